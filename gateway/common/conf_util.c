@@ -1,0 +1,360 @@
+/*
+ * conf_util.c: inih glue with file:line errors, and typed value parsers.
+ * inih's packaged build does not pass line numbers to the handler, so we
+ * parse through ini_parse_stream with a reader that counts the lines it
+ * hands out: the handler always runs on the line read last.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <ini.h>
+
+#include "conf_util.h"
+
+struct conf_ctx {
+	const char	*text;		/* unread rest */
+	const char	*label;
+	int		 line;
+	conf_set_fn	*set;
+	void		*cfg;
+	char		*err;
+	size_t		 errlen;
+	int		 nerr;
+	char		 section[64];
+	char		 seen[64][96];	/* "section\nkey" already set */
+	int		 seen_line[64];
+	int		 nseen;
+};
+
+/**
+ * conf_errf(err, errlen, fmt, ...): append one formatted line to ${err}
+ * (used by validators for errors that have no line, such as a missing
+ * required key).
+ */
+void
+conf_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	size_t n = strnlen(err, errlen);
+	va_list ap;
+
+	if (n + 1 >= errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - n, fmt, ap);
+	va_end(ap);
+	n = strnlen(err, errlen);
+	if (n + 1 < errlen && (n == 0 || err[n - 1] != '\n')) {
+		err[n] = '\n';
+		err[n + 1] = '\0';
+	}
+}
+
+static char *
+conf_reader(char *buf, int size, void *stream)
+{
+	struct conf_ctx *x = stream;
+	const char *nl;
+	size_t n;
+
+	if (*x->text == '\0')
+		return NULL;
+	nl = strchr(x->text, '\n');
+	n = nl ? (size_t)(nl - x->text) + 1 : strlen(x->text);
+	if (n > (size_t)size - 1)
+		n = (size_t)size - 1;	/* inih reports over-long lines */
+	memcpy(buf, x->text, n);
+	buf[n] = '\0';
+	x->text += n;
+	x->line++;
+	return buf;
+}
+
+static int
+conf_handler(void *user, const char *section, const char *key,
+    const char *value)
+{
+	struct conf_ctx *x = user;
+	char why[256] = "", id[96];
+	int rc, i;
+
+	snprintf(id, sizeof(id), "%s\n%s", section, key);
+	for (i = 0; i < x->nseen; i++)
+		if (strcmp(x->seen[i], id) == 0) {
+			conf_errf(x->err, x->errlen, "%s:%d: [%s] %s: set twice "
+			    "(first at line %d)", x->label, x->line, section,
+			    key, x->seen_line[i]);
+			x->nerr++;
+			return 1;
+		}
+	if (x->nseen < 64) {
+		snprintf(x->seen[x->nseen], sizeof(x->seen[0]), "%s", id);
+		x->seen_line[x->nseen++] = x->line;
+	}
+	rc = x->set(x->cfg, section, key, value, why, sizeof(why));
+	if (rc == CONF_SET_UNKNOWN) {
+		conf_errf(x->err, x->errlen, "%s:%d: [%s] %s: unknown key",
+		    x->label, x->line, section, key);
+		x->nerr++;
+	} else if (rc != CONF_SET_OK) {
+		conf_errf(x->err, x->errlen, "%s:%d: [%s] %s: %s", x->label,
+		    x->line, section, key, why[0] ? why : "bad value");
+		x->nerr++;
+	}
+	return 1;	/* go on: collect every error */
+}
+
+/**
+ * conf_load_string(text, label, set, cfg, err, errlen):
+ * Parse INI ${text}, calling ${set} for every key.  ${label} names the
+ * source in messages (a file name).  Every error (syntax, unknown key, bad
+ * value) appends one "label:line: [section] key: why\n" line to ${err}
+ * (truncated if full).  Return the number of errors (0: all good).
+ */
+int
+conf_load_string(const char *text, const char *label, conf_set_fn *set,
+    void *cfg, char *err, size_t errlen)
+{
+	struct conf_ctx *x;
+	int rc, n;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		conf_errf(err, errlen, "%s: out of memory", label);
+		return 1;
+	}
+	x->text = text;
+	x->label = label;
+	x->set = set;
+	x->cfg = cfg;
+	x->err = err;
+	x->errlen = errlen;
+	rc = ini_parse_stream(conf_reader, x, conf_handler, x);
+	if (rc > 0) {
+		conf_errf(err, errlen, "%s:%d: syntax error (expected "
+		    "[section] or key = value)", label, rc);
+		x->nerr++;
+	} else if (rc < 0) {
+		conf_errf(err, errlen, "%s: cannot parse", label);
+		x->nerr++;
+	}
+	n = x->nerr;
+	free(x);
+	return n;
+}
+
+/**
+ * conf_load_file(path, set, cfg, err, errlen): read ${path} and call
+ * conf_load_string on it.  A file that cannot be read is one error
+ * "path: why".  Return the number of errors.
+ */
+int
+conf_load_file(const char *path, conf_set_fn *set, void *cfg, char *err,
+    size_t errlen)
+{
+	FILE *f;
+	char *text = NULL;
+	size_t len = 0;
+	int n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		conf_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return 1;
+	}
+	{
+		FILE *m = open_memstream(&text, &len);
+		char buf[4096];
+		size_t r;
+
+		if (m == NULL) {
+			fclose(f);
+			conf_errf(err, errlen, "%s: out of memory", path);
+			return 1;
+		}
+		while ((r = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, r, m);
+		fclose(m);
+	}
+	fclose(f);
+	if (strlen(text) != len) {
+		free(text);
+		conf_errf(err, errlen, "%s: contains a NUL byte", path);
+		return 1;
+	}
+	n = conf_load_string(text, path, set, cfg, err, errlen);
+	free(text);
+	return n;
+}
+
+/** conf_uint(s, min, max, out, why, whylen): decimal integer in range. */
+int
+conf_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *why, size_t whylen)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*s < '0' || *s > '9' || (v = strtoull(s, &end, 10), errno) ||
+	    *end != '\0') {
+		snprintf(why, whylen, "'%s' is not a whole number", s);
+		return -1;
+	}
+	if (v < min || v > max) {
+		snprintf(why, whylen, "%llu is out of range %llu..%llu", v,
+		    (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/** conf_size(s, min, max, out, why, whylen): bytes, "64k"/"16M" suffixes. */
+int
+conf_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *why, size_t whylen)
+{
+	char num[32];
+	size_t n = strlen(s);
+	uint64_t mul = 1, v;
+
+	if (n > 0 && n < sizeof(num)) {
+		switch (s[n - 1]) {
+		case 'k': case 'K': mul = 1024; n--; break;
+		case 'm': case 'M': mul = 1024 * 1024; n--; break;
+		case 'g': case 'G': mul = 1024 * 1024 * 1024; n--; break;
+		}
+	}
+	if (n == 0 || n >= sizeof(num)) {
+		snprintf(why, whylen, "'%s' is not a size (e.g. 16384, 64k, 1M)", s);
+		return -1;
+	}
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (conf_uint(num, 0, UINT64_MAX / mul, &v, why, whylen) != 0) {
+		snprintf(why, whylen, "'%s' is not a size (e.g. 16384, 64k, 1M)", s);
+		return -1;
+	}
+	v *= mul;
+	if (v < min || v > max) {
+		snprintf(why, whylen, "%s is out of range %llu..%llu bytes", s,
+		    (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/**
+ * conf_duration(s, min, max, out, why, whylen): seconds as a double from
+ * "250ms", "10s", "5m", "1h" or a bare number of seconds.
+ */
+int
+conf_duration(const char *s, double min, double max, double *out,
+    char *why, size_t whylen)
+{
+	char *end;
+	double v, mul = 1;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno != 0 || !isfinite(v) || v < 0 || *s == '-' ||
+	    *s == '+' || *s == ' ')
+		goto bad;
+	if (strcmp(end, "ms") == 0)
+		mul = 0.001;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mul = 1;
+	else if (strcmp(end, "m") == 0)
+		mul = 60;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600;
+	else
+		goto bad;
+	v *= mul;
+	if (v < min || v > max) {
+		snprintf(why, whylen, "%s is out of range %gs..%gs", s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+bad:
+	snprintf(why, whylen, "'%s' is not a duration (e.g. 250ms, 10s, 5m)", s);
+	return -1;
+}
+
+/** conf_bool(s, out, why, whylen): yes/no, true/false, on/off, 1/0. */
+int
+conf_bool(const char *s, int *out, char *why, size_t whylen)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	snprintf(why, whylen, "'%s' is not yes or no", s);
+	return -1;
+}
+
+/**
+ * conf_addr(s, why, whylen): check that ${s} is "IPv4:port" or
+ * "[IPv6]:port" with a numeric address and a port in 1..65535.
+ */
+int
+conf_addr(const char *s, char *why, size_t whylen)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	unsigned char buf[16];
+	uint64_t port;
+	size_t hl;
+	int ok;
+
+	if (colon == NULL || (hl = (size_t)(colon - s)) == 0 ||
+	    hl >= sizeof(host))
+		goto bad;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (host[0] == '[') {
+		if (hl < 3 || host[hl - 1] != ']')
+			goto bad;
+		host[hl - 1] = '\0';
+		ok = inet_pton(AF_INET6, host + 1, buf) == 1;
+	} else
+		ok = inet_pton(AF_INET, host, buf) == 1;
+	if (!ok || conf_uint(colon + 1, 1, 65535, &port, why, whylen) != 0)
+		goto bad;
+	return 0;
+bad:
+	snprintf(why, whylen, "'%s' is not ADDRESS:PORT (e.g. 127.0.0.1:7443, "
+	    "[::1]:7443)", s);
+	return -1;
+}
+
+/**
+ * conf_path(dir, value): ${value} if absolute, else "${dir}/${value}";
+ * a new string (free it), or NULL on allocation failure.
+ */
+char *
+conf_path(const char *dir, const char *value)
+{
+	char *p;
+
+	if (value[0] == '/' || dir == NULL || dir[0] == '\0' ||
+	    strcmp(dir, ".") == 0)
+		return strdup(value);
+	if (asprintf(&p, "%s/%s", dir, value) < 0)
+		return NULL;
+	return p;
+}

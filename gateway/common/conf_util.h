@@ -1,0 +1,87 @@
+/*
+ * conf_util.h: inih glue shared by every program's configuration.
+ *
+ * The inih handler only records (section, key, value, line) and calls the
+ * program's setter; errors are collected as "file:line: [section] key: why"
+ * lines, counted, and returned to the caller, which decides how to print
+ * them.  Loading from a string (no file) serves the fuzzer and the tests.
+ * This module never logs.
+ */
+#ifndef GW_CONF_UTIL_H
+#define GW_CONF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Setter return values. */
+#define CONF_SET_OK		0
+#define CONF_SET_BAD		(-1)	/* bad value: ${why} says why */
+#define CONF_SET_UNKNOWN	(-2)	/* unknown section or key */
+
+/*
+ * A program's setter: store ${value} of [${section}] ${key} into ${cfg}.
+ * On CONF_SET_BAD write the reason into ${why} (no file or line: the
+ * caller adds them).
+ */
+typedef int conf_set_fn(void *cfg, const char *section, const char *key,
+    const char *value, char *why, size_t whylen);
+
+/**
+ * conf_load_string(text, label, set, cfg, err, errlen):
+ * Parse INI ${text}, calling ${set} for every key.  ${label} names the
+ * source in messages (a file name).  Every error (syntax, unknown key, bad
+ * value) appends one "label:line: [section] key: why\n" line to ${err}
+ * (truncated if full).  Return the number of errors (0: all good).
+ */
+int conf_load_string(const char *text, const char *label, conf_set_fn *set,
+    void *cfg, char *err, size_t errlen);
+
+/**
+ * conf_load_file(path, set, cfg, err, errlen): read ${path} and call
+ * conf_load_string on it.  A file that cannot be read is one error
+ * "path: why".  Return the number of errors.
+ */
+int conf_load_file(const char *path, conf_set_fn *set, void *cfg, char *err,
+    size_t errlen);
+
+/**
+ * conf_errf(err, errlen, fmt, ...): append one formatted line to ${err}
+ * (used by validators for errors that have no line, such as a missing
+ * required key).
+ */
+void conf_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Typed values.  Each returns 0, or -1 with the reason in ${why}. */
+
+/** conf_uint(s, min, max, out, why, whylen): decimal integer in range. */
+int conf_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *why, size_t whylen);
+
+/** conf_size(s, min, max, out, why, whylen): bytes, "64k"/"16M" suffixes. */
+int conf_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *why, size_t whylen);
+
+/**
+ * conf_duration(s, min, max, out, why, whylen): seconds as a double from
+ * "250ms", "10s", "5m", "1h" or a bare number of seconds.
+ */
+int conf_duration(const char *s, double min, double max, double *out,
+    char *why, size_t whylen);
+
+/** conf_bool(s, out, why, whylen): yes/no, true/false, on/off, 1/0. */
+int conf_bool(const char *s, int *out, char *why, size_t whylen);
+
+/**
+ * conf_addr(s, why, whylen): check that ${s} is "IPv4:port" or
+ * "[IPv6]:port" with a numeric address and a port in 1..65535.
+ */
+int conf_addr(const char *s, char *why, size_t whylen);
+
+/**
+ * conf_path(dir, value): ${value} if absolute, else "${dir}/${value}";
+ * a new string (free it), or NULL on allocation failure.
+ */
+char *conf_path(const char *dir, const char *value);
+
+#endif /* GW_CONF_UTIL_H */

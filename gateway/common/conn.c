@@ -1,0 +1,701 @@
+/*
+ * conn.c: a framed TLS connection over a non-blocking socket, driven by
+ * libev.  All TLS I/O of every program goes through conn_process(): the one
+ * place that knows mbedTLS's non-blocking contract (WANT_READ/WANT_WRITE in
+ * either direction, pinned writes, data already buffered inside the TLS
+ * context).  One io watcher per socket, its event mask derived from state.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+
+#include "conn.h"
+
+#define CONN_MAGIC	0x436f6e6eu	/* "Conn" */
+
+struct conn {
+	unsigned		 magic;
+	enum conn_state		 state;
+	int			 fd;
+	struct ev_loop		*loop;
+	ev_io			 io;
+	ev_timer		 tmr;
+	mbedtls_ssl_context	 ssl;
+	const struct conn_ops	*ops;
+	void			*arg;
+	int			 rd_want;	/* EV_* the last read waits on */
+	int			 wr_want;	/* EV_* the pinned write waits on */
+	int			 paused;	/* owner returned CONN_PAUSE */
+	int			 busy;		/* our callbacks on the stack */
+	int			 out_blocked;	/* conn_send said ENOSPACE */
+	size_t			 max_payload;
+	uint8_t			*in;
+	size_t			 in_cap, in_off, in_len;
+	uint8_t			*out;
+	size_t			 out_cap, out_off, out_len;
+	size_t			 out_pin;	/* length handed to ssl_write */
+	char			 peer[64];
+	char			 tls_info[80];
+};
+
+static void conn_process(struct conn *c);
+
+static void
+conn_check(const struct conn *c)
+{
+	if (c->magic != CONN_MAGIC)
+		abort();
+}
+
+static int
+bio_send(void *ctx, const unsigned char *p, size_t n)
+{
+	struct conn *c = ctx;
+	ssize_t r = send(c->fd, p, n, MSG_NOSIGNAL);
+
+	if (r >= 0)
+		return (int)r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	if (errno == EPIPE || errno == ECONNRESET)
+		return MBEDTLS_ERR_NET_CONN_RESET;
+	return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int
+bio_recv(void *ctx, unsigned char *p, size_t n)
+{
+	struct conn *c = ctx;
+	ssize_t r = recv(c->fd, p, n, 0);
+
+	if (r >= 0)
+		return (int)r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	if (errno == ECONNRESET)
+		return MBEDTLS_ERR_NET_CONN_RESET;
+	return MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+/* The event mask is derived from state, never stored beside it. */
+static void
+conn_update_io(struct conn *c)
+{
+	int mask = 0;
+
+	switch (c->state) {
+	case CONN_CONNECTING:
+		mask = EV_WRITE;
+		break;
+	case CONN_HANDSHAKE:
+		mask = c->rd_want ? c->rd_want : EV_READ;
+		break;
+	case CONN_OPEN:
+		if (!c->paused && c->in_len < c->in_cap)
+			mask |= c->rd_want ? c->rd_want : EV_READ;
+		if (c->out_len > 0)
+			mask |= c->wr_want ? c->wr_want : EV_WRITE;
+		break;
+	case CONN_CLOSED:
+		return;
+	}
+	if (mask == (c->io.events & (EV_READ | EV_WRITE)) &&
+	    ev_is_active(&c->io))
+		return;
+	ev_io_stop(c->loop, &c->io);
+	if (mask != 0) {
+		ev_io_set(&c->io, c->fd, mask);
+		ev_io_start(c->loop, &c->io);
+	}
+}
+
+static void
+conn_release(struct conn *c)
+{
+	if (c->state == CONN_CLOSED && c->busy == 0) {
+		c->magic = 0;
+		free(c);
+	}
+}
+
+static void
+conn_tls_detail(struct conn *c, int rc, char *buf, size_t len)
+{
+	char e[128], v[96];
+	uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+
+	tls_strerror(rc, e, sizeof(e));
+	if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
+	    rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ||
+	    (flags != 0 && flags != (uint32_t)-1))
+		snprintf(buf, len, "certificate %s: %s",
+		    rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ?
+		    "no-certificate" : tls_verify_str(flags, v, sizeof(v)), e);
+	else
+		snprintf(buf, len, "%s", e);
+}
+
+/* Returns 0 to go on, -1 if the conn was closed. */
+static int
+conn_handshake(struct conn *c)
+{
+	char detail[256];
+	int rc;
+
+	rc = mbedtls_ssl_handshake(&c->ssl);
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ) {
+		c->rd_want = EV_READ;
+		return 0;
+	}
+	if (rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+		c->rd_want = EV_WRITE;
+		return 0;
+	}
+	if (rc != 0) {
+		conn_tls_detail(c, rc, detail, sizeof(detail));
+		conn_close(c, GW_R_TLS_HANDSHAKE, detail);
+		return -1;
+	}
+	c->rd_want = 0;
+	c->state = CONN_OPEN;
+	snprintf(c->tls_info, sizeof(c->tls_info), "%s/%s",
+	    mbedtls_ssl_get_version(&c->ssl),
+	    mbedtls_ssl_get_ciphersuite(&c->ssl));
+	if (c->ops->on_open != NULL && c->ops->on_open(c, c->arg) != 0)
+		return -1;
+	return c->state == CONN_CLOSED ? -1 : 0;
+}
+
+/* Tell a blocked owner that half the output buffer is free again. */
+static int
+conn_writable(struct conn *c)
+{
+	if (c->out_blocked && conn_out_space(c) >= c->out_cap / 2) {
+		c->out_blocked = 0;
+		if (c->ops->on_writable != NULL)
+			c->ops->on_writable(c, c->arg);
+		if (c->state == CONN_CLOSED)
+			return -1;
+	}
+	return 0;
+}
+
+/* Write what is queued; the pinned length is retried unchanged. */
+static int
+conn_flush(struct conn *c)
+{
+	char e[128];
+	int rc;
+
+	while (c->out_len > 0) {
+		size_t n = c->out_pin ? c->out_pin : c->out_len;
+
+		rc = mbedtls_ssl_write(&c->ssl, c->out + c->out_off, n);
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ ||
+		    rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			c->out_pin = n;
+			c->wr_want = rc == MBEDTLS_ERR_SSL_WANT_READ ?
+			    EV_READ : EV_WRITE;
+			return conn_writable(c);
+		}
+		if (rc < 0) {
+			conn_close(c, GW_R_TLS_ERROR,
+			    tls_strerror(rc, e, sizeof(e)));
+			return -1;
+		}
+		c->out_pin = 0;
+		c->out_off += (size_t)rc;
+		c->out_len -= (size_t)rc;
+	}
+	c->out_off = 0;
+	return conn_writable(c);
+}
+
+/* Decode buffered frames; 0 to go on, -1 if closed. */
+static int
+conn_dispatch(struct conn *c)
+{
+	struct gw_frame f;
+	size_t used;
+	int rc;
+
+	while (!c->paused && c->in_len > 0) {
+		rc = gw_frame_decode(c->in + c->in_off, c->in_len,
+		    c->max_payload, &f, &used);
+		if (rc == GW_ENEED)
+			break;
+		if (rc != GW_OK) {
+			char detail[96];
+
+			snprintf(detail, sizeof(detail), "bad frame: %s",
+			    gw_perr_str(rc));
+			conn_close(c, rc == GW_PERR_LEN_TOO_BIG ? GW_R_TOO_BIG :
+			    GW_R_PROTOCOL, detail);
+			return -1;
+		}
+		rc = c->ops->on_frame(c, &f, c->arg);
+		if (rc == CONN_CLOSED_RC || c->state == CONN_CLOSED)
+			return -1;
+		if (rc == CONN_PAUSE) {
+			c->paused = 1;
+			break;
+		}
+		c->in_off += used;
+		c->in_len -= used;
+	}
+	if (c->in_len == 0)
+		c->in_off = 0;
+	else if (c->in_off > 0 && c->in_off + c->in_len == c->in_cap) {
+		memmove(c->in, c->in + c->in_off, c->in_len);
+		c->in_off = 0;
+	}
+	return 0;
+}
+
+/* Read until TLS has nothing more, the buffer is full, or we pause. */
+static int
+conn_read(struct conn *c)
+{
+	char e[128];
+	int rc;
+
+	while (!c->paused && c->state == CONN_OPEN) {
+		size_t tail = c->in_off + c->in_len;
+
+		if (tail == c->in_cap) {
+			if (c->in_off == 0)
+				return 0;	/* full: a frame is pending */
+			memmove(c->in, c->in + c->in_off, c->in_len);
+			c->in_off = 0;
+			tail = c->in_len;
+		}
+		rc = mbedtls_ssl_read(&c->ssl, c->in + tail, c->in_cap - tail);
+		if (rc > 0) {
+			c->in_len += (size_t)rc;
+			if (conn_dispatch(c) != 0)
+				return -1;
+			continue;
+		}
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ) {
+			c->rd_want = EV_READ;
+			return 0;
+		}
+		if (rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			c->rd_want = EV_WRITE;
+			return 0;
+		}
+		if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+			continue;
+		if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+			conn_close(c, GW_R_PEER_CLOSED, "peer closed");
+			return -1;
+		}
+		if (rc == MBEDTLS_ERR_NET_CONN_RESET) {
+			conn_close(c, GW_R_PEER_CLOSED, "connection reset");
+			return -1;
+		}
+		conn_close(c, GW_R_TLS_ERROR, tls_strerror(rc, e, sizeof(e)));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conn_connected(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err != 0) {
+		conn_close(c, GW_R_CONNECT, strerror(err));
+		return -1;
+	}
+	c->state = CONN_HANDSHAKE;
+	return 0;
+}
+
+static void
+conn_process(struct conn *c)
+{
+	c->busy++;
+	c->rd_want = c->wr_want = 0;
+	if (c->state == CONN_CONNECTING && conn_connected(c) != 0)
+		goto out;
+	if (c->state == CONN_HANDSHAKE && conn_handshake(c) != 0)
+		goto out;
+	if (c->state != CONN_OPEN)
+		goto update;
+	if (conn_flush(c) != 0 || conn_dispatch(c) != 0 || conn_read(c) != 0)
+		goto out;
+	if (c->out_len > 0 && c->out_pin == 0 && conn_flush(c) != 0)
+		goto out;
+update:
+	conn_update_io(c);
+out:
+	c->busy--;
+	conn_release(c);
+}
+
+static void
+conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	conn_check(c);
+	conn_process(c);
+}
+
+static void
+conn_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	conn_check(c);
+	c->busy++;
+	if (c->ops->on_timeout != NULL)
+		c->ops->on_timeout(c, c->arg);
+	else
+		conn_close(c, GW_R_TIMEOUT, "timer expired");
+	c->busy--;
+	conn_release(c);
+}
+
+static struct conn *
+conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
+    const struct conn_params *p, const struct conn_ops *ops, void *arg,
+    int server)
+{
+	struct conn *c;
+	int one = 1;
+
+	if ((c = calloc(1, sizeof(*c) + p->in_cap + p->out_cap)) == NULL)
+		return NULL;
+	c->magic = CONN_MAGIC;
+	c->fd = fd;
+	c->loop = loop;
+	c->ops = ops;
+	c->arg = arg;
+	c->max_payload = p->max_payload;
+	c->in = (uint8_t *)(c + 1);
+	c->in_cap = p->in_cap;
+	c->out = c->in + p->in_cap;
+	c->out_cap = p->out_cap;
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	mbedtls_ssl_init(&c->ssl);
+	if (mbedtls_ssl_setup(&c->ssl, tls_conf_ssl(tc)) != 0)
+		goto fail;
+	if (!server && p->server_name != NULL &&
+	    mbedtls_ssl_set_hostname(&c->ssl, p->server_name) != 0)
+		goto fail;
+	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+	ev_io_init(&c->io, conn_on_io, fd, EV_READ);
+	c->io.data = c;
+	ev_timer_init(&c->tmr, conn_on_timer, 0., 0.);
+	c->tmr.data = c;
+	return c;
+fail:
+	mbedtls_ssl_free(&c->ssl);
+	free(c);
+	return NULL;
+}
+
+static void
+conn_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	} else
+		snprintf(buf, len, "unknown");
+}
+
+/**
+ * conn_accept(loop, fd, tc, p, ops, arg): wrap the accepted socket ${fd}
+ * (made non-blocking here) as a TLS server connection and start its
+ * handshake.  Return NULL on error (${fd} is then closed).
+ */
+struct conn *
+conn_accept(struct ev_loop *loop, int fd, const struct tls_conf *tc,
+    const struct conn_params *p, const struct conn_ops *ops, void *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct conn *c;
+
+	if ((c = conn_new(loop, fd, tc, p, ops, arg, 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		conn_addr_str((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
+	c->state = CONN_HANDSHAKE;
+	conn_update_io(c);
+	return c;
+}
+
+/* Parse "ip:port" or "[ip6]:port" (numeric only). */
+static int
+conn_parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints, *ai;
+	size_t hl;
+
+	if (colon == NULL || (hl = (size_t)(colon - addr)) == 0 ||
+	    hl >= sizeof(host))
+		return -1;
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		return -1;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sl = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/**
+ * conn_connect(loop, addr, tc, p, ops, arg): start a non-blocking TCP
+ * connect to ${addr} ("host:port", numeric) followed by a TLS client
+ * handshake.  Return NULL if the connect failed at once (with errno set).
+ */
+struct conn *
+conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
+    const struct conn_params *p, const struct conn_ops *ops, void *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct conn *c;
+	int fd, saved;
+
+	if (conn_parse_addr(addr, &ss, &sl) != 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0 &&
+	    errno != EINPROGRESS) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	if ((c = conn_new(loop, fd, tc, p, ops, arg, 0)) == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	snprintf(c->peer, sizeof(c->peer), "%s", addr);
+	c->state = CONN_CONNECTING;
+	conn_update_io(c);
+	return c;
+}
+
+/**
+ * conn_send(c, f): encode frame ${f} into the output buffer and schedule
+ * its write.  Return 0, or GW_ENOSPACE if it does not fit now (the owner
+ * waits for ops->on_writable), or another negative code if ${f} is invalid.
+ */
+int
+conn_send(struct conn *c, const struct gw_frame *f)
+{
+	size_t tail;
+	int n;
+
+	conn_check(c);
+	if (c->state == CONN_CLOSED)
+		return GW_ENOSPACE;
+	tail = c->out_off + c->out_len;
+	n = gw_frame_encode(c->out + tail, c->out_cap - tail, f);
+	if (n == GW_ENOSPACE && c->out_off > 0 && c->out_pin == 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len);
+		c->out_off = 0;
+		tail = c->out_len;
+		n = gw_frame_encode(c->out + tail, c->out_cap - tail, f);
+	}
+	if (n == GW_ENOSPACE)
+		c->out_blocked = 1;
+	if (n < 0)
+		return n;
+	c->out_len += (size_t)n;
+	if (c->state == CONN_OPEN && c->busy == 0)
+		conn_update_io(c);
+	return 0;
+}
+
+/**
+ * conn_notify_writable(c): call ops->on_writable once the output buffer is
+ * at least half empty (for owners that check conn_out_space themselves).
+ */
+void
+conn_notify_writable(struct conn *c)
+{
+	conn_check(c);
+	c->out_blocked = 1;
+}
+
+/** conn_out_space(c): free bytes in ${c}'s output buffer. */
+size_t
+conn_out_space(const struct conn *c)
+{
+	return c->out_pin ? c->out_cap - c->out_off - c->out_len :
+	    c->out_cap - c->out_len;
+}
+
+/** conn_out_pending(c): bytes queued in ${c}'s output buffer. */
+size_t
+conn_out_pending(const struct conn *c)
+{
+	return c->out_len;
+}
+
+/** conn_resume(c): undo CONN_PAUSE: decode buffered frames, read again. */
+void
+conn_resume(struct conn *c)
+{
+	conn_check(c);
+	if (c->state != CONN_OPEN || !c->paused)
+		return;
+	c->paused = 0;
+	/*
+	 * Frames may wait in our buffer and records inside the TLS context,
+	 * where the socket will not signal them: run the io callback soon,
+	 * from the loop, so that no owner callback recurses into another.
+	 */
+	ev_feed_event(c->loop, &c->io, EV_READ);
+}
+
+/**
+ * conn_timer(c, seconds): (re)arm ${c}'s one timer to fire once after
+ * ${seconds}; 0 stops it.
+ */
+void
+conn_timer(struct conn *c, double seconds)
+{
+	conn_check(c);
+	ev_timer_stop(c->loop, &c->tmr);
+	if (seconds > 0 && c->state != CONN_CLOSED) {
+		ev_timer_set(&c->tmr, seconds, 0.);
+		ev_timer_start(c->loop, &c->tmr);
+	}
+}
+
+/**
+ * conn_close(c, reason, detail): the one exit.  Try once to flush pending
+ * output and send close_notify (never blocks), call ops->on_close, release
+ * everything.  Safe in any state; a second call is a no-op.
+ */
+void
+conn_close(struct conn *c, unsigned reason, const char *detail)
+{
+	enum conn_state prev;
+
+	conn_check(c);
+	if (c->state == CONN_CLOSED)
+		return;
+	prev = c->state;
+	c->state = CONN_CLOSED;
+	if (prev == CONN_OPEN) {
+		if (c->out_len > 0)
+			(void)mbedtls_ssl_write(&c->ssl, c->out + c->out_off,
+			    c->out_pin ? c->out_pin : c->out_len);
+		(void)mbedtls_ssl_close_notify(&c->ssl);
+	}
+	ev_io_stop(c->loop, &c->io);
+	ev_timer_stop(c->loop, &c->tmr);
+	c->busy++;
+	if (c->ops->on_close != NULL)
+		c->ops->on_close(c, reason, detail ? detail : "", c->arg);
+	c->busy--;
+	mbedtls_ssl_free(&c->ssl);
+	close(c->fd);
+	c->fd = -1;
+	conn_release(c);
+}
+
+/** conn_state(c): the connection state. */
+enum conn_state
+conn_state(const struct conn *c)
+{
+	return c->state;
+}
+
+/** conn_state_str(s): "connecting", "handshake", "open" or "closed". */
+const char *
+conn_state_str(enum conn_state s)
+{
+	static const char *const names[] = {
+		"connecting", "handshake", "open", "closed"
+	};
+
+	return (unsigned)s < 4 ? names[s] : "?";
+}
+
+/** conn_peer(c): the peer address as "ip:port". */
+const char *
+conn_peer(const struct conn *c)
+{
+	return c->peer;
+}
+
+/** conn_peer_crt(c): the verified peer certificate, or NULL. */
+const mbedtls_x509_crt *
+conn_peer_crt(const struct conn *c)
+{
+	return c->state == CONN_OPEN ? mbedtls_ssl_get_peer_cert(&c->ssl) :
+	    NULL;
+}
+
+/** conn_tls_info(c): "TLSv1.3/TLS1-3-AES-128-GCM-SHA256" or "". */
+const char *
+conn_tls_info(const struct conn *c)
+{
+	return c->tls_info;
+}
+
+/** conn_set_arg(c, arg): change the owner pointer passed to callbacks. */
+void
+conn_set_arg(struct conn *c, void *arg)
+{
+	c->arg = arg;
+}

@@ -1,0 +1,139 @@
+/*
+ * conn.h: one framed TLS connection over a non-blocking socket, driven by
+ * one libev io watcher and one timer.  It owns the TLS I/O contract in one
+ * place: connect, handshake, pinned writes (same pointer and length on
+ * retry), reads drained until WANT_READ, frame decoding from a fixed-size
+ * input buffer, and backpressure (reading stops while paused or full).
+ *
+ * Owners (agent session, upstream link, gw-mgmt session, gw-agent) keep
+ * their own protocol state and get called through struct conn_ops.  Rules:
+ *  - conn_send() never closes: I/O errors surface later in the io callback.
+ *  - conn_close() is the one exit.  It calls ops->on_close exactly once,
+ *    releases the socket and TLS state at once, and frees the struct when
+ *    no callback of this conn is on the stack, so a callback may close its
+ *    own conn and then must return CONN_CLOSED.
+ */
+#ifndef GW_CONN_H
+#define GW_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <ev.h>
+
+#include "frame.h"
+#include "tls_conf.h"
+
+struct conn;
+
+enum conn_state {
+	CONN_CONNECTING,	/* client: TCP connect in progress */
+	CONN_HANDSHAKE,		/* TLS handshake in progress */
+	CONN_OPEN,		/* handshake done, frames flow */
+	CONN_CLOSED		/* closed, waiting to be freed */
+};
+
+/* Return values of ops->on_frame. */
+#define CONN_OK		0	/* frame consumed */
+#define CONN_PAUSE	1	/* not consumed: pause; conn_resume() later */
+#define CONN_CLOSED_RC	(-1)	/* the owner closed the conn */
+
+struct conn_ops {
+	/*
+	 * TLS handshake done.  Check the peer (conn_peer_crt); return 0 to
+	 * go on, or call conn_close and return CONN_CLOSED_RC.
+	 */
+	int	(*on_open)(struct conn *c, void *arg);
+	/* One decoded frame (a view into the input buffer). */
+	int	(*on_frame)(struct conn *c, const struct gw_frame *f, void *arg);
+	/* Output space became available after conn_send said no. Optional. */
+	void	(*on_writable)(struct conn *c, void *arg);
+	/* The timer set by conn_timer fired. NULL: close with GW_R_TIMEOUT. */
+	void	(*on_timeout)(struct conn *c, void *arg);
+	/*
+	 * Last call: the conn is closing for ${reason} (enum gw_reason) with
+	 * a human ${detail}.  The owner unlinks itself; the conn is gone once
+	 * this returns (do not call conn_* on it afterwards).
+	 */
+	void	(*on_close)(struct conn *c, unsigned reason, const char *detail,
+		    void *arg);
+};
+
+struct conn_params {
+	size_t		 in_cap;	/* input buffer bytes (>= one frame) */
+	size_t		 out_cap;	/* output buffer bytes */
+	size_t		 max_payload;	/* largest payload we accept */
+	const char	*server_name;	/* client: expected name in server cert */
+};
+
+/**
+ * conn_accept(loop, fd, tc, p, ops, arg): wrap the accepted socket ${fd}
+ * (made non-blocking here) as a TLS server connection and start its
+ * handshake.  Return NULL on error (${fd} is then closed).
+ */
+struct conn *conn_accept(struct ev_loop *loop, int fd,
+    const struct tls_conf *tc, const struct conn_params *p,
+    const struct conn_ops *ops, void *arg);
+
+/**
+ * conn_connect(loop, addr, tc, p, ops, arg): start a non-blocking TCP
+ * connect to ${addr} ("host:port", numeric) followed by a TLS client
+ * handshake.  Return NULL if the connect failed at once (with errno set).
+ */
+struct conn *conn_connect(struct ev_loop *loop, const char *addr,
+    const struct tls_conf *tc, const struct conn_params *p,
+    const struct conn_ops *ops, void *arg);
+
+/**
+ * conn_send(c, f): encode frame ${f} into the output buffer and schedule
+ * its write.  Return 0, or GW_ENOSPACE if it does not fit now (the owner
+ * waits for ops->on_writable), or another negative code if ${f} is invalid.
+ */
+int conn_send(struct conn *c, const struct gw_frame *f);
+
+/**
+ * conn_notify_writable(c): call ops->on_writable once the output buffer is
+ * at least half empty (for owners that check conn_out_space themselves).
+ */
+void conn_notify_writable(struct conn *c);
+
+/** conn_out_space(c): free bytes in ${c}'s output buffer. */
+size_t conn_out_space(const struct conn *c);
+
+/** conn_out_pending(c): bytes queued in ${c}'s output buffer. */
+size_t conn_out_pending(const struct conn *c);
+
+/** conn_resume(c): undo CONN_PAUSE: decode buffered frames, read again. */
+void conn_resume(struct conn *c);
+
+/**
+ * conn_timer(c, seconds): (re)arm ${c}'s one timer to fire once after
+ * ${seconds}; 0 stops it.
+ */
+void conn_timer(struct conn *c, double seconds);
+
+/**
+ * conn_close(c, reason, detail): the one exit.  Try once to flush pending
+ * output and send close_notify (never blocks), call ops->on_close, release
+ * everything.  Safe in any state; a second call is a no-op.
+ */
+void conn_close(struct conn *c, unsigned reason, const char *detail);
+
+/** conn_state(c): the connection state. */
+enum conn_state conn_state(const struct conn *c);
+
+/** conn_state_str(s): "connecting", "handshake", "open" or "closed". */
+const char *conn_state_str(enum conn_state s);
+
+/** conn_peer(c): the peer address as "ip:port". */
+const char *conn_peer(const struct conn *c);
+
+/** conn_peer_crt(c): the verified peer certificate, or NULL. */
+const mbedtls_x509_crt *conn_peer_crt(const struct conn *c);
+
+/** conn_tls_info(c): "TLSv1.3/TLS1-3-AES-128-GCM-SHA256" or "". */
+const char *conn_tls_info(const struct conn *c);
+
+/** conn_set_arg(c, arg): change the owner pointer passed to callbacks. */
+void conn_set_arg(struct conn *c, void *arg);
+
+#endif /* GW_CONN_H */

@@ -1,0 +1,497 @@
+/*
+ * frame.c: the pure protocol v1 codec (docs/PROTOCOL.md is the
+ * specification).  No I/O, no allocation, no global state.
+ *
+ * Both directions share one table of per-type rules (channel, payload
+ * length bounds) and one check of the field values (check_fields), so that
+ * what gw_frame_encode accepts, gw_frame_decode accepts, with the same
+ * error codes.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "frame.h"
+#include "proto.h"
+
+/* Smallest max_payload a HELLO or HELLO_ACK may announce. */
+#define MAX_PAYLOAD_MIN		64
+
+/* Longest text after the u16 code of GOAWAY, ERROR and CLOSE. */
+#define TEXT_MAX		65535u
+
+/* OPEN: fingerprint, then six strings (u16 length + bytes). */
+#define OPEN_NSTR		6
+#define OPEN_MIN		(GW_FINGERPRINT_LEN + 2 * OPEN_NSTR)
+
+enum chan_rule {
+	CH_ZERO,		/* connection-level: channel 0 only */
+	CH_NONZERO,		/* per-agent channel: never 0 */
+	CH_ANY			/* the session layer checks the context */
+};
+
+struct ftype {
+	uint8_t		type;
+	uint8_t		chan;		/* enum chan_rule */
+	uint32_t	min;		/* smallest payload length */
+	uint32_t	max;		/* largest; == min for fixed sizes */
+};
+
+static const struct ftype ftypes[] = {
+	{ GW_T_HELLO,		CH_ZERO,	12,	12 },
+	{ GW_T_HELLO_ACK,	CH_ZERO,	22,	22 },
+	{ GW_T_DATA,		CH_ANY,		8,	GW_PAYLOAD_HARD_MAX },
+	{ GW_T_ACK,		CH_ANY,		8,	8 },
+	{ GW_T_CREDIT,		CH_ANY,		4,	4 },
+	{ GW_T_PING,		CH_ZERO,	8,	8 },
+	{ GW_T_PONG,		CH_ZERO,	8,	8 },
+	{ GW_T_GOAWAY,		CH_ZERO,	2,	2 + TEXT_MAX },
+	{ GW_T_ERROR,		CH_ZERO,	2,	2 + TEXT_MAX },
+	{ GW_T_COMMAND,		CH_ANY,		8,	GW_PAYLOAD_HARD_MAX },
+	{ GW_T_OPEN,		CH_NONZERO,	OPEN_MIN, GW_PAYLOAD_HARD_MAX },
+	{ GW_T_OPEN_ACK,	CH_NONZERO,	8,	8 },
+	{ GW_T_CLOSE,		CH_NONZERO,	2,	2 + TEXT_MAX },
+};
+
+/* Byte order helpers: big-endian, no alignment assumed. */
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	    ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return ((uint64_t)get32(p) << 32) | get32(p + 4);
+}
+
+static uint8_t *
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+static uint8_t *
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+static uint8_t *
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	return put32(p + 4, (uint32_t)v);
+}
+
+static uint8_t *
+putbytes(uint8_t *p, const uint8_t *src, size_t n)
+{
+	/* memcpy(p, NULL, 0) is undefined: an empty view may be NULL. */
+	if (n > 0)
+		memcpy(p, src, n);
+	return p + n;
+}
+
+/* The rules of defined type ${type}, or NULL (unknown or extension). */
+static const struct ftype *
+ftype_find(uint8_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ftypes) / sizeof(ftypes[0]); i++)
+		if (ftypes[i].type == type)
+			return &ftypes[i];
+	return NULL;
+}
+
+static int
+chan_ok(const struct ftype *t, uint32_t channel)
+{
+	switch (t->chan) {
+	case CH_ZERO:
+		return channel == 0;
+	case CH_NONZERO:
+		return channel != 0;
+	default:
+		return 1;
+	}
+}
+
+/* The six strings of OPEN, in wire order (docs/PROTOCOL.md). */
+#define OPEN_STRINGS(id)	{ &(id)->name, &(id)->subject, &(id)->san, \
+				  &(id)->serial, &(id)->issuer, &(id)->peer }
+
+/*
+ * Value rules shared by decode and encode, checked once the fields are
+ * known: versions, sequence numbers, credit, announced limits, name.
+ */
+static int
+check_fields(const struct gw_frame *f)
+{
+	switch (f->type) {
+	case GW_T_HELLO:
+		if (f->u.hello.vmin == 0 || f->u.hello.vmin > f->u.hello.vmax)
+			return GW_PERR_BAD_VERSION;
+		if (f->u.hello.max_payload < MAX_PAYLOAD_MIN)
+			return GW_PERR_BAD_LENGTH;
+		break;
+	case GW_T_HELLO_ACK:
+		if (f->u.hello_ack.version == 0)
+			return GW_PERR_BAD_VERSION;
+		if (f->u.hello_ack.max_payload < MAX_PAYLOAD_MIN)
+			return GW_PERR_BAD_LENGTH;
+		break;
+	case GW_T_DATA:
+	case GW_T_COMMAND:
+		if (f->u.data.seq == 0)
+			return GW_PERR_BAD_SEQ;
+		break;
+	case GW_T_ACK:
+		if (f->u.ack.seq == 0)
+			return GW_PERR_BAD_SEQ;
+		break;
+	case GW_T_CREDIT:
+		if (f->u.credit.n == 0)
+			return GW_PERR_BAD_CREDIT;
+		break;
+	case GW_T_OPEN:
+		if (f->u.open.name.len == 0)
+			return GW_PERR_BAD_STRING;
+		break;
+	default:
+		break;
+	}
+	return GW_OK;
+}
+
+/* Decode the six OPEN strings from ${p}[0..${n}) into ${id}. */
+static int
+decode_open_strings(const uint8_t *p, size_t n, struct gw_identity *id)
+{
+	struct gw_str *s[OPEN_NSTR] = OPEN_STRINGS(id);
+	size_t off = 0;
+	uint16_t l;
+	int i;
+
+	for (i = 0; i < OPEN_NSTR; i++) {
+		if (n - off < 2)
+			return GW_PERR_BAD_STRING;
+		l = get16(p + off);
+		off += 2;
+		if (n - off < l)
+			return GW_PERR_BAD_STRING;
+		s[i]->p = p + off;
+		s[i]->len = l;
+		off += l;
+	}
+	if (off != n)
+		return GW_PERR_TRAILING;
+	return GW_OK;
+}
+
+/* Fill ${f}->u from the ${f}->len bytes at ${f}->payload (length checked). */
+static int
+decode_fields(struct gw_frame *f)
+{
+	const uint8_t *p = f->payload;
+
+	switch (f->type) {
+	case GW_T_HELLO:
+		f->u.hello.vmin = get16(p);
+		f->u.hello.vmax = get16(p + 2);
+		f->u.hello.caps = get32(p + 4);
+		f->u.hello.max_payload = get32(p + 8);
+		break;
+	case GW_T_HELLO_ACK:
+		f->u.hello_ack.version = get16(p);
+		f->u.hello_ack.caps = get32(p + 2);
+		f->u.hello_ack.max_payload = get32(p + 6);
+		f->u.hello_ack.heartbeat_ms = get32(p + 10);
+		f->u.hello_ack.last_seq = get64(p + 14);
+		break;
+	case GW_T_DATA:
+	case GW_T_COMMAND:
+		f->u.data.seq = get64(p);
+		f->u.data.body.p = p + 8;
+		f->u.data.body.len = f->len - 8;
+		break;
+	case GW_T_ACK:
+	case GW_T_OPEN_ACK:
+		f->u.ack.seq = get64(p);
+		break;
+	case GW_T_CREDIT:
+		f->u.credit.n = get32(p);
+		break;
+	case GW_T_PING:
+	case GW_T_PONG:
+		f->u.ping.opaque = get64(p);
+		break;
+	case GW_T_GOAWAY:
+	case GW_T_ERROR:
+	case GW_T_CLOSE:
+		f->u.reason.code = get16(p);
+		f->u.reason.text.p = p + 2;
+		f->u.reason.text.len = (uint16_t)(f->len - 2);
+		break;
+	case GW_T_OPEN:
+		memcpy(f->u.open.fingerprint, p, GW_FINGERPRINT_LEN);
+		return decode_open_strings(p + GW_FINGERPRINT_LEN,
+		    f->len - GW_FINGERPRINT_LEN, &f->u.open);
+	}
+	return GW_OK;
+}
+
+/**
+ * gw_frame_decode(buf, len, max_payload, out, consumed):
+ * Decode one frame from the first ${len} bytes of ${buf}.  On GW_OK fill
+ * ${out} (its pointers point into ${buf}) and set ${consumed} to the frame's
+ * size.  Return GW_ENEED if ${buf} holds only a prefix of a valid frame, or
+ * an enum gw_perr.  A payload longer than ${max_payload} is refused as soon
+ * as the header is complete.
+ */
+int
+gw_frame_decode(const uint8_t *buf, size_t len, size_t max_payload,
+    struct gw_frame *out, size_t *consumed)
+{
+	const struct ftype *t;
+	uint32_t plen;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len < GW_HDR_LEN)
+		return GW_ENEED;
+
+	/* Header checks: decided by the 12 header bytes alone. */
+	if (buf[1] != 0)
+		return GW_PERR_BAD_FLAGS;
+	if (get16(buf + 2) != 0)
+		return GW_PERR_BAD_RESERVED;
+	plen = get32(buf + 8);
+	if (plen > max_payload || plen > GW_PAYLOAD_HARD_MAX)
+		return GW_PERR_LEN_TOO_BIG;
+	t = ftype_find(buf[0]);
+	if (t == NULL && buf[0] < GW_T_EXT_FIRST)
+		return GW_PERR_UNKNOWN_TYPE;
+	if (len - GW_HDR_LEN < plen)
+		return GW_ENEED;
+
+	out->type = buf[0];
+	out->flags = buf[1];
+	out->channel = get32(buf + 4);
+	out->len = plen;
+	out->payload = buf + GW_HDR_LEN;
+
+	/* Per-type checks: channel, payload length, fields, values. */
+	if (t != NULL) {
+		if (!chan_ok(t, out->channel))
+			return GW_PERR_BAD_CHANNEL;
+		if (plen < t->min || plen > t->max)
+			return GW_PERR_BAD_LENGTH;
+		if ((rc = decode_fields(out)) != GW_OK)
+			return rc;
+		if ((rc = check_fields(out)) != GW_OK)
+			return rc;
+	}
+	if (consumed != NULL)
+		*consumed = GW_HDR_LEN + (size_t)plen;
+	return GW_OK;
+}
+
+/*
+ * Validate ${f} as the decoder would and compute its payload length into
+ * ${plen}.  Return GW_OK or an enum gw_perr.
+ */
+static int
+encode_check(const struct gw_frame *f, const struct ftype *t, uint64_t *plen)
+{
+	const struct gw_str *s[OPEN_NSTR] = OPEN_STRINGS(&f->u.open);
+	uint64_t n;
+	int i, rc;
+
+	if (f->flags != 0)
+		return GW_PERR_BAD_FLAGS;
+	if (t == NULL) {
+		if (f->type < GW_T_EXT_FIRST)
+			return GW_PERR_UNKNOWN_TYPE;
+		if (f->payload == NULL && f->len > 0)
+			return GW_PERR_BAD_LENGTH;
+		n = f->len;
+		goto done;
+	}
+	if (!chan_ok(t, f->channel))
+		return GW_PERR_BAD_CHANNEL;
+	if ((rc = check_fields(f)) != GW_OK)
+		return rc;
+	switch (f->type) {
+	case GW_T_DATA:
+	case GW_T_COMMAND:
+		if (f->u.data.body.p == NULL && f->u.data.body.len > 0)
+			return GW_PERR_BAD_LENGTH;
+		n = 8 + (uint64_t)f->u.data.body.len;
+		break;
+	case GW_T_GOAWAY:
+	case GW_T_ERROR:
+	case GW_T_CLOSE:
+		if (f->u.reason.text.p == NULL && f->u.reason.text.len > 0)
+			return GW_PERR_BAD_STRING;
+		n = 2 + (uint64_t)f->u.reason.text.len;
+		break;
+	case GW_T_OPEN:
+		n = GW_FINGERPRINT_LEN;
+		for (i = 0; i < OPEN_NSTR; i++) {
+			if (s[i]->p == NULL && s[i]->len > 0)
+				return GW_PERR_BAD_STRING;
+			n += 2 + (uint64_t)s[i]->len;
+		}
+		break;
+	default:
+		n = t->min;	/* fixed size */
+		break;
+	}
+done:
+	if (n > GW_PAYLOAD_HARD_MAX)
+		return GW_PERR_LEN_TOO_BIG;
+	*plen = n;
+	return GW_OK;
+}
+
+/* Write the payload of defined type ${f}->type at ${p}. */
+static void
+encode_fields(uint8_t *p, const struct gw_frame *f)
+{
+	const struct gw_str *s[OPEN_NSTR] = OPEN_STRINGS(&f->u.open);
+	int i;
+
+	switch (f->type) {
+	case GW_T_HELLO:
+		p = put16(p, f->u.hello.vmin);
+		p = put16(p, f->u.hello.vmax);
+		p = put32(p, f->u.hello.caps);
+		put32(p, f->u.hello.max_payload);
+		break;
+	case GW_T_HELLO_ACK:
+		p = put16(p, f->u.hello_ack.version);
+		p = put32(p, f->u.hello_ack.caps);
+		p = put32(p, f->u.hello_ack.max_payload);
+		p = put32(p, f->u.hello_ack.heartbeat_ms);
+		put64(p, f->u.hello_ack.last_seq);
+		break;
+	case GW_T_DATA:
+	case GW_T_COMMAND:
+		p = put64(p, f->u.data.seq);
+		putbytes(p, f->u.data.body.p, f->u.data.body.len);
+		break;
+	case GW_T_ACK:
+	case GW_T_OPEN_ACK:
+		put64(p, f->u.ack.seq);
+		break;
+	case GW_T_CREDIT:
+		put32(p, f->u.credit.n);
+		break;
+	case GW_T_PING:
+	case GW_T_PONG:
+		put64(p, f->u.ping.opaque);
+		break;
+	case GW_T_GOAWAY:
+	case GW_T_ERROR:
+	case GW_T_CLOSE:
+		p = put16(p, f->u.reason.code);
+		putbytes(p, f->u.reason.text.p, f->u.reason.text.len);
+		break;
+	case GW_T_OPEN:
+		p = putbytes(p, f->u.open.fingerprint, GW_FINGERPRINT_LEN);
+		for (i = 0; i < OPEN_NSTR; i++) {
+			p = put16(p, s[i]->len);
+			p = putbytes(p, s[i]->p, s[i]->len);
+		}
+		break;
+	}
+}
+
+/**
+ * gw_frame_encode(buf, cap, f):
+ * Encode ${f} into ${buf} (capacity ${cap}).  The payload is built from the
+ * typed fields of ${f}->u; ${f}->len and ${f}->payload are ignored except
+ * for extension types, whose payload is copied as is.  Return the number of
+ * bytes written, GW_ENOSPACE, or an enum gw_perr if ${f} is not a valid
+ * frame (what encodes also decodes).
+ */
+int
+gw_frame_encode(uint8_t *buf, size_t cap, const struct gw_frame *f)
+{
+	const struct ftype *t = ftype_find(f->type);
+	uint64_t plen;
+	uint8_t *p;
+	int rc;
+
+	if ((rc = encode_check(f, t, &plen)) != GW_OK)
+		return rc;
+	/* Nothing is written unless the whole frame fits. */
+	if (cap < GW_HDR_LEN || cap - GW_HDR_LEN < plen)
+		return GW_ENOSPACE;
+
+	p = buf;
+	*p++ = f->type;
+	*p++ = 0;			/* flags */
+	p = put16(p, 0);		/* reserved */
+	p = put32(p, f->channel);
+	p = put32(p, (uint32_t)plen);
+	if (t == NULL)
+		putbytes(p, f->payload, (size_t)plen);
+	else
+		encode_fields(p, f);
+	return (int)(GW_HDR_LEN + plen);
+}
+
+/** gw_perr_str(rc): a short message for any return code of this module. */
+const char *
+gw_perr_str(int rc)
+{
+	switch (rc) {
+	case GW_OK:
+		return "ok";
+	case GW_ENEED:
+		return "incomplete frame";
+	case GW_ENOSPACE:
+		return "output buffer too small";
+	case GW_PERR_BAD_FLAGS:
+		return "flags not zero";
+	case GW_PERR_BAD_RESERVED:
+		return "reserved header field not zero";
+	case GW_PERR_LEN_TOO_BIG:
+		return "payload length above maximum";
+	case GW_PERR_UNKNOWN_TYPE:
+		return "unknown frame type";
+	case GW_PERR_BAD_LENGTH:
+		return "payload length wrong for frame type";
+	case GW_PERR_BAD_CHANNEL:
+		return "channel not allowed for frame type";
+	case GW_PERR_BAD_VERSION:
+		return "bad protocol version";
+	case GW_PERR_BAD_SEQ:
+		return "sequence number zero";
+	case GW_PERR_BAD_CREDIT:
+		return "credit increment zero";
+	case GW_PERR_BAD_STRING:
+		return "bad string field";
+	case GW_PERR_TRAILING:
+		return "trailing bytes after last field";
+	default:
+		return "unknown error";
+	}
+}

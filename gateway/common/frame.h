@@ -1,0 +1,118 @@
+/*
+ * frame.h: the pure protocol v1 codec.  No I/O, no allocation, no global
+ * state: the fuzzers, the unit tests and every program call exactly this.
+ * Decoded frames are views into the caller's buffer (picohttpparser style).
+ */
+#ifndef GW_FRAME_H
+#define GW_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+/* Return codes.  GW_OK and GW_ENEED are not errors. */
+#define GW_OK		0
+#define GW_ENEED	(-1)	/* decode: a longer prefix is needed */
+#define GW_ENOSPACE	(-2)	/* encode: the output buffer is too small */
+
+/* Precise protocol errors from gw_frame_decode (and gw_frame_encode). */
+enum gw_perr {
+	GW_PERR_BAD_FLAGS	= -10,	/* flags not zero (v1 defines none) */
+	GW_PERR_BAD_RESERVED	= -11,	/* header reserved field not zero */
+	GW_PERR_LEN_TOO_BIG	= -12,	/* payload length above max_payload */
+	GW_PERR_UNKNOWN_TYPE	= -13,	/* type < 0x80 and not defined */
+	GW_PERR_BAD_LENGTH	= -14,	/* payload length wrong for type */
+	GW_PERR_BAD_CHANNEL	= -15,	/* channel 0 / non-0 where not allowed */
+	GW_PERR_BAD_VERSION	= -16,	/* version 0 or min > max */
+	GW_PERR_BAD_SEQ		= -17,	/* sequence number 0 */
+	GW_PERR_BAD_CREDIT	= -18,	/* credit increment 0 */
+	GW_PERR_BAD_STRING	= -19,	/* string field overruns the payload */
+	GW_PERR_TRAILING	= -20	/* bytes after the last field */
+};
+
+/* A (pointer, length) view of bytes inside a frame. */
+struct gw_str {
+	const uint8_t	*p;
+	uint16_t	 len;
+};
+
+/* The agent identity attested by the gateway, carried by OPEN. */
+struct gw_identity {
+	uint8_t		fingerprint[GW_FINGERPRINT_LEN];
+	struct gw_str	name;		/* certificate CN: the agent's name */
+	struct gw_str	subject;	/* full subject DN */
+	struct gw_str	san;		/* first DNS SAN, or empty */
+	struct gw_str	serial;		/* serial, hex with colons */
+	struct gw_str	issuer;		/* issuer DN */
+	struct gw_str	peer;		/* source address "ip:port" */
+};
+
+struct gw_frame {
+	uint8_t		 type;		/* enum gw_type or an extension */
+	uint8_t		 flags;
+	uint32_t	 channel;	/* 0: connection; else channel id */
+	uint32_t	 len;		/* payload length */
+	const uint8_t	*payload;	/* points into the decoded buffer */
+	union {
+		struct {
+			uint16_t vmin, vmax;
+			uint32_t caps;
+			uint32_t max_payload;
+		} hello;
+		struct {
+			uint16_t version;
+			uint32_t caps;
+			uint32_t max_payload;
+			uint32_t heartbeat_ms;
+			uint64_t last_seq;
+		} hello_ack;
+		struct {
+			uint64_t seq;
+			struct {
+				const uint8_t *p;
+				uint32_t len;
+			} body;
+		} data;			/* DATA and COMMAND (seq = command id) */
+		struct {
+			uint64_t seq;
+		} ack;			/* ACK and OPEN_ACK (last_seq) */
+		struct {
+			uint32_t n;
+		} credit;
+		struct {
+			uint64_t opaque;
+		} ping;			/* PING and PONG */
+		struct {
+			uint16_t code;	/* enum gw_reason */
+			struct gw_str text;
+		} reason;		/* GOAWAY, ERROR and CLOSE */
+		struct gw_identity open;
+	} u;
+};
+
+/**
+ * gw_frame_decode(buf, len, max_payload, out, consumed):
+ * Decode one frame from the first ${len} bytes of ${buf}.  On GW_OK fill
+ * ${out} (its pointers point into ${buf}) and set ${consumed} to the frame's
+ * size.  Return GW_ENEED if ${buf} holds only a prefix of a valid frame, or
+ * an enum gw_perr.  A payload longer than ${max_payload} is refused as soon
+ * as the header is complete.
+ */
+int gw_frame_decode(const uint8_t *buf, size_t len, size_t max_payload,
+    struct gw_frame *out, size_t *consumed);
+
+/**
+ * gw_frame_encode(buf, cap, f):
+ * Encode ${f} into ${buf} (capacity ${cap}).  The payload is built from the
+ * typed fields of ${f}->u; ${f}->len and ${f}->payload are ignored except
+ * for extension types, whose payload is copied as is.  Return the number of
+ * bytes written, GW_ENOSPACE, or an enum gw_perr if ${f} is not a valid
+ * frame (what encodes also decodes).
+ */
+int gw_frame_encode(uint8_t *buf, size_t cap, const struct gw_frame *f);
+
+/** gw_perr_str(rc): a short message for any return code of this module. */
+const char *gw_perr_str(int rc);
+
+#endif /* GW_FRAME_H */

@@ -1,0 +1,54 @@
+/*
+ * identity.h: a peer certificate turned into the identity we attest
+ * (name, subject, SAN, serial, issuer, SHA-256 fingerprint) and the name
+ * policy that decides whether that identity may connect.
+ */
+#ifndef GW_IDENTITY_H
+#define GW_IDENTITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <mbedtls/x509_crt.h>
+
+#include "frame.h"
+
+#define ID_NAME_MAX	128
+#define ID_DN_MAX	256
+
+/* An owned copy of an identity (struct gw_identity is a view). */
+struct id_info {
+	uint8_t	fingerprint[GW_FINGERPRINT_LEN];
+	char	name[ID_NAME_MAX];	/* CN */
+	char	subject[ID_DN_MAX];
+	char	san[ID_NAME_MAX];	/* first DNS SAN or "" */
+	char	serial[ID_NAME_MAX];	/* hex with colons */
+	char	issuer[ID_DN_MAX];
+	char	peer[64];		/* "ip:port" */
+	char	fp_hex[2 * GW_FINGERPRINT_LEN + 1];
+};
+
+/**
+ * id_from_crt(crt, peer, out): fill ${out} from certificate ${crt} and the
+ * source address ${peer}.  Return 0, or -1 if the certificate has no CN
+ * (or a field does not fit).
+ */
+int id_from_crt(const mbedtls_x509_crt *crt, const char *peer,
+    struct id_info *out);
+
+/** id_view(in, out): a struct gw_identity view of ${in} for OPEN. */
+void id_view(const struct id_info *in, struct gw_identity *out);
+
+/**
+ * id_from_view(v, out): copy OPEN's identity view ${v} into ${out}; return
+ * 0, or -1 if a field is too long or not printable text.
+ */
+int id_from_view(const struct gw_identity *v, struct id_info *out);
+
+/**
+ * id_policy_match(patterns, name): 1 if ${name} matches one of the
+ * comma-separated shell glob ${patterns} ("agent-*,dmz-*"), else 0.
+ * A name with characters outside [A-Za-z0-9._-] never matches.
+ */
+int id_policy_match(const char *patterns, const char *name);
+
+#endif /* GW_IDENTITY_H */

@@ -1,0 +1,101 @@
+/*
+ * log.c: one line per event on stderr (journald adds its own metadata):
+ *   2026-11-25T10:00:00.123Z gatewayd[42] level=info event=... key=value
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *log_prog = "gw";
+static enum log_level log_min = LOG_LVL_INFO;
+
+static const char *const log_names[] = { "debug", "info", "warn", "error" };
+
+/** log_init(prog, level): set the program name and minimum level. */
+void
+log_init(const char *prog, enum log_level level)
+{
+	log_prog = prog;
+	log_min = level;
+}
+
+/** log_level_parse(s, out): parse "debug|info|warn|error"; 0 or -1. */
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	for (size_t i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++)
+		if (strcmp(s, log_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	if (strcmp(s, "warning") == 0) {
+		*out = LOG_LVL_WARN;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+log_emit(enum log_level lvl, const char *errstr, const char *fmt, va_list ap)
+{
+	char line[2048], ts[32];
+	struct timeval tv;
+	struct tm tm;
+	size_t n;
+	int r;
+
+	if (lvl < log_min)
+		return;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	r = snprintf(line, sizeof(line), "%s.%03ldZ %s[%ld] level=%s ", ts,
+	    (long)(tv.tv_usec / 1000), log_prog, (long)getpid(),
+	    log_names[lvl]);
+	n = r < 0 ? 0 : (size_t)r;
+	if (n < sizeof(line)) {
+		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+		n += r < 0 ? 0 : (size_t)r;
+	}
+	if (errstr != NULL && n < sizeof(line)) {
+		r = snprintf(line + n, sizeof(line) - n, " err=\"%s\"", errstr);
+		n += r < 0 ? 0 : (size_t)r;
+	}
+	if (n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write per line, so concurrent writers do not interleave. */
+	(void)!write(STDERR_FILENO, line, n);
+}
+
+#define LOG_FN(fname, lvl)						\
+void									\
+fname(const char *fmt, ...)						\
+{									\
+	va_list ap;							\
+	va_start(ap, fmt);						\
+	log_emit(lvl, NULL, fmt, ap);					\
+	va_end(ap);							\
+}
+LOG_FN(log_debug, LOG_LVL_DEBUG)
+LOG_FN(log_info, LOG_LVL_INFO)
+LOG_FN(log_warnx, LOG_LVL_WARN)
+LOG_FN(log_errx, LOG_LVL_ERR)
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_LVL_WARN, strerror(saved), fmt, ap);
+	va_end(ap);
+	errno = saved;
+}

@@ -1,0 +1,77 @@
+/*
+ * proto.c: names of the protocol v1 constants of proto.h, for logs and
+ * metrics.  Constant tables only.
+ */
+#include <stddef.h>
+
+#include "proto.h"
+
+/* Reasons that may appear on the wire (0 .. GW_R_STORE), by value. */
+static const char *const reason_wire[] = {
+	[GW_R_NORMAL]		= "normal",
+	[GW_R_PROTOCOL]		= "protocol",
+	[GW_R_VERSION]		= "version",
+	[GW_R_UNEXPECTED]	= "unexpected",
+	[GW_R_FLOW]		= "flow",
+	[GW_R_TOO_BIG]		= "too-big",
+	[GW_R_SEQUENCE]		= "sequence",
+	[GW_R_SHUTDOWN]		= "shutdown",
+	[GW_R_SUPERSEDED]	= "superseded",
+	[GW_R_UPSTREAM_LOST]	= "upstream-lost",
+	[GW_R_TIMEOUT]		= "timeout",
+	[GW_R_POLICY]		= "policy",
+	[GW_R_REVOKED]		= "revoked",
+	[GW_R_OVERLOAD]		= "overload",
+	[GW_R_INTERNAL]		= "internal",
+	[GW_R_STORE]		= "store",
+};
+
+/* Local-only reasons (never sent), from GW_R_PEER_CLOSED. */
+static const char *const reason_local[] = {
+	[GW_R_PEER_CLOSED - GW_R_PEER_CLOSED]	= "peer-closed",
+	[GW_R_TLS_HANDSHAKE - GW_R_PEER_CLOSED]	= "tls-handshake",
+	[GW_R_TLS_ERROR - GW_R_PEER_CLOSED]	= "tls-error",
+	[GW_R_IO_ERROR - GW_R_PEER_CLOSED]	= "io-error",
+	[GW_R_CONNECT - GW_R_PEER_CLOSED]	= "connect",
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/** gw_reason_str(r): short lower-case name of reason ${r} ("protocol"). */
+const char *
+gw_reason_str(unsigned r)
+{
+	if (r < NELEM(reason_wire))
+		return reason_wire[r];
+	if (r >= GW_R_PEER_CLOSED && r - GW_R_PEER_CLOSED < NELEM(reason_local))
+		return reason_local[r - GW_R_PEER_CLOSED];
+	return "unknown";
+}
+
+/* Defined frame types; gaps are NULL. */
+static const char *const type_names[] = {
+	[GW_T_HELLO]		= "HELLO",
+	[GW_T_HELLO_ACK]	= "HELLO_ACK",
+	[GW_T_DATA]		= "DATA",
+	[GW_T_ACK]		= "ACK",
+	[GW_T_CREDIT]		= "CREDIT",
+	[GW_T_PING]		= "PING",
+	[GW_T_PONG]		= "PONG",
+	[GW_T_GOAWAY]		= "GOAWAY",
+	[GW_T_ERROR]		= "ERROR",
+	[GW_T_COMMAND]		= "COMMAND",
+	[GW_T_OPEN]		= "OPEN",
+	[GW_T_OPEN_ACK]		= "OPEN_ACK",
+	[GW_T_CLOSE]		= "CLOSE",
+};
+
+/** gw_type_str(t): name of frame type ${t} ("DATA"), "EXT" or "UNKNOWN". */
+const char *
+gw_type_str(unsigned t)
+{
+	if (t < NELEM(type_names) && type_names[t] != NULL)
+		return type_names[t];
+	if (t >= GW_T_EXT_FIRST && t <= 0xFF)
+		return "EXT";
+	return "UNKNOWN";
+}

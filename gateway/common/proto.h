@@ -1,0 +1,74 @@
+/*
+ * proto.h: protocol v1 constants shared by every program: frame types,
+ * flags, limits and reason codes.  docs/PROTOCOL.md is the specification;
+ * this file and frame.c must match it.
+ */
+#ifndef GW_PROTO_H
+#define GW_PROTO_H
+
+#include <stdint.h>
+
+#define GW_PROTO_VERSION_MIN	1
+#define GW_PROTO_VERSION_MAX	1
+
+#define GW_HDR_LEN		12	/* type, flags, reserved, channel, length */
+#define GW_PAYLOAD_HARD_MAX	(16u * 1024 * 1024)	/* no config may exceed */
+#define GW_FINGERPRINT_LEN	32	/* SHA-256 of the DER certificate */
+#define GW_DEFAULT_MAX_PAYLOAD	16384
+
+/* Frame types.  0x80-0xFF are extensions: a receiver ignores unknown ones. */
+enum gw_type {
+	GW_T_HELLO	= 0x01,
+	GW_T_HELLO_ACK	= 0x02,
+	GW_T_DATA	= 0x03,
+	GW_T_ACK	= 0x04,
+	GW_T_CREDIT	= 0x05,
+	GW_T_PING	= 0x06,
+	GW_T_PONG	= 0x07,
+	GW_T_GOAWAY	= 0x08,
+	GW_T_ERROR	= 0x09,
+	GW_T_COMMAND	= 0x0A,
+	GW_T_OPEN	= 0x20,	/* upstream only */
+	GW_T_OPEN_ACK	= 0x21,	/* upstream only */
+	GW_T_CLOSE	= 0x22,	/* upstream only */
+	GW_T_EXT_FIRST	= 0x80
+};
+
+/*
+ * Reason codes: carried by GOAWAY, ERROR and CLOSE, and used as the one
+ * close reason of every connection in every program.  Values below 0x100 may
+ * appear on the wire; values from 0x100 are local only (never sent).
+ */
+enum gw_reason {
+	GW_R_NORMAL		= 0,	/* orderly end */
+	GW_R_PROTOCOL		= 1,	/* malformed frame */
+	GW_R_VERSION		= 2,	/* no common protocol version */
+	GW_R_UNEXPECTED		= 3,	/* frame not valid in this state */
+	GW_R_FLOW		= 4,	/* DATA sent without credit */
+	GW_R_TOO_BIG		= 5,	/* frame larger than announced max */
+	GW_R_SEQUENCE		= 6,	/* DATA sequence not increasing */
+	GW_R_SHUTDOWN		= 7,	/* peer is going away */
+	GW_R_SUPERSEDED		= 8,	/* same identity connected again */
+	GW_R_UPSTREAM_LOST	= 9,	/* management server unavailable */
+	GW_R_TIMEOUT		= 10,	/* peer too slow (HELLO, idle, ...) */
+	GW_R_POLICY		= 11,	/* identity refused by policy */
+	GW_R_REVOKED		= 12,	/* certificate revoked */
+	GW_R_OVERLOAD		= 13,	/* limit reached (agents, buffers) */
+	GW_R_INTERNAL		= 14,	/* bug or resource failure */
+	GW_R_STORE		= 15,	/* durable store failed */
+	GW_R_WIRE_LAST		= 0xFF,
+
+	GW_R_PEER_CLOSED	= 0x100,	/* TLS close_notify or EOF */
+	GW_R_TLS_HANDSHAKE	= 0x101,	/* handshake failed */
+	GW_R_TLS_ERROR		= 0x102,	/* TLS error after handshake */
+	GW_R_IO_ERROR		= 0x103,	/* socket error */
+	GW_R_CONNECT		= 0x104	/* connect() failed */
+};
+
+/** gw_reason_str(r): short lower-case name of reason ${r} ("protocol"). */
+const char *gw_reason_str(unsigned r);
+
+/** gw_type_str(t): name of frame type ${t} ("DATA"), "EXT" or "UNKNOWN". */
+const char *gw_type_str(unsigned t);
+
+#endif /* GW_PROTO_H */

@@ -1,0 +1,238 @@
+/*
+ * tls_conf.c: one TLS policy for every program.  TLS 1.2 minimum (1.3
+ * preferred), AEAD suites only, peer certificate required and verified
+ * against one CA (and its CRL).  Renegotiation and compression are not
+ * compiled into our mbedTLS at all (cmake/gw_mbedtls_config.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crl.h>
+#include <mbedtls/x509_crt.h>
+#include <psa/crypto.h>
+
+#include "tls_conf.h"
+
+struct tls_conf {
+	mbedtls_ssl_config	conf;
+	mbedtls_x509_crt	own;
+	mbedtls_pk_context	key;
+	mbedtls_x509_crt	ca;
+	mbedtls_x509_crl	crl;
+	int			has_crl;
+};
+
+/* One process-wide DRBG: every program here is one single-threaded loop. */
+static mbedtls_entropy_context tls_entropy;
+static mbedtls_ctr_drbg_context tls_drbg;
+static int tls_rng_ready;
+
+static const int tls_suites[] = {
+	MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+	MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	0
+};
+
+static int
+tls_rng_init(char *err, size_t errlen)
+{
+	static const char pers[] = "gatewayd tls";
+	int rc;
+
+	if (tls_rng_ready)
+		return 0;
+	if (psa_crypto_init() != PSA_SUCCESS) {
+		snprintf(err, errlen, "psa_crypto_init failed");
+		return -1;
+	}
+	mbedtls_entropy_init(&tls_entropy);
+	mbedtls_ctr_drbg_init(&tls_drbg);
+	rc = mbedtls_ctr_drbg_seed(&tls_drbg, mbedtls_entropy_func,
+	    &tls_entropy, (const unsigned char *)pers, sizeof(pers) - 1);
+	if (rc != 0) {
+		snprintf(err, errlen, "seeding the DRBG failed: -0x%04x", -rc);
+		return -1;
+	}
+	tls_rng_ready = 1;
+	return 0;
+}
+
+static void
+tls_fail(char *err, size_t errlen, const char *file, const char *what, int rc)
+{
+	char buf[160];
+
+	snprintf(err, errlen, "%s: %s: %s", file, what,
+	    tls_strerror(rc, buf, sizeof(buf)));
+}
+
+/**
+ * tls_conf_new(p, err, errlen):
+ * Load the files of ${p} and build a TLS configuration.  On error return
+ * NULL and write "file: why" into ${err}.  The private key bytes read from
+ * disk are zeroised once mbedTLS holds the key.
+ */
+struct tls_conf *
+tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
+{
+	struct tls_conf *tc;
+	int rc;
+
+	if (tls_rng_init(err, errlen) != 0)
+		goto err0;
+	if ((tc = calloc(1, sizeof(*tc))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto err0;
+	}
+	mbedtls_ssl_config_init(&tc->conf);
+	mbedtls_x509_crt_init(&tc->own);
+	mbedtls_pk_init(&tc->key);
+	mbedtls_x509_crt_init(&tc->ca);
+	mbedtls_x509_crl_init(&tc->crl);
+
+	if ((rc = mbedtls_x509_crt_parse_file(&tc->own, p->cert)) != 0) {
+		tls_fail(err, errlen, p->cert, "cannot load certificate", rc);
+		goto err1;
+	}
+	/* mbedtls_pk_parse_keyfile zeroises its copy of the file. */
+	if ((rc = mbedtls_pk_parse_keyfile(&tc->key, p->key, NULL,
+	    mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
+		tls_fail(err, errlen, p->key, "cannot load private key", rc);
+		goto err1;
+	}
+	if ((rc = mbedtls_pk_check_pair(&tc->own.pk, &tc->key,
+	    mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
+		tls_fail(err, errlen, p->key, "key does not match certificate",
+		    rc);
+		goto err1;
+	}
+	if ((rc = mbedtls_x509_crt_parse_file(&tc->ca, p->ca)) != 0) {
+		tls_fail(err, errlen, p->ca, "cannot load CA certificate", rc);
+		goto err1;
+	}
+	if (p->crl != NULL) {
+		if ((rc = mbedtls_x509_crl_parse_file(&tc->crl, p->crl)) != 0) {
+			tls_fail(err, errlen, p->crl, "cannot load CRL", rc);
+			goto err1;
+		}
+		tc->has_crl = 1;
+	}
+
+	rc = mbedtls_ssl_config_defaults(&tc->conf,
+	    p->server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc != 0) {
+		tls_fail(err, errlen, "tls", "config defaults", rc);
+		goto err1;
+	}
+	mbedtls_ssl_conf_rng(&tc->conf, mbedtls_ctr_drbg_random, &tls_drbg);
+	mbedtls_ssl_conf_min_tls_version(&tc->conf, p->tls12 ?
+	    MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_max_tls_version(&tc->conf, MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_ciphersuites(&tc->conf, tls_suites);
+	mbedtls_ssl_conf_authmode(&tc->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(&tc->conf, &tc->ca,
+	    tc->has_crl ? &tc->crl : NULL);
+	if ((rc = mbedtls_ssl_conf_own_cert(&tc->conf, &tc->own,
+	    &tc->key)) != 0) {
+		tls_fail(err, errlen, p->cert, "cannot use certificate", rc);
+		goto err1;
+	}
+	return tc;
+
+err1:
+	tls_conf_free(tc);
+err0:
+	return NULL;
+}
+
+/** tls_conf_ssl(tc): the mbedtls_ssl_config to pass to mbedtls_ssl_setup. */
+const mbedtls_ssl_config *
+tls_conf_ssl(const struct tls_conf *tc)
+{
+	return &tc->conf;
+}
+
+/** tls_conf_free(tc): free ${tc}; tls_conf_free(NULL) is a no-op. */
+void
+tls_conf_free(struct tls_conf *tc)
+{
+	if (tc == NULL)
+		return;
+	mbedtls_ssl_config_free(&tc->conf);
+	mbedtls_x509_crt_free(&tc->own);
+	mbedtls_pk_free(&tc->key);
+	mbedtls_x509_crt_free(&tc->ca);
+	mbedtls_x509_crl_free(&tc->crl);
+	free(tc);
+}
+
+/**
+ * tls_strerror(rc, buf, len): mbedTLS error ${rc} as text ("X509 - ...");
+ * return ${buf}.
+ */
+const char *
+tls_strerror(int rc, char *buf, size_t len)
+{
+	mbedtls_strerror(rc, buf, len);
+	return buf;
+}
+
+/**
+ * tls_verify_str(flags, buf, len): the X.509 verification flags of a failed
+ * handshake as one short reason ("unknown-ca", "expired", "revoked",
+ * "no-certificate", ...); return ${buf}.
+ */
+const char *
+tls_verify_str(uint32_t flags, char *buf, size_t len)
+{
+	static const struct {
+		uint32_t	 flag;
+		const char	*name;
+	} map[] = {
+		{ MBEDTLS_X509_BADCERT_MISSING, "no-certificate" },
+		{ MBEDTLS_X509_BADCERT_NOT_TRUSTED, "unknown-ca" },
+		{ MBEDTLS_X509_BADCERT_EXPIRED, "expired" },
+		{ MBEDTLS_X509_BADCERT_FUTURE, "not-yet-valid" },
+		{ MBEDTLS_X509_BADCERT_REVOKED, "revoked" },
+		{ MBEDTLS_X509_BADCERT_CN_MISMATCH, "name-mismatch" },
+		{ MBEDTLS_X509_BADCERT_KEY_USAGE, "bad-key-usage" },
+		{ MBEDTLS_X509_BADCERT_EXT_KEY_USAGE, "bad-key-usage" },
+		{ MBEDTLS_X509_BADCERT_BAD_MD, "weak-signature" },
+		{ MBEDTLS_X509_BADCERT_BAD_PK, "bad-key-type" },
+		{ MBEDTLS_X509_BADCERT_BAD_KEY, "weak-key" },
+		{ MBEDTLS_X509_BADCRL_NOT_TRUSTED, "crl-untrusted" },
+		{ MBEDTLS_X509_BADCRL_EXPIRED, "crl-expired" },
+		{ MBEDTLS_X509_BADCRL_FUTURE, "crl-not-yet-valid" },
+	};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if ((flags & map[i].flag) == 0 ||
+		    (n > 0 && strstr(buf, map[i].name) != NULL))
+			continue;
+		int r = snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+		    map[i].name);
+		if (r < 0 || (size_t)r >= len - n)
+			break;
+		n += (size_t)r;
+		flags &= ~map[i].flag;
+	}
+	if (n == 0)
+		snprintf(buf, len, "verify-failed(0x%x)", (unsigned)flags);
+	return buf;
+}

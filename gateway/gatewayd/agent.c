@@ -1,0 +1,441 @@
+/*
+ * agent.c: one downstream agent session.
+ *
+ *   HANDSHAKE --TLS ok, identity+policy ok--> HELLO_WAIT --HELLO--> OPENING
+ *   OPENING --OPEN_ACK from the server--> OPEN (DATA flows)
+ *   any state --agent_close()--> CLOSED
+ *
+ * The TLS layer has verified the chain (agent CA, validity, CRL) before
+ * on_open; the name policy is checked there too, so no frame of an
+ * unauthenticated peer is ever decoded.  agent_close() is the only exit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "conn.h"
+#include "identity.h"
+#include "log.h"
+#include "upstream.h"
+
+#define AGENT_MAGIC	0x4167656eu	/* "Agen" */
+#define AGENT_OUT_CAP	4096u		/* ACK, CREDIT, PONG, small COMMANDs */
+
+struct agent {
+	unsigned		 magic;
+	enum agent_state	 state;
+	struct gw		*gw;
+	struct conn		*c;
+	struct agent		*next, **prevp;	/* gw->agents list */
+	struct agent_link	 link;
+	struct id_info		 id;
+	uint16_t		 version;
+	uint64_t		 last_seq;	/* highest DATA seq received */
+	uint64_t		 ack_todo;	/* ACK not yet sent (0: none) */
+	uint32_t		 credit;	/* DATA the agent may still send */
+	uint32_t		 credit_owed;	/* forwarded, not yet granted */
+	uint64_t		 frames_in;
+};
+
+static const char *
+agent_state_str(enum agent_state s)
+{
+	static const char *const names[] = {
+		"handshake", "hello-wait", "opening", "open", "closed"
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+static void
+agent_set_state(struct agent *a, enum agent_state s)
+{
+	log_debug("event=agent_state agent=%s peer=%s from=%s to=%s",
+	    a->id.name[0] ? a->id.name : "-", conn_peer(a->c),
+	    agent_state_str(a->state), agent_state_str(s));
+	a->state = s;
+}
+
+/*
+ * The one exit: tell the agent why (ERROR, best effort), release the
+ * channel upstream (CLOSE with the same reason) and close the connection;
+ * agent_on_close logs and frees.
+ */
+static void
+agent_close(struct agent *a, unsigned reason, const char *detail)
+{
+	if (a->state == AGENT_CLOSED)
+		return;
+	if (a->state != AGENT_HANDSHAKE && reason <= GW_R_WIRE_LAST &&
+	    reason != GW_R_NORMAL) {
+		struct gw_frame f = { .type = GW_T_ERROR };
+
+		f.u.reason.code = (uint16_t)reason;
+		f.u.reason.text.p = (const uint8_t *)detail;
+		f.u.reason.text.len = (uint16_t)strnlen(detail, 200);
+		(void)conn_send(a->c, &f);
+	}
+	conn_close(a->c, reason, detail);
+}
+
+static int
+agent_send(struct agent *a, const struct gw_frame *f)
+{
+	if (conn_send(a->c, f) == 0)
+		return 0;
+	agent_close(a, GW_R_OVERLOAD, "agent does not read its frames");
+	return -1;
+}
+
+static void
+agent_grant(struct agent *a)
+{
+	struct gw_frame f = { .type = GW_T_CREDIT };
+
+	if (a->state != AGENT_OPEN || a->credit_owed == 0)
+		return;
+	f.u.credit.n = a->credit_owed;
+	if (conn_send(a->c, &f) != 0) {
+		conn_notify_writable(a->c);
+		return;		/* retried from agent_on_writable */
+	}
+	a->credit += a->credit_owed;
+	a->credit_owed = 0;
+}
+
+static void
+agent_flush_ack(struct agent *a)
+{
+	struct gw_frame f = { .type = GW_T_ACK };
+
+	if (a->ack_todo == 0)
+		return;
+	f.u.ack.seq = a->ack_todo;
+	if (conn_send(a->c, &f) != 0) {
+		conn_notify_writable(a->c);
+		return;		/* cumulative: the newest is enough later */
+	}
+	a->ack_todo = 0;
+}
+
+static int
+agent_on_open(struct conn *c, void *arg)
+{
+	struct agent *a = arg;
+	const mbedtls_x509_crt *crt = conn_peer_crt(c);
+
+	if (crt == NULL || id_from_crt(crt, conn_peer(c), &a->id) != 0) {
+		a->gw->agents_refused++;
+		conn_close(c, GW_R_POLICY, "certificate has no usable name");
+		return CONN_CLOSED_RC;
+	}
+	if (!id_policy_match(a->gw->cfg->agent_names, a->id.name)) {
+		a->gw->agents_refused++;
+		conn_close(c, GW_R_POLICY, "name not allowed by agent_names");
+		return CONN_CLOSED_RC;
+	}
+	a->gw->agents_accepted++;
+	agent_set_state(a, AGENT_HELLO_WAIT);
+	log_info("event=agent_authenticated agent=%s peer=%s fp=%s serial=%s "
+	    "tls=%s", a->id.name, conn_peer(c), a->id.fp_hex, a->id.serial,
+	    conn_tls_info(c));
+	conn_timer(c, a->gw->cfg->hello_timeout);
+	return 0;
+}
+
+/* HELLO: pick a link and open the channel; OPEN_ACK completes it. */
+static int
+agent_hello(struct agent *a, const struct gw_frame *f)
+{
+	struct upstream *u;
+	uint32_t chan;
+	int rc;
+
+	if (f->type != GW_T_HELLO) {
+		agent_close(a, GW_R_UNEXPECTED, "first frame must be HELLO");
+		return CONN_CLOSED_RC;
+	}
+	if (f->u.hello.vmin > GW_PROTO_VERSION_MAX ||
+	    f->u.hello.vmax < GW_PROTO_VERSION_MIN) {
+		agent_close(a, GW_R_VERSION, "no common protocol version");
+		return CONN_CLOSED_RC;
+	}
+	a->version = f->u.hello.vmax < GW_PROTO_VERSION_MAX ?
+	    f->u.hello.vmax : GW_PROTO_VERSION_MAX;
+	if ((u = upstream_pick(a->gw)) == NULL) {
+		agent_close(a, GW_R_UPSTREAM_LOST,
+		    "no management server link is up");
+		return CONN_CLOSED_RC;
+	}
+	rc = upstream_open(u, a, &a->id, &chan);
+	if (rc == GW_ENOSPACE)
+		return CONN_PAUSE;	/* HELLO is decoded again later */
+	if (rc != 0) {
+		agent_close(a, GW_R_INTERNAL, "cannot open a channel");
+		return CONN_CLOSED_RC;
+	}
+	agent_set_state(a, AGENT_OPENING);
+	return CONN_OK;
+}
+
+static int
+agent_data(struct agent *a, const struct gw_frame *f)
+{
+	int rc;
+
+	if (f->channel != 0) {
+		agent_close(a, GW_R_PROTOCOL, "DATA on a non-zero channel");
+		return CONN_CLOSED_RC;
+	}
+	if (a->credit == 0) {
+		agent_close(a, GW_R_FLOW, "DATA without credit");
+		return CONN_CLOSED_RC;
+	}
+	if (f->u.data.seq <= a->last_seq) {
+		agent_close(a, GW_R_SEQUENCE, "DATA sequence not increasing");
+		return CONN_CLOSED_RC;
+	}
+	rc = upstream_data(a->link.up, a, a->link.chan, f->u.data.seq,
+	    f->u.data.body.p, f->u.data.body.len);
+	if (rc == GW_ENOSPACE)
+		return CONN_PAUSE;	/* the link wakes us: agent_resume */
+	a->last_seq = f->u.data.seq;
+	a->credit--;
+	/* Grant in batches: a quarter of the window at a time. */
+	if (++a->credit_owed >= (a->gw->cfg->agent_window + 3) / 4)
+		agent_grant(a);
+	return CONN_OK;
+}
+
+static int
+agent_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
+{
+	struct agent *a = arg;
+	char text[128];
+
+	a->frames_in++;
+	if (a->state == AGENT_HELLO_WAIT)
+		return agent_hello(a, f);
+	if (a->gw->cfg->idle_timeout > 0 && a->state == AGENT_OPEN)
+		conn_timer(c, a->gw->cfg->idle_timeout);
+	if (f->type >= GW_T_EXT_FIRST)
+		return CONN_OK;		/* extensions are ignored */
+	switch (f->type) {
+	case GW_T_DATA:
+		if (a->state == AGENT_OPEN)
+			return agent_data(a, f);
+		break;
+	case GW_T_PING: {
+		struct gw_frame p = { .type = GW_T_PONG };
+
+		p.u.ping.opaque = f->u.ping.opaque;
+		return agent_send(a, &p) == 0 ? CONN_OK : CONN_CLOSED_RC;
+	}
+	case GW_T_PONG:
+		return CONN_OK;
+	case GW_T_GOAWAY:
+		agent_close(a, GW_R_NORMAL, "agent is going away");
+		return CONN_CLOSED_RC;
+	case GW_T_ERROR:
+		snprintf(text, sizeof(text), "agent sent ERROR %s: %.*s",
+		    gw_reason_str(f->u.reason.code),
+		    (int)f->u.reason.text.len,
+		    (const char *)f->u.reason.text.p);
+		agent_close(a, GW_R_PEER_CLOSED, text);
+		return CONN_CLOSED_RC;
+	default:
+		break;
+	}
+	snprintf(text, sizeof(text), "unexpected %s in state %s",
+	    gw_type_str(f->type), agent_state_str(a->state));
+	agent_close(a, GW_R_UNEXPECTED, text);
+	return CONN_CLOSED_RC;
+}
+
+static void
+agent_on_writable(struct conn *c, void *arg)
+{
+	struct agent *a = arg;
+
+	(void)c;
+	agent_flush_ack(a);
+	agent_grant(a);
+}
+
+static void
+agent_on_timeout(struct conn *c, void *arg)
+{
+	struct agent *a = arg;
+
+	(void)c;
+	agent_close(a, GW_R_TIMEOUT, a->state == AGENT_HANDSHAKE ?
+	    "TLS handshake too slow" : a->state == AGENT_OPEN ?
+	    "idle timeout" : "no HELLO in time");
+}
+
+static void
+agent_on_close(struct conn *c, unsigned reason, const char *detail,
+    void *arg)
+{
+	struct agent *a = arg;
+	enum agent_state was = a->state;
+
+	agent_set_state(a, AGENT_CLOSED);
+	if (a->link.wait_up != NULL)
+		upstream_unwait(a->link.wait_up, a);
+	if (a->link.up != NULL)
+		upstream_release(a->link.up, a, a->link.chan, reason, detail);
+	if (was == AGENT_HANDSHAKE)
+		log_warnx("event=agent_refused peer=%s reason=%s detail=\"%s\"",
+		    conn_peer(c), gw_reason_str(reason), detail);
+	else if (reason == GW_R_POLICY)
+		log_warnx("event=agent_refused agent=%s peer=%s reason=%s "
+		    "detail=\"%s\" fp=%s", a->id.name, conn_peer(c),
+		    gw_reason_str(reason), detail, a->id.fp_hex);
+	else
+		log_info("event=agent_closed agent=%s peer=%s reason=%s "
+		    "detail=\"%s\" state=%s frames=%llu last_seq=%llu",
+		    a->id.name, conn_peer(c), gw_reason_str(reason), detail,
+		    agent_state_str(was), (unsigned long long)a->frames_in,
+		    (unsigned long long)a->last_seq);
+	a->gw->nagents--;
+	if ((*a->prevp = a->next) != NULL)
+		a->next->prevp = a->prevp;
+	a->magic = 0;
+	free(a);
+}
+
+static const struct conn_ops agent_ops = {
+	.on_open = agent_on_open,
+	.on_frame = agent_on_frame,
+	.on_writable = agent_on_writable,
+	.on_timeout = agent_on_timeout,
+	.on_close = agent_on_close,
+};
+
+/** agent_accept(gw, fd): start a session on accepted socket ${fd}. */
+void
+agent_accept(struct gw *gw, int fd)
+{
+	const struct gw_config *cfg = gw->cfg;
+	struct conn_params p = {
+		.in_cap = cfg->max_payload + GW_HDR_LEN + 1024,
+		.out_cap = AGENT_OUT_CAP,
+		.max_payload = cfg->max_payload,
+	};
+	struct agent *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		log_warnx("event=agent_refused reason=overload detail=ENOMEM");
+		close(fd);
+		return;
+	}
+	a->magic = AGENT_MAGIC;
+	a->state = AGENT_HANDSHAKE;
+	a->gw = gw;
+	a->link.self = a;
+	if ((a->c = conn_accept(gw->loop, fd, gw->agent_tls, &p, &agent_ops,
+	    a)) == NULL) {
+		log_warnx("event=agent_refused reason=overload "
+		    "detail=\"cannot set up TLS\"");
+		free(a);
+		return;
+	}
+	gw->nagents++;
+	if ((a->next = gw->agents) != NULL)
+		a->next->prevp = &a->next;
+	gw->agents = a;
+	a->prevp = &gw->agents;
+	conn_timer(a->c, cfg->handshake_timeout);
+}
+
+/** agent_stop_all(gw, reason, detail): close every session with ${reason}. */
+void
+agent_stop_all(struct gw *gw, unsigned reason, const char *detail)
+{
+	while (gw->agents != NULL)
+		agent_close(gw->agents, reason, detail);
+}
+
+/** agent_link(a): the upstream-side links of ${a} (for upstream.c). */
+struct agent_link *
+agent_link(struct agent *a)
+{
+	return &a->link;
+}
+
+/** agent_resume(a): the upstream has room again: go on relaying. */
+void
+agent_resume(struct agent *a)
+{
+	if (a->state != AGENT_CLOSED)
+		conn_resume(a->c);
+}
+
+/** agent_open_ack(a, last_seq): the management server opened the channel. */
+void
+agent_open_ack(struct agent *a, uint64_t last_seq)
+{
+	struct gw_frame f = { .type = GW_T_HELLO_ACK };
+	const struct gw_config *cfg = a->gw->cfg;
+
+	if (a->state != AGENT_OPENING) {
+		agent_close(a, GW_R_PROTOCOL, "server sent a second OPEN_ACK");
+		return;
+	}
+	f.u.hello_ack.version = a->version;
+	f.u.hello_ack.max_payload = cfg->max_payload;
+	f.u.hello_ack.heartbeat_ms = (uint32_t)(cfg->heartbeat * 1000);
+	f.u.hello_ack.last_seq = last_seq;
+	a->last_seq = last_seq;
+	if (agent_send(a, &f) != 0)
+		return;
+	agent_set_state(a, AGENT_OPEN);
+	a->credit_owed = cfg->agent_window;
+	agent_grant(a);
+	conn_timer(a->c, cfg->idle_timeout);
+	log_debug("event=agent_open agent=%s channel=%u last_seq=%llu",
+	    a->id.name, a->link.chan, (unsigned long long)last_seq);
+}
+
+/** agent_ack(a, seq): relay a cumulative ACK to the agent. */
+void
+agent_ack(struct agent *a, uint64_t seq)
+{
+	if (a->state != AGENT_OPEN)
+		return;
+	if (seq > a->ack_todo)
+		a->ack_todo = seq;
+	a->gw->frames_down++;
+	agent_flush_ack(a);
+}
+
+/** agent_command(a, f): relay a COMMAND frame to the agent. */
+void
+agent_command(struct agent *a, const struct gw_frame *f)
+{
+	struct gw_frame d = *f;
+
+	if (a->state != AGENT_OPEN)
+		return;
+	d.channel = 0;
+	if (conn_send(a->c, &d) != 0)
+		log_warnx("event=command_dropped agent=%s id=%llu len=%u "
+		    "reason=\"agent output full\"", a->id.name,
+		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
+	else
+		a->gw->frames_down++;
+}
+
+/**
+ * agent_lost(a, reason, text): the channel is gone (CLOSE from the server,
+ * or the link died): close the session with ${reason}.  The link is
+ * already cleared.
+ */
+void
+agent_lost(struct agent *a, unsigned reason, const char *text)
+{
+	agent_close(a, reason, text);
+}

@@ -1,0 +1,63 @@
+/*
+ * agent.h: one downstream agent session: mutual-TLS handshake, identity
+ * and policy check before any frame is parsed, HELLO, channel opening
+ * upstream, DATA relayed up under per-agent credit, ACKs and commands
+ * relayed down.  One state machine, one close with a reason.
+ */
+#ifndef GW_AGENT_H
+#define GW_AGENT_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "frame.h"
+#include "gw.h"
+
+enum agent_state {
+	AGENT_HANDSHAKE,	/* TLS handshake, certificate verification */
+	AGENT_HELLO_WAIT,	/* authenticated, waiting for HELLO */
+	AGENT_OPENING,		/* OPEN sent upstream, waiting for OPEN_ACK */
+	AGENT_OPEN,		/* DATA flows */
+	AGENT_CLOSED
+};
+
+/* Upstream-side links of an agent; owned by upstream.c. */
+struct agent_link {
+	struct agent		*self;
+	struct upstream		*up;		/* NULL: no channel */
+	uint32_t		 chan;
+	struct upstream		*wait_up;	/* whose wait queue we are on */
+	TAILQ_ENTRY(agent_link)	 wait;
+};
+TAILQ_HEAD(agent_link_q, agent_link);
+
+/** agent_accept(gw, fd): start a session on accepted socket ${fd}. */
+void agent_accept(struct gw *gw, int fd);
+
+/** agent_stop_all(gw, reason, detail): close every session with ${reason}. */
+void agent_stop_all(struct gw *gw, unsigned reason, const char *detail);
+
+/** agent_link(a): the upstream-side links of ${a} (for upstream.c). */
+struct agent_link *agent_link(struct agent *a);
+
+/** agent_resume(a): the upstream has room again: go on relaying. */
+void agent_resume(struct agent *a);
+
+/** agent_open_ack(a, last_seq): the management server opened the channel. */
+void agent_open_ack(struct agent *a, uint64_t last_seq);
+
+/** agent_ack(a, seq): relay a cumulative ACK to the agent. */
+void agent_ack(struct agent *a, uint64_t seq);
+
+/** agent_command(a, f): relay a COMMAND frame to the agent. */
+void agent_command(struct agent *a, const struct gw_frame *f);
+
+/**
+ * agent_lost(a, reason, text): the channel is gone (CLOSE from the server,
+ * or the link died): close the session with ${reason}.  The link is
+ * already cleared.
+ */
+void agent_lost(struct agent *a, unsigned reason, const char *text);
+
+
+#endif /* GW_AGENT_H */

@@ -1,0 +1,63 @@
+/*
+ * config.h: gatewayd's configuration: conf/gateway.ini documents every key.
+ * Loading never logs: errors come back as "file:line: [section] key: why"
+ * lines and a count (--check-config prints them).
+ */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+struct gw_config {
+	char	*file;			/* label used in messages */
+	/* [gateway] */
+	char	*name;
+	char	*listen;
+	char	*cert, *key;
+	char	*agent_ca;
+	char	*crl;			/* NULL if unset */
+	char	*agent_names;		/* comma-separated globs on the CN */
+	unsigned max_agents;
+	uint32_t max_payload;
+	double	 handshake_timeout;
+	double	 hello_timeout;
+	double	 idle_timeout;		/* 0: off */
+	double	 heartbeat;		/* PING interval asked of agents */
+	uint32_t agent_window;		/* DATA credit per agent */
+	int	 tls12;
+	enum log_level log_level;
+	/* [upstream] */
+	char	*server;
+	char	*server_name;
+	char	*ca;
+	char	*up_cert, *up_key;	/* NULL: the [gateway] ones */
+	unsigned connections;
+	double	 connect_timeout;
+	double	 reconnect_delay;
+};
+
+/**
+ * gw_config_load_file(path, cfg, err, errlen): load ${path} into ${cfg}
+ * (defaults first, relative paths against the file's directory); return
+ * the number of errors, described in ${err}.
+ */
+int gw_config_load_file(const char *path, struct gw_config *cfg, char *err,
+    size_t errlen);
+
+/**
+ * gw_config_load_string(text, label, basedir, cfg, err, errlen): the same
+ * from ${text}, relative paths against ${basedir}.
+ */
+int gw_config_load_string(const char *text, const char *label,
+    const char *basedir, struct gw_config *cfg, char *err, size_t errlen);
+
+/** gw_config_free(cfg): free the strings of ${cfg}; NULL-safe. */
+void gw_config_free(struct gw_config *cfg);
+
+/** The embedded default: conf/gateway.ini as it was at build time. */
+extern const char gw_config_default_text[];
+
+#endif /* GW_CONFIG_H */

@@ -1,0 +1,38 @@
+/*
+ * gw.h: the gateway's process-wide context, shared by its modules.  One
+ * libev loop; every connection belongs to the listener (agents) or to one
+ * of the K upstream links.
+ */
+#ifndef GW_GW_H
+#define GW_GW_H
+
+#include <stdint.h>
+#include <ev.h>
+
+#include "config.h"
+#include "tls_conf.h"
+
+struct agent;
+struct upstream;
+struct listener;
+
+struct gw {
+	struct ev_loop		*loop;
+	const struct gw_config	*cfg;
+	struct tls_conf		*agent_tls;	/* server side, agent CA */
+	struct tls_conf		*up_tls;	/* client side, mgmt CA */
+	struct listener		*listener;
+	struct upstream		**up;		/* cfg->connections links */
+	unsigned		 nup;
+	unsigned		 next_up;	/* round-robin cursor */
+	unsigned		 nagents;	/* sessions that exist */
+	struct agent		*agents;	/* all sessions (agent.c) */
+	int			 stopping;
+	/* Counters (metrics come later; logged at exit). */
+	uint64_t		 agents_accepted;
+	uint64_t		 agents_refused;
+	uint64_t		 frames_up;
+	uint64_t		 frames_down;
+};
+
+#endif /* GW_GW_H */

@@ -1,0 +1,186 @@
+/*
+ * gatewayd: the gateway daemon.  Privileged set-up first (configuration,
+ * keys, listening socket), then one libev loop until SIGTERM/SIGINT.
+ *
+ *   gatewayd [-c FILE]            run (default: the embedded configuration)
+ *   gatewayd --check-config FILE  validate FILE and the files it names
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "config.h"
+#include "gw.h"
+#include "listener.h"
+#include "log.h"
+#include "tls_conf.h"
+#include "upstream.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: gatewayd [-c FILE] [--log-level LEVEL]\n"
+	    "       gatewayd --check-config FILE\n"
+	    "Without -c, gatewayd runs on its embedded default configuration\n"
+	    "(conf/gateway.ini) with paths relative to the working directory.\n");
+	exit(2);
+}
+
+static int
+load_config(const char *file, struct gw_config *cfg)
+{
+	char err[8192] = "";
+	int n;
+
+	if (file != NULL)
+		n = gw_config_load_file(file, cfg, err, sizeof(err));
+	else
+		n = gw_config_load_string(gw_config_default_text,
+		    "<embedded gateway.ini>", ".", cfg, err, sizeof(err));
+	if (n != 0) {
+		fputs(err, stderr);
+		fprintf(stderr, "%s: %d error%s\n", file ? file : "config", n,
+		    n == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
+}
+
+/* Build both TLS configurations: this loads every certificate and key. */
+static int
+load_tls(struct gw *gw, const struct gw_config *cfg)
+{
+	struct tls_conf_params ap = {
+		.cert = cfg->cert, .key = cfg->key, .ca = cfg->agent_ca,
+		.crl = cfg->crl, .server = 1, .tls12 = cfg->tls12,
+	};
+	struct tls_conf_params up = {
+		.cert = cfg->up_cert ? cfg->up_cert : cfg->cert,
+		.key = cfg->up_key ? cfg->up_key : cfg->key,
+		.ca = cfg->ca, .server = 0, .tls12 = 1,
+	};
+	char err[512];
+
+	if ((gw->agent_tls = tls_conf_new(&ap, err, sizeof(err))) == NULL ||
+	    (gw->up_tls = tls_conf_new(&up, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: %s\n", cfg->file ? cfg->file : "config",
+		    err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct gw *gw = w->data;
+
+	(void)revents;
+	log_info("event=stopping signal=%d agents=%u", w->signum, gw->nagents);
+	gw->stopping = 1;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct gw_config cfg;
+	struct gw gw;
+	const char *file = NULL, *level = NULL;
+	char err[512];
+	ev_signal sigterm, sigint;
+	enum log_level lvl;
+	int check = 0, ch, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'C':
+			file = optarg;
+			check = 1;
+			break;
+		case 'l':
+			level = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&gw, 0, sizeof(gw));
+	if (load_config(file, &cfg) != 0)
+		goto out;
+	lvl = cfg.log_level;
+	if (level != NULL && log_level_parse(level, &lvl) != 0) {
+		fprintf(stderr, "gatewayd: bad --log-level %s\n", level);
+		goto out;
+	}
+	log_init("gatewayd", lvl);
+	gw.cfg = &cfg;
+	if (load_tls(&gw, &cfg) != 0)
+		goto out;
+	if (check) {
+		printf("%s: OK\n", file);
+		rc = 0;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	gw.loop = EV_DEFAULT;
+	if ((gw.listener = listener_new(&gw, err, sizeof(err))) == NULL) {
+		log_errx("event=start_failed detail=\"%s\"", err);
+		goto out;
+	}
+	gw.nup = cfg.connections;
+	if ((gw.up = calloc(gw.nup, sizeof(*gw.up))) == NULL)
+		goto out;
+	for (unsigned i = 0; i < gw.nup; i++)
+		if ((gw.up[i] = upstream_new(&gw, i)) == NULL)
+			goto out;
+	for (unsigned i = 0; i < gw.nup; i++)
+		upstream_start(gw.up[i]);
+	listener_start(gw.listener);
+	ev_signal_init(&sigterm, on_signal, SIGTERM);
+	ev_signal_init(&sigint, on_signal, SIGINT);
+	sigterm.data = sigint.data = &gw;
+	ev_signal_start(gw.loop, &sigterm);
+	ev_signal_start(gw.loop, &sigint);
+	log_info("event=started name=%s listen=%s server=%s links=%u "
+	    "max_agents=%u", cfg.name, cfg.listen, cfg.server, gw.nup,
+	    cfg.max_agents);
+	ev_run(gw.loop, 0);
+	rc = 0;
+out:
+	listener_free(gw.listener);
+	agent_stop_all(&gw, GW_R_SHUTDOWN, "gateway stopping");
+	if (gw.up != NULL)
+		for (unsigned i = 0; i < gw.nup; i++)
+			upstream_free(gw.up[i]);
+	free(gw.up);
+	if (gw.loop != NULL)
+		log_info("event=stopped accepted=%llu refused=%llu "
+		    "frames_up=%llu frames_down=%llu",
+		    (unsigned long long)gw.agents_accepted,
+		    (unsigned long long)gw.agents_refused,
+		    (unsigned long long)gw.frames_up,
+		    (unsigned long long)gw.frames_down);
+	tls_conf_free(gw.agent_tls);
+	tls_conf_free(gw.up_tls);
+	gw_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,482 @@
+/*
+ * upstream.c: a mutual-TLS link to the management server carrying many
+ * agent channels.  States: IDLE -> CONNECTING -> HELLO_SENT -> READY, and
+ * back to IDLE (with a reconnect timer) through upstream_down(), the one
+ * place that ends a link.  Every channel of a lost link is closed with
+ * GW_R_UPSTREAM_LOST: agents keep their unacknowledged DATA and resend it
+ * after reconnecting, so nothing is lost.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "chanmap.h"
+#include "conn.h"
+#include "log.h"
+#include "upstream.h"
+
+#define UP_MAGIC	0x55704c6bu	/* "UpLk" */
+#define UP_IN_CAP	(256u * 1024)
+#define UP_OUT_CAP	(512u * 1024)
+/* Output kept free for control frames (OPEN, CLOSE, PONG) under load. */
+#define UP_RESERVE	(16u * 1024)
+
+struct upstream {
+	unsigned		 magic;
+	enum up_state		 state;
+	unsigned		 idx;
+	struct gw		*gw;
+	struct conn		*c;
+	ev_timer		 retry;
+	struct chanmap		*chans;		/* id -> struct agent */
+	uint32_t		 next_chan;	/* never reused on a link */
+	struct agent_link_q	 waiters;	/* FIFO: waiting for space */
+	uint64_t		 frames_up, frames_down;
+};
+
+static void upstream_down(struct upstream *u, unsigned reason,
+    const char *detail);
+
+/** upstream_state_str(s): "idle", "connecting", ... */
+const char *
+upstream_state_str(enum up_state s)
+{
+	static const char *const names[] = {
+		"idle", "connecting", "hello-sent", "ready", "stopped"
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+static void
+upstream_set_state(struct upstream *u, enum up_state s)
+{
+	log_debug("event=upstream_state link=%u from=%s to=%s", u->idx,
+	    upstream_state_str(u->state), upstream_state_str(s));
+	u->state = s;
+}
+
+static int
+upstream_on_open(struct conn *c, void *arg)
+{
+	struct upstream *u = arg;
+	struct gw_frame f = { .type = GW_T_HELLO };
+
+	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
+	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
+	f.u.hello.max_payload = u->gw->cfg->max_payload;
+	if (conn_send(c, &f) != 0) {
+		conn_close(c, GW_R_INTERNAL, "cannot queue HELLO");
+		return CONN_CLOSED_RC;
+	}
+	upstream_set_state(u, UP_HELLO_SENT);
+	log_debug("event=upstream_tls link=%u tls=%s", u->idx,
+	    conn_tls_info(c));
+	return 0;
+}
+
+/* Send a control frame; its failure means the link is unusable. */
+static int
+upstream_ctl(struct upstream *u, const struct gw_frame *f)
+{
+	if (conn_send(u->c, f) == 0)
+		return 0;
+	conn_close(u->c, GW_R_OVERLOAD, "no room for a control frame");
+	return -1;
+}
+
+static int
+upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
+{
+	struct upstream *u = arg;
+	struct agent *a;
+	char text[128];
+
+	u->frames_down++;
+	if (u->state == UP_HELLO_SENT) {
+		if (f->type != GW_T_HELLO_ACK ||
+		    f->u.hello_ack.version != GW_PROTO_VERSION_MAX) {
+			conn_close(c, GW_R_VERSION, "bad HELLO_ACK");
+			return CONN_CLOSED_RC;
+		}
+		upstream_set_state(u, UP_READY);
+		log_info("event=upstream_up link=%u server=%s tls=%s", u->idx,
+		    u->gw->cfg->server, conn_tls_info(c));
+		conn_timer(c, 0);
+		return CONN_OK;
+	}
+	if (f->type >= GW_T_EXT_FIRST)
+		return CONN_OK;
+	switch (f->type) {
+	case GW_T_OPEN_ACK:
+	case GW_T_ACK:
+	case GW_T_COMMAND:
+	case GW_T_CLOSE:
+		if (f->channel == 0)
+			break;
+		/* A channel we already closed: a late frame, ignore it. */
+		if ((a = chanmap_get(u->chans, f->channel)) == NULL)
+			return CONN_OK;
+		if (f->type == GW_T_OPEN_ACK)
+			agent_open_ack(a, f->u.ack.seq);
+		else if (f->type == GW_T_ACK)
+			agent_ack(a, f->u.ack.seq);
+		else if (f->type == GW_T_COMMAND)
+			agent_command(a, f);
+		else {
+			struct agent_link *l = agent_link(a);
+
+			chanmap_del(u->chans, f->channel);
+			upstream_unwait(u, a);
+			l->up = NULL;
+			snprintf(text, sizeof(text), "%.*s",
+			    (int)f->u.reason.text.len,
+			    (const char *)f->u.reason.text.p);
+			agent_lost(a, f->u.reason.code, text);
+		}
+		return CONN_OK;
+	case GW_T_PING: {
+		struct gw_frame p = { .type = GW_T_PONG };
+
+		p.u.ping.opaque = f->u.ping.opaque;
+		return upstream_ctl(u, &p) == 0 ? CONN_OK : CONN_CLOSED_RC;
+	}
+	case GW_T_PONG:
+		return CONN_OK;
+	case GW_T_GOAWAY:
+	case GW_T_ERROR:
+		snprintf(text, sizeof(text), "server sent %s: %s: %.*s",
+		    gw_type_str(f->type), gw_reason_str(f->u.reason.code),
+		    (int)f->u.reason.text.len,
+		    (const char *)f->u.reason.text.p);
+		conn_close(c, f->type == GW_T_GOAWAY ? GW_R_SHUTDOWN :
+		    f->u.reason.code, text);
+		return CONN_CLOSED_RC;
+	default:
+		break;
+	}
+	snprintf(text, sizeof(text), "unexpected %s on channel %u",
+	    gw_type_str(f->type), f->channel);
+	conn_close(c, GW_R_UNEXPECTED, text);
+	return CONN_CLOSED_RC;
+}
+
+static void
+upstream_on_writable(struct conn *c, void *arg)
+{
+	struct upstream *u = arg;
+	struct agent_link *l;
+
+	(void)c;
+	/*
+	 * Wake every waiter in arrival order.  agent_resume only schedules
+	 * the agent; those that find no room when they run queue again.
+	 */
+	while ((l = TAILQ_FIRST(&u->waiters)) != NULL) {
+		TAILQ_REMOVE(&u->waiters, l, wait);
+		l->wait_up = NULL;
+		agent_resume(l->self);
+	}
+}
+
+static void
+upstream_on_timeout(struct conn *c, void *arg)
+{
+	struct upstream *u = arg;
+
+	conn_close(c, GW_R_TIMEOUT, u->state == UP_CONNECTING ?
+	    "connect/handshake timeout" : "HELLO_ACK timeout");
+}
+
+static void
+upstream_on_close(struct conn *c, unsigned reason, const char *detail,
+    void *arg)
+{
+	struct upstream *u = arg;
+
+	(void)c;
+	if (u == NULL)		/* closed by upstream_down itself */
+		return;
+	u->c = NULL;
+	upstream_down(u, reason, detail);
+}
+
+static const struct conn_ops upstream_ops = {
+	.on_open = upstream_on_open,
+	.on_frame = upstream_on_frame,
+	.on_writable = upstream_on_writable,
+	.on_timeout = upstream_on_timeout,
+	.on_close = upstream_on_close,
+};
+
+static void
+upstream_connect(struct upstream *u)
+{
+	const struct gw_config *cfg = u->gw->cfg;
+	struct conn_params p = {
+		.in_cap = UP_IN_CAP,
+		.out_cap = UP_OUT_CAP,
+		.max_payload = cfg->max_payload,
+		.server_name = cfg->server_name,
+	};
+
+	upstream_set_state(u, UP_CONNECTING);
+	u->next_chan = 1;
+	u->c = conn_connect(u->gw->loop, cfg->server, u->gw->up_tls, &p,
+	    &upstream_ops, u);
+	if (u->c == NULL) {
+		upstream_down(u, GW_R_CONNECT, strerror(errno));
+		return;
+	}
+	conn_timer(u->c, cfg->connect_timeout);
+}
+
+static void
+upstream_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct upstream *u = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (u->magic != UP_MAGIC)
+		abort();
+	if (u->state == UP_IDLE)
+		upstream_connect(u);
+}
+
+/*
+ * The one place a link ends: close every channel's agent with
+ * upstream-lost, then reconnect after the delay (unless stopped).
+ */
+static void
+upstream_down(struct upstream *u, unsigned reason, const char *detail)
+{
+	enum up_state was = u->state;
+	struct agent **lost = NULL;
+	size_t n = 0, it = 0, i;
+	void *v;
+
+	if (u->c != NULL) {
+		struct conn *c = u->c;
+
+		u->c = NULL;
+		conn_set_arg(c, NULL);
+		conn_close(c, reason, detail);
+	}
+	if (was == UP_READY || was == UP_HELLO_SENT)
+		log_warnx("event=upstream_down link=%u server=%s reason=%s "
+		    "detail=\"%s\" channels=%zu", u->idx, u->gw->cfg->server,
+		    gw_reason_str(reason), detail, chanmap_count(u->chans));
+	else if (was == UP_CONNECTING)
+		log_warnx("event=upstream_connect_failed link=%u server=%s "
+		    "reason=%s detail=\"%s\"", u->idx, u->gw->cfg->server,
+		    gw_reason_str(reason), detail);
+	if (was != UP_STOPPED)
+		upstream_set_state(u, UP_IDLE);
+
+	/* Collect, then act: agent_lost must not see a changing map. */
+	if (chanmap_count(u->chans) > 0 &&
+	    (lost = calloc(chanmap_count(u->chans), sizeof(*lost))) != NULL)
+		while (chanmap_next(u->chans, &it, &v) != 0)
+			lost[n++] = v;
+	while (!TAILQ_EMPTY(&u->waiters)) {
+		struct agent_link *l = TAILQ_FIRST(&u->waiters);
+
+		TAILQ_REMOVE(&u->waiters, l, wait);
+		l->wait_up = NULL;
+	}
+	for (i = 0; i < n; i++) {
+		chanmap_del(u->chans, agent_link(lost[i])->chan);
+		agent_link(lost[i])->up = NULL;
+	}
+	for (i = 0; i < n; i++)
+		agent_lost(lost[i], u->state == UP_STOPPED ? GW_R_SHUTDOWN :
+		    GW_R_UPSTREAM_LOST, "management server link lost");
+	free(lost);
+	if (u->state == UP_IDLE) {
+		ev_timer_set(&u->retry, u->gw->cfg->reconnect_delay, 0.);
+		ev_timer_start(u->gw->loop, &u->retry);
+	}
+}
+
+/** upstream_new(gw, idx): link number ${idx}, idle; NULL on ENOMEM. */
+struct upstream *
+upstream_new(struct gw *gw, unsigned idx)
+{
+	struct upstream *u;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return NULL;
+	if ((u->chans = chanmap_new()) == NULL) {
+		free(u);
+		return NULL;
+	}
+	u->magic = UP_MAGIC;
+	u->state = UP_IDLE;
+	u->idx = idx;
+	u->gw = gw;
+	TAILQ_INIT(&u->waiters);
+	ev_timer_init(&u->retry, upstream_on_retry, 0., 0.);
+	u->retry.data = u;
+	return u;
+}
+
+/** upstream_free(u): close ${u} for good; upstream_free(NULL) is a no-op. */
+void
+upstream_free(struct upstream *u)
+{
+	if (u == NULL)
+		return;
+	ev_timer_stop(u->gw->loop, &u->retry);
+	upstream_set_state(u, UP_STOPPED);
+	upstream_down(u, GW_R_SHUTDOWN, "gateway stopping");
+	log_info("event=upstream_stats link=%u frames_up=%llu frames_down=%llu",
+	    u->idx, (unsigned long long)u->frames_up,
+	    (unsigned long long)u->frames_down);
+	chanmap_free(u->chans);
+	u->magic = 0;
+	free(u);
+}
+
+/** upstream_start(u): connect now (or after the reconnect delay). */
+void
+upstream_start(struct upstream *u)
+{
+	if (u->state == UP_IDLE && !ev_is_active(&u->retry))
+		upstream_connect(u);
+}
+
+/**
+ * upstream_pick(gw): the READY link with the fewest channels, or NULL if
+ * none is ready.
+ */
+struct upstream *
+upstream_pick(struct gw *gw)
+{
+	struct upstream *best = NULL;
+
+	for (unsigned i = 0; i < gw->nup; i++) {
+		/* Start at a rotating index so ties spread over the links. */
+		struct upstream *u = gw->up[(gw->next_up + i) % gw->nup];
+
+		if (u->state != UP_READY)
+			continue;
+		if (best == NULL ||
+		    chanmap_count(u->chans) < chanmap_count(best->chans))
+			best = u;
+	}
+	gw->next_up++;
+	return best;
+}
+
+/** upstream_unwait(u, a): take agent ${a} off ${u}'s wait queue. */
+void
+upstream_unwait(struct upstream *u, struct agent *a)
+{
+	struct agent_link *l = agent_link(a);
+
+	if (l->wait_up == u) {
+		TAILQ_REMOVE(&u->waiters, l, wait);
+		l->wait_up = NULL;
+	}
+}
+
+static void
+upstream_wait(struct upstream *u, struct agent *a)
+{
+	struct agent_link *l = agent_link(a);
+
+	if (l->wait_up != u) {
+		if (l->wait_up != NULL)
+			upstream_unwait(l->wait_up, a);
+		TAILQ_INSERT_TAIL(&u->waiters, l, wait);
+		l->wait_up = u;
+	}
+	conn_notify_writable(u->c);
+}
+
+/**
+ * upstream_open(u, a, id, chan): give agent ${a} a new channel on ${u} and
+ * send OPEN with identity ${id}; the channel id goes to ${chan}.  Return 0,
+ * GW_ENOSPACE if the link's output is full (${a} is queued and resumed
+ * later with agent_resume), or -1 on failure.
+ */
+int
+upstream_open(struct upstream *u, struct agent *a, const struct id_info *id,
+    uint32_t *chan)
+{
+	struct gw_frame f = { .type = GW_T_OPEN };
+	struct agent_link *l = agent_link(a);
+
+	if (u->state != UP_READY || u->next_chan == 0)
+		return -1;	/* 2^32 channels on one link: reconnect */
+	if (conn_out_space(u->c) < UP_RESERVE / 2) {
+		upstream_wait(u, a);
+		return GW_ENOSPACE;
+	}
+	f.channel = u->next_chan;
+	id_view(id, &f.u.open);
+	if (conn_send(u->c, &f) != 0) {
+		upstream_wait(u, a);
+		return GW_ENOSPACE;
+	}
+	if (chanmap_put(u->chans, f.channel, a) != 0)
+		return -1;	/* the OPEN is answered, then ignored */
+	u->next_chan++;
+	u->frames_up++;
+	l->up = u;
+	l->chan = f.channel;
+	*chan = f.channel;
+	return 0;
+}
+
+/**
+ * upstream_data(u, a, chan, seq, body, len): forward one DATA of agent ${a}
+ * on channel ${chan}.  Return 0, or GW_ENOSPACE (${a} is queued and resumed
+ * with agent_resume when space frees up).
+ */
+int
+upstream_data(struct upstream *u, struct agent *a, uint32_t chan,
+    uint64_t seq, const uint8_t *body, uint32_t len)
+{
+	struct gw_frame f = { .type = GW_T_DATA, .channel = chan };
+
+	/* Keep the reserve for control frames; wait otherwise. */
+	if (conn_out_space(u->c) < UP_RESERVE + GW_HDR_LEN + 8 + len)
+		goto wait;
+	f.u.data.seq = seq;
+	f.u.data.body.p = body;
+	f.u.data.body.len = len;
+	if (conn_send(u->c, &f) != 0)
+		goto wait;
+	u->frames_up++;
+	u->gw->frames_up++;
+	return 0;
+wait:
+	upstream_wait(u, a);
+	return GW_ENOSPACE;
+}
+
+/**
+ * upstream_release(u, a, chan, reason, text): the agent on ${chan} is gone:
+ * forget the channel, drop ${a} from the wait queue and send CLOSE.
+ */
+void
+upstream_release(struct upstream *u, struct agent *a, uint32_t chan,
+    unsigned reason, const char *text)
+{
+	struct gw_frame f = { .type = GW_T_CLOSE, .channel = chan };
+	struct agent_link *l = agent_link(a);
+
+	upstream_unwait(u, a);
+	l->up = NULL;
+	chanmap_del(u->chans, chan);
+	if (u->state != UP_READY || u->c == NULL)
+		return;
+	f.u.reason.code = reason > GW_R_WIRE_LAST ? GW_R_NORMAL : reason;
+	f.u.reason.text.p = (const uint8_t *)text;
+	f.u.reason.text.len = (uint16_t)strnlen(text, 200);
+	(void)upstream_ctl(u, &f);
+}

@@ -1,0 +1,159 @@
+/*
+ * test_config.c: gatewayd's configuration and the conf_util parsers: the
+ * embedded default loads cleanly; every error names file, line and key.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conf_util.h"
+#include "config.h"
+
+static const char minimal[] =
+    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+    "[upstream]\nserver = 127.0.0.1:7444\nca = ca.crt\n";
+
+static void
+test_embedded_default(void **state)
+{
+	struct gw_config c;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(gw_config_load_string(gw_config_default_text,
+	    "gateway.ini", ".", &c, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(c.listen, "127.0.0.1:7443");
+	assert_string_equal(c.cert, "pki/gateway.crt");
+	assert_int_equal(c.connections, 2);
+	gw_config_free(&c);
+}
+
+static void
+test_defaults_and_paths(void **state)
+{
+	struct gw_config c;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(gw_config_load_string(minimal, "m.ini", "/etc/gw",
+	    &c, err, sizeof(err)), 0);
+	assert_string_equal(c.cert, "/etc/gw/g.crt");
+	assert_string_equal(c.agent_names, "*");
+	assert_int_equal(c.max_agents, 20000);
+	assert_int_equal(c.max_payload, 16384);
+	assert_true(c.handshake_timeout == 10.0);
+	assert_true(c.idle_timeout == 300.0);
+	assert_int_equal(c.tls12, 1);
+	assert_null(c.crl);
+	assert_null(c.up_cert);
+	gw_config_free(&c);
+}
+
+static void
+test_errors_name_file_line_key(void **state)
+{
+	static const char text[] =
+	    "[gateway]\n"
+	    "cert = g.crt\n"
+	    "key = g.key\n"
+	    "agent_ca = ca.crt\n"
+	    "max_payload = 12\n"		/* line 5 */
+	    "bogus = 1\n"			/* line 6 */
+	    "cert = again.crt\n"		/* line 7 */
+	    "hello_timeout = soon\n"		/* line 8 */
+	    "[upstream]\n"
+	    "connections = 0\n"			/* line 10 */
+	    "server = localhost:7444\n"		/* line 11 */
+	    "[nowhere]\n"
+	    "x = 1\n"				/* line 13 */
+	    "this line is not ini\n";		/* line 14 */
+	struct gw_config c;
+	char err[4096];
+	int n;
+
+	(void)state;
+	n = gw_config_load_string(text, "t.ini", ".", &c, err, sizeof(err));
+	assert_non_null(strstr(err, "t.ini:5: [gateway] max_payload: 12 is out of range"));
+	assert_non_null(strstr(err, "t.ini:6: [gateway] bogus: unknown key"));
+	assert_non_null(strstr(err, "t.ini:7: [gateway] cert: set twice (first at line 2)"));
+	assert_non_null(strstr(err, "t.ini:8: [gateway] hello_timeout: 'soon' is not a duration"));
+	assert_non_null(strstr(err, "t.ini:10: [upstream] connections: 0 is out of range 1..8"));
+	assert_non_null(strstr(err, "t.ini:11: [upstream] server: 'localhost:7444' is not ADDRESS:PORT"));
+	assert_non_null(strstr(err, "t.ini:13: [nowhere] x: unknown key"));
+	assert_non_null(strstr(err, "t.ini:14: syntax error"));
+	assert_non_null(strstr(err, "t.ini: [upstream] server: required"));
+	assert_non_null(strstr(err, "t.ini: [upstream] ca: required"));
+	assert_int_equal(n, 10);
+	gw_config_free(&c);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct gw_config c;
+	char err[1024];
+
+	(void)state;
+	assert_true(gw_config_load_file("/nonexistent/gw.ini", &c, err,
+	    sizeof(err)) > 0);
+	assert_non_null(strstr(err, "/nonexistent/gw.ini: No such file"));
+	gw_config_free(&c);
+}
+
+static void
+test_typed_parsers(void **state)
+{
+	char why[128];
+	double d;
+	uint64_t u;
+	int b;
+
+	(void)state;
+	assert_int_equal(conf_duration("250ms", 0, 10, &d, why, sizeof(why)), 0);
+	assert_true(d == 0.25);
+	assert_int_equal(conf_duration("1.5s", 0, 10, &d, why, sizeof(why)), 0);
+	assert_true(d == 1.5);
+	assert_int_equal(conf_duration("5m", 0, 1000, &d, why, sizeof(why)), 0);
+	assert_true(d == 300);
+	assert_int_equal(conf_duration("1h", 0, 3600, &d, why, sizeof(why)), 0);
+	assert_int_equal(conf_duration("2h", 0, 3600, &d, why, sizeof(why)), -1);
+	assert_int_equal(conf_duration("-1", 0, 10, &d, why, sizeof(why)), -1);
+	assert_int_equal(conf_duration("", 0, 10, &d, why, sizeof(why)), -1);
+	assert_int_equal(conf_duration("10x", 0, 100, &d, why, sizeof(why)), -1);
+	assert_int_equal(conf_size("64k", 0, UINT64_MAX, &u, why, sizeof(why)), 0);
+	assert_int_equal(u, 65536);
+	assert_int_equal(conf_size("16M", 0, UINT64_MAX, &u, why, sizeof(why)), 0);
+	assert_int_equal(u, 16u << 20);
+	assert_int_equal(conf_size("99999999999999999999", 0, UINT64_MAX, &u,
+	    why, sizeof(why)), -1);
+	assert_int_equal(conf_size("k", 0, UINT64_MAX, &u, why, sizeof(why)), -1);
+	assert_int_equal(conf_uint("65535", 1, 65535, &u, why, sizeof(why)), 0);
+	assert_int_equal(conf_uint("65536", 1, 65535, &u, why, sizeof(why)), -1);
+	assert_int_equal(conf_uint("1x", 0, 9, &u, why, sizeof(why)), -1);
+	assert_int_equal(conf_bool("on", &b, why, sizeof(why)), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(conf_bool("false", &b, why, sizeof(why)), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(conf_bool("maybe", &b, why, sizeof(why)), -1);
+	assert_int_equal(conf_addr("[::1]:7443", why, sizeof(why)), 0);
+	assert_int_equal(conf_addr("127.0.0.1:0", why, sizeof(why)), -1);
+	assert_int_equal(conf_addr("127.0.0.1", why, sizeof(why)), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_embedded_default),
+		cmocka_unit_test(test_defaults_and_paths),
+		cmocka_unit_test(test_errors_name_file_line_key),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_typed_parsers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
