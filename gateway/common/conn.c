@@ -239,10 +239,17 @@ conn_dispatch(struct conn *c)
 		if (rc != GW_OK) {
 			char detail[96];
 
+			struct gw_frame e = { .type = GW_T_ERROR };
+
 			snprintf(detail, sizeof(detail), "bad frame: %s",
 			    gw_perr_str(rc));
-			conn_close(c, rc == GW_PERR_LEN_TOO_BIG ? GW_R_TOO_BIG :
-			    GW_R_PROTOCOL, detail);
+			/* Tell the peer why, best effort, then close. */
+			e.u.reason.code = rc == GW_PERR_LEN_TOO_BIG ?
+			    GW_R_TOO_BIG : GW_R_PROTOCOL;
+			e.u.reason.text.p = (const uint8_t *)detail;
+			e.u.reason.text.len = (uint16_t)strlen(detail);
+			(void)conn_send(c, &e);
+			conn_close(c, e.u.reason.code, detail);
 			return -1;
 		}
 		rc = c->ops->on_frame(c, &f, c->arg);

@@ -1,0 +1,511 @@
+/*
+ * agent_session.c: the agent side of the downstream session (see
+ * agent_session.h).  One conn at a time; the queue survives reconnects.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_session.h"
+#include "conn.h"
+#include "frame.h"
+#include "log.h"
+#include "proto.h"
+
+#define AGENT_MAX_PAYLOAD	65536
+#define AGENT_BACKOFF_MIN	0.1
+#define AGENT_BACKOFF_MAX	2.0
+#define AGENT_REFUSED_MAX	3	/* failed handshakes in a row */
+
+enum agent_sess_state {
+	AS_IDLE,	/* not connected; maybe waiting to reconnect */
+	AS_CONNECTING,	/* TCP connect and TLS handshake */
+	AS_HELLO_WAIT,	/* HELLO sent, waiting for HELLO_ACK */
+	AS_OPEN,	/* DATA flows */
+	AS_FINISHED	/* the status is final */
+};
+
+struct agent_session {
+	struct ev_loop		*loop;
+	struct agent_session_params p;
+	enum agent_sess_state	 state;
+	struct conn		*conn;
+	ev_timer		 retry;		/* reconnect backoff */
+	ev_timer		 heartbeat;	/* PING every heartbeat_ms */
+	double			 backoff;
+	int			 refused;	/* handshake failures in a row */
+	int			 eof;		/* the input has ended */
+	int			 ever_open;	/* a HELLO_ACK was received */
+	uint64_t		 credit;
+	uint32_t		 peer_max;	/* max_payload of the gateway */
+	uint64_t		 acked;
+	uint64_t		 ping_id;
+	enum agent_status	 status;
+	char			 msg[512];
+};
+
+static const char *
+agent_sess_state_str(enum agent_sess_state st)
+{
+	static const char *const names[] = {
+		"idle", "connecting", "hello-wait", "open", "finished"
+	};
+
+	return (unsigned)st < 5 ? names[st] : "?";
+}
+
+/* The one place that changes the state. */
+static void
+agent_session_set_state(struct agent_session *s, enum agent_sess_state st)
+{
+	if (s->state == st)
+		return;
+	log_debug("event=state from=%s to=%s", agent_sess_state_str(s->state),
+	    agent_sess_state_str(st));
+	s->state = st;
+}
+
+/* Send ERROR(code, text) and close the conn with the same reason. */
+static void
+agent_session_error(struct agent_session *s, unsigned code, const char *text)
+{
+	struct gw_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = GW_T_ERROR;
+	f.u.reason.code = (uint16_t)code;
+	f.u.reason.text.p = (const uint8_t *)text;
+	f.u.reason.text.len = (uint16_t)strlen(text);
+	(void)conn_send(s->conn, &f);
+	conn_close(s->conn, code, text);
+}
+
+/* Finish at once if the input ended and every line is acknowledged. */
+static int
+agent_session_check_done(struct agent_session *s)
+{
+	if (!s->eof || !s->ever_open || queue_len(s->p.queue) != 0 ||
+	    s->status != AGENT_ST_RUNNING)
+		return 0;
+	log_info("event=done acked=%llu", (unsigned long long)s->acked);
+	agent_session_fail(s, AGENT_ST_DONE, "");
+	return 1;
+}
+
+/* Send queued lines while credit and output space allow. */
+static void
+agent_session_flush(struct agent_session *s)
+{
+	const struct queue_ent *e;
+	struct gw_frame f;
+	int rc;
+
+	if (s->state != AS_OPEN || s->conn == NULL)
+		return;
+	while (s->credit > 0 && (e = queue_next(s->p.queue)) != NULL) {
+		if (e->len + 8 > s->peer_max) {
+			snprintf(s->msg, sizeof(s->msg), "gw-agent: line with "
+			    "seq %llu is longer than the gateway accepts (%u)",
+			    (unsigned long long)e->seq, s->peer_max);
+			agent_session_fail(s, AGENT_ST_FAIL, s->msg);
+			return;
+		}
+		memset(&f, 0, sizeof(f));
+		f.type = GW_T_DATA;
+		f.u.data.seq = e->seq;
+		f.u.data.body.p = (const uint8_t *)e->body;
+		f.u.data.body.len = (uint32_t)e->len;
+		rc = conn_send(s->conn, &f);
+		if (rc == GW_ENOSPACE)
+			return;		/* on_writable resumes */
+		if (rc < 0) {
+			log_warnx("event=send_failed seq=%llu err=\"%s\"",
+			    (unsigned long long)e->seq, gw_perr_str(rc));
+			conn_close(s->conn, GW_R_INTERNAL, gw_perr_str(rc));
+			return;
+		}
+		queue_advance(s->p.queue);
+		s->credit--;
+	}
+}
+
+static void
+agent_session_heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct agent_session *s = w->data;
+	struct gw_frame f;
+
+	(void)loop;
+	(void)revents;
+	if (s->conn == NULL || s->state != AS_OPEN)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.type = GW_T_PING;
+	f.u.ping.opaque = ++s->ping_id;
+	log_debug("event=ping opaque=%llu", (unsigned long long)s->ping_id);
+	(void)conn_send(s->conn, &f);	/* a full buffer is traffic enough */
+}
+
+static int
+agent_session_on_open(struct conn *c, void *arg)
+{
+	struct agent_session *s = arg;
+	struct gw_frame f;
+
+	log_info("event=connected gateway=%s tls=%s", s->p.gateway,
+	    conn_tls_info(c));
+	memset(&f, 0, sizeof(f));
+	f.type = GW_T_HELLO;
+	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
+	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
+	f.u.hello.caps = 0;
+	f.u.hello.max_payload = AGENT_MAX_PAYLOAD;
+	if (conn_send(c, &f) != 0) {
+		conn_close(c, GW_R_INTERNAL, "cannot send HELLO");
+		return CONN_CLOSED_RC;
+	}
+	agent_session_set_state(s, AS_HELLO_WAIT);
+	return CONN_OK;
+}
+
+static int
+agent_session_hello_ack(struct agent_session *s, const struct gw_frame *f)
+{
+	size_t dropped;
+
+	if (f->u.hello_ack.version < GW_PROTO_VERSION_MIN ||
+	    f->u.hello_ack.version > GW_PROTO_VERSION_MAX) {
+		agent_session_error(s, GW_R_VERSION, "version not offered");
+		return CONN_CLOSED_RC;
+	}
+	s->peer_max = f->u.hello_ack.max_payload;
+	dropped = queue_hello(s->p.queue, f->u.hello_ack.last_seq);
+	s->acked += dropped;
+	s->refused = 0;
+	s->backoff = AGENT_BACKOFF_MIN;
+	s->ever_open = 1;
+	agent_session_set_state(s, AS_OPEN);
+	log_info("event=hello_ack last_seq=%llu next_seq=%llu queued=%zu "
+	    "heartbeat_ms=%u", (unsigned long long)f->u.hello_ack.last_seq,
+	    (unsigned long long)queue_next_seq(s->p.queue),
+	    queue_len(s->p.queue), f->u.hello_ack.heartbeat_ms);
+	if (f->u.hello_ack.heartbeat_ms > 0) {
+		double iv = f->u.hello_ack.heartbeat_ms / 1000.0;
+
+		ev_timer_set(&s->heartbeat, iv, iv);
+		ev_timer_start(s->loop, &s->heartbeat);
+	}
+	if (dropped > 0 && s->p.on_space != NULL)
+		s->p.on_space(s->p.arg);
+	if (agent_session_check_done(s))
+		return CONN_CLOSED_RC;
+	return CONN_OK;
+}
+
+/* ERROR or GOAWAY from the gateway. */
+static int
+agent_session_reason(struct agent_session *s, const struct gw_frame *f)
+{
+	char text[256];
+	unsigned code = f->u.reason.code;
+
+	snprintf(text, sizeof(text), "%.*s", (int)f->u.reason.text.len,
+	    (const char *)f->u.reason.text.p);
+	log_warnx("event=%s code=%s detail=\"%s\"",
+	    f->type == GW_T_GOAWAY ? "goaway" : "error", gw_reason_str(code),
+	    text);
+	if (f->type == GW_T_ERROR && (code == GW_R_POLICY ||
+	    code == GW_R_REVOKED || code == GW_R_VERSION)) {
+		snprintf(s->msg, sizeof(s->msg),
+		    "gw-agent: gateway refused us: %s: %s",
+		    gw_reason_str(code), text);
+		agent_session_fail(s, AGENT_ST_REFUSED, s->msg);
+		return CONN_CLOSED_RC;
+	}
+	conn_close(s->conn, code, text);
+	return CONN_CLOSED_RC;
+}
+
+static int
+agent_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
+{
+	struct agent_session *s = arg;
+	struct gw_frame r;
+	size_t dropped;
+
+	(void)c;
+	if (f->type >= GW_T_EXT_FIRST)
+		return CONN_OK;		/* unknown extension: ignore */
+	if (f->channel != 0) {
+		agent_session_error(s, GW_R_PROTOCOL, "channel not 0");
+		return CONN_CLOSED_RC;
+	}
+	switch (f->type) {
+	case GW_T_ERROR:
+	case GW_T_GOAWAY:
+		return agent_session_reason(s, f);
+	case GW_T_PING:
+		memset(&r, 0, sizeof(r));
+		r.type = GW_T_PONG;
+		r.u.ping.opaque = f->u.ping.opaque;
+		(void)conn_send(s->conn, &r);
+		return CONN_OK;
+	case GW_T_PONG:
+		return CONN_OK;
+	case GW_T_HELLO_ACK:
+		if (s->state != AS_HELLO_WAIT)
+			break;
+		if (agent_session_hello_ack(s, f) != CONN_OK)
+			return CONN_CLOSED_RC;
+		agent_session_flush(s);
+		return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
+	case GW_T_CREDIT:
+		if (s->state != AS_OPEN)
+			break;
+		s->credit += f->u.credit.n;
+		agent_session_flush(s);
+		return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
+	case GW_T_ACK:
+		if (s->state != AS_OPEN)
+			break;
+		dropped = queue_ack(s->p.queue, f->u.ack.seq);
+		s->acked += dropped;
+		log_debug("event=ack seq=%llu dropped=%zu",
+		    (unsigned long long)f->u.ack.seq, dropped);
+		if (dropped > 0 && s->p.on_space != NULL)
+			s->p.on_space(s->p.arg);
+		if (agent_session_check_done(s) || s->conn == NULL)
+			return CONN_CLOSED_RC;
+		return CONN_OK;
+	case GW_T_COMMAND:
+		if (s->state != AS_OPEN)
+			break;
+		log_info("event=command id=%llu len=%u (ignored)",
+		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
+		return CONN_OK;
+	default:
+		break;
+	}
+	log_warnx("event=unexpected_frame type=%s state=%s",
+	    gw_type_str(f->type), agent_sess_state_str(s->state));
+	agent_session_error(s, GW_R_UNEXPECTED, "frame not valid in this state");
+	return CONN_CLOSED_RC;
+}
+
+static void
+agent_session_on_writable(struct conn *c, void *arg)
+{
+	struct agent_session *s = arg;
+
+	(void)c;
+	agent_session_flush(s);
+}
+
+static void
+agent_session_retry_later(struct agent_session *s)
+{
+	double d;
+
+	d = s->backoff * (1.0 + (double)(random() % 250) / 1000.0);
+	s->backoff *= 2;
+	if (s->backoff > AGENT_BACKOFF_MAX)
+		s->backoff = AGENT_BACKOFF_MAX;
+	log_debug("event=reconnect_in seconds=%.3f", d);
+	ev_timer_set(&s->retry, d, 0.);
+	ev_timer_start(s->loop, &s->retry);
+}
+
+static void
+agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
+    void *arg)
+{
+	struct agent_session *s = arg;
+	enum agent_sess_state was = s->state;
+
+	(void)c;
+	s->conn = NULL;
+	s->credit = 0;
+	ev_timer_stop(s->loop, &s->heartbeat);
+	queue_rewind(s->p.queue);
+	if (s->status != AGENT_ST_RUNNING) {
+		log_debug("event=disconnected reason=%s detail=\"%s\"",
+		    gw_reason_str(reason), detail);
+		return;
+	}
+	log_warnx("event=disconnected reason=%s detail=\"%s\" state=%s "
+	    "unacked=%zu", gw_reason_str(reason), detail,
+	    agent_sess_state_str(was), queue_len(s->p.queue));
+	agent_session_set_state(s, AS_IDLE);
+	/*
+	 * A refused certificate shows as a failed handshake, or with TLS 1.3
+	 * (the client finishes first) as a fatal alert before HELLO_ACK.
+	 * Only a HELLO_ACK resets the count.
+	 */
+	if (reason == GW_R_TLS_HANDSHAKE || (was == AS_HELLO_WAIT &&
+	    reason == GW_R_TLS_ERROR)) {
+		if (++s->refused >= AGENT_REFUSED_MAX) {
+			snprintf(s->msg, sizeof(s->msg),
+			    "gw-agent: gateway refused us: %s: %s",
+			    gw_reason_str(reason), detail);
+			agent_session_fail(s, AGENT_ST_REFUSED, s->msg);
+			return;
+		}
+	}
+	agent_session_retry_later(s);
+}
+
+static const struct conn_ops agent_session_ops = {
+	.on_open = agent_session_on_open,
+	.on_frame = agent_session_on_frame,
+	.on_writable = agent_session_on_writable,
+	.on_timeout = NULL,
+	.on_close = agent_session_on_close
+};
+
+static void
+agent_session_connect(struct agent_session *s)
+{
+	struct conn_params cp = {
+		.in_cap = AGENT_MAX_PAYLOAD + 64,
+		.out_cap = 256 * 1024,
+		.max_payload = AGENT_MAX_PAYLOAD,
+		.server_name = s->p.server_name
+	};
+
+	agent_session_set_state(s, AS_CONNECTING);
+	s->credit = 0;
+	s->conn = conn_connect(s->loop, s->p.gateway, s->p.tls, &cp,
+	    &agent_session_ops, s);
+	if (s->conn == NULL && errno == EINVAL) {
+		snprintf(s->msg, sizeof(s->msg), "gw-agent: bad gateway "
+		    "address %s (want ip:port)", s->p.gateway);
+		agent_session_fail(s, AGENT_ST_FAIL, s->msg);
+	} else if (s->conn == NULL) {
+		log_warn("event=disconnected reason=%s detail=\"connect\"",
+		    gw_reason_str(GW_R_CONNECT));
+		agent_session_set_state(s, AS_IDLE);
+		agent_session_retry_later(s);
+	}
+}
+
+static void
+agent_session_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct agent_session *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (s->status == AGENT_ST_RUNNING && s->conn == NULL)
+		agent_session_connect(s);
+}
+
+/**
+ * agent_session_new(loop, p): a session on ${loop} with the parameters
+ * ${p} (copied; the strings, tls and queue must outlive it).  It connects
+ * once agent_session_start() is called.  Return NULL on error.
+ */
+struct agent_session *
+agent_session_new(struct ev_loop *loop, const struct agent_session_params *p)
+{
+	struct agent_session *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->loop = loop;
+	s->p = *p;
+	s->state = AS_IDLE;
+	s->backoff = AGENT_BACKOFF_MIN;
+	s->status = AGENT_ST_RUNNING;
+	s->peer_max = AGENT_MAX_PAYLOAD;
+	ev_timer_init(&s->retry, agent_session_retry_cb, 0., 0.);
+	s->retry.data = s;
+	ev_timer_init(&s->heartbeat, agent_session_heartbeat_cb, 0., 0.);
+	s->heartbeat.data = s;
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	return s;
+}
+
+/** agent_session_start(s): connect to the gateway. */
+void
+agent_session_start(struct agent_session *s)
+{
+	if (s->state == AS_IDLE && s->conn == NULL)
+		agent_session_connect(s);
+}
+
+/** agent_session_kick(s): new lines are queued: send what credit allows. */
+void
+agent_session_kick(struct agent_session *s)
+{
+	agent_session_flush(s);
+}
+
+/**
+ * agent_session_eof(s): the input has ended; finish (ev_break) once every
+ * line is acknowledged.
+ */
+void
+agent_session_eof(struct agent_session *s)
+{
+	s->eof = 1;
+	(void)agent_session_check_done(s);
+}
+
+/**
+ * agent_session_fail(s, status, msg): stop with ${status} and the message
+ * ${msg}: close the connection, cancel the timers and ev_break.
+ */
+void
+agent_session_fail(struct agent_session *s, enum agent_status status,
+    const char *msg)
+{
+	if (s->status != AGENT_ST_RUNNING)
+		return;
+	s->status = status;
+	if (msg != s->msg)
+		snprintf(s->msg, sizeof(s->msg), "%s", msg);
+	agent_session_set_state(s, AS_FINISHED);
+	ev_timer_stop(s->loop, &s->retry);
+	ev_timer_stop(s->loop, &s->heartbeat);
+	if (s->conn != NULL)
+		conn_close(s->conn, status == AGENT_ST_DONE ? GW_R_NORMAL :
+		    GW_R_SHUTDOWN, status == AGENT_ST_DONE ? "done" : "stopping");
+	ev_break(s->loop, EVBREAK_ALL);
+}
+
+/** agent_session_status(s): the exit status, or AGENT_ST_RUNNING. */
+enum agent_status
+agent_session_status(const struct agent_session *s)
+{
+	return s->status;
+}
+
+/** agent_session_msg(s): the failure message, or "". */
+const char *
+agent_session_msg(const struct agent_session *s)
+{
+	return s->msg;
+}
+
+/** agent_session_acked(s): lines acknowledged so far. */
+uint64_t
+agent_session_acked(const struct agent_session *s)
+{
+	return s->acked;
+}
+
+/** agent_session_free(s): free ${s}; agent_session_free(NULL) is a no-op. */
+void
+agent_session_free(struct agent_session *s)
+{
+	if (s == NULL)
+		return;
+	ev_timer_stop(s->loop, &s->retry);
+	ev_timer_stop(s->loop, &s->heartbeat);
+	if (s->conn != NULL)
+		conn_close(s->conn, GW_R_SHUTDOWN, "exiting");
+	free(s);
+}

@@ -1,0 +1,76 @@
+/*
+ * agent_session.h: gw-agent's side of the downstream session (PROTOCOL.md
+ * 9.1-9.6) over a conn: HELLO, then DATA from the queue within the credit,
+ * cumulative ACKs, PING/PONG, and reconnects with backoff that resend every
+ * unacknowledged line with its original sequence number.
+ */
+#ifndef GW_AGENT_SESSION_H
+#define GW_AGENT_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <ev.h>
+
+#include "queue.h"
+#include "tls_conf.h"
+
+struct agent_session;
+
+/* Exit statuses of gw-agent, as agent_session_status() reports them. */
+enum agent_status {
+	AGENT_ST_RUNNING = -1,	/* not finished */
+	AGENT_ST_DONE = 0,	/* input ended and every line acknowledged */
+	AGENT_ST_FAIL = 1,	/* timeout or another failure */
+	AGENT_ST_REFUSED = 3	/* the gateway refused us */
+};
+
+struct agent_session_params {
+	const char		*gateway;	/* "ip:port" */
+	const char		*server_name;	/* expected in the gateway cert */
+	const struct tls_conf	*tls;
+	struct queue		*queue;		/* shared with the input side */
+	/* Called when acknowledgements made room in a full queue. */
+	void			(*on_space)(void *arg);
+	void			*arg;
+};
+
+/**
+ * agent_session_new(loop, p): a session on ${loop} with the parameters
+ * ${p} (copied; the strings, tls and queue must outlive it).  It connects
+ * once agent_session_start() is called.  Return NULL on error.
+ */
+struct agent_session *agent_session_new(struct ev_loop *loop,
+    const struct agent_session_params *p);
+
+/** agent_session_start(s): connect to the gateway. */
+void agent_session_start(struct agent_session *s);
+
+/** agent_session_kick(s): new lines are queued: send what credit allows. */
+void agent_session_kick(struct agent_session *s);
+
+/**
+ * agent_session_eof(s): the input has ended; finish (ev_break) once every
+ * line is acknowledged.
+ */
+void agent_session_eof(struct agent_session *s);
+
+/**
+ * agent_session_fail(s, status, msg): stop with ${status} and the message
+ * ${msg}: close the connection, cancel the timers and ev_break.
+ */
+void agent_session_fail(struct agent_session *s, enum agent_status status,
+    const char *msg);
+
+/** agent_session_status(s): the exit status, or AGENT_ST_RUNNING. */
+enum agent_status agent_session_status(const struct agent_session *s);
+
+/** agent_session_msg(s): the failure message, or "". */
+const char *agent_session_msg(const struct agent_session *s);
+
+/** agent_session_acked(s): lines acknowledged so far. */
+uint64_t agent_session_acked(const struct agent_session *s);
+
+/** agent_session_free(s): free ${s}; agent_session_free(NULL) is a no-op. */
+void agent_session_free(struct agent_session *s);
+
+#endif /* GW_AGENT_SESSION_H */

@@ -1,0 +1,391 @@
+/*
+ * main.c: gw-agent, the reference agent.  Reads lines from a file or stdin
+ * and delivers each one exactly once to the management server through
+ * gatewayd (mutual TLS), keeping every line until it is acknowledged.
+ *
+ *   gw-agent --gateway IP:PORT --cert F --key F --ca F [--server-name NAME]
+ *            [--file PATH] [--queue N] [--timeout SECONDS] [--log-level L]
+ *
+ * Exit 0: input ended and every line acknowledged; 1: timeout or failure;
+ * 2: usage; 3: the gateway refused us.  Nothing is written to stdout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ev.h>
+
+#include "agent_session.h"
+#include "log.h"
+#include "queue.h"
+#include "tls_conf.h"
+
+#define AGENT_MAX_LINE		(65536 - 8)	/* DATA body limit */
+#define AGENT_INBUF		(2 * 65536)
+
+struct agent_input {
+	struct ev_loop		*loop;
+	struct agent_session	*sess;
+	struct queue		*q;
+	int			 fd;
+	int			 regular;	/* regular file: ev_idle */
+	int			 rd_eof;	/* read() returned 0 */
+	int			 eof;		/* every line is queued */
+	ev_io			 io;
+	ev_idle			 idle;
+	char			*buf;
+	size_t			 used;
+	uint64_t		 lines;		/* lines read */
+	char			 err[128];
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: gw-agent --gateway IP:PORT --cert FILE "
+	    "--key FILE --ca FILE\n"
+	    "                [--server-name NAME] [--file PATH] [--queue N]\n"
+	    "                [--timeout SECONDS] [--log-level LEVEL]\n");
+	exit(2);
+}
+
+static void
+agent_input_start(struct agent_input *in)
+{
+	if (in->eof)
+		return;
+	if (in->regular)
+		ev_idle_start(in->loop, &in->idle);
+	else
+		ev_io_start(in->loop, &in->io);
+}
+
+static void
+agent_input_stop(struct agent_input *in)
+{
+	ev_idle_stop(in->loop, &in->idle);
+	ev_io_stop(in->loop, &in->io);
+}
+
+/* Push one line (without its end of line). 0, 1 queue full, -1 error. */
+static int
+agent_input_line(struct agent_input *in, const char *p, size_t len)
+{
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	if (len > AGENT_MAX_LINE) {
+		snprintf(in->err, sizeof(in->err),
+		    "gw-agent: line %llu too long", (unsigned long long)
+		    in->lines + 1);
+		return -1;
+	}
+	if (queue_full(in->q))
+		return 1;
+	if (queue_push(in->q, p, len) != 0) {
+		snprintf(in->err, sizeof(in->err), "gw-agent: %s",
+		    strerror(errno));
+		return -1;
+	}
+	in->lines++;
+	return 0;
+}
+
+/*
+ * Queue the complete lines of the buffer (and the last partial one at
+ * EOF).  Return 0 if all went, 1 if the queue is full, -1 on error.
+ */
+static int
+agent_input_drain(struct agent_input *in, int at_eof)
+{
+	size_t off = 0, len;
+	char *nl;
+	int rc = 0;
+
+	while (off < in->used) {
+		nl = memchr(in->buf + off, '\n', in->used - off);
+		if (nl == NULL) {
+			len = in->used - off;
+			if (len > AGENT_MAX_LINE + 1) {
+				snprintf(in->err, sizeof(in->err),
+				    "gw-agent: line %llu too long",
+				    (unsigned long long)in->lines + 1);
+				return -1;
+			}
+			if (!at_eof)
+				break;
+			if ((rc = agent_input_line(in, in->buf + off, len))
+			    != 0)
+				break;
+			off = in->used;
+			break;
+		}
+		len = (size_t)(nl - (in->buf + off));
+		if ((rc = agent_input_line(in, in->buf + off, len)) != 0)
+			break;
+		off += len + 1;
+	}
+	memmove(in->buf, in->buf + off, in->used - off);
+	in->used -= off;
+	return rc;
+}
+
+static void
+agent_input_fail(struct agent_input *in)
+{
+	agent_input_stop(in);
+	agent_session_fail(in->sess, AGENT_ST_FAIL, in->err);
+}
+
+/*
+ * Queue the buffered lines and send what credit allows; then read more,
+ * stop on a full queue (backpressure), or finish the input at EOF.
+ */
+static void
+agent_input_pump(struct agent_input *in)
+{
+	int rc;
+
+	rc = agent_input_drain(in, in->rd_eof);
+	agent_session_kick(in->sess);
+	if (rc < 0) {
+		agent_input_fail(in);
+	} else if (rc > 0) {
+		agent_input_stop(in);
+	} else if (in->rd_eof) {
+		in->eof = 1;
+		agent_input_stop(in);
+		log_info("event=input_eof lines=%llu",
+		    (unsigned long long)in->lines);
+		agent_session_eof(in->sess);
+	} else
+		agent_input_start(in);
+}
+
+/* Read once, then pump. */
+static void
+agent_input_read(struct agent_input *in)
+{
+	ssize_t n;
+
+	n = read(in->fd, in->buf + in->used, AGENT_INBUF - in->used);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		snprintf(in->err, sizeof(in->err), "gw-agent: read: %s",
+		    strerror(errno));
+		agent_input_fail(in);
+		return;
+	}
+	if (n == 0)
+		in->rd_eof = 1;
+	in->used += (size_t)n;
+	agent_input_pump(in);
+}
+
+static void
+agent_input_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	agent_input_read(w->data);
+}
+
+static void
+agent_input_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	agent_input_read(w->data);
+}
+
+/* Acknowledgements freed queue space: read again. */
+static void
+agent_input_on_space(void *arg)
+{
+	struct agent_input *in = arg;
+
+	if (!in->eof && !queue_full(in->q))
+		agent_input_pump(in);
+}
+
+struct agent_timeout {
+	struct agent_session	*sess;
+	struct agent_input	*in;
+};
+
+static void
+agent_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct agent_timeout *t = w->data;
+	char msg[128];
+	uint64_t acked = agent_session_acked(t->sess);
+
+	(void)loop;
+	(void)revents;
+	snprintf(msg, sizeof(msg), "gw-agent: %llu of %llu lines not "
+	    "acknowledged", (unsigned long long)(t->in->lines - acked),
+	    (unsigned long long)t->in->lines);
+	agent_input_stop(t->in);
+	agent_session_fail(t->sess, AGENT_ST_FAIL, msg);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "gateway", required_argument, NULL, 'g' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "server-name", required_argument, NULL, 's' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *gateway = NULL, *cert = NULL, *key = NULL, *ca = NULL;
+	const char *server_name = "gateway", *file = NULL;
+	enum log_level level = LOG_LVL_INFO;
+	unsigned long qcap = 10000;
+	double timeout = 0;
+	struct agent_input in;
+	struct agent_timeout to;
+	struct agent_session_params sp;
+	struct agent_session *sess = NULL;
+	struct tls_conf *tls = NULL;
+	struct queue *q = NULL;
+	struct ev_loop *loop;
+	struct stat st;
+	ev_timer tmr;
+	char err[256], *end;
+	int ch, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'g': gateway = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'a': ca = optarg; break;
+		case 's': server_name = optarg; break;
+		case 'f': file = optarg; break;
+		case 'q':
+			errno = 0;
+			qcap = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || qcap == 0 ||
+			    qcap > 100000000)
+				usage();
+			break;
+		case 't':
+			errno = 0;
+			timeout = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || !(timeout >= 0))
+				usage();
+			break;
+		case 'l':
+			if (log_level_parse(optarg, &level) != 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || gateway == NULL || cert == NULL || key == NULL ||
+	    ca == NULL)
+		usage();
+	log_init("gw-agent", level);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&in, 0, sizeof(in));
+	in.fd = STDIN_FILENO;
+	if (file != NULL && (in.fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "gw-agent: %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	if (fstat(in.fd, &st) != 0) {
+		fprintf(stderr, "gw-agent: fstat: %s\n", strerror(errno));
+		goto err0;
+	}
+	in.regular = S_ISREG(st.st_mode);
+	if (!in.regular && fcntl(in.fd, F_SETFL,
+	    fcntl(in.fd, F_GETFL) | O_NONBLOCK) != 0) {
+		fprintf(stderr, "gw-agent: fcntl: %s\n", strerror(errno));
+		goto err0;
+	}
+	tls = tls_conf_new(&(struct tls_conf_params){ cert, key, ca, NULL, 0,
+	    1 }, err, sizeof(err));
+	if (tls == NULL) {
+		fprintf(stderr, "gw-agent: %s\n", err);
+		goto err0;
+	}
+	if ((q = queue_new(qcap)) == NULL ||
+	    (in.buf = malloc(AGENT_INBUF)) == NULL) {
+		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
+		goto err1;
+	}
+	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
+		fprintf(stderr, "gw-agent: cannot start the event loop\n");
+		goto err1;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.gateway = gateway;
+	sp.server_name = server_name;
+	sp.tls = tls;
+	sp.queue = q;
+	sp.on_space = agent_input_on_space;
+	sp.arg = &in;
+	if ((sess = agent_session_new(loop, &sp)) == NULL) {
+		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
+		goto err1;
+	}
+	in.loop = loop;
+	in.sess = sess;
+	in.q = q;
+	ev_io_init(&in.io, agent_input_io_cb, in.fd, EV_READ);
+	in.io.data = &in;
+	ev_idle_init(&in.idle, agent_input_idle_cb);
+	in.idle.data = &in;
+	to.sess = sess;
+	to.in = &in;
+	ev_timer_init(&tmr, agent_timeout_cb, timeout, 0.);
+	tmr.data = &to;
+	if (timeout > 0)
+		ev_timer_start(loop, &tmr);
+
+	agent_input_start(&in);
+	agent_session_start(sess);
+	ev_run(loop, 0);
+
+	ev_timer_stop(loop, &tmr);
+	agent_input_stop(&in);
+	switch (agent_session_status(sess)) {
+	case AGENT_ST_DONE:
+		rc = 0;
+		break;
+	case AGENT_ST_REFUSED:
+		rc = 3;
+		fprintf(stderr, "%s\n", agent_session_msg(sess));
+		break;
+	default:
+		rc = 1;
+		fprintf(stderr, "%s\n", agent_session_msg(sess)[0] != '\0' ?
+		    agent_session_msg(sess) : "gw-agent: stopped");
+		break;
+	}
+	agent_session_free(sess);
+err1:
+	free(in.buf);
+	queue_free(q);
+	tls_conf_free(tls);
+err0:
+	if (in.fd != STDIN_FILENO)
+		close(in.fd);
+	return rc;
+}

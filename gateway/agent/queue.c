@@ -1,0 +1,189 @@
+/*
+ * queue.c: the ring of unacknowledged lines (see queue.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+
+struct queue {
+	struct queue_ent	*ents;
+	size_t			 cap;
+	size_t			 head;		/* index of the oldest line */
+	size_t			 n;		/* lines held */
+	size_t			 sent;		/* lines from head that are sent */
+	uint64_t		 next_seq;	/* for the next unnumbered line */
+};
+
+/* The entry ${i} places after the oldest. */
+static struct queue_ent *
+queue_at(const struct queue *q, size_t i)
+{
+	return &q->ents[(q->head + i) % q->cap];
+}
+
+/** queue_new(cap): an empty queue of at most ${cap} lines, or NULL. */
+struct queue *
+queue_new(size_t cap)
+{
+	struct queue *q;
+
+	if (cap == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		goto err0;
+	if ((q->ents = calloc(cap, sizeof(*q->ents))) == NULL)
+		goto err1;
+	q->cap = cap;
+	q->next_seq = 1;
+	return q;
+
+err1:
+	free(q);
+err0:
+	return NULL;
+}
+
+/** queue_free(q): free ${q} and its lines; queue_free(NULL) is a no-op. */
+void
+queue_free(struct queue *q)
+{
+	if (q == NULL)
+		return;
+	for (size_t i = 0; i < q->n; i++)
+		free(queue_at(q, i)->body);
+	free(q->ents);
+	free(q);
+}
+
+/**
+ * queue_push(q, body, len): append a copy of the ${len} bytes of ${body}.
+ * Return 0, or -1 if ${q} is full or memory ran out (errno ENOBUFS/ENOMEM).
+ */
+int
+queue_push(struct queue *q, const char *body, size_t len)
+{
+	struct queue_ent *e;
+	char *copy;
+
+	if (q->n == q->cap) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if ((copy = malloc(len > 0 ? len : 1)) == NULL)
+		return -1;
+	if (len > 0)
+		memcpy(copy, body, len);
+	e = queue_at(q, q->n);
+	e->seq = 0;
+	e->len = len;
+	e->body = copy;
+	q->n++;
+	return 0;
+}
+
+/** queue_len(q): lines in ${q} (sent or not, not yet acknowledged). */
+size_t
+queue_len(const struct queue *q)
+{
+	return q->n;
+}
+
+/** queue_full(q): 1 if ${q} holds its capacity, else 0. */
+int
+queue_full(const struct queue *q)
+{
+	return q->n == q->cap;
+}
+
+/** queue_unsent(q): lines after the sent cursor. */
+size_t
+queue_unsent(const struct queue *q)
+{
+	return q->n - q->sent;
+}
+
+/**
+ * queue_next(q): the first line after the sent cursor, with its sequence
+ * number assigned if it had none, or NULL if every line is sent.  The
+ * cursor does not move: call queue_advance() once the line is sent.
+ */
+const struct queue_ent *
+queue_next(struct queue *q)
+{
+	struct queue_ent *e;
+
+	if (q->sent == q->n)
+		return NULL;
+	e = queue_at(q, q->sent);
+	if (e->seq == 0)
+		e->seq = q->next_seq++;
+	return e;
+}
+
+/** queue_advance(q): move the sent cursor past the line of queue_next(). */
+void
+queue_advance(struct queue *q)
+{
+	if (q->sent < q->n)
+		q->sent++;
+}
+
+/**
+ * queue_ack(q, seq): drop every line from the oldest whose sequence number
+ * is assigned and <= ${seq} (a cumulative ACK).  Return the number dropped.
+ */
+size_t
+queue_ack(struct queue *q, uint64_t seq)
+{
+	struct queue_ent *e;
+	size_t dropped = 0;
+
+	while (q->n > 0) {
+		e = queue_at(q, 0);
+		if (e->seq == 0 || e->seq > seq)
+			break;
+		free(e->body);
+		e->body = NULL;
+		e->seq = 0;
+		q->head = (q->head + 1) % q->cap;
+		q->n--;
+		if (q->sent > 0)
+			q->sent--;
+		dropped++;
+	}
+	return dropped;
+}
+
+/**
+ * queue_hello(q, last_seq): a new session said ${last_seq} is durable: drop
+ * what it covers (as queue_ack) and number new lines from at least
+ * ${last_seq} + 1.  Return the number dropped.
+ */
+size_t
+queue_hello(struct queue *q, uint64_t last_seq)
+{
+	size_t dropped;
+
+	dropped = queue_ack(q, last_seq);
+	if (last_seq != UINT64_MAX && q->next_seq < last_seq + 1)
+		q->next_seq = last_seq + 1;
+	return dropped;
+}
+
+/** queue_rewind(q): the connection is gone: nothing counts as sent. */
+void
+queue_rewind(struct queue *q)
+{
+	q->sent = 0;
+}
+
+/** queue_next_seq(q): the sequence number the next new line will get. */
+uint64_t
+queue_next_seq(const struct queue *q)
+{
+	return q->next_seq;
+}

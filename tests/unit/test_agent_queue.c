@@ -1,0 +1,200 @@
+/*
+ * test_agent_queue.c: gw-agent's queue of unacknowledged lines: lazy
+ * numbering, cumulative ACKs, HELLO_ACK's last_seq, the resend cursor after
+ * a reconnect, the capacity limit and ring wraparound.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "queue.h"
+
+static void
+push_str(struct queue *q, const char *s)
+{
+	assert_int_equal(queue_push(q, s, strlen(s)), 0);
+}
+
+/* Hand out the next line, check it, mark it sent. */
+static void
+send_expect(struct queue *q, uint64_t seq, const char *body)
+{
+	const struct queue_ent *e = queue_next(q);
+
+	assert_non_null(e);
+	assert_int_equal(e->seq, seq);
+	assert_int_equal(e->len, strlen(body));
+	assert_memory_equal(e->body, body, e->len);
+	queue_advance(q);
+}
+
+static void
+test_push_and_send(void **state)
+{
+	struct queue *q = queue_new(4);
+
+	(void)state;
+	assert_non_null(q);
+	assert_null(queue_next(q));
+	push_str(q, "a");
+	push_str(q, "");
+	push_str(q, "ccc");
+	assert_int_equal(queue_len(q), 3);
+	assert_int_equal(queue_unsent(q), 3);
+	send_expect(q, 1, "a");
+	send_expect(q, 2, "");
+	send_expect(q, 3, "ccc");
+	assert_null(queue_next(q));
+	assert_int_equal(queue_unsent(q), 0);
+	assert_int_equal(queue_len(q), 3);
+	assert_int_equal(queue_next_seq(q), 4);
+	queue_free(q);
+	queue_free(NULL);
+}
+
+static void
+test_ack_cumulative(void **state)
+{
+	struct queue *q = queue_new(8);
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		push_str(q, "x");
+	send_expect(q, 1, "x");
+	send_expect(q, 2, "x");
+	send_expect(q, 3, "x");
+	assert_int_equal(queue_ack(q, 2), 2);
+	assert_int_equal(queue_len(q), 3);
+	/* An old or repeated ACK drops nothing. */
+	assert_int_equal(queue_ack(q, 1), 0);
+	assert_int_equal(queue_ack(q, 2), 0);
+	/* Unnumbered lines are never dropped by an ACK. */
+	assert_int_equal(queue_ack(q, 100), 1);
+	assert_int_equal(queue_len(q), 2);
+	assert_int_equal(queue_unsent(q), 2);
+	send_expect(q, 4, "x");
+	queue_free(q);
+}
+
+static void
+test_rewind_resends_original_seq(void **state)
+{
+	struct queue *q = queue_new(8);
+
+	(void)state;
+	push_str(q, "one");
+	push_str(q, "two");
+	push_str(q, "three");
+	send_expect(q, 1, "one");
+	send_expect(q, 2, "two");
+	assert_int_equal(queue_ack(q, 1), 1);
+	/* Disconnect: "two" must go again with seq 2, then "three". */
+	queue_rewind(q);
+	assert_int_equal(queue_unsent(q), 2);
+	/* The new session's last_seq is lower than what we sent. */
+	assert_int_equal(queue_hello(q, 1), 0);
+	send_expect(q, 2, "two");
+	send_expect(q, 3, "three");
+	assert_null(queue_next(q));
+	queue_free(q);
+}
+
+static void
+test_hello_last_seq(void **state)
+{
+	struct queue *q = queue_new(8);
+
+	(void)state;
+	push_str(q, "a");
+	push_str(q, "b");
+	send_expect(q, 1, "a");
+	queue_rewind(q);
+	/* The store already has seq 1 (and more, from an earlier run). */
+	assert_int_equal(queue_hello(q, 500), 1);
+	assert_int_equal(queue_len(q), 1);
+	assert_int_equal(queue_next_seq(q), 501);
+	send_expect(q, 501, "b");
+	/* A lower last_seq never lowers the numbering. */
+	assert_int_equal(queue_hello(q, 3), 0);
+	assert_int_equal(queue_next_seq(q), 502);
+	queue_free(q);
+}
+
+static void
+test_full(void **state)
+{
+	struct queue *q = queue_new(3);
+
+	(void)state;
+	assert_null(queue_new(0));
+	push_str(q, "1");
+	push_str(q, "2");
+	assert_int_equal(queue_full(q), 0);
+	push_str(q, "3");
+	assert_int_equal(queue_full(q), 1);
+	assert_int_equal(queue_push(q, "4", 1), -1);
+	assert_int_equal(queue_len(q), 3);
+	send_expect(q, 1, "1");
+	assert_int_equal(queue_ack(q, 1), 1);
+	assert_int_equal(queue_full(q), 0);
+	push_str(q, "4");
+	assert_int_equal(queue_full(q), 1);
+	queue_free(q);
+}
+
+static void
+test_wraparound(void **state)
+{
+	struct queue *q = queue_new(5);
+	char buf[32];
+	uint64_t seq = 1, acked = 0;
+
+	(void)state;
+	/* Many laps around a ring of 5, with ACKs lagging the sends. */
+	for (int i = 0; i < 1000; i++) {
+		while (!queue_full(q)) {
+			snprintf(buf, sizeof(buf), "line %llu",
+			    (unsigned long long)(acked + queue_len(q) + 1));
+			push_str(q, buf);
+		}
+		while (queue_next(q) != NULL) {
+			snprintf(buf, sizeof(buf), "line %llu",
+			    (unsigned long long)seq);
+			send_expect(q, seq, buf);
+			seq++;
+		}
+		/* Ack all but the last two, resend those after a rewind. */
+		assert_int_equal(queue_ack(q, seq - 3), 3);
+		acked += 3;
+		queue_rewind(q);
+		assert_int_equal(queue_unsent(q), 2);
+		snprintf(buf, sizeof(buf), "line %llu",
+		    (unsigned long long)(seq - 2));
+		send_expect(q, seq - 2, buf);
+		snprintf(buf, sizeof(buf), "line %llu",
+		    (unsigned long long)(seq - 1));
+		send_expect(q, seq - 1, buf);
+	}
+	assert_int_equal(queue_ack(q, seq - 1), 2);
+	assert_int_equal(queue_len(q), 0);
+	queue_free(q);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_push_and_send),
+		cmocka_unit_test(test_ack_cumulative),
+		cmocka_unit_test(test_rewind_resends_original_seq),
+		cmocka_unit_test(test_hello_last_seq),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_wraparound),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
