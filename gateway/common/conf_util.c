@@ -15,6 +15,7 @@
 #include <ini.h>
 
 #include "conf_util.h"
+#include "log.h"
 
 struct conf_ctx {
 	const char	*text;		/* unread rest */
@@ -357,4 +358,138 @@ conf_path(const char *dir, const char *value)
 	if (asprintf(&p, "%s/%s", dir, value) < 0)
 		return NULL;
 	return p;
+}
+
+struct conf_table {
+	const struct conf_key	*keys;
+	size_t			 n;
+	void			*cfg;
+	const char		*basedir;
+	unsigned char		*set;		/* set[i]: key i was given */
+};
+
+static int
+conf_key_set(void *cfg, const struct conf_key *k, const char *basedir,
+    const char *value, char *why, size_t whylen)
+{
+	void *p = (char *)cfg + k->off;
+	uint64_t u;
+	double d;
+	char *s;
+
+	switch (k->type) {
+	case CONF_ADDR:
+		if (conf_addr(value, why, whylen) != 0)
+			return -1;
+		/* FALLTHROUGH */
+	case CONF_STR:
+	case CONF_PATH:
+		if (*value == '\0') {
+			snprintf(why, whylen, "empty value");
+			return -1;
+		}
+		s = k->type == CONF_PATH ? conf_path(basedir, value) :
+		    strdup(value);
+		if (s == NULL) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		free(*(char **)p);
+		*(char **)p = s;
+		return 0;
+	case CONF_UINT:
+	case CONF_SIZE:
+		if ((k->type == CONF_UINT ? conf_uint : conf_size)(value,
+		    (uint64_t)k->min, (uint64_t)k->max, &u, why, whylen) != 0)
+			return -1;
+		*(uint32_t *)p = (uint32_t)u;
+		return 0;
+	case CONF_DUR:
+		if (conf_duration(value, k->min, k->max, &d, why, whylen) != 0)
+			return -1;
+		*(double *)p = d;
+		return 0;
+	case CONF_BOOL:
+		return conf_bool(value, (int *)p, why, whylen);
+	case CONF_LOG:
+		if (log_level_parse(value, (enum log_level *)p) != 0) {
+			snprintf(why, whylen, "'%s' is not debug, info, warn "
+			    "or error", value);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static int
+conf_table_set(void *arg, const char *section, const char *name,
+    const char *value, char *why, size_t whylen)
+{
+	struct conf_table *t = arg;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->keys[i].section, section) == 0 &&
+		    strcmp(t->keys[i].name, name) == 0) {
+			if (conf_key_set(t->cfg, &t->keys[i], t->basedir,
+			    value, why, whylen) != 0)
+				return CONF_SET_BAD;
+			t->set[i] = 1;
+			return CONF_SET_OK;
+		}
+	return CONF_SET_UNKNOWN;
+}
+
+/**
+ * conf_table_load(keys, n, cfg, text, label, basedir, err, errlen):
+ * Apply every default of the ${n} ${keys} to ${cfg} (zeroed by the
+ * caller), then parse ${text} (or, if ${text} is NULL, the file ${label})
+ * into it, relative paths against ${basedir}.  A missing required key is an error too.  Return the
+ * number of errors, each described by one line in ${err}.
+ */
+int
+conf_table_load(const struct conf_key *keys, size_t n, void *cfg,
+    const char *text, const char *label, const char *basedir, char *err,
+    size_t errlen)
+{
+	struct conf_table t = { keys, n, cfg, basedir, NULL };
+	char why[128];
+	int nerr;
+
+	err[0] = '\0';
+	if ((t.set = calloc(n ? n : 1, 1)) == NULL) {
+		conf_errf(err, errlen, "%s: out of memory", label);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].def != NULL && conf_key_set(cfg, &keys[i], basedir,
+		    keys[i].def, why, sizeof(why)) != 0)
+			abort();	/* a default out of its own range */
+	if (text == NULL)
+		nerr = conf_load_file(label, conf_table_set, &t, err, errlen);
+	else
+		nerr = conf_load_string(text, label, conf_table_set, &t, err,
+		    errlen);
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].required && !t.set[i]) {
+			conf_errf(err, errlen, "%s: [%s] %s: required",
+			    label, keys[i].section, keys[i].name);
+			nerr++;
+		}
+	free(t.set);
+	return nerr;
+}
+
+/** conf_table_free(keys, n, cfg): free the strings of ${cfg}. */
+void
+conf_table_free(const struct conf_key *keys, size_t n, void *cfg)
+{
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].type == CONF_STR || keys[i].type == CONF_PATH ||
+		    keys[i].type == CONF_ADDR) {
+			char **p = (char **)((char *)cfg + keys[i].off);
+
+			free(*p);
+			*p = NULL;
+		}
 }

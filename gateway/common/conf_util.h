@@ -84,4 +84,46 @@ int conf_addr(const char *s, char *why, size_t whylen);
  */
 char *conf_path(const char *dir, const char *value);
 
+/*
+ * A table of keys: one general loader for every program's configuration.
+ * Each key names its [section], its type, where it lives in the program's
+ * config struct, its range and its default.  Integer keys are uint32_t,
+ * booleans int, durations double, strings char * (owned; freed by
+ * conf_table_free), log levels enum log_level.
+ */
+enum conf_type {
+	CONF_STR,	/* non-empty text */
+	CONF_PATH,	/* file path, relative to the config file's directory */
+	CONF_ADDR,	/* "IPv4:port" or "[IPv6]:port" */
+	CONF_UINT,	/* decimal integer in [min, max] */
+	CONF_SIZE,	/* bytes with k/M/G suffixes, in [min, max] */
+	CONF_DUR,	/* duration ("250ms", "5s") in seconds, in [min, max] */
+	CONF_BOOL,	/* yes/no */
+	CONF_LOG	/* debug|info|warn|error */
+};
+
+struct conf_key {
+	const char	*section;
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 off;		/* offsetof(config struct, field) */
+	double		 min, max;
+	const char	*def;		/* default value text, or NULL */
+	int		 required;
+};
+
+/**
+ * conf_table_load(keys, n, cfg, text, label, basedir, err, errlen):
+ * Apply every default of the ${n} ${keys} to ${cfg} (zeroed by the
+ * caller), then parse ${text} (or, if ${text} is NULL, the file ${label})
+ * into it, relative paths against ${basedir}.  A missing required key is an error too.  Return the
+ * number of errors, each described by one line in ${err}.
+ */
+int conf_table_load(const struct conf_key *keys, size_t n, void *cfg,
+    const char *text, const char *label, const char *basedir, char *err,
+    size_t errlen);
+
+/** conf_table_free(keys, n, cfg): free the strings of ${cfg}. */
+void conf_table_free(const struct conf_key *keys, size_t n, void *cfg);
+
 #endif /* GW_CONF_UTIL_H */

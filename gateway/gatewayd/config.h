@@ -20,7 +20,7 @@ struct gw_config {
 	char	*agent_ca;
 	char	*crl;			/* NULL if unset */
 	char	*agent_names;		/* comma-separated globs on the CN */
-	unsigned max_agents;
+	uint32_t max_agents;
 	uint32_t max_payload;
 	double	 handshake_timeout;
 	double	 hello_timeout;
@@ -34,7 +34,7 @@ struct gw_config {
 	char	*server_name;
 	char	*ca;
 	char	*up_cert, *up_key;	/* NULL: the [gateway] ones */
-	unsigned connections;
+	uint32_t connections;
 	double	 connect_timeout;
 	double	 reconnect_delay;
 };

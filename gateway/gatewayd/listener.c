@@ -3,7 +3,6 @@
  * a batch per wake-up, max_agents enforced before any TLS state exists.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "agent.h"
 #include "listener.h"
 #include "log.h"
+#include "net.h"
 
 #define LISTENER_BATCH	64
 
@@ -65,49 +65,17 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 struct listener *
 listener_new(struct gw *gw, char *err, size_t errlen)
 {
-	const char *addr = gw->cfg->listen;
-	char host[64];
-	const char *colon = strrchr(addr, ':');
-	struct addrinfo hints, *ai = NULL;
 	struct listener *l;
-	size_t hl;
-	int one = 1, rc;
 
-	if (colon == NULL || (hl = (size_t)(colon - addr)) >= sizeof(host)) {
-		snprintf(err, errlen, "listen %s: bad address", addr);
-		return NULL;
-	}
-	memcpy(host, addr, hl);
-	host[hl] = '\0';
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "listen %s: %s", addr, gai_strerror(rc));
-		return NULL;
-	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		freeaddrinfo(ai);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	l->gw = gw;
-	l->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (l->fd < 0 ||
-	    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(l->fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-	    listen(l->fd, 4096) != 0) {
-		snprintf(err, errlen, "listen %s: %s", addr, strerror(errno));
-		freeaddrinfo(ai);
-		listener_free(l);
+	if ((l->fd = net_listen(gw->cfg->listen, err, errlen)) < 0) {
+		free(l);
 		return NULL;
 	}
-	freeaddrinfo(ai);
 	ev_io_init(&l->io, listener_on_accept, l->fd, EV_READ);
 	l->io.data = l;
 	return l;
