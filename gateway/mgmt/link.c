@@ -1,0 +1,468 @@
+/*
+ * link.c: one gateway connection to gw-mgmt, carrying many channels.
+ * States: HANDSHAKE -> HELLO_WAIT -> READY -> CLOSED, one close with a
+ * reason (conn_close -> link_on_close).  The gateway is authenticated by
+ * its certificate (gateway_ca, crl, gateway_names) before any frame is
+ * read.  Reading pauses while the output is short of room, so the ACKs a
+ * commit owes always fit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chanmap.h"
+#include "conn.h"
+#include "log.h"
+#include "mgmt.h"
+
+#define LINK_OUT_CAP	(1024u * 1024)
+/* Room kept for what one commit may owe: ACK or OPEN_ACK per item. */
+#define LINK_RESERVE(m)	((size_t)(m)->cfg->batch_max * 2 * (GW_HDR_LEN + 8) \
+			    + 16384)
+
+enum link_state {
+	LINK_HANDSHAKE,
+	LINK_HELLO_WAIT,
+	LINK_READY,
+	LINK_CLOSED
+};
+
+struct link {
+	struct mgmt		*m;
+	struct conn		*c;
+	enum link_state		 state;
+	struct id_info		 id;		/* the gateway's identity */
+	struct chanmap		*chans;
+	uint32_t		 max_chan;	/* highest channel opened */
+	struct mchan_q		 owed;		/* frames waiting for room */
+	uint64_t		 frames_in, rows;
+	TAILQ_ENTRY(link)	 entry;
+};
+
+static const char *
+link_state_str(enum link_state s)
+{
+	static const char *const names[] = {
+		"handshake", "hello-wait", "ready", "closed"
+	};
+
+	return (unsigned)s < 4 ? names[s] : "?";
+}
+
+static void
+link_set_state(struct link *l, enum link_state s)
+{
+	log_debug("event=link_state gateway=%s from=%s to=%s", l->id.name,
+	    link_state_str(l->state), link_state_str(s));
+	l->state = s;
+}
+
+/** link_gateway_name(l): the CN of the gateway on link ${l}. */
+const char *
+link_gateway_name(const struct link *l)
+{
+	return l->id.name;
+}
+
+static void
+link_chan_free(struct link *l, struct mchan *ch)
+{
+	commit_forget(l->m, ch);
+	if (ch->owed)
+		TAILQ_REMOVE(&l->owed, ch, owed_entry);
+	chanmap_del(l->chans, ch->id);
+	free(ch);
+}
+
+static int
+link_send(struct link *l, const struct gw_frame *f)
+{
+	return conn_send(l->c, f);
+}
+
+/*
+ * Send what ${ch} is owed: OPEN_ACK, ACK, CLOSE.  Return 0 if all went
+ * (a closed channel is freed), -1 if ${ch} waits on the owed list.
+ */
+static int
+link_chan_flush(struct link *l, struct mchan *ch)
+{
+	struct gw_frame f = { .channel = ch->id };
+
+	if (ch->open_ack_owed) {
+		f.type = GW_T_OPEN_ACK;
+		f.u.ack.seq = ch->acked;
+		if (link_send(l, &f) != 0)
+			goto owe;
+		ch->open_ack_owed = 0;
+	}
+	if (ch->state == MCHAN_CLOSING) {
+		f.type = GW_T_CLOSE;
+		f.u.reason.code = ch->close_code;
+		f.u.reason.text.p = (const uint8_t *)ch->close_text;
+		f.u.reason.text.len = (uint16_t)strlen(ch->close_text);
+		if (link_send(l, &f) != 0)
+			goto owe;
+		link_chan_free(l, ch);
+		return 0;
+	}
+	if (ch->durable > ch->acked) {
+		f.type = GW_T_ACK;
+		f.u.ack.seq = ch->durable;
+		if (link_send(l, &f) != 0)
+			goto owe;
+		ch->acked = ch->durable;
+	}
+	if (ch->owed) {
+		TAILQ_REMOVE(&l->owed, ch, owed_entry);
+		ch->owed = 0;
+	}
+	return 0;
+owe:
+	if (!ch->owed) {
+		TAILQ_INSERT_TAIL(&l->owed, ch, owed_entry);
+		ch->owed = 1;
+		log_warnx("event=link_output_full gateway=%s channel=%u",
+		    l->id.name, ch->id);
+	}
+	conn_notify_writable(l->c);
+	return -1;
+}
+
+/** link_open_ack(ch, last_seq): OPEN_ACK(last_seq); DATA may flow. */
+void
+link_open_ack(struct mchan *ch, uint64_t last_seq)
+{
+	ch->state = MCHAN_OPEN;
+	ch->last_seq = ch->durable = ch->acked = last_seq;
+	ch->open_ack_owed = 1;
+	log_debug("event=channel_open gateway=%s channel=%u agent=%s "
+	    "last_seq=%llu", ch->link->id.name, ch->id, ch->agent,
+	    (unsigned long long)last_seq);
+	(void)link_chan_flush(ch->link, ch);
+}
+
+/** link_ack(ch): ACK(durable) if durable > acked. */
+void
+link_ack(struct mchan *ch)
+{
+	(void)link_chan_flush(ch->link, ch);
+}
+
+/** link_chan_close(ch, code, text): CLOSE(code, text); ${ch} is freed. */
+void
+link_chan_close(struct mchan *ch, unsigned code, const char *text)
+{
+	log_info("event=channel_closed gateway=%s channel=%u agent=%s "
+	    "reason=%s detail=\"%s\"", ch->link->id.name, ch->id, ch->agent,
+	    gw_reason_str(code), text);
+	commit_forget(ch->link->m, ch);
+	ch->state = MCHAN_CLOSING;
+	ch->close_code = (uint16_t)code;
+	snprintf(ch->close_text, sizeof(ch->close_text), "%s", text);
+	(void)link_chan_flush(ch->link, ch);
+}
+
+static int
+link_on_open(struct conn *c, void *arg)
+{
+	struct link *l = arg;
+	const mbedtls_x509_crt *crt = conn_peer_crt(c);
+
+	l->c = c;	/* the handshake may end inside conn_accept */
+	if (crt == NULL || id_from_crt(crt, conn_peer(c), &l->id) != 0) {
+		conn_close(c, GW_R_POLICY, "certificate has no usable name");
+		return CONN_CLOSED_RC;
+	}
+	if (!id_policy_match(l->m->cfg->gateway_names, l->id.name)) {
+		conn_close(c, GW_R_POLICY, "name not allowed by gateway_names");
+		return CONN_CLOSED_RC;
+	}
+	l->m->links_accepted++;
+	link_set_state(l, LINK_HELLO_WAIT);
+	log_info("event=gateway_authenticated gateway=%s peer=%s fp=%s tls=%s",
+	    l->id.name, conn_peer(c), l->id.fp_hex, conn_tls_info(c));
+	conn_timer(c, l->m->cfg->hello_timeout);
+	return CONN_OK;
+}
+
+static int
+link_hello(struct link *l, const struct gw_frame *f)
+{
+	struct gw_frame r = { .type = GW_T_HELLO_ACK };
+
+	if (f->type != GW_T_HELLO) {
+		conn_close(l->c, GW_R_UNEXPECTED, "first frame must be HELLO");
+		return CONN_CLOSED_RC;
+	}
+	if (f->u.hello.vmin > GW_PROTO_VERSION_MAX ||
+	    f->u.hello.vmax < GW_PROTO_VERSION_MIN) {
+		conn_close(l->c, GW_R_VERSION, "no common protocol version");
+		return CONN_CLOSED_RC;
+	}
+	r.u.hello_ack.version = GW_PROTO_VERSION_MAX;
+	r.u.hello_ack.max_payload = l->m->cfg->max_payload;
+	if (link_send(l, &r) != 0) {
+		conn_close(l->c, GW_R_INTERNAL, "cannot queue HELLO_ACK");
+		return CONN_CLOSED_RC;
+	}
+	conn_timer(l->c, 0);
+	link_set_state(l, LINK_READY);
+	log_info("event=gateway_ready gateway=%s peer=%s", l->id.name,
+	    conn_peer(l->c));
+	return CONN_OK;
+}
+
+/* Close the whole link for a protocol error; log the frame. */
+static int
+link_violation(struct link *l, unsigned code, const char *why,
+    const struct gw_frame *f)
+{
+	char text[160];
+
+	snprintf(text, sizeof(text), "%s (%s on channel %u)", why,
+	    gw_type_str(f->type), f->channel);
+	conn_close(l->c, code, text);
+	return CONN_CLOSED_RC;
+}
+
+static int
+link_open(struct link *l, const struct gw_frame *f)
+{
+	struct id_info id;
+	struct mchan *ch;
+
+	if (f->channel <= l->max_chan)
+		return link_violation(l, GW_R_PROTOCOL, "channel id reused",
+		    f);
+	l->max_chan = f->channel;
+	if ((ch = calloc(1, sizeof(*ch))) == NULL ||
+	    chanmap_put(l->chans, f->channel, ch) != 0) {
+		free(ch);
+		conn_close(l->c, GW_R_INTERNAL, "out of memory");
+		return CONN_CLOSED_RC;
+	}
+	ch->link = l;
+	ch->id = f->channel;
+	ch->state = MCHAN_OPENING;
+	if (id_from_view(&f->u.open, &id) != 0 || id.name[0] == '\0') {
+		snprintf(ch->agent, sizeof(ch->agent), "?");
+		link_chan_close(ch, GW_R_PROTOCOL, "bad identity in OPEN");
+		return CONN_OK;
+	}
+	memcpy(ch->agent, id.name, sizeof(ch->agent));
+	memcpy(ch->fp_hex, id.fp_hex, sizeof(ch->fp_hex));
+	commit_open(l->m, ch);
+	return CONN_OK;
+}
+
+static int
+link_data(struct link *l, struct mchan *ch, const struct gw_frame *f)
+{
+	char text[96];
+
+	if (ch->state == MCHAN_CLOSING)
+		return CONN_OK;		/* CLOSE owed: the gateway will see */
+	if (ch->state != MCHAN_OPEN || ch->open_ack_owed) {
+		link_chan_close(ch, GW_R_UNEXPECTED, "DATA before OPEN_ACK");
+		return CONN_OK;
+	}
+	if (f->u.data.seq <= ch->last_seq) {
+		snprintf(text, sizeof(text), "seq %llu after %llu",
+		    (unsigned long long)f->u.data.seq,
+		    (unsigned long long)ch->last_seq);
+		link_chan_close(ch, GW_R_SEQUENCE, text);
+		return CONN_OK;
+	}
+	l->rows++;
+	(void)commit_data(l->m, ch, f->u.data.seq, f->u.data.body.p,
+	    f->u.data.body.len);	/* on failure ch is closed */
+	return CONN_OK;
+}
+
+static int
+link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
+{
+	struct link *l = arg;
+	struct mchan *ch;
+	struct gw_frame r;
+	char text[160];
+
+	l->frames_in++;
+	if (l->state == LINK_HELLO_WAIT)
+		return link_hello(l, f);
+	if (f->type >= GW_T_EXT_FIRST)
+		return CONN_OK;
+	/* Keep room for what the open batch owes: pause reading. */
+	if (conn_out_space(c) < LINK_RESERVE(l->m)) {
+		conn_notify_writable(c);
+		return CONN_PAUSE;
+	}
+	if (f->channel == 0) {
+		switch (f->type) {
+		case GW_T_PING:
+			memset(&r, 0, sizeof(r));
+			r.type = GW_T_PONG;
+			r.u.ping.opaque = f->u.ping.opaque;
+			(void)link_send(l, &r);
+			return CONN_OK;
+		case GW_T_PONG:
+			return CONN_OK;
+		case GW_T_GOAWAY:
+		case GW_T_ERROR:
+			snprintf(text, sizeof(text), "gateway sent %s: %s: "
+			    "%.*s", gw_type_str(f->type),
+			    gw_reason_str(f->u.reason.code),
+			    (int)f->u.reason.text.len,
+			    (const char *)f->u.reason.text.p);
+			conn_close(c, f->type == GW_T_GOAWAY ? GW_R_SHUTDOWN :
+			    f->u.reason.code, text);
+			return CONN_CLOSED_RC;
+		default:
+			return link_violation(l, GW_R_UNEXPECTED,
+			    "frame not valid here", f);
+		}
+	}
+	if (f->type == GW_T_OPEN)
+		return link_open(l, f);
+	if (f->type != GW_T_DATA && f->type != GW_T_CLOSE)
+		return link_violation(l, GW_R_UNEXPECTED,
+		    "frame not valid from a gateway", f);
+	if ((ch = chanmap_get(l->chans, f->channel)) == NULL) {
+		/* A channel we closed: late frames are ignored. */
+		if (f->channel <= l->max_chan)
+			return CONN_OK;
+		return link_violation(l, GW_R_PROTOCOL, "channel not open", f);
+	}
+	if (f->type == GW_T_CLOSE) {
+		log_debug("event=channel_closed_by_gateway gateway=%s "
+		    "channel=%u agent=%s reason=%s", l->id.name, ch->id,
+		    ch->agent, gw_reason_str(f->u.reason.code));
+		link_chan_free(l, ch);
+		return CONN_OK;
+	}
+	return link_data(l, ch, f);
+}
+
+static void
+link_on_writable(struct conn *c, void *arg)
+{
+	struct link *l = arg;
+	struct mchan *ch;
+
+	while ((ch = TAILQ_FIRST(&l->owed)) != NULL)
+		if (link_chan_flush(l, ch) != 0)
+			return;
+	if (conn_out_space(c) >= LINK_RESERVE(l->m))
+		conn_resume(c);
+	else
+		conn_notify_writable(c);
+}
+
+static void
+link_on_timeout(struct conn *c, void *arg)
+{
+	struct link *l = arg;
+
+	conn_close(c, GW_R_TIMEOUT, l->state == LINK_HANDSHAKE ?
+	    "TLS handshake too slow" : "no HELLO in time");
+}
+
+static void
+link_on_close(struct conn *c, unsigned reason, const char *detail,
+    void *arg)
+{
+	struct link *l = arg;
+	enum link_state was = l->state;
+	struct mchan *ch;
+	size_t it = 0, n;
+	void *v;
+
+	l->state = LINK_CLOSED;
+	n = chanmap_count(l->chans);
+	while (chanmap_next(l->chans, &it, &v) != 0) {
+		ch = v;
+		commit_forget(l->m, ch);
+	}
+	it = 0;
+	while (chanmap_next(l->chans, &it, &v) != 0)
+		free(v);
+	chanmap_free(l->chans);
+	if (was == LINK_HANDSHAKE || reason == GW_R_POLICY) {
+		l->m->links_refused++;
+		log_warnx("event=gateway_refused peer=%s%s%s reason=%s "
+		    "detail=\"%s\"", conn_peer(c), l->id.name[0] ?
+		    " gateway=" : "", l->id.name, gw_reason_str(reason),
+		    detail);
+	} else
+		log_info("event=gateway_closed gateway=%s peer=%s reason=%s "
+		    "detail=\"%s\" state=%s channels=%zu frames=%llu "
+		    "rows=%llu", l->id.name, conn_peer(c),
+		    gw_reason_str(reason), detail, link_state_str(was), n,
+		    (unsigned long long)l->frames_in,
+		    (unsigned long long)l->rows);
+	TAILQ_REMOVE(&l->m->links, l, entry);
+	l->m->nlinks--;
+	free(l);
+}
+
+static const struct conn_ops link_ops = {
+	.on_open = link_on_open,
+	.on_frame = link_on_frame,
+	.on_writable = link_on_writable,
+	.on_timeout = link_on_timeout,
+	.on_close = link_on_close,
+};
+
+/** link_accept(m, fd): start a gateway connection on socket ${fd}. */
+void
+link_accept(struct mgmt *m, int fd)
+{
+	struct conn_params p = {
+		.in_cap = (size_t)m->cfg->max_payload + GW_HDR_LEN + 65536,
+		.out_cap = LINK_OUT_CAP,
+		.max_payload = m->cfg->max_payload,
+	};
+	struct link *l;
+
+	if (m->nlinks >= m->cfg->max_gateways) {
+		log_warnx("event=gateway_refused reason=overload "
+		    "detail=\"max_gateways (%u) reached\"",
+		    m->cfg->max_gateways);
+		close(fd);
+		return;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->chans = chanmap_new()) == NULL) {
+		log_warnx("event=gateway_refused reason=overload "
+		    "detail=\"out of memory\"");
+		free(l);
+		close(fd);
+		return;
+	}
+	l->m = m;
+	l->state = LINK_HANDSHAKE;
+	TAILQ_INIT(&l->owed);
+	if ((l->c = conn_accept(m->loop, fd, m->tls, &p, &link_ops, l)) ==
+	    NULL) {
+		log_warnx("event=gateway_refused reason=overload "
+		    "detail=\"cannot set up TLS\"");
+		chanmap_free(l->chans);
+		free(l);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&m->links, l, entry);
+	m->nlinks++;
+	conn_timer(l->c, m->cfg->handshake_timeout);
+}
+
+/** link_stop_all(m, reason, detail): close every link with ${reason}. */
+void
+link_stop_all(struct mgmt *m, unsigned reason, const char *detail)
+{
+	struct link *l;
+
+	while ((l = TAILQ_FIRST(&m->links)) != NULL)
+		conn_close(l->c, reason, detail);
+}

@@ -1,0 +1,277 @@
+/*
+ * gw-mgmt: the management-server endpoint.  Gateways connect over mutual
+ * TLS; every DATA they relay is stored exactly once in the SQLite store and
+ * acknowledged only once its transaction is durable.
+ *
+ *   gw-mgmt -c FILE [--log-level LEVEL]     run
+ *   gw-mgmt --check-config FILE             validate FILE and its files
+ *   gw-mgmt export (-c FILE | --db PATH) [--after ID] [--follow]
+ *                                           stored messages as JSON Lines
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "export.h"
+#include "log.h"
+#include "mgmt.h"
+#include "net.h"
+#include "proto.h"
+
+#define ACCEPT_BATCH	64
+#define FOLLOW_POLL	0.2	/* seconds between polls in export --follow */
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: gw-mgmt -c FILE [--log-level LEVEL]\n"
+	    "       gw-mgmt --check-config FILE\n"
+	    "       gw-mgmt export (-c FILE | --db PATH) [--after ID] "
+	    "[--follow]\n");
+	exit(2);
+}
+
+static int
+load_config(const char *file, struct mgmt_config *cfg)
+{
+	char err[8192] = "";
+	int n;
+
+	if ((n = mgmt_config_load(file, cfg, err, sizeof(err))) != 0) {
+		fputs(err, stderr);
+		fprintf(stderr, "%s: %d error%s\n", file, n, n == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t export_stop;
+
+static void
+export_on_signal(int sig)
+{
+	(void)sig;
+	export_stop = 1;
+}
+
+static int
+export_one(const struct store_row *r, void *arg)
+{
+	int64_t *last = arg;
+
+	if (export_json(stdout, r) != 0)
+		return -1;
+	*last = r->id;
+	return 0;
+}
+
+/* gw-mgmt export: everything after --after, then (--follow) what comes. */
+static int
+cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "after", required_argument, NULL, 'a' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct mgmt_config cfg;
+	const char *file = NULL, *db = NULL;
+	struct store *s = NULL;
+	int64_t after = 0;
+	int follow = 0, ch, rc = 1;
+	char err[512], *end;
+
+	memset(&cfg, 0, sizeof(cfg));
+	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': file = optarg; break;
+		case 'd': db = optarg; break;
+		case 'a':
+			errno = 0;
+			after = strtoll(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || after < 0)
+				usage();
+			break;
+		case 'f': follow = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || (file == NULL) == (db == NULL))
+		usage();
+	if (file != NULL) {
+		if (load_config(file, &cfg) != 0)
+			return 1;
+		db = cfg.database;
+	}
+	if (access(db, F_OK) != 0) {
+		fprintf(stderr, "gw-mgmt: %s: %s\n", db, strerror(errno));
+		goto out;
+	}
+	if ((s = store_open(db, 1, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "gw-mgmt: %s\n", err);
+		goto out;
+	}
+	signal(SIGINT, export_on_signal);
+	signal(SIGTERM, export_on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		long n = store_scan(s, after, export_one, &after);
+
+		if (n < 0 || fflush(stdout) != 0 || ferror(stdout)) {
+			if (n < 0)
+				fprintf(stderr, "gw-mgmt: %s\n",
+				    store_errmsg(s));
+			else if (errno != EPIPE)
+				fprintf(stderr, "gw-mgmt: stdout: %s\n",
+				    strerror(errno));
+			goto out;
+		}
+		if (!follow || export_stop)
+			break;
+		nanosleep(&(struct timespec){ 0, (long)(FOLLOW_POLL * 1e9) },
+		    NULL);
+		if (export_stop)
+			break;
+	}
+	rc = 0;
+out:
+	store_close(s);
+	mgmt_config_free(&cfg);
+	return rc;
+}
+
+static void
+on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct mgmt *m = w->data;
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int fd = accept4(m->lfd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("event=accept_failed");
+			return;
+		}
+		link_accept(m, fd);
+	}
+}
+
+static void
+on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	log_info("event=stopping signal=%d", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct mgmt_config cfg;
+	struct mgmt m;
+	struct tls_conf_params tp;
+	const char *file = NULL, *level = NULL;
+	char err[512];
+	ev_signal sigterm, sigint;
+	enum log_level lvl;
+	int check = 0, ch, rc = 1;
+
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
+	while ((ch = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': file = optarg; break;
+		case 'C': file = optarg; check = 1; break;
+		case 'l': level = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || file == NULL)
+		usage();
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&m, 0, sizeof(m));
+	m.lfd = -1;
+	TAILQ_INIT(&m.links);
+	if (load_config(file, &cfg) != 0)
+		goto out;
+	lvl = cfg.log_level;
+	if (level != NULL && log_level_parse(level, &lvl) != 0) {
+		fprintf(stderr, "gw-mgmt: bad --log-level %s\n", level);
+		goto out;
+	}
+	log_init("gw-mgmt", lvl);
+	m.cfg = &cfg;
+	tp = (struct tls_conf_params){ .cert = cfg.cert, .key = cfg.key,
+	    .ca = cfg.gateway_ca, .crl = cfg.crl, .server = 1,
+	    .tls12 = cfg.tls12 };
+	if ((m.tls = tls_conf_new(&tp, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: %s\n", file, err);
+		goto out;
+	}
+	if (check) {
+		printf("%s: OK\n", file);
+		rc = 0;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((m.store = store_open(cfg.database, 0, err, sizeof(err))) ==
+	    NULL) {
+		log_errx("event=start_failed detail=\"store %s\"", err);
+		goto out;
+	}
+	if ((m.lfd = net_listen(cfg.listen, err, sizeof(err))) < 0) {
+		log_errx("event=start_failed detail=\"%s\"", err);
+		goto out;
+	}
+	m.loop = EV_DEFAULT;
+	commit_init(&m);
+	ev_io_init(&m.accept_io, on_accept, m.lfd, EV_READ);
+	m.accept_io.data = &m;
+	ev_io_start(m.loop, &m.accept_io);
+	ev_signal_init(&sigterm, on_signal, SIGTERM);
+	ev_signal_init(&sigint, on_signal, SIGINT);
+	ev_signal_start(m.loop, &sigterm);
+	ev_signal_start(m.loop, &sigint);
+	log_info("event=started name=%s listen=%s database=%s batch_max=%u "
+	    "batch_delay_ms=%.1f", cfg.name, cfg.listen, cfg.database,
+	    cfg.batch_max, cfg.batch_delay * 1000);
+	ev_run(m.loop, 0);
+	/* Make the open batch durable and send its ACKs before leaving. */
+	commit_now(&m);
+	link_stop_all(&m, GW_R_SHUTDOWN, "management server stopping");
+	log_info("event=stopped stored=%llu duplicates=%llu commits=%llu "
+	    "gateways_accepted=%llu gateways_refused=%llu",
+	    (unsigned long long)m.stored, (unsigned long long)m.duplicates,
+	    (unsigned long long)m.commits,
+	    (unsigned long long)m.links_accepted,
+	    (unsigned long long)m.links_refused);
+	rc = 0;
+out:
+	if (m.lfd >= 0)
+		close(m.lfd);
+	store_close(m.store);
+	tls_conf_free(m.tls);
+	mgmt_config_free(&cfg);
+	return rc;
+}

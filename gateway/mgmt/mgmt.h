@@ -1,0 +1,117 @@
+/*
+ * mgmt.h: gw-mgmt's process-wide context.  One libev loop; each gateway
+ * connection is a link (link.c) carrying channels, one per agent session;
+ * the group commit (commit.c) turns DATA into durable rows and only then
+ * into ACKs.
+ */
+#ifndef GW_MGMT_H
+#define GW_MGMT_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <ev.h>
+
+#include "identity.h"
+#include "mgmt_config.h"
+#include "store.h"
+#include "tls_conf.h"
+
+struct link;
+
+enum mchan_state {
+	MCHAN_OPENING,	/* OPEN received; OPEN_ACK waits for the commit */
+	MCHAN_OPEN,	/* OPEN_ACK given: DATA flows */
+	MCHAN_CLOSING	/* CLOSE owed to the gateway; DATA is ignored */
+};
+
+/* One agent session on a link. */
+struct mchan {
+	struct link		*link;
+	uint32_t		 id;
+	enum mchan_state	 state;
+	char			 agent[ID_NAME_MAX];	/* identity name */
+	char			 fp_hex[2 * GW_FINGERPRINT_LEN + 1];
+	uint64_t		 last_seq;	/* highest DATA seq seen */
+	uint64_t		 durable;	/* highest seq committed */
+	uint64_t		 acked;		/* highest seq ACKed (sent) */
+	int			 open_ack_owed;	/* OPEN_ACK(acked) not sent */
+	uint16_t		 close_code;	/* CLOSING: the CLOSE owed */
+	char			 close_text[128];
+	int			 dirty;		/* on mgmt.dirty */
+	int			 owed;		/* on link's owed list */
+	TAILQ_ENTRY(mchan)	 dirty_entry;
+	TAILQ_ENTRY(mchan)	 owed_entry;
+};
+
+TAILQ_HEAD(mchan_q, mchan);
+TAILQ_HEAD(link_q, link);
+
+struct mgmt {
+	struct ev_loop			*loop;
+	const struct mgmt_config	*cfg;
+	struct tls_conf			*tls;
+	struct store			*store;
+	int				 lfd;
+	ev_io				 accept_io;
+	struct link_q			 links;
+	unsigned			 nlinks;
+	/* Group commit: channels owed an OPEN_ACK or ACK after it. */
+	struct mchan_q			 dirty;
+	uint32_t			 batch_items;	/* rows + OPENs */
+	ev_timer			 batch_timer;
+	/* Counters, logged at exit. */
+	uint64_t			 stored, duplicates, commits;
+	uint64_t			 links_accepted, links_refused;
+};
+
+/* link.c */
+
+/** link_accept(m, fd): start a gateway connection on socket ${fd}. */
+void link_accept(struct mgmt *m, int fd);
+
+/** link_stop_all(m, reason, detail): close every link with ${reason}. */
+void link_stop_all(struct mgmt *m, unsigned reason, const char *detail);
+
+/*
+ * What the commit owes a channel.  None of these closes the link or frees
+ * anything but ${ch}: a frame that finds no room in the link's output is
+ * owed and sent when room comes (reading pauses long before that).
+ *
+ * link_open_ack(ch, last_seq): OPEN_ACK(last_seq); DATA may flow.
+ * link_ack(ch): ACK(durable) if durable > acked.
+ * link_chan_close(ch, code, text): CLOSE(code, text); ${ch} is freed
+ * (at once, or once the CLOSE is sent).
+ */
+void link_open_ack(struct mchan *ch, uint64_t last_seq);
+void link_ack(struct mchan *ch);
+void link_chan_close(struct mchan *ch, unsigned code, const char *text);
+
+/** link_gateway_name(l): the CN of the gateway on link ${l}. */
+const char *link_gateway_name(const struct link *l);
+
+/* commit.c */
+
+/** commit_init(m): set up the batch timer. */
+void commit_init(struct mgmt *m);
+
+/**
+ * commit_open(m, ch): ${ch} was opened: answer OPEN_ACK now, or after the
+ * open transaction commits (its last_seq must count only durable rows).
+ */
+void commit_open(struct mgmt *m, struct mchan *ch);
+
+/**
+ * commit_data(m, ch, seq, body, len): store one DATA of ${ch} in the open
+ * batch; its ACK follows the commit.  Return 0, or -1 if the store failed
+ * (the batch was rolled back and its channels closed).
+ */
+int commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
+    const uint8_t *body, uint32_t len);
+
+/** commit_now(m): commit the open batch and send what it owes. */
+void commit_now(struct mgmt *m);
+
+/** commit_forget(m, ch): ${ch} is going away: owe it nothing. */
+void commit_forget(struct mgmt *m, struct mchan *ch);
+
+#endif /* GW_MGMT_H */

@@ -1,0 +1,244 @@
+/*
+ * test_store.c: the SQLite store and its JSON Lines export: rows stored
+ * once per (agent, seq) within a batch, across batches and across a
+ * reopen (a restart); rollback stores nothing and reuses no id; last_seq
+ * counts committed rows; export escapes text and base64-encodes binary.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "export.h"
+#include "store.h"
+
+struct fixture {
+	char	dir[64];
+	char	path[96];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/gwstore.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static int
+put(struct store *s, const char *agent, uint64_t seq, const char *body)
+{
+	struct store_row r = {
+		.agent = agent, .seq = seq, .gateway = "gw1",
+		.fingerprint = "00ff", .received_ms = 1764064800123LL,
+		.payload = body, .len = strlen(body),
+	};
+
+	return store_put(s, &r);
+}
+
+static uint64_t
+last_seq(struct store *s, const char *agent)
+{
+	uint64_t v = 99999;
+
+	assert_int_equal(store_last_seq(s, agent, &v), 0);
+	return v;
+}
+
+struct collect {
+	int	n;
+	int64_t	ids[16];
+	char	lines[16][64];
+};
+
+static int
+collect_cb(const struct store_row *r, void *arg)
+{
+	struct collect *c = arg;
+
+	assert_true(c->n < 16);
+	c->ids[c->n] = r->id;
+	snprintf(c->lines[c->n], sizeof(c->lines[0]), "%s/%llu/%.*s",
+	    r->agent, (unsigned long long)r->seq, (int)r->len,
+	    (const char *)r->payload);
+	c->n++;
+	return 0;
+}
+
+static void
+test_dedup_within_and_across_batches_and_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0 };
+	char err[256];
+	struct store *s = store_open(f->path, 0, err, sizeof(err));
+
+	assert_non_null(s);
+	assert_int_equal(last_seq(s, "a1"), 0);
+	assert_int_equal(put(s, "a1", 1, "one"), 1);
+	assert_true(store_in_txn(s));
+	assert_int_equal(put(s, "a1", 2, "two"), 1);
+	assert_int_equal(put(s, "a1", 1, "again"), 0);	/* same batch */
+	assert_int_equal(put(s, "a2", 1, "other agent"), 1);
+	assert_int_equal(store_commit(s), 0);
+	assert_false(store_in_txn(s));
+	assert_int_equal(last_seq(s, "a1"), 2);
+	assert_int_equal(put(s, "a1", 2, "resent"), 0);	/* next batch */
+	assert_int_equal(put(s, "a1", 3, "three"), 1);
+	assert_int_equal(store_commit(s), 0);
+	store_close(s);
+
+	/* A restart: the key lives in the database itself. */
+	s = store_open(f->path, 0, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(last_seq(s, "a1"), 3);
+	assert_int_equal(put(s, "a1", 3, "after restart"), 0);
+	assert_int_equal(put(s, "a1", 4, "four"), 1);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 5);
+	assert_string_equal(c.lines[0], "a1/1/one");
+	assert_string_equal(c.lines[1], "a1/2/two");
+	assert_string_equal(c.lines[2], "a2/1/other agent");
+	assert_string_equal(c.lines[3], "a1/3/three");
+	assert_string_equal(c.lines[4], "a1/4/four");
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(c.ids[i], i + 1);
+	store_close(s);
+}
+
+static void
+test_rollback_stores_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0 };
+	char err[256];
+	struct store *s = store_open(f->path, 0, err, sizeof(err));
+
+	assert_non_null(s);
+	assert_int_equal(put(s, "a1", 1, "kept"), 1);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(put(s, "a1", 2, "lost"), 1);
+	store_rollback(s);
+	assert_false(store_in_txn(s));
+	assert_int_equal(last_seq(s, "a1"), 1);
+	assert_int_equal(put(s, "a1", 2, "resent"), 1);
+	assert_int_equal(store_commit(s), 0);
+	/* A transaction left open at close is rolled back, not committed. */
+	assert_int_equal(put(s, "a1", 3, "uncommitted"), 1);
+	store_close(s);
+	s = store_open(f->path, 1, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 2);
+	assert_string_equal(c.lines[1], "a1/2/resent");
+	assert_int_equal(c.ids[1], 2);		/* the rolled-back id reused */
+	c.n = 0;
+	assert_int_equal(store_scan(s, 1, collect_cb, &c), 1);
+	store_close(s);
+}
+
+static void
+test_open_errors(void **state)
+{
+	char err[256] = "";
+
+	(void)state;
+	assert_null(store_open("/nonexistent-dir/x.db", 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
+}
+
+static char *
+export_to_string(const struct store_row *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	assert_non_null(fp);
+	assert_int_equal(export_json(fp, r), 0);
+	fclose(fp);
+	return buf;
+}
+
+static void
+test_export_text_and_binary(void **state)
+{
+	struct store_row r = {
+		.id = 7, .agent = "agent-1", .seq = 42, .gateway = "gw",
+		.fingerprint = "ab", .received_ms = 1764064800123LL,
+		.payload = "say \"hi\"\\\n\x01 \xc3\xa9",
+	};
+	char *s;
+
+	(void)state;
+	r.len = strlen(r.payload);
+	s = export_to_string(&r);
+	assert_string_equal(s, "{\"id\":7,\"agent\":\"agent-1\",\"seq\":42,"
+	    "\"gateway\":\"gw\",\"fingerprint\":\"ab\","
+	    "\"received\":\"2025-11-25T10:00:00.123Z\","
+	    "\"payload\":\"say \\\"hi\\\"\\\\\\n\\u0001 \xc3\xa9\"}\n");
+	free(s);
+	r.payload = "\xff\x00\x01";
+	r.len = 3;
+	s = export_to_string(&r);
+	assert_non_null(strstr(s, "\"payload_b64\":\"/wAB\"}\n"));
+	assert_null(strstr(s, "\"payload\":"));
+	free(s);
+}
+
+static void
+test_utf8_validation(void **state)
+{
+	(void)state;
+	assert_true(export_utf8_valid((const unsigned char *)"", 0));
+	assert_true(export_utf8_valid((const unsigned char *)"\xe2\x82\xac",
+	    3));
+	assert_true(export_utf8_valid((const unsigned char *)
+	    "\xf0\x9f\x98\x80", 4));
+	assert_false(export_utf8_valid((const unsigned char *)"\xc0\xaf", 2));
+	assert_false(export_utf8_valid((const unsigned char *)"\xed\xa0\x80",
+	    3));	/* surrogate */
+	assert_false(export_utf8_valid((const unsigned char *)"\xe2\x82", 2));
+	assert_false(export_utf8_valid((const unsigned char *)
+	    "\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
+	assert_false(export_utf8_valid((const unsigned char *)"\x80", 1));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_dedup_within_and_across_batches_and_restart, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_stores_nothing,
+		    setup, teardown),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_export_text_and_binary),
+		cmocka_unit_test(test_utf8_validation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
