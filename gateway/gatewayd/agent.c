@@ -68,7 +68,8 @@ agent_close(struct agent *a, unsigned reason, const char *detail)
 {
 	if (a->state == AGENT_CLOSED)
 		return;
-	if (a->state != AGENT_HANDSHAKE && reason <= GW_R_WIRE_LAST &&
+	/* Once TLS is up (even a policy refusal), the agent is told why. */
+	if (conn_state(a->c) == CONN_OPEN && reason <= GW_R_WIRE_LAST &&
 	    reason != GW_R_NORMAL) {
 		struct gw_frame f = { .type = GW_T_ERROR };
 
@@ -126,14 +127,15 @@ agent_on_open(struct conn *c, void *arg)
 	struct agent *a = arg;
 	const mbedtls_x509_crt *crt = conn_peer_crt(c);
 
+	a->c = c;	/* the handshake may end inside conn_accept */
 	if (crt == NULL || id_from_crt(crt, conn_peer(c), &a->id) != 0) {
 		a->gw->agents_refused++;
-		conn_close(c, GW_R_POLICY, "certificate has no usable name");
+		agent_close(a, GW_R_POLICY, "certificate has no usable name");
 		return CONN_CLOSED_RC;
 	}
 	if (!id_policy_match(a->gw->cfg->agent_names, a->id.name)) {
 		a->gw->agents_refused++;
-		conn_close(c, GW_R_POLICY, "name not allowed by agent_names");
+		agent_close(a, GW_R_POLICY, "name not allowed by agent_names");
 		return CONN_CLOSED_RC;
 	}
 	a->gw->agents_accepted++;

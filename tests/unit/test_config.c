@@ -1,6 +1,7 @@
 /*
- * test_config.c: gatewayd's configuration and the conf_util parsers: the
- * embedded default loads cleanly; every error names file, line and key.
+ * test_config.c: gatewayd's and gw-mgmt's configurations and the conf_util
+ * parsers: the shipped files load cleanly; every error names file, line
+ * and key.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 
 #include "conf_util.h"
 #include "config.h"
+#include "mgmt_config.h"
 
 static const char minimal[] =
     "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
@@ -144,6 +146,39 @@ test_typed_parsers(void **state)
 	assert_int_equal(conf_addr("127.0.0.1", why, sizeof(why)), -1);
 }
 
+static void
+test_mgmt_config(void **state)
+{
+	static const char bad[] =
+	    "[mgmt]\n"
+	    "cert = m.crt\n"
+	    "key = m.key\n"
+	    "listen = localhost:7444\n"
+	    "[store]\n"
+	    "batch_max = 0\n"
+	    "batch_delay = forever\n"
+	    "journal = wal\n";
+	struct mgmt_config c;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(mgmt_config_load(GW_SOURCE_DIR "/conf/mgmt.ini", &c,
+	    err, sizeof(err)), 0);
+	assert_int_equal(c.batch_max, 1024);
+	assert_true(c.batch_delay > 0.004 && c.batch_delay < 0.006);
+	assert_non_null(strstr(c.database, "/conf/gw-mgmt.db"));
+	mgmt_config_free(&c);
+
+	assert_int_equal(mgmt_config_load_string(bad, "mgmt.ini", ".", &c, err,
+	    sizeof(err)), 5);
+	assert_non_null(strstr(err, "mgmt.ini:4: [mgmt] listen: "));
+	assert_non_null(strstr(err, "mgmt.ini:6: [store] batch_max: "));
+	assert_non_null(strstr(err, "mgmt.ini:7: [store] batch_delay: "));
+	assert_non_null(strstr(err, "mgmt.ini:8: [store] journal: "));
+	assert_non_null(strstr(err, "mgmt.ini: [mgmt] gateway_ca: required"));
+	mgmt_config_free(&c);
+}
+
 int
 main(void)
 {
@@ -153,6 +188,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_file_line_key),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_typed_parsers),
+		cmocka_unit_test(test_mgmt_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,169 @@
+# tests/integration/lib.sh: sourced by every integration test.
+#   source "$(dirname "$0")/lib.sh" "$@"     (args: BUILD_DIR SOURCE_DIR)
+# Gives: a temp dir ($T) removed on success, the binaries, process helpers
+# that stop everything on exit, and logs dumped when a test fails.
+set -euo pipefail
+
+BUILD=$(cd "${1:?build dir}" && pwd)
+SRC=$(cd "${2:?source dir}" && pwd)
+GATEWAYD=$BUILD/gateway/gatewayd/gatewayd
+GW_MGMT=$BUILD/gateway/mgmt/gw-mgmt
+GW_AGENT=$BUILD/gateway/agent/gw-agent
+GW_CERT=$BUILD/certs/gw-cert
+T=$(mktemp -d "${TMPDIR:-/tmp}/gwtest.XXXXXX")
+PIDS=()
+TEST_NAME=$(basename "$0" .sh)
+
+cleanup() {
+	local rc=$?
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ $rc -ne 0 ]; then
+		echo "=== $TEST_NAME FAILED (rc=$rc); logs in $T:"
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "--- $f (last 40 lines)"
+			tail -n 40 "$f"
+		done
+	else
+		rm -rf "$T"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# free_port: a TCP port nobody listens on now.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+	done
+}
+
+# wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
+wait_port() {
+	local i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "nothing listens on port $1"
+}
+
+# wait_log FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN.
+wait_log() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "$1 never logged '$2'"
+}
+
+# make_pki DIR: CA, gateway, mgmt certificates (the agents come later).
+make_pki() {
+	local d=$1
+	mkdir -p "$d"
+	"$GW_CERT" ca --out "$d" --name "gatewayd test CA" >/dev/null
+	"$GW_CERT" issue --ca "$d" --role gateway --name gateway \
+	    --ip 127.0.0.1 --out "$d/gateway" >/dev/null
+	"$GW_CERT" issue --ca "$d" --role mgmt --name mgmt --ip 127.0.0.1 \
+	    --out "$d/mgmt" >/dev/null
+}
+
+# write_configs: $T/gateway.ini and $T/mgmt.ini on fresh ports.
+# Sets GW_PORT, MGMT_PORT.  Extra [gateway] lines may be passed in GW_EXTRA.
+write_configs() {
+	GW_PORT=$(free_port)
+	MGMT_PORT=$(free_port)
+	cat >"$T/mgmt.ini" <<EOT
+[mgmt]
+listen = 127.0.0.1:$MGMT_PORT
+cert = pki/mgmt.crt
+key = pki/mgmt.key
+gateway_ca = pki/ca.crt
+[store]
+database = store.db
+EOT
+	cat >"$T/gateway.ini" <<EOT
+[gateway]
+listen = 127.0.0.1:$GW_PORT
+cert = pki/gateway.crt
+key = pki/gateway.key
+agent_ca = pki/ca.crt
+agent_names = agent-*
+${GW_EXTRA:-}
+[upstream]
+server = 127.0.0.1:$MGMT_PORT
+server_name = mgmt
+ca = pki/ca.crt
+connections = 2
+reconnect_delay = 200ms
+EOT
+}
+
+# start NAME CMD...: run in the background, log to $T/NAME.log.
+start() {
+	local name=$1; shift
+	"$@" >>"$T/$name.log" 2>&1 &
+	PIDS+=($!)
+	eval "PID_${name//-/_}=$!"
+}
+
+start_mgmt() {
+	start mgmt "$GW_MGMT" -c "$T/mgmt.ini"
+	wait_port "$MGMT_PORT"
+}
+
+start_gateway() {
+	start gatewayd "$GATEWAYD" -c "$T/gateway.ini"
+	wait_port "$GW_PORT"
+	wait_log "$T/gatewayd.log" "event=upstream_up" 10
+}
+
+# agent NAME [gw-agent args...]: gw-agent for certificate $T/agents/NAME.
+agent_cmd() {
+	local name=$1; shift
+	echo "$GW_AGENT" --gateway "127.0.0.1:$GW_PORT" \
+	    --cert "$T/agents/$name.crt" --key "$T/agents/$name.key" \
+	    --ca "$T/pki/ca.crt" "$@"
+}
+
+# export_store: JSON Lines of everything gw-mgmt stored.
+export_store() {
+	"$GW_MGMT" export --db "$T/store.db"
+}
+
+# check_store EXPECTED_PER_AGENT AGENT...: every agent has exactly seq
+# 1..N, each once, and nothing else is stored.
+check_store() {
+	local n=$1; shift
+	export_store >"$T/export.jsonl"
+	printf '%s\n' "$@" >"$T/expected_agents"
+	awk -v n="$n" -v list="$T/expected_agents" '
+	BEGIN { while ((getline a < list) > 0) want[a] = 1 }
+	{
+		if (!match($0, /"agent":"[^"]*"/)) { print "no agent: " $0; bad++; next }
+		a = substr($0, RSTART + 9, RLENGTH - 10)
+		if (!match($0, /"seq":[0-9]+/)) { print "no seq: " $0; bad++; next }
+		s = substr($0, RSTART + 6, RLENGTH - 6) + 0
+		if (!(a in want)) { print "unexpected agent " a; bad++ }
+		if ((a, s) in seen) { print "duplicate " a " seq " s; bad++ }
+		seen[a, s] = 1; count[a]++; total++
+		if (s > max[a]) max[a] = s
+	}
+	END {
+		for (a in want) {
+			if (count[a] != n || max[a] != n) {
+				print a ": " count[a] + 0 " records, max seq " max[a] + 0 ", want " n
+				bad++
+			}
+		}
+		print "records=" total + 0 " problems=" bad + 0
+		exit bad > 0
+	}' "$T/export.jsonl"
+}
