@@ -1,0 +1,483 @@
+/*
+ * gw-cert: the project's PKI tool.  Keys are generated where it runs and
+ * written with mode 0600; certificates are written by mbedTLS's X.509
+ * writer (no openssl CLI).
+ *
+ *   gw-cert ca --out DIR --name CN [--days N] [--rsa BITS] [--force]
+ *   gw-cert issue --ca DIR --role gateway|mgmt|agent --name NAME
+ *           --out PREFIX [--dns NAME]... [--ip ADDR]... [--days N]
+ *           [--not-before YYYYMMDDhhmmss --not-after YYYYMMDDhhmmss]
+ *           [--rsa BITS]
+ *   gw-cert issue-many --ca DIR --role ROLE --prefix PFX --count N
+ *           --out-dir DIR [--days N]
+ *   gw-cert show FILE
+ *   gw-cert fingerprint FILE
+ *
+ * Exit 0 on success, 1 on failure (one line on stderr), 2 on usage errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "identity.h"
+#include "tls_conf.h"
+#include "x509_issue.h"
+
+#define PEM_MAX		16384
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: gw-cert ca --out DIR --name CN [--days N] [--rsa BITS] "
+	    "[--force]\n"
+	    "       gw-cert issue --ca DIR --role gateway|mgmt|agent --name NAME "
+	    "--out PREFIX\n"
+	    "               [--dns NAME]... [--ip ADDR]... [--days N] "
+	    "[--rsa BITS]\n"
+	    "               [--not-before YYYYMMDDhhmmss --not-after "
+	    "YYYYMMDDhhmmss]\n"
+	    "       gw-cert issue-many --ca DIR --role ROLE --prefix PFX "
+	    "--count N --out-dir DIR\n"
+	    "               [--days N]\n"
+	    "       gw-cert show FILE\n"
+	    "       gw-cert fingerprint FILE\n");
+	exit(2);
+}
+
+static int
+die(const char *what, const char *why)
+{
+	fprintf(stderr, "gw-cert: %s: %s\n", what, why);
+	return 1;
+}
+
+/* Write ${len} bytes to ${path} with ${mode}; a key never exists wider. */
+static int
+write_file(const char *path, const void *buf, size_t len, mode_t mode,
+    int excl)
+{
+	int fd, flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    (excl ? O_EXCL : O_TRUNC);
+	ssize_t n;
+
+	if ((fd = open(path, flags, mode)) < 0)
+		return die(path, strerror(errno));
+	if (fchmod(fd, mode) != 0 ||
+	    (n = write(fd, buf, len)) < 0 || (size_t)n != len ||
+	    fsync(fd) != 0) {
+		int e = errno;
+
+		close(fd);
+		return die(path, strerror(e));
+	}
+	if (close(fd) != 0)
+		return die(path, strerror(errno));
+	return 0;
+}
+
+static int
+parse_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno != 0 || *end != '\0' || *s == '\0' || *out < min ||
+	    *out > max ? -1 : 0;
+}
+
+static int
+parse_time(const char *s, char out[16])
+{
+	if (strlen(s) != 14 || strspn(s, "0123456789") != 14)
+		return -1;
+	memcpy(out, s, 15);
+	return 0;
+}
+
+static int
+parse_role(const char *s, enum pki_role *out)
+{
+	if (strcmp(s, "gateway") == 0)
+		*out = PKI_ROLE_GATEWAY;
+	else if (strcmp(s, "mgmt") == 0)
+		*out = PKI_ROLE_MGMT;
+	else if (strcmp(s, "agent") == 0)
+		*out = PKI_ROLE_AGENT;
+	else
+		return -1;
+	return 0;
+}
+
+static const char *
+role_str(enum pki_role r)
+{
+	static const char *const names[] = { "ca", "gateway", "mgmt", "agent" };
+
+	return names[r];
+}
+
+/* Options shared by every command that makes certificates. */
+struct opts {
+	struct pki_req	 req;
+	const char	*out, *ca, *prefix, *out_dir;
+	unsigned long	 days, count;
+	int		 force, have_days, have_role;
+	char		 nb[16], na[16];
+};
+
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "dns", required_argument, NULL, 'D' },
+		{ "ip", required_argument, NULL, 'I' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "not-before", required_argument, NULL, 'b' },
+		{ "not-after", required_argument, NULL, 'e' },
+		{ "rsa", required_argument, NULL, 'R' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "out-dir", required_argument, NULL, 'O' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	unsigned long v;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': o->out = optarg; break;
+		case 'n': o->req.name = optarg; break;
+		case 'a': o->ca = optarg; break;
+		case 'p': o->prefix = optarg; break;
+		case 'O': o->out_dir = optarg; break;
+		case 'f': o->force = 1; break;
+		case 'r':
+			if (parse_role(optarg, &o->req.role) != 0)
+				usage();
+			o->have_role = 1;
+			break;
+		case 'D':
+			if (o->req.ndns == PKI_MAX_SAN)
+				usage();
+			o->req.dns[o->req.ndns++] = optarg;
+			break;
+		case 'I': {
+			size_t i = o->req.nip;
+
+			if (i == PKI_MAX_SAN)
+				usage();
+			if (inet_pton(AF_INET, optarg, o->req.ip[i]) == 1)
+				o->req.iplen[i] = 4;
+			else if (inet_pton(AF_INET6, optarg, o->req.ip[i]) == 1)
+				o->req.iplen[i] = 16;
+			else {
+				fprintf(stderr, "gw-cert: --ip %s: not an IP "
+				    "address\n", optarg);
+				exit(2);
+			}
+			o->req.nip++;
+			break;
+		}
+		case 'd':
+			if (parse_uint(optarg, 1, 36500, &o->days) != 0)
+				usage();
+			o->have_days = 1;
+			break;
+		case 'b':
+			if (parse_time(optarg, o->nb) != 0)
+				usage();
+			break;
+		case 'e':
+			if (parse_time(optarg, o->na) != 0)
+				usage();
+			break;
+		case 'R':
+			if (parse_uint(optarg, 2048, 4096, &v) != 0)
+				usage();
+			o->req.rsa_bits = (unsigned)v;
+			break;
+		case 'c':
+			if (parse_uint(optarg, 1, 1000000, &o->count) != 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || (o->nb[0] != '\0') != (o->na[0] != '\0') ||
+	    (o->nb[0] != '\0' && o->have_days))
+		usage();
+}
+
+static void
+set_validity(struct opts *o, unsigned long def_days)
+{
+	if (o->nb[0] != '\0') {
+		memcpy(o->req.not_before, o->nb, 16);
+		memcpy(o->req.not_after, o->na, 16);
+	} else
+		pki_validity(&o->req, (unsigned)(o->have_days ? o->days :
+		    def_days));
+}
+
+/* "YYYYMMDDhhmmss" as "YYYY-MM-DD". */
+static const char *
+day_str(const char *t, char out[11])
+{
+	snprintf(out, 11, "%.4s-%.2s-%.2s", t, t + 4, t + 6);
+	return out;
+}
+
+static int
+cmd_ca(int argc, char **argv)
+{
+	struct opts o = { .req.role = PKI_ROLE_CA };
+	static unsigned char crt[PEM_MAX], key[PEM_MAX];
+	struct pki_rng rng;
+	char err[512], crt_path[4096], key_path[4096], day[11];
+	int rc = 1;
+
+	parse_opts(argc, argv, &o);
+	if (o.out == NULL || o.req.name == NULL || o.ca || o.have_role ||
+	    o.req.ndns || o.req.nip || o.prefix || o.out_dir)
+		usage();
+	o.req.role = PKI_ROLE_CA;
+	set_validity(&o, 3650);
+	snprintf(crt_path, sizeof(crt_path), "%s/ca.crt", o.out);
+	snprintf(key_path, sizeof(key_path), "%s/ca.key", o.out);
+	if (mkdir(o.out, 0700) != 0 && errno != EEXIST)
+		return die(o.out, strerror(errno));
+	if (!o.force && access(key_path, F_OK) == 0)
+		return die(key_path, "exists; a new CA would orphan every "
+		    "certificate it signed (--force replaces it)");
+	if (pki_rng_init(&rng, err, sizeof(err)) != 0) {
+		die("gw-cert", err);
+		goto out;
+	}
+	if (pki_make(&o.req, NULL, &rng, crt, sizeof(crt), key, sizeof(key),
+	    err, sizeof(err)) != 0) {
+		die(o.req.name, err);
+		goto out;
+	}
+	if (write_file(key_path, key, strlen((char *)key), 0600, 0) != 0 ||
+	    write_file(crt_path, crt, strlen((char *)crt), 0644, 0) != 0)
+		goto out;
+	printf("wrote %s %s (CA CN=%s, expires %s)\n", crt_path, key_path,
+	    o.req.name, day_str(o.req.not_after, day));
+	rc = 0;
+out:
+	mbedtls_platform_zeroize(key, sizeof(key));
+	pki_rng_free(&rng);
+	return rc;
+}
+
+/* Issue one certificate to PREFIX.crt (leaf + CA) and PREFIX.key. */
+static int
+issue_one(struct opts *o, struct pki_ca *ca, struct pki_rng *rng,
+    const char *prefix, int quiet)
+{
+	static unsigned char crt[PEM_MAX], key[PEM_MAX];
+	char err[512], path[4096], kpath[4096], day[11];
+	size_t len, calen = strlen(ca->crt_pem);
+	unsigned char *chain;
+	int rc = 1;
+
+	if (pki_make(&o->req, ca, rng, crt, sizeof(crt), key, sizeof(key),
+	    err, sizeof(err)) != 0)
+		return die(o->req.name, err);
+	len = strlen((char *)crt);
+	if ((chain = malloc(len + calen)) == NULL)
+		return die(prefix, strerror(errno));
+	memcpy(chain, crt, len);
+	memcpy(chain + len, ca->crt_pem, calen);
+	snprintf(kpath, sizeof(kpath), "%s.key", prefix);
+	snprintf(path, sizeof(path), "%s.crt", prefix);
+	if (write_file(kpath, key, strlen((char *)key), 0600, 0) == 0 &&
+	    write_file(path, chain, len + calen, 0644, 0) == 0) {
+		if (!quiet)
+			printf("wrote %s %s (CN=%s, role %s, expires %s)\n",
+			    path, kpath, o->req.name, role_str(o->req.role),
+			    day_str(o->req.not_after, day));
+		rc = 0;
+	}
+	mbedtls_platform_zeroize(key, sizeof(key));
+	free(chain);
+	return rc;
+}
+
+static int
+cmd_issue(int argc, char **argv, int many)
+{
+	struct opts o = { 0 };
+	struct pki_ca ca;
+	struct pki_rng rng;
+	char err[512], name[256], prefix[4096];
+	int rc = 1, width;
+
+	parse_opts(argc, argv, &o);
+	if (o.ca == NULL || !o.have_role || o.force)
+		usage();
+	if (!many && (o.out == NULL || o.req.name == NULL || o.prefix ||
+	    o.out_dir || o.count))
+		usage();
+	if (many && (o.prefix == NULL || o.out_dir == NULL || o.count == 0 ||
+	    o.out || o.req.name || o.req.ndns || o.req.nip))
+		usage();
+	set_validity(&o, 825);
+	if (pki_rng_init(&rng, err, sizeof(err)) != 0) {
+		pki_rng_free(&rng);
+		return die("gw-cert", err);
+	}
+	if (pki_ca_load(&ca, o.ca, &rng, err, sizeof(err)) != 0) {
+		die("CA", err);
+		goto out;
+	}
+	if (!many) {
+		rc = issue_one(&o, &ca, &rng, o.out, 0);
+		goto out;
+	}
+	if (mkdir(o.out_dir, 0700) != 0 && errno != EEXIST) {
+		die(o.out_dir, strerror(errno));
+		goto out;
+	}
+	width = o.count > 9999 ? snprintf(NULL, 0, "%lu", o.count) : 4;
+	for (unsigned long i = 1; i <= o.count; i++) {
+		snprintf(name, sizeof(name), "%s%0*lu", o.prefix, width, i);
+		snprintf(prefix, sizeof(prefix), "%s/%s", o.out_dir, name);
+		o.req.name = name;
+		if (issue_one(&o, &ca, &rng, prefix, 1) != 0)
+			goto out;
+	}
+	printf("wrote %lu %s certificates %s%0*lu..%s%0*lu in %s\n", o.count,
+	    role_str(o.req.role), o.prefix, width, 1ul, o.prefix, width,
+	    o.count, o.out_dir);
+	rc = 0;
+out:
+	pki_ca_free(&ca);
+	pki_rng_free(&rng);
+	return rc;
+}
+
+static int
+load_crt(const char *path, mbedtls_x509_crt *crt)
+{
+	char why[160];
+	int rc;
+
+	mbedtls_x509_crt_init(crt);
+	if ((rc = mbedtls_x509_crt_parse_file(crt, path)) != 0) {
+		die(path, tls_strerror(rc, why, sizeof(why)));
+		mbedtls_x509_crt_free(crt);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_time(const char *label, const mbedtls_x509_time *t)
+{
+	printf("%s: %04d-%02d-%02dT%02d:%02d:%02dZ\n", label, t->year, t->mon,
+	    t->day, t->hour, t->min, t->sec);
+}
+
+static void
+print_sans(const mbedtls_x509_crt *crt)
+{
+	const mbedtls_x509_sequence *s;
+	mbedtls_x509_subject_alternative_name san;
+	char ip[INET6_ADDRSTRLEN];
+	const char *sep = "";
+
+	printf("san: ");
+	for (s = &crt->subject_alt_names; s != NULL && s->buf.p != NULL;
+	    s = s->next) {
+		if (mbedtls_x509_parse_subject_alt_name(&s->buf, &san) != 0)
+			continue;
+		if (san.type == MBEDTLS_X509_SAN_DNS_NAME)
+			printf("%sDNS:%.*s", sep,
+			    (int)san.san.unstructured_name.len,
+			    (const char *)san.san.unstructured_name.p);
+		else if (san.type == MBEDTLS_X509_SAN_IP_ADDRESS &&
+		    inet_ntop(san.san.unstructured_name.len == 4 ? AF_INET :
+		    AF_INET6, san.san.unstructured_name.p, ip,
+		    sizeof(ip)) != NULL)
+			printf("%sIP:%s", sep, ip);
+		else
+			continue;
+		mbedtls_x509_free_subject_alt_name(&san);
+		sep = ",";
+	}
+	printf("\n");
+}
+
+static int
+cmd_show(int argc, char **argv, int fp_only)
+{
+	mbedtls_x509_crt crt;
+	struct id_info id;
+	mbedtls_pk_type_t type;
+
+	if (argc != 2)
+		usage();
+	if (load_crt(argv[1], &crt) != 0)
+		return 1;
+	if (id_from_crt(&crt, "", &id) != 0) {
+		mbedtls_x509_crt_free(&crt);
+		return die(argv[1], "certificate has no usable name");
+	}
+	if (fp_only) {
+		printf("%s\n", id.fp_hex);
+		mbedtls_x509_crt_free(&crt);
+		return 0;
+	}
+	type = mbedtls_pk_get_type(&crt.pk);
+	printf("name: %s\nsubject: %s\nissuer: %s\nserial: %s\n", id.name,
+	    id.subject, id.issuer, id.serial);
+	print_time("not_before", &crt.valid_from);
+	print_time("not_after", &crt.valid_to);
+	print_sans(&crt);
+	if (type == MBEDTLS_PK_RSA)
+		printf("key: RSA %zu\n", mbedtls_pk_get_bitlen(&crt.pk));
+	else
+		printf("key: ECDSA P-%zu\n", mbedtls_pk_get_bitlen(&crt.pk));
+	printf("ca: %s\nsha256: %s\n", crt.MBEDTLS_PRIVATE(ca_istrue) ? "yes" :
+	    "no",
+	    id.fp_hex);
+	mbedtls_x509_crt_free(&crt);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	if (strcmp(cmd, "ca") == 0)
+		return cmd_ca(argc - 1, argv + 1);
+	if (strcmp(cmd, "issue") == 0)
+		return cmd_issue(argc - 1, argv + 1, 0);
+	if (strcmp(cmd, "issue-many") == 0)
+		return cmd_issue(argc - 1, argv + 1, 1);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(argc - 1, argv + 1, 0);
+	if (strcmp(cmd, "fingerprint") == 0)
+		return cmd_show(argc - 1, argv + 1, 1);
+	usage();
+}
