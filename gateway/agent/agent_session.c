@@ -348,8 +348,10 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 	    reason == GW_R_TLS_ERROR)) {
 		if (++s->refused >= AGENT_REFUSED_MAX) {
 			snprintf(s->msg, sizeof(s->msg),
-			    "gw-agent: gateway refused us: %s: %s",
-			    gw_reason_str(reason), detail);
+			    "gw-agent: gateway refused us: TLS closed during "
+			    "the handshake %d times (is our certificate from "
+			    "the gateway's agent CA, and valid?): %s",
+			    s->refused, detail);
 			agent_session_fail(s, AGENT_ST_REFUSED, s->msg);
 			return;
 		}

@@ -289,10 +289,11 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		upstream_unwait(a->link.wait_up, a);
 	if (a->link.up != NULL)
 		upstream_release(a->link.up, a, a->link.chan, reason, detail);
-	if (was == AGENT_HANDSHAKE)
+	if (a->id.name[0] == '\0' && (was == AGENT_HANDSHAKE ||
+	    reason == GW_R_POLICY))
 		log_warnx("event=agent_refused peer=%s reason=%s detail=\"%s\"",
 		    conn_peer(c), gw_reason_str(reason), detail);
-	else if (reason == GW_R_POLICY)
+	else if (was == AGENT_HANDSHAKE || reason == GW_R_POLICY)
 		log_warnx("event=agent_refused agent=%s peer=%s reason=%s "
 		    "detail=\"%s\" fp=%s", a->id.name, conn_peer(c),
 		    gw_reason_str(reason), detail, a->id.fp_hex);
