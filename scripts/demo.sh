@@ -68,7 +68,15 @@ sleep 0.2
 grep -m1 'event=agent_refused' gatewayd.log | sed 's/.*\(event=.*\)/  gatewayd: \1/'
 
 say "6. What the management server stored (gw-mgmt export, JSON Lines)"
-"$GW_MGMT" export -c mgmt.ini | tee export.jsonl | sed 's/^/  /'
+"$GW_MGMT" export -c mgmt.ini >export.jsonl
+printf '  %-12s %4s  %-24s  %s\n' agent seq received payload
+sed -E 's/.*"agent":"([^"]*)","seq":([0-9]+),.*"received":"([^"]*)","payload":"(.*)"\}$/\1 \2 \3 \4/' export.jsonl |
+    while read -r agent seq received payload; do
+	printf '  %-12s %4s  %-24s  %s\n' "$agent" "$seq" "$received" "${payload//\\\"/\"}"
+    done
+echo
+echo "  One record as a pipeline reads it (export.jsonl, one JSON object per line):"
+head -n 1 export.jsonl | sed 's/^/  /'
 stored=$(wc -l <export.jsonl)
 echo
 echo "  $stored of $n events delivered, each exactly once (the store's key is agent + seq)."
