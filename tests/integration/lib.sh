@@ -18,6 +18,12 @@ cleanup() {
 	local rc=$?
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	# Under GW_SANITIZE a report in any process's log fails the test.
+	if [ $rc -eq 0 ] && grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+	    "$T"/*.log >/dev/null 2>&1; then
+		echo "FAIL: sanitizer report in $(grep -l -E 'Sanitizer|runtime error:' "$T"/*.log | tr '\n' ' ')"
+		rc=1
+	fi
 	if [ $rc -ne 0 ]; then
 		echo "=== $TEST_NAME FAILED (rc=$rc); logs in $T:"
 		for f in "$T"/*.log; do
