@@ -47,8 +47,11 @@ for ((i = 0; i < 200; i++)); do
 	[ "$rows" -gt $((AGENTS * LINES + AGENTS * LINES / 5)) ] && break
 	sleep 0.05
 done
+kill -0 "$runner" 2>/dev/null || fail "the agents finished before the kill"
 kill -9 "$PID_mgmt"
 wait "$PID_mgmt" 2>/dev/null || true
+rows=$(export_store | wc -l)
+[ "$rows" -lt $((2 * AGENTS * LINES)) ] || fail "every line was stored before the kill"
 echo "killed gw-mgmt with $rows rows stored"
 sleep 0.5
 start_mgmt
