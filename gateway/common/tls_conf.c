@@ -4,9 +4,11 @@
  * against one CA (and its CRL).  Renegotiation and compression are not
  * compiled into our mbedTLS at all (cmake/gw_mbedtls_config.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -75,8 +77,13 @@ tls_fail(char *err, size_t errlen, const char *file, const char *what, int rc)
 {
 	char buf[160];
 
-	snprintf(err, errlen, "%s: %s: %s", file, what,
-	    tls_strerror(rc, buf, sizeof(buf)));
+	/* mbedTLS says "Read/write of file failed": say which failure. */
+	if (access(file, R_OK) != 0)
+		snprintf(err, errlen, "%s: %s: %s", file, what,
+		    strerror(errno));
+	else
+		snprintf(err, errlen, "%s: %s: %s", file, what,
+		    tls_strerror(rc, buf, sizeof(buf)));
 }
 
 /**
