@@ -15,7 +15,6 @@
 #include "proto.h"
 
 /* Smallest max_payload a HELLO or HELLO_ACK may announce. */
-#define MAX_PAYLOAD_MIN		64
 
 /* Longest text after the u16 code of GOAWAY, ERROR and CLOSE. */
 #define TEXT_MAX		65535u
@@ -147,13 +146,13 @@ check_fields(const struct gw_frame *f)
 	case GW_T_HELLO:
 		if (f->u.hello.vmin == 0 || f->u.hello.vmin > f->u.hello.vmax)
 			return GW_PERR_BAD_VERSION;
-		if (f->u.hello.max_payload < MAX_PAYLOAD_MIN)
+		if (f->u.hello.max_payload < GW_MAX_PAYLOAD_MIN)
 			return GW_PERR_BAD_LENGTH;
 		break;
 	case GW_T_HELLO_ACK:
 		if (f->u.hello_ack.version == 0)
 			return GW_PERR_BAD_VERSION;
-		if (f->u.hello_ack.max_payload < MAX_PAYLOAD_MIN)
+		if (f->u.hello_ack.max_payload < GW_MAX_PAYLOAD_MIN)
 			return GW_PERR_BAD_LENGTH;
 		break;
 	case GW_T_DATA:

@@ -15,6 +15,7 @@
 #define GW_PAYLOAD_HARD_MAX	(16u * 1024 * 1024)	/* no config may exceed */
 #define GW_FINGERPRINT_LEN	32	/* SHA-256 of the DER certificate */
 #define GW_DEFAULT_MAX_PAYLOAD	16384
+#define GW_MAX_PAYLOAD_MIN	64	/* smallest max_payload HELLO may announce */
 
 /* Frame types.  0x80-0xFF are extensions: a receiver ignores unknown ones. */
 enum gw_type {

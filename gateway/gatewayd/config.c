@@ -21,7 +21,7 @@ static const struct conf_key keys[] = {
 	{ "gateway", "crl", CONF_PATH, O(crl), 0, 0, NULL, 0 },
 	{ "gateway", "agent_names", CONF_STR, O(agent_names), 0, 0, "*", 0 },
 	{ "gateway", "max_agents", CONF_UINT, O(max_agents), 1, 1000000, "20000", 0 },
-	{ "gateway", "max_payload", CONF_SIZE, O(max_payload), 64,
+	{ "gateway", "max_payload", CONF_SIZE, O(max_payload), GW_MAX_PAYLOAD_MIN,
 	    GW_PAYLOAD_HARD_MAX, "16384", 0 },
 	{ "gateway", "handshake_timeout", CONF_DUR, O(handshake_timeout), 0.1, 600,
 	    "10s", 0 },
