@@ -1,0 +1,177 @@
+/*
+ * failover.c: the pure decisions of failover (see failover.h).
+ */
+#include <string.h>
+
+#include "failover.h"
+
+/** fo_health_str(h), fo_reason_str(r): "up", "heartbeat-missed", ... */
+const char *
+fo_health_str(enum fo_health h)
+{
+	static const char *const names[] = { "unknown", "up", "down" };
+
+	return (unsigned)h < 3 ? names[h] : "?";
+}
+
+const char *
+fo_reason_str(enum fo_reason r)
+{
+	static const char *const names[] = {
+		"none", "connect-refused", "connect-timeout", "tls-failure",
+		"heartbeat-missed", "goaway", "protocol-error", "closed"
+	};
+
+	return (unsigned)r < FO_R_MAX ? names[r] : "?";
+}
+
+/** fo_peer_init(p, now): a peer never tried: UNKNOWN, may be tried. */
+void
+fo_peer_init(struct fo_peer *p, double now)
+{
+	memset(p, 0, sizeof(*p));
+	p->health = FO_UNKNOWN;
+	p->since = now;
+	p->retry_at = now;
+}
+
+/** fo_up(p, now): a connection to ${p} completed its HELLO. */
+void
+fo_up(struct fo_peer *p, double now)
+{
+	if (p->health != FO_UP) {
+		p->health = FO_UP;
+		p->since = now;
+		p->ups++;
+	}
+	p->fails = 0;
+	p->reason = FO_R_NONE;
+	p->retry_at = now;
+}
+
+/**
+ * fo_backoff(pol, fails, rnd): the delay after ${fails} failures in a row:
+ * uniform (by ${rnd}) in [0, min(backoff_max, backoff_min * 2^(fails-1))].
+ */
+double
+fo_backoff(const struct fo_policy *pol, unsigned fails, uint32_t rnd)
+{
+	double ceiling = pol->backoff_min;
+
+	for (unsigned i = 1; i < fails && ceiling < pol->backoff_max; i++)
+		ceiling *= 2;
+	if (ceiling > pol->backoff_max)
+		ceiling = pol->backoff_max;
+	return ceiling * ((double)rnd / 4294967296.0);
+}
+
+/**
+ * fo_down(p, reason, now, pol, rnd): a connection to ${p} failed for
+ * ${reason}; schedule the next attempt with ${rnd} (uniform 32 bits).
+ */
+void
+fo_down(struct fo_peer *p, enum fo_reason reason, double now,
+    const struct fo_policy *pol, uint32_t rnd)
+{
+	if (p->health != FO_DOWN) {
+		p->health = FO_DOWN;
+		p->since = now;
+	}
+	if ((unsigned)reason >= FO_R_MAX)
+		reason = FO_R_CLOSED;
+	p->reason = reason;
+	p->downs[reason]++;
+	p->fails++;
+	p->retry_at = now + fo_backoff(pol, p->fails, rnd);
+}
+
+/** fo_may_try(p, now): 1 if ${p} is not DOWN or its backoff has passed. */
+int
+fo_may_try(const struct fo_peer *p, double now)
+{
+	return p->health != FO_DOWN || now >= p->retry_at;
+}
+
+/**
+ * fo_choose(v, n, now): the first of the ${n} peers (priority order) that
+ * may be tried now, or -1 if none may (see fo_next_retry).
+ */
+int
+fo_choose(const struct fo_peer *v, size_t n, double now)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fo_may_try(&v[i], now))
+			return (int)i;
+	return -1;
+}
+
+/** fo_next_retry(v, n): the earliest retry_at of the ${n} peers. */
+double
+fo_next_retry(const struct fo_peer *v, size_t n)
+{
+	double t = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || v[i].retry_at < t)
+			t = v[i].retry_at;
+	return t;
+}
+
+/**
+ * fo_failback(v, active, now, pol): the best peer before ${active} that
+ * has been UP for at least hold_down, or -1 (none, or fail-back off).
+ */
+int
+fo_failback(const struct fo_peer *v, int active, double now,
+    const struct fo_policy *pol)
+{
+	if (pol->hold_down < 0)
+		return -1;
+	for (int i = 0; i < active; i++)
+		if (v[i].health == FO_UP && now - v[i].since >= pol->hold_down)
+			return i;
+	return -1;
+}
+
+/** fo_hb_start(hb, now): a connection is up; hb_rx(hb, now): a frame. */
+void
+fo_hb_start(struct fo_heartbeat *hb, double now)
+{
+	hb->last_rx = now;
+	hb->last_ping = now;
+}
+
+void
+fo_hb_rx(struct fo_heartbeat *hb, double now)
+{
+	hb->last_rx = now;
+}
+
+/**
+ * fo_hb_check(hb, now, pol): DEAD after hb_interval * hb_misses without a
+ * frame; PING (and remember it) after hb_interval without a frame or a
+ * PING; else WAIT.
+ */
+enum fo_hb_action
+fo_hb_check(struct fo_heartbeat *hb, double now, const struct fo_policy *pol)
+{
+	if (now - hb->last_rx >= pol->hb_interval * pol->hb_misses)
+		return FO_HB_DEAD;
+	if (now - hb->last_rx >= pol->hb_interval &&
+	    now - hb->last_ping >= pol->hb_interval) {
+		hb->last_ping = now;
+		return FO_HB_PING;
+	}
+	return FO_HB_WAIT;
+}
+
+/** fo_hb_due(hb, pol): when fo_hb_check next has something to do. */
+double
+fo_hb_due(const struct fo_heartbeat *hb, const struct fo_policy *pol)
+{
+	double dead = hb->last_rx + pol->hb_interval * pol->hb_misses;
+	double ping = (hb->last_rx > hb->last_ping ? hb->last_rx :
+	    hb->last_ping) + pol->hb_interval;
+
+	return ping < dead ? ping : dead;
+}

@@ -1,0 +1,120 @@
+/*
+ * failover.h: the pure decisions of failover, shared by gatewayd (its
+ * management servers) and gw-agent (its gateways).  No I/O, no clock, no
+ * randomness of its own: every function takes the time ("now", seconds on
+ * any monotonic scale) and random numbers as arguments, so the unit tests
+ * drive it with a fake clock.
+ *
+ * A peer's health is an explicit state:
+ *   UNKNOWN --connected--> UP --failure(reason)--> DOWN --connected--> UP
+ * A DOWN peer may be tried again at retry_at: exponential backoff with
+ * full jitter, uniform in [0, min(backoff_max, backoff_min * 2^(n-1))]
+ * after the n-th failure in a row.  Peers are listed in priority order;
+ * the active one is the first that may be tried, and fail-back moves to a
+ * better peer once it has been UP for hold_down seconds.
+ */
+#ifndef GW_FAILOVER_H
+#define GW_FAILOVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum fo_health { FO_UNKNOWN, FO_UP, FO_DOWN };
+
+/* Why a peer went down. */
+enum fo_reason {
+	FO_R_NONE,
+	FO_R_REFUSED,		/* connect() refused or unreachable */
+	FO_R_CONNECT_TIMEOUT,	/* connect or TLS handshake too slow */
+	FO_R_TLS,		/* TLS handshake or record failure */
+	FO_R_HEARTBEAT,		/* heartbeats missed: hung */
+	FO_R_GOAWAY,		/* the peer is draining */
+	FO_R_PROTOCOL,		/* the peer broke the protocol */
+	FO_R_CLOSED,		/* the connection ended otherwise */
+	FO_R_MAX
+};
+
+struct fo_policy {
+	double		backoff_min;	/* first retry ceiling, seconds */
+	double		backoff_max;	/* cap of the ceiling */
+	double		hold_down;	/* fail-back after UP this long; <0 off */
+	double		hb_interval;	/* PING after this much silence */
+	unsigned	hb_misses;	/* dead after hb_interval * hb_misses */
+};
+
+struct fo_peer {
+	enum fo_health	 health;
+	enum fo_reason	 reason;	/* of the last failure */
+	double		 since;		/* health changed at */
+	double		 retry_at;	/* DOWN: earliest next attempt */
+	unsigned	 fails;		/* failures in a row */
+	uint64_t	 ups;		/* counters */
+	uint64_t	 downs[FO_R_MAX];
+};
+
+/* Heartbeat of one connection. */
+struct fo_heartbeat {
+	double		last_rx;	/* last frame received */
+	double		last_ping;	/* last PING sent */
+};
+
+enum fo_hb_action { FO_HB_WAIT, FO_HB_PING, FO_HB_DEAD };
+
+/** fo_health_str(h), fo_reason_str(r): "up", "heartbeat-missed", ... */
+const char *fo_health_str(enum fo_health h);
+const char *fo_reason_str(enum fo_reason r);
+
+/** fo_peer_init(p, now): a peer never tried: UNKNOWN, may be tried. */
+void fo_peer_init(struct fo_peer *p, double now);
+
+/** fo_up(p, now): a connection to ${p} completed its HELLO. */
+void fo_up(struct fo_peer *p, double now);
+
+/**
+ * fo_down(p, reason, now, pol, rnd): a connection to ${p} failed for
+ * ${reason}; schedule the next attempt with ${rnd} (uniform 32 bits).
+ */
+void fo_down(struct fo_peer *p, enum fo_reason reason, double now,
+    const struct fo_policy *pol, uint32_t rnd);
+
+/**
+ * fo_backoff(pol, fails, rnd): the delay after ${fails} failures in a row:
+ * uniform (by ${rnd}) in [0, min(backoff_max, backoff_min * 2^(fails-1))].
+ */
+double fo_backoff(const struct fo_policy *pol, unsigned fails, uint32_t rnd);
+
+/** fo_may_try(p, now): 1 if ${p} is not DOWN or its backoff has passed. */
+int fo_may_try(const struct fo_peer *p, double now);
+
+/**
+ * fo_choose(v, n, now): the first of the ${n} peers (priority order) that
+ * may be tried now, or -1 if none may (see fo_next_retry).
+ */
+int fo_choose(const struct fo_peer *v, size_t n, double now);
+
+/** fo_next_retry(v, n): the earliest retry_at of the ${n} peers. */
+double fo_next_retry(const struct fo_peer *v, size_t n);
+
+/**
+ * fo_failback(v, active, now, pol): the best peer before ${active} that
+ * has been UP for at least hold_down, or -1 (none, or fail-back off).
+ */
+int fo_failback(const struct fo_peer *v, int active, double now,
+    const struct fo_policy *pol);
+
+/** fo_hb_start(hb, now): a connection is up; hb_rx(hb, now): a frame. */
+void fo_hb_start(struct fo_heartbeat *hb, double now);
+void fo_hb_rx(struct fo_heartbeat *hb, double now);
+
+/**
+ * fo_hb_check(hb, now, pol): DEAD after hb_interval * hb_misses without a
+ * frame; PING (and remember it) after hb_interval without a frame or a
+ * PING; else WAIT.
+ */
+enum fo_hb_action fo_hb_check(struct fo_heartbeat *hb, double now,
+    const struct fo_policy *pol);
+
+/** fo_hb_due(hb, pol): when fo_hb_check next has something to do. */
+double fo_hb_due(const struct fo_heartbeat *hb, const struct fo_policy *pol);
+
+#endif /* GW_FAILOVER_H */

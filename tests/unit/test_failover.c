@@ -1,0 +1,153 @@
+/*
+ * test_failover.c: the pure failover decisions under a fake clock: health
+ * states and counters, full-jitter backoff bounds and cap, priority choice
+ * with backoff, fail-back after the hold-down (and never when disabled),
+ * and heartbeat detection of a hung peer within interval * misses.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "failover.h"
+
+static const struct fo_policy pol = {
+	.backoff_min = 0.1, .backoff_max = 5.0, .hold_down = 10.0,
+	.hb_interval = 1.0, .hb_misses = 3,
+};
+
+#define RND_MAX		0xffffffffu
+#define RND_HALF	0x80000000u
+
+static void
+test_states_and_counters(void **state)
+{
+	struct fo_peer p;
+
+	(void)state;
+	fo_peer_init(&p, 100.0);
+	assert_int_equal(p.health, FO_UNKNOWN);
+	assert_true(fo_may_try(&p, 100.0));
+	fo_up(&p, 101.0);
+	assert_int_equal(p.health, FO_UP);
+	assert_true(p.since == 101.0);
+	fo_down(&p, FO_R_HEARTBEAT, 105.0, &pol, RND_MAX);
+	assert_int_equal(p.health, FO_DOWN);
+	assert_int_equal(p.reason, FO_R_HEARTBEAT);
+	assert_int_equal(p.downs[FO_R_HEARTBEAT], 1);
+	assert_int_equal(p.fails, 1);
+	assert_false(fo_may_try(&p, 105.0));
+	assert_true(fo_may_try(&p, 105.1));
+	fo_down(&p, FO_R_REFUSED, 105.1, &pol, 0);
+	assert_int_equal(p.fails, 2);
+	assert_true(p.since == 105.0);		/* still down since the first */
+	assert_true(fo_may_try(&p, 105.1));	/* rnd 0: no wait */
+	fo_up(&p, 106.0);
+	assert_int_equal(p.fails, 0);
+	assert_int_equal(p.ups, 2);
+	assert_int_equal(p.downs[FO_R_REFUSED], 1);
+	assert_string_equal(fo_reason_str(FO_R_HEARTBEAT), "heartbeat-missed");
+	assert_string_equal(fo_health_str(FO_DOWN), "down");
+}
+
+static void
+test_backoff_full_jitter_and_cap(void **state)
+{
+	(void)state;
+	/* The ceiling doubles: 0.1, 0.2, 0.4 ... and stops at 5. */
+	assert_true(fo_backoff(&pol, 1, RND_MAX) <= 0.1);
+	assert_true(fo_backoff(&pol, 1, RND_MAX) > 0.099);
+	assert_true(fo_backoff(&pol, 3, RND_MAX) > 0.399);
+	assert_true(fo_backoff(&pol, 3, RND_MAX) <= 0.4);
+	assert_true(fo_backoff(&pol, 3, RND_HALF) > 0.199 &&
+	    fo_backoff(&pol, 3, RND_HALF) < 0.201);
+	assert_true(fo_backoff(&pol, 30, RND_MAX) <= 5.0);
+	assert_true(fo_backoff(&pol, 30, RND_MAX) > 4.99);
+	assert_true(fo_backoff(&pol, 1000000, RND_MAX) <= 5.0);
+	assert_true(fo_backoff(&pol, 7, 0) == 0.0);	/* full jitter */
+}
+
+static void
+test_choose_in_priority_order(void **state)
+{
+	struct fo_peer v[3];
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		fo_peer_init(&v[i], 0.0);
+	assert_int_equal(fo_choose(v, 3, 0.0), 0);
+	fo_down(&v[0], FO_R_REFUSED, 1.0, &pol, RND_MAX);	/* until 1.1 */
+	assert_int_equal(fo_choose(v, 3, 1.0), 1);	/* at once, no wait */
+	fo_down(&v[1], FO_R_CONNECT_TIMEOUT, 1.0, &pol, RND_MAX);
+	fo_down(&v[2], FO_R_TLS, 1.0, &pol, RND_HALF);	/* until 1.05 */
+	assert_int_equal(fo_choose(v, 3, 1.01), -1);
+	assert_true(fo_next_retry(v, 3) > 1.049 && fo_next_retry(v, 3) < 1.051);
+	assert_int_equal(fo_choose(v, 3, 1.06), 2);
+	assert_int_equal(fo_choose(v, 3, 1.2), 0);	/* the best again */
+}
+
+static void
+test_failback_after_hold_down(void **state)
+{
+	struct fo_peer v[2];
+	struct fo_policy off = pol;
+
+	(void)state;
+	fo_peer_init(&v[0], 0.0);
+	fo_peer_init(&v[1], 0.0);
+	fo_down(&v[0], FO_R_HEARTBEAT, 1.0, &pol, 0);
+	fo_up(&v[1], 1.5);
+	assert_int_equal(fo_failback(v, 1, 2.0, &pol), -1);
+	fo_up(&v[0], 20.0);			/* the primary is back */
+	assert_int_equal(fo_failback(v, 1, 29.9, &pol), -1);
+	assert_int_equal(fo_failback(v, 1, 30.0, &pol), 0);
+	assert_int_equal(fo_failback(v, 0, 30.0, &pol), -1);	/* on it */
+	fo_down(&v[0], FO_R_GOAWAY, 31.0, &pol, 0);	/* flapping: restart */
+	fo_up(&v[0], 32.0);
+	assert_int_equal(fo_failback(v, 1, 41.0, &pol), -1);
+	assert_int_equal(fo_failback(v, 1, 42.0, &pol), 0);
+	off.hold_down = -1;
+	assert_int_equal(fo_failback(v, 1, 1000.0, &off), -1);
+}
+
+static void
+test_heartbeat_detects_hung_peer(void **state)
+{
+	struct fo_heartbeat hb;
+	double t;
+
+	(void)state;
+	fo_hb_start(&hb, 0.0);
+	assert_int_equal(fo_hb_check(&hb, 0.5, &pol), FO_HB_WAIT);
+	assert_true(fo_hb_due(&hb, &pol) == 1.0);
+	assert_int_equal(fo_hb_check(&hb, 1.0, &pol), FO_HB_PING);
+	assert_int_equal(fo_hb_check(&hb, 1.2, &pol), FO_HB_WAIT); /* pinged */
+	fo_hb_rx(&hb, 1.01);			/* the PONG */
+	assert_int_equal(fo_hb_check(&hb, 2.0, &pol), FO_HB_WAIT);
+	assert_int_equal(fo_hb_check(&hb, 2.02, &pol), FO_HB_PING);
+	/* Now the peer hangs: nothing more arrives after 1.01. */
+	for (t = 2.02; fo_hb_check(&hb, t, &pol) != FO_HB_DEAD; t += 0.01)
+		assert_true(t < 10.0);
+	assert_true(t >= 1.01 + 3.0 - 1e-9 && t < 1.01 + 3.0 + 0.011);
+	/* Traffic alone keeps a link alive: no PING needed. */
+	fo_hb_start(&hb, 0.0);
+	for (t = 0.0; t < 10.0; t += 0.5) {
+		fo_hb_rx(&hb, t);
+		assert_int_equal(fo_hb_check(&hb, t + 0.4, &pol), FO_HB_WAIT);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_states_and_counters),
+		cmocka_unit_test(test_backoff_full_jitter_and_cap),
+		cmocka_unit_test(test_choose_in_priority_order),
+		cmocka_unit_test(test_failback_after_hold_down),
+		cmocka_unit_test(test_heartbeat_detects_hung_peer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
