@@ -368,6 +368,43 @@ struct conf_table {
 	unsigned char		*set;		/* set[i]: key i was given */
 };
 
+#define CONF_LIST_MAX	16
+
+/* Every comma-separated entry a valid address, no two alike. */
+static int
+conf_addr_list(const char *value, char *why, size_t whylen)
+{
+	char copy[1024], *tok, *save = NULL, *seen[CONF_LIST_MAX];
+	size_t n = 0;
+
+	if (strlen(value) >= sizeof(copy)) {
+		snprintf(why, whylen, "list too long");
+		return -1;
+	}
+	strcpy(copy, value);
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (conf_addr(tok, why, whylen) != 0)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(seen[i], tok) == 0) {
+				snprintf(why, whylen, "%s listed twice", tok);
+				return -1;
+			}
+		if (n == CONF_LIST_MAX) {
+			snprintf(why, whylen, "more than %d addresses",
+			    CONF_LIST_MAX);
+			return -1;
+		}
+		seen[n++] = tok;
+	}
+	if (n == 0) {
+		snprintf(why, whylen, "no address");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 conf_key_set(void *cfg, const struct conf_key *k, const char *basedir,
     const char *value, char *why, size_t whylen)
@@ -378,12 +415,17 @@ conf_key_set(void *cfg, const struct conf_key *k, const char *basedir,
 	char *s;
 
 	switch (k->type) {
+	case CONF_ADDR_LIST:
+		if (conf_addr_list(value, why, whylen) != 0)
+			return -1;
+		goto string;
 	case CONF_ADDR:
 		if (conf_addr(value, why, whylen) != 0)
 			return -1;
 		/* FALLTHROUGH */
 	case CONF_STR:
 	case CONF_PATH:
+	string:
 		if (*value == '\0') {
 			snprintf(why, whylen, "empty value");
 			return -1;
@@ -486,7 +528,7 @@ conf_table_free(const struct conf_key *keys, size_t n, void *cfg)
 {
 	for (size_t i = 0; i < n; i++)
 		if (keys[i].type == CONF_STR || keys[i].type == CONF_PATH ||
-		    keys[i].type == CONF_ADDR) {
+		    keys[i].type == CONF_ADDR || keys[i].type == CONF_ADDR_LIST) {
 			char **p = (char **)((char *)cfg + keys[i].off);
 
 			free(*p);

@@ -31,19 +31,52 @@ static const struct conf_key keys[] = {
 	{ "gateway", "agent_window", CONF_UINT, O(agent_window), 1, 65535, "32", 0 },
 	{ "gateway", "tls12", CONF_BOOL, O(tls12), 0, 0, "yes", 0 },
 	{ "gateway", "log_level", CONF_LOG, O(log_level), 0, 0, "info", 0 },
-	{ "upstream", "server", CONF_ADDR, O(server), 0, 0, NULL, 1 },
+	{ "upstream", "server", CONF_ADDR_LIST, O(server), 0, 0, NULL, 1 },
 	{ "upstream", "server_name", CONF_STR, O(server_name), 0, 0, "mgmt", 0 },
 	{ "upstream", "ca", CONF_PATH, O(ca), 0, 0, NULL, 1 },
 	{ "upstream", "cert", CONF_PATH, O(up_cert), 0, 0, NULL, 0 },
 	{ "upstream", "key", CONF_PATH, O(up_key), 0, 0, NULL, 0 },
 	{ "upstream", "connections", CONF_UINT, O(connections), 1, 8, "2", 0 },
 	{ "upstream", "connect_timeout", CONF_DUR, O(connect_timeout), 0.1, 300,
+	    "2s", 0 },
+	{ "upstream", "heartbeat", CONF_DUR, O(up_heartbeat), 0.05, 3600,
+	    "700ms", 0 },
+	{ "upstream", "heartbeat_misses", CONF_UINT, O(up_heartbeat_misses), 1,
+	    100, "3", 0 },
+	{ "upstream", "backoff_min", CONF_DUR, O(backoff_min), 0.01, 3600,
+	    "100ms", 0 },
+	{ "upstream", "backoff_max", CONF_DUR, O(backoff_max), 0.01, 86400,
 	    "5s", 0 },
-	{ "upstream", "reconnect_delay", CONF_DUR, O(reconnect_delay), 0.05, 300,
-	    "1s", 0 },
+	{ "upstream", "failback", CONF_BOOL, O(failback), 0, 0, "yes", 0 },
+	{ "upstream", "failback_hold", CONF_DUR, O(failback_hold), 0, 86400,
+	    "10s", 0 },
 };
 #undef O
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Split the checked [upstream] server list into cfg->servers. */
+static int
+config_servers(struct gw_config *cfg, const char *label, char *err,
+    size_t errlen)
+{
+	char *copy, *tok, *save = NULL;
+
+	if ((copy = strdup(cfg->server)) == NULL ||
+	    (cfg->servers = calloc(GW_MAX_SERVERS, sizeof(char *))) == NULL) {
+		free(copy);
+		conf_errf(err, errlen, "%s: out of memory", label);
+		return 1;
+	}
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL &&
+	    cfg->nservers < GW_MAX_SERVERS; tok = strtok_r(NULL, ", \t", &save))
+		if ((cfg->servers[cfg->nservers++] = strdup(tok)) == NULL) {
+			free(copy);
+			conf_errf(err, errlen, "%s: out of memory", label);
+			return 1;
+		}
+	free(copy);
+	return 0;
+}
 
 static int
 config_load(const char *text, const char *label, const char *basedir,
@@ -60,6 +93,13 @@ config_load(const char *text, const char *label, const char *basedir,
 		    "or neither", label);
 		n++;
 	}
+	if (cfg->backoff_min > cfg->backoff_max) {
+		conf_errf(err, errlen, "%s: [upstream] backoff_min: above "
+		    "backoff_max", label);
+		n++;
+	}
+	if (cfg->server != NULL)
+		n += config_servers(cfg, label, err, errlen);
 	return n;
 }
 
@@ -101,5 +141,10 @@ gw_config_free(struct gw_config *cfg)
 		return;
 	free(cfg->file);
 	cfg->file = NULL;
+	for (unsigned i = 0; i < cfg->nservers; i++)
+		free(cfg->servers[i]);
+	free(cfg->servers);
+	cfg->servers = NULL;
+	cfg->nservers = 0;
 	conf_table_free(keys, NKEYS, cfg);
 }

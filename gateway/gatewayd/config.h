@@ -30,14 +30,23 @@ struct gw_config {
 	int	 tls12;
 	enum log_level log_level;
 	/* [upstream] */
-	char	*server;
+	char	*server;		/* "a:1, b:2" as written */
 	char	*server_name;
 	char	*ca;
 	char	*up_cert, *up_key;	/* NULL: the [gateway] ones */
 	uint32_t connections;
 	double	 connect_timeout;
-	double	 reconnect_delay;
+	double	 up_heartbeat;
+	uint32_t up_heartbeat_misses;
+	double	 backoff_min, backoff_max;
+	int	 failback;
+	double	 failback_hold;
+	/* Derived: the servers of "server", in priority order. */
+	char	**servers;
+	unsigned nservers;
 };
+
+#define GW_MAX_SERVERS	16
 
 /**
  * gw_config_load_file(path, cfg, err, errlen): load ${path} into ${cfg}

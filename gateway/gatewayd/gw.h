@@ -10,6 +10,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "failover.h"
 #include "tls_conf.h"
 
 struct agent;
@@ -25,6 +26,13 @@ struct gw {
 	struct upstream		**up;		/* cfg->connections links */
 	unsigned		 nup;
 	unsigned		 next_up;	/* round-robin cursor */
+	/* Management servers, in priority order (servers.c). */
+	struct fo_peer		 srv[GW_MAX_SERVERS];
+	unsigned		 nsrv;
+	int			 active;	/* the links' server, or -1 */
+	struct upstream		*probe;		/* checks a better server */
+	struct fo_policy	 fo;
+	ev_timer		 tick;
 	unsigned		 nagents;	/* sessions that exist */
 	struct agent		*agents;	/* all sessions (agent.c) */
 	int			 stopping;

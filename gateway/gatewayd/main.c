@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "config.h"
@@ -150,24 +152,29 @@ main(int argc, char **argv)
 	if ((gw.up = calloc(gw.nup, sizeof(*gw.up))) == NULL)
 		goto out;
 	for (unsigned i = 0; i < gw.nup; i++)
-		if ((gw.up[i] = upstream_new(&gw, i)) == NULL)
+		if ((gw.up[i] = upstream_new(&gw, i, 0)) == NULL)
 			goto out;
-	for (unsigned i = 0; i < gw.nup; i++)
-		upstream_start(gw.up[i]);
+	if (servers_init(&gw) != 0)
+		goto out;
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	servers_start(&gw);
 	listener_start(gw.listener);
 	ev_signal_init(&sigterm, on_signal, SIGTERM);
 	ev_signal_init(&sigint, on_signal, SIGINT);
 	sigterm.data = sigint.data = &gw;
 	ev_signal_start(gw.loop, &sigterm);
 	ev_signal_start(gw.loop, &sigint);
-	log_info("event=started name=%s listen=%s server=%s links=%u "
+	log_info("event=started name=%s listen=%s servers=\"%s\" links=%u "
 	    "max_agents=%u", cfg.name, cfg.listen, cfg.server, gw.nup,
 	    cfg.max_agents);
 	ev_run(gw.loop, 0);
 	rc = 0;
 out:
+	gw.stopping = 1;
 	listener_free(gw.listener);
 	agent_stop_all(&gw, GW_R_SHUTDOWN, "gateway stopping");
+	if (gw.loop != NULL)
+		servers_stop(&gw);
 	if (gw.up != NULL)
 		for (unsigned i = 0; i < gw.nup; i++)
 			upstream_free(gw.up[i]);

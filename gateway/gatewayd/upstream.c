@@ -1,10 +1,11 @@
 /*
- * upstream.c: a mutual-TLS link to the management server carrying many
+ * upstream.c: a mutual-TLS link to a management server carrying many
  * agent channels.  States: IDLE -> CONNECTING -> HELLO_SENT -> READY, and
- * back to IDLE (with a reconnect timer) through upstream_down(), the one
- * place that ends a link.  Every channel of a lost link is closed with
- * GW_R_UPSTREAM_LOST: agents keep their unacknowledged DATA and resend it
- * after reconnecting, so nothing is lost.
+ * back to IDLE through upstream_down(), the one place that ends a link;
+ * servers.c decides which server a link connects to, and when.  Every
+ * channel of a lost link is closed with GW_R_UPSTREAM_LOST: agents keep
+ * their unacknowledged DATA and resend it after reconnecting, so nothing
+ * is lost.  A READY link is watched by heartbeats (upstream_heartbeat).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,9 +28,13 @@ struct upstream {
 	unsigned		 magic;
 	enum up_state		 state;
 	unsigned		 idx;
+	int			 is_probe;	/* carries no channels */
+	int			 srv;		/* server index, or -1 */
 	struct gw		*gw;
 	struct conn		*c;
-	ev_timer		 retry;
+	struct fo_heartbeat	 hb;
+	int			 goaway;	/* the server sent GOAWAY */
+	int			 local;		/* we closed it: not a failure */
 	struct chanmap		*chans;		/* id -> struct agent */
 	uint32_t		 next_chan;	/* never reused on a link */
 	struct agent_link_q	 waiters;	/* FIFO: waiting for space */
@@ -38,6 +43,7 @@ struct upstream {
 
 static void upstream_down(struct upstream *u, unsigned reason,
     const char *detail);
+const char *upstream_name(const struct upstream *u);
 
 /** upstream_state_str(s): "idle", "connecting", ... */
 const char *
@@ -56,6 +62,12 @@ upstream_set_state(struct upstream *u, enum up_state s)
 	log_debug("event=upstream_state link=%u from=%s to=%s", u->idx,
 	    upstream_state_str(u->state), upstream_state_str(s));
 	u->state = s;
+}
+
+static const char *
+upstream_addr(const struct upstream *u)
+{
+	return u->srv >= 0 ? u->gw->cfg->servers[u->srv] : "-";
 }
 
 static int
@@ -95,6 +107,7 @@ upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	char text[128];
 
 	u->frames_down++;
+	fo_hb_rx(&u->hb, ev_now(u->gw->loop));
 	if (u->state == UP_HELLO_SENT) {
 		if (f->type != GW_T_HELLO_ACK ||
 		    f->u.hello_ack.version != GW_PROTO_VERSION_MAX) {
@@ -102,9 +115,11 @@ upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 			return CONN_CLOSED_RC;
 		}
 		upstream_set_state(u, UP_READY);
-		log_info("event=upstream_up link=%u server=%s tls=%s", u->idx,
-		    u->gw->cfg->server, conn_tls_info(c));
+		log_info("event=upstream_up link=%s server=%s tls=%s",
+		    upstream_name(u), upstream_addr(u), conn_tls_info(c));
 		conn_timer(c, 0);
+		fo_hb_start(&u->hb, ev_now(u->gw->loop));
+		servers_link_up(u->gw, u);
 		return CONN_OK;
 	}
 	if (f->type >= GW_T_EXT_FIRST)
@@ -146,6 +161,8 @@ upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	case GW_T_PONG:
 		return CONN_OK;
 	case GW_T_GOAWAY:
+		u->goaway = 1;
+		/* FALLTHROUGH */
 	case GW_T_ERROR:
 		snprintf(text, sizeof(text), "server sent %s: %s: %.*s",
 		    gw_type_str(f->type), gw_reason_str(f->u.reason.code),
@@ -211,8 +228,12 @@ static const struct conn_ops upstream_ops = {
 	.on_close = upstream_on_close,
 };
 
-static void
-upstream_connect(struct upstream *u)
+/**
+ * upstream_connect(u, srv): connect idle link ${u} to server ${srv}; the
+ * result comes back through servers_link_up / servers_link_down.
+ */
+void
+upstream_connect(struct upstream *u, int srv)
 {
 	const struct gw_config *cfg = u->gw->cfg;
 	struct conn_params p = {
@@ -222,9 +243,14 @@ upstream_connect(struct upstream *u)
 		.server_name = cfg->server_name,
 	};
 
+	if (u->state != UP_IDLE)
+		return;
 	upstream_set_state(u, UP_CONNECTING);
+	u->srv = srv;
 	u->next_chan = 1;
-	u->c = conn_connect(u->gw->loop, cfg->server, u->gw->up_tls, &p,
+	u->goaway = 0;
+	u->local = 0;
+	u->c = conn_connect(u->gw->loop, cfg->servers[srv], u->gw->up_tls, &p,
 	    &upstream_ops, u);
 	if (u->c == NULL) {
 		upstream_down(u, GW_R_CONNECT, strerror(errno));
@@ -233,27 +259,42 @@ upstream_connect(struct upstream *u)
 	conn_timer(u->c, cfg->connect_timeout);
 }
 
-static void
-upstream_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+/* What a link's end says about its server (FO_R_NONE: nothing). */
+static enum fo_reason
+upstream_fo_reason(const struct upstream *u, enum up_state was,
+    unsigned reason)
 {
-	struct upstream *u = w->data;
-
-	(void)loop;
-	(void)revents;
-	if (u->magic != UP_MAGIC)
-		abort();
-	if (u->state == UP_IDLE)
-		upstream_connect(u);
+	if (u->local || was == UP_STOPPED || was == UP_IDLE)
+		return FO_R_NONE;
+	if (u->goaway)
+		return FO_R_GOAWAY;
+	switch (reason) {
+	case GW_R_CONNECT:
+		return FO_R_REFUSED;
+	case GW_R_TIMEOUT:
+		return was == UP_READY ? FO_R_HEARTBEAT : FO_R_CONNECT_TIMEOUT;
+	case GW_R_TLS_HANDSHAKE:
+	case GW_R_TLS_ERROR:
+		return FO_R_TLS;
+	case GW_R_PROTOCOL:
+	case GW_R_VERSION:
+	case GW_R_UNEXPECTED:
+	case GW_R_TOO_BIG:
+		return FO_R_PROTOCOL;
+	default:
+		return FO_R_CLOSED;
+	}
 }
 
 /*
  * The one place a link ends: close every channel's agent with
- * upstream-lost, then reconnect after the delay (unless stopped).
+ * upstream-lost, then tell servers.c (which reconnects or fails over).
  */
 static void
 upstream_down(struct upstream *u, unsigned reason, const char *detail)
 {
 	enum up_state was = u->state;
+	enum fo_reason why = upstream_fo_reason(u, was, reason);
 	struct agent **lost = NULL;
 	size_t n = 0, it = 0, i;
 	void *v;
@@ -266,13 +307,14 @@ upstream_down(struct upstream *u, unsigned reason, const char *detail)
 		conn_close(c, reason, detail);
 	}
 	if (was == UP_READY || was == UP_HELLO_SENT)
-		log_warnx("event=upstream_down link=%u server=%s reason=%s "
-		    "detail=\"%s\" channels=%zu", u->idx, u->gw->cfg->server,
-		    gw_reason_str(reason), detail, chanmap_count(u->chans));
+		log_warnx("event=upstream_down link=%s server=%s reason=%s "
+		    "detail=\"%s\" channels=%zu", upstream_name(u),
+		    upstream_addr(u), gw_reason_str(reason), detail,
+		    chanmap_count(u->chans));
 	else if (was == UP_CONNECTING)
-		log_warnx("event=upstream_connect_failed link=%u server=%s "
-		    "reason=%s detail=\"%s\"", u->idx, u->gw->cfg->server,
-		    gw_reason_str(reason), detail);
+		log_warnx("event=upstream_connect_failed link=%s server=%s "
+		    "reason=%s detail=\"%s\"", upstream_name(u),
+		    upstream_addr(u), gw_reason_str(reason), detail);
 	if (was != UP_STOPPED)
 		upstream_set_state(u, UP_IDLE);
 
@@ -295,15 +337,16 @@ upstream_down(struct upstream *u, unsigned reason, const char *detail)
 		agent_lost(lost[i], u->state == UP_STOPPED ? GW_R_SHUTDOWN :
 		    GW_R_UPSTREAM_LOST, "management server link lost");
 	free(lost);
-	if (u->state == UP_IDLE) {
-		ev_timer_set(&u->retry, u->gw->cfg->reconnect_delay, 0.);
-		ev_timer_start(u->gw->loop, &u->retry);
-	}
+	if (u->state == UP_IDLE)
+		servers_link_down(u->gw, u, why);
 }
 
-/** upstream_new(gw, idx): link number ${idx}, idle; NULL on ENOMEM. */
+/**
+ * upstream_new(gw, idx, probe): link number ${idx} (or the probe), idle;
+ * NULL on ENOMEM.
+ */
 struct upstream *
-upstream_new(struct gw *gw, unsigned idx)
+upstream_new(struct gw *gw, unsigned idx, int probe)
 {
 	struct upstream *u;
 
@@ -316,10 +359,10 @@ upstream_new(struct gw *gw, unsigned idx)
 	u->magic = UP_MAGIC;
 	u->state = UP_IDLE;
 	u->idx = idx;
+	u->is_probe = probe;
+	u->srv = -1;
 	u->gw = gw;
 	TAILQ_INIT(&u->waiters);
-	ev_timer_init(&u->retry, upstream_on_retry, 0., 0.);
-	u->retry.data = u;
 	return u;
 }
 
@@ -329,23 +372,77 @@ upstream_free(struct upstream *u)
 {
 	if (u == NULL)
 		return;
-	ev_timer_stop(u->gw->loop, &u->retry);
 	upstream_set_state(u, UP_STOPPED);
 	upstream_down(u, GW_R_SHUTDOWN, "gateway stopping");
-	log_info("event=upstream_stats link=%u frames_up=%llu frames_down=%llu",
-	    u->idx, (unsigned long long)u->frames_up,
-	    (unsigned long long)u->frames_down);
+	if (!u->is_probe)
+		log_info("event=upstream_stats link=%u frames_up=%llu "
+		    "frames_down=%llu", u->idx,
+		    (unsigned long long)u->frames_up,
+		    (unsigned long long)u->frames_down);
 	chanmap_free(u->chans);
 	u->magic = 0;
 	free(u);
 }
 
-/** upstream_start(u): connect now (or after the reconnect delay). */
+/**
+ * upstream_drop(u, detail): close ${u} on our own decision (failover,
+ * fail-back): its server is not blamed.  Its agents are closed with
+ * upstream-lost and come back on another link.
+ */
 void
-upstream_start(struct upstream *u)
+upstream_drop(struct upstream *u, const char *detail)
 {
-	if (u->state == UP_IDLE && !ev_is_active(&u->retry))
-		upstream_connect(u);
+	if (u->c == NULL)
+		return;
+	u->local = 1;
+	conn_close(u->c, GW_R_SHUTDOWN, detail);
+}
+
+/**
+ * upstream_heartbeat(u, now): PING a silent READY link; close one silent
+ * for too long (its server is hung).
+ */
+void
+upstream_heartbeat(struct upstream *u, double now)
+{
+	struct gw_frame p = { .type = GW_T_PING };
+
+	if (u->state != UP_READY)
+		return;
+	switch (fo_hb_check(&u->hb, now, &u->gw->fo)) {
+	case FO_HB_PING:
+		p.u.ping.opaque = (uint64_t)(now * 1000);
+		(void)conn_send(u->c, &p);	/* full output: traffic anyway */
+		break;
+	case FO_HB_DEAD:
+		conn_close(u->c, GW_R_TIMEOUT, "heartbeat missed");
+		break;
+	case FO_HB_WAIT:
+		break;
+	}
+}
+
+/** upstream_state(u), upstream_server(u): state, server index (or -1). */
+enum up_state
+upstream_state(const struct upstream *u)
+{
+	return u->state;
+}
+
+int
+upstream_server(const struct upstream *u)
+{
+	return u->srv;
+}
+
+/** upstream_name(u): "0", "1", ... or "probe", for logs. */
+const char *
+upstream_name(const struct upstream *u)
+{
+	static const char *const names[] = { "0", "1", "2", "3", "4", "5",
+	    "6", "7" };
+
+	return u->is_probe ? "probe" : u->idx < 8 ? names[u->idx] : "?";
 }
 
 /**
@@ -361,7 +458,7 @@ upstream_pick(struct gw *gw)
 		/* Start at a rotating index so ties spread over the links. */
 		struct upstream *u = gw->up[(gw->next_up + i) % gw->nup];
 
-		if (u->state != UP_READY)
+		if (u->state != UP_READY || u->srv != gw->active)
 			continue;
 		if (best == NULL ||
 		    chanmap_count(u->chans) < chanmap_count(best->chans))

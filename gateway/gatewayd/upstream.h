@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "failover.h"
 #include "frame.h"
 #include "gw.h"
 #include "identity.h"
@@ -21,14 +22,60 @@ enum up_state {
 	UP_STOPPED	/* shutting down: no reconnect */
 };
 
-/** upstream_new(gw, idx): link number ${idx}, idle; NULL on ENOMEM. */
-struct upstream *upstream_new(struct gw *gw, unsigned idx);
+/**
+ * upstream_new(gw, idx, probe): link number ${idx} (or the probe), idle;
+ * NULL on ENOMEM.
+ */
+struct upstream *upstream_new(struct gw *gw, unsigned idx, int probe);
 
 /** upstream_free(u): close ${u} for good; upstream_free(NULL) is a no-op. */
 void upstream_free(struct upstream *u);
 
-/** upstream_start(u): connect now (or after the reconnect delay). */
-void upstream_start(struct upstream *u);
+/**
+ * upstream_connect(u, srv): connect idle link ${u} to server ${srv}; the
+ * result comes back through servers_link_up / servers_link_down.
+ */
+void upstream_connect(struct upstream *u, int srv);
+
+/**
+ * upstream_drop(u, detail): close ${u} on our own decision (failover,
+ * fail-back): its server is not blamed.  Its agents are closed with
+ * upstream-lost and come back on another link.
+ */
+void upstream_drop(struct upstream *u, const char *detail);
+
+/**
+ * upstream_heartbeat(u, now): PING a silent READY link; close one silent
+ * for too long (its server is hung).
+ */
+void upstream_heartbeat(struct upstream *u, double now);
+
+/** upstream_state(u), upstream_server(u): state, server index (or -1). */
+enum up_state upstream_state(const struct upstream *u);
+int upstream_server(const struct upstream *u);
+
+/** upstream_name(u): "0", "1", ... or "probe", for logs. */
+const char *upstream_name(const struct upstream *u);
+
+/* servers.c: the failover controller, told of every link's fate. */
+
+/** servers_init(gw): the servers of the configuration, the tick timer. */
+int servers_init(struct gw *gw);
+
+/** servers_start(gw): choose a server and connect the links. */
+void servers_start(struct gw *gw);
+
+/** servers_stop(gw): stop the tick, log each server's counters. */
+void servers_stop(struct gw *gw);
+
+/** servers_link_up(gw, u): ${u} completed its HELLO. */
+void servers_link_up(struct gw *gw, struct upstream *u);
+
+/**
+ * servers_link_down(gw, u, why): ${u} is idle again; ${why} is what its
+ * end says about its server (FO_R_NONE: nothing, we closed it).
+ */
+void servers_link_down(struct gw *gw, struct upstream *u, enum fo_reason why);
 
 /** upstream_state_str(s): "idle", "connecting", ... */
 const char *upstream_state_str(enum up_state s);

@@ -108,7 +108,8 @@ server = 127.0.0.1:$MGMT_PORT
 server_name = mgmt
 ca = pki/ca.crt
 connections = 2
-reconnect_delay = 200ms
+backoff_min = 50ms
+backoff_max = 1s
 EOT
 }
 

@@ -147,6 +147,40 @@ test_typed_parsers(void **state)
 }
 
 static void
+test_server_list(void **state)
+{
+	static const char good[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "[upstream]\nca = ca.crt\n"
+	    "server = 10.0.0.1:7444, [::1]:7444,10.0.0.2:7444\n";
+	static const char bad[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "[upstream]\nca = ca.crt\n"
+	    "server = 10.0.0.1:7444, 10.0.0.1:7444\n"
+	    "backoff_min = 10s\nbackoff_max = 1s\n";
+	struct gw_config c;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(gw_config_load_string(good, "g.ini", ".", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.nservers, 3);
+	assert_string_equal(c.servers[0], "10.0.0.1:7444");
+	assert_string_equal(c.servers[1], "[::1]:7444");
+	assert_string_equal(c.servers[2], "10.0.0.2:7444");
+	assert_true(c.up_heartbeat * c.up_heartbeat_misses < 3.0);
+	assert_int_equal(c.failback, 1);
+	gw_config_free(&c);
+	assert_int_equal(gw_config_load_string(bad, "g.ini", ".", &c, err,
+	    sizeof(err)), 3);
+	assert_non_null(strstr(err, "g.ini:7: [upstream] server: "
+	    "10.0.0.1:7444 listed twice"));
+	assert_non_null(strstr(err, "[upstream] backoff_min: above"));
+	assert_non_null(strstr(err, "[upstream] server: required"));
+	gw_config_free(&c);
+}
+
+static void
 test_mgmt_config(void **state)
 {
 	static const char bad[] =
@@ -188,6 +222,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_file_line_key),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_typed_parsers),
+		cmocka_unit_test(test_server_list),
 		cmocka_unit_test(test_mgmt_config),
 	};
 
