@@ -3,11 +3,19 @@
  *
  *   HANDSHAKE --TLS ok, identity+policy ok--> HELLO_WAIT --HELLO--> OPENING
  *   OPENING --OPEN_ACK from the server--> OPEN (DATA flows)
+ *   OPENING/OPEN --link lost--> NO_LINK --a link is ready--> OPENING
  *   any state --agent_close()--> CLOSED
  *
  * The TLS layer has verified the chain (agent CA, validity, CRL) before
  * on_open; the name policy is checked there too, so no frame of an
  * unauthenticated peer is ever decoded.  agent_close() is the only exit.
+ *
+ * Every DATA relayed up is kept in the session's replay ring until the
+ * management server ACKs it; credit goes back to the agent only then, so
+ * the ring never holds more than agent_window frames.  When a link is lost
+ * (failover, fail-back), the session is not closed: it waits for a link,
+ * opens a new channel, learns last_seq from OPEN_ACK, and resends the ring
+ * above it in order.  The agent sees a delay, not an error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +31,13 @@
 #define AGENT_MAGIC	0x4167656eu	/* "Agen" */
 #define AGENT_OUT_CAP	4096u		/* ACK, CREDIT, PONG, small COMMANDs */
 
+/* One DATA relayed up (or waiting to be), kept until ACKed. */
+struct replay {
+	uint64_t	 seq;
+	uint32_t	 len;
+	uint8_t		*body;
+};
+
 struct agent {
 	unsigned		 magic;
 	enum agent_state	 state;
@@ -30,20 +45,32 @@ struct agent {
 	struct conn		*c;
 	struct agent		*next, **prevp;	/* gw->agents list */
 	struct agent_link	 link;
+	TAILQ_ENTRY(agent)	 no_link;	/* on gw->no_link */
+	int			 on_no_link;
+	TAILQ_ENTRY(agent)	 starved;	/* on gw->starved */
+	int			 on_starved;
 	struct id_info		 id;
 	uint16_t		 version;
+	int			 hello_done;	/* HELLO_ACK sent */
 	uint64_t		 last_seq;	/* highest DATA seq received */
+	uint64_t		 acked;		/* highest seq ACKed to the agent */
 	uint64_t		 ack_todo;	/* ACK not yet sent (0: none) */
 	uint32_t		 credit;	/* DATA the agent may still send */
-	uint32_t		 credit_owed;	/* forwarded, not yet granted */
+	uint32_t		 credit_owed;	/* ACKed, not yet granted */
+	struct replay		*ring;		/* agent_window slots */
+	uint32_t		 ring_head;	/* oldest */
+	uint32_t		 ring_len;	/* not yet ACKed */
+	uint32_t		 ring_sent;	/* of those, sent on this channel */
 	uint64_t		 frames_in;
+	uint64_t		 reopens;
 };
 
 static const char *
 agent_state_str(enum agent_state s)
 {
 	static const char *const names[] = {
-		"handshake", "hello-wait", "opening", "open", "closed"
+		"handshake", "hello-wait", "opening", "open", "no-link",
+		"closed"
 	};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
@@ -91,12 +118,39 @@ agent_send(struct agent *a, const struct gw_frame *f)
 }
 
 static void
+agent_starve(struct agent *a)
+{
+	if (!a->on_starved) {
+		TAILQ_INSERT_TAIL(&a->gw->starved, a, starved);
+		a->on_starved = 1;
+	}
+}
+
+static void
+agent_unstarve(struct agent *a)
+{
+	if (a->on_starved) {
+		TAILQ_REMOVE(&a->gw->starved, a, starved);
+		a->on_starved = 0;
+	}
+}
+
+/*
+ * Give back the credit of ACKed DATA.  While the gateway's replay memory
+ * is over its budget, agents wait for credit (on gw->starved) instead.
+ */
+static void
 agent_grant(struct agent *a)
 {
 	struct gw_frame f = { .type = GW_T_CREDIT };
 
-	if (a->state != AGENT_OPEN || a->credit_owed == 0)
+	if (!a->hello_done || a->credit_owed == 0)
 		return;
+	if (a->gw->replay_bytes >= a->gw->cfg->buffer_budget) {
+		agent_starve(a);
+		return;
+	}
+	agent_unstarve(a);
 	f.u.credit.n = a->credit_owed;
 	if (conn_send(a->c, &f) != 0) {
 		conn_notify_writable(a->c);
@@ -147,14 +201,54 @@ agent_on_open(struct conn *c, void *arg)
 	return 0;
 }
 
-/* HELLO: pick a link and open the channel; OPEN_ACK completes it. */
+static void
+agent_no_link(struct agent *a)
+{
+	agent_set_state(a, AGENT_NO_LINK);
+	a->ring_sent = 0;
+	if (!a->on_no_link) {
+		TAILQ_INSERT_TAIL(&a->gw->no_link, a, no_link);
+		a->on_no_link = 1;
+	}
+}
+
+/*
+ * Open a channel on the least busy ready link.  Return 0 (OPENING, or
+ * NO_LINK if no link is ready), GW_ENOSPACE (queued on the link: resumed
+ * by agent_resume), or -1 (closed).
+ */
 static int
-agent_hello(struct agent *a, const struct gw_frame *f)
+agent_open_channel(struct agent *a)
 {
 	struct upstream *u;
 	uint32_t chan;
 	int rc;
 
+	if ((u = upstream_pick(a->gw)) == NULL) {
+		agent_no_link(a);
+		return 0;
+	}
+	rc = upstream_open(u, a, &a->id, &chan);
+	if (rc == GW_ENOSPACE) {
+		agent_no_link(a);
+		return GW_ENOSPACE;
+	}
+	if (rc != 0) {
+		agent_close(a, GW_R_INTERNAL, "cannot open a channel");
+		return -1;
+	}
+	if (a->on_no_link) {
+		TAILQ_REMOVE(&a->gw->no_link, a, no_link);
+		a->on_no_link = 0;
+	}
+	agent_set_state(a, AGENT_OPENING);
+	return 0;
+}
+
+/* HELLO: open a channel upstream; OPEN_ACK completes it. */
+static int
+agent_hello(struct agent *a, const struct gw_frame *f)
+{
 	if (f->type != GW_T_HELLO) {
 		agent_close(a, GW_R_UNEXPECTED, "first frame must be HELLO");
 		return CONN_CLOSED_RC;
@@ -166,32 +260,38 @@ agent_hello(struct agent *a, const struct gw_frame *f)
 	}
 	a->version = f->u.hello.vmax < GW_PROTO_VERSION_MAX ?
 	    f->u.hello.vmax : GW_PROTO_VERSION_MAX;
-	if ((u = upstream_pick(a->gw)) == NULL) {
-		agent_close(a, GW_R_UPSTREAM_LOST,
-		    "no management server link is up");
-		return CONN_CLOSED_RC;
+	/* No link yet: the agent waits for its HELLO_ACK, not an error. */
+	conn_timer(a->c, 0);
+	return agent_open_channel(a) < 0 ? CONN_CLOSED_RC : CONN_OK;
+}
+
+/* Relay the ring's unsent DATA while the link takes it. */
+static void
+agent_pump(struct agent *a)
+{
+	uint32_t cap = a->gw->cfg->agent_window;
+
+	while (a->state == AGENT_OPEN && a->ring_sent < a->ring_len) {
+		struct replay *r = &a->ring[(a->ring_head + a->ring_sent) %
+		    cap];
+
+		if (upstream_data(a->link.up, a, a->link.chan, r->seq,
+		    r->body, r->len) != 0)
+			return;		/* the link wakes us: agent_resume */
+		a->ring_sent++;
 	}
-	rc = upstream_open(u, a, &a->id, &chan);
-	if (rc == GW_ENOSPACE)
-		return CONN_PAUSE;	/* HELLO is decoded again later */
-	if (rc != 0) {
-		agent_close(a, GW_R_INTERNAL, "cannot open a channel");
-		return CONN_CLOSED_RC;
-	}
-	agent_set_state(a, AGENT_OPENING);
-	return CONN_OK;
 }
 
 static int
 agent_data(struct agent *a, const struct gw_frame *f)
 {
-	int rc;
+	struct replay *r;
 
 	if (f->channel != 0) {
 		agent_close(a, GW_R_PROTOCOL, "DATA on a non-zero channel");
 		return CONN_CLOSED_RC;
 	}
-	if (a->credit == 0) {
+	if (a->credit == 0 || a->ring_len == a->gw->cfg->agent_window) {
 		agent_close(a, GW_R_FLOW, "DATA without credit");
 		return CONN_CLOSED_RC;
 	}
@@ -199,15 +299,20 @@ agent_data(struct agent *a, const struct gw_frame *f)
 		agent_close(a, GW_R_SEQUENCE, "DATA sequence not increasing");
 		return CONN_CLOSED_RC;
 	}
-	rc = upstream_data(a->link.up, a, a->link.chan, f->u.data.seq,
-	    f->u.data.body.p, f->u.data.body.len);
-	if (rc == GW_ENOSPACE)
-		return CONN_PAUSE;	/* the link wakes us: agent_resume */
+	r = &a->ring[(a->ring_head + a->ring_len) % a->gw->cfg->agent_window];
+	if ((r->body = malloc(f->u.data.body.len ? f->u.data.body.len : 1)) ==
+	    NULL) {
+		agent_close(a, GW_R_OVERLOAD, "out of memory");
+		return CONN_CLOSED_RC;
+	}
+	memcpy(r->body, f->u.data.body.p, f->u.data.body.len);
+	r->seq = f->u.data.seq;
+	r->len = f->u.data.body.len;
+	a->ring_len++;
+	a->gw->replay_bytes += r->len;
 	a->last_seq = f->u.data.seq;
 	a->credit--;
-	/* Grant in batches: a quarter of the window at a time. */
-	if (++a->credit_owed >= (a->gw->cfg->agent_window + 3) / 4)
-		agent_grant(a);
+	agent_pump(a);
 	return CONN_OK;
 }
 
@@ -220,13 +325,13 @@ agent_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	a->frames_in++;
 	if (a->state == AGENT_HELLO_WAIT)
 		return agent_hello(a, f);
-	if (a->gw->cfg->idle_timeout > 0 && a->state == AGENT_OPEN)
+	if (a->gw->cfg->idle_timeout > 0 && a->hello_done)
 		conn_timer(c, a->gw->cfg->idle_timeout);
 	if (f->type >= GW_T_EXT_FIRST)
 		return CONN_OK;		/* extensions are ignored */
 	switch (f->type) {
 	case GW_T_DATA:
-		if (a->state == AGENT_OPEN)
+		if (a->hello_done)	/* kept in the ring while no link */
 			return agent_data(a, f);
 		break;
 	case GW_T_PING: {
@@ -273,7 +378,7 @@ agent_on_timeout(struct conn *c, void *arg)
 
 	(void)c;
 	agent_close(a, GW_R_TIMEOUT, a->state == AGENT_HANDSHAKE ?
-	    "TLS handshake too slow" : a->state == AGENT_OPEN ?
+	    "TLS handshake too slow" : a->hello_done ?
 	    "idle timeout" : "no HELLO in time");
 }
 
@@ -285,6 +390,18 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	enum agent_state was = a->state;
 
 	agent_set_state(a, AGENT_CLOSED);
+	if (a->on_no_link)
+		TAILQ_REMOVE(&a->gw->no_link, a, no_link);
+	agent_unstarve(a);
+	while (a->ring_len > 0) {
+		struct replay *r = &a->ring[a->ring_head];
+
+		a->gw->replay_bytes -= r->len;
+		free(r->body);
+		a->ring_head = (a->ring_head + 1) % a->gw->cfg->agent_window;
+		a->ring_len--;
+	}
+	free(a->ring);
 	if (a->link.wait_up != NULL)
 		upstream_unwait(a->link.wait_up, a);
 	if (a->link.up != NULL)
@@ -299,10 +416,12 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		    gw_reason_str(reason), detail, a->id.fp_hex);
 	else
 		log_info("event=agent_closed agent=%s peer=%s reason=%s "
-		    "detail=\"%s\" state=%s frames=%llu last_seq=%llu",
-		    a->id.name, conn_peer(c), gw_reason_str(reason), detail,
-		    agent_state_str(was), (unsigned long long)a->frames_in,
-		    (unsigned long long)a->last_seq);
+		    "detail=\"%s\" state=%s frames=%llu last_seq=%llu "
+		    "reopens=%llu", a->id.name, conn_peer(c),
+		    gw_reason_str(reason), detail, agent_state_str(was),
+		    (unsigned long long)a->frames_in,
+		    (unsigned long long)a->last_seq,
+		    (unsigned long long)a->reopens);
 	a->gw->nagents--;
 	if ((*a->prevp = a->next) != NULL)
 		a->next->prevp = a->prevp;
@@ -339,10 +458,17 @@ agent_accept(struct gw *gw, int fd)
 	a->state = AGENT_HANDSHAKE;
 	a->gw = gw;
 	a->link.self = a;
+	if ((a->ring = calloc(cfg->agent_window, sizeof(*a->ring))) == NULL) {
+		log_warnx("event=agent_refused reason=overload detail=ENOMEM");
+		free(a);
+		close(fd);
+		return;
+	}
 	if ((a->c = conn_accept(gw->loop, fd, gw->agent_tls, &p, &agent_ops,
 	    a)) == NULL) {
 		log_warnx("event=agent_refused reason=overload "
 		    "detail=\"cannot set up TLS\"");
+		free(a->ring);
 		free(a);
 		return;
 	}
@@ -373,46 +499,126 @@ agent_link(struct agent *a)
 void
 agent_resume(struct agent *a)
 {
-	if (a->state != AGENT_CLOSED)
-		conn_resume(a->c);
+	if (a->state == AGENT_NO_LINK) {
+		if (agent_open_channel(a) == 0)
+			agent_adopt_all(a->gw);	/* the next ones, in order */
+	} else if (a->state == AGENT_OPEN)
+		agent_pump(a);
 }
 
-/** agent_open_ack(a, last_seq): the management server opened the channel. */
+/**
+ * agent_adopt_all(gw): a link is ready: open channels for the sessions
+ * that have none, in the order they lost theirs.
+ */
+void
+agent_adopt_all(struct gw *gw)
+{
+	struct agent *a;
+
+	while ((a = TAILQ_FIRST(&gw->no_link)) != NULL)
+		if (agent_open_channel(a) != 0 || a->on_no_link)
+			return;		/* no room or no link: resumed later */
+}
+
+/* Drop the ring's DATA up to ${seq}: durable.  Return how many. */
+static uint32_t
+agent_ring_ack(struct agent *a, uint64_t seq)
+{
+	uint32_t cap = a->gw->cfg->agent_window, n = 0;
+
+	while (a->ring_len > 0 && a->ring[a->ring_head].seq <= seq) {
+		struct replay *r = &a->ring[a->ring_head];
+
+		a->gw->replay_bytes -= r->len;
+		free(r->body);
+		r->body = NULL;
+		a->ring_head = (a->ring_head + 1) % cap;
+		a->ring_len--;
+		if (a->ring_sent > 0)
+			a->ring_sent--;
+		n++;
+	}
+	return n;
+}
+
+/* Credit back for ${n} ACKed DATA, in quarter-window batches. */
+static void
+agent_credit_back(struct agent *a, uint32_t n)
+{
+	a->credit_owed += n;
+	if (a->credit_owed >= (a->gw->cfg->agent_window + 3) / 4 ||
+	    a->ring_len == 0)
+		agent_grant(a);
+	/* Memory went back under budget: feed the starved, oldest first. */
+	while (a->gw->replay_bytes < a->gw->cfg->buffer_budget &&
+	    !TAILQ_EMPTY(&a->gw->starved))
+		agent_grant(TAILQ_FIRST(&a->gw->starved));
+}
+
+/**
+ * agent_open_ack(a, last_seq): the management server opened the channel;
+ * ${last_seq} is durable.  The first time, answer HELLO_ACK and grant the
+ * window; after a lost link, resend the ring above ${last_seq}.
+ */
 void
 agent_open_ack(struct agent *a, uint64_t last_seq)
 {
 	struct gw_frame f = { .type = GW_T_HELLO_ACK };
 	const struct gw_config *cfg = a->gw->cfg;
+	uint32_t n;
 
 	if (a->state != AGENT_OPENING) {
 		agent_close(a, GW_R_PROTOCOL, "server sent a second OPEN_ACK");
 		return;
 	}
-	f.u.hello_ack.version = a->version;
-	f.u.hello_ack.max_payload = cfg->max_payload;
-	f.u.hello_ack.heartbeat_ms = (uint32_t)(cfg->heartbeat * 1000);
-	f.u.hello_ack.last_seq = last_seq;
-	a->last_seq = last_seq;
-	if (agent_send(a, &f) != 0)
-		return;
 	agent_set_state(a, AGENT_OPEN);
-	a->credit_owed = cfg->agent_window;
-	agent_grant(a);
-	conn_timer(a->c, cfg->idle_timeout);
-	log_debug("event=agent_open agent=%s channel=%u last_seq=%llu",
-	    a->id.name, a->link.chan, (unsigned long long)last_seq);
+	a->ring_sent = 0;
+	if (!a->hello_done) {
+		f.u.hello_ack.version = a->version;
+		f.u.hello_ack.max_payload = cfg->max_payload;
+		f.u.hello_ack.heartbeat_ms = (uint32_t)(cfg->heartbeat * 1000);
+		f.u.hello_ack.last_seq = last_seq;
+		a->last_seq = a->acked = last_seq;
+		if (agent_send(a, &f) != 0)
+			return;
+		a->hello_done = 1;
+		a->credit_owed = cfg->agent_window;
+		agent_grant(a);
+		conn_timer(a->c, cfg->idle_timeout);
+		log_debug("event=agent_open agent=%s channel=%u last_seq=%llu",
+		    a->id.name, a->link.chan, (unsigned long long)last_seq);
+		return;
+	}
+	a->reopens++;
+	n = agent_ring_ack(a, last_seq);
+	log_info("event=agent_reopened agent=%s channel=%u last_seq=%llu "
+	    "resend=%u", a->id.name, a->link.chan,
+	    (unsigned long long)last_seq, a->ring_len);
+	if (last_seq > a->acked) {
+		a->acked = a->ack_todo = last_seq;
+		agent_flush_ack(a);
+	}
+	if (n > 0)
+		agent_credit_back(a, n);
+	agent_pump(a);
 }
 
 /** agent_ack(a, seq): relay a cumulative ACK to the agent. */
 void
 agent_ack(struct agent *a, uint64_t seq)
 {
-	if (a->state != AGENT_OPEN)
+	uint32_t n;
+
+	if (a->state != AGENT_OPEN || seq <= a->acked)
 		return;
+	n = agent_ring_ack(a, seq);
+	a->acked = seq;
 	if (seq > a->ack_todo)
 		a->ack_todo = seq;
 	a->gw->frames_down++;
 	agent_flush_ack(a);
+	if (n > 0)
+		agent_credit_back(a, n);
 }
 
 /** agent_command(a, f): relay a COMMAND frame to the agent. */
@@ -433,12 +639,20 @@ agent_command(struct agent *a, const struct gw_frame *f)
 }
 
 /**
- * agent_lost(a, reason, text): the channel is gone (CLOSE from the server,
- * or the link died): close the session with ${reason}.  The link is
- * already cleared.
+ * agent_lost(a, reason, text): the channel is gone.  The link is already
+ * cleared.  A lost link (upstream-lost) keeps the session: it waits for
+ * another link and resends; anything else (CLOSE from the server, the
+ * gateway stopping) closes it with ${reason}.
  */
 void
 agent_lost(struct agent *a, unsigned reason, const char *text)
 {
+	if (reason == GW_R_UPSTREAM_LOST && !a->gw->stopping &&
+	    (a->state == AGENT_OPEN || a->state == AGENT_OPENING)) {
+		log_debug("event=agent_link_lost agent=%s unacked=%u",
+		    a->id.name, a->ring_len);
+		agent_no_link(a);
+		return;
+	}
 	agent_close(a, reason, text);
 }

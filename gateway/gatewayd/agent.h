@@ -18,6 +18,7 @@ enum agent_state {
 	AGENT_HELLO_WAIT,	/* authenticated, waiting for HELLO */
 	AGENT_OPENING,		/* OPEN sent upstream, waiting for OPEN_ACK */
 	AGENT_OPEN,		/* DATA flows */
+	AGENT_NO_LINK,		/* link lost: waiting for another */
 	AGENT_CLOSED
 };
 
@@ -43,8 +44,18 @@ struct agent_link *agent_link(struct agent *a);
 /** agent_resume(a): the upstream has room again: go on relaying. */
 void agent_resume(struct agent *a);
 
-/** agent_open_ack(a, last_seq): the management server opened the channel. */
+/**
+ * agent_open_ack(a, last_seq): the management server opened the channel;
+ * ${last_seq} is durable.  The first time, answer HELLO_ACK and grant the
+ * window; after a lost link, resend the ring above ${last_seq}.
+ */
 void agent_open_ack(struct agent *a, uint64_t last_seq);
+
+/**
+ * agent_adopt_all(gw): a link is ready: open channels for the sessions
+ * that have none, in the order they lost theirs.
+ */
+void agent_adopt_all(struct gw *gw);
 
 /** agent_ack(a, seq): relay a cumulative ACK to the agent. */
 void agent_ack(struct agent *a, uint64_t seq);
@@ -53,9 +64,10 @@ void agent_ack(struct agent *a, uint64_t seq);
 void agent_command(struct agent *a, const struct gw_frame *f);
 
 /**
- * agent_lost(a, reason, text): the channel is gone (CLOSE from the server,
- * or the link died): close the session with ${reason}.  The link is
- * already cleared.
+ * agent_lost(a, reason, text): the channel is gone.  The link is already
+ * cleared.  A lost link (upstream-lost) keeps the session: it waits for
+ * another link and resends; anything else (CLOSE from the server, the
+ * gateway stopping) closes it with ${reason}.
  */
 void agent_lost(struct agent *a, unsigned reason, const char *text);
 

@@ -29,6 +29,8 @@ static const struct conf_key keys[] = {
 	{ "gateway", "idle_timeout", CONF_DUR, O(idle_timeout), 0, 86400, "300s", 0 },
 	{ "gateway", "heartbeat", CONF_DUR, O(heartbeat), 0.1, 3600, "15s", 0 },
 	{ "gateway", "agent_window", CONF_UINT, O(agent_window), 1, 65535, "32", 0 },
+	{ "gateway", "buffer_budget", CONF_SIZE, O(buffer_budget), 65536,
+	    3221225472.0, "256M", 0 },
 	{ "gateway", "tls12", CONF_BOOL, O(tls12), 0, 0, "yes", 0 },
 	{ "gateway", "log_level", CONF_LOG, O(log_level), 0, 0, "info", 0 },
 	{ "upstream", "server", CONF_ADDR_LIST, O(server), 0, 0, NULL, 1 },

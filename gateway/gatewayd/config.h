@@ -27,6 +27,7 @@ struct gw_config {
 	double	 idle_timeout;		/* 0: off */
 	double	 heartbeat;		/* PING interval asked of agents */
 	uint32_t agent_window;		/* DATA credit per agent */
+	uint32_t buffer_budget;		/* replay memory, all agents */
 	int	 tls12;
 	enum log_level log_level;
 	/* [upstream] */

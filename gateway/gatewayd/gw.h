@@ -7,6 +7,7 @@
 #define GW_GW_H
 
 #include <stdint.h>
+#include <sys/queue.h>
 #include <ev.h>
 
 #include "config.h"
@@ -35,6 +36,9 @@ struct gw {
 	ev_timer		 tick;
 	unsigned		 nagents;	/* sessions that exist */
 	struct agent		*agents;	/* all sessions (agent.c) */
+	TAILQ_HEAD(, agent)	 no_link;	/* sessions waiting for a link */
+	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory */
+	uint64_t		 replay_bytes;	/* DATA kept until ACKed */
 	int			 stopping;
 	/* Counters (metrics come later; logged at exit). */
 	uint64_t		 agents_accepted;

@@ -126,6 +126,8 @@ main(int argc, char **argv)
 		usage();
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&gw, 0, sizeof(gw));
+	TAILQ_INIT(&gw.no_link);
+	TAILQ_INIT(&gw.starved);
 	if (load_config(file, &cfg) != 0)
 		goto out;
 	lvl = cfg.log_level;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "agent.h"
 #include "log.h"
 #include "upstream.h"
 
@@ -174,6 +175,8 @@ servers_link_up(struct gw *gw, struct upstream *u)
 		log_info("event=server_health server=%s from=%s to=up",
 		    srv_addr(gw, upstream_server(u)), fo_health_str(p->health));
 	fo_up(p, ev_now(gw->loop));
+	if (upstream_server(u) == gw->active && u != gw->probe)
+		agent_adopt_all(gw);
 }
 
 /**
