@@ -133,18 +133,13 @@ commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
 		.payload = body,
 		.len = len,
 	};
-	int rc;
 
 	/* Dirty first: a failure below must close this channel too. */
 	commit_dirty(m, ch);
-	if ((rc = store_put(m->store, &r)) < 0) {
+	if (store_put(m->store, &r) != 0) {
 		commit_fail(m, "insert");
 		return -1;
 	}
-	if (rc > 0)
-		m->stored++;
-	else
-		m->duplicates++;
 	ch->last_seq = seq;
 	commit_count(m);
 	return 0;
@@ -158,11 +153,15 @@ commit_now(struct mgmt *m)
 
 	ev_timer_stop(m->loop, &m->batch_timer);
 	if (store_in_txn(m->store)) {
-		if (store_commit(m->store) != 0) {
+		uint64_t stored, dups;
+
+		if (store_commit(m->store, &stored, &dups) != 0) {
 			commit_fail(m, "commit");
 			return;
 		}
 		m->commits++;
+		m->stored += stored;
+		m->duplicates += dups;
 	}
 	m->batch_items = 0;
 	while ((ch = TAILQ_FIRST(&m->dirty)) != NULL) {

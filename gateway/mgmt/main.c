@@ -84,6 +84,7 @@ cmd_export(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct mgmt_config cfg;
+	struct store_conf sc = { .type = STORE_SQLITE };
 	const char *file = NULL, *db = NULL;
 	struct store *s = NULL;
 	int64_t after = 0;
@@ -111,12 +112,15 @@ cmd_export(int argc, char **argv)
 		if (load_config(file, &cfg) != 0)
 			return 1;
 		db = cfg.database;
+		sc.type = cfg.store_type;
+		sc.conninfo = cfg.conninfo;
 	}
-	if (access(db, F_OK) != 0) {
+	sc.path = db;
+	if (sc.type == STORE_SQLITE && access(db, F_OK) != 0) {
 		fprintf(stderr, "gw-mgmt: %s: %s\n", db, strerror(errno));
 		goto out;
 	}
-	if ((s = store_open(db, 1, err, sizeof(err))) == NULL) {
+	if ((s = store_open(&sc, 1, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "gw-mgmt: %s\n", err);
 		goto out;
 	}
@@ -191,6 +195,7 @@ main(int argc, char **argv)
 	struct mgmt_config cfg;
 	struct mgmt m;
 	struct tls_conf_params tp;
+	struct store_conf sc;
 	const char *file = NULL, *level = NULL;
 	char err[512];
 	ev_signal sigterm, sigint;
@@ -235,8 +240,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if ((m.store = store_open(cfg.database, 0, err, sizeof(err))) ==
-	    NULL) {
+	sc = (struct store_conf){ .type = cfg.store_type,
+	    .path = cfg.database, .conninfo = cfg.conninfo };
+	if ((m.store = store_open(&sc, 0, err, sizeof(err))) == NULL) {
 		log_errx("event=start_failed detail=\"store %s\"", err);
 		goto out;
 	}
@@ -253,8 +259,9 @@ main(int argc, char **argv)
 	ev_signal_init(&sigint, on_signal, SIGINT);
 	ev_signal_start(m.loop, &sigterm);
 	ev_signal_start(m.loop, &sigint);
-	log_info("event=started name=%s listen=%s database=%s batch_max=%u "
-	    "batch_delay_ms=%.1f", cfg.name, cfg.listen, cfg.database,
+	log_info("event=started name=%s listen=%s store=%s batch_max=%u "
+	    "batch_delay_ms=%.1f", cfg.name, cfg.listen,
+	    cfg.store_type == STORE_POSTGRESQL ? "postgresql" : cfg.database,
 	    cfg.batch_max, cfg.batch_delay * 1000);
 	ev_run(m.loop, 0);
 	/* Make the open batch durable and send its ACKs before leaving. */

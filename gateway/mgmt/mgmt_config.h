@@ -27,7 +27,10 @@ struct mgmt_config {
 	int		 tls12;
 	enum log_level	 log_level;
 	/* [store] */
-	char		*database;
+	int		 store_type;	/* enum store_type */
+	char		*type;		/* "sqlite" or "postgresql" */
+	char		*database;	/* sqlite */
+	char		*conninfo;	/* postgresql */
 	uint32_t	 batch_max;	/* rows per transaction at most */
 	double		 batch_delay;	/* longest wait to fill a batch */
 };

@@ -1,191 +1,46 @@
 /*
- * store.c: the SQLite store (see store.h).  Prepared statements, one
- * connection, WAL with synchronous=FULL.
+ * store.c: the store interface (store.h) over its backends
+ * (store_sqlite.c, store_pg.c).
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sqlite3.h>
 
-#include "store.h"
-
-#define STORE_BUSY_MS	5000	/* wait for another process's lock */
-
-struct store {
-	sqlite3		*db;
-	sqlite3_stmt	*put, *last, *scan, *begin, *commit, *rollback;
-	int		 in_txn;
-	int64_t		 next_id;	/* id of the next row stored */
-	int64_t		 txn_id;	/* next_id when the transaction began */
-	char		 err[256];
-};
-
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS messages ("
-    " agent TEXT NOT NULL,"
-    " seq INTEGER NOT NULL,"
-    " id INTEGER NOT NULL UNIQUE,"
-    " gateway TEXT NOT NULL,"
-    " fingerprint TEXT NOT NULL,"
-    " received_ms INTEGER NOT NULL,"
-    " payload BLOB NOT NULL,"
-    " PRIMARY KEY (agent, seq));";
-
-static int
-store_fail(struct store *s, const char *what)
-{
-	snprintf(s->err, sizeof(s->err), "%s: %s", what,
-	    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
-	return -1;
-}
-
-static int
-store_prepare(struct store *s, const char *sql, sqlite3_stmt **st)
-{
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
-	    NULL) != SQLITE_OK)
-		return store_fail(s, "prepare");
-	return 0;
-}
-
-/* Run a statement with no result rows; reset it. */
-static int
-store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, what);
-	return 0;
-}
-
-/* The id the next row gets: one more than the highest stored. */
-static int
-store_max_id(struct store *s)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (store_prepare(s, "SELECT max(id) FROM messages", &st) != 0)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		s->next_id = sqlite3_column_int64(st, 0) + 1;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : store_fail(s, "max id");
-}
+#include "store_impl.h"
 
 /**
- * store_open(path, readonly, err, errlen): open (and unless ${readonly}
- * create) the database ${path}.  Return NULL with the reason in ${err}.
+ * store_open(c, readonly, err, errlen): open (and unless ${readonly}
+ * create) the store of ${c}.  Return NULL with the reason in ${err}.
  */
 struct store *
-store_open(const char *path, int readonly, char *err, size_t errlen)
+store_open(const struct store_conf *c, int readonly, char *err,
+    size_t errlen)
 {
-	struct store *s;
-	char *msg = NULL;
-	int flags = readonly ? SQLITE_OPEN_READONLY :
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX,
-	    NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, s->db != NULL ?
-		    sqlite3_errmsg(s->db) : "out of memory");
-		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
-	if (!readonly && (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;"
-	    "PRAGMA synchronous=FULL;", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK)) {
-		snprintf(err, errlen, "%s: %s", path, msg ? msg : "?");
-		sqlite3_free(msg);
-		goto fail;
-	}
-	if ((!readonly && (
-	    store_prepare(s, "INSERT INTO messages (agent, seq, id, gateway, "
-	    "fingerprint, received_ms, payload) VALUES (?, ?, ?, ?, ?, ?, ?) "
-	    "ON CONFLICT (agent, seq) DO NOTHING", &s->put) != 0 ||
-	    store_prepare(s, "BEGIN IMMEDIATE", &s->begin) != 0 ||
-	    store_prepare(s, "COMMIT", &s->commit) != 0 ||
-	    store_prepare(s, "ROLLBACK", &s->rollback) != 0)) ||
-	    store_prepare(s, "SELECT max(seq) FROM messages WHERE agent = ?",
-	    &s->last) != 0 ||
-	    store_prepare(s, "SELECT id, agent, seq, gateway, fingerprint, "
-	    "received_ms, payload FROM messages WHERE id > ? ORDER BY id",
-	    &s->scan) != 0) {
-		snprintf(err, errlen, "%s: %s", path, s->err);
-		goto fail;
-	}
-	if (!readonly && store_max_id(s) != 0) {
-		snprintf(err, errlen, "%s: %s", path, s->err);
-		goto fail;
-	}
-	return s;
-fail:
-	store_close(s);
-	return NULL;
+	if (c->type == STORE_POSTGRESQL)
+		return store_pg_open(c->conninfo, readonly, err, errlen);
+	return store_sqlite_open(c->path, readonly, err, errlen);
 }
 
 /** store_close(s): roll back an open transaction and close; NULL-safe. */
 void
 store_close(struct store *s)
 {
-	if (s == NULL)
-		return;
-	store_rollback(s);
-	sqlite3_finalize(s->put);
-	sqlite3_finalize(s->last);
-	sqlite3_finalize(s->scan);
-	sqlite3_finalize(s->begin);
-	sqlite3_finalize(s->commit);
-	sqlite3_finalize(s->rollback);
-	sqlite3_close(s->db);
-	free(s);
+	if (s != NULL)
+		s->ops->close(s);
 }
 
 /**
- * store_put(s, r): insert row ${r}, opening a transaction if none is open.
- * Return 1 if stored, 0 if (agent, seq) was already there, -1 on error
- * (the transaction must then be rolled back).
+ * store_put(s, r): add row ${r} to the transaction, opening one if none
+ * is open.  Return 0, or -1 on error (the transaction must then be rolled
+ * back).  Whether it was new or a duplicate is known at commit.
  */
 int
 store_put(struct store *s, const struct store_row *r)
 {
-	sqlite3_stmt *st = s->put;
-	int rc;
-
 	if (r->seq > INT64_MAX) {
 		snprintf(s->err, sizeof(s->err), "seq %llu out of range",
 		    (unsigned long long)r->seq);
 		return -1;
 	}
-	if (!s->in_txn) {
-		if (store_step_done(s, s->begin, "begin") != 0)
-			return -1;
-		s->in_txn = 1;
-		s->txn_id = s->next_id;
-	}
-	sqlite3_bind_text(st, 1, r->agent, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)r->seq);
-	sqlite3_bind_int64(st, 3, s->next_id);
-	sqlite3_bind_text(st, 4, r->gateway, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, r->fingerprint, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, r->received_ms);
-	sqlite3_bind_blob64(st, 7, r->payload, r->len, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, "insert");
-	if (sqlite3_changes(s->db) == 0)
-		return 0;
-	s->next_id++;
-	return 1;
+	return s->ops->put(s, r);
 }
 
 /** store_in_txn(s): 1 while a transaction is open. */
@@ -195,29 +50,26 @@ store_in_txn(const struct store *s)
 	return s->in_txn;
 }
 
-/** store_commit(s): commit the open transaction (durable); 0 or -1. */
+/**
+ * store_commit(s, stored, dups): commit the open transaction (durable)
+ * and count its rows: new ones into ${stored}, ones already there into
+ * ${dups}.  Return 0 or -1 (nothing of it is stored then).
+ */
 int
-store_commit(struct store *s)
+store_commit(struct store *s, uint64_t *stored, uint64_t *dups)
 {
+	*stored = *dups = 0;
 	if (!s->in_txn)
 		return 0;
-	if (store_step_done(s, s->commit, "commit") != 0)
-		return -1;
-	s->in_txn = 0;
-	return 0;
+	return s->ops->commit(s, stored, dups);
 }
 
 /** store_rollback(s): abandon the open transaction, if any. */
 void
 store_rollback(struct store *s)
 {
-	if (!s->in_txn || s->rollback == NULL)
-		return;
-	/* A failed COMMIT may already have rolled back: check first. */
-	if (!sqlite3_get_autocommit(s->db))
-		(void)store_step_done(s, s->rollback, "rollback");
-	s->in_txn = 0;
-	s->next_id = s->txn_id;
+	if (s->in_txn)
+		s->ops->rollback(s);
 }
 
 /**
@@ -228,18 +80,8 @@ store_rollback(struct store *s)
 int
 store_last_seq(struct store *s, const char *agent, uint64_t *out)
 {
-	sqlite3_stmt *st = s->last;
-	int rc;
-
-	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_ROW)
-		return store_fail(s, "last seq");
-	return 0;
+	*out = 0;
+	return s->ops->last_seq(s, agent, out);
 }
 
 /**
@@ -251,31 +93,7 @@ long
 store_scan(struct store *s, int64_t after,
     int (*fn)(const struct store_row *r, void *arg), void *arg)
 {
-	sqlite3_stmt *st = s->scan;
-	struct store_row r;
-	long n = 0;
-	int rc;
-
-	sqlite3_bind_int64(st, 1, after);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r.id = sqlite3_column_int64(st, 0);
-		r.agent = (const char *)sqlite3_column_text(st, 1);
-		r.seq = (uint64_t)sqlite3_column_int64(st, 2);
-		r.gateway = (const char *)sqlite3_column_text(st, 3);
-		r.fingerprint = (const char *)sqlite3_column_text(st, 4);
-		r.received_ms = sqlite3_column_int64(st, 5);
-		r.payload = sqlite3_column_blob(st, 6);
-		r.len = (size_t)sqlite3_column_bytes(st, 6);
-		n++;
-		if (fn(&r, arg) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, "scan");
-	return n;
+	return s->ops->scan(s, after, fn, arg);
 }
 
 /** store_errmsg(s): the last error, as text. */

@@ -1,15 +1,17 @@
 /*
- * store.h: gw-mgmt's durable store of delivered messages, on SQLite.
+ * store.h: gw-mgmt's durable store of delivered messages: SQLite (the
+ * embedded default) or PostgreSQL (one store shared by the management
+ * servers of a group).
  *
  * One table, messages(agent, seq, id, gateway, fingerprint, received_ms,
  * payload), with the primary key (agent, seq): a resent message is
- * ignored, not stored twice, across restarts.  id numbers the rows in
- * arrival order (1, 2, ...), a cursor for consumers (export --after).  The database runs in WAL
- * mode with synchronous=FULL, so a committed transaction survives a crash
- * or a power cut.  Writes are grouped: the caller opens one transaction
- * (store_put opens it), puts many rows, and commits once; one sync per
- * batch, never one per message.  This module never logs: failures come
- * back as -1 with store_errmsg().
+ * ignored, not stored twice, across restarts and across servers sharing a
+ * store.  id numbers the rows in arrival order, a cursor for consumers
+ * (export --after).  Writes are grouped: store_put opens a transaction,
+ * many rows go in, one commit makes them durable (SQLite: WAL with
+ * synchronous=FULL; PostgreSQL: its WAL): one sync per batch, never one
+ * per message.  This module never logs: failures come back as -1 with
+ * store_errmsg().
  */
 #ifndef GW_STORE_H
 #define GW_STORE_H
@@ -18,6 +20,14 @@
 #include <stdint.h>
 
 struct store;
+
+enum store_type { STORE_SQLITE, STORE_POSTGRESQL };
+
+struct store_conf {
+	enum store_type	 type;
+	const char	*path;		/* SQLite: the database file */
+	const char	*conninfo;	/* PostgreSQL: libpq connection string */
+};
 
 struct store_row {
 	int64_t		 id;		/* arrival order; set by the store */
@@ -31,27 +41,31 @@ struct store_row {
 };
 
 /**
- * store_open(path, readonly, err, errlen): open (and unless ${readonly}
- * create) the database ${path}.  Return NULL with the reason in ${err}.
+ * store_open(c, readonly, err, errlen): open (and unless ${readonly}
+ * create) the store of ${c}.  Return NULL with the reason in ${err}.
  */
-struct store *store_open(const char *path, int readonly, char *err,
-    size_t errlen);
+struct store *store_open(const struct store_conf *c, int readonly,
+    char *err, size_t errlen);
 
 /** store_close(s): roll back an open transaction and close; NULL-safe. */
 void store_close(struct store *s);
 
 /**
- * store_put(s, r): insert row ${r}, opening a transaction if none is open.
- * Return 1 if stored, 0 if (agent, seq) was already there, -1 on error
- * (the transaction must then be rolled back).
+ * store_put(s, r): add row ${r} to the transaction, opening one if none
+ * is open.  Return 0, or -1 on error (the transaction must then be rolled
+ * back).  Whether it was new or a duplicate is known at commit.
  */
 int store_put(struct store *s, const struct store_row *r);
 
 /** store_in_txn(s): 1 while a transaction is open. */
 int store_in_txn(const struct store *s);
 
-/** store_commit(s): commit the open transaction (durable); 0 or -1. */
-int store_commit(struct store *s);
+/**
+ * store_commit(s, stored, dups): commit the open transaction (durable)
+ * and count its rows: new ones into ${stored}, ones already there into
+ * ${dups}.  Return 0 or -1 (nothing of it is stored then).
+ */
+int store_commit(struct store *s, uint64_t *stored, uint64_t *dups);
 
 /** store_rollback(s): abandon the open transaction, if any. */
 void store_rollback(struct store *s);

@@ -14,10 +14,18 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/gwtest.XXXXXX")
 PIDS=()
 TEST_NAME=$(basename "$0" .sh)
 
+PG_DIR=
+
 cleanup() {
 	local rc=$?
+	for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ -n "$PG_DIR" ]; then
+		"$SRC/scripts/pg-cluster.sh" stop "$PG_DIR"
+		[ $rc -eq 0 ] || cp "$PG_DIR/server.log" "$T/postgresql.log" 2>/dev/null || true
+		rm -rf "$PG_DIR"
+	fi
 	# Under GW_SANITIZE a report in any process's log fails the test.
 	if [ $rc -eq 0 ] && grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
 	    "$T"/*.log >/dev/null 2>&1; then
@@ -173,4 +181,24 @@ check_store() {
 		print "records=" total + 0 " problems=" bad + 0
 		exit bad > 0
 	}' "$T/export.jsonl"
+}
+
+# start_pg: a throwaway PostgreSQL cluster; sets PG_CONNINFO.
+start_pg() {
+	PG_DIR=$(mktemp -d /tmp/gwpg.XXXXXX)
+	PG_CONNINFO=$("$SRC/scripts/pg-cluster.sh" start "$PG_DIR" "$(free_port)")
+}
+
+# mgmt_ini NAME PORT STORE_LINES: a gw-mgmt configuration $T/NAME.ini.
+mgmt_ini() {
+	cat >"$T/$1.ini" <<EOT
+[mgmt]
+name = $1
+listen = 127.0.0.1:$2
+cert = pki/mgmt.crt
+key = pki/mgmt.key
+gateway_ca = pki/ca.crt
+[store]
+$3
+EOT
 }

@@ -1,8 +1,11 @@
 /*
- * test_store.c: the SQLite store and its JSON Lines export: rows stored
- * once per (agent, seq) within a batch, across batches and across a
- * reopen (a restart); rollback stores nothing and reuses no id; last_seq
- * counts committed rows; export escapes text and base64-encodes binary.
+ * test_store.c: the stores and the JSON Lines export: rows stored once per
+ * (agent, seq) within a batch, across batches and across a reopen (a
+ * restart); rollback stores nothing; last_seq counts committed rows;
+ * export escapes text and base64-encodes binary.  The same tests run on
+ * SQLite and, when GW_PG_CONNINFO names a database (the integration test
+ * test_postgresql starts one), on PostgreSQL; without it those are
+ * reported as skipped.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,12 +21,13 @@
 #include "store.h"
 
 struct fixture {
-	char	dir[64];
-	char	path[96];
+	char			dir[64];
+	char			path[96];
+	struct store_conf	conf;
 };
 
 static int
-setup(void **state)
+setup_sqlite(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
@@ -31,7 +35,29 @@ setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/gwstore.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
+	f->conf.type = STORE_SQLITE;
+	f->conf.path = f->path;
 	*state = f;
+	return 0;
+}
+
+/* A fresh table in the database of GW_PG_CONNINFO, or NULL (skip). */
+static int
+setup_pg(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *ci = getenv("GW_PG_CONNINFO");
+	char cmd[512];
+
+	assert_non_null(f);
+	f->conf.type = STORE_POSTGRESQL;
+	f->conf.conninfo = ci;
+	*state = f;
+	if (ci == NULL)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "psql -q -X '%s' -c 'DROP TABLE IF "
+	    "EXISTS messages' >/dev/null", ci);
+	assert_int_equal(system(cmd), 0);
 	return 0;
 }
 
@@ -41,10 +67,37 @@ teardown(void **state)
 	struct fixture *f = *state;
 	char cmd[160];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	if (f->dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
 	free(f);
 	return 0;
+}
+
+static struct store *
+open_store(struct fixture *f, int readonly)
+{
+	char err[256];
+	struct store *s;
+
+	if (f->conf.type == STORE_POSTGRESQL && f->conf.conninfo == NULL)
+		skip();
+	s = store_open(&f->conf, readonly, err, sizeof(err));
+	if (s == NULL)
+		fail_msg("store_open: %s", err);
+	return s;
+}
+
+static void
+commit(struct store *s, uint64_t want_stored, uint64_t want_dups)
+{
+	uint64_t stored, dups;
+
+	assert_int_equal(store_commit(s, &stored, &dups), 0);
+	assert_int_equal(stored, want_stored);
+	assert_int_equal(dups, want_dups);
+	assert_false(store_in_txn(s));
 }
 
 static int
@@ -93,39 +146,38 @@ test_dedup_within_and_across_batches_and_restart(void **state)
 {
 	struct fixture *f = *state;
 	struct collect c = { 0 };
-	char err[256];
-	struct store *s = store_open(f->path, 0, err, sizeof(err));
+	struct store *s = open_store(f, 0);
 
-	assert_non_null(s);
 	assert_int_equal(last_seq(s, "a1"), 0);
-	assert_int_equal(put(s, "a1", 1, "one"), 1);
+	assert_int_equal(put(s, "a1", 1, "one"), 0);
 	assert_true(store_in_txn(s));
-	assert_int_equal(put(s, "a1", 2, "two"), 1);
+	assert_int_equal(put(s, "a1", 2, "two"), 0);
 	assert_int_equal(put(s, "a1", 1, "again"), 0);	/* same batch */
-	assert_int_equal(put(s, "a2", 1, "other agent"), 1);
-	assert_int_equal(store_commit(s), 0);
-	assert_false(store_in_txn(s));
+	assert_int_equal(put(s, "a2", 1, "other agent"), 0);
+	commit(s, 3, 1);
 	assert_int_equal(last_seq(s, "a1"), 2);
 	assert_int_equal(put(s, "a1", 2, "resent"), 0);	/* next batch */
-	assert_int_equal(put(s, "a1", 3, "three"), 1);
-	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(put(s, "a1", 3, "three"), 0);
+	commit(s, 1, 1);
 	store_close(s);
 
 	/* A restart: the key lives in the database itself. */
-	s = store_open(f->path, 0, err, sizeof(err));
-	assert_non_null(s);
+	s = open_store(f, 0);
 	assert_int_equal(last_seq(s, "a1"), 3);
 	assert_int_equal(put(s, "a1", 3, "after restart"), 0);
-	assert_int_equal(put(s, "a1", 4, "four"), 1);
-	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(put(s, "a1", 4, "four"), 0);
+	commit(s, 1, 1);
 	assert_int_equal(store_scan(s, 0, collect_cb, &c), 5);
 	assert_string_equal(c.lines[0], "a1/1/one");
 	assert_string_equal(c.lines[1], "a1/2/two");
 	assert_string_equal(c.lines[2], "a2/1/other agent");
 	assert_string_equal(c.lines[3], "a1/3/three");
 	assert_string_equal(c.lines[4], "a1/4/four");
-	for (int i = 0; i < 5; i++)
-		assert_int_equal(c.ids[i], i + 1);
+	for (int i = 1; i < 5; i++)	/* arrival order */
+		assert_true(c.ids[i] > c.ids[i - 1]);
+	c.n = 0;
+	assert_int_equal(store_scan(s, c.ids[3], collect_cb, &c), 1);
+	assert_string_equal(c.lines[0], "a1/4/four");	/* --after */
 	store_close(s);
 }
 
@@ -134,39 +186,41 @@ test_rollback_stores_nothing(void **state)
 {
 	struct fixture *f = *state;
 	struct collect c = { 0 };
-	char err[256];
-	struct store *s = store_open(f->path, 0, err, sizeof(err));
+	struct store *s = open_store(f, 0);
 
-	assert_non_null(s);
-	assert_int_equal(put(s, "a1", 1, "kept"), 1);
-	assert_int_equal(store_commit(s), 0);
-	assert_int_equal(put(s, "a1", 2, "lost"), 1);
+	assert_int_equal(put(s, "a1", 1, "kept"), 0);
+	commit(s, 1, 0);
+	assert_int_equal(put(s, "a1", 2, "lost"), 0);
 	store_rollback(s);
 	assert_false(store_in_txn(s));
 	assert_int_equal(last_seq(s, "a1"), 1);
-	assert_int_equal(put(s, "a1", 2, "resent"), 1);
-	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(put(s, "a1", 2, "resent"), 0);
+	commit(s, 1, 0);
 	/* A transaction left open at close is rolled back, not committed. */
-	assert_int_equal(put(s, "a1", 3, "uncommitted"), 1);
+	assert_int_equal(put(s, "a1", 3, "uncommitted"), 0);
 	store_close(s);
-	s = store_open(f->path, 1, err, sizeof(err));
-	assert_non_null(s);
+	s = open_store(f, 1);
 	assert_int_equal(store_scan(s, 0, collect_cb, &c), 2);
 	assert_string_equal(c.lines[1], "a1/2/resent");
-	assert_int_equal(c.ids[1], 2);		/* the rolled-back id reused */
 	c.n = 0;
-	assert_int_equal(store_scan(s, 1, collect_cb, &c), 1);
+	assert_int_equal(store_scan(s, c.ids[0], collect_cb, &c), 1);
 	store_close(s);
 }
 
 static void
 test_open_errors(void **state)
 {
+	struct store_conf bad = { .type = STORE_SQLITE,
+	    .path = "/nonexistent-dir/x.db" };
+	struct store_conf badpg = { .type = STORE_POSTGRESQL,
+	    .conninfo = "host=127.0.0.1 port=1 connect_timeout=2" };
 	char err[256] = "";
 
 	(void)state;
-	assert_null(store_open("/nonexistent-dir/x.db", 0, err, sizeof(err)));
+	assert_null(store_open(&bad, 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
+	assert_null(store_open(&badpg, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "postgresql: connect"));
 }
 
 static char *
@@ -231,10 +285,15 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		    test_dedup_within_and_across_batches_and_restart, setup,
-		    teardown),
+		    test_dedup_within_and_across_batches_and_restart,
+		    setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_stores_nothing,
-		    setup, teardown),
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dedup_within_and_across_batches_and_restart,
+		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_stores_nothing,
+		    setup_pg, teardown),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_export_text_and_binary),
 		cmocka_unit_test(test_utf8_validation),

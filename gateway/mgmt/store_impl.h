@@ -1,0 +1,32 @@
+/*
+ * store_impl.h: what a store backend provides (store.c dispatches).
+ * A backend's struct begins with struct store.
+ */
+#ifndef GW_STORE_IMPL_H
+#define GW_STORE_IMPL_H
+
+#include "store.h"
+
+struct store_ops {
+	void	(*close)(struct store *s);
+	int	(*put)(struct store *s, const struct store_row *r);
+	int	(*commit)(struct store *s, uint64_t *stored, uint64_t *dups);
+	void	(*rollback)(struct store *s);
+	int	(*last_seq)(struct store *s, const char *agent, uint64_t *out);
+	long	(*scan)(struct store *s, int64_t after,
+		    int (*fn)(const struct store_row *r, void *arg), void *arg);
+};
+
+struct store {
+	const struct store_ops	*ops;
+	int			 in_txn;
+	char			 err[256];
+};
+
+/** store_sqlite_open, store_pg_open: the backends' constructors. */
+struct store *store_sqlite_open(const char *path, int readonly, char *err,
+    size_t errlen);
+struct store *store_pg_open(const char *conninfo, int readonly, char *err,
+    size_t errlen);
+
+#endif /* GW_STORE_IMPL_H */

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The PostgreSQL store, on a throwaway cluster: the store unit tests run on
+# it; then two gw-mgmt servers share it behind one gatewayd (servers A, B
+# in priority order) while 20 agents stream.  A is killed with kill -9
+# mid-run: the gateway fails over to B without closing any agent session,
+# resends what A had not acknowledged, and the shared store holds every
+# line exactly once.  Then A comes back and the gateway fails back to it.
+source "$(dirname "$0")/lib.sh" "$@"
+
+AGENTS=20
+LINES=1500
+cd "$T"
+start_pg
+GW_PG_CONNINFO=$PG_CONNINFO "$BUILD/tests/test_store" >store-tests.log 2>&1 ||
+    fail "store unit tests on PostgreSQL: $(tail -n 5 store-tests.log)"
+grep -q 'SKIPPED' store-tests.log && fail "store tests skipped PostgreSQL"
+pass "store unit tests pass on PostgreSQL"
+psql -X -q "$PG_CONNINFO" -c 'DROP TABLE messages'	# their rows
+
+make_pki pki
+"$GW_CERT" issue-many --ca pki --role agent --prefix agent- --count $AGENTS \
+    --out-dir agents >/dev/null
+A_PORT=$(free_port); B_PORT=$(free_port)
+mgmt_ini mgmt-a "$A_PORT" "type = postgresql
+conninfo = $PG_CONNINFO"
+mgmt_ini mgmt-b "$B_PORT" "type = postgresql
+conninfo = $PG_CONNINFO"
+start mgmt_a "$GW_MGMT" -c mgmt-a.ini; wait_port "$A_PORT"
+start mgmt_b "$GW_MGMT" -c mgmt-b.ini; wait_port "$B_PORT"
+GW_PORT=$(free_port)
+cat >gateway.ini <<EOT
+[gateway]
+listen = 127.0.0.1:$GW_PORT
+cert = pki/gateway.crt
+key = pki/gateway.key
+agent_ca = pki/ca.crt
+[upstream]
+server = 127.0.0.1:$A_PORT, 127.0.0.1:$B_PORT
+ca = pki/ca.crt
+failback_hold = 1s
+EOT
+start gatewayd "$GATEWAYD" -c gateway.ini
+wait_port "$GW_PORT"
+wait_log gatewayd.log "event=upstream_up" 10
+
+names=()
+pids=()
+mkdir -p lines
+for f in agents/agent-*.crt; do
+	n=$(basename "$f" .crt); names+=("$n")
+	# A steady stream: about 1,000 lines per second per agent.
+	(seq 1 $LINES | sed "s/^/$n event /" | while read -r l; do
+		echo "$l"; [ $((${l##* } % 50)) -ne 0 ] || sleep 0.05
+	done) | $(agent_cmd "$n" --timeout 120) >"agent-$n.log" 2>&1 &
+	pids+=($!)
+done
+count() { psql -X -A -t "$PG_CONNINFO" -c "SELECT count(*) FROM messages"; }
+for ((i = 0; i < 100; i++)); do
+	[ "$(count)" -gt $((AGENTS * LINES / 4)) ] && break
+	sleep 0.1
+done
+before=$(count)
+kill -9 "$PID_mgmt_a"
+echo "killed server A at $before rows"
+wait_log gatewayd.log "event=failover from=127.0.0.1:$A_PORT to=127.0.0.1:$B_PORT" 5
+sleep 1
+start mgmt_a "$GW_MGMT" -c mgmt-a.ini
+wait_log gatewayd.log "event=failback from=127.0.0.1:$B_PORT to=127.0.0.1:$A_PORT" 15
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=$((rc + 1)); done
+[ $rc -eq 0 ] || fail "$rc agents did not get every line acknowledged"
+grep -q "event=disconnected" agent-*.log && fail "an agent saw its session end"
+pass "failover and fail-back: no agent session ended"
+
+# Through the server that stored the least: it exports the shared store.
+export_store() { "$GW_MGMT" export -c mgmt-a.ini; }
+check_store $LINES "${names[@]}" || fail "shared store not exactly-once"
+pass "shared PostgreSQL store: $((AGENTS * LINES)) lines, each exactly once"
