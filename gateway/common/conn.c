@@ -22,6 +22,7 @@
 #include <mbedtls/ssl.h>
 
 #include "conn.h"
+#include "net.h"
 
 #define CONN_MAGIC	0x436f6e6eu	/* "Conn" */
 
@@ -469,35 +470,6 @@ conn_accept(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	return c;
 }
 
-/* Parse "ip:port" or "[ip6]:port" (numeric only). */
-static int
-conn_parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *sl)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(addr, ':');
-	struct addrinfo hints, *ai;
-	size_t hl;
-
-	if (colon == NULL || (hl = (size_t)(colon - addr)) == 0 ||
-	    hl >= sizeof(host))
-		return -1;
-	memcpy(host, addr, hl);
-	host[hl] = '\0';
-	if (host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
-		return -1;
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*sl = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
-}
-
 /**
  * conn_connect(loop, addr, tc, p, ops, arg): start a non-blocking TCP
  * connect to ${addr} ("host:port", numeric) followed by a TLS client
@@ -507,26 +479,11 @@ struct conn *
 conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
     const struct conn_params *p, const struct conn_ops *ops, void *arg)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
 	struct conn *c;
-	int fd, saved;
+	int fd;
 
-	if (conn_parse_addr(addr, &ss, &sl) != 0) {
-		errno = EINVAL;
+	if ((fd = net_connect(addr)) < 0)
 		return NULL;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd < 0)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&ss, sl) != 0 &&
-	    errno != EINPROGRESS) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return NULL;
-	}
 	if ((c = conn_new(loop, fd, tc, p, ops, arg, 0)) == NULL) {
 		close(fd);
 		errno = ENOMEM;

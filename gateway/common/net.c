@@ -1,5 +1,6 @@
 /*
- * net.c: the listening socket every server of the project opens.
+ * net.c: numeric addresses, the listening socket of every server, and
+ * non-blocking connects.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -13,23 +14,20 @@
 #define NET_BACKLOG	4096
 
 /**
- * net_listen(addr, err, errlen): a non-blocking, close-on-exec TCP socket
- * bound to ${addr} ("IPv4:port" or "[IPv6]:port", numeric) and listening.
- * Return the descriptor, or -1 with "listen ADDR: why" in ${err}.
+ * net_parse_addr(addr, ss, sl): "IPv4:port" or "[IPv6]:port" (numeric
+ * only) into ${ss}/${sl}.  Return 0 or -1.
  */
 int
-net_listen(const char *addr, char *err, size_t errlen)
+net_parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *sl)
 {
-	const char *colon = strrchr(addr, ':');
-	struct addrinfo hints, *ai = NULL;
 	char host[64];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints, *ai;
 	size_t hl;
-	int fd, one = 1, rc;
 
-	if (colon == NULL || (hl = (size_t)(colon - addr)) >= sizeof(host)) {
-		snprintf(err, errlen, "listen %s: bad address", addr);
+	if (colon == NULL || (hl = (size_t)(colon - addr)) == 0 ||
+	    hl >= sizeof(host))
 		return -1;
-	}
 	memcpy(host, addr, hl);
 	host[hl] = '\0';
 	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
@@ -39,21 +37,70 @@ net_listen(const char *addr, char *err, size_t errlen)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "listen %s: %s", addr, gai_strerror(rc));
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		return -1;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sl = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/**
+ * net_connect(addr): a non-blocking, close-on-exec TCP socket with a
+ * connect to ${addr} started.  Return it, or -1 with errno (EINVAL: bad
+ * address).
+ */
+int
+net_connect(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, saved;
+
+	if (net_parse_addr(addr, &ss, &sl) != 0) {
+		errno = EINVAL;
 		return -1;
 	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0 &&
+	    errno != EINPROGRESS) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/**
+ * net_listen(addr, err, errlen): a non-blocking, close-on-exec TCP socket
+ * bound to ${addr} ("IPv4:port" or "[IPv6]:port", numeric) and listening.
+ * Return the descriptor, or -1 with "listen ADDR: why" in ${err}.
+ */
+int
+net_listen(const char *addr, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1;
+
+	if (net_parse_addr(addr, &ss, &sl) != 0) {
+		snprintf(err, errlen, "listen %s: bad address", addr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
 	    listen(fd, NET_BACKLOG) != 0) {
 		snprintf(err, errlen, "listen %s: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		fd = -1;
+		return -1;
 	}
-	freeaddrinfo(ai);
 	return fd;
 }

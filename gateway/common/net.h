@@ -1,10 +1,26 @@
 /*
- * net.h: the listening socket every server of the project opens.
+ * net.h: numeric addresses, the listening socket of every server, and
+ * non-blocking connects.
  */
 #ifndef GW_NET_H
 #define GW_NET_H
 
 #include <stddef.h>
+#include <sys/socket.h>
+
+/**
+ * net_parse_addr(addr, ss, sl): "IPv4:port" or "[IPv6]:port" (numeric
+ * only) into ${ss}/${sl}.  Return 0 or -1.
+ */
+int net_parse_addr(const char *addr, struct sockaddr_storage *ss,
+    socklen_t *sl);
+
+/**
+ * net_connect(addr): a non-blocking, close-on-exec TCP socket with a
+ * connect to ${addr} started.  Return it, or -1 with errno (EINVAL: bad
+ * address).
+ */
+int net_connect(const char *addr);
 
 /**
  * net_listen(addr, err, errlen): a non-blocking, close-on-exec TCP socket

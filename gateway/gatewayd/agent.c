@@ -387,6 +387,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
 	struct agent *a = arg;
+	struct gw *gw = a->gw;
 	enum agent_state was = a->state;
 
 	agent_set_state(a, AGENT_CLOSED);
@@ -427,6 +428,8 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		a->next->prevp = a->prevp;
 	a->magic = 0;
 	free(a);
+	if (gw_is_drained(gw))
+		ev_break(gw->loop, EVBREAK_ALL);
 }
 
 static const struct conn_ops agent_ops = {
@@ -617,8 +620,44 @@ agent_ack(struct agent *a, uint64_t seq)
 		a->ack_todo = seq;
 	a->gw->frames_down++;
 	agent_flush_ack(a);
+	if (a->gw->draining && a->ring_len == 0) {
+		agent_close(a, GW_R_SHUTDOWN, "gateway drained");
+		return;
+	}
 	if (n > 0)
 		agent_credit_back(a, n);
+}
+
+/**
+ * agent_drain_all(gw): SIGTERM: tell every agent GOAWAY; close each one
+ * once all the DATA it sent is acknowledged (at once if none is pending).
+ */
+void
+agent_drain_all(struct gw *gw)
+{
+	struct gw_frame f = { .type = GW_T_GOAWAY };
+	struct agent *a, *next;
+
+	f.u.reason.code = GW_R_SHUTDOWN;
+	f.u.reason.text.p = (const uint8_t *)"gateway draining";
+	f.u.reason.text.len = (uint16_t)strlen("gateway draining");
+	for (a = gw->agents; a != NULL; a = next) {
+		next = a->next;
+		if (!a->hello_done) {
+			agent_close(a, GW_R_SHUTDOWN, "gateway draining");
+			continue;
+		}
+		(void)conn_send(a->c, &f);
+		if (a->ring_len == 0)
+			agent_close(a, GW_R_SHUTDOWN, "gateway drained");
+	}
+}
+
+/** gw_is_drained(gw): draining and no session is left. */
+int
+gw_is_drained(const struct gw *gw)
+{
+	return gw->draining && gw->nagents == 0;
 }
 
 /** agent_command(a, f): relay a COMMAND frame to the agent. */

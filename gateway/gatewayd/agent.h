@@ -38,6 +38,15 @@ void agent_accept(struct gw *gw, int fd);
 /** agent_stop_all(gw, reason, detail): close every session with ${reason}. */
 void agent_stop_all(struct gw *gw, unsigned reason, const char *detail);
 
+/**
+ * agent_drain_all(gw): SIGTERM: tell every agent GOAWAY; close each one
+ * once all the DATA it sent is acknowledged (at once if none is pending).
+ */
+void agent_drain_all(struct gw *gw);
+
+/** gw_is_drained(gw): draining and no session is left. */
+int gw_is_drained(const struct gw *gw);
+
 /** agent_link(a): the upstream-side links of ${a} (for upstream.c). */
 struct agent_link *agent_link(struct agent *a);
 

@@ -26,6 +26,7 @@ struct gw_config {
 	double	 hello_timeout;
 	double	 idle_timeout;		/* 0: off */
 	double	 heartbeat;		/* PING interval asked of agents */
+	double	 drain_timeout;		/* SIGTERM: wait for ACKs this long */
 	uint32_t agent_window;		/* DATA credit per agent */
 	uint32_t buffer_budget;		/* replay memory, all agents */
 	int	 tls12;

@@ -40,6 +40,8 @@ struct gw {
 	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory */
 	uint64_t		 replay_bytes;	/* DATA kept until ACKed */
 	int			 stopping;
+	int			 draining;	/* SIGTERM: GOAWAY sent */
+	ev_timer		 drain_timer;
 	/* Counters (metrics come later; logged at exit). */
 	uint64_t		 agents_accepted;
 	uint64_t		 agents_refused;

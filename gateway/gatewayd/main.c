@@ -78,14 +78,42 @@ load_tls(struct gw *gw, const struct gw_config *cfg)
 }
 
 static void
+on_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct gw *gw = w->data;
+
+	(void)revents;
+	log_warnx("event=drain_timeout agents_left=%u", gw->nagents);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/*
+ * SIGTERM/SIGINT: drain (stop accepting, GOAWAY to agents, wait for their
+ * ACKs up to drain_timeout), then stop.  A second signal stops at once.
+ */
+static void
 on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct gw *gw = w->data;
 
 	(void)revents;
-	log_info("event=stopping signal=%d agents=%u", w->signum, gw->nagents);
-	gw->stopping = 1;
-	ev_break(loop, EVBREAK_ALL);
+	if (gw->draining || gw->cfg->drain_timeout <= 0) {
+		log_info("event=stopping signal=%d agents=%u", w->signum,
+		    gw->nagents);
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	log_info("event=draining signal=%d agents=%u deadline_s=%.1f",
+	    w->signum, gw->nagents, gw->cfg->drain_timeout);
+	gw->draining = 1;
+	listener_stop(gw->listener);
+	ev_timer_init(&gw->drain_timer, on_drain_timeout,
+	    gw->cfg->drain_timeout, 0.);
+	gw->drain_timer.data = gw;
+	ev_timer_start(loop, &gw->drain_timer);
+	agent_drain_all(gw);
+	if (gw_is_drained(gw))
+		ev_break(loop, EVBREAK_ALL);
 }
 
 int
@@ -170,6 +198,9 @@ main(int argc, char **argv)
 	    "max_agents=%u", cfg.name, cfg.listen, cfg.server, gw.nup,
 	    cfg.max_agents);
 	ev_run(gw.loop, 0);
+	if (gw.draining)
+		log_info("event=drained agents_left=%u", gw.nagents);
+	ev_timer_stop(gw.loop, &gw.drain_timer);
 	rc = 0;
 out:
 	gw.stopping = 1;

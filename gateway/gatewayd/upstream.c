@@ -372,6 +372,14 @@ upstream_free(struct upstream *u)
 {
 	if (u == NULL)
 		return;
+	if (u->state == UP_READY) {
+		struct gw_frame g = { .type = GW_T_GOAWAY };
+
+		g.u.reason.code = GW_R_SHUTDOWN;
+		g.u.reason.text.p = (const uint8_t *)"gateway stopping";
+		g.u.reason.text.len = (uint16_t)strlen("gateway stopping");
+		(void)conn_send(u->c, &g);	/* flushed by the close */
+	}
 	upstream_set_state(u, UP_STOPPED);
 	upstream_down(u, GW_R_SHUTDOWN, "gateway stopping");
 	if (!u->is_probe)
