@@ -11,14 +11,17 @@
 
 #include "agent_session.h"
 #include "conn.h"
+#include "failover.h"
 #include "frame.h"
 #include "log.h"
 #include "proto.h"
 
 #define AGENT_MAX_PAYLOAD	65536
 #define AGENT_BACKOFF_MIN	0.1
-#define AGENT_BACKOFF_MAX	2.0
-#define AGENT_REFUSED_MAX	3	/* failed handshakes in a row */
+#define AGENT_BACKOFF_MAX	5.0
+#define AGENT_CONNECT_TIMEOUT	5.0	/* connect + TLS handshake */
+#define AGENT_HB_MISSES		3
+#define AGENT_REFUSED_MAX	3	/* failed handshakes in a row, each */
 
 enum agent_sess_state {
 	AS_IDLE,	/* not connected; maybe waiting to reconnect */
@@ -33,9 +36,17 @@ struct agent_session {
 	struct agent_session_params p;
 	enum agent_sess_state	 state;
 	struct conn		*conn;
-	ev_timer		 retry;		/* reconnect backoff */
-	ev_timer		 heartbeat;	/* PING every heartbeat_ms */
-	double			 backoff;
+	ev_timer		 retry;		/* next connect attempt */
+	ev_timer		 heartbeat;	/* checks fo_heartbeat */
+	ev_timer		 probe_timer;	/* fail-back: probe better ones */
+	struct conn		*probe;		/* TLS handshake to a better one */
+	int			 probe_idx;	/* its gateway, or -1 */
+	struct fo_peer		 gws[AGENT_MAX_GATEWAYS];
+	int			 active;	/* gateway in use, or -1 */
+	struct fo_policy	 pol;
+	struct fo_heartbeat	 hb;
+	int			 goaway;	/* GOAWAY: send nothing new */
+	int			 leaving;	/* we close it: not a failure */
 	int			 refused;	/* handshake failures in a row */
 	int			 eof;		/* the input has ended */
 	int			 ever_open;	/* a HELLO_ACK was received */
@@ -103,7 +114,7 @@ agent_session_flush(struct agent_session *s)
 	struct gw_frame f;
 	int rc;
 
-	if (s->state != AS_OPEN || s->conn == NULL)
+	if (s->state != AS_OPEN || s->conn == NULL || s->goaway)
 		return;
 	while (s->credit > 0 && (e = queue_next(s->p.queue)) != NULL) {
 		if (e->len + 8 > s->peer_max) {
@@ -132,21 +143,36 @@ agent_session_flush(struct agent_session *s)
 	}
 }
 
+static const char *
+agent_session_gw(const struct agent_session *s)
+{
+	return s->active >= 0 ? s->p.gateways[s->active] : "-";
+}
+
+/* PING a silent gateway; leave one silent for too long (hung). */
 static void
 agent_session_heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct agent_session *s = w->data;
 	struct gw_frame f;
 
-	(void)loop;
 	(void)revents;
-	if (s->conn == NULL || s->state != AS_OPEN)
+	if (s->conn == NULL || (s->state != AS_OPEN &&
+	    s->state != AS_HELLO_WAIT))
 		return;
-	memset(&f, 0, sizeof(f));
-	f.type = GW_T_PING;
-	f.u.ping.opaque = ++s->ping_id;
-	log_debug("event=ping opaque=%llu", (unsigned long long)s->ping_id);
-	(void)conn_send(s->conn, &f);	/* a full buffer is traffic enough */
+	switch (fo_hb_check(&s->hb, ev_now(loop), &s->pol)) {
+	case FO_HB_PING:	/* after our HELLO, so the gateway takes it */
+		memset(&f, 0, sizeof(f));
+		f.type = GW_T_PING;
+		f.u.ping.opaque = ++s->ping_id;
+		(void)conn_send(s->conn, &f);	/* full: traffic enough */
+		break;
+	case FO_HB_DEAD:
+		conn_close(s->conn, GW_R_TIMEOUT, "gateway heartbeat missed");
+		break;
+	case FO_HB_WAIT:
+		break;
+	}
 }
 
 static int
@@ -155,8 +181,10 @@ agent_session_on_open(struct conn *c, void *arg)
 	struct agent_session *s = arg;
 	struct gw_frame f;
 
-	log_info("event=connected gateway=%s tls=%s", s->p.gateway,
+	log_info("event=connected gateway=%s tls=%s", agent_session_gw(s),
 	    conn_tls_info(c));
+	conn_timer(c, 0);
+	fo_hb_start(&s->hb, ev_now(s->loop));
 	memset(&f, 0, sizeof(f));
 	f.type = GW_T_HELLO;
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
@@ -185,19 +213,21 @@ agent_session_hello_ack(struct agent_session *s, const struct gw_frame *f)
 	dropped = queue_hello(s->p.queue, f->u.hello_ack.last_seq);
 	s->acked += dropped;
 	s->refused = 0;
-	s->backoff = AGENT_BACKOFF_MIN;
 	s->ever_open = 1;
+	if (s->gws[s->active].health != FO_UP)
+		log_info("event=gateway_health gateway=%s to=up",
+		    agent_session_gw(s));
+	fo_up(&s->gws[s->active], ev_now(s->loop));
 	agent_session_set_state(s, AS_OPEN);
 	log_info("event=hello_ack last_seq=%llu next_seq=%llu queued=%zu "
 	    "heartbeat_ms=%u", (unsigned long long)f->u.hello_ack.last_seq,
 	    (unsigned long long)queue_next_seq(s->p.queue),
 	    queue_len(s->p.queue), f->u.hello_ack.heartbeat_ms);
-	if (f->u.hello_ack.heartbeat_ms > 0) {
-		double iv = f->u.hello_ack.heartbeat_ms / 1000.0;
-
-		ev_timer_set(&s->heartbeat, iv, iv);
-		ev_timer_start(s->loop, &s->heartbeat);
-	}
+	/* The gateway's PING interval, unless ours is shorter. */
+	s->pol.hb_interval = s->p.heartbeat;
+	if (f->u.hello_ack.heartbeat_ms > 0 &&
+	    f->u.hello_ack.heartbeat_ms / 1000.0 < s->pol.hb_interval)
+		s->pol.hb_interval = f->u.hello_ack.heartbeat_ms / 1000.0;
 	if (dropped > 0 && s->p.on_space != NULL)
 		s->p.on_space(s->p.arg);
 	if (agent_session_check_done(s))
@@ -217,6 +247,16 @@ agent_session_reason(struct agent_session *s, const struct gw_frame *f)
 	log_warnx("event=%s code=%s detail=\"%s\"",
 	    f->type == GW_T_GOAWAY ? "goaway" : "error", gw_reason_str(code),
 	    text);
+	if (f->type == GW_T_GOAWAY) {
+		/*
+		 * Send nothing new; the gateway closes once it has what we
+		 * sent acknowledged, and we move to another gateway.
+		 */
+		s->goaway = 1;
+		fo_down(&s->gws[s->active], FO_R_GOAWAY, ev_now(s->loop),
+		    &s->pol, (uint32_t)random());
+		return CONN_OK;
+	}
 	if (f->type == GW_T_ERROR && (code == GW_R_POLICY ||
 	    code == GW_R_REVOKED || code == GW_R_VERSION)) {
 		snprintf(s->msg, sizeof(s->msg),
@@ -237,6 +277,7 @@ agent_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	size_t dropped;
 
 	(void)c;
+	fo_hb_rx(&s->hb, ev_now(s->loop));
 	if (f->type >= GW_T_EXT_FIRST)
 		return CONN_OK;		/* unknown extension: ignore */
 	if (f->channel != 0) {
@@ -304,18 +345,45 @@ agent_session_on_writable(struct conn *c, void *arg)
 	agent_session_flush(s);
 }
 
+/* Connect to the best gateway that may be tried, now or when one may. */
 static void
 agent_session_retry_later(struct agent_session *s)
 {
-	double d;
+	double now = ev_now(s->loop), d = 0;
 
-	d = s->backoff * (1.0 + (double)(random() % 250) / 1000.0);
-	s->backoff *= 2;
-	if (s->backoff > AGENT_BACKOFF_MAX)
-		s->backoff = AGENT_BACKOFF_MAX;
+	if (fo_choose(s->gws, s->p.ngateways, now) < 0)
+		d = fo_next_retry(s->gws, s->p.ngateways) - now;
+	if (d < 0.001)
+		d = 0.001;
 	log_debug("event=reconnect_in seconds=%.3f", d);
 	ev_timer_set(&s->retry, d, 0.);
 	ev_timer_start(s->loop, &s->retry);
+}
+
+/* What the end of a connection says about its gateway. */
+static enum fo_reason
+agent_session_fo_reason(const struct agent_session *s,
+    enum agent_sess_state was, unsigned reason)
+{
+	if (s->leaving || s->goaway)
+		return FO_R_NONE;	/* not a failure / counted already */
+	switch (reason) {
+	case GW_R_CONNECT:
+		return FO_R_REFUSED;
+	case GW_R_TIMEOUT:
+		return was == AS_CONNECTING ? FO_R_CONNECT_TIMEOUT :
+		    FO_R_HEARTBEAT;
+	case GW_R_TLS_HANDSHAKE:
+	case GW_R_TLS_ERROR:
+		return FO_R_TLS;
+	case GW_R_PROTOCOL:
+	case GW_R_UNEXPECTED:
+	case GW_R_VERSION:
+	case GW_R_TOO_BIG:
+		return FO_R_PROTOCOL;
+	default:
+		return FO_R_CLOSED;
+	}
 }
 
 static void
@@ -324,6 +392,7 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 {
 	struct agent_session *s = arg;
 	enum agent_sess_state was = s->state;
+	enum fo_reason why = agent_session_fo_reason(s, was, reason);
 
 	(void)c;
 	s->conn = NULL;
@@ -335,10 +404,20 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 		    gw_reason_str(reason), detail);
 		return;
 	}
-	log_warnx("event=disconnected reason=%s detail=\"%s\" state=%s "
-	    "unacked=%zu", gw_reason_str(reason), detail,
-	    agent_sess_state_str(was), queue_len(s->p.queue));
+	log_warnx("event=disconnected gateway=%s reason=%s detail=\"%s\" "
+	    "state=%s unacked=%zu", agent_session_gw(s),
+	    gw_reason_str(reason), detail, agent_sess_state_str(was),
+	    queue_len(s->p.queue));
 	agent_session_set_state(s, AS_IDLE);
+	if (why != FO_R_NONE) {
+		fo_down(&s->gws[s->active], why, ev_now(s->loop), &s->pol,
+		    (uint32_t)random());
+		log_warnx("event=gateway_health gateway=%s to=down reason=%s "
+		    "fails=%u", agent_session_gw(s), fo_reason_str(why),
+		    s->gws[s->active].fails);
+	}
+	s->goaway = 0;
+	s->leaving = 0;
 	/*
 	 * A refused certificate shows as a failed handshake, or with TLS 1.3
 	 * (the client finishes first) as a fatal alert before HELLO_ACK.
@@ -346,7 +425,8 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 	 */
 	if (reason == GW_R_TLS_HANDSHAKE || (was == AS_HELLO_WAIT &&
 	    reason == GW_R_TLS_ERROR)) {
-		if (++s->refused >= AGENT_REFUSED_MAX) {
+		if (++s->refused >= AGENT_REFUSED_MAX *
+		    (int)s->p.ngateways) {
 			snprintf(s->msg, sizeof(s->msg),
 			    "gw-agent: gateway refused us: TLS closed during "
 			    "the handshake %d times (is our certificate from "
@@ -357,6 +437,98 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 		}
 	}
 	agent_session_retry_later(s);
+}
+
+/*
+ * The fail-back probe: a TLS handshake with a better gateway (a hung
+ * process accepts TCP connections but cannot finish one).  It ends at
+ * on_open (success) or on_close (failure), and sends no frame.
+ */
+static int
+agent_probe_on_open(struct conn *c, void *arg)
+{
+	struct agent_session *s = arg;
+	struct fo_peer *p = &s->gws[s->probe_idx];
+
+	if (p->health != FO_UP)
+		log_info("event=gateway_health gateway=%s to=up by=probe",
+		    s->p.gateways[s->probe_idx]);
+	fo_up(p, ev_now(s->loop));
+	conn_close(c, GW_R_NORMAL, "probe done");
+	return CONN_CLOSED_RC;
+}
+
+static int
+agent_probe_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
+{
+	(void)f;
+	(void)arg;
+	conn_close(c, GW_R_NORMAL, "probe done");
+	return CONN_CLOSED_RC;
+}
+
+static void
+agent_probe_on_close(struct conn *c, unsigned reason, const char *detail,
+    void *arg)
+{
+	struct agent_session *s = arg;
+
+	(void)c;
+	if (reason != GW_R_NORMAL) {
+		log_debug("event=probe_failed gateway=%s reason=%s "
+		    "detail=\"%s\"", s->p.gateways[s->probe_idx],
+		    gw_reason_str(reason), detail);
+		fo_down(&s->gws[s->probe_idx], reason == GW_R_CONNECT ?
+		    FO_R_REFUSED : reason == GW_R_TIMEOUT ?
+		    FO_R_CONNECT_TIMEOUT : FO_R_TLS, ev_now(s->loop), &s->pol,
+		    (uint32_t)random());
+	}
+	s->probe = NULL;
+	s->probe_idx = -1;
+}
+
+static const struct conn_ops agent_probe_ops = {
+	.on_open = agent_probe_on_open,
+	.on_frame = agent_probe_on_frame,
+	.on_close = agent_probe_on_close,
+};
+
+/*
+ * Fail-back: on a worse gateway, probe the best one that may be tried
+ * (a TCP connect); once one has accepted for failback_hold, move to it.
+ */
+static void
+agent_session_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct agent_session *s = w->data;
+	double now = ev_now(loop);
+	int i;
+
+	(void)revents;
+	if (s->state != AS_OPEN || s->active <= 0 || s->goaway ||
+	    s->probe != NULL)
+		return;
+	if (fo_failback(s->gws, s->active, now, &s->pol) >= 0) {
+		s->leaving = 1;		/* the reconnect picks the better one */
+		conn_close(s->conn, GW_R_NORMAL, "moving to a better gateway");
+		return;
+	}
+	/* Probe at a random point of each second: no herd of agents. */
+	if ((i = fo_choose(s->gws, (size_t)s->active, now)) < 0 ||
+	    random() % 4 != 0)
+		return;
+	s->probe_idx = i;
+	s->probe = conn_connect(loop, s->p.gateways[i], s->p.tls,
+	    &(struct conn_params){ .in_cap = 4096, .out_cap = 4096,
+	    .max_payload = 1024, .server_name = s->p.server_name },
+	    &agent_probe_ops, s);
+	if (s->probe == NULL) {
+		fo_down(&s->gws[i], FO_R_REFUSED, now, &s->pol,
+		    (uint32_t)random());
+		s->probe_idx = -1;
+		return;
+	}
+	conn_timer(s->probe, AGENT_CONNECT_TIMEOUT);
 }
 
 static const struct conn_ops agent_session_ops = {
@@ -377,20 +549,40 @@ agent_session_connect(struct agent_session *s)
 		.server_name = s->p.server_name
 	};
 
+	int i = fo_choose(s->gws, s->p.ngateways, ev_now(s->loop));
+
+	if (i < 0) {
+		agent_session_retry_later(s);
+		return;
+	}
+	if (i != s->active && s->active >= 0)
+		log_warnx("event=%s from=%s to=%s", i < s->active ?
+		    "failback" : "failover", agent_session_gw(s),
+		    s->p.gateways[i]);
+	s->active = i;
 	agent_session_set_state(s, AS_CONNECTING);
 	s->credit = 0;
-	s->conn = conn_connect(s->loop, s->p.gateway, s->p.tls, &cp,
+	s->conn = conn_connect(s->loop, s->p.gateways[i], s->p.tls, &cp,
 	    &agent_session_ops, s);
 	if (s->conn == NULL && errno == EINVAL) {
 		snprintf(s->msg, sizeof(s->msg), "gw-agent: bad gateway "
-		    "address %s (want ip:port)", s->p.gateway);
+		    "address %s (want ip:port)", s->p.gateways[i]);
 		agent_session_fail(s, AGENT_ST_FAIL, s->msg);
-	} else if (s->conn == NULL) {
-		log_warn("event=disconnected reason=%s detail=\"connect\"",
-		    gw_reason_str(GW_R_CONNECT));
-		agent_session_set_state(s, AS_IDLE);
-		agent_session_retry_later(s);
+		return;
 	}
+	if (s->conn == NULL) {
+		log_warn("event=disconnected gateway=%s reason=%s",
+		    s->p.gateways[i], gw_reason_str(GW_R_CONNECT));
+		agent_session_set_state(s, AS_IDLE);
+		fo_down(&s->gws[i], FO_R_REFUSED, ev_now(s->loop), &s->pol,
+		    (uint32_t)random());
+		agent_session_retry_later(s);
+		return;
+	}
+	conn_timer(s->conn, AGENT_CONNECT_TIMEOUT);
+	fo_hb_start(&s->hb, ev_now(s->loop));
+	ev_timer_set(&s->heartbeat, s->p.heartbeat / 4, s->p.heartbeat / 4);
+	ev_timer_start(s->loop, &s->heartbeat);
 }
 
 static void
@@ -419,13 +611,25 @@ agent_session_new(struct ev_loop *loop, const struct agent_session_params *p)
 	s->loop = loop;
 	s->p = *p;
 	s->state = AS_IDLE;
-	s->backoff = AGENT_BACKOFF_MIN;
 	s->status = AGENT_ST_RUNNING;
 	s->peer_max = AGENT_MAX_PAYLOAD;
+	s->active = -1;
+	s->probe_idx = -1;
+	s->pol.backoff_min = AGENT_BACKOFF_MIN;
+	s->pol.backoff_max = AGENT_BACKOFF_MAX;
+	s->pol.hold_down = p->failback_hold;
+	s->pol.hb_interval = p->heartbeat;
+	s->pol.hb_misses = AGENT_HB_MISSES;
+	for (size_t i = 0; i < p->ngateways; i++)
+		fo_peer_init(&s->gws[i], ev_now(loop));
 	ev_timer_init(&s->retry, agent_session_retry_cb, 0., 0.);
 	s->retry.data = s;
 	ev_timer_init(&s->heartbeat, agent_session_heartbeat_cb, 0., 0.);
 	s->heartbeat.data = s;
+	ev_timer_init(&s->probe_timer, agent_session_probe_timer_cb, 1., 1.);
+	s->probe_timer.data = s;
+	if (p->ngateways > 1 && p->failback_hold >= 0)
+		ev_timer_start(loop, &s->probe_timer);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	return s;
 }
@@ -472,6 +676,9 @@ agent_session_fail(struct agent_session *s, enum agent_status status,
 	agent_session_set_state(s, AS_FINISHED);
 	ev_timer_stop(s->loop, &s->retry);
 	ev_timer_stop(s->loop, &s->heartbeat);
+	ev_timer_stop(s->loop, &s->probe_timer);
+	if (s->probe != NULL)
+		conn_close(s->probe, GW_R_NORMAL, "stopping");
 	if (s->conn != NULL)
 		conn_close(s->conn, status == AGENT_ST_DONE ? GW_R_NORMAL :
 		    GW_R_SHUTDOWN, status == AGENT_ST_DONE ? "done" : "stopping");
@@ -507,6 +714,9 @@ agent_session_free(struct agent_session *s)
 		return;
 	ev_timer_stop(s->loop, &s->retry);
 	ev_timer_stop(s->loop, &s->heartbeat);
+	ev_timer_stop(s->loop, &s->probe_timer);
+	if (s->probe != NULL)
+		conn_close(s->probe, GW_R_NORMAL, "stopping");
 	if (s->conn != NULL)
 		conn_close(s->conn, GW_R_SHUTDOWN, "exiting");
 	free(s);

@@ -1,8 +1,11 @@
 /*
  * agent_session.h: gw-agent's side of the downstream session (PROTOCOL.md
  * 9.1-9.6) over a conn: HELLO, then DATA from the queue within the credit,
- * cumulative ACKs, PING/PONG, and reconnects with backoff that resend every
- * unacknowledged line with its original sequence number.
+ * cumulative ACKs, PING/PONG, and reconnects that resend every
+ * unacknowledged line with its original sequence number.  Gateways are
+ * listed in priority order: the session moves to the next one when its
+ * gateway is unreachable, hung (heartbeats) or says GOAWAY, and comes back
+ * to a better one once it has accepted connections for failback_hold.
  */
 #ifndef GW_AGENT_SESSION_H
 #define GW_AGENT_SESSION_H
@@ -24,9 +27,14 @@ enum agent_status {
 	AGENT_ST_REFUSED = 3	/* the gateway refused us */
 };
 
+#define AGENT_MAX_GATEWAYS	16
+
 struct agent_session_params {
-	const char		*gateway;	/* "ip:port" */
+	const char		*gateways[AGENT_MAX_GATEWAYS]; /* "ip:port" */
+	size_t			 ngateways;	/* in priority order */
 	const char		*server_name;	/* expected in the gateway cert */
+	double			 heartbeat;	/* PING after this silence */
+	double			 failback_hold;	/* <0: no fail-back */
 	const struct tls_conf	*tls;
 	struct queue		*queue;		/* shared with the input side */
 	/* Called when acknowledgements made room in a full queue. */

@@ -3,8 +3,12 @@
  * and delivers each one exactly once to the management server through
  * gatewayd (mutual TLS), keeping every line until it is acknowledged.
  *
- *   gw-agent --gateway IP:PORT --cert F --key F --ca F [--server-name NAME]
- *            [--file PATH] [--queue N] [--timeout SECONDS] [--log-level L]
+ *   gw-agent --gateway IP:PORT[,IP:PORT...] --cert F --key F --ca F
+ *            [--server-name NAME] [--file PATH] [--queue N]
+ *            [--heartbeat SECONDS] [--failback-hold SECONDS|off]
+ *            [--timeout SECONDS] [--log-level L]
+ *
+ * Several gateways are tried in the order given (see agent_session.h).
  *
  * Exit 0: input ended and every line acknowledged; 1: timeout or failure;
  * 2: usage; 3: the gateway refused us.  Nothing is written to stdout.
@@ -48,9 +52,11 @@ struct agent_input {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gw-agent --gateway IP:PORT --cert FILE "
-	    "--key FILE --ca FILE\n"
+	fprintf(stderr, "usage: gw-agent --gateway IP:PORT[,IP:PORT...] "
+	    "--cert FILE --key FILE --ca FILE\n"
 	    "                [--server-name NAME] [--file PATH] [--queue N]\n"
+	    "                [--heartbeat SECONDS] [--failback-hold "
+	    "SECONDS|off]\n"
 	    "                [--timeout SECONDS] [--log-level LEVEL]\n");
 	exit(2);
 }
@@ -247,6 +253,8 @@ main(int argc, char *argv[])
 		{ "file", required_argument, NULL, 'f' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "heartbeat", required_argument, NULL, 'H' },
+		{ "failback-hold", required_argument, NULL, 'F' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -255,7 +263,8 @@ main(int argc, char *argv[])
 	const char *server_name = "gateway", *file = NULL;
 	enum log_level level = LOG_LVL_INFO;
 	unsigned long qcap = 10000;
-	double timeout = 0;
+	double timeout = 0, heartbeat = 5.0, failback_hold = 10.0;
+	char *gwlist = NULL, *tok, *save = NULL;
 	struct agent_input in;
 	struct agent_timeout to;
 	struct agent_session_params sp;
@@ -287,6 +296,22 @@ main(int argc, char *argv[])
 			errno = 0;
 			timeout = strtod(optarg, &end);
 			if (errno != 0 || *end != '\0' || !(timeout >= 0))
+				usage();
+			break;
+		case 'H':
+			errno = 0;
+			heartbeat = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || !(heartbeat >= 0.05))
+				usage();
+			break;
+		case 'F':
+			if (strcmp(optarg, "off") == 0) {
+				failback_hold = -1;
+				break;
+			}
+			errno = 0;
+			failback_hold = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || !(failback_hold >= 0))
 				usage();
 			break;
 		case 'l':
@@ -335,7 +360,23 @@ main(int argc, char *argv[])
 		goto err1;
 	}
 	memset(&sp, 0, sizeof(sp));
-	sp.gateway = gateway;
+	if ((gwlist = strdup(gateway)) == NULL) {
+		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
+		goto err1;
+	}
+	for (tok = strtok_r(gwlist, ", ", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", ", &save)) {
+		if (sp.ngateways == AGENT_MAX_GATEWAYS) {
+			fprintf(stderr, "gw-agent: at most %d gateways\n",
+			    AGENT_MAX_GATEWAYS);
+			goto err1;
+		}
+		sp.gateways[sp.ngateways++] = tok;
+	}
+	if (sp.ngateways == 0)
+		usage();
+	sp.heartbeat = heartbeat;
+	sp.failback_hold = failback_hold;
 	sp.server_name = server_name;
 	sp.tls = tls;
 	sp.queue = q;
@@ -381,6 +422,7 @@ main(int argc, char *argv[])
 	}
 	agent_session_free(sess);
 err1:
+	free(gwlist);
 	free(in.buf);
 	queue_free(q);
 	tls_conf_free(tls);

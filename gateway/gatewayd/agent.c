@@ -415,6 +415,9 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		log_warnx("event=agent_refused agent=%s peer=%s reason=%s "
 		    "detail=\"%s\" fp=%s", a->id.name, conn_peer(c),
 		    gw_reason_str(reason), detail, a->id.fp_hex);
+	else if (was == AGENT_HELLO_WAIT && a->frames_in == 0)
+		log_debug("event=agent_probe agent=%s peer=%s", a->id.name,
+		    conn_peer(c));	/* an agent checking we are alive */
 	else
 		log_info("event=agent_closed agent=%s peer=%s reason=%s "
 		    "detail=\"%s\" state=%s frames=%llu last_seq=%llu "
