@@ -116,6 +116,13 @@ agent_session_flush(struct agent_session *s)
 
 	if (s->state != AS_OPEN || s->conn == NULL || s->goaway)
 		return;
+	/* Numbers first, made durable, then the lines go out under them. */
+	if (queue_number(s->p.queue, s->credit) > 0 &&
+	    s->p.before_send != NULL && s->p.before_send(s->p.arg) != 0) {
+		agent_session_fail(s, AGENT_ST_FAIL, "gw-agent: cannot write "
+		    "the state file");
+		return;
+	}
 	while (s->credit > 0 && (e = queue_next(s->p.queue)) != NULL) {
 		if (e->len + 8 > s->peer_max) {
 			snprintf(s->msg, sizeof(s->msg), "gw-agent: line with "
@@ -211,6 +218,8 @@ agent_session_hello_ack(struct agent_session *s, const struct gw_frame *f)
 	}
 	s->peer_max = f->u.hello_ack.max_payload;
 	dropped = queue_hello(s->p.queue, f->u.hello_ack.last_seq);
+	if (dropped > 0 && s->p.on_acked != NULL)
+		s->p.on_acked(f->u.hello_ack.last_seq, s->p.arg);
 	s->acked += dropped;
 	s->refused = 0;
 	s->ever_open = 1;
@@ -228,8 +237,6 @@ agent_session_hello_ack(struct agent_session *s, const struct gw_frame *f)
 	if (f->u.hello_ack.heartbeat_ms > 0 &&
 	    f->u.hello_ack.heartbeat_ms / 1000.0 < s->pol.hb_interval)
 		s->pol.hb_interval = f->u.hello_ack.heartbeat_ms / 1000.0;
-	if (dropped > 0 && s->p.on_space != NULL)
-		s->p.on_space(s->p.arg);
 	if (agent_session_check_done(s))
 		return CONN_CLOSED_RC;
 	return CONN_OK;
@@ -316,8 +323,8 @@ agent_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		s->acked += dropped;
 		log_debug("event=ack seq=%llu dropped=%zu",
 		    (unsigned long long)f->u.ack.seq, dropped);
-		if (dropped > 0 && s->p.on_space != NULL)
-			s->p.on_space(s->p.arg);
+		if (dropped > 0 && s->p.on_acked != NULL)
+			s->p.on_acked(f->u.ack.seq, s->p.arg);
 		if (agent_session_check_done(s) || s->conn == NULL)
 			return CONN_CLOSED_RC;
 		return CONN_OK;

@@ -37,8 +37,13 @@ struct agent_session_params {
 	double			 failback_hold;	/* <0: no fail-back */
 	const struct tls_conf	*tls;
 	struct queue		*queue;		/* shared with the input side */
-	/* Called when acknowledgements made room in a full queue. */
-	void			(*on_space)(void *arg);
+	/* Called when acknowledgements (up to ${seq}) dropped lines. */
+	void			(*on_acked)(uint64_t seq, void *arg);
+	/*
+	 * Called after lines got their numbers and before they are sent
+	 * (the journal makes the numbers durable); non-zero: stop.
+	 */
+	int			(*before_send)(void *arg);
 	void			*arg;
 };
 

@@ -6,7 +6,11 @@
  *   gw-agent --gateway IP:PORT[,IP:PORT...] --cert F --key F --ca F
  *            [--server-name NAME] [--file PATH] [--queue N]
  *            [--heartbeat SECONDS] [--failback-hold SECONDS|off]
- *            [--timeout SECONDS] [--log-level L]
+ *            [--state FILE] [--timeout SECONDS] [--log-level L]
+ *
+ * With --state, the unacknowledged lines (and, for --file, how far the
+ * file was read) persist in FILE: a restarted agent resends them under the
+ * same numbers and goes on reading where the last one stopped.
  *
  * Several gateways are tried in the order given (see agent_session.h).
  *
@@ -26,6 +30,7 @@
 #include <ev.h>
 
 #include "agent_session.h"
+#include "journal.h"
 #include "log.h"
 #include "queue.h"
 #include "tls_conf.h"
@@ -46,7 +51,9 @@ struct agent_input {
 	char			*buf;
 	size_t			 used;
 	uint64_t		 lines;		/* lines read */
-	char			 err[128];
+	uint64_t		 offset;	/* input bytes queued as lines */
+	struct journal		*journal;	/* --state, or NULL */
+	char			 err[300];
 };
 
 static void
@@ -57,6 +64,7 @@ usage(void)
 	    "                [--server-name NAME] [--file PATH] [--queue N]\n"
 	    "                [--heartbeat SECONDS] [--failback-hold "
 	    "SECONDS|off]\n"
+	    "                [--state FILE]\n"
 	    "                [--timeout SECONDS] [--log-level LEVEL]\n");
 	exit(2);
 }
@@ -98,6 +106,11 @@ agent_input_line(struct agent_input *in, const char *p, size_t len)
 		    strerror(errno));
 		return -1;
 	}
+	if (in->journal != NULL && journal_line(in->journal, p, len) != 0) {
+		snprintf(in->err, sizeof(in->err), "gw-agent: %s",
+		    journal_error(in->journal));
+		return -1;
+	}
 	in->lines++;
 	return 0;
 }
@@ -136,8 +149,17 @@ agent_input_drain(struct agent_input *in, int at_eof)
 			break;
 		off += len + 1;
 	}
+	in->offset += off;
 	memmove(in->buf, in->buf + off, in->used - off);
 	in->used -= off;
+	/* The lines and where the input stands, durable before we go on. */
+	if (rc >= 0 && off > 0 && in->journal != NULL &&
+	    (journal_offset(in->journal, in->offset) != 0 ||
+	    journal_sync(in->journal) != 0)) {
+		snprintf(in->err, sizeof(in->err), "gw-agent: %s",
+		    journal_error(in->journal));
+		return -1;
+	}
 	return rc;
 }
 
@@ -210,14 +232,41 @@ agent_input_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	agent_input_read(w->data);
 }
 
-/* Acknowledgements freed queue space: read again. */
+/* Acknowledgements up to ${seq} freed queue space: record, read again. */
 static void
-agent_input_on_space(void *arg)
+agent_input_on_acked(uint64_t seq, void *arg)
 {
 	struct agent_input *in = arg;
 
+	if (in->journal != NULL && journal_ack(in->journal, in->q, seq,
+	    in->offset) != 0)
+		log_warnx("event=state_write_failed detail=\"%s\"",
+		    journal_error(in->journal));	/* resent, deduplicated */
 	if (!in->eof && !queue_full(in->q))
 		agent_input_pump(in);
+}
+
+/* Lines were numbered: make the numbers durable before sending. */
+static int
+agent_input_before_send(void *arg)
+{
+	struct agent_input *in = arg;
+
+	if (in->journal == NULL || journal_sync(in->journal) == 0)
+		return 0;
+	log_errx("event=state_write_failed detail=\"%s\"",
+	    journal_error(in->journal));
+	return -1;
+}
+
+static void
+agent_input_on_number(uint64_t seq, void *arg)
+{
+	struct agent_input *in = arg;
+
+	if (journal_seq(in->journal, seq) != 0)
+		log_errx("event=state_write_failed detail=\"%s\"",
+		    journal_error(in->journal));
 }
 
 struct agent_timeout {
@@ -256,11 +305,12 @@ main(int argc, char *argv[])
 		{ "heartbeat", required_argument, NULL, 'H' },
 		{ "failback-hold", required_argument, NULL, 'F' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "state", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *gateway = NULL, *cert = NULL, *key = NULL, *ca = NULL;
-	const char *server_name = "gateway", *file = NULL;
+	const char *server_name = "gateway", *file = NULL, *state = NULL;
 	enum log_level level = LOG_LVL_INFO;
 	unsigned long qcap = 10000;
 	double timeout = 0, heartbeat = 5.0, failback_hold = 10.0;
@@ -285,6 +335,7 @@ main(int argc, char *argv[])
 		case 'a': ca = optarg; break;
 		case 's': server_name = optarg; break;
 		case 'f': file = optarg; break;
+		case 'S': state = optarg; break;
 		case 'q':
 			errno = 0;
 			qcap = strtoul(optarg, &end, 10);
@@ -355,6 +406,23 @@ main(int argc, char *argv[])
 		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
 		goto err1;
 	}
+	if (state != NULL) {
+		in.journal = journal_open(state, q, &in.offset, err,
+		    sizeof(err));
+		if (in.journal == NULL) {
+			fprintf(stderr, "gw-agent: %s\n", err);
+			goto err1;
+		}
+		queue_on_number(q, agent_input_on_number, &in);
+		/* A file resumes where the queued lines end. */
+		if (in.regular && lseek(in.fd, (off_t)in.offset, SEEK_SET) < 0) {
+			fprintf(stderr, "gw-agent: %s: %s\n", file,
+			    strerror(errno));
+			goto err1;
+		}
+		log_info("event=state_loaded file=%s queued=%zu offset=%llu",
+		    state, queue_len(q), (unsigned long long)in.offset);
+	}
 	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
 		fprintf(stderr, "gw-agent: cannot start the event loop\n");
 		goto err1;
@@ -380,7 +448,8 @@ main(int argc, char *argv[])
 	sp.server_name = server_name;
 	sp.tls = tls;
 	sp.queue = q;
-	sp.on_space = agent_input_on_space;
+	sp.on_acked = agent_input_on_acked;
+	sp.before_send = agent_input_before_send;
 	sp.arg = &in;
 	if ((sess = agent_session_new(loop, &sp)) == NULL) {
 		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
@@ -422,6 +491,7 @@ main(int argc, char *argv[])
 	}
 	agent_session_free(sess);
 err1:
+	journal_close(in.journal);
 	free(gwlist);
 	free(in.buf);
 	queue_free(q);

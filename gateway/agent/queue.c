@@ -14,6 +14,8 @@ struct queue {
 	size_t			 n;		/* lines held */
 	size_t			 sent;		/* lines from head that are sent */
 	uint64_t		 next_seq;	/* for the next unnumbered line */
+	void			(*on_number)(uint64_t seq, void *arg);
+	void			*arg;
 };
 
 /* The entry ${i} places after the oldest. */
@@ -119,9 +121,76 @@ queue_next(struct queue *q)
 	if (q->sent == q->n)
 		return NULL;
 	e = queue_at(q, q->sent);
-	if (e->seq == 0)
+	if (e->seq == 0) {
 		e->seq = q->next_seq++;
+		if (q->on_number != NULL)
+			q->on_number(e->seq, q->arg);
+	}
 	return e;
+}
+
+/**
+ * queue_number(q, n): give sequence numbers now to the next ${n} unsent
+ * lines that have none (so that they can be made durable before they are
+ * sent).  Return how many were numbered.
+ */
+size_t
+queue_number(struct queue *q, size_t n)
+{
+	size_t done = 0;
+
+	for (size_t i = q->sent; i < q->n && done < n; i++) {
+		struct queue_ent *e = queue_at(q, i);
+
+		if (e->seq != 0)
+			continue;
+		e->seq = q->next_seq++;
+		if (q->on_number != NULL)
+			q->on_number(e->seq, q->arg);
+		done++;
+	}
+	return done;
+}
+
+/**
+ * queue_set_seq(q, seq): number the oldest unnumbered line ${seq} (a
+ * journal replay).  Return 0, or -1 if there is none or ${seq} is below
+ * the numbering so far.
+ */
+int
+queue_set_seq(struct queue *q, uint64_t seq)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		struct queue_ent *e = queue_at(q, i);
+
+		if (e->seq != 0)
+			continue;
+		if (seq == 0 || seq < q->next_seq)
+			return -1;
+		e->seq = seq;
+		q->next_seq = seq + 1;
+		return 0;
+	}
+	return -1;
+}
+
+/**
+ * queue_on_number(q, fn, arg): call ${fn}(seq, ${arg}) whenever a line is
+ * given its sequence number.
+ */
+void
+queue_on_number(struct queue *q, void (*fn)(uint64_t seq, void *arg),
+    void *arg)
+{
+	q->on_number = fn;
+	q->arg = arg;
+}
+
+/** queue_get(q, i): the ${i}-th line from the oldest, or NULL. */
+const struct queue_ent *
+queue_get(const struct queue *q, size_t i)
+{
+	return i < q->n ? queue_at(q, i) : NULL;
 }
 
 /** queue_advance(q): move the sent cursor past the line of queue_next(). */

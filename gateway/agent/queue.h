@@ -50,6 +50,30 @@ size_t queue_unsent(const struct queue *q);
  */
 const struct queue_ent *queue_next(struct queue *q);
 
+/**
+ * queue_number(q, n): give sequence numbers now to the next ${n} unsent
+ * lines that have none (so that they can be made durable before they are
+ * sent).  Return how many were numbered.
+ */
+size_t queue_number(struct queue *q, size_t n);
+
+/**
+ * queue_set_seq(q, seq): number the oldest unnumbered line ${seq} (a
+ * journal replay).  Return 0, or -1 if there is none or ${seq} is below
+ * the numbering so far.
+ */
+int queue_set_seq(struct queue *q, uint64_t seq);
+
+/**
+ * queue_on_number(q, fn, arg): call ${fn}(seq, ${arg}) whenever a line is
+ * given its sequence number.
+ */
+void queue_on_number(struct queue *q, void (*fn)(uint64_t seq, void *arg),
+    void *arg);
+
+/** queue_get(q, i): the ${i}-th line from the oldest, or NULL. */
+const struct queue_ent *queue_get(const struct queue *q, size_t i);
+
 /** queue_advance(q): move the sent cursor past the line of queue_next(). */
 void queue_advance(struct queue *q);
 

@@ -1,0 +1,314 @@
+/*
+ * journal.c: gw-agent's persistent queue (see journal.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+#define JOURNAL_BUF	(64 * 1024)
+#define JOURNAL_COMPACT	(32u * 1024 * 1024)	/* rewrite past this size */
+#define JOURNAL_LINE_MAX (16u * 1024 * 1024)
+
+struct journal {
+	char		*path;
+	int		 fd;
+	uint64_t	 size;		/* bytes in the file */
+	int		 dirty;		/* written since the last sync */
+	unsigned char	 buf[JOURNAL_BUF];
+	size_t		 used;
+	char		 err[256];
+};
+
+static int
+journal_fail(struct journal *j, const char *what)
+{
+	snprintf(j->err, sizeof(j->err), "%s: %s: %s", j->path, what,
+	    strerror(errno));
+	return -1;
+}
+
+static int
+journal_flush(struct journal *j)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < j->used) {
+		if ((n = write(j->fd, j->buf + off, j->used - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return journal_fail(j, "write");
+		}
+		off += (size_t)n;
+	}
+	j->size += j->used;
+	j->used = 0;
+	return 0;
+}
+
+static int
+journal_put(struct journal *j, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	j->dirty = 1;
+	while (len > 0) {
+		size_t n = JOURNAL_BUF - j->used;
+
+		if (n == 0) {
+			if (journal_flush(j) != 0)
+				return -1;
+			continue;
+		}
+		if (n > len)
+			n = len;
+		memcpy(j->buf + j->used, b, n);
+		j->used += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int
+journal_rec64(struct journal *j, char type, uint64_t v)
+{
+	unsigned char r[9];
+
+	r[0] = (unsigned char)type;
+	for (int i = 0; i < 8; i++)
+		r[1 + i] = (unsigned char)(v >> (8 * i));
+	return journal_put(j, r, sizeof(r));
+}
+
+/** journal_line(j, p, len): record a queued line.  0 or -1. */
+int
+journal_line(struct journal *j, const char *p, size_t len)
+{
+	unsigned char h[5];
+
+	h[0] = 'L';
+	for (int i = 0; i < 4; i++)
+		h[1 + i] = (unsigned char)(len >> (8 * i));
+	return journal_put(j, h, sizeof(h)) == 0 ? journal_put(j, p, len) : -1;
+}
+
+/** journal_offset(j, off): record the input offset.  0 or -1. */
+int
+journal_offset(struct journal *j, uint64_t off)
+{
+	return journal_rec64(j, 'O', off);
+}
+
+/** journal_seq(j, seq): record a line's number.  0 or -1. */
+int
+journal_seq(struct journal *j, uint64_t seq)
+{
+	return journal_rec64(j, 'S', seq);
+}
+
+/** journal_sync(j): make what was recorded durable (fdatasync).  0/-1. */
+int
+journal_sync(struct journal *j)
+{
+	if (!j->dirty)
+		return 0;
+	if (journal_flush(j) != 0)
+		return -1;
+	if (fdatasync(j->fd) != 0)
+		return journal_fail(j, "fdatasync");
+	j->dirty = 0;
+	return 0;
+}
+
+static uint64_t
+le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/*
+ * Replay the file into ${q}.  A torn last record (a crash in a write) is
+ * dropped; anything else that does not parse is an error.
+ */
+static int
+journal_replay(struct journal *j, struct queue *q, uint64_t *offset)
+{
+	unsigned char *data = NULL, *p, *end;
+	struct stat st;
+	ssize_t n;
+	size_t got = 0;
+
+	if (fstat(j->fd, &st) != 0)
+		return journal_fail(j, "fstat");
+	if (st.st_size == 0)
+		return 0;
+	if ((data = malloc((size_t)st.st_size)) == NULL)
+		return journal_fail(j, "read");
+	while (got < (size_t)st.st_size) {
+		if ((n = read(j->fd, data + got, (size_t)st.st_size - got)) <= 0) {
+			free(data);
+			return journal_fail(j, "read");
+		}
+		got += (size_t)n;
+	}
+	p = data;
+	end = data + got;
+	while (p < end) {
+		uint64_t v;
+		uint32_t len;
+
+		if (*p == 'L') {
+			if (end - p < 5)
+				break;		/* torn */
+			len = (uint32_t)p[1] | (uint32_t)p[2] << 8 |
+			    (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
+			if (len > JOURNAL_LINE_MAX)
+				goto bad;
+			if ((size_t)(end - p) < 5 + (size_t)len)
+				break;		/* torn */
+			if (queue_push(q, (const char *)p + 5, len) != 0) {
+				snprintf(j->err, sizeof(j->err), "%s: holds "
+				    "more lines than --queue allows", j->path);
+				free(data);
+				return -1;
+			}
+			p += 5 + len;
+			continue;
+		}
+		if (*p != 'O' && *p != 'S' && *p != 'A')
+			goto bad;
+		if (end - p < 9)
+			break;			/* torn */
+		v = le64(p + 1);
+		if (*p == 'O')
+			*offset = v;
+		else if (*p == 'S' && queue_set_seq(q, v) != 0)
+			goto bad;
+		else if (*p == 'A')
+			(void)queue_ack(q, v);
+		p += 9;
+	}
+	free(data);
+	return 0;
+bad:
+	snprintf(j->err, sizeof(j->err), "%s: corrupt at byte %zu", j->path,
+	    (size_t)(p - data));
+	free(data);
+	return -1;
+}
+
+/* Rewrite the file from the queue and the offset: temp file, rename. */
+static int
+journal_compact(struct journal *j, struct queue *q, uint64_t off)
+{
+	char tmp[4096];
+	int fd, old = j->fd;
+	const struct queue_ent *e;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", j->path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
+	    0)
+		return journal_fail(j, "create");
+	if (journal_flush(j) != 0) {
+		close(fd);
+		return -1;
+	}
+	j->fd = fd;
+	j->size = 0;
+	if (journal_offset(j, off) != 0)
+		goto fail;
+	for (size_t i = 0; (e = queue_get(q, i)) != NULL; i++)
+		if (journal_line(j, e->body, e->len) != 0 ||
+		    (e->seq != 0 && journal_seq(j, e->seq) != 0))
+			goto fail;
+	if (journal_sync(j) != 0)
+		goto fail;
+	if (rename(tmp, j->path) != 0) {
+		journal_fail(j, "rename");
+		goto fail;
+	}
+	close(old);
+	return 0;
+fail:
+	close(fd);
+	j->fd = old;
+	unlink(tmp);
+	return -1;
+}
+
+/**
+ * journal_ack(j, q, seq, off): record an acknowledgement; rewrite the file
+ * when it has grown large (from ${q} and the input offset ${off}).
+ */
+int
+journal_ack(struct journal *j, struct queue *q, uint64_t seq, uint64_t off)
+{
+	if (j->size + j->used > JOURNAL_COMPACT)
+		return journal_compact(j, q, off);
+	return journal_rec64(j, 'A', seq);
+}
+
+/**
+ * journal_open(path, q, offset, err, errlen): open or create the journal
+ * ${path}, replay it into the empty queue ${q}, set ${offset} to the input
+ * offset it recorded (0 if new), and compact it.  Return NULL with the
+ * reason in ${err}.
+ */
+struct journal *
+journal_open(const char *path, struct queue *q, uint64_t *offset, char *err,
+    size_t errlen)
+{
+	struct journal *j;
+
+	*offset = 0;
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->path = strdup(path)) == NULL) {
+		free(j);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	if ((j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		journal_fail(j, "open");
+		goto fail;
+	}
+	if (journal_replay(j, q, offset) != 0 ||
+	    journal_compact(j, q, *offset) != 0)
+		goto fail;
+	return j;
+fail:
+	snprintf(err, errlen, "%s", j->err);
+	journal_close(j);
+	return NULL;
+}
+
+/** journal_error(j): the last error, as text. */
+const char *
+journal_error(const struct journal *j)
+{
+	return j->err;
+}
+
+/** journal_close(j): sync and close; NULL-safe. */
+void
+journal_close(struct journal *j)
+{
+	if (j == NULL)
+		return;
+	if (j->fd >= 0) {
+		(void)journal_sync(j);
+		close(j->fd);
+	}
+	free(j->path);
+	free(j);
+}
