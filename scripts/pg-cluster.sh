@@ -17,6 +17,8 @@ bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bindir/initdb" ] || { echo "pg-cluster: no PostgreSQL server (apt-get install postgresql)" >&2; exit 1; }
 as_pg=()
 if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
+dir=$(cd "$(dirname "$dir")" && pwd)/$(basename "$dir")
+cd /	# the postgres user may not enter the caller's directory
 
 case $cmd in
 start)

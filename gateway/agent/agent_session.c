@@ -175,6 +175,10 @@ agent_session_heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		(void)conn_send(s->conn, &f);	/* full: traffic enough */
 		break;
 	case FO_HB_DEAD:
+		if (conn_input_pending(s->conn)) {	/* we were late */
+			fo_hb_rx(&s->hb, ev_now(loop));
+			break;
+		}
 		conn_close(s->conn, GW_R_TIMEOUT, "gateway heartbeat missed");
 		break;
 	case FO_HB_WAIT:

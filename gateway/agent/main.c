@@ -6,7 +6,8 @@
  *   gw-agent --gateway IP:PORT[,IP:PORT...] --cert F --key F --ca F
  *            [--server-name NAME] [--file PATH] [--queue N]
  *            [--heartbeat SECONDS] [--failback-hold SECONDS|off]
- *            [--state FILE] [--timeout SECONDS] [--log-level L]
+ *            [--state FILE] [--rate LINES_PER_S] [--timeout SECONDS]
+ *            [--log-level L]
  *
  * With --state, the unacknowledged lines (and, for --file, how far the
  * file was read) persist in FILE: a restarted agent resends them under the
@@ -53,6 +54,9 @@ struct agent_input {
 	uint64_t		 lines;		/* lines read */
 	uint64_t		 offset;	/* input bytes queued as lines */
 	struct journal		*journal;	/* --state, or NULL */
+	double			 rate;		/* --rate lines/s, 0: no limit */
+	double			 allowance;	/* lines that may be read now */
+	ev_timer		 rate_timer;
 	char			 err[300];
 };
 
@@ -64,7 +68,7 @@ usage(void)
 	    "                [--server-name NAME] [--file PATH] [--queue N]\n"
 	    "                [--heartbeat SECONDS] [--failback-hold "
 	    "SECONDS|off]\n"
-	    "                [--state FILE]\n"
+	    "                [--state FILE] [--rate LINES_PER_SECOND]\n"
 	    "                [--timeout SECONDS] [--log-level LEVEL]\n");
 	exit(2);
 }
@@ -99,7 +103,7 @@ agent_input_line(struct agent_input *in, const char *p, size_t len)
 		    in->lines + 1);
 		return -1;
 	}
-	if (queue_full(in->q))
+	if (queue_full(in->q) || (in->rate > 0 && in->allowance < 1))
 		return 1;
 	if (queue_push(in->q, p, len) != 0) {
 		snprintf(in->err, sizeof(in->err), "gw-agent: %s",
@@ -112,6 +116,7 @@ agent_input_line(struct agent_input *in, const char *p, size_t len)
 		return -1;
 	}
 	in->lines++;
+	in->allowance--;
 	return 0;
 }
 
@@ -232,6 +237,24 @@ agent_input_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	agent_input_read(w->data);
 }
 
+#define RATE_TICK	0.05	/* seconds */
+
+/* --rate: a token bucket refilled every tick, a burst of two ticks. */
+static void
+agent_input_rate_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct agent_input *in = w->data;
+	double burst = in->rate * RATE_TICK * 2;
+
+	(void)loop;
+	(void)revents;
+	in->allowance += in->rate * RATE_TICK;
+	if (in->allowance > (burst > 1 ? burst : 1))
+		in->allowance = burst > 1 ? burst : 1;
+	if (!in->eof && in->allowance >= 1 && !queue_full(in->q))
+		agent_input_pump(in);
+}
+
 /* Acknowledgements up to ${seq} freed queue space: record, read again. */
 static void
 agent_input_on_acked(uint64_t seq, void *arg)
@@ -306,6 +329,7 @@ main(int argc, char *argv[])
 		{ "failback-hold", required_argument, NULL, 'F' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -313,7 +337,7 @@ main(int argc, char *argv[])
 	const char *server_name = "gateway", *file = NULL, *state = NULL;
 	enum log_level level = LOG_LVL_INFO;
 	unsigned long qcap = 10000;
-	double timeout = 0, heartbeat = 5.0, failback_hold = 10.0;
+	double timeout = 0, heartbeat = 5.0, failback_hold = 10.0, rate = 0;
 	char *gwlist = NULL, *tok, *save = NULL;
 	struct agent_input in;
 	struct agent_timeout to;
@@ -336,6 +360,12 @@ main(int argc, char *argv[])
 		case 's': server_name = optarg; break;
 		case 'f': file = optarg; break;
 		case 'S': state = optarg; break;
+		case 'r':
+			errno = 0;
+			rate = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || !(rate > 0))
+				usage();
+			break;
 		case 'q':
 			errno = 0;
 			qcap = strtoul(optarg, &end, 10);
@@ -380,6 +410,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&in, 0, sizeof(in));
+	in.rate = rate;
 	in.fd = STDIN_FILENO;
 	if (file != NULL && (in.fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "gw-agent: %s: %s\n", file, strerror(errno));
@@ -469,11 +500,16 @@ main(int argc, char *argv[])
 	if (timeout > 0)
 		ev_timer_start(loop, &tmr);
 
+	ev_timer_init(&in.rate_timer, agent_input_rate_cb, RATE_TICK, RATE_TICK);
+	in.rate_timer.data = &in;
+	if (in.rate > 0)
+		ev_timer_start(loop, &in.rate_timer);
 	agent_input_start(&in);
 	agent_session_start(sess);
 	ev_run(loop, 0);
 
 	ev_timer_stop(loop, &tmr);
+	ev_timer_stop(loop, &in.rate_timer);
 	agent_input_stop(&in);
 	switch (agent_session_status(sess)) {
 	case AGENT_ST_DONE:

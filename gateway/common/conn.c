@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -551,6 +552,24 @@ size_t
 conn_out_pending(const struct conn *c)
 {
 	return c->out_len;
+}
+
+/**
+ * conn_input_pending(c): 1 if bytes from the peer wait to be processed
+ * (in the socket, in TLS, or in the input buffer), else 0.  A heartbeat
+ * that fires after the process was stalled must look here before it calls
+ * a peer silent: the peer's answer may be waiting behind the timer.
+ */
+int
+conn_input_pending(const struct conn *c)
+{
+	int n = 0;
+
+	if (c->state == CONN_CLOSED)
+		return 0;
+	if (c->in_len > 0 || mbedtls_ssl_get_bytes_avail(&c->ssl) > 0)
+		return 1;
+	return ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 /** conn_resume(c): undo CONN_PAUSE: decode buffered frames, read again. */

@@ -102,6 +102,14 @@ size_t conn_out_space(const struct conn *c);
 /** conn_out_pending(c): bytes queued in ${c}'s output buffer. */
 size_t conn_out_pending(const struct conn *c);
 
+/**
+ * conn_input_pending(c): 1 if bytes from the peer wait to be processed
+ * (in the socket, in TLS, or in the input buffer), else 0.  A heartbeat
+ * that fires after the process was stalled must look here before it calls
+ * a peer silent: the peer's answer may be waiting behind the timer.
+ */
+int conn_input_pending(const struct conn *c);
+
 /** conn_resume(c): undo CONN_PAUSE: decode buffered frames, read again. */
 void conn_resume(struct conn *c);
 

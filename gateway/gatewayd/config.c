@@ -44,7 +44,7 @@ static const struct conf_key keys[] = {
 	{ "upstream", "connect_timeout", CONF_DUR, O(connect_timeout), 0.1, 300,
 	    "2s", 0 },
 	{ "upstream", "heartbeat", CONF_DUR, O(up_heartbeat), 0.05, 3600,
-	    "700ms", 0 },
+	    "500ms", 0 },
 	{ "upstream", "heartbeat_misses", CONF_UINT, O(up_heartbeat_misses), 1,
 	    100, "3", 0 },
 	{ "upstream", "backoff_min", CONF_DUR, O(backoff_min), 0.01, 3600,

@@ -34,6 +34,7 @@ struct gw {
 	struct upstream		*probe;		/* checks a better server */
 	struct fo_policy	 fo;
 	ev_timer		 tick;
+	double			 failover_at;	/* last failover, until an ACK */
 	unsigned		 nagents;	/* sessions that exist */
 	struct agent		*agents;	/* all sessions (agent.c) */
 	TAILQ_HEAD(, agent)	 no_link;	/* sessions waiting for a link */

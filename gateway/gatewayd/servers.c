@@ -7,9 +7,11 @@
  *    the active one, fails over at once to the first server that may be
  *    tried: a refused connection moves on within one connect attempt;
  *  - a 100 ms tick runs the heartbeats of every link, reconnects idle
- *    links, and while a better server than the active one exists, keeps a
- *    probe link to it; once that server has been up for failback_hold,
- *    every link moves back to it (fail-back).
+ *    links, and keeps one spare link: to a better server than the active
+ *    one if there is one (once that server has been up for failback_hold,
+ *    every link moves back to it: fail-back), else to the next server, a
+ *    warm standby that carries the channels at once after a failover,
+ *    before the new links have finished their handshakes.
  * Channels of a link that goes away are closed with upstream-lost: agents
  * reconnect and resend what was not acknowledged.
  */
@@ -49,14 +51,19 @@ servers_switch(struct gw *gw, int to, const char *why)
 		log_warnx("event=%s from=%s to=%s reason=%s", to < from ?
 		    "failback" : "failover", srv_addr(gw, from),
 		    srv_addr(gw, to), why);
+	if (from >= 0 && to > from)
+		gw->failover_at = ev_now(gw->loop);
 	gw->active = to;
 	snprintf(detail, sizeof(detail), "moving to server %s",
 	    srv_addr(gw, to));
 	for (unsigned i = 0; i < gw->nup; i++)
 		if (upstream_server(gw->up[i]) != to)
 			upstream_drop(gw->up[i], detail);
-	if (gw->probe != NULL)
+	if (gw->probe != NULL && upstream_server(gw->probe) != to)
 		upstream_drop(gw->probe, detail);
+	/* A warm spare on the new server takes the channels at once. */
+	if (gw->probe != NULL && upstream_state(gw->probe) == UP_READY)
+		agent_adopt_all(gw);
 }
 
 /* Connect every idle link to the active server, if it may be tried. */
@@ -77,23 +84,46 @@ servers_connect(struct gw *gw)
 			upstream_connect(gw->up[i], gw->active);
 }
 
-/* Keep a probe on the best server before the active one; fail back. */
+/*
+ * Fail back once a better server has been up for the hold-down; keep the
+ * spare link on the best server that is not the active one.
+ */
 static void
-servers_failback(struct gw *gw, double now)
+servers_spare(struct gw *gw, double now)
 {
-	int better;
+	int i = -1, better = -1;
 
-	if (!gw->cfg->failback || gw->active <= 0)
+	if (gw->active < 0)
 		return;
-	if ((better = fo_failback(gw->srv, gw->active, now, &gw->fo)) >= 0) {
-		servers_switch(gw, better, "healthy-for-hold-down");
+	/*
+	 * The spare carried the channels through a failover; once every
+	 * link is up, hand them over and go back to being the spare.
+	 */
+	if (upstream_server(gw->probe) == gw->active &&
+	    upstream_state(gw->probe) == UP_READY) {
+		for (unsigned j = 0; j < gw->nup; j++)
+			if (upstream_state(gw->up[j]) != UP_READY)
+				return;
+		upstream_drop(gw->probe, "links ready: spare released");
+		agent_adopt_all(gw);
 		return;
 	}
-	if (upstream_state(gw->probe) != UP_IDLE)
-		return;
-	better = fo_choose(gw->srv, (size_t)gw->active, now);
-	if (better >= 0)
-		upstream_connect(gw->probe, better);
+	if (gw->cfg->failback && gw->active > 0) {
+		if ((better = fo_failback(gw->srv, gw->active, now,
+		    &gw->fo)) >= 0) {
+			servers_switch(gw, better, "healthy-for-hold-down");
+			return;
+		}
+		i = fo_choose(gw->srv, (size_t)gw->active, now);
+	}
+	if (i < 0)	/* none better: a standby after the active one */
+		for (unsigned j = (unsigned)gw->active + 1; j < gw->nsrv; j++)
+			if (fo_may_try(&gw->srv[j], now)) {
+				i = (int)j;
+				break;
+			}
+	if (i >= 0 && upstream_state(gw->probe) == UP_IDLE)
+		upstream_connect(gw->probe, i);
 }
 
 static void
@@ -107,7 +137,10 @@ servers_tick(struct ev_loop *loop, ev_timer *w, int revents)
 		upstream_heartbeat(gw->up[i], now);
 	upstream_heartbeat(gw->probe, now);
 	servers_connect(gw);
-	servers_failback(gw, now);
+	servers_spare(gw, now);
+	/* No session waits for a link while one is ready. */
+	if (!TAILQ_EMPTY(&gw->no_link))
+		agent_adopt_all(gw);
 }
 
 /** servers_init(gw): the servers of the configuration, the tick timer. */
@@ -165,6 +198,21 @@ servers_stop(struct gw *gw)
 	}
 }
 
+/**
+ * servers_ack_seen(gw, u): an ACK arrived on ${u}: the first one from the
+ * new server after a failover ends it (logged with its duration).
+ */
+void
+servers_ack_seen(struct gw *gw, struct upstream *u)
+{
+	if (gw->failover_at <= 0 || upstream_server(u) != gw->active)
+		return;
+	log_info("event=failover_first_ack server=%s after_ms=%.0f",
+	    srv_addr(gw, gw->active),
+	    (ev_now(gw->loop) - gw->failover_at) * 1000);
+	gw->failover_at = 0;
+}
+
 /** servers_link_up(gw, u): ${u} completed its HELLO. */
 void
 servers_link_up(struct gw *gw, struct upstream *u)
@@ -175,7 +223,7 @@ servers_link_up(struct gw *gw, struct upstream *u)
 		log_info("event=server_health server=%s from=%s to=up",
 		    srv_addr(gw, upstream_server(u)), fo_health_str(p->health));
 	fo_up(p, ev_now(gw->loop));
-	if (upstream_server(u) == gw->active && u != gw->probe)
+	if (upstream_server(u) == gw->active)
 		agent_adopt_all(gw);
 }
 

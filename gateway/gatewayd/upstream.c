@@ -28,7 +28,7 @@ struct upstream {
 	unsigned		 magic;
 	enum up_state		 state;
 	unsigned		 idx;
-	int			 is_probe;	/* carries no channels */
+	int			 is_probe;	/* the spare (servers.c) */
 	int			 srv;		/* server index, or -1 */
 	struct gw		*gw;
 	struct conn		*c;
@@ -136,8 +136,10 @@ upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 			return CONN_OK;
 		if (f->type == GW_T_OPEN_ACK)
 			agent_open_ack(a, f->u.ack.seq);
-		else if (f->type == GW_T_ACK)
+		else if (f->type == GW_T_ACK) {
+			servers_ack_seen(u->gw, u);
 			agent_ack(a, f->u.ack.seq);
+		}
 		else if (f->type == GW_T_COMMAND)
 			agent_command(a, f);
 		else {
@@ -423,7 +425,10 @@ upstream_heartbeat(struct upstream *u, double now)
 		(void)conn_send(u->c, &p);	/* full output: traffic anyway */
 		break;
 	case FO_HB_DEAD:
-		conn_close(u->c, GW_R_TIMEOUT, "heartbeat missed");
+		if (conn_input_pending(u->c))	/* we were late, not it */
+			fo_hb_rx(&u->hb, now);
+		else
+			conn_close(u->c, GW_R_TIMEOUT, "heartbeat missed");
 		break;
 	case FO_HB_WAIT:
 		break;
@@ -473,6 +478,10 @@ upstream_pick(struct gw *gw)
 			best = u;
 	}
 	gw->next_up++;
+	/* The spare on the active server serves while no link is ready. */
+	if (best == NULL && gw->probe != NULL && gw->probe->state == UP_READY &&
+	    gw->probe->srv == gw->active)
+		best = gw->probe;
 	return best;
 }
 

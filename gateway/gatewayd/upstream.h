@@ -68,6 +68,12 @@ void servers_start(struct gw *gw);
 /** servers_stop(gw): stop the tick, log each server's counters. */
 void servers_stop(struct gw *gw);
 
+/**
+ * servers_ack_seen(gw, u): an ACK arrived on ${u}: the first one from the
+ * new server after a failover ends it (logged with its duration).
+ */
+void servers_ack_seen(struct gw *gw, struct upstream *u);
+
 /** servers_link_up(gw, u): ${u} completed its HELLO. */
 void servers_link_up(struct gw *gw, struct upstream *u);
 

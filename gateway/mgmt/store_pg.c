@@ -15,6 +15,15 @@
 #include "store_impl.h"
 
 #define PG_SCAN_CHUNK	"5000"
+/*
+ * A server that hangs (SIGSTOP, a frozen VM) inside a transaction holds
+ * the row locks of its uncommitted (agent, seq) keys, and the server that
+ * takes over waits on them for every resent message.  PostgreSQL ends
+ * such a session after this long idle in its transaction; ours are never
+ * idle in one for more than batch_delay.
+ */
+#define PG_SESSION_SETUP \
+    "SET idle_in_transaction_session_timeout = 700"
 
 struct store_pg {
 	struct store	 base;
@@ -61,6 +70,12 @@ pg_prepare(struct store_pg *s)
 {
 	PGresult *res;
 
+	res = PQexec(s->conn, PG_SESSION_SETUP);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return pg_fail(s, "session setup");
+	}
+	PQclear(res);
 	res = PQprepare(s->conn, "put", "INSERT INTO messages (agent, seq, "
 	    "gateway, fingerprint, received_ms, payload) VALUES ($1, $2, $3, "
 	    "$4, $5, $6) ON CONFLICT (agent, seq) DO NOTHING", 6, NULL);

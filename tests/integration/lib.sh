@@ -15,12 +15,14 @@ PIDS=()
 TEST_NAME=$(basename "$0" .sh)
 
 PG_DIR=
+CLEANUP_DIRS=()	# removed at exit, whatever happens
 
 cleanup() {
 	local rc=$?
 	for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	for d in "${CLEANUP_DIRS[@]}"; do rm -rf "$d"; done
 	if [ -n "$PG_DIR" ]; then
 		"$SRC/scripts/pg-cluster.sh" stop "$PG_DIR"
 		[ $rc -eq 0 ] || cp "$PG_DIR/server.log" "$T/postgresql.log" 2>/dev/null || true
@@ -39,6 +41,8 @@ cleanup() {
 			echo "--- $f (last 40 lines)"
 			tail -n 40 "$f"
 		done
+	elif [ -n "${GW_KEEP_TEST_DIR:-}" ]; then
+		echo "=== $TEST_NAME: kept $T"
 	else
 		rm -rf "$T"
 	fi
