@@ -265,12 +265,24 @@ agent_hello(struct agent *a, const struct gw_frame *f)
 	return agent_open_channel(a) < 0 ? CONN_CLOSED_RC : CONN_OK;
 }
 
-/* Relay the ring's unsent DATA while the link takes it. */
+/*
+ * Relay the ring's unsent DATA while the link takes it.  On a draining
+ * link, send nothing new; once nothing sent on it waits for its ACK, move
+ * the channel to another link (the rest of the ring follows there).
+ */
 static void
 agent_pump(struct agent *a)
 {
 	uint32_t cap = a->gw->cfg->agent_window;
 
+	if (a->state == AGENT_OPEN && upstream_draining(a->link.up)) {
+		if (a->ring_sent > 0)
+			return;		/* wait for the ACKs */
+		upstream_release(a->link.up, a, a->link.chan, GW_R_NORMAL,
+		    "moving to another link");
+		(void)agent_open_channel(a);
+		return;
+	}
 	while (a->state == AGENT_OPEN && a->ring_sent < a->ring_len) {
 		struct replay *r = &a->ring[(a->ring_head + a->ring_sent) %
 		    cap];
@@ -629,6 +641,8 @@ agent_ack(struct agent *a, uint64_t seq)
 	}
 	if (n > 0)
 		agent_credit_back(a, n);
+	if (a->state == AGENT_OPEN && upstream_draining(a->link.up))
+		agent_pump(a);		/* may move now */
 }
 
 /**

@@ -36,9 +36,12 @@ srv_addr(const struct gw *gw, int i)
 	return i >= 0 ? gw->cfg->servers[i] : "-";
 }
 
-/* Make ${to} the active server: links elsewhere are dropped. */
+/*
+ * Make ${to} the active server.  Links elsewhere are drained (a planned
+ * move: fail-back) or dropped (their server failed).
+ */
 static void
-servers_switch(struct gw *gw, int to, const char *why)
+servers_switch(struct gw *gw, int to, const char *why, int drain)
 {
 	int from = gw->active;
 	char detail[96];
@@ -58,9 +61,10 @@ servers_switch(struct gw *gw, int to, const char *why)
 	    srv_addr(gw, to));
 	for (unsigned i = 0; i < gw->nup; i++)
 		if (upstream_server(gw->up[i]) != to)
-			upstream_drop(gw->up[i], detail);
+			(drain ? upstream_drain : upstream_drop)(gw->up[i],
+			    detail);
 	if (gw->probe != NULL && upstream_server(gw->probe) != to)
-		upstream_drop(gw->probe, detail);
+		(drain ? upstream_drain : upstream_drop)(gw->probe, detail);
 	/* A warm spare on the new server takes the channels at once. */
 	if (gw->probe != NULL && upstream_state(gw->probe) == UP_READY)
 		agent_adopt_all(gw);
@@ -77,7 +81,7 @@ servers_connect(struct gw *gw)
 		if ((best = fo_choose(gw->srv, gw->nsrv, now)) < 0)
 			return;		/* all in backoff: the tick retries */
 		servers_switch(gw, best, gw->active < 0 ? "start" :
-		    fo_reason_str(gw->srv[gw->active].reason));
+		    fo_reason_str(gw->srv[gw->active].reason), 0);
 	}
 	for (unsigned i = 0; i < gw->nup; i++)
 		if (upstream_state(gw->up[i]) == UP_IDLE)
@@ -104,14 +108,13 @@ servers_spare(struct gw *gw, double now)
 		for (unsigned j = 0; j < gw->nup; j++)
 			if (upstream_state(gw->up[j]) != UP_READY)
 				return;
-		upstream_drop(gw->probe, "links ready: spare released");
-		agent_adopt_all(gw);
+		upstream_drain(gw->probe, "links ready: spare released");
 		return;
 	}
 	if (gw->cfg->failback && gw->active > 0) {
 		if ((better = fo_failback(gw->srv, gw->active, now,
 		    &gw->fo)) >= 0) {
-			servers_switch(gw, better, "healthy-for-hold-down");
+			servers_switch(gw, better, "healthy-for-hold-down", 1);
 			return;
 		}
 		i = fo_choose(gw->srv, (size_t)gw->active, now);
@@ -252,7 +255,8 @@ servers_link_down(struct gw *gw, struct upstream *u, enum fo_reason why)
 			    ev_now(gw->loop));
 
 			if (next >= 0)
-				servers_switch(gw, next, fo_reason_str(why));
+				servers_switch(gw, next, fo_reason_str(why),
+				    0);
 		}
 	}
 	if (u != gw->probe)

@@ -21,6 +21,8 @@
 #define UP_MAGIC	0x55704c6bu	/* "UpLk" */
 #define UP_IN_CAP	(256u * 1024)
 #define UP_OUT_CAP	(512u * 1024)
+/* A drained link closes after this long, whatever it still carries. */
+#define UP_DRAIN_TIME	3.0
 /* Output kept free for control frames (OPEN, CLOSE, PONG) under load. */
 #define UP_RESERVE	(16u * 1024)
 
@@ -34,6 +36,8 @@ struct upstream {
 	struct conn		*c;
 	struct fo_heartbeat	 hb;
 	int			 goaway;	/* the server sent GOAWAY */
+	int			 draining;	/* we sent GOAWAY: moving away */
+	double			 drain_until;
 	int			 local;		/* we closed it: not a failure */
 	struct chanmap		*chans;		/* id -> struct agent */
 	uint32_t		 next_chan;	/* never reused on a link */
@@ -252,6 +256,7 @@ upstream_connect(struct upstream *u, int srv)
 	u->next_chan = 1;
 	u->goaway = 0;
 	u->local = 0;
+	u->draining = 0;
 	u->c = conn_connect(u->gw->loop, cfg->servers[srv], u->gw->up_tls, &p,
 	    &upstream_ops, u);
 	if (u->c == NULL) {
@@ -409,6 +414,54 @@ upstream_drop(struct upstream *u, const char *detail)
 }
 
 /**
+ * upstream_drain(u, detail): move away from ${u} without cutting: GOAWAY
+ * to the server, no new DATA on it, and each agent's channel moves to
+ * another link once what it sent here is acknowledged.  The link closes
+ * when it carries no channel, or after UP_DRAIN_TIME.
+ */
+void
+upstream_drain(struct upstream *u, const char *detail)
+{
+	struct gw_frame g = { .type = GW_T_GOAWAY };
+	struct agent **v;
+	size_t n = 0, it = 0;
+	void *a;
+
+	if (u->state != UP_READY || chanmap_count(u->chans) == 0) {
+		upstream_drop(u, detail);
+		return;
+	}
+	if (u->draining)
+		return;
+	g.u.reason.code = GW_R_SHUTDOWN;
+	g.u.reason.text.p = (const uint8_t *)detail;
+	g.u.reason.text.len = (uint16_t)strnlen(detail, 200);
+	(void)conn_send(u->c, &g);
+	u->draining = 1;
+	u->drain_until = ev_now(u->gw->loop) + UP_DRAIN_TIME;
+	log_info("event=upstream_draining link=%s server=%s channels=%zu "
+	    "detail=\"%s\"", upstream_name(u), upstream_addr(u),
+	    chanmap_count(u->chans), detail);
+	/* Collect, then act: moving agents changes the map. */
+	if ((v = calloc(chanmap_count(u->chans), sizeof(*v))) == NULL) {
+		upstream_drop(u, detail);
+		return;
+	}
+	while (chanmap_next(u->chans, &it, &a) != 0)
+		v[n++] = a;
+	for (size_t i = 0; i < n; i++)
+		agent_resume(v[i]);	/* moves once nothing is in flight */
+	free(v);
+}
+
+/** upstream_draining(u): 1 while ${u} drains (upstream_drain). */
+int
+upstream_draining(const struct upstream *u)
+{
+	return u->draining;
+}
+
+/**
  * upstream_heartbeat(u, now): PING a silent READY link; close one silent
  * for too long (its server is hung).
  */
@@ -419,6 +472,12 @@ upstream_heartbeat(struct upstream *u, double now)
 
 	if (u->state != UP_READY)
 		return;
+	if (u->draining && (chanmap_count(u->chans) == 0 ||
+	    now >= u->drain_until)) {
+		upstream_drop(u, chanmap_count(u->chans) == 0 ? "drained" :
+		    "drain time over");
+		return;
+	}
 	switch (fo_hb_check(&u->hb, now, &u->gw->fo)) {
 	case FO_HB_PING:
 		p.u.ping.opaque = (uint64_t)(now * 1000);
@@ -471,7 +530,8 @@ upstream_pick(struct gw *gw)
 		/* Start at a rotating index so ties spread over the links. */
 		struct upstream *u = gw->up[(gw->next_up + i) % gw->nup];
 
-		if (u->state != UP_READY || u->srv != gw->active)
+		if (u->state != UP_READY || u->srv != gw->active ||
+		    u->draining)
 			continue;
 		if (best == NULL ||
 		    chanmap_count(u->chans) < chanmap_count(best->chans))
@@ -480,7 +540,7 @@ upstream_pick(struct gw *gw)
 	gw->next_up++;
 	/* The spare on the active server serves while no link is ready. */
 	if (best == NULL && gw->probe != NULL && gw->probe->state == UP_READY &&
-	    gw->probe->srv == gw->active)
+	    gw->probe->srv == gw->active && !gw->probe->draining)
 		best = gw->probe;
 	return best;
 }

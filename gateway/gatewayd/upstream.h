@@ -45,6 +45,17 @@ void upstream_connect(struct upstream *u, int srv);
 void upstream_drop(struct upstream *u, const char *detail);
 
 /**
+ * upstream_drain(u, detail): move away from ${u} without cutting: GOAWAY
+ * to the server, no new DATA on it, and each agent's channel moves to
+ * another link once what it sent here is acknowledged.  The link closes
+ * when it carries no channel, or after UP_DRAIN_TIME.
+ */
+void upstream_drain(struct upstream *u, const char *detail);
+
+/** upstream_draining(u): 1 while ${u} drains (upstream_drain). */
+int upstream_draining(const struct upstream *u);
+
+/**
  * upstream_heartbeat(u, now): PING a silent READY link; close one silent
  * for too long (its server is hung).
  */

@@ -310,6 +310,14 @@ link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		case GW_T_PONG:
 			return CONN_OK;
 		case GW_T_GOAWAY:
+			/*
+			 * The gateway moves away: it sends no new channel
+			 * and closes once its channels have left.
+			 */
+			log_info("event=gateway_goaway gateway=%s peer=%s "
+			    "channels=%zu", l->id.name, conn_peer(c),
+			    chanmap_count(l->chans));
+			return CONN_OK;
 		case GW_T_ERROR:
 			snprintf(text, sizeof(text), "gateway sent %s: %s: "
 			    "%.*s", gw_type_str(f->type),
