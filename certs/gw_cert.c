@@ -12,6 +12,11 @@
  *           --out-dir DIR [--days N]
  *   gw-cert show FILE
  *   gw-cert fingerprint FILE
+ *   gw-cert revoke --ca DIR (--serial HEX | --cert FILE) [--crl-days N]
+ *   gw-cert crl --ca DIR [--crl-days N]
+ *
+ * revoke adds the certificate to DIR/revoked.txt and rewrites DIR/ca.crl;
+ * crl rewrites DIR/ca.crl (before its next update).
  *
  * Exit 0 on success, 1 on failure (one line on stderr), 2 on usage errors.
  */
@@ -22,12 +27,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "crl.h"
 #include "identity.h"
 #include "tls_conf.h"
 #include "x509_issue.h"
+
+#define REVOKED_MAX	100000
 
 #define PEM_MAX		16384
 
@@ -47,7 +56,10 @@ usage(void)
 	    "--count N --out-dir DIR\n"
 	    "               [--days N]\n"
 	    "       gw-cert show FILE\n"
-	    "       gw-cert fingerprint FILE\n");
+	    "       gw-cert fingerprint FILE\n"
+	    "       gw-cert revoke --ca DIR (--serial HEX | --cert FILE) "
+	    "[--crl-days N]\n"
+	    "       gw-cert crl --ca DIR [--crl-days N]\n");
 	exit(2);
 }
 
@@ -461,6 +473,168 @@ cmd_show(int argc, char **argv, int fp_only)
 	return 0;
 }
 
+/* A serial as hex ("0F:65:BF..." or "0f65bf..."), positive. */
+static int
+parse_serial(const char *s, struct pki_revoked *r)
+{
+	unsigned char b[40];
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *s != '\0'; s++) {
+		int v;
+
+		if (*s == ':')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			v = *s - '0';
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			v = (*s | 0x20) - 'a' + 10;
+		else
+			return -1;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == sizeof(b))
+			return -1;
+		b[n++] = (unsigned char)(hi << 4 | v);
+		hi = -1;
+	}
+	if (hi >= 0 || n == 0 || n > 20)
+		return -1;
+	r->len = 0;
+	if (b[0] & 0x80)		/* keep the INTEGER positive */
+		r->serial[r->len++] = 0;
+	memcpy(r->serial + r->len, b, n);
+	r->len += n;
+	return 0;
+}
+
+/* Read DIR/revoked.txt: "SERIAL YYYYMMDDhhmmss" lines. */
+static int
+read_revoked(const char *path, struct pki_revoked *v, size_t *n)
+{
+	char line[256], serial[128], when[32];
+	FILE *f;
+
+	*n = 0;
+	if ((f = fopen(path, "r")) == NULL)
+		return errno == ENOENT ? 0 : die(path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%127s %31s", serial, when) != 2 ||
+		    strlen(when) != 14 || parse_serial(serial, &v[*n]) != 0) {
+			fclose(f);
+			return die(path, "bad line");
+		}
+		memcpy(v[*n].when, when, 15);
+		if (++*n == REVOKED_MAX) {
+			fclose(f);
+			return die(path, "too many revoked certificates");
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* gw-cert revoke / crl: update the revoked list, write DIR/ca.crl. */
+static int
+cmd_crl(int argc, char **argv, int revoke)
+{
+	static const struct option lopts[] = {
+		{ "ca", required_argument, NULL, 'a' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "crl-days", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct pki_revoked v[REVOKED_MAX];
+	static unsigned char pem[1024 * 1024];
+	const char *dir = NULL, *serial = NULL, *cert = NULL;
+	char path[4096], err[512], hex[128], when[16];
+	unsigned long days = 7;
+	struct pki_ca ca;
+	struct pki_rng rng;
+	size_t n;
+	int ch, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': dir = optarg; break;
+		case 's': serial = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'd':
+			if (parse_uint(optarg, 1, 3650, &days) != 0)
+				usage();
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc || dir == NULL ||
+	    (revoke && (serial == NULL) == (cert == NULL)) ||
+	    (!revoke && (serial != NULL || cert != NULL)))
+		usage();
+	if (cert != NULL) {
+		mbedtls_x509_crt crt;
+		size_t o = 0;
+
+		if (load_crt(cert, &crt) != 0)
+			return 1;
+		for (size_t i = 0; i < crt.serial.len && o + 3 < sizeof(hex);
+		    i++)
+			o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%02x",
+			    crt.serial.p[i]);
+		mbedtls_x509_crt_free(&crt);
+		serial = hex;
+	}
+	snprintf(path, sizeof(path), "%s/revoked.txt", dir);
+	if (read_revoked(path, v, &n) != 0)
+		return 1;
+	if (revoke) {
+		struct pki_revoked r;
+		time_t t = time(NULL);
+		struct tm tm;
+		FILE *f;
+
+		if (parse_serial(serial, &r) != 0)
+			return die(serial, "not a serial number (hex)");
+		for (size_t i = 0; i < n; i++)
+			if (v[i].len == r.len &&
+			    memcmp(v[i].serial, r.serial, r.len) == 0)
+				return die(serial, "already revoked");
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm);
+		if ((f = fopen(path, "a")) == NULL ||
+		    fprintf(f, "%s %s\n", serial, when) < 0 || fclose(f) != 0)
+			return die(path, strerror(errno));
+		memcpy(r.when, when, sizeof(r.when));
+		v[n++] = r;
+	}
+	if (pki_rng_init(&rng, err, sizeof(err)) != 0) {
+		pki_rng_free(&rng);
+		return die("gw-cert", err);
+	}
+	if (pki_ca_load(&ca, dir, &rng, err, sizeof(err)) != 0) {
+		die("CA", err);
+		goto out;
+	}
+	if (pki_crl_write(&ca, &rng, v, n, (unsigned)days, pem, sizeof(pem),
+	    err, sizeof(err)) != 0) {
+		die("CRL", err);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	if (write_file(path, pem, strlen((char *)pem), 0644, 0) != 0)
+		goto out;
+	printf("wrote %s (%zu revoked, next update in %lu days)%s%s\n", path,
+	    n, days, revoke ? "; revoked serial " : "", revoke ? serial : "");
+	rc = 0;
+out:
+	pki_ca_free(&ca);
+	pki_rng_free(&rng);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -479,5 +653,9 @@ main(int argc, char **argv)
 		return cmd_show(argc - 1, argv + 1, 0);
 	if (strcmp(cmd, "fingerprint") == 0)
 		return cmd_show(argc - 1, argv + 1, 1);
+	if (strcmp(cmd, "revoke") == 0)
+		return cmd_crl(argc - 1, argv + 1, 1);
+	if (strcmp(cmd, "crl") == 0)
+		return cmd_crl(argc - 1, argv + 1, 0);
 	usage();
 }

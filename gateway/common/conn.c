@@ -31,6 +31,7 @@ struct conn {
 	unsigned		 magic;
 	enum conn_state		 state;
 	int			 fd;
+	struct tls_conf		*tc;		/* a reference: outlives ssl */
 	struct ev_loop		*loop;
 	ev_io			 io;
 	ev_timer		 tmr;
@@ -412,6 +413,7 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	mbedtls_ssl_init(&c->ssl);
 	if (mbedtls_ssl_setup(&c->ssl, tls_conf_ssl(tc)) != 0)
 		goto fail;
+	c->tc = tls_conf_ref(tc);
 	if (!server && p->server_name != NULL &&
 	    mbedtls_ssl_set_hostname(&c->ssl, p->server_name) != 0)
 		goto fail;
@@ -423,6 +425,7 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	return c;
 fail:
 	mbedtls_ssl_free(&c->ssl);
+	tls_conf_free(c->tc);
 	free(c);
 	return NULL;
 }
@@ -631,6 +634,8 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 		c->ops->on_close(c, reason, detail ? detail : "", c->arg);
 	c->busy--;
 	mbedtls_ssl_free(&c->ssl);
+	tls_conf_free(c->tc);
+	c->tc = NULL;
 	close(c->fd);
 	c->fd = -1;
 	conn_release(c);

@@ -22,6 +22,7 @@
 #include "tls_conf.h"
 
 struct tls_conf {
+	int			refs;	/* tls_conf_ref / tls_conf_free */
 	mbedtls_ssl_config	conf;
 	mbedtls_x509_crt	own;
 	mbedtls_pk_context	key;
@@ -104,6 +105,7 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto err0;
 	}
+	tc->refs = 1;
 	mbedtls_ssl_config_init(&tc->conf);
 	mbedtls_x509_crt_init(&tc->own);
 	mbedtls_pk_init(&tc->key);
@@ -166,6 +168,30 @@ err0:
 	return NULL;
 }
 
+/**
+ * tls_conf_ref(tc): one more reference to ${tc} (each connection holds
+ * one, so a reload can replace the configuration while old sessions live
+ * on); tls_conf_free drops one.  Return ${tc}.
+ */
+struct tls_conf *
+tls_conf_ref(const struct tls_conf *tc)
+{
+	struct tls_conf *t = (struct tls_conf *)tc;
+
+	t->refs++;
+	return t;
+}
+
+/**
+ * tls_conf_revoked(tc, crt): 1 if ${crt} is on the CRL of ${tc}, else 0.
+ */
+int
+tls_conf_revoked(const struct tls_conf *tc, const mbedtls_x509_crt *crt)
+{
+	return tc->has_crl && mbedtls_x509_crt_is_revoked(crt,
+	    (mbedtls_x509_crl *)&tc->crl) != 0;
+}
+
 /** tls_conf_ssl(tc): the mbedtls_ssl_config to pass to mbedtls_ssl_setup. */
 const mbedtls_ssl_config *
 tls_conf_ssl(const struct tls_conf *tc)
@@ -173,11 +199,14 @@ tls_conf_ssl(const struct tls_conf *tc)
 	return &tc->conf;
 }
 
-/** tls_conf_free(tc): free ${tc}; tls_conf_free(NULL) is a no-op. */
+/**
+ * tls_conf_free(tc): drop a reference to ${tc}, freeing it with the last;
+ * tls_conf_free(NULL) is a no-op.
+ */
 void
 tls_conf_free(struct tls_conf *tc)
 {
-	if (tc == NULL)
+	if (tc == NULL || --tc->refs > 0)
 		return;
 	mbedtls_ssl_config_free(&tc->conf);
 	mbedtls_x509_crt_free(&tc->own);

@@ -33,7 +33,22 @@ struct tls_conf *tls_conf_new(const struct tls_conf_params *p, char *err,
 /** tls_conf_ssl(tc): the mbedtls_ssl_config to pass to mbedtls_ssl_setup. */
 const mbedtls_ssl_config *tls_conf_ssl(const struct tls_conf *tc);
 
-/** tls_conf_free(tc): free ${tc}; tls_conf_free(NULL) is a no-op. */
+/**
+ * tls_conf_ref(tc): one more reference to ${tc} (each connection holds
+ * one, so a reload can replace the configuration while old sessions live
+ * on); tls_conf_free drops one.  Return ${tc}.
+ */
+struct tls_conf *tls_conf_ref(const struct tls_conf *tc);
+
+/**
+ * tls_conf_revoked(tc, crt): 1 if ${crt} is on the CRL of ${tc}, else 0.
+ */
+int tls_conf_revoked(const struct tls_conf *tc, const mbedtls_x509_crt *crt);
+
+/**
+ * tls_conf_free(tc): drop a reference to ${tc}, freeing it with the last;
+ * tls_conf_free(NULL) is a no-op.
+ */
 void tls_conf_free(struct tls_conf *tc);
 
 /**

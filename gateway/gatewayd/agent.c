@@ -670,6 +670,36 @@ agent_drain_all(struct gw *gw)
 	}
 }
 
+/**
+ * agent_revalidate_all(gw): after a reload, close the sessions whose
+ * certificate is now revoked or whose name the policy no longer allows.
+ * Return how many were closed.
+ */
+unsigned
+agent_revalidate_all(struct gw *gw)
+{
+	struct agent *a, *next;
+	const mbedtls_x509_crt *crt;
+	unsigned n = 0;
+
+	for (a = gw->agents; a != NULL; a = next) {
+		next = a->next;
+		if (a->state == AGENT_HANDSHAKE)
+			continue;	/* checked by the new handshake rules */
+		crt = conn_peer_crt(a->c);
+		if (crt != NULL && tls_conf_revoked(gw->agent_tls, crt)) {
+			agent_close(a, GW_R_REVOKED, "certificate revoked");
+			n++;
+		} else if (!id_policy_match(gw->cfg->agent_names,
+		    a->id.name)) {
+			agent_close(a, GW_R_POLICY,
+			    "name no longer allowed by agent_names");
+			n++;
+		}
+	}
+	return n;
+}
+
 /** gw_is_drained(gw): draining and no session is left. */
 int
 gw_is_drained(const struct gw *gw)

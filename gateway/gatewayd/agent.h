@@ -44,6 +44,13 @@ void agent_stop_all(struct gw *gw, unsigned reason, const char *detail);
  */
 void agent_drain_all(struct gw *gw);
 
+/**
+ * agent_revalidate_all(gw): after a reload, close the sessions whose
+ * certificate is now revoked or whose name the policy no longer allows.
+ * Return how many were closed.
+ */
+unsigned agent_revalidate_all(struct gw *gw);
+
 /** gw_is_drained(gw): draining and no session is left. */
 int gw_is_drained(const struct gw *gw);
 

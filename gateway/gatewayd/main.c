@@ -55,7 +55,7 @@ load_config(const char *file, struct gw_config *cfg)
 
 /* Build both TLS configurations: this loads every certificate and key. */
 static int
-load_tls(struct gw *gw, const struct gw_config *cfg)
+load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 {
 	struct tls_conf_params ap = {
 		.cert = cfg->cert, .key = cfg->key, .ca = cfg->agent_ca,
@@ -66,15 +66,73 @@ load_tls(struct gw *gw, const struct gw_config *cfg)
 		.key = cfg->up_key ? cfg->up_key : cfg->key,
 		.ca = cfg->ca, .server = 0, .tls12 = 1,
 	};
-	char err[512];
 
-	if ((gw->agent_tls = tls_conf_new(&ap, err, sizeof(err))) == NULL ||
-	    (gw->up_tls = tls_conf_new(&up, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s: %s\n", cfg->file ? cfg->file : "config",
-		    err);
+	if ((gw->agent_tls = tls_conf_new(&ap, err, errlen)) == NULL ||
+	    (gw->up_tls = tls_conf_new(&up, err, errlen)) == NULL) {
+		tls_conf_free(gw->agent_tls);
+		gw->agent_tls = NULL;
 		return -1;
 	}
 	return 0;
+}
+
+struct reload {
+	struct gw		*gw;
+	struct gw_config	*cfg;
+	const char		*file;		/* NULL: the embedded default */
+};
+
+/*
+ * SIGHUP: read the configuration again and apply what a running gateway
+ * can change without dropping sessions: certificates, key, CAs, CRL (new
+ * handshakes use them at once) and the agent name policy.  Live sessions
+ * of agents now revoked or no longer allowed are closed with the reason.
+ * Anything else needs a restart (and is logged as such).  A bad file
+ * changes nothing.
+ */
+static void
+on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct reload *r = w->data;
+	struct gw *gw = r->gw;
+	struct gw_config nc;
+	struct gw tmp;
+	char err[8192] = "", *nl, *names;
+	int n;
+
+	(void)loop;
+	(void)revents;
+	if (r->file != NULL)
+		n = gw_config_load_file(r->file, &nc, err, sizeof(err));
+	else
+		n = gw_config_load_string(gw_config_default_text,
+		    "<embedded gateway.ini>", ".", &nc, err, sizeof(err));
+	memset(&tmp, 0, sizeof(tmp));
+	if (n == 0 && load_tls(&tmp, &nc, err, sizeof(err)) != 0)
+		n = 1;
+	if (n != 0 || (names = strdup(nc.agent_names)) == NULL) {
+		if ((nl = strchr(err, '\n')) != NULL)
+			*nl = '\0';
+		log_errx("event=reload_failed errors=%d detail=\"%s\" "
+		    "(the running configuration stays)", n, err);
+		tls_conf_free(tmp.agent_tls);
+		tls_conf_free(tmp.up_tls);
+		gw_config_free(&nc);
+		return;
+	}
+	if (strcmp(nc.listen, r->cfg->listen) != 0 ||
+	    strcmp(nc.server, r->cfg->server) != 0 ||
+	    nc.connections != r->cfg->connections)
+		log_warnx("event=reload_partial detail=\"listen, server and "
+		    "connections change at the next restart\"");
+	tls_conf_free(gw->agent_tls);	/* live sessions keep their refs */
+	tls_conf_free(gw->up_tls);
+	gw->agent_tls = tmp.agent_tls;
+	gw->up_tls = tmp.up_tls;
+	free(r->cfg->agent_names);
+	r->cfg->agent_names = names;
+	gw_config_free(&nc);
+	log_info("event=reloaded closed=%u", agent_revalidate_all(gw));
 }
 
 static void
@@ -130,7 +188,8 @@ main(int argc, char **argv)
 	struct gw gw;
 	const char *file = NULL, *level = NULL;
 	char err[512];
-	ev_signal sigterm, sigint;
+	ev_signal sigterm, sigint, sighup;
+	struct reload reload;
 	enum log_level lvl;
 	int check = 0, ch, rc = 1;
 
@@ -154,6 +213,9 @@ main(int argc, char **argv)
 		usage();
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&gw, 0, sizeof(gw));
+	reload.gw = &gw;
+	reload.cfg = &cfg;
+	reload.file = file;
 	TAILQ_INIT(&gw.no_link);
 	TAILQ_INIT(&gw.starved);
 	if (load_config(file, &cfg) != 0)
@@ -165,8 +227,10 @@ main(int argc, char **argv)
 	}
 	log_init("gatewayd", lvl);
 	gw.cfg = &cfg;
-	if (load_tls(&gw, &cfg) != 0)
+	if (load_tls(&gw, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", cfg.file ? cfg.file : "config", err);
 		goto out;
+	}
 	if (check) {
 		printf("%s: OK\n", file);
 		rc = 0;
@@ -194,6 +258,9 @@ main(int argc, char **argv)
 	sigterm.data = sigint.data = &gw;
 	ev_signal_start(gw.loop, &sigterm);
 	ev_signal_start(gw.loop, &sigint);
+	ev_signal_init(&sighup, on_hup, SIGHUP);
+	sighup.data = &reload;
+	ev_signal_start(gw.loop, &sighup);
 	log_info("event=started name=%s listen=%s servers=\"%s\" links=%u "
 	    "max_agents=%u", cfg.name, cfg.listen, cfg.server, gw.nup,
 	    cfg.max_agents);
