@@ -176,3 +176,27 @@ id_policy_match(const char *patterns, const char *name)
 	}
 	return 0;
 }
+
+/**
+ * id_revoked(id, crl): 1 if the certificate that ${id} describes (by
+ * issuer and serial) is on one of the CRLs of the chain ${crl}, else 0.
+ */
+int
+id_revoked(const struct id_info *id, const mbedtls_x509_crl *crl)
+{
+	char issuer[ID_DN_MAX], serial[ID_NAME_MAX];
+
+	for (; crl != NULL && crl->version != 0; crl = crl->next) {
+		const mbedtls_x509_crl_entry *e;
+
+		if (mbedtls_x509_dn_gets(issuer, sizeof(issuer),
+		    &crl->issuer) < 0 || strcmp(issuer, id->issuer) != 0)
+			continue;
+		for (e = &crl->entry; e != NULL && e->serial.len > 0;
+		    e = e->next)
+			if (mbedtls_x509_serial_gets(serial, sizeof(serial),
+			    &e->serial) >= 0 && strcmp(serial, id->serial) == 0)
+				return 1;
+	}
+	return 0;
+}

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
 #include "frame.h"
@@ -43,6 +44,12 @@ void id_view(const struct id_info *in, struct gw_identity *out);
  * 0, or -1 if a field is too long or not printable text.
  */
 int id_from_view(const struct gw_identity *v, struct id_info *out);
+
+/**
+ * id_revoked(id, crl): 1 if the certificate that ${id} describes (by
+ * issuer and serial) is on one of the CRLs of the chain ${crl}, else 0.
+ */
+int id_revoked(const struct id_info *id, const mbedtls_x509_crl *crl);
 
 /**
  * id_policy_match(patterns, name): 1 if ${name} matches one of the

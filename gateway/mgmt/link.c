@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chanmap.h"
 #include "conn.h"
 #include "log.h"
 #include "mgmt.h"
+#include "tls_conf.h"
 
 #define LINK_OUT_CAP	(1024u * 1024)
 /* Room kept for what one commit may owe: ACK or OPEN_ACK per item. */
@@ -227,6 +229,42 @@ link_violation(struct link *l, unsigned code, const char *why,
 	return CONN_CLOSED_RC;
 }
 
+/*
+ * Is this agent revoked, by agent_crl?  The file is re-read when it
+ * changes, so `gw-cert revoke` takes effect without a restart.  A CRL that
+ * cannot be read keeps the last good one (and says so).
+ */
+static int
+link_agent_revoked(struct mgmt *m, const struct id_info *id)
+{
+	const char *path = m->cfg->agent_crl;
+	struct stat st;
+	char why[160];
+	int rc;
+
+	if (path == NULL)
+		return 0;
+	if (stat(path, &st) == 0 && (long long)st.st_mtime * 1000000000LL +
+	    st.st_mtim.tv_nsec != m->agent_crl_mtime) {
+		mbedtls_x509_crl fresh;
+
+		mbedtls_x509_crl_init(&fresh);
+		if ((rc = mbedtls_x509_crl_parse_file(&fresh, path)) != 0) {
+			log_warnx("event=agent_crl_unreadable file=%s "
+			    "detail=\"%s\" (keeping the last one)", path,
+			    tls_strerror(rc, why, sizeof(why)));
+			mbedtls_x509_crl_free(&fresh);
+		} else {
+			mbedtls_x509_crl_free(&m->agent_crl);
+			m->agent_crl = fresh;
+			log_info("event=agent_crl_loaded file=%s", path);
+		}
+		m->agent_crl_mtime = (long long)st.st_mtime * 1000000000LL +
+		    st.st_mtim.tv_nsec;
+	}
+	return id_revoked(id, &m->agent_crl);
+}
+
 static int
 link_open(struct link *l, const struct gw_frame *f)
 {
@@ -253,6 +291,11 @@ link_open(struct link *l, const struct gw_frame *f)
 	}
 	memcpy(ch->agent, id.name, sizeof(ch->agent));
 	memcpy(ch->fp_hex, id.fp_hex, sizeof(ch->fp_hex));
+	/* Even if a gateway forwards it: a revoked agent stores nothing. */
+	if (link_agent_revoked(l->m, &id)) {
+		link_chan_close(ch, GW_R_REVOKED, "agent certificate revoked");
+		return CONN_OK;
+	}
 	commit_open(l->m, ch);
 	return CONN_OK;
 }

@@ -251,6 +251,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	m.loop = EV_DEFAULT;
+	mbedtls_x509_crl_init(&m.agent_crl);
 	commit_init(&m);
 	ev_io_init(&m.accept_io, on_accept, m.lfd, EV_READ);
 	m.accept_io.data = &m;
@@ -278,6 +279,8 @@ out:
 	if (m.lfd >= 0)
 		close(m.lfd);
 	store_close(m.store);
+	if (m.loop != NULL)
+		mbedtls_x509_crl_free(&m.agent_crl);
 	tls_conf_free(m.tls);
 	mgmt_config_free(&cfg);
 	return rc;

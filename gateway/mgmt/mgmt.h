@@ -11,6 +11,8 @@
 #include <sys/queue.h>
 #include <ev.h>
 
+#include <mbedtls/x509_crl.h>
+
 #include "identity.h"
 #include "mgmt_config.h"
 #include "store.h"
@@ -59,6 +61,9 @@ struct mgmt {
 	struct mchan_q			 dirty;
 	uint32_t			 batch_items;	/* rows + OPENs */
 	ev_timer			 batch_timer;
+	/* agent_crl, re-read when the file changes (link.c). */
+	mbedtls_x509_crl		 agent_crl;
+	long long			 agent_crl_mtime;
 	/* Counters, logged at exit. */
 	uint64_t			 stored, duplicates, commits;
 	uint64_t			 links_accepted, links_refused;

@@ -20,6 +20,7 @@ static const struct conf_key keys[] = {
 	{ "mgmt", "gateway_ca", CONF_PATH, O(gateway_ca), 0, 0, NULL, 1 },
 	{ "mgmt", "crl", CONF_PATH, O(crl), 0, 0, NULL, 0 },
 	{ "mgmt", "gateway_names", CONF_STR, O(gateway_names), 0, 0, "*", 0 },
+	{ "mgmt", "agent_crl", CONF_PATH, O(agent_crl), 0, 0, NULL, 0 },
 	{ "mgmt", "max_gateways", CONF_UINT, O(max_gateways), 1, 4096, "256",
 	    0 },
 	{ "mgmt", "max_payload", CONF_SIZE, O(max_payload), 1024,

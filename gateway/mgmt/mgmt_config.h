@@ -20,6 +20,7 @@ struct mgmt_config {
 	char		*gateway_ca;
 	char		*crl;		/* NULL if unset */
 	char		*gateway_names;	/* comma-separated globs on the CN */
+	char		*agent_crl;	/* CRL of the agents' CA, or NULL */
 	uint32_t	 max_gateways;	/* upstream connections at once */
 	uint32_t	 max_payload;
 	double		 handshake_timeout;

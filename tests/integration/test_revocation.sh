@@ -3,7 +3,8 @@
 # SIGHUP makes gatewayd reload it and close the live session of the revoked
 # agent with the reason, while another agent keeps streaming untouched.
 # A broken configuration on SIGHUP changes nothing.  The revoked agent
-# cannot come back.
+# cannot come back, and gw-mgmt (agent_crl) refuses it even through a
+# gateway that does not know the CRL.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -17,6 +18,7 @@ openssl crl -in pki/ca.crl -noout -CAfile pki/ca.crt 2>/dev/null ||
     fail "openssl does not accept the CRL gw-cert wrote"
 GW_EXTRA="crl = pki/ca.crl"
 write_configs
+sed '/^gateway_ca/a agent_crl = pki/ca.crl' mgmt.ini >mgmt.ini.tmp && mv mgmt.ini.tmp mgmt.ini
 start_mgmt
 start_gateway
 
@@ -51,6 +53,21 @@ rc=0; $(agent_cmd agent-a --file lines.txt --timeout 20) >agent-a2.log 2>&1 || r
 [ $rc -eq 3 ] || fail "revoked agent-a came back (exit $rc)"
 wait_log gatewayd.log "event=agent_refused .*revoked" 5
 pass "agent-a refused at the handshake afterwards"
+
+# A second gateway that does not check the CRL: gw-mgmt still refuses.
+GW2_PORT=$(free_port)
+sed -e "/^crl = /d" -e "s/^listen = .*/listen = 127.0.0.1:$GW2_PORT/" \
+    gateway.ini >gateway2.ini
+start gatewayd2 "$GATEWAYD" -c gateway2.ini
+wait_port "$GW2_PORT"
+wait_log gatewayd2.log "event=upstream_up" 10
+rc=0
+"$GW_AGENT" --gateway "127.0.0.1:$GW2_PORT" --cert agents/agent-a.crt \
+    --key agents/agent-a.key --ca pki/ca.crt --file lines.txt --timeout 20 \
+    >agent-a3.log 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "gw-mgmt stored a revoked agent's data (exit $rc)"
+wait_log mgmt.log "agent=agent-a reason=revoked" 5
+pass "through a gateway without the CRL, gw-mgmt refused agent-a: $(tail -n 1 agent-a3.log | cut -c1-90)"
 
 export_store >export.jsonl
 b=$(grep -c '"agent":"agent-b"' export.jsonl)
