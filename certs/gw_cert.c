@@ -14,6 +14,7 @@
  *   gw-cert fingerprint FILE
  *   gw-cert revoke --ca DIR (--serial HEX | --cert FILE) [--crl-days N]
  *   gw-cert crl --ca DIR [--crl-days N]
+ *   gw-cert list --ca DIR
  *
  * revoke adds the certificate to DIR/revoked.txt and rewrites DIR/ca.crl;
  * crl rewrites DIR/ca.crl (before its next update).
@@ -59,7 +60,8 @@ usage(void)
 	    "       gw-cert fingerprint FILE\n"
 	    "       gw-cert revoke --ca DIR (--serial HEX | --cert FILE) "
 	    "[--crl-days N]\n"
-	    "       gw-cert crl --ca DIR [--crl-days N]\n");
+	    "       gw-cert crl --ca DIR [--crl-days N]\n"
+	    "       gw-cert list --ca DIR\n");
 	exit(2);
 }
 
@@ -70,27 +72,35 @@ die(const char *what, const char *why)
 	return 1;
 }
 
-/* Write ${len} bytes to ${path} with ${mode}; a key never exists wider. */
+/*
+ * Write ${len} bytes to ${path} with ${mode}: a temporary file, synced,
+ * then renamed, so a reader (gatewayd, gw-mgmt re-reading a CRL) never
+ * sees half a file, and a key never exists with wider permissions.
+ */
 static int
-write_file(const char *path, const void *buf, size_t len, mode_t mode,
-    int excl)
+write_file(const char *path, const void *buf, size_t len, mode_t mode)
 {
-	int fd, flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-	    (excl ? O_EXCL : O_TRUNC);
+	char tmp[4200];
 	ssize_t n;
+	int fd, e;
 
-	if ((fd = open(path, flags, mode)) < 0)
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, mode)) < 0)
 		return die(path, strerror(errno));
 	if (fchmod(fd, mode) != 0 ||
 	    (n = write(fd, buf, len)) < 0 || (size_t)n != len ||
-	    fsync(fd) != 0) {
-		int e = errno;
-
+	    fsync(fd) != 0 || close(fd) != 0) {
+		e = errno;
 		close(fd);
+		unlink(tmp);
 		return die(path, strerror(e));
 	}
-	if (close(fd) != 0)
-		return die(path, strerror(errno));
+	if (rename(tmp, path) != 0) {
+		e = errno;
+		unlink(tmp);
+		return die(path, strerror(e));
+	}
 	return 0;
 }
 
@@ -285,8 +295,8 @@ cmd_ca(int argc, char **argv)
 		die(o.req.name, err);
 		goto out;
 	}
-	if (write_file(key_path, key, strlen((char *)key), 0600, 0) != 0 ||
-	    write_file(crt_path, crt, strlen((char *)crt), 0644, 0) != 0)
+	if (write_file(key_path, key, strlen((char *)key), 0600) != 0 ||
+	    write_file(crt_path, crt, strlen((char *)crt), 0644) != 0)
 		goto out;
 	printf("wrote %s %s (CA CN=%s, expires %s)\n", crt_path, key_path,
 	    o.req.name, day_str(o.req.not_after, day));
@@ -294,6 +304,35 @@ cmd_ca(int argc, char **argv)
 out:
 	mbedtls_platform_zeroize(key, sizeof(key));
 	pki_rng_free(&rng);
+	return rc;
+}
+
+/* Append "SERIAL NAME ROLE NOT_AFTER" to CA_DIR/issued.txt (gw-cert list). */
+static int
+record_issued(const struct opts *o, const unsigned char *pem, size_t len)
+{
+	mbedtls_x509_crt crt;
+	char path[4096], serial[80];
+	size_t off = 0;
+	FILE *f;
+	int rc = 0;
+
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse(&crt, pem, len + 1) != 0) {
+		mbedtls_x509_crt_free(&crt);
+		return die(o->req.name, "cannot read back the certificate");
+	}
+	for (size_t i = 0; i < crt.serial.len && off + 3 < sizeof(serial); i++)
+		off += (size_t)snprintf(serial + off, sizeof(serial) - off,
+		    "%02x", crt.serial.p[i]);
+	mbedtls_x509_crt_free(&crt);
+	snprintf(path, sizeof(path), "%s/issued.txt", o->ca);
+	if ((f = fopen(path, "a")) == NULL ||
+	    fprintf(f, "%s %s %s %s\n", serial, o->req.name,
+	    role_str(o->req.role), o->req.not_after) < 0)
+		rc = die(path, strerror(errno));
+	if (f != NULL && fclose(f) != 0 && rc == 0)
+		rc = die(path, strerror(errno));
 	return rc;
 }
 
@@ -318,8 +357,9 @@ issue_one(struct opts *o, struct pki_ca *ca, struct pki_rng *rng,
 	memcpy(chain + len, ca->crt_pem, calen);
 	snprintf(kpath, sizeof(kpath), "%s.key", prefix);
 	snprintf(path, sizeof(path), "%s.crt", prefix);
-	if (write_file(kpath, key, strlen((char *)key), 0600, 0) == 0 &&
-	    write_file(path, chain, len + calen, 0644, 0) == 0) {
+	if (write_file(kpath, key, strlen((char *)key), 0600) == 0 &&
+	    write_file(path, chain, len + calen, 0644) == 0 &&
+	    record_issued(o, crt, len) == 0) {
 		if (!quiet)
 			printf("wrote %s %s (CN=%s, role %s, expires %s)\n",
 			    path, kpath, o->req.name, role_str(o->req.role),
@@ -624,7 +664,7 @@ cmd_crl(int argc, char **argv, int revoke)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/ca.crl", dir);
-	if (write_file(path, pem, strlen((char *)pem), 0644, 0) != 0)
+	if (write_file(path, pem, strlen((char *)pem), 0644) != 0)
 		goto out;
 	printf("wrote %s (%zu revoked, next update in %lu days)%s%s\n", path,
 	    n, days, revoke ? "; revoked serial " : "", revoke ? serial : "");
@@ -633,6 +673,54 @@ out:
 	pki_ca_free(&ca);
 	pki_rng_free(&rng);
 	return rc;
+}
+
+/* gw-cert list: every certificate the CA issued, expiry and status. */
+static int
+cmd_list(int argc, char **argv)
+{
+	static struct pki_revoked v[REVOKED_MAX];
+	char path[4096], line[512], serial[80], name[256], role[16], na[16];
+	char now[16], day[11];
+	struct pki_revoked r;
+	time_t t = time(NULL);
+	struct tm tm;
+	size_t n;
+	FILE *f;
+
+	if (argc != 3 || strcmp(argv[1], "--ca") != 0)
+		usage();
+	snprintf(path, sizeof(path), "%s/revoked.txt", argv[2]);
+	if (read_revoked(path, v, &n) != 0)
+		return 1;
+	snprintf(path, sizeof(path), "%s/issued.txt", argv[2]);
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT)
+			return die(path, strerror(errno));
+		return 0;	/* nothing issued yet */
+	}
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y%m%d%H%M%S", &tm);
+	printf("%-34s %-24s %-8s %-10s %s\n", "SERIAL", "NAME", "ROLE",
+	    "EXPIRES", "STATUS");
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *status = "valid";
+
+		if (sscanf(line, "%79s %255s %15s %15s", serial, name, role,
+		    na) != 4)
+			continue;
+		if (parse_serial(serial, &r) == 0)
+			for (size_t i = 0; i < n; i++)
+				if (v[i].len == r.len && memcmp(v[i].serial,
+				    r.serial, r.len) == 0)
+					status = "revoked";
+		if (strcmp(status, "valid") == 0 && strcmp(na, now) < 0)
+			status = "expired";
+		printf("%-34s %-24s %-8s %-10s %s\n", serial, name, role,
+		    day_str(na, day), status);
+	}
+	fclose(f);
+	return 0;
 }
 
 int
@@ -657,5 +745,7 @@ main(int argc, char **argv)
 		return cmd_crl(argc - 1, argv + 1, 1);
 	if (strcmp(cmd, "crl") == 0)
 		return cmd_crl(argc - 1, argv + 1, 0);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list(argc - 1, argv + 1);
 	usage();
 }

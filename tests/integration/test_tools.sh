@@ -70,6 +70,17 @@ rc=0; "$GW_CERT" issue --ca pki --role boss --name x --out x 2>/dev/null || rc=$
 [ $rc -eq 2 ] || fail "a bad role gave exit $rc, want 2"
 pass "an existing CA is not overwritten; usage errors exit 2"
 
+"$GW_CERT" revoke --ca pki --cert pki/agent-rsa.crt >/dev/null
+"$GW_CERT" list --ca pki >list.txt
+grep -q ' agent-a .* valid$' list.txt || fail "list: agent-a not valid: $(cat list.txt)"
+grep -q ' agent-rsa .* revoked$' list.txt || fail "list: agent-rsa not revoked"
+grep -q ' agent-old .* 2021-01-01 expired$' list.txt || fail "list: agent-old not expired"
+openssl verify -crl_check -CRLfile pki/ca.crl -CAfile pki/ca.crt pki/agent-rsa.crt \
+    >/dev/null 2>&1 && fail "openssl does not see agent-rsa revoked in gw-cert's CRL"
+openssl verify -crl_check -CRLfile pki/ca.crl -CAfile pki/ca.crt pki/agent-a.crt \
+    >/dev/null 2>&1 || fail "openssl rejects gw-cert's CRL"
+pass "revoke writes a CRL openssl accepts; list shows valid, revoked, expired"
+
 # --- --check-config ----------------------------------------------------------
 write_configs
 "$GATEWAYD" --check-config gateway.ini >out.txt 2>&1 || fail "gateway.ini: $(cat out.txt)"
