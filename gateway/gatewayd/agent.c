@@ -121,6 +121,7 @@ static void
 agent_starve(struct agent *a)
 {
 	if (!a->on_starved) {
+		a->gw->credit_withheld++;
 		TAILQ_INSERT_TAIL(&a->gw->starved, a, starved);
 		a->on_starved = 1;
 	}
@@ -567,10 +568,17 @@ agent_credit_back(struct agent *a, uint32_t n)
 	if (a->credit_owed >= (a->gw->cfg->agent_window + 3) / 4 ||
 	    a->ring_len == 0)
 		agent_grant(a);
-	/* Memory went back under budget: feed the starved, oldest first. */
+	/*
+	 * Memory went back under budget: feed the starved, oldest first.
+	 * Each leaves the list before its grant, so the loop always ends.
+	 */
 	while (a->gw->replay_bytes < a->gw->cfg->buffer_budget &&
-	    !TAILQ_EMPTY(&a->gw->starved))
-		agent_grant(TAILQ_FIRST(&a->gw->starved));
+	    !TAILQ_EMPTY(&a->gw->starved)) {
+		struct agent *s = TAILQ_FIRST(&a->gw->starved);
+
+		agent_unstarve(s);
+		agent_grant(s);
+	}
 }
 
 /**

@@ -47,6 +47,7 @@ struct gw {
 	uint64_t		 agents_accepted;
 	uint64_t		 agents_refused;
 	uint64_t		 frames_up;
+	uint64_t		 credit_withheld; /* grants delayed by budget */
 	uint64_t		 frames_down;
 };
 

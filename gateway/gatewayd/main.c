@@ -281,11 +281,12 @@ out:
 	free(gw.up);
 	if (gw.loop != NULL)
 		log_info("event=stopped accepted=%llu refused=%llu "
-		    "frames_up=%llu frames_down=%llu",
+		    "frames_up=%llu frames_down=%llu credit_withheld=%llu",
 		    (unsigned long long)gw.agents_accepted,
 		    (unsigned long long)gw.agents_refused,
 		    (unsigned long long)gw.frames_up,
-		    (unsigned long long)gw.frames_down);
+		    (unsigned long long)gw.frames_down,
+		    (unsigned long long)gw.credit_withheld);
 	tls_conf_free(gw.agent_tls);
 	tls_conf_free(gw.up_tls);
 	gw_config_free(&cfg);
