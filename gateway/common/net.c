@@ -104,3 +104,19 @@ net_listen(const char *addr, char *err, size_t errlen)
 	}
 	return fd;
 }
+
+/**
+ * net_accept(lfd): the next connection waiting on listening socket ${lfd}
+ * (non-blocking, close-on-exec), or -1: errno EAGAIN when none is left
+ * (EINTR and ECONNABORTED are reported as EAGAIN), else a real failure.
+ */
+int
+net_accept(int lfd)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0 && (errno == EWOULDBLOCK || errno == EINTR ||
+	    errno == ECONNABORTED))
+		errno = EAGAIN;
+	return fd;
+}

@@ -29,4 +29,11 @@ int net_connect(const char *addr);
  */
 int net_listen(const char *addr, char *err, size_t errlen);
 
+/**
+ * net_accept(lfd): the next connection waiting on listening socket ${lfd}
+ * (non-blocking, close-on-exec), or -1: errno EAGAIN when none is left
+ * (EINTR and ECONNABORTED are reported as EAGAIN), else a real failure.
+ */
+int net_accept(int lfd);
+
 #endif /* GW_NET_H */

@@ -32,12 +32,10 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)revents;
 	for (int i = 0; i < LISTENER_BATCH; i++) {
-		int fd = accept4(l->fd, NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = net_accept(l->fd);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
+			if (errno != EAGAIN)
 				log_warn("event=accept_failed");
 			return;
 		}

@@ -161,12 +161,10 @@ on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		int fd = accept4(m->lfd, NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = net_accept(m->lfd);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
+			if (errno != EAGAIN)
 				log_warn("event=accept_failed");
 			return;
 		}

@@ -1,0 +1,358 @@
+/*
+ * test_frame_errors.c: the protocol v1 codec's error paths: every precise
+ * error code on the wire (header checks decided from the header alone),
+ * every invalid frame refused by the encoder with the decoder's code, and
+ * mutations and random bytes decoded against a guard page.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "frame.h"
+#include "proto.h"
+
+#include "frame_fixture.h"
+
+struct bad {
+	const char	*hex;
+	size_t		 max;
+	int		 want;
+};
+
+static const struct bad bad_wire[] = {
+	/* Header checks, with only the header present. */
+	{ "03 01 0000 00000000 00000008", MAXP, GW_PERR_BAD_FLAGS },
+	{ "03 80 0000 00000000 ffffffff", MAXP, GW_PERR_BAD_FLAGS },
+	{ "03 00 0001 00000000 00000008", MAXP, GW_PERR_BAD_RESERVED },
+	{ "03 00 8000 00000000 ffffffff", MAXP, GW_PERR_BAD_RESERVED },
+	{ "03 00 0000 00000000 ffffffff", MAXP, GW_PERR_LEN_TOO_BIG },
+	{ "03 00 0000 00000000 00004001", MAXP, GW_PERR_LEN_TOO_BIG },
+	{ "03 00 0000 00000000 01000001", SIZE_MAX, GW_PERR_LEN_TOO_BIG },
+	{ "00 00 0000 00000000 7fffffff", MAXP, GW_PERR_LEN_TOO_BIG },
+	{ "80 00 0000 00000000 00004001", MAXP, GW_PERR_LEN_TOO_BIG },
+	{ "00 00 0000 00000000 00000000", MAXP, GW_PERR_UNKNOWN_TYPE },
+	{ "0b 00 0000 00000000 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
+	{ "1f 00 0000 00000000 00004000", MAXP, GW_PERR_UNKNOWN_TYPE },
+	{ "23 00 0000 00000001 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
+	{ "7f 00 0000 00000000 00000000", MAXP, GW_PERR_UNKNOWN_TYPE },
+	/* Wrong channel. */
+	{ "01 00 0000 00000001 0000000c  0001 0001 00000000 00004000",
+	  MAXP, GW_PERR_BAD_CHANNEL },
+	{ "02 00 0000 00000001 00000016  0001 00000000 00004000 00002710"
+	  " 0000000000000005", MAXP, GW_PERR_BAD_CHANNEL },
+	{ "06 00 0000 00000001 00000008  0000000000000000",
+	  MAXP, GW_PERR_BAD_CHANNEL },
+	{ "07 00 0000 80000000 00000008  0000000000000000",
+	  MAXP, GW_PERR_BAD_CHANNEL },
+	{ "08 00 0000 00000002 00000002  0007", MAXP, GW_PERR_BAD_CHANNEL },
+	{ "09 00 0000 00000003 00000002  0001", MAXP, GW_PERR_BAD_CHANNEL },
+	{ "21 00 0000 00000000 00000008  0000000000000000",
+	  MAXP, GW_PERR_BAD_CHANNEL },
+	{ "22 00 0000 00000000 00000002  0000", MAXP, GW_PERR_BAD_CHANNEL },
+	{ "20 00 0000 00000000 0000002d  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0001 61 0000 0000 0000 0000 0000", MAXP, GW_PERR_BAD_CHANNEL },
+	/* Wrong payload length for the type. */
+	{ "01 00 0000 00000000 0000000b  0001 0001 00000000 000040",
+	  MAXP, GW_PERR_BAD_LENGTH },
+	{ "01 00 0000 00000000 0000000d  0001 0001 00000000 00004000 00",
+	  MAXP, GW_PERR_BAD_LENGTH },
+	{ "02 00 0000 00000000 00000015  0001 00000000 00004000 00002710"
+	  " 00000000000000", MAXP, GW_PERR_BAD_LENGTH },
+	{ "03 00 0000 00000000 00000007  00000000000001",
+	  MAXP, GW_PERR_BAD_LENGTH },
+	{ "04 00 0000 00000000 00000009  000000000000000100",
+	  MAXP, GW_PERR_BAD_LENGTH },
+	{ "04 00 0000 00000000 00000000", MAXP, GW_PERR_BAD_LENGTH },
+	{ "05 00 0000 00000000 00000003  000001", MAXP, GW_PERR_BAD_LENGTH },
+	{ "05 00 0000 00000000 00000005  0000000100",
+	  MAXP, GW_PERR_BAD_LENGTH },
+	{ "06 00 0000 00000000 00000007  00000000000000",
+	  MAXP, GW_PERR_BAD_LENGTH },
+	{ "07 00 0000 00000000 00000009  000000000000000000",
+	  MAXP, GW_PERR_BAD_LENGTH },
+	{ "08 00 0000 00000000 00000001  00", MAXP, GW_PERR_BAD_LENGTH },
+	{ "09 00 0000 00000000 00000000", MAXP, GW_PERR_BAD_LENGTH },
+	{ "0a 00 0000 00000000 00000004  00000001", MAXP,
+	  GW_PERR_BAD_LENGTH },
+	{ "20 00 0000 00000001 0000002b  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0000 0000 0000 0000 0000 00", MAXP, GW_PERR_BAD_LENGTH },
+	{ "21 00 0000 00000001 00000007  00000000000000",
+	  MAXP, GW_PERR_BAD_LENGTH },
+	{ "22 00 0000 00000001 00000001  00", MAXP, GW_PERR_BAD_LENGTH },
+	/* max_payload announced below 64. */
+	{ "01 00 0000 00000000 0000000c  0001 0001 00000000 0000003f",
+	  MAXP, GW_PERR_BAD_LENGTH },
+	{ "02 00 0000 00000000 00000016  0001 00000000 0000003f 00002710"
+	  " 0000000000000005", MAXP, GW_PERR_BAD_LENGTH },
+	/* Versions. */
+	{ "01 00 0000 00000000 0000000c  0000 0001 00000000 00004000",
+	  MAXP, GW_PERR_BAD_VERSION },
+	{ "01 00 0000 00000000 0000000c  0002 0001 00000000 00004000",
+	  MAXP, GW_PERR_BAD_VERSION },
+	{ "02 00 0000 00000000 00000016  0000 00000000 00004000 00002710"
+	  " 0000000000000005", MAXP, GW_PERR_BAD_VERSION },
+	/* Sequence numbers and credit. */
+	{ "03 00 0000 00000000 00000008  0000000000000000",
+	  MAXP, GW_PERR_BAD_SEQ },
+	{ "03 00 0000 00000004 0000000a  0000000000000000 6869",
+	  MAXP, GW_PERR_BAD_SEQ },
+	{ "04 00 0000 00000000 00000008  0000000000000000",
+	  MAXP, GW_PERR_BAD_SEQ },
+	{ "0a 00 0000 00000001 00000008  0000000000000000",
+	  MAXP, GW_PERR_BAD_SEQ },
+	{ "05 00 0000 00000000 00000004  00000000", MAXP, GW_PERR_BAD_CREDIT },
+	/* OPEN strings. */
+	{ "20 00 0000 00000001 0000002c  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0000 0000 0000 0000 0000 0000", MAXP, GW_PERR_BAD_STRING },
+	{ "20 00 0000 00000001 0000002d  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0002 61 0000 0000 0000 0000 0000", MAXP, GW_PERR_BAD_STRING },
+	{ "20 00 0000 00000001 0000002d  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0001 61 0000 0000 0000 0000 0001", MAXP, GW_PERR_BAD_STRING },
+	{ "20 00 0000 00000001 0000002d  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0001 61 0001 61 0000 0000 0000 00", MAXP, GW_PERR_BAD_STRING },
+	{ "20 00 0000 00000001 0000002e  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0001 61 0000 0000 0000 0000 0000 00", MAXP, GW_PERR_TRAILING },
+};
+
+static void
+test_bad_wire(void **state)
+{
+	uint8_t wire[256];
+	struct gw_frame d;
+	size_t n, i, used;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_wire) / sizeof(bad_wire[0]); i++) {
+		n = unhex(bad_wire[i].hex, wire, sizeof(wire));
+		assert_int_equal(gdecode(wire, n, bad_wire[i].max, &d, &used),
+		    bad_wire[i].want);
+		assert_string_not_equal(gw_perr_str(bad_wire[i].want),
+		    "unknown error");
+	}
+}
+
+/* Header checks need nothing but the header; later ones wait for more. */
+static void
+test_header_early(void **state)
+{
+	uint8_t wire[64];
+	struct gw_frame d;
+	size_t n, used;
+
+	(void)state;
+	/* A 4 GiB length is refused with just 12 bytes in hand. */
+	n = unhex("03 00 0000 00000000 ffffffff", wire, sizeof(wire));
+	assert_int_equal(gdecode(wire, n, SIZE_MAX, &d, &used),
+	    GW_PERR_LEN_TOO_BIG);
+	/* Order: flags, reserved, length, type. */
+	n = unhex("7f 01 0001 00000000 ffffffff", wire, sizeof(wire));
+	assert_int_equal(gdecode(wire, n, MAXP, &d, &used), GW_PERR_BAD_FLAGS);
+	wire[1] = 0;
+	assert_int_equal(gdecode(wire, n, MAXP, &d, &used),
+	    GW_PERR_BAD_RESERVED);
+	wire[3] = 0;
+	assert_int_equal(gdecode(wire, n, MAXP, &d, &used),
+	    GW_PERR_LEN_TOO_BIG);
+	memset(wire + 8, 0, 4);
+	assert_int_equal(gdecode(wire, n, MAXP, &d, &used),
+	    GW_PERR_UNKNOWN_TYPE);
+	/* Below 12 bytes even a bad header is only "need more". */
+	assert_int_equal(gdecode(wire, 11, MAXP, &d, &used), GW_ENEED);
+	/* Channel and payload checks come once the payload is complete. */
+	n = unhex("01 00 0000 00000001 0000000c  0000", wire, sizeof(wire));
+	assert_int_equal(gdecode(wire, n, MAXP, &d, &used), GW_ENEED);
+}
+
+
+/* Every invalid frame is refused by encode with the decoder's code. */
+static void
+test_bad_encode(void **state)
+{
+	static const uint8_t fp[GW_FINGERPRINT_LEN];
+	uint8_t buf[256];
+	struct gw_frame f;
+	size_t i;
+	int c;
+
+	(void)state;
+#define ENC(want) do {							\
+	assert_int_equal(gw_frame_encode(buf, sizeof(buf), &f), (want));\
+	/* Invalid beats too small: the code does not depend on cap. */	\
+	assert_int_equal(gw_frame_encode(buf, 0, &f), (want));		\
+} while (0)
+	/* Channel rules: try 0 and 1 on every defined type. */
+	for (i = 0; i < NSAMPLES; i++) {
+		for (c = 0; c <= 1; c++) {
+			int zero_only, nonzero_only;
+
+			f = samples[i].f;
+			f.channel = (uint32_t)c;
+			zero_only = f.type == GW_T_HELLO ||
+			    f.type == GW_T_HELLO_ACK || f.type == GW_T_PING ||
+			    f.type == GW_T_PONG || f.type == GW_T_GOAWAY ||
+			    f.type == GW_T_ERROR;
+			nonzero_only = f.type == GW_T_OPEN ||
+			    f.type == GW_T_OPEN_ACK || f.type == GW_T_CLOSE;
+			if ((zero_only && c == 1) || (nonzero_only && c == 0))
+				ENC(GW_PERR_BAD_CHANNEL);
+			else
+				assert_true(gw_frame_encode(buf, sizeof(buf),
+				    &f) > 0);
+			f.flags = 0x01;
+			ENC(GW_PERR_BAD_FLAGS);
+		}
+	}
+	memset(&f, 0, sizeof(f));
+	f.type = 0x00;
+	ENC(GW_PERR_UNKNOWN_TYPE);
+	f.type = 0x0b;
+	ENC(GW_PERR_UNKNOWN_TYPE);
+	f.type = 0x7f;
+	ENC(GW_PERR_UNKNOWN_TYPE);
+
+	f = samples[0].f;
+	f.u.hello.vmin = 0;
+	ENC(GW_PERR_BAD_VERSION);
+	f.u.hello.vmin = 2;
+	f.u.hello.vmax = 1;
+	ENC(GW_PERR_BAD_VERSION);
+	f.u.hello.vmin = 1;
+	f.u.hello.max_payload = 63;
+	ENC(GW_PERR_BAD_LENGTH);
+	f = samples[2].f;
+	f.u.hello_ack.version = 0;
+	ENC(GW_PERR_BAD_VERSION);
+	f.u.hello_ack.version = 1;
+	f.u.hello_ack.max_payload = 63;
+	ENC(GW_PERR_BAD_LENGTH);
+
+	f = samples[4].f;			/* DATA */
+	f.u.data.seq = 0;
+	ENC(GW_PERR_BAD_SEQ);
+	f.u.data.seq = 1;
+	f.u.data.body.p = NULL;
+	ENC(GW_PERR_BAD_LENGTH);
+	f = samples[11].f;			/* COMMAND */
+	f.u.data.seq = 0;
+	ENC(GW_PERR_BAD_SEQ);
+	f = samples[5].f;			/* ACK */
+	f.u.ack.seq = 0;
+	ENC(GW_PERR_BAD_SEQ);
+	f = samples[6].f;			/* CREDIT */
+	f.u.credit.n = 0;
+	ENC(GW_PERR_BAD_CREDIT);
+
+	f = samples[10].f;			/* ERROR */
+	f.u.reason.text.p = NULL;
+	ENC(GW_PERR_BAD_STRING);
+	f = samples[12].f;			/* OPEN */
+	f.u.open.name.len = 0;
+	ENC(GW_PERR_BAD_STRING);
+	f = samples[12].f;
+	f.u.open.peer.p = NULL;
+	ENC(GW_PERR_BAD_STRING);
+
+	/* The biggest OPEN (six 65535-byte strings) still encodes. */
+	memset(&f, 0, sizeof(f));
+	f.type = GW_T_OPEN;
+	f.channel = 1;
+	memcpy(f.u.open.fingerprint, fp, sizeof(fp));
+	f.u.open.name.p = f.u.open.subject.p = f.u.open.san.p =
+	    f.u.open.serial.p = f.u.open.issuer.p = f.u.open.peer.p = g_base;
+	f.u.open.name.len = f.u.open.subject.len = f.u.open.san.len =
+	    f.u.open.serial.len = f.u.open.issuer.len = f.u.open.peer.len =
+	    65535;
+	assert_int_equal(gw_frame_encode(g_base + 65536, g_size - 65536, &f),
+	    GW_HDR_LEN + GW_FINGERPRINT_LEN + 6 * (2 + 65535));
+#undef ENC
+}
+
+static unsigned
+rnd(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 8;
+}
+
+/*
+ * Mutations of valid frames and random bytes, all decoded against the
+ * guard page: anything accepted must re-encode to the same bytes, anything
+ * refused must be refused with a defined code.
+ */
+static void
+test_mutations(void **state)
+{
+	uint8_t wire[256], m[256], out[512];
+	struct gw_frame d, d2;
+	size_t n, mn, used, used2, i, k;
+	unsigned seed = 20240601, it;
+	int rc, ok = 0, refused = 0;
+
+	(void)state;
+#define RND()	rnd(&seed)
+	for (i = 0; i < NSAMPLES; i++) {
+		n = unhex(samples[i].hex, wire, sizeof(wire));
+		for (it = 0; it < 3000; it++) {
+			memcpy(m, wire, n);
+			mn = n;
+			for (k = RND() % 4 + 1; k > 0; k--) {
+				size_t at = RND() % n;
+
+				m[at] = (uint8_t)RND();
+			}
+			if (RND() % 4 == 0)
+				mn = RND() % (n + 1);
+			if (RND() % 8 == 0)
+				for (k = 0; k < mn; k++)
+					m[k] = (uint8_t)RND();
+			rc = gdecode(m, mn, MAXP, &d, &used);
+			if (rc == GW_OK) {
+				ok++;
+				assert_true(used <= mn);
+				rc = gw_frame_encode(out, sizeof(out), &d);
+				assert_int_equal(rc, (int)used);
+				assert_memory_equal(out, g_base + g_size - mn,
+				    used);
+				assert_int_equal(gw_frame_decode(out, used,
+				    MAXP, &d2, &used2), GW_OK);
+				assert_frame_equal(&d, &d2);
+			} else {
+				refused++;
+				assert_true(rc == GW_ENEED ||
+				    (rc <= GW_PERR_BAD_FLAGS &&
+				    rc >= GW_PERR_TRAILING));
+			}
+		}
+	}
+	/* Both outcomes occur, or the test would prove little. */
+	assert_true(ok > 1000);
+	assert_true(refused > 1000);
+#undef RND
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_wire),
+		cmocka_unit_test(test_header_early),
+		cmocka_unit_test(test_bad_encode),
+		cmocka_unit_test(test_mutations),
+	};
+
+	return cmocka_run_group_tests(tests, guard_setup, guard_teardown);
+}
