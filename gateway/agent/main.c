@@ -426,8 +426,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "gw-agent: fcntl: %s\n", strerror(errno));
 		goto err0;
 	}
-	tls = tls_conf_new(&(struct tls_conf_params){ cert, key, ca, NULL, 0,
-	    1 }, err, sizeof(err));
+	tls = tls_conf_new(&(struct tls_conf_params){ .cert = cert,
+	    .key = key, .ca = ca, .tls12 = 1 }, err, sizeof(err));
 	if (tls == NULL) {
 		fprintf(stderr, "gw-agent: %s\n", err);
 		goto err0;

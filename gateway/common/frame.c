@@ -23,6 +23,18 @@
 #define OPEN_NSTR		6
 #define OPEN_MIN		(GW_FINGERPRINT_LEN + 2 * OPEN_NSTR)
 
+/* ENROLL: ref, then five strings. */
+#define ENROLL_FIXED		4
+#define ENROLL_NSTR		5
+#define ENROLL_MIN		(ENROLL_FIXED + 2 * ENROLL_NSTR)
+
+/* ENROLL_RESULT: ref, status, reason, retry_after, then three strings. */
+#define RESULT_FIXED		12
+#define RESULT_NSTR		3
+#define RESULT_MIN		(RESULT_FIXED + 2 * RESULT_NSTR)
+
+#define NSTR_MAX		6
+
 enum chan_rule {
 	CH_ZERO,		/* connection-level: channel 0 only */
 	CH_NONZERO,		/* per-agent channel: never 0 */
@@ -47,6 +59,8 @@ static const struct ftype ftypes[] = {
 	{ GW_T_GOAWAY,		CH_ZERO,	2,	2 + TEXT_MAX },
 	{ GW_T_ERROR,		CH_ZERO,	2,	2 + TEXT_MAX },
 	{ GW_T_COMMAND,		CH_ANY,		8,	GW_PAYLOAD_HARD_MAX },
+	{ GW_T_ENROLL,		CH_ZERO,	ENROLL_MIN, GW_PAYLOAD_HARD_MAX },
+	{ GW_T_ENROLL_RESULT,	CH_ZERO,	RESULT_MIN, GW_PAYLOAD_HARD_MAX },
 	{ GW_T_OPEN,		CH_NONZERO,	OPEN_MIN, GW_PAYLOAD_HARD_MAX },
 	{ GW_T_OPEN_ACK,	CH_NONZERO,	8,	8 },
 	{ GW_T_CLOSE,		CH_NONZERO,	2,	2 + TEXT_MAX },
@@ -131,9 +145,39 @@ chan_ok(const struct ftype *t, uint32_t channel)
 	}
 }
 
-/* The six strings of OPEN, in wire order (docs/PROTOCOL.md). */
-#define OPEN_STRINGS(id)	{ &(id)->name, &(id)->subject, &(id)->san, \
-				  &(id)->serial, &(id)->issuer, &(id)->peer }
+/*
+ * The string fields of a frame with strings, in wire order
+ * (docs/PROTOCOL.md), and the size of the fixed part before them.  Return
+ * the number of strings (0: the type has none).
+ */
+static int
+frame_strings(const struct gw_frame *f, struct gw_str *s[NSTR_MAX],
+    size_t *fixed)
+{
+	struct gw_frame *m = (struct gw_frame *)(uintptr_t)f;
+	struct gw_identity *id = &m->u.open;
+	struct gw_enroll *e = &m->u.enroll;
+	struct gw_enroll_result *r = &m->u.enroll_result;
+
+	switch (f->type) {
+	case GW_T_OPEN:
+		s[0] = &id->name; s[1] = &id->subject; s[2] = &id->san;
+		s[3] = &id->serial; s[4] = &id->issuer; s[5] = &id->peer;
+		*fixed = GW_FINGERPRINT_LEN;
+		return OPEN_NSTR;
+	case GW_T_ENROLL:
+		s[0] = &e->request_id; s[1] = &e->token; s[2] = &e->csr;
+		s[3] = &e->source; s[4] = &e->client_cert;
+		*fixed = ENROLL_FIXED;
+		return ENROLL_NSTR;
+	case GW_T_ENROLL_RESULT:
+		s[0] = &r->request_id; s[1] = &r->message; s[2] = &r->chain;
+		*fixed = RESULT_FIXED;
+		return RESULT_NSTR;
+	default:
+		return 0;
+	}
+}
 
 /*
  * Value rules shared by decode and encode, checked once the fields are
@@ -172,22 +216,38 @@ check_fields(const struct gw_frame *f)
 		if (f->u.open.name.len == 0)
 			return GW_PERR_BAD_STRING;
 		break;
+	case GW_T_ENROLL:
+		if (f->u.enroll.ref == 0)
+			return GW_PERR_BAD_VALUE;
+		if (f->u.enroll.csr.len == 0 &&
+		    f->u.enroll.request_id.len == 0)
+			return GW_PERR_BAD_STRING;
+		break;
+	case GW_T_ENROLL_RESULT:
+		if (f->u.enroll_result.ref == 0 ||
+		    f->u.enroll_result.status > GW_ENROLL_STATUS_MAX)
+			return GW_PERR_BAD_VALUE;
+		if ((f->u.enroll_result.status == GW_ENROLL_ISSUED &&
+		    f->u.enroll_result.chain.len == 0) ||
+		    (f->u.enroll_result.status == GW_ENROLL_PENDING &&
+		    f->u.enroll_result.request_id.len == 0))
+			return GW_PERR_BAD_STRING;
+		break;
 	default:
 		break;
 	}
 	return GW_OK;
 }
 
-/* Decode the six OPEN strings from ${p}[0..${n}) into ${id}. */
+/* Decode the ${ns} strings of ${s} from ${p}[0..${n}): nothing may follow. */
 static int
-decode_open_strings(const uint8_t *p, size_t n, struct gw_identity *id)
+decode_strings(const uint8_t *p, size_t n, struct gw_str **s, int ns)
 {
-	struct gw_str *s[OPEN_NSTR] = OPEN_STRINGS(id);
 	size_t off = 0;
 	uint16_t l;
 	int i;
 
-	for (i = 0; i < OPEN_NSTR; i++) {
+	for (i = 0; i < ns; i++) {
 		if (n - off < 2)
 			return GW_PERR_BAD_STRING;
 		l = get16(p + off);
@@ -208,6 +268,9 @@ static int
 decode_fields(struct gw_frame *f)
 {
 	const uint8_t *p = f->payload;
+	struct gw_str *s[NSTR_MAX];
+	size_t fixed = 0;
+	int ns;
 
 	switch (f->type) {
 	case GW_T_HELLO:
@@ -249,9 +312,19 @@ decode_fields(struct gw_frame *f)
 		break;
 	case GW_T_OPEN:
 		memcpy(f->u.open.fingerprint, p, GW_FINGERPRINT_LEN);
-		return decode_open_strings(p + GW_FINGERPRINT_LEN,
-		    f->len - GW_FINGERPRINT_LEN, &f->u.open);
+		break;
+	case GW_T_ENROLL:
+		f->u.enroll.ref = get32(p);
+		break;
+	case GW_T_ENROLL_RESULT:
+		f->u.enroll_result.ref = get32(p);
+		f->u.enroll_result.status = get16(p + 4);
+		f->u.enroll_result.reason = get16(p + 6);
+		f->u.enroll_result.retry_after = get32(p + 8);
+		break;
 	}
+	if ((ns = frame_strings(f, s, &fixed)) > 0)
+		return decode_strings(p + fixed, f->len - fixed, s, ns);
 	return GW_OK;
 }
 
@@ -318,9 +391,10 @@ gw_frame_decode(const uint8_t *buf, size_t len, size_t max_payload,
 static int
 encode_check(const struct gw_frame *f, const struct ftype *t, uint64_t *plen)
 {
-	const struct gw_str *s[OPEN_NSTR] = OPEN_STRINGS(&f->u.open);
+	struct gw_str *s[NSTR_MAX];
+	size_t fixed = 0;
 	uint64_t n;
-	int i, rc;
+	int i, ns, rc;
 
 	if (f->flags != 0)
 		return GW_PERR_BAD_FLAGS;
@@ -351,8 +425,11 @@ encode_check(const struct gw_frame *f, const struct ftype *t, uint64_t *plen)
 		n = 2 + (uint64_t)f->u.reason.text.len;
 		break;
 	case GW_T_OPEN:
-		n = GW_FINGERPRINT_LEN;
-		for (i = 0; i < OPEN_NSTR; i++) {
+	case GW_T_ENROLL:
+	case GW_T_ENROLL_RESULT:
+		ns = frame_strings(f, s, &fixed);
+		n = fixed;
+		for (i = 0; i < ns; i++) {
 			if (s[i]->p == NULL && s[i]->len > 0)
 				return GW_PERR_BAD_STRING;
 			n += 2 + (uint64_t)s[i]->len;
@@ -373,8 +450,9 @@ done:
 static void
 encode_fields(uint8_t *p, const struct gw_frame *f)
 {
-	const struct gw_str *s[OPEN_NSTR] = OPEN_STRINGS(&f->u.open);
-	int i;
+	struct gw_str *s[NSTR_MAX];
+	size_t fixed = 0;
+	int i, ns;
 
 	switch (f->type) {
 	case GW_T_HELLO:
@@ -414,11 +492,21 @@ encode_fields(uint8_t *p, const struct gw_frame *f)
 		break;
 	case GW_T_OPEN:
 		p = putbytes(p, f->u.open.fingerprint, GW_FINGERPRINT_LEN);
-		for (i = 0; i < OPEN_NSTR; i++) {
-			p = put16(p, s[i]->len);
-			p = putbytes(p, s[i]->p, s[i]->len);
-		}
 		break;
+	case GW_T_ENROLL:
+		p = put32(p, f->u.enroll.ref);
+		break;
+	case GW_T_ENROLL_RESULT:
+		p = put32(p, f->u.enroll_result.ref);
+		p = put16(p, f->u.enroll_result.status);
+		p = put16(p, f->u.enroll_result.reason);
+		p = put32(p, f->u.enroll_result.retry_after);
+		break;
+	}
+	ns = frame_strings(f, s, &fixed);
+	for (i = 0; i < ns; i++) {
+		p = put16(p, s[i]->len);
+		p = putbytes(p, s[i]->p, s[i]->len);
 	}
 }
 
@@ -490,6 +578,8 @@ gw_perr_str(int rc)
 		return "bad string field";
 	case GW_PERR_TRAILING:
 		return "trailing bytes after last field";
+	case GW_PERR_BAD_VALUE:
+		return "field value out of range";
 	default:
 		return "unknown error";
 	}

@@ -28,7 +28,8 @@ enum gw_perr {
 	GW_PERR_BAD_SEQ		= -17,	/* sequence number 0 */
 	GW_PERR_BAD_CREDIT	= -18,	/* credit increment 0 */
 	GW_PERR_BAD_STRING	= -19,	/* string field overruns the payload */
-	GW_PERR_TRAILING	= -20	/* bytes after the last field */
+	GW_PERR_TRAILING	= -20,	/* bytes after the last field */
+	GW_PERR_BAD_VALUE	= -21	/* field value out of its range */
 };
 
 /* A (pointer, length) view of bytes inside a frame. */
@@ -46,6 +47,28 @@ struct gw_identity {
 	struct gw_str	serial;		/* serial, hex with colons */
 	struct gw_str	issuer;		/* issuer DN */
 	struct gw_str	peer;		/* source address "ip:port" */
+};
+
+/* ENROLL: a new request (csr) or a poll (request_id). */
+struct gw_enroll {
+	uint32_t	ref;		/* correlation id, echoed; != 0 */
+	struct gw_str	request_id;	/* poll: the id of a pending request */
+	struct gw_str	token;		/* bootstrap token, or empty */
+	struct gw_str	csr;		/* PKCS#10, DER, or empty (poll) */
+	struct gw_str	source;		/* upstream: agent address seen */
+	struct gw_str	client_cert;	/* upstream: DER of the verified TLS
+					   client certificate (renewal) */
+};
+
+/* ENROLL_RESULT: the answer to one ENROLL. */
+struct gw_enroll_result {
+	uint32_t	ref;		/* the ENROLL's ref */
+	uint16_t	status;		/* enum gw_enroll_status */
+	uint16_t	reason;		/* enum gw_reason when refused */
+	uint32_t	retry_after;	/* pending: seconds before polling */
+	struct gw_str	request_id;	/* pending (and issued): the id */
+	struct gw_str	message;	/* human-readable detail */
+	struct gw_str	chain;		/* issued: PEM certificate chain */
 };
 
 struct gw_frame {
@@ -88,6 +111,8 @@ struct gw_frame {
 			struct gw_str text;
 		} reason;		/* GOAWAY, ERROR and CLOSE */
 		struct gw_identity open;
+		struct gw_enroll enroll;
+		struct gw_enroll_result enroll_result;
 	} u;
 };
 

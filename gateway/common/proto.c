@@ -6,7 +6,7 @@
 
 #include "proto.h"
 
-/* Reasons that may appear on the wire (0 .. GW_R_STORE), by value. */
+/* Reasons that may appear on the wire, by value. */
 static const char *const reason_wire[] = {
 	[GW_R_NORMAL]		= "normal",
 	[GW_R_PROTOCOL]		= "protocol",
@@ -24,6 +24,13 @@ static const char *const reason_wire[] = {
 	[GW_R_OVERLOAD]		= "overload",
 	[GW_R_INTERNAL]		= "internal",
 	[GW_R_STORE]		= "store",
+	[GW_R_BAD_CSR]		= "bad-csr",
+	[GW_R_TOKEN_INVALID]	= "token-invalid",
+	[GW_R_TOKEN_EXPIRED]	= "token-expired",
+	[GW_R_TOKEN_USED]	= "token-used-up",
+	[GW_R_DENIED]		= "denied",
+	[GW_R_REQUEST_UNKNOWN]	= "request-unknown",
+	[GW_R_REQUEST_EXPIRED]	= "request-expired",
 };
 
 /* Local-only reasons (never sent), from GW_R_PEER_CLOSED. */
@@ -60,6 +67,8 @@ static const char *const type_names[] = {
 	[GW_T_GOAWAY]		= "GOAWAY",
 	[GW_T_ERROR]		= "ERROR",
 	[GW_T_COMMAND]		= "COMMAND",
+	[GW_T_ENROLL]		= "ENROLL",
+	[GW_T_ENROLL_RESULT]	= "ENROLL_RESULT",
 	[GW_T_OPEN]		= "OPEN",
 	[GW_T_OPEN_ACK]		= "OPEN_ACK",
 	[GW_T_CLOSE]		= "CLOSE",

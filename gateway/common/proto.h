@@ -17,6 +17,14 @@
 #define GW_DEFAULT_MAX_PAYLOAD	16384
 #define GW_MAX_PAYLOAD_MIN	64	/* smallest max_payload HELLO may announce */
 
+/* ENROLL_RESULT status. */
+enum gw_enroll_status {
+	GW_ENROLL_ISSUED	= 0,	/* chain holds the certificate */
+	GW_ENROLL_PENDING	= 1,	/* poll again with request_id */
+	GW_ENROLL_REFUSED	= 2,	/* reason and message say why */
+	GW_ENROLL_STATUS_MAX	= 2
+};
+
 /* Frame types.  0x80-0xFF are extensions: a receiver ignores unknown ones. */
 enum gw_type {
 	GW_T_HELLO	= 0x01,
@@ -29,6 +37,8 @@ enum gw_type {
 	GW_T_GOAWAY	= 0x08,
 	GW_T_ERROR	= 0x09,
 	GW_T_COMMAND	= 0x0A,
+	GW_T_ENROLL	= 0x0B,	/* enrollment request (CSR, poll) */
+	GW_T_ENROLL_RESULT = 0x0C,	/* issued, pending or refused */
 	GW_T_OPEN	= 0x20,	/* upstream only */
 	GW_T_OPEN_ACK	= 0x21,	/* upstream only */
 	GW_T_CLOSE	= 0x22,	/* upstream only */
@@ -57,6 +67,13 @@ enum gw_reason {
 	GW_R_OVERLOAD		= 13,	/* limit reached (agents, buffers) */
 	GW_R_INTERNAL		= 14,	/* bug or resource failure */
 	GW_R_STORE		= 15,	/* durable store failed */
+	GW_R_BAD_CSR		= 16,	/* CSR malformed, bad signature, weak key */
+	GW_R_TOKEN_INVALID	= 17,	/* token forged, unknown or revoked */
+	GW_R_TOKEN_EXPIRED	= 18,	/* token past its expiry */
+	GW_R_TOKEN_USED		= 19,	/* token used up (use count) */
+	GW_R_DENIED		= 20,	/* an operator or the hook said no */
+	GW_R_REQUEST_UNKNOWN	= 21,	/* poll for a request never seen */
+	GW_R_REQUEST_EXPIRED	= 22,	/* pending request expired */
 	GW_R_WIRE_LAST		= 0xFF,
 
 	GW_R_PEER_CLOSED	= 0x100,	/* TLS close_notify or EOF */

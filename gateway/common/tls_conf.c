@@ -112,23 +112,35 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	mbedtls_x509_crt_init(&tc->ca);
 	mbedtls_x509_crl_init(&tc->crl);
 
-	if ((rc = mbedtls_x509_crt_parse_file(&tc->own, p->cert)) != 0) {
+	if ((p->cert == NULL && (p->server || !p->anon_peer)) ||
+	    (p->ca == NULL && !p->anon_peer)) {
+		snprintf(err, errlen, "tls: certificate or CA missing");
+		goto err1;
+	}
+	if (p->cert != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->own,
+	    p->cert)) != 0) {
 		tls_fail(err, errlen, p->cert, "cannot load certificate", rc);
 		goto err1;
 	}
+	if (p->chain != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->own,
+	    p->chain)) != 0) {
+		tls_fail(err, errlen, p->chain, "cannot load certificate", rc);
+		goto err1;
+	}
 	/* mbedtls_pk_parse_keyfile zeroises its copy of the file. */
-	if ((rc = mbedtls_pk_parse_keyfile(&tc->key, p->key, NULL,
-	    mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
+	if (p->cert != NULL && (rc = mbedtls_pk_parse_keyfile(&tc->key, p->key,
+	    NULL, mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
 		tls_fail(err, errlen, p->key, "cannot load private key", rc);
 		goto err1;
 	}
-	if ((rc = mbedtls_pk_check_pair(&tc->own.pk, &tc->key,
-	    mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
+	if (p->cert != NULL && (rc = mbedtls_pk_check_pair(&tc->own.pk,
+	    &tc->key, mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
 		tls_fail(err, errlen, p->key, "key does not match certificate",
 		    rc);
 		goto err1;
 	}
-	if ((rc = mbedtls_x509_crt_parse_file(&tc->ca, p->ca)) != 0) {
+	if (p->ca != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->ca,
+	    p->ca)) != 0) {
 		tls_fail(err, errlen, p->ca, "cannot load CA certificate", rc);
 		goto err1;
 	}
@@ -152,11 +164,14 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	    MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_max_tls_version(&tc->conf, MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_ciphersuites(&tc->conf, tls_suites);
-	mbedtls_ssl_conf_authmode(&tc->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-	mbedtls_ssl_conf_ca_chain(&tc->conf, &tc->ca,
-	    tc->has_crl ? &tc->crl : NULL);
-	if ((rc = mbedtls_ssl_conf_own_cert(&tc->conf, &tc->own,
-	    &tc->key)) != 0) {
+	mbedtls_ssl_conf_authmode(&tc->conf, !p->anon_peer ?
+	    MBEDTLS_SSL_VERIFY_REQUIRED : p->server ? MBEDTLS_SSL_VERIFY_NONE :
+	    MBEDTLS_SSL_VERIFY_OPTIONAL);
+	if (p->ca != NULL)
+		mbedtls_ssl_conf_ca_chain(&tc->conf, &tc->ca,
+		    tc->has_crl ? &tc->crl : NULL);
+	if (p->cert != NULL && (rc = mbedtls_ssl_conf_own_cert(&tc->conf,
+	    &tc->own, &tc->key)) != 0) {
 		tls_fail(err, errlen, p->cert, "cannot use certificate", rc);
 		goto err1;
 	}

@@ -13,12 +13,22 @@
 struct tls_conf;
 
 struct tls_conf_params {
-	const char	*cert;		/* PEM chain: own certificate first */
-	const char	*key;		/* PEM private key */
-	const char	*ca;		/* PEM CA(s) the peer must chain to */
+	const char	*cert;		/* PEM chain: own certificate first;
+					   NULL: none (client, anon_peer) */
+	const char	*key;		/* PEM private key (with cert) */
+	const char	*chain;		/* more PEM certificates to send after
+					   cert (a CA to pin), or NULL */
+	const char	*ca;		/* PEM CA(s) the peer must chain to;
+					   NULL only with anon_peer */
 	const char	*crl;		/* PEM/DER CRL of that CA, or NULL */
 	int		 server;	/* 1: server side, 0: client side */
 	int		 tls12;		/* 1: also allow TLS 1.2 (default 1) */
+	/*
+	 * Enrollment: the peer is not authenticated by a CA here.  Server:
+	 * ask no client certificate.  Client: accept any server chain and
+	 * let the caller check it (conn_peer_crt: a pinned CA fingerprint).
+	 */
+	int		 anon_peer;
 };
 
 /**

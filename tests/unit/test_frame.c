@@ -228,7 +228,9 @@ test_strings(void **state)
 	static const char *const reasons[] = { "normal", "protocol",
 	    "version", "unexpected", "flow", "too-big", "sequence",
 	    "shutdown", "superseded", "upstream-lost", "timeout", "policy",
-	    "revoked", "overload", "internal", "store" };
+	    "revoked", "overload", "internal", "store", "bad-csr",
+	    "token-invalid", "token-expired", "token-used-up", "denied",
+	    "request-unknown", "request-expired" };
 	static const char *const local[] = { "peer-closed", "tls-handshake",
 	    "tls-error", "io-error", "connect" };
 	static const struct { unsigned t; const char *s; } types[] = {
@@ -237,7 +239,8 @@ test_strings(void **state)
 		{ 0x07, "PONG" }, { 0x08, "GOAWAY" }, { 0x09, "ERROR" },
 		{ 0x0a, "COMMAND" }, { 0x20, "OPEN" }, { 0x21, "OPEN_ACK" },
 		{ 0x22, "CLOSE" }, { 0x80, "EXT" }, { 0xff, "EXT" },
-		{ 0x00, "UNKNOWN" }, { 0x0b, "UNKNOWN" }, { 0x1f, "UNKNOWN" },
+		{ 0x0b, "ENROLL" }, { 0x0c, "ENROLL_RESULT" },
+		{ 0x00, "UNKNOWN" }, { 0x0d, "UNKNOWN" }, { 0x1f, "UNKNOWN" },
 		{ 0x23, "UNKNOWN" }, { 0x7f, "UNKNOWN" }, { 0x100, "UNKNOWN" },
 	};
 	const char *seen[32];
@@ -245,13 +248,13 @@ test_strings(void **state)
 	int rc;
 
 	(void)state;
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		assert_string_equal(gw_reason_str(i), reasons[i]);
 	for (i = 0; i < 5; i++)
 		assert_string_equal(gw_reason_str(GW_R_PEER_CLOSED + i),
 		    local[i]);
 	assert_string_equal(gw_reason_str(GW_R_CONNECT), "connect");
-	assert_string_equal(gw_reason_str(16), "unknown");
+	assert_string_equal(gw_reason_str(GW_R_REQUEST_EXPIRED + 1), "unknown");
 	assert_string_equal(gw_reason_str(GW_R_WIRE_LAST), "unknown");
 	assert_string_equal(gw_reason_str(0xff + 1 + 5), "unknown");
 	assert_string_equal(gw_reason_str(~0u), "unknown");
@@ -263,14 +266,14 @@ test_strings(void **state)
 	seen[j++] = gw_perr_str(GW_OK);
 	seen[j++] = gw_perr_str(GW_ENEED);
 	seen[j++] = gw_perr_str(GW_ENOSPACE);
-	for (rc = GW_PERR_BAD_FLAGS; rc >= GW_PERR_TRAILING; rc--)
+	for (rc = GW_PERR_BAD_FLAGS; rc >= GW_PERR_BAD_VALUE; rc--)
 		seen[j++] = gw_perr_str(rc);
 	for (i = 0; i < j; i++) {
 		assert_string_not_equal(seen[i], "unknown error");
 		for (unsigned k = 0; k < i; k++)
 			assert_string_not_equal(seen[i], seen[k]);
 	}
-	assert_string_equal(gw_perr_str(GW_PERR_TRAILING - 1),
+	assert_string_equal(gw_perr_str(GW_PERR_BAD_VALUE - 1),
 	    "unknown error");
 	assert_string_equal(gw_perr_str(1), "unknown error");
 	assert_string_equal(gw_perr_str(-3), "unknown error");

@@ -38,7 +38,7 @@ static const struct bad bad_wire[] = {
 	{ "00 00 0000 00000000 7fffffff", MAXP, GW_PERR_LEN_TOO_BIG },
 	{ "80 00 0000 00000000 00004001", MAXP, GW_PERR_LEN_TOO_BIG },
 	{ "00 00 0000 00000000 00000000", MAXP, GW_PERR_UNKNOWN_TYPE },
-	{ "0b 00 0000 00000000 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
+	{ "0d 00 0000 00000000 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
 	{ "1f 00 0000 00000000 00004000", MAXP, GW_PERR_UNKNOWN_TYPE },
 	{ "23 00 0000 00000001 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
 	{ "7f 00 0000 00000000 00000000", MAXP, GW_PERR_UNKNOWN_TYPE },
@@ -126,6 +126,28 @@ static const struct bad bad_wire[] = {
 	{ "20 00 0000 00000001 0000002e  "
 	  "0000000000000000000000000000000000000000000000000000000000000000"
 	  "  0001 61 0000 0000 0000 0000 0000 00", MAXP, GW_PERR_TRAILING },
+	/* ENROLL: ref 0; neither CSR nor request id; channel; short; extra. */
+	{ "0b 00 0000 00000000 0000000f  00000000 0000 0000 0001 30 0000 0000",
+	  MAXP, GW_PERR_BAD_VALUE },
+	{ "0b 00 0000 00000000 0000000e  00000001 0000 0000 0000 0000 0000",
+	  MAXP, GW_PERR_BAD_STRING },
+	{ "0b 00 0000 00000001 0000000f  00000001 0000 0000 0001 30 0000 0000",
+	  MAXP, GW_PERR_BAD_CHANNEL },
+	{ "0b 00 0000 00000000 0000000d  00000001 0000 0000 0000 0000 00",
+	  MAXP, GW_PERR_BAD_LENGTH },
+	{ "0b 00 0000 00000000 00000010  00000001 0000 0000 0001 30 0000 0000"
+	  " ff", MAXP, GW_PERR_TRAILING },
+	{ "0b 00 0000 00000000 0000000f  00000001 0000 0000 0005 30 0000 0000",
+	  MAXP, GW_PERR_BAD_STRING },
+	/* ENROLL_RESULT: status 3; issued without chain; pending without id. */
+	{ "0c 00 0000 00000000 00000012  00000001 0003 0000 00000000"
+	  " 0000 0000 0000", MAXP, GW_PERR_BAD_VALUE },
+	{ "0c 00 0000 00000000 00000012  00000000 0002 0000 00000000"
+	  " 0000 0000 0000", MAXP, GW_PERR_BAD_VALUE },
+	{ "0c 00 0000 00000000 00000012  00000001 0000 0000 00000000"
+	  " 0000 0000 0000", MAXP, GW_PERR_BAD_STRING },
+	{ "0c 00 0000 00000000 00000012  00000001 0001 0000 00000000"
+	  " 0000 0000 0000", MAXP, GW_PERR_BAD_STRING },
 };
 
 static void
@@ -204,7 +226,8 @@ test_bad_encode(void **state)
 			zero_only = f.type == GW_T_HELLO ||
 			    f.type == GW_T_HELLO_ACK || f.type == GW_T_PING ||
 			    f.type == GW_T_PONG || f.type == GW_T_GOAWAY ||
-			    f.type == GW_T_ERROR;
+			    f.type == GW_T_ERROR || f.type == GW_T_ENROLL ||
+			    f.type == GW_T_ENROLL_RESULT;
 			nonzero_only = f.type == GW_T_OPEN ||
 			    f.type == GW_T_OPEN_ACK || f.type == GW_T_CLOSE;
 			if ((zero_only && c == 1) || (nonzero_only && c == 0))
@@ -219,7 +242,7 @@ test_bad_encode(void **state)
 	memset(&f, 0, sizeof(f));
 	f.type = 0x00;
 	ENC(GW_PERR_UNKNOWN_TYPE);
-	f.type = 0x0b;
+	f.type = 0x0d;
 	ENC(GW_PERR_UNKNOWN_TYPE);
 	f.type = 0x7f;
 	ENC(GW_PERR_UNKNOWN_TYPE);
@@ -334,7 +357,7 @@ test_mutations(void **state)
 				refused++;
 				assert_true(rc == GW_ENEED ||
 				    (rc <= GW_PERR_BAD_FLAGS &&
-				    rc >= GW_PERR_TRAILING));
+				    rc >= GW_PERR_BAD_VALUE));
 			}
 		}
 	}

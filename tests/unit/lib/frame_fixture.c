@@ -128,6 +128,19 @@ const struct sample samples[] = {
 	  "22 00 0000 00000005 00000003  0009 78" },
 	{ { .type = 0x80 },
 	  "80 00 0000 00000000 00000000" },
+	{ { .type = GW_T_ENROLL, .u.enroll = { .ref = 7, .token = S("t"),
+	    .csr = S("\x30\x00") } },
+	  "0b 00 0000 00000000 00000011  00000007 0000 0001 74 0002 3000"
+	  " 0000 0000" },
+	{ { .type = GW_T_ENROLL_RESULT, .u.enroll_result = { .ref = 7,
+	    .status = GW_ENROLL_PENDING, .retry_after = 30,
+	    .request_id = S("ab"), .message = S("wait") } },
+	  "0c 00 0000 00000000 00000018  00000007 0001 0000 0000001e"
+	  " 0002 6162 0004 77616974 0000" },
+	{ { .type = GW_T_ENROLL_RESULT, .u.enroll_result = { .ref = 1,
+	    .status = GW_ENROLL_REFUSED, .reason = GW_R_TOKEN_USED } },
+	  "0c 00 0000 00000000 00000012  00000001 0002 0013 00000000"
+	  " 0000 0000 0000" },
 	{ { .type = 0xff, .channel = 42, .len = 3,
 	    .payload = (const uint8_t *)"\x00\x01\x02" },
 	  "ff 00 0000 0000002a 00000003  000102" },
@@ -200,6 +213,30 @@ assert_frame_equal(const struct gw_frame *a, const struct gw_frame *b)
 		assert_str_equal_(a->u.open.serial, b->u.open.serial);
 		assert_str_equal_(a->u.open.issuer, b->u.open.issuer);
 		assert_str_equal_(a->u.open.peer, b->u.open.peer);
+		break;
+	case GW_T_ENROLL:
+		assert_int_equal(a->u.enroll.ref, b->u.enroll.ref);
+		assert_str_equal_(a->u.enroll.request_id, b->u.enroll.request_id);
+		assert_str_equal_(a->u.enroll.token, b->u.enroll.token);
+		assert_str_equal_(a->u.enroll.csr, b->u.enroll.csr);
+		assert_str_equal_(a->u.enroll.source, b->u.enroll.source);
+		assert_str_equal_(a->u.enroll.client_cert,
+		    b->u.enroll.client_cert);
+		break;
+	case GW_T_ENROLL_RESULT:
+		assert_int_equal(a->u.enroll_result.ref, b->u.enroll_result.ref);
+		assert_int_equal(a->u.enroll_result.status,
+		    b->u.enroll_result.status);
+		assert_int_equal(a->u.enroll_result.reason,
+		    b->u.enroll_result.reason);
+		assert_int_equal(a->u.enroll_result.retry_after,
+		    b->u.enroll_result.retry_after);
+		assert_str_equal_(a->u.enroll_result.request_id,
+		    b->u.enroll_result.request_id);
+		assert_str_equal_(a->u.enroll_result.message,
+		    b->u.enroll_result.message);
+		assert_str_equal_(a->u.enroll_result.chain,
+		    b->u.enroll_result.chain);
 		break;
 	default:
 		assert_true(a->type >= GW_T_EXT_FIRST);
