@@ -135,7 +135,11 @@ pki_ca_free(struct pki_ca *ca)
 	ca->crt_pem = NULL;
 }
 
-static int
+/**
+ * pki_genkey(pk, rsa_bits, rng, err, errlen): make ${pk} a new key: RSA
+ * of ${rsa_bits} bits, or ECDSA P-256 when ${rsa_bits} is 0.  0 or -1.
+ */
+int
 pki_genkey(mbedtls_pk_context *pk, unsigned rsa_bits, struct pki_rng *rng,
     char *err, size_t errlen)
 {
@@ -154,6 +158,43 @@ pki_genkey(mbedtls_pk_context *pk, unsigned rsa_bits, struct pki_rng *rng,
 	    (rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1,
 	    mbedtls_pk_ec(*pk), mbedtls_ctr_drbg_random, &rng->drbg)) != 0)
 		return pki_fail(err, errlen, "ECDSA key", rc);
+	return 0;
+}
+
+/**
+ * pki_csr(key, name, rng, der, cap, derlen, err, errlen): a PKCS#10
+ * request for subject "CN=${name}" signed by ${key} (SHA-256), as DER at
+ * the start of ${der} (capacity ${cap}); its length in ${derlen}.  0 or -1.
+ */
+int
+pki_csr(mbedtls_pk_context *key, const char *name, struct pki_rng *rng,
+    unsigned char *der, size_t cap, size_t *derlen, char *err,
+    size_t errlen)
+{
+	mbedtls_x509write_csr w;
+	char subject[PKI_DN_MAX];
+	int rc;
+
+	if (strpbrk(name, ",=+\\\"<>;#") != NULL ||
+	    snprintf(subject, sizeof(subject), "CN=%s", name) >=
+	    (int)sizeof(subject)) {
+		snprintf(err, errlen, "name '%s': use letters, digits, '.', "
+		    "'-', '_'", name);
+		return -1;
+	}
+	mbedtls_x509write_csr_init(&w);
+	mbedtls_x509write_csr_set_md_alg(&w, MBEDTLS_MD_SHA256);
+	mbedtls_x509write_csr_set_key(&w, key);
+	if ((rc = mbedtls_x509write_csr_set_subject_name(&w, subject)) != 0 ||
+	    (rc = mbedtls_x509write_csr_der(&w, der, cap,
+	    mbedtls_ctr_drbg_random, &rng->drbg)) < 0) {
+		mbedtls_x509write_csr_free(&w);
+		return pki_fail(err, errlen, "CSR", rc);
+	}
+	mbedtls_x509write_csr_free(&w);
+	/* The writer fills ${der} from its end. */
+	*derlen = (size_t)rc;
+	memmove(der, der + cap - *derlen, *derlen);
 	return 0;
 }
 

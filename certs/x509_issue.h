@@ -11,6 +11,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
+#include <mbedtls/x509_csr.h>
 
 #define PKI_MAX_SAN	16
 
@@ -74,5 +75,21 @@ void pki_ca_free(struct pki_ca *ca);
 int pki_make(const struct pki_req *req, struct pki_ca *ca,
     struct pki_rng *rng, unsigned char *crt_pem, size_t crtlen,
     unsigned char *key_pem, size_t keylen, char *err, size_t errlen);
+
+/**
+ * pki_genkey(pk, rsa_bits, rng, err, errlen): make ${pk} a new key: RSA
+ * of ${rsa_bits} bits, or ECDSA P-256 when ${rsa_bits} is 0.  0 or -1.
+ */
+int pki_genkey(mbedtls_pk_context *pk, unsigned rsa_bits,
+    struct pki_rng *rng, char *err, size_t errlen);
+
+/**
+ * pki_csr(key, name, rng, der, cap, derlen, err, errlen): a PKCS#10
+ * request for subject "CN=${name}" signed by ${key} (SHA-256), as DER at
+ * the start of ${der} (capacity ${cap}); its length in ${derlen}.  0 or -1.
+ */
+int pki_csr(mbedtls_pk_context *key, const char *name, struct pki_rng *rng,
+    unsigned char *der, size_t cap, size_t *derlen, char *err,
+    size_t errlen);
 
 #endif /* GW_X509_ISSUE_H */

@@ -1,0 +1,119 @@
+/*
+ * authority.h: the signing authority of enrollment.  gw-mgmt runs it for
+ * the requests its gateways forward; a standalone gatewayd ([enroll] mode
+ * = local) runs it with its own intermediate CA.  gw-cert works on the
+ * same directory (token create/list/revoke, pending list, approve, deny).
+ *
+ * Everything lives in the CA directory made by "gw-cert ca":
+ *
+ *   DIR/ca.crt, DIR/ca.key     the signing CA (an intermediate is fine;
+ *                              ca.crt may hold its chain after it)
+ *   DIR/ca.crl                 its CRL (gw-cert revoke / crl), if any
+ *   DIR/issued.txt             one line per certificate (gw-cert list)
+ *   DIR/enroll/token.key       the HMAC key of bootstrap tokens (0600)
+ *   DIR/enroll/tokens/ID       a token's terms, for token list
+ *   DIR/enroll/tokens/ID.used  how many requests it has admitted
+ *   DIR/enroll/tokens/ID.revoked
+ *   DIR/enroll/requests/RID/   one request: csr.pem, info, and then
+ *                              cert.pem (issued) or denied (refused)
+ *
+ * RID, the request id, is the first 32 hex digits of the SHA-256 of the
+ * CSR (DER), so a resent CSR finds its request again: the same answer,
+ * no second token use.
+ *
+ * A request is decided in this order:
+ *   1. request_id only (a poll): the request's state: issued (the chain),
+ *      denied, pending, or refused request-unknown / request-expired.
+ *   2. the CSR must pass csr_check() and its name the names policy,
+ *      else refused bad-csr / policy.
+ *   3. a CSR already on file: its request's state, as for a poll.
+ *   4. client_cert (renewal, attested by the gateway): it must chain to
+ *      this CA, be valid now, not be revoked, and carry the CSR's name;
+ *      else refused policy / revoked.  Then sign (subject to the hook).
+ *   5. a token: it must verify (HMAC), be unexpired, unrevoked, have
+ *      uses left and allow the name; else refused token-invalid /
+ *      token-expired / token-used-up / policy.  It then counts one use
+ *      and the request is signed (subject to the hook).
+ *   6. neither: pending, until an operator approves or denies it or it
+ *      expires (pending_ttl); max_pending bounds the queue (overload).
+ * The policy hook, when configured, runs for 4-6 before the decision:
+ * exit 0 signs at once, 1 denies, 2 leaves the request pending; anything
+ * else (a signal, the timeout) refuses it (internal): the hook fails
+ * closed.
+ */
+#ifndef GW_AUTHORITY_H
+#define GW_AUTHORITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <ev.h>
+
+#include "proto.h"
+
+#define AUTH_RID_LEN	32	/* hex digits of a request id */
+
+struct authority;
+
+struct authority_params {
+	struct ev_loop	*loop;		/* runs the policy hook */
+	const char	*dir;		/* the CA directory */
+	const char	*names;		/* id_policy_match patterns; NULL: any */
+	unsigned	 cert_days;	/* validity of what it signs (365) */
+	unsigned	 pending_ttl;	/* seconds a request lives (7 days) */
+	unsigned	 max_pending;	/* pending requests at most (10000) */
+	unsigned	 retry_after;	/* seconds a poller waits (30) */
+	const char	*hook;		/* policy hook executable, or NULL */
+	unsigned	 hook_timeout;	/* seconds (10) */
+};
+
+/* One request: views, valid during authority_submit only. */
+struct authority_req {
+	const uint8_t	*csr;		/* PKCS#10 DER, or NULL (a poll) */
+	size_t		 csr_len;
+	const char	*token;		/* bootstrap token, or "" */
+	const char	*request_id;	/* poll: the id, or "" */
+	const char	*source;	/* agent address as the gateway saw it */
+	const char	*via;		/* the gateway's name ("" if local) */
+	const uint8_t	*client_cert;	/* renewal: verified DER, or NULL */
+	size_t		 client_cert_len;
+};
+
+struct authority_result {
+	enum gw_enroll_status status;
+	unsigned	 reason;	/* enum gw_reason when refused */
+	unsigned	 retry_after;	/* pending: seconds */
+	char		 request_id[AUTH_RID_LEN + 1];	/* "" if none */
+	char		 message[256];	/* why, for the agent and the log */
+	const char	*chain;		/* issued: PEM leaf + CA chain */
+};
+
+/* The answer; ${res} is valid during the call only. */
+typedef void (*authority_cb)(const struct authority_result *res, void *arg);
+
+/**
+ * authority_open(p, err, errlen): load the CA of ${p}->dir and create
+ * DIR/enroll and its subdirectories if missing.  NULL on error, with
+ * "what: why" in ${err}.
+ */
+struct authority *authority_open(const struct authority_params *p,
+    char *err, size_t errlen);
+
+/**
+ * authority_submit(a, req, cb, arg): decide ${req} and call ${cb}(res,
+ * ${arg}) exactly once, unless authority_cancel(${arg}) comes first.
+ * Without a hook to run, ${cb} is called before this returns.  Every
+ * decision is logged once (name, source, via, outcome; never the token).
+ */
+void authority_submit(struct authority *a, const struct authority_req *req,
+    authority_cb cb, void *arg);
+
+/**
+ * authority_cancel(a, arg): the requester ${arg} is gone: never call it.
+ * A running hook still finishes and its decision is still recorded.
+ */
+void authority_cancel(struct authority *a, void *arg);
+
+/** authority_close(a): kill running hooks, free ${a}; NULL is a no-op. */
+void authority_close(struct authority *a);
+
+#endif /* GW_AUTHORITY_H */
