@@ -116,4 +116,14 @@ void authority_cancel(struct authority *a, void *arg);
 /** authority_close(a): kill running hooks, free ${a}; NULL is a no-op. */
 void authority_close(struct authority *a);
 
+/**
+ * authority_approve(dir, rid, days, name, err, errlen): sign pending
+ * request ${rid} of CA directory ${dir} for ${days} days (gw-cert approve):
+ * its CSR is checked again, the certificate recorded in issued.txt and
+ * stored for the agent's next poll.  Its name goes to ${name}
+ * (ID_NAME_MAX).  0 or -1.
+ */
+int authority_approve(const char *dir, const char *rid, unsigned days,
+    char *name, char *err, size_t errlen);
+
 #endif /* GW_AUTHORITY_H */

@@ -3,7 +3,8 @@
  * written with mode 0600; certificates are written by mbedTLS's X.509
  * writer (no openssl CLI).
  *
- *   gw-cert ca --out DIR --name CN [--days N] [--rsa BITS] [--force]
+ *   gw-cert ca --out DIR --name CN [--ca PARENT] [--days N] [--rsa BITS]
+ *           [--force]
  *   gw-cert issue --ca DIR --role gateway|mgmt|agent --name NAME
  *           --out PREFIX [--dns NAME]... [--ip ADDR]... [--days N]
  *           [--not-before YYYYMMDDhhmmss --not-after YYYYMMDDhhmmss]
@@ -12,12 +13,17 @@
  *           --out-dir DIR [--days N]
  *   gw-cert show FILE
  *   gw-cert fingerprint FILE
- *   gw-cert revoke --ca DIR (--serial HEX | --cert FILE) [--crl-days N]
+ *   gw-cert revoke --ca DIR (--serial HEX | --cert FILE | --name NAME)
+ *           [--crl-days N]
  *   gw-cert crl --ca DIR [--crl-days N]
  *   gw-cert list --ca DIR
+ *   gw-cert token create|list|revoke, pending list, approve, deny: the
+ *           enrollment commands (gw_cert_enroll.c)
  *
- * revoke adds the certificate to DIR/revoked.txt and rewrites DIR/ca.crl;
- * crl rewrites DIR/ca.crl (before its next update).
+ * ca with --ca PARENT makes an intermediate CA.  revoke adds the
+ * certificate (--name: every certificate issued to NAME) to
+ * DIR/revoked.txt and rewrites DIR/ca.crl; crl rewrites DIR/ca.crl (before
+ * its next update).
  *
  * Exit 0 on success, 1 on failure (one line on stderr), 2 on usage errors.
  */
@@ -33,7 +39,9 @@
 #include <arpa/inet.h>
 
 #include "crl.h"
+#include "gw_cert.h"
 #include "identity.h"
+#include "pkifile.h"
 #include "tls_conf.h"
 #include "x509_issue.h"
 
@@ -41,12 +49,12 @@
 
 #define PEM_MAX		16384
 
-static void
+void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: gw-cert ca --out DIR --name CN [--days N] [--rsa BITS] "
-	    "[--force]\n"
+	    "usage: gw-cert ca --out DIR --name CN [--ca PARENT] [--days N] "
+	    "[--rsa BITS] [--force]\n"
 	    "       gw-cert issue --ca DIR --role gateway|mgmt|agent --name NAME "
 	    "--out PREFIX\n"
 	    "               [--dns NAME]... [--ip ADDR]... [--days N] "
@@ -58,48 +66,38 @@ usage(void)
 	    "               [--days N]\n"
 	    "       gw-cert show FILE\n"
 	    "       gw-cert fingerprint FILE\n"
-	    "       gw-cert revoke --ca DIR (--serial HEX | --cert FILE) "
-	    "[--crl-days N]\n"
+	    "       gw-cert revoke --ca DIR (--serial HEX | --cert FILE | "
+	    "--name NAME)\n"
+	    "               [--crl-days N]\n"
 	    "       gw-cert crl --ca DIR [--crl-days N]\n"
-	    "       gw-cert list --ca DIR\n");
+	    "       gw-cert list --ca DIR\n"
+	    "       gw-cert token create --ca DIR [--ttl 24h] [--uses N] "
+	    "[--names PATTERNS]\n"
+	    "               [--comment TEXT]\n"
+	    "       gw-cert token list --ca DIR\n"
+	    "       gw-cert token revoke --ca DIR ID\n"
+	    "       gw-cert pending list --ca DIR\n"
+	    "       gw-cert approve --ca DIR REQUEST [--days N]\n"
+	    "       gw-cert deny --ca DIR REQUEST [--reason TEXT]\n");
 	exit(2);
 }
 
-static int
+int
 die(const char *what, const char *why)
 {
 	fprintf(stderr, "gw-cert: %s: %s\n", what, why);
 	return 1;
 }
 
-/*
- * Write ${len} bytes to ${path} with ${mode}: a temporary file, synced,
- * then renamed, so a reader (gatewayd, gw-mgmt re-reading a CRL) never
- * sees half a file, and a key never exists with wider permissions.
- */
+/* Every file appears whole (pki_write_file), a key never wider than 0600. */
 static int
 write_file(const char *path, const void *buf, size_t len, mode_t mode)
 {
-	char tmp[4200];
-	ssize_t n;
-	int fd, e;
+	char err[512];
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, mode)) < 0)
-		return die(path, strerror(errno));
-	if (fchmod(fd, mode) != 0 ||
-	    (n = write(fd, buf, len)) < 0 || (size_t)n != len ||
-	    fsync(fd) != 0 || close(fd) != 0) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		return die(path, strerror(e));
-	}
-	if (rename(tmp, path) != 0) {
-		e = errno;
-		unlink(tmp);
-		return die(path, strerror(e));
+	if (pki_write_file(path, buf, len, mode, err, sizeof(err)) != 0) {
+		fprintf(stderr, "gw-cert: %s\n", err);
+		return 1;
 	}
 	return 0;
 }
@@ -264,21 +262,29 @@ day_str(const char *t, char out[11])
 	return out;
 }
 
+/*
+ * gw-cert ca: a root CA, or with --ca PARENT an intermediate signed by
+ * PARENT (DIR/ca.crt then holds the intermediate followed by PARENT's
+ * chain).
+ */
 static int
 cmd_ca(int argc, char **argv)
 {
 	struct opts o = { .req.role = PKI_ROLE_CA };
 	static unsigned char crt[PEM_MAX], key[PEM_MAX];
+	struct pki_ca parent;
 	struct pki_rng rng;
-	char err[512], crt_path[4096], key_path[4096], day[11];
+	char err[512], crt_path[4096], key_path[4096], day[11], *chain = NULL;
+	size_t len;
 	int rc = 1;
 
+	memset(&parent, 0, sizeof(parent));
 	parse_opts(argc, argv, &o);
-	if (o.out == NULL || o.req.name == NULL || o.ca || o.have_role ||
+	if (o.out == NULL || o.req.name == NULL || o.have_role ||
 	    o.req.ndns || o.req.nip || o.prefix || o.out_dir)
 		usage();
 	o.req.role = PKI_ROLE_CA;
-	set_validity(&o, 3650);
+	set_validity(&o, o.ca ? 1825 : 3650);
 	snprintf(crt_path, sizeof(crt_path), "%s/ca.crt", o.out);
 	snprintf(key_path, sizeof(key_path), "%s/ca.key", o.out);
 	if (mkdir(o.out, 0700) != 0 && errno != EEXIST)
@@ -290,19 +296,40 @@ cmd_ca(int argc, char **argv)
 		die("gw-cert", err);
 		goto out;
 	}
-	if (pki_make(&o.req, NULL, &rng, crt, sizeof(crt), key, sizeof(key),
-	    err, sizeof(err)) != 0) {
+	if (o.ca != NULL && pki_ca_load(&parent, o.ca, &rng, err,
+	    sizeof(err)) != 0) {
+		die("parent CA", err);
+		goto out;
+	}
+	if (pki_make(&o.req, o.ca ? &parent : NULL, &rng, crt, sizeof(crt),
+	    key, sizeof(key), err, sizeof(err)) != 0) {
 		die(o.req.name, err);
 		goto out;
 	}
-	if (write_file(key_path, key, strlen((char *)key), 0600) != 0 ||
-	    write_file(crt_path, crt, strlen((char *)crt), 0644) != 0)
+	len = strlen((char *)crt);
+	if ((chain = malloc(len + (o.ca ? strlen(parent.crt_pem) : 0) + 1)) ==
+	    NULL) {
+		die("gw-cert", strerror(errno));
 		goto out;
-	printf("wrote %s %s (CA CN=%s, expires %s)\n", crt_path, key_path,
-	    o.req.name, day_str(o.req.not_after, day));
+	}
+	memcpy(chain, crt, len);
+	strcpy(chain + len, o.ca ? parent.crt_pem : "");
+	if (write_file(key_path, key, strlen((char *)key), 0600) != 0 ||
+	    write_file(crt_path, chain, strlen(chain), 0644) != 0)
+		goto out;
+	if (o.ca != NULL && pki_record_issued(o.ca, crt, len, "ca", err,
+	    sizeof(err)) != 0) {
+		die(o.ca, err);
+		goto out;
+	}
+	printf("wrote %s %s (%s CN=%s, expires %s)\n", crt_path, key_path,
+	    o.ca ? "intermediate CA" : "CA", o.req.name,
+	    day_str(o.req.not_after, day));
 	rc = 0;
 out:
 	mbedtls_platform_zeroize(key, sizeof(key));
+	free(chain);
+	pki_ca_free(&parent);
 	pki_rng_free(&rng);
 	return rc;
 }
@@ -311,29 +338,12 @@ out:
 static int
 record_issued(const struct opts *o, const unsigned char *pem, size_t len)
 {
-	mbedtls_x509_crt crt;
-	char path[4096], serial[80];
-	size_t off = 0;
-	FILE *f;
-	int rc = 0;
+	char err[512];
 
-	mbedtls_x509_crt_init(&crt);
-	if (mbedtls_x509_crt_parse(&crt, pem, len + 1) != 0) {
-		mbedtls_x509_crt_free(&crt);
-		return die(o->req.name, "cannot read back the certificate");
-	}
-	for (size_t i = 0; i < crt.serial.len && off + 3 < sizeof(serial); i++)
-		off += (size_t)snprintf(serial + off, sizeof(serial) - off,
-		    "%02x", crt.serial.p[i]);
-	mbedtls_x509_crt_free(&crt);
-	snprintf(path, sizeof(path), "%s/issued.txt", o->ca);
-	if ((f = fopen(path, "a")) == NULL ||
-	    fprintf(f, "%s %s %s %s\n", serial, o->req.name,
-	    role_str(o->req.role), o->req.not_after) < 0)
-		rc = die(path, strerror(errno));
-	if (f != NULL && fclose(f) != 0 && rc == 0)
-		rc = die(path, strerror(errno));
-	return rc;
+	if (pki_record_issued(o->ca, pem, len, role_str(o->req.role), err,
+	    sizeof(err)) != 0)
+		return die(o->req.name, err);
+	return 0;
 }
 
 /* Issue one certificate to PREFIX.crt (leaf + CA) and PREFIX.key. */
@@ -577,6 +587,39 @@ read_revoked(const char *path, struct pki_revoked *v, size_t *n)
 	return 0;
 }
 
+/*
+ * Add ${serial} to DIR/revoked.txt and to ${v}; -1 if it is not a serial
+ * or is already there (quietly with ${quiet}).
+ */
+static int
+revoke_one(const char *dir, const char *serial, struct pki_revoked *v,
+    size_t *n, int quiet)
+{
+	struct pki_revoked r;
+	char path[4096], when[16];
+	time_t t = time(NULL);
+	struct tm tm;
+	FILE *f;
+
+	if (parse_serial(serial, &r) != 0)
+		return quiet ? -1 : die(serial, "not a serial number (hex)");
+	for (size_t i = 0; i < *n; i++)
+		if (v[i].len == r.len && memcmp(v[i].serial, r.serial,
+		    r.len) == 0)
+			return quiet ? -1 : die(serial, "already revoked");
+	if (*n == REVOKED_MAX)
+		return die(serial, "too many revoked certificates");
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm);
+	snprintf(path, sizeof(path), "%s/revoked.txt", dir);
+	if ((f = fopen(path, "a")) == NULL ||
+	    fprintf(f, "%s %s\n", serial, when) < 0 || fclose(f) != 0)
+		return die(path, strerror(errno));
+	memcpy(r.when, when, sizeof(r.when));
+	v[(*n)++] = r;
+	return 0;
+}
+
 /* gw-cert revoke / crl: update the revoked list, write DIR/ca.crl. */
 static int
 cmd_crl(int argc, char **argv, int revoke)
@@ -585,13 +628,15 @@ cmd_crl(int argc, char **argv, int revoke)
 		{ "ca", required_argument, NULL, 'a' },
 		{ "serial", required_argument, NULL, 's' },
 		{ "cert", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
 		{ "crl-days", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct pki_revoked v[REVOKED_MAX];
 	static unsigned char pem[1024 * 1024];
-	const char *dir = NULL, *serial = NULL, *cert = NULL;
-	char path[4096], err[512], hex[128], when[16];
+	const char *dir = NULL, *serial = NULL, *cert = NULL, *name = NULL;
+	char path[4096], err[512], hex[128], list[2048] = "";
+	size_t nnew = 0;
 	unsigned long days = 7;
 	struct pki_ca ca;
 	struct pki_rng rng;
@@ -603,6 +648,7 @@ cmd_crl(int argc, char **argv, int revoke)
 		case 'a': dir = optarg; break;
 		case 's': serial = optarg; break;
 		case 'c': cert = optarg; break;
+		case 'n': name = optarg; break;
 		case 'd':
 			if (parse_uint(optarg, 1, 3650, &days) != 0)
 				usage();
@@ -611,8 +657,8 @@ cmd_crl(int argc, char **argv, int revoke)
 		}
 	}
 	if (optind != argc || dir == NULL ||
-	    (revoke && (serial == NULL) == (cert == NULL)) ||
-	    (!revoke && (serial != NULL || cert != NULL)))
+	    (revoke && (serial != NULL) + (cert != NULL) + (name != NULL) !=
+	    1) || (!revoke && (serial || cert || name)))
 		usage();
 	if (cert != NULL) {
 		mbedtls_x509_crt crt;
@@ -630,25 +676,31 @@ cmd_crl(int argc, char **argv, int revoke)
 	snprintf(path, sizeof(path), "%s/revoked.txt", dir);
 	if (read_revoked(path, v, &n) != 0)
 		return 1;
-	if (revoke) {
-		struct pki_revoked r;
-		time_t t = time(NULL);
-		struct tm tm;
+	if (name != NULL) {
+		/* Every certificate issued to NAME that is not revoked yet. */
+		char line[512], ser[80], nm[256];
 		FILE *f;
 
-		if (parse_serial(serial, &r) != 0)
-			return die(serial, "not a serial number (hex)");
-		for (size_t i = 0; i < n; i++)
-			if (v[i].len == r.len &&
-			    memcmp(v[i].serial, r.serial, r.len) == 0)
-				return die(serial, "already revoked");
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm);
-		if ((f = fopen(path, "a")) == NULL ||
-		    fprintf(f, "%s %s\n", serial, when) < 0 || fclose(f) != 0)
+		snprintf(path, sizeof(path), "%s/issued.txt", dir);
+		if ((f = fopen(path, "r")) == NULL)
 			return die(path, strerror(errno));
-		memcpy(r.when, when, sizeof(r.when));
-		v[n++] = r;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "%79s %255s", ser, nm) == 2 &&
+			    strcmp(nm, name) == 0 &&
+			    revoke_one(dir, ser, v, &n, 1) == 0 &&
+			    strlen(list) + strlen(ser) + 2 < sizeof(list)) {
+				snprintf(list + strlen(list), sizeof(list) -
+				    strlen(list), " %s", ser);
+				nnew++;
+			}
+		fclose(f);
+		if (nnew == 0)
+			return die(name, "no valid certificate of this name in "
+			    "issued.txt");
+	} else if (revoke) {
+		if (revoke_one(dir, serial, v, &n, 0) != 0)
+			return 1;
+		snprintf(list, sizeof(list), " %s", serial);
 	}
 	if (pki_rng_init(&rng, err, sizeof(err)) != 0) {
 		pki_rng_free(&rng);
@@ -667,7 +719,7 @@ cmd_crl(int argc, char **argv, int revoke)
 	if (write_file(path, pem, strlen((char *)pem), 0644) != 0)
 		goto out;
 	printf("wrote %s (%zu revoked, next update in %lu days)%s%s\n", path,
-	    n, days, revoke ? "; revoked serial " : "", revoke ? serial : "");
+	    n, days, revoke ? "; revoked serial" : "", list);
 	rc = 0;
 out:
 	pki_ca_free(&ca);
@@ -747,5 +799,11 @@ main(int argc, char **argv)
 		return cmd_crl(argc - 1, argv + 1, 0);
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list(argc - 1, argv + 1);
+	if (strcmp(cmd, "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
+	if (strcmp(cmd, "pending") == 0)
+		return cmd_pending(argc - 1, argv + 1);
+	if (strcmp(cmd, "approve") == 0 || strcmp(cmd, "deny") == 0)
+		return cmd_decide(argc - 1, argv + 1, cmd[0] == 'a');
 	usage();
 }

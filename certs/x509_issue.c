@@ -228,18 +228,16 @@ pki_issuer_string(const mbedtls_x509_name *n, char *out, size_t outlen)
 }
 
 /**
- * pki_make(req, ca, rng, crt_pem, crtlen, key_pem, keylen, err, errlen):
- * generate a key and a certificate for ${req}, signed by ${ca} (or
- * self-signed when ${ca} is NULL, which makes a CA), as PEM into
- * ${crt_pem} and ${key_pem}.  0 or -1.
+ * pki_sign(req, key, ca, rng, crt_pem, crtlen, err, errlen): a certificate
+ * for ${req} and the public key of ${key}, signed by ${ca} (or by ${key}
+ * itself when ${ca} is NULL: a root CA), as PEM into ${crt_pem}.  0 or -1.
  */
 int
-pki_make(const struct pki_req *req, struct pki_ca *ca, struct pki_rng *rng,
-    unsigned char *crt_pem, size_t crtlen, unsigned char *key_pem,
-    size_t keylen, char *err, size_t errlen)
+pki_sign(const struct pki_req *req, mbedtls_pk_context *key,
+    struct pki_ca *ca, struct pki_rng *rng, unsigned char *crt_pem,
+    size_t crtlen, char *err, size_t errlen)
 {
 	mbedtls_x509write_cert w;
-	mbedtls_pk_context key;
 	mbedtls_asn1_sequence eku[2];
 	mbedtls_x509_san_list san[1 + 2 * PKI_MAX_SAN];
 	unsigned char serial[16];
@@ -249,7 +247,6 @@ pki_make(const struct pki_req *req, struct pki_ca *ca, struct pki_rng *rng,
 	int rc, ret = -1, is_ca = req->role == PKI_ROLE_CA;
 
 	mbedtls_x509write_crt_init(&w);
-	mbedtls_pk_init(&key);
 	memset(eku, 0, sizeof(eku));
 	memset(san, 0, sizeof(san));
 	if (strpbrk(req->name, ",=+\\\"<>;#") != NULL) {
@@ -258,8 +255,6 @@ pki_make(const struct pki_req *req, struct pki_ca *ca, struct pki_rng *rng,
 		goto out;
 	}
 	snprintf(subject, sizeof(subject), "CN=%s,O=gatewayd", req->name);
-	if (pki_genkey(&key, req->rsa_bits, rng, err, errlen) != 0)
-		goto out;
 	if ((rc = mbedtls_ctr_drbg_random(&rng->drbg, serial,
 	    sizeof(serial))) != 0) {
 		pki_fail(err, errlen, "serial", rc);
@@ -274,11 +269,13 @@ pki_make(const struct pki_req *req, struct pki_ca *ca, struct pki_rng *rng,
 	}
 	mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
 	mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
-	mbedtls_x509write_crt_set_subject_key(&w, &key);
-	mbedtls_x509write_crt_set_issuer_key(&w, ca ? &ca->key : &key);
+	mbedtls_x509write_crt_set_subject_key(&w, key);
+	mbedtls_x509write_crt_set_issuer_key(&w, ca ? &ca->key : key);
 	usage = is_ca ? MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN :
 	    MBEDTLS_X509_KU_DIGITAL_SIGNATURE |
-	    (req->rsa_bits ? MBEDTLS_X509_KU_KEY_ENCIPHERMENT : 0);
+	    (mbedtls_pk_get_type(key) == MBEDTLS_PK_RSA ?
+	    MBEDTLS_X509_KU_KEY_ENCIPHERMENT : 0);
+	/* A root may sign one intermediate level; an intermediate none. */
 	if ((rc = mbedtls_x509write_crt_set_serial_raw(&w, serial,
 	    sizeof(serial))) != 0 ||
 	    (rc = mbedtls_x509write_crt_set_validity(&w, req->not_before,
@@ -287,7 +284,7 @@ pki_make(const struct pki_req *req, struct pki_ca *ca, struct pki_rng *rng,
 	    (rc = mbedtls_x509write_crt_set_issuer_name(&w, ca ? issuer :
 	    subject)) != 0 ||
 	    (rc = mbedtls_x509write_crt_set_basic_constraints(&w, is_ca,
-	    is_ca ? 0 : -1)) != 0 ||
+	    is_ca ? (ca == NULL ? 1 : 0) : -1)) != 0 ||
 	    (rc = mbedtls_x509write_crt_set_subject_key_identifier(&w)) != 0 ||
 	    (rc = mbedtls_x509write_crt_set_authority_key_identifier(&w)) != 0 ||
 	    (rc = mbedtls_x509write_crt_set_key_usage(&w, usage)) != 0) {
@@ -344,13 +341,36 @@ pki_make(const struct pki_req *req, struct pki_ca *ca, struct pki_rng *rng,
 		pki_fail(err, errlen, "signing", rc);
 		goto out;
 	}
+	ret = 0;
+out:
+	mbedtls_x509write_crt_free(&w);
+	return ret;
+}
+
+/**
+ * pki_make(req, ca, rng, crt_pem, crtlen, key_pem, keylen, err, errlen):
+ * generate a key and a certificate for ${req}, signed by ${ca} (or
+ * self-signed when ${ca} is NULL, which makes a CA), as PEM into
+ * ${crt_pem} and ${key_pem}.  0 or -1.
+ */
+int
+pki_make(const struct pki_req *req, struct pki_ca *ca, struct pki_rng *rng,
+    unsigned char *crt_pem, size_t crtlen, unsigned char *key_pem,
+    size_t keylen, char *err, size_t errlen)
+{
+	mbedtls_pk_context key;
+	int rc, ret = -1;
+
+	mbedtls_pk_init(&key);
+	if (pki_genkey(&key, req->rsa_bits, rng, err, errlen) != 0 ||
+	    pki_sign(req, &key, ca, rng, crt_pem, crtlen, err, errlen) != 0)
+		goto out;
 	if ((rc = mbedtls_pk_write_key_pem(&key, key_pem, keylen)) != 0) {
 		pki_fail(err, errlen, "key", rc);
 		goto out;
 	}
 	ret = 0;
 out:
-	mbedtls_x509write_crt_free(&w);
 	mbedtls_pk_free(&key);
 	return ret;
 }

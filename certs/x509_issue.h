@@ -77,6 +77,15 @@ int pki_make(const struct pki_req *req, struct pki_ca *ca,
     unsigned char *key_pem, size_t keylen, char *err, size_t errlen);
 
 /**
+ * pki_sign(req, key, ca, rng, crt_pem, crtlen, err, errlen): a certificate
+ * for ${req} and the public key of ${key}, signed by ${ca} (or by ${key}
+ * itself when ${ca} is NULL: a root CA), as PEM into ${crt_pem}.  0 or -1.
+ */
+int pki_sign(const struct pki_req *req, mbedtls_pk_context *key,
+    struct pki_ca *ca, struct pki_rng *rng, unsigned char *crt_pem,
+    size_t crtlen, char *err, size_t errlen);
+
+/**
  * pki_genkey(pk, rsa_bits, rng, err, errlen): make ${pk} a new key: RSA
  * of ${rsa_bits} bits, or ECDSA P-256 when ${rsa_bits} is 0.  0 or -1.
  */

@@ -16,7 +16,7 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in 7443 7444; do
+for p in 7443 7444 7445; do
 	port_busy $p && { echo "demo: port $p is in use; stop what uses it" >&2; exit 1; }
 done
 
@@ -67,7 +67,21 @@ say "5. An agent whose certificate expired in 2021 is refused before any frame"
 sleep 0.2
 grep -m1 'event=agent_refused' gatewayd.log | sed 's/.*\(event=.*\)/  gatewayd: \1/'
 
-say "6. What the management server stored (gw-mgmt export, JSON Lines)"
+say "6. A new agent enrolls: a bootstrap token and the CA fingerprint are all it has"
+token=$("$GW_CERT" token create --ca pki --uses 1 --ttl 1h --names 'agent-*')
+fp=$("$GW_CERT" fingerprint pki/ca.crt)
+echo "  operator: gw-cert token create --ca pki --uses 1 --ttl 1h  ->  ${token:0:16}..."
+echo "  operator: gw-cert fingerprint pki/ca.crt                   ->  ${fp:0:16}..."
+mkdir -p new
+printf '{"host":"new01","check":"enrolled","value":1}\n' >agent-new01.events
+"$GW_AGENT" --gateway 127.0.0.1:7443 --enroll 127.0.0.1:7445 --ca-fingerprint "$fp" \
+    --token "$token" --name agent-new01 --key new/agent.key --cert new/agent.crt \
+    --ca new/ca.crt --file agent-new01.events --timeout 30 2>agent-new01.log
+n=$((n + 1))
+echo "  agent-new01 made its key, got $("$GW_CERT" show new/agent.crt | sed -n 's/^subject: //p') and sent its event"
+"$GW_CERT" list --ca pki | grep -E 'NAME|agent-new01' | sed 's/^/  /'
+
+say "7. What the management server stored (gw-mgmt export, JSON Lines)"
 "$GW_MGMT" export -c mgmt.ini >export.jsonl
 printf '  %-12s %4s  %-24s  %s\n' agent seq received payload
 sed -E 's/.*"agent":"([^"]*)","seq":([0-9]+),.*"received":"([^"]*)","payload":"(.*)"\}$/\1 \2 \3 \4/' export.jsonl |

@@ -313,6 +313,14 @@ agent_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		if (agent_session_hello_ack(s, f) != CONN_OK)
 			return CONN_CLOSED_RC;
 		agent_session_flush(s);
+		if (s->conn != NULL && s->p.on_open != NULL)
+			s->p.on_open(s->p.arg);
+		return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
+	case GW_T_ENROLL_RESULT:
+		if (s->state != AS_OPEN)
+			break;
+		if (s->p.on_enroll != NULL)
+			s->p.on_enroll(&f->u.enroll_result, s->p.arg);
 		return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
 	case GW_T_CREDIT:
 		if (s->state != AS_OPEN)
@@ -715,6 +723,40 @@ uint64_t
 agent_session_acked(const struct agent_session *s)
 {
 	return s->acked;
+}
+
+/**
+ * agent_session_enroll(s, csr, len, rid): send ENROLL (a renewal: ${csr},
+ * or a poll for request ${rid}) on the open session; the answer comes to
+ * on_enroll.  0, or -1 if no session is open or the output is full.
+ */
+int
+agent_session_enroll(struct agent_session *s, const uint8_t *csr,
+    size_t len, const char *rid)
+{
+	struct gw_frame f = { .type = GW_T_ENROLL };
+
+	if (s->state != AS_OPEN || s->conn == NULL || s->goaway ||
+	    len > UINT16_MAX)
+		return -1;
+	f.u.enroll.ref = 1;
+	f.u.enroll.csr.p = csr;
+	f.u.enroll.csr.len = (uint16_t)len;
+	if (rid != NULL) {
+		f.u.enroll.request_id.p = (const uint8_t *)rid;
+		f.u.enroll.request_id.len = (uint16_t)strlen(rid);
+	}
+	return conn_send(s->conn, &f) == 0 ? 0 : -1;
+}
+
+/**
+ * agent_session_set_tls(s, tls): use ${tls} from the next connection on
+ * (the live one keeps its own); the caller keeps ${tls} alive.
+ */
+void
+agent_session_set_tls(struct agent_session *s, const struct tls_conf *tls)
+{
+	s->p.tls = tls;
 }
 
 /** agent_session_free(s): free ${s}; agent_session_free(NULL) is a no-op. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <ev.h>
 
+#include "frame.h"
 #include "queue.h"
 #include "tls_conf.h"
 
@@ -44,6 +45,11 @@ struct agent_session_params {
 	 * (the journal makes the numbers durable); non-zero: stop.
 	 */
 	int			(*before_send)(void *arg);
+	/* Called when a session opens (HELLO_ACK). Optional. */
+	void			(*on_open)(void *arg);
+	/* ENROLL_RESULT of agent_session_enroll(). Optional. */
+	void			(*on_enroll)(const struct gw_enroll_result *r,
+				    void *arg);
 	void			*arg;
 };
 
@@ -82,6 +88,21 @@ const char *agent_session_msg(const struct agent_session *s);
 
 /** agent_session_acked(s): lines acknowledged so far. */
 uint64_t agent_session_acked(const struct agent_session *s);
+
+/**
+ * agent_session_enroll(s, csr, len, rid): send ENROLL (a renewal: ${csr},
+ * or a poll for request ${rid}) on the open session; the answer comes to
+ * on_enroll.  0, or -1 if no session is open or the output is full.
+ */
+int agent_session_enroll(struct agent_session *s, const uint8_t *csr,
+    size_t len, const char *rid);
+
+/**
+ * agent_session_set_tls(s, tls): use ${tls} from the next connection on
+ * (the live one keeps its own); the caller keeps ${tls} alive.
+ */
+void agent_session_set_tls(struct agent_session *s,
+    const struct tls_conf *tls);
 
 /** agent_session_free(s): free ${s}; agent_session_free(NULL) is a no-op. */
 void agent_session_free(struct agent_session *s);

@@ -31,9 +31,12 @@
 #include <ev.h>
 
 #include "agent_session.h"
+#include "enroll_client.h"
 #include "journal.h"
 #include "log.h"
+#include "pkifile.h"
 #include "queue.h"
+#include "renew.h"
 #include "tls_conf.h"
 
 #define AGENT_MAX_LINE		(65536 - 8)	/* DATA body limit */
@@ -54,6 +57,7 @@ struct agent_input {
 	uint64_t		 lines;		/* lines read */
 	uint64_t		 offset;	/* input bytes queued as lines */
 	struct journal		*journal;	/* --state, or NULL */
+	struct renew		*renew;		/* --renew, or NULL */
 	double			 rate;		/* --rate lines/s, 0: no limit */
 	double			 allowance;	/* lines that may be read now */
 	ev_timer		 rate_timer;
@@ -69,8 +73,33 @@ usage(void)
 	    "                [--heartbeat SECONDS] [--failback-hold "
 	    "SECONDS|off]\n"
 	    "                [--state FILE] [--rate LINES_PER_SECOND]\n"
-	    "                [--timeout SECONDS] [--log-level LEVEL]\n");
+	    "                [--timeout SECONDS] [--renew SHARE] "
+	    "[--log-level LEVEL]\n"
+	    "                [--enroll IP:PORT --ca-fingerprint HEX --name "
+	    "NAME\n"
+	    "                 [--token TOKEN | --token-file FILE] [--wait "
+	    "SECONDS] [--rsa BITS]]\n"
+	    "       gw-agent enroll --enroll IP:PORT --ca-fingerprint HEX "
+	    "--name NAME\n"
+	    "                --key FILE --cert FILE --ca FILE [--token TOKEN | "
+	    "--token-file FILE]\n"
+	    "                [--wait SECONDS] [--rsa BITS] [--log-level "
+	    "LEVEL]\n");
 	exit(2);
+}
+
+/* The first line of ${path}: a token kept out of the process list. */
+static const char *
+read_token(const char *path, char *buf, size_t len)
+{
+	size_t n;
+
+	if (pki_read_file(path, buf, len, &n) != 0) {
+		fprintf(stderr, "gw-agent: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf;
 }
 
 static void
@@ -292,6 +321,24 @@ agent_input_on_number(uint64_t seq, void *arg)
 		    journal_error(in->journal));
 }
 
+static void
+agent_input_on_open(void *arg)
+{
+	struct agent_input *in = arg;
+
+	if (in->renew != NULL)
+		renew_open(in->renew);
+}
+
+static void
+agent_input_on_enroll(const struct gw_enroll_result *r, void *arg)
+{
+	struct agent_input *in = arg;
+
+	if (in->renew != NULL)
+		renew_result(in->renew, r);
+}
+
 struct agent_timeout {
 	struct agent_session	*sess;
 	struct agent_input	*in;
@@ -330,6 +377,14 @@ main(int argc, char *argv[])
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "enroll", required_argument, NULL, 'E' },
+		{ "ca-fingerprint", required_argument, NULL, 'P' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "token", required_argument, NULL, 'T' },
+		{ "token-file", required_argument, NULL, 'K' },
+		{ "wait", required_argument, NULL, 'W' },
+		{ "rsa", required_argument, NULL, 'B' },
+		{ "renew", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -338,6 +393,10 @@ main(int argc, char *argv[])
 	enum log_level level = LOG_LVL_INFO;
 	unsigned long qcap = 10000;
 	double timeout = 0, heartbeat = 5.0, failback_hold = 10.0, rate = 0;
+	double renew_share = 0.33;
+	struct enroll_params ep = { .wait = 0 };
+	int enroll_only = 0;
+	char tokbuf[1024];
 	char *gwlist = NULL, *tok, *save = NULL;
 	struct agent_input in;
 	struct agent_timeout to;
@@ -351,8 +410,40 @@ main(int argc, char *argv[])
 	char err[256], *end;
 	int ch, rc = 1;
 
+	if (argc > 1 && strcmp(argv[1], "enroll") == 0) {
+		enroll_only = 1;
+		argc--;
+		argv++;
+	}
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'E': ep.addr = optarg; break;
+		case 'P': ep.pin = optarg; break;
+		case 'N': ep.name = optarg; break;
+		case 'T': ep.token = optarg; break;
+		case 'K':
+			ep.token = read_token(optarg, tokbuf, sizeof(tokbuf));
+			break;
+		case 'W':
+			errno = 0;
+			ep.wait = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || !(ep.wait >= 0))
+				usage();
+			break;
+		case 'B':
+			errno = 0;
+			ep.rsa_bits = (unsigned)strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || ep.rsa_bits < 2048 ||
+			    ep.rsa_bits > 4096)
+				usage();
+			break;
+		case 'R':
+			errno = 0;
+			renew_share = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || !(renew_share >= 0) ||
+			    renew_share >= 1)
+				usage();
+			break;
 		case 'g': gateway = optarg; break;
 		case 'c': cert = optarg; break;
 		case 'k': key = optarg; break;
@@ -403,11 +494,25 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc || gateway == NULL || cert == NULL || key == NULL ||
-	    ca == NULL)
+	if (optind != argc || (gateway == NULL) != enroll_only ||
+	    cert == NULL || key == NULL || ca == NULL ||
+	    (ep.addr != NULL) != (ep.pin != NULL) ||
+	    (ep.addr != NULL) != (ep.name != NULL) ||
+	    (enroll_only && ep.addr == NULL))
 		usage();
 	log_init("gw-agent", level);
 	signal(SIGPIPE, SIG_IGN);
+	ep.key = key;
+	ep.cert = cert;
+	ep.ca = ca;
+	/* Enroll first when there is no certificate yet (or only that). */
+	if (enroll_only || (ep.addr != NULL && access(cert, F_OK) != 0)) {
+		rc = enroll_client_run(ev_default_loop(EVFLAG_AUTO), &ep);
+		if (enroll_only || rc != ENROLL_OK)
+			return rc;
+	}
+	if (renew_share > 0)
+		renew_recover(key, cert);
 
 	memset(&in, 0, sizeof(in));
 	in.rate = rate;
@@ -481,8 +586,16 @@ main(int argc, char *argv[])
 	sp.queue = q;
 	sp.on_acked = agent_input_on_acked;
 	sp.before_send = agent_input_before_send;
+	sp.on_open = agent_input_on_open;
+	sp.on_enroll = agent_input_on_enroll;
 	sp.arg = &in;
 	if ((sess = agent_session_new(loop, &sp)) == NULL) {
+		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
+		goto err1;
+	}
+	if (renew_share > 0 && (in.renew = renew_new(&(struct renew_params){
+	    .loop = loop, .sess = sess, .key = key, .cert = cert, .ca = ca,
+	    .share = renew_share, .tls = &tls })) == NULL) {
 		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
 		goto err1;
 	}
@@ -525,6 +638,7 @@ main(int argc, char *argv[])
 		    agent_session_msg(sess) : "gw-agent: stopped");
 		break;
 	}
+	renew_free(in.renew);
 	agent_session_free(sess);
 err1:
 	journal_close(in.journal);

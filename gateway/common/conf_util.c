@@ -273,6 +273,8 @@ conf_duration(const char *s, double min, double max, double *out,
 		mul = 60;
 	else if (strcmp(end, "h") == 0)
 		mul = 3600;
+	else if (strcmp(end, "d") == 0)
+		mul = 86400;
 	else
 		goto bad;
 	v *= mul;
@@ -283,7 +285,7 @@ conf_duration(const char *s, double min, double max, double *out,
 	*out = v;
 	return 0;
 bad:
-	snprintf(why, whylen, "'%s' is not a duration (e.g. 250ms, 10s, 5m)", s);
+	snprintf(why, whylen, "'%s' is not a duration (e.g. 250ms, 10s, 5m, 7d)", s);
 	return -1;
 }
 

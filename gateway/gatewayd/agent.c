@@ -24,6 +24,7 @@
 
 #include "agent.h"
 #include "conn.h"
+#include "enroll.h"
 #include "identity.h"
 #include "log.h"
 #include "upstream.h"
@@ -63,6 +64,7 @@ struct agent {
 	uint32_t		 ring_sent;	/* of those, sent on this channel */
 	uint64_t		 frames_in;
 	uint64_t		 reopens;
+	uint32_t		 enroll_ref;	/* renewal in flight (0: none) */
 };
 
 static const char *
@@ -329,6 +331,50 @@ agent_data(struct agent *a, const struct gw_frame *f)
 	return CONN_OK;
 }
 
+/* The answer to the agent's renewal request. */
+static void
+agent_enroll_answer(const struct gw_enroll_result *res, void *arg)
+{
+	struct agent *a = arg;
+	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
+
+	f.u.enroll_result = *res;
+	f.u.enroll_result.ref = a->enroll_ref;
+	a->enroll_ref = 0;
+	log_info("event=agent_renewal agent=%s status=%s reason=%s",
+	    a->id.name, res->status == GW_ENROLL_ISSUED ? "issued" :
+	    res->status == GW_ENROLL_PENDING ? "pending" : "refused",
+	    res->status == GW_ENROLL_REFUSED ? gw_reason_str(res->reason) :
+	    "-");
+	(void)agent_send(a, &f);
+}
+
+/*
+ * ENROLL on an open session: a renewal.  The session's verified
+ * certificate goes with it as the proof of who asks; the new certificate
+ * must keep the name.
+ */
+static int
+agent_enroll(struct agent *a, const struct gw_frame *f)
+{
+	const mbedtls_x509_crt *crt = conn_peer_crt(a->c);
+	struct gw_enroll req = f->u.enroll;
+
+	if (a->enroll_ref != 0 || crt == NULL || crt->raw.len > 16384) {
+		agent_close(a, GW_R_UNEXPECTED,
+		    "one enrollment request at a time");
+		return CONN_CLOSED_RC;
+	}
+	req.source.p = (const uint8_t *)a->id.peer;
+	req.source.len = (uint16_t)strlen(a->id.peer);
+	req.client_cert.p = crt->raw.p;
+	req.client_cert.len = (uint16_t)crt->raw.len;
+	req.token.len = 0;	/* the certificate is the credential */
+	a->enroll_ref = f->u.enroll.ref;
+	enroll_submit(a->gw, &req, a->id.name, agent_enroll_answer, a);
+	return conn_state(a->c) == CONN_CLOSED ? CONN_CLOSED_RC : CONN_OK;
+}
+
 static int
 agent_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
@@ -355,6 +401,10 @@ agent_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	}
 	case GW_T_PONG:
 		return CONN_OK;
+	case GW_T_ENROLL:
+		if (a->hello_done)
+			return agent_enroll(a, f);
+		break;
 	case GW_T_GOAWAY:
 		agent_close(a, GW_R_NORMAL, "agent is going away");
 		return CONN_CLOSED_RC;
@@ -404,6 +454,8 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	enum agent_state was = a->state;
 
 	agent_set_state(a, AGENT_CLOSED);
+	if (a->enroll_ref != 0)
+		enroll_cancel(gw, a);
 	if (a->on_no_link)
 		TAILQ_REMOVE(&a->gw->no_link, a, no_link);
 	agent_unstarve(a);

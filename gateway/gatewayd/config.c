@@ -54,6 +54,14 @@ static const struct conf_key keys[] = {
 	{ "upstream", "failback", CONF_BOOL, O(failback), 0, 0, "yes", 0 },
 	{ "upstream", "failback_hold", CONF_DUR, O(failback_hold), 0, 86400,
 	    "10s", 0 },
+	{ "enroll", "listen", CONF_ADDR, O(enroll_listen), 0, 0, NULL, 0 },
+	{ "enroll", "mode", CONF_STR, O(enroll_mode), 0, 0, "forward", 0 },
+	{ "enroll", "names", CONF_STR, O(enroll_names), 0, 0, NULL, 0 },
+	{ "enroll", "chain", CONF_PATH, O(enroll_chain), 0, 0, NULL, 0 },
+	{ "enroll", "max_clients", CONF_UINT, O(enroll_max_clients), 1, 100000,
+	    "256", 0 },
+	{ "enroll", "timeout", CONF_DUR, O(enroll_timeout), 1, 3600, "30s", 0 },
+	AUTHORITY_CONF_KEYS("enroll", O(enroll_auth)),
 };
 #undef O
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -104,6 +112,20 @@ config_load(const char *text, const char *label, const char *basedir,
 	}
 	if (cfg->server != NULL)
 		n += config_servers(cfg, label, err, errlen);
+	if (cfg->enroll_mode != NULL) {
+		cfg->enroll_local = strcmp(cfg->enroll_mode, "local") == 0;
+		if (!cfg->enroll_local &&
+		    strcmp(cfg->enroll_mode, "forward") != 0) {
+			conf_errf(err, errlen, "%s: [enroll] mode: '%s' is not "
+			    "forward or local", label, cfg->enroll_mode);
+			n++;
+		} else if (cfg->enroll_local &&
+		    cfg->enroll_auth.ca_dir == NULL) {
+			conf_errf(err, errlen, "%s: [enroll] ca_dir: required "
+			    "with mode = local", label);
+			n++;
+		}
+	}
 	return n;
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "authority_conf.h"
 #include "log.h"
 
 struct gw_config {
@@ -43,6 +44,15 @@ struct gw_config {
 	double	 backoff_min, backoff_max;
 	int	 failback;
 	double	 failback_hold;
+	/* [enroll] */
+	char	*enroll_listen;		/* NULL: no enrollment listener */
+	char	*enroll_mode;		/* "forward" or "local" */
+	char	*enroll_names;		/* NULL: agent_names */
+	char	*enroll_chain;		/* CA(s) agents pin; NULL: agent_ca */
+	uint32_t enroll_max_clients;
+	double	 enroll_timeout;	/* an answer takes at most this */
+	struct authority_conf enroll_auth;	/* mode = local */
+	int	 enroll_local;		/* derived: mode == local */
 	/* Derived: the servers of "server", in priority order. */
 	char	**servers;
 	unsigned nservers;

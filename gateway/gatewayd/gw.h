@@ -17,6 +17,8 @@
 struct agent;
 struct upstream;
 struct listener;
+struct enroll;
+struct enroll_conn;
 
 struct gw {
 	struct ev_loop		*loop;
@@ -24,6 +26,11 @@ struct gw {
 	struct tls_conf		*agent_tls;	/* server side, agent CA */
 	struct tls_conf		*up_tls;	/* client side, mgmt CA */
 	struct listener		*listener;
+	struct tls_conf		*enroll_tls;	/* enrollment: server auth only */
+	struct listener		*enroll_listener; /* NULL: no enrollment */
+	struct enroll		*enroll;	/* requests in flight (enroll.c) */
+	unsigned		 nenroll;	/* enrollment connections */
+	struct enroll_conn	*enroll_conns;	/* all of them (enroll_conn.c) */
 	struct upstream		**up;		/* cfg->connections links */
 	unsigned		 nup;
 	unsigned		 next_up;	/* round-robin cursor */

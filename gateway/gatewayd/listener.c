@@ -1,6 +1,6 @@
 /*
- * listener.c: accept agent connections without blocking the loop: at most
- * a batch per wake-up, max_agents enforced before any TLS state exists.
+ * listener.c: accept connections without blocking the loop: at most a
+ * batch per wake-up, the limit enforced before any TLS state exists.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "listener.h"
 #include "log.h"
 #include "net.h"
@@ -18,6 +17,10 @@
 
 struct listener {
 	struct gw	*gw;
+	const char	*limit;		/* its name in logs */
+	const unsigned	*count;		/* connections that exist */
+	unsigned	 max;
+	listener_accept_fn *fn;
 	int		 fd;
 	ev_io		 io;
 	ev_tstamp	 last_full_log;
@@ -39,29 +42,32 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("event=accept_failed");
 			return;
 		}
-		if (gw->nagents >= gw->cfg->max_agents) {
+		if (*l->count >= l->max) {
 			close(fd);
 			l->refused_full++;
 			/* A limit hit is logged once per interval. */
 			if (ev_now(loop) - l->last_full_log >= 10.) {
-				log_warnx("event=limit_hit limit=max_agents "
-				    "value=%u refused_total=%llu",
-				    gw->cfg->max_agents,
-				    (unsigned long long)l->refused_full);
+				log_warnx("event=limit_hit limit=%s "
+				    "value=%u refused_total=%llu", l->limit,
+				    l->max, (unsigned long long)l->refused_full);
 				l->last_full_log = ev_now(loop);
 			}
 			continue;
 		}
-		agent_accept(gw, fd);
+		l->fn(gw, fd);
 	}
 }
 
 /**
- * listener_new(gw, err, errlen): bind and listen on ${gw}->cfg->listen;
- * return NULL with the reason in ${err} on failure.
+ * listener_new(gw, addr, limit, count, max, fn, err, errlen): bind and
+ * listen on ${addr}; each accepted socket goes to ${fn} while *${count} is
+ * below ${max}, else it is closed (logged as limit ${limit}).  Return NULL
+ * with the reason in ${err} on failure.
  */
 struct listener *
-listener_new(struct gw *gw, char *err, size_t errlen)
+listener_new(struct gw *gw, const char *addr, const char *limit,
+    const unsigned *count, unsigned max, listener_accept_fn *fn, char *err,
+    size_t errlen)
 {
 	struct listener *l;
 
@@ -70,7 +76,11 @@ listener_new(struct gw *gw, char *err, size_t errlen)
 		return NULL;
 	}
 	l->gw = gw;
-	if ((l->fd = net_listen(gw->cfg->listen, err, errlen)) < 0) {
+	l->limit = limit;
+	l->count = count;
+	l->max = max;
+	l->fn = fn;
+	if ((l->fd = net_listen(addr, err, errlen)) < 0) {
 		free(l);
 		return NULL;
 	}

@@ -1,17 +1,24 @@
 /*
- * listener.h: the agents' TCP listener: accept, enforce max_agents, hand
- * each socket to a new agent session.
+ * listener.h: a TCP listener (agents, enrollment): accept, enforce its
+ * connection limit before any TLS state exists, hand each socket on.
  */
 #ifndef GW_LISTENER_H
 #define GW_LISTENER_H
 
 #include "gw.h"
 
+/* Takes an accepted socket. */
+typedef void listener_accept_fn(struct gw *gw, int fd);
+
 /**
- * listener_new(gw, err, errlen): bind and listen on ${gw}->cfg->listen;
- * return NULL with the reason in ${err} on failure.
+ * listener_new(gw, addr, limit, count, max, fn, err, errlen): bind and
+ * listen on ${addr}; each accepted socket goes to ${fn} while *${count} is
+ * below ${max}, else it is closed (logged as limit ${limit}).  Return NULL
+ * with the reason in ${err} on failure.
  */
-struct listener *listener_new(struct gw *gw, char *err, size_t errlen);
+struct listener *listener_new(struct gw *gw, const char *addr,
+    const char *limit, const unsigned *count, unsigned max,
+    listener_accept_fn *fn, char *err, size_t errlen);
 
 /** listener_start(l) / listener_stop(l): accept or stop accepting. */
 void listener_start(struct listener *l);

@@ -16,6 +16,8 @@
 
 #include "agent.h"
 #include "config.h"
+#include "enroll.h"
+#include "enroll_conn.h"
 #include "gw.h"
 #include "listener.h"
 #include "log.h"
@@ -53,10 +55,19 @@ load_config(const char *file, struct gw_config *cfg)
 	return 0;
 }
 
-/* Build both TLS configurations: this loads every certificate and key. */
+/*
+ * Build the TLS configurations: this loads every certificate and key.
+ * The enrollment listener authenticates only itself: it sends its chain
+ * with the CA that new agents pin.
+ */
 static int
 load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 {
+	struct tls_conf_params ep = {
+		.cert = cfg->cert, .key = cfg->key,
+		.chain = cfg->enroll_chain ? cfg->enroll_chain : cfg->agent_ca,
+		.server = 1, .tls12 = cfg->tls12, .anon_peer = 1,
+	};
 	struct tls_conf_params ap = {
 		.cert = cfg->cert, .key = cfg->key, .ca = cfg->agent_ca,
 		.crl = cfg->crl, .server = 1, .tls12 = cfg->tls12,
@@ -68,9 +79,12 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 	};
 
 	if ((gw->agent_tls = tls_conf_new(&ap, err, errlen)) == NULL ||
-	    (gw->up_tls = tls_conf_new(&up, err, errlen)) == NULL) {
+	    (gw->up_tls = tls_conf_new(&up, err, errlen)) == NULL ||
+	    (cfg->enroll_listen != NULL &&
+	    (gw->enroll_tls = tls_conf_new(&ep, err, errlen)) == NULL)) {
 		tls_conf_free(gw->agent_tls);
-		gw->agent_tls = NULL;
+		tls_conf_free(gw->up_tls);
+		gw->agent_tls = gw->up_tls = NULL;
 		return -1;
 	}
 	return 0;
@@ -117,18 +131,25 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		    "(the running configuration stays)", n, err);
 		tls_conf_free(tmp.agent_tls);
 		tls_conf_free(tmp.up_tls);
+		tls_conf_free(tmp.enroll_tls);
 		gw_config_free(&nc);
 		return;
 	}
 	if (strcmp(nc.listen, r->cfg->listen) != 0 ||
 	    strcmp(nc.server, r->cfg->server) != 0 ||
-	    nc.connections != r->cfg->connections)
-		log_warnx("event=reload_partial detail=\"listen, server and "
-		    "connections change at the next restart\"");
+	    nc.connections != r->cfg->connections ||
+	    (nc.enroll_listen == NULL) != (r->cfg->enroll_listen == NULL))
+		log_warnx("event=reload_partial detail=\"listen, server, "
+		    "connections and [enroll] change at the next restart\"");
 	tls_conf_free(gw->agent_tls);	/* live sessions keep their refs */
 	tls_conf_free(gw->up_tls);
 	gw->agent_tls = tmp.agent_tls;
 	gw->up_tls = tmp.up_tls;
+	if (tmp.enroll_tls != NULL && gw->enroll_tls != NULL) {
+		tls_conf_free(gw->enroll_tls);
+		gw->enroll_tls = tmp.enroll_tls;
+	} else
+		tls_conf_free(tmp.enroll_tls);
 	free(r->cfg->agent_names);
 	r->cfg->agent_names = names;
 	gw_config_free(&nc);
@@ -165,6 +186,8 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	    w->signum, gw->nagents, gw->cfg->drain_timeout);
 	gw->draining = 1;
 	listener_stop(gw->listener);
+	if (gw->enroll_listener != NULL)
+		listener_stop(gw->enroll_listener);
 	ev_timer_init(&gw->drain_timer, on_drain_timeout,
 	    gw->cfg->drain_timeout, 0.);
 	gw->drain_timer.data = gw;
@@ -238,7 +261,13 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	gw.loop = EV_DEFAULT;
-	if ((gw.listener = listener_new(&gw, err, sizeof(err))) == NULL) {
+	if ((gw.listener = listener_new(&gw, cfg.listen, "max_agents",
+	    &gw.nagents, cfg.max_agents, agent_accept, err,
+	    sizeof(err))) == NULL || (cfg.enroll_listen != NULL &&
+	    (gw.enroll_listener = listener_new(&gw, cfg.enroll_listen,
+	    "enroll_max_clients", &gw.nenroll, cfg.enroll_max_clients,
+	    enroll_conn_accept, err, sizeof(err))) == NULL) ||
+	    enroll_init(&gw, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"%s\"", err);
 		goto out;
 	}
@@ -253,6 +282,8 @@ main(int argc, char **argv)
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	servers_start(&gw);
 	listener_start(gw.listener);
+	if (gw.enroll_listener != NULL)
+		listener_start(gw.enroll_listener);
 	ev_signal_init(&sigterm, on_signal, SIGTERM);
 	ev_signal_init(&sigint, on_signal, SIGINT);
 	sigterm.data = sigint.data = &gw;
@@ -262,8 +293,10 @@ main(int argc, char **argv)
 	sighup.data = &reload;
 	ev_signal_start(gw.loop, &sighup);
 	log_info("event=started name=%s listen=%s servers=\"%s\" links=%u "
-	    "max_agents=%u", cfg.name, cfg.listen, cfg.server, gw.nup,
-	    cfg.max_agents);
+	    "max_agents=%u enroll=%s enroll_mode=%s", cfg.name, cfg.listen,
+	    cfg.server, gw.nup, cfg.max_agents,
+	    cfg.enroll_listen ? cfg.enroll_listen : "off",
+	    cfg.enroll_local ? "local" : "forward");
 	ev_run(gw.loop, 0);
 	if (gw.draining)
 		log_info("event=drained agents_left=%u", gw.nagents);
@@ -272,7 +305,11 @@ main(int argc, char **argv)
 out:
 	gw.stopping = 1;
 	listener_free(gw.listener);
+	listener_free(gw.enroll_listener);
+	enroll_conn_stop_all(&gw);
 	agent_stop_all(&gw, GW_R_SHUTDOWN, "gateway stopping");
+	if (gw.loop != NULL)
+		enroll_free(&gw);
 	if (gw.loop != NULL)
 		servers_stop(&gw);
 	if (gw.up != NULL)
@@ -289,6 +326,7 @@ out:
 		    (unsigned long long)gw.credit_withheld);
 	tls_conf_free(gw.agent_tls);
 	tls_conf_free(gw.up_tls);
+	tls_conf_free(gw.enroll_tls);
 	gw_config_free(&cfg);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "chanmap.h"
 #include "conn.h"
+#include "enroll.h"
 #include "log.h"
 #include "upstream.h"
 
@@ -165,6 +166,9 @@ upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		return upstream_ctl(u, &p) == 0 ? CONN_OK : CONN_CLOSED_RC;
 	}
 	case GW_T_PONG:
+		return CONN_OK;
+	case GW_T_ENROLL_RESULT:
+		enroll_result(u->gw, u, f);
 		return CONN_OK;
 	case GW_T_GOAWAY:
 		u->goaway = 1;
@@ -344,6 +348,7 @@ upstream_down(struct upstream *u, unsigned reason, const char *detail)
 		agent_lost(lost[i], u->state == UP_STOPPED ? GW_R_SHUTDOWN :
 		    GW_R_UPSTREAM_LOST, "management server link lost");
 	free(lost);
+	enroll_link_down(u->gw, u);
 	if (u->state == UP_IDLE)
 		servers_link_down(u->gw, u, why);
 }
@@ -543,6 +548,18 @@ upstream_pick(struct gw *gw)
 	    gw->probe->srv == gw->active && !gw->probe->draining)
 		best = gw->probe;
 	return best;
+}
+
+/**
+ * upstream_send(u, f): send connection-level frame ${f} (ENROLL) on READY
+ * link ${u}.  Return 0, or -1 if the link is not ready or has no room now.
+ */
+int
+upstream_send(struct upstream *u, const struct gw_frame *f)
+{
+	if (u->state != UP_READY || conn_out_space(u->c) < UP_RESERVE)
+		return -1;
+	return conn_send(u->c, f) == 0 ? 0 : -1;
 }
 
 /** upstream_unwait(u, a): take agent ${a} off ${u}'s wait queue. */

@@ -127,6 +127,12 @@ int upstream_data(struct upstream *u, struct agent *a, uint32_t chan,
 void upstream_release(struct upstream *u, struct agent *a, uint32_t chan,
     unsigned reason, const char *text);
 
+/**
+ * upstream_send(u, f): send connection-level frame ${f} (ENROLL) on READY
+ * link ${u}.  Return 0, or -1 if the link is not ready or has no room now.
+ */
+int upstream_send(struct upstream *u, const struct gw_frame *f);
+
 /** upstream_unwait(u, a): take agent ${a} off ${u}'s wait queue. */
 void upstream_unwait(struct upstream *u, struct agent *a);
 

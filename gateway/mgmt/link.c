@@ -77,7 +77,11 @@ link_chan_free(struct link *l, struct mchan *ch)
 	free(ch);
 }
 
-static int
+/**
+ * link_send(l, f): queue connection-level frame ${f} on ${l}; 0, or a
+ * negative code if it does not fit (the caller decides what that means).
+ */
+int
 link_send(struct link *l, const struct gw_frame *f)
 {
 	return conn_send(l->c, f);
@@ -352,6 +356,10 @@ link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 			return CONN_OK;
 		case GW_T_PONG:
 			return CONN_OK;
+		case GW_T_ENROLL:
+			signer_request(l->m, l, f);
+			return conn_state(c) == CONN_CLOSED ? CONN_CLOSED_RC :
+			    CONN_OK;
 		case GW_T_GOAWAY:
 			/*
 			 * The gateway moves away: it sends no new channel
@@ -431,6 +439,7 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	void *v;
 
 	l->state = LINK_CLOSED;
+	signer_link_gone(l->m, l);
 	n = chanmap_count(l->chans);
 	while (chanmap_next(l->chans, &it, &v) != 0) {
 		ch = v;

@@ -251,6 +251,10 @@ main(int argc, char **argv)
 	m.loop = EV_DEFAULT;
 	mbedtls_x509_crl_init(&m.agent_crl);
 	commit_init(&m);
+	if (signer_init(&m, err, sizeof(err)) != 0) {
+		log_errx("event=start_failed detail=\"[enroll] %s\"", err);
+		goto out;
+	}
 	ev_io_init(&m.accept_io, on_accept, m.lfd, EV_READ);
 	m.accept_io.data = &m;
 	ev_io_start(m.loop, &m.accept_io);
@@ -274,6 +278,8 @@ main(int argc, char **argv)
 	    (unsigned long long)m.links_refused);
 	rc = 0;
 out:
+	if (m.loop != NULL)
+		signer_free(&m);
 	if (m.lfd >= 0)
 		close(m.lfd);
 	store_close(m.store);

@@ -19,6 +19,8 @@
 #include "tls_conf.h"
 
 struct link;
+struct authority;
+struct signer_req;
 
 enum mchan_state {
 	MCHAN_OPENING,	/* OPEN received; OPEN_ACK waits for the commit */
@@ -64,6 +66,9 @@ struct mgmt {
 	/* agent_crl, re-read when the file changes (link.c). */
 	mbedtls_x509_crl		 agent_crl;
 	long long			 agent_crl_mtime;
+	/* Enrollment ([enroll]): the signing authority, or NULL. */
+	struct authority		*auth;
+	TAILQ_HEAD(, signer_req)	 signing;	/* waiting for it */
 	/* Counters, logged at exit. */
 	uint64_t			 stored, duplicates, commits;
 	uint64_t			 links_accepted, links_refused;
@@ -93,6 +98,32 @@ void link_chan_close(struct mchan *ch, unsigned code, const char *text);
 
 /** link_gateway_name(l): the CN of the gateway on link ${l}. */
 const char *link_gateway_name(const struct link *l);
+
+/**
+ * link_send(l, f): queue connection-level frame ${f} on ${l}; 0, or a
+ * negative code if it does not fit (the caller decides what that means).
+ */
+int link_send(struct link *l, const struct gw_frame *f);
+
+/* signer.c: enrollment requests that gateways forward. */
+
+/**
+ * signer_init(m, err, errlen): open the signing authority of [enroll]
+ * (nothing if ca_dir is unset).  0, or -1 with ${err}.
+ */
+int signer_init(struct mgmt *m, char *err, size_t errlen);
+
+/**
+ * signer_request(m, l, f): ENROLL ${f} from link ${l}: hand it to the
+ * authority; ENROLL_RESULT goes back on ${l} (now or when decided).
+ */
+void signer_request(struct mgmt *m, struct link *l, const struct gw_frame *f);
+
+/** signer_link_gone(m, l): forget the requests of closing link ${l}. */
+void signer_link_gone(struct mgmt *m, struct link *l);
+
+/** signer_free(m): forget every request, close the authority. */
+void signer_free(struct mgmt *m);
 
 /* commit.c */
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "authority_conf.h"
 #include "log.h"
 
 struct mgmt_config {
@@ -34,6 +35,8 @@ struct mgmt_config {
 	char		*conninfo;	/* postgresql */
 	uint32_t	 batch_max;	/* rows per transaction at most */
 	double		 batch_delay;	/* longest wait to fill a batch */
+	/* [enroll]: the signing authority; off without ca_dir */
+	struct authority_conf enroll;
 };
 
 /**

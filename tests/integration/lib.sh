@@ -94,7 +94,8 @@ make_pki() {
 }
 
 # write_configs: $T/gateway.ini and $T/mgmt.ini on fresh ports.
-# Sets GW_PORT, MGMT_PORT.  Extra [gateway] lines may be passed in GW_EXTRA.
+# Sets GW_PORT, MGMT_PORT.  Extra [gateway] lines may be passed in GW_EXTRA,
+# more sections after the last in GW_TAIL and MGMT_TAIL.
 write_configs() {
 	GW_PORT=$(free_port)
 	MGMT_PORT=$(free_port)
@@ -106,6 +107,7 @@ key = pki/mgmt.key
 gateway_ca = pki/ca.crt
 [store]
 database = store.db
+${MGMT_TAIL:-}
 EOT
 	cat >"$T/gateway.ini" <<EOT
 [gateway]
@@ -122,6 +124,7 @@ ca = pki/ca.crt
 connections = 2
 backoff_min = 50ms
 backoff_max = 1s
+${GW_TAIL:-}
 EOT
 }
 

@@ -1,0 +1,542 @@
+/*
+ * authority.c: the signing authority (authority.h): decisions on
+ * enrollment requests, signing, the request records (enroll_dir.c).  The
+ * policy hook runs in authority_hook.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <mbedtls/x509_crl.h>
+
+#include "authority.h"
+#include "authority_hook.h"
+#include "csr.h"
+#include "enroll_dir.h"
+#include "identity.h"
+#include "log.h"
+#include "pkifile.h"
+#include "token.h"
+#include "x509_issue.h"
+
+#define AUTH_CHAIN_MAX	32768
+#define AUTH_SWEEP	60.0
+
+static const char *
+auth_status_str(const struct authority_result *r)
+{
+	return r->status == GW_ENROLL_ISSUED ? "issued" :
+	    r->status == GW_ENROLL_PENDING ? "pending" : "refused";
+}
+
+/* Log the decision once, then answer. */
+static void
+auth_answer(struct authority_result *res, const struct auth_ctx *x,
+    authority_cb cb, void *arg)
+{
+	void (*logf)(const char *, ...) = res->status == GW_ENROLL_REFUSED ?
+	    log_warnx : log_info;
+
+	logf("event=enroll_%s name=%s source=%s via=%s kind=%s token=%s "
+	    "rid=%s reason=%s detail=\"%s\"", auth_status_str(res),
+	    x->name[0] ? x->name : "-", x->source[0] ? x->source : "-",
+	    x->via[0] ? x->via : "-", x->kind, x->token_id[0] ? x->token_id :
+	    "-", res->request_id[0] ? res->request_id : "-",
+	    res->status == GW_ENROLL_REFUSED ? gw_reason_str(res->reason) :
+	    "-", res->message);
+	if (cb != NULL)
+		cb(res, arg);
+}
+
+static void
+auth_refuse(unsigned reason, const struct auth_ctx *x, authority_cb cb,
+    void *arg, const char *fmt, const char *detail)
+{
+	struct authority_result res = { .status = GW_ENROLL_REFUSED };
+
+	res.reason = reason;
+	snprintf(res.request_id, sizeof(res.request_id), "%s", x->rid);
+	snprintf(res.message, sizeof(res.message), fmt, detail);
+	auth_answer(&res, x, cb, arg);
+}
+
+/*
+ * Sign the CSR of request ${rid} in ${dir} with ${ca} for ${days}; store
+ * the chain (leaf + CA file) as the request's answer and in ${chain}.
+ */
+static int
+auth_sign(const char *dir, struct pki_ca *ca, struct pki_rng *rng,
+    const char *rid, unsigned days, char *name, char *chain, size_t cap,
+    char *err, size_t errlen)
+{
+	static unsigned char crt[16384];
+	uint8_t der[CSR_DER_MAX + 1];
+	struct pki_req req = { .role = PKI_ROLE_AGENT };
+	struct csr_info ci;
+	mbedtls_x509_csr csr;
+	size_t len, n;
+	int rc = -1;
+
+	mbedtls_x509_csr_init(&csr);
+	if (ed_read(dir, rid, "csr.der", der, sizeof(der), &len) != 0) {
+		snprintf(err, errlen, "request %s: no CSR", rid);
+		goto out;
+	}
+	if (csr_check(der, len, &ci, err, errlen) != 0 ||
+	    mbedtls_x509_csr_parse_der(&csr, der, len) != 0)
+		goto out;
+	req.name = ci.name;
+	pki_validity(&req, days);
+	if (pki_sign(&req, &csr.pk, ca, rng, crt, sizeof(crt), err,
+	    errlen) != 0)
+		goto out;
+	n = strlen((char *)crt);
+	if (n + strlen(ca->crt_pem) + 1 > cap) {
+		snprintf(err, errlen, "chain too long");
+		goto out;
+	}
+	memcpy(chain, crt, n);
+	strcpy(chain + n, ca->crt_pem);
+	if (ed_answer(dir, rid, "cert.pem", chain, err, errlen) != 0 ||
+	    pki_record_issued(dir, crt, n, "agent", err, errlen) != 0)
+		goto out;
+	if (name != NULL)
+		snprintf(name, ID_NAME_MAX, "%s", ci.name);
+	rc = 0;
+out:
+	mbedtls_x509_csr_free(&csr);
+	return rc;
+}
+
+/* Answer with the state of request x->rid (a poll, or a resent CSR). */
+static void
+auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
+    void *arg)
+{
+	struct authority_result res = { .status = GW_ENROLL_REFUSED };
+	struct auth_ctx y = *x;
+	struct ed_info info;
+	long long answered = 0;
+	char *buf = NULL;
+	size_t len;
+
+	snprintf(res.request_id, sizeof(res.request_id), "%s", x->rid);
+	switch (ed_state(a->p.dir, x->rid, &info, &answered)) {
+	case ED_NONE:
+		res.reason = GW_R_REQUEST_UNKNOWN;
+		snprintf(res.message, sizeof(res.message), "no request %s "
+		    "(never made, or expired and removed)", x->rid);
+		break;
+	case ED_PENDING:
+		snprintf(y.name, sizeof(y.name), "%s", info.name);
+		if (info.expires <= (long long)time(NULL)) {
+			ed_remove(a->p.dir, x->rid);
+			res.reason = GW_R_REQUEST_EXPIRED;
+			snprintf(res.message, sizeof(res.message), "request "
+			    "expired: nobody approved it in %us",
+			    a->p.pending_ttl);
+			break;
+		}
+		res.status = GW_ENROLL_PENDING;
+		res.retry_after = a->p.retry_after;
+		snprintf(res.message, sizeof(res.message), "waiting for an "
+		    "operator (gw-cert approve %s)", x->rid);
+		break;
+	case ED_ISSUED:
+		snprintf(y.name, sizeof(y.name), "%s", info.name);
+		if ((buf = malloc(AUTH_CHAIN_MAX)) == NULL ||
+		    ed_read(a->p.dir, x->rid, "cert.pem", buf, AUTH_CHAIN_MAX,
+		    &len) != 0) {
+			res.reason = GW_R_INTERNAL;
+			snprintf(res.message, sizeof(res.message),
+			    "cannot read the certificate");
+			break;
+		}
+		res.status = GW_ENROLL_ISSUED;
+		res.chain = buf;
+		snprintf(res.message, sizeof(res.message), "issued");
+		break;
+	case ED_DENIED:
+		snprintf(y.name, sizeof(y.name), "%s", info.name);
+		res.reason = GW_R_DENIED;
+		if ((buf = malloc(512)) != NULL &&
+		    ed_read(a->p.dir, x->rid, "denied", buf, 512, &len) == 0) {
+			buf[strcspn(buf, "\n")] = '\0';
+			snprintf(res.message, sizeof(res.message), "%s", buf);
+		} else
+			snprintf(res.message, sizeof(res.message),
+			    "denied by an operator");
+		break;
+	}
+	auth_answer(&res, &y, cb, arg);
+	free(buf);
+}
+
+/**
+ * auth_decide(a, x, verdict, cb, arg): carry out a decision on the request
+ * on file: AUTH_SIGN, AUTH_DENY or AUTH_PENDING (authority_hook.h).
+ */
+void
+auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
+    authority_cb cb, void *arg)
+{
+	char err[200], *chain;
+
+	switch (verdict) {
+	case AUTH_SIGN:
+		if ((chain = malloc(AUTH_CHAIN_MAX)) == NULL ||
+		    auth_sign(a->p.dir, &a->ca, &a->rng, x->rid,
+		    a->p.cert_days, NULL, chain, AUTH_CHAIN_MAX, err,
+		    sizeof(err)) != 0) {
+			free(chain);
+			ed_remove(a->p.dir, x->rid);
+			auth_refuse(GW_R_INTERNAL, x, cb, arg, "cannot sign: %s",
+			    err);
+			return;
+		}
+		free(chain);
+		break;
+	case AUTH_DENY:
+		if (ed_answer(a->p.dir, x->rid, "denied",
+		    "denied by the policy hook\n", err, sizeof(err)) != 0) {
+			auth_refuse(GW_R_INTERNAL, x, cb, arg, "%s", err);
+			return;
+		}
+		break;
+	case AUTH_PENDING:
+		break;
+	default:
+		/* The hook failed: fail closed; a retry asks it again. */
+		ed_remove(a->p.dir, x->rid);
+		auth_refuse(GW_R_INTERNAL, x, cb, arg, "policy hook failed: "
+		    "%s", x->hook_why);
+		return;
+	}
+	auth_state(a, x, cb, arg);
+}
+
+/* Re-read DIR/ca.crl when it changed; 1 if ${crt} is on it. */
+static int
+auth_revoked(struct authority *a, const mbedtls_x509_crt *crt)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/ca.crl", a->p.dir);
+	if (stat(path, &st) != 0)
+		return 0;
+	if ((long long)st.st_mtime != a->crl_mtime) {
+		mbedtls_x509_crl_free(&a->crl);
+		mbedtls_x509_crl_init(&a->crl);
+		a->has_crl = mbedtls_x509_crl_parse_file(&a->crl, path) == 0;
+		a->crl_mtime = st.st_mtime;
+	}
+	return a->has_crl && mbedtls_x509_crt_is_revoked(crt, &a->crl);
+}
+
+/* A renewal: the gateway's attested certificate must be one of ours. */
+static int
+auth_renewal_ok(struct authority *a, const struct authority_req *req,
+    const char *name, unsigned *reason, char *why, size_t len)
+{
+	mbedtls_x509_crt crt;
+	struct id_info id;
+	uint32_t flags = 0;
+	int ok = 0;
+
+	mbedtls_x509_crt_init(&crt);
+	*reason = GW_R_POLICY;
+	if (mbedtls_x509_crt_parse_der(&crt, req->client_cert,
+	    req->client_cert_len) != 0 || id_from_crt(&crt, "", &id) != 0)
+		snprintf(why, len, "renewal: unreadable certificate");
+	else if (mbedtls_x509_crt_verify(&crt, &a->ca.crt, NULL, NULL, &flags,
+	    NULL, NULL) != 0)
+		snprintf(why, len, "renewal: the certificate was not issued "
+		    "by this CA, or expired (0x%x)", (unsigned)flags);
+	else if (auth_revoked(a, &crt)) {
+		*reason = GW_R_REVOKED;
+		snprintf(why, len, "renewal: the certificate is revoked");
+	} else if (strcmp(id.name, name) != 0)
+		snprintf(why, len, "renewal: the CSR asks for '%.64s', the "
+		    "certificate is '%.64s'", name, id.name);
+	else
+		ok = 1;
+	mbedtls_x509_crt_free(&crt);
+	return ok;
+}
+
+/* A token: verify it and count one use.  0, or the refusal reason. */
+static unsigned
+auth_token(struct authority *a, const char *token, const char *name,
+    char *id, char *why, size_t len)
+{
+	struct token_terms t;
+	uint8_t key[32];
+	char err[256];
+	unsigned used, rc;
+
+	if (ed_token_key(a->p.dir, key, 0, err, sizeof(err)) != 0) {
+		snprintf(why, len, "token not valid here");
+		return GW_R_TOKEN_INVALID;
+	}
+	rc = (unsigned)token_verify(key, token, time(NULL), &t);
+	mbedtls_platform_zeroize(key, sizeof(key));
+	token_id_hex(t.id, id);
+	if (rc == GW_R_TOKEN_INVALID) {
+		id[0] = '\0';
+		snprintf(why, len, "token not valid (malformed or forged)");
+		return rc;
+	}
+	if (rc == GW_R_TOKEN_EXPIRED) {
+		snprintf(why, len, "token %s expired", id);
+		return rc;
+	}
+	if (ed_token_revoked(a->p.dir, id)) {
+		snprintf(why, len, "token %s was revoked", id);
+		return GW_R_TOKEN_INVALID;
+	}
+	if (t.names[0] != '\0' && !id_policy_match(t.names, name)) {
+		snprintf(why, len, "token %s does not allow the name '%s'", id,
+		    name);
+		return GW_R_POLICY;
+	}
+	if ((used = ed_token_used(a->p.dir, id)) >= t.uses) {
+		snprintf(why, len, "token %s is used up (%u of %u)", id, used,
+		    (unsigned)t.uses);
+		return GW_R_TOKEN_USED;
+	}
+	if (ed_token_set_used(a->p.dir, id, used + 1, err, sizeof(err)) != 0) {
+		snprintf(why, len, "%s", err);
+		return GW_R_INTERNAL;
+	}
+	return 0;
+}
+
+/* Remove expired pending requests and old answers, at most once a minute. */
+static void
+auth_sweep(struct authority *a)
+{
+	char rid[ED_RID_LEN + 1];
+	struct ed_info info;
+	long long now = time(NULL), answered;
+	void *cur = NULL;
+
+	if (now - a->last_sweep < AUTH_SWEEP)
+		return;
+	a->last_sweep = now;
+	a->npending = 0;
+	while (ed_next(a->p.dir, &cur, rid)) {
+		answered = 0;
+		switch (ed_state(a->p.dir, rid, &info, &answered)) {
+		case ED_PENDING:
+			if (info.expires <= now)
+				ed_remove(a->p.dir, rid);
+			else
+				a->npending++;
+			break;
+		case ED_ISSUED:
+		case ED_DENIED:
+			if (answered + (long long)a->p.pending_ttl <= now)
+				ed_remove(a->p.dir, rid);
+			break;
+		case ED_NONE:
+			break;
+		}
+	}
+}
+
+/**
+ * authority_submit(a, req, cb, arg): decide ${req} and call ${cb}(res,
+ * ${arg}) exactly once, unless authority_cancel(${arg}) comes first.
+ * Without a hook to run, ${cb} is called before this returns.  Every
+ * decision is logged once (name, source, via, outcome; never the token).
+ */
+void
+authority_submit(struct authority *a, const struct authority_req *req,
+    authority_cb cb, void *arg)
+{
+	struct auth_ctx x;
+	struct csr_info ci;
+	struct ed_info info;
+	char why[256];
+	unsigned reason;
+	enum ed_state st;
+
+	memset(&x, 0, sizeof(x));
+	snprintf(x.source, sizeof(x.source), "%s", req->source);
+	snprintf(x.via, sizeof(x.via), "%s", req->via);
+	snprintf(x.kind, sizeof(x.kind), "%s", req->client_cert ? "renewal" :
+	    req->token[0] ? "token" : "pending");
+	auth_sweep(a);
+	if (req->csr == NULL) {
+		if (!ed_rid_valid(req->request_id)) {
+			snprintf(x.kind, sizeof(x.kind), "poll");
+			auth_refuse(GW_R_REQUEST_UNKNOWN, &x, cb, arg,
+			    "%s", "no such request id");
+			return;
+		}
+		snprintf(x.rid, sizeof(x.rid), "%s", req->request_id);
+		snprintf(x.kind, sizeof(x.kind), "poll");
+		auth_state(a, &x, cb, arg);
+		return;
+	}
+	if (csr_check(req->csr, req->csr_len, &ci, why, sizeof(why)) != 0) {
+		auth_refuse(GW_R_BAD_CSR, &x, cb, arg, "%s", why);
+		return;
+	}
+	snprintf(x.name, sizeof(x.name), "%s", ci.name);
+	if (a->p.names != NULL && !id_policy_match(a->p.names, ci.name)) {
+		auth_refuse(GW_R_POLICY, &x, cb, arg, "the name '%s' is not "
+		    "allowed by the authority", ci.name);
+		return;
+	}
+	ed_rid(req->csr, req->csr_len, x.rid);
+	st = ed_state(a->p.dir, x.rid, NULL, NULL);
+	/* A resent CSR gets its answer; a pending one may bring proof now. */
+	if (st == ED_ISSUED || st == ED_DENIED ||
+	    (st == ED_PENDING && req->client_cert == NULL && !req->token[0])) {
+		auth_state(a, &x, cb, arg);
+		return;
+	}
+	if (req->client_cert != NULL) {
+		if (!auth_renewal_ok(a, req, ci.name, &reason, why,
+		    sizeof(why))) {
+			auth_refuse(reason, &x, cb, arg, "%s", why);
+			return;
+		}
+	} else if (req->token[0]) {
+		if ((reason = auth_token(a, req->token, ci.name, x.token_id,
+		    why, sizeof(why))) != 0) {
+			auth_refuse(reason, &x, cb, arg, "%s", why);
+			return;
+		}
+	} else if (a->npending >= a->p.max_pending) {
+		auth_refuse(GW_R_OVERLOAD, &x, cb, arg, "%s",
+		    "too many pending requests");
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	snprintf(info.name, sizeof(info.name), "%s", ci.name);
+	snprintf(info.key_fp, sizeof(info.key_fp), "%s", ci.key_fp);
+	snprintf(info.key_desc, sizeof(info.key_desc), "%s", ci.key_desc);
+	snprintf(info.source, sizeof(info.source), "%s", x.source);
+	snprintf(info.via, sizeof(info.via), "%s", x.via);
+	snprintf(info.token, sizeof(info.token), "%s", x.token_id);
+	snprintf(info.kind, sizeof(info.kind), "%s", x.kind);
+	info.received = time(NULL);
+	info.expires = info.received + a->p.pending_ttl;
+	if (st == ED_NONE && ed_create(a->p.dir, x.rid, req->csr,
+	    req->csr_len, &info, why, sizeof(why)) != 0) {
+		auth_refuse(GW_R_INTERNAL, &x, cb, arg, "%s", why);
+		return;
+	}
+	if (st == ED_NONE && strcmp(x.kind, "pending") == 0)
+		a->npending++;
+	snprintf(x.key_fp, sizeof(x.key_fp), "%s", ci.key_fp);
+	if (a->p.hook != NULL) {
+		auth_hook_run(a, &x, req->csr, req->csr_len, cb, arg);
+		return;
+	}
+	auth_decide(a, &x, strcmp(x.kind, "pending") == 0 ? AUTH_PENDING :
+	    AUTH_SIGN, cb, arg);
+}
+
+/**
+ * authority_open(p, err, errlen): load the CA of ${p}->dir and create
+ * DIR/enroll and its subdirectories if missing.  NULL on error, with
+ * "what: why" in ${err}.
+ */
+struct authority *
+authority_open(const struct authority_params *p, char *err, size_t errlen)
+{
+	struct authority *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->p = *p;
+	a->p.dir = a->dir;
+	snprintf(a->dir, sizeof(a->dir), "%s", p->dir);
+	if (p->names != NULL && (a->p.names = a->names = strdup(p->names)) ==
+	    NULL)
+		goto nomem;
+	if (p->hook != NULL && (a->p.hook = a->hook = strdup(p->hook)) == NULL)
+		goto nomem;
+	if (a->p.cert_days == 0)
+		a->p.cert_days = 365;
+	if (a->p.pending_ttl == 0)
+		a->p.pending_ttl = 7 * 86400;
+	if (a->p.max_pending == 0)
+		a->p.max_pending = 10000;
+	if (a->p.retry_after == 0)
+		a->p.retry_after = 30;
+	if (a->p.hook_timeout == 0)
+		a->p.hook_timeout = 10;
+	mbedtls_x509_crl_init(&a->crl);
+	a->crl_mtime = -1;
+	a->last_sweep = -AUTH_SWEEP;
+	if (pki_rng_init(&a->rng, err, errlen) != 0 ||
+	    pki_ca_load(&a->ca, a->dir, &a->rng, err, errlen) != 0 ||
+	    ed_init(a->dir, err, errlen) != 0) {
+		authority_close(a);
+		return NULL;
+	}
+	auth_sweep(a);
+	return a;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	authority_close(a);
+	return NULL;
+}
+
+/** authority_close(a): kill running hooks, free ${a}; NULL is a no-op. */
+void
+authority_close(struct authority *a)
+{
+	if (a == NULL)
+		return;
+	auth_hook_close_all(a);
+	pki_ca_free(&a->ca);
+	pki_rng_free(&a->rng);
+	mbedtls_x509_crl_free(&a->crl);
+	free(a->names);
+	free(a->hook);
+	free(a);
+}
+
+/**
+ * authority_approve(dir, rid, days, name, err, errlen): sign pending
+ * request ${rid} of CA directory ${dir} for ${days} days (gw-cert approve):
+ * its CSR is checked again, the certificate recorded in issued.txt and
+ * stored for the agent's next poll.  Its name goes to ${name}
+ * (ID_NAME_MAX).  0 or -1.
+ */
+int
+authority_approve(const char *dir, const char *rid, unsigned days,
+    char *name, char *err, size_t errlen)
+{
+	struct pki_rng rng;
+	struct pki_ca ca;
+	char *chain = NULL;
+	int rc = -1;
+
+	if (ed_state(dir, rid, NULL, NULL) != ED_PENDING) {
+		snprintf(err, errlen, "request %s: not pending", rid);
+		return -1;
+	}
+	if (pki_rng_init(&rng, err, errlen) != 0) {
+		pki_rng_free(&rng);
+		return -1;
+	}
+	if (pki_ca_load(&ca, dir, &rng, err, errlen) == 0 &&
+	    (chain = malloc(AUTH_CHAIN_MAX)) != NULL)
+		rc = auth_sign(dir, &ca, &rng, rid, days, name, chain,
+		    AUTH_CHAIN_MAX, err, errlen);
+	free(chain);
+	pki_ca_free(&ca);
+	pki_rng_free(&rng);
+	return rc;
+}

@@ -1,0 +1,75 @@
+/*
+ * authority_conf.h: the configuration keys of a signing authority, shared
+ * by gw-mgmt ([enroll]) and a standalone gatewayd ([enroll] mode = local):
+ * one set of rows for each program's conf_util table, one conversion to
+ * struct authority_params.
+ */
+#ifndef GW_AUTHORITY_CONF_H
+#define GW_AUTHORITY_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "authority.h"
+#include "conf_util.h"
+
+struct authority_conf {
+	char		*ca_dir;	/* NULL: no authority here */
+	char		*names;		/* NULL: the program's default */
+	uint32_t	 cert_days;
+	double		 pending_ttl;
+	uint32_t	 max_pending;
+	double		 retry_after;
+	char		*hook;
+	double		 hook_timeout;
+};
+
+/*
+ * The rows, for a struct authority_conf at offset ${off} of the config
+ * struct, in section ${sec}.
+ */
+#define AUTHORITY_CONF_KEYS(sec, off)					\
+	{ sec, "ca_dir", CONF_PATH,					\
+	    (off) + offsetof(struct authority_conf, ca_dir), 0, 0, NULL, 0 }, \
+	{ sec, "names", CONF_STR,					\
+	    (off) + offsetof(struct authority_conf, names), 0, 0, NULL, 0 }, \
+	{ sec, "cert_days", CONF_UINT,					\
+	    (off) + offsetof(struct authority_conf, cert_days), 1, 36500,	\
+	    "365", 0 },							\
+	{ sec, "pending_ttl", CONF_DUR,					\
+	    (off) + offsetof(struct authority_conf, pending_ttl), 1,	\
+	    31536000, "7d", 0 },					\
+	{ sec, "max_pending", CONF_UINT,				\
+	    (off) + offsetof(struct authority_conf, max_pending), 1,	\
+	    1000000, "10000", 0 },					\
+	{ sec, "retry_after", CONF_DUR,					\
+	    (off) + offsetof(struct authority_conf, retry_after), 1, 3600,	\
+	    "30s", 0 },							\
+	{ sec, "hook", CONF_PATH,					\
+	    (off) + offsetof(struct authority_conf, hook), 0, 0, NULL, 0 },	\
+	{ sec, "hook_timeout", CONF_DUR,				\
+	    (off) + offsetof(struct authority_conf, hook_timeout), 1, 600,	\
+	    "10s", 0 }
+
+/**
+ * authority_conf_params(c, loop, names, p): ${p} from ${c}, with
+ * ${names} when ${c} sets none.
+ */
+static inline void
+authority_conf_params(const struct authority_conf *c, struct ev_loop *loop,
+    const char *names, struct authority_params *p)
+{
+	*p = (struct authority_params){
+		.loop = loop,
+		.dir = c->ca_dir,
+		.names = c->names != NULL ? c->names : names,
+		.cert_days = c->cert_days,
+		.pending_ttl = (unsigned)c->pending_ttl,
+		.max_pending = c->max_pending,
+		.retry_after = (unsigned)c->retry_after,
+		.hook = c->hook,
+		.hook_timeout = (unsigned)c->hook_timeout,
+	};
+}
+
+#endif /* GW_AUTHORITY_CONF_H */

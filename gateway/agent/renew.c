@@ -1,0 +1,279 @@
+/*
+ * renew.c: automatic certificate renewal (renew.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <mbedtls/x509_crt.h>
+
+#include "csr.h"
+#include "enroll_client.h"
+#include "log.h"
+#include "pkifile.h"
+#include "renew.h"
+#include "x509_issue.h"
+
+#define RENEW_RECHECK	3600.0	/* at most this long between checks */
+#define RENEW_RETRY	3600.0	/* after a refusal */
+
+enum renew_state {
+	RN_IDLE,	/* waiting until renewal is due */
+	RN_SENT,	/* ENROLL sent, waiting for its answer */
+	RN_POLL		/* pending: polling by request id */
+};
+
+struct renew {
+	struct renew_params	 p;
+	enum renew_state	 state;
+	ev_timer		 timer;
+	struct pki_rng		 rng;
+	mbedtls_pk_context	 key;		/* the new key, while RN_SENT */
+	char			 name[ID_NAME_MAX];
+	char			 rid[64];
+	char			 keynew[4200];
+	double			 retry_at;	/* no attempt before */
+};
+
+static time_t
+renew_epoch(const mbedtls_x509_time *t)
+{
+	struct tm tm = { .tm_year = t->year - 1900, .tm_mon = t->mon - 1,
+	    .tm_mday = t->day, .tm_hour = t->hour, .tm_min = t->min,
+	    .tm_sec = t->sec };
+
+	return timegm(&tm);
+}
+
+/**
+ * renew_recover(key, cert): before the TLS files are loaded: if KEY.new
+ * exists, put it in place when CERT matches it, else delete it.
+ */
+void
+renew_recover(const char *key, const char *cert)
+{
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context pk;
+	struct pki_rng rng;
+	char path[4200], a[65], b[65], err[256];
+	int match = 0;
+
+	snprintf(path, sizeof(path), "%s.new", key);
+	if (access(path, F_OK) != 0)
+		return;
+	mbedtls_x509_crt_init(&crt);
+	mbedtls_pk_init(&pk);
+	if (pki_rng_init(&rng, err, sizeof(err)) == 0 &&
+	    mbedtls_x509_crt_parse_file(&crt, cert) == 0 &&
+	    mbedtls_pk_parse_keyfile(&pk, path, NULL, mbedtls_ctr_drbg_random,
+	    &rng.drbg) == 0 && csr_key_fp(&crt.pk, a) == 0 &&
+	    csr_key_fp(&pk, b) == 0)
+		match = strcmp(a, b) == 0;
+	if (match && rename(path, key) == 0)
+		log_info("event=renewal_recovered key=%s", key);
+	else {
+		unlink(path);
+		log_info("event=renewal_discarded key=%s", path);
+	}
+	mbedtls_x509_crt_free(&crt);
+	mbedtls_pk_free(&pk);
+	pki_rng_free(&rng);
+}
+
+/*
+ * Seconds until renewal is due (<= 0: now), from the certificate on disk;
+ * its CN goes to r->name.
+ */
+static double
+renew_due(struct renew *r)
+{
+	mbedtls_x509_crt crt;
+	struct id_info id;
+	time_t nb, na, now = time(NULL);
+	double due = RENEW_RECHECK;
+
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse_file(&crt, r->p.cert) == 0 &&
+	    id_from_crt(&crt, "", &id) == 0) {
+		snprintf(r->name, sizeof(r->name), "%s", id.name);
+		nb = renew_epoch(&crt.valid_from);
+		na = renew_epoch(&crt.valid_to);
+		due = (double)(na - now) - r->p.share * (double)(na - nb);
+	}
+	mbedtls_x509_crt_free(&crt);
+	return due;
+}
+
+static void
+renew_arm(struct renew *r, double delay)
+{
+	ev_timer_stop(r->p.loop, &r->timer);
+	ev_timer_set(&r->timer, delay < 1 ? 1 : delay > RENEW_RECHECK ?
+	    RENEW_RECHECK : delay, 0.);
+	ev_timer_start(r->p.loop, &r->timer);
+}
+
+/* Make a new key (written to KEY.new) and send its CSR. */
+static void
+renew_start(struct renew *r)
+{
+	unsigned char pem[16384], der[CSR_DER_MAX];
+	char err[256];
+	size_t len;
+
+	mbedtls_pk_free(&r->key);
+	mbedtls_pk_init(&r->key);
+	if (pki_genkey(&r->key, 0, &r->rng, err, sizeof(err)) != 0 ||
+	    mbedtls_pk_write_key_pem(&r->key, pem, sizeof(pem)) != 0 ||
+	    pki_write_file(r->keynew, pem, strlen((char *)pem), 0600, err,
+	    sizeof(err)) != 0 ||
+	    pki_csr(&r->key, r->name, &r->rng, der, sizeof(der), &len, err,
+	    sizeof(err)) != 0) {
+		mbedtls_platform_zeroize(pem, sizeof(pem));
+		log_warnx("event=renewal_failed detail=\"%s\"", err);
+		renew_arm(r, RENEW_RETRY);
+		return;
+	}
+	mbedtls_platform_zeroize(pem, sizeof(pem));
+	if (agent_session_enroll(r->p.sess, der, len, NULL) != 0) {
+		renew_arm(r, 60);	/* the session went away: later */
+		return;
+	}
+	r->state = RN_SENT;
+	log_info("event=renewal_requested name=%s", r->name);
+}
+
+static void
+renew_check(struct renew *r)
+{
+	double due;
+
+	if (r->state != RN_IDLE || ev_now(r->p.loop) < r->retry_at)
+		return;
+	if ((due = renew_due(r)) > 0) {
+		renew_arm(r, due);
+		return;
+	}
+	renew_start(r);
+}
+
+static void
+renew_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct renew *r = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (r->state == RN_POLL) {
+		if (agent_session_enroll(r->p.sess, NULL, 0, r->rid) == 0)
+			return;
+		renew_arm(r, 60);
+		return;
+	}
+	renew_check(r);
+}
+
+/* Put the issued certificate and the new key in place; reload TLS. */
+static int
+renew_install(struct renew *r, const struct gw_enroll_result *res)
+{
+	struct tls_conf *tc;
+	char err[300];
+
+	if (enroll_client_install(res, &r->key, r->name, r->p.ca, r->p.cert,
+	    err, sizeof(err)) != 0 || rename(r->keynew, r->p.key) != 0) {
+		log_warnx("event=renewal_failed detail=\"%s\"", err);
+		unlink(r->keynew);
+		r->retry_at = ev_now(r->p.loop) + RENEW_RETRY;
+		renew_arm(r, RENEW_RETRY);
+		return -1;
+	}
+	tc = tls_conf_new(&(struct tls_conf_params){ .cert = r->p.cert,
+	    .key = r->p.key, .ca = r->p.ca, .tls12 = 1 }, err, sizeof(err));
+	if (tc == NULL)
+		log_warnx("event=renewal_reload_failed detail=\"%s\"", err);
+	else {
+		agent_session_set_tls(r->p.sess, tc);
+		tls_conf_free(*r->p.tls);	/* live connections keep theirs */
+		*r->p.tls = tc;
+	}
+	renew_arm(r, renew_due(r));
+	return 0;
+}
+
+/** renew_result(r, res): ENROLL_RESULT of our request. */
+void
+renew_result(struct renew *r, const struct gw_enroll_result *res)
+{
+	if (r->state == RN_IDLE)
+		return;
+	switch (res->status) {
+	case GW_ENROLL_ISSUED:
+		r->state = RN_IDLE;
+		if (renew_install(r, res) == 0)
+			log_info("event=cert_renewed name=%s cert=%s", r->name,
+			    r->p.cert);
+		return;
+	case GW_ENROLL_PENDING:
+		r->state = RN_POLL;
+		snprintf(r->rid, sizeof(r->rid), "%.*s",
+		    (int)res->request_id.len, (const char *)res->request_id.p);
+		log_info("event=renewal_pending rid=%s", r->rid);
+		renew_arm(r, res->retry_after);
+		return;
+	default:
+		r->state = RN_IDLE;
+		unlink(r->keynew);
+		log_warnx("event=renewal_refused reason=%s detail=\"%.*s\"",
+		    gw_reason_str(res->reason), (int)res->message.len,
+		    (const char *)res->message.p);
+		r->retry_at = ev_now(r->p.loop) + RENEW_RETRY;
+		renew_arm(r, RENEW_RETRY);
+		return;
+	}
+}
+
+/** renew_open(r): a session opened: renew now if it is time. */
+void
+renew_open(struct renew *r)
+{
+	if (r->state == RN_SENT)
+		r->state = RN_IDLE;	/* the answer died with the session */
+	if (r->state == RN_IDLE)
+		renew_check(r);
+}
+
+/** renew_new(p): a renewer (NULL on ENOMEM); it acts from renew_open. */
+struct renew *
+renew_new(const struct renew_params *p)
+{
+	struct renew *r;
+	char err[256];
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->p = *p;
+	snprintf(r->keynew, sizeof(r->keynew), "%s.new", p->key);
+	mbedtls_pk_init(&r->key);
+	if (pki_rng_init(&r->rng, err, sizeof(err)) != 0) {
+		pki_rng_free(&r->rng);
+		free(r);
+		return NULL;
+	}
+	ev_timer_init(&r->timer, renew_on_timer, RENEW_RECHECK, 0.);
+	r->timer.data = r;
+	return r;
+}
+
+/** renew_free(r): stop and free ${r}; NULL is a no-op. */
+void
+renew_free(struct renew *r)
+{
+	if (r == NULL)
+		return;
+	ev_timer_stop(r->p.loop, &r->timer);
+	mbedtls_pk_free(&r->key);
+	pki_rng_free(&r->rng);
+	free(r);
+}

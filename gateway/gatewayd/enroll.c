@@ -1,0 +1,340 @@
+/*
+ * enroll.c: enrollment requests in the gateway (see enroll.h): check,
+ * forward to the management server or the local authority, match each
+ * answer to its requester by ref, and answer for a request that cannot
+ * get one (its link died, the timeout passed).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "authority.h"
+#include "csr.h"
+#include "enroll.h"
+#include "identity.h"
+#include "log.h"
+#include "upstream.h"
+
+#define ENROLL_MAX_INFLIGHT	1024
+#define ENROLL_CSR_MAX		8192	/* DER; a 8192-bit RSA CSR is ~1.2k */
+#define ENROLL_TICK		1.0
+
+struct enroll_req {
+	struct enroll		*e;
+	uint32_t		 ref;		/* ENROLL ref upstream */
+	struct upstream		*up;		/* NULL: local authority */
+	enroll_cb		 cb;
+	void			*arg;
+	double			 deadline;
+	TAILQ_ENTRY(enroll_req)	 q;
+};
+
+struct enroll {
+	struct gw		*gw;
+	struct authority	*auth;		/* mode = local */
+	TAILQ_HEAD(, enroll_req) reqs;
+	unsigned		 n;
+	uint32_t		 next_ref;
+	ev_timer		 tick;
+};
+
+/* Answer ${cb} with a refusal made here. */
+static void
+enroll_refuse(enroll_cb cb, void *arg, unsigned reason, const char *msg)
+{
+	struct gw_enroll_result r = { .ref = 1, .status = GW_ENROLL_REFUSED };
+
+	r.reason = (uint16_t)reason;
+	r.message.p = (const uint8_t *)msg;
+	r.message.len = (uint16_t)strlen(msg);
+	cb(&r, arg);
+}
+
+static void
+enroll_req_free(struct enroll *e, struct enroll_req *r)
+{
+	TAILQ_REMOVE(&e->reqs, r, q);
+	e->n--;
+	free(r);
+}
+
+/* The local authority answered. */
+static void
+enroll_local_done(const struct authority_result *res, void *arg)
+{
+	struct enroll_req *r = arg;
+	struct gw_enroll_result v = { .ref = 1 };
+	enroll_cb cb = r->cb;
+	void *cbarg = r->arg;
+
+	v.status = (uint16_t)res->status;
+	v.reason = (uint16_t)res->reason;
+	v.retry_after = res->retry_after;
+	v.request_id.p = (const uint8_t *)res->request_id;
+	v.request_id.len = (uint16_t)strlen(res->request_id);
+	v.message.p = (const uint8_t *)res->message;
+	v.message.len = (uint16_t)strlen(res->message);
+	if (res->chain != NULL) {
+		v.chain.p = (const uint8_t *)res->chain;
+		v.chain.len = (uint16_t)strnlen(res->chain, 65535);
+	}
+	/* The authority is done with ${r}: free it before the callback. */
+	enroll_req_free(r->e, r);
+	cb(&v, cbarg);
+}
+
+/* Copy view ${s} as a C string into ${buf}; -1 if too long or has NUL. */
+static int
+enroll_cstr(const struct gw_str *s, char *buf, size_t len)
+{
+	if (s->len >= len || (s->len > 0 && memchr(s->p, 0, s->len) != NULL))
+		return -1;
+	if (s->len > 0)
+		memcpy(buf, s->p, s->len);
+	buf[s->len] = '\0';
+	return 0;
+}
+
+static void
+enroll_local(struct enroll *e, struct enroll_req *r,
+    const struct gw_enroll *req)
+{
+	char token[1024], rid[128], source[128];
+	struct authority_req ar = {
+		.csr = req->csr.len ? req->csr.p : NULL,
+		.csr_len = req->csr.len,
+		.token = token, .request_id = rid, .source = source,
+		.via = "",
+		.client_cert = req->client_cert.len ? req->client_cert.p : NULL,
+		.client_cert_len = req->client_cert.len,
+	};
+
+	if (enroll_cstr(&req->token, token, sizeof(token)) != 0 ||
+	    enroll_cstr(&req->request_id, rid, sizeof(rid)) != 0 ||
+	    enroll_cstr(&req->source, source, sizeof(source)) != 0) {
+		enroll_cb cb = r->cb;
+		void *arg = r->arg;
+
+		enroll_req_free(e, r);
+		enroll_refuse(cb, arg, GW_R_PROTOCOL, "malformed request");
+		return;
+	}
+	/* ${r} may be freed (answered) when this returns. */
+	authority_submit(e->auth, &ar, enroll_local_done, r);
+}
+
+/**
+ * enroll_submit(gw, req, name, cb, arg): check and forward ${req} (its
+ * source and client_cert already set by the caller).  ${name}, if not
+ * NULL, is the name the CSR must carry (a renewal keeps its name).  Call
+ * ${cb}(res, ${arg}) exactly once, possibly before this returns, unless
+ * enroll_cancel(${arg}) comes first.
+ */
+void
+enroll_submit(struct gw *gw, const struct gw_enroll *req, const char *name,
+    enroll_cb cb, void *arg)
+{
+	struct enroll *e = gw->enroll;
+	const struct gw_config *cfg = gw->cfg;
+	struct gw_frame f = { .type = GW_T_ENROLL };
+	struct enroll_req *r;
+	struct csr_info ci;
+	char why[256], msg[320];
+
+	if (req->csr.len > 0) {
+		if (req->csr.len > ENROLL_CSR_MAX ||
+		    csr_check(req->csr.p, req->csr.len, &ci, why,
+		    sizeof(why)) != 0) {
+			snprintf(msg, sizeof(msg), "CSR refused by the gateway: "
+			    "%s", req->csr.len > ENROLL_CSR_MAX ?
+			    "larger than 8 KiB" : why);
+			enroll_refuse(cb, arg, GW_R_BAD_CSR, msg);
+			return;
+		}
+		if (name != NULL ? strcmp(name, ci.name) != 0 :
+		    !id_policy_match(cfg->enroll_names ? cfg->enroll_names :
+		    cfg->agent_names, ci.name)) {
+			snprintf(msg, sizeof(msg), "name '%s' is not allowed "
+			    "here%s", ci.name, name != NULL ?
+			    ": a renewal keeps the certificate's name" : "");
+			enroll_refuse(cb, arg, GW_R_POLICY, msg);
+			return;
+		}
+	}
+	if (e->n >= ENROLL_MAX_INFLIGHT) {
+		enroll_refuse(cb, arg, GW_R_OVERLOAD,
+		    "too many enrollment requests in progress, retry later");
+		return;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		enroll_refuse(cb, arg, GW_R_OVERLOAD, "out of memory");
+		return;
+	}
+	r->e = e;
+	r->cb = cb;
+	r->arg = arg;
+	r->deadline = ev_now(gw->loop) + cfg->enroll_timeout;
+	TAILQ_INSERT_TAIL(&e->reqs, r, q);
+	e->n++;
+	if (e->auth != NULL) {
+		enroll_local(e, r, req);
+		return;
+	}
+	if ((r->up = upstream_pick(gw)) == NULL) {
+		enroll_req_free(e, r);
+		enroll_refuse(cb, arg, GW_R_UPSTREAM_LOST,
+		    "no management server reachable, retry later");
+		return;
+	}
+	if (++e->next_ref == 0)
+		e->next_ref = 1;
+	r->ref = e->next_ref;
+	f.u.enroll = *req;
+	f.u.enroll.ref = r->ref;
+	if (upstream_send(r->up, &f) != 0) {
+		enroll_req_free(e, r);
+		enroll_refuse(cb, arg, GW_R_OVERLOAD,
+		    "management link busy, retry later");
+	}
+}
+
+/** enroll_cancel(gw, arg): the requester ${arg} is gone. */
+void
+enroll_cancel(struct gw *gw, void *arg)
+{
+	struct enroll *e = gw->enroll;
+	struct enroll_req *r, *next;
+
+	if (e == NULL)
+		return;
+	for (r = TAILQ_FIRST(&e->reqs); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, q);
+		if (r->arg != arg)
+			continue;
+		if (e->auth != NULL)
+			authority_cancel(e->auth, r);
+		enroll_req_free(e, r);
+	}
+}
+
+/** enroll_result(gw, u, f): ENROLL_RESULT ${f} arrived on link ${u}. */
+void
+enroll_result(struct gw *gw, struct upstream *u, const struct gw_frame *f)
+{
+	struct enroll *e = gw->enroll;
+	struct enroll_req *r;
+
+	TAILQ_FOREACH(r, &e->reqs, q)
+		if (r->up == u && r->ref == f->u.enroll_result.ref)
+			break;
+	if (r == NULL)
+		return;		/* its requester is gone, or it timed out */
+	enroll_cb cb = r->cb;
+	void *arg = r->arg;
+
+	enroll_req_free(e, r);
+	cb(&f->u.enroll_result, arg);
+}
+
+/*
+ * Fail every request on link ${u} (or, if ${u} is NULL, past its deadline).
+ * A callback may submit or cancel others: rescan after each one.
+ */
+static void
+enroll_fail(struct enroll *e, struct upstream *u, double now)
+{
+	struct enroll_req *r;
+
+	for (;;) {
+		TAILQ_FOREACH(r, &e->reqs, q)
+			if (u != NULL ? r->up == u : r->deadline <= now)
+				break;
+		if (r == NULL)
+			return;
+		enroll_cb cb = r->cb;
+		void *arg = r->arg;
+
+		if (u == NULL && e->auth != NULL)
+			authority_cancel(e->auth, r);
+		enroll_req_free(e, r);
+		if (u != NULL)
+			enroll_refuse(cb, arg, GW_R_UPSTREAM_LOST,
+			    "management server link lost, retry");
+		else
+			enroll_refuse(cb, arg, GW_R_TIMEOUT,
+			    "no answer in time, retry later");
+	}
+}
+
+/** enroll_link_down(gw, u): link ${u} is gone: fail what it carried. */
+void
+enroll_link_down(struct gw *gw, struct upstream *u)
+{
+	if (gw->enroll != NULL)
+		enroll_fail(gw->enroll, u, 0);
+}
+
+static void
+enroll_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct enroll *e = w->data;
+
+	(void)revents;
+	enroll_fail(e, NULL, ev_now(loop));
+}
+
+/**
+ * enroll_init(gw, err, errlen): the request table, its timer and, with
+ * mode = local, the signing authority.  0, or -1 with ${err}.
+ */
+int
+enroll_init(struct gw *gw, char *err, size_t errlen)
+{
+	const struct gw_config *cfg = gw->cfg;
+	struct authority_params p;
+	struct enroll *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	e->gw = gw;
+	TAILQ_INIT(&e->reqs);
+	if (cfg->enroll_local) {
+		authority_conf_params(&cfg->enroll_auth, gw->loop,
+		    cfg->enroll_names ? cfg->enroll_names : cfg->agent_names,
+		    &p);
+		if ((e->auth = authority_open(&p, err, errlen)) == NULL) {
+			free(e);
+			return -1;
+		}
+	}
+	ev_timer_init(&e->tick, enroll_on_tick, ENROLL_TICK, ENROLL_TICK);
+	e->tick.data = e;
+	ev_timer_start(gw->loop, &e->tick);
+	ev_unref(gw->loop);	/* the tick alone keeps no loop alive */
+	gw->enroll = e;
+	return 0;
+}
+
+/** enroll_free(gw): answer nothing more, free everything; idempotent. */
+void
+enroll_free(struct gw *gw)
+{
+	struct enroll *e = gw->enroll;
+	struct enroll_req *r;
+
+	if (e == NULL)
+		return;
+	ev_ref(gw->loop);
+	ev_timer_stop(gw->loop, &e->tick);
+	while ((r = TAILQ_FIRST(&e->reqs)) != NULL) {
+		if (e->auth != NULL)
+			authority_cancel(e->auth, r);
+		enroll_req_free(e, r);
+	}
+	authority_close(e->auth);
+	free(e);
+	gw->enroll = NULL;
+}

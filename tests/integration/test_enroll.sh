@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Enrollment of untrusted agents, end to end over real processes and TLS:
+# gatewayd's enrollment listener forwards CSRs to gw-mgmt, whose signing
+# authority (the CA directory gw-cert manages) decides.
+#   - token: one gw-agent command enrolls (key made locally, 0600) and
+#     streams; the token is never logged; a second CSR on a one-use token
+#     is refused (token-used-up); an expired token is refused;
+#   - names: outside the gateway's policy, or outside the token's pattern;
+#   - pinning: an agent given another CA's fingerprint sends nothing;
+#   - pending: no token queues the request; the agent polls; the operator
+#     sees it (with the key fingerprint the agent printed) and approves; the
+#     agent then streams with its new certificate; deny gives a refusal;
+#   - a CSR with a broken signature (sent raw through openssl s_client) is
+#     refused bad-csr by the gateway, which forwards nothing;
+#   - renewal: an agent whose certificate is two thirds through its life
+#     renews over its live session (not dropped) and every line arrives once.
+source "$(dirname "$0")/lib.sh" "$@"
+
+cd "$T"
+make_pki pki
+mkdir -p agents other
+"$GW_CERT" ca --out other --name "some other CA" >/dev/null
+FP=$("$GW_CERT" fingerprint pki/ca.crt)
+ENROLL_PORT=$(free_port)
+GW_TAIL="[enroll]
+listen = 127.0.0.1:$ENROLL_PORT"
+MGMT_TAIL="[enroll]
+ca_dir = pki
+retry_after = 1s"
+write_configs
+start_mgmt
+start_gateway
+wait_port "$ENROLL_PORT"
+
+# enroll NAME [args]: gw-agent enroll into agents/NAME.{key,crt}.
+enroll() {
+	local name=$1; shift
+	"$GW_AGENT" enroll --enroll "127.0.0.1:$ENROLL_PORT" \
+	    --ca-fingerprint "$FP" --name "$name" --key "agents/$name.key" \
+	    --cert "agents/$name.crt" --ca agents/ca.crt "$@"
+}
+# expect_refused RC LOG REASON: exit 3 and the reason named.
+expect_refused() {
+	[ "$1" -eq 3 ] || fail "exit $1, want 3 (refused): $(tail -n 2 "$2")"
+	grep -q -- "$3" "$2" || fail "$2 does not say $3: $(tail -n 2 "$2")"
+}
+
+seq 1 50 | sed 's/^/line /' >lines.txt
+
+# 1. A token and a CA fingerprint: one command enrolls and streams.
+TOKEN=$("$GW_CERT" token create --ca pki --uses 1 --ttl 1h --names 'agent-*')
+"$GW_AGENT" --gateway "127.0.0.1:$GW_PORT" --enroll "127.0.0.1:$ENROLL_PORT" \
+    --ca-fingerprint "$FP" --token "$TOKEN" --name agent-new \
+    --key agents/agent-new.key --cert agents/agent-new.crt --ca agents/ca.crt \
+    --file lines.txt --timeout 30 >agent-new.log 2>&1 ||
+    fail "one-command enroll + stream failed: $(tail -n 3 agent-new.log)"
+[ "$(stat -c %a agents/agent-new.key)" = 600 ] ||
+    fail "key mode $(stat -c %a agents/agent-new.key), want 600"
+openssl verify -CAfile pki/ca.crt agents/agent-new.crt >/dev/null ||
+    fail "the issued certificate does not verify"
+cmp -s agents/ca.crt pki/ca.crt || openssl x509 -in agents/ca.crt -noout \
+    -fingerprint -sha256 | tr -d : | grep -qi "$FP" ||
+    fail "agents/ca.crt is not the pinned CA"
+export_store >export.jsonl
+[ "$(grep -c '"agent":"agent-new"' export.jsonl)" = 50 ] ||
+    fail "agent-new stored $(grep -c '"agent":"agent-new"' export.jsonl) lines, want 50"
+"$GW_CERT" list --ca pki | grep -q 'agent-new .*valid' ||
+    fail "gw-cert list does not show agent-new"
+pass "token: enrolled (key 0600, chain verifies) and streamed 50 lines in one command"
+
+# 2. The same one-use token for a second CSR.
+rc=0; enroll agent-reuse --token "$TOKEN" >reuse.log 2>&1 || rc=$?
+expect_refused $rc reuse.log token-used-up
+pass "token reuse beyond its count: $(tail -n 1 reuse.log | cut -c1-90)"
+
+# 3. An expired token.
+OLD=$("$GW_CERT" token create --ca pki --ttl 1s)
+sleep 2
+rc=0; enroll agent-late --token "$OLD" >late.log 2>&1 || rc=$?
+expect_refused $rc late.log token-expired
+pass "expired token: $(tail -n 1 late.log | cut -c1-90)"
+
+# 4. Names: outside the gateway's policy; outside the token's pattern.
+WEB=$("$GW_CERT" token create --ca pki --names 'agent-web*')
+rc=0; enroll intruder --token "$WEB" >intruder.log 2>&1 || rc=$?
+expect_refused $rc intruder.log policy
+rc=0; enroll agent-db1 --token "$WEB" >db1.log 2>&1 || rc=$?
+expect_refused $rc db1.log policy
+pass "names outside the policy: gateway: $(tail -n 1 intruder.log | cut -c1-60); token: $(tail -n 1 db1.log | cut -c1-60)"
+
+# 5. The wrong CA fingerprint: nothing is sent.
+n0=$(grep -c 'event=enroll_request' gatewayd.log || true)
+rc=0
+"$GW_AGENT" enroll --enroll "127.0.0.1:$ENROLL_PORT" \
+    --ca-fingerprint "$("$GW_CERT" fingerprint other/ca.crt)" --name agent-pin \
+    --token "$WEB" --key agents/agent-pin.key --cert agents/agent-pin.crt \
+    --ca agents/pin-ca.crt >pin.log 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "wrong pin: exit $rc, want 3"
+grep -qi 'pinned\|fingerprint' pin.log || fail "wrong pin: no reason: $(cat pin.log)"
+[ "$(grep -c 'event=enroll_request' gatewayd.log || true)" = "$n0" ] ||
+    fail "an agent with the wrong pin sent a request"
+[ ! -e agents/agent-pin.crt ] || fail "wrong pin: a certificate was written"
+pass "wrong CA fingerprint: refused before sending ($(tail -n 1 pin.log | cut -c1-70))"
+
+# 6. No token: pending; the operator approves while the agent polls.
+enroll agent-pend --wait 30 >pend.log 2>&1 &
+pend=$!
+for _ in $(seq 100); do
+	"$GW_CERT" pending list --ca pki >pending.txt
+	grep -q agent-pend pending.txt && break
+	sleep 0.1
+done
+grep -q agent-pend pending.txt || fail "no pending request: $(cat pending.txt)"
+RID=$(awk '/agent-pend/ { print $1 }' pending.txt)
+KFP=$(awk '/agent-pend/ { print $3 }' pending.txt)
+wait_log pend.log "$KFP" 5
+"$GW_CERT" approve --ca pki "$RID" >approve.log || fail "approve failed"
+wait "$pend" || fail "pending agent did not get its certificate: $(tail -n 2 pend.log)"
+openssl verify -CAfile pki/ca.crt agents/agent-pend.crt >/dev/null ||
+    fail "approved certificate does not verify"
+$(agent_cmd agent-pend --file lines.txt --timeout 30) >pend-stream.log 2>&1 ||
+    fail "approved agent cannot stream: $(tail -n 2 pend-stream.log)"
+pass "pending: listed with the key fingerprint the agent printed, approved, polled, streamed"
+
+# 7. Deny.
+rc=0; enroll agent-deny --wait 0 >deny1.log 2>&1 || rc=$?
+[ $rc -eq 4 ] || fail "no token: exit $rc, want 4 (pending)"
+RID=$("$GW_CERT" pending list --ca pki | awk '/agent-deny/ { print $1 }')
+[ -n "$RID" ] || fail "agent-deny is not pending"
+"$GW_CERT" deny --ca pki "$RID" --reason "unknown host" >/dev/null
+rc=0; enroll agent-deny --wait 10 >deny2.log 2>&1 || rc=$?
+expect_refused $rc deny2.log denied
+grep -q "unknown host" deny2.log || fail "the deny reason did not reach the agent"
+pass "deny: $(tail -n 1 deny2.log | cut -c1-90)"
+
+# 8. A CSR whose signature does not verify, sent raw.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout bad.key -subj /CN=agent-bad -outform DER -out bad.der 2>/dev/null
+len=$(stat -c %s bad.der)
+last=$(od -An -tu1 -j $((len - 1)) bad.der | tr -d ' ')
+printf "\\x$(printf %02x $((last ^ 1)))" |
+    dd of=bad.der bs=1 seek=$((len - 1)) conv=notrunc 2>/dev/null
+! openssl req -in bad.der -inform DER -noout -verify 2>&1 | grep -q 'verify OK' ||
+    fail "the broken CSR still verifies"
+
+hex() { printf '%0*x' "$1" "$2"; }
+{
+	# HELLO v1..1, max_payload 16384; then ENROLL ref 1 with the CSR.
+	printf '%s' 01 00 0000 00000000 0000000c 0001 0001 00000000 00004000
+	plen=$((4 + 2 + 2 + 2 + len + 2 + 2))
+	printf '0b000000%s%s' "$(hex 8 0)" "$(hex 8 $plen)"
+	printf '0000000100000000%s' "$(hex 4 "$len")"
+	od -An -tx1 -v bad.der | tr -d ' \n'
+	printf '00000000'
+} | xxd -r -p >bad.frames
+(cat bad.frames; sleep 2) | timeout 10 openssl s_client -quiet \
+    -connect "127.0.0.1:$ENROLL_PORT" >bad.reply 2>/dev/null || true
+status=$(od -An -tu1 -j 50 -N 4 bad.reply | awk '{ print $1 * 256 + $2, $3 * 256 + $4 }')
+[ "$status" = "2 16" ] || fail "bad CSR: status/reason '$status', want '2 16' (refused bad-csr)"
+grep -q 'status=refused reason=bad-csr' gatewayd.log || fail "gatewayd did not log the refusal"
+! grep -q agent-bad mgmt.log || fail "the bad CSR reached gw-mgmt"
+pass "CSR with a bad signature: refused bad-csr by the gateway"
+
+# 9. Renewal over the live session.
+now=$(date -u +%s)
+"$GW_CERT" issue --ca pki --role agent --name agent-renew --out agents/agent-renew \
+    --not-before "$(date -u -d @$((now - 2 * 86400)) +%Y%m%d%H%M%S)" \
+    --not-after "$(date -u -d @$((now + 86400)) +%Y%m%d%H%M%S)" >/dev/null
+old_serial=$(openssl x509 -in agents/agent-renew.crt -noout -serial)
+seq 1 100 | sed 's/^/line /' >renew.txt
+$(agent_cmd agent-renew --file renew.txt --rate 25 --renew 0.5 --timeout 60) \
+    >agent-renew.log 2>&1 || fail "renewing agent failed: $(tail -n 3 agent-renew.log)"
+grep -q 'event=cert_renewed' agent-renew.log || fail "no renewal: $(tail -n 3 agent-renew.log)"
+[ "$(openssl x509 -in agents/agent-renew.crt -noout -serial)" != "$old_serial" ] ||
+    fail "the certificate file was not replaced"
+openssl x509 -in agents/agent-renew.crt -noout -checkend $((300 * 86400)) >/dev/null ||
+    fail "the renewed certificate is not valid for a year"
+openssl verify -CAfile pki/ca.crt agents/agent-renew.crt >/dev/null ||
+    fail "the renewed certificate does not verify"
+[ "$(grep -c 'event=agent_authenticated agent=agent-renew' gatewayd.log)" = 1 ] ||
+    fail "the session was dropped during renewal"
+export_store >export.jsonl
+[ "$(grep -c '"agent":"agent-renew"' export.jsonl)" = 100 ] ||
+    fail "agent-renew stored $(grep -c '"agent":"agent-renew"' export.jsonl) lines, want 100"
+pass "renewal: new certificate over the live session, one session, 100 lines once"
+
+# Nothing ever logged a token.
+for t in "$TOKEN" "$OLD" "$WEB"; do
+	! grep -qF -- "$t" ./*.log || fail "a token appears in $(grep -lF -- "$t" ./*.log)"
+done
+pass "no token in any log"
