@@ -13,7 +13,10 @@
 #   - a CSR with a broken signature (sent raw through openssl s_client) is
 #     refused bad-csr by the gateway, which forwards nothing;
 #   - renewal: an agent whose certificate is two thirds through its life
-#     renews over its live session (not dropped) and every line arrives once.
+#     renews over its live session (not dropped) and every line arrives once;
+#   - the policy hook: signs, denies, queues, and fails closed on a timeout;
+#   - a standalone gateway (mode = local) signs with its own intermediate CA,
+#     and its agent streams through it.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -24,9 +27,24 @@ FP=$("$GW_CERT" fingerprint pki/ca.crt)
 ENROLL_PORT=$(free_port)
 GW_TAIL="[enroll]
 listen = 127.0.0.1:$ENROLL_PORT"
+# The policy hook: tokens and renewals pass, auto-* is signed without a
+# token, evil-* denied, slow-* too slow; anything else waits for an operator.
+cat >hook.sh <<'EOT'
+#!/bin/sh
+cat >"$0.last-csr"
+case "$GW_ENROLL_KIND:$GW_ENROLL_NAME" in
+token:*|renewal:*|*:agent-auto-*) exit 0 ;;
+*:agent-evil-*) exit 1 ;;
+*:agent-slow-*) exec sleep 30 ;;
+*) exit 2 ;;
+esac
+EOT
+chmod +x hook.sh
 MGMT_TAIL="[enroll]
 ca_dir = pki
-retry_after = 1s"
+retry_after = 1s
+hook = hook.sh
+hook_timeout = 2s"
 write_configs
 start_mgmt
 start_gateway
@@ -184,8 +202,44 @@ export_store >export.jsonl
     fail "agent-renew stored $(grep -c '"agent":"agent-renew"' export.jsonl) lines, want 100"
 pass "renewal: new certificate over the live session, one session, 100 lines once"
 
+# 10. The policy hook.
+rc=0; enroll agent-auto-1 --wait 5 >auto.log 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "hook exit 0 did not sign: $(tail -n 1 auto.log)"
+grep -q 'BEGIN CERTIFICATE REQUEST' hook.sh.last-csr || fail "the hook got no CSR"
+rc=0; enroll agent-evil-1 --wait 5 >evil.log 2>&1 || rc=$?
+expect_refused $rc evil.log denied
+rc=0; enroll agent-slow-1 --wait 0 >slow.log 2>&1 || rc=$?
+expect_refused $rc slow.log internal
+grep -q 'no answer in 2s' slow.log || fail "the hook timeout is not explained: $(cat slow.log)"
+pass "policy hook: signs (auto-*), denies (evil-*), fails closed after its timeout (slow-*)"
+
+# 11. A standalone gateway signs with its own intermediate CA.
+"$GW_CERT" ca --out inter --name "workgroup CA" --ca pki >/dev/null
+LOCAL_TOKEN=$("$GW_CERT" token create --ca inter --uses 1 --names 'agent-wg*')
+LGW_PORT=$(free_port)
+LENROLL_PORT=$(free_port)
+sed -e "s/^listen = 127.0.0.1:$GW_PORT/listen = 127.0.0.1:$LGW_PORT/" \
+    -e "s/^listen = 127.0.0.1:$ENROLL_PORT/listen = 127.0.0.1:$LENROLL_PORT/" \
+    gateway.ini >gateway-local.ini
+printf 'mode = local\nca_dir = inter\n' >>gateway-local.ini
+start gatewayd-local "$GATEWAYD" -c gateway-local.ini
+wait_port "$LENROLL_PORT"
+"$GW_AGENT" --gateway "127.0.0.1:$LGW_PORT" --enroll "127.0.0.1:$LENROLL_PORT" \
+    --ca-fingerprint "$FP" --token "$LOCAL_TOKEN" --name agent-wg1 \
+    --key agents/agent-wg1.key --cert agents/agent-wg1.crt --ca agents/ca-wg.crt \
+    --file lines.txt --timeout 30 >agent-wg1.log 2>&1 ||
+    fail "enrollment at the standalone gateway failed: $(tail -n 3 agent-wg1.log)"
+openssl verify -CAfile pki/ca.crt -untrusted inter/ca.crt agents/agent-wg1.crt >/dev/null ||
+    fail "the local certificate does not chain through the intermediate"
+[ "$(openssl x509 -in agents/agent-wg1.crt -noout -issuer | sed 's/.*CN *= *//;s/,.*//')" = "workgroup CA" ] ||
+    fail "agent-wg1 was not signed by the workgroup CA"
+! grep -q agent-wg1 mgmt.log || fail "the standalone gateway forwarded its request"
+export_store >export.jsonl
+[ "$(grep -c '"agent":"agent-wg1"' export.jsonl)" = 50 ] || fail "agent-wg1 did not stream"
+pass "standalone gateway: signed by its intermediate CA, nothing forwarded, 50 lines streamed"
+
 # Nothing ever logged a token.
-for t in "$TOKEN" "$OLD" "$WEB"; do
+for t in "$TOKEN" "$OLD" "$WEB" "$LOCAL_TOKEN"; do
 	! grep -qF -- "$t" ./*.log || fail "a token appears in $(grep -lF -- "$t" ./*.log)"
 done
 pass "no token in any log"
