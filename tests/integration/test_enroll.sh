@@ -151,6 +151,31 @@ expect_refused $rc deny2.log denied
 grep -q "unknown host" deny2.log || fail "the deny reason did not reach the agent"
 pass "deny: $(tail -n 1 deny2.log | cut -c1-90)"
 
+# 7b. A pending request that nobody decides expires (its deadline is moved
+# into the past here rather than waiting pending_ttl).
+rc=0; enroll agent-forgot --wait 0 >forgot1.log 2>&1 || rc=$?
+[ $rc -eq 4 ] || fail "no token: exit $rc, want 4 (pending)"
+RID=$("$GW_CERT" pending list --ca pki | awk '/agent-forgot/ { print $1 }')
+sed -i 's/^expires=.*/expires=1/' "pki/enroll/requests/$RID/info"
+! "$GW_CERT" pending list --ca pki | grep -q agent-forgot ||
+    fail "an expired request is still listed"
+rc=0; enroll agent-forgot --wait 10 >forgot2.log 2>&1 || rc=$?
+expect_refused $rc forgot2.log request-expired
+pass "pending request expired: $(tail -n 1 forgot2.log | cut -c1-80)"
+
+# 7c. A revoked token; the token list tells each token's state.
+REV=$("$GW_CERT" token create --ca pki --uses 5 --comment "to revoke")
+REV_ID=$("$GW_CERT" token list --ca pki | awk '/to revoke/ { print $1 }')
+"$GW_CERT" token revoke --ca pki "$REV_ID" >/dev/null
+rc=0; enroll agent-revtok --token "$REV" >revtok.log 2>&1 || rc=$?
+expect_refused $rc revtok.log token-invalid
+"$GW_CERT" token list --ca pki >tokens.txt
+grep -q "^$REV_ID .* revoked .*to revoke" tokens.txt || fail "token list: $(cat tokens.txt)"
+grep -q ' 1/1 .* used-up' tokens.txt || fail "token list shows no used-up token"
+grep -q ' expired ' tokens.txt || fail "token list shows no expired token"
+grep -q ' valid ' tokens.txt || fail "token list shows no valid token"
+pass "revoked token refused; token list shows valid, used-up, expired, revoked"
+
 # 8. A CSR whose signature does not verify, sent raw.
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout bad.key -subj /CN=agent-bad -outform DER -out bad.der 2>/dev/null
@@ -238,8 +263,16 @@ export_store >export.jsonl
 [ "$(grep -c '"agent":"agent-wg1"' export.jsonl)" = 50 ] || fail "agent-wg1 did not stream"
 pass "standalone gateway: signed by its intermediate CA, nothing forwarded, 50 lines streamed"
 
+# 12. Revocation by name finds the enrolled certificate.
+"$GW_CERT" revoke --ca pki --name agent-new >revoke.log || fail "revoke --name failed"
+"$GW_CERT" list --ca pki | grep -q 'agent-new .*revoked' ||
+    fail "agent-new is not revoked: $("$GW_CERT" list --ca pki | grep agent-new)"
+openssl crl -in pki/ca.crl -noout -text | grep -qi "$(openssl x509 -in agents/agent-new.crt -noout -serial | cut -d= -f2)" ||
+    fail "agent-new's serial is not on the CRL"
+pass "gw-cert revoke --name: $(cut -c1-90 revoke.log)"
+
 # Nothing ever logged a token.
-for t in "$TOKEN" "$OLD" "$WEB" "$LOCAL_TOKEN"; do
+for t in "$TOKEN" "$OLD" "$WEB" "$LOCAL_TOKEN" "$REV"; do
 	! grep -qF -- "$t" ./*.log || fail "a token appears in $(grep -lF -- "$t" ./*.log)"
 done
 pass "no token in any log"
