@@ -7,7 +7,17 @@
  *            [--server-name NAME] [--file PATH] [--queue N]
  *            [--heartbeat SECONDS] [--failback-hold SECONDS|off]
  *            [--state FILE] [--rate LINES_PER_S] [--timeout SECONDS]
- *            [--log-level L]
+ *            [--renew SHARE] [--log-level L]
+ *            [--enroll IP:PORT --ca-fingerprint HEX --name NAME
+ *             [--token T | --token-file F] [--wait SECONDS] [--rsa BITS]]
+ *   gw-agent enroll --enroll IP:PORT --ca-fingerprint HEX --name NAME
+ *            --key F --cert F --ca F [--token T | --token-file F]
+ *            [--wait SECONDS] [--rsa BITS]
+ *
+ * With --enroll, an agent without its certificate file enrolls first
+ * (enroll_client.h) and then streams; "enroll" only enrolls.  --renew
+ * renews the certificate over the live session when less than SHARE of
+ * its validity is left (renew.h; default 0.33, 0: never).
  *
  * With --state, the unacknowledged lines (and, for --file, how far the
  * file was read) persist in FILE: a restarted agent resends them under the
@@ -15,8 +25,10 @@
  *
  * Several gateways are tried in the order given (see agent_session.h).
  *
- * Exit 0: input ended and every line acknowledged; 1: timeout or failure;
- * 2: usage; 3: the gateway refused us.  Nothing is written to stdout.
+ * Exit 0: input ended and every line acknowledged (enroll: certificate
+ * written); 1: timeout or failure; 2: usage; 3: the gateway refused us (or
+ * the enrollment); 4 (enrollment): the request is still pending.  Nothing
+ * is written to stdout.
  */
 #include <errno.h>
 #include <fcntl.h>
