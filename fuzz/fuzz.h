@@ -1,0 +1,27 @@
+/*
+ * fuzz.h: what the harnesses share: an invariant check that aborts (the
+ * build may define NDEBUG, so not assert()), and the fixed token key the
+ * enrollment harness and its seed generator agree on.
+ */
+#ifndef GW_FUZZ_H
+#define GW_FUZZ_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define FUZZ_CHECK(c) do {						\
+	if (!(c)) {							\
+		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
+		    __FILE__, __LINE__, #c);				\
+		abort();						\
+	}								\
+} while (0)
+
+/* Selector byte values of the enrollment harness. */
+#define FUZZ_ENROLL_CSR		0	/* rest: a CSR, DER */
+#define FUZZ_ENROLL_TOKEN	1	/* rest: a token string */
+#define FUZZ_ENROLL_FRAME	2	/* rest: frames (ENROLL, ...) */
+
+static const unsigned char fuzz_token_key[32] = "gatewayd fuzz token key 32 bytes";
+
+#endif /* GW_FUZZ_H */

@@ -1,0 +1,241 @@
+/*
+ * gen_corpus.c: writes the seed corpora of the fuzz harnesses with the
+ * project's own encoders (frames by gw_frame_encode, CSRs by pki_csr,
+ * tokens by token_mint), so the seeds are valid by construction and follow
+ * the codec when it changes.
+ *
+ *   gen_corpus SOURCE_DIR      (writes SOURCE_DIR/fuzz/corpus/<harness>/)
+ *
+ * Seeds are named seed-*; crashes kept as regression cases are named
+ * crash-* (fuzz/README.md) and are never touched here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "frame.h"
+#include "fuzz.h"
+#include "token.h"
+#include "x509_issue.h"
+
+#define S(lit)	{ (const uint8_t *)(lit), sizeof(lit) - 1 }
+
+static const char *src;
+
+static void
+put(const char *harness, const char *name, uint8_t sel, int use_sel,
+    const void *p, size_t n)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fuzz/corpus/%s", src, harness);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+		perror(path);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/fuzz/corpus/%s/seed-%s", src,
+	    harness, name);
+	if ((f = fopen(path, "wb")) == NULL ||
+	    (use_sel && fwrite(&sel, 1, 1, f) != 1) ||
+	    (n > 0 && fwrite(p, 1, n, f) != n) || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* Encode ${f} at ${buf}; return its size. */
+static size_t
+enc(uint8_t *buf, size_t cap, const struct gw_frame *f)
+{
+	int n = gw_frame_encode(buf, cap, f);
+
+	if (n < 0) {
+		fprintf(stderr, "gen_corpus: %s: %s\n", gw_type_str(f->type),
+		    gw_perr_str(n));
+		exit(1);
+	}
+	return (size_t)n;
+}
+
+/* One frame of each type, as a session would send them. */
+static size_t
+frames(uint8_t *buf, size_t cap, const uint8_t *csr, size_t csrlen,
+    const char *token)
+{
+	struct gw_frame f[16];
+	size_t n = 0, off = 0;
+
+	memset(f, 0, sizeof(f));
+	f[n].type = GW_T_HELLO;
+	f[n].u.hello.vmin = 1;
+	f[n].u.hello.vmax = 1;
+	f[n].u.hello.max_payload = 16384;
+	n++;
+	f[n].type = GW_T_HELLO_ACK;
+	f[n].u.hello_ack.version = 1;
+	f[n].u.hello_ack.max_payload = 16384;
+	f[n].u.hello_ack.heartbeat_ms = 5000;
+	f[n].u.hello_ack.last_seq = 41;
+	n++;
+	f[n].type = GW_T_DATA;
+	f[n].u.data.seq = 42;
+	f[n].u.data.body.p = (const uint8_t *)"{\"cpu\":7}";
+	f[n].u.data.body.len = 9;
+	n++;
+	f[n].type = GW_T_ACK;
+	f[n].u.ack.seq = 42;
+	n++;
+	f[n].type = GW_T_CREDIT;
+	f[n].u.credit.n = 32;
+	n++;
+	f[n].type = GW_T_PING;
+	f[n].u.ping.opaque = 7;
+	n++;
+	f[n].type = GW_T_GOAWAY;
+	f[n].u.reason.code = GW_R_SHUTDOWN;
+	f[n].u.reason.text = (struct gw_str)S("drain");
+	n++;
+	f[n].type = GW_T_OPEN;
+	f[n].channel = 3;
+	f[n].u.open.name = (struct gw_str)S("agent-1");
+	f[n].u.open.subject = (struct gw_str)S("CN=agent-1,O=gatewayd");
+	f[n].u.open.san = (struct gw_str)S("agent-1");
+	f[n].u.open.serial = (struct gw_str)S("01:02");
+	f[n].u.open.issuer = (struct gw_str)S("CN=ca,O=gatewayd");
+	f[n].u.open.peer = (struct gw_str)S("10.0.0.1:40000");
+	n++;
+	f[n].type = GW_T_OPEN_ACK;
+	f[n].channel = 3;
+	n++;
+	f[n].type = GW_T_COMMAND;
+	f[n].channel = 3;
+	f[n].u.data.seq = 1;
+	f[n].u.data.body.p = (const uint8_t *)"{}";
+	f[n].u.data.body.len = 2;
+	n++;
+	f[n].type = GW_T_CLOSE;
+	f[n].channel = 3;
+	f[n].u.reason.code = GW_R_POLICY;
+	f[n].u.reason.text = (struct gw_str)S("name not allowed");
+	n++;
+	f[n].type = GW_T_ENROLL;
+	f[n].u.enroll.ref = 1;
+	f[n].u.enroll.token.p = (const uint8_t *)token;
+	f[n].u.enroll.token.len = (uint16_t)strlen(token);
+	f[n].u.enroll.csr.p = csr;
+	f[n].u.enroll.csr.len = (uint16_t)csrlen;
+	n++;
+	f[n].type = GW_T_ENROLL;
+	f[n].u.enroll.ref = 2;
+	f[n].u.enroll.request_id =
+	    (struct gw_str)S("0123456789abcdef0123456789abcdef");
+	n++;
+	f[n].type = GW_T_ENROLL_RESULT;
+	f[n].u.enroll_result.ref = 2;
+	f[n].u.enroll_result.status = GW_ENROLL_PENDING;
+	f[n].u.enroll_result.retry_after = 30;
+	f[n].u.enroll_result.request_id =
+	    (struct gw_str)S("0123456789abcdef0123456789abcdef");
+	f[n].u.enroll_result.message = (struct gw_str)S("wait");
+	n++;
+	f[n].type = GW_T_ERROR;
+	f[n].u.reason.code = GW_R_PROTOCOL;
+	n++;
+	for (size_t i = 0; i < n; i++)
+		off += enc(buf + off, cap - off, &f[i]);
+	return off;
+}
+
+static void
+conf_seed(const char *name, uint8_t sel, const char *file)
+{
+	char path[4096], *text;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/conf/%s", src, file);
+	if ((f = fopen(path, "rb")) == NULL || (text = malloc(65536)) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	n = fread(text, 1, 65535, f);
+	fclose(f);
+	put("config", name, sel, 1, text, n);
+	free(text);
+}
+
+int
+main(int argc, char **argv)
+{
+	static uint8_t buf[65536];
+	struct pki_rng rng;
+	mbedtls_pk_context pk;
+	struct token_terms t = { .expires = 4102444800u, .uses = 5 };
+	uint8_t csr[4096], one[1024];
+	char err[256], token[TOKEN_STR_MAX], name[32];
+	size_t csrlen, n, off, i;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_corpus SOURCE_DIR\n");
+		return 2;
+	}
+	src = argv[1];
+	mbedtls_pk_init(&pk);
+	if (pki_rng_init(&rng, err, sizeof(err)) != 0 ||
+	    pki_genkey(&pk, 0, &rng, err, sizeof(err)) != 0 ||
+	    pki_csr(&pk, "agent-seed", &rng, csr, sizeof(csr), &csrlen, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "gen_corpus: %s\n", err);
+		return 1;
+	}
+	memcpy(t.id, "seedtokn", TOKEN_ID_LEN);
+	snprintf(t.names, sizeof(t.names), "agent-*");
+	if (token_mint(fuzz_token_key, &t, token, sizeof(token)) != 0)
+		return 1;
+
+	/* Every frame alone, then the whole stream, at each max_payload. */
+	n = frames(buf, sizeof(buf), csr, csrlen, token);
+	for (off = 0, i = 0; off < n; i++) {
+		struct gw_frame f;
+		size_t used;
+
+		if (gw_frame_decode(buf + off, n - off, sizeof(buf), &f,
+		    &used) != GW_OK)
+			return 1;
+		snprintf(name, sizeof(name), "%02zu-%s", i,
+		    gw_type_str(f.type));
+		put("frame", name, 1, 1, buf + off, used);
+		put("upstream", name, 0, 0, buf + off, used);
+		off += used;
+	}
+	put("frame", "stream", 2, 1, buf, n);
+	put("frame", "stream-small-max", 0, 1, buf, n);
+	put("upstream", "stream", 0, 0, buf, n);
+	/* Two partial frames: a header alone, a payload cut short. */
+	put("frame", "cut-header", 1, 1, buf, GW_HDR_LEN - 1);
+	put("frame", "cut-payload", 1, 1, buf, GW_HDR_LEN + 3);
+
+	/* Enrollment: a CSR, an RSA CSR, a token, frames. */
+	put("enroll", "csr-ec", FUZZ_ENROLL_CSR, 1, csr, csrlen);
+	mbedtls_pk_free(&pk);
+	mbedtls_pk_init(&pk);
+	if (pki_genkey(&pk, 2048, &rng, err, sizeof(err)) != 0 ||
+	    pki_csr(&pk, "agent-rsa", &rng, one, sizeof(one), &csrlen, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "gen_corpus: %s\n", err);
+		return 1;
+	}
+	put("enroll", "csr-rsa", FUZZ_ENROLL_CSR, 1, one, csrlen);
+	put("enroll", "token", FUZZ_ENROLL_TOKEN, 1, token, strlen(token));
+	put("enroll", "frames", FUZZ_ENROLL_FRAME, 1, buf, n);
+
+	conf_seed("gateway", 0, "gateway.ini");
+	conf_seed("mgmt", 1, "mgmt.ini");
+	mbedtls_pk_free(&pk);
+	pki_rng_free(&rng);
+	printf("gen_corpus: seeds written under %s/fuzz/corpus\n", src);
+	return 0;
+}
