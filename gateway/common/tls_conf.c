@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
@@ -97,6 +98,7 @@ struct tls_conf *
 tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 {
 	struct tls_conf *tc;
+	struct stat st;
 	int rc;
 
 	if (tls_rng_init(err, errlen) != 0)
@@ -125,6 +127,14 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	if (p->chain != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->own,
 	    p->chain)) != 0) {
 		tls_fail(err, errlen, p->chain, "cannot load certificate", rc);
+		goto err1;
+	}
+	/* A key anyone on the machine may read is no longer a secret. */
+	if (p->cert != NULL && stat(p->key, &st) == 0 &&
+	    (st.st_mode & S_IROTH) != 0) {
+		snprintf(err, errlen, "%s: private key is world-readable "
+		    "(mode %03o): chmod 600 it", p->key,
+		    (unsigned)(st.st_mode & 0777));
 		goto err1;
 	}
 	/* mbedtls_pk_parse_keyfile zeroises its copy of the file. */

@@ -34,6 +34,7 @@ static const struct conf_key keys[] = {
 	{ "gateway", "buffer_budget", CONF_SIZE, O(buffer_budget), 65536,
 	    3221225472.0, "256M", 0 },
 	{ "gateway", "tls12", CONF_BOOL, O(tls12), 0, 0, "yes", 0 },
+	{ "gateway", "user", CONF_STR, O(user), 0, 0, NULL, 0 },
 	{ "gateway", "log_level", CONF_LOG, O(log_level), 0, 0, "info", 0 },
 	{ "upstream", "server", CONF_ADDR_LIST, O(server), 0, 0, NULL, 1 },
 	{ "upstream", "server_name", CONF_STR, O(server_name), 0, 0, "mgmt", 0 },

@@ -31,6 +31,7 @@ struct gw_config {
 	uint32_t agent_window;		/* DATA credit per agent */
 	uint32_t buffer_budget;		/* replay memory, all agents */
 	int	 tls12;
+	char	*user;			/* drop privileges to it, or NULL */
 	enum log_level log_level;
 	/* [upstream] */
 	char	*server;		/* "a:1, b:2" as written */

@@ -6,6 +6,8 @@
  *   gatewayd --check-config FILE  validate FILE and the files it names
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -197,6 +199,38 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 }
 
+/*
+ * [gateway] user: once the sockets are bound and the keys loaded, run as
+ * that user (its groups too), and check there is no way back to root.
+ */
+static int
+drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (user == NULL)
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "[gateway] user: no user '%s'", user);
+		return -1;
+	}
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+		return 0;
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		snprintf(err, errlen, "[gateway] user: cannot become '%s': %s",
+		    user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		snprintf(err, errlen, "[gateway] user: could get root back");
+		return -1;
+	}
+	log_info("event=privileges_dropped user=%s uid=%u gid=%u", user,
+	    (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,7 +301,8 @@ main(int argc, char **argv)
 	    (gw.enroll_listener = listener_new(&gw, cfg.enroll_listen,
 	    "enroll_max_clients", &gw.nenroll, cfg.enroll_max_clients,
 	    enroll_conn_accept, err, sizeof(err))) == NULL) ||
-	    enroll_init(&gw, err, sizeof(err)) != 0) {
+	    enroll_init(&gw, err, sizeof(err)) != 0 ||
+	    drop_privileges(cfg.user, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"%s\"", err);
 		goto out;
 	}
