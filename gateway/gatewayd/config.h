@@ -22,6 +22,8 @@ struct gw_config {
 	char	*crl;			/* NULL if unset */
 	char	*agent_names;		/* comma-separated globs on the CN */
 	uint32_t max_agents;
+	uint32_t handshake_rate;	/* new agent connections per second */
+	uint32_t handshake_rate_per_source;	/* 0: no limit */
 	uint32_t max_payload;
 	double	 handshake_timeout;
 	double	 hello_timeout;
@@ -51,6 +53,8 @@ struct gw_config {
 	char	*enroll_names;		/* NULL: agent_names */
 	char	*enroll_chain;		/* CA(s) agents pin; NULL: agent_ca */
 	uint32_t enroll_max_clients;
+	uint32_t enroll_rate;		/* new enrollment connections per s */
+	uint32_t enroll_rate_per_source;
 	double	 enroll_timeout;	/* an answer takes at most this */
 	struct authority_conf enroll_auth;	/* mode = local */
 	int	 enroll_local;		/* derived: mode == local */

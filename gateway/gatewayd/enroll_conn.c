@@ -20,6 +20,7 @@
 #define EC_IO_CAP	(32u * 1024)
 #define EC_MAX_PAYLOAD	16384u
 #define EC_IDLE		60.0		/* between requests */
+#define EC_MAX_REQUESTS	16		/* then the agent reconnects */
 
 struct enroll_conn {
 	unsigned		 magic;
@@ -96,6 +97,9 @@ enroll_conn_answer(const struct gw_enroll_result *res, void *arg)
 	conn_timer(ec->c, EC_IDLE);
 	if (conn_send(ec->c, &f) != 0)
 		enroll_conn_close(ec, GW_R_INTERNAL, "cannot queue the answer");
+	else if (ec->requests >= EC_MAX_REQUESTS)
+		/* The connection rate limit also bounds the request rate. */
+		enroll_conn_close(ec, GW_R_NORMAL, "request limit per connection");
 }
 
 static int

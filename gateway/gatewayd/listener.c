@@ -12,20 +12,38 @@
 #include "listener.h"
 #include "log.h"
 #include "net.h"
+#include "ratelimit.h"
 
 #define LISTENER_BATCH	64
 
+#define LISTENER_LOG_EVERY	10.0	/* seconds between limit_hit lines */
+
 struct listener {
-	struct gw	*gw;
-	const char	*limit;		/* its name in logs */
-	const unsigned	*count;		/* connections that exist */
-	unsigned	 max;
-	listener_accept_fn *fn;
-	int		 fd;
-	ev_io		 io;
-	ev_tstamp	 last_full_log;
-	uint64_t	 refused_full;
+	struct gw		*gw;
+	struct listener_limits	 lim;
+	listener_accept_fn	*fn;
+	int			 fd;
+	ev_io			 io;
+	struct ratelimit	 rl;
+	ev_tstamp		 last_log;
+	uint64_t		 refused_full, refused_rate;
 };
+
+/* A limit was hit: count it; log the totals at most every interval. */
+static void
+listener_refused(struct listener *l, const char *what, double now)
+{
+	if (now - l->last_log < LISTENER_LOG_EVERY)
+		return;
+	log_warnx("event=limit_hit listener=%s limit=%s refused_full=%llu "
+	    "refused_rate_global=%llu refused_rate_source=%llu max=%u "
+	    "rate=%g per_source=%g", l->lim.name, what,
+	    (unsigned long long)l->refused_full,
+	    (unsigned long long)l->rl.refused_global,
+	    (unsigned long long)l->rl.refused_source, l->lim.max,
+	    l->lim.rate, l->lim.per_source);
+	l->last_log = now;
+}
 
 static void
 listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
@@ -42,16 +60,19 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("event=accept_failed");
 			return;
 		}
-		if (*l->count >= l->max) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		if (*l->lim.count >= l->lim.max) {
 			close(fd);
 			l->refused_full++;
-			/* A limit hit is logged once per interval. */
-			if (ev_now(loop) - l->last_full_log >= 10.) {
-				log_warnx("event=limit_hit limit=%s "
-				    "value=%u refused_total=%llu", l->limit,
-				    l->max, (unsigned long long)l->refused_full);
-				l->last_full_log = ev_now(loop);
-			}
+			listener_refused(l, "connections", ev_now(loop));
+			continue;
+		}
+		if (!rl_allow(&l->rl, getpeername(fd, (struct sockaddr *)&ss,
+		    &sl) == 0 ? (struct sockaddr *)&ss : NULL, ev_now(loop))) {
+			close(fd);
+			listener_refused(l, "rate", ev_now(loop));
 			continue;
 		}
 		l->fn(gw, fd);
@@ -59,14 +80,15 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /**
- * listener_new(gw, addr, limit, count, max, fn, err, errlen): bind and
- * listen on ${addr}; each accepted socket goes to ${fn} while *${count} is
- * below ${max}, else it is closed (logged as limit ${limit}).  Return NULL
- * with the reason in ${err} on failure.
+ * listener_new(gw, addr, lim, fn, err, errlen): bind and listen on
+ * ${addr}; each accepted socket goes to ${fn} while the limits ${lim}
+ * (copied) allow, else it is closed at once, before any TLS state exists.
+ * Each limit hit is counted and logged once per interval.  Return NULL with
+ * the reason in ${err} on failure.
  */
 struct listener *
-listener_new(struct gw *gw, const char *addr, const char *limit,
-    const unsigned *count, unsigned max, listener_accept_fn *fn, char *err,
+listener_new(struct gw *gw, const char *addr,
+    const struct listener_limits *lim, listener_accept_fn *fn, char *err,
     size_t errlen)
 {
 	struct listener *l;
@@ -76,10 +98,10 @@ listener_new(struct gw *gw, const char *addr, const char *limit,
 		return NULL;
 	}
 	l->gw = gw;
-	l->limit = limit;
-	l->count = count;
-	l->max = max;
+	l->lim = *lim;
 	l->fn = fn;
+	l->last_log = -LISTENER_LOG_EVERY;
+	rl_init(&l->rl, lim->rate, lim->per_source);
 	if ((l->fd = net_listen(addr, err, errlen)) < 0) {
 		free(l);
 		return NULL;
@@ -108,6 +130,12 @@ listener_free(struct listener *l)
 {
 	if (l == NULL)
 		return;
+	if (l->refused_full + l->rl.refused_global + l->rl.refused_source > 0)
+		log_info("event=listener_stats listener=%s refused_full=%llu "
+		    "refused_rate_global=%llu refused_rate_source=%llu",
+		    l->lim.name, (unsigned long long)l->refused_full,
+		    (unsigned long long)l->rl.refused_global,
+		    (unsigned long long)l->rl.refused_source);
 	ev_io_stop(l->gw->loop, &l->io);
 	if (l->fd >= 0)
 		close(l->fd);

@@ -10,15 +10,25 @@
 /* Takes an accepted socket. */
 typedef void listener_accept_fn(struct gw *gw, int fd);
 
+/* What a listener accepts. */
+struct listener_limits {
+	const char	*name;		/* for logs: "agents", "enroll" */
+	const unsigned	*count;		/* connections that exist now */
+	unsigned	 max;		/* ... at most */
+	double		 rate;		/* new connections per second */
+	double		 per_source;	/* ... from one address; 0: any */
+};
+
 /**
- * listener_new(gw, addr, limit, count, max, fn, err, errlen): bind and
- * listen on ${addr}; each accepted socket goes to ${fn} while *${count} is
- * below ${max}, else it is closed (logged as limit ${limit}).  Return NULL
- * with the reason in ${err} on failure.
+ * listener_new(gw, addr, lim, fn, err, errlen): bind and listen on
+ * ${addr}; each accepted socket goes to ${fn} while the limits ${lim}
+ * (copied) allow, else it is closed at once, before any TLS state exists.
+ * Each limit hit is counted and logged once per interval.  Return NULL with
+ * the reason in ${err} on failure.
  */
 struct listener *listener_new(struct gw *gw, const char *addr,
-    const char *limit, const unsigned *count, unsigned max,
-    listener_accept_fn *fn, char *err, size_t errlen);
+    const struct listener_limits *lim, listener_accept_fn *fn, char *err,
+    size_t errlen);
 
 /** listener_start(l) / listener_stop(l): accept or stop accepting. */
 void listener_start(struct listener *l);

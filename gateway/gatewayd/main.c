@@ -295,12 +295,15 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	gw.loop = EV_DEFAULT;
-	if ((gw.listener = listener_new(&gw, cfg.listen, "max_agents",
-	    &gw.nagents, cfg.max_agents, agent_accept, err,
-	    sizeof(err))) == NULL || (cfg.enroll_listen != NULL &&
-	    (gw.enroll_listener = listener_new(&gw, cfg.enroll_listen,
-	    "enroll_max_clients", &gw.nenroll, cfg.enroll_max_clients,
-	    enroll_conn_accept, err, sizeof(err))) == NULL) ||
+	if ((gw.listener = listener_new(&gw, cfg.listen,
+	    &(struct listener_limits){ "agents", &gw.nagents, cfg.max_agents,
+	    cfg.handshake_rate, cfg.handshake_rate_per_source },
+	    agent_accept, err, sizeof(err))) == NULL ||
+	    (cfg.enroll_listen != NULL && (gw.enroll_listener = listener_new(&gw,
+	    cfg.enroll_listen, &(struct listener_limits){ "enroll",
+	    &gw.nenroll, cfg.enroll_max_clients, cfg.enroll_rate,
+	    cfg.enroll_rate_per_source }, enroll_conn_accept, err,
+	    sizeof(err))) == NULL) ||
 	    enroll_init(&gw, err, sizeof(err)) != 0 ||
 	    drop_privileges(cfg.user, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"%s\"", err);

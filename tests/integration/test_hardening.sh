@@ -5,7 +5,10 @@
 #   - [gateway] user: gatewayd binds and loads as root, then runs as that
 #     user, and still serves;
 #   - 2,000 TCP connections that never start TLS: gatewayd times them out,
-#     a good agent keeps streaming, and gatewayd's memory stays bounded.
+#     a good agent keeps streaming, and gatewayd's memory stays bounded;
+#   - a flood of enrollment connections: the rate limit closes them before
+#     TLS, logs the hit once per interval (not once per connection), a good
+#     agent keeps streaming, and a real enrollment still succeeds after.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -14,7 +17,17 @@ mkdir -p agents
 "$GW_CERT" issue --ca pki --role agent --name agent-good --out agents/agent-good >/dev/null
 
 # 1. A world-readable key.
-GW_EXTRA="handshake_timeout = 1s"
+# No handshake rate limit here: part 3 wants all 2,000 to reach TLS.
+GW_EXTRA="handshake_timeout = 1s
+handshake_rate = 0
+handshake_rate_per_source = 0"
+ENROLL_PORT=$(free_port)
+GW_TAIL="[enroll]
+listen = 127.0.0.1:$ENROLL_PORT
+rate = 1000
+rate_per_source = 5"
+MGMT_TAIL="[enroll]
+ca_dir = pki"
 write_configs
 chmod 644 pki/gateway.key
 rc=0; "$GATEWAYD" --check-config gateway.ini >wr.log 2>&1 || rc=$?
@@ -77,3 +90,26 @@ grep -qa __asan_init "$GATEWAYD" && limit=$((limit * 3))
 [ $((rss1 - rss0)) -lt $limit ] ||
     fail "gatewayd grew by $((rss1 - rss0)) KiB for $opened silent connections (bound $limit)"
 pass "2,000 silent connections: $closed closed by the handshake timeout, good agent's 300 lines stored, RSS ${rss0} -> ${rss1} KiB ($(( (rss1 - rss0) / opened )) KiB each, bound 100)"
+
+# 4. A flood of enrollment connections from one address.
+$(agent_cmd agent-good --file lines.txt --rate 100 --timeout 60) >agent-good2.log 2>&1 &
+good=$!
+for i in $(seq 500); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$ENROLL_PORT") 2>/dev/null || true
+done
+wait "$good" || fail "the good agent failed during the enrollment flood"
+sleep 1.2	# the source's bucket refills
+TOK=$("$GW_CERT" token create --ca pki --names 'agent-*' 2>/dev/null)
+"$GW_AGENT" enroll --enroll "127.0.0.1:$ENROLL_PORT" --ca-fingerprint \
+    "$("$GW_CERT" fingerprint pki/ca.crt)" --token "$TOK" --name agent-late \
+    --key agents/late.key --cert agents/late.crt --ca agents/late-ca.crt \
+    >late.log 2>&1 || fail "enrollment after the flood failed: $(cat late.log)"
+kill -TERM "$PID_gatewayd"
+wait_log gatewayd.log "event=listener_stats listener=enroll" 10
+refused=$(sed -n 's/.*listener=enroll .*refused_rate_source=\([0-9]*\).*/\1/p' gatewayd.log | tail -n 1)
+hits=$(grep -c 'event=limit_hit listener=enroll' gatewayd.log || true)
+[ "${refused:-0}" -ge 400 ] || fail "only ${refused:-0} of 500 flood connections refused by rate"
+[ "$hits" -ge 1 ] && [ "$hits" -le 2 ] || fail "limit_hit logged $hits times, want once per interval"
+export_store >export.jsonl
+[ "$(grep -c '"agent":"agent-good"' export.jsonl)" = 600 ] || fail "the good agent's lines did not all arrive"
+pass "enrollment flood: $refused of 500 refused before TLS, logged $hits time(s); good agent streamed; enrollment after it worked"
