@@ -73,6 +73,10 @@ test_token_forged(void **state)
 		assert_int_equal(token_verify(key, bad, 0, &v),
 		    GW_R_TOKEN_INVALID);
 	}
+	/* The spare bits of the last base64 digit: one spelling only. */
+	memcpy(bad, tok, n + 1);
+	bad[n - 1] = (char)(bad[n - 1] == 'A' ? 'B' : bad[n - 1] ^ 1);
+	assert_int_equal(token_verify(key, bad, 0, &v), GW_R_TOKEN_INVALID);
 	/* Truncated, extended, another key, garbage. */
 	memcpy(bad, tok, n + 1);
 	bad[n - 1] = '\0';
