@@ -1,15 +1,15 @@
 /*
  * authority.c: the signing authority (authority.h): decisions on
  * enrollment requests, signing, the request records (enroll_dir.c).  The
- * policy hook runs in authority_hook.c.
+ * policy hook runs in authority_hook.c, renewals are checked in
+ * authority_renew.c, tokens in authority_token.c.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <mbedtls/x509_crl.h>
+#include <unistd.h>
 
 #include "authority.h"
 #include "authority_hook.h"
@@ -18,7 +18,6 @@
 #include "identity.h"
 #include "log.h"
 #include "pkifile.h"
-#include "token.h"
 #include "x509_issue.h"
 
 #define AUTH_CHAIN_MAX	32768
@@ -29,6 +28,19 @@ auth_status_str(const struct authority_result *r)
 {
 	return r->status == GW_ENROLL_ISSUED ? "issued" :
 	    r->status == GW_ENROLL_PENDING ? "pending" : "refused";
+}
+
+/*
+ * A pending request expires at its deadline on file (gw-cert pending list
+ * shows it) or pending_ttl after it arrived, whichever comes first: a
+ * shorter pending_ttl applies to requests already queued.
+ */
+static int
+auth_expired(const struct authority *a, const struct ed_info *info,
+    long long now)
+{
+	return info->expires <= now ||
+	    info->received + (long long)a->p.pending_ttl <= now;
 }
 
 /* Log the decision once, then answer. */
@@ -63,8 +75,10 @@ auth_refuse(unsigned reason, const struct auth_ctx *x, authority_cb cb,
 }
 
 /*
- * Sign the CSR of request ${rid} in ${dir} with ${ca} for ${days}; store
- * the chain (leaf + CA file) as the request's answer and in ${chain}.
+ * Sign the CSR of request ${rid} in ${dir} with ${ca} for ${days}: role
+ * agent, named by the CSR's CN, whatever else the CSR asks for.  The
+ * certificate goes to issued.txt, then the chain (leaf + CA file) becomes
+ * the request's answer; a copy in ${chain} (capacity ${cap}).
  */
 static int
 auth_sign(const char *dir, struct pki_ca *ca, struct pki_rng *rng,
@@ -72,7 +86,7 @@ auth_sign(const char *dir, struct pki_ca *ca, struct pki_rng *rng,
     char *err, size_t errlen)
 {
 	static unsigned char crt[16384];
-	uint8_t der[CSR_DER_MAX + 1];
+	static uint8_t der[CSR_DER_MAX];
 	struct pki_req req = { .role = PKI_ROLE_AGENT };
 	struct csr_info ci;
 	mbedtls_x509_csr csr;
@@ -80,10 +94,8 @@ auth_sign(const char *dir, struct pki_ca *ca, struct pki_rng *rng,
 	int rc = -1;
 
 	mbedtls_x509_csr_init(&csr);
-	if (ed_read(dir, rid, "csr.der", der, sizeof(der), &len) != 0) {
-		snprintf(err, errlen, "request %s: no CSR", rid);
+	if (ed_csr(dir, rid, der, sizeof(der), &len, err, errlen) != 0)
 		goto out;
-	}
 	if (csr_check(der, len, &ci, err, errlen) != 0 ||
 	    mbedtls_x509_csr_parse_der(&csr, der, len) != 0)
 		goto out;
@@ -99,8 +111,9 @@ auth_sign(const char *dir, struct pki_ca *ca, struct pki_rng *rng,
 	}
 	memcpy(chain, crt, n);
 	strcpy(chain + n, ca->crt_pem);
-	if (ed_answer(dir, rid, "cert.pem", chain, err, errlen) != 0 ||
-	    pki_record_issued(dir, crt, n, "agent", err, errlen) != 0)
+	/* Recorded first: a certificate is never out without a trace. */
+	if (pki_record_issued(dir, crt, n, "agent", err, errlen) != 0 ||
+	    ed_answer(dir, rid, "cert.pem", chain, err, errlen) != 0)
 		goto out;
 	if (name != NULL)
 		snprintf(name, ID_NAME_MAX, "%s", ci.name);
@@ -119,20 +132,29 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 	struct auth_ctx y = *x;
 	struct ed_info info;
 	long long answered = 0;
+	enum ed_state st;
 	char *buf = NULL;
 	size_t len;
 
 	snprintf(res.request_id, sizeof(res.request_id), "%s", x->rid);
-	switch (ed_state(a->p.dir, x->rid, &info, &answered)) {
+	st = ed_state(a->p.dir, x->rid, &info, &answered);
+	if (st != ED_NONE) {	/* for the log: whom a poll is about */
+		snprintf(y.name, sizeof(y.name), "%s", info.name);
+		if (y.token_id[0] == '\0')
+			snprintf(y.token_id, sizeof(y.token_id), "%s",
+			    info.token);
+	}
+	switch (st) {
 	case ED_NONE:
 		res.reason = GW_R_REQUEST_UNKNOWN;
 		snprintf(res.message, sizeof(res.message), "no request %s "
 		    "(never made, or expired and removed)", x->rid);
 		break;
 	case ED_PENDING:
-		snprintf(y.name, sizeof(y.name), "%s", info.name);
-		if (info.expires <= (long long)time(NULL)) {
+		if (auth_expired(a, &info, time(NULL))) {
 			ed_remove(a->p.dir, x->rid);
+			if (a->npending > 0)
+				a->npending--;
 			res.reason = GW_R_REQUEST_EXPIRED;
 			snprintf(res.message, sizeof(res.message), "request "
 			    "expired: nobody approved it in %us",
@@ -145,7 +167,6 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 		    "operator (gw-cert approve %s)", x->rid);
 		break;
 	case ED_ISSUED:
-		snprintf(y.name, sizeof(y.name), "%s", info.name);
 		if ((buf = malloc(AUTH_CHAIN_MAX)) == NULL ||
 		    ed_read(a->p.dir, x->rid, "cert.pem", buf, AUTH_CHAIN_MAX,
 		    &len) != 0) {
@@ -159,7 +180,6 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 		snprintf(res.message, sizeof(res.message), "issued");
 		break;
 	case ED_DENIED:
-		snprintf(y.name, sizeof(y.name), "%s", info.name);
 		res.reason = GW_R_DENIED;
 		if ((buf = malloc(512)) != NULL &&
 		    ed_read(a->p.dir, x->rid, "denied", buf, 512, &len) == 0) {
@@ -191,16 +211,16 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 		    a->p.cert_days, NULL, chain, AUTH_CHAIN_MAX, err,
 		    sizeof(err)) != 0) {
 			free(chain);
-			ed_remove(a->p.dir, x->rid);
-			auth_refuse(GW_R_INTERNAL, x, cb, arg, "cannot sign: %s",
-			    err);
+			auth_drop(a, x);
+			auth_refuse(GW_R_INTERNAL, x, cb, arg,
+			    "cannot sign: %s", err);
 			return;
 		}
 		free(chain);
 		break;
 	case AUTH_DENY:
 		if (ed_answer(a->p.dir, x->rid, "denied",
-		    "denied by the policy hook\n", err, sizeof(err)) != 0) {
+		    "denied by policy hook\n", err, sizeof(err)) != 0) {
 			auth_refuse(GW_R_INTERNAL, x, cb, arg, "%s", err);
 			return;
 		}
@@ -209,7 +229,7 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 		break;
 	default:
 		/* The hook failed: fail closed; a retry asks it again. */
-		ed_remove(a->p.dir, x->rid);
+		auth_drop(a, x);
 		auth_refuse(GW_R_INTERNAL, x, cb, arg, "policy hook failed: "
 		    "%s", x->hook_why);
 		return;
@@ -217,101 +237,17 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 	auth_state(a, x, cb, arg);
 }
 
-/* Re-read DIR/ca.crl when it changed; 1 if ${crt} is on it. */
-static int
-auth_revoked(struct authority *a, const mbedtls_x509_crt *crt)
+/**
+ * auth_drop(a, x): forget request ${x} after a failure (a hook that did
+ * not answer, a signature that failed): remove its record and give back
+ * the token use it took, so that the agent may simply try again.
+ */
+void
+auth_drop(struct authority *a, const struct auth_ctx *x)
 {
-	char path[4096];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/ca.crl", a->p.dir);
-	if (stat(path, &st) != 0)
-		return 0;
-	if ((long long)st.st_mtime != a->crl_mtime) {
-		mbedtls_x509_crl_free(&a->crl);
-		mbedtls_x509_crl_init(&a->crl);
-		a->has_crl = mbedtls_x509_crl_parse_file(&a->crl, path) == 0;
-		a->crl_mtime = st.st_mtime;
-	}
-	return a->has_crl && mbedtls_x509_crt_is_revoked(crt, &a->crl);
-}
-
-/* A renewal: the gateway's attested certificate must be one of ours. */
-static int
-auth_renewal_ok(struct authority *a, const struct authority_req *req,
-    const char *name, unsigned *reason, char *why, size_t len)
-{
-	mbedtls_x509_crt crt;
-	struct id_info id;
-	uint32_t flags = 0;
-	int ok = 0;
-
-	mbedtls_x509_crt_init(&crt);
-	*reason = GW_R_POLICY;
-	if (mbedtls_x509_crt_parse_der(&crt, req->client_cert,
-	    req->client_cert_len) != 0 || id_from_crt(&crt, "", &id) != 0)
-		snprintf(why, len, "renewal: unreadable certificate");
-	else if (mbedtls_x509_crt_verify(&crt, &a->ca.crt, NULL, NULL, &flags,
-	    NULL, NULL) != 0)
-		snprintf(why, len, "renewal: the certificate was not issued "
-		    "by this CA, or expired (0x%x)", (unsigned)flags);
-	else if (auth_revoked(a, &crt)) {
-		*reason = GW_R_REVOKED;
-		snprintf(why, len, "renewal: the certificate is revoked");
-	} else if (strcmp(id.name, name) != 0)
-		snprintf(why, len, "renewal: the CSR asks for '%.64s', the "
-		    "certificate is '%.64s'", name, id.name);
-	else
-		ok = 1;
-	mbedtls_x509_crt_free(&crt);
-	return ok;
-}
-
-/* A token: verify it and count one use.  0, or the refusal reason. */
-static unsigned
-auth_token(struct authority *a, const char *token, const char *name,
-    char *id, char *why, size_t len)
-{
-	struct token_terms t;
-	uint8_t key[32];
-	char err[256];
-	unsigned used, rc;
-
-	if (ed_token_key(a->p.dir, key, 0, err, sizeof(err)) != 0) {
-		snprintf(why, len, "token not valid here");
-		return GW_R_TOKEN_INVALID;
-	}
-	rc = (unsigned)token_verify(key, token, time(NULL), &t);
-	mbedtls_platform_zeroize(key, sizeof(key));
-	token_id_hex(t.id, id);
-	if (rc == GW_R_TOKEN_INVALID) {
-		id[0] = '\0';
-		snprintf(why, len, "token not valid (malformed or forged)");
-		return rc;
-	}
-	if (rc == GW_R_TOKEN_EXPIRED) {
-		snprintf(why, len, "token %s expired", id);
-		return rc;
-	}
-	if (ed_token_revoked(a->p.dir, id)) {
-		snprintf(why, len, "token %s was revoked", id);
-		return GW_R_TOKEN_INVALID;
-	}
-	if (t.names[0] != '\0' && !id_policy_match(t.names, name)) {
-		snprintf(why, len, "token %s does not allow the name '%s'", id,
-		    name);
-		return GW_R_POLICY;
-	}
-	if ((used = ed_token_used(a->p.dir, id)) >= t.uses) {
-		snprintf(why, len, "token %s is used up (%u of %u)", id, used,
-		    (unsigned)t.uses);
-		return GW_R_TOKEN_USED;
-	}
-	if (ed_token_set_used(a->p.dir, id, used + 1, err, sizeof(err)) != 0) {
-		snprintf(why, len, "%s", err);
-		return GW_R_INTERNAL;
-	}
-	return 0;
+	ed_remove(a->p.dir, x->rid);
+	if (x->counted)
+		auth_token_refund(a, x->token_id);
 }
 
 /* Remove expired pending requests and old answers, at most once a minute. */
@@ -331,7 +267,7 @@ auth_sweep(struct authority *a)
 		answered = 0;
 		switch (ed_state(a->p.dir, rid, &info, &answered)) {
 		case ED_PENDING:
-			if (info.expires <= now)
+			if (auth_expired(a, &info, now))
 				ed_remove(a->p.dir, rid);
 			else
 				a->npending++;
@@ -345,6 +281,28 @@ auth_sweep(struct authority *a)
 			break;
 		}
 	}
+}
+
+/* Record request ${x} (new, or a pending one that brings proof now). */
+static int
+auth_record(struct authority *a, const struct auth_ctx *x,
+    const struct authority_req *req, const struct csr_info *ci, char *why,
+    size_t len)
+{
+	struct ed_info info;
+
+	memset(&info, 0, sizeof(info));
+	snprintf(info.name, sizeof(info.name), "%s", ci->name);
+	snprintf(info.key_fp, sizeof(info.key_fp), "%s", ci->key_fp);
+	snprintf(info.key_desc, sizeof(info.key_desc), "%s", ci->key_desc);
+	snprintf(info.source, sizeof(info.source), "%s", x->source);
+	snprintf(info.via, sizeof(info.via), "%s", x->via);
+	snprintf(info.token, sizeof(info.token), "%s", x->token_id);
+	snprintf(info.kind, sizeof(info.kind), "%s", x->kind);
+	info.received = time(NULL);
+	info.expires = info.received + a->p.pending_ttl;
+	return ed_create(a->p.dir, x->rid, req->csr, req->csr_len, &info, why,
+	    len);
 }
 
 /**
@@ -365,20 +323,20 @@ authority_submit(struct authority *a, const struct authority_req *req,
 	enum ed_state st;
 
 	memset(&x, 0, sizeof(x));
-	snprintf(x.source, sizeof(x.source), "%s", req->source);
-	snprintf(x.via, sizeof(x.via), "%s", req->via);
+	snprintf(x.source, sizeof(x.source), "%s", req->source ? req->source :
+	    "");
+	snprintf(x.via, sizeof(x.via), "%s", req->via ? req->via : "");
 	snprintf(x.kind, sizeof(x.kind), "%s", req->client_cert ? "renewal" :
-	    req->token[0] ? "token" : "pending");
+	    req->token && req->token[0] ? "token" : "pending");
 	auth_sweep(a);
 	if (req->csr == NULL) {
-		if (!ed_rid_valid(req->request_id)) {
-			snprintf(x.kind, sizeof(x.kind), "poll");
+		snprintf(x.kind, sizeof(x.kind), "poll");
+		if (req->request_id == NULL || !ed_rid_valid(req->request_id)) {
 			auth_refuse(GW_R_REQUEST_UNKNOWN, &x, cb, arg,
 			    "%s", "no such request id");
 			return;
 		}
 		snprintf(x.rid, sizeof(x.rid), "%s", req->request_id);
-		snprintf(x.kind, sizeof(x.kind), "poll");
 		auth_state(a, &x, cb, arg);
 		return;
 	}
@@ -387,54 +345,52 @@ authority_submit(struct authority *a, const struct authority_req *req,
 		return;
 	}
 	snprintf(x.name, sizeof(x.name), "%s", ci.name);
+	snprintf(x.key_fp, sizeof(x.key_fp), "%s", ci.key_fp);
 	if (a->p.names != NULL && !id_policy_match(a->p.names, ci.name)) {
 		auth_refuse(GW_R_POLICY, &x, cb, arg, "the name '%s' is not "
 		    "allowed by the authority", ci.name);
 		return;
 	}
 	ed_rid(req->csr, req->csr_len, x.rid);
-	st = ed_state(a->p.dir, x.rid, NULL, NULL);
-	/* A resent CSR gets its answer; a pending one may bring proof now. */
-	if (st == ED_ISSUED || st == ED_DENIED ||
-	    (st == ED_PENDING && req->client_cert == NULL && !req->token[0])) {
+	st = ed_state(a->p.dir, x.rid, &info, NULL);
+	/*
+	 * A resent CSR gets its request's answer, and takes no second token
+	 * use; only a request queued without proof may bring one now.
+	 */
+	if (st == ED_ISSUED || st == ED_DENIED || (st == ED_PENDING &&
+	    (strcmp(info.kind, "pending") != 0 ||
+	    strcmp(x.kind, "pending") == 0 || auth_hook_busy(a, x.rid)))) {
 		auth_state(a, &x, cb, arg);
 		return;
 	}
 	if (req->client_cert != NULL) {
-		if (!auth_renewal_ok(a, req, ci.name, &reason, why,
-		    sizeof(why))) {
+		if (!auth_renew_ok(a, req->client_cert, req->client_cert_len,
+		    ci.name, &reason, why, sizeof(why))) {
 			auth_refuse(reason, &x, cb, arg, "%s", why);
 			return;
 		}
-	} else if (req->token[0]) {
-		if ((reason = auth_token(a, req->token, ci.name, x.token_id,
-		    why, sizeof(why))) != 0) {
+	} else if (req->token && req->token[0]) {
+		if ((reason = auth_token_admit(a, req->token, ci.name,
+		    x.token_id, why, sizeof(why))) != 0) {
 			auth_refuse(reason, &x, cb, arg, "%s", why);
 			return;
 		}
+		x.counted = 1;
 	} else if (a->npending >= a->p.max_pending) {
 		auth_refuse(GW_R_OVERLOAD, &x, cb, arg, "%s",
 		    "too many pending requests");
 		return;
 	}
-	memset(&info, 0, sizeof(info));
-	snprintf(info.name, sizeof(info.name), "%s", ci.name);
-	snprintf(info.key_fp, sizeof(info.key_fp), "%s", ci.key_fp);
-	snprintf(info.key_desc, sizeof(info.key_desc), "%s", ci.key_desc);
-	snprintf(info.source, sizeof(info.source), "%s", x.source);
-	snprintf(info.via, sizeof(info.via), "%s", x.via);
-	snprintf(info.token, sizeof(info.token), "%s", x.token_id);
-	snprintf(info.kind, sizeof(info.kind), "%s", x.kind);
-	info.received = time(NULL);
-	info.expires = info.received + a->p.pending_ttl;
-	if (st == ED_NONE && ed_create(a->p.dir, x.rid, req->csr,
-	    req->csr_len, &info, why, sizeof(why)) != 0) {
+	if (auth_record(a, &x, req, &ci, why, sizeof(why)) != 0) {
+		auth_drop(a, &x);
 		auth_refuse(GW_R_INTERNAL, &x, cb, arg, "%s", why);
 		return;
 	}
+	/* The queue's length, kept between sweeps. */
 	if (st == ED_NONE && strcmp(x.kind, "pending") == 0)
 		a->npending++;
-	snprintf(x.key_fp, sizeof(x.key_fp), "%s", ci.key_fp);
+	else if (st == ED_PENDING && a->npending > 0)
+		a->npending--;	/* proof came: out of the queue */
 	if (a->p.hook != NULL) {
 		auth_hook_run(a, &x, req->csr, req->csr_len, cb, arg);
 		return;
@@ -457,14 +413,31 @@ authority_open(const struct authority_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	mbedtls_x509_crt_init(&a->issuer);
+	mbedtls_x509_crl_init(&a->crl);
 	a->p = *p;
 	a->p.dir = a->dir;
-	snprintf(a->dir, sizeof(a->dir), "%s", p->dir);
+	if (p->dir == NULL || snprintf(a->dir, sizeof(a->dir), "%s", p->dir) >=
+	    (int)sizeof(a->dir)) {
+		snprintf(err, errlen, "ca_dir: missing or too long");
+		goto fail;
+	}
 	if (p->names != NULL && (a->p.names = a->names = strdup(p->names)) ==
 	    NULL)
 		goto nomem;
 	if (p->hook != NULL && (a->p.hook = a->hook = strdup(p->hook)) == NULL)
 		goto nomem;
+	/* ev_child works on the default loop only (libev). */
+	if (p->hook != NULL && (p->loop == NULL ||
+	    !ev_is_default_loop(p->loop))) {
+		snprintf(err, errlen, "hook %s: needs the default event loop",
+		    p->hook);
+		goto fail;
+	}
+	if (p->hook != NULL && access(p->hook, X_OK) != 0) {
+		snprintf(err, errlen, "hook %s: %s", p->hook, strerror(errno));
+		goto fail;
+	}
 	if (a->p.cert_days == 0)
 		a->p.cert_days = 365;
 	if (a->p.pending_ttl == 0)
@@ -475,19 +448,22 @@ authority_open(const struct authority_params *p, char *err, size_t errlen)
 		a->p.retry_after = 30;
 	if (a->p.hook_timeout == 0)
 		a->p.hook_timeout = 10;
-	mbedtls_x509_crl_init(&a->crl);
-	a->crl_mtime = -1;
 	a->last_sweep = -AUTH_SWEEP;
 	if (pki_rng_init(&a->rng, err, errlen) != 0 ||
 	    pki_ca_load(&a->ca, a->dir, &a->rng, err, errlen) != 0 ||
-	    ed_init(a->dir, err, errlen) != 0) {
-		authority_close(a);
-		return NULL;
+	    ed_init(a->dir, err, errlen) != 0)
+		goto fail;
+	/* Renewals chain to the CA that signs, not to its parents. */
+	if (mbedtls_x509_crt_parse_der(&a->issuer, a->ca.crt.raw.p,
+	    a->ca.crt.raw.len) != 0) {
+		snprintf(err, errlen, "%s/ca.crt: cannot copy", a->dir);
+		goto fail;
 	}
 	auth_sweep(a);
 	return a;
 nomem:
 	snprintf(err, errlen, "out of memory");
+fail:
 	authority_close(a);
 	return NULL;
 }
@@ -501,10 +477,29 @@ authority_close(struct authority *a)
 	auth_hook_close_all(a);
 	pki_ca_free(&a->ca);
 	pki_rng_free(&a->rng);
+	mbedtls_x509_crt_free(&a->issuer);
 	mbedtls_x509_crl_free(&a->crl);
 	free(a->names);
 	free(a->hook);
 	free(a);
+}
+
+/* Request ${rid} of ${dir}, pending and not expired; its info in ${info}. */
+static int
+auth_pending(const char *dir, const char *rid, struct ed_info *info,
+    char *err, size_t errlen)
+{
+	if (!ed_rid_valid(rid)) {
+		snprintf(err, errlen, "%s: not a request id", rid);
+		return -1;
+	}
+	if (ed_state(dir, rid, info, NULL) != ED_PENDING ||
+	    info->expires <= (long long)time(NULL)) {
+		snprintf(err, errlen, "request %s: not pending (gw-cert "
+		    "pending list)", rid);
+		return -1;
+	}
+	return 0;
 }
 
 /**
@@ -518,25 +513,56 @@ int
 authority_approve(const char *dir, const char *rid, unsigned days,
     char *name, char *err, size_t errlen)
 {
+	struct ed_info info;
 	struct pki_rng rng;
 	struct pki_ca ca;
 	char *chain = NULL;
 	int rc = -1;
 
-	if (ed_state(dir, rid, NULL, NULL) != ED_PENDING) {
-		snprintf(err, errlen, "request %s: not pending", rid);
+	if (auth_pending(dir, rid, &info, err, errlen) != 0)
 		return -1;
-	}
 	if (pki_rng_init(&rng, err, errlen) != 0) {
 		pki_rng_free(&rng);
 		return -1;
 	}
-	if (pki_ca_load(&ca, dir, &rng, err, errlen) == 0 &&
-	    (chain = malloc(AUTH_CHAIN_MAX)) != NULL)
-		rc = auth_sign(dir, &ca, &rng, rid, days, name, chain,
-		    AUTH_CHAIN_MAX, err, errlen);
+	if (pki_ca_load(&ca, dir, &rng, err, errlen) == 0) {
+		if ((chain = malloc(AUTH_CHAIN_MAX)) == NULL)
+			snprintf(err, errlen, "out of memory");
+		else
+			rc = auth_sign(dir, &ca, &rng, rid, days, name, chain,
+			    AUTH_CHAIN_MAX, err, errlen);
+	}
 	free(chain);
 	pki_ca_free(&ca);
 	pki_rng_free(&rng);
 	return rc;
+}
+
+/**
+ * authority_deny(dir, rid, reason, name, err, errlen): deny pending request
+ * ${rid} of CA directory ${dir} (gw-cert deny); the agent's next poll gets
+ * ${reason} (one line; NULL: "denied by an operator").  Its name goes to
+ * ${name} (ID_NAME_MAX).  0 or -1.
+ */
+int
+authority_deny(const char *dir, const char *rid, const char *reason,
+    char *name, char *err, size_t errlen)
+{
+	struct ed_info info;
+	char text[512];
+
+	if (reason == NULL)
+		reason = "denied by an operator";
+	if (strpbrk(reason, "\r\n") != NULL || strlen(reason) > 200) {
+		snprintf(err, errlen, "reason: one line of at most 200 "
+		    "characters");
+		return -1;
+	}
+	if (auth_pending(dir, rid, &info, err, errlen) != 0)
+		return -1;
+	snprintf(text, sizeof(text), "%s\n", reason);
+	if (ed_answer(dir, rid, "denied", text, err, errlen) != 0)
+		return -1;
+	snprintf(name, ID_NAME_MAX, "%s", info.name);
+	return 0;
 }

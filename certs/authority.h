@@ -39,7 +39,8 @@
  * The policy hook, when configured, runs for 4-6 before the decision:
  * exit 0 signs at once, 1 denies, 2 leaves the request pending; anything
  * else (a signal, the timeout) refuses it (internal): the hook fails
- * closed.
+ * closed, and the request is forgotten (its token use given back) so that
+ * the agent may try again.
  */
 #ifndef GW_AUTHORITY_H
 #define GW_AUTHORITY_H
@@ -124,6 +125,15 @@ void authority_close(struct authority *a);
  * (ID_NAME_MAX).  0 or -1.
  */
 int authority_approve(const char *dir, const char *rid, unsigned days,
+    char *name, char *err, size_t errlen);
+
+/**
+ * authority_deny(dir, rid, reason, name, err, errlen): deny pending request
+ * ${rid} of CA directory ${dir} (gw-cert deny); the agent's next poll gets
+ * ${reason} (one line; NULL: "denied by an operator").  Its name goes to
+ * ${name} (ID_NAME_MAX).  0 or -1.
+ */
+int authority_deny(const char *dir, const char *rid, const char *reason,
     char *name, char *err, size_t errlen);
 
 #endif /* GW_AUTHORITY_H */

@@ -1,6 +1,9 @@
 /*
  * authority_hook.c: the policy hook, a child process watched by the event
- * loop (authority_hook.h).
+ * loop (authority_hook.h).  Its input, the CSR as PEM, goes through a
+ * non-blocking pipe fed by an io watcher, so a hook that does not read
+ * never stalls the loop; the hook runs in its own process group, and a
+ * timeout kills the whole group.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,13 +12,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <ev.h>
 #include <mbedtls/pem.h>
 
 #include "authority_hook.h"
+#include "csr.h"
 #include "log.h"
+
+#define AUTH_HOOK_ENV	9	/* 7 GW_ENROLL_*, PATH, NULL */
+/* CSR_DER_MAX bytes as PEM: base64 (4/3), 64-column lines, armour. */
+#define AUTH_HOOK_PEM	(CSR_DER_MAX / 3 * 4 + CSR_DER_MAX / 48 + 256)
 
 struct auth_hook {
 	struct authority	*a;
@@ -23,10 +32,26 @@ struct auth_hook {
 	authority_cb		 cb;		/* NULL: cancelled */
 	void			*arg;
 	pid_t			 pid;
+	int			 fd;		/* its stdin, or -1 */
+	unsigned char		*in;		/* the CSR as PEM */
+	size_t			 inlen, inoff;
 	ev_child		 child;
 	ev_timer		 timer;
+	ev_io			 io;
 	struct auth_hook	*next;
 };
+
+/* Stop feeding the hook's stdin. */
+static void
+auth_hook_input_end(struct auth_hook *h)
+{
+	ev_io_stop(h->a->p.loop, &h->io);
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+	free(h->in);
+	h->in = NULL;
+}
 
 static void
 auth_hook_unlink(struct auth_hook *h)
@@ -40,6 +65,65 @@ auth_hook_unlink(struct auth_hook *h)
 		}
 	ev_child_stop(h->a->p.loop, &h->child);
 	ev_timer_stop(h->a->p.loop, &h->timer);
+	auth_hook_input_end(h);
+}
+
+/*
+ * write(2) to a pipe whose reader may be gone: EPIPE, never SIGPIPE (a
+ * library must not kill its host, which may not ignore SIGPIPE).
+ */
+static ssize_t
+auth_hook_write(int fd, const void *p, size_t n)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t pipe, old, pend;
+	ssize_t r;
+	int e, was;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigpending(&pend);
+	was = sigismember(&pend, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe, &old);
+	r = write(fd, p, n);
+	e = errno;
+	if (r < 0 && e == EPIPE && !was)
+		while (sigtimedwait(&pipe, NULL, &zero) < 0 && errno == EINTR)
+			;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return r;
+}
+
+/* Write what the pipe takes; 1 when all is written or the reader left. */
+static int
+auth_hook_feed(struct auth_hook *h)
+{
+	ssize_t n;
+
+	while (h->inoff < h->inlen) {
+		n = auth_hook_write(h->fd, h->in + h->inoff,
+		    h->inlen - h->inoff);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)	/* EPIPE: it decided without reading */
+			return 1;
+		h->inoff += (size_t)n;
+	}
+	return 1;
+}
+
+static void
+auth_hook_on_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct auth_hook *h = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (auth_hook_feed(h))
+		auth_hook_input_end(h);
 }
 
 static void
@@ -72,7 +156,56 @@ auth_hook_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	snprintf(h->x.hook_why, sizeof(h->x.hook_why), "no answer in %us",
 	    h->a->p.hook_timeout);
-	kill(h->pid, SIGKILL);	/* auth_hook_on_exit follows */
+	kill(-h->pid, SIGKILL);	/* its group; auth_hook_on_exit next */
+}
+
+/*
+ * Start the hook for ${h}: its own process group, default signal
+ * dispositions and an empty signal mask (whatever its parent ignores or
+ * blocks), stdin from a pipe whose write end is ours (non-blocking).
+ */
+static int
+auth_hook_spawn(struct auth_hook *h, char **envp)
+{
+	static const int sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT,
+	    SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, def;
+	char *argv[2] = { h->a->hook, NULL };
+	int fds[2], rc;
+
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		snprintf(h->x.hook_why, sizeof(h->x.hook_why), "pipe: %s",
+		    strerror(errno));
+		return -1;
+	}
+	sigemptyset(&none);
+	sigemptyset(&def);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&def, sigs[i]);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	rc = posix_spawn(&h->pid, h->a->hook, &fa, &attr, argv, envp);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[0]);
+	if (rc != 0) {
+		snprintf(h->x.hook_why, sizeof(h->x.hook_why), "%s: %s",
+		    h->a->hook, strerror(rc));
+		close(fds[1]);
+		return -1;
+	}
+	h->fd = fds[1];
+	if (fcntl(h->fd, F_SETFL, O_NONBLOCK) != 0)
+		log_warn("event=enroll_hook_input rid=%s", h->x.rid);
+	return 0;
 }
 
 /**
@@ -83,12 +216,8 @@ void
 auth_hook_run(struct authority *a, const struct auth_ctx *x,
     const uint8_t *csr, size_t len, authority_cb cb, void *arg)
 {
-	static unsigned char pem[16384];
-	char env[7][200], *envp[9], *argv[2];
-	posix_spawn_file_actions_t fa;
+	char env[7][200], *envp[AUTH_HOOK_ENV];
 	struct auth_hook *h;
-	size_t plen = 0;
-	int fds[2] = { -1, -1 }, rc;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		struct auth_ctx y = *x;
@@ -101,6 +230,7 @@ auth_hook_run(struct authority *a, const struct auth_ctx *x,
 	h->x = *x;
 	h->cb = cb;
 	h->arg = arg;
+	h->fd = -1;
 	snprintf(env[0], sizeof(env[0]), "GW_ENROLL_KIND=%s", x->kind);
 	snprintf(env[1], sizeof(env[1]), "GW_ENROLL_NAME=%s", x->name);
 	snprintf(env[2], sizeof(env[2]), "GW_ENROLL_SOURCE=%s", x->source);
@@ -113,40 +243,34 @@ auth_hook_run(struct authority *a, const struct auth_ctx *x,
 		envp[i] = env[i];
 	envp[7] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	envp[8] = NULL;
-	argv[0] = a->hook;
-	argv[1] = NULL;
-	if (mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE REQUEST-----\n",
-	    "-----END CERTIFICATE REQUEST-----\n", csr, len, pem, sizeof(pem),
-	    &plen) != 0 || pipe2(fds, O_CLOEXEC) != 0) {
+	if ((h->in = malloc(AUTH_HOOK_PEM)) == NULL ||
+	    mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE REQUEST-----\n",
+	    "-----END CERTIFICATE REQUEST-----\n", csr, len, h->in,
+	    AUTH_HOOK_PEM, &h->inlen) != 0 || h->inlen == 0) {
 		snprintf(h->x.hook_why, sizeof(h->x.hook_why),
 		    "cannot prepare its input");
 		goto fail;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
-	rc = posix_spawn(&h->pid, a->hook, &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[0]);
-	if (rc != 0) {
-		snprintf(h->x.hook_why, sizeof(h->x.hook_why), "%s: %s",
-		    a->hook, strerror(rc));
-		close(fds[1]);
+	h->inlen--;		/* the writer counts the NUL */
+	if (auth_hook_spawn(h, envp) != 0)
 		goto fail;
-	}
-	/* A CSR is far below a pipe's buffer: this never blocks. */
-	if (write(fds[1], pem, plen > 0 ? plen - 1 : 0) < 0 && errno != EPIPE)
-		log_warn("event=enroll_hook_input rid=%s", x->rid);
-	close(fds[1]);
 	ev_child_init(&h->child, auth_hook_on_exit, h->pid, 0);
 	h->child.data = h;
 	ev_child_start(a->p.loop, &h->child);
 	ev_timer_init(&h->timer, auth_hook_on_timeout, a->p.hook_timeout, 0.);
 	h->timer.data = h;
 	ev_timer_start(a->p.loop, &h->timer);
+	ev_io_init(&h->io, auth_hook_on_writable, h->fd, EV_WRITE);
+	h->io.data = h;
+	if (auth_hook_feed(h))
+		auth_hook_input_end(h);
+	else
+		ev_io_start(a->p.loop, &h->io);
 	h->next = a->hooks;
 	a->hooks = h;
 	return;
 fail:
+	free(h->in);
 	auth_decide(a, &h->x, AUTH_FAILED, cb, arg);
 	free(h);
 }
@@ -163,7 +287,22 @@ authority_cancel(struct authority *a, void *arg)
 			h->cb = NULL;
 }
 
-/** auth_hook_close_all(a): kill every running hook; no callbacks. */
+/**
+ * auth_hook_busy(a, rid): 1 if a hook is deciding request ${rid}.
+ */
+int
+auth_hook_busy(const struct authority *a, const char *rid)
+{
+	for (const struct auth_hook *h = a->hooks; h != NULL; h = h->next)
+		if (strcmp(h->x.rid, rid) == 0)
+			return 1;
+	return 0;
+}
+
+/**
+ * auth_hook_close_all(a): kill every running hook; their requests are
+ * dropped (auth_drop), no callbacks.
+ */
 void
 auth_hook_close_all(struct authority *a)
 {
@@ -171,8 +310,12 @@ auth_hook_close_all(struct authority *a)
 
 	while ((h = a->hooks) != NULL) {
 		auth_hook_unlink(h);
-		kill(h->pid, SIGKILL);
-		waitpid(h->pid, NULL, 0);
+		kill(-h->pid, SIGKILL);
+		while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		log_warnx("event=enroll_hook_killed name=%s rid=%s kind=%s",
+		    h->x.name, h->x.rid, h->x.kind);
+		auth_drop(a, &h->x);
 		free(h);
 	}
 }

@@ -1,6 +1,8 @@
 /*
- * authority_hook.h: what authority.c and authority_hook.c share: the
- * authority's state, one request's context, and the policy hook.
+ * authority_hook.h: what the files of the signing authority share
+ * (authority.c, decisions; authority_hook.c, the policy hook;
+ * authority_renew.c, renewals; authority_token.c, tokens): its state, one
+ * request's context.
  *
  * The hook is an executable run for each new request before it is signed
  * or queued: the CSR (PEM) on its stdin, the request in its environment
@@ -32,13 +34,18 @@ struct authority {
 	char			*names, *hook;
 	struct pki_rng		 rng;
 	struct pki_ca		 ca;
-	mbedtls_x509_crl	 crl;
-	int			 has_crl;
-	long long		 crl_mtime;
+	mbedtls_x509_crt	 issuer;	/* ca.crt's first */
+	mbedtls_x509_crl	 crl;		/* DIR/ca.crl, as read */
+	int			 crl_state;	/* AUTH_CRL_* */
+	long long		 crl_id[4];	/* inode, size, mtime */
 	long long		 last_sweep;
 	unsigned		 npending;	/* at the last sweep, + new */
 	struct auth_hook	*hooks;		/* running */
 };
+
+#define AUTH_CRL_NONE	0	/* no DIR/ca.crl */
+#define AUTH_CRL_OK	1
+#define AUTH_CRL_BAD	2	/* there but unreadable: renewals fail */
 
 /* One request being decided. */
 struct auth_ctx {
@@ -50,6 +57,7 @@ struct auth_ctx {
 	char	token_id[17];
 	char	key_fp[65];
 	char	hook_why[96];		/* AUTH_FAILED: what happened */
+	int	counted;		/* took a use of token_id */
 };
 
 /**
@@ -66,7 +74,46 @@ void auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 void auth_hook_run(struct authority *a, const struct auth_ctx *x,
     const uint8_t *csr, size_t len, authority_cb cb, void *arg);
 
-/** auth_hook_close_all(a): kill every running hook; no callbacks. */
+/**
+ * auth_hook_busy(a, rid): 1 if a hook is deciding request ${rid}.
+ */
+int auth_hook_busy(const struct authority *a, const char *rid);
+
+/**
+ * auth_hook_close_all(a): kill every running hook; their requests are
+ * dropped (auth_drop), no callbacks.
+ */
 void auth_hook_close_all(struct authority *a);
+
+/**
+ * auth_renew_ok(a, der, derlen, name, reason, why, len): 1 if certificate
+ * ${der} (attested by the gateway) may renew as ${name}: this CA signed it
+ * (ca.crt's first certificate, not its parents), it is valid now, not on
+ * DIR/ca.crl, a client certificate, named ${name}.  Else 0, the refusal in
+ * ${reason} (GW_R_POLICY, GW_R_REVOKED, GW_R_INTERNAL) and ${why}.
+ */
+int auth_renew_ok(struct authority *a, const uint8_t *der, size_t derlen,
+    const char *name, unsigned *reason, char *why, size_t len);
+
+/**
+ * auth_token_admit(a, token, name, id, why, len): check ${token} for a
+ * request named ${name} (decision 5) and count one use; its id (hex) into
+ * ${id}.  0, or the refusal (enum gw_reason) with ${why}.
+ */
+unsigned auth_token_admit(struct authority *a, const char *token,
+    const char *name, char id[17], char *why, size_t len);
+
+/**
+ * auth_token_refund(a, id): give back one use of token ${id} (its request
+ * failed before an answer).
+ */
+void auth_token_refund(struct authority *a, const char *id);
+
+/**
+ * auth_drop(a, x): forget request ${x} after a failure (a hook that did
+ * not answer, a signature that failed): remove its record and give back
+ * the token use it took, so that the agent may simply try again.
+ */
+void auth_drop(struct authority *a, const struct auth_ctx *x);
 
 #endif /* GW_AUTHORITY_HOOK_H */

@@ -10,10 +10,18 @@
 #include <unistd.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/sha256.h>
+#include <mbedtls/x509_csr.h>
 
+#include "csr.h"
 #include "enroll_dir.h"
 #include "pkifile.h"
+
+#define ED_CSR_BEGIN	"-----BEGIN CERTIFICATE REQUEST-----\n"
+#define ED_CSR_END	"-----END CERTIFICATE REQUEST-----\n"
+/* CSR_DER_MAX bytes as PEM: base64 (4/3), 64-column lines, armour. */
+#define ED_CSR_PEM_MAX	(CSR_DER_MAX / 3 * 4 + CSR_DER_MAX / 48 + 256)
 
 static void
 ed_path(char *buf, size_t len, const char *dir, const char *rid,
@@ -118,17 +126,33 @@ ed_state(const char *dir, const char *rid, struct ed_info *info,
 	return ED_PENDING;
 }
 
-/** ed_create(dir, rid, csr, len, info, err, errlen): a new request. */
+/**
+ * ed_create(dir, rid, csr, len, info, err, errlen): write request ${rid}:
+ * its CSR ${csr} (DER, stored as csr.pem) and ${info}; an existing request
+ * of that id gets the new ${info}.  0 or -1.
+ */
 int
 ed_create(const char *dir, const char *rid, const uint8_t *csr, size_t len,
     const struct ed_info *info, char *err, size_t errlen)
 {
+	static unsigned char pem[ED_CSR_PEM_MAX];
 	char path[4096], text[2048];
+	size_t plen = 0;
 	int n;
 
+	if (!ed_rid_valid(rid)) {
+		snprintf(err, errlen, "%s: not a request id", rid);
+		return -1;
+	}
 	ed_path(path, sizeof(path), dir, rid, NULL);
 	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (mbedtls_pem_write_buffer(ED_CSR_BEGIN, ED_CSR_END, csr, len, pem,
+	    sizeof(pem), &plen) != 0 || plen == 0) {
+		snprintf(err, errlen, "request %s: CSR of %zu bytes too large",
+		    rid, len);
 		return -1;
 	}
 	n = snprintf(text, sizeof(text), "name=%s\nkey_fp=%s\nkey_desc=%s\n"
@@ -136,8 +160,12 @@ ed_create(const char *dir, const char *rid, const uint8_t *csr, size_t len,
 	    "expires=%lld\n", info->name, info->key_fp, info->key_desc,
 	    info->source, info->via, info->token, info->kind, info->received,
 	    info->expires);
-	ed_path(path, sizeof(path), dir, rid, "csr.der");
-	if (pki_write_file(path, csr, len, 0600, err, errlen) != 0)
+	if (n < 0 || (size_t)n >= sizeof(text)) {
+		snprintf(err, errlen, "request %s: info too long", rid);
+		return -1;
+	}
+	ed_path(path, sizeof(path), dir, rid, "csr.pem");
+	if (pki_write_file(path, pem, plen - 1, 0600, err, errlen) != 0)
 		return -1;
 	/* info last: a request exists once its info does. */
 	ed_path(path, sizeof(path), dir, rid, "info");
@@ -157,7 +185,7 @@ ed_answer(const char *dir, const char *rid, const char *file,
 
 /**
  * ed_read(dir, rid, file, buf, cap, len): read a file of request ${rid}
- * (csr.der, cert.pem, denied) into ${buf}.  0 or -1.
+ * (cert.pem, denied) into ${buf}, NUL-terminated.  0 or -1.
  */
 int
 ed_read(const char *dir, const char *rid, const char *file, void *buf,
@@ -171,11 +199,41 @@ ed_read(const char *dir, const char *rid, const char *file, void *buf,
 	return pki_read_file(path, buf, cap, len);
 }
 
+/**
+ * ed_csr(dir, rid, der, cap, len, err, errlen): the CSR of request ${rid}
+ * as DER into ${der} (capacity ${cap}).  0 or -1.
+ */
+int
+ed_csr(const char *dir, const char *rid, uint8_t *der, size_t cap,
+    size_t *len, char *err, size_t errlen)
+{
+	static unsigned char pem[ED_CSR_PEM_MAX];
+	mbedtls_x509_csr csr;
+	size_t plen;
+	int rc = -1;
+
+	mbedtls_x509_csr_init(&csr);
+	if (ed_read(dir, rid, "csr.pem", pem, sizeof(pem), &plen) != 0)
+		snprintf(err, errlen, "request %s: no CSR (%s)", rid,
+		    strerror(errno));
+	else if (mbedtls_x509_csr_parse(&csr, pem, plen + 1) != 0)
+		snprintf(err, errlen, "request %s: csr.pem is not a CSR", rid);
+	else if (csr.raw.len > cap)
+		snprintf(err, errlen, "request %s: CSR too large", rid);
+	else {
+		memcpy(der, csr.raw.p, csr.raw.len);
+		*len = csr.raw.len;
+		rc = 0;
+	}
+	mbedtls_x509_csr_free(&csr);
+	return rc;
+}
+
 /** ed_remove(dir, rid): delete request ${rid}. */
 void
 ed_remove(const char *dir, const char *rid)
 {
-	static const char *const files[] = { "info", "csr.der", "cert.pem",
+	static const char *const files[] = { "info", "csr.pem", "cert.pem",
 	    "denied" };
 	char path[4096];
 
@@ -224,7 +282,8 @@ ed_next_end(void **cursor)
 
 /**
  * ed_token_key(dir, key, create, err, errlen): read DIR/enroll/token.key
- * (32 bytes), creating it with random bytes first if ${create}.  0 or -1.
+ * (32 bytes), creating it (0600) with random bytes first if it is missing
+ * and ${create}; two creators agree on one key.  0 or -1.
  */
 int
 ed_token_key(const char *dir, uint8_t key[32], int create, char *err,
@@ -232,21 +291,26 @@ ed_token_key(const char *dir, uint8_t key[32], int create, char *err,
 {
 	mbedtls_entropy_context ent;
 	mbedtls_ctr_drbg_context drbg;
-	char path[4096];
+	char path[4096], tmp[4200];
 	uint8_t buf[64];
-	size_t len;
+	size_t len = 0;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/enroll/token.key", dir);
-	if (pki_read_file(path, buf, sizeof(buf), &len) == 0 && len == 32) {
+	if (pki_read_file(path, buf, sizeof(buf), &len) == 0) {
+		if (len != 32) {
+			mbedtls_platform_zeroize(buf, sizeof(buf));
+			snprintf(err, errlen, "%s: not 32 bytes", path);
+			return -1;
+		}
 		memcpy(key, buf, 32);
 		mbedtls_platform_zeroize(buf, sizeof(buf));
 		return 0;
 	}
-	if (!create || errno != ENOENT) {
+	if (errno != ENOENT || !create) {
 		snprintf(err, errlen, "%s: %s", path, errno == ENOENT ?
 		    "no token key (no token was ever created)" :
-		    "unreadable or not 32 bytes");
+		    strerror(errno));
 		return -1;
 	}
 	mbedtls_entropy_init(&ent);
@@ -260,7 +324,18 @@ ed_token_key(const char *dir, uint8_t key[32], int create, char *err,
 		snprintf(err, errlen, "no randomness for the token key");
 		return -1;
 	}
-	return pki_write_file(path, key, 32, 0600, err, errlen);
+	/* Whole under a private name, then linked: the first creator wins. */
+	snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid());
+	if (pki_write_file(tmp, key, 32, 0600, err, errlen) != 0)
+		return -1;
+	rc = link(tmp, path);
+	unlink(tmp);
+	if (rc != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	mbedtls_platform_zeroize(key, 32);
+	return ed_token_key(dir, key, 0, err, errlen);
 }
 
 static void
@@ -270,17 +345,28 @@ ed_token_path(char *buf, size_t len, const char *dir, const char *id,
 	snprintf(buf, len, "%s/enroll/tokens/%s%s", dir, id, suffix);
 }
 
-/** ed_token_used(dir, id): how many requests token ${id} admitted. */
-unsigned
-ed_token_used(const char *dir, const char *id)
+/**
+ * ed_token_used(dir, id, n): how many requests token ${id} admitted, into
+ * ${n} (0 if none yet).  0, or -1 if the count is unreadable.
+ */
+int
+ed_token_used(const char *dir, const char *id, unsigned *n)
 {
-	char path[4096], text[32];
+	char path[4096], text[32], *end;
+	unsigned long v;
 	size_t len;
 
+	*n = 0;
 	ed_token_path(path, sizeof(path), dir, id, ".used");
 	if (pki_read_file(path, text, sizeof(text), &len) != 0)
-		return 0;
-	return (unsigned)strtoul(text, NULL, 10);
+		return errno == ENOENT ? 0 : -1;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno != 0 || end == text || (*end != '\n' && *end != '\0') ||
+	    v > 65535)
+		return -1;
+	*n = (unsigned)v;
+	return 0;
 }
 
 /** ed_token_set_used(dir, id, n, err, errlen): record ${n} uses. */

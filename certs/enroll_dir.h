@@ -51,7 +51,11 @@ int ed_rid_valid(const char *rid);
 enum ed_state ed_state(const char *dir, const char *rid,
     struct ed_info *info, long long *answered);
 
-/** ed_create(dir, rid, csr, len, info, err, errlen): a new request. */
+/**
+ * ed_create(dir, rid, csr, len, info, err, errlen): write request ${rid}:
+ * its CSR ${csr} (DER, stored as csr.pem) and ${info}; an existing request
+ * of that id gets the new ${info}.  0 or -1.
+ */
 int ed_create(const char *dir, const char *rid, const uint8_t *csr,
     size_t len, const struct ed_info *info, char *err, size_t errlen);
 
@@ -61,10 +65,17 @@ int ed_answer(const char *dir, const char *rid, const char *file,
 
 /**
  * ed_read(dir, rid, file, buf, cap, len): read a file of request ${rid}
- * (csr.der, cert.pem, denied) into ${buf}.  0 or -1.
+ * (cert.pem, denied) into ${buf}, NUL-terminated.  0 or -1.
  */
 int ed_read(const char *dir, const char *rid, const char *file, void *buf,
     size_t cap, size_t *len);
+
+/**
+ * ed_csr(dir, rid, der, cap, len, err, errlen): the CSR of request ${rid}
+ * as DER into ${der} (capacity ${cap}).  0 or -1.
+ */
+int ed_csr(const char *dir, const char *rid, uint8_t *der, size_t cap,
+    size_t *len, char *err, size_t errlen);
 
 /** ed_remove(dir, rid): delete request ${rid}. */
 void ed_remove(const char *dir, const char *rid);
@@ -79,13 +90,17 @@ void ed_next_end(void **cursor);
 
 /**
  * ed_token_key(dir, key, create, err, errlen): read DIR/enroll/token.key
- * (32 bytes), creating it with random bytes first if ${create}.  0 or -1.
+ * (32 bytes), creating it (0600) with random bytes first if it is missing
+ * and ${create}; two creators agree on one key.  0 or -1.
  */
 int ed_token_key(const char *dir, uint8_t key[32], int create, char *err,
     size_t errlen);
 
-/** ed_token_used(dir, id): how many requests token ${id} admitted. */
-unsigned ed_token_used(const char *dir, const char *id);
+/**
+ * ed_token_used(dir, id, n): how many requests token ${id} admitted, into
+ * ${n} (0 if none yet).  0, or -1 if the count is unreadable.
+ */
+int ed_token_used(const char *dir, const char *id, unsigned *n);
 
 /** ed_token_set_used(dir, id, n, err, errlen): record ${n} uses. */
 int ed_token_set_used(const char *dir, const char *id, unsigned n,

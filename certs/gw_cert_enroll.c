@@ -155,9 +155,10 @@ token_create(const struct eopts *o)
 	}
 	mbedtls_platform_zeroize(key, sizeof(key));
 	token_id_hex(t.id, id);
-	snprintf(rec, sizeof(rec), "created=%lld\nexpires=%llu\nuses=%u\n"
-	    "names=%s\ncomment=%s\n", now, (unsigned long long)t.expires,
-	    (unsigned)t.uses, t.names, o->comment ? o->comment : "");
+	snprintf(rec, sizeof(rec), "id=%s\ncreated=%lld\nexpires=%llu\n"
+	    "uses=%u\nnames=%s\ncomment=%s\n", id, now,
+	    (unsigned long long)t.expires, (unsigned)t.uses, t.names,
+	    o->comment ? o->comment : "");
 	if (ed_token_file(o->ca, id, "", rec, err, sizeof(err)) != 0)
 		return die("token", err);
 	printf("%s\n", tok);
@@ -215,11 +216,13 @@ token_list(const struct eopts *o)
 		    token_record(o->ca, de->d_name, &expires, &uses, names,
 		    comment, sizeof(names)) != 0)
 			continue;
-		n = ed_token_used(o->ca, de->d_name);
+		if (ed_token_used(o->ca, de->d_name, &n) != 0)
+			snprintf(used, sizeof(used), "?/%u", uses);
+		else
+			snprintf(used, sizeof(used), "%u/%u", n, uses);
 		status = ed_token_revoked(o->ca, de->d_name) ? "revoked" :
 		    expires <= now ? "expired" : n >= uses ? "used-up" :
 		    "valid";
-		snprintf(used, sizeof(used), "%u/%u", n, uses);
 		printf("%-16s  %-19s  %-9s  %-16s  %-8s  %s\n", de->d_name,
 		    utc(expires, when, sizeof(when)), used,
 		    names[0] ? names : "*", status, comment);
@@ -247,8 +250,10 @@ cmd_token(int argc, char **argv)
 		return token_list(&o);
 	if (strcmp(argv[1], "revoke") != 0 || i + 1 != argc)
 		usage();
-	if (token_record(o.ca, argv[i], &expires, &uses, names, comment,
-	    sizeof(names)) != 0 || strlen(argv[i]) != 16)
+	if (strlen(argv[i]) != 16 ||
+	    strspn(argv[i], "0123456789abcdef") != 16 ||
+	    token_record(o.ca, argv[i], &expires, &uses, names, comment,
+	    sizeof(names)) != 0)
 		return die(argv[i], "no such token (see gw-cert token list)");
 	if (ed_token_file(o.ca, argv[i], ".revoked", "revoked\n", err,
 	    sizeof(err)) != 0)
@@ -291,32 +296,29 @@ cmd_decide(int argc, char **argv, int approve)
 {
 	struct eopts o = { 0 };
 	struct ed_info info;
-	char err[512], name[ID_NAME_MAX], text[512];
+	char err[512], name[ID_NAME_MAX];
 	const char *rid;
 	int i;
 
 	i = parse_eopts(argc, argv, &o);
-	if (i + 1 != argc || (approve && o.reason != NULL) ||
-	    !plain(o.reason))
+	if (i + 1 != argc || (approve && o.reason != NULL))
 		usage();
 	rid = argv[i];
-	if (ed_state(o.ca, rid, &info, NULL) != ED_PENDING ||
-	    info.expires <= time(NULL))
+	if (!ed_rid_valid(rid) || ed_state(o.ca, rid, &info, NULL) !=
+	    ED_PENDING || info.expires <= time(NULL))
 		return die(rid, "no pending request with this id (gw-cert "
 		    "pending list)");
 	if (approve) {
 		if (authority_approve(o.ca, rid, (unsigned)o.days, name, err,
 		    sizeof(err)) != 0)
 			return die(rid, err);
-		printf("approved %s: certificate for %s (key %s), valid %lu "
-		    "days; the agent gets it at its next poll\n", rid, name,
-		    info.key_fp, o.days);
+		printf("approved %s: certificate for %s (key %s %s), valid "
+		    "%lu days; the agent gets it at its next poll\n", rid,
+		    name, info.key_desc, info.key_fp, o.days);
 		return 0;
 	}
-	snprintf(text, sizeof(text), "%s\n", o.reason ? o.reason :
-	    "denied by an operator");
-	if (ed_answer(o.ca, rid, "denied", text, err, sizeof(err)) != 0)
+	if (authority_deny(o.ca, rid, o.reason, name, err, sizeof(err)) != 0)
 		return die(rid, err);
-	printf("denied %s (%s)\n", rid, info.name);
+	printf("denied %s (%s)\n", rid, name);
 	return 0;
 }

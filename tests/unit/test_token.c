@@ -59,7 +59,7 @@ static void
 test_token_forged(void **state)
 {
 	struct token_terms t, v;
-	char tok[TOKEN_STR_MAX], bad[TOKEN_STR_MAX];
+	char tok[TOKEN_STR_MAX], bad[TOKEN_STR_MAX + 2];
 	uint8_t other[TOKEN_KEY_LEN] = { 9 };
 	size_t n;
 

@@ -1,0 +1,86 @@
+/*
+ * authority_token.c: bootstrap tokens at the signing authority (authority.h,
+ * decision 5): token.c checks a token's MAC and expiry; here the CA
+ * directory's part, the key, revocations and use counts (enroll_dir.c).
+ */
+#include <stdio.h>
+#include <time.h>
+#include <mbedtls/platform_util.h>
+
+#include "authority_hook.h"
+#include "enroll_dir.h"
+#include "identity.h"
+#include "log.h"
+#include "proto.h"
+#include "token.h"
+
+/**
+ * auth_token_admit(a, token, name, id, why, len): check ${token} for a
+ * request named ${name} (decision 5) and count one use; its id (hex) into
+ * ${id}.  0, or the refusal (enum gw_reason) with ${why}.
+ */
+unsigned
+auth_token_admit(struct authority *a, const char *token, const char *name,
+    char id[17], char *why, size_t len)
+{
+	struct token_terms t;
+	uint8_t key[32];
+	char err[256];
+	unsigned used, rc;
+
+	if (ed_token_key(a->p.dir, key, 0, err, sizeof(err)) != 0) {
+		snprintf(why, len, "token not valid here");
+		return GW_R_TOKEN_INVALID;
+	}
+	rc = (unsigned)token_verify(key, token, time(NULL), &t);
+	mbedtls_platform_zeroize(key, sizeof(key));
+	token_id_hex(t.id, id);
+	if (rc == GW_R_TOKEN_INVALID) {
+		id[0] = '\0';
+		snprintf(why, len, "token not valid (malformed or forged)");
+		return rc;
+	}
+	if (rc == GW_R_TOKEN_EXPIRED) {
+		snprintf(why, len, "token %s expired", id);
+		return rc;
+	}
+	if (ed_token_revoked(a->p.dir, id)) {
+		snprintf(why, len, "token %s was revoked", id);
+		return GW_R_TOKEN_INVALID;
+	}
+	if (t.names[0] != '\0' && !id_policy_match(t.names, name)) {
+		snprintf(why, len, "token %s does not allow the name '%s'", id,
+		    name);
+		return GW_R_POLICY;
+	}
+	if (ed_token_used(a->p.dir, id, &used) != 0) {
+		snprintf(why, len, "token %s: unreadable use count", id);
+		return GW_R_INTERNAL;
+	}
+	if (used >= t.uses) {
+		snprintf(why, len, "token %s is used up (%u of %u)", id, used,
+		    (unsigned)t.uses);
+		return GW_R_TOKEN_USED;
+	}
+	if (ed_token_set_used(a->p.dir, id, used + 1, err, sizeof(err)) != 0) {
+		snprintf(why, len, "%s", err);
+		return GW_R_INTERNAL;
+	}
+	return 0;
+}
+
+/**
+ * auth_token_refund(a, id): give back one use of token ${id} (its request
+ * failed before an answer).
+ */
+void
+auth_token_refund(struct authority *a, const char *id)
+{
+	char err[256];
+	unsigned n;
+
+	if (ed_token_used(a->p.dir, id, &n) == 0 && n > 0 &&
+	    ed_token_set_used(a->p.dir, id, n - 1, err, sizeof(err)) != 0)
+		log_warnx("event=enroll_token_refund token=%s detail=\"%s\"",
+		    id, err);
+}
