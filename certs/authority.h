@@ -49,6 +49,7 @@
 #include <stdint.h>
 #include <ev.h>
 
+#include "frame.h"
 #include "proto.h"
 
 #define AUTH_RID_LEN	32	/* hex digits of a request id */
@@ -87,6 +88,13 @@ struct authority_result {
 	char		 message[256];	/* why, for the agent and the log */
 	const char	*chain;		/* issued: PEM leaf + CA chain */
 };
+
+/**
+ * authority_result_view(res, ref, out): ${res} as the ENROLL_RESULT
+ * ${out} with ${ref}; its strings point into ${res}.
+ */
+void authority_result_view(const struct authority_result *res,
+    uint32_t ref, struct gw_enroll_result *out);
 
 /* The answer; ${res} is valid during the call only. */
 typedef void (*authority_cb)(const struct authority_result *res, void *arg);

@@ -45,8 +45,6 @@
 #include "tls_conf.h"
 #include "x509_issue.h"
 
-#define REVOKED_MAX	100000
-
 #define PEM_MAX		16384
 
 void
@@ -90,7 +88,7 @@ die(const char *what, const char *why)
 }
 
 /* Every file appears whole (pki_write_file), a key never wider than 0600. */
-static int
+int
 write_file(const char *path, const void *buf, size_t len, mode_t mode)
 {
 	char err[512];
@@ -102,7 +100,7 @@ write_file(const char *path, const void *buf, size_t len, mode_t mode)
 	return 0;
 }
 
-static int
+int
 parse_uint(const char *s, unsigned long min, unsigned long max,
     unsigned long *out)
 {
@@ -255,7 +253,7 @@ set_validity(struct opts *o, unsigned long def_days)
 }
 
 /* "YYYYMMDDhhmmss" as "YYYY-MM-DD". */
-static const char *
+const char *
 day_str(const char *t, char out[11])
 {
 	snprintf(out, 11, "%.4s-%.2s-%.2s", t, t + 4, t + 6);
@@ -434,7 +432,7 @@ out:
 	return rc;
 }
 
-static int
+int
 load_crt(const char *path, mbedtls_x509_crt *crt)
 {
 	char why[160];
@@ -520,258 +518,6 @@ cmd_show(int argc, char **argv, int fp_only)
 	    "no",
 	    id.fp_hex);
 	mbedtls_x509_crt_free(&crt);
-	return 0;
-}
-
-/* A serial as hex ("0F:65:BF..." or "0f65bf..."), positive. */
-static int
-parse_serial(const char *s, struct pki_revoked *r)
-{
-	unsigned char b[40];
-	size_t n = 0;
-	int hi = -1;
-
-	for (; *s != '\0'; s++) {
-		int v;
-
-		if (*s == ':')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
-			v = (*s | 0x20) - 'a' + 10;
-		else
-			return -1;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n == sizeof(b))
-			return -1;
-		b[n++] = (unsigned char)(hi << 4 | v);
-		hi = -1;
-	}
-	if (hi >= 0 || n == 0 || n > 20)
-		return -1;
-	r->len = 0;
-	if (b[0] & 0x80)		/* keep the INTEGER positive */
-		r->serial[r->len++] = 0;
-	memcpy(r->serial + r->len, b, n);
-	r->len += n;
-	return 0;
-}
-
-/* Read DIR/revoked.txt: "SERIAL YYYYMMDDhhmmss" lines. */
-static int
-read_revoked(const char *path, struct pki_revoked *v, size_t *n)
-{
-	char line[256], serial[128], when[32];
-	FILE *f;
-
-	*n = 0;
-	if ((f = fopen(path, "r")) == NULL)
-		return errno == ENOENT ? 0 : die(path, strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%127s %31s", serial, when) != 2 ||
-		    strlen(when) != 14 || parse_serial(serial, &v[*n]) != 0) {
-			fclose(f);
-			return die(path, "bad line");
-		}
-		memcpy(v[*n].when, when, 15);
-		if (++*n == REVOKED_MAX) {
-			fclose(f);
-			return die(path, "too many revoked certificates");
-		}
-	}
-	fclose(f);
-	return 0;
-}
-
-/*
- * Add ${serial} to DIR/revoked.txt and to ${v}; -1 if it is not a serial
- * or is already there (quietly with ${quiet}).
- */
-static int
-revoke_one(const char *dir, const char *serial, struct pki_revoked *v,
-    size_t *n, int quiet)
-{
-	struct pki_revoked r;
-	char path[4096], when[16];
-	time_t t = time(NULL);
-	struct tm tm;
-	FILE *f;
-
-	if (parse_serial(serial, &r) != 0)
-		return quiet ? -1 : die(serial, "not a serial number (hex)");
-	for (size_t i = 0; i < *n; i++)
-		if (v[i].len == r.len && memcmp(v[i].serial, r.serial,
-		    r.len) == 0)
-			return quiet ? -1 : die(serial, "already revoked");
-	if (*n == REVOKED_MAX)
-		return die(serial, "too many revoked certificates");
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm);
-	snprintf(path, sizeof(path), "%s/revoked.txt", dir);
-	if ((f = fopen(path, "a")) == NULL ||
-	    fprintf(f, "%s %s\n", serial, when) < 0 || fclose(f) != 0)
-		return die(path, strerror(errno));
-	memcpy(r.when, when, sizeof(r.when));
-	v[(*n)++] = r;
-	return 0;
-}
-
-/* gw-cert revoke / crl: update the revoked list, write DIR/ca.crl. */
-static int
-cmd_crl(int argc, char **argv, int revoke)
-{
-	static const struct option lopts[] = {
-		{ "ca", required_argument, NULL, 'a' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "crl-days", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static struct pki_revoked v[REVOKED_MAX];
-	static unsigned char pem[1024 * 1024];
-	const char *dir = NULL, *serial = NULL, *cert = NULL, *name = NULL;
-	char path[4096], err[512], hex[128], list[2048] = "";
-	size_t nnew = 0;
-	unsigned long days = 7;
-	struct pki_ca ca;
-	struct pki_rng rng;
-	size_t n;
-	int ch, rc = 1;
-
-	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-		switch (ch) {
-		case 'a': dir = optarg; break;
-		case 's': serial = optarg; break;
-		case 'c': cert = optarg; break;
-		case 'n': name = optarg; break;
-		case 'd':
-			if (parse_uint(optarg, 1, 3650, &days) != 0)
-				usage();
-			break;
-		default: usage();
-		}
-	}
-	if (optind != argc || dir == NULL ||
-	    (revoke && (serial != NULL) + (cert != NULL) + (name != NULL) !=
-	    1) || (!revoke && (serial || cert || name)))
-		usage();
-	if (cert != NULL) {
-		mbedtls_x509_crt crt;
-		size_t o = 0;
-
-		if (load_crt(cert, &crt) != 0)
-			return 1;
-		for (size_t i = 0; i < crt.serial.len && o + 3 < sizeof(hex);
-		    i++)
-			o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%02x",
-			    crt.serial.p[i]);
-		mbedtls_x509_crt_free(&crt);
-		serial = hex;
-	}
-	snprintf(path, sizeof(path), "%s/revoked.txt", dir);
-	if (read_revoked(path, v, &n) != 0)
-		return 1;
-	if (name != NULL) {
-		/* Every certificate issued to NAME that is not revoked yet. */
-		char line[512], ser[80], nm[256];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/issued.txt", dir);
-		if ((f = fopen(path, "r")) == NULL)
-			return die(path, strerror(errno));
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (sscanf(line, "%79s %255s", ser, nm) == 2 &&
-			    strcmp(nm, name) == 0 &&
-			    revoke_one(dir, ser, v, &n, 1) == 0 &&
-			    strlen(list) + strlen(ser) + 2 < sizeof(list)) {
-				snprintf(list + strlen(list), sizeof(list) -
-				    strlen(list), " %s", ser);
-				nnew++;
-			}
-		fclose(f);
-		if (nnew == 0)
-			return die(name, "no valid certificate of this name in "
-			    "issued.txt");
-	} else if (revoke) {
-		if (revoke_one(dir, serial, v, &n, 0) != 0)
-			return 1;
-		snprintf(list, sizeof(list), " %s", serial);
-	}
-	if (pki_rng_init(&rng, err, sizeof(err)) != 0) {
-		pki_rng_free(&rng);
-		return die("gw-cert", err);
-	}
-	if (pki_ca_load(&ca, dir, &rng, err, sizeof(err)) != 0) {
-		die("CA", err);
-		goto out;
-	}
-	if (pki_crl_write(&ca, &rng, v, n, (unsigned)days, pem, sizeof(pem),
-	    err, sizeof(err)) != 0) {
-		die("CRL", err);
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/ca.crl", dir);
-	if (write_file(path, pem, strlen((char *)pem), 0644) != 0)
-		goto out;
-	printf("wrote %s (%zu revoked, next update in %lu days)%s%s\n", path,
-	    n, days, revoke ? "; revoked serial" : "", list);
-	rc = 0;
-out:
-	pki_ca_free(&ca);
-	pki_rng_free(&rng);
-	return rc;
-}
-
-/* gw-cert list: every certificate the CA issued, expiry and status. */
-static int
-cmd_list(int argc, char **argv)
-{
-	static struct pki_revoked v[REVOKED_MAX];
-	char path[4096], line[512], serial[80], name[256], role[16], na[16];
-	char now[16], day[11];
-	struct pki_revoked r;
-	time_t t = time(NULL);
-	struct tm tm;
-	size_t n;
-	FILE *f;
-
-	if (argc != 3 || strcmp(argv[1], "--ca") != 0)
-		usage();
-	snprintf(path, sizeof(path), "%s/revoked.txt", argv[2]);
-	if (read_revoked(path, v, &n) != 0)
-		return 1;
-	snprintf(path, sizeof(path), "%s/issued.txt", argv[2]);
-	if ((f = fopen(path, "r")) == NULL) {
-		if (errno != ENOENT)
-			return die(path, strerror(errno));
-		return 0;	/* nothing issued yet */
-	}
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof(now), "%Y%m%d%H%M%S", &tm);
-	printf("%-34s %-24s %-8s %-10s %s\n", "SERIAL", "NAME", "ROLE",
-	    "EXPIRES", "STATUS");
-	while (fgets(line, sizeof(line), f) != NULL) {
-		const char *status = "valid";
-
-		if (sscanf(line, "%79s %255s %15s %15s", serial, name, role,
-		    na) != 4)
-			continue;
-		if (parse_serial(serial, &r) == 0)
-			for (size_t i = 0; i < n; i++)
-				if (v[i].len == r.len && memcmp(v[i].serial,
-				    r.serial, r.len) == 0)
-					status = "revoked";
-		if (strcmp(status, "valid") == 0 && strcmp(na, now) < 0)
-			status = "expired";
-		printf("%-34s %-24s %-8s %-10s %s\n", serial, name, role,
-		    day_str(na, day), status);
-	}
-	fclose(f);
 	return 0;
 }
 

@@ -545,6 +545,20 @@ gw_frame_encode(uint8_t *buf, size_t cap, const struct gw_frame *f)
 	return (int)(GW_HDR_LEN + plen);
 }
 
+/**
+ * gw_str_cstr(s, buf, len): view ${s} as a C string in ${buf} (capacity
+ * ${len}).  Return 0, or -1 if it does not fit or holds a NUL byte.
+ */
+int
+gw_str_cstr(const struct gw_str *s, char *buf, size_t len)
+{
+	if (s->len >= len || (s->len > 0 && memchr(s->p, 0, s->len) != NULL))
+		return -1;
+	putbytes((uint8_t *)buf, s->p, s->len);
+	buf[s->len] = '\0';
+	return 0;
+}
+
 /** gw_perr_str(rc): a short message for any return code of this module. */
 const char *
 gw_perr_str(int rc)

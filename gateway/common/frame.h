@@ -137,6 +137,12 @@ int gw_frame_decode(const uint8_t *buf, size_t len, size_t max_payload,
  */
 int gw_frame_encode(uint8_t *buf, size_t cap, const struct gw_frame *f);
 
+/**
+ * gw_str_cstr(s, buf, len): view ${s} as a C string in ${buf} (capacity
+ * ${len}).  Return 0, or -1 if it does not fit or holds a NUL byte.
+ */
+int gw_str_cstr(const struct gw_str *s, char *buf, size_t len);
+
 /** gw_perr_str(rc): a short message for any return code of this module. */
 const char *gw_perr_str(int rc);
 

@@ -23,49 +23,12 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_impl.h"
 #include "conn.h"
 #include "enroll.h"
 #include "identity.h"
 #include "log.h"
 #include "upstream.h"
-
-#define AGENT_MAGIC	0x4167656eu	/* "Agen" */
-#define AGENT_OUT_CAP	4096u		/* ACK, CREDIT, PONG, small COMMANDs */
-
-/* One DATA relayed up (or waiting to be), kept until ACKed. */
-struct replay {
-	uint64_t	 seq;
-	uint32_t	 len;
-	uint8_t		*body;
-};
-
-struct agent {
-	unsigned		 magic;
-	enum agent_state	 state;
-	struct gw		*gw;
-	struct conn		*c;
-	struct agent		*next, **prevp;	/* gw->agents list */
-	struct agent_link	 link;
-	TAILQ_ENTRY(agent)	 no_link;	/* on gw->no_link */
-	int			 on_no_link;
-	TAILQ_ENTRY(agent)	 starved;	/* on gw->starved */
-	int			 on_starved;
-	struct id_info		 id;
-	uint16_t		 version;
-	int			 hello_done;	/* HELLO_ACK sent */
-	uint64_t		 last_seq;	/* highest DATA seq received */
-	uint64_t		 acked;		/* highest seq ACKed to the agent */
-	uint64_t		 ack_todo;	/* ACK not yet sent (0: none) */
-	uint32_t		 credit;	/* DATA the agent may still send */
-	uint32_t		 credit_owed;	/* ACKed, not yet granted */
-	struct replay		*ring;		/* agent_window slots */
-	uint32_t		 ring_head;	/* oldest */
-	uint32_t		 ring_len;	/* not yet ACKed */
-	uint32_t		 ring_sent;	/* of those, sent on this channel */
-	uint64_t		 frames_in;
-	uint64_t		 reopens;
-	uint32_t		 enroll_ref;	/* renewal in flight (0: none) */
-};
 
 static const char *
 agent_state_str(enum agent_state s)
@@ -92,7 +55,11 @@ agent_set_state(struct agent *a, enum agent_state s)
  * channel upstream (CLOSE with the same reason) and close the connection;
  * agent_on_close logs and frees.
  */
-static void
+/**
+ * agent_close(a, reason, detail): the one exit of a session: ERROR with
+ * ${reason} to the agent (best effort), then close; safe in any state.
+ */
+void
 agent_close(struct agent *a, unsigned reason, const char *detail)
 {
 	if (a->state == AGENT_CLOSED)
@@ -551,14 +518,6 @@ agent_accept(struct gw *gw, int fd)
 	conn_timer(a->c, cfg->handshake_timeout);
 }
 
-/** agent_stop_all(gw, reason, detail): close every session with ${reason}. */
-void
-agent_stop_all(struct gw *gw, unsigned reason, const char *detail)
-{
-	while (gw->agents != NULL)
-		agent_close(gw->agents, reason, detail);
-}
-
 /** agent_link(a): the upstream-side links of ${a} (for upstream.c). */
 struct agent_link *
 agent_link(struct agent *a)
@@ -703,68 +662,6 @@ agent_ack(struct agent *a, uint64_t seq)
 		agent_credit_back(a, n);
 	if (a->state == AGENT_OPEN && upstream_draining(a->link.up))
 		agent_pump(a);		/* may move now */
-}
-
-/**
- * agent_drain_all(gw): SIGTERM: tell every agent GOAWAY; close each one
- * once all the DATA it sent is acknowledged (at once if none is pending).
- */
-void
-agent_drain_all(struct gw *gw)
-{
-	struct gw_frame f = { .type = GW_T_GOAWAY };
-	struct agent *a, *next;
-
-	f.u.reason.code = GW_R_SHUTDOWN;
-	f.u.reason.text.p = (const uint8_t *)"gateway draining";
-	f.u.reason.text.len = (uint16_t)strlen("gateway draining");
-	for (a = gw->agents; a != NULL; a = next) {
-		next = a->next;
-		if (!a->hello_done) {
-			agent_close(a, GW_R_SHUTDOWN, "gateway draining");
-			continue;
-		}
-		(void)conn_send(a->c, &f);
-		if (a->ring_len == 0)
-			agent_close(a, GW_R_SHUTDOWN, "gateway drained");
-	}
-}
-
-/**
- * agent_revalidate_all(gw): after a reload, close the sessions whose
- * certificate is now revoked or whose name the policy no longer allows.
- * Return how many were closed.
- */
-unsigned
-agent_revalidate_all(struct gw *gw)
-{
-	struct agent *a, *next;
-	const mbedtls_x509_crt *crt;
-	unsigned n = 0;
-
-	for (a = gw->agents; a != NULL; a = next) {
-		next = a->next;
-		if (a->state == AGENT_HANDSHAKE)
-			continue;	/* checked by the new handshake rules */
-		crt = conn_peer_crt(a->c);
-		if (crt != NULL && tls_conf_revoked(gw->agent_tls, crt)) {
-			agent_close(a, GW_R_REVOKED, "certificate revoked");
-			n++;
-		} else if (!id_policy_match(gw->cfg->agent_names,
-		    a->id.name)) {
-			agent_close(a, GW_R_POLICY,
-			    "name no longer allowed by agent_names");
-			n++;
-		}
-	}
-	return n;
-}
-
-/** gw_is_drained(gw): draining and no session is left. */
-int
-gw_is_drained(const struct gw *gw)
-{
-	return gw->draining && gw->nagents == 0;
 }
 
 /** agent_command(a, f): relay a COMMAND frame to the agent. */

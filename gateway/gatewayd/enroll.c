@@ -64,36 +64,14 @@ static void
 enroll_local_done(const struct authority_result *res, void *arg)
 {
 	struct enroll_req *r = arg;
-	struct gw_enroll_result v = { .ref = 1 };
+	struct gw_enroll_result v;
 	enroll_cb cb = r->cb;
 	void *cbarg = r->arg;
 
-	v.status = (uint16_t)res->status;
-	v.reason = (uint16_t)res->reason;
-	v.retry_after = res->retry_after;
-	v.request_id.p = (const uint8_t *)res->request_id;
-	v.request_id.len = (uint16_t)strlen(res->request_id);
-	v.message.p = (const uint8_t *)res->message;
-	v.message.len = (uint16_t)strlen(res->message);
-	if (res->chain != NULL) {
-		v.chain.p = (const uint8_t *)res->chain;
-		v.chain.len = (uint16_t)strnlen(res->chain, 65535);
-	}
+	authority_result_view(res, 1, &v);
 	/* The authority is done with ${r}: free it before the callback. */
 	enroll_req_free(r->e, r);
 	cb(&v, cbarg);
-}
-
-/* Copy view ${s} as a C string into ${buf}; -1 if too long or has NUL. */
-static int
-enroll_cstr(const struct gw_str *s, char *buf, size_t len)
-{
-	if (s->len >= len || (s->len > 0 && memchr(s->p, 0, s->len) != NULL))
-		return -1;
-	if (s->len > 0)
-		memcpy(buf, s->p, s->len);
-	buf[s->len] = '\0';
-	return 0;
 }
 
 static void
@@ -110,9 +88,9 @@ enroll_local(struct enroll *e, struct enroll_req *r,
 		.client_cert_len = req->client_cert.len,
 	};
 
-	if (enroll_cstr(&req->token, token, sizeof(token)) != 0 ||
-	    enroll_cstr(&req->request_id, rid, sizeof(rid)) != 0 ||
-	    enroll_cstr(&req->source, source, sizeof(source)) != 0) {
+	if (gw_str_cstr(&req->token, token, sizeof(token)) != 0 ||
+	    gw_str_cstr(&req->request_id, rid, sizeof(rid)) != 0 ||
+	    gw_str_cstr(&req->source, source, sizeof(source)) != 0) {
 		enroll_cb cb = r->cb;
 		void *arg = r->arg;
 

@@ -29,19 +29,7 @@ signer_answer(struct link *l, uint32_t ref, const struct authority_result *res)
 {
 	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
 
-	f.u.enroll_result.ref = ref;
-	f.u.enroll_result.status = (uint16_t)res->status;
-	f.u.enroll_result.reason = (uint16_t)res->reason;
-	f.u.enroll_result.retry_after = res->retry_after;
-	f.u.enroll_result.request_id.p = (const uint8_t *)res->request_id;
-	f.u.enroll_result.request_id.len = (uint16_t)strlen(res->request_id);
-	f.u.enroll_result.message.p = (const uint8_t *)res->message;
-	f.u.enroll_result.message.len = (uint16_t)strlen(res->message);
-	if (res->chain != NULL) {
-		f.u.enroll_result.chain.p = (const uint8_t *)res->chain;
-		f.u.enroll_result.chain.len =
-		    (uint16_t)strnlen(res->chain, 65535);
-	}
+	authority_result_view(res, ref, &f.u.enroll_result);
 	if (link_send(l, &f) != 0)
 		log_warnx("event=enroll_answer_lost gateway=%s ref=%u "
 		    "detail=\"no room on the link; the agent will retry\"",
@@ -56,18 +44,6 @@ signer_done(const struct authority_result *res, void *arg)
 	TAILQ_REMOVE(&r->m->signing, r, entry);
 	signer_answer(r->l, r->ref, res);
 	free(r);
-}
-
-/* Copy view ${s} as a C string; -1 if too long or holding a NUL. */
-static int
-signer_cstr(const struct gw_str *s, char *buf, size_t len)
-{
-	if (s->len >= len || (s->len > 0 && memchr(s->p, 0, s->len) != NULL))
-		return -1;
-	if (s->len > 0)
-		memcpy(buf, s->p, s->len);
-	buf[s->len] = '\0';
-	return 0;
 }
 
 /**
@@ -97,9 +73,9 @@ signer_request(struct mgmt *m, struct link *l, const struct gw_frame *f)
 		signer_answer(l, e->ref, &no);
 		return;
 	}
-	if (signer_cstr(&e->token, token, sizeof(token)) != 0 ||
-	    signer_cstr(&e->request_id, rid, sizeof(rid)) != 0 ||
-	    signer_cstr(&e->source, source, sizeof(source)) != 0) {
+	if (gw_str_cstr(&e->token, token, sizeof(token)) != 0 ||
+	    gw_str_cstr(&e->request_id, rid, sizeof(rid)) != 0 ||
+	    gw_str_cstr(&e->source, source, sizeof(source)) != 0) {
 		no.reason = GW_R_PROTOCOL;
 		snprintf(no.message, sizeof(no.message), "malformed request");
 		signer_answer(l, e->ref, &no);

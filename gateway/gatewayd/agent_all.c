@@ -1,0 +1,79 @@
+/*
+ * agent_all.c: what the gateway does to every session at once: stop them,
+ * drain them on SIGTERM, and check them again after a reload.
+ */
+#include <string.h>
+
+#include "agent_impl.h"
+#include "conn.h"
+#include "tls_conf.h"
+
+/** agent_stop_all(gw, reason, detail): close every session with ${reason}. */
+void
+agent_stop_all(struct gw *gw, unsigned reason, const char *detail)
+{
+	while (gw->agents != NULL)
+		agent_close(gw->agents, reason, detail);
+}
+
+/**
+ * agent_drain_all(gw): SIGTERM: tell every agent GOAWAY; close each one
+ * once all the DATA it sent is acknowledged (at once if none is pending).
+ */
+void
+agent_drain_all(struct gw *gw)
+{
+	struct gw_frame f = { .type = GW_T_GOAWAY };
+	struct agent *a, *next;
+
+	f.u.reason.code = GW_R_SHUTDOWN;
+	f.u.reason.text.p = (const uint8_t *)"gateway draining";
+	f.u.reason.text.len = (uint16_t)strlen("gateway draining");
+	for (a = gw->agents; a != NULL; a = next) {
+		next = a->next;
+		if (!a->hello_done) {
+			agent_close(a, GW_R_SHUTDOWN, "gateway draining");
+			continue;
+		}
+		(void)conn_send(a->c, &f);
+		if (a->ring_len == 0)
+			agent_close(a, GW_R_SHUTDOWN, "gateway drained");
+	}
+}
+
+/**
+ * agent_revalidate_all(gw): after a reload, close the sessions whose
+ * certificate is now revoked or whose name the policy no longer allows.
+ * Return how many were closed.
+ */
+unsigned
+agent_revalidate_all(struct gw *gw)
+{
+	struct agent *a, *next;
+	const mbedtls_x509_crt *crt;
+	unsigned n = 0;
+
+	for (a = gw->agents; a != NULL; a = next) {
+		next = a->next;
+		if (a->state == AGENT_HANDSHAKE)
+			continue;	/* checked by the new handshake rules */
+		crt = conn_peer_crt(a->c);
+		if (crt != NULL && tls_conf_revoked(gw->agent_tls, crt)) {
+			agent_close(a, GW_R_REVOKED, "certificate revoked");
+			n++;
+		} else if (!id_policy_match(gw->cfg->agent_names,
+		    a->id.name)) {
+			agent_close(a, GW_R_POLICY,
+			    "name no longer allowed by agent_names");
+			n++;
+		}
+	}
+	return n;
+}
+
+/** gw_is_drained(gw): draining and no session is left. */
+int
+gw_is_drained(const struct gw *gw)
+{
+	return gw->draining && gw->nagents == 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * agent_impl.h: a session's state, shared by agent.c (one session) and
+ * agent_all.c (what the gateway does to all sessions at once).  Nothing
+ * else sees inside struct agent.
+ */
+#ifndef GW_AGENT_IMPL_H
+#define GW_AGENT_IMPL_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "agent.h"
+#include "identity.h"
+
+#define AGENT_MAGIC	0x4167656eu	/* "Agen" */
+#define AGENT_OUT_CAP	4096u		/* ACK, CREDIT, PONG, small COMMANDs */
+
+/* One DATA relayed up (or waiting to be), kept until ACKed. */
+struct replay {
+	uint64_t	 seq;
+	uint32_t	 len;
+	uint8_t		*body;
+};
+
+struct agent {
+	unsigned		 magic;
+	enum agent_state	 state;
+	struct gw		*gw;
+	struct conn		*c;
+	struct agent		*next, **prevp;	/* gw->agents list */
+	struct agent_link	 link;
+	TAILQ_ENTRY(agent)	 no_link;	/* on gw->no_link */
+	int			 on_no_link;
+	TAILQ_ENTRY(agent)	 starved;	/* on gw->starved */
+	int			 on_starved;
+	struct id_info		 id;
+	uint16_t		 version;
+	int			 hello_done;	/* HELLO_ACK sent */
+	uint64_t		 last_seq;	/* highest DATA seq received */
+	uint64_t		 acked;		/* highest seq ACKed to the agent */
+	uint64_t		 ack_todo;	/* ACK not yet sent (0: none) */
+	uint32_t		 credit;	/* DATA the agent may still send */
+	uint32_t		 credit_owed;	/* ACKed, not yet granted */
+	struct replay		*ring;		/* agent_window slots */
+	uint32_t		 ring_head;	/* oldest */
+	uint32_t		 ring_len;	/* not yet ACKed */
+	uint32_t		 ring_sent;	/* of those, sent on this channel */
+	uint64_t		 frames_in;
+	uint64_t		 reopens;
+	uint32_t		 enroll_ref;	/* renewal in flight (0: none) */
+};
+
+/**
+ * agent_close(a, reason, detail): the one exit of a session: ERROR with
+ * ${reason} to the agent (best effort), then close; safe in any state.
+ */
+void agent_close(struct agent *a, unsigned reason, const char *detail);
+
+#endif /* GW_AGENT_IMPL_H */
