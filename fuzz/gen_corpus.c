@@ -17,6 +17,7 @@
 
 #include "frame.h"
 #include "fuzz.h"
+#include "session_env.h"
 #include "token.h"
 #include "x509_issue.h"
 
@@ -149,6 +150,146 @@ frames(uint8_t *buf, size_t cap, const uint8_t *csr, size_t csrlen,
 	return off;
 }
 
+/* fuzz_session scripts: opcodes of session_env.h and encoded frames. */
+static uint8_t sb[16384];
+static size_t sn;
+
+static void
+op(unsigned o, unsigned who)
+{
+	sb[sn++] = (uint8_t)o;
+	if (o != SESS_ACCEPT && o != SESS_TICK && o != SESS_DRAIN)
+		sb[sn++] = (uint8_t)who;
+}
+
+static void
+say(unsigned who, const struct gw_frame *f)
+{
+	op(SESS_AGENT_FRAME, who);
+	sn += enc(sb + sn, sizeof(sb) - sn, f);
+}
+
+/* Every link slot: OPEN_ACK(last_seq) new channels, or ACK all DATA. */
+static void
+server_all(unsigned o, unsigned last_seq)
+{
+	for (unsigned k = 0; k < SESS_LINKS; k++)
+		op(o, k | last_seq << 3);
+}
+
+static void
+links_up(void)
+{
+	for (unsigned k = 0; k < SESS_LINKS; k++) {
+		op(SESS_LINK_TLS, k);
+		op(SESS_LINK_HELLO_ACK, k);
+	}
+}
+
+/* Agent ${who}: connect, authenticate, HELLO, get its channel opened. */
+static void
+agent_up(unsigned who, unsigned last_seq)
+{
+	struct gw_frame f = { .type = GW_T_HELLO };
+
+	f.u.hello.vmin = f.u.hello.vmax = 1;
+	f.u.hello.max_payload = 1024;
+	op(SESS_ACCEPT, 0);
+	op(SESS_AGENT_TLS, who);
+	say(who, &f);
+	server_all(SESS_LINK_OPEN_ACKS, last_seq);
+}
+
+/* ${n} DATA from ${who}, seq ${from} on, of ${len} bytes each. */
+static void
+data(unsigned who, uint64_t from, unsigned n, uint32_t len)
+{
+	static const uint8_t body[1024];
+	struct gw_frame f = { .type = GW_T_DATA };
+
+	for (unsigned i = 0; i < n; i++) {
+		f.u.data.seq = from + i;
+		f.u.data.body.p = body;
+		f.u.data.body.len = len;
+		say(who, &f);
+	}
+}
+
+static void
+session_seeds(const uint8_t *csr, size_t csrlen)
+{
+	struct gw_frame f;
+
+	/* Data acknowledged, a failover with resend, renewal, drain. */
+	sn = 0;
+	links_up();
+	agent_up(0, 0);
+	data(0, 1, 4, 9);
+	server_all(SESS_LINK_ACKS, 0);
+	data(0, 5, 3, 9);
+	memset(&f, 0, sizeof(f));
+	f.type = GW_T_ENROLL;
+	f.u.enroll.ref = 9;
+	f.u.enroll.csr.p = csr;
+	f.u.enroll.csr.len = (uint16_t)csrlen;
+	say(0, &f);
+	op(SESS_ENROLL_ANSWER, GW_ENROLL_ISSUED);
+	op(SESS_LINK_EOF, 0);
+	op(SESS_LINK_EOF, 1);
+	op(SESS_TICK, 0);
+	links_up();
+	server_all(SESS_LINK_OPEN_ACKS, 5);
+	server_all(SESS_LINK_ACKS, 0);
+	op(SESS_DRAIN, 0);
+	server_all(SESS_LINK_ACKS, 0);
+	put("session", "failover", 0, 0, sb, sn);
+
+	/* Several agents, a refused name, output full, backpressure. */
+	sn = 0;
+	links_up();
+	agent_up(0, 0);
+	agent_up(1, 100);
+	op(SESS_ACCEPT, 0);
+	op(SESS_AGENT_TLS, 2 | 4);		/* a name not allowed */
+	data(1, 101, 4, 9);
+	data(0, 1, 4, 520);			/* the budget is 2 KiB */
+	op(SESS_AGENT_FULL, 0);
+	for (unsigned k = SESS_LINKS; k-- > 0;)	/* agent 1's link first */
+		op(SESS_LINK_ACKS, k);
+	op(SESS_LINK_FULL, 0);
+	op(SESS_LINK_FULL, 1);
+	data(1, 105, 2, 9);
+	op(SESS_AGENT_FULL, 0);
+	op(SESS_LINK_FULL, 0);
+	op(SESS_LINK_FULL, 1);
+	server_all(SESS_LINK_ACKS, 0);
+	memset(&f, 0, sizeof(f));
+	f.type = GW_T_PING;
+	f.u.ping.opaque = 3;
+	say(1, &f);
+	op(SESS_AGENT_TIMER, 1);
+	put("session", "backpressure", 0, 0, sb, sn);
+
+	/* Timeouts and bad frames close one session each. */
+	sn = 0;
+	links_up();
+	op(SESS_ACCEPT, 0);
+	op(SESS_AGENT_TIMER, 0);		/* handshake too slow */
+	op(SESS_ACCEPT, 0);
+	op(SESS_AGENT_TLS, 0);
+	op(SESS_AGENT_TIMER, 0);		/* no HELLO */
+	agent_up(0, 0);			/* slots are reused, first free */
+	data(0, 1, 1, 9);
+	op(SESS_AGENT_FRAME, 0);
+	sb[sn++] = GW_T_DATA;			/* flags not zero */
+	sb[sn++] = 0xff;
+	memset(sb + sn, 0, GW_HDR_LEN - 2);
+	sn += GW_HDR_LEN - 2;
+	agent_up(0, 0);
+	data(0, 1, 5, 9);			/* the fifth has no credit */
+	put("session", "errors", 0, 0, sb, sn);
+}
+
 static void
 conf_seed(const char *name, uint8_t sel, const char *file)
 {
@@ -220,6 +361,7 @@ main(int argc, char **argv)
 
 	/* Enrollment: a CSR, an RSA CSR, a token, frames. */
 	put("enroll", "csr-ec", FUZZ_ENROLL_CSR, 1, csr, csrlen);
+	session_seeds(csr, csrlen);
 	mbedtls_pk_free(&pk);
 	mbedtls_pk_init(&pk);
 	if (pki_genkey(&pk, 2048, &rng, err, sizeof(err)) != 0 ||

@@ -230,9 +230,12 @@ agent_hello(struct agent *a, const struct gw_frame *f)
 	}
 	a->version = f->u.hello.vmax < GW_PROTO_VERSION_MAX ?
 	    f->u.hello.vmax : GW_PROTO_VERSION_MAX;
-	/* No link yet: the agent waits for its HELLO_ACK, not an error. */
+	/*
+	 * No link yet, or no room on it (GW_ENOSPACE: queued): the agent
+	 * waits for its HELLO_ACK, not an error.
+	 */
 	conn_timer(a->c, 0);
-	return agent_open_channel(a) < 0 ? CONN_CLOSED_RC : CONN_OK;
+	return agent_open_channel(a) == -1 ? CONN_CLOSED_RC : CONN_OK;
 }
 
 /*

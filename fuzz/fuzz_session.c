@@ -1,0 +1,243 @@
+/*
+ * fuzz_session.c: the stateful harness.  gatewayd's real session code
+ * (agent.c and agent_all.c: the agent state machine; upstream.c and
+ * servers.c: links, channels, failover) runs on connections that the
+ * input opens, feeds with frames from either side, fills, times out and
+ * closes (session_env.c; the opcodes are in session_env.h).  Two servers,
+ * two links, the spare; four agents at most; a window of 4 and a replay
+ * budget of 2 KiB so that flow control and backpressure are reached.
+ *
+ * Invariants, after every operation:
+ *  - a session's credit adds up: credit + owed + ring == window once
+ *    HELLO_ACK is sent; the ring holds at most the window, its bytes add
+ *    up to gw->replay_bytes; an agent never holds more credit than the
+ *    window, and no DATA was taken without credit (session_env.c);
+ *  - every session is on gw->agents once, gw->nagents counts them;
+ *  - upstream, DATA only on open channels, in order (session_env.c);
+ *  - after the gateway stops, every connection and every byte is freed
+ *    (LeakSanitizer) and no callback touched a freed session (ASan).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "agent_impl.h"
+#include "fuzz.h"
+#include "gw.h"
+#include "log.h"
+#include "session_env.h"
+#include "upstream.h"
+#include "x509_issue.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char sess_config[] =
+    "[gateway]\n"
+    "cert = gw.crt\nkey = gw.key\nagent_ca = ca.crt\n"
+    "agent_names = agent-*\n"
+    "max_payload = 1024\n"
+    "agent_window = 4\n"
+    "[upstream]\n"
+    "server = 127.0.0.1:1, 127.0.0.1:2\n"
+    "ca = ca.crt\n"
+    "connections = 2\n";
+
+static struct gw_config cfg;
+static struct ev_loop *loop;
+static mbedtls_x509_crt crts[2];	/* agent-1, and a name not allowed */
+
+static void
+sess_init(void)
+{
+	static const char *const names[2] = { "agent-1", "intruder" };
+	static unsigned char pem[4096], key[4096];
+	struct pki_req req = { .role = PKI_ROLE_AGENT };
+	struct pki_rng rng;
+	char err[512];
+
+	log_init("fuzz_session", LOG_LVL_ERR);
+	if (gw_config_load_string(sess_config, "session", "/", &cfg, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "fuzz_session: %s\n", err);
+		abort();
+	}
+	cfg.buffer_budget = 2048;	/* below the config's floor: reached */
+	if ((loop = ev_loop_new(EVFLAG_AUTO)) == NULL ||
+	    pki_rng_init(&rng, err, sizeof(err)) != 0)
+		abort();
+	pki_validity(&req, 30);
+	for (int i = 0; i < 2; i++) {
+		req.name = names[i];
+		mbedtls_x509_crt_init(&crts[i]);
+		if (pki_make(&req, NULL, &rng, pem, sizeof(pem), key,
+		    sizeof(key), err, sizeof(err)) != 0 ||
+		    mbedtls_x509_crt_parse(&crts[i], pem,
+		    strlen((char *)pem) + 1) != 0) {
+			fprintf(stderr, "fuzz_session: %s\n", err);
+			abort();
+		}
+	}
+	pki_rng_free(&rng);
+	sess_env_set_peer(&crts[0], &crts[1]);
+}
+
+static void
+sess_check(const struct gw *gw)
+{
+	const struct agent *a;
+	const struct replay *r;
+	uint64_t bytes = 0;
+	unsigned n = 0;
+
+	for (a = gw->agents; a != NULL; a = a->next) {
+		const struct sess_conn_view *v = sess_view(a->c);
+
+		FUZZ_CHECK(a->magic == AGENT_MAGIC && n++ < SESS_AGENTS);
+		FUZZ_CHECK(a->ring_len <= cfg.agent_window);
+		FUZZ_CHECK(a->ring_sent <= a->ring_len);
+		for (uint32_t i = 0; i < a->ring_len; i++) {
+			r = &a->ring[(a->ring_head + i) % cfg.agent_window];
+			FUZZ_CHECK(r->body != NULL);
+			bytes += r->len;
+		}
+		if (a->hello_done) {
+			FUZZ_CHECK(a->credit + a->credit_owed + a->ring_len ==
+			    cfg.agent_window);
+			FUZZ_CHECK(v->credit_granted - v->data_taken <=
+			    cfg.agent_window);
+		} else
+			FUZZ_CHECK(a->ring_len == 0 && a->credit == 0);
+		FUZZ_CHECK(a->state != AGENT_OPEN || a->link.up != NULL);
+	}
+	FUZZ_CHECK(n == gw->nagents);
+	FUZZ_CHECK(bytes == gw->replay_bytes);
+}
+
+static void
+sess_stop(struct gw *gw)
+{
+	gw->stopping = 1;
+	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
+	servers_stop(gw);
+	for (unsigned i = 0; i < gw->nup; i++)
+		upstream_free(gw->up[i]);
+	free(gw->up);
+	FUZZ_CHECK(gw->nagents == 0 && gw->replay_bytes == 0);
+	FUZZ_CHECK(sess_live() == 0);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int ready;
+	struct gw gw;
+	size_t off = 0, used;
+	double now;
+
+	if (!ready) {
+		sess_init();
+		ready = 1;
+	}
+	sess_env_reset();
+	now = ev_now(loop);
+	memset(&gw, 0, sizeof(gw));
+	TAILQ_INIT(&gw.no_link);
+	TAILQ_INIT(&gw.starved);
+	gw.cfg = &cfg;
+	gw.loop = loop;
+	gw.nup = cfg.connections;
+	if ((gw.up = calloc(gw.nup, sizeof(*gw.up))) == NULL)
+		return 0;
+	for (unsigned i = 0; i < gw.nup; i++)
+		if ((gw.up[i] = upstream_new(&gw, i, 0)) == NULL)
+			abort();
+	if (servers_init(&gw) != 0)
+		abort();
+	servers_start(&gw);
+
+	while (off < size) {
+		unsigned op = data[off++] % SESS_OPS, who = 0;
+		struct conn *c;
+
+		if (op != SESS_ACCEPT && op != SESS_TICK && op != SESS_DRAIN) {
+			if (off == size)
+				break;
+			who = data[off++];
+		}
+		c = op == SESS_LINK_TLS || op == SESS_LINK_FRAME ||
+		    op == SESS_LINK_HELLO_ACK || op == SESS_LINK_OPEN_ACKS ||
+		    op == SESS_LINK_ACKS || op == SESS_LINK_FULL ||
+		    op == SESS_LINK_TIMER || op == SESS_LINK_EOF ?
+		    sess_link(who) : sess_agent(who);
+		switch (op) {
+		case SESS_ACCEPT:
+			if (!gw.draining)
+				agent_accept(&gw, -1);
+			break;
+		case SESS_AGENT_TLS:
+		case SESS_LINK_TLS:
+			if (c != NULL)
+				sess_open(c, (who & 4) != 0);
+			break;
+		case SESS_AGENT_FRAME:
+		case SESS_LINK_FRAME:
+			if (c == NULL || sess_view(c)->state != CONN_OPEN)
+				break;
+			if ((used = sess_input(c, data + off, size - off)) == 0)
+				off = size;	/* a cut frame: the input ends */
+			off += used < size - off ? used : size - off;
+			break;
+		case SESS_LINK_HELLO_ACK:
+			if (c != NULL) {
+				struct gw_frame f = { .type = GW_T_HELLO_ACK };
+
+				f.u.hello_ack.version = GW_PROTO_VERSION_MAX;
+				f.u.hello_ack.max_payload = 1024;
+				f.u.hello_ack.heartbeat_ms = 500;
+				sess_frame(c, &f);
+			}
+			break;
+		case SESS_LINK_OPEN_ACKS:
+		case SESS_LINK_ACKS:
+			if (c != NULL)
+				sess_link_channels(c, op == SESS_LINK_ACKS,
+				    who >> 3);
+			break;
+		case SESS_AGENT_FULL:
+		case SESS_LINK_FULL:
+			if (c != NULL)
+				sess_full(c);
+			break;
+		case SESS_AGENT_TIMER:
+		case SESS_LINK_TIMER:
+			if (c != NULL)
+				sess_timer(c);
+			break;
+		case SESS_AGENT_EOF:
+		case SESS_LINK_EOF:
+			if (c != NULL)
+				sess_eof(c);
+			break;
+		case SESS_TICK:
+			now += 1.0;
+			for (unsigned i = 0; i < gw.nup; i++)
+				upstream_heartbeat(gw.up[i], now);
+			upstream_heartbeat(gw.probe, now);
+			break;
+		case SESS_DRAIN:
+			if (!gw.draining) {
+				gw.draining = 1;
+				agent_drain_all(&gw);
+			}
+			break;
+		case SESS_ENROLL_ANSWER:
+			sess_enroll_answer(who);
+			break;
+		}
+		sess_check(&gw);
+	}
+	sess_stop(&gw);
+	return 0;
+}
