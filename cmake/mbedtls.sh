@@ -9,11 +9,20 @@
 # checked with Debian's archive keyring.  Source and build are cached outside
 # the build tree, keyed by the configuration header's hash, so a second build
 # fetches and compiles nothing.
+#
+# GW_MBEDTLS_CC and GW_MBEDTLS_CFLAGS build another flavour (the fuzz build
+# instruments mbedTLS with clang's sanitizers and coverage); they are part
+# of the cache key.
 set -eu
 config=$1
 suite=${GW_MBEDTLS_SUITE:-trixie}
 cache=${GW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gatewayd}
-hash=$(sha256sum "$config" | cut -c1-12)
+flavour="${GW_MBEDTLS_CC:-}${GW_MBEDTLS_CFLAGS:-}"
+if [ -n "$flavour" ]; then
+	hash=$( (cat "$config"; echo "$flavour") | sha256sum | cut -c1-12)
+else
+	hash=$(sha256sum "$config" | cut -c1-12)
+fi
 prefix=$cache/mbedtls-$hash
 if [ -f "$prefix/.done" ]; then echo "$prefix"; exit 0; fi
 mkdir -p "$cache"
@@ -54,7 +63,9 @@ rm -rf "$build" "$prefix"
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release \
     -DENABLE_TESTING=OFF -DENABLE_PROGRAMS=OFF -DMBEDTLS_FATAL_WARNINGS=OFF \
     -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
-    -DMBEDTLS_CONFIG_FILE="$config" -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+    -DMBEDTLS_CONFIG_FILE="$config" -DCMAKE_INSTALL_PREFIX="$prefix" \
+    ${GW_MBEDTLS_CC:+-DCMAKE_C_COMPILER="$GW_MBEDTLS_CC"} \
+    ${GW_MBEDTLS_CFLAGS:+-DCMAKE_C_FLAGS="$GW_MBEDTLS_CFLAGS"} >/dev/null
 cmake --build "$build" -j "$(nproc)" >/dev/null
 cmake --install "$build" >/dev/null
 cp "$config" "$prefix/include/gw_mbedtls_config.h"

@@ -17,6 +17,7 @@
 
 #include "frame.h"
 #include "fuzz.h"
+#include "gen_tls.h"
 #include "session_env.h"
 #include "token.h"
 #include "x509_issue.h"
@@ -290,6 +291,61 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	put("session", "errors", 0, 0, sb, sn);
 }
 
+/* fuzz_tls: recorded agents, TLS 1.2 and 1.3, then HELLO and DATA. */
+static void
+tls_seeds(void)
+{
+	static uint8_t rec[65536], app[256];
+	struct tls_world w;
+	struct gw_frame f = { .type = GW_T_HELLO };
+	char err[256];
+	size_t n, applen;
+	const struct {
+		const char		*name;
+		enum tls_world_server	 server;
+		int			 client;	/* 0, 12, anon (1) */
+	} runs[] = {
+		{ "agent-tls12", TLS_WORLD_AGENT, 12 },
+		{ "agent-tls13", TLS_WORLD_AGENT, 0 },
+		{ "agent13-tls13", TLS_WORLD_AGENT13, 0 },
+		{ "enroll-tls12", TLS_WORLD_ENROLL, 12 },
+		{ "enroll-anon", TLS_WORLD_ENROLL, 1 },
+	};
+
+	if (tls_world_init(&w, err, sizeof(err)) != 0) {
+		fprintf(stderr, "gen_corpus: tls: %s\n", err);
+		exit(1);
+	}
+	f.u.hello.vmin = f.u.hello.vmax = 1;
+	f.u.hello.max_payload = 16384;
+	applen = enc(app, sizeof(app), &f);
+	memset(&f, 0, sizeof(f));
+	f.type = GW_T_DATA;
+	f.u.data.seq = 1;
+	f.u.data.body.p = (const uint8_t *)"{\"cpu\":7}";
+	f.u.data.body.len = 9;
+	applen += enc(app + applen, sizeof(app) - applen, &f);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		const struct tls_conf *c = runs[i].client == 12 ? w.client12 :
+		    runs[i].client == 1 ? w.client_anon : w.client;
+
+		if (gen_tls_transcript(&w, runs[i].server, c, app, applen,
+		    rec + 1, sizeof(rec) - 1, &n) != 0) {
+			fprintf(stderr, "gen_corpus: tls: %s failed\n",
+			    runs[i].name);
+			exit(1);
+		}
+		rec[0] = 0;			/* no read limit */
+		put("tls", runs[i].name, (uint8_t)runs[i].server, 1, rec,
+		    n + 1);
+		if (i == 0) {			/* the same, read 7 at a time */
+			rec[0] = 7;
+			put("tls", "agent-tls12-cut", TLS_WORLD_AGENT, 1, rec,
+			    n + 1);
+		}
+	}
+}
+
 static void
 conf_seed(const char *name, uint8_t sel, const char *file)
 {
@@ -374,6 +430,7 @@ main(int argc, char **argv)
 	put("enroll", "token", FUZZ_ENROLL_TOKEN, 1, token, strlen(token));
 	put("enroll", "frames", FUZZ_ENROLL_FRAME, 1, buf, n);
 
+	tls_seeds();
 	conf_seed("gateway", 0, "gateway.ini");
 	conf_seed("mgmt", 1, "mgmt.ini");
 	mbedtls_pk_free(&pk);
