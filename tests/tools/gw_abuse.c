@@ -1,0 +1,371 @@
+/*
+ * gw_abuse.c: a misbehaving agent for test_abuse.  Each mode does one bad
+ * thing to a gateway and prints one line saying what the gateway did:
+ *
+ *   gw-abuse half    ADDR N SECS   N connections that send a ClientHello
+ *                                  and nothing more, held SECS seconds
+ *   gw-abuse huge    ADDR LEN SECS after mTLS and HELLO, a DATA header
+ *                                  announcing LEN bytes, then silence
+ *   gw-abuse garbage ADDR N        after mTLS, N random bytes
+ *   gw-abuse noread  ADDR N KIND   after mTLS and HELLO, up to N frames
+ *                                  (KIND ping, or data of 200 bytes once
+ *                                  the first CREDIT is in) and never a
+ *                                  read: PONGs, or ACKs and CREDITs, pile
+ *                                  up
+ *
+ * mTLS modes take the agent's files from GW_ABUSE_CERT, GW_ABUSE_KEY and
+ * GW_ABUSE_CA.  Output: "closed after S s: REASON (DETAIL)" from the
+ * gateway's ERROR frame, "closed after S s: eof", or "open after S s".
+ * Exit 0 when the mode ran (whatever the gateway did), 1 on a local error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/net_sockets.h>
+
+#include "frame.h"
+#include "net.h"
+#include "tls_conf.h"
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+bio_send(void *p, const unsigned char *buf, size_t len)
+{
+	ssize_t n = send(*(int *)p, buf, len, MSG_NOSIGNAL);
+
+	if (n >= 0)
+		return (int)n;
+	return errno == EAGAIN ? MBEDTLS_ERR_SSL_WANT_WRITE :
+	    MBEDTLS_ERR_NET_CONN_RESET;
+}
+
+static int
+bio_recv(void *p, unsigned char *buf, size_t len)
+{
+	ssize_t n = recv(*(int *)p, buf, len, 0);
+
+	if (n > 0)
+		return (int)n;
+	if (n == 0)
+		return MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY;
+	return errno == EAGAIN ? MBEDTLS_ERR_SSL_WANT_READ :
+	    MBEDTLS_ERR_NET_CONN_RESET;
+}
+
+/* A blocking TCP connection to ${addr}, its receive buffer ${rcvbuf}. */
+static int
+dial(const char *addr, int rcvbuf)
+{
+	int fd = net_connect(addr), e = 0;
+	socklen_t elen = sizeof(e);
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+
+	if (fd < 0 || poll(&pfd, 1, 5000) != 1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) != 0 || e != 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		fprintf(stderr, "gw-abuse: connect %s: %s\n", addr,
+		    strerror(e ? e : errno));
+		exit(1);
+	}
+	if (rcvbuf > 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof(rcvbuf));
+	return fd;
+}
+
+/* A blocking mTLS session as the agent of the GW_ABUSE_* files. */
+struct abuse {
+	int			 fd;
+	mbedtls_ssl_context	 ssl;
+	struct tls_conf		*tc;
+	double			 t0;
+};
+
+static void
+abuse_open(struct abuse *a, const char *addr, int rcvbuf)
+{
+	struct tls_conf_params p = { .cert = getenv("GW_ABUSE_CERT"),
+	    .key = getenv("GW_ABUSE_KEY"), .ca = getenv("GW_ABUSE_CA"),
+	    .tls12 = 1 };
+	char err[256];
+	int rc;
+
+	if (p.cert == NULL || p.key == NULL || p.ca == NULL) {
+		fprintf(stderr, "gw-abuse: set GW_ABUSE_CERT, _KEY, _CA\n");
+		exit(1);
+	}
+	if ((a->tc = tls_conf_new(&p, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "gw-abuse: %s\n", err);
+		exit(1);
+	}
+	a->fd = dial(addr, rcvbuf);
+	mbedtls_ssl_init(&a->ssl);
+	if (mbedtls_ssl_setup(&a->ssl, tls_conf_ssl(a->tc)) != 0 ||
+	    mbedtls_ssl_set_hostname(&a->ssl, "gateway") != 0)
+		exit(1);
+	mbedtls_ssl_set_bio(&a->ssl, &a->fd, bio_send, bio_recv, NULL);
+	while ((rc = mbedtls_ssl_handshake(&a->ssl)) != 0)
+		if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
+		    rc != MBEDTLS_ERR_SSL_WANT_WRITE) {
+			fprintf(stderr, "gw-abuse: handshake: %s\n",
+			    tls_strerror(rc, err, sizeof(err)));
+			exit(1);
+		}
+	a->t0 = now();
+}
+
+static void
+abuse_close(struct abuse *a)
+{
+	mbedtls_ssl_free(&a->ssl);
+	tls_conf_free(a->tc);
+	close(a->fd);
+}
+
+/* Write all of ${buf}; -1 once the gateway has closed. */
+static int
+abuse_write(struct abuse *a, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	int n;
+
+	while (len > 0) {
+		n = mbedtls_ssl_write(&a->ssl, p, len);
+		if (n == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+abuse_frame(struct abuse *a, const struct gw_frame *f)
+{
+	uint8_t buf[64];
+	int n = gw_frame_encode(buf, sizeof(buf), f);
+
+	if (n < 0 || abuse_write(a, buf, (size_t)n) != 0) {
+		fprintf(stderr, "gw-abuse: cannot send %s\n",
+		    gw_type_str(f->type));
+		exit(1);
+	}
+}
+
+static void
+abuse_hello(struct abuse *a)
+{
+	struct gw_frame f = { .type = GW_T_HELLO };
+
+	f.u.hello.vmin = f.u.hello.vmax = 1;
+	f.u.hello.max_payload = 16384;
+	abuse_frame(a, &f);
+}
+
+/* Read frames until one of ${type} (the last read, ever, for noread). */
+static int
+abuse_until(struct abuse *a, unsigned type)
+{
+	uint8_t in[4096];
+	size_t len = 0, used;
+	struct gw_frame f;
+	int n;
+
+	while ((n = mbedtls_ssl_read(&a->ssl, in + len, sizeof(in) - len)) >
+	    0 || n == MBEDTLS_ERR_SSL_WANT_READ) {
+		len += n > 0 ? (size_t)n : 0;
+		while (gw_frame_decode(in, len, sizeof(in), &f, &used) ==
+		    GW_OK) {
+			if (f.type == type)
+				return 0;
+			memmove(in, in + used, len - used);
+			len -= used;
+		}
+		if (len == sizeof(in))
+			return -1;
+	}
+	return -1;
+}
+
+/*
+ * Read until the gateway closes (or ${secs} pass): print the reason of its
+ * ERROR frame, if any, and how long it took.
+ */
+static void
+abuse_verdict(struct abuse *a, double secs)
+{
+	static uint8_t in[1 << 17];
+	size_t len = 0, used;
+	struct gw_frame f;
+	char why[200] = "eof";
+	int n;
+
+	for (;;) {
+		struct pollfd pfd = { a->fd, POLLIN, 0 };
+		double left = a->t0 + secs - now();
+
+		if (mbedtls_ssl_get_bytes_avail(&a->ssl) == 0 &&
+		    (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) == 0)) {
+			printf("open after %.1f s\n", now() - a->t0);
+			return;
+		}
+		n = mbedtls_ssl_read(&a->ssl, in + len, sizeof(in) - len);
+		if (n == MBEDTLS_ERR_SSL_WANT_READ)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		while (gw_frame_decode(in, len, sizeof(in), &f, &used) ==
+		    GW_OK) {
+			if (f.type == GW_T_ERROR)
+				snprintf(why, sizeof(why), "%s (%.*s)",
+				    gw_reason_str(f.u.reason.code),
+				    (int)f.u.reason.text.len,
+				    (const char *)f.u.reason.text.p);
+			memmove(in, in + used, len - used);
+			len -= used;
+		}
+		if (len == sizeof(in))
+			len = 0;
+	}
+	printf("closed after %.1f s: %s\n", now() - a->t0, why);
+}
+
+/* N TCP connections, each sends its ClientHello and stops. */
+static int
+mode_half(const char *addr, long n, double secs)
+{
+	struct tls_conf_params p = { .ca = getenv("GW_ABUSE_CA"), .tls12 = 1,
+	    .anon_peer = 1 };
+	struct tls_conf *tc;
+	char err[256];
+	int *fds;
+	long sent = 0;
+
+	if ((tc = tls_conf_new(&p, err, sizeof(err))) == NULL ||
+	    (fds = calloc((size_t)n, sizeof(*fds))) == NULL) {
+		fprintf(stderr, "gw-abuse: %s\n", err);
+		return 1;
+	}
+	for (long i = 0; i < n; i++) {
+		mbedtls_ssl_context ssl;
+
+		fds[i] = dial(addr, 0);
+		mbedtls_ssl_init(&ssl);
+		if (mbedtls_ssl_setup(&ssl, tls_conf_ssl(tc)) != 0)
+			return 1;
+		mbedtls_ssl_set_bio(&ssl, &fds[i], bio_send, bio_recv, NULL);
+		/* Blocking: returns once the ServerHello flight is read. */
+		if (mbedtls_ssl_handshake_step(&ssl) == 0 &&
+		    mbedtls_ssl_handshake_step(&ssl) == 0)
+			sent++;
+		mbedtls_ssl_free(&ssl);
+	}
+	printf("sent %ld client hellos\n", sent);
+	fflush(stdout);
+	usleep((useconds_t)(secs * 1e6));
+	free(fds);
+	tls_conf_free(tc);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct abuse a;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: gw-abuse half|huge|garbage|noread "
+		    "ADDR ARG [SECS|KIND]\n");
+		return 2;
+	}
+	if (strcmp(argv[1], "half") == 0 && argc == 5)
+		return mode_half(argv[2], atol(argv[3]), atof(argv[4]));
+	if (strcmp(argv[1], "huge") == 0 && argc == 5) {
+		uint8_t hdr[GW_HDR_LEN] = { GW_T_DATA };
+		uint32_t len = (uint32_t)strtoul(argv[3], NULL, 10);
+
+		hdr[8] = (uint8_t)(len >> 24);
+		hdr[9] = (uint8_t)(len >> 16);
+		hdr[10] = (uint8_t)(len >> 8);
+		hdr[11] = (uint8_t)len;
+		abuse_open(&a, argv[2], 0);
+		abuse_hello(&a);
+		if (abuse_write(&a, hdr, sizeof(hdr)) != 0)
+			return 1;
+		abuse_verdict(&a, atof(argv[4]));
+		abuse_close(&a);
+		return 0;
+	}
+	if (strcmp(argv[1], "garbage") == 0 && argc == 4) {
+		long n = atol(argv[3]);
+		uint8_t *junk = malloc((size_t)n);
+
+		if (junk == NULL)
+			return 1;
+		srandom((unsigned)getpid());
+		for (long i = 0; i < n; i++)
+			junk[i] = (uint8_t)random();
+		junk[0] = 0x7f;		/* never a defined frame type */
+		abuse_open(&a, argv[2], 0);
+		(void)abuse_write(&a, junk, (size_t)n);
+		free(junk);
+		abuse_verdict(&a, 10);
+		abuse_close(&a);
+		return 0;
+	}
+	if (strcmp(argv[1], "noread") == 0 && argc == 5) {
+		static const uint8_t body[200];
+		int data = strcmp(argv[4], "data") == 0;
+		struct gw_frame f = { .type = data ? GW_T_DATA : GW_T_PING };
+		long n = atol(argv[3]), i;
+
+		abuse_open(&a, argv[2], 4096);
+		abuse_hello(&a);
+		if (data && abuse_until(&a, GW_T_CREDIT) != 0) {
+			printf("no credit; ");
+			abuse_verdict(&a, 1);
+			abuse_close(&a);
+			return 0;
+		}
+		for (i = 0; i < n; i++) {
+			uint8_t buf[256];
+			int len;
+
+			f.u.ping.opaque = (uint64_t)i + 1;	/* seq for DATA */
+			if (data) {
+				f.u.data.seq = (uint64_t)i + 1;
+				f.u.data.body.p = body;
+				f.u.data.body.len = sizeof(body);
+			}
+			len = gw_frame_encode(buf, sizeof(buf), &f);
+			if (len < 0 || abuse_write(&a, buf, (size_t)len) != 0)
+				break;
+		}
+		printf("sent %ld of %ld %s frames; ", i, n, argv[4]);
+		abuse_verdict(&a, 10);
+		abuse_close(&a);
+		return 0;
+	}
+	fprintf(stderr, "gw-abuse: bad arguments\n");
+	return 2;
+}
