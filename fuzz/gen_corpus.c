@@ -2,7 +2,9 @@
  * gen_corpus.c: writes the seed corpora of the fuzz harnesses with the
  * project's own encoders (frames by gw_frame_encode, CSRs by pki_csr,
  * tokens by token_mint), so the seeds are valid by construction and follow
- * the codec when it changes.
+ * the codec when it changes.  Its keys come from a fixed DRBG
+ * (tls_world_pki_rng): a second run writes the same bytes, but for the
+ * TLS 1.3 transcripts (their key shares come from PSA's own generator).
  *
  *   gen_corpus SOURCE_DIR      (writes SOURCE_DIR/fuzz/corpus/<harness>/)
  *
@@ -381,7 +383,7 @@ main(int argc, char **argv)
 	}
 	src = argv[1];
 	mbedtls_pk_init(&pk);
-	if (pki_rng_init(&rng, err, sizeof(err)) != 0 ||
+	if (tls_world_pki_rng(&rng) != 0 ||
 	    pki_genkey(&pk, 0, &rng, err, sizeof(err)) != 0 ||
 	    pki_csr(&pk, "agent-seed", &rng, csr, sizeof(csr), &csrlen, err,
 	    sizeof(err)) != 0) {

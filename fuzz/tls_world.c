@@ -64,6 +64,15 @@ world_entropy(void *p, unsigned char *out, size_t len)
 	return 0;
 }
 
+int
+tls_world_pki_rng(struct pki_rng *r)
+{
+	mbedtls_entropy_init(&r->entropy);
+	mbedtls_ctr_drbg_init(&r->drbg);
+	return mbedtls_ctr_drbg_seed(&r->drbg, world_entropy, NULL,
+	    (const unsigned char *)"gatewayd fuzz world", 19) == 0 ? 0 : -1;
+}
+
 /* Issue ${name} for ${role} under ${ca} (NULL: the CA itself) into dir. */
 static int
 world_issue(const char *dir, const char *file, enum pki_role role,
@@ -104,10 +113,7 @@ world_files(const char *dir, char *err, size_t errlen)
 	int rc = -1;
 
 	memset(&ca, 0, sizeof(ca));
-	mbedtls_entropy_init(&rng.entropy);
-	mbedtls_ctr_drbg_init(&rng.drbg);
-	if (mbedtls_ctr_drbg_seed(&rng.drbg, world_entropy, NULL,
-	    (const unsigned char *)"gatewayd fuzz world", 19) != 0) {
+	if (tls_world_pki_rng(&rng) != 0) {
 		snprintf(err, errlen, "drbg seed failed");
 		goto out;
 	}

@@ -45,6 +45,15 @@ struct tls_world {
 /** tls_world_init(w, err, errlen): build ${w}; 0, or -1 with ${err}. */
 int tls_world_init(struct tls_world *w, char *err, size_t errlen);
 
+struct pki_rng;
+
+/**
+ * tls_world_pki_rng(r): seed ${r} from constant entropy: the same keys in
+ * every process (gen_corpus's seeds do not change from run to run).
+ * 0 or -1; pki_rng_free(${r}) in both cases.
+ */
+int tls_world_pki_rng(struct pki_rng *r);
+
 /** tls_world_reset(): restart both sides' random streams (per input). */
 void tls_world_reset(void);
 
