@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "conf_util.h"
 #include "crl.h"
 #include "gw_cert.h"
 #include "x509_issue.h"
@@ -27,37 +28,16 @@
 static int
 parse_serial(const char *s, struct pki_revoked *r)
 {
-	unsigned char b[40];
-	size_t n = 0;
-	int hi = -1;
+	unsigned char b[20];
+	int n = conf_hex(s, b, sizeof(b));
 
-	for (; *s != '\0'; s++) {
-		int v;
-
-		if (*s == ':')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
-			v = (*s | 0x20) - 'a' + 10;
-		else
-			return -1;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n == sizeof(b))
-			return -1;
-		b[n++] = (unsigned char)(hi << 4 | v);
-		hi = -1;
-	}
-	if (hi >= 0 || n == 0 || n > 20)
+	if (n <= 0)
 		return -1;
 	r->len = 0;
 	if (b[0] & 0x80)		/* keep the INTEGER positive */
 		r->serial[r->len++] = 0;
-	memcpy(r->serial + r->len, b, n);
-	r->len += n;
+	memcpy(r->serial + r->len, b, (size_t)n);
+	r->len += (size_t)n;
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
+#include "conf_util.h"
 #include "conn.h"
 #include "csr.h"
 #include "enroll_client.h"
@@ -98,29 +99,7 @@ en_later(struct enroll *e, double delay, int status_if_not)
 static int
 parse_pin(const char *s, uint8_t pin[32])
 {
-	int n = 0, hi = -1;
-
-	for (; *s != '\0'; s++) {
-		int v;
-
-		if (*s == ':')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
-			v = (*s | 0x20) - 'a' + 10;
-		else
-			return -1;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n == 32)
-			return -1;
-		pin[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	return n == 32 && hi < 0 ? 0 : -1;
+	return conf_hex(s, pin, 32) == 32 ? 0 : -1;
 }
 
 /*

@@ -289,6 +289,36 @@ bad:
 	return -1;
 }
 
+/** conf_hex(s, out, cap): hex bytes of ${s}, colons ignored; or -1. */
+int
+conf_hex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *s != '\0'; s++) {
+		int v;
+
+		if (*s == ':')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			v = *s - '0';
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			v = (*s | 0x20) - 'a' + 10;
+		else
+			return -1;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == cap)
+			return -1;
+		out[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	return hi < 0 ? (int)n : -1;
+}
+
 /** conf_bool(s, out, why, whylen): yes/no, true/false, on/off, 1/0. */
 int
 conf_bool(const char *s, int *out, char *why, size_t whylen)

@@ -73,6 +73,13 @@ int conf_duration(const char *s, double min, double max, double *out,
 int conf_bool(const char *s, int *out, char *why, size_t whylen);
 
 /**
+ * conf_hex(s, out, cap): hex digits of ${s} ("0F:65:bf..." or "0f65bf...",
+ * colons ignored) as bytes into ${out}.  Return how many, or -1 for another
+ * character, an odd number of digits or more than ${cap} bytes.
+ */
+int conf_hex(const char *s, uint8_t *out, size_t cap);
+
+/**
  * conf_addr(s, why, whylen): check that ${s} is "IPv4:port" or
  * "[IPv6]:port" with a numeric address and a port in 1..65535.
  */

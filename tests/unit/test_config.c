@@ -110,6 +110,7 @@ static void
 test_typed_parsers(void **state)
 {
 	char why[128];
+	uint8_t hex[4];
 	double d;
 	uint64_t u;
 	int b;
@@ -144,6 +145,13 @@ test_typed_parsers(void **state)
 	assert_int_equal(conf_addr("[::1]:7443", why, sizeof(why)), 0);
 	assert_int_equal(conf_addr("127.0.0.1:0", why, sizeof(why)), -1);
 	assert_int_equal(conf_addr("127.0.0.1", why, sizeof(why)), -1);
+	/* Hex, colons ignored: serials and fingerprints. */
+	assert_int_equal(conf_hex("0F:65:bf", hex, sizeof(hex)), 3);
+	assert_memory_equal(hex, "\x0f\x65\xbf", 3);
+	assert_int_equal(conf_hex("0f65bf01", hex, 3), -1);	/* too long */
+	assert_int_equal(conf_hex("0f6", hex, sizeof(hex)), -1);	/* odd */
+	assert_int_equal(conf_hex("0g", hex, sizeof(hex)), -1);
+	assert_int_equal(conf_hex("", hex, sizeof(hex)), 0);
 }
 
 static void
