@@ -124,6 +124,7 @@ sess_stop(struct gw *gw)
 	for (unsigned i = 0; i < gw->nup; i++)
 		upstream_free(gw->up[i]);
 	free(gw->up);
+	limits_stop(&gw->limits);
 	FUZZ_CHECK(gw->nagents == 0 && gw->replay_bytes == 0);
 	FUZZ_CHECK(sess_live() == 0);
 }
@@ -147,6 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	TAILQ_INIT(&gw.starved);
 	gw.cfg = &cfg;
 	gw.loop = loop;
+	limits_init(&gw.limits, loop);
 	gw.nup = cfg.connections;
 	if ((gw.up = calloc(gw.nup, sizeof(*gw.up))) == NULL)
 		return 0;

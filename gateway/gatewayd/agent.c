@@ -90,7 +90,7 @@ static void
 agent_starve(struct agent *a)
 {
 	if (!a->on_starved) {
-		a->gw->credit_withheld++;
+		limit_hit(&a->gw->limits, LIMIT_BUFFER_BUDGET);
 		TAILQ_INSERT_TAIL(&a->gw->starved, a, starved);
 		a->on_starved = 1;
 	}
@@ -415,6 +415,31 @@ agent_on_timeout(struct conn *c, void *arg)
 	    "idle timeout" : "no HELLO in time");
 }
 
+/* A session ended by one of the limits: count it (limit.c logs). */
+static void
+agent_count_limit(struct agent *a, enum agent_state was, unsigned reason)
+{
+	struct limits *l = &a->gw->limits;
+
+	switch (reason) {
+	case GW_R_TIMEOUT:
+		limit_hit(l, was == AGENT_HANDSHAKE ? LIMIT_HANDSHAKE_TIMEOUT :
+		    a->hello_done ? LIMIT_IDLE_TIMEOUT : LIMIT_HELLO_TIMEOUT);
+		break;
+	case GW_R_TOO_BIG:
+		limit_hit(l, LIMIT_FRAME_SIZE);
+		break;
+	case GW_R_OVERLOAD:
+		limit_hit(l, LIMIT_AGENT_OUTPUT);
+		break;
+	case GW_R_FLOW:
+		limit_hit(l, LIMIT_AGENT_WINDOW);
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 agent_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
@@ -424,6 +449,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	enum agent_state was = a->state;
 
 	agent_set_state(a, AGENT_CLOSED);
+	agent_count_limit(a, was, reason);
 	if (a->enroll_ref != 0)
 		enroll_cancel(gw, a);
 	if (a->on_no_link)
@@ -442,7 +468,10 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		upstream_unwait(a->link.wait_up, a);
 	if (a->link.up != NULL)
 		upstream_release(a->link.up, a, a->link.chan, reason, detail);
-	if (a->id.name[0] == '\0' && (was == AGENT_HANDSHAKE ||
+	if (was == AGENT_HANDSHAKE && reason == GW_R_TIMEOUT)
+		log_debug("event=agent_refused peer=%s reason=timeout "
+		    "detail=\"%s\"", conn_peer(c), detail);	/* limit_hit */
+	else if (a->id.name[0] == '\0' && (was == AGENT_HANDSHAKE ||
 	    reason == GW_R_POLICY))
 		log_warnx("event=agent_refused peer=%s reason=%s detail=\"%s\"",
 		    conn_peer(c), gw_reason_str(reason), detail);

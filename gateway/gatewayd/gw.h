@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "failover.h"
+#include "limit.h"
 #include "tls_conf.h"
 
 struct agent;
@@ -54,8 +55,8 @@ struct gw {
 	uint64_t		 agents_accepted;
 	uint64_t		 agents_refused;
 	uint64_t		 frames_up;
-	uint64_t		 credit_withheld; /* grants delayed by budget */
 	uint64_t		 frames_down;
+	struct limits		 limits;	/* session limit hits */
 };
 
 #endif /* GW_GW_H */

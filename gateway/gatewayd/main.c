@@ -295,6 +295,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	gw.loop = EV_DEFAULT;
+	limits_init(&gw.limits, gw.loop);
 	if ((gw.listener = listener_new(&gw, cfg.listen,
 	    &(struct listener_limits){ "agents", &gw.nagents, cfg.max_agents,
 	    cfg.handshake_rate, cfg.handshake_rate_per_source },
@@ -354,14 +355,15 @@ out:
 		for (unsigned i = 0; i < gw.nup; i++)
 			upstream_free(gw.up[i]);
 	free(gw.up);
-	if (gw.loop != NULL)
+	if (gw.loop != NULL) {
+		limits_stop(&gw.limits);
 		log_info("event=stopped accepted=%llu refused=%llu "
-		    "frames_up=%llu frames_down=%llu credit_withheld=%llu",
+		    "frames_up=%llu frames_down=%llu",
 		    (unsigned long long)gw.agents_accepted,
 		    (unsigned long long)gw.agents_refused,
 		    (unsigned long long)gw.frames_up,
-		    (unsigned long long)gw.frames_down,
-		    (unsigned long long)gw.credit_withheld);
+		    (unsigned long long)gw.frames_down);
+	}
 	tls_conf_free(gw.agent_tls);
 	tls_conf_free(gw.up_tls);
 	tls_conf_free(gw.enroll_tls);

@@ -31,6 +31,6 @@ for p in "${pids[@]}"; do wait "$p" || rc=$((rc + 1)); done
 check_store $LINES "${names[@]}" || fail "store not exactly-once"
 kill -TERM "$PID_gatewayd"
 wait "$PID_gatewayd" || fail "gatewayd exited non-zero"
-withheld=$(sed -n 's/.*event=stopped .*credit_withheld=\([0-9]*\).*/\1/p' gatewayd.log)
+withheld=$(sed -n 's/.*event=limit_totals .*buffer_budget=\([0-9]*\).*/\1/p' gatewayd.log)
 [ "${withheld:-0}" -gt 0 ] || fail "the budget was never reached: the test proves nothing"
 pass "$AGENTS agents x $LINES lines of 2 KB through a 64 KiB replay budget, each exactly once (credit withheld $withheld times)"
