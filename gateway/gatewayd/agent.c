@@ -514,7 +514,7 @@ agent_accept(struct gw *gw, int fd)
 	const struct gw_config *cfg = gw->cfg;
 	struct conn_params p = {
 		.in_cap = cfg->max_payload + GW_HDR_LEN + 1024,
-		.out_cap = AGENT_OUT_CAP,
+		.out_cap = cfg->agent_output_buffer,
 		.max_payload = cfg->max_payload,
 	};
 	struct agent *a;

@@ -13,7 +13,6 @@
 #include "identity.h"
 
 #define AGENT_MAGIC	0x4167656eu	/* "Agen" */
-#define AGENT_OUT_CAP	4096u		/* ACK, CREDIT, PONG, small COMMANDs */
 
 /* One DATA relayed up (or waiting to be), kept until ACKed. */
 struct replay {

@@ -27,6 +27,8 @@ static const struct conf_key keys[] = {
 	    O(handshake_rate_per_source), 0, 1e6, "1000", 0 },
 	{ "gateway", "max_payload", CONF_SIZE, O(max_payload), GW_MAX_PAYLOAD_MIN,
 	    GW_PAYLOAD_HARD_MAX, "16384", 0 },
+	{ "gateway", "agent_output_buffer", CONF_SIZE, O(agent_output_buffer),
+	    1024, GW_PAYLOAD_HARD_MAX, "4k", 0 },
 	{ "gateway", "handshake_timeout", CONF_DUR, O(handshake_timeout), 0.1, 600,
 	    "10s", 0 },
 	{ "gateway", "hello_timeout", CONF_DUR, O(hello_timeout), 0.1, 600, "10s", 0 },

@@ -24,7 +24,8 @@ struct gw_config {
 	uint32_t max_agents;
 	uint32_t handshake_rate;	/* new agent connections per second */
 	uint32_t handshake_rate_per_source;	/* 0: no limit */
-	uint32_t max_payload;
+	uint32_t max_payload;		/* and the input buffer: one frame */
+	uint32_t agent_output_buffer;	/* bytes queued toward one agent */
 	double	 handshake_timeout;
 	double	 hello_timeout;
 	double	 idle_timeout;		/* 0: off */

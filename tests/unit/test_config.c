@@ -47,6 +47,7 @@ test_defaults_and_paths(void **state)
 	assert_string_equal(c.agent_names, "*");
 	assert_int_equal(c.max_agents, 20000);
 	assert_int_equal(c.max_payload, 16384);
+	assert_int_equal(c.agent_output_buffer, 4096);
 	assert_true(c.handshake_timeout == 10.0);
 	assert_true(c.idle_timeout == 300.0);
 	assert_int_equal(c.tls12, 1);
