@@ -31,6 +31,11 @@
 #define MBEDTLS_CTR_DRBG_C
 #define MBEDTLS_HMAC_DRBG_C          /* deterministic ECDSA (RFC 6979) */
 #define MBEDTLS_PSA_CRYPTO_C         /* TLS 1.3 runs on PSA */
+#define MBEDTLS_PSA_KEY_STORE_DYNAMIC /* a TLS 1.3 client holds a PSA key
+					from ClientHello to ServerHello:
+					the fixed store (32 slots) failed
+					gw-loadgen's concurrent handshakes
+					with "Memory allocation failed" */
 
 /* Symmetric: AEAD record protection */
 #define MBEDTLS_AES_C

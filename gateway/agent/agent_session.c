@@ -681,7 +681,8 @@ agent_session_eof(struct agent_session *s)
 
 /**
  * agent_session_fail(s, status, msg): stop with ${status} and the message
- * ${msg}: close the connection, cancel the timers and ev_break.
+ * ${msg}: close the connection, cancel the timers and ev_break (or
+ * on_finish).
  */
 void
 agent_session_fail(struct agent_session *s, enum agent_status status,
@@ -701,7 +702,10 @@ agent_session_fail(struct agent_session *s, enum agent_status status,
 	if (s->conn != NULL)
 		conn_close(s->conn, status == AGENT_ST_DONE ? GW_R_NORMAL :
 		    GW_R_SHUTDOWN, status == AGENT_ST_DONE ? "done" : "stopping");
-	ev_break(s->loop, EVBREAK_ALL);
+	if (s->p.on_finish != NULL)
+		s->p.on_finish(status, s->p.arg);
+	else
+		ev_break(s->loop, EVBREAK_ALL);
 }
 
 /** agent_session_status(s): the exit status, or AGENT_ST_RUNNING. */

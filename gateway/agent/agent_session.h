@@ -47,6 +47,12 @@ struct agent_session_params {
 	int			(*before_send)(void *arg);
 	/* Called when a session opens (HELLO_ACK). Optional. */
 	void			(*on_open)(void *arg);
+	/*
+	 * The session finished (done, failed or refused).  Optional: without
+	 * it the session breaks the loop (ev_break), as gw-agent wants; a
+	 * process with many sessions (gw-loadgen) counts them instead.
+	 */
+	void			(*on_finish)(enum agent_status st, void *arg);
 	/* ENROLL_RESULT of agent_session_enroll(). Optional. */
 	void			(*on_enroll)(const struct gw_enroll_result *r,
 				    void *arg);
@@ -75,7 +81,8 @@ void agent_session_eof(struct agent_session *s);
 
 /**
  * agent_session_fail(s, status, msg): stop with ${status} and the message
- * ${msg}: close the connection, cancel the timers and ev_break.
+ * ${msg}: close the connection, cancel the timers and ev_break (or
+ * on_finish).
  */
 void agent_session_fail(struct agent_session *s, enum agent_status status,
     const char *msg);

@@ -1,0 +1,296 @@
+/*
+ * loadgen.c: the simulated agents of gw-loadgen (see loadgen.h).  Each is
+ * an agent_session with its own TLS configuration (its own certificate)
+ * and queue; the generator starts them at a paced rate, feeds their
+ * queues, and records when each event is handed to the session (numbered)
+ * and when its ACK comes back.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_session.h"
+#include "loadgen.h"
+#include "queue.h"
+#include "tls_conf.h"
+
+#define LG_PACE_TICK	0.01	/* seconds between batches of connects */
+
+struct lg;
+
+struct lg_agent {
+	struct lg		*lg;
+	struct agent_session	*s;
+	struct queue		*q;
+	struct tls_conf		*tls;
+	double			*t_num;		/* send: when each was numbered */
+	unsigned		 numbered, acked;
+	uint64_t		 first_seq;
+	int			 open, finished;
+};
+
+struct lg {
+	struct ev_loop		*loop;
+	const struct lg_params	*p;
+	struct lg_result	*r;
+	struct lg_agent		*a;
+	unsigned		 started, open, finished;
+	double			 allowance;
+	double			 t_start, t_first_event;
+	double			*lat;		/* send: latencies, seconds */
+	size_t			 nlat;
+	ev_timer		 pace, hold, deadline;
+};
+
+static void
+lg_stop_all(struct lg *g, enum agent_status st, const char *why)
+{
+	/* Each calls lg_on_finish; the last one breaks the loop. */
+	for (unsigned i = 0; i < g->p->agents; i++)
+		if (!g->a[i].finished)
+			agent_session_fail(g->a[i].s, st, why);
+}
+
+static void
+lg_on_number(uint64_t seq, void *arg)
+{
+	struct lg_agent *a = arg;
+
+	if (a->numbered == 0)
+		a->first_seq = seq;
+	if (a->numbered < a->lg->p->events)
+		a->t_num[a->numbered++] = ev_time();
+}
+
+static void
+lg_on_acked(uint64_t seq, void *arg)
+{
+	struct lg_agent *a = arg;
+	struct lg *g = a->lg;
+	double now = ev_time();
+	uint64_t n;
+
+	if (a->numbered == 0 || seq < a->first_seq)
+		return;
+	n = seq - a->first_seq + 1;
+	if (n > a->numbered)
+		n = a->numbered;
+	for (; a->acked < n; a->acked++) {
+		g->lat[g->nlat++] = now - a->t_num[a->acked];
+		g->r->acked++;
+	}
+	g->r->send_s = now - g->t_first_event;
+}
+
+static int
+lg_before_send(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static void
+lg_on_open(void *arg)
+{
+	struct lg_agent *a = arg;
+	struct lg *g = a->lg;
+	static char body[65536];
+
+	if (a->open)
+		return;			/* a reconnect */
+	a->open = 1;
+	g->open++;
+	g->r->opened = g->open;
+	g->r->connect_s = ev_time() - g->t_start;
+	if (g->p->mode == LG_SEND) {
+		if (g->t_first_event == 0)
+			g->t_first_event = ev_time();
+		memset(body, 'x', sizeof(body));
+		for (unsigned i = 0; i < g->p->events; i++) {
+			snprintf(body, sizeof(body), "%08u", i);
+			body[8] = 'x';
+			if (queue_push(a->q, body, g->p->size) != 0)
+				break;
+			g->r->sent++;
+		}
+		agent_session_kick(a->s);
+		agent_session_eof(a->s);
+	} else if (g->open == g->p->agents) {
+		/* For a benchmark that measures the gateway while all hold. */
+		printf("all_open agents=%u connect_s=%.3f\n", g->open,
+		    g->r->connect_s);
+		fflush(stdout);
+		ev_timer_start(g->loop, &g->hold);
+	}
+}
+
+static void
+lg_on_finish(enum agent_status st, void *arg)
+{
+	struct lg_agent *a = arg;
+	struct lg *g = a->lg;
+
+	a->finished = 1;
+	g->finished++;
+	if (st != AGENT_ST_DONE) {
+		g->r->failed++;
+		if (g->r->first_error[0] == '\0')
+			snprintf(g->r->first_error, sizeof(g->r->first_error),
+			    "%s", agent_session_msg(a->s));
+	}
+	if (g->finished == g->p->agents)
+		ev_break(g->loop, EVBREAK_ALL);
+}
+
+/* Start the next agents, at most connect_rate per second. */
+static void
+lg_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct lg *g = w->data;
+
+	(void)loop;
+	(void)revents;
+	g->allowance += g->p->connect_rate * LG_PACE_TICK;
+	while (g->allowance >= 1 && g->started < g->p->agents) {
+		agent_session_start(g->a[g->started++].s);
+		g->allowance -= 1;
+	}
+	if (g->started == g->p->agents)
+		ev_timer_stop(g->loop, w);
+}
+
+static void
+lg_on_hold(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	lg_stop_all(w->data, AGENT_ST_DONE, "");
+}
+
+static void
+lg_on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct lg *g = w->data;
+
+	(void)loop;
+	(void)revents;
+	g->r->timed_out = 1;
+	lg_stop_all(g, AGENT_ST_FAIL, "gw-loadgen: run timed out");
+}
+
+static int
+lg_cmp(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Set up agent ${i}: its TLS configuration, queue and session. */
+static int
+lg_agent_new(struct lg *g, unsigned i)
+{
+	struct lg_agent *a = &g->a[i];
+	const struct lg_params *p = g->p;
+	char key[4096], err[240];
+	size_t n = strlen(p->certs[i]);
+	struct agent_session_params sp;
+
+	a->lg = g;
+	if (n < 4 || n + 1 > sizeof(key)) {
+		snprintf(g->r->first_error, sizeof(g->r->first_error),
+		    "%s: not a .crt file", p->certs[i]);
+		return -1;
+	}
+	snprintf(key, sizeof(key), "%.*s.key", (int)(n - 4), p->certs[i]);
+	if ((a->tls = tls_conf_new(&(struct tls_conf_params){
+	    .cert = p->certs[i], .key = key, .ca = p->ca, .tls12 = 1 },
+	    err, sizeof(err))) == NULL) {
+		snprintf(g->r->first_error, sizeof(g->r->first_error), "%s",
+		    err);
+		return -1;
+	}
+	if ((a->q = queue_new(p->mode == LG_SEND ? p->events : 1)) == NULL ||
+	    (p->mode == LG_SEND && (a->t_num = calloc(p->events,
+	    sizeof(*a->t_num))) == NULL))
+		goto nomem;
+	queue_on_number(a->q, lg_on_number, a);
+	memset(&sp, 0, sizeof(sp));
+	sp.gateways[0] = p->gateway;
+	sp.ngateways = 1;
+	sp.server_name = p->server_name;
+	sp.heartbeat = 5.0;
+	sp.failback_hold = -1;
+	sp.tls = a->tls;
+	sp.queue = a->q;
+	sp.on_acked = lg_on_acked;
+	sp.before_send = lg_before_send;
+	sp.on_open = lg_on_open;
+	sp.on_finish = lg_on_finish;
+	sp.arg = a;
+	if ((a->s = agent_session_new(g->loop, &sp)) == NULL)
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(g->r->first_error, sizeof(g->r->first_error), "%s",
+	    strerror(errno));
+	return -1;
+}
+
+static void
+lg_free(struct lg *g)
+{
+	for (unsigned i = 0; g->a != NULL && i < g->p->agents; i++) {
+		agent_session_free(g->a[i].s);
+		queue_free(g->a[i].q);
+		tls_conf_free(g->a[i].tls);
+		free(g->a[i].t_num);
+	}
+	free(g->a);
+	free(g->lat);
+}
+
+int
+lg_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
+{
+	struct lg g = { .loop = loop, .p = p, .r = r };
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if ((g.a = calloc(p->agents, sizeof(*g.a))) == NULL ||
+	    (p->mode == LG_SEND && (g.lat = calloc((size_t)p->agents *
+	    p->events, sizeof(*g.lat))) == NULL)) {
+		snprintf(r->first_error, sizeof(r->first_error), "%s",
+		    strerror(errno));
+		goto out;
+	}
+	for (unsigned i = 0; i < p->agents; i++)
+		if (lg_agent_new(&g, i) != 0)
+			goto out;
+	ev_timer_init(&g.pace, lg_on_pace, 0., LG_PACE_TICK);
+	g.pace.data = &g;
+	ev_timer_init(&g.hold, lg_on_hold, p->hold, 0.);
+	g.hold.data = &g;
+	ev_timer_init(&g.deadline, lg_on_deadline, p->timeout, 0.);
+	g.deadline.data = &g;
+	ev_now_update(loop);
+	g.t_start = ev_time();
+	ev_timer_start(loop, &g.pace);
+	ev_timer_start(loop, &g.deadline);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &g.pace);
+	ev_timer_stop(loop, &g.hold);
+	ev_timer_stop(loop, &g.deadline);
+	if (g.nlat > 0) {
+		qsort(g.lat, g.nlat, sizeof(*g.lat), lg_cmp);
+		r->lat_p50_ms = g.lat[g.nlat / 2] * 1000;
+		r->lat_p99_ms = g.lat[(size_t)floor((g.nlat - 1) * 0.99)] * 1000;
+		r->lat_max_ms = g.lat[g.nlat - 1] * 1000;
+	}
+	rc = 0;
+out:
+	lg_free(&g);
+	return rc;
+}

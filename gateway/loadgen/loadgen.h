@@ -1,0 +1,55 @@
+/*
+ * loadgen.h: many simulated agents in one process and one event loop, each
+ * a real gw-agent session (agent_session.c: mutual TLS with its own
+ * certificate, HELLO, credit, ACKs, heartbeats) fed by the generator
+ * instead of a file, with the timing of every event recorded.
+ *
+ *   idle  connect N agents (paced), HELLO, heartbeat, hold, stop
+ *   send  each agent sends E events of B bytes as fast as its credit
+ *         allows; each is acknowledged end to end (the management
+ *         server's durable store) and its send-to-ACK latency recorded
+ */
+#ifndef GW_LOADGEN_H
+#define GW_LOADGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <ev.h>
+
+enum lg_mode { LG_IDLE, LG_SEND };
+
+struct lg_params {
+	enum lg_mode	 mode;
+	const char	*gateway;	/* "ip:port" */
+	const char	*server_name;	/* in the gateway's certificate */
+	const char	*ca;		/* the CA the gateway chains to */
+	char		**certs;	/* N certificate files (key: .key) */
+	unsigned	 agents;
+	double		 connect_rate;	/* new connections per second */
+	double		 hold;		/* idle: seconds to hold once open */
+	unsigned	 events;	/* send: events per agent */
+	unsigned	 size;		/* send: bytes per event */
+	double		 timeout;	/* the whole run, seconds */
+};
+
+/* What a run measured. */
+struct lg_result {
+	unsigned	 opened;	/* agents that got HELLO_ACK */
+	unsigned	 failed;	/* agents that failed or were refused */
+	double		 connect_s;	/* first connect to last HELLO_ACK */
+	uint64_t	 sent, acked;	/* events */
+	double		 send_s;	/* first event to last ACK */
+	double		 lat_p50_ms, lat_p99_ms, lat_max_ms;
+	int		 timed_out;
+	char		 first_error[300];
+};
+
+/**
+ * lg_run(loop, p, r): run ${p} to its end (or its timeout) on ${loop};
+ * fill ${r}.  Return 0, or -1 if the agents could not be set up (their
+ * files), with the reason in ${r}->first_error.
+ */
+int lg_run(struct ev_loop *loop, const struct lg_params *p,
+    struct lg_result *r);
+
+#endif /* GW_LOADGEN_H */

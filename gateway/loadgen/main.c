@@ -1,0 +1,188 @@
+/*
+ * gw-loadgen: simulate many agents, each with its own certificate, against
+ * one gateway, in one process and one event loop (loadgen.h).
+ *
+ *   gw-loadgen --gateway ADDR --certs DIR --ca FILE --agents N
+ *              [--mode idle|send] [--hold SECS] [--events E] [--size B]
+ *              [--connect-rate R] [--server-name NAME] [--timeout SECS]
+ *
+ * DIR holds NAME.crt and NAME.key pairs (gw-cert issue-many); the first N
+ * in name order are used.  Output: one line of key=value figures (idle:
+ * first "all_open agents=N connect_s=S" once all are open).  Exit 0
+ * if every agent did its part, 1 otherwise (the first error is printed).
+ * Loopback only is the intended use: it is a benchmark tool.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "loadgen.h"
+#include "log.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: gw-loadgen --gateway ADDR --certs DIR --ca FILE "
+	    "--agents N\n"
+	    "                  [--mode idle|send] [--hold SECS] [--events E] "
+	    "[--size B]\n"
+	    "                  [--connect-rate R] [--server-name NAME] "
+	    "[--timeout SECS]\n");
+	exit(2);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The first ${n} certificates (DIR/NAME.crt) by name; NULL if fewer. */
+static char **
+list_certs(const char *dir, unsigned n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **v = NULL;
+	size_t len = 0, cap = 0;
+
+	if (d == NULL)
+		return NULL;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		char *path;
+
+		if (l < 5 || strcmp(e->d_name + l - 4, ".crt") != 0 ||
+		    strcmp(e->d_name, "ca.crt") == 0)
+			continue;
+		if (len == cap) {
+			char **nv = realloc(v, (cap = cap ? cap * 2 : 256) *
+			    sizeof(*v));
+
+			if (nv == NULL)
+				break;
+			v = nv;
+		}
+		if ((path = malloc(strlen(dir) + l + 2)) == NULL)
+			break;
+		sprintf(path, "%s/%s", dir, e->d_name);
+		v[len++] = path;
+	}
+	closedir(d);
+	if (len < n) {
+		for (size_t i = 0; i < len; i++)
+			free(v[i]);
+		free(v);
+		errno = ENOENT;
+		return NULL;
+	}
+	qsort(v, len, sizeof(*v), name_cmp);
+	for (size_t i = n; i < len; i++)
+		free(v[i]);
+	return v;
+}
+
+static double
+num(const char *s, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		usage();
+	return v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "gateway", required_argument, NULL, 'g' },
+		{ "certs", required_argument, NULL, 'd' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "agents", required_argument, NULL, 'n' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "size", required_argument, NULL, 's' },
+		{ "connect-rate", required_argument, NULL, 'r' },
+		{ "server-name", required_argument, NULL, 'N' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct lg_params p = { .mode = LG_IDLE, .server_name = "gateway",
+	    .connect_rate = 500, .hold = 1, .events = 100, .size = 200,
+	    .timeout = 120 };
+	struct lg_result r;
+	const char *dir = NULL;
+	struct rlimit rl;
+	struct ev_loop *loop;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'g': p.gateway = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'c': p.ca = optarg; break;
+		case 'n': p.agents = (unsigned)num(optarg, 1, 1000000); break;
+		case 'm':
+			if (strcmp(optarg, "idle") == 0)
+				p.mode = LG_IDLE;
+			else if (strcmp(optarg, "send") == 0)
+				p.mode = LG_SEND;
+			else
+				usage();
+			break;
+		case 'H': p.hold = num(optarg, 0, 86400); break;
+		case 'e': p.events = (unsigned)num(optarg, 1, 1e7); break;
+		case 's': p.size = (unsigned)num(optarg, 1, 16384); break;
+		case 'r': p.connect_rate = num(optarg, 1, 1e6); break;
+		case 'N': p.server_name = optarg; break;
+		case 't': p.timeout = num(optarg, 0.1, 86400); break;
+		default: usage();
+		}
+	}
+	if (p.gateway == NULL || dir == NULL || p.ca == NULL || p.agents == 0)
+		usage();
+	if ((p.certs = list_certs(dir, p.agents)) == NULL) {
+		fprintf(stderr, "gw-loadgen: %s: fewer than %u certificates "
+		    "(gw-cert issue-many)\n", dir, p.agents);
+		return 1;
+	}
+	/* One descriptor per agent, and a few more. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < p.agents + 64) {
+		rl.rlim_cur = rl.rlim_max < p.agents + 64 ? rl.rlim_max :
+		    p.agents + 64;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	log_init("gw-loadgen", LOG_LVL_ERR);
+	loop = EV_DEFAULT;
+	rc = lg_run(loop, &p, &r);
+	if (rc == 0) {
+		printf("mode=%s agents=%u opened=%u failed=%u connect_s=%.3f "
+		    "connects_per_s=%.0f", p.mode == LG_IDLE ? "idle" : "send",
+		    p.agents, r.opened, r.failed, r.connect_s,
+		    r.connect_s > 0 ? r.opened / r.connect_s : 0);
+		if (p.mode == LG_SEND)
+			printf(" events=%llu acked=%llu send_s=%.3f "
+			    "msgs_per_s=%.0f lat_p50_ms=%.2f lat_p99_ms=%.2f "
+			    "lat_max_ms=%.2f", (unsigned long long)r.sent,
+			    (unsigned long long)r.acked, r.send_s,
+			    r.send_s > 0 ? r.acked / r.send_s : 0,
+			    r.lat_p50_ms, r.lat_p99_ms, r.lat_max_ms);
+		printf("%s\n", r.timed_out ? " timed_out=1" : "");
+	}
+	if (r.first_error[0] != '\0')
+		fprintf(stderr, "gw-loadgen: %s\n", r.first_error);
+	for (unsigned i = 0; i < p.agents; i++)
+		free(p.certs[i]);
+	free(p.certs);
+	return rc == 0 && r.failed == 0 && !r.timed_out &&
+	    r.opened == p.agents && r.acked == r.sent ? 0 : 1;
+}
