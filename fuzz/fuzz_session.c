@@ -210,7 +210,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case SESS_AGENT_FULL:
 		case SESS_LINK_FULL:
 			if (c != NULL)
-				sess_full(c);
+				sess_full(c, who >> 2);
 			break;
 		case SESS_AGENT_TIMER:
 		case SESS_LINK_TIMER:

@@ -262,9 +262,9 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	op(SESS_LINK_FULL, 0);
 	op(SESS_LINK_FULL, 1);
 	data(1, 105, 2, 9);
-	op(SESS_AGENT_FULL, 0);
-	op(SESS_LINK_FULL, 0);
-	op(SESS_LINK_FULL, 1);
+	op(SESS_AGENT_FULL, 0 | 63 << 2);	/* drained, all of it */
+	op(SESS_LINK_FULL, 0 | 63 << 2);
+	op(SESS_LINK_FULL, 1 | 63 << 2);
 	server_all(SESS_LINK_ACKS, 0);
 	memset(&f, 0, sizeof(f));
 	f.type = GW_T_PING;
@@ -272,6 +272,28 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	say(1, &f);
 	op(SESS_AGENT_TIMER, 1);
 	put("session", "backpressure", 0, 0, sb, sn);
+
+	/*
+	 * Links full while agents wait with DATA, then drained by 64 bytes
+	 * only: the agents woken fill them again at once, and must wait for
+	 * the next drain (upstream_on_writable once looped here for ever).
+	 */
+	sn = 0;
+	links_up();
+	agent_up(0, 0);
+	agent_up(1, 0);
+	for (unsigned k = 0; k < SESS_LINKS; k++)
+		op(SESS_LINK_FULL, k);
+	data(0, 1, 4, 300);
+	data(1, 1, 4, 300);
+	for (unsigned k = 0; k < SESS_LINKS; k++)
+		op(SESS_LINK_FULL, k);		/* 64 bytes of room */
+	for (unsigned k = 0; k < SESS_LINKS; k++) {
+		op(SESS_LINK_FULL, k);		/* full again */
+		op(SESS_LINK_FULL, k | 63 << 2);	/* all drained */
+	}
+	server_all(SESS_LINK_ACKS, 0);
+	put("session", "refill", 0, 0, sb, sn);
 
 	/* Timeouts and bad frames close one session each. */
 	sn = 0;

@@ -4,6 +4,7 @@
  * and check what the gateway sends on them.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,8 @@ struct conn {
 	void			*arg;
 	struct conn		**slot;
 	int			 busy;		/* our callbacks on the stack */
-	int			 full;		/* conn_send says no */
+	size_t			 room;		/* output bytes left; SIZE_MAX:
+						   unlimited, 0: full */
 	int			 want_writable;
 	size_t			 out_cap, max_payload;
 	const mbedtls_x509_crt	*peer_crt;
@@ -107,6 +109,7 @@ sess_new(struct conn **slots, unsigned n, const struct conn_params *p,
 		c->arg = arg;
 		c->slot = &slots[i];
 		c->out_cap = p->out_cap;
+		c->room = SIZE_MAX;
 		c->max_payload = p->max_payload;
 		FUZZ_CHECK(p->in_cap >= p->max_payload + GW_HDR_LEN);
 		slots[i] = c;
@@ -197,13 +200,15 @@ conn_send(struct conn *c, const struct gw_frame *f)
 	int n, m;
 
 	FUZZ_CHECK(c->v.live);
-	if (c->v.state == CONN_CLOSED || c->full) {
+	n = gw_frame_encode(a, sizeof(a), f);
+	if (n >= 0 && (c->v.state == CONN_CLOSED || (size_t)n > c->room)) {
 		c->want_writable = 1;
 		return GW_ENOSPACE;
 	}
-	n = gw_frame_encode(a, sizeof(a), f);
 	if (n < 0)
 		return n;
+	if (c->room != SIZE_MAX)
+		c->room -= (size_t)n;
 	/* What the gateway sends decodes, and re-encodes to the same bytes. */
 	FUZZ_CHECK(gw_frame_decode(a, (size_t)n, GW_PAYLOAD_HARD_MAX, &d,
 	    &used) == GW_OK && used == (size_t)n);
@@ -225,7 +230,9 @@ conn_notify_writable(struct conn *c)
 size_t
 conn_out_space(const struct conn *c)
 {
-	return c->full || c->v.state == CONN_CLOSED ? 0 : c->out_cap;
+	if (c->v.state == CONN_CLOSED)
+		return 0;
+	return c->room < c->out_cap ? c->room : c->out_cap;
 }
 
 size_t
@@ -393,12 +400,17 @@ sess_input(struct conn *c, const uint8_t *buf, size_t len)
 }
 
 void
-sess_full(struct conn *c)
+sess_full(struct conn *c, unsigned sel)
 {
 	if (c->v.state != CONN_OPEN)
 		return;
-	c->full = !c->full;
-	if (c->full || !c->want_writable || c->ops->on_writable == NULL)
+	if (c->room != 0) {
+		c->room = 0;
+		return;
+	}
+	/* Drained: all of it, or just a little (it may fill up again). */
+	c->room = sel >= 63 ? SIZE_MAX : (sel + 1) * 64;
+	if (!c->want_writable || c->ops->on_writable == NULL)
 		return;
 	c->want_writable = 0;
 	c->busy++;

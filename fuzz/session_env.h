@@ -37,8 +37,9 @@ enum sess_op {
 	SESS_LINK_HELLO_ACK,	/* who; the server's HELLO_ACK */
 	SESS_LINK_OPEN_ACKS,	/* who, last_seq byte: OPEN_ACK every new channel */
 	SESS_LINK_ACKS,		/* who; ACK the last DATA of every channel */
-	SESS_AGENT_FULL,	/* who; its output fills or drains */
-	SESS_LINK_FULL,		/* who; its output fills or drains */
+	SESS_AGENT_FULL,	/* who; its output fills, or drains (who >> 2:
+				   how much, see sess_full) */
+	SESS_LINK_FULL,		/* who; the same for a link */
 	SESS_AGENT_TIMER,	/* who; its timer fires */
 	SESS_LINK_TIMER,	/* who; its timer fires */
 	SESS_AGENT_EOF,		/* who; the agent closes */
@@ -89,8 +90,12 @@ size_t sess_input(struct conn *c, const uint8_t *buf, size_t len);
 /** sess_frame(c, f): deliver frame ${f} to ${c}'s owner. */
 void sess_frame(struct conn *c, const struct gw_frame *f);
 
-/** sess_full(c): toggle ${c}'s output between full and empty. */
-void sess_full(struct conn *c);
+/**
+ * sess_full(c, sel): ${c}'s output fills up, or (if full) drains: all of
+ * it when ${sel} >= 63, else only (${sel} + 1) * 64 bytes, so that what
+ * on_writable wakes can fill it up again.
+ */
+void sess_full(struct conn *c, unsigned sel);
 
 /** sess_timer(c): ${c}'s timer fires, if armed. */
 void sess_timer(struct conn *c);
