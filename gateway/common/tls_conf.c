@@ -14,6 +14,7 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crl.h>
@@ -248,7 +249,20 @@ tls_conf_free(struct tls_conf *tc)
 const char *
 tls_strerror(int rc, char *buf, size_t len)
 {
-	mbedtls_strerror(rc, buf, len);
+	/* Our BIO's socket errors: mbedTLS names them only with NET_C. */
+	switch (rc) {
+	case MBEDTLS_ERR_NET_CONN_RESET:
+		snprintf(buf, len, "connection reset by peer");
+		break;
+	case MBEDTLS_ERR_NET_SEND_FAILED:
+		snprintf(buf, len, "socket send failed");
+		break;
+	case MBEDTLS_ERR_NET_RECV_FAILED:
+		snprintf(buf, len, "socket receive failed");
+		break;
+	default:
+		mbedtls_strerror(rc, buf, len);
+	}
 	return buf;
 }
 
