@@ -28,7 +28,7 @@ struct lg_agent {
 	double			*t_num;		/* send: when each was numbered */
 	unsigned		 numbered, acked;
 	uint64_t		 first_seq;
-	int			 open, finished;
+	int			 started, open, finished;
 };
 
 struct lg {
@@ -37,6 +37,7 @@ struct lg {
 	struct lg_result	*r;
 	struct lg_agent		*a;
 	unsigned		 started, open, finished;
+	unsigned		 connecting;	/* started, not yet open */
 	double			 allowance;
 	double			 t_start, t_first_event;
 	double			*lat;		/* send: latencies, seconds */
@@ -91,39 +92,53 @@ lg_before_send(void *arg)
 	return 0;
 }
 
+/* Send mode: queue the agent's events, and finish once all are ACKed. */
+static void
+lg_feed(struct lg_agent *a)
+{
+	static char body[65536];
+	struct lg *g = a->lg;
+
+	if (a->finished)
+		return;
+	memset(body, 'x', g->p->size);
+	for (unsigned i = 0; i < g->p->events; i++) {
+		snprintf(body, sizeof(body), "%08u", i);
+		body[8] = 'x';
+		if (queue_push(a->q, body, g->p->size) != 0)
+			break;
+		g->r->sent++;
+	}
+	agent_session_kick(a->s);
+	agent_session_eof(a->s);
+}
+
 static void
 lg_on_open(void *arg)
 {
 	struct lg_agent *a = arg;
 	struct lg *g = a->lg;
-	static char body[65536];
 
 	if (a->open)
 		return;			/* a reconnect */
 	a->open = 1;
 	g->open++;
+	g->connecting--;
 	g->r->opened = g->open;
 	g->r->connect_s = ev_time() - g->t_start;
+	if (g->open < g->p->agents)
+		return;
+	/* For a benchmark that measures the gateway from here on. */
+	printf("all_open agents=%u connect_s=%.3f\n", g->open,
+	    g->r->connect_s);
+	fflush(stdout);
 	if (g->p->mode == LG_SEND) {
-		if (g->t_first_event == 0)
-			g->t_first_event = ev_time();
-		memset(body, 'x', sizeof(body));
-		for (unsigned i = 0; i < g->p->events; i++) {
-			snprintf(body, sizeof(body), "%08u", i);
-			body[8] = 'x';
-			if (queue_push(a->q, body, g->p->size) != 0)
-				break;
-			g->r->sent++;
-		}
-		agent_session_kick(a->s);
-		agent_session_eof(a->s);
-	} else if (g->open == g->p->agents) {
-		/* For a benchmark that measures the gateway while all hold. */
-		printf("all_open agents=%u connect_s=%.3f\n", g->open,
-		    g->r->connect_s);
-		fflush(stdout);
+		/* Every agent starts sending now, together. */
+		g->t_first_event = ev_time();
+		for (unsigned i = 0; i < g->p->agents; i++)
+			lg_feed(&g->a[i]);
+	} else
 		ev_timer_start(g->loop, &g->hold);
-	}
 }
 
 static void
@@ -134,6 +149,8 @@ lg_on_finish(enum agent_status st, void *arg)
 
 	a->finished = 1;
 	g->finished++;
+	if (!a->open && a->started)
+		g->connecting--;
 	if (st != AGENT_ST_DONE) {
 		g->r->failed++;
 		if (g->r->first_error[0] == '\0')
@@ -153,8 +170,15 @@ lg_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	g->allowance += g->p->connect_rate * LG_PACE_TICK;
-	while (g->allowance >= 1 && g->started < g->p->agents) {
-		agent_session_start(g->a[g->started++].s);
+	if (g->allowance > g->p->connect_rate)
+		g->allowance = g->p->connect_rate;	/* at most 1 s saved */
+	while (g->allowance >= 1 && g->started < g->p->agents &&
+	    g->connecting < g->p->inflight) {
+		struct lg_agent *a = &g->a[g->started++];
+
+		a->started = 1;
+		g->connecting++;
+		agent_session_start(a->s);
 		g->allowance -= 1;
 	}
 	if (g->started == g->p->agents)

@@ -4,10 +4,12 @@
  * certificate, HELLO, credit, ACKs, heartbeats) fed by the generator
  * instead of a file, with the timing of every event recorded.
  *
- *   idle  connect N agents (paced), HELLO, heartbeat, hold, stop
- *   send  each agent sends E events of B bytes as fast as its credit
- *         allows; each is acknowledged end to end (the management
- *         server's durable store) and its send-to-ACK latency recorded
+ *   idle  connect N agents (paced: at most connect_rate per second and
+ *         inflight handshakes at a time), HELLO, heartbeat, hold, stop
+ *   send  once all N are open, each agent sends E events of B bytes as
+ *         fast as its credit allows; each is acknowledged end to end (the
+ *         management server's durable store) and its send-to-ACK latency
+ *         recorded
  */
 #ifndef GW_LOADGEN_H
 #define GW_LOADGEN_H
@@ -26,6 +28,7 @@ struct lg_params {
 	char		**certs;	/* N certificate files (key: .key) */
 	unsigned	 agents;
 	double		 connect_rate;	/* new connections per second */
+	unsigned	 inflight;	/* connecting at once, at most */
 	double		 hold;		/* idle: seconds to hold once open */
 	unsigned	 events;	/* send: events per agent */
 	unsigned	 size;		/* send: bytes per event */

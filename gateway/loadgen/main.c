@@ -4,11 +4,12 @@
  *
  *   gw-loadgen --gateway ADDR --certs DIR --ca FILE --agents N
  *              [--mode idle|send] [--hold SECS] [--events E] [--size B]
- *              [--connect-rate R] [--server-name NAME] [--timeout SECS]
+ *              [--connect-rate R] [--inflight K] [--server-name NAME]
+ *              [--timeout SECS]
  *
  * DIR holds NAME.crt and NAME.key pairs (gw-cert issue-many); the first N
- * in name order are used.  Output: one line of key=value figures (idle:
- * first "all_open agents=N connect_s=S" once all are open).  Exit 0
+ * in name order are used.  Output: "all_open agents=N connect_s=S" once
+ * all are open, then one line of key=value figures at the end.  Exit 0
  * if every agent did its part, 1 otherwise (the first error is printed).
  * Loopback only is the intended use: it is a benchmark tool.
  */
@@ -30,8 +31,8 @@ usage(void)
 	    "--agents N\n"
 	    "                  [--mode idle|send] [--hold SECS] [--events E] "
 	    "[--size B]\n"
-	    "                  [--connect-rate R] [--server-name NAME] "
-	    "[--timeout SECS]\n");
+	    "                  [--connect-rate R] [--inflight K] "
+	    "[--server-name NAME] [--timeout SECS]\n");
 	exit(2);
 }
 
@@ -112,12 +113,13 @@ main(int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "size", required_argument, NULL, 's' },
 		{ "connect-rate", required_argument, NULL, 'r' },
+		{ "inflight", required_argument, NULL, 'i' },
 		{ "server-name", required_argument, NULL, 'N' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lg_params p = { .mode = LG_IDLE, .server_name = "gateway",
-	    .connect_rate = 500, .hold = 1, .events = 100, .size = 200,
+	    .connect_rate = 500, .inflight = 100, .hold = 1, .events = 100, .size = 200,
 	    .timeout = 120 };
 	struct lg_result r;
 	const char *dir = NULL;
@@ -143,6 +145,7 @@ main(int argc, char **argv)
 		case 'e': p.events = (unsigned)num(optarg, 1, 1e7); break;
 		case 's': p.size = (unsigned)num(optarg, 1, 16384); break;
 		case 'r': p.connect_rate = num(optarg, 1, 1e6); break;
+		case 'i': p.inflight = (unsigned)num(optarg, 1, 1e6); break;
 		case 'N': p.server_name = optarg; break;
 		case 't': p.timeout = num(optarg, 0.1, 86400); break;
 		default: usage();
