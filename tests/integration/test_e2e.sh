@@ -21,13 +21,25 @@ write_configs
 start_mgmt
 start_gateway
 
-# run_agents FIRST LAST: every agent sends lines FIRST..LAST; wait for all.
+# run_agents FIRST LAST [HELD]: every agent sends lines FIRST..LAST; wait
+# for all.  With HELD, lines from HELD on reach the agents (a pipe) only
+# once the file "gate" exists, so they cannot finish before it does.
 run_agents() {
-	local first=$1 last=$2 pids=() n rc=0
+	local first=$1 last=$2 held=${3:-} pids=() n rc=0
 	for n in "${names[@]}"; do
-		seq "$first" "$last" | sed "s/^/$n event /" >"lines/$n.txt"
-		$(agent_cmd "$n" --file "lines/$n.txt" --timeout 120) \
-		    >>"$T/agent-$n.log" 2>&1 &
+		if [ -z "$held" ]; then
+			seq "$first" "$last" | sed "s/^/$n event /" >"lines/$n.txt"
+			$(agent_cmd "$n" --file "lines/$n.txt" --timeout 120) \
+			    >>"$T/agent-$n.log" 2>&1 &
+		else
+			{
+				seq "$first" $((held - 1))
+				while [ ! -e gate ]; do sleep 0.05; done
+				seq "$held" "$last"
+			} | sed -u "s/^/$n event /" |
+			    $(agent_cmd "$n" --timeout 120) \
+			    >>"$T/agent-$n.log" 2>&1 &
+		fi
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p" || rc=$((rc + 1)); done
@@ -39,10 +51,11 @@ run_agents 1 $LINES || fail "$? agents did not get every line acknowledged"
 check_store $LINES "${names[@]}" || fail "store after phase 1"
 pass "phase 1: $((AGENTS * LINES)) lines stored exactly once"
 
-# Phase 2: kill -9 gw-mgmt mid-run, restart it on the same store.
-run_agents $((LINES + 1)) $((2 * LINES)) &
+# Phase 2: kill -9 gw-mgmt mid-run, restart it on the same store.  The
+# last tenth of each agent's lines is held back until after the kill.
+run_agents $((LINES + 1)) $((2 * LINES)) $((LINES + LINES * 9 / 10 + 1)) &
 runner=$!
-for ((i = 0; i < 200; i++)); do
+for ((i = 0; i < 400; i++)); do
 	rows=$(export_store | wc -l)
 	[ "$rows" -gt $((AGENTS * LINES + AGENTS * LINES / 5)) ] && break
 	sleep 0.05
@@ -55,6 +68,7 @@ rows=$(export_store | wc -l)
 echo "killed gw-mgmt with $rows rows stored"
 sleep 0.5
 start_mgmt
+touch gate
 wait "$runner" || fail "phase 2: $? agents did not get every line acknowledged"
 check_store $((2 * LINES)) "${names[@]}" || fail "store after kill -9"
 pass "phase 2: gw-mgmt killed at $rows rows; all $((2 * AGENTS * LINES)) lines stored exactly once"
