@@ -27,6 +27,7 @@
 #include "conn.h"
 #include "enroll.h"
 #include "identity.h"
+#include "listener.h"
 #include "log.h"
 #include "upstream.h"
 
@@ -41,12 +42,31 @@ agent_state_str(enum agent_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
+/*
+ * Admission control (listener.c): a new session holds one of max_handshakes
+ * slots until its handshake ends or AGENT_ADMIT_HOLD has passed, whichever
+ * is first; one that is slow (a silent or stalled peer) goes on without
+ * its slot, under handshake_timeout, and costs the others no more than
+ * that wait.
+ */
+static void
+agent_unadmit(struct agent *a)
+{
+	if (!a->admitted)
+		return;
+	a->admitted = 0;
+	a->gw->nhandshakes--;
+	listener_admit(a->gw->listener);
+}
+
 static void
 agent_set_state(struct agent *a, enum agent_state s)
 {
 	log_debug("event=agent_state agent=%s peer=%s from=%s to=%s",
 	    a->id.name[0] ? a->id.name : "-", conn_peer(a->c),
 	    agent_state_str(a->state), agent_state_str(s));
+	if (s != AGENT_HANDSHAKE)
+		agent_unadmit(a);
 	a->state = s;
 }
 
@@ -409,7 +429,12 @@ agent_on_timeout(struct conn *c, void *arg)
 {
 	struct agent *a = arg;
 
-	(void)c;
+	if (a->state == AGENT_HANDSHAKE && a->admitted) {
+		/* Its slot's time is up; the handshake may go on. */
+		agent_unadmit(a);
+		conn_timer(c, a->gw->cfg->handshake_timeout - AGENT_ADMIT_HOLD);
+		return;
+	}
 	agent_close(a, GW_R_TIMEOUT, a->state == AGENT_HANDSHAKE ?
 	    "TLS handshake too slow" : a->hello_done ?
 	    "idle timeout" : "no HELLO in time");
@@ -547,7 +572,12 @@ agent_accept(struct gw *gw, int fd)
 		a->next->prevp = &a->next;
 	gw->agents = a;
 	a->prevp = &gw->agents;
-	conn_timer(a->c, cfg->handshake_timeout);
+	if (cfg->handshake_timeout > AGENT_ADMIT_HOLD) {
+		a->admitted = 1;	/* agent_unadmit() gives it back */
+		gw->nhandshakes++;
+		conn_timer(a->c, AGENT_ADMIT_HOLD);
+	} else
+		conn_timer(a->c, cfg->handshake_timeout);
 }
 
 /** agent_link(a): the upstream-side links of ${a} (for upstream.c). */

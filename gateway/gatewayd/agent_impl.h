@@ -14,6 +14,9 @@
 
 #define AGENT_MAGIC	0x4167656eu	/* "Agen" */
 
+/* Seconds a new session holds its admission slot at most (agent.c). */
+#define AGENT_ADMIT_HOLD	0.5
+
 /* One DATA relayed up (or waiting to be), kept until ACKed. */
 struct replay {
 	uint64_t	 seq;
@@ -28,6 +31,7 @@ struct agent {
 	struct conn		*c;
 	struct agent		*next, **prevp;	/* gw->agents list */
 	struct agent_link	 link;
+	int			 admitted;	/* holds an admission slot */
 	TAILQ_ENTRY(agent)	 no_link;	/* on gw->no_link */
 	int			 on_no_link;
 	TAILQ_ENTRY(agent)	 starved;	/* on gw->starved */

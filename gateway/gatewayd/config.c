@@ -23,6 +23,8 @@ static const struct conf_key keys[] = {
 	{ "gateway", "max_agents", CONF_UINT, O(max_agents), 1, 1000000, "20000", 0 },
 	{ "gateway", "handshake_rate", CONF_UINT, O(handshake_rate), 0, 1e6,
 	    "5000", 0 },
+	{ "gateway", "max_handshakes", CONF_UINT, O(max_handshakes), 1, 1e6,
+	    "64", 0 },
 	{ "gateway", "handshake_rate_per_source", CONF_UINT,
 	    O(handshake_rate_per_source), 0, 1e6, "1000", 0 },
 	{ "gateway", "max_payload", CONF_SIZE, O(max_payload), GW_MAX_PAYLOAD_MIN,

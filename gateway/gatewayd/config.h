@@ -23,6 +23,7 @@ struct gw_config {
 	char	*agent_names;		/* comma-separated globs on the CN */
 	uint32_t max_agents;
 	uint32_t handshake_rate;	/* new agent connections per second */
+	uint32_t max_handshakes;	/* in progress at once (admission) */
 	uint32_t handshake_rate_per_source;	/* 0: no limit */
 	uint32_t max_payload;		/* and the input buffer: one frame */
 	uint32_t agent_output_buffer;	/* bytes queued toward one agent */

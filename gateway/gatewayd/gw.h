@@ -44,6 +44,7 @@ struct gw {
 	ev_timer		 tick;
 	double			 failover_at;	/* last failover, until an ACK */
 	unsigned		 nagents;	/* sessions that exist */
+	unsigned		 nhandshakes;	/* ... of them in their handshake */
 	struct agent		*agents;	/* all sessions (agent.c) */
 	TAILQ_HEAD(, agent)	 no_link;	/* sessions waiting for a link */
 	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory */

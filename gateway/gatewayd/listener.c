@@ -1,8 +1,19 @@
 /*
  * listener.c: accept connections without blocking the loop: at most a
  * batch per wake-up, the limit enforced before any TLS state exists.
+ *
+ * Admission control: a full handshake costs milliseconds of CPU, so a
+ * reconnect storm of thousands cannot be served at once.  Closing the
+ * excess (a rate limit) makes every agent retry and the storm last; taking
+ * them all makes each handshake wait behind all the others until the agents
+ * time out and the loop misses its own timers.  So the listener stops
+ * accepting while max_pending handshakes are under way and lets the kernel's
+ * backlog hold the rest; an agent that gave up while waiting there (it
+ * closed) is dropped at accept for the price of a poll(2), before any TLS
+ * state exists.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +38,10 @@ struct listener {
 	struct ratelimit	 rl;
 	ev_tstamp		 last_log;
 	uint64_t		 refused_full, refused_rate;
+	uint64_t		 paused;	/* times admission paused it */
+	uint64_t		 gave_up;	/* closed by the peer in backlog */
+	int			 running;	/* listener_start()ed */
+	int			 waiting;	/* paused by admission control */
 };
 
 /* A limit was hit: count it; log the totals at most every interval. */
@@ -45,6 +60,23 @@ listener_refused(struct listener *l, const char *what, double now)
 	l->last_log = now;
 }
 
+/* Did the peer close while its connection waited in the backlog? */
+static int
+listener_peer_gone(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/* Admission control: is there room for one more handshake? */
+static int
+listener_has_room(const struct listener *l)
+{
+	return l->lim.pending == NULL || *l->lim.pending < l->lim.max_pending;
+}
+
 static void
 listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -53,6 +85,13 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)revents;
 	for (int i = 0; i < LISTENER_BATCH; i++) {
+		if (!listener_has_room(l)) {
+			/* The backlog holds the rest: listener_admit(). */
+			ev_io_stop(loop, &l->io);
+			l->waiting = 1;
+			l->paused++;
+			return;
+		}
 		int fd = net_accept(l->fd);
 
 		if (fd < 0) {
@@ -67,6 +106,11 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			close(fd);
 			l->refused_full++;
 			listener_refused(l, "connections", ev_now(loop));
+			continue;
+		}
+		if (listener_peer_gone(fd)) {
+			close(fd);
+			l->gave_up++;
 			continue;
 		}
 		if (!rl_allow(&l->rl, getpeername(fd, (struct sockaddr *)&ss,
@@ -111,17 +155,43 @@ listener_new(struct gw *gw, const char *addr,
 	return l;
 }
 
-/** listener_start(l) / listener_stop(l): accept or stop accepting. */
+/**
+ * listener_start(l): accept.  listener_stop(l): stop for good (draining):
+ * close the socket, so that new connections are refused at once (an agent
+ * goes to its next gateway) instead of waiting in the backlog unserved.
+ */
 void
 listener_start(struct listener *l)
 {
+	l->running = 1;
+	l->waiting = 0;
 	ev_io_start(l->gw->loop, &l->io);
 }
 
 void
 listener_stop(struct listener *l)
 {
+	l->running = 0;
 	ev_io_stop(l->gw->loop, &l->io);
+	if (l->fd >= 0) {
+		/* Refused from now on, and the backlog's waiters reset. */
+		close(l->fd);
+		l->fd = -1;
+	}
+}
+
+/**
+ * listener_admit(l): a pending connection finished its handshake (or
+ * closed): accept again if admission control had paused ${l}.
+ * listener_admit(NULL) is a no-op.
+ */
+void
+listener_admit(struct listener *l)
+{
+	if (l == NULL || !l->waiting || !l->running || !listener_has_room(l))
+		return;
+	l->waiting = 0;
+	ev_io_start(l->gw->loop, &l->io);
 }
 
 /** listener_free(l): close ${l}; listener_free(NULL) is a no-op. */
@@ -130,12 +200,16 @@ listener_free(struct listener *l)
 {
 	if (l == NULL)
 		return;
-	if (l->refused_full + l->rl.refused_global + l->rl.refused_source > 0)
+	if (l->refused_full + l->rl.refused_global + l->rl.refused_source +
+	    l->paused + l->gave_up > 0)
 		log_info("event=listener_stats listener=%s refused_full=%llu "
-		    "refused_rate_global=%llu refused_rate_source=%llu",
+		    "refused_rate_global=%llu refused_rate_source=%llu "
+		    "admission_paused=%llu gave_up_in_backlog=%llu",
 		    l->lim.name, (unsigned long long)l->refused_full,
 		    (unsigned long long)l->rl.refused_global,
-		    (unsigned long long)l->rl.refused_source);
+		    (unsigned long long)l->rl.refused_source,
+		    (unsigned long long)l->paused,
+		    (unsigned long long)l->gave_up);
 	ev_io_stop(l->gw->loop, &l->io);
 	if (l->fd >= 0)
 		close(l->fd);

@@ -298,12 +298,13 @@ main(int argc, char **argv)
 	limits_init(&gw.limits, gw.loop);
 	if ((gw.listener = listener_new(&gw, cfg.listen,
 	    &(struct listener_limits){ "agents", &gw.nagents, cfg.max_agents,
-	    cfg.handshake_rate, cfg.handshake_rate_per_source },
+	    cfg.handshake_rate, cfg.handshake_rate_per_source,
+	    &gw.nhandshakes, cfg.max_handshakes },
 	    agent_accept, err, sizeof(err))) == NULL ||
 	    (cfg.enroll_listen != NULL && (gw.enroll_listener = listener_new(&gw,
 	    cfg.enroll_listen, &(struct listener_limits){ "enroll",
 	    &gw.nenroll, cfg.enroll_max_clients, cfg.enroll_rate,
-	    cfg.enroll_rate_per_source }, enroll_conn_accept, err,
+	    cfg.enroll_rate_per_source, NULL, 0 }, enroll_conn_accept, err,
 	    sizeof(err))) == NULL) ||
 	    enroll_init(&gw, err, sizeof(err)) != 0 ||
 	    drop_privileges(cfg.user, err, sizeof(err)) != 0) {

@@ -28,7 +28,7 @@ struct lg_agent {
 	double			*t_num;		/* send: when each was numbered */
 	unsigned		 numbered, acked;
 	uint64_t		 first_seq;
-	int			 started, open, finished;
+	int			 started, open, back, finished;
 };
 
 struct lg {
@@ -119,8 +119,22 @@ lg_on_open(void *arg)
 	struct lg_agent *a = arg;
 	struct lg *g = a->lg;
 
-	if (a->open)
-		return;			/* a reconnect */
+	if (a->open) {			/* a reconnect */
+		if (g->p->mode != LG_STORM || a->back ||
+		    g->open < g->p->agents)
+			return;
+		a->back = 1;
+		g->r->all_back_at = ev_time();
+		if (g->r->back++ == 0)
+			g->r->first_back_at = g->r->all_back_at;
+		if (g->r->back == g->p->agents) {
+			printf("all_back agents=%u at=%.3f\n", g->r->back,
+			    g->r->all_back_at);
+			fflush(stdout);
+			lg_stop_all(g, AGENT_ST_DONE, "");
+		}
+		return;
+	}
 	a->open = 1;
 	g->open++;
 	g->connecting--;
@@ -137,8 +151,9 @@ lg_on_open(void *arg)
 		g->t_first_event = ev_time();
 		for (unsigned i = 0; i < g->p->agents; i++)
 			lg_feed(&g->a[i]);
-	} else
+	} else if (g->p->mode == LG_IDLE)
 		ev_timer_start(g->loop, &g->hold);
+	/* storm: wait for the restart (lg_on_open, above). */
 }
 
 static void

@@ -10,6 +10,11 @@
  *         fast as its credit allows; each is acknowledged end to end (the
  *         management server's durable store) and its send-to-ACK latency
  *         recorded
+ *   storm once all N are open, wait for every agent to lose its session
+ *         and open a new one (the gateway restarted: each agent reconnects
+ *         on its own, with its backoff, all at once), then stop; when the
+ *         last one is back is reported as wall-clock time, for the caller
+ *         that restarted the gateway to subtract its own timestamp
  */
 #ifndef GW_LOADGEN_H
 #define GW_LOADGEN_H
@@ -18,7 +23,7 @@
 #include <stdint.h>
 #include <ev.h>
 
-enum lg_mode { LG_IDLE, LG_SEND };
+enum lg_mode { LG_IDLE, LG_SEND, LG_STORM };
 
 struct lg_params {
 	enum lg_mode	 mode;
@@ -43,6 +48,9 @@ struct lg_result {
 	uint64_t	 sent, acked;	/* events */
 	double		 send_s;	/* first event to last ACK */
 	double		 lat_p50_ms, lat_p99_ms, lat_max_ms;
+	unsigned	 back;		/* storm: agents that reopened */
+	double		 first_back_at;	/* storm: wall clock (epoch s) */
+	double		 all_back_at;
 	int		 timed_out;
 	char		 first_error[300];
 };

@@ -3,13 +3,14 @@
  * one gateway, in one process and one event loop (loadgen.h).
  *
  *   gw-loadgen --gateway ADDR --certs DIR --ca FILE --agents N
- *              [--mode idle|send] [--hold SECS] [--events E] [--size B]
+ *              [--mode idle|send|storm] [--hold SECS] [--events E] [--size B]
  *              [--connect-rate R] [--inflight K] [--server-name NAME]
  *              [--timeout SECS]
  *
  * DIR holds NAME.crt and NAME.key pairs (gw-cert issue-many); the first N
  * in name order are used.  Output: "all_open agents=N connect_s=S" once
- * all are open, then one line of key=value figures at the end.  Exit 0
+ * all are open, in storm mode "all_back agents=N at=EPOCH" once all have
+ * reconnected, then one line of key=value figures at the end.  Exit 0
  * if every agent did its part, 1 otherwise (the first error is printed).
  * Loopback only is the intended use: it is a benchmark tool.
  */
@@ -29,7 +30,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: gw-loadgen --gateway ADDR --certs DIR --ca FILE "
 	    "--agents N\n"
-	    "                  [--mode idle|send] [--hold SECS] [--events E] "
+	    "                  [--mode idle|send|storm] [--hold SECS] [--events E] "
 	    "[--size B]\n"
 	    "                  [--connect-rate R] [--inflight K] "
 	    "[--server-name NAME] [--timeout SECS]\n");
@@ -138,6 +139,8 @@ main(int argc, char **argv)
 				p.mode = LG_IDLE;
 			else if (strcmp(optarg, "send") == 0)
 				p.mode = LG_SEND;
+			else if (strcmp(optarg, "storm") == 0)
+				p.mode = LG_STORM;
 			else
 				usage();
 			break;
@@ -169,7 +172,8 @@ main(int argc, char **argv)
 	rc = lg_run(loop, &p, &r);
 	if (rc == 0) {
 		printf("mode=%s agents=%u opened=%u failed=%u connect_s=%.3f "
-		    "connects_per_s=%.0f", p.mode == LG_IDLE ? "idle" : "send",
+		    "connects_per_s=%.0f", p.mode == LG_IDLE ? "idle" :
+		    p.mode == LG_SEND ? "send" : "storm",
 		    p.agents, r.opened, r.failed, r.connect_s,
 		    r.connect_s > 0 ? r.opened / r.connect_s : 0);
 		if (p.mode == LG_SEND)
@@ -179,6 +183,9 @@ main(int argc, char **argv)
 			    (unsigned long long)r.acked, r.send_s,
 			    r.send_s > 0 ? r.acked / r.send_s : 0,
 			    r.lat_p50_ms, r.lat_p99_ms, r.lat_max_ms);
+		if (p.mode == LG_STORM)
+			printf(" back=%u first_back_at=%.3f all_back_at=%.3f",
+			    r.back, r.first_back_at, r.all_back_at);
 		printf("%s\n", r.timed_out ? " timed_out=1" : "");
 	}
 	if (r.first_error[0] != '\0')
