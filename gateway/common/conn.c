@@ -4,6 +4,8 @@
  * place that knows mbedTLS's non-blocking contract (WANT_READ/WANT_WRITE in
  * either direction, pinned writes, data already buffered inside the TLS
  * context).  One io watcher per socket, its event mask derived from state.
+ * The input and output buffers exist only while they hold bytes: an idle
+ * connection (most of a gateway's) costs its TLS context and this struct.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +29,12 @@
 #include "net.h"
 
 #define CONN_MAGIC	0x436f6e6eu	/* "Conn" */
+
+/*
+ * Socket bytes read ahead for mbedTLS, which asks for a record's header and
+ * then its body: one recv(2) per wake-up instead of two per record.
+ */
+#define CONN_RX_CAP	(16384 + 512)
 
 struct conn {
 	unsigned		 magic;
@@ -43,17 +52,39 @@ struct conn {
 	int			 paused;	/* owner returned CONN_PAUSE */
 	int			 busy;		/* our callbacks on the stack */
 	int			 out_blocked;	/* conn_send said ENOSPACE */
+	int			 record_per_frame;
 	size_t			 max_payload;
 	uint8_t			*in;
 	size_t			 in_cap, in_off, in_len;
 	uint8_t			*out;
 	size_t			 out_cap, out_off, out_len;
+	uint8_t			*rx;		/* read-ahead (CONN_RX_CAP) */
+	size_t			 rx_off, rx_len;
+	int			 rx_drained;	/* the last recv emptied the
+						   socket: wait for the loop */
+	TAILQ_ENTRY(conn)	 fq;		/* on conn_flushq */
+	int			 on_fq;
 	size_t			 out_pin;	/* length handed to ssl_write */
 	char			 peer[64];
 	char			 tls_info[80];
 };
 
 static void conn_process(struct conn *c);
+static int conn_flush(struct conn *c);
+static void conn_trim(struct conn *c);
+
+/*
+ * Output is written when the loop is about to wait (ev_prepare), not after
+ * a round trip through epoll for EV_WRITE: a socket is nearly always
+ * writable, and one write then carries all that the iteration queued for
+ * it.  EV_WRITE is watched only when a write could not finish.  One loop
+ * per process has the queue; a connection on another loop uses EV_WRITE.
+ */
+static struct {
+	struct ev_loop		*loop;
+	ev_prepare		 w;
+	TAILQ_HEAD(, conn)	 q;
+} conn_flushq = { .q = TAILQ_HEAD_INITIALIZER(conn_flushq.q) };
 
 static void
 conn_check(const struct conn *c)
@@ -81,15 +112,40 @@ static int
 bio_recv(void *ctx, unsigned char *p, size_t n)
 {
 	struct conn *c = ctx;
-	ssize_t r = recv(c->fd, p, n, 0);
+	ssize_t r;
 
-	if (r >= 0)
-		return (int)r;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-		return MBEDTLS_ERR_SSL_WANT_READ;
-	if (errno == ECONNRESET)
-		return MBEDTLS_ERR_NET_CONN_RESET;
-	return MBEDTLS_ERR_NET_RECV_FAILED;
+	if (c->rx_len == 0) {
+		/*
+		 * A short read emptied the socket: say so without another
+		 * recv(2) that would only fail with EAGAIN.  The watcher is
+		 * level-triggered, so bytes that came since wake us at once.
+		 */
+		if (c->rx_drained)
+			return MBEDTLS_ERR_SSL_WANT_READ;
+		if (c->rx == NULL && (c->rx = malloc(CONN_RX_CAP)) == NULL)
+			r = recv(c->fd, p, n, 0);	/* no read-ahead */
+		else if ((r = recv(c->fd, c->rx, CONN_RX_CAP, 0)) > 0) {
+			c->rx_off = 0;
+			c->rx_len = (size_t)r;
+			c->rx_drained = (size_t)r < CONN_RX_CAP;
+		}
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return MBEDTLS_ERR_SSL_WANT_READ;
+			if (errno == ECONNRESET)
+				return MBEDTLS_ERR_NET_CONN_RESET;
+			return MBEDTLS_ERR_NET_RECV_FAILED;
+		}
+		if (r == 0 || c->rx == NULL)
+			return (int)r;
+	}
+	if (n > c->rx_len)
+		n = c->rx_len;
+	memcpy(p, c->rx + c->rx_off, n);
+	c->rx_off += n;
+	c->rx_len -= n;
+	return (int)n;
 }
 
 /* The event mask is derived from state, never stored beside it. */
@@ -108,7 +164,7 @@ conn_update_io(struct conn *c)
 	case CONN_OPEN:
 		if (!c->paused && c->in_len < c->in_cap)
 			mask |= c->rd_want ? c->rd_want : EV_READ;
-		if (c->out_len > 0)
+		if (c->out_len > 0 && !c->on_fq)
 			mask |= c->wr_want ? c->wr_want : EV_WRITE;
 		break;
 	case CONN_CLOSED:
@@ -129,6 +185,9 @@ conn_release(struct conn *c)
 {
 	if (c->state == CONN_CLOSED && c->busy == 0) {
 		c->magic = 0;
+		free(c->in);
+		free(c->out);
+		free(c->rx);
 		free(c);
 	}
 }
@@ -205,6 +264,13 @@ conn_flush(struct conn *c)
 	while (c->out_len > 0) {
 		size_t n = c->out_pin ? c->out_pin : c->out_len;
 
+		if (!c->out_pin && c->record_per_frame) {
+			size_t f = gw_frame_size(c->out + c->out_off,
+			    c->out_len);
+
+			if (f > 0 && f < n)
+				n = f;
+		}
 		rc = mbedtls_ssl_write(&c->ssl, c->out + c->out_off, n);
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ ||
 		    rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
@@ -284,6 +350,10 @@ conn_read(struct conn *c)
 	while (!c->paused && c->state == CONN_OPEN) {
 		size_t tail = c->in_off + c->in_len;
 
+		if (c->in == NULL && (c->in = malloc(c->in_cap)) == NULL) {
+			conn_close(c, GW_R_OVERLOAD, "out of memory");
+			return -1;
+		}
 		if (tail == c->in_cap) {
 			if (c->in_off == 0)
 				return 0;	/* full: a frame is pending */
@@ -339,6 +409,69 @@ conn_connected(struct conn *c)
 }
 
 static void
+conn_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct conn *c;
+
+	(void)revents;
+	while ((c = TAILQ_FIRST(&conn_flushq.q)) != NULL) {
+		TAILQ_REMOVE(&conn_flushq.q, c, fq);
+		c->on_fq = 0;
+		if (c->state != CONN_OPEN)
+			continue;
+		c->busy++;
+		if (conn_flush(c) == 0) {
+			conn_update_io(c);
+			conn_trim(c);
+		}
+		c->busy--;
+		conn_release(c);
+	}
+	ev_prepare_stop(loop, w);
+}
+
+/* Queue ${c}'s output for the end of this loop iteration. */
+static void
+conn_schedule_flush(struct conn *c)
+{
+	if (c->on_fq || c->state != CONN_OPEN || c->out_pin != 0)
+		return;
+	if (conn_flushq.loop == NULL) {
+		conn_flushq.loop = c->loop;
+		ev_prepare_init(&conn_flushq.w, conn_on_prepare);
+	}
+	if (conn_flushq.loop != c->loop) {
+		if (c->busy == 0)
+			conn_update_io(c);	/* EV_WRITE, as before */
+		return;
+	}
+	TAILQ_INSERT_TAIL(&conn_flushq.q, c, fq);
+	c->on_fq = 1;
+	if (!ev_is_active(&conn_flushq.w))
+		ev_prepare_start(c->loop, &conn_flushq.w);
+}
+
+/* Give back the buffers that hold nothing (they come back on demand). */
+static void
+conn_trim(struct conn *c)
+{
+	if (c->in != NULL && c->in_len == 0) {
+		free(c->in);
+		c->in = NULL;
+		c->in_off = 0;
+	}
+	if (c->out != NULL && c->out_len == 0 && c->out_pin == 0) {
+		free(c->out);
+		c->out = NULL;
+		c->out_off = 0;
+	}
+	if (c->rx != NULL && c->rx_len == 0) {
+		free(c->rx);
+		c->rx = NULL;
+	}
+}
+
+static void
 conn_process(struct conn *c)
 {
 	c->busy++;
@@ -355,6 +488,7 @@ conn_process(struct conn *c)
 		goto out;
 update:
 	conn_update_io(c);
+	conn_trim(c);
 out:
 	c->busy--;
 	conn_release(c);
@@ -366,8 +500,9 @@ conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
 	struct conn *c = w->data;
 
 	(void)loop;
-	(void)revents;
 	conn_check(c);
+	if (revents & EV_READ)
+		c->rx_drained = 0;	/* the socket has bytes again */
 	conn_process(c);
 }
 
@@ -396,7 +531,7 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	struct conn *c;
 	int one = 1;
 
-	if ((c = calloc(1, sizeof(*c) + p->in_cap + p->out_cap)) == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->magic = CONN_MAGIC;
 	c->fd = fd;
@@ -404,9 +539,8 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	c->ops = ops;
 	c->arg = arg;
 	c->max_payload = p->max_payload;
-	c->in = (uint8_t *)(c + 1);
-	c->in_cap = p->in_cap;
-	c->out = c->in + p->in_cap;
+	c->record_per_frame = p->record_per_frame;
+	c->in_cap = p->in_cap;		/* allocated when bytes come */
 	c->out_cap = p->out_cap;
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -513,6 +647,10 @@ conn_send(struct conn *c, const struct gw_frame *f)
 	conn_check(c);
 	if (c->state == CONN_CLOSED)
 		return GW_ENOSPACE;
+	if (c->out == NULL && (c->out = malloc(c->out_cap)) == NULL) {
+		c->out_blocked = 1;
+		return GW_ENOSPACE;
+	}
 	tail = c->out_off + c->out_len;
 	n = gw_frame_encode(c->out + tail, c->out_cap - tail, f);
 	if (n == GW_ENOSPACE && c->out_off > 0 && c->out_pin == 0) {
@@ -526,8 +664,7 @@ conn_send(struct conn *c, const struct gw_frame *f)
 	if (n < 0)
 		return n;
 	c->out_len += (size_t)n;
-	if (c->state == CONN_OPEN && c->busy == 0)
-		conn_update_io(c);
+	conn_schedule_flush(c);
 	return 0;
 }
 
@@ -570,7 +707,8 @@ conn_input_pending(const struct conn *c)
 
 	if (c->state == CONN_CLOSED)
 		return 0;
-	if (c->in_len > 0 || mbedtls_ssl_get_bytes_avail(&c->ssl) > 0)
+	if (c->in_len > 0 || c->rx_len > 0 ||
+	    mbedtls_ssl_get_bytes_avail(&c->ssl) > 0)
 		return 1;
 	return ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
 }
@@ -621,6 +759,10 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 		return;
 	prev = c->state;
 	c->state = CONN_CLOSED;
+	if (c->on_fq) {
+		TAILQ_REMOVE(&conn_flushq.q, c, fq);
+		c->on_fq = 0;
+	}
 	if (prev == CONN_OPEN) {
 		if (c->out_len > 0)
 			(void)mbedtls_ssl_write(&c->ssl, c->out + c->out_off,

@@ -63,6 +63,8 @@ struct conn_params {
 	size_t		 out_cap;	/* output buffer bytes */
 	size_t		 max_payload;	/* largest payload we accept */
 	const char	*server_name;	/* client: expected name in server cert */
+	int		 record_per_frame; /* each frame its own TLS record
+					   (gw-loadgen's record pattern) */
 };
 
 /**

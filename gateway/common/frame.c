@@ -336,6 +336,16 @@ decode_fields(struct gw_frame *f)
  * an enum gw_perr.  A payload longer than ${max_payload} is refused as soon
  * as the header is complete.
  */
+/**
+ * gw_frame_size(buf, len): the size of the frame that starts ${buf}, from
+ * its header alone (no check), or 0 if ${len} is shorter than a header.
+ */
+size_t
+gw_frame_size(const uint8_t *buf, size_t len)
+{
+	return len < GW_HDR_LEN ? 0 : GW_HDR_LEN + (size_t)get32(buf + 8);
+}
+
 int
 gw_frame_decode(const uint8_t *buf, size_t len, size_t max_payload,
     struct gw_frame *out, size_t *consumed)

@@ -143,6 +143,12 @@ int gw_frame_encode(uint8_t *buf, size_t cap, const struct gw_frame *f);
  */
 int gw_str_cstr(const struct gw_str *s, char *buf, size_t len);
 
+/**
+ * gw_frame_size(buf, len): the size of the frame that starts ${buf}, from
+ * its header alone (no check), or 0 if ${len} is shorter than a header.
+ */
+size_t gw_frame_size(const uint8_t *buf, size_t len);
+
 /** gw_perr_str(rc): a short message for any return code of this module. */
 const char *gw_perr_str(int rc);
 
