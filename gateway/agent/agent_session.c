@@ -547,7 +547,7 @@ agent_session_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		s->probe_idx = -1;
 		return;
 	}
-	conn_timer(s->probe, AGENT_CONNECT_TIMEOUT);
+	conn_timer(s->probe, s->p.connect_timeout);
 }
 
 static const struct conn_ops agent_session_ops = {
@@ -565,7 +565,8 @@ agent_session_connect(struct agent_session *s)
 		.in_cap = AGENT_MAX_PAYLOAD + 64,
 		.out_cap = 256 * 1024,
 		.max_payload = AGENT_MAX_PAYLOAD,
-		.server_name = s->p.server_name
+		.server_name = s->p.server_name,
+		.record_per_frame = s->p.record_per_frame
 	};
 
 	int i = fo_choose(s->gws, s->p.ngateways, ev_now(s->loop));
@@ -598,7 +599,7 @@ agent_session_connect(struct agent_session *s)
 		agent_session_retry_later(s);
 		return;
 	}
-	conn_timer(s->conn, AGENT_CONNECT_TIMEOUT);
+	conn_timer(s->conn, s->p.connect_timeout);
 	fo_hb_start(&s->hb, ev_now(s->loop));
 	ev_timer_set(&s->heartbeat, s->p.heartbeat / 4, s->p.heartbeat / 4);
 	ev_timer_start(s->loop, &s->heartbeat);
@@ -629,6 +630,8 @@ agent_session_new(struct ev_loop *loop, const struct agent_session_params *p)
 		return NULL;
 	s->loop = loop;
 	s->p = *p;
+	if (s->p.connect_timeout <= 0)
+		s->p.connect_timeout = AGENT_CONNECT_TIMEOUT;
 	s->state = AS_IDLE;
 	s->status = AGENT_ST_RUNNING;
 	s->peer_max = AGENT_MAX_PAYLOAD;

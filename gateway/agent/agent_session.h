@@ -36,6 +36,14 @@ struct agent_session_params {
 	const char		*server_name;	/* expected in the gateway cert */
 	double			 heartbeat;	/* PING after this silence */
 	double			 failback_hold;	/* <0: no fail-back */
+	/*
+	 * Seconds for TCP connect + TLS handshake before the gateway counts
+	 * as unreachable (0: AGENT_CONNECT_TIMEOUT, 5 s).  A gateway under a
+	 * reconnect storm keeps new connections in its backlog (admission
+	 * control): an agent that gives up early only queues again.
+	 */
+	double			 connect_timeout;
+	int			 record_per_frame; /* conn_params: gw-loadgen */
 	const struct tls_conf	*tls;
 	struct queue		*queue;		/* shared with the input side */
 	/* Called when acknowledgements (up to ${seq}) dropped lines. */

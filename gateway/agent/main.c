@@ -6,7 +6,8 @@
  *   gw-agent --gateway IP:PORT[,IP:PORT...] --cert F --key F --ca F
  *            [--server-name NAME] [--file PATH] [--queue N]
  *            [--heartbeat SECONDS] [--failback-hold SECONDS|off]
- *            [--state FILE] [--rate LINES_PER_S] [--timeout SECONDS]
+ *            [--connect-timeout SECONDS] [--state FILE]
+ *            [--rate LINES_PER_S] [--timeout SECONDS]
  *            [--renew SHARE] [--log-level L]
  *            [--enroll IP:PORT --ca-fingerprint HEX --name NAME
  *             [--token T | --token-file F] [--wait SECONDS] [--rsa BITS]]
@@ -84,6 +85,7 @@ usage(void)
 	    "                [--server-name NAME] [--file PATH] [--queue N]\n"
 	    "                [--heartbeat SECONDS] [--failback-hold "
 	    "SECONDS|off]\n"
+	    "                [--connect-timeout SECONDS]\n"
 	    "                [--state FILE] [--rate LINES_PER_SECOND]\n"
 	    "                [--timeout SECONDS] [--renew SHARE] "
 	    "[--log-level LEVEL]\n"
@@ -386,6 +388,7 @@ main(int argc, char *argv[])
 		{ "timeout", required_argument, NULL, 't' },
 		{ "heartbeat", required_argument, NULL, 'H' },
 		{ "failback-hold", required_argument, NULL, 'F' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "rate", required_argument, NULL, 'r' },
@@ -405,7 +408,7 @@ main(int argc, char *argv[])
 	enum log_level level = LOG_LVL_INFO;
 	unsigned long qcap = 10000;
 	double timeout = 0, heartbeat = 5.0, failback_hold = 10.0, rate = 0;
-	double renew_share = 0.33;
+	double renew_share = 0.33, connect_timeout = 0;
 	struct enroll_params ep = { .wait = 0 };
 	int enroll_only = 0;
 	char tokbuf[1024];
@@ -480,6 +483,13 @@ main(int argc, char *argv[])
 			errno = 0;
 			timeout = strtod(optarg, &end);
 			if (errno != 0 || *end != '\0' || !(timeout >= 0))
+				usage();
+			break;
+		case 'C':
+			errno = 0;
+			connect_timeout = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' ||
+			    !(connect_timeout >= 0.1 && connect_timeout <= 3600))
 				usage();
 			break;
 		case 'H':
@@ -592,6 +602,7 @@ main(int argc, char *argv[])
 	if (sp.ngateways == 0)
 		usage();
 	sp.heartbeat = heartbeat;
+	sp.connect_timeout = connect_timeout;
 	sp.failback_hold = failback_hold;
 	sp.server_name = server_name;
 	sp.tls = tls;

@@ -13,6 +13,7 @@
 
 #include "agent_session.h"
 #include "loadgen.h"
+#include "plain.h"
 #include "queue.h"
 #include "tls_conf.h"
 
@@ -22,7 +23,8 @@ struct lg;
 
 struct lg_agent {
 	struct lg		*lg;
-	struct agent_session	*s;
+	struct agent_session	*s;	/* our protocol, or */
+	struct plain		*pl;	/* plain 1:1 mode */
 	struct queue		*q;
 	struct tls_conf		*tls;
 	double			*t_num;		/* send: when each was numbered */
@@ -42,6 +44,7 @@ struct lg {
 	double			 t_start, t_first_event;
 	double			*lat;		/* send: latencies, seconds */
 	size_t			 nlat;
+	struct plain_sink	*sink;
 	ev_timer		 pace, hold, deadline;
 };
 
@@ -49,9 +52,14 @@ static void
 lg_stop_all(struct lg *g, enum agent_status st, const char *why)
 {
 	/* Each calls lg_on_finish; the last one breaks the loop. */
-	for (unsigned i = 0; i < g->p->agents; i++)
-		if (!g->a[i].finished)
+	for (unsigned i = 0; i < g->p->agents; i++) {
+		if (g->a[i].finished)
+			continue;
+		if (g->a[i].pl != NULL)
+			plain_fail(g->a[i].pl, st, why);
+		else
 			agent_session_fail(g->a[i].s, st, why);
+	}
 }
 
 static void
@@ -101,6 +109,11 @@ lg_feed(struct lg_agent *a)
 
 	if (a->finished)
 		return;
+	if (a->pl != NULL) {
+		g->r->sent += g->p->events;
+		plain_send(a->pl, g->p->events);
+		return;
+	}
 	memset(body, 'x', g->p->size);
 	for (unsigned i = 0; i < g->p->events; i++) {
 		snprintf(body, sizeof(body), "%08u", i);
@@ -170,7 +183,8 @@ lg_on_finish(enum agent_status st, void *arg)
 		g->r->failed++;
 		if (g->r->first_error[0] == '\0')
 			snprintf(g->r->first_error, sizeof(g->r->first_error),
-			    "%s", agent_session_msg(a->s));
+			    "%s", a->pl != NULL ? plain_msg(a->pl) :
+			    agent_session_msg(a->s));
 	}
 	if (g->finished == g->p->agents)
 		ev_break(g->loop, EVBREAK_ALL);
@@ -193,7 +207,10 @@ lg_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 
 		a->started = 1;
 		g->connecting++;
-		agent_session_start(a->s);
+		if (a->pl != NULL)
+			plain_start(a->pl);
+		else
+			agent_session_start(a->s);
 		g->allowance -= 1;
 	}
 	if (g->started == g->p->agents)
@@ -251,9 +268,20 @@ lg_agent_new(struct lg *g, unsigned i)
 		    err);
 		return -1;
 	}
-	if ((a->q = queue_new(p->mode == LG_SEND ? p->events : 1)) == NULL ||
-	    (p->mode == LG_SEND && (a->t_num = calloc(p->events,
-	    sizeof(*a->t_num))) == NULL))
+	if (p->mode == LG_SEND && (a->t_num = calloc(p->events,
+	    sizeof(*a->t_num))) == NULL)
+		goto nomem;
+	if (p->plain) {
+		if ((a->pl = plain_new(g->loop, &(struct plain_params){
+		    .addr = p->gateway, .server_name = p->server_name,
+		    .tls = a->tls, .size = p->size, .window = p->window,
+		    .on_sent = lg_on_number, .on_acked = lg_on_acked,
+		    .on_open = lg_on_open, .on_finish = lg_on_finish,
+		    .arg = a })) == NULL)
+			goto nomem;
+		return 0;
+	}
+	if ((a->q = queue_new(p->mode == LG_SEND ? p->events : 1)) == NULL)
 		goto nomem;
 	queue_on_number(a->q, lg_on_number, a);
 	memset(&sp, 0, sizeof(sp));
@@ -261,6 +289,8 @@ lg_agent_new(struct lg *g, unsigned i)
 	sp.ngateways = 1;
 	sp.server_name = p->server_name;
 	sp.heartbeat = 5.0;
+	sp.connect_timeout = p->connect_timeout;
+	sp.record_per_frame = 1;	/* each event its own TLS record */
 	sp.failback_hold = -1;
 	sp.tls = a->tls;
 	sp.queue = a->q;
@@ -282,6 +312,7 @@ static void
 lg_free(struct lg *g)
 {
 	for (unsigned i = 0; g->a != NULL && i < g->p->agents; i++) {
+		plain_free(g->a[i].pl);
 		agent_session_free(g->a[i].s);
 		queue_free(g->a[i].q);
 		tls_conf_free(g->a[i].tls);
@@ -289,6 +320,7 @@ lg_free(struct lg *g)
 	}
 	free(g->a);
 	free(g->lat);
+	plain_sink_free(g->sink);
 }
 
 int
@@ -308,6 +340,9 @@ lg_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 	for (unsigned i = 0; i < p->agents; i++)
 		if (lg_agent_new(&g, i) != 0)
 			goto out;
+	if (p->sink != NULL && (g.sink = plain_sink_new(loop, p->sink,
+	    p->size, r->first_error, sizeof(r->first_error))) == NULL)
+		goto out;
 	ev_timer_init(&g.pace, lg_on_pace, 0., LG_PACE_TICK);
 	g.pace.data = &g;
 	ev_timer_init(&g.hold, lg_on_hold, p->hold, 0.);

@@ -38,6 +38,15 @@ struct lg_params {
 	unsigned	 events;	/* send: events per agent */
 	unsigned	 size;		/* send: bytes per event */
 	double		 timeout;	/* the whole run, seconds */
+	double		 connect_timeout; /* an agent's, as gw-agent's */
+	/*
+	 * Plain 1:1 mode (plain.h): the agents speak raw TLS to a relay
+	 * (HAProxy) instead of our protocol, `window` events unacknowledged
+	 * at most; the sink behind the relay listens on `sink`.
+	 */
+	int		 plain;
+	const char	*sink;		/* "ip:port", or NULL: none here */
+	unsigned	 window;
 };
 
 /* What a run measured. */

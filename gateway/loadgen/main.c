@@ -3,9 +3,10 @@
  * one gateway, in one process and one event loop (loadgen.h).
  *
  *   gw-loadgen --gateway ADDR --certs DIR --ca FILE --agents N
- *              [--mode idle|send|storm] [--hold SECS] [--events E] [--size B]
+ *              [--mode idle|send|storm|sink] [--hold SECS] [--events E] [--size B]
  *              [--connect-rate R] [--inflight K] [--server-name NAME]
- *              [--timeout SECS]
+ *              [--timeout SECS] [--connect-timeout SECS]
+ *              [--plain [--sink ADDR] [--window W]]
  *
  * DIR holds NAME.crt and NAME.key pairs (gw-cert issue-many); the first N
  * in name order are used.  Output: "all_open agents=N connect_s=S" once
@@ -13,6 +14,15 @@
  * reconnected, then one line of key=value figures at the end.  Exit 0
  * if every agent did its part, 1 otherwise (the first error is printed).
  * Loopback only is the intended use: it is a benchmark tool.
+ *
+ * --plain: the plain 1:1 mode (plain.h) for measuring a general TLS relay
+ * with the same certificates and record pattern: raw mutual TLS to ADDR
+ * (the relay), each event one TLS record, at most W (32, gatewayd's
+ * default agent_window) unacknowledged; --sink listens where the relay
+ * forwards to and acknowledges each event with one byte.  `--mode sink
+ * --sink ADDR` runs only that sink (a process of its own: a relay holds
+ * two descriptors per agent, the generator and the sink one each), until
+ * SIGTERM or --timeout.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,20 +30,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
 
 #include "loadgen.h"
 #include "log.h"
+#include "plain.h"
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: gw-loadgen --gateway ADDR --certs DIR --ca FILE "
 	    "--agents N\n"
-	    "                  [--mode idle|send|storm] [--hold SECS] [--events E] "
+	    "                  [--mode idle|send|storm|sink] [--hold SECS] [--events E] "
 	    "[--size B]\n"
 	    "                  [--connect-rate R] [--inflight K] "
-	    "[--server-name NAME] [--timeout SECS]\n");
+	    "[--server-name NAME] [--timeout SECS]\n"
+	    "                  [--connect-timeout SECS]\n"
+	    "                  [--plain [--sink ADDR] [--window W]]\n");
 	exit(2);
 }
 
@@ -88,6 +102,53 @@ list_certs(const char *dir, unsigned n)
 	return v;
 }
 
+static void
+on_stop(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* --mode sink: only the plain mode's sink, until SIGTERM or --timeout. */
+static int
+run_sink(const struct lg_params *p)
+{
+	struct ev_loop *loop = EV_DEFAULT;
+	struct plain_sink *s;
+	struct rlimit rl;
+	ev_signal term;
+	ev_timer deadline;
+	char err[256];
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((s = plain_sink_new(loop, p->sink, p->size, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "gw-loadgen: sink: %s\n", err);
+		return 1;
+	}
+	ev_signal_init(&term, on_stop, SIGTERM);
+	ev_signal_start(loop, &term);
+	ev_timer_init(&deadline, on_timeout, p->timeout, 0.);
+	ev_timer_start(loop, &deadline);
+	printf("sink listening=%s size=%u\n", p->sink, p->size);
+	fflush(stdout);
+	ev_run(loop, 0);
+	plain_sink_free(s);
+	return 0;
+}
+
 static double
 num(const char *s, double min, double max)
 {
@@ -117,13 +178,18 @@ main(int argc, char **argv)
 		{ "inflight", required_argument, NULL, 'i' },
 		{ "server-name", required_argument, NULL, 'N' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "plain", no_argument, NULL, 'P' },
+		{ "sink", required_argument, NULL, 'S' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lg_params p = { .mode = LG_IDLE, .server_name = "gateway",
 	    .connect_rate = 500, .inflight = 100, .hold = 1, .events = 100, .size = 200,
-	    .timeout = 120 };
+	    .timeout = 120, .window = 32 };
 	struct lg_result r;
 	const char *dir = NULL;
+	int sink_only = 0;
 	struct rlimit rl;
 	struct ev_loop *loop;
 	int ch, rc;
@@ -141,6 +207,8 @@ main(int argc, char **argv)
 				p.mode = LG_SEND;
 			else if (strcmp(optarg, "storm") == 0)
 				p.mode = LG_STORM;
+			else if (strcmp(optarg, "sink") == 0)
+				sink_only = 1;
 			else
 				usage();
 			break;
@@ -151,10 +219,17 @@ main(int argc, char **argv)
 		case 'i': p.inflight = (unsigned)num(optarg, 1, 1e6); break;
 		case 'N': p.server_name = optarg; break;
 		case 't': p.timeout = num(optarg, 0.1, 86400); break;
+		case 'P': p.plain = 1; break;
+		case 'S': p.sink = optarg; break;
+		case 'w': p.window = (unsigned)num(optarg, 1, 65535); break;
+		case 'C': p.connect_timeout = num(optarg, 0.1, 3600); break;
 		default: usage();
 		}
 	}
-	if (p.gateway == NULL || dir == NULL || p.ca == NULL || p.agents == 0)
+	if (sink_only)
+		return p.sink != NULL ? run_sink(&p) : (usage(), 2);
+	if (p.gateway == NULL || dir == NULL || p.ca == NULL || p.agents == 0 ||
+	    (p.plain && p.mode == LG_STORM) || (p.sink != NULL && !p.plain))
 		usage();
 	if ((p.certs = list_certs(dir, p.agents)) == NULL) {
 		fprintf(stderr, "gw-loadgen: %s: fewer than %u certificates "
@@ -171,8 +246,9 @@ main(int argc, char **argv)
 	loop = EV_DEFAULT;
 	rc = lg_run(loop, &p, &r);
 	if (rc == 0) {
-		printf("mode=%s agents=%u opened=%u failed=%u connect_s=%.3f "
-		    "connects_per_s=%.0f", p.mode == LG_IDLE ? "idle" :
+		printf("mode=%s%s agents=%u opened=%u failed=%u connect_s=%.3f "
+		    "connects_per_s=%.0f", p.plain ? "plain-" : "",
+		    p.mode == LG_IDLE ? "idle" :
 		    p.mode == LG_SEND ? "send" : "storm",
 		    p.agents, r.opened, r.failed, r.connect_s,
 		    r.connect_s > 0 ? r.opened / r.connect_s : 0);

@@ -2,7 +2,10 @@
 # gw-loadgen, small, so that the benchmark cannot rot (no timing is
 # asserted): 200 agents with their own certificates connect and hold (idle),
 # then each sends 20 events of 200 bytes, every one acknowledged end to end;
-# the store must hold each event exactly once.
+# the store must hold each event exactly once.  Then the plain 1:1 mode
+# through HAProxy (bench/run's side-by-side relay, same certificates):
+# every event reaches the sink and comes back acknowledged, and an agent
+# without a valid certificate is refused.
 source "$(dirname "$0")/lib.sh" "$@"
 LOADGEN=$BUILD/gateway/loadgen/gw-loadgen
 
@@ -30,3 +33,41 @@ export_store >export.jsonl
 n=$(sed -n 's/.*"agent":"\(agent-[0-9]*\)".*/\1/p' export.jsonl | sort -u | wc -l)
 [ "$n" = 200 ] || fail "events from $n agents, not 200"
 pass "store: 4000 events from 200 agents, each once"
+
+# The plain mode through HAProxy, as bench/run sets it up.
+HAPROXY=$(command -v haproxy) || fail "haproxy is not installed (scripts/run installs it)"
+SINK_PORT=$(free_port); HAP_PORT=$(free_port)
+cat pki/gateway.crt pki/gateway.key >pki/gateway.pem
+cat >haproxy.cfg <<EOT
+global
+    maxconn 1000
+    nbthread 1
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend agents
+    bind 127.0.0.1:$HAP_PORT ssl crt $T/pki/gateway.pem ca-file $T/pki/ca.crt verify required
+    default_backend sink
+backend sink
+    server sink 127.0.0.1:$SINK_PORT
+EOT
+start sink "$LOADGEN" --mode sink --sink "127.0.0.1:$SINK_PORT" --size 200 --timeout 60
+wait_port "$SINK_PORT"
+start haproxy "$HAPROXY" -f haproxy.cfg -db
+wait_port "$HAP_PORT"
+plain() { "$LOADGEN" --gateway "127.0.0.1:$HAP_PORT" --certs agents \
+    --ca pki/ca.crt --agents 200 --timeout 60 --plain "$@"; }
+out=$(plain --mode send --events 20 --size 200) || fail "plain send run: $out"
+case $out in *"opened=200 failed=0"*"events=4000 acked=4000"*) ;; *) fail "plain send: $out" ;; esac
+pass "plain mode through HAProxy: $out"
+# A client HAProxy must refuse: its certificate is from another CA.
+mkdir -p other
+"$GW_CERT" ca --out other --name "another CA" >/dev/null
+"$GW_CERT" issue --ca other --role agent --name agent-x --out other/agent-x >/dev/null
+out=$("$LOADGEN" --gateway "127.0.0.1:$HAP_PORT" --certs other --ca pki/ca.crt \
+    --agents 1 --timeout 10 --plain --mode send --events 1 2>&1) &&
+    fail "HAProxy took a certificate of another CA: $out"
+case $out in *"failed=1"*) ;; *) fail "plain refused: $out" ;; esac
+pass "HAProxy refuses an agent of another CA (as gatewayd does)"
