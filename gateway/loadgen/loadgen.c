@@ -29,6 +29,7 @@ struct lg_agent {
 	struct tls_conf		*tls;
 	double			*t_num;		/* send: when each was numbered */
 	unsigned		 numbered, acked;
+	unsigned		 pushed;	/* events handed to it so far */
 	uint64_t		 first_seq;
 	int			 started, open, back, finished;
 };
@@ -41,6 +42,9 @@ struct lg {
 	unsigned		 started, open, finished;
 	unsigned		 connecting;	/* started, not yet open */
 	double			 allowance;
+	double			 send_allowance, send_last; /* rate */
+	unsigned		 send_next;	/* round-robin cursor */
+	ev_timer		 send_pace;
 	double			 t_start, t_first_event;
 	double			*lat;		/* send: latencies, seconds */
 	size_t			 nlat;
@@ -100,30 +104,71 @@ lg_before_send(void *arg)
 	return 0;
 }
 
-/* Send mode: queue the agent's events, and finish once all are ACKed. */
+/*
+ * Send mode: hand ${n} more events to the agent; after its last one, it
+ * finishes once all are ACKed.
+ */
 static void
-lg_feed(struct lg_agent *a)
+lg_feed(struct lg_agent *a, unsigned n)
 {
 	static char body[65536];
 	struct lg *g = a->lg;
 
 	if (a->finished)
 		return;
+	if (n > g->p->events - a->pushed)
+		n = g->p->events - a->pushed;
 	if (a->pl != NULL) {
-		g->r->sent += g->p->events;
-		plain_send(a->pl, g->p->events);
+		plain_send(a->pl, n);
+		a->pushed += n;
+		g->r->sent += n;
+	} else {
+		memset(body, 'x', g->p->size);
+		for (unsigned i = 0; i < n; i++) {
+			snprintf(body, sizeof(body), "%08u", a->pushed);
+			body[8] = 'x';
+			if (queue_push(a->q, body, g->p->size) != 0)
+				break;
+			a->pushed++;
+			g->r->sent++;
+		}
+		agent_session_kick(a->s);
+	}
+	if (a->pushed < g->p->events)
 		return;
+	if (a->pl != NULL)
+		plain_eof(a->pl);
+	else
+		agent_session_eof(a->s);
+}
+
+/* Send mode with a rate: the next events, one agent after the other. */
+static void
+lg_on_send_pace(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct lg *g = w->data;
+	double now = ev_now(loop);
+	unsigned left = g->p->agents;
+
+	(void)revents;
+	g->send_allowance += (now - g->send_last) * g->p->rate;
+	g->send_last = now;
+	while (g->send_allowance >= 1 && left > 0) {
+		struct lg_agent *a = &g->a[g->send_next];
+
+		g->send_next = (g->send_next + 1) % g->p->agents;
+		if (a->finished || a->pushed >= g->p->events) {
+			left--;
+			continue;
+		}
+		left = g->p->agents;
+		lg_feed(a, 1);
+		g->send_allowance -= 1;
 	}
-	memset(body, 'x', g->p->size);
-	for (unsigned i = 0; i < g->p->events; i++) {
-		snprintf(body, sizeof(body), "%08u", i);
-		body[8] = 'x';
-		if (queue_push(a->q, body, g->p->size) != 0)
-			break;
-		g->r->sent++;
-	}
-	agent_session_kick(a->s);
-	agent_session_eof(a->s);
+	if (left == 0)
+		ev_timer_stop(loop, w);		/* every event handed out */
+	else if (g->send_allowance > g->p->rate)
+		g->send_allowance = g->p->rate;	/* at most 1 s saved */
 }
 
 static void
@@ -160,10 +205,14 @@ lg_on_open(void *arg)
 	    g->r->connect_s);
 	fflush(stdout);
 	if (g->p->mode == LG_SEND) {
-		/* Every agent starts sending now, together. */
+		/* Every agent starts sending now, together, or in turn. */
 		g->t_first_event = ev_time();
-		for (unsigned i = 0; i < g->p->agents; i++)
-			lg_feed(&g->a[i]);
+		if (g->p->rate > 0) {
+			g->send_last = ev_now(g->loop);
+			ev_timer_start(g->loop, &g->send_pace);
+		} else
+			for (unsigned i = 0; i < g->p->agents; i++)
+				lg_feed(&g->a[i], g->p->events);
 	} else if (g->p->mode == LG_IDLE)
 		ev_timer_start(g->loop, &g->hold);
 	/* storm: wait for the restart (lg_on_open, above). */
@@ -345,6 +394,8 @@ lg_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 		goto out;
 	ev_timer_init(&g.pace, lg_on_pace, 0., LG_PACE_TICK);
 	g.pace.data = &g;
+	ev_timer_init(&g.send_pace, lg_on_send_pace, 0.001, 0.001);
+	g.send_pace.data = &g;
 	ev_timer_init(&g.hold, lg_on_hold, p->hold, 0.);
 	g.hold.data = &g;
 	ev_timer_init(&g.deadline, lg_on_deadline, p->timeout, 0.);
@@ -355,6 +406,7 @@ lg_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 	ev_timer_start(loop, &g.deadline);
 	ev_run(loop, 0);
 	ev_timer_stop(loop, &g.pace);
+	ev_timer_stop(loop, &g.send_pace);
 	ev_timer_stop(loop, &g.hold);
 	ev_timer_stop(loop, &g.deadline);
 	if (g.nlat > 0) {

@@ -7,9 +7,10 @@
  *   idle  connect N agents (paced: at most connect_rate per second and
  *         inflight handshakes at a time), HELLO, heartbeat, hold, stop
  *   send  once all N are open, each agent sends E events of B bytes as
- *         fast as its credit allows; each is acknowledged end to end (the
- *         management server's durable store) and its send-to-ACK latency
- *         recorded
+ *         fast as its credit allows (or, with a rate, the agents together
+ *         send that many per second, in turn); each is acknowledged end to
+ *         end (the management server's durable store) and its send-to-ACK
+ *         latency recorded
  *   storm once all N are open, wait for every agent to lose its session
  *         and open a new one (the gateway restarted: each agent reconnects
  *         on its own, with its backoff, all at once), then stop; when the
@@ -37,6 +38,7 @@ struct lg_params {
 	double		 hold;		/* idle: seconds to hold once open */
 	unsigned	 events;	/* send: events per agent */
 	unsigned	 size;		/* send: bytes per event */
+	double		 rate;		/* send: events/s in all; 0: at once */
 	double		 timeout;	/* the whole run, seconds */
 	double		 connect_timeout; /* an agent's, as gw-agent's */
 	/*

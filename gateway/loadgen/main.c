@@ -5,7 +5,7 @@
  *   gw-loadgen --gateway ADDR --certs DIR --ca FILE --agents N
  *              [--mode idle|send|storm|sink] [--hold SECS] [--events E] [--size B]
  *              [--connect-rate R] [--inflight K] [--server-name NAME]
- *              [--timeout SECS] [--connect-timeout SECS]
+ *              [--timeout SECS] [--connect-timeout SECS] [--rate EVENTS_PER_S]
  *              [--plain [--sink ADDR] [--window W]]
  *
  * DIR holds NAME.crt and NAME.key pairs (gw-cert issue-many); the first N
@@ -46,7 +46,7 @@ usage(void)
 	    "[--size B]\n"
 	    "                  [--connect-rate R] [--inflight K] "
 	    "[--server-name NAME] [--timeout SECS]\n"
-	    "                  [--connect-timeout SECS]\n"
+	    "                  [--connect-timeout SECS] [--rate EVENTS_PER_S]\n"
 	    "                  [--plain [--sink ADDR] [--window W]]\n");
 	exit(2);
 }
@@ -182,6 +182,7 @@ main(int argc, char **argv)
 		{ "sink", required_argument, NULL, 'S' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "connect-timeout", required_argument, NULL, 'C' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lg_params p = { .mode = LG_IDLE, .server_name = "gateway",
@@ -223,6 +224,7 @@ main(int argc, char **argv)
 		case 'S': p.sink = optarg; break;
 		case 'w': p.window = (unsigned)num(optarg, 1, 65535); break;
 		case 'C': p.connect_timeout = num(optarg, 0.1, 3600); break;
+		case 'R': p.rate = num(optarg, 1, 1e8); break;
 		default: usage();
 		}
 	}

@@ -32,6 +32,7 @@ struct plain {
 	mbedtls_ssl_context	 ssl;
 	int			 ssl_set;
 	unsigned		 events;	/* to send (plain_send) */
+	int			 eof;		/* no more (plain_eof) */
 	unsigned		 sent, acked;
 	int			 want;		/* EV_* the last call waits on */
 	char			 msg[200];
@@ -135,7 +136,7 @@ plain_pump(struct plain *c)
 		plain_tls_fail(c, "read", rc);
 		return;
 	}
-	if (c->events > 0 && c->acked == c->events) {
+	if (c->eof && c->acked == c->events) {
 		plain_finish(c, AGENT_ST_DONE, NULL);
 		return;
 	}
@@ -260,13 +261,21 @@ plain_start(struct plain *c)
 }
 
 /**
- * plain_send(c, events): send ${events} events once open, then finish
- * (AGENT_ST_DONE) when all are acknowledged.
+ * plain_send(c, events): send ${events} more events (once open).
+ * plain_eof(c): no more: finish (AGENT_ST_DONE) when all are acknowledged.
  */
 void
 plain_send(struct plain *c, unsigned events)
 {
-	c->events = events;
+	c->events += events;
+	if (c->state == PL_OPEN)
+		plain_pump(c);
+}
+
+void
+plain_eof(struct plain *c)
+{
+	c->eof = 1;
 	if (c->state == PL_OPEN)
 		plain_pump(c);
 }

@@ -43,10 +43,11 @@ struct plain *plain_new(struct ev_loop *loop, const struct plain_params *p);
 void plain_start(struct plain *c);
 
 /**
- * plain_send(c, events): send ${events} events once open, then finish
- * (AGENT_ST_DONE) when all are acknowledged.
+ * plain_send(c, events): send ${events} more events (once open).
+ * plain_eof(c): no more: finish (AGENT_ST_DONE) when all are acknowledged.
  */
 void plain_send(struct plain *c, unsigned events);
+void plain_eof(struct plain *c);
 
 /** plain_fail(c, st, msg): close and finish with ${st} and ${msg}. */
 void plain_fail(struct plain *c, enum agent_status st, const char *msg);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gw-loadgen, small, so that the benchmark cannot rot (no timing is
 # asserted): 200 agents with their own certificates connect and hold (idle),
-# then each sends 20 events of 200 bytes, every one acknowledged end to end;
-# the store must hold each event exactly once.  Then the plain 1:1 mode
+# then each sends 20 events of 200 bytes, every one acknowledged end to end,
+# then 5 more at a paced 500 per second for all; the store must hold each
+# event exactly once.  Then the plain 1:1 mode
 # through HAProxy (bench/run's side-by-side relay, same certificates):
 # every event reaches the sink and comes back acknowledged, and an agent
 # without a valid certificate is refused.
@@ -27,12 +28,17 @@ out=$(lg --mode send --events 20 --size 200) || fail "send run: $out"
 case $out in *"events=4000 acked=4000"*) ;; *) fail "send: $out" ;; esac
 pass "send: $out"
 
+# Paced: 1,000 more events at 500 per second, the agents in turn.
+out=$(lg --mode send --events 5 --size 200 --rate 500) || fail "paced run: $out"
+case $out in *"events=1000 acked=1000"*) ;; *) fail "paced: $out" ;; esac
+pass "paced send: $out"
+
 export_store >export.jsonl
-[ "$(wc -l <export.jsonl)" = 4000 ] || fail "store holds $(wc -l <export.jsonl) rows, not 4000"
-[ "$(sort -u export.jsonl | wc -l)" = 4000 ] || fail "duplicates in the store"
+[ "$(wc -l <export.jsonl)" = 5000 ] || fail "store holds $(wc -l <export.jsonl) rows, not 5000"
+[ "$(sort -u export.jsonl | wc -l)" = 5000 ] || fail "duplicates in the store"
 n=$(sed -n 's/.*"agent":"\(agent-[0-9]*\)".*/\1/p' export.jsonl | sort -u | wc -l)
 [ "$n" = 200 ] || fail "events from $n agents, not 200"
-pass "store: 4000 events from 200 agents, each once"
+pass "store: 5000 events from 200 agents, each once"
 
 # The plain mode through HAProxy, as bench/run sets it up.
 HAPROXY=$(command -v haproxy) || fail "haproxy is not installed (scripts/run installs it)"
@@ -62,6 +68,9 @@ plain() { "$LOADGEN" --gateway "127.0.0.1:$HAP_PORT" --certs agents \
 out=$(plain --mode send --events 20 --size 200) || fail "plain send run: $out"
 case $out in *"opened=200 failed=0"*"events=4000 acked=4000"*) ;; *) fail "plain send: $out" ;; esac
 pass "plain mode through HAProxy: $out"
+out=$(plain --mode send --events 5 --size 200 --rate 500) || fail "plain paced run: $out"
+case $out in *"events=1000 acked=1000"*) ;; *) fail "plain paced: $out" ;; esac
+pass "plain mode through HAProxy, paced: $out"
 # A client HAProxy must refuse: its certificate is from another CA.
 mkdir -p other
 "$GW_CERT" ca --out other --name "another CA" >/dev/null
