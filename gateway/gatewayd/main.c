@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <getopt.h>
 #include <signal.h>
@@ -158,6 +159,27 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	log_info("event=reloaded closed=%u", agent_revalidate_all(gw));
 }
 
+#define GW_TRIM_EVERY	10.0		/* seconds between checks */
+#define GW_TRIM_FREE	(32u << 20)	/* free heap the allocator may keep */
+
+/*
+ * After a flood (thousands of connections gone at once), glibc keeps the
+ * freed heap: give it back to the system once it is over GW_TRIM_FREE.
+ */
+static void
+on_trim(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (mi.fordblks <= GW_TRIM_FREE)
+		return;
+	malloc_trim(0);
+	log_debug("event=memory_trimmed free_kib=%zu", mi.fordblks / 1024);
+}
+
 static void
 on_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -246,6 +268,7 @@ main(int argc, char **argv)
 	const char *file = NULL, *level = NULL;
 	char err[512];
 	ev_signal sigterm, sigint, sighup;
+	ev_timer trim;
 	struct reload reload;
 	enum log_level lvl;
 	int check = 0, ch, rc = 1;
@@ -332,6 +355,8 @@ main(int argc, char **argv)
 	ev_signal_init(&sighup, on_hup, SIGHUP);
 	sighup.data = &reload;
 	ev_signal_start(gw.loop, &sighup);
+	ev_timer_init(&trim, on_trim, GW_TRIM_EVERY, GW_TRIM_EVERY);
+	ev_timer_start(gw.loop, &trim);
 	log_info("event=started name=%s listen=%s servers=\"%s\" links=%u "
 	    "max_agents=%u enroll=%s enroll_mode=%s", cfg.name, cfg.listen,
 	    cfg.server, gw.nup, cfg.max_agents,
@@ -341,6 +366,7 @@ main(int argc, char **argv)
 	if (gw.draining)
 		log_info("event=drained agents_left=%u", gw.nagents);
 	ev_timer_stop(gw.loop, &gw.drain_timer);
+	ev_timer_stop(gw.loop, &trim);
 	rc = 0;
 out:
 	gw.stopping = 1;
