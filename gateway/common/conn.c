@@ -26,48 +26,8 @@
 #include <mbedtls/ssl.h>
 
 #include "conn.h"
+#include "conn_impl.h"
 #include "net.h"
-
-#define CONN_MAGIC	0x436f6e6eu	/* "Conn" */
-
-/*
- * Socket bytes read ahead for mbedTLS, which asks for a record's header and
- * then its body: one recv(2) per wake-up instead of two per record.
- */
-#define CONN_RX_CAP	(16384 + 512)
-
-struct conn {
-	unsigned		 magic;
-	enum conn_state		 state;
-	int			 fd;
-	struct tls_conf		*tc;		/* a reference: outlives ssl */
-	struct ev_loop		*loop;
-	ev_io			 io;
-	ev_timer		 tmr;
-	mbedtls_ssl_context	 ssl;
-	const struct conn_ops	*ops;
-	void			*arg;
-	int			 rd_want;	/* EV_* the last read waits on */
-	int			 wr_want;	/* EV_* the pinned write waits on */
-	int			 paused;	/* owner returned CONN_PAUSE */
-	int			 busy;		/* our callbacks on the stack */
-	int			 out_blocked;	/* conn_send said ENOSPACE */
-	int			 record_per_frame;
-	size_t			 max_payload;
-	uint8_t			*in;
-	size_t			 in_cap, in_off, in_len;
-	uint8_t			*out;
-	size_t			 out_cap, out_off, out_len;
-	uint8_t			*rx;		/* read-ahead (CONN_RX_CAP) */
-	size_t			 rx_off, rx_len;
-	int			 rx_drained;	/* the last recv emptied the
-						   socket: wait for the loop */
-	TAILQ_ENTRY(conn)	 fq;		/* on conn_flushq */
-	int			 on_fq;
-	size_t			 out_pin;	/* length handed to ssl_write */
-	char			 peer[64];
-	char			 tls_info[80];
-};
 
 static void conn_process(struct conn *c);
 static int conn_flush(struct conn *c);
@@ -91,61 +51,6 @@ conn_check(const struct conn *c)
 {
 	if (c->magic != CONN_MAGIC)
 		abort();
-}
-
-static int
-bio_send(void *ctx, const unsigned char *p, size_t n)
-{
-	struct conn *c = ctx;
-	ssize_t r = send(c->fd, p, n, MSG_NOSIGNAL);
-
-	if (r >= 0)
-		return (int)r;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-		return MBEDTLS_ERR_SSL_WANT_WRITE;
-	if (errno == EPIPE || errno == ECONNRESET)
-		return MBEDTLS_ERR_NET_CONN_RESET;
-	return MBEDTLS_ERR_NET_SEND_FAILED;
-}
-
-static int
-bio_recv(void *ctx, unsigned char *p, size_t n)
-{
-	struct conn *c = ctx;
-	ssize_t r;
-
-	if (c->rx_len == 0) {
-		/*
-		 * A short read emptied the socket: say so without another
-		 * recv(2) that would only fail with EAGAIN.  The watcher is
-		 * level-triggered, so bytes that came since wake us at once.
-		 */
-		if (c->rx_drained)
-			return MBEDTLS_ERR_SSL_WANT_READ;
-		if (c->rx == NULL && (c->rx = malloc(CONN_RX_CAP)) == NULL)
-			r = recv(c->fd, p, n, 0);	/* no read-ahead */
-		else if ((r = recv(c->fd, c->rx, CONN_RX_CAP, 0)) > 0) {
-			c->rx_off = 0;
-			c->rx_len = (size_t)r;
-			c->rx_drained = (size_t)r < CONN_RX_CAP;
-		}
-		if (r < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				return MBEDTLS_ERR_SSL_WANT_READ;
-			if (errno == ECONNRESET)
-				return MBEDTLS_ERR_NET_CONN_RESET;
-			return MBEDTLS_ERR_NET_RECV_FAILED;
-		}
-		if (r == 0 || c->rx == NULL)
-			return (int)r;
-	}
-	if (n > c->rx_len)
-		n = c->rx_len;
-	memcpy(p, c->rx + c->rx_off, n);
-	c->rx_off += n;
-	c->rx_len -= n;
-	return (int)n;
 }
 
 /* The event mask is derived from state, never stored beside it. */
@@ -551,7 +456,7 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	if (!server && p->server_name != NULL &&
 	    mbedtls_ssl_set_hostname(&c->ssl, p->server_name) != 0)
 		goto fail;
-	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
+	mbedtls_ssl_set_bio(&c->ssl, c, conn_bio_send, conn_bio_recv, NULL);
 	ev_io_init(&c->io, conn_on_io, fd, EV_READ);
 	c->io.data = c;
 	ev_timer_init(&c->tmr, conn_on_timer, 0., 0.);

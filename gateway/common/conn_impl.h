@@ -1,0 +1,65 @@
+/*
+ * conn_impl.h: inside struct conn, for conn.c (the connection's state
+ * machine) and conn_bio.c (its socket side under mbedTLS).  Nothing else
+ * sees inside it.
+ */
+#ifndef GW_CONN_IMPL_H
+#define GW_CONN_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <ev.h>
+#include <mbedtls/ssl.h>
+
+#include "conn.h"
+
+#define CONN_MAGIC	0x436f6e6eu	/* "Conn" */
+
+/*
+ * Socket bytes read ahead for mbedTLS, which asks for a record's header and
+ * then its body: one recv(2) per wake-up instead of two per record.
+ */
+#define CONN_RX_CAP	(16384 + 512)
+
+struct conn {
+	unsigned		 magic;
+	enum conn_state		 state;
+	int			 fd;
+	struct tls_conf		*tc;		/* a reference: outlives ssl */
+	struct ev_loop		*loop;
+	ev_io			 io;
+	ev_timer		 tmr;
+	mbedtls_ssl_context	 ssl;
+	const struct conn_ops	*ops;
+	void			*arg;
+	int			 rd_want;	/* EV_* the last read waits on */
+	int			 wr_want;	/* EV_* the pinned write waits on */
+	int			 paused;	/* owner returned CONN_PAUSE */
+	int			 busy;		/* our callbacks on the stack */
+	int			 out_blocked;	/* conn_send said ENOSPACE */
+	int			 record_per_frame;
+	size_t			 max_payload;
+	uint8_t			*in;
+	size_t			 in_cap, in_off, in_len;
+	uint8_t			*out;
+	size_t			 out_cap, out_off, out_len;
+	uint8_t			*rx;		/* read-ahead (CONN_RX_CAP) */
+	size_t			 rx_off, rx_len;
+	int			 rx_drained;	/* the last recv emptied the
+						   socket: wait for the loop */
+	TAILQ_ENTRY(conn)	 fq;		/* on conn_flushq */
+	int			 on_fq;
+	size_t			 out_pin;	/* length handed to ssl_write */
+	char			 peer[64];
+	char			 tls_info[80];
+};
+
+/**
+ * conn_bio_send(ctx, p, n) / conn_bio_recv(ctx, p, n): mbedTLS's BIO on
+ * the connection ${ctx}'s socket; recv reads ahead (conn_bio.c).
+ */
+int conn_bio_send(void *ctx, const unsigned char *p, size_t n);
+int conn_bio_recv(void *ctx, unsigned char *p, size_t n);
+
+#endif /* GW_CONN_IMPL_H */
