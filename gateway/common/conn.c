@@ -29,6 +29,10 @@
 #include "conn_impl.h"
 #include "net.h"
 
+struct conn_ticket {
+	mbedtls_ssl_session	 s;
+};
+
 static void conn_process(struct conn *c);
 static int conn_flush(struct conn *c);
 static void conn_trim(struct conn *c);
@@ -121,7 +125,10 @@ conn_handshake(struct conn *c)
 	char detail[256];
 	int rc;
 
+	if (c->server)
+		tls_conf_bind(&c->res);
 	rc = mbedtls_ssl_handshake(&c->ssl);
+	tls_conf_bind(NULL);
 	if (rc == MBEDTLS_ERR_SSL_WANT_READ) {
 		c->rd_want = EV_READ;
 		return 0;
@@ -137,6 +144,16 @@ conn_handshake(struct conn *c)
 	}
 	c->rd_want = 0;
 	c->state = CONN_OPEN;
+	/*
+	 * No certificate was verified: a ticket stood in.  (A client's
+	 * resumed session still holds the server certificate of the full
+	 * handshake; a server's holds none, its peer is in c->res.)
+	 */
+	c->resumed = !c->verified && (c->server ? c->res.crt != NULL &&
+	    mbedtls_ssl_get_peer_cert(&c->ssl) == NULL :
+	    c->ticket != NULL && *c->ticket != NULL);
+	if (!c->resumed)
+		tls_resumed_clear(&c->res);	/* a ticket not taken */
 	snprintf(c->tls_info, sizeof(c->tls_info), "%s/%s",
 	    mbedtls_ssl_get_version(&c->ssl),
 	    mbedtls_ssl_get_ciphersuite(&c->ssl));
@@ -245,12 +262,44 @@ conn_dispatch(struct conn *c)
 	return 0;
 }
 
+/* mbedTLS's per-certificate verify hook: only notes that one was seen. */
+static int
+conn_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	struct conn *c = arg;
+
+	(void)crt;
+	(void)depth;
+	(void)flags;
+	c->verified = 1;
+	return 0;
+}
+
+/* Client: the server sent a ticket; the newest one replaces the last. */
+static void
+conn_keep_ticket(struct conn *c)
+{
+	struct conn_ticket *t;
+
+	if (c->ticket == NULL)
+		return;
+	if ((t = *c->ticket) == NULL && (t = calloc(1, sizeof(*t))) == NULL)
+		return;
+	mbedtls_ssl_session_free(&t->s);
+	mbedtls_ssl_session_init(&t->s);
+	if (mbedtls_ssl_get_session(&c->ssl, &t->s) != 0) {
+		conn_ticket_free(t);
+		t = NULL;
+	}
+	*c->ticket = t;
+}
+
 /* Read until TLS has nothing more, the buffer is full, or we pause. */
 static int
 conn_read(struct conn *c)
 {
 	char e[128];
-	int rc;
+	int rc, held = 0;
 
 	while (!c->paused && c->state == CONN_OPEN) {
 		size_t tail = c->in_off + c->in_len;
@@ -273,6 +322,14 @@ conn_read(struct conn *c)
 				return -1;
 			continue;
 		}
+		/*
+		 * A TLS 1.3 client holds a NewSessionTicket back and says
+		 * WANT_READ; the next call takes it.  The socket may have
+		 * nothing more to wake us, so call again now.
+		 */
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ &&
+		    mbedtls_ssl_check_pending(&c->ssl) && held++ < 2)
+			continue;
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ) {
 			c->rd_want = EV_READ;
 			return 0;
@@ -281,8 +338,10 @@ conn_read(struct conn *c)
 			c->rd_want = EV_WRITE;
 			return 0;
 		}
-		if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+		if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+			conn_keep_ticket(c);
 			continue;
+		}
 		if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
 			conn_close(c, GW_R_PEER_CLOSED, "peer closed");
 			return -1;
@@ -445,6 +504,8 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	c->arg = arg;
 	c->max_payload = p->max_payload;
 	c->record_per_frame = p->record_per_frame;
+	c->server = server;
+	c->ticket = server ? NULL : p->ticket;
 	c->in_cap = p->in_cap;		/* allocated when bytes come */
 	c->out_cap = p->out_cap;
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -456,6 +517,10 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	if (!server && p->server_name != NULL &&
 	    mbedtls_ssl_set_hostname(&c->ssl, p->server_name) != 0)
 		goto fail;
+	mbedtls_ssl_set_verify(&c->ssl, conn_on_verify, c);
+	/* A ticket the server no longer takes costs a full handshake. */
+	if (c->ticket != NULL && *c->ticket != NULL)
+		(void)mbedtls_ssl_set_session(&c->ssl, &(*c->ticket)->s);
 	mbedtls_ssl_set_bio(&c->ssl, c, conn_bio_send, conn_bio_recv, NULL);
 	ev_io_init(&c->io, conn_on_io, fd, EV_READ);
 	c->io.data = c;
@@ -681,6 +746,7 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 		c->ops->on_close(c, reason, detail ? detail : "", c->arg);
 	c->busy--;
 	mbedtls_ssl_free(&c->ssl);
+	tls_resumed_clear(&c->res);
 	tls_conf_free(c->tc);
 	c->tc = NULL;
 	close(c->fd);
@@ -717,8 +783,33 @@ conn_peer(const struct conn *c)
 const mbedtls_x509_crt *
 conn_peer_crt(const struct conn *c)
 {
-	return c->state == CONN_OPEN ? mbedtls_ssl_get_peer_cert(&c->ssl) :
-	    NULL;
+	const mbedtls_x509_crt *crt;
+
+	if (c->state != CONN_OPEN)
+		return NULL;
+	crt = mbedtls_ssl_get_peer_cert(&c->ssl);
+	return crt != NULL ? crt : c->res.crt;
+}
+
+/**
+ * conn_resumed(c): 1 if ${c}'s handshake resumed a session from a ticket
+ * (no certificate was sent: conn_peer_crt is the one the ticket carried,
+ * on the server), else 0.
+ */
+int
+conn_resumed(const struct conn *c)
+{
+	return c->resumed;
+}
+
+/** conn_ticket_free(t): free a saved session; NULL-safe. */
+void
+conn_ticket_free(struct conn_ticket *t)
+{
+	if (t == NULL)
+		return;
+	mbedtls_ssl_session_free(&t->s);
+	free(t);
 }
 
 /** conn_tls_info(c): "TLSv1.3/TLS1-3-AES-128-GCM-SHA256" or "". */

@@ -24,6 +24,7 @@
 #include "tls_conf.h"
 
 struct conn;
+struct conn_ticket;	/* a client's saved TLS session: its newest ticket */
 
 enum conn_state {
 	CONN_CONNECTING,	/* client: TCP connect in progress */
@@ -65,6 +66,13 @@ struct conn_params {
 	const char	*server_name;	/* client: expected name in server cert */
 	int		 record_per_frame; /* each frame its own TLS record
 					   (gw-loadgen's record pattern) */
+	/*
+	 * Client: resume the session in *ticket if there is one, and keep
+	 * the newest ticket the server sends there (allocated here; the
+	 * owner frees it with conn_ticket_free, and keeps one per server).
+	 * NULL: no resumption.
+	 */
+	struct conn_ticket **ticket;
 };
 
 /**
@@ -139,6 +147,16 @@ const char *conn_peer(const struct conn *c);
 
 /** conn_peer_crt(c): the verified peer certificate, or NULL. */
 const mbedtls_x509_crt *conn_peer_crt(const struct conn *c);
+
+/**
+ * conn_resumed(c): 1 if ${c}'s handshake resumed a session from a ticket
+ * (no certificate was sent: conn_peer_crt is the one the ticket carried,
+ * on the server), else 0.
+ */
+int conn_resumed(const struct conn *c);
+
+/** conn_ticket_free(t): free a saved session; NULL-safe. */
+void conn_ticket_free(struct conn_ticket *t);
 
 /** conn_tls_info(c): "TLSv1.3/TLS1-3-AES-128-GCM-SHA256" or "". */
 const char *conn_tls_info(const struct conn *c);

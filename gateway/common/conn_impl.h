@@ -13,6 +13,7 @@
 #include <mbedtls/ssl.h>
 
 #include "conn.h"
+#include "tls_ticket.h"
 
 #define CONN_MAGIC	0x436f6e6eu	/* "Conn" */
 
@@ -39,6 +40,13 @@ struct conn {
 	int			 busy;		/* our callbacks on the stack */
 	int			 out_blocked;	/* conn_send said ENOSPACE */
 	int			 record_per_frame;
+	int			 server;
+	int			 verified;	/* a peer certificate was
+						   verified (full handshake) */
+	int			 resumed;	/* the handshake resumed a
+						   session from a ticket */
+	struct tls_resumed	 res;		/* server: a ticket's peer */
+	struct conn_ticket	**ticket;	/* client: conn_params.ticket */
 	size_t			 max_payload;
 	uint8_t			*in;
 	size_t			 in_cap, in_off, in_len;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
@@ -22,6 +23,7 @@
 #include <psa/crypto.h>
 
 #include "tls_conf.h"
+#include "tls_ticket.h"
 
 struct tls_conf {
 	int			refs;	/* tls_conf_ref / tls_conf_free */
@@ -31,6 +33,7 @@ struct tls_conf {
 	mbedtls_x509_crt	ca;
 	mbedtls_x509_crl	crl;
 	int			has_crl;
+	struct tls_ticket	*tickets;	/* not ours: outlives us */
 };
 
 /* One process-wide DRBG: every program here is one single-threaded loop. */
@@ -51,8 +54,12 @@ static const int tls_suites[] = {
 	0
 };
 
-static int
-tls_rng_init(char *err, size_t errlen)
+/**
+ * tls_rng_setup(err, errlen): seed the process's DRBG (tls_conf_new does
+ * it too).  Return 0, or -1 with the reason in ${err}.
+ */
+int
+tls_rng_setup(char *err, size_t errlen)
 {
 	static const char pers[] = "gatewayd tls";
 	int rc;
@@ -72,6 +79,97 @@ tls_rng_init(char *err, size_t errlen)
 		return -1;
 	}
 	tls_rng_ready = 1;
+	return 0;
+}
+
+/** tls_rng(unused, out, len): mbedTLS f_rng on the process's DRBG. */
+int
+tls_rng(void *unused, unsigned char *out, size_t len)
+{
+	(void)unused;
+	return mbedtls_ctr_drbg_random(&tls_drbg, out, len);
+}
+
+/* The server connection whose handshake step is running (tls_conf_bind). */
+static struct tls_resumed *tls_slot;
+
+/**
+ * tls_conf_bind(slot): the server connection whose handshake step runs
+ * next (NULL after it): a ticket it presents leaves its peer in ${slot},
+ * and a ticket it is given carries ${slot}'s peer if the session has no
+ * certificate of its own (it was resumed).  mbedTLS's ticket callbacks
+ * know no connection; each process is one loop, so this names it.
+ */
+void
+tls_conf_bind(struct tls_resumed *slot)
+{
+	tls_slot = slot;
+}
+
+/*
+ * May a ticket's certificate stand in for a full handshake now?  Its
+ * signature chain was verified by the full handshake that issued the
+ * ticket; what can have changed since is checked again: its validity
+ * period, the CRL (reloads included), and that a configured CA has its
+ * issuer's name.
+ */
+static int
+tls_resumable(const struct tls_conf *tc, const mbedtls_x509_crt *crt)
+{
+	if (mbedtls_x509_time_is_past(&crt->valid_to) ||
+	    mbedtls_x509_time_is_future(&crt->valid_from) ||
+	    tls_conf_revoked(tc, crt))
+		return 0;
+	for (const mbedtls_x509_crt *ca = &tc->ca; ca != NULL &&
+	    ca->raw.len > 0; ca = ca->next)
+		if (ca->subject_raw.len == crt->issuer_raw.len &&
+		    memcmp(ca->subject_raw.p, crt->issuer_raw.p,
+		    crt->issuer_raw.len) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+tls_ticket_write_cb(void *p, const mbedtls_ssl_session *s,
+    unsigned char *start, const unsigned char *end, size_t *tlen,
+    uint32_t *lifetime)
+{
+	const struct tls_conf *tc = p;
+	struct tls_resumed peer = { NULL, 0 };
+
+	/* TLS 1.2 gets no ticket (mbedTLS then sends an empty one). */
+	if (s->MBEDTLS_PRIVATE(tls_version) != MBEDTLS_SSL_VERSION_TLS1_3)
+		return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
+	if (s->MBEDTLS_PRIVATE(peer_cert) != NULL) {
+		/* A full handshake: its certificate was verified just now. */
+		peer.crt = s->MBEDTLS_PRIVATE(peer_cert);
+		peer.auth_time = (int64_t)time(NULL);
+	} else if (tls_slot != NULL)
+		peer = *tls_slot;	/* resumed: carry its peer on */
+	return tls_ticket_write(tc->tickets, s, &peer, start, end, tlen,
+	    lifetime);
+}
+
+static int
+tls_ticket_parse_cb(void *p, mbedtls_ssl_session *s, unsigned char *buf,
+    size_t len)
+{
+	const struct tls_conf *tc = p;
+	struct tls_resumed peer;
+	int rc;
+
+	/* The slot holds the last ticket parsed: the one chosen, if any. */
+	if (tls_slot != NULL)
+		tls_resumed_clear(tls_slot);
+	if ((rc = tls_ticket_parse(tc->tickets, s, buf, len, &peer)) != 0)
+		return rc;
+	if (s->MBEDTLS_PRIVATE(tls_version) != MBEDTLS_SSL_VERSION_TLS1_3 ||
+	    peer.crt == NULL || !tls_resumable(tc, peer.crt) ||
+	    tls_slot == NULL) {
+		tls_resumed_clear(&peer);
+		return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;	/* full hs */
+	}
+	*tls_slot = peer;
 	return 0;
 }
 
@@ -102,7 +200,7 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	struct stat st;
 	int rc;
 
-	if (tls_rng_init(err, errlen) != 0)
+	if (tls_rng_setup(err, errlen) != 0)
 		goto err0;
 	if ((tc = calloc(1, sizeof(*tc))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -181,6 +279,25 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	if (p->ca != NULL)
 		mbedtls_ssl_conf_ca_chain(&tc->conf, &tc->ca,
 		    tc->has_crl ? &tc->crl : NULL);
+	if (p->server && p->tickets != NULL) {
+		tc->tickets = p->tickets;
+		mbedtls_ssl_conf_session_tickets_cb(&tc->conf,
+		    tls_ticket_write_cb, tls_ticket_parse_cb, tc);
+		/*
+		 * Not psk_ke (the ticket's key alone, no ECDHE): mbedTLS 3.6
+		 * ranks a full handshake above it, so a server that also takes
+		 * agents without tickets never picks it.
+		 */
+		mbedtls_ssl_conf_tls13_key_exchange_modes(&tc->conf,
+		    MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
+		    MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL);
+	} else if (p->server) {
+		mbedtls_ssl_conf_new_session_tickets(&tc->conf, 0);
+		mbedtls_ssl_conf_tls13_key_exchange_modes(&tc->conf,
+		    MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL);
+	} else
+		mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+		    &tc->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
 	if (p->cert != NULL && (rc = mbedtls_ssl_conf_own_cert(&tc->conf,
 	    &tc->own, &tc->key)) != 0) {
 		tls_fail(err, errlen, p->cert, "cannot use certificate", rc);

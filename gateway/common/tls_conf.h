@@ -11,6 +11,8 @@
 #include <mbedtls/ssl.h>
 
 struct tls_conf;
+struct tls_ticket;
+struct tls_resumed;
 
 struct tls_conf_params {
 	const char	*cert;		/* PEM chain: own certificate first;
@@ -29,6 +31,16 @@ struct tls_conf_params {
 	 * let the caller check it (conn_peer_crt: a pinned CA fingerprint).
 	 */
 	int		 anon_peer;
+	/*
+	 * Server: issue TLS 1.3 session tickets with these keys and resume
+	 * from them, psk_dhe_ke: the ticket's key and a new ECDHE (NULL: full
+	 * handshakes only).  A resumed session's peer is the certificate
+	 * sealed in its ticket: it must still be in its validity period, not
+	 * on the CRL, and issued by the CA (by name); else the handshake is a
+	 * full one.  Client: tickets are always taken (conn_params.ticket
+	 * keeps them).
+	 */
+	struct tls_ticket *tickets;
 };
 
 /**
@@ -39,6 +51,24 @@ struct tls_conf_params {
  */
 struct tls_conf *tls_conf_new(const struct tls_conf_params *p, char *err,
     size_t errlen);
+
+/**
+ * tls_conf_bind(slot): the server connection whose handshake step runs
+ * next (NULL after it): a ticket it presents leaves its peer in ${slot},
+ * and a ticket it is given carries ${slot}'s peer if the session has no
+ * certificate of its own (it was resumed).  mbedTLS's ticket callbacks
+ * know no connection; each process is one loop, so this names it.
+ */
+void tls_conf_bind(struct tls_resumed *slot);
+
+/**
+ * tls_rng_setup(err, errlen): seed the process's DRBG (tls_conf_new does
+ * it too).  Return 0, or -1 with the reason in ${err}.
+ */
+int tls_rng_setup(char *err, size_t errlen);
+
+/** tls_rng(unused, out, len): mbedTLS f_rng on the process's DRBG. */
+int tls_rng(void *unused, unsigned char *out, size_t len);
 
 /** tls_conf_ssl(tc): the mbedtls_ssl_config to pass to mbedtls_ssl_setup. */
 const mbedtls_ssl_config *tls_conf_ssl(const struct tls_conf *tc);

@@ -191,7 +191,8 @@ abuse_until(struct abuse *a, unsigned type)
 	int n;
 
 	while ((n = mbedtls_ssl_read(&a->ssl, in + len, sizeof(in) - len)) >
-	    0 || n == MBEDTLS_ERR_SSL_WANT_READ) {
+	    0 || n == MBEDTLS_ERR_SSL_WANT_READ ||
+	    n == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
 		len += n > 0 ? (size_t)n : 0;
 		while (gw_frame_decode(in, len, sizeof(in), &f, &used) ==
 		    GW_OK) {
@@ -229,7 +230,8 @@ abuse_verdict(struct abuse *a, double secs)
 			return;
 		}
 		n = mbedtls_ssl_read(&a->ssl, in + len, sizeof(in) - len);
-		if (n == MBEDTLS_ERR_SSL_WANT_READ)
+		if (n == MBEDTLS_ERR_SSL_WANT_READ ||
+		    n == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
 			continue;
 		if (n <= 0)
 			break;
