@@ -36,6 +36,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "tls_conf.h"
+#include "tls_ticket.h"
 
 #define PIPE_CAP	(1 << 20)
 #define RECORD		200
@@ -205,6 +206,55 @@ handshakes(const struct tls_conf *server, const struct tls_conf *client,
 }
 
 /*
+ * Resumed TLS 1.3 handshakes (psk_dhe_ke: the ticket's key and a new
+ * ECDHE, as gatewayd resumes) per server CPU-second.  One full handshake
+ * gets the client a ticket; every resumption presents it, and the server
+ * also writes a new one each time, as it does for an agent.
+ */
+static double
+resumptions(const struct tls_conf *server, const struct tls_conf *client,
+    double seconds)
+{
+	static struct pair p;
+	static struct tls_resumed slot;
+	mbedtls_ssl_session sess;
+	unsigned char buf[16];
+	double cpu = 0;
+	unsigned n = 0;
+	int rc;
+
+	tls_conf_bind(&slot);	/* the server's peer from the ticket */
+	pair_init(&p, server, client);
+	pair_handshake(&p);
+	/* The client holds the ticket back once (WANT_READ), then takes it. */
+	for (int i = 0; i < 3 && (rc = mbedtls_ssl_read(&p.cli, buf,
+	    sizeof(buf))) == MBEDTLS_ERR_SSL_WANT_READ; i++)
+		;
+	if (rc != MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+		die("no session ticket", rc);
+	mbedtls_ssl_session_init(&sess);
+	if ((rc = mbedtls_ssl_get_session(&p.cli, &sess)) != 0)
+		die("get session", rc);
+	pair_free(&p);
+	while (cpu < seconds) {
+		pair_init(&p, server, client);
+		if ((rc = mbedtls_ssl_set_session(&p.cli, &sess)) != 0)
+			die("set session", rc);
+		pair_handshake(&p);
+		if (mbedtls_ssl_get_peer_cert(&p.srv) != NULL ||
+		    slot.crt == NULL)
+			die("not resumed", 0);
+		tls_resumed_clear(&slot);
+		cpu += p.srv_cpu;
+		n++;
+		pair_free(&p);
+	}
+	tls_conf_bind(NULL);
+	mbedtls_ssl_session_free(&sess);
+	return n / cpu;
+}
+
+/*
  * The heap of one server context after its handshake (KiB), and 200-byte
  * records it reads per CPU-second.
  */
@@ -348,9 +398,10 @@ main(int argc, char **argv)
 	};
 	const char *cert = NULL, *key = NULL, *ca = NULL, *acert = NULL,
 	    *akey = NULL;
-	double seconds = 1, sign, verify, ecdhe, aead, hs13, hs12, kib13,
+	double seconds = 1, sign, verify, ecdhe, aead, hs13, hs12, res13, kib13,
 	    kib12, rec13, rec12;
-	struct tls_conf *srv, *cli, *cli12;
+	struct tls_conf *srv, *srvr, *cli, *cli12;
+	struct tls_ticket *tickets;
 	mbedtls_entropy_context ent;
 	char err[300];
 	int ch, rc;
@@ -387,6 +438,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "gw-tls-limits: %s\n", err);
 		return 1;
 	}
+	/* gatewayd's agent side with resumption on (keys in memory). */
+	if ((tickets = tls_ticket_new(NULL, 3600, err, sizeof(err))) == NULL ||
+	    (srvr = tls_conf_new(&(struct tls_conf_params){ .cert = cert,
+	    .key = key, .ca = ca, .server = 1, .tls12 = 1,
+	    .tickets = tickets }, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "gw-tls-limits: %s\n", err);
+		return 1;
+	}
 	/* An agent that offers TLS 1.2 only. */
 	mbedtls_ssl_conf_max_tls_version((mbedtls_ssl_config *)tls_conf_ssl(
 	    cli12), MBEDTLS_SSL_VERSION_TLS1_2);
@@ -394,16 +453,20 @@ main(int argc, char **argv)
 	primitives(cert, key, seconds, &sign, &verify, &ecdhe, &aead);
 	hs13 = handshakes(srv, cli, seconds);
 	hs12 = handshakes(srv, cli12, seconds);
+	res13 = resumptions(srvr, cli, seconds);
 	server_context(srv, cli, seconds, &kib13, &rec13);
 	server_context(srv, cli12, seconds, &kib12, &rec12);
 	printf("ecdsa_p256_sign_per_s=%.0f ecdsa_p256_verify_per_s=%.0f "
 	    "ecdhe_p256_per_s=%.0f aes128gcm_seal_200B_per_s=%.0f "
 	    "handshakes_tls13_per_cpu_s=%.0f handshakes_tls12_per_cpu_s=%.0f "
+	    "resumed_tls13_per_cpu_s=%.0f "
 	    "server_ctx_kib_tls13=%.1f server_ctx_kib_tls12=%.1f "
 	    "records_200B_read_tls13_per_cpu_s=%.0f "
 	    "records_200B_read_tls12_per_cpu_s=%.0f\n", sign, verify, ecdhe,
-	    aead, hs13, hs12, kib13, kib12, rec13, rec12);
+	    aead, hs13, hs12, res13, kib13, kib12, rec13, rec12);
 	tls_conf_free(srv);
+	tls_conf_free(srvr);
+	tls_ticket_free(tickets);
 	tls_conf_free(cli);
 	tls_conf_free(cli12);
 	mbedtls_ctr_drbg_free(&drbg);

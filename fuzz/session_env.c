@@ -309,6 +309,13 @@ conn_tls_info(const struct conn *c)
 	return "fuzz";
 }
 
+int
+conn_resumed(const struct conn *c)
+{
+	(void)c;
+	return 0;
+}
+
 void
 conn_set_arg(struct conn *c, void *arg)
 {

@@ -42,6 +42,8 @@ struct agent_session {
 	struct conn		*probe;		/* TLS handshake to a better one */
 	int			 probe_idx;	/* its gateway, or -1 */
 	struct fo_peer		 gws[AGENT_MAX_GATEWAYS];
+	/* Each gateway's newest session ticket: a reconnect resumes. */
+	struct conn_ticket	*tickets[AGENT_MAX_GATEWAYS];
 	int			 active;	/* gateway in use, or -1 */
 	struct fo_policy	 pol;
 	struct fo_heartbeat	 hb;
@@ -192,8 +194,9 @@ agent_session_on_open(struct conn *c, void *arg)
 	struct agent_session *s = arg;
 	struct gw_frame f;
 
-	log_info("event=connected gateway=%s tls=%s", agent_session_gw(s),
-	    conn_tls_info(c));
+	log_info("event=connected gateway=%s tls=%s resumed=%s",
+	    agent_session_gw(s), conn_tls_info(c),
+	    conn_resumed(c) ? "yes" : "no");
 	conn_timer(c, 0);
 	fo_hb_start(&s->hb, ev_now(s->loop));
 	memset(&f, 0, sizeof(f));
@@ -539,7 +542,8 @@ agent_session_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	s->probe_idx = i;
 	s->probe = conn_connect(loop, s->p.gateways[i], s->p.tls,
 	    &(struct conn_params){ .in_cap = 4096, .out_cap = 4096,
-	    .max_payload = 1024, .server_name = s->p.server_name },
+	    .max_payload = 1024, .server_name = s->p.server_name,
+	    .ticket = &s->tickets[i] },
 	    &agent_probe_ops, s);
 	if (s->probe == NULL) {
 		fo_down(&s->gws[i], FO_R_REFUSED, now, &s->pol,
@@ -582,6 +586,7 @@ agent_session_connect(struct agent_session *s)
 	s->active = i;
 	agent_session_set_state(s, AS_CONNECTING);
 	s->credit = 0;
+	cp.ticket = &s->tickets[i];
 	s->conn = conn_connect(s->loop, s->p.gateways[i], s->p.tls, &cp,
 	    &agent_session_ops, s);
 	if (s->conn == NULL && errno == EINVAL) {
@@ -764,6 +769,21 @@ void
 agent_session_set_tls(struct agent_session *s, const struct tls_conf *tls)
 {
 	s->p.tls = tls;
+	/* A new certificate is shown in a full handshake, not resumed. */
+	for (size_t i = 0; i < AGENT_MAX_GATEWAYS; i++) {
+		conn_ticket_free(s->tickets[i]);
+		s->tickets[i] = NULL;
+	}
+}
+
+/**
+ * agent_session_resumed(s): 1 if ${s}'s connection resumed a TLS session
+ * from the gateway's ticket (no full handshake), else 0.
+ */
+int
+agent_session_resumed(const struct agent_session *s)
+{
+	return s->conn != NULL && conn_resumed(s->conn);
 }
 
 /** agent_session_free(s): free ${s}; agent_session_free(NULL) is a no-op. */
@@ -779,5 +799,7 @@ agent_session_free(struct agent_session *s)
 		conn_close(s->probe, GW_R_NORMAL, "stopping");
 	if (s->conn != NULL)
 		conn_close(s->conn, GW_R_SHUTDOWN, "exiting");
+	for (size_t i = 0; i < AGENT_MAX_GATEWAYS; i++)
+		conn_ticket_free(s->tickets[i]);
 	free(s);
 }

@@ -113,6 +113,12 @@ int agent_session_enroll(struct agent_session *s, const uint8_t *csr,
     size_t len, const char *rid);
 
 /**
+ * agent_session_resumed(s): 1 if ${s}'s connection resumed a TLS session
+ * from the gateway's ticket (no full handshake), else 0.
+ */
+int agent_session_resumed(const struct agent_session *s);
+
+/**
  * agent_session_set_tls(s, tls): use ${tls} from the next connection on
  * (the live one keeps its own); the caller keeps ${tls} alive.
  */

@@ -185,8 +185,8 @@ agent_on_open(struct conn *c, void *arg)
 	a->gw->agents_accepted++;
 	agent_set_state(a, AGENT_HELLO_WAIT);
 	log_info("event=agent_authenticated agent=%s peer=%s fp=%s serial=%s "
-	    "tls=%s", a->id.name, conn_peer(c), a->id.fp_hex, a->id.serial,
-	    conn_tls_info(c));
+	    "tls=%s resumed=%s", a->id.name, conn_peer(c), a->id.fp_hex,
+	    a->id.serial, conn_tls_info(c), conn_resumed(c) ? "yes" : "no");
 	conn_timer(c, a->gw->cfg->hello_timeout);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "conf_util.h"
 #include "config.h"
 #include "proto.h"
+#include "tls_ticket.h"
 
 #define O(f) offsetof(struct gw_config, f)
 static const struct conf_key keys[] = {
@@ -42,6 +43,10 @@ static const struct conf_key keys[] = {
 	{ "gateway", "buffer_budget", CONF_SIZE, O(buffer_budget), 65536,
 	    3221225472.0, "256M", 0 },
 	{ "gateway", "tls12", CONF_BOOL, O(tls12), 0, 0, "yes", 0 },
+	{ "gateway", "resumption", CONF_BOOL, O(resumption), 0, 0, "yes", 0 },
+	{ "gateway", "ticket_keys", CONF_PATH, O(ticket_keys), 0, 0, NULL, 0 },
+	{ "gateway", "ticket_lifetime", CONF_DUR, O(ticket_lifetime), 1,
+	    TLS_TICKET_MAX_LIFETIME, "24h", 0 },
 	{ "gateway", "user", CONF_STR, O(user), 0, 0, NULL, 0 },
 	{ "gateway", "log_level", CONF_LOG, O(log_level), 0, 0, "info", 0 },
 	{ "upstream", "server", CONF_ADDR_LIST, O(server), 0, 0, NULL, 1 },
@@ -124,6 +129,7 @@ config_load(const char *text, const char *label, const char *basedir,
 	}
 	if (cfg->server != NULL)
 		n += config_servers(cfg, label, err, errlen);
+
 	if (cfg->enroll_mode != NULL) {
 		cfg->enroll_local = strcmp(cfg->enroll_mode, "local") == 0;
 		if (!cfg->enroll_local &&

@@ -35,6 +35,9 @@ struct gw_config {
 	uint32_t agent_window;		/* DATA credit per agent */
 	uint32_t buffer_budget;		/* replay memory, all agents */
 	int	 tls12;
+	int	 resumption;		/* TLS 1.3 session tickets */
+	char	*ticket_keys;		/* NULL: in memory only */
+	double	 ticket_lifetime;
 	char	*user;			/* drop privileges to it, or NULL */
 	enum log_level log_level;
 	/* [upstream] */

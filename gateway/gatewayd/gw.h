@@ -25,6 +25,7 @@ struct gw {
 	struct ev_loop		*loop;
 	const struct gw_config	*cfg;
 	struct tls_conf		*agent_tls;	/* server side, agent CA */
+	struct tls_ticket	*tickets;	/* session ticket keys, or NULL */
 	struct tls_conf		*up_tls;	/* client side, mgmt CA */
 	struct listener		*listener;
 	struct tls_conf		*enroll_tls;	/* enrollment: server auth only */

@@ -25,6 +25,7 @@
 #include "listener.h"
 #include "log.h"
 #include "tls_conf.h"
+#include "tls_ticket.h"
 #include "upstream.h"
 
 static void
@@ -74,6 +75,7 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 	struct tls_conf_params ap = {
 		.cert = cfg->cert, .key = cfg->key, .ca = cfg->agent_ca,
 		.crl = cfg->crl, .server = 1, .tls12 = cfg->tls12,
+		.tickets = gw->tickets,
 	};
 	struct tls_conf_params up = {
 		.cert = cfg->up_cert ? cfg->up_cert : cfg->cert,
@@ -125,6 +127,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		n = gw_config_load_string(gw_config_default_text,
 		    "<embedded gateway.ini>", ".", &nc, err, sizeof(err));
 	memset(&tmp, 0, sizeof(tmp));
+	tmp.tickets = gw->tickets;	/* resumption: as started */
 	if (n == 0 && load_tls(&tmp, &nc, err, sizeof(err)) != 0)
 		n = 1;
 	if (n != 0 || (names = strdup(nc.agent_names)) == NULL) {
@@ -141,9 +144,15 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	if (strcmp(nc.listen, r->cfg->listen) != 0 ||
 	    strcmp(nc.server, r->cfg->server) != 0 ||
 	    nc.connections != r->cfg->connections ||
-	    (nc.enroll_listen == NULL) != (r->cfg->enroll_listen == NULL))
+	    (nc.enroll_listen == NULL) != (r->cfg->enroll_listen == NULL) ||
+	    nc.resumption != r->cfg->resumption ||
+	    nc.ticket_lifetime != r->cfg->ticket_lifetime ||
+	    (nc.ticket_keys == NULL) != (r->cfg->ticket_keys == NULL) ||
+	    (nc.ticket_keys != NULL &&
+	    strcmp(nc.ticket_keys, r->cfg->ticket_keys) != 0))
 		log_warnx("event=reload_partial detail=\"listen, server, "
-		    "connections and [enroll] change at the next restart\"");
+		    "connections, [enroll], resumption and ticket keys change "
+		    "at the next restart\"");
 	tls_conf_free(gw->agent_tls);	/* live sessions keep their refs */
 	tls_conf_free(gw->up_tls);
 	gw->agent_tls = tmp.agent_tls;
@@ -307,6 +316,14 @@ main(int argc, char **argv)
 	}
 	log_init("gatewayd", lvl);
 	gw.cfg = &cfg;
+	/* Ticket keys: once per process (a reload keeps them); a check
+	 * writes no file. */
+	if (cfg.resumption && (tls_rng_setup(err, sizeof(err)) != 0 ||
+	    (gw.tickets = tls_ticket_new(check ? NULL : cfg.ticket_keys,
+	    (uint32_t)cfg.ticket_lifetime, err, sizeof(err))) == NULL)) {
+		fprintf(stderr, "%s: %s\n", cfg.file ? cfg.file : "config", err);
+		goto out;
+	}
 	if (load_tls(&gw, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", cfg.file ? cfg.file : "config", err);
 		goto out;
@@ -394,6 +411,7 @@ out:
 	tls_conf_free(gw.agent_tls);
 	tls_conf_free(gw.up_tls);
 	tls_conf_free(gw.enroll_tls);
+	tls_ticket_free(gw.tickets);
 	gw_config_free(&cfg);
 	return rc;
 }

@@ -182,6 +182,7 @@ lg_on_open(void *arg)
 		    g->open < g->p->agents)
 			return;
 		a->back = 1;
+		g->r->resumed += agent_session_resumed(a->s) != 0;
 		g->r->all_back_at = ev_time();
 		if (g->r->back++ == 0)
 			g->r->first_back_at = g->r->all_back_at;

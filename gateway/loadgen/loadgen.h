@@ -60,6 +60,7 @@ struct lg_result {
 	double		 send_s;	/* first event to last ACK */
 	double		 lat_p50_ms, lat_p99_ms, lat_max_ms;
 	unsigned	 back;		/* storm: agents that reopened */
+	unsigned	 resumed;	/* ... from a session ticket */
 	double		 first_back_at;	/* storm: wall clock (epoch s) */
 	double		 all_back_at;
 	int		 timed_out;

@@ -262,8 +262,9 @@ main(int argc, char **argv)
 			    r.send_s > 0 ? r.acked / r.send_s : 0,
 			    r.lat_p50_ms, r.lat_p99_ms, r.lat_max_ms);
 		if (p.mode == LG_STORM)
-			printf(" back=%u first_back_at=%.3f all_back_at=%.3f",
-			    r.back, r.first_back_at, r.all_back_at);
+			printf(" back=%u resumed=%u first_back_at=%.3f "
+			    "all_back_at=%.3f", r.back, r.resumed,
+			    r.first_back_at, r.all_back_at);
 		printf("%s\n", r.timed_out ? " timed_out=1" : "");
 	}
 	if (r.first_error[0] != '\0')
