@@ -115,6 +115,22 @@
  * after they were sent.
  */
 #define MBEDTLS_SSL_TLS1_3_TICKET_AGE_TOLERANCE 60000
-#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
+#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH /* a TLS 1.2 client may ask us for
+					   smaller records */
+#define MBEDTLS_SSL_RECORD_SIZE_LIMIT   /* TLS 1.3: each side announces its
+					   MBEDTLS_SSL_IN_CONTENT_LEN */
+/*
+ * Records of at most 4 KiB each way: every TLS context holds one input and
+ * one output buffer of this size for its whole life, and a gateway holds
+ * one context per agent (16 KiB each, the default, made 41.7 KiB of the
+ * 44.6 KiB an idle agent cost).  Frames do not depend on records.  A
+ * handshake message must fit: certificate chains of up to about 4 KiB.
+ * A peer must send records of at most 4 KiB: mbedTLS does (it announces
+ * and honours record_size_limit in TLS 1.3, and never writes larger ones).
+ * Our clients ask no max_fragment_length: a TLS 1.3 mbedTLS client fails
+ * when a server (OpenSSL) echoes it.  docs/PROTOCOL.md section 2.
+ */
+#define MBEDTLS_SSL_IN_CONTENT_LEN      4096
+#define MBEDTLS_SSL_OUT_CONTENT_LEN     4096
 
 #endif /* GW_MBEDTLS_CONFIG_H */

@@ -169,7 +169,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 #define GW_TRIM_EVERY	10.0		/* seconds between checks */
-#define GW_TRIM_FREE	(32u << 20)	/* free heap the allocator may keep */
+#define GW_TRIM_FREE	(8u << 20)	/* free heap the allocator may keep */
 
 /*
  * After a flood (thousands of connections gone at once), glibc keeps the
