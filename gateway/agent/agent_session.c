@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent_session.h"
+#include "agent_session_impl.h"
 #include "conn.h"
 #include "failover.h"
 #include "frame.h"
@@ -23,42 +24,6 @@
 #define AGENT_HB_MISSES		3
 #define AGENT_REFUSED_MAX	3	/* failed handshakes in a row, each */
 
-enum agent_sess_state {
-	AS_IDLE,	/* not connected; maybe waiting to reconnect */
-	AS_CONNECTING,	/* TCP connect and TLS handshake */
-	AS_HELLO_WAIT,	/* HELLO sent, waiting for HELLO_ACK */
-	AS_OPEN,	/* DATA flows */
-	AS_FINISHED	/* the status is final */
-};
-
-struct agent_session {
-	struct ev_loop		*loop;
-	struct agent_session_params p;
-	enum agent_sess_state	 state;
-	struct conn		*conn;
-	ev_timer		 retry;		/* next connect attempt */
-	ev_timer		 heartbeat;	/* checks fo_heartbeat */
-	ev_timer		 probe_timer;	/* fail-back: probe better ones */
-	struct conn		*probe;		/* TLS handshake to a better one */
-	int			 probe_idx;	/* its gateway, or -1 */
-	struct fo_peer		 gws[AGENT_MAX_GATEWAYS];
-	/* Each gateway's newest session ticket: a reconnect resumes. */
-	struct conn_ticket	*tickets[AGENT_MAX_GATEWAYS];
-	int			 active;	/* gateway in use, or -1 */
-	struct fo_policy	 pol;
-	struct fo_heartbeat	 hb;
-	int			 goaway;	/* GOAWAY: send nothing new */
-	int			 leaving;	/* we close it: not a failure */
-	int			 refused;	/* handshake failures in a row */
-	int			 eof;		/* the input has ended */
-	int			 ever_open;	/* a HELLO_ACK was received */
-	uint64_t		 credit;
-	uint32_t		 peer_max;	/* max_payload of the gateway */
-	uint64_t		 acked;
-	uint64_t		 ping_id;
-	enum agent_status	 status;
-	char			 msg[512];
-};
 
 static const char *
 agent_sess_state_str(enum agent_sess_state st)
@@ -461,99 +426,6 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 	agent_session_retry_later(s);
 }
 
-/*
- * The fail-back probe: a TLS handshake with a better gateway (a hung
- * process accepts TCP connections but cannot finish one).  It ends at
- * on_open (success) or on_close (failure), and sends no frame.
- */
-static int
-agent_probe_on_open(struct conn *c, void *arg)
-{
-	struct agent_session *s = arg;
-	struct fo_peer *p = &s->gws[s->probe_idx];
-
-	if (p->health != FO_UP)
-		log_info("event=gateway_health gateway=%s to=up by=probe",
-		    s->p.gateways[s->probe_idx]);
-	fo_up(p, ev_now(s->loop));
-	conn_close(c, GW_R_NORMAL, "probe done");
-	return CONN_CLOSED_RC;
-}
-
-static int
-agent_probe_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
-{
-	(void)f;
-	(void)arg;
-	conn_close(c, GW_R_NORMAL, "probe done");
-	return CONN_CLOSED_RC;
-}
-
-static void
-agent_probe_on_close(struct conn *c, unsigned reason, const char *detail,
-    void *arg)
-{
-	struct agent_session *s = arg;
-
-	(void)c;
-	if (reason != GW_R_NORMAL) {
-		log_debug("event=probe_failed gateway=%s reason=%s "
-		    "detail=\"%s\"", s->p.gateways[s->probe_idx],
-		    gw_reason_str(reason), detail);
-		fo_down(&s->gws[s->probe_idx], reason == GW_R_CONNECT ?
-		    FO_R_REFUSED : reason == GW_R_TIMEOUT ?
-		    FO_R_CONNECT_TIMEOUT : FO_R_TLS, ev_now(s->loop), &s->pol,
-		    (uint32_t)random());
-	}
-	s->probe = NULL;
-	s->probe_idx = -1;
-}
-
-static const struct conn_ops agent_probe_ops = {
-	.on_open = agent_probe_on_open,
-	.on_frame = agent_probe_on_frame,
-	.on_close = agent_probe_on_close,
-};
-
-/*
- * Fail-back: on a worse gateway, probe the best one that may be tried
- * (a TCP connect); once one has accepted for failback_hold, move to it.
- */
-static void
-agent_session_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct agent_session *s = w->data;
-	double now = ev_now(loop);
-	int i;
-
-	(void)revents;
-	if (s->state != AS_OPEN || s->active <= 0 || s->goaway ||
-	    s->probe != NULL)
-		return;
-	if (fo_failback(s->gws, s->active, now, &s->pol) >= 0) {
-		s->leaving = 1;		/* the reconnect picks the better one */
-		conn_close(s->conn, GW_R_NORMAL, "moving to a better gateway");
-		return;
-	}
-	/* Probe at a random point of each second: no herd of agents. */
-	if ((i = fo_choose(s->gws, (size_t)s->active, now)) < 0 ||
-	    random() % 4 != 0)
-		return;
-	s->probe_idx = i;
-	s->probe = conn_connect(loop, s->p.gateways[i], s->p.tls,
-	    &(struct conn_params){ .in_cap = 4096, .out_cap = 4096,
-	    .max_payload = 1024, .server_name = s->p.server_name,
-	    .ticket = &s->tickets[i] },
-	    &agent_probe_ops, s);
-	if (s->probe == NULL) {
-		fo_down(&s->gws[i], FO_R_REFUSED, now, &s->pol,
-		    (uint32_t)random());
-		s->probe_idx = -1;
-		return;
-	}
-	conn_timer(s->probe, s->p.connect_timeout);
-}
-
 static const struct conn_ops agent_session_ops = {
 	.on_open = agent_session_on_open,
 	.on_frame = agent_session_on_frame,
@@ -653,7 +525,7 @@ agent_session_new(struct ev_loop *loop, const struct agent_session_params *p)
 	s->retry.data = s;
 	ev_timer_init(&s->heartbeat, agent_session_heartbeat_cb, 0., 0.);
 	s->heartbeat.data = s;
-	ev_timer_init(&s->probe_timer, agent_session_probe_timer_cb, 1., 1.);
+	ev_timer_init(&s->probe_timer, agent_probe_timer_cb, 1., 1.);
 	s->probe_timer.data = s;
 	if (p->ngateways > 1 && p->failback_hold >= 0)
 		ev_timer_start(loop, &s->probe_timer);

@@ -29,10 +29,6 @@
 #include "conn_impl.h"
 #include "net.h"
 
-struct conn_ticket {
-	mbedtls_ssl_session	 s;
-};
-
 static void conn_process(struct conn *c);
 static int conn_flush(struct conn *c);
 static void conn_trim(struct conn *c);
@@ -101,23 +97,6 @@ conn_release(struct conn *c)
 	}
 }
 
-static void
-conn_tls_detail(struct conn *c, int rc, char *buf, size_t len)
-{
-	char e[128], v[96];
-	uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
-
-	tls_strerror(rc, e, sizeof(e));
-	if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
-	    rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ||
-	    (flags != 0 && flags != (uint32_t)-1))
-		snprintf(buf, len, "certificate %s: %s",
-		    rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ?
-		    "no-certificate" : tls_verify_str(flags, v, sizeof(v)), e);
-	else
-		snprintf(buf, len, "%s", e);
-}
-
 /* Returns 0 to go on, -1 if the conn was closed. */
 static int
 conn_handshake(struct conn *c)
@@ -125,10 +104,7 @@ conn_handshake(struct conn *c)
 	char detail[256];
 	int rc;
 
-	if (c->server)
-		tls_conf_bind(&c->res);
-	rc = mbedtls_ssl_handshake(&c->ssl);
-	tls_conf_bind(NULL);
+	rc = conn_tls_step(c);
 	if (rc == MBEDTLS_ERR_SSL_WANT_READ) {
 		c->rd_want = EV_READ;
 		return 0;
@@ -144,19 +120,7 @@ conn_handshake(struct conn *c)
 	}
 	c->rd_want = 0;
 	c->state = CONN_OPEN;
-	/*
-	 * No certificate was verified: a ticket stood in.  (A client's
-	 * resumed session still holds the server certificate of the full
-	 * handshake; a server's holds none, its peer is in c->res.)
-	 */
-	c->resumed = !c->verified && (c->server ? c->res.crt != NULL &&
-	    mbedtls_ssl_get_peer_cert(&c->ssl) == NULL :
-	    c->ticket != NULL && *c->ticket != NULL);
-	if (!c->resumed)
-		tls_resumed_clear(&c->res);	/* a ticket not taken */
-	snprintf(c->tls_info, sizeof(c->tls_info), "%s/%s",
-	    mbedtls_ssl_get_version(&c->ssl),
-	    mbedtls_ssl_get_ciphersuite(&c->ssl));
+	conn_tls_opened(c);
 	if (c->ops->on_open != NULL && c->ops->on_open(c, c->arg) != 0)
 		return -1;
 	return c->state == CONN_CLOSED ? -1 : 0;
@@ -262,38 +226,6 @@ conn_dispatch(struct conn *c)
 	return 0;
 }
 
-/* mbedTLS's per-certificate verify hook: only notes that one was seen. */
-static int
-conn_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
-{
-	struct conn *c = arg;
-
-	(void)crt;
-	(void)depth;
-	(void)flags;
-	c->verified = 1;
-	return 0;
-}
-
-/* Client: the server sent a ticket; the newest one replaces the last. */
-static void
-conn_keep_ticket(struct conn *c)
-{
-	struct conn_ticket *t;
-
-	if (c->ticket == NULL)
-		return;
-	if ((t = *c->ticket) == NULL && (t = calloc(1, sizeof(*t))) == NULL)
-		return;
-	mbedtls_ssl_session_free(&t->s);
-	mbedtls_ssl_session_init(&t->s);
-	if (mbedtls_ssl_get_session(&c->ssl, &t->s) != 0) {
-		conn_ticket_free(t);
-		t = NULL;
-	}
-	*c->ticket = t;
-}
-
 /* Read until TLS has nothing more, the buffer is full, or we pause. */
 static int
 conn_read(struct conn *c)
@@ -339,7 +271,7 @@ conn_read(struct conn *c)
 			return 0;
 		}
 		if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
-			conn_keep_ticket(c);
+			conn_tls_keep_ticket(c);
 			continue;
 		}
 		if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
@@ -511,17 +443,8 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	mbedtls_ssl_init(&c->ssl);
-	if (mbedtls_ssl_setup(&c->ssl, tls_conf_ssl(tc)) != 0)
+	if (conn_tls_setup(c, tc, server ? NULL : p->server_name) != 0)
 		goto fail;
-	c->tc = tls_conf_ref(tc);
-	if (!server && p->server_name != NULL &&
-	    mbedtls_ssl_set_hostname(&c->ssl, p->server_name) != 0)
-		goto fail;
-	mbedtls_ssl_set_verify(&c->ssl, conn_on_verify, c);
-	/* A ticket the server no longer takes costs a full handshake. */
-	if (c->ticket != NULL && *c->ticket != NULL)
-		(void)mbedtls_ssl_set_session(&c->ssl, &(*c->ticket)->s);
-	mbedtls_ssl_set_bio(&c->ssl, c, conn_bio_send, conn_bio_recv, NULL);
 	ev_io_init(&c->io, conn_on_io, fd, EV_READ);
 	c->io.data = c;
 	ev_timer_init(&c->tmr, conn_on_timer, 0., 0.);
@@ -777,46 +700,6 @@ const char *
 conn_peer(const struct conn *c)
 {
 	return c->peer;
-}
-
-/** conn_peer_crt(c): the verified peer certificate, or NULL. */
-const mbedtls_x509_crt *
-conn_peer_crt(const struct conn *c)
-{
-	const mbedtls_x509_crt *crt;
-
-	if (c->state != CONN_OPEN)
-		return NULL;
-	crt = mbedtls_ssl_get_peer_cert(&c->ssl);
-	return crt != NULL ? crt : c->res.crt;
-}
-
-/**
- * conn_resumed(c): 1 if ${c}'s handshake resumed a session from a ticket
- * (no certificate was sent: conn_peer_crt is the one the ticket carried,
- * on the server), else 0.
- */
-int
-conn_resumed(const struct conn *c)
-{
-	return c->resumed;
-}
-
-/** conn_ticket_free(t): free a saved session; NULL-safe. */
-void
-conn_ticket_free(struct conn_ticket *t)
-{
-	if (t == NULL)
-		return;
-	mbedtls_ssl_session_free(&t->s);
-	free(t);
-}
-
-/** conn_tls_info(c): "TLSv1.3/TLS1-3-AES-128-GCM-SHA256" or "". */
-const char *
-conn_tls_info(const struct conn *c)
-{
-	return c->tls_info;
 }
 
 /** conn_set_arg(c, arg): change the owner pointer passed to callbacks. */

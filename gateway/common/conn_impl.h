@@ -1,7 +1,8 @@
 /*
  * conn_impl.h: inside struct conn, for conn.c (the connection's state
- * machine) and conn_bio.c (its socket side under mbedTLS).  Nothing else
- * sees inside it.
+ * machine), conn_tls.c (its TLS session: setup, handshake facts, tickets)
+ * and conn_bio.c (its socket side under mbedTLS).  Nothing else sees
+ * inside it.
  */
 #ifndef GW_CONN_IMPL_H
 #define GW_CONN_IMPL_H
@@ -62,6 +63,14 @@ struct conn {
 	char			 peer[64];
 	char			 tls_info[80];
 };
+
+/* The TLS session side (conn_tls.c); each is documented there. */
+int conn_tls_setup(struct conn *c, const struct tls_conf *tc,
+    const char *server_name);
+int conn_tls_step(struct conn *c);
+void conn_tls_opened(struct conn *c);
+void conn_tls_detail(struct conn *c, int rc, char *buf, size_t len);
+void conn_tls_keep_ticket(struct conn *c);
 
 /**
  * conn_bio_send(ctx, p, n) / conn_bio_recv(ctx, p, n): mbedTLS's BIO on

@@ -1,0 +1,104 @@
+/*
+ * agent_probe.c: fail-back for an agent session on a worse gateway.  Now
+ * and then a TLS handshake probes the best gateway that may be tried (a
+ * hung process accepts TCP connections but cannot finish one); once one
+ * has been up for failback_hold, the session moves to it.
+ */
+#include <stdlib.h>
+
+#include "agent_session_impl.h"
+#include "log.h"
+#include "proto.h"
+
+/*
+ * The fail-back probe: a TLS handshake with a better gateway (a hung
+ * process accepts TCP connections but cannot finish one).  It ends at
+ * on_open (success) or on_close (failure), and sends no frame.
+ */
+static int
+agent_probe_on_open(struct conn *c, void *arg)
+{
+	struct agent_session *s = arg;
+	struct fo_peer *p = &s->gws[s->probe_idx];
+
+	if (p->health != FO_UP)
+		log_info("event=gateway_health gateway=%s to=up by=probe",
+		    s->p.gateways[s->probe_idx]);
+	fo_up(p, ev_now(s->loop));
+	conn_close(c, GW_R_NORMAL, "probe done");
+	return CONN_CLOSED_RC;
+}
+
+static int
+agent_probe_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
+{
+	(void)f;
+	(void)arg;
+	conn_close(c, GW_R_NORMAL, "probe done");
+	return CONN_CLOSED_RC;
+}
+
+static void
+agent_probe_on_close(struct conn *c, unsigned reason, const char *detail,
+    void *arg)
+{
+	struct agent_session *s = arg;
+
+	(void)c;
+	if (reason != GW_R_NORMAL) {
+		log_debug("event=probe_failed gateway=%s reason=%s "
+		    "detail=\"%s\"", s->p.gateways[s->probe_idx],
+		    gw_reason_str(reason), detail);
+		fo_down(&s->gws[s->probe_idx], reason == GW_R_CONNECT ?
+		    FO_R_REFUSED : reason == GW_R_TIMEOUT ?
+		    FO_R_CONNECT_TIMEOUT : FO_R_TLS, ev_now(s->loop), &s->pol,
+		    (uint32_t)random());
+	}
+	s->probe = NULL;
+	s->probe_idx = -1;
+}
+
+static const struct conn_ops agent_probe_ops = {
+	.on_open = agent_probe_on_open,
+	.on_frame = agent_probe_on_frame,
+	.on_close = agent_probe_on_close,
+};
+
+/*
+ * Fail-back: on a worse gateway, probe the best one that may be tried
+ * (a TCP connect); once one has accepted for failback_hold, move to it.
+ */
+void
+agent_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct agent_session *s = w->data;
+	double now = ev_now(loop);
+	int i;
+
+	(void)revents;
+	if (s->state != AS_OPEN || s->active <= 0 || s->goaway ||
+	    s->probe != NULL)
+		return;
+	if (fo_failback(s->gws, s->active, now, &s->pol) >= 0) {
+		s->leaving = 1;		/* the reconnect picks the better one */
+		conn_close(s->conn, GW_R_NORMAL, "moving to a better gateway");
+		return;
+	}
+	/* Probe at a random point of each second: no herd of agents. */
+	if ((i = fo_choose(s->gws, (size_t)s->active, now)) < 0 ||
+	    random() % 4 != 0)
+		return;
+	s->probe_idx = i;
+	s->probe = conn_connect(loop, s->p.gateways[i], s->p.tls,
+	    &(struct conn_params){ .in_cap = 4096, .out_cap = 4096,
+	    .max_payload = 1024, .server_name = s->p.server_name,
+	    .ticket = &s->tickets[i] },
+	    &agent_probe_ops, s);
+	if (s->probe == NULL) {
+		fo_down(&s->gws[i], FO_R_REFUSED, now, &s->pol,
+		    (uint32_t)random());
+		s->probe_idx = -1;
+		return;
+	}
+	conn_timer(s->probe, s->p.connect_timeout);
+}

@@ -1,0 +1,172 @@
+/*
+ * conn_tls.c: the TLS session side of a connection (conn_impl.h): its
+ * mbedTLS context set up, a handshake step, what the finished handshake
+ * tells (who the peer is, whether a ticket stood in for a full handshake),
+ * why one failed, and the session tickets a client keeps to resume.
+ * conn.c keeps the connection's state machine and its buffers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <mbedtls/ssl.h>
+
+#include "conn.h"
+#include "conn_impl.h"
+
+struct conn_ticket {
+	mbedtls_ssl_session	 s;
+};
+
+/* mbedTLS's per-certificate verify hook: only notes that one was seen. */
+static int
+conn_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	struct conn *c = arg;
+
+	(void)crt;
+	(void)depth;
+	(void)flags;
+	c->verified = 1;
+	return 0;
+}
+
+/**
+ * conn_tls_setup(c, tc, server_name): set up ${c}'s initialised ssl
+ * context on ${tc} (a reference is taken), the name a client expects,
+ * the client's ticket to resume with, and the BIO.  Return 0 or -1.
+ */
+int
+conn_tls_setup(struct conn *c, const struct tls_conf *tc,
+    const char *server_name)
+{
+	if (mbedtls_ssl_setup(&c->ssl, tls_conf_ssl(tc)) != 0)
+		return -1;
+	c->tc = tls_conf_ref(tc);
+	if (server_name != NULL &&
+	    mbedtls_ssl_set_hostname(&c->ssl, server_name) != 0)
+		return -1;
+	mbedtls_ssl_set_verify(&c->ssl, conn_on_verify, c);
+	/* A ticket the server no longer takes costs a full handshake. */
+	if (c->ticket != NULL && *c->ticket != NULL)
+		(void)mbedtls_ssl_set_session(&c->ssl, &(*c->ticket)->s);
+	mbedtls_ssl_set_bio(&c->ssl, c, conn_bio_send, conn_bio_recv, NULL);
+	return 0;
+}
+
+/**
+ * conn_tls_step(c): one mbedtls_ssl_handshake call; a server names ${c}
+ * to the ticket callbacks for its duration (tls_conf_bind).
+ */
+int
+conn_tls_step(struct conn *c)
+{
+	int rc;
+
+	if (c->server)
+		tls_conf_bind(&c->res);
+	rc = mbedtls_ssl_handshake(&c->ssl);
+	tls_conf_bind(NULL);
+	return rc;
+}
+
+/** conn_tls_opened(c): the handshake is done: note what it was. */
+void
+conn_tls_opened(struct conn *c)
+{
+	/*
+	 * No certificate was verified: a ticket stood in.  (A client's
+	 * resumed session still holds the server certificate of the full
+	 * handshake; a server's holds none, its peer is in c->res.)
+	 */
+	c->resumed = !c->verified && (c->server ? c->res.crt != NULL &&
+	    mbedtls_ssl_get_peer_cert(&c->ssl) == NULL :
+	    c->ticket != NULL && *c->ticket != NULL);
+	if (!c->resumed)
+		tls_resumed_clear(&c->res);	/* a ticket not taken */
+	snprintf(c->tls_info, sizeof(c->tls_info), "%s/%s",
+	    mbedtls_ssl_get_version(&c->ssl),
+	    mbedtls_ssl_get_ciphersuite(&c->ssl));
+}
+
+/**
+ * conn_tls_detail(c, rc, buf, len): why ${c}'s handshake failed with
+ * ${rc}, with the certificate's verification flags if it was that.
+ */
+void
+conn_tls_detail(struct conn *c, int rc, char *buf, size_t len)
+{
+	char e[128], v[96];
+	uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+
+	tls_strerror(rc, e, sizeof(e));
+	if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
+	    rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ||
+	    (flags != 0 && flags != (uint32_t)-1))
+		snprintf(buf, len, "certificate %s: %s",
+		    rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ?
+		    "no-certificate" : tls_verify_str(flags, v, sizeof(v)), e);
+	else
+		snprintf(buf, len, "%s", e);
+}
+
+/**
+ * conn_tls_keep_ticket(c): a client got a ticket: the newest one replaces
+ * the last in the owner's slot.
+ */
+void
+conn_tls_keep_ticket(struct conn *c)
+{
+	struct conn_ticket *t;
+
+	if (c->ticket == NULL)
+		return;
+	if ((t = *c->ticket) == NULL && (t = calloc(1, sizeof(*t))) == NULL)
+		return;
+	mbedtls_ssl_session_free(&t->s);
+	mbedtls_ssl_session_init(&t->s);
+	if (mbedtls_ssl_get_session(&c->ssl, &t->s) != 0) {
+		conn_ticket_free(t);
+		t = NULL;
+	}
+	*c->ticket = t;
+}
+
+/** conn_peer_crt(c): the verified peer certificate, or NULL. */
+const mbedtls_x509_crt *
+conn_peer_crt(const struct conn *c)
+{
+	const mbedtls_x509_crt *crt;
+
+	if (c->state != CONN_OPEN)
+		return NULL;
+	crt = mbedtls_ssl_get_peer_cert(&c->ssl);
+	return crt != NULL ? crt : c->res.crt;
+}
+
+/**
+ * conn_resumed(c): 1 if ${c}'s handshake resumed a session from a ticket
+ * (no certificate was sent: conn_peer_crt is the one the ticket carried,
+ * on the server), else 0.
+ */
+int
+conn_resumed(const struct conn *c)
+{
+	return c->resumed;
+}
+
+/** conn_ticket_free(t): free a saved session; NULL-safe. */
+void
+conn_ticket_free(struct conn_ticket *t)
+{
+	if (t == NULL)
+		return;
+	mbedtls_ssl_session_free(&t->s);
+	free(t);
+}
+
+/** conn_tls_info(c): "TLSv1.3/TLS1-3-AES-128-GCM-SHA256" or "". */
+const char *
+conn_tls_info(const struct conn *c)
+{
+	return c->tls_info;
+}
