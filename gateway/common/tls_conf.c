@@ -271,7 +271,8 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	mbedtls_ssl_conf_rng(&tc->conf, mbedtls_ctr_drbg_random, &tls_drbg);
 	mbedtls_ssl_conf_min_tls_version(&tc->conf, p->tls12 ?
 	    MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3);
-	mbedtls_ssl_conf_max_tls_version(&tc->conf, MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_max_tls_version(&tc->conf, p->tls12 && p->no_tls13 ?
+	    MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_ciphersuites(&tc->conf, tls_suites);
 	mbedtls_ssl_conf_authmode(&tc->conf, !p->anon_peer ?
 	    MBEDTLS_SSL_VERIFY_REQUIRED : p->server ? MBEDTLS_SSL_VERIFY_NONE :

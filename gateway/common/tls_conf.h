@@ -25,6 +25,8 @@ struct tls_conf_params {
 	const char	*crl;		/* PEM/DER CRL of that CA, or NULL */
 	int		 server;	/* 1: server side, 0: client side */
 	int		 tls12;		/* 1: also allow TLS 1.2 (default 1) */
+	int		 no_tls13;	/* with tls12: TLS 1.2 only (gw-loadgen
+					   --tls12 measures it) */
 	/*
 	 * Enrollment: the peer is not authenticated by a CA here.  Server:
 	 * ask no client certificate.  Client: accept any server chain and
