@@ -302,6 +302,15 @@ conn_peer_crt(const struct conn *c)
 	return c->v.state == CONN_OPEN ? c->peer_crt : NULL;
 }
 
+const uint8_t *
+conn_peer_der(const struct conn *c, size_t *len)
+{
+	const mbedtls_x509_crt *crt = conn_peer_crt(c);
+
+	*len = crt != NULL ? crt->raw.len : 0;
+	return crt != NULL ? crt->raw.p : NULL;
+}
+
 const char *
 conn_tls_info(const struct conn *c)
 {

@@ -123,7 +123,10 @@ conn_handshake(struct conn *c)
 	conn_tls_opened(c);
 	if (c->ops->on_open != NULL && c->ops->on_open(c, c->arg) != 0)
 		return -1;
-	return c->state == CONN_CLOSED ? -1 : 0;
+	if (c->state == CONN_CLOSED)
+		return -1;
+	conn_tls_forget_peer(c);
+	return 0;
 }
 
 /* Tell a blocked owner that half the output buffer is free again. */
@@ -670,6 +673,8 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 	c->busy--;
 	mbedtls_ssl_free(&c->ssl);
 	tls_resumed_clear(&c->res);
+	free(c->peer_der);
+	c->peer_der = NULL;
 	tls_conf_free(c->tc);
 	c->tc = NULL;
 	close(c->fd);

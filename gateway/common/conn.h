@@ -145,8 +145,18 @@ const char *conn_state_str(enum conn_state s);
 /** conn_peer(c): the peer address as "ip:port". */
 const char *conn_peer(const struct conn *c);
 
-/** conn_peer_crt(c): the verified peer certificate, or NULL. */
+/**
+ * conn_peer_crt(c): the verified peer certificate while the owner's
+ * on_open runs, else NULL: an open connection keeps only its DER
+ * (conn_peer_der), not the 3.5 KiB a parsed certificate costs.
+ */
 const mbedtls_x509_crt *conn_peer_crt(const struct conn *c);
+
+/**
+ * conn_peer_der(c, len): the DER of the verified peer certificate, from
+ * on_open to the close, or NULL; its length in ${len}.
+ */
+const uint8_t *conn_peer_der(const struct conn *c, size_t *len);
 
 /**
  * conn_resumed(c): 1 if ${c}'s handshake resumed a session from a ticket

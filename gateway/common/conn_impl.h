@@ -47,6 +47,9 @@ struct conn {
 	int			 resumed;	/* the handshake resumed a
 						   session from a ticket */
 	struct tls_resumed	 res;		/* server: a ticket's peer */
+	uint8_t			*peer_der;	/* after on_open: the peer's
+						   certificate, DER */
+	size_t			 peer_der_len;
 	struct conn_ticket	**ticket;	/* client: conn_params.ticket */
 	size_t			 max_payload;
 	uint8_t			*in;
@@ -69,6 +72,7 @@ int conn_tls_setup(struct conn *c, const struct tls_conf *tc,
     const char *server_name);
 int conn_tls_step(struct conn *c);
 void conn_tls_opened(struct conn *c);
+void conn_tls_forget_peer(struct conn *c);
 void conn_tls_detail(struct conn *c, int rc, char *buf, size_t len);
 void conn_tls_keep_ticket(struct conn *c);
 

@@ -7,7 +7,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <mbedtls/platform.h>
 #include <mbedtls/ssl.h>
 
 #include "conn.h"
@@ -131,7 +133,36 @@ conn_tls_keep_ticket(struct conn *c)
 	*c->ticket = t;
 }
 
-/** conn_peer_crt(c): the verified peer certificate, or NULL. */
+/**
+ * conn_tls_forget_peer(c): the owner has seen the peer (on_open): keep
+ * only its certificate's DER (conn_peer_der).  A parsed P-256 certificate
+ * costs 3.5 KiB of heap, and a gateway holds one per agent; mbedTLS 3.6
+ * cannot drop it itself (TLS 1.3 requires MBEDTLS_SSL_KEEP_PEER_CERTIFICATE),
+ * and nothing of it reads the session's certificate after the handshake.
+ * Out of memory: the parsed one stays.
+ */
+void
+conn_tls_forget_peer(struct conn *c)
+{
+	mbedtls_ssl_session *s = c->ssl.MBEDTLS_PRIVATE(session);
+	const mbedtls_x509_crt *crt = conn_peer_crt(c);
+
+	if (crt == NULL || (c->peer_der = malloc(crt->raw.len)) == NULL)
+		return;
+	memcpy(c->peer_der, crt->raw.p, crt->raw.len);
+	c->peer_der_len = crt->raw.len;
+	if (s != NULL && s->MBEDTLS_PRIVATE(peer_cert) != NULL) {
+		mbedtls_x509_crt_free(s->MBEDTLS_PRIVATE(peer_cert));
+		mbedtls_free(s->MBEDTLS_PRIVATE(peer_cert));
+		s->MBEDTLS_PRIVATE(peer_cert) = NULL;
+	}
+	tls_resumed_clear(&c->res);
+}
+
+/**
+ * conn_peer_crt(c): the verified peer certificate while the owner's
+ * on_open runs, else NULL (conn_peer_der keeps it).
+ */
 const mbedtls_x509_crt *
 conn_peer_crt(const struct conn *c)
 {
@@ -141,6 +172,23 @@ conn_peer_crt(const struct conn *c)
 		return NULL;
 	crt = mbedtls_ssl_get_peer_cert(&c->ssl);
 	return crt != NULL ? crt : c->res.crt;
+}
+
+/**
+ * conn_peer_der(c, len): the DER of the verified peer certificate, from
+ * on_open to the close, or NULL; its length in ${len}.
+ */
+const uint8_t *
+conn_peer_der(const struct conn *c, size_t *len)
+{
+	const mbedtls_x509_crt *crt = conn_peer_crt(c);
+
+	if (crt != NULL) {
+		*len = crt->raw.len;
+		return crt->raw.p;
+	}
+	*len = c->peer_der_len;
+	return c->state == CONN_OPEN ? c->peer_der : NULL;
 }
 
 /**

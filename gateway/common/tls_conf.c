@@ -327,13 +327,44 @@ tls_conf_ref(const struct tls_conf *tc)
 }
 
 /**
- * tls_conf_revoked(tc, crt): 1 if ${crt} is on the CRL of ${tc}, else 0.
+ * tls_conf_revoked(tc, crt): 1 if ${crt}'s serial is on a CRL of ${tc},
+ * else 0.
  */
 int
 tls_conf_revoked(const struct tls_conf *tc, const mbedtls_x509_crt *crt)
 {
-	return tc->has_crl && mbedtls_x509_crt_is_revoked(crt,
-	    (mbedtls_x509_crl *)&tc->crl) != 0;
+	if (!tc->has_crl)
+		return 0;
+	/*
+	 * Every CRL loaded, whoever issued it: serials are random, and a
+	 * match by issuer name could miss one encoded differently.
+	 */
+	for (const mbedtls_x509_crl *crl = &tc->crl; crl != NULL &&
+	    crl->raw.len > 0; crl = crl->next)
+		if (mbedtls_x509_crt_is_revoked(crt, crl) != 0)
+			return 1;
+	return 0;
+}
+
+/**
+ * tls_conf_revoked_der(tc, der, len): tls_conf_revoked for a certificate
+ * kept as DER (parsing one costs about 2 us).  One that does not parse
+ * counts as revoked.
+ */
+int
+tls_conf_revoked_der(const struct tls_conf *tc, const uint8_t *der,
+    size_t len)
+{
+	mbedtls_x509_crt crt;
+	int revoked;
+
+	if (!tc->has_crl)
+		return 0;
+	mbedtls_x509_crt_init(&crt);
+	revoked = mbedtls_x509_crt_parse_der_nocopy(&crt, der, len) != 0 ||
+	    tls_conf_revoked(tc, &crt);
+	mbedtls_x509_crt_free(&crt);
+	return revoked;
 }
 
 /** tls_conf_ssl(tc): the mbedtls_ssl_config to pass to mbedtls_ssl_setup. */

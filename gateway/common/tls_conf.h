@@ -83,9 +83,17 @@ const mbedtls_ssl_config *tls_conf_ssl(const struct tls_conf *tc);
 struct tls_conf *tls_conf_ref(const struct tls_conf *tc);
 
 /**
- * tls_conf_revoked(tc, crt): 1 if ${crt} is on the CRL of ${tc}, else 0.
+ * tls_conf_revoked(tc, crt): 1 if ${crt}'s serial is on a CRL of ${tc},
+ * else 0.
  */
 int tls_conf_revoked(const struct tls_conf *tc, const mbedtls_x509_crt *crt);
+
+/**
+ * tls_conf_revoked_der(tc, der, len): tls_conf_revoked for a certificate
+ * kept as DER; one that does not parse counts as revoked.
+ */
+int tls_conf_revoked_der(const struct tls_conf *tc, const uint8_t *der,
+    size_t len);
 
 /**
  * tls_conf_free(tc): drop a reference to ${tc}, freeing it with the last;

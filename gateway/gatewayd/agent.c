@@ -347,18 +347,19 @@ agent_enroll_answer(const struct gw_enroll_result *res, void *arg)
 static int
 agent_enroll(struct agent *a, const struct gw_frame *f)
 {
-	const mbedtls_x509_crt *crt = conn_peer_crt(a->c);
+	size_t der_len;
+	const uint8_t *der = conn_peer_der(a->c, &der_len);
 	struct gw_enroll req = f->u.enroll;
 
-	if (a->enroll_ref != 0 || crt == NULL || crt->raw.len > 16384) {
+	if (a->enroll_ref != 0 || der == NULL || der_len > 16384) {
 		agent_close(a, GW_R_UNEXPECTED,
 		    "one enrollment request at a time");
 		return CONN_CLOSED_RC;
 	}
 	req.source.p = (const uint8_t *)a->id.peer;
 	req.source.len = (uint16_t)strlen(a->id.peer);
-	req.client_cert.p = crt->raw.p;
-	req.client_cert.len = (uint16_t)crt->raw.len;
+	req.client_cert.p = der;
+	req.client_cert.len = (uint16_t)der_len;
 	req.token.len = 0;	/* the certificate is the credential */
 	a->enroll_ref = f->u.enroll.ref;
 	enroll_submit(a->gw, &req, a->id.name, agent_enroll_answer, a);

@@ -50,15 +50,17 @@ unsigned
 agent_revalidate_all(struct gw *gw)
 {
 	struct agent *a, *next;
-	const mbedtls_x509_crt *crt;
+	const uint8_t *der;
+	size_t len;
 	unsigned n = 0;
 
 	for (a = gw->agents; a != NULL; a = next) {
 		next = a->next;
 		if (a->state == AGENT_HANDSHAKE)
 			continue;	/* checked by the new handshake rules */
-		crt = conn_peer_crt(a->c);
-		if (crt != NULL && tls_conf_revoked(gw->agent_tls, crt)) {
+		der = conn_peer_der(a->c, &len);
+		if (der != NULL && tls_conf_revoked_der(gw->agent_tls, der,
+		    len)) {
 			agent_close(a, GW_R_REVOKED, "certificate revoked");
 			n++;
 		} else if (!id_policy_match(gw->cfg->agent_names,
