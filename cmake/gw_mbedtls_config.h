@@ -120,17 +120,22 @@
 #define MBEDTLS_SSL_RECORD_SIZE_LIMIT   /* TLS 1.3: each side announces its
 					   MBEDTLS_SSL_IN_CONTENT_LEN */
 /*
- * Records of at most 4 KiB each way: every TLS context holds one input and
+ * Records of at most 2 KiB each way: every TLS context holds one input and
  * one output buffer of this size for its whole life, and a gateway holds
  * one context per agent (16 KiB each, the default, made 41.7 KiB of the
- * 44.6 KiB an idle agent cost).  Frames do not depend on records.  A
- * handshake message must fit: certificate chains of up to about 4 KiB.
- * A peer must send records of at most 4 KiB: mbedTLS does (it announces
+ * 44.6 KiB an idle agent cost; 4 KiB each, 17.8).  mbedTLS 3.6 cannot
+ * shrink them after the handshake in TLS 1.3 (VARIABLE_BUFFER_LENGTH
+ * follows TLS 1.2's max_fragment_length only), so the size is compiled in.
+ * Frames do not depend on records; the upstream batches into 2 KiB records.
+ * A handshake message must fit in one record: certificate chains of up to
+ * about 2 KiB (three ECDSA P-256 certificates; tls_conf refuses a longer
+ * chain of our own at start).  Raise both to 4096 for an RSA chain.
+ * A peer must send records of at most 2 KiB: mbedTLS does (it announces
  * and honours record_size_limit in TLS 1.3, and never writes larger ones).
  * Our clients ask no max_fragment_length: a TLS 1.3 mbedTLS client fails
  * when a server (OpenSSL) echoes it.  docs/PROTOCOL.md section 2.
  */
-#define MBEDTLS_SSL_IN_CONTENT_LEN      4096
-#define MBEDTLS_SSL_OUT_CONTENT_LEN     4096
+#define MBEDTLS_SSL_IN_CONTENT_LEN      2048
+#define MBEDTLS_SSL_OUT_CONTENT_LEN     2048
 
 #endif /* GW_MBEDTLS_CONFIG_H */

@@ -173,6 +173,32 @@ tls_ticket_parse_cb(void *p, mbedtls_ssl_session *s, unsigned char *buf,
 	return 0;
 }
 
+/*
+ * mbedTLS writes a handshake message as one record, and a peer like us
+ * reads one into its record buffer: our certificate chain must fit in
+ * MBEDTLS_SSL_OUT_CONTENT_LEN (cmake/gw_mbedtls_config.h).  Better said
+ * at start than as a handshake that fails on every connection.
+ */
+static int
+tls_chain_too_big(const struct tls_conf *tc, const struct tls_conf_params *p,
+    char *err, size_t errlen)
+{
+	/* TLS 1.3: header 4, context 1, list 3, per certificate 3 + 2. */
+	size_t len = 8;
+
+	for (const mbedtls_x509_crt *crt = &tc->own; crt != NULL &&
+	    crt->raw.len > 0; crt = crt->next)
+		len += crt->raw.len + 5;
+	if (len <= MBEDTLS_SSL_OUT_CONTENT_LEN)
+		return 0;
+	snprintf(err, errlen, "%s: certificate chain too big for a TLS record: "
+	    "%zu bytes, records hold %d (MBEDTLS_SSL_OUT_CONTENT_LEN in "
+	    "cmake/gw_mbedtls_config.h); use ECDSA certificates or raise it",
+	    p->chain != NULL ? p->chain : p->cert, len,
+	    MBEDTLS_SSL_OUT_CONTENT_LEN);
+	return 1;
+}
+
 static void
 tls_fail(char *err, size_t errlen, const char *file, const char *what, int rc)
 {
@@ -228,6 +254,8 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 		tls_fail(err, errlen, p->chain, "cannot load certificate", rc);
 		goto err1;
 	}
+	if (tls_chain_too_big(tc, p, err, errlen))
+		goto err1;
 	/* A key anyone on the machine may read is no longer a secret. */
 	if (p->cert != NULL && stat(p->key, &st) == 0 &&
 	    (st.st_mode & S_IROTH) != 0) {
