@@ -81,9 +81,36 @@ id_from_crt(const mbedtls_x509_crt *crt, const char *peer,
 	snprintf(out->peer, sizeof(out->peer), "%s", peer ? peer : "");
 	if (mbedtls_sha256(crt->raw.p, crt->raw.len, out->fingerprint, 0) != 0)
 		return -1;
-	for (size_t i = 0; i < GW_FINGERPRINT_LEN; i++)
-		snprintf(out->fp_hex + 2 * i, 3, "%02x", out->fingerprint[i]);
+	id_fp_hex(out->fingerprint, out->fp_hex);
 	return 0;
+}
+
+/**
+ * id_from_der(der, len, peer, out): id_from_crt for a certificate kept as
+ * DER (conn_peer_der); -1 also if it does not parse or ${der} is NULL.
+ */
+int
+id_from_der(const uint8_t *der, size_t len, const char *peer,
+    struct id_info *out)
+{
+	mbedtls_x509_crt crt;
+	int rc = -1;
+
+	mbedtls_x509_crt_init(&crt);
+	if (der != NULL && mbedtls_x509_crt_parse_der_nocopy(&crt, der,
+	    len) == 0)
+		rc = id_from_crt(&crt, peer, out);
+	mbedtls_x509_crt_free(&crt);
+	return rc;
+}
+
+/** id_fp_hex(fp, hex): the fingerprint ${fp} as 64 hex digits in ${hex}. */
+void
+id_fp_hex(const uint8_t fp[GW_FINGERPRINT_LEN],
+    char hex[2 * GW_FINGERPRINT_LEN + 1])
+{
+	for (size_t i = 0; i < GW_FINGERPRINT_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", fp[i]);
 }
 
 static struct gw_str
@@ -116,8 +143,7 @@ id_from_view(const struct gw_identity *v, struct id_info *out)
 {
 	memset(out, 0, sizeof(*out));
 	memcpy(out->fingerprint, v->fingerprint, GW_FINGERPRINT_LEN);
-	for (size_t i = 0; i < GW_FINGERPRINT_LEN; i++)
-		snprintf(out->fp_hex + 2 * i, 3, "%02x", out->fingerprint[i]);
+	id_fp_hex(out->fingerprint, out->fp_hex);
 	if (v->name.len == 0 ||
 	    id_copy(out->name, sizeof(out->name), v->name.p, v->name.len) ||
 	    id_copy(out->subject, sizeof(out->subject), v->subject.p,

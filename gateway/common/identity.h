@@ -36,6 +36,17 @@ struct id_info {
 int id_from_crt(const mbedtls_x509_crt *crt, const char *peer,
     struct id_info *out);
 
+/**
+ * id_from_der(der, len, peer, out): id_from_crt for a certificate kept as
+ * DER (conn_peer_der); -1 also if it does not parse or ${der} is NULL.
+ */
+int id_from_der(const uint8_t *der, size_t len, const char *peer,
+    struct id_info *out);
+
+/** id_fp_hex(fp, hex): the fingerprint ${fp} as 64 hex digits in ${hex}. */
+void id_fp_hex(const uint8_t fp[GW_FINGERPRINT_LEN],
+    char hex[2 * GW_FINGERPRINT_LEN + 1]);
+
 /** id_view(in, out): a struct gw_identity view of ${in} for OPEN. */
 void id_view(const struct id_info *in, struct gw_identity *out);
 

@@ -63,7 +63,7 @@ static void
 agent_set_state(struct agent *a, enum agent_state s)
 {
 	log_debug("event=agent_state agent=%s peer=%s from=%s to=%s",
-	    a->id.name[0] ? a->id.name : "-", conn_peer(a->c),
+	    agent_name(a), conn_peer(a->c),
 	    agent_state_str(a->state), agent_state_str(s));
 	if (s != AGENT_HANDSHAKE)
 		agent_unadmit(a);
@@ -170,14 +170,20 @@ agent_on_open(struct conn *c, void *arg)
 {
 	struct agent *a = arg;
 	const mbedtls_x509_crt *crt = conn_peer_crt(c);
+	struct id_info id;
 
 	a->c = c;	/* the handshake may end inside conn_accept */
-	if (crt == NULL || id_from_crt(crt, conn_peer(c), &a->id) != 0) {
+	if (crt == NULL || id_from_crt(crt, conn_peer(c), &id) != 0) {
 		a->gw->agents_refused++;
 		agent_close(a, GW_R_POLICY, "certificate has no usable name");
 		return CONN_CLOSED_RC;
 	}
-	if (!id_policy_match(a->gw->cfg->agent_names, a->id.name)) {
+	memcpy(a->fp, id.fingerprint, sizeof(a->fp));
+	if ((a->name = strdup(id.name)) == NULL) {
+		agent_close(a, GW_R_OVERLOAD, "out of memory");
+		return CONN_CLOSED_RC;
+	}
+	if (!id_policy_match(a->gw->cfg->agent_names, a->name)) {
 		a->gw->agents_refused++;
 		agent_close(a, GW_R_POLICY, "name not allowed by agent_names");
 		return CONN_CLOSED_RC;
@@ -185,8 +191,8 @@ agent_on_open(struct conn *c, void *arg)
 	a->gw->agents_accepted++;
 	agent_set_state(a, AGENT_HELLO_WAIT);
 	log_info("event=agent_authenticated agent=%s peer=%s fp=%s serial=%s "
-	    "tls=%s resumed=%s", a->id.name, conn_peer(c), a->id.fp_hex,
-	    a->id.serial, conn_tls_info(c), conn_resumed(c) ? "yes" : "no");
+	    "tls=%s resumed=%s", id.name, conn_peer(c), id.fp_hex,
+	    id.serial, conn_tls_info(c), conn_resumed(c) ? "yes" : "no");
 	conn_timer(c, a->gw->cfg->hello_timeout);
 	return 0;
 }
@@ -211,6 +217,9 @@ static int
 agent_open_channel(struct agent *a)
 {
 	struct upstream *u;
+	struct id_info id;
+	const uint8_t *der;
+	size_t len;
 	uint32_t chan;
 	int rc;
 
@@ -218,7 +227,12 @@ agent_open_channel(struct agent *a)
 		agent_no_link(a);
 		return 0;
 	}
-	rc = upstream_open(u, a, &a->id, &chan);
+	der = conn_peer_der(a->c, &len);
+	if (id_from_der(der, len, conn_peer(a->c), &id) != 0) {
+		agent_close(a, GW_R_INTERNAL, "certificate no longer parses");
+		return -1;
+	}
+	rc = upstream_open(u, a, &id, &chan);
 	if (rc == GW_ENOSPACE) {
 		agent_no_link(a);
 		return GW_ENOSPACE;
@@ -304,6 +318,11 @@ agent_data(struct agent *a, const struct gw_frame *f)
 		agent_close(a, GW_R_SEQUENCE, "DATA sequence not increasing");
 		return CONN_CLOSED_RC;
 	}
+	if (a->ring == NULL && (a->ring = calloc(a->gw->cfg->agent_window,
+	    sizeof(*a->ring))) == NULL) {
+		agent_close(a, GW_R_OVERLOAD, "out of memory");
+		return CONN_CLOSED_RC;
+	}
 	r = &a->ring[(a->ring_head + a->ring_len) % a->gw->cfg->agent_window];
 	if ((r->body = malloc(f->u.data.body.len ? f->u.data.body.len : 1)) ==
 	    NULL) {
@@ -332,7 +351,7 @@ agent_enroll_answer(const struct gw_enroll_result *res, void *arg)
 	f.u.enroll_result.ref = a->enroll_ref;
 	a->enroll_ref = 0;
 	log_info("event=agent_renewal agent=%s status=%s reason=%s",
-	    a->id.name, res->status == GW_ENROLL_ISSUED ? "issued" :
+	    agent_name(a), res->status == GW_ENROLL_ISSUED ? "issued" :
 	    res->status == GW_ENROLL_PENDING ? "pending" : "refused",
 	    res->status == GW_ENROLL_REFUSED ? gw_reason_str(res->reason) :
 	    "-");
@@ -356,13 +375,13 @@ agent_enroll(struct agent *a, const struct gw_frame *f)
 		    "one enrollment request at a time");
 		return CONN_CLOSED_RC;
 	}
-	req.source.p = (const uint8_t *)a->id.peer;
-	req.source.len = (uint16_t)strlen(a->id.peer);
+	req.source.p = (const uint8_t *)conn_peer(a->c);
+	req.source.len = (uint16_t)strlen(conn_peer(a->c));
 	req.client_cert.p = der;
 	req.client_cert.len = (uint16_t)der_len;
 	req.token.len = 0;	/* the certificate is the credential */
 	a->enroll_ref = f->u.enroll.ref;
-	enroll_submit(a->gw, &req, a->id.name, agent_enroll_answer, a);
+	enroll_submit(a->gw, &req, agent_name(a), agent_enroll_answer, a);
 	return conn_state(a->c) == CONN_CLOSED ? CONN_CLOSED_RC : CONN_OK;
 }
 
@@ -387,6 +406,12 @@ agent_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	case GW_T_PING: {
 		struct gw_frame p = { .type = GW_T_PONG };
 
+		/* Quiet since the last heartbeat: the ring goes until DATA. */
+		if (a->ring_len == 0) {
+			free(a->ring);
+			a->ring = NULL;
+			a->ring_head = 0;
+		}
 		p.u.ping.opaque = f->u.ping.opaque;
 		return agent_send(a, &p) == 0 ? CONN_OK : CONN_CLOSED_RC;
 	}
@@ -497,21 +522,25 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	if (was == AGENT_HANDSHAKE && reason == GW_R_TIMEOUT)
 		log_debug("event=agent_refused peer=%s reason=timeout "
 		    "detail=\"%s\"", conn_peer(c), detail);	/* limit_hit */
-	else if (a->id.name[0] == '\0' && (was == AGENT_HANDSHAKE ||
+	else if (a->name == NULL && (was == AGENT_HANDSHAKE ||
 	    reason == GW_R_POLICY))
 		log_warnx("event=agent_refused peer=%s reason=%s detail=\"%s\"",
 		    conn_peer(c), gw_reason_str(reason), detail);
-	else if (was == AGENT_HANDSHAKE || reason == GW_R_POLICY)
+	else if (was == AGENT_HANDSHAKE || reason == GW_R_POLICY) {
+		char fp[2 * GW_FINGERPRINT_LEN + 1];
+
+		id_fp_hex(a->fp, fp);
 		log_warnx("event=agent_refused agent=%s peer=%s reason=%s "
-		    "detail=\"%s\" fp=%s", a->id.name, conn_peer(c),
-		    gw_reason_str(reason), detail, a->id.fp_hex);
+		    "detail=\"%s\" fp=%s", a->name, conn_peer(c),
+		    gw_reason_str(reason), detail, fp);
+	}
 	else if (was == AGENT_HELLO_WAIT && a->frames_in == 0)
-		log_debug("event=agent_probe agent=%s peer=%s", a->id.name,
+		log_debug("event=agent_probe agent=%s peer=%s", agent_name(a),
 		    conn_peer(c));	/* an agent checking we are alive */
 	else
 		log_info("event=agent_closed agent=%s peer=%s reason=%s "
 		    "detail=\"%s\" state=%s frames=%llu last_seq=%llu "
-		    "reopens=%llu", a->id.name, conn_peer(c),
+		    "reopens=%llu", agent_name(a), conn_peer(c),
 		    gw_reason_str(reason), detail, agent_state_str(was),
 		    (unsigned long long)a->frames_in,
 		    (unsigned long long)a->last_seq,
@@ -520,6 +549,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	if ((*a->prevp = a->next) != NULL)
 		a->next->prevp = a->prevp;
 	a->magic = 0;
+	free(a->name);
 	free(a);
 	if (gw_is_drained(gw))
 		ev_break(gw->loop, EVBREAK_ALL);
@@ -554,17 +584,10 @@ agent_accept(struct gw *gw, int fd)
 	a->state = AGENT_HANDSHAKE;
 	a->gw = gw;
 	a->link.self = a;
-	if ((a->ring = calloc(cfg->agent_window, sizeof(*a->ring))) == NULL) {
-		log_warnx("event=agent_refused reason=overload detail=ENOMEM");
-		free(a);
-		close(fd);
-		return;
-	}
 	if ((a->c = conn_accept(gw->loop, fd, gw->agent_tls, &p, &agent_ops,
 	    a)) == NULL) {
 		log_warnx("event=agent_refused reason=overload "
 		    "detail=\"cannot set up TLS\"");
-		free(a->ring);
 		free(a);
 		return;
 	}
@@ -686,13 +709,13 @@ agent_open_ack(struct agent *a, uint64_t last_seq)
 		agent_grant(a);
 		conn_timer(a->c, cfg->idle_timeout);
 		log_debug("event=agent_open agent=%s channel=%u last_seq=%llu",
-		    a->id.name, a->link.chan, (unsigned long long)last_seq);
+		    agent_name(a), a->link.chan, (unsigned long long)last_seq);
 		return;
 	}
 	a->reopens++;
 	n = agent_ring_ack(a, last_seq);
 	log_info("event=agent_reopened agent=%s channel=%u last_seq=%llu "
-	    "resend=%u", a->id.name, a->link.chan,
+	    "resend=%u", agent_name(a), a->link.chan,
 	    (unsigned long long)last_seq, a->ring_len);
 	if (last_seq > a->acked) {
 		a->acked = a->ack_todo = last_seq;
@@ -738,7 +761,7 @@ agent_command(struct agent *a, const struct gw_frame *f)
 	d.channel = 0;
 	if (conn_send(a->c, &d) != 0)
 		log_warnx("event=command_dropped agent=%s id=%llu len=%u "
-		    "reason=\"agent output full\"", a->id.name,
+		    "reason=\"agent output full\"", agent_name(a),
 		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
 	else
 		a->gw->frames_down++;
@@ -756,7 +779,7 @@ agent_lost(struct agent *a, unsigned reason, const char *text)
 	if (reason == GW_R_UPSTREAM_LOST && !a->gw->stopping &&
 	    (a->state == AGENT_OPEN || a->state == AGENT_OPENING)) {
 		log_debug("event=agent_link_lost agent=%s unacked=%u",
-		    a->id.name, a->ring_len);
+		    agent_name(a), a->ring_len);
 		agent_no_link(a);
 		return;
 	}

@@ -64,7 +64,7 @@ agent_revalidate_all(struct gw *gw)
 			agent_close(a, GW_R_REVOKED, "certificate revoked");
 			n++;
 		} else if (!id_policy_match(gw->cfg->agent_names,
-		    a->id.name)) {
+		    agent_name(a))) {
 			agent_close(a, GW_R_POLICY,
 			    "name no longer allowed by agent_names");
 			n++;

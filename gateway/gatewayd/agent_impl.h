@@ -36,7 +36,14 @@ struct agent {
 	int			 on_no_link;
 	TAILQ_ENTRY(agent)	 starved;	/* on gw->starved */
 	int			 on_starved;
-	struct id_info		 id;
+	/*
+	 * Who it is, from on_open: its certificate's CN (heap) and SHA-256
+	 * fingerprint.  The rest of its identity, for OPEN, is derived again
+	 * from the certificate the connection keeps (agent_open_channel):
+	 * 1 KiB less per agent.
+	 */
+	char			*name;		/* NULL before on_open */
+	uint8_t			 fp[GW_FINGERPRINT_LEN];
 	uint16_t		 version;
 	int			 hello_done;	/* HELLO_ACK sent */
 	uint64_t		 last_seq;	/* highest DATA seq received */
@@ -44,7 +51,9 @@ struct agent {
 	uint64_t		 ack_todo;	/* ACK not yet sent (0: none) */
 	uint32_t		 credit;	/* DATA the agent may still send */
 	uint32_t		 credit_owed;	/* ACKed, not yet granted */
-	struct replay		*ring;		/* agent_window slots */
+	struct replay		*ring;		/* agent_window slots, from the
+						   first DATA to a heartbeat
+						   that finds it empty */
 	uint32_t		 ring_head;	/* oldest */
 	uint32_t		 ring_len;	/* not yet ACKed */
 	uint32_t		 ring_sent;	/* of those, sent on this channel */
@@ -52,6 +61,13 @@ struct agent {
 	uint64_t		 reopens;
 	uint32_t		 enroll_ref;	/* renewal in flight (0: none) */
 };
+
+/** agent_name(a): ${a}'s certificate name, or "-" before it is known. */
+static inline const char *
+agent_name(const struct agent *a)
+{
+	return a->name != NULL ? a->name : "-";
+}
 
 /**
  * agent_close(a, reason, detail): the one exit of a session: ERROR with
