@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agent_session.h"
+#include "hs.h"
 #include "loadgen.h"
 #include "plain.h"
 #include "queue.h"
@@ -294,30 +295,39 @@ lg_cmp(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+/**
+ * lg_tls_conf(p, i, err, errlen): the client TLS configuration of agent
+ * ${i} of ${p} (its certificate, the key beside it, p->tls12).  NULL on
+ * error, with the reason in ${err}.
+ */
+struct tls_conf *
+lg_tls_conf(const struct lg_params *p, unsigned i, char *err, size_t errlen)
+{
+	char key[4096];
+	size_t n = strlen(p->certs[i]);
+
+	if (n < 4 || n + 1 > sizeof(key)) {
+		snprintf(err, errlen, "%s: not a .crt file", p->certs[i]);
+		return NULL;
+	}
+	snprintf(key, sizeof(key), "%.*s.key", (int)(n - 4), p->certs[i]);
+	return tls_conf_new(&(struct tls_conf_params){ .cert = p->certs[i],
+	    .key = key, .ca = p->ca, .tls12 = 1, .no_tls13 = p->tls12 },
+	    err, errlen);
+}
+
 /* Set up agent ${i}: its TLS configuration, queue and session. */
 static int
 lg_agent_new(struct lg *g, unsigned i)
 {
 	struct lg_agent *a = &g->a[i];
 	const struct lg_params *p = g->p;
-	char key[4096], err[240];
-	size_t n = strlen(p->certs[i]);
 	struct agent_session_params sp;
 
 	a->lg = g;
-	if (n < 4 || n + 1 > sizeof(key)) {
-		snprintf(g->r->first_error, sizeof(g->r->first_error),
-		    "%s: not a .crt file", p->certs[i]);
+	if ((a->tls = lg_tls_conf(p, i, g->r->first_error,
+	    sizeof(g->r->first_error))) == NULL)
 		return -1;
-	}
-	snprintf(key, sizeof(key), "%.*s.key", (int)(n - 4), p->certs[i]);
-	if ((a->tls = tls_conf_new(&(struct tls_conf_params){
-	    .cert = p->certs[i], .key = key, .ca = p->ca, .tls12 = 1 },
-	    err, sizeof(err))) == NULL) {
-		snprintf(g->r->first_error, sizeof(g->r->first_error), "%s",
-		    err);
-		return -1;
-	}
 	if (p->mode == LG_SEND && (a->t_num = calloc(p->events,
 	    sizeof(*a->t_num))) == NULL)
 		goto nomem;
@@ -379,6 +389,8 @@ lg_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 	struct lg g = { .loop = loop, .p = p, .r = r };
 	int rc = -1;
 
+	if (p->mode == LG_HANDSHAKE)
+		return hs_run(loop, p, r);
 	memset(r, 0, sizeof(*r));
 	if ((g.a = calloc(p->agents, sizeof(*g.a))) == NULL ||
 	    (p->mode == LG_SEND && (g.lat = calloc((size_t)p->agents *

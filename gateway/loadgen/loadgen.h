@@ -16,6 +16,20 @@
  *         on its own, with its backoff, all at once), then stop; when the
  *         last one is back is reported as wall-clock time, for the caller
  *         that restarted the gateway to subtract its own timestamp
+ *   handshake  for `seconds` (or until `handshakes` in all), agents connect,
+ *         complete a mutual TLS handshake, close and start again, cycling
+ *         through the N certificates (hs.h: not agent sessions, but each
+ *         connection says HELLO and closes at HELLO_ACK, when the gateway
+ *         has accepted the certificate); completed handshakes are
+ *         counted, with how many the gateway resumed from a ticket.  With
+ *         `resume`, each agent keeps its newest ticket between its
+ *         connections: its first handshake, full, is a warm-up (every
+ *         agent once, not counted), then "warm agents=N" is printed and
+ *         the timed part starts HS_WARM_PAUSE later, so that a caller can
+ *         sample the gateway's CPU in between; without it, tickets are
+ *         dropped and every handshake is a full one
+ *
+ * `tls12` (any mode): offer TLS 1.2 only (no tickets: not with resume).
  */
 #ifndef GW_LOADGEN_H
 #define GW_LOADGEN_H
@@ -24,7 +38,9 @@
 #include <stdint.h>
 #include <ev.h>
 
-enum lg_mode { LG_IDLE, LG_SEND, LG_STORM };
+#include "tls_conf.h"
+
+enum lg_mode { LG_IDLE, LG_SEND, LG_STORM, LG_HANDSHAKE };
 
 struct lg_params {
 	enum lg_mode	 mode;
@@ -37,10 +53,16 @@ struct lg_params {
 	unsigned	 inflight;	/* connecting at once, at most */
 	double		 hold;		/* idle: seconds to hold once open */
 	unsigned	 events;	/* send: events per agent */
-	unsigned	 size;		/* send: bytes per event */
+	unsigned	 size;		/* send: bytes per event (plain
+					   handshake: its one event) */
 	double		 rate;		/* send: events/s in all; 0: at once */
 	double		 timeout;	/* the whole run, seconds */
 	double		 connect_timeout; /* an agent's, as gw-agent's */
+	double		 seconds;	/* handshake: timed part, seconds */
+	unsigned	 handshakes;	/* handshake: stop after so many; 0:
+					   after `seconds` only */
+	int		 resume;	/* handshake: keep tickets */
+	int		 tls12;		/* offer TLS 1.2 only */
 	/*
 	 * Plain 1:1 mode (plain.h): the agents speak raw TLS to a relay
 	 * (HAProxy) instead of our protocol, `window` events unacknowledged
@@ -54,15 +76,20 @@ struct lg_params {
 /* What a run measured. */
 struct lg_result {
 	unsigned	 opened;	/* agents that got HELLO_ACK */
-	unsigned	 failed;	/* agents that failed or were refused */
+	unsigned	 failed;	/* agents that failed or were refused
+					   (handshake: handshakes) */
 	double		 connect_s;	/* first connect to last HELLO_ACK */
 	uint64_t	 sent, acked;	/* events */
 	double		 send_s;	/* first event to last ACK */
 	double		 lat_p50_ms, lat_p99_ms, lat_max_ms;
 	unsigned	 back;		/* storm: agents that reopened */
-	unsigned	 resumed;	/* ... from a session ticket */
+	unsigned	 resumed;	/* ... from a session ticket (storm;
+					   handshake: timed part) */
 	double		 first_back_at;	/* storm: wall clock (epoch s) */
 	double		 all_back_at;
+	unsigned	 handshakes;	/* handshake: completed, timed part */
+	unsigned	 warmup;	/* ... first ones of resume, not timed */
+	double		 hs_s;		/* timed part: start to last one */
 	int		 timed_out;
 	char		 first_error[300];
 };
@@ -74,5 +101,13 @@ struct lg_result {
  */
 int lg_run(struct ev_loop *loop, const struct lg_params *p,
     struct lg_result *r);
+
+/**
+ * lg_tls_conf(p, i, err, errlen): the client TLS configuration of agent
+ * ${i} of ${p} (its certificate, the key beside it, p->tls12).  NULL on
+ * error, with the reason in ${err}.
+ */
+struct tls_conf *lg_tls_conf(const struct lg_params *p, unsigned i,
+    char *err, size_t errlen);
 
 #endif /* GW_LOADGEN_H */

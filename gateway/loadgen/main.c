@@ -3,9 +3,11 @@
  * one gateway, in one process and one event loop (loadgen.h).
  *
  *   gw-loadgen --gateway ADDR --certs DIR --ca FILE --agents N
- *              [--mode idle|send|storm|sink] [--hold SECS] [--events E] [--size B]
- *              [--connect-rate R] [--inflight K] [--server-name NAME]
- *              [--timeout SECS] [--connect-timeout SECS] [--rate EVENTS_PER_S]
+ *              [--mode idle|send|storm|handshake|sink] [--hold SECS]
+ *              [--events E] [--size B] [--connect-rate R] [--inflight K]
+ *              [--server-name NAME] [--timeout SECS] [--connect-timeout SECS]
+ *              [--rate EVENTS_PER_S] [--tls12]
+ *              [--seconds S] [--handshakes H] [--resume]
  *              [--plain [--sink ADDR] [--window W]]
  *
  * DIR holds NAME.crt and NAME.key pairs (gw-cert issue-many); the first N
@@ -14,6 +16,15 @@
  * reconnected, then one line of key=value figures at the end.  Exit 0
  * if every agent did its part, 1 otherwise (the first error is printed).
  * Loopback only is the intended use: it is a benchmark tool.
+ *
+ * --mode handshake (hs.h): for S seconds (default 5; or until H in all),
+ * at most K agents at a time connect, complete a mutual TLS handshake,
+ * close and start again, in turn; the last line counts the handshakes
+ * the gateway accepted, per second, how many it resumed, and failures.
+ * --resume keeps each agent's ticket between its connections (after a
+ * warm-up that gives each its first, printed as "warm agents=N"); without
+ * it every handshake is a full one.  Exit 1 if any failed or none
+ * completed.  --tls12 (any mode) offers TLS 1.2 only.
  *
  * --plain: the plain 1:1 mode (plain.h) for measuring a general TLS relay
  * with the same certificates and record pattern: raw mutual TLS to ADDR
@@ -42,11 +53,13 @@ usage(void)
 {
 	fprintf(stderr, "usage: gw-loadgen --gateway ADDR --certs DIR --ca FILE "
 	    "--agents N\n"
-	    "                  [--mode idle|send|storm|sink] [--hold SECS] [--events E] "
-	    "[--size B]\n"
-	    "                  [--connect-rate R] [--inflight K] "
-	    "[--server-name NAME] [--timeout SECS]\n"
-	    "                  [--connect-timeout SECS] [--rate EVENTS_PER_S]\n"
+	    "                  [--mode idle|send|storm|handshake|sink] "
+	    "[--hold SECS] [--events E]\n"
+	    "                  [--size B] [--connect-rate R] [--inflight K] "
+	    "[--server-name NAME]\n"
+	    "                  [--timeout SECS] [--connect-timeout SECS] "
+	    "[--rate EVENTS_PER_S] [--tls12]\n"
+	    "                  [--seconds S] [--handshakes H] [--resume]\n"
 	    "                  [--plain [--sink ADDR] [--window W]]\n");
 	exit(2);
 }
@@ -149,6 +162,41 @@ run_sink(const struct lg_params *p)
 	return 0;
 }
 
+/* The last line: what the run measured, as key=value words. */
+static void
+report(const struct lg_params *p, const struct lg_result *r)
+{
+	static const char *const modes[] = {
+		"idle", "send", "storm", "handshake"
+	};
+
+	printf("mode=%s%s agents=%u", p->plain ? "plain-" : "",
+	    modes[p->mode], p->agents);
+	if (p->mode == LG_HANDSHAKE) {
+		printf(" handshakes=%u handshakes_per_s=%.0f resumed=%u "
+		    "failed=%u seconds=%.3f", r->handshakes, r->hs_s > 0 ?
+		    r->handshakes / r->hs_s : 0, r->resumed, r->failed,
+		    r->hs_s);
+		if (p->resume)
+			printf(" warmup=%u", r->warmup);
+	} else
+		printf(" opened=%u failed=%u connect_s=%.3f "
+		    "connects_per_s=%.0f", r->opened, r->failed, r->connect_s,
+		    r->connect_s > 0 ? r->opened / r->connect_s : 0);
+	if (p->mode == LG_SEND)
+		printf(" events=%llu acked=%llu send_s=%.3f "
+		    "msgs_per_s=%.0f lat_p50_ms=%.2f lat_p99_ms=%.2f "
+		    "lat_max_ms=%.2f", (unsigned long long)r->sent,
+		    (unsigned long long)r->acked, r->send_s,
+		    r->send_s > 0 ? r->acked / r->send_s : 0,
+		    r->lat_p50_ms, r->lat_p99_ms, r->lat_max_ms);
+	if (p->mode == LG_STORM)
+		printf(" back=%u resumed=%u first_back_at=%.3f "
+		    "all_back_at=%.3f", r->back, r->resumed,
+		    r->first_back_at, r->all_back_at);
+	printf("%s\n", r->timed_out ? " timed_out=1" : "");
+}
+
 static double
 num(const char *s, double min, double max)
 {
@@ -183,14 +231,18 @@ main(int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ "rate", required_argument, NULL, 'R' },
+		{ "seconds", required_argument, NULL, 'T' },
+		{ "handshakes", required_argument, NULL, 'K' },
+		{ "resume", no_argument, NULL, 'u' },
+		{ "tls12", no_argument, NULL, '2' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lg_params p = { .mode = LG_IDLE, .server_name = "gateway",
 	    .connect_rate = 500, .inflight = 100, .hold = 1, .events = 100, .size = 200,
-	    .timeout = 120, .window = 32 };
+	    .timeout = 120, .window = 32, .seconds = 5 };
 	struct lg_result r;
 	const char *dir = NULL;
-	int sink_only = 0;
+	int sink_only = 0, hs_opt = 0;
 	struct rlimit rl;
 	struct ev_loop *loop;
 	int ch, rc;
@@ -208,6 +260,8 @@ main(int argc, char **argv)
 				p.mode = LG_SEND;
 			else if (strcmp(optarg, "storm") == 0)
 				p.mode = LG_STORM;
+			else if (strcmp(optarg, "handshake") == 0)
+				p.mode = LG_HANDSHAKE;
 			else if (strcmp(optarg, "sink") == 0)
 				sink_only = 1;
 			else
@@ -225,14 +279,25 @@ main(int argc, char **argv)
 		case 'w': p.window = (unsigned)num(optarg, 1, 65535); break;
 		case 'C': p.connect_timeout = num(optarg, 0.1, 3600); break;
 		case 'R': p.rate = num(optarg, 1, 1e8); break;
+		case 'T': p.seconds = num(optarg, 0.1, 86400); hs_opt = 1; break;
+		case 'K': p.handshakes = (unsigned)num(optarg, 1, 1e9);
+			hs_opt = 1; break;
+		case 'u': p.resume = 1; hs_opt = 1; break;
+		case '2': p.tls12 = 1; break;
 		default: usage();
 		}
 	}
 	if (sink_only)
 		return p.sink != NULL ? run_sink(&p) : (usage(), 2);
 	if (p.gateway == NULL || dir == NULL || p.ca == NULL || p.agents == 0 ||
-	    (p.plain && p.mode == LG_STORM) || (p.sink != NULL && !p.plain))
+	    (p.plain && p.mode == LG_STORM) || (p.sink != NULL && !p.plain) ||
+	    (hs_opt && p.mode != LG_HANDSHAKE))
 		usage();
+	if (p.resume && p.tls12) {
+		fprintf(stderr, "gw-loadgen: --resume needs TLS 1.3 tickets: "
+		    "not with --tls12\n");
+		return 2;
+	}
 	if ((p.certs = list_certs(dir, p.agents)) == NULL) {
 		fprintf(stderr, "gw-loadgen: %s: fewer than %u certificates "
 		    "(gw-cert issue-many)\n", dir, p.agents);
@@ -247,31 +312,16 @@ main(int argc, char **argv)
 	log_init("gw-loadgen", LOG_LVL_ERR);
 	loop = EV_DEFAULT;
 	rc = lg_run(loop, &p, &r);
-	if (rc == 0) {
-		printf("mode=%s%s agents=%u opened=%u failed=%u connect_s=%.3f "
-		    "connects_per_s=%.0f", p.plain ? "plain-" : "",
-		    p.mode == LG_IDLE ? "idle" :
-		    p.mode == LG_SEND ? "send" : "storm",
-		    p.agents, r.opened, r.failed, r.connect_s,
-		    r.connect_s > 0 ? r.opened / r.connect_s : 0);
-		if (p.mode == LG_SEND)
-			printf(" events=%llu acked=%llu send_s=%.3f "
-			    "msgs_per_s=%.0f lat_p50_ms=%.2f lat_p99_ms=%.2f "
-			    "lat_max_ms=%.2f", (unsigned long long)r.sent,
-			    (unsigned long long)r.acked, r.send_s,
-			    r.send_s > 0 ? r.acked / r.send_s : 0,
-			    r.lat_p50_ms, r.lat_p99_ms, r.lat_max_ms);
-		if (p.mode == LG_STORM)
-			printf(" back=%u resumed=%u first_back_at=%.3f "
-			    "all_back_at=%.3f", r.back, r.resumed,
-			    r.first_back_at, r.all_back_at);
-		printf("%s\n", r.timed_out ? " timed_out=1" : "");
-	}
+	if (rc == 0)
+		report(&p, &r);
 	if (r.first_error[0] != '\0')
 		fprintf(stderr, "gw-loadgen: %s\n", r.first_error);
 	for (unsigned i = 0; i < p.agents; i++)
 		free(p.certs[i]);
 	free(p.certs);
-	return rc == 0 && r.failed == 0 && !r.timed_out &&
-	    r.opened == p.agents && r.acked == r.sent ? 0 : 1;
+	if (rc != 0 || r.failed > 0 || r.timed_out)
+		return 1;
+	if (p.mode == LG_HANDSHAKE)
+		return r.handshakes > 0 ? 0 : 1;
+	return r.opened == p.agents && r.acked == r.sent ? 0 : 1;
 }

@@ -2,7 +2,7 @@
  * plain.c: gw-loadgen's plain 1:1 clients and their sink (plain.h).
  *
  *   CONNECTING --TCP up--> HANDSHAKE --TLS up--> OPEN --all ACKed--> DONE
- *   any state --plain_fail()--> DONE
+ *   any state --plain_fail()--> DONE --plain_start()--> CONNECTING
  *
  * The client writes one event per mbedtls_ssl_write (one TLS record each),
  * at most `window` ahead of the acknowledgements; a write that would block
@@ -35,8 +35,42 @@ struct plain {
 	int			 eof;		/* no more (plain_eof) */
 	unsigned		 sent, acked;
 	int			 want;		/* EV_* the last call waits on */
+	mbedtls_ssl_session	 ticket;	/* resume: the newest, if */
+	int			 have_ticket;
+	int			 offered;	/* this handshake offered it */
+	int			 verified;	/* a certificate was verified */
+	int			 resumed;
 	char			 msg[200];
 };
+
+/* mbedTLS's per-certificate verify hook: only notes that one was seen. */
+static int
+plain_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	(void)crt;
+	(void)depth;
+	(void)flags;
+	((struct plain *)arg)->verified = 1;
+	return 0;
+}
+
+/* A TLS 1.3 ticket came: the newest replaces the last (resume). */
+static void
+plain_keep_ticket(struct plain *c)
+{
+	mbedtls_ssl_session s;
+
+	if (!c->p.resume)
+		return;
+	mbedtls_ssl_session_init(&s);
+	if (mbedtls_ssl_get_session(&c->ssl, &s) != 0) {
+		mbedtls_ssl_session_free(&s);
+		return;
+	}
+	mbedtls_ssl_session_free(&c->ticket);
+	c->ticket = s;
+	c->have_ticket = 1;
+}
 
 static int
 plain_bio_send(void *ctx, const unsigned char *b, size_t n)
@@ -127,9 +161,12 @@ plain_pump(struct plain *c)
 			continue;
 		}
 		/* The relay's session tickets: held back once, then taken. */
-		if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET ||
-		    (rc == MBEDTLS_ERR_SSL_WANT_READ &&
-		    mbedtls_ssl_check_pending(&c->ssl) && held++ < 2))
+		if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+			plain_keep_ticket(c);
+			continue;
+		}
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ &&
+		    mbedtls_ssl_check_pending(&c->ssl) && held++ < 2)
 			continue;
 		if (rc == MBEDTLS_ERR_SSL_WANT_READ ||
 		    rc == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -199,6 +236,8 @@ plain_step(struct plain *c)
 			return;
 		}
 		c->state = PL_OPEN;
+		/* No certificate came: the ticket stood in. */
+		c->resumed = c->offered && !c->verified;
 		if (c->p.on_open != NULL)
 			c->p.on_open(c->p.arg);
 		if (c->state != PL_OPEN)
@@ -236,19 +275,26 @@ plain_new(struct ev_loop *loop, const struct plain_params *p)
 	c->loop = loop;
 	c->p = *p;
 	c->fd = -1;
+	mbedtls_ssl_session_init(&c->ticket);
 	ev_init(&c->io, plain_on_io);
 	c->io.data = c;
 	return c;
 }
 
-/** plain_start(c): connect and handshake. */
+/**
+ * plain_start(c): connect and handshake; a finished client starts again
+ * (nothing sent yet, its ticket kept).
+ */
 void
 plain_start(struct plain *c)
 {
 	int rc;
 
-	if (c->state != PL_IDLE)
+	if (c->state != PL_IDLE && c->state != PL_DONE)
 		return;
+	c->events = c->sent = c->acked = 0;
+	c->eof = c->verified = c->resumed = c->offered = 0;
+	c->msg[0] = '\0';
 	mbedtls_ssl_init(&c->ssl);
 	c->ssl_set = 1;
 	c->state = PL_CONNECTING;
@@ -257,6 +303,10 @@ plain_start(struct plain *c)
 		plain_tls_fail(c, "setup", rc);
 		return;
 	}
+	mbedtls_ssl_set_verify(&c->ssl, plain_on_verify, c);
+	/* A ticket the relay no longer takes costs a full handshake. */
+	if (c->have_ticket)
+		c->offered = mbedtls_ssl_set_session(&c->ssl, &c->ticket) == 0;
 	if ((c->fd = net_connect(c->p.addr)) < 0) {
 		plain_finish(c, AGENT_ST_FAIL, strerror(errno));
 		return;
@@ -299,6 +349,16 @@ plain_msg(const struct plain *c)
 	return c->msg;
 }
 
+/**
+ * plain_resumed(c): 1 if ${c}'s last handshake resumed a session from a
+ * ticket (the relay sent no certificate), else 0.
+ */
+int
+plain_resumed(const struct plain *c)
+{
+	return c->resumed;
+}
+
 /** plain_free(c): free; plain_free(NULL) is a no-op. */
 void
 plain_free(struct plain *c)
@@ -307,6 +367,7 @@ plain_free(struct plain *c)
 		return;
 	c->p.on_finish = NULL;
 	plain_finish(c, AGENT_ST_DONE, NULL);
+	mbedtls_ssl_session_free(&c->ticket);
 	free(c);
 }
 

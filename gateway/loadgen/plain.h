@@ -8,6 +8,11 @@
  * connection and answers every complete event with one byte: the client's
  * acknowledgement, so that send-to-ACK latency means the same as with
  * gatewayd (minus the durable store).
+ *
+ * A client can start again once finished (gw-loadgen's handshake mode:
+ * connect, handshake, one event and its acknowledgement, close); with
+ * `resume` it keeps the relay's newest TLS 1.3 ticket between its
+ * connections and offers it in the next handshake.
  */
 #ifndef GW_LOADGEN_PLAIN_H
 #define GW_LOADGEN_PLAIN_H
@@ -27,6 +32,7 @@ struct plain_params {
 	const struct tls_conf	*tls;		/* client side, own certificate */
 	unsigned		 size;		/* bytes per event */
 	unsigned		 window;	/* unacknowledged events, at most */
+	int			 resume;	/* keep tickets, resume with them */
 	/* Event ${seq} (from 1) was written. */
 	void			(*on_sent)(uint64_t seq, void *arg);
 	/* Events up to ${seq} are acknowledged. */
@@ -39,7 +45,10 @@ struct plain_params {
 /** plain_new(loop, p): a client on ${loop}; NULL on error (errno). */
 struct plain *plain_new(struct ev_loop *loop, const struct plain_params *p);
 
-/** plain_start(c): connect and handshake. */
+/**
+ * plain_start(c): connect and handshake; a finished client starts again
+ * (nothing sent yet, its ticket kept).
+ */
 void plain_start(struct plain *c);
 
 /**
@@ -54,6 +63,12 @@ void plain_fail(struct plain *c, enum agent_status st, const char *msg);
 
 /** plain_msg(c): why it failed, or "". */
 const char *plain_msg(const struct plain *c);
+
+/**
+ * plain_resumed(c): 1 if ${c}'s last handshake resumed a session from a
+ * ticket (the relay sent no certificate), else 0.
+ */
+int plain_resumed(const struct plain *c);
 
 /** plain_free(c): free; plain_free(NULL) is a no-op. */
 void plain_free(struct plain *c);

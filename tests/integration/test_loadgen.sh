@@ -3,10 +3,13 @@
 # asserted): 200 agents with their own certificates connect and hold (idle),
 # then each sends 20 events of 200 bytes, every one acknowledged end to end,
 # then 5 more at a paced 500 per second for all; the store must hold each
-# event exactly once.  Then the plain 1:1 mode
+# event exactly once; then the handshake mode: full handshakes (none
+# resumed), resumed ones with --resume, TLS 1.2 ones with --tls12.  Then
+# the plain 1:1 mode
 # through HAProxy (bench/run's side-by-side relay, same certificates):
-# every event reaches the sink and comes back acknowledged, and an agent
-# without a valid certificate is refused.
+# every event reaches the sink and comes back acknowledged, its handshake
+# mode counts full and resumed handshakes, and an agent without a valid
+# certificate is refused.
 source "$(dirname "$0")/lib.sh" "$@"
 LOADGEN=$BUILD/gateway/loadgen/gw-loadgen
 
@@ -40,6 +43,38 @@ n=$(sed -n 's/.*"agent":"\(agent-[0-9]*\)".*/\1/p' export.jsonl | sort -u | wc -
 [ "$n" = 200 ] || fail "events from $n agents, not 200"
 pass "store: 5000 events from 200 agents, each once"
 
+# Handshake mode, 20 agents in turn, 1.5 s each: counts, never timings.
+# hs_check OUT RESUMED: handshakes > 0, none failed, and resumed = 0
+# ("none") or > 0 ("some").
+hs_check() {
+	local n r
+	[[ $1 =~ \ handshakes=([0-9]+)\ .*\ resumed=([0-9]+)\ failed=0\  ]] ||
+	    fail "handshake run: $1"
+	n=${BASH_REMATCH[1]}; r=${BASH_REMATCH[2]}
+	[ "$n" -gt 0 ] || fail "no handshake: $1"
+	case $2 in
+	none) [ "$r" = 0 ] || fail "resumed without --resume: $1" ;;
+	some) [ "$r" -gt 0 ] || fail "none resumed with --resume: $1" ;;
+	esac
+}
+hs() { "$LOADGEN" --certs agents --ca pki/ca.crt --agents 20 --timeout 60 \
+    --mode handshake --seconds 1.5 --connect-rate 200 "$@"; }
+out=$(hs --gateway "127.0.0.1:$GW_PORT") || fail "handshake run: $out"
+hs_check "$out" none
+pass "full handshakes: $out"
+out=$(hs --gateway "127.0.0.1:$GW_PORT" --resume) || fail "resume run: $out"
+hs_check "$out" some
+case $out in "warm agents=20 handshakes=20"*) ;; *) fail "warm-up: $out" ;; esac
+pass "resumed handshakes: ${out##*$'\n'}"
+n12=$(grep -c 'event=agent_authenticated.*tls=TLSv1\.2' gatewayd.log || true)
+out=$(hs --gateway "127.0.0.1:$GW_PORT" --tls12) || fail "TLS 1.2 run: $out"
+hs_check "$out" none
+[ "$(grep -c 'event=agent_authenticated.*tls=TLSv1\.2' gatewayd.log)" -gt "$n12" ] ||
+    fail "--tls12: gatewayd saw no TLS 1.2 handshake"
+pass "TLS 1.2 handshakes: $out"
+out=$(hs --gateway "127.0.0.1:$GW_PORT" --tls12 --resume 2>&1) &&
+    fail "--resume with --tls12 ran: $out"
+
 # The plain mode through HAProxy, as bench/run sets it up.
 HAPROXY=$(command -v haproxy) || fail "haproxy is not installed (scripts/run installs it)"
 SINK_PORT=$(free_port); HAP_PORT=$(free_port)
@@ -71,6 +106,15 @@ pass "plain mode through HAProxy: $out"
 out=$(plain --mode send --events 5 --size 200 --rate 500) || fail "plain paced run: $out"
 case $out in *"events=1000 acked=1000"*) ;; *) fail "plain paced: $out" ;; esac
 pass "plain mode through HAProxy, paced: $out"
+out=$(hs --gateway "127.0.0.1:$HAP_PORT" --plain) || fail "plain handshake run: $out"
+hs_check "$out" none
+pass "full handshakes through HAProxy: $out"
+out=$(hs --gateway "127.0.0.1:$HAP_PORT" --plain --resume) || fail "plain resume run: $out"
+hs_check "$out" some
+pass "resumed handshakes through HAProxy: ${out##*$'\n'}"
+out=$(hs --gateway "127.0.0.1:$HAP_PORT" --plain --tls12) || fail "plain TLS 1.2 run: $out"
+hs_check "$out" none
+pass "TLS 1.2 handshakes through HAProxy: $out"
 # A client HAProxy must refuse: its certificate is from another CA.
 mkdir -p other
 "$GW_CERT" ca --out other --name "another CA" >/dev/null
