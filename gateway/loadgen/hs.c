@@ -32,9 +32,9 @@ struct hs;
 struct hs_agent {
 	struct hs		*h;
 	struct tls_conf		*tls;
-	struct conn		*c;		/* our protocol: the connection */
+	struct conn		*c;		/* our protocol: the conn */
 	struct plain		*pl;		/* --plain: the client */
-	struct conn_ticket	*ticket;	/* resume: the gateway's newest */
+	struct conn_ticket	*ticket;	/* resume: the newest */
 	int			 busy;		/* a connection under way */
 	int			 accepted;	/* HELLO_ACK came */
 	int			 resumed;	/* ... on a resumed session */

@@ -279,10 +279,11 @@ main(int argc, char **argv)
 		case 'w': p.window = (unsigned)num(optarg, 1, 65535); break;
 		case 'C': p.connect_timeout = num(optarg, 0.1, 3600); break;
 		case 'R': p.rate = num(optarg, 1, 1e8); break;
-		case 'T': p.seconds = num(optarg, 0.1, 86400); hs_opt = 1; break;
+		case 'T': p.seconds = num(optarg, 0.1, 86400); hs_opt++; break;
 		case 'K': p.handshakes = (unsigned)num(optarg, 1, 1e9);
-			hs_opt = 1; break;
-		case 'u': p.resume = 1; hs_opt = 1; break;
+			hs_opt++;
+			break;
+		case 'u': p.resume = 1; hs_opt++; break;
 		case '2': p.tls12 = 1; break;
 		default: usage();
 		}

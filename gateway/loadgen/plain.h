@@ -32,7 +32,7 @@ struct plain_params {
 	const struct tls_conf	*tls;		/* client side, own certificate */
 	unsigned		 size;		/* bytes per event */
 	unsigned		 window;	/* unacknowledged events, at most */
-	int			 resume;	/* keep tickets, resume with them */
+	int			 resume;	/* keep tickets, resume */
 	/* Event ${seq} (from 1) was written. */
 	void			(*on_sent)(uint64_t seq, void *arg);
 	/* Events up to ${seq} are acknowledged. */
