@@ -4,14 +4,23 @@
  * and queue; the generator starts them at a paced rate, feeds their
  * queues, and records when each event is handed to the session (numbered)
  * and when its ACK comes back.
+ *
+ * Storm through a relay (plain.h): an agent is open once the sink has
+ * acknowledged its one event (the relay's connection to the sink is up);
+ * when the relay closes its connection, it starts again on its own after
+ * gw-agent's backoff (full jitter, at most LG_BACKOFF_MAX), with its
+ * ticket, and is back at that event's acknowledgement.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agent_session.h"
+#include "failover.h"
 #include "hs.h"
 #include "loadgen.h"
 #include "plain.h"
@@ -19,6 +28,8 @@
 #include "tls_conf.h"
 
 #define LG_PACE_TICK	0.01	/* seconds between batches of connects */
+#define LG_BACKOFF_MIN	0.1	/* plain storm: gw-agent's backoff */
+#define LG_BACKOFF_MAX	5.0	/* (agent_session.c) */
 
 struct lg;
 
@@ -33,6 +44,8 @@ struct lg_agent {
 	unsigned		 pushed;	/* events handed to it so far */
 	uint64_t		 first_seq;
 	int			 started, open, back, finished;
+	ev_timer		 retry;		/* plain storm: backoff */
+	unsigned		 fails;		/* ... connections lost in a row */
 };
 
 struct lg {
@@ -51,16 +64,24 @@ struct lg {
 	size_t			 nlat;
 	struct plain_sink	*sink;
 	ev_timer		 pace, hold, deadline;
+	int			 stopping;	/* lg_stop_all: no retries */
 };
+
+static void lg_on_finish(enum agent_status st, void *arg);
 
 static void
 lg_stop_all(struct lg *g, enum agent_status st, const char *why)
 {
+	g->stopping = 1;
 	/* Each calls lg_on_finish; the last one breaks the loop. */
 	for (unsigned i = 0; i < g->p->agents; i++) {
 		if (g->a[i].finished)
 			continue;
-		if (g->a[i].pl != NULL)
+		if (ev_is_active(&g->a[i].retry)) {
+			/* Between connections: finishes with its last error. */
+			ev_timer_stop(g->loop, &g->a[i].retry);
+			lg_on_finish(st, &g->a[i]);
+		} else if (g->a[i].pl != NULL)
 			plain_fail(g->a[i].pl, st, why);
 		else
 			agent_session_fail(g->a[i].s, st, why);
@@ -172,10 +193,10 @@ lg_on_send_pace(struct ev_loop *loop, ev_timer *w, int revents)
 		g->send_allowance = g->p->rate;	/* at most 1 s saved */
 }
 
+/* Agent ${a} is open (HELLO_ACK; plain storm: its event acknowledged). */
 static void
-lg_on_open(void *arg)
+lg_opened(struct lg_agent *a)
 {
-	struct lg_agent *a = arg;
 	struct lg *g = a->lg;
 
 	if (a->open) {			/* a reconnect */
@@ -183,7 +204,8 @@ lg_on_open(void *arg)
 		    g->open < g->p->agents)
 			return;
 		a->back = 1;
-		g->r->resumed += agent_session_resumed(a->s) != 0;
+		g->r->resumed += (a->pl != NULL ? plain_resumed(a->pl) :
+		    agent_session_resumed(a->s)) != 0;
 		g->r->all_back_at = ev_time();
 		if (g->r->back++ == 0)
 			g->r->first_back_at = g->r->all_back_at;
@@ -217,7 +239,41 @@ lg_on_open(void *arg)
 				lg_feed(&g->a[i], g->p->events);
 	} else if (g->p->mode == LG_IDLE)
 		ev_timer_start(g->loop, &g->hold);
-	/* storm: wait for the restart (lg_on_open, above). */
+	/* storm: wait for the restart (lg_opened, above). */
+}
+
+static void
+lg_on_open(void *arg)
+{
+	struct lg_agent *a = arg;
+
+	/* Plain storm: open once the sink acknowledged one event. */
+	if (a->pl != NULL && a->lg->p->mode == LG_STORM)
+		plain_send(a->pl, 1);
+	else
+		lg_opened(a);
+}
+
+/* Plain storm: the one event of this connection is acknowledged. */
+static void
+lg_on_storm_acked(uint64_t seq, void *arg)
+{
+	struct lg_agent *a = arg;
+
+	(void)seq;
+	a->fails = 0;
+	lg_opened(a);
+}
+
+/* Plain storm: the backoff has passed; connect again. */
+static void
+lg_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct lg_agent *a = w->data;
+
+	(void)loop;
+	(void)revents;
+	plain_start(a->pl);
 }
 
 static void
@@ -225,7 +281,18 @@ lg_on_finish(enum agent_status st, void *arg)
 {
 	struct lg_agent *a = arg;
 	struct lg *g = a->lg;
+	static const struct fo_policy pol = {
+		.backoff_min = LG_BACKOFF_MIN, .backoff_max = LG_BACKOFF_MAX
+	};
 
+	if (a->pl != NULL && g->p->mode == LG_STORM && a->open &&
+	    !g->stopping) {
+		/* Lost (the relay restarted): again after a backoff. */
+		ev_timer_set(&a->retry, fo_backoff(&pol, ++a->fails,
+		    (uint32_t)random()), 0.);
+		ev_timer_start(g->loop, &a->retry);
+		return;
+	}
 	a->finished = 1;
 	g->finished++;
 	if (!a->open && a->started)
@@ -331,11 +398,19 @@ lg_agent_new(struct lg *g, unsigned i)
 	if (p->mode == LG_SEND && (a->t_num = calloc(p->events,
 	    sizeof(*a->t_num))) == NULL)
 		goto nomem;
+	ev_init(&a->retry, lg_on_retry);
+	a->retry.data = a;
 	if (p->plain) {
+		int storm = p->mode == LG_STORM;
+
+		/* Storm: a ticket kept, gw-agent's connect timeout. */
 		if ((a->pl = plain_new(g->loop, &(struct plain_params){
 		    .addr = p->gateway, .server_name = p->server_name,
 		    .tls = a->tls, .size = p->size, .window = p->window,
-		    .on_sent = lg_on_number, .on_acked = lg_on_acked,
+		    .resume = storm, .connect_timeout = !storm ? 0 :
+		    p->connect_timeout > 0 ? p->connect_timeout : 5.,
+		    .on_sent = storm ? NULL : lg_on_number,
+		    .on_acked = storm ? lg_on_storm_acked : lg_on_acked,
 		    .on_open = lg_on_open, .on_finish = lg_on_finish,
 		    .arg = a })) == NULL)
 			goto nomem;
@@ -372,6 +447,7 @@ static void
 lg_free(struct lg *g)
 {
 	for (unsigned i = 0; g->a != NULL && i < g->p->agents; i++) {
+		ev_timer_stop(g->loop, &g->a[i].retry);
 		plain_free(g->a[i].pl);
 		agent_session_free(g->a[i].s);
 		queue_free(g->a[i].q);
@@ -402,6 +478,9 @@ lg_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 	for (unsigned i = 0; i < p->agents; i++)
 		if (lg_agent_new(&g, i) != 0)
 			goto out;
+	/* The backoffs (agent sessions seed it as gw-agent does). */
+	if (p->plain)
+		srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	if (p->sink != NULL && (g.sink = plain_sink_new(loop, p->sink,
 	    p->size, r->first_error, sizeof(r->first_error))) == NULL)
 		goto out;

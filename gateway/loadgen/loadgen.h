@@ -15,7 +15,10 @@
  *         and open a new one (the gateway restarted: each agent reconnects
  *         on its own, with its backoff, all at once), then stop; when the
  *         last one is back is reported as wall-clock time, for the caller
- *         that restarted the gateway to subtract its own timestamp
+ *         that restarted the gateway to subtract its own timestamp;
+ *         through a relay (plain), an agent is open, and later back, once
+ *         the sink has acknowledged one event of its connection, and
+ *         reconnects after gw-agent's backoff, offering its ticket
  *   handshake  for `seconds` (or until `handshakes` in all), agents connect,
  *         complete a mutual TLS handshake, close and start again, cycling
  *         through the N certificates (hs.h: not agent sessions, but each

@@ -30,7 +30,11 @@
  * with the same certificates and record pattern: raw mutual TLS to ADDR
  * (the relay), each event one TLS record, at most W (32, gatewayd's
  * default agent_window) unacknowledged; --sink listens where the relay
- * forwards to and acknowledges each event with one byte.  `--mode sink
+ * forwards to and acknowledges each event with one byte.  --plain --mode
+ * storm: each client is open once one event of its is acknowledged; when
+ * the relay (restarted) closes it, it connects again after gw-agent's
+ * backoff (at most 5 s), offering its ticket, and is back at that event's
+ * acknowledgement again; the lines printed are the same.  `--mode sink
  * --sink ADDR` runs only that sink (a process of its own: a relay holds
  * two descriptors per agent, the generator and the sink one each), until
  * SIGTERM or --timeout.
@@ -291,7 +295,7 @@ main(int argc, char **argv)
 	if (sink_only)
 		return p.sink != NULL ? run_sink(&p) : (usage(), 2);
 	if (p.gateway == NULL || dir == NULL || p.ca == NULL || p.agents == 0 ||
-	    (p.plain && p.mode == LG_STORM) || (p.sink != NULL && !p.plain) ||
+	    (p.sink != NULL && !p.plain) ||
 	    (hs_opt && p.mode != LG_HANDSHAKE))
 		usage();
 	if (p.resume && p.tls12) {

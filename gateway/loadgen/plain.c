@@ -3,6 +3,7 @@
  *
  *   CONNECTING --TCP up--> HANDSHAKE --TLS up--> OPEN --all ACKed--> DONE
  *   any state --plain_fail()--> DONE --plain_start()--> CONNECTING
+ *   CONNECTING, HANDSHAKE --connect_timeout--> DONE (failed)
  *
  * The client writes one event per mbedtls_ssl_write (one TLS record each),
  * at most `window` ahead of the acknowledgements; a write that would block
@@ -29,6 +30,7 @@ struct plain {
 	enum plain_state	 state;
 	int			 fd;
 	ev_io			 io;
+	ev_timer		 tmo;		/* connect_timeout */
 	mbedtls_ssl_context	 ssl;
 	int			 ssl_set;
 	unsigned		 events;	/* to send (plain_send) */
@@ -102,6 +104,7 @@ plain_finish(struct plain *c, enum agent_status st, const char *msg)
 	if (msg != NULL && c->msg[0] == '\0')
 		snprintf(c->msg, sizeof(c->msg), "%s: %s", c->p.addr, msg);
 	ev_io_stop(c->loop, &c->io);
+	ev_timer_stop(c->loop, &c->tmo);
 	if (c->fd >= 0) {
 		if (c->state == PL_OPEN)
 			(void)mbedtls_ssl_close_notify(&c->ssl);
@@ -236,6 +239,7 @@ plain_step(struct plain *c)
 			return;
 		}
 		c->state = PL_OPEN;
+		ev_timer_stop(c->loop, &c->tmo);
 		/* No certificate came: the ticket stood in. */
 		c->resumed = c->offered && !c->verified;
 		if (c->p.on_open != NULL)
@@ -260,6 +264,15 @@ plain_on_io(struct ev_loop *loop, ev_io *w, int revents)
 	plain_step(w->data);
 }
 
+static void
+plain_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	plain_finish(w->data, AGENT_ST_FAIL,
+	    "connect and TLS handshake timed out");
+}
+
 /** plain_new(loop, p): a client on ${loop}; NULL on error (errno). */
 struct plain *
 plain_new(struct ev_loop *loop, const struct plain_params *p)
@@ -278,6 +291,8 @@ plain_new(struct ev_loop *loop, const struct plain_params *p)
 	mbedtls_ssl_session_init(&c->ticket);
 	ev_init(&c->io, plain_on_io);
 	c->io.data = c;
+	ev_init(&c->tmo, plain_on_timeout);
+	c->tmo.data = c;
 	return c;
 }
 
@@ -312,6 +327,10 @@ plain_start(struct plain *c)
 		return;
 	}
 	mbedtls_ssl_set_bio(&c->ssl, c, plain_bio_send, plain_bio_recv, NULL);
+	if (c->p.connect_timeout > 0) {
+		ev_timer_set(&c->tmo, c->p.connect_timeout, 0.);
+		ev_timer_start(c->loop, &c->tmo);
+	}
 	plain_watch(c, EV_WRITE);
 }
 

@@ -10,9 +10,11 @@
  * gatewayd (minus the durable store).
  *
  * A client can start again once finished (gw-loadgen's handshake mode:
- * connect, handshake, one event and its acknowledgement, close); with
- * `resume` it keeps the relay's newest TLS 1.3 ticket between its
- * connections and offers it in the next handshake.
+ * connect, handshake, one event and its acknowledgement, close; its storm
+ * mode: the relay restarted, connect again); with `resume` it keeps the
+ * relay's newest TLS 1.3 ticket between its connections and offers it in
+ * the next handshake.  With a `connect_timeout`, a connection that has
+ * not completed its handshake by then fails, as gw-agent's does.
  */
 #ifndef GW_LOADGEN_PLAIN_H
 #define GW_LOADGEN_PLAIN_H
@@ -33,6 +35,7 @@ struct plain_params {
 	unsigned		 size;		/* bytes per event */
 	unsigned		 window;	/* unacknowledged events, at most */
 	int			 resume;	/* keep tickets, resume */
+	double			 connect_timeout; /* TCP and TLS, s; 0: none */
 	/* Event ${seq} (from 1) was written. */
 	void			(*on_sent)(uint64_t seq, void *arg);
 	/* Events up to ${seq} are acknowledged. */
