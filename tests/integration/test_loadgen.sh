@@ -8,7 +8,9 @@
 # the plain 1:1 mode
 # through HAProxy (bench/run's side-by-side relay, same certificates):
 # every event reaches the sink and comes back acknowledged, its handshake
-# mode counts full and resumed handshakes, and an agent without a valid
+# mode counts full and resumed handshakes, a reconnect storm (100 agents,
+# HAProxy restarted with SIGTERM and its ticket keys in a file) brings
+# every agent back, some resumed, and an agent without a valid
 # certificate is refused.
 source "$(dirname "$0")/lib.sh" "$@"
 LOADGEN=$BUILD/gateway/loadgen/gw-loadgen
@@ -79,6 +81,8 @@ out=$(hs --gateway "127.0.0.1:$GW_PORT" --tls12 --resume 2>&1) &&
 HAPROXY=$(command -v haproxy) || fail "haproxy is not installed (scripts/run installs it)"
 SINK_PORT=$(free_port); HAP_PORT=$(free_port)
 cat pki/gateway.crt pki/gateway.key >pki/gateway.pem
+# Ticket keys that survive a restart, as bench/run's: 3 x 80 bytes.
+for _ in 1 2 3; do head -c 80 /dev/urandom | base64 -w 0; echo; done >ticket.keys
 cat >haproxy.cfg <<EOT
 global
     maxconn 1000
@@ -89,7 +93,7 @@ defaults
     timeout client 60s
     timeout server 60s
 frontend agents
-    bind 127.0.0.1:$HAP_PORT ssl crt $T/pki/gateway.pem ca-file $T/pki/ca.crt verify required
+    bind 127.0.0.1:$HAP_PORT ssl crt $T/pki/gateway.pem ca-file $T/pki/ca.crt verify required tls-ticket-keys $T/ticket.keys
     default_backend sink
 backend sink
     server sink 127.0.0.1:$SINK_PORT
@@ -115,6 +119,23 @@ pass "resumed handshakes through HAProxy: ${out##*$'\n'}"
 out=$(hs --gateway "127.0.0.1:$HAP_PORT" --plain --tls12) || fail "plain TLS 1.2 run: $out"
 hs_check "$out" none
 pass "TLS 1.2 handshakes through HAProxy: $out"
+# The storm through HAProxy, as bench/run's: 100 agents open (one event
+# each acknowledged), HAProxy stopped hard (SIGTERM closes every
+# connection) and started again; every agent back, some from a ticket.
+"$LOADGEN" --gateway "127.0.0.1:$HAP_PORT" --certs agents --ca pki/ca.crt \
+    --agents 100 --timeout 30 --plain --mode storm >plain-storm.out 2>&1 &
+lg=$!
+wait_log plain-storm.out all_open 20
+kill -TERM "$PID_haproxy"
+wait "$PID_haproxy" || true
+start haproxy "$HAPROXY" -f haproxy.cfg -db
+wait "$lg" || fail "plain storm run: $(cat plain-storm.out)"
+out=$(tail -n 1 plain-storm.out)
+[[ $out =~ \ opened=100\ failed=0\ .*\ back=100\ resumed=([0-9]+)\  ]] ||
+    fail "plain storm: $(cat plain-storm.out)"
+[ "${BASH_REMATCH[1]}" -gt 0 ] || fail "plain storm: none resumed: $out"
+grep -q "^all_back agents=100 " plain-storm.out || fail "plain storm: $(cat plain-storm.out)"
+pass "storm through HAProxy: $out"
 # A client HAProxy must refuse: its certificate is from another CA.
 mkdir -p other
 "$GW_CERT" ca --out other --name "another CA" >/dev/null
