@@ -63,6 +63,8 @@ struct gw_config {
 	double	 enroll_timeout;	/* an answer takes at most this */
 	struct authority_conf enroll_auth;	/* mode = local */
 	int	 enroll_local;		/* derived: mode == local */
+	/* [metrics] */
+	char	*metrics_listen;	/* NULL: no metrics listener */
 	/* Derived: the servers of "server", in priority order. */
 	char	**servers;
 	unsigned nservers;

@@ -11,6 +11,13 @@ static const char *const limit_names[LIMIT_COUNT] = {
 	"agent_output", "agent_window", "buffer_budget"
 };
 
+/** limit_name(i): "handshake_timeout", ... (the config key it counts). */
+const char *
+limit_name(enum limit i)
+{
+	return limit_names[i];
+}
+
 static void
 limit_log(struct limits *l, enum limit i, ev_tstamp now)
 {

@@ -31,6 +31,9 @@ struct limits {
 	ev_timer	 flush;		/* logs what the interval still holds */
 };
 
+/** limit_name(i): "handshake_timeout", ... (the config key it counts). */
+const char *limit_name(enum limit i);
+
 /** limits_init(l, loop): no hits yet. */
 void limits_init(struct limits *l, struct ev_loop *loop);
 

@@ -24,6 +24,7 @@
 #include "gw.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "tls_conf.h"
 #include "tls_ticket.h"
 #include "upstream.h"
@@ -145,14 +146,17 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	    strcmp(nc.server, r->cfg->server) != 0 ||
 	    nc.connections != r->cfg->connections ||
 	    (nc.enroll_listen == NULL) != (r->cfg->enroll_listen == NULL) ||
+	    (nc.metrics_listen == NULL) != (r->cfg->metrics_listen == NULL) ||
+	    (nc.metrics_listen != NULL &&
+	    strcmp(nc.metrics_listen, r->cfg->metrics_listen) != 0) ||
 	    nc.resumption != r->cfg->resumption ||
 	    nc.ticket_lifetime != r->cfg->ticket_lifetime ||
 	    (nc.ticket_keys == NULL) != (r->cfg->ticket_keys == NULL) ||
 	    (nc.ticket_keys != NULL &&
 	    strcmp(nc.ticket_keys, r->cfg->ticket_keys) != 0))
 		log_warnx("event=reload_partial detail=\"listen, server, "
-		    "connections, [enroll], resumption and ticket keys change "
-		    "at the next restart\"");
+		    "connections, [enroll], [metrics], resumption and ticket "
+		    "keys change at the next restart\"");
 	tls_conf_free(gw->agent_tls);	/* live sessions keep their refs */
 	tls_conf_free(gw->up_tls);
 	gw->agent_tls = tmp.agent_tls;
@@ -279,6 +283,7 @@ main(int argc, char **argv)
 	ev_signal sigterm, sigint, sighup;
 	ev_timer trim;
 	struct reload reload;
+	struct metrics *metrics = NULL;
 	enum log_level lvl;
 	int check = 0, ch, rc = 1;
 
@@ -347,6 +352,8 @@ main(int argc, char **argv)
 	    cfg.enroll_rate_per_source, NULL, 0 }, enroll_conn_accept, err,
 	    sizeof(err))) == NULL) ||
 	    enroll_init(&gw, err, sizeof(err)) != 0 ||
+	    (cfg.metrics_listen != NULL && (metrics = metrics_new(&gw,
+	    cfg.metrics_listen, err, sizeof(err))) == NULL) ||
 	    drop_privileges(cfg.user, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"%s\"", err);
 		goto out;
@@ -375,10 +382,11 @@ main(int argc, char **argv)
 	ev_timer_init(&trim, on_trim, GW_TRIM_EVERY, GW_TRIM_EVERY);
 	ev_timer_start(gw.loop, &trim);
 	log_info("event=started name=%s listen=%s servers=\"%s\" links=%u "
-	    "max_agents=%u enroll=%s enroll_mode=%s", cfg.name, cfg.listen,
-	    cfg.server, gw.nup, cfg.max_agents,
+	    "max_agents=%u enroll=%s enroll_mode=%s metrics=%s", cfg.name,
+	    cfg.listen, cfg.server, gw.nup, cfg.max_agents,
 	    cfg.enroll_listen ? cfg.enroll_listen : "off",
-	    cfg.enroll_local ? "local" : "forward");
+	    cfg.enroll_local ? "local" : "forward",
+	    cfg.metrics_listen ? cfg.metrics_listen : "off");
 	ev_run(gw.loop, 0);
 	if (gw.draining)
 		log_info("event=drained agents_left=%u", gw.nagents);
@@ -387,6 +395,7 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	gw.stopping = 1;
+	metrics_free(metrics);
 	listener_free(gw.listener);
 	listener_free(gw.enroll_listener);
 	enroll_conn_stop_all(&gw);

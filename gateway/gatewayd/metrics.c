@@ -1,0 +1,368 @@
+/*
+ * metrics.c: the metrics listener (metrics.h).  Each connection is one
+ * small state machine: READ (the request, bounded) -> WRITE (the whole
+ * answer, built at once) -> closed; a timer bounds both.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw.h"
+#include "log.h"
+#include "metrics.h"
+#include "net.h"
+#include "upstream.h"
+
+enum mc_state { MC_READ, MC_WRITE };
+
+struct mclient {
+	struct metrics		*m;
+	struct mclient		*next, **prevp;
+	enum mc_state		 state;
+	int			 fd;
+	ev_io			 io;
+	ev_timer		 tmr;
+	char			 req[METRICS_REQ_MAX];
+	size_t			 rlen;
+	char			*out;
+	size_t			 olen, ooff;
+};
+
+struct metrics {
+	struct gw		*gw;
+	int			 fd;
+	ev_io			 io;
+	ev_timer		 retry;		/* accept failed: pause */
+	struct mclient		*clients;
+	unsigned		 nclients;
+};
+
+/* An appender: like snprintf, it counts what would not fit. */
+struct mbuf {
+	char	*p;
+	size_t	 len, off;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+mb_printf(struct mbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b->off < b->len ? b->p + b->off : NULL,
+	    b->off < b->len ? b->len - b->off : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->off += (size_t)n;
+}
+
+/* A metric's HELP and TYPE lines. */
+static void
+mb_head(struct mbuf *b, const char *name, const char *type, const char *help)
+{
+	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/**
+ * metrics_render(gw, buf, len): ${gw}'s metrics, Prometheus text format,
+ * into ${buf}.  Return the length it needs (as snprintf: a result of
+ * ${len} or more means truncated).
+ */
+size_t
+metrics_render(const struct gw *gw, char *buf, size_t len)
+{
+	struct mbuf b = { buf, len, 0 };
+	const struct gw_config *cfg = gw->cfg;
+	unsigned ready = 0;
+
+	mb_head(&b, "gatewayd_agents", "gauge",
+	    "Agent sessions, by state.");
+	mb_printf(&b, "gatewayd_agents{state=\"handshake\"} %u\n",
+	    gw->nhandshakes);
+	mb_printf(&b, "gatewayd_agents{state=\"authenticated\"} %u\n",
+	    gw->nagents - gw->nhandshakes);
+	mb_head(&b, "gatewayd_agents_max", "gauge", "max_agents.");
+	mb_printf(&b, "gatewayd_agents_max %u\n", cfg->max_agents);
+	mb_head(&b, "gatewayd_agents_accepted_total", "counter",
+	    "Agents whose certificate and name were accepted.");
+	mb_printf(&b, "gatewayd_agents_accepted_total %llu\n",
+	    (unsigned long long)gw->agents_accepted);
+	mb_head(&b, "gatewayd_agents_refused_total", "counter",
+	    "Agents refused after their handshake (certificate name, policy).");
+	mb_printf(&b, "gatewayd_agents_refused_total %llu\n",
+	    (unsigned long long)gw->agents_refused);
+	mb_head(&b, "gatewayd_frames_total", "counter",
+	    "Frames relayed: up (agents to management), down (back).");
+	mb_printf(&b, "gatewayd_frames_total{direction=\"up\"} %llu\n",
+	    (unsigned long long)gw->frames_up);
+	mb_printf(&b, "gatewayd_frames_total{direction=\"down\"} %llu\n",
+	    (unsigned long long)gw->frames_down);
+	mb_head(&b, "gatewayd_replay_bytes", "gauge",
+	    "DATA held until the management server acknowledges it.");
+	mb_printf(&b, "gatewayd_replay_bytes %llu\n",
+	    (unsigned long long)gw->replay_bytes);
+	mb_head(&b, "gatewayd_replay_budget_bytes", "gauge", "buffer_budget.");
+	mb_printf(&b, "gatewayd_replay_budget_bytes %u\n", cfg->buffer_budget);
+	mb_head(&b, "gatewayd_limit_hits_total", "counter",
+	    "Sessions that hit a limit, by limit.");
+	for (int i = 0; i < LIMIT_COUNT; i++)
+		mb_printf(&b, "gatewayd_limit_hits_total{limit=\"%s\"} %llu\n",
+		    limit_name((enum limit)i),
+		    (unsigned long long)gw->limits.total[i]);
+	for (unsigned i = 0; i < gw->nup; i++)
+		ready += gw->up[i] != NULL &&
+		    upstream_state(gw->up[i]) == UP_READY;
+	mb_head(&b, "gatewayd_upstream_links", "gauge",
+	    "Upstream links to the management server, by readiness.");
+	mb_printf(&b, "gatewayd_upstream_links{state=\"ready\"} %u\n", ready);
+	mb_printf(&b, "gatewayd_upstream_links{state=\"not_ready\"} %u\n",
+	    gw->nup - ready);
+	/* Server addresses are numeric "ip:port": no label escaping. */
+	mb_head(&b, "gatewayd_server_up", "gauge",
+	    "1 if the management server answered its last check.");
+	for (unsigned i = 0; i < gw->nsrv; i++)
+		mb_printf(&b, "gatewayd_server_up{server=\"%s\",priority=\"%u\"}"
+		    " %d\n", cfg->servers[i], i, gw->srv[i].health == FO_UP);
+	mb_head(&b, "gatewayd_server_active", "gauge",
+	    "1 for the management server the links are on.");
+	for (unsigned i = 0; i < gw->nsrv; i++)
+		mb_printf(&b, "gatewayd_server_active{server=\"%s\"} %d\n",
+		    cfg->servers[i], gw->active == (int)i);
+	mb_head(&b, "gatewayd_server_connects_total", "counter",
+	    "Times a management server became usable.");
+	for (unsigned i = 0; i < gw->nsrv; i++)
+		mb_printf(&b, "gatewayd_server_connects_total{server=\"%s\"} "
+		    "%llu\n", cfg->servers[i],
+		    (unsigned long long)gw->srv[i].ups);
+	mb_head(&b, "gatewayd_server_failures_total", "counter",
+	    "Times a management server failed, by reason.");
+	for (unsigned i = 0; i < gw->nsrv; i++)
+		for (int r = 0; r < FO_R_MAX; r++)
+			if (gw->srv[i].downs[r] > 0)
+				mb_printf(&b, "gatewayd_server_failures_total"
+				    "{server=\"%s\",reason=\"%s\"} %llu\n",
+				    cfg->servers[i],
+				    fo_reason_str((enum fo_reason)r),
+				    (unsigned long long)gw->srv[i].downs[r]);
+	mb_head(&b, "gatewayd_enroll_connections", "gauge",
+	    "Connections on the enrollment listener.");
+	mb_printf(&b, "gatewayd_enroll_connections %u\n", gw->nenroll);
+	return b.off;
+}
+
+static int
+metrics_healthy(const struct gw *gw)
+{
+	for (unsigned i = 0; i < gw->nup; i++)
+		if (gw->up[i] != NULL && upstream_state(gw->up[i]) == UP_READY)
+			return 1;
+	return 0;
+}
+
+static void
+mc_close(struct mclient *c)
+{
+	struct ev_loop *loop = c->m->gw->loop;
+
+	ev_io_stop(loop, &c->io);
+	ev_timer_stop(loop, &c->tmr);
+	close(c->fd);
+	if ((*c->prevp = c->next) != NULL)
+		c->next->prevp = c->prevp;
+	c->m->nclients--;
+	free(c->out);
+	free(c);
+}
+
+/* The answer to the request in c->req: status line, headers, body. */
+static int
+mc_answer(struct mclient *c)
+{
+	const struct gw *gw = c->m->gw;
+	const char *type = "text/plain; charset=utf-8", *status = "200 OK";
+	char method[8], path[64], head[256], *body = NULL;
+	size_t blen = 0, need;
+	int hlen, head_only;
+
+	c->req[c->rlen < sizeof(c->req) ? c->rlen : sizeof(c->req) - 1] = '\0';
+	if (sscanf(c->req, "%7s %63s", method, path) != 2) {
+		status = "400 Bad Request";
+		body = strdup("bad request\n");
+	} else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		status = "405 Method Not Allowed";
+		body = strdup("GET or HEAD only\n");
+	} else if (strcmp(path, "/metrics") == 0) {
+		type = "text/plain; version=0.0.4; charset=utf-8";
+		need = metrics_render(gw, NULL, 0) + 1;
+		if ((body = malloc(need)) != NULL)
+			blen = metrics_render(gw, body, need);
+	} else if (strcmp(path, "/healthz") == 0) {
+		if (metrics_healthy(gw))
+			body = strdup("ok\n");
+		else {
+			status = "503 Service Unavailable";
+			body = strdup("no upstream link is ready\n");
+		}
+	} else {
+		status = "404 Not Found";
+		body = strdup("/metrics or /healthz\n");
+	}
+	if (body == NULL)
+		return -1;
+	if (blen == 0)
+		blen = strlen(body);
+	head_only = strcmp(method, "HEAD") == 0;
+	hlen = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: %s"
+	    "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
+	    type, blen);
+	c->olen = (size_t)hlen + (head_only ? 0 : blen);
+	if ((c->out = malloc(c->olen)) == NULL) {
+		free(body);
+		return -1;
+	}
+	memcpy(c->out, head, (size_t)hlen);
+	if (!head_only)
+		memcpy(c->out + hlen, body, blen);
+	free(body);
+	return 0;
+}
+
+static void
+mc_on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct mclient *c = w->data;
+	ssize_t n;
+
+	(void)revents;
+	if (c->state == MC_READ) {
+		n = read(c->fd, c->req + c->rlen, sizeof(c->req) - c->rlen);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			mc_close(c);
+			return;
+		}
+		c->rlen += (size_t)n;
+		if (memmem(c->req, c->rlen, "\r\n\r\n", 4) == NULL &&
+		    memmem(c->req, c->rlen, "\n\n", 2) == NULL) {
+			if (c->rlen == sizeof(c->req))
+				mc_close(c);	/* too long to be ours */
+			return;
+		}
+		if (mc_answer(c) != 0) {
+			mc_close(c);
+			return;
+		}
+		c->state = MC_WRITE;
+		ev_io_stop(loop, &c->io);
+		ev_io_set(&c->io, c->fd, EV_WRITE);
+		ev_io_start(loop, &c->io);
+		return;
+	}
+	n = write(c->fd, c->out + c->ooff, c->olen - c->ooff);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0 || (c->ooff += (size_t)n) == c->olen)
+		mc_close(c);
+}
+
+static void
+mc_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	mc_close(w->data);
+}
+
+static void
+metrics_on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct metrics *m = w->data;
+	struct mclient *c;
+	int fd;
+
+	(void)revents;
+	while ((fd = net_accept(m->fd)) >= 0) {
+		if (m->nclients >= METRICS_CLIENTS ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);	/* a scraper retries */
+			continue;
+		}
+		c->m = m;
+		c->fd = fd;
+		c->state = MC_READ;
+		if ((c->next = m->clients) != NULL)
+			c->next->prevp = &c->next;
+		m->clients = c;
+		c->prevp = &m->clients;
+		m->nclients++;
+		ev_io_init(&c->io, mc_on_io, fd, EV_READ);
+		c->io.data = c;
+		ev_io_start(loop, &c->io);
+		ev_timer_init(&c->tmr, mc_on_timeout, METRICS_TIMEOUT, 0.);
+		c->tmr.data = c;
+		ev_timer_start(loop, &c->tmr);
+	}
+	if (errno != EAGAIN) {
+		/* Out of descriptors, say: the socket stays readable, so
+		 * wait a second rather than spin. */
+		log_warnx("event=metrics_accept_failed detail=\"%s\"",
+		    strerror(errno));
+		ev_io_stop(loop, &m->io);
+		ev_timer_start(loop, &m->retry);
+	}
+}
+
+static void
+metrics_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct metrics *m = w->data;
+
+	(void)revents;
+	ev_io_start(loop, &m->io);
+}
+
+/**
+ * metrics_new(gw, addr, err, errlen): listen on ${addr} and serve ${gw}'s
+ * metrics on its loop.  Return the listener, or NULL with the reason in
+ * ${err}.
+ */
+struct metrics *
+metrics_new(struct gw *gw, const char *addr, char *err, size_t errlen)
+{
+	struct metrics *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		snprintf(err, errlen, "metrics: out of memory");
+		return NULL;
+	}
+	m->gw = gw;
+	if ((m->fd = net_listen(addr, err, errlen)) < 0) {
+		free(m);
+		return NULL;
+	}
+	ev_io_init(&m->io, metrics_on_accept, m->fd, EV_READ);
+	m->io.data = m;
+	ev_io_start(gw->loop, &m->io);
+	ev_timer_init(&m->retry, metrics_on_retry, 1., 0.);
+	m->retry.data = m;
+	return m;
+}
+
+/** metrics_free(m): close the listener and its connections; NULL-safe. */
+void
+metrics_free(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	while (m->clients != NULL)
+		mc_close(m->clients);
+	ev_io_stop(m->gw->loop, &m->io);
+	ev_timer_stop(m->gw->loop, &m->retry);
+	close(m->fd);
+	free(m);
+}

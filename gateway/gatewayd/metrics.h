@@ -1,0 +1,41 @@
+/*
+ * metrics.h: gatewayd's metrics in the Prometheus text format, and its
+ * health, on a small HTTP listener of their own ([metrics] listen; off
+ * unless set).  GET /metrics and GET /healthz (200 "ok" while an upstream
+ * link can take channels, else 503); anything else is 404 or 405.  One
+ * request per connection, answered and closed; requests of more than
+ * METRICS_REQ_MAX bytes, or slower than METRICS_TIMEOUT, are dropped;
+ * at most METRICS_CLIENTS connections at once.  No authentication: bind
+ * it to loopback or a management interface (SECURITY.md).
+ */
+#ifndef GW_METRICS_H
+#define GW_METRICS_H
+
+#include <stddef.h>
+
+#define METRICS_REQ_MAX	2048
+#define METRICS_TIMEOUT	5.0
+#define METRICS_CLIENTS	16
+
+struct gw;
+struct metrics;
+
+/**
+ * metrics_new(gw, addr, err, errlen): listen on ${addr} and serve ${gw}'s
+ * metrics on its loop.  Return the listener, or NULL with the reason in
+ * ${err}.
+ */
+struct metrics *metrics_new(struct gw *gw, const char *addr, char *err,
+    size_t errlen);
+
+/**
+ * metrics_render(gw, buf, len): ${gw}'s metrics, Prometheus text format,
+ * into ${buf}.  Return the length it needs (as snprintf: a result of
+ * ${len} or more means truncated).
+ */
+size_t metrics_render(const struct gw *gw, char *buf, size_t len);
+
+/** metrics_free(m): close the listener and its connections; NULL-safe. */
+void metrics_free(struct metrics *m);
+
+#endif /* GW_METRICS_H */

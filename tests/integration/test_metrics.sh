@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The metrics listener ([metrics] listen) during a real run: gw-mgmt <-
+# gatewayd <- gw-agents.  The counters are checked against what happened:
+# two agents accepted and 2 x 100 DATA relayed up, one agent refused by the
+# name policy, the server up and active with both links ready, /healthz
+# 200; then gw-mgmt killed: /healthz 503, the server down with a failure
+# counted.  Bad requests get 404/405, an endless one is dropped, and the
+# listener still answers after all of them.
+source "$(dirname "$0")/lib.sh" "$@"
+
+cd "$T"
+make_pki "$T/pki"
+mkdir -p agents
+for n in agent-a agent-b other-x; do
+	"$GW_CERT" issue --ca pki --role agent --name "$n" \
+	    --out "agents/$n" >/dev/null
+done
+METRICS_PORT=$(free_port)
+GW_TAIL="[metrics]
+listen = 127.0.0.1:$METRICS_PORT"
+write_configs
+start_mgmt
+start_gateway
+wait_port "$METRICS_PORT"
+
+# http METHOD PATH: the whole answer (status line, headers, body).
+http() {
+	exec 3<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
+	printf '%s %s HTTP/1.0\r\nHost: x\r\n\r\n' "$1" "$2" >&3
+	cat <&3
+	exec 3<&-
+}
+
+# metric NAME{LABELS}: its value in a fresh scrape ("" if absent).
+metric() {
+	http GET /metrics | tr -d '\r' | awk -v m="$1" '$1 == m { print $2 }'
+}
+
+# expect NAME{LABELS} VALUE [SECONDS]: until the metric has VALUE.
+expect() {
+	local i v
+	for ((i = 0; i < ${3:-5} * 10; i++)); do
+		v=$(metric "$1")
+		[ "$v" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "$1 is '$v', want '$2'"
+}
+
+status() { http "$1" "$2" | head -n 1 | tr -d '\r'; }
+
+# At start: nothing happened yet; both links up.
+[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz with gw-mgmt up: $(status GET /healthz)"
+http GET /metrics | grep -q '^Content-Type: text/plain; version=0.0.4' ||
+    fail "/metrics is not the Prometheus text format"
+expect gatewayd_agents_accepted_total 0
+expect 'gatewayd_frames_total{direction="up"}' 0
+expect 'gatewayd_upstream_links{state="ready"}' 2
+expect "gatewayd_server_up{server=\"127.0.0.1:$MGMT_PORT\",priority=\"0\"}" 1
+expect "gatewayd_server_active{server=\"127.0.0.1:$MGMT_PORT\"}" 1
+pass "at start: /healthz 200, no agent, both links ready, server up"
+
+# Two agents, 100 lines each; one agent the name policy refuses.
+for n in agent-a agent-b; do
+	seq 1 100 | sed "s/^/$n event /" >"$n.txt"
+	$(agent_cmd "$n" --file "$n.txt" --timeout 30) >>"agent-$n.log" 2>&1 ||
+	    fail "$n did not get its lines acknowledged"
+done
+rc=0
+$(agent_cmd other-x --file agent-a.txt --timeout 10) >>agent-other-x.log 2>&1 ||
+    rc=$?
+[ "$rc" -eq 3 ] || fail "other-x: exit $rc, want 3 (refused)"
+expect gatewayd_agents_accepted_total 2
+expect gatewayd_agents_refused_total 1
+expect 'gatewayd_frames_total{direction="up"}' 200
+expect 'gatewayd_agents{state="authenticated"}' 0
+expect 'gatewayd_replay_bytes' 0
+down=$(metric 'gatewayd_frames_total{direction="down"}')
+[ "${down:-0}" -ge 1 ] || fail "no frame relayed down (ACKs): '$down'"
+pass "after the agents: 2 accepted, 1 refused, 200 DATA up, $down frames down"
+
+# Bad requests, and one that never ends: the listener keeps answering.
+[ "$(status GET /nope)" = "HTTP/1.0 404 Not Found" ] || fail "GET /nope"
+[ "$(status POST /metrics)" = "HTTP/1.0 405 Method Not Allowed" ] ||
+    fail "POST /metrics"
+exec 4<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
+head -c 4096 /dev/zero | tr '\0' 'x' >&4 2>/dev/null || true
+answer=$(timeout 10 cat <&4 | head -c 100 || true)
+exec 4<&-
+[ -z "$answer" ] || fail "a 4 KiB request line got an answer: $answer"
+[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz after the bad requests"
+pass "404, 405, an endless request dropped; still answering"
+
+# gw-mgmt dies: no link is usable.
+kill -KILL "$PID_mgmt"
+for ((i = 0; i < 100; i++)); do
+	[ "$(status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] &&
+	    break
+	sleep 0.1
+done
+[ "$(status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] ||
+    fail "/healthz with gw-mgmt killed: $(status GET /healthz)"
+expect "gatewayd_server_up{server=\"127.0.0.1:$MGMT_PORT\",priority=\"0\"}" 0
+expect 'gatewayd_upstream_links{state="ready"}' 0
+http GET /metrics | grep -q "^gatewayd_server_failures_total{server=\"127.0.0.1:$MGMT_PORT\",reason=\"[a-z-]*\"} [1-9]" ||
+    fail "no server failure counted"
+pass "gw-mgmt killed: /healthz 503, server down, its failure counted"
