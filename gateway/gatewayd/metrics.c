@@ -67,6 +67,15 @@ mb_head(struct mbuf *b, const char *name, const char *type, const char *help)
 	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A metric of one value, with its HELP and TYPE lines. */
+static void
+mb_one(struct mbuf *b, const char *name, const char *type, const char *help,
+    unsigned long long v)
+{
+	mb_head(b, name, type, help);
+	mb_printf(b, "%s %llu\n", name, v);
+}
+
 /**
  * metrics_render(gw, buf, len): ${gw}'s metrics, Prometheus text format,
  * into ${buf}.  Return the length it needs (as snprintf: a result of
@@ -85,28 +94,25 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	    gw->nhandshakes);
 	mb_printf(&b, "gatewayd_agents{state=\"authenticated\"} %u\n",
 	    gw->nagents - gw->nhandshakes);
-	mb_head(&b, "gatewayd_agents_max", "gauge", "max_agents.");
-	mb_printf(&b, "gatewayd_agents_max %u\n", cfg->max_agents);
-	mb_head(&b, "gatewayd_agents_accepted_total", "counter",
-	    "Agents whose certificate and name were accepted.");
-	mb_printf(&b, "gatewayd_agents_accepted_total %llu\n",
-	    (unsigned long long)gw->agents_accepted);
-	mb_head(&b, "gatewayd_agents_refused_total", "counter",
-	    "Agents refused after their handshake (certificate name, policy).");
-	mb_printf(&b, "gatewayd_agents_refused_total %llu\n",
-	    (unsigned long long)gw->agents_refused);
+	mb_one(&b, "gatewayd_agents_max", "gauge", "max_agents.",
+	    cfg->max_agents);
+	mb_one(&b, "gatewayd_agents_accepted_total", "counter",
+	    "Agents whose certificate and name were accepted.",
+	    gw->agents_accepted);
+	mb_one(&b, "gatewayd_agents_refused_total", "counter",
+	    "Agents refused after their handshake (certificate name, policy).",
+	    gw->agents_refused);
 	mb_head(&b, "gatewayd_frames_total", "counter",
 	    "Frames relayed: up (agents to management), down (back).");
 	mb_printf(&b, "gatewayd_frames_total{direction=\"up\"} %llu\n",
 	    (unsigned long long)gw->frames_up);
 	mb_printf(&b, "gatewayd_frames_total{direction=\"down\"} %llu\n",
 	    (unsigned long long)gw->frames_down);
-	mb_head(&b, "gatewayd_replay_bytes", "gauge",
-	    "DATA held until the management server acknowledges it.");
-	mb_printf(&b, "gatewayd_replay_bytes %llu\n",
-	    (unsigned long long)gw->replay_bytes);
-	mb_head(&b, "gatewayd_replay_budget_bytes", "gauge", "buffer_budget.");
-	mb_printf(&b, "gatewayd_replay_budget_bytes %u\n", cfg->buffer_budget);
+	mb_one(&b, "gatewayd_replay_bytes", "gauge",
+	    "DATA held until the management server acknowledges it.",
+	    gw->replay_bytes);
+	mb_one(&b, "gatewayd_replay_budget_bytes", "gauge", "buffer_budget.",
+	    cfg->buffer_budget);
 	mb_head(&b, "gatewayd_limit_hits_total", "counter",
 	    "Sessions that hit a limit, by limit.");
 	for (int i = 0; i < LIMIT_COUNT; i++)
@@ -148,9 +154,8 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 				    cfg->servers[i],
 				    fo_reason_str((enum fo_reason)r),
 				    (unsigned long long)gw->srv[i].downs[r]);
-	mb_head(&b, "gatewayd_enroll_connections", "gauge",
-	    "Connections on the enrollment listener.");
-	mb_printf(&b, "gatewayd_enroll_connections %u\n", gw->nenroll);
+	mb_one(&b, "gatewayd_enroll_connections", "gauge",
+	    "Connections on the enrollment listener.", gw->nenroll);
 	return b.off;
 }
 
