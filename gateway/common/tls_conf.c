@@ -395,6 +395,44 @@ tls_conf_revoked_der(const struct tls_conf *tc, const uint8_t *der,
 	return revoked;
 }
 
+/* An X.509 time as Unix time (UTC). */
+static int64_t
+tls_epoch(const mbedtls_x509_time *t)
+{
+	struct tm tm = {
+		.tm_year = t->year - 1900, .tm_mon = t->mon - 1,
+		.tm_mday = t->day, .tm_hour = t->hour, .tm_min = t->min,
+		.tm_sec = t->sec
+	};
+
+	return (int64_t)timegm(&tm);
+}
+
+/**
+ * tls_conf_own_expiry(tc): when ${tc}'s own certificate expires (Unix
+ * time), or 0 if it has none.
+ */
+int64_t
+tls_conf_own_expiry(const struct tls_conf *tc)
+{
+	return tc->own.raw.len > 0 ? tls_epoch(&tc->own.valid_to) : 0;
+}
+
+/**
+ * tls_conf_crl_dates(tc, this_update, next_update): the first CRL's dates
+ * (Unix time).  Return 0, or -1 if ${tc} has no CRL.
+ */
+int
+tls_conf_crl_dates(const struct tls_conf *tc, int64_t *this_update,
+    int64_t *next_update)
+{
+	if (!tc->has_crl)
+		return -1;
+	*this_update = tls_epoch(&tc->crl.this_update);
+	*next_update = tls_epoch(&tc->crl.next_update);
+	return 0;
+}
+
 /** tls_conf_ssl(tc): the mbedtls_ssl_config to pass to mbedtls_ssl_setup. */
 const mbedtls_ssl_config *
 tls_conf_ssl(const struct tls_conf *tc)

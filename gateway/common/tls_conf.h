@@ -8,6 +8,7 @@
 #define GW_TLS_CONF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <mbedtls/ssl.h>
 
 struct tls_conf;
@@ -71,6 +72,19 @@ int tls_rng_setup(char *err, size_t errlen);
 
 /** tls_rng(unused, out, len): mbedTLS f_rng on the process's DRBG. */
 int tls_rng(void *unused, unsigned char *out, size_t len);
+
+/**
+ * tls_conf_own_expiry(tc): when ${tc}'s own certificate expires (Unix
+ * time), or 0 if it has none.
+ */
+int64_t tls_conf_own_expiry(const struct tls_conf *tc);
+
+/**
+ * tls_conf_crl_dates(tc, this_update, next_update): the first CRL's dates
+ * (Unix time).  Return 0, or -1 if ${tc} has no CRL.
+ */
+int tls_conf_crl_dates(const struct tls_conf *tc, int64_t *this_update,
+    int64_t *next_update);
 
 /** tls_conf_ssl(tc): the mbedtls_ssl_config to pass to mbedtls_ssl_setup. */
 const mbedtls_ssl_config *tls_conf_ssl(const struct tls_conf *tc);

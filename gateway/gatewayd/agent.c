@@ -189,6 +189,7 @@ agent_on_open(struct conn *c, void *arg)
 		return CONN_CLOSED_RC;
 	}
 	a->gw->agents_accepted++;
+	a->gw->stats.resumed += conn_resumed(c) != 0;
 	agent_set_state(a, AGENT_HELLO_WAIT);
 	log_info("event=agent_authenticated agent=%s peer=%s fp=%s serial=%s "
 	    "tls=%s resumed=%s", id.name, conn_peer(c), id.fp_hex,
@@ -330,6 +331,7 @@ agent_data(struct agent *a, const struct gw_frame *f)
 		return CONN_CLOSED_RC;
 	}
 	memcpy(r->body, f->u.data.body.p, f->u.data.body.len);
+	r->t = ev_now(a->gw->loop);
 	r->seq = f->u.data.seq;
 	r->len = f->u.data.body.len;
 	a->ring_len++;
@@ -350,6 +352,7 @@ agent_enroll_answer(const struct gw_enroll_result *res, void *arg)
 	f.u.enroll_result = *res;
 	f.u.enroll_result.ref = a->enroll_ref;
 	a->enroll_ref = 0;
+	stats_enroll(&a->gw->stats, res->status);
 	log_info("event=agent_renewal agent=%s status=%s reason=%s",
 	    agent_name(a), res->status == GW_ENROLL_ISSUED ? "issued" :
 	    res->status == GW_ENROLL_PENDING ? "pending" : "refused",
@@ -501,6 +504,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 
 	agent_set_state(a, AGENT_CLOSED);
 	agent_count_limit(a, was, reason);
+	stats_closed(&gw->stats, was == AGENT_HANDSHAKE, reason);
 	if (a->enroll_ref != 0)
 		enroll_cancel(gw, a);
 	if (a->on_no_link)
@@ -645,6 +649,7 @@ agent_ring_ack(struct agent *a, uint64_t seq)
 	while (a->ring_len > 0 && a->ring[a->ring_head].seq <= seq) {
 		struct replay *r = &a->ring[a->ring_head];
 
+		stats_ack(&a->gw->stats, ev_now(a->gw->loop) - r->t);
 		a->gw->replay_bytes -= r->len;
 		free(r->body);
 		r->body = NULL;

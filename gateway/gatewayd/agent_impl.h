@@ -22,6 +22,7 @@ struct replay {
 	uint64_t	 seq;
 	uint32_t	 len;
 	uint8_t		*body;
+	double		 t;	/* arrived (ev_now): send-to-ACK metric */
 };
 
 struct agent {

@@ -87,6 +87,7 @@ enroll_conn_answer(const struct gw_enroll_result *res, void *arg)
 
 	f.u.enroll_result = *res;
 	f.u.enroll_result.ref = ec->ref;
+	stats_enroll(&ec->gw->stats, res->status);
 	log_info("event=enroll_answer peer=%s status=%s reason=%s "
 	    "rid=%.*s", conn_peer(ec->c), res->status == GW_ENROLL_ISSUED ?
 	    "issued" : res->status == GW_ENROLL_PENDING ? "pending" :

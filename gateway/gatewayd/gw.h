@@ -13,6 +13,7 @@
 #include "config.h"
 #include "failover.h"
 #include "limit.h"
+#include "metrics.h"
 #include "tls_conf.h"
 
 struct agent;
@@ -53,7 +54,8 @@ struct gw {
 	int			 stopping;
 	int			 draining;	/* SIGTERM: GOAWAY sent */
 	ev_timer		 drain_timer;
-	/* Counters (metrics come later; logged at exit). */
+	/* Counters (metrics.c; the first four also logged at exit). */
+	struct gw_stats		 stats;
 	uint64_t		 agents_accepted;
 	uint64_t		 agents_refused;
 	uint64_t		 frames_up;

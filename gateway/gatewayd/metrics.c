@@ -14,6 +14,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
+#include "proto.h"
+#include "tls_conf.h"
 #include "upstream.h"
 
 enum mc_state { MC_READ, MC_WRITE };
@@ -39,6 +41,64 @@ struct metrics {
 	struct mclient		*clients;
 	unsigned		 nclients;
 };
+
+/* Upper bounds (s) of the send-to-ACK histogram's buckets. */
+static const double stats_ack_le[STATS_ACK_BUCKETS] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+};
+
+/* A reason's slot: wire reasons as they are, local ones after them. */
+static unsigned
+stats_slot(unsigned reason)
+{
+	if (reason >= GW_R_PEER_CLOSED && reason < GW_R_PEER_CLOSED + 8)
+		return 32 + (reason - GW_R_PEER_CLOSED);
+	return reason < 32 ? reason : GW_R_INTERNAL;
+}
+
+/* The reason of slot ${i}. */
+static unsigned
+stats_reason(unsigned i)
+{
+	return i < 32 ? i : GW_R_PEER_CLOSED + (i - 32);
+}
+
+/**
+ * stats_closed(s, handshake, reason): a session ended with ${reason};
+ * ${handshake}: before it was authenticated and admitted.
+ */
+void
+stats_closed(struct gw_stats *s, int handshake, unsigned reason)
+{
+	if (handshake)
+		s->hs_failed[stats_slot(reason)]++;
+	else
+		s->closed[stats_slot(reason)]++;
+}
+
+/**
+ * stats_ack(s, seconds): DATA held ${seconds} between its arrival and the
+ * management server's ACK.
+ */
+void
+stats_ack(struct gw_stats *s, double seconds)
+{
+	unsigned i = 0;
+
+	while (i < STATS_ACK_BUCKETS && seconds > stats_ack_le[i])
+		i++;
+	s->ack_le[i]++;
+	s->ack_sum += seconds;
+	s->ack_count++;
+}
+
+/** stats_enroll(s, status): an enrollment answer (GW_ENROLL_*). */
+void
+stats_enroll(struct gw_stats *s, unsigned status)
+{
+	if (status <= GW_ENROLL_REFUSED)
+		s->enroll[status]++;
+}
 
 /* An appender: like snprintf, it counts what would not fit. */
 struct mbuf {
@@ -76,6 +136,51 @@ mb_one(struct mbuf *b, const char *name, const char *type, const char *help,
 	mb_printf(b, "%s %llu\n", name, v);
 }
 
+/* Counters by reason; the reasons never seen are left out. */
+static void
+mb_reasons(struct mbuf *b, const char *name, const char *help,
+    const uint64_t *v)
+{
+	mb_head(b, name, "counter", help);
+	for (unsigned i = 0; i < STATS_REASONS; i++)
+		if (v[i] > 0)
+			mb_printf(b, "%s{reason=\"%s\"} %llu\n", name,
+			    gw_reason_str(stats_reason(i)),
+			    (unsigned long long)v[i]);
+}
+
+/* The send-to-ACK histogram. */
+static void
+mb_ack(struct mbuf *b, const struct gw_stats *s)
+{
+	const char *n = "gatewayd_ack_latency_seconds";
+	uint64_t cum = 0;
+
+	mb_head(b, n, "histogram", "From DATA received from an agent to the "
+	    "management server's ACK of it (after its store's commit).");
+	for (unsigned i = 0; i < STATS_ACK_BUCKETS; i++) {
+		cum += s->ack_le[i];
+		mb_printf(b, "%s_bucket{le=\"%g\"} %llu\n", n, stats_ack_le[i],
+		    (unsigned long long)cum);
+	}
+	mb_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count "
+	    "%llu\n", n, (unsigned long long)s->ack_count, n, s->ack_sum, n,
+	    (unsigned long long)s->ack_count);
+}
+
+/* Certificate and CRL dates (epoch seconds) of one TLS configuration. */
+static void
+mb_dates(struct mbuf *b, const char *which, const struct tls_conf *tc)
+{
+	int64_t t;
+
+	if (tc == NULL)
+		return;
+	if ((t = tls_conf_own_expiry(tc)) != 0)
+		mb_printf(b, "gatewayd_certificate_expiry_seconds{cert=\"%s\"} "
+		    "%lld\n", which, (long long)t);
+}
+
 /**
  * metrics_render(gw, buf, len): ${gw}'s metrics, Prometheus text format,
  * into ${buf}.  Return the length it needs (as snprintf: a result of
@@ -87,6 +192,7 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	struct mbuf b = { buf, len, 0 };
 	const struct gw_config *cfg = gw->cfg;
 	unsigned ready = 0;
+	int64_t t0, t1;
 
 	mb_head(&b, "gatewayd_agents", "gauge",
 	    "Agent sessions, by state.");
@@ -102,6 +208,15 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	mb_one(&b, "gatewayd_agents_refused_total", "counter",
 	    "Agents refused after their handshake (certificate name, policy).",
 	    gw->agents_refused);
+	mb_one(&b, "gatewayd_handshakes_resumed_total", "counter",
+	    "Accepted agents whose TLS session resumed from a ticket.",
+	    gw->stats.resumed);
+	mb_reasons(&b, "gatewayd_handshakes_failed_total", "Agent connections "
+	    "that ended before they were accepted, by reason.",
+	    gw->stats.hs_failed);
+	mb_reasons(&b, "gatewayd_sessions_closed_total", "Accepted agent "
+	    "sessions that ended, by reason.", gw->stats.closed);
+	mb_ack(&b, &gw->stats);
 	mb_head(&b, "gatewayd_frames_total", "counter",
 	    "Frames relayed: up (agents to management), down (back).");
 	mb_printf(&b, "gatewayd_frames_total{direction=\"up\"} %llu\n",
@@ -156,6 +271,26 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 				    (unsigned long long)gw->srv[i].downs[r]);
 	mb_one(&b, "gatewayd_enroll_connections", "gauge",
 	    "Connections on the enrollment listener.", gw->nenroll);
+	mb_head(&b, "gatewayd_enroll_answers_total", "counter",
+	    "Answers to enrollment and renewal requests, by status.");
+	for (unsigned i = 0; i <= GW_ENROLL_REFUSED; i++)
+		mb_printf(&b, "gatewayd_enroll_answers_total{status=\"%s\"} "
+		    "%llu\n", i == GW_ENROLL_ISSUED ? "issued" :
+		    i == GW_ENROLL_PENDING ? "pending" : "refused",
+		    (unsigned long long)gw->stats.enroll[i]);
+	mb_head(&b, "gatewayd_certificate_expiry_seconds", "gauge",
+	    "When the gateway's own certificates expire (Unix time).");
+	mb_dates(&b, "agents", gw->agent_tls);
+	mb_dates(&b, "upstream", gw->up_tls);
+	if (gw->agent_tls != NULL && tls_conf_crl_dates(gw->agent_tls, &t0,
+	    &t1) == 0) {
+		mb_one(&b, "gatewayd_crl_last_update_seconds", "gauge",
+		    "thisUpdate of the agent CRL (Unix time).",
+		    (unsigned long long)t0);
+		mb_one(&b, "gatewayd_crl_next_update_seconds", "gauge",
+		    "nextUpdate of the agent CRL (Unix time).",
+		    (unsigned long long)t1);
+	}
 	return b.off;
 }
 

@@ -12,10 +12,43 @@
 #define GW_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define METRICS_REQ_MAX	2048
 #define METRICS_TIMEOUT	5.0
 #define METRICS_CLIENTS	16
+
+#define STATS_REASONS	40	/* wire reasons 0-31, local 0x100-0x107 */
+#define STATS_ACK_BUCKETS 13	/* send-to-ACK histogram, plus +Inf */
+
+/* What the gateway counts for its metrics (besides struct gw's gauges). */
+struct gw_stats {
+	uint64_t	 hs_failed[STATS_REASONS];	/* refused in or
+							   right after the
+							   handshake */
+	uint64_t	 closed[STATS_REASONS];		/* sessions ended */
+	uint64_t	 resumed;			/* from a ticket */
+	uint64_t	 enroll[3];	/* answers: issued, pending, refused */
+	uint64_t	 ack_le[STATS_ACK_BUCKETS + 1];	/* cumulative at
+							   render, not here */
+	double		 ack_sum;
+	uint64_t	 ack_count;
+};
+
+/**
+ * stats_closed(s, handshake, reason): a session ended with ${reason};
+ * ${handshake}: before it was authenticated and admitted.
+ */
+void stats_closed(struct gw_stats *s, int handshake, unsigned reason);
+
+/**
+ * stats_ack(s, seconds): DATA held ${seconds} between its arrival and the
+ * management server's ACK.
+ */
+void stats_ack(struct gw_stats *s, double seconds);
+
+/** stats_enroll(s, status): an enrollment answer (GW_ENROLL_*). */
+void stats_enroll(struct gw_stats *s, unsigned status);
 
 struct gw;
 struct metrics;

@@ -78,7 +78,35 @@ expect 'gatewayd_agents{state="authenticated"}' 0
 expect 'gatewayd_replay_bytes' 0
 down=$(metric 'gatewayd_frames_total{direction="down"}')
 [ "${down:-0}" -ge 1 ] || fail "no frame relayed down (ACKs): '$down'"
-pass "after the agents: 2 accepted, 1 refused, 200 DATA up, $down frames down"
+expect 'gatewayd_handshakes_failed_total{reason="policy"}' 1
+expect gatewayd_handshakes_resumed_total 0
+# Every DATA was acknowledged: 200 in the histogram, each in some bucket
+# no larger than the total.
+expect gatewayd_ack_latency_seconds_count 200
+expect 'gatewayd_ack_latency_seconds_bucket{le="+Inf"}' 200
+b10=$(metric 'gatewayd_ack_latency_seconds_bucket{le="10"}')
+[ "${b10:-0}" -le 200 ] || fail "histogram bucket le=10 holds $b10 of 200"
+closed=$(http GET /metrics | tr -d '\r' |
+    awk '/^gatewayd_sessions_closed_total\{/ { n += $2 } END { print n + 0 }')
+[ "$closed" -eq 2 ] || fail "$closed sessions counted as closed, want 2"
+pass "after the agents: 2 accepted, 1 refused (policy), 200 DATA up and" \
+    "acknowledged, $down frames down, 2 sessions closed"
+
+# The gateway's own certificate: when it expires, as the file says.
+exp=$(metric 'gatewayd_certificate_expiry_seconds{cert="agents"}')
+if command -v openssl >/dev/null; then
+	want=$(date -d "$(openssl x509 -enddate -noout -in pki/gateway.crt |
+	    cut -d= -f2)" +%s)
+	[ "$exp" = "$want" ] || fail "certificate expiry $exp, file says $want"
+else
+	now=$(date +%s)
+	[ "${exp:-0}" -gt "$now" ] || fail "certificate expiry $exp is past"
+fi
+[ "$(metric 'gatewayd_certificate_expiry_seconds{cert="upstream"}')" = \
+    "$exp" ] || fail "the upstream certificate (the same file) differs"
+[ -z "$(metric gatewayd_crl_last_update_seconds)" ] ||
+    fail "a CRL age without a CRL"
+pass "certificate expiry $exp as in the file; no CRL, no CRL age"
 
 # Bad requests, and one that never ends: the listener keeps answering.
 [ "$(status GET /nope)" = "HTTP/1.0 404 Not Found" ] || fail "GET /nope"

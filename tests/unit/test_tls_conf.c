@@ -3,7 +3,8 @@
  * every handshake: a certificate chain of our own that cannot go out in
  * one TLS record (MBEDTLS_SSL_OUT_CONTENT_LEN), named with its file and
  * its size; the same certificate alone is taken.  And the revocation
- * check on a certificate kept as DER (conn_peer_der) after a reload.
+ * check on a certificate kept as DER (conn_peer_der) after a reload, and
+ * the certificate and CRL dates the metrics show.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <ftw.h>
 #include <cmocka.h>
 
@@ -140,6 +142,7 @@ test_revoked_from_der(void **state)
 	mbedtls_x509_crt crt;
 	struct tls_conf *tc;
 	uint8_t junk[64];
+	int64_t t0, t1;
 	int revoked;
 
 	(void)state;
@@ -152,9 +155,11 @@ test_revoked_from_der(void **state)
 	p.key = key;
 	p.ca = ca;
 
-	/* No CRL: nothing is revoked. */
+	/* No CRL: nothing is revoked, and no CRL dates. */
 	assert_non_null(tc = tls_conf_new(&p, err, sizeof(err)));
 	assert_int_equal(tls_conf_revoked_der(tc, crt.raw.p, crt.raw.len), 0);
+	assert_int_equal(tls_conf_crl_dates(tc, &t0, &t1), -1);
+	assert_true(tls_conf_own_expiry(tc) > (int64_t)time(NULL));
 	tls_conf_free(tc);
 
 	revoke_serial(&crt, crl);
@@ -167,6 +172,10 @@ test_revoked_from_der(void **state)
 	assert_int_equal(tls_conf_revoked(tc, &crt), 1);
 	memset(junk, 0x30, sizeof(junk));
 	assert_int_equal(tls_conf_revoked_der(tc, junk, sizeof(junk)), 1);
+	/* The CRL was made now, its next update in 7 days (revoke_serial). */
+	assert_int_equal(tls_conf_crl_dates(tc, &t0, &t1), 0);
+	assert_true(t0 <= (int64_t)time(NULL) && t0 > (int64_t)time(NULL) - 60);
+	assert_int_equal(t1 - t0, 7 * 86400);
 	tls_conf_free(tc);
 	mbedtls_x509_crt_free(&crt);
 }
