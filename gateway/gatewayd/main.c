@@ -25,6 +25,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "status.h"
 #include "tls_conf.h"
 #include "tls_ticket.h"
 #include "upstream.h"
@@ -35,6 +36,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: gatewayd [-c FILE] [--log-level LEVEL]\n"
 	    "       gatewayd --check-config FILE\n"
+	    "       gatewayd status [-c FILE] [--metrics ADDR]\n"
 	    "Without -c, gatewayd runs on its embedded default configuration\n"
 	    "(conf/gateway.ini) with paths relative to the working directory.\n");
 	exit(2);
@@ -287,6 +289,8 @@ main(int argc, char **argv)
 	enum log_level lvl;
 	int check = 0, ch, rc = 1;
 
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_main(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

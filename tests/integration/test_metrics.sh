@@ -5,7 +5,8 @@
 # name policy, the server up and active with both links ready, /healthz
 # 200; then gw-mgmt killed: /healthz 503, the server down with a failure
 # counted.  Bad requests get 404/405, an endless one is dropped, and the
-# listener still answers after all of them.
+# listener still answers after all of them.  `gatewayd status` prints the
+# same for a human, and exits 1 once no link is usable.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -108,6 +109,18 @@ fi
     fail "a CRL age without a CRL"
 pass "certificate expiry $exp as in the file; no CRL, no CRL age"
 
+# gatewayd status: the same, for a human, from the same configuration.
+"$GATEWAYD" status -c "$T/gateway.ini" >status.out 2>&1 ||
+    fail "gatewayd status exit $? while healthy: $(cat status.out)"
+for want in "healthy (2 of 2 upstream links ready)" \
+    "127.0.0.1:$MGMT_PORT" "in use" "agents: 0 connected" \
+    "accepted 2 (resumed 0), refused 1" "handshake failures: policy 1" \
+    "200 frames up" "server failures: none"; do
+	grep -qF -- "$want" status.out ||
+	    fail "gatewayd status lacks '$want': $(cat status.out)"
+done
+pass "gatewayd status: healthy, the server in use, the agents, the refusal"
+
 # Bad requests, and one that never ends: the listener keeps answering.
 [ "$(status GET /nope)" = "HTTP/1.0 404 Not Found" ] || fail "GET /nope"
 [ "$(status POST /metrics)" = "HTTP/1.0 405 Method Not Allowed" ] ||
@@ -134,4 +147,11 @@ expect "gatewayd_server_up{server=\"127.0.0.1:$MGMT_PORT\",priority=\"0\"}" 0
 expect 'gatewayd_upstream_links{state="ready"}' 0
 http GET /metrics | grep -q "^gatewayd_server_failures_total{server=\"127.0.0.1:$MGMT_PORT\",reason=\"[a-z-]*\"} [1-9]" ||
     fail "no server failure counted"
-pass "gw-mgmt killed: /healthz 503, server down, its failure counted"
+rc=0
+"$GATEWAYD" status -c "$T/gateway.ini" >status.out 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "gatewayd status exit $rc with gw-mgmt down"
+grep -q "UNHEALTHY (0 of 2 upstream links ready)" status.out &&
+    grep -q "server failures: [a-z]" status.out ||
+    fail "gatewayd status with gw-mgmt down: $(cat status.out)"
+pass "gw-mgmt killed: /healthz 503, server down, its failure counted," \
+    "gatewayd status says UNHEALTHY (exit 1)"
