@@ -28,6 +28,7 @@
 #define LISTENER_BATCH	64
 
 #define LISTENER_LOG_EVERY	10.0	/* seconds between limit_hit lines */
+#define LISTENER_RETRY	1.0	/* seconds of pause after a failed accept */
 
 struct listener {
 	struct gw		*gw;
@@ -35,6 +36,7 @@ struct listener {
 	listener_accept_fn	*fn;
 	int			 fd;
 	ev_io			 io;
+	ev_timer		 retry;		/* accept failed: pause */
 	struct ratelimit	 rl;
 	ev_tstamp		 last_log;
 	uint64_t		 refused_full, refused_rate;
@@ -95,8 +97,18 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = net_accept(l->fd);
 
 		if (fd < 0) {
-			if (errno != EAGAIN)
-				log_warn("event=accept_failed");
+			if (errno == EAGAIN)
+				return;
+			/*
+			 * Out of descriptors, say: the socket stays
+			 * readable, so pause rather than spin (and log).
+			 */
+			log_warn("event=accept_failed listener=%s "
+			    "retry_in_s=%.0f", l->lim.name, LISTENER_RETRY);
+			ev_io_stop(loop, &l->io);
+			/* (A one-shot timer that fired keeps ~0 left.) */
+			ev_timer_set(&l->retry, LISTENER_RETRY, 0.);
+			ev_timer_start(loop, &l->retry);
 			return;
 		}
 		struct sockaddr_storage ss;
@@ -121,6 +133,17 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		l->fn(gw, fd);
 	}
+}
+
+/* The pause after a failed accept is over. */
+static void
+listener_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct listener *l = w->data;
+
+	(void)revents;
+	if (l->running && !l->waiting)
+		ev_io_start(loop, &l->io);
 }
 
 /**
@@ -152,6 +175,8 @@ listener_new(struct gw *gw, const char *addr,
 	}
 	ev_io_init(&l->io, listener_on_accept, l->fd, EV_READ);
 	l->io.data = l;
+	ev_timer_init(&l->retry, listener_on_retry, LISTENER_RETRY, 0.);
+	l->retry.data = l;
 	return l;
 }
 
@@ -173,6 +198,7 @@ listener_stop(struct listener *l)
 {
 	l->running = 0;
 	ev_io_stop(l->gw->loop, &l->io);
+	ev_timer_stop(l->gw->loop, &l->retry);
 	if (l->fd >= 0) {
 		/* Refused from now on, and the backlog's waiters reset. */
 		close(l->fd);
@@ -211,6 +237,7 @@ listener_free(struct listener *l)
 		    (unsigned long long)l->paused,
 		    (unsigned long long)l->gave_up);
 	ev_io_stop(l->gw->loop, &l->io);
+	ev_timer_stop(l->gw->loop, &l->retry);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l);

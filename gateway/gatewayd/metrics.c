@@ -453,6 +453,8 @@ metrics_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		log_warnx("event=metrics_accept_failed detail=\"%s\"",
 		    strerror(errno));
 		ev_io_stop(loop, &m->io);
+		/* (A one-shot timer that fired keeps ~0 left.) */
+		ev_timer_set(&m->retry, 1., 0.);
 		ev_timer_start(loop, &m->retry);
 	}
 }

@@ -140,3 +140,29 @@ hits=$(grep -c 'event=limit_hit listener=enroll' gatewayd.log || true)
 export_store >export.jsonl
 [ "$(grep -c '"agent":"agent-good"' export.jsonl)" = 600 ] || fail "the good agent's lines did not all arrive"
 pass "enrollment flood: $refused of 500 closed before TLS ($rate by the rate limit, $gone gone at accept), logged $hits time(s); good agent streamed; enrollment after it worked"
+
+# 5. Out of descriptors: gatewayd with 64 of them and 150 silent
+#    connections.  accept(2) fails with EMFILE while the socket stays
+#    readable: gatewayd pauses a second each time instead of spinning and
+#    logging, and takes connections again once handshake_timeout frees
+#    descriptors.
+wait "$PID_gatewayd" 2>/dev/null || true
+start gatewayd2 bash -c "ulimit -n 64 && exec '$GATEWAYD' -c gateway.ini"
+wait_port "$GW_PORT"
+(
+	fds=()
+	for i in $(seq 150); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$GW_PORT" 2>/dev/null || break
+		fds+=("$fd")
+	done
+	sleep 4
+) &
+wait $!
+kill -0 "$PID_gatewayd2" || fail "gatewayd died when out of descriptors"
+failed=$(grep -c 'event=accept_failed' gatewayd2.log || true)
+closed=$(grep -c 'event=limit_hit limit=handshake_timeout' gatewayd2.log || true)
+[ "$failed" -ge 1 ] && [ "$failed" -le 6 ] ||
+    fail "accept_failed logged $failed times in 4 s, want about once a second"
+(exec 3<>"/dev/tcp/127.0.0.1/$GW_PORT") ||
+    fail "gatewayd no longer accepts after running out of descriptors"
+pass "out of descriptors: accept failed, logged $failed time(s) in 4 s (a pause each), still accepting"
