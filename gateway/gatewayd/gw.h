@@ -34,6 +34,7 @@ struct gw {
 	struct enroll		*enroll;	/* requests in flight (enroll.c) */
 	unsigned		 nenroll;	/* enrollment connections */
 	struct enroll_conn	*enroll_conns;	/* all of them (enroll_conn.c) */
+	struct metrics		*metrics;	/* [metrics] listen, or NULL */
 	struct upstream		**up;		/* cfg->connections links */
 	unsigned		 nup;
 	unsigned		 next_up;	/* round-robin cursor */

@@ -285,7 +285,6 @@ main(int argc, char **argv)
 	ev_signal sigterm, sigint, sighup;
 	ev_timer trim;
 	struct reload reload;
-	struct metrics *metrics = NULL;
 	enum log_level lvl;
 	int check = 0, ch, rc = 1;
 
@@ -356,7 +355,7 @@ main(int argc, char **argv)
 	    cfg.enroll_rate_per_source, NULL, 0 }, enroll_conn_accept, err,
 	    sizeof(err))) == NULL) ||
 	    enroll_init(&gw, err, sizeof(err)) != 0 ||
-	    (cfg.metrics_listen != NULL && (metrics = metrics_new(&gw,
+	    (cfg.metrics_listen != NULL && (gw.metrics = metrics_new(&gw,
 	    cfg.metrics_listen, err, sizeof(err))) == NULL) ||
 	    drop_privileges(cfg.user, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"%s\"", err);
@@ -399,7 +398,7 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	gw.stopping = 1;
-	metrics_free(metrics);
+	metrics_free(gw.metrics);
 	listener_free(gw.listener);
 	listener_free(gw.enroll_listener);
 	enroll_conn_stop_all(&gw);

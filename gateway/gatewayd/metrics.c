@@ -11,9 +11,8 @@
 #include <unistd.h>
 
 #include "gw.h"
-#include "log.h"
+#include "listener.h"
 #include "metrics.h"
-#include "net.h"
 #include "proto.h"
 #include "tls_conf.h"
 #include "upstream.h"
@@ -35,9 +34,7 @@ struct mclient {
 
 struct metrics {
 	struct gw		*gw;
-	int			 fd;
-	ev_io			 io;
-	ev_timer		 retry;		/* accept failed: pause */
+	struct listener		*l;
 	struct mclient		*clients;
 	unsigned		 nclients;
 };
@@ -418,60 +415,37 @@ mc_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	mc_close(w->data);
 }
 
+/* The listener took a connection (listener.c: count, rate, peer gone). */
 static void
-metrics_on_accept(struct ev_loop *loop, ev_io *w, int revents)
+metrics_accept(struct gw *gw, int fd)
 {
-	struct metrics *m = w->data;
+	struct metrics *m = gw->metrics;
 	struct mclient *c;
-	int fd;
 
-	(void)revents;
-	while ((fd = net_accept(m->fd)) >= 0) {
-		if (m->nclients >= METRICS_CLIENTS ||
-		    (c = calloc(1, sizeof(*c))) == NULL) {
-			close(fd);	/* a scraper retries */
-			continue;
-		}
-		c->m = m;
-		c->fd = fd;
-		c->state = MC_READ;
-		if ((c->next = m->clients) != NULL)
-			c->next->prevp = &c->next;
-		m->clients = c;
-		c->prevp = &m->clients;
-		m->nclients++;
-		ev_io_init(&c->io, mc_on_io, fd, EV_READ);
-		c->io.data = c;
-		ev_io_start(loop, &c->io);
-		ev_timer_init(&c->tmr, mc_on_timeout, METRICS_TIMEOUT, 0.);
-		c->tmr.data = c;
-		ev_timer_start(loop, &c->tmr);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);	/* a scraper retries */
+		return;
 	}
-	if (errno != EAGAIN) {
-		/* Out of descriptors, say: the socket stays readable, so
-		 * wait a second rather than spin. */
-		log_warnx("event=metrics_accept_failed detail=\"%s\"",
-		    strerror(errno));
-		ev_io_stop(loop, &m->io);
-		/* (A one-shot timer that fired keeps ~0 left.) */
-		ev_timer_set(&m->retry, 1., 0.);
-		ev_timer_start(loop, &m->retry);
-	}
-}
-
-static void
-metrics_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct metrics *m = w->data;
-
-	(void)revents;
-	ev_io_start(loop, &m->io);
+	c->m = m;
+	c->fd = fd;
+	c->state = MC_READ;
+	if ((c->next = m->clients) != NULL)
+		c->next->prevp = &c->next;
+	m->clients = c;
+	c->prevp = &m->clients;
+	m->nclients++;
+	ev_io_init(&c->io, mc_on_io, fd, EV_READ);
+	c->io.data = c;
+	ev_io_start(gw->loop, &c->io);
+	ev_timer_init(&c->tmr, mc_on_timeout, METRICS_TIMEOUT, 0.);
+	c->tmr.data = c;
+	ev_timer_start(gw->loop, &c->tmr);
 }
 
 /**
  * metrics_new(gw, addr, err, errlen): listen on ${addr} and serve ${gw}'s
- * metrics on its loop.  Return the listener, or NULL with the reason in
- * ${err}.
+ * metrics on its loop, once gw->metrics is the result.  Return it, or
+ * NULL with the reason in ${err}.
  */
 struct metrics *
 metrics_new(struct gw *gw, const char *addr, char *err, size_t errlen)
@@ -483,15 +457,13 @@ metrics_new(struct gw *gw, const char *addr, char *err, size_t errlen)
 		return NULL;
 	}
 	m->gw = gw;
-	if ((m->fd = net_listen(addr, err, errlen)) < 0) {
+	if ((m->l = listener_new(gw, addr, &(struct listener_limits){
+	    "metrics", &m->nclients, METRICS_CLIENTS, 0, 0, NULL, 0 },
+	    metrics_accept, err, errlen)) == NULL) {
 		free(m);
 		return NULL;
 	}
-	ev_io_init(&m->io, metrics_on_accept, m->fd, EV_READ);
-	m->io.data = m;
-	ev_io_start(gw->loop, &m->io);
-	ev_timer_init(&m->retry, metrics_on_retry, 1., 0.);
-	m->retry.data = m;
+	listener_start(m->l);
 	return m;
 }
 
@@ -503,8 +475,6 @@ metrics_free(struct metrics *m)
 		return;
 	while (m->clients != NULL)
 		mc_close(m->clients);
-	ev_io_stop(m->gw->loop, &m->io);
-	ev_timer_stop(m->gw->loop, &m->retry);
-	close(m->fd);
+	listener_free(m->l);
 	free(m);
 }

@@ -5,7 +5,8 @@
  * link can take channels, else 503); anything else is 404 or 405.  One
  * request per connection, answered and closed; requests of more than
  * METRICS_REQ_MAX bytes, or slower than METRICS_TIMEOUT, are dropped;
- * at most METRICS_CLIENTS connections at once.  No authentication: bind
+ * at most METRICS_CLIENTS connections at once (listener.c counts them,
+ * logs refusals and pauses when accept fails).  No authentication: bind
  * it to loopback or a management interface (SECURITY.md).
  */
 #ifndef GW_METRICS_H
