@@ -36,16 +36,6 @@ struct renew {
 	double			 retry_at;	/* no attempt before */
 };
 
-static time_t
-renew_epoch(const mbedtls_x509_time *t)
-{
-	struct tm tm = { .tm_year = t->year - 1900, .tm_mon = t->mon - 1,
-	    .tm_mday = t->day, .tm_hour = t->hour, .tm_min = t->min,
-	    .tm_sec = t->sec };
-
-	return timegm(&tm);
-}
-
 /**
  * renew_recover(key, cert): before the TLS files are loaded: if KEY.new
  * exists, put it in place when CERT matches it, else delete it.
@@ -97,8 +87,8 @@ renew_due(struct renew *r)
 	if (mbedtls_x509_crt_parse_file(&crt, r->p.cert) == 0 &&
 	    id_from_crt(&crt, "", &id) == 0) {
 		snprintf(r->name, sizeof(r->name), "%s", id.name);
-		nb = renew_epoch(&crt.valid_from);
-		na = renew_epoch(&crt.valid_to);
+		nb = (time_t)tls_x509_epoch(&crt.valid_from);
+		na = (time_t)tls_x509_epoch(&crt.valid_to);
 		due = (double)(na - now) - r->p.share * (double)(na - nb);
 	}
 	mbedtls_x509_crt_free(&crt);

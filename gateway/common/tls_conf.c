@@ -395,9 +395,9 @@ tls_conf_revoked_der(const struct tls_conf *tc, const uint8_t *der,
 	return revoked;
 }
 
-/* An X.509 time as Unix time (UTC). */
-static int64_t
-tls_epoch(const mbedtls_x509_time *t)
+/** tls_x509_epoch(t): X.509 time ${t} (UTC) as Unix time. */
+int64_t
+tls_x509_epoch(const mbedtls_x509_time *t)
 {
 	struct tm tm = {
 		.tm_year = t->year - 1900, .tm_mon = t->mon - 1,
@@ -415,7 +415,7 @@ tls_epoch(const mbedtls_x509_time *t)
 int64_t
 tls_conf_own_expiry(const struct tls_conf *tc)
 {
-	return tc->own.raw.len > 0 ? tls_epoch(&tc->own.valid_to) : 0;
+	return tc->own.raw.len > 0 ? tls_x509_epoch(&tc->own.valid_to) : 0;
 }
 
 /**
@@ -428,8 +428,8 @@ tls_conf_crl_dates(const struct tls_conf *tc, int64_t *this_update,
 {
 	if (!tc->has_crl)
 		return -1;
-	*this_update = tls_epoch(&tc->crl.this_update);
-	*next_update = tls_epoch(&tc->crl.next_update);
+	*this_update = tls_x509_epoch(&tc->crl.this_update);
+	*next_update = tls_x509_epoch(&tc->crl.next_update);
 	return 0;
 }
 

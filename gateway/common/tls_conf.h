@@ -73,6 +73,9 @@ int tls_rng_setup(char *err, size_t errlen);
 /** tls_rng(unused, out, len): mbedTLS f_rng on the process's DRBG. */
 int tls_rng(void *unused, unsigned char *out, size_t len);
 
+/** tls_x509_epoch(t): X.509 time ${t} (UTC) as Unix time. */
+int64_t tls_x509_epoch(const mbedtls_x509_time *t);
+
 /**
  * tls_conf_own_expiry(tc): when ${tc}'s own certificate expires (Unix
  * time), or 0 if it has none.
