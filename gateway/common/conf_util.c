@@ -554,13 +554,96 @@ conf_table_load(const struct conf_key *keys, size_t n, void *cfg,
 	return nerr;
 }
 
+static int
+conf_is_str(enum conf_type t)
+{
+	return t == CONF_STR || t == CONF_PATH || t == CONF_ADDR ||
+	    t == CONF_ADDR_LIST;
+}
+
+static int
+conf_named(const struct conf_key *k, const char *const *names)
+{
+	size_t sl = strlen(k->section);
+
+	for (; *names != NULL; names++)
+		if (strncmp(*names, k->section, sl) == 0 &&
+		    (*names)[sl] == '.' && strcmp(*names + sl + 1, k->name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Swap one value of ${k} between ${a} and ${b}; 1 if they differed. */
+static int
+conf_swap_if_differ(const struct conf_key *k, void *a, void *b)
+{
+	char *pa = (char *)a + k->off, *pb = (char *)b + k->off, tmp[16];
+	size_t sz;
+
+	if (conf_is_str(k->type)) {
+		char **sa = (char **)pa, **sb = (char **)pb, *t;
+
+		if ((*sa == NULL && *sb == NULL) || (*sa != NULL &&
+		    *sb != NULL && strcmp(*sa, *sb) == 0))
+			return 0;
+		t = *sa;
+		*sa = *sb;
+		*sb = t;
+		return 1;
+	}
+	switch (k->type) {
+	case CONF_DUR:
+		sz = sizeof(double);
+		break;
+	case CONF_BOOL:
+		sz = sizeof(int);
+		break;
+	case CONF_LOG:
+		sz = sizeof(enum log_level);
+		break;
+	default:
+		sz = sizeof(uint32_t);
+		break;
+	}
+	if (memcmp(pa, pb, sz) == 0)
+		return 0;
+	memcpy(tmp, pa, sz);
+	memcpy(pa, pb, sz);
+	memcpy(pb, tmp, sz);
+	return 1;
+}
+
+/**
+ * conf_table_keep(keys, n, names, old, cfg, changed, len): a reload keeps
+ * what cannot change while running (see conf_util.h).
+ */
+unsigned
+conf_table_keep(const struct conf_key *keys, size_t n,
+    const char *const *names, void *old, void *cfg, char *changed,
+    size_t len)
+{
+	unsigned differ = 0;
+	size_t used = strlen(changed);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!conf_named(&keys[i], names) ||
+		    !conf_swap_if_differ(&keys[i], old, cfg))
+			continue;
+		if (used < len)
+			used += (size_t)snprintf(changed + used, len - used,
+			    "%s[%s] %s", differ > 0 ? ", " : "",
+			    keys[i].section, keys[i].name);
+		differ++;
+	}
+	return differ;
+}
+
 /** conf_table_free(keys, n, cfg): free the strings of ${cfg}. */
 void
 conf_table_free(const struct conf_key *keys, size_t n, void *cfg)
 {
 	for (size_t i = 0; i < n; i++)
-		if (keys[i].type == CONF_STR || keys[i].type == CONF_PATH ||
-		    keys[i].type == CONF_ADDR || keys[i].type == CONF_ADDR_LIST) {
+		if (conf_is_str(keys[i].type)) {
 			char **p = (char **)((char *)cfg + keys[i].off);
 
 			free(*p);

@@ -131,6 +131,19 @@ int conf_table_load(const struct conf_key *keys, size_t n, void *cfg,
     const char *text, const char *label, const char *basedir, char *err,
     size_t errlen);
 
+/**
+ * conf_table_keep(keys, n, names, old, cfg, changed, len): a reload keeps
+ * what cannot change while running.  For each of the ${n} ${keys} named in
+ * ${names} ("section.key", NULL-terminated) whose value differs between
+ * ${old} and the new ${cfg}, put the old value back into ${cfg} (a string
+ * is swapped: ${old} then owns the new text, freed with it) and append
+ * "[section] key" to ${changed} (", "-separated, truncated if full).
+ * Return how many differed.
+ */
+unsigned conf_table_keep(const struct conf_key *keys, size_t n,
+    const char *const *names, void *old, void *cfg, char *changed,
+    size_t len);
+
 /** conf_table_free(keys, n, cfg): free the strings of ${cfg}. */
 void conf_table_free(const struct conf_key *keys, size_t n, void *cfg);
 

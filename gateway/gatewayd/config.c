@@ -178,6 +178,37 @@ gw_config_load_string(const char *text, const char *label,
 	return config_load(text, label, basedir, cfg, err, errlen);
 }
 
+/*
+ * What a running gatewayd cannot change (see gw_config_keep): its sockets,
+ * its links' count, what it negotiated with agents and servers (frame size,
+ * credit window, name), the ticket keys, its user, and the enrollment
+ * authority it opened.
+ */
+static const char *const restart_keys[] = {
+	"gateway.name", "gateway.listen", "gateway.max_payload",
+	"gateway.agent_window", "gateway.resumption", "gateway.ticket_keys",
+	"gateway.ticket_lifetime", "gateway.user", "upstream.connections",
+	"enroll.listen", "enroll.mode", "enroll.names", "enroll.ca_dir",
+	"enroll.cert_days", "enroll.pending_ttl", "enroll.max_pending",
+	"enroll.retry_after", "enroll.hook", "enroll.hook_timeout",
+	"metrics.listen", NULL
+};
+
+/**
+ * gw_config_keep(old, cfg, changed, len): see config.h.
+ */
+unsigned
+gw_config_keep(struct gw_config *old, struct gw_config *cfg, char *changed,
+    size_t len)
+{
+	unsigned n;
+
+	*changed = '\0';
+	n = conf_table_keep(keys, NKEYS, restart_keys, old, cfg, changed, len);
+	cfg->enroll_local = old->enroll_local;	/* derived from mode */
+	return n;
+}
+
 /** gw_config_free(cfg): free the strings of ${cfg}; NULL-safe. */
 void
 gw_config_free(struct gw_config *cfg)

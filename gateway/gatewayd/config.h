@@ -87,6 +87,16 @@ int gw_config_load_file(const char *path, struct gw_config *cfg, char *err,
 int gw_config_load_string(const char *text, const char *label,
     const char *basedir, struct gw_config *cfg, char *err, size_t errlen);
 
+/**
+ * gw_config_keep(old, cfg, changed, len): SIGHUP: ${cfg} is the new
+ * configuration, ${old} the running one.  Keep in ${cfg} the running value
+ * of every key that needs a restart (listen addresses, link count, frame
+ * size, credit window, ticket keys, user, the enrollment authority);
+ * name those that differed in ${changed}; return how many.
+ */
+unsigned gw_config_keep(struct gw_config *old, struct gw_config *cfg,
+    char *changed, size_t len);
+
 /** gw_config_free(cfg): free the strings of ${cfg}; NULL-safe. */
 void gw_config_free(struct gw_config *cfg);
 

@@ -189,6 +189,47 @@ test_server_list(void **state)
 	gw_config_free(&c);
 }
 
+/* A reload keeps what needs a restart, takes the rest, names what it kept. */
+static void
+test_reload_keeps_restart_keys(void **state)
+{
+	static const char next[] =
+	    "[gateway]\ncert = new.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "listen = 127.0.0.1:9999\nmax_agents = 7\nagent_window = 8\n"
+	    "[upstream]\nserver = 127.0.0.1:7445, 127.0.0.1:7446\n"
+	    "ca = ca.crt\nconnections = 4\n";
+	struct gw_config old, c;
+	char err[4096], changed[256];
+
+	(void)state;
+	assert_int_equal(gw_config_load_string(minimal, "m.ini", "/etc/gw",
+	    &old, err, sizeof(err)), 0);
+	assert_int_equal(gw_config_load_string(next, "m.ini", "/etc/gw", &c,
+	    err, sizeof(err)), 0);
+	assert_int_equal(gw_config_keep(&old, &c, changed, sizeof(changed)), 3);
+	assert_string_equal(changed, "[gateway] listen, [gateway] "
+	    "agent_window, [upstream] connections");
+	/* Kept: the running values. */
+	assert_string_equal(c.listen, "127.0.0.1:7443");
+	assert_int_equal(c.agent_window, 32);
+	assert_int_equal(c.connections, 2);
+	/* Taken: the new ones. */
+	assert_string_equal(c.cert, "/etc/gw/new.crt");
+	assert_int_equal(c.max_agents, 7);
+	assert_int_equal(c.nservers, 2);
+	assert_string_equal(c.servers[1], "127.0.0.1:7446");
+	/* The old struct owns the text it was given: both free cleanly. */
+	assert_string_equal(old.listen, "127.0.0.1:9999");
+	gw_config_free(&old);
+	/* Back to the first file: its restart keys are the running ones. */
+	assert_int_equal(gw_config_load_string(minimal, "m.ini", "/etc/gw",
+	    &old, err, sizeof(err)), 0);
+	assert_int_equal(gw_config_keep(&c, &old, changed, sizeof(changed)), 0);
+	assert_string_equal(changed, "");
+	gw_config_free(&old);
+	gw_config_free(&c);
+}
+
 static void
 test_mgmt_config(void **state)
 {
@@ -232,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_typed_parsers),
 		cmocka_unit_test(test_server_list),
+		cmocka_unit_test(test_reload_keeps_restart_keys),
 		cmocka_unit_test(test_mgmt_config),
 	};
 
