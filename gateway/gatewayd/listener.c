@@ -220,6 +220,22 @@ listener_admit(struct listener *l)
 	ev_io_start(l->gw->loop, &l->io);
 }
 
+/**
+ * listener_set_limits(l, lim): a reload: ${lim} (copied) from now on.
+ * Connections over a lowered maximum stay; no new one comes until the
+ * count is below it.  listener_set_limits(NULL, lim) is a no-op.
+ */
+void
+listener_set_limits(struct listener *l, const struct listener_limits *lim)
+{
+	if (l == NULL)
+		return;
+	l->lim = *lim;
+	l->rl.rate = lim->rate;
+	l->rl.per_source = lim->per_source;
+	listener_admit(l);	/* more room for handshakes, maybe */
+}
+
 /** listener_free(l): close ${l}; listener_free(NULL) is a no-op. */
 void
 listener_free(struct listener *l)

@@ -55,6 +55,14 @@ void listener_stop(struct listener *l);
  */
 void listener_admit(struct listener *l);
 
+/**
+ * listener_set_limits(l, lim): a reload: ${lim} (copied) from now on.
+ * Connections over a lowered maximum stay; no new one comes until the
+ * count is below it.  listener_set_limits(NULL, lim) is a no-op.
+ */
+void listener_set_limits(struct listener *l,
+    const struct listener_limits *lim);
+
 /** listener_free(l): close ${l}; listener_free(NULL) is a no-op. */
 void listener_free(struct listener *l);
 

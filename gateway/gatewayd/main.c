@@ -102,24 +102,47 @@ struct reload {
 	struct gw		*gw;
 	struct gw_config	*cfg;
 	const char		*file;		/* NULL: the embedded default */
+	int			 level_set;	/* --log-level: it stays */
 };
 
+/* What the agents' listener accepts under ${cfg}. */
+static struct listener_limits
+agent_limits(struct gw *gw, const struct gw_config *cfg)
+{
+	return (struct listener_limits){ "agents", &gw->nagents,
+	    cfg->max_agents, cfg->handshake_rate,
+	    cfg->handshake_rate_per_source, &gw->nhandshakes,
+	    cfg->max_handshakes };
+}
+
+/* What the enrollment listener accepts under ${cfg}. */
+static struct listener_limits
+enroll_limits(struct gw *gw, const struct gw_config *cfg)
+{
+	return (struct listener_limits){ "enroll", &gw->nenroll,
+	    cfg->enroll_max_clients, cfg->enroll_rate,
+	    cfg->enroll_rate_per_source, NULL, 0 };
+}
+
 /*
- * SIGHUP: read the configuration again and apply what a running gateway
- * can change without dropping sessions: certificates, key, CAs, CRL (new
- * handshakes use them at once) and the agent name policy.  Live sessions
- * of agents now revoked or no longer allowed are closed with the reason.
- * Anything else needs a restart (and is logged as such).  A bad file
- * changes nothing.
+ * SIGHUP: read the configuration again and apply everything a running
+ * gateway can change without dropping sessions: certificates, key, CAs,
+ * CRL (new handshakes use them at once), the agent name policy, limits and
+ * timeouts, the log level, and the management servers (servers_reload:
+ * new ones join, removed ones are drained).  Live sessions of agents now
+ * revoked or no longer allowed are closed with the reason.  The keys that
+ * need a restart keep their running values, and are named.  A bad file
+ * changes nothing and says why.
  */
 static void
 on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct reload *r = w->data;
 	struct gw *gw = r->gw;
-	struct gw_config nc;
+	struct gw_config nc, old;
+	struct listener_limits lim;
 	struct gw tmp;
-	char err[8192] = "", *nl, *names;
+	char err[8192] = "", *nl, changed[512];
 	int n;
 
 	(void)loop;
@@ -133,32 +156,17 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	tmp.tickets = gw->tickets;	/* resumption: as started */
 	if (n == 0 && load_tls(&tmp, &nc, err, sizeof(err)) != 0)
 		n = 1;
-	if (n != 0 || (names = strdup(nc.agent_names)) == NULL) {
+	if (n != 0) {
 		if ((nl = strchr(err, '\n')) != NULL)
 			*nl = '\0';
 		log_errx("event=reload_failed errors=%d detail=\"%s\" "
 		    "(the running configuration stays)", n, err);
-		tls_conf_free(tmp.agent_tls);
-		tls_conf_free(tmp.up_tls);
-		tls_conf_free(tmp.enroll_tls);
 		gw_config_free(&nc);
 		return;
 	}
-	if (strcmp(nc.listen, r->cfg->listen) != 0 ||
-	    strcmp(nc.server, r->cfg->server) != 0 ||
-	    nc.connections != r->cfg->connections ||
-	    (nc.enroll_listen == NULL) != (r->cfg->enroll_listen == NULL) ||
-	    (nc.metrics_listen == NULL) != (r->cfg->metrics_listen == NULL) ||
-	    (nc.metrics_listen != NULL &&
-	    strcmp(nc.metrics_listen, r->cfg->metrics_listen) != 0) ||
-	    nc.resumption != r->cfg->resumption ||
-	    nc.ticket_lifetime != r->cfg->ticket_lifetime ||
-	    (nc.ticket_keys == NULL) != (r->cfg->ticket_keys == NULL) ||
-	    (nc.ticket_keys != NULL &&
-	    strcmp(nc.ticket_keys, r->cfg->ticket_keys) != 0))
-		log_warnx("event=reload_partial detail=\"listen, server, "
-		    "connections, [enroll], [metrics], resumption and ticket "
-		    "keys change at the next restart\"");
+	if (gw_config_keep(r->cfg, &nc, changed, sizeof(changed)) > 0)
+		log_warnx("event=reload_partial restart_needed=\"%s\" "
+		    "(running values kept until a restart)", changed);
 	tls_conf_free(gw->agent_tls);	/* live sessions keep their refs */
 	tls_conf_free(gw->up_tls);
 	gw->agent_tls = tmp.agent_tls;
@@ -168,10 +176,18 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		gw->enroll_tls = tmp.enroll_tls;
 	} else
 		tls_conf_free(tmp.enroll_tls);
-	free(r->cfg->agent_names);
-	r->cfg->agent_names = names;
-	gw_config_free(&nc);
-	log_info("event=reloaded closed=%u", agent_revalidate_all(gw));
+	old = *r->cfg;
+	*r->cfg = nc;
+	servers_reload(gw, &old);
+	gw_config_free(&old);
+	lim = agent_limits(gw, r->cfg);
+	listener_set_limits(gw->listener, &lim);
+	lim = enroll_limits(gw, r->cfg);
+	listener_set_limits(gw->enroll_listener, &lim);
+	if (!r->level_set)
+		log_init("gatewayd", r->cfg->log_level);
+	log_info("event=reloaded closed=%u servers=%u",
+	    agent_revalidate_all(gw), gw->nsrv);
 }
 
 #define GW_TRIM_EVERY	10.0		/* seconds between checks */
@@ -285,6 +301,7 @@ main(int argc, char **argv)
 	ev_signal sigterm, sigint, sighup;
 	ev_timer trim;
 	struct reload reload;
+	struct listener_limits alim, elim;
 	enum log_level lvl;
 	int check = 0, ch, rc = 1;
 
@@ -313,11 +330,13 @@ main(int argc, char **argv)
 	reload.gw = &gw;
 	reload.cfg = &cfg;
 	reload.file = file;
+	reload.level_set = 0;
 	TAILQ_INIT(&gw.no_link);
 	TAILQ_INIT(&gw.starved);
 	if (load_config(file, &cfg) != 0)
 		goto out;
 	lvl = cfg.log_level;
+	reload.level_set = level != NULL;
 	if (level != NULL && log_level_parse(level, &lvl) != 0) {
 		fprintf(stderr, "gatewayd: bad --log-level %s\n", level);
 		goto out;
@@ -344,15 +363,12 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	gw.loop = EV_DEFAULT;
 	limits_init(&gw.limits, gw.loop);
-	if ((gw.listener = listener_new(&gw, cfg.listen,
-	    &(struct listener_limits){ "agents", &gw.nagents, cfg.max_agents,
-	    cfg.handshake_rate, cfg.handshake_rate_per_source,
-	    &gw.nhandshakes, cfg.max_handshakes },
-	    agent_accept, err, sizeof(err))) == NULL ||
+	alim = agent_limits(&gw, &cfg);
+	elim = enroll_limits(&gw, &cfg);
+	if ((gw.listener = listener_new(&gw, cfg.listen, &alim, agent_accept,
+	    err, sizeof(err))) == NULL ||
 	    (cfg.enroll_listen != NULL && (gw.enroll_listener = listener_new(&gw,
-	    cfg.enroll_listen, &(struct listener_limits){ "enroll",
-	    &gw.nenroll, cfg.enroll_max_clients, cfg.enroll_rate,
-	    cfg.enroll_rate_per_source, NULL, 0 }, enroll_conn_accept, err,
+	    cfg.enroll_listen, &elim, enroll_conn_accept, err,
 	    sizeof(err))) == NULL) ||
 	    enroll_init(&gw, err, sizeof(err)) != 0 ||
 	    (cfg.metrics_listen != NULL && (gw.metrics = metrics_new(&gw,

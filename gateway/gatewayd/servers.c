@@ -17,6 +17,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent.h"
 #include "log.h"
@@ -59,11 +60,14 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 	gw->active = to;
 	snprintf(detail, sizeof(detail), "moving to server %s",
 	    srv_addr(gw, to));
+	/* (A link already draining is on its way out: let it finish.) */
 	for (unsigned i = 0; i < gw->nup; i++)
-		if (upstream_server(gw->up[i]) != to)
+		if (upstream_server(gw->up[i]) != to &&
+		    !upstream_draining(gw->up[i]))
 			(drain ? upstream_drain : upstream_drop)(gw->up[i],
 			    detail);
-	if (gw->probe != NULL && upstream_server(gw->probe) != to)
+	if (gw->probe != NULL && upstream_server(gw->probe) != to &&
+	    !upstream_draining(gw->probe))
 		(drain ? upstream_drain : upstream_drop)(gw->probe, detail);
 	/* A warm spare on the new server takes the channels at once. */
 	if (gw->probe != NULL && upstream_state(gw->probe) == UP_READY)
@@ -146,22 +150,30 @@ servers_tick(struct ev_loop *loop, ev_timer *w, int revents)
 		agent_adopt_all(gw);
 }
 
-/** servers_init(gw): the servers of the configuration, the tick timer. */
-int
-servers_init(struct gw *gw)
+/* The failover timings of the configuration. */
+static void
+servers_policy(struct gw *gw)
 {
 	const struct gw_config *cfg = gw->cfg;
-	double now = ev_now(gw->loop);
 
-	gw->nsrv = cfg->nservers;
-	for (unsigned i = 0; i < gw->nsrv; i++)
-		fo_peer_init(&gw->srv[i], now);
-	gw->active = -1;
 	gw->fo.backoff_min = cfg->backoff_min;
 	gw->fo.backoff_max = cfg->backoff_max;
 	gw->fo.hold_down = cfg->failback ? cfg->failback_hold : -1;
 	gw->fo.hb_interval = cfg->up_heartbeat;
 	gw->fo.hb_misses = cfg->up_heartbeat_misses;
+}
+
+/** servers_init(gw): the servers of the configuration, the tick timer. */
+int
+servers_init(struct gw *gw)
+{
+	double now = ev_now(gw->loop);
+
+	gw->nsrv = gw->cfg->nservers;
+	for (unsigned i = 0; i < gw->nsrv; i++)
+		fo_peer_init(&gw->srv[i], now);
+	gw->active = -1;
+	servers_policy(gw);
 	if ((gw->probe = upstream_new(gw, 0, 1)) == NULL)
 		return -1;
 	ev_timer_init(&gw->tick, servers_tick, SERVERS_TICK, SERVERS_TICK);
@@ -175,6 +187,62 @@ servers_start(struct gw *gw)
 {
 	ev_timer_start(gw->loop, &gw->tick);
 	servers_connect(gw);
+}
+
+/* The link ${u} goes to the server's new number; away if it has none. */
+static void
+servers_renumber(struct upstream *u, const int *map)
+{
+	int s = upstream_server(u);
+
+	if (s < 0)
+		return;
+	upstream_renumber(u, map[s]);
+	if (map[s] < 0 && upstream_state(u) != UP_IDLE)
+		upstream_drain(u, "server removed from the configuration");
+}
+
+/**
+ * servers_reload(gw, old): gw->cfg has a new server list; ${old} is the
+ * configuration it replaced (see upstream.h).
+ */
+void
+servers_reload(struct gw *gw, const struct gw_config *old)
+{
+	const struct gw_config *cfg = gw->cfg;
+	struct fo_peer srv[GW_MAX_SERVERS];
+	int map[GW_MAX_SERVERS];	/* old number -> new, or -1 */
+	unsigned i, j;
+
+	servers_policy(gw);
+	for (i = 0; i < GW_MAX_SERVERS; i++)
+		map[i] = -1;
+	for (j = 0; j < cfg->nservers; j++) {
+		for (i = 0; i < gw->nsrv; i++)
+			if (strcmp(old->servers[i], cfg->servers[j]) == 0)
+				break;
+		if (i < gw->nsrv) {
+			srv[j] = gw->srv[i];
+			map[i] = (int)j;
+			continue;
+		}
+		fo_peer_init(&srv[j], ev_now(gw->loop));
+		log_info("event=server_added server=%s rank=%u",
+		    cfg->servers[j], j + 1);
+	}
+	for (i = 0; i < gw->nsrv; i++)
+		if (map[i] < 0)
+			log_info("event=server_removed server=%s active=%s",
+			    old->servers[i], (int)i == gw->active ? "yes" :
+			    "no");
+	gw->active = gw->active >= 0 ? map[gw->active] : -1;
+	for (j = 0; j < cfg->nservers; j++)
+		gw->srv[j] = srv[j];
+	gw->nsrv = cfg->nservers;
+	for (i = 0; i < gw->nup; i++)
+		servers_renumber(gw->up[i], map);
+	servers_renumber(gw->probe, map);
+	servers_connect(gw);	/* the active server went: the best one */
 }
 
 /** servers_stop(gw): stop the tick, log each server's counters. */

@@ -33,6 +33,7 @@ struct upstream {
 	unsigned		 idx;
 	int			 is_probe;	/* the spare (servers.c) */
 	int			 srv;		/* server index, or -1 */
+	char			 addr[64];	/* its address, for logs */
 	struct gw		*gw;
 	struct conn		*c;
 	struct fo_heartbeat	 hb;
@@ -69,10 +70,11 @@ upstream_set_state(struct upstream *u, enum up_state s)
 	u->state = s;
 }
 
+/* The address, kept: a reload may remove the server from the list. */
 static const char *
 upstream_addr(const struct upstream *u)
 {
-	return u->srv >= 0 ? u->gw->cfg->servers[u->srv] : "-";
+	return u->addr;
 }
 
 static int
@@ -265,6 +267,7 @@ upstream_connect(struct upstream *u, int srv)
 		return;
 	upstream_set_state(u, UP_CONNECTING);
 	u->srv = srv;
+	snprintf(u->addr, sizeof(u->addr), "%s", cfg->servers[srv]);
 	u->next_chan = 1;
 	u->goaway = 0;
 	u->local = 0;
@@ -381,6 +384,7 @@ upstream_new(struct gw *gw, unsigned idx, int probe)
 	u->idx = idx;
 	u->is_probe = probe;
 	u->srv = -1;
+	u->addr[0] = '-';
 	u->gw = gw;
 	TAILQ_INIT(&u->waiters);
 	return u;
@@ -518,6 +522,13 @@ int
 upstream_server(const struct upstream *u)
 {
 	return u->srv;
+}
+
+/** upstream_renumber(u, srv): after a reload, ${u}'s server is ${srv}. */
+void
+upstream_renumber(struct upstream *u, int srv)
+{
+	u->srv = srv;
 }
 
 /** upstream_name(u): "0", "1", ... or "probe", for logs. */

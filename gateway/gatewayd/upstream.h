@@ -65,6 +65,12 @@ void upstream_heartbeat(struct upstream *u, double now);
 enum up_state upstream_state(const struct upstream *u);
 int upstream_server(const struct upstream *u);
 
+/**
+ * upstream_renumber(u, srv): after a reload the server list changed:
+ * ${u}'s server is now number ${srv} (-1: removed from the list).
+ */
+void upstream_renumber(struct upstream *u, int srv);
+
 /** upstream_name(u): "0", "1", ... or "probe", for logs. */
 const char *upstream_name(const struct upstream *u);
 
@@ -75,6 +81,16 @@ int servers_init(struct gw *gw);
 
 /** servers_start(gw): choose a server and connect the links. */
 void servers_start(struct gw *gw);
+
+/**
+ * servers_reload(gw, old): gw->cfg has a new server list; ${old} is the
+ * configuration it replaced.  A server that stays keeps its health, its
+ * counters and its links, whatever its new rank; a new one starts unknown;
+ * the links to a server that was removed are drained (if it was the active
+ * one, the best server of the new list takes over).  The failover
+ * timings (backoff, heartbeats, hold-down) take their new values.
+ */
+void servers_reload(struct gw *gw, const struct gw_config *old);
 
 /** servers_stop(gw): stop the tick, log each server's counters. */
 void servers_stop(struct gw *gw);
