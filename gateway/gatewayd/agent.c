@@ -113,6 +113,8 @@ agent_starve(struct agent *a)
 		limit_hit(&a->gw->limits, LIMIT_BUFFER_BUDGET);
 		TAILQ_INSERT_TAIL(&a->gw->starved, a, starved);
 		a->on_starved = 1;
+		a->gw->stats.stalls_budget++;
+		a->gw->stats.starved++;
 	}
 }
 
@@ -122,6 +124,7 @@ agent_unstarve(struct agent *a)
 	if (a->on_starved) {
 		TAILQ_REMOVE(&a->gw->starved, a, starved);
 		a->on_starved = 0;
+		a->gw->stats.starved--;
 	}
 }
 
@@ -337,7 +340,8 @@ agent_data(struct agent *a, const struct gw_frame *f)
 	a->ring_len++;
 	a->gw->replay_bytes += r->len;
 	a->last_seq = f->u.data.seq;
-	a->credit--;
+	if (--a->credit == 0)
+		a->gw->stats.stalls_window++;
 	agent_pump(a);
 	return CONN_OK;
 }
@@ -768,8 +772,10 @@ agent_command(struct agent *a, const struct gw_frame *f)
 		log_warnx("event=command_dropped agent=%s id=%llu len=%u "
 		    "reason=\"agent output full\"", agent_name(a),
 		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
-	else
+	else {
 		a->gw->frames_down++;
+		a->gw->stats.bytes_down += f->u.data.body.len;
+	}
 }
 
 /**

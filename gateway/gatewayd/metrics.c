@@ -220,6 +220,23 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	    (unsigned long long)gw->frames_up);
 	mb_printf(&b, "gatewayd_frames_total{direction=\"down\"} %llu\n",
 	    (unsigned long long)gw->frames_down);
+	mb_head(&b, "gatewayd_payload_bytes_total", "counter",
+	    "Payload bytes relayed: up (DATA, resends included), down "
+	    "(COMMAND).");
+	mb_printf(&b, "gatewayd_payload_bytes_total{direction=\"up\"} %llu\n",
+	    (unsigned long long)gw->stats.bytes_up);
+	mb_printf(&b, "gatewayd_payload_bytes_total{direction=\"down\"} "
+	    "%llu\n", (unsigned long long)gw->stats.bytes_down);
+	mb_head(&b, "gatewayd_credit_stalls_total", "counter",
+	    "Times an agent had to wait for credit: its window used up "
+	    "(ACKs lag), or replay memory over buffer_budget.");
+	mb_printf(&b, "gatewayd_credit_stalls_total{cause=\"window\"} %llu\n",
+	    (unsigned long long)gw->stats.stalls_window);
+	mb_printf(&b, "gatewayd_credit_stalls_total{cause=\"budget\"} %llu\n",
+	    (unsigned long long)gw->stats.stalls_budget);
+	mb_one(&b, "gatewayd_agents_waiting_for_memory", "gauge",
+	    "Agents whose credit waits for replay memory now.",
+	    gw->stats.starved);
 	mb_one(&b, "gatewayd_replay_bytes", "gauge",
 	    "DATA held until the management server acknowledges it.",
 	    gw->replay_bytes);

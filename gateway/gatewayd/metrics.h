@@ -34,6 +34,11 @@ struct gw_stats {
 							   render, not here */
 	double		 ack_sum;
 	uint64_t	 ack_count;
+	uint64_t	 bytes_up, bytes_down;	/* DATA, COMMAND payloads */
+	/* An agent had to wait for credit: its window was used up (the
+	 * management server's ACKs lag), or replay memory was full. */
+	uint64_t	 stalls_window, stalls_budget;
+	unsigned	 starved;		/* waiting for memory now */
 };
 
 /**

@@ -220,6 +220,11 @@ st_print(const char *addr, const struct scrape *sc)
 	    st_val(sc, "gatewayd_replay_budget_bytes", 0),
 	    st_quantile(sc, 0.5), st_quantile(sc, 0.99),
 	    st_val(sc, "gatewayd_ack_latency_seconds_count", 0));
+	printf("credit stalls: %.0f window used up (ACKs lag), %.0f replay "
+	    "memory full; %.0f agents waiting for memory now\n",
+	    st_val(sc, "gatewayd_credit_stalls_total{cause=\"window\"}", 0),
+	    st_val(sc, "gatewayd_credit_stalls_total{cause=\"budget\"}", 0),
+	    st_val(sc, "gatewayd_agents_waiting_for_memory", 0));
 	st_reasons(sc, "limits hit", "gatewayd_limit_hits_total", "limit");
 	printf("certificates:\n");
 	st_date("agents (server)", st_val(sc,

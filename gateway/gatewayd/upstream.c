@@ -663,6 +663,7 @@ upstream_data(struct upstream *u, struct agent *a, uint32_t chan,
 		goto wait;
 	u->frames_up++;
 	u->gw->frames_up++;
+	u->gw->stats.bytes_up += len;
 	return 0;
 wait:
 	upstream_wait(u, a);

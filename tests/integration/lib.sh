@@ -191,6 +191,20 @@ check_store() {
 	}' "$T/export.jsonl"
 }
 
+# http METHOD PATH: the whole answer (status line, headers, body) of
+# gatewayd's metrics listener on $METRICS_PORT.
+http() {
+	exec 3<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
+	printf '%s %s HTTP/1.0\r\nHost: x\r\n\r\n' "$1" "$2" >&3
+	cat <&3
+	exec 3<&-
+}
+
+# metric NAME{LABELS}: its value in a fresh scrape ("" if absent).
+metric() {
+	http GET /metrics | tr -d '\r' | awk -v m="$1" '$1 == m { print $2 }'
+}
+
 # start_pg: a throwaway PostgreSQL cluster; sets PG_CONNINFO.
 start_pg() {
 	PG_DIR=$(mktemp -d /tmp/gwpg.XXXXXX)

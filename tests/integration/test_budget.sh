@@ -13,9 +13,13 @@ make_pki pki
     --out-dir agents >/dev/null
 GW_EXTRA="buffer_budget = 64k
 agent_window = 32"
+METRICS_PORT=$(free_port)
+GW_TAIL="[metrics]
+listen = 127.0.0.1:$METRICS_PORT"
 write_configs
 start_mgmt
 start_gateway
+wait_port "$METRICS_PORT"
 
 pad=$(head -c 2000 /dev/zero | tr '\0' x)
 names=(); pids=()
@@ -29,6 +33,21 @@ rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=$((rc + 1)); done
 [ $rc -eq 0 ] || fail "$rc agents did not get every line acknowledged"
 check_store $LINES "${names[@]}" || fail "store not exactly-once"
+# The metrics saw the same stalls: the budget's as its limit hits, the
+# windows' too (20 agents sending 32 frames at once), none waiting now.
+budget=$(metric 'gatewayd_credit_stalls_total{cause="budget"}')
+window=$(metric 'gatewayd_credit_stalls_total{cause="window"}')
+[ "${budget:-0}" -gt 0 ] || fail "no budget stall counted"
+[ "$budget" = "$(metric 'gatewayd_limit_hits_total{limit="buffer_budget"}')" ] ||
+    fail "budget stalls $budget differ from the limit hits"
+[ "${window:-0}" -gt 0 ] || fail "no window stall counted"
+[ "$(metric gatewayd_agents_waiting_for_memory)" = 0 ] || fail "agents still wait for memory"
+up=$(metric 'gatewayd_payload_bytes_total{direction="up"}')
+[ "${up:-0}" -ge $((AGENTS * LINES * 2000)) ] || fail "payload up $up, want at least $((AGENTS * LINES * 2000))"
+"$GATEWAYD" status -c "$T/gateway.ini" >status.out 2>&1 || fail "gatewayd status: $(cat status.out)"
+grep -qF "credit stalls: $window window used up (ACKs lag), $budget replay memory full; 0 agents waiting" status.out ||
+    fail "gatewayd status does not show the stalls: $(grep credit status.out)"
+pass "metrics: credit stalls window=$window budget=$budget, payload up $up bytes"
 kill -TERM "$PID_gatewayd"
 wait "$PID_gatewayd" || fail "gatewayd exited non-zero"
 withheld=$(sed -n 's/.*event=limit_totals .*buffer_budget=\([0-9]*\).*/\1/p' gatewayd.log)

@@ -24,19 +24,6 @@ start_mgmt
 start_gateway
 wait_port "$METRICS_PORT"
 
-# http METHOD PATH: the whole answer (status line, headers, body).
-http() {
-	exec 3<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
-	printf '%s %s HTTP/1.0\r\nHost: x\r\n\r\n' "$1" "$2" >&3
-	cat <&3
-	exec 3<&-
-}
-
-# metric NAME{LABELS}: its value in a fresh scrape ("" if absent).
-metric() {
-	http GET /metrics | tr -d '\r' | awk -v m="$1" '$1 == m { print $2 }'
-}
-
 # expect NAME{LABELS} VALUE [SECONDS]: until the metric has VALUE.
 expect() {
 	local i v

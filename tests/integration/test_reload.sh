@@ -48,14 +48,6 @@ start gatewayd "$GATEWAYD" -c gateway.ini
 wait_port "$GW_PORT"
 wait_log gatewayd.log "event=upstream_up .*server=127.0.0.1:$A_PORT" 10
 
-# metric NAME{LABELS}: its value in a fresh scrape ("" if absent).
-metric() {
-	exec 3<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
-	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
-	tr -d '\r' <&3 | awk -v m="$1" '$1 == m { print $2 }'
-	exec 3<&-
-}
-
 seq 1 $LINES | sed 's/^/line /' >lines.txt
 names=(); pids=()
 for f in agents/agent-*.crt; do
