@@ -437,6 +437,39 @@ conf_addr_list(const char *value, char *why, size_t whylen)
 	return 0;
 }
 
+/* ${value}'s index among the words of ${words} ("a|b|c"), into ${out}. */
+static int
+conf_choice(const char *words, const char *value, int *out, char *why,
+    size_t whylen)
+{
+	size_t vl = strlen(value), used;
+	const char *w = words, *bar;
+	int i = 0;
+
+	for (;; i++) {
+		bar = strchr(w, '|');
+		if ((bar != NULL ? (size_t)(bar - w) : strlen(w)) == vl &&
+		    strncmp(w, value, vl) == 0) {
+			*out = i;
+			return 0;
+		}
+		if (bar == NULL)
+			break;
+		w = bar + 1;
+	}
+	used = (size_t)snprintf(why, whylen, "'%s' is not ", value);
+	for (w = words; used < whylen; w = bar + 1) {
+		bar = strchr(w, '|');
+		used += (size_t)snprintf(why + used, whylen - used, "%.*s%s",
+		    (int)(bar != NULL ? (size_t)(bar - w) : strlen(w)), w,
+		    bar == NULL ? "" : strchr(bar + 1, '|') != NULL ? ", " :
+		    " or ");
+		if (bar == NULL)
+			break;
+	}
+	return -1;
+}
+
 static int
 conf_key_set(void *cfg, const struct conf_key *k, const char *basedir,
     const char *value, char *why, size_t whylen)
@@ -492,6 +525,8 @@ conf_key_set(void *cfg, const struct conf_key *k, const char *basedir,
 			return -1;
 		}
 		return 0;
+	case CONF_CHOICE:
+		return conf_choice(k->def, value, (int *)p, why, whylen);
 	}
 	return -1;
 }
@@ -536,7 +571,8 @@ conf_table_load(const struct conf_key *keys, size_t n, void *cfg,
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (keys[i].def != NULL && conf_key_set(cfg, &keys[i], basedir,
+		if (keys[i].def != NULL && keys[i].type != CONF_CHOICE &&
+		    conf_key_set(cfg, &keys[i], basedir,
 		    keys[i].def, why, sizeof(why)) != 0)
 			abort();	/* a default out of its own range */
 	if (text == NULL)
@@ -596,6 +632,7 @@ conf_swap_if_differ(const struct conf_key *k, void *a, void *b)
 		sz = sizeof(double);
 		break;
 	case CONF_BOOL:
+	case CONF_CHOICE:
 		sz = sizeof(int);
 		break;
 	case CONF_LOG:

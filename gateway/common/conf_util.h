@@ -95,8 +95,8 @@ char *conf_path(const char *dir, const char *value);
  * A table of keys: one general loader for every program's configuration.
  * Each key names its [section], its type, where it lives in the program's
  * config struct, its range and its default.  Integer keys are uint32_t,
- * booleans int, durations double, strings char * (owned; freed by
- * conf_table_free), log levels enum log_level.
+ * booleans and choices int, durations double, strings char * (owned;
+ * freed by conf_table_free), log levels enum log_level.
  */
 enum conf_type {
 	CONF_STR,	/* non-empty text */
@@ -107,7 +107,9 @@ enum conf_type {
 	CONF_SIZE,	/* bytes with k/M/G suffixes, in [min, max] */
 	CONF_DUR,	/* duration ("250ms", "5s") in seconds, in [min, max] */
 	CONF_BOOL,	/* yes/no */
-	CONF_LOG	/* debug|info|warn|error */
+	CONF_LOG,	/* debug|info|warn|error */
+	CONF_CHOICE	/* one word of def ("a|b|c"): its index, an int;
+			   the default is the first */
 };
 
 struct conf_key {

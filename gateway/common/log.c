@@ -1,12 +1,15 @@
 /*
  * log.c: one line per event on stderr (journald adds its own metadata):
  *   2026-11-25T10:00:00.123Z gatewayd[42] level=info event=... key=value
+ * or to syslog(3), facility daemon, with the level as its priority too:
+ *   level=info event=... key=value
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,7 +18,10 @@
 static const char *log_prog = "gw";
 static enum log_level log_min = LOG_LVL_INFO;
 
+static int log_syslog;		/* log_to_syslog(1) */
+
 static const char *const log_names[] = { "debug", "info", "warn", "error" };
+static const int log_prios[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
 
 /** log_init(prog, level): set the program name and minimum level. */
 void
@@ -23,6 +29,17 @@ log_init(const char *prog, enum log_level level)
 {
 	log_prog = prog;
 	log_min = level;
+}
+
+/** log_to_syslog(on): see log.h. */
+void
+log_to_syslog(int on)
+{
+	if (on && !log_syslog)
+		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!on && log_syslog)
+		closelog();
+	log_syslog = on;
 }
 
 /** log_level_parse(s, out): parse "debug|info|warn|error"; 0 or -1. */
@@ -47,7 +64,7 @@ log_emit(enum log_level lvl, const char *errstr, const char *fmt, va_list ap)
 	char line[2048], ts[32];
 	struct timeval tv;
 	struct tm tm;
-	size_t n;
+	size_t n, start;
 	int r;
 
 	if (lvl < log_min)
@@ -59,6 +76,7 @@ log_emit(enum log_level lvl, const char *errstr, const char *fmt, va_list ap)
 	    (long)(tv.tv_usec / 1000), log_prog, (long)getpid(),
 	    log_names[lvl]);
 	n = r < 0 ? 0 : (size_t)r;
+	start = n - strlen("level= ") - strlen(log_names[lvl]);
 	if (n < sizeof(line)) {
 		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 		n += r < 0 ? 0 : (size_t)r;
@@ -69,6 +87,11 @@ log_emit(enum log_level lvl, const char *errstr, const char *fmt, va_list ap)
 	}
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
+	if (log_syslog) {
+		line[n] = '\0';	/* syslog adds the time, name and pid */
+		syslog(log_prios[lvl], "%s", line + start);
+		return;
+	}
 	line[n++] = '\n';
 	/* One write per line, so concurrent writers do not interleave. */
 	(void)!write(STDERR_FILENO, line, n);

@@ -49,6 +49,8 @@ static const struct conf_key keys[] = {
 	    TLS_TICKET_MAX_LIFETIME, "24h", 0 },
 	{ "gateway", "user", CONF_STR, O(user), 0, 0, NULL, 0 },
 	{ "gateway", "log_level", CONF_LOG, O(log_level), 0, 0, "info", 0 },
+	{ "gateway", "log", CONF_CHOICE, O(log_syslog), 0, 0, "stderr|syslog",
+	    0 },
 	{ "upstream", "server", CONF_ADDR_LIST, O(server), 0, 0, NULL, 1 },
 	{ "upstream", "server_name", CONF_STR, O(server_name), 0, 0, "mgmt", 0 },
 	{ "upstream", "ca", CONF_PATH, O(ca), 0, 0, NULL, 1 },
@@ -69,7 +71,8 @@ static const struct conf_key keys[] = {
 	{ "upstream", "failback_hold", CONF_DUR, O(failback_hold), 0, 86400,
 	    "10s", 0 },
 	{ "enroll", "listen", CONF_ADDR, O(enroll_listen), 0, 0, NULL, 0 },
-	{ "enroll", "mode", CONF_STR, O(enroll_mode), 0, 0, "forward", 0 },
+	{ "enroll", "mode", CONF_CHOICE, O(enroll_local), 0, 0, "forward|local",
+	    0 },
 	{ "enroll", "names", CONF_STR, O(enroll_names), 0, 0, NULL, 0 },
 	{ "enroll", "chain", CONF_PATH, O(enroll_chain), 0, 0, NULL, 0 },
 	{ "enroll", "max_clients", CONF_UINT, O(enroll_max_clients), 1, 100000,
@@ -131,19 +134,10 @@ config_load(const char *text, const char *label, const char *basedir,
 	if (cfg->server != NULL)
 		n += config_servers(cfg, label, err, errlen);
 
-	if (cfg->enroll_mode != NULL) {
-		cfg->enroll_local = strcmp(cfg->enroll_mode, "local") == 0;
-		if (!cfg->enroll_local &&
-		    strcmp(cfg->enroll_mode, "forward") != 0) {
-			conf_errf(err, errlen, "%s: [enroll] mode: '%s' is not "
-			    "forward or local", label, cfg->enroll_mode);
-			n++;
-		} else if (cfg->enroll_local &&
-		    cfg->enroll_auth.ca_dir == NULL) {
-			conf_errf(err, errlen, "%s: [enroll] ca_dir: required "
-			    "with mode = local", label);
-			n++;
-		}
+	if (cfg->enroll_local && cfg->enroll_auth.ca_dir == NULL) {
+		conf_errf(err, errlen, "%s: [enroll] ca_dir: required with "
+		    "mode = local", label);
+		n++;
 	}
 	return n;
 }
@@ -205,7 +199,6 @@ gw_config_keep(struct gw_config *old, struct gw_config *cfg, char *changed,
 
 	*changed = '\0';
 	n = conf_table_keep(keys, NKEYS, restart_keys, old, cfg, changed, len);
-	cfg->enroll_local = old->enroll_local;	/* derived from mode */
 	return n;
 }
 

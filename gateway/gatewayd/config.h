@@ -40,6 +40,7 @@ struct gw_config {
 	double	 ticket_lifetime;
 	char	*user;			/* drop privileges to it, or NULL */
 	enum log_level log_level;
+	int	 log_syslog;		/* log = stderr (0) or syslog (1) */
 	/* [upstream] */
 	char	*server;		/* "a:1, b:2" as written */
 	char	*server_name;
@@ -54,7 +55,6 @@ struct gw_config {
 	double	 failback_hold;
 	/* [enroll] */
 	char	*enroll_listen;		/* NULL: no enrollment listener */
-	char	*enroll_mode;		/* "forward" or "local" */
 	char	*enroll_names;		/* NULL: agent_names */
 	char	*enroll_chain;		/* CA(s) agents pin; NULL: agent_ca */
 	uint32_t enroll_max_clients;
@@ -62,7 +62,7 @@ struct gw_config {
 	uint32_t enroll_rate_per_source;
 	double	 enroll_timeout;	/* an answer takes at most this */
 	struct authority_conf enroll_auth;	/* mode = local */
-	int	 enroll_local;		/* derived: mode == local */
+	int	 enroll_local;		/* mode = forward (0) or local (1) */
 	/* [metrics] */
 	char	*metrics_listen;	/* NULL: no metrics listener */
 	/* Derived: the servers of "server", in priority order. */

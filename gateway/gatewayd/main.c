@@ -25,6 +25,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "sdnotify.h"
 #include "status.h"
 #include "tls_conf.h"
 #include "tls_ticket.h"
@@ -134,6 +135,19 @@ enroll_limits(struct gw *gw, const struct gw_config *cfg)
  * need a restart keep their running values, and are named.  A bad file
  * changes nothing and says why.
  */
+/* systemd's view (Type=notify): `systemctl status` shows this line. */
+static void
+notify_status(struct gw *gw, const char *state)
+{
+	unsigned ready = 0;
+
+	for (unsigned i = 0; i < gw->nup; i++)
+		ready += upstream_state(gw->up[i]) == UP_READY;
+	(void)sd_notifyf("%sSTATUS=%u agents; %u of %u links ready; server %s",
+	    state, gw->nagents, ready, gw->nup, gw->active >= 0 ?
+	    gw->cfg->servers[gw->active] : "none");
+}
+
 static void
 on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -147,6 +161,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	(void)sd_notify_reloading();
 	if (r->file != NULL)
 		n = gw_config_load_file(r->file, &nc, err, sizeof(err));
 	else
@@ -162,6 +177,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		log_errx("event=reload_failed errors=%d detail=\"%s\" "
 		    "(the running configuration stays)", n, err);
 		gw_config_free(&nc);
+		notify_status(gw, "READY=1\n");
 		return;
 	}
 	if (gw_config_keep(r->cfg, &nc, changed, sizeof(changed)) > 0)
@@ -186,16 +202,19 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	listener_set_limits(gw->enroll_listener, &lim);
 	if (!r->level_set)
 		log_init("gatewayd", r->cfg->log_level);
+	log_to_syslog(r->cfg->log_syslog);
 	log_info("event=reloaded closed=%u servers=%u",
 	    agent_revalidate_all(gw), gw->nsrv);
+	notify_status(gw, "READY=1\n");
 }
 
 #define GW_TRIM_EVERY	10.0		/* seconds between checks */
 #define GW_TRIM_FREE	(8u << 20)	/* free heap the allocator may keep */
 
 /*
- * After a flood (thousands of connections gone at once), glibc keeps the
- * freed heap: give it back to the system once it is over GW_TRIM_FREE.
+ * Every GW_TRIM_EVERY: after a flood (thousands of connections gone at
+ * once), glibc keeps the freed heap: give it back to the system once it is
+ * over GW_TRIM_FREE.  And tell systemd how things are.
  */
 static void
 on_trim(struct ev_loop *loop, ev_timer *w, int revents)
@@ -203,8 +222,8 @@ on_trim(struct ev_loop *loop, ev_timer *w, int revents)
 	struct mallinfo2 mi = mallinfo2();
 
 	(void)loop;
-	(void)w;
 	(void)revents;
+	notify_status(w->data, "");
 	if (mi.fordblks <= GW_TRIM_FREE)
 		return;
 	malloc_trim(0);
@@ -234,11 +253,14 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	if (gw->draining || gw->cfg->drain_timeout <= 0) {
 		log_info("event=stopping signal=%d agents=%u", w->signum,
 		    gw->nagents);
+		(void)sd_notifyf("STOPPING=1");
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
 	log_info("event=draining signal=%d agents=%u deadline_s=%.1f",
 	    w->signum, gw->nagents, gw->cfg->drain_timeout);
+	(void)sd_notifyf("STOPPING=1\nSTATUS=draining %u agents",
+	    gw->nagents);
 	gw->draining = 1;
 	listener_stop(gw->listener);
 	if (gw->enroll_listener != NULL)
@@ -342,6 +364,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init("gatewayd", lvl);
+	if (!check)
+		log_to_syslog(cfg.log_syslog);
 	gw.cfg = &cfg;
 	/* Ticket keys: once per process (a reload keeps them); a check
 	 * writes no file. */
@@ -399,6 +423,7 @@ main(int argc, char **argv)
 	sighup.data = &reload;
 	ev_signal_start(gw.loop, &sighup);
 	ev_timer_init(&trim, on_trim, GW_TRIM_EVERY, GW_TRIM_EVERY);
+	trim.data = &gw;
 	ev_timer_start(gw.loop, &trim);
 	log_info("event=started name=%s listen=%s servers=\"%s\" links=%u "
 	    "max_agents=%u enroll=%s enroll_mode=%s metrics=%s", cfg.name,
@@ -406,6 +431,7 @@ main(int argc, char **argv)
 	    cfg.enroll_listen ? cfg.enroll_listen : "off",
 	    cfg.enroll_local ? "local" : "forward",
 	    cfg.metrics_listen ? cfg.metrics_listen : "off");
+	notify_status(&gw, "READY=1\n");
 	ev_run(gw.loop, 0);
 	if (gw.draining)
 		log_info("event=drained agents_left=%u", gw.nagents);

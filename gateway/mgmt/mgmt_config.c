@@ -31,7 +31,8 @@ static const struct conf_key keys[] = {
 	    0 },
 	{ "mgmt", "tls12", CONF_BOOL, O(tls12), 0, 0, "yes", 0 },
 	{ "mgmt", "log_level", CONF_LOG, O(log_level), 0, 0, "info", 0 },
-	{ "store", "type", CONF_STR, O(type), 0, 0, "sqlite", 0 },
+	{ "store", "type", CONF_CHOICE, O(store_type), 0, 0,
+	    "sqlite|postgresql", 0 },	/* enum store_type's order */
 	{ "store", "database", CONF_PATH, O(database), 0, 0, "gw-mgmt.db", 0 },
 	{ "store", "conninfo", CONF_STR, O(conninfo), 0, 0, NULL, 0 },
 	{ "store", "batch_max", CONF_UINT, O(batch_max), 1, 4096, "1024", 0 },
@@ -55,16 +56,9 @@ mgmt_config_load_string(const char *text, const char *label,
 	cfg->file = strdup(label);
 	n = conf_table_load(keys, NKEYS, cfg, text, label, basedir, err,
 	    errlen);
-	if (cfg->type != NULL && strcmp(cfg->type, "postgresql") == 0) {
-		cfg->store_type = STORE_POSTGRESQL;
-		if (cfg->conninfo == NULL) {
-			conf_errf(err, errlen, "%s: [store] conninfo: required "
-			    "with type = postgresql", label);
-			n++;
-		}
-	} else if (cfg->type != NULL && strcmp(cfg->type, "sqlite") != 0) {
-		conf_errf(err, errlen, "%s: [store] type: '%s' is not sqlite "
-		    "or postgresql", label, cfg->type);
+	if (cfg->store_type == STORE_POSTGRESQL && cfg->conninfo == NULL) {
+		conf_errf(err, errlen, "%s: [store] conninfo: required with "
+		    "type = postgresql", label);
 		n++;
 	}
 	return n;

@@ -29,8 +29,7 @@ struct mgmt_config {
 	int		 tls12;
 	enum log_level	 log_level;
 	/* [store] */
-	int		 store_type;	/* enum store_type */
-	char		*type;		/* "sqlite" or "postgresql" */
+	int		 store_type;	/* type: enum store_type */
 	char		*database;	/* sqlite */
 	char		*conninfo;	/* postgresql */
 	uint32_t	 batch_max;	/* rows per transaction at most */

@@ -73,7 +73,11 @@ test_errors_name_file_line_key(void **state)
 	    "server = localhost:7444\n"		/* line 11 */
 	    "[nowhere]\n"
 	    "x = 1\n"				/* line 13 */
-	    "this line is not ini\n";		/* line 14 */
+	    "this line is not ini\n"		/* line 14 */
+	    "[gateway]\n"
+	    "log = journal\n"			/* line 16 */
+	    "[enroll]\n"
+	    "mode = local\n";			/* line 18: no ca_dir */
 	struct gw_config c;
 	char err[4096];
 	int n;
@@ -90,7 +94,9 @@ test_errors_name_file_line_key(void **state)
 	assert_non_null(strstr(err, "t.ini:14: syntax error"));
 	assert_non_null(strstr(err, "t.ini: [upstream] server: required"));
 	assert_non_null(strstr(err, "t.ini: [upstream] ca: required"));
-	assert_int_equal(n, 10);
+	assert_non_null(strstr(err, "t.ini:16: [gateway] log: 'journal' is not stderr or syslog"));
+	assert_non_null(strstr(err, "t.ini: [enroll] ca_dir: required with mode = local"));
+	assert_int_equal(n, 12);
 	gw_config_free(&c);
 }
 
