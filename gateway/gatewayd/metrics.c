@@ -283,6 +283,16 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 				    cfg->servers[i],
 				    fo_reason_str((enum fo_reason)r),
 				    (unsigned long long)gw->srv[i].downs[r]);
+	mb_head(&b, "gatewayd_server_moves_total", "counter",
+	    "The links moved to another management server: failover (to a "
+	    "lower priority), failback.");
+	mb_printf(&b, "gatewayd_server_moves_total{kind=\"failover\"} %llu\n",
+	    (unsigned long long)gw->stats.failovers);
+	mb_printf(&b, "gatewayd_server_moves_total{kind=\"failback\"} %llu\n",
+	    (unsigned long long)gw->stats.failbacks);
+	mb_one(&b, "gatewayd_server_last_move_seconds", "gauge",
+	    "When the links last moved (Unix time; 0: never).",
+	    (uint64_t)gw->stats.last_move);
 	mb_one(&b, "gatewayd_enroll_connections", "gauge",
 	    "Connections on the enrollment listener.", gw->nenroll);
 	mb_head(&b, "gatewayd_enroll_answers_total", "counter",

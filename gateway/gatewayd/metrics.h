@@ -39,6 +39,8 @@ struct gw_stats {
 	 * management server's ACKs lag), or replay memory was full. */
 	uint64_t	 stalls_window, stalls_budget;
 	unsigned	 starved;		/* waiting for memory now */
+	uint64_t	 failovers, failbacks;	/* the links moved */
+	double		 last_move;		/* when (Unix time), or 0 */
 };
 
 /**

@@ -57,6 +57,13 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 		    srv_addr(gw, to), why);
 	if (from >= 0 && to > from)
 		gw->failover_at = ev_now(gw->loop);
+	if (from >= 0) {
+		if (to > from)
+			gw->stats.failovers++;
+		else
+			gw->stats.failbacks++;
+		gw->stats.last_move = ev_now(gw->loop);
+	}
 	gw->active = to;
 	snprintf(detail, sizeof(detail), "moving to server %s",
 	    srv_addr(gw, to));

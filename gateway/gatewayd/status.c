@@ -180,6 +180,7 @@ st_print(const char *addr, const struct scrape *sc)
 	    "gatewayd_upstream_links{state=\"not_ready\"}", 0);
 	const char *f = "gatewayd_server_up{";
 	char srv[80], key[160], l[64];
+	double last;
 
 	printf("gatewayd at %s: %s (%.0f of %.0f upstream links ready)\n",
 	    addr, ready > 0 ? "healthy" : "UNHEALTHY", ready, links);
@@ -200,6 +201,14 @@ st_print(const char *addr, const struct scrape *sc)
 	}
 	st_reasons(sc, "server failures", "gatewayd_server_failures_total",
 	    "reason");
+	last = st_val(sc, "gatewayd_server_last_move_seconds", 0);
+	printf("failovers: %.0f, fail-backs: %.0f",
+	    st_val(sc, "gatewayd_server_moves_total{kind=\"failover\"}", 0),
+	    st_val(sc, "gatewayd_server_moves_total{kind=\"failback\"}", 0));
+	if (last > 0)
+		printf("; the last %.0f s ago", difftime(time(NULL),
+		    (time_t)last));
+	printf("\n");
 	printf("agents: %.0f connected, %.0f in handshake (max %.0f); "
 	    "accepted %.0f (resumed %.0f), refused %.0f\n",
 	    st_val(sc, "gatewayd_agents{state=\"authenticated\"}", 0),

@@ -27,7 +27,7 @@ mgmt_ini mgmt-b "$B_PORT" "type = postgresql
 conninfo = $PG_CONNINFO"
 start mgmt_a "$GW_MGMT" -c mgmt-a.ini; wait_port "$A_PORT"
 start mgmt_b "$GW_MGMT" -c mgmt-b.ini; wait_port "$B_PORT"
-GW_PORT=$(free_port)
+GW_PORT=$(free_port); METRICS_PORT=$(free_port)
 cat >gateway.ini <<EOT
 [gateway]
 listen = 127.0.0.1:$GW_PORT
@@ -38,6 +38,8 @@ agent_ca = pki/ca.crt
 server = 127.0.0.1:$A_PORT, 127.0.0.1:$B_PORT
 ca = pki/ca.crt
 failback_hold = 1s
+[metrics]
+listen = 127.0.0.1:$METRICS_PORT
 EOT
 start gatewayd "$GATEWAYD" -c gateway.ini
 wait_port "$GW_PORT"
@@ -71,6 +73,13 @@ for p in "${pids[@]}"; do wait "$p" || rc=$((rc + 1)); done
 [ $rc -eq 0 ] || fail "$rc agents did not get every line acknowledged"
 grep -q "event=disconnected" agent-*.log && fail "an agent saw its session end"
 pass "failover and fail-back: no agent session ended"
+[ "$(metric 'gatewayd_server_moves_total{kind="failover"}')" = 1 ] &&
+    [ "$(metric 'gatewayd_server_moves_total{kind="failback"}')" = 1 ] ||
+    fail "metrics do not count one failover and one fail-back"
+"$GATEWAYD" status -c gateway.ini >status.out 2>&1 || fail "gatewayd status: $(cat status.out)"
+grep -q "^failovers: 1, fail-backs: 1; the last [0-9]* s ago$" status.out ||
+    fail "gatewayd status does not show them: $(cat status.out)"
+pass "metrics and gatewayd status: $(grep ^failovers status.out)"
 
 # Through the server that stored the least: it exports the shared store.
 export_store() { "$GW_MGMT" export -c mgmt-a.ini; }
