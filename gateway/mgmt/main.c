@@ -180,6 +180,20 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/*
+ * SIGHUP reloads nothing here (agent_crl is read again when it changes);
+ * say so rather than die of it, as the default action would.
+ */
+static void
+on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	log_warnx("event=sighup_ignored detail=\"gw-mgmt reloads nothing: "
+	    "agent_crl is read again when it changes; restart for the rest\"");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -196,7 +210,7 @@ main(int argc, char **argv)
 	struct store_conf sc;
 	const char *file = NULL, *level = NULL;
 	char err[512];
-	ev_signal sigterm, sigint;
+	ev_signal sigterm, sigint, sighup;
 	enum log_level lvl;
 	int check = 0, ch, rc = 1;
 
@@ -262,6 +276,8 @@ main(int argc, char **argv)
 	ev_signal_init(&sigint, on_signal, SIGINT);
 	ev_signal_start(m.loop, &sigterm);
 	ev_signal_start(m.loop, &sigint);
+	ev_signal_init(&sighup, on_hup, SIGHUP);
+	ev_signal_start(m.loop, &sighup);
 	log_info("event=started name=%s listen=%s store=%s batch_max=%u "
 	    "batch_delay_ms=%.1f", cfg.name, cfg.listen,
 	    cfg.store_type == STORE_POSTGRESQL ? "postgresql" : cfg.database,

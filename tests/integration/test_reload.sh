@@ -72,6 +72,11 @@ grep -q "running configuration stays" gatewayd.log || fail "reload_failed does n
     fail "server A is no longer active after a failed reload"
 pass "broken file refused: $(grep -m1 event=reload_failed gatewayd.log | sed 's/.*event=/event=/' | cut -c1-120)"
 
+# gw-mgmt reloads nothing, and says so instead of dying of a SIGHUP.
+kill -HUP "$PID_mgmt_b"
+wait_log mgmt_b.log "event=sighup_ignored" 5
+kill -0 "$PID_mgmt_b" || fail "gw-mgmt died of SIGHUP"
+
 # 2. Server A out, B in, listen changed (needs a restart).
 NEW_PORT=$(free_port)
 gateway_ini "127.0.0.1:$B_PORT" "$NEW_PORT"
