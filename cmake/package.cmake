@@ -1,7 +1,9 @@
 # Installation and Debian packages.  `cmake --install build` puts every
 # component in place; CPack makes one .deb per component:
-#   gatewayd  gatewayd, gw-cert, gatewayd.service, /etc/gatewayd/gateway.ini,
-#             man pages gatewayd.8, gatewayd.ini.5, gw-cert.1, the docs
+#   gatewayd  gatewayd, gatewayd.service, /etc/gatewayd/gateway.ini,
+#             man pages gatewayd.8, gatewayd.ini.5, the docs
+#   gw-cert   gw-cert, gw-cert.1 (the CA's side: gw-mgmt recommends it,
+#             gatewayd suggests it)
 #   gw-agent  gw-agent, gw-agent.8
 #   gw-mgmt   gw-mgmt, gw-mgmt.service, /etc/gw-mgmt/mgmt.ini, gw-mgmt.8
 # (the programs' own install rules name their component; gw-loadgen, a
@@ -57,7 +59,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME gatewayd)
 set(CPACK_PACKAGE_CONTACT "${GW_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)    # conffiles above say /etc
-set(CPACK_COMPONENTS_ALL gatewayd gw-agent gw-mgmt)
+set(CPACK_COMPONENTS_ALL gatewayd gw-cert gw-agent gw-mgmt)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)     # NAME_VERSION_ARCH.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
@@ -65,7 +67,10 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)      # libev4, libinih1, ... (mbedTLS is static)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_GATEWAYD_PACKAGE_NAME gatewayd)
+set(CPACK_DEBIAN_GW-CERT_PACKAGE_NAME gw-cert)
 set(CPACK_DEBIAN_GW-AGENT_PACKAGE_NAME gw-agent)
+set(CPACK_DEBIAN_GATEWAYD_PACKAGE_SUGGESTS gw-cert)
+set(CPACK_DEBIAN_GW-MGMT_PACKAGE_RECOMMENDS gw-cert)
 set(CPACK_DEBIAN_GW-MGMT_PACKAGE_NAME gw-mgmt)
 set(CPACK_DEBIAN_GATEWAYD_DESCRIPTION
 "gateway for cross-trust monitoring: agents over mutual TLS
@@ -73,8 +78,12 @@ gatewayd sits at the boundary of an untrusted network: monitoring agents
 connect to it over mutual TLS and are authenticated by certificate before
 a frame is parsed; their sessions are multiplexed onto a few mutual-TLS
 links to the management servers (gw-mgmt), with end-to-end
-acknowledgements and failover. Includes gw-cert, the PKI and enrollment
-tool, and a sandboxed systemd unit.")
+acknowledgements and failover. Includes a sandboxed systemd unit.")
+set(CPACK_DEBIAN_GW-CERT_DESCRIPTION
+"PKI and enrollment tool for gatewayd
+gw-cert makes the certificate authority and the certificates of
+management servers, gateways and agents, revokes them (CRL), and
+manages enrollment: bootstrap tokens and requests awaiting approval.")
 set(CPACK_DEBIAN_GW-AGENT_DESCRIPTION
 "reference agent for gatewayd
 gw-agent ships the lines of a file or of standard input through gatewayd

@@ -23,16 +23,16 @@ arch=$(dpkg --print-architecture)
 
 cpack -G DEB -B "$T/out" --config "$BUILD/CPackConfig.cmake" >cpack.log 2>&1 ||
     fail "cpack: $(tail -n 5 cpack.log)"
-for p in gatewayd gw-agent gw-mgmt; do
+for p in gatewayd gw-cert gw-agent gw-mgmt; do
 	[ -f "out/${p}_${version}_$arch.deb" ] || fail "no out/${p}_${version}_$arch.deb: $(ls out)"
 done
-pass "cpack made gatewayd, gw-agent and gw-mgmt ${version}_$arch.deb"
+pass "cpack made gatewayd, gw-cert, gw-agent and gw-mgmt ${version}_$arch.deb"
 
 deb() { echo "out/$1_${version}_$arch.deb"; }
 
 # --- control fields -----------------------------------------------------------
 field() { dpkg-deb -f "$(deb "$1")" "$2"; }
-for p in gatewayd gw-agent gw-mgmt; do
+for p in gatewayd gw-cert gw-agent gw-mgmt; do
 	[ "$(field $p Package)" = "$p" ] || fail "$p: Package is '$(field $p Package)'"
 	[ "$(field $p Version)" = "$version" ] || fail "$p: Version is '$(field $p Version)', want $version"
 	[ "$(field $p Architecture)" = "$arch" ] || fail "$p: Architecture is '$(field $p Architecture)'"
@@ -45,6 +45,7 @@ for p in gatewayd gw-agent gw-mgmt; do
 	depends=$(field $p Depends)
 	case $p in
 	gatewayd) want="libc6 libev4 libinih1 adduser" ;;
+	gw-cert) want="libc6" ;;
 	gw-agent) want="libc6 libev4 libinih1" ;;
 	gw-mgmt) want="libc6 libev4 libinih1 libsqlite3-0 libpq5 adduser" ;;
 	esac
@@ -54,6 +55,8 @@ for p in gatewayd gw-agent gw-mgmt; do
 	done
 	echo "$depends" | grep -q mbedtls && fail "$p: depends on mbedTLS (it is static): $depends"
 done
+[ "$(field gatewayd Suggests)" = gw-cert ] || fail "gatewayd does not suggest gw-cert"
+[ "$(field gw-mgmt Recommends)" = gw-cert ] || fail "gw-mgmt does not recommend gw-cert"
 pass "control fields: version $version, $arch, Section net; gatewayd Depends: $(field gatewayd Depends)"
 
 # --- contents: exactly these files ------------------------------------------------
@@ -65,11 +68,12 @@ expect_files() { # expect_files PACKAGE PATH...
 	diff "want-$p.txt" "got-$p.txt" >"diff-$p.txt" ||
 	    fail "$p: files differ (- wanted, + packaged): $(grep '^[<>]' "diff-$p.txt" | tr '\n' ' ')"
 }
-expect_files gatewayd ./usr/bin/gatewayd ./usr/bin/gw-cert \
+expect_files gatewayd ./usr/bin/gatewayd \
     ./etc/gatewayd/gateway.ini ./lib/systemd/system/gatewayd.service \
     ./usr/share/man/man8/gatewayd.8.gz ./usr/share/man/man5/gatewayd.ini.5.gz \
-    ./usr/share/man/man1/gw-cert.1.gz ./usr/share/doc/gatewayd/README.md \
+    ./usr/share/doc/gatewayd/README.md \
     ./usr/share/doc/gatewayd/SECURITY.md ./usr/share/doc/gatewayd/PROTOCOL.md
+expect_files gw-cert ./usr/bin/gw-cert ./usr/share/man/man1/gw-cert.1.gz
 expect_files gw-agent ./usr/bin/gw-agent ./usr/share/man/man8/gw-agent.8.gz
 expect_files gw-mgmt ./usr/bin/gw-mgmt ./etc/gw-mgmt/mgmt.ini \
     ./lib/systemd/system/gw-mgmt.service ./usr/share/man/man8/gw-mgmt.8.gz
@@ -96,14 +100,16 @@ for p in gatewayd gw-mgmt; do
 	grep -q -- "--check-config \"\$conf\"" "ctl-$p/postinst" ||
 	    fail "$p: postinst starts without --check-config"
 done
-dpkg-deb -e "$(deb gw-agent)" ctl-gw-agent
-[ ! -e ctl-gw-agent/postinst ] && [ ! -e ctl-gw-agent/conffiles ] ||
-    fail "gw-agent has maintainer scripts or conffiles"
+for p in gw-cert gw-agent; do
+	dpkg-deb -e "$(deb $p)" ctl-$p
+	[ ! -e ctl-$p/postinst ] && [ ! -e ctl-$p/conffiles ] ||
+	    fail "$p has maintainer scripts or conffiles"
+done
 pass "conffiles: /etc/gatewayd/gateway.ini, /etc/gw-mgmt/mgmt.ini; postinst, prerm, postrm: POSIX sh, set -e"
 
 # --- unpacked: the programs run, the samples check out with a PKI in place -----
 R=$T/root
-for p in gatewayd gw-agent gw-mgmt; do dpkg-deb -x "$(deb $p)" "$R"; done
+for p in gatewayd gw-cert gw-agent gw-mgmt; do dpkg-deb -x "$(deb $p)" "$R"; done
 for b in gatewayd gw-cert gw-agent gw-mgmt; do
 	rc=0; "$R/usr/bin/$b" --help >"help-$b.log" 2>&1 || rc=$?
 	[ $rc -eq 0 ] || [ $rc -eq 2 ] || fail "$b --help: exit $rc: $(cat "help-$b.log")"
