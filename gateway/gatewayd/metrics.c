@@ -133,6 +133,17 @@ mb_one(struct mbuf *b, const char *name, const char *type, const char *help,
 	mb_printf(b, "%s %llu\n", name, v);
 }
 
+/* A counter with two values of one label: "name{label="k1"} v1" ... */
+static void
+mb_two(struct mbuf *b, const char *name, const char *help, const char *label,
+    const char *k1, uint64_t v1, const char *k2, uint64_t v2)
+{
+	mb_head(b, name, "counter", help);
+	mb_printf(b, "%s{%s=\"%s\"} %llu\n%s{%s=\"%s\"} %llu\n", name, label,
+	    k1, (unsigned long long)v1, name, label, k2,
+	    (unsigned long long)v2);
+}
+
 /* Counters by reason; the reasons never seen are left out. */
 static void
 mb_reasons(struct mbuf *b, const char *name, const char *help,
@@ -214,26 +225,16 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	mb_reasons(&b, "gatewayd_sessions_closed_total", "Accepted agent "
 	    "sessions that ended, by reason.", gw->stats.closed);
 	mb_ack(&b, &gw->stats);
-	mb_head(&b, "gatewayd_frames_total", "counter",
-	    "Frames relayed: up (agents to management), down (back).");
-	mb_printf(&b, "gatewayd_frames_total{direction=\"up\"} %llu\n",
-	    (unsigned long long)gw->frames_up);
-	mb_printf(&b, "gatewayd_frames_total{direction=\"down\"} %llu\n",
-	    (unsigned long long)gw->frames_down);
-	mb_head(&b, "gatewayd_payload_bytes_total", "counter",
-	    "Payload bytes relayed: up (DATA, resends included), down "
-	    "(COMMAND).");
-	mb_printf(&b, "gatewayd_payload_bytes_total{direction=\"up\"} %llu\n",
-	    (unsigned long long)gw->stats.bytes_up);
-	mb_printf(&b, "gatewayd_payload_bytes_total{direction=\"down\"} "
-	    "%llu\n", (unsigned long long)gw->stats.bytes_down);
-	mb_head(&b, "gatewayd_credit_stalls_total", "counter",
-	    "Times an agent had to wait for credit: its window used up "
-	    "(ACKs lag), or replay memory over buffer_budget.");
-	mb_printf(&b, "gatewayd_credit_stalls_total{cause=\"window\"} %llu\n",
-	    (unsigned long long)gw->stats.stalls_window);
-	mb_printf(&b, "gatewayd_credit_stalls_total{cause=\"budget\"} %llu\n",
-	    (unsigned long long)gw->stats.stalls_budget);
+	mb_two(&b, "gatewayd_frames_total", "Frames relayed: up (agents to "
+	    "management), down (back).", "direction", "up", gw->frames_up,
+	    "down", gw->frames_down);
+	mb_two(&b, "gatewayd_payload_bytes_total", "Payload bytes relayed: up "
+	    "(DATA, resends included), down (COMMAND).", "direction", "up",
+	    gw->stats.bytes_up, "down", gw->stats.bytes_down);
+	mb_two(&b, "gatewayd_credit_stalls_total", "Times an agent had to "
+	    "wait for credit: its window used up (ACKs lag), or replay memory "
+	    "over buffer_budget.", "cause", "window", gw->stats.stalls_window,
+	    "budget", gw->stats.stalls_budget);
 	mb_one(&b, "gatewayd_agents_waiting_for_memory", "gauge",
 	    "Agents whose credit waits for replay memory now.",
 	    gw->stats.starved);
@@ -283,13 +284,10 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 				    cfg->servers[i],
 				    fo_reason_str((enum fo_reason)r),
 				    (unsigned long long)gw->srv[i].downs[r]);
-	mb_head(&b, "gatewayd_server_moves_total", "counter",
-	    "The links moved to another management server: failover (to a "
-	    "lower priority), failback.");
-	mb_printf(&b, "gatewayd_server_moves_total{kind=\"failover\"} %llu\n",
-	    (unsigned long long)gw->stats.failovers);
-	mb_printf(&b, "gatewayd_server_moves_total{kind=\"failback\"} %llu\n",
-	    (unsigned long long)gw->stats.failbacks);
+	mb_two(&b, "gatewayd_server_moves_total", "The links moved to another "
+	    "management server: failover (to a lower priority), failback.",
+	    "kind", "failover", gw->stats.failovers, "failback",
+	    gw->stats.failbacks);
 	mb_one(&b, "gatewayd_server_last_move_seconds", "gauge",
 	    "When the links last moved (Unix time; 0: never).",
 	    (uint64_t)gw->stats.last_move);
