@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mbedtls/oid.h>
+
 #include "chanmap.h"
 #include "conn.h"
 #include "log.h"
@@ -183,6 +185,19 @@ link_on_open(struct conn *c, void *arg)
 	}
 	if (!id_policy_match(l->m->cfg->gateway_names, l->id.name)) {
 		conn_close(c, GW_R_POLICY, "name not allowed by gateway_names");
+		return CONN_CLOSED_RC;
+	}
+	/*
+	 * A gateway's certificate is also a TLS server's (gw-cert --role
+	 * gateway: serverAuth and clientAuth); an agent's is a client's
+	 * only.  From the same CA, an agent must not pass for a gateway:
+	 * a gateway speaks for every agent behind it.
+	 */
+	if (mbedtls_x509_crt_check_extended_key_usage(crt,
+	    MBEDTLS_OID_SERVER_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))
+	    != 0) {
+		conn_close(c, GW_R_POLICY, "not a gateway certificate (no "
+		    "serverAuth extended key usage: an agent's?)");
 		return CONN_CLOSED_RC;
 	}
 	l->m->links_accepted++;

@@ -2,7 +2,8 @@
 # Agents the gateway must refuse before parsing a single frame: a
 # certificate from a foreign CA, an expired certificate, no certificate,
 # and a name outside the policy.  Each refusal is logged with its reason and
-# nothing of theirs is stored; a good agent still gets through.
+# nothing of theirs is stored; a good agent still gets through.  And gw-mgmt
+# does not take an agent's certificate (same CA) for a gateway's.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -47,3 +48,12 @@ $(agent_cmd agent-good --file lines.txt --timeout 20) >agent-good.log 2>&1 ||
     fail "the good agent failed"
 check_store 3 agent-good || fail "the store holds something of a refused agent"
 pass "only agent-good's 3 lines are stored"
+
+# An agent's certificate offered to gw-mgmt as a gateway's: refused.
+openssl s_client -connect "127.0.0.1:$MGMT_PORT" -CAfile pki/ca.crt \
+    -cert agents/agent-good.crt -key agents/agent-good.key \
+    </dev/null >s_client-mgmt.log 2>&1 || true
+wait_log mgmt.log 'event=gateway_refused .*reason=policy .*not a gateway certificate' 5
+grep -q "event=gateway_authenticated gateway=agent-good" mgmt.log &&
+    fail "gw-mgmt authenticated agent-good as a gateway"
+pass "gw-mgmt refuses an agent's certificate: $(grep -m1 'not a gateway' mgmt.log | sed 's/.*event=/event=/' | cut -c1-120)"
