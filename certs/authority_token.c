@@ -29,6 +29,8 @@ auth_token_admit(struct authority *a, const char *token, const char *name,
 	unsigned used, rc;
 
 	if (ed_token_key(a->p.dir, key, 0, err, sizeof(err)) != 0) {
+		/* The agent learns only that; the operator, why. */
+		log_warnx("event=enroll_token_key_unusable detail=\"%s\"", err);
 		snprintf(why, len, "token not valid here");
 		return GW_R_TOKEN_INVALID;
 	}

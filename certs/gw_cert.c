@@ -285,7 +285,7 @@ cmd_ca(int argc, char **argv)
 	set_validity(&o, o.ca ? 1825 : 3650);
 	snprintf(crt_path, sizeof(crt_path), "%s/ca.crt", o.out);
 	snprintf(key_path, sizeof(key_path), "%s/ca.key", o.out);
-	if (mkdir(o.out, 0700) != 0 && errno != EEXIST)
+	if (pki_mkdir(o.out, 0700) != 0)
 		return die(o.out, strerror(errno));
 	if (!o.force && access(key_path, F_OK) == 0)
 		return die(key_path, "exists; a new CA would orphan every "
@@ -410,7 +410,7 @@ cmd_issue(int argc, char **argv, int many)
 		rc = issue_one(&o, &ca, &rng, o.out, 0);
 		goto out;
 	}
-	if (mkdir(o.out_dir, 0700) != 0 && errno != EEXIST) {
+	if (pki_mkdir(o.out_dir, 0700) != 0) {
 		die(o.out_dir, strerror(errno));
 		goto out;
 	}

@@ -414,11 +414,19 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 	    reason == GW_R_TLS_ERROR)) {
 		if (++s->refused >= AGENT_REFUSED_MAX *
 		    (int)s->p.ngateways) {
-			snprintf(s->msg, sizeof(s->msg),
-			    "gw-agent: gateway refused us: TLS closed during "
-			    "the handshake %d times (is our certificate from "
-			    "the gateway's agent CA, and valid?): %s",
-			    s->refused, detail);
+			/* "certificate ...": our check of the gateway's. */
+			if (strncmp(detail, "certificate ", 12) == 0)
+				snprintf(s->msg, sizeof(s->msg),
+				    "gw-agent: we refused the gateway's "
+				    "certificate %d times (--ca must be its "
+				    "CA, --server-name a name in it): %s",
+				    s->refused, detail);
+			else
+				snprintf(s->msg, sizeof(s->msg),
+				    "gw-agent: gateway refused us: TLS closed "
+				    "during the handshake %d times (is our "
+				    "certificate from the gateway's agent CA, "
+				    "and valid?): %s", s->refused, detail);
 			agent_session_fail(s, AGENT_ST_REFUSED, s->msg);
 			return;
 		}

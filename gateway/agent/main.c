@@ -28,7 +28,7 @@
  *
  * Exit 0: input ended and every line acknowledged (enroll: certificate
  * written); 1: timeout or failure; 2: usage; 3: the gateway refused us (or
- * the enrollment); 4 (enrollment): the request is still pending.  Nothing
+ * the enrollment), or we refused its certificate; 4 (enrollment): the request is still pending.  Nothing
  * is written to stdout.
  */
 #include <errno.h>
@@ -404,7 +404,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *gateway = NULL, *cert = NULL, *key = NULL, *ca = NULL;
-	const char *server_name = "gateway", *file = NULL, *state = NULL;
+	const char *server_name = NULL, *file = NULL, *state = NULL;
 	enum log_level level = LOG_LVL_INFO;
 	unsigned long qcap = 10000;
 	double timeout = 0, heartbeat = 5.0, failback_hold = 10.0, rate = 0;

@@ -63,7 +63,9 @@ struct conn_params {
 	size_t		 in_cap;	/* input buffer bytes (>= one frame) */
 	size_t		 out_cap;	/* output buffer bytes */
 	size_t		 max_payload;	/* largest payload we accept */
-	const char	*server_name;	/* client: expected name in server cert */
+	const char	*server_name;	/* client: expected name in server cert
+					   (NULL: the address dialed, which
+					   an IP SAN must then name) */
 	int		 record_per_frame; /* each frame its own TLS record
 					   (gw-loadgen's record pattern) */
 	/*

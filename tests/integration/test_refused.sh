@@ -44,6 +44,15 @@ openssl s_client -connect "127.0.0.1:$GW_PORT" -CAfile pki/ca.crt \
 wait_log gatewayd.log 'event=agent_refused .*no-certificate' 5
 pass "client without certificate refused"
 
+# The agent's own check: the gateway's certificate must name the address
+# dialed (the default) or --server-name.
+rc=0; $(agent_cmd agent-good --file lines.txt --timeout 20 --server-name gw-other) \
+    >agent-name.log 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "agent with a wrong --server-name exited $rc, want 3"
+grep -q "we refused the gateway's certificate .*--server-name.*name-mismatch" agent-name.log ||
+    fail "the agent does not say it refused the gateway: $(tail -n 1 agent-name.log)"
+pass "wrong --server-name: $(tail -n 1 agent-name.log | cut -c1-100)"
+
 $(agent_cmd agent-good --file lines.txt --timeout 20) >agent-good.log 2>&1 ||
     fail "the good agent failed"
 check_store 3 agent-good || fail "the store holds something of a refused agent"

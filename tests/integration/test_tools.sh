@@ -113,3 +113,17 @@ rc=0; "$GW_MGMT" --check-config bad-mgmt.ini >out.txt 2>&1 || rc=$?
 [ $rc -ne 0 ] && grep -q 'bad-mgmt.ini:6: \[store\] batch_max: ' out.txt ||
     fail "gw-mgmt: $(cat out.txt)"
 pass "gw-mgmt --check-config: exit $rc, $(head -n 1 out.txt)"
+
+# gw-cert as root in a CA directory a service owns (gw-mgmt's ca_dir): what
+# it creates (tokens, the token key, certificates) stays that user's.
+if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null; then
+	mkdir svc && chown nobody svc
+	"$GW_CERT" ca --out svc/pki --name "service CA" >/dev/null
+	"$GW_CERT" token create --ca svc/pki --uses 1 --ttl 1h >/dev/null
+	"$GW_CERT" issue --ca svc/pki --role agent --name agent-x --out svc/pki/agent-x >/dev/null
+	bad=$(find svc/pki ! -user nobody | head -n 3)
+	[ -z "$bad" ] || fail "gw-cert as root left files the CA directory's owner cannot use: $bad"
+	pass "gw-cert as root in a directory of nobody: $(find svc/pki | wc -l) files and directories, all nobody's"
+else
+	echo "skip: ownership of gw-cert's files as root (not root)"
+fi
