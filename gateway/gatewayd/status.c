@@ -210,7 +210,7 @@ st_print(const char *addr, const struct scrape *sc)
 		    (time_t)last));
 	printf("\n");
 	printf("agents: %.0f connected, %.0f in handshake (max %.0f); "
-	    "accepted %.0f (resumed %.0f), refused %.0f\n",
+	    "accepted %.0f (resumed %.0f), refused by policy %.0f\n",
 	    st_val(sc, "gatewayd_agents{state=\"authenticated\"}", 0),
 	    st_val(sc, "gatewayd_agents{state=\"handshake\"}", 0),
 	    st_val(sc, "gatewayd_agents_max", 0),
@@ -264,7 +264,7 @@ status_main(int argc, char **argv)
 	struct gw_config cfg;
 	const char *file = NULL, *addr = NULL;
 	char err[8192] = "";
-	int ch, rc = 1;
+	int ch, n, rc = 1;
 
 	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1)
 		switch (ch) {
@@ -281,9 +281,19 @@ status_main(int argc, char **argv)
 		}
 	memset(&cfg, 0, sizeof(cfg));
 	if (addr == NULL) {
-		if ((file != NULL ? gw_config_load_file(file, &cfg, err,
+		/*
+		 * A file broken since the start (its reload was refused)
+		 * still names the address, which is when status is needed.
+		 */
+		n = file != NULL ? gw_config_load_file(file, &cfg, err,
 		    sizeof(err)) : gw_config_load_string(gw_config_default_text,
-		    "<embedded gateway.ini>", ".", &cfg, err, sizeof(err))) != 0) {
+		    "<embedded gateway.ini>", ".", &cfg, err, sizeof(err));
+		if (n != 0 && cfg.metrics_listen != NULL)
+			fprintf(stderr, "gatewayd status: %s has %d error%s "
+			    "(gatewayd --check-config %s); asking [metrics] "
+			    "listen = %s anyway\n", file ? file : "config", n,
+			    n == 1 ? "" : "s", file ? file : "", cfg.metrics_listen);
+		else if (n != 0) {
 			fputs(err, stderr);
 			goto out;
 		}

@@ -70,6 +70,12 @@ grep "event=reload_failed" gatewayd.log |
 grep -q "running configuration stays" gatewayd.log || fail "reload_failed does not say the old configuration stays"
 [ "$(metric 'gatewayd_server_active{server="127.0.0.1:'$A_PORT'"}')" = 1 ] ||
     fail "server A is no longer active after a failed reload"
+"$GATEWAYD" status -c gateway.ini >status.out 2>status.err ||
+    fail "gatewayd status with the broken file: $(cat status.err)"
+grep -q "has 1 error .*asking \[metrics\] listen = 127.0.0.1:$METRICS_PORT anyway" status.err ||
+    fail "gatewayd status does not say the file is broken: $(cat status.err)"
+grep -q "^gatewayd at 127.0.0.1:$METRICS_PORT: healthy" status.out ||
+    fail "gatewayd status: $(head -n 1 status.out)"
 pass "broken file refused: $(grep -m1 event=reload_failed gatewayd.log | sed 's/.*event=/event=/' | cut -c1-120)"
 
 # gw-mgmt reloads nothing, and says so instead of dying of a SIGHUP.
