@@ -52,7 +52,7 @@ static const struct conf_key keys[] = {
 	{ "gateway", "log", CONF_CHOICE, O(log_syslog), 0, 0, "stderr|syslog",
 	    0 },
 	{ "upstream", "server", CONF_ADDR_LIST, O(server), 0, 0, NULL, 1 },
-	{ "upstream", "server_name", CONF_STR, O(server_name), 0, 0, "mgmt", 0 },
+	{ "upstream", "server_name", CONF_STR, O(server_name), 0, 0, NULL, 0 },
 	{ "upstream", "ca", CONF_PATH, O(ca), 0, 0, NULL, 1 },
 	{ "upstream", "cert", CONF_PATH, O(up_cert), 0, 0, NULL, 0 },
 	{ "upstream", "key", CONF_PATH, O(up_key), 0, 0, NULL, 0 },

@@ -43,7 +43,7 @@ struct gw_config {
 	int	 log_syslog;		/* log = stderr (0) or syslog (1) */
 	/* [upstream] */
 	char	*server;		/* "a:1, b:2" as written */
-	char	*server_name;
+	char	*server_name;		/* NULL: each server's address */
 	char	*ca;
 	char	*up_cert, *up_key;	/* NULL: the [gateway] ones */
 	uint32_t connections;
