@@ -175,7 +175,8 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		if ((nl = strchr(err, '\n')) != NULL)
 			*nl = '\0';
 		log_errx("event=reload_failed errors=%d detail=\"%s\" "
-		    "(the running configuration stays)", n, err);
+		    "(the running configuration stays%s)", n, err, n > 1 ?
+		    "; gatewayd --check-config lists every error" : "");
 		gw_config_free(&nc);
 		notify_status(gw, "READY=1\n");
 		return;
