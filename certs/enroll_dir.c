@@ -41,7 +41,7 @@ ed_init(const char *dir, char *err, size_t errlen)
 
 	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, sub[i]);
-		if (pki_mkdir(path, 0700) != 0) {
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			return -1;
 		}
@@ -145,7 +145,7 @@ ed_create(const char *dir, const char *rid, const uint8_t *csr, size_t len,
 		return -1;
 	}
 	ed_path(path, sizeof(path), dir, rid, NULL);
-	if (pki_mkdir(path, 0700) != 0) {
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -30,6 +30,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,7 +288,7 @@ cmd_ca(int argc, char **argv)
 	set_validity(&o, o.ca ? 1825 : 3650);
 	snprintf(crt_path, sizeof(crt_path), "%s/ca.crt", o.out);
 	snprintf(key_path, sizeof(key_path), "%s/ca.key", o.out);
-	if (pki_mkdir(o.out, 0700) != 0)
+	if (mkdir(o.out, 0700) != 0 && errno != EEXIST)
 		return die(o.out, strerror(errno));
 	if (!o.force && access(key_path, F_OK) == 0)
 		return die(key_path, "exists; a new CA would orphan every "
@@ -410,7 +413,7 @@ cmd_issue(int argc, char **argv, int many)
 		rc = issue_one(&o, &ca, &rng, o.out, 0);
 		goto out;
 	}
-	if (pki_mkdir(o.out_dir, 0700) != 0) {
+	if (mkdir(o.out_dir, 0700) != 0 && errno != EEXIST) {
 		die(o.out_dir, strerror(errno));
 		goto out;
 	}
@@ -521,6 +524,52 @@ cmd_show(int argc, char **argv, int fp_only)
 	return 0;
 }
 
+/*
+ * Root in a CA directory that a service owns (gw-mgmt's [enroll] ca_dir):
+ * work as that owner.  What gw-cert writes is then the service's (it must
+ * read its tokens and write its requests), and a link the service planted
+ * there cannot make root write through it.  The directory is --ca's, or
+ * for "ca" without it, --out's (or its parent, not made yet).
+ */
+static int
+become_dir_owner(int argc, char **argv)
+{
+	const char *dir = NULL, *out = NULL;
+	char copy[4096];
+	struct passwd *pw;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0;
+	for (int i = 2; i < argc; i++) {
+		if (strncmp(argv[i], "--ca=", 5) == 0)
+			dir = argv[i] + 5;
+		else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strncmp(argv[i], "--out=", 6) == 0)
+			out = argv[i] + 6;
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+	}
+	if (dir == NULL && strcmp(argv[1], "ca") == 0 && out != NULL) {
+		snprintf(copy, sizeof(copy), "%s", out);
+		dir = stat(copy, &st) == 0 ? copy : dirname(copy);
+	}
+	if (dir == NULL || stat(dir, &st) != 0 || st.st_uid == 0)
+		return 0;
+	if (setgroups(0, NULL) != 0 || setresgid(st.st_gid, st.st_gid,
+	    st.st_gid) != 0 || setresuid(st.st_uid, st.st_uid,
+	    st.st_uid) != 0) {
+		fprintf(stderr, "gw-cert: %s belongs to uid %u: cannot work as "
+		    "it: %s\n", dir, (unsigned)st.st_uid, strerror(errno));
+		return -1;
+	}
+	pw = getpwuid(st.st_uid);
+	fprintf(stderr, "gw-cert: working as %s, the owner of %s\n",
+	    pw != NULL ? pw->pw_name : "its owner", dir);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -529,6 +578,8 @@ main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	cmd = argv[1];
+	if (become_dir_owner(argc, argv) != 0)
+		return 1;
 	if (strcmp(cmd, "ca") == 0)
 		return cmd_ca(argc - 1, argv + 1);
 	if (strcmp(cmd, "issue") == 0)

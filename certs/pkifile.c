@@ -12,49 +12,6 @@
 
 #include "pkifile.h"
 
-/*
- * gw-cert run as root in a CA directory that a service owns (gw-mgmt's
- * [enroll] ca_dir): what it creates goes to that owner, or the service
- * could no longer read its tokens or write its requests.  ${fd} >= 0:
- * that open file; else ${path} itself.
- */
-static void
-pki_inherit_owner(const char *path, int fd)
-{
-	char dir[4200], *slash;
-	struct stat st;
-
-	if (geteuid() != 0)
-		return;
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (stat(dir, &st) != 0 || st.st_uid == 0)
-		return;
-	if (fd >= 0)
-		(void)!fchown(fd, st.st_uid, st.st_gid);
-	else
-		(void)!lchown(path, st.st_uid, st.st_gid);
-}
-
-/**
- * pki_mkdir(path, mode): mkdir(2), owned like its parent when root makes
- * it (pki_inherit_owner); an existing directory is fine.  0, or -1 with
- * errno set.
- */
-int
-pki_mkdir(const char *path, mode_t mode)
-{
-	if (mkdir(path, mode) != 0)
-		return errno == EEXIST ? 0 : -1;
-	pki_inherit_owner(path, -1);
-	return 0;
-}
-
 /**
  * pki_write_file(path, buf, len, mode, err, errlen): replace ${path} with
  * ${len} bytes of ${buf}, mode ${mode}, atomically.  0, or -1 with
@@ -74,7 +31,6 @@ pki_write_file(const char *path, const void *buf, size_t len, mode_t mode,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	pki_inherit_owner(path, fd);
 	if (fchmod(fd, mode) != 0 ||
 	    (n = write(fd, buf, len)) < 0 || (size_t)n != len ||
 	    fsync(fd) != 0 || close(fd) != 0) {
@@ -165,9 +121,8 @@ pki_record_issued(const char *dir, const unsigned char *pem, size_t len,
 	mbedtls_x509_crt_free(&crt);
 	snprintf(path, sizeof(path), "%s/issued.txt", dir);
 	/* One short O_APPEND write: lines of concurrent writers never mix. */
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0644)) < 0 || (pki_inherit_owner(path, fd),
-	    write(fd, line, (size_t)w) != w)) {
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) < 0 || write(fd, line, (size_t)w) != w) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;
 	}

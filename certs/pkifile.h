@@ -18,13 +18,6 @@ int pki_write_file(const char *path, const void *buf, size_t len,
     mode_t mode, char *err, size_t errlen);
 
 /**
- * pki_mkdir(path, mode): mkdir(2), owned like its parent when root makes
- * it (gw-cert as root in a CA directory a service owns); an existing
- * directory is fine.  0, or -1 with errno set.
- */
-int pki_mkdir(const char *path, mode_t mode);
-
-/**
  * pki_read_file(path, buf, cap, len): read all of ${path} (at most
  * ${cap} - 1 bytes, then NUL-terminated) into ${buf}; its size in ${len}.
  * 0, or -1 with errno set (EFBIG if larger).

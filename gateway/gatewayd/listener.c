@@ -230,6 +230,10 @@ listener_set_limits(struct listener *l, const struct listener_limits *lim)
 {
 	if (l == NULL)
 		return;
+	if (l->rl.rate <= 0 && lim->rate > 0) {	/* was off: a full bucket */
+		l->rl.global.tokens = lim->rate;
+		l->rl.global.last = -1;
+	}
 	l->lim = *lim;
 	l->rl.rate = lim->rate;
 	l->rl.per_source = lim->per_source;

@@ -191,9 +191,12 @@ link_on_open(struct conn *c, void *arg)
 	 * A gateway's certificate is also a TLS server's (gw-cert --role
 	 * gateway: serverAuth and clientAuth); an agent's is a client's
 	 * only.  From the same CA, an agent must not pass for a gateway:
-	 * a gateway speaks for every agent behind it.
+	 * a gateway speaks for every agent behind it.  A certificate with no
+	 * extended key usage at all (any use, to mbedTLS) is not one.
 	 */
-	if (mbedtls_x509_crt_check_extended_key_usage(crt,
+	if (!mbedtls_x509_crt_has_ext_type(crt,
+	    MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE) ||
+	    mbedtls_x509_crt_check_extended_key_usage(crt,
 	    MBEDTLS_OID_SERVER_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))
 	    != 0) {
 		conn_close(c, GW_R_POLICY, "not a gateway certificate (no "

@@ -97,8 +97,9 @@ for p in gatewayd gw-mgmt; do
 	done
 	grep -q "adduser --system --group" "ctl-$p/postinst" ||
 	    fail "$p: postinst makes no system user"
-	grep -q 'install -d -o "$name" -g "$name" -m 0700 "/var/lib/$name"' "ctl-$p/postinst" ||
-	    fail "$p: postinst makes no state directory"
+	grep -q 'install -d -o "$name" -g "$name" -m 0700' "ctl-$p/postinst" &&
+	    grep -q 'deb-systemd-helper --quiet was-enabled' "ctl-$p/postinst" ||
+	    fail "$p: postinst makes no state directory, or enables the unit its own way"
 	grep -q -- "--check-config \"\$conf\"" "ctl-$p/postinst" ||
 	    fail "$p: postinst starts without --check-config"
 done

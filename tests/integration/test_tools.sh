@@ -114,16 +114,25 @@ rc=0; "$GW_MGMT" --check-config bad-mgmt.ini >out.txt 2>&1 || rc=$?
     fail "gw-mgmt: $(cat out.txt)"
 pass "gw-mgmt --check-config: exit $rc, $(head -n 1 out.txt)"
 
-# gw-cert as root in a CA directory a service owns (gw-mgmt's ca_dir): what
-# it creates (tokens, the token key, certificates) stays that user's.
+# gw-cert as root in a CA directory a service owns (gw-mgmt's ca_dir): it
+# works as that owner, so what it creates (tokens, the token key,
+# certificates) is the service's, and a link the service planted cannot
+# make root write through it.
 if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null; then
-	mkdir svc && chown nobody svc
-	"$GW_CERT" ca --out svc/pki --name "service CA" >/dev/null
-	"$GW_CERT" token create --ca svc/pki --uses 1 --ttl 1h >/dev/null
-	"$GW_CERT" issue --ca svc/pki --role agent --name agent-x --out svc/pki/agent-x >/dev/null
+	chmod 711 "$T"
+	mkdir svc && chown "nobody:$(id -gn nobody)" svc
+	"$GW_CERT" ca --out svc/pki --name "service CA" >/dev/null 2>ca.err
+	grep -q "working as nobody, the owner of svc" ca.err || fail "gw-cert ca: $(cat ca.err)"
+	"$GW_CERT" token create --ca svc/pki --uses 1 --ttl 1h >/dev/null 2>&1
+	"$GW_CERT" issue --ca svc/pki --role agent --name agent-x --out svc/pki/agent-x >/dev/null 2>&1
 	bad=$(find svc/pki ! -user nobody | head -n 3)
 	[ -z "$bad" ] || fail "gw-cert as root left files the CA directory's owner cannot use: $bad"
-	pass "gw-cert as root in a directory of nobody: $(find svc/pki | wc -l) files and directories, all nobody's"
+	echo "root's" >victim && chmod 600 victim
+	rm svc/pki/issued.txt && ln -s "$T/victim" svc/pki/issued.txt
+	"$GW_CERT" issue --ca svc/pki --role agent --name agent-y --out svc/pki/agent-y >/dev/null 2>&1 || true
+	[ "$(cat victim)" = "root's" ] && [ "$(stat -c %U victim)" = root ] ||
+	    fail "gw-cert as root wrote through a link in the CA directory: $(stat -c %U victim) $(cat victim)"
+	pass "gw-cert as root in a directory of nobody: works as nobody ($(find svc/pki | wc -l) files, all nobody's); a planted link leads nowhere"
 else
-	echo "skip: ownership of gw-cert's files as root (not root)"
+	echo "skip: gw-cert as root in a directory a service owns (not root)"
 fi
