@@ -18,9 +18,6 @@
 #include "proto.h"
 
 #define AGENT_MAX_PAYLOAD	65536
-#define AGENT_BACKOFF_MIN	0.1
-#define AGENT_BACKOFF_MAX	5.0
-#define AGENT_CONNECT_TIMEOUT	5.0	/* connect + TLS handshake */
 #define AGENT_HB_MISSES		3
 #define AGENT_REFUSED_MAX	3	/* failed handshakes in a row, each */
 

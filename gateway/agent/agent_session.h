@@ -18,6 +18,12 @@
 #include "queue.h"
 #include "tls_conf.h"
 
+/* gw-agent's reconnect backoff (full jitter) and connect + TLS timeout;
+ * gw-loadgen's plain clients use them too, to reconnect as agents do. */
+#define AGENT_BACKOFF_MIN	0.1
+#define AGENT_BACKOFF_MAX	5.0
+#define AGENT_CONNECT_TIMEOUT	5.0
+
 struct agent_session;
 
 /* Exit statuses of gw-agent, as agent_session_status() reports them. */

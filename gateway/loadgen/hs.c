@@ -37,7 +37,6 @@ struct hs_agent {
 	struct conn_ticket	*ticket;	/* resume: the newest */
 	int			 busy;		/* a connection under way */
 	int			 accepted;	/* HELLO_ACK came */
-	int			 resumed;	/* ... on a resumed session */
 };
 
 struct hs {
@@ -141,7 +140,6 @@ hs_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	case GW_T_HELLO_ACK:
 		/* The gateway took our certificate: done, close. */
 		a->accepted = 1;
-		a->resumed = conn_resumed(c);
 		conn_close(c, GW_R_NORMAL, "done");
 		return CONN_CLOSED_RC;
 	case GW_T_ERROR:
@@ -163,10 +161,9 @@ hs_on_close(struct conn *c, unsigned reason, const char *detail, void *arg)
 	struct hs_agent *a = arg;
 	char msg[300];
 
-	(void)c;
 	a->c = NULL;
 	if (a->accepted) {
-		hs_done(a, 1, a->resumed, NULL);
+		hs_done(a, 1, conn_resumed(c), NULL);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "%s: %s: %s", a->h->p->gateway,
@@ -219,7 +216,7 @@ hs_start(struct hs_agent *a)
 	char msg[300];
 
 	a->busy = 1;
-	a->accepted = a->resumed = 0;
+	a->accepted = 0;
 	h->busy++;
 	if (h->phase == HS_TIMED)
 		h->started++;
@@ -234,7 +231,7 @@ hs_start(struct hs_agent *a)
 		hs_done(a, 0, 0, msg);
 		return;
 	}
-	conn_timer(a->c, p->connect_timeout > 0 ? p->connect_timeout : 5.);
+	conn_timer(a->c, p->connect_timeout);
 }
 
 /* The next agent to start, or NULL if none may start now. */
@@ -332,7 +329,8 @@ hs_agent_new(struct hs *h, unsigned i)
 	if (p->plain && (a->pl = plain_new(h->loop, &(struct plain_params){
 	    .addr = p->gateway, .server_name = p->server_name,
 	    .tls = a->tls, .size = p->size, .window = 1,
-	    .resume = p->resume, .on_open = hs_plain_open,
+	    .resume = p->resume, .connect_timeout = p->connect_timeout,
+	    .on_open = hs_plain_open,
 	    .on_finish = hs_plain_finish, .arg = a })) == NULL) {
 		snprintf(h->r->first_error, sizeof(h->r->first_error), "%s",
 		    strerror(errno));

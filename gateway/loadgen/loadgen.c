@@ -8,7 +8,7 @@
  * Storm through a relay (plain.h): an agent is open once the sink has
  * acknowledged its one event (the relay's connection to the sink is up);
  * when the relay closes its connection, it starts again on its own after
- * gw-agent's backoff (full jitter, at most LG_BACKOFF_MAX), with its
+ * gw-agent's backoff (full jitter, at most AGENT_BACKOFF_MAX), with its
  * ticket, and is back at that event's acknowledgement.
  */
 #include <errno.h>
@@ -28,8 +28,6 @@
 #include "tls_conf.h"
 
 #define LG_PACE_TICK	0.01	/* seconds between batches of connects */
-#define LG_BACKOFF_MIN	0.1	/* plain storm: gw-agent's backoff */
-#define LG_BACKOFF_MAX	5.0	/* (agent_session.c) */
 
 struct lg;
 
@@ -282,7 +280,8 @@ lg_on_finish(enum agent_status st, void *arg)
 	struct lg_agent *a = arg;
 	struct lg *g = a->lg;
 	static const struct fo_policy pol = {
-		.backoff_min = LG_BACKOFF_MIN, .backoff_max = LG_BACKOFF_MAX
+		.backoff_min = AGENT_BACKOFF_MIN,
+		.backoff_max = AGENT_BACKOFF_MAX
 	};
 
 	if (a->pl != NULL && g->p->mode == LG_STORM && a->open &&
@@ -407,8 +406,8 @@ lg_agent_new(struct lg *g, unsigned i)
 		if ((a->pl = plain_new(g->loop, &(struct plain_params){
 		    .addr = p->gateway, .server_name = p->server_name,
 		    .tls = a->tls, .size = p->size, .window = p->window,
-		    .resume = storm, .connect_timeout = !storm ? 0 :
-		    p->connect_timeout > 0 ? p->connect_timeout : 5.,
+		    .resume = storm, .connect_timeout = storm ?
+		    p->connect_timeout : 0,
 		    .on_sent = storm ? NULL : lg_on_number,
 		    .on_acked = storm ? lg_on_storm_acked : lg_on_acked,
 		    .on_open = lg_on_open, .on_finish = lg_on_finish,
