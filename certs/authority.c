@@ -23,13 +23,6 @@
 #define AUTH_CHAIN_MAX	32768
 #define AUTH_SWEEP	60.0
 
-static const char *
-auth_status_str(const struct authority_result *r)
-{
-	return r->status == GW_ENROLL_ISSUED ? "issued" :
-	    r->status == GW_ENROLL_PENDING ? "pending" : "refused";
-}
-
 /*
  * A pending request expires at its deadline on file (gw-cert pending list
  * shows it) or pending_ttl after it arrived, whichever comes first: a
@@ -52,7 +45,7 @@ auth_answer(struct authority_result *res, const struct auth_ctx *x,
 	    log_warnx : log_info;
 
 	logf("event=enroll_%s name=%s source=%s via=%s kind=%s token=%s "
-	    "rid=%s reason=%s detail=\"%s\"", auth_status_str(res),
+	    "rid=%s reason=%s detail=\"%s\"", gw_enroll_status_str(res->status),
 	    x->name[0] ? x->name : "-", x->source[0] ? x->source : "-",
 	    x->via[0] ? x->via : "-", x->kind, x->token_id[0] ? x->token_id :
 	    "-", res->request_id[0] ? res->request_id : "-",

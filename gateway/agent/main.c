@@ -28,8 +28,8 @@
  *
  * Exit 0: input ended and every line acknowledged (enroll: certificate
  * written); 1: timeout or failure; 2: usage; 3: the gateway refused us (or
- * the enrollment), or we refused its certificate; 4 (enrollment): the request is still pending.  Nothing
- * is written to stdout.
+ * the enrollment), or we refused its certificate; 4 (enrollment): the
+ * request is still pending.  Nothing is written to stdout.
  */
 #include <errno.h>
 #include <fcntl.h>

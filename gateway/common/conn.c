@@ -516,19 +516,12 @@ conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
 	struct conn_params cp = *p;
 	char host[64];
 	struct conn *c;
-	size_t n;
 	int fd;
 
 	/* No name given: the address dialed ("[::1]:7443" -> "::1"). */
-	if (cp.server_name == NULL) {
-		n = strrchr(addr, ':') != NULL ? (size_t)(strrchr(addr, ':') -
-		    addr) : strlen(addr);
-		if (n > 0 && addr[0] == '[')
-			snprintf(host, sizeof(host), "%.*s", (int)n - 2, addr + 1);
-		else
-			snprintf(host, sizeof(host), "%.*s", (int)n, addr);
+	if (cp.server_name == NULL && net_addr_host(addr, host,
+	    sizeof(host)) != NULL)
 		cp.server_name = host;
-	}
 	if ((fd = net_connect(addr)) < 0)
 		return NULL;
 	if ((c = conn_new(loop, fd, tc, &cp, ops, arg, 0)) == NULL) {

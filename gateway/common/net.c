@@ -14,6 +14,28 @@
 #define NET_BACKLOG	4096
 
 /**
+ * net_addr_host(addr, host, len): the host part of "IPv4:port" or
+ * "[IPv6]:port" (without the brackets) into ${host}.  Return a pointer to
+ * the port, or NULL if ${addr} has none or the host does not fit.
+ */
+const char *
+net_addr_host(const char *addr, char *host, size_t len)
+{
+	const char *colon = strrchr(addr, ':');
+	size_t hl;
+
+	if (colon == NULL || (hl = (size_t)(colon - addr)) == 0 || hl >= len)
+		return NULL;
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	return colon + 1;
+}
+
+/**
  * net_parse_addr(addr, ss, sl): "IPv4:port" or "[IPv6]:port" (numeric
  * only) into ${ss}/${sl}.  Return 0 or -1.
  */
@@ -21,23 +43,15 @@ int
 net_parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *sl)
 {
 	char host[64];
-	const char *colon = strrchr(addr, ':');
+	const char *port = net_addr_host(addr, host, sizeof(host));
 	struct addrinfo hints, *ai;
-	size_t hl;
 
-	if (colon == NULL || (hl = (size_t)(colon - addr)) == 0 ||
-	    hl >= sizeof(host))
+	if (port == NULL)
 		return -1;
-	memcpy(host, addr, hl);
-	host[hl] = '\0';
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
-	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
 		return -1;
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
 	*sl = ai->ai_addrlen;

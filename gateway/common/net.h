@@ -9,6 +9,13 @@
 #include <sys/socket.h>
 
 /**
+ * net_addr_host(addr, host, len): the host part of "IPv4:port" or
+ * "[IPv6]:port" (without the brackets) into ${host}.  Return a pointer to
+ * the port, or NULL if ${addr} has none or the host does not fit.
+ */
+const char *net_addr_host(const char *addr, char *host, size_t len);
+
+/**
  * net_parse_addr(addr, ss, sl): "IPv4:port" or "[IPv6]:port" (numeric
  * only) into ${ss}/${sl}.  Return 0 or -1.
  */

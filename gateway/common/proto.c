@@ -55,6 +55,14 @@ gw_reason_str(unsigned r)
 	return "unknown";
 }
 
+/** gw_enroll_status_str(s): "issued", "pending" or "refused" (any other). */
+const char *
+gw_enroll_status_str(unsigned s)
+{
+	return s == GW_ENROLL_ISSUED ? "issued" : s == GW_ENROLL_PENDING ?
+	    "pending" : "refused";
+}
+
 /* Defined frame types; gaps are NULL. */
 static const char *const type_names[] = {
 	[GW_T_HELLO]		= "HELLO",

@@ -86,6 +86,9 @@ enum gw_reason {
 /** gw_reason_str(r): short lower-case name of reason ${r} ("protocol"). */
 const char *gw_reason_str(unsigned r);
 
+/** gw_enroll_status_str(s): "issued", "pending" or "refused" (any other). */
+const char *gw_enroll_status_str(unsigned s);
+
 /** gw_type_str(t): name of frame type ${t} ("DATA"), "EXT" or "UNKNOWN". */
 const char *gw_type_str(unsigned t);
 

@@ -23,6 +23,21 @@ rl_init(struct ratelimit *rl, double rate, double per_source)
 	rl->global.last = -1;
 }
 
+/**
+ * rl_set(rl, rate, per_source): new limits (a reload); the buckets and
+ * counters stay, except that a limit that was off starts full.
+ */
+void
+rl_set(struct ratelimit *rl, double rate, double per_source)
+{
+	if (rl->rate <= 0) {
+		rl->global.tokens = rate;
+		rl->global.last = -1;
+	}
+	rl->rate = rate;
+	rl->per_source = per_source;
+}
+
 /* Refill ${b} to ${now} at ${rate} (burst: one second); take one token. */
 static int
 rl_take(struct rl_bucket *b, double rate, double now)

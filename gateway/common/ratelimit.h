@@ -40,6 +40,12 @@ struct ratelimit {
 void rl_init(struct ratelimit *rl, double rate, double per_source);
 
 /**
+ * rl_set(rl, rate, per_source): new limits (a reload); the buckets and
+ * counters stay, except that a limit that was off starts full.
+ */
+void rl_set(struct ratelimit *rl, double rate, double per_source);
+
+/**
  * rl_allow(rl, sa, now): 1 if one more event from address ${sa} (NULL:
  * unknown) at time ${now} is within the limits (and count it), else 0.
  */

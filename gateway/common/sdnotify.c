@@ -28,6 +28,7 @@ sd_notifyf(const char *fmt, ...)
 	socklen_t salen;
 	va_list ap;
 	ssize_t n;
+	size_t len;
 	int fd, r;
 
 	if (path == NULL || (path[0] != '/' && path[0] != '@'))
@@ -44,18 +45,17 @@ sd_notifyf(const char *fmt, ...)
 	va_start(ap, fmt);
 	r = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (r < 0 || (size_t)r >= sizeof(msg)) {
+	if (r < 0 || (len = (size_t)r) >= sizeof(msg)) {
 		errno = EMSGSIZE;
 		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
-	n = sendto(fd, msg, (size_t)r, MSG_NOSIGNAL, (struct sockaddr *)&sa,
-	    salen);
+	n = sendto(fd, msg, len, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
 	r = errno;
 	close(fd);
 	errno = r;
-	return n == (ssize_t)strlen(msg) ? 1 : -1;
+	return n == (ssize_t)len ? 1 : -1;
 }
 
 /** sd_notify_reloading(): see sdnotify.h. */

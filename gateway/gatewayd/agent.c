@@ -114,7 +114,6 @@ agent_starve(struct agent *a)
 		TAILQ_INSERT_TAIL(&a->gw->starved, a, starved);
 		a->on_starved = 1;
 		a->gw->stats.stalls_budget++;
-		a->gw->stats.starved++;
 	}
 }
 
@@ -124,7 +123,6 @@ agent_unstarve(struct agent *a)
 	if (a->on_starved) {
 		TAILQ_REMOVE(&a->gw->starved, a, starved);
 		a->on_starved = 0;
-		a->gw->stats.starved--;
 	}
 }
 
@@ -358,9 +356,7 @@ agent_enroll_answer(const struct gw_enroll_result *res, void *arg)
 	a->enroll_ref = 0;
 	stats_enroll(&a->gw->stats, res->status);
 	log_info("event=agent_renewal agent=%s status=%s reason=%s",
-	    agent_name(a), res->status == GW_ENROLL_ISSUED ? "issued" :
-	    res->status == GW_ENROLL_PENDING ? "pending" : "refused",
-	    res->status == GW_ENROLL_REFUSED ? gw_reason_str(res->reason) :
+	    agent_name(a), gw_enroll_status_str(res->status), res->status == GW_ENROLL_REFUSED ? gw_reason_str(res->reason) :
 	    "-");
 	(void)agent_send(a, &f);
 }

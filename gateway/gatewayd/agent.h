@@ -51,6 +51,9 @@ void agent_drain_all(struct gw *gw);
  */
 unsigned agent_revalidate_all(struct gw *gw);
 
+/** agent_starved_count(gw): sessions whose credit waits for memory now. */
+unsigned agent_starved_count(const struct gw *gw);
+
 /** gw_is_drained(gw): draining and no session is left. */
 int gw_is_drained(const struct gw *gw);
 

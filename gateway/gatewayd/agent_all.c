@@ -1,6 +1,7 @@
 /*
  * agent_all.c: what the gateway does to every session at once: stop them,
- * drain them on SIGTERM, and check them again after a reload.
+ * drain them on SIGTERM, check them again after a reload, count those
+ * waiting for replay memory.
  */
 #include <string.h>
 
@@ -78,4 +79,16 @@ int
 gw_is_drained(const struct gw *gw)
 {
 	return gw->draining && gw->nagents == 0;
+}
+
+/** agent_starved_count(gw): sessions whose credit waits for memory now. */
+unsigned
+agent_starved_count(const struct gw *gw)
+{
+	const struct agent *a;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(a, &gw->starved, starved)
+		n++;
+	return n;
 }

@@ -89,9 +89,8 @@ enroll_conn_answer(const struct gw_enroll_result *res, void *arg)
 	f.u.enroll_result.ref = ec->ref;
 	stats_enroll(&ec->gw->stats, res->status);
 	log_info("event=enroll_answer peer=%s status=%s reason=%s "
-	    "rid=%.*s", conn_peer(ec->c), res->status == GW_ENROLL_ISSUED ?
-	    "issued" : res->status == GW_ENROLL_PENDING ? "pending" :
-	    "refused", res->status == GW_ENROLL_REFUSED ?
+	    "rid=%.*s", conn_peer(ec->c), gw_enroll_status_str(res->status),
+	    res->status == GW_ENROLL_REFUSED ?
 	    gw_reason_str(res->reason) : "-", (int)res->request_id.len,
 	    (const char *)res->request_id.p);
 	enroll_conn_set_state(ec, EC_READY);

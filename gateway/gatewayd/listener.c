@@ -230,13 +230,8 @@ listener_set_limits(struct listener *l, const struct listener_limits *lim)
 {
 	if (l == NULL)
 		return;
-	if (l->rl.rate <= 0 && lim->rate > 0) {	/* was off: a full bucket */
-		l->rl.global.tokens = lim->rate;
-		l->rl.global.last = -1;
-	}
 	l->lim = *lim;
-	l->rl.rate = lim->rate;
-	l->rl.per_source = lim->per_source;
+	rl_set(&l->rl, lim->rate, lim->per_source);
 	listener_admit(l);	/* more room for handshakes, maybe */
 }
 

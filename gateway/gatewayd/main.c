@@ -125,6 +125,15 @@ enroll_limits(struct gw *gw, const struct gw_config *cfg)
 	    cfg->enroll_rate_per_source, NULL, 0 };
 }
 
+/* systemd's view (Type=notify): `systemctl status` shows this line. */
+static void
+notify_status(struct gw *gw, const char *state)
+{
+	(void)sd_notifyf("%sSTATUS=%u agents; %u of %u links ready; server %s",
+	    state, gw->nagents, upstream_ready(gw), gw->nup, gw->active >= 0 ?
+	    gw->cfg->servers[gw->active] : "none");
+}
+
 /*
  * SIGHUP: read the configuration again and apply everything a running
  * gateway can change without dropping sessions: certificates, key, CAs,
@@ -135,19 +144,6 @@ enroll_limits(struct gw *gw, const struct gw_config *cfg)
  * need a restart keep their running values, and are named.  A bad file
  * changes nothing and says why.
  */
-/* systemd's view (Type=notify): `systemctl status` shows this line. */
-static void
-notify_status(struct gw *gw, const char *state)
-{
-	unsigned ready = 0;
-
-	for (unsigned i = 0; i < gw->nup; i++)
-		ready += upstream_state(gw->up[i]) == UP_READY;
-	(void)sd_notifyf("%sSTATUS=%u agents; %u of %u links ready; server %s",
-	    state, gw->nagents, ready, gw->nup, gw->active >= 0 ?
-	    gw->cfg->servers[gw->active] : "none");
-}
-
 static void
 on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -353,7 +349,6 @@ main(int argc, char **argv)
 	reload.gw = &gw;
 	reload.cfg = &cfg;
 	reload.file = file;
-	reload.level_set = 0;
 	TAILQ_INIT(&gw.no_link);
 	TAILQ_INIT(&gw.starved);
 	if (load_config(file, &cfg) != 0)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "gw.h"
 #include "listener.h"
 #include "metrics.h"
@@ -84,7 +85,8 @@ stats_ack(struct gw_stats *s, double seconds)
 
 	while (i < STATS_ACK_BUCKETS && seconds > stats_ack_le[i])
 		i++;
-	s->ack_le[i]++;
+	if (i < STATS_ACK_BUCKETS)	/* above the last: +Inf, the count */
+		s->ack_le[i]++;
 	s->ack_sum += seconds;
 	s->ack_count++;
 }
@@ -133,12 +135,13 @@ mb_one(struct mbuf *b, const char *name, const char *type, const char *help,
 	mb_printf(b, "%s %llu\n", name, v);
 }
 
-/* A counter with two values of one label: "name{label="k1"} v1" ... */
+/* A metric with two values of one label: "name{label="k1"} v1" ... */
 static void
-mb_two(struct mbuf *b, const char *name, const char *help, const char *label,
-    const char *k1, uint64_t v1, const char *k2, uint64_t v2)
+mb_two(struct mbuf *b, const char *name, const char *type, const char *help,
+    const char *label, const char *k1, uint64_t v1, const char *k2,
+    uint64_t v2)
 {
-	mb_head(b, name, "counter", help);
+	mb_head(b, name, type, help);
 	mb_printf(b, "%s{%s=\"%s\"} %llu\n%s{%s=\"%s\"} %llu\n", name, label,
 	    k1, (unsigned long long)v1, name, label, k2,
 	    (unsigned long long)v2);
@@ -199,14 +202,11 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 {
 	struct mbuf b = { buf, len, 0 };
 	const struct gw_config *cfg = gw->cfg;
-	unsigned ready = 0;
+	unsigned ready;
 	int64_t t0, t1;
 
-	mb_head(&b, "gatewayd_agents", "gauge",
-	    "Agent sessions, by state.");
-	mb_printf(&b, "gatewayd_agents{state=\"handshake\"} %u\n",
-	    gw->nhandshakes);
-	mb_printf(&b, "gatewayd_agents{state=\"authenticated\"} %u\n",
+	mb_two(&b, "gatewayd_agents", "gauge", "Agent sessions, by state.",
+	    "state", "handshake", gw->nhandshakes, "authenticated",
 	    gw->nagents - gw->nhandshakes);
 	mb_one(&b, "gatewayd_agents_max", "gauge", "max_agents.",
 	    cfg->max_agents);
@@ -225,19 +225,19 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	mb_reasons(&b, "gatewayd_sessions_closed_total", "Accepted agent "
 	    "sessions that ended, by reason.", gw->stats.closed);
 	mb_ack(&b, &gw->stats);
-	mb_two(&b, "gatewayd_frames_total", "Frames relayed: up (agents to "
+	mb_two(&b, "gatewayd_frames_total", "counter", "Frames relayed: up (agents to "
 	    "management), down (back).", "direction", "up", gw->frames_up,
 	    "down", gw->frames_down);
-	mb_two(&b, "gatewayd_payload_bytes_total", "Payload bytes relayed: up "
+	mb_two(&b, "gatewayd_payload_bytes_total", "counter", "Payload bytes relayed: up "
 	    "(DATA, resends included), down (COMMAND).", "direction", "up",
 	    gw->stats.bytes_up, "down", gw->stats.bytes_down);
-	mb_two(&b, "gatewayd_credit_stalls_total", "Times an agent had to "
+	mb_two(&b, "gatewayd_credit_stalls_total", "counter", "Times an agent had to "
 	    "wait for credit: its window used up (ACKs lag), or replay memory "
 	    "over buffer_budget.", "cause", "window", gw->stats.stalls_window,
 	    "budget", gw->stats.stalls_budget);
 	mb_one(&b, "gatewayd_agents_waiting_for_memory", "gauge",
 	    "Agents whose credit waits for replay memory now.",
-	    gw->stats.starved);
+	    agent_starved_count(gw));
 	mb_one(&b, "gatewayd_replay_bytes", "gauge",
 	    "DATA held until the management server acknowledges it.",
 	    gw->replay_bytes);
@@ -249,14 +249,10 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 		mb_printf(&b, "gatewayd_limit_hits_total{limit=\"%s\"} %llu\n",
 		    limit_name((enum limit)i),
 		    (unsigned long long)gw->limits.total[i]);
-	for (unsigned i = 0; i < gw->nup; i++)
-		ready += gw->up[i] != NULL &&
-		    upstream_state(gw->up[i]) == UP_READY;
-	mb_head(&b, "gatewayd_upstream_links", "gauge",
-	    "Upstream links to the management server, by readiness.");
-	mb_printf(&b, "gatewayd_upstream_links{state=\"ready\"} %u\n", ready);
-	mb_printf(&b, "gatewayd_upstream_links{state=\"not_ready\"} %u\n",
-	    gw->nup - ready);
+	ready = upstream_ready(gw);
+	mb_two(&b, "gatewayd_upstream_links", "gauge", "Upstream links to the "
+	    "management server, by readiness.", "state", "ready", ready,
+	    "not_ready", gw->nup - ready);
 	/* Server addresses are numeric "ip:port": no label escaping. */
 	mb_head(&b, "gatewayd_server_up", "gauge",
 	    "1 if the management server answered its last check.");
@@ -284,7 +280,7 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 				    cfg->servers[i],
 				    fo_reason_str((enum fo_reason)r),
 				    (unsigned long long)gw->srv[i].downs[r]);
-	mb_two(&b, "gatewayd_server_moves_total", "The links moved to another "
+	mb_two(&b, "gatewayd_server_moves_total", "counter", "The links moved to another "
 	    "management server: failover (to a lower priority), failback.",
 	    "kind", "failover", gw->stats.failovers, "failback",
 	    gw->stats.failbacks);
@@ -297,8 +293,7 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	    "Answers to enrollment and renewal requests, by status.");
 	for (unsigned i = 0; i <= GW_ENROLL_REFUSED; i++)
 		mb_printf(&b, "gatewayd_enroll_answers_total{status=\"%s\"} "
-		    "%llu\n", i == GW_ENROLL_ISSUED ? "issued" :
-		    i == GW_ENROLL_PENDING ? "pending" : "refused",
+		    "%llu\n", gw_enroll_status_str(i),
 		    (unsigned long long)gw->stats.enroll[i]);
 	mb_head(&b, "gatewayd_certificate_expiry_seconds", "gauge",
 	    "When the gateway's own certificates expire (Unix time).");
@@ -316,15 +311,6 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	return b.off;
 }
 
-static int
-metrics_healthy(const struct gw *gw)
-{
-	for (unsigned i = 0; i < gw->nup; i++)
-		if (gw->up[i] != NULL && upstream_state(gw->up[i]) == UP_READY)
-			return 1;
-	return 0;
-}
-
 static void
 mc_close(struct mclient *c)
 {
@@ -340,56 +326,55 @@ mc_close(struct mclient *c)
 	free(c);
 }
 
-/* The answer to the request in c->req: status line, headers, body. */
+/*
+ * The answer to the request in c->req: status line, headers, body; one
+ * buffer.  /metrics is rendered once to size it and once into it.
+ */
 static int
 mc_answer(struct mclient *c)
 {
 	const struct gw *gw = c->m->gw;
 	const char *type = "text/plain; charset=utf-8", *status = "200 OK";
-	char method[8], path[64], head[256], *body = NULL;
-	size_t blen = 0, need;
+	const char *body = NULL;	/* NULL: the metrics */
+	char method[8] = "", path[64], head[256];
+	size_t blen;
 	int hlen, head_only;
 
 	c->req[c->rlen < sizeof(c->req) ? c->rlen : sizeof(c->req) - 1] = '\0';
 	if (sscanf(c->req, "%7s %63s", method, path) != 2) {
 		status = "400 Bad Request";
-		body = strdup("bad request\n");
+		body = "bad request\n";
 	} else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		status = "405 Method Not Allowed";
-		body = strdup("GET or HEAD only\n");
+		body = "GET or HEAD only\n";
 	} else if (strcmp(path, "/metrics") == 0) {
 		type = "text/plain; version=0.0.4; charset=utf-8";
-		need = metrics_render(gw, NULL, 0) + 1;
-		if ((body = malloc(need)) != NULL)
-			blen = metrics_render(gw, body, need);
 	} else if (strcmp(path, "/healthz") == 0) {
-		if (metrics_healthy(gw))
-			body = strdup("ok\n");
+		if (upstream_ready(gw) > 0)
+			body = "ok\n";
 		else {
 			status = "503 Service Unavailable";
-			body = strdup("no upstream link is ready\n");
+			body = "no upstream link is ready\n";
 		}
 	} else {
 		status = "404 Not Found";
-		body = strdup("/metrics or /healthz\n");
+		body = "/metrics or /healthz\n";
 	}
-	if (body == NULL)
-		return -1;
-	if (blen == 0)
-		blen = strlen(body);
+	blen = body != NULL ? strlen(body) : metrics_render(gw, NULL, 0);
 	head_only = strcmp(method, "HEAD") == 0;
 	hlen = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: %s"
 	    "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
 	    type, blen);
 	c->olen = (size_t)hlen + (head_only ? 0 : blen);
-	if ((c->out = malloc(c->olen)) == NULL) {
-		free(body);
+	if ((c->out = malloc(c->olen + 1)) == NULL)	/* + render's NUL */
 		return -1;
-	}
 	memcpy(c->out, head, (size_t)hlen);
-	if (!head_only)
+	if (head_only)
+		return 0;
+	if (body != NULL)
 		memcpy(c->out + hlen, body, blen);
-	free(body);
+	else if (metrics_render(gw, c->out + hlen, blen + 1) != blen)
+		return -1;	/* (cannot change between the two) */
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 #define METRICS_REQ_MAX	2048
 #define METRICS_TIMEOUT	5.0
 #define METRICS_CLIENTS	16
@@ -29,8 +31,9 @@ struct gw_stats {
 							   handshake */
 	uint64_t	 closed[STATS_REASONS];		/* sessions ended */
 	uint64_t	 resumed;			/* from a ticket */
-	uint64_t	 enroll[3];	/* answers: issued, pending, refused */
-	uint64_t	 ack_le[STATS_ACK_BUCKETS + 1];	/* cumulative at
+	uint64_t	 enroll[GW_ENROLL_REFUSED + 1];	/* answers, by
+							   status */
+	uint64_t	 ack_le[STATS_ACK_BUCKETS];	/* cumulative at
 							   render, not here */
 	double		 ack_sum;
 	uint64_t	 ack_count;
@@ -38,7 +41,6 @@ struct gw_stats {
 	/* An agent had to wait for credit: its window was used up (the
 	 * management server's ACKs lag), or replay memory was full. */
 	uint64_t	 stalls_window, stalls_budget;
-	unsigned	 starved;		/* waiting for memory now */
 	uint64_t	 failovers, failbacks;	/* the links moved */
 	double		 last_move;		/* when (Unix time), or 0 */
 };

@@ -55,12 +55,11 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 		log_warnx("event=%s from=%s to=%s reason=%s", to < from ?
 		    "failback" : "failover", srv_addr(gw, from),
 		    srv_addr(gw, to), why);
-	if (from >= 0 && to > from)
-		gw->failover_at = ev_now(gw->loop);
 	if (from >= 0) {
-		if (to > from)
+		if (to > from) {
+			gw->failover_at = ev_now(gw->loop);
 			gw->stats.failovers++;
-		else
+		} else
 			gw->stats.failbacks++;
 		gw->stats.last_move = ev_now(gw->loop);
 	}

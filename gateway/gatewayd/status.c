@@ -63,6 +63,12 @@ st_fetch(const char *addr, struct scrape *sc, char *err, size_t errlen)
 	}
 	while (len < ST_MAX && (n = read(fd, sc->text + len, ST_MAX - len)) > 0)
 		len += (size_t)n;
+	if (n < 0 || len == ST_MAX) {	/* cut off: no half a picture */
+		snprintf(err, errlen, "%s: %s", addr, n < 0 ?
+		    strerror(errno) : "answer too large");
+		close(fd);
+		return -1;
+	}
 	close(fd);
 	sc->text[len] = '\0';
 	if (strncmp(sc->text, "HTTP/1.0 200", 12) != 0 ||
@@ -166,6 +172,8 @@ st_date(const char *what, double t)
 	time_t tt = (time_t)t, now = time(NULL);
 	char d[32];
 
+	if (t <= 0)		/* not in the scrape: no such certificate */
+		return;
 	strftime(d, sizeof(d), "%Y-%m-%d %H:%M UTC", gmtime(&tt));
 	printf("  %-22s %s (%s%.0f days)%s\n", what, d, tt < now ? "-" : "",
 	    (tt < now ? now - tt : tt - now) / 86400.0,
@@ -180,7 +188,7 @@ st_print(const char *addr, const struct scrape *sc)
 	    "gatewayd_upstream_links{state=\"not_ready\"}", 0);
 	const char *f = "gatewayd_server_up{";
 	char srv[80], key[160], l[64];
-	double last;
+	double last, acks;
 
 	printf("gatewayd at %s: %s (%.0f of %.0f upstream links ready)\n",
 	    addr, ready > 0 ? "healthy" : "UNHEALTHY", ready, links);
@@ -221,14 +229,17 @@ st_print(const char *addr, const struct scrape *sc)
 	    "reason");
 	st_reasons(sc, "sessions closed", "gatewayd_sessions_closed_total",
 	    "reason");
+	acks = st_val(sc, "gatewayd_ack_latency_seconds_count", 0);
 	printf("data: %.0f frames up, %.0f down; %.0f bytes awaiting ACK "
-	    "(budget %.0f); ACK within %g s for half, %g s for 99 %% of %.0f\n",
+	    "(budget %.0f)",
 	    st_val(sc, "gatewayd_frames_total{direction=\"up\"}", 0),
 	    st_val(sc, "gatewayd_frames_total{direction=\"down\"}", 0),
 	    st_val(sc, "gatewayd_replay_bytes", 0),
-	    st_val(sc, "gatewayd_replay_budget_bytes", 0),
-	    st_quantile(sc, 0.5), st_quantile(sc, 0.99),
-	    st_val(sc, "gatewayd_ack_latency_seconds_count", 0));
+	    st_val(sc, "gatewayd_replay_budget_bytes", 0));
+	if (acks > 0)
+		printf("; ACK within %g s for half, %g s for 99 %% of %.0f",
+		    st_quantile(sc, 0.5), st_quantile(sc, 0.99), acks);
+	printf("\n");
 	printf("credit stalls: %.0f window used up (ACKs lag), %.0f replay "
 	    "memory full; %.0f agents waiting for memory now\n",
 	    st_val(sc, "gatewayd_credit_stalls_total{cause=\"window\"}", 0),
@@ -240,12 +251,10 @@ st_print(const char *addr, const struct scrape *sc)
 	    "gatewayd_certificate_expiry_seconds{cert=\"agents\"}", 0));
 	st_date("upstream (client)", st_val(sc,
 	    "gatewayd_certificate_expiry_seconds{cert=\"upstream\"}", 0));
-	if (st_val(sc, "gatewayd_crl_next_update_seconds", -1) >= 0) {
-		st_date("CRL issued", st_val(sc,
-		    "gatewayd_crl_last_update_seconds", 0));
-		st_date("CRL next update", st_val(sc,
-		    "gatewayd_crl_next_update_seconds", 0));
-	}
+	st_date("CRL issued", st_val(sc, "gatewayd_crl_last_update_seconds",
+	    0));
+	st_date("CRL next update", st_val(sc,
+	    "gatewayd_crl_next_update_seconds", 0));
 }
 
 /**

@@ -541,6 +541,17 @@ upstream_name(const struct upstream *u)
 	return u->is_probe ? "probe" : u->idx < 8 ? names[u->idx] : "?";
 }
 
+/** upstream_ready(gw): how many of the K links are READY. */
+unsigned
+upstream_ready(const struct gw *gw)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < gw->nup; i++)
+		n += gw->up[i] != NULL && gw->up[i]->state == UP_READY;
+	return n;
+}
+
 /**
  * upstream_pick(gw): the READY link with the fewest channels, or NULL if
  * none is ready.

@@ -113,6 +113,9 @@ void servers_link_down(struct gw *gw, struct upstream *u, enum fo_reason why);
 /** upstream_state_str(s): "idle", "connecting", ... */
 const char *upstream_state_str(enum up_state s);
 
+/** upstream_ready(gw): how many of the K links are READY. */
+unsigned upstream_ready(const struct gw *gw);
+
 /**
  * upstream_pick(gw): the READY link with the fewest channels, or NULL if
  * none is ready.

@@ -112,6 +112,11 @@ pass "gatewayd status: healthy, the server in use, the agents, the refusal"
 [ "$(status GET /nope)" = "HTTP/1.0 404 Not Found" ] || fail "GET /nope"
 [ "$(status POST /metrics)" = "HTTP/1.0 405 Method Not Allowed" ] ||
     fail "POST /metrics"
+exec 4<>"/dev/tcp/127.0.0.1/$METRICS_PORT"	# a request of blank lines
+printf '\r\n\r\n' >&4
+answer=$(timeout 10 head -n 1 <&4 | tr -d '\r' || true)
+exec 4<&-
+[ "$answer" = "HTTP/1.0 400 Bad Request" ] || fail "a blank request: '$answer'"
 exec 4<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
 head -c 4096 /dev/zero | tr '\0' 'x' >&4 2>/dev/null || true
 answer=$(timeout 10 cat <&4 | head -c 100 || true)
@@ -119,7 +124,7 @@ exec 4<&-
 [ -z "$answer" ] || fail "a 4 KiB request line got an answer: $answer"
 [ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
     fail "/healthz after the bad requests"
-pass "404, 405, an endless request dropped; still answering"
+pass "404, 405, 400 for a blank request, an endless request dropped; still answering"
 
 # gw-mgmt dies: no link is usable.
 kill -KILL "$PID_mgmt"

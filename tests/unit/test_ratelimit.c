@@ -90,6 +90,27 @@ test_off(void **state)
 	free(rl);
 }
 
+/* A reload's new limits: one that was off starts with a full bucket. */
+static void
+test_set(void **state)
+{
+	struct ratelimit *rl = malloc(sizeof(*rl));
+	int n = 0;
+
+	(void)state;
+	rl_init(rl, 0, 0);
+	assert_int_equal(allow(rl, 1, 1.0), 1);
+	rl_set(rl, 5, 0);
+	for (int i = 0; i < 20; i++)
+		n += allow(rl, (uint32_t)i, 2.0);
+	assert_int_equal(n, 5);			/* the first one too */
+	assert_int_equal(rl->refused_global, 15);
+	rl_set(rl, 2, 0);			/* on already: no new burst */
+	assert_int_equal(allow(rl, 1, 2.0), 0);
+	assert_int_equal(rl->refused_global, 16);	/* counters stay */
+	free(rl);
+}
+
 int
 main(void)
 {
@@ -97,6 +118,7 @@ main(void)
 		cmocka_unit_test(test_global),
 		cmocka_unit_test(test_per_source),
 		cmocka_unit_test(test_off),
+		cmocka_unit_test(test_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
