@@ -132,11 +132,17 @@ keys_load(struct tls_ticket *t, char *err, size_t errlen)
 	struct stat st;
 	unsigned n = 0, lineno = 0;
 	FILE *f;
+	int fd, e;
 
-	if ((f = fopen(t->path, "r")) == NULL) {
-		if (errno == ENOENT)
+	/* Not through a link: the directory may be the service user's. */
+	if ((fd = open(t->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		if (e == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", t->path, strerror(e));
 		return -1;
 	}
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
@@ -188,18 +194,26 @@ fail:
 	return -1;
 }
 
-/* Write the keys: a new file (mode 0600) renamed over the old one. */
+/*
+ * Write the keys: a new file (mode 0600) renamed over the old one.  The
+ * first save runs as root, before privileges are dropped, in a directory
+ * that may be the service user's: the temporary is made new (O_EXCL) and
+ * never through a link, so a link planted there cannot make root truncate
+ * or write a file elsewhere; a stale one (a crash) is removed first.
+ */
 static int
 keys_save(const struct tls_ticket *t, char *err, size_t errlen)
 {
 	char tmp[4096], name[2 * TK_NAME + 1], key[2 * TK_KEY + 1];
 	FILE *f;
-	int fd, ok;
+	int fd = -1, ok;
 
 	if (t->path == NULL)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", t->path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
+	if ((unlink(tmp) != 0 && errno != ENOENT) ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0 ||
 	    (f = fdopen(fd, "w")) == NULL) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		if (fd >= 0)

@@ -5,7 +5,9 @@
  * byte for byte; a ticket altered anywhere, or sealed under a key no longer
  * kept, or whose full handshake is older than the lifetime, is refused;
  * a stale key file is rotated (the old key kept one period); a damaged or
- * world-readable file is refused with file:line.
+ * world-readable file is refused with file:line; a link planted at the
+ * temporary's name is not written through, and a key file that is a link
+ * is not read.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,6 +244,45 @@ test_stale_file_rotates(void **state)
 	assert_true(kept_old);
 }
 
+/*
+ * The first save runs as root in a directory the service user may own: a
+ * link planted at the temporary's name must not make it write through the
+ * link (old code: O_CREAT|O_TRUNC truncated the target and the key file
+ * became a link to it), and a key file that is a link is not read.
+ */
+static void
+test_planted_links(void **state)
+{
+	char tmpf[160], victim[160], line[256], err[512];
+	struct tls_ticket *t;
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	unlink(keys);
+	snprintf(tmpf, sizeof(tmpf), "%s.tmp", keys);
+	snprintf(victim, sizeof(victim), "%s/victim", tdir);
+	write_file(victim, 0600, "root's\n");
+	assert_int_equal(symlink(victim, tmpf), 0);
+	t = open_keys(keys, 3600);
+	tls_ticket_free(t);
+	assert_non_null(f = fopen(victim, "r"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_string_equal(line, "root's\n");
+	assert_int_equal(lstat(keys, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(lstat(tmpf, &st), -1);	/* the link is gone */
+
+	unlink(keys);
+	assert_int_equal(symlink(victim, keys), 0);
+	err[0] = '\0';
+	assert_null(tls_ticket_new(keys, 3600, err, sizeof(err)));
+	assert_non_null(strstr(err, "ticket.keys: "));
+	unlink(keys);
+}
+
 static void
 test_bad_files_refused(void **state)
 {
@@ -290,6 +331,7 @@ main(void)
 		cmocka_unit_test(test_old_authentication_expires),
 		cmocka_unit_test(test_stale_file_rotates),
 		cmocka_unit_test(test_bad_files_refused),
+		cmocka_unit_test(test_planted_links),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
