@@ -17,6 +17,7 @@
 #include "conf_util.h"
 #include "conn.h"
 #include "csr.h"
+#include "keyfile.h"
 #include "enroll_client.h"
 #include "log.h"
 #include "pkifile.h"
@@ -381,10 +382,10 @@ en_key(struct enroll *e, struct pki_rng *rng)
 	if (access(e->p->key, F_OK) == 0 &&
 	    pki_read_file(path, e->rid, sizeof(e->rid), &n) == 0) {
 		e->rid[strcspn(e->rid, "\n")] = '\0';
-		if ((rc = mbedtls_pk_parse_keyfile(&e->key, e->p->key, NULL,
-		    mbedtls_ctr_drbg_random, &rng->drbg)) != 0) {
-			fprintf(stderr, "gw-agent: enroll: %s: cannot load the "
-			    "key of the pending request\n", e->p->key);
+		if (keyfile_pk(&e->key, e->p->key, mbedtls_ctr_drbg_random,
+		    &rng->drbg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "gw-agent: enroll: the key of the "
+			    "pending request: %s\n", err);
 			return -1;
 		}
 		fprintf(stderr, "gw-agent: polling for pending request %s\n",

@@ -10,6 +10,7 @@
 
 #include "csr.h"
 #include "enroll_client.h"
+#include "keyfile.h"
 #include "log.h"
 #include "pkifile.h"
 #include "renew.h"
@@ -56,8 +57,8 @@ renew_recover(const char *key, const char *cert)
 	mbedtls_pk_init(&pk);
 	if (pki_rng_init(&rng, err, sizeof(err)) == 0 &&
 	    mbedtls_x509_crt_parse_file(&crt, cert) == 0 &&
-	    mbedtls_pk_parse_keyfile(&pk, path, NULL, mbedtls_ctr_drbg_random,
-	    &rng.drbg) == 0 && csr_key_fp(&crt.pk, a) == 0 &&
+	    keyfile_pk(&pk, path, mbedtls_ctr_drbg_random, &rng.drbg, err,
+	    sizeof(err)) == 0 && csr_key_fp(&crt.pk, a) == 0 &&
 	    csr_key_fp(&pk, b) == 0)
 		match = strcmp(a, b) == 0;
 	if (match && rename(path, key) == 0)

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
+#include "keyfile.h"
 #include "tls_conf.h"
 #include "tls_ticket.h"
 
@@ -223,7 +223,6 @@ struct tls_conf *
 tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 {
 	struct tls_conf *tc;
-	struct stat st;
 	int rc;
 
 	if (tls_rng_setup(err, errlen) != 0)
@@ -256,20 +255,10 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	}
 	if (tls_chain_too_big(tc, p, err, errlen))
 		goto err1;
-	/* A key anyone on the machine may read is no longer a secret. */
-	if (p->cert != NULL && stat(p->key, &st) == 0 &&
-	    (st.st_mode & S_IROTH) != 0) {
-		snprintf(err, errlen, "%s: private key is world-readable "
-		    "(mode %03o): chmod 600 it", p->key,
-		    (unsigned)(st.st_mode & 0777));
+	/* Owner only (keyfile.c); the bytes read are zeroised. */
+	if (p->cert != NULL && keyfile_pk(&tc->key, p->key,
+	    mbedtls_ctr_drbg_random, &tls_drbg, err, errlen) != 0)
 		goto err1;
-	}
-	/* mbedtls_pk_parse_keyfile zeroises its copy of the file. */
-	if (p->cert != NULL && (rc = mbedtls_pk_parse_keyfile(&tc->key, p->key,
-	    NULL, mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
-		tls_fail(err, errlen, p->key, "cannot load private key", rc);
-		goto err1;
-	}
 	if (p->cert != NULL && (rc = mbedtls_pk_check_pair(&tc->own.pk,
 	    &tc->key, mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
 		tls_fail(err, errlen, p->key, "key does not match certificate",

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/ssl_ticket.h>
 
+#include "keyfile.h"
 #include "log.h"
 #include "tls_conf.h"
 #include "tls_ticket.h"
@@ -129,7 +129,6 @@ static int
 keys_load(struct tls_ticket *t, char *err, size_t errlen)
 {
 	char line[256], created[24], name[16], key[80], extra[4];
-	struct stat st;
 	unsigned n = 0, lineno = 0;
 	FILE *f;
 	int fd, e;
@@ -145,12 +144,8 @@ keys_load(struct tls_ticket *t, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", t->path, strerror(e));
 		return -1;
 	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
-		snprintf(err, errlen, "%s: ticket key file is world-readable "
-		    "(mode %03o): chmod 600 it", t->path,
-		    (unsigned)(st.st_mode & 0777));
+	if (keyfile_check(fd, t->path, "ticket key file", err, errlen) != 0)
 		goto fail;
-	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		struct tls_key *k;
 		char *end;

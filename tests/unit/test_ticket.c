@@ -304,7 +304,10 @@ test_bad_files_refused(void **state)
 		    "1 0a0b0c0f 00112233445566778899aabbccddeeff0011223344"
 		    "5566778899aabbccddeeff\n", 0600,
 		    "ticket.keys:3: more than two keys" },
-		{ "", 0644, "world-readable" },
+		{ "", 0644, "ticket.keys: ticket key file is world-readable "
+		    "(mode 644)" },
+		{ "", 0640, "ticket.keys: ticket key file is group-readable "
+		    "(mode 640)" },
 	};
 	char err[512];
 
