@@ -41,8 +41,8 @@ struct tls_conf_params {
 	 * sealed in its ticket: it must still be in its validity period,
 	 * pass the CRL checks of a full handshake (not on the CRL, and its
 	 * issuer's CRL between thisUpdate and nextUpdate), and be issued by
-	 * the CA (by name); else the handshake is a full one.  Client: tickets are always taken (conn_params.ticket
-	 * keeps them).
+	 * the CA (by name); else the handshake is a full one.  Client:
+	 * tickets are always taken (conn_params.ticket keeps them).
 	 */
 	struct tls_ticket *tickets;
 };
