@@ -78,11 +78,12 @@ auth_token_admit(struct authority *a, const char *token, const char *name,
 void
 auth_token_refund(struct authority *a, const char *id)
 {
-	char err[256];
+	char err[256], eid[LOG_ESC_MAX];
 	unsigned n;
 
 	if (ed_token_used(a->p.dir, id, &n) == 0 && n > 0 &&
 	    ed_token_set_used(a->p.dir, id, n - 1, err, sizeof(err)) != 0)
 		log_warnx("event=enroll_token_refund token=%s detail=\"%s\"",
-		    id, err);
+		    log_esc(eid, sizeof(eid), id, LOG_ESC_STR, LOG_ESC_BARE),
+		    err);
 }

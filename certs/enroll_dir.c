@@ -16,6 +16,7 @@
 
 #include "csr.h"
 #include "enroll_dir.h"
+#include "keyfile.h"
 #include "pkifile.h"
 
 #define ED_CSR_BEGIN	"-----BEGIN CERTIFICATE REQUEST-----\n"
@@ -297,7 +298,9 @@ ed_token_key(const char *dir, uint8_t key[32], int create, char *err,
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/enroll/token.key", dir);
-	if (pki_read_file(path, buf, sizeof(buf), &len) == 0) {
+	/* Owner only (keyfile.c), like every key. */
+	if (keyfile_read(path, "token key", buf, sizeof(buf), &len, err,
+	    errlen) == 0) {
 		if (len != 32) {
 			mbedtls_platform_zeroize(buf, sizeof(buf));
 			snprintf(err, errlen, "%s: not 32 bytes", path);
@@ -308,9 +311,9 @@ ed_token_key(const char *dir, uint8_t key[32], int create, char *err,
 		return 0;
 	}
 	if (errno != ENOENT || !create) {
-		snprintf(err, errlen, "%s: %s", path, errno == ENOENT ?
-		    "no token key (no token was ever created)" :
-		    strerror(errno));
+		if (errno == ENOENT)
+			snprintf(err, errlen, "%s: no token key (no token was "
+			    "ever created)", path);
 		return -1;
 	}
 	mbedtls_entropy_init(&ent);

@@ -15,6 +15,7 @@
 #include <mbedtls/rsa.h>
 #include <psa/crypto.h>
 
+#include "keyfile.h"
 #include "x509_issue.h"
 
 #define PKI_DN_MAX	512
@@ -113,9 +114,10 @@ pki_ca_load(struct pki_ca *ca, const char *dir, struct pki_rng *rng,
 	fclose(f);
 	ca->crt_pem[len] = '\0';
 	snprintf(path, sizeof(path), "%s/ca.key", dir);
-	if ((rc = mbedtls_pk_parse_keyfile(&ca->key, path, NULL,
-	    mbedtls_ctr_drbg_random, &rng->drbg)) != 0)
-		return pki_fail(err, errlen, path, rc);
+	/* Owner only (keyfile.c): SECURITY.md's promise for every key. */
+	if (keyfile_pk(&ca->key, path, mbedtls_ctr_drbg_random, &rng->drbg,
+	    err, errlen) != 0)
+		return -1;
 	if ((rc = mbedtls_pk_check_pair(&ca->crt.pk, &ca->key,
 	    mbedtls_ctr_drbg_random, &rng->drbg)) != 0) {
 		snprintf(err, errlen, "%s does not belong to %s/ca.crt", path,

@@ -43,12 +43,14 @@ agent_probe_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
 	struct agent_session *s = arg;
+	char ed[LOG_ESC_MAX];
 
 	(void)c;
 	if (reason != GW_R_NORMAL) {
 		log_debug("event=probe_failed gateway=%s reason=%s "
 		    "detail=\"%s\"", s->p.gateways[s->probe_idx],
-		    gw_reason_str(reason), detail);
+		    gw_reason_str(reason), log_esc(ed, sizeof(ed), detail,
+		    LOG_ESC_STR, 0));
 		fo_down(&s->gws[s->probe_idx], reason == GW_R_CONNECT ?
 		    FO_R_REFUSED : reason == GW_R_TIMEOUT ?
 		    FO_R_CONNECT_TIMEOUT : FO_R_TLS, ev_now(s->loop), &s->pol,

@@ -215,14 +215,16 @@ agent_session_hello_ack(struct agent_session *s, const struct gw_frame *f)
 static int
 agent_session_reason(struct agent_session *s, const struct gw_frame *f)
 {
-	char text[256];
+	char text[256], et[LOG_ESC_MAX];
 	unsigned code = f->u.reason.code;
 
 	snprintf(text, sizeof(text), "%.*s", (int)f->u.reason.text.len,
 	    (const char *)f->u.reason.text.p);
+	/* The gateway's text, escaped for the log and our exit message. */
+	log_esc(et, sizeof(et), f->u.reason.text.p, f->u.reason.text.len, 0);
 	log_warnx("event=%s code=%s detail=\"%s\"",
 	    f->type == GW_T_GOAWAY ? "goaway" : "error", gw_reason_str(code),
-	    text);
+	    et);
 	if (f->type == GW_T_GOAWAY) {
 		/*
 		 * Send nothing new; the gateway closes once it has what we
@@ -237,7 +239,7 @@ agent_session_reason(struct agent_session *s, const struct gw_frame *f)
 	    code == GW_R_REVOKED || code == GW_R_VERSION)) {
 		snprintf(s->msg, sizeof(s->msg),
 		    "gw-agent: gateway refused us: %s: %s",
-		    gw_reason_str(code), text);
+		    gw_reason_str(code), et);
 		agent_session_fail(s, AGENT_ST_REFUSED, s->msg);
 		return CONN_CLOSED_RC;
 	}
@@ -377,20 +379,22 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 	struct agent_session *s = arg;
 	enum agent_sess_state was = s->state;
 	enum fo_reason why = agent_session_fo_reason(s, was, reason);
+	char ed[LOG_ESC_MAX];	/* may be the gateway's ERROR text */
 
 	(void)c;
+	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
 	s->conn = NULL;
 	s->credit = 0;
 	ev_timer_stop(s->loop, &s->heartbeat);
 	queue_rewind(s->p.queue);
 	if (s->status != AGENT_ST_RUNNING) {
 		log_debug("event=disconnected reason=%s detail=\"%s\"",
-		    gw_reason_str(reason), detail);
+		    gw_reason_str(reason), ed);
 		return;
 	}
 	log_warnx("event=disconnected gateway=%s reason=%s detail=\"%s\" "
 	    "state=%s unacked=%zu", agent_session_gw(s),
-	    gw_reason_str(reason), detail, agent_sess_state_str(was),
+	    gw_reason_str(reason), ed, agent_sess_state_str(was),
 	    queue_len(s->p.queue));
 	agent_session_set_state(s, AS_IDLE);
 	if (why != FO_R_NONE) {
@@ -417,13 +421,13 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 				    "gw-agent: we refused the gateway's "
 				    "certificate %d times (--ca must be its "
 				    "CA, --server-name a name in it): %s",
-				    s->refused, detail);
+				    s->refused, ed);
 			else
 				snprintf(s->msg, sizeof(s->msg),
 				    "gw-agent: gateway refused us: TLS closed "
 				    "during the handshake %d times (is our "
 				    "certificate from the gateway's agent CA, "
-				    "and valid?): %s", s->refused, detail);
+				    "and valid?): %s", s->refused, ed);
 			agent_session_fail(s, AGENT_ST_REFUSED, s->msg);
 			return;
 		}

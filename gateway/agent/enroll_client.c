@@ -17,6 +17,7 @@
 #include "conf_util.h"
 #include "conn.h"
 #include "csr.h"
+#include "keyfile.h"
 #include "enroll_client.h"
 #include "log.h"
 #include "pkifile.h"
@@ -213,7 +214,7 @@ en_send_request(struct enroll *e)
 static void
 en_result(struct enroll *e, const struct gw_enroll_result *r)
 {
-	char err[300], path[4096];
+	char err[300], path[4096], esc[LOG_ESC_MAX];	/* gateway's words */
 	unsigned retry;
 
 	snprintf(path, sizeof(path), "%s.request", e->p->cert);
@@ -244,7 +245,8 @@ en_result(struct enroll *e, const struct gw_enroll_result *r)
 				fprintf(stderr, "gw-agent: enroll: %s\n", err);
 			fprintf(stderr, "gw-agent: pending: request %s for %s, "
 			    "key sha256 %s; an operator approves it with "
-			    "\"gw-cert approve\"\n", e->rid, e->p->name,
+			    "\"gw-cert approve\"\n", log_esc(esc, sizeof(esc),
+			    e->rid, LOG_ESC_STR, LOG_ESC_BARE), e->p->name,
 			    e->key_fp);
 		}
 		retry = r->retry_after;
@@ -255,14 +257,15 @@ en_result(struct enroll *e, const struct gw_enroll_result *r)
 			conn_close(e->c, GW_R_NORMAL, "pending");
 		if (e->status == ENROLL_PENDING)
 			fprintf(stderr, "gw-agent: pending: request %s; run the "
-			    "same command again to poll\n", e->rid);
+			    "same command again to poll\n", log_esc(esc,
+			    sizeof(esc), e->rid, LOG_ESC_STR, LOG_ESC_BARE));
 		return;
 	default:
 		break;
 	}
-	fprintf(stderr, "gw-agent: enroll refused: %s: %.*s\n",
-	    gw_reason_str(r->reason), (int)r->message.len,
-	    (const char *)r->message.p);
+	fprintf(stderr, "gw-agent: enroll refused: %s: %s\n",
+	    gw_reason_str(r->reason), log_esc(esc, sizeof(esc), r->message.p,
+	    r->message.len, 0));
 	/* What the gateway cannot answer now, it may answer later. */
 	if (r->reason == GW_R_UPSTREAM_LOST || r->reason == GW_R_TIMEOUT ||
 	    r->reason == GW_R_OVERLOAD) {
@@ -281,6 +284,7 @@ static int
 en_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
 	struct enroll *e = arg;
+	char esc[LOG_ESC_MAX];
 
 	(void)c;
 	switch (f->type) {
@@ -303,10 +307,10 @@ en_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	}
 	case GW_T_ERROR:
 	case GW_T_GOAWAY:
-		fprintf(stderr, "gw-agent: enroll: gateway sent %s %s: %.*s\n",
+		fprintf(stderr, "gw-agent: enroll: gateway sent %s %s: %s\n",
 		    gw_type_str(f->type), gw_reason_str(f->u.reason.code),
-		    (int)f->u.reason.text.len,
-		    (const char *)f->u.reason.text.p);
+		    log_esc(esc, sizeof(esc), f->u.reason.text.p,
+		    f->u.reason.text.len, 0));
 		conn_close(c, f->u.reason.code, "gateway closed");
 		return CONN_CLOSED_RC;
 	default:
@@ -322,13 +326,15 @@ static void
 en_on_close(struct conn *c, unsigned reason, const char *detail, void *arg)
 {
 	struct enroll *e = arg;
+	char esc[LOG_ESC_MAX];
 
 	(void)c;
 	e->c = NULL;
 	if (e->state == EN_DONE || e->state == EN_POLL_WAIT)
 		return;
 	fprintf(stderr, "gw-agent: enroll: connection to %s lost: %s: %s\n",
-	    e->p->addr, gw_reason_str(reason), detail);
+	    e->p->addr, gw_reason_str(reason), log_esc(esc, sizeof(esc),
+	    detail, LOG_ESC_STR, 0));
 	en_later(e, EN_UNAVAILABLE, ENROLL_FAILED);
 }
 
@@ -381,10 +387,10 @@ en_key(struct enroll *e, struct pki_rng *rng)
 	if (access(e->p->key, F_OK) == 0 &&
 	    pki_read_file(path, e->rid, sizeof(e->rid), &n) == 0) {
 		e->rid[strcspn(e->rid, "\n")] = '\0';
-		if ((rc = mbedtls_pk_parse_keyfile(&e->key, e->p->key, NULL,
-		    mbedtls_ctr_drbg_random, &rng->drbg)) != 0) {
-			fprintf(stderr, "gw-agent: enroll: %s: cannot load the "
-			    "key of the pending request\n", e->p->key);
+		if (keyfile_pk(&e->key, e->p->key, mbedtls_ctr_drbg_random,
+		    &rng->drbg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "gw-agent: enroll: the key of the "
+			    "pending request: %s\n", err);
 			return -1;
 		}
 		fprintf(stderr, "gw-agent: polling for pending request %s\n",

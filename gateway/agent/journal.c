@@ -217,8 +217,9 @@ journal_compact(struct journal *j, struct queue *q, uint64_t off)
 	const struct queue_ent *e;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", j->path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
-	    0)
+	/* A new file, never through a link planted in the state directory. */
+	if ((unlink(tmp) != 0 && errno != ENOENT) || (fd = open(tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		return journal_fail(j, "create");
 	if (journal_flush(j) != 0) {
 		close(fd);
@@ -278,7 +279,8 @@ journal_open(const char *path, struct queue *q, uint64_t *offset, char *err,
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	if ((j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+	if ((j->fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0) {
 		journal_fail(j, "open");
 		goto fail;
 	}

@@ -10,6 +10,7 @@
 
 #include "csr.h"
 #include "enroll_client.h"
+#include "keyfile.h"
 #include "log.h"
 #include "pkifile.h"
 #include "renew.h"
@@ -56,8 +57,8 @@ renew_recover(const char *key, const char *cert)
 	mbedtls_pk_init(&pk);
 	if (pki_rng_init(&rng, err, sizeof(err)) == 0 &&
 	    mbedtls_x509_crt_parse_file(&crt, cert) == 0 &&
-	    mbedtls_pk_parse_keyfile(&pk, path, NULL, mbedtls_ctr_drbg_random,
-	    &rng.drbg) == 0 && csr_key_fp(&crt.pk, a) == 0 &&
+	    keyfile_pk(&pk, path, mbedtls_ctr_drbg_random, &rng.drbg, err,
+	    sizeof(err)) == 0 && csr_key_fp(&crt.pk, a) == 0 &&
 	    csr_key_fp(&pk, b) == 0)
 		match = strcmp(a, b) == 0;
 	if (match && rename(path, key) == 0)
@@ -196,6 +197,8 @@ renew_install(struct renew *r, const struct gw_enroll_result *res)
 void
 renew_result(struct renew *r, const struct gw_enroll_result *res)
 {
+	char e[LOG_ESC_MAX];	/* the authority's words, escaped */
+
 	if (r->state == RN_IDLE)
 		return;
 	switch (res->status) {
@@ -209,15 +212,16 @@ renew_result(struct renew *r, const struct gw_enroll_result *res)
 		r->state = RN_POLL;
 		snprintf(r->rid, sizeof(r->rid), "%.*s",
 		    (int)res->request_id.len, (const char *)res->request_id.p);
-		log_info("event=renewal_pending rid=%s", r->rid);
+		log_info("event=renewal_pending rid=%s", log_esc(e, sizeof(e),
+		    r->rid, LOG_ESC_STR, LOG_ESC_BARE));
 		renew_arm(r, res->retry_after);
 		return;
 	default:
 		r->state = RN_IDLE;
 		unlink(r->keynew);
-		log_warnx("event=renewal_refused reason=%s detail=\"%.*s\"",
-		    gw_reason_str(res->reason), (int)res->message.len,
-		    (const char *)res->message.p);
+		log_warnx("event=renewal_refused reason=%s detail=\"%s\"",
+		    gw_reason_str(res->reason), log_esc(e, sizeof(e),
+		    res->message.p, res->message.len, 0));
 		r->retry_at = ev_now(r->p.loop) + RENEW_RETRY;
 		renew_arm(r, RENEW_RETRY);
 		return;

@@ -58,6 +58,66 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
+/* The escape of byte ${c} into ${e}; its length. */
+static size_t
+log_esc1(unsigned char c, int flags, char e[4])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c < 0x20 || c >= 0x7f || ((flags & LOG_ESC_BARE) &&
+	    (c == ' ' || c == '='))) {
+		e[0] = '\\';
+		e[1] = 'x';
+		e[2] = hex[c >> 4];
+		e[3] = hex[c & 0xf];
+		return 4;
+	}
+	if (c == '"' || c == '\\') {
+		e[0] = '\\';
+		e[1] = (char)c;
+		return 2;
+	}
+	e[0] = (char)c;
+	return 1;
+}
+
+/**
+ * log_esc(buf, cap, s, len, flags): the ${len} bytes at ${s} (up to its
+ * NUL if ${len} is LOG_ESC_STR; NULL is "") made safe for a log line in
+ * ${buf} (${cap} >= 8 bytes): '"' and '\' are escaped with '\'; control
+ * bytes (CR, LF, ...), DEL and every byte above 0x7f (UTF-8 or not) are
+ * written \xNN; with LOG_ESC_BARE, for a value outside quotes, ' ' and
+ * '=' too.  What does not fit ends in "\..." (a '\' nothing else leaves
+ * unescaped).  Return ${buf}, for a "%s".
+ */
+const char *
+log_esc(char *buf, size_t cap, const void *s, size_t len, int flags)
+{
+	const unsigned char *p = s;
+	size_t o = 0, w, room = cap - 1, need = 0;
+	char e[4];
+
+	if (p == NULL)
+		len = 0;
+	else if (len == LOG_ESC_STR)
+		len = strlen(s);
+	for (size_t i = 0; i < len && need <= room; i++)
+		need += log_esc1(p[i], flags, e);
+	if (need > room)
+		room -= 4;		/* for the cut mark */
+	for (size_t i = 0; i < len; i++) {
+		if (o + (w = log_esc1(p[i], flags, e)) > room) {
+			memcpy(buf + o, "\\...", 4);
+			o += 4;
+			break;
+		}
+		memcpy(buf + o, e, w);
+		o += w;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void
 log_emit(enum log_level lvl, const char *errstr, const char *fmt, va_list ap)
 {
@@ -87,6 +147,13 @@ log_emit(enum log_level lvl, const char *errstr, const char *fmt, va_list ap)
 	}
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
+	/*
+	 * Values from peers are escaped by their callers (log_esc); should
+	 * one be missed, it still cannot start a line of its own.
+	 */
+	for (size_t i = start; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	if (log_syslog) {
 		line[n] = '\0';	/* syslog adds the time, name and pid */
 		syslog(log_prios[lvl], "%s", line + start);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
+#include "keyfile.h"
 #include "tls_conf.h"
 #include "tls_ticket.h"
 
@@ -107,18 +107,61 @@ tls_conf_bind(struct tls_resumed *slot)
 }
 
 /*
+ * The CRL checks of ${crt}, the same for a full handshake (tls_verify_cb)
+ * and a resumption (tls_resumable), as mbedTLS's verification flags: the
+ * CRLs of its issuer must be in their validity period (past nextUpdate,
+ * or before thisUpdate, nothing that CA issued is taken: mbedTLS's
+ * BADCRL_EXPIRED and BADCRL_FUTURE), and its serial on none of them.
+ */
+static uint32_t
+tls_crl_flags(const struct tls_conf *tc, const mbedtls_x509_crt *crt)
+{
+	uint32_t flags = 0;
+
+	if (!tc->has_crl)
+		return 0;
+	for (const mbedtls_x509_crl *crl = &tc->crl; crl != NULL &&
+	    crl->raw.len > 0; crl = crl->next) {
+		if (crl->issuer_raw.len != crt->issuer_raw.len ||
+		    memcmp(crl->issuer_raw.p, crt->issuer_raw.p,
+		    crt->issuer_raw.len) != 0)
+			continue;
+		if (mbedtls_x509_time_is_past(&crl->next_update))
+			flags |= MBEDTLS_X509_BADCRL_EXPIRED;
+		if (mbedtls_x509_time_is_future(&crl->this_update))
+			flags |= MBEDTLS_X509_BADCRL_FUTURE;
+	}
+	if (tls_conf_revoked(tc, crt))
+		flags |= MBEDTLS_X509_BADCERT_REVOKED;
+	return flags;
+}
+
+/*
+ * mbedTLS's f_vrfy, for each certificate of a full handshake's chain: the
+ * peer's gets tls_crl_flags too, so both ways apply one check (mbedTLS's
+ * own, which also verifies the CRL's signature, finds the same).
+ */
+static int
+tls_verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	if (depth == 0)
+		*flags |= tls_crl_flags(p, crt);
+	return 0;
+}
+
+/*
  * May a ticket's certificate stand in for a full handshake now?  Its
  * signature chain was verified by the full handshake that issued the
  * ticket; what can have changed since is checked again: its validity
- * period, the CRL (reloads included), and that a configured CA has its
- * issuer's name.
+ * period, the CRL as a full handshake checks it (reloads included:
+ * tls_crl_flags), and that a configured CA has its issuer's name.
  */
 static int
 tls_resumable(const struct tls_conf *tc, const mbedtls_x509_crt *crt)
 {
 	if (mbedtls_x509_time_is_past(&crt->valid_to) ||
 	    mbedtls_x509_time_is_future(&crt->valid_from) ||
-	    tls_conf_revoked(tc, crt))
+	    tls_crl_flags(tc, crt) != 0)
 		return 0;
 	for (const mbedtls_x509_crt *ca = &tc->ca; ca != NULL &&
 	    ca->raw.len > 0; ca = ca->next)
@@ -223,7 +266,6 @@ struct tls_conf *
 tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 {
 	struct tls_conf *tc;
-	struct stat st;
 	int rc;
 
 	if (tls_rng_setup(err, errlen) != 0)
@@ -256,20 +298,10 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	}
 	if (tls_chain_too_big(tc, p, err, errlen))
 		goto err1;
-	/* A key anyone on the machine may read is no longer a secret. */
-	if (p->cert != NULL && stat(p->key, &st) == 0 &&
-	    (st.st_mode & S_IROTH) != 0) {
-		snprintf(err, errlen, "%s: private key is world-readable "
-		    "(mode %03o): chmod 600 it", p->key,
-		    (unsigned)(st.st_mode & 0777));
+	/* Owner only (keyfile.c); the bytes read are zeroised. */
+	if (p->cert != NULL && keyfile_pk(&tc->key, p->key,
+	    mbedtls_ctr_drbg_random, &tls_drbg, err, errlen) != 0)
 		goto err1;
-	}
-	/* mbedtls_pk_parse_keyfile zeroises its copy of the file. */
-	if (p->cert != NULL && (rc = mbedtls_pk_parse_keyfile(&tc->key, p->key,
-	    NULL, mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
-		tls_fail(err, errlen, p->key, "cannot load private key", rc);
-		goto err1;
-	}
 	if (p->cert != NULL && (rc = mbedtls_pk_check_pair(&tc->own.pk,
 	    &tc->key, mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
 		tls_fail(err, errlen, p->key, "key does not match certificate",
@@ -308,6 +340,8 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	if (p->ca != NULL)
 		mbedtls_ssl_conf_ca_chain(&tc->conf, &tc->ca,
 		    tc->has_crl ? &tc->crl : NULL);
+	if (tc->has_crl)
+		mbedtls_ssl_conf_verify(&tc->conf, tls_verify_cb, tc);
 	if (p->server && p->tickets != NULL) {
 		tc->tickets = p->tickets;
 		mbedtls_ssl_conf_session_tickets_cb(&tc->conf,

@@ -38,10 +38,11 @@ struct tls_conf_params {
 	 * Server: issue TLS 1.3 session tickets with these keys and resume
 	 * from them, psk_dhe_ke: the ticket's key and a new ECDHE (NULL: full
 	 * handshakes only).  A resumed session's peer is the certificate
-	 * sealed in its ticket: it must still be in its validity period, not
-	 * on the CRL, and issued by the CA (by name); else the handshake is a
-	 * full one.  Client: tickets are always taken (conn_params.ticket
-	 * keeps them).
+	 * sealed in its ticket: it must still be in its validity period,
+	 * pass the CRL checks of a full handshake (not on the CRL, and its
+	 * issuer's CRL between thisUpdate and nextUpdate), and be issued by
+	 * the CA (by name); else the handshake is a full one.  Client:
+	 * tickets are always taken (conn_params.ticket keeps them).
 	 */
 	struct tls_ticket *tickets;
 };

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/ssl_ticket.h>
 
+#include "keyfile.h"
 #include "log.h"
 #include "tls_conf.h"
 #include "tls_ticket.h"
@@ -129,22 +129,23 @@ static int
 keys_load(struct tls_ticket *t, char *err, size_t errlen)
 {
 	char line[256], created[24], name[16], key[80], extra[4];
-	struct stat st;
 	unsigned n = 0, lineno = 0;
 	FILE *f;
+	int fd, e;
 
-	if ((f = fopen(t->path, "r")) == NULL) {
-		if (errno == ENOENT)
+	/* Not through a link: the directory may be the service user's. */
+	if ((fd = open(t->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		if (e == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", t->path, strerror(e));
 		return -1;
 	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
-		snprintf(err, errlen, "%s: ticket key file is world-readable "
-		    "(mode %03o): chmod 600 it", t->path,
-		    (unsigned)(st.st_mode & 0777));
+	if (keyfile_check(fd, t->path, "ticket key file", err, errlen) != 0)
 		goto fail;
-	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		struct tls_key *k;
 		char *end;
@@ -188,18 +189,26 @@ fail:
 	return -1;
 }
 
-/* Write the keys: a new file (mode 0600) renamed over the old one. */
+/*
+ * Write the keys: a new file (mode 0600) renamed over the old one.  The
+ * first save runs as root, before privileges are dropped, in a directory
+ * that may be the service user's: the temporary is made new (O_EXCL) and
+ * never through a link, so a link planted there cannot make root truncate
+ * or write a file elsewhere; a stale one (a crash) is removed first.
+ */
 static int
 keys_save(const struct tls_ticket *t, char *err, size_t errlen)
 {
 	char tmp[4096], name[2 * TK_NAME + 1], key[2 * TK_KEY + 1];
 	FILE *f;
-	int fd, ok;
+	int fd = -1, ok;
 
 	if (t->path == NULL)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", t->path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
+	if ((unlink(tmp) != 0 && errno != ENOENT) ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0 ||
 	    (f = fdopen(fd, "w")) == NULL) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		if (fd >= 0)

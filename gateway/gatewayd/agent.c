@@ -501,6 +501,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	struct agent *a = arg;
 	struct gw *gw = a->gw;
 	enum agent_state was = a->state;
+	char ed[LOG_ESC_MAX], en[LOG_ESC_MAX];	/* escaped for the log */
 
 	agent_set_state(a, AGENT_CLOSED);
 	agent_count_limit(a, was, reason);
@@ -523,29 +524,32 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		upstream_unwait(a->link.wait_up, a);
 	if (a->link.up != NULL)
 		upstream_release(a->link.up, a, a->link.chan, reason, detail);
+	/* The detail may carry an agent's ERROR text, its name a CA's CN. */
+	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
+	log_esc(en, sizeof(en), agent_name(a), LOG_ESC_STR, LOG_ESC_BARE);
 	if (was == AGENT_HANDSHAKE && reason == GW_R_TIMEOUT)
 		log_debug("event=agent_refused peer=%s reason=timeout "
-		    "detail=\"%s\"", conn_peer(c), detail);	/* limit_hit */
+		    "detail=\"%s\"", conn_peer(c), ed);	/* limit_hit */
 	else if (a->name == NULL && (was == AGENT_HANDSHAKE ||
 	    reason == GW_R_POLICY))
 		log_warnx("event=agent_refused peer=%s reason=%s detail=\"%s\"",
-		    conn_peer(c), gw_reason_str(reason), detail);
+		    conn_peer(c), gw_reason_str(reason), ed);
 	else if (was == AGENT_HANDSHAKE || reason == GW_R_POLICY) {
 		char fp[2 * GW_FINGERPRINT_LEN + 1];
 
 		id_fp_hex(a->fp, fp);
 		log_warnx("event=agent_refused agent=%s peer=%s reason=%s "
-		    "detail=\"%s\" fp=%s", a->name, conn_peer(c),
-		    gw_reason_str(reason), detail, fp);
+		    "detail=\"%s\" fp=%s", en, conn_peer(c),
+		    gw_reason_str(reason), ed, fp);
 	}
 	else if (was == AGENT_HELLO_WAIT && a->frames_in == 0)
-		log_debug("event=agent_probe agent=%s peer=%s", agent_name(a),
+		log_debug("event=agent_probe agent=%s peer=%s", en,
 		    conn_peer(c));	/* an agent checking we are alive */
 	else
 		log_info("event=agent_closed agent=%s peer=%s reason=%s "
 		    "detail=\"%s\" state=%s frames=%llu last_seq=%llu "
-		    "reopens=%llu", agent_name(a), conn_peer(c),
-		    gw_reason_str(reason), detail, agent_state_str(was),
+		    "reopens=%llu", en, conn_peer(c),
+		    gw_reason_str(reason), ed, agent_state_str(was),
 		    (unsigned long long)a->frames_in,
 		    (unsigned long long)a->last_seq,
 		    (unsigned long long)a->reopens);

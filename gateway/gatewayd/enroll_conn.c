@@ -84,15 +84,16 @@ enroll_conn_answer(const struct gw_enroll_result *res, void *arg)
 {
 	struct enroll_conn *ec = arg;
 	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
+	char er[LOG_ESC_MAX];	/* the authority's request id, escaped */
 
 	f.u.enroll_result = *res;
 	f.u.enroll_result.ref = ec->ref;
 	stats_enroll(&ec->gw->stats, res->status);
 	log_info("event=enroll_answer peer=%s status=%s reason=%s "
-	    "rid=%.*s", conn_peer(ec->c), gw_enroll_status_str(res->status),
+	    "rid=%s", conn_peer(ec->c), gw_enroll_status_str(res->status),
 	    res->status == GW_ENROLL_REFUSED ?
-	    gw_reason_str(res->reason) : "-", (int)res->request_id.len,
-	    (const char *)res->request_id.p);
+	    gw_reason_str(res->reason) : "-", log_esc(er, sizeof(er),
+	    res->request_id.p, res->request_id.len, LOG_ESC_BARE));
 	enroll_conn_set_state(ec, EC_READY);
 	conn_timer(ec->c, EC_IDLE);
 	if (conn_send(ec->c, &f) != 0)
@@ -208,17 +209,19 @@ enroll_conn_on_close(struct conn *c, unsigned reason, const char *detail,
 {
 	struct enroll_conn *ec = arg;
 	struct gw *gw = ec->gw;
+	char ed[LOG_ESC_MAX];
 
 	if (ec->state == EC_WAITING)
 		enroll_cancel(gw, ec);
+	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
 	if (ec->state == EC_HANDSHAKE)
 		log_info("event=enroll_conn_refused peer=%s reason=%s "
 		    "detail=\"%s\"", conn_peer(c), gw_reason_str(reason),
-		    detail);
+		    ed);
 	else
 		log_debug("event=enroll_conn_closed peer=%s reason=%s "
 		    "detail=\"%s\" requests=%u", conn_peer(c),
-		    gw_reason_str(reason), detail, ec->requests);
+		    gw_reason_str(reason), ed, ec->requests);
 	ec->state = EC_CLOSED;
 	gw->nenroll--;
 	if ((*ec->prevp = ec->next) != NULL)

@@ -319,6 +319,7 @@ upstream_down(struct upstream *u, unsigned reason, const char *detail)
 	enum fo_reason why = upstream_fo_reason(u, was, reason);
 	struct agent **lost = NULL;
 	size_t n = 0, it = 0, i;
+	char ed[LOG_ESC_MAX];	/* the server's ERROR text, escaped */
 	void *v;
 
 	if (u->c != NULL) {
@@ -328,15 +329,16 @@ upstream_down(struct upstream *u, unsigned reason, const char *detail)
 		conn_set_arg(c, NULL);
 		conn_close(c, reason, detail);
 	}
+	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
 	if (was == UP_READY || was == UP_HELLO_SENT)
 		log_warnx("event=upstream_down link=%s server=%s reason=%s "
 		    "detail=\"%s\" channels=%zu", upstream_name(u),
-		    upstream_addr(u), gw_reason_str(reason), detail,
+		    upstream_addr(u), gw_reason_str(reason), ed,
 		    chanmap_count(u->chans));
 	else if (was == UP_CONNECTING)
 		log_warnx("event=upstream_connect_failed link=%s server=%s "
 		    "reason=%s detail=\"%s\"", upstream_name(u),
-		    upstream_addr(u), gw_reason_str(reason), detail);
+		    upstream_addr(u), gw_reason_str(reason), ed);
 	if (was != UP_STOPPED)
 		upstream_set_state(u, UP_IDLE);
 

@@ -47,7 +47,7 @@ static void
 commit_fail(struct mgmt *m, const char *what)
 {
 	struct mchan *ch;
-	char text[200];
+	char text[200], ed[LOG_ESC_MAX];
 	unsigned n = 0;
 
 	snprintf(text, sizeof(text), "store %s failed: %s", what,
@@ -60,8 +60,9 @@ commit_fail(struct mgmt *m, const char *what)
 		link_chan_close(ch, GW_R_STORE, text);
 		n++;
 	}
-	log_errx("event=store_failed detail=\"%s\" channels_closed=%u", text,
-	    n);
+	/* A database's message may span lines (PostgreSQL's DETAIL). */
+	log_errx("event=store_failed detail=\"%s\" channels_closed=%u",
+	    log_esc(ed, sizeof(ed), text, LOG_ESC_STR, 0), n);
 }
 
 static void
@@ -88,12 +89,14 @@ commit_answer_open(struct mgmt *m, struct mchan *ch)
 	uint64_t last = 0;
 
 	if (store_last_seq(m->store, ch->agent, &last) != 0) {
-		char text[200];
+		char text[200], ea[LOG_ESC_MAX], ed[LOG_ESC_MAX];
 
 		snprintf(text, sizeof(text), "store: %s",
 		    store_errmsg(m->store));
 		log_errx("event=store_failed agent=%s detail=\"%s\"",
-		    ch->agent, text);
+		    log_esc(ea, sizeof(ea), ch->agent, LOG_ESC_STR,
+		    LOG_ESC_BARE), log_esc(ed, sizeof(ed), text, LOG_ESC_STR,
+		    0));
 		link_chan_close(ch, GW_R_STORE, text);
 		return;
 	}

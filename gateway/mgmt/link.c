@@ -142,11 +142,14 @@ owe:
 void
 link_open_ack(struct mchan *ch, uint64_t last_seq)
 {
+	char ea[LOG_ESC_MAX];	/* the name in OPEN, escaped */
+
 	ch->state = MCHAN_OPEN;
 	ch->last_seq = ch->durable = ch->acked = last_seq;
 	ch->open_ack_owed = 1;
 	log_debug("event=channel_open gateway=%s channel=%u agent=%s "
-	    "last_seq=%llu", ch->link->id.name, ch->id, ch->agent,
+	    "last_seq=%llu", ch->link->id.name, ch->id, log_esc(ea,
+	    sizeof(ea), ch->agent, LOG_ESC_STR, LOG_ESC_BARE),
 	    (unsigned long long)last_seq);
 	(void)link_chan_flush(ch->link, ch);
 }
@@ -162,9 +165,13 @@ link_ack(struct mchan *ch)
 void
 link_chan_close(struct mchan *ch, unsigned code, const char *text)
 {
+	char ea[LOG_ESC_MAX], ed[LOG_ESC_MAX];
+
 	log_info("event=channel_closed gateway=%s channel=%u agent=%s "
-	    "reason=%s detail=\"%s\"", ch->link->id.name, ch->id, ch->agent,
-	    gw_reason_str(code), text);
+	    "reason=%s detail=\"%s\"", ch->link->id.name, ch->id,
+	    log_esc(ea, sizeof(ea), ch->agent, LOG_ESC_STR, LOG_ESC_BARE),
+	    gw_reason_str(code), log_esc(ed, sizeof(ed), text, LOG_ESC_STR,
+	    0));
 	commit_forget(ch->link->m, ch);
 	ch->state = MCHAN_CLOSING;
 	ch->close_code = (uint16_t)code;
@@ -415,7 +422,8 @@ link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	if (f->type == GW_T_CLOSE) {
 		log_debug("event=channel_closed_by_gateway gateway=%s "
 		    "channel=%u agent=%s reason=%s", l->id.name, ch->id,
-		    ch->agent, gw_reason_str(f->u.reason.code));
+		    log_esc(text, sizeof(text), ch->agent, LOG_ESC_STR,
+		    LOG_ESC_BARE), gw_reason_str(f->u.reason.code));
 		link_chan_free(l, ch);
 		return CONN_OK;
 	}
@@ -454,6 +462,7 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	enum link_state was = l->state;
 	struct mchan *ch;
 	size_t it = 0, n;
+	char eg[LOG_ESC_MAX], ed[LOG_ESC_MAX];	/* a CN, a gateway's text */
 	void *v;
 
 	l->state = LINK_CLOSED;
@@ -467,17 +476,18 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	while (chanmap_next(l->chans, &it, &v) != 0)
 		free(v);
 	chanmap_free(l->chans);
+	log_esc(eg, sizeof(eg), l->id.name, LOG_ESC_STR, LOG_ESC_BARE);
+	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
 	if (was == LINK_HANDSHAKE || reason == GW_R_POLICY) {
 		l->m->links_refused++;
 		log_warnx("event=gateway_refused peer=%s%s%s reason=%s "
 		    "detail=\"%s\"", conn_peer(c), l->id.name[0] ?
-		    " gateway=" : "", l->id.name, gw_reason_str(reason),
-		    detail);
+		    " gateway=" : "", eg, gw_reason_str(reason), ed);
 	} else
 		log_info("event=gateway_closed gateway=%s peer=%s reason=%s "
 		    "detail=\"%s\" state=%s channels=%zu frames=%llu "
-		    "rows=%llu", l->id.name, conn_peer(c),
-		    gw_reason_str(reason), detail, link_state_str(was), n,
+		    "rows=%llu", eg, conn_peer(c),
+		    gw_reason_str(reason), ed, link_state_str(was), n,
 		    (unsigned long long)l->frames_in,
 		    (unsigned long long)l->rows);
 	TAILQ_REMOVE(&l->m->links, l, entry);

@@ -12,6 +12,9 @@
  *                                  the first CREDIT is in) and never a
  *                                  read: PONGs, or ACKs and CREDITs, pile
  *                                  up
+ *   gw-abuse error   ADDR TEXT     after mTLS and HELLO_ACK, ERROR with
+ *                                  TEXT, byte for byte (a newline, a
+ *                                  quote: what the log must escape)
  *
  * mTLS modes take the agent's files from GW_ABUSE_CERT, GW_ABUSE_KEY and
  * GW_ABUSE_CA.  Output: "closed after S s: REASON (DETAIL)" from the
@@ -290,6 +293,34 @@ mode_half(const char *addr, long n, double secs)
 	return 0;
 }
 
+/* After HELLO_ACK, ERROR(protocol, ${text}); the gateway then closes. */
+static int
+mode_error(const char *addr, const char *text)
+{
+	struct gw_frame f = { .type = GW_T_ERROR };
+	struct abuse a;
+	uint8_t buf[512];
+	int n;
+
+	abuse_open(&a, addr, 0);
+	abuse_hello(&a);
+	if (abuse_until(&a, GW_T_HELLO_ACK) != 0) {
+		fprintf(stderr, "gw-abuse: no HELLO_ACK\n");
+		return 1;
+	}
+	f.u.reason.code = GW_R_PROTOCOL;
+	f.u.reason.text.p = (const uint8_t *)text;
+	f.u.reason.text.len = (uint16_t)strnlen(text, 400);
+	if ((n = gw_frame_encode(buf, sizeof(buf), &f)) < 0 ||
+	    abuse_write(&a, buf, (size_t)n) != 0) {
+		fprintf(stderr, "gw-abuse: cannot send ERROR\n");
+		return 1;
+	}
+	abuse_verdict(&a, 5);
+	abuse_close(&a);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -300,6 +331,8 @@ main(int argc, char **argv)
 		    "ADDR ARG [SECS|KIND]\n");
 		return 2;
 	}
+	if (strcmp(argv[1], "error") == 0 && argc == 4)
+		return mode_error(argv[2], argv[3]);
 	if (strcmp(argv[1], "half") == 0 && argc == 5)
 		return mode_half(argv[2], atol(argv[3]), atof(argv[4]));
 	if (strcmp(argv[1], "huge") == 0 && argc == 5) {

@@ -2,7 +2,8 @@
  * test_journal.c: gw-agent's persistent queue: lines, numbers, acks and
  * the input offset survive a reopen; a torn last record (a crash in a
  * write) is dropped, not fatal; garbage is refused with the byte offset;
- * a journal never holds more lines than the queue allows.
+ * a journal never holds more lines than the queue allows; links planted
+ * at the journal's or its temporary's name are not written through.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,6 +162,37 @@ test_bounded_by_queue(void **state)
 	queue_free(q);
 }
 
+/* A link planted in the state directory is not written through. */
+static void
+test_planted_link(void **state)
+{
+	char tmpf[128], victim[128], buf[16] = "";
+	struct queue *q;
+	struct journal *j;
+	uint64_t off;
+	FILE *f;
+
+	(void)state;
+	snprintf(tmpf, sizeof(tmpf), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	assert_non_null(f = fopen(victim, "w"));
+	fputs("root's\n", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, tmpf), 0);	/* compaction's */
+	j = reopen(&q, 3, &off);
+	journal_close(j);
+	queue_free(q);
+	assert_non_null(f = fopen(victim, "r"));
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "root's\n");
+	unlink(path);
+	assert_int_equal(symlink(victim, path), 0);	/* the journal's */
+	q = queue_new(3);
+	assert_null(journal_open(path, q, &off, buf, sizeof(buf)));
+	queue_free(q);
+}
+
 int
 main(void)
 {
@@ -170,6 +202,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_torn_tail_and_garbage,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded_by_queue, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_planted_link, setup,
 		    teardown),
 	};
 

@@ -4,8 +4,11 @@
  * next one that reads the same key file; the peer certificate comes back
  * byte for byte; a ticket altered anywhere, or sealed under a key no longer
  * kept, or whose full handshake is older than the lifetime, is refused;
- * a stale key file is rotated (the old key kept one period); a damaged or
- * world-readable file is refused with file:line.
+ * a stale key file is rotated (the old key kept one period); a damaged
+ * file, or one others than its owner may read, is refused with file:line;
+ * a link planted at the temporary's name is not written through, and a
+ * key file that is a link is not read.  Past the CRL's nextUpdate a ticket
+ * resumes no more than a full handshake passes (tls_conf.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,6 +245,45 @@ test_stale_file_rotates(void **state)
 	assert_true(kept_old);
 }
 
+/*
+ * The first save runs as root in a directory the service user may own: a
+ * link planted at the temporary's name must not make it write through the
+ * link (old code: O_CREAT|O_TRUNC truncated the target and the key file
+ * became a link to it), and a key file that is a link is not read.
+ */
+static void
+test_planted_links(void **state)
+{
+	char tmpf[160], victim[160], line[256], err[512];
+	struct tls_ticket *t;
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	unlink(keys);
+	snprintf(tmpf, sizeof(tmpf), "%s.tmp", keys);
+	snprintf(victim, sizeof(victim), "%s/victim", tdir);
+	write_file(victim, 0600, "root's\n");
+	assert_int_equal(symlink(victim, tmpf), 0);
+	t = open_keys(keys, 3600);
+	tls_ticket_free(t);
+	assert_non_null(f = fopen(victim, "r"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_string_equal(line, "root's\n");
+	assert_int_equal(lstat(keys, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(lstat(tmpf, &st), -1);	/* the link is gone */
+
+	unlink(keys);
+	assert_int_equal(symlink(victim, keys), 0);
+	err[0] = '\0';
+	assert_null(tls_ticket_new(keys, 3600, err, sizeof(err)));
+	assert_non_null(strstr(err, "ticket.keys: "));
+	unlink(keys);
+}
+
 static void
 test_bad_files_refused(void **state)
 {
@@ -263,7 +305,10 @@ test_bad_files_refused(void **state)
 		    "1 0a0b0c0f 00112233445566778899aabbccddeeff0011223344"
 		    "5566778899aabbccddeeff\n", 0600,
 		    "ticket.keys:3: more than two keys" },
-		{ "", 0644, "world-readable" },
+		{ "", 0644, "ticket.keys: ticket key file is world-readable "
+		    "(mode 644)" },
+		{ "", 0640, "ticket.keys: ticket key file is group-readable "
+		    "(mode 640)" },
 	};
 	char err[512];
 
@@ -281,6 +326,126 @@ test_bad_files_refused(void **state)
 	    sizeof(err)));
 }
 
+/* ${path}: the CRL of ${tdir}/ca (nothing revoked), next update ${days}. */
+static void
+write_crl(const char *path, unsigned days)
+{
+	static unsigned char pem[8192];
+	struct pki_ca ca;
+	char d[128], err[256];
+
+	snprintf(d, sizeof(d), "%s/ca", tdir);
+	assert_int_equal(pki_ca_load(&ca, d, &rng, err, sizeof(err)), 0);
+	assert_int_equal(pki_crl_write(&ca, &rng, NULL, 0, days, pem,
+	    sizeof(pem), err, sizeof(err)), 0);
+	pki_ca_free(&ca);
+	assert_int_equal(pki_write_file(path, pem, strlen((char *)pem), 0644,
+	    err, sizeof(err)), 0);
+}
+
+/* ${crt}: an agent's certificate from ${tdir}/ca, parsed. */
+static void
+make_agent(mbedtls_x509_crt *crt)
+{
+	static unsigned char pem[8192], key[8192];
+	struct pki_req req = { .role = PKI_ROLE_AGENT, .name = "agent-1" };
+	struct pki_ca ca;
+	char d[128], err[256];
+
+	snprintf(d, sizeof(d), "%s/ca", tdir);
+	assert_int_equal(pki_ca_load(&ca, d, &rng, err, sizeof(err)), 0);
+	pki_validity(&req, 30);
+	assert_int_equal(pki_make(&req, &ca, &rng, pem, sizeof(pem), key,
+	    sizeof(key), err, sizeof(err)), 0);
+	pki_ca_free(&ca);
+	mbedtls_x509_crt_init(crt);
+	assert_int_equal(mbedtls_x509_crt_parse(crt, pem,
+	    strlen((char *)pem) + 1), 0);
+}
+
+/*
+ * What mbedTLS does with ${tc} in a full handshake (ssl_tls.c): verify the
+ * peer ${crt} against the configured CA and CRL, with our f_vrfy; and what
+ * it does with a ticket for ${crt}: the configured f_ticket_parse.  Return
+ * the flags of the first; ${parse_rc}: the second's result.
+ */
+static uint32_t
+both_ways(struct tls_conf *tc, struct tls_ticket *t, mbedtls_x509_crt *crt,
+    int *parse_rc)
+{
+	const mbedtls_ssl_config *c = tls_conf_ssl(tc);
+	struct tls_resumed peer = { crt, (int64_t)time(NULL) };
+	struct tls_resumed slot = { NULL, 0 };
+	unsigned char ticket[4096];
+	mbedtls_ssl_session s;
+	uint32_t flags = 0, life;
+	size_t n = 0;
+
+	(void)mbedtls_x509_crt_verify(crt, c->MBEDTLS_PRIVATE(ca_chain),
+	    c->MBEDTLS_PRIVATE(ca_crl), NULL, &flags,
+	    c->MBEDTLS_PRIVATE(f_vrfy), c->MBEDTLS_PRIVATE(p_vrfy));
+	session_init(&s);
+	assert_int_equal(tls_ticket_write(t, &s, &peer, ticket,
+	    ticket + sizeof(ticket), &n, &life), 0);
+	mbedtls_ssl_session_free(&s);
+	mbedtls_ssl_session_init(&s);
+	tls_conf_bind(&slot);
+	*parse_rc = c->MBEDTLS_PRIVATE(f_ticket_parse)(
+	    c->MBEDTLS_PRIVATE(p_ticket), &s, ticket, n);
+	tls_conf_bind(NULL);
+	tls_resumed_clear(&slot);
+	mbedtls_ssl_session_free(&s);
+	return flags;
+}
+
+/*
+ * Past its CRL's nextUpdate a full handshake is refused (mbedTLS:
+ * BADCRL_EXPIRED), and so is a resumption: the ticket holder gets a full
+ * handshake, and is refused.  (Before, tickets let it in for 24 h.)  With
+ * a CRL in its validity period both ways admit it.
+ */
+static void
+test_crl_validity_both_ways(void **state)
+{
+	char crl[128], crt[128], key[128], err[512];
+	struct tls_conf_params p = { .server = 1, .tls12 = 1 };
+	mbedtls_x509_crt agent;
+	struct tls_ticket *t;
+	struct tls_conf *tc;
+	uint32_t flags;
+	int rc;
+
+	(void)state;
+	snprintf(crl, sizeof(crl), "%s/ca.crl", tdir);
+	snprintf(crt, sizeof(crt), "%s/ca/ca.crt", tdir);
+	snprintf(key, sizeof(key), "%s/ca/ca.key", tdir);
+	p.cert = p.ca = crt;
+	p.key = key;
+	p.crl = crl;
+	t = open_keys(NULL, 3600);
+	p.tickets = t;
+	make_agent(&agent);
+
+	write_crl(crl, 7);
+	if ((tc = tls_conf_new(&p, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	flags = both_ways(tc, t, &agent, &rc);
+	assert_int_equal(flags, 0);
+	assert_int_equal(rc, 0);
+	tls_conf_free(tc);
+
+	write_crl(crl, 0);		/* next update: now */
+	if ((tc = tls_conf_new(&p, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	sleep(2);			/* now it is past */
+	flags = both_ways(tc, t, &agent, &rc);
+	assert_true(flags & MBEDTLS_X509_BADCRL_EXPIRED);	/* full */
+	assert_int_equal(rc, MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED);
+	tls_conf_free(tc);
+	tls_ticket_free(t);
+	mbedtls_x509_crt_free(&agent);
+}
+
 int
 main(void)
 {
@@ -290,6 +455,8 @@ main(void)
 		cmocka_unit_test(test_old_authentication_expires),
 		cmocka_unit_test(test_stale_file_rotates),
 		cmocka_unit_test(test_bad_files_refused),
+		cmocka_unit_test(test_planted_links),
+		cmocka_unit_test(test_crl_validity_both_ways),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -4,7 +4,9 @@
  * one TLS record (MBEDTLS_SSL_OUT_CONTENT_LEN), named with its file and
  * its size; the same certificate alone is taken.  And the revocation
  * check on a certificate kept as DER (conn_peer_der) after a reload, and
- * the certificate and CRL dates the metrics show.
+ * the certificate and CRL dates the metrics show.  Private keys (the
+ * TLS key, the CA's, the token key) that others than their owner may read
+ * or write are refused with the file and its mode.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -180,12 +182,87 @@ test_revoked_from_der(void **state)
 	mbedtls_x509_crt_free(&crt);
 }
 
+/*
+ * SECURITY.md: a private key anyone but its owner may read or write stops
+ * the program, naming the file and its mode; 0600 and 0400 are taken.
+ * The same for the gateway's TLS key (tls_conf_new), the CA's key
+ * (pki_ca_load: gw-cert, gw-mgmt's authority) and the token key.
+ */
+static void
+test_key_modes(void **state)
+{
+	static const struct {
+		mode_t mode;
+		const char *want;	/* NULL: taken */
+	} cases[] = {
+		{ 0640, "group-readable (mode 640)" },
+		{ 0604, "world-readable (mode 604)" },
+		{ 0644, "world-readable (mode 644)" },
+		{ 0620, "writable by others (mode 620)" },
+		{ 0602, "writable by others (mode 602)" },
+		{ 0600, NULL },
+		{ 0400, NULL },
+	};
+	char d[128], key[128], ca[128], tk[160], err[512], want[256];
+	struct tls_conf_params p = { .server = 1, .tls12 = 1 };
+	struct tls_conf *tc;
+	struct pki_ca pca;
+	uint8_t k[32];
+
+	(void)state;
+	snprintf(d, sizeof(d), "%s/ca", tdir);
+	snprintf(key, sizeof(key), "%s/ca/ca.key", tdir);
+	snprintf(ca, sizeof(ca), "%s/ca/ca.crt", tdir);
+	snprintf(tk, sizeof(tk), "%s/ca/enroll/token.key", tdir);
+	assert_int_equal(ed_init(d, err, sizeof(err)), 0);
+	assert_int_equal(ed_token_key(d, k, 1, err, sizeof(err)), 0);
+	p.cert = ca;
+	p.key = key;
+	p.ca = ca;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(chmod(key, cases[i].mode), 0);
+		assert_int_equal(chmod(tk, cases[i].mode), 0);
+		err[0] = '\0';
+		tc = tls_conf_new(&p, err, sizeof(err));
+		if ((tc == NULL) != (cases[i].want != NULL))
+			fail_msg("mode %03o: tls_conf_new: %s", cases[i].mode,
+			    tc ? "taken" : err);
+		tls_conf_free(tc);
+		if (cases[i].want == NULL) {
+			assert_int_equal(pki_ca_load(&pca, d, &rng, err,
+			    sizeof(err)), 0);
+			pki_ca_free(&pca);
+			assert_int_equal(ed_token_key(d, k, 0, err,
+			    sizeof(err)), 0);
+			continue;
+		}
+		snprintf(want, sizeof(want), "%s: private key is %s", key,
+		    cases[i].want);
+		if (strstr(err, want) == NULL)
+			fail_msg("tls_conf_new: '%s' lacks '%s'", err, want);
+		err[0] = '\0';
+		assert_int_equal(pki_ca_load(&pca, d, &rng, err, sizeof(err)),
+		    -1);
+		pki_ca_free(&pca);
+		if (strstr(err, want) == NULL)
+			fail_msg("pki_ca_load: '%s' lacks '%s'", err, want);
+		err[0] = '\0';
+		assert_int_equal(ed_token_key(d, k, 1, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s: token key is %s", tk,
+		    cases[i].want);
+		if (strstr(err, want) == NULL)
+			fail_msg("ed_token_key: '%s' lacks '%s'", err, want);
+	}
+	assert_int_equal(chmod(key, 0600), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chain_must_fit_a_record),
 		cmocka_unit_test(test_revoked_from_der),
+		cmocka_unit_test(test_key_modes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
