@@ -185,6 +185,10 @@ agent_session_hello_ack(struct agent_session *s, const struct gw_frame *f)
 		agent_session_error(s, GW_R_VERSION, "version not offered");
 		return CONN_CLOSED_RC;
 	}
+	if (f->u.hello_ack.last_seq > GW_SEQ_MAX) {
+		agent_session_error(s, GW_R_SEQUENCE, "last_seq above 2^63-1");
+		return CONN_CLOSED_RC;
+	}
 	s->peer_max = f->u.hello_ack.max_payload;
 	dropped = queue_hello(s->p.queue, f->u.hello_ack.last_seq);
 	if (dropped > 0 && s->p.on_acked != NULL)
@@ -298,6 +302,11 @@ agent_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	case GW_T_ACK:
 		if (s->state != AS_OPEN)
 			break;
+		if (f->u.ack.seq > GW_SEQ_MAX) {
+			agent_session_error(s, GW_R_SEQUENCE,
+			    "ACK above 2^63-1");
+			return CONN_CLOSED_RC;
+		}
 		dropped = queue_ack(s->p.queue, f->u.ack.seq);
 		s->acked += dropped;
 		log_debug("event=ack seq=%llu dropped=%zu",

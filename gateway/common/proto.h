@@ -16,6 +16,13 @@
 #define GW_FINGERPRINT_LEN	32	/* SHA-256 of the DER certificate */
 #define GW_DEFAULT_MAX_PAYLOAD	16384
 #define GW_MAX_PAYLOAD_MIN	64	/* smallest max_payload HELLO may announce */
+/*
+ * DATA and ACK sequence numbers lie in 1..GW_SEQ_MAX, 2^63-1 (last_seq in
+ * HELLO_ACK and OPEN_ACK in 0..GW_SEQ_MAX): the stores keep them as signed
+ * 64-bit integers.  The codec takes any 64-bit value; each program checks the
+ * range where a seq enters it.
+ */
+#define GW_SEQ_MAX		UINT64_C(0x7fffffffffffffff)
 
 /* ENROLL_RESULT status. */
 enum gw_enroll_status {

@@ -320,6 +320,12 @@ agent_data(struct agent *a, const struct gw_frame *f)
 		agent_close(a, GW_R_SEQUENCE, "DATA sequence not increasing");
 		return CONN_CLOSED_RC;
 	}
+	/* Above it no store takes the row: refuse it here, to this agent. */
+	if (f->u.data.seq > GW_SEQ_MAX) {
+		agent_close(a, GW_R_SEQUENCE,
+		    "DATA sequence above 2^63-1 (the largest one stored)");
+		return CONN_CLOSED_RC;
+	}
 	if (a->ring == NULL && (a->ring = calloc(a->gw->cfg->agent_window,
 	    sizeof(*a->ring))) == NULL) {
 		agent_close(a, GW_R_OVERLOAD, "out of memory");

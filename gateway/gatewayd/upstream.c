@@ -138,6 +138,14 @@ upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	case GW_T_CLOSE:
 		if (f->channel == 0)
 			break;
+		/* No store keeps such a seq: the server is broken. */
+		if ((f->type == GW_T_OPEN_ACK || f->type == GW_T_ACK) &&
+		    f->u.ack.seq > GW_SEQ_MAX) {
+			snprintf(text, sizeof(text), "%s seq above 2^63-1",
+			    gw_type_str(f->type));
+			conn_close(c, GW_R_SEQUENCE, text);
+			return CONN_CLOSED_RC;
+		}
 		/* A channel we already closed: a late frame, ignore it. */
 		if ((a = chanmap_get(u->chans, f->channel)) == NULL)
 			return CONN_OK;

@@ -1,15 +1,45 @@
 /*
- * commit.c: group commit.  DATA rows go into one open transaction; the
- * transaction commits when batch_max rows (and OPENs) are waiting or
- * batch_delay has passed since the first, whichever comes first, and only
- * then are the ACKs (and deferred OPEN_ACKs) sent: one sync per batch,
- * never one per message, and never an ACK for a row that is not durable.
+ * commit.c: group commit.  DATA rows join one batch; the batch is written
+ * in one transaction when batch_max rows (and OPENs) are waiting,
+ * COMMIT_BYTES_MAX bytes of payload, or batch_delay has passed since the
+ * first, whichever comes first, and only then are the ACKs (and deferred
+ * OPEN_ACKs) sent: one sync per batch, never one per message, and never an
+ * ACK for a row that is not durable.
+ *
+ * One channel's row cannot fail the batch.  A row is checked before it
+ * joins (store_check); if the store refuses one all the same (a
+ * constraint, a trigger), the transaction is rolled back, the batch is
+ * written again without that channel's rows, and only that channel is
+ * closed.  Only a failure of the store itself (I/O, connection, disk
+ * full) closes every channel of the batch.  So the batch's rows are kept
+ * in memory until their commit: a PostgreSQL pipeline stops at its first
+ * error, so a SAVEPOINT per row would cost a round trip per row (and each
+ * is a subtransaction, which PostgreSQL tracks cheaply only up to 64 per
+ * transaction); a copy costs the same on both stores.
  */
+#include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "mgmt.h"
 #include "proto.h"
+
+#define COMMIT_BYTES_MAX	(32u * 1024 * 1024)	/* payload in a batch */
+
+/* One DATA of the batch, written at its commit (again, after a refusal). */
+struct commit_row {
+	struct mchan	*ch;		/* NULL once the channel is gone */
+	uint64_t	 gone;		/* then: which gone channel it was */
+	uint64_t	 seq;
+	int64_t		 received_ms;
+	size_t		 len;
+	char		 agent[ID_NAME_MAX];
+	char		 gateway[ID_NAME_MAX];
+	char		 fp_hex[2 * GW_FINGERPRINT_LEN + 1];
+	uint8_t		 payload[];
+};
 
 static void
 commit_dirty(struct mgmt *m, struct mchan *ch)
@@ -20,21 +50,74 @@ commit_dirty(struct mgmt *m, struct mchan *ch)
 	}
 }
 
-/** commit_forget(m, ch): ${ch} is going away: owe it nothing. */
+/**
+ * commit_forget(m, ch): ${ch} is going away: owe it nothing.  Its rows
+ * in the batch are still written (unacknowledged, so its agent resends
+ * them; the store keeps one copy).
+ */
 void
 commit_forget(struct mgmt *m, struct mchan *ch)
 {
-	if (ch->dirty) {
-		TAILQ_REMOVE(&m->dirty, ch, dirty_entry);
-		ch->dirty = 0;
-	}
+	if (!ch->dirty)
+		return;
+	TAILQ_REMOVE(&m->dirty, ch, dirty_entry);
+	ch->dirty = 0;
+	m->gone_mark++;
+	for (uint32_t i = 0; i < m->nrows; i++)
+		if (m->rows[i]->ch == ch) {
+			m->rows[i]->ch = NULL;
+			m->rows[i]->gone = m->gone_mark;
+		}
 }
 
-/* One more item in the batch: commit at batch_max, else arm the timer. */
+/* Forget the batch's rows. */
+static void
+commit_rows_free(struct mgmt *m)
+{
+	for (uint32_t i = 0; i < m->nrows; i++)
+		free(m->rows[i]);
+	free(m->rows);
+	m->rows = NULL;
+	m->nrows = 0;
+	m->batch_bytes = 0;
+}
+
+/* Drop from the batch every row of the channel (or gone one) of ${row}. */
+static void
+commit_rows_drop(struct mgmt *m, const struct commit_row *row)
+{
+	struct mchan *ch = row->ch;
+	uint64_t gone = row->gone;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < m->nrows; i++) {
+		struct commit_row *r = m->rows[i];
+
+		if (r->ch == ch && (ch != NULL || r->gone == gone)) {
+			m->batch_bytes -= r->len;
+			free(r);
+		} else
+			m->rows[n++] = r;
+	}
+	m->nrows = n;
+}
+
+/* Text from the store, fit to log between quotes and to send. */
+static void
+commit_clean(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f ||
+		    *s == '"' || *s == '\\')
+			*s = '?';
+}
+
+/* One more item in the batch: commit when full, else arm the timer. */
 static void
 commit_count(struct mgmt *m)
 {
-	if (++m->batch_items >= m->cfg->batch_max)
+	if (++m->batch_items >= m->cfg->batch_max ||
+	    m->batch_bytes >= COMMIT_BYTES_MAX)
 		commit_now(m);
 	else if (!ev_is_active(&m->batch_timer)) {
 		ev_timer_set(&m->batch_timer, m->cfg->batch_delay, 0.);
@@ -44,17 +127,19 @@ commit_count(struct mgmt *m)
 
 /* The store failed: roll back and close every channel the batch owed. */
 static void
-commit_fail(struct mgmt *m, const char *what)
+commit_fail(struct mgmt *m)
 {
 	struct mchan *ch;
 	char text[200], ed[LOG_ESC_MAX];
 	unsigned n = 0;
 
-	snprintf(text, sizeof(text), "store %s failed: %s", what,
+	snprintf(text, sizeof(text), "store failed: %s",
 	    store_errmsg(m->store));
+	commit_clean(text);
 	store_rollback(m->store);
 	ev_timer_stop(m->loop, &m->batch_timer);
 	m->batch_items = 0;
+	commit_rows_free(m);
 	while ((ch = TAILQ_FIRST(&m->dirty)) != NULL) {
 		commit_forget(m, ch);
 		link_chan_close(ch, GW_R_STORE, text);
@@ -63,6 +148,65 @@ commit_fail(struct mgmt *m, const char *what)
 	/* A database's message may span lines (PostgreSQL's DETAIL). */
 	log_errx("event=store_failed detail=\"%s\" channels_closed=%u",
 	    log_esc(ed, sizeof(ed), text, LOG_ESC_STR, 0), n);
+}
+
+/*
+ * The write of the batch failed.  If the store refused one row, roll
+ * back, drop that channel's rows and close that channel alone: return 0,
+ * the rest is written again.  Else return -1: the store itself failed.
+ */
+static int
+commit_refused(struct mgmt *m)
+{
+	long i = store_refused(m->store);
+	struct commit_row *row;
+	struct mchan *ch;
+	char text[200];
+
+	if (i < 0 || (uint64_t)i >= m->nrows)
+		return -1;
+	row = m->rows[i];
+	snprintf(text, sizeof(text), "store refused seq %llu: %s",
+	    (unsigned long long)row->seq, store_errmsg(m->store));
+	commit_clean(text);
+	store_rollback(m->store);
+	log_warnx("event=store_refused agent=%s gateway=%s seq=%llu "
+	    "detail=\"%s\"", row->agent, row->gateway,
+	    (unsigned long long)row->seq, text);
+	ch = row->ch;
+	commit_rows_drop(m, row);	/* frees row */
+	if (ch != NULL)
+		link_chan_close(ch, GW_R_STORE, text);
+	return 0;
+}
+
+/* Write the batch in one transaction.  0, or -1 (see store_refused). */
+static int
+commit_write(struct mgmt *m)
+{
+	uint64_t stored, dups;
+
+	for (uint32_t i = 0; i < m->nrows; i++) {
+		const struct commit_row *row = m->rows[i];
+		struct store_row r = {
+			.agent = row->agent,
+			.seq = row->seq,
+			.gateway = row->gateway,
+			.fingerprint = row->fp_hex,
+			.received_ms = row->received_ms,
+			.payload = row->payload,
+			.len = row->len,
+		};
+
+		if (store_put(m->store, &r) != 0)
+			return -1;
+	}
+	if (store_commit(m->store, &stored, &dups) != 0)
+		return -1;
+	m->commits++;
+	m->stored += stored;
+	m->duplicates += dups;
+	return 0;
 }
 
 static void
@@ -93,6 +237,7 @@ commit_answer_open(struct mgmt *m, struct mchan *ch)
 
 		snprintf(text, sizeof(text), "store: %s",
 		    store_errmsg(m->store));
+		commit_clean(text);
 		log_errx("event=store_failed agent=%s detail=\"%s\"",
 		    log_esc(ea, sizeof(ea), ch->agent, LOG_ESC_STR,
 		    LOG_ESC_BARE), log_esc(ed, sizeof(ed), text, LOG_ESC_STR,
@@ -105,12 +250,12 @@ commit_answer_open(struct mgmt *m, struct mchan *ch)
 
 /**
  * commit_open(m, ch): ${ch} was opened: answer OPEN_ACK now, or after the
- * open transaction commits (its last_seq must count only durable rows).
+ * open batch commits (its last_seq must count only durable rows).
  */
 void
 commit_open(struct mgmt *m, struct mchan *ch)
 {
-	if (!store_in_txn(m->store)) {
+	if (m->nrows == 0) {
 		commit_answer_open(m, ch);
 		return;
 	}
@@ -119,9 +264,9 @@ commit_open(struct mgmt *m, struct mchan *ch)
 }
 
 /**
- * commit_data(m, ch, seq, body, len): store one DATA of ${ch} in the open
- * batch; its ACK follows the commit.  Return 0, or -1 if the store failed
- * (the batch was rolled back and its channels closed).
+ * commit_data(m, ch, seq, body, len): add one DATA of ${ch} to the open
+ * batch; its ACK follows the commit.  Return 0, or -1 if the row cannot
+ * join it (${ch} was closed).
  */
 int
 commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
@@ -136,13 +281,37 @@ commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
 		.payload = body,
 		.len = len,
 	};
+	struct commit_row *row;
+	char text[200];
 
-	/* Dirty first: a failure below must close this channel too. */
-	commit_dirty(m, ch);
-	if (store_put(m->store, &r) != 0) {
-		commit_fail(m, "insert");
+	/* What the store would refuse never joins the batch. */
+	if (store_check(m->store, &r) != 0) {
+		snprintf(text, sizeof(text), "store refuses %s",
+		    store_errmsg(m->store));
+		commit_clean(text);
+		link_chan_close(ch, GW_R_STORE, text);
 		return -1;
 	}
+	if ((m->rows == NULL && (m->rows = calloc(m->cfg->batch_max,
+	    sizeof(*m->rows))) == NULL) ||
+	    (row = malloc(sizeof(*row) + len)) == NULL) {
+		link_chan_close(ch, GW_R_INTERNAL, "out of memory");
+		return -1;
+	}
+	row->ch = ch;
+	row->gone = 0;
+	row->seq = seq;
+	row->received_ms = r.received_ms;
+	row->len = len;
+	snprintf(row->agent, sizeof(row->agent), "%s", r.agent);
+	snprintf(row->gateway, sizeof(row->gateway), "%s", r.gateway);
+	snprintf(row->fp_hex, sizeof(row->fp_hex), "%s", r.fingerprint);
+	memcpy(row->payload, body, len);
+	/* batch_items counts rows too: a full batch was committed. */
+	assert(m->nrows < m->cfg->batch_max);
+	m->rows[m->nrows++] = row;
+	m->batch_bytes += len;
+	commit_dirty(m, ch);
 	ch->last_seq = seq;
 	commit_count(m);
 	return 0;
@@ -155,17 +324,13 @@ commit_now(struct mgmt *m)
 	struct mchan *ch;
 
 	ev_timer_stop(m->loop, &m->batch_timer);
-	if (store_in_txn(m->store)) {
-		uint64_t stored, dups;
-
-		if (store_commit(m->store, &stored, &dups) != 0) {
-			commit_fail(m, "commit");
+	/* Each refusal takes one channel's rows out: this ends. */
+	while (m->nrows > 0 && commit_write(m) != 0)
+		if (commit_refused(m) != 0) {
+			commit_fail(m);
 			return;
 		}
-		m->commits++;
-		m->stored += stored;
-		m->duplicates += dups;
-	}
+	commit_rows_free(m);
 	m->batch_items = 0;
 	while ((ch = TAILQ_FIRST(&m->dirty)) != NULL) {
 		commit_forget(m, ch);

@@ -347,6 +347,13 @@ link_data(struct link *l, struct mchan *ch, const struct gw_frame *f)
 		link_chan_close(ch, GW_R_SEQUENCE, text);
 		return CONN_OK;
 	}
+	/* A gateway is checked too: such a row would fail the batch. */
+	if (f->u.data.seq > GW_SEQ_MAX) {
+		snprintf(text, sizeof(text), "seq %llu above 2^63-1",
+		    (unsigned long long)f->u.data.seq);
+		link_chan_close(ch, GW_R_SEQUENCE, text);
+		return CONN_OK;
+	}
 	l->rows++;
 	(void)commit_data(l->m, ch, f->u.data.seq, f->u.data.body.p,
 	    f->u.data.body.len);	/* on failure ch is closed */

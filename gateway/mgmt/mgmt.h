@@ -20,6 +20,7 @@
 
 struct link;
 struct authority;
+struct commit_row;
 struct signer_req;
 
 enum mchan_state {
@@ -63,6 +64,10 @@ struct mgmt {
 	struct mchan_q			 dirty;
 	uint32_t			 batch_items;	/* rows + OPENs */
 	ev_timer			 batch_timer;
+	struct commit_row		**rows;		/* the batch's DATA */
+	uint32_t			 nrows;
+	size_t				 batch_bytes;	/* their payloads */
+	uint64_t			 gone_mark;	/* of gone channels */
 	/* agent_crl, re-read when the file changes (link.c). */
 	mbedtls_x509_crl		 agent_crl;
 	long long			 agent_crl_mtime;
@@ -137,9 +142,9 @@ void commit_init(struct mgmt *m);
 void commit_open(struct mgmt *m, struct mchan *ch);
 
 /**
- * commit_data(m, ch, seq, body, len): store one DATA of ${ch} in the open
- * batch; its ACK follows the commit.  Return 0, or -1 if the store failed
- * (the batch was rolled back and its channels closed).
+ * commit_data(m, ch, seq, body, len): add one DATA of ${ch} to the open
+ * batch; its ACK follows the commit.  Return 0, or -1 if the row cannot
+ * join it (${ch} was closed).
  */
 int commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
     const uint8_t *body, uint32_t len);

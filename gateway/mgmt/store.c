@@ -3,7 +3,10 @@
  * (store_sqlite.c, store_pg.c).
  */
 #include <stdio.h>
+#include <string.h>
 
+#include "export.h"
+#include "proto.h"
 #include "store_impl.h"
 
 /**
@@ -27,20 +30,58 @@ store_close(struct store *s)
 		s->ops->close(s);
 }
 
+/* A name from a gateway's OPEN is printable bytes, not always UTF-8. */
+static int
+store_text_ok(const char *p)
+{
+	return export_utf8_valid((const unsigned char *)p, strlen(p));
+}
+
+/**
+ * store_check(s, r): 0 if the store can take row ${r} (a seq in
+ * 1..GW_SEQ_MAX, a payload of at most GW_PAYLOAD_HARD_MAX bytes, UTF-8
+ * text), else -1 with the reason in store_errmsg().  store_put checks it.
+ */
+int
+store_check(struct store *s, const struct store_row *r)
+{
+	const char *why = NULL;
+
+	if (r->seq == 0 || r->seq > GW_SEQ_MAX)
+		why = "seq out of range";
+	else if (r->len > GW_PAYLOAD_HARD_MAX)
+		why = "payload too long";
+	else if (!store_text_ok(r->agent) || !store_text_ok(r->gateway) ||
+	    !store_text_ok(r->fingerprint))
+		why = "name not UTF-8";
+	if (why == NULL)
+		return 0;
+	snprintf(s->err, sizeof(s->err), "row (seq %llu): %s",
+	    (unsigned long long)r->seq, why);
+	return -1;
+}
+
 /**
  * store_put(s, r): add row ${r} to the transaction, opening one if none
  * is open.  Return 0, or -1 on error (the transaction must then be rolled
- * back).  Whether it was new or a duplicate is known at commit.
+ * back; store_refused() tells whether ${r} or another row of the
+ * transaction was refused, or the store failed).  Whether it was new or a
+ * duplicate is known at commit.
  */
 int
 store_put(struct store *s, const struct store_row *r)
 {
-	if (r->seq > INT64_MAX) {
-		snprintf(s->err, sizeof(s->err), "seq %llu out of range",
-		    (unsigned long long)r->seq);
+	if (!s->in_txn)
+		s->nput = 0;
+	s->refused = -1;
+	if (store_check(s, r) != 0) {
+		s->refused = s->nput;
 		return -1;
 	}
-	return s->ops->put(s, r);
+	if (s->ops->put(s, r) != 0)
+		return -1;
+	s->nput++;
+	return 0;
 }
 
 /** store_in_txn(s): 1 while a transaction is open. */
@@ -53,12 +94,14 @@ store_in_txn(const struct store *s)
 /**
  * store_commit(s, stored, dups): commit the open transaction (durable)
  * and count its rows: new ones into ${stored}, ones already there into
- * ${dups}.  Return 0 or -1 (nothing of it is stored then).
+ * ${dups}.  Return 0 or -1 (nothing of it is stored then; see
+ * store_refused()).
  */
 int
 store_commit(struct store *s, uint64_t *stored, uint64_t *dups)
 {
 	*stored = *dups = 0;
+	s->refused = -1;
 	if (!s->in_txn)
 		return 0;
 	return s->ops->commit(s, stored, dups);
@@ -70,6 +113,18 @@ store_rollback(struct store *s)
 {
 	if (s->in_txn)
 		s->ops->rollback(s);
+}
+
+/**
+ * store_refused(s): after store_put or store_commit returned -1, the
+ * index (from 0, in store_put order since the transaction began) of the
+ * row the store refused for what it holds (a constraint, a value it cannot
+ * keep), or -1 if the store itself failed (I/O, connection, disk full).
+ */
+long
+store_refused(const struct store *s)
+{
+	return s->refused;
 }
 
 /**

@@ -10,7 +10,9 @@
  * (export --after).  Writes are grouped: store_put opens a transaction,
  * many rows go in, one commit makes them durable (SQLite: WAL with
  * synchronous=FULL; PostgreSQL: its WAL): one sync per batch, never one
- * per message.  This module never logs: failures come back as -1 with
+ * per message.  A row the store refuses (store_refused) is told apart
+ * from a failure of the store itself: the caller can write the batch again
+ * without it.  This module never logs: failures come back as -1 with
  * store_errmsg().
  */
 #ifndef GW_STORE_H
@@ -51,9 +53,18 @@ struct store *store_open(const struct store_conf *c, int readonly,
 void store_close(struct store *s);
 
 /**
+ * store_check(s, r): 0 if the store can take row ${r} (a seq in
+ * 1..GW_SEQ_MAX, a payload of at most GW_PAYLOAD_HARD_MAX bytes, UTF-8
+ * text), else -1 with the reason in store_errmsg().  store_put checks it.
+ */
+int store_check(struct store *s, const struct store_row *r);
+
+/**
  * store_put(s, r): add row ${r} to the transaction, opening one if none
  * is open.  Return 0, or -1 on error (the transaction must then be rolled
- * back).  Whether it was new or a duplicate is known at commit.
+ * back; store_refused() tells whether ${r} or another row of the
+ * transaction was refused, or the store failed).  Whether it was new or a
+ * duplicate is known at commit.
  */
 int store_put(struct store *s, const struct store_row *r);
 
@@ -63,12 +74,21 @@ int store_in_txn(const struct store *s);
 /**
  * store_commit(s, stored, dups): commit the open transaction (durable)
  * and count its rows: new ones into ${stored}, ones already there into
- * ${dups}.  Return 0 or -1 (nothing of it is stored then).
+ * ${dups}.  Return 0 or -1 (nothing of it is stored then; see
+ * store_refused()).
  */
 int store_commit(struct store *s, uint64_t *stored, uint64_t *dups);
 
 /** store_rollback(s): abandon the open transaction, if any. */
 void store_rollback(struct store *s);
+
+/**
+ * store_refused(s): after store_put or store_commit returned -1, the
+ * index (from 0, in store_put order since the transaction began) of the
+ * row the store refused for what it holds (a constraint, a value it cannot
+ * keep), or -1 if the store itself failed (I/O, connection, disk full).
+ */
+long store_refused(const struct store *s);
 
 /**
  * store_last_seq(s, agent, out): the highest sequence number stored for

@@ -1,6 +1,8 @@
 /*
  * store_impl.h: what a store backend provides (store.c dispatches).
- * A backend's struct begins with struct store.
+ * A backend's struct begins with struct store.  A backend whose put or
+ * commit fails because of one row (not of the store) sets refused to that
+ * row's index: nput, in put; its place in the transaction, in commit.
  */
 #ifndef GW_STORE_IMPL_H
 #define GW_STORE_IMPL_H
@@ -20,6 +22,8 @@ struct store_ops {
 struct store {
 	const struct store_ops	*ops;
 	int			 in_txn;
+	long			 nput;		/* rows put in the transaction */
+	long			 refused;	/* see store_refused() */
 	char			 err[256];
 };
 

@@ -190,6 +190,21 @@ pg_put(struct store *base, const struct store_row *r)
 }
 
 /*
+ * Did INSERT result ${res} fail because of its row?  SQLSTATE classes 22
+ * (data exception: a value out of range, text not in the encoding), 23
+ * (a constraint) and P0 (raised by a trigger); the others (connection,
+ * resources, disk full, shutdown, deadlock) are the store's.
+ */
+static int
+pg_row_error(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL && (strncmp(state, "22", 2) == 0 ||
+	    strncmp(state, "23", 2) == 0 || strncmp(state, "P0", 2) == 0);
+}
+
+/*
  * Sync the pipeline and read every result: BEGIN, the INSERTs, COMMIT
  * (when ${commit}).  Count INSERTs that stored a row.  Return 0 if all
  * succeeded, else -1 with the first error.
@@ -220,6 +235,8 @@ pg_drain(struct store_pg *s, int commit, uint64_t *stored, uint64_t *dups)
 			    i == 0 ? "begin" : i == expect - 1 && commit ?
 			    "commit" : "insert", st == PGRES_PIPELINE_ABORTED ?
 			    "aborted" : PQresultErrorMessage(res));
+			if (i > 0 && i <= s->queued && pg_row_error(res))
+				s->base.refused = (long)i - 1;
 			rc = -1;
 		} else if (st == PGRES_COMMAND_OK && i > 0 && i <= s->queued) {
 			if (strcmp(PQcmdTuples(res), "1") == 0)

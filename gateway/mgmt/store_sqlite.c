@@ -184,8 +184,17 @@ sq_put(struct store *base, const struct store_row *r)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		/* These are the row's; anything else is the database's. */
+		switch (rc & 0xff) {
+		case SQLITE_CONSTRAINT:
+		case SQLITE_TOOBIG:
+		case SQLITE_MISMATCH:
+			s->base.refused = s->base.nput;
+			break;
+		}
 		return store_fail(s, "insert");
+	}
 	if (sqlite3_changes(s->db) == 0) {
 		s->dups++;
 	} else {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The PostgreSQL store, on a throwaway cluster: the store unit tests run on
-# it; then two gw-mgmt servers share it behind one gatewayd (servers A, B
-# in priority order) while 20 agents stream.  A is killed with kill -9
+# The PostgreSQL store, on a throwaway cluster: the store and commit unit
+# tests run on it; then two gw-mgmt servers share it behind one gatewayd
+# (A, B in priority order) while 20 agents stream.  A is killed with kill -9
 # mid-run: the gateway fails over to B without closing any agent session,
 # resends what A had not acknowledged, and the shared store holds every
 # line exactly once.  Then A comes back and the gateway fails back to it.
@@ -15,6 +15,10 @@ GW_PG_CONNINFO=$PG_CONNINFO "$BUILD/tests/test_store" >store-tests.log 2>&1 ||
     fail "store unit tests on PostgreSQL: $(tail -n 5 store-tests.log)"
 grep -q 'SKIPPED' store-tests.log && fail "store tests skipped PostgreSQL"
 pass "store unit tests pass on PostgreSQL"
+GW_PG_CONNINFO=$PG_CONNINFO "$BUILD/tests/test_commit" >commit-tests.log 2>&1 ||
+    fail "commit unit tests on PostgreSQL: $(tail -n 5 commit-tests.log)"
+grep -q 'SKIPPED' commit-tests.log && fail "commit tests skipped PostgreSQL"
+pass "commit unit tests pass on PostgreSQL (a refused row closes its channel alone)"
 psql -X -q "$PG_CONNINFO" -c 'DROP TABLE messages'	# their rows
 
 make_pki pki

@@ -15,6 +15,10 @@
  *   gw-abuse error   ADDR TEXT     after mTLS and HELLO_ACK, ERROR with
  *                                  TEXT, byte for byte (a newline, a
  *                                  quote: what the log must escape)
+ *   gw-abuse seq     ADDR SEQ N    N sessions one after another: mTLS,
+ *                                  HELLO, the first CREDIT, then one DATA
+ *                                  numbered SEQ (2^63: above the range);
+ *                                  one verdict line each
  *
  * mTLS modes take the agent's files from GW_ABUSE_CERT, GW_ABUSE_KEY and
  * GW_ABUSE_CA.  Output: "closed after S s: REASON (DETAIL)" from the
@@ -321,18 +325,48 @@ mode_error(const char *addr, const char *text)
 	return 0;
 }
 
+/* N sessions, each sending one DATA numbered ${seq} once it has credit. */
+static int
+mode_seq(const char *addr, uint64_t seq, long n)
+{
+	static const uint8_t body[] = "hostile";
+	struct gw_frame f = { .type = GW_T_DATA };
+	struct abuse a;
+
+	f.u.data.seq = seq;
+	f.u.data.body.p = body;
+	f.u.data.body.len = sizeof(body) - 1;
+	for (long i = 0; i < n; i++) {
+		abuse_open(&a, addr, 0);
+		abuse_hello(&a);
+		if (abuse_until(&a, GW_T_CREDIT) != 0) {
+			printf("no credit; ");
+			abuse_verdict(&a, 1);
+		} else {
+			abuse_frame(&a, &f);
+			abuse_verdict(&a, 10);
+		}
+		abuse_close(&a);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct abuse a;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: gw-abuse half|huge|garbage|noread "
+		fprintf(stderr, "usage: gw-abuse half|huge|garbage|noread|error|seq "
 		    "ADDR ARG [SECS|KIND]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "error") == 0 && argc == 4)
 		return mode_error(argv[2], argv[3]);
+	if (strcmp(argv[1], "seq") == 0 && argc == 5)
+		return mode_seq(argv[2], strtoull(argv[3], NULL, 10),
+		    atol(argv[4]));
 	if (strcmp(argv[1], "half") == 0 && argc == 5)
 		return mode_half(argv[2], atol(argv[3]), atof(argv[4]));
 	if (strcmp(argv[1], "huge") == 0 && argc == 5) {
