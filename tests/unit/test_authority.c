@@ -379,7 +379,12 @@ test_name_taken(void **state)
 	struct answer an = { 0 };
 	static uint8_t csr[CSR_DER_MAX];
 	char tok[TOKEN_STR_MAX], id[17], rid[ED_RID_LEN + 1];
-	char name[ID_NAME_MAX], err[256];
+	char name[ID_NAME_MAX], err[256], hook[256];
+	struct authority_params p = {
+		.loop = EV_DEFAULT, .dir = dir, .cert_days = 30,
+		.retry_after = 7, .hook_timeout = 20,
+	};
+	double t0;
 	size_t len;
 
 	(void)state;
@@ -437,6 +442,22 @@ test_name_taken(void **state)
 	len = make_csr(0, "agent-old", csr, sizeof(csr));
 	submit(a, csr, len, tok, NULL, 0, &an, 1);
 	assert_int_equal(an.status, GW_ENROLL_ISSUED);
+	answer_reset(&an);
+	authority_close(a);
+
+	/* A hook that signs everything: a taken name waits for approve. */
+	snprintf(hook, sizeof(hook), "%s/sign-all.sh", tmp);
+	assert_int_equal(pki_write_file(hook, "#!/bin/sh\ncat >/dev/null\n"
+	    "exit 0\n", 32, 0700, err, sizeof(err)), 0);
+	p.hook = hook;		/* open_auth's 1 s is short on a busy host */
+	assert_non_null(a = authority_open(&p, err, sizeof(err)));
+	len = make_csr(0, "agent-old", csr, sizeof(csr));
+	submit(a, csr, len, NULL, NULL, 0, &an, 0);
+	for (t0 = ev_time(); an.calls == 0 && ev_time() - t0 < 30;)
+		ev_run(EV_DEFAULT, EVRUN_ONCE);
+	assert_int_equal(an.calls, 1);
+	assert_int_equal(an.status, GW_ENROLL_PENDING);
+	assert_int_equal(issued_lines("agent-old"), 2);	/* the fake, ours */
 	answer_reset(&an);
 	authority_close(a);
 }
