@@ -83,7 +83,7 @@ exec 7<>a.in
 $(agent_cmd agent-live --timeout 60) <a.in >agentA.log 2>&1 7>&- &
 A=$!; PIDS+=($A)
 seq 6 8 | sed 's/^/a /' >&7
-for _ in $(seq 100); do
+for _ in $(seq 300); do
 	[ "$(export_store | grep -c '"agent":"agent-live"')" = 8 ] && break
 	sleep 0.1
 done
@@ -92,7 +92,7 @@ done
 seq 9 10 | sed 's/^/b /' >b.txt
 $(agent_cmd agent-live --file b.txt --timeout 30) >agentB.log 2>&1 ||
     fail "agent B failed: $(tail -n 2 agentB.log)"
-for _ in $(seq 100); do kill -0 $A 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 300); do kill -0 $A 2>/dev/null || break; sleep 0.1; done
 rc=0; kill -0 $A 2>/dev/null && fail "agent A still runs beside agent B: $(tail -n 2 agentA.log)"
 wait $A || rc=$?
 [ $rc -eq 3 ] || fail "agent A: exit $rc, want 3: $(tail -n 2 agentA.log)"
@@ -110,21 +110,21 @@ sed -e "s/^listen = 127.0.0.1:$GW_PORT/listen = 127.0.0.1:$GW2_PORT/" \
     -e '/^\[enroll\]/,$d' gateway.ini >gateway2.ini
 start gatewayd2 "$GATEWAYD" -c gateway2.ini
 wait_port "$GW2_PORT"
-wait_log gatewayd2.log "event=upstream_up" 10
+wait_log gatewayd2.log "event=upstream_up" 30
 mkfifo c.in
 exec 7<>c.in
 $(agent_cmd agent-two --timeout 60) <c.in >agentC.log 2>&1 7>&- &
 C=$!; PIDS+=($C)
 echo "c 1" >&7
-wait_log gatewayd.log 'event=agent_authenticated agent=agent-two' 10
-for _ in $(seq 100); do
+wait_log gatewayd.log 'event=agent_authenticated agent=agent-two' 30
+for _ in $(seq 300); do
 	export_store | grep -q '"agent":"agent-two"' && break
 	sleep 0.1
 done
 echo "d 2" | "$GW_AGENT" --gateway "127.0.0.1:$GW2_PORT" \
     --cert agents/agent-two.crt --key agents/agent-two.key --ca pki/ca.crt \
     --timeout 30 >agentD.log 2>&1 || fail "agent D failed: $(tail -n 2 agentD.log)"
-for _ in $(seq 100); do kill -0 $C 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 300); do kill -0 $C 2>/dev/null || break; sleep 0.1; done
 rc=0; kill -0 $C 2>/dev/null && fail "agent C still runs: $(tail -n 2 agentC.log)"
 wait $C || rc=$?
 [ $rc -eq 3 ] && grep -q superseded agentC.log ||
