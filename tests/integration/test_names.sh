@@ -9,7 +9,10 @@
 #     first is closed with ERROR superseded and stops (exit 3); the second
 #     goes on from the first one's last_seq; every line stored once;
 #   - the same across two gateways: gw-mgmt closes the older channel with
-#     CLOSE superseded, its gateway tells its agent, which stops.
+#     CLOSE superseded, its gateway tells its agent, which stops;
+#   - a second holder of the name stores seq 2^63-1; the real agent, with
+#     an unacknowledged line numbered 11 in its journal, stops with
+#     foreign_last_seq (exit 1) and keeps the line, instead of dropping it.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -135,3 +138,32 @@ export_store | grep '"agent":"agent-two"' | grep -c '"seq"' | grep -qx 2 ||
     fail "agent-two: $(export_store | grep -c '"agent":"agent-two"') lines, want 2"
 pass "one certificate through two gateways: gw-mgmt closed the older channel (superseded), its agent stopped"
 exec 7>&-
+
+# 7. Another holder stores seq 2^63-1 (a journal that numbered its line
+# so); the real agent's unacknowledged line 11 is not dropped for it.
+: >empty.txt
+# journal FILE LINE SEQ: a --state file holding LINE numbered SEQ (its 8
+# little-endian bytes as printf escapes).
+journal() {
+	{
+		printf 'L'
+		printf "\\x$(printf %02x ${#2})\\x00\\x00\\x00"
+		printf '%s' "$2"
+		printf 'S'
+		printf "$3"
+	} >"$1"
+}
+journal thief.state thief '\xff\xff\xff\xff\xff\xff\xff\x7f'
+journal real.state 'real 11' '\x0b\x00\x00\x00\x00\x00\x00\x00'
+$(agent_cmd agent-live --state thief.state --file empty.txt --timeout 30) \
+    >thief-agent.log 2>&1 || fail "the thief could not store: $(tail -n 2 thief-agent.log)"
+export_store | grep -q '"seq":9223372036854775807' || fail "seq 2^63-1 was not stored"
+rc=0
+$(agent_cmd agent-live --state real.state --file empty.txt --timeout 30) \
+    >real-agent.log 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "real agent: exit $rc, want 1: $(tail -n 2 real-agent.log)"
+grep -q 'event=foreign_last_seq' real-agent.log &&
+    grep -q 'another agent writes under this name' real-agent.log ||
+    fail "no clear error: $(tail -n 2 real-agent.log)"
+grep -q 'real 11' real.state || fail "the journal lost the unacknowledged line"
+pass "last_seq 2^63-1 from another holder: $(tail -n 1 real-agent.log | cut -c1-90)"
