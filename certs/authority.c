@@ -195,8 +195,35 @@ void
 auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
     authority_cb cb, void *arg)
 {
-	char err[200], *chain;
+	char err[200], why[256], *chain;
 
+	/*
+	 * Again here: a hook ran in between, or two requests for one new
+	 * name came at once.  What the hook would sign for a taken name
+	 * waits for the operator (approve --replace).
+	 */
+	if (verdict == AUTH_SIGN && strcmp(x->kind, "renewal") != 0 &&
+	    !x->replace) {
+		switch (auth_name_taken(a->p.dir, x->name, why, sizeof(why))) {
+		case 0:
+			break;
+		case 1:
+			if (strcmp(x->kind, "pending") == 0) {
+				log_info("event=enroll_name_taken name=%s "
+				    "rid=%s detail=\"left pending: %s\"",
+				    x->name, x->rid, why);
+				verdict = AUTH_PENDING;
+				break;
+			}
+			auth_drop(a, x);
+			auth_refuse(GW_R_NAME_TAKEN, x, cb, arg, "%s", why);
+			return;
+		default:
+			auth_drop(a, x);
+			auth_refuse(GW_R_INTERNAL, x, cb, arg, "%s", why);
+			return;
+		}
+	}
 	switch (verdict) {
 	case AUTH_SIGN:
 		if ((chain = malloc(AUTH_CHAIN_MAX)) == NULL ||
@@ -364,7 +391,7 @@ authority_submit(struct authority *a, const struct authority_req *req,
 		}
 	} else if (req->token && req->token[0]) {
 		if ((reason = auth_token_admit(a, req->token, ci.name,
-		    x.token_id, why, sizeof(why))) != 0) {
+		    x.token_id, &x.replace, why, sizeof(why))) != 0) {
 			auth_refuse(reason, &x, cb, arg, "%s", why);
 			return;
 		}
@@ -496,15 +523,16 @@ auth_pending(const char *dir, const char *rid, struct ed_info *info,
 }
 
 /**
- * authority_approve(dir, rid, days, name, err, errlen): sign pending
- * request ${rid} of CA directory ${dir} for ${days} days (gw-cert approve):
- * its CSR is checked again, the certificate recorded in issued.txt and
- * stored for the agent's next poll.  Its name goes to ${name}
- * (ID_NAME_MAX).  0 or -1.
+ * authority_approve(dir, rid, days, replace, name, err, errlen): sign
+ * pending request ${rid} of CA directory ${dir} for ${days} days (gw-cert
+ * approve): its CSR is checked again, the certificate recorded in
+ * issued.txt and stored for the agent's next poll.  A name that already
+ * has a valid certificate is refused unless ${replace} (approve
+ * --replace).  Its name goes to ${name} (ID_NAME_MAX).  0 or -1.
  */
 int
 authority_approve(const char *dir, const char *rid, unsigned days,
-    char *name, char *err, size_t errlen)
+    int replace, char *name, char *err, size_t errlen)
 {
 	struct ed_info info;
 	struct pki_rng rng;
@@ -513,6 +541,8 @@ authority_approve(const char *dir, const char *rid, unsigned days,
 	int rc = -1;
 
 	if (auth_pending(dir, rid, &info, err, errlen) != 0)
+		return -1;
+	if (!replace && auth_name_taken(dir, info.name, err, errlen) != 0)
 		return -1;
 	if (pki_rng_init(&rng, err, errlen) != 0) {
 		pki_rng_free(&rng);

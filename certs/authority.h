@@ -32,10 +32,15 @@
  *      else refused policy / revoked.  Then sign (subject to the hook).
  *   5. a token: it must verify (HMAC), be unexpired, unrevoked, have
  *      uses left and allow the name; else refused token-invalid /
- *      token-expired / token-used-up / policy.  It then counts one use
- *      and the request is signed (subject to the hook).
+ *      token-expired / token-used-up / policy.  A name that has a valid
+ *      certificate (issued.txt, not expired, not in revoked.txt) is
+ *      refused name-taken unless the token was made for that one name.
+ *      It then counts one use and the request is signed (subject to the
+ *      hook; the name is checked again before signing).
  *   6. neither: pending, until an operator approves or denies it or it
  *      expires (pending_ttl); max_pending bounds the queue (overload).
+ *      A taken name is approved only with --replace; a hook that would
+ *      sign one leaves it pending instead.
  * The policy hook, when configured, runs for 4-6 before the decision:
  * exit 0 signs at once, 1 denies, 2 leaves the request pending; anything
  * else (a signal, the timeout) refuses it (internal): the hook fails
@@ -126,14 +131,15 @@ void authority_cancel(struct authority *a, void *arg);
 void authority_close(struct authority *a);
 
 /**
- * authority_approve(dir, rid, days, name, err, errlen): sign pending
- * request ${rid} of CA directory ${dir} for ${days} days (gw-cert approve):
- * its CSR is checked again, the certificate recorded in issued.txt and
- * stored for the agent's next poll.  Its name goes to ${name}
- * (ID_NAME_MAX).  0 or -1.
+ * authority_approve(dir, rid, days, replace, name, err, errlen): sign
+ * pending request ${rid} of CA directory ${dir} for ${days} days (gw-cert
+ * approve): its CSR is checked again, the certificate recorded in
+ * issued.txt and stored for the agent's next poll.  A name that already
+ * has a valid certificate is refused unless ${replace} (approve
+ * --replace).  Its name goes to ${name} (ID_NAME_MAX).  0 or -1.
  */
 int authority_approve(const char *dir, const char *rid, unsigned days,
-    char *name, char *err, size_t errlen);
+    int replace, char *name, char *err, size_t errlen);
 
 /**
  * authority_deny(dir, rid, reason, name, err, errlen): deny pending request

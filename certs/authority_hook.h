@@ -58,6 +58,8 @@ struct auth_ctx {
 	char	key_fp[65];
 	char	hook_why[96];		/* AUTH_FAILED: what happened */
 	int	counted;		/* took a use of token_id */
+	int	replace;		/* may take a live name: a token
+					   made for this one name */
 };
 
 /**
@@ -96,12 +98,32 @@ int auth_renew_ok(struct authority *a, const uint8_t *der, size_t derlen,
     const char *name, unsigned *reason, char *why, size_t len);
 
 /**
- * auth_token_admit(a, token, name, id, why, len): check ${token} for a
- * request named ${name} (decision 5) and count one use; its id (hex) into
- * ${id}.  0, or the refusal (enum gw_reason) with ${why}.
+ * auth_token_admit(a, token, name, id, replace, why, len): check ${token}
+ * for a request named ${name} (decision 5) and count one use; its id (hex)
+ * into ${id}.  A name that is taken (auth_name_taken) is refused unless
+ * the token was made for exactly that name, which sets ${replace}.  0, or
+ * the refusal (enum gw_reason) with ${why}.
  */
 unsigned auth_token_admit(struct authority *a, const char *token,
-    const char *name, char id[17], char *why, size_t len);
+    const char *name, char id[17], int *replace, char *why, size_t len);
+
+/**
+ * auth_name_live(dir, name, serial, until, err, errlen): 1 if CA
+ * directory ${dir} has issued a certificate named ${name} that is neither
+ * expired nor revoked (its serial into ${serial}, 80 bytes, its expiry
+ * YYYYMMDDhhmmss UTC into ${until}, 16 bytes); 0 if not; -1 if issued.txt
+ * or revoked.txt cannot be read (${err}).
+ */
+int auth_name_live(const char *dir, const char *name, char *serial,
+    char *until, char *err, size_t errlen);
+
+/**
+ * auth_name_taken(dir, name, why, len): 1 if ${name} is taken in CA
+ * directory ${dir} (auth_name_live), with what to do in ${why}; -1 if
+ * that cannot be told (fail closed, ${why}); else 0.
+ */
+int auth_name_taken(const char *dir, const char *name, char *why,
+    size_t len);
 
 /**
  * auth_token_refund(a, id): give back one use of token ${id} (its request

@@ -4,6 +4,7 @@
  * directory's part, the key, revocations and use counts (enroll_dir.c).
  */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <mbedtls/platform_util.h>
 
@@ -15,13 +16,15 @@
 #include "token.h"
 
 /**
- * auth_token_admit(a, token, name, id, why, len): check ${token} for a
- * request named ${name} (decision 5) and count one use; its id (hex) into
- * ${id}.  0, or the refusal (enum gw_reason) with ${why}.
+ * auth_token_admit(a, token, name, id, replace, why, len): check ${token}
+ * for a request named ${name} (decision 5) and count one use; its id (hex)
+ * into ${id}.  A name that is taken (auth_name_taken) is refused unless
+ * the token was made for exactly that name, which sets ${replace}.  0, or
+ * the refusal (enum gw_reason) with ${why}.
  */
 unsigned
 auth_token_admit(struct authority *a, const char *token, const char *name,
-    char id[17], char *why, size_t len)
+    char id[17], int *replace, char *why, size_t len)
 {
 	struct token_terms t;
 	uint8_t key[32];
@@ -54,6 +57,22 @@ auth_token_admit(struct authority *a, const char *token, const char *name,
 		snprintf(why, len, "token %s does not allow the name '%s'", id,
 		    name);
 		return GW_R_POLICY;
+	}
+	/*
+	 * A live name is the operator's to give again: a token made for
+	 * that one name ("--names NAME", no pattern) says so; any other
+	 * token is for new names.  Checked before the use is counted.
+	 */
+	*replace = strcmp(t.names, name) == 0;
+	if (!*replace) {
+		switch (auth_name_taken(a->p.dir, name, why, len)) {
+		case 0:
+			break;
+		case 1:
+			return GW_R_NAME_TAKEN;
+		default:
+			return GW_R_INTERNAL;
+		}
 	}
 	if (ed_token_used(a->p.dir, id, &used) != 0) {
 		snprintf(why, len, "token %s: unreadable use count", id);

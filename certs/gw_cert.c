@@ -72,13 +72,13 @@ usage(void)
 	    "               [--crl-days N]\n"
 	    "       gw-cert crl --ca DIR [--crl-days N]\n"
 	    "       gw-cert list --ca DIR\n"
-	    "       gw-cert token create --ca DIR [--ttl 24h] [--uses N] "
-	    "[--names PATTERNS]\n"
+	    "       gw-cert token create --ca DIR --names PATTERNS [--ttl 24h] "
+	    "[--uses N]\n"
 	    "               [--comment TEXT]\n"
 	    "       gw-cert token list --ca DIR\n"
 	    "       gw-cert token revoke --ca DIR ID\n"
 	    "       gw-cert pending list --ca DIR\n"
-	    "       gw-cert approve --ca DIR REQUEST [--days N]\n"
+	    "       gw-cert approve --ca DIR REQUEST [--days N] [--replace]\n"
 	    "       gw-cert deny --ca DIR REQUEST [--reason TEXT]\n");
 	exit(2);
 }

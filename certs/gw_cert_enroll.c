@@ -2,13 +2,18 @@
  * gw_cert_enroll.c: gw-cert's enrollment commands, on the CA directory the
  * signing authority uses (certs/authority.h):
  *
- *   gw-cert token create --ca DIR [--ttl DURATION] [--uses N]
- *           [--names PATTERNS] [--comment TEXT]
+ *   gw-cert token create --ca DIR --names PATTERNS [--ttl DURATION]
+ *           [--uses N] [--comment TEXT]
  *   gw-cert token list --ca DIR
  *   gw-cert token revoke --ca DIR ID
  *   gw-cert pending list --ca DIR
- *   gw-cert approve --ca DIR RID [--days N]
+ *   gw-cert approve --ca DIR RID [--days N] [--replace]
  *   gw-cert deny --ca DIR RID [--reason TEXT]
+ *
+ * A token names what it is for (--names; "*" for any name on purpose):
+ * no default that lets a token holder pick any name.  Either way a token
+ * gets no certificate for a name that has a valid one, unless it was made
+ * for that one name (--names NAME); approve needs --replace for it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +33,7 @@
 struct eopts {
 	const char	*ca, *names, *comment, *reason;
 	unsigned long	 ttl, uses, days;
+	int		 replace;
 };
 
 /* "90s", "30m", "24h", "7d" (or plain seconds) into ${out}. */
@@ -67,6 +73,7 @@ parse_eopts(int argc, char **argv, struct eopts *o)
 		{ "comment", required_argument, NULL, 'c' },
 		{ "days", required_argument, NULL, 'd' },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "replace", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char *end;
@@ -81,6 +88,7 @@ parse_eopts(int argc, char **argv, struct eopts *o)
 		case 'n': o->names = optarg; break;
 		case 'c': o->comment = optarg; break;
 		case 'r': o->reason = optarg; break;
+		case 'R': o->replace = 1; break;
 		case 't':
 			if (parse_ttl(optarg, &o->ttl) != 0)
 				usage();
@@ -132,8 +140,10 @@ token_create(const struct eopts *o)
 	long long now = time(NULL);
 
 	memset(&t, 0, sizeof(t));
-	if (o->names != NULL && (strlen(o->names) >= TOKEN_NAMES_MAX ||
-	    !plain(o->names)))
+	if (o->names == NULL || o->names[0] == '\0')
+		return die("--names", "required: the names the token may "
+		    "enroll (agent-web1, 'agent-*'; '*' for any new name)");
+	if (strlen(o->names) >= TOKEN_NAMES_MAX || !plain(o->names))
 		return die("--names", "too long");
 	if (!plain(o->comment) || (o->comment && strlen(o->comment) > 200))
 		return die("--comment", "one line of at most 200 characters");
@@ -148,7 +158,7 @@ token_create(const struct eopts *o)
 	pki_rng_free(&rng);
 	t.expires = (uint64_t)(now + (long long)o->ttl);
 	t.uses = (uint16_t)o->uses;
-	snprintf(t.names, sizeof(t.names), "%s", o->names ? o->names : "");
+	snprintf(t.names, sizeof(t.names), "%s", o->names);
 	if (token_mint(key, &t, tok, sizeof(tok)) != 0) {
 		mbedtls_platform_zeroize(key, sizeof(key));
 		return die("token", "cannot mint");
@@ -301,7 +311,8 @@ cmd_decide(int argc, char **argv, int approve)
 	int i;
 
 	i = parse_eopts(argc, argv, &o);
-	if (i + 1 != argc || (approve && o.reason != NULL))
+	if (i + 1 != argc || (approve && o.reason != NULL) ||
+	    (!approve && o.replace))
 		usage();
 	rid = argv[i];
 	if (!ed_rid_valid(rid) || ed_state(o.ca, rid, &info, NULL) !=
@@ -309,8 +320,8 @@ cmd_decide(int argc, char **argv, int approve)
 		return die(rid, "no pending request with this id (gw-cert "
 		    "pending list)");
 	if (approve) {
-		if (authority_approve(o.ca, rid, (unsigned)o.days, name, err,
-		    sizeof(err)) != 0)
+		if (authority_approve(o.ca, rid, (unsigned)o.days, o.replace,
+		    name, err, sizeof(err)) != 0)
 			return die(rid, err);
 		printf("approved %s: certificate for %s (key %s %s), valid "
 		    "%lu days; the agent gets it at its next poll\n", rid,

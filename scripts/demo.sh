@@ -70,7 +70,7 @@ grep -m1 'event=agent_refused' gatewayd.log | sed 's/.*\(event=.*\)/  gatewayd: 
 say "6. A new agent enrolls: a bootstrap token and the CA fingerprint are all it has"
 token=$("$GW_CERT" token create --ca pki --uses 1 --ttl 1h --names 'agent-*' 2>/dev/null)
 fp=$("$GW_CERT" fingerprint pki/ca.crt)
-echo "  operator: gw-cert token create --ca pki --uses 1 --ttl 1h  ->  ${token:0:16}..."
+echo "  operator: gw-cert token create --ca pki --uses 1 --ttl 1h --names 'agent-*'  ->  ${token:0:16}..."
 echo "  operator: gw-cert fingerprint pki/ca.crt                   ->  ${fp:0:16}..."
 mkdir -p new
 printf '{"host":"new01","check":"enrolled","value":1}\n' >agent-new01.events

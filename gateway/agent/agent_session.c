@@ -190,6 +190,26 @@ agent_session_hello_ack(struct agent_session *s, const struct gw_frame *f)
 		return CONN_CLOSED_RC;
 	}
 	s->peer_max = f->u.hello_ack.max_payload;
+	/*
+	 * A last_seq above our own numbering is someone else's writing
+	 * under our name: taking it would drop our unacknowledged lines as
+	 * durable.  Stop instead, the queue (and the journal) as they are.
+	 */
+	if (queue_foreign(s->p.queue, f->u.hello_ack.last_seq)) {
+		snprintf(s->msg, sizeof(s->msg), "gw-agent: the store holds "
+		    "seq %llu for this identity, above this agent's numbering "
+		    "(next %llu): another agent writes under this name; "
+		    "stopping with %zu line(s) queued",
+		    (unsigned long long)f->u.hello_ack.last_seq,
+		    (unsigned long long)queue_next_seq(s->p.queue),
+		    queue_len(s->p.queue));
+		log_errx("event=foreign_last_seq last_seq=%llu next_seq=%llu "
+		    "queued=%zu", (unsigned long long)f->u.hello_ack.last_seq,
+		    (unsigned long long)queue_next_seq(s->p.queue),
+		    queue_len(s->p.queue));
+		agent_session_fail(s, AGENT_ST_FAIL, s->msg);
+		return CONN_CLOSED_RC;
+	}
 	dropped = queue_hello(s->p.queue, f->u.hello_ack.last_seq);
 	if (dropped > 0 && s->p.on_acked != NULL)
 		s->p.on_acked(f->u.hello_ack.last_seq, s->p.arg);
@@ -239,8 +259,13 @@ agent_session_reason(struct agent_session *s, const struct gw_frame *f)
 		    &s->pol, (uint32_t)random());
 		return CONN_OK;
 	}
+	/*
+	 * superseded: another agent connected under our name; reconnecting
+	 * would only close its session in turn.
+	 */
 	if (f->type == GW_T_ERROR && (code == GW_R_POLICY ||
-	    code == GW_R_REVOKED || code == GW_R_VERSION)) {
+	    code == GW_R_REVOKED || code == GW_R_VERSION ||
+	    code == GW_R_SUPERSEDED)) {
 		snprintf(s->msg, sizeof(s->msg),
 		    "gw-agent: gateway refused us: %s: %s",
 		    gw_reason_str(code), et);

@@ -243,6 +243,24 @@ queue_hello(struct queue *q, uint64_t last_seq)
 	return dropped;
 }
 
+/**
+ * queue_foreign(q, last_seq): 1 if a HELLO_ACK's ${last_seq} cannot be
+ * ours: it is above every number ${q} has given out or taken from an
+ * earlier HELLO_ACK (once it has any), or it leaves no number to go on
+ * with (UINT64_MAX).  Someone else wrote under this identity; queue_hello
+ * would drop lines the store never had.  Else 0.
+ */
+int
+queue_foreign(const struct queue *q, uint64_t last_seq)
+{
+	/*
+	 * next_seq 1: no numbering yet (a first start, or a restart whose
+	 * journal holds no numbered line): the store's is taken as ours.
+	 */
+	return last_seq == UINT64_MAX ||
+	    (q->next_seq > 1 && last_seq >= q->next_seq);
+}
+
 /** queue_rewind(q): the connection is gone: nothing counts as sent. */
 void
 queue_rewind(struct queue *q)

@@ -86,9 +86,18 @@ size_t queue_ack(struct queue *q, uint64_t seq);
 /**
  * queue_hello(q, last_seq): a new session said ${last_seq} is durable: drop
  * what it covers (as queue_ack) and number new lines from at least
- * ${last_seq} + 1.  Return the number dropped.
+ * ${last_seq} + 1.  Return the number dropped.  Ask queue_foreign() first.
  */
 size_t queue_hello(struct queue *q, uint64_t last_seq);
+
+/**
+ * queue_foreign(q, last_seq): 1 if a HELLO_ACK's ${last_seq} cannot be
+ * ours: it is above every number ${q} has given out or taken from an
+ * earlier HELLO_ACK (once it has any), or it leaves no number to go on
+ * with (UINT64_MAX).  Someone else wrote under this identity; queue_hello
+ * would drop lines the store never had.  Else 0.
+ */
+int queue_foreign(const struct queue *q, uint64_t last_seq);
 
 /** queue_rewind(q): the connection is gone: nothing counts as sent. */
 void queue_rewind(struct queue *q);

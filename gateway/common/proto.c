@@ -31,6 +31,7 @@ static const char *const reason_wire[] = {
 	[GW_R_DENIED]		= "denied",
 	[GW_R_REQUEST_UNKNOWN]	= "request-unknown",
 	[GW_R_REQUEST_EXPIRED]	= "request-expired",
+	[GW_R_NAME_TAKEN]	= "name-taken",
 };
 
 /* Local-only reasons (never sent), from GW_R_PEER_CLOSED. */

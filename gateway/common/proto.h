@@ -81,6 +81,7 @@ enum gw_reason {
 	GW_R_DENIED		= 20,	/* an operator or the hook said no */
 	GW_R_REQUEST_UNKNOWN	= 21,	/* poll for a request never seen */
 	GW_R_REQUEST_EXPIRED	= 22,	/* pending request expired */
+	GW_R_NAME_TAKEN		= 23,	/* a valid certificate has the name */
 	GW_R_WIRE_LAST		= 0xFF,
 
 	GW_R_PEER_CLOSED	= 0x100,	/* TLS close_notify or EOF */

@@ -24,6 +24,7 @@
 
 #include "agent.h"
 #include "agent_impl.h"
+#include "agent_names.h"
 #include "conn.h"
 #include "enroll.h"
 #include "identity.h"
@@ -266,6 +267,8 @@ agent_hello(struct agent *a, const struct gw_frame *f)
 	}
 	a->version = f->u.hello.vmax < GW_PROTO_VERSION_MAX ?
 	    f->u.hello.vmax : GW_PROTO_VERSION_MAX;
+	if (agent_names_claim(a) != 0)	/* supersedes an older session */
+		return CONN_CLOSED_RC;
 	/*
 	 * No link yet, or no room on it (GW_ENOSPACE: queued): the agent
 	 * waits for its HELLO_ACK, not an error.
@@ -510,6 +513,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	char ed[LOG_ESC_MAX], en[LOG_ESC_MAX];	/* escaped for the log */
 
 	agent_set_state(a, AGENT_CLOSED);
+	agent_names_drop(a);
 	agent_count_limit(a, was, reason);
 	stats_closed(&gw->stats, was == AGENT_HANDSHAKE, reason);
 	if (a->enroll_ref != 0)

@@ -1,7 +1,8 @@
 /*
- * agent_impl.h: a session's state, shared by agent.c (one session) and
- * agent_all.c (what the gateway does to all sessions at once).  Nothing
- * else sees inside struct agent.
+ * agent_impl.h: a session's state, shared by agent.c (one session),
+ * agent_all.c (what the gateway does to all sessions at once) and
+ * agent_names.c (one session per name).  Nothing else sees inside struct
+ * agent.
  */
 #ifndef GW_AGENT_IMPL_H
 #define GW_AGENT_IMPL_H

@@ -21,6 +21,7 @@ struct upstream;
 struct listener;
 struct enroll;
 struct enroll_conn;
+struct namemap;
 
 struct gw {
 	struct ev_loop		*loop;
@@ -49,6 +50,8 @@ struct gw {
 	unsigned		 nagents;	/* sessions that exist */
 	unsigned		 nhandshakes;	/* ... of them in their handshake */
 	struct agent		*agents;	/* all sessions (agent.c) */
+	struct namemap		*names;		/* after HELLO, by name
+						   (agent_names.c) */
 	TAILQ_HEAD(, agent)	 no_link;	/* sessions waiting for a link */
 	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory */
 	uint64_t		 replay_bytes;	/* DATA kept until ACKed */

@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "log.h"
 #include "mgmt.h"
+#include "namemap.h"
 #include "tls_conf.h"
 
 #define LINK_OUT_CAP	(1024u * 1024)
@@ -69,9 +70,23 @@ link_gateway_name(const struct link *l)
 	return l->id.name;
 }
 
+/* ${ch} goes: it no longer holds its agent's name (link_claim). */
+static void
+link_unclaim(struct mgmt *m, struct mchan *ch)
+{
+	if (m->agents == NULL)
+		return;
+	namemap_del(m->agents, ch);
+	if (namemap_count(m->agents) == 0) {
+		namemap_free(m->agents);
+		m->agents = NULL;
+	}
+}
+
 static void
 link_chan_free(struct link *l, struct mchan *ch)
 {
+	link_unclaim(l->m, ch);
 	commit_forget(l->m, ch);
 	if (ch->owed)
 		TAILQ_REMOVE(&l->owed, ch, owed_entry);
@@ -294,6 +309,40 @@ link_agent_revoked(struct mgmt *m, const struct id_info *id)
 	return id_revoked(id, &m->agent_crl);
 }
 
+static const char *
+link_chan_key(const void *v)
+{
+	return ((const struct mchan *)v)->agent;
+}
+
+/*
+ * One channel per agent name: a new OPEN (the agent came back through
+ * another link or gateway while its old channel lives on) closes the
+ * older channel with CLOSE superseded, so two channels never write one
+ * sequence space at once.  Its rows already in the batch commit before the
+ * new channel's OPEN_ACK (commit_open), so last_seq counts them.  Same name
+ * = same agent (agent_names.h).  0, or -1 (out of memory).
+ */
+static int
+link_claim(struct mgmt *m, struct mchan *ch)
+{
+	struct mchan *old;
+	char text[128];
+
+	if (m->agents != NULL &&
+	    (old = namemap_get(m->agents, ch->agent)) != NULL) {
+		namemap_del(m->agents, old);
+		snprintf(text, sizeof(text), "a newer channel of this agent "
+		    "(gateway %.64s channel %u)", ch->link->id.name, ch->id);
+		if (old->state != MCHAN_CLOSING)
+			link_chan_close(old, GW_R_SUPERSEDED, text);
+	}
+	if (m->agents == NULL &&
+	    (m->agents = namemap_new(link_chan_key)) == NULL)
+		return -1;
+	return namemap_put(m->agents, ch);
+}
+
 static int
 link_open(struct link *l, const struct gw_frame *f)
 {
@@ -323,6 +372,10 @@ link_open(struct link *l, const struct gw_frame *f)
 	/* Even if a gateway forwards it: a revoked agent stores nothing. */
 	if (link_agent_revoked(l->m, &id)) {
 		link_chan_close(ch, GW_R_REVOKED, "agent certificate revoked");
+		return CONN_OK;
+	}
+	if (link_claim(l->m, ch) != 0) {
+		link_chan_close(ch, GW_R_INTERNAL, "out of memory");
 		return CONN_OK;
 	}
 	commit_open(l->m, ch);
@@ -477,6 +530,7 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	n = chanmap_count(l->chans);
 	while (chanmap_next(l->chans, &it, &v) != 0) {
 		ch = v;
+		link_unclaim(l->m, ch);
 		commit_forget(l->m, ch);
 	}
 	it = 0;

@@ -22,6 +22,7 @@ struct link;
 struct authority;
 struct commit_row;
 struct signer_req;
+struct namemap;
 
 enum mchan_state {
 	MCHAN_OPENING,	/* OPEN received; OPEN_ACK waits for the commit */
@@ -60,6 +61,8 @@ struct mgmt {
 	ev_io				 accept_io;
 	struct link_q			 links;
 	unsigned			 nlinks;
+	/* Open channels by agent name: one at a time (link.c). */
+	struct namemap			*agents;
 	/* Group commit: channels owed an OPEN_ACK or ACK after it. */
 	struct mchan_q			 dirty;
 	uint32_t			 batch_items;	/* rows + OPENs */

@@ -92,7 +92,7 @@ expect_refused $rc reuse.log token-used-up
 pass "token reuse beyond its count: $(tail -n 1 reuse.log | cut -c1-90)"
 
 # 3. An expired token.
-OLD=$("$GW_CERT" token create --ca pki --ttl 1s)
+OLD=$("$GW_CERT" token create --ca pki --ttl 1s --names "*")
 sleep 2
 rc=0; enroll agent-late --token "$OLD" >late.log 2>&1 || rc=$?
 expect_refused $rc late.log token-expired
@@ -164,7 +164,7 @@ expect_refused $rc forgot2.log request-expired
 pass "pending request expired: $(tail -n 1 forgot2.log | cut -c1-80)"
 
 # 7c. A revoked token; the token list tells each token's state.
-REV=$("$GW_CERT" token create --ca pki --uses 5 --comment "to revoke")
+REV=$("$GW_CERT" token create --ca pki --uses 5 --names "*" --comment "to revoke")
 REV_ID=$("$GW_CERT" token list --ca pki | awk '/to revoke/ { print $1 }')
 "$GW_CERT" token revoke --ca pki "$REV_ID" >/dev/null
 rc=0; enroll agent-revtok --token "$REV" >revtok.log 2>&1 || rc=$?

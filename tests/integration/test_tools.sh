@@ -123,7 +123,7 @@ if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null; then
 	mkdir svc && chown "nobody:$(id -gn nobody)" svc
 	"$GW_CERT" ca --out svc/pki --name "service CA" >/dev/null 2>ca.err
 	grep -q "working as nobody, the owner of svc" ca.err || fail "gw-cert ca: $(cat ca.err)"
-	"$GW_CERT" token create --ca svc/pki --uses 1 --ttl 1h >/dev/null 2>&1
+	"$GW_CERT" token create --ca svc/pki --uses 1 --ttl 1h --names "*" >/dev/null 2>&1
 	"$GW_CERT" issue --ca svc/pki --role agent --name agent-x --out svc/pki/agent-x >/dev/null 2>&1
 	bad=$(find svc/pki ! -user nobody | head -n 3)
 	[ -z "$bad" ] || fail "gw-cert as root left files the CA directory's owner cannot use: $bad"

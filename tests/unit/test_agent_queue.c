@@ -111,16 +111,54 @@ test_hello_last_seq(void **state)
 	(void)state;
 	push_str(q, "a");
 	push_str(q, "b");
-	send_expect(q, 1, "a");
-	queue_rewind(q);
-	/* The store already has seq 1 (and more, from an earlier run). */
-	assert_int_equal(queue_hello(q, 500), 1);
-	assert_int_equal(queue_len(q), 1);
+	/* A first start: the store has 500 from an earlier run. */
+	assert_int_equal(queue_foreign(q, 500), 0);
+	assert_int_equal(queue_hello(q, 500), 0);
 	assert_int_equal(queue_next_seq(q), 501);
-	send_expect(q, 501, "b");
+	send_expect(q, 501, "a");
+	queue_rewind(q);
+	/* The store already has seq 501. */
+	assert_int_equal(queue_foreign(q, 501), 0);
+	assert_int_equal(queue_hello(q, 501), 1);
+	assert_int_equal(queue_len(q), 1);
+	send_expect(q, 502, "b");
 	/* A lower last_seq never lowers the numbering. */
+	assert_int_equal(queue_foreign(q, 3), 0);
 	assert_int_equal(queue_hello(q, 3), 0);
-	assert_int_equal(queue_next_seq(q), 502);
+	assert_int_equal(queue_next_seq(q), 503);
+	queue_free(q);
+}
+
+/*
+ * Issue 17: a last_seq above the agent's own numbering is another writer
+ * under its name (2^63 - 1 stored by a second holder of the name): taking
+ * it would drop lines the store never had.  queue_foreign() says so, and
+ * nothing is dropped until the caller decides.
+ */
+static void
+test_hello_foreign_last_seq(void **state)
+{
+	struct queue *q = queue_new(8);
+
+	(void)state;
+	push_str(q, "a");
+	push_str(q, "b");
+	send_expect(q, 1, "a");
+	send_expect(q, 2, "b");
+	queue_rewind(q);
+	/* Ours: at most what we numbered. */
+	assert_int_equal(queue_foreign(q, 0), 0);
+	assert_int_equal(queue_foreign(q, 2), 0);
+	/* Not ours: above it, or no number left. */
+	assert_int_equal(queue_foreign(q, 3), 1);
+	assert_int_equal(queue_foreign(q, (1ull << 63) - 1), 1);
+	assert_int_equal(queue_foreign(q, UINT64_MAX), 1);
+	assert_int_equal(queue_len(q), 2);
+	/* Even on a first start, UINT64_MAX leaves nothing to number. */
+	queue_free(q);
+	q = queue_new(8);
+	assert_int_equal(queue_foreign(q, UINT64_MAX), 1);
+	assert_int_equal(queue_foreign(q, UINT64_MAX - 1), 0);
 	queue_free(q);
 }
 
@@ -192,6 +230,7 @@ main(void)
 		cmocka_unit_test(test_ack_cumulative),
 		cmocka_unit_test(test_rewind_resends_original_seq),
 		cmocka_unit_test(test_hello_last_seq),
+		cmocka_unit_test(test_hello_foreign_last_seq),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_wraparound),
 	};

@@ -4,6 +4,8 @@
  * (issue, resend, used up, expired, forged, revoked, names), the pending
  * queue (approve, deny, expiry, sweep, overload) and bad CSRs.
  */
+#include <ctype.h>
+
 #include "authority_fixture.h"
 static void
 test_token_issue(void **state)
@@ -205,14 +207,14 @@ test_pending(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	/* The operator approves (gw-cert approve): the poll gets it. */
-	assert_int_equal(authority_approve(dir, rid, 10, name, err,
+	assert_int_equal(authority_approve(dir, rid, 10, 0, name, err,
 	    sizeof(err)), 0);
 	assert_string_equal(name, "agent-5");
 	poll_rid(a, rid, &an);
 	assert_int_equal(an.status, GW_ENROLL_ISSUED);
 	check_chain(an.chain, "agent-5");
 	assert_int_equal(issued_lines("agent-5"), 1);
-	assert_int_equal(authority_approve(dir, rid, 10, name, err,
+	assert_int_equal(authority_approve(dir, rid, 10, 0, name, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "not pending"));
 
@@ -229,7 +231,7 @@ test_pending(void **state)
 	assert_string_equal(an.message, "unknown host");
 	submit(a, csr2, len2, NULL, NULL, 0, &an, 1);
 	assert_int_equal(an.reason, GW_R_DENIED);
-	assert_int_equal(authority_approve(dir, rid2, 10, name, err,
+	assert_int_equal(authority_approve(dir, rid2, 10, 0, name, err,
 	    sizeof(err)), -1);
 	assert_int_equal(issued_lines("agent-6"), 0);
 	answer_reset(&an);
@@ -326,6 +328,140 @@ test_pending_expiry(void **state)
 	authority_close(a);
 }
 
+/* Append ${text} to DIR/${file} (gw-cert revoke, an old issued.txt). */
+static void
+append(const char *file, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	assert_non_null(f = fopen(path, "a"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Revoke every certificate of ${name}, as "AB:CD.." (gw-cert revoke). */
+static void
+revoke_name(const char *name)
+{
+	char path[256], line[512], ser[80], nm[128], out[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/issued.txt", dir);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t o = 0;
+
+		if (sscanf(line, "%79s %127s", ser, nm) != 2 ||
+		    strcmp(nm, name) != 0)
+			continue;
+		for (size_t i = 0; ser[i] != '\0'; i += 2)
+			o += (size_t)snprintf(out + o, sizeof(out) - o,
+			    "%s%c%c", i ? ":" : "", toupper(ser[i]),
+			    toupper(ser[i + 1]));
+		append("revoked.txt", out);
+		append("revoked.txt", " 20260101000000\n");
+	}
+	fclose(f);
+}
+
+/*
+ * Issue 17: a name with a valid certificate is not issued again without
+ * the operator: a token (any name, or a pattern) is refused name-taken
+ * and takes no use; a token made for that one name, or approve --replace,
+ * may; a revoked or expired certificate frees the name.
+ */
+static void
+test_name_taken(void **state)
+{
+	struct authority *a = open_auth(dir, 0, 0, NULL, NULL);
+	struct answer an = { 0 };
+	static uint8_t csr[CSR_DER_MAX];
+	char tok[TOKEN_STR_MAX], id[17], rid[ED_RID_LEN + 1];
+	char name[ID_NAME_MAX], err[256], hook[256];
+	struct authority_params p = {
+		.loop = EV_DEFAULT, .dir = dir, .cert_days = 30,
+		.retry_after = 7, .hook_timeout = 20,
+	};
+	double t0;
+	size_t len;
+
+	(void)state;
+	mint(tkey, time(NULL) + 3600, 9, "", tok, id);
+	len = make_csr(0, "agent-live", csr, sizeof(csr));
+	submit(a, csr, len, tok, NULL, 0, &an, 1);
+	assert_int_equal(an.status, GW_ENROLL_ISSUED);
+	assert_int_equal(used(id), 1);
+
+	/* Another key, the same name: refused, no use, nothing on file. */
+	len = make_csr(0, "agent-live", csr, sizeof(csr));
+	submit(a, csr, len, tok, NULL, 0, &an, 1);
+	assert_int_equal(an.status, GW_ENROLL_REFUSED);
+	assert_int_equal(an.reason, GW_R_NAME_TAKEN);
+	assert_non_null(strstr(an.message, "valid certificate"));
+	assert_int_equal(used(id), 1);
+	ed_rid(csr, len, rid);
+	assert_int_equal(ed_state(dir, rid, NULL, NULL), ED_NONE);
+	assert_int_equal(issued_lines("agent-live"), 1);
+	/* A pattern that covers it is no better. */
+	mint(tkey, time(NULL) + 3600, 1, "agent-l*", tok, id);
+	submit(a, csr, len, tok, NULL, 0, &an, 1);
+	assert_int_equal(an.reason, GW_R_NAME_TAKEN);
+	assert_int_equal(used(id), 0);
+	/* A token made for this one name is the operator's word. */
+	mint(tkey, time(NULL) + 3600, 1, "agent-live", tok, id);
+	submit(a, csr, len, tok, NULL, 0, &an, 1);
+	assert_int_equal(an.status, GW_ENROLL_ISSUED);
+	check_chain(an.chain, "agent-live");
+	assert_int_equal(issued_lines("agent-live"), 2);
+
+	/* Without a token: pending; approve needs --replace. */
+	len = make_csr(0, "agent-live", csr, sizeof(csr));
+	submit(a, csr, len, NULL, NULL, 0, &an, 1);
+	assert_int_equal(an.status, GW_ENROLL_PENDING);
+	ed_rid(csr, len, rid);
+	assert_int_equal(authority_approve(dir, rid, 10, 0, name, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "--replace"));
+	assert_int_equal(ed_state(dir, rid, NULL, NULL), ED_PENDING);
+	assert_int_equal(authority_approve(dir, rid, 10, 1, name, err,
+	    sizeof(err)), 0);
+	assert_int_equal(issued_lines("agent-live"), 3);
+
+	/* Every one revoked (as an operator types serials): free again. */
+	revoke_name("agent-live");
+	mint(tkey, time(NULL) + 3600, 1, "*", tok, id);
+	len = make_csr(0, "agent-live", csr, sizeof(csr));
+	submit(a, csr, len, tok, NULL, 0, &an, 1);
+	assert_int_equal(an.status, GW_ENROLL_ISSUED);
+
+	/* Expired: free. */
+	append("issued.txt", "0a11 agent-old agent 20200101000000\n");
+	mint(tkey, time(NULL) + 3600, 1, "*", tok, id);
+	len = make_csr(0, "agent-old", csr, sizeof(csr));
+	submit(a, csr, len, tok, NULL, 0, &an, 1);
+	assert_int_equal(an.status, GW_ENROLL_ISSUED);
+	answer_reset(&an);
+	authority_close(a);
+
+	/* A hook that signs everything: a taken name waits for approve. */
+	snprintf(hook, sizeof(hook), "%s/sign-all.sh", tmp);
+	assert_int_equal(pki_write_file(hook, "#!/bin/sh\ncat >/dev/null\n"
+	    "exit 0\n", 32, 0700, err, sizeof(err)), 0);
+	p.hook = hook;		/* open_auth's 1 s is short on a busy host */
+	assert_non_null(a = authority_open(&p, err, sizeof(err)));
+	len = make_csr(0, "agent-old", csr, sizeof(csr));
+	submit(a, csr, len, NULL, NULL, 0, &an, 0);
+	for (t0 = ev_time(); an.calls == 0 && ev_time() - t0 < 30;)
+		ev_run(EV_DEFAULT, EVRUN_ONCE);
+	assert_int_equal(an.calls, 1);
+	assert_int_equal(an.status, GW_ENROLL_PENDING);
+	assert_int_equal(issued_lines("agent-old"), 2);	/* the fake, ours */
+	answer_reset(&an);
+	authority_close(a);
+}
+
 int
 main(void)
 {
@@ -335,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_bad_csr),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_pending_expiry),
+		cmocka_unit_test(test_name_taken),
 	};
 
 	return cmocka_run_group_tests(tests, auth_setup, auth_teardown);

@@ -230,7 +230,7 @@ test_strings(void **state)
 	    "shutdown", "superseded", "upstream-lost", "timeout", "policy",
 	    "revoked", "overload", "internal", "store", "bad-csr",
 	    "token-invalid", "token-expired", "token-used-up", "denied",
-	    "request-unknown", "request-expired" };
+	    "request-unknown", "request-expired", "name-taken" };
 	static const char *const local[] = { "peer-closed", "tls-handshake",
 	    "tls-error", "io-error", "connect" };
 	static const struct { unsigned t; const char *s; } types[] = {
@@ -254,7 +254,7 @@ test_strings(void **state)
 		assert_string_equal(gw_reason_str(GW_R_PEER_CLOSED + i),
 		    local[i]);
 	assert_string_equal(gw_reason_str(GW_R_CONNECT), "connect");
-	assert_string_equal(gw_reason_str(GW_R_REQUEST_EXPIRED + 1), "unknown");
+	assert_string_equal(gw_reason_str(GW_R_NAME_TAKEN + 1), "unknown");
 	assert_string_equal(gw_reason_str(GW_R_WIRE_LAST), "unknown");
 	assert_string_equal(gw_reason_str(0xff + 1 + 5), "unknown");
 	assert_string_equal(gw_reason_str(~0u), "unknown");

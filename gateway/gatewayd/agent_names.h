@@ -1,0 +1,26 @@
+/*
+ * agent_names.h: one session per agent name.  A session that says HELLO
+ * takes its name from any older session of that name, which is closed
+ * with ERROR superseded: two sessions never write one sequence space at
+ * once.  The older one's unacknowledged DATA is its agent's to resend; the
+ * newer one's OPEN learns last_seq from the management server.
+ *
+ * Same name = same agent: the certificate's CN (the issuer is not part of
+ * the key yet; all agents chain to the one agent CA).  Probes (a TLS
+ * handshake and no HELLO) take nothing.
+ */
+#ifndef GW_AGENT_NAMES_H
+#define GW_AGENT_NAMES_H
+
+struct agent;
+
+/**
+ * agent_names_claim(a): make ${a} its name's session, closing the older
+ * one (superseded).  0, or -1 with ${a} closed (out of memory).
+ */
+int agent_names_claim(struct agent *a);
+
+/** agent_names_drop(a): ${a} is closing: give its name back if it has it. */
+void agent_names_drop(struct agent *a);
+
+#endif /* GW_AGENT_NAMES_H */
