@@ -9,16 +9,19 @@
 #define RL_PROBE	8	/* slots looked at per source */
 
 /**
- * rl_init(rl, rate, per_source): limits of ${rate} events per second in
- * all and ${per_source} per source address (0: no limit), each allowing a
- * burst of one second's worth.
+ * rl_init(rl, rate, per_source, v6_prefix): limits of ${rate} events per
+ * second in all and ${per_source} per source (0: no limit), each allowing
+ * a burst of one second's worth; IPv6 sources are keyed by their first
+ * ${v6_prefix} bits (rl_source_key).
  */
 void
-rl_init(struct ratelimit *rl, double rate, double per_source)
+rl_init(struct ratelimit *rl, double rate, double per_source,
+    unsigned v6_prefix)
 {
 	memset(rl, 0, sizeof(*rl));
 	rl->rate = rate;
 	rl->per_source = per_source;
+	rl->v6_prefix = v6_prefix;
 	rl->global.tokens = rate;
 	rl->global.last = -1;
 }
@@ -55,17 +58,35 @@ rl_take(struct rl_bucket *b, double rate, double now)
 	return 1;
 }
 
-static void
-rl_key(const struct sockaddr *sa, uint8_t key[16])
+/**
+ * rl_source_key(sa, v6_prefix, key): the source of address ${sa} as 16
+ * bytes in ${key}: an IPv4 address whole (v4-mapped, as an IPv4-mapped
+ * IPv6 address is), an IPv6 address cut to its first ${v6_prefix} bits
+ * (1..128; the rest zero); all zero for another family.
+ */
+void
+rl_source_key(const struct sockaddr *sa, unsigned v6_prefix, uint8_t key[16])
 {
+	const struct in6_addr *a6;
+
 	memset(key, 0, 16);
 	if (sa->sa_family == AF_INET) {
 		key[10] = key[11] = 0xff;
 		memcpy(key + 12, &((const struct sockaddr_in *)
 		    (const void *)sa)->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6)
-		memcpy(key, &((const struct sockaddr_in6 *)
-		    (const void *)sa)->sin6_addr, 16);
+		return;
+	}
+	if (sa->sa_family != AF_INET6)
+		return;
+	a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	memcpy(key, a6, 16);
+	/* An IPv4 peer of a dual-stack socket is one IPv4 address. */
+	if (IN6_IS_ADDR_V4MAPPED(a6) || v6_prefix >= 128)
+		return;
+	if (v6_prefix < 1)
+		v6_prefix = 1;
+	key[v6_prefix / 8] &= (uint8_t)(0xff00u >> (v6_prefix % 8));
+	memset(key + v6_prefix / 8 + 1, 0, 15 - v6_prefix / 8);
 }
 
 /* The bucket of ${key}: found, a free slot, or the stalest one evicted. */
@@ -105,7 +126,7 @@ rl_allow(struct ratelimit *rl, const struct sockaddr *sa, double now)
 	uint8_t key[16];
 
 	if (rl->per_source > 0 && sa != NULL) {
-		rl_key(sa, key);
+		rl_source_key(sa, rl->v6_prefix, key);
 		if (!rl_take(rl_source(rl, key, now), rl->per_source, now)) {
 			rl->refused_source++;
 			return 0;

@@ -12,6 +12,8 @@
 #include "proto.h"
 #include "tls_ticket.h"
 
+#define GW_FIRST_BYTE_TIMEOUT	5.0	/* seconds, unless set */
+
 #define O(f) offsetof(struct gw_config, f)
 static const struct conf_key keys[] = {
 	{ "gateway", "name", CONF_STR, O(name), 0, 0, "gateway", 0 },
@@ -28,6 +30,14 @@ static const struct conf_key keys[] = {
 	    "64", 0 },
 	{ "gateway", "handshake_rate_per_source", CONF_UINT,
 	    O(handshake_rate_per_source), 0, 1e6, "1000", 0 },
+	/* Unset: GW_FIRST_BYTE_TIMEOUT, or handshake_timeout if lower. */
+	{ "gateway", "first_byte_timeout", CONF_DUR, O(first_byte_timeout),
+	    0.1, 600, NULL, 0 },
+	{ "gateway", "max_silent", CONF_UINT, O(max_silent), 1, 1e6, "4096",
+	    0 },
+	{ "gateway", "silent_per_source", CONF_UINT, O(silent_per_source), 0,
+	    1e6, "64", 0 },
+	{ "gateway", "ipv6_prefix", CONF_UINT, O(ipv6_prefix), 1, 128, "64", 0 },
 	{ "gateway", "max_payload", CONF_SIZE, O(max_payload), GW_MAX_PAYLOAD_MIN,
 	    GW_PAYLOAD_HARD_MAX, "16384", 0 },
 	{ "gateway", "agent_output_buffer", CONF_SIZE, O(agent_output_buffer),
@@ -126,6 +136,16 @@ config_load(const char *text, const char *label, const char *basedir,
 		    "or neither", label);
 		n++;
 	}
+	/* A silent peer waits no longer than one that is handshaking. */
+	if (cfg->first_byte_timeout == 0)
+		cfg->first_byte_timeout = cfg->handshake_timeout <
+		    GW_FIRST_BYTE_TIMEOUT ? cfg->handshake_timeout :
+		    GW_FIRST_BYTE_TIMEOUT;
+	else if (cfg->first_byte_timeout > cfg->handshake_timeout) {
+		conf_errf(err, errlen, "%s: [gateway] first_byte_timeout: "
+		    "above handshake_timeout", label);
+		n++;
+	}
 	if (cfg->backoff_min > cfg->backoff_max) {
 		conf_errf(err, errlen, "%s: [upstream] backoff_min: above "
 		    "backoff_max", label);
@@ -175,13 +195,14 @@ gw_config_load_string(const char *text, const char *label,
 /*
  * What a running gatewayd cannot change (see gw_config_keep): its sockets,
  * its links' count, what it negotiated with agents and servers (frame size,
- * credit window, name), the ticket keys, its user, and the enrollment
- * authority it opened.
+ * credit window, name), the ticket keys, its user, how its rate limits key
+ * sources (ipv6_prefix), and the enrollment authority it opened.
  */
 static const char *const restart_keys[] = {
 	"gateway.name", "gateway.listen", "gateway.max_payload",
 	"gateway.agent_window", "gateway.resumption", "gateway.ticket_keys",
-	"gateway.ticket_lifetime", "gateway.user", "upstream.connections",
+	"gateway.ticket_lifetime", "gateway.user", "gateway.ipv6_prefix",
+	"upstream.connections",
 	"enroll.listen", "enroll.mode", "enroll.names", "enroll.ca_dir",
 	"enroll.cert_days", "enroll.pending_ttl", "enroll.max_pending",
 	"enroll.retry_after", "enroll.hook", "enroll.hook_timeout",

@@ -25,6 +25,10 @@ struct gw_config {
 	uint32_t handshake_rate;	/* new agent connections per second */
 	uint32_t max_handshakes;	/* in progress at once (admission) */
 	uint32_t handshake_rate_per_source;	/* 0: no limit */
+	double	 first_byte_timeout;	/* accepted, silent: closed after */
+	uint32_t max_silent;		/* sockets waiting for first bytes */
+	uint32_t silent_per_source;	/* ... silent from one source; 0: any */
+	uint32_t ipv6_prefix;		/* IPv6 source key bits, all limits */
 	uint32_t max_payload;		/* and the input buffer: one frame */
 	uint32_t agent_output_buffer;	/* bytes queued toward one agent */
 	double	 handshake_timeout;
@@ -91,7 +95,8 @@ int gw_config_load_string(const char *text, const char *label,
  * gw_config_keep(old, cfg, changed, len): SIGHUP: ${cfg} is the new
  * configuration, ${old} the running one.  Keep in ${cfg} the running value
  * of every key that needs a restart (listen addresses, link count, frame
- * size, credit window, ticket keys, user, the enrollment authority);
+ * size, credit window, ticket keys, user, ipv6_prefix, the enrollment
+ * authority);
  * name those that differed in ${changed}; return how many.
  */
 unsigned gw_config_keep(struct gw_config *old, struct gw_config *cfg,

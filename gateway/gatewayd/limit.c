@@ -8,7 +8,7 @@
 
 static const char *const limit_names[LIMIT_COUNT] = {
 	"handshake_timeout", "hello_timeout", "idle_timeout", "max_payload",
-	"agent_output", "agent_window", "buffer_budget"
+	"agent_output", "agent_window", "buffer_budget", "first_byte_timeout"
 };
 
 /** limit_name(i): "handshake_timeout", ... (the config key it counts). */
@@ -86,12 +86,13 @@ limits_stop(struct limits *l)
 			limit_log(l, (enum limit)i, ev_now(l->loop));
 	log_info("event=limit_totals handshake_timeout=%llu hello_timeout=%llu "
 	    "idle_timeout=%llu max_payload=%llu agent_output=%llu "
-	    "agent_window=%llu buffer_budget=%llu",
+	    "agent_window=%llu buffer_budget=%llu first_byte_timeout=%llu",
 	    (unsigned long long)l->total[LIMIT_HANDSHAKE_TIMEOUT],
 	    (unsigned long long)l->total[LIMIT_HELLO_TIMEOUT],
 	    (unsigned long long)l->total[LIMIT_IDLE_TIMEOUT],
 	    (unsigned long long)l->total[LIMIT_FRAME_SIZE],
 	    (unsigned long long)l->total[LIMIT_AGENT_OUTPUT],
 	    (unsigned long long)l->total[LIMIT_AGENT_WINDOW],
-	    (unsigned long long)l->total[LIMIT_BUFFER_BUDGET]);
+	    (unsigned long long)l->total[LIMIT_BUFFER_BUDGET],
+	    (unsigned long long)l->total[LIMIT_FIRST_BYTE_TIMEOUT]);
 }

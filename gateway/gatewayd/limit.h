@@ -20,6 +20,7 @@ enum limit {
 	LIMIT_AGENT_OUTPUT,		/* output buffer: agent does not read */
 	LIMIT_AGENT_WINDOW,		/* agent_window: DATA without credit */
 	LIMIT_BUFFER_BUDGET,		/* buffer_budget: credit withheld */
+	LIMIT_FIRST_BYTE_TIMEOUT,	/* first_byte_timeout: never spoke */
 	LIMIT_COUNT
 };
 

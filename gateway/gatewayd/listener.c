@@ -1,19 +1,28 @@
 /*
  * listener.c: accept connections without blocking the loop: at most a
- * batch per wake-up, the limit enforced before any TLS state exists.
+ * batch per wake-up, the limits enforced before any TLS state exists.
+ *
+ * An accepted socket waits in the lobby (lobby.h) until its first bytes
+ * arrive: a peer that never sends a ClientHello costs a small record
+ * there, under first_byte_timeout and the silent caps, and never a
+ * handshake slot, so thousands of silent connections cannot keep a good
+ * agent waiting behind them.  (TCP_DEFER_ACCEPT is not used: it would keep
+ * them in the kernel's SYN queue instead, out of reach of these caps and
+ * counters, retransmitting a SYN-ACK to each, and hand them over anyway
+ * when it expires.)
  *
  * Admission control: a full handshake costs milliseconds of CPU, so a
  * reconnect storm of thousands cannot be served at once.  Closing the
  * excess (a rate limit) makes every agent retry and the storm last; taking
  * them all makes each handshake wait behind all the others until the agents
- * time out and the loop misses its own timers.  So the listener stops
- * accepting while max_pending handshakes are under way and lets the kernel's
- * backlog hold the rest; an agent that gave up while waiting there (it
- * closed) is dropped at accept for the price of a poll(2), before any TLS
- * state exists.
+ * time out and the loop misses its own timers.  So a socket that spoke
+ * while max_pending handshakes are under way waits, ready, in the lobby;
+ * while one does, the listener stops accepting and lets the kernel's
+ * backlog hold the rest.  An agent that gave up while waiting (it closed)
+ * is dropped before any TLS state exists: at accept for the price of a
+ * poll(2), or in the lobby.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +30,7 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "lobby.h"
 #include "log.h"
 #include "net.h"
 #include "ratelimit.h"
@@ -38,8 +48,9 @@ struct listener {
 	ev_io			 io;
 	ev_timer		 retry;		/* accept failed: pause */
 	struct ratelimit	 rl;
+	struct lobby		*lobby;		/* not spoken yet, or no room */
 	ev_tstamp		 last_log;
-	uint64_t		 refused_full, refused_rate;
+	uint64_t		 refused_full;
 	uint64_t		 paused;	/* times admission paused it */
 	uint64_t		 gave_up;	/* closed by the peer in backlog */
 	int			 running;	/* listener_start()ed */
@@ -48,28 +59,35 @@ struct listener {
 
 /* A limit was hit: count it; log the totals at most every interval. */
 static void
-listener_refused(struct listener *l, const char *what, double now)
+listener_refused(struct listener *l, const char *what)
 {
+	const struct lobby_stats *ls = lobby_stats(l->lobby);
+	double now = ev_now(l->gw->loop);
+
 	if (now - l->last_log < LISTENER_LOG_EVERY)
 		return;
 	log_warnx("event=limit_hit listener=%s limit=%s refused_full=%llu "
-	    "refused_rate_global=%llu refused_rate_source=%llu max=%u "
-	    "rate=%g per_source=%g", l->lim.name, what,
+	    "refused_rate_global=%llu refused_rate_source=%llu "
+	    "silent_evicted_source=%llu silent_evicted_full=%llu "
+	    "refused_silent_full=%llu max=%u rate=%g per_source=%g "
+	    "silent_per_source=%u max_silent=%u", l->lim.name, what,
 	    (unsigned long long)l->refused_full,
 	    (unsigned long long)l->rl.refused_global,
-	    (unsigned long long)l->rl.refused_source, l->lim.max,
-	    l->lim.rate, l->lim.per_source);
+	    (unsigned long long)l->rl.refused_source,
+	    (unsigned long long)ls->evicted_source,
+	    (unsigned long long)ls->evicted_full,
+	    (unsigned long long)ls->refused_full, l->lim.max,
+	    l->lim.rate, l->lim.per_source, l->lim.silent_per_source,
+	    l->lim.max_silent);
 	l->last_log = now;
 }
 
-/* Did the peer close while its connection waited in the backlog? */
-static int
-listener_peer_gone(int fd)
+/* The lobby limits in ${lim}. */
+static struct lobby_limits
+listener_lobby_limits(const struct listener_limits *lim)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
-
-	return poll(&pfd, 1, 0) == 1 &&
-	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+	return (struct lobby_limits){ lim->first_byte_timeout,
+	    lim->max_silent, lim->silent_per_source };
 }
 
 /* Admission control: is there room for one more handshake? */
@@ -79,24 +97,57 @@ listener_has_room(const struct listener *l)
 	return l->lim.pending == NULL || *l->lim.pending < l->lim.max_pending;
 }
 
+/* Admission control: stop accepting; the backlog holds the next ones. */
+static void
+listener_pause(struct listener *l)
+{
+	if (l->waiting)
+		return;
+	ev_io_stop(l->gw->loop, &l->io);
+	l->waiting = 1;
+	l->paused++;
+}
+
+/*
+ * A socket spoke (lobby_enter_fn): hand it on if a handshake slot is free,
+ * else keep it ready in the lobby and stop accepting until there is room.
+ */
+static int
+listener_enter(void *arg, int fd)
+{
+	struct listener *l = arg;
+
+	if (!listener_has_room(l)) {
+		listener_pause(l);
+		return -1;
+	}
+	if (*l->lim.count >= l->lim.max) {	/* filled up meanwhile */
+		close(fd);
+		l->refused_full++;
+		listener_refused(l, "connections");
+		return 0;
+	}
+	l->fn(l->gw, fd);
+	return 0;
+}
+
 static void
 listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listener *l = w->data;
-	struct gw *gw = l->gw;
+	struct sockaddr_storage ss;
+	struct sockaddr *sa;
+	socklen_t sl;
+	int fd, r, spoke;
 
 	(void)revents;
 	for (int i = 0; i < LISTENER_BATCH; i++) {
-		if (!listener_has_room(l)) {
+		if (lobby_ready(l->lobby) > 0) {
 			/* The backlog holds the rest: listener_admit(). */
-			ev_io_stop(loop, &l->io);
-			l->waiting = 1;
-			l->paused++;
+			listener_pause(l);
 			return;
 		}
-		int fd = net_accept(l->fd);
-
-		if (fd < 0) {
+		if ((fd = net_accept(l->fd)) < 0) {
 			if (errno == EAGAIN)
 				return;
 			/*
@@ -111,27 +162,32 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			ev_timer_start(loop, &l->retry);
 			return;
 		}
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-
 		if (*l->lim.count >= l->lim.max) {
 			close(fd);
 			l->refused_full++;
-			listener_refused(l, "connections", ev_now(loop));
+			listener_refused(l, "connections");
 			continue;
 		}
-		if (listener_peer_gone(fd)) {
+		if ((spoke = lobby_peek(fd)) < 0) {
 			close(fd);
 			l->gave_up++;
 			continue;
 		}
-		if (!rl_allow(&l->rl, getpeername(fd, (struct sockaddr *)&ss,
-		    &sl) == 0 ? (struct sockaddr *)&ss : NULL, ev_now(loop))) {
+		sl = sizeof(ss);
+		sa = getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 ?
+		    (struct sockaddr *)&ss : NULL;
+		if (!rl_allow(&l->rl, sa, ev_now(loop))) {
 			close(fd);
-			listener_refused(l, "rate", ev_now(loop));
+			listener_refused(l, "rate");
 			continue;
 		}
-		l->fn(gw, fd);
+		/* Until it speaks; room made by closing older silent ones. */
+		if ((r = lobby_add(l->lobby, fd, sa, spoke)) < 0)
+			listener_refused(l, "max_silent");
+		else if (r & LOBBY_EVICTED_SOURCE)
+			listener_refused(l, "silent_per_source");
+		else if (r & LOBBY_EVICTED_FULL)
+			listener_refused(l, "max_silent");
 	}
 }
 
@@ -148,19 +204,23 @@ listener_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 
 /**
  * listener_new(gw, addr, lim, fn, err, errlen): bind and listen on
- * ${addr}; each accepted socket goes to ${fn} while the limits ${lim}
- * (copied) allow, else it is closed at once, before any TLS state exists.
- * Each limit hit is counted and logged once per interval.  Return NULL with
- * the reason in ${err} on failure.
+ * ${addr}; each accepted socket waits for its first bytes, then goes to
+ * ${fn} while the limits ${lim} (copied) allow; else it is closed, before
+ * any TLS state exists.  Each limit hit is counted and logged once per
+ * interval.  Return NULL with the reason in ${err} on failure.
  */
 struct listener *
 listener_new(struct gw *gw, const char *addr,
     const struct listener_limits *lim, listener_accept_fn *fn, char *err,
     size_t errlen)
 {
+	struct lobby_limits ll = listener_lobby_limits(lim);
 	struct listener *l;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->lobby = lobby_new(gw->loop, &ll, lim->v6_prefix, &gw->limits,
+	    listener_enter, l)) == NULL) {
+		free(l);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -168,8 +228,9 @@ listener_new(struct gw *gw, const char *addr,
 	l->lim = *lim;
 	l->fn = fn;
 	l->last_log = -LISTENER_LOG_EVERY;
-	rl_init(&l->rl, lim->rate, lim->per_source);
+	rl_init(&l->rl, lim->rate, lim->per_source, lim->v6_prefix);
 	if ((l->fd = net_listen(addr, err, errlen)) < 0) {
+		lobby_free(l->lobby);
 		free(l);
 		return NULL;
 	}
@@ -182,8 +243,9 @@ listener_new(struct gw *gw, const char *addr,
 
 /**
  * listener_start(l): accept.  listener_stop(l): stop for good (draining):
- * close the socket, so that new connections are refused at once (an agent
- * goes to its next gateway) instead of waiting in the backlog unserved.
+ * close the socket and those waiting in the lobby, so that new connections
+ * are refused at once (an agent goes to its next gateway) instead of
+ * waiting in the backlog unserved.
  */
 void
 listener_start(struct listener *l)
@@ -204,53 +266,84 @@ listener_stop(struct listener *l)
 		close(l->fd);
 		l->fd = -1;
 	}
+	lobby_clear(l->lobby);
 }
 
 /**
  * listener_admit(l): a pending connection finished its handshake (or
- * closed): accept again if admission control had paused ${l}.
+ * closed): hand on those that spoke and wait for room, in order; accept
+ * again once none is left if admission control had paused ${l}.
  * listener_admit(NULL) is a no-op.
  */
 void
 listener_admit(struct listener *l)
 {
-	if (l == NULL || !l->waiting || !l->running || !listener_has_room(l))
+	if (l == NULL)
+		return;
+	lobby_admit(l->lobby);
+	if (!l->waiting || lobby_ready(l->lobby) > 0)
 		return;
 	l->waiting = 0;
-	ev_io_start(l->gw->loop, &l->io);
+	if (l->running && !ev_is_active(&l->retry))
+		ev_io_start(l->gw->loop, &l->io);
 }
 
 /**
- * listener_set_limits(l, lim): a reload: ${lim} (copied) from now on.
- * Connections over a lowered maximum stay; no new one comes until the
- * count is below it.  listener_set_limits(NULL, lim) is a no-op.
+ * listener_set_limits(l, lim): a reload: ${lim} (copied) from now on,
+ * except v6_prefix, fixed at listener_new().  Connections over a lowered
+ * maximum stay; no new one comes until the count is below it.
+ * listener_set_limits(NULL, lim) is a no-op.
  */
 void
 listener_set_limits(struct listener *l, const struct listener_limits *lim)
 {
+	struct lobby_limits ll = listener_lobby_limits(lim);
+	unsigned v6_prefix;
+
 	if (l == NULL)
 		return;
+	v6_prefix = l->lim.v6_prefix;
 	l->lim = *lim;
+	l->lim.v6_prefix = v6_prefix;
 	rl_set(&l->rl, lim->rate, lim->per_source);
+	lobby_set_limits(l->lobby, &ll);
 	listener_admit(l);	/* more room for handshakes, maybe */
+}
+
+/** listener_silent(l): sockets waiting for their first bytes (NULL: 0). */
+unsigned
+listener_silent(const struct listener *l)
+{
+	return l != NULL ? lobby_silent(l->lobby) : 0;
 }
 
 /** listener_free(l): close ${l}; listener_free(NULL) is a no-op. */
 void
 listener_free(struct listener *l)
 {
+	const struct lobby_stats *ls;
+
 	if (l == NULL)
 		return;
+	ls = lobby_stats(l->lobby);
 	if (l->refused_full + l->rl.refused_global + l->rl.refused_source +
-	    l->paused + l->gave_up > 0)
+	    l->paused + l->gave_up + ls->gave_up + ls->timed_out +
+	    ls->evicted_source + ls->evicted_full + ls->refused_full > 0)
 		log_info("event=listener_stats listener=%s refused_full=%llu "
 		    "refused_rate_global=%llu refused_rate_source=%llu "
-		    "admission_paused=%llu gave_up_in_backlog=%llu",
+		    "admission_paused=%llu gave_up_in_backlog=%llu "
+		    "silent_timed_out=%llu silent_evicted_source=%llu "
+		    "silent_evicted_full=%llu refused_silent_full=%llu",
 		    l->lim.name, (unsigned long long)l->refused_full,
 		    (unsigned long long)l->rl.refused_global,
 		    (unsigned long long)l->rl.refused_source,
 		    (unsigned long long)l->paused,
-		    (unsigned long long)l->gave_up);
+		    (unsigned long long)(l->gave_up + ls->gave_up),
+		    (unsigned long long)ls->timed_out,
+		    (unsigned long long)ls->evicted_source,
+		    (unsigned long long)ls->evicted_full,
+		    (unsigned long long)ls->refused_full);
+	lobby_free(l->lobby);
 	ev_io_stop(l->gw->loop, &l->io);
 	ev_timer_stop(l->gw->loop, &l->retry);
 	if (l->fd >= 0)

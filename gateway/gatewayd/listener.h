@@ -1,6 +1,7 @@
 /*
  * listener.h: a TCP listener (agents, enrollment): accept, enforce its
- * connection limit before any TLS state exists, hand each socket on.
+ * connection limits before any TLS state exists, keep each socket in the
+ * lobby (lobby.h) until it speaks, then hand it on.
  */
 #ifndef GW_LISTENER_H
 #define GW_LISTENER_H
@@ -19,22 +20,25 @@ struct listener_limits {
 	double		 per_source;	/* ... from one address; 0: any */
 	/*
 	 * Admission control: while *pending (connections still in their
-	 * handshake) is at max_pending, the listener stops accepting and the
-	 * next ones wait in the kernel's backlog; listener_admit() resumes.
-	 * NULL: no such limit.
+	 * handshake) is at max_pending, a socket that spoke waits in the
+	 * lobby, the listener stops accepting and the next ones wait in the
+	 * kernel's backlog; listener_admit() resumes.  NULL: no such limit.
 	 */
 	const unsigned	*pending;
 	unsigned	 max_pending;
+	/* Sockets that have not spoken yet (lobby.h). */
+	double		 first_byte_timeout;	/* closed after it */
+	unsigned	 max_silent;		/* waiting at most */
+	unsigned	 silent_per_source;	/* ... silent from one; 0: any */
+	unsigned	 v6_prefix;		/* IPv6 source bits (restart) */
 };
 
 /**
  * listener_new(gw, addr, lim, fn, err, errlen): bind and listen on
- * ${addr}; each accepted socket goes to ${fn} while the limits ${lim}
- * (copied) allow, else it is closed at once, before any TLS state exists.
- * A socket whose peer has already given up (it closed while waiting in the
- * backlog) is closed too.  Each limit hit is counted and logged once per
- * interval.  Return NULL with
- * the reason in ${err} on failure.
+ * ${addr}; each accepted socket waits for its first bytes, then goes to
+ * ${fn} while the limits ${lim} (copied) allow; else it is closed, before
+ * any TLS state exists.  Each limit hit is counted and logged once per
+ * interval.  Return NULL with the reason in ${err} on failure.
  */
 struct listener *listener_new(struct gw *gw, const char *addr,
     const struct listener_limits *lim, listener_accept_fn *fn, char *err,
@@ -42,26 +46,32 @@ struct listener *listener_new(struct gw *gw, const char *addr,
 
 /**
  * listener_start(l): accept.  listener_stop(l): stop for good (draining):
- * close the socket, so that new connections are refused at once (an agent
- * goes to its next gateway) instead of waiting in the backlog unserved.
+ * close the socket and those waiting in the lobby, so that new connections
+ * are refused at once (an agent goes to its next gateway) instead of
+ * waiting in the backlog unserved.
  */
 void listener_start(struct listener *l);
 void listener_stop(struct listener *l);
 
 /**
  * listener_admit(l): a pending connection finished its handshake (or
- * closed): accept again if admission control had paused ${l}.
+ * closed): hand on those that spoke and wait for room, in order; accept
+ * again once none is left if admission control had paused ${l}.
  * listener_admit(NULL) is a no-op.
  */
 void listener_admit(struct listener *l);
 
 /**
- * listener_set_limits(l, lim): a reload: ${lim} (copied) from now on.
- * Connections over a lowered maximum stay; no new one comes until the
- * count is below it.  listener_set_limits(NULL, lim) is a no-op.
+ * listener_set_limits(l, lim): a reload: ${lim} (copied) from now on,
+ * except v6_prefix, fixed at listener_new().  Connections over a lowered
+ * maximum stay; no new one comes until the count is below it.
+ * listener_set_limits(NULL, lim) is a no-op.
  */
 void listener_set_limits(struct listener *l,
     const struct listener_limits *lim);
+
+/** listener_silent(l): sockets waiting for their first bytes (NULL: 0). */
+unsigned listener_silent(const struct listener *l);
 
 /** listener_free(l): close ${l}; listener_free(NULL) is a no-op. */
 void listener_free(struct listener *l);

@@ -113,7 +113,8 @@ agent_limits(struct gw *gw, const struct gw_config *cfg)
 	return (struct listener_limits){ "agents", &gw->nagents,
 	    cfg->max_agents, cfg->handshake_rate,
 	    cfg->handshake_rate_per_source, &gw->nhandshakes,
-	    cfg->max_handshakes };
+	    cfg->max_handshakes, cfg->first_byte_timeout, cfg->max_silent,
+	    cfg->silent_per_source, cfg->ipv6_prefix };
 }
 
 /* What the enrollment listener accepts under ${cfg}. */
@@ -122,7 +123,8 @@ enroll_limits(struct gw *gw, const struct gw_config *cfg)
 {
 	return (struct listener_limits){ "enroll", &gw->nenroll,
 	    cfg->enroll_max_clients, cfg->enroll_rate,
-	    cfg->enroll_rate_per_source, NULL, 0 };
+	    cfg->enroll_rate_per_source, NULL, 0, cfg->first_byte_timeout,
+	    cfg->max_silent, cfg->silent_per_source, cfg->ipv6_prefix };
 }
 
 /* systemd's view (Type=notify): `systemctl status` shows this line. */

@@ -210,6 +210,10 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	    gw->nagents - gw->nhandshakes);
 	mb_one(&b, "gatewayd_agents_max", "gauge", "max_agents.",
 	    cfg->max_agents);
+	mb_two(&b, "gatewayd_connections_silent", "gauge", "Accepted "
+	    "connections waiting for their first bytes, by listener.",
+	    "listener", "agents", listener_silent(gw->listener), "enroll",
+	    listener_silent(gw->enroll_listener));
 	mb_one(&b, "gatewayd_agents_accepted_total", "counter",
 	    "Agents whose certificate and name were accepted.",
 	    gw->agents_accepted);
@@ -468,8 +472,10 @@ metrics_new(struct gw *gw, const char *addr, char *err, size_t errlen)
 	}
 	m->gw = gw;
 	if ((m->l = listener_new(gw, addr, &(struct listener_limits){
-	    "metrics", &m->nclients, METRICS_CLIENTS, 0, 0, NULL, 0 },
-	    metrics_accept, err, errlen)) == NULL) {
+	    .name = "metrics", .count = &m->nclients, .max = METRICS_CLIENTS,
+	    .first_byte_timeout = METRICS_TIMEOUT,
+	    .max_silent = METRICS_CLIENTS }, metrics_accept, err,
+	    errlen)) == NULL) {
 		free(m);
 		return NULL;
 	}

@@ -1,6 +1,7 @@
 /*
  * test_ratelimit.c: token buckets (gateway/common/ratelimit.c) under a
- * fake clock: bursts, refill, sources kept apart, a bounded table.
+ * fake clock: bursts, refill, sources kept apart, a bounded table, IPv6
+ * sources keyed by prefix.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,7 +38,7 @@ test_global(void **state)
 	int n = 0;
 
 	(void)state;
-	rl_init(rl, 10, 0);
+	rl_init(rl, 10, 0, RL_V6_PREFIX);
 	for (int i = 0; i < 100; i++)
 		n += allow(rl, (uint32_t)i, 5.0);
 	assert_int_equal(n, 10);			/* a one-second burst */
@@ -59,7 +60,7 @@ test_per_source(void **state)
 	int a = 0, b = 0;
 
 	(void)state;
-	rl_init(rl, 0, 3);
+	rl_init(rl, 0, 3, RL_V6_PREFIX);
 	for (int i = 0; i < 10; i++) {
 		a += allow(rl, 0x0a000001, 1.0);
 		b += allow(rl, 0x0a000002, 1.0);
@@ -84,7 +85,7 @@ test_off(void **state)
 	struct ratelimit *rl = malloc(sizeof(*rl));
 
 	(void)state;
-	rl_init(rl, 0, 0);
+	rl_init(rl, 0, 0, RL_V6_PREFIX);
 	for (int i = 0; i < 10000; i++)
 		assert_int_equal(allow(rl, 1, 0.0), 1);
 	free(rl);
@@ -98,7 +99,7 @@ test_set(void **state)
 	int n = 0;
 
 	(void)state;
-	rl_init(rl, 0, 0);
+	rl_init(rl, 0, 0, RL_V6_PREFIX);
 	assert_int_equal(allow(rl, 1, 1.0), 1);
 	rl_set(rl, 5, 0);
 	for (int i = 0; i < 20; i++)
@@ -111,6 +112,75 @@ test_set(void **state)
 	free(rl);
 }
 
+static int
+allow6(struct ratelimit *rl, const char *a, double now)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+
+	assert_int_equal(inet_pton(AF_INET6, a, &s6.sin6_addr), 1);
+	return rl_allow(rl, (struct sockaddr *)&s6, now);
+}
+
+/* Take ${n} events from ${a}; return how many were allowed. */
+static int
+burst6(struct ratelimit *rl, const char *a, int n, double now)
+{
+	int ok = 0;
+
+	for (int i = 0; i < n; i++)
+		ok += allow6(rl, a, now);
+	return ok;
+}
+
+/*
+ * IPv6: one host has a /64 to itself, so a per-address key would give it
+ * 2^64 buckets.  By default two addresses in one /64 share a bucket, two
+ * /64s do not; a prefix of 128 keys each address again.  An IPv4 peer of
+ * a dual-stack socket (::ffff:a.b.c.d) stays one IPv4 address: the prefix
+ * would put every IPv4 host in one bucket.
+ */
+static void
+test_ipv6_prefix(void **state)
+{
+	struct ratelimit *rl = malloc(sizeof(*rl));
+	uint8_t k1[16], k2[16];
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in s4 = v4(0x0a000001);
+
+	(void)state;
+	rl_init(rl, 0, 3, RL_V6_PREFIX);
+	assert_int_equal(burst6(rl, "2001:db8:1:2::1", 2, 1.0), 2);
+	assert_int_equal(burst6(rl, "2001:db8:1:2:ffff:ffff:ffff:ffff", 5,
+	    1.0), 1);				/* the same /64: one left */
+	assert_int_equal(burst6(rl, "2001:db8:1:3::1", 5, 1.0), 3);
+	assert_int_equal(rl->refused_source, 6);
+
+	rl_init(rl, 0, 3, 128);
+	assert_int_equal(burst6(rl, "2001:db8:1:2::1", 5, 1.0), 3);
+	assert_int_equal(burst6(rl, "2001:db8:1:2::2", 5, 1.0), 3);
+
+	rl_init(rl, 0, 3, 48);
+	assert_int_equal(burst6(rl, "2001:db8:1:2::1", 2, 1.0), 2);
+	assert_int_equal(burst6(rl, "2001:db8:1:ffff::1", 5, 1.0), 1);
+
+	/* Keys: bits past the prefix cleared, an odd prefix too. */
+	inet_pton(AF_INET6, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+	    &s6.sin6_addr);
+	rl_source_key((struct sockaddr *)&s6, 35, k1);
+	inet_pton(AF_INET6, "2001:db8:e000::", &s6.sin6_addr);
+	assert_memory_equal(k1, &s6.sin6_addr, 16);
+	rl_source_key((struct sockaddr *)&s6, 1, k1);
+	assert_int_equal(k1[0], 0);
+	inet_pton(AF_INET6, "::ffff:10.0.0.1", &s6.sin6_addr);
+	rl_source_key((struct sockaddr *)&s6, 64, k1);
+	rl_source_key((struct sockaddr *)&s4, 64, k2);
+	assert_memory_equal(k1, k2, 16);
+	inet_pton(AF_INET6, "::ffff:10.0.0.2", &s6.sin6_addr);
+	rl_source_key((struct sockaddr *)&s6, 64, k1);
+	assert_memory_not_equal(k1, k2, 16);
+	free(rl);
+}
+
 int
 main(void)
 {
@@ -119,6 +189,7 @@ main(void)
 		cmocka_unit_test(test_per_source),
 		cmocka_unit_test(test_off),
 		cmocka_unit_test(test_set),
+		cmocka_unit_test(test_ipv6_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
