@@ -367,29 +367,22 @@ mg_actor_sent(int name, uint64_t seq)
 	return 0;
 }
 
-/* Was pending row ${p} committed (the same row under its id)? */
+/* Is (name, seq) of ${p} among rows[from, to)? */
 static int
-mg_committed(const struct mg_row *p)
+mg_row_in(const struct mg_row *p, const struct mg_row *rows, unsigned from,
+    unsigned to)
 {
-	unsigned lo = 0, hi = ndurable;
-
-	while (lo < hi) {
-		unsigned mid = lo + (hi - lo) / 2;
-
-		if (durable[mid].id < p->id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < ndurable && durable[lo].id == p->id &&
-	    durable[lo].name == p->name && durable[lo].seq == p->seq;
+	for (unsigned i = from; i < to; i++)
+		if (rows[i].name == p->name && rows[i].seq == p->seq)
+			return 1;
+	return 0;
 }
 
 void
 mgmt_check(struct store *s)
 {
+	unsigned i, was = ndurable;
 	int64_t count;
-	unsigned i, k;
 	int rc;
 
 	if (rows_full)
@@ -433,15 +426,13 @@ mgmt_check(struct store *s)
 	FUZZ_CHECK(store_scan(s, durable_id, mg_scanned, NULL) >= 0);
 	if (rows_full)
 		return;
-	for (i = 0, k = 0; i < npending; i++) {
+	for (i = 0; i < npending; i++) {
 		const struct mg_row *p = &pending[i];
 
-		while (k < nscanned && scanned[k].id < p->id)
-			k++;
-		if (p->id <= durable_id ? mg_committed(p) : (k < nscanned &&
-		    scanned[k].id == p->id && scanned[k].name == p->name &&
-		    scanned[k].seq == p->seq))
-			continue;	/* committed, or still there */
+		/* Committed now, or still there (its id may change). */
+		if (mg_row_in(p, durable, was, ndurable) ||
+		    mg_row_in(p, scanned, 0, nscanned))
+			continue;
 		if (faults != step_faults || teardown || p->name < 0 ||
 		    mg_actor_sent(p->name, p->seq))
 			continue;
