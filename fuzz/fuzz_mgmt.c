@@ -2,7 +2,7 @@
  * fuzz_mgmt.c: gw-mgmt's session side.  Its real link.c (gateways,
  * channels, backpressure), commit.c (the group commit) and signer.c
  * (enrollment requests) run over the real store.c and store_sqlite.c, on
- * an SQLite database in memory, with up to three gateway connections that
+ * a WAL database in /dev/shm, with up to three gateway connections that
  * the input opens (allowed or refused certificates), feeds with frames,
  * fills, times out and closes (mgmt_env.c; the opcodes are in
  * mgmt_env.h).  The batch timer fires when the input says; the store
