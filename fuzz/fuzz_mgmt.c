@@ -5,9 +5,10 @@
  * a WAL database in /dev/shm, with up to three gateway connections that
  * the input opens (allowed or refused certificates), feeds with frames,
  * fills, times out and closes (mgmt_env.c; the opcodes are in
- * mgmt_env.h).  The batch timer fires when the input says; the store
- * refuses inserts or a commit when the input says.  The first byte picks
- * batch_max (1, 2, 3 or 64) and whether enrollment is on.
+ * mgmt_env.h).  agent_crl revokes agent-3.  The batch timer fires when
+ * the input says; the store refuses inserts or a commit when the input
+ * says.  The first byte picks batch_max (1, 2, 3 or 64) and whether
+ * enrollment is on.
  *
  * Invariants, after every step (one operation, or one frame a resumed
  * link reads):
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crl.h"
 #include "fuzz.h"
 #include "identity.h"
 #include "log.h"
@@ -43,6 +45,7 @@ static const char mgmt_conf[] =
     "[mgmt]\n"
     "cert = mgmt.crt\nkey = mgmt.key\ngateway_ca = ca.crt\n"
     "gateway_names = gw-*\n"
+    "agent_crl = /nonexistent/fuzz_mgmt/agent.crl\n"
     "max_payload = 1024\n"
     "[store]\n"
     "database = fuzz.db\n";
@@ -52,6 +55,9 @@ static struct ev_loop *loop;
 static mbedtls_x509_crt crts[MGMT_CRTS];
 static struct mgmt m;
 static char db[128], db_wal[160], db_shm[160];
+/* agent_crl: a CRL of the agents' CA that revokes agent-3. */
+static unsigned char agent_crl[4096];
+static char agent_ca_dn[ID_DN_MAX];
 
 /*
  * The store: a file (WAL needs one, and the committed view is a second
@@ -74,6 +80,41 @@ mgmt_db_unlink(void)
 	(void)unlink(db);
 	(void)unlink(db_wal);
 	(void)unlink(db_shm);
+}
+
+/*
+ * The agents' CA and its CRL, which revokes serial 04 (agent-3).  The
+ * harness loads it into m.agent_crl for each input; agent_crl names no
+ * file, so link.c keeps that one ("a CRL that cannot be read keeps the
+ * last good one").
+ */
+static void
+mgmt_agent_crl(struct pki_rng *rng)
+{
+	static unsigned char pem[4096], key[4096];
+	struct pki_req req = { .role = PKI_ROLE_CA, .name = "fuzz agent CA" };
+	struct pki_revoked rv = { .serial = { 4 }, .len = 1,
+	    .when = "20250101000000" };
+	struct pki_ca ca;
+	char err[256];
+
+	pki_validity(&req, 30);
+	mbedtls_x509_crt_init(&ca.crt);
+	mbedtls_pk_init(&ca.key);
+	ca.crt_pem = NULL;
+	if (pki_make(&req, NULL, rng, pem, sizeof(pem), key, sizeof(key), err,
+	    sizeof(err)) != 0 ||
+	    mbedtls_x509_crt_parse(&ca.crt, pem, strlen((char *)pem) + 1) !=
+	    0 || mbedtls_pk_parse_key(&ca.key, key, strlen((char *)key) + 1,
+	    NULL, 0, mbedtls_ctr_drbg_random, &rng->drbg) != 0 ||
+	    mbedtls_x509_dn_gets(agent_ca_dn, sizeof(agent_ca_dn),
+	    &ca.crt.subject) < 0 ||
+	    pki_crl_write(&ca, rng, &rv, 1, 30, agent_crl, sizeof(agent_crl),
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "fuzz_mgmt: agent CRL: %s\n", err);
+		abort();
+	}
+	pki_ca_free(&ca);
 }
 
 static void
@@ -119,6 +160,7 @@ mgmt_init(void)
 		}
 		ptrs[i] = &crts[i];
 	}
+	mgmt_agent_crl(&rng);
 	pki_rng_free(&rng);
 	mgmt_env_init(ptrs);
 	mgmt_db_init();
@@ -144,7 +186,7 @@ mgmt_identity(unsigned agent, int bad, struct id_info *id)
 		snprintf(id->name, sizeof(id->name), "agent-%u", agent);
 	snprintf(id->subject, sizeof(id->subject), "CN=%s", id->name);
 	snprintf(id->serial, sizeof(id->serial), "0%u", agent + 1);
-	snprintf(id->issuer, sizeof(id->issuer), "CN=fuzz CA");
+	snprintf(id->issuer, sizeof(id->issuer), "%s", agent_ca_dn);
 	snprintf(id->peer, sizeof(id->peer), "192.0.2.%u:5000", agent + 1);
 	memset(id->fingerprint, (int)(0xa0 + agent), sizeof(id->fingerprint));
 	id_fp_hex(id->fingerprint, id->fp_hex);
@@ -326,6 +368,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.lfd = -1;
 	TAILQ_INIT(&m.links);
 	mbedtls_x509_crl_init(&m.agent_crl);
+	if (mbedtls_x509_crl_parse(&m.agent_crl, agent_crl,
+	    strlen((char *)agent_crl) + 1) != 0)
+		abort();
 	commit_init(&m);
 	mgmt_db_unlink();
 	if (mgmt_env_store(&m.store, db, err, sizeof(err)) != 0 ||

@@ -426,6 +426,7 @@ mgmt_seeds(void)
 	mg(MGMT_TIMER, 0, 0, 0, 0);		/* no HELLO in time */
 	mg(MGMT_CONNECT, MGMT_CRT_GW1, 0, 0, 0);
 	mg(MGMT_HELLO, 0, 9, 0, 0);		/* versions 1-9 */
+	mg(MGMT_OPEN, 0, 3, 0, 0);		/* agent-3: revoked */
 	mg(MGMT_OPEN, 0, 4, 0, 0);		/* a bad identity */
 	mg(MGMT_OPEN, 0, 8 | 1, 0, 0);		/* the same id again */
 	mg(MGMT_CONNECT, MGMT_CRT_GW1, 0, 0, 0);

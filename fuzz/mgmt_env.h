@@ -45,8 +45,9 @@ enum mgmt_op {
 			   else it waits (MGMT_TLS, MGMT_TIMER) */
 	MGMT_TLS,	/* who, crt: a waiting handshake ends */
 	MGMT_HELLO,	/* who, vmax: HELLO (vmax 0: version 1) */
-	MGMT_OPEN,	/* who, arg: OPEN for agent-(arg & 3); arg & 4: a bad
-			   identity; arg & 8: the last channel id again */
+	MGMT_OPEN,	/* who, arg: OPEN for agent-(arg & 3) (agent-3 is
+			   revoked); arg & 4: a bad identity; arg & 8: the
+			   last channel id again */
 	MGMT_DATA,	/* who, chan, seq, len: DATA on the link's channel
 			   chan (% its count), seq picked by mgmt_seq */
 	MGMT_CLOSE,	/* who, chan: the gateway closes that channel */
