@@ -6,8 +6,9 @@
  *
  * It keeps the real conn's contract, so a bug of the owner shows up as a
  * sanitizer report or a failed FUZZ_CHECK:
- *  - on_close is called exactly once; the struct is freed when no callback
- *    of the conn is on the stack (a later use is a use after free);
+ *  - on_close is called exactly once; the struct, and its owner through
+ *    on_free, are freed only by conn_reap, which the harness calls between
+ *    operations (a later use is a use after free);
  *  - a frame the gateway sends is encoded with the real encoder and must
  *    decode back to the same bytes;
  *  - on every upstream connection, DATA goes only on a channel that was

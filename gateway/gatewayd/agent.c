@@ -552,11 +552,19 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	a->gw->nagents--;
 	if ((*a->prevp = a->next) != NULL)
 		a->next->prevp = a->prevp;
+	if (gw_is_drained(gw))
+		ev_break(gw->loop, EVBREAK_ALL);
+}
+
+/* No call of ${arg} is on the stack any more (conn.h): free it. */
+static void
+agent_on_free(void *arg)
+{
+	struct agent *a = arg;
+
 	a->magic = 0;
 	free(a->name);
 	free(a);
-	if (gw_is_drained(gw))
-		ev_break(gw->loop, EVBREAK_ALL);
 }
 
 static const struct conn_ops agent_ops = {
@@ -565,6 +573,7 @@ static const struct conn_ops agent_ops = {
 	.on_writable = agent_on_writable,
 	.on_timeout = agent_on_timeout,
 	.on_close = agent_on_close,
+	.on_free = agent_on_free,
 };
 
 /** agent_accept(gw, fd): start a session on accepted socket ${fd}. */
