@@ -284,6 +284,8 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 	FUZZ_CHECK(c->v.live);
 	if (c->v.state == CONN_CLOSED)
 		return;
+	/* No room is never a reason to close a link: control frames wait. */
+	FUZZ_CHECK(c->v.server || reason != GW_R_OVERLOAD);
 	c->v.state = CONN_CLOSED;
 	c->busy++;
 	c->ops->on_close(c, reason, detail, c->arg);

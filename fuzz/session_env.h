@@ -12,7 +12,9 @@
  *  - a frame the gateway sends is encoded with the real encoder and must
  *    decode back to the same bytes;
  *  - on every upstream connection, DATA goes only on a channel that was
- *    OPENed there and not CLOSEd, with increasing sequence numbers.
+ *    OPENed there and not CLOSEd, with increasing sequence numbers;
+ *  - the gateway never closes an upstream connection for lack of room
+ *    (overload): a CLOSE or PONG that finds none waits for it.
  *
  * The opcodes are the input format of fuzz_session; gen_corpus writes its
  * seeds with them.
