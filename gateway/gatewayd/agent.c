@@ -70,11 +70,7 @@ agent_set_state(struct agent *a, enum agent_state s)
 	a->state = s;
 }
 
-/*
- * The one exit: tell the agent why (ERROR, best effort), release the
- * channel upstream (CLOSE with the same reason) and close the connection;
- * agent_on_close logs and frees.
- */
+/* agent_on_close sends CLOSE upstream and logs; agent_on_free frees. */
 /**
  * agent_close(a, reason, detail): the one exit of a session: ERROR with
  * ${reason} to the agent (best effort), then close; safe in any state.
