@@ -189,6 +189,18 @@ links_up(void)
 	}
 }
 
+/* Full links: 64 bytes of room each, full again, then all drained. */
+static void
+links_drain_slowly(void)
+{
+	for (unsigned k = 0; k < SESS_LINKS; k++)
+		op(SESS_LINK_FULL, k);		/* 64 bytes of room */
+	for (unsigned k = 0; k < SESS_LINKS; k++) {
+		op(SESS_LINK_FULL, k);		/* full again */
+		op(SESS_LINK_FULL, k | 63 << 2);	/* all drained */
+	}
+}
+
 /* Agent ${who}: connect, authenticate, HELLO, get its channel opened. */
 static void
 agent_up(unsigned who, unsigned last_seq)
@@ -286,12 +298,7 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 		op(SESS_LINK_FULL, k);
 	data(0, 1, 4, 300);
 	data(1, 1, 4, 300);
-	for (unsigned k = 0; k < SESS_LINKS; k++)
-		op(SESS_LINK_FULL, k);		/* 64 bytes of room */
-	for (unsigned k = 0; k < SESS_LINKS; k++) {
-		op(SESS_LINK_FULL, k);		/* full again */
-		op(SESS_LINK_FULL, k | 63 << 2);	/* all drained */
-	}
+	links_drain_slowly();
 	server_all(SESS_LINK_ACKS, 0);
 	put("session", "refill", 0, 0, sb, sn);
 
@@ -314,12 +321,7 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	op(SESS_LINK_FRAME, 0);
 	sn += enc(sb + sn, sizeof(sb) - sn, &f);
 	data(2, 1, 2, 9);
-	for (unsigned k = 0; k < SESS_LINKS; k++)
-		op(SESS_LINK_FULL, k);		/* 64 bytes of room */
-	for (unsigned k = 0; k < SESS_LINKS; k++) {
-		op(SESS_LINK_FULL, k);		/* full again */
-		op(SESS_LINK_FULL, k | 63 << 2);	/* all drained */
-	}
+	links_drain_slowly();
 	server_all(SESS_LINK_ACKS, 0);
 	op(SESS_AGENT_EOF, 2);
 	put("session", "close-while-full", 0, 0, sb, sn);
