@@ -124,6 +124,7 @@ sess_stop(struct gw *gw)
 	for (unsigned i = 0; i < gw->nup; i++)
 		upstream_free(gw->up[i]);
 	free(gw->up);
+	conn_reap();
 	limits_stop(&gw->limits);
 	FUZZ_CHECK(gw->nagents == 0 && gw->replay_bytes == 0);
 	FUZZ_CHECK(sess_live() == 0);
@@ -239,6 +240,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		sess_check(&gw);
+		conn_reap();	/* as the loop does before it waits */
 	}
 	sess_stop(&gw);
 	return 0;

@@ -190,6 +190,18 @@ links_up(void)
 	}
 }
 
+/* Full links: 64 bytes of room each, full again, then all drained. */
+static void
+links_drain_slowly(void)
+{
+	for (unsigned k = 0; k < SESS_LINKS; k++)
+		op(SESS_LINK_FULL, k);		/* 64 bytes of room */
+	for (unsigned k = 0; k < SESS_LINKS; k++) {
+		op(SESS_LINK_FULL, k);		/* full again */
+		op(SESS_LINK_FULL, k | 63 << 2);	/* all drained */
+	}
+}
+
 /* Agent ${who}: connect, authenticate, HELLO, get its channel opened. */
 static void
 agent_up(unsigned who, unsigned last_seq)
@@ -287,14 +299,33 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 		op(SESS_LINK_FULL, k);
 	data(0, 1, 4, 300);
 	data(1, 1, 4, 300);
-	for (unsigned k = 0; k < SESS_LINKS; k++)
-		op(SESS_LINK_FULL, k);		/* 64 bytes of room */
-	for (unsigned k = 0; k < SESS_LINKS; k++) {
-		op(SESS_LINK_FULL, k);		/* full again */
-		op(SESS_LINK_FULL, k | 63 << 2);	/* all drained */
-	}
+	links_drain_slowly();
 	server_all(SESS_LINK_ACKS, 0);
 	put("session", "refill", 0, 0, sb, sn);
+
+	/*
+	 * Agents close while their link's output is full: each CLOSE waits
+	 * for room (the link once closed itself, and failed over, here).
+	 */
+	sn = 0;
+	links_up();
+	agent_up(0, 0);
+	agent_up(1, 0);
+	agent_up(2, 0);
+	for (unsigned k = 0; k < SESS_LINKS; k++)
+		op(SESS_LINK_FULL, k);
+	op(SESS_AGENT_EOF, 0);
+	op(SESS_AGENT_TIMER, 1);
+	memset(&f, 0, sizeof(f));
+	f.type = GW_T_PING;
+	f.u.ping.opaque = 7;
+	op(SESS_LINK_FRAME, 0);
+	sn += enc(sb + sn, sizeof(sb) - sn, &f);
+	data(2, 1, 2, 9);
+	links_drain_slowly();
+	server_all(SESS_LINK_ACKS, 0);
+	op(SESS_AGENT_EOF, 2);
+	put("session", "close-while-full", 0, 0, sb, sn);
 
 	/* Timeouts and bad frames close one session each. */
 	sn = 0;

@@ -120,16 +120,31 @@ sess_new(struct conn **slots, unsigned n, const struct conn_params *p,
 	return NULL;
 }
 
-/* Free ${c} once it is closed and none of its callbacks is running. */
-static void
-sess_release(struct conn *c)
+/*
+ * As conn.c, a closed conn (and its owner, ops->on_free) is freed only by
+ * conn_reap, which the harness calls between operations: where the real
+ * loop does, with no callback on the stack.
+ */
+void
+conn_reap(void)
 {
-	if (c->v.state != CONN_CLOSED || c->busy > 0)
-		return;
-	*c->slot = NULL;
-	c->v.live = 0;
-	live--;
-	free(c);
+	struct conn **all[2] = { agents, links };
+	unsigned n[2] = { SESS_AGENTS, SESS_LINKS };
+
+	for (unsigned k = 0; k < 2; k++)
+		for (unsigned i = 0; i < n[k]; i++) {
+			struct conn *c = all[k][i];
+
+			if (c == NULL || c->v.state != CONN_CLOSED)
+				continue;
+			FUZZ_CHECK(c->busy == 0);
+			if (c->ops->on_free != NULL)
+				c->ops->on_free(c->arg);
+			*c->slot = NULL;
+			c->v.live = 0;
+			live--;
+			free(c);
+		}
 }
 
 static struct sess_chan *
@@ -269,11 +284,12 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 	FUZZ_CHECK(c->v.live);
 	if (c->v.state == CONN_CLOSED)
 		return;
+	/* No room is never a reason to close a link: control frames wait. */
+	FUZZ_CHECK(c->v.server || reason != GW_R_OVERLOAD);
 	c->v.state = CONN_CLOSED;
 	c->busy++;
 	c->ops->on_close(c, reason, detail, c->arg);
 	c->busy--;
-	sess_release(c);
 }
 
 enum conn_state
@@ -368,7 +384,6 @@ sess_open(struct conn *c, int bad_name)
 	FUZZ_CHECK(rc == 0 || (rc == CONN_CLOSED_RC &&
 	    c->v.state == CONN_CLOSED));
 	c->busy--;
-	sess_release(c);
 }
 
 void
@@ -388,7 +403,6 @@ sess_frame(struct conn *c, const struct gw_frame *f)
 		FUZZ_CHECK(c->v.data_taken <= c->v.credit_granted);
 	}
 	c->busy--;
-	sess_release(c);
 }
 
 size_t
@@ -432,7 +446,6 @@ sess_full(struct conn *c, unsigned sel)
 	c->busy++;
 	c->ops->on_writable(c, c->arg);
 	c->busy--;
-	sess_release(c);
 }
 
 void
@@ -447,7 +460,6 @@ sess_timer(struct conn *c)
 	else
 		conn_close(c, GW_R_TIMEOUT, "timeout");
 	c->busy--;
-	sess_release(c);
 }
 
 void
@@ -481,7 +493,6 @@ sess_link_channels(struct conn *c, int acks, uint64_t last_seq)
 		sess_frame(c, &f);
 	}
 	c->busy--;
-	sess_release(c);
 }
 
 /* enroll.h: renewals wait here until the harness answers them. */

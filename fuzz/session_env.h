@@ -6,12 +6,15 @@
  *
  * It keeps the real conn's contract, so a bug of the owner shows up as a
  * sanitizer report or a failed FUZZ_CHECK:
- *  - on_close is called exactly once; the struct is freed when no callback
- *    of the conn is on the stack (a later use is a use after free);
+ *  - on_close is called exactly once; the struct, and its owner through
+ *    on_free, are freed only by conn_reap, which the harness calls between
+ *    operations (a later use is a use after free);
  *  - a frame the gateway sends is encoded with the real encoder and must
  *    decode back to the same bytes;
  *  - on every upstream connection, DATA goes only on a channel that was
- *    OPENed there and not CLOSEd, with increasing sequence numbers.
+ *    OPENed there and not CLOSEd, with increasing sequence numbers;
+ *  - the gateway never closes an upstream connection for lack of room
+ *    (overload): a CLOSE or PONG that finds none waits for it.
  *
  * The opcodes are the input format of fuzz_session; gen_corpus writes its
  * seeds with them.

@@ -44,6 +44,7 @@
 #include <ev.h>
 
 #include "agent_session.h"
+#include "conn.h"
 #include "enroll_client.h"
 #include "journal.h"
 #include "log.h"
@@ -663,6 +664,7 @@ main(int argc, char *argv[])
 	}
 	renew_free(in.renew);
 	agent_session_free(sess);
+	conn_reap();
 err1:
 	journal_close(in.journal);
 	free(gwlist);

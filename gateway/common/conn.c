@@ -6,6 +6,11 @@
  * context).  One io watcher per socket, its event mask derived from state.
  * The input and output buffers exist only while they hold bytes: an idle
  * connection (most of a gateway's) costs its TLS context and this struct.
+ *
+ * A closed conn is freed, with its owner (ops->on_free), only by the loop
+ * before it waits (conn_reap), where no callback of any object is on the
+ * stack: a call that closes something, however deep, leaves every caller
+ * above it an allocated object in its closed state, never a freed one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,19 +37,25 @@
 static void conn_process(struct conn *c);
 static int conn_flush(struct conn *c);
 static void conn_trim(struct conn *c);
+static void conn_on_prepare(struct ev_loop *loop, ev_prepare *w,
+    int revents);
 
 /*
  * Output is written when the loop is about to wait (ev_prepare), not after
  * a round trip through epoll for EV_WRITE: a socket is nearly always
  * writable, and one write then carries all that the iteration queued for
- * it.  EV_WRITE is watched only when a write could not finish.  One loop
- * per process has the queue; a connection on another loop uses EV_WRITE.
+ * it.  EV_WRITE is watched only when a write could not finish.  Then the
+ * closed conns are freed (dead: an open conn may be on q, a closed one is
+ * on dead, through the same entry).  One loop per process has the queues;
+ * a connection on another loop uses EV_WRITE and is freed by an ev_once.
  */
 static struct {
 	struct ev_loop		*loop;
 	ev_prepare		 w;
 	TAILQ_HEAD(, conn)	 q;
-} conn_flushq = { .q = TAILQ_HEAD_INITIALIZER(conn_flushq.q) };
+	TAILQ_HEAD(, conn)	 dead;
+} conn_flushq = { .q = TAILQ_HEAD_INITIALIZER(conn_flushq.q),
+    .dead = TAILQ_HEAD_INITIALIZER(conn_flushq.dead) };
 
 static void
 conn_check(const struct conn *c)
@@ -85,16 +96,48 @@ conn_update_io(struct conn *c)
 	}
 }
 
+/* Free closed ${c} and its owner: no callback may be on the stack. */
 static void
-conn_release(struct conn *c)
+conn_free(struct conn *c)
 {
-	if (c->state == CONN_CLOSED && c->busy == 0) {
-		c->magic = 0;
-		free(c->in);
-		free(c->out);
-		free(c->rx);
-		free(c);
+	if (c->ops->on_free != NULL)
+		c->ops->on_free(c->arg);
+	c->magic = 0;
+	free(c->in);
+	free(c->out);
+	free(c->rx);
+	free(c);
+}
+
+static void
+conn_on_once(int revents, void *arg)
+{
+	(void)revents;
+	conn_free(arg);
+}
+
+/* 1 if ${loop} has the flush and free queues (the first loop to ask). */
+static int
+conn_queue_loop(struct ev_loop *loop)
+{
+	if (conn_flushq.loop == NULL) {
+		conn_flushq.loop = loop;
+		ev_prepare_init(&conn_flushq.w, conn_on_prepare);
 	}
+	return conn_flushq.loop == loop;
+}
+
+/* Closed ${c} waits for the loop to free it. */
+static void
+conn_bury(struct conn *c)
+{
+	if (!conn_queue_loop(c->loop)) {
+		ev_once(c->loop, -1, 0, 0., conn_on_once, c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&conn_flushq.dead, c, fq);
+	if (!ev_is_active(&conn_flushq.w))
+		ev_prepare_start(c->loop, &conn_flushq.w);
 }
 
 /* Returns 0 to go on, -1 if the conn was closed. */
@@ -324,8 +367,8 @@ conn_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 			conn_trim(c);
 		}
 		c->busy--;
-		conn_release(c);
 	}
+	conn_reap();
 	ev_prepare_stop(loop, w);
 }
 
@@ -335,11 +378,7 @@ conn_schedule_flush(struct conn *c)
 {
 	if (c->on_fq || c->state != CONN_OPEN || c->out_pin != 0)
 		return;
-	if (conn_flushq.loop == NULL) {
-		conn_flushq.loop = c->loop;
-		ev_prepare_init(&conn_flushq.w, conn_on_prepare);
-	}
-	if (conn_flushq.loop != c->loop) {
+	if (!conn_queue_loop(c->loop)) {
 		if (c->busy == 0)
 			conn_update_io(c);	/* EV_WRITE, as before */
 		return;
@@ -390,7 +429,6 @@ update:
 	conn_trim(c);
 out:
 	c->busy--;
-	conn_release(c);
 }
 
 static void
@@ -419,7 +457,6 @@ conn_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	else
 		conn_close(c, GW_R_TIMEOUT, "timer expired");
 	c->busy--;
-	conn_release(c);
 }
 
 static struct conn *
@@ -649,7 +686,9 @@ conn_timer(struct conn *c, double seconds)
 /**
  * conn_close(c, reason, detail): the one exit.  Try once to flush pending
  * output and send close_notify (never blocks), call ops->on_close, release
- * everything.  Safe in any state; a second call is a no-op.
+ * the socket and TLS state; ${c} stays allocated (closed) until the loop
+ * frees it, and its owner with ops->on_free.  Safe in any state; a second
+ * call is a no-op.
  */
 void
 conn_close(struct conn *c, unsigned reason, const char *detail)
@@ -685,7 +724,23 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 	c->tc = NULL;
 	close(c->fd);
 	c->fd = -1;
-	conn_release(c);
+	conn_bury(c);
+}
+
+/**
+ * conn_reap(): free every closed conn now (ops->on_free first).  The loop
+ * does it before it waits; call it only where no callback is on the stack,
+ * e.g. after ev_run has returned and everything was closed.
+ */
+void
+conn_reap(void)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&conn_flushq.dead)) != NULL) {
+		TAILQ_REMOVE(&conn_flushq.dead, c, fq);
+		conn_free(c);
+	}
 }
 
 /** conn_state(c): the connection state. */

@@ -8,10 +8,12 @@
  * Owners (agent session, upstream link, gw-mgmt session, gw-agent) keep
  * their own protocol state and get called through struct conn_ops.  Rules:
  *  - conn_send() never closes: I/O errors surface later in the io callback.
- *  - conn_close() is the one exit.  It calls ops->on_close exactly once,
- *    releases the socket and TLS state at once, and frees the struct when
- *    no callback of this conn is on the stack, so a callback may close its
- *    own conn and then must return CONN_CLOSED.
+ *  - conn_close() is the one exit.  It calls ops->on_close exactly once and
+ *    releases the socket and TLS state at once.  The struct, and the owner
+ *    through ops->on_free, are freed later, by the loop before it waits
+ *    (or conn_reap), when no call of any object is on the stack: whatever
+ *    a call closes, its caller still finds it allocated, in its closed
+ *    state.  A callback that closed its own conn returns CONN_CLOSED_RC.
  */
 #ifndef GW_CONN_H
 #define GW_CONN_H
@@ -51,12 +53,20 @@ struct conn_ops {
 	/* The timer set by conn_timer fired. NULL: close with GW_R_TIMEOUT. */
 	void	(*on_timeout)(struct conn *c, void *arg);
 	/*
-	 * Last call: the conn is closing for ${reason} (enum gw_reason) with
-	 * a human ${detail}.  The owner unlinks itself; the conn is gone once
-	 * this returns (do not call conn_* on it afterwards).
+	 * The conn is closing for ${reason} (enum gw_reason) with a human
+	 * ${detail}.  The owner unlinks itself; once this returns the conn is
+	 * closed for good (conn_* calls on it change nothing) and no other
+	 * callback comes but on_free.
 	 */
 	void	(*on_close)(struct conn *c, unsigned reason, const char *detail,
 		    void *arg);
+	/*
+	 * Optional: free the owner ${arg}, once, after on_close, when no call
+	 * of any object is on the stack (see above).  An owner that frees
+	 * itself here rather than in on_close can never be used after free
+	 * by a caller up the stack.  Touch nothing but the owner's memory.
+	 */
+	void	(*on_free)(void *arg);
 };
 
 struct conn_params {
@@ -134,9 +144,18 @@ void conn_timer(struct conn *c, double seconds);
 /**
  * conn_close(c, reason, detail): the one exit.  Try once to flush pending
  * output and send close_notify (never blocks), call ops->on_close, release
- * everything.  Safe in any state; a second call is a no-op.
+ * the socket and TLS state; ${c} stays allocated (closed) until the loop
+ * frees it, and its owner with ops->on_free.  Safe in any state; a second
+ * call is a no-op.
  */
 void conn_close(struct conn *c, unsigned reason, const char *detail);
+
+/**
+ * conn_reap(): free every closed conn now (ops->on_free first).  The loop
+ * does it before it waits; call it only where no callback is on the stack,
+ * e.g. after ev_run has returned and everything was closed.
+ */
+void conn_reap(void);
 
 /** conn_state(c): the connection state. */
 enum conn_state conn_state(const struct conn *c);

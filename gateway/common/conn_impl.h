@@ -60,7 +60,8 @@ struct conn {
 	size_t			 rx_off, rx_len;
 	int			 rx_drained;	/* the last recv emptied the
 						   socket: wait for the loop */
-	TAILQ_ENTRY(conn)	 fq;		/* on conn_flushq */
+	TAILQ_ENTRY(conn)	 fq;		/* on conn_flushq.q (open) or
+						   .dead (closed) */
 	int			 on_fq;
 	size_t			 out_pin;	/* length handed to ssl_write */
 	char			 peer[64];

@@ -71,11 +71,7 @@ agent_set_state(struct agent *a, enum agent_state s)
 	a->state = s;
 }
 
-/*
- * The one exit: tell the agent why (ERROR, best effort), release the
- * channel upstream (CLOSE with the same reason) and close the connection;
- * agent_on_close logs and frees.
- */
+/* agent_on_close sends CLOSE upstream and logs; agent_on_free frees. */
 /**
  * agent_close(a, reason, detail): the one exit of a session: ERROR with
  * ${reason} to the agent (best effort), then close; safe in any state.
@@ -566,11 +562,19 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	a->gw->nagents--;
 	if ((*a->prevp = a->next) != NULL)
 		a->next->prevp = a->prevp;
+	if (gw_is_drained(gw))
+		ev_break(gw->loop, EVBREAK_ALL);
+}
+
+/* No call of ${arg} is on the stack any more (conn.h): free it. */
+static void
+agent_on_free(void *arg)
+{
+	struct agent *a = arg;
+
 	a->magic = 0;
 	free(a->name);
 	free(a);
-	if (gw_is_drained(gw))
-		ev_break(gw->loop, EVBREAK_ALL);
 }
 
 static const struct conn_ops agent_ops = {
@@ -579,6 +583,7 @@ static const struct conn_ops agent_ops = {
 	.on_writable = agent_on_writable,
 	.on_timeout = agent_on_timeout,
 	.on_close = agent_on_close,
+	.on_free = agent_on_free,
 };
 
 /** agent_accept(gw, fd): start a session on accepted socket ${fd}. */

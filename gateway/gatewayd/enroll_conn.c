@@ -226,6 +226,14 @@ enroll_conn_on_close(struct conn *c, unsigned reason, const char *detail,
 	gw->nenroll--;
 	if ((*ec->prevp = ec->next) != NULL)
 		ec->next->prevp = ec->prevp;
+}
+
+/* No call of ${arg} is on the stack any more (conn.h): free it. */
+static void
+enroll_conn_on_free(void *arg)
+{
+	struct enroll_conn *ec = arg;
+
 	ec->magic = 0;
 	free(ec);
 }
@@ -235,6 +243,7 @@ static const struct conn_ops enroll_conn_ops = {
 	.on_frame = enroll_conn_on_frame,
 	.on_timeout = enroll_conn_on_timeout,
 	.on_close = enroll_conn_on_close,
+	.on_free = enroll_conn_on_free,
 };
 
 /** enroll_conn_accept(gw, fd): start a connection on accepted ${fd}. */

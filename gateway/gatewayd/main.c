@@ -19,6 +19,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "conn.h"
 #include "enroll.h"
 #include "enroll_conn.h"
 #include "gw.h"
@@ -451,6 +452,7 @@ out:
 		for (unsigned i = 0; i < gw.nup; i++)
 			upstream_free(gw.up[i]);
 	free(gw.up);
+	conn_reap();	/* what was closed above is freed now */
 	if (gw.loop != NULL) {
 		limits_stop(&gw.limits);
 		log_info("event=stopped accepted=%llu refused=%llu "

@@ -6,6 +6,9 @@
  * channel of a lost link is closed with GW_R_UPSTREAM_LOST: agents keep
  * their unacknowledged DATA and resend it after reconnecting, so nothing
  * is lost.  A READY link is watched by heartbeats (upstream_heartbeat).
+ * Control frames never fail a link: one that finds no room (CLOSE, PONG)
+ * is owed and goes first when room comes (upstream_ctl); channel ids are
+ * never reused on a connection, so an owed CLOSE names only its channel.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +30,12 @@
 /* Output kept free for control frames (OPEN, CLOSE, PONG) under load. */
 #define UP_RESERVE	(16u * 1024)
 
+/* A CLOSE that found no room: sent when room comes (its text is lost). */
+struct up_owed {
+	uint32_t	 chan;
+	uint16_t	 code;
+};
+
 struct upstream {
 	unsigned		 magic;
 	enum up_state		 state;
@@ -44,6 +53,10 @@ struct upstream {
 	struct chanmap		*chans;		/* id -> struct agent */
 	uint32_t		 next_chan;	/* never reused on a link */
 	struct agent_link_q	 waiters;	/* FIFO: waiting for space */
+	struct up_owed		*owed;		/* CLOSEs waiting for room */
+	size_t			 nowed, owed_cap;
+	int			 pong_owed;	/* PONG(pong_opaque) waits */
+	uint64_t		 pong_opaque;
 	uint64_t		 frames_up, frames_down;
 };
 
@@ -96,14 +109,81 @@ upstream_on_open(struct conn *c, void *arg)
 	return 0;
 }
 
-/* Send a control frame; its failure means the link is unusable. */
+/* 1 while control frames wait for room: they go before anything new. */
 static int
+upstream_owes(const struct upstream *u)
+{
+	return u->nowed > 0 || u->pong_owed;
+}
+
+/*
+ * Send the control frames that wait for room: the PONG, then the CLOSEs in
+ * order.  Return 0 if none is left, -1 if some wait for on_writable.
+ */
+static int
+upstream_flush_owed(struct upstream *u)
+{
+	size_t i;
+
+	if (u->pong_owed) {
+		struct gw_frame p = { .type = GW_T_PONG };
+
+		p.u.ping.opaque = u->pong_opaque;
+		if (conn_send(u->c, &p) != 0) {
+			conn_notify_writable(u->c);
+			return -1;
+		}
+		u->pong_owed = 0;
+	}
+	for (i = 0; i < u->nowed; i++) {
+		struct gw_frame f = { .type = GW_T_CLOSE };
+
+		f.channel = u->owed[i].chan;
+		f.u.reason.code = u->owed[i].code;
+		if (conn_send(u->c, &f) != 0)
+			break;
+	}
+	if (i == u->nowed) {
+		u->nowed = 0;
+		return 0;
+	}
+	memmove(u->owed, u->owed + i, (u->nowed - i) * sizeof(*u->owed));
+	u->nowed -= i;
+	conn_notify_writable(u->c);
+	return -1;
+}
+
+/*
+ * Send control frame ${f} (PONG or CLOSE).  One that finds no room, or
+ * others already waiting, is owed and sent first when room comes: a
+ * control frame never fails the link (only memory to note it could).
+ */
+static void
 upstream_ctl(struct upstream *u, const struct gw_frame *f)
 {
-	if (conn_send(u->c, f) == 0)
-		return 0;
-	conn_close(u->c, GW_R_OVERLOAD, "no room for a control frame");
-	return -1;
+	struct up_owed *o;
+	size_t cap;
+
+	if (!upstream_owes(u) && conn_send(u->c, f) == 0)
+		return;
+	conn_notify_writable(u->c);
+	if (f->type == GW_T_PONG) {	/* one answers the newest PING */
+		u->pong_owed = 1;
+		u->pong_opaque = f->u.ping.opaque;
+		return;
+	}
+	if (u->nowed == u->owed_cap) {
+		cap = u->owed_cap ? 2 * u->owed_cap : 16;
+		if ((o = realloc(u->owed, cap * sizeof(*o))) == NULL) {
+			conn_close(u->c, GW_R_INTERNAL, "out of memory");
+			return;
+		}
+		u->owed = o;
+		u->owed_cap = cap;
+	}
+	u->owed[u->nowed].chan = f->channel;
+	u->owed[u->nowed].code = f->u.reason.code;
+	u->nowed++;
 }
 
 static int
@@ -173,7 +253,8 @@ upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		struct gw_frame p = { .type = GW_T_PONG };
 
 		p.u.ping.opaque = f->u.ping.opaque;
-		return upstream_ctl(u, &p) == 0 ? CONN_OK : CONN_CLOSED_RC;
+		upstream_ctl(u, &p);
+		return conn_state(c) == CONN_CLOSED ? CONN_CLOSED_RC : CONN_OK;
 	}
 	case GW_T_PONG:
 		return CONN_OK;
@@ -209,6 +290,8 @@ upstream_on_writable(struct conn *c, void *arg)
 	size_t n = 0;
 
 	(void)c;
+	if (upstream_flush_owed(u) != 0)
+		return;		/* control frames first */
 	/*
 	 * Wake the waiters of now, in arrival order.  One that finds no room
 	 * (the output filled up again) queues itself at the tail and waits
@@ -361,6 +444,8 @@ upstream_down(struct upstream *u, unsigned reason, const char *detail)
 		TAILQ_REMOVE(&u->waiters, l, wait);
 		l->wait_up = NULL;
 	}
+	u->nowed = 0;		/* the channels end with the connection */
+	u->pong_owed = 0;
 	for (i = 0; i < n; i++) {
 		chanmap_del(u->chans, agent_link(lost[i])->chan);
 		agent_link(lost[i])->up = NULL;
@@ -422,6 +507,7 @@ upstream_free(struct upstream *u)
 		    (unsigned long long)u->frames_up,
 		    (unsigned long long)u->frames_down);
 	chanmap_free(u->chans);
+	free(u->owed);
 	u->magic = 0;
 	free(u);
 }
@@ -631,8 +717,8 @@ upstream_wait(struct upstream *u, struct agent *a)
 /**
  * upstream_open(u, a, id, chan): give agent ${a} a new channel on ${u} and
  * send OPEN with identity ${id}; the channel id goes to ${chan}.  Return 0,
- * GW_ENOSPACE if the link's output is full (${a} is queued and resumed
- * later with agent_resume), or -1 on failure.
+ * GW_ENOSPACE if the link's output is full or control frames wait for room
+ * (${a} is queued and resumed later with agent_resume), or -1 on failure.
  */
 int
 upstream_open(struct upstream *u, struct agent *a, const struct id_info *id,
@@ -643,7 +729,7 @@ upstream_open(struct upstream *u, struct agent *a, const struct id_info *id,
 
 	if (u->state != UP_READY || u->next_chan == 0)
 		return -1;	/* 2^32 channels on one link: reconnect */
-	if (conn_out_space(u->c) < UP_RESERVE / 2) {
+	if (upstream_owes(u) || conn_out_space(u->c) < UP_RESERVE / 2) {
 		upstream_wait(u, a);
 		return GW_ENOSPACE;
 	}
@@ -675,7 +761,8 @@ upstream_data(struct upstream *u, struct agent *a, uint32_t chan,
 	struct gw_frame f = { .type = GW_T_DATA, .channel = chan };
 
 	/* Keep the reserve for control frames; wait otherwise. */
-	if (conn_out_space(u->c) < UP_RESERVE + GW_HDR_LEN + 8 + len)
+	if (upstream_owes(u) ||
+	    conn_out_space(u->c) < UP_RESERVE + GW_HDR_LEN + 8 + len)
 		goto wait;
 	f.u.data.seq = seq;
 	f.u.data.body.p = body;
@@ -693,7 +780,8 @@ wait:
 
 /**
  * upstream_release(u, a, chan, reason, text): the agent on ${chan} is gone:
- * forget the channel, drop ${a} from the wait queue and send CLOSE.
+ * forget the channel, drop ${a} from the wait queue and send CLOSE (when
+ * room comes if there is none now: never a reason to close the link).
  */
 void
 upstream_release(struct upstream *u, struct agent *a, uint32_t chan,
@@ -710,5 +798,5 @@ upstream_release(struct upstream *u, struct agent *a, uint32_t chan,
 	f.u.reason.code = reason > GW_R_WIRE_LAST ? GW_R_NORMAL : reason;
 	f.u.reason.text.p = (const uint8_t *)text;
 	f.u.reason.text.len = (uint16_t)strnlen(text, 200);
-	(void)upstream_ctl(u, &f);
+	upstream_ctl(u, &f);
 }

@@ -125,8 +125,8 @@ struct upstream *upstream_pick(struct gw *gw);
 /**
  * upstream_open(u, a, id, chan): give agent ${a} a new channel on ${u} and
  * send OPEN with identity ${id}; the channel id goes to ${chan}.  Return 0,
- * GW_ENOSPACE if the link's output is full (${a} is queued and resumed
- * later with agent_resume), or -1 on failure.
+ * GW_ENOSPACE if the link's output is full or control frames wait for room
+ * (${a} is queued and resumed later with agent_resume), or -1 on failure.
  */
 int upstream_open(struct upstream *u, struct agent *a,
     const struct id_info *id, uint32_t *chan);
@@ -141,7 +141,8 @@ int upstream_data(struct upstream *u, struct agent *a, uint32_t chan,
 
 /**
  * upstream_release(u, a, chan, reason, text): the agent on ${chan} is gone:
- * forget the channel, drop ${a} from the wait queue and send CLOSE.
+ * forget the channel, drop ${a} from the wait queue and send CLOSE (when
+ * room comes if there is none now: never a reason to close the link).
  */
 void upstream_release(struct upstream *u, struct agent *a, uint32_t chan,
     unsigned reason, const char *text);

@@ -537,6 +537,7 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	while (chanmap_next(l->chans, &it, &v) != 0)
 		free(v);
 	chanmap_free(l->chans);
+	l->chans = NULL;
 	log_esc(eg, sizeof(eg), l->id.name, LOG_ESC_STR, LOG_ESC_BARE);
 	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
 	if (was == LINK_HANDSHAKE || reason == GW_R_POLICY) {
@@ -553,7 +554,13 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 		    (unsigned long long)l->rows);
 	TAILQ_REMOVE(&l->m->links, l, entry);
 	l->m->nlinks--;
-	free(l);
+}
+
+/* No call of ${arg} is on the stack any more (conn.h): free it. */
+static void
+link_on_free(void *arg)
+{
+	free(arg);
 }
 
 static const struct conn_ops link_ops = {
@@ -562,6 +569,7 @@ static const struct conn_ops link_ops = {
 	.on_writable = link_on_writable,
 	.on_timeout = link_on_timeout,
 	.on_close = link_on_close,
+	.on_free = link_on_free,
 };
 
 /** link_accept(m, fd): start a gateway connection on socket ${fd}. */

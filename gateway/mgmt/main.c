@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "export.h"
 #include "log.h"
 #include "mgmt.h"
@@ -286,6 +287,7 @@ main(int argc, char **argv)
 	/* Make the open batch durable and send its ACKs before leaving. */
 	commit_now(&m);
 	link_stop_all(&m, GW_R_SHUTDOWN, "management server stopping");
+	conn_reap();	/* the links closed above are freed now */
 	log_info("event=stopped stored=%llu duplicates=%llu commits=%llu "
 	    "gateways_accepted=%llu gateways_refused=%llu",
 	    (unsigned long long)m.stored, (unsigned long long)m.duplicates,

@@ -19,6 +19,13 @@
  *                                  HELLO, the first CREDIT, then one DATA
  *                                  numbered SEQ (2^63: above the range);
  *                                  one verdict line each
+ *   gw-abuse enroll  ADDR N port   N requests with a CSR that is not
+ *                                  one, on one enrollment connection
+ *                                  (anonymous TLS, one at a time)
+ *   gw-abuse enroll  ADDR N poll   the same with polls for a request id
+ *                                  nobody knows
+ *   gw-abuse enroll  ADDR CSR renew  after mTLS and HELLO, a renewal with
+ *                                  the CSR (DER) in file CSR
  *
  * mTLS modes take the agent's files from GW_ABUSE_CERT, GW_ABUSE_KEY and
  * GW_ABUSE_CA.  Output: "closed after S s: REASON (DETAIL)" from the
@@ -330,6 +337,95 @@ mode_error(const char *addr, const char *text)
 	return 0;
 }
 
+/*
+ * Enrollment requests a gateway answers before enroll_submit returns.
+ * "port": ${arg} ENROLLs with a CSR that is not one (the gateway refuses
+ * it itself) on one connection of the enrollment listener, each after the
+ * previous answer; "poll": the same with polls for an unknown request id
+ * (a standalone gateway's authority answers them).  "renew": an
+ * authenticated agent's renewal with the CSR (DER) in file ${arg}.
+ */
+static int
+mode_enroll(const char *addr, const char *arg, const char *kind)
+{
+	static const uint8_t junk[] = "not a certificate request";
+	struct tls_conf_params p = { .ca = getenv("GW_ABUSE_CA"), .tls12 = 1,
+	    .anon_peer = 1 };
+	struct gw_frame e = { .type = GW_T_ENROLL }, h = { .type = GW_T_HELLO };
+	static uint8_t buf[1 << 16];
+	struct abuse a;
+	size_t len = 0;
+	char err[256];
+	long i = 0, n;
+	int rc;
+
+	e.u.enroll.csr.p = junk;
+	e.u.enroll.csr.len = sizeof(junk) - 1;
+	h.u.hello.vmin = h.u.hello.vmax = 1;
+	h.u.hello.max_payload = 16384;
+	if (strcmp(kind, "renew") == 0) {
+		FILE *fp = fopen(arg, "rb");
+
+		if (fp == NULL || (len = fread(buf, 1, sizeof(buf) / 2, fp)) == 0) {
+			fprintf(stderr, "gw-abuse: cannot read %s\n", arg);
+			return 1;
+		}
+		fclose(fp);
+		abuse_open(&a, addr, 0);
+		abuse_frame(&a, &h);
+		if (abuse_until(&a, GW_T_CREDIT) != 0) {
+			printf("no credit; ");
+			abuse_verdict(&a, 1);
+			abuse_close(&a);
+			return 0;
+		}
+		e.u.enroll.ref = 1;
+		e.u.enroll.csr.p = buf;
+		e.u.enroll.csr.len = (uint16_t)len;
+		if ((rc = gw_frame_encode(buf + len, sizeof(buf) - len,
+		    &e)) < 0 || abuse_write(&a, buf + len, (size_t)rc) != 0)
+			return 1;
+		printf("sent a renewal; ");
+		abuse_verdict(&a, 5);
+		abuse_close(&a);
+		return 0;
+	}
+	n = atol(arg);
+	if (strcmp(kind, "poll") == 0) {	/* an unknown request id */
+		e.u.enroll.csr.len = 0;
+		e.u.enroll.request_id.p = (const uint8_t *)"none";
+		e.u.enroll.request_id.len = 4;
+	} else if (strcmp(kind, "port") != 0)
+		return 2;
+	if ((a.tc = tls_conf_new(&p, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "gw-abuse: %s\n", err);
+		return 1;
+	}
+	a.fd = dial(addr, 0);
+	mbedtls_ssl_init(&a.ssl);
+	if (mbedtls_ssl_setup(&a.ssl, tls_conf_ssl(a.tc)) != 0)
+		return 1;
+	mbedtls_ssl_set_bio(&a.ssl, &a.fd, bio_send, bio_recv, NULL);
+	while ((rc = mbedtls_ssl_handshake(&a.ssl)) != 0)
+		if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
+		    rc != MBEDTLS_ERR_SSL_WANT_WRITE)
+			return 1;
+	a.t0 = now();
+	abuse_frame(&a, &h);
+	if (abuse_until(&a, GW_T_HELLO_ACK) == 0)
+		for (i = 0; i < n; i++) {
+			e.u.enroll.ref = (uint32_t)i + 1;
+			if ((rc = gw_frame_encode(buf, sizeof(buf), &e)) < 0 ||
+			    abuse_write(&a, buf, (size_t)rc) != 0 ||
+			    abuse_until(&a, GW_T_ENROLL_RESULT) != 0)
+				break;
+		}
+	printf("answered %ld of %ld requests; ", i, n);
+	abuse_verdict(&a, 5);
+	abuse_close(&a);
+	return 0;
+}
+
 /* N sessions, each sending one DATA numbered ${seq} once it has credit. */
 static int
 mode_seq(const char *addr, uint64_t seq, long n)
@@ -440,6 +536,8 @@ main(int argc, char **argv)
 		abuse_close(&a);
 		return 0;
 	}
+	if (strcmp(argv[1], "enroll") == 0 && argc == 5)
+		return mode_enroll(argv[2], argv[3], argv[4]);
 	fprintf(stderr, "gw-abuse: bad arguments\n");
 	return 2;
 }
