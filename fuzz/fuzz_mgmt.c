@@ -392,6 +392,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += used;
 		mgmt_check_all();
 		mgmt_loop(mgmt_check_all);
+		conn_reap();	/* as the loop does before it waits */
 	}
 	/* As gw-mgmt stops: commit the open batch, close every link. */
 	mgmt_step(-2, 0);
@@ -399,6 +400,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(!store_in_txn(m.store));
 	mgmt_check(m.store);
 	link_stop_all(&m, GW_R_SHUTDOWN, "management server stopping");
+	conn_reap();
 	FUZZ_CHECK(m.nlinks == 0 && TAILQ_EMPTY(&m.dirty));
 	signer_free(&m);
 	store_close(m.store);
