@@ -5,13 +5,18 @@
  * input opens, feeds with frames from either side, fills, times out and
  * closes (session_env.c; the opcodes are in session_env.h).  Two servers,
  * two links, the spare; four agents at most; a window of 4 and a replay
- * budget of 2 KiB so that flow control and backpressure are reached.
+ * budget of three frames (and a bit) so that flow control and
+ * backpressure are reached.
  *
  * Invariants, after every operation:
  *  - a session's credit adds up: credit + owed + ring == window once
  *    HELLO_ACK is sent; the ring holds at most the window, its bytes add
  *    up to gw->replay_bytes; an agent never holds more credit than the
  *    window, and no DATA was taken without credit (session_env.c);
+ *  - buffer_budget is a bound: gw->reserved_bytes is max_payload for each
+ *    frame of credit held, and replay + reserved <= budget; those waiting
+ *    for memory are on gw->starved once, and wait only while the budget
+ *    cannot back one more frame;
  *  - every session is on gw->agents once, gw->nagents counts them;
  *  - upstream, DATA only on open channels, in order (session_env.c);
  *  - after the gateway stops, every connection and every byte is freed
@@ -63,7 +68,7 @@ sess_init(void)
 		fprintf(stderr, "fuzz_session: %s\n", err);
 		abort();
 	}
-	cfg.buffer_budget = 2048;	/* below the config's floor: reached */
+	cfg.buffer_budget = 3 * 1024 + 100;	/* below the config's floor */
 	if ((loop = ev_loop_new(EVFLAG_AUTO)) == NULL ||
 	    pki_rng_init(&rng, err, sizeof(err)) != 0)
 		abort();
@@ -88,8 +93,8 @@ sess_check(const struct gw *gw)
 {
 	const struct agent *a;
 	const struct replay *r;
-	uint64_t bytes = 0;
-	unsigned n = 0;
+	uint64_t bytes = 0, reserved = 0;
+	unsigned n = 0, nopen = 0, nstarved = 0;
 
 	for (a = gw->agents; a != NULL; a = a->next) {
 		const struct sess_conn_view *v = sess_view(a->c);
@@ -107,12 +112,27 @@ sess_check(const struct gw *gw)
 			    cfg.agent_window);
 			FUZZ_CHECK(v->credit_granted - v->data_taken <=
 			    cfg.agent_window);
+			/* All it may still send is reserved (below). */
+			FUZZ_CHECK(v->credit_granted - v->data_taken ==
+			    a->credit);
 		} else
-			FUZZ_CHECK(a->ring_len == 0 && a->credit == 0);
+			FUZZ_CHECK(a->ring_len == 0 && a->credit == 0 &&
+			    !a->on_starved);
 		FUZZ_CHECK(a->state != AGENT_OPEN || a->link.up != NULL);
+		reserved += (uint64_t)a->credit * cfg.max_payload;
+		nopen += a->hello_done != 0;
+		nstarved += a->on_starved != 0;
 	}
 	FUZZ_CHECK(n == gw->nagents);
 	FUZZ_CHECK(bytes == gw->replay_bytes);
+	FUZZ_CHECK(reserved == gw->reserved_bytes);
+	FUZZ_CHECK(nopen == gw->nopen);
+	FUZZ_CHECK(gw->replay_bytes + gw->reserved_bytes <= cfg.buffer_budget);
+	FUZZ_CHECK(nstarved == agent_starved_count(gw));
+	FUZZ_CHECK(TAILQ_EMPTY(&gw->starved) || cfg.buffer_budget -
+	    gw->replay_bytes - gw->reserved_bytes < cfg.max_payload);
+	TAILQ_FOREACH(a, &gw->starved, starved)
+		FUZZ_CHECK(a->on_starved && a->credit_owed > 0);
 }
 
 static void
@@ -126,7 +146,8 @@ sess_stop(struct gw *gw)
 	free(gw->up);
 	conn_reap();
 	limits_stop(&gw->limits);
-	FUZZ_CHECK(gw->nagents == 0 && gw->replay_bytes == 0);
+	FUZZ_CHECK(gw->nagents == 0 && gw->replay_bytes == 0 &&
+	    gw->reserved_bytes == 0 && gw->nopen == 0);
 	FUZZ_CHECK(sess_live() == 0);
 }
 

@@ -12,7 +12,8 @@
  *
  * Every DATA relayed up is kept in the session's replay ring until the
  * management server ACKs it; credit goes back to the agent only then, so
- * the ring never holds more than agent_window frames.  When a link is lost
+ * the ring never holds more than agent_window frames; all rings together
+ * stay within buffer_budget (agent_credit.c).  When a link is lost
  * (failover, fail-back), the session is not closed: it waits for a link,
  * opens a new channel, learns last_seq from OPEN_ACK, and resends the ring
  * above it in order.  The agent sees a delay, not an error.
@@ -101,51 +102,6 @@ agent_send(struct agent *a, const struct gw_frame *f)
 		return 0;
 	agent_close(a, GW_R_OVERLOAD, "agent does not read its frames");
 	return -1;
-}
-
-static void
-agent_starve(struct agent *a)
-{
-	if (!a->on_starved) {
-		limit_hit(&a->gw->limits, LIMIT_BUFFER_BUDGET);
-		TAILQ_INSERT_TAIL(&a->gw->starved, a, starved);
-		a->on_starved = 1;
-		a->gw->stats.stalls_budget++;
-	}
-}
-
-static void
-agent_unstarve(struct agent *a)
-{
-	if (a->on_starved) {
-		TAILQ_REMOVE(&a->gw->starved, a, starved);
-		a->on_starved = 0;
-	}
-}
-
-/*
- * Give back the credit of ACKed DATA.  While the gateway's replay memory
- * is over its budget, agents wait for credit (on gw->starved) instead.
- */
-static void
-agent_grant(struct agent *a)
-{
-	struct gw_frame f = { .type = GW_T_CREDIT };
-
-	if (!a->hello_done || a->credit_owed == 0)
-		return;
-	if (a->gw->replay_bytes >= a->gw->cfg->buffer_budget) {
-		agent_starve(a);
-		return;
-	}
-	agent_unstarve(a);
-	f.u.credit.n = a->credit_owed;
-	if (conn_send(a->c, &f) != 0) {
-		conn_notify_writable(a->c);
-		return;		/* retried from agent_on_writable */
-	}
-	a->credit += a->credit_owed;
-	a->credit_owed = 0;
 }
 
 static void
@@ -341,10 +297,8 @@ agent_data(struct agent *a, const struct gw_frame *f)
 	r->seq = f->u.data.seq;
 	r->len = f->u.data.body.len;
 	a->ring_len++;
-	a->gw->replay_bytes += r->len;
 	a->last_seq = f->u.data.seq;
-	if (--a->credit == 0)
-		a->gw->stats.stalls_window++;
+	agent_credit_used(a, r->len);
 	agent_pump(a);
 	return CONN_OK;
 }
@@ -516,7 +470,6 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		enroll_cancel(gw, a);
 	if (a->on_no_link)
 		TAILQ_REMOVE(&a->gw->no_link, a, no_link);
-	agent_unstarve(a);
 	while (a->ring_len > 0) {
 		struct replay *r = &a->ring[a->ring_head];
 
@@ -526,6 +479,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		a->ring_len--;
 	}
 	free(a->ring);
+	agent_credit_close(a);
 	if (a->link.wait_up != NULL)
 		upstream_unwait(a->link.wait_up, a);
 	if (a->link.up != NULL)
@@ -681,31 +635,11 @@ agent_ring_ack(struct agent *a, uint64_t seq)
 	return n;
 }
 
-/* Credit back for ${n} ACKed DATA, in quarter-window batches. */
-static void
-agent_credit_back(struct agent *a, uint32_t n)
-{
-	a->credit_owed += n;
-	if (a->credit_owed >= (a->gw->cfg->agent_window + 3) / 4 ||
-	    a->ring_len == 0)
-		agent_grant(a);
-	/*
-	 * Memory went back under budget: feed the starved, oldest first.
-	 * Each leaves the list before its grant, so the loop always ends.
-	 */
-	while (a->gw->replay_bytes < a->gw->cfg->buffer_budget &&
-	    !TAILQ_EMPTY(&a->gw->starved)) {
-		struct agent *s = TAILQ_FIRST(&a->gw->starved);
-
-		agent_unstarve(s);
-		agent_grant(s);
-	}
-}
-
 /**
  * agent_open_ack(a, last_seq): the management server opened the channel;
  * ${last_seq} is durable.  The first time, answer HELLO_ACK and grant the
- * window; after a lost link, resend the ring above ${last_seq}.
+ * window, as much as memory can back; after a lost link, resend the ring
+ * above ${last_seq}.
  */
 void
 agent_open_ack(struct agent *a, uint64_t last_seq)
@@ -729,8 +663,7 @@ agent_open_ack(struct agent *a, uint64_t last_seq)
 		if (agent_send(a, &f) != 0)
 			return;
 		a->hello_done = 1;
-		a->credit_owed = cfg->agent_window;
-		agent_grant(a);
+		agent_credit_open(a);
 		conn_timer(a->c, cfg->idle_timeout);
 		log_debug("event=agent_open agent=%s channel=%u last_seq=%llu",
 		    agent_name(a), a->link.chan, (unsigned long long)last_seq);

@@ -66,7 +66,8 @@ void agent_resume(struct agent *a);
 /**
  * agent_open_ack(a, last_seq): the management server opened the channel;
  * ${last_seq} is durable.  The first time, answer HELLO_ACK and grant the
- * window; after a lost link, resend the ring above ${last_seq}.
+ * window, as much as memory can back; after a lost link, resend the ring
+ * above ${last_seq}.
  */
 void agent_open_ack(struct agent *a, uint64_t last_seq);
 

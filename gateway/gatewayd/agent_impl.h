@@ -51,7 +51,8 @@ struct agent {
 	uint64_t		 last_seq;	/* highest DATA seq received */
 	uint64_t		 acked;		/* highest seq ACKed to the agent */
 	uint64_t		 ack_todo;	/* ACK not yet sent (0: none) */
-	uint32_t		 credit;	/* DATA the agent may still send */
+	uint32_t		 credit;	/* DATA the agent may still send
+						   (x max_payload reserved) */
 	uint32_t		 credit_owed;	/* ACKed, not yet granted */
 	struct replay		*ring;		/* agent_window slots, from the
 						   first DATA to a heartbeat
@@ -76,5 +77,45 @@ agent_name(const struct agent *a)
  * ${reason} to the agent (best effort), then close; safe in any state.
  */
 void agent_close(struct agent *a, unsigned reason, const char *detail);
+
+/*
+ * Credit against buffer_budget (agent_credit.c): every frame of credit
+ * granted reserves max_payload bytes of it until DATA uses it.
+ */
+
+/**
+ * agent_grant(a): grant ${a} the credit it is owed, as much as memory can
+ * back and its share allows; if it gets none for want of memory (or others
+ * wait before it), it waits on gw->starved.  Return -1 if it waits there
+ * now, else 0 (granted, nothing to grant, or its output is full: retried
+ * from agent_on_writable).
+ */
+int agent_grant(struct agent *a);
+
+/**
+ * agent_credit_open(a): HELLO_ACK is sent: ${a} is owed its window, and
+ * gets what memory can back of it now.
+ */
+void agent_credit_open(struct agent *a);
+
+/**
+ * agent_credit_used(a, len): DATA of ${len} bytes (at most max_payload)
+ * took one credit of ${a} and is kept in its ring: its reservation becomes
+ * those bytes; what it did not need goes to those waiting.
+ */
+void agent_credit_used(struct agent *a, uint32_t len);
+
+/**
+ * agent_credit_back(a, n): ${n} DATA of ${a} are ACKed (their bytes have
+ * left gw->replay_bytes): give back their credit, in quarter-window
+ * batches, and the memory to those waiting.
+ */
+void agent_credit_back(struct agent *a, uint32_t n);
+
+/**
+ * agent_credit_close(a): ${a} ends (its ring already freed): release the
+ * memory reserved for its unused credit, to those waiting.
+ */
+void agent_credit_close(struct agent *a);
 
 #endif /* GW_AGENT_IMPL_H */

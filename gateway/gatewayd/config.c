@@ -151,6 +151,12 @@ config_load(const char *text, const char *label, const char *basedir,
 		    "backoff_max", label);
 		n++;
 	}
+	/* Each frame of credit reserves max_payload of it (agent_credit.c). */
+	if (cfg->buffer_budget < cfg->max_payload) {
+		conf_errf(err, errlen, "%s: [gateway] buffer_budget: below "
+		    "max_payload (no agent could get credit)", label);
+		n++;
+	}
 	if (cfg->server != NULL)
 		n += config_servers(cfg, label, err, errlen);
 

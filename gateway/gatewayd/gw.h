@@ -49,12 +49,16 @@ struct gw {
 	double			 failover_at;	/* last failover, until an ACK */
 	unsigned		 nagents;	/* sessions that exist */
 	unsigned		 nhandshakes;	/* ... of them in their handshake */
+	unsigned		 nopen;		/* ... past HELLO_ACK (they share
+						   buffer_budget) */
 	struct agent		*agents;	/* all sessions (agent.c) */
 	struct namemap		*names;		/* after HELLO, by name
 						   (agent_names.c) */
 	TAILQ_HEAD(, agent)	 no_link;	/* sessions waiting for a link */
 	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory */
+	/* replay_bytes + reserved_bytes <= buffer_budget (agent_credit.c) */
 	uint64_t		 replay_bytes;	/* DATA kept until ACKed */
+	uint64_t		 reserved_bytes; /* for credit granted, unused */
 	int			 stopping;
 	int			 draining;	/* SIGTERM: GOAWAY sent */
 	ev_timer		 drain_timer;

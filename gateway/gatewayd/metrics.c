@@ -237,7 +237,7 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	    gw->stats.bytes_up, "down", gw->stats.bytes_down);
 	mb_two(&b, "gatewayd_credit_stalls_total", "counter", "Times an agent had to "
 	    "wait for credit: its window used up (ACKs lag), or replay memory "
-	    "over buffer_budget.", "cause", "window", gw->stats.stalls_window,
+	    "(buffer_budget) all held or reserved.", "cause", "window", gw->stats.stalls_window,
 	    "budget", gw->stats.stalls_budget);
 	mb_one(&b, "gatewayd_agents_waiting_for_memory", "gauge",
 	    "Agents whose credit waits for replay memory now.",
@@ -245,7 +245,11 @@ metrics_render(const struct gw *gw, char *buf, size_t len)
 	mb_one(&b, "gatewayd_replay_bytes", "gauge",
 	    "DATA held until the management server acknowledges it.",
 	    gw->replay_bytes);
-	mb_one(&b, "gatewayd_replay_budget_bytes", "gauge", "buffer_budget.",
+	mb_one(&b, "gatewayd_replay_reserved_bytes", "gauge",
+	    "Replay memory reserved for credit granted and not yet used "
+	    "(max_payload a frame).", gw->reserved_bytes);
+	mb_one(&b, "gatewayd_replay_budget_bytes", "gauge", "buffer_budget: "
+	    "replay bytes and reserved bytes stay within it.",
 	    cfg->buffer_budget);
 	mb_head(&b, "gatewayd_limit_hits_total", "counter",
 	    "Sessions that hit a limit, by limit.");

@@ -230,11 +230,12 @@ st_print(const char *addr, const struct scrape *sc)
 	st_reasons(sc, "sessions closed", "gatewayd_sessions_closed_total",
 	    "reason");
 	acks = st_val(sc, "gatewayd_ack_latency_seconds_count", 0);
-	printf("data: %.0f frames up, %.0f down; %.0f bytes awaiting ACK "
-	    "(budget %.0f)",
+	printf("data: %.0f frames up, %.0f down; %.0f bytes awaiting ACK, "
+	    "%.0f reserved for credit (budget %.0f)",
 	    st_val(sc, "gatewayd_frames_total{direction=\"up\"}", 0),
 	    st_val(sc, "gatewayd_frames_total{direction=\"down\"}", 0),
 	    st_val(sc, "gatewayd_replay_bytes", 0),
+	    st_val(sc, "gatewayd_replay_reserved_bytes", 0),
 	    st_val(sc, "gatewayd_replay_budget_bytes", 0));
 	if (acks > 0)
 		printf("; ACK within %g s for half, %g s for 99 %% of %.0f",

@@ -422,7 +422,7 @@ lg_agent_new(struct lg *g, unsigned i)
 	sp.gateways[0] = p->gateway;
 	sp.ngateways = 1;
 	sp.server_name = p->server_name;
-	sp.heartbeat = 5.0;
+	sp.heartbeat = p->heartbeat;
 	sp.connect_timeout = p->connect_timeout;
 	sp.record_per_frame = 1;	/* each event its own TLS record */
 	sp.failback_hold = -1;

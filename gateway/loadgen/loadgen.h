@@ -61,6 +61,7 @@ struct lg_params {
 	double		 rate;		/* send: events/s in all; 0: at once */
 	double		 timeout;	/* the whole run, seconds */
 	double		 connect_timeout; /* an agent's, as gw-agent's */
+	double		 heartbeat;	/* an agent's PING interval, seconds */
 	double		 seconds;	/* handshake: timed part, seconds */
 	unsigned	 handshakes;	/* handshake: stop after so many; 0:
 					   after `seconds` only */

@@ -6,7 +6,7 @@
  *              [--mode idle|send|storm|handshake|sink] [--hold SECS]
  *              [--events E] [--size B] [--connect-rate R] [--inflight K]
  *              [--server-name NAME] [--timeout SECS] [--connect-timeout SECS]
- *              [--rate EVENTS_PER_S] [--tls12]
+ *              [--rate EVENTS_PER_S] [--heartbeat SECS] [--tls12]
  *              [--seconds S] [--handshakes H] [--resume]
  *              [--plain [--sink ADDR] [--window W]]
  *
@@ -16,6 +16,10 @@
  * reconnected, then one line of key=value figures at the end.  Exit 0
  * if every agent did its part, 1 otherwise (the first error is printed).
  * Loopback only is the intended use: it is a benchmark tool.
+ * --heartbeat: each agent's PING interval (as gw-agent, 5 s; the gateway's,
+ * if shorter); an agent that hears nothing for three of them takes the
+ * gateway for hung.  A longer one keeps a busy generator's agents from
+ * doing so.
  *
  * --mode handshake (hs.h): for S seconds (default 5; or until H in all),
  * at most K agents at a time connect, complete a mutual TLS handshake,
@@ -62,7 +66,8 @@ usage(void)
 	    "                  [--size B] [--connect-rate R] [--inflight K] "
 	    "[--server-name NAME]\n"
 	    "                  [--timeout SECS] [--connect-timeout SECS] "
-	    "[--rate EVENTS_PER_S] [--tls12]\n"
+	    "[--rate EVENTS_PER_S]\n"
+	    "                  [--heartbeat SECS] [--tls12]\n"
 	    "                  [--seconds S] [--handshakes H] [--resume]\n"
 	    "                  [--plain [--sink ADDR] [--window W]]\n");
 	exit(2);
@@ -235,6 +240,7 @@ main(int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ "rate", required_argument, NULL, 'R' },
+		{ "heartbeat", required_argument, NULL, 'B' },
 		{ "seconds", required_argument, NULL, 'T' },
 		{ "handshakes", required_argument, NULL, 'K' },
 		{ "resume", no_argument, NULL, 'u' },
@@ -244,7 +250,7 @@ main(int argc, char **argv)
 	struct lg_params p = { .mode = LG_IDLE, .server_name = "gateway",
 	    .connect_rate = 500, .inflight = 100, .hold = 1, .events = 100, .size = 200,
 	    .timeout = 120, .window = 32, .seconds = 5,
-	    .connect_timeout = AGENT_CONNECT_TIMEOUT };
+	    .connect_timeout = AGENT_CONNECT_TIMEOUT, .heartbeat = 5.0 };
 	struct lg_result r;
 	const char *dir = NULL;
 	int sink_only = 0, hs_opt = 0;
@@ -284,6 +290,7 @@ main(int argc, char **argv)
 		case 'w': p.window = (unsigned)num(optarg, 1, 65535); break;
 		case 'C': p.connect_timeout = num(optarg, 0.1, 3600); break;
 		case 'R': p.rate = num(optarg, 1, 1e8); break;
+		case 'B': p.heartbeat = num(optarg, 0.1, 3600); break;
 		case 'T': p.seconds = num(optarg, 0.1, 86400); hs_opt++; break;
 		case 'K': p.handshakes = (unsigned)num(optarg, 1, 1e9);
 			hs_opt++;

@@ -3,7 +3,13 @@
 # (buffer_budget, 64 KiB) is far below what its agents could keep in
 # flight (20 agents x 32 frames x 2 KiB) withholds credit instead of
 # buffering, and still delivers every line of every agent exactly once.
+# Then the budget is a hard bound: gw-mgmt stops while 8 agents send 33
+# DATA of 16 KiB each (4 MiB in all, 40 a second); every frame of credit
+# reserves max_payload of the budget, so the DATA held plus the credit
+# reserved never exceed 64 KiB (before, each agent's first credit was its
+# whole window: 32 x 16 KiB); once gw-mgmt is back, all of it is delivered.
 source "$(dirname "$0")/lib.sh" "$@"
+LOADGEN=$BUILD/gateway/loadgen/gw-loadgen
 
 AGENTS=20
 LINES=300
@@ -48,6 +54,29 @@ up=$(metric 'gatewayd_payload_bytes_total{direction="up"}')
 grep -qF "credit stalls: $window window used up (ACKs lag), $budget replay memory full; 0 agents waiting" status.out ||
     fail "gatewayd status does not show the stalls: $(grep credit status.out)"
 pass "metrics: credit stalls window=$window budget=$budget, payload up $up bytes"
+
+# The hard bound: gw-mgmt stopped once 8 agents are open.
+start loadgen "$LOADGEN" --gateway "127.0.0.1:$GW_PORT" --certs agents \
+    --ca pki/ca.crt --agents 8 --mode send --events 33 --size 16376 \
+    --rate 40 --timeout 120
+wait_log loadgen.log all_open 30
+kill -STOP "$PID_mgmt"
+limit=$(metric gatewayd_replay_budget_bytes)
+peak=0
+for ((i = 0; i < 20; i++)); do
+	sleep 0.2
+	http GET /metrics | tr -d '\r' >scrape.txt
+	replay=$(awk '$1 == "gatewayd_replay_bytes" { print $2 }' scrape.txt)
+	reserved=$(awk '$1 == "gatewayd_replay_reserved_bytes" { print $2 }' scrape.txt)
+	[ $((replay + ${reserved:-0})) -le "$limit" ] ||
+	    fail "gw-mgmt stopped: replay $replay + reserved ${reserved:-0} bytes > buffer_budget $limit"
+	[ "$replay" -gt "$peak" ] && peak=$replay
+done
+[ "$peak" -ge 16376 ] || fail "no DATA held while gw-mgmt was stopped"
+kill -CONT "$PID_mgmt"
+wait "$PID_loadgen" || fail "loadgen: $(tail -n 2 loadgen.log)"
+grep -q "events=264 acked=264" loadgen.log || fail "loadgen: $(tail -n 1 loadgen.log)"
+pass "gw-mgmt stopped: replay (peak $peak) + reserved bytes <= $limit at 20 scrapes; all 264 DATA acknowledged once it was back"
 kill -TERM "$PID_gatewayd"
 wait "$PID_gatewayd" || fail "gatewayd exited non-zero"
 withheld=$(sed -n 's/.*event=limit_totals .*buffer_budget=\([0-9]*\).*/\1/p' gatewayd.log)

@@ -100,6 +100,25 @@ test_errors_name_file_line_key(void **state)
 	gw_config_free(&c);
 }
 
+/* Each frame of credit reserves max_payload of buffer_budget. */
+static void
+test_budget_below_max_payload(void **state)
+{
+	static const char text[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "max_payload = 1M\nbuffer_budget = 512k\n"
+	    "[upstream]\nserver = 127.0.0.1:7444\nca = ca.crt\n";
+	struct gw_config c;
+	char err[1024];
+
+	(void)state;
+	assert_int_equal(gw_config_load_string(text, "t.ini", ".", &c, err,
+	    sizeof(err)), 1);
+	assert_non_null(strstr(err, "t.ini: [gateway] buffer_budget: below "
+	    "max_payload"));
+	gw_config_free(&c);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -276,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_embedded_default),
 		cmocka_unit_test(test_defaults_and_paths),
 		cmocka_unit_test(test_errors_name_file_line_key),
+		cmocka_unit_test(test_budget_below_max_payload),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_typed_parsers),
 		cmocka_unit_test(test_server_list),
