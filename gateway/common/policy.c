@@ -380,38 +380,85 @@ san_any(const struct policy *p, const mbedtls_x509_crt *crt, int tag,
 	return 0;
 }
 
-/* Did ${it}'s CA sign ${crt}?  Same DN; the signature if DNs repeat. */
+/*
+ * Whether a CA's key signed a certificate depends on the two certificates
+ * only, so the answer is kept, by their fingerprints (the first 128 and 56
+ * bits: certificates come from trusted CAs), two slots per hash: a reload
+ * re-checks every live session, and an ECDSA verification costs about
+ * 2 ms where a lookup costs nothing.  3 MB, allocated on first use (two
+ * CAs of agent_ca with one DN and agent_issuers naming one of them).
+ */
+#define SIG_MEMO_SLOTS	(1u << 17)
+struct sig_memo {
+	uint8_t	leaf[16], ca[7];
+	uint8_t	state;			/* 0 empty, 1 not signed, 2 signed */
+};
+static struct sig_memo *sig_memo;
+
 static int
-issued_by(const struct pitem *it, const mbedtls_x509_crt *crt)
+signed_by(mbedtls_x509_crt *ca, const uint8_t ca_fp[FP_LEN],
+    const mbedtls_x509_crt *crt, const uint8_t fp[FP_LEN])
 {
+	struct sig_memo *m = NULL;
 	mbedtls_x509_crt leaf;
 	uint32_t flags = 0;
 	int ok;
 
+	if (sig_memo == NULL)
+		sig_memo = calloc(SIG_MEMO_SLOTS, sizeof(*sig_memo));
+	if (sig_memo != NULL) {
+		/* Two slots per hash: a newcomer takes an empty one first. */
+		m = &sig_memo[((uint32_t)(fp[0] ^ ca_fp[0]) << 16 |
+		    (uint32_t)fp[1] << 8 | fp[2]) % SIG_MEMO_SLOTS & ~1u];
+		for (int w = 0; w < 2; w++)
+			if (m[w].state != 0 && memcmp(m[w].leaf, fp,
+			    sizeof(m->leaf)) == 0 && memcmp(m[w].ca, ca_fp,
+			    sizeof(m->ca)) == 0)
+				return m[w].state == 2;
+		if (m[0].state != 0)
+			m += m[1].state == 0 ? 1 : fp[3] & 1;
+	}
+	mbedtls_x509_crt_init(&leaf);
+	ok = mbedtls_x509_crt_parse_der_nocopy(&leaf, crt->raw.p,
+	    crt->raw.len) == 0;
+	if (ok)
+		(void)mbedtls_x509_crt_verify(&leaf, ca, NULL, NULL, &flags,
+		    NULL, NULL);
+	mbedtls_x509_crt_free(&leaf);
+	ok = ok && !(flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED);
+	if (m != NULL) {
+		memcpy(m->leaf, fp, sizeof(m->leaf));
+		memcpy(m->ca, ca_fp, sizeof(m->ca));
+		m->state = ok ? 2 : 1;
+	}
+	return ok;
+}
+
+/*
+ * Did ${it}'s CA sign ${crt} (fingerprint ${fp})?  Its DN is the issuer's;
+ * if another CA of agent_ca has that DN too, the signature decides.
+ */
+static int
+issued_by(const struct pitem *it, const mbedtls_x509_crt *crt,
+    const uint8_t fp[FP_LEN])
+{
 	if (it->ca == NULL || !same_raw(&it->ca->subject_raw,
 	    &crt->issuer_raw))
 		return 0;
 	if (!it->ambiguous)
 		return 1;	/* the handshake verified the chain to it */
-	mbedtls_x509_crt_init(&leaf);
-	ok = mbedtls_x509_crt_parse_der_nocopy(&leaf, crt->raw.p,
-	    crt->raw.len) == 0;
-	if (ok)
-		(void)mbedtls_x509_crt_verify(&leaf, it->ca, NULL, NULL,
-		    &flags, NULL, NULL);
-	mbedtls_x509_crt_free(&leaf);
-	return ok && !(flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED);
+	return signed_by(it->ca, it->fp, crt, fp);
 }
 
 static int
 issuer_any(const struct policy *p, const mbedtls_x509_crt *crt,
-    const char *dn)
+    const struct id_info *id)
 {
 	for (size_t i = 0; i < p->nitem[PK_ISSUERS]; i++) {
 		const struct pitem *it = &p->item[PK_ISSUERS][i];
 
-		if (it->is_fp ? issued_by(it, crt) :
-		    fnmatch(it->glob, dn, 0) == 0)
+		if (it->is_fp ? issued_by(it, crt, id->fingerprint) :
+		    fnmatch(it->glob, id->issuer, 0) == 0)
 			return 1;
 	}
 	return 0;
@@ -452,7 +499,7 @@ policy_check(const struct policy *p, const mbedtls_x509_crt *crt,
 	if (p->value[PK_NAMES] != NULL &&
 	    !id_policy_match(p->value[PK_NAMES], id.name))
 		return refuse(why, whylen, "name not allowed", PK_NAMES);
-	if (p->value[PK_ISSUERS] != NULL && !issuer_any(p, crt, id.issuer))
+	if (p->value[PK_ISSUERS] != NULL && !issuer_any(p, crt, &id))
 		return refuse(why, whylen, "issuer not allowed", PK_ISSUERS);
 	if (p->value[PK_SAN_DNS] != NULL &&
 	    !san_any(p, crt, MBEDTLS_X509_SAN_DNS_NAME, PK_SAN_DNS))

@@ -244,6 +244,16 @@ test_issuer_fingerprint(void **state)
 	assert_string_equal(why, "issuer not allowed by agent_issuers");
 	/* Same DN, another key: the signature tells them apart. */
 	assert_int_equal(ok(p, &twin, why), -1);
+	assert_int_equal(ok(p, &twin, why), -1);	/* kept answers */
+	assert_int_equal(ok(p, &a1, why), 0);
+	policy_free(p);
+	fp_of(&ca1twin, fp);
+	snprintf(v, sizeof(v), "agent_issuers=%s", fp);
+	p = pol(v, NULL);
+	assert_int_equal(policy_cas(p, path, why, sizeof(why)), 0);
+	assert_int_equal(ok(p, &twin, why), 0);
+	assert_int_equal(ok(p, &a1, why), -1);
+	assert_int_equal(ok(p, &box, why), -1);
 	policy_free(p);
 
 	/* A fingerprint that is no certificate of the bundle. */
