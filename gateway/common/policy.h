@@ -27,8 +27,8 @@ struct policy *policy_new(void);
 /**
  * policy_set(p, key, value, why, whylen): compile ${value} of the policy
  * key ${key} into ${p} (replacing what that key held).  Return 0; -1 if
- * ${value} is malformed, the reason in ${why}; -2 if ${key} is no policy
- * key.
+ * ${value} is malformed, the reason in ${why}, and the key left unset (the
+ * caller discards ${p}); -2 if ${key} is no policy key.
  */
 int policy_set(struct policy *p, const char *key, const char *value,
     char *why, size_t whylen);
