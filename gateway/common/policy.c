@@ -483,6 +483,10 @@ policy_check(const struct policy *p, const mbedtls_x509_crt *crt,
 {
 	struct id_info id;
 
+	if (p == NULL) {		/* fail closed */
+		snprintf(why, whylen, "no admission policy");
+		return -1;
+	}
 	if (id_from_crt(crt, NULL, &id) != 0) {
 		snprintf(why, whylen, "certificate has no usable name");
 		return -1;

@@ -196,6 +196,7 @@ test_empty_and_names(void **state)
 	(void)state;
 	assert_int_equal(ok(p, &a1, why), 0);
 	policy_free(p);
+	assert_int_equal(ok(NULL, &a1, why), -1);	/* fails closed */
 	p = pol("agent_names=agent-*, dmz-?", NULL);
 	assert_int_equal(ok(p, &a1, why), 0);
 	assert_int_equal(ok(p, &box, why), -1);
