@@ -31,6 +31,7 @@
 #include "identity.h"
 #include "listener.h"
 #include "log.h"
+#include "policy.h"
 #include "upstream.h"
 
 static const char *
@@ -125,6 +126,7 @@ agent_on_open(struct conn *c, void *arg)
 	struct agent *a = arg;
 	const mbedtls_x509_crt *crt = conn_peer_crt(c);
 	struct id_info id;
+	char why[128];
 
 	a->c = c;	/* the handshake may end inside conn_accept */
 	if (crt == NULL || id_from_crt(crt, conn_peer(c), &id) != 0) {
@@ -137,9 +139,10 @@ agent_on_open(struct conn *c, void *arg)
 		agent_close(a, GW_R_OVERLOAD, "out of memory");
 		return CONN_CLOSED_RC;
 	}
-	if (!id_policy_match(a->gw->cfg->agent_names, a->name)) {
+	/* A resumed session's crt is its ticket's: the same check runs. */
+	if (policy_check(a->gw->cfg->policy, crt, why, sizeof(why)) != 0) {
 		a->gw->agents_refused++;
-		agent_close(a, GW_R_POLICY, "name not allowed by agent_names");
+		agent_close(a, GW_R_POLICY, why);
 		return CONN_CLOSED_RC;
 	}
 	a->gw->agents_accepted++;

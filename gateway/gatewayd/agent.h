@@ -46,7 +46,8 @@ void agent_drain_all(struct gw *gw);
 
 /**
  * agent_revalidate_all(gw): after a reload, close the sessions whose
- * certificate is now revoked or whose name the policy no longer allows.
+ * certificate is now revoked or that the admission policy (agent_names,
+ * agent_issuers, agent_san_*, deny_*) no longer admits.
  * Return how many were closed.
  */
 unsigned agent_revalidate_all(struct gw *gw);

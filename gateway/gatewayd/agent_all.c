@@ -3,10 +3,12 @@
  * drain them on SIGTERM, check them again after a reload, count those
  * waiting for replay memory.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "agent_impl.h"
 #include "conn.h"
+#include "policy.h"
 #include "tls_conf.h"
 
 /** agent_stop_all(gw, reason, detail): close every session with ${reason}. */
@@ -44,7 +46,8 @@ agent_drain_all(struct gw *gw)
 
 /**
  * agent_revalidate_all(gw): after a reload, close the sessions whose
- * certificate is now revoked or whose name the policy no longer allows.
+ * certificate is now revoked or that the admission policy (agent_names,
+ * agent_issuers, agent_san_*, deny_*) no longer admits.
  * Return how many were closed.
  */
 unsigned
@@ -54,6 +57,7 @@ agent_revalidate_all(struct gw *gw)
 	const uint8_t *der;
 	size_t len;
 	unsigned n = 0;
+	char why[128], detail[160];
 
 	for (a = gw->agents; a != NULL; a = next) {
 		next = a->next;
@@ -64,10 +68,11 @@ agent_revalidate_all(struct gw *gw)
 		    len)) {
 			agent_close(a, GW_R_REVOKED, "certificate revoked");
 			n++;
-		} else if (!id_policy_match(gw->cfg->agent_names,
-		    agent_name(a))) {
-			agent_close(a, GW_R_POLICY,
-			    "name no longer allowed by agent_names");
+		} else if (der != NULL && policy_check_der(gw->cfg->policy,
+		    der, len, why, sizeof(why)) != 0) {
+			snprintf(detail, sizeof(detail), "no longer allowed: %s",
+			    why);
+			agent_close(a, GW_R_POLICY, detail);
 			n++;
 		}
 	}

@@ -9,6 +9,7 @@
 
 #include "conf_util.h"
 #include "config.h"
+#include "policy.h"
 #include "proto.h"
 #include "tls_ticket.h"
 
@@ -23,6 +24,13 @@ static const struct conf_key keys[] = {
 	{ "gateway", "agent_ca", CONF_PATH, O(agent_ca), 0, 0, NULL, 1 },
 	{ "gateway", "crl", CONF_PATH, O(crl), 0, 0, NULL, 0 },
 	{ "gateway", "agent_names", CONF_STR, O(agent_names), 0, 0, "*", 0 },
+	{ "gateway", "agent_issuers", CONF_STR, O(agent_issuers), 0, 0, NULL, 0 },
+	{ "gateway", "agent_san_dns", CONF_STR, O(agent_san_dns), 0, 0, NULL, 0 },
+	{ "gateway", "agent_san_ip", CONF_STR, O(agent_san_ip), 0, 0, NULL, 0 },
+	{ "gateway", "agent_san_uri", CONF_STR, O(agent_san_uri), 0, 0, NULL, 0 },
+	{ "gateway", "deny_names", CONF_STR, O(deny_names), 0, 0, NULL, 0 },
+	{ "gateway", "deny_fingerprints", CONF_STR, O(deny_fingerprints), 0, 0,
+	    NULL, 0 },
 	{ "gateway", "max_agents", CONF_UINT, O(max_agents), 1, 1000000, "20000", 0 },
 	{ "gateway", "handshake_rate", CONF_UINT, O(handshake_rate), 0, 1e6,
 	    "5000", 0 },
@@ -121,6 +129,53 @@ config_servers(struct gw_config *cfg, const char *label, char *err,
 	return 0;
 }
 
+/* The second pass (config_policy): only [gateway]'s policy keys count. */
+static int
+config_policy_set(void *arg, const char *section, const char *key,
+    const char *value, char *why, size_t whylen)
+{
+	if (strcmp(section, "gateway") != 0)
+		return CONF_SET_OK;
+	return policy_set(arg, key, value, why, whylen) == -1 ? CONF_SET_BAD :
+	    CONF_SET_OK;
+}
+
+/*
+ * Compile the admission policy.  The values were read as text by the
+ * table; a second pass over the same text compiles them, so that a bad
+ * one is reported at its file:line (run only on a file that reads
+ * cleanly: the first pass reported everything else).  agent_ca is read
+ * only if agent_issuers names CA fingerprints.
+ */
+static int
+config_policy(const char *text, const char *label, struct gw_config *cfg,
+    char *err, size_t errlen)
+{
+	char why[512] = "";
+	int n;
+
+	if ((cfg->policy = policy_new()) == NULL ||
+	    policy_set(cfg->policy, "agent_names", cfg->agent_names, why,
+	    sizeof(why)) != 0) {
+		conf_errf(err, errlen, "%s: [gateway] agent_names: %s", label,
+		    cfg->policy == NULL ? "out of memory" : why);
+		return 1;
+	}
+	if (text != NULL)
+		n = conf_load_string(text, label, config_policy_set,
+		    cfg->policy, err, errlen);
+	else
+		n = conf_load_file(label, config_policy_set, cfg->policy,
+		    err, errlen);
+	if (n == 0 && cfg->agent_ca != NULL &&
+	    policy_cas(cfg->policy, cfg->agent_ca, why, sizeof(why)) != 0) {
+		conf_errf(err, errlen, "%s: [gateway] agent_issuers: %s",
+		    label, why);
+		n = 1;
+	}
+	return n;
+}
+
 static int
 config_load(const char *text, const char *label, const char *basedir,
     struct gw_config *cfg, char *err, size_t errlen)
@@ -165,6 +220,8 @@ config_load(const char *text, const char *label, const char *basedir,
 		    "mode = local", label);
 		n++;
 	}
+	if (n == 0)
+		n = config_policy(text, label, cfg, err, errlen);
 	return n;
 }
 
@@ -241,6 +298,8 @@ gw_config_free(struct gw_config *cfg)
 		free(cfg->servers[i]);
 	free(cfg->servers);
 	cfg->servers = NULL;
+	policy_free(cfg->policy);
+	cfg->policy = NULL;
 	cfg->nservers = 0;
 	conf_table_free(keys, NKEYS, cfg);
 }

@@ -12,6 +12,8 @@
 #include "authority_conf.h"
 #include "log.h"
 
+struct policy;
+
 struct gw_config {
 	char	*file;			/* label used in messages */
 	/* [gateway] */
@@ -21,6 +23,10 @@ struct gw_config {
 	char	*agent_ca;
 	char	*crl;			/* NULL if unset */
 	char	*agent_names;		/* comma-separated globs on the CN */
+	/* The admission policy (policy.h): its keys, compiled in policy. */
+	char	*agent_issuers, *agent_san_dns, *agent_san_ip, *agent_san_uri;
+	char	*deny_names, *deny_fingerprints;
+	struct policy *policy;
 	uint32_t max_agents;
 	uint32_t handshake_rate;	/* new agent connections per second */
 	uint32_t max_handshakes;	/* in progress at once (admission) */
