@@ -312,16 +312,17 @@ link_agent_revoked(struct mgmt *m, const struct id_info *id)
 static const char *
 link_chan_key(const void *v)
 {
-	return ((const struct mchan *)v)->agent;
+	return ((const struct mchan *)v)->key;
 }
 
 /*
- * One channel per agent name: a new OPEN (the agent came back through
- * another link or gateway while its old channel lives on) closes the
- * older channel with CLOSE superseded, so two channels never write one
- * sequence space at once.  Its rows already in the batch commit before the
- * new channel's OPEN_ACK (commit_open), so last_seq counts them.  Same name
- * = same agent (agent_names.h).  0, or -1 (out of memory).
+ * One channel per agent: a new OPEN (the agent came back through another
+ * link or gateway while its old channel lives on) closes the older
+ * channel with CLOSE superseded, so two channels never write one sequence
+ * space at once.  Its rows already in the batch commit before the new
+ * channel's OPEN_ACK (commit_open), so last_seq counts them.  An agent is
+ * its issuer and name together (ch->key), as in the store: the same name
+ * under two agent CAs is two agents.  0, or -1 (out of memory).
  */
 static int
 link_claim(struct mgmt *m, struct mchan *ch)
@@ -330,7 +331,7 @@ link_claim(struct mgmt *m, struct mchan *ch)
 	char text[128];
 
 	if (m->agents != NULL &&
-	    (old = namemap_get(m->agents, ch->agent)) != NULL) {
+	    (old = namemap_get(m->agents, ch->key)) != NULL) {
 		namemap_del(m->agents, old);
 		snprintf(text, sizeof(text), "a newer channel of this agent "
 		    "(gateway %.64s channel %u)", ch->link->id.name, ch->id);
@@ -362,12 +363,17 @@ link_open(struct link *l, const struct gw_frame *f)
 	ch->link = l;
 	ch->id = f->channel;
 	ch->state = MCHAN_OPENING;
-	if (id_from_view(&f->u.open, &id) != 0 || id.name[0] == '\0') {
+	/* No issuer would be the legacy rows' ("" in the store). */
+	if (id_from_view(&f->u.open, &id) != 0 || id.name[0] == '\0' ||
+	    id.issuer[0] == '\0') {
 		snprintf(ch->agent, sizeof(ch->agent), "?");
 		link_chan_close(ch, GW_R_PROTOCOL, "bad identity in OPEN");
 		return CONN_OK;
 	}
 	memcpy(ch->agent, id.name, sizeof(ch->agent));
+	memcpy(ch->issuer, id.issuer, sizeof(ch->issuer));
+	/* id_from_view let no control byte into either: \n separates. */
+	snprintf(ch->key, sizeof(ch->key), "%s\n%s", id.issuer, id.name);
 	memcpy(ch->fp_hex, id.fp_hex, sizeof(ch->fp_hex));
 	/* Even if a gateway forwards it: a revoked agent stores nothing. */
 	if (link_agent_revoked(l->m, &id)) {
