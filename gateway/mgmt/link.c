@@ -38,6 +38,7 @@ struct link {
 	struct conn		*c;
 	enum link_state		 state;
 	struct id_info		 id;		/* the gateway's identity */
+	const struct mgmt_scope	*scope;		/* its [scope], or NULL */
 	struct chanmap		*chans;
 	uint32_t		 max_chan;	/* highest channel opened */
 	struct mchan_q		 owed;		/* frames waiting for room */
@@ -226,9 +227,12 @@ link_on_open(struct conn *c, void *arg)
 		return CONN_CLOSED_RC;
 	}
 	l->m->links_accepted++;
+	l->scope = mgmt_config_scope(l->m->cfg, l->id.name);
 	link_set_state(l, LINK_HELLO_WAIT);
-	log_info("event=gateway_authenticated gateway=%s peer=%s fp=%s tls=%s",
-	    l->id.name, conn_peer(c), l->id.fp_hex, conn_tls_info(c));
+	log_info("event=gateway_authenticated gateway=%s peer=%s fp=%s tls=%s "
+	    "scope=%s", l->id.name, conn_peer(c), l->id.fp_hex,
+	    conn_tls_info(c), l->scope != NULL ? "configured" :
+	    l->m->cfg->nscopes > 0 ? "none" : "any");
 	conn_timer(c, l->m->cfg->hello_timeout);
 	return CONN_OK;
 }
@@ -344,11 +348,38 @@ link_claim(struct mgmt *m, struct mchan *ch)
 	return namemap_put(m->agents, ch);
 }
 
+/*
+ * May the gateway of ${l} speak for agent ${id}?  A gateway attests any
+ * identity it likes: gw-mgmt holds it to its [scope] (the agent CAs and
+ * names it serves); with no [scope] at all, any (main.c warns).  0, or -1
+ * with the reason in ${why}.
+ */
+static int
+link_in_scope(const struct link *l, const struct id_info *id, char *why,
+    size_t len)
+{
+	const struct mgmt_scope *sc = l->scope;
+
+	if (l->m->cfg->nscopes == 0)
+		return 0;
+	if (sc == NULL) {
+		snprintf(why, len, "no [scope] for this gateway");
+		return -1;
+	}
+	if (!mgmt_scope_allows(sc, id->issuer, id->name)) {
+		snprintf(why, len, "outside this gateway's scope [scope %.32s] "
+		    "(issuer %.64s)", sc->gateways, id->issuer);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 link_open(struct link *l, const struct gw_frame *f)
 {
 	struct id_info id;
 	struct mchan *ch;
+	char why[160];
 
 	if (f->channel <= l->max_chan)
 		return link_violation(l, GW_R_PROTOCOL, "channel id reused",
@@ -378,6 +409,10 @@ link_open(struct link *l, const struct gw_frame *f)
 	/* Even if a gateway forwards it: a revoked agent stores nothing. */
 	if (link_agent_revoked(l->m, &id)) {
 		link_chan_close(ch, GW_R_REVOKED, "agent certificate revoked");
+		return CONN_OK;
+	}
+	if (link_in_scope(l, &id, why, sizeof(why)) != 0) {
+		link_chan_close(ch, GW_R_POLICY, why);	/* logs it, escaped */
 		return CONN_OK;
 	}
 	if (link_claim(l->m, ch) != 0) {
