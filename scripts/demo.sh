@@ -84,7 +84,7 @@ echo "  agent-new01 made its key, got $("$GW_CERT" show new/agent.crt | sed -n '
 say "7. What the management server stored (gw-mgmt export, JSON Lines)"
 "$GW_MGMT" export -c mgmt.ini >export.jsonl
 printf '  %-12s %4s  %-24s  %s\n' agent seq received payload
-sed -E 's/.*"agent":"([^"]*)","seq":([0-9]+),.*"received":"([^"]*)","payload":"(.*)"\}$/\1 \2 \3 \4/' export.jsonl |
+sed -E 's/.*"agent":"([^"]*)","issuer":"[^"]*","seq":([0-9]+),.*"received":"([^"]*)","payload":"(.*)"\}$/\1 \2 \3 \4/' export.jsonl |
     while read -r agent seq received payload; do
 	printf '  %-12s %4s  %-24s  %s\n' "$agent" "$seq" "$received" "${payload//\\\"/\"}"
     done

@@ -398,6 +398,7 @@ struct conf_table {
 	void			*cfg;
 	const char		*basedir;
 	unsigned char		*set;		/* set[i]: key i was given */
+	conf_set_fn		*more;		/* keys not in the table */
 };
 
 #define CONF_LIST_MAX	16
@@ -546,6 +547,8 @@ conf_table_set(void *arg, const char *section, const char *name,
 			t->set[i] = 1;
 			return CONF_SET_OK;
 		}
+	if (t->more != NULL)
+		return t->more(t->cfg, section, name, value, why, whylen);
 	return CONF_SET_UNKNOWN;
 }
 
@@ -561,7 +564,21 @@ conf_table_load(const struct conf_key *keys, size_t n, void *cfg,
     const char *text, const char *label, const char *basedir, char *err,
     size_t errlen)
 {
-	struct conf_table t = { keys, n, cfg, basedir, NULL };
+	return conf_table_load_more(keys, n, NULL, cfg, text, label, basedir,
+	    err, errlen);
+}
+
+/**
+ * conf_table_load_more(keys, n, more, cfg, text, label, basedir, err,
+ * errlen): conf_table_load, and the keys the table does not name (such as
+ * those of sections named by the user) go to ${more}, if not NULL.
+ */
+int
+conf_table_load_more(const struct conf_key *keys, size_t n,
+    conf_set_fn *more, void *cfg, const char *text, const char *label,
+    const char *basedir, char *err, size_t errlen)
+{
+	struct conf_table t = { keys, n, cfg, basedir, NULL, more };
 	char why[128];
 	int nerr;
 

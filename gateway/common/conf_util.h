@@ -146,6 +146,15 @@ unsigned conf_table_keep(const struct conf_key *keys, size_t n,
     const char *const *names, void *old, void *cfg, char *changed,
     size_t len);
 
+/**
+ * conf_table_load_more(keys, n, more, cfg, text, label, basedir, err,
+ * errlen): conf_table_load, and the keys the table does not name (such as
+ * those of sections named by the user) go to ${more}, if not NULL.
+ */
+int conf_table_load_more(const struct conf_key *keys, size_t n,
+    conf_set_fn *more, void *cfg, const char *text, const char *label,
+    const char *basedir, char *err, size_t errlen);
+
 /** conf_table_free(keys, n, cfg): free the strings of ${cfg}. */
 void conf_table_free(const struct conf_key *keys, size_t n, void *cfg);
 

@@ -36,6 +36,7 @@ struct commit_row {
 	int64_t		 received_ms;
 	size_t		 len;
 	char		 agent[ID_NAME_MAX];
+	char		 issuer[ID_DN_MAX];
 	char		 gateway[ID_NAME_MAX];
 	char		 fp_hex[2 * GW_FINGERPRINT_LEN + 1];
 	uint8_t		 payload[];
@@ -189,6 +190,7 @@ commit_write(struct mgmt *m)
 	for (uint32_t i = 0; i < m->nrows; i++) {
 		const struct commit_row *row = m->rows[i];
 		struct store_row r = {
+			.issuer = row->issuer,
 			.agent = row->agent,
 			.seq = row->seq,
 			.gateway = row->gateway,
@@ -232,7 +234,7 @@ commit_answer_open(struct mgmt *m, struct mchan *ch)
 {
 	uint64_t last = 0;
 
-	if (store_last_seq(m->store, ch->agent, &last) != 0) {
+	if (store_last_seq(m->store, ch->issuer, ch->agent, &last) != 0) {
 		char text[200], ea[LOG_ESC_MAX], ed[LOG_ESC_MAX];
 
 		snprintf(text, sizeof(text), "store: %s",
@@ -273,6 +275,7 @@ commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
     const uint8_t *body, uint32_t len)
 {
 	struct store_row r = {
+		.issuer = ch->issuer,
 		.agent = ch->agent,
 		.seq = seq,
 		.gateway = link_gateway_name(ch->link),
@@ -304,6 +307,7 @@ commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
 	row->received_ms = r.received_ms;
 	row->len = len;
 	snprintf(row->agent, sizeof(row->agent), "%s", r.agent);
+	snprintf(row->issuer, sizeof(row->issuer), "%s", r.issuer);
 	snprintf(row->gateway, sizeof(row->gateway), "%s", r.gateway);
 	snprintf(row->fp_hex, sizeof(row->fp_hex), "%s", r.fingerprint);
 	memcpy(row->payload, body, len);

@@ -90,6 +90,8 @@ export_json(FILE *out, const struct store_row *r)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	fprintf(out, "{\"id\":%lld,\"agent\":", (long long)r->id);
 	json_cstr(out, r->agent);
+	fputs(",\"issuer\":", out);
+	json_cstr(out, r->issuer);
 	fprintf(out, ",\"seq\":%llu,\"gateway\":", (unsigned long long)r->seq);
 	json_cstr(out, r->gateway);
 	fputs(",\"fingerprint\":", out);

@@ -38,6 +38,7 @@ struct link {
 	struct conn		*c;
 	enum link_state		 state;
 	struct id_info		 id;		/* the gateway's identity */
+	const struct mgmt_scope	*scope;		/* its [scope], or NULL */
 	struct chanmap		*chans;
 	uint32_t		 max_chan;	/* highest channel opened */
 	struct mchan_q		 owed;		/* frames waiting for room */
@@ -226,9 +227,12 @@ link_on_open(struct conn *c, void *arg)
 		return CONN_CLOSED_RC;
 	}
 	l->m->links_accepted++;
+	l->scope = mgmt_config_scope(l->m->cfg, l->id.name);
 	link_set_state(l, LINK_HELLO_WAIT);
-	log_info("event=gateway_authenticated gateway=%s peer=%s fp=%s tls=%s",
-	    l->id.name, conn_peer(c), l->id.fp_hex, conn_tls_info(c));
+	log_info("event=gateway_authenticated gateway=%s peer=%s fp=%s tls=%s "
+	    "scope=%s", l->id.name, conn_peer(c), l->id.fp_hex,
+	    conn_tls_info(c), l->scope != NULL ? "configured" :
+	    l->m->cfg->nscopes > 0 ? "none" : "any");
 	conn_timer(c, l->m->cfg->hello_timeout);
 	return CONN_OK;
 }
@@ -312,16 +316,17 @@ link_agent_revoked(struct mgmt *m, const struct id_info *id)
 static const char *
 link_chan_key(const void *v)
 {
-	return ((const struct mchan *)v)->agent;
+	return ((const struct mchan *)v)->key;
 }
 
 /*
- * One channel per agent name: a new OPEN (the agent came back through
- * another link or gateway while its old channel lives on) closes the
- * older channel with CLOSE superseded, so two channels never write one
- * sequence space at once.  Its rows already in the batch commit before the
- * new channel's OPEN_ACK (commit_open), so last_seq counts them.  Same name
- * = same agent (agent_names.h).  0, or -1 (out of memory).
+ * One channel per agent: a new OPEN (the agent came back through another
+ * link or gateway while its old channel lives on) closes the older
+ * channel with CLOSE superseded, so two channels never write one sequence
+ * space at once.  Its rows already in the batch commit before the new
+ * channel's OPEN_ACK (commit_open), so last_seq counts them.  An agent is
+ * its issuer and name together (ch->key), as in the store: the same name
+ * under two agent CAs is two agents.  0, or -1 (out of memory).
  */
 static int
 link_claim(struct mgmt *m, struct mchan *ch)
@@ -330,7 +335,7 @@ link_claim(struct mgmt *m, struct mchan *ch)
 	char text[128];
 
 	if (m->agents != NULL &&
-	    (old = namemap_get(m->agents, ch->agent)) != NULL) {
+	    (old = namemap_get(m->agents, ch->key)) != NULL) {
 		namemap_del(m->agents, old);
 		snprintf(text, sizeof(text), "a newer channel of this agent "
 		    "(gateway %.64s channel %u)", ch->link->id.name, ch->id);
@@ -343,11 +348,38 @@ link_claim(struct mgmt *m, struct mchan *ch)
 	return namemap_put(m->agents, ch);
 }
 
+/*
+ * May the gateway of ${l} speak for agent ${id}?  A gateway attests any
+ * identity it likes: gw-mgmt holds it to its [scope] (the agent CAs and
+ * names it serves); with no [scope] at all, any (main.c warns).  0, or -1
+ * with the reason in ${why}.
+ */
+static int
+link_in_scope(const struct link *l, const struct id_info *id, char *why,
+    size_t len)
+{
+	const struct mgmt_scope *sc = l->scope;
+
+	if (l->m->cfg->nscopes == 0)
+		return 0;
+	if (sc == NULL) {
+		snprintf(why, len, "no [scope] for this gateway");
+		return -1;
+	}
+	if (!mgmt_scope_allows(sc, id->issuer, id->name)) {
+		snprintf(why, len, "outside this gateway's scope [scope %.32s] "
+		    "(issuer %.64s)", sc->gateways, id->issuer);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 link_open(struct link *l, const struct gw_frame *f)
 {
 	struct id_info id;
 	struct mchan *ch;
+	char why[160];
 
 	if (f->channel <= l->max_chan)
 		return link_violation(l, GW_R_PROTOCOL, "channel id reused",
@@ -362,16 +394,25 @@ link_open(struct link *l, const struct gw_frame *f)
 	ch->link = l;
 	ch->id = f->channel;
 	ch->state = MCHAN_OPENING;
-	if (id_from_view(&f->u.open, &id) != 0 || id.name[0] == '\0') {
+	/* No issuer would be the legacy rows' ("" in the store). */
+	if (id_from_view(&f->u.open, &id) != 0 || id.name[0] == '\0' ||
+	    id.issuer[0] == '\0') {
 		snprintf(ch->agent, sizeof(ch->agent), "?");
 		link_chan_close(ch, GW_R_PROTOCOL, "bad identity in OPEN");
 		return CONN_OK;
 	}
 	memcpy(ch->agent, id.name, sizeof(ch->agent));
+	memcpy(ch->issuer, id.issuer, sizeof(ch->issuer));
+	/* id_from_view let no control byte into either: \n separates. */
+	snprintf(ch->key, sizeof(ch->key), "%s\n%s", id.issuer, id.name);
 	memcpy(ch->fp_hex, id.fp_hex, sizeof(ch->fp_hex));
 	/* Even if a gateway forwards it: a revoked agent stores nothing. */
 	if (link_agent_revoked(l->m, &id)) {
 		link_chan_close(ch, GW_R_REVOKED, "agent certificate revoked");
+		return CONN_OK;
+	}
+	if (link_in_scope(l, &id, why, sizeof(why)) != 0) {
+		link_chan_close(ch, GW_R_POLICY, why);	/* logs it, escaped */
 		return CONN_OK;
 	}
 	if (link_claim(l->m, ch) != 0) {

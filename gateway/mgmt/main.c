@@ -253,6 +253,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (cfg.nscopes == 0)
+		log_warnx("event=gateway_scope_unset detail=\"no [scope] "
+		    "section: every gateway may open channels for any agent "
+		    "of any CA\"");
 	sc = (struct store_conf){ .type = cfg.store_type,
 	    .path = cfg.database, .conninfo = cfg.conninfo };
 	if ((m.store = store_open(&sc, 0, err, sizeof(err))) == NULL) {

@@ -36,6 +36,9 @@ struct mchan {
 	uint32_t		 id;
 	enum mchan_state	 state;
 	char			 agent[ID_NAME_MAX];	/* identity name */
+	char			 issuer[ID_DN_MAX];	/* its issuer's DN */
+	/* The agent: "issuer\nname" (link_claim's key; no DN has \n). */
+	char			 key[ID_DN_MAX + ID_NAME_MAX];
 	char			 fp_hex[2 * GW_FINGERPRINT_LEN + 1];
 	uint64_t		 last_seq;	/* highest DATA seq seen */
 	uint64_t		 durable;	/* highest seq committed */
@@ -61,7 +64,7 @@ struct mgmt {
 	ev_io				 accept_io;
 	struct link_q			 links;
 	unsigned			 nlinks;
-	/* Open channels by agent name: one at a time (link.c). */
+	/* Open channels by agent (issuer and name): one at a time. */
 	struct namemap			*agents;
 	/* Group commit: channels owed an OPEN_ACK or ACK after it. */
 	struct mchan_q			 dirty;

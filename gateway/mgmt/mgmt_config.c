@@ -3,10 +3,14 @@
  * table; conf_util does the INI reading and the file:line messages.
  */
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/x509_crt.h>
+
 #include "conf_util.h"
+#include "identity.h"
 #include "mgmt_config.h"
 #include "proto.h"
 #include "store.h"
@@ -42,6 +46,97 @@ static const struct conf_key keys[] = {
 #undef O
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
+/* The subject DNs of the CAs in PEM file ${path}: their agents' issuer. */
+static int
+mgmt_scope_cas(struct mgmt_scope *sc, const char *path, char *why,
+    size_t whylen)
+{
+	mbedtls_x509_crt chain, *c;
+	char dn[ID_DN_MAX];
+	int rc;
+
+	mbedtls_x509_crt_init(&chain);
+	if ((rc = mbedtls_x509_crt_parse_file(&chain, path)) != 0) {
+		snprintf(why, whylen, "%s: no certificate read (mbedTLS "
+		    "-0x%04x)", path, (unsigned)-rc);
+		goto fail;
+	}
+	for (c = &chain; c != NULL && c->raw.p != NULL; c = c->next) {
+		if (!c->MBEDTLS_PRIVATE(ca_istrue)) {
+			snprintf(why, whylen, "%s: a certificate that is not "
+			    "a CA's", path);
+			goto fail;
+		}
+		if (sc->nissuers == MGMT_SCOPE_CAS_MAX) {
+			snprintf(why, whylen, "%s: more than %d CAs", path,
+			    MGMT_SCOPE_CAS_MAX);
+			goto fail;
+		}
+		if (mbedtls_x509_dn_gets(dn, sizeof(dn), &c->subject) < 0 ||
+		    (sc->issuers[sc->nissuers] = strdup(dn)) == NULL) {
+			snprintf(why, whylen, "%s: a subject too long", path);
+			goto fail;
+		}
+		sc->nissuers++;
+	}
+	mbedtls_x509_crt_free(&chain);
+	return 0;
+fail:
+	mbedtls_x509_crt_free(&chain);
+	return -1;
+}
+
+/*
+ * The keys of [scope GATEWAYS] sections (the table has the others).  A
+ * section is found by its name; a new name opens a new scope.
+ */
+static int
+mgmt_scope_set(void *arg, const char *section, const char *key,
+    const char *value, char *why, size_t whylen)
+{
+	struct mgmt_config *cfg = arg;
+	struct mgmt_scope *sc = NULL;
+	const char *gws;
+	char *path;
+	int rc;
+
+	if (strncmp(section, "scope ", 6) != 0)
+		return CONF_SET_UNKNOWN;
+	for (gws = section + 6; *gws == ' '; gws++)
+		;
+	if (strcmp(key, "agent_ca") != 0 && strcmp(key, "agent_names") != 0)
+		return CONF_SET_UNKNOWN;
+	if (*gws == '\0' || *value == '\0') {
+		snprintf(why, whylen, "empty");
+		return CONF_SET_BAD;
+	}
+	for (unsigned i = 0; i < cfg->nscopes; i++)
+		if (strcmp(cfg->scopes[i].gateways, gws) == 0)
+			sc = &cfg->scopes[i];
+	if (sc == NULL) {
+		if (cfg->nscopes == MGMT_SCOPES_MAX) {
+			snprintf(why, whylen, "more than %d [scope] sections",
+			    MGMT_SCOPES_MAX);
+			return CONF_SET_BAD;
+		}
+		sc = &cfg->scopes[cfg->nscopes];
+		if ((sc->gateways = strdup(gws)) == NULL)
+			goto nomem;
+		cfg->nscopes++;
+	}
+	if (strcmp(key, "agent_names") == 0)
+		return (sc->agent_names = strdup(value)) == NULL ? CONF_SET_BAD :
+		    CONF_SET_OK;
+	if ((path = conf_path(cfg->loaddir, value)) == NULL)
+		goto nomem;
+	rc = mgmt_scope_cas(sc, path, why, whylen);
+	sc->agent_ca = path;
+	return rc == 0 ? CONF_SET_OK : CONF_SET_BAD;
+nomem:
+	snprintf(why, whylen, "out of memory");
+	return CONF_SET_BAD;
+}
+
 /**
  * mgmt_config_load_string(text, label, basedir, cfg, err, errlen): the
  * same from ${text}, relative paths against ${basedir}.
@@ -54,8 +149,20 @@ mgmt_config_load_string(const char *text, const char *label,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->file = strdup(label);
-	n = conf_table_load(keys, NKEYS, cfg, text, label, basedir, err,
-	    errlen);
+	cfg->loaddir = basedir;
+	n = conf_table_load_more(keys, NKEYS, mgmt_scope_set, cfg, text, label,
+	    basedir, err, errlen);
+	cfg->loaddir = NULL;
+	for (unsigned i = 0; i < cfg->nscopes; i++) {
+		const struct mgmt_scope *sc = &cfg->scopes[i];
+
+		if (sc->agent_ca == NULL || sc->agent_names == NULL) {
+			conf_errf(err, errlen, "%s: [scope %s] %s: required",
+			    label, sc->gateways, sc->agent_ca == NULL ?
+			    "agent_ca" : "agent_names");
+			n++;
+		}
+	}
 	if (cfg->store_type == STORE_POSTGRESQL && cfg->conninfo == NULL) {
 		conf_errf(err, errlen, "%s: [store] conninfo: required with "
 		    "type = postgresql", label);
@@ -84,12 +191,50 @@ mgmt_config_load(const char *path, struct mgmt_config *cfg, char *err,
 	return n;
 }
 
+/**
+ * mgmt_config_scope(cfg, gateway): the first [scope] of ${cfg} whose
+ * globs match the CN ${gateway}, or NULL.
+ */
+const struct mgmt_scope *
+mgmt_config_scope(const struct mgmt_config *cfg, const char *gateway)
+{
+	for (unsigned i = 0; i < cfg->nscopes; i++)
+		if (id_policy_match(cfg->scopes[i].gateways, gateway))
+			return &cfg->scopes[i];
+	return NULL;
+}
+
+/**
+ * mgmt_scope_allows(sc, issuer, name): 1 if scope ${sc} lets its gateways
+ * open a channel for the agent ${name} of the issuer DN ${issuer}, else 0.
+ */
+int
+mgmt_scope_allows(const struct mgmt_scope *sc, const char *issuer,
+    const char *name)
+{
+	for (unsigned i = 0; i < sc->nissuers; i++)
+		if (strcmp(sc->issuers[i], issuer) == 0)
+			return id_policy_match(sc->agent_names, name);
+	return 0;
+}
+
 /** mgmt_config_free(cfg): free the strings of ${cfg}; NULL-safe. */
 void
 mgmt_config_free(struct mgmt_config *cfg)
 {
 	if (cfg == NULL)
 		return;
+	for (unsigned i = 0; i < cfg->nscopes; i++) {
+		struct mgmt_scope *sc = &cfg->scopes[i];
+
+		free(sc->gateways);
+		free(sc->agent_ca);
+		free(sc->agent_names);
+		for (unsigned j = 0; j < sc->nissuers; j++)
+			free(sc->issuers[j]);
+		memset(sc, 0, sizeof(*sc));
+	}
+	cfg->nscopes = 0;
 	free(cfg->file);
 	cfg->file = NULL;
 	conf_table_free(keys, NKEYS, cfg);

@@ -12,6 +12,23 @@
 #include "authority_conf.h"
 #include "log.h"
 
+#define MGMT_SCOPES_MAX		64
+#define MGMT_SCOPE_CAS_MAX	16
+
+/*
+ * [scope GATEWAYS]: what the gateways whose CN matches the globs GATEWAYS
+ * may open channels for: agents issued by one of the CAs in the file
+ * agent_ca (kept as their subject DNs, which are their agents' issuer
+ * DNs) whose names match agent_names.
+ */
+struct mgmt_scope {
+	char		*gateways;	/* comma-separated globs on the CN */
+	char		*agent_ca;	/* the file */
+	char		*agent_names;	/* comma-separated globs */
+	char		*issuers[MGMT_SCOPE_CAS_MAX];	/* its CAs' DNs */
+	unsigned	 nissuers;
+};
+
 struct mgmt_config {
 	char		*file;		/* label used in messages */
 	/* [mgmt] */
@@ -36,6 +53,10 @@ struct mgmt_config {
 	double		 batch_delay;	/* longest wait to fill a batch */
 	/* [enroll]: the signing authority; off without ca_dir */
 	struct authority_conf enroll;
+	/* [scope ...] sections in file order; none: any gateway, any agent */
+	struct mgmt_scope scopes[MGMT_SCOPES_MAX];
+	unsigned	 nscopes;
+	const char	*loaddir;	/* while loading: relative paths */
 };
 
 /**
@@ -52,6 +73,20 @@ int mgmt_config_load(const char *path, struct mgmt_config *cfg, char *err,
  */
 int mgmt_config_load_string(const char *text, const char *label,
     const char *basedir, struct mgmt_config *cfg, char *err, size_t errlen);
+
+/**
+ * mgmt_config_scope(cfg, gateway): the first [scope] of ${cfg} whose
+ * globs match the CN ${gateway}, or NULL.
+ */
+const struct mgmt_scope *mgmt_config_scope(const struct mgmt_config *cfg,
+    const char *gateway);
+
+/**
+ * mgmt_scope_allows(sc, issuer, name): 1 if scope ${sc} lets its gateways
+ * open a channel for the agent ${name} of the issuer DN ${issuer}, else 0.
+ */
+int mgmt_scope_allows(const struct mgmt_scope *sc, const char *issuer,
+    const char *name);
 
 /** mgmt_config_free(cfg): free the strings of ${cfg}; NULL-safe. */
 void mgmt_config_free(struct mgmt_config *cfg);

@@ -51,7 +51,7 @@ store_check(struct store *s, const struct store_row *r)
 		why = "seq out of range";
 	else if (r->len > GW_PAYLOAD_HARD_MAX)
 		why = "payload too long";
-	else if (!store_text_ok(r->agent) || !store_text_ok(r->gateway) ||
+	else if (!store_text_ok(r->agent) || !store_text_ok(r->issuer) || !store_text_ok(r->gateway) ||
 	    !store_text_ok(r->fingerprint))
 		why = "name not UTF-8";
 	if (why == NULL)
@@ -128,15 +128,27 @@ store_refused(const struct store *s)
 }
 
 /**
- * store_last_seq(s, agent, out): the highest sequence number stored for
- * ${agent} (0: none) into ${out}.  Return 0 or -1.  Call it outside a
- * transaction: inside, it would count rows not yet durable.
+ * store_last_seq(s, issuer, agent, out): the highest sequence number
+ * stored for the agent ${agent} of ${issuer} (0: none) into ${out}.  If it
+ * has no rows but legacy rows of its name exist (issuer "", from before
+ * the migration), they become its rows first, in one statement: the first
+ * issuer to ask takes them, and no other issuer's agent of that name sees
+ * them.  Return 0 or -1.  Call it outside a transaction: inside, it would
+ * count rows not yet durable.
  */
 int
-store_last_seq(struct store *s, const char *agent, uint64_t *out)
+store_last_seq(struct store *s, const char *issuer, const char *agent,
+    uint64_t *out)
 {
 	*out = 0;
-	return s->ops->last_seq(s, agent, out);
+	if (s->ops->last_seq(s, issuer, agent, out) != 0)
+		return -1;
+	if (*out != 0 || issuer[0] == '\0')
+		return 0;
+	/* Legacy rows of the name, from before the migration: claim them. */
+	if (s->ops->claim(s, issuer, agent) != 0)
+		return -1;
+	return s->ops->last_seq(s, issuer, agent, out);
 }
 
 /**

@@ -3,10 +3,14 @@
  * embedded default) or PostgreSQL (one store shared by the management
  * servers of a group).
  *
- * One table, messages(agent, seq, id, gateway, fingerprint, received_ms,
- * payload), with the primary key (agent, seq): a resent message is
- * ignored, not stored twice, across restarts and across servers sharing a
- * store.  id numbers the rows in arrival order, a cursor for consumers
+ * One table, messages(issuer, agent, seq, id, gateway, fingerprint,
+ * received_ms, payload), with the primary key (issuer, agent, seq): an
+ * agent is its issuer's DN and its name together, so the same name under
+ * two agent CAs is two agents, and a resent message is ignored, not stored
+ * twice, across restarts and across servers sharing a store.  A store of
+ * the older schema (key (agent, seq)) is migrated when opened for writing:
+ * its rows keep issuer "" (legacy) until store_last_seq gives them to the
+ * first issuer whose agent of that name opens.  id numbers the rows in arrival order, a cursor for consumers
  * (export --after).  Writes are grouped: store_put opens a transaction,
  * many rows go in, one commit makes them durable (SQLite: WAL with
  * synchronous=FULL; PostgreSQL: its WAL): one sync per batch, never one
@@ -33,6 +37,7 @@ struct store_conf {
 
 struct store_row {
 	int64_t		 id;		/* arrival order; set by the store */
+	const char	*issuer;	/* the agent's issuer DN, as attested */
 	const char	*agent;		/* identity name (certificate CN) */
 	uint64_t	 seq;
 	const char	*gateway;	/* CN of the gateway that relayed it */
@@ -91,11 +96,16 @@ void store_rollback(struct store *s);
 long store_refused(const struct store *s);
 
 /**
- * store_last_seq(s, agent, out): the highest sequence number stored for
- * ${agent} (0: none) into ${out}.  Return 0 or -1.  Call it outside a
- * transaction: inside, it would count rows not yet durable.
+ * store_last_seq(s, issuer, agent, out): the highest sequence number
+ * stored for the agent ${agent} of ${issuer} (0: none) into ${out}.  If it
+ * has no rows but legacy rows of its name exist (issuer "", from before
+ * the migration), they become its rows first, in one statement: the first
+ * issuer to ask takes them, and no other issuer's agent of that name sees
+ * them.  Return 0 or -1.  Call it outside a transaction: inside, it would
+ * count rows not yet durable.
  */
-int store_last_seq(struct store *s, const char *agent, uint64_t *out);
+int store_last_seq(struct store *s, const char *issuer, const char *agent,
+    uint64_t *out);
 
 /**
  * store_scan(s, after, fn, arg): call ${fn} on every row with id >

@@ -4,7 +4,11 @@
  * (agent, seq) makes a message resent to another server after a failover
  * a no-op.  A batch is one pipeline: BEGIN, one prepared INSERT ... ON
  * CONFLICT DO NOTHING per row (binary parameters, no copy), COMMIT, then
- * one sync: one round trip and one WAL flush per batch.
+ * one sync: one round trip and one WAL flush per batch.  The schema
+ * version is in the table gw_schema (STORE_SCHEMA); a writer migrates an
+ * older table under an advisory lock, in one transaction.  Every server
+ * of a group must run this code before any writes again: an older one's
+ * INSERT names the old key and fails.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -17,7 +21,7 @@
 #define PG_SCAN_CHUNK	"5000"
 /*
  * A server that hangs (SIGSTOP, a frozen VM) inside a transaction holds
- * the row locks of its uncommitted (agent, seq) keys, and the server that
+ * the row locks of its uncommitted (issuer, agent, seq) keys, and the server that
  * takes over waits on them for every resent message.  PostgreSQL ends
  * such a session after this long idle in its transaction; ours are never
  * idle in one for more than batch_delay.
@@ -29,14 +33,23 @@ struct store_pg {
 	struct store	 base;
 	PGconn		*conn;
 	int		 readonly;
+	int		 legacy;	/* a reader of a version 0 table */
 	unsigned	 queued;	/* INSERTs in the open pipeline */
 };
 
 #define PG(s)	((struct store_pg *)(s))
 
+/*
+ * Create the tables, or migrate version 0 (key (agent, seq), no issuer):
+ * its rows get issuer "" (legacy, see store_last_seq), the key becomes
+ * (issuer, agent, seq).  A new table takes the same path (it is empty).
+ * Done once, under the lock, whichever server of a group comes first.
+ */
 static const char pg_schema[] =
     "SELECT pg_advisory_lock(4747001);"
+    "CREATE TABLE IF NOT EXISTS gw_schema (version integer NOT NULL);"
     "CREATE TABLE IF NOT EXISTS messages ("
+    " issuer text NOT NULL,"
     " agent text NOT NULL,"
     " seq bigint NOT NULL,"
     " id bigint GENERATED ALWAYS AS IDENTITY UNIQUE,"
@@ -44,7 +57,18 @@ static const char pg_schema[] =
     " fingerprint text NOT NULL,"
     " received_ms bigint NOT NULL,"
     " payload bytea NOT NULL,"
-    " PRIMARY KEY (agent, seq));"
+    " PRIMARY KEY (issuer, agent, seq));"
+    "DO $$ BEGIN"
+    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 1 THEN"
+    "  ALTER TABLE messages ADD COLUMN IF NOT EXISTS"
+    "   issuer text NOT NULL DEFAULT '';"
+    "  ALTER TABLE messages ALTER COLUMN issuer DROP DEFAULT;"
+    "  ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_pkey;"
+    "  ALTER TABLE messages ADD PRIMARY KEY (issuer, agent, seq);"
+    "  DELETE FROM gw_schema;"
+    "  INSERT INTO gw_schema VALUES (1);"
+    " END IF;"
+    " END $$;"
     "SELECT pg_advisory_unlock(4747001);";
 
 static int
@@ -76,9 +100,10 @@ pg_prepare(struct store_pg *s)
 		return pg_fail(s, "session setup");
 	}
 	PQclear(res);
-	res = PQprepare(s->conn, "put", "INSERT INTO messages (agent, seq, "
-	    "gateway, fingerprint, received_ms, payload) VALUES ($1, $2, $3, "
-	    "$4, $5, $6) ON CONFLICT (agent, seq) DO NOTHING", 6, NULL);
+	res = PQprepare(s->conn, "put", "INSERT INTO messages (issuer, agent, "
+	    "seq, gateway, fingerprint, received_ms, payload) VALUES ($1, $2, "
+	    "$3, $4, $5, $6, $7) ON CONFLICT (issuer, agent, seq) DO NOTHING",
+	    7, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		PQclear(res);
 		return pg_fail(s, "prepare");
@@ -103,12 +128,16 @@ static void pg_close(struct store *base);
 static int pg_put(struct store *base, const struct store_row *r);
 static int pg_commit(struct store *base, uint64_t *stored, uint64_t *dups);
 static void pg_rollback(struct store *base);
-static int pg_last_seq(struct store *base, const char *agent, uint64_t *out);
+static int pg_last_seq(struct store *base, const char *issuer,
+    const char *agent, uint64_t *out);
+static int pg_claim(struct store *base, const char *issuer,
+    const char *agent);
 static long pg_scan(struct store *base, int64_t after,
     int (*fn)(const struct store_row *r, void *arg), void *arg);
 
 static const struct store_ops pg_ops = {
-	pg_close, pg_put, pg_commit, pg_rollback, pg_last_seq, pg_scan
+	pg_close, pg_put, pg_commit, pg_rollback, pg_last_seq, pg_claim,
+	pg_scan
 };
 
 /**
@@ -143,6 +172,19 @@ store_pg_open(const char *conninfo, int readonly, char *err, size_t errlen)
 		PQclear(res);
 		if (pg_prepare(s) != 0)
 			goto fail;
+	} else {
+		/* A reader does not migrate: is there an issuer to read? */
+		res = PQexec(s->conn, "SELECT count(*) FROM "
+		    "information_schema.columns WHERE table_name = 'messages' "
+		    "AND column_name = 'issuer' AND table_schema = "
+		    "current_schema()");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			PQclear(res);
+			pg_fail(s, "postgresql: schema");
+			goto fail;
+		}
+		s->legacy = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+		PQclear(res);
 	}
 	return &s->base;
 fail:
@@ -166,10 +208,10 @@ pg_put(struct store *base, const struct store_row *r)
 {
 	struct store_pg *s = PG(base);
 	uint64_t seq = pg_be64(r->seq), ms = pg_be64((uint64_t)r->received_ms);
-	const char *values[6] = { r->agent, (const char *)&seq, r->gateway,
-	    r->fingerprint, (const char *)&ms, r->payload };
-	int lengths[6] = { 0, 8, 0, 0, 8, (int)r->len };
-	static const int formats[6] = { 0, 1, 0, 0, 1, 1 };
+	const char *values[7] = { r->issuer, r->agent, (const char *)&seq,
+	    r->gateway, r->fingerprint, (const char *)&ms, r->payload };
+	int lengths[7] = { 0, 0, 8, 0, 0, 8, (int)r->len };
+	static const int formats[7] = { 0, 0, 1, 0, 0, 1, 1 };
 
 	if (!s->base.in_txn) {
 		if (pg_connected(s) != 0)
@@ -182,7 +224,7 @@ pg_put(struct store *base, const struct store_row *r)
 		s->queued = 0;
 	}
 	if (r->len > 0x7fffffff ||
-	    PQsendQueryPrepared(s->conn, "put", 6, values, lengths, formats,
+	    PQsendQueryPrepared(s->conn, "put", 7, values, lengths, formats,
 	    0) != 1)
 		return pg_fail(s, "insert");
 	s->queued++;
@@ -298,16 +340,37 @@ pg_rollback(struct store *base)
 }
 
 static int
-pg_last_seq(struct store *base, const char *agent, uint64_t *out)
+pg_claim(struct store *base, const char *issuer, const char *agent)
 {
 	struct store_pg *s = PG(base);
-	const char *values[1] = { agent };
+	const char *values[2] = { issuer, agent };
+	PGresult *res;
+
+	if (pg_connected(s) != 0)
+		return -1;
+	res = PQexecParams(s->conn, "UPDATE messages SET issuer = $1 WHERE "
+	    "issuer = '' AND agent = $2", 2, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return pg_fail(s, "claim legacy rows");
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int
+pg_last_seq(struct store *base, const char *issuer, const char *agent,
+    uint64_t *out)
+{
+	struct store_pg *s = PG(base);
+	const char *values[2] = { issuer, agent };
 	PGresult *res;
 
 	if (pg_connected(s) != 0)
 		return -1;
 	res = PQexecParams(s->conn, "SELECT coalesce(max(seq), 0) FROM "
-	    "messages WHERE agent = $1", 1, NULL, values, NULL, NULL, 0);
+	    "messages WHERE issuer = $1 AND agent = $2", 2, NULL, values,
+	    NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		PQclear(res);
 		return pg_fail(s, "last seq");
@@ -331,7 +394,10 @@ pg_scan(struct store *base, int64_t after,
 
 	do {
 		snprintf(cursor, sizeof(cursor), "%lld", (long long)after);
-		res = PQexecParams(s->conn, "SELECT id, agent, seq, gateway, "
+		res = PQexecParams(s->conn, s->legacy ? "SELECT id, ''::text, "
+		    "agent, seq, gateway, fingerprint, received_ms, payload "
+		    "FROM messages WHERE id > $1 ORDER BY id LIMIT "
+		    PG_SCAN_CHUNK : "SELECT id, issuer, agent, seq, gateway, "
 		    "fingerprint, received_ms, payload FROM messages WHERE "
 		    "id > $1 ORDER BY id LIMIT " PG_SCAN_CHUNK, 1, NULL,
 		    values, NULL, NULL, 1);
@@ -345,15 +411,16 @@ pg_scan(struct store *base, int64_t after,
 
 			memcpy(&v, PQgetvalue(res, i, 0), 8);
 			r.id = (int64_t)pg_be64(v);
-			r.agent = PQgetvalue(res, i, 1);
-			memcpy(&v, PQgetvalue(res, i, 2), 8);
+			r.issuer = PQgetvalue(res, i, 1);
+			r.agent = PQgetvalue(res, i, 2);
+			memcpy(&v, PQgetvalue(res, i, 3), 8);
 			r.seq = pg_be64(v);
-			r.gateway = PQgetvalue(res, i, 3);
-			r.fingerprint = PQgetvalue(res, i, 4);
-			memcpy(&v, PQgetvalue(res, i, 5), 8);
+			r.gateway = PQgetvalue(res, i, 4);
+			r.fingerprint = PQgetvalue(res, i, 5);
+			memcpy(&v, PQgetvalue(res, i, 6), 8);
 			r.received_ms = (int64_t)pg_be64(v);
-			r.payload = PQgetvalue(res, i, 6);
-			r.len = (size_t)PQgetlength(res, i, 6);
+			r.payload = PQgetvalue(res, i, 7);
+			r.len = (size_t)PQgetlength(res, i, 7);
 			after = r.id;
 			n++;
 			stop = fn(&r, arg) != 0;

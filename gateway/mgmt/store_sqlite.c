@@ -1,7 +1,10 @@
 /*
  * store_sqlite.c: the SQLite store backend (see store.h).  Prepared
  * statements, one connection, WAL with synchronous=FULL.  Rows are
- * inserted as they come, inside the open transaction.
+ * inserted as they come, inside the open transaction.  The schema version
+ * is PRAGMA user_version (STORE_SCHEMA); a version 0 table (key (agent,
+ * seq)) is rebuilt with the issuer column, "" in its rows, in one
+ * transaction when opened for writing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +18,8 @@
 struct store_sqlite {
 	struct store	 base;
 	sqlite3		*db;
-	sqlite3_stmt	*put, *last, *scan, *begin, *commit, *rollback;
+	sqlite3_stmt	*put, *last, *claim, *scan, *begin, *commit,
+			*rollback;
 	int64_t		 next_id;	/* id of the next row stored */
 	int64_t		 txn_id;	/* next_id when the transaction began */
 	uint64_t	 stored, dups;	/* of the open transaction */
@@ -23,16 +27,35 @@ struct store_sqlite {
 
 #define SQ(s)	((struct store_sqlite *)(s))
 
+#define SQ_TABLE(name)							\
+    "CREATE TABLE " name " ("						\
+    " issuer TEXT NOT NULL,"						\
+    " agent TEXT NOT NULL,"						\
+    " seq INTEGER NOT NULL,"						\
+    " id INTEGER NOT NULL UNIQUE,"					\
+    " gateway TEXT NOT NULL,"						\
+    " fingerprint TEXT NOT NULL,"					\
+    " received_ms INTEGER NOT NULL,"					\
+    " payload BLOB NOT NULL,"						\
+    " PRIMARY KEY (issuer, agent, seq));"
+
+/* A new database. */
 static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS messages ("
-    " agent TEXT NOT NULL,"
-    " seq INTEGER NOT NULL,"
-    " id INTEGER NOT NULL UNIQUE,"
-    " gateway TEXT NOT NULL,"
-    " fingerprint TEXT NOT NULL,"
-    " received_ms INTEGER NOT NULL,"
-    " payload BLOB NOT NULL,"
-    " PRIMARY KEY (agent, seq));";
+    "BEGIN IMMEDIATE;"
+    SQ_TABLE("messages")
+    "PRAGMA user_version = 1;"
+    "COMMIT;";
+
+/* Version 0 -> 1: the same rows, issuer "" (legacy), the new key. */
+static const char migrate_1[] =
+    "BEGIN IMMEDIATE;"
+    SQ_TABLE("messages_v1")
+    "INSERT INTO messages_v1 SELECT '', agent, seq, id, gateway,"
+    " fingerprint, received_ms, payload FROM messages;"
+    "DROP TABLE messages;"
+    "ALTER TABLE messages_v1 RENAME TO messages;"
+    "PRAGMA user_version = 1;"
+    "COMMIT;";
 
 static int
 store_fail(struct store_sqlite *s, const char *what)
@@ -79,16 +102,76 @@ store_max_id(struct store_sqlite *s)
 	return rc == SQLITE_ROW ? 0 : store_fail(s, "max id");
 }
 
+/* PRAGMA user_version, and whether the table exists, into ${version}. */
+static int
+store_version(struct store_sqlite *s, int *version, int *exists)
+{
+	sqlite3_stmt *st;
+
+	if (store_prepare(s, "PRAGMA user_version", &st) != 0)
+		return -1;
+	*version = sqlite3_step(st) == SQLITE_ROW ?
+	    sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (store_prepare(s, "SELECT count(*) FROM sqlite_master WHERE "
+	    "type = 'table' AND name = 'messages'", &st) != 0)
+		return -1;
+	*exists = sqlite3_step(st) == SQLITE_ROW ?
+	    sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (*version < 0 || *exists < 0)
+		return store_fail(s, "schema version");
+	return 0;
+}
+
+/*
+ * Create or migrate the table (writer), or learn its version (reader:
+ * a version 0 table is read with issuer "").  Another writer may be doing
+ * the same: BEGIN IMMEDIATE waits for it, the version is read again.
+ */
+static int
+store_schema(struct store_sqlite *s, int readonly, int *version)
+{
+	const char *sql = NULL;
+	char *msg = NULL;
+	int exists;
+
+	if (store_version(s, version, &exists) != 0)
+		return -1;
+	if (readonly || *version >= STORE_SCHEMA)
+		return 0;
+	sql = exists ? migrate_1 : schema;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(s->base.err, sizeof(s->base.err), "%s: %s",
+		    exists ? "migrate to schema 1" : "create table",
+		    msg ? msg : "?");
+		sqlite3_free(msg);
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		/* A writer that got there first: take what it made. */
+		if (store_version(s, version, &exists) == 0 &&
+		    *version >= STORE_SCHEMA)
+			return 0;
+		return -1;
+	}
+	*version = STORE_SCHEMA;
+	return 0;
+}
+
 static void sq_close(struct store *base);
 static int sq_put(struct store *base, const struct store_row *r);
 static int sq_commit(struct store *base, uint64_t *stored, uint64_t *dups);
 static void sq_rollback(struct store *base);
-static int sq_last_seq(struct store *base, const char *agent, uint64_t *out);
+static int sq_last_seq(struct store *base, const char *issuer,
+    const char *agent, uint64_t *out);
+static int sq_claim(struct store *base, const char *issuer,
+    const char *agent);
 static long sq_scan(struct store *base, int64_t after,
     int (*fn)(const struct store_row *r, void *arg), void *arg);
 
 static const struct store_ops sq_ops = {
-	sq_close, sq_put, sq_commit, sq_rollback, sq_last_seq, sq_scan
+	sq_close, sq_put, sq_commit, sq_rollback, sq_last_seq, sq_claim,
+	sq_scan
 };
 
 /**
@@ -100,6 +183,7 @@ store_sqlite_open(const char *path, int readonly, char *err, size_t errlen)
 {
 	struct store_sqlite *s;
 	char *msg = NULL;
+	int version = 0;
 	int flags = readonly ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
@@ -115,25 +199,29 @@ store_sqlite_open(const char *path, int readonly, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
-	if (!readonly && (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;"
-	    "PRAGMA synchronous=FULL;", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK)) {
+	if (!readonly && sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=FULL;", NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : "?");
 		sqlite3_free(msg);
 		goto fail;
 	}
-	if ((!readonly && (
-	    store_prepare(s, "INSERT INTO messages (agent, seq, id, gateway, "
-	    "fingerprint, received_ms, payload) VALUES (?, ?, ?, ?, ?, ?, ?) "
-	    "ON CONFLICT (agent, seq) DO NOTHING", &s->put) != 0 ||
+	if (store_schema(s, readonly, &version) != 0 || (!readonly && (
+	    store_prepare(s, "INSERT INTO messages (issuer, agent, seq, id, "
+	    "gateway, fingerprint, received_ms, payload) VALUES (?, ?, ?, ?, "
+	    "?, ?, ?, ?) ON CONFLICT (issuer, agent, seq) DO NOTHING",
+	    &s->put) != 0 ||
+	    store_prepare(s, "UPDATE messages SET issuer = ? WHERE "
+	    "issuer = '' AND agent = ?", &s->claim) != 0 ||
+	    store_prepare(s, "SELECT max(seq) FROM messages WHERE issuer = ? "
+	    "AND agent = ?", &s->last) != 0 ||
 	    store_prepare(s, "BEGIN IMMEDIATE", &s->begin) != 0 ||
 	    store_prepare(s, "COMMIT", &s->commit) != 0 ||
 	    store_prepare(s, "ROLLBACK", &s->rollback) != 0)) ||
-	    store_prepare(s, "SELECT max(seq) FROM messages WHERE agent = ?",
-	    &s->last) != 0 ||
-	    store_prepare(s, "SELECT id, agent, seq, gateway, fingerprint, "
-	    "received_ms, payload FROM messages WHERE id > ? ORDER BY id",
-	    &s->scan) != 0 ||
+	    store_prepare(s, version >= 1 ? "SELECT id, issuer, agent, seq, "
+	    "gateway, fingerprint, received_ms, payload FROM messages WHERE "
+	    "id > ? ORDER BY id" : "SELECT id, '', agent, seq, gateway, "
+	    "fingerprint, received_ms, payload FROM messages WHERE id > ? "
+	    "ORDER BY id", &s->scan) != 0 ||
 	    (!readonly && store_max_id(s) != 0)) {
 		snprintf(err, errlen, "%s: %s", path, s->base.err);
 		goto fail;
@@ -152,6 +240,7 @@ sq_close(struct store *base)
 	sq_rollback(base);
 	sqlite3_finalize(s->put);
 	sqlite3_finalize(s->last);
+	sqlite3_finalize(s->claim);
 	sqlite3_finalize(s->scan);
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);
@@ -174,13 +263,14 @@ sq_put(struct store *base, const struct store_row *r)
 		s->txn_id = s->next_id;
 		s->stored = s->dups = 0;
 	}
-	sqlite3_bind_text(st, 1, r->agent, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)r->seq);
-	sqlite3_bind_int64(st, 3, s->next_id);
-	sqlite3_bind_text(st, 4, r->gateway, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, r->fingerprint, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, r->received_ms);
-	sqlite3_bind_blob64(st, 7, r->payload, r->len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, r->issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->agent, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)r->seq);
+	sqlite3_bind_int64(st, 4, s->next_id);
+	sqlite3_bind_text(st, 5, r->gateway, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, r->received_ms);
+	sqlite3_bind_blob64(st, 8, r->payload, r->len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -232,13 +322,15 @@ sq_rollback(struct store *base)
 }
 
 static int
-sq_last_seq(struct store *base, const char *agent, uint64_t *out)
+sq_last_seq(struct store *base, const char *issuer, const char *agent,
+    uint64_t *out)
 {
 	struct store_sqlite *s = SQ(base);
 	sqlite3_stmt *st = s->last;
 	int rc;
 
-	sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = (uint64_t)sqlite3_column_int64(st, 0);
@@ -247,6 +339,17 @@ sq_last_seq(struct store *base, const char *agent, uint64_t *out)
 	if (rc != SQLITE_ROW)
 		return store_fail(s, "last seq");
 	return 0;
+}
+
+static int
+sq_claim(struct store *base, const char *issuer, const char *agent)
+{
+	struct store_sqlite *s = SQ(base);
+	sqlite3_stmt *st = s->claim;
+
+	sqlite3_bind_text(st, 1, issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
+	return store_step_done(s, st, "claim legacy rows");
 }
 
 static long
@@ -262,13 +365,14 @@ sq_scan(struct store *base, int64_t after,
 	sqlite3_bind_int64(st, 1, after);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r.id = sqlite3_column_int64(st, 0);
-		r.agent = (const char *)sqlite3_column_text(st, 1);
-		r.seq = (uint64_t)sqlite3_column_int64(st, 2);
-		r.gateway = (const char *)sqlite3_column_text(st, 3);
-		r.fingerprint = (const char *)sqlite3_column_text(st, 4);
-		r.received_ms = sqlite3_column_int64(st, 5);
-		r.payload = sqlite3_column_blob(st, 6);
-		r.len = (size_t)sqlite3_column_bytes(st, 6);
+		r.issuer = (const char *)sqlite3_column_text(st, 1);
+		r.agent = (const char *)sqlite3_column_text(st, 2);
+		r.seq = (uint64_t)sqlite3_column_int64(st, 3);
+		r.gateway = (const char *)sqlite3_column_text(st, 4);
+		r.fingerprint = (const char *)sqlite3_column_text(st, 5);
+		r.received_ms = sqlite3_column_int64(st, 6);
+		r.payload = sqlite3_column_blob(st, 7);
+		r.len = (size_t)sqlite3_column_bytes(st, 7);
 		n++;
 		if (fn(&r, arg) != 0) {
 			rc = SQLITE_DONE;

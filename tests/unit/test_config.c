@@ -288,6 +288,45 @@ test_mgmt_config(void **state)
 	mgmt_config_free(&c);
 }
 
+/* [scope GATEWAYS] sections: errors name file, line, section and key. */
+static void
+test_mgmt_scope(void **state)
+{
+	static const char bad[] =
+	    "[mgmt]\n"
+	    "cert = m.crt\n"
+	    "key = m.key\n"
+	    "gateway_ca = ca.crt\n"
+	    "[scope gw-dmz1]\n"
+	    "agent_ca = /nonexistent/ca.crt\n"
+	    "agent_names = agent-dmz1-*\n"
+	    "agent_cn = x\n"
+	    "[scope gw-dmz2, gw-dmz3]\n"
+	    "agent_ca = /nonexistent/ca2.crt\n"
+	    "[scopes]\n"
+	    "x = y\n";
+	struct mgmt_config c;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(mgmt_config_load_string(bad, "mgmt.ini", ".", &c, err,
+	    sizeof(err)), 5);
+	assert_non_null(strstr(err, "mgmt.ini:6: [scope gw-dmz1] agent_ca: "
+	    "/nonexistent/ca.crt: no certificate read"));
+	assert_non_null(strstr(err, "mgmt.ini:8: [scope gw-dmz1] agent_cn: "
+	    "unknown key"));
+	assert_non_null(strstr(err, "mgmt.ini:10: [scope gw-dmz2, gw-dmz3] "
+	    "agent_ca: "));
+	assert_non_null(strstr(err, "mgmt.ini:12: [scopes] x: unknown key"));
+	assert_non_null(strstr(err, "mgmt.ini: [scope gw-dmz2, gw-dmz3] "
+	    "agent_names: required"));
+	assert_int_equal(c.nscopes, 2);
+	assert_ptr_equal(mgmt_config_scope(&c, "gw-dmz3"), &c.scopes[1]);
+	assert_null(mgmt_config_scope(&c, "gw-dmz4"));
+	assert_false(mgmt_scope_allows(&c.scopes[0], "", "agent-dmz1-a"));
+	mgmt_config_free(&c);
+}
+
 int
 main(void)
 {
@@ -301,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_server_list),
 		cmocka_unit_test(test_reload_keeps_restart_keys),
 		cmocka_unit_test(test_mgmt_config),
+		cmocka_unit_test(test_mgmt_scope),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

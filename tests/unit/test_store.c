@@ -1,8 +1,11 @@
 /*
  * test_store.c: the stores and the JSON Lines export: rows stored once per
- * (agent, seq) within a batch, across batches and across a reopen (a
- * restart); rollback stores nothing; last_seq counts committed rows;
- * export escapes text and base64-encodes binary.  The same tests run on
+ * (issuer, agent, seq) within a batch, across batches and across a reopen
+ * (a restart); the same name under two issuers is two agents; a store of
+ * the older schema (key (agent, seq)) is migrated, its rows taken by the
+ * first issuer of their name and by no other; rollback stores nothing;
+ * last_seq counts committed rows; export escapes text and base64-encodes
+ * binary.  The same tests run on
  * SQLite and, when GW_PG_CONNINFO names a database (the integration test
  * test_postgresql starts one), on PostgreSQL; without it those are
  * reported as skipped.
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "export.h"
 #include "store.h"
@@ -56,7 +60,7 @@ setup_pg(void **state)
 	if (ci == NULL)
 		return 0;
 	snprintf(cmd, sizeof(cmd), "psql -q -X '%s' -c 'DROP TABLE IF "
-	    "EXISTS messages' >/dev/null", ci);
+	    "EXISTS messages, gw_schema' >/dev/null", ci);
 	assert_int_equal(system(cmd), 0);
 	return 0;
 }
@@ -100,11 +104,15 @@ commit(struct store *s, uint64_t want_stored, uint64_t want_dups)
 	assert_false(store_in_txn(s));
 }
 
+#define CA1	"CN=Agent CA 1, O=gw"
+#define CA2	"CN=Agent CA 2, O=gw"
+
 static int
-put(struct store *s, const char *agent, uint64_t seq, const char *body)
+put_as(struct store *s, const char *issuer, const char *agent, uint64_t seq,
+    const char *body)
 {
 	struct store_row r = {
-		.agent = agent, .seq = seq, .gateway = "gw1",
+		.issuer = issuer, .agent = agent, .seq = seq, .gateway = "gw1",
 		.fingerprint = "00ff", .received_ms = 1764064800123LL,
 		.payload = body, .len = strlen(body),
 	};
@@ -112,13 +120,25 @@ put(struct store *s, const char *agent, uint64_t seq, const char *body)
 	return store_put(s, &r);
 }
 
+static int
+put(struct store *s, const char *agent, uint64_t seq, const char *body)
+{
+	return put_as(s, CA1, agent, seq, body);
+}
+
 static uint64_t
-last_seq(struct store *s, const char *agent)
+last_seq_as(struct store *s, const char *issuer, const char *agent)
 {
 	uint64_t v = 99999;
 
-	assert_int_equal(store_last_seq(s, agent, &v), 0);
+	assert_int_equal(store_last_seq(s, issuer, agent, &v), 0);
 	return v;
+}
+
+static uint64_t
+last_seq(struct store *s, const char *agent)
+{
+	return last_seq_as(s, CA1, agent);
 }
 
 struct collect {
@@ -134,8 +154,14 @@ collect_cb(const struct store_row *r, void *arg)
 
 	assert_true(c->n < 16);
 	c->ids[c->n] = r->id;
-	snprintf(c->lines[c->n], sizeof(c->lines[0]), "%s/%llu/%.*s",
-	    r->agent, (unsigned long long)r->seq, (int)r->len,
+	if (strcmp(r->issuer, CA1) == 0)	/* most tests' issuer */
+		snprintf(c->lines[c->n], sizeof(c->lines[0]), "%s/%llu/%.*s",
+		    r->agent, (unsigned long long)r->seq, (int)r->len,
+		    (const char *)r->payload);
+	else
+		snprintf(c->lines[c->n], sizeof(c->lines[0]),
+		    "%s:%s/%llu/%.*s", r->issuer[0] ? r->issuer + 12 : "-",
+		    r->agent, (unsigned long long)r->seq, (int)r->len,
 	    (const char *)r->payload);
 	c->n++;
 	return 0;
@@ -178,6 +204,142 @@ test_dedup_within_and_across_batches_and_restart(void **state)
 	c.n = 0;
 	assert_int_equal(store_scan(s, c.ids[3], collect_cb, &c), 1);
 	assert_string_equal(c.lines[0], "a1/4/four");	/* --after */
+	store_close(s);
+}
+
+/* The same name under two issuers: two agents, two sequence spaces. */
+static void
+test_same_name_two_issuers(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0 };
+	struct store *s = open_store(f, 0);
+
+	assert_int_equal(put_as(s, CA1, "agent-1", 1, "one"), 0);
+	assert_int_equal(put_as(s, CA1, "agent-1", 2, "two"), 0);
+	assert_int_equal(put_as(s, CA2, "agent-1", 1, "uno"), 0);
+	commit(s, 3, 0);	/* (agent, seq) alone would dedup "uno" */
+	assert_int_equal(last_seq_as(s, CA1, "agent-1"), 2);
+	assert_int_equal(last_seq_as(s, CA2, "agent-1"), 1);
+	assert_int_equal(last_seq_as(s, "CN=Agent CA 3, O=gw", "agent-1"), 0);
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 3);
+	assert_string_equal(c.lines[2], "2, O=gw:agent-1/1/uno");
+	store_close(s);
+}
+
+/* The schema of 4a5f9ba, and two of its rows (a1 seq 1 and 2). */
+static const char old_schema[] =
+    "CREATE TABLE messages ("
+    " agent TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " id INTEGER NOT NULL UNIQUE,"
+    " gateway TEXT NOT NULL,"
+    " fingerprint TEXT NOT NULL,"
+    " received_ms INTEGER NOT NULL,"
+    " payload BLOB NOT NULL,"
+    " PRIMARY KEY (agent, seq));"
+    "INSERT INTO messages VALUES ('a1', 1, 1, 'gw', 'ff', 1, x'6f6c6431');"
+    "INSERT INTO messages VALUES ('a1', 2, 2, 'gw', 'ff', 2, x'6f6c6432');";
+
+static void
+make_old_sqlite(struct fixture *f)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, old_schema, NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* The PostgreSQL schema of 4a5f9ba, and the same two rows. */
+static void
+make_old_pg(struct fixture *f)
+{
+	char cmd[1536];
+
+	if (f->conf.conninfo == NULL)
+		skip();
+	snprintf(cmd, sizeof(cmd), "psql -q -X '%s' -c \""
+	    "CREATE TABLE messages ("
+	    " agent text NOT NULL,"
+	    " seq bigint NOT NULL,"
+	    " id bigint GENERATED ALWAYS AS IDENTITY UNIQUE,"
+	    " gateway text NOT NULL,"
+	    " fingerprint text NOT NULL,"
+	    " received_ms bigint NOT NULL,"
+	    " payload bytea NOT NULL,"
+	    " PRIMARY KEY (agent, seq));"
+	    "INSERT INTO messages (agent, seq, gateway, fingerprint,"
+	    " received_ms, payload) VALUES ('a1', 1, 'gw', 'ff', 1, 'old1'),"
+	    " ('a1', 2, 'gw', 'ff', 2, 'old2');\" >/dev/null",
+	    f->conf.conninfo);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * An old store: a reader (export) migrates nothing and reads issuer "";
+ * a writer migrates it.  The first issuer to ask for agent a1's last_seq
+ * takes its rows (2: nothing of it is stored twice after the upgrade);
+ * another issuer's a1 starts from 0; a reopen changes nothing.
+ */
+static void
+test_migrate(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0 };
+	struct store *s;
+
+	if (f->conf.type == STORE_SQLITE)
+		make_old_sqlite(f);
+	else
+		make_old_pg(f);
+	s = open_store(f, 1);
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 2);
+	assert_string_equal(c.lines[0], "-:a1/1/old1");
+	store_close(s);
+	s = open_store(f, 0);
+	assert_int_equal(last_seq(s, "a1"), 2);
+	assert_int_equal(put(s, "a1", 2, "resent"), 0);
+	assert_int_equal(put(s, "a1", 3, "new"), 0);
+	commit(s, 1, 1);
+	assert_int_equal(last_seq_as(s, CA2, "a1"), 0);
+	store_close(s);
+	s = open_store(f, 0);
+	c.n = 0;
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 3);
+	assert_string_equal(c.lines[0], "a1/1/old1");
+	assert_string_equal(c.lines[1], "a1/2/old2");
+	assert_string_equal(c.lines[2], "a1/3/new");
+	assert_int_equal(last_seq(s, "a1"), 3);
+	assert_int_equal(last_seq_as(s, CA2, "a1"), 0);
+	store_close(s);
+}
+
+/* The claim: the first issuer of a legacy name takes its rows, only it. */
+static void
+test_migrate_claim(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0 };
+	struct store *s;
+
+	if (f->conf.type == STORE_SQLITE)
+		make_old_sqlite(f);
+	else
+		make_old_pg(f);
+	s = open_store(f, 0);
+	assert_int_equal(last_seq_as(s, CA2, "a1"), 2);	/* takes them */
+	assert_int_equal(last_seq_as(s, CA1, "a1"), 0);	/* not inherited */
+	assert_int_equal(put_as(s, CA2, "a1", 2, "resent"), 0);
+	assert_int_equal(put_as(s, CA2, "a1", 3, "new"), 0);
+	assert_int_equal(put_as(s, CA1, "a1", 1, "other"), 0);
+	commit(s, 2, 1);
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 4);
+	assert_string_equal(c.lines[0], "2, O=gw:a1/1/old1");
+	assert_string_equal(c.lines[1], "2, O=gw:a1/2/old2");
+	assert_string_equal(c.lines[2], "2, O=gw:a1/3/new");
+	assert_string_equal(c.lines[3], "a1/1/other");
 	store_close(s);
 }
 
@@ -240,7 +402,8 @@ static void
 test_export_text_and_binary(void **state)
 {
 	struct store_row r = {
-		.id = 7, .agent = "agent-1", .seq = 42, .gateway = "gw",
+		.id = 7, .issuer = "CN=ca", .agent = "agent-1", .seq = 42,
+		.gateway = "gw",
 		.fingerprint = "ab", .received_ms = 1764064800123LL,
 		.payload = "say \"hi\"\\\n\x01 \xc3\xa9",
 	};
@@ -249,8 +412,8 @@ test_export_text_and_binary(void **state)
 	(void)state;
 	r.len = strlen(r.payload);
 	s = export_to_string(&r);
-	assert_string_equal(s, "{\"id\":7,\"agent\":\"agent-1\",\"seq\":42,"
-	    "\"gateway\":\"gw\",\"fingerprint\":\"ab\","
+	assert_string_equal(s, "{\"id\":7,\"agent\":\"agent-1\","
+	    "\"issuer\":\"CN=ca\",\"seq\":42,\"gateway\":\"gw\",\"fingerprint\":\"ab\","
 	    "\"received\":\"2025-11-25T10:00:00.123Z\","
 	    "\"payload\":\"say \\\"hi\\\"\\\\\\n\\u0001 \xc3\xa9\"}\n");
 	free(s);
@@ -289,11 +452,23 @@ main(void)
 		    setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_stores_nothing,
 		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_same_name_two_issuers,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_claim,
+		    setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_dedup_within_and_across_batches_and_restart,
 		    setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_stores_nothing,
 		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_same_name_two_issuers,
+		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_claim, setup_pg,
+		    teardown),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_export_text_and_binary),
 		cmocka_unit_test(test_utf8_validation),
