@@ -316,8 +316,9 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 }
 
 /*
- * fuzz_ticket (byte 0: the clock step) and fuzz_tls: a real ticket, the
- * ClientHello that resumes from it, and the same session sealed again
+ * fuzz_ticket (byte 0: the clock step, byte 1: the port) and fuzz_tls: a
+ * real ticket, the ClientHello that resumes from it, the ticket on the
+ * port whose CRL is past nextUpdate, and the same session sealed again
  * around peers and dates the parser must refuse (but "carried").
  */
 static void
@@ -341,7 +342,7 @@ ticket_seeds(struct tls_world *w)
 		{ "no-cert", NULL, TLS_WORLD_TIME, 0 },
 	};
 
-	if (gen_tls_ticket(w, t, sizeof(t), &tlen, hello + 1,
+	if (gen_tls_ticket(w, t + 1, sizeof(t) - 1, &tlen, hello + 1,
 	    sizeof(hello) - 1, &hlen) != 0) {
 		fprintf(stderr, "gen_corpus: ticket: failed\n");
 		exit(1);
@@ -349,16 +350,20 @@ ticket_seeds(struct tls_world *w)
 	hello[0] = 0;				/* no read limit */
 	put("tls", "agent-resume", TLS_WORLD_AGENT, 1, hello, hlen + 1);
 	put("tls", "agent13-resume", TLS_WORLD_AGENT13, 1, hello, hlen + 1);
-	put("ticket", "issued", 0, 1, t, tlen);
-	put("ticket", "issued-late", 255, 1, t, tlen);
+	t[0] = 0;				/* the agent port */
+	put("ticket", "issued", 0, 1, t, tlen + 1);
+	put("ticket", "issued-late", 255, 1, t, tlen + 1);
+	t[0] = 1;				/* its CRL past nextUpdate */
+	put("ticket", "issued-crl-stale", 0, 1, t, tlen + 1);
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
-		if (gen_tls_sealed(w, t, tlen, runs[i].crt, runs[i].auth, out,
-		    sizeof(out), &n) != 0) {
+		out[0] = 0;
+		if (gen_tls_sealed(w, t + 1, tlen, runs[i].crt, runs[i].auth,
+		    out + 1, sizeof(out) - 1, &n) != 0) {
 			fprintf(stderr, "gen_corpus: ticket: %s failed\n",
 			    runs[i].name);
 			exit(1);
 		}
-		put("ticket", runs[i].name, runs[i].step, 1, out, n);
+		put("ticket", runs[i].name, runs[i].step, 1, out, n + 1);
 	}
 }
 

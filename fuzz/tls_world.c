@@ -200,7 +200,14 @@ world_files(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "revoked.crt: no serial");
 		goto out;
 	}
-	if (pki_crl_write(&ca, &rng, gone, 2, 3650, crl, sizeof(crl), err,
+	/* The CRL, and the same list with a nextUpdate long gone. */
+	if (pki_crl_write(&ca, &rng, gone, 2, 1, crl, sizeof(crl), err,
+	    errlen) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/crl-stale.pem", dir);
+	if (pki_write_file(path, crl, strlen((char *)crl), 0644, err,
+	    errlen) != 0 ||
+	    pki_crl_write(&ca, &rng, gone, 2, 3650, crl, sizeof(crl), err,
 	    errlen) != 0 || world_ticket_keys(dir, err, errlen) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/crl.pem", dir);
@@ -213,7 +220,8 @@ out:
 
 static struct tls_conf *
 world_conf(const char *dir, int server, int tls12, int anon, int with_cert,
-    struct tls_ticket *tickets, char *err, size_t errlen)
+    struct tls_ticket *tickets, const char *crlfile, char *err,
+    size_t errlen)
 {
 	char cert[512], key[512], ca[512], crl[512];
 	struct tls_conf_params p = { .server = server, .tls12 = tls12,
@@ -223,7 +231,7 @@ world_conf(const char *dir, int server, int tls12, int anon, int with_cert,
 	snprintf(cert, sizeof(cert), "%s/%s.crt", dir, server ? "gw" : "agent");
 	snprintf(key, sizeof(key), "%s/%s.key", dir, server ? "gw" : "agent");
 	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
-	snprintf(crl, sizeof(crl), "%s/crl.pem", dir);
+	snprintf(crl, sizeof(crl), "%s/%s", dir, crlfile);
 	if (with_cert) {
 		p.cert = cert;
 		p.key = key;
@@ -265,6 +273,11 @@ world_certs(struct tls_world *w, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: does not parse", path);
 		return -1;
 	}
+	snprintf(path, sizeof(path), "%s/crl-stale.pem", dir);
+	if (mbedtls_x509_crl_parse_file(&w->crl_stale, path) != 0) {
+		snprintf(err, errlen, "%s: does not parse", path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -273,7 +286,8 @@ tls_world_init(struct tls_world *w, char *err, size_t errlen)
 {
 	static const char *const files[] = { "ca.crt", "ca.key", "gw.crt",
 	    "gw.key", "agent.crt", "agent.key", "revoked.crt", "revoked.key",
-	    "expired.crt", "expired.key", "crl.pem", "ticket.keys" };
+	    "expired.crt", "expired.key", "crl.pem", "crl-stale.pem",
+	    "ticket.keys" };
 	char dir[] = "/tmp/gw-fuzz-tls.XXXXXX", path[512];
 	int rc = -1;
 
@@ -283,6 +297,7 @@ tls_world_init(struct tls_world *w, char *err, size_t errlen)
 	mbedtls_x509_crt_init(&w->expired);
 	mbedtls_x509_crt_init(&w->ca);
 	mbedtls_x509_crl_init(&w->crl);
+	mbedtls_x509_crl_init(&w->crl_stale);
 	world_now = TLS_WORLD_TIME;
 #ifdef MBEDTLS_PLATFORM_TIME_ALT
 	mbedtls_platform_set_time(world_time);
@@ -299,17 +314,19 @@ tls_world_init(struct tls_world *w, char *err, size_t errlen)
 	    errlen)) != NULL &&
 	    world_certs(w, dir, err, errlen) == 0 &&
 	    (w->server[TLS_WORLD_AGENT] = world_conf(dir, 1, 1, 0, 1,
-	    w->tickets, err, errlen)) != NULL &&
+	    w->tickets, "crl.pem", err, errlen)) != NULL &&
 	    (w->server[TLS_WORLD_AGENT13] = world_conf(dir, 1, 0, 0, 1,
-	    w->tickets, err, errlen)) != NULL &&
+	    w->tickets, "crl.pem", err, errlen)) != NULL &&
 	    (w->server[TLS_WORLD_ENROLL] = world_conf(dir, 1, 1, 1, 1, NULL,
-	    err, errlen)) != NULL &&
-	    (w->client = world_conf(dir, 0, 1, 0, 1, NULL, err, errlen)) !=
-	    NULL &&
-	    (w->client12 = world_conf(dir, 0, 1, 0, 1, NULL, err, errlen)) !=
-	    NULL &&
-	    (w->client_anon = world_conf(dir, 0, 1, 1, 0, NULL, err,
-	    errlen)) != NULL) {
+	    "crl.pem", err, errlen)) != NULL &&
+	    (w->stale = world_conf(dir, 1, 1, 0, 1, w->tickets,
+	    "crl-stale.pem", err, errlen)) != NULL &&
+	    (w->client = world_conf(dir, 0, 1, 0, 1, NULL, "crl.pem", err,
+	    errlen)) != NULL &&
+	    (w->client12 = world_conf(dir, 0, 1, 0, 1, NULL, "crl.pem", err,
+	    errlen)) != NULL &&
+	    (w->client_anon = world_conf(dir, 0, 1, 1, 0, NULL, "crl.pem",
+	    err, errlen)) != NULL) {
 		mbedtls_ssl_conf_max_tls_version(
 		    (mbedtls_ssl_config *)tls_conf_ssl(w->client12),
 		    MBEDTLS_SSL_VERSION_TLS1_2);
@@ -328,14 +345,17 @@ tls_world_init(struct tls_world *w, char *err, size_t errlen)
  * ${tc}'s ticket parser accepted, leaving ${peer}: it carries the agent
  * certificate whose full handshake issued tickets (byte for byte: any
  * other is a forgery), authenticated within the ticket lifetime, now in
- * its validity period, not revoked, chaining to the CA under the CRL, with
- * a name that agent_names admits.  Aborts if one fails.
+ * its validity period, not revoked, chaining to the CA under ${tc}'s CRL
+ * (which must not be past its nextUpdate), with a name that agent_names
+ * admits.  Aborts if one fails.
  */
 void
 tls_world_check_resumed(const struct tls_world *w, const struct tls_conf *tc,
     const struct tls_resumed *peer)
 {
 	const mbedtls_x509_crt *crt = peer->crt;
+	const mbedtls_x509_crl *crl = tc == w->stale ? &w->crl_stale :
+	    &w->crl;
 	struct id_info id;
 	uint32_t flags = 0;
 
@@ -348,7 +368,7 @@ tls_world_check_resumed(const struct tls_world *w, const struct tls_conf *tc,
 	    !mbedtls_x509_time_is_future(&crt->valid_from));
 	FUZZ_CHECK(!tls_conf_revoked(tc, crt));
 	FUZZ_CHECK(mbedtls_x509_crt_verify((mbedtls_x509_crt *)crt,
-	    (mbedtls_x509_crt *)&w->ca, (mbedtls_x509_crl *)&w->crl, NULL,
+	    (mbedtls_x509_crt *)&w->ca, (mbedtls_x509_crl *)crl, NULL,
 	    &flags, NULL, NULL) == 0 && flags == 0);
 	FUZZ_CHECK(id_from_crt(crt, "192.0.2.1:1", &id) == 0);
 	FUZZ_CHECK(id_policy_match(TLS_WORLD_POLICY, id.name));

@@ -57,11 +57,14 @@ struct tls_world {
 	struct tls_conf	*client12;	/* an agent: TLS 1.2 at most */
 	struct tls_conf	*client_anon;	/* an enrolling agent */
 	struct tls_ticket *tickets;	/* the agent ports' ticket keys */
+	struct tls_conf	*stale;		/* the agent port reloaded with a CRL
+					   past its nextUpdate (same keys) */
 	mbedtls_x509_crt agent;		/* the agent's certificate */
 	mbedtls_x509_crt revoked;	/* an agent on the CRL */
 	mbedtls_x509_crt expired;	/* an agent expired in 2029 */
 	mbedtls_x509_crt ca;		/* the agent CA */
 	mbedtls_x509_crl crl;		/* its CRL: revoked's serial */
+	mbedtls_x509_crl crl_stale;	/* the same, past nextUpdate */
 };
 
 /** tls_world_init(w, err, errlen): build ${w}; 0, or -1 with ${err}. */
@@ -92,8 +95,9 @@ void tls_world_clock(int64_t t);
  * ${tc}'s ticket parser accepted, leaving ${peer}: it carries the agent
  * certificate whose full handshake issued tickets (byte for byte: any
  * other is a forgery), authenticated within the ticket lifetime, now in
- * its validity period, not revoked, chaining to the CA under the CRL, with
- * a name that agent_names admits.  Aborts if one fails.
+ * its validity period, not revoked, chaining to the CA under ${tc}'s CRL
+ * (which must not be past its nextUpdate), with a name that agent_names
+ * admits.  Aborts if one fails.
  */
 void tls_world_check_resumed(const struct tls_world *w,
     const struct tls_conf *tc, const struct tls_resumed *peer);
