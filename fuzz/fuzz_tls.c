@@ -10,10 +10,19 @@
  * fuzzer starts from whole sessions: handshake, then application records
  * holding frames, decoded as conn.c decodes them.
  *
+ * The agent ports issue and take session tickets, as gatewayd ships them
+ * (tls_world.h); their handshake steps are bound to a ticket slot as
+ * conn_tls_step binds them.  A recorded ClientHello that resumes from a
+ * real ticket (seed-agent-resume) brings the fuzzer to the ticket parser
+ * through the pre_shared_key extension (fuzz_ticket feeds it directly).
+ *
  * Invariants:
  *  - a completed handshake on the agent port has a client certificate
  *    that verified against the agent CA (and is not on its CRL), and that
  *    certificate gives an identity (id_from_crt), as agent_on_open needs;
+ *  - a ticket the server took (the slot holds a peer) passes
+ *    tls_world_check_resumed: the agent certificate a full handshake
+ *    verified, byte for byte, still valid, not revoked, name allowed;
  *  - a refused handshake has a reason (tls_verify_str, tls_strerror);
  *  - the server writes a bounded amount whatever the input (no
  *    amplification), and frees everything (LeakSanitizer).
@@ -103,6 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct tls_world w;
 	static int ready;
 	struct tls_io io = { 0 };
+	struct tls_resumed slot = { NULL, 0 };
 	mbedtls_ssl_context ssl;
 	enum tls_world_server which;
 	char why[160];
@@ -127,20 +137,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	mbedtls_ssl_set_bio(&ssl, &io, io_send, io_recv, NULL);
 	for (int i = 0; i < TLS_STEPS && io.off <= io.len; i++) {
+		tls_conf_bind(&slot);		/* as conn_tls_step */
 		rc = mbedtls_ssl_handshake(&ssl);
+		tls_conf_bind(NULL);
 		if (rc == 0 || (rc == MBEDTLS_ERR_SSL_WANT_READ &&
 		    io.off == io.len) || (rc != MBEDTLS_ERR_SSL_WANT_READ &&
 		    rc != MBEDTLS_ERR_SSL_WANT_WRITE))
 			break;
 	}
+	if (slot.crt != NULL) {
+		FUZZ_CHECK(which != TLS_WORLD_ENROLL);
+		tls_world_check_resumed(&w, w.server[which], &slot);
+	}
 	if (rc == 0) {
 		const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&ssl);
 
+		if (which != TLS_WORLD_ENROLL && crt == NULL)
+			crt = slot.crt;		/* resumed: conn_peer_crt */
 		if (which != TLS_WORLD_ENROLL) {
 			struct id_info id;
 
 			FUZZ_CHECK(crt != NULL);
-			FUZZ_CHECK(mbedtls_ssl_get_verify_result(&ssl) == 0);
+			FUZZ_CHECK(crt == slot.crt ||
+			    mbedtls_ssl_get_verify_result(&ssl) == 0);
 			FUZZ_CHECK(!tls_conf_revoked(w.server[which], crt));
 			FUZZ_CHECK(id_from_crt(crt, "192.0.2.1:1", &id) == 0);
 		}
@@ -153,6 +172,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(tls_verify_str(flags, why, sizeof(why))[0]);
 		FUZZ_CHECK(tls_strerror(rc, why, sizeof(why))[0]);
 	}
+	tls_resumed_clear(&slot);
 	mbedtls_ssl_free(&ssl);
 	return 0;
 }

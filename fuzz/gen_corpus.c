@@ -563,6 +563,58 @@ mgmt_seeds(void)
 	put("mgmt", "raw", 0, 0, mb, mn);
 }
 
+/*
+ * fuzz_ticket (byte 0: the clock step, byte 1: the port) and fuzz_tls: a
+ * real ticket, the ClientHello that resumes from it, the ticket on the
+ * port whose CRL is past nextUpdate, and the same session sealed again
+ * around peers and dates the parser must refuse (but "carried").
+ */
+static void
+ticket_seeds(struct tls_world *w)
+{
+	static uint8_t t[4096], hello[65536], out[4096];
+	size_t tlen, hlen, n;
+	const struct {
+		const char		*name;
+		mbedtls_x509_crt	*crt;
+		int64_t			 auth;
+		uint8_t			 step;
+	} runs[] = {
+		{ "carried", &w->agent, TLS_WORLD_TIME - 10, 0 },
+		{ "lifetime-edge", &w->agent, TLS_WORLD_TIME - 500, 255 },
+		{ "auth-expired", &w->agent,
+		    TLS_WORLD_TIME - TLS_WORLD_LIFETIME - 1, 0 },
+		{ "auth-future", &w->agent, TLS_WORLD_TIME + 3600, 0 },
+		{ "revoked", &w->revoked, TLS_WORLD_TIME, 0 },
+		{ "cert-expired", &w->expired, TLS_WORLD_TIME, 0 },
+		{ "no-cert", NULL, TLS_WORLD_TIME, 0 },
+	};
+
+	if (gen_tls_ticket(w, t + 1, sizeof(t) - 1, &tlen, hello + 1,
+	    sizeof(hello) - 1, &hlen) != 0) {
+		fprintf(stderr, "gen_corpus: ticket: failed\n");
+		exit(1);
+	}
+	hello[0] = 0;				/* no read limit */
+	put("tls", "agent-resume", TLS_WORLD_AGENT, 1, hello, hlen + 1);
+	put("tls", "agent13-resume", TLS_WORLD_AGENT13, 1, hello, hlen + 1);
+	t[0] = 0;				/* the agent port */
+	put("ticket", "issued", 0, 1, t, tlen + 1);
+	put("ticket", "issued-late", 255, 1, t, tlen + 1);
+	t[0] = 1;				/* its CRL past nextUpdate */
+	put("ticket", "issued-crl-stale", 0, 1, t, tlen + 1);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		out[0] = 0;
+		if (gen_tls_sealed(w, t + 1, tlen, runs[i].crt, runs[i].auth,
+		    out + 1, sizeof(out) - 1, &n) != 0) {
+			fprintf(stderr, "gen_corpus: ticket: %s failed\n",
+			    runs[i].name);
+			exit(1);
+		}
+		put("ticket", runs[i].name, runs[i].step, 1, out, n + 1);
+	}
+}
+
 /* fuzz_tls: recorded agents, TLS 1.2 and 1.3, then HELLO and DATA. */
 static void
 tls_seeds(void)
@@ -616,6 +668,7 @@ tls_seeds(void)
 			    n + 1);
 		}
 	}
+	ticket_seeds(&w);
 }
 
 static void

@@ -16,6 +16,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_time.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
@@ -186,7 +187,7 @@ tls_ticket_write_cb(void *p, const mbedtls_ssl_session *s,
 	if (s->MBEDTLS_PRIVATE(peer_cert) != NULL) {
 		/* A full handshake: its certificate was verified just now. */
 		peer.crt = s->MBEDTLS_PRIVATE(peer_cert);
-		peer.auth_time = (int64_t)time(NULL);
+		peer.auth_time = (int64_t)mbedtls_time(NULL);
 	} else if (tls_slot != NULL)
 		peer = *tls_slot;	/* resumed: carry its peer on */
 	return tls_ticket_write(tc->tickets, s, &peer, start, end, tlen,

@@ -1,19 +1,21 @@
 /*
  * tls_ticket.c: session ticket keys kept in a file across restarts, and the
  * peer certificate sealed into each ticket (tls_ticket.h has the formats).
- * mbedTLS's ticket module does the session part; this wraps it.
+ * mbedTLS's ticket module does the session part; this wraps it.  The clock
+ * is mbedTLS's (mbedtls_time: time() in every program), as for the
+ * certificates' dates: the fuzz harnesses fix both with one call.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/gcm.h>
 #include <mbedtls/hkdf.h>
 #include <mbedtls/md.h>
+#include <mbedtls/platform_time.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/ssl_ticket.h>
 
@@ -280,7 +282,7 @@ static int
 keys_tick(struct tls_ticket *t)
 {
 	char why[512];
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t)mbedtls_time(NULL);
 
 	if (!keys_due(t, now))
 		return 0;
@@ -305,7 +307,7 @@ struct tls_ticket *
 tls_ticket_new(const char *path, uint32_t lifetime, char *err, size_t errlen)
 {
 	struct tls_ticket *t;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t)mbedtls_time(NULL);
 
 	if (lifetime == 0 || lifetime > TLS_TICKET_MAX_LIFETIME) {
 		snprintf(err, errlen, "ticket lifetime: 1..%u s",
@@ -426,7 +428,7 @@ tls_ticket_parse(struct tls_ticket *t, mbedtls_ssl_session *s,
 {
 	unsigned char *sealed;
 	size_t n, sealed_len, certlen;
-	int64_t now = (int64_t)time(NULL), auth = 0;
+	int64_t now = (int64_t)mbedtls_time(NULL), auth = 0;
 	struct tls_key *k;
 	mbedtls_x509_crt *crt = NULL;
 	int rc;
