@@ -319,8 +319,9 @@ test_hook_bounds(void **state)
 		.hook_queue = 2,
 	};
 	struct answer an[6];
-	char hook[256], err[256], name[32];
+	char hook[256], err[256], name[32], path[256];
 	struct authority *a;
+	double t0;
 
 	(void)state;
 	memset(an, 0, sizeof(an));
@@ -344,7 +345,13 @@ test_hook_bounds(void **state)
 	/* A running one cancelled: its hook ends, a waiting one starts. */
 	authority_cancel(a, &an[0]);
 	authority_cancel(a, &an[2]);	/* waiting: never runs */
+	snprintf(path, sizeof(path), "%s/hook.hook-slow-b3.env", tmp);
+	for (t0 = ev_time(); access(path, F_OK) != 0 && ev_time() - t0 < 10;)
+		ev_run(EV_DEFAULT, EVRUN_NOWAIT), usleep(10000);
+	assert_int_equal(access(path, F_OK), 0);
 	run_until_children(2);
+	snprintf(path, sizeof(path), "%s/hook.hook-slow-b2.env", tmp);
+	assert_int_not_equal(access(path, F_OK), 0);
 	authority_cancel(a, &an[1]);
 	run_until_children(1);
 	authority_cancel(a, &an[3]);
