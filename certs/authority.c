@@ -2,7 +2,8 @@
  * authority.c: the signing authority (authority.h): decisions on
  * enrollment requests, signing, the request records (enroll_dir.c).  The
  * policy hook runs in authority_hook.c, renewals are checked in
- * authority_renew.c, tokens in authority_token.c.
+ * authority_renew.c, tokens in authority_token.c, the bounds per source
+ * in authority_source.c.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,8 +1,9 @@
 /*
  * authority_hook.h: what the files of the signing authority share
  * (authority.c, decisions; authority_hook.c, the policy hook;
- * authority_renew.c, renewals; authority_token.c, tokens): its state, one
- * request's context.
+ * authority_renew.c, renewals; authority_token.c, tokens;
+ * authority_source.c, what each source asked): its state, one request's
+ * context.
  *
  * The hook is an executable run for each new request before it is signed
  * or queued: the CSR (PEM) on its stdin, the request in its environment
