@@ -2,7 +2,8 @@
  * authority.c: the signing authority (authority.h): decisions on
  * enrollment requests, signing, the request records (enroll_dir.c).  The
  * policy hook runs in authority_hook.c, renewals are checked in
- * authority_renew.c, tokens in authority_token.c.
+ * authority_renew.c, tokens in authority_token.c, the bounds per source
+ * in authority_source.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +37,18 @@ auth_expired(const struct authority *a, const struct ed_info *info,
 	    info->received + (long long)a->p.pending_ttl <= now;
 }
 
-/* Log the decision once, then answer. */
+/* Request ${x}, counted as pending, is not any more. */
+static void
+auth_unqueue(struct authority *a, const struct auth_ctx *x)
+{
+	if (!x->queued)
+		return;
+	if (a->npending > 0)
+		a->npending--;
+	auth_src_pending(a, x->source, -1);
+}
+
+/* Log the decision once (unless x->quiet), then answer. */
 static void
 auth_answer(struct authority_result *res, const struct auth_ctx *x,
     authority_cb cb, void *arg)
@@ -44,13 +56,15 @@ auth_answer(struct authority_result *res, const struct auth_ctx *x,
 	void (*logf)(const char *, ...) = res->status == GW_ENROLL_REFUSED ?
 	    log_warnx : log_info;
 
-	logf("event=enroll_%s name=%s source=%s via=%s kind=%s token=%s "
-	    "rid=%s reason=%s detail=\"%s\"", gw_enroll_status_str(res->status),
-	    x->name[0] ? x->name : "-", x->source[0] ? x->source : "-",
-	    x->via[0] ? x->via : "-", x->kind, x->token_id[0] ? x->token_id :
-	    "-", res->request_id[0] ? res->request_id : "-",
-	    res->status == GW_ENROLL_REFUSED ? gw_reason_str(res->reason) :
-	    "-", res->message);
+	if (!x->quiet)
+		logf("event=enroll_%s name=%s source=%s via=%s kind=%s "
+		    "token=%s rid=%s reason=%s detail=\"%s\"",
+		    gw_enroll_status_str(res->status),
+		    x->name[0] ? x->name : "-", x->source[0] ? x->source : "-",
+		    x->via[0] ? x->via : "-", x->kind, x->token_id[0] ?
+		    x->token_id : "-", res->request_id[0] ? res->request_id :
+		    "-", res->status == GW_ENROLL_REFUSED ?
+		    gw_reason_str(res->reason) : "-", res->message);
 	if (cb != NULL)
 		cb(res, arg);
 }
@@ -148,6 +162,7 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 			ed_remove(a->p.dir, x->rid);
 			if (a->npending > 0)
 				a->npending--;
+			auth_src_pending(a, info.source, -1);
 			res.reason = GW_R_REQUEST_EXPIRED;
 			snprintf(res.message, sizeof(res.message), "request "
 			    "expired: nobody approved it in %us",
@@ -189,7 +204,8 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 
 /**
  * auth_decide(a, x, verdict, cb, arg): carry out a decision on the request
- * on file: AUTH_SIGN, AUTH_DENY or AUTH_PENDING (authority_hook.h).
+ * on file: AUTH_SIGN, AUTH_DENY, AUTH_PENDING, or a failure: AUTH_FAILED,
+ * AUTH_BUSY (authority_hook.h).
  */
 void
 auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
@@ -225,6 +241,11 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 		}
 	}
 	switch (verdict) {
+	case AUTH_BUSY:
+		auth_drop(a, x);
+		auth_refuse(GW_R_OVERLOAD, x, cb, arg, "policy hook busy: "
+		    "%s", x->hook_why);
+		return;
 	case AUTH_SIGN:
 		if ((chain = malloc(AUTH_CHAIN_MAX)) == NULL ||
 		    auth_sign(a->p.dir, &a->ca, &a->rng, x->rid,
@@ -246,7 +267,8 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 		}
 		break;
 	case AUTH_PENDING:
-		break;
+		auth_state(a, x, cb, arg);
+		return;
 	default:
 		/* The hook failed: fail closed; a retry asks it again. */
 		auth_drop(a, x);
@@ -254,6 +276,7 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 		    "%s", x->hook_why);
 		return;
 	}
+	auth_unqueue(a, x);	/* decided: out of the queue */
 	auth_state(a, x, cb, arg);
 }
 
@@ -265,6 +288,7 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 void
 auth_drop(struct authority *a, const struct auth_ctx *x)
 {
+	auth_unqueue(a, x);
 	ed_remove(a->p.dir, x->rid);
 	if (x->counted)
 		auth_token_refund(a, x->token_id);
@@ -283,14 +307,17 @@ auth_sweep(struct authority *a)
 		return;
 	a->last_sweep = now;
 	a->npending = 0;
+	auth_src_recount(a, now);
 	while (ed_next(a->p.dir, &cur, rid)) {
 		answered = 0;
 		switch (ed_state(a->p.dir, rid, &info, &answered)) {
 		case ED_PENDING:
 			if (auth_expired(a, &info, now))
 				ed_remove(a->p.dir, rid);
-			else
+			else {
 				a->npending++;
+				auth_src_pending(a, info.source, 1);
+			}
 			break;
 		case ED_ISSUED:
 		case ED_DENIED:
@@ -341,6 +368,7 @@ authority_submit(struct authority *a, const struct authority_req *req,
 	char why[256];
 	unsigned reason;
 	enum ed_state st;
+	int log = 1;
 
 	memset(&x, 0, sizeof(x));
 	snprintf(x.source, sizeof(x.source), "%s", req->source ? req->source :
@@ -385,7 +413,10 @@ authority_submit(struct authority *a, const struct authority_req *req,
 	}
 	if (req->client_cert != NULL) {
 		if (!auth_renew_ok(a, req->client_cert, req->client_cert_len,
-		    ci.name, &reason, why, sizeof(why))) {
+		    ci.name, &reason, why, sizeof(why)) ||
+		    (reason = auth_src_admit(a, x.source, 0, time(NULL), &log,
+		    why, sizeof(why))) != 0) {
+			x.quiet = !log;
 			auth_refuse(reason, &x, cb, arg, "%s", why);
 			return;
 		}
@@ -400,17 +431,27 @@ authority_submit(struct authority *a, const struct authority_req *req,
 		auth_refuse(GW_R_OVERLOAD, &x, cb, arg, "%s",
 		    "too many pending requests");
 		return;
+	} else if (st == ED_NONE && (reason = auth_src_admit(a, x.source, 1,
+	    time(NULL), &log, why, sizeof(why))) != 0) {
+		x.quiet = !log;
+		auth_refuse(reason, &x, cb, arg, "%s", why);
+		return;
 	}
 	if (auth_record(a, &x, req, &ci, why, sizeof(why)) != 0) {
 		auth_drop(a, &x);
 		auth_refuse(GW_R_INTERNAL, &x, cb, arg, "%s", why);
 		return;
 	}
-	/* The queue's length, kept between sweeps. */
-	if (st == ED_NONE && strcmp(x.kind, "pending") == 0)
+	/* The queue's length, kept between sweeps, in all and by source. */
+	if (st == ED_NONE && strcmp(x.kind, "pending") == 0) {
 		a->npending++;
-	else if (st == ED_PENDING && a->npending > 0)
-		a->npending--;	/* proof came: out of the queue */
+		auth_src_pending(a, x.source, 1);
+		x.queued = 1;
+	} else if (st == ED_PENDING) {	/* proof came: out of the queue */
+		if (a->npending > 0)
+			a->npending--;
+		auth_src_pending(a, info.source, -1);
+	}
 	if (a->p.hook != NULL) {
 		auth_hook_run(a, &x, req->csr, req->csr_len, cb, arg);
 		return;
@@ -468,6 +509,17 @@ authority_open(const struct authority_params *p, char *err, size_t errlen)
 		a->p.retry_after = 30;
 	if (a->p.hook_timeout == 0)
 		a->p.hook_timeout = 10;
+	if (a->p.max_pending_per_source == 0)
+		a->p.max_pending_per_source = 16;
+	if (a->p.new_per_source == 0)
+		a->p.new_per_source = 60;
+	if (a->p.renew_after == 0)
+		a->p.renew_after = 33;
+	if (a->p.hook_max == 0)
+		a->p.hook_max = 4;
+	if (a->p.hook_queue == 0)
+		a->p.hook_queue = 64;
+	a->queue_tail = &a->queue;
 	a->last_sweep = -AUTH_SWEEP;
 	if (pki_rng_init(&a->rng, err, errlen) != 0 ||
 	    pki_ca_load(&a->ca, a->dir, &a->rng, err, errlen) != 0 ||
@@ -495,6 +547,7 @@ authority_close(struct authority *a)
 	if (a == NULL)
 		return;
 	auth_hook_close_all(a);
+	auth_src_free(a);
 	pki_ca_free(&a->ca);
 	pki_rng_free(&a->rng);
 	mbedtls_x509_crt_free(&a->issuer);

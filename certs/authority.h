@@ -29,7 +29,11 @@
  *   3. a CSR already on file: its request's state, as for a poll.
  *   4. client_cert (renewal, attested by the gateway): it must chain to
  *      this CA, be valid now, not be revoked, and carry the CSR's name;
- *      else refused policy / revoked.  Then sign (subject to the hook).
+ *      else refused policy / revoked.  It must have lived renew_after
+ *      percent of its validity (33: the agent renews with a third left),
+ *      and its source must have a new request left this hour
+ *      (new_per_source_per_hour); else refused overload.  Then sign
+ *      (subject to the hook).
  *   5. a token: it must verify (HMAC), be unexpired, unrevoked, have
  *      uses left and allow the name; else refused token-invalid /
  *      token-expired / token-used-up / policy.  A name that has a valid
@@ -38,14 +42,19 @@
  *      It then counts one use and the request is signed (subject to the
  *      hook; the name is checked again before signing).
  *   6. neither: pending, until an operator approves or denies it or it
- *      expires (pending_ttl); max_pending bounds the queue (overload).
+ *      expires (pending_ttl); max_pending bounds the queue, and each
+ *      source (an IPv4 address, an IPv6 /64) may have
+ *      max_pending_per_source requests in it and make
+ *      new_per_source_per_hour new ones (with renewals); else refused
+ *      overload.
  *      A taken name is approved only with --replace; a hook that would
  *      sign one leaves it pending instead.
  * The policy hook, when configured, runs for 4-6 before the decision:
  * exit 0 signs at once, 1 denies, 2 leaves the request pending; anything
  * else (a signal, the timeout) refuses it (internal): the hook fails
  * closed, and the request is forgotten (its token use given back) so that
- * the agent may try again.
+ * the agent may try again.  hook_max hooks run at once and hook_queue
+ * requests wait for one; more are refused overload, forgotten likewise.
  */
 #ifndef GW_AUTHORITY_H
 #define GW_AUTHORITY_H
@@ -68,9 +77,18 @@ struct authority_params {
 	unsigned	 cert_days;	/* validity of what it signs (365) */
 	unsigned	 pending_ttl;	/* seconds a request lives (7 days) */
 	unsigned	 max_pending;	/* pending requests at most (10000) */
+	unsigned	 max_pending_per_source;	/* of one source (16) */
+	unsigned	 new_per_source;	/* new pending or renewal
+					   requests a source may make an
+					   hour (60) */
+	unsigned	 renew_after;	/* % of a certificate's validity
+					   that must be over before it
+					   renews (33) */
 	unsigned	 retry_after;	/* seconds a poller waits (30) */
 	const char	*hook;		/* policy hook executable, or NULL */
 	unsigned	 hook_timeout;	/* seconds (10) */
+	unsigned	 hook_max;	/* hooks running at once (4) */
+	unsigned	 hook_queue;	/* requests waiting for one (64) */
 };
 
 /* One request: views, valid during authority_submit only. */
@@ -123,7 +141,8 @@ void authority_submit(struct authority *a, const struct authority_req *req,
 
 /**
  * authority_cancel(a, arg): the requester ${arg} is gone: never call it.
- * A running hook still finishes and its decision is still recorded.
+ * Its request is dropped (its token use given back): a waiting one at
+ * once, a running hook is ended (SIGTERM, SIGKILL after a grace) first.
  */
 void authority_cancel(struct authority *a, void *arg);
 

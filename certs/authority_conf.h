@@ -22,6 +22,11 @@ struct authority_conf {
 	double		 retry_after;
 	char		*hook;
 	double		 hook_timeout;
+	uint32_t	 max_pending_per_source;
+	uint32_t	 new_per_source;
+	uint32_t	 renew_after;
+	uint32_t	 hook_max;
+	uint32_t	 hook_queue;
 };
 
 /*
@@ -49,7 +54,22 @@ struct authority_conf {
 	    (off) + offsetof(struct authority_conf, hook), 0, 0, NULL, 0 },	\
 	{ sec, "hook_timeout", CONF_DUR,				\
 	    (off) + offsetof(struct authority_conf, hook_timeout), 1, 600,	\
-	    "10s", 0 }
+	    "10s", 0 },							\
+	{ sec, "max_pending_per_source", CONF_UINT,			\
+	    (off) + offsetof(struct authority_conf, max_pending_per_source), \
+	    1, 1000000, "16", 0 },					\
+	{ sec, "new_per_source_per_hour", CONF_UINT,			\
+	    (off) + offsetof(struct authority_conf, new_per_source), 1,	\
+	    1000000, "60", 0 },						\
+	{ sec, "renew_after", CONF_UINT,				\
+	    (off) + offsetof(struct authority_conf, renew_after), 1, 99,	\
+	    "33", 0 },							\
+	{ sec, "hook_max", CONF_UINT,					\
+	    (off) + offsetof(struct authority_conf, hook_max), 1, 256,	\
+	    "4", 0 },							\
+	{ sec, "hook_queue", CONF_UINT,					\
+	    (off) + offsetof(struct authority_conf, hook_queue), 1, 100000, \
+	    "64", 0 }
 
 /**
  * authority_conf_params(c, loop, names, p): ${p} from ${c}, with
@@ -69,6 +89,11 @@ authority_conf_params(const struct authority_conf *c, struct ev_loop *loop,
 		.retry_after = (unsigned)c->retry_after,
 		.hook = c->hook,
 		.hook_timeout = (unsigned)c->hook_timeout,
+		.max_pending_per_source = c->max_pending_per_source,
+		.new_per_source = c->new_per_source,
+		.renew_after = c->renew_after,
+		.hook_max = c->hook_max,
+		.hook_queue = c->hook_queue,
 	};
 }
 

@@ -3,7 +3,11 @@
  * loop (authority_hook.h).  Its input, the CSR as PEM, goes through a
  * non-blocking pipe fed by an io watcher, so a hook that does not read
  * never stalls the loop; the hook runs in its own process group, and a
- * timeout kills the whole group.
+ * timeout kills the whole group.  At most hook_max hooks run at once;
+ * hook_queue requests more wait for one, oldest first, and others are
+ * refused (overload).  A cancelled request (its requester left) ends its
+ * hook: SIGTERM to the group, SIGKILL after AUTH_HOOK_GRACE; the loop
+ * reaps it (ev_child) and the request is dropped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +27,7 @@
 #include "log.h"
 
 #define AUTH_HOOK_ENV	9	/* 7 GW_ENROLL_*, PATH, NULL */
+#define AUTH_HOOK_GRACE	2.0	/* seconds from SIGTERM to SIGKILL */
 /* CSR_DER_MAX bytes as PEM: base64 (4/3), 64-column lines, armour. */
 #define AUTH_HOOK_PEM	(CSR_DER_MAX / 3 * 4 + CSR_DER_MAX / 48 + 256)
 
@@ -31,8 +36,10 @@ struct auth_hook {
 	struct auth_ctx		 x;
 	authority_cb		 cb;		/* NULL: cancelled */
 	void			*arg;
-	pid_t			 pid;
+	pid_t			 pid;		/* 0: waiting to run */
+	int			 cancelled;	/* SIGTERM sent */
 	int			 fd;		/* its stdin, or -1 */
+	char			 env[7][200];	/* GW_ENROLL_*= */
 	unsigned char		*in;		/* the CSR as PEM */
 	size_t			 inlen, inoff;
 	ev_child		 child;
@@ -53,6 +60,9 @@ auth_hook_input_end(struct auth_hook *h)
 	h->in = NULL;
 }
 
+static void auth_hook_start(struct auth_hook *);
+
+/* Take ${h}, running, off the list; stop its watchers. */
 static void
 auth_hook_unlink(struct auth_hook *h)
 {
@@ -61,6 +71,7 @@ auth_hook_unlink(struct auth_hook *h)
 	for (pp = &h->a->hooks; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == h) {
 			*pp = h->next;
+			h->a->nhooks--;
 			break;
 		}
 	ev_child_stop(h->a->p.loop, &h->child);
@@ -126,15 +137,50 @@ auth_hook_on_writable(struct ev_loop *loop, ev_io *w, int revents)
 		auth_hook_input_end(h);
 }
 
+/* Take the oldest waiting request off the queue, or NULL. */
+static struct auth_hook *
+auth_hook_dequeue(struct authority *a)
+{
+	struct auth_hook *h;
+
+	if ((h = a->queue) == NULL)
+		return NULL;
+	if ((a->queue = h->next) == NULL)
+		a->queue_tail = &a->queue;
+	h->next = NULL;
+	a->nqueue--;
+	return h;
+}
+
+/* Start waiting hooks while there is room. */
+static void
+auth_hook_next(struct authority *a)
+{
+	struct auth_hook *h;
+
+	while (a->nhooks < a->p.hook_max && (h = auth_hook_dequeue(a)) != NULL)
+		auth_hook_start(h);
+}
+
 static void
 auth_hook_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct auth_hook *h = w->data;
+	struct authority *a = h->a;
 	int st = w->rstatus, verdict = AUTH_FAILED;
 
 	(void)loop;
 	(void)revents;
 	auth_hook_unlink(h);
+	auth_hook_next(a);
+	if (h->cancelled) {
+		log_info("event=enroll_hook_ended name=%s rid=%s kind=%s "
+		    "detail=\"requester gone\"", h->x.name, h->x.rid,
+		    h->x.kind);
+		auth_drop(a, &h->x);
+		free(h);
+		return;
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) <= AUTH_PENDING)
 		verdict = WEXITSTATUS(st);
 	else if (WIFEXITED(st))
@@ -143,7 +189,7 @@ auth_hook_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 	else if (h->x.hook_why[0] == '\0')
 		snprintf(h->x.hook_why, sizeof(h->x.hook_why),
 		    "killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	auth_decide(h->a, &h->x, verdict, h->cb, h->arg);
+	auth_decide(a, &h->x, verdict, h->cb, h->arg);
 	free(h);
 }
 
@@ -154,6 +200,10 @@ auth_hook_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (h->cancelled) {	/* SIGTERM was not enough */
+		kill(-h->pid, SIGKILL);
+		return;
+	}
 	snprintf(h->x.hook_why, sizeof(h->x.hook_why), "no answer in %us",
 	    h->a->p.hook_timeout);
 	kill(-h->pid, SIGKILL);	/* its group; auth_hook_on_exit next */
@@ -208,52 +258,23 @@ auth_hook_spawn(struct auth_hook *h, char **envp)
 	return 0;
 }
 
-/**
- * auth_hook_run(a, x, csr, len, cb, arg): ask the hook about request ${x};
- * its verdict goes to auth_decide(), then to ${cb} unless cancelled.
- */
-void
-auth_hook_run(struct authority *a, const struct auth_ctx *x,
-    const uint8_t *csr, size_t len, authority_cb cb, void *arg)
+/* Run the hook of ${h}, taken off the queue; on failure, decide it. */
+static void
+auth_hook_start(struct auth_hook *h)
 {
-	char env[7][200], *envp[AUTH_HOOK_ENV];
-	struct auth_hook *h;
+	struct authority *a = h->a;
+	char *envp[AUTH_HOOK_ENV];
 
-	if ((h = calloc(1, sizeof(*h))) == NULL) {
-		struct auth_ctx y = *x;
-
-		snprintf(y.hook_why, sizeof(y.hook_why), "out of memory");
-		auth_decide(a, &y, AUTH_FAILED, cb, arg);
-		return;
-	}
-	h->a = a;
-	h->x = *x;
-	h->cb = cb;
-	h->arg = arg;
-	h->fd = -1;
-	snprintf(env[0], sizeof(env[0]), "GW_ENROLL_KIND=%s", x->kind);
-	snprintf(env[1], sizeof(env[1]), "GW_ENROLL_NAME=%s", x->name);
-	snprintf(env[2], sizeof(env[2]), "GW_ENROLL_SOURCE=%s", x->source);
-	snprintf(env[3], sizeof(env[3]), "GW_ENROLL_VIA=%s", x->via);
-	snprintf(env[4], sizeof(env[4]), "GW_ENROLL_KEY_FINGERPRINT=%s",
-	    x->key_fp);
-	snprintf(env[5], sizeof(env[5]), "GW_ENROLL_REQUEST_ID=%s", x->rid);
-	snprintf(env[6], sizeof(env[6]), "GW_ENROLL_TOKEN_ID=%s", x->token_id);
 	for (int i = 0; i < 7; i++)
-		envp[i] = env[i];
+		envp[i] = h->env[i];
 	envp[7] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	envp[8] = NULL;
-	if ((h->in = malloc(AUTH_HOOK_PEM)) == NULL ||
-	    mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE REQUEST-----\n",
-	    "-----END CERTIFICATE REQUEST-----\n", csr, len, h->in,
-	    AUTH_HOOK_PEM, &h->inlen) != 0 || h->inlen == 0) {
-		snprintf(h->x.hook_why, sizeof(h->x.hook_why),
-		    "cannot prepare its input");
-		goto fail;
+	if (auth_hook_spawn(h, envp) != 0) {
+		free(h->in);
+		auth_decide(a, &h->x, AUTH_FAILED, h->cb, h->arg);
+		free(h);
+		return;
 	}
-	h->inlen--;		/* the writer counts the NUL */
-	if (auth_hook_spawn(h, envp) != 0)
-		goto fail;
 	ev_child_init(&h->child, auth_hook_on_exit, h->pid, 0);
 	h->child.data = h;
 	ev_child_start(a->p.loop, &h->child);
@@ -268,27 +289,109 @@ auth_hook_run(struct authority *a, const struct auth_ctx *x,
 		ev_io_start(a->p.loop, &h->io);
 	h->next = a->hooks;
 	a->hooks = h;
-	return;
-fail:
-	free(h->in);
-	auth_decide(a, &h->x, AUTH_FAILED, cb, arg);
-	free(h);
+	a->nhooks++;
+}
+
+/**
+ * auth_hook_run(a, x, csr, len, cb, arg): ask the hook about request ${x};
+ * its verdict goes to auth_decide(), then to ${cb} unless cancelled.  It
+ * runs at once if fewer than hook_max run, else waits its turn; with
+ * hook_queue requests waiting already, the verdict is AUTH_BUSY.
+ */
+void
+auth_hook_run(struct authority *a, const struct auth_ctx *x,
+    const uint8_t *csr, size_t len, authority_cb cb, void *arg)
+{
+	struct auth_hook *h;
+
+	if (a->nhooks >= a->p.hook_max && a->nqueue >= a->p.hook_queue) {
+		struct auth_ctx y = *x;
+
+		snprintf(y.hook_why, sizeof(y.hook_why), "%u running, %u "
+		    "waiting (hook_max, hook_queue)", a->nhooks, a->nqueue);
+		auth_decide(a, &y, AUTH_BUSY, cb, arg);
+		return;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		struct auth_ctx y = *x;
+
+		snprintf(y.hook_why, sizeof(y.hook_why), "out of memory");
+		auth_decide(a, &y, AUTH_FAILED, cb, arg);
+		return;
+	}
+	h->a = a;
+	h->x = *x;
+	h->cb = cb;
+	h->arg = arg;
+	h->fd = -1;
+	snprintf(h->env[0], sizeof(h->env[0]), "GW_ENROLL_KIND=%s", x->kind);
+	snprintf(h->env[1], sizeof(h->env[1]), "GW_ENROLL_NAME=%s", x->name);
+	snprintf(h->env[2], sizeof(h->env[2]), "GW_ENROLL_SOURCE=%s",
+	    x->source);
+	snprintf(h->env[3], sizeof(h->env[3]), "GW_ENROLL_VIA=%s", x->via);
+	snprintf(h->env[4], sizeof(h->env[4]), "GW_ENROLL_KEY_FINGERPRINT=%s",
+	    x->key_fp);
+	snprintf(h->env[5], sizeof(h->env[5]), "GW_ENROLL_REQUEST_ID=%s",
+	    x->rid);
+	snprintf(h->env[6], sizeof(h->env[6]), "GW_ENROLL_TOKEN_ID=%s",
+	    x->token_id);
+	if ((h->in = malloc(AUTH_HOOK_PEM)) == NULL ||
+	    mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE REQUEST-----\n",
+	    "-----END CERTIFICATE REQUEST-----\n", csr, len, h->in,
+	    AUTH_HOOK_PEM, &h->inlen) != 0 || h->inlen == 0) {
+		snprintf(h->x.hook_why, sizeof(h->x.hook_why),
+		    "cannot prepare its input");
+		free(h->in);
+		auth_decide(a, &h->x, AUTH_FAILED, cb, arg);
+		free(h);
+		return;
+	}
+	h->inlen--;		/* the writer counts the NUL */
+	if (a->nhooks < a->p.hook_max) {
+		auth_hook_start(h);
+		return;
+	}
+	*a->queue_tail = h;
+	a->queue_tail = &h->next;
+	a->nqueue++;
 }
 
 /**
  * authority_cancel(a, arg): the requester ${arg} is gone: never call it.
- * A running hook still finishes and its decision is still recorded.
+ * Its request is dropped (its token use given back): a waiting one at
+ * once, a running hook is ended (SIGTERM, SIGKILL after a grace) first.
  */
 void
 authority_cancel(struct authority *a, void *arg)
 {
-	for (struct auth_hook *h = a->hooks; h != NULL; h = h->next)
-		if (h->arg == arg)
+	struct auth_hook **pp, *h;
+
+	for (h = a->hooks; h != NULL; h = h->next)
+		if (h->arg == arg && !h->cancelled) {
 			h->cb = NULL;
+			h->cancelled = 1;
+			kill(-h->pid, SIGTERM);
+			ev_timer_stop(a->p.loop, &h->timer);
+			ev_timer_set(&h->timer, AUTH_HOOK_GRACE, 0.);
+			ev_timer_start(a->p.loop, &h->timer);
+		}
+	for (pp = &a->queue; (h = *pp) != NULL;) {
+		if (h->arg != arg) {
+			pp = &h->next;
+			continue;
+		}
+		if ((*pp = h->next) == NULL)
+			a->queue_tail = pp;
+		a->nqueue--;
+		auth_drop(a, &h->x);
+		free(h->in);
+		free(h);
+	}
 }
 
 /**
- * auth_hook_busy(a, rid): 1 if a hook is deciding request ${rid}.
+ * auth_hook_busy(a, rid): 1 if a hook is deciding request ${rid} (or
+ * waits to).
  */
 int
 auth_hook_busy(const struct authority *a, const char *rid)
@@ -296,18 +399,26 @@ auth_hook_busy(const struct authority *a, const char *rid)
 	for (const struct auth_hook *h = a->hooks; h != NULL; h = h->next)
 		if (strcmp(h->x.rid, rid) == 0)
 			return 1;
+	for (const struct auth_hook *h = a->queue; h != NULL; h = h->next)
+		if (strcmp(h->x.rid, rid) == 0)
+			return 1;
 	return 0;
 }
 
 /**
- * auth_hook_close_all(a): kill every running hook; their requests are
- * dropped (auth_drop), no callbacks.
+ * auth_hook_close_all(a): kill every running hook; their requests and the
+ * waiting ones are dropped (auth_drop), no callbacks.
  */
 void
 auth_hook_close_all(struct authority *a)
 {
 	struct auth_hook *h;
 
+	while ((h = auth_hook_dequeue(a)) != NULL) {
+		auth_drop(a, &h->x);
+		free(h->in);
+		free(h);
+	}
 	while ((h = a->hooks) != NULL) {
 		auth_hook_unlink(h);
 		kill(-h->pid, SIGKILL);

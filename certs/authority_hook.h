@@ -1,14 +1,16 @@
 /*
  * authority_hook.h: what the files of the signing authority share
  * (authority.c, decisions; authority_hook.c, the policy hook;
- * authority_renew.c, renewals; authority_token.c, tokens): its state, one
- * request's context.
+ * authority_renew.c, renewals; authority_token.c, tokens;
+ * authority_source.c, what each source asked): its state, one request's
+ * context.
  *
  * The hook is an executable run for each new request before it is signed
  * or queued: the CSR (PEM) on its stdin, the request in its environment
  * (GW_ENROLL_KIND, _NAME, _SOURCE, _VIA, _KEY_FINGERPRINT, _REQUEST_ID,
  * _TOKEN_ID).  Exit 0 signs, 1 denies, 2 queues for an operator; any
  * other status, a signal or hook_timeout refuses (the hook fails closed).
+ * At most hook_max run at once, hook_queue more wait (authority_hook.c).
  * It runs as a child of the event loop (ev_child, the default loop): the
  * loop goes on serving while it decides.
  */
@@ -25,6 +27,11 @@
 #define AUTH_DENY	1
 #define AUTH_PENDING	2
 #define AUTH_FAILED	3
+#define AUTH_BUSY	4	/* no room to run the hook: overload */
+
+#define AUTH_SRC_BUCKETS	256
+
+struct auth_src;
 
 struct auth_hook;
 
@@ -41,6 +48,11 @@ struct authority {
 	long long		 last_sweep;
 	unsigned		 npending;	/* at the last sweep, + new */
 	struct auth_hook	*hooks;		/* running */
+	unsigned		 nhooks;
+	struct auth_hook	*queue, **queue_tail;	/* waiting, oldest
+						   first */
+	unsigned		 nqueue;
+	struct auth_src		*src[AUTH_SRC_BUCKETS];	/* per source */
 };
 
 #define AUTH_CRL_NONE	0	/* no DIR/ca.crl */
@@ -58,32 +70,40 @@ struct auth_ctx {
 	char	key_fp[65];
 	char	hook_why[96];		/* AUTH_FAILED: what happened */
 	int	counted;		/* took a use of token_id */
+	int	queued;			/* counted in npending and its
+					   source's pending */
+	int	quiet;			/* its refusal goes unlogged (its
+					   source's was, this minute) */
 	int	replace;		/* may take a live name: a token
 					   made for this one name */
 };
 
 /**
  * auth_decide(a, x, verdict, cb, arg): carry out a decision on the request
- * on file: AUTH_SIGN, AUTH_DENY or AUTH_PENDING (authority_hook.h).
+ * on file: AUTH_SIGN, AUTH_DENY, AUTH_PENDING, or a failure: AUTH_FAILED,
+ * AUTH_BUSY (authority_hook.h).
  */
 void auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
     authority_cb cb, void *arg);
 
 /**
  * auth_hook_run(a, x, csr, len, cb, arg): ask the hook about request ${x};
- * its verdict goes to auth_decide(), then to ${cb} unless cancelled.
+ * its verdict goes to auth_decide(), then to ${cb} unless cancelled.  It
+ * runs at once if fewer than hook_max run, else waits its turn; with
+ * hook_queue requests waiting already, the verdict is AUTH_BUSY.
  */
 void auth_hook_run(struct authority *a, const struct auth_ctx *x,
     const uint8_t *csr, size_t len, authority_cb cb, void *arg);
 
 /**
- * auth_hook_busy(a, rid): 1 if a hook is deciding request ${rid}.
+ * auth_hook_busy(a, rid): 1 if a hook is deciding request ${rid} (or
+ * waits to).
  */
 int auth_hook_busy(const struct authority *a, const char *rid);
 
 /**
- * auth_hook_close_all(a): kill every running hook; their requests are
- * dropped (auth_drop), no callbacks.
+ * auth_hook_close_all(a): kill every running hook; their requests and the
+ * waiting ones are dropped (auth_drop), no callbacks.
  */
 void auth_hook_close_all(struct authority *a);
 
@@ -91,8 +111,10 @@ void auth_hook_close_all(struct authority *a);
  * auth_renew_ok(a, der, derlen, name, reason, why, len): 1 if certificate
  * ${der} (attested by the gateway) may renew as ${name}: this CA signed it
  * (ca.crt's first certificate, not its parents), it is valid now, not on
- * DIR/ca.crl, a client certificate, named ${name}.  Else 0, the refusal in
- * ${reason} (GW_R_POLICY, GW_R_REVOKED, GW_R_INTERNAL) and ${why}.
+ * DIR/ca.crl, a client certificate, named ${name}, and renew_after
+ * percent of its validity is over.  Else 0, the refusal in ${reason}
+ * (GW_R_POLICY, GW_R_REVOKED, GW_R_INTERNAL, GW_R_OVERLOAD: too early)
+ * and ${why}.
  */
 int auth_renew_ok(struct authority *a, const uint8_t *der, size_t derlen,
     const char *name, unsigned *reason, char *why, size_t len);
@@ -137,5 +159,33 @@ void auth_token_refund(struct authority *a, const char *id);
  * the token use it took, so that the agent may simply try again.
  */
 void auth_drop(struct authority *a, const struct auth_ctx *x);
+
+/**
+ * auth_src_admit(a, source, pending, now, log, why, len): 0 if ${source}
+ * may make one more request (a ${pending} one counts against
+ * max_pending_per_source; every one takes from its hourly bucket, which
+ * is then charged), else GW_R_OVERLOAD with ${why}, and ${log} 1 if the
+ * refusal is to be logged (once a minute per source), else 0.
+ */
+unsigned auth_src_admit(struct authority *a, const char *source,
+    int pending, long long now, int *log, char *why, size_t len);
+
+/**
+ * auth_src_pending(a, source, delta): one request of ${source} more
+ * (${delta} 1) or fewer (-1) pending.
+ */
+void auth_src_pending(struct authority *a, const char *source, int delta);
+
+/**
+ * auth_src_recount(a, now): forget every pending count (a sweep counts
+ * them again) and the sources that hold nothing: none pending, a full
+ * bucket as of ${now}.
+ */
+void auth_src_recount(struct authority *a, long long now);
+
+/**
+ * auth_src_free(a): free every source entry.
+ */
+void auth_src_free(struct authority *a);
 
 #endif /* GW_AUTHORITY_HOOK_H */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
@@ -68,12 +69,48 @@ auth_verify_why(uint32_t flags)
 	return "does not verify";
 }
 
+/* ${t} as seconds since the epoch (UTC). */
+static long long
+auth_time(const mbedtls_x509_time *t)
+{
+	struct tm tm = { .tm_year = t->year - 1900, .tm_mon = t->mon - 1,
+	    .tm_mday = t->day, .tm_hour = t->hour, .tm_min = t->min,
+	    .tm_sec = t->sec };
+
+	return (long long)timegm(&tm);
+}
+
+/*
+ * 1 if ${crt} has lived renew_after percent of its validity: a renewal
+ * before that would only multiply certificates (the agent renews when a
+ * third is left, gw-agent --renew); else 0, when it may in ${when}.
+ */
+static int
+auth_renew_due(const struct authority *a, const mbedtls_x509_crt *crt,
+    char *when, size_t len)
+{
+	long long from = auth_time(&crt->valid_from);
+	long long to = auth_time(&crt->valid_to);
+	long long due = from + (to - from) / 100 * a->p.renew_after +
+	    (to - from) % 100 * a->p.renew_after / 100;
+	time_t t = (time_t)due;
+	struct tm tm;
+
+	if ((long long)time(NULL) >= due)
+		return 1;
+	gmtime_r(&t, &tm);
+	strftime(when, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return 0;
+}
+
 /**
  * auth_renew_ok(a, der, derlen, name, reason, why, len): 1 if certificate
  * ${der} (attested by the gateway) may renew as ${name}: this CA signed it
  * (ca.crt's first certificate, not its parents), it is valid now, not on
- * DIR/ca.crl, a client certificate, named ${name}.  Else 0, the refusal in
- * ${reason} (GW_R_POLICY, GW_R_REVOKED, GW_R_INTERNAL) and ${why}.
+ * DIR/ca.crl, a client certificate, named ${name}, and renew_after
+ * percent of its validity is over.  Else 0, the refusal in ${reason}
+ * (GW_R_POLICY, GW_R_REVOKED, GW_R_INTERNAL, GW_R_OVERLOAD: too early)
+ * and ${why}.
  */
 int
 auth_renew_ok(struct authority *a, const uint8_t *der, size_t derlen,
@@ -82,6 +119,7 @@ auth_renew_ok(struct authority *a, const uint8_t *der, size_t derlen,
 	mbedtls_x509_crt crt;
 	mbedtls_x509_crl *crl;
 	struct id_info id;
+	char when[32];
 	uint32_t flags = 0;
 	int ok = 0;
 
@@ -111,7 +149,12 @@ auth_renew_ok(struct authority *a, const uint8_t *der, size_t derlen,
 	else if (strcmp(id.name, name) != 0)
 		snprintf(why, len, "renewal: the CSR asks for '%.64s', the "
 		    "certificate is '%.64s'", name, id.name);
-	else
+	else if (!auth_renew_due(a, &crt, when, sizeof(when))) {
+		*reason = GW_R_OVERLOAD;
+		snprintf(why, len, "renewal: certificate %s is too young: "
+		    "it renews from %s on (renew_after %u%%)", id.serial,
+		    when, a->p.renew_after);
+	} else
 		ok = 1;
 	mbedtls_x509_crt_free(&crt);
 	return ok;

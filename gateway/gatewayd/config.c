@@ -269,6 +269,8 @@ static const char *const restart_keys[] = {
 	"enroll.listen", "enroll.mode", "enroll.names", "enroll.ca_dir",
 	"enroll.cert_days", "enroll.pending_ttl", "enroll.max_pending",
 	"enroll.retry_after", "enroll.hook", "enroll.hook_timeout",
+	"enroll.max_pending_per_source", "enroll.new_per_source_per_hour",
+	"enroll.renew_after", "enroll.hook_max", "enroll.hook_queue",
 	"metrics.listen", NULL
 };
 

@@ -17,9 +17,14 @@ ABUSE=$BUILD/tests/gw-abuse
 cd "$T"
 make_pki pki
 mkdir -p agents
-for a in agent-renew agent-good agent-good2; do
+for a in agent-good agent-good2; do
 	"$GW_CERT" issue --ca pki --role agent --name "$a" --out "agents/$a" >/dev/null
 done
+# Due for renewal (renew_after): two thirds of its validity over.
+now=$(date -u +%s)
+"$GW_CERT" issue --ca pki --role agent --name agent-renew --out agents/agent-renew \
+    --not-before "$(date -u -d @$((now - 2 * 86400)) +%Y%m%d%H%M%S)" \
+    --not-after "$(date -u -d @$((now + 86400)) +%Y%m%d%H%M%S)" >/dev/null
 export GW_ABUSE_CERT=agents/agent-renew.crt GW_ABUSE_KEY=agents/agent-renew.key \
     GW_ABUSE_CA=pki/ca.crt
 ENROLL_PORT=$(free_port)

@@ -2,7 +2,7 @@
  * test_authority.c: the signing authority (certs/authority.c) driven
  * directly on a CA in a temporary directory (authority_fixture.h): tokens
  * (issue, resend, used up, expired, forged, revoked, names), the pending
- * queue (approve, deny, expiry, sweep, overload) and bad CSRs.
+ * queue (approve, deny, expiry, sweep, overload, per source) and bad CSRs.
  */
 #include <ctype.h>
 
@@ -462,6 +462,111 @@ test_name_taken(void **state)
 	authority_close(a);
 }
 
+/* Submit a new CSR for ${name} from ${source}: its answer in ${an}. */
+static void
+submit_from(struct authority *a, const char *name, const char *source,
+    const char *token, struct answer *an, char *rid)
+{
+	uint8_t csr[CSR_DER_MAX];
+	size_t len = make_csr(0, name, csr, sizeof(csr));
+	struct authority_req r = {
+		.csr = csr, .csr_len = len, .token = token ? token : "",
+		.request_id = "", .source = source, .via = "gw-test",
+	};
+
+	if (rid != NULL)
+		ed_rid(csr, len, rid);
+	answer_reset(an);
+	authority_submit(a, &r, on_result, an);
+	assert_int_equal(an->calls, 1);
+}
+
+static struct authority *
+open_limits(unsigned per_source, unsigned new_per_hour)
+{
+	struct authority_params p = {
+		.loop = EV_DEFAULT, .dir = dir, .cert_days = 30,
+		.retry_after = 7, .max_pending_per_source = per_source,
+		.new_per_source = new_per_hour,
+	};
+	struct authority *a;
+	char err[256];
+
+	assert_non_null(a = authority_open(&p, err, sizeof(err)));
+	return a;
+}
+
+/*
+ * max_pending_per_source: one source (an IPv4 address, an IPv6 /64) fills
+ * its share of the queue, not the queue; its requests count until
+ * decided, across a restart; new_per_source_per_hour bounds how fast it
+ * comes back.
+ */
+static void
+test_per_source(void **state)
+{
+	struct authority *a = open_limits(3, 100);
+	struct answer an = { 0 };
+	char name[32], rid[3][ED_RID_LEN + 1], tok[TOKEN_STR_MAX], id[17];
+	char err[256];
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "agent-s%d", i);
+		submit_from(a, name, "198.51.100.1:5000", NULL, &an, rid[i]);
+		assert_int_equal(an.status, GW_ENROLL_PENDING);
+	}
+	submit_from(a, "agent-s3", "198.51.100.1:5001", NULL, &an, NULL);
+	assert_int_equal(an.status, GW_ENROLL_REFUSED);
+	assert_int_equal(an.reason, GW_R_OVERLOAD);
+	assert_non_null(strstr(an.message, "max_pending_per_source"));
+	/* Its own requests still answer; a token still gets through. */
+	poll_rid(a, rid[0], &an);
+	assert_int_equal(an.status, GW_ENROLL_PENDING);
+	mint(tkey, time(NULL) + 3600, 1, "", tok, id);
+	submit_from(a, "agent-s4", "198.51.100.1:5002", tok, &an, NULL);
+	assert_int_equal(an.status, GW_ENROLL_ISSUED);
+	/* Another address is not held back. */
+	submit_from(a, "agent-s5", "198.51.100.2:5000", NULL, &an, NULL);
+	assert_int_equal(an.status, GW_ENROLL_PENDING);
+	/* IPv6: a /64 is one source. */
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "agent-v%d", i);
+		snprintf(err, sizeof(err), "[2001:db8::%d]:7000", i + 1);
+		submit_from(a, name, err, NULL, &an, NULL);
+		assert_int_equal(an.status, GW_ENROLL_PENDING);
+	}
+	submit_from(a, "agent-v3", "[2001:db8::ffff]:7000", NULL, &an, NULL);
+	assert_int_equal(an.reason, GW_R_OVERLOAD);
+	submit_from(a, "agent-v4", "[2001:db8:0:1::1]:7000", NULL, &an, NULL);
+	assert_int_equal(an.status, GW_ENROLL_PENDING);
+	authority_close(a);
+
+	/* A restart counts them again from the records. */
+	a = open_limits(3, 100);
+	submit_from(a, "agent-s6", "198.51.100.1:5003", NULL, &an, NULL);
+	assert_int_equal(an.reason, GW_R_OVERLOAD);
+	/* Decided (gw-cert deny): it counts no more. */
+	assert_int_equal(authority_deny(dir, rid[1], NULL, name, err,
+	    sizeof(err)), 0);
+	authority_close(a);
+	a = open_limits(3, 100);
+	submit_from(a, "agent-s7", "198.51.100.1:5004", NULL, &an, NULL);
+	assert_int_equal(an.status, GW_ENROLL_PENDING);
+	authority_close(a);
+
+	/* new_per_source_per_hour 2: the third new request waits. */
+	a = open_limits(100, 2);
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "agent-r%d", i);
+		submit_from(a, name, "203.0.113.9:1", NULL, &an, NULL);
+	}
+	assert_int_equal(an.reason, GW_R_OVERLOAD);
+	assert_non_null(strstr(an.message, "new_per_source_per_hour"));
+	answer_reset(&an);
+	authority_close(a);
+}
+
 int
 main(void)
 {
@@ -472,6 +577,7 @@ main(void)
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_pending_expiry),
 		cmocka_unit_test(test_name_taken),
+		cmocka_unit_test(test_per_source),
 	};
 
 	return cmocka_run_group_tests(tests, auth_setup, auth_teardown);
