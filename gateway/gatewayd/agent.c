@@ -135,7 +135,7 @@ agent_on_open(struct conn *c, void *arg)
 		return CONN_CLOSED_RC;
 	}
 	memcpy(a->fp, id.fingerprint, sizeof(a->fp));
-	if ((a->name = strdup(id.name)) == NULL) {
+	if (agent_names_set(a, id.issuer, id.name) != 0) {
 		agent_close(a, GW_R_OVERLOAD, "out of memory");
 		return CONN_CLOSED_RC;
 	}
@@ -530,7 +530,7 @@ agent_on_free(void *arg)
 	struct agent *a = arg;
 
 	a->magic = 0;
-	free(a->name);
+	agent_names_free(a);
 	free(a);
 }
 

@@ -44,7 +44,8 @@ struct agent {
 	 * from the certificate the connection keeps (agent_open_channel):
 	 * 1 KiB less per agent.
 	 */
-	char			*name;		/* NULL before on_open */
+	char			*name;		/* NULL before on_open; the tail
+						   of its key (agent_names_set) */
 	uint8_t			 fp[GW_FINGERPRINT_LEN];
 	uint16_t		 version;
 	int			 hello_done;	/* HELLO_ACK sent */

@@ -1,9 +1,15 @@
 /*
- * agent_names.c: one session per agent name (agent_names.h), indexed by a
+ * agent_names.c: one session per agent (agent_names.h), indexed by a
  * namemap in gw->names: a pointer a session, made with the first claim
- * and freed with the last drop.
+ * and freed with the last drop.  The key is the agent's issuer and name:
+ * one allocation "IIIIIIIIIIIIIIII\nNAME" (16 hex digits of the SHA-256 of
+ * the issuer DN), with a->name pointing at NAME.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/sha256.h>
 
 #include "agent_impl.h"
 #include "agent_names.h"
@@ -12,10 +18,46 @@
 #include "log.h"
 #include "namemap.h"
 
+#define AGENT_KEY_PREFIX	17	/* 16 hex digits and a newline */
+
 static const char *
 agent_names_key(const void *v)
 {
-	return ((const struct agent *)v)->name;
+	return ((const struct agent *)v)->name - AGENT_KEY_PREFIX;
+}
+
+/**
+ * agent_names_set(a, issuer, name): ${a} is agent ${name} of the CA whose
+ * DN is ${issuer}: set a->name (and its key).  0, or -1 (out of memory).
+ */
+int
+agent_names_set(struct agent *a, const char *issuer, const char *name)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t h[32];
+	size_t n = strlen(name);
+	char *k;
+
+	if ((k = malloc(AGENT_KEY_PREFIX + n + 1)) == NULL)
+		return -1;
+	(void)mbedtls_sha256((const uint8_t *)issuer, strlen(issuer), h, 0);
+	for (int i = 0; i < 8; i++) {
+		k[2 * i] = hex[h[i] >> 4];
+		k[2 * i + 1] = hex[h[i] & 15];
+	}
+	k[16] = '\n';
+	memcpy(k + AGENT_KEY_PREFIX, name, n + 1);
+	a->name = k + AGENT_KEY_PREFIX;
+	return 0;
+}
+
+/** agent_names_free(a): free what agent_names_set made; NULL-safe. */
+void
+agent_names_free(struct agent *a)
+{
+	if (a->name != NULL)
+		free(a->name - AGENT_KEY_PREFIX);
+	a->name = NULL;
 }
 
 /**
@@ -29,7 +71,7 @@ agent_names_claim(struct agent *a)
 	struct agent *old;
 	char detail[128];
 
-	if (gw->names != NULL && (old = namemap_get(gw->names, a->name)) !=
+	if (gw->names != NULL && (old = namemap_get(gw->names, agent_names_key(a))) !=
 	    NULL && old != a) {
 		namemap_del(gw->names, old);
 		log_info("event=agent_superseded agent=%s peer=%s by=%s",
@@ -41,7 +83,7 @@ agent_names_claim(struct agent *a)
 	if (gw->names == NULL &&
 	    (gw->names = namemap_new(agent_names_key)) == NULL)
 		goto nomem;
-	if (namemap_get(gw->names, a->name) == a)
+	if (namemap_get(gw->names, agent_names_key(a)) == a)
 		return 0;
 	if (namemap_put(gw->names, a) != 0)
 		goto nomem;

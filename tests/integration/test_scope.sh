@@ -7,6 +7,9 @@
 #     foreign last_seq), and the store holds seq 1..N of each, once, under
 #     its own issuer (on 4a5f9ba the name alone was the key: one channel
 #     closed the other's and the rows of one were deduplicated away);
+#   - both agent-1s at once through one gatewayd whose agent_ca bundles
+#     both CAs: gatewayd keys sessions by issuer and name too, neither is
+#     superseded, each stores its lines;
 #   - gw-mgmt restarted with [scope gateway] (agent_ca = CA 1, agent_names
 #     = agent-dmz1-*, agent-1): the gateways keep attesting what they like,
 #     but an OPEN for CA 2's agent-1 (issuer outside) or CA 1's agent-zzz
@@ -69,6 +72,43 @@ END {
 }' export.jsonl >check.log || fail "store: $(head -n 5 check.log)"
 pass "agent-1 of two CAs through two gateways: $(grep -c . export.jsonl) rows, seq 1..$LINES of each once, under its issuer"
 
+# 1b. Both agent-1s at once through ONE gatewayd whose agent_ca holds both
+#     CAs: gatewayd keys its sessions by issuer and name too, so neither
+#     supersedes the other there (keyed by the name alone, one did).
+M=100
+cat pki/ca.crt pki2/ca.crt >both-cas.crt
+GW3_PORT=$(free_port)
+sed -e "s/^listen = 127.0.0.1:$GW_PORT/listen = 127.0.0.1:$GW3_PORT/" \
+    -e 's#^agent_ca = pki/ca.crt#agent_ca = both-cas.crt#' gateway.ini >gateway3.ini
+start gatewayd3 "$GATEWAYD" -c gateway3.ini
+wait_port "$GW3_PORT"
+wait_log gatewayd3.log "event=upstream_up" 30
+for c in ca1 ca2; do
+	cp "agents/a1-$c.crt" "agents/b1-$c.crt"
+	cp "agents/a1-$c.key" "agents/b1-$c.key"
+	seq 1 $M | sed "s/^/${c}b line /" >"b1-$c.txt"
+done
+run_both() {
+	"$GW_AGENT" --gateway "127.0.0.1:$GW3_PORT" --cert "agents/$1.crt" \
+	    --key "agents/$1.key" --ca pki/ca.crt --state "$1.state" \
+	    --file "$1.txt" --rate 40 --timeout 60 >"$1.log" 2>&1
+}
+run_both b1-ca1 & A=$!; PIDS+=($A)
+run_both b1-ca2 & B=$!; PIDS+=($B)
+rc=0; wait $A || rc=$?
+[ $rc -eq 0 ] || fail "agent-1 of CA 1 at the shared gateway: exit $rc: $(tail -n 2 b1-ca1.log)"
+rc=0; wait $B || rc=$?
+[ $rc -eq 0 ] || fail "agent-1 of CA 2 at the shared gateway: exit $rc: $(tail -n 2 b1-ca2.log)"
+grep -q 'event=agent_superseded' gatewayd3.log &&
+    fail "gatewayd superseded one agent-1 by the other: $(grep -m1 agent_superseded gatewayd3.log)"
+export_store >export1b.jsonl
+for c in ca1 ca2; do
+	n=$(grep -c "\"payload\":\"${c}b line " export1b.jsonl || true)
+	[ "$n" = $M ] || fail "agent-1 of ${c^^} at the shared gateway: $n rows, want $M"
+done
+kill "$PID_gatewayd3"; wait "$PID_gatewayd3" 2>/dev/null || true
+pass "agent-1 of two CAs at once through one gateway: neither superseded, $M rows of each"
+
 # 2. Scopes: restart gw-mgmt with one for the gateways' CN.
 kill "$PID_mgmt"; wait "$PID_mgmt" 2>/dev/null || true
 grep -q 'event=gateway_scope_unset' mgmt.log || fail "no warning without [scope]"
@@ -107,6 +147,6 @@ export_store >export2.jsonl
     fail "agent-dmz1-a: a seq stored twice"
 grep -q '"agent":"agent-zzz"' export2.jsonl && fail "agent-zzz (name outside the scope) was stored"
 grep -q '"payload":"ca2 line 30[1-5]"' export2.jsonl && fail "CA 2's agent-1 (issuer outside the scope) was stored"
-[ "$(grep -c . export2.jsonl)" = $((2 * LINES + 200)) ] ||
-    fail "$(grep -c . export2.jsonl) rows, want $((2 * LINES + 200))"
+[ "$(grep -c . export2.jsonl)" = $((2 * LINES + 2 * M + 200)) ] ||
+    fail "$(grep -c . export2.jsonl) rows, want $((2 * LINES + 2 * M + 200))"
 pass "[scope gateway]: CA 2's agent-1 and agent-zzz closed policy ($(grep -c 'reason=policy' mgmt.log) lines: $(grep -m1 'agent=agent-zzz reason=policy' mgmt.log | sed 's/.*detail=//' | cut -c1-70)), nothing stored; agent-dmz1-a stored 200 lines once beside them"
