@@ -444,6 +444,26 @@ mgmt_seeds(void)
 	mg(MGMT_BATCH, 0, 0, 0, 0);
 	put("mgmt", "two-gateways", 0, 0, mb, mn);
 
+	/*
+	 * One gateway on two links, the same agent on both (a stale OPEN of
+	 * a link the gateway lost, read after the current one): neither
+	 * channel is closed for the other.
+	 */
+	mn = 0;
+	mb[mn++] = 3;				/* batch_max 64 */
+	mg_up(0, MGMT_CRT_GW1);
+	mg_up(1, MGMT_CRT_GW1);
+	mg(MGMT_OPEN, 1, 0, 0, 0);
+	mg_data(1, 0, 2, MGMT_SEQ_NEXT);
+	mg(MGMT_BATCH, 0, 0, 0, 0);
+	mg(MGMT_OPEN, 0, 0, 0, 0);
+	mg_data(0, 0, 2, MGMT_SEQ_NEXT);
+	mg(MGMT_BATCH, 0, 0, 0, 0);
+	mg(MGMT_EOF, 1, 0, 0, 0);
+	mg_data(0, 0, 1, MGMT_SEQ_NEXT);
+	mg(MGMT_BATCH, 0, 0, 0, 0);
+	put("mgmt", "same-gateway-two-links", 0, 0, mb, mn);
+
 	/* Refused and slow gateways. */
 	mn = 0;
 	mb[mn++] = 3;

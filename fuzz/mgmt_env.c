@@ -516,17 +516,21 @@ mg_chan(struct conn *c, uint32_t id)
 }
 
 /*
- * Did the actor open a newer channel of ${ch}'s own agent?  Then CLOSE
- * superseded of ${ch} is that agent's own doing (one channel per agent),
- * not another's.
+ * Did the actor, on another gateway, open a newer channel of ${ch}'s own
+ * agent?  Then CLOSE superseded of ${ch} (on ${c}) is that agent's own
+ * doing (one channel per agent), not another's.  Within one gateway (the
+ * same certificate) an OPEN never supersedes: the older channel may be
+ * the newer one, read late from another connection.
  */
 static int
-mg_same_agent(const struct mg_chan *ch, const struct gw_frame *f)
+mg_same_agent(const struct conn *c, const struct mg_chan *ch,
+    const struct gw_frame *f)
 {
 	const struct mg_chan *a;
 
 	if (f->u.reason.code != GW_R_SUPERSEDED || actor < 0 ||
-	    actor >= MGMT_LINKS || links[actor] == NULL || ch->name < 0)
+	    actor >= MGMT_LINKS || links[actor] == NULL || ch->name < 0 ||
+	    links[actor]->peer_crt == c->peer_crt)
 		return 0;
 	a = mg_chan(links[actor], actor_chan);
 	return a != NULL && a->name == ch->name;
@@ -538,7 +542,7 @@ mg_check_close(struct conn *c, struct mg_chan *ch, const struct gw_frame *f)
 {
 	if (teardown || ch->stalled || faults != step_faults ||
 	    ((unsigned)actor == c->slotno && actor_chan == ch->id) ||
-	    mg_same_agent(ch, f))
+	    mg_same_agent(c, ch, f))
 		return;
 	fprintf(stderr, "fuzz_mgmt: link %u channel %u closed (%s: %.*s) "
 	    "by what link %d channel %u sent\n", c->slotno, ch->id,

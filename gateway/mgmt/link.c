@@ -320,11 +320,16 @@ link_chan_key(const void *v)
 }
 
 /*
- * One channel per agent: a new OPEN (the agent came back through another
- * link or gateway while its old channel lives on) closes the older
- * channel with CLOSE superseded, so two channels never write one sequence
+ * One channel per agent: a new OPEN from another gateway (the agent came
+ * back through it while its old channel lives on) closes the older
+ * channel with CLOSE superseded, so two gateways never write one sequence
  * space at once.  Its rows already in the batch commit before the new
- * channel's OPEN_ACK (commit_open), so last_seq counts them.  An agent is
+ * channel's OPEN_ACK (commit_open), so last_seq counts them.  Within one
+ * gateway (the same certificate) the gateway itself keeps one channel per
+ * agent, and an older channel of its own is a stale one, of a link it
+ * lost: two connections keep no order, so that OPEN may even arrive after
+ * the current one, and which is newer cannot be told here.  Neither is
+ * closed for the other; the stale one ends with its link.  An agent is
  * its issuer and name together (ch->key), as in the store: the same name
  * under two agent CAs is two agents.  0, or -1 (out of memory).
  */
@@ -339,7 +344,9 @@ link_claim(struct mgmt *m, struct mchan *ch)
 		namemap_del(m->agents, old);
 		snprintf(text, sizeof(text), "a newer channel of this agent "
 		    "(gateway %.64s channel %u)", ch->link->id.name, ch->id);
-		if (old->state != MCHAN_CLOSING)
+		if (old->state != MCHAN_CLOSING &&
+		    memcmp(old->link->id.fingerprint, ch->link->id.fingerprint,
+		    sizeof(ch->link->id.fingerprint)) != 0)
 			link_chan_close(old, GW_R_SUPERSEDED, text);
 	}
 	if (m->agents == NULL &&

@@ -109,7 +109,13 @@ exec 7>&-
 # 6. The same through two gateways: gw-mgmt supersedes the older channel.
 "$GW_CERT" issue --ca pki --role agent --name agent-two --out agents/agent-two >/dev/null
 GW2_PORT=$(free_port)
+# A gateway of its own (its own certificate): within one gateway's links
+# gw-mgmt never supersedes (a stale OPEN of a lost link may come last).
+"$GW_CERT" issue --ca pki --role gateway --name gateway-2 --ip 127.0.0.1 \
+    --out pki/gateway-2 >/dev/null
 sed -e "s/^listen = 127.0.0.1:$GW_PORT/listen = 127.0.0.1:$GW2_PORT/" \
+    -e 's#^cert = pki/gateway.crt#cert = pki/gateway-2.crt#' \
+    -e 's#^key = pki/gateway.key#key = pki/gateway-2.key#' \
     -e '/^\[enroll\]/,$d' gateway.ini >gateway2.ini
 start gatewayd2 "$GATEWAYD" -c gateway2.ini
 wait_port "$GW2_PORT"
