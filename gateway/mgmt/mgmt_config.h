@@ -36,6 +36,7 @@ struct mgmt_config {
 	double		 batch_delay;	/* longest wait to fill a batch */
 	/* [enroll]: the signing authority; off without ca_dir */
 	struct authority_conf enroll;
+	char	*enroll_signer_user;	/* the signer runs as; NULL: ours */
 };
 
 /**
