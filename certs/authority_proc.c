@@ -582,6 +582,8 @@ authority_proc_main(int argc, char **argv)
 		return 2;
 	}
 	log_init(argv[0], LOG_LVL_INFO);
+	/* The hooks it runs get no way to answer in its name. */
+	(void)fcntl(aps_fd, F_SETFD, FD_CLOEXEC);
 	(void)prctl(PR_SET_NAME, argv[0]);	/* ps -C NAME finds it */
 	/* The parent's signals are not ours: EOF on the socket stops us. */
 	signal(SIGINT, SIG_IGN);

@@ -65,11 +65,14 @@ signer_of() {
 ENROLL_PORT=$(free_port)
 LGW_PORT=$(free_port)
 LENROLL_PORT=$(free_port)
-# gw-mgmt's hook: agent-slow-* is signed after 3 s; it marks start and end.
+# gw-mgmt's hook: agent-slow-* is signed after 3 s; it marks start and end
+# and lists its descriptors.
 cat >hook.sh <<EOT
 #!/bin/sh
 case "\$GW_ENROLL_NAME" in
-agent-slow-*) touch "$T/hook.started"; sleep 3; touch "$T/hook.done" ;;
+agent-slow-*)
+	ls -l /proc/\$\$/fd >"$T/hook.fds"
+	touch "$T/hook.started"; sleep 3; touch "$T/hook.done" ;;
 esac
 exit 0
 EOT
@@ -159,6 +162,7 @@ t1=$(date +%s.%N)
 echo "50 lines stored and acknowledged in $(echo "$t1 - $t0" | bc) s while the hook slept"
 wait $SLOW || fail "agent-slow-1 was not signed: $(tail -n 3 slow.log)"
 [ -e hook.done ] || fail "agent-slow-1 was signed before its hook ended"
+! grep -q 'socket:' hook.fds || fail "the hook inherited the signer's socket"
 pass "gw-mgmt: DATA acknowledged while a signing waits on its hook; then signed"
 
 # 4. kill -9 the gateway's signer.
