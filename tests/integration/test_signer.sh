@@ -10,6 +10,8 @@
 #   - an agent enrolls at the standalone gateway with a token and streams;
 #   - while gw-mgmt's policy hook sleeps 3 s on a request, another agent's
 #     lines are stored and acknowledged (the commit does not wait for it);
+#   - while gw-mgmt's signer hangs opening issued.txt (a FIFO), DATA is
+#     still acknowledged (on 4a5f9ba gw-mgmt itself hangs);
 #   - kill -9 of the gateway's signer: gatewayd stays up and logs it,
 #     enrollment is refused (internal), agents' DATA still flows.
 source "$(dirname "$0")/lib.sh" "$@"
@@ -178,6 +180,44 @@ wait $SLOW || fail "agent-slow-1 was not signed: $(tail -n 3 slow.log)"
 [ -e hook.done ] || fail "agent-slow-1 was signed before its hook ended"
 ! grep -q 'socket:' hook.fds || fail "the hook inherited the signer's socket"
 pass "gw-mgmt: DATA acknowledged while a signing waits on its hook; then signed"
+
+# 3b. A signing stuck in the file system (issued.txt made a FIFO: reading it
+#     blocks until a writer comes, as a hung disk would): gw-mgmt still
+#     stores and acknowledges DATA.  On 4a5f9ba gw-mgmt itself hangs.
+TOKEN3=$("$GW_CERT" token create --ca pki --uses 1 --names 'agent-stuck-*')
+mv pki/issued.txt pki/issued.txt.real
+mkfifo -m 600 pki/issued.txt
+"$GW_AGENT" enroll --enroll "127.0.0.1:$ENROLL_PORT" --ca-fingerprint "$FP" \
+    --token "$TOKEN3" --name agent-stuck-1 --key agents/agent-stuck-1.key \
+    --cert agents/agent-stuck-1.crt --ca agents/ca.crt >stuck.log 2>&1 &
+STUCK=$!
+PIDS+=($STUCK)
+# Until some process of gw-mgmt's sleeps opening the FIFO.
+stuck=
+for ((i = 0; i < 100; i++)); do
+	for p in "$PID_mgmt" $(pgrep -P "$PID_mgmt"); do
+		grep -q fifo_open /proc/$p/stack 2>/dev/null && stuck=$p
+	done
+	[ -z "$stuck" ] || break
+	sleep 0.1
+done
+[ -n "$stuck" ] || fail "no process of gw-mgmt is stuck on issued.txt"
+echo "stuck on issued.txt: pid $stuck ($(cat /proc/$stuck/comm))"
+rc=0
+"$GW_AGENT" --gateway "127.0.0.1:$GW_PORT" --cert agents-a.crt \
+    --key agents-a.key --ca pki/ca.crt --file lines.txt --timeout 10 \
+    >agent-a2.log 2>&1 || rc=$?
+held=no
+grep -q fifo_open /proc/$stuck/stack && held=yes
+# Unstick it: a writer meets the blocked reader, the real file goes back,
+# and the reader sees an empty file.
+timeout 10 sh -c 'exec 7>"$1" && rm "$1" && mv "$2" "$1"' sh \
+    pki/issued.txt pki/issued.txt.real ||
+    fail "cannot unstick the signing (the agent exited $rc)"
+[ $rc -eq 0 ] || fail "no ACKs while the signing is stuck: $(tail -n 3 agent-a2.log)"
+[ $held = yes ] || fail "the signing got unstuck by itself"
+wait "$STUCK" || fail "agent-stuck-1 was not signed once unstuck: $(tail -n 3 stuck.log)"
+pass "gw-mgmt: DATA acknowledged while the signer hangs in the file system"
 
 # 4. kill -9 the gateway's signer.
 kill -9 "$LSIGNER"
