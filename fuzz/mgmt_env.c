@@ -1,5 +1,5 @@
 /*
- * mgmt_env.c: conn.h and authority.h for fuzz_mgmt (see mgmt_env.h):
+ * mgmt_env.c: conn.h and authority_proc.h for fuzz_mgmt (see mgmt_env.h):
  * gateway connections without sockets or TLS that keep the real conn's
  * contract and play the gateway's side, a signing authority that answers
  * when told, and the store's fault hooks and committed view.
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sqlite3.h>
 
-#include "authority.h"
+#include "authority_proc.h"
 #include "conn.h"
 #include "fuzz.h"
 #include "identity.h"
@@ -104,8 +104,8 @@ static unsigned ndurable, npending, nscanned;
 static int64_t durable_id;		/* highest committed id */
 static int rows_full;
 
-/* The authority's requests waiting for MGMT_ANSWER. */
-struct authority {
+/* The signer's requests waiting for MGMT_ANSWER. */
+struct authority_proc {
 	int	 open;
 };
 static struct {
@@ -1078,14 +1078,16 @@ mgmt_max_chan(struct conn *c)
 	return c->max_chan;
 }
 
-/* authority.h: requests wait here until the harness answers them. */
+/* authority_proc.h: requests wait here until the harness answers them. */
 
-struct authority *
-authority_open(const struct authority_params *p, char *err, size_t errlen)
+struct authority_proc *
+authority_proc_open(const struct authority_params *p, const char *user,
+    char *err, size_t errlen)
 {
-	struct authority *a;
+	struct authority_proc *a;
 
 	(void)p;
+	(void)user;
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -1095,7 +1097,7 @@ authority_open(const struct authority_params *p, char *err, size_t errlen)
 }
 
 void
-authority_close(struct authority *a)
+authority_proc_close(struct authority_proc *a)
 {
 	if (a == NULL)
 		return;
@@ -1104,8 +1106,8 @@ authority_close(struct authority *a)
 }
 
 void
-authority_submit(struct authority *a, const struct authority_req *req,
-    authority_cb cb, void *arg)
+authority_proc_submit(struct authority_proc *a,
+    const struct authority_req *req, authority_cb cb, void *arg)
 {
 	struct authority_result r = { .status = GW_ENROLL_REFUSED,
 	    .reason = GW_R_OVERLOAD };
@@ -1124,7 +1126,7 @@ authority_submit(struct authority *a, const struct authority_req *req,
 }
 
 void
-authority_cancel(struct authority *a, void *arg)
+authority_proc_cancel(struct authority_proc *a, void *arg)
 {
 	FUZZ_CHECK(a->open);
 	for (unsigned i = 0; i < MG_HELD; i++)

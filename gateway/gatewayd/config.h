@@ -73,6 +73,7 @@ struct gw_config {
 	double	 enroll_timeout;	/* an answer takes at most this */
 	struct authority_conf enroll_auth;	/* mode = local */
 	int	 enroll_local;		/* mode = forward (0) or local (1) */
+	char	*enroll_signer_user;	/* the signer runs as; NULL: ours */
 	/* [metrics] */
 	char	*metrics_listen;	/* NULL: no metrics listener */
 	/* Derived: the servers of "server", in priority order. */

@@ -1,6 +1,6 @@
 /*
  * enroll.c: enrollment requests in the gateway (see enroll.h): check,
- * forward to the management server or the local authority, match each
+ * forward to the management server or the local signer, match each
  * answer to its requester by ref, and answer for a request that cannot
  * get one (its link died, the timeout passed).
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include "authority.h"
+#include "authority_proc.h"
 #include "csr.h"
 #include "enroll.h"
 #include "identity.h"
@@ -32,7 +32,7 @@ struct enroll_req {
 
 struct enroll {
 	struct gw		*gw;
-	struct authority	*auth;		/* mode = local */
+	struct authority_proc	*auth;		/* mode = local: the signer */
 	TAILQ_HEAD(, enroll_req) reqs;
 	unsigned		 n;
 	uint32_t		 next_ref;
@@ -99,7 +99,7 @@ enroll_local(struct enroll *e, struct enroll_req *r,
 		return;
 	}
 	/* ${r} may be freed (answered) when this returns. */
-	authority_submit(e->auth, &ar, enroll_local_done, r);
+	authority_proc_submit(e->auth, &ar, enroll_local_done, r);
 }
 
 /**
@@ -191,7 +191,7 @@ enroll_cancel(struct gw *gw, void *arg)
 		if (r->arg != arg)
 			continue;
 		if (e->auth != NULL)
-			authority_cancel(e->auth, r);
+			authority_proc_cancel(e->auth, r);
 		enroll_req_free(e, r);
 	}
 }
@@ -234,7 +234,7 @@ enroll_fail(struct enroll *e, struct upstream *u, double now)
 		void *arg = r->arg;
 
 		if (u == NULL && e->auth != NULL)
-			authority_cancel(e->auth, r);
+			authority_proc_cancel(e->auth, r);
 		enroll_req_free(e, r);
 		if (u != NULL)
 			enroll_refuse(cb, arg, GW_R_UPSTREAM_LOST,
@@ -283,7 +283,10 @@ enroll_init(struct gw *gw, char *err, size_t errlen)
 		authority_conf_params(&cfg->enroll_auth, gw->loop,
 		    cfg->enroll_names ? cfg->enroll_names : cfg->agent_names,
 		    &p);
-		if ((e->auth = authority_open(&p, err, errlen)) == NULL) {
+		/* Unset signer_user: the signer runs as [gateway] user. */
+		if ((e->auth = authority_proc_open(&p,
+		    cfg->enroll_signer_user ? cfg->enroll_signer_user :
+		    cfg->user, err, errlen)) == NULL) {
 			free(e);
 			return -1;
 		}
@@ -309,10 +312,10 @@ enroll_free(struct gw *gw)
 	ev_timer_stop(gw->loop, &e->tick);
 	while ((r = TAILQ_FIRST(&e->reqs)) != NULL) {
 		if (e->auth != NULL)
-			authority_cancel(e->auth, r);
+			authority_proc_cancel(e->auth, r);
 		enroll_req_free(e, r);
 	}
-	authority_close(e->auth);
+	authority_proc_close(e->auth);
 	free(e);
 	gw->enroll = NULL;
 }

@@ -78,7 +78,7 @@ struct mgmt {
 	mbedtls_x509_crl		 agent_crl;
 	long long			 agent_crl_mtime;
 	/* Enrollment ([enroll]): the signing authority, or NULL. */
-	struct authority		*auth;
+	struct authority_proc		*auth;	/* the signer */
 	TAILQ_HEAD(, signer_req)	 signing;	/* waiting for it */
 	/* Counters, logged at exit. */
 	uint64_t			 stored, duplicates, commits;

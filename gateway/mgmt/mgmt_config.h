@@ -57,6 +57,7 @@ struct mgmt_config {
 	struct mgmt_scope scopes[MGMT_SCOPES_MAX];
 	unsigned	 nscopes;
 	const char	*loaddir;	/* while loading: relative paths */
+	char	*enroll_signer_user;	/* the signer runs as; NULL: ours */
 };
 
 /**

@@ -2,7 +2,8 @@
  * signer.c: the management server's side of enrollment.  A gateway
  * forwards ENROLL (the agent's CSR, token or request id, the source
  * address it saw, and for a renewal the certificate it verified); the
- * signing authority of [enroll] decides (certs/authority.h) and the
+ * signing authority of [enroll] decides, in a process of its own that
+ * alone reads the CA key (certs/authority_proc.h), and the
  * answer goes back as ENROLL_RESULT with the gateway's ref.  Without
  * [enroll] ca_dir every request is refused (policy).
  */
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authority.h"
+#include "authority_proc.h"
 #include "conn.h"
 #include "log.h"
 #include "mgmt.h"
@@ -91,7 +92,7 @@ signer_request(struct mgmt *m, struct link *l, const struct gw_frame *f)
 	r->l = l;
 	r->ref = e->ref;
 	TAILQ_INSERT_TAIL(&m->signing, r, entry);
-	authority_submit(m->auth, &ar, signer_done, r);
+	authority_proc_submit(m->auth, &ar, signer_done, r);
 }
 
 /** signer_link_gone(m, l): forget the requests of closing link ${l}. */
@@ -104,7 +105,7 @@ signer_link_gone(struct mgmt *m, struct link *l)
 		next = TAILQ_NEXT(r, entry);
 		if (r->l != l)
 			continue;
-		authority_cancel(m->auth, r);
+		authority_proc_cancel(m->auth, r);
 		TAILQ_REMOVE(&m->signing, r, entry);
 		free(r);
 	}
@@ -123,7 +124,8 @@ signer_init(struct mgmt *m, char *err, size_t errlen)
 	if (m->cfg->enroll.ca_dir == NULL)
 		return 0;
 	authority_conf_params(&m->cfg->enroll, m->loop, NULL, &p);
-	if ((m->auth = authority_open(&p, err, errlen)) == NULL)
+	if ((m->auth = authority_proc_open(&p, m->cfg->enroll_signer_user,
+	    err, errlen)) == NULL)
 		return -1;
 	log_info("event=enroll_authority ca_dir=%s names=%s hook=%s",
 	    p.dir, p.names ? p.names : "*", p.hook ? p.hook : "-");
@@ -139,10 +141,10 @@ signer_free(struct mgmt *m)
 	if (m->auth == NULL)
 		return;
 	while ((r = TAILQ_FIRST(&m->signing)) != NULL) {
-		authority_cancel(m->auth, r);
+		authority_proc_cancel(m->auth, r);
 		TAILQ_REMOVE(&m->signing, r, entry);
 		free(r);
 	}
-	authority_close(m->auth);
+	authority_proc_close(m->auth);
 	m->auth = NULL;
 }

@@ -1,0 +1,72 @@
+/*
+ * authority_proc.h: the signing authority (authority.h) in a process of
+ * its own, so that the process that parses agents' or gateways' bytes
+ * never holds the CA key.  authority_proc_open() runs the program again
+ * (/proc/self/exe AUTHORITY_PROC_ARG ...) with one end of a SOCK_SEQPACKET
+ * socketpair and no other descriptor; that "signer" drops to its own user
+ * if one is given, opens the authority (it alone reads DIR/ca.key) and
+ * answers requests in its own libev loop.  The interface is the
+ * authority's: submit, then one callback, unless cancelled.
+ *
+ * On the socketpair: one message is one frame of the project's codec
+ * (frame.h).  The parent sends ENROLL (ref: its own request id) followed,
+ * in the same message, by the bytes of the requester's "via" name; the
+ * signer answers ENROLL_RESULT with that ref.  Once, at start, the signer
+ * sends "ok" or the error that stopped it.  The parent treats the
+ * signer's bytes as untrusted: a message that does not decode as an
+ * ENROLL_RESULT ends the signer; a result for an unknown ref is logged
+ * and ignored.
+ *
+ * The signer is started once, before the parent drops privileges.  If it
+ * dies, every request in flight and every later one is refused (internal)
+ * and the death is logged; the parent keeps running and serving its other
+ * work.  It is not restarted: the parent can no longer start a process
+ * that may read the key, which is the point.  Restart the program.
+ */
+#ifndef GW_AUTHORITY_PROC_H
+#define GW_AUTHORITY_PROC_H
+
+#include <stddef.h>
+
+#include "authority.h"
+
+/* argv[1] of the signer process. */
+#define AUTHORITY_PROC_ARG	"--authority-signer"
+
+struct authority_proc;
+
+/**
+ * authority_proc_open(p, user, err, errlen): start the signer with the
+ * authority of ${p} (its loop is the caller's, for the signer's socket)
+ * as ${user} (NULL: the caller's user) and wait until it has opened the
+ * authority.  NULL on error, with "what: why" in ${err}.
+ */
+struct authority_proc *authority_proc_open(const struct authority_params *p,
+    const char *user, char *err, size_t errlen);
+
+/**
+ * authority_proc_submit(ap, req, cb, arg): send ${req} to the signer and
+ * call ${cb}(res, ${arg}) exactly once with its answer, unless
+ * authority_proc_cancel(${arg}) comes first.  A request that cannot be
+ * sent (too many in flight, the socket full, the signer gone) is refused
+ * (overload or internal) before this returns.
+ */
+void authority_proc_submit(struct authority_proc *ap,
+    const struct authority_req *req, authority_cb cb, void *arg);
+
+/** authority_proc_cancel(ap, arg): the requester ${arg} is gone. */
+void authority_proc_cancel(struct authority_proc *ap, void *arg);
+
+/**
+ * authority_proc_close(ap): stop the signer (it kills its running hooks)
+ * and wait for it; answer nothing more; free ${ap}.  NULL is a no-op.
+ */
+void authority_proc_close(struct authority_proc *ap);
+
+/**
+ * authority_proc_main(argc, argv): the signer process (argv[1] is
+ * AUTHORITY_PROC_ARG).  Returns the exit code.
+ */
+int authority_proc_main(int argc, char **argv);
+
+#endif /* GW_AUTHORITY_PROC_H */
