@@ -126,11 +126,17 @@ mgmt_scope_set(void *arg, const char *section, const char *key,
 			goto nomem;
 		cfg->nscopes++;
 	}
-	if (strcmp(key, "agent_names") == 0)
+	/* A key given again in its section: the last one counts. */
+	if (strcmp(key, "agent_names") == 0) {
+		free(sc->agent_names);
 		return (sc->agent_names = strdup(value)) == NULL ? CONF_SET_BAD :
 		    CONF_SET_OK;
+	}
 	if ((path = conf_path(cfg->loaddir, value)) == NULL)
 		goto nomem;
+	free(sc->agent_ca);
+	while (sc->nissuers > 0)
+		free(sc->issuers[--sc->nissuers]);
 	rc = mgmt_scope_cas(sc, path, why, whylen);
 	sc->agent_ca = path;
 	return rc == 0 ? CONF_SET_OK : CONF_SET_BAD;
