@@ -57,6 +57,7 @@ enum enr_op {
 	ENR_EOF,	/* who: the peer closes */
 	ENR_APPROVE,	/* k, replace: gw-cert approve [--replace] of the
 			   request of CSR k */
+	ENR_REVOKE,	/* slot: gw-cert token revoke of token slot */
 	ENR_OPS
 };
 

@@ -7,7 +7,8 @@
  * opens, feeds (HELLO; ENROLL with one of eight CSRs made at start, or
  * fuzzed bytes, and a token minted by the harness: valid, used up,
  * expired, forged, for one name; polls), fills and closes connections,
- * moves the clock, and says when the signer answers.
+ * moves the clock, says when the signer answers, and acts as the
+ * operator (gw-cert approve, token revoke).
  *
  * Invariants, after every operation (besides those of enroll_env.c: one
  * answer per ENROLL, with its ref, never to a closed connection; every
@@ -17,8 +18,8 @@
  *    max_pending, and at most max_pending_per_source from each source
  *    (an IPv4 address, an IPv6 /64);
  *  - a certificate is signed only for a request with a token that is
- *    valid at the clock's time, whose names allow the CSR's name, no more
- *    often than its uses, and never for a name that has a certificate
+ *    valid at the clock's time, not revoked, whose names allow the CSR's
+ *    name, no more often than its uses, and never for a name that has a certificate
  *    still valid unless the token names that one name (hole 4); an
  *    operator's approval only with --replace for such a name;
  *  - the signer's requests add up: submitted = answered + cancelled +
@@ -84,6 +85,7 @@ static struct {
 static struct {
 	uint8_t	 id[TOKEN_ID_LEN];
 	unsigned issued;
+	int	 revoked;
 } toks[ENR_TOKENS];
 
 /* Write ${n} bytes of ${p} to ${dir}/${file} with ${mode}. */
@@ -225,17 +227,18 @@ enr_name_until(const char *name)
 	return NULL;
 }
 
-static unsigned *
-enr_token_issued(const uint8_t *id)
+/* What the model knows of token ${id}: its certificates, revoked. */
+static unsigned
+enr_tok(const uint8_t *id)
 {
 	for (unsigned i = 0; i < ENR_TOKENS; i++) {
-		if (toks[i].issued == 0)
+		if (toks[i].issued == 0 && !toks[i].revoked)
 			memcpy(toks[i].id, id, TOKEN_ID_LEN);
 		if (memcmp(toks[i].id, id, TOKEN_ID_LEN) == 0)
-			return &toks[i].issued;
+			return i;
 	}
-	FUZZ_CHECK(0);
-	return NULL;
+	FUZZ_CHECK(0);		/* more tokens than the model follows */
+	return 0;
 }
 
 void
@@ -254,7 +257,8 @@ enr_issued(const struct authority_req *req)
 	FUZZ_CHECK(req->token[0] != '\0' && token_verify(fuzz_token_key,
 	    req->token, now, &t) == 0);
 	FUZZ_CHECK(t.names[0] == '\0' || id_policy_match(t.names, ci.name));
-	FUZZ_CHECK(++*enr_token_issued(t.id) <= t.uses);
+	FUZZ_CHECK(!toks[enr_tok(t.id)].revoked);
+	FUZZ_CHECK(++toks[enr_tok(t.id)].issued <= t.uses);
 	/* A live name only for a token made for that one name. */
 	until = enr_name_until(ci.name);
 	FUZZ_CHECK(*until <= now || strcmp(t.names, ci.name) == 0);
@@ -334,6 +338,21 @@ enr_mint(unsigned slot, unsigned terms, unsigned k)
 	}
 	FUZZ_CHECK(token_mint(fuzz_token_key, &t, slots[slot % ENR_SLOTS],
 	    sizeof(slots[0])) == 0);
+}
+
+/* gw-cert token revoke of the token in ${slot}, if any. */
+static void
+enr_revoke(unsigned slot)
+{
+	struct token_terms t;
+	char id[2 * TOKEN_ID_LEN + 1], err[256];
+
+	if (token_verify(fuzz_token_key, slots[slot % ENR_SLOTS], 0, &t) != 0)
+		return;
+	token_id_hex(t.id, id);
+	FUZZ_CHECK(ed_token_file(dir, id, ".revoked", "fuzz\n", err,
+	    sizeof(err)) == 0);
+	toks[enr_tok(t.id)].revoked = 1;
 }
 
 /* The token of kind ${tok} (enum enr_tok) into ${out}. */
@@ -504,6 +523,9 @@ enr_op(struct enr_in *in)
 	case ENR_APPROVE:
 		a = next(in);
 		enr_approve(a, next(in) & 1);
+		break;
+	case ENR_REVOKE:
+		enr_revoke(next(in));
 		break;
 	}
 }

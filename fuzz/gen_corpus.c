@@ -631,6 +631,9 @@ enroll_session_seeds(void)
 	eo(ENR_ENROLL, 3, 0, 3, ENR_TOK_FORGED);
 	eo(ENR_ENROLL, 3, 0, 7, ENR_TOK_GARBAGE);
 	eo(ENR_ENROLL, 3, 0, 6, ENR_TOK_SLOT1);		/* intruder */
+	eo(ENR_MINT, 3, 2, ENR_TERMS(2, 3, 0), 0);
+	eo(ENR_REVOKE, 1, 2);
+	eo(ENR_ENROLL, 3, 0, 3, ENR_TOK_SLOT2);		/* revoked */
 	eo(ENR_POLL, 2, 0, 200);			/* unknown */
 	eo(ENR_POLL, 2, 0, 201);			/* not an id */
 	e_put("token-expiry");
