@@ -19,9 +19,9 @@
  *    (an IPv4 address, an IPv6 /64);
  *  - a certificate is signed only for a request with a token that is
  *    valid at the clock's time, not revoked, whose names allow the CSR's
- *    name, no more often than its uses, and never for a name that has a certificate
- *    still valid unless the token names that one name (hole 4); an
- *    operator's approval only with --replace for such a name;
+ *    name, no more often than its uses, and never for a name that has a
+ *    certificate still valid unless the token names that one name (hole
+ *    4); an operator's approval only with --replace for such a name;
  *  - the signer's requests add up: submitted = answered + cancelled +
  *    held; gw->nenroll counts the connections not freed;
  *  - after every connection is closed, no request is held or in flight,
