@@ -21,6 +21,7 @@
 #define FUZZ_ENROLL_CSR		0	/* rest: a CSR, DER */
 #define FUZZ_ENROLL_TOKEN	1	/* rest: a token string */
 #define FUZZ_ENROLL_FRAME	2	/* rest: frames (ENROLL, ...) */
+#define FUZZ_ENROLL_SESSION	3	/* rest: a script (enroll_env.h) */
 
 static const unsigned char fuzz_token_key[32] = "gatewayd fuzz token key 32 bytes";
 

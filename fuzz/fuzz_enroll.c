@@ -5,6 +5,10 @@
  * ENROLL frame itself.  The first byte selects (fuzz.h).  Invariants: a
  * CSR accepted has a name the CN rules allow and a 64-digit key
  * fingerprint; a token accepted re-mints to the same string.
+ *
+ * FUZZ_ENROLL_SESSION runs a script on the enrollment port as a whole:
+ * gatewayd's enroll_conn.c and enroll.c, the real authority deciding, a
+ * clock that moves (enroll_env.h, enroll_session.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 
 #include "csr.h"
 #include "enroll_dir.h"
+#include "enroll_env.h"
 #include "frame.h"
 #include "fuzz.h"
 #include "token.h"
@@ -63,6 +68,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	case FUZZ_ENROLL_TOKEN:
 		one_token(data + 1, size - 1);
+		return 0;
+	case FUZZ_ENROLL_SESSION:
+		enr_session(data + 1, size - 1);
 		return 0;
 	default:
 		break;
