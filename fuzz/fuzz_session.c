@@ -4,10 +4,9 @@
  * servers.c: links, channels, failover) runs on connections that the
  * input opens, feeds with frames from either side, fills, times out and
  * closes (fake_conn.c, session_env.c; the opcodes are in
- * session_env.h).  Two servers,
- * two links, the spare; four agents at most; a window of 4 and a replay
- * budget of three frames (and a bit) so that flow control and
- * backpressure are reached.
+ * session_env.h).  Two servers, two links, the spare; four agents at
+ * most; a window of 4 and a replay budget of three frames (and a bit) so
+ * that flow control and backpressure are reached.
  *
  * Invariants, after every operation:
  *  - a session's credit adds up: credit + owed + ring == window once
