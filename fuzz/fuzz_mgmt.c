@@ -4,8 +4,8 @@
  * (enrollment requests) run over the real store.c and store_sqlite.c, on
  * a WAL database in /dev/shm, with up to three gateway connections that
  * the input opens (allowed or refused certificates), feeds with frames,
- * fills, times out and closes (mgmt_env.c; the opcodes are in
- * mgmt_env.h).  agent_crl revokes agent-3.  The batch timer fires when
+ * fills, times out and closes (fake_conn.c, mgmt_link.c; the opcodes
+ * are in mgmt_env.h).  agent_crl revokes agent-3.  The batch timer fires when
  * the input says; the store refuses inserts or a commit when the input
  * says.  The first byte picks batch_max (1, 2, 3 or 64) and whether
  * enrollment is on.
@@ -19,11 +19,11 @@
  *  - an ACK covers only durable rows, never more than was sent;
  *    OPEN_ACK gives the agent's highest durable seq;
  *  - every frame sent re-decodes; ENROLL_RESULT answers an ENROLL of its
- *    link, once (mgmt_env.c);
+ *    link, once (mgmt_link.c);
  *  - a channel owed an answer, or an open transaction, has the batch
  *    timer armed; a batch never holds batch_max items;
  *  - after the stop, nothing is left (LeakSanitizer), each conn closed
- *    once and never used after (ASan, mgmt_env.c).
+ *    once and never used after (ASan, fake_conn.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -227,7 +227,7 @@ mgmt_op(unsigned op, const uint8_t *a, const uint8_t *rest, size_t nrest)
 {
 	static uint32_t refs, bodies;
 	static const uint8_t csr[] = "fuzz CSR";
-	struct conn *c = mgmt_link(a[0]), *was[MGMT_LINKS];
+	struct conn *c = fake_conn_accepted(a[0]), *was[MGMT_LINKS];
 	struct gw_frame f;
 	struct id_info id;
 	uint8_t body[32];
@@ -246,11 +246,11 @@ mgmt_op(unsigned op, const uint8_t *a, const uint8_t *rest, size_t nrest)
 	switch (op) {
 	case MGMT_CONNECT:
 		for (unsigned i = 0; i < MGMT_LINKS; i++)
-			was[i] = mgmt_link(i);
+			was[i] = fake_conn_accepted(i);
 		link_accept(&m, -1);
 		for (unsigned i = 0; i < MGMT_LINKS; i++)
-			if ((c = mgmt_link(i)) != NULL && c != was[i] &&
-			    a[0] % 6 < MGMT_CRTS) {
+			if ((c = fake_conn_accepted(i)) != NULL &&
+			    c != was[i] && a[0] % 6 < MGMT_CRTS) {
 				mgmt_step((int)i, 0);
 				mgmt_open(c, a[0] % 6);
 				break;
@@ -325,10 +325,10 @@ mgmt_op(unsigned op, const uint8_t *a, const uint8_t *rest, size_t nrest)
 		mgmt_full(c, a[1]);
 		break;
 	case MGMT_TIMER:
-		mgmt_timer(c);
+		fake_conn_timer(c);
 		break;
 	case MGMT_EOF:
-		mgmt_eof(c);
+		fake_conn_eof(c);
 		break;
 	case MGMT_BATCH:
 		if (ev_is_active(&m.batch_timer))
@@ -408,7 +408,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mgmt_db_unlink();
 	mbedtls_x509_crl_free(&m.agent_crl);
 	FUZZ_CHECK(!ev_is_active(&m.batch_timer));
-	FUZZ_CHECK(mgmt_live() == 0);
+	FUZZ_CHECK(fake_conn_live() == 0);
 	cfg.enroll.ca_dir = NULL;
 	return 0;
 }

@@ -3,10 +3,10 @@
  * (agent.c and agent_all.c: the agent state machine; upstream.c and
  * servers.c: links, channels, failover) runs on connections that the
  * input opens, feeds with frames from either side, fills, times out and
- * closes (session_env.c; the opcodes are in session_env.h).  Two servers,
- * two links, the spare; four agents at most; a window of 4 and a replay
- * budget of three frames (and a bit) so that flow control and
- * backpressure are reached.
+ * closes (fake_conn.c, session_env.c; the opcodes are in
+ * session_env.h).  Two servers, two links, the spare; four agents at
+ * most; a window of 4 and a replay budget of three frames (and a bit) so
+ * that flow control and backpressure are reached.
  *
  * Invariants, after every operation:
  *  - a session's credit adds up: credit + owed + ring == window once
@@ -85,7 +85,6 @@ sess_init(void)
 		}
 	}
 	pki_rng_free(&rng);
-	sess_env_set_peer(&crts[0], &crts[1]);
 }
 
 static void
@@ -148,7 +147,7 @@ sess_stop(struct gw *gw)
 	limits_stop(&gw->limits);
 	FUZZ_CHECK(gw->nagents == 0 && gw->replay_bytes == 0 &&
 	    gw->reserved_bytes == 0 && gw->nopen == 0);
-	FUZZ_CHECK(sess_live() == 0);
+	FUZZ_CHECK(fake_conn_live() == 0);
 }
 
 int
@@ -194,7 +193,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    op == SESS_LINK_HELLO_ACK || op == SESS_LINK_OPEN_ACKS ||
 		    op == SESS_LINK_ACKS || op == SESS_LINK_FULL ||
 		    op == SESS_LINK_TIMER || op == SESS_LINK_EOF ?
-		    sess_link(who) : sess_agent(who);
+		    fake_conn_connected(who) : fake_conn_accepted(who);
 		switch (op) {
 		case SESS_ACCEPT:
 			if (!gw.draining)
@@ -203,13 +202,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case SESS_AGENT_TLS:
 		case SESS_LINK_TLS:
 			if (c != NULL)
-				sess_open(c, (who & 4) != 0);
+				fake_conn_open(c, &crts[(who & 4) != 0]);
 			break;
 		case SESS_AGENT_FRAME:
 		case SESS_LINK_FRAME:
-			if (c == NULL || sess_view(c)->state != CONN_OPEN)
+			if (c == NULL || conn_state(c) != CONN_OPEN)
 				break;
-			if ((used = sess_input(c, data + off, size - off)) == 0)
+			if ((used = fake_conn_input(c, data + off,
+			    size - off)) == 0)
 				off = size;	/* a cut frame: the input ends */
 			off += used < size - off ? used : size - off;
 			break;
@@ -220,7 +220,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				f.u.hello_ack.version = GW_PROTO_VERSION_MAX;
 				f.u.hello_ack.max_payload = 1024;
 				f.u.hello_ack.heartbeat_ms = 500;
-				sess_frame(c, &f);
+				fake_conn_frame(c, &f);
 			}
 			break;
 		case SESS_LINK_OPEN_ACKS:
@@ -237,12 +237,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case SESS_AGENT_TIMER:
 		case SESS_LINK_TIMER:
 			if (c != NULL)
-				sess_timer(c);
+				fake_conn_timer(c);
 			break;
 		case SESS_AGENT_EOF:
 		case SESS_LINK_EOF:
 			if (c != NULL)
-				sess_eof(c);
+				fake_conn_eof(c);
 			break;
 		case SESS_TICK:
 			now += 1.0;

@@ -1,17 +1,16 @@
 /*
  * mgmt_env.h: the world fuzz_mgmt runs gw-mgmt's real session code in
- * (link.c, commit.c, signer.c, over store.c and store_sqlite.c): a conn.h
- * without sockets or TLS, whose gateway connections the harness opens,
- * feeds and closes; an authority.h that holds enrollment requests until
- * the harness answers them; a SQLite store the harness can make fail and
- * can read from a second connection (what is durable).
+ * (link.c, commit.c, signer.c, over store.c and store_sqlite.c): the fake
+ * conns of fake_conn.h (no sockets, no TLS), whose gateway connections the
+ * harness opens, feeds and closes; an authority_proc.h that holds
+ * enrollment requests until the harness answers them (mgmt_auth.c); a
+ * SQLite store the harness can make fail and can read from a second
+ * connection (what is durable: mgmt_store.c).
  *
- * The fake conn keeps the real conn's contract (on_close exactly once, the
- * struct freed when no callback of it is on the stack, a paused conn reads
- * nothing until conn_resume, and then only from the loop), and it plays
- * the gateway: it remembers what each channel sent and checks, for every
- * frame gw-mgmt sends, that
- *  - it decodes back to the same bytes;
+ * Beyond the conn contract fake_conn.c keeps (a paused conn reads nothing
+ * until conn_resume, and then only from the loop: mgmt_loop), it plays
+ * the gateway (mgmt_link.c): it remembers what each channel sent and
+ * checks, for every frame gw-mgmt sends, that
  *  - OPEN_ACK(last) answers a pending OPEN with the agent's highest
  *    durable seq; ACKs are cumulative, increasing, never above the highest
  *    DATA the channel sent, and every DATA they cover is durable (read from
@@ -30,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "fake_conn.h"
 
 struct store;
 
@@ -109,14 +108,14 @@ void mgmt_env_init(const void *const crts[MGMT_CRTS]);
 int mgmt_env_store(struct store **s, const char *path, char *err,
     size_t errlen);
 
-/** mgmt_env_reset(): forget everything (between inputs); no conn is live. */
+/**
+ * mgmt_env_reset(): forget everything (between inputs); no conn is live.
+ * Link slot i is fake_conn_accepted(i).
+ */
 void mgmt_env_reset(void);
 
 /** mgmt_env_done(): close the reader; check nothing is left. */
 void mgmt_env_done(void);
-
-/** mgmt_link(i): slot ${i}'s conn, or NULL. */
-struct conn *mgmt_link(unsigned i);
 
 /**
  * mgmt_step(who, chan): a step begins; its actor is link slot ${who}
@@ -159,12 +158,6 @@ void mgmt_loop(void (*check)(void));
 /** mgmt_full(c, sel): ${c}'s output fills, or drains (MGMT_FULL). */
 void mgmt_full(struct conn *c, unsigned sel);
 
-/** mgmt_timer(c): ${c}'s timer fires, if armed. */
-void mgmt_timer(struct conn *c);
-
-/** mgmt_eof(c): the gateway closes ${c}. */
-void mgmt_eof(struct conn *c);
-
 /** mgmt_answer(status): the authority answers its oldest request. */
 void mgmt_answer(unsigned status);
 
@@ -181,8 +174,5 @@ int mgmt_chan_pick(struct conn *c, unsigned sel, uint32_t *id,
 
 /** mgmt_max_chan(c): the highest channel id gw-mgmt read OPEN for. */
 uint32_t mgmt_max_chan(struct conn *c);
-
-/** mgmt_live(): conns not yet freed (0 after a clean teardown). */
-unsigned mgmt_live(void);
 
 #endif /* GW_FUZZ_MGMT_ENV_H */

@@ -1,18 +1,16 @@
 /*
  * session_env.h: the world fuzz_session runs gatewayd's real session code
- * in (agent.c, agent_all.c, upstream.c, servers.c): a conn.h without
- * sockets or TLS, whose connections the harness opens, feeds and closes,
- * and an enroll.h that holds requests until the harness answers them.
+ * in (agent.c, agent_all.c, upstream.c, servers.c): the fake conns of
+ * fake_conn.h (no sockets, no TLS; the harness opens, feeds and closes
+ * them), and an enroll.h that holds requests until the harness answers
+ * them.
  *
- * It keeps the real conn's contract, so a bug of the owner shows up as a
- * sanitizer report or a failed FUZZ_CHECK:
- *  - on_close is called exactly once; the struct, and its owner through
- *    on_free, are freed only by conn_reap, which the harness calls between
- *    operations (a later use is a use after free);
- *  - a frame the gateway sends is encoded with the real encoder and must
- *    decode back to the same bytes;
+ * Beyond the conn contract fake_conn.c keeps, it checks what the gateway
+ * sends:
  *  - on every upstream connection, DATA goes only on a channel that was
  *    OPENed there and not CLOSEd, with increasing sequence numbers;
+ *  - an agent gets one HELLO_ACK, then credit; the gateway takes no DATA
+ *    from it beyond the credit it granted;
  *  - the gateway never closes an upstream connection for lack of room
  *    (overload): a CLOSE or PONG that finds none waits for it.
  *
@@ -25,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "fake_conn.h"
 
 /*
  * Input: a sequence of operations, one opcode byte each, some followed by
@@ -56,42 +54,22 @@ enum sess_op {
 #define SESS_AGENTS	4	/* agent slots */
 #define SESS_LINKS	4	/* link slots: 2 links, the spare, a spare */
 
-/* What the harness sees of each fake connection. */
+/* What the harness sees of each fake conn (agents'). */
 struct sess_conn_view {
-	int		 live;
-	int		 server;	/* accepted (agent) or connected (link) */
-	enum conn_state	 state;
-	int		 timer_armed;
-	uint64_t	 credit_granted;	/* agent: CREDIT sent, total */
-	uint64_t	 data_taken;		/* agent: DATA delivered */
-	int		 hello_acked;		/* agent: HELLO_ACK sent */
+	uint64_t	 credit_granted;	/* CREDIT sent, total */
+	uint64_t	 data_taken;		/* DATA delivered */
+	int		 hello_acked;		/* HELLO_ACK sent */
 };
 
-/** sess_env_reset(): forget everything (between inputs); no conn is live. */
+/**
+ * sess_env_reset(): forget everything (between inputs); no conn is live.
+ * Agents are fake_conn_accepted(0 .. SESS_AGENTS - 1), links
+ * fake_conn_connected(0 .. SESS_LINKS - 1).
+ */
 void sess_env_reset(void);
-
-/** sess_env_set_peer(crt_good, crt_bad): the certificates agents show. */
-void sess_env_set_peer(const void *crt_good, const void *crt_bad);
-
-/** sess_agent(i), sess_link(i): slot ${i}'s conn, or NULL. */
-struct conn *sess_agent(unsigned i);
-struct conn *sess_link(unsigned i);
 
 /** sess_view(c): what the harness may check of ${c}. */
 const struct sess_conn_view *sess_view(const struct conn *c);
-
-/** sess_open(c, bad_name): the TLS handshake of ${c} ends: on_open. */
-void sess_open(struct conn *c, int bad_name);
-
-/**
- * sess_input(c, buf, len): bytes from ${c}'s peer, decoded as the real
- * conn does (a bad frame: ERROR and close).  Return the bytes used, or 0
- * if ${buf} holds no whole frame.
- */
-size_t sess_input(struct conn *c, const uint8_t *buf, size_t len);
-
-/** sess_frame(c, f): deliver frame ${f} to ${c}'s owner. */
-void sess_frame(struct conn *c, const struct gw_frame *f);
 
 /**
  * sess_full(c, sel): ${c}'s output fills up, or (if full) drains: all of
@@ -99,12 +77,6 @@ void sess_frame(struct conn *c, const struct gw_frame *f);
  * on_writable wakes can fill it up again.
  */
 void sess_full(struct conn *c, unsigned sel);
-
-/** sess_timer(c): ${c}'s timer fires, if armed. */
-void sess_timer(struct conn *c);
-
-/** sess_eof(c): the peer of ${c} closes. */
-void sess_eof(struct conn *c);
 
 /**
  * sess_link_channels(c, acks, last_seq): as the server on link ${c}:
@@ -115,8 +87,5 @@ void sess_link_channels(struct conn *c, int acks, uint64_t last_seq);
 
 /** sess_enroll_answer(status): answer the oldest renewal request. */
 void sess_enroll_answer(unsigned status);
-
-/** sess_live(): conns not yet freed (0 after a clean teardown). */
-unsigned sess_live(void);
 
 #endif /* GW_FUZZ_SESSION_ENV_H */
