@@ -53,9 +53,10 @@ for f in agents/*.crt; do
 	seq 1 $LINES | awk -v n="$n" -v pad="$pad" \
 	    '{ print substr(sprintf("%s %07d %s", n, $1, pad), 1, 1000) }' >"$n.txt"
 	go=go$(( ${#names[@]} > 8 ? 2 : 1 ))
-	(while [ ! -e $go ]; do sleep 0.05; done; cat "$n.txt") |
+	(while [ ! -e $go ] && kill -0 $$ 2>/dev/null; do sleep 0.05; done
+	    cat "$n.txt") |
 	    $(agent_cmd "$n" --timeout 300) >"agent-$n.log" 2>&1 &
-	pids+=($!)
+	pids+=($!); PIDS+=($!)
 done
 # The agents that will end: each holds until its stdin (the FIFO) ends.
 mkfifo gate
