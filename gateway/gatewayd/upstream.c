@@ -7,8 +7,7 @@
  * their unacknowledged DATA and resend it after reconnecting, so nothing
  * is lost.  A READY link is watched by heartbeats (upstream_heartbeat).
  * Control frames never fail a link: one that finds no room (CLOSE, PONG)
- * is owed and goes first when room comes (upstream_ctl); channel ids are
- * never reused on a connection, so an owed CLOSE names only its channel.
+ * is owed and goes first when room comes (upstream_owed.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "enroll.h"
 #include "log.h"
 #include "upstream.h"
+#include "upstream_owed.h"
 
 #define UP_MAGIC	0x55704c6bu	/* "UpLk" */
 #define UP_IN_CAP	(256u * 1024)
@@ -29,12 +29,6 @@
 #define UP_DRAIN_TIME	3.0
 /* Output kept free for control frames (OPEN, CLOSE, PONG) under load. */
 #define UP_RESERVE	(16u * 1024)
-
-/* A CLOSE that found no room: sent when room comes (its text is lost). */
-struct up_owed {
-	uint32_t	 chan;
-	uint16_t	 code;
-};
 
 struct upstream {
 	unsigned		 magic;
@@ -53,10 +47,7 @@ struct upstream {
 	struct chanmap		*chans;		/* id -> struct agent */
 	uint32_t		 next_chan;	/* never reused on a link */
 	struct agent_link_q	 waiters;	/* FIFO: waiting for space */
-	struct up_owed		*owed;		/* CLOSEs waiting for room */
-	size_t			 nowed, owed_cap;
-	int			 pong_owed;	/* PONG(pong_opaque) waits */
-	uint64_t		 pong_opaque;
+	struct upstream_owed	*owed;		/* control frames owed */
 	uint64_t		 frames_up, frames_down;
 };
 
@@ -109,81 +100,15 @@ upstream_on_open(struct conn *c, void *arg)
 	return 0;
 }
 
-/* 1 while control frames wait for room: they go before anything new. */
-static int
-upstream_owes(const struct upstream *u)
-{
-	return u->nowed > 0 || u->pong_owed;
-}
-
 /*
- * Send the control frames that wait for room: the PONG, then the CLOSEs in
- * order.  Return 0 if none is left, -1 if some wait for on_writable.
- */
-static int
-upstream_flush_owed(struct upstream *u)
-{
-	size_t i;
-
-	if (u->pong_owed) {
-		struct gw_frame p = { .type = GW_T_PONG };
-
-		p.u.ping.opaque = u->pong_opaque;
-		if (conn_send(u->c, &p) != 0) {
-			conn_notify_writable(u->c);
-			return -1;
-		}
-		u->pong_owed = 0;
-	}
-	for (i = 0; i < u->nowed; i++) {
-		struct gw_frame f = { .type = GW_T_CLOSE };
-
-		f.channel = u->owed[i].chan;
-		f.u.reason.code = u->owed[i].code;
-		if (conn_send(u->c, &f) != 0)
-			break;
-	}
-	if (i == u->nowed) {
-		u->nowed = 0;
-		return 0;
-	}
-	memmove(u->owed, u->owed + i, (u->nowed - i) * sizeof(*u->owed));
-	u->nowed -= i;
-	conn_notify_writable(u->c);
-	return -1;
-}
-
-/*
- * Send control frame ${f} (PONG or CLOSE).  One that finds no room, or
- * others already waiting, is owed and sent first when room comes: a
+ * Send control frame ${f} (PONG or CLOSE), or owe it until room comes: a
  * control frame never fails the link (only memory to note it could).
  */
 static void
 upstream_ctl(struct upstream *u, const struct gw_frame *f)
 {
-	struct up_owed *o;
-	size_t cap;
-
-	if (!upstream_owes(u) && conn_send(u->c, f) == 0)
-		return;
-	conn_notify_writable(u->c);
-	if (f->type == GW_T_PONG) {	/* one answers the newest PING */
-		u->pong_owed = 1;
-		u->pong_opaque = f->u.ping.opaque;
-		return;
-	}
-	if (u->nowed == u->owed_cap) {
-		cap = u->owed_cap ? 2 * u->owed_cap : 16;
-		if ((o = realloc(u->owed, cap * sizeof(*o))) == NULL) {
-			conn_close(u->c, GW_R_INTERNAL, "out of memory");
-			return;
-		}
-		u->owed = o;
-		u->owed_cap = cap;
-	}
-	u->owed[u->nowed].chan = f->channel;
-	u->owed[u->nowed].code = f->u.reason.code;
-	u->nowed++;
+	if (upstream_owed_send(u->owed, u->c, f) != 0)
+		conn_close(u->c, GW_R_INTERNAL, "out of memory");
 }
 
 static int
@@ -290,7 +215,7 @@ upstream_on_writable(struct conn *c, void *arg)
 	size_t n = 0;
 
 	(void)c;
-	if (upstream_flush_owed(u) != 0)
+	if (upstream_owed_flush(u->owed, u->c) != 0)
 		return;		/* control frames first */
 	/*
 	 * Wake the waiters of now, in arrival order.  One that finds no room
@@ -444,8 +369,7 @@ upstream_down(struct upstream *u, unsigned reason, const char *detail)
 		TAILQ_REMOVE(&u->waiters, l, wait);
 		l->wait_up = NULL;
 	}
-	u->nowed = 0;		/* the channels end with the connection */
-	u->pong_owed = 0;
+	upstream_owed_clear(u->owed);	/* its channels end with it */
 	for (i = 0; i < n; i++) {
 		chanmap_del(u->chans, agent_link(lost[i])->chan);
 		agent_link(lost[i])->up = NULL;
@@ -470,7 +394,9 @@ upstream_new(struct gw *gw, unsigned idx, int probe)
 
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return NULL;
-	if ((u->chans = chanmap_new()) == NULL) {
+	if ((u->chans = chanmap_new()) == NULL ||
+	    (u->owed = upstream_owed_new()) == NULL) {
+		chanmap_free(u->chans);
 		free(u);
 		return NULL;
 	}
@@ -507,7 +433,7 @@ upstream_free(struct upstream *u)
 		    (unsigned long long)u->frames_up,
 		    (unsigned long long)u->frames_down);
 	chanmap_free(u->chans);
-	free(u->owed);
+	upstream_owed_free(u->owed);
 	u->magic = 0;
 	free(u);
 }
@@ -729,7 +655,8 @@ upstream_open(struct upstream *u, struct agent *a, const struct id_info *id,
 
 	if (u->state != UP_READY || u->next_chan == 0)
 		return -1;	/* 2^32 channels on one link: reconnect */
-	if (upstream_owes(u) || conn_out_space(u->c) < UP_RESERVE / 2) {
+	if (upstream_owed_any(u->owed) ||
+	    conn_out_space(u->c) < UP_RESERVE / 2) {
 		upstream_wait(u, a);
 		return GW_ENOSPACE;
 	}
@@ -761,7 +688,7 @@ upstream_data(struct upstream *u, struct agent *a, uint32_t chan,
 	struct gw_frame f = { .type = GW_T_DATA, .channel = chan };
 
 	/* Keep the reserve for control frames; wait otherwise. */
-	if (upstream_owes(u) ||
+	if (upstream_owed_any(u->owed) ||
 	    conn_out_space(u->c) < UP_RESERVE + GW_HDR_LEN + 8 + len)
 		goto wait;
 	f.u.data.seq = seq;

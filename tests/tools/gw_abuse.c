@@ -15,6 +15,9 @@
  *   gw-abuse error   ADDR TEXT     after mTLS and HELLO_ACK, ERROR with
  *                                  TEXT, byte for byte (a newline, a
  *                                  quote: what the log must escape)
+ *   gw-abuse error   ADDR TEXT hold  the same, but "open" is printed at
+ *                                  HELLO_ACK and the ERROR waits for EOF
+ *                                  on stdin (many agents end at once)
  *   gw-abuse seq     ADDR SEQ N    N sessions one after another: mTLS,
  *                                  HELLO, the first CREDIT, then one DATA
  *                                  numbered SEQ (2^63: above the range);
@@ -309,9 +312,12 @@ mode_half(const char *addr, long n, double secs)
 	return 0;
 }
 
-/* After HELLO_ACK, ERROR(protocol, ${text}); the gateway then closes. */
+/*
+ * After HELLO_ACK (and EOF on stdin if ${hold}), ERROR(protocol, ${text});
+ * the gateway then closes.
+ */
 static int
-mode_error(const char *addr, const char *text)
+mode_error(const char *addr, const char *text, int hold)
 {
 	struct gw_frame f = { .type = GW_T_ERROR };
 	struct abuse a;
@@ -323,6 +329,15 @@ mode_error(const char *addr, const char *text)
 	if (abuse_until(&a, GW_T_HELLO_ACK) != 0) {
 		fprintf(stderr, "gw-abuse: no HELLO_ACK\n");
 		return 1;
+	}
+	if (hold) {
+		ssize_t r;
+
+		printf("open after %.1f s\n", now() - a.t0);
+		fflush(stdout);
+		while ((r = read(0, buf, sizeof(buf))) > 0 ||
+		    (r < 0 && errno == EINTR))
+			;
 	}
 	f.u.reason.code = GW_R_PROTOCOL;
 	f.u.reason.text.p = (const uint8_t *)text;
@@ -463,8 +478,9 @@ main(int argc, char **argv)
 		    "ADDR ARG [SECS|KIND]\n");
 		return 2;
 	}
-	if (strcmp(argv[1], "error") == 0 && argc == 4)
-		return mode_error(argv[2], argv[3]);
+	if (strcmp(argv[1], "error") == 0 && (argc == 4 || (argc == 5 &&
+	    strcmp(argv[4], "hold") == 0)))
+		return mode_error(argv[2], argv[3], argc == 5);
 	if (strcmp(argv[1], "seq") == 0 && argc == 5)
 		return mode_seq(argv[2], strtoull(argv[3], NULL, 10),
 		    atol(argv[4]));
