@@ -13,6 +13,8 @@
 #   gatewayd -> gw-mgmt 1.3: gatewayd's own upstream link
 #                       1.2: openssl s_client -tls1_2 with the gateway's
 #                            certificate, authenticated by gw-mgmt
+#   enrollment listener 1.3, 1.2: openssl s_client handshakes (server
+#                            authentication; no CSR is sent)
 # each checked by the tls= of the logs.  Without RSA-PSS in our mbedTLS
 # (4345db1), every RSA cell on TLS 1.3 fails.  Then a Python ssl client
 # (OpenSSL) with an RSA-2048 leaf speaks the protocol to gatewayd over TLS
@@ -397,7 +399,51 @@ EOT
 $(last_event "$glog" agent_refused)"
 	fi
 	stop_pki "$d"
+	enroll_cells "$d"
 	echo "$d: chains gateway $gw_len, mgmt $mgmt_len, agent $ag_len bytes"
+}
+
+# enroll_cells NAME: gatewayd's enrollment listener with NAME's gateway
+# certificate: it sends its chain and then the agent CA (agents pin that
+# CA), so it is refused at start past the record size; else openssl
+# s_client completes TLS 1.3 and 1.2 handshakes with it (server
+# authentication only, as enrollment is).
+enroll_cells() {
+	local d=$1 len ep v rc
+	len=$(cat "$d/gateway.crt" "$d/ca.crt" >"$d/enroll-chain.pem" &&
+	    chain_len "$d/enroll-chain.pem")
+	ep=$(free_port)
+	sed -e "s/^listen = .*/listen = 127.0.0.1:$(free_port)/" \
+	    -e "s/^\[upstream\]/[enroll]\nlisten = 127.0.0.1:$ep\n[upstream]/" \
+	    "$d/gateway.ini" >"$d/enroll.ini"
+	if [ "$len" -gt "$LIMIT" ]; then
+		rc=0
+		timeout 10 "$GATEWAYD" -c "$d/enroll.ini" >"$d-enroll.log" 2>&1 ||
+		    rc=$?
+		refused_big "gatewayd [enroll]" "$len" $rc "$d-enroll.log"
+		return
+	fi
+	start "enroll-$d" "$GATEWAYD" -c "$d/enroll.ini"
+	if ! port_open "$ep"; then
+		bad "enroll" "-" "gatewayd did not start: $(tail -n 1 \
+		    "$T/enroll-$d.log" | cut -c1-120)"
+	else
+		for v in 1_3 1_2; do
+			openssl s_client "-tls$v" -connect "127.0.0.1:$ep" \
+			    -verifyCAfile "$d/ca.crt" -verify_return_error \
+			    </dev/null >"$d-enroll-s$v.log" 2>&1 || true
+			if grep -q "^New, TLSv${v/_/.}," "$d-enroll-s$v.log" &&
+			    grep -q "Verify return code: 0 (ok)" \
+			    "$d-enroll-s$v.log"; then
+				ok "enroll" "TLS${v/_/.}" "openssl s_client, $len bytes"
+			else
+				bad "enroll" "TLS${v/_/.}" "$(grep -m1 -i error \
+				    "$d-enroll-s$v.log" | cut -c1-120)"
+			fi
+		done
+	fi
+	kill "$(eval echo "\$PID_enroll_$d")" 2>/dev/null || true
+	wait "$(eval echo "\$PID_enroll_$d")" 2>/dev/null || true
 }
 
 # Made in parallel, each in its own directory; NAME/.done says it is whole.
