@@ -429,16 +429,22 @@ enroll_cells() {
 		    "$T/enroll-$d.log" | cut -c1-120)"
 	else
 		for v in 1_3 1_2; do
+			# A refused handshake prints "New, TLSv1.3" and "Verify
+			# return code: 0" too: the exit status and the server's
+			# certificate tell.
+			rc=0
 			openssl s_client "-tls$v" -connect "127.0.0.1:$ep" \
 			    -verifyCAfile "$d/ca.crt" -verify_return_error \
-			    </dev/null >"$d-enroll-s$v.log" 2>&1 || true
-			if grep -q "^New, TLSv${v/_/.}," "$d-enroll-s$v.log" &&
+			    </dev/null >"$d-enroll-s$v.log" 2>&1 || rc=$?
+			if [ $rc = 0 ] &&
+			    grep -q "^New, TLSv${v/_/.}," "$d-enroll-s$v.log" &&
+			    grep -q "^Server certificate" "$d-enroll-s$v.log" &&
 			    grep -q "Verify return code: 0 (ok)" \
 			    "$d-enroll-s$v.log"; then
 				ok "enroll" "TLS${v/_/.}" "openssl s_client, $len bytes"
 			else
-				bad "enroll" "TLS${v/_/.}" "$(grep -m1 -i error \
-				    "$d-enroll-s$v.log" | cut -c1-120)"
+				bad "enroll" "TLS${v/_/.}" "s_client exit $rc: $(grep \
+				    -m1 -i error "$d-enroll-s$v.log" | cut -c1-120)"
 			fi
 		done
 	fi
