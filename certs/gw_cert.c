@@ -3,12 +3,12 @@
  * written with mode 0600; certificates are written by mbedTLS's X.509
  * writer (no openssl CLI).
  *
- *   gw-cert ca --out DIR --name CN [--ca PARENT] [--days N] [--rsa BITS]
- *           [--force]
+ *   gw-cert ca --out DIR --name CN [--ca PARENT] [--days N]
+ *           [--rsa BITS | --ec CURVE] [--force]
  *   gw-cert issue --ca DIR --role gateway|mgmt|agent --name NAME
  *           --out PREFIX [--dns NAME]... [--ip ADDR]... [--days N]
  *           [--not-before YYYYMMDDhhmmss --not-after YYYYMMDDhhmmss]
- *           [--rsa BITS]
+ *           [--rsa BITS | --ec CURVE]
  *   gw-cert issue-many --ca DIR --role ROLE --prefix PFX --count N
  *           --out-dir DIR [--days N]
  *   gw-cert show FILE
@@ -54,12 +54,12 @@ void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: gw-cert ca --out DIR --name CN [--ca PARENT] [--days N] "
-	    "[--rsa BITS] [--force]\n"
+	    "usage: gw-cert ca --out DIR --name CN [--ca PARENT] [--days N]\n"
+	    "               [--rsa BITS | --ec p256|p384] [--force]\n"
 	    "       gw-cert issue --ca DIR --role gateway|mgmt|agent --name NAME "
 	    "--out PREFIX\n"
-	    "               [--dns NAME]... [--ip ADDR]... [--days N] "
-	    "[--rsa BITS]\n"
+	    "               [--dns NAME]... [--ip ADDR]... [--days N]\n"
+	    "               [--rsa BITS | --ec p256|p384]\n"
 	    "               [--not-before YYYYMMDDhhmmss --not-after "
 	    "YYYYMMDDhhmmss]\n"
 	    "       gw-cert issue-many --ca DIR --role ROLE --prefix PFX "
@@ -169,6 +169,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "not-before", required_argument, NULL, 'b' },
 		{ "not-after", required_argument, NULL, 'e' },
 		{ "rsa", required_argument, NULL, 'R' },
+		{ "ec", required_argument, NULL, 'E' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "out-dir", required_argument, NULL, 'O' },
@@ -231,6 +232,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 				usage();
 			o->req.rsa_bits = (unsigned)v;
 			break;
+		case 'E':
+			if (strcmp(optarg, "p256") == 0)
+				o->req.ec_bits = 256;
+			else if (strcmp(optarg, "p384") == 0)
+				o->req.ec_bits = 384;
+			else
+				usage();
+			break;
 		case 'c':
 			if (parse_uint(optarg, 1, 1000000, &o->count) != 0)
 				usage();
@@ -240,6 +249,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (optind != argc || (o->nb[0] != '\0') != (o->na[0] != '\0') ||
+	    (o->req.rsa_bits != 0 && o->req.ec_bits != 0) ||
 	    (o->nb[0] != '\0' && o->have_days))
 		usage();
 }

@@ -155,10 +155,33 @@ pki_genkey(mbedtls_pk_context *pk, unsigned rsa_bits, struct pki_rng *rng,
 			return pki_fail(err, errlen, "RSA key", rc);
 		return 0;
 	}
+	return pki_genkey_ec(pk, 256, rng, err, errlen);
+}
+
+/**
+ * pki_genkey_ec(pk, ec_bits, rng, err, errlen): make ${pk} a new ECDSA key
+ * on P-256 (${ec_bits} 0 or 256) or P-384 (384).  0 or -1.
+ */
+int
+pki_genkey_ec(mbedtls_pk_context *pk, unsigned ec_bits, struct pki_rng *rng,
+    char *err, size_t errlen)
+{
+	mbedtls_ecp_group_id grp;
+	int rc;
+
+	if (ec_bits == 0 || ec_bits == 256)
+		grp = MBEDTLS_ECP_DP_SECP256R1;
+	else if (ec_bits == 384)
+		grp = MBEDTLS_ECP_DP_SECP384R1;
+	else {
+		snprintf(err, errlen, "ECDSA key: no curve of %u bits (256 "
+		    "or 384)", ec_bits);
+		return -1;
+	}
 	if ((rc = mbedtls_pk_setup(pk,
 	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) != 0 ||
-	    (rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1,
-	    mbedtls_pk_ec(*pk), mbedtls_ctr_drbg_random, &rng->drbg)) != 0)
+	    (rc = mbedtls_ecp_gen_key(grp, mbedtls_pk_ec(*pk),
+	    mbedtls_ctr_drbg_random, &rng->drbg)) != 0)
 		return pki_fail(err, errlen, "ECDSA key", rc);
 	return 0;
 }
@@ -229,6 +252,16 @@ pki_issuer_string(const mbedtls_x509_name *n, char *out, size_t outlen)
 	return 0;
 }
 
+/* The hash a signature by ${signer} takes: SHA-384 for P-384, else SHA-256. */
+static mbedtls_md_type_t
+pki_md_for(mbedtls_pk_context *signer)
+{
+	if (mbedtls_pk_get_type(signer) == MBEDTLS_PK_ECKEY &&
+	    mbedtls_pk_get_bitlen(signer) == 384)
+		return MBEDTLS_MD_SHA384;
+	return MBEDTLS_MD_SHA256;
+}
+
 /**
  * pki_sign(req, key, ca, rng, crt_pem, crtlen, err, errlen): a certificate
  * for ${req} and the public key of ${key}, signed by ${ca} (or by ${key}
@@ -270,7 +303,8 @@ pki_sign(const struct pki_req *req, mbedtls_pk_context *key,
 		goto out;
 	}
 	mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
-	mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+	/* A P-384 signer signs with SHA-384 (the strength of its curve). */
+	mbedtls_x509write_crt_set_md_alg(&w, pki_md_for(ca ? &ca->key : key));
 	mbedtls_x509write_crt_set_subject_key(&w, key);
 	mbedtls_x509write_crt_set_issuer_key(&w, ca ? &ca->key : key);
 	usage = is_ca ? MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN :
@@ -364,7 +398,10 @@ pki_make(const struct pki_req *req, struct pki_ca *ca, struct pki_rng *rng,
 	int rc, ret = -1;
 
 	mbedtls_pk_init(&key);
-	if (pki_genkey(&key, req->rsa_bits, rng, err, errlen) != 0 ||
+	rc = req->rsa_bits != 0 ?
+	    pki_genkey(&key, req->rsa_bits, rng, err, errlen) :
+	    pki_genkey_ec(&key, req->ec_bits, rng, err, errlen);
+	if (rc != 0 ||
 	    pki_sign(req, &key, ca, rng, crt_pem, crtlen, err, errlen) != 0)
 		goto out;
 	if ((rc = mbedtls_pk_write_key_pem(&key, key_pem, keylen)) != 0) {

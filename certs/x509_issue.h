@@ -34,7 +34,8 @@ struct pki_req {
 	size_t		 nip;
 	char		 not_before[16];	/* YYYYMMDDhhmmss, UTC */
 	char		 not_after[16];
-	unsigned	 rsa_bits;		/* 0: ECDSA P-256 */
+	unsigned	 rsa_bits;		/* 0: ECDSA, see ec_bits */
+	unsigned	 ec_bits;		/* 0 or 256: P-256, 384: P-384 */
 };
 
 /* The CA that signs: its certificate and its key. */
@@ -90,6 +91,13 @@ int pki_sign(const struct pki_req *req, mbedtls_pk_context *key,
  * of ${rsa_bits} bits, or ECDSA P-256 when ${rsa_bits} is 0.  0 or -1.
  */
 int pki_genkey(mbedtls_pk_context *pk, unsigned rsa_bits,
+    struct pki_rng *rng, char *err, size_t errlen);
+
+/**
+ * pki_genkey_ec(pk, ec_bits, rng, err, errlen): make ${pk} a new ECDSA key
+ * on P-256 (${ec_bits} 0 or 256) or P-384 (384).  0 or -1.
+ */
+int pki_genkey_ec(mbedtls_pk_context *pk, unsigned ec_bits,
     struct pki_rng *rng, char *err, size_t errlen);
 
 /**

@@ -69,6 +69,11 @@
 #define MBEDTLS_RSA_C                /* operators' existing RSA PKIs */
 #define MBEDTLS_PKCS1_V15
 #define MBEDTLS_PKCS1_V21            /* RSA-PSS, required by TLS 1.3 */
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT /* TLS 1.3 offers rsa_pss_rsae_*
+					   only with it (without, an RSA key
+					   failed every 1.3 handshake), and
+					   certificates signed with RSA-PSS
+					   parse */
 #define MBEDTLS_GENPRIME             /* certificate tool: RSA keys on request */
 #define MBEDTLS_PK_C
 #define MBEDTLS_PK_PARSE_C
