@@ -1,11 +1,10 @@
 /*
- * enroll_env.c: conn.h, authority_proc.h and the clock for fuzz_enroll's
- * session selector (see enroll_env.h): connections without sockets or TLS
- * that keep the real conn's contract and check what the gateway sends on
- * them, the real authority in place of the signer process, answering at
- * once or when the input says, and a clock that moves when the input says.
+ * enroll_env.c: the world of fuzz_enroll's session selector (see
+ * enroll_env.h): what the gateway sends on the fake conns (fake_conn.c)
+ * checked as an enrolling agent would, the real authority in place of the
+ * signer process, answering at once or when the input says, and a clock
+ * that moves when the input says.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,25 +14,15 @@
 #include "authority_proc.h"
 #include "conn.h"
 #include "enroll_env.h"
+#include "fake_conn.h"
 #include "fuzz.h"
 
-#define ENR_ENC_MAX	(GW_HDR_LEN + 70000u)
-
-struct conn {
-	int			 live;
-	enum conn_state		 state;
-	const struct conn_ops	*ops;
-	void			*arg;
-	unsigned		 slot;
-	unsigned		 src;
-	int			 busy;		/* our calls on the stack */
-	int			 full;		/* every send fails */
-	int			 timer_armed;
-	time_t			 deadline;
-	size_t			 max_payload;
+/* What the environment keeps of each conn (fake_conn_data). */
+struct enr_data {
+	unsigned		 src;		/* enr_peers[src] */
+	time_t			 deadline;	/* its timer's */
 	uint32_t		 ref;		/* the last ENROLL's */
 	unsigned		 asked, answered;	/* ENROLLs, answers */
-	int			 closed_once;
 };
 
 /* What a held request keeps: copies of the views of authority_req. */
@@ -61,8 +50,25 @@ static const char *const enr_peers[ENR_SOURCES] = {
 /* The authority's source keys: an IPv4 address, an IPv6 /64. */
 static const unsigned enr_groups[ENR_SOURCES] = { 0, 0, 1, 2, 2, 3 };
 
-static struct conn *conns[ENR_CONNS];
-static unsigned live, accept_src;
+static void enr_made(struct conn *);
+static void enr_timer(struct conn *, double);
+static const char *enr_peer(const struct conn *);
+static void enr_reading(struct conn *, const struct gw_frame *);
+static void enr_sent(struct conn *, const struct gw_frame *, int);
+
+static const struct fake_conn_env enr_conns = {
+	.accepts = ENR_CONNS,
+	.connects = 0,			/* mode = local: no link */
+	.data_size = sizeof(struct enr_data),
+	.queue_cap = 0,			/* enroll_conn.c never pauses */
+	.sent = enr_sent,
+	.reading = enr_reading,
+	.made = enr_made,
+	.timer = enr_timer,
+	.peer = enr_peer,
+};
+
+static unsigned accept_src;
 static struct conn *accepted;
 static struct enr_held held[ENR_HELD];
 static struct enr_count count;
@@ -114,8 +120,7 @@ __wrap_ev_timer_start(struct ev_loop *loop, ev_timer *w)
 void
 enr_env_start(void)
 {
-	FUZZ_CHECK(live == 0);
-	memset(conns, 0, sizeof(conns));
+	fake_conn_reset(&enr_conns);
 	memset(held, 0, sizeof(held));
 	memset(&count, 0, sizeof(count));
 	mode = ENR_AT_ONCE;
@@ -153,234 +158,71 @@ enr_source_group(const char *source)
 	return 0;
 }
 
-/* conn.h */
+/* conn.h is fake_conn.c's; what it shows of the enrollment port. */
 
-struct conn *
-conn_accept(struct ev_loop *loop, int fd, const struct tls_conf *tc,
-    const struct conn_params *p, const struct conn_ops *ops, void *arg)
-{
-	struct conn *c;
-
-	(void)loop;
-	(void)fd;
-	(void)tc;
-	for (unsigned i = 0; i < ENR_CONNS; i++) {
-		if (conns[i] != NULL)
-			continue;
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			return NULL;
-		c->live = 1;
-		c->state = CONN_HANDSHAKE;
-		c->ops = ops;
-		c->arg = arg;
-		c->slot = i;
-		c->src = accept_src;
-		c->max_payload = p->max_payload;
-		FUZZ_CHECK(p->in_cap >= p->max_payload + GW_HDR_LEN);
-		conns[i] = c;
-		live++;
-		accepted = c;
-		return c;
-	}
-	errno = ENOBUFS;
-	return NULL;
-}
-
-struct conn *
-conn_connect(struct ev_loop *loop, const char *addr,
-    const struct tls_conf *tc, const struct conn_params *p,
-    const struct conn_ops *ops, void *arg)
-{
-	(void)loop;
-	(void)addr;
-	(void)tc;
-	(void)p;
-	(void)ops;
-	(void)arg;
-	FUZZ_CHECK(0);		/* mode = local: no link */
-	return NULL;
-}
-
-/* As conn.c: closed conns and their owners are freed between events. */
-void
-conn_reap(void)
-{
-	for (unsigned i = 0; i < ENR_CONNS; i++) {
-		struct conn *c = conns[i];
-
-		if (c == NULL || c->state != CONN_CLOSED)
-			continue;
-		FUZZ_CHECK(c->busy == 0);
-		if (c->ops->on_free != NULL)
-			c->ops->on_free(c->arg);
-		conns[i] = NULL;
-		live--;
-		free(c);
-	}
-}
-
-/* What the gateway sends an enrolling agent. */
 static void
-enr_check_down(struct conn *c, const struct gw_frame *f)
+enr_made(struct conn *c)
+{
+	struct enr_data *d = fake_conn_data(c);
+
+	d->src = accept_src;
+	accepted = c;
+}
+
+static void
+enr_timer(struct conn *c, double seconds)
+{
+	struct enr_data *d = fake_conn_data(c);
+
+	d->deadline = clock_now + (time_t)seconds;
+}
+
+static const char *
+enr_peer(const struct conn *c)
+{
+	const struct enr_data *d = fake_conn_data(c);
+
+	return enr_peers[d->src];
+}
+
+static void
+enr_reading(struct conn *c, const struct gw_frame *f)
+{
+	struct enr_data *d = fake_conn_data(c);
+
+	if (f->type == GW_T_ENROLL) {
+		d->asked++;
+		d->ref = f->u.enroll.ref;
+	}
+}
+
+/* fake_conn_env.sent: what the gateway sends an enrolling agent. */
+static void
+enr_sent(struct conn *c, const struct gw_frame *f, int fits)
 {
 	const struct gw_enroll_result *r = &f->u.enroll_result;
+	struct enr_data *d = fake_conn_data(c);
 
+	/* Nothing answers a connection after its close. */
+	FUZZ_CHECK(conn_state(c) != CONN_CLOSED ||
+	    f->type != GW_T_ENROLL_RESULT);
+	if (!fits)
+		return;
 	FUZZ_CHECK(f->channel == 0);
 	FUZZ_CHECK(f->type == GW_T_HELLO_ACK || f->type == GW_T_PONG ||
 	    f->type == GW_T_ERROR || f->type == GW_T_ENROLL_RESULT);
 	if (f->type != GW_T_ENROLL_RESULT)
 		return;
 	/* One answer per request, to an open connection, with its ref. */
-	FUZZ_CHECK(c->state == CONN_OPEN);
-	FUZZ_CHECK(c->answered < c->asked);
-	FUZZ_CHECK(r->ref == c->ref);
+	FUZZ_CHECK(conn_state(c) == CONN_OPEN);
+	FUZZ_CHECK(d->answered < d->asked);
+	FUZZ_CHECK(r->ref == d->ref);
 	FUZZ_CHECK((r->status == GW_ENROLL_ISSUED) == (r->chain.len > 0));
-	c->answered++;
+	d->answered++;
 	count.answers++;
 }
 
-int
-conn_send(struct conn *c, const struct gw_frame *f)
-{
-	static uint8_t a[ENR_ENC_MAX], b[ENR_ENC_MAX];
-	struct gw_frame d;
-	size_t used;
-	int n, m;
-
-	FUZZ_CHECK(c->live);
-	/* Nothing answers a connection after its close. */
-	FUZZ_CHECK(c->state != CONN_CLOSED || f->type != GW_T_ENROLL_RESULT);
-	n = gw_frame_encode(a, sizeof(a), f);
-	if (n < 0)
-		return n;
-	if (c->state == CONN_CLOSED || c->full)
-		return GW_ENOSPACE;
-	FUZZ_CHECK(gw_frame_decode(a, (size_t)n, GW_PAYLOAD_HARD_MAX, &d,
-	    &used) == GW_OK && used == (size_t)n);
-	m = gw_frame_encode(b, sizeof(b), &d);
-	FUZZ_CHECK(m == n && memcmp(a, b, (size_t)n) == 0);
-	enr_check_down(c, &d);
-	return 0;
-}
-
-void
-conn_notify_writable(struct conn *c)
-{
-	(void)c;
-}
-
-size_t
-conn_out_space(const struct conn *c)
-{
-	return c->state == CONN_CLOSED || c->full ? 0 : 32768;
-}
-
-size_t
-conn_out_pending(const struct conn *c)
-{
-	(void)c;
-	return 0;
-}
-
-int
-conn_input_pending(const struct conn *c)
-{
-	(void)c;
-	return 0;
-}
-
-void
-conn_resume(struct conn *c)
-{
-	(void)c;
-	FUZZ_CHECK(0);		/* the enrollment port never pauses */
-}
-
-void
-conn_timer(struct conn *c, double seconds)
-{
-	FUZZ_CHECK(c->live);
-	c->timer_armed = seconds > 0;
-	c->deadline = clock_now + (time_t)seconds;
-}
-
-void
-conn_close(struct conn *c, unsigned reason, const char *detail)
-{
-	FUZZ_CHECK(c->live);
-	if (c->state == CONN_CLOSED)
-		return;
-	FUZZ_CHECK(!c->closed_once);
-	c->closed_once = 1;
-	c->state = CONN_CLOSED;
-	c->timer_armed = 0;
-	c->busy++;
-	c->ops->on_close(c, reason, detail, c->arg);
-	c->busy--;
-}
-
-enum conn_state
-conn_state(const struct conn *c)
-{
-	FUZZ_CHECK(c->live);
-	return c->state;
-}
-
-const char *
-conn_state_str(enum conn_state s)
-{
-	return s == CONN_OPEN ? "open" : "other";
-}
-
-const char *
-conn_peer(const struct conn *c)
-{
-	FUZZ_CHECK(c->live);
-	return enr_peers[c->src];
-}
-
-const mbedtls_x509_crt *
-conn_peer_crt(const struct conn *c)
-{
-	(void)c;
-	return NULL;		/* agents have no certificate here */
-}
-
-const uint8_t *
-conn_peer_der(const struct conn *c, size_t *len)
-{
-	(void)c;
-	*len = 0;
-	return NULL;
-}
-
-const char *
-conn_tls_info(const struct conn *c)
-{
-	(void)c;
-	return "fuzz";
-}
-
-int
-conn_resumed(const struct conn *c)
-{
-	(void)c;
-	return 0;
-}
-
-void
-conn_set_arg(struct conn *c, void *arg)
-{
-	c->arg = arg;
-}
-
 /* The harness's side of the connections. */
-
-struct conn *
-enr_conn(unsigned who)
-{
-	return conns[who % ENR_CONNS];
-}
 
 void
 enr_accept_from(unsigned src)
@@ -395,63 +237,17 @@ enr_accepted(void)
 	return accepted;
 }
 
-void
-enr_open(struct conn *c)
-{
-	int rc;
-
-	if (c->state != CONN_HANDSHAKE)
-		return;
-	c->state = CONN_OPEN;
-	c->busy++;
-	rc = c->ops->on_open(c, c->arg);
-	FUZZ_CHECK(rc == 0 || (rc == CONN_CLOSED_RC &&
-	    c->state == CONN_CLOSED));
-	c->busy--;
-}
-
 size_t
 enr_input(struct conn *c, const uint8_t *buf, size_t len)
 {
-	struct gw_frame f, e = { .type = GW_T_ERROR };
+	struct gw_frame f;
 	size_t used;
-	int rc;
 
-	if (c->state != CONN_OPEN)
+	if (conn_state(c) != CONN_OPEN ||
+	    fake_conn_decode(c, buf, len, &f, &used) != GW_OK)
 		return len;
-	rc = gw_frame_decode(buf, len, c->max_payload, &f, &used);
-	if (rc == GW_ENEED)
-		return len;
-	if (rc != GW_OK) {
-		/* As conn.c: tell the peer why, close this conn alone. */
-		e.u.reason.code = rc == GW_PERR_LEN_TOO_BIG ? GW_R_TOO_BIG :
-		    GW_R_PROTOCOL;
-		(void)conn_send(c, &e);
-		conn_close(c, e.u.reason.code, "bad frame");
-		return len;
-	}
-	if (f.type == GW_T_ENROLL) {
-		c->asked++;
-		c->ref = f.u.enroll.ref;
-	}
-	c->busy++;
-	rc = c->ops->on_frame(c, &f, c->arg);
-	FUZZ_CHECK(rc == CONN_OK || (rc == CONN_CLOSED_RC &&
-	    c->state == CONN_CLOSED));
-	c->busy--;
+	fake_conn_bytes(c, buf, used);
 	return used;
-}
-
-void
-enr_full(struct conn *c)
-{
-	c->full = !c->full;
-}
-
-void
-enr_eof(struct conn *c)
-{
-	conn_close(c, GW_R_PEER_CLOSED, "peer closed");
 }
 
 void
@@ -459,27 +255,17 @@ enr_advance(time_t secs)
 {
 	clock_now += secs;
 	for (unsigned i = 0; i < ENR_CONNS; i++) {
-		struct conn *c = conns[i];
+		struct conn *c = fake_conn_accepted(i);
+		struct enr_data *d;
 
-		if (c == NULL || !c->timer_armed || c->deadline > clock_now ||
-		    c->state == CONN_CLOSED)
+		if (c == NULL)
 			continue;
-		c->timer_armed = 0;
-		c->busy++;
-		if (c->ops->on_timeout != NULL)
-			c->ops->on_timeout(c, c->arg);
-		else
-			conn_close(c, GW_R_TIMEOUT, "timeout");
-		c->busy--;
+		d = fake_conn_data(c);
+		if (d->deadline <= clock_now)
+			fake_conn_timer(c);	/* if armed */
 	}
 	if (tick != NULL)
 		ev_invoke(tick_loop, tick, EV_TIMER);
-}
-
-unsigned
-enr_live(void)
-{
-	return live;
 }
 
 /* authority_proc.h: the authority itself, at once or when told. */

@@ -6,9 +6,11 @@
  * (certs/authority*.c, enroll_dir.c) on a CA directory of its own.
  *
  * The seams, all at link time, so that no production code changes:
- *  - conn.h: connections without sockets or TLS that keep the real conn's
- *    contract (on_close once; the conn and its owner freed only by
- *    conn_reap, between operations, as the loop does);
+ *  - conn.h: the fake conns of fake_conn.h (no sockets, no TLS; the
+ *    real conn's contract kept), from six peer addresses, with timers
+ *    that fire when the clock passes them; what the gateway sends is
+ *    checked: one ENROLL_RESULT per ENROLL, with its ref, never to a
+ *    closed connection;
  *  - authority_proc.h: in place of the signer process, which carries
  *    authority_submit() and its one answer over a socketpair, the same
  *    authority called in this process.  It answers inside
@@ -28,6 +30,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fake_conn.h"
 
 /*
  * Input after the selector byte: operations, one opcode byte each
@@ -117,7 +121,6 @@ struct enr_count {
 
 #include <time.h>
 
-struct conn;
 struct authority_req;
 
 /** enr_env_start(), enr_env_stop(): a session's clock (at ENR_T0). */
@@ -133,17 +136,11 @@ const struct enr_count *enr_count(void);
 /** enr_source_group(source): the authority's key of ${source}, 0-3. */
 unsigned enr_source_group(const char *source);
 
-/** enr_conn(who): connection slot ${who}'s conn, or NULL. */
-struct conn *enr_conn(unsigned who);
-
 /** enr_accept_from(src): the next conn_accept comes from source ${src}. */
 void enr_accept_from(unsigned src);
 
 /** enr_accepted(): the conn it made, or NULL. */
 struct conn *enr_accepted(void);
-
-/** enr_open(c): ${c}'s TLS handshake ends: on_open. */
-void enr_open(struct conn *c);
 
 /**
  * enr_input(c, buf, len): bytes from ${c}'s peer, decoded as conn.c does
@@ -152,17 +149,8 @@ void enr_open(struct conn *c);
  */
 size_t enr_input(struct conn *c, const uint8_t *buf, size_t len);
 
-/** enr_full(c): ${c}'s output fills (sends fail), or drains. */
-void enr_full(struct conn *c);
-
-/** enr_eof(c): ${c}'s peer closes. */
-void enr_eof(struct conn *c);
-
 /** enr_advance(secs): the clock moves; due timers, enroll's tick fire. */
 void enr_advance(time_t secs);
-
-/** enr_live(): conns not yet freed. */
-unsigned enr_live(void);
 
 /** enr_set_mode(m): how the signer answers from now (enum enr_mode). */
 void enr_set_mode(unsigned m);

@@ -31,6 +31,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,7 +309,7 @@ enr_check(void)
 		FUZZ_CHECK(per[i] <= ENR_PER_SOURCE);
 	FUZZ_CHECK(n->submitted == n->answered + n->cancelled +
 	    enr_held_count());
-	FUZZ_CHECK(gw.nenroll == enr_live());
+	FUZZ_CHECK(gw.nenroll == fake_conn_live());
 }
 
 /* Tokens. */
@@ -388,7 +389,7 @@ static void
 enr_send(unsigned who, const struct gw_frame *f)
 {
 	static uint8_t buf[GW_HDR_LEN + 70000];
-	struct conn *c = enr_conn(who);
+	struct conn *c = fake_conn_accepted(who);
 	int n;
 
 	if (c == NULL)
@@ -459,11 +460,11 @@ enr_op(struct enr_in *in)
 		enr_accept_from(a);
 		enroll_conn_accept(&gw, -1);
 		if (!(a & 8) && (c = enr_accepted()) != NULL)
-			enr_open(c);
+			fake_conn_open(c, NULL);
 		break;
 	case ENR_TLS:
-		if ((c = enr_conn(next(in))) != NULL)
-			enr_open(c);
+		if ((c = fake_conn_accepted(next(in))) != NULL)
+			fake_conn_open(c, NULL);
 		break;
 	case ENR_HELLO:
 		f.u.hello.vmin = f.u.hello.vmax = 1;
@@ -489,7 +490,7 @@ enr_op(struct enr_in *in)
 		enr_enroll(who, p, n, a, "");
 		break;
 	case ENR_RAW:
-		c = enr_conn(next(in));
+		c = fake_conn_accepted(next(in));
 		n = next(in);
 		p = take(in, &n);
 		while (c != NULL && n > 0 && conn_state(c) == CONN_OPEN) {
@@ -513,12 +514,12 @@ enr_op(struct enr_in *in)
 		enr_deliver(next(in));
 		break;
 	case ENR_FULL:
-		if ((c = enr_conn(next(in))) != NULL)
-			enr_full(c);
+		if ((c = fake_conn_accepted(next(in))) != NULL)
+			fake_conn_full(c, SIZE_MAX);
 		break;
 	case ENR_EOF:
-		if ((c = enr_conn(next(in))) != NULL)
-			enr_eof(c);
+		if ((c = fake_conn_accepted(next(in))) != NULL)
+			fake_conn_eof(c);
 		break;
 	case ENR_APPROVE:
 		a = next(in);
@@ -574,7 +575,7 @@ enr_session(const uint8_t *data, size_t size)
 	conn_reap();
 	enr_check();
 	n = enr_count();
-	FUZZ_CHECK(enr_live() == 0 && gw.enroll_conns == NULL);
+	FUZZ_CHECK(fake_conn_live() == 0 && gw.enroll_conns == NULL);
 	FUZZ_CHECK(enr_held_count() == 0);
 	FUZZ_CHECK(n->submitted == n->answered + n->cancelled);
 	enroll_free(&gw);

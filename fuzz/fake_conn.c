@@ -121,6 +121,8 @@ fc_new(int side, const struct conn_params *p, const struct conn_ops *ops,
 		FUZZ_CHECK(p->in_cap >= p->max_payload + GW_HDR_LEN);
 		slots[side][i] = c;
 		live++;
+		if (env->made != NULL)
+			env->made(c);
 		return c;
 	}
 	errno = ENOBUFS;
@@ -237,6 +239,8 @@ conn_timer(struct conn *c, double seconds)
 {
 	FUZZ_CHECK(c->live);
 	c->timer_armed = seconds > 0 && c->state != CONN_CLOSED;
+	if (env->timer != NULL)
+		env->timer(c, seconds);
 }
 
 void
@@ -271,8 +275,7 @@ conn_state_str(enum conn_state s)
 const char *
 conn_peer(const struct conn *c)
 {
-	(void)c;
-	return "192.0.2.1:4000";
+	return env->peer != NULL ? env->peer(c) : "192.0.2.1:4000";
 }
 
 const mbedtls_x509_crt *

@@ -1,7 +1,8 @@
 /*
  * fake_conn.h: conn.h without sockets or TLS, for the harnesses that run
  * an owner's real session code (fuzz_session: gatewayd's agent.c and
- * upstream.c; fuzz_mgmt: gw-mgmt's link.c).  Link fake_conn.c into the
+ * upstream.c; fuzz_mgmt: gw-mgmt's link.c; fuzz_enroll: gatewayd's
+ * enroll_conn.c).  Link fake_conn.c into the
  * harness (fuzz/CMakeLists.txt): its conn_* functions then stand for
  * gateway/common/conn.c's, and the harness plays the socket and the peer
  * with the fake_conn_* calls below.
@@ -59,6 +60,12 @@ struct fake_conn_env {
 	/* closing: conn_close(c, reason, detail), before on_close. */
 	void	(*closing)(struct conn *c, unsigned reason,
 		    const char *detail);
+	/* made: conn_accept or conn_connect made ${c}, before its owner. */
+	void	(*made)(struct conn *c);
+	/* timer: conn_timer(c, seconds) (0: stopped). */
+	void	(*timer)(struct conn *c, double seconds);
+	/* peer: conn_peer(c) (NULL hook: one address for all). */
+	const char *(*peer)(const struct conn *c);
 };
 
 /**

@@ -51,12 +51,14 @@ static const char sess_config[] =
 
 static struct gw_config cfg;
 static struct ev_loop *loop;
-static mbedtls_x509_crt crts[2];	/* agent-1, and a name not allowed */
+/* agent-1 .. agent-SESS_NAMES, then a name not allowed (sess_crt). */
+static mbedtls_x509_crt crts[SESS_NAMES + 1];
 
 static void
 sess_init(void)
 {
-	static const char *const names[2] = { "agent-1", "intruder" };
+	static const char *const names[SESS_NAMES + 1] = { "agent-1",
+	    "agent-2", "agent-3", "agent-4", "intruder" };
 	static unsigned char pem[4096], key[4096];
 	struct pki_req req = { .role = PKI_ROLE_AGENT };
 	struct pki_rng rng;
@@ -73,7 +75,7 @@ sess_init(void)
 	    pki_rng_init(&rng, err, sizeof(err)) != 0)
 		abort();
 	pki_validity(&req, 30);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < SESS_NAMES + 1; i++) {
 		req.name = names[i];
 		mbedtls_x509_crt_init(&crts[i]);
 		if (pki_make(&req, NULL, &rng, pem, sizeof(pem), key,
@@ -85,6 +87,13 @@ sess_init(void)
 		}
 	}
 	pki_rng_free(&rng);
+}
+
+/* The certificate SESS_AGENT_TLS(who) ends the handshake with. */
+static const mbedtls_x509_crt *
+sess_crt(unsigned who)
+{
+	return &crts[who & 4 ? SESS_NAMES : (who >> 3) % SESS_NAMES];
 }
 
 static void
@@ -202,7 +211,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case SESS_AGENT_TLS:
 		case SESS_LINK_TLS:
 			if (c != NULL)
-				fake_conn_open(c, &crts[(who & 4) != 0]);
+				fake_conn_open(c, sess_crt(who));
 			break;
 		case SESS_AGENT_FRAME:
 		case SESS_LINK_FRAME:

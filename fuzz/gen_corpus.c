@@ -204,18 +204,29 @@ links_drain_slowly(void)
 	}
 }
 
-/* Agent ${who}: connect, authenticate, HELLO, get its channel opened. */
+/*
+ * Agent ${who}: connect, authenticate as agent-(${name} + 1) (two sessions
+ * of one name: the newer supersedes the older), HELLO, get its channel
+ * opened.
+ */
 static void
-agent_up(unsigned who, unsigned last_seq)
+agent_named(unsigned who, unsigned name, unsigned last_seq)
 {
 	struct gw_frame f = { .type = GW_T_HELLO };
 
 	f.u.hello.vmin = f.u.hello.vmax = 1;
 	f.u.hello.max_payload = 1024;
 	op(SESS_ACCEPT, 0);
-	op(SESS_AGENT_TLS, who);
+	op(SESS_AGENT_TLS, who | name << 3);
 	say(who, &f);
 	server_all(SESS_LINK_OPEN_ACKS, last_seq);
+}
+
+/* Agent ${who}, agent-1 (as every agent was before SESS_NAMES). */
+static void
+agent_up(unsigned who, unsigned last_seq)
+{
+	agent_named(who, 0, last_seq);
 }
 
 /* ${n} DATA from ${who}, seq ${from} on, of ${len} bytes each. */
@@ -307,13 +318,14 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 
 	/*
 	 * Agents close while their link's output is full: each CLOSE waits
-	 * for room (the link once closed itself, and failed over, here).
+	 * for room (the link once closed itself, and failed over, here), a
+	 * PONG waits behind them, and DATA behind both.  Three names: agents
+	 * of one name would supersede each other, and the script go astray.
 	 */
 	sn = 0;
 	links_up();
-	agent_up(0, 0);
-	agent_up(1, 0);
-	agent_up(2, 0);
+	for (unsigned k = 0; k < 3; k++)
+		agent_named(k, k, 0);		/* one name each: all stay */
 	for (unsigned k = 0; k < SESS_LINKS; k++)
 		op(SESS_LINK_FULL, k);
 	op(SESS_AGENT_EOF, 0);
@@ -323,7 +335,7 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	f.u.ping.opaque = 7;
 	op(SESS_LINK_FRAME, 0);
 	sn += enc(sb + sn, sizeof(sb) - sn, &f);
-	data(2, 1, 2, 9);
+	data(2, 1, 1, 9);			/* its one frame of credit */
 	links_drain_slowly();
 	server_all(SESS_LINK_ACKS, 0);
 	op(SESS_AGENT_EOF, 2);

@@ -31,7 +31,9 @@
  */
 enum sess_op {
 	SESS_ACCEPT,		/* a new agent connection */
-	SESS_AGENT_TLS,		/* who; its handshake ends (who & 4: bad name) */
+	SESS_AGENT_TLS,		/* who; its handshake ends: agent-N, N = 1 +
+				   (who >> 3) % SESS_NAMES (who & 4: a name
+				   not allowed) */
 	SESS_AGENT_FRAME,	/* who, frame bytes: from the agent */
 	SESS_LINK_TLS,		/* who; a link's handshake ends */
 	SESS_LINK_FRAME,	/* who, frame bytes: from the server */
@@ -53,6 +55,7 @@ enum sess_op {
 
 #define SESS_AGENTS	4	/* agent slots */
 #define SESS_LINKS	4	/* link slots: 2 links, the spare, a spare */
+#define SESS_NAMES	4	/* agent names: agent-1 .. agent-4 */
 
 /* What the harness sees of each fake conn (agents'). */
 struct sess_conn_view {
