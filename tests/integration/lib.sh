@@ -55,11 +55,35 @@ pass() { echo "ok: $*"; }
 
 # free_port: a TCP port nobody listens on now, below Linux's ephemeral
 # range (32768-60999), where thousands of clients' own ends would collide.
+# Tests run side by side (tests/CMakeLists.txt) and a test may leave its
+# port unbound for a while (before its server starts, between a kill and a
+# restart, or on purpose): the port is also locked for the test's whole
+# life, and a port another test holds is not given out.  The lock (flock
+# on $GW_PORT_LOCKS/PORT) is held by a child that ends with the test's
+# shell, so the kernel drops it however the test ends.
+GW_PORT_LOCKS=${TMPDIR:-/tmp}/gwtest-ports-$(id -u)
 free_port() {
-	local p
+	local p fd f
+	mkdir -p "$GW_PORT_LOCKS"
 	while :; do
 		p=$((10000 + RANDOM % 22000))
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && continue
+		: >>"$GW_PORT_LOCKS/$p"
+		exec {fd}<"$GW_PORT_LOCKS/$p"
+		if flock -n "$fd"; then
+			(	# the holder keeps no other descriptor of the test's
+				for f in /proc/$BASHPID/fd/*; do
+					f=${f##*/}
+					[ "$f" -gt 2 ] && [ "$f" != "$fd" ] &&
+					    eval "exec $f>&-"
+				done
+				exec tail --pid=$$ -f /dev/null
+			) </dev/null >/dev/null 2>&1 &
+			exec {fd}<&-
+			echo "$p"
+			return
+		fi
+		exec {fd}<&-
 	done
 }
 

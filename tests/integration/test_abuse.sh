@@ -46,7 +46,7 @@ grep -qa __asan_init "$GATEWAYD" && x=3
 seq 1 800 | sed 's/^/line /' >lines.txt
 $(agent_cmd agent-good --file lines.txt --rate 50 --timeout 120) >agent-good.log 2>&1 &
 good=$!
-sleep 1
+wait_log agent-good.log "event=hello_ack" 10
 rss0=$(rss)
 
 # 1. Half-finished handshakes, held past handshake_timeout.  Prints the

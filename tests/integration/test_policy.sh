@@ -56,10 +56,15 @@ wait_log gatewayd.log 'event=agent_refused agent=box-8 .*reason=policy detail="n
 pass "box-7 admitted by its DNS SAN, box-8 refused"
 
 # 3. Deny a live agent's fingerprint: SIGHUP closes it, not the other.
+# Their input stays open after the 400 lines, until this test ends: each
+# session lasts until the gateway closes it, however slow the steps below
+# are (at 40 lines/s the lines alone last 10 s, which a loaded machine
+# outran: agent-a finished before it was denied).
 seq 1 400 | sed 's/^/line /' >lines.txt
-$(agent_cmd agent-a --file lines.txt --rate 40 --timeout 90) >agent-a.log 2>&1 &
+held() { cat lines.txt; exec tail --pid=$$ -f /dev/null; }
+held 2>/dev/null | $(agent_cmd agent-a --rate 40 --timeout 90) >agent-a.log 2>&1 &
 pid_a=$!
-$(agent_cmd agent-b --file lines.txt --rate 40 --timeout 90) >agent-b.log 2>&1 &
+held 2>/dev/null | $(agent_cmd agent-b --rate 40 --timeout 90) >agent-b.log 2>&1 &
 pid_b=$!
 wait_log gatewayd.log "event=agent_authenticated agent=agent-a " 10
 wait_log gatewayd.log "event=agent_authenticated agent=agent-b " 10

@@ -42,10 +42,12 @@ start_mgmt
 start_gateway
 wait_port "$METRICS_PORT"
 
-# flood N SECONDS: N silent connections from 127.0.0.1, held SECONDS.
+# flood N SECONDS: N silent connections from 127.0.0.1, held SECONDS or
+# until the file flood.release appears (release_flood).
 flood() {
 	local n0
 	touch flood.log
+	rm -f flood.release
 	n0=$(grep -c '^opened' flood.log || true)
 	(
 		ulimit -n 8192 2>/dev/null || true
@@ -56,7 +58,10 @@ flood() {
 			fds+=("$fd")
 		done
 		echo "opened ${#fds[@]}"
-		sleep "$2"
+		for ((i = 0; i < $2 * 10; i++)); do
+			[ -e flood.release ] && break
+			sleep 0.1
+		done
 	) >>flood.log 2>&1 &
 	flood_pid=$!
 	for i in $(seq 300); do
@@ -65,6 +70,20 @@ flood() {
 	done
 	opened=$(awk '/^opened/ { n = $2 } END { print n + 0 }' flood.log)
 	[ "$opened" -ge $(($1 * 95 / 100)) ] || fail "only $opened of $1 opened: $(cat flood.log)"
+}
+
+# release_flood: once gatewayd has closed every silent connection it kept
+# (first_byte_timeout, 5 s), the flood lets go of its ends at once rather
+# than at the end of its SECONDS: the gateway closed them, not the client.
+release_flood() {
+	for i in $(seq 80); do
+		silent=$(metric 'gatewayd_connections_silent{listener="agents"}')
+		[ "$silent" = 0 ] && break
+		sleep 0.1
+	done
+	[ "$silent" = 0 ] || fail "$silent silent connections still waiting after first_byte_timeout"
+	touch flood.release
+	wait "$flood_pid"
 }
 
 # handshake LABEL: one full handshake of the good agent (connect to
@@ -88,13 +107,7 @@ silent=$(metric 'gatewayd_connections_silent{listener="agents"}')
     fail "${silent:-?} silent connections waiting, want 1..64 (silent_per_source)"
 pass "2,000 silent connections open: good agent's handshake took $hs_s s (bound $BOUND s); $silent waiting (cap 64)"
 # Past first_byte_timeout (5 s), the ones kept are closed.
-for i in $(seq 80); do
-	silent=$(metric 'gatewayd_connections_silent{listener="agents"}')
-	[ "$silent" = 0 ] && break
-	sleep 0.1
-done
-[ "$silent" = 0 ] || fail "$silent silent connections still waiting after first_byte_timeout"
-wait "$flood_pid"
+release_flood
 first_opened=$opened
 hits=$(grep -c 'event=limit_hit listener=agents limit=silent_per_source' gatewayd.log || true)
 [ "$hits" -ge 1 ] && [ "$hits" -le 2 ] ||
@@ -121,7 +134,7 @@ grep -qa __asan_init "$GATEWAYD" && limit=$((limit * 3))
 [ $((rss1 - rss0)) -lt "$limit" ] ||
     fail "gatewayd grew by $((rss1 - rss0)) KiB for $silent waiting sockets (bound $limit KiB)"
 pass "after reload (max_silent = 1000, no per-source cap): handshake took $hs_s s; $silent waiting; RSS $rss0 -> $rss1 KiB"
-wait "$flood_pid"
+release_flood
 
 kill -TERM "$PID_gatewayd"
 wait_log gatewayd.log "event=limit_totals" 10
