@@ -153,6 +153,7 @@ sess_check(const struct gw *gw)
 static void
 sess_stop(struct gw *gw)
 {
+	sess_cause(SESS_OPS, NULL);
 	gw->stopping = 1;
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
 	servers_stop(gw);
@@ -210,6 +211,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    op == SESS_LINK_ACKS || op == SESS_LINK_FULL ||
 		    op == SESS_LINK_TIMER || op == SESS_LINK_EOF ?
 		    fake_conn_connected(who) : fake_conn_accepted(who);
+		sess_cause(op, c);
 		switch (op) {
 		case SESS_ACCEPT:
 			if (!gw.draining)
