@@ -18,6 +18,9 @@
  *    for memory are on gw->starved once, and wait only while the budget
  *    cannot back one more frame;
  *  - every session is on gw->agents once, gw->nagents counts them;
+ *  - an open session's ring is all sent upstream, unless it waits for
+ *    room on its link (or the link drains): after a failover, the ring
+ *    is resent on the new channel;
  *  - upstream, DATA only on open channels, in order (session_env.c);
  *  - after the gateway stops, every connection and every byte is freed
  *    (LeakSanitizer) and no callback touched a freed session (ASan).
@@ -127,6 +130,10 @@ sess_check(const struct gw *gw)
 			FUZZ_CHECK(a->ring_len == 0 && a->credit == 0 &&
 			    !a->on_starved);
 		FUZZ_CHECK(a->state != AGENT_OPEN || a->link.up != NULL);
+		/* Its ring is in flight, or it waits for room to send it. */
+		FUZZ_CHECK(a->state != AGENT_OPEN ||
+		    a->ring_sent == a->ring_len || a->link.wait_up != NULL ||
+		    upstream_draining(a->link.up));
 		reserved += (uint64_t)a->credit * cfg.max_payload;
 		nopen += a->hello_done != 0;
 		nstarved += a->on_starved != 0;
@@ -146,6 +153,7 @@ sess_check(const struct gw *gw)
 static void
 sess_stop(struct gw *gw)
 {
+	sess_cause(SESS_OPS, NULL);
 	gw->stopping = 1;
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
 	servers_stop(gw);
@@ -203,6 +211,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    op == SESS_LINK_ACKS || op == SESS_LINK_FULL ||
 		    op == SESS_LINK_TIMER || op == SESS_LINK_EOF ?
 		    fake_conn_connected(who) : fake_conn_accepted(who);
+		sess_cause(op, c);
 		switch (op) {
 		case SESS_ACCEPT:
 			if (!gw.draining)

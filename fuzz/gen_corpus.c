@@ -249,13 +249,18 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 {
 	struct gw_frame f;
 
-	/* Data acknowledged, a failover with resend, renewal, drain. */
+	/*
+	 * Data acknowledged, a failover with resend, renewal, drain.  The
+	 * budget backs three frames of credit: three DATA, their ACK, three
+	 * more left unacknowledged when the links go; on the new links the
+	 * channel reopens at last_seq 5 and seq 6 is sent again.
+	 */
 	sn = 0;
 	links_up();
-	agent_up(0, 0);
-	data(0, 1, 4, 9);
+	agent_named(0, 0, 0);
+	data(0, 1, 3, 9);
 	server_all(SESS_LINK_ACKS, 0);
-	data(0, 5, 3, 9);
+	data(0, 4, 3, 9);
 	memset(&f, 0, sizeof(f));
 	f.type = GW_T_ENROLL;
 	f.u.enroll.ref = 9;
@@ -273,21 +278,26 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	server_all(SESS_LINK_ACKS, 0);
 	put("session", "failover", 0, 0, sb, sn);
 
-	/* Several agents, a refused name, output full, backpressure. */
+	/*
+	 * Several agents, a refused name, output full, backpressure.  Two
+	 * names (one name would supersede): agent 0 takes the budget's three
+	 * frames of credit, agent 1 waits for memory until agent 0's DATA
+	 * (520 bytes) give some back; then both wait for room on full links.
+	 */
 	sn = 0;
 	links_up();
-	agent_up(0, 0);
-	agent_up(1, 100);
+	agent_named(0, 0, 0);
+	agent_named(1, 1, 100);
 	op(SESS_ACCEPT, 0);
 	op(SESS_AGENT_TLS, 2 | 4);		/* a name not allowed */
-	data(1, 101, 4, 9);
-	data(0, 1, 4, 520);			/* the budget is 2 KiB */
+	data(0, 1, 3, 520);			/* agent 1 fed after the 2nd */
+	data(1, 101, 1, 9);
 	op(SESS_AGENT_FULL, 0);
 	for (unsigned k = SESS_LINKS; k-- > 0;)	/* agent 1's link first */
 		op(SESS_LINK_ACKS, k);
 	op(SESS_LINK_FULL, 0);
 	op(SESS_LINK_FULL, 1);
-	data(1, 105, 2, 9);
+	data(1, 102, 1, 9);
 	op(SESS_AGENT_FULL, 0 | 63 << 2);	/* drained, all of it */
 	op(SESS_LINK_FULL, 0 | 63 << 2);
 	op(SESS_LINK_FULL, 1 | 63 << 2);
@@ -306,13 +316,16 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	 */
 	sn = 0;
 	links_up();
-	agent_up(0, 0);
-	agent_up(1, 0);
+	agent_named(0, 0, 0);
+	agent_named(1, 1, 0);
 	for (unsigned k = 0; k < SESS_LINKS; k++)
 		op(SESS_LINK_FULL, k);
-	data(0, 1, 4, 300);
-	data(1, 1, 4, 300);
+	data(0, 1, 3, 300);
+	data(1, 1, 1, 300);
 	links_drain_slowly();
+	server_all(SESS_LINK_ACKS, 0);
+	data(0, 4, 1, 300);
+	data(1, 2, 1, 300);
 	server_all(SESS_LINK_ACKS, 0);
 	put("session", "refill", 0, 0, sb, sn);
 

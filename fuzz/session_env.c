@@ -31,10 +31,12 @@ struct sess_data {
 	struct sess_chan	 ch[SESS_CHANS];
 	unsigned		 nch;
 	int			 ch_overflow;	/* stop checking channels */
+	int			 up_ready;	/* a link took its HELLO_ACK */
 };
 
 static void sess_sent(struct conn *, const struct gw_frame *, int);
 static void sess_read(struct conn *, const struct gw_frame *, int);
+static void sess_reading(struct conn *, const struct gw_frame *);
 static void sess_closing(struct conn *, unsigned, const char *);
 
 static const struct fake_conn_env sess_env = {
@@ -43,9 +45,19 @@ static const struct fake_conn_env sess_env = {
 	.data_size = sizeof(struct sess_data),
 	.queue_cap = 0,			/* no gateway owner pauses */
 	.sent = sess_sent,
+	.reading = sess_reading,
 	.read = sess_read,
 	.closing = sess_closing,
 };
+
+/* What the harness does now: what may end a link (sess_closing). */
+static struct {
+	unsigned		 op;	/* sess_op, or SESS_OPS: stop */
+	const struct conn	*c;	/* the op's conn (NULL: none) */
+	const struct conn	*rc;	/* reading rf from this server now */
+	struct gw_frame		 rf;
+	int			 down;	/* a link ended rightly in this op */
+} cause;
 
 static struct {
 	enroll_cb	 cb;
@@ -57,6 +69,15 @@ sess_env_reset(void)
 {
 	fake_conn_reset(&sess_env);
 	memset(enrolls, 0, sizeof(enrolls));
+	memset(&cause, 0, sizeof(cause));
+}
+
+void
+sess_cause(unsigned op, const struct conn *c)
+{
+	memset(&cause, 0, sizeof(cause));
+	cause.op = op;
+	cause.c = c;
 }
 
 const struct sess_conn_view *
@@ -138,27 +159,99 @@ sess_sent(struct conn *c, const struct gw_frame *f, int fits)
 		sess_check_up(fake_conn_data(c), f);
 }
 
-/* fake_conn_env.read: DATA an agent's session took had credit. */
+/* fake_conn_env.reading: a server's frame may end its link. */
+static void
+sess_reading(struct conn *c, const struct gw_frame *f)
+{
+	if (!fake_conn_is_accepted(c)) {
+		cause.rc = c;
+		cause.rf = *f;
+	}
+}
+
+/*
+ * fake_conn_env.read: DATA an agent's session took had credit; a link
+ * still open after a frame has taken its HELLO_ACK.
+ */
 static void
 sess_read(struct conn *c, const struct gw_frame *f, int rc)
 {
 	struct sess_data *d = fake_conn_data(c);
 
 	(void)rc;
-	if (fake_conn_is_accepted(c) && f->type == GW_T_DATA &&
-	    conn_state(c) == CONN_OPEN) {
+	if (!fake_conn_is_accepted(c)) {
+		cause.rc = NULL;
+		if (conn_state(c) == CONN_OPEN)
+			d->up_ready = 1;
+	} else if (f->type == GW_T_DATA && conn_state(c) == CONN_OPEN) {
 		d->v.data_taken++;
 		FUZZ_CHECK(d->v.data_taken <= d->v.credit_granted);
 	}
 }
 
-/* fake_conn_env.closing: no room is never a reason to close a link. */
+/* A frame ${f} the server sent on link ${c} ends it with ${reason}. */
+static int
+sess_frame_ends(const struct conn *c, const struct gw_frame *f,
+    unsigned reason)
+{
+	const struct sess_data *d = fake_conn_data(c);
+	int acks = f->type == GW_T_OPEN_ACK || f->type == GW_T_ACK;
+	int chan = acks || f->type == GW_T_COMMAND || f->type == GW_T_CLOSE;
+
+	if (!d->up_ready)			/* not a good HELLO_ACK */
+		return reason == GW_R_VERSION;
+	if (f->type == GW_T_ERROR)
+		return reason == f->u.reason.code;
+	if (f->type == GW_T_GOAWAY)
+		return reason == GW_R_SHUTDOWN;
+	if (acks && f->channel != 0 && f->u.ack.seq > GW_SEQ_MAX)
+		return reason == GW_R_SEQUENCE;
+	/* PING, PONG, ENROLL_RESULT, extensions, channel frames: no end. */
+	if (f->type == GW_T_PING || f->type == GW_T_PONG ||
+	    f->type == GW_T_ENROLL_RESULT || f->type >= GW_T_EXT_FIRST ||
+	    (chan && f->channel != 0))
+		return 0;
+	return reason == GW_R_UNEXPECTED;
+}
+
+/* What the harness does now (cause) ends link ${c} with ${reason}. */
+static int
+sess_op_ends(const struct conn *c, unsigned reason)
+{
+	if (cause.rc != NULL)
+		return cause.rc == c && sess_frame_ends(c, &cause.rf, reason);
+	if (cause.op == SESS_TICK)		/* a heartbeat missed */
+		return reason == GW_R_TIMEOUT;
+	if (cause.c != c)
+		return 0;
+	if (cause.op == SESS_LINK_EOF)
+		return reason == GW_R_PEER_CLOSED;
+	if (cause.op == SESS_LINK_TIMER)
+		return reason == GW_R_TIMEOUT;
+	if (cause.op == SESS_LINK_FRAME)	/* bytes that do not decode */
+		return reason == GW_R_PROTOCOL || reason == GW_R_TOO_BIG;
+	return 0;
+}
+
+/*
+ * fake_conn_env.closing: a link ends only for what the harness did: its
+ * server's EOF, a bad frame or one that ends it (ERROR, GOAWAY, ...), its
+ * timer, a heartbeat missed at a tick, the gateway stopping, or a failover
+ * after one of these (the other links dropped, shutdown).  So never for
+ * lack of room, whatever the reason it gives: a CLOSE or PONG waits.
+ */
 static void
 sess_closing(struct conn *c, unsigned reason, const char *detail)
 {
 	(void)detail;
-	/* Control frames wait for room. */
-	FUZZ_CHECK(fake_conn_is_accepted(c) || reason != GW_R_OVERLOAD);
+	if (fake_conn_is_accepted(c))
+		return;
+	if (cause.op == SESS_OPS)
+		FUZZ_CHECK(reason == GW_R_SHUTDOWN);
+	else
+		FUZZ_CHECK((cause.down && reason == GW_R_SHUTDOWN) ||
+		    sess_op_ends(c, reason));
+	cause.down = 1;
 }
 
 void

@@ -11,8 +11,11 @@
  *    OPENed there and not CLOSEd, with increasing sequence numbers;
  *  - an agent gets one HELLO_ACK, then credit; the gateway takes no DATA
  *    from it beyond the credit it granted;
- *  - the gateway never closes an upstream connection for lack of room
- *    (overload): a CLOSE or PONG that finds none waits for it.
+ *  - the gateway closes an upstream connection only for what the harness
+ *    did (sess_cause): its server's EOF, a bad or final frame from it,
+ *    its timer, a heartbeat missed, the stop, and a failover after one of
+ *    these; never for lack of room (a CLOSE or PONG that finds none waits
+ *    for it), whatever reason it gives.
  *
  * The opcodes are the input format of fuzz_session; gen_corpus writes its
  * seeds with them.
@@ -70,6 +73,12 @@ struct sess_conn_view {
  * fake_conn_connected(0 .. SESS_LINKS - 1).
  */
 void sess_env_reset(void);
+
+/**
+ * sess_cause(op, c): the harness does ${op} (SESS_OPS: it stops the
+ * gateway) on ${c} (NULL: none); what may end a link follows from it.
+ */
+void sess_cause(unsigned op, const struct conn *c);
 
 /** sess_view(c): what the harness may check of ${c}. */
 const struct sess_conn_view *sess_view(const struct conn *c);
