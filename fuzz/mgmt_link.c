@@ -287,8 +287,13 @@ mg_peer_sent(struct mg_link *l, const struct gw_frame *f)
 		    id.name[0] != '\0' ? mg_name(id.name, 1) : -1;
 		return 1;
 	case GW_T_DATA:
-		if (l->ch_overflow || (ch = mg_chan(l, f->channel)) == NULL ||
-		    ch->name < 0)
+		if (l->ch_overflow) {
+			/* Its channels are no longer followed: nor is what
+			 * gw-mgmt may store from them. */
+			mg.sent_full = 1;
+			return 0;
+		}
+		if ((ch = mg_chan(l, f->channel)) == NULL || ch->name < 0)
 			return 0;
 		if (mg.nsent < MG_SENT) {
 			mg.sent[mg.nsent].name = ch->name;
