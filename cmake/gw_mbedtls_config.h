@@ -122,25 +122,22 @@
 #define MBEDTLS_SSL_TLS1_3_TICKET_AGE_TOLERANCE 60000
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH /* a TLS 1.2 client may ask us for
 					   smaller records */
-#define MBEDTLS_SSL_RECORD_SIZE_LIMIT   /* TLS 1.3: each side announces its
-					   MBEDTLS_SSL_IN_CONTENT_LEN */
+#define MBEDTLS_SSL_RECORD_SIZE_LIMIT   /* TLS 1.3: each side announces the
+					   records it takes (RFC 8449) */
 /*
- * Records of at most 2 KiB each way: every TLS context holds one input and
- * one output buffer of this size for its whole life, and a gateway holds
- * one context per agent (16 KiB each, the default, made 41.7 KiB of the
- * 44.6 KiB an idle agent cost; 4 KiB each, 17.8).  mbedTLS 3.6 cannot
- * shrink them after the handshake in TLS 1.3 (VARIABLE_BUFFER_LENGTH
- * follows TLS 1.2's max_fragment_length only), so the size is compiled in.
- * Frames do not depend on records; the upstream batches into 2 KiB records.
- * A handshake message must fit in one record: certificate chains of up to
- * about 2 KiB (three ECDSA P-256 certificates; tls_conf refuses a longer
- * chain of our own at start).  Raise both to 4096 for an RSA chain.
- * A peer must send records of at most 2 KiB: mbedTLS does (it announces
- * and honours record_size_limit in TLS 1.3, and never writes larger ones).
- * Our clients ask no max_fragment_length: a TLS 1.3 mbedTLS client fails
- * when a server (OpenSSL) echoes it.  docs/PROTOCOL.md section 2.
+ * Records of 16 KiB (the default IN/OUT_CONTENT_LEN) while a handshake runs
+ * and for every peer that does not announce a record size limit (OpenSSL,
+ * Go: an enterprise chain, 16 KiB records), and buffers that shrink after
+ * a TLS 1.3 handshake to the limits both sides announced: gatewayd and
+ * gw-agent announce 2 KiB (tls_conf.c, TLS_RECORD_LIMIT), so an idle agent
+ * of ours costs gatewayd 2 x 2 KiB of buffers, not 2 x 16 KiB (44.6 KiB an
+ * idle agent cost with 16 KiB buffers).  mbedTLS 3.6 shrinks buffers only
+ * after a TLS 1.2 handshake and only for max_fragment_length: cmake/
+ * mbedtls-patches/0001 makes it follow record_size_limit after a TLS 1.3
+ * one (Mbed-TLS/mbedtls#7012).  Our clients ask no max_fragment_length: a
+ * TLS 1.3 mbedTLS client fails when a server (OpenSSL) echoes it.
+ * docs/PROTOCOL.md section 2, docs/PERFORMANCE.md.
  */
-#define MBEDTLS_SSL_IN_CONTENT_LEN      2048
-#define MBEDTLS_SSL_OUT_CONTENT_LEN     2048
+#define MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
 
 #endif /* GW_MBEDTLS_CONFIG_H */

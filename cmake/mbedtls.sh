@@ -10,6 +10,10 @@
 # the build tree, keyed by the configuration header's hash, so a second build
 # fetches and compiles nothing.
 #
+# Every cmake/mbedtls-patches/*.patch is applied, in order, to a copy of the
+# source before the build (each says why in its head); they are part of the
+# cache key.
+#
 # GW_MBEDTLS_CC and GW_MBEDTLS_CFLAGS build another flavour (the fuzz build
 # instruments mbedTLS with clang's sanitizers and coverage); they are part
 # of the cache key.
@@ -18,11 +22,10 @@ config=$1
 suite=${GW_MBEDTLS_SUITE:-trixie}
 cache=${GW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gatewayd}
 flavour="${GW_MBEDTLS_CC:-}${GW_MBEDTLS_CFLAGS:-}"
-if [ -n "$flavour" ]; then
-	hash=$( (cat "$config"; echo "$flavour") | sha256sum | cut -c1-12)
-else
-	hash=$(sha256sum "$config" | cut -c1-12)
-fi
+patches=$(ls "$(dirname "$config")"/mbedtls-patches/*.patch 2>/dev/null | sort || true)
+# shellcheck disable=SC2086
+hash=$( (cat "$config" $patches; [ -z "$flavour" ] || echo "$flavour") |
+    sha256sum | cut -c1-12)
 prefix=$cache/mbedtls-$hash
 if [ -f "$prefix/.done" ]; then echo "$prefix"; exit 0; fi
 mkdir -p "$cache"
@@ -60,14 +63,23 @@ src=${src%/}
 echo "mbedtls.sh: building $(basename "$src") with $(basename "$config")"
 build=$cache/build-$hash
 rm -rf "$build" "$prefix"
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+if [ -n "$patches" ]; then
+	mkdir -p "$build"
+	cp -a "$src" "$build/src"
+	src=$build/src
+	for p in $patches; do
+		echo "mbedtls.sh: applying $(basename "$p")"
+		(cd "$src" && git apply -p1 "$p")
+	done
+fi
+cmake -S "$src" -B "$build/obj" -DCMAKE_BUILD_TYPE=Release \
     -DENABLE_TESTING=OFF -DENABLE_PROGRAMS=OFF -DMBEDTLS_FATAL_WARNINGS=OFF \
     -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
     -DMBEDTLS_CONFIG_FILE="$config" -DCMAKE_INSTALL_PREFIX="$prefix" \
     ${GW_MBEDTLS_CC:+-DCMAKE_C_COMPILER="$GW_MBEDTLS_CC"} \
     ${GW_MBEDTLS_CFLAGS:+-DCMAKE_C_FLAGS="$GW_MBEDTLS_CFLAGS"} >/dev/null
-cmake --build "$build" -j "$(nproc)" >/dev/null
-cmake --install "$build" >/dev/null
+cmake --build "$build/obj" -j "$(nproc)" >/dev/null
+cmake --install "$build/obj" >/dev/null
 cp "$config" "$prefix/include/gw_mbedtls_config.h"
 rm -rf "$build"
 touch "$prefix/.done"

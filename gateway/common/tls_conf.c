@@ -218,10 +218,10 @@ tls_ticket_parse_cb(void *p, mbedtls_ssl_session *s, unsigned char *buf,
 }
 
 /*
- * mbedTLS writes a handshake message as one record, and a peer like us
- * reads one into its record buffer: our certificate chain must fit in
- * MBEDTLS_SSL_OUT_CONTENT_LEN (cmake/gw_mbedtls_config.h).  Better said
- * at start than as a handshake that fails on every connection.
+ * mbedTLS writes a handshake message as one record: our certificate chain
+ * must fit in MBEDTLS_SSL_OUT_CONTENT_LEN (16 KiB; buffers are full size
+ * while a handshake runs, cmake/gw_mbedtls_config.h).  Better said at
+ * start than as a handshake that fails on every connection.
  */
 static int
 tls_chain_too_big(const struct tls_conf *tc, const struct tls_conf_params *p,
@@ -236,8 +236,9 @@ tls_chain_too_big(const struct tls_conf *tc, const struct tls_conf_params *p,
 	if (len <= MBEDTLS_SSL_OUT_CONTENT_LEN)
 		return 0;
 	snprintf(err, errlen, "%s: certificate chain too big for a TLS record: "
-	    "%zu bytes, records hold %d (MBEDTLS_SSL_OUT_CONTENT_LEN in "
-	    "cmake/gw_mbedtls_config.h); use ECDSA certificates or raise it",
+	    "%zu bytes, a record holds %d (MBEDTLS_SSL_OUT_CONTENT_LEN; mbedTLS "
+	    "sends a handshake message in one record): leave the root out of "
+	    "the file, or use shorter (ECDSA) certificates",
 	    p->chain != NULL ? p->chain : p->cert, len,
 	    MBEDTLS_SSL_OUT_CONTENT_LEN);
 	return 1;
@@ -335,6 +336,18 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	mbedtls_ssl_conf_max_tls_version(&tc->conf, p->tls12 && p->no_tls13 ?
 	    MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_ciphersuites(&tc->conf, tls_suites);
+	/*
+	 * TLS 1.3: we take records of TLS_RECORD_LIMIT from a peer that
+	 * announces a limit of its own (RFC 8449), as gw-agent does; once
+	 * the handshake is over both buffers shrink to it (cmake/
+	 * mbedtls-patches/0001).  A peer that announces none is not bound
+	 * and keeps 16 KiB buffers (docs/PROTOCOL.md section 2).
+	 */
+	if ((rc = mbedtls_ssl_conf_record_size_limit(&tc->conf,
+	    TLS_RECORD_LIMIT)) != 0) {
+		tls_fail(err, errlen, "tls", "record size limit", rc);
+		goto err1;
+	}
 	mbedtls_ssl_conf_authmode(&tc->conf, !p->anon_peer ?
 	    MBEDTLS_SSL_VERIFY_REQUIRED : p->server ? MBEDTLS_SSL_VERIFY_NONE :
 	    MBEDTLS_SSL_VERIFY_OPTIONAL);

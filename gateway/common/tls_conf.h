@@ -11,6 +11,13 @@
 #include <stdint.h>
 #include <mbedtls/ssl.h>
 
+/*
+ * The records every configuration takes from a TLS 1.3 peer that announces
+ * a record size limit of its own (RFC 8449), and announces as its own:
+ * after the handshake, its TLS buffers hold one such record each way.
+ */
+#define TLS_RECORD_LIMIT	2048
+
 struct tls_conf;
 struct tls_ticket;
 struct tls_resumed;
