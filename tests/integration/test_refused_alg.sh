@@ -13,7 +13,11 @@
 #                                             algorithm fits): no-certificate,
 #                                             saying why a client sends none
 #   Ed25519 leaf                            no-certificate, the same
-# and a P-256 leaf signed with SHA-256 is authenticated.
+# and a P-256 leaf signed with SHA-256 is authenticated.  Then the alert:
+# over TLS 1.3, an OpenSSL client refused for an unknown CA, a weak key or
+# no certificate reads the alert naming it, where it saw "bad record mac"
+# (mbedTLS protected the alert with its handshake keys after its Finished:
+# cmake/mbedtls-patches/0002).
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -95,3 +99,24 @@ for v in tls1_3 tls1_2; do
 done
 try agent-p521 tls1_3 "$SENT_NONE"
 try agent-p521 tls1_2 "$REFUSED unsupported-key-type: an EC key on a curve other than P-256 and P-384\""
+
+# alert NAME WANT: over TLS 1.3, openssl s_client with NAME's certificate
+# (none if NAME is -) reads the alert WANT ("unknown ca").  Its input stays
+# open a while: it reads after the handshake, and the alert comes then.
+alert() {
+	local name=$1 want=$2 log=alert-$1.log cert=()
+	[ "$name" = - ] || cert=(-cert "agents/$name.crt" -key "agents/$name.key")
+	sleep 3 | timeout 10 openssl s_client -tls1_3 \
+	    -connect "127.0.0.1:$GW_PORT" -CAfile pki/ca.crt "${cert[@]}" \
+	    -cipher DEFAULT@SECLEVEL=0 >"$log" 2>&1 || true
+	grep -q "bad record mac" "$log" &&
+	    fail "$name: the client could not read the alert: $(grep -m1 'bad record mac' "$log")"
+	grep -q "alert $want" "$log" ||
+	    fail "$name: no '$want' alert: $(grep -m1 -E 'alert|error' "$log" || true)"
+	pass "${name/#-/no certificate}, TLS 1.3: $(grep -m1 -o "alert $want.*" "$log" | cut -d: -f1)"
+}
+"$GW_CERT" ca --out other --name "some other CA" >/dev/null
+leaf agent-foreign sha256 other/ca "${EC[@]}"
+alert agent-foreign "unknown ca"
+alert agent-rsa1024 "unsupported certificate"
+alert - "no certificate"
