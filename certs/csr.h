@@ -22,8 +22,11 @@ struct csr_info {
 /**
  * csr_check(der, len, out, err, errlen): parse the CSR ${der}, verify its
  * self-signature, accept only ECDSA P-256/P-384 or RSA 2048..8192 keys and
- * a CN of 1..64 characters from [A-Za-z0-9._-]; fill ${out}.  Return 0, or
- * GW_R_BAD_CSR with the reason in ${err}.
+ * a CN of 1..64 characters from [A-Za-z0-9._-]; refuse a signature with
+ * MD5 or SHA-1, a request for CA:TRUE, keyCertSign or cRLSign, a CA's
+ * extension, a critical extension other than keyUsage, subjectAltName and
+ * nsCertType; fill ${out}.  Return 0, or GW_R_BAD_CSR with the reason,
+ * which names the cause, in ${err}.
  */
 int csr_check(const uint8_t *der, size_t len, struct csr_info *out,
     char *err, size_t errlen);

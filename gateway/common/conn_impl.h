@@ -44,6 +44,9 @@ struct conn {
 	int			 server;
 	int			 verified;	/* a peer certificate was
 						   verified (full handshake) */
+	int			 peer_unparsed;	/* mbedTLS verified an empty
+						   leaf: it skipped one signed
+						   with an algorithm it lacks */
 	int			 resumed;	/* the handshake resumed a
 						   session from a ticket */
 	struct tls_resumed	 res;		/* server: a ticket's peer */

@@ -19,16 +19,21 @@ struct conn_ticket {
 	mbedtls_ssl_session	 s;
 };
 
-/* mbedTLS's per-certificate verify hook: only notes that one was seen. */
+/*
+ * mbedTLS's per-certificate verify hook: only notes that one was seen, and
+ * whether the leaf is the empty one mbedTLS leaves for a certificate it
+ * skipped (signed with an algorithm not built in, as MD5): its flags then
+ * say nothing (expired, unknown-ca, weak-signature, bad-key-type, ...).
+ */
 static int
 conn_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
 	struct conn *c = arg;
 
-	(void)crt;
-	(void)depth;
 	(void)flags;
 	c->verified = 1;
+	if (depth == 0 && crt->version == 0)
+		c->peer_unparsed = 1;
 	return 0;
 }
 
@@ -90,23 +95,60 @@ conn_tls_opened(struct conn *c)
 	    mbedtls_ssl_get_ciphersuite(&c->ssl));
 }
 
+/*
+ * A peer certificate mbedTLS cannot parse for an algorithm not built into
+ * it, named as tls_verify_str names one that parsed but is refused.  By
+ * the high-level part of the error (the X.509 one may carry an OID's).
+ */
+static const struct {
+	int		 rc;
+	const char	*why;
+} conn_tls_unsupported[] = {
+	{ MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG, "unsupported-signature: signed "
+	    "with an algorithm not built in (MD5, Ed25519, ...)" },
+	{ MBEDTLS_ERR_PK_UNKNOWN_PK_ALG, "unsupported-key-type: a key "
+	    "neither ECDSA nor RSA (Ed25519, Ed448, DSA, ...)" },
+	{ MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE, "unsupported-key-type: an EC "
+	    "key on a curve other than P-256 and P-384" },
+};
+
 /**
  * conn_tls_detail(c, rc, buf, len): why ${c}'s handshake failed with
- * ${rc}, with the certificate's verification flags if it was that.
+ * ${rc}, with the certificate's verification flags if it was that, or
+ * the algorithm of a certificate that did not parse.
  */
 void
 conn_tls_detail(struct conn *c, int rc, char *buf, size_t len)
 {
 	char e[128], v[96];
 	uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+	int hi = rc < 0 ? -(-rc & 0xff80) : rc;
 
+	if (c->peer_unparsed)
+		hi = MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG;	/* flags say nothing */
+	for (size_t i = 0; i < sizeof(conn_tls_unsupported) /
+	    sizeof(conn_tls_unsupported[0]); i++)
+		if (hi == conn_tls_unsupported[i].rc) {
+			snprintf(buf, len, "certificate %s",
+			    conn_tls_unsupported[i].why);
+			return;
+		}
+	if (rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
+		/*
+		 * OpenSSL sends none when its key fits none of the signature
+		 * algorithms we ask for (TLS 1.3, and 1.2 for Ed25519).
+		 */
+		snprintf(buf, len, "certificate no-certificate: the client "
+		    "sent none (as a client does without one, or with one "
+		    "whose key is neither ECDSA P-256/P-384 nor RSA: Ed25519, "
+		    "P-521, ...)");
+		return;
+	}
 	tls_strerror(rc, e, sizeof(e));
 	if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
-	    rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ||
 	    (flags != 0 && flags != (uint32_t)-1))
 		snprintf(buf, len, "certificate %s: %s",
-		    rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ?
-		    "no-certificate" : tls_verify_str(flags, v, sizeof(v)), e);
+		    tls_verify_str(flags, v, sizeof(v)), e);
 	else
 		snprintf(buf, len, "%s", e);
 }

@@ -555,6 +555,10 @@ tls_verify_str(uint32_t flags, char *buf, size_t len)
 		{ MBEDTLS_X509_BADCRL_NOT_TRUSTED, "crl-untrusted" },
 		{ MBEDTLS_X509_BADCRL_EXPIRED, "crl-expired" },
 		{ MBEDTLS_X509_BADCRL_FUTURE, "crl-not-yet-valid" },
+		{ MBEDTLS_X509_BADCRL_BAD_MD, "crl-weak-signature" },
+		{ MBEDTLS_X509_BADCRL_BAD_PK, "crl-bad-key-type" },
+		{ MBEDTLS_X509_BADCRL_BAD_KEY, "crl-weak-key" },
+		{ MBEDTLS_X509_BADCERT_NS_CERT_TYPE, "bad-key-usage" },
 	};
 	size_t n = 0;
 

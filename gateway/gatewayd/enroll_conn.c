@@ -85,15 +85,18 @@ enroll_conn_answer(const struct gw_enroll_result *res, void *arg)
 	struct enroll_conn *ec = arg;
 	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
 	char er[LOG_ESC_MAX];	/* the authority's request id, escaped */
+	char em[LOG_ESC_MAX];	/* its message (a refusal's cause), escaped */
 
 	f.u.enroll_result = *res;
 	f.u.enroll_result.ref = ec->ref;
 	stats_enroll(&ec->gw->stats, res->status);
 	log_info("event=enroll_answer peer=%s status=%s reason=%s "
-	    "rid=%s", conn_peer(ec->c), gw_enroll_status_str(res->status),
+	    "rid=%s detail=\"%s\"", conn_peer(ec->c),
+	    gw_enroll_status_str(res->status),
 	    res->status == GW_ENROLL_REFUSED ?
 	    gw_reason_str(res->reason) : "-", log_esc(er, sizeof(er),
-	    res->request_id.p, res->request_id.len, LOG_ESC_BARE));
+	    res->request_id.p, res->request_id.len, LOG_ESC_BARE),
+	    log_esc(em, sizeof(em), res->message.p, res->message.len, 0));
 	enroll_conn_set_state(ec, EC_READY);
 	conn_timer(ec->c, EC_IDLE);
 	if (conn_send(ec->c, &f) != 0)

@@ -11,7 +11,8 @@
 #     sees it (with the key fingerprint the agent printed) and approves; the
 #     agent then streams with its new certificate; deny gives a refusal;
 #   - a CSR with a broken signature (sent raw through openssl s_client) is
-#     refused bad-csr by the gateway, which forwards nothing;
+#     refused bad-csr by the gateway, which forwards nothing; one signed with
+#     MD5 is refused with the cause in the answer and the log;
 #   - renewal: an agent whose certificate is two thirds through its life
 #     renews over its live session (not dropped) and every line arrives once;
 #   - the policy hook: signs, denies, queues, and fails closed on a timeout;
@@ -187,22 +188,38 @@ printf "\\x$(printf %02x $((last ^ 1)))" |
     fail "the broken CSR still verifies"
 
 hex() { printf '%0*x' "$1" "$2"; }
-{
-	# HELLO v1..1, max_payload 16384; then ENROLL ref 1 with the CSR.
-	printf '%s' 01 00 0000 00000000 0000000c 0001 0001 00000000 00004000
-	plen=$((4 + 2 + 2 + 2 + len + 2 + 2))
-	printf '0b000000%s%s' "$(hex 8 0)" "$(hex 8 $plen)"
-	printf '0000000100000000%s' "$(hex 4 "$len")"
-	od -An -tx1 -v bad.der | tr -d ' \n'
-	printf '00000000'
-} | xxd -r -p >bad.frames
-(cat bad.frames; sleep 2) | timeout 10 openssl s_client -quiet \
-    -connect "127.0.0.1:$ENROLL_PORT" >bad.reply 2>/dev/null || true
+# send_csr NAME: NAME.der raw in an ENROLL; the answer in NAME.reply.
+send_csr() {
+	local len
+	len=$(stat -c %s "$1.der")
+	{
+		# HELLO v1..1, max_payload 16384; then ENROLL ref 1 with the CSR.
+		printf '%s' 01 00 0000 00000000 0000000c 0001 0001 00000000 00004000
+		plen=$((4 + 2 + 2 + 2 + len + 2 + 2))
+		printf '0b000000%s%s' "$(hex 8 0)" "$(hex 8 $plen)"
+		printf '0000000100000000%s' "$(hex 4 "$len")"
+		od -An -tx1 -v "$1.der" | tr -d ' \n'
+		printf '00000000'
+	} | xxd -r -p >"$1.frames"
+	(cat "$1.frames"; sleep 2) | timeout 10 openssl s_client -quiet \
+	    -connect "127.0.0.1:$ENROLL_PORT" >"$1.reply" 2>/dev/null || true
+}
+send_csr bad
 status=$(od -An -tu1 -j 50 -N 4 bad.reply | awk '{ print $1 * 256 + $2, $3 * 256 + $4 }')
 [ "$status" = "2 16" ] || fail "bad CSR: status/reason '$status', want '2 16' (refused bad-csr)"
 grep -q 'status=refused reason=bad-csr' gatewayd.log || fail "gatewayd did not log the refusal"
 ! grep -q agent-bad mgmt.log || fail "the bad CSR reached gw-mgmt"
 pass "CSR with a bad signature: refused bad-csr by the gateway"
+# A valid CSR signed with MD5 (as OpenSSL still makes them): the cause is
+# named to the agent and in the log, not "not a PKCS#10 request".
+openssl req -new -md5 -newkey rsa:2048 -nodes -keyout md5.key \
+    -subj /CN=agent-md5 -outform DER -out md5.der 2>/dev/null
+send_csr md5
+why='CSR refused by the gateway: CSR signed with MD5: weak signature'
+grep -aqF "$why" md5.reply || fail "MD5 CSR: the answer does not say why: $(tr -cd '[:print:]' <md5.reply | cut -c1-120)"
+grep -qF "reason=bad-csr rid= detail=\"$why\"" gatewayd.log ||
+    fail "MD5 CSR: gatewayd did not log the cause"
+pass "CSR signed with MD5: refused, the answer and the log say so"
 
 # 9. Renewal over the live session.
 now=$(date -u +%s)

@@ -6,7 +6,8 @@
  * check on a certificate kept as DER (conn_peer_der) after a reload, and
  * the certificate and CRL dates the metrics show.  Private keys (the
  * TLS key, the CA's, the token key) that others than their owner may read
- * or write are refused with the file and its mode.
+ * or write are refused with the file and its mode.  The verify flags of a
+ * refused certificate or CRL are each named (tls_verify_str).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +258,38 @@ test_key_modes(void **state)
 	assert_int_equal(chmod(key, 0600), 0);
 }
 
+/* Each verify flag has its name; the names the tests grep do not move. */
+static void
+test_verify_str(void **state)
+{
+	static const struct {
+		uint32_t	 flags;
+		const char	*want;
+	} cases[] = {
+		{ MBEDTLS_X509_BADCERT_NOT_TRUSTED, "unknown-ca" },
+		{ MBEDTLS_X509_BADCERT_EXPIRED, "expired" },
+		{ MBEDTLS_X509_BADCERT_REVOKED, "revoked" },
+		{ MBEDTLS_X509_BADCERT_BAD_MD, "weak-signature" },
+		{ MBEDTLS_X509_BADCERT_BAD_PK, "bad-key-type" },
+		{ MBEDTLS_X509_BADCERT_BAD_KEY, "weak-key" },
+		{ MBEDTLS_X509_BADCERT_NS_CERT_TYPE, "bad-key-usage" },
+		{ MBEDTLS_X509_BADCRL_BAD_MD, "crl-weak-signature" },
+		{ MBEDTLS_X509_BADCRL_BAD_PK, "crl-bad-key-type" },
+		{ MBEDTLS_X509_BADCRL_BAD_KEY, "crl-weak-key" },
+		{ MBEDTLS_X509_BADCERT_NOT_TRUSTED |
+		    MBEDTLS_X509_BADCRL_BAD_MD,
+		    "unknown-ca,crl-weak-signature" },
+		{ MBEDTLS_X509_BADCERT_KEY_USAGE |
+		    MBEDTLS_X509_BADCERT_EXT_KEY_USAGE, "bad-key-usage" },
+	};
+	char buf[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(tls_verify_str(cases[i].flags, buf,
+		    sizeof(buf)), cases[i].want);
+}
+
 int
 main(void)
 {
@@ -264,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_chain_must_fit_a_record),
 		cmocka_unit_test(test_revoked_from_der),
 		cmocka_unit_test(test_key_modes),
+		cmocka_unit_test(test_verify_str),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
