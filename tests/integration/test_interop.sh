@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interoperability matrix (issue 18): certificates as an enterprise CA makes
-# them with openssl (root -> intermediate -> leaf, and root -> leaf, with
+# them with openssl (root -> leaf, root -> intermediate -> leaf, and root ->
+# policy CA -> issuing CA -> leaf for RSA-4096/PSS and P-256, with
 # keyUsage, extendedKeyUsage, CRL distribution points, authorityInfoAccess
 # and certificatePolicies) and as gw-cert makes them (every role, root ->
 # leaf, and root -> intermediate -> leaf), of every key type: RSA-2048,
@@ -41,6 +42,13 @@ CPS.1 = http://pki.example.invalid/cps
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
+[policyca]
+basicConstraints = critical,CA:TRUE,pathlen:1
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+crlDistributionPoints = URI:http://pki.example.invalid/crl/root.crl
+certificatePolicies = @pol
 [inter]
 basicConstraints = critical,CA:TRUE,pathlen:0
 keyUsage = critical,keyCertSign,cRLSign
@@ -101,7 +109,7 @@ osign() {
 		    -extfile "$cnf" -extensions "$ext" -out "$out" 2>/dev/null
 	else
 		# Leaves take [leaf] and their role's section together.
-		if [ "$ext" != inter ]; then
+		if [ "$ext" != inter ] && [ "$ext" != policyca ]; then
 			cat "$cnf" >"$out.cnf"
 			printf '[both]\n' >>"$out.cnf"
 			sed -n '/^\[leaf\]/,/^\[/p' "$cnf" | sed '1d;$d' >>"$out.cnf"
@@ -121,24 +129,32 @@ osign() {
 # signatures, one and two levels).  Made in parallel: RSA-4096 is slow.
 mkdir -p keys
 for kt in rsa2048 rsa3072 rsa4096 p256 p384; do
-	for role in root inter gateway mgmt agent; do
+	for role in root policy inter gateway mgmt agent; do
 		okey "$kt" "keys/$kt-$role.key" &
 	done
 done
 wait
 
 # opki NAME KT SIG LEVELS: an openssl PKI in NAME/: ca.crt (the root) and
-# gateway, mgmt, agent-NAME .crt (leaf, then the intermediate if LEVELS is
-# 2) and .key.
+# gateway, mgmt, agent-NAME .crt (leaf, then the intermediates: with LEVELS
+# 2 the issuing CA, with 3 the issuing CA and the policy CA between it and
+# the root; inter.crt holds them) and .key.
 opki() {
 	local d=$1 kt=$2 sig=$3 levels=$4 k=keys/$2 ica ikey
 	mkdir -p "$d"
 	osign "$kt" "$sig" "$k-root.key" "Example Root CA $kt" root "$d/ca.crt"
 	ica=$d/ca.crt ikey=$k-root.key
-	if [ "$levels" = 2 ]; then
+	if [ "$levels" = 3 ]; then
+		osign "$kt" "$sig" "$k-policy.key" "Example Policy CA $kt" \
+		    policyca "$d/policy.crt" "$d/ca.crt" "$k-root.key"
+		ica=$d/policy.crt ikey=$k-policy.key
+	fi
+	if [ "$levels" -ge 2 ]; then
 		osign "$kt" "$sig" "$k-inter.key" "Example Issuing CA $kt" \
-		    inter "$d/inter.crt" "$d/ca.crt" "$k-root.key"
-		ica=$d/inter.crt ikey=$k-inter.key
+		    inter "$d/issuing.crt" "$ica" "$ikey"
+		cat "$d/issuing.crt" >"$d/inter.crt"
+		[ "$levels" != 3 ] || cat "$d/policy.crt" >>"$d/inter.crt"
+		ica=$d/issuing.crt ikey=$k-inter.key
 	fi
 	for role in gateway mgmt agent; do
 		local cn=$role out=$d/$role
@@ -147,7 +163,7 @@ opki() {
 		    "$ica" "$ikey"
 		cp "$k-$role.key" "$out.key"
 		cat "$out.leaf" >"$out.crt"
-		[ "$levels" != 2 ] || cat "$d/inter.crt" >>"$out.crt"
+		[ "$levels" = 1 ] || cat "$d/inter.crt" >>"$out.crt"
 	done
 }
 
@@ -410,6 +426,12 @@ for kt in rsa2048 rsa3072 rsa4096 p256 p384; do
 	done
 	(gpki "g1_$kt" "$kt" && touch "g1_$kt/.done") &
 	PKIS+=("g1_$kt")
+done
+# Two intermediates (root -> policy CA -> issuing CA -> leaf): the largest
+# chain here (RSA-4096, about 7 KB with the leaf) and the smallest.
+for p in rsa4096_pss p256_ecdsa; do
+	(opki "o3_$p" "${p%_*}" "${p#*_}" 3 && touch "o3_$p/.done") &
+	PKIS+=("o3_$p")
 done
 (gpki g2_p384 p384 2 && touch g2_p384/.done) &
 PKIS+=(g2_p384)
