@@ -434,7 +434,8 @@ main(int argc, char **argv)
 	    (cli = tls_conf_new(&(struct tls_conf_params){ .cert = acert,
 	    .key = akey, .ca = ca, .tls12 = 1 }, err, sizeof(err))) == NULL ||
 	    (cli12 = tls_conf_new(&(struct tls_conf_params){ .cert = acert,
-	    .key = akey, .ca = ca, .tls12 = 1 }, err, sizeof(err))) == NULL) {
+	    .key = akey, .ca = ca, .tls12 = 1, .no_tls13 = 1 }, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "gw-tls-limits: %s\n", err);
 		return 1;
 	}
@@ -446,9 +447,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "gw-tls-limits: %s\n", err);
 		return 1;
 	}
-	/* An agent that offers TLS 1.2 only. */
-	mbedtls_ssl_conf_max_tls_version((mbedtls_ssl_config *)tls_conf_ssl(
-	    cli12), MBEDTLS_SSL_VERSION_TLS1_2);
 
 	primitives(cert, key, seconds, &sign, &verify, &ecdhe, &aead);
 	hs13 = handshakes(srv, cli, seconds);

@@ -348,6 +348,18 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 		tls_fail(err, errlen, "tls", "record size limit", rc);
 		goto err1;
 	}
+	/*
+	 * TLS 1.2 has no record size limit: a client that speaks only TLS
+	 * 1.2 asks max_fragment_length instead, so the server's buffers
+	 * shrink the same (one that also offers TLS 1.3 cannot: mbedTLS's
+	 * TLS 1.3 client fails when a server echoes it).
+	 */
+	if (!p->server && p->tls12 && p->no_tls13 &&
+	    (rc = mbedtls_ssl_conf_max_frag_len(&tc->conf,
+	    MBEDTLS_SSL_MAX_FRAG_LEN_2048)) != 0) {
+		tls_fail(err, errlen, "tls", "max fragment length", rc);
+		goto err1;
+	}
 	mbedtls_ssl_conf_authmode(&tc->conf, !p->anon_peer ?
 	    MBEDTLS_SSL_VERIFY_REQUIRED : p->server ? MBEDTLS_SSL_VERIFY_NONE :
 	    MBEDTLS_SSL_VERIFY_OPTIONAL);

@@ -493,53 +493,46 @@ wait_count gatewayd-python.log "event=upstream_up" 1 10 ||
 # write, acknowledged up to the last.  Prints what happened; exit 0 if all
 # was acknowledged.
 pyagent() {
-	python3 - "$GW_PORT" g1_rsa2048/ca.crt "$1" "$2" "$3" <<'EOT'
-import socket, ssl, struct, sys
+	PYTHONPATH=$SRC/tests/tools python3 - "$GW_PORT" g1_rsa2048/ca.crt \
+	    "$1" "$2" "$3" <<'EOT'
+import socket, ssl, sys
+import gwproto as gp
 port, ca, cert, key, big = int(sys.argv[1]), sys.argv[2], sys.argv[3], \
     sys.argv[4], sys.argv[5] == "1"
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.minimum_version = ssl.TLSVersion.TLSv1_3
 ctx.load_verify_locations(ca)
 ctx.load_cert_chain(cert, key)
-def frame(t, payload):
-    return struct.pack(">BBHII", t, 0, 0, 0, len(payload)) + payload
-def read_frame(s):
+def recv_exact(s, n):
     buf = b""
-    while len(buf) < 12:
-        b = s.recv(12 - len(buf))
+    while len(buf) < n:
+        b = s.recv(n - len(buf))
         if not b:
             raise EOFError("closed by the gateway")
         buf += b
-    t, _, _, _, n = struct.unpack(">BBHII", buf)
-    body = b""
-    while len(body) < n:
-        b = s.recv(n - len(body))
-        if not b:
-            raise EOFError("closed by the gateway")
-        body += b
-    return t, body
+    return buf
 def until(s, want):
     while True:
-        t, body = read_frame(s)
+        t, _, n = gp.header(recv_exact(s, gp.HEADER_LEN))
+        body = recv_exact(s, n)
         if t == want:
             return body
-        if t == 0x09:
-            raise EOFError("ERROR %r" % body)
+        if t == gp.ERROR:
+            raise EOFError("ERROR %r" % gp.reason(body))
 step = "handshake"
 try:
     raw = socket.create_connection(("127.0.0.1", port), timeout=10)
     s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
     step = "HELLO (%s)" % s.version()
-    s.sendall(frame(0x01, struct.pack(">HHII", 1, 1, 0, 16384)))
-    last = struct.unpack(">Q", until(s, 0x02)[14:22])[0]
+    s.sendall(gp.hello())
+    last = gp.hello_ack(until(s, gp.HELLO_ACK))["last_seq"]
     writes = [[(last + 1, 100)]]
     if big:
-        writes.append([(last + 1 + i, 16384 - 8) for i in range(1, 5)])
+        writes.append([(last + 1 + i, gp.MAX_PAYLOAD - 8) for i in range(1, 5)])
     for w in writes:
         step = "DATA seq %d-%d of %d bytes" % (w[0][0], w[-1][0], w[0][1])
-        s.sendall(b"".join(frame(0x03, struct.pack(">Q", seq) + b"x" * size)
-                           for seq, size in w))
-        while struct.unpack(">Q", until(s, 0x04))[0] != w[-1][0]:
+        s.sendall(b"".join(gp.data(seq, b"x" * size) for seq, size in w))
+        while gp.seq(until(s, gp.ACK)) != w[-1][0]:
             pass
     print("ok %s: every DATA acknowledged" % s.version())
 except Exception as e:

@@ -10,7 +10,8 @@
  * bytes cross each way intact in records of that limit.  A peer that
  * announces another limit gets a server output buffer and records of its
  * own limit.  The server frees its handshake parameters once it is over.
- * TLS 1.2 keeps full buffers.  A record longer than the shrunk
+ * TLS 1.2 keeps full buffers, unless the client asks max_fragment_length,
+ * as ours that speak only TLS 1.2 do.  A record longer than the shrunk
  * input buffer is answered with a record_overflow alert and
  * MBEDTLS_ERR_SSL_INVALID_RECORD, not a crash (cmake/mbedtls-patches/0001).
  */
@@ -52,7 +53,7 @@
 
 static char tdir[64];
 static struct tls_ticket *tickets;
-static struct tls_conf *srv, *srv_t, *cli, *cli12;
+static struct tls_conf *srv, *srv_t, *srv12, *cli, *cli12;
 static size_t big_der, big_count;	/* the big chain, as sent */
 
 /* One direction: bytes written by one end, not yet read by the other. */
@@ -276,6 +277,7 @@ setup(void **state)
 		fail_msg("tls_ticket_new: %s", err);
 	srv = conf(1, "gw", "ca/ca.crt", NULL, 0, NULL);
 	srv_t = conf(1, "gw", "ca/ca.crt", NULL, 0, tickets);
+	srv12 = conf(1, "gw", "ca/ca.crt", NULL, 1, NULL);
 	cli = conf(0, "agent", "ca/ca.crt", NULL, 0, NULL);
 	cli12 = conf(0, "agent", "ca/ca.crt", NULL, 1, NULL);
 	return 0;
@@ -287,6 +289,7 @@ teardown(void **state)
 	(void)state;
 	tls_conf_free(srv);
 	tls_conf_free(srv_t);
+	tls_conf_free(srv12);
 	tls_conf_free(cli);
 	tls_conf_free(cli12);
 	tls_ticket_free(tickets);
@@ -521,15 +524,18 @@ test_tls13_small_after_handshake(void **state)
 	mbedtls_ssl_session_free(&s);
 }
 
-/* TLS 1.2 has no record size limit, and our clients ask no
- * max_fragment_length: full buffers for the session's life. */
+/*
+ * TLS 1.2 has no record size limit.  A client that offers TLS 1.3 too asks
+ * no max_fragment_length (a server that speaks only TLS 1.2 picks it):
+ * full buffers for the session's life.
+ */
 static void
 test_tls12_stays_full(void **state)
 {
 	struct pair *p;
 
 	(void)state;
-	p = pair_new(srv, cli12, NULL);
+	p = pair_new(srv12, cli, NULL);
 	handshake(p);
 	assert_int_equal(mbedtls_ssl_get_version_number(&p->srv),
 	    MBEDTLS_SSL_VERSION_TLS1_2);
@@ -543,6 +549,33 @@ test_tls12_stays_full(void **state)
 	assert_int_equal(transfer(&p->srv, &p->cli, &p->s2c,
 	    DATA_LEN + 8 + TAG_LEN), 1);
 	assert_true(in_buf(&p->srv) >= FULL_RECORD);
+	pair_free(p);
+}
+
+/*
+ * A client of ours that speaks only TLS 1.2 (gw-loadgen --tls12) asks
+ * max_fragment_length 2048: the server's buffers shrink to it after the
+ * handshake, and records keep to it.
+ */
+static void
+test_tls12_mfl_small(void **state)
+{
+	struct pair *p;
+
+	(void)state;
+	p = pair_new(srv, cli12, NULL);
+	handshake(p);
+	assert_int_equal(mbedtls_ssl_get_version_number(&p->srv),
+	    MBEDTLS_SSL_VERSION_TLS1_2);
+	if (in_buf(&p->srv) != SMALL_BUF || out_buf(&p->srv) != SMALL_BUF)
+		fail_msg("server buffers after a TLS 1.2 handshake with "
+		    "max_fragment_length: in %zu, out %zu, want %d",
+		    in_buf(&p->srv), out_buf(&p->srv), SMALL_BUF);
+	assert_true(transfer(&p->cli, &p->srv, &p->c2s,
+	    TLS_RECORD_LIMIT + 8 + TAG_LEN) >= DATA_LEN / TLS_RECORD_LIMIT + 1);
+	assert_true(transfer(&p->srv, &p->cli, &p->s2c,
+	    TLS_RECORD_LIMIT + 8 + TAG_LEN) >= DATA_LEN / TLS_RECORD_LIMIT + 1);
+	assert_int_equal(in_buf(&p->srv), SMALL_BUF);
 	pair_free(p);
 }
 
@@ -691,6 +724,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tls13_small_after_handshake),
 		cmocka_unit_test(test_tls12_stays_full),
+		cmocka_unit_test(test_tls12_mfl_small),
 		cmocka_unit_test(test_big_chain),
 		cmocka_unit_test(test_record_over_limit),
 		cmocka_unit_test(test_peer_limits),
