@@ -233,11 +233,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->req.rsa_bits = (unsigned)v;
 			break;
 		case 'E':
-			if (strcmp(optarg, "p256") == 0)
-				o->req.ec_bits = 256;
-			else if (strcmp(optarg, "p384") == 0)
-				o->req.ec_bits = 384;
-			else
+			if (pki_ec_parse(optarg, &o->req.ec_bits) != 0)
 				usage();
 			break;
 		case 'c':

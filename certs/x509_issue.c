@@ -187,6 +187,59 @@ pki_genkey_ec(mbedtls_pk_context *pk, unsigned ec_bits, struct pki_rng *rng,
 }
 
 /**
+ * pki_ec_parse(s, ec_bits): the curve ${s} names ("p256" or "p384", as the
+ * --ec options take it) as its size in ${ec_bits}.  0 or -1.
+ */
+int
+pki_ec_parse(const char *s, unsigned *ec_bits)
+{
+	if (strcmp(s, "p256") == 0)
+		*ec_bits = 256;
+	else if (strcmp(s, "p384") == 0)
+		*ec_bits = 384;
+	else
+		return -1;
+	return 0;
+}
+
+/**
+ * pki_key_kind(pk, rsa_bits, ec_bits, err, errlen): the type and size of
+ * ${pk} as pki_genkey() and pki_genkey_ec() take them: RSA of ${rsa_bits}
+ * bits (${ec_bits} 0), or ECDSA on P-256 or P-384 (${ec_bits} 256 or 384,
+ * ${rsa_bits} 0).  0, or -1 for any other key.
+ */
+int
+pki_key_kind(const mbedtls_pk_context *pk, unsigned *rsa_bits,
+    unsigned *ec_bits, char *err, size_t errlen)
+{
+	*rsa_bits = *ec_bits = 0;
+	switch (mbedtls_pk_get_type(pk)) {
+	case MBEDTLS_PK_RSA:
+		*rsa_bits = (unsigned)mbedtls_pk_get_bitlen(pk);
+		return 0;
+	case MBEDTLS_PK_ECKEY:
+	case MBEDTLS_PK_ECDSA:
+		switch (mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(*pk))) {
+		case MBEDTLS_ECP_DP_SECP256R1:
+			*ec_bits = 256;
+			return 0;
+		case MBEDTLS_ECP_DP_SECP384R1:
+			*ec_bits = 384;
+			return 0;
+		default:
+			break;
+		}
+		snprintf(err, errlen, "ECDSA key on a curve other than P-256 "
+		    "and P-384");
+		return -1;
+	default:
+		snprintf(err, errlen, "%s key: neither RSA nor ECDSA",
+		    mbedtls_pk_get_name(pk));
+		return -1;
+	}
+}
+
+/**
  * pki_csr(key, name, rng, der, cap, derlen, err, errlen): a PKCS#10
  * request for subject "CN=${name}" signed by ${key} (SHA-256), as DER at
  * the start of ${der} (capacity ${cap}); its length in ${derlen}.  0 or -1.

@@ -101,6 +101,21 @@ int pki_genkey_ec(mbedtls_pk_context *pk, unsigned ec_bits,
     struct pki_rng *rng, char *err, size_t errlen);
 
 /**
+ * pki_ec_parse(s, ec_bits): the curve ${s} names ("p256" or "p384", as the
+ * --ec options take it) as its size in ${ec_bits}.  0 or -1.
+ */
+int pki_ec_parse(const char *s, unsigned *ec_bits);
+
+/**
+ * pki_key_kind(pk, rsa_bits, ec_bits, err, errlen): the type and size of
+ * ${pk} as pki_genkey() and pki_genkey_ec() take them: RSA of ${rsa_bits}
+ * bits (${ec_bits} 0), or ECDSA on P-256 or P-384 (${ec_bits} 256 or 384,
+ * ${rsa_bits} 0).  0, or -1 for any other key.
+ */
+int pki_key_kind(const mbedtls_pk_context *pk, unsigned *rsa_bits,
+    unsigned *ec_bits, char *err, size_t errlen);
+
+/**
  * pki_csr(key, name, rng, der, cap, derlen, err, errlen): a PKCS#10
  * request for subject "CN=${name}" signed by ${key} (SHA-256), as DER at
  * the start of ${der} (capacity ${cap}); its length in ${derlen}.  0 or -1.

@@ -398,7 +398,10 @@ en_key(struct enroll *e, struct pki_rng *rng)
 		return 0;
 	}
 	e->rid[0] = '\0';
-	if (pki_genkey(&e->key, e->p->rsa_bits, rng, err, sizeof(err)) != 0 ||
+	rc = e->p->rsa_bits != 0 ?
+	    pki_genkey(&e->key, e->p->rsa_bits, rng, err, sizeof(err)) :
+	    pki_genkey_ec(&e->key, e->p->ec_bits, rng, err, sizeof(err));
+	if (rc != 0 ||
 	    (rc = mbedtls_pk_write_key_pem(&e->key, pem, sizeof(pem))) != 0 ||
 	    pki_write_file(e->p->key, pem, strlen((char *)pem), 0600, err,
 	    sizeof(err)) != 0) {

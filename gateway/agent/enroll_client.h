@@ -29,7 +29,8 @@ struct enroll_params {
 	const char	*token;		/* bootstrap token, or NULL */
 	const char	*key, *cert, *ca;	/* files to write */
 	double		 wait;		/* keep polling this long (0: no) */
-	unsigned	 rsa_bits;	/* 0: ECDSA P-256 */
+	unsigned	 rsa_bits;	/* 0: ECDSA, see ec_bits */
+	unsigned	 ec_bits;	/* 0 or 256: P-256, 384: P-384 */
 };
 
 /**

@@ -10,15 +10,18 @@
  *            [--rate LINES_PER_S] [--timeout SECONDS]
  *            [--renew SHARE] [--log-level L]
  *            [--enroll IP:PORT --ca-fingerprint HEX --name NAME
- *             [--token T | --token-file F] [--wait SECONDS] [--rsa BITS]]
+ *             [--token T | --token-file F] [--wait SECONDS]
+ *             [--rsa BITS | --ec p256|p384]]
  *   gw-agent enroll --enroll IP:PORT --ca-fingerprint HEX --name NAME
  *            --key F --cert F --ca F [--token T | --token-file F]
- *            [--wait SECONDS] [--rsa BITS]
+ *            [--wait SECONDS] [--rsa BITS | --ec p256|p384]
  *
  * With --enroll, an agent without its certificate file enrolls first
- * (enroll_client.h) and then streams; "enroll" only enrolls.  --renew
- * renews the certificate over the live session when less than SHARE of
- * its validity is left (renew.h; default 0.33, 0: never).
+ * (enroll_client.h; its key ECDSA P-256 unless --rsa or --ec says
+ * otherwise) and then streams; "enroll" only enrolls.  --renew renews the
+ * certificate over the live session when less than SHARE of its validity
+ * is left (renew.h; default 0.33, 0: never), with a new key of the
+ * current one's type and size.
  *
  * With --state, the unacknowledged lines (and, for --file, how far the
  * file was read) persist in FILE: a restarted agent resends them under the
@@ -52,6 +55,7 @@
 #include "queue.h"
 #include "renew.h"
 #include "tls_conf.h"
+#include "x509_issue.h"
 
 #define AGENT_MAX_LINE		(65536 - 8)	/* DATA body limit */
 #define AGENT_INBUF		(2 * 65536)
@@ -93,13 +97,14 @@ usage(void)
 	    "                [--enroll IP:PORT --ca-fingerprint HEX --name "
 	    "NAME\n"
 	    "                 [--token TOKEN | --token-file FILE] [--wait "
-	    "SECONDS] [--rsa BITS]]\n"
+	    "SECONDS]\n"
+	    "                 [--rsa BITS | --ec p256|p384]]\n"
 	    "       gw-agent enroll --enroll IP:PORT --ca-fingerprint HEX "
 	    "--name NAME\n"
 	    "                --key FILE --cert FILE --ca FILE [--token TOKEN | "
 	    "--token-file FILE]\n"
-	    "                [--wait SECONDS] [--rsa BITS] [--log-level "
-	    "LEVEL]\n");
+	    "                [--wait SECONDS] [--rsa BITS | --ec p256|p384]\n"
+	    "                [--log-level LEVEL]\n");
 	exit(2);
 }
 
@@ -400,6 +405,7 @@ main(int argc, char *argv[])
 		{ "token-file", required_argument, NULL, 'K' },
 		{ "wait", required_argument, NULL, 'W' },
 		{ "rsa", required_argument, NULL, 'B' },
+		{ "ec", required_argument, NULL, 'e' },
 		{ "renew", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -451,6 +457,10 @@ main(int argc, char *argv[])
 			ep.rsa_bits = (unsigned)strtoul(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || ep.rsa_bits < 2048 ||
 			    ep.rsa_bits > 4096)
+				usage();
+			break;
+		case 'e':
+			if (pki_ec_parse(optarg, &ep.ec_bits) != 0)
 				usage();
 			break;
 		case 'R':
@@ -521,6 +531,7 @@ main(int argc, char *argv[])
 	    cert == NULL || key == NULL || ca == NULL ||
 	    (ep.addr != NULL) != (ep.pin != NULL) ||
 	    (ep.addr != NULL) != (ep.name != NULL) ||
+	    (ep.rsa_bits != 0 && ep.ec_bits != 0) ||
 	    (enroll_only && ep.addr == NULL))
 		usage();
 	log_init("gw-agent", level);

@@ -105,17 +105,63 @@ renew_arm(struct renew *r, double delay)
 	ev_timer_start(r->p.loop, &r->timer);
 }
 
-/* Make a new key (written to KEY.new) and send its CSR. */
+/*
+ * The type and size of the current certificate's key, for the new one (an
+ * operator's PKI may require RSA, or P-384): as pki_key_kind() says, and
+ * named in ${kind}.  RSA is kept to what --rsa makes (a larger key would
+ * stall the agent while it is made).
+ */
+static int
+renew_kind(struct renew *r, unsigned *rsa_bits, unsigned *ec_bits,
+    char *kind, size_t kindlen, char *err, size_t errlen)
+{
+	mbedtls_x509_crt crt;
+	int rc = -1;
+
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse_file(&crt, r->p.cert) != 0) {
+		snprintf(err, errlen, "%s: cannot read the certificate",
+		    r->p.cert);
+		goto out;
+	}
+	if (pki_key_kind(&crt.pk, rsa_bits, ec_bits, err, errlen) != 0)
+		goto out;
+	if (*rsa_bits != 0 && (*rsa_bits < 2048 || *rsa_bits > 4096)) {
+		snprintf(err, errlen, "RSA key of %u bits: gw-agent makes "
+		    "2048 to 4096", *rsa_bits);
+		goto out;
+	}
+	if (*rsa_bits != 0)
+		snprintf(kind, kindlen, "rsa-%u", *rsa_bits);
+	else
+		snprintf(kind, kindlen, "ecdsa-p%u", *ec_bits);
+	rc = 0;
+out:
+	mbedtls_x509_crt_free(&crt);
+	return rc;
+}
+
+/*
+ * Make a new key of the current one's type and size (written to KEY.new)
+ * and send its CSR.
+ */
 static void
 renew_start(struct renew *r)
 {
 	unsigned char pem[16384], der[CSR_DER_MAX];
-	char err[256];
+	char err[256], kind[16];
+	unsigned rsa_bits, ec_bits;
 	size_t len;
+	int rc;
 
 	mbedtls_pk_free(&r->key);
 	mbedtls_pk_init(&r->key);
-	if (pki_genkey(&r->key, 0, &r->rng, err, sizeof(err)) != 0 ||
+	if ((rc = renew_kind(r, &rsa_bits, &ec_bits, kind, sizeof(kind), err,
+	    sizeof(err))) == 0)
+		rc = rsa_bits != 0 ?
+		    pki_genkey(&r->key, rsa_bits, &r->rng, err, sizeof(err)) :
+		    pki_genkey_ec(&r->key, ec_bits, &r->rng, err, sizeof(err));
+	if (rc != 0 ||
 	    mbedtls_pk_write_key_pem(&r->key, pem, sizeof(pem)) != 0 ||
 	    pki_write_file(r->keynew, pem, strlen((char *)pem), 0600, err,
 	    sizeof(err)) != 0 ||
@@ -132,7 +178,7 @@ renew_start(struct renew *r)
 		return;
 	}
 	r->state = RN_SENT;
-	log_info("event=renewal_requested name=%s", r->name);
+	log_info("event=renewal_requested name=%s key=%s", r->name, kind);
 }
 
 static void

@@ -1,9 +1,10 @@
 /*
  * renew.h: automatic certificate renewal in a streaming gw-agent.  When
- * less than a share of the certificate's validity is left, a new key and
- * CSR go over the open session (ENROLL, authenticated by the current
- * certificate: no token); the answer is installed without dropping the
- * session and used from the next connection on.
+ * less than a share of the certificate's validity is left, a new key (of
+ * the current key's type and size) and CSR go over the open session
+ * (ENROLL, authenticated by the current certificate: no token); the answer
+ * is installed without dropping the session and used from the next
+ * connection on.
  *
  * Install order, so that a crash never leaves a key and a certificate that
  * do not match: KEY.new (0600), then CERT (atomic), then KEY.new -> KEY.
