@@ -8,7 +8,12 @@
  * at every place; the rest is what the client sends.  gen_corpus records
  * real agents' transcripts, which complete the handshake here, so the
  * fuzzer starts from whole sessions: handshake, then application records
- * holding frames, decoded as conn.c decodes them.
+ * holding frames, decoded as conn.c decodes them.  Only TLS 1.2 ones do:
+ * in TLS 1.3 the server's key share comes from PSA's own generator, not
+ * the world's, so a recorded client's Finished no longer matches and the
+ * handshake stops there.  seed-agent-tls12-mfl-overlimit brings a record
+ * over the limit the client negotiated (max_fragment_length) to the
+ * shrunk input buffer (cmake/mbedtls-patches/0001): record_overflow.
  *
  * The agent ports issue and take session tickets, as gatewayd ships them
  * (tls_world.h); their handshake steps are bound to a ticket slot as

@@ -215,9 +215,11 @@ tls_seeds(void)
 	const struct {
 		const char		*name;
 		enum tls_world_server	 server;
-		int			 client;	/* 0, 12, anon (1) */
+		int			 client;	/* 0, 12, anon (1),
+							   12 with MFL (2) */
 	} runs[] = {
 		{ "agent-tls12", TLS_WORLD_AGENT, 12 },
+		{ "agent-tls12-mfl", TLS_WORLD_AGENT, 2 },
 		{ "agent-tls13", TLS_WORLD_AGENT, 0 },
 		{ "agent13-tls13", TLS_WORLD_AGENT13, 0 },
 		{ "enroll-tls12", TLS_WORLD_ENROLL, 12 },
@@ -239,6 +241,7 @@ tls_seeds(void)
 	applen += enc(app + applen, sizeof(app) - applen, &f);
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		const struct tls_conf *c = runs[i].client == 12 ? w.client12 :
+		    runs[i].client == 2 ? w.client12_mfl :
 		    runs[i].client == 1 ? w.client_anon : w.client;
 
 		if (gen_tls_transcript(&w, runs[i].server, c, app, applen,
@@ -254,6 +257,30 @@ tls_seeds(void)
 			rec[0] = 7;
 			put("tls", "agent-tls12-cut", TLS_WORLD_AGENT, 1, rec,
 			    n + 1);
+		}
+		if (runs[i].server == TLS_WORLD_AGENT && (runs[i].client == 2 ||
+		    runs[i].client == 12) && n + 1 + 5 + 4000 <= sizeof(rec)) {
+			/*
+			 * Then a record of 4,000 bytes: over the 2 KiB the
+			 * server's input buffer shrank to after a handshake
+			 * that negotiated it (max_fragment_length here; TLS
+			 * 1.3's record size limit takes the same path,
+			 * cmake/mbedtls-patches/0001), record_overflow;
+			 * without, read in, a bad MAC.  (TLS 1.3 transcripts
+			 * do not replay past the handshake: the server's key
+			 * share comes from PSA's own generator.)
+			 */
+			static const uint8_t hdr[5] = { 0x17, 0x03, 0x03,
+			    4000 >> 8, 4000 & 0xff };
+			char name[64];
+
+			memcpy(rec + 1 + n, hdr, sizeof(hdr));
+			memset(rec + 1 + n + sizeof(hdr), 0xa5, 4000);
+			rec[0] = 0;
+			snprintf(name, sizeof(name), "%s-overlimit",
+			    runs[i].name);
+			put("tls", name, (uint8_t)runs[i].server, 1, rec,
+			    n + 1 + sizeof(hdr) + 4000);
 		}
 	}
 	ticket_seeds(&w);

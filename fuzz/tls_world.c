@@ -224,8 +224,8 @@ world_conf(const char *dir, int server, int tls12, int anon, int with_cert,
     size_t errlen)
 {
 	char cert[512], key[512], ca[512], crl[512];
-	struct tls_conf_params p = { .server = server, .tls12 = tls12,
-	    .anon_peer = anon, .tickets = tickets };
+	struct tls_conf_params p = { .server = server, .tls12 = tls12 != 0,
+	    .no_tls13 = tls12 == 2, .anon_peer = anon, .tickets = tickets };
 	struct tls_conf *tc;
 
 	snprintf(cert, sizeof(cert), "%s/%s.crt", dir, server ? "gw" : "agent");
@@ -325,6 +325,8 @@ tls_world_init(struct tls_world *w, char *err, size_t errlen)
 	    errlen)) != NULL &&
 	    (w->client12 = world_conf(dir, 0, 1, 0, 1, NULL, "crl.pem", err,
 	    errlen)) != NULL &&
+	    (w->client12_mfl = world_conf(dir, 0, 2, 0, 1, NULL, "crl.pem",
+	    err, errlen)) != NULL &&
 	    (w->client_anon = world_conf(dir, 0, 1, 1, 0, NULL, "crl.pem",
 	    err, errlen)) != NULL) {
 		mbedtls_ssl_conf_max_tls_version(

@@ -55,6 +55,8 @@ struct tls_world {
 	struct tls_conf	*server[TLS_WORLD_SERVERS];
 	struct tls_conf	*client;	/* an agent: TLS 1.2 and 1.3 */
 	struct tls_conf	*client12;	/* an agent: TLS 1.2 at most */
+	struct tls_conf	*client12_mfl;	/* TLS 1.2 only, as tls_conf makes
+					   it: max_fragment_length 2048 */
 	struct tls_conf	*client_anon;	/* an enrolling agent */
 	struct tls_ticket *tickets;	/* the agent ports' ticket keys */
 	struct tls_conf	*stale;		/* the agent port reloaded with a CRL
