@@ -55,6 +55,7 @@ auth_answer(struct authority_result *res, const struct auth_ctx *x,
 {
 	void (*logf)(const char *, ...) = res->status == GW_ENROLL_REFUSED ?
 	    log_warnx : log_info;
+	char esc[LOG_ESC_MAX];
 
 	if (!x->quiet)
 		logf("event=enroll_%s name=%s source=%s via=%s kind=%s "
@@ -64,7 +65,8 @@ auth_answer(struct authority_result *res, const struct auth_ctx *x,
 		    x->via[0] ? x->via : "-", x->kind, x->token_id[0] ?
 		    x->token_id : "-", res->request_id[0] ? res->request_id :
 		    "-", res->status == GW_ENROLL_REFUSED ?
-		    gw_reason_str(res->reason) : "-", res->message);
+		    gw_reason_str(res->reason) : "-", log_esc(esc, sizeof(esc),
+		    res->message, LOG_ESC_STR, 0));
 	if (cb != NULL)
 		cb(res, arg);
 }
