@@ -401,8 +401,10 @@ en_key(struct enroll *e, struct pki_rng *rng)
 	rc = e->p->rsa_bits != 0 ?
 	    pki_genkey(&e->key, e->p->rsa_bits, rng, err, sizeof(err)) :
 	    pki_genkey_ec(&e->key, e->p->ec_bits, rng, err, sizeof(err));
+	if (rc == 0 && (rc = mbedtls_pk_write_key_pem(&e->key, pem,
+	    sizeof(pem))) != 0)
+		snprintf(err, sizeof(err), "cannot write it as PEM");
 	if (rc != 0 ||
-	    (rc = mbedtls_pk_write_key_pem(&e->key, pem, sizeof(pem))) != 0 ||
 	    pki_write_file(e->p->key, pem, strlen((char *)pem), 0600, err,
 	    sizeof(err)) != 0) {
 		mbedtls_platform_zeroize(pem, sizeof(pem));

@@ -161,8 +161,12 @@ renew_start(struct renew *r)
 		rc = rsa_bits != 0 ?
 		    pki_genkey(&r->key, rsa_bits, &r->rng, err, sizeof(err)) :
 		    pki_genkey_ec(&r->key, ec_bits, &r->rng, err, sizeof(err));
+	if (rc == 0 && mbedtls_pk_write_key_pem(&r->key, pem, sizeof(pem)) !=
+	    0) {
+		snprintf(err, sizeof(err), "new key: cannot write it as PEM");
+		rc = -1;
+	}
 	if (rc != 0 ||
-	    mbedtls_pk_write_key_pem(&r->key, pem, sizeof(pem)) != 0 ||
 	    pki_write_file(r->keynew, pem, strlen((char *)pem), 0600, err,
 	    sizeof(err)) != 0 ||
 	    pki_csr(&r->key, r->name, &r->rng, der, sizeof(der), &len, err,
