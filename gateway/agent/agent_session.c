@@ -443,7 +443,9 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 	/*
 	 * A refused certificate shows as a failed handshake, or with TLS 1.3
 	 * (the client finishes first) as a fatal alert before HELLO_ACK.
-	 * Only a HELLO_ACK resets the count.
+	 * Only a HELLO_ACK resets the count.  A connection closed or reset
+	 * without an alert (peer-closed: a gateway shedding load in a
+	 * reconnect storm) is no refusal: it is retried, forever.
 	 */
 	if (reason == GW_R_TLS_HANDSHAKE || (was == AS_HELLO_WAIT &&
 	    reason == GW_R_TLS_ERROR)) {
@@ -458,7 +460,7 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 				    s->refused, ed);
 			else
 				snprintf(s->msg, sizeof(s->msg),
-				    "gw-agent: gateway refused us: TLS closed "
+				    "gw-agent: gateway refused us: TLS failed "
 				    "during the handshake %d times (is our "
 				    "certificate from the gateway's agent CA, "
 				    "and valid?): %s", s->refused, ed);

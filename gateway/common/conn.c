@@ -156,6 +156,22 @@ conn_handshake(struct conn *c)
 		c->rd_want = EV_WRITE;
 		return 0;
 	}
+	/*
+	 * The peer went away (EOF or reset) without a word of TLS: it
+	 * closed, as it may at any stage (a gateway sheds connections it
+	 * cannot take yet); it did not refuse the handshake, which takes
+	 * an alert.  A client must not take that for a refusal.
+	 */
+	if (rc == MBEDTLS_ERR_SSL_CONN_EOF) {
+		conn_close(c, GW_R_PEER_CLOSED, "peer closed during the TLS "
+		    "handshake");
+		return -1;
+	}
+	if (rc == MBEDTLS_ERR_NET_CONN_RESET) {
+		conn_close(c, GW_R_PEER_CLOSED, "connection reset during the "
+		    "TLS handshake");
+		return -1;
+	}
 	if (rc != 0) {
 		conn_tls_detail(c, rc, detail, sizeof(detail));
 		conn_close(c, GW_R_TLS_HANDSHAKE, detail);
