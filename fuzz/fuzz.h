@@ -1,21 +1,15 @@
 /*
  * fuzz.h: what the harnesses share: an invariant check that aborts (the
- * build may define NDEBUG, so not assert()), and the fixed token key the
+ * build may define NDEBUG, so not assert(); tests/support/support_check.h),
+ * and the fixed token key the
  * enrollment harness and its seed generator agree on.
  */
 #ifndef GW_FUZZ_H
 #define GW_FUZZ_H
 
-#include <stdio.h>
-#include <stdlib.h>
+#include "support_check.h"
 
-#define FUZZ_CHECK(c) do {						\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
+#define FUZZ_CHECK(c) SUPPORT_CHECK(c)
 
 /* Selector byte values of the enrollment harness. */
 #define FUZZ_ENROLL_CSR		0	/* rest: a CSR, DER */

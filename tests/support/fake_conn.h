@@ -1,14 +1,15 @@
 /*
- * fake_conn.h: conn.h without sockets or TLS, for the harnesses that run
- * an owner's real session code (fuzz_session: gatewayd's agent.c and
- * upstream.c; fuzz_mgmt: gw-mgmt's link.c; fuzz_enroll: gatewayd's
- * enroll_conn.c).  Link fake_conn.c into the
- * harness (fuzz/CMakeLists.txt): its conn_* functions then stand for
+ * fake_conn.h: conn.h without sockets or TLS, for the fuzz harnesses and
+ * unit tests that run an owner's real session code (fuzz_session:
+ * gatewayd's agent.c and upstream.c; fuzz_mgmt: gw-mgmt's link.c;
+ * fuzz_enroll: gatewayd's enroll_conn.c).  Link fake_conn.c into the
+ * harness or test (fuzz/CMakeLists.txt, tests/CMakeLists.txt) with
+ * tests/support/ on its include path: its conn_* functions then stand for
  * gateway/common/conn.c's, and the harness plays the socket and the peer
  * with the fake_conn_* calls below.
  *
  * It keeps the real conn's contract, so a bug of the owner shows up as a
- * sanitizer report or a failed FUZZ_CHECK:
+ * sanitizer report or a failed SUPPORT_CHECK:
  *  - on_close is called exactly once; the struct, and its owner through
  *    on_free, are freed only by conn_reap, which the harness calls between
  *    operations, as the loop does (a later use is a use after free);
@@ -30,8 +31,8 @@
  * fake_conn_eof, call conn_reap after each operation, and check
  * fake_conn_live() == 0 after the owner's teardown.
  */
-#ifndef GW_FUZZ_FAKE_CONN_H
-#define GW_FUZZ_FAKE_CONN_H
+#ifndef GW_SUPPORT_FAKE_CONN_H
+#define GW_SUPPORT_FAKE_CONN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -156,4 +157,4 @@ void fake_conn_timer(struct conn *c);
 /** fake_conn_eof(c): ${c}'s peer closes. */
 void fake_conn_eof(struct conn *c);
 
-#endif /* GW_FUZZ_FAKE_CONN_H */
+#endif /* GW_SUPPORT_FAKE_CONN_H */

@@ -23,8 +23,8 @@
  * ClientHello is still a useful seed: with a ticket in it, the server
  * parses and checks that ticket).
  */
-#ifndef GW_FUZZ_TLS_WORLD_H
-#define GW_FUZZ_TLS_WORLD_H
+#ifndef GW_SUPPORT_TLS_WORLD_H
+#define GW_SUPPORT_TLS_WORLD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -104,4 +104,4 @@ void tls_world_clock(int64_t t);
 void tls_world_check_resumed(const struct tls_world *w,
     const struct tls_conf *tc, const struct tls_resumed *peer);
 
-#endif /* GW_FUZZ_TLS_WORLD_H */
+#endif /* GW_SUPPORT_TLS_WORLD_H */

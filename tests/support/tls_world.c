@@ -12,9 +12,9 @@
 #include <mbedtls/platform_time.h>
 
 #include "crl.h"
-#include "fuzz.h"
 #include "identity.h"
 #include "pkifile.h"
+#include "support_check.h"
 #include "tls_world.h"
 #include "x509_issue.h"
 
@@ -361,17 +361,17 @@ tls_world_check_resumed(const struct tls_world *w, const struct tls_conf *tc,
 	struct id_info id;
 	uint32_t flags = 0;
 
-	FUZZ_CHECK(crt != NULL);
-	FUZZ_CHECK(crt->raw.len == w->agent.raw.len &&
+	SUPPORT_CHECK(crt != NULL);
+	SUPPORT_CHECK(crt->raw.len == w->agent.raw.len &&
 	    memcmp(crt->raw.p, w->agent.raw.p, crt->raw.len) == 0);
-	FUZZ_CHECK(peer->auth_time <= world_now + 60 &&
+	SUPPORT_CHECK(peer->auth_time <= world_now + 60 &&
 	    world_now - peer->auth_time <= (int64_t)TLS_WORLD_LIFETIME);
-	FUZZ_CHECK(!mbedtls_x509_time_is_past(&crt->valid_to) &&
+	SUPPORT_CHECK(!mbedtls_x509_time_is_past(&crt->valid_to) &&
 	    !mbedtls_x509_time_is_future(&crt->valid_from));
-	FUZZ_CHECK(!tls_conf_revoked(tc, crt));
-	FUZZ_CHECK(mbedtls_x509_crt_verify((mbedtls_x509_crt *)crt,
+	SUPPORT_CHECK(!tls_conf_revoked(tc, crt));
+	SUPPORT_CHECK(mbedtls_x509_crt_verify((mbedtls_x509_crt *)crt,
 	    (mbedtls_x509_crt *)&w->ca, (mbedtls_x509_crl *)crl, NULL,
 	    &flags, NULL, NULL) == 0 && flags == 0);
-	FUZZ_CHECK(id_from_crt(crt, "192.0.2.1:1", &id) == 0);
-	FUZZ_CHECK(id_policy_match(TLS_WORLD_POLICY, id.name));
+	SUPPORT_CHECK(id_from_crt(crt, "192.0.2.1:1", &id) == 0);
+	SUPPORT_CHECK(id_policy_match(TLS_WORLD_POLICY, id.name));
 }

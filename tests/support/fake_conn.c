@@ -12,7 +12,7 @@
 
 #include "conn.h"
 #include "fake_conn.h"
-#include "fuzz.h"
+#include "support_check.h"
 
 #define FC_ENC_MAX	(GW_HDR_LEN + 70000u)
 #define FC_ALIGN	_Alignof(max_align_t)
@@ -44,8 +44,8 @@ static unsigned live;
 void
 fake_conn_reset(const struct fake_conn_env *e)
 {
-	FUZZ_CHECK(live == 0);
-	FUZZ_CHECK(e->accepts <= FAKE_CONN_SLOTS &&
+	SUPPORT_CHECK(live == 0);
+	SUPPORT_CHECK(e->accepts <= FAKE_CONN_SLOTS &&
 	    e->connects <= FAKE_CONN_SLOTS);
 	memset(slots, 0, sizeof(slots));
 	env = e;
@@ -84,7 +84,7 @@ fake_conn_is_accepted(const struct conn *c)
 void *
 fake_conn_data(const struct conn *c)
 {
-	FUZZ_CHECK(c->live);
+	SUPPORT_CHECK(c->live);
 	return (void *)c->data;
 }
 
@@ -118,7 +118,7 @@ fc_new(int side, const struct conn_params *p, const struct conn_ops *ops,
 		c->room = SIZE_MAX;
 		c->max_payload = p->max_payload;
 		c->q = c->data + data;
-		FUZZ_CHECK(p->in_cap >= p->max_payload + GW_HDR_LEN);
+		SUPPORT_CHECK(p->in_cap >= p->max_payload + GW_HDR_LEN);
 		slots[side][i] = c;
 		live++;
 		if (env->made != NULL)
@@ -137,7 +137,7 @@ fc_new(int side, const struct conn_params *p, const struct conn_ops *ops,
 static void
 fc_release(struct conn *c)
 {
-	FUZZ_CHECK(c->busy >= 0);
+	SUPPORT_CHECK(c->busy >= 0);
 }
 
 void
@@ -149,7 +149,7 @@ conn_reap(void)
 
 			if (c == NULL || c->state != CONN_CLOSED)
 				continue;
-			FUZZ_CHECK(c->busy == 0);
+			SUPPORT_CHECK(c->busy == 0);
 			if (c->ops->on_free != NULL)
 				c->ops->on_free(c->arg);
 			slots[k][i] = NULL;
@@ -168,14 +168,14 @@ fc_send(struct conn *c, const struct gw_frame *f, int owner)
 	size_t used;
 	int n, m, fits;
 
-	FUZZ_CHECK(c->live);
+	SUPPORT_CHECK(c->live);
 	if ((n = gw_frame_encode(a, sizeof(a), f)) < 0)
 		return n;
 	/* What the owner sends decodes, and re-encodes to the same bytes. */
-	FUZZ_CHECK(gw_frame_decode(a, (size_t)n, GW_PAYLOAD_HARD_MAX, &d,
+	SUPPORT_CHECK(gw_frame_decode(a, (size_t)n, GW_PAYLOAD_HARD_MAX, &d,
 	    &used) == GW_OK && used == (size_t)n);
 	m = gw_frame_encode(b, sizeof(b), &d);
-	FUZZ_CHECK(m == n && memcmp(a, b, (size_t)n) == 0);
+	SUPPORT_CHECK(m == n && memcmp(a, b, (size_t)n) == 0);
 	fits = c->state != CONN_CLOSED && (size_t)n <= c->room;
 	if (owner && env->sent != NULL)
 		env->sent(c, &d, fits);
@@ -197,14 +197,14 @@ conn_send(struct conn *c, const struct gw_frame *f)
 void
 conn_notify_writable(struct conn *c)
 {
-	FUZZ_CHECK(c->live);
+	SUPPORT_CHECK(c->live);
 	c->want_writable = 1;
 }
 
 size_t
 conn_out_space(const struct conn *c)
 {
-	FUZZ_CHECK(c->live);
+	SUPPORT_CHECK(c->live);
 	if (c->state == CONN_CLOSED)
 		return 0;
 	return c->room < c->out_cap ? c->room : c->out_cap;
@@ -226,8 +226,8 @@ conn_input_pending(const struct conn *c)
 void
 conn_resume(struct conn *c)
 {
-	FUZZ_CHECK(c->live);
-	FUZZ_CHECK(env->queue_cap > 0);		/* an owner that pauses */
+	SUPPORT_CHECK(c->live);
+	SUPPORT_CHECK(env->queue_cap > 0);		/* an owner that pauses */
 	if (c->state != CONN_OPEN || !c->paused)
 		return;
 	c->paused = 0;
@@ -237,7 +237,7 @@ conn_resume(struct conn *c)
 void
 conn_timer(struct conn *c, double seconds)
 {
-	FUZZ_CHECK(c->live);
+	SUPPORT_CHECK(c->live);
 	c->timer_armed = seconds > 0 && c->state != CONN_CLOSED;
 	if (env->timer != NULL)
 		env->timer(c, seconds);
@@ -246,7 +246,7 @@ conn_timer(struct conn *c, double seconds)
 void
 conn_close(struct conn *c, unsigned reason, const char *detail)
 {
-	FUZZ_CHECK(c->live);
+	SUPPORT_CHECK(c->live);
 	if (c->state == CONN_CLOSED)
 		return;
 	if (env->closing != NULL)
@@ -262,7 +262,7 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 enum conn_state
 conn_state(const struct conn *c)
 {
-	FUZZ_CHECK(c->live);
+	SUPPORT_CHECK(c->live);
 	return c->state;
 }
 
@@ -281,7 +281,7 @@ conn_peer(const struct conn *c)
 const mbedtls_x509_crt *
 conn_peer_crt(const struct conn *c)
 {
-	FUZZ_CHECK(c->live);
+	SUPPORT_CHECK(c->live);
 	return c->state == CONN_OPEN ? c->peer_crt : NULL;
 }
 
@@ -332,7 +332,7 @@ conn_connect(struct ev_loop *loop, const char *addr,
 	(void)loop;
 	(void)addr;
 	(void)tc;
-	FUZZ_CHECK(env->connects > 0);	/* an owner that connects */
+	SUPPORT_CHECK(env->connects > 0);	/* an owner that connects */
 	return fc_new(1, p, ops, arg);
 }
 
@@ -349,7 +349,7 @@ fake_conn_open(struct conn *c, const mbedtls_x509_crt *crt)
 	c->peer_crt = crt;
 	c->busy++;
 	rc = c->ops->on_open(c, c->arg);
-	FUZZ_CHECK(rc == 0 || (rc == CONN_CLOSED_RC &&
+	SUPPORT_CHECK(rc == 0 || (rc == CONN_CLOSED_RC &&
 	    c->state == CONN_CLOSED));
 	c->busy--;
 	fc_release(c);
@@ -365,11 +365,11 @@ fc_deliver(struct conn *c, const struct gw_frame *f)
 		env->reading(c, f);
 	c->busy++;
 	rc = c->ops->on_frame(c, f, c->arg);
-	FUZZ_CHECK(rc == CONN_OK ||
+	SUPPORT_CHECK(rc == CONN_OK ||
 	    (rc == CONN_PAUSE && env->queue_cap > 0) ||
 	    (rc == CONN_CLOSED_RC && c->state == CONN_CLOSED));
 	if (rc == CONN_PAUSE) {
-		FUZZ_CHECK(c->state == CONN_OPEN);
+		SUPPORT_CHECK(c->state == CONN_OPEN);
 		c->paused = 1;
 	}
 	if (env->read != NULL)
@@ -385,7 +385,7 @@ fc_deliver_bytes(struct conn *c, const uint8_t *buf, size_t len)
 	struct gw_frame f;
 	size_t used;
 
-	FUZZ_CHECK(gw_frame_decode(buf, len, c->max_payload, &f, &used) ==
+	SUPPORT_CHECK(gw_frame_decode(buf, len, c->max_payload, &f, &used) ==
 	    GW_OK && used == len);
 	return fc_deliver(c, &f);
 }
@@ -479,7 +479,7 @@ fake_conn_loop(void (*step)(struct conn *, const struct gw_frame *),
 			c->resumed = 0;
 			while (c->state == CONN_OPEN && !c->paused &&
 			    c->qlen > 0) {
-				FUZZ_CHECK(gw_frame_decode(c->q, c->qlen,
+				SUPPORT_CHECK(gw_frame_decode(c->q, c->qlen,
 				    c->max_payload, &f, &used) == GW_OK);
 				memcpy(buf, c->q, used);
 				memmove(c->q, c->q + used, c->qlen - used);
