@@ -1,7 +1,8 @@
 /*
  * fuzz_session.c: the stateful harness.  gatewayd's real session code
- * (agent.c and agent_all.c: the agent state machine; upstream.c and
- * servers.c: links, channels, failover) runs on connections that the
+ * (agent.c and agent_all.c: the agent state machine; chan.c: channels,
+ * their rings and FIFOs; upstream.c and servers.c: links, failover) runs
+ * on connections that the
  * input opens, feeds with frames from either side, fills, times out and
  * closes (fake_conn.c, session_env.c; the opcodes are in
  * session_env.h).  Two servers, two links, the spare; four agents at
@@ -18,9 +19,13 @@
  *    for memory are on gw->starved once, and wait only while the budget
  *    cannot back one more frame;
  *  - every session is on gw->agents once, gw->nagents counts them;
- *  - an open session's ring is all sent upstream, unless it waits for
- *    room on its link (or the link drains): after a failover, the ring
- *    is resent on the new channel;
+ *  - a session has a channel (not NEW) once it said HELLO; a channel
+ *    is on a link exactly when it is OPENING, OPEN, WAITING or DRAINING,
+ *    on gw->no_link exactly when NO_LINK or NO_ROOM, on a link's FIFO
+ *    exactly when NO_ROOM or WAITING;
+ *  - an OPEN channel's ring is all sent upstream (it is WAITING for room
+ *    otherwise, or DRAINING on a draining link): after a failover, the
+ *    ring is resent on the new channel;
  *  - upstream, DATA only on open channels, in order (session_env.c);
  *  - after the gateway stops, every connection and every byte is freed
  *    (LeakSanitizer) and no callback touched a freed session (ASan).
@@ -109,17 +114,20 @@ sess_check(const struct gw *gw)
 
 	for (a = gw->agents; a != NULL; a = a->next) {
 		const struct sess_conn_view *v = sess_view(a->c);
+		const struct chan *ch = &a->ch;
+		int open = a->state == AGENT_OPEN;
 
 		FUZZ_CHECK(a->magic == AGENT_MAGIC && n++ < SESS_AGENTS);
-		FUZZ_CHECK(a->ring_len <= cfg.agent_window);
-		FUZZ_CHECK(a->ring_sent <= a->ring_len);
-		for (uint32_t i = 0; i < a->ring_len; i++) {
-			r = &a->ring[(a->ring_head + i) % cfg.agent_window];
+		FUZZ_CHECK(ch->magic == CHAN_MAGIC);
+		FUZZ_CHECK(ch->ring_len <= cfg.agent_window);
+		FUZZ_CHECK(ch->ring_sent <= ch->ring_len);
+		for (uint32_t i = 0; i < ch->ring_len; i++) {
+			r = &ch->ring[(ch->ring_head + i) % cfg.agent_window];
 			FUZZ_CHECK(r->body != NULL);
 			bytes += r->len;
 		}
-		if (a->hello_done) {
-			FUZZ_CHECK(a->credit + a->credit_owed + a->ring_len ==
+		if (open) {
+			FUZZ_CHECK(a->credit + a->credit_owed + ch->ring_len ==
 			    cfg.agent_window);
 			FUZZ_CHECK(v->credit_granted - v->data_taken <=
 			    cfg.agent_window);
@@ -127,15 +135,26 @@ sess_check(const struct gw *gw)
 			FUZZ_CHECK(v->credit_granted - v->data_taken ==
 			    a->credit);
 		} else
-			FUZZ_CHECK(a->ring_len == 0 && a->credit == 0 &&
+			FUZZ_CHECK(ch->ring_len == 0 && a->credit == 0 &&
 			    !a->on_starved);
-		FUZZ_CHECK(a->state != AGENT_OPEN || a->link.up != NULL);
+		/* A channel past HELLO only, on a link when it has one. */
+		FUZZ_CHECK((ch->state == CHAN_NEW) ==
+		    (a->state < AGENT_OPENING));
+		FUZZ_CHECK(chan_ready(ch) || ch->state == CHAN_OPENING ?
+		    ch->up != NULL : ch->up == NULL);
+		FUZZ_CHECK(!chan_ready(ch) || open);
+		/* The FIFOs are as its state says. */
+		FUZZ_CHECK(ch->on_no_link == (ch->state == CHAN_NO_LINK ||
+		    ch->state == CHAN_NO_ROOM));
+		FUZZ_CHECK((ch->wait_tab != NULL) ==
+		    (ch->state == CHAN_NO_ROOM || ch->state == CHAN_WAITING));
 		/* Its ring is in flight, or it waits for room to send it. */
-		FUZZ_CHECK(a->state != AGENT_OPEN ||
-		    a->ring_sent == a->ring_len || a->link.wait_up != NULL ||
-		    upstream_draining(a->link.up));
+		FUZZ_CHECK(ch->state != CHAN_OPEN ||
+		    ch->ring_sent == ch->ring_len);
+		FUZZ_CHECK(ch->state != CHAN_DRAINING ||
+		    upstream_draining(ch->up));
 		reserved += (uint64_t)a->credit * cfg.max_payload;
-		nopen += a->hello_done != 0;
+		nopen += open;
 		nstarved += a->on_starved != 0;
 	}
 	FUZZ_CHECK(n == gw->nagents);

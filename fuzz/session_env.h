@@ -1,9 +1,9 @@
 /*
  * session_env.h: the world fuzz_session runs gatewayd's real session code
- * in (agent.c, agent_all.c, upstream.c, servers.c): the fake conns of
- * fake_conn.h (no sockets, no TLS; the harness opens, feeds and closes
- * them), and an enroll.h that holds requests until the harness answers
- * them.
+ * in (agent.c, agent_all.c, chan.c, upstream.c, servers.c): the fake
+ * conns of fake_conn.h (no sockets, no TLS; the harness opens, feeds and
+ * closes them), and an enroll.h that holds requests until the harness
+ * answers them.
  *
  * Beyond the conn contract fake_conn.c keeps, it checks what the gateway
  * sends:

@@ -2,21 +2,21 @@
  * agent.c: one downstream agent session.
  *
  *   HANDSHAKE --TLS ok, identity+policy ok--> HELLO_WAIT --HELLO--> OPENING
- *   OPENING --OPEN_ACK from the server--> OPEN (DATA flows)
- *   OPENING/OPEN --link lost--> NO_LINK --a link is ready--> OPENING
+ *   OPENING --its channel's first OPEN_ACK--> OPEN (HELLO_ACK; DATA flows)
  *   any state --agent_close()--> CLOSED
  *
  * The TLS layer has verified the chain (agent CA, validity, CRL) before
  * on_open; the name policy is checked there too, so no frame of an
  * unauthenticated peer is ever decoded.  agent_close() is the only exit.
  *
- * Every DATA relayed up is kept in the session's replay ring until the
- * management server ACKs it; credit goes back to the agent only then, so
- * the ring never holds more than agent_window frames; all rings together
- * stay within buffer_budget (agent_credit.c).  When a link is lost
- * (failover, fail-back), the session is not closed: it waits for a link,
- * opens a new channel, learns last_seq from OPEN_ACK, and resends the ring
- * above it in order.  The agent sees a delay, not an error.
+ * Every DATA relayed up is kept in the replay ring of the session's
+ * channel (chan.c) until the management server ACKs it; credit goes back
+ * to the agent only then, so the ring never holds more than agent_window
+ * frames; all rings together stay within buffer_budget (agent_credit.c).
+ * When a link is lost (failover, fail-back), the session is not closed:
+ * its channel moves to another link and resends the ring there.  The
+ * agent sees a delay, not an error.  The channel talks back only through
+ * struct chan_ops (agent_chan_ops below).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,20 +26,19 @@
 #include "agent.h"
 #include "agent_impl.h"
 #include "agent_names.h"
+#include "chan.h"
 #include "conn.h"
 #include "enroll.h"
 #include "identity.h"
 #include "listener.h"
 #include "log.h"
 #include "policy.h"
-#include "upstream.h"
 
 static const char *
 agent_state_str(enum agent_state s)
 {
 	static const char *const names[] = {
-		"handshake", "hello-wait", "opening", "open", "no-link",
-		"closed"
+		"handshake", "hello-wait", "opening", "open", "closed"
 	};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
@@ -62,6 +61,7 @@ agent_unadmit(struct agent *a)
 	listener_admit(a->gw->listener);
 }
 
+/* The one place a session's state changes. */
 static void
 agent_set_state(struct agent *a, enum agent_state s)
 {
@@ -123,7 +123,7 @@ agent_flush_ack(struct agent *a)
 static int
 agent_on_open(struct conn *c, void *arg)
 {
-	struct agent *a = arg;
+	struct agent *a = agent_of(arg);
 	const mbedtls_x509_crt *crt = conn_peer_crt(c);
 	struct id_info id;
 	char why[128];
@@ -155,55 +155,24 @@ agent_on_open(struct conn *c, void *arg)
 	return 0;
 }
 
-static void
-agent_no_link(struct agent *a)
-{
-	agent_set_state(a, AGENT_NO_LINK);
-	a->ring_sent = 0;
-	if (!a->on_no_link) {
-		TAILQ_INSERT_TAIL(&a->gw->no_link, a, no_link);
-		a->on_no_link = 1;
-	}
-}
-
-/*
- * Open a channel on the least busy ready link.  Return 0 (OPENING, or
- * NO_LINK if no link is ready), GW_ENOSPACE (queued on the link: resumed
- * by agent_resume), or -1 (closed).
- */
+/* Supersede the older session of ${a}'s name, take the name.  0 or -1. */
 static int
-agent_open_channel(struct agent *a)
+agent_claim_name(struct agent *a)
 {
-	struct upstream *u;
-	struct id_info id;
-	const uint8_t *der;
-	size_t len;
-	uint32_t chan;
-	int rc;
+	struct agent *old;
+	char detail[128];
 
-	if ((u = upstream_pick(a->gw)) == NULL) {
-		agent_no_link(a);
-		return 0;
+	if ((old = agent_names_take(a)) != NULL) {
+		log_info("event=agent_superseded agent=%s peer=%s by=%s",
+		    a->name, conn_peer(old->c), conn_peer(a->c));
+		snprintf(detail, sizeof(detail), "a newer session of this "
+		    "agent from %s", conn_peer(a->c));
+		agent_close(old, GW_R_SUPERSEDED, detail);	/* frees it */
 	}
-	der = conn_peer_der(a->c, &len);
-	if (id_from_der(der, len, conn_peer(a->c), &id) != 0) {
-		agent_close(a, GW_R_INTERNAL, "certificate no longer parses");
+	if (agent_names_claim(a) != 0) {
+		agent_close(a, GW_R_OVERLOAD, "out of memory");
 		return -1;
 	}
-	rc = upstream_open(u, a, &id, &chan);
-	if (rc == GW_ENOSPACE) {
-		agent_no_link(a);
-		return GW_ENOSPACE;
-	}
-	if (rc != 0) {
-		agent_close(a, GW_R_INTERNAL, "cannot open a channel");
-		return -1;
-	}
-	if (a->on_no_link) {
-		TAILQ_REMOVE(&a->gw->no_link, a, no_link);
-		a->on_no_link = 0;
-	}
-	agent_set_state(a, AGENT_OPENING);
 	return 0;
 }
 
@@ -222,55 +191,26 @@ agent_hello(struct agent *a, const struct gw_frame *f)
 	}
 	a->version = f->u.hello.vmax < GW_PROTO_VERSION_MAX ?
 	    f->u.hello.vmax : GW_PROTO_VERSION_MAX;
-	if (agent_names_claim(a) != 0)	/* supersedes an older session */
+	if (agent_claim_name(a) != 0)	/* supersedes an older session */
 		return CONN_CLOSED_RC;
 	/*
 	 * No link yet, or no room on it (GW_ENOSPACE: queued): the agent
 	 * waits for its HELLO_ACK, not an error.
 	 */
 	conn_timer(a->c, 0);
-	return agent_open_channel(a) == -1 ? CONN_CLOSED_RC : CONN_OK;
-}
-
-/*
- * Relay the ring's unsent DATA while the link takes it.  On a draining
- * link, send nothing new; once nothing sent on it waits for its ACK, move
- * the channel to another link (the rest of the ring follows there).
- */
-static void
-agent_pump(struct agent *a)
-{
-	uint32_t cap = a->gw->cfg->agent_window;
-
-	if (a->state == AGENT_OPEN && upstream_draining(a->link.up)) {
-		if (a->ring_sent > 0)
-			return;		/* wait for the ACKs */
-		upstream_release(a->link.up, a, a->link.chan, GW_R_NORMAL,
-		    "moving to another link");
-		(void)agent_open_channel(a);
-		return;
-	}
-	while (a->state == AGENT_OPEN && a->ring_sent < a->ring_len) {
-		struct replay *r = &a->ring[(a->ring_head + a->ring_sent) %
-		    cap];
-
-		if (upstream_data(a->link.up, a, a->link.chan, r->seq,
-		    r->body, r->len) != 0)
-			return;		/* the link wakes us: agent_resume */
-		a->ring_sent++;
-	}
+	agent_set_state(a, AGENT_OPENING);
+	return chan_open(&a->ch) == -1 ? CONN_CLOSED_RC : CONN_OK;
 }
 
 static int
 agent_data(struct agent *a, const struct gw_frame *f)
 {
-	struct replay *r;
-
 	if (f->channel != 0) {
 		agent_close(a, GW_R_PROTOCOL, "DATA on a non-zero channel");
 		return CONN_CLOSED_RC;
 	}
-	if (a->credit == 0 || a->ring_len == a->gw->cfg->agent_window) {
+	if (a->credit == 0 ||
+	    chan_ring_len(&a->ch) == a->gw->cfg->agent_window) {
 		agent_close(a, GW_R_FLOW, "DATA without credit");
 		return CONN_CLOSED_RC;
 	}
@@ -284,25 +224,14 @@ agent_data(struct agent *a, const struct gw_frame *f)
 		    "DATA sequence above 2^63-1 (the largest one stored)");
 		return CONN_CLOSED_RC;
 	}
-	if (a->ring == NULL && (a->ring = calloc(a->gw->cfg->agent_window,
-	    sizeof(*a->ring))) == NULL) {
+	if (chan_push(&a->ch, f->u.data.seq, f->u.data.body.p,
+	    f->u.data.body.len) != 0) {
 		agent_close(a, GW_R_OVERLOAD, "out of memory");
 		return CONN_CLOSED_RC;
 	}
-	r = &a->ring[(a->ring_head + a->ring_len) % a->gw->cfg->agent_window];
-	if ((r->body = malloc(f->u.data.body.len ? f->u.data.body.len : 1)) ==
-	    NULL) {
-		agent_close(a, GW_R_OVERLOAD, "out of memory");
-		return CONN_CLOSED_RC;
-	}
-	memcpy(r->body, f->u.data.body.p, f->u.data.body.len);
-	r->t = ev_now(a->gw->loop);
-	r->seq = f->u.data.seq;
-	r->len = f->u.data.body.len;
-	a->ring_len++;
 	a->last_seq = f->u.data.seq;
-	agent_credit_used(a, r->len);
-	agent_pump(a);
+	agent_credit_used(a);
+	chan_pump(&a->ch);
 	return CONN_OK;
 }
 
@@ -310,7 +239,7 @@ agent_data(struct agent *a, const struct gw_frame *f)
 static void
 agent_enroll_answer(const struct gw_enroll_result *res, void *arg)
 {
-	struct agent *a = arg;
+	struct agent *a = agent_of(arg);
 	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
 
 	f.u.enroll_result = *res;
@@ -318,7 +247,8 @@ agent_enroll_answer(const struct gw_enroll_result *res, void *arg)
 	a->enroll_ref = 0;
 	stats_enroll(&a->gw->stats, res->status);
 	log_info("event=agent_renewal agent=%s status=%s reason=%s",
-	    agent_name(a), gw_enroll_status_str(res->status), res->status == GW_ENROLL_REFUSED ? gw_reason_str(res->reason) :
+	    agent_name(a), gw_enroll_status_str(res->status),
+	    res->status == GW_ENROLL_REFUSED ? gw_reason_str(res->reason) :
 	    "-");
 	(void)agent_send(a, &f);
 }
@@ -353,37 +283,33 @@ agent_enroll(struct agent *a, const struct gw_frame *f)
 static int
 agent_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
-	struct agent *a = arg;
+	struct agent *a = agent_of(arg);
 	char text[128];
 
 	a->frames_in++;
 	if (a->state == AGENT_HELLO_WAIT)
 		return agent_hello(a, f);
-	if (a->gw->cfg->idle_timeout > 0 && a->hello_done)
+	if (a->gw->cfg->idle_timeout > 0 && a->state == AGENT_OPEN)
 		conn_timer(c, a->gw->cfg->idle_timeout);
 	if (f->type >= GW_T_EXT_FIRST)
 		return CONN_OK;		/* extensions are ignored */
 	switch (f->type) {
 	case GW_T_DATA:
-		if (a->hello_done)	/* kept in the ring while no link */
+		if (a->state == AGENT_OPEN)	/* kept while no link */
 			return agent_data(a, f);
 		break;
 	case GW_T_PING: {
 		struct gw_frame p = { .type = GW_T_PONG };
 
 		/* Quiet since the last heartbeat: the ring goes until DATA. */
-		if (a->ring_len == 0) {
-			free(a->ring);
-			a->ring = NULL;
-			a->ring_head = 0;
-		}
+		chan_trim(&a->ch);
 		p.u.ping.opaque = f->u.ping.opaque;
 		return agent_send(a, &p) == 0 ? CONN_OK : CONN_CLOSED_RC;
 	}
 	case GW_T_PONG:
 		return CONN_OK;
 	case GW_T_ENROLL:
-		if (a->hello_done)
+		if (a->state == AGENT_OPEN)
 			return agent_enroll(a, f);
 		break;
 	case GW_T_GOAWAY:
@@ -408,7 +334,7 @@ agent_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 static void
 agent_on_writable(struct conn *c, void *arg)
 {
-	struct agent *a = arg;
+	struct agent *a = agent_of(arg);
 
 	(void)c;
 	agent_flush_ack(a);
@@ -418,7 +344,7 @@ agent_on_writable(struct conn *c, void *arg)
 static void
 agent_on_timeout(struct conn *c, void *arg)
 {
-	struct agent *a = arg;
+	struct agent *a = agent_of(arg);
 
 	if (a->state == AGENT_HANDSHAKE && a->admitted) {
 		/* Its slot's time is up; the handshake may go on. */
@@ -427,8 +353,15 @@ agent_on_timeout(struct conn *c, void *arg)
 		return;
 	}
 	agent_close(a, GW_R_TIMEOUT, a->state == AGENT_HANDSHAKE ?
-	    "TLS handshake too slow" : a->hello_done ?
+	    "TLS handshake too slow" : a->state == AGENT_OPEN ?
 	    "idle timeout" : "no HELLO in time");
+}
+
+/* OPENs after the first: how often its channel moved. */
+static uint64_t
+agent_reopens(const struct agent *a)
+{
+	return a->ch.opens > 1 ? a->ch.opens - 1 : 0;
 }
 
 /* A session ended by one of the limits: count it (limit.c logs). */
@@ -440,7 +373,8 @@ agent_count_limit(struct agent *a, enum agent_state was, unsigned reason)
 	switch (reason) {
 	case GW_R_TIMEOUT:
 		limit_hit(l, was == AGENT_HANDSHAKE ? LIMIT_HANDSHAKE_TIMEOUT :
-		    a->hello_done ? LIMIT_IDLE_TIMEOUT : LIMIT_HELLO_TIMEOUT);
+		    was == AGENT_OPEN ? LIMIT_IDLE_TIMEOUT :
+		    LIMIT_HELLO_TIMEOUT);
 		break;
 	case GW_R_TOO_BIG:
 		limit_hit(l, LIMIT_FRAME_SIZE);
@@ -460,7 +394,7 @@ static void
 agent_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
-	struct agent *a = arg;
+	struct agent *a = agent_of(arg);
 	struct gw *gw = a->gw;
 	enum agent_state was = a->state;
 	char ed[LOG_ESC_MAX], en[LOG_ESC_MAX];	/* escaped for the log */
@@ -471,22 +405,8 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	stats_closed(&gw->stats, was == AGENT_HANDSHAKE, reason);
 	if (a->enroll_ref != 0)
 		enroll_cancel(gw, a);
-	if (a->on_no_link)
-		TAILQ_REMOVE(&a->gw->no_link, a, no_link);
-	while (a->ring_len > 0) {
-		struct replay *r = &a->ring[a->ring_head];
-
-		a->gw->replay_bytes -= r->len;
-		free(r->body);
-		a->ring_head = (a->ring_head + 1) % a->gw->cfg->agent_window;
-		a->ring_len--;
-	}
-	free(a->ring);
-	agent_credit_close(a);
-	if (a->link.wait_up != NULL)
-		upstream_unwait(a->link.wait_up, a);
-	if (a->link.up != NULL)
-		upstream_release(a->link.up, a, a->link.chan, reason, detail);
+	chan_close(&a->ch, reason, detail);
+	agent_credit_close(a, was == AGENT_OPEN);
 	/* The detail may carry an agent's ERROR text, its name a CA's CN. */
 	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
 	log_esc(en, sizeof(en), agent_name(a), LOG_ESC_STR, LOG_ESC_BARE);
@@ -515,7 +435,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		    gw_reason_str(reason), ed, agent_state_str(was),
 		    (unsigned long long)a->frames_in,
 		    (unsigned long long)a->last_seq,
-		    (unsigned long long)a->reopens);
+		    (unsigned long long)agent_reopens(a));
 	a->gw->nagents--;
 	if ((*a->prevp = a->next) != NULL)
 		a->next->prevp = a->prevp;
@@ -527,14 +447,131 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 static void
 agent_on_free(void *arg)
 {
-	struct agent *a = arg;
+	struct agent *a = agent_of(arg);
 
 	a->magic = 0;
 	agent_names_free(a);
 	free(a);
 }
 
-static const struct conn_ops agent_ops = {
+/* chan_ops.identity: what OPEN attests, from the session's certificate. */
+static int
+agent_chan_identity(void *arg, struct id_info *id)
+{
+	struct agent *a = agent_of(arg);
+	const uint8_t *der;
+	size_t len;
+
+	der = conn_peer_der(a->c, &len);
+	if (id_from_der(der, len, conn_peer(a->c), id) != 0) {
+		agent_close(a, GW_R_INTERNAL, "certificate no longer parses");
+		return -1;
+	}
+	return 0;
+}
+
+/* The first OPEN_ACK: HELLO_ACK, and the window, as memory backs it. */
+static void
+agent_hello_ack(struct agent *a, uint64_t last_seq)
+{
+	struct gw_frame f = { .type = GW_T_HELLO_ACK };
+	const struct gw_config *cfg = a->gw->cfg;
+
+	f.u.hello_ack.version = a->version;
+	f.u.hello_ack.max_payload = cfg->max_payload;
+	f.u.hello_ack.heartbeat_ms = (uint32_t)(cfg->heartbeat * 1000);
+	f.u.hello_ack.last_seq = last_seq;
+	a->last_seq = a->acked = last_seq;
+	if (agent_send(a, &f) != 0)
+		return;
+	agent_set_state(a, AGENT_OPEN);
+	agent_credit_open(a);
+	conn_timer(a->c, cfg->idle_timeout);
+	log_debug("event=agent_open agent=%s channel=%u last_seq=%llu",
+	    agent_name(a), a->ch.id, (unsigned long long)last_seq);
+}
+
+/*
+ * chan_ops.opened: the management server opened the channel; ${last_seq}
+ * is durable.  The first time, answer HELLO_ACK and grant the window;
+ * after a move, ${n} DATA of the ring were ACKed by it (the rest is
+ * resent).
+ */
+static void
+agent_chan_opened(void *arg, uint64_t last_seq, uint32_t n)
+{
+	struct agent *a = agent_of(arg);
+
+	if (a->state == AGENT_OPENING) {
+		agent_hello_ack(a, last_seq);
+		return;
+	}
+	log_info("event=agent_reopened agent=%s channel=%u last_seq=%llu "
+	    "resend=%u", agent_name(a), a->ch.id,
+	    (unsigned long long)last_seq, chan_ring_len(&a->ch));
+	if (last_seq > a->acked) {
+		a->acked = a->ack_todo = last_seq;
+		agent_flush_ack(a);
+	}
+	if (n > 0)
+		agent_credit_back(a, n);
+}
+
+/* chan_ops.acked: relay a cumulative ACK to the agent. */
+static void
+agent_chan_acked(void *arg, uint64_t seq, uint32_t n)
+{
+	struct agent *a = agent_of(arg);
+
+	if (seq <= a->acked)
+		return;
+	a->acked = seq;
+	if (seq > a->ack_todo)
+		a->ack_todo = seq;
+	a->gw->frames_down++;
+	agent_flush_ack(a);
+	if (a->gw->draining && chan_ring_len(&a->ch) == 0) {
+		agent_close(a, GW_R_SHUTDOWN, "gateway drained");
+		return;
+	}
+	if (n > 0)
+		agent_credit_back(a, n);
+}
+
+/* chan_ops.command: relay a COMMAND frame to the agent. */
+static void
+agent_chan_command(void *arg, const struct gw_frame *f)
+{
+	struct agent *a = agent_of(arg);
+	struct gw_frame d = *f;
+
+	d.channel = 0;
+	if (conn_send(a->c, &d) != 0)
+		log_warnx("event=command_dropped agent=%s id=%llu len=%u "
+		    "reason=\"agent output full\"", agent_name(a),
+		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
+	else {
+		a->gw->frames_down++;
+		a->gw->stats.bytes_down += f->u.data.body.len;
+	}
+}
+
+/* chan_ops.ended: the channel ended for good: so does the session. */
+static void
+agent_chan_ended(void *arg, unsigned reason, const char *text)
+{
+	agent_close(agent_of(arg), reason, text);
+}
+
+static const struct chan_ops agent_chan_ops = {
+	.identity = agent_chan_identity,
+	.opened = agent_chan_opened,
+	.acked = agent_chan_acked,
+	.command = agent_chan_command,
+	.ended = agent_chan_ended,
+};
+
+static const struct conn_ops agent_conn_ops = {
 	.on_open = agent_on_open,
 	.on_frame = agent_on_frame,
 	.on_writable = agent_on_writable,
@@ -563,8 +600,8 @@ agent_accept(struct gw *gw, int fd)
 	a->magic = AGENT_MAGIC;
 	a->state = AGENT_HANDSHAKE;
 	a->gw = gw;
-	a->link.self = a;
-	if ((a->c = conn_accept(gw->loop, fd, gw->agent_tls, &p, &agent_ops,
+	chan_init(&a->ch, gw, cfg->agent_window, &agent_chan_ops, a);
+	if ((a->c = conn_accept(gw->loop, fd, gw->agent_tls, &p, &agent_conn_ops,
 	    a)) == NULL) {
 		log_warnx("event=agent_refused reason=overload "
 		    "detail=\"cannot set up TLS\"");
@@ -584,22 +621,11 @@ agent_accept(struct gw *gw, int fd)
 		conn_timer(a->c, cfg->handshake_timeout);
 }
 
-/** agent_link(a): the upstream-side links of ${a} (for upstream.c). */
-struct agent_link *
-agent_link(struct agent *a)
+/** gw_is_drained(gw): draining and no session is left. */
+int
+gw_is_drained(const struct gw *gw)
 {
-	return &a->link;
-}
-
-/** agent_resume(a): the upstream has room again: go on relaying. */
-void
-agent_resume(struct agent *a)
-{
-	if (a->state == AGENT_NO_LINK) {
-		if (agent_open_channel(a) == 0)
-			agent_adopt_all(a->gw);	/* the next ones, in order */
-	} else if (a->state == AGENT_OPEN)
-		agent_pump(a);
+	return gw->draining && gw->nagents == 0;
 }
 
 /**
@@ -609,141 +635,5 @@ agent_resume(struct agent *a)
 void
 agent_adopt_all(struct gw *gw)
 {
-	struct agent *a;
-
-	while ((a = TAILQ_FIRST(&gw->no_link)) != NULL)
-		if (agent_open_channel(a) != 0 || a->on_no_link)
-			return;		/* no room or no link: resumed later */
-}
-
-/* Drop the ring's DATA up to ${seq}: durable.  Return how many. */
-static uint32_t
-agent_ring_ack(struct agent *a, uint64_t seq)
-{
-	uint32_t cap = a->gw->cfg->agent_window, n = 0;
-
-	while (a->ring_len > 0 && a->ring[a->ring_head].seq <= seq) {
-		struct replay *r = &a->ring[a->ring_head];
-
-		stats_ack(&a->gw->stats, ev_now(a->gw->loop) - r->t);
-		a->gw->replay_bytes -= r->len;
-		free(r->body);
-		r->body = NULL;
-		a->ring_head = (a->ring_head + 1) % cap;
-		a->ring_len--;
-		if (a->ring_sent > 0)
-			a->ring_sent--;
-		n++;
-	}
-	return n;
-}
-
-/**
- * agent_open_ack(a, last_seq): the management server opened the channel;
- * ${last_seq} is durable.  The first time, answer HELLO_ACK and grant the
- * window, as much as memory can back; after a lost link, resend the ring
- * above ${last_seq}.
- */
-void
-agent_open_ack(struct agent *a, uint64_t last_seq)
-{
-	struct gw_frame f = { .type = GW_T_HELLO_ACK };
-	const struct gw_config *cfg = a->gw->cfg;
-	uint32_t n;
-
-	if (a->state != AGENT_OPENING) {
-		agent_close(a, GW_R_PROTOCOL, "server sent a second OPEN_ACK");
-		return;
-	}
-	agent_set_state(a, AGENT_OPEN);
-	a->ring_sent = 0;
-	if (!a->hello_done) {
-		f.u.hello_ack.version = a->version;
-		f.u.hello_ack.max_payload = cfg->max_payload;
-		f.u.hello_ack.heartbeat_ms = (uint32_t)(cfg->heartbeat * 1000);
-		f.u.hello_ack.last_seq = last_seq;
-		a->last_seq = a->acked = last_seq;
-		if (agent_send(a, &f) != 0)
-			return;
-		a->hello_done = 1;
-		agent_credit_open(a);
-		conn_timer(a->c, cfg->idle_timeout);
-		log_debug("event=agent_open agent=%s channel=%u last_seq=%llu",
-		    agent_name(a), a->link.chan, (unsigned long long)last_seq);
-		return;
-	}
-	a->reopens++;
-	n = agent_ring_ack(a, last_seq);
-	log_info("event=agent_reopened agent=%s channel=%u last_seq=%llu "
-	    "resend=%u", agent_name(a), a->link.chan,
-	    (unsigned long long)last_seq, a->ring_len);
-	if (last_seq > a->acked) {
-		a->acked = a->ack_todo = last_seq;
-		agent_flush_ack(a);
-	}
-	if (n > 0)
-		agent_credit_back(a, n);
-	agent_pump(a);
-}
-
-/** agent_ack(a, seq): relay a cumulative ACK to the agent. */
-void
-agent_ack(struct agent *a, uint64_t seq)
-{
-	uint32_t n;
-
-	if (a->state != AGENT_OPEN || seq <= a->acked)
-		return;
-	n = agent_ring_ack(a, seq);
-	a->acked = seq;
-	if (seq > a->ack_todo)
-		a->ack_todo = seq;
-	a->gw->frames_down++;
-	agent_flush_ack(a);
-	if (a->gw->draining && a->ring_len == 0) {
-		agent_close(a, GW_R_SHUTDOWN, "gateway drained");
-		return;
-	}
-	if (n > 0)
-		agent_credit_back(a, n);
-	if (a->state == AGENT_OPEN && upstream_draining(a->link.up))
-		agent_pump(a);		/* may move now */
-}
-
-/** agent_command(a, f): relay a COMMAND frame to the agent. */
-void
-agent_command(struct agent *a, const struct gw_frame *f)
-{
-	struct gw_frame d = *f;
-
-	if (a->state != AGENT_OPEN)
-		return;
-	d.channel = 0;
-	if (conn_send(a->c, &d) != 0)
-		log_warnx("event=command_dropped agent=%s id=%llu len=%u "
-		    "reason=\"agent output full\"", agent_name(a),
-		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
-	else {
-		a->gw->frames_down++;
-		a->gw->stats.bytes_down += f->u.data.body.len;
-	}
-}
-
-/**
- * agent_lost(a, reason, text): the channel is gone.  The link is already
- * cleared.  A lost link (upstream-lost) keeps the session: it waits for
- * another link and resends; anything else (CLOSE from the server, the
- * gateway stopping) closes it with ${reason}.
- */
-void
-agent_lost(struct agent *a, unsigned reason, const char *text)
-{
-	if (reason == GW_R_UPSTREAM_LOST && !a->gw->stopping &&
-	    (a->state == AGENT_OPEN || a->state == AGENT_OPENING)) {
-		log_debug("event=agent_link_lost agent=%s unacked=%u",
-		    agent_name(a), a->ring_len);
-		agent_no_link(a);
-		return;
-	}
-	agent_close(a, reason, text);
+	chan_adopt_all(gw);
 }

@@ -1,13 +1,14 @@
 /*
  * agent_all.c: what the gateway does to every session at once: stop them,
  * drain them on SIGTERM, check them again after a reload, count those
- * waiting for replay memory.
+ * waiting for replay memory.  It sits above agent.c and calls only down.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "agent_impl.h"
 #include "conn.h"
+#include "goaway.h"
 #include "policy.h"
 #include "tls_conf.h"
 
@@ -26,20 +27,18 @@ agent_stop_all(struct gw *gw, unsigned reason, const char *detail)
 void
 agent_drain_all(struct gw *gw)
 {
-	struct gw_frame f = { .type = GW_T_GOAWAY };
+	struct gw_frame f;
 	struct agent *a, *next;
 
-	f.u.reason.code = GW_R_SHUTDOWN;
-	f.u.reason.text.p = (const uint8_t *)"gateway draining";
-	f.u.reason.text.len = (uint16_t)strlen("gateway draining");
+	goaway_frame(&f, "gateway draining");
 	for (a = gw->agents; a != NULL; a = next) {
 		next = a->next;
-		if (!a->hello_done) {
+		if (a->state != AGENT_OPEN) {
 			agent_close(a, GW_R_SHUTDOWN, "gateway draining");
 			continue;
 		}
 		(void)conn_send(a->c, &f);
-		if (a->ring_len == 0)
+		if (chan_ring_len(&a->ch) == 0)
 			agent_close(a, GW_R_SHUTDOWN, "gateway drained");
 	}
 }
@@ -77,13 +76,6 @@ agent_revalidate_all(struct gw *gw)
 		}
 	}
 	return n;
-}
-
-/** gw_is_drained(gw): draining and no session is left. */
-int
-gw_is_drained(const struct gw *gw)
-{
-	return gw->draining && gw->nagents == 0;
 }
 
 /** agent_starved_count(gw): sessions whose credit waits for memory now. */

@@ -86,7 +86,7 @@ agent_grant(struct agent *a)
 	struct gw_frame f = { .type = GW_T_CREDIT };
 	uint32_t n, share, room;
 
-	if (!a->hello_done || a->credit_owed == 0 ||
+	if (a->state != AGENT_OPEN || a->credit_owed == 0 ||
 	    (share = agent_share(gw)) <= a->credit) {
 		agent_unstarve(a);	/* wants nothing now */
 		return 0;
@@ -142,17 +142,17 @@ agent_credit_open(struct agent *a)
 }
 
 /**
- * agent_credit_used(a, len): DATA of ${len} bytes (at most max_payload)
- * took one credit of ${a} and is kept in its ring: its reservation becomes
- * those bytes; what it did not need goes to those waiting.
+ * agent_credit_used(a): DATA (at most max_payload bytes) took one credit
+ * of ${a} and is kept in its ring (chan_push counted its bytes): its
+ * reservation becomes those bytes; what it did not need goes to those
+ * waiting.
  */
 void
-agent_credit_used(struct agent *a, uint32_t len)
+agent_credit_used(struct agent *a)
 {
 	struct gw *gw = a->gw;
 
 	gw->reserved_bytes -= gw->cfg->max_payload;
-	gw->replay_bytes += len;
 	if (--a->credit == 0)
 		gw->stats.stalls_window++;
 	agent_feed(gw);
@@ -168,24 +168,25 @@ agent_credit_back(struct agent *a, uint32_t n)
 {
 	a->credit_owed += n;
 	if (a->credit_owed >= (a->gw->cfg->agent_window + 3) / 4 ||
-	    a->ring_len == 0)
+	    chan_ring_len(&a->ch) == 0)
 		(void)agent_grant(a);
 	agent_feed(a->gw);
 }
 
 /**
- * agent_credit_close(a): ${a} ends (its ring already freed): release the
- * memory reserved for its unused credit, to those waiting.
+ * agent_credit_close(a, was_open): ${a} ends (its ring already freed):
+ * release the memory reserved for its unused credit, to those waiting;
+ * ${was_open}: it had been past HELLO_ACK (it shared the budget).
  */
 void
-agent_credit_close(struct agent *a)
+agent_credit_close(struct agent *a, int was_open)
 {
 	struct gw *gw = a->gw;
 
 	agent_unstarve(a);
 	gw->reserved_bytes -= (uint64_t)a->credit * gw->cfg->max_payload;
 	a->credit = 0;
-	if (a->hello_done)
+	if (was_open)
 		gw->nopen--;
 	agent_feed(gw);
 }

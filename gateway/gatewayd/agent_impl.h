@@ -8,9 +8,11 @@
 #define GW_AGENT_IMPL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/queue.h>
 
 #include "agent.h"
+#include "chan.h"
 #include "identity.h"
 
 #define AGENT_MAGIC	0x4167656eu	/* "Agen" */
@@ -18,24 +20,14 @@
 /* Seconds a new session holds its admission slot at most (agent.c). */
 #define AGENT_ADMIT_HOLD	0.5
 
-/* One DATA relayed up (or waiting to be), kept until ACKed. */
-struct replay {
-	uint64_t	 seq;
-	uint32_t	 len;
-	uint8_t		*body;
-	double		 t;	/* arrived (ev_now): send-to-ACK metric */
-};
-
 struct agent {
 	unsigned		 magic;
 	enum agent_state	 state;
 	struct gw		*gw;
 	struct conn		*c;
 	struct agent		*next, **prevp;	/* gw->agents list */
-	struct agent_link	 link;
+	struct chan		 ch;		/* its channel, and ring */
 	int			 admitted;	/* holds an admission slot */
-	TAILQ_ENTRY(agent)	 no_link;	/* on gw->no_link */
-	int			 on_no_link;
 	TAILQ_ENTRY(agent)	 starved;	/* on gw->starved */
 	int			 on_starved;
 	/*
@@ -48,23 +40,26 @@ struct agent {
 						   of its key (agent_names_set) */
 	uint8_t			 fp[GW_FINGERPRINT_LEN];
 	uint16_t		 version;
-	int			 hello_done;	/* HELLO_ACK sent */
 	uint64_t		 last_seq;	/* highest DATA seq received */
 	uint64_t		 acked;		/* highest seq ACKed to the agent */
 	uint64_t		 ack_todo;	/* ACK not yet sent (0: none) */
 	uint32_t		 credit;	/* DATA the agent may still send
 						   (x max_payload reserved) */
 	uint32_t		 credit_owed;	/* ACKed, not yet granted */
-	struct replay		*ring;		/* agent_window slots, from the
-						   first DATA to a heartbeat
-						   that finds it empty */
-	uint32_t		 ring_head;	/* oldest */
-	uint32_t		 ring_len;	/* not yet ACKed */
-	uint32_t		 ring_sent;	/* of those, sent on this channel */
 	uint64_t		 frames_in;
-	uint64_t		 reopens;
 	uint32_t		 enroll_ref;	/* renewal in flight (0: none) */
 };
+
+/** agent_of(arg): the session ${arg} of a callback is, or abort. */
+static inline struct agent *
+agent_of(void *arg)
+{
+	struct agent *a = arg;
+
+	if (a == NULL || a->magic != AGENT_MAGIC)
+		abort();
+	return a;
+}
 
 /** agent_name(a): ${a}'s certificate name, or "-" before it is known. */
 static inline const char *
@@ -100,11 +95,12 @@ int agent_grant(struct agent *a);
 void agent_credit_open(struct agent *a);
 
 /**
- * agent_credit_used(a, len): DATA of ${len} bytes (at most max_payload)
- * took one credit of ${a} and is kept in its ring: its reservation becomes
- * those bytes; what it did not need goes to those waiting.
+ * agent_credit_used(a): DATA (at most max_payload bytes) took one credit
+ * of ${a} and is kept in its ring (chan_push counted its bytes): its
+ * reservation becomes those bytes; what it did not need goes to those
+ * waiting.
  */
-void agent_credit_used(struct agent *a, uint32_t len);
+void agent_credit_used(struct agent *a);
 
 /**
  * agent_credit_back(a, n): ${n} DATA of ${a} are ACKed (their bytes have
@@ -114,9 +110,10 @@ void agent_credit_used(struct agent *a, uint32_t len);
 void agent_credit_back(struct agent *a, uint32_t n);
 
 /**
- * agent_credit_close(a): ${a} ends (its ring already freed): release the
- * memory reserved for its unused credit, to those waiting.
+ * agent_credit_close(a, was_open): ${a} ends (its ring already freed):
+ * release the memory reserved for its unused credit, to those waiting;
+ * ${was_open}: it had been past HELLO_ACK (it shared the budget).
  */
-void agent_credit_close(struct agent *a);
+void agent_credit_close(struct agent *a, int was_open);
 
 #endif /* GW_AGENT_IMPL_H */

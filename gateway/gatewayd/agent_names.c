@@ -5,7 +5,6 @@
  * one allocation "IIIIIIIIIIIIIIII\nNAME" (16 hex digits of the SHA-256 of
  * the issuer DN), with a->name pointing at NAME.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,9 +12,7 @@
 
 #include "agent_impl.h"
 #include "agent_names.h"
-#include "conn.h"
 #include "gw.h"
-#include "log.h"
 #include "namemap.h"
 
 #define AGENT_KEY_PREFIX	17	/* 16 hex digits and a newline */
@@ -61,36 +58,38 @@ agent_names_free(struct agent *a)
 }
 
 /**
- * agent_names_claim(a): make ${a} its name's session, closing the older
- * one (superseded).  0, or -1 with ${a} closed (out of memory).
+ * agent_names_take(a): the older session that holds ${a}'s name, taken
+ * out of the index (the caller closes it: superseded), or NULL.
+ */
+struct agent *
+agent_names_take(struct agent *a)
+{
+	struct gw *gw = a->gw;
+	struct agent *old;
+
+	if (gw->names == NULL ||
+	    (old = namemap_get(gw->names, agent_names_key(a))) == NULL ||
+	    old == a)
+		return NULL;
+	namemap_del(gw->names, old);
+	return old;
+}
+
+/**
+ * agent_names_claim(a): make ${a} its name's session (agent_names_take
+ * first).  0, or -1 (out of memory).
  */
 int
 agent_names_claim(struct agent *a)
 {
 	struct gw *gw = a->gw;
-	struct agent *old;
-	char detail[128];
 
-	if (gw->names != NULL && (old = namemap_get(gw->names, agent_names_key(a))) !=
-	    NULL && old != a) {
-		namemap_del(gw->names, old);
-		log_info("event=agent_superseded agent=%s peer=%s by=%s",
-		    a->name, conn_peer(old->c), conn_peer(a->c));
-		snprintf(detail, sizeof(detail), "a newer session of this "
-		    "agent from %s", conn_peer(a->c));
-		agent_close(old, GW_R_SUPERSEDED, detail);	/* frees it */
-	}
 	if (gw->names == NULL &&
 	    (gw->names = namemap_new(agent_names_key)) == NULL)
-		goto nomem;
+		return -1;
 	if (namemap_get(gw->names, agent_names_key(a)) == a)
 		return 0;
-	if (namemap_put(gw->names, a) != 0)
-		goto nomem;
-	return 0;
-nomem:
-	agent_close(a, GW_R_OVERLOAD, "out of memory");
-	return -1;
+	return namemap_put(gw->names, a) != 0 ? -1 : 0;
 }
 
 /** agent_names_drop(a): ${a} is closing: give its name back if it has it. */

@@ -24,8 +24,14 @@ int agent_names_set(struct agent *a, const char *issuer, const char *name);
 void agent_names_free(struct agent *a);
 
 /**
- * agent_names_claim(a): make ${a} its name's session, closing the older
- * one (superseded).  0, or -1 with ${a} closed (out of memory).
+ * agent_names_take(a): the older session that holds ${a}'s name, taken
+ * out of the index (the caller closes it: superseded), or NULL.
+ */
+struct agent *agent_names_take(struct agent *a);
+
+/**
+ * agent_names_claim(a): make ${a} its name's session (agent_names_take
+ * first).  0, or -1 (out of memory).
  */
 int agent_names_claim(struct agent *a);
 

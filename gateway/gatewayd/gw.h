@@ -17,6 +17,7 @@
 #include "tls_conf.h"
 
 struct agent;
+struct chan;
 struct upstream;
 struct listener;
 struct enroll;
@@ -54,7 +55,8 @@ struct gw {
 	struct agent		*agents;	/* all sessions (agent.c) */
 	struct namemap		*names;		/* after HELLO, by name
 						   (agent_names.c) */
-	TAILQ_HEAD(, agent)	 no_link;	/* sessions waiting for a link */
+	TAILQ_HEAD(, chan)	 no_link;	/* channels waiting for a link
+						   (chan.c) */
 	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory */
 	/* replay_bytes + reserved_bytes <= buffer_budget (agent_credit.c) */
 	uint64_t		 replay_bytes;	/* DATA kept until ACKed */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "enroll.h"
 #include "log.h"
 #include "upstream.h"
 
@@ -169,6 +170,41 @@ servers_policy(struct gw *gw)
 	gw->fo.hb_misses = cfg->up_heartbeat_misses;
 }
 
+/* What the links tell servers.c (and enroll.c): upstream_ops. */
+static void
+servers_on_ready(struct upstream *u, void *arg)
+{
+	servers_link_up(arg, u);
+}
+
+static void
+servers_on_down(struct upstream *u, enum fo_reason why, void *arg)
+{
+	enroll_link_down(arg, u);
+	if (upstream_state(u) == UP_IDLE)
+		servers_link_down(arg, u, why);
+}
+
+static void
+servers_on_ack_seen(struct upstream *u, void *arg)
+{
+	servers_ack_seen(arg, u);
+}
+
+static void
+servers_on_enroll_result(struct upstream *u, const struct gw_frame *f,
+    void *arg)
+{
+	enroll_result(arg, u, f);
+}
+
+static const struct upstream_ops servers_up_ops = {
+	.on_ready = servers_on_ready,
+	.on_down = servers_on_down,
+	.on_ack_seen = servers_on_ack_seen,
+	.on_enroll_result = servers_on_enroll_result,
+};
+
 /** servers_init(gw): the servers of the configuration, the tick timer. */
 int
 servers_init(struct gw *gw)
@@ -182,6 +218,9 @@ servers_init(struct gw *gw)
 	servers_policy(gw);
 	if ((gw->probe = upstream_new(gw, 0, 1)) == NULL)
 		return -1;
+	for (unsigned i = 0; i < gw->nup; i++)
+		upstream_set_ops(gw->up[i], &servers_up_ops, gw);
+	upstream_set_ops(gw->probe, &servers_up_ops, gw);
 	ev_timer_init(&gw->tick, servers_tick, SERVERS_TICK, SERVERS_TICK);
 	gw->tick.data = gw;
 	return 0;

@@ -1,11 +1,12 @@
 /*
  * upstream.c: a mutual-TLS link to a management server carrying many
- * agent channels.  States: IDLE -> CONNECTING -> HELLO_SENT -> READY, and
- * back to IDLE through upstream_down(), the one place that ends a link;
- * servers.c decides which server a link connects to, and when.  Every
- * channel of a lost link is closed with GW_R_UPSTREAM_LOST: agents keep
- * their unacknowledged DATA and resend it after reconnecting, so nothing
- * is lost.  A READY link is watched by heartbeats (upstream_heartbeat).
+ * channels.  States: IDLE -> CONNECTING -> HELLO_SENT -> READY (->
+ * DRAINING), and back to IDLE through upstream_down(), the one place that
+ * ends a link; its owner (servers.c, through struct upstream_ops) decides
+ * which server a link connects to, and when.  The channels of a lost link
+ * are lost with GW_R_UPSTREAM_LOST (struct upstream_chan_ops): they keep
+ * their unacknowledged DATA and resend it on another link, so nothing is
+ * lost.  A READY link is watched by heartbeats (upstream_heartbeat).
  * Control frames never fail a link: one that finds no room (CLOSE, PONG)
  * is owed and goes first when room comes (upstream_owed.c).
  */
@@ -14,10 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
-#include "chanmap.h"
 #include "conn.h"
-#include "enroll.h"
+#include "goaway.h"
 #include "log.h"
 #include "upstream.h"
 #include "upstream_owed.h"
@@ -40,19 +39,18 @@ struct upstream {
 	struct gw		*gw;
 	struct conn		*c;
 	struct fo_heartbeat	 hb;
-	int			 goaway;	/* the server sent GOAWAY */
-	int			 draining;	/* we sent GOAWAY: moving away */
-	double			 drain_until;
-	int			 local;		/* we closed it: not a failure */
-	struct chanmap		*chans;		/* id -> struct agent */
+	double			 drain_until;	/* DRAINING: closes then */
 	uint32_t		 next_chan;	/* never reused on a link */
-	struct agent_link_q	 waiters;	/* FIFO: waiting for space */
 	struct upstream_owed	*owed;		/* control frames owed */
+	const struct upstream_ops *ops;		/* to its owner */
+	void			*ops_arg;
+	const struct upstream_chan_ops *chops;	/* to its channels */
+	void			*chops_arg;
 	uint64_t		 frames_up, frames_down;
 };
 
 static void upstream_down(struct upstream *u, unsigned reason,
-    const char *detail);
+    const char *detail, enum fo_reason why);
 const char *upstream_name(const struct upstream *u);
 
 /** upstream_state_str(s): "idle", "connecting", ... */
@@ -60,18 +58,45 @@ const char *
 upstream_state_str(enum up_state s)
 {
 	static const char *const names[] = {
-		"idle", "connecting", "hello-sent", "ready", "stopped"
+		"idle", "connecting", "hello-sent", "ready", "draining",
+		"stopped"
 	};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
+/* The one place a link's state changes. */
 static void
 upstream_set_state(struct upstream *u, enum up_state s)
 {
 	log_debug("event=upstream_state link=%u from=%s to=%s", u->idx,
 	    upstream_state_str(u->state), upstream_state_str(s));
 	u->state = s;
+}
+
+/* ${arg} of a conn callback: a link, or abort. */
+static struct upstream *
+upstream_of(void *arg)
+{
+	struct upstream *u = arg;
+
+	if (u == NULL || u->magic != UP_MAGIC)
+		abort();
+	return u;
+}
+
+/* READY or DRAINING: the link carries channels. */
+static int
+upstream_live(const struct upstream *u)
+{
+	return u->state == UP_READY || u->state == UP_DRAINING;
+}
+
+/* Channels on ${u}, as the channel module counts them. */
+static size_t
+upstream_nchan(const struct upstream *u)
+{
+	return u->chops != NULL ? u->chops->count(u->chops_arg) : 0;
 }
 
 /* The address, kept: a reload may remove the server from the list. */
@@ -84,7 +109,7 @@ upstream_addr(const struct upstream *u)
 static int
 upstream_on_open(struct conn *c, void *arg)
 {
-	struct upstream *u = arg;
+	struct upstream *u = upstream_of(arg);
 	struct gw_frame f = { .type = GW_T_HELLO };
 
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
@@ -111,29 +136,76 @@ upstream_ctl(struct upstream *u, const struct gw_frame *f)
 		conn_close(u->c, GW_R_INTERNAL, "out of memory");
 }
 
+/* The first frame: HELLO_ACK, and the link is READY. */
+static int
+upstream_hello_ack(struct upstream *u, struct conn *c,
+    const struct gw_frame *f)
+{
+	if (f->type != GW_T_HELLO_ACK ||
+	    f->u.hello_ack.version != GW_PROTO_VERSION_MAX) {
+		conn_close(c, GW_R_VERSION, "bad HELLO_ACK");
+		return CONN_CLOSED_RC;
+	}
+	upstream_set_state(u, UP_READY);
+	log_info("event=upstream_up link=%s server=%s tls=%s",
+	    upstream_name(u), upstream_addr(u), conn_tls_info(c));
+	conn_timer(c, 0);
+	fo_hb_start(&u->hb, ev_now(u->gw->loop));
+	if (u->ops != NULL)
+		u->ops->on_ready(u, u->ops_arg);
+	return CONN_OK;
+}
+
+/* OPEN_ACK, ACK, COMMAND or CLOSE on channel f->channel: to its channel. */
+static int
+upstream_chan_frame(struct upstream *u, struct conn *c,
+    const struct gw_frame *f)
+{
+	char text[128];
+
+	/* No store keeps such a seq: the server is broken. */
+	if ((f->type == GW_T_OPEN_ACK || f->type == GW_T_ACK) &&
+	    f->u.ack.seq > GW_SEQ_MAX) {
+		snprintf(text, sizeof(text), "%s seq above 2^63-1",
+		    gw_type_str(f->type));
+		conn_close(c, GW_R_SEQUENCE, text);
+		return CONN_CLOSED_RC;
+	}
+	/* A channel we already closed: a late frame, ignored up there. */
+	if (u->chops == NULL || u->chops->on_frame(u, f, u->chops_arg) == 0)
+		return CONN_OK;
+	if (f->type == GW_T_ACK && u->ops != NULL)
+		u->ops->on_ack_seen(u, u->ops_arg);
+	return conn_state(c) == CONN_CLOSED ? CONN_CLOSED_RC : CONN_OK;
+}
+
+/* GOAWAY or ERROR from the server: the link ends. */
+static int
+upstream_bye(struct upstream *u, const struct gw_frame *f)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "server sent %s: %s: %.*s",
+	    gw_type_str(f->type), gw_reason_str(f->u.reason.code),
+	    (int)f->u.reason.text.len, (const char *)f->u.reason.text.p);
+	if (f->type == GW_T_GOAWAY)
+		upstream_down(u, GW_R_SHUTDOWN, text, FO_R_GOAWAY);
+	else
+		conn_close(u->c, f->u.reason.code, text);
+	return CONN_CLOSED_RC;
+}
+
 static int
 upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
-	struct upstream *u = arg;
-	struct agent *a;
+	struct upstream *u = upstream_of(arg);
+	struct gw_frame p = { .type = GW_T_PONG };
 	char text[128];
 
 	u->frames_down++;
 	fo_hb_rx(&u->hb, ev_now(u->gw->loop));
-	if (u->state == UP_HELLO_SENT) {
-		if (f->type != GW_T_HELLO_ACK ||
-		    f->u.hello_ack.version != GW_PROTO_VERSION_MAX) {
-			conn_close(c, GW_R_VERSION, "bad HELLO_ACK");
-			return CONN_CLOSED_RC;
-		}
-		upstream_set_state(u, UP_READY);
-		log_info("event=upstream_up link=%s server=%s tls=%s",
-		    upstream_name(u), upstream_addr(u), conn_tls_info(c));
-		conn_timer(c, 0);
-		fo_hb_start(&u->hb, ev_now(u->gw->loop));
-		servers_link_up(u->gw, u);
-		return CONN_OK;
-	}
+	if (u->state == UP_HELLO_SENT)
+		return upstream_hello_ack(u, c, f);
 	if (f->type >= GW_T_EXT_FIRST)
 		return CONN_OK;
 	switch (f->type) {
@@ -143,60 +215,20 @@ upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	case GW_T_CLOSE:
 		if (f->channel == 0)
 			break;
-		/* No store keeps such a seq: the server is broken. */
-		if ((f->type == GW_T_OPEN_ACK || f->type == GW_T_ACK) &&
-		    f->u.ack.seq > GW_SEQ_MAX) {
-			snprintf(text, sizeof(text), "%s seq above 2^63-1",
-			    gw_type_str(f->type));
-			conn_close(c, GW_R_SEQUENCE, text);
-			return CONN_CLOSED_RC;
-		}
-		/* A channel we already closed: a late frame, ignore it. */
-		if ((a = chanmap_get(u->chans, f->channel)) == NULL)
-			return CONN_OK;
-		if (f->type == GW_T_OPEN_ACK)
-			agent_open_ack(a, f->u.ack.seq);
-		else if (f->type == GW_T_ACK) {
-			servers_ack_seen(u->gw, u);
-			agent_ack(a, f->u.ack.seq);
-		}
-		else if (f->type == GW_T_COMMAND)
-			agent_command(a, f);
-		else {
-			struct agent_link *l = agent_link(a);
-
-			chanmap_del(u->chans, f->channel);
-			upstream_unwait(u, a);
-			l->up = NULL;
-			snprintf(text, sizeof(text), "%.*s",
-			    (int)f->u.reason.text.len,
-			    (const char *)f->u.reason.text.p);
-			agent_lost(a, f->u.reason.code, text);
-		}
-		return CONN_OK;
-	case GW_T_PING: {
-		struct gw_frame p = { .type = GW_T_PONG };
-
+		return upstream_chan_frame(u, c, f);
+	case GW_T_PING:
 		p.u.ping.opaque = f->u.ping.opaque;
 		upstream_ctl(u, &p);
 		return conn_state(c) == CONN_CLOSED ? CONN_CLOSED_RC : CONN_OK;
-	}
 	case GW_T_PONG:
 		return CONN_OK;
 	case GW_T_ENROLL_RESULT:
-		enroll_result(u->gw, u, f);
+		if (u->ops != NULL)
+			u->ops->on_enroll_result(u, f, u->ops_arg);
 		return CONN_OK;
 	case GW_T_GOAWAY:
-		u->goaway = 1;
-		/* FALLTHROUGH */
 	case GW_T_ERROR:
-		snprintf(text, sizeof(text), "server sent %s: %s: %.*s",
-		    gw_type_str(f->type), gw_reason_str(f->u.reason.code),
-		    (int)f->u.reason.text.len,
-		    (const char *)f->u.reason.text.p);
-		conn_close(c, f->type == GW_T_GOAWAY ? GW_R_SHUTDOWN :
-		    f->u.reason.code, text);
-		return CONN_CLOSED_RC;
+		return upstream_bye(u, f);
 	default:
 		break;
 	}
@@ -209,35 +241,19 @@ upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 static void
 upstream_on_writable(struct conn *c, void *arg)
 {
-	struct upstream *u = arg;
-	struct agent_link *l;
-
-	size_t n = 0;
+	struct upstream *u = upstream_of(arg);
 
 	(void)c;
 	if (upstream_owed_flush(u->owed, u->c) != 0)
 		return;		/* control frames first */
-	/*
-	 * Wake the waiters of now, in arrival order.  One that finds no room
-	 * (the output filled up again) queues itself at the tail and waits
-	 * for the next call: counting first keeps this loop from waking it
-	 * again and again without ever returning to write (a livelock that
-	 * bench/run found with 5,000 agents sending).  Waiters that close
-	 * meanwhile leave the list, so the count is an upper bound.
-	 */
-	TAILQ_FOREACH(l, &u->waiters, wait)
-		n++;
-	while (n-- > 0 && (l = TAILQ_FIRST(&u->waiters)) != NULL) {
-		TAILQ_REMOVE(&u->waiters, l, wait);
-		l->wait_up = NULL;
-		agent_resume(l->self);
-	}
+	if (u->chops != NULL)
+		u->chops->on_room(u, u->chops_arg);
 }
 
 static void
 upstream_on_timeout(struct conn *c, void *arg)
 {
-	struct upstream *u = arg;
+	struct upstream *u = upstream_of(arg);
 
 	conn_close(c, GW_R_TIMEOUT, u->state == UP_CONNECTING ?
 	    "connect/handshake timeout" : "HELLO_ACK timeout");
@@ -247,16 +263,17 @@ static void
 upstream_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
-	struct upstream *u = arg;
+	struct upstream *u;
 
 	(void)c;
-	if (u == NULL)		/* closed by upstream_down itself */
+	if (arg == NULL)	/* closed by upstream_down itself */
 		return;
+	u = upstream_of(arg);
 	u->c = NULL;
-	upstream_down(u, reason, detail);
+	upstream_down(u, reason, detail, FO_R_CLOSED);
 }
 
-static const struct conn_ops upstream_ops = {
+static const struct conn_ops upstream_conn_ops = {
 	.on_open = upstream_on_open,
 	.on_frame = upstream_on_frame,
 	.on_writable = upstream_on_writable,
@@ -266,7 +283,7 @@ static const struct conn_ops upstream_ops = {
 
 /**
  * upstream_connect(u, srv): connect idle link ${u} to server ${srv}; the
- * result comes back through servers_link_up / servers_link_down.
+ * result comes back through on_ready / on_down.
  */
 void
 upstream_connect(struct upstream *u, int srv)
@@ -285,32 +302,31 @@ upstream_connect(struct upstream *u, int srv)
 	u->srv = srv;
 	snprintf(u->addr, sizeof(u->addr), "%s", cfg->servers[srv]);
 	u->next_chan = 1;
-	u->goaway = 0;
-	u->local = 0;
-	u->draining = 0;
 	u->c = conn_connect(u->gw->loop, cfg->servers[srv], u->gw->up_tls, &p,
-	    &upstream_ops, u);
+	    &upstream_conn_ops, u);
 	if (u->c == NULL) {
-		upstream_down(u, GW_R_CONNECT, strerror(errno));
+		upstream_down(u, GW_R_CONNECT, strerror(errno), FO_R_CLOSED);
 		return;
 	}
 	conn_timer(u->c, cfg->connect_timeout);
 }
 
-/* What a link's end says about its server (FO_R_NONE: nothing). */
+/*
+ * What a link's end says about its server (FO_R_NONE: nothing).  ${why}
+ * is what the caller knows: FO_R_NONE (we dropped it), FO_R_GOAWAY (the
+ * server said so), or FO_R_CLOSED (find out from ${reason}).
+ */
 static enum fo_reason
-upstream_fo_reason(const struct upstream *u, enum up_state was,
-    unsigned reason)
+upstream_fo_reason(enum up_state was, unsigned reason, enum fo_reason why)
 {
-	if (u->local || was == UP_STOPPED || was == UP_IDLE)
-		return FO_R_NONE;
-	if (u->goaway)
-		return FO_R_GOAWAY;
+	if (why != FO_R_CLOSED || was == UP_STOPPED || was == UP_IDLE)
+		return was == UP_STOPPED || was == UP_IDLE ? FO_R_NONE : why;
 	switch (reason) {
 	case GW_R_CONNECT:
 		return FO_R_REFUSED;
 	case GW_R_TIMEOUT:
-		return was == UP_READY ? FO_R_HEARTBEAT : FO_R_CONNECT_TIMEOUT;
+		return was == UP_READY || was == UP_DRAINING ?
+		    FO_R_HEARTBEAT : FO_R_CONNECT_TIMEOUT;
 	case GW_R_TLS_HANDSHAKE:
 	case GW_R_TLS_ERROR:
 		return FO_R_TLS;
@@ -324,20 +340,37 @@ upstream_fo_reason(const struct upstream *u, enum up_state was,
 	}
 }
 
+/* The log line of a link's end, by the state it ended in. */
+static void
+upstream_log_down(const struct upstream *u, enum up_state was,
+    unsigned reason, const char *detail)
+{
+	char ed[LOG_ESC_MAX];	/* the server's ERROR text, escaped */
+
+	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
+	if (was == UP_READY || was == UP_DRAINING || was == UP_HELLO_SENT)
+		log_warnx("event=upstream_down link=%s server=%s reason=%s "
+		    "detail=\"%s\" channels=%zu", upstream_name(u),
+		    upstream_addr(u), gw_reason_str(reason), ed,
+		    upstream_nchan(u));
+	else if (was == UP_CONNECTING)
+		log_warnx("event=upstream_connect_failed link=%s server=%s "
+		    "reason=%s detail=\"%s\"", upstream_name(u),
+		    upstream_addr(u), gw_reason_str(reason), ed);
+}
+
 /*
- * The one place a link ends: close every channel's agent with
- * upstream-lost, then tell servers.c (which reconnects or fails over).
+ * The one place a link ends: its channels are lost (upstream-lost), then
+ * its owner is told (it reconnects or fails over).  ${why}: see
+ * upstream_fo_reason.
  */
 static void
-upstream_down(struct upstream *u, unsigned reason, const char *detail)
+upstream_down(struct upstream *u, unsigned reason, const char *detail,
+    enum fo_reason why)
 {
 	enum up_state was = u->state;
-	enum fo_reason why = upstream_fo_reason(u, was, reason);
-	struct agent **lost = NULL;
-	size_t n = 0, it = 0, i;
-	char ed[LOG_ESC_MAX];	/* the server's ERROR text, escaped */
-	void *v;
 
+	why = upstream_fo_reason(was, reason, why);
 	if (u->c != NULL) {
 		struct conn *c = u->c;
 
@@ -345,42 +378,16 @@ upstream_down(struct upstream *u, unsigned reason, const char *detail)
 		conn_set_arg(c, NULL);
 		conn_close(c, reason, detail);
 	}
-	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
-	if (was == UP_READY || was == UP_HELLO_SENT)
-		log_warnx("event=upstream_down link=%s server=%s reason=%s "
-		    "detail=\"%s\" channels=%zu", upstream_name(u),
-		    upstream_addr(u), gw_reason_str(reason), ed,
-		    chanmap_count(u->chans));
-	else if (was == UP_CONNECTING)
-		log_warnx("event=upstream_connect_failed link=%s server=%s "
-		    "reason=%s detail=\"%s\"", upstream_name(u),
-		    upstream_addr(u), gw_reason_str(reason), ed);
+	upstream_log_down(u, was, reason, detail);
 	if (was != UP_STOPPED)
 		upstream_set_state(u, UP_IDLE);
-
-	/* Collect, then act: agent_lost must not see a changing map. */
-	if (chanmap_count(u->chans) > 0 &&
-	    (lost = calloc(chanmap_count(u->chans), sizeof(*lost))) != NULL)
-		while (chanmap_next(u->chans, &it, &v) != 0)
-			lost[n++] = v;
-	while (!TAILQ_EMPTY(&u->waiters)) {
-		struct agent_link *l = TAILQ_FIRST(&u->waiters);
-
-		TAILQ_REMOVE(&u->waiters, l, wait);
-		l->wait_up = NULL;
-	}
 	upstream_owed_clear(u->owed);	/* its channels end with it */
-	for (i = 0; i < n; i++) {
-		chanmap_del(u->chans, agent_link(lost[i])->chan);
-		agent_link(lost[i])->up = NULL;
-	}
-	for (i = 0; i < n; i++)
-		agent_lost(lost[i], u->state == UP_STOPPED ? GW_R_SHUTDOWN :
-		    GW_R_UPSTREAM_LOST, "management server link lost");
-	free(lost);
-	enroll_link_down(u->gw, u);
-	if (u->state == UP_IDLE)
-		servers_link_down(u->gw, u, why);
+	if (u->chops != NULL)
+		u->chops->on_lost(u, u->state == UP_STOPPED ? GW_R_SHUTDOWN :
+		    GW_R_UPSTREAM_LOST, "management server link lost",
+		    u->chops_arg);
+	if (u->ops != NULL)
+		u->ops->on_down(u, why, u->ops_arg);
 }
 
 /**
@@ -394,9 +401,7 @@ upstream_new(struct gw *gw, unsigned idx, int probe)
 
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return NULL;
-	if ((u->chans = chanmap_new()) == NULL ||
-	    (u->owed = upstream_owed_new()) == NULL) {
-		chanmap_free(u->chans);
+	if ((u->owed = upstream_owed_new()) == NULL) {
 		free(u);
 		return NULL;
 	}
@@ -407,32 +412,61 @@ upstream_new(struct gw *gw, unsigned idx, int probe)
 	u->srv = -1;
 	u->addr[0] = '-';
 	u->gw = gw;
-	TAILQ_INIT(&u->waiters);
 	return u;
+}
+
+/**
+ * upstream_set_ops(u, ops, arg): ${u} tells its fate to ${ops} with
+ * ${arg} from now on.
+ */
+void
+upstream_set_ops(struct upstream *u, const struct upstream_ops *ops,
+    void *arg)
+{
+	u->ops = ops;
+	u->ops_arg = arg;
+}
+
+/**
+ * upstream_set_chan_ops(u, ops, arg): ${u} tells its channels' events to
+ * ${ops} with ${arg} from now on.
+ */
+void
+upstream_set_chan_ops(struct upstream *u,
+    const struct upstream_chan_ops *ops, void *arg)
+{
+	u->chops = ops;
+	u->chops_arg = arg;
+}
+
+/** upstream_chan_arg(u): the ${arg} of upstream_set_chan_ops, or NULL. */
+void *
+upstream_chan_arg(const struct upstream *u)
+{
+	return u->chops_arg;
 }
 
 /** upstream_free(u): close ${u} for good; upstream_free(NULL) is a no-op. */
 void
 upstream_free(struct upstream *u)
 {
+	struct gw_frame g;
+
 	if (u == NULL)
 		return;
-	if (u->state == UP_READY) {
-		struct gw_frame g = { .type = GW_T_GOAWAY };
-
-		g.u.reason.code = GW_R_SHUTDOWN;
-		g.u.reason.text.p = (const uint8_t *)"gateway stopping";
-		g.u.reason.text.len = (uint16_t)strlen("gateway stopping");
+	if (upstream_live(u)) {
+		goaway_frame(&g, "gateway stopping");
 		(void)conn_send(u->c, &g);	/* flushed by the close */
 	}
 	upstream_set_state(u, UP_STOPPED);
-	upstream_down(u, GW_R_SHUTDOWN, "gateway stopping");
+	upstream_down(u, GW_R_SHUTDOWN, "gateway stopping", FO_R_NONE);
 	if (!u->is_probe)
 		log_info("event=upstream_stats link=%u frames_up=%llu "
 		    "frames_down=%llu", u->idx,
 		    (unsigned long long)u->frames_up,
 		    (unsigned long long)u->frames_down);
-	chanmap_free(u->chans);
+	if (u->chops != NULL)
+		u->chops->on_free(u->chops_arg);
 	upstream_owed_free(u->owed);
 	u->magic = 0;
 	free(u);
@@ -440,64 +474,49 @@ upstream_free(struct upstream *u)
 
 /**
  * upstream_drop(u, detail): close ${u} on our own decision (failover,
- * fail-back): its server is not blamed.  Its agents are closed with
- * upstream-lost and come back on another link.
+ * fail-back): its server is not blamed.  Its channels are lost
+ * (upstream-lost) and come back on another link.
  */
 void
 upstream_drop(struct upstream *u, const char *detail)
 {
 	if (u->c == NULL)
 		return;
-	u->local = 1;
-	conn_close(u->c, GW_R_SHUTDOWN, detail);
+	upstream_down(u, GW_R_SHUTDOWN, detail, FO_R_NONE);
 }
 
 /**
  * upstream_drain(u, detail): move away from ${u} without cutting: GOAWAY
- * to the server, no new DATA on it, and each agent's channel moves to
- * another link once what it sent here is acknowledged.  The link closes
- * when it carries no channel, or after UP_DRAIN_TIME.
+ * to the server, no new DATA on it, and each channel moves to another
+ * link once what it sent here is acknowledged.  The link closes when it
+ * carries no channel, or after UP_DRAIN_TIME.
  */
 void
 upstream_drain(struct upstream *u, const char *detail)
 {
-	struct gw_frame g = { .type = GW_T_GOAWAY };
-	struct agent **v;
-	size_t n = 0, it = 0;
-	void *a;
+	struct gw_frame g;
 
-	if (u->state != UP_READY || chanmap_count(u->chans) == 0) {
+	if (!upstream_live(u) || upstream_nchan(u) == 0) {
 		upstream_drop(u, detail);
 		return;
 	}
-	if (u->draining)
+	if (u->state == UP_DRAINING)
 		return;
-	g.u.reason.code = GW_R_SHUTDOWN;
-	g.u.reason.text.p = (const uint8_t *)detail;
-	g.u.reason.text.len = (uint16_t)strnlen(detail, 200);
+	goaway_frame(&g, detail);
 	(void)conn_send(u->c, &g);
-	u->draining = 1;
+	upstream_set_state(u, UP_DRAINING);
 	u->drain_until = ev_now(u->gw->loop) + UP_DRAIN_TIME;
 	log_info("event=upstream_draining link=%s server=%s channels=%zu "
 	    "detail=\"%s\"", upstream_name(u), upstream_addr(u),
-	    chanmap_count(u->chans), detail);
-	/* Collect, then act: moving agents changes the map. */
-	if ((v = calloc(chanmap_count(u->chans), sizeof(*v))) == NULL) {
-		upstream_drop(u, detail);
-		return;
-	}
-	while (chanmap_next(u->chans, &it, &a) != 0)
-		v[n++] = a;
-	for (size_t i = 0; i < n; i++)
-		agent_resume(v[i]);	/* moves once nothing is in flight */
-	free(v);
+	    upstream_nchan(u), detail);
+	u->chops->on_drain(u, u->chops_arg);	/* moves once ACKed */
 }
 
 /** upstream_draining(u): 1 while ${u} drains (upstream_drain). */
 int
 upstream_draining(const struct upstream *u)
 {
-	return u->draining;
+	return u->state == UP_DRAINING;
 }
 
 /**
@@ -509,11 +528,11 @@ upstream_heartbeat(struct upstream *u, double now)
 {
 	struct gw_frame p = { .type = GW_T_PING };
 
-	if (u->state != UP_READY)
+	if (!upstream_live(u))
 		return;
-	if (u->draining && (chanmap_count(u->chans) == 0 ||
+	if (u->state == UP_DRAINING && (upstream_nchan(u) == 0 ||
 	    now >= u->drain_until)) {
-		upstream_drop(u, chanmap_count(u->chans) == 0 ? "drained" :
+		upstream_drop(u, upstream_nchan(u) == 0 ? "drained" :
 		    "drain time over");
 		return;
 	}
@@ -533,11 +552,14 @@ upstream_heartbeat(struct upstream *u, double now)
 	}
 }
 
-/** upstream_state(u), upstream_server(u): state, server index (or -1). */
+/**
+ * upstream_state(u), upstream_server(u): state (a draining link is READY:
+ * upstream_draining tells), server index (or -1).
+ */
 enum up_state
 upstream_state(const struct upstream *u)
 {
-	return u->state;
+	return u->state == UP_DRAINING ? UP_READY : u->state;
 }
 
 int
@@ -570,7 +592,7 @@ upstream_ready(const struct gw *gw)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < gw->nup; i++)
-		n += gw->up[i] != NULL && gw->up[i]->state == UP_READY;
+		n += gw->up[i] != NULL && upstream_live(gw->up[i]);
 	return n;
 }
 
@@ -587,17 +609,15 @@ upstream_pick(struct gw *gw)
 		/* Start at a rotating index so ties spread over the links. */
 		struct upstream *u = gw->up[(gw->next_up + i) % gw->nup];
 
-		if (u->state != UP_READY || u->srv != gw->active ||
-		    u->draining)
+		if (u->state != UP_READY || u->srv != gw->active)
 			continue;
-		if (best == NULL ||
-		    chanmap_count(u->chans) < chanmap_count(best->chans))
+		if (best == NULL || upstream_nchan(u) < upstream_nchan(best))
 			best = u;
 	}
 	gw->next_up++;
 	/* The spare on the active server serves while no link is ready. */
 	if (best == NULL && gw->probe != NULL && gw->probe->state == UP_READY &&
-	    gw->probe->srv == gw->active && !gw->probe->draining)
+	    gw->probe->srv == gw->active)
 		best = gw->probe;
 	return best;
 }
@@ -609,81 +629,47 @@ upstream_pick(struct gw *gw)
 int
 upstream_send(struct upstream *u, const struct gw_frame *f)
 {
-	if (u->state != UP_READY || conn_out_space(u->c) < UP_RESERVE)
+	if (!upstream_live(u) || conn_out_space(u->c) < UP_RESERVE)
 		return -1;
 	return conn_send(u->c, f) == 0 ? 0 : -1;
 }
 
-/** upstream_unwait(u, a): take agent ${a} off ${u}'s wait queue. */
-void
-upstream_unwait(struct upstream *u, struct agent *a)
-{
-	struct agent_link *l = agent_link(a);
-
-	if (l->wait_up == u) {
-		TAILQ_REMOVE(&u->waiters, l, wait);
-		l->wait_up = NULL;
-	}
-}
-
-static void
-upstream_wait(struct upstream *u, struct agent *a)
-{
-	struct agent_link *l = agent_link(a);
-
-	if (l->wait_up != u) {
-		if (l->wait_up != NULL)
-			upstream_unwait(l->wait_up, a);
-		TAILQ_INSERT_TAIL(&u->waiters, l, wait);
-		l->wait_up = u;
-	}
-	conn_notify_writable(u->c);
-}
-
 /**
- * upstream_open(u, a, id, chan): give agent ${a} a new channel on ${u} and
- * send OPEN with identity ${id}; the channel id goes to ${chan}.  Return 0,
- * GW_ENOSPACE if the link's output is full or control frames wait for room
- * (${a} is queued and resumed later with agent_resume), or -1 on failure.
+ * upstream_open(u, id, chan): send OPEN with identity ${id} for a new
+ * channel on ${u}; its id goes to ${chan}.  Return 0, GW_ENOSPACE if the
+ * link's output is full or control frames wait for room (on_room follows),
+ * or -1 if ${u} takes no channel now.
  */
 int
-upstream_open(struct upstream *u, struct agent *a, const struct id_info *id,
-    uint32_t *chan)
+upstream_open(struct upstream *u, const struct id_info *id, uint32_t *chan)
 {
 	struct gw_frame f = { .type = GW_T_OPEN };
-	struct agent_link *l = agent_link(a);
 
-	if (u->state != UP_READY || u->next_chan == 0)
+	if (!upstream_live(u) || u->next_chan == 0)
 		return -1;	/* 2^32 channels on one link: reconnect */
 	if (upstream_owed_any(u->owed) ||
-	    conn_out_space(u->c) < UP_RESERVE / 2) {
-		upstream_wait(u, a);
-		return GW_ENOSPACE;
-	}
+	    conn_out_space(u->c) < UP_RESERVE / 2)
+		goto wait;
 	f.channel = u->next_chan;
 	id_view(id, &f.u.open);
-	if (conn_send(u->c, &f) != 0) {
-		upstream_wait(u, a);
-		return GW_ENOSPACE;
-	}
-	if (chanmap_put(u->chans, f.channel, a) != 0)
-		return -1;	/* the OPEN is answered, then ignored */
+	if (conn_send(u->c, &f) != 0)
+		goto wait;
 	u->next_chan++;
 	u->frames_up++;
-	l->up = u;
-	l->chan = f.channel;
 	*chan = f.channel;
 	return 0;
+wait:
+	conn_notify_writable(u->c);
+	return GW_ENOSPACE;
 }
 
 /**
- * upstream_data(u, a, chan, seq, body, len): forward one DATA of agent ${a}
- * on channel ${chan}.  Return 0, or GW_ENOSPACE (${a} is queued and resumed
- * with agent_resume when space frees up).
+ * upstream_data(u, chan, seq, body, len): forward one DATA on channel
+ * ${chan}.  Return 0, or GW_ENOSPACE (on_room follows when space frees up).
  */
 int
-upstream_data(struct upstream *u, struct agent *a, uint32_t chan,
-    uint64_t seq, const uint8_t *body, uint32_t len)
+upstream_data(struct upstream *u, uint32_t chan, uint64_t seq,
+    const uint8_t *body, uint32_t len)
 {
 	struct gw_frame f = { .type = GW_T_DATA, .channel = chan };
 
@@ -701,26 +687,22 @@ upstream_data(struct upstream *u, struct agent *a, uint32_t chan,
 	u->gw->stats.bytes_up += len;
 	return 0;
 wait:
-	upstream_wait(u, a);
+	conn_notify_writable(u->c);
 	return GW_ENOSPACE;
 }
 
 /**
- * upstream_release(u, a, chan, reason, text): the agent on ${chan} is gone:
- * forget the channel, drop ${a} from the wait queue and send CLOSE (when
- * room comes if there is none now: never a reason to close the link).
+ * upstream_close_chan(u, chan, reason, text): channel ${chan} is gone:
+ * send CLOSE (when room comes if there is none now: never a reason to
+ * close the link).
  */
 void
-upstream_release(struct upstream *u, struct agent *a, uint32_t chan,
-    unsigned reason, const char *text)
+upstream_close_chan(struct upstream *u, uint32_t chan, unsigned reason,
+    const char *text)
 {
 	struct gw_frame f = { .type = GW_T_CLOSE, .channel = chan };
-	struct agent_link *l = agent_link(a);
 
-	upstream_unwait(u, a);
-	l->up = NULL;
-	chanmap_del(u->chans, chan);
-	if (u->state != UP_READY || u->c == NULL)
+	if (!upstream_live(u) || u->c == NULL)
 		return;
 	f.u.reason.code = reason > GW_R_WIRE_LAST ? GW_R_NORMAL : reason;
 	f.u.reason.text.p = (const uint8_t *)text;

@@ -1,8 +1,9 @@
 /*
  * upstream.h: one of the K mutual-TLS links from the gateway to the
- * management server.  Each link carries many agent channels; it owns the
- * channel table (id -> agent) and the FIFO of agents waiting for output
- * space (backpressure, served in arrival order).
+ * management server.  Each link carries many channels, which it knows
+ * only by id: what arrives for them goes up to the channel module through
+ * struct upstream_chan_ops, the link's fate to its owner through struct
+ * upstream_ops.  Nothing here knows what is above it.
  */
 #ifndef GW_UPSTREAM_H
 #define GW_UPSTREAM_H
@@ -19,8 +20,72 @@ enum up_state {
 	UP_CONNECTING,	/* TCP connect and TLS handshake */
 	UP_HELLO_SENT,	/* HELLO sent, waiting for HELLO_ACK */
 	UP_READY,	/* channels may be opened */
+	UP_DRAINING,	/* we sent GOAWAY: no new channel, channels move
+			   away (upstream_drain); READY to upstream_state */
 	UP_STOPPED	/* shutting down: no reconnect */
 };
+
+/*
+ * What a link tells its owner (servers.c: the failover controller), set
+ * with upstream_set_ops.  ${arg} is the owner's.
+ */
+struct upstream_ops {
+	/* ${u} completed its HELLO. */
+	void	(*on_ready)(struct upstream *u, void *arg);
+	/*
+	 * ${u} ended (upstream_state says IDLE, or STOPPED for good);
+	 * ${why} is what its end says about its server (FO_R_NONE: nothing,
+	 * we closed it).  Its channels were told first.
+	 */
+	void	(*on_down)(struct upstream *u, enum fo_reason why, void *arg);
+	/* An ACK of a channel arrived on ${u}. */
+	void	(*on_ack_seen)(struct upstream *u, void *arg);
+	/* ENROLL_RESULT ${f} arrived on ${u}. */
+	void	(*on_enroll_result)(struct upstream *u,
+		    const struct gw_frame *f, void *arg);
+};
+
+/*
+ * What a link tells the channels it carries (chan.c), set with
+ * upstream_set_chan_ops.  ${arg} is the channel module's.
+ */
+struct upstream_chan_ops {
+	/*
+	 * OPEN_ACK, ACK, COMMAND or CLOSE ${f} on a channel (f->channel is
+	 * not 0; a seq is at most GW_SEQ_MAX).  Return 1 if the channel is
+	 * known, 0 if not (a late frame: ignored).
+	 */
+	int	(*on_frame)(struct upstream *u, const struct gw_frame *f,
+		    void *arg);
+	/* The output has room again (after GW_ENOSPACE). */
+	void	(*on_room)(struct upstream *u, void *arg);
+	/* ${u} is down: every channel on it is gone, with ${reason}. */
+	void	(*on_lost)(struct upstream *u, unsigned reason,
+		    const char *text, void *arg);
+	/* ${u} drains: its channels move away once their DATA is ACKed. */
+	void	(*on_drain)(struct upstream *u, void *arg);
+	/* Channels open on ${u}. */
+	size_t	(*count)(const void *arg);
+	/* ${u} is freed: so is ${arg}. */
+	void	(*on_free)(void *arg);
+};
+
+/**
+ * upstream_set_ops(u, ops, arg): ${u} tells its fate to ${ops} with
+ * ${arg} from now on.
+ */
+void upstream_set_ops(struct upstream *u, const struct upstream_ops *ops,
+    void *arg);
+
+/**
+ * upstream_set_chan_ops(u, ops, arg): ${u} tells its channels' events to
+ * ${ops} with ${arg} from now on.
+ */
+void upstream_set_chan_ops(struct upstream *u,
+    const struct upstream_chan_ops *ops, void *arg);
+
+/** upstream_chan_arg(u): the ${arg} of upstream_set_chan_ops, or NULL. */
+void *upstream_chan_arg(const struct upstream *u);
 
 /**
  * upstream_new(gw, idx, probe): link number ${idx} (or the probe), idle;
@@ -33,21 +98,21 @@ void upstream_free(struct upstream *u);
 
 /**
  * upstream_connect(u, srv): connect idle link ${u} to server ${srv}; the
- * result comes back through servers_link_up / servers_link_down.
+ * result comes back through on_ready / on_down.
  */
 void upstream_connect(struct upstream *u, int srv);
 
 /**
  * upstream_drop(u, detail): close ${u} on our own decision (failover,
- * fail-back): its server is not blamed.  Its agents are closed with
- * upstream-lost and come back on another link.
+ * fail-back): its server is not blamed.  Its channels are lost
+ * (upstream-lost) and come back on another link.
  */
 void upstream_drop(struct upstream *u, const char *detail);
 
 /**
  * upstream_drain(u, detail): move away from ${u} without cutting: GOAWAY
- * to the server, no new DATA on it, and each agent's channel moves to
- * another link once what it sent here is acknowledged.  The link closes
+ * to the server, no new DATA on it, and each channel moves to another
+ * link once what it sent here is acknowledged.  The link closes
  * when it carries no channel, or after UP_DRAIN_TIME.
  */
 void upstream_drain(struct upstream *u, const char *detail);
@@ -61,7 +126,10 @@ int upstream_draining(const struct upstream *u);
  */
 void upstream_heartbeat(struct upstream *u, double now);
 
-/** upstream_state(u), upstream_server(u): state, server index (or -1). */
+/**
+ * upstream_state(u), upstream_server(u): state (a draining link is READY:
+ * upstream_draining tells), server index (or -1).
+ */
 enum up_state upstream_state(const struct upstream *u);
 int upstream_server(const struct upstream *u);
 
@@ -123,37 +191,33 @@ unsigned upstream_ready(const struct gw *gw);
 struct upstream *upstream_pick(struct gw *gw);
 
 /**
- * upstream_open(u, a, id, chan): give agent ${a} a new channel on ${u} and
- * send OPEN with identity ${id}; the channel id goes to ${chan}.  Return 0,
- * GW_ENOSPACE if the link's output is full or control frames wait for room
- * (${a} is queued and resumed later with agent_resume), or -1 on failure.
+ * upstream_open(u, id, chan): send OPEN with identity ${id} for a new
+ * channel on ${u}; its id goes to ${chan}.  Return 0, GW_ENOSPACE if the
+ * link's output is full or control frames wait for room (on_room follows),
+ * or -1 if ${u} takes no channel now.
  */
-int upstream_open(struct upstream *u, struct agent *a,
-    const struct id_info *id, uint32_t *chan);
+int upstream_open(struct upstream *u, const struct id_info *id,
+    uint32_t *chan);
 
 /**
- * upstream_data(u, a, chan, seq, body, len): forward one DATA of agent ${a}
- * on channel ${chan}.  Return 0, or GW_ENOSPACE (${a} is queued and resumed
- * with agent_resume when space frees up).
+ * upstream_data(u, chan, seq, body, len): forward one DATA on channel
+ * ${chan}.  Return 0, or GW_ENOSPACE (on_room follows when space frees up).
  */
-int upstream_data(struct upstream *u, struct agent *a, uint32_t chan,
-    uint64_t seq, const uint8_t *body, uint32_t len);
+int upstream_data(struct upstream *u, uint32_t chan, uint64_t seq,
+    const uint8_t *body, uint32_t len);
 
 /**
- * upstream_release(u, a, chan, reason, text): the agent on ${chan} is gone:
- * forget the channel, drop ${a} from the wait queue and send CLOSE (when
- * room comes if there is none now: never a reason to close the link).
+ * upstream_close_chan(u, chan, reason, text): channel ${chan} is gone:
+ * send CLOSE (when room comes if there is none now: never a reason to
+ * close the link).
  */
-void upstream_release(struct upstream *u, struct agent *a, uint32_t chan,
-    unsigned reason, const char *text);
+void upstream_close_chan(struct upstream *u, uint32_t chan, unsigned reason,
+    const char *text);
 
 /**
  * upstream_send(u, f): send connection-level frame ${f} (ENROLL) on READY
  * link ${u}.  Return 0, or -1 if the link is not ready or has no room now.
  */
 int upstream_send(struct upstream *u, const struct gw_frame *f);
-
-/** upstream_unwait(u, a): take agent ${a} off ${u}'s wait queue. */
-void upstream_unwait(struct upstream *u, struct agent *a);
 
 #endif /* GW_UPSTREAM_H */

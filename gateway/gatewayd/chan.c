@@ -1,0 +1,590 @@
+/*
+ * chan.c: an agent's channel to the management server (chan.h): the
+ * replay ring, the link it rides, and per link the channel table and the
+ * FIFO of channels waiting for room.  Below it the link (upstream.c) talks
+ * up only through struct upstream_chan_ops; above it the session hears
+ * only through struct chan_ops.
+ *
+ * Every DATA relayed up stays in the ring until the management server ACKs
+ * it.  When a link is lost (failover, fail-back), the channel waits for a
+ * link, opens again, learns last_seq from OPEN_ACK, and resends the ring
+ * above it in order.  When a link drains, a channel sends nothing new on
+ * it and moves once what it sent there is ACKed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+#include "chanmap.h"
+#include "gw.h"
+#include "log.h"
+#include "upstream.h"
+
+#define CHAN_TAB_MAGIC	0x43546162u	/* "CTab" */
+
+/* The channel module's side of one link. */
+struct chan_tab {
+	unsigned		 magic;
+	struct gw		*gw;
+	struct upstream		*up;
+	struct chanmap		*map;		/* id -> struct chan */
+	TAILQ_HEAD(, chan)	 waiters;	/* FIFO: waiting for room */
+};
+
+static const struct upstream_chan_ops chan_up_ops;
+
+/* A channel from a void * (the table, a callback): checked. */
+static struct chan *
+chan_of(void *v)
+{
+	struct chan *ch = v;
+
+	if (ch == NULL || ch->magic != CHAN_MAGIC)
+		abort();
+	return ch;
+}
+
+static struct chan_tab *
+chan_tab_of(void *v)
+{
+	struct chan_tab *t = v;
+
+	if (t == NULL || t->magic != CHAN_TAB_MAGIC)
+		abort();
+	return t;
+}
+
+/** chan_state_str(s): "new", "no-link", ... */
+const char *
+chan_state_str(enum chan_state s)
+{
+	static const char *const names[] = {
+		"new", "no-link", "no-room", "opening", "open", "waiting",
+		"draining", "closed"
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+/* On gw->no_link in ${s}. */
+static int
+chan_wants_link(enum chan_state s)
+{
+	return s == CHAN_NO_LINK || s == CHAN_NO_ROOM;
+}
+
+/* On a link's FIFO in ${s}. */
+static int
+chan_wants_room(enum chan_state s)
+{
+	return s == CHAN_NO_ROOM || s == CHAN_WAITING;
+}
+
+static void
+chan_unwait(struct chan *ch)
+{
+	if (ch->wait_tab != NULL) {
+		TAILQ_REMOVE(&ch->wait_tab->waiters, ch, wait);
+		ch->wait_tab = NULL;
+	}
+}
+
+/**
+ * chan_set_state(ch, s): the one place ${ch}'s state changes; it keeps the
+ * FIFOs true (a channel leaves them as its state says).
+ */
+void
+chan_set_state(struct chan *ch, enum chan_state s)
+{
+	struct gw *gw = ch->gw;
+
+	log_debug("event=chan_state channel=%u from=%s to=%s", ch->id,
+	    chan_state_str(ch->state), chan_state_str(s));
+	if (!chan_wants_room(s))
+		chan_unwait(ch);
+	if (chan_wants_link(s) && !ch->on_no_link) {
+		TAILQ_INSERT_TAIL(&gw->no_link, ch, no_link);
+		ch->on_no_link = 1;
+	} else if (!chan_wants_link(s) && ch->on_no_link) {
+		TAILQ_REMOVE(&gw->no_link, ch, no_link);
+		ch->on_no_link = 0;
+	}
+	ch->state = s;
+}
+
+/**
+ * chan_init(ch, gw, window, ops, arg): ${ch} is NEW, with a ring of
+ * ${window} slots (allocated with the first DATA); it tells ${arg} what
+ * happens through ${ops}.
+ */
+void
+chan_init(struct chan *ch, struct gw *gw, uint32_t window,
+    const struct chan_ops *ops, void *arg)
+{
+	memset(ch, 0, sizeof(*ch));
+	ch->magic = CHAN_MAGIC;
+	ch->state = CHAN_NEW;
+	ch->gw = gw;
+	ch->window = window;
+	ch->ops = ops;
+	ch->arg = arg;
+}
+
+/* The channel module's table of link ${u}, made the first time. */
+static struct chan_tab *
+chan_tab(struct gw *gw, struct upstream *u)
+{
+	struct chan_tab *t;
+
+	if ((t = upstream_chan_arg(u)) != NULL)
+		return chan_tab_of(t);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	if ((t->map = chanmap_new()) == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->magic = CHAN_TAB_MAGIC;
+	t->gw = gw;
+	t->up = u;
+	TAILQ_INIT(&t->waiters);
+	upstream_set_chan_ops(u, &chan_up_ops, t);
+	return t;
+}
+
+/* Wait on ${t}'s FIFO for room: NO_ROOM to open, WAITING to send. */
+static void
+chan_wait(struct chan *ch, struct chan_tab *t, enum chan_state s)
+{
+	if (ch->wait_tab != t) {
+		chan_unwait(ch);
+		TAILQ_INSERT_TAIL(&t->waiters, ch, wait);
+		ch->wait_tab = t;
+	}
+	chan_set_state(ch, s);
+}
+
+/* No channel: wait for a link, and resend the whole ring on it. */
+static void
+chan_no_link(struct chan *ch)
+{
+	ch->ring_sent = 0;
+	chan_set_state(ch, CHAN_NO_LINK);
+}
+
+/**
+ * chan_open(ch): open a channel on the least busy ready link.  Return 0
+ * (OPENING, or NO_LINK if no link is ready), GW_ENOSPACE (NO_ROOM: resumed
+ * when the link has room), or -1 (the session was told to end: ended).
+ */
+int
+chan_open(struct chan *ch)
+{
+	struct upstream *u;
+	struct chan_tab *t;
+	struct id_info id;
+	uint32_t idn;
+	int rc;
+
+	if ((u = upstream_pick(ch->gw)) == NULL) {
+		chan_no_link(ch);
+		return 0;
+	}
+	if (ch->ops->identity(ch->arg, &id) != 0)
+		return -1;
+	if ((t = chan_tab(ch->gw, u)) == NULL)
+		goto fail;
+	rc = upstream_open(u, &id, &idn);
+	if (rc == GW_ENOSPACE) {
+		ch->ring_sent = 0;
+		chan_wait(ch, t, CHAN_NO_ROOM);
+		return GW_ENOSPACE;
+	}
+	if (rc != 0 || chanmap_put(t->map, idn, ch) != 0)
+		goto fail;	/* an OPEN sent is answered, then ignored */
+	ch->up = u;
+	ch->id = idn;
+	chan_set_state(ch, CHAN_OPENING);
+	return 0;
+fail:
+	ch->ops->ended(ch->arg, GW_R_INTERNAL, "cannot open a channel");
+	return -1;
+}
+
+/* Leave the link: out of its table, CLOSE with ${reason}. */
+static void
+chan_leave(struct chan *ch, unsigned reason, const char *text)
+{
+	struct chan_tab *t;
+
+	if (ch->up == NULL)
+		return;
+	t = chan_tab_of(upstream_chan_arg(ch->up));
+	chanmap_del(t->map, ch->id);
+	upstream_close_chan(ch->up, ch->id, reason, text);
+	ch->up = NULL;
+}
+
+/**
+ * chan_pump(ch): relay the ring's unsent DATA while the link takes it;
+ * on a draining link, move once nothing sent there waits for its ACK.
+ */
+void
+chan_pump(struct chan *ch)
+{
+	if (!chan_ready(ch))
+		return;
+	if (upstream_draining(ch->up)) {
+		if (ch->ring_sent > 0) {
+			chan_set_state(ch, CHAN_DRAINING);
+			return;		/* wait for the ACKs */
+		}
+		chan_leave(ch, GW_R_NORMAL, "moving to another link");
+		(void)chan_open(ch);
+		return;
+	}
+	while (ch->ring_sent < ch->ring_len) {
+		struct replay *r = &ch->ring[(ch->ring_head + ch->ring_sent) %
+		    ch->window];
+
+		if (upstream_data(ch->up, ch->id, r->seq, r->body,
+		    r->len) != 0) {
+			chan_wait(ch, chan_tab_of(upstream_chan_arg(ch->up)),
+			    CHAN_WAITING);
+			return;		/* on_room wakes us */
+		}
+		ch->ring_sent++;
+	}
+}
+
+/**
+ * chan_push(ch, seq, body, len): keep DATA ${seq} of ${len} bytes in the
+ * ring (the caller checked the credit that makes room for it).  Return 0,
+ * or -1 if memory is short.
+ */
+int
+chan_push(struct chan *ch, uint64_t seq, const uint8_t *body, uint32_t len)
+{
+	struct replay *r;
+
+	if (ch->ring_len >= ch->window)
+		return -1;
+	if (ch->ring == NULL &&
+	    (ch->ring = calloc(ch->window, sizeof(*ch->ring))) == NULL)
+		return -1;
+	r = &ch->ring[(ch->ring_head + ch->ring_len) % ch->window];
+	if ((r->body = malloc(len ? len : 1)) == NULL)
+		return -1;
+	memcpy(r->body, body, len);
+	r->t = ev_now(ch->gw->loop);
+	r->seq = seq;
+	r->len = len;
+	ch->ring_len++;
+	ch->gw->replay_bytes += len;
+	return 0;
+}
+
+/* Drop the ring's DATA up to ${seq}: durable.  Return how many. */
+static uint32_t
+chan_ring_ack(struct chan *ch, uint64_t seq)
+{
+	uint32_t n = 0;
+
+	while (ch->ring_len > 0 && ch->ring[ch->ring_head].seq <= seq) {
+		struct replay *r = &ch->ring[ch->ring_head];
+
+		stats_ack(&ch->gw->stats, ev_now(ch->gw->loop) - r->t);
+		ch->gw->replay_bytes -= r->len;
+		free(r->body);
+		r->body = NULL;
+		ch->ring_head = (ch->ring_head + 1) % ch->window;
+		ch->ring_len--;
+		if (ch->ring_sent > 0)
+			ch->ring_sent--;
+		n++;
+	}
+	return n;
+}
+
+/** chan_trim(ch): a quiet session: free the ring if it is empty. */
+void
+chan_trim(struct chan *ch)
+{
+	if (ch->ring_len == 0) {
+		free(ch->ring);
+		ch->ring = NULL;
+		ch->ring_head = 0;
+	}
+}
+
+/**
+ * chan_close(ch, reason, detail): the session ends: free the ring, leave
+ * every FIFO and the link's table, send CLOSE with ${reason}.  Safe in
+ * any state.
+ */
+void
+chan_close(struct chan *ch, unsigned reason, const char *detail)
+{
+	if (ch->state == CHAN_CLOSED)
+		return;
+	chan_set_state(ch, CHAN_CLOSED);
+	while (ch->ring_len > 0) {
+		struct replay *r = &ch->ring[ch->ring_head];
+
+		ch->gw->replay_bytes -= r->len;
+		free(r->body);
+		ch->ring_head = (ch->ring_head + 1) % ch->window;
+		ch->ring_len--;
+	}
+	ch->ring_sent = 0;
+	free(ch->ring);
+	ch->ring = NULL;
+	chan_leave(ch, reason, detail);
+}
+
+/**
+ * chan_adopt_all(gw): a link is ready: open channels for those that have
+ * none, in the order they lost theirs.
+ */
+void
+chan_adopt_all(struct gw *gw)
+{
+	struct chan *ch;
+
+	while ((ch = TAILQ_FIRST(&gw->no_link)) != NULL)
+		if (chan_open(ch) != 0 || ch->on_no_link)
+			return;		/* no room or no link: resumed later */
+}
+
+/** chan_ring_len(ch): DATA in ${ch}'s ring, not yet ACKed. */
+uint32_t
+chan_ring_len(const struct chan *ch)
+{
+	return ch->ring_len;
+}
+
+/** chan_ready(ch): 1 if ${ch} has its channel (OPEN, WAITING, DRAINING). */
+int
+chan_ready(const struct chan *ch)
+{
+	return ch->state == CHAN_OPEN || ch->state == CHAN_WAITING ||
+	    ch->state == CHAN_DRAINING;
+}
+
+/** chan_count(u): channels on link ${u}. */
+size_t
+chan_count(const struct upstream *u)
+{
+	void *t = upstream_chan_arg(u);
+
+	return t != NULL ? chanmap_count(chan_tab_of(t)->map) : 0;
+}
+
+/*
+ * The channel is gone (its link lost, or CLOSE).  A lost link keeps the
+ * session: it waits for another link and resends; anything else (CLOSE
+ * from the server, the gateway stopping) ends it with ${reason}.
+ */
+static void
+chan_lost(struct chan *ch, unsigned reason, const char *text)
+{
+	if (reason == GW_R_UPSTREAM_LOST && !ch->gw->stopping &&
+	    (ch->state == CHAN_OPENING || chan_ready(ch))) {
+		log_debug("event=chan_link_lost channel=%u unacked=%u", ch->id,
+		    ch->ring_len);
+		chan_no_link(ch);
+		return;
+	}
+	ch->ops->ended(ch->arg, reason, text);
+}
+
+/* OPEN_ACK: the channel is open; ${last_seq} is durable. */
+static void
+chan_opened(struct chan *ch, uint64_t last_seq)
+{
+	uint32_t n;
+
+	if (ch->state != CHAN_OPENING) {
+		ch->ops->ended(ch->arg, GW_R_PROTOCOL,
+		    "server sent a second OPEN_ACK");
+		return;
+	}
+	chan_set_state(ch, CHAN_OPEN);
+	ch->ring_sent = 0;
+	n = chan_ring_ack(ch, last_seq);
+	ch->ops->opened(ch->arg, last_seq, n);
+	if (ch->opens++ > 0)
+		chan_pump(ch);	/* resend the rest (the first: empty) */
+}
+
+/* ACK ${seq} on ${ch}. */
+static void
+chan_acked(struct chan *ch, uint64_t seq)
+{
+	uint32_t n;
+
+	if (!chan_ready(ch))
+		return;
+	n = chan_ring_ack(ch, seq);
+	ch->ops->acked(ch->arg, seq, n);
+	if (chan_ready(ch) && upstream_draining(ch->up))
+		chan_pump(ch);		/* may move now */
+}
+
+/* upstream_chan_ops.on_frame: OPEN_ACK, ACK, COMMAND or CLOSE. */
+static int
+chan_up_frame(struct upstream *u, const struct gw_frame *f, void *arg)
+{
+	struct chan_tab *t = chan_tab_of(arg);
+	struct chan *ch;
+	void *v;
+	char text[128];
+
+	(void)u;
+	if ((v = chanmap_get(t->map, f->channel)) == NULL)
+		return 0;
+	ch = chan_of(v);
+	switch (f->type) {
+	case GW_T_OPEN_ACK:
+		chan_opened(ch, f->u.ack.seq);
+		break;
+	case GW_T_ACK:
+		chan_acked(ch, f->u.ack.seq);
+		break;
+	case GW_T_COMMAND:
+		if (chan_ready(ch))
+			ch->ops->command(ch->arg, f);
+		break;
+	default:	/* CLOSE */
+		chanmap_del(t->map, f->channel);
+		ch->up = NULL;
+		snprintf(text, sizeof(text), "%.*s",
+		    (int)f->u.reason.text.len,
+		    (const char *)f->u.reason.text.p);
+		chan_lost(ch, f->u.reason.code, text);
+		break;
+	}
+	return 1;
+}
+
+/* Wake ${ch}: room came on its link. */
+static void
+chan_resume(struct chan *ch)
+{
+	if (ch->state == CHAN_NO_LINK) {
+		if (chan_open(ch) == 0)
+			chan_adopt_all(ch->gw);	/* the next ones, in order */
+	} else if (ch->state == CHAN_OPEN)
+		chan_pump(ch);
+}
+
+/*
+ * upstream_chan_ops.on_room: wake the waiters of now, in arrival order.
+ * One that finds no room (the output filled up again) queues itself at the
+ * tail and waits for the next call: counting first keeps this loop from
+ * waking it again and again without ever returning to write (a livelock
+ * that bench/run found with 5,000 agents sending).  Waiters that close
+ * meanwhile leave the list, so the count is an upper bound.
+ */
+static void
+chan_up_room(struct upstream *u, void *arg)
+{
+	struct chan_tab *t = chan_tab_of(arg);
+	struct chan *ch;
+	size_t n = 0;
+
+	(void)u;
+	TAILQ_FOREACH(ch, &t->waiters, wait)
+		n++;
+	while (n-- > 0 && (ch = TAILQ_FIRST(&t->waiters)) != NULL) {
+		chan_set_state(ch, ch->state == CHAN_NO_ROOM ? CHAN_NO_LINK :
+		    CHAN_OPEN);
+		chan_resume(ch);
+	}
+}
+
+/* upstream_chan_ops.on_lost: the link is down, with all its channels. */
+static void
+chan_up_lost(struct upstream *u, unsigned reason, const char *text,
+    void *arg)
+{
+	struct chan_tab *t = chan_tab_of(arg);
+	struct chan **lost = NULL, *ch;
+	size_t n = 0, it = 0, i;
+	void *v;
+
+	(void)u;
+	while ((ch = TAILQ_FIRST(&t->waiters)) != NULL)
+		chan_set_state(ch, ch->state == CHAN_NO_ROOM ? CHAN_NO_LINK :
+		    CHAN_OPEN);
+	/*
+	 * Collect, then act: chan_lost must not see a changing map.  Short
+	 * of memory for that, one at a time.
+	 */
+	if (chanmap_count(t->map) > 0 &&
+	    (lost = calloc(chanmap_count(t->map), sizeof(*lost))) == NULL) {
+		while ((it = 0, chanmap_next(t->map, &it, &v)) != 0) {
+			ch = chan_of(v);
+			chanmap_del(t->map, ch->id);
+			ch->up = NULL;
+			chan_lost(ch, reason, text);
+		}
+		return;
+	}
+	while (chanmap_next(t->map, &it, &v) != 0)
+		lost[n++] = chan_of(v);
+	for (i = 0; i < n; i++) {
+		chanmap_del(t->map, lost[i]->id);
+		lost[i]->up = NULL;
+	}
+	for (i = 0; i < n; i++)
+		chan_lost(lost[i], reason, text);
+	free(lost);
+}
+
+/* upstream_chan_ops.on_drain: the link drains: each channel moves. */
+static void
+chan_up_drain(struct upstream *u, void *arg)
+{
+	struct chan_tab *t = chan_tab_of(arg);
+	struct chan **v;
+	size_t n = 0, it = 0;
+	void *p;
+
+	/* Collect, then act: moving channels changes the map. */
+	if ((v = calloc(chanmap_count(t->map), sizeof(*v))) == NULL) {
+		upstream_drop(u, "out of memory");
+		return;
+	}
+	while (chanmap_next(t->map, &it, &p) != 0)
+		v[n++] = chan_of(p);
+	for (size_t i = 0; i < n; i++)
+		chan_pump(v[i]);	/* moves once nothing is in flight */
+	free(v);
+}
+
+static size_t
+chan_up_count(const void *arg)
+{
+	return chanmap_count(chan_tab_of((void *)(uintptr_t)arg)->map);
+}
+
+static void
+chan_up_free(void *arg)
+{
+	struct chan_tab *t = chan_tab_of(arg);
+
+	chanmap_free(t->map);
+	t->magic = 0;
+	free(t);
+}
+
+static const struct upstream_chan_ops chan_up_ops = {
+	.on_frame = chan_up_frame,
+	.on_room = chan_up_room,
+	.on_lost = chan_up_lost,
+	.on_drain = chan_up_drain,
+	.count = chan_up_count,
+	.on_free = chan_up_free,
+};

@@ -1,0 +1,161 @@
+/*
+ * chan.h: an agent's channel to the management server, above the links
+ * (upstream.h) and below the session (agent.h).  A channel owns the
+ * session's replay ring (its DATA kept until ACKed), the link it rides and
+ * its id there; the channel module owns, per link, the table of channels
+ * (id -> channel) and the FIFO of channels waiting for room on it, and the
+ * gateway's FIFO of channels waiting for a link (gw->no_link).
+ *
+ *   NEW --chan_open--> OPENING --OPEN_ACK--> OPEN <--> WAITING (no room)
+ *   NEW/NO_LINK --no link ready--> NO_LINK; --a link, no room--> NO_ROOM
+ *   OPEN --its link drains--> DRAINING --what it sent is ACKed--> (moves:
+ *   OPENING, NO_ROOM or NO_LINK on another link)
+ *   OPENING/OPEN/WAITING/DRAINING --link lost--> NO_LINK (resends the
+ *   ring on the next link)
+ *   any --chan_close, or the channel ends (CLOSE)--> CLOSED
+ *
+ * The session hears of its channel only through struct chan_ops.
+ */
+#ifndef GW_CHAN_H
+#define GW_CHAN_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "frame.h"
+#include "identity.h"
+
+struct gw;
+struct upstream;
+struct chan_tab;
+
+#define CHAN_MAGIC	0x4368616eu	/* "Chan" */
+
+enum chan_state {
+	CHAN_NEW,	/* no channel asked for yet (before HELLO) */
+	CHAN_NO_LINK,	/* waiting for a link (on gw->no_link) */
+	CHAN_NO_ROOM,	/* waiting for room to OPEN on a link (on its FIFO,
+			   and on gw->no_link) */
+	CHAN_OPENING,	/* OPEN sent, waiting for OPEN_ACK */
+	CHAN_OPEN,	/* DATA flows */
+	CHAN_WAITING,	/* DATA waits for room on its link (on its FIFO) */
+	CHAN_DRAINING,	/* its link drains: waits for the ACKs of what it
+			   sent there, then moves */
+	CHAN_CLOSED
+};
+
+/* One DATA relayed up (or waiting to be), kept until ACKed. */
+struct replay {
+	uint64_t	 seq;
+	uint32_t	 len;
+	uint8_t		*body;
+	double		 t;	/* arrived (ev_now): send-to-ACK metric */
+};
+
+/* What a channel tells its session (the ${arg} of chan_init). */
+struct chan_ops {
+	/* The identity OPEN attests; -1: the session is closed. */
+	int	(*identity)(void *arg, struct id_info *id);
+	/*
+	 * OPEN_ACK: ${last_seq} is durable; ${n} DATA of the ring were
+	 * dropped as acknowledged by it.  Called before the ring is resent.
+	 */
+	void	(*opened)(void *arg, uint64_t last_seq, uint32_t n);
+	/* ACK ${seq}: ${n} DATA of the ring were dropped. */
+	void	(*acked)(void *arg, uint64_t seq, uint32_t n);
+	/* A COMMAND for the agent. */
+	void	(*command)(void *arg, const struct gw_frame *f);
+	/*
+	 * The channel ended for good (CLOSE from the server, the gateway
+	 * stopping, a protocol error of the server, no channel to be had):
+	 * the session closes with ${reason}.
+	 */
+	void	(*ended)(void *arg, unsigned reason, const char *text);
+};
+
+struct chan {
+	unsigned		 magic;
+	enum chan_state		 state;
+	struct gw		*gw;
+	const struct chan_ops	*ops;
+	void			*arg;
+	struct upstream		*up;		/* NULL: no channel */
+	uint32_t		 id;		/* on ${up} */
+	struct chan_tab		*wait_tab;	/* whose FIFO we are on */
+	TAILQ_ENTRY(chan)	 wait;		/* on wait_tab's FIFO */
+	TAILQ_ENTRY(chan)	 no_link;	/* on gw->no_link */
+	int			 on_no_link;
+	struct replay		*ring;		/* window slots, from the first
+						   DATA to a chan_trim that
+						   finds it empty */
+	uint32_t		 window;	/* slots of the ring */
+	uint32_t		 ring_head;	/* oldest */
+	uint32_t		 ring_len;	/* not yet ACKed */
+	uint32_t		 ring_sent;	/* of those, sent on this channel */
+	uint64_t		 opens;		/* OPEN_ACKs taken */
+};
+
+/**
+ * chan_init(ch, gw, window, ops, arg): ${ch} is NEW, with a ring of
+ * ${window} slots (allocated with the first DATA); it tells ${arg} what
+ * happens through ${ops}.
+ */
+void chan_init(struct chan *ch, struct gw *gw, uint32_t window,
+    const struct chan_ops *ops, void *arg);
+
+/** chan_state_str(s): "new", "no-link", ... */
+const char *chan_state_str(enum chan_state s);
+
+/**
+ * chan_set_state(ch, s): the one place ${ch}'s state changes; it keeps the
+ * FIFOs true (a channel leaves them as its state says).
+ */
+void chan_set_state(struct chan *ch, enum chan_state s);
+
+/**
+ * chan_open(ch): open a channel on the least busy ready link.  Return 0
+ * (OPENING, or NO_LINK if no link is ready), GW_ENOSPACE (NO_ROOM: resumed
+ * when the link has room), or -1 (the session was told to end: ended).
+ */
+int chan_open(struct chan *ch);
+
+/**
+ * chan_push(ch, seq, body, len): keep DATA ${seq} of ${len} bytes in the
+ * ring (the caller checked the credit that makes room for it).  Return 0,
+ * or -1 if memory is short.
+ */
+int chan_push(struct chan *ch, uint64_t seq, const uint8_t *body,
+    uint32_t len);
+
+/**
+ * chan_pump(ch): relay the ring's unsent DATA while the link takes it;
+ * on a draining link, move once nothing sent there waits for its ACK.
+ */
+void chan_pump(struct chan *ch);
+
+/** chan_trim(ch): a quiet session: free the ring if it is empty. */
+void chan_trim(struct chan *ch);
+
+/**
+ * chan_close(ch, reason, detail): the session ends: free the ring, leave
+ * every FIFO and the link's table, send CLOSE with ${reason}.  Safe in
+ * any state.
+ */
+void chan_close(struct chan *ch, unsigned reason, const char *detail);
+
+/**
+ * chan_adopt_all(gw): a link is ready: open channels for those that have
+ * none, in the order they lost theirs.
+ */
+void chan_adopt_all(struct gw *gw);
+
+/** chan_ring_len(ch): DATA in ${ch}'s ring, not yet ACKed. */
+uint32_t chan_ring_len(const struct chan *ch);
+
+/** chan_ready(ch): 1 if ${ch} has its channel (OPEN, WAITING, DRAINING). */
+int chan_ready(const struct chan *ch);
+
+/** chan_count(u): channels on link ${u}. */
+size_t chan_count(const struct upstream *u);
+
+#endif /* GW_CHAN_H */
