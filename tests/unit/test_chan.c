@@ -1,0 +1,325 @@
+/*
+ * test_chan.c: the channel module (chan.c) without sockets: the replay
+ * ring kept until ACKed and resent after a lost link, the FIFO of
+ * channels waiting for room on a link (in arrival order), moving a channel
+ * off a draining link, and closing a channel in every state.  The links
+ * and sessions are the real ones on fake conns (gwd_world.h).
+ */
+#include "gwd_world.h"
+
+static struct chan *
+ch_of(struct gw *gw, struct conn *c)
+{
+	struct agent *a = w_agent_of(gw, c);
+
+	assert_non_null(a);
+	return &a->ch;
+}
+
+/* An agent ${name} whose channel is OPEN on link ${link}. */
+static struct conn *
+open_agent(struct gw *gw, unsigned name, unsigned link)
+{
+	struct conn *c = w_agent(gw, name);
+	struct chan *ch = ch_of(gw, c);
+
+	assert_int_equal(ch->state, CHAN_OPENING);
+	assert_ptr_equal(ch->up, gw->up[link]);
+	w_link_ack(w_link(link), GW_T_OPEN_ACK, ch->id, 0);
+	assert_int_equal(ch->state, CHAN_OPEN);
+	return c;
+}
+
+/* DATA stays in the ring until ACKed; the bytes are counted. */
+static void
+t_ring_until_ack(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a;
+	struct chan *ch;
+
+	(void)state;
+	w_link_up(0);
+	w_link_up(1);
+	a = open_agent(gw, 0, 0);
+	ch = ch_of(gw, a);
+	w_agent_data(a, 1, 100);
+	w_agent_data(a, 2, 200);
+	w_agent_data(a, 3, 300);
+	assert_int_equal(ch->ring_len, 3);
+	assert_int_equal(ch->ring_sent, 3);
+	assert_int_equal(gw->replay_bytes, 600);
+	assert_int_equal(w_last(w_link(0), GW_T_DATA)->seq, 3);
+	w_link_ack(w_link(0), GW_T_ACK, ch->id, 2);
+	assert_int_equal(ch->ring_len, 1);
+	assert_int_equal(ch->ring_sent, 1);
+	assert_int_equal(gw->replay_bytes, 300);
+	assert_int_equal(w_last(a, GW_T_ACK)->seq, 2);
+	w_stop(gw);
+}
+
+/* A lost link: the channel waits for a link, then resends above last_seq. */
+static void
+t_ring_resent_after_lost_link(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *l;
+	struct chan *ch;
+	unsigned before;
+
+	(void)state;
+	w_link_up(0);
+	w_link_up(1);
+	a = open_agent(gw, 0, 0);
+	ch = ch_of(gw, a);
+	w_agent_data(a, 1, 10);
+	w_agent_data(a, 2, 20);
+	w_agent_data(a, 3, 30);
+	fake_conn_eof(w_link(0));
+	conn_reap();
+	/* Server 0 failed: every link moves to server 1. */
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	assert_null(ch->up);
+	assert_true(ch->state == CHAN_NO_LINK);
+	assert_ptr_equal(TAILQ_FIRST(&gw->no_link), ch);
+	assert_int_equal(ch->ring_len, 3);
+	assert_int_equal(ch->ring_sent, 0);
+	assert_true(w_links_up() >= 1);
+	assert_int_equal(ch->state, CHAN_OPENING);
+	assert_true(TAILQ_EMPTY(&gw->no_link));
+	assert_non_null(l = w_link_of(ch));
+	before = w_data(l)->n;
+	w_link_ack(l, GW_T_OPEN_ACK, ch->id, 1);	/* 1 is durable */
+	assert_int_equal(ch->state, CHAN_OPEN);
+	assert_int_equal(ch->ring_len, 2);
+	assert_int_equal(ch->ring_sent, 2);
+	assert_int_equal(w_data(l)->n, before + 2);	/* 2 and 3 again */
+	assert_int_equal(w_last(l, GW_T_DATA)->seq, 3);
+	assert_int_equal(w_last(a, GW_T_ACK)->seq, 1);
+	assert_int_equal(ch->opens, 2);
+	w_stop(gw);
+}
+
+/* No room on the link: channels wait on its FIFO and go in order. */
+static void
+t_fifo_in_order(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *b, *l;
+	struct chan *ca, *cb;
+	unsigned n;
+
+	(void)state;
+	l = w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	b = open_agent(gw, 1, 0);	/* link 1 is not up: both on 0 */
+	ca = ch_of(gw, a);
+	cb = ch_of(gw, b);
+	fake_conn_full(l, 0);
+	w_agent_data(b, 1, 10);
+	w_agent_data(a, 1, 10);
+	assert_int_equal(cb->state, CHAN_WAITING);
+	assert_int_equal(ca->state, CHAN_WAITING);
+	assert_ptr_equal(cb->wait_tab, ca->wait_tab);
+	assert_int_equal(ca->ring_sent, 0);
+	n = w_data(l)->n;
+	fake_conn_full(l, SIZE_MAX);
+	conn_reap();
+	assert_int_equal(ca->state, CHAN_OPEN);
+	assert_int_equal(cb->state, CHAN_OPEN);
+	assert_null(ca->wait_tab);
+	assert_int_equal(w_data(l)->n, n + 2);
+	/* b waited first, so it went first. */
+	assert_int_equal(w_data(l)->f[n % W_FRAMES].channel, cb->id);
+	assert_int_equal(w_data(l)->f[(n + 1) % W_FRAMES].channel, ca->id);
+	w_stop(gw);
+}
+
+/* No room to OPEN: NO_ROOM, on the FIFO and on gw->no_link. */
+static void
+t_no_room_to_open(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *l;
+	struct chan *ch;
+
+	(void)state;
+	l = w_link_up(0);
+	fake_conn_full(l, 0);
+	a = w_agent(gw, 0);
+	ch = ch_of(gw, a);
+	assert_int_equal(ch->state, CHAN_NO_ROOM);
+	assert_non_null(ch->wait_tab);
+	assert_ptr_equal(TAILQ_FIRST(&gw->no_link), ch);
+	assert_null(ch->up);
+	fake_conn_full(l, SIZE_MAX);
+	conn_reap();
+	assert_int_equal(ch->state, CHAN_OPENING);
+	assert_null(ch->wait_tab);
+	assert_true(TAILQ_EMPTY(&gw->no_link));
+	assert_int_equal(w_last(l, GW_T_OPEN)->channel, ch->id);
+	w_stop(gw);
+}
+
+/* A draining link: the channel moves once what it sent there is ACKed. */
+static void
+t_move_off_draining_link(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a;
+	struct chan *ch;
+	uint32_t old;
+
+	(void)state;
+	w_link_up(0);
+	w_link_up(1);
+	a = open_agent(gw, 0, 0);
+	ch = ch_of(gw, a);
+	old = ch->id;
+	w_agent_data(a, 1, 10);
+	upstream_drain(gw->up[0], "test");
+	assert_true(upstream_draining(gw->up[0]));
+	assert_int_equal(ch->state, CHAN_DRAINING);
+	assert_ptr_equal(ch->up, gw->up[0]);
+	assert_int_equal(w_last(w_link(0), GW_T_GOAWAY)->code, GW_R_SHUTDOWN);
+	assert_null(w_last(w_link(0), GW_T_CLOSE));
+	/* New DATA waits in the ring: nothing new on a draining link. */
+	w_agent_data(a, 2, 10);
+	assert_int_equal(ch->ring_sent, 1);
+	w_link_ack(w_link(0), GW_T_ACK, old, 1);
+	assert_int_equal(w_last(w_link(0), GW_T_CLOSE)->channel, old);
+	assert_int_equal(w_last(w_link(0), GW_T_CLOSE)->code, GW_R_NORMAL);
+	assert_ptr_equal(ch->up, gw->up[1]);
+	assert_int_equal(ch->state, CHAN_OPENING);
+	assert_int_equal(chan_count(gw->up[0]), 0);
+	assert_int_equal(chan_count(gw->up[1]), 1);
+	w_link_ack(w_link(1), GW_T_OPEN_ACK, ch->id, 1);
+	assert_int_equal(ch->state, CHAN_OPEN);
+	assert_int_equal(w_last(w_link(1), GW_T_DATA)->seq, 2);
+	w_stop(gw);
+}
+
+/* Drive agent ${name}'s channel to state ${s} (links as needed). */
+static struct conn *
+to_state(struct gw *gw, enum chan_state s)
+{
+	struct conn *a, *l = NULL;
+
+	if (s != CHAN_NO_LINK && s != CHAN_NEW)
+		l = w_link_up(0);
+	if (s == CHAN_NEW) {
+		agent_accept(gw, -1);
+		a = fake_conn_accepted(0);
+		fake_conn_open(a, &w_crt[0]);
+		return a;
+	}
+	if (s == CHAN_NO_ROOM)
+		fake_conn_full(l, 0);
+	a = w_agent(gw, 0);
+	if (s == CHAN_NO_LINK || s == CHAN_NO_ROOM || s == CHAN_OPENING)
+		return a;
+	w_link_ack(l, GW_T_OPEN_ACK, ch_of(gw, a)->id, 0);
+	if (s == CHAN_WAITING) {
+		fake_conn_full(l, 0);
+		w_agent_data(a, 1, 10);
+	} else if (s == CHAN_DRAINING) {
+		w_link_up(1);
+		w_agent_data(a, 1, 10);
+		upstream_drain(gw->up[0], "test");
+	}
+	return a;
+}
+
+/* Closing the session closes its channel in any state, and cleanly. */
+static void
+t_close_every_state(void **state)
+{
+	static const enum chan_state states[] = { CHAN_NEW, CHAN_NO_LINK,
+	    CHAN_NO_ROOM, CHAN_OPENING, CHAN_OPEN, CHAN_WAITING,
+	    CHAN_DRAINING };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		struct gw *gw = w_start();
+		struct conn *a = to_state(gw, states[i]), *l = w_link(0);
+		struct chan *ch = ch_of(gw, a);
+		uint32_t id = ch->id;
+		int had = ch->up != NULL;
+		unsigned closes = l != NULL ? w_count(l, GW_T_CLOSE) : 0;
+
+		assert_int_equal(ch->state, states[i]);
+		fake_conn_eof(a);
+		/* Before the reap: the channel is closed, off every list. */
+		assert_int_equal(ch->state, CHAN_CLOSED);
+		assert_null(ch->up);
+		assert_null(ch->wait_tab);
+		assert_int_equal(ch->on_no_link, 0);
+		assert_null(ch->ring);
+		assert_true(TAILQ_EMPTY(&gw->no_link));
+		conn_reap();
+		assert_int_equal(gw->replay_bytes, 0);
+		assert_int_equal(chan_count(gw->up[0]), 0);
+		if (states[i] == CHAN_WAITING)	/* the CLOSE was owed */
+			fake_conn_full(l, SIZE_MAX);
+		if (had) {
+			assert_int_equal(w_count(l, GW_T_CLOSE), closes + 1);
+			assert_int_equal(w_last(l, GW_T_CLOSE)->channel, id);
+		} else if (l != NULL)
+			assert_int_equal(w_count(l, GW_T_CLOSE), closes);
+		w_stop(gw);
+	}
+}
+
+/* The server's CLOSE ends the channel, and the session with its reason. */
+static void
+t_server_close(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a;
+
+	(void)state;
+	w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	w_link_close(w_link(0), ch_of(gw, a)->id, GW_R_REVOKED);
+	assert_int_equal(conn_state(a), CONN_CLOSED);
+	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_REVOKED);
+	assert_int_equal(chan_count(gw->up[0]), 0);
+	conn_reap();
+	assert_int_equal(gw->nagents, 0);
+	w_stop(gw);
+}
+
+/* A second OPEN_ACK is the server's protocol error: the session ends. */
+static void
+t_second_open_ack(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a;
+
+	(void)state;
+	w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	w_link_ack(w_link(0), GW_T_OPEN_ACK, ch_of(gw, a)->id, 0);
+	assert_int_equal(conn_state(a), CONN_CLOSED);
+	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_PROTOCOL);
+	assert_int_equal(w_last(w_link(0), GW_T_CLOSE)->code, GW_R_PROTOCOL);
+	w_stop(gw);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_ring_until_ack),
+		cmocka_unit_test(t_ring_resent_after_lost_link),
+		cmocka_unit_test(t_fifo_in_order),
+		cmocka_unit_test(t_no_room_to_open),
+		cmocka_unit_test(t_move_off_draining_link),
+		cmocka_unit_test(t_close_every_state),
+		cmocka_unit_test(t_server_close),
+		cmocka_unit_test(t_second_open_ack),
+	};
+
+	w_init(NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
