@@ -36,6 +36,7 @@
 #include "gw.h"
 #include "log.h"
 #include "session_env.h"
+#include "servers.h"
 #include "upstream.h"
 #include "x509_issue.h"
 

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sdnotify.h"
+#include "servers.h"
 #include "status.h"
 #include "tls_conf.h"
 #include "tls_ticket.h"

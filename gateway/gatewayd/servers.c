@@ -21,6 +21,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "servers.h"
 #include "upstream.h"
 
 #define SERVERS_TICK	0.1	/* seconds */

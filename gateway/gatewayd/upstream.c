@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "enroll.h"
 #include "log.h"
+#include "servers.h"
 #include "upstream.h"
 #include "upstream_owed.h"
 
