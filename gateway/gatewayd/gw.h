@@ -23,7 +23,10 @@ struct enroll;
 struct enroll_conn;
 struct namemap;
 
+#define GW_MAGIC	0x47774374u	/* "GwCt" */
+
 struct gw {
+	unsigned		 magic;		/* GW_MAGIC (main.c) */
 	struct ev_loop		*loop;
 	const struct gw_config	*cfg;
 	struct tls_conf		*agent_tls;	/* server side, agent CA */

@@ -102,6 +102,33 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* ${arg} of a callback: the gateway, or abort. */
+static struct gw *
+gw_of(void *arg)
+{
+	struct gw *gw = arg;
+
+	if (gw == NULL || gw->magic != GW_MAGIC) {
+		log_errx("event=bug detail=\"gateway callback: bad object\"");
+		abort();
+	}
+	return gw;
+}
+
+/* The agents' listener took a socket. */
+static void
+on_agent_accept(void *arg, int fd)
+{
+	agent_accept(gw_of(arg), fd);
+}
+
+/* The enrollment listener took a socket. */
+static void
+on_enroll_accept(void *arg, int fd)
+{
+	enroll_conn_accept(gw_of(arg), fd);
+}
+
 struct reload {
 	struct gw		*gw;
 	struct gw_config	*cfg;
@@ -354,6 +381,7 @@ main(int argc, char **argv)
 		usage();
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&gw, 0, sizeof(gw));
+	gw.magic = GW_MAGIC;
 	reload.gw = &gw;
 	reload.cfg = &cfg;
 	reload.file = file;
@@ -393,11 +421,11 @@ main(int argc, char **argv)
 	limits_init(&gw.limits, gw.loop);
 	alim = agent_limits(&gw, &cfg);
 	elim = enroll_limits(&gw, &cfg);
-	if ((gw.listener = listener_new(&gw, cfg.listen, &alim, agent_accept,
-	    err, sizeof(err))) == NULL ||
-	    (cfg.enroll_listen != NULL && (gw.enroll_listener = listener_new(&gw,
-	    cfg.enroll_listen, &elim, enroll_conn_accept, err,
-	    sizeof(err))) == NULL) ||
+	if ((gw.listener = listener_new(gw.loop, &gw.limits, cfg.listen,
+	    &alim, on_agent_accept, &gw, err, sizeof(err))) == NULL ||
+	    (cfg.enroll_listen != NULL && (gw.enroll_listener = listener_new(
+	    gw.loop, &gw.limits, cfg.enroll_listen, &elim, on_enroll_accept,
+	    &gw, err, sizeof(err))) == NULL) ||
 	    enroll_init(&gw, err, sizeof(err)) != 0 ||
 	    (cfg.metrics_listen != NULL && (gw.metrics = metrics_new(&gw,
 	    cfg.metrics_listen, err, sizeof(err))) == NULL) ||

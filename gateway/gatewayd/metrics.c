@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "gw.h"
 #include "listener.h"
+#include "log.h"
 #include "metrics.h"
 #include "proto.h"
 #include "tls_conf.h"
@@ -33,7 +34,10 @@ struct mclient {
 	size_t			 olen, ooff;
 };
 
+#define METRICS_MAGIC	0x4d747263u	/* "Mtrc" */
+
 struct metrics {
+	unsigned		 magic;
 	struct gw		*gw;
 	struct listener		*l;
 	struct mclient		*clients;
@@ -435,11 +439,16 @@ mc_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* The listener took a connection (listener.c: count, rate, peer gone). */
 static void
-metrics_accept(struct gw *gw, int fd)
+metrics_accept(void *arg, int fd)
 {
-	struct metrics *m = gw->metrics;
+	struct metrics *m = arg;
+	struct gw *gw = m->gw;
 	struct mclient *c;
 
+	if (m->magic != METRICS_MAGIC) {
+		log_errx("event=bug detail=\"metrics callback: bad object\"");
+		abort();
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);	/* a scraper retries */
 		return;
@@ -474,11 +483,12 @@ metrics_new(struct gw *gw, const char *addr, char *err, size_t errlen)
 		snprintf(err, errlen, "metrics: out of memory");
 		return NULL;
 	}
+	m->magic = METRICS_MAGIC;
 	m->gw = gw;
-	if ((m->l = listener_new(gw, addr, &(struct listener_limits){
+	if ((m->l = listener_new(gw->loop, &gw->limits, addr, &(struct listener_limits){
 	    .name = "metrics", .count = &m->nclients, .max = METRICS_CLIENTS,
 	    .first_byte_timeout = METRICS_TIMEOUT,
-	    .max_silent = METRICS_CLIENTS }, metrics_accept, err,
+	    .max_silent = METRICS_CLIENTS }, metrics_accept, m, err,
 	    errlen)) == NULL) {
 		free(m);
 		return NULL;
@@ -496,5 +506,6 @@ metrics_free(struct metrics *m)
 	while (m->clients != NULL)
 		mc_close(m->clients);
 	listener_free(m->l);
+	m->magic = 0;
 	free(m);
 }
