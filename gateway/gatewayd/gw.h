@@ -13,7 +13,7 @@
 #include "config.h"
 #include "failover.h"
 #include "limit.h"
-#include "metrics.h"
+#include "stats.h"
 #include "tls_conf.h"
 
 struct agent;
@@ -65,12 +65,8 @@ struct gw {
 	int			 stopping;
 	int			 draining;	/* SIGTERM: GOAWAY sent */
 	ev_timer		 drain_timer;
-	/* Counters (metrics.c; the first four also logged at exit). */
+	/* Counters (stats.c; metrics.c shows them; some logged at exit). */
 	struct gw_stats		 stats;
-	uint64_t		 agents_accepted;
-	uint64_t		 agents_refused;
-	uint64_t		 frames_up;
-	uint64_t		 frames_down;
 	struct limits		 limits;	/* session limit hits */
 };
 

@@ -129,6 +129,34 @@ on_enroll_accept(void *arg, int fd)
 	enroll_conn_accept(gw_of(arg), fd);
 }
 
+/* What the metrics show now (metrics_view_fn). */
+static void
+gw_metrics_view(void *arg, struct metrics_view *v)
+{
+	const struct gw *gw = gw_of(arg);
+
+	v->stats = &gw->stats;
+	v->agents = gw->nagents;
+	v->handshakes = gw->nhandshakes;
+	v->max_agents = gw->cfg->max_agents;
+	v->silent_agents = listener_silent(gw->listener);
+	v->silent_enroll = listener_silent(gw->enroll_listener);
+	v->starved = agent_starved_count(gw);
+	v->replay_bytes = gw->replay_bytes;
+	v->reserved_bytes = gw->reserved_bytes;
+	v->budget = gw->cfg->buffer_budget;
+	v->limit_hits = gw->limits.total;
+	v->links = gw->nup;
+	v->links_ready = upstream_ready(gw);
+	v->srv = gw->srv;
+	v->servers = gw->cfg->servers;
+	v->nsrv = gw->nsrv;
+	v->active = gw->active;
+	v->enroll_conns = gw->nenroll;
+	v->agent_tls = gw->agent_tls;
+	v->up_tls = gw->up_tls;
+}
+
 struct reload {
 	struct gw		*gw;
 	struct gw_config	*cfg;
@@ -427,8 +455,9 @@ main(int argc, char **argv)
 	    gw.loop, &gw.limits, cfg.enroll_listen, &elim, on_enroll_accept,
 	    &gw, err, sizeof(err))) == NULL) ||
 	    enroll_init(&gw, err, sizeof(err)) != 0 ||
-	    (cfg.metrics_listen != NULL && (gw.metrics = metrics_new(&gw,
-	    cfg.metrics_listen, err, sizeof(err))) == NULL) ||
+	    (cfg.metrics_listen != NULL && (gw.metrics = metrics_new(gw.loop,
+	    &gw.limits, cfg.metrics_listen, gw_metrics_view, &gw, err,
+	    sizeof(err))) == NULL) ||
 	    drop_privileges(cfg.user, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"%s\"", err);
 		goto out;
@@ -490,10 +519,10 @@ out:
 		limits_stop(&gw.limits);
 		log_info("event=stopped accepted=%llu refused=%llu "
 		    "frames_up=%llu frames_down=%llu",
-		    (unsigned long long)gw.agents_accepted,
-		    (unsigned long long)gw.agents_refused,
-		    (unsigned long long)gw.frames_up,
-		    (unsigned long long)gw.frames_down);
+		    (unsigned long long)gw.stats.accepted,
+		    (unsigned long long)gw.stats.refused,
+		    (unsigned long long)gw.stats.frames_up,
+		    (unsigned long long)gw.stats.frames_down);
 	}
 	tls_conf_free(gw.agent_tls);
 	tls_conf_free(gw.up_tls);

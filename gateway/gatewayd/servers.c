@@ -57,12 +57,9 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 		    "failback" : "failover", srv_addr(gw, from),
 		    srv_addr(gw, to), why);
 	if (from >= 0) {
-		if (to > from) {
+		if (to > from)
 			gw->failover_at = ev_now(gw->loop);
-			gw->stats.failovers++;
-		} else
-			gw->stats.failbacks++;
-		gw->stats.last_move = ev_now(gw->loop);
+		stats_move(&gw->stats, to < from, ev_now(gw->loop));
 	}
 	gw->active = to;
 	snprintf(detail, sizeof(detail), "moving to server %s",

@@ -698,8 +698,7 @@ upstream_data(struct upstream *u, struct agent *a, uint32_t chan,
 	if (conn_send(u->c, &f) != 0)
 		goto wait;
 	u->frames_up++;
-	u->gw->frames_up++;
-	u->gw->stats.bytes_up += len;
+	stats_up(&u->gw->stats, len);
 	return 0;
 wait:
 	upstream_wait(u, a);
