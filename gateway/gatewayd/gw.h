@@ -25,24 +25,33 @@ struct namemap;
 
 #define GW_MAGIC	0x47774374u	/* "GwCt" */
 
+/*
+ * Each field is written by one module only: the one its block names (by
+ * assignment, or through that module's own functions: limits through
+ * limit_hit(), stats through stats_*()).  The others only read it.
+ */
 struct gw {
-	unsigned		 magic;		/* GW_MAGIC (main.c) */
+	/* main.c: what the process is built of, and its own state. */
+	unsigned		 magic;		/* GW_MAGIC */
 	struct ev_loop		*loop;
-	const struct gw_config	*cfg;
+	const struct gw_config	*cfg;		/* a reload swaps it */
 	struct tls_conf		*agent_tls;	/* server side, agent CA */
 	struct tls_ticket	*tickets;	/* session ticket keys, or NULL */
 	struct tls_conf		*up_tls;	/* client side, mgmt CA */
-	struct listener		*listener;
 	struct tls_conf		*enroll_tls;	/* enrollment: server auth only */
+	struct listener		*listener;
 	struct listener		*enroll_listener; /* NULL: no enrollment */
-	struct enroll		*enroll;	/* requests in flight (enroll.c) */
-	unsigned		 nenroll;	/* enrollment connections */
-	struct enroll_conn	*enroll_conns;	/* all of them (enroll_conn.c) */
 	struct metrics		*metrics;	/* [metrics] listen, or NULL */
 	struct upstream		**up;		/* cfg->connections links */
 	unsigned		 nup;
+	int			 stopping;
+	int			 draining;	/* SIGTERM: GOAWAY sent */
+	ev_timer		 drain_timer;
+
+	/* upstream.c */
 	unsigned		 next_up;	/* round-robin cursor */
-	/* Management servers, in priority order (servers.c). */
+
+	/* servers.c: the management servers, in priority order. */
 	struct fo_peer		 srv[GW_MAX_SERVERS];
 	unsigned		 nsrv;
 	int			 active;	/* the links' server, or -1 */
@@ -50,24 +59,31 @@ struct gw {
 	struct fo_policy	 fo;
 	ev_timer		 tick;
 	double			 failover_at;	/* last failover, until an ACK */
+
+	/* enroll.c */
+	struct enroll		*enroll;	/* requests in flight */
+
+	/* enroll_conn.c */
+	unsigned		 nenroll;	/* enrollment connections */
+	struct enroll_conn	*enroll_conns;	/* all of them */
+
+	/* agent.c, agent_all.c, agent_credit.c, agent_names.c. */
 	unsigned		 nagents;	/* sessions that exist */
 	unsigned		 nhandshakes;	/* ... of them in their handshake */
 	unsigned		 nopen;		/* ... past HELLO_ACK (they share
 						   buffer_budget) */
-	struct agent		*agents;	/* all sessions (agent.c) */
-	struct namemap		*names;		/* after HELLO, by name
-						   (agent_names.c) */
+	struct agent		*agents;	/* all sessions */
+	struct namemap		*names;		/* after HELLO, by name */
 	TAILQ_HEAD(, agent)	 no_link;	/* sessions waiting for a link */
 	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory */
 	/* replay_bytes + reserved_bytes <= buffer_budget (agent_credit.c) */
 	uint64_t		 replay_bytes;	/* DATA kept until ACKed */
 	uint64_t		 reserved_bytes; /* for credit granted, unused */
-	int			 stopping;
-	int			 draining;	/* SIGTERM: GOAWAY sent */
-	ev_timer		 drain_timer;
-	/* Counters (stats.c; metrics.c shows them; some logged at exit). */
+
+	/* stats.c: counters (metrics.c shows them; some logged at exit). */
 	struct gw_stats		 stats;
-	struct limits		 limits;	/* session limit hits */
+	/* limit.c (main.c: limits_init): session limit hits. */
+	struct limits		 limits;
 };
 
 #endif /* GW_GW_H */
