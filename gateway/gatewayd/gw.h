@@ -7,6 +7,7 @@
 #define GW_GW_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/queue.h>
 #include <ev.h>
 
@@ -85,5 +86,16 @@ struct gw {
 	/* limit.c (main.c: limits_init): session limit hits. */
 	struct limits		 limits;
 };
+
+/* ${arg} of a callback, checked: the gateway, or abort (a bug). */
+static inline struct gw *
+gw_of(void *arg)
+{
+	struct gw *gw = arg;
+
+	if (gw == NULL || gw->magic != GW_MAGIC)
+		abort();
+	return gw;
+}
 
 #endif /* GW_GW_H */

@@ -102,19 +102,6 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* ${arg} of a callback: the gateway, or abort. */
-static struct gw *
-gw_of(void *arg)
-{
-	struct gw *gw = arg;
-
-	if (gw == NULL || gw->magic != GW_MAGIC) {
-		log_errx("event=bug detail=\"gateway callback: bad object\"");
-		abort();
-	}
-	return gw;
-}
-
 /* The agents' listener took a socket. */
 static void
 on_agent_accept(void *arg, int fd)

@@ -22,6 +22,7 @@
 enum mc_state { MC_READ, MC_WRITE };
 
 struct mclient {
+	unsigned		 magic;		/* MCLIENT_MAGIC */
 	struct metrics		*m;
 	struct mclient		*next, **prevp;
 	enum mc_state		 state;
@@ -35,6 +36,7 @@ struct mclient {
 };
 
 #define METRICS_MAGIC	0x4d747263u	/* "Mtrc" */
+#define MCLIENT_MAGIC	0x4d636c74u	/* "Mclt" */
 
 struct metrics {
 	unsigned		 magic;
@@ -301,6 +303,19 @@ metrics_render(const struct metrics_view *v, char *buf, size_t len)
 	return b.off;
 }
 
+/* ${arg} of a callback: a live client, or abort (a bug). */
+static struct mclient *
+mc_of(void *arg)
+{
+	struct mclient *c = arg;
+
+	if (c == NULL || c->magic != MCLIENT_MAGIC) {
+		log_errx("event=bug detail=\"metrics client: bad object\"");
+		abort();
+	}
+	return c;
+}
+
 static void
 mc_close(struct mclient *c)
 {
@@ -313,6 +328,7 @@ mc_close(struct mclient *c)
 		c->next->prevp = c->prevp;
 	c->m->nclients--;
 	free(c->out);
+	c->magic = 0;
 	free(c);
 }
 
@@ -373,7 +389,7 @@ mc_answer(struct mclient *c)
 static void
 mc_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct mclient *c = w->data;
+	struct mclient *c = mc_of(w->data);
 	ssize_t n;
 
 	(void)revents;
@@ -414,7 +430,7 @@ mc_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	mc_close(w->data);
+	mc_close(mc_of(w->data));
 }
 
 /* The listener took a connection (listener.c: count, rate, peer gone). */
@@ -432,6 +448,7 @@ metrics_accept(void *arg, int fd)
 		close(fd);	/* a scraper retries */
 		return;
 	}
+	c->magic = MCLIENT_MAGIC;
 	c->m = m;
 	c->fd = fd;
 	c->state = MC_READ;

@@ -140,7 +140,7 @@ servers_spare(struct gw *gw, double now)
 static void
 servers_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct gw *gw = w->data;
+	struct gw *gw = gw_of(w->data);
 	double now = ev_now(loop);
 
 	(void)revents;
