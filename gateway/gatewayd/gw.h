@@ -82,7 +82,7 @@ struct gw {
 	uint64_t		 reserved_bytes; /* for credit granted, unused */
 
 	/* stats.c: counters (metrics.c shows them; some logged at exit). */
-	struct gw_stats		 stats;
+	struct stats		 stats;
 	/* limit.c (main.c: limits_init): session limit hits. */
 	struct limits		 limits;
 };

@@ -111,7 +111,7 @@ mb_reasons(struct mbuf *b, const char *name, const char *help,
 
 /* The send-to-ACK histogram. */
 static void
-mb_ack(struct mbuf *b, const struct gw_stats *s)
+mb_ack(struct mbuf *b, const struct stats *s)
 {
 	const char *n = "gatewayd_ack_latency_seconds";
 	uint64_t cum = 0;
@@ -145,7 +145,7 @@ mb_dates(struct mbuf *b, const char *which, const struct tls_conf *tc)
 static void
 mb_agents(struct mbuf *b, const struct metrics_view *v)
 {
-	const struct gw_stats *s = v->stats;
+	const struct stats *s = v->stats;
 
 	mb_two(b, "gatewayd_agents", "gauge", "Agent sessions, by state.",
 	    "state", "handshake", v->handshakes, "authenticated",
@@ -174,7 +174,7 @@ mb_agents(struct mbuf *b, const struct metrics_view *v)
 static void
 mb_traffic(struct mbuf *b, const struct metrics_view *v)
 {
-	const struct gw_stats *s = v->stats;
+	const struct stats *s = v->stats;
 
 	mb_ack(b, s);
 	mb_two(b, "gatewayd_frames_total", "counter", "Frames relayed: up "
@@ -225,7 +225,7 @@ mb_server_failures(struct mbuf *b, const struct metrics_view *v)
 static void
 mb_servers(struct mbuf *b, const struct metrics_view *v)
 {
-	const struct gw_stats *s = v->stats;
+	const struct stats *s = v->stats;
 
 	mb_two(b, "gatewayd_upstream_links", "gauge", "Upstream links to the "
 	    "management server, by readiness.", "state", "ready",

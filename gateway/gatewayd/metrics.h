@@ -22,7 +22,7 @@
 #define METRICS_CLIENTS	16
 
 struct fo_peer;
-struct gw_stats;
+struct stats;
 struct limits;
 struct metrics;
 struct tls_conf;
@@ -33,7 +33,7 @@ struct tls_conf;
  * the next event.
  */
 struct metrics_view {
-	const struct gw_stats	*stats;
+	const struct stats	*stats;
 	unsigned	 agents, handshakes;	/* sessions; ... in handshake */
 	unsigned	 max_agents;
 	unsigned	 silent_agents, silent_enroll;	/* listener_silent */

@@ -1,6 +1,6 @@
 /*
  * stats.c: the gateway's counters (stats.h); the only writer of struct
- * gw_stats.  No I/O: metrics.c renders what is here.
+ * stats.  No I/O: metrics.c renders what is here.
  */
 #include "stats.h"
 
@@ -40,7 +40,7 @@ stats_ack_bound(unsigned i)
  * ${resumed}: its TLS session resumed from a ticket.
  */
 void
-stats_accepted(struct gw_stats *s, int resumed)
+stats_accepted(struct stats *s, int resumed)
 {
 	s->accepted++;
 	s->resumed += resumed != 0;
@@ -48,7 +48,7 @@ stats_accepted(struct gw_stats *s, int resumed)
 
 /** stats_refused(s): an agent was refused after its handshake. */
 void
-stats_refused(struct gw_stats *s)
+stats_refused(struct stats *s)
 {
 	s->refused++;
 }
@@ -58,7 +58,7 @@ stats_refused(struct gw_stats *s)
  * ${handshake}: before it was authenticated and admitted.
  */
 void
-stats_closed(struct gw_stats *s, int handshake, unsigned reason)
+stats_closed(struct stats *s, int handshake, unsigned reason)
 {
 	if (handshake)
 		s->hs_failed[stats_slot(reason)]++;
@@ -71,7 +71,7 @@ stats_closed(struct gw_stats *s, int handshake, unsigned reason)
  * management server's ACK.
  */
 void
-stats_ack(struct gw_stats *s, double seconds)
+stats_ack(struct stats *s, double seconds)
 {
 	unsigned i = 0;
 
@@ -85,7 +85,7 @@ stats_ack(struct gw_stats *s, double seconds)
 
 /** stats_enroll(s, status): an enrollment answer (GW_ENROLL_*). */
 void
-stats_enroll(struct gw_stats *s, unsigned status)
+stats_enroll(struct stats *s, unsigned status)
 {
 	if (status <= GW_ENROLL_REFUSED)
 		s->enroll[status]++;
@@ -97,14 +97,14 @@ stats_enroll(struct gw_stats *s, unsigned status)
  * counted (DATA up, COMMAND down; 0 for the others).
  */
 void
-stats_up(struct gw_stats *s, uint64_t bytes)
+stats_up(struct stats *s, uint64_t bytes)
 {
 	s->frames_up++;
 	s->bytes_up += bytes;
 }
 
 void
-stats_down(struct gw_stats *s, uint64_t bytes)
+stats_down(struct stats *s, uint64_t bytes)
 {
 	s->frames_down++;
 	s->bytes_down += bytes;
@@ -112,7 +112,7 @@ stats_down(struct gw_stats *s, uint64_t bytes)
 
 /** stats_stall(s, why): an agent had to wait for credit, for ${why}. */
 void
-stats_stall(struct gw_stats *s, enum stats_stall why)
+stats_stall(struct stats *s, enum stats_stall why)
 {
 	if (why == STATS_STALL_BUDGET)
 		s->stalls_budget++;
@@ -126,7 +126,7 @@ stats_stall(struct gw_stats *s, enum stats_stall why)
  * failover.
  */
 void
-stats_move(struct gw_stats *s, int failback, double now)
+stats_move(struct stats *s, int failback, double now)
 {
 	if (failback)
 		s->failbacks++;

@@ -1,7 +1,7 @@
 /*
  * stats.h: what gatewayd counts, published by the modules that see it
  * happen (stats_*() calls) and read by metrics.c.  stats.c is the only
- * writer of struct gw_stats; the others read it.
+ * writer of struct stats; the others read it.
  */
 #ifndef GW_STATS_H
 #define GW_STATS_H
@@ -20,7 +20,7 @@ enum stats_stall {
 };
 
 /* What the gateway counts for its metrics. */
-struct gw_stats {
+struct stats {
 	uint64_t	 accepted;			/* agents admitted */
 	uint64_t	 refused;			/* ... refused after
 							   the handshake */
@@ -46,43 +46,43 @@ struct gw_stats {
  * stats_accepted(s, resumed): an agent was admitted after its handshake;
  * ${resumed}: its TLS session resumed from a ticket.
  */
-void stats_accepted(struct gw_stats *s, int resumed);
+void stats_accepted(struct stats *s, int resumed);
 
 /** stats_refused(s): an agent was refused after its handshake. */
-void stats_refused(struct gw_stats *s);
+void stats_refused(struct stats *s);
 
 /**
  * stats_closed(s, handshake, reason): a session ended with ${reason};
  * ${handshake}: before it was authenticated and admitted.
  */
-void stats_closed(struct gw_stats *s, int handshake, unsigned reason);
+void stats_closed(struct stats *s, int handshake, unsigned reason);
 
 /**
  * stats_ack(s, seconds): DATA held ${seconds} between its arrival and the
  * management server's ACK.
  */
-void stats_ack(struct gw_stats *s, double seconds);
+void stats_ack(struct stats *s, double seconds);
 
 /** stats_enroll(s, status): an enrollment answer (GW_ENROLL_*). */
-void stats_enroll(struct gw_stats *s, unsigned status);
+void stats_enroll(struct stats *s, unsigned status);
 
 /**
  * stats_up(s, bytes), stats_down(s, bytes): a frame relayed up (to the
  * management server) or down (to an agent) with ${bytes} of payload
  * counted (DATA up, COMMAND down; 0 for the others).
  */
-void stats_up(struct gw_stats *s, uint64_t bytes);
-void stats_down(struct gw_stats *s, uint64_t bytes);
+void stats_up(struct stats *s, uint64_t bytes);
+void stats_down(struct stats *s, uint64_t bytes);
 
 /** stats_stall(s, why): an agent had to wait for credit, for ${why}. */
-void stats_stall(struct gw_stats *s, enum stats_stall why);
+void stats_stall(struct stats *s, enum stats_stall why);
 
 /**
  * stats_move(s, failback, now): the links moved to another management
  * server at ${now} (Unix time): a failback if ${failback}, else a
  * failover.
  */
-void stats_move(struct gw_stats *s, int failback, double now);
+void stats_move(struct stats *s, int failback, double now);
 
 /**
  * stats_ack_bound(i): the upper bound (seconds) of the send-to-ACK

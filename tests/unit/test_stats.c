@@ -35,7 +35,7 @@ test_reason_slots(void **state)
 		0, 1, GW_R_INTERNAL, 31, GW_R_PEER_CLOSED,
 		GW_R_PEER_CLOSED + 7
 	};
-	struct gw_stats s;
+	struct stats s;
 	int i;
 
 	(void)state;
@@ -61,7 +61,7 @@ test_reason_slots(void **state)
 static void
 test_ack_buckets(void **state)
 {
-	struct gw_stats s;
+	struct stats s;
 
 	(void)state;
 	memset(&s, 0, sizeof(s));
@@ -83,7 +83,7 @@ test_ack_buckets(void **state)
 static void
 test_counters(void **state)
 {
-	struct gw_stats s;
+	struct stats s;
 
 	(void)state;
 	memset(&s, 0, sizeof(s));
@@ -120,7 +120,7 @@ test_counters(void **state)
 
 /* A view of two servers, the second active and down twice. */
 static void
-view_init(struct metrics_view *v, struct gw_stats *s, struct fo_peer *srv,
+view_init(struct metrics_view *v, struct stats *s, struct fo_peer *srv,
     uint64_t *hits)
 {
 	static char a0[] = "127.0.0.1:1", a1[] = "127.0.0.1:2";
@@ -156,7 +156,7 @@ static void
 test_render(void **state)
 {
 	struct metrics_view v;
-	struct gw_stats s;
+	struct stats s;
 	struct fo_peer srv[2];
 	uint64_t hits[LIMIT_COUNT];
 	char buf[16384], small[100], line[128];
