@@ -5,14 +5,18 @@
  * linker takes in place of authority_proc.c and upstream.c.  Each request
  * gets exactly one answer unless its requester cancels it first; a request
  * with the local signer is cancelled there (and only such a request); an
- * answer is matched to its link and ref, once.
+ * answer is matched to its link and ref, once; the signer's callback with
+ * anything but a live request stops the process rather than use it.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <ev.h>
@@ -310,6 +314,38 @@ test_not_forwarded(void **state)
 	assert_int_equal(me.answers, 2);
 }
 
+/* The signer's callback for ${arg}: did it abort (in a child)? */
+static int
+aborts(authority_cb cb, void *arg)
+{
+	struct authority_result res;
+	pid_t pid;
+	int st;
+
+	memset(&res, 0, sizeof(res));
+	if ((pid = fork()) == 0) {
+		cb(&res, arg);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
+}
+
+static void
+test_callback_checks_magic(void **state)
+{
+	static uint64_t bogus[32];	/* not a request: no magic */
+
+	(void)state;
+	submit();
+	assert_true(aborts(signer.cb, bogus));
+	assert_int_equal(me.answers, 0);
+	signer_answer(signer.cb, signer.arg, GW_ENROLL_ISSUED);
+	signer.arg = NULL;
+	assert_int_equal(me.answers, 1);
+}
+
 int
 main(void)
 {
@@ -321,6 +357,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_signed_at_once,
 		    setup_local, teardown),
 		cmocka_unit_test_setup_teardown(test_signing_at_free,
+		    setup_local, teardown),
+		cmocka_unit_test_setup_teardown(test_callback_checks_magic,
 		    setup_local, teardown),
 		cmocka_unit_test_setup_teardown(test_forwarded_answered_once,
 		    setup_forward, teardown),
