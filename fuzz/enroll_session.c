@@ -553,6 +553,7 @@ enr_session(const uint8_t *data, size_t size)
 	snprintf(path, sizeof(path), "%s/enroll/tokens", dir);
 	rm_tree(path, 1, 0);
 	memset(&gw, 0, sizeof(gw));
+	gw.magic = GW_MAGIC;
 	memset(slots, 0, sizeof(slots));
 	memset(names, 0, sizeof(names));
 	memset(toks, 0, sizeof(toks));

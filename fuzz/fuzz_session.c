@@ -41,6 +41,7 @@
 #include "gw.h"
 #include "log.h"
 #include "session_env.h"
+#include "servers.h"
 #include "upstream.h"
 #include "x509_issue.h"
 
@@ -201,6 +202,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sess_env_reset();
 	now = ev_now(loop);
 	memset(&gw, 0, sizeof(gw));
+	gw.magic = GW_MAGIC;
 	TAILQ_INIT(&gw.no_link);
 	TAILQ_INIT(&gw.starved);
 	gw.cfg = &cfg;

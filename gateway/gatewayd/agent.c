@@ -130,7 +130,7 @@ agent_on_open(struct conn *c, void *arg)
 
 	a->c = c;	/* the handshake may end inside conn_accept */
 	if (crt == NULL || id_from_crt(crt, conn_peer(c), &id) != 0) {
-		a->gw->agents_refused++;
+		stats_refused(&a->gw->stats);
 		agent_close(a, GW_R_POLICY, "certificate has no usable name");
 		return CONN_CLOSED_RC;
 	}
@@ -141,12 +141,11 @@ agent_on_open(struct conn *c, void *arg)
 	}
 	/* A resumed session's crt is its ticket's: the same check runs. */
 	if (policy_check(a->gw->cfg->policy, crt, why, sizeof(why)) != 0) {
-		a->gw->agents_refused++;
+		stats_refused(&a->gw->stats);
 		agent_close(a, GW_R_POLICY, why);
 		return CONN_CLOSED_RC;
 	}
-	a->gw->agents_accepted++;
-	a->gw->stats.resumed += conn_resumed(c) != 0;
+	stats_accepted(&a->gw->stats, conn_resumed(c));
 	agent_set_state(a, AGENT_HELLO_WAIT);
 	log_info("event=agent_authenticated agent=%s peer=%s fp=%s serial=%s "
 	    "tls=%s resumed=%s", id.name, conn_peer(c), id.fp_hex,
@@ -528,7 +527,7 @@ agent_chan_acked(void *arg, uint64_t seq, uint32_t n)
 	a->acked = seq;
 	if (seq > a->ack_todo)
 		a->ack_todo = seq;
-	a->gw->frames_down++;
+	stats_down(&a->gw->stats, 0);
 	agent_flush_ack(a);
 	if (a->gw->draining && chan_ring_len(&a->ch) == 0) {
 		agent_close(a, GW_R_SHUTDOWN, "gateway drained");
@@ -550,10 +549,8 @@ agent_chan_command(void *arg, const struct gw_frame *f)
 		log_warnx("event=command_dropped agent=%s id=%llu len=%u "
 		    "reason=\"agent output full\"", agent_name(a),
 		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
-	else {
-		a->gw->frames_down++;
-		a->gw->stats.bytes_down += f->u.data.body.len;
-	}
+	else
+		stats_down(&a->gw->stats, f->u.data.body.len);
 }
 
 /* chan_ops.ended: the channel ended for good: so does the session. */

@@ -59,7 +59,7 @@ agent_starve(struct agent *a)
 		limit_hit(&a->gw->limits, LIMIT_BUFFER_BUDGET);
 		TAILQ_INSERT_TAIL(&a->gw->starved, a, starved);
 		a->on_starved = 1;
-		a->gw->stats.stalls_budget++;
+		stats_stall(&a->gw->stats, STATS_STALL_BUDGET);
 	}
 }
 
@@ -154,7 +154,7 @@ agent_credit_used(struct agent *a)
 
 	gw->reserved_bytes -= gw->cfg->max_payload;
 	if (--a->credit == 0)
-		gw->stats.stalls_window++;
+		stats_stall(&gw->stats, STATS_STALL_WINDOW);
 	agent_feed(gw);
 }
 

@@ -16,11 +16,23 @@
 #include "log.h"
 #include "upstream.h"
 
+#define ENROLL_MAGIC		0x456e526cu	/* "EnRl" */
+#define ENROLL_REQ_MAGIC	0x456e5271u	/* "EnRq" */
 #define ENROLL_MAX_INFLIGHT	1024
 #define ENROLL_CSR_MAX		8192	/* DER; a 8192-bit RSA CSR is ~1.2k */
 #define ENROLL_TICK		1.0
 
+/* Where a request is; only enroll_req_set_state() assigns it. */
+enum enroll_req_state {
+	ER_NEW,		/* checked, in the table, not handed on yet */
+	ER_SIGNING,	/* with the local authority (mode = local) */
+	ER_FORWARDED,	/* sent on link ${up}, waiting for its ref's answer */
+	ER_DONE		/* answered, failed or cancelled: being freed */
+};
+
 struct enroll_req {
+	unsigned		 magic;		/* ENROLL_REQ_MAGIC */
+	enum enroll_req_state	 state;
 	struct enroll		*e;
 	uint32_t		 ref;		/* ENROLL ref upstream */
 	struct upstream		*up;		/* NULL: local authority */
@@ -31,6 +43,7 @@ struct enroll_req {
 };
 
 struct enroll {
+	unsigned		 magic;		/* ENROLL_MAGIC */
 	struct gw		*gw;
 	struct authority_proc	*auth;		/* mode = local: the signer */
 	TAILQ_HEAD(, enroll_req) reqs;
@@ -51,11 +64,57 @@ enroll_refuse(enroll_cb cb, void *arg, unsigned reason, const char *msg)
 	cb(&r, arg);
 }
 
+static const char *
+enroll_req_state_str(enum enroll_req_state s)
+{
+	static const char *const names[] = {
+		"new", "signing", "forwarded", "done"
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+/* A bug: say what, and stop before anything worse happens. */
+static void
+enroll_bug(const char *what)
+{
+	log_errx("event=bug detail=\"enroll: %s\"", what);
+	abort();
+}
+
+/*
+ * The one assignment of r->state: from ER_NEW to any other, from
+ * ER_SIGNING or ER_FORWARDED to ER_DONE; nothing leaves ER_DONE.
+ */
+static void
+enroll_req_set_state(struct enroll_req *r, enum enroll_req_state s)
+{
+	if (r->state == ER_DONE || s == ER_NEW ||
+	    (r->state != ER_NEW && s != ER_DONE))
+		enroll_bug("bad request state transition");
+	log_debug("event=enroll_req_state ref=%u from=%s to=%s", r->ref,
+	    enroll_req_state_str(r->state), enroll_req_state_str(s));
+	r->state = s;
+}
+
+/* ${arg} of a callback: a request in the table, or abort. */
+static struct enroll_req *
+enroll_req_of(void *arg)
+{
+	struct enroll_req *r = arg;
+
+	if (r == NULL || r->magic != ENROLL_REQ_MAGIC || r->state == ER_DONE)
+		enroll_bug("callback for a request that is gone");
+	return r;
+}
+
 static void
 enroll_req_free(struct enroll *e, struct enroll_req *r)
 {
+	enroll_req_set_state(r, ER_DONE);
 	TAILQ_REMOVE(&e->reqs, r, q);
 	e->n--;
+	r->magic = 0;
 	free(r);
 }
 
@@ -63,7 +122,7 @@ enroll_req_free(struct enroll *e, struct enroll_req *r)
 static void
 enroll_local_done(const struct authority_result *res, void *arg)
 {
-	struct enroll_req *r = arg;
+	struct enroll_req *r = enroll_req_of(arg);
 	struct gw_enroll_result v;
 	enroll_cb cb = r->cb;
 	void *cbarg = r->arg;
@@ -99,6 +158,7 @@ enroll_local(struct enroll *e, struct enroll_req *r,
 		return;
 	}
 	/* ${r} may be freed (answered) when this returns. */
+	enroll_req_set_state(r, ER_SIGNING);
 	authority_proc_submit(e->auth, &ar, enroll_local_done, r);
 }
 
@@ -149,6 +209,8 @@ enroll_submit(struct gw *gw, const struct gw_enroll *req, const char *name,
 		enroll_refuse(cb, arg, GW_R_OVERLOAD, "out of memory");
 		return;
 	}
+	r->magic = ENROLL_REQ_MAGIC;
+	r->state = ER_NEW;	/* (its first state, not a transition) */
 	r->e = e;
 	r->cb = cb;
 	r->arg = arg;
@@ -170,6 +232,7 @@ enroll_submit(struct gw *gw, const struct gw_enroll *req, const char *name,
 	r->ref = e->next_ref;
 	f.u.enroll = *req;
 	f.u.enroll.ref = r->ref;
+	enroll_req_set_state(r, ER_FORWARDED);
 	if (upstream_send(r->up, &f) != 0) {
 		enroll_req_free(e, r);
 		enroll_refuse(cb, arg, GW_R_OVERLOAD,
@@ -190,7 +253,7 @@ enroll_cancel(struct gw *gw, void *arg)
 		next = TAILQ_NEXT(r, q);
 		if (r->arg != arg)
 			continue;
-		if (e->auth != NULL)
+		if (r->state == ER_SIGNING)
 			authority_proc_cancel(e->auth, r);
 		enroll_req_free(e, r);
 	}
@@ -204,7 +267,8 @@ enroll_result(struct gw *gw, struct upstream *u, const struct gw_frame *f)
 	struct enroll_req *r;
 
 	TAILQ_FOREACH(r, &e->reqs, q)
-		if (r->up == u && r->ref == f->u.enroll_result.ref)
+		if (r->state == ER_FORWARDED && r->up == u &&
+		    r->ref == f->u.enroll_result.ref)
 			break;
 	if (r == NULL)
 		return;		/* its requester is gone, or it timed out */
@@ -233,7 +297,7 @@ enroll_fail(struct enroll *e, struct upstream *u, double now)
 		enroll_cb cb = r->cb;
 		void *arg = r->arg;
 
-		if (u == NULL && e->auth != NULL)
+		if (r->state == ER_SIGNING)
 			authority_proc_cancel(e->auth, r);
 		enroll_req_free(e, r);
 		if (u != NULL)
@@ -259,6 +323,8 @@ enroll_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	struct enroll *e = w->data;
 
 	(void)revents;
+	if (e == NULL || e->magic != ENROLL_MAGIC)
+		enroll_bug("tick of a table that is gone");
 	enroll_fail(e, NULL, ev_now(loop));
 }
 
@@ -277,6 +343,7 @@ enroll_init(struct gw *gw, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	e->magic = ENROLL_MAGIC;
 	e->gw = gw;
 	TAILQ_INIT(&e->reqs);
 	if (cfg->enroll_local) {
@@ -311,11 +378,12 @@ enroll_free(struct gw *gw)
 	ev_ref(gw->loop);
 	ev_timer_stop(gw->loop, &e->tick);
 	while ((r = TAILQ_FIRST(&e->reqs)) != NULL) {
-		if (e->auth != NULL)
+		if (r->state == ER_SIGNING)
 			authority_proc_cancel(e->auth, r);
 		enroll_req_free(e, r);
 	}
 	authority_proc_close(e->auth);
+	e->magic = 0;
 	free(e);
 	gw->enroll = NULL;
 }

@@ -42,11 +42,27 @@ enroll_conn_state_str(enum enroll_conn_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
+/* ${arg} of a callback: a live enrollment connection, or abort. */
+static struct enroll_conn *
+enroll_conn_of(void *arg)
+{
+	struct enroll_conn *ec = arg;
+
+	if (ec == NULL || ec->magic != EC_MAGIC) {
+		log_errx("event=bug detail=\"enroll_conn callback: bad "
+		    "object\"");
+		abort();
+	}
+	return ec;
+}
+
+/* The one assignment of ec->state (its first, EC_HANDSHAKE, is calloc's). */
 static void
 enroll_conn_set_state(struct enroll_conn *ec, enum enroll_conn_state s)
 {
 	log_debug("event=enroll_conn_state peer=%s from=%s to=%s",
-	    conn_peer(ec->c), enroll_conn_state_str(ec->state),
+	    ec->c != NULL ? conn_peer(ec->c) : "-",
+	    enroll_conn_state_str(ec->state),
 	    enroll_conn_state_str(s));
 	ec->state = s;
 }
@@ -70,7 +86,7 @@ enroll_conn_close(struct enroll_conn *ec, unsigned reason, const char *detail)
 static int
 enroll_conn_on_open(struct conn *c, void *arg)
 {
-	struct enroll_conn *ec = arg;
+	struct enroll_conn *ec = enroll_conn_of(arg);
 
 	ec->c = c;
 	enroll_conn_set_state(ec, EC_HELLO_WAIT);
@@ -82,7 +98,7 @@ enroll_conn_on_open(struct conn *c, void *arg)
 static void
 enroll_conn_answer(const struct gw_enroll_result *res, void *arg)
 {
-	struct enroll_conn *ec = arg;
+	struct enroll_conn *ec = enroll_conn_of(arg);
 	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
 	char er[LOG_ESC_MAX];	/* the authority's request id, escaped */
 	char em[LOG_ESC_MAX];	/* its message (a refusal's cause), escaped */
@@ -161,7 +177,7 @@ enroll_conn_request(struct enroll_conn *ec, const struct gw_frame *f)
 static int
 enroll_conn_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
-	struct enroll_conn *ec = arg;
+	struct enroll_conn *ec = enroll_conn_of(arg);
 	char text[128];
 
 	if (ec->state == EC_HELLO_WAIT)
@@ -198,7 +214,7 @@ enroll_conn_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 static void
 enroll_conn_on_timeout(struct conn *c, void *arg)
 {
-	struct enroll_conn *ec = arg;
+	struct enroll_conn *ec = enroll_conn_of(arg);
 
 	(void)c;
 	enroll_conn_close(ec, GW_R_TIMEOUT, ec->state == EC_HANDSHAKE ?
@@ -210,7 +226,7 @@ static void
 enroll_conn_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
-	struct enroll_conn *ec = arg;
+	struct enroll_conn *ec = enroll_conn_of(arg);
 	struct gw *gw = ec->gw;
 	char ed[LOG_ESC_MAX];
 
@@ -225,7 +241,7 @@ enroll_conn_on_close(struct conn *c, unsigned reason, const char *detail,
 		log_debug("event=enroll_conn_closed peer=%s reason=%s "
 		    "detail=\"%s\" requests=%u", conn_peer(c),
 		    gw_reason_str(reason), ed, ec->requests);
-	ec->state = EC_CLOSED;
+	enroll_conn_set_state(ec, EC_CLOSED);
 	gw->nenroll--;
 	if ((*ec->prevp = ec->next) != NULL)
 		ec->next->prevp = ec->prevp;
@@ -235,7 +251,7 @@ enroll_conn_on_close(struct conn *c, unsigned reason, const char *detail,
 static void
 enroll_conn_on_free(void *arg)
 {
-	struct enroll_conn *ec = arg;
+	struct enroll_conn *ec = enroll_conn_of(arg);
 
 	ec->magic = 0;
 	free(ec);
@@ -264,8 +280,7 @@ enroll_conn_accept(struct gw *gw, int fd)
 		close(fd);
 		return;
 	}
-	ec->magic = EC_MAGIC;
-	ec->state = EC_HANDSHAKE;
+	ec->magic = EC_MAGIC;	/* state: EC_HANDSHAKE (0), from calloc */
 	ec->gw = gw;
 	gw->nenroll++;
 	if ((ec->next = gw->enroll_conns) != NULL)

@@ -7,13 +7,14 @@
 #define GW_GW_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/queue.h>
 #include <ev.h>
 
 #include "config.h"
 #include "failover.h"
 #include "limit.h"
-#include "metrics.h"
+#include "stats.h"
 #include "tls_conf.h"
 
 struct agent;
@@ -24,23 +25,35 @@ struct enroll;
 struct enroll_conn;
 struct namemap;
 
+#define GW_MAGIC	0x47774374u	/* "GwCt" */
+
+/*
+ * Each field is written by one module only: the one its block names (by
+ * assignment, or through that module's own functions: limits through
+ * limit_hit(), stats through stats_*()).  The others only read it.
+ */
 struct gw {
+	/* main.c: what the process is built of, and its own state. */
+	unsigned		 magic;		/* GW_MAGIC */
 	struct ev_loop		*loop;
-	const struct gw_config	*cfg;
+	const struct gw_config	*cfg;		/* a reload swaps it */
 	struct tls_conf		*agent_tls;	/* server side, agent CA */
 	struct tls_ticket	*tickets;	/* session ticket keys, or NULL */
 	struct tls_conf		*up_tls;	/* client side, mgmt CA */
-	struct listener		*listener;
 	struct tls_conf		*enroll_tls;	/* enrollment: server auth only */
+	struct listener		*listener;
 	struct listener		*enroll_listener; /* NULL: no enrollment */
-	struct enroll		*enroll;	/* requests in flight (enroll.c) */
-	unsigned		 nenroll;	/* enrollment connections */
-	struct enroll_conn	*enroll_conns;	/* all of them (enroll_conn.c) */
 	struct metrics		*metrics;	/* [metrics] listen, or NULL */
 	struct upstream		**up;		/* cfg->connections links */
 	unsigned		 nup;
+	int			 stopping;
+	int			 draining;	/* SIGTERM: GOAWAY sent */
+	ev_timer		 drain_timer;
+
+	/* upstream.c */
 	unsigned		 next_up;	/* round-robin cursor */
-	/* Management servers, in priority order (servers.c). */
+
+	/* servers.c: the management servers, in priority order. */
 	struct fo_peer		 srv[GW_MAX_SERVERS];
 	unsigned		 nsrv;
 	int			 active;	/* the links' server, or -1 */
@@ -48,6 +61,15 @@ struct gw {
 	struct fo_policy	 fo;
 	ev_timer		 tick;
 	double			 failover_at;	/* last failover, until an ACK */
+
+	/* enroll.c */
+	struct enroll		*enroll;	/* requests in flight */
+
+	/* enroll_conn.c */
+	unsigned		 nenroll;	/* enrollment connections */
+	struct enroll_conn	*enroll_conns;	/* all of them */
+
+	/* agent.c, agent_all.c, agent_credit.c, agent_names.c. */
 	unsigned		 nagents;	/* sessions that exist */
 	unsigned		 nhandshakes;	/* ... of them in their handshake */
 	unsigned		 nopen;		/* ... past HELLO_ACK (they share
@@ -61,16 +83,22 @@ struct gw {
 	/* replay_bytes + reserved_bytes <= buffer_budget (agent_credit.c) */
 	uint64_t		 replay_bytes;	/* DATA kept until ACKed */
 	uint64_t		 reserved_bytes; /* for credit granted, unused */
-	int			 stopping;
-	int			 draining;	/* SIGTERM: GOAWAY sent */
-	ev_timer		 drain_timer;
-	/* Counters (metrics.c; the first four also logged at exit). */
-	struct gw_stats		 stats;
-	uint64_t		 agents_accepted;
-	uint64_t		 agents_refused;
-	uint64_t		 frames_up;
-	uint64_t		 frames_down;
-	struct limits		 limits;	/* session limit hits */
+
+	/* stats.c: counters (metrics.c shows them; some logged at exit). */
+	struct stats		 stats;
+	/* limit.c (main.c: limits_init): session limit hits. */
+	struct limits		 limits;
 };
+
+/* ${arg} of a callback, checked: the gateway, or abort (a bug). */
+static inline struct gw *
+gw_of(void *arg)
+{
+	struct gw *gw = arg;
+
+	if (gw == NULL || gw->magic != GW_MAGIC)
+		abort();
+	return gw;
+}
 
 #endif /* GW_GW_H */

@@ -1,6 +1,7 @@
 /*
  * limit.c: count session limit hits; one log line per limit and interval.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "limit.h"
@@ -37,6 +38,10 @@ limits_on_flush(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_tstamp now = ev_now(loop), next = 0;
 
 	(void)revents;
+	if (l == NULL || l->magic != LIMITS_MAGIC) {
+		log_errx("event=bug detail=\"limits timer: bad object\"");
+		abort();
+	}
 	for (int i = 0; i < LIMIT_COUNT; i++) {
 		if (l->total[i] == l->logged[i])
 			continue;
@@ -55,6 +60,7 @@ void
 limits_init(struct limits *l, struct ev_loop *loop)
 {
 	memset(l, 0, sizeof(*l));
+	l->magic = LIMITS_MAGIC;
 	l->loop = loop;
 	for (int i = 0; i < LIMIT_COUNT; i++)
 		l->last[i] = -LIMIT_LOG_EVERY;

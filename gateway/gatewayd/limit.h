@@ -24,7 +24,10 @@ enum limit {
 	LIMIT_COUNT
 };
 
+#define LIMITS_MAGIC	0x4c6d7473u	/* "Lmts" */
+
 struct limits {
+	unsigned	 magic;		/* LIMITS_MAGIC */
 	struct ev_loop	*loop;
 	uint64_t	 total[LIMIT_COUNT];
 	uint64_t	 logged[LIMIT_COUNT];	/* total at the last line */

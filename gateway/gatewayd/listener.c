@@ -35,15 +35,18 @@
 #include "net.h"
 #include "ratelimit.h"
 
+#define LISTENER_MAGIC	0x4c73746eu	/* "Lstn" */
 #define LISTENER_BATCH	64
 
 #define LISTENER_LOG_EVERY	10.0	/* seconds between limit_hit lines */
 #define LISTENER_RETRY	1.0	/* seconds of pause after a failed accept */
 
 struct listener {
-	struct gw		*gw;
+	unsigned		 magic;
+	struct ev_loop		*loop;
 	struct listener_limits	 lim;
 	listener_accept_fn	*fn;
+	void			*arg;		/* ${fn}'s */
 	int			 fd;
 	ev_io			 io;
 	ev_timer		 retry;		/* accept failed: pause */
@@ -57,12 +60,25 @@ struct listener {
 	int			 waiting;	/* paused by admission control */
 };
 
+/* ${arg} of a callback: a listener, alive (its magic), or abort. */
+static struct listener *
+listener_of(void *arg)
+{
+	struct listener *l = arg;
+
+	if (l == NULL || l->magic != LISTENER_MAGIC) {
+		log_errx("event=bug detail=\"listener callback: bad object\"");
+		abort();
+	}
+	return l;
+}
+
 /* A limit was hit: count it; log the totals at most every interval. */
 static void
 listener_refused(struct listener *l, const char *what)
 {
 	const struct lobby_stats *ls = lobby_stats(l->lobby);
-	double now = ev_now(l->gw->loop);
+	double now = ev_now(l->loop);
 
 	if (now - l->last_log < LISTENER_LOG_EVERY)
 		return;
@@ -103,7 +119,7 @@ listener_pause(struct listener *l)
 {
 	if (l->waiting)
 		return;
-	ev_io_stop(l->gw->loop, &l->io);
+	ev_io_stop(l->loop, &l->io);
 	l->waiting = 1;
 	l->paused++;
 }
@@ -115,7 +131,7 @@ listener_pause(struct listener *l)
 static int
 listener_enter(void *arg, int fd)
 {
-	struct listener *l = arg;
+	struct listener *l = listener_of(arg);
 
 	if (!listener_has_room(l)) {
 		listener_pause(l);
@@ -127,14 +143,14 @@ listener_enter(void *arg, int fd)
 		listener_refused(l, "connections");
 		return 0;
 	}
-	l->fn(l->gw, fd);
+	l->fn(l->arg, fd);
 	return 0;
 }
 
 static void
 listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct listener *l = w->data;
+	struct listener *l = listener_of(w->data);
 	struct sockaddr_storage ss;
 	struct sockaddr *sa;
 	socklen_t sl;
@@ -195,7 +211,7 @@ listener_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 static void
 listener_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct listener *l = w->data;
+	struct listener *l = listener_of(w->data);
 
 	(void)revents;
 	if (l->running && !l->waiting)
@@ -203,30 +219,33 @@ listener_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /**
- * listener_new(gw, addr, lim, fn, err, errlen): bind and listen on
- * ${addr}; each accepted socket waits for its first bytes, then goes to
- * ${fn} while the limits ${lim} (copied) allow; else it is closed, before
- * any TLS state exists.  Each limit hit is counted and logged once per
- * interval.  Return NULL with the reason in ${err} on failure.
+ * listener_new(loop, hits, addr, lim, fn, arg, err, errlen): bind and
+ * listen on ${addr}, on ${loop}; each accepted socket waits for its first
+ * bytes, then goes to ${fn}(${arg}, fd) while the limits ${lim} (copied)
+ * allow; else it is closed, before any TLS state exists.  Each limit hit
+ * is counted (the lobby's in ${hits}) and logged once per interval.
+ * Return NULL with the reason in ${err} on failure.
  */
 struct listener *
-listener_new(struct gw *gw, const char *addr,
-    const struct listener_limits *lim, listener_accept_fn *fn, char *err,
-    size_t errlen)
+listener_new(struct ev_loop *loop, struct limits *hits, const char *addr,
+    const struct listener_limits *lim, listener_accept_fn *fn, void *arg,
+    char *err, size_t errlen)
 {
 	struct lobby_limits ll = listener_lobby_limits(lim);
 	struct listener *l;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
-	    (l->lobby = lobby_new(gw->loop, &ll, lim->v6_prefix, &gw->limits,
+	    (l->lobby = lobby_new(loop, &ll, lim->v6_prefix, hits,
 	    listener_enter, l)) == NULL) {
 		free(l);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	l->gw = gw;
+	l->magic = LISTENER_MAGIC;
+	l->loop = loop;
 	l->lim = *lim;
 	l->fn = fn;
+	l->arg = arg;
 	l->last_log = -LISTENER_LOG_EVERY;
 	rl_init(&l->rl, lim->rate, lim->per_source, lim->v6_prefix);
 	if ((l->fd = net_listen(addr, err, errlen)) < 0) {
@@ -252,15 +271,15 @@ listener_start(struct listener *l)
 {
 	l->running = 1;
 	l->waiting = 0;
-	ev_io_start(l->gw->loop, &l->io);
+	ev_io_start(l->loop, &l->io);
 }
 
 void
 listener_stop(struct listener *l)
 {
 	l->running = 0;
-	ev_io_stop(l->gw->loop, &l->io);
-	ev_timer_stop(l->gw->loop, &l->retry);
+	ev_io_stop(l->loop, &l->io);
+	ev_timer_stop(l->loop, &l->retry);
 	if (l->fd >= 0) {
 		/* Refused from now on, and the backlog's waiters reset. */
 		close(l->fd);
@@ -285,7 +304,7 @@ listener_admit(struct listener *l)
 		return;
 	l->waiting = 0;
 	if (l->running && !ev_is_active(&l->retry))
-		ev_io_start(l->gw->loop, &l->io);
+		ev_io_start(l->loop, &l->io);
 }
 
 /**
@@ -344,9 +363,10 @@ listener_free(struct listener *l)
 		    (unsigned long long)ls->evicted_full,
 		    (unsigned long long)ls->refused_full);
 	lobby_free(l->lobby);
-	ev_io_stop(l->gw->loop, &l->io);
-	ev_timer_stop(l->gw->loop, &l->retry);
+	ev_io_stop(l->loop, &l->io);
+	ev_timer_stop(l->loop, &l->retry);
 	if (l->fd >= 0)
 		close(l->fd);
+	l->magic = 0;
 	free(l);
 }

@@ -6,10 +6,13 @@
 #ifndef GW_LISTENER_H
 #define GW_LISTENER_H
 
-#include "gw.h"
+#include <ev.h>
 
-/* Takes an accepted socket. */
-typedef void listener_accept_fn(struct gw *gw, int fd);
+struct limits;
+struct listener;
+
+/* Takes an accepted socket ${fd}; ${arg} is listener_new()'s. */
+typedef void listener_accept_fn(void *arg, int fd);
 
 /* What a listener accepts. */
 struct listener_limits {
@@ -34,15 +37,16 @@ struct listener_limits {
 };
 
 /**
- * listener_new(gw, addr, lim, fn, err, errlen): bind and listen on
- * ${addr}; each accepted socket waits for its first bytes, then goes to
- * ${fn} while the limits ${lim} (copied) allow; else it is closed, before
- * any TLS state exists.  Each limit hit is counted and logged once per
- * interval.  Return NULL with the reason in ${err} on failure.
+ * listener_new(loop, hits, addr, lim, fn, arg, err, errlen): bind and
+ * listen on ${addr}, on ${loop}; each accepted socket waits for its first
+ * bytes, then goes to ${fn}(${arg}, fd) while the limits ${lim} (copied)
+ * allow; else it is closed, before any TLS state exists.  Each limit hit
+ * is counted (the lobby's in ${hits}) and logged once per interval.
+ * Return NULL with the reason in ${err} on failure.
  */
-struct listener *listener_new(struct gw *gw, const char *addr,
-    const struct listener_limits *lim, listener_accept_fn *fn, char *err,
-    size_t errlen);
+struct listener *listener_new(struct ev_loop *loop, struct limits *hits,
+    const char *addr, const struct listener_limits *lim,
+    listener_accept_fn *fn, void *arg, char *err, size_t errlen);
 
 /**
  * listener_start(l): accept.  listener_stop(l): stop for good (draining):

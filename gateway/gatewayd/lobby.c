@@ -31,7 +31,8 @@
 #include "log.h"
 #include "ratelimit.h"
 
-#define LOBBY_MAGIC	0x4c4f4259u	/* "LOBY" */
+#define LOBBY_MAGIC	0x4c4f4259u	/* "LOBY": a socket */
+#define LOBBY_LB_MAGIC	0x4c624c62u	/* "LbLb": the lobby */
 #define LOBBY_BUCKETS	1024		/* of the source table; chained */
 #define LOBBY_SLACK	1e-3		/* timer rounding, seconds */
 
@@ -61,6 +62,7 @@ struct lobby_src {
 };
 
 struct lobby {
+	unsigned		 magic;		/* LOBBY_LB_MAGIC */
 	struct ev_loop		*loop;
 	struct lobby_limits	 lim;
 	unsigned		 v6_prefix;
@@ -212,18 +214,29 @@ lobby_peek(int fd)
 	return (pfd.revents & POLLIN) != 0;
 }
 
+/* A callback's object is not what it should be: a bug; stop here. */
+static void
+lobby_bug(const char *what)
+{
+	log_errx("event=bug detail=\"lobby: %s\"", what);
+	abort();
+}
+
 /* A silent socket is readable: bytes (it spoke), or its peer closed. */
 static void
 lobby_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct lobby_sock *s = w->data;
-	struct lobby *lb = s->lb;
+	struct lobby *lb;
 	char c;
 	ssize_t r;
 
 	(void)loop;
 	(void)revents;
-	assert(s->magic == LOBBY_MAGIC && s->state == LOBBY_SILENT);
+	if (s == NULL || s->magic != LOBBY_MAGIC)
+		lobby_bug("socket callback: bad object");
+	lb = s->lb;
+	assert(s->state == LOBBY_SILENT);
 	r = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
@@ -266,6 +279,8 @@ lobby_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_tstamp now = ev_now(loop);
 
 	(void)revents;
+	if (lb == NULL || lb->magic != LOBBY_LB_MAGIC)
+		lobby_bug("timer callback: bad object");
 	while ((s = TAILQ_FIRST(&lb->silent)) != NULL &&
 	    s->since + lb->lim.timeout <= now + LOBBY_SLACK) {
 		lb->st.timed_out++;
@@ -292,6 +307,7 @@ lobby_new(struct ev_loop *loop, const struct lobby_limits *lim,
 
 	if ((lb = calloc(1, sizeof(*lb))) == NULL)
 		return NULL;
+	lb->magic = LOBBY_LB_MAGIC;
 	lb->loop = loop;
 	lb->lim = *lim;
 	lb->v6_prefix = v6_prefix;
@@ -468,5 +484,6 @@ lobby_free(struct lobby *lb)
 	if (lb == NULL)
 		return;
 	lobby_clear(lb);
+	lb->magic = 0;
 	free(lb);
 }

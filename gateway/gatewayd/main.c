@@ -28,6 +28,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sdnotify.h"
+#include "servers.h"
 #include "status.h"
 #include "tls_conf.h"
 #include "tls_ticket.h"
@@ -101,6 +102,48 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* The agents' listener took a socket. */
+static void
+on_agent_accept(void *arg, int fd)
+{
+	agent_accept(gw_of(arg), fd);
+}
+
+/* The enrollment listener took a socket. */
+static void
+on_enroll_accept(void *arg, int fd)
+{
+	enroll_conn_accept(gw_of(arg), fd);
+}
+
+/* What the metrics show now (metrics_view_fn). */
+static void
+gw_metrics_view(void *arg, struct metrics_view *v)
+{
+	const struct gw *gw = gw_of(arg);
+
+	v->stats = &gw->stats;
+	v->agents = gw->nagents;
+	v->handshakes = gw->nhandshakes;
+	v->max_agents = gw->cfg->max_agents;
+	v->silent_agents = listener_silent(gw->listener);
+	v->silent_enroll = listener_silent(gw->enroll_listener);
+	v->starved = agent_starved_count(gw);
+	v->replay_bytes = gw->replay_bytes;
+	v->reserved_bytes = gw->reserved_bytes;
+	v->budget = gw->cfg->buffer_budget;
+	v->limit_hits = gw->limits.total;
+	v->links = gw->nup;
+	v->links_ready = upstream_ready(gw);
+	v->srv = gw->srv;
+	v->servers = gw->cfg->servers;
+	v->nsrv = gw->nsrv;
+	v->active = gw->active;
+	v->enroll_conns = gw->nenroll;
+	v->agent_tls = gw->agent_tls;
+	v->up_tls = gw->up_tls;
+}
+
 struct reload {
 	struct gw		*gw;
 	struct gw_config	*cfg;
@@ -152,7 +195,7 @@ static void
 on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct reload *r = w->data;
-	struct gw *gw = r->gw;
+	struct gw *gw = gw_of(r->gw);
 	struct gw_config nc, old;
 	struct listener_limits lim;
 	struct gw tmp;
@@ -224,7 +267,7 @@ on_trim(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	notify_status(w->data, "");
+	notify_status(gw_of(w->data), "");
 	if (mi.fordblks <= GW_TRIM_FREE)
 		return;
 	malloc_trim(0);
@@ -234,7 +277,7 @@ on_trim(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 on_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct gw *gw = w->data;
+	struct gw *gw = gw_of(w->data);
 
 	(void)revents;
 	log_warnx("event=drain_timeout agents_left=%u", gw->nagents);
@@ -248,7 +291,7 @@ on_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	struct gw *gw = w->data;
+	struct gw *gw = gw_of(w->data);
 
 	(void)revents;
 	if (gw->draining || gw->cfg->drain_timeout <= 0) {
@@ -307,8 +350,25 @@ drop_privileges(const char *user, char *err, size_t errlen)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* The command line. */
+struct args {
+	const char	*file;		/* -c; NULL: the embedded default */
+	const char	*level;		/* --log-level, or NULL */
+	int		 check;		/* --check-config */
+};
+
+/* What main() builds and runs: the gateway and the process's watchers. */
+struct daemon {
+	struct gw_config	 cfg;
+	struct gw		 gw;
+	struct reload		 reload;
+	ev_signal		 sigterm, sigint, sighup;
+	ev_timer		 trim;
+};
+
+/* Parse the options into ${a}; exit with the usage on a bad one. */
+static void
+parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -317,33 +377,20 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct gw_config cfg;
-	struct gw gw;
-	const char *file = NULL, *level = NULL;
-	char err[512];
-	ev_signal sigterm, sigint, sighup;
-	ev_timer trim;
-	struct reload reload;
-	struct listener_limits alim, elim;
-	enum log_level lvl;
-	int check = 0, ch, rc = 1;
+	int ch;
 
-	/* The signer of mode = local, started by enroll_init(). */
-	if (argc > 1 && strcmp(argv[1], AUTHORITY_PROC_ARG) == 0)
-		return authority_proc_main(argc, argv);
-	if (argc > 1 && strcmp(argv[1], "status") == 0)
-		return status_main(argc - 1, argv + 1);
+	memset(a, 0, sizeof(*a));
 	while ((ch = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			file = optarg;
+			a->file = optarg;
 			break;
 		case 'C':
-			file = optarg;
-			check = 1;
+			a->file = optarg;
+			a->check = 1;
 			break;
 		case 'l':
-			level = optarg;
+			a->level = optarg;
 			break;
 		default:
 			usage();
@@ -351,125 +398,189 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&gw, 0, sizeof(gw));
-	reload.gw = &gw;
-	reload.cfg = &cfg;
-	reload.file = file;
-	TAILQ_INIT(&gw.no_link);
-	TAILQ_INIT(&gw.starved);
-	if (load_config(file, &cfg) != 0)
-		goto out;
-	lvl = cfg.log_level;
-	reload.level_set = level != NULL;
-	if (level != NULL && log_level_parse(level, &lvl) != 0) {
-		fprintf(stderr, "gatewayd: bad --log-level %s\n", level);
-		goto out;
+}
+
+/*
+ * Read the configuration of ${a}, start logging, load the ticket keys and
+ * the TLS configurations (every certificate and key): all that
+ * --check-config checks.  0, or -1 once the error is printed.
+ */
+static int
+configure(struct daemon *d, const struct args *a)
+{
+	struct gw_config *cfg = &d->cfg;
+	struct gw *gw = &d->gw;
+	enum log_level lvl;
+	char err[512];
+
+	if (load_config(a->file, cfg) != 0)
+		return -1;
+	lvl = cfg->log_level;
+	d->reload.level_set = a->level != NULL;
+	if (a->level != NULL && log_level_parse(a->level, &lvl) != 0) {
+		fprintf(stderr, "gatewayd: bad --log-level %s\n", a->level);
+		return -1;
 	}
 	log_init("gatewayd", lvl);
-	if (!check)
-		log_to_syslog(cfg.log_syslog);
-	gw.cfg = &cfg;
+	if (!a->check)
+		log_to_syslog(cfg->log_syslog);
+	gw->cfg = cfg;
 	/* Ticket keys: once per process (a reload keeps them); a check
 	 * writes no file. */
-	if (cfg.resumption && (tls_rng_setup(err, sizeof(err)) != 0 ||
-	    (gw.tickets = tls_ticket_new(check ? NULL : cfg.ticket_keys,
-	    (uint32_t)cfg.ticket_lifetime, err, sizeof(err))) == NULL)) {
-		fprintf(stderr, "%s: %s\n", cfg.file ? cfg.file : "config", err);
-		goto out;
+	if (cfg->resumption && (tls_rng_setup(err, sizeof(err)) != 0 ||
+	    (gw->tickets = tls_ticket_new(a->check ? NULL : cfg->ticket_keys,
+	    (uint32_t)cfg->ticket_lifetime, err, sizeof(err))) == NULL)) {
+		fprintf(stderr, "%s: %s\n", cfg->file ? cfg->file : "config",
+		    err);
+		return -1;
 	}
-	if (load_tls(&gw, &cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: %s\n", cfg.file ? cfg.file : "config", err);
-		goto out;
+	if (load_tls(gw, cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", cfg->file ? cfg->file : "config",
+		    err);
+		return -1;
 	}
-	if (check) {
-		printf("%s: OK\n", file);
-		rc = 0;
-		goto out;
-	}
+	return 0;
+}
+
+/*
+ * Privileged set-up: the listeners, enrollment (and its signer), the
+ * metrics, then drop privileges; then the links and the failover
+ * controller.  0, or -1 (logged).
+ */
+static int
+build(struct gw *gw, const struct gw_config *cfg)
+{
+	struct listener_limits alim, elim;
+	char err[512];
+
 	signal(SIGPIPE, SIG_IGN);
-	gw.loop = EV_DEFAULT;
-	limits_init(&gw.limits, gw.loop);
-	alim = agent_limits(&gw, &cfg);
-	elim = enroll_limits(&gw, &cfg);
-	if ((gw.listener = listener_new(&gw, cfg.listen, &alim, agent_accept,
-	    err, sizeof(err))) == NULL ||
-	    (cfg.enroll_listen != NULL && (gw.enroll_listener = listener_new(&gw,
-	    cfg.enroll_listen, &elim, enroll_conn_accept, err,
-	    sizeof(err))) == NULL) ||
-	    enroll_init(&gw, err, sizeof(err)) != 0 ||
-	    (cfg.metrics_listen != NULL && (gw.metrics = metrics_new(&gw,
-	    cfg.metrics_listen, err, sizeof(err))) == NULL) ||
-	    drop_privileges(cfg.user, err, sizeof(err)) != 0) {
+	gw->loop = EV_DEFAULT;
+	limits_init(&gw->limits, gw->loop);
+	alim = agent_limits(gw, cfg);
+	elim = enroll_limits(gw, cfg);
+	if ((gw->listener = listener_new(gw->loop, &gw->limits, cfg->listen,
+	    &alim, on_agent_accept, gw, err, sizeof(err))) == NULL ||
+	    (cfg->enroll_listen != NULL && (gw->enroll_listener =
+	    listener_new(gw->loop, &gw->limits, cfg->enroll_listen, &elim,
+	    on_enroll_accept, gw, err, sizeof(err))) == NULL) ||
+	    enroll_init(gw, err, sizeof(err)) != 0 ||
+	    (cfg->metrics_listen != NULL && (gw->metrics = metrics_new(
+	    gw->loop, &gw->limits, cfg->metrics_listen, gw_metrics_view, gw,
+	    err, sizeof(err))) == NULL) ||
+	    drop_privileges(cfg->user, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"%s\"", err);
-		goto out;
+		return -1;
 	}
-	gw.nup = cfg.connections;
-	if ((gw.up = calloc(gw.nup, sizeof(*gw.up))) == NULL)
-		goto out;
-	for (unsigned i = 0; i < gw.nup; i++)
-		if ((gw.up[i] = upstream_new(&gw, i, 0)) == NULL)
-			goto out;
-	if (servers_init(&gw) != 0)
-		goto out;
+	gw->nup = cfg->connections;
+	if ((gw->up = calloc(gw->nup, sizeof(*gw->up))) == NULL)
+		return -1;
+	for (unsigned i = 0; i < gw->nup; i++)
+		if ((gw->up[i] = upstream_new(gw, i, 0)) == NULL)
+			return -1;
+	return servers_init(gw);
+}
+
+/* Start everything ${d} built and run the loop until it stops. */
+static void
+run(struct daemon *d)
+{
+	const struct gw_config *cfg = &d->cfg;
+	struct gw *gw = &d->gw;
+
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
-	servers_start(&gw);
-	listener_start(gw.listener);
-	if (gw.enroll_listener != NULL)
-		listener_start(gw.enroll_listener);
-	ev_signal_init(&sigterm, on_signal, SIGTERM);
-	ev_signal_init(&sigint, on_signal, SIGINT);
-	sigterm.data = sigint.data = &gw;
-	ev_signal_start(gw.loop, &sigterm);
-	ev_signal_start(gw.loop, &sigint);
-	ev_signal_init(&sighup, on_hup, SIGHUP);
-	sighup.data = &reload;
-	ev_signal_start(gw.loop, &sighup);
-	ev_timer_init(&trim, on_trim, GW_TRIM_EVERY, GW_TRIM_EVERY);
-	trim.data = &gw;
-	ev_timer_start(gw.loop, &trim);
+	servers_start(gw);
+	listener_start(gw->listener);
+	if (gw->enroll_listener != NULL)
+		listener_start(gw->enroll_listener);
+	ev_signal_init(&d->sigterm, on_signal, SIGTERM);
+	ev_signal_init(&d->sigint, on_signal, SIGINT);
+	d->sigterm.data = d->sigint.data = gw;
+	ev_signal_start(gw->loop, &d->sigterm);
+	ev_signal_start(gw->loop, &d->sigint);
+	ev_signal_init(&d->sighup, on_hup, SIGHUP);
+	d->sighup.data = &d->reload;
+	ev_signal_start(gw->loop, &d->sighup);
+	ev_timer_init(&d->trim, on_trim, GW_TRIM_EVERY, GW_TRIM_EVERY);
+	d->trim.data = gw;
+	ev_timer_start(gw->loop, &d->trim);
 	log_info("event=started name=%s listen=%s servers=\"%s\" links=%u "
-	    "max_agents=%u enroll=%s enroll_mode=%s metrics=%s", cfg.name,
-	    cfg.listen, cfg.server, gw.nup, cfg.max_agents,
-	    cfg.enroll_listen ? cfg.enroll_listen : "off",
-	    cfg.enroll_local ? "local" : "forward",
-	    cfg.metrics_listen ? cfg.metrics_listen : "off");
-	notify_status(&gw, "READY=1\n");
-	ev_run(gw.loop, 0);
-	if (gw.draining)
-		log_info("event=drained agents_left=%u", gw.nagents);
-	ev_timer_stop(gw.loop, &gw.drain_timer);
-	ev_timer_stop(gw.loop, &trim);
-	rc = 0;
-out:
-	gw.stopping = 1;
-	metrics_free(gw.metrics);
-	listener_free(gw.listener);
-	listener_free(gw.enroll_listener);
-	enroll_conn_stop_all(&gw);
-	agent_stop_all(&gw, GW_R_SHUTDOWN, "gateway stopping");
-	if (gw.loop != NULL)
-		enroll_free(&gw);
-	if (gw.loop != NULL)
-		servers_stop(&gw);
-	if (gw.up != NULL)
-		for (unsigned i = 0; i < gw.nup; i++)
-			upstream_free(gw.up[i]);
-	free(gw.up);
+	    "max_agents=%u enroll=%s enroll_mode=%s metrics=%s", cfg->name,
+	    cfg->listen, cfg->server, gw->nup, cfg->max_agents,
+	    cfg->enroll_listen ? cfg->enroll_listen : "off",
+	    cfg->enroll_local ? "local" : "forward",
+	    cfg->metrics_listen ? cfg->metrics_listen : "off");
+	notify_status(gw, "READY=1\n");
+	ev_run(gw->loop, 0);
+	if (gw->draining)
+		log_info("event=drained agents_left=%u", gw->nagents);
+	ev_timer_stop(gw->loop, &gw->drain_timer);
+	ev_timer_stop(gw->loop, &d->trim);
+}
+
+/* Close and free what was built of ${gw}, whatever the point reached. */
+static void
+teardown(struct gw *gw, struct gw_config *cfg)
+{
+	gw->stopping = 1;
+	metrics_free(gw->metrics);
+	listener_free(gw->listener);
+	listener_free(gw->enroll_listener);
+	enroll_conn_stop_all(gw);
+	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
+	if (gw->loop != NULL)
+		enroll_free(gw);
+	if (gw->loop != NULL)
+		servers_stop(gw);
+	if (gw->up != NULL)
+		for (unsigned i = 0; i < gw->nup; i++)
+			upstream_free(gw->up[i]);
+	free(gw->up);
 	conn_reap();	/* what was closed above is freed now */
-	if (gw.loop != NULL) {
-		limits_stop(&gw.limits);
+	if (gw->loop != NULL) {
+		limits_stop(&gw->limits);
 		log_info("event=stopped accepted=%llu refused=%llu "
 		    "frames_up=%llu frames_down=%llu",
-		    (unsigned long long)gw.agents_accepted,
-		    (unsigned long long)gw.agents_refused,
-		    (unsigned long long)gw.frames_up,
-		    (unsigned long long)gw.frames_down);
+		    (unsigned long long)gw->stats.accepted,
+		    (unsigned long long)gw->stats.refused,
+		    (unsigned long long)gw->stats.frames_up,
+		    (unsigned long long)gw->stats.frames_down);
 	}
-	tls_conf_free(gw.agent_tls);
-	tls_conf_free(gw.up_tls);
-	tls_conf_free(gw.enroll_tls);
-	tls_ticket_free(gw.tickets);
-	gw_config_free(&cfg);
+	tls_conf_free(gw->agent_tls);
+	tls_conf_free(gw->up_tls);
+	tls_conf_free(gw->enroll_tls);
+	tls_ticket_free(gw->tickets);
+	gw_config_free(cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+	struct args a;
+	int rc = 1;
+
+	/* The signer of mode = local, started by enroll_init(). */
+	if (argc > 1 && strcmp(argv[1], AUTHORITY_PROC_ARG) == 0)
+		return authority_proc_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_main(argc - 1, argv + 1);
+	parse_args(argc, argv, &a);
+	memset(&d, 0, sizeof(d));
+	d.gw.magic = GW_MAGIC;
+	d.reload.gw = &d.gw;
+	d.reload.cfg = &d.cfg;
+	d.reload.file = a.file;
+	TAILQ_INIT(&d.gw.no_link);
+	TAILQ_INIT(&d.gw.starved);
+	if (configure(&d, &a) == 0) {
+		if (a.check) {
+			printf("%s: OK\n", a.file);
+			rc = 0;
+		} else if (build(&d.gw, &d.cfg) == 0) {
+			run(&d);
+			rc = 0;
+		}
+	}
+	teardown(&d.gw, &d.cfg);
 	return rc;
 }

@@ -10,17 +10,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "gw.h"
+#include "failover.h"
+#include "limit.h"
 #include "listener.h"
+#include "log.h"
 #include "metrics.h"
 #include "proto.h"
+#include "stats.h"
 #include "tls_conf.h"
-#include "upstream.h"
 
 enum mc_state { MC_READ, MC_WRITE };
 
 struct mclient {
+	unsigned		 magic;		/* MCLIENT_MAGIC */
 	struct metrics		*m;
 	struct mclient		*next, **prevp;
 	enum mc_state		 state;
@@ -33,71 +35,18 @@ struct mclient {
 	size_t			 olen, ooff;
 };
 
+#define METRICS_MAGIC	0x4d747263u	/* "Mtrc" */
+#define MCLIENT_MAGIC	0x4d636c74u	/* "Mclt" */
+
 struct metrics {
-	struct gw		*gw;
+	unsigned		 magic;
+	struct ev_loop		*loop;
+	metrics_view_fn		*view;
+	void			*arg;		/* ${view}'s */
 	struct listener		*l;
 	struct mclient		*clients;
 	unsigned		 nclients;
 };
-
-/* Upper bounds (s) of the send-to-ACK histogram's buckets. */
-static const double stats_ack_le[STATS_ACK_BUCKETS] = {
-	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
-};
-
-/* A reason's slot: wire reasons as they are, local ones after them. */
-static unsigned
-stats_slot(unsigned reason)
-{
-	if (reason >= GW_R_PEER_CLOSED && reason < GW_R_PEER_CLOSED + 8)
-		return 32 + (reason - GW_R_PEER_CLOSED);
-	return reason < 32 ? reason : GW_R_INTERNAL;
-}
-
-/* The reason of slot ${i}. */
-static unsigned
-stats_reason(unsigned i)
-{
-	return i < 32 ? i : GW_R_PEER_CLOSED + (i - 32);
-}
-
-/**
- * stats_closed(s, handshake, reason): a session ended with ${reason};
- * ${handshake}: before it was authenticated and admitted.
- */
-void
-stats_closed(struct gw_stats *s, int handshake, unsigned reason)
-{
-	if (handshake)
-		s->hs_failed[stats_slot(reason)]++;
-	else
-		s->closed[stats_slot(reason)]++;
-}
-
-/**
- * stats_ack(s, seconds): DATA held ${seconds} between its arrival and the
- * management server's ACK.
- */
-void
-stats_ack(struct gw_stats *s, double seconds)
-{
-	unsigned i = 0;
-
-	while (i < STATS_ACK_BUCKETS && seconds > stats_ack_le[i])
-		i++;
-	if (i < STATS_ACK_BUCKETS)	/* above the last: +Inf, the count */
-		s->ack_le[i]++;
-	s->ack_sum += seconds;
-	s->ack_count++;
-}
-
-/** stats_enroll(s, status): an enrollment answer (GW_ENROLL_*). */
-void
-stats_enroll(struct gw_stats *s, unsigned status)
-{
-	if (status <= GW_ENROLL_REFUSED)
-		s->enroll[status]++;
-}
 
 /* An appender: like snprintf, it counts what would not fit. */
 struct mbuf {
@@ -156,13 +105,13 @@ mb_reasons(struct mbuf *b, const char *name, const char *help,
 	for (unsigned i = 0; i < STATS_REASONS; i++)
 		if (v[i] > 0)
 			mb_printf(b, "%s{reason=\"%s\"} %llu\n", name,
-			    gw_reason_str(stats_reason(i)),
+			    gw_reason_str(stats_slot_reason(i)),
 			    (unsigned long long)v[i]);
 }
 
 /* The send-to-ACK histogram. */
 static void
-mb_ack(struct mbuf *b, const struct gw_stats *s)
+mb_ack(struct mbuf *b, const struct stats *s)
 {
 	const char *n = "gatewayd_ack_latency_seconds";
 	uint64_t cum = 0;
@@ -171,8 +120,8 @@ mb_ack(struct mbuf *b, const struct gw_stats *s)
 	    "management server's ACK of it (after its store's commit).");
 	for (unsigned i = 0; i < STATS_ACK_BUCKETS; i++) {
 		cum += s->ack_le[i];
-		mb_printf(b, "%s_bucket{le=\"%g\"} %llu\n", n, stats_ack_le[i],
-		    (unsigned long long)cum);
+		mb_printf(b, "%s_bucket{le=\"%g\"} %llu\n", n,
+		    stats_ack_bound(i), (unsigned long long)cum);
 	}
 	mb_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count "
 	    "%llu\n", n, (unsigned long long)s->ack_count, n, s->ack_sum, n,
@@ -192,137 +141,185 @@ mb_dates(struct mbuf *b, const char *which, const struct tls_conf *tc)
 		    "%lld\n", which, (long long)t);
 }
 
-/**
- * metrics_render(gw, buf, len): ${gw}'s metrics, Prometheus text format,
- * into ${buf}.  Return the length it needs (as snprintf: a result of
- * ${len} or more means truncated).
- */
-size_t
-metrics_render(const struct gw *gw, char *buf, size_t len)
+/* The agents' sessions: how many, admitted, refused, ended. */
+static void
+mb_agents(struct mbuf *b, const struct metrics_view *v)
 {
-	struct mbuf b = { buf, len, 0 };
-	const struct gw_config *cfg = gw->cfg;
-	unsigned ready;
-	int64_t t0, t1;
+	const struct stats *s = v->stats;
 
-	mb_two(&b, "gatewayd_agents", "gauge", "Agent sessions, by state.",
-	    "state", "handshake", gw->nhandshakes, "authenticated",
-	    gw->nagents - gw->nhandshakes);
-	mb_one(&b, "gatewayd_agents_max", "gauge", "max_agents.",
-	    cfg->max_agents);
-	mb_two(&b, "gatewayd_connections_silent", "gauge", "Accepted "
+	mb_two(b, "gatewayd_agents", "gauge", "Agent sessions, by state.",
+	    "state", "handshake", v->handshakes, "authenticated",
+	    v->agents - v->handshakes);
+	mb_one(b, "gatewayd_agents_max", "gauge", "max_agents.",
+	    v->max_agents);
+	mb_two(b, "gatewayd_connections_silent", "gauge", "Accepted "
 	    "connections waiting for their first bytes, by listener.",
-	    "listener", "agents", listener_silent(gw->listener), "enroll",
-	    listener_silent(gw->enroll_listener));
-	mb_one(&b, "gatewayd_agents_accepted_total", "counter",
-	    "Agents whose certificate and name were accepted.",
-	    gw->agents_accepted);
-	mb_one(&b, "gatewayd_agents_refused_total", "counter",
+	    "listener", "agents", v->silent_agents, "enroll",
+	    v->silent_enroll);
+	mb_one(b, "gatewayd_agents_accepted_total", "counter",
+	    "Agents whose certificate and name were accepted.", s->accepted);
+	mb_one(b, "gatewayd_agents_refused_total", "counter",
 	    "Agents refused after their handshake (certificate name, policy).",
-	    gw->agents_refused);
-	mb_one(&b, "gatewayd_handshakes_resumed_total", "counter",
+	    s->refused);
+	mb_one(b, "gatewayd_handshakes_resumed_total", "counter",
 	    "Accepted agents whose TLS session resumed from a ticket.",
-	    gw->stats.resumed);
-	mb_reasons(&b, "gatewayd_handshakes_failed_total", "Agent connections "
-	    "that ended before they were accepted, by reason.",
-	    gw->stats.hs_failed);
-	mb_reasons(&b, "gatewayd_sessions_closed_total", "Accepted agent "
-	    "sessions that ended, by reason.", gw->stats.closed);
-	mb_ack(&b, &gw->stats);
-	mb_two(&b, "gatewayd_frames_total", "counter", "Frames relayed: up (agents to "
-	    "management), down (back).", "direction", "up", gw->frames_up,
-	    "down", gw->frames_down);
-	mb_two(&b, "gatewayd_payload_bytes_total", "counter", "Payload bytes relayed: up "
-	    "(DATA, resends included), down (COMMAND).", "direction", "up",
-	    gw->stats.bytes_up, "down", gw->stats.bytes_down);
-	mb_two(&b, "gatewayd_credit_stalls_total", "counter", "Times an agent had to "
-	    "wait for credit: its window used up (ACKs lag), or replay memory "
-	    "(buffer_budget) all held or reserved.", "cause", "window", gw->stats.stalls_window,
-	    "budget", gw->stats.stalls_budget);
-	mb_one(&b, "gatewayd_agents_waiting_for_memory", "gauge",
-	    "Agents whose credit waits for replay memory now.",
-	    agent_starved_count(gw));
-	mb_one(&b, "gatewayd_replay_bytes", "gauge",
+	    s->resumed);
+	mb_reasons(b, "gatewayd_handshakes_failed_total", "Agent connections "
+	    "that ended before they were accepted, by reason.", s->hs_failed);
+	mb_reasons(b, "gatewayd_sessions_closed_total", "Accepted agent "
+	    "sessions that ended, by reason.", s->closed);
+}
+
+/* What was relayed, and the replay memory that holds it until its ACK. */
+static void
+mb_traffic(struct mbuf *b, const struct metrics_view *v)
+{
+	const struct stats *s = v->stats;
+
+	mb_ack(b, s);
+	mb_two(b, "gatewayd_frames_total", "counter", "Frames relayed: up "
+	    "(agents to management), down (back).", "direction", "up",
+	    s->frames_up, "down", s->frames_down);
+	mb_two(b, "gatewayd_payload_bytes_total", "counter", "Payload bytes "
+	    "relayed: up (DATA, resends included), down (COMMAND).",
+	    "direction", "up", s->bytes_up, "down", s->bytes_down);
+	mb_two(b, "gatewayd_credit_stalls_total", "counter", "Times an agent "
+	    "had to wait for credit: its window used up (ACKs lag), or replay "
+	    "memory (buffer_budget) all held or reserved.", "cause", "window",
+	    s->stalls_window, "budget", s->stalls_budget);
+	mb_one(b, "gatewayd_agents_waiting_for_memory", "gauge",
+	    "Agents whose credit waits for replay memory now.", v->starved);
+	mb_one(b, "gatewayd_replay_bytes", "gauge",
 	    "DATA held until the management server acknowledges it.",
-	    gw->replay_bytes);
-	mb_one(&b, "gatewayd_replay_reserved_bytes", "gauge",
+	    v->replay_bytes);
+	mb_one(b, "gatewayd_replay_reserved_bytes", "gauge",
 	    "Replay memory reserved for credit granted and not yet used "
-	    "(max_payload a frame).", gw->reserved_bytes);
-	mb_one(&b, "gatewayd_replay_budget_bytes", "gauge", "buffer_budget: "
-	    "replay bytes and reserved bytes stay within it.",
-	    cfg->buffer_budget);
-	mb_head(&b, "gatewayd_limit_hits_total", "counter",
+	    "(max_payload a frame).", v->reserved_bytes);
+	mb_one(b, "gatewayd_replay_budget_bytes", "gauge", "buffer_budget: "
+	    "replay bytes and reserved bytes stay within it.", v->budget);
+	mb_head(b, "gatewayd_limit_hits_total", "counter",
 	    "Sessions that hit a limit, by limit.");
 	for (int i = 0; i < LIMIT_COUNT; i++)
-		mb_printf(&b, "gatewayd_limit_hits_total{limit=\"%s\"} %llu\n",
+		mb_printf(b, "gatewayd_limit_hits_total{limit=\"%s\"} %llu\n",
 		    limit_name((enum limit)i),
-		    (unsigned long long)gw->limits.total[i]);
-	ready = upstream_ready(gw);
-	mb_two(&b, "gatewayd_upstream_links", "gauge", "Upstream links to the "
-	    "management server, by readiness.", "state", "ready", ready,
-	    "not_ready", gw->nup - ready);
-	/* Server addresses are numeric "ip:port": no label escaping. */
-	mb_head(&b, "gatewayd_server_up", "gauge",
-	    "1 if the management server answered its last check.");
-	for (unsigned i = 0; i < gw->nsrv; i++)
-		mb_printf(&b, "gatewayd_server_up{server=\"%s\",priority=\"%u\"}"
-		    " %d\n", cfg->servers[i], i, gw->srv[i].health == FO_UP);
-	mb_head(&b, "gatewayd_server_active", "gauge",
-	    "1 for the management server the links are on.");
-	for (unsigned i = 0; i < gw->nsrv; i++)
-		mb_printf(&b, "gatewayd_server_active{server=\"%s\"} %d\n",
-		    cfg->servers[i], gw->active == (int)i);
-	mb_head(&b, "gatewayd_server_connects_total", "counter",
-	    "Times a management server became usable.");
-	for (unsigned i = 0; i < gw->nsrv; i++)
-		mb_printf(&b, "gatewayd_server_connects_total{server=\"%s\"} "
-		    "%llu\n", cfg->servers[i],
-		    (unsigned long long)gw->srv[i].ups);
-	mb_head(&b, "gatewayd_server_failures_total", "counter",
+		    (unsigned long long)v->limit_hits[i]);
+}
+
+/* The management servers' failures, by server and reason. */
+static void
+mb_server_failures(struct mbuf *b, const struct metrics_view *v)
+{
+	mb_head(b, "gatewayd_server_failures_total", "counter",
 	    "Times a management server failed, by reason.");
-	for (unsigned i = 0; i < gw->nsrv; i++)
+	for (unsigned i = 0; i < v->nsrv; i++)
 		for (int r = 0; r < FO_R_MAX; r++)
-			if (gw->srv[i].downs[r] > 0)
-				mb_printf(&b, "gatewayd_server_failures_total"
+			if (v->srv[i].downs[r] > 0)
+				mb_printf(b, "gatewayd_server_failures_total"
 				    "{server=\"%s\",reason=\"%s\"} %llu\n",
-				    cfg->servers[i],
+				    v->servers[i],
 				    fo_reason_str((enum fo_reason)r),
-				    (unsigned long long)gw->srv[i].downs[r]);
-	mb_two(&b, "gatewayd_server_moves_total", "counter", "The links moved to another "
-	    "management server: failover (to a lower priority), failback.",
-	    "kind", "failover", gw->stats.failovers, "failback",
-	    gw->stats.failbacks);
-	mb_one(&b, "gatewayd_server_last_move_seconds", "gauge",
+				    (unsigned long long)v->srv[i].downs[r]);
+}
+
+/* The links and the management servers they go to. */
+static void
+mb_servers(struct mbuf *b, const struct metrics_view *v)
+{
+	const struct stats *s = v->stats;
+
+	mb_two(b, "gatewayd_upstream_links", "gauge", "Upstream links to the "
+	    "management server, by readiness.", "state", "ready",
+	    v->links_ready, "not_ready", v->links - v->links_ready);
+	/* Server addresses are numeric "ip:port": no label escaping. */
+	mb_head(b, "gatewayd_server_up", "gauge",
+	    "1 if the management server answered its last check.");
+	for (unsigned i = 0; i < v->nsrv; i++)
+		mb_printf(b, "gatewayd_server_up{server=\"%s\",priority=\"%u\"}"
+		    " %d\n", v->servers[i], i, v->srv[i].health == FO_UP);
+	mb_head(b, "gatewayd_server_active", "gauge",
+	    "1 for the management server the links are on.");
+	for (unsigned i = 0; i < v->nsrv; i++)
+		mb_printf(b, "gatewayd_server_active{server=\"%s\"} %d\n",
+		    v->servers[i], v->active == (int)i);
+	mb_head(b, "gatewayd_server_connects_total", "counter",
+	    "Times a management server became usable.");
+	for (unsigned i = 0; i < v->nsrv; i++)
+		mb_printf(b, "gatewayd_server_connects_total{server=\"%s\"} "
+		    "%llu\n", v->servers[i],
+		    (unsigned long long)v->srv[i].ups);
+	mb_server_failures(b, v);
+	mb_two(b, "gatewayd_server_moves_total", "counter", "The links moved "
+	    "to another management server: failover (to a lower priority), "
+	    "failback.", "kind", "failover", s->failovers, "failback",
+	    s->failbacks);
+	mb_one(b, "gatewayd_server_last_move_seconds", "gauge",
 	    "When the links last moved (Unix time; 0: never).",
-	    (uint64_t)gw->stats.last_move);
-	mb_one(&b, "gatewayd_enroll_connections", "gauge",
-	    "Connections on the enrollment listener.", gw->nenroll);
-	mb_head(&b, "gatewayd_enroll_answers_total", "counter",
+	    (uint64_t)s->last_move);
+}
+
+/* Enrollment, and the dates of the gateway's certificates and CRL. */
+static void
+mb_enroll_certs(struct mbuf *b, const struct metrics_view *v)
+{
+	int64_t t0, t1;
+
+	mb_one(b, "gatewayd_enroll_connections", "gauge",
+	    "Connections on the enrollment listener.", v->enroll_conns);
+	mb_head(b, "gatewayd_enroll_answers_total", "counter",
 	    "Answers to enrollment and renewal requests, by status.");
 	for (unsigned i = 0; i <= GW_ENROLL_REFUSED; i++)
-		mb_printf(&b, "gatewayd_enroll_answers_total{status=\"%s\"} "
+		mb_printf(b, "gatewayd_enroll_answers_total{status=\"%s\"} "
 		    "%llu\n", gw_enroll_status_str(i),
-		    (unsigned long long)gw->stats.enroll[i]);
-	mb_head(&b, "gatewayd_certificate_expiry_seconds", "gauge",
+		    (unsigned long long)v->stats->enroll[i]);
+	mb_head(b, "gatewayd_certificate_expiry_seconds", "gauge",
 	    "When the gateway's own certificates expire (Unix time).");
-	mb_dates(&b, "agents", gw->agent_tls);
-	mb_dates(&b, "upstream", gw->up_tls);
-	if (gw->agent_tls != NULL && tls_conf_crl_dates(gw->agent_tls, &t0,
+	mb_dates(b, "agents", v->agent_tls);
+	mb_dates(b, "upstream", v->up_tls);
+	if (v->agent_tls != NULL && tls_conf_crl_dates(v->agent_tls, &t0,
 	    &t1) == 0) {
-		mb_one(&b, "gatewayd_crl_last_update_seconds", "gauge",
+		mb_one(b, "gatewayd_crl_last_update_seconds", "gauge",
 		    "thisUpdate of the agent CRL (Unix time).",
 		    (unsigned long long)t0);
-		mb_one(&b, "gatewayd_crl_next_update_seconds", "gauge",
+		mb_one(b, "gatewayd_crl_next_update_seconds", "gauge",
 		    "nextUpdate of the agent CRL (Unix time).",
 		    (unsigned long long)t1);
 	}
+}
+
+/**
+ * metrics_render(v, buf, len): the metrics of ${v}, Prometheus text
+ * format, into ${buf}.  Return the length it needs (as snprintf: a result
+ * of ${len} or more means truncated).
+ */
+size_t
+metrics_render(const struct metrics_view *v, char *buf, size_t len)
+{
+	struct mbuf b = { buf, len, 0 };
+
+	mb_agents(&b, v);
+	mb_traffic(&b, v);
+	mb_servers(&b, v);
+	mb_enroll_certs(&b, v);
 	return b.off;
+}
+
+/* ${arg} of a callback: a live client, or abort (a bug). */
+static struct mclient *
+mc_of(void *arg)
+{
+	struct mclient *c = arg;
+
+	if (c == NULL || c->magic != MCLIENT_MAGIC) {
+		log_errx("event=bug detail=\"metrics client: bad object\"");
+		abort();
+	}
+	return c;
 }
 
 static void
 mc_close(struct mclient *c)
 {
-	struct ev_loop *loop = c->m->gw->loop;
+	struct ev_loop *loop = c->m->loop;
 
 	ev_io_stop(loop, &c->io);
 	ev_timer_stop(loop, &c->tmr);
@@ -331,6 +328,7 @@ mc_close(struct mclient *c)
 		c->next->prevp = c->prevp;
 	c->m->nclients--;
 	free(c->out);
+	c->magic = 0;
 	free(c);
 }
 
@@ -341,7 +339,7 @@ mc_close(struct mclient *c)
 static int
 mc_answer(struct mclient *c)
 {
-	const struct gw *gw = c->m->gw;
+	struct metrics_view v;
 	const char *type = "text/plain; charset=utf-8", *status = "200 OK";
 	const char *body = NULL;	/* NULL: the metrics */
 	char method[8] = "", path[64], head[256];
@@ -349,6 +347,8 @@ mc_answer(struct mclient *c)
 	int hlen, head_only;
 
 	c->req[c->rlen < sizeof(c->req) ? c->rlen : sizeof(c->req) - 1] = '\0';
+	memset(&v, 0, sizeof(v));
+	c->m->view(c->m->arg, &v);
 	if (sscanf(c->req, "%7s %63s", method, path) != 2) {
 		status = "400 Bad Request";
 		body = "bad request\n";
@@ -358,7 +358,7 @@ mc_answer(struct mclient *c)
 	} else if (strcmp(path, "/metrics") == 0) {
 		type = "text/plain; version=0.0.4; charset=utf-8";
 	} else if (strcmp(path, "/healthz") == 0) {
-		if (upstream_ready(gw) > 0)
+		if (v.links_ready > 0)
 			body = "ok\n";
 		else {
 			status = "503 Service Unavailable";
@@ -368,7 +368,7 @@ mc_answer(struct mclient *c)
 		status = "404 Not Found";
 		body = "/metrics or /healthz\n";
 	}
-	blen = body != NULL ? strlen(body) : metrics_render(gw, NULL, 0);
+	blen = body != NULL ? strlen(body) : metrics_render(&v, NULL, 0);
 	head_only = strcmp(method, "HEAD") == 0;
 	hlen = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: %s"
 	    "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
@@ -381,7 +381,7 @@ mc_answer(struct mclient *c)
 		return 0;
 	if (body != NULL)
 		memcpy(c->out + hlen, body, blen);
-	else if (metrics_render(gw, c->out + hlen, blen + 1) != blen)
+	else if (metrics_render(&v, c->out + hlen, blen + 1) != blen)
 		return -1;	/* (cannot change between the two) */
 	return 0;
 }
@@ -389,7 +389,7 @@ mc_answer(struct mclient *c)
 static void
 mc_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct mclient *c = w->data;
+	struct mclient *c = mc_of(w->data);
 	ssize_t n;
 
 	(void)revents;
@@ -430,20 +430,25 @@ mc_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	mc_close(w->data);
+	mc_close(mc_of(w->data));
 }
 
 /* The listener took a connection (listener.c: count, rate, peer gone). */
 static void
-metrics_accept(struct gw *gw, int fd)
+metrics_accept(void *arg, int fd)
 {
-	struct metrics *m = gw->metrics;
+	struct metrics *m = arg;
 	struct mclient *c;
 
+	if (m->magic != METRICS_MAGIC) {
+		log_errx("event=bug detail=\"metrics callback: bad object\"");
+		abort();
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);	/* a scraper retries */
 		return;
 	}
+	c->magic = MCLIENT_MAGIC;
 	c->m = m;
 	c->fd = fd;
 	c->state = MC_READ;
@@ -454,19 +459,21 @@ metrics_accept(struct gw *gw, int fd)
 	m->nclients++;
 	ev_io_init(&c->io, mc_on_io, fd, EV_READ);
 	c->io.data = c;
-	ev_io_start(gw->loop, &c->io);
+	ev_io_start(m->loop, &c->io);
 	ev_timer_init(&c->tmr, mc_on_timeout, METRICS_TIMEOUT, 0.);
 	c->tmr.data = c;
-	ev_timer_start(gw->loop, &c->tmr);
+	ev_timer_start(m->loop, &c->tmr);
 }
 
 /**
- * metrics_new(gw, addr, err, errlen): listen on ${addr} and serve ${gw}'s
- * metrics on its loop, once gw->metrics is the result.  Return it, or
- * NULL with the reason in ${err}.
+ * metrics_new(loop, hits, addr, fn, arg, err, errlen): listen on ${addr}
+ * and serve, on ${loop}, the metrics that ${fn}(${arg}) gives at each
+ * request; the listener's limit hits count in ${hits}.  Return the
+ * listener, or NULL with the reason in ${err}.
  */
 struct metrics *
-metrics_new(struct gw *gw, const char *addr, char *err, size_t errlen)
+metrics_new(struct ev_loop *loop, struct limits *hits, const char *addr,
+    metrics_view_fn *fn, void *arg, char *err, size_t errlen)
 {
 	struct metrics *m;
 
@@ -474,11 +481,14 @@ metrics_new(struct gw *gw, const char *addr, char *err, size_t errlen)
 		snprintf(err, errlen, "metrics: out of memory");
 		return NULL;
 	}
-	m->gw = gw;
-	if ((m->l = listener_new(gw, addr, &(struct listener_limits){
+	m->magic = METRICS_MAGIC;
+	m->loop = loop;
+	m->view = fn;
+	m->arg = arg;
+	if ((m->l = listener_new(loop, hits, addr, &(struct listener_limits){
 	    .name = "metrics", .count = &m->nclients, .max = METRICS_CLIENTS,
 	    .first_byte_timeout = METRICS_TIMEOUT,
-	    .max_silent = METRICS_CLIENTS }, metrics_accept, err,
+	    .max_silent = METRICS_CLIENTS }, metrics_accept, m, err,
 	    errlen)) == NULL) {
 		free(m);
 		return NULL;
@@ -496,5 +506,6 @@ metrics_free(struct metrics *m)
 	while (m->clients != NULL)
 		mc_close(m->clients);
 	listener_free(m->l);
+	m->magic = 0;
 	free(m);
 }

@@ -15,68 +15,59 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto.h"
+#include <ev.h>
 
 #define METRICS_REQ_MAX	2048
 #define METRICS_TIMEOUT	5.0
 #define METRICS_CLIENTS	16
 
-#define STATS_REASONS	40	/* wire reasons 0-31, local 0x100-0x107 */
-#define STATS_ACK_BUCKETS 13	/* send-to-ACK histogram, plus +Inf */
+struct fo_peer;
+struct stats;
+struct limits;
+struct metrics;
+struct tls_conf;
 
-/* What the gateway counts for its metrics (besides struct gw's gauges). */
-struct gw_stats {
-	uint64_t	 hs_failed[STATS_REASONS];	/* refused in or
-							   right after the
-							   handshake */
-	uint64_t	 closed[STATS_REASONS];		/* sessions ended */
-	uint64_t	 resumed;			/* from a ticket */
-	uint64_t	 enroll[GW_ENROLL_REFUSED + 1];	/* answers, by
-							   status */
-	uint64_t	 ack_le[STATS_ACK_BUCKETS];	/* cumulative at
-							   render, not here */
-	double		 ack_sum;
-	uint64_t	 ack_count;
-	uint64_t	 bytes_up, bytes_down;	/* DATA, COMMAND payloads */
-	/* An agent had to wait for credit: its window was used up (the
-	 * management server's ACKs lag), or replay memory was full. */
-	uint64_t	 stalls_window, stalls_budget;
-	uint64_t	 failovers, failbacks;	/* the links moved */
-	double		 last_move;		/* when (Unix time), or 0 */
+/*
+ * What the metrics show, read when a scrape comes: the counters (stats.h)
+ * and the gauges of the modules that own them.  Pointers stay valid until
+ * the next event.
+ */
+struct metrics_view {
+	const struct stats	*stats;
+	unsigned	 agents, handshakes;	/* sessions; ... in handshake */
+	unsigned	 max_agents;
+	unsigned	 silent_agents, silent_enroll;	/* listener_silent */
+	unsigned	 starved;		/* waiting for replay memory */
+	uint64_t	 replay_bytes, reserved_bytes, budget;
+	const uint64_t	*limit_hits;		/* LIMIT_COUNT of them */
+	unsigned	 links, links_ready;	/* upstream links */
+	const struct fo_peer *srv;		/* servers, priority order */
+	char *const	*servers;		/* ... their addresses */
+	unsigned	 nsrv;
+	int		 active;		/* the links' server, or -1 */
+	unsigned	 enroll_conns;
+	const struct tls_conf *agent_tls, *up_tls;	/* or NULL */
 };
 
-/**
- * stats_closed(s, handshake, reason): a session ended with ${reason};
- * ${handshake}: before it was authenticated and admitted.
- */
-void stats_closed(struct gw_stats *s, int handshake, unsigned reason);
+/* Fills ${v} with what is true now; ${arg} is metrics_new()'s. */
+typedef void metrics_view_fn(void *arg, struct metrics_view *v);
 
 /**
- * stats_ack(s, seconds): DATA held ${seconds} between its arrival and the
- * management server's ACK.
+ * metrics_new(loop, hits, addr, fn, arg, err, errlen): listen on ${addr}
+ * and serve, on ${loop}, the metrics that ${fn}(${arg}) gives at each
+ * request; the listener's limit hits count in ${hits}.  Return the
+ * listener, or NULL with the reason in ${err}.
  */
-void stats_ack(struct gw_stats *s, double seconds);
-
-/** stats_enroll(s, status): an enrollment answer (GW_ENROLL_*). */
-void stats_enroll(struct gw_stats *s, unsigned status);
-
-struct gw;
-struct metrics;
-
-/**
- * metrics_new(gw, addr, err, errlen): listen on ${addr} and serve ${gw}'s
- * metrics on its loop.  Return the listener, or NULL with the reason in
- * ${err}.
- */
-struct metrics *metrics_new(struct gw *gw, const char *addr, char *err,
+struct metrics *metrics_new(struct ev_loop *loop, struct limits *hits,
+    const char *addr, metrics_view_fn *fn, void *arg, char *err,
     size_t errlen);
 
 /**
- * metrics_render(gw, buf, len): ${gw}'s metrics, Prometheus text format,
- * into ${buf}.  Return the length it needs (as snprintf: a result of
- * ${len} or more means truncated).
+ * metrics_render(v, buf, len): the metrics of ${v}, Prometheus text
+ * format, into ${buf}.  Return the length it needs (as snprintf: a result
+ * of ${len} or more means truncated).
  */
-size_t metrics_render(const struct gw *gw, char *buf, size_t len);
+size_t metrics_render(const struct metrics_view *v, char *buf, size_t len);
 
 /** metrics_free(m): close the listener and its connections; NULL-safe. */
 void metrics_free(struct metrics *m);

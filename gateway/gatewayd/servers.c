@@ -22,6 +22,7 @@
 #include "agent.h"
 #include "enroll.h"
 #include "log.h"
+#include "servers.h"
 #include "upstream.h"
 
 #define SERVERS_TICK	0.1	/* seconds */
@@ -57,12 +58,9 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 		    "failback" : "failover", srv_addr(gw, from),
 		    srv_addr(gw, to), why);
 	if (from >= 0) {
-		if (to > from) {
+		if (to > from)
 			gw->failover_at = ev_now(gw->loop);
-			gw->stats.failovers++;
-		} else
-			gw->stats.failbacks++;
-		gw->stats.last_move = ev_now(gw->loop);
+		stats_move(&gw->stats, to < from, ev_now(gw->loop));
 	}
 	gw->active = to;
 	snprintf(detail, sizeof(detail), "moving to server %s",
@@ -143,7 +141,7 @@ servers_spare(struct gw *gw, double now)
 static void
 servers_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct gw *gw = w->data;
+	struct gw *gw = gw_of(w->data);
 	double now = ev_now(loop);
 
 	(void)revents;

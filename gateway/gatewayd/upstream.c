@@ -683,8 +683,7 @@ upstream_data(struct upstream *u, uint32_t chan, uint64_t seq,
 	if (conn_send(u->c, &f) != 0)
 		goto wait;
 	u->frames_up++;
-	u->gw->frames_up++;
-	u->gw->stats.bytes_up += len;
+	stats_up(&u->gw->stats, len);
 	return 0;
 wait:
 	conn_notify_writable(u->c);

@@ -27,6 +27,7 @@
 #include "fake_conn.h"
 #include "gw.h"
 #include "log.h"
+#include "servers.h"
 #include "upstream.h"
 #include "x509_issue.h"
 
