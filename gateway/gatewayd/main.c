@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "authority_proc.h"
 #include "config.h"
 #include "conn.h"
 #include "enroll.h"
@@ -328,9 +327,6 @@ main(int argc, char **argv)
 	enum log_level lvl;
 	int check = 0, ch, rc = 1;
 
-	/* The signer of mode = local, started by enroll_init(). */
-	if (argc > 1 && strcmp(argv[1], AUTHORITY_PROC_ARG) == 0)
-		return authority_proc_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
