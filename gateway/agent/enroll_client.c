@@ -22,7 +22,7 @@
 #include "log.h"
 #include "pkifile.h"
 #include "tls_conf.h"
-#include "x509_issue.h"
+#include "pkikey.h"
 
 #define EN_RETRY_MIN	1.0
 #define EN_RETRY_MAX	300.0

@@ -55,7 +55,7 @@
 #include "queue.h"
 #include "renew.h"
 #include "tls_conf.h"
-#include "x509_issue.h"
+#include "pkikey.h"
 
 #define AGENT_MAX_LINE		(65536 - 8)	/* DATA body limit */
 #define AGENT_INBUF		(2 * 65536)

@@ -14,7 +14,7 @@
 #include "log.h"
 #include "pkifile.h"
 #include "renew.h"
-#include "x509_issue.h"
+#include "pkikey.h"
 
 #define RENEW_RECHECK	3600.0	/* at most this long between checks */
 #define RENEW_RETRY	3600.0	/* after a refusal */

@@ -2,8 +2,8 @@
 # The CA key lives only in a signer process of its own, never in the
 # process that parses agents' or gateways' bytes (issue 17, hole 13, and
 # the signing part of hole 5), over real processes and TLS:
-#   - gatewayd and gw-mgmt do not contain the signing code (nm: no
-#     certificate writer, CA loading or authority decisions), gw-signer
+#   - gatewayd, gw-mgmt and gw-agent do not contain the signing code (nm:
+#     no certificate writer, CA loading or authority decisions), gw-signer
 #     does (issue 19);
 #   - gatewayd with [enroll] mode = local and gw-mgmt with [enroll] ca_dir
 #     each run a child "<prog>-signer", the program gw-signer found beside
@@ -24,10 +24,13 @@ source "$(dirname "$0")/lib.sh" "$@"
 # 0. The code that signs is in gw-signer only (before the root check: any
 #    user can read symbols).
 SIGNING='pki_sign|pki_make|pki_ca_load|pki_crl_write|authority_open|authority_submit|auth_decide|mbedtls_x509write_crt_der'
-for b in "$GATEWAYD" "$GW_MGMT"; do
+# Each with a symbol it must have: nm sees its symbols (not stripped).
+for bs in "$GATEWAYD:authority_proc_open" "$GW_MGMT:authority_proc_open" \
+    "$GW_AGENT:pki_csr"; do
+	b=${bs%:*}
 	nm "$b" >"$T/syms.txt" || fail "nm $b"
-	grep -qw authority_proc_open "$T/syms.txt" ||
-	    fail "$b: no symbol authority_proc_open (stripped?): nm proves nothing"
+	grep -qw "${bs##*:}" "$T/syms.txt" ||
+	    fail "$b: no symbol ${bs##*:} (stripped?): nm proves nothing"
 	bad=$(awk -v re="^($SIGNING)\$" '$3 ~ re { printf "%s ", $3 }' "$T/syms.txt")
 	[ -z "$bad" ] || fail "$(basename "$b") contains the signing code: $bad"
 done
@@ -35,7 +38,7 @@ nm "$BUILD/certs/gw-signer" >"$T/syms.txt" || fail "nm gw-signer"
 for s in pki_sign authority_submit mbedtls_x509write_crt_der; do
 	grep -qw "$s" "$T/syms.txt" || fail "gw-signer lacks $s"
 done
-pass "gatewayd and gw-mgmt contain no signing code; gw-signer does"
+pass "gatewayd, gw-mgmt and gw-agent contain no signing code; gw-signer does"
 
 [ "$(id -u)" = 0 ] || { echo "skip: reading another process's memory needs root"; exit 0; }
 cd "$T"

@@ -42,78 +42,15 @@
 #include <arpa/inet.h>
 
 #include "crl.h"
-#include "gw_cert.h"
+#include "cli.h"
+#include "gw_cert_enroll.h"
+#include "gw_cert_revoke.h"
 #include "identity.h"
 #include "pkifile.h"
 #include "tls_conf.h"
 #include "x509_issue.h"
 
 #define PEM_MAX		16384
-
-void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: gw-cert ca --out DIR --name CN [--ca PARENT] [--days N]\n"
-	    "               [--rsa BITS | --ec p256|p384] [--force]\n"
-	    "       gw-cert issue --ca DIR --role gateway|mgmt|agent --name NAME "
-	    "--out PREFIX\n"
-	    "               [--dns NAME]... [--ip ADDR]... [--days N]\n"
-	    "               [--rsa BITS | --ec p256|p384]\n"
-	    "               [--not-before YYYYMMDDhhmmss --not-after "
-	    "YYYYMMDDhhmmss]\n"
-	    "       gw-cert issue-many --ca DIR --role ROLE --prefix PFX "
-	    "--count N --out-dir DIR\n"
-	    "               [--days N]\n"
-	    "       gw-cert show FILE\n"
-	    "       gw-cert fingerprint FILE\n"
-	    "       gw-cert revoke --ca DIR (--serial HEX | --cert FILE | "
-	    "--name NAME)\n"
-	    "               [--crl-days N]\n"
-	    "       gw-cert crl --ca DIR [--crl-days N]\n"
-	    "       gw-cert list --ca DIR\n"
-	    "       gw-cert token create --ca DIR --names PATTERNS [--ttl 24h] "
-	    "[--uses N]\n"
-	    "               [--comment TEXT]\n"
-	    "       gw-cert token list --ca DIR\n"
-	    "       gw-cert token revoke --ca DIR ID\n"
-	    "       gw-cert pending list --ca DIR\n"
-	    "       gw-cert approve --ca DIR REQUEST [--days N] [--replace]\n"
-	    "       gw-cert deny --ca DIR REQUEST [--reason TEXT]\n");
-	exit(2);
-}
-
-int
-die(const char *what, const char *why)
-{
-	fprintf(stderr, "gw-cert: %s: %s\n", what, why);
-	return 1;
-}
-
-/* Every file appears whole (pki_write_file), a key never wider than 0600. */
-int
-write_file(const char *path, const void *buf, size_t len, mode_t mode)
-{
-	char err[512];
-
-	if (pki_write_file(path, buf, len, mode, err, sizeof(err)) != 0) {
-		fprintf(stderr, "gw-cert: %s\n", err);
-		return 1;
-	}
-	return 0;
-}
-
-int
-parse_uint(const char *s, unsigned long min, unsigned long max,
-    unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno != 0 || *end != '\0' || *s == '\0' || *out < min ||
-	    *out > max ? -1 : 0;
-}
 
 static int
 parse_time(const char *s, char out[16])
@@ -259,14 +196,6 @@ set_validity(struct opts *o, unsigned long def_days)
 	} else
 		pki_validity(&o->req, (unsigned)(o->have_days ? o->days :
 		    def_days));
-}
-
-/* "YYYYMMDDhhmmss" as "YYYY-MM-DD". */
-const char *
-day_str(const char *t, char out[11])
-{
-	snprintf(out, 11, "%.4s-%.2s-%.2s", t, t + 4, t + 6);
-	return out;
 }
 
 /*
@@ -439,21 +368,6 @@ out:
 	pki_ca_free(&ca);
 	pki_rng_free(&rng);
 	return rc;
-}
-
-int
-load_crt(const char *path, mbedtls_x509_crt *crt)
-{
-	char why[160];
-	int rc;
-
-	mbedtls_x509_crt_init(crt);
-	if ((rc = mbedtls_x509_crt_parse_file(crt, path)) != 0) {
-		die(path, tls_strerror(rc, why, sizeof(why)));
-		mbedtls_x509_crt_free(crt);
-		return -1;
-	}
-	return 0;
 }
 
 static void

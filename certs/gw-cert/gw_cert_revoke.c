@@ -19,7 +19,8 @@
 
 #include "conf_util.h"
 #include "crl.h"
-#include "gw_cert.h"
+#include "cli.h"
+#include "gw_cert_revoke.h"
 #include "x509_issue.h"
 
 #define REVOKED_MAX	100000

@@ -1,5 +1,5 @@
 /*
- * x509_issue.c: keys and certificates with mbedTLS's X.509 writer (see
+ * x509_issue.c: certificates with mbedTLS's X.509 writer (see
  * x509_issue.h).  Profile: X.509 v3, SHA-256 signatures, random 128-bit
  * serials, subject and authority key identifiers; a CA has
  * basicConstraints CA:true (path length 0) and keyCertSign|cRLSign; a leaf
@@ -16,46 +16,11 @@
 #include <psa/crypto.h>
 
 #include "keyfile.h"
+#include "pkikey.h"
 #include "x509_issue.h"
 
 #define PKI_DN_MAX	512
 
-static int
-pki_fail(char *err, size_t errlen, const char *what, int rc)
-{
-	char buf[160];
-
-	mbedtls_strerror(rc, buf, sizeof(buf));
-	snprintf(err, errlen, "%s: %s", what, buf);
-	return -1;
-}
-
-/** pki_rng_init(r, err, errlen): seed ${r}; 0 or -1. */
-int
-pki_rng_init(struct pki_rng *r, char *err, size_t errlen)
-{
-	static const char pers[] = "gw-cert";
-	int rc;
-
-	mbedtls_entropy_init(&r->entropy);
-	mbedtls_ctr_drbg_init(&r->drbg);
-	if (psa_crypto_init() != PSA_SUCCESS) {
-		snprintf(err, errlen, "cannot initialise PSA crypto");
-		return -1;
-	}
-	if ((rc = mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func,
-	    &r->entropy, (const unsigned char *)pers, sizeof(pers) - 1)) != 0)
-		return pki_fail(err, errlen, "random generator", rc);
-	return 0;
-}
-
-/** pki_rng_free(r): free ${r}. */
-void
-pki_rng_free(struct pki_rng *r)
-{
-	mbedtls_ctr_drbg_free(&r->drbg);
-	mbedtls_entropy_free(&r->entropy);
-}
 
 static void
 pki_time(char out[16], time_t t)
@@ -97,7 +62,7 @@ pki_ca_load(struct pki_ca *ca, const char *dir, struct pki_rng *rng,
 	ca->crt_pem = NULL;
 	snprintf(path, sizeof(path), "%s/ca.crt", dir);
 	if ((rc = mbedtls_x509_crt_parse_file(&ca->crt, path)) != 0)
-		return pki_fail(err, errlen, path, rc);
+		return pki_mberr(err, errlen, path, rc);
 	/* No accessor in mbedTLS 3.6 for basicConstraints CA. */
 	if (!ca->crt.MBEDTLS_PRIVATE(ca_istrue)) {
 		snprintf(err, errlen, "%s: not a CA certificate", path);
@@ -135,145 +100,6 @@ pki_ca_free(struct pki_ca *ca)
 	mbedtls_pk_free(&ca->key);
 	free(ca->crt_pem);
 	ca->crt_pem = NULL;
-}
-
-/**
- * pki_genkey(pk, rsa_bits, rng, err, errlen): make ${pk} a new key: RSA
- * of ${rsa_bits} bits, or ECDSA P-256 when ${rsa_bits} is 0.  0 or -1.
- */
-int
-pki_genkey(mbedtls_pk_context *pk, unsigned rsa_bits, struct pki_rng *rng,
-    char *err, size_t errlen)
-{
-	int rc;
-
-	if (rsa_bits != 0) {
-		if ((rc = mbedtls_pk_setup(pk,
-		    mbedtls_pk_info_from_type(MBEDTLS_PK_RSA))) != 0 ||
-		    (rc = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk),
-		    mbedtls_ctr_drbg_random, &rng->drbg, rsa_bits, 65537)) != 0)
-			return pki_fail(err, errlen, "RSA key", rc);
-		return 0;
-	}
-	return pki_genkey_ec(pk, 256, rng, err, errlen);
-}
-
-/**
- * pki_genkey_ec(pk, ec_bits, rng, err, errlen): make ${pk} a new ECDSA key
- * on P-256 (${ec_bits} 0 or 256) or P-384 (384).  0 or -1.
- */
-int
-pki_genkey_ec(mbedtls_pk_context *pk, unsigned ec_bits, struct pki_rng *rng,
-    char *err, size_t errlen)
-{
-	mbedtls_ecp_group_id grp;
-	int rc;
-
-	if (ec_bits == 0 || ec_bits == 256)
-		grp = MBEDTLS_ECP_DP_SECP256R1;
-	else if (ec_bits == 384)
-		grp = MBEDTLS_ECP_DP_SECP384R1;
-	else {
-		snprintf(err, errlen, "ECDSA key: no curve of %u bits (256 "
-		    "or 384)", ec_bits);
-		return -1;
-	}
-	if ((rc = mbedtls_pk_setup(pk,
-	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) != 0 ||
-	    (rc = mbedtls_ecp_gen_key(grp, mbedtls_pk_ec(*pk),
-	    mbedtls_ctr_drbg_random, &rng->drbg)) != 0)
-		return pki_fail(err, errlen, "ECDSA key", rc);
-	return 0;
-}
-
-/**
- * pki_ec_parse(s, ec_bits): the curve ${s} names ("p256" or "p384", as the
- * --ec options take it) as its size in ${ec_bits}.  0 or -1.
- */
-int
-pki_ec_parse(const char *s, unsigned *ec_bits)
-{
-	if (strcmp(s, "p256") == 0)
-		*ec_bits = 256;
-	else if (strcmp(s, "p384") == 0)
-		*ec_bits = 384;
-	else
-		return -1;
-	return 0;
-}
-
-/**
- * pki_key_kind(pk, rsa_bits, ec_bits, err, errlen): the type and size of
- * ${pk} as pki_genkey() and pki_genkey_ec() take them: RSA of ${rsa_bits}
- * bits (${ec_bits} 0), or ECDSA on P-256 or P-384 (${ec_bits} 256 or 384,
- * ${rsa_bits} 0).  0, or -1 for any other key.
- */
-int
-pki_key_kind(const mbedtls_pk_context *pk, unsigned *rsa_bits,
-    unsigned *ec_bits, char *err, size_t errlen)
-{
-	*rsa_bits = *ec_bits = 0;
-	switch (mbedtls_pk_get_type(pk)) {
-	case MBEDTLS_PK_RSA:
-		*rsa_bits = (unsigned)mbedtls_pk_get_bitlen(pk);
-		return 0;
-	case MBEDTLS_PK_ECKEY:
-	case MBEDTLS_PK_ECDSA:
-		switch (mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(*pk))) {
-		case MBEDTLS_ECP_DP_SECP256R1:
-			*ec_bits = 256;
-			return 0;
-		case MBEDTLS_ECP_DP_SECP384R1:
-			*ec_bits = 384;
-			return 0;
-		default:
-			break;
-		}
-		snprintf(err, errlen, "ECDSA key on a curve other than P-256 "
-		    "and P-384");
-		return -1;
-	default:
-		snprintf(err, errlen, "%s key: neither RSA nor ECDSA",
-		    mbedtls_pk_get_name(pk));
-		return -1;
-	}
-}
-
-/**
- * pki_csr(key, name, rng, der, cap, derlen, err, errlen): a PKCS#10
- * request for subject "CN=${name}" signed by ${key} (SHA-256), as DER at
- * the start of ${der} (capacity ${cap}); its length in ${derlen}.  0 or -1.
- */
-int
-pki_csr(mbedtls_pk_context *key, const char *name, struct pki_rng *rng,
-    unsigned char *der, size_t cap, size_t *derlen, char *err,
-    size_t errlen)
-{
-	mbedtls_x509write_csr w;
-	char subject[PKI_DN_MAX];
-	int rc;
-
-	if (strpbrk(name, ",=+\\\"<>;#") != NULL ||
-	    snprintf(subject, sizeof(subject), "CN=%s", name) >=
-	    (int)sizeof(subject)) {
-		snprintf(err, errlen, "name '%s': use letters, digits, '.', "
-		    "'-', '_'", name);
-		return -1;
-	}
-	mbedtls_x509write_csr_init(&w);
-	mbedtls_x509write_csr_set_md_alg(&w, MBEDTLS_MD_SHA256);
-	mbedtls_x509write_csr_set_key(&w, key);
-	if ((rc = mbedtls_x509write_csr_set_subject_name(&w, subject)) != 0 ||
-	    (rc = mbedtls_x509write_csr_der(&w, der, cap,
-	    mbedtls_ctr_drbg_random, &rng->drbg)) < 0) {
-		mbedtls_x509write_csr_free(&w);
-		return pki_fail(err, errlen, "CSR", rc);
-	}
-	mbedtls_x509write_csr_free(&w);
-	/* The writer fills ${der} from its end. */
-	*derlen = (size_t)rc;
-	memmove(der, der + cap - *derlen, *derlen);
-	return 0;
 }
 
 /*
@@ -345,7 +171,7 @@ pki_sign(const struct pki_req *req, mbedtls_pk_context *key,
 	snprintf(subject, sizeof(subject), "CN=%s,O=gatewayd", req->name);
 	if ((rc = mbedtls_ctr_drbg_random(&rng->drbg, serial,
 	    sizeof(serial))) != 0) {
-		pki_fail(err, errlen, "serial", rc);
+		pki_mberr(err, errlen, "serial", rc);
 		goto out;
 	}
 	serial[0] &= 0x7f;	/* positive */
@@ -377,7 +203,7 @@ pki_sign(const struct pki_req *req, mbedtls_pk_context *key,
 	    (rc = mbedtls_x509write_crt_set_subject_key_identifier(&w)) != 0 ||
 	    (rc = mbedtls_x509write_crt_set_authority_key_identifier(&w)) != 0 ||
 	    (rc = mbedtls_x509write_crt_set_key_usage(&w, usage)) != 0) {
-		pki_fail(err, errlen, "certificate", rc);
+		pki_mberr(err, errlen, "certificate", rc);
 		goto out;
 	}
 	if (!is_ca) {
@@ -421,13 +247,13 @@ pki_sign(const struct pki_req *req, mbedtls_pk_context *key,
 		if ((rc = mbedtls_x509write_crt_set_ext_key_usage(&w, eku)) !=
 		    0 || (rc = mbedtls_x509write_crt_set_subject_alternative_name(
 		    &w, san)) != 0) {
-			pki_fail(err, errlen, "certificate extensions", rc);
+			pki_mberr(err, errlen, "certificate extensions", rc);
 			goto out;
 		}
 	}
 	if ((rc = mbedtls_x509write_crt_pem(&w, crt_pem, crtlen,
 	    mbedtls_ctr_drbg_random, &rng->drbg)) != 0) {
-		pki_fail(err, errlen, "signing", rc);
+		pki_mberr(err, errlen, "signing", rc);
 		goto out;
 	}
 	ret = 0;
@@ -458,7 +284,7 @@ pki_make(const struct pki_req *req, struct pki_ca *ca, struct pki_rng *rng,
 	    pki_sign(req, &key, ca, rng, crt_pem, crtlen, err, errlen) != 0)
 		goto out;
 	if ((rc = mbedtls_pk_write_key_pem(&key, key_pem, keylen)) != 0) {
-		pki_fail(err, errlen, "key", rc);
+		pki_mberr(err, errlen, "key", rc);
 		goto out;
 	}
 	ret = 0;

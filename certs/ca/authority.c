@@ -1,9 +1,10 @@
 /*
  * authority.c: the signing authority (authority.h): decisions on
  * enrollment requests, signing, the request records (enroll_dir.c).  The
- * policy hook runs in authority_hook.c, renewals are checked in
- * authority_renew.c, tokens in authority_token.c, the bounds per source
- * in authority_source.c.
+ * policy hook runs in authority_hook.c (its verdicts come back through
+ * auth_hook_ops), renewals are checked in authority_renew.c, tokens in
+ * authority_token.c, names taken in authority_names.c, the bounds per
+ * source in authority_source.c; their state is authority_impl.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,9 +12,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <mbedtls/x509_csr.h>
 
 #include "authority.h"
 #include "authority_hook.h"
+#include "authority_impl.h"
+#include "authority_names.h"
+#include "authority_renew.h"
+#include "authority_source.h"
+#include "authority_token.h"
 #include "csr.h"
 #include "enroll_dir.h"
 #include "identity.h"
@@ -204,12 +211,14 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 	free(buf);
 }
 
-/**
- * auth_decide(a, x, verdict, cb, arg): carry out a decision on the request
- * on file: AUTH_SIGN, AUTH_DENY, AUTH_PENDING, or a failure: AUTH_FAILED,
- * AUTH_BUSY (authority_hook.h).
+static void auth_drop(struct authority *, const struct auth_ctx *);
+
+/*
+ * Carry out a decision on request ${x}, on file: AUTH_SIGN, AUTH_DENY,
+ * AUTH_PENDING, or a failure: AUTH_FAILED, AUTH_BUSY (the hook's too:
+ * auth_hook_ops).
  */
-void
+static void
 auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
     authority_cb cb, void *arg)
 {
@@ -282,12 +291,12 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 	auth_state(a, x, cb, arg);
 }
 
-/**
- * auth_drop(a, x): forget request ${x} after a failure (a hook that did
- * not answer, a signature that failed): remove its record and give back
- * the token use it took, so that the agent may simply try again.
+/*
+ * Forget request ${x} after a failure (a hook that did not answer, a
+ * signature that failed): remove its record and give back the token use
+ * it took, so that the agent may simply try again.
  */
-void
+static void
 auth_drop(struct authority *a, const struct auth_ctx *x)
 {
 	auth_unqueue(a, x);
@@ -295,6 +304,12 @@ auth_drop(struct authority *a, const struct auth_ctx *x)
 	if (x->counted)
 		auth_token_refund(a, x->token_id);
 }
+
+/* What the policy hook hands back (authority_hook.h). */
+static const struct auth_hook_ops auth_hook_ops = {
+	.decide = auth_decide,
+	.drop = auth_drop,
+};
 
 /* Remove expired pending requests and old answers, at most once a minute. */
 static void
@@ -480,6 +495,7 @@ authority_open(const struct authority_params *p, char *err, size_t errlen)
 	mbedtls_x509_crl_init(&a->crl);
 	a->p = *p;
 	a->p.dir = a->dir;
+	a->hook_ops = &auth_hook_ops;
 	if (p->dir == NULL || snprintf(a->dir, sizeof(a->dir), "%s", p->dir) >=
 	    (int)sizeof(a->dir)) {
 		snprintf(err, errlen, "ca_dir: missing or too long");
@@ -540,6 +556,17 @@ nomem:
 fail:
 	authority_close(a);
 	return NULL;
+}
+
+/**
+ * authority_cancel(a, arg): the requester ${arg} is gone: never call it.
+ * Its request is dropped (its token use given back): a waiting one at
+ * once, a running hook is ended (SIGTERM, SIGKILL after a grace) first.
+ */
+void
+authority_cancel(struct authority *a, void *arg)
+{
+	auth_hook_cancel(a, arg);
 }
 
 /** authority_close(a): kill running hooks, free ${a}; NULL is a no-op. */
