@@ -369,6 +369,78 @@ auth_record(struct authority *a, const struct auth_ctx *x,
 	    len);
 }
 
+/* A poll (request_id only): the request's state, or request-unknown. */
+static void
+auth_poll(struct authority *a, struct auth_ctx *x,
+    const struct authority_req *req, authority_cb cb, void *arg)
+{
+	snprintf(x->kind, sizeof(x->kind), "poll");
+	if (req->request_id == NULL || !ed_rid_valid(req->request_id)) {
+		auth_refuse(GW_R_REQUEST_UNKNOWN, x, cb, arg, "%s",
+		    "no such request id");
+		return;
+	}
+	snprintf(x->rid, sizeof(x->rid), "%s", req->request_id);
+	auth_state(a, x, cb, arg);
+}
+
+/*
+ * Decision 4, 5 or 6 (authority.h) on request ${x} of ${req}, in state
+ * ${st}: its proof (a certificate to renew, a token) or room for it in
+ * the queue.  0, or the refusal (enum gw_reason) with ${why}; a refusal
+ * its source's bucket logged already this minute sets x->quiet.
+ */
+static unsigned
+auth_admit(struct authority *a, struct auth_ctx *x,
+    const struct authority_req *req, enum ed_state st, char *why,
+    size_t len)
+{
+	unsigned reason;
+	int log = 1;
+
+	if (req->client_cert != NULL) {
+		if (!auth_renew_ok(a, req->client_cert, req->client_cert_len,
+		    x->name, &reason, why, len))
+			return reason;
+		reason = auth_src_admit(a, x->source, 0, time(NULL), &log,
+		    why, len);
+	} else if (req->token && req->token[0]) {
+		if ((reason = auth_token_admit(a, req->token, x->name,
+		    x->token_id, &x->replace, why, len)) == 0)
+			x->counted = 1;
+		return reason;
+	} else if (a->npending >= a->p.max_pending) {
+		snprintf(why, len, "%s", "too many pending requests");
+		return GW_R_OVERLOAD;
+	} else if (st == ED_NONE)
+		reason = auth_src_admit(a, x->source, 1, time(NULL), &log,
+		    why, len);
+	else
+		return 0;
+	if (reason != 0)
+		x->quiet = !log;
+	return reason;
+}
+
+/*
+ * The queue's length, kept between sweeps, in all and by source: request
+ * ${x}, in state ${st} (${info} on file), joins it or, proof come, leaves.
+ */
+static void
+auth_count(struct authority *a, struct auth_ctx *x, enum ed_state st,
+    const struct ed_info *info)
+{
+	if (st == ED_NONE && strcmp(x->kind, "pending") == 0) {
+		a->npending++;
+		auth_src_pending(a, x->source, 1);
+		x->queued = 1;
+	} else if (st == ED_PENDING) {	/* proof came: out of the queue */
+		if (a->npending > 0)
+			a->npending--;
+		auth_src_pending(a, info->source, -1);
+	}
+}
+
 /**
  * authority_submit(a, req, cb, arg): decide ${req} and call ${cb}(res,
  * ${arg}) exactly once, unless authority_cancel(${arg}) comes first.
@@ -385,7 +457,6 @@ authority_submit(struct authority *a, const struct authority_req *req,
 	char why[256];
 	unsigned reason;
 	enum ed_state st;
-	int log = 1;
 
 	memset(&x, 0, sizeof(x));
 	snprintf(x.source, sizeof(x.source), "%s", req->source ? req->source :
@@ -395,14 +466,7 @@ authority_submit(struct authority *a, const struct authority_req *req,
 	    req->token && req->token[0] ? "token" : "pending");
 	auth_sweep(a);
 	if (req->csr == NULL) {
-		snprintf(x.kind, sizeof(x.kind), "poll");
-		if (req->request_id == NULL || !ed_rid_valid(req->request_id)) {
-			auth_refuse(GW_R_REQUEST_UNKNOWN, &x, cb, arg,
-			    "%s", "no such request id");
-			return;
-		}
-		snprintf(x.rid, sizeof(x.rid), "%s", req->request_id);
-		auth_state(a, &x, cb, arg);
+		auth_poll(a, &x, req, cb, arg);
 		return;
 	}
 	if (csr_check(req->csr, req->csr_len, &ci, why, sizeof(why)) != 0) {
@@ -428,29 +492,7 @@ authority_submit(struct authority *a, const struct authority_req *req,
 		auth_state(a, &x, cb, arg);
 		return;
 	}
-	if (req->client_cert != NULL) {
-		if (!auth_renew_ok(a, req->client_cert, req->client_cert_len,
-		    ci.name, &reason, why, sizeof(why)) ||
-		    (reason = auth_src_admit(a, x.source, 0, time(NULL), &log,
-		    why, sizeof(why))) != 0) {
-			x.quiet = !log;
-			auth_refuse(reason, &x, cb, arg, "%s", why);
-			return;
-		}
-	} else if (req->token && req->token[0]) {
-		if ((reason = auth_token_admit(a, req->token, ci.name,
-		    x.token_id, &x.replace, why, sizeof(why))) != 0) {
-			auth_refuse(reason, &x, cb, arg, "%s", why);
-			return;
-		}
-		x.counted = 1;
-	} else if (a->npending >= a->p.max_pending) {
-		auth_refuse(GW_R_OVERLOAD, &x, cb, arg, "%s",
-		    "too many pending requests");
-		return;
-	} else if (st == ED_NONE && (reason = auth_src_admit(a, x.source, 1,
-	    time(NULL), &log, why, sizeof(why))) != 0) {
-		x.quiet = !log;
+	if ((reason = auth_admit(a, &x, req, st, why, sizeof(why))) != 0) {
 		auth_refuse(reason, &x, cb, arg, "%s", why);
 		return;
 	}
@@ -459,16 +501,7 @@ authority_submit(struct authority *a, const struct authority_req *req,
 		auth_refuse(GW_R_INTERNAL, &x, cb, arg, "%s", why);
 		return;
 	}
-	/* The queue's length, kept between sweeps, in all and by source. */
-	if (st == ED_NONE && strcmp(x.kind, "pending") == 0) {
-		a->npending++;
-		auth_src_pending(a, x.source, 1);
-		x.queued = 1;
-	} else if (st == ED_PENDING) {	/* proof came: out of the queue */
-		if (a->npending > 0)
-			a->npending--;
-		auth_src_pending(a, info.source, -1);
-	}
+	auth_count(a, &x, st, &info);
 	if (a->p.hook != NULL) {
 		auth_hook_run(a, &x, req->csr, req->csr_len, cb, arg);
 		return;

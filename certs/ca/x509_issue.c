@@ -141,6 +141,112 @@ pki_md_for(mbedtls_pk_context *signer)
 	return MBEDTLS_MD_SHA256;
 }
 
+/*
+ * A leaf's extensions: the extended key usage of its role (a server,
+ * a client or both) and its SANs (DNS:<name>, --dns, --ip).  The writer
+ * copies them.  0 or -1.
+ */
+static int
+pki_leaf_ext(mbedtls_x509write_cert *w, const struct pki_req *req,
+    char *err, size_t errlen)
+{
+	mbedtls_asn1_sequence eku[2];
+	mbedtls_x509_san_list san[1 + 2 * PKI_MAX_SAN];
+	size_t n = 0, nsan = 0, i;
+	int rc;
+
+	memset(eku, 0, sizeof(eku));
+	memset(san, 0, sizeof(san));
+	if (req->role != PKI_ROLE_AGENT) {	/* a TLS server */
+		eku[n].buf.tag = MBEDTLS_ASN1_OID;
+		eku[n].buf.p = (unsigned char *)MBEDTLS_OID_SERVER_AUTH;
+		eku[n].buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH);
+		n++;
+	}
+	if (req->role != PKI_ROLE_MGMT) {	/* a TLS client */
+		eku[n].buf.tag = MBEDTLS_ASN1_OID;
+		eku[n].buf.p = (unsigned char *)MBEDTLS_OID_CLIENT_AUTH;
+		eku[n].buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH);
+		n++;
+	}
+	if (n == 2)
+		eku[0].next = &eku[1];
+	san[nsan].node.type = MBEDTLS_X509_SAN_DNS_NAME;
+	san[nsan].node.san.unstructured_name.p = (unsigned char *)req->name;
+	san[nsan].node.san.unstructured_name.len = strlen(req->name);
+	nsan++;
+	for (i = 0; i < req->ndns; i++, nsan++) {
+		san[nsan].node.type = MBEDTLS_X509_SAN_DNS_NAME;
+		san[nsan].node.san.unstructured_name.p =
+		    (unsigned char *)req->dns[i];
+		san[nsan].node.san.unstructured_name.len = strlen(req->dns[i]);
+	}
+	for (i = 0; i < req->nip; i++, nsan++) {
+		san[nsan].node.type = MBEDTLS_X509_SAN_IP_ADDRESS;
+		san[nsan].node.san.unstructured_name.p =
+		    (unsigned char *)req->ip[i];
+		san[nsan].node.san.unstructured_name.len = req->iplen[i];
+	}
+	for (i = 0; i + 1 < nsan; i++)
+		san[i].next = &san[i + 1];
+	if ((rc = mbedtls_x509write_crt_set_ext_key_usage(w, eku)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_subject_alternative_name(w,
+	    san)) != 0)
+		return pki_mberr(err, errlen, "certificate extensions", rc);
+	return 0;
+}
+
+/*
+ * What every certificate has: version 3, a random positive 16-byte
+ * serial, validity, subject and issuer (${ca}'s subject, or ${subject}
+ * when self-signed), basic constraints (a root may sign one intermediate
+ * level; an intermediate none), key identifiers, key usage.  0 or -1.
+ */
+static int
+pki_base(mbedtls_x509write_cert *w, const struct pki_req *req,
+    mbedtls_pk_context *key, struct pki_ca *ca, struct pki_rng *rng,
+    const char *subject, char *err, size_t errlen)
+{
+	unsigned char serial[16];
+	char issuer[PKI_DN_MAX];
+	unsigned usage;
+	int rc, is_ca = req->role == PKI_ROLE_CA;
+
+	if ((rc = mbedtls_ctr_drbg_random(&rng->drbg, serial,
+	    sizeof(serial))) != 0)
+		return pki_mberr(err, errlen, "serial", rc);
+	serial[0] &= 0x7f;	/* positive */
+	serial[0] |= 0x01;	/* and 16 bytes long */
+	if (ca != NULL && pki_issuer_string(&ca->crt.subject, issuer,
+	    sizeof(issuer)) != 0) {
+		snprintf(err, errlen, "CA subject too long");
+		return -1;
+	}
+	mbedtls_x509write_crt_set_version(w, MBEDTLS_X509_CRT_VERSION_3);
+	/* A P-384 signer signs with SHA-384 (the strength of its curve). */
+	mbedtls_x509write_crt_set_md_alg(w, pki_md_for(ca ? &ca->key : key));
+	mbedtls_x509write_crt_set_subject_key(w, key);
+	mbedtls_x509write_crt_set_issuer_key(w, ca ? &ca->key : key);
+	usage = is_ca ? MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN :
+	    MBEDTLS_X509_KU_DIGITAL_SIGNATURE |
+	    (mbedtls_pk_get_type(key) == MBEDTLS_PK_RSA ?
+	    MBEDTLS_X509_KU_KEY_ENCIPHERMENT : 0);
+	if ((rc = mbedtls_x509write_crt_set_serial_raw(w, serial,
+	    sizeof(serial))) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_validity(w, req->not_before,
+	    req->not_after)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_subject_name(w, subject)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_issuer_name(w, ca ? issuer :
+	    subject)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_basic_constraints(w, is_ca,
+	    is_ca ? (ca == NULL ? 1 : 0) : -1)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_subject_key_identifier(w)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_authority_key_identifier(w)) != 0 ||
+	    (rc = mbedtls_x509write_crt_set_key_usage(w, usage)) != 0)
+		return pki_mberr(err, errlen, "certificate", rc);
+	return 0;
+}
+
 /**
  * pki_sign(req, key, ca, rng, crt_pem, crtlen, err, errlen): a certificate
  * for ${req} and the public key of ${key}, signed by ${ca} (or by ${key}
@@ -152,105 +258,20 @@ pki_sign(const struct pki_req *req, mbedtls_pk_context *key,
     size_t crtlen, char *err, size_t errlen)
 {
 	mbedtls_x509write_cert w;
-	mbedtls_asn1_sequence eku[2];
-	mbedtls_x509_san_list san[1 + 2 * PKI_MAX_SAN];
-	unsigned char serial[16];
-	char subject[PKI_DN_MAX], issuer[PKI_DN_MAX];
-	size_t nsan = 0, i;
-	unsigned usage;
-	int rc, ret = -1, is_ca = req->role == PKI_ROLE_CA;
+	char subject[PKI_DN_MAX];
+	int rc, ret = -1;
 
 	mbedtls_x509write_crt_init(&w);
-	memset(eku, 0, sizeof(eku));
-	memset(san, 0, sizeof(san));
 	if (strpbrk(req->name, ",=+\\\"<>;#") != NULL) {
 		snprintf(err, errlen, "name '%s': use letters, digits, spaces, "
 		    "'.', '-', '_'", req->name);
 		goto out;
 	}
 	snprintf(subject, sizeof(subject), "CN=%s,O=gatewayd", req->name);
-	if ((rc = mbedtls_ctr_drbg_random(&rng->drbg, serial,
-	    sizeof(serial))) != 0) {
-		pki_mberr(err, errlen, "serial", rc);
+	if (pki_base(&w, req, key, ca, rng, subject, err, errlen) != 0 ||
+	    (req->role != PKI_ROLE_CA &&
+	    pki_leaf_ext(&w, req, err, errlen) != 0))
 		goto out;
-	}
-	serial[0] &= 0x7f;	/* positive */
-	serial[0] |= 0x01;	/* and 16 bytes long */
-	if (ca != NULL && pki_issuer_string(&ca->crt.subject, issuer,
-	    sizeof(issuer)) != 0) {
-		snprintf(err, errlen, "CA subject too long");
-		goto out;
-	}
-	mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
-	/* A P-384 signer signs with SHA-384 (the strength of its curve). */
-	mbedtls_x509write_crt_set_md_alg(&w, pki_md_for(ca ? &ca->key : key));
-	mbedtls_x509write_crt_set_subject_key(&w, key);
-	mbedtls_x509write_crt_set_issuer_key(&w, ca ? &ca->key : key);
-	usage = is_ca ? MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN :
-	    MBEDTLS_X509_KU_DIGITAL_SIGNATURE |
-	    (mbedtls_pk_get_type(key) == MBEDTLS_PK_RSA ?
-	    MBEDTLS_X509_KU_KEY_ENCIPHERMENT : 0);
-	/* A root may sign one intermediate level; an intermediate none. */
-	if ((rc = mbedtls_x509write_crt_set_serial_raw(&w, serial,
-	    sizeof(serial))) != 0 ||
-	    (rc = mbedtls_x509write_crt_set_validity(&w, req->not_before,
-	    req->not_after)) != 0 ||
-	    (rc = mbedtls_x509write_crt_set_subject_name(&w, subject)) != 0 ||
-	    (rc = mbedtls_x509write_crt_set_issuer_name(&w, ca ? issuer :
-	    subject)) != 0 ||
-	    (rc = mbedtls_x509write_crt_set_basic_constraints(&w, is_ca,
-	    is_ca ? (ca == NULL ? 1 : 0) : -1)) != 0 ||
-	    (rc = mbedtls_x509write_crt_set_subject_key_identifier(&w)) != 0 ||
-	    (rc = mbedtls_x509write_crt_set_authority_key_identifier(&w)) != 0 ||
-	    (rc = mbedtls_x509write_crt_set_key_usage(&w, usage)) != 0) {
-		pki_mberr(err, errlen, "certificate", rc);
-		goto out;
-	}
-	if (!is_ca) {
-		size_t n = 0;
-
-		if (req->role != PKI_ROLE_AGENT) {	/* a TLS server */
-			eku[n].buf.tag = MBEDTLS_ASN1_OID;
-			eku[n].buf.p = (unsigned char *)MBEDTLS_OID_SERVER_AUTH;
-			eku[n].buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH);
-			n++;
-		}
-		if (req->role != PKI_ROLE_MGMT) {	/* a TLS client */
-			eku[n].buf.tag = MBEDTLS_ASN1_OID;
-			eku[n].buf.p = (unsigned char *)MBEDTLS_OID_CLIENT_AUTH;
-			eku[n].buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH);
-			n++;
-		}
-		if (n == 2)
-			eku[0].next = &eku[1];
-		san[nsan].node.type = MBEDTLS_X509_SAN_DNS_NAME;
-		san[nsan].node.san.unstructured_name.p =
-		    (unsigned char *)req->name;
-		san[nsan].node.san.unstructured_name.len = strlen(req->name);
-		nsan++;
-		for (i = 0; i < req->ndns; i++, nsan++) {
-			san[nsan].node.type = MBEDTLS_X509_SAN_DNS_NAME;
-			san[nsan].node.san.unstructured_name.p =
-			    (unsigned char *)req->dns[i];
-			san[nsan].node.san.unstructured_name.len =
-			    strlen(req->dns[i]);
-		}
-		for (i = 0; i < req->nip; i++, nsan++) {
-			san[nsan].node.type = MBEDTLS_X509_SAN_IP_ADDRESS;
-			san[nsan].node.san.unstructured_name.p =
-			    (unsigned char *)req->ip[i];
-			san[nsan].node.san.unstructured_name.len =
-			    req->iplen[i];
-		}
-		for (i = 0; i + 1 < nsan; i++)
-			san[i].next = &san[i + 1];
-		if ((rc = mbedtls_x509write_crt_set_ext_key_usage(&w, eku)) !=
-		    0 || (rc = mbedtls_x509write_crt_set_subject_alternative_name(
-		    &w, san)) != 0) {
-			pki_mberr(err, errlen, "certificate extensions", rc);
-			goto out;
-		}
-	}
 	if ((rc = mbedtls_x509write_crt_pem(&w, crt_pem, crtlen,
 	    mbedtls_ctr_drbg_random, &rng->drbg)) != 0) {
 		pki_mberr(err, errlen, "signing", rc);

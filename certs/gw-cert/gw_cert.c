@@ -92,6 +92,78 @@ struct opts {
 	char		 nb[16], na[16];
 };
 
+/* --ip ${arg}: one more IP SAN (exit 2 if it is not an address). */
+static void
+opt_ip(struct opts *o, const char *arg)
+{
+	size_t i = o->req.nip;
+
+	if (i == PKI_MAX_SAN)
+		usage();
+	if (inet_pton(AF_INET, arg, o->req.ip[i]) == 1)
+		o->req.iplen[i] = 4;
+	else if (inet_pton(AF_INET6, arg, o->req.ip[i]) == 1)
+		o->req.iplen[i] = 16;
+	else {
+		fprintf(stderr, "gw-cert: --ip %s: not an IP address\n", arg);
+		exit(2);
+	}
+	o->req.nip++;
+}
+
+/* Option ${ch} (parse_opts' table) with ${arg} into ${o}; usage() if bad. */
+static void
+opt_one(struct opts *o, int ch, char *arg)
+{
+	unsigned long v;
+
+	switch (ch) {
+	case 'o': o->out = arg; break;
+	case 'n': o->req.name = arg; break;
+	case 'a': o->ca = arg; break;
+	case 'p': o->prefix = arg; break;
+	case 'O': o->out_dir = arg; break;
+	case 'f': o->force = 1; break;
+	case 'I': opt_ip(o, arg); break;
+	case 'r':
+		if (parse_role(arg, &o->req.role) != 0)
+			usage();
+		o->have_role = 1;
+		break;
+	case 'D':
+		if (o->req.ndns == PKI_MAX_SAN)
+			usage();
+		o->req.dns[o->req.ndns++] = arg;
+		break;
+	case 'd':
+		if (parse_uint(arg, 1, 36500, &o->days) != 0)
+			usage();
+		o->have_days = 1;
+		break;
+	case 'b':
+	case 'e':
+		if (parse_time(arg, ch == 'b' ? o->nb : o->na) != 0)
+			usage();
+		break;
+	case 'R':
+		if (parse_uint(arg, 2048, 4096, &v) != 0)
+			usage();
+		o->req.rsa_bits = (unsigned)v;
+		break;
+	case 'E':
+		if (pki_ec_parse(arg, &o->req.ec_bits) != 0)
+			usage();
+		break;
+	case 'c':
+		if (parse_uint(arg, 1, 1000000, &o->count) != 0)
+			usage();
+		break;
+	default:
+		usage();
+	}
+}
+
+/* The options of a command that makes certificates into ${o}. */
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -113,74 +185,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
-	unsigned long v;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-		switch (ch) {
-		case 'o': o->out = optarg; break;
-		case 'n': o->req.name = optarg; break;
-		case 'a': o->ca = optarg; break;
-		case 'p': o->prefix = optarg; break;
-		case 'O': o->out_dir = optarg; break;
-		case 'f': o->force = 1; break;
-		case 'r':
-			if (parse_role(optarg, &o->req.role) != 0)
-				usage();
-			o->have_role = 1;
-			break;
-		case 'D':
-			if (o->req.ndns == PKI_MAX_SAN)
-				usage();
-			o->req.dns[o->req.ndns++] = optarg;
-			break;
-		case 'I': {
-			size_t i = o->req.nip;
-
-			if (i == PKI_MAX_SAN)
-				usage();
-			if (inet_pton(AF_INET, optarg, o->req.ip[i]) == 1)
-				o->req.iplen[i] = 4;
-			else if (inet_pton(AF_INET6, optarg, o->req.ip[i]) == 1)
-				o->req.iplen[i] = 16;
-			else {
-				fprintf(stderr, "gw-cert: --ip %s: not an IP "
-				    "address\n", optarg);
-				exit(2);
-			}
-			o->req.nip++;
-			break;
-		}
-		case 'd':
-			if (parse_uint(optarg, 1, 36500, &o->days) != 0)
-				usage();
-			o->have_days = 1;
-			break;
-		case 'b':
-			if (parse_time(optarg, o->nb) != 0)
-				usage();
-			break;
-		case 'e':
-			if (parse_time(optarg, o->na) != 0)
-				usage();
-			break;
-		case 'R':
-			if (parse_uint(optarg, 2048, 4096, &v) != 0)
-				usage();
-			o->req.rsa_bits = (unsigned)v;
-			break;
-		case 'E':
-			if (pki_ec_parse(optarg, &o->req.ec_bits) != 0)
-				usage();
-			break;
-		case 'c':
-			if (parse_uint(optarg, 1, 1000000, &o->count) != 0)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
+	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1)
+		opt_one(o, ch, optarg);
 	if (optind != argc || (o->nb[0] != '\0') != (o->na[0] != '\0') ||
 	    (o->req.rsa_bits != 0 && o->req.ec_bits != 0) ||
 	    (o->nb[0] != '\0' && o->have_days))
