@@ -6,6 +6,10 @@
 #             gatewayd suggests it)
 #   gw-agent  gw-agent, gw-agent.8
 #   gw-mgmt   gw-mgmt, gw-mgmt.service, /etc/gw-mgmt/mgmt.ini, gw-mgmt.8
+#   gw-signer libexec/gatewayd/gw-signer, the signing authority that
+#             gatewayd (mode = local) and gw-mgmt ([enroll] ca_dir) start
+#             in a process of its own: both depend on it, so that neither
+#             carries the code that signs
 # (the programs' own install rules name their component; gw-loadgen, a
 # benchmark tool, is in none).  `cmake --build build --target package`
 # writes build/gatewayd_VERSION_ARCH.deb and the others.
@@ -49,7 +53,8 @@ foreach(GW_NAME gatewayd gw-mgmt)
   string(TOUPPER ${GW_NAME} C)
   set(CPACK_DEBIAN_${C}_PACKAGE_CONTROL_EXTRA
       "${d}/postinst;${d}/prerm;${d}/postrm;${d}/conffiles")
-  set(CPACK_DEBIAN_${C}_PACKAGE_DEPENDS adduser)
+  set(CPACK_DEBIAN_${C}_PACKAGE_DEPENDS
+      "adduser, gw-signer (= ${PROJECT_VERSION})")
 endforeach()
 
 set(GW_PACKAGE_MAINTAINER
@@ -59,7 +64,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME gatewayd)
 set(CPACK_PACKAGE_CONTACT "${GW_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)    # conffiles above say /etc
-set(CPACK_COMPONENTS_ALL gatewayd gw-cert gw-agent gw-mgmt)
+set(CPACK_COMPONENTS_ALL gatewayd gw-cert gw-agent gw-mgmt gw-signer)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)     # NAME_VERSION_ARCH.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
@@ -72,6 +77,7 @@ set(CPACK_DEBIAN_GW-AGENT_PACKAGE_NAME gw-agent)
 set(CPACK_DEBIAN_GATEWAYD_PACKAGE_SUGGESTS gw-cert)
 set(CPACK_DEBIAN_GW-MGMT_PACKAGE_RECOMMENDS gw-cert)
 set(CPACK_DEBIAN_GW-MGMT_PACKAGE_NAME gw-mgmt)
+set(CPACK_DEBIAN_GW-SIGNER_PACKAGE_NAME gw-signer)
 set(CPACK_DEBIAN_GATEWAYD_DESCRIPTION
 "gateway for cross-trust monitoring: agents over mutual TLS
 gatewayd sits at the boundary of an untrusted network: monitoring agents
@@ -95,4 +101,11 @@ gw-mgmt accepts gateways over mutual TLS and stores each message once
 (SQLite, or PostgreSQL shared by several servers), acknowledging only
 after the commit; it signs agent enrollments. Includes a sandboxed
 systemd unit.")
+set(CPACK_DEBIAN_GW-SIGNER_DESCRIPTION
+"signing authority process of gatewayd and gw-mgmt
+gw-signer is started by gatewayd (enroll mode = local) and gw-mgmt
+(enroll ca_dir), never by hand: it alone reads the CA key, checks
+enrollment requests again and signs them, so that the processes that
+parse agents' and gateways' bytes hold neither the key nor the signing
+code.")
 include(CPack)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "authority.h"
 #include "authority_proc.h"
 #include "conn.h"
 #include "enroll_env.h"

@@ -21,8 +21,8 @@
 #include "enroll_client.h"
 #include "log.h"
 #include "pkifile.h"
+#include "pkikey.h"
 #include "tls_conf.h"
-#include "x509_issue.h"
 
 #define EN_RETRY_MIN	1.0
 #define EN_RETRY_MAX	300.0

@@ -52,10 +52,10 @@
 #include "journal.h"
 #include "log.h"
 #include "pkifile.h"
+#include "pkikey.h"
 #include "queue.h"
 #include "renew.h"
 #include "tls_conf.h"
-#include "x509_issue.h"
 
 #define AGENT_MAX_LINE		(65536 - 8)	/* DATA body limit */
 #define AGENT_INBUF		(2 * 65536)

@@ -13,8 +13,8 @@
 #include "keyfile.h"
 #include "log.h"
 #include "pkifile.h"
+#include "pkikey.h"
 #include "renew.h"
-#include "x509_issue.h"
 
 #define RENEW_RECHECK	3600.0	/* at most this long between checks */
 #define RENEW_RETRY	3600.0	/* after a refusal */

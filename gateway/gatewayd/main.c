@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "authority_proc.h"
 #include "config.h"
 #include "conn.h"
 #include "enroll.h"
@@ -559,9 +558,6 @@ main(int argc, char **argv)
 	struct args a;
 	int rc = 1;
 
-	/* The signer of mode = local, started by enroll_init(). */
-	if (argc > 1 && strcmp(argv[1], AUTHORITY_PROC_ARG) == 0)
-		return authority_proc_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
 	parse_args(argc, argv, &a);

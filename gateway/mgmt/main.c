@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "authority_proc.h"
 #include "conn.h"
 #include "export.h"
 #include "log.h"
@@ -216,9 +215,6 @@ main(int argc, char **argv)
 	enum log_level lvl;
 	int check = 0, ch, rc = 1;
 
-	/* The signer of [enroll], started by signer_init(). */
-	if (argc > 1 && strcmp(argv[1], AUTHORITY_PROC_ARG) == 0)
-		return authority_proc_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {

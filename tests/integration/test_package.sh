@@ -7,6 +7,8 @@
 # the units point at the packaged binaries, the man pages render without a
 # warning and name every long option their program's usage prints.  Also
 # `cmake --install --prefix /usr/local` into a DESTDIR: its own paths.
+# The unpacked gatewayd (mode = local) and gw-mgmt start the packaged
+# gw-signer from usr/libexec/gatewayd and an agent enrolls through it.
 # Skipped (77) without cpack, dpkg-deb, scdoc or groff.
 for tool in cpack dpkg-deb scdoc groff; do
 	if ! command -v "$tool" >/dev/null; then
@@ -23,16 +25,16 @@ arch=$(dpkg --print-architecture)
 
 cpack -G DEB -B "$T/out" --config "$BUILD/CPackConfig.cmake" >cpack.log 2>&1 ||
     fail "cpack: $(tail -n 5 cpack.log)"
-for p in gatewayd gw-cert gw-agent gw-mgmt; do
+for p in gatewayd gw-cert gw-agent gw-mgmt gw-signer; do
 	[ -f "out/${p}_${version}_$arch.deb" ] || fail "no out/${p}_${version}_$arch.deb: $(ls out)"
 done
-pass "cpack made gatewayd, gw-cert, gw-agent and gw-mgmt ${version}_$arch.deb"
+pass "cpack made gatewayd, gw-cert, gw-agent, gw-mgmt and gw-signer ${version}_$arch.deb"
 
 deb() { echo "out/$1_${version}_$arch.deb"; }
 
 # --- control fields -----------------------------------------------------------
 field() { dpkg-deb -f "$(deb "$1")" "$2"; }
-for p in gatewayd gw-cert gw-agent gw-mgmt; do
+for p in gatewayd gw-cert gw-agent gw-mgmt gw-signer; do
 	[ "$(field $p Package)" = "$p" ] || fail "$p: Package is '$(field $p Package)'"
 	[ "$(field $p Version)" = "$version" ] || fail "$p: Version is '$(field $p Version)', want $version"
 	[ "$(field $p Architecture)" = "$arch" ] || fail "$p: Architecture is '$(field $p Architecture)'"
@@ -48,12 +50,17 @@ for p in gatewayd gw-cert gw-agent gw-mgmt; do
 	gw-cert) want="libc6" ;;
 	gw-agent) want="libc6 libev4 libinih1" ;;
 	gw-mgmt) want="libc6 libev4 libinih1 libsqlite3-0 libpq5 adduser" ;;
+	gw-signer) want="libc6 libev4" ;;
 	esac
 	for d in $want; do
 		echo "$depends" | tr ',' '\n' | grep -q "^ *$d\( (\|$\)" ||
 		    fail "$p: Depends has no $d: $depends"
 	done
 	echo "$depends" | grep -q mbedtls && fail "$p: depends on mbedTLS (it is static): $depends"
+done
+for p in gatewayd gw-mgmt; do
+	field $p Depends | tr ',' '\n' | grep -qx " *gw-signer (= $version)" ||
+	    fail "$p does not depend on gw-signer (= $version): $(field $p Depends)"
 done
 [ "$(field gatewayd Suggests)" = gw-cert ] || fail "gatewayd does not suggest gw-cert"
 [ "$(field gw-mgmt Recommends)" = gw-cert ] || fail "gw-mgmt does not recommend gw-cert"
@@ -77,6 +84,7 @@ expect_files gw-cert ./usr/bin/gw-cert ./usr/share/man/man1/gw-cert.1.gz
 expect_files gw-agent ./usr/bin/gw-agent ./usr/share/man/man8/gw-agent.8.gz
 expect_files gw-mgmt ./usr/bin/gw-mgmt ./etc/gw-mgmt/mgmt.ini \
     ./lib/systemd/system/gw-mgmt.service ./usr/share/man/man8/gw-mgmt.8.gz
+expect_files gw-signer ./usr/libexec/gatewayd/gw-signer
 pass "each package holds exactly its files (gw-loadgen in none)"
 
 # --- conffiles and maintainer scripts -------------------------------------------
@@ -103,7 +111,7 @@ for p in gatewayd gw-mgmt; do
 	grep -q -- "--check-config \"\$conf\"" "ctl-$p/postinst" ||
 	    fail "$p: postinst starts without --check-config"
 done
-for p in gw-cert gw-agent; do
+for p in gw-cert gw-agent gw-signer; do
 	dpkg-deb -e "$(deb $p)" ctl-$p
 	[ ! -e ctl-$p/postinst ] && [ ! -e ctl-$p/conffiles ] ||
 	    fail "$p has maintainer scripts or conffiles"
@@ -112,7 +120,7 @@ pass "conffiles: /etc/gatewayd/gateway.ini, /etc/gw-mgmt/mgmt.ini; postinst, pre
 
 # --- unpacked: the programs run, the samples check out with a PKI in place -----
 R=$T/root
-for p in gatewayd gw-cert gw-agent gw-mgmt; do dpkg-deb -x "$(deb $p)" "$R"; done
+for p in gatewayd gw-cert gw-agent gw-mgmt gw-signer; do dpkg-deb -x "$(deb $p)" "$R"; done
 for b in gatewayd gw-cert gw-agent gw-mgmt; do
 	rc=0; "$R/usr/bin/$b" --help >"help-$b.log" 2>&1 || rc=$?
 	[ $rc -eq 0 ] || [ $rc -eq 2 ] || fail "$b --help: exit $rc: $(cat "help-$b.log")"
@@ -144,6 +152,35 @@ cp pki/ca.crt pki/mgmt.crt pki/mgmt.key "$R/etc/gw-mgmt/pki/"
 [ ! -e "$R/etc/gatewayd/pki/ticket.keys" ] || fail "--check-config wrote ticket keys"
 pass "the sample configurations check out with the PKI in /etc/NAME/pki; state in /var/lib/NAME"
 
+# --- the unpacked servers start the packaged gw-signer; it signs -----------------
+ENROLL_PORT=$(free_port)
+MGMT_TAIL="[enroll]
+ca_dir = pki"
+GW_TAIL="[enroll]
+listen = 127.0.0.1:$ENROLL_PORT
+mode = local
+ca_dir = pki"
+write_configs
+start mgmt "$R/usr/bin/gw-mgmt" -c mgmt.ini
+start gatewayd "$R/usr/bin/gatewayd" -c gateway.ini
+wait_port "$MGMT_PORT"
+wait_port "$ENROLL_PORT"
+for p in "$PID_mgmt" "$PID_gatewayd"; do
+	s=$(pgrep -P "$p" | head -n 1)
+	[ -n "$s" ] || fail "pid $p has no signer child"
+	[ "$(readlink /proc/$s/exe)" = "$R/usr/libexec/gatewayd/gw-signer" ] ||
+	    fail "the signer of $p runs $(readlink /proc/$s/exe)"
+done
+TOKEN=$("$R/usr/bin/gw-cert" token create --ca pki --uses 1 --names 'agent-pkg*')
+"$R/usr/bin/gw-agent" enroll --enroll "127.0.0.1:$ENROLL_PORT" \
+    --ca-fingerprint "$("$R/usr/bin/gw-cert" fingerprint pki/ca.crt)" \
+    --token "$TOKEN" --name agent-pkg1 --key agent-pkg1.key \
+    --cert agent-pkg1.crt --ca agent-ca.crt >enroll.log 2>&1 ||
+    fail "enrollment through the packaged signer: $(tail -n 3 enroll.log)"
+openssl verify -CAfile pki/ca.crt agent-pkg1.crt >/dev/null ||
+    fail "the packaged signer's certificate does not verify"
+pass "the unpacked gatewayd and gw-mgmt run usr/libexec/gatewayd/gw-signer; an agent enrolled through it"
+
 # --- the units ---------------------------------------------------------------------
 for p in gatewayd gw-mgmt; do
 	unit=$R/lib/systemd/system/$p.service
@@ -173,7 +210,8 @@ L=$T/local/usr/local
 grep -qx 'ExecStart=/usr/local/bin/gatewayd -c /usr/local/etc/gatewayd/gateway.ini' \
     "$L/lib/systemd/system/gatewayd.service" && [ -x "$L/bin/gatewayd" ] &&
     [ -f "$L/etc/gatewayd/gateway.ini" ] && [ -f "$L/etc/gw-mgmt/mgmt.ini" ] &&
-    [ -f "$L/share/man/man8/gatewayd.8.gz" ] ||
+    [ -f "$L/share/man/man8/gatewayd.8.gz" ] &&
+    [ -x "$L/libexec/gatewayd/gw-signer" ] ||
     fail "cmake --install --prefix /usr/local: $(cd "$T/local" && find . -type f | sort | tr '\n' ' ')"
 [ ! -e "$L/bin/gw-loadgen" ] || fail "cmake --install installs gw-loadgen"
 pass "cmake --install --prefix /usr/local: unit, configuration and man pages under /usr/local"

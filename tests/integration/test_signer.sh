@@ -2,8 +2,13 @@
 # The CA key lives only in a signer process of its own, never in the
 # process that parses agents' or gateways' bytes (issue 17, hole 13, and
 # the signing part of hole 5), over real processes and TLS:
+#   - gatewayd, gw-mgmt and gw-agent do not contain the signing code (nm:
+#     no certificate writer, CA loading or authority decisions), gw-signer
+#     does (issue 19);
 #   - gatewayd with [enroll] mode = local and gw-mgmt with [enroll] ca_dir
-#     each run a child "<prog>-signer"; the CA's private scalar is found in
+#     each run a child "<prog>-signer", the program gw-signer found beside
+#     them (issue 19; before, themselves run again); the CA's private
+#     scalar is found in
 #     the child's memory (/proc/PID/mem) and not in the parent's; the
 #     gateway runs as nobody, its signer as daemon (signer_user), which
 #     alone can enter the CA directory;
@@ -15,6 +20,25 @@
 #   - kill -9 of the gateway's signer: gatewayd stays up and logs it,
 #     enrollment is refused (internal), agents' DATA still flows.
 source "$(dirname "$0")/lib.sh" "$@"
+
+# 0. The code that signs is in gw-signer only (before the root check: any
+#    user can read symbols).
+SIGNING='pki_sign|pki_make|pki_ca_load|pki_crl_write|authority_open|authority_submit|auth_decide|mbedtls_x509write_crt_der'
+# Each with a symbol it must have: nm sees its symbols (not stripped).
+for bs in "$GATEWAYD:authority_proc_open" "$GW_MGMT:authority_proc_open" \
+    "$GW_AGENT:pki_csr"; do
+	b=${bs%:*}
+	nm "$b" >"$T/syms.txt" || fail "nm $b"
+	grep -qw "${bs##*:}" "$T/syms.txt" ||
+	    fail "$b: no symbol ${bs##*:} (stripped?): nm proves nothing"
+	bad=$(awk -v re="^($SIGNING)\$" '$3 ~ re { printf "%s ", $3 }' "$T/syms.txt")
+	[ -z "$bad" ] || fail "$(basename "$b") contains the signing code: $bad"
+done
+nm "$BUILD/certs/gw-signer" >"$T/syms.txt" || fail "nm gw-signer"
+for s in pki_sign authority_submit mbedtls_x509write_crt_der; do
+	grep -qw "$s" "$T/syms.txt" || fail "gw-signer lacks $s"
+done
+pass "gatewayd, gw-mgmt and gw-agent contain no signing code; gw-signer does"
 
 [ "$(id -u)" = 0 ] || { echo "skip: reading another process's memory needs root"; exit 0; }
 cd "$T"
@@ -131,6 +155,10 @@ MSIGNER=$(signer_of "$PID_mgmt")
     fail "the gateway's signer is called $(cat /proc/$LSIGNER/comm)"
 [ "$(cat /proc/$MSIGNER/comm)" = gw-mgmt-signer ] ||
     fail "gw-mgmt's signer is called $(cat /proc/$MSIGNER/comm)"
+[ "$(readlink /proc/$LSIGNER/exe)" = "$(dirname "$GATEWAYD")/gw-signer" ] ||
+    fail "the gateway's signer runs $(readlink /proc/$LSIGNER/exe), not gw-signer"
+[ "$(readlink /proc/$MSIGNER/exe)" = "$(dirname "$GW_MGMT")/gw-signer" ] ||
+    fail "gw-mgmt's signer runs $(readlink /proc/$MSIGNER/exe), not gw-signer"
 ps -o pid,ppid,user,args -p "$LSIGNER,$MSIGNER"
 holds "$LSIGNER" inter/ca.key yes \
     "the CA private key is not in the gateway's signer (the search is blind)"

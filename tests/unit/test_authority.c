@@ -1,5 +1,5 @@
 /*
- * test_authority.c: the signing authority (certs/authority.c) driven
+ * test_authority.c: the signing authority (certs/ca/authority.c) driven
  * directly on a CA in a temporary directory (authority_fixture.h): tokens
  * (issue, resend, used up, expired, forged, revoked, names), the pending
  * queue (approve, deny, expiry, sweep, overload, per source) and bad CSRs.

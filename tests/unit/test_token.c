@@ -1,6 +1,6 @@
 /*
- * test_token.c: bootstrap tokens (certs/token.c) and the CSR checks
- * (certs/csr.c) that every enrollment request passes.
+ * test_token.c: bootstrap tokens (certs/pki/token.c) and the CSR checks
+ * (certs/pki/csr.c) that every enrollment request passes.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "authority.h"
+#include "authority_msg.h"
 #include "conf_util.h"
 
 struct authority_conf {

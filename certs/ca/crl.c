@@ -56,6 +56,62 @@ crl_sig_alg(unsigned char **p, unsigned char *start, mbedtls_pk_type_t type)
 	return rc < 0 ? rc : rc + par;
 }
 
+/*
+ * One entry of revokedCertificates, SEQUENCE { serial, revocationDate },
+ * written backwards before ${*p} (not before ${start}): its length, or -1.
+ */
+static int
+crl_entry(unsigned char **p, unsigned char *start,
+    const struct pki_revoked *r)
+{
+	size_t len = 0;
+
+	W(crl_time(p, start, r->when));
+	W(mbedtls_asn1_write_raw_buffer(p, start, r->serial, r->len));
+	W(mbedtls_asn1_write_len(p, start, r->len));
+	W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_INTEGER));
+	W(mbedtls_asn1_write_len(p, start, len));
+	W(mbedtls_asn1_write_tag(p, start,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+	return (int)len;
+asn1:
+	return -1;
+}
+
+/*
+ * The TBSCertList of ${ca} (key ${type}) for the ${n} revoked ${v}, this
+ * update ${now}, next update ${next}, written backwards before ${*p} (not
+ * before ${start}): its length, or -1.
+ */
+static int
+crl_tbs(unsigned char **p, unsigned char *start, const struct pki_ca *ca,
+    mbedtls_pk_type_t type, const struct pki_revoked *v, size_t n,
+    const char *now, const char *next)
+{
+	size_t len = 0;
+
+	/* revokedCertificates, the newest last (written first) */
+	for (size_t i = n; i-- > 0;)
+		W(crl_entry(p, start, &v[i]));
+	if (n > 0) {
+		W(mbedtls_asn1_write_len(p, start, len));
+		W(mbedtls_asn1_write_tag(p, start,
+		    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+	}
+	W(crl_time(p, start, next));
+	W(crl_time(p, start, now));
+	W(mbedtls_asn1_write_raw_buffer(p, start, ca->crt.subject_raw.p,
+	    ca->crt.subject_raw.len));
+	W(crl_sig_alg(p, start, type));
+	W(mbedtls_asn1_write_int(p, start, 1));		/* v2 */
+	W(mbedtls_asn1_write_len(p, start, len));
+	W(mbedtls_asn1_write_tag(p, start,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+	return (int)len;
+asn1:
+	return -1;
+}
+
 /**
  * pki_crl_write(ca, rng, v, n, days, pem, pemlen, err, errlen): a v2 CRL
  * of the ${n} revoked certificates ${v}, this update now, next update in
@@ -67,11 +123,11 @@ pki_crl_write(struct pki_ca *ca, struct pki_rng *rng,
     size_t pemlen, char *err, size_t errlen)
 {
 	static unsigned char buf[CRL_MAX], tbs_copy[CRL_MAX];
-	unsigned char *end = buf + sizeof(buf), *p = end, *tbs;
+	unsigned char *end = buf + sizeof(buf), *p = end;
 	unsigned char hash[32], sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
 	mbedtls_pk_type_t type = mbedtls_pk_get_type(&ca->key) == MBEDTLS_PK_RSA ?
 	    MBEDTLS_PK_RSA : MBEDTLS_PK_ECDSA;	/* an EC key signs ECDSA */
-	size_t len = 0, tbs_len, sig_len, olen, rlen;
+	size_t len = 0, tbs_len, sig_len, olen;
 	char now[16], next[16];
 	time_t t = time(NULL);
 	struct tm tm;
@@ -82,51 +138,12 @@ pki_crl_write(struct pki_ca *ca, struct pki_rng *rng,
 	t += (time_t)days * 86400;
 	gmtime_r(&t, &tm);
 	strftime(next, sizeof(next), "%Y%m%d%H%M%S", &tm);
-
-	/* revokedCertificates, the newest last (written first) */
-	if (n > 0) {
-		for (size_t i = n; i-- > 0;) {
-			size_t e = 0;
-
-			if ((rc = crl_time(&p, buf, v[i].when)) < 0)
-				goto asn1;
-			e += (size_t)rc;
-			if ((rc = mbedtls_asn1_write_raw_buffer(&p, buf,
-			    v[i].serial, v[i].len)) < 0)
-				goto asn1;
-			e += (size_t)rc;
-			if ((rc = mbedtls_asn1_write_len(&p, buf, v[i].len)) < 0 ||
-			    (e += (size_t)rc, rc = mbedtls_asn1_write_tag(&p, buf,
-			    MBEDTLS_ASN1_INTEGER)) < 0)
-				goto asn1;
-			e += (size_t)rc;
-			if ((rc = mbedtls_asn1_write_len(&p, buf, e)) < 0)
-				goto asn1;
-			e += (size_t)rc;
-			if ((rc = mbedtls_asn1_write_tag(&p, buf,
-			    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
-				goto asn1;
-			len += e + (size_t)rc;
-		}
-		rlen = len;
-		W(mbedtls_asn1_write_len(&p, buf, rlen));
-		W(mbedtls_asn1_write_tag(&p, buf,
-		    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-	}
-	W(crl_time(&p, buf, next));
-	W(crl_time(&p, buf, now));
-	W(mbedtls_asn1_write_raw_buffer(&p, buf, ca->crt.subject_raw.p,
-	    ca->crt.subject_raw.len));
-	W(crl_sig_alg(&p, buf, type));
-	W(mbedtls_asn1_write_int(&p, buf, 1));		/* v2 */
-	W(mbedtls_asn1_write_len(&p, buf, len));
-	W(mbedtls_asn1_write_tag(&p, buf,
-	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-	tbs = p;
-	tbs_len = len;
+	if ((rc = crl_tbs(&p, buf, ca, type, v, n, now, next)) < 0)
+		goto asn1;
+	tbs_len = (size_t)rc;
 
 	/* Sign the TBSCertList, then wrap it. */
-	if ((rc = mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), tbs,
+	if ((rc = mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), p,
 	    tbs_len, hash)) != 0 ||
 	    (rc = mbedtls_pk_sign(&ca->key, MBEDTLS_MD_SHA256, hash,
 	    sizeof(hash), sig, sizeof(sig), &sig_len, mbedtls_ctr_drbg_random,
@@ -138,9 +155,8 @@ pki_crl_write(struct pki_ca *ca, struct pki_rng *rng,
 		return -1;
 	}
 	/* Backwards: signature, its algorithm, then the TBS before them. */
-	memcpy(tbs_copy, tbs, tbs_len);
+	memcpy(tbs_copy, p, tbs_len);
 	p = end;
-	len = 0;
 	W(mbedtls_asn1_write_bitstring(&p, buf, sig, sig_len * 8));
 	W(crl_sig_alg(&p, buf, type));
 	W(mbedtls_asn1_write_raw_buffer(&p, buf, tbs_copy, tbs_len));

@@ -1,17 +1,15 @@
 /*
  * authority_proc.c: the signing authority in a process of its own (see
- * authority_proc.h): the parent's side (open, submit, cancel, close) and
- * the signer's (authority_proc_main).
+ * authority_proc.h): the parent's side (open, submit, cancel, close).  The
+ * signer's side is the program gw-signer (gw_signer.c).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -22,10 +20,10 @@
 #include "log.h"
 
 #define AP_MAX_INFLIGHT	1024
-#define AP_MSG_MAX	(128 * 1024)	/* one message, either way */
-#define AP_VIA_MAX	255
-#define AP_FD		3		/* the signer's end, in the signer */
-#define AP_NARGS	16
+#define AP_MSG_MAX	AUTHORITY_PROC_MSG_MAX
+#define AP_VIA_MAX	AUTHORITY_PROC_VIA_MAX
+#define AP_FD		AUTHORITY_PROC_FD
+#define AP_NARGS	AUTHORITY_PROC_NARGS
 
 /* A request sent to the signer; cb NULL once cancelled. */
 struct ap_req {
@@ -261,7 +259,7 @@ authority_proc_cancel(struct authority_proc *ap, void *arg)
 
 /* The signer's side of fork: its socket as AP_FD, no other descriptor. */
 static void
-ap_child_exec(int fd, char **argv)
+ap_child_exec(int fd, const char *path, char **argv)
 {
 	sigset_t none;
 	long max;
@@ -282,8 +280,132 @@ ap_child_exec(int fd, char **argv)
 		    max : 65536); i++)
 			close((int)i);
 	}
-	execv("/proc/self/exe", argv);
+	execv(path, argv);
 	_exit(127);
+}
+
+/*
+ * The signer program into ${path}: gw-signer beside the running program
+ * (a build tree), else GW_SIGNER_RELPATH from the running program's
+ * directory (an install: ../libexec/gatewayd/gw-signer from bin/).
+ */
+static int
+ap_signer_path(char *path, size_t len, char *err, size_t errlen)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
+		snprintf(err, errlen, "signer: /proc/self/exe: %s",
+		    strerror(errno));
+		return -1;
+	}
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	if ((size_t)snprintf(path, len, "%s/gw-signer", self) < len &&
+	    access(path, X_OK) == 0)
+		return 0;
+	if ((size_t)snprintf(path, len, "%s/%s", self,
+	    GW_SIGNER_RELPATH) < len && access(path, X_OK) == 0)
+		return 0;
+	snprintf(err, errlen, "signer: no gw-signer beside %s nor at %s/%s",
+	    self, self, GW_SIGNER_RELPATH);
+	return -1;
+}
+
+/* The signer's arguments: its name, AUTHORITY_PROC_ARG, then ${p}'s. */
+struct ap_args {
+	char	 name[64];
+	char	 nums[AP_NARGS - 6][16];
+	char	*argv[AP_NARGS + 1];
+};
+
+/* ${v} as the signer's argument vector, for ${user}. */
+static void
+ap_args(struct ap_args *v, const struct authority_params *p,
+    const char *user)
+{
+	/* The numbers of ${p}, in the order the signer reads them. */
+	const unsigned num[AP_NARGS - 6] = {
+		p->cert_days, p->pending_ttl, p->max_pending, p->retry_after,
+		p->hook_timeout, p->max_pending_per_source, p->new_per_source,
+		p->renew_after, p->hook_max, p->hook_queue
+	};
+
+	snprintf(v->name, sizeof(v->name), "%s-signer",
+	    program_invocation_short_name);
+	v->argv[0] = v->name;
+	v->argv[1] = (char *)AUTHORITY_PROC_ARG;
+	v->argv[2] = (char *)(user != NULL ? user : "");
+	v->argv[3] = (char *)p->dir;
+	v->argv[4] = (char *)(p->names != NULL ? p->names : "");
+	v->argv[5] = (char *)(p->hook != NULL ? p->hook : "");
+	for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++) {
+		snprintf(v->nums[i], sizeof(v->nums[i]), "%u", num[i]);
+		v->argv[6 + i] = v->nums[i];
+	}
+	v->argv[AP_NARGS] = NULL;
+}
+
+/* Fork and exec the signer ${path} with ${argv}: ap->fd, ap->pid. */
+static int
+ap_spawn(struct authority_proc *ap, const char *path, char **argv,
+    char *err, size_t errlen)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		snprintf(err, errlen, "signer: socketpair: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((ap->pid = fork()) < 0) {
+		snprintf(err, errlen, "signer: fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (ap->pid == 0) {
+		close(sv[0]);
+		ap_child_exec(sv[1], path, argv);
+	}
+	close(sv[1]);
+	ap->fd = sv[0];
+	return 0;
+}
+
+/*
+ * At start-up, before the loop runs: wait for the signer's "ok" and make
+ * its socket non-blocking; else stop it, with its error in ${err}.
+ */
+static int
+ap_wait_ready(struct authority_proc *ap, char *err, size_t errlen)
+{
+	char msg[512];
+	ssize_t n;
+
+	do
+		n = recv(ap->fd, msg, sizeof(msg) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 || (size_t)n != strlen("ok") || memcmp(msg, "ok", 2) != 0) {
+		if (n > 0) {
+			msg[n] = '\0';
+			for (ssize_t i = 0; i < n; i++)
+				if (msg[i] < 0x20 || msg[i] == 0x7f)
+					msg[i] = '?';
+		}
+		snprintf(err, errlen, "%s", n > 0 ? msg :
+		    "signer: the signing process did not start");
+	} else if (fcntl(ap->fd, F_SETFL, O_NONBLOCK) != 0) {
+		snprintf(err, errlen, "signer: fcntl: %s", strerror(errno));
+		kill(ap->pid, SIGKILL);
+	} else
+		return 0;
+	close(ap->fd);
+	while (waitpid(ap->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return -1;
 }
 
 /**
@@ -297,17 +419,8 @@ authority_proc_open(const struct authority_params *p, const char *user,
     char *err, size_t errlen)
 {
 	struct authority_proc *ap;
-	/* The numbers of ${p}, in the order authority_proc_main reads them. */
-	const unsigned num[] = {
-		p->cert_days, p->pending_ttl, p->max_pending, p->retry_after,
-		p->hook_timeout, p->max_pending_per_source, p->new_per_source,
-		p->renew_after, p->hook_max, p->hook_queue
-	};
-	char name[64], nums[sizeof(num) / sizeof(num[0])][16];
-	char msg[512];
-	char *argv[AP_NARGS + 1];
-	int sv[2];
-	ssize_t n;
+	struct ap_args v;
+	char path[PATH_MAX];
 
 	if ((ap = calloc(1, sizeof(*ap))) == NULL ||
 	    (ap->buf = malloc(AP_MSG_MAX)) == NULL) {
@@ -318,61 +431,13 @@ authority_proc_open(const struct authority_params *p, const char *user,
 	ap->loop = p->loop;
 	ap->fd = -1;
 	TAILQ_INIT(&ap->reqs);
-	snprintf(name, sizeof(name), "%s-signer",
-	    program_invocation_short_name);
-	argv[0] = name;
-	argv[1] = (char *)AUTHORITY_PROC_ARG;
-	argv[2] = (char *)(user != NULL ? user : "");
-	argv[3] = (char *)p->dir;
-	argv[4] = (char *)(p->names != NULL ? p->names : "");
-	argv[5] = (char *)(p->hook != NULL ? p->hook : "");
-	for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++) {
-		snprintf(nums[i], sizeof(nums[i]), "%u", num[i]);
-		argv[6 + i] = nums[i];
-	}
-	argv[AP_NARGS] = NULL;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		snprintf(err, errlen, "signer: socketpair: %s",
-		    strerror(errno));
-		goto fail;
-	}
-	if ((ap->pid = fork()) < 0) {
-		snprintf(err, errlen, "signer: fork: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		goto fail;
-	}
-	if (ap->pid == 0) {
-		close(sv[0]);
-		ap_child_exec(sv[1], argv);
-	}
-	close(sv[1]);
-	ap->fd = sv[0];
-	/* At start-up, before the loop runs: wait for "ok" or the error. */
-	do
-		n = recv(ap->fd, msg, sizeof(msg) - 1, 0);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0 || (size_t)n != strlen("ok") || memcmp(msg, "ok", 2) != 0) {
-		if (n > 0) {
-			msg[n] = '\0';
-			for (ssize_t i = 0; i < n; i++)
-				if (msg[i] < 0x20 || msg[i] == 0x7f)
-					msg[i] = '?';
-		}
-		snprintf(err, errlen, "%s", n > 0 ? msg :
-		    "signer: the signing process did not start");
-		close(ap->fd);
-		while (waitpid(ap->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		goto fail;
-	}
-	if (fcntl(ap->fd, F_SETFL, O_NONBLOCK) != 0) {
-		snprintf(err, errlen, "signer: fcntl: %s", strerror(errno));
-		close(ap->fd);
-		kill(ap->pid, SIGKILL);
-		while (waitpid(ap->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		goto fail;
+	ap_args(&v, p, user);
+	if (ap_signer_path(path, sizeof(path), err, errlen) != 0 ||
+	    ap_spawn(ap, path, v.argv, err, errlen) != 0 ||
+	    ap_wait_ready(ap, err, errlen) != 0) {
+		free(ap->buf);
+		free(ap);
+		return NULL;
 	}
 	ev_io_init(&ap->io, ap_on_read, ap->fd, EV_READ);
 	ap->io.data = ap;
@@ -383,10 +448,6 @@ authority_proc_open(const struct authority_params *p, const char *user,
 	log_info("event=signer_started pid=%d user=%s", (int)ap->pid,
 	    user != NULL ? user : "-");
 	return ap;
-fail:
-	free(ap->buf);
-	free(ap);
-	return NULL;
 }
 
 /**
@@ -420,205 +481,4 @@ authority_proc_close(struct authority_proc *ap)
 	}
 	free(ap->buf);
 	free(ap);
-}
-
-/* The signer's side. */
-
-struct aps_req {
-	uint32_t	 ref;
-};
-
-static int aps_fd = AP_FD;
-
-/* Send ${res} for ${ref} to the parent (blocking: the parent reads). */
-static void
-aps_answer(uint32_t ref, const struct authority_result *res)
-{
-	static uint8_t buf[AP_MSG_MAX];
-	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
-	int len;
-
-	authority_result_view(res, ref, &f.u.enroll_result);
-	if ((len = gw_frame_encode(buf, sizeof(buf), &f)) < 0) {
-		log_errx("event=signer_encode_failed ref=%u detail=\"%s\"",
-		    ref, gw_perr_str(len));
-		return;
-	}
-	while (send(aps_fd, buf, (size_t)len, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR) {
-			log_errx("event=signer_send_failed detail=\"%s\"",
-			    strerror(errno));
-			exit(1);
-		}
-}
-
-static void
-aps_done(const struct authority_result *res, void *arg)
-{
-	struct aps_req *r = arg;
-
-	aps_answer(r->ref, res);
-	free(r);
-}
-
-/* One message from the parent: ENROLL, then the via name. */
-static void
-aps_request(struct authority *a, const uint8_t *buf, size_t n)
-{
-	struct authority_result no = { .status = GW_ENROLL_REFUSED,
-	    .reason = GW_R_PROTOCOL };
-	struct gw_frame f;
-	struct gw_enroll *e = &f.u.enroll;
-	struct gw_str vs;
-	struct aps_req *r;
-	char token[1024], rid[128], source[128], via[AP_VIA_MAX + 1];
-	size_t used;
-
-	if (gw_frame_decode(buf, n, AP_MSG_MAX, &f, &used) != GW_OK ||
-	    f.type != GW_T_ENROLL) {
-		log_errx("event=signer_bad_message detail=\"not an ENROLL\"");
-		return;
-	}
-	vs.p = buf + used;
-	vs.len = (uint16_t)(n - used);
-	snprintf(no.message, sizeof(no.message), "malformed request");
-	if (n - used > AP_VIA_MAX ||
-	    gw_str_cstr(&vs, via, sizeof(via)) != 0 ||
-	    gw_str_cstr(&e->token, token, sizeof(token)) != 0 ||
-	    gw_str_cstr(&e->request_id, rid, sizeof(rid)) != 0 ||
-	    gw_str_cstr(&e->source, source, sizeof(source)) != 0) {
-		aps_answer(e->ref, &no);
-		return;
-	}
-	struct authority_req ar = {
-		.csr = e->csr.len ? e->csr.p : NULL,
-		.csr_len = e->csr.len,
-		.token = token, .request_id = rid, .source = source,
-		.via = via,
-		.client_cert = e->client_cert.len ? e->client_cert.p : NULL,
-		.client_cert_len = e->client_cert.len,
-	};
-	if ((r = malloc(sizeof(*r))) == NULL) {
-		no.reason = GW_R_OVERLOAD;
-		snprintf(no.message, sizeof(no.message), "out of memory");
-		aps_answer(e->ref, &no);
-		return;
-	}
-	r->ref = e->ref;
-	authority_submit(a, &ar, aps_done, r);
-}
-
-static void
-aps_on_read(struct ev_loop *loop, ev_io *w, int revents)
-{
-	static uint8_t buf[AP_MSG_MAX];
-	ssize_t n;
-
-	(void)revents;
-	if ((n = recv(aps_fd, buf, sizeof(buf), MSG_DONTWAIT)) < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		log_errx("event=signer_recv_failed detail=\"%s\"",
-		    strerror(errno));
-	}
-	if (n <= 0) {
-		ev_break(loop, EVBREAK_ALL);	/* the parent is gone */
-		return;
-	}
-	aps_request(w->data, buf, (size_t)n);
-}
-
-/* Become ${user}: its groups, its uid, and no way back. */
-static int
-aps_become(const char *user, char *err, size_t errlen)
-{
-	struct passwd *pw;
-
-	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errlen, "[enroll] signer_user: no user '%s'",
-		    user);
-		return -1;
-	}
-	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
-		return 0;
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-		snprintf(err, errlen, "[enroll] signer_user: cannot become "
-		    "'%s': %s", user, strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		snprintf(err, errlen, "[enroll] signer_user: could get root "
-		    "back");
-		return -1;
-	}
-	return 0;
-}
-
-/* Tell the parent "ok" or ${msg} (one message). */
-static void
-aps_status(const char *msg)
-{
-	while (send(aps_fd, msg, strlen(msg), MSG_NOSIGNAL) < 0 &&
-	    errno == EINTR)
-		;
-}
-
-/**
- * authority_proc_main(argc, argv): the signer process (argv[1] is
- * AUTHORITY_PROC_ARG).  Returns the exit code.
- */
-int
-authority_proc_main(int argc, char **argv)
-{
-	struct authority_params p;
-	struct authority *a;
-	struct ev_loop *loop;
-	ev_io io;
-	char err[512];
-
-	if (argc != AP_NARGS) {
-		fprintf(stderr, "%s: for internal use only\n", argv[0]);
-		return 2;
-	}
-	log_init(argv[0], LOG_LVL_INFO);
-	/* The hooks it runs get no way to answer in its name. */
-	(void)fcntl(aps_fd, F_SETFD, FD_CLOEXEC);
-	(void)prctl(PR_SET_NAME, argv[0]);	/* ps -C NAME finds it */
-	/* The parent's signals are not ours: EOF on the socket stops us. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	loop = EV_DEFAULT;
-	p = (struct authority_params){
-		.loop = loop, .dir = argv[3],
-		.names = argv[4][0] != '\0' ? argv[4] : NULL,
-		.hook = argv[5][0] != '\0' ? argv[5] : NULL,
-		.cert_days = (unsigned)strtoul(argv[6], NULL, 10),
-		.pending_ttl = (unsigned)strtoul(argv[7], NULL, 10),
-		.max_pending = (unsigned)strtoul(argv[8], NULL, 10),
-		.retry_after = (unsigned)strtoul(argv[9], NULL, 10),
-		.hook_timeout = (unsigned)strtoul(argv[10], NULL, 10),
-		.max_pending_per_source = (unsigned)strtoul(argv[11], NULL, 10),
-		.new_per_source = (unsigned)strtoul(argv[12], NULL, 10),
-		.renew_after = (unsigned)strtoul(argv[13], NULL, 10),
-		.hook_max = (unsigned)strtoul(argv[14], NULL, 10),
-		.hook_queue = (unsigned)strtoul(argv[15], NULL, 10),
-	};
-	if ((argv[2][0] != '\0' && aps_become(argv[2], err,
-	    sizeof(err)) != 0) ||
-	    (a = authority_open(&p, err, sizeof(err))) == NULL) {
-		aps_status(err);
-		return 1;
-	}
-	aps_status("ok");
-	log_info("event=signer_ready ca_dir=%s uid=%u", p.dir,
-	    (unsigned)getuid());
-	ev_io_init(&io, aps_on_read, aps_fd, EV_READ);
-	io.data = a;
-	ev_io_start(loop, &io);
-	ev_run(loop, 0);
-	authority_close(a);
-	return 0;
 }

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "authority_hook.h"
+#include "authority_names.h"
 
 /* A live certificate of the name, until its serial turns up revoked. */
 struct auth_cand {

@@ -1,12 +1,16 @@
 /*
  * authority_proc.h: the signing authority (authority.h) in a process of
  * its own, so that the process that parses agents' or gateways' bytes
- * never holds the CA key.  authority_proc_open() runs the program again
- * (/proc/self/exe AUTHORITY_PROC_ARG ...) with one end of a SOCK_SEQPACKET
- * socketpair and no other descriptor; that "signer" drops to its own user
- * if one is given, opens the authority (it alone reads DIR/ca.key) and
- * answers requests in its own libev loop.  The interface is the
- * authority's: submit, then one callback, unless cancelled.
+ * never holds the CA key, nor even the code that signs.
+ * authority_proc_open() runs the program gw-signer (gw_signer.c: beside
+ * the running program, as in a build tree, else GW_SIGNER_RELPATH from
+ * its directory, ../libexec/gatewayd/gw-signer when installed) as
+ * "PROG-signer AUTHORITY_PROC_ARG USER DIR NAMES HOOK" and the ten numbers
+ * of struct authority_params, with one end of a SOCK_SEQPACKET socketpair
+ * as descriptor AUTHORITY_PROC_FD and no other; that "signer" drops to
+ * its own user if one is given, opens the authority (it alone reads
+ * DIR/ca.key) and answers requests in its own libev loop.  The interface
+ * is the authority's: submit, then one callback, unless cancelled.
  *
  * On the socketpair: one message is one frame of the project's codec
  * (frame.h).  The parent sends ENROLL (ref: its own request id) followed,
@@ -28,10 +32,14 @@
 
 #include <stddef.h>
 
-#include "authority.h"
+#include "authority_msg.h"
 
 /* argv[1] of the signer process. */
 #define AUTHORITY_PROC_ARG	"--authority-signer"
+#define AUTHORITY_PROC_NARGS	16		/* its argc */
+#define AUTHORITY_PROC_FD	3		/* its end of the socketpair */
+#define AUTHORITY_PROC_MSG_MAX	(128 * 1024)	/* one message, either way */
+#define AUTHORITY_PROC_VIA_MAX	255		/* after the ENROLL frame */
 
 struct authority_proc;
 
@@ -62,11 +70,5 @@ void authority_proc_cancel(struct authority_proc *ap, void *arg);
  * and wait for it; answer nothing more; free ${ap}.  NULL is a no-op.
  */
 void authority_proc_close(struct authority_proc *ap);
-
-/**
- * authority_proc_main(argc, argv): the signer process (argv[1] is
- * AUTHORITY_PROC_ARG).  Returns the exit code.
- */
-int authority_proc_main(int argc, char **argv);
 
 #endif /* GW_AUTHORITY_PROC_H */

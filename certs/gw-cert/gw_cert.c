@@ -42,78 +42,15 @@
 #include <arpa/inet.h>
 
 #include "crl.h"
-#include "gw_cert.h"
+#include "cli.h"
+#include "gw_cert_enroll.h"
+#include "gw_cert_revoke.h"
 #include "identity.h"
 #include "pkifile.h"
 #include "tls_conf.h"
 #include "x509_issue.h"
 
 #define PEM_MAX		16384
-
-void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: gw-cert ca --out DIR --name CN [--ca PARENT] [--days N]\n"
-	    "               [--rsa BITS | --ec p256|p384] [--force]\n"
-	    "       gw-cert issue --ca DIR --role gateway|mgmt|agent --name NAME "
-	    "--out PREFIX\n"
-	    "               [--dns NAME]... [--ip ADDR]... [--days N]\n"
-	    "               [--rsa BITS | --ec p256|p384]\n"
-	    "               [--not-before YYYYMMDDhhmmss --not-after "
-	    "YYYYMMDDhhmmss]\n"
-	    "       gw-cert issue-many --ca DIR --role ROLE --prefix PFX "
-	    "--count N --out-dir DIR\n"
-	    "               [--days N]\n"
-	    "       gw-cert show FILE\n"
-	    "       gw-cert fingerprint FILE\n"
-	    "       gw-cert revoke --ca DIR (--serial HEX | --cert FILE | "
-	    "--name NAME)\n"
-	    "               [--crl-days N]\n"
-	    "       gw-cert crl --ca DIR [--crl-days N]\n"
-	    "       gw-cert list --ca DIR\n"
-	    "       gw-cert token create --ca DIR --names PATTERNS [--ttl 24h] "
-	    "[--uses N]\n"
-	    "               [--comment TEXT]\n"
-	    "       gw-cert token list --ca DIR\n"
-	    "       gw-cert token revoke --ca DIR ID\n"
-	    "       gw-cert pending list --ca DIR\n"
-	    "       gw-cert approve --ca DIR REQUEST [--days N] [--replace]\n"
-	    "       gw-cert deny --ca DIR REQUEST [--reason TEXT]\n");
-	exit(2);
-}
-
-int
-die(const char *what, const char *why)
-{
-	fprintf(stderr, "gw-cert: %s: %s\n", what, why);
-	return 1;
-}
-
-/* Every file appears whole (pki_write_file), a key never wider than 0600. */
-int
-write_file(const char *path, const void *buf, size_t len, mode_t mode)
-{
-	char err[512];
-
-	if (pki_write_file(path, buf, len, mode, err, sizeof(err)) != 0) {
-		fprintf(stderr, "gw-cert: %s\n", err);
-		return 1;
-	}
-	return 0;
-}
-
-int
-parse_uint(const char *s, unsigned long min, unsigned long max,
-    unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno != 0 || *end != '\0' || *s == '\0' || *out < min ||
-	    *out > max ? -1 : 0;
-}
 
 static int
 parse_time(const char *s, char out[16])
@@ -155,6 +92,78 @@ struct opts {
 	char		 nb[16], na[16];
 };
 
+/* --ip ${arg}: one more IP SAN (exit 2 if it is not an address). */
+static void
+opt_ip(struct opts *o, const char *arg)
+{
+	size_t i = o->req.nip;
+
+	if (i == PKI_MAX_SAN)
+		usage();
+	if (inet_pton(AF_INET, arg, o->req.ip[i]) == 1)
+		o->req.iplen[i] = 4;
+	else if (inet_pton(AF_INET6, arg, o->req.ip[i]) == 1)
+		o->req.iplen[i] = 16;
+	else {
+		fprintf(stderr, "gw-cert: --ip %s: not an IP address\n", arg);
+		exit(2);
+	}
+	o->req.nip++;
+}
+
+/* Option ${ch} (parse_opts' table) with ${arg} into ${o}; usage() if bad. */
+static void
+opt_one(struct opts *o, int ch, char *arg)
+{
+	unsigned long v;
+
+	switch (ch) {
+	case 'o': o->out = arg; break;
+	case 'n': o->req.name = arg; break;
+	case 'a': o->ca = arg; break;
+	case 'p': o->prefix = arg; break;
+	case 'O': o->out_dir = arg; break;
+	case 'f': o->force = 1; break;
+	case 'I': opt_ip(o, arg); break;
+	case 'r':
+		if (parse_role(arg, &o->req.role) != 0)
+			usage();
+		o->have_role = 1;
+		break;
+	case 'D':
+		if (o->req.ndns == PKI_MAX_SAN)
+			usage();
+		o->req.dns[o->req.ndns++] = arg;
+		break;
+	case 'd':
+		if (parse_uint(arg, 1, 36500, &o->days) != 0)
+			usage();
+		o->have_days = 1;
+		break;
+	case 'b':
+	case 'e':
+		if (parse_time(arg, ch == 'b' ? o->nb : o->na) != 0)
+			usage();
+		break;
+	case 'R':
+		if (parse_uint(arg, 2048, 4096, &v) != 0)
+			usage();
+		o->req.rsa_bits = (unsigned)v;
+		break;
+	case 'E':
+		if (pki_ec_parse(arg, &o->req.ec_bits) != 0)
+			usage();
+		break;
+	case 'c':
+		if (parse_uint(arg, 1, 1000000, &o->count) != 0)
+			usage();
+		break;
+	default:
+		usage();
+	}
+}
+
+/* The options of a command that makes certificates into ${o}. */
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -176,74 +185,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
-	unsigned long v;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-		switch (ch) {
-		case 'o': o->out = optarg; break;
-		case 'n': o->req.name = optarg; break;
-		case 'a': o->ca = optarg; break;
-		case 'p': o->prefix = optarg; break;
-		case 'O': o->out_dir = optarg; break;
-		case 'f': o->force = 1; break;
-		case 'r':
-			if (parse_role(optarg, &o->req.role) != 0)
-				usage();
-			o->have_role = 1;
-			break;
-		case 'D':
-			if (o->req.ndns == PKI_MAX_SAN)
-				usage();
-			o->req.dns[o->req.ndns++] = optarg;
-			break;
-		case 'I': {
-			size_t i = o->req.nip;
-
-			if (i == PKI_MAX_SAN)
-				usage();
-			if (inet_pton(AF_INET, optarg, o->req.ip[i]) == 1)
-				o->req.iplen[i] = 4;
-			else if (inet_pton(AF_INET6, optarg, o->req.ip[i]) == 1)
-				o->req.iplen[i] = 16;
-			else {
-				fprintf(stderr, "gw-cert: --ip %s: not an IP "
-				    "address\n", optarg);
-				exit(2);
-			}
-			o->req.nip++;
-			break;
-		}
-		case 'd':
-			if (parse_uint(optarg, 1, 36500, &o->days) != 0)
-				usage();
-			o->have_days = 1;
-			break;
-		case 'b':
-			if (parse_time(optarg, o->nb) != 0)
-				usage();
-			break;
-		case 'e':
-			if (parse_time(optarg, o->na) != 0)
-				usage();
-			break;
-		case 'R':
-			if (parse_uint(optarg, 2048, 4096, &v) != 0)
-				usage();
-			o->req.rsa_bits = (unsigned)v;
-			break;
-		case 'E':
-			if (pki_ec_parse(optarg, &o->req.ec_bits) != 0)
-				usage();
-			break;
-		case 'c':
-			if (parse_uint(optarg, 1, 1000000, &o->count) != 0)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
+	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1)
+		opt_one(o, ch, optarg);
 	if (optind != argc || (o->nb[0] != '\0') != (o->na[0] != '\0') ||
 	    (o->req.rsa_bits != 0 && o->req.ec_bits != 0) ||
 	    (o->nb[0] != '\0' && o->have_days))
@@ -259,14 +204,6 @@ set_validity(struct opts *o, unsigned long def_days)
 	} else
 		pki_validity(&o->req, (unsigned)(o->have_days ? o->days :
 		    def_days));
-}
-
-/* "YYYYMMDDhhmmss" as "YYYY-MM-DD". */
-const char *
-day_str(const char *t, char out[11])
-{
-	snprintf(out, 11, "%.4s-%.2s-%.2s", t, t + 4, t + 6);
-	return out;
 }
 
 /*
@@ -439,21 +376,6 @@ out:
 	pki_ca_free(&ca);
 	pki_rng_free(&rng);
 	return rc;
-}
-
-int
-load_crt(const char *path, mbedtls_x509_crt *crt)
-{
-	char why[160];
-	int rc;
-
-	mbedtls_x509_crt_init(crt);
-	if ((rc = mbedtls_x509_crt_parse_file(crt, path)) != 0) {
-		die(path, tls_strerror(rc, why, sizeof(why)));
-		mbedtls_x509_crt_free(crt);
-		return -1;
-	}
-	return 0;
 }
 
 static void

@@ -11,7 +11,7 @@
 #include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
-#include "authority_hook.h"
+#include "authority_renew.h"
 #include "identity.h"
 #include "proto.h"
 

@@ -1,6 +1,6 @@
 /*
  * gw_cert_enroll.c: gw-cert's enrollment commands, on the CA directory the
- * signing authority uses (certs/authority.h):
+ * signing authority uses (certs/ca/authority.h):
  *
  *   gw-cert token create --ca DIR --names PATTERNS [--ttl DURATION]
  *           [--uses N] [--comment TEXT]
@@ -25,7 +25,8 @@
 
 #include "authority.h"
 #include "enroll_dir.h"
-#include "gw_cert.h"
+#include "cli.h"
+#include "gw_cert_enroll.h"
 #include "pkifile.h"
 #include "token.h"
 #include "x509_issue.h"

@@ -8,7 +8,8 @@
 #include <time.h>
 #include <mbedtls/platform_util.h>
 
-#include "authority_hook.h"
+#include "authority_names.h"
+#include "authority_token.h"
 #include "enroll_dir.h"
 #include "identity.h"
 #include "log.h"

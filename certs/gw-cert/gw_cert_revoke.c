@@ -19,7 +19,8 @@
 
 #include "conf_util.h"
 #include "crl.h"
-#include "gw_cert.h"
+#include "cli.h"
+#include "gw_cert_revoke.h"
 #include "x509_issue.h"
 
 #define REVOKED_MAX	100000
@@ -100,88 +101,68 @@ revoke_one(const char *dir, const char *serial, struct pki_revoked *v,
 	return 0;
 }
 
-/* gw-cert revoke / crl: update the revoked list, write DIR/ca.crl. */
-int
-cmd_crl(int argc, char **argv, int revoke)
+/* The serial of the certificate in ${cert} as hex into ${hex}; 0 or 1. */
+static int
+cert_serial(const char *cert, char *hex, size_t len)
 {
-	static const struct option lopts[] = {
-		{ "ca", required_argument, NULL, 'a' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "crl-days", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static struct pki_revoked v[REVOKED_MAX];
-	static unsigned char pem[1024 * 1024];
-	const char *dir = NULL, *serial = NULL, *cert = NULL, *name = NULL;
-	char path[4096], err[512], hex[128], list[2048] = "";
+	mbedtls_x509_crt crt;
+	size_t o = 0;
+
+	if (load_crt(cert, &crt) != 0)
+		return 1;
+	hex[0] = '\0';
+	for (size_t i = 0; i < crt.serial.len && o + 3 < len; i++)
+		o += (size_t)snprintf(hex + o, len - o, "%02x",
+		    crt.serial.p[i]);
+	mbedtls_x509_crt_free(&crt);
+	return 0;
+}
+
+/*
+ * Revoke every certificate issued to ${name} (DIR/issued.txt) that is not
+ * revoked yet; their serials into ${list}.  0, or 1 if none.
+ */
+static int
+revoke_name(const char *dir, const char *name, struct pki_revoked *v,
+    size_t *n, char *list, size_t len)
+{
+	char path[4096], line[512], ser[80], nm[256];
 	size_t nnew = 0;
-	unsigned long days = 7;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/issued.txt", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return die(path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%79s %255s", ser, nm) == 2 &&
+		    strcmp(nm, name) == 0 &&
+		    revoke_one(dir, ser, v, n, 1) == 0 &&
+		    strlen(list) + strlen(ser) + 2 < len) {
+			snprintf(list + strlen(list), len - strlen(list),
+			    " %s", ser);
+			nnew++;
+		}
+	fclose(f);
+	if (nnew == 0)
+		return die(name, "no valid certificate of this name in "
+		    "issued.txt");
+	return 0;
+}
+
+/*
+ * Write DIR/ca.crl of the ${n} revoked ${v}, next update in ${days} days,
+ * and say so (${list}: the serials revoked now, if ${revoke}); 0 or 1.
+ */
+static int
+crl_sign(const char *dir, const struct pki_revoked *v, size_t n,
+    unsigned long days, int revoke, const char *list)
+{
+	static unsigned char pem[1024 * 1024];
+	char path[4096], err[512];
 	struct pki_ca ca;
 	struct pki_rng rng;
-	size_t n;
-	int ch, rc = 1;
+	int rc = 1;
 
-	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-		switch (ch) {
-		case 'a': dir = optarg; break;
-		case 's': serial = optarg; break;
-		case 'c': cert = optarg; break;
-		case 'n': name = optarg; break;
-		case 'd':
-			if (parse_uint(optarg, 1, 3650, &days) != 0)
-				usage();
-			break;
-		default: usage();
-		}
-	}
-	if (optind != argc || dir == NULL ||
-	    (revoke && (serial != NULL) + (cert != NULL) + (name != NULL) !=
-	    1) || (!revoke && (serial || cert || name)))
-		usage();
-	if (cert != NULL) {
-		mbedtls_x509_crt crt;
-		size_t o = 0;
-
-		if (load_crt(cert, &crt) != 0)
-			return 1;
-		for (size_t i = 0; i < crt.serial.len && o + 3 < sizeof(hex);
-		    i++)
-			o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%02x",
-			    crt.serial.p[i]);
-		mbedtls_x509_crt_free(&crt);
-		serial = hex;
-	}
-	snprintf(path, sizeof(path), "%s/revoked.txt", dir);
-	if (read_revoked(path, v, &n) != 0)
-		return 1;
-	if (name != NULL) {
-		/* Every certificate issued to NAME that is not revoked yet. */
-		char line[512], ser[80], nm[256];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/issued.txt", dir);
-		if ((f = fopen(path, "r")) == NULL)
-			return die(path, strerror(errno));
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (sscanf(line, "%79s %255s", ser, nm) == 2 &&
-			    strcmp(nm, name) == 0 &&
-			    revoke_one(dir, ser, v, &n, 1) == 0 &&
-			    strlen(list) + strlen(ser) + 2 < sizeof(list)) {
-				snprintf(list + strlen(list), sizeof(list) -
-				    strlen(list), " %s", ser);
-				nnew++;
-			}
-		fclose(f);
-		if (nnew == 0)
-			return die(name, "no valid certificate of this name in "
-			    "issued.txt");
-	} else if (revoke) {
-		if (revoke_one(dir, serial, v, &n, 0) != 0)
-			return 1;
-		snprintf(list, sizeof(list), " %s", serial);
-	}
 	if (pki_rng_init(&rng, err, sizeof(err)) != 0) {
 		pki_rng_free(&rng);
 		return die("gw-cert", err);
@@ -207,7 +188,62 @@ out:
 	return rc;
 }
 
-/* gw-cert list: every certificate the CA issued, expiry and status. */
+/** cmd_crl(argc, argv, revoke): gw-cert revoke | crl. */
+int
+cmd_crl(int argc, char **argv, int revoke)
+{
+	static const struct option lopts[] = {
+		{ "ca", required_argument, NULL, 'a' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "crl-days", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct pki_revoked v[REVOKED_MAX];
+	const char *dir = NULL, *serial = NULL, *cert = NULL, *name = NULL;
+	char path[4096], hex[128], list[2048] = "";
+	unsigned long days = 7;
+	size_t n;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': dir = optarg; break;
+		case 's': serial = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'n': name = optarg; break;
+		case 'd':
+			if (parse_uint(optarg, 1, 3650, &days) != 0)
+				usage();
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc || dir == NULL ||
+	    (revoke && (serial != NULL) + (cert != NULL) + (name != NULL) !=
+	    1) || (!revoke && (serial || cert || name)))
+		usage();
+	if (cert != NULL) {
+		if (cert_serial(cert, hex, sizeof(hex)) != 0)
+			return 1;
+		serial = hex;
+	}
+	snprintf(path, sizeof(path), "%s/revoked.txt", dir);
+	if (read_revoked(path, v, &n) != 0)
+		return 1;
+	if (name != NULL) {
+		if (revoke_name(dir, name, v, &n, list, sizeof(list)) != 0)
+			return 1;
+	} else if (revoke) {
+		if (revoke_one(dir, serial, v, &n, 0) != 0)
+			return 1;
+		snprintf(list, sizeof(list), " %s", serial);
+	}
+	return crl_sign(dir, v, n, days, revoke, list);
+}
+
+/** cmd_list(argc, argv): gw-cert list. */
 int
 cmd_list(int argc, char **argv)
 {

@@ -1,9 +1,10 @@
 /*
  * authority.c: the signing authority (authority.h): decisions on
  * enrollment requests, signing, the request records (enroll_dir.c).  The
- * policy hook runs in authority_hook.c, renewals are checked in
- * authority_renew.c, tokens in authority_token.c, the bounds per source
- * in authority_source.c.
+ * policy hook runs in authority_hook.c (its verdicts come back through
+ * auth_hook_ops), renewals are checked in authority_renew.c, tokens in
+ * authority_token.c, names taken in authority_names.c, the bounds per
+ * source in authority_source.c; their state is authority_impl.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,9 +12,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <mbedtls/x509_csr.h>
 
 #include "authority.h"
 #include "authority_hook.h"
+#include "authority_impl.h"
+#include "authority_names.h"
+#include "authority_renew.h"
+#include "authority_source.h"
+#include "authority_token.h"
 #include "csr.h"
 #include "enroll_dir.h"
 #include "identity.h"
@@ -204,12 +211,14 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 	free(buf);
 }
 
-/**
- * auth_decide(a, x, verdict, cb, arg): carry out a decision on the request
- * on file: AUTH_SIGN, AUTH_DENY, AUTH_PENDING, or a failure: AUTH_FAILED,
- * AUTH_BUSY (authority_hook.h).
+static void auth_drop(struct authority *, const struct auth_ctx *);
+
+/*
+ * Carry out a decision on request ${x}, on file: AUTH_SIGN, AUTH_DENY,
+ * AUTH_PENDING, or a failure: AUTH_FAILED, AUTH_BUSY (the hook's too:
+ * auth_hook_ops).
  */
-void
+static void
 auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
     authority_cb cb, void *arg)
 {
@@ -282,12 +291,12 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 	auth_state(a, x, cb, arg);
 }
 
-/**
- * auth_drop(a, x): forget request ${x} after a failure (a hook that did
- * not answer, a signature that failed): remove its record and give back
- * the token use it took, so that the agent may simply try again.
+/*
+ * Forget request ${x} after a failure (a hook that did not answer, a
+ * signature that failed): remove its record and give back the token use
+ * it took, so that the agent may simply try again.
  */
-void
+static void
 auth_drop(struct authority *a, const struct auth_ctx *x)
 {
 	auth_unqueue(a, x);
@@ -295,6 +304,12 @@ auth_drop(struct authority *a, const struct auth_ctx *x)
 	if (x->counted)
 		auth_token_refund(a, x->token_id);
 }
+
+/* What the policy hook hands back (authority_hook.h). */
+static const struct auth_hook_ops auth_hook_ops = {
+	.decide = auth_decide,
+	.drop = auth_drop,
+};
 
 /* Remove expired pending requests and old answers, at most once a minute. */
 static void
@@ -354,6 +369,78 @@ auth_record(struct authority *a, const struct auth_ctx *x,
 	    len);
 }
 
+/* A poll (request_id only): the request's state, or request-unknown. */
+static void
+auth_poll(struct authority *a, struct auth_ctx *x,
+    const struct authority_req *req, authority_cb cb, void *arg)
+{
+	snprintf(x->kind, sizeof(x->kind), "poll");
+	if (req->request_id == NULL || !ed_rid_valid(req->request_id)) {
+		auth_refuse(GW_R_REQUEST_UNKNOWN, x, cb, arg, "%s",
+		    "no such request id");
+		return;
+	}
+	snprintf(x->rid, sizeof(x->rid), "%s", req->request_id);
+	auth_state(a, x, cb, arg);
+}
+
+/*
+ * Decision 4, 5 or 6 (authority.h) on request ${x} of ${req}, in state
+ * ${st}: its proof (a certificate to renew, a token) or room for it in
+ * the queue.  0, or the refusal (enum gw_reason) with ${why}; a refusal
+ * its source's bucket logged already this minute sets x->quiet.
+ */
+static unsigned
+auth_admit(struct authority *a, struct auth_ctx *x,
+    const struct authority_req *req, enum ed_state st, char *why,
+    size_t len)
+{
+	unsigned reason;
+	int log = 1;
+
+	if (req->client_cert != NULL) {
+		if (!auth_renew_ok(a, req->client_cert, req->client_cert_len,
+		    x->name, &reason, why, len))
+			return reason;
+		reason = auth_src_admit(a, x->source, 0, time(NULL), &log,
+		    why, len);
+	} else if (req->token && req->token[0]) {
+		if ((reason = auth_token_admit(a, req->token, x->name,
+		    x->token_id, &x->replace, why, len)) == 0)
+			x->counted = 1;
+		return reason;
+	} else if (a->npending >= a->p.max_pending) {
+		snprintf(why, len, "%s", "too many pending requests");
+		return GW_R_OVERLOAD;
+	} else if (st == ED_NONE)
+		reason = auth_src_admit(a, x->source, 1, time(NULL), &log,
+		    why, len);
+	else
+		return 0;
+	if (reason != 0)
+		x->quiet = !log;
+	return reason;
+}
+
+/*
+ * The queue's length, kept between sweeps, in all and by source: request
+ * ${x}, in state ${st} (${info} on file), joins it or, proof come, leaves.
+ */
+static void
+auth_count(struct authority *a, struct auth_ctx *x, enum ed_state st,
+    const struct ed_info *info)
+{
+	if (st == ED_NONE && strcmp(x->kind, "pending") == 0) {
+		a->npending++;
+		auth_src_pending(a, x->source, 1);
+		x->queued = 1;
+	} else if (st == ED_PENDING) {	/* proof came: out of the queue */
+		if (a->npending > 0)
+			a->npending--;
+		auth_src_pending(a, info->source, -1);
+	}
+}
+
 /**
  * authority_submit(a, req, cb, arg): decide ${req} and call ${cb}(res,
  * ${arg}) exactly once, unless authority_cancel(${arg}) comes first.
@@ -370,7 +457,6 @@ authority_submit(struct authority *a, const struct authority_req *req,
 	char why[256];
 	unsigned reason;
 	enum ed_state st;
-	int log = 1;
 
 	memset(&x, 0, sizeof(x));
 	snprintf(x.source, sizeof(x.source), "%s", req->source ? req->source :
@@ -380,14 +466,7 @@ authority_submit(struct authority *a, const struct authority_req *req,
 	    req->token && req->token[0] ? "token" : "pending");
 	auth_sweep(a);
 	if (req->csr == NULL) {
-		snprintf(x.kind, sizeof(x.kind), "poll");
-		if (req->request_id == NULL || !ed_rid_valid(req->request_id)) {
-			auth_refuse(GW_R_REQUEST_UNKNOWN, &x, cb, arg,
-			    "%s", "no such request id");
-			return;
-		}
-		snprintf(x.rid, sizeof(x.rid), "%s", req->request_id);
-		auth_state(a, &x, cb, arg);
+		auth_poll(a, &x, req, cb, arg);
 		return;
 	}
 	if (csr_check(req->csr, req->csr_len, &ci, why, sizeof(why)) != 0) {
@@ -413,29 +492,7 @@ authority_submit(struct authority *a, const struct authority_req *req,
 		auth_state(a, &x, cb, arg);
 		return;
 	}
-	if (req->client_cert != NULL) {
-		if (!auth_renew_ok(a, req->client_cert, req->client_cert_len,
-		    ci.name, &reason, why, sizeof(why)) ||
-		    (reason = auth_src_admit(a, x.source, 0, time(NULL), &log,
-		    why, sizeof(why))) != 0) {
-			x.quiet = !log;
-			auth_refuse(reason, &x, cb, arg, "%s", why);
-			return;
-		}
-	} else if (req->token && req->token[0]) {
-		if ((reason = auth_token_admit(a, req->token, ci.name,
-		    x.token_id, &x.replace, why, sizeof(why))) != 0) {
-			auth_refuse(reason, &x, cb, arg, "%s", why);
-			return;
-		}
-		x.counted = 1;
-	} else if (a->npending >= a->p.max_pending) {
-		auth_refuse(GW_R_OVERLOAD, &x, cb, arg, "%s",
-		    "too many pending requests");
-		return;
-	} else if (st == ED_NONE && (reason = auth_src_admit(a, x.source, 1,
-	    time(NULL), &log, why, sizeof(why))) != 0) {
-		x.quiet = !log;
+	if ((reason = auth_admit(a, &x, req, st, why, sizeof(why))) != 0) {
 		auth_refuse(reason, &x, cb, arg, "%s", why);
 		return;
 	}
@@ -444,16 +501,7 @@ authority_submit(struct authority *a, const struct authority_req *req,
 		auth_refuse(GW_R_INTERNAL, &x, cb, arg, "%s", why);
 		return;
 	}
-	/* The queue's length, kept between sweeps, in all and by source. */
-	if (st == ED_NONE && strcmp(x.kind, "pending") == 0) {
-		a->npending++;
-		auth_src_pending(a, x.source, 1);
-		x.queued = 1;
-	} else if (st == ED_PENDING) {	/* proof came: out of the queue */
-		if (a->npending > 0)
-			a->npending--;
-		auth_src_pending(a, info.source, -1);
-	}
+	auth_count(a, &x, st, &info);
 	if (a->p.hook != NULL) {
 		auth_hook_run(a, &x, req->csr, req->csr_len, cb, arg);
 		return;
@@ -480,6 +528,7 @@ authority_open(const struct authority_params *p, char *err, size_t errlen)
 	mbedtls_x509_crl_init(&a->crl);
 	a->p = *p;
 	a->p.dir = a->dir;
+	a->hook_ops = &auth_hook_ops;
 	if (p->dir == NULL || snprintf(a->dir, sizeof(a->dir), "%s", p->dir) >=
 	    (int)sizeof(a->dir)) {
 		snprintf(err, errlen, "ca_dir: missing or too long");
@@ -540,6 +589,17 @@ nomem:
 fail:
 	authority_close(a);
 	return NULL;
+}
+
+/**
+ * authority_cancel(a, arg): the requester ${arg} is gone: never call it.
+ * Its request is dropped (its token use given back): a waiting one at
+ * once, a running hook is ended (SIGTERM, SIGKILL after a grace) first.
+ */
+void
+authority_cancel(struct authority *a, void *arg)
+{
+	auth_hook_cancel(a, arg);
 }
 
 /** authority_close(a): kill running hooks, free ${a}; NULL is a no-op. */
@@ -643,27 +703,4 @@ authority_deny(const char *dir, const char *rid, const char *reason,
 		return -1;
 	snprintf(name, ID_NAME_MAX, "%s", info.name);
 	return 0;
-}
-
-/**
- * authority_result_view(res, ref, out): ${res} as the ENROLL_RESULT
- * ${out} with ${ref}; its strings point into ${res}.
- */
-void
-authority_result_view(const struct authority_result *res, uint32_t ref,
-    struct gw_enroll_result *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->ref = ref;
-	out->status = (uint16_t)res->status;
-	out->reason = (uint16_t)res->reason;
-	out->retry_after = res->retry_after;
-	out->request_id.p = (const uint8_t *)res->request_id;
-	out->request_id.len = (uint16_t)strlen(res->request_id);
-	out->message.p = (const uint8_t *)res->message;
-	out->message.len = (uint16_t)strlen(res->message);
-	if (res->chain != NULL) {
-		out->chain.p = (const uint8_t *)res->chain;
-		out->chain.len = (uint16_t)strnlen(res->chain, 65535);
-	}
 }

@@ -177,7 +177,7 @@ auth_hook_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 		log_info("event=enroll_hook_ended name=%s rid=%s kind=%s "
 		    "detail=\"requester gone\"", h->x.name, h->x.rid,
 		    h->x.kind);
-		auth_drop(a, &h->x);
+		a->hook_ops->drop(a, &h->x);
 		free(h);
 		return;
 	}
@@ -189,7 +189,7 @@ auth_hook_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 	else if (h->x.hook_why[0] == '\0')
 		snprintf(h->x.hook_why, sizeof(h->x.hook_why),
 		    "killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	auth_decide(a, &h->x, verdict, h->cb, h->arg);
+	a->hook_ops->decide(a, &h->x, verdict, h->cb, h->arg);
 	free(h);
 }
 
@@ -271,7 +271,7 @@ auth_hook_start(struct auth_hook *h)
 	envp[8] = NULL;
 	if (auth_hook_spawn(h, envp) != 0) {
 		free(h->in);
-		auth_decide(a, &h->x, AUTH_FAILED, h->cb, h->arg);
+		a->hook_ops->decide(a, &h->x, AUTH_FAILED, h->cb, h->arg);
 		free(h);
 		return;
 	}
@@ -294,9 +294,10 @@ auth_hook_start(struct auth_hook *h)
 
 /**
  * auth_hook_run(a, x, csr, len, cb, arg): ask the hook about request ${x};
- * its verdict goes to auth_decide(), then to ${cb} unless cancelled.  It
- * runs at once if fewer than hook_max run, else waits its turn; with
- * hook_queue requests waiting already, the verdict is AUTH_BUSY.
+ * its verdict goes to a->hook_ops->decide(), then to ${cb} unless
+ * cancelled.  It runs at once if fewer than hook_max run, else waits its
+ * turn; with hook_queue requests waiting already, the verdict is
+ * AUTH_BUSY.
  */
 void
 auth_hook_run(struct authority *a, const struct auth_ctx *x,
@@ -309,14 +310,14 @@ auth_hook_run(struct authority *a, const struct auth_ctx *x,
 
 		snprintf(y.hook_why, sizeof(y.hook_why), "%u running, %u "
 		    "waiting (hook_max, hook_queue)", a->nhooks, a->nqueue);
-		auth_decide(a, &y, AUTH_BUSY, cb, arg);
+		a->hook_ops->decide(a, &y, AUTH_BUSY, cb, arg);
 		return;
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		struct auth_ctx y = *x;
 
 		snprintf(y.hook_why, sizeof(y.hook_why), "out of memory");
-		auth_decide(a, &y, AUTH_FAILED, cb, arg);
+		a->hook_ops->decide(a, &y, AUTH_FAILED, cb, arg);
 		return;
 	}
 	h->a = a;
@@ -342,7 +343,7 @@ auth_hook_run(struct authority *a, const struct auth_ctx *x,
 		snprintf(h->x.hook_why, sizeof(h->x.hook_why),
 		    "cannot prepare its input");
 		free(h->in);
-		auth_decide(a, &h->x, AUTH_FAILED, cb, arg);
+		a->hook_ops->decide(a, &h->x, AUTH_FAILED, cb, arg);
 		free(h);
 		return;
 	}
@@ -357,12 +358,12 @@ auth_hook_run(struct authority *a, const struct auth_ctx *x,
 }
 
 /**
- * authority_cancel(a, arg): the requester ${arg} is gone: never call it.
- * Its request is dropped (its token use given back): a waiting one at
- * once, a running hook is ended (SIGTERM, SIGKILL after a grace) first.
+ * auth_hook_cancel(a, arg): the requester ${arg} is gone: never call it.
+ * Its request, waiting, is dropped at once; running, its hook is ended
+ * (SIGTERM, SIGKILL after a grace) and it is dropped when the hook exits.
  */
 void
-authority_cancel(struct authority *a, void *arg)
+auth_hook_cancel(struct authority *a, void *arg)
 {
 	struct auth_hook **pp, *h;
 
@@ -383,7 +384,7 @@ authority_cancel(struct authority *a, void *arg)
 		if ((*pp = h->next) == NULL)
 			a->queue_tail = pp;
 		a->nqueue--;
-		auth_drop(a, &h->x);
+		a->hook_ops->drop(a, &h->x);
 		free(h->in);
 		free(h);
 	}
@@ -407,7 +408,7 @@ auth_hook_busy(const struct authority *a, const char *rid)
 
 /**
  * auth_hook_close_all(a): kill every running hook; their requests and the
- * waiting ones are dropped (auth_drop), no callbacks.
+ * waiting ones are dropped (a->hook_ops->drop), no callbacks.
  */
 void
 auth_hook_close_all(struct authority *a)
@@ -415,7 +416,7 @@ auth_hook_close_all(struct authority *a)
 	struct auth_hook *h;
 
 	while ((h = auth_hook_dequeue(a)) != NULL) {
-		auth_drop(a, &h->x);
+		a->hook_ops->drop(a, &h->x);
 		free(h->in);
 		free(h);
 	}
@@ -426,7 +427,7 @@ auth_hook_close_all(struct authority *a)
 			;
 		log_warnx("event=enroll_hook_killed name=%s rid=%s kind=%s",
 		    h->x.name, h->x.rid, h->x.kind);
-		auth_drop(a, &h->x);
+		a->hook_ops->drop(a, &h->x);
 		free(h);
 	}
 }

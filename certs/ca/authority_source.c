@@ -1,6 +1,6 @@
 /*
  * authority_source.c: what each source has asked of the authority
- * (authority_hook.h): its requests pending, and a bucket of new requests
+ * (authority_source.h): its requests pending, and a bucket of new requests
  * (pending or renewal) that refills at new_per_source_per_hour.  A source
  * is keyed as the gateway's rate limits key it (rl_source_key): an IPv4
  * address, an IPv6 /64.  The pending counts are recounted from the
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "authority_hook.h"
+#include "authority_source.h"
 #include "ratelimit.h"
 
 #define AUTH_SRC_V6	64	/* IPv6 prefix bits of a source */

@@ -60,67 +60,10 @@
 #define GW_AUTHORITY_H
 
 #include <stddef.h>
-#include <stdint.h>
-#include <ev.h>
 
-#include "frame.h"
-#include "proto.h"
-
-#define AUTH_RID_LEN	32	/* hex digits of a request id */
+#include "authority_msg.h"
 
 struct authority;
-
-struct authority_params {
-	struct ev_loop	*loop;		/* runs the policy hook */
-	const char	*dir;		/* the CA directory */
-	const char	*names;		/* id_policy_match patterns; NULL: any */
-	unsigned	 cert_days;	/* validity of what it signs (365) */
-	unsigned	 pending_ttl;	/* seconds a request lives (7 days) */
-	unsigned	 max_pending;	/* pending requests at most (10000) */
-	unsigned	 max_pending_per_source;	/* of one source (16) */
-	unsigned	 new_per_source;	/* new pending or renewal
-					   requests a source may make an
-					   hour (60) */
-	unsigned	 renew_after;	/* % of a certificate's validity
-					   that must be over before it
-					   renews (33) */
-	unsigned	 retry_after;	/* seconds a poller waits (30) */
-	const char	*hook;		/* policy hook executable, or NULL */
-	unsigned	 hook_timeout;	/* seconds (10) */
-	unsigned	 hook_max;	/* hooks running at once (4) */
-	unsigned	 hook_queue;	/* requests waiting for one (64) */
-};
-
-/* One request: views, valid during authority_submit only. */
-struct authority_req {
-	const uint8_t	*csr;		/* PKCS#10 DER, or NULL (a poll) */
-	size_t		 csr_len;
-	const char	*token;		/* bootstrap token, or "" */
-	const char	*request_id;	/* poll: the id, or "" */
-	const char	*source;	/* agent address as the gateway saw it */
-	const char	*via;		/* the gateway's name ("" if local) */
-	const uint8_t	*client_cert;	/* renewal: verified DER, or NULL */
-	size_t		 client_cert_len;
-};
-
-struct authority_result {
-	enum gw_enroll_status status;
-	unsigned	 reason;	/* enum gw_reason when refused */
-	unsigned	 retry_after;	/* pending: seconds */
-	char		 request_id[AUTH_RID_LEN + 1];	/* "" if none */
-	char		 message[256];	/* why, for the agent and the log */
-	const char	*chain;		/* issued: PEM leaf + CA chain */
-};
-
-/**
- * authority_result_view(res, ref, out): ${res} as the ENROLL_RESULT
- * ${out} with ${ref}; its strings point into ${res}.
- */
-void authority_result_view(const struct authority_result *res,
-    uint32_t ref, struct gw_enroll_result *out);
-
-/* The answer; ${res} is valid during the call only. */
-typedef void (*authority_cb)(const struct authority_result *res, void *arg);
 
 /**
  * authority_open(p, err, errlen): load the CA of ${p}->dir and create

@@ -1,0 +1,221 @@
+/*
+ * gw_signer.c: gw-signer, the signing authority (authority.h) in a
+ * process of its own: the signer's side of authority_proc.h.  gatewayd
+ * (mode = local) and gw-mgmt ([enroll] ca_dir) start it, and only they:
+ * it takes its orders on descriptor AUTHORITY_PROC_FD.  It alone links
+ * the code that signs and reads the CA key.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "authority.h"
+#include "authority_proc.h"
+#include "log.h"
+
+struct aps_req {
+	uint32_t	 ref;
+};
+
+static int aps_fd = AUTHORITY_PROC_FD;
+
+/* Send ${res} for ${ref} to the parent (blocking: the parent reads). */
+static void
+aps_answer(uint32_t ref, const struct authority_result *res)
+{
+	static uint8_t buf[AUTHORITY_PROC_MSG_MAX];
+	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
+	int len;
+
+	authority_result_view(res, ref, &f.u.enroll_result);
+	if ((len = gw_frame_encode(buf, sizeof(buf), &f)) < 0) {
+		log_errx("event=signer_encode_failed ref=%u detail=\"%s\"",
+		    ref, gw_perr_str(len));
+		return;
+	}
+	while (send(aps_fd, buf, (size_t)len, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR) {
+			log_errx("event=signer_send_failed detail=\"%s\"",
+			    strerror(errno));
+			exit(1);
+		}
+}
+
+static void
+aps_done(const struct authority_result *res, void *arg)
+{
+	struct aps_req *r = arg;
+
+	aps_answer(r->ref, res);
+	free(r);
+}
+
+/* One message from the parent: ENROLL, then the via name. */
+static void
+aps_request(struct authority *a, const uint8_t *buf, size_t n)
+{
+	struct authority_result no = { .status = GW_ENROLL_REFUSED,
+	    .reason = GW_R_PROTOCOL };
+	struct gw_frame f;
+	struct gw_enroll *e = &f.u.enroll;
+	struct gw_str vs;
+	struct aps_req *r;
+	char token[1024], rid[128], source[128], via[AUTHORITY_PROC_VIA_MAX + 1];
+	size_t used;
+
+	if (gw_frame_decode(buf, n, AUTHORITY_PROC_MSG_MAX, &f, &used) != GW_OK ||
+	    f.type != GW_T_ENROLL) {
+		log_errx("event=signer_bad_message detail=\"not an ENROLL\"");
+		return;
+	}
+	vs.p = buf + used;
+	vs.len = (uint16_t)(n - used);
+	snprintf(no.message, sizeof(no.message), "malformed request");
+	if (n - used > AUTHORITY_PROC_VIA_MAX ||
+	    gw_str_cstr(&vs, via, sizeof(via)) != 0 ||
+	    gw_str_cstr(&e->token, token, sizeof(token)) != 0 ||
+	    gw_str_cstr(&e->request_id, rid, sizeof(rid)) != 0 ||
+	    gw_str_cstr(&e->source, source, sizeof(source)) != 0) {
+		aps_answer(e->ref, &no);
+		return;
+	}
+	struct authority_req ar = {
+		.csr = e->csr.len ? e->csr.p : NULL,
+		.csr_len = e->csr.len,
+		.token = token, .request_id = rid, .source = source,
+		.via = via,
+		.client_cert = e->client_cert.len ? e->client_cert.p : NULL,
+		.client_cert_len = e->client_cert.len,
+	};
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		no.reason = GW_R_OVERLOAD;
+		snprintf(no.message, sizeof(no.message), "out of memory");
+		aps_answer(e->ref, &no);
+		return;
+	}
+	r->ref = e->ref;
+	authority_submit(a, &ar, aps_done, r);
+}
+
+static void
+aps_on_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+	static uint8_t buf[AUTHORITY_PROC_MSG_MAX];
+	ssize_t n;
+
+	(void)revents;
+	if ((n = recv(aps_fd, buf, sizeof(buf), MSG_DONTWAIT)) < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_errx("event=signer_recv_failed detail=\"%s\"",
+		    strerror(errno));
+	}
+	if (n <= 0) {
+		ev_break(loop, EVBREAK_ALL);	/* the parent is gone */
+		return;
+	}
+	aps_request(w->data, buf, (size_t)n);
+}
+
+/* Become ${user}: its groups, its uid, and no way back. */
+static int
+aps_become(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "[enroll] signer_user: no user '%s'",
+		    user);
+		return -1;
+	}
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+		return 0;
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		snprintf(err, errlen, "[enroll] signer_user: cannot become "
+		    "'%s': %s", user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		snprintf(err, errlen, "[enroll] signer_user: could get root "
+		    "back");
+		return -1;
+	}
+	return 0;
+}
+
+/* Tell the parent "ok" or ${msg} (one message). */
+static void
+aps_status(const char *msg)
+{
+	while (send(aps_fd, msg, strlen(msg), MSG_NOSIGNAL) < 0 &&
+	    errno == EINTR)
+		;
+}
+
+/*
+ * The signer process (authority_proc.h has its arguments); its exit code.
+ */
+int
+main(int argc, char **argv)
+{
+	struct authority_params p;
+	struct authority *a;
+	struct ev_loop *loop;
+	ev_io io;
+	char err[512];
+
+	if (argc != AUTHORITY_PROC_NARGS ||
+	    strcmp(argv[1], AUTHORITY_PROC_ARG) != 0) {
+		fprintf(stderr, "%s: for internal use only\n", argv[0]);
+		return 2;
+	}
+	log_init(argv[0], LOG_LVL_INFO);
+	/* The hooks it runs get no way to answer in its name. */
+	(void)fcntl(aps_fd, F_SETFD, FD_CLOEXEC);
+	(void)prctl(PR_SET_NAME, argv[0]);	/* ps -C NAME finds it */
+	/* The parent's signals are not ours: EOF on the socket stops us. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	loop = EV_DEFAULT;
+	p = (struct authority_params){
+		.loop = loop, .dir = argv[3],
+		.names = argv[4][0] != '\0' ? argv[4] : NULL,
+		.hook = argv[5][0] != '\0' ? argv[5] : NULL,
+		.cert_days = (unsigned)strtoul(argv[6], NULL, 10),
+		.pending_ttl = (unsigned)strtoul(argv[7], NULL, 10),
+		.max_pending = (unsigned)strtoul(argv[8], NULL, 10),
+		.retry_after = (unsigned)strtoul(argv[9], NULL, 10),
+		.hook_timeout = (unsigned)strtoul(argv[10], NULL, 10),
+		.max_pending_per_source = (unsigned)strtoul(argv[11], NULL, 10),
+		.new_per_source = (unsigned)strtoul(argv[12], NULL, 10),
+		.renew_after = (unsigned)strtoul(argv[13], NULL, 10),
+		.hook_max = (unsigned)strtoul(argv[14], NULL, 10),
+		.hook_queue = (unsigned)strtoul(argv[15], NULL, 10),
+	};
+	if ((argv[2][0] != '\0' && aps_become(argv[2], err,
+	    sizeof(err)) != 0) ||
+	    (a = authority_open(&p, err, sizeof(err))) == NULL) {
+		aps_status(err);
+		return 1;
+	}
+	aps_status("ok");
+	log_info("event=signer_ready ca_dir=%s uid=%u", p.dir,
+	    (unsigned)getuid());
+	ev_io_init(&io, aps_on_read, aps_fd, EV_READ);
+	io.data = a;
+	ev_io_start(loop, &io);
+	ev_run(loop, 0);
+	authority_close(a);
+	return 0;
+}
