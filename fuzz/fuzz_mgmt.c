@@ -31,12 +31,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "crl.h"
 #include "fuzz.h"
 #include "identity.h"
+#include "link.h"
 #include "log.h"
 #include "mgmt.h"
 #include "mgmt_env.h"
+#include "signer.h"
 #include "x509_issue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
+#include "link.h"
 #include "log.h"
 #include "mgmt.h"
 #include "proto.h"

@@ -15,10 +15,13 @@
 #include <mbedtls/oid.h>
 
 #include "chanmap.h"
+#include "commit.h"
 #include "conn.h"
+#include "link.h"
 #include "log.h"
 #include "mgmt.h"
 #include "namemap.h"
+#include "signer.h"
 #include "tls_conf.h"
 
 #define LINK_OUT_CAP	(1024u * 1024)

@@ -19,12 +19,15 @@
 #include <unistd.h>
 
 #include "authority_proc.h"
+#include "commit.h"
 #include "conn.h"
 #include "export.h"
+#include "link.h"
 #include "log.h"
 #include "mgmt.h"
 #include "net.h"
 #include "proto.h"
+#include "signer.h"
 
 #define ACCEPT_BATCH	64
 #define FOLLOW_POLL	0.2	/* seconds between polls in export --follow */

@@ -13,8 +13,10 @@
 
 #include "authority_proc.h"
 #include "conn.h"
+#include "link.h"
 #include "log.h"
 #include "mgmt.h"
+#include "signer.h"
 
 /* A request the authority has not answered yet (a hook runs). */
 struct signer_req {

@@ -22,6 +22,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "commit.h"
+#include "link.h"
 #include "mgmt.h"
 #include "proto.h"
 
