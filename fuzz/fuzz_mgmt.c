@@ -366,6 +366,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.batch_max = batch[data[0] & MGMT_F_BATCH];
 	cfg.enroll.ca_dir = data[0] & MGMT_F_ENROLL ? ca_dir : NULL;
 	memset(&m, 0, sizeof(m));
+	m.magic = MGMT_MAGIC;
 	m.loop = loop;
 	m.cfg = &cfg;
 	m.lfd = -1;

@@ -216,9 +216,13 @@ commit_write(struct mgmt *m)
 static void
 commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct mgmt *m = w->data;
+
 	(void)loop;
 	(void)revents;
-	commit_now(w->data);
+	if (m == NULL || m->magic != MGMT_MAGIC)
+		abort();
+	commit_now(m);
 }
 
 /** commit_init(m): set up the batch timer. */

@@ -30,13 +30,16 @@
 			    + 16384)
 
 enum link_state {
-	LINK_HANDSHAKE,
+	LINK_HANDSHAKE,		/* calloc's: the first */
 	LINK_HELLO_WAIT,
 	LINK_READY,
 	LINK_CLOSED
 };
 
+#define LINK_MAGIC	0x4d4c6e6bu	/* "MLnk" */
+
 struct link {
+	uint32_t		 magic;		/* LINK_MAGIC */
 	struct mgmt		*m;
 	struct conn		*c;
 	enum link_state		 state;
@@ -59,12 +62,80 @@ link_state_str(enum link_state s)
 	return (unsigned)s < 4 ? names[s] : "?";
 }
 
+/* The only writer of a link's state: forward, and once to CLOSED. */
 static void
 link_set_state(struct link *l, enum link_state s)
 {
+	if (s != l->state + 1 && (s != LINK_CLOSED || l->state == s)) {
+		log_errx("event=bug detail=\"link state %s to %s\"",
+		    link_state_str(l->state), link_state_str(s));
+		abort();
+	}
 	log_debug("event=link_state gateway=%s from=%s to=%s", l->id.name,
 	    link_state_str(l->state), link_state_str(s));
 	l->state = s;
+}
+
+/* What a conn callback or the signer hands back must be a live link. */
+static struct link *
+link_check(void *arg)
+{
+	struct link *l = arg;
+
+	if (l == NULL || l->magic != LINK_MAGIC)
+		abort();
+	return l;
+}
+
+static const char *
+link_chan_state_str(enum mchan_state s)
+{
+	static const char *const names[] = {
+		"opening", "answered", "open", "answered-closing", "closing"
+	};
+
+	return (unsigned)s < 5 ? names[s] : "?";
+}
+
+/* May a channel go from ${from} to ${to}?  (closing again: a new reason) */
+static int
+link_chan_may(enum mchan_state from, enum mchan_state to)
+{
+	switch (to) {
+	case MCHAN_ANSWERED:
+		return from == MCHAN_OPENING;
+	case MCHAN_OPEN:
+		return from == MCHAN_ANSWERED;
+	case MCHAN_ANSWERED_CLOSING:
+		return from == MCHAN_ANSWERED || from == to;
+	case MCHAN_CLOSING:
+		return from != MCHAN_ANSWERED;
+	default:
+		return 0;
+	}
+}
+
+/* The only writer of a channel's state (link.h: enum mchan_state). */
+static void
+link_chan_set_state(struct mchan *ch, enum mchan_state s)
+{
+	if (!link_chan_may(ch->state, s)) {
+		log_errx("event=bug detail=\"channel state %s to %s\"",
+		    link_chan_state_str(ch->state), link_chan_state_str(s));
+		abort();
+	}
+	log_debug("event=channel_state gateway=%s channel=%u from=%s to=%s",
+	    ch->link->id.name, ch->id, link_chan_state_str(ch->state),
+	    link_chan_state_str(s));
+	ch->state = s;
+}
+
+/* Does ${ch} owe a CLOSE (and so ignore DATA)? */
+static int
+link_chan_closing(const struct mchan *ch)
+{
+	return ch->state == MCHAN_CLOSING ||
+	    ch->state == MCHAN_ANSWERED_CLOSING;
 }
 
 /** link_gateway_name(l): the CN of the gateway on link ${l}. */
@@ -95,6 +166,7 @@ link_chan_free(struct link *l, struct mchan *ch)
 	if (ch->owed)
 		TAILQ_REMOVE(&l->owed, ch, owed_entry);
 	chanmap_del(l->chans, ch->id);
+	ch->magic = 0;
 	free(ch);
 }
 
@@ -117,12 +189,14 @@ link_chan_flush(struct link *l, struct mchan *ch)
 {
 	struct gw_frame f = { .channel = ch->id };
 
-	if (ch->open_ack_owed) {
+	if (ch->state == MCHAN_ANSWERED ||
+	    ch->state == MCHAN_ANSWERED_CLOSING) {
 		f.type = GW_T_OPEN_ACK;
 		f.u.ack.seq = ch->acked;
 		if (link_send(l, &f) != 0)
 			goto owe;
-		ch->open_ack_owed = 0;
+		link_chan_set_state(ch, ch->state == MCHAN_ANSWERED ?
+		    MCHAN_OPEN : MCHAN_CLOSING);
 	}
 	if (ch->state == MCHAN_CLOSING) {
 		f.type = GW_T_CLOSE;
@@ -163,9 +237,8 @@ link_open_ack(struct mchan *ch, uint64_t last_seq)
 {
 	char ea[LOG_ESC_MAX];	/* the name in OPEN, escaped */
 
-	ch->state = MCHAN_OPEN;
+	link_chan_set_state(ch, MCHAN_ANSWERED);
 	ch->last_seq = ch->durable = ch->acked = last_seq;
-	ch->open_ack_owed = 1;
 	log_debug("event=channel_open gateway=%s channel=%u agent=%s "
 	    "last_seq=%llu", ch->link->id.name, ch->id, log_esc(ea,
 	    sizeof(ea), ch->agent, LOG_ESC_STR, LOG_ESC_BARE),
@@ -192,7 +265,9 @@ link_chan_close(struct mchan *ch, unsigned code, const char *text)
 	    gw_reason_str(code), log_esc(ed, sizeof(ed), text, LOG_ESC_STR,
 	    0));
 	commit_forget(ch->link->m, ch);
-	ch->state = MCHAN_CLOSING;
+	link_chan_set_state(ch, ch->state == MCHAN_ANSWERED ||
+	    ch->state == MCHAN_ANSWERED_CLOSING ? MCHAN_ANSWERED_CLOSING :
+	    MCHAN_CLOSING);
 	ch->close_code = (uint16_t)code;
 	snprintf(ch->close_text, sizeof(ch->close_text), "%s", text);
 	(void)link_chan_flush(ch->link, ch);
@@ -201,7 +276,7 @@ link_chan_close(struct mchan *ch, unsigned code, const char *text)
 static int
 link_on_open(struct conn *c, void *arg)
 {
-	struct link *l = arg;
+	struct link *l = link_check(arg);
 	const mbedtls_x509_crt *crt = conn_peer_crt(c);
 
 	l->c = c;	/* the handshake may end inside conn_accept */
@@ -319,7 +394,11 @@ link_agent_revoked(struct mgmt *m, const struct id_info *id)
 static const char *
 link_chan_key(const void *v)
 {
-	return ((const struct mchan *)v)->key;
+	const struct mchan *ch = v;
+
+	if (ch == NULL || ch->magic != MCHAN_MAGIC)
+		abort();
+	return ch->key;
 }
 
 /*
@@ -347,7 +426,7 @@ link_claim(struct mgmt *m, struct mchan *ch)
 		namemap_del(m->agents, old);
 		snprintf(text, sizeof(text), "a newer channel of this agent "
 		    "(gateway %.64s channel %u)", ch->link->id.name, ch->id);
-		if (old->state != MCHAN_CLOSING &&
+		if (!link_chan_closing(old) &&
 		    memcmp(old->link->id.fingerprint, ch->link->id.fingerprint,
 		    sizeof(ch->link->id.fingerprint)) != 0)
 			link_chan_close(old, GW_R_SUPERSEDED, text);
@@ -401,9 +480,9 @@ link_open(struct link *l, const struct gw_frame *f)
 		conn_close(l->c, GW_R_INTERNAL, "out of memory");
 		return CONN_CLOSED_RC;
 	}
+	ch->magic = MCHAN_MAGIC;
 	ch->link = l;
-	ch->id = f->channel;
-	ch->state = MCHAN_OPENING;
+	ch->id = f->channel;	/* calloc: MCHAN_OPENING */
 	/* No issuer would be the legacy rows' ("" in the store). */
 	if (id_from_view(&f->u.open, &id) != 0 || id.name[0] == '\0' ||
 	    id.issuer[0] == '\0') {
@@ -438,9 +517,9 @@ link_data(struct link *l, struct mchan *ch, const struct gw_frame *f)
 {
 	char text[96];
 
-	if (ch->state == MCHAN_CLOSING)
+	if (link_chan_closing(ch))
 		return CONN_OK;		/* CLOSE owed: the gateway will see */
-	if (ch->state != MCHAN_OPEN || ch->open_ack_owed) {
+	if (ch->state != MCHAN_OPEN) {
 		link_chan_close(ch, GW_R_UNEXPECTED, "DATA before OPEN_ACK");
 		return CONN_OK;
 	}
@@ -467,7 +546,7 @@ link_data(struct link *l, struct mchan *ch, const struct gw_frame *f)
 static int
 link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
-	struct link *l = arg;
+	struct link *l = link_check(arg);
 	struct mchan *ch;
 	struct gw_frame r;
 	char text[160];
@@ -544,7 +623,7 @@ link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 static void
 link_on_writable(struct conn *c, void *arg)
 {
-	struct link *l = arg;
+	struct link *l = link_check(arg);
 	struct mchan *ch;
 
 	while ((ch = TAILQ_FIRST(&l->owed)) != NULL)
@@ -559,7 +638,7 @@ link_on_writable(struct conn *c, void *arg)
 static void
 link_on_timeout(struct conn *c, void *arg)
 {
-	struct link *l = arg;
+	struct link *l = link_check(arg);
 
 	conn_close(c, GW_R_TIMEOUT, l->state == LINK_HANDSHAKE ?
 	    "TLS handshake too slow" : "no HELLO in time");
@@ -569,14 +648,14 @@ static void
 link_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
-	struct link *l = arg;
+	struct link *l = link_check(arg);
 	enum link_state was = l->state;
 	struct mchan *ch;
 	size_t it = 0, n;
 	char eg[LOG_ESC_MAX], ed[LOG_ESC_MAX];	/* a CN, a gateway's text */
 	void *v;
 
-	l->state = LINK_CLOSED;
+	link_set_state(l, LINK_CLOSED);
 	signer_link_gone(l->m, l);
 	n = chanmap_count(l->chans);
 	while (chanmap_next(l->chans, &it, &v) != 0) {
@@ -585,8 +664,11 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 		commit_forget(l->m, ch);
 	}
 	it = 0;
-	while (chanmap_next(l->chans, &it, &v) != 0)
-		free(v);
+	while (chanmap_next(l->chans, &it, &v) != 0) {
+		ch = v;
+		ch->magic = 0;
+		free(ch);
+	}
 	chanmap_free(l->chans);
 	l->chans = NULL;
 	log_esc(eg, sizeof(eg), l->id.name, LOG_ESC_STR, LOG_ESC_BARE);
@@ -611,7 +693,10 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 static void
 link_on_free(void *arg)
 {
-	free(arg);
+	struct link *l = link_check(arg);
+
+	l->magic = 0;
+	free(l);
 }
 
 static const struct conn_ops link_ops = {
@@ -649,14 +734,15 @@ link_accept(struct mgmt *m, int fd)
 		close(fd);
 		return;
 	}
-	l->m = m;
-	l->state = LINK_HANDSHAKE;
+	l->magic = LINK_MAGIC;
+	l->m = m;		/* calloc: LINK_HANDSHAKE */
 	TAILQ_INIT(&l->owed);
 	if ((l->c = conn_accept(m->loop, fd, m->tls, &p, &link_ops, l)) ==
 	    NULL) {
 		log_warnx("event=gateway_refused reason=overload "
 		    "detail=\"cannot set up TLS\"");
 		chanmap_free(l->chans);
+		l->magic = 0;
 		free(l);
 		return;
 	}

@@ -16,14 +16,25 @@ struct gw_frame;
 struct link;
 struct mgmt;
 
+/*
+ * A channel's state, set only by link.c's link_chan_set_state.  The frames
+ * it owes the gateway follow from it: OPEN_ACK in MCHAN_ANSWERED and
+ * MCHAN_ANSWERED_CLOSING, CLOSE in both closing states (after that
+ * OPEN_ACK), and in MCHAN_OPEN an ACK when durable > acked.
+ */
 enum mchan_state {
-	MCHAN_OPENING,	/* OPEN received; OPEN_ACK waits for the commit */
-	MCHAN_OPEN,	/* OPEN_ACK given: DATA flows */
-	MCHAN_CLOSING	/* CLOSE owed to the gateway; DATA is ignored */
+	MCHAN_OPENING,		/* OPEN read; OPEN_ACK waits for the commit */
+	MCHAN_ANSWERED,		/* OPEN_ACK owed, waits for room */
+	MCHAN_OPEN,		/* OPEN_ACK sent: DATA flows */
+	MCHAN_ANSWERED_CLOSING,	/* OPEN_ACK, then CLOSE owed */
+	MCHAN_CLOSING		/* CLOSE owed; DATA is ignored */
 };
+
+#define MCHAN_MAGIC	0x4d436861u	/* "MCha" */
 
 /* One agent session on a link. */
 struct mchan {
+	uint32_t		 magic;		/* MCHAN_MAGIC */
 	struct link		*link;
 	uint32_t		 id;
 	enum mchan_state	 state;
@@ -35,8 +46,7 @@ struct mchan {
 	uint64_t		 last_seq;	/* highest DATA seq seen */
 	uint64_t		 durable;	/* highest seq committed */
 	uint64_t		 acked;		/* highest seq ACKed (sent) */
-	int			 open_ack_owed;	/* OPEN_ACK(acked) not sent */
-	uint16_t		 close_code;	/* CLOSING: the CLOSE owed */
+	uint16_t		 close_code;	/* closing: the CLOSE owed */
 	char			 close_text[128];
 	int			 dirty;		/* on mgmt.dirty */
 	int			 owed;		/* on link's owed list */

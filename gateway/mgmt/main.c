@@ -66,14 +66,24 @@ export_on_signal(int sig)
 	export_stop = 1;
 }
 
+#define EXPORT_MAGIC	0x45787074u	/* "Expt" */
+
+/* Where export is: the id of the last row written. */
+struct export_pos {
+	uint32_t	 magic;		/* EXPORT_MAGIC */
+	int64_t		 last;
+};
+
 static int
 export_one(const struct store_row *r, void *arg)
 {
-	int64_t *last = arg;
+	struct export_pos *pos = arg;
 
+	if (pos == NULL || pos->magic != EXPORT_MAGIC)
+		abort();
 	if (export_json(stdout, r) != 0)
 		return -1;
-	*last = r->id;
+	pos->last = r->id;
 	return 0;
 }
 
@@ -92,7 +102,7 @@ cmd_export(int argc, char **argv)
 	struct store_conf sc = { .type = STORE_SQLITE };
 	const char *file = NULL, *db = NULL;
 	struct store *s = NULL;
-	int64_t after = 0;
+	struct export_pos pos = { .magic = EXPORT_MAGIC };
 	int follow = 0, ch, rc = 1;
 	char err[512], *end;
 
@@ -103,8 +113,8 @@ cmd_export(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'a':
 			errno = 0;
-			after = strtoll(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || after < 0)
+			pos.last = strtoll(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || pos.last < 0)
 				usage();
 			break;
 		case 'f': follow = 1; break;
@@ -133,7 +143,7 @@ cmd_export(int argc, char **argv)
 	signal(SIGTERM, export_on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
-		long n = store_scan(s, after, export_one, &after);
+		long n = store_scan(s, pos.last, export_one, &pos);
 
 		if (n < 0 || fflush(stdout) != 0 || ferror(stdout)) {
 			if (n < 0)
@@ -165,6 +175,8 @@ on_accept(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (m == NULL || m->magic != MGMT_MAGIC)
+		abort();
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		int fd = net_accept(m->lfd);
 
@@ -236,6 +248,7 @@ main(int argc, char **argv)
 		usage();
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&m, 0, sizeof(m));
+	m.magic = MGMT_MAGIC;
 	m.lfd = -1;
 	TAILQ_INIT(&m.links);
 	if (load_config(file, &cfg) != 0)

@@ -29,7 +29,10 @@ struct signer_req;
 TAILQ_HEAD(mchan_q, mchan);
 TAILQ_HEAD(link_q, link);
 
+#define MGMT_MAGIC	0x4d676d74u	/* "Mgmt" */
+
 struct mgmt {
+	uint32_t			 magic;	/* MGMT_MAGIC */
 	struct ev_loop			*loop;
 	const struct mgmt_config	*cfg;
 	struct tls_conf			*tls;

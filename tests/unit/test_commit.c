@@ -93,6 +93,7 @@ setup_common(struct fixture *f)
 {
 	f->cfg.batch_max = 1024;
 	f->cfg.batch_delay = 1;
+	f->m.magic = MGMT_MAGIC;
 	f->m.cfg = &f->cfg;
 	f->m.loop = ev_loop_new(EVFLAG_AUTO);
 	assert_non_null(f->m.loop);
