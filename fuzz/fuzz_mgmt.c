@@ -375,7 +375,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mbedtls_x509_crl_parse(&m.agent_crl, agent_crl,
 	    strlen((char *)agent_crl) + 1) != 0)
 		abort();
-	commit_init(&m);
+	link_init(&m);
 	mgmt_db_unlink();
 	if (mgmt_env_store(&m.store, db, err, sizeof(err)) != 0 ||
 	    signer_init(&m, err, sizeof(err)) != 0) {

@@ -6,6 +6,7 @@
  * read.  Reading pauses while the output is short of room, so the ACKs a
  * commit owes always fit.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,44 @@
 /* Room kept for what one commit may owe: ACK or OPEN_ACK per item. */
 #define LINK_RESERVE(m)	((size_t)(m)->cfg->batch_max * 2 * (GW_HDR_LEN + 8) \
 			    + 16384)
+
+/*
+ * A channel's state, set only by link_chan_set_state.  The frames
+ * it owes the gateway follow from it: OPEN_ACK in MCHAN_ANSWERED and
+ * MCHAN_ANSWERED_CLOSING, CLOSE in both closing states (after that
+ * OPEN_ACK), and in MCHAN_OPEN an ACK when durable > acked.
+ */
+enum mchan_state {
+	MCHAN_OPENING,		/* OPEN read; OPEN_ACK waits for the commit */
+	MCHAN_ANSWERED,		/* OPEN_ACK owed, waits for room */
+	MCHAN_OPEN,		/* OPEN_ACK sent: DATA flows */
+	MCHAN_ANSWERED_CLOSING,	/* OPEN_ACK, then CLOSE owed */
+	MCHAN_CLOSING		/* CLOSE owed; DATA is ignored */
+};
+
+#define MCHAN_MAGIC	0x4d436861u	/* "MCha" */
+
+/* One agent session on a link. */
+struct mchan {
+	uint32_t		 magic;		/* MCHAN_MAGIC */
+	struct link		*link;
+	uint32_t		 id;
+	enum mchan_state	 state;
+	char			 agent[ID_NAME_MAX];	/* identity name */
+	char			 issuer[ID_DN_MAX];	/* its issuer's DN */
+	/* The agent: "issuer\nname" (link_claim's key; no DN has \n). */
+	char			 key[ID_DN_MAX + ID_NAME_MAX];
+	char			 fp_hex[2 * GW_FINGERPRINT_LEN + 1];
+	/* Its commit: last_seq (highest DATA seq), durable (committed). */
+	struct commit_chan	 cc;
+	uint64_t		 acked;		/* highest seq ACKed (sent) */
+	uint16_t		 close_code;	/* closing: the CLOSE owed */
+	char			 close_text[128];
+	int			 owed;		/* on link's owed list */
+	TAILQ_ENTRY(mchan)	 owed_entry;
+};
+
+TAILQ_HEAD(mchan_q, mchan);
 
 enum link_state {
 	LINK_HANDSHAKE,		/* calloc's: the first */
@@ -162,7 +201,7 @@ static void
 link_chan_free(struct link *l, struct mchan *ch)
 {
 	link_unclaim(l->m, ch);
-	commit_forget(l->m, ch);
+	commit_forget(l->m, &ch->cc);
 	if (ch->owed)
 		TAILQ_REMOVE(&l->owed, ch, owed_entry);
 	chanmap_del(l->chans, ch->id);
@@ -208,12 +247,12 @@ link_chan_flush(struct link *l, struct mchan *ch)
 		link_chan_free(l, ch);
 		return 0;
 	}
-	if (ch->durable > ch->acked) {
+	if (ch->cc.durable > ch->acked) {
 		f.type = GW_T_ACK;
-		f.u.ack.seq = ch->durable;
+		f.u.ack.seq = ch->cc.durable;
 		if (link_send(l, &f) != 0)
 			goto owe;
-		ch->acked = ch->durable;
+		ch->acked = ch->cc.durable;
 	}
 	if (ch->owed) {
 		TAILQ_REMOVE(&l->owed, ch, owed_entry);
@@ -231,14 +270,14 @@ owe:
 	return -1;
 }
 
-/** link_open_ack(ch, last_seq): OPEN_ACK(last_seq); DATA may flow. */
-void
+/* OPEN_ACK(last_seq) (the commit set last_seq, durable); DATA may flow. */
+static void
 link_open_ack(struct mchan *ch, uint64_t last_seq)
 {
 	char ea[LOG_ESC_MAX];	/* the name in OPEN, escaped */
 
 	link_chan_set_state(ch, MCHAN_ANSWERED);
-	ch->last_seq = ch->durable = ch->acked = last_seq;
+	ch->acked = last_seq;
 	log_debug("event=channel_open gateway=%s channel=%u agent=%s "
 	    "last_seq=%llu", ch->link->id.name, ch->id, log_esc(ea,
 	    sizeof(ea), ch->agent, LOG_ESC_STR, LOG_ESC_BARE),
@@ -246,15 +285,13 @@ link_open_ack(struct mchan *ch, uint64_t last_seq)
 	(void)link_chan_flush(ch->link, ch);
 }
 
-/** link_ack(ch): ACK(durable) if durable > acked. */
-void
-link_ack(struct mchan *ch)
-{
-	(void)link_chan_flush(ch->link, ch);
-}
-
-/** link_chan_close(ch, code, text): CLOSE(code, text); ${ch} is freed. */
-void
+/*
+ * CLOSE(code, text): ${ch} is freed (at once, or once the CLOSE is sent).
+ * Nothing else is closed or freed: a frame that finds no room in the
+ * link's output is owed and sent when room comes (reading pauses long
+ * before that).
+ */
+static void
 link_chan_close(struct mchan *ch, unsigned code, const char *text)
 {
 	char ea[LOG_ESC_MAX], ed[LOG_ESC_MAX];
@@ -264,13 +301,63 @@ link_chan_close(struct mchan *ch, unsigned code, const char *text)
 	    log_esc(ea, sizeof(ea), ch->agent, LOG_ESC_STR, LOG_ESC_BARE),
 	    gw_reason_str(code), log_esc(ed, sizeof(ed), text, LOG_ESC_STR,
 	    0));
-	commit_forget(ch->link->m, ch);
+	commit_forget(ch->link->m, &ch->cc);
 	link_chan_set_state(ch, ch->state == MCHAN_ANSWERED ||
 	    ch->state == MCHAN_ANSWERED_CLOSING ? MCHAN_ANSWERED_CLOSING :
 	    MCHAN_CLOSING);
 	ch->close_code = (uint16_t)code;
 	snprintf(ch->close_text, sizeof(ch->close_text), "%s", text);
 	(void)link_chan_flush(ch->link, ch);
+}
+
+/* The channel a commit_ops call is about. */
+static struct mchan *
+link_chan_of(struct commit_chan *cc)
+{
+	struct mchan *ch = (struct mchan *)(void *)((char *)cc -
+	    offsetof(struct mchan, cc));
+
+	if (cc == NULL || ch->magic != MCHAN_MAGIC)
+		abort();
+	return ch;
+}
+
+static void
+link_commit_open_ack(struct commit_chan *cc, uint64_t last_seq)
+{
+	link_open_ack(link_chan_of(cc), last_seq);
+}
+
+/* The commit made more durable: ACK(durable), now or when room comes. */
+static void
+link_commit_ack(struct commit_chan *cc)
+{
+	struct mchan *ch = link_chan_of(cc);
+
+	(void)link_chan_flush(ch->link, ch);
+}
+
+static void
+link_commit_close(struct commit_chan *cc, unsigned code, const char *text)
+{
+	link_chan_close(link_chan_of(cc), code, text);
+}
+
+/* What the group commit owes channels comes back up through these. */
+static const struct commit_ops link_commit_ops = {
+	.open_ack = link_commit_open_ack,
+	.ack = link_commit_ack,
+	.close = link_commit_close,
+};
+
+/**
+ * link_init(m): set up the links of ${m}: the group commit under them
+ * (commit_init) answers their channels.
+ */
+void
+link_init(struct mgmt *m)
+{
+	commit_init(m, &link_commit_ops);
 }
 
 static int
@@ -482,7 +569,11 @@ link_open(struct link *l, const struct gw_frame *f)
 	}
 	ch->magic = MCHAN_MAGIC;
 	ch->link = l;
-	ch->id = f->channel;	/* calloc: MCHAN_OPENING */
+	ch->id = f->channel;	/* calloc: MCHAN_OPENING, COMMIT_IDLE */
+	ch->cc.issuer = ch->issuer;
+	ch->cc.agent = ch->agent;
+	ch->cc.fp_hex = ch->fp_hex;
+	ch->cc.gateway = l->id.name;
 	/* No issuer would be the legacy rows' ("" in the store). */
 	if (id_from_view(&f->u.open, &id) != 0 || id.name[0] == '\0' ||
 	    id.issuer[0] == '\0') {
@@ -508,7 +599,7 @@ link_open(struct link *l, const struct gw_frame *f)
 		link_chan_close(ch, GW_R_INTERNAL, "out of memory");
 		return CONN_OK;
 	}
-	commit_open(l->m, ch);
+	commit_open(l->m, &ch->cc);
 	return CONN_OK;
 }
 
@@ -523,10 +614,10 @@ link_data(struct link *l, struct mchan *ch, const struct gw_frame *f)
 		link_chan_close(ch, GW_R_UNEXPECTED, "DATA before OPEN_ACK");
 		return CONN_OK;
 	}
-	if (f->u.data.seq <= ch->last_seq) {
+	if (f->u.data.seq <= ch->cc.last_seq) {
 		snprintf(text, sizeof(text), "seq %llu after %llu",
 		    (unsigned long long)f->u.data.seq,
-		    (unsigned long long)ch->last_seq);
+		    (unsigned long long)ch->cc.last_seq);
 		link_chan_close(ch, GW_R_SEQUENCE, text);
 		return CONN_OK;
 	}
@@ -538,7 +629,7 @@ link_data(struct link *l, struct mchan *ch, const struct gw_frame *f)
 		return CONN_OK;
 	}
 	l->rows++;
-	(void)commit_data(l->m, ch, f->u.data.seq, f->u.data.body.p,
+	(void)commit_data(l->m, &ch->cc, f->u.data.seq, f->u.data.body.p,
 	    f->u.data.body.len);	/* on failure ch is closed */
 	return CONN_OK;
 }
@@ -661,7 +752,7 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	while (chanmap_next(l->chans, &it, &v) != 0) {
 		ch = v;
 		link_unclaim(l->m, ch);
-		commit_forget(l->m, ch);
+		commit_forget(l->m, &ch->cc);
 	}
 	it = 0;
 	while (chanmap_next(l->chans, &it, &v) != 0) {

@@ -246,8 +246,9 @@ main_args(int argc, char **argv, struct main_args *a)
 
 /*
  * Build ${m} from ${a}: the configuration into ${cfg}, logging, TLS; unless
- * --check-config, the store, the listener, the loop, the commit and the
- * signer.  0, 1 if --check-config found the file good, or -1 (said).
+ * --check-config, the store, the listener, the loop, the links (with the
+ * commit under them) and the signer.  0, 1 if --check-config found the
+ * file good, or -1 (said).
  */
 static int
 main_build(const struct main_args *a, struct mgmt_config *cfg,
@@ -295,7 +296,7 @@ main_build(const struct main_args *a, struct mgmt_config *cfg,
 	}
 	m->loop = EV_DEFAULT;
 	mbedtls_x509_crl_init(&m->agent_crl);
-	commit_init(m);
+	link_init(m);
 	if (signer_init(m, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"[enroll] %s\"", err);
 		return -1;

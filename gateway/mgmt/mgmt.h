@@ -20,13 +20,14 @@
 #include "tls_conf.h"
 
 struct authority_proc;
+struct commit_chan;
+struct commit_ops;
 struct commit_row;
 struct link;
-struct mchan;
 struct namemap;
 struct signer_req;
 
-TAILQ_HEAD(mchan_q, mchan);
+TAILQ_HEAD(commit_q, commit_chan);
 TAILQ_HEAD(link_q, link);
 
 #define MGMT_MAGIC	0x4d676d74u	/* "Mgmt" */
@@ -44,7 +45,8 @@ struct mgmt {
 	/* Open channels by agent (issuer and name): one at a time. */
 	struct namemap			*agents;
 	/* Group commit: channels owed an OPEN_ACK or ACK after it. */
-	struct mchan_q			 dirty;
+	const struct commit_ops		*commit_ops;	/* link.c's */
+	struct commit_q			 dirty;
 	uint32_t			 batch_items;	/* rows + OPENs */
 	ev_timer			 batch_timer;
 	struct commit_row		**rows;		/* the batch's DATA */

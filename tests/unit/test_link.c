@@ -253,7 +253,7 @@ setup(void **state)
 	TAILQ_INIT(&T.m.links);
 	assert_non_null(T.m.loop = ev_loop_new(EVFLAG_AUTO));
 	mbedtls_x509_crl_init(&T.m.agent_crl);
-	commit_init(&T.m);
+	link_init(&T.m);
 	sc.path = T.path;
 	if ((T.m.store = store_open(&sc, 0, err, sizeof(err))) == NULL)
 		fail_msg("store_open: %s", err);
