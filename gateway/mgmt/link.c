@@ -115,7 +115,7 @@ link_set_state(struct link *l, enum link_state s)
 	l->state = s;
 }
 
-/* What a conn callback or the signer hands back must be a live link. */
+/* What a conn callback is handed must be a live link. */
 static struct link *
 link_check(void *arg)
 {
@@ -154,7 +154,7 @@ link_chan_may(enum mchan_state from, enum mchan_state to)
 	}
 }
 
-/* The only writer of a channel's state (link.h: enum mchan_state). */
+/* The only writer of a channel's state (enum mchan_state above). */
 static void
 link_chan_set_state(struct mchan *ch, enum mchan_state s)
 {
