@@ -31,12 +31,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "crl.h"
 #include "fuzz.h"
 #include "identity.h"
+#include "link.h"
 #include "log.h"
 #include "mgmt.h"
 #include "mgmt_env.h"
+#include "signer.h"
 #include "x509_issue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -363,6 +366,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.batch_max = batch[data[0] & MGMT_F_BATCH];
 	cfg.enroll.ca_dir = data[0] & MGMT_F_ENROLL ? ca_dir : NULL;
 	memset(&m, 0, sizeof(m));
+	m.magic = MGMT_MAGIC;
 	m.loop = loop;
 	m.cfg = &cfg;
 	m.lfd = -1;
@@ -371,7 +375,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mbedtls_x509_crl_parse(&m.agent_crl, agent_crl,
 	    strlen((char *)agent_crl) + 1) != 0)
 		abort();
-	commit_init(&m);
+	link_init(&m);
 	mgmt_db_unlink();
 	if (mgmt_env_store(&m.store, db, err, sizeof(err)) != 0 ||
 	    signer_init(&m, err, sizeof(err)) != 0) {

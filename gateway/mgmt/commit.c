@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
 #include "log.h"
 #include "mgmt.h"
 #include "proto.h"
@@ -30,7 +31,7 @@
 
 /* One DATA of the batch, written at its commit (again, after a refusal). */
 struct commit_row {
-	struct mchan	*ch;		/* NULL once the channel is gone */
+	struct commit_chan *ch;		/* NULL once the channel is gone */
 	uint64_t	 gone;		/* then: which gone channel it was */
 	uint64_t	 seq;
 	int64_t		 received_ms;
@@ -42,13 +43,33 @@ struct commit_row {
 	uint8_t		 payload[];
 };
 
-static void
-commit_dirty(struct mgmt *m, struct mchan *ch)
+static const char *
+commit_state_str(enum commit_chan_state s)
 {
-	if (!ch->dirty) {
-		ch->dirty = 1;
-		TAILQ_INSERT_TAIL(&m->dirty, ch, dirty_entry);
+	static const char *const names[] = { "idle", "open-owed", "ack-owed" };
+
+	return (unsigned)s < 3 ? names[s] : "?";
+}
+
+/*
+ * The only writer of a channel's commit state: a channel owed something
+ * is on m->dirty, in the order it came to owe it.
+ */
+static void
+commit_set_state(struct mgmt *m, struct commit_chan *ch,
+    enum commit_chan_state s)
+{
+	if ((s == COMMIT_IDLE) == (ch->state == COMMIT_IDLE) &&
+	    s != ch->state) {
+		log_errx("event=bug detail=\"commit state %s to %s\"",
+		    commit_state_str(ch->state), commit_state_str(s));
+		abort();
 	}
+	if (ch->state == COMMIT_IDLE && s != COMMIT_IDLE)
+		TAILQ_INSERT_TAIL(&m->dirty, ch, dirty_entry);
+	else if (ch->state != COMMIT_IDLE && s == COMMIT_IDLE)
+		TAILQ_REMOVE(&m->dirty, ch, dirty_entry);
+	ch->state = s;
 }
 
 /**
@@ -57,12 +78,11 @@ commit_dirty(struct mgmt *m, struct mchan *ch)
  * them; the store keeps one copy).
  */
 void
-commit_forget(struct mgmt *m, struct mchan *ch)
+commit_forget(struct mgmt *m, struct commit_chan *ch)
 {
-	if (!ch->dirty)
+	if (ch->state == COMMIT_IDLE)
 		return;
-	TAILQ_REMOVE(&m->dirty, ch, dirty_entry);
-	ch->dirty = 0;
+	commit_set_state(m, ch, COMMIT_IDLE);
 	m->gone_mark++;
 	for (uint32_t i = 0; i < m->nrows; i++)
 		if (m->rows[i]->ch == ch) {
@@ -87,7 +107,7 @@ commit_rows_free(struct mgmt *m)
 static void
 commit_rows_drop(struct mgmt *m, const struct commit_row *row)
 {
-	struct mchan *ch = row->ch;
+	struct commit_chan *ch = row->ch;
 	uint64_t gone = row->gone;
 	uint32_t i, n = 0;
 
@@ -130,7 +150,7 @@ commit_count(struct mgmt *m)
 static void
 commit_fail(struct mgmt *m)
 {
-	struct mchan *ch;
+	struct commit_chan *ch;
 	char text[200], ed[LOG_ESC_MAX];
 	unsigned n = 0;
 
@@ -143,7 +163,7 @@ commit_fail(struct mgmt *m)
 	commit_rows_free(m);
 	while ((ch = TAILQ_FIRST(&m->dirty)) != NULL) {
 		commit_forget(m, ch);
-		link_chan_close(ch, GW_R_STORE, text);
+		m->commit_ops->close(ch, GW_R_STORE, text);
 		n++;
 	}
 	/* A database's message may span lines (PostgreSQL's DETAIL). */
@@ -161,7 +181,7 @@ commit_refused(struct mgmt *m)
 {
 	long i = store_refused(m->store);
 	struct commit_row *row;
-	struct mchan *ch;
+	struct commit_chan *ch;
 	char text[200];
 
 	if (i < 0 || (uint64_t)i >= m->nrows)
@@ -176,8 +196,10 @@ commit_refused(struct mgmt *m)
 	    (unsigned long long)row->seq, text);
 	ch = row->ch;
 	commit_rows_drop(m, row);	/* frees row */
-	if (ch != NULL)
-		link_chan_close(ch, GW_R_STORE, text);
+	if (ch != NULL) {
+		commit_forget(m, ch);
+		m->commit_ops->close(ch, GW_R_STORE, text);
+	}
 	return 0;
 }
 
@@ -214,15 +236,23 @@ commit_write(struct mgmt *m)
 static void
 commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct mgmt *m = w->data;
+
 	(void)loop;
 	(void)revents;
-	commit_now(w->data);
+	if (m == NULL || m->magic != MGMT_MAGIC)
+		abort();
+	commit_now(m);
 }
 
-/** commit_init(m): set up the batch timer. */
+/**
+ * commit_init(m, ops): set up the batch timer; what the commit owes a
+ * channel goes to ${ops}, which must outlive ${m}.
+ */
 void
-commit_init(struct mgmt *m)
+commit_init(struct mgmt *m, const struct commit_ops *ops)
 {
+	m->commit_ops = ops;
 	TAILQ_INIT(&m->dirty);
 	ev_timer_init(&m->batch_timer, commit_timer_cb, 0., 0.);
 	m->batch_timer.data = m;
@@ -230,7 +260,7 @@ commit_init(struct mgmt *m)
 
 /* Answer OPEN with the highest durable seq of the channel's agent. */
 static void
-commit_answer_open(struct mgmt *m, struct mchan *ch)
+commit_answer_open(struct mgmt *m, struct commit_chan *ch)
 {
 	uint64_t last = 0;
 
@@ -244,10 +274,11 @@ commit_answer_open(struct mgmt *m, struct mchan *ch)
 		    log_esc(ea, sizeof(ea), ch->agent, LOG_ESC_STR,
 		    LOG_ESC_BARE), log_esc(ed, sizeof(ed), text, LOG_ESC_STR,
 		    0));
-		link_chan_close(ch, GW_R_STORE, text);
+		m->commit_ops->close(ch, GW_R_STORE, text);
 		return;
 	}
-	link_open_ack(ch, last);
+	ch->last_seq = ch->durable = last;
+	m->commit_ops->open_ack(ch, last);
 }
 
 /**
@@ -255,13 +286,13 @@ commit_answer_open(struct mgmt *m, struct mchan *ch)
  * open batch commits (its last_seq must count only durable rows).
  */
 void
-commit_open(struct mgmt *m, struct mchan *ch)
+commit_open(struct mgmt *m, struct commit_chan *ch)
 {
 	if (m->nrows == 0) {
 		commit_answer_open(m, ch);
 		return;
 	}
-	commit_dirty(m, ch);
+	commit_set_state(m, ch, COMMIT_OPEN_OWED);
 	commit_count(m);
 }
 
@@ -271,14 +302,14 @@ commit_open(struct mgmt *m, struct mchan *ch)
  * join it (${ch} was closed).
  */
 int
-commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
+commit_data(struct mgmt *m, struct commit_chan *ch, uint64_t seq,
     const uint8_t *body, uint32_t len)
 {
 	struct store_row r = {
 		.issuer = ch->issuer,
 		.agent = ch->agent,
 		.seq = seq,
-		.gateway = link_gateway_name(ch->link),
+		.gateway = ch->gateway,
 		.fingerprint = ch->fp_hex,
 		.received_ms = (int64_t)(ev_now(m->loop) * 1000.),
 		.payload = body,
@@ -292,13 +323,15 @@ commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
 		snprintf(text, sizeof(text), "store refuses %s",
 		    store_errmsg(m->store));
 		commit_clean(text);
-		link_chan_close(ch, GW_R_STORE, text);
+		commit_forget(m, ch);
+		m->commit_ops->close(ch, GW_R_STORE, text);
 		return -1;
 	}
 	if ((m->rows == NULL && (m->rows = calloc(m->cfg->batch_max,
 	    sizeof(*m->rows))) == NULL) ||
 	    (row = malloc(sizeof(*row) + len)) == NULL) {
-		link_chan_close(ch, GW_R_INTERNAL, "out of memory");
+		commit_forget(m, ch);
+		m->commit_ops->close(ch, GW_R_INTERNAL, "out of memory");
 		return -1;
 	}
 	row->ch = ch;
@@ -315,7 +348,8 @@ commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
 	assert(m->nrows < m->cfg->batch_max);
 	m->rows[m->nrows++] = row;
 	m->batch_bytes += len;
-	commit_dirty(m, ch);
+	if (ch->state == COMMIT_IDLE)
+		commit_set_state(m, ch, COMMIT_ACK_OWED);
 	ch->last_seq = seq;
 	commit_count(m);
 	return 0;
@@ -325,7 +359,8 @@ commit_data(struct mgmt *m, struct mchan *ch, uint64_t seq,
 void
 commit_now(struct mgmt *m)
 {
-	struct mchan *ch;
+	struct commit_chan *ch;
+	enum commit_chan_state was;
 
 	ev_timer_stop(m->loop, &m->batch_timer);
 	/* Each refusal takes one channel's rows out: this ends. */
@@ -337,12 +372,13 @@ commit_now(struct mgmt *m)
 	commit_rows_free(m);
 	m->batch_items = 0;
 	while ((ch = TAILQ_FIRST(&m->dirty)) != NULL) {
+		was = ch->state;
 		commit_forget(m, ch);
-		if (ch->state == MCHAN_OPENING) {
+		if (was == COMMIT_OPEN_OWED) {
 			commit_answer_open(m, ch);
 		} else {
 			ch->durable = ch->last_seq;
-			link_ack(ch);
+			m->commit_ops->ack(ch);
 		}
 	}
 }

@@ -6,6 +6,7 @@
  * read.  Reading pauses while the output is short of room, so the ACKs a
  * commit owes always fit.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,13 @@
 #include <mbedtls/oid.h>
 
 #include "chanmap.h"
+#include "commit.h"
 #include "conn.h"
+#include "link.h"
 #include "log.h"
 #include "mgmt.h"
 #include "namemap.h"
+#include "signer.h"
 #include "tls_conf.h"
 
 #define LINK_OUT_CAP	(1024u * 1024)
@@ -26,14 +30,55 @@
 #define LINK_RESERVE(m)	((size_t)(m)->cfg->batch_max * 2 * (GW_HDR_LEN + 8) \
 			    + 16384)
 
+/*
+ * A channel's state, set only by link_chan_set_state.  The frames
+ * it owes the gateway follow from it: OPEN_ACK in MCHAN_ANSWERED and
+ * MCHAN_ANSWERED_CLOSING, CLOSE in both closing states (after that
+ * OPEN_ACK), and in MCHAN_OPEN an ACK when durable > acked.
+ */
+enum mchan_state {
+	MCHAN_OPENING,		/* OPEN read; OPEN_ACK waits for the commit */
+	MCHAN_ANSWERED,		/* OPEN_ACK owed, waits for room */
+	MCHAN_OPEN,		/* OPEN_ACK sent: DATA flows */
+	MCHAN_ANSWERED_CLOSING,	/* OPEN_ACK, then CLOSE owed */
+	MCHAN_CLOSING		/* CLOSE owed; DATA is ignored */
+};
+
+#define MCHAN_MAGIC	0x4d436861u	/* "MCha" */
+
+/* One agent session on a link. */
+struct mchan {
+	uint32_t		 magic;		/* MCHAN_MAGIC */
+	struct link		*link;
+	uint32_t		 id;
+	enum mchan_state	 state;
+	char			 agent[ID_NAME_MAX];	/* identity name */
+	char			 issuer[ID_DN_MAX];	/* its issuer's DN */
+	/* The agent: "issuer\nname" (link_claim's key; no DN has \n). */
+	char			 key[ID_DN_MAX + ID_NAME_MAX];
+	char			 fp_hex[2 * GW_FINGERPRINT_LEN + 1];
+	/* Its commit: last_seq (highest DATA seq), durable (committed). */
+	struct commit_chan	 cc;
+	uint64_t		 acked;		/* highest seq ACKed (sent) */
+	uint16_t		 close_code;	/* closing: the CLOSE owed */
+	char			 close_text[128];
+	int			 owed;		/* on link's owed list */
+	TAILQ_ENTRY(mchan)	 owed_entry;
+};
+
+TAILQ_HEAD(mchan_q, mchan);
+
 enum link_state {
-	LINK_HANDSHAKE,
+	LINK_HANDSHAKE,		/* calloc's: the first */
 	LINK_HELLO_WAIT,
 	LINK_READY,
 	LINK_CLOSED
 };
 
+#define LINK_MAGIC	0x4d4c6e6bu	/* "MLnk" */
+
 struct link {
+	uint32_t		 magic;		/* LINK_MAGIC */
 	struct mgmt		*m;
 	struct conn		*c;
 	enum link_state		 state;
@@ -56,12 +101,80 @@ link_state_str(enum link_state s)
 	return (unsigned)s < 4 ? names[s] : "?";
 }
 
+/* The only writer of a link's state: forward, and once to CLOSED. */
 static void
 link_set_state(struct link *l, enum link_state s)
 {
+	if (s != l->state + 1 && (s != LINK_CLOSED || l->state == s)) {
+		log_errx("event=bug detail=\"link state %s to %s\"",
+		    link_state_str(l->state), link_state_str(s));
+		abort();
+	}
 	log_debug("event=link_state gateway=%s from=%s to=%s", l->id.name,
 	    link_state_str(l->state), link_state_str(s));
 	l->state = s;
+}
+
+/* What a conn callback is handed must be a live link. */
+static struct link *
+link_check(void *arg)
+{
+	struct link *l = arg;
+
+	if (l == NULL || l->magic != LINK_MAGIC)
+		abort();
+	return l;
+}
+
+static const char *
+link_chan_state_str(enum mchan_state s)
+{
+	static const char *const names[] = {
+		"opening", "answered", "open", "answered-closing", "closing"
+	};
+
+	return (unsigned)s < 5 ? names[s] : "?";
+}
+
+/* May a channel go from ${from} to ${to}?  (closing again: a new reason) */
+static int
+link_chan_may(enum mchan_state from, enum mchan_state to)
+{
+	switch (to) {
+	case MCHAN_ANSWERED:
+		return from == MCHAN_OPENING;
+	case MCHAN_OPEN:
+		return from == MCHAN_ANSWERED;
+	case MCHAN_ANSWERED_CLOSING:
+		return from == MCHAN_ANSWERED || from == to;
+	case MCHAN_CLOSING:
+		return from != MCHAN_ANSWERED;
+	default:
+		return 0;
+	}
+}
+
+/* The only writer of a channel's state (enum mchan_state above). */
+static void
+link_chan_set_state(struct mchan *ch, enum mchan_state s)
+{
+	if (!link_chan_may(ch->state, s)) {
+		log_errx("event=bug detail=\"channel state %s to %s\"",
+		    link_chan_state_str(ch->state), link_chan_state_str(s));
+		abort();
+	}
+	log_debug("event=channel_state gateway=%s channel=%u from=%s to=%s",
+	    ch->link->id.name, ch->id, link_chan_state_str(ch->state),
+	    link_chan_state_str(s));
+	ch->state = s;
+}
+
+/* Does ${ch} owe a CLOSE (and so ignore DATA)? */
+static int
+link_chan_closing(const struct mchan *ch)
+{
+	return ch->state == MCHAN_CLOSING ||
+	    ch->state == MCHAN_ANSWERED_CLOSING;
 }
 
 /** link_gateway_name(l): the CN of the gateway on link ${l}. */
@@ -88,10 +201,11 @@ static void
 link_chan_free(struct link *l, struct mchan *ch)
 {
 	link_unclaim(l->m, ch);
-	commit_forget(l->m, ch);
+	commit_forget(l->m, &ch->cc);
 	if (ch->owed)
 		TAILQ_REMOVE(&l->owed, ch, owed_entry);
 	chanmap_del(l->chans, ch->id);
+	ch->magic = 0;
 	free(ch);
 }
 
@@ -114,12 +228,14 @@ link_chan_flush(struct link *l, struct mchan *ch)
 {
 	struct gw_frame f = { .channel = ch->id };
 
-	if (ch->open_ack_owed) {
+	if (ch->state == MCHAN_ANSWERED ||
+	    ch->state == MCHAN_ANSWERED_CLOSING) {
 		f.type = GW_T_OPEN_ACK;
 		f.u.ack.seq = ch->acked;
 		if (link_send(l, &f) != 0)
 			goto owe;
-		ch->open_ack_owed = 0;
+		link_chan_set_state(ch, ch->state == MCHAN_ANSWERED ?
+		    MCHAN_OPEN : MCHAN_CLOSING);
 	}
 	if (ch->state == MCHAN_CLOSING) {
 		f.type = GW_T_CLOSE;
@@ -131,12 +247,12 @@ link_chan_flush(struct link *l, struct mchan *ch)
 		link_chan_free(l, ch);
 		return 0;
 	}
-	if (ch->durable > ch->acked) {
+	if (ch->cc.durable > ch->acked) {
 		f.type = GW_T_ACK;
-		f.u.ack.seq = ch->durable;
+		f.u.ack.seq = ch->cc.durable;
 		if (link_send(l, &f) != 0)
 			goto owe;
-		ch->acked = ch->durable;
+		ch->acked = ch->cc.durable;
 	}
 	if (ch->owed) {
 		TAILQ_REMOVE(&l->owed, ch, owed_entry);
@@ -154,15 +270,14 @@ owe:
 	return -1;
 }
 
-/** link_open_ack(ch, last_seq): OPEN_ACK(last_seq); DATA may flow. */
-void
+/* OPEN_ACK(last_seq) (the commit set last_seq, durable); DATA may flow. */
+static void
 link_open_ack(struct mchan *ch, uint64_t last_seq)
 {
 	char ea[LOG_ESC_MAX];	/* the name in OPEN, escaped */
 
-	ch->state = MCHAN_OPEN;
-	ch->last_seq = ch->durable = ch->acked = last_seq;
-	ch->open_ack_owed = 1;
+	link_chan_set_state(ch, MCHAN_ANSWERED);
+	ch->acked = last_seq;
 	log_debug("event=channel_open gateway=%s channel=%u agent=%s "
 	    "last_seq=%llu", ch->link->id.name, ch->id, log_esc(ea,
 	    sizeof(ea), ch->agent, LOG_ESC_STR, LOG_ESC_BARE),
@@ -170,15 +285,13 @@ link_open_ack(struct mchan *ch, uint64_t last_seq)
 	(void)link_chan_flush(ch->link, ch);
 }
 
-/** link_ack(ch): ACK(durable) if durable > acked. */
-void
-link_ack(struct mchan *ch)
-{
-	(void)link_chan_flush(ch->link, ch);
-}
-
-/** link_chan_close(ch, code, text): CLOSE(code, text); ${ch} is freed. */
-void
+/*
+ * CLOSE(code, text): ${ch} is freed (at once, or once the CLOSE is sent).
+ * Nothing else is closed or freed: a frame that finds no room in the
+ * link's output is owed and sent when room comes (reading pauses long
+ * before that).
+ */
+static void
 link_chan_close(struct mchan *ch, unsigned code, const char *text)
 {
 	char ea[LOG_ESC_MAX], ed[LOG_ESC_MAX];
@@ -188,17 +301,69 @@ link_chan_close(struct mchan *ch, unsigned code, const char *text)
 	    log_esc(ea, sizeof(ea), ch->agent, LOG_ESC_STR, LOG_ESC_BARE),
 	    gw_reason_str(code), log_esc(ed, sizeof(ed), text, LOG_ESC_STR,
 	    0));
-	commit_forget(ch->link->m, ch);
-	ch->state = MCHAN_CLOSING;
+	commit_forget(ch->link->m, &ch->cc);
+	link_chan_set_state(ch, ch->state == MCHAN_ANSWERED ||
+	    ch->state == MCHAN_ANSWERED_CLOSING ? MCHAN_ANSWERED_CLOSING :
+	    MCHAN_CLOSING);
 	ch->close_code = (uint16_t)code;
 	snprintf(ch->close_text, sizeof(ch->close_text), "%s", text);
 	(void)link_chan_flush(ch->link, ch);
 }
 
+/* The channel a commit_ops call is about. */
+static struct mchan *
+link_chan_of(struct commit_chan *cc)
+{
+	struct mchan *ch = (struct mchan *)(void *)((char *)cc -
+	    offsetof(struct mchan, cc));
+
+	if (cc == NULL || ch->magic != MCHAN_MAGIC)
+		abort();
+	return ch;
+}
+
+static void
+link_commit_open_ack(struct commit_chan *cc, uint64_t last_seq)
+{
+	link_open_ack(link_chan_of(cc), last_seq);
+}
+
+/* The commit made more durable: ACK(durable), now or when room comes. */
+static void
+link_commit_ack(struct commit_chan *cc)
+{
+	struct mchan *ch = link_chan_of(cc);
+
+	(void)link_chan_flush(ch->link, ch);
+}
+
+static void
+link_commit_close(struct commit_chan *cc, unsigned code, const char *text)
+{
+	link_chan_close(link_chan_of(cc), code, text);
+}
+
+/* What the group commit owes channels comes back up through these. */
+static const struct commit_ops link_commit_ops = {
+	.open_ack = link_commit_open_ack,
+	.ack = link_commit_ack,
+	.close = link_commit_close,
+};
+
+/**
+ * link_init(m): set up the links of ${m}: the group commit under them
+ * (commit_init) answers their channels.
+ */
+void
+link_init(struct mgmt *m)
+{
+	commit_init(m, &link_commit_ops);
+}
+
 static int
 link_on_open(struct conn *c, void *arg)
 {
-	struct link *l = arg;
+	struct link *l = link_check(arg);
 	const mbedtls_x509_crt *crt = conn_peer_crt(c);
 
 	l->c = c;	/* the handshake may end inside conn_accept */
@@ -316,7 +481,11 @@ link_agent_revoked(struct mgmt *m, const struct id_info *id)
 static const char *
 link_chan_key(const void *v)
 {
-	return ((const struct mchan *)v)->key;
+	const struct mchan *ch = v;
+
+	if (ch == NULL || ch->magic != MCHAN_MAGIC)
+		abort();
+	return ch->key;
 }
 
 /*
@@ -344,7 +513,7 @@ link_claim(struct mgmt *m, struct mchan *ch)
 		namemap_del(m->agents, old);
 		snprintf(text, sizeof(text), "a newer channel of this agent "
 		    "(gateway %.64s channel %u)", ch->link->id.name, ch->id);
-		if (old->state != MCHAN_CLOSING &&
+		if (!link_chan_closing(old) &&
 		    memcmp(old->link->id.fingerprint, ch->link->id.fingerprint,
 		    sizeof(ch->link->id.fingerprint)) != 0)
 			link_chan_close(old, GW_R_SUPERSEDED, text);
@@ -398,9 +567,13 @@ link_open(struct link *l, const struct gw_frame *f)
 		conn_close(l->c, GW_R_INTERNAL, "out of memory");
 		return CONN_CLOSED_RC;
 	}
+	ch->magic = MCHAN_MAGIC;
 	ch->link = l;
-	ch->id = f->channel;
-	ch->state = MCHAN_OPENING;
+	ch->id = f->channel;	/* calloc: MCHAN_OPENING, COMMIT_IDLE */
+	ch->cc.issuer = ch->issuer;
+	ch->cc.agent = ch->agent;
+	ch->cc.fp_hex = ch->fp_hex;
+	ch->cc.gateway = l->id.name;
 	/* No issuer would be the legacy rows' ("" in the store). */
 	if (id_from_view(&f->u.open, &id) != 0 || id.name[0] == '\0' ||
 	    id.issuer[0] == '\0') {
@@ -426,7 +599,7 @@ link_open(struct link *l, const struct gw_frame *f)
 		link_chan_close(ch, GW_R_INTERNAL, "out of memory");
 		return CONN_OK;
 	}
-	commit_open(l->m, ch);
+	commit_open(l->m, &ch->cc);
 	return CONN_OK;
 }
 
@@ -435,16 +608,16 @@ link_data(struct link *l, struct mchan *ch, const struct gw_frame *f)
 {
 	char text[96];
 
-	if (ch->state == MCHAN_CLOSING)
+	if (link_chan_closing(ch))
 		return CONN_OK;		/* CLOSE owed: the gateway will see */
-	if (ch->state != MCHAN_OPEN || ch->open_ack_owed) {
+	if (ch->state != MCHAN_OPEN) {
 		link_chan_close(ch, GW_R_UNEXPECTED, "DATA before OPEN_ACK");
 		return CONN_OK;
 	}
-	if (f->u.data.seq <= ch->last_seq) {
+	if (f->u.data.seq <= ch->cc.last_seq) {
 		snprintf(text, sizeof(text), "seq %llu after %llu",
 		    (unsigned long long)f->u.data.seq,
-		    (unsigned long long)ch->last_seq);
+		    (unsigned long long)ch->cc.last_seq);
 		link_chan_close(ch, GW_R_SEQUENCE, text);
 		return CONN_OK;
 	}
@@ -456,7 +629,7 @@ link_data(struct link *l, struct mchan *ch, const struct gw_frame *f)
 		return CONN_OK;
 	}
 	l->rows++;
-	(void)commit_data(l->m, ch, f->u.data.seq, f->u.data.body.p,
+	(void)commit_data(l->m, &ch->cc, f->u.data.seq, f->u.data.body.p,
 	    f->u.data.body.len);	/* on failure ch is closed */
 	return CONN_OK;
 }
@@ -464,7 +637,7 @@ link_data(struct link *l, struct mchan *ch, const struct gw_frame *f)
 static int
 link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
-	struct link *l = arg;
+	struct link *l = link_check(arg);
 	struct mchan *ch;
 	struct gw_frame r;
 	char text[160];
@@ -541,7 +714,7 @@ link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 static void
 link_on_writable(struct conn *c, void *arg)
 {
-	struct link *l = arg;
+	struct link *l = link_check(arg);
 	struct mchan *ch;
 
 	while ((ch = TAILQ_FIRST(&l->owed)) != NULL)
@@ -556,7 +729,7 @@ link_on_writable(struct conn *c, void *arg)
 static void
 link_on_timeout(struct conn *c, void *arg)
 {
-	struct link *l = arg;
+	struct link *l = link_check(arg);
 
 	conn_close(c, GW_R_TIMEOUT, l->state == LINK_HANDSHAKE ?
 	    "TLS handshake too slow" : "no HELLO in time");
@@ -566,24 +739,27 @@ static void
 link_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
-	struct link *l = arg;
+	struct link *l = link_check(arg);
 	enum link_state was = l->state;
 	struct mchan *ch;
 	size_t it = 0, n;
 	char eg[LOG_ESC_MAX], ed[LOG_ESC_MAX];	/* a CN, a gateway's text */
 	void *v;
 
-	l->state = LINK_CLOSED;
+	link_set_state(l, LINK_CLOSED);
 	signer_link_gone(l->m, l);
 	n = chanmap_count(l->chans);
 	while (chanmap_next(l->chans, &it, &v) != 0) {
 		ch = v;
 		link_unclaim(l->m, ch);
-		commit_forget(l->m, ch);
+		commit_forget(l->m, &ch->cc);
 	}
 	it = 0;
-	while (chanmap_next(l->chans, &it, &v) != 0)
-		free(v);
+	while (chanmap_next(l->chans, &it, &v) != 0) {
+		ch = v;
+		ch->magic = 0;
+		free(ch);
+	}
 	chanmap_free(l->chans);
 	l->chans = NULL;
 	log_esc(eg, sizeof(eg), l->id.name, LOG_ESC_STR, LOG_ESC_BARE);
@@ -608,7 +784,10 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 static void
 link_on_free(void *arg)
 {
-	free(arg);
+	struct link *l = link_check(arg);
+
+	l->magic = 0;
+	free(l);
 }
 
 static const struct conn_ops link_ops = {
@@ -646,14 +825,15 @@ link_accept(struct mgmt *m, int fd)
 		close(fd);
 		return;
 	}
-	l->m = m;
-	l->state = LINK_HANDSHAKE;
+	l->magic = LINK_MAGIC;
+	l->m = m;		/* calloc: LINK_HANDSHAKE */
 	TAILQ_INIT(&l->owed);
 	if ((l->c = conn_accept(m->loop, fd, m->tls, &p, &link_ops, l)) ==
 	    NULL) {
 		log_warnx("event=gateway_refused reason=overload "
 		    "detail=\"cannot set up TLS\"");
 		chanmap_free(l->chans);
+		l->magic = 0;
 		free(l);
 		return;
 	}

@@ -18,12 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "conn.h"
 #include "export.h"
+#include "link.h"
 #include "log.h"
 #include "mgmt.h"
 #include "net.h"
 #include "proto.h"
+#include "signer.h"
 
 #define ACCEPT_BATCH	64
 #define FOLLOW_POLL	0.2	/* seconds between polls in export --follow */
@@ -62,14 +65,24 @@ export_on_signal(int sig)
 	export_stop = 1;
 }
 
+#define EXPORT_MAGIC	0x45787074u	/* "Expt" */
+
+/* Where export is: the id of the last row written. */
+struct export_pos {
+	uint32_t	 magic;		/* EXPORT_MAGIC */
+	int64_t		 last;
+};
+
 static int
 export_one(const struct store_row *r, void *arg)
 {
-	int64_t *last = arg;
+	struct export_pos *pos = arg;
 
+	if (pos == NULL || pos->magic != EXPORT_MAGIC)
+		abort();
 	if (export_json(stdout, r) != 0)
 		return -1;
-	*last = r->id;
+	pos->last = r->id;
 	return 0;
 }
 
@@ -88,7 +101,7 @@ cmd_export(int argc, char **argv)
 	struct store_conf sc = { .type = STORE_SQLITE };
 	const char *file = NULL, *db = NULL;
 	struct store *s = NULL;
-	int64_t after = 0;
+	struct export_pos pos = { .magic = EXPORT_MAGIC };
 	int follow = 0, ch, rc = 1;
 	char err[512], *end;
 
@@ -99,8 +112,8 @@ cmd_export(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'a':
 			errno = 0;
-			after = strtoll(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || after < 0)
+			pos.last = strtoll(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || pos.last < 0)
 				usage();
 			break;
 		case 'f': follow = 1; break;
@@ -129,7 +142,7 @@ cmd_export(int argc, char **argv)
 	signal(SIGTERM, export_on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
-		long n = store_scan(s, after, export_one, &after);
+		long n = store_scan(s, pos.last, export_one, &pos);
 
 		if (n < 0 || fflush(stdout) != 0 || ferror(stdout)) {
 			if (n < 0)
@@ -161,6 +174,8 @@ on_accept(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (m == NULL || m->magic != MGMT_MAGIC)
+		abort();
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		int fd = net_accept(m->lfd);
 
@@ -195,8 +210,16 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	    "agent_crl is read again when it changes; restart for the rest\"");
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asks for (gw-mgmt -c FILE, --check-config). */
+struct main_args {
+	const char	*file;		/* the configuration */
+	const char	*level;		/* --log-level, or NULL */
+	int		 check;		/* --check-config: validate only */
+};
+
+/* Parse the command line into ${a} (or exit 2 with the usage). */
+static void
+main_args(int argc, char **argv, struct main_args *a)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -205,109 +228,150 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct mgmt_config cfg;
-	struct mgmt m;
-	struct tls_conf_params tp;
-	struct store_conf sc;
-	const char *file = NULL, *level = NULL;
-	char err[512];
-	ev_signal sigterm, sigint, sighup;
-	enum log_level lvl;
-	int check = 0, ch, rc = 1;
+	int ch;
 
-	if (argc >= 2 && strcmp(argv[1], "export") == 0)
-		return cmd_export(argc - 1, argv + 1);
+	memset(a, 0, sizeof(*a));
 	while ((ch = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': file = optarg; break;
-		case 'C': file = optarg; check = 1; break;
-		case 'l': level = optarg; break;
+		case 'c': a->file = optarg; break;
+		case 'C': a->file = optarg; a->check = 1; break;
+		case 'l': a->level = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc || file == NULL)
+	if (optind != argc || a->file == NULL)
 		usage();
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&m, 0, sizeof(m));
-	m.lfd = -1;
-	TAILQ_INIT(&m.links);
-	if (load_config(file, &cfg) != 0)
-		goto out;
-	lvl = cfg.log_level;
-	if (level != NULL && log_level_parse(level, &lvl) != 0) {
-		fprintf(stderr, "gw-mgmt: bad --log-level %s\n", level);
-		goto out;
+}
+
+/*
+ * Build ${m} from ${a}: the configuration into ${cfg}, logging, TLS; unless
+ * --check-config, the store, the listener, the loop, the links (with the
+ * commit under them) and the signer.  0, 1 if --check-config found the
+ * file good, or -1 (said).
+ */
+static int
+main_build(const struct main_args *a, struct mgmt_config *cfg,
+    struct mgmt *m)
+{
+	struct tls_conf_params tp;
+	struct store_conf sc;
+	enum log_level lvl;
+	char err[512];
+
+	if (load_config(a->file, cfg) != 0)
+		return -1;
+	lvl = cfg->log_level;
+	if (a->level != NULL && log_level_parse(a->level, &lvl) != 0) {
+		fprintf(stderr, "gw-mgmt: bad --log-level %s\n", a->level);
+		return -1;
 	}
 	log_init("gw-mgmt", lvl);
-	m.cfg = &cfg;
-	tp = (struct tls_conf_params){ .cert = cfg.cert, .key = cfg.key,
-	    .ca = cfg.gateway_ca, .crl = cfg.crl, .server = 1,
-	    .tls12 = cfg.tls12 };
-	if ((m.tls = tls_conf_new(&tp, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s: %s\n", file, err);
-		goto out;
+	m->cfg = cfg;
+	tp = (struct tls_conf_params){ .cert = cfg->cert, .key = cfg->key,
+	    .ca = cfg->gateway_ca, .crl = cfg->crl, .server = 1,
+	    .tls12 = cfg->tls12 };
+	if ((m->tls = tls_conf_new(&tp, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: %s\n", a->file, err);
+		return -1;
 	}
-	if (check) {
-		printf("%s: OK\n", file);
-		rc = 0;
-		goto out;
+	if (a->check) {
+		printf("%s: OK\n", a->file);
+		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (cfg.nscopes == 0)
+	if (cfg->nscopes == 0)
 		log_warnx("event=gateway_scope_unset detail=\"no [scope] "
 		    "section: every gateway may open channels for any agent "
 		    "of any CA\"");
-	sc = (struct store_conf){ .type = cfg.store_type,
-	    .path = cfg.database, .conninfo = cfg.conninfo };
-	if ((m.store = store_open(&sc, 0, err, sizeof(err))) == NULL) {
+	sc = (struct store_conf){ .type = cfg->store_type,
+	    .path = cfg->database, .conninfo = cfg->conninfo };
+	if ((m->store = store_open(&sc, 0, err, sizeof(err))) == NULL) {
 		log_errx("event=start_failed detail=\"store %s\"", err);
-		goto out;
+		return -1;
 	}
-	if ((m.lfd = net_listen(cfg.listen, err, sizeof(err))) < 0) {
+	if ((m->lfd = net_listen(cfg->listen, err, sizeof(err))) < 0) {
 		log_errx("event=start_failed detail=\"%s\"", err);
-		goto out;
+		return -1;
 	}
-	m.loop = EV_DEFAULT;
-	mbedtls_x509_crl_init(&m.agent_crl);
-	commit_init(&m);
-	if (signer_init(&m, err, sizeof(err)) != 0) {
+	m->loop = EV_DEFAULT;
+	mbedtls_x509_crl_init(&m->agent_crl);
+	link_init(m);
+	if (signer_init(m, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"[enroll] %s\"", err);
-		goto out;
+		return -1;
 	}
-	ev_io_init(&m.accept_io, on_accept, m.lfd, EV_READ);
-	m.accept_io.data = &m;
-	ev_io_start(m.loop, &m.accept_io);
+	return 0;
+}
+
+/*
+ * Run ${m} until SIGTERM or SIGINT; then make the open batch durable and
+ * send its ACKs, and close every link.
+ */
+static void
+main_run(struct mgmt *m)
+{
+	const struct mgmt_config *cfg = m->cfg;
+	ev_signal sigterm, sigint, sighup;
+
+	ev_io_init(&m->accept_io, on_accept, m->lfd, EV_READ);
+	m->accept_io.data = m;
+	ev_io_start(m->loop, &m->accept_io);
 	ev_signal_init(&sigterm, on_signal, SIGTERM);
 	ev_signal_init(&sigint, on_signal, SIGINT);
-	ev_signal_start(m.loop, &sigterm);
-	ev_signal_start(m.loop, &sigint);
+	ev_signal_start(m->loop, &sigterm);
+	ev_signal_start(m->loop, &sigint);
 	ev_signal_init(&sighup, on_hup, SIGHUP);
-	ev_signal_start(m.loop, &sighup);
+	ev_signal_start(m->loop, &sighup);
 	log_info("event=started name=%s listen=%s store=%s batch_max=%u "
-	    "batch_delay_ms=%.1f", cfg.name, cfg.listen,
-	    cfg.store_type == STORE_POSTGRESQL ? "postgresql" : cfg.database,
-	    cfg.batch_max, cfg.batch_delay * 1000);
-	ev_run(m.loop, 0);
+	    "batch_delay_ms=%.1f", cfg->name, cfg->listen,
+	    cfg->store_type == STORE_POSTGRESQL ? "postgresql" :
+	    cfg->database, cfg->batch_max, cfg->batch_delay * 1000);
+	ev_run(m->loop, 0);
 	/* Make the open batch durable and send its ACKs before leaving. */
-	commit_now(&m);
-	link_stop_all(&m, GW_R_SHUTDOWN, "management server stopping");
+	commit_now(m);
+	link_stop_all(m, GW_R_SHUTDOWN, "management server stopping");
 	conn_reap();	/* the links closed above are freed now */
 	log_info("event=stopped stored=%llu duplicates=%llu commits=%llu "
 	    "gateways_accepted=%llu gateways_refused=%llu",
-	    (unsigned long long)m.stored, (unsigned long long)m.duplicates,
-	    (unsigned long long)m.commits,
-	    (unsigned long long)m.links_accepted,
-	    (unsigned long long)m.links_refused);
-	rc = 0;
-out:
-	if (m.loop != NULL)
-		signer_free(&m);
-	if (m.lfd >= 0)
-		close(m.lfd);
-	store_close(m.store);
-	if (m.loop != NULL)
-		mbedtls_x509_crl_free(&m.agent_crl);
-	tls_conf_free(m.tls);
-	mgmt_config_free(&cfg);
-	return rc;
+	    (unsigned long long)m->stored, (unsigned long long)m->duplicates,
+	    (unsigned long long)m->commits,
+	    (unsigned long long)m->links_accepted,
+	    (unsigned long long)m->links_refused);
+}
+
+/* Free what main_build made of ${m} and ${cfg}, however far it got. */
+static void
+main_free(struct mgmt *m, struct mgmt_config *cfg)
+{
+	if (m->loop != NULL)
+		signer_free(m);
+	if (m->lfd >= 0)
+		close(m->lfd);
+	store_close(m->store);
+	if (m->loop != NULL)
+		mbedtls_x509_crl_free(&m->agent_crl);
+	tls_conf_free(m->tls);
+	mgmt_config_free(cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct main_args a;
+	struct mgmt_config cfg;
+	struct mgmt m;
+	int rc;
+
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
+	main_args(argc, argv, &a);
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&m, 0, sizeof(m));
+	m.magic = MGMT_MAGIC;
+	m.lfd = -1;
+	TAILQ_INIT(&m.links);
+	if ((rc = main_build(&a, &cfg, &m)) == 0)
+		main_run(&m);
+	main_free(&m, &cfg);
+	return rc < 0 ? 1 : 0;
 }

@@ -102,6 +102,8 @@ mgmt_scope_set(void *arg, const char *section, const char *key,
 	char *path;
 	int rc;
 
+	if (cfg == NULL || cfg->magic != MGMT_CONFIG_MAGIC)
+		abort();
 	if (strncmp(section, "scope ", 6) != 0)
 		return CONF_SET_UNKNOWN;
 	for (gws = section + 6; *gws == ' '; gws++)
@@ -156,6 +158,7 @@ mgmt_config_load_string(const char *text, const char *label,
 	int n;
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->magic = MGMT_CONFIG_MAGIC;
 	cfg->file = strdup(label);
 	cfg->loaddir = basedir;
 	n = conf_table_load_more(keys, NKEYS, mgmt_scope_set, cfg, text, label,

@@ -57,8 +57,11 @@ struct mgmt_config {
 	struct mgmt_scope scopes[MGMT_SCOPES_MAX];
 	unsigned	 nscopes;
 	const char	*loaddir;	/* while loading: relative paths */
+	uint32_t	 magic;		/* MGMT_CONFIG_MAGIC once loading */
 	char	*enroll_signer_user;	/* the signer runs as; NULL: ours */
 };
+
+#define MGMT_CONFIG_MAGIC	0x4d436667u	/* "MCfg" */
 
 /**
  * mgmt_config_load(path, cfg, err, errlen): load ${path} into ${cfg}

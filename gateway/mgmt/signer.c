@@ -13,11 +13,16 @@
 
 #include "authority_proc.h"
 #include "conn.h"
+#include "link.h"
 #include "log.h"
 #include "mgmt.h"
+#include "signer.h"
+
+#define SIGNER_MAGIC	0x5369674eu	/* "SigN" */
 
 /* A request the authority has not answered yet (a hook runs). */
 struct signer_req {
+	uint32_t		 magic;		/* SIGNER_MAGIC */
 	struct mgmt		*m;
 	struct link		*l;
 	uint32_t		 ref;
@@ -42,6 +47,8 @@ signer_done(const struct authority_result *res, void *arg)
 {
 	struct signer_req *r = arg;
 
+	if (r == NULL || r->magic != SIGNER_MAGIC)
+		abort();
 	TAILQ_REMOVE(&r->m->signing, r, entry);
 	signer_answer(r->l, r->ref, res);
 	free(r);
@@ -88,6 +95,7 @@ signer_request(struct mgmt *m, struct link *l, const struct gw_frame *f)
 		signer_answer(l, e->ref, &no);
 		return;
 	}
+	r->magic = SIGNER_MAGIC;
 	r->m = m;
 	r->l = l;
 	r->ref = e->ref;

@@ -7,9 +7,9 @@
  * above 2^63-1, a name that is not UTF-8) never joins the batch.  A
  * failure of the store itself (its lock held by another process) still
  * closes every channel of the batch.  The links are this file's recorder
- * (link_* below), so that no network is needed; the same tests run on
- * PostgreSQL when GW_PG_CONNINFO names a database (test_postgresql starts
- * one), and are reported as skipped without it.
+ * (its struct commit_ops below), so that no network is needed; the same
+ * tests run on PostgreSQL when GW_PG_CONNINFO names a database
+ * (test_postgresql starts one), and are reported as skipped without it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,16 +22,19 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "commit.h"
 #include "mgmt.h"
 #include "proto.h"
 
 #define NCHAN	4
 #define NROWS	5
 
-/* The links of this test: they record what the commit owes. */
-struct link {
-	struct mgmt	*m;
-	const char	*name;
+/* A channel of this test: its commit, and what the commit owed it. */
+struct tchan {
+	struct commit_chan	 cc;
+	int			 open;		/* OPEN_ACK given, not closed */
+	uint64_t		 acked;
+	char			 agent[32];
 };
 
 struct fixture {
@@ -40,63 +43,74 @@ struct fixture {
 	struct store_conf	 conf;
 	struct mgmt_config	 cfg;
 	struct mgmt		 m;
-	struct link		 link;
-	struct mchan		 ch[NCHAN];
+	struct tchan		 ch[NCHAN];
 	unsigned		 closes[NCHAN], acks[NCHAN];
 	char			 close_text[NCHAN][128];
 };
 
 static struct fixture *F;	/* for the recorder */
 
-/** link_gateway_name(l): the CN of the gateway on link ${l}. */
-const char *
-link_gateway_name(const struct link *l)
+static struct tchan *
+tchan(struct commit_chan *cc)
 {
-	return l->name;
+	struct tchan *t = (struct tchan *)(void *)cc;
+
+	assert_true(t >= F->ch && t < F->ch + NCHAN);
+	return t;
 }
 
-/** link_open_ack(ch, last_seq): OPEN_ACK(last_seq); DATA may flow. */
-void
-link_open_ack(struct mchan *ch, uint64_t last_seq)
+/* The commit_ops of this test: they record what the commit owes. */
+static void
+rec_open_ack(struct commit_chan *cc, uint64_t last_seq)
 {
-	ch->state = MCHAN_OPEN;
-	ch->last_seq = ch->durable = ch->acked = last_seq;
+	struct tchan *t = tchan(cc);
+
+	assert_int_equal(cc->last_seq, last_seq);
+	assert_int_equal(cc->durable, last_seq);
+	t->open = 1;
+	t->acked = last_seq;
 }
 
-/** link_ack(ch): ACK(durable) if durable > acked. */
-void
-link_ack(struct mchan *ch)
+static void
+rec_ack(struct commit_chan *cc)
 {
-	if (ch->durable > ch->acked) {
-		ch->acked = ch->durable;
-		F->acks[ch - F->ch]++;
+	struct tchan *t = tchan(cc);
+
+	if (cc->durable > t->acked) {
+		t->acked = cc->durable;
+		F->acks[t - F->ch]++;
 	}
 }
 
-/** link_chan_close(ch, code, text): CLOSE(code, text). */
-void
-link_chan_close(struct mchan *ch, unsigned code, const char *text)
+static void
+rec_close(struct commit_chan *cc, unsigned code, const char *text)
 {
-	size_t i = (size_t)(ch - F->ch);
+	struct tchan *t = tchan(cc);
+	size_t i = (size_t)(t - F->ch);
 
 	assert_int_equal(code, GW_R_STORE);
-	commit_forget(ch->link->m, ch);
-	ch->state = MCHAN_CLOSING;
+	assert_int_equal(cc->state, COMMIT_IDLE);	/* forgotten first */
+	t->open = 0;
 	F->closes[i]++;
 	snprintf(F->close_text[i], sizeof(F->close_text[i]), "%s", text);
 }
+
+static const struct commit_ops rec_ops = {
+	.open_ack = rec_open_ack,
+	.ack = rec_ack,
+	.close = rec_close,
+};
 
 static void
 setup_common(struct fixture *f)
 {
 	f->cfg.batch_max = 1024;
 	f->cfg.batch_delay = 1;
+	f->m.magic = MGMT_MAGIC;
 	f->m.cfg = &f->cfg;
 	f->m.loop = ev_loop_new(EVFLAG_AUTO);
 	assert_non_null(f->m.loop);
-	commit_init(&f->m);
-	f->link.m = &f->m;
-	f->link.name = "gw1";
+	commit_init(&f->m, &rec_ops);
 	F = f;
 }
 
@@ -185,24 +199,24 @@ start(struct fixture *f)
 		    "TRIGGER poison BEFORE INSERT ON messages FOR EACH ROW "
 		    "EXECUTE FUNCTION poison()");
 	for (int i = 0; i < NCHAN; i++) {
-		struct mchan *ch = &f->ch[i];
+		struct tchan *t = &f->ch[i];
 
-		ch->link = &f->link;
-		ch->id = (uint32_t)i + 1;
-		ch->state = MCHAN_OPENING;
-		snprintf(ch->agent, sizeof(ch->agent), "agent-%d", i);
-		snprintf(ch->fp_hex, sizeof(ch->fp_hex), "00ff");
-		commit_open(&f->m, ch);
-		assert_int_equal(ch->state, MCHAN_OPEN);
+		snprintf(t->agent, sizeof(t->agent), "agent-%d", i);
+		t->cc.issuer = "";
+		t->cc.agent = t->agent;
+		t->cc.fp_hex = "00ff";
+		t->cc.gateway = "gw1";
+		commit_open(&f->m, &t->cc);
+		assert_true(t->open);
 	}
 }
 
 static int
 data(struct fixture *f, int i, uint64_t seq, const char *body)
 {
-	if (f->ch[i].state != MCHAN_OPEN)
+	if (!f->ch[i].open)
 		return 0;	/* as link.c: DATA on a closing channel */
-	return commit_data(&f->m, &f->ch[i], seq, (const uint8_t *)body,
+	return commit_data(&f->m, &f->ch[i].cc, seq, (const uint8_t *)body,
 	    (uint32_t)strlen(body));
 }
 
@@ -285,8 +299,8 @@ test_two_refused_rows_and_a_gone_channel(void **state)
 	stream(f, 0, 1);
 	assert_int_equal(data(f, 3, NROWS + 1, "poison"), 0);
 	/* Channel 1 goes away before the commit: its rows are stored. */
-	f->ch[1].state = MCHAN_CLOSING;
-	commit_forget(&f->m, &f->ch[1]);
+	f->ch[1].open = 0;
+	commit_forget(&f->m, &f->ch[1].cc);
 	commit_now(&f->m);
 	stored(f, n);
 	assert_int_equal(f->closes[0], 1);

@@ -1,0 +1,85 @@
+/*
+ * commit.h: the group commit (commit.c): DATA rows join one batch, written
+ * in one transaction; only then are the ACKs (and deferred OPEN_ACKs)
+ * sent.  commit.c knows nothing of links: a channel is a struct
+ * commit_chan its owner (link.c) embeds, and what the commit owes it goes
+ * up through struct commit_ops.
+ */
+#ifndef GW_MGMT_COMMIT_H
+#define GW_MGMT_COMMIT_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+struct mgmt;
+
+/* What the commit owes a channel; set only by commit.c. */
+enum commit_chan_state {
+	COMMIT_IDLE,		/* nothing (not on mgmt.dirty) */
+	COMMIT_OPEN_OWED,	/* OPEN_ACK, once the open batch commits */
+	COMMIT_ACK_OWED		/* ACK, once the open batch commits */
+};
+
+/*
+ * A channel as the commit sees it.  The owner sets the four names (which
+ * must live as long as the channel) and zeroes the rest; commit.c alone
+ * writes the rest, the owner reads last_seq and durable.
+ */
+struct commit_chan {
+	const char		*issuer;	/* the agent's issuer DN */
+	const char		*agent;		/* the agent's name */
+	const char		*fp_hex;	/* its certificate's */
+	const char		*gateway;	/* the CN it came through */
+	enum commit_chan_state	 state;
+	uint64_t		 last_seq;	/* highest DATA seq taken */
+	uint64_t		 durable;	/* highest seq committed */
+	TAILQ_ENTRY(commit_chan) dirty_entry;	/* on mgmt.dirty */
+};
+
+/*
+ * Calls up to the owner of the channels.  None may call back into the
+ * commit but commit_forget of ${cc}; none frees anything but ${cc}'s
+ * owner.
+ *  - open_ack(cc, last_seq): OPEN_ACK(last_seq) (last_seq and durable
+ *    are set); DATA may flow.
+ *  - ack(cc): durable moved: ACK it.
+ *  - close(cc, code, text): close the channel (it is forgotten first).
+ */
+struct commit_ops {
+	void	(*open_ack)(struct commit_chan *cc, uint64_t last_seq);
+	void	(*ack)(struct commit_chan *cc);
+	void	(*close)(struct commit_chan *cc, unsigned code,
+		    const char *text);
+};
+
+/**
+ * commit_init(m, ops): set up the batch timer; what the commit owes a
+ * channel goes to ${ops}, which must outlive ${m}.
+ */
+void commit_init(struct mgmt *m, const struct commit_ops *ops);
+
+/**
+ * commit_open(m, ch): ${ch} was opened: answer OPEN_ACK now, or after the
+ * open batch commits (its last_seq must count only durable rows).
+ */
+void commit_open(struct mgmt *m, struct commit_chan *ch);
+
+/**
+ * commit_data(m, ch, seq, body, len): add one DATA of ${ch} to the open
+ * batch; its ACK follows the commit.  Return 0, or -1 if the row cannot
+ * join it (${ch} was closed).
+ */
+int commit_data(struct mgmt *m, struct commit_chan *ch, uint64_t seq,
+    const uint8_t *body, uint32_t len);
+
+/** commit_now(m): commit the open batch and send what it owes. */
+void commit_now(struct mgmt *m);
+
+/**
+ * commit_forget(m, ch): ${ch} is going away: owe it nothing.  Its rows
+ * in the batch are still written (unacknowledged, so its agent resends
+ * them; the store keeps one copy).
+ */
+void commit_forget(struct mgmt *m, struct commit_chan *ch);
+
+#endif /* GW_MGMT_COMMIT_H */
