@@ -57,11 +57,29 @@ static struct {
 } conn_flushq = { .q = TAILQ_HEAD_INITIALIZER(conn_flushq.q),
     .dead = TAILQ_HEAD_INITIALIZER(conn_flushq.dead) };
 
+/*
+ * The transitions conn_set_state allows, by state: a conn is born
+ * connecting (client; calloc's zero) or goes at once to handshake (server),
+ * and any state but closed may close.
+ */
+static const unsigned conn_next[] = {
+	[CONN_CONNECTING] = 1u << CONN_HANDSHAKE | 1u << CONN_CLOSED,
+	[CONN_HANDSHAKE] = 1u << CONN_OPEN | 1u << CONN_CLOSED,
+	[CONN_OPEN] = 1u << CONN_CLOSED,
+	[CONN_CLOSED] = 0
+};
+
+/*
+ * The one writer of c->state: a transition not in conn_next is a bug
+ * here, and aborts (as a bad magic does) rather than run on.
+ */
 static void
-conn_check(const struct conn *c)
+conn_set_state(struct conn *c, enum conn_state s)
 {
-	if (c->magic != CONN_MAGIC)
+	if ((unsigned)c->state >= sizeof(conn_next) / sizeof(conn_next[0]) ||
+	    !(conn_next[c->state] & 1u << s))
 		abort();
+	c->state = s;
 }
 
 /* The event mask is derived from state, never stored beside it. */
@@ -112,8 +130,11 @@ conn_free(struct conn *c)
 static void
 conn_on_once(int revents, void *arg)
 {
+	struct conn *c = arg;
+
 	(void)revents;
-	conn_free(arg);
+	CONN_CHECK(c);
+	conn_free(c);
 }
 
 /* 1 if ${loop} has the flush and free queues (the first loop to ask). */
@@ -178,7 +199,7 @@ conn_handshake(struct conn *c)
 		return -1;
 	}
 	c->rd_want = 0;
-	c->state = CONN_OPEN;
+	conn_set_state(c, CONN_OPEN);
 	conn_tls_opened(c);
 	if (c->ops->on_open != NULL && c->ops->on_open(c, c->arg) != 0)
 		return -1;
@@ -362,7 +383,7 @@ conn_connected(struct conn *c)
 		conn_close(c, GW_R_CONNECT, strerror(err));
 		return -1;
 	}
-	c->state = CONN_HANDSHAKE;
+	conn_set_state(c, CONN_HANDSHAKE);
 	return 0;
 }
 
@@ -453,7 +474,7 @@ conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
 	struct conn *c = w->data;
 
 	(void)loop;
-	conn_check(c);
+	CONN_CHECK(c);
 	if (revents & EV_READ)
 		c->rx_drained = 0;	/* the socket has bytes again */
 	conn_process(c);
@@ -466,7 +487,7 @@ conn_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	conn_check(c);
+	CONN_CHECK(c);
 	c->busy++;
 	if (c->ops->on_timeout != NULL)
 		c->ops->on_timeout(c, c->arg);
@@ -552,7 +573,7 @@ conn_accept(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	}
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
 		conn_addr_str((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
-	c->state = CONN_HANDSHAKE;
+	conn_set_state(c, CONN_HANDSHAKE);
 	conn_update_io(c);
 	return c;
 }
@@ -582,8 +603,7 @@ conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
 		errno = ENOMEM;
 		return NULL;
 	}
-	snprintf(c->peer, sizeof(c->peer), "%s", addr);
-	c->state = CONN_CONNECTING;
+	snprintf(c->peer, sizeof(c->peer), "%s", addr);	/* connecting */
 	conn_update_io(c);
 	return c;
 }
@@ -599,7 +619,7 @@ conn_send(struct conn *c, const struct gw_frame *f)
 	size_t tail;
 	int n;
 
-	conn_check(c);
+	CONN_CHECK(c);
 	if (c->state == CONN_CLOSED)
 		return GW_ENOSPACE;
 	if (c->out == NULL && (c->out = malloc(c->out_cap)) == NULL) {
@@ -630,7 +650,7 @@ conn_send(struct conn *c, const struct gw_frame *f)
 void
 conn_notify_writable(struct conn *c)
 {
-	conn_check(c);
+	CONN_CHECK(c);
 	c->out_blocked = 1;
 }
 
@@ -672,7 +692,7 @@ conn_input_pending(const struct conn *c)
 void
 conn_resume(struct conn *c)
 {
-	conn_check(c);
+	CONN_CHECK(c);
 	if (c->state != CONN_OPEN || !c->paused)
 		return;
 	c->paused = 0;
@@ -691,7 +711,7 @@ conn_resume(struct conn *c)
 void
 conn_timer(struct conn *c, double seconds)
 {
-	conn_check(c);
+	CONN_CHECK(c);
 	ev_timer_stop(c->loop, &c->tmr);
 	if (seconds > 0 && c->state != CONN_CLOSED) {
 		ev_timer_set(&c->tmr, seconds, 0.);
@@ -711,11 +731,11 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 {
 	enum conn_state prev;
 
-	conn_check(c);
+	CONN_CHECK(c);
 	if (c->state == CONN_CLOSED)
 		return;
 	prev = c->state;
-	c->state = CONN_CLOSED;
+	conn_set_state(c, CONN_CLOSED);
 	if (c->on_fq) {
 		TAILQ_REMOVE(&conn_flushq.q, c, fq);
 		c->on_fq = 0;
