@@ -18,6 +18,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,19 +276,9 @@ conn_dispatch(struct conn *c)
 		if (rc == GW_ENEED)
 			break;
 		if (rc != GW_OK) {
-			char detail[96];
-
-			struct gw_frame e = { .type = GW_T_ERROR };
-
-			snprintf(detail, sizeof(detail), "bad frame: %s",
+			conn_close_error(c, rc == GW_PERR_LEN_TOO_BIG ?
+			    GW_R_TOO_BIG : GW_R_PROTOCOL, "bad frame: %s",
 			    gw_perr_str(rc));
-			/* Tell the peer why, best effort, then close. */
-			e.u.reason.code = rc == GW_PERR_LEN_TOO_BIG ?
-			    GW_R_TOO_BIG : GW_R_PROTOCOL;
-			e.u.reason.text.p = (const uint8_t *)detail;
-			e.u.reason.text.len = (uint16_t)strlen(detail);
-			(void)conn_send(c, &e);
-			conn_close(c, e.u.reason.code, detail);
 			return -1;
 		}
 		rc = c->ops->on_frame(c, &f, c->arg);
@@ -761,6 +752,36 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 	close(c->fd);
 	c->fd = -1;
 	conn_bury(c);
+}
+
+/**
+ * conn_close_error(c, code, fmt, ...): tell the peer why, then close: if
+ * ${c} is open and ${code} is a wire reason other than GW_R_NORMAL, queue
+ * ERROR(${code}, text) best effort (its text cut to CONN_ERROR_TEXT_MAX
+ * bytes), then conn_close(c, ${code}, text), which tries once to flush it.
+ * The text is formatted from ${fmt} as printf(3) does, up to 255 bytes.
+ * Safe in any state, as conn_close; the owner's one ERROR-then-close.
+ */
+void
+conn_close_error(struct conn *c, unsigned code, const char *fmt, ...)
+{
+	struct gw_frame e = { .type = GW_T_ERROR };
+	char text[256];
+	va_list ap;
+
+	CONN_CHECK(c);
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (c->state == CONN_OPEN && code <= GW_R_WIRE_LAST &&
+	    code != GW_R_NORMAL) {
+		e.u.reason.code = (uint16_t)code;
+		e.u.reason.text.p = (const uint8_t *)text;
+		e.u.reason.text.len = (uint16_t)strnlen(text,
+		    CONN_ERROR_TEXT_MAX);
+		(void)conn_send(c, &e);
+	}
+	conn_close(c, code, text);
 }
 
 /**
