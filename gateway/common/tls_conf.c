@@ -258,6 +258,151 @@ tls_fail(char *err, size_t errlen, const char *file, const char *what, int rc)
 		    tls_strerror(rc, buf, sizeof(buf)));
 }
 
+/*
+ * Load ${p}'s files into ${tc}: our certificate, its chain and key (which
+ * must match), the CA and the CRL.  Return 0, or -1 with "file: why" in
+ * ${err}.
+ */
+static int
+tls_conf_load(struct tls_conf *tc, const struct tls_conf_params *p,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	if ((p->cert == NULL && (p->server || !p->anon_peer)) ||
+	    (p->ca == NULL && !p->anon_peer)) {
+		snprintf(err, errlen, "tls: certificate or CA missing");
+		return -1;
+	}
+	if (p->cert != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->own,
+	    p->cert)) != 0) {
+		tls_fail(err, errlen, p->cert, "cannot load certificate", rc);
+		return -1;
+	}
+	if (p->chain != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->own,
+	    p->chain)) != 0) {
+		tls_fail(err, errlen, p->chain, "cannot load certificate", rc);
+		return -1;
+	}
+	if (tls_chain_too_big(tc, p, err, errlen))
+		return -1;
+	/* Owner only (keyfile.c); the bytes read are zeroised. */
+	if (p->cert != NULL && keyfile_pk(&tc->key, p->key,
+	    mbedtls_ctr_drbg_random, &tls_drbg, err, errlen) != 0)
+		return -1;
+	if (p->cert != NULL && (rc = mbedtls_pk_check_pair(&tc->own.pk,
+	    &tc->key, mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
+		tls_fail(err, errlen, p->key, "key does not match certificate",
+		    rc);
+		return -1;
+	}
+	if (p->ca != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->ca,
+	    p->ca)) != 0) {
+		tls_fail(err, errlen, p->ca, "cannot load CA certificate", rc);
+		return -1;
+	}
+	if (p->crl != NULL) {
+		if ((rc = mbedtls_x509_crl_parse_file(&tc->crl, p->crl)) != 0) {
+			tls_fail(err, errlen, p->crl, "cannot load CRL", rc);
+			return -1;
+		}
+		tc->has_crl = 1;
+	}
+	return 0;
+}
+
+/*
+ * ${tc}'s protocol: its role, versions, suites and record sizes.  Return
+ * 0, or -1 with the reason in ${err}.
+ */
+static int
+tls_conf_protocol(struct tls_conf *tc, const struct tls_conf_params *p,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	rc = mbedtls_ssl_config_defaults(&tc->conf,
+	    p->server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+	if (rc != 0) {
+		tls_fail(err, errlen, "tls", "config defaults", rc);
+		return -1;
+	}
+	mbedtls_ssl_conf_rng(&tc->conf, mbedtls_ctr_drbg_random, &tls_drbg);
+	mbedtls_ssl_conf_min_tls_version(&tc->conf, p->tls12 ?
+	    MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_max_tls_version(&tc->conf, p->tls12 && p->no_tls13 ?
+	    MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_ciphersuites(&tc->conf, tls_suites);
+	/*
+	 * TLS 1.3: we take records of TLS_RECORD_LIMIT from a peer that
+	 * announces a limit of its own (RFC 8449), as gw-agent does; once
+	 * the handshake is over both buffers shrink to it (cmake/
+	 * mbedtls-patches/0001).  A peer that announces none is not bound
+	 * and keeps 16 KiB buffers (docs/PROTOCOL.md section 2).
+	 */
+	if ((rc = mbedtls_ssl_conf_record_size_limit(&tc->conf,
+	    TLS_RECORD_LIMIT)) != 0) {
+		tls_fail(err, errlen, "tls", "record size limit", rc);
+		return -1;
+	}
+	/*
+	 * TLS 1.2 has no record size limit: a client that speaks only TLS
+	 * 1.2 asks max_fragment_length instead, so the server's buffers
+	 * shrink the same (one that also offers TLS 1.3 cannot: mbedTLS's
+	 * TLS 1.3 client fails when a server echoes it).
+	 */
+	if (!p->server && p->tls12 && p->no_tls13 &&
+	    (rc = mbedtls_ssl_conf_max_frag_len(&tc->conf,
+	    MBEDTLS_SSL_MAX_FRAG_LEN_2048)) != 0) {
+		tls_fail(err, errlen, "tls", "max fragment length", rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* How ${tc} verifies its peer: required or not, the CA and the CRL. */
+static void
+tls_conf_verify(struct tls_conf *tc, const struct tls_conf_params *p)
+{
+	mbedtls_ssl_conf_authmode(&tc->conf, !p->anon_peer ?
+	    MBEDTLS_SSL_VERIFY_REQUIRED : p->server ? MBEDTLS_SSL_VERIFY_NONE :
+	    MBEDTLS_SSL_VERIFY_OPTIONAL);
+	if (p->ca != NULL)
+		mbedtls_ssl_conf_ca_chain(&tc->conf, &tc->ca,
+		    tc->has_crl ? &tc->crl : NULL);
+	if (tc->has_crl)
+		mbedtls_ssl_conf_verify(&tc->conf, tls_verify_cb, tc);
+}
+
+/*
+ * ${tc}'s session tickets: a server issues them with ${p}'s keys (or none
+ * without), a client keeps those it is sent.
+ */
+static void
+tls_conf_tickets(struct tls_conf *tc, const struct tls_conf_params *p)
+{
+	if (p->server && p->tickets != NULL) {
+		tc->tickets = p->tickets;
+		mbedtls_ssl_conf_session_tickets_cb(&tc->conf,
+		    tls_ticket_write_cb, tls_ticket_parse_cb, tc);
+		/*
+		 * Not psk_ke (the ticket's key alone, no ECDHE): mbedTLS 3.6
+		 * ranks a full handshake above it, so a server that also takes
+		 * agents without tickets never picks it.
+		 */
+		mbedtls_ssl_conf_tls13_key_exchange_modes(&tc->conf,
+		    MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
+		    MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL);
+	} else if (p->server) {
+		mbedtls_ssl_conf_new_session_tickets(&tc->conf, 0);
+		mbedtls_ssl_conf_tls13_key_exchange_modes(&tc->conf,
+		    MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL);
+	} else
+		mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+		    &tc->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+}
+
 /**
  * tls_conf_new(p, err, errlen):
  * Load the files of ${p} and build a TLS configuration.  On error return
@@ -282,111 +427,11 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	mbedtls_pk_init(&tc->key);
 	mbedtls_x509_crt_init(&tc->ca);
 	mbedtls_x509_crl_init(&tc->crl);
-
-	if ((p->cert == NULL && (p->server || !p->anon_peer)) ||
-	    (p->ca == NULL && !p->anon_peer)) {
-		snprintf(err, errlen, "tls: certificate or CA missing");
+	if (tls_conf_load(tc, p, err, errlen) != 0 ||
+	    tls_conf_protocol(tc, p, err, errlen) != 0)
 		goto err1;
-	}
-	if (p->cert != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->own,
-	    p->cert)) != 0) {
-		tls_fail(err, errlen, p->cert, "cannot load certificate", rc);
-		goto err1;
-	}
-	if (p->chain != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->own,
-	    p->chain)) != 0) {
-		tls_fail(err, errlen, p->chain, "cannot load certificate", rc);
-		goto err1;
-	}
-	if (tls_chain_too_big(tc, p, err, errlen))
-		goto err1;
-	/* Owner only (keyfile.c); the bytes read are zeroised. */
-	if (p->cert != NULL && keyfile_pk(&tc->key, p->key,
-	    mbedtls_ctr_drbg_random, &tls_drbg, err, errlen) != 0)
-		goto err1;
-	if (p->cert != NULL && (rc = mbedtls_pk_check_pair(&tc->own.pk,
-	    &tc->key, mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
-		tls_fail(err, errlen, p->key, "key does not match certificate",
-		    rc);
-		goto err1;
-	}
-	if (p->ca != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->ca,
-	    p->ca)) != 0) {
-		tls_fail(err, errlen, p->ca, "cannot load CA certificate", rc);
-		goto err1;
-	}
-	if (p->crl != NULL) {
-		if ((rc = mbedtls_x509_crl_parse_file(&tc->crl, p->crl)) != 0) {
-			tls_fail(err, errlen, p->crl, "cannot load CRL", rc);
-			goto err1;
-		}
-		tc->has_crl = 1;
-	}
-
-	rc = mbedtls_ssl_config_defaults(&tc->conf,
-	    p->server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
-	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
-	if (rc != 0) {
-		tls_fail(err, errlen, "tls", "config defaults", rc);
-		goto err1;
-	}
-	mbedtls_ssl_conf_rng(&tc->conf, mbedtls_ctr_drbg_random, &tls_drbg);
-	mbedtls_ssl_conf_min_tls_version(&tc->conf, p->tls12 ?
-	    MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3);
-	mbedtls_ssl_conf_max_tls_version(&tc->conf, p->tls12 && p->no_tls13 ?
-	    MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3);
-	mbedtls_ssl_conf_ciphersuites(&tc->conf, tls_suites);
-	/*
-	 * TLS 1.3: we take records of TLS_RECORD_LIMIT from a peer that
-	 * announces a limit of its own (RFC 8449), as gw-agent does; once
-	 * the handshake is over both buffers shrink to it (cmake/
-	 * mbedtls-patches/0001).  A peer that announces none is not bound
-	 * and keeps 16 KiB buffers (docs/PROTOCOL.md section 2).
-	 */
-	if ((rc = mbedtls_ssl_conf_record_size_limit(&tc->conf,
-	    TLS_RECORD_LIMIT)) != 0) {
-		tls_fail(err, errlen, "tls", "record size limit", rc);
-		goto err1;
-	}
-	/*
-	 * TLS 1.2 has no record size limit: a client that speaks only TLS
-	 * 1.2 asks max_fragment_length instead, so the server's buffers
-	 * shrink the same (one that also offers TLS 1.3 cannot: mbedTLS's
-	 * TLS 1.3 client fails when a server echoes it).
-	 */
-	if (!p->server && p->tls12 && p->no_tls13 &&
-	    (rc = mbedtls_ssl_conf_max_frag_len(&tc->conf,
-	    MBEDTLS_SSL_MAX_FRAG_LEN_2048)) != 0) {
-		tls_fail(err, errlen, "tls", "max fragment length", rc);
-		goto err1;
-	}
-	mbedtls_ssl_conf_authmode(&tc->conf, !p->anon_peer ?
-	    MBEDTLS_SSL_VERIFY_REQUIRED : p->server ? MBEDTLS_SSL_VERIFY_NONE :
-	    MBEDTLS_SSL_VERIFY_OPTIONAL);
-	if (p->ca != NULL)
-		mbedtls_ssl_conf_ca_chain(&tc->conf, &tc->ca,
-		    tc->has_crl ? &tc->crl : NULL);
-	if (tc->has_crl)
-		mbedtls_ssl_conf_verify(&tc->conf, tls_verify_cb, tc);
-	if (p->server && p->tickets != NULL) {
-		tc->tickets = p->tickets;
-		mbedtls_ssl_conf_session_tickets_cb(&tc->conf,
-		    tls_ticket_write_cb, tls_ticket_parse_cb, tc);
-		/*
-		 * Not psk_ke (the ticket's key alone, no ECDHE): mbedTLS 3.6
-		 * ranks a full handshake above it, so a server that also takes
-		 * agents without tickets never picks it.
-		 */
-		mbedtls_ssl_conf_tls13_key_exchange_modes(&tc->conf,
-		    MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
-		    MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL);
-	} else if (p->server) {
-		mbedtls_ssl_conf_new_session_tickets(&tc->conf, 0);
-		mbedtls_ssl_conf_tls13_key_exchange_modes(&tc->conf,
-		    MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL);
-	} else
-		mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
-		    &tc->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+	tls_conf_verify(tc, p);
+	tls_conf_tickets(tc, p);
 	if (p->cert != NULL && (rc = mbedtls_ssl_conf_own_cert(&tc->conf,
 	    &tc->own, &tc->key)) != 0) {
 		tls_fail(err, errlen, p->cert, "cannot use certificate", rc);
