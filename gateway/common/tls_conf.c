@@ -26,7 +26,10 @@
 #include "tls_conf.h"
 #include "tls_ticket.h"
 
+#define TLS_CONF_MAGIC	0x546c7343u	/* "TlsC" */
+
 struct tls_conf {
+	unsigned		magic;
 	int			refs;	/* tls_conf_ref / tls_conf_free */
 	mbedtls_ssl_config	conf;
 	mbedtls_x509_crt	own;
@@ -36,6 +39,18 @@ struct tls_conf {
 	int			has_crl;
 	struct tls_ticket	*tickets;	/* not ours: outlives us */
 };
+
+/*
+ * Abort unless ${tc} is a live configuration: mbedTLS's callbacks get it
+ * back as a void *.
+ */
+static const struct tls_conf *
+tls_conf_check(const void *tc)
+{
+	if (((const struct tls_conf *)tc)->magic != TLS_CONF_MAGIC)
+		abort();
+	return tc;
+}
 
 /* One process-wide DRBG: every program here is one single-threaded loop. */
 static mbedtls_entropy_context tls_entropy;
@@ -145,8 +160,10 @@ tls_crl_flags(const struct tls_conf *tc, const mbedtls_x509_crt *crt)
 static int
 tls_verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
+	const struct tls_conf *tc = tls_conf_check(p);
+
 	if (depth == 0)
-		*flags |= tls_crl_flags(p, crt);
+		*flags |= tls_crl_flags(tc, crt);
 	return 0;
 }
 
@@ -178,7 +195,7 @@ tls_ticket_write_cb(void *p, const mbedtls_ssl_session *s,
     unsigned char *start, const unsigned char *end, size_t *tlen,
     uint32_t *lifetime)
 {
-	const struct tls_conf *tc = p;
+	const struct tls_conf *tc = tls_conf_check(p);
 	struct tls_resumed peer = { NULL, 0 };
 
 	/* TLS 1.2 gets no ticket (mbedTLS then sends an empty one). */
@@ -198,7 +215,7 @@ static int
 tls_ticket_parse_cb(void *p, mbedtls_ssl_session *s, unsigned char *buf,
     size_t len)
 {
-	const struct tls_conf *tc = p;
+	const struct tls_conf *tc = tls_conf_check(p);
 	struct tls_resumed peer;
 	int rc;
 
@@ -421,6 +438,7 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto err0;
 	}
+	tc->magic = TLS_CONF_MAGIC;
 	tc->refs = 1;
 	mbedtls_ssl_config_init(&tc->conf);
 	mbedtls_x509_crt_init(&tc->own);
@@ -559,6 +577,7 @@ tls_conf_free(struct tls_conf *tc)
 	mbedtls_pk_free(&tc->key);
 	mbedtls_x509_crt_free(&tc->ca);
 	mbedtls_x509_crl_free(&tc->crl);
+	tc->magic = 0;
 	free(tc);
 }
 
