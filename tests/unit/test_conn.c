@@ -5,9 +5,10 @@
  * by the PKI library.  The handshake, a frame each way, the peer's view of
  * conn_close_error (ERROR, then the close; no ERROR before the handshake is
  * over, for GW_R_NORMAL or for a local reason; the text cut to
- * CONN_ERROR_TEXT_MAX), and a close in every state (connecting, handshake,
- * inside on_open, open, closed again, by the timer): each close calls
- * on_close once, in state closed, and on_free once, from the loop.
+ * CONN_ERROR_TEXT_MAX; a frame over max_payload answered so), and a close
+ * in every state (connecting, handshake, inside on_open, open, closed
+ * again, by the timer): each close calls on_close once, in state closed,
+ * and on_free once, from the loop.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -288,6 +289,28 @@ test_close_error_long_text(void **state)
 	finish(&ce, &se);
 }
 
+/* A frame over max_payload: ERROR too-big, "bad frame: ...", and close. */
+static void
+test_bad_frame(void **state)
+{
+	static uint8_t body[2000];
+	struct gw_frame f = { .type = GW_T_EXT_FIRST, .len = sizeof(body),
+	    .payload = body };
+	struct end ce = { 0 }, se = { 0 };
+
+	(void)state;
+	dial_open(&ce, &se);
+	assert_int_equal(conn_send(ce.c, &f), 0);
+	assert_true(spin(a_closed, &ce, NULL));
+	assert_int_equal(se.frames, 0);
+	assert_int_equal(se.reason, GW_R_TOO_BIG);
+	assert_true(strncmp(se.detail, "bad frame: ", 11) == 0);
+	assert_int_equal(ce.frames_at_close, 1);
+	assert_int_equal(ce.code, GW_R_TOO_BIG);
+	assert_string_equal(ce.text, se.detail);
+	finish(&ce, &se);
+}
+
 /* No ERROR for an orderly end, nor for a reason that is not the wire's. */
 static void
 test_close_error_not_sent(void **state)
@@ -468,6 +491,7 @@ main(void)
 		cmocka_unit_test(test_close_error_open),
 		cmocka_unit_test(test_close_error_long_text),
 		cmocka_unit_test(test_close_error_not_sent),
+		cmocka_unit_test(test_bad_frame),
 		cmocka_unit_test(test_close_connecting),
 		cmocka_unit_test(test_close_handshake),
 		cmocka_unit_test(test_close_in_on_open),
