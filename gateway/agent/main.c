@@ -27,7 +27,7 @@
  * file was read) persist in FILE: a restarted agent resends them under the
  * same numbers and goes on reading where the last one stopped.
  *
- * Several gateways are tried in the order given (see agent_session.h).
+ * Several gateways are tried in the order given (see client_session.h).
  *
  * Exit 0: input ended and every line acknowledged (enroll: certificate
  * written); 1: timeout or failure; 2: usage; 3: the gateway refused us (or
@@ -46,14 +46,14 @@
 #include <unistd.h>
 #include <ev.h>
 
-#include "agent_session.h"
+#include "client_session.h"
 #include "conn.h"
 #include "enroll_client.h"
 #include "journal.h"
 #include "log.h"
 #include "pkifile.h"
-#include "queue.h"
 #include "renew.h"
+#include "sendq.h"
 #include "tls_conf.h"
 #include "x509_issue.h"
 
@@ -62,8 +62,8 @@
 
 struct agent_input {
 	struct ev_loop		*loop;
-	struct agent_session	*sess;
-	struct queue		*q;
+	struct client_session	*sess;
+	struct sendq		*q;
 	int			 fd;
 	int			 regular;	/* regular file: ev_idle */
 	int			 rd_eof;	/* read() returned 0 */
@@ -152,9 +152,9 @@ agent_input_line(struct agent_input *in, const char *p, size_t len)
 		    in->lines + 1);
 		return -1;
 	}
-	if (queue_full(in->q) || (in->rate > 0 && in->allowance < 1))
+	if (sendq_full(in->q) || (in->rate > 0 && in->allowance < 1))
 		return 1;
-	if (queue_push(in->q, p, len) != 0) {
+	if (sendq_push(in->q, p, len) != 0) {
 		snprintf(in->err, sizeof(in->err), "gw-agent: %s",
 		    strerror(errno));
 		return -1;
@@ -221,7 +221,7 @@ static void
 agent_input_fail(struct agent_input *in)
 {
 	agent_input_stop(in);
-	agent_session_fail(in->sess, AGENT_ST_FAIL, in->err);
+	client_session_fail(in->sess, CLIENT_ST_FAIL, in->err);
 }
 
 /*
@@ -234,7 +234,7 @@ agent_input_pump(struct agent_input *in)
 	int rc;
 
 	rc = agent_input_drain(in, in->rd_eof);
-	agent_session_kick(in->sess);
+	client_session_kick(in->sess);
 	if (rc < 0) {
 		agent_input_fail(in);
 	} else if (rc > 0) {
@@ -244,7 +244,7 @@ agent_input_pump(struct agent_input *in)
 		agent_input_stop(in);
 		log_info("event=input_eof lines=%llu",
 		    (unsigned long long)in->lines);
-		agent_session_eof(in->sess);
+		client_session_eof(in->sess);
 	} else
 		agent_input_start(in);
 }
@@ -300,7 +300,7 @@ agent_input_rate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	in->allowance += in->rate * RATE_TICK;
 	if (in->allowance > (burst > 1 ? burst : 1))
 		in->allowance = burst > 1 ? burst : 1;
-	if (!in->eof && in->allowance >= 1 && !queue_full(in->q))
+	if (!in->eof && in->allowance >= 1 && !sendq_full(in->q))
 		agent_input_pump(in);
 }
 
@@ -314,7 +314,7 @@ agent_input_on_acked(uint64_t seq, void *arg)
 	    in->offset) != 0)
 		log_warnx("event=state_write_failed detail=\"%s\"",
 		    journal_error(in->journal));	/* resent, deduplicated */
-	if (!in->eof && !queue_full(in->q))
+	if (!in->eof && !sendq_full(in->q))
 		agent_input_pump(in);
 }
 
@@ -360,7 +360,7 @@ agent_input_on_enroll(const struct gw_enroll_result *r, void *arg)
 }
 
 struct agent_timeout {
-	struct agent_session	*sess;
+	struct client_session	*sess;
 	struct agent_input	*in;
 };
 
@@ -369,7 +369,7 @@ agent_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct agent_timeout *t = w->data;
 	char msg[128];
-	uint64_t acked = agent_session_acked(t->sess);
+	uint64_t acked = client_session_acked(t->sess);
 
 	(void)loop;
 	(void)revents;
@@ -377,7 +377,7 @@ agent_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	    "acknowledged", (unsigned long long)(t->in->lines - acked),
 	    (unsigned long long)t->in->lines);
 	agent_input_stop(t->in);
-	agent_session_fail(t->sess, AGENT_ST_FAIL, msg);
+	client_session_fail(t->sess, CLIENT_ST_FAIL, msg);
 }
 
 int
@@ -422,10 +422,10 @@ main(int argc, char *argv[])
 	char *gwlist = NULL, *tok, *save = NULL;
 	struct agent_input in;
 	struct agent_timeout to;
-	struct agent_session_params sp;
-	struct agent_session *sess = NULL;
+	struct client_session_params sp;
+	struct client_session *sess = NULL;
 	struct tls_conf *tls = NULL;
-	struct queue *q = NULL;
+	struct sendq *q = NULL;
 	struct ev_loop *loop;
 	struct stat st;
 	ev_timer tmr;
@@ -571,7 +571,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "gw-agent: %s\n", err);
 		goto err0;
 	}
-	if ((q = queue_new(qcap)) == NULL ||
+	if ((q = sendq_new(qcap)) == NULL ||
 	    (in.buf = malloc(AGENT_INBUF)) == NULL) {
 		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
 		goto err1;
@@ -583,7 +583,7 @@ main(int argc, char *argv[])
 			fprintf(stderr, "gw-agent: %s\n", err);
 			goto err1;
 		}
-		queue_on_number(q, agent_input_on_number, &in);
+		sendq_on_number(q, agent_input_on_number, &in);
 		/* A file resumes where the queued lines end. */
 		if (in.regular && lseek(in.fd, (off_t)in.offset, SEEK_SET) < 0) {
 			fprintf(stderr, "gw-agent: %s: %s\n", file,
@@ -591,7 +591,7 @@ main(int argc, char *argv[])
 			goto err1;
 		}
 		log_info("event=state_loaded file=%s queued=%zu offset=%llu",
-		    state, queue_len(q), (unsigned long long)in.offset);
+		    state, sendq_len(q), (unsigned long long)in.offset);
 	}
 	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
 		fprintf(stderr, "gw-agent: cannot start the event loop\n");
@@ -604,9 +604,9 @@ main(int argc, char *argv[])
 	}
 	for (tok = strtok_r(gwlist, ", ", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", ", &save)) {
-		if (sp.ngateways == AGENT_MAX_GATEWAYS) {
+		if (sp.ngateways == CLIENT_MAX_GATEWAYS) {
 			fprintf(stderr, "gw-agent: at most %d gateways\n",
-			    AGENT_MAX_GATEWAYS);
+			    CLIENT_MAX_GATEWAYS);
 			goto err1;
 		}
 		sp.gateways[sp.ngateways++] = tok;
@@ -624,7 +624,7 @@ main(int argc, char *argv[])
 	sp.on_open = agent_input_on_open;
 	sp.on_enroll = agent_input_on_enroll;
 	sp.arg = &in;
-	if ((sess = agent_session_new(loop, &sp)) == NULL) {
+	if ((sess = client_session_new(loop, &sp)) == NULL) {
 		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
 		goto err1;
 	}
@@ -653,34 +653,34 @@ main(int argc, char *argv[])
 	if (in.rate > 0)
 		ev_timer_start(loop, &in.rate_timer);
 	agent_input_start(&in);
-	agent_session_start(sess);
+	client_session_start(sess);
 	ev_run(loop, 0);
 
 	ev_timer_stop(loop, &tmr);
 	ev_timer_stop(loop, &in.rate_timer);
 	agent_input_stop(&in);
-	switch (agent_session_status(sess)) {
-	case AGENT_ST_DONE:
+	switch (client_session_status(sess)) {
+	case CLIENT_ST_DONE:
 		rc = 0;
 		break;
-	case AGENT_ST_REFUSED:
+	case CLIENT_ST_REFUSED:
 		rc = 3;
-		fprintf(stderr, "%s\n", agent_session_msg(sess));
+		fprintf(stderr, "%s\n", client_session_msg(sess));
 		break;
 	default:
 		rc = 1;
-		fprintf(stderr, "%s\n", agent_session_msg(sess)[0] != '\0' ?
-		    agent_session_msg(sess) : "gw-agent: stopped");
+		fprintf(stderr, "%s\n", client_session_msg(sess)[0] != '\0' ?
+		    client_session_msg(sess) : "gw-agent: stopped");
 		break;
 	}
 	renew_free(in.renew);
-	agent_session_free(sess);
+	client_session_free(sess);
 	conn_reap();
 err1:
 	journal_close(in.journal);
 	free(gwlist);
 	free(in.buf);
-	queue_free(q);
+	sendq_free(q);
 	tls_conf_free(tls);
 err0:
 	if (in.fd != STDIN_FILENO)

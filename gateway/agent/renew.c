@@ -177,7 +177,7 @@ renew_start(struct renew *r)
 		return;
 	}
 	mbedtls_platform_zeroize(pem, sizeof(pem));
-	if (agent_session_enroll(r->p.sess, der, len, NULL) != 0) {
+	if (client_session_enroll(r->p.sess, der, len, NULL) != 0) {
 		renew_arm(r, 60);	/* the session went away: later */
 		return;
 	}
@@ -207,7 +207,7 @@ renew_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (r->state == RN_POLL) {
-		if (agent_session_enroll(r->p.sess, NULL, 0, r->rid) == 0)
+		if (client_session_enroll(r->p.sess, NULL, 0, r->rid) == 0)
 			return;
 		renew_arm(r, 60);
 		return;
@@ -235,7 +235,7 @@ renew_install(struct renew *r, const struct gw_enroll_result *res)
 	if (tc == NULL)
 		log_warnx("event=renewal_reload_failed detail=\"%s\"", err);
 	else {
-		agent_session_set_tls(r->p.sess, tc);
+		client_session_set_tls(r->p.sess, tc);
 		tls_conf_free(*r->p.tls);	/* live connections keep theirs */
 		*r->p.tls = tc;
 	}

@@ -189,11 +189,11 @@ hs_plain_open(void *arg)
 }
 
 static void
-hs_plain_finish(enum agent_status st, void *arg)
+hs_plain_finish(enum client_status st, void *arg)
 {
 	struct hs_agent *a = arg;
 
-	if (st == AGENT_ST_DONE)
+	if (st == CLIENT_ST_DONE)
 		hs_done(a, 1, plain_resumed(a->pl), NULL);
 	else
 		hs_done(a, 0, 0, plain_msg(a->pl));
@@ -310,7 +310,7 @@ hs_on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 		if (a->c != NULL)
 			conn_close(a->c, GW_R_TIMEOUT, why);
 		else if (a->busy && a->pl != NULL)
-			plain_fail(a->pl, AGENT_ST_FAIL, why);
+			plain_fail(a->pl, CLIENT_ST_FAIL, why);
 	}
 	ev_break(loop, EVBREAK_ALL);
 }

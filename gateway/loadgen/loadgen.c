@@ -1,6 +1,6 @@
 /*
  * loadgen.c: the simulated agents of gw-loadgen (see loadgen.h).  Each is
- * an agent_session with its own TLS configuration (its own certificate)
+ * an client_session with its own TLS configuration (its own certificate)
  * and queue; the generator starts them at a paced rate, feeds their
  * queues, and records when each event is handed to the session (numbered)
  * and when its ACK comes back.
@@ -8,7 +8,7 @@
  * Storm through a relay (plain.h): an agent is open once the sink has
  * acknowledged its one event (the relay's connection to the sink is up);
  * when the relay closes its connection, it starts again on its own after
- * gw-agent's backoff (full jitter, at most AGENT_BACKOFF_MAX), with its
+ * gw-agent's backoff (full jitter, at most CLIENT_BACKOFF_MAX), with its
  * ticket, and is back at that event's acknowledgement.
  */
 #include <errno.h>
@@ -19,12 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_session.h"
+#include "client_session.h"
 #include "failover.h"
 #include "hs.h"
 #include "loadgen.h"
 #include "plain.h"
-#include "queue.h"
+#include "sendq.h"
 #include "tls_conf.h"
 
 #define LG_PACE_TICK	0.01	/* seconds between batches of connects */
@@ -33,9 +33,9 @@ struct lg;
 
 struct lg_agent {
 	struct lg		*lg;
-	struct agent_session	*s;	/* our protocol, or */
+	struct client_session	*s;	/* our protocol, or */
 	struct plain		*pl;	/* plain 1:1 mode */
-	struct queue		*q;
+	struct sendq		*q;
 	struct tls_conf		*tls;
 	double			*t_num;		/* send: when each was numbered */
 	unsigned		 numbered, acked;
@@ -65,10 +65,10 @@ struct lg {
 	int			 stopping;	/* lg_stop_all: no retries */
 };
 
-static void lg_on_finish(enum agent_status st, void *arg);
+static void lg_on_finish(enum client_status st, void *arg);
 
 static void
-lg_stop_all(struct lg *g, enum agent_status st, const char *why)
+lg_stop_all(struct lg *g, enum client_status st, const char *why)
 {
 	g->stopping = 1;
 	/* Each calls lg_on_finish; the last one breaks the loop. */
@@ -82,7 +82,7 @@ lg_stop_all(struct lg *g, enum agent_status st, const char *why)
 		} else if (g->a[i].pl != NULL)
 			plain_fail(g->a[i].pl, st, why);
 		else
-			agent_session_fail(g->a[i].s, st, why);
+			client_session_fail(g->a[i].s, st, why);
 	}
 }
 
@@ -147,19 +147,19 @@ lg_feed(struct lg_agent *a, unsigned n)
 		for (unsigned i = 0; i < n; i++) {
 			snprintf(body, sizeof(body), "%08u", a->pushed);
 			body[8] = 'x';
-			if (queue_push(a->q, body, g->p->size) != 0)
+			if (sendq_push(a->q, body, g->p->size) != 0)
 				break;
 			a->pushed++;
 			g->r->sent++;
 		}
-		agent_session_kick(a->s);
+		client_session_kick(a->s);
 	}
 	if (a->pushed < g->p->events)
 		return;
 	if (a->pl != NULL)
 		plain_eof(a->pl);
 	else
-		agent_session_eof(a->s);
+		client_session_eof(a->s);
 }
 
 /* Send mode with a rate: the next events, one agent after the other. */
@@ -203,7 +203,7 @@ lg_opened(struct lg_agent *a)
 			return;
 		a->back = 1;
 		g->r->resumed += (a->pl != NULL ? plain_resumed(a->pl) :
-		    agent_session_resumed(a->s)) != 0;
+		    client_session_resumed(a->s)) != 0;
 		g->r->all_back_at = ev_time();
 		if (g->r->back++ == 0)
 			g->r->first_back_at = g->r->all_back_at;
@@ -211,7 +211,7 @@ lg_opened(struct lg_agent *a)
 			printf("all_back agents=%u at=%.3f\n", g->r->back,
 			    g->r->all_back_at);
 			fflush(stdout);
-			lg_stop_all(g, AGENT_ST_DONE, "");
+			lg_stop_all(g, CLIENT_ST_DONE, "");
 		}
 		return;
 	}
@@ -275,13 +275,13 @@ lg_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
-lg_on_finish(enum agent_status st, void *arg)
+lg_on_finish(enum client_status st, void *arg)
 {
 	struct lg_agent *a = arg;
 	struct lg *g = a->lg;
 	static const struct fo_policy pol = {
-		.backoff_min = AGENT_BACKOFF_MIN,
-		.backoff_max = AGENT_BACKOFF_MAX
+		.backoff_min = CLIENT_BACKOFF_MIN,
+		.backoff_max = CLIENT_BACKOFF_MAX
 	};
 
 	if (a->pl != NULL && g->p->mode == LG_STORM && a->open &&
@@ -296,12 +296,12 @@ lg_on_finish(enum agent_status st, void *arg)
 	g->finished++;
 	if (!a->open && a->started)
 		g->connecting--;
-	if (st != AGENT_ST_DONE) {
+	if (st != CLIENT_ST_DONE) {
 		g->r->failed++;
 		if (g->r->first_error[0] == '\0')
 			snprintf(g->r->first_error, sizeof(g->r->first_error),
 			    "%s", a->pl != NULL ? plain_msg(a->pl) :
-			    agent_session_msg(a->s));
+			    client_session_msg(a->s));
 	}
 	if (g->finished == g->p->agents)
 		ev_break(g->loop, EVBREAK_ALL);
@@ -327,7 +327,7 @@ lg_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 		if (a->pl != NULL)
 			plain_start(a->pl);
 		else
-			agent_session_start(a->s);
+			client_session_start(a->s);
 		g->allowance -= 1;
 	}
 	if (g->started == g->p->agents)
@@ -339,7 +339,7 @@ lg_on_hold(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	lg_stop_all(w->data, AGENT_ST_DONE, "");
+	lg_stop_all(w->data, CLIENT_ST_DONE, "");
 }
 
 static void
@@ -350,7 +350,7 @@ lg_on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	g->r->timed_out = 1;
-	lg_stop_all(g, AGENT_ST_FAIL, "gw-loadgen: run timed out");
+	lg_stop_all(g, CLIENT_ST_FAIL, "gw-loadgen: run timed out");
 }
 
 static int
@@ -388,7 +388,7 @@ lg_agent_new(struct lg *g, unsigned i)
 {
 	struct lg_agent *a = &g->a[i];
 	const struct lg_params *p = g->p;
-	struct agent_session_params sp;
+	struct client_session_params sp;
 
 	a->lg = g;
 	if ((a->tls = lg_tls_conf(p, i, g->r->first_error,
@@ -415,9 +415,9 @@ lg_agent_new(struct lg *g, unsigned i)
 			goto nomem;
 		return 0;
 	}
-	if ((a->q = queue_new(p->mode == LG_SEND ? p->events : 1)) == NULL)
+	if ((a->q = sendq_new(p->mode == LG_SEND ? p->events : 1)) == NULL)
 		goto nomem;
-	queue_on_number(a->q, lg_on_number, a);
+	sendq_on_number(a->q, lg_on_number, a);
 	memset(&sp, 0, sizeof(sp));
 	sp.gateways[0] = p->gateway;
 	sp.ngateways = 1;
@@ -433,7 +433,7 @@ lg_agent_new(struct lg *g, unsigned i)
 	sp.on_open = lg_on_open;
 	sp.on_finish = lg_on_finish;
 	sp.arg = a;
-	if ((a->s = agent_session_new(g->loop, &sp)) == NULL)
+	if ((a->s = client_session_new(g->loop, &sp)) == NULL)
 		goto nomem;
 	return 0;
 nomem:
@@ -448,8 +448,8 @@ lg_free(struct lg *g)
 	for (unsigned i = 0; g->a != NULL && i < g->p->agents; i++) {
 		ev_timer_stop(g->loop, &g->a[i].retry);
 		plain_free(g->a[i].pl);
-		agent_session_free(g->a[i].s);
-		queue_free(g->a[i].q);
+		client_session_free(g->a[i].s);
+		sendq_free(g->a[i].q);
 		tls_conf_free(g->a[i].tls);
 		free(g->a[i].t_num);
 	}

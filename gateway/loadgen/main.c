@@ -250,7 +250,7 @@ main(int argc, char **argv)
 	struct lg_params p = { .mode = LG_IDLE, .server_name = "gateway",
 	    .connect_rate = 500, .inflight = 100, .hold = 1, .events = 100, .size = 200,
 	    .timeout = 120, .window = 32, .seconds = 5,
-	    .connect_timeout = AGENT_CONNECT_TIMEOUT, .heartbeat = 5.0 };
+	    .connect_timeout = CLIENT_CONNECT_TIMEOUT, .heartbeat = 5.0 };
 	struct lg_result r;
 	const char *dir = NULL;
 	int sink_only = 0, hs_opt = 0;

@@ -97,7 +97,7 @@ plain_bio_recv(void *ctx, unsigned char *b, size_t n)
 }
 
 static void
-plain_finish(struct plain *c, enum agent_status st, const char *msg)
+plain_finish(struct plain *c, enum client_status st, const char *msg)
 {
 	if (c->state == PL_DONE)
 		return;
@@ -126,7 +126,7 @@ plain_tls_fail(struct plain *c, const char *what, int rc)
 	char e[128], m[180];
 
 	snprintf(m, sizeof(m), "%s: %s", what, tls_strerror(rc, e, sizeof(e)));
-	plain_finish(c, AGENT_ST_FAIL, m);
+	plain_finish(c, CLIENT_ST_FAIL, m);
 }
 
 static void
@@ -155,7 +155,7 @@ plain_pump(struct plain *c)
 		if (rc > 0) {
 			c->acked += (unsigned)rc;
 			if (c->acked > c->sent) {
-				plain_finish(c, AGENT_ST_FAIL,
+				plain_finish(c, CLIENT_ST_FAIL,
 				    "more acknowledgements than events");
 				return;
 			}
@@ -175,14 +175,14 @@ plain_pump(struct plain *c)
 		    rc == MBEDTLS_ERR_SSL_WANT_WRITE)
 			break;
 		if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
-			plain_finish(c, AGENT_ST_FAIL, "relay closed");
+			plain_finish(c, CLIENT_ST_FAIL, "relay closed");
 			return;
 		}
 		plain_tls_fail(c, "read", rc);
 		return;
 	}
 	if (c->eof && c->acked == c->events) {
-		plain_finish(c, AGENT_ST_DONE, NULL);
+		plain_finish(c, CLIENT_ST_DONE, NULL);
 		return;
 	}
 	memset(body, 'x', c->p.size);
@@ -198,7 +198,7 @@ plain_pump(struct plain *c)
 			return;
 		}
 		if ((unsigned)rc != c->p.size) {
-			plain_finish(c, AGENT_ST_FAIL, "short TLS write");
+			plain_finish(c, CLIENT_ST_FAIL, "short TLS write");
 			return;
 		}
 		c->sent++;
@@ -219,7 +219,7 @@ plain_step(struct plain *c)
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 			err = errno;
 		if (err != 0) {
-			plain_finish(c, AGENT_ST_FAIL, strerror(err));
+			plain_finish(c, CLIENT_ST_FAIL, strerror(err));
 			return;
 		}
 		c->state = PL_HANDSHAKE;
@@ -269,7 +269,7 @@ plain_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	plain_finish(w->data, AGENT_ST_FAIL,
+	plain_finish(w->data, CLIENT_ST_FAIL,
 	    "connect and TLS handshake timed out");
 }
 
@@ -323,7 +323,7 @@ plain_start(struct plain *c)
 	if (c->have_ticket)
 		c->offered = mbedtls_ssl_set_session(&c->ssl, &c->ticket) == 0;
 	if ((c->fd = net_connect(c->p.addr)) < 0) {
-		plain_finish(c, AGENT_ST_FAIL, strerror(errno));
+		plain_finish(c, CLIENT_ST_FAIL, strerror(errno));
 		return;
 	}
 	mbedtls_ssl_set_bio(&c->ssl, c, plain_bio_send, plain_bio_recv, NULL);
@@ -336,7 +336,7 @@ plain_start(struct plain *c)
 
 /**
  * plain_send(c, events): send ${events} more events (once open).
- * plain_eof(c): no more: finish (AGENT_ST_DONE) when all are acknowledged.
+ * plain_eof(c): no more: finish (CLIENT_ST_DONE) when all are acknowledged.
  */
 void
 plain_send(struct plain *c, unsigned events)
@@ -356,7 +356,7 @@ plain_eof(struct plain *c)
 
 /** plain_fail(c, st, msg): close and finish with ${st} and ${msg}. */
 void
-plain_fail(struct plain *c, enum agent_status st, const char *msg)
+plain_fail(struct plain *c, enum client_status st, const char *msg)
 {
 	plain_finish(c, st, msg[0] != '\0' ? msg : NULL);
 }
@@ -385,7 +385,7 @@ plain_free(struct plain *c)
 	if (c == NULL)
 		return;
 	c->p.on_finish = NULL;
-	plain_finish(c, AGENT_ST_DONE, NULL);
+	plain_finish(c, CLIENT_ST_DONE, NULL);
 	mbedtls_ssl_session_free(&c->ticket);
 	free(c);
 }
