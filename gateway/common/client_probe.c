@@ -18,7 +18,7 @@
 static int
 client_probe_on_open(struct conn *c, void *arg)
 {
-	struct client_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 	struct fo_peer *p = &s->gws[s->probe_idx];
 
 	if (p->health != FO_UP)
@@ -33,7 +33,7 @@ static int
 client_probe_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
 	(void)f;
-	(void)arg;
+	(void)client_session_arg(arg);
 	conn_close(c, GW_R_NORMAL, "probe done");
 	return CONN_CLOSED_RC;
 }
@@ -42,7 +42,7 @@ static void
 client_probe_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
-	struct client_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 	char ed[LOG_ESC_MAX];
 
 	(void)c;
@@ -73,16 +73,16 @@ static const struct conn_ops client_probe_ops = {
 void
 client_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct client_session *s = w->data;
+	struct client_session *s = client_session_arg(w->data);
 	double now = ev_now(loop);
 	int i;
 
 	(void)revents;
-	if (s->state != CS_OPEN || s->active <= 0 || s->goaway ||
-	    s->probe != NULL)
+	if (s->state != CS_OPEN || s->active <= 0 || s->probe != NULL)
 		return;
 	if (fo_failback(s->gws, s->active, now, &s->pol) >= 0) {
-		s->leaving = 1;		/* the reconnect picks the better one */
+		/* Not a failure; the reconnect picks the better one. */
+		client_session_set_state(s, CS_LEAVING);
 		conn_close(s->conn, GW_R_NORMAL, "moving to a better gateway");
 		return;
 	}

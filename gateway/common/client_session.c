@@ -22,25 +22,74 @@
 #define CLIENT_REFUSED_MAX	3	/* failed handshakes in a row, each */
 
 
-static const char *
+#define CS_BIT(st)	(1u << (st))
+
+/*
+ * The transitions client_session_set_state() allows: from each state, the
+ * states it may go to.  Any state may finish; a conn's end (on_close) is
+ * CS_IDLE from every state that has one.
+ */
+static const unsigned client_session_next[CS_NSTATES] = {
+	[CS_IDLE] = CS_BIT(CS_CONNECTING) | CS_BIT(CS_FINISHED),
+	[CS_CONNECTING] = CS_BIT(CS_HELLO_WAIT) | CS_BIT(CS_IDLE) |
+	    CS_BIT(CS_FINISHED),
+	[CS_HELLO_WAIT] = CS_BIT(CS_HELLO_DRAINING) | CS_BIT(CS_OPEN) |
+	    CS_BIT(CS_IDLE) | CS_BIT(CS_FINISHED),
+	[CS_HELLO_DRAINING] = CS_BIT(CS_DRAINING) | CS_BIT(CS_IDLE) |
+	    CS_BIT(CS_FINISHED),
+	[CS_OPEN] = CS_BIT(CS_DRAINING) | CS_BIT(CS_LEAVING) |
+	    CS_BIT(CS_IDLE) | CS_BIT(CS_FINISHED),
+	[CS_DRAINING] = CS_BIT(CS_IDLE) | CS_BIT(CS_FINISHED),
+	[CS_LEAVING] = CS_BIT(CS_IDLE) | CS_BIT(CS_FINISHED),
+	[CS_FINISHED] = 0
+};
+
+/** client_session_state_str(st): the name of state ${st}. */
+const char *
 client_session_state_str(enum client_session_state st)
 {
-	static const char *const names[] = {
-		"idle", "connecting", "hello-wait", "open", "finished"
+	static const char *const names[CS_NSTATES] = {
+		"idle", "connecting", "hello-wait", "hello-draining", "open",
+		"draining", "leaving", "finished"
 	};
 
-	return (unsigned)st < 5 ? names[st] : "?";
+	return (unsigned)st < CS_NSTATES ? names[st] : "?";
 }
 
-/* The one place that changes the state. */
-static void
-client_session_set_state(struct client_session *s, enum client_session_state st)
+/**
+ * client_session_set_state(s, st): the one place that changes ${s}'s
+ * state: to ${st}, logged; a transition that client_session_next does
+ * not allow aborts.
+ */
+void
+client_session_set_state(struct client_session *s,
+    enum client_session_state st)
 {
 	if (s->state == st)
 		return;
+	if ((client_session_next[s->state] & CS_BIT(st)) == 0) {
+		log_errx("event=bad_transition from=%s to=%s",
+		    client_session_state_str(s->state),
+		    client_session_state_str(st));
+		abort();	/* a bug: no state may be skipped */
+	}
 	log_debug("event=state from=%s to=%s",
 	    client_session_state_str(s->state), client_session_state_str(st));
 	s->state = st;
+}
+
+/* An open session: HELLO_ACK received, the conn not yet closing. */
+static int
+client_session_open(const struct client_session *s)
+{
+	return s->state == CS_OPEN || s->state == CS_DRAINING;
+}
+
+/* HELLO sent, HELLO_ACK not yet received. */
+static int
+client_session_hello_wait(const struct client_session *s)
+{
+	return s->state == CS_HELLO_WAIT || s->state == CS_HELLO_DRAINING;
 }
 
 /* Send ERROR(code, text) and close the conn with the same reason. */
@@ -78,7 +127,7 @@ client_session_flush(struct client_session *s)
 	struct gw_frame f;
 	int rc;
 
-	if (s->state != CS_OPEN || s->conn == NULL || s->goaway)
+	if (s->state != CS_OPEN || s->conn == NULL)
 		return;
 	/* Numbers first, made durable, then the lines go out under them. */
 	if (sendq_number(s->p.queue, s->credit) > 0 &&
@@ -124,12 +173,12 @@ client_session_gw(const struct client_session *s)
 static void
 client_session_heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct client_session *s = w->data;
+	struct client_session *s = client_session_arg(w->data);
 	struct gw_frame f;
 
 	(void)revents;
-	if (s->conn == NULL || (s->state != CS_OPEN &&
-	    s->state != CS_HELLO_WAIT))
+	if (s->conn == NULL || (!client_session_open(s) &&
+	    !client_session_hello_wait(s)))
 		return;
 	switch (fo_hb_check(&s->hb, ev_now(loop), &s->pol)) {
 	case FO_HB_PING:	/* after our HELLO, so the gateway takes it */
@@ -153,7 +202,7 @@ client_session_heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static int
 client_session_on_open(struct conn *c, void *arg)
 {
-	struct client_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 	struct gw_frame f;
 
 	log_info("event=connected gateway=%s tls=%s resumed=%s",
@@ -220,7 +269,8 @@ client_session_hello_ack(struct client_session *s, const struct gw_frame *f)
 		log_info("event=gateway_health gateway=%s to=up",
 		    client_session_gw(s));
 	fo_up(&s->gws[s->active], ev_now(s->loop));
-	client_session_set_state(s, CS_OPEN);
+	client_session_set_state(s, s->state == CS_HELLO_DRAINING ?
+	    CS_DRAINING : CS_OPEN);
 	log_info("event=hello_ack last_seq=%llu next_seq=%llu queued=%zu "
 	    "heartbeat_ms=%u", (unsigned long long)f->u.hello_ack.last_seq,
 	    (unsigned long long)sendq_next_seq(s->p.queue),
@@ -254,7 +304,8 @@ client_session_reason(struct client_session *s, const struct gw_frame *f)
 		 * Send nothing new; the gateway closes once it has what we
 		 * sent acknowledged, and we move to another gateway.
 		 */
-		s->goaway = 1;
+		client_session_set_state(s, client_session_hello_wait(s) ?
+		    CS_HELLO_DRAINING : CS_DRAINING);
 		fo_down(&s->gws[s->active], FO_R_GOAWAY, ev_now(s->loop),
 		    &s->pol, (uint32_t)random());
 		return CONN_OK;
@@ -279,7 +330,7 @@ client_session_reason(struct client_session *s, const struct gw_frame *f)
 static int
 client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
-	struct client_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 	struct gw_frame r;
 	size_t dropped;
 
@@ -304,7 +355,7 @@ client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	case GW_T_PONG:
 		return CONN_OK;
 	case GW_T_HELLO_ACK:
-		if (s->state != CS_HELLO_WAIT)
+		if (!client_session_hello_wait(s))
 			break;
 		if (client_session_hello_ack(s, f) != CONN_OK)
 			return CONN_CLOSED_RC;
@@ -313,19 +364,19 @@ client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 			s->p.on_open(s->p.arg);
 		return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
 	case GW_T_ENROLL_RESULT:
-		if (s->state != CS_OPEN)
+		if (!client_session_open(s))
 			break;
 		if (s->p.on_enroll != NULL)
 			s->p.on_enroll(&f->u.enroll_result, s->p.arg);
 		return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
 	case GW_T_CREDIT:
-		if (s->state != CS_OPEN)
+		if (!client_session_open(s))
 			break;
 		s->credit += f->u.credit.n;
 		client_session_flush(s);
 		return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
 	case GW_T_ACK:
-		if (s->state != CS_OPEN)
+		if (!client_session_open(s))
 			break;
 		if (f->u.ack.seq > GW_SEQ_MAX) {
 			client_session_error(s, GW_R_SEQUENCE,
@@ -342,7 +393,7 @@ client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 			return CONN_CLOSED_RC;
 		return CONN_OK;
 	case GW_T_COMMAND:
-		if (s->state != CS_OPEN)
+		if (!client_session_open(s))
 			break;
 		log_info("event=command id=%llu len=%u (ignored)",
 		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
@@ -360,7 +411,7 @@ client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 static void
 client_session_on_writable(struct conn *c, void *arg)
 {
-	struct client_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 
 	(void)c;
 	client_session_flush(s);
@@ -383,10 +434,10 @@ client_session_retry_later(struct client_session *s)
 
 /* What the end of a connection says about its gateway. */
 static enum fo_reason
-client_session_fo_reason(const struct client_session *s,
-    enum client_session_state was, unsigned reason)
+client_session_fo_reason(enum client_session_state was, unsigned reason)
 {
-	if (s->leaving || s->goaway)
+	if (was == CS_LEAVING || was == CS_DRAINING ||
+	    was == CS_HELLO_DRAINING)
 		return FO_R_NONE;	/* not a failure / counted already */
 	switch (reason) {
 	case GW_R_CONNECT:
@@ -411,9 +462,9 @@ static void
 client_session_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
-	struct client_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 	enum client_session_state was = s->state;
-	enum fo_reason why = client_session_fo_reason(s, was, reason);
+	enum fo_reason why = client_session_fo_reason(was, reason);
 	char ed[LOG_ESC_MAX];	/* may be the gateway's ERROR text */
 
 	(void)c;
@@ -439,8 +490,6 @@ client_session_on_close(struct conn *c, unsigned reason, const char *detail,
 		    "fails=%u", client_session_gw(s), fo_reason_str(why),
 		    s->gws[s->active].fails);
 	}
-	s->goaway = 0;
-	s->leaving = 0;
 	/*
 	 * A refused certificate shows as a failed handshake, or with TLS 1.3
 	 * (the client finishes first) as a fatal alert before HELLO_ACK.
@@ -448,8 +497,8 @@ client_session_on_close(struct conn *c, unsigned reason, const char *detail,
 	 * without an alert (peer-closed: a gateway shedding load in a
 	 * reconnect storm) is no refusal: it is retried, forever.
 	 */
-	if (reason == GW_R_TLS_HANDSHAKE || (was == CS_HELLO_WAIT &&
-	    reason == GW_R_TLS_ERROR)) {
+	if (reason == GW_R_TLS_HANDSHAKE || ((was == CS_HELLO_WAIT ||
+	    was == CS_HELLO_DRAINING) && reason == GW_R_TLS_ERROR)) {
 		if (++s->refused >= CLIENT_REFUSED_MAX *
 		    (int)s->p.ngateways) {
 			/* "certificate ...": our check of the gateway's. */
@@ -531,7 +580,7 @@ client_session_connect(struct client_session *s)
 static void
 client_session_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct client_session *s = w->data;
+	struct client_session *s = client_session_arg(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -551,11 +600,11 @@ client_session_new(struct ev_loop *loop, const struct client_session_params *p)
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
+	s->magic = CLIENT_SESSION_MAGIC;	/* calloc: CS_IDLE */
 	s->loop = loop;
 	s->p = *p;
 	if (s->p.connect_timeout <= 0)
 		s->p.connect_timeout = CLIENT_CONNECT_TIMEOUT;
-	s->state = CS_IDLE;
 	s->status = CLIENT_ST_RUNNING;
 	s->peer_max = CLIENT_MAX_PAYLOAD;
 	s->active = -1;
@@ -667,8 +716,7 @@ client_session_enroll(struct client_session *s, const uint8_t *csr,
 {
 	struct gw_frame f = { .type = GW_T_ENROLL };
 
-	if (s->state != CS_OPEN || s->conn == NULL || s->goaway ||
-	    len > UINT16_MAX)
+	if (s->state != CS_OPEN || s->conn == NULL || len > UINT16_MAX)
 		return -1;
 	f.u.enroll.ref = 1;
 	f.u.enroll.csr.p = csr;
@@ -711,14 +759,16 @@ client_session_free(struct client_session *s)
 {
 	if (s == NULL)
 		return;
+	if (s->probe != NULL)
+		conn_close(s->probe, GW_R_NORMAL, "stopping");
+	/* A running session's on_close starts the retry timer: stop after. */
+	if (s->conn != NULL)
+		conn_close(s->conn, GW_R_SHUTDOWN, "exiting");
 	ev_timer_stop(s->loop, &s->retry);
 	ev_timer_stop(s->loop, &s->heartbeat);
 	ev_timer_stop(s->loop, &s->probe_timer);
-	if (s->probe != NULL)
-		conn_close(s->probe, GW_R_NORMAL, "stopping");
-	if (s->conn != NULL)
-		conn_close(s->conn, GW_R_SHUTDOWN, "exiting");
 	for (size_t i = 0; i < CLIENT_MAX_GATEWAYS; i++)
 		conn_ticket_free(s->tickets[i]);
+	s->magic = 0;
 	free(s);
 }

@@ -7,24 +7,37 @@
 #define GW_CLIENT_SESSION_IMPL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <ev.h>
 
 #include "client_session.h"
 #include "conn.h"
 #include "failover.h"
 
+#define CLIENT_SESSION_MAGIC	0x436c5365u	/* "ClSe" */
+
+/*
+ * Where the session stands; only client_session_set_state() changes it
+ * (client_session.c: the transitions it allows).  A conn exists from
+ * CS_CONNECTING to CS_LEAVING.
+ */
 enum client_session_state {
 	CS_IDLE,	/* not connected; maybe waiting to reconnect */
 	CS_CONNECTING,	/* TCP connect and TLS handshake */
 	CS_HELLO_WAIT,	/* HELLO sent, waiting for HELLO_ACK */
+	CS_HELLO_DRAINING, /* ... and GOAWAY came first: then CS_DRAINING */
 	CS_OPEN,	/* DATA flows */
-	CS_FINISHED	/* the status is final */
+	CS_DRAINING,	/* GOAWAY: send nothing new; the gateway closes */
+	CS_LEAVING,	/* we close it to move to a better gateway */
+	CS_FINISHED,	/* the status is final */
+	CS_NSTATES
 };
 
 struct client_session {
+	unsigned		 magic;		/* CLIENT_SESSION_MAGIC */
 	struct ev_loop		*loop;
 	struct client_session_params p;
-	enum client_session_state	 state;
+	enum client_session_state state;
 	struct conn		*conn;
 	ev_timer		 retry;		/* next connect attempt */
 	ev_timer		 heartbeat;	/* checks fo_heartbeat */
@@ -37,8 +50,6 @@ struct client_session {
 	int			 active;	/* gateway in use, or -1 */
 	struct fo_policy	 pol;
 	struct fo_heartbeat	 hb;
-	int			 goaway;	/* GOAWAY: send nothing new */
-	int			 leaving;	/* we close it: not a failure */
 	int			 refused;	/* handshake failures in a row */
 	int			 eof;		/* the input has ended */
 	int			 ever_open;	/* a HELLO_ACK was received */
@@ -49,6 +60,31 @@ struct client_session {
 	enum client_status	 status;
 	char			 msg[512];
 };
+
+/*
+ * The session behind a callback's ${arg} (conn_ops, or an ev_timer's
+ * data); a pointer to anything else aborts.
+ */
+static inline struct client_session *
+client_session_arg(void *arg)
+{
+	struct client_session *s = arg;
+
+	if (s == NULL || s->magic != CLIENT_SESSION_MAGIC)
+		abort();
+	return s;
+}
+
+/** client_session_state_str(st): the name of state ${st}. */
+const char *client_session_state_str(enum client_session_state st);
+
+/**
+ * client_session_set_state(s, st): the one place that changes ${s}'s
+ * state: to ${st}, logged; a transition that client_session_next does
+ * not allow aborts.
+ */
+void client_session_set_state(struct client_session *s,
+    enum client_session_state st);
 
 /**
  * client_probe_timer_cb(loop, w, revents): the probe timer (w->data: the
