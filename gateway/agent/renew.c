@@ -26,6 +26,7 @@ enum renew_state {
 };
 
 struct renew {
+	unsigned		 magic;		/* RENEW_MAGIC */
 	struct renew_params	 p;
 	enum renew_state	 state;
 	ev_timer		 timer;
@@ -36,6 +37,19 @@ struct renew {
 	char			 keynew[4200];
 	double			 retry_at;	/* no attempt before */
 };
+
+#define RENEW_MAGIC	0x52656e77u	/* "Renw" */
+
+/* The renew behind a callback's ${arg}; anything else aborts. */
+static struct renew *
+renew_arg(void *arg)
+{
+	struct renew *v = arg;
+
+	if (v == NULL || v->magic != RENEW_MAGIC)
+		abort();
+	return v;
+}
 
 /**
  * renew_recover(key, cert): before the TLS files are loaded: if KEY.new
@@ -202,7 +216,7 @@ renew_check(struct renew *r)
 static void
 renew_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct renew *r = w->data;
+	struct renew *r = renew_arg(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -297,6 +311,7 @@ renew_new(const struct renew_params *p)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	r->magic = RENEW_MAGIC;
 	r->p = *p;
 	snprintf(r->keynew, sizeof(r->keynew), "%s.new", p->key);
 	mbedtls_pk_init(&r->key);
@@ -319,5 +334,6 @@ renew_free(struct renew *r)
 	ev_timer_stop(r->p.loop, &r->timer);
 	mbedtls_pk_free(&r->key);
 	pki_rng_free(&r->rng);
+	r->magic = 0;
 	free(r);
 }

@@ -30,6 +30,7 @@ enum hs_phase { HS_WARMUP, HS_PAUSE, HS_TIMED, HS_ENDING };
 struct hs;
 
 struct hs_agent {
+	unsigned		 magic;		/* HS_AGENT_MAGIC */
 	struct hs		*h;
 	struct tls_conf		*tls;
 	struct conn		*c;		/* our protocol: the conn */
@@ -39,7 +40,21 @@ struct hs_agent {
 	int			 accepted;	/* HELLO_ACK came */
 };
 
+#define HS_AGENT_MAGIC	0x48734167u	/* "HsAg" */
+
+/* The hs_agent behind a callback's ${arg}; anything else aborts. */
+static struct hs_agent *
+hs_agent_arg(void *arg)
+{
+	struct hs_agent *v = arg;
+
+	if (v == NULL || v->magic != HS_AGENT_MAGIC)
+		abort();
+	return v;
+}
+
 struct hs {
+	unsigned		 magic;		/* HS_MAGIC */
 	struct ev_loop		*loop;
 	const struct lg_params	*p;
 	struct lg_result	*r;
@@ -53,6 +68,19 @@ struct hs {
 	double			 t0;		/* the timed part began */
 	ev_timer		 pace, phase_tmr, deadline;
 };
+
+#define HS_MAGIC	0x4873526eu	/* "HsRn" */
+
+/* The hs behind a callback's ${arg}; anything else aborts. */
+static struct hs *
+hs_arg(void *arg)
+{
+	struct hs *v = arg;
+
+	if (v == NULL || v->magic != HS_MAGIC)
+		abort();
+	return v;
+}
 
 /* Stop once nothing is under way. */
 static void
@@ -119,7 +147,7 @@ hs_on_open(struct conn *c, void *arg)
 {
 	struct gw_frame f = { .type = GW_T_HELLO };
 
-	(void)arg;
+	(void)hs_agent_arg(arg);
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
 	f.u.hello.max_payload = HS_MAX_PAYLOAD;
@@ -133,7 +161,7 @@ hs_on_open(struct conn *c, void *arg)
 static int
 hs_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
-	struct hs_agent *a = arg;
+	struct hs_agent *a = hs_agent_arg(arg);
 	char text[256];
 
 	switch (f->type) {
@@ -158,7 +186,7 @@ hs_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 static void
 hs_on_close(struct conn *c, unsigned reason, const char *detail, void *arg)
 {
-	struct hs_agent *a = arg;
+	struct hs_agent *a = hs_agent_arg(arg);
 	char msg[300];
 
 	a->c = NULL;
@@ -182,7 +210,7 @@ static const struct conn_ops hs_ops = {
 static void
 hs_plain_open(void *arg)
 {
-	struct hs_agent *a = arg;
+	struct hs_agent *a = hs_agent_arg(arg);
 
 	plain_send(a->pl, 1);
 	plain_eof(a->pl);
@@ -191,7 +219,7 @@ hs_plain_open(void *arg)
 static void
 hs_plain_finish(enum client_status st, void *arg)
 {
-	struct hs_agent *a = arg;
+	struct hs_agent *a = hs_agent_arg(arg);
 
 	if (st == CLIENT_ST_DONE)
 		hs_done(a, 1, plain_resumed(a->pl), NULL);
@@ -258,7 +286,7 @@ hs_pick(struct hs *h)
 static void
 hs_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct hs *h = w->data;
+	struct hs *h = hs_arg(w->data);
 	const struct lg_params *p = h->p;
 	struct hs_agent *a;
 
@@ -285,7 +313,7 @@ hs_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 hs_on_phase(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct hs *h = w->data;
+	struct hs *h = hs_arg(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -298,7 +326,7 @@ hs_on_phase(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 hs_on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct hs *h = w->data;
+	struct hs *h = hs_arg(w->data);
 	static const char why[] = "gw-loadgen: run timed out";
 
 	(void)revents;
@@ -322,6 +350,7 @@ hs_agent_new(struct hs *h, unsigned i)
 	struct hs_agent *a = &h->a[i];
 	const struct lg_params *p = h->p;
 
+	a->magic = HS_AGENT_MAGIC;
 	a->h = h;
 	if ((a->tls = lg_tls_conf(p, i, h->r->first_error,
 	    sizeof(h->r->first_error))) == NULL)
@@ -363,7 +392,7 @@ hs_free(struct hs *h)
 int
 hs_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 {
-	struct hs h = { .loop = loop, .p = p, .r = r };
+	struct hs h = { .magic = HS_MAGIC, .loop = loop, .p = p, .r = r };
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));

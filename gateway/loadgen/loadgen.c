@@ -32,6 +32,7 @@
 struct lg;
 
 struct lg_agent {
+	unsigned		 magic;		/* LG_AGENT_MAGIC */
 	struct lg		*lg;
 	struct client_session	*s;	/* our protocol, or */
 	struct plain		*pl;	/* plain 1:1 mode */
@@ -46,7 +47,21 @@ struct lg_agent {
 	unsigned		 fails;		/* ... connections lost in a row */
 };
 
+#define LG_AGENT_MAGIC	0x4c674167u	/* "LgAg" */
+
+/* The lg_agent behind a callback's ${arg}; anything else aborts. */
+static struct lg_agent *
+lg_agent_arg(void *arg)
+{
+	struct lg_agent *v = arg;
+
+	if (v == NULL || v->magic != LG_AGENT_MAGIC)
+		abort();
+	return v;
+}
+
 struct lg {
+	unsigned		 magic;		/* LG_MAGIC */
 	struct ev_loop		*loop;
 	const struct lg_params	*p;
 	struct lg_result	*r;
@@ -64,6 +79,19 @@ struct lg {
 	ev_timer		 pace, hold, deadline;
 	int			 stopping;	/* lg_stop_all: no retries */
 };
+
+#define LG_MAGIC	0x4c67526eu	/* "LgRn" */
+
+/* The lg behind a callback's ${arg}; anything else aborts. */
+static struct lg *
+lg_arg(void *arg)
+{
+	struct lg *v = arg;
+
+	if (v == NULL || v->magic != LG_MAGIC)
+		abort();
+	return v;
+}
 
 static void lg_on_finish(enum client_status st, void *arg);
 
@@ -89,7 +117,7 @@ lg_stop_all(struct lg *g, enum client_status st, const char *why)
 static void
 lg_on_number(uint64_t seq, void *arg)
 {
-	struct lg_agent *a = arg;
+	struct lg_agent *a = lg_agent_arg(arg);
 
 	if (a->numbered == 0)
 		a->first_seq = seq;
@@ -100,7 +128,7 @@ lg_on_number(uint64_t seq, void *arg)
 static void
 lg_on_acked(uint64_t seq, void *arg)
 {
-	struct lg_agent *a = arg;
+	struct lg_agent *a = lg_agent_arg(arg);
 	struct lg *g = a->lg;
 	double now = ev_time();
 	uint64_t n;
@@ -120,7 +148,7 @@ lg_on_acked(uint64_t seq, void *arg)
 static int
 lg_before_send(void *arg)
 {
-	(void)arg;
+	(void)lg_agent_arg(arg);
 	return 0;
 }
 
@@ -166,7 +194,7 @@ lg_feed(struct lg_agent *a, unsigned n)
 static void
 lg_on_send_pace(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct lg *g = w->data;
+	struct lg *g = lg_arg(w->data);
 	double now = ev_now(loop);
 	unsigned left = g->p->agents;
 
@@ -243,7 +271,7 @@ lg_opened(struct lg_agent *a)
 static void
 lg_on_open(void *arg)
 {
-	struct lg_agent *a = arg;
+	struct lg_agent *a = lg_agent_arg(arg);
 
 	/* Plain storm: open once the sink acknowledged one event. */
 	if (a->pl != NULL && a->lg->p->mode == LG_STORM)
@@ -256,7 +284,7 @@ lg_on_open(void *arg)
 static void
 lg_on_storm_acked(uint64_t seq, void *arg)
 {
-	struct lg_agent *a = arg;
+	struct lg_agent *a = lg_agent_arg(arg);
 
 	(void)seq;
 	a->fails = 0;
@@ -267,7 +295,7 @@ lg_on_storm_acked(uint64_t seq, void *arg)
 static void
 lg_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct lg_agent *a = w->data;
+	struct lg_agent *a = lg_agent_arg(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -277,7 +305,7 @@ lg_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 lg_on_finish(enum client_status st, void *arg)
 {
-	struct lg_agent *a = arg;
+	struct lg_agent *a = lg_agent_arg(arg);
 	struct lg *g = a->lg;
 	static const struct fo_policy pol = {
 		.backoff_min = CLIENT_BACKOFF_MIN,
@@ -311,7 +339,7 @@ lg_on_finish(enum client_status st, void *arg)
 static void
 lg_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct lg *g = w->data;
+	struct lg *g = lg_arg(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -339,13 +367,13 @@ lg_on_hold(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	lg_stop_all(w->data, CLIENT_ST_DONE, "");
+	lg_stop_all(lg_arg(w->data), CLIENT_ST_DONE, "");
 }
 
 static void
 lg_on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct lg *g = w->data;
+	struct lg *g = lg_arg(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -390,6 +418,7 @@ lg_agent_new(struct lg *g, unsigned i)
 	const struct lg_params *p = g->p;
 	struct client_session_params sp;
 
+	a->magic = LG_AGENT_MAGIC;
 	a->lg = g;
 	if ((a->tls = lg_tls_conf(p, i, g->r->first_error,
 	    sizeof(g->r->first_error))) == NULL)
@@ -461,7 +490,7 @@ lg_free(struct lg *g)
 int
 lg_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 {
-	struct lg g = { .loop = loop, .p = p, .r = r };
+	struct lg g = { .magic = LG_MAGIC, .loop = loop, .p = p, .r = r };
 	int rc = -1;
 
 	if (p->mode == LG_HANDSHAKE)

@@ -25,6 +25,7 @@
 enum plain_state { PL_IDLE, PL_CONNECTING, PL_HANDSHAKE, PL_OPEN, PL_DONE };
 
 struct plain {
+	unsigned		 magic;		/* PLAIN_MAGIC */
 	struct ev_loop		*loop;
 	struct plain_params	 p;
 	enum plain_state	 state;
@@ -45,6 +46,19 @@ struct plain {
 	char			 msg[200];
 };
 
+#define PLAIN_MAGIC	0x506c6e43u	/* "PlnC" */
+
+/* The plain behind a callback's ${arg}; anything else aborts. */
+static struct plain *
+plain_arg(void *arg)
+{
+	struct plain *v = arg;
+
+	if (v == NULL || v->magic != PLAIN_MAGIC)
+		abort();
+	return v;
+}
+
 /* mbedTLS's per-certificate verify hook: only notes that one was seen. */
 static int
 plain_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
@@ -52,7 +66,7 @@ plain_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 	(void)crt;
 	(void)depth;
 	(void)flags;
-	((struct plain *)arg)->verified = 1;
+	plain_arg(arg)->verified = 1;
 	return 0;
 }
 
@@ -261,7 +275,7 @@ plain_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	plain_step(w->data);
+	plain_step(plain_arg(w->data));
 }
 
 static void
@@ -269,7 +283,7 @@ plain_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	plain_finish(w->data, CLIENT_ST_FAIL,
+	plain_finish(plain_arg(w->data), CLIENT_ST_FAIL,
 	    "connect and TLS handshake timed out");
 }
 
@@ -285,6 +299,7 @@ plain_new(struct ev_loop *loop, const struct plain_params *p)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
+	c->magic = PLAIN_MAGIC;
 	c->loop = loop;
 	c->p = *p;
 	c->fd = -1;
@@ -387,11 +402,13 @@ plain_free(struct plain *c)
 	c->p.on_finish = NULL;
 	plain_finish(c, CLIENT_ST_DONE, NULL);
 	mbedtls_ssl_session_free(&c->ticket);
+	c->magic = 0;
 	free(c);
 }
 
 /* The sink: one byte back for every `size` bytes read. */
 struct sink_conn {
+	unsigned		 magic;		/* SINK_CONN_MAGIC */
 	struct plain_sink	*s;
 	ev_io			 io;
 	int			 fd;
@@ -400,13 +417,40 @@ struct sink_conn {
 	struct sink_conn	*next, **prevp;
 };
 
+#define SINK_CONN_MAGIC	0x536b436eu	/* "SkCn" */
+
+/* The sink_conn behind a callback's ${arg}; anything else aborts. */
+static struct sink_conn *
+sink_conn_arg(void *arg)
+{
+	struct sink_conn *v = arg;
+
+	if (v == NULL || v->magic != SINK_CONN_MAGIC)
+		abort();
+	return v;
+}
+
 struct plain_sink {
+	unsigned		 magic;		/* PLAIN_SINK_MAGIC */
 	struct ev_loop		*loop;
 	unsigned		 size;
 	int			 fd;
 	ev_io			 io;
 	struct sink_conn	*conns;
 };
+
+#define PLAIN_SINK_MAGIC	0x536b4c73u	/* "SkLs" */
+
+/* The plain_sink behind a callback's ${arg}; anything else aborts. */
+static struct plain_sink *
+plain_sink_arg(void *arg)
+{
+	struct plain_sink *v = arg;
+
+	if (v == NULL || v->magic != PLAIN_SINK_MAGIC)
+		abort();
+	return v;
+}
 
 static void
 sink_conn_free(struct sink_conn *k)
@@ -415,6 +459,7 @@ sink_conn_free(struct sink_conn *k)
 	close(k->fd);
 	if ((*k->prevp = k->next) != NULL)
 		k->next->prevp = k->prevp;
+	k->magic = 0;
 	free(k);
 }
 
@@ -422,7 +467,7 @@ static void
 sink_conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	static unsigned char buf[65536], ones[4096];
-	struct sink_conn *k = w->data;
+	struct sink_conn *k = sink_conn_arg(w->data);
 	ssize_t r;
 
 	(void)loop;
@@ -453,7 +498,7 @@ sink_conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
 static void
 sink_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct plain_sink *s = w->data;
+	struct plain_sink *s = plain_sink_arg(w->data);
 	struct sink_conn *k;
 	int fd;
 
@@ -463,6 +508,7 @@ sink_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			close(fd);
 			continue;
 		}
+		k->magic = SINK_CONN_MAGIC;
 		k->s = s;
 		k->fd = fd;
 		ev_io_init(&k->io, sink_conn_on_io, fd, EV_READ);
@@ -490,6 +536,7 @@ plain_sink_new(struct ev_loop *loop, const char *addr, unsigned size,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->magic = PLAIN_SINK_MAGIC;
 	s->loop = loop;
 	s->size = size;
 	if ((s->fd = net_listen(addr, err, errlen)) < 0) {
@@ -512,5 +559,6 @@ plain_sink_free(struct plain_sink *s)
 		sink_conn_free(s->conns);
 	ev_io_stop(s->loop, &s->io);
 	close(s->fd);
+	s->magic = 0;
 	free(s);
 }
