@@ -51,6 +51,19 @@ renew_arg(void *arg)
 	return v;
 }
 
+/* The one place that changes ${r}'s state, logged. */
+static void
+renew_set_state(struct renew *r, enum renew_state st)
+{
+	static const char *const names[] = { "idle", "sent", "poll" };
+
+	if (r->state == st)
+		return;
+	log_debug("event=renew_state from=%s to=%s", names[r->state],
+	    names[st]);
+	r->state = st;
+}
+
 /**
  * renew_recover(key, cert): before the TLS files are loaded: if KEY.new
  * exists, put it in place when CERT matches it, else delete it.
@@ -195,7 +208,7 @@ renew_start(struct renew *r)
 		renew_arm(r, 60);	/* the session went away: later */
 		return;
 	}
-	r->state = RN_SENT;
+	renew_set_state(r, RN_SENT);
 	log_info("event=renewal_requested name=%s key=%s", r->name, kind);
 }
 
@@ -267,13 +280,13 @@ renew_result(struct renew *r, const struct gw_enroll_result *res)
 		return;
 	switch (res->status) {
 	case GW_ENROLL_ISSUED:
-		r->state = RN_IDLE;
+		renew_set_state(r, RN_IDLE);
 		if (renew_install(r, res) == 0)
 			log_info("event=cert_renewed name=%s cert=%s", r->name,
 			    r->p.cert);
 		return;
 	case GW_ENROLL_PENDING:
-		r->state = RN_POLL;
+		renew_set_state(r, RN_POLL);
 		snprintf(r->rid, sizeof(r->rid), "%.*s",
 		    (int)res->request_id.len, (const char *)res->request_id.p);
 		log_info("event=renewal_pending rid=%s", log_esc(e, sizeof(e),
@@ -281,7 +294,7 @@ renew_result(struct renew *r, const struct gw_enroll_result *res)
 		renew_arm(r, res->retry_after);
 		return;
 	default:
-		r->state = RN_IDLE;
+		renew_set_state(r, RN_IDLE);
 		unlink(r->keynew);
 		log_warnx("event=renewal_refused reason=%s detail=\"%s\"",
 		    gw_reason_str(res->reason), log_esc(e, sizeof(e),
@@ -297,7 +310,7 @@ void
 renew_open(struct renew *r)
 {
 	if (r->state == RN_SENT)
-		r->state = RN_IDLE;	/* the answer died with the session */
+		renew_set_state(r, RN_IDLE);	/* the answer died with the session */
 	if (r->state == RN_IDLE)
 		renew_check(r);
 }

@@ -82,11 +82,31 @@ hs_arg(void *arg)
 	return v;
 }
 
+/*
+ * The one place that changes ${h}'s phase: HS_WARMUP (with resume) or
+ * straight to HS_TIMED, HS_PAUSE between them, HS_ENDING from any.
+ */
+static void
+hs_set_phase(struct hs *h, enum hs_phase ph)
+{
+	static const unsigned next[] = {
+		[HS_WARMUP] = 1u << HS_PAUSE | 1u << HS_TIMED |
+		    1u << HS_ENDING,
+		[HS_PAUSE] = 1u << HS_TIMED | 1u << HS_ENDING,
+		[HS_TIMED] = 1u << HS_ENDING,
+		[HS_ENDING] = 1u << HS_ENDING
+	};
+
+	if ((next[h->phase] & 1u << ph) == 0)
+		abort();	/* a bug */
+	h->phase = ph;
+}
+
 /* Stop once nothing is under way. */
 static void
 hs_end(struct hs *h)
 {
-	h->phase = HS_ENDING;
+	hs_set_phase(h, HS_ENDING);
 	ev_timer_stop(h->loop, &h->pace);
 	ev_timer_stop(h->loop, &h->phase_tmr);
 	if (h->busy == 0)
@@ -97,7 +117,7 @@ hs_end(struct hs *h)
 static void
 hs_begin(struct hs *h)
 {
-	h->phase = HS_TIMED;
+	hs_set_phase(h, HS_TIMED);
 	h->next = 0;
 	h->allowance = 0;
 	h->t0 = ev_time();
@@ -129,7 +149,7 @@ hs_done(struct hs_agent *a, int ok, int resumed, const char *msg)
 			printf("warm agents=%u handshakes=%u\n", h->p->agents,
 			    r->warmup);
 			fflush(stdout);
-			h->phase = HS_PAUSE;
+			hs_set_phase(h, HS_PAUSE);
 			ev_timer_set(&h->phase_tmr, HS_WARM_PAUSE, 0.);
 			ev_timer_start(h->loop, &h->phase_tmr);
 		}
@@ -411,9 +431,7 @@ hs_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 	ev_timer_init(&h.deadline, hs_on_deadline, p->timeout, 0.);
 	h.deadline.data = &h;
 	ev_now_update(loop);
-	if (p->resume)
-		h.phase = HS_WARMUP;
-	else
+	if (!p->resume)		/* else HS_WARMUP (0) first */
 		hs_begin(&h);
 	ev_timer_start(loop, &h.pace);
 	ev_timer_start(loop, &h.deadline);

@@ -31,6 +31,16 @@
 
 struct lg;
 
+/* Where a simulated agent stands; only lg_agent_set_state() changes it. */
+enum lg_agent_state {
+	LGA_IDLE,	/* not started yet */
+	LGA_CONNECTING,	/* started, not yet open */
+	LGA_OPEN,	/* HELLO_ACK (plain storm: its event acknowledged) */
+	LGA_BACK,	/* storm: open again after the restart */
+	LGA_FINISHED,
+	LGA_NSTATES
+};
+
 struct lg_agent {
 	unsigned		 magic;		/* LG_AGENT_MAGIC */
 	struct lg		*lg;
@@ -42,7 +52,7 @@ struct lg_agent {
 	unsigned		 numbered, acked;
 	unsigned		 pushed;	/* events handed to it so far */
 	uint64_t		 first_seq;
-	int			 started, open, back, finished;
+	enum lg_agent_state	 state;
 	ev_timer		 retry;		/* plain storm: backoff */
 	unsigned		 fails;		/* ... connections lost in a row */
 };
@@ -58,6 +68,33 @@ lg_agent_arg(void *arg)
 	if (v == NULL || v->magic != LG_AGENT_MAGIC)
 		abort();
 	return v;
+}
+
+#define LGA_BIT(st)	(1u << (st))
+
+/* From each state, the states an agent may go to. */
+static const unsigned lg_agent_next[LGA_NSTATES] = {
+	[LGA_IDLE] = LGA_BIT(LGA_CONNECTING) | LGA_BIT(LGA_FINISHED),
+	[LGA_CONNECTING] = LGA_BIT(LGA_OPEN) | LGA_BIT(LGA_FINISHED),
+	[LGA_OPEN] = LGA_BIT(LGA_BACK) | LGA_BIT(LGA_FINISHED),
+	[LGA_BACK] = LGA_BIT(LGA_FINISHED),
+	[LGA_FINISHED] = 0
+};
+
+/* The one place that changes ${a}'s state; a skipped state aborts. */
+static void
+lg_agent_set_state(struct lg_agent *a, enum lg_agent_state st)
+{
+	if ((lg_agent_next[a->state] & LGA_BIT(st)) == 0)
+		abort();	/* a bug */
+	a->state = st;
+}
+
+/* Open once (a reconnect keeps it so). */
+static int
+lg_agent_opened(const struct lg_agent *a)
+{
+	return a->state == LGA_OPEN || a->state == LGA_BACK;
 }
 
 struct lg {
@@ -101,7 +138,7 @@ lg_stop_all(struct lg *g, enum client_status st, const char *why)
 	g->stopping = 1;
 	/* Each calls lg_on_finish; the last one breaks the loop. */
 	for (unsigned i = 0; i < g->p->agents; i++) {
-		if (g->a[i].finished)
+		if (g->a[i].state == LGA_FINISHED)
 			continue;
 		if (ev_is_active(&g->a[i].retry)) {
 			/* Between connections: finishes with its last error. */
@@ -162,7 +199,7 @@ lg_feed(struct lg_agent *a, unsigned n)
 	static char body[65536];
 	struct lg *g = a->lg;
 
-	if (a->finished)
+	if (a->state == LGA_FINISHED)
 		return;
 	if (n > g->p->events - a->pushed)
 		n = g->p->events - a->pushed;
@@ -205,7 +242,7 @@ lg_on_send_pace(struct ev_loop *loop, ev_timer *w, int revents)
 		struct lg_agent *a = &g->a[g->send_next];
 
 		g->send_next = (g->send_next + 1) % g->p->agents;
-		if (a->finished || a->pushed >= g->p->events) {
+		if (a->state == LGA_FINISHED || a->pushed >= g->p->events) {
 			left--;
 			continue;
 		}
@@ -225,11 +262,11 @@ lg_opened(struct lg_agent *a)
 {
 	struct lg *g = a->lg;
 
-	if (a->open) {			/* a reconnect */
-		if (g->p->mode != LG_STORM || a->back ||
+	if (lg_agent_opened(a)) {	/* a reconnect */
+		if (g->p->mode != LG_STORM || a->state == LGA_BACK ||
 		    g->open < g->p->agents)
 			return;
-		a->back = 1;
+		lg_agent_set_state(a, LGA_BACK);
 		g->r->resumed += (a->pl != NULL ? plain_resumed(a->pl) :
 		    client_session_resumed(a->s)) != 0;
 		g->r->all_back_at = ev_time();
@@ -243,7 +280,7 @@ lg_opened(struct lg_agent *a)
 		}
 		return;
 	}
-	a->open = 1;
+	lg_agent_set_state(a, LGA_OPEN);
 	g->open++;
 	g->connecting--;
 	g->r->opened = g->open;
@@ -312,7 +349,7 @@ lg_on_finish(enum client_status st, void *arg)
 		.backoff_max = CLIENT_BACKOFF_MAX
 	};
 
-	if (a->pl != NULL && g->p->mode == LG_STORM && a->open &&
+	if (a->pl != NULL && g->p->mode == LG_STORM && lg_agent_opened(a) &&
 	    !g->stopping) {
 		/* Lost (the relay restarted): again after a backoff. */
 		ev_timer_set(&a->retry, fo_backoff(&pol, ++a->fails,
@@ -320,10 +357,10 @@ lg_on_finish(enum client_status st, void *arg)
 		ev_timer_start(g->loop, &a->retry);
 		return;
 	}
-	a->finished = 1;
-	g->finished++;
-	if (!a->open && a->started)
+	if (a->state == LGA_CONNECTING)
 		g->connecting--;
+	lg_agent_set_state(a, LGA_FINISHED);
+	g->finished++;
 	if (st != CLIENT_ST_DONE) {
 		g->r->failed++;
 		if (g->r->first_error[0] == '\0')
@@ -350,7 +387,7 @@ lg_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 	    g->connecting < g->p->inflight) {
 		struct lg_agent *a = &g->a[g->started++];
 
-		a->started = 1;
+		lg_agent_set_state(a, LGA_CONNECTING);
 		g->connecting++;
 		if (a->pl != NULL)
 			plain_start(a->pl);

@@ -59,6 +59,13 @@ plain_arg(void *arg)
 	return v;
 }
 
+/* The one place that changes ${c}'s state. */
+static void
+plain_set_state(struct plain *c, enum plain_state st)
+{
+	c->state = st;
+}
+
 /* mbedTLS's per-certificate verify hook: only notes that one was seen. */
 static int
 plain_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
@@ -129,7 +136,7 @@ plain_finish(struct plain *c, enum client_status st, const char *msg)
 		mbedtls_ssl_free(&c->ssl);
 		c->ssl_set = 0;
 	}
-	c->state = PL_DONE;
+	plain_set_state(c, PL_DONE);
 	if (c->p.on_finish != NULL)
 		c->p.on_finish(st, c->p.arg);
 }
@@ -236,7 +243,7 @@ plain_step(struct plain *c)
 			plain_finish(c, CLIENT_ST_FAIL, strerror(err));
 			return;
 		}
-		c->state = PL_HANDSHAKE;
+		plain_set_state(c, PL_HANDSHAKE);
 		/* FALLTHROUGH */
 	case PL_HANDSHAKE:
 		rc = mbedtls_ssl_handshake(&c->ssl);
@@ -252,7 +259,7 @@ plain_step(struct plain *c)
 			plain_tls_fail(c, "handshake", rc);
 			return;
 		}
-		c->state = PL_OPEN;
+		plain_set_state(c, PL_OPEN);
 		ev_timer_stop(c->loop, &c->tmo);
 		/* No certificate came: the ticket stood in. */
 		c->resumed = c->offered && !c->verified;
@@ -327,7 +334,7 @@ plain_start(struct plain *c)
 	c->msg[0] = '\0';
 	mbedtls_ssl_init(&c->ssl);
 	c->ssl_set = 1;
-	c->state = PL_CONNECTING;
+	plain_set_state(c, PL_CONNECTING);
 	if ((rc = mbedtls_ssl_setup(&c->ssl, tls_conf_ssl(c->p.tls))) != 0 ||
 	    (rc = mbedtls_ssl_set_hostname(&c->ssl, c->p.server_name)) != 0) {
 		plain_tls_fail(c, "setup", rc);
