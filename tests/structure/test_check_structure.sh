@@ -3,7 +3,8 @@
 # of tests/structure/fixture/, which has one of each violation: a cycle of
 # two modules (one through a_impl.h), a program including another's header,
 # gateway/common including a program's header, the PKI library including
-# gw-cert's, a header that only the build's include path order tells
+# gw-cert's, a daemon including the signing code's (certs/ca: only gw-cert
+# and gw-signer may), a header that only the build's include path order tells
 # apart from its namesake, and a function of 81 lines beside one of 80
 # and a long table.
 # It must flag exactly those (fixture.expected), pass when they are all
