@@ -84,16 +84,7 @@ agent_close(struct agent *a, unsigned reason, const char *detail)
 	if (a->state == AGENT_CLOSED)
 		return;
 	/* Once TLS is up (even a policy refusal), the agent is told why. */
-	if (conn_state(a->c) == CONN_OPEN && reason <= GW_R_WIRE_LAST &&
-	    reason != GW_R_NORMAL) {
-		struct gw_frame f = { .type = GW_T_ERROR };
-
-		f.u.reason.code = (uint16_t)reason;
-		f.u.reason.text.p = (const uint8_t *)detail;
-		f.u.reason.text.len = (uint16_t)strnlen(detail, 200);
-		(void)conn_send(a->c, &f);
-	}
-	conn_close(a->c, reason, detail);
+	conn_close_error(a->c, reason, "%s", detail);
 }
 
 static int
