@@ -384,8 +384,21 @@ usage(void)
 	exit(2);
 }
 
-int
-main(int argc, char **argv)
+/* The command line. */
+struct opts {
+	const char	*cert, *key, *ca, *acert, *akey;
+	double		 seconds;
+};
+
+/* The configurations measured: gatewayd's agent side, an agent's. */
+struct confs {
+	struct tls_conf		*srv, *srvr, *cli, *cli12;
+	struct tls_ticket	*tickets;
+};
+
+/* Parse the command line into ${o}, or exit with the usage. */
+static void
+parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option opts[] = {
 		{ "cert", required_argument, NULL, 'c' },
@@ -396,64 +409,84 @@ main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *cert = NULL, *key = NULL, *ca = NULL, *acert = NULL,
-	    *akey = NULL;
-	double seconds = 1, sign, verify, ecdhe, aead, hs13, hs12, res13, kib13,
-	    kib12, rec13, rec12;
-	struct tls_conf *srv, *srvr, *cli, *cli12;
-	struct tls_ticket *tickets;
-	mbedtls_entropy_context ent;
-	char err[300];
-	int ch, rc;
+	int ch;
 
+	*o = (struct opts){ .seconds = 1 };
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': cert = optarg; break;
-		case 'k': key = optarg; break;
-		case 'a': ca = optarg; break;
-		case 'C': acert = optarg; break;
-		case 'K': akey = optarg; break;
+		case 'c': o->cert = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 'a': o->ca = optarg; break;
+		case 'C': o->acert = optarg; break;
+		case 'K': o->akey = optarg; break;
 		case 's':
-			if ((seconds = atof(optarg)) <= 0 || seconds > 3600)
+			if ((o->seconds = atof(optarg)) <= 0 ||
+			    o->seconds > 3600)
 				usage();
 			break;
 		default: usage();
 		}
 	}
-	if (cert == NULL || key == NULL || ca == NULL || acert == NULL ||
-	    akey == NULL)
+	if (o->cert == NULL || o->key == NULL || o->ca == NULL ||
+	    o->acert == NULL || o->akey == NULL)
 		usage();
-	mbedtls_entropy_init(&ent);
-	mbedtls_ctr_drbg_init(&drbg);
-	if ((rc = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent,
-	    NULL, 0)) != 0)
-		die("drbg", rc);
-	if ((srv = tls_conf_new(&(struct tls_conf_params){ .cert = cert,
-	    .key = key, .ca = ca, .server = 1, .tls12 = 1 }, err,
+}
+
+/* Build the configurations of ${o} into ${k}; 0, or -1 (said on stderr). */
+static int
+confs_new(const struct opts *o, struct confs *k)
+{
+	char err[300];
+
+	if ((k->srv = tls_conf_new(&(struct tls_conf_params){ .cert = o->cert,
+	    .key = o->key, .ca = o->ca, .server = 1, .tls12 = 1 }, err,
 	    sizeof(err))) == NULL ||
-	    (cli = tls_conf_new(&(struct tls_conf_params){ .cert = acert,
-	    .key = akey, .ca = ca, .tls12 = 1 }, err, sizeof(err))) == NULL ||
-	    (cli12 = tls_conf_new(&(struct tls_conf_params){ .cert = acert,
-	    .key = akey, .ca = ca, .tls12 = 1, .no_tls13 = 1 }, err,
-	    sizeof(err))) == NULL) {
+	    (k->cli = tls_conf_new(&(struct tls_conf_params){
+	    .cert = o->acert, .key = o->akey, .ca = o->ca, .tls12 = 1 }, err,
+	    sizeof(err))) == NULL ||
+	    (k->cli12 = tls_conf_new(&(struct tls_conf_params){
+	    .cert = o->acert, .key = o->akey, .ca = o->ca, .tls12 = 1,
+	    .no_tls13 = 1 }, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "gw-tls-limits: %s\n", err);
-		return 1;
+		return -1;
 	}
 	/* gatewayd's agent side with resumption on (keys in memory). */
-	if ((tickets = tls_ticket_new(NULL, 3600, err, sizeof(err))) == NULL ||
-	    (srvr = tls_conf_new(&(struct tls_conf_params){ .cert = cert,
-	    .key = key, .ca = ca, .server = 1, .tls12 = 1,
-	    .tickets = tickets }, err, sizeof(err))) == NULL) {
+	if ((k->tickets = tls_ticket_new(NULL, 3600, err,
+	    sizeof(err))) == NULL ||
+	    (k->srvr = tls_conf_new(&(struct tls_conf_params){
+	    .cert = o->cert, .key = o->key, .ca = o->ca, .server = 1,
+	    .tls12 = 1, .tickets = k->tickets }, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "gw-tls-limits: %s\n", err);
-		return 1;
+		return -1;
 	}
+	return 0;
+}
 
-	primitives(cert, key, seconds, &sign, &verify, &ecdhe, &aead);
-	hs13 = handshakes(srv, cli, seconds);
-	hs12 = handshakes(srv, cli12, seconds);
-	res13 = resumptions(srvr, cli, seconds);
-	server_context(srv, cli, seconds, &kib13, &rec13);
-	server_context(srv, cli12, seconds, &kib12, &rec12);
+/* Free what confs_new made. */
+static void
+confs_free(struct confs *k)
+{
+	tls_conf_free(k->srv);
+	tls_conf_free(k->srvr);
+	tls_ticket_free(k->tickets);
+	tls_conf_free(k->cli);
+	tls_conf_free(k->cli12);
+}
+
+/* Measure everything with ${k} for ${o}->seconds each; print one line. */
+static void
+measure(const struct opts *o, const struct confs *k)
+{
+	double sign, verify, ecdhe, aead, hs13, hs12, res13, kib13, kib12,
+	    rec13, rec12;
+
+	primitives(o->cert, o->key, o->seconds, &sign, &verify, &ecdhe,
+	    &aead);
+	hs13 = handshakes(k->srv, k->cli, o->seconds);
+	hs12 = handshakes(k->srv, k->cli12, o->seconds);
+	res13 = resumptions(k->srvr, k->cli, o->seconds);
+	server_context(k->srv, k->cli, o->seconds, &kib13, &rec13);
+	server_context(k->srv, k->cli12, o->seconds, &kib12, &rec12);
 	printf("ecdsa_p256_sign_per_s=%.0f ecdsa_p256_verify_per_s=%.0f "
 	    "ecdhe_p256_per_s=%.0f aes128gcm_seal_200B_per_s=%.0f "
 	    "handshakes_tls13_per_cpu_s=%.0f handshakes_tls12_per_cpu_s=%.0f "
@@ -462,11 +495,26 @@ main(int argc, char **argv)
 	    "records_200B_read_tls13_per_cpu_s=%.0f "
 	    "records_200B_read_tls12_per_cpu_s=%.0f\n", sign, verify, ecdhe,
 	    aead, hs13, hs12, res13, kib13, kib12, rec13, rec12);
-	tls_conf_free(srv);
-	tls_conf_free(srvr);
-	tls_ticket_free(tickets);
-	tls_conf_free(cli);
-	tls_conf_free(cli12);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct confs k = { NULL };
+	mbedtls_entropy_context ent;
+	int rc;
+
+	parse_opts(argc, argv, &o);
+	mbedtls_entropy_init(&ent);
+	mbedtls_ctr_drbg_init(&drbg);
+	if ((rc = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent,
+	    NULL, 0)) != 0)
+		die("drbg", rc);
+	if (confs_new(&o, &k) != 0)
+		return 1;
+	measure(&o, &k);
+	confs_free(&k);
 	mbedtls_ctr_drbg_free(&drbg);
 	mbedtls_entropy_free(&ent);
 	return 0;

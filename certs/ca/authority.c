@@ -4,7 +4,8 @@
  * policy hook runs in authority_hook.c (its verdicts come back through
  * auth_hook_ops), renewals are checked in authority_renew.c, tokens in
  * authority_token.c, names taken in authority_names.c, the bounds per
- * source in authority_source.c; their state is authority_impl.h.
+ * source in authority_source.c; the state they share is
+ * authority_state.h, below them all.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 
 #include "authority.h"
 #include "authority_hook.h"
-#include "authority_impl.h"
+#include "authority_state.h"
 #include "authority_names.h"
 #include "authority_renew.h"
 #include "authority_source.h"

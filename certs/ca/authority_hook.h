@@ -12,7 +12,7 @@
 #ifndef GW_AUTHORITY_HOOK_H
 #define GW_AUTHORITY_HOOK_H
 
-#include "authority_impl.h"
+#include "authority_state.h"
 
 /*
  * What the hook hands back to the authority (authority.c sets

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "authority_impl.h"
+#include "authority_state.h"
 
 /**
  * auth_renew_ok(a, der, derlen, name, reason, why, len): 1 if certificate

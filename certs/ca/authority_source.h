@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "authority_impl.h"
+#include "authority_state.h"
 
 /**
  * auth_src_admit(a, source, pending, now, log, why, len): 0 if ${source}

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "authority_impl.h"
+#include "authority_state.h"
 
 /**
  * auth_token_admit(a, token, name, id, replace, why, len): check ${token}

@@ -92,21 +92,6 @@ client_session_hello_wait(const struct client_session *s)
 	return s->state == CS_HELLO_WAIT || s->state == CS_HELLO_DRAINING;
 }
 
-/* Send ERROR(code, text) and close the conn with the same reason. */
-static void
-client_session_error(struct client_session *s, unsigned code, const char *text)
-{
-	struct gw_frame f;
-
-	memset(&f, 0, sizeof(f));
-	f.type = GW_T_ERROR;
-	f.u.reason.code = (uint16_t)code;
-	f.u.reason.text.p = (const uint8_t *)text;
-	f.u.reason.text.len = (uint16_t)strlen(text);
-	(void)conn_send(s->conn, &f);
-	conn_close(s->conn, code, text);
-}
-
 /* Finish at once if the input ended and every line is acknowledged. */
 static int
 client_session_check_done(struct client_session *s)
@@ -231,11 +216,12 @@ client_session_hello_ack(struct client_session *s, const struct gw_frame *f)
 
 	if (f->u.hello_ack.version < GW_PROTO_VERSION_MIN ||
 	    f->u.hello_ack.version > GW_PROTO_VERSION_MAX) {
-		client_session_error(s, GW_R_VERSION, "version not offered");
+		conn_close_error(s->conn, GW_R_VERSION, "version not offered");
 		return CONN_CLOSED_RC;
 	}
 	if (f->u.hello_ack.last_seq > GW_SEQ_MAX) {
-		client_session_error(s, GW_R_SEQUENCE, "last_seq above 2^63-1");
+		conn_close_error(s->conn, GW_R_SEQUENCE,
+		    "last_seq above 2^63-1");
 		return CONN_CLOSED_RC;
 	}
 	s->peer_max = f->u.hello_ack.max_payload;
@@ -339,7 +325,7 @@ client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	if (f->type >= GW_T_EXT_FIRST)
 		return CONN_OK;		/* unknown extension: ignore */
 	if (f->channel != 0) {
-		client_session_error(s, GW_R_PROTOCOL, "channel not 0");
+		conn_close_error(s->conn, GW_R_PROTOCOL, "channel not 0");
 		return CONN_CLOSED_RC;
 	}
 	switch (f->type) {
@@ -379,7 +365,7 @@ client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		if (!client_session_open(s))
 			break;
 		if (f->u.ack.seq > GW_SEQ_MAX) {
-			client_session_error(s, GW_R_SEQUENCE,
+			conn_close_error(s->conn, GW_R_SEQUENCE,
 			    "ACK above 2^63-1");
 			return CONN_CLOSED_RC;
 		}
@@ -403,7 +389,7 @@ client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	}
 	log_warnx("event=unexpected_frame type=%s state=%s",
 	    gw_type_str(f->type), client_session_state_str(s->state));
-	client_session_error(s, GW_R_UNEXPECTED,
+	conn_close_error(s->conn, GW_R_UNEXPECTED,
 	    "frame not valid in this state");
 	return CONN_CLOSED_RC;
 }

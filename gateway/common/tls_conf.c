@@ -11,8 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
@@ -20,10 +18,10 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
-#include <psa/crypto.h>
 
 #include "keyfile.h"
 #include "tls_conf.h"
+#include "tls_rng.h"
 #include "tls_ticket.h"
 
 #define TLS_CONF_MAGIC	0x546c7343u	/* "TlsC" */
@@ -52,11 +50,6 @@ tls_conf_check(const void *tc)
 	return tc;
 }
 
-/* One process-wide DRBG: every program here is one single-threaded loop. */
-static mbedtls_entropy_context tls_entropy;
-static mbedtls_ctr_drbg_context tls_drbg;
-static int tls_rng_ready;
-
 static const int tls_suites[] = {
 	MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
 	MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
@@ -69,42 +62,6 @@ static const int tls_suites[] = {
 	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 	0
 };
-
-/**
- * tls_rng_setup(err, errlen): seed the process's DRBG (tls_conf_new does
- * it too).  Return 0, or -1 with the reason in ${err}.
- */
-int
-tls_rng_setup(char *err, size_t errlen)
-{
-	static const char pers[] = "gatewayd tls";
-	int rc;
-
-	if (tls_rng_ready)
-		return 0;
-	if (psa_crypto_init() != PSA_SUCCESS) {
-		snprintf(err, errlen, "psa_crypto_init failed");
-		return -1;
-	}
-	mbedtls_entropy_init(&tls_entropy);
-	mbedtls_ctr_drbg_init(&tls_drbg);
-	rc = mbedtls_ctr_drbg_seed(&tls_drbg, mbedtls_entropy_func,
-	    &tls_entropy, (const unsigned char *)pers, sizeof(pers) - 1);
-	if (rc != 0) {
-		snprintf(err, errlen, "seeding the DRBG failed: -0x%04x", -rc);
-		return -1;
-	}
-	tls_rng_ready = 1;
-	return 0;
-}
-
-/** tls_rng(unused, out, len): mbedTLS f_rng on the process's DRBG. */
-int
-tls_rng(void *unused, unsigned char *out, size_t len)
-{
-	(void)unused;
-	return mbedtls_ctr_drbg_random(&tls_drbg, out, len);
-}
 
 /* The server connection whose handshake step is running (tls_conf_bind). */
 static struct tls_resumed *tls_slot;
@@ -305,10 +262,10 @@ tls_conf_load(struct tls_conf *tc, const struct tls_conf_params *p,
 		return -1;
 	/* Owner only (keyfile.c); the bytes read are zeroised. */
 	if (p->cert != NULL && keyfile_pk(&tc->key, p->key,
-	    mbedtls_ctr_drbg_random, &tls_drbg, err, errlen) != 0)
+	    tls_rng, NULL, err, errlen) != 0)
 		return -1;
 	if (p->cert != NULL && (rc = mbedtls_pk_check_pair(&tc->own.pk,
-	    &tc->key, mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
+	    &tc->key, tls_rng, NULL)) != 0) {
 		tls_fail(err, errlen, p->key, "key does not match certificate",
 		    rc);
 		return -1;
@@ -345,7 +302,7 @@ tls_conf_protocol(struct tls_conf *tc, const struct tls_conf_params *p,
 		tls_fail(err, errlen, "tls", "config defaults", rc);
 		return -1;
 	}
-	mbedtls_ssl_conf_rng(&tc->conf, mbedtls_ctr_drbg_random, &tls_drbg);
+	mbedtls_ssl_conf_rng(&tc->conf, tls_rng, NULL);
 	mbedtls_ssl_conf_min_tls_version(&tc->conf, p->tls12 ?
 	    MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_max_tls_version(&tc->conf, p->tls12 && p->no_tls13 ?

@@ -72,15 +72,6 @@ struct tls_conf *tls_conf_new(const struct tls_conf_params *p, char *err,
  */
 void tls_conf_bind(struct tls_resumed *slot);
 
-/**
- * tls_rng_setup(err, errlen): seed the process's DRBG (tls_conf_new does
- * it too).  Return 0, or -1 with the reason in ${err}.
- */
-int tls_rng_setup(char *err, size_t errlen);
-
-/** tls_rng(unused, out, len): mbedTLS f_rng on the process's DRBG. */
-int tls_rng(void *unused, unsigned char *out, size_t len);
-
 /** tls_x509_epoch(t): X.509 time ${t} (UTC) as Unix time. */
 int64_t tls_x509_epoch(const mbedtls_x509_time *t);
 

@@ -21,7 +21,7 @@
 
 #include "keyfile.h"
 #include "log.h"
-#include "tls_conf.h"
+#include "tls_rng.h"
 #include "tls_ticket.h"
 
 #define TK_NAME		4

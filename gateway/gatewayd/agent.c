@@ -84,16 +84,7 @@ agent_close(struct agent *a, unsigned reason, const char *detail)
 	if (a->state == AGENT_CLOSED)
 		return;
 	/* Once TLS is up (even a policy refusal), the agent is told why. */
-	if (conn_state(a->c) == CONN_OPEN && reason <= GW_R_WIRE_LAST &&
-	    reason != GW_R_NORMAL) {
-		struct gw_frame f = { .type = GW_T_ERROR };
-
-		f.u.reason.code = (uint16_t)reason;
-		f.u.reason.text.p = (const uint8_t *)detail;
-		f.u.reason.text.len = (uint16_t)strnlen(detail, 200);
-		(void)conn_send(a->c, &f);
-	}
-	conn_close(a->c, reason, detail);
+	conn_close_error(a->c, reason, "%s", detail);
 }
 
 static int
@@ -135,7 +126,7 @@ agent_on_open(struct conn *c, void *arg)
 		return CONN_CLOSED_RC;
 	}
 	memcpy(a->fp, id.fingerprint, sizeof(a->fp));
-	if (agent_names_set(a, id.issuer, id.name) != 0) {
+	if (agent_names_set(&a->name, a, id.issuer, id.name) != 0) {
 		agent_close(a, GW_R_OVERLOAD, "out of memory");
 		return CONN_CLOSED_RC;
 	}
@@ -161,14 +152,14 @@ agent_claim_name(struct agent *a)
 	struct agent *old;
 	char detail[128];
 
-	if ((old = agent_names_take(a)) != NULL) {
+	if ((old = agent_names_take(&a->gw->names, a->name)) != NULL) {
 		log_info("event=agent_superseded agent=%s peer=%s by=%s",
 		    a->name, conn_peer(old->c), conn_peer(a->c));
 		snprintf(detail, sizeof(detail), "a newer session of this "
 		    "agent from %s", conn_peer(a->c));
 		agent_close(old, GW_R_SUPERSEDED, detail);	/* frees it */
 	}
-	if (agent_names_claim(a) != 0) {
+	if (agent_names_claim(&a->gw->names, a->name) != 0) {
 		agent_close(a, GW_R_OVERLOAD, "out of memory");
 		return -1;
 	}
@@ -399,7 +390,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	char ed[LOG_ESC_MAX], en[LOG_ESC_MAX];	/* escaped for the log */
 
 	agent_set_state(a, AGENT_CLOSED);
-	agent_names_drop(a);
+	agent_names_drop(&gw->names, a->name);
 	agent_count_limit(a, was, reason);
 	stats_closed(&gw->stats, was == AGENT_HANDSHAKE, reason);
 	if (a->enroll_ref != 0)
@@ -449,7 +440,7 @@ agent_on_free(void *arg)
 	struct agent *a = agent_of(arg);
 
 	a->magic = 0;
-	agent_names_free(a);
+	agent_names_free(&a->name);
 	free(a);
 }
 

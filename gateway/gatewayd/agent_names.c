@@ -1,108 +1,125 @@
 /*
  * agent_names.c: one session per agent (agent_names.h), indexed by a
- * namemap in gw->names: a pointer a session, made with the first claim
- * and freed with the last drop.  The key is the agent's issuer and name:
- * one allocation "IIIIIIIIIIIIIIII\nNAME" (16 hex digits of the SHA-256 of
- * the issuer DN), with a->name pointing at NAME.
+ * namemap the caller keeps (gw->names): made with the first claim and
+ * freed with the last drop.  Each name is one allocation: its owner, then
+ * the key "IIIIIIIIIIIIIIII\nNAME" (16 hex digits of the SHA-256 of the
+ * issuer DN); the caller's name points at NAME.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/sha256.h>
 
-#include "agent_impl.h"
 #include "agent_names.h"
-#include "gw.h"
 #include "namemap.h"
 
 #define AGENT_KEY_PREFIX	17	/* 16 hex digits and a newline */
 
+/* One name: what the index holds. */
+struct agent_name {
+	void	*owner;
+	char	 key[];		/* AGENT_KEY_PREFIX, NAME, NUL */
+};
+
+/* The entry whose NAME is ${name}. */
+static struct agent_name *
+agent_names_entry(const char *name)
+{
+	return (struct agent_name *)(uintptr_t)(name - AGENT_KEY_PREFIX -
+	    offsetof(struct agent_name, key));
+}
+
 static const char *
 agent_names_key(const void *v)
 {
-	return ((const struct agent *)v)->name - AGENT_KEY_PREFIX;
+	return ((const struct agent_name *)v)->key;
 }
 
 /**
- * agent_names_set(a, issuer, name): ${a} is agent ${name} of the CA whose
- * DN is ${issuer}: set a->name (and its key).  0, or -1 (out of memory).
+ * agent_names_set(namep, owner, issuer, name): set ${namep} to agent
+ * ${name} of the CA whose DN is ${issuer}, owned by ${owner}.  0, or -1
+ * (out of memory).
  */
 int
-agent_names_set(struct agent *a, const char *issuer, const char *name)
+agent_names_set(char **namep, void *owner, const char *issuer,
+    const char *name)
 {
 	static const char hex[] = "0123456789abcdef";
+	struct agent_name *e;
 	uint8_t h[32];
 	size_t n = strlen(name);
-	char *k;
 
-	if ((k = malloc(AGENT_KEY_PREFIX + n + 1)) == NULL)
+	if ((e = malloc(sizeof(*e) + AGENT_KEY_PREFIX + n + 1)) == NULL)
 		return -1;
+	e->owner = owner;
 	(void)mbedtls_sha256((const uint8_t *)issuer, strlen(issuer), h, 0);
 	for (int i = 0; i < 8; i++) {
-		k[2 * i] = hex[h[i] >> 4];
-		k[2 * i + 1] = hex[h[i] & 15];
+		e->key[2 * i] = hex[h[i] >> 4];
+		e->key[2 * i + 1] = hex[h[i] & 15];
 	}
-	k[16] = '\n';
-	memcpy(k + AGENT_KEY_PREFIX, name, n + 1);
-	a->name = k + AGENT_KEY_PREFIX;
+	e->key[16] = '\n';
+	memcpy(e->key + AGENT_KEY_PREFIX, name, n + 1);
+	*namep = e->key + AGENT_KEY_PREFIX;
 	return 0;
 }
 
-/** agent_names_free(a): free what agent_names_set made; NULL-safe. */
+/** agent_names_free(namep): free what agent_names_set made; NULL-safe. */
 void
-agent_names_free(struct agent *a)
+agent_names_free(char **namep)
 {
-	if (a->name != NULL)
-		free(a->name - AGENT_KEY_PREFIX);
-	a->name = NULL;
+	if (*namep != NULL)
+		free(agent_names_entry(*namep));
+	*namep = NULL;
 }
 
 /**
- * agent_names_take(a): the older session that holds ${a}'s name, taken
- * out of the index (the caller closes it: superseded), or NULL.
+ * agent_names_take(idx, name): the owner of the older session that holds
+ * ${name} in index ${idx}, taken out of it (the caller closes it:
+ * superseded), or NULL.
  */
-struct agent *
-agent_names_take(struct agent *a)
+void *
+agent_names_take(struct namemap **idx, const char *name)
 {
-	struct gw *gw = a->gw;
-	struct agent *old;
+	struct agent_name *e = agent_names_entry(name), *old;
 
-	if (gw->names == NULL ||
-	    (old = namemap_get(gw->names, agent_names_key(a))) == NULL ||
-	    old == a)
+	if (*idx == NULL ||
+	    (old = namemap_get(*idx, e->key)) == NULL || old == e)
 		return NULL;
-	namemap_del(gw->names, old);
-	return old;
+	namemap_del(*idx, old);
+	return old->owner;
 }
 
 /**
- * agent_names_claim(a): make ${a} its name's session (agent_names_take
- * first).  0, or -1 (out of memory).
+ * agent_names_claim(idx, name): make ${name}'s owner its name's session
+ * in ${idx} (agent_names_take first).  0, or -1 (out of memory).
  */
 int
-agent_names_claim(struct agent *a)
+agent_names_claim(struct namemap **idx, const char *name)
 {
-	struct gw *gw = a->gw;
+	struct agent_name *e = agent_names_entry(name);
 
-	if (gw->names == NULL &&
-	    (gw->names = namemap_new(agent_names_key)) == NULL)
+	if (*idx == NULL &&
+	    (*idx = namemap_new(agent_names_key)) == NULL)
 		return -1;
-	if (namemap_get(gw->names, agent_names_key(a)) == a)
+	if (namemap_get(*idx, e->key) == e)
 		return 0;
-	return namemap_put(gw->names, a) != 0 ? -1 : 0;
+	return namemap_put(*idx, e) != 0 ? -1 : 0;
 }
 
-/** agent_names_drop(a): ${a} is closing: give its name back if it has it. */
+/**
+ * agent_names_drop(idx, name): ${name}'s session is closing: give the name
+ * back if it has it (${name} may be NULL).
+ */
 void
-agent_names_drop(struct agent *a)
+agent_names_drop(struct namemap **idx, const char *name)
 {
-	struct gw *gw = a->gw;
-
-	if (gw->names == NULL || a->name == NULL)
+	if (*idx == NULL || name == NULL)
 		return;
-	namemap_del(gw->names, a);
-	if (namemap_count(gw->names) == 0) {
-		namemap_free(gw->names);
-		gw->names = NULL;
+	namemap_del(*idx, agent_names_entry(name));
+	if (namemap_count(*idx) == 0) {
+		namemap_free(*idx);
+		*idx = NULL;
 	}
 }

@@ -8,34 +8,44 @@
  * Same agent = same issuer DN and same CN, as gw-mgmt keys agents: two CAs
  * of agent_ca may each have an agent-1, and neither supersedes the other.
  * Probes (a TLS handshake and no HELLO) take nothing.
+ *
+ * The index knows no session: it maps a name (made by agent_names_set) to
+ * the opaque owner given with it; the caller keeps the index (a namemap,
+ * NULL while empty) and the name.
  */
 #ifndef GW_AGENT_NAMES_H
 #define GW_AGENT_NAMES_H
 
-struct agent;
+struct namemap;
 
 /**
- * agent_names_set(a, issuer, name): ${a} is agent ${name} of the CA whose
- * DN is ${issuer}: set a->name (and its key).  0, or -1 (out of memory).
+ * agent_names_set(namep, owner, issuer, name): set ${namep} to agent
+ * ${name} of the CA whose DN is ${issuer}, owned by ${owner}.  0, or -1
+ * (out of memory).
  */
-int agent_names_set(struct agent *a, const char *issuer, const char *name);
+int agent_names_set(char **namep, void *owner, const char *issuer,
+    const char *name);
 
-/** agent_names_free(a): free what agent_names_set made; NULL-safe. */
-void agent_names_free(struct agent *a);
+/** agent_names_free(namep): free what agent_names_set made; NULL-safe. */
+void agent_names_free(char **namep);
 
 /**
- * agent_names_take(a): the older session that holds ${a}'s name, taken
- * out of the index (the caller closes it: superseded), or NULL.
+ * agent_names_take(idx, name): the owner of the older session that holds
+ * ${name} in index ${idx}, taken out of it (the caller closes it:
+ * superseded), or NULL.
  */
-struct agent *agent_names_take(struct agent *a);
+void *agent_names_take(struct namemap **idx, const char *name);
 
 /**
- * agent_names_claim(a): make ${a} its name's session (agent_names_take
- * first).  0, or -1 (out of memory).
+ * agent_names_claim(idx, name): make ${name}'s owner its name's session
+ * in ${idx} (agent_names_take first).  0, or -1 (out of memory).
  */
-int agent_names_claim(struct agent *a);
+int agent_names_claim(struct namemap **idx, const char *name);
 
-/** agent_names_drop(a): ${a} is closing: give its name back if it has it. */
-void agent_names_drop(struct agent *a);
+/**
+ * agent_names_drop(idx, name): ${name}'s session is closing: give the name
+ * back if it has it (${name} may be NULL).
+ */
+void agent_names_drop(struct namemap **idx, const char *name);
 
 #endif /* GW_AGENT_NAMES_H */

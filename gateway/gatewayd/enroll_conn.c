@@ -71,16 +71,7 @@ enroll_conn_set_state(struct enroll_conn *ec, enum enroll_conn_state s)
 static void
 enroll_conn_close(struct enroll_conn *ec, unsigned reason, const char *detail)
 {
-	if (ec->state != EC_HANDSHAKE && reason < GW_R_PEER_CLOSED &&
-	    reason != GW_R_NORMAL) {
-		struct gw_frame f = { .type = GW_T_ERROR };
-
-		f.u.reason.code = (uint16_t)reason;
-		f.u.reason.text.p = (const uint8_t *)detail;
-		f.u.reason.text.len = (uint16_t)strnlen(detail, 200);
-		(void)conn_send(ec->c, &f);
-	}
-	conn_close(ec->c, reason, detail);
+	conn_close_error(ec->c, reason, "%s", detail);
 }
 
 static int

@@ -30,6 +30,7 @@
 #include "servers.h"
 #include "status.h"
 #include "tls_conf.h"
+#include "tls_rng.h"
 #include "tls_ticket.h"
 #include "upstream.h"
 

@@ -21,7 +21,6 @@
 
 #include "client_session.h"
 #include "failover.h"
-#include "hs.h"
 #include "loadgen.h"
 #include "plain.h"
 #include "sendq.h"
@@ -530,8 +529,6 @@ lg_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 	struct lg g = { .magic = LG_MAGIC, .loop = loop, .p = p, .r = r };
 	int rc = -1;
 
-	if (p->mode == LG_HANDSHAKE)
-		return hs_run(loop, p, r);
 	memset(r, 0, sizeof(*r));
 	if ((g.a = calloc(p->agents, sizeof(*g.a))) == NULL ||
 	    (p->mode == LG_SEND && (g.lat = calloc((size_t)p->agents *

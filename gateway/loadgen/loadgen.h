@@ -99,8 +99,8 @@ struct lg_result {
 };
 
 /**
- * lg_run(loop, p, r): run ${p} to its end (or its timeout) on ${loop};
- * fill ${r}.  Return 0, or -1 if the agents could not be set up (their
+ * lg_run(loop, p, r): run ${p} (idle, send or storm: the handshake mode
+ * is hs_run's) to its end (or its timeout) on ${loop}; fill ${r}.  Return 0, or -1 if the agents could not be set up (their
  * files), with the reason in ${r}->first_error.
  */
 int lg_run(struct ev_loop *loop, const struct lg_params *p,

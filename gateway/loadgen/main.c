@@ -53,6 +53,7 @@
 #include <sys/resource.h>
 
 #include "client_session.h"
+#include "hs.h"
 #include "loadgen.h"
 #include "log.h"
 #include "plain.h"
@@ -348,7 +349,8 @@ main(int argc, char **argv)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	log_init("gw-loadgen", LOG_LVL_ERR);
-	rc = lg_run(EV_DEFAULT, &p, &r);
+	rc = p.mode == LG_HANDSHAKE ? hs_run(EV_DEFAULT, &p, &r) :
+	    lg_run(EV_DEFAULT, &p, &r);
 	if (rc == 0)
 		report(&p, &r);
 	if (r.first_error[0] != '\0')

@@ -5,8 +5,10 @@
  * and the peer.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,6 +262,34 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 	c->ops->on_close(c, reason, detail, c->arg);
 	c->busy--;
 	fc_release(c);
+}
+
+/*
+ * As conn.c: ERROR(${code}, text) best effort if ${c} is open and ${code}
+ * is a wire reason other than GW_R_NORMAL (the owner's frame: env->sent
+ * sees it, as it saw the owners' own before), text cut to
+ * CONN_ERROR_TEXT_MAX, then conn_close with the whole text.
+ */
+void
+conn_close_error(struct conn *c, unsigned code, const char *fmt, ...)
+{
+	struct gw_frame e = { .type = GW_T_ERROR };
+	char text[256];
+	va_list ap;
+
+	SUPPORT_CHECK(c->live);
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (c->state == CONN_OPEN && code <= GW_R_WIRE_LAST &&
+	    code != GW_R_NORMAL) {
+		e.u.reason.code = (uint16_t)code;
+		e.u.reason.text.p = (const uint8_t *)text;
+		e.u.reason.text.len = (uint16_t)strnlen(text,
+		    CONN_ERROR_TEXT_MAX);
+		(void)fc_send(c, &e, 1);
+	}
+	conn_close(c, code, text);
 }
 
 enum conn_state

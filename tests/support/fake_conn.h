@@ -20,7 +20,10 @@
  *    (fake_conn_bounded) that drains by fake_conn_drain;
  *  - bytes from the peer are decoded as conn.c does (a bad frame: ERROR,
  *    then close); a paused conn (CONN_PAUSE) reads nothing until
- *    conn_resume, and then only from the loop (fake_conn_loop).
+ *    conn_resume, and then only from the loop (fake_conn_loop);
+ *  - conn_close_error sends ERROR (shown to env->sent as the owner's)
+ *    only if the conn is open and the code a wire reason other than
+ *    GW_R_NORMAL, its text cut to CONN_ERROR_TEXT_MAX, then closes.
  *
  * The environment checks the owner's side through the hooks of struct
  * fake_conn_env, and keeps what it knows of each conn (channels, say) in

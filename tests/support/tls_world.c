@@ -15,6 +15,7 @@
 #include "identity.h"
 #include "pkifile.h"
 #include "support_check.h"
+#include "tls_rng.h"
 #include "tls_world.h"
 #include "x509_issue.h"
 

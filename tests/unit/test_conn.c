@@ -19,6 +19,7 @@
 #include "frame.h"
 #include "proto.h"
 #include "tls_conf.h"
+#include "tls_rng.h"
 
 #define GW_NAME		"gw.conn.test"
 #define GIVE_UP		60	/* seconds before a test stops waiting */

@@ -30,6 +30,7 @@
 
 #include "authority_fixture.h"
 #include "tls_conf.h"
+#include "tls_rng.h"
 #include "tls_ticket.h"
 
 /*

@@ -1,13 +1,15 @@
 /*
- * authority_impl.h: the state of a signing authority (authority.h),
- * shared by its files: authority.c (decisions), authority_hook.c (the
- * policy hook), authority_renew.c (renewals), authority_token.c (tokens),
- * authority_names.c (names taken), authority_source.c (what each source
- * asked); one request's context; the verdicts.  Types only: each file's
- * functions are in its own header, and only authority.c calls the others.
+ * authority_state.h: the state of a signing authority (authority.h), a
+ * module of types below every file of the authority: authority.c
+ * (decisions), authority_hook.c (the policy hook), authority_renew.c
+ * (renewals), authority_token.c (tokens), authority_source.c (what each
+ * source asked) include it; one request's context; the verdicts.  Types
+ * only: each file's functions are in its own header, and only authority.c
+ * calls the others (the hook answers through auth_hook_ops), so calls go
+ * down: authority.c -> its helpers -> this state.
  */
-#ifndef GW_AUTHORITY_IMPL_H
-#define GW_AUTHORITY_IMPL_H
+#ifndef GW_AUTHORITY_STATE_H
+#define GW_AUTHORITY_STATE_H
 
 #include <mbedtls/x509_crl.h>
 
@@ -73,4 +75,4 @@ struct auth_ctx {
 					   made for this one name */
 };
 
-#endif /* GW_AUTHORITY_IMPL_H */
+#endif /* GW_AUTHORITY_STATE_H */
