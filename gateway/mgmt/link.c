@@ -177,23 +177,16 @@ link_chan_closing(const struct mchan *ch)
 	    ch->state == MCHAN_ANSWERED_CLOSING;
 }
 
-/** link_gateway_name(l): the CN of the gateway on link ${l}. */
-const char *
-link_gateway_name(const struct link *l)
-{
-	return l->id.name;
-}
-
 /* ${ch} goes: it no longer holds its agent's name (link_claim). */
 static void
 link_unclaim(struct mgmt *m, struct mchan *ch)
 {
-	if (m->agents == NULL)
+	if (m->links.agents == NULL)
 		return;
-	namemap_del(m->agents, ch);
-	if (namemap_count(m->agents) == 0) {
-		namemap_free(m->agents);
-		m->agents = NULL;
+	namemap_del(m->links.agents, ch);
+	if (namemap_count(m->links.agents) == 0) {
+		namemap_free(m->links.agents);
+		m->links.agents = NULL;
 	}
 }
 
@@ -209,11 +202,11 @@ link_chan_free(struct link *l, struct mchan *ch)
 	free(ch);
 }
 
-/**
- * link_send(l, f): queue connection-level frame ${f} on ${l}; 0, or a
- * negative code if it does not fit (the caller decides what that means).
+/*
+ * Queue connection-level frame ${f} on ${l}; 0, or a negative code if it
+ * does not fit (the caller decides what that means).
  */
-int
+static int
 link_send(struct link *l, const struct gw_frame *f)
 {
 	return conn_send(l->c, f);
@@ -357,7 +350,16 @@ static const struct commit_ops link_commit_ops = {
 void
 link_init(struct mgmt *m)
 {
+	TAILQ_INIT(&m->links.all);
+	mbedtls_x509_crl_init(&m->links.agent_crl);
 	commit_init(m, &link_commit_ops);
+}
+
+/** link_free(m): free what link_init set up (every link is closed). */
+void
+link_free(struct mgmt *m)
+{
+	mbedtls_x509_crl_free(&m->links.agent_crl);
 }
 
 static int
@@ -391,7 +393,7 @@ link_on_open(struct conn *c, void *arg)
 		    "serverAuth extended key usage: an agent's?)");
 		return CONN_CLOSED_RC;
 	}
-	l->m->links_accepted++;
+	l->m->links.accepted++;
 	l->scope = mgmt_config_scope(l->m->cfg, l->id.name);
 	link_set_state(l, LINK_HELLO_WAIT);
 	log_info("event=gateway_authenticated gateway=%s peer=%s fp=%s tls=%s "
@@ -458,7 +460,7 @@ link_agent_revoked(struct mgmt *m, const struct id_info *id)
 	if (path == NULL)
 		return 0;
 	if (stat(path, &st) == 0 && (long long)st.st_mtime * 1000000000LL +
-	    st.st_mtim.tv_nsec != m->agent_crl_mtime) {
+	    st.st_mtim.tv_nsec != m->links.agent_crl_mtime) {
 		mbedtls_x509_crl fresh;
 
 		mbedtls_x509_crl_init(&fresh);
@@ -468,14 +470,14 @@ link_agent_revoked(struct mgmt *m, const struct id_info *id)
 			    tls_strerror(rc, why, sizeof(why)));
 			mbedtls_x509_crl_free(&fresh);
 		} else {
-			mbedtls_x509_crl_free(&m->agent_crl);
-			m->agent_crl = fresh;
+			mbedtls_x509_crl_free(&m->links.agent_crl);
+			m->links.agent_crl = fresh;
 			log_info("event=agent_crl_loaded file=%s", path);
 		}
-		m->agent_crl_mtime = (long long)st.st_mtime * 1000000000LL +
-		    st.st_mtim.tv_nsec;
+		m->links.agent_crl_mtime = (long long)st.st_mtime *
+		    1000000000LL + st.st_mtim.tv_nsec;
 	}
-	return id_revoked(id, &m->agent_crl);
+	return id_revoked(id, &m->links.agent_crl);
 }
 
 static const char *
@@ -508,9 +510,9 @@ link_claim(struct mgmt *m, struct mchan *ch)
 	struct mchan *old;
 	char text[128];
 
-	if (m->agents != NULL &&
-	    (old = namemap_get(m->agents, ch->key)) != NULL) {
-		namemap_del(m->agents, old);
+	if (m->links.agents != NULL &&
+	    (old = namemap_get(m->links.agents, ch->key)) != NULL) {
+		namemap_del(m->links.agents, old);
 		snprintf(text, sizeof(text), "a newer channel of this agent "
 		    "(gateway %.64s channel %u)", ch->link->id.name, ch->id);
 		if (!link_chan_closing(old) &&
@@ -518,10 +520,10 @@ link_claim(struct mgmt *m, struct mchan *ch)
 		    sizeof(ch->link->id.fingerprint)) != 0)
 			link_chan_close(old, GW_R_SUPERSEDED, text);
 	}
-	if (m->agents == NULL &&
-	    (m->agents = namemap_new(link_chan_key)) == NULL)
+	if (m->links.agents == NULL &&
+	    (m->links.agents = namemap_new(link_chan_key)) == NULL)
 		return -1;
-	return namemap_put(m->agents, ch);
+	return namemap_put(m->links.agents, ch);
 }
 
 /*
@@ -569,11 +571,9 @@ link_open(struct link *l, const struct gw_frame *f)
 	}
 	ch->magic = MCHAN_MAGIC;
 	ch->link = l;
-	ch->id = f->channel;	/* calloc: MCHAN_OPENING, COMMIT_IDLE */
-	ch->cc.issuer = ch->issuer;
-	ch->cc.agent = ch->agent;
-	ch->cc.fp_hex = ch->fp_hex;
-	ch->cc.gateway = l->id.name;
+	ch->id = f->channel;	/* calloc: MCHAN_OPENING */
+	commit_chan_init(&ch->cc, ch->issuer, ch->agent, ch->fp_hex,
+	    l->id.name);
 	/* No issuer would be the legacy rows' ("" in the store). */
 	if (id_from_view(&f->u.open, &id) != 0 || id.name[0] == '\0' ||
 	    id.issuer[0] == '\0') {
@@ -634,6 +634,13 @@ link_data(struct link *l, struct mchan *ch, const struct gw_frame *f)
 	return CONN_OK;
 }
 
+/* signer_reply_fn: ENROLL_RESULT goes back on the link ENROLL came on. */
+static int
+link_signer_reply(void *arg, const struct gw_frame *f)
+{
+	return link_send(link_check(arg), f);
+}
+
 static int
 link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
@@ -663,7 +670,8 @@ link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		case GW_T_PONG:
 			return CONN_OK;
 		case GW_T_ENROLL:
-			signer_request(l->m, l, f);
+			signer_request(l->m, f, l->id.name,
+			    link_signer_reply, l);
 			return conn_state(c) == CONN_CLOSED ? CONN_CLOSED_RC :
 			    CONN_OK;
 		case GW_T_GOAWAY:
@@ -747,7 +755,7 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	void *v;
 
 	link_set_state(l, LINK_CLOSED);
-	signer_link_gone(l->m, l);
+	signer_forget(l->m, l);
 	n = chanmap_count(l->chans);
 	while (chanmap_next(l->chans, &it, &v) != 0) {
 		ch = v;
@@ -765,7 +773,7 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	log_esc(eg, sizeof(eg), l->id.name, LOG_ESC_STR, LOG_ESC_BARE);
 	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
 	if (was == LINK_HANDSHAKE || reason == GW_R_POLICY) {
-		l->m->links_refused++;
+		l->m->links.refused++;
 		log_warnx("event=gateway_refused peer=%s%s%s reason=%s "
 		    "detail=\"%s\"", conn_peer(c), l->id.name[0] ?
 		    " gateway=" : "", eg, gw_reason_str(reason), ed);
@@ -776,8 +784,8 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 		    gw_reason_str(reason), ed, link_state_str(was), n,
 		    (unsigned long long)l->frames_in,
 		    (unsigned long long)l->rows);
-	TAILQ_REMOVE(&l->m->links, l, entry);
-	l->m->nlinks--;
+	TAILQ_REMOVE(&l->m->links.all, l, entry);
+	l->m->links.n--;
 }
 
 /* No call of ${arg} is on the stack any more (conn.h): free it. */
@@ -810,7 +818,7 @@ link_accept(struct mgmt *m, int fd)
 	};
 	struct link *l;
 
-	if (m->nlinks >= m->cfg->max_gateways) {
+	if (m->links.n >= m->cfg->max_gateways) {
 		log_warnx("event=gateway_refused reason=overload "
 		    "detail=\"max_gateways (%u) reached\"",
 		    m->cfg->max_gateways);
@@ -837,8 +845,8 @@ link_accept(struct mgmt *m, int fd)
 		free(l);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&m->links, l, entry);
-	m->nlinks++;
+	TAILQ_INSERT_TAIL(&m->links.all, l, entry);
+	m->links.n++;
 	conn_timer(l->c, m->cfg->handshake_timeout);
 }
 
@@ -848,6 +856,6 @@ link_stop_all(struct mgmt *m, unsigned reason, const char *detail)
 {
 	struct link *l;
 
-	while ((l = TAILQ_FIRST(&m->links)) != NULL)
+	while ((l = TAILQ_FIRST(&m->links.all)) != NULL)
 		conn_close(l->c, reason, detail);
 }
