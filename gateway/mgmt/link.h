@@ -1,8 +1,7 @@
 /*
- * link.h: gateway connections to gw-mgmt (links) and the channels they
- * carry, one per agent session.  link.c owns both; it hands each channel's
- * OPEN and DATA down to the group commit (commit.h), which answers
- * through the struct commit_ops link_init gives it.
+ * link.h: gateway connections to gw-mgmt (links).  Each carries channels,
+ * one per agent session, which link.c hands down to mchan.c (mchan.h);
+ * they hand their OPEN and DATA down to the group commit (commit.h).
  */
 #ifndef GW_MGMT_LINK_H
 #define GW_MGMT_LINK_H
@@ -14,7 +13,6 @@
 
 struct link;
 struct mgmt;
-struct namemap;
 
 TAILQ_HEAD(link_q, link);
 
@@ -22,8 +20,6 @@ TAILQ_HEAD(link_q, link);
 struct link_all {
 	struct link_q		 all;
 	unsigned		 n;		/* links on all */
-	/* Open channels by agent (issuer and name): one at a time. */
-	struct namemap		*agents;
 	/* agent_crl, re-read when the file changes. */
 	mbedtls_x509_crl	 agent_crl;
 	long long		 agent_crl_mtime;
@@ -32,8 +28,8 @@ struct link_all {
 };
 
 /**
- * link_init(m): set up the links of ${m}: the group commit under them
- * (commit_init) answers their channels.
+ * link_init(m): set up the links of ${m} and the channels under them
+ * (mchan_init, which sets up the group commit below).
  */
 void link_init(struct mgmt *m);
 

@@ -1,14 +1,15 @@
 /*
  * mgmt.h: gw-mgmt's process-wide context.  One libev loop; each gateway
- * connection is a link (link.c, link.h) carrying channels, one per agent
- * session; the group commit (commit.c, commit.h) turns DATA into durable
- * rows and only then into ACKs; the signer (signer.c, signer.h) answers
- * the enrollment requests gateways forward.
+ * connection is a link (link.c, link.h) carrying channels (mchan.c,
+ * mchan.h), one per agent session; the group commit (commit.c, commit.h)
+ * turns DATA into durable rows and only then into ACKs; the signer
+ * (signer.c, signer.h) answers the enrollment requests gateways forward.
  *
  * main.c builds the shared part (loop, cfg, tls, store, the listener) and
  * alone writes it; the modules only read it.  Each module's own state is
  * its part below, written by that module alone (through its _init and
- * _free too): links by link.c, commit by commit.c, signer by signer.c.
+ * _free too): links by link.c, chans by mchan.c, commit by commit.c,
+ * signer by signer.c.
  */
 #ifndef GW_MGMT_H
 #define GW_MGMT_H
@@ -19,6 +20,7 @@
 #include "commit.h"
 #include "identity.h"
 #include "link.h"
+#include "mchan.h"
 #include "mgmt_config.h"
 #include "signer.h"
 #include "store.h"
@@ -35,6 +37,7 @@ struct mgmt {
 	int				 lfd;
 	ev_io				 accept_io;
 	struct link_all			 links;	/* link.c's */
+	struct mchan_all		 chans;	/* mchan.c's */
 	struct commit			 commit;	/* commit.c's */
 	struct signer			 signer;	/* signer.c's */
 };

@@ -309,7 +309,7 @@ teardown(void **state)
 	nlinks = T.m.links.n;
 	undurable = T.undurable;
 	dirty = !TAILQ_EMPTY(&T.m.commit.dirty);
-	agents = T.m.links.agents != NULL;
+	agents = T.m.chans.agents != NULL;
 	timer = ev_is_active(&T.m.commit.batch_timer);
 	signer_free(&T.m);
 	store_close(T.m.store);
