@@ -1,6 +1,6 @@
 /*
  * fuzz_mgmt.c: gw-mgmt's session side.  Its real link.c (gateways,
- * channels, backpressure), commit.c (the group commit) and signer.c
+ * backpressure), mchan.c (channels), commit.c (the group commit) and signer.c
  * (enrollment requests) run over the real store.c and store_sqlite.c, on
  * a WAL database in /dev/shm, with up to three gateway connections that
  * the input opens (allowed or refused certificates), feeds with frames,

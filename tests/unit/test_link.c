@@ -1,6 +1,6 @@
 /*
- * test_link.c: gw-mgmt's link.c and commit.c together, without sockets:
- * gateways are fake conns (tests/support/fake_conn.h) the test opens,
+ * test_link.c: gw-mgmt's link.c, mchan.c and commit.c together, without
+ * sockets: gateways are fake conns (tests/support/fake_conn.h) the test opens,
  * feeds with frames, fills and closes; the store is a real SQLite file in
  * a temporary directory, read back from a second connection that sees
  * only committed rows.  Every ACK and OPEN_ACK gw-mgmt sends is checked,
