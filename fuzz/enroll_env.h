@@ -3,7 +3,7 @@
  * (FUZZ_ENROLL_SESSION) runs gatewayd's real enrollment code: the
  * enrollment port's connections (enroll_conn.c) and requests (enroll.c)
  * in [enroll] mode = local, decided by the real signing authority
- * (certs/authority*.c, enroll_dir.c) on a CA directory of its own.
+ * (certs/ca/authority*.c, enroll_dir.c) on a CA directory of its own.
  *
  * The seams, all at link time, so that no production code changes:
  *  - conn.h: the fake conns of fake_conn.h (no sockets, no TLS; the

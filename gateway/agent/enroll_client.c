@@ -37,6 +37,7 @@ enum en_state {
 };
 
 struct enroll {
+	unsigned		 magic;		/* ENROLL_MAGIC */
 	const struct enroll_params *p;
 	struct ev_loop		*loop;
 	enum en_state		 state;
@@ -52,6 +53,19 @@ struct enroll {
 	char			 key_fp[65];
 	int			 status;
 };
+
+#define ENROLL_MAGIC	0x456e436cu	/* "EnCl" */
+
+/* The enroll behind a callback's ${arg}; anything else aborts. */
+static struct enroll *
+enroll_arg(void *arg)
+{
+	struct enroll *v = arg;
+
+	if (v == NULL || v->magic != ENROLL_MAGIC)
+		abort();
+	return v;
+}
 
 static const char *
 en_state_str(enum en_state s)
@@ -165,7 +179,7 @@ en_write_ca(struct enroll *e, const mbedtls_x509_crt *ca, char *err,
 static int
 en_on_open(struct conn *c, void *arg)
 {
-	struct enroll *e = arg;
+	struct enroll *e = enroll_arg(arg);
 	const mbedtls_x509_crt *ca;
 	struct gw_frame f = { .type = GW_T_HELLO };
 	char why[256], err[300];
@@ -283,7 +297,7 @@ en_result(struct enroll *e, const struct gw_enroll_result *r)
 static int
 en_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
-	struct enroll *e = arg;
+	struct enroll *e = enroll_arg(arg);
 	char esc[LOG_ESC_MAX];
 
 	(void)c;
@@ -325,7 +339,7 @@ en_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 static void
 en_on_close(struct conn *c, unsigned reason, const char *detail, void *arg)
 {
-	struct enroll *e = arg;
+	struct enroll *e = enroll_arg(arg);
 	char esc[LOG_ESC_MAX];
 
 	(void)c;
@@ -368,7 +382,7 @@ en_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	en_attempt(w->data);
+	en_attempt(enroll_arg(w->data));
 }
 
 /*
@@ -423,7 +437,8 @@ int
 enroll_client_run(struct ev_loop *loop, const struct enroll_params *p)
 {
 	struct tls_conf_params tp = { .tls12 = 1, .anon_peer = 1 };
-	struct enroll e = { .p = p, .loop = loop, .status = ENROLL_FAILED };
+	struct enroll e = { .magic = ENROLL_MAGIC, .p = p, .loop = loop,
+	    .status = ENROLL_FAILED };
 	struct pki_rng rng;
 	char err[512];
 

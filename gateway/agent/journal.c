@@ -142,7 +142,7 @@ le64(const unsigned char *p)
  * dropped; anything else that does not parse is an error.
  */
 static int
-journal_replay(struct journal *j, struct queue *q, uint64_t *offset)
+journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
 {
 	unsigned char *data = NULL, *p, *end;
 	struct stat st;
@@ -177,7 +177,7 @@ journal_replay(struct journal *j, struct queue *q, uint64_t *offset)
 				goto bad;
 			if ((size_t)(end - p) < 5 + (size_t)len)
 				break;		/* torn */
-			if (queue_push(q, (const char *)p + 5, len) != 0) {
+			if (sendq_push(q, (const char *)p + 5, len) != 0) {
 				snprintf(j->err, sizeof(j->err), "%s: holds "
 				    "more lines than --queue allows", j->path);
 				free(data);
@@ -193,10 +193,10 @@ journal_replay(struct journal *j, struct queue *q, uint64_t *offset)
 		v = le64(p + 1);
 		if (*p == 'O')
 			*offset = v;
-		else if (*p == 'S' && queue_set_seq(q, v) != 0)
+		else if (*p == 'S' && sendq_set_seq(q, v) != 0)
 			goto bad;
 		else if (*p == 'A')
-			(void)queue_ack(q, v);
+			(void)sendq_ack(q, v);
 		p += 9;
 	}
 	free(data);
@@ -210,11 +210,11 @@ bad:
 
 /* Rewrite the file from the queue and the offset: temp file, rename. */
 static int
-journal_compact(struct journal *j, struct queue *q, uint64_t off)
+journal_compact(struct journal *j, struct sendq *q, uint64_t off)
 {
 	char tmp[4096];
 	int fd, old = j->fd;
-	const struct queue_ent *e;
+	const struct sendq_ent *e;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", j->path);
 	/* A new file, never through a link planted in the state directory. */
@@ -229,7 +229,7 @@ journal_compact(struct journal *j, struct queue *q, uint64_t off)
 	j->size = 0;
 	if (journal_offset(j, off) != 0)
 		goto fail;
-	for (size_t i = 0; (e = queue_get(q, i)) != NULL; i++)
+	for (size_t i = 0; (e = sendq_get(q, i)) != NULL; i++)
 		if (journal_line(j, e->body, e->len) != 0 ||
 		    (e->seq != 0 && journal_seq(j, e->seq) != 0))
 			goto fail;
@@ -253,7 +253,7 @@ fail:
  * when it has grown large (from ${q} and the input offset ${off}).
  */
 int
-journal_ack(struct journal *j, struct queue *q, uint64_t seq, uint64_t off)
+journal_ack(struct journal *j, struct sendq *q, uint64_t seq, uint64_t off)
 {
 	if (j->size + j->used > JOURNAL_COMPACT)
 		return journal_compact(j, q, off);
@@ -267,7 +267,7 @@ journal_ack(struct journal *j, struct queue *q, uint64_t seq, uint64_t off)
  * reason in ${err}.
  */
 struct journal *
-journal_open(const char *path, struct queue *q, uint64_t *offset, char *err,
+journal_open(const char *path, struct sendq *q, uint64_t *offset, char *err,
     size_t errlen)
 {
 	struct journal *j;

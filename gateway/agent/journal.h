@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "queue.h"
+#include "sendq.h"
 
 struct journal;
 
@@ -26,7 +26,7 @@ struct journal;
  * offset it recorded (0 if new), and compact it.  Return NULL with the
  * reason in ${err}.
  */
-struct journal *journal_open(const char *path, struct queue *q,
+struct journal *journal_open(const char *path, struct sendq *q,
     uint64_t *offset, char *err, size_t errlen);
 
 /** journal_line(j, p, len): record a queued line.  0 or -1. */
@@ -42,7 +42,7 @@ int journal_seq(struct journal *j, uint64_t seq);
  * journal_ack(j, q, seq, off): record an acknowledgement; rewrite the file
  * when it has grown large (from ${q} and the input offset ${off}).
  */
-int journal_ack(struct journal *j, struct queue *q, uint64_t seq,
+int journal_ack(struct journal *j, struct sendq *q, uint64_t seq,
     uint64_t off);
 
 /** journal_sync(j): make what was recorded durable (fdatasync).  0/-1. */

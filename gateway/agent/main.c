@@ -27,7 +27,7 @@
  * file was read) persist in FILE: a restarted agent resends them under the
  * same numbers and goes on reading where the last one stopped.
  *
- * Several gateways are tried in the order given (see agent_session.h).
+ * Several gateways are tried in the order given (see client_session.h).
  *
  * Exit 0: input ended and every line acknowledged (enroll: certificate
  * written); 1: timeout or failure; 2: usage; 3: the gateway refused us (or
@@ -36,8 +36,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,24 +44,28 @@
 #include <unistd.h>
 #include <ev.h>
 
-#include "agent_session.h"
+#include "agent_opts.h"
+#include "client_session.h"
 #include "conn.h"
 #include "enroll_client.h"
 #include "journal.h"
 #include "log.h"
 #include "pkifile.h"
 #include "pkikey.h"
-#include "queue.h"
 #include "renew.h"
+#include "sendq.h"
 #include "tls_conf.h"
 
 #define AGENT_MAX_LINE		(65536 - 8)	/* DATA body limit */
 #define AGENT_INBUF		(2 * 65536)
+#define AGENT_INPUT_MAGIC	0x41674970u	/* "AgIp" */
 
+/* The input side: lines from the file into the queue, at --rate. */
 struct agent_input {
+	unsigned		 magic;		/* AGENT_INPUT_MAGIC */
 	struct ev_loop		*loop;
-	struct agent_session	*sess;
-	struct queue		*q;
+	struct client_session	*sess;
+	struct sendq		*q;
 	int			 fd;
 	int			 regular;	/* regular file: ev_idle */
 	int			 rd_eof;	/* read() returned 0 */
@@ -79,12 +81,27 @@ struct agent_input {
 	double			 rate;		/* --rate lines/s, 0: no limit */
 	double			 allowance;	/* lines that may be read now */
 	ev_timer		 rate_timer;
+	ev_timer		 timeout;	/* --timeout */
 	char			 err[300];
 };
 
-static void
-usage(void)
+/* The input behind a callback's ${arg}; anything else aborts. */
+static struct agent_input *
+agent_input_arg(void *arg)
 {
+	struct agent_input *in = arg;
+
+	if (in == NULL || in->magic != AGENT_INPUT_MAGIC)
+		abort();
+	return in;
+}
+
+/* Print ${why} (if any) and the usage; exit 2. */
+static void
+usage(const char *why)
+{
+	if (why != NULL && why[0] != '\0')
+		fprintf(stderr, "gw-agent: %s\n", why);
 	fprintf(stderr, "usage: gw-agent --gateway IP:PORT[,IP:PORT...] "
 	    "--cert FILE --key FILE --ca FILE\n"
 	    "                [--server-name NAME] [--file PATH] [--queue N]\n"
@@ -152,9 +169,9 @@ agent_input_line(struct agent_input *in, const char *p, size_t len)
 		    in->lines + 1);
 		return -1;
 	}
-	if (queue_full(in->q) || (in->rate > 0 && in->allowance < 1))
+	if (sendq_full(in->q) || (in->rate > 0 && in->allowance < 1))
 		return 1;
-	if (queue_push(in->q, p, len) != 0) {
+	if (sendq_push(in->q, p, len) != 0) {
 		snprintf(in->err, sizeof(in->err), "gw-agent: %s",
 		    strerror(errno));
 		return -1;
@@ -221,7 +238,7 @@ static void
 agent_input_fail(struct agent_input *in)
 {
 	agent_input_stop(in);
-	agent_session_fail(in->sess, AGENT_ST_FAIL, in->err);
+	client_session_fail(in->sess, CLIENT_ST_FAIL, in->err);
 }
 
 /*
@@ -234,7 +251,7 @@ agent_input_pump(struct agent_input *in)
 	int rc;
 
 	rc = agent_input_drain(in, in->rd_eof);
-	agent_session_kick(in->sess);
+	client_session_kick(in->sess);
 	if (rc < 0) {
 		agent_input_fail(in);
 	} else if (rc > 0) {
@@ -244,7 +261,7 @@ agent_input_pump(struct agent_input *in)
 		agent_input_stop(in);
 		log_info("event=input_eof lines=%llu",
 		    (unsigned long long)in->lines);
-		agent_session_eof(in->sess);
+		client_session_eof(in->sess);
 	} else
 		agent_input_start(in);
 }
@@ -275,7 +292,7 @@ agent_input_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	agent_input_read(w->data);
+	agent_input_read(agent_input_arg(w->data));
 }
 
 static void
@@ -283,7 +300,7 @@ agent_input_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	agent_input_read(w->data);
+	agent_input_read(agent_input_arg(w->data));
 }
 
 #define RATE_TICK	0.05	/* seconds */
@@ -292,7 +309,7 @@ agent_input_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 static void
 agent_input_rate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct agent_input *in = w->data;
+	struct agent_input *in = agent_input_arg(w->data);
 	double burst = in->rate * RATE_TICK * 2;
 
 	(void)loop;
@@ -300,7 +317,7 @@ agent_input_rate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	in->allowance += in->rate * RATE_TICK;
 	if (in->allowance > (burst > 1 ? burst : 1))
 		in->allowance = burst > 1 ? burst : 1;
-	if (!in->eof && in->allowance >= 1 && !queue_full(in->q))
+	if (!in->eof && in->allowance >= 1 && !sendq_full(in->q))
 		agent_input_pump(in);
 }
 
@@ -308,13 +325,13 @@ agent_input_rate_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 agent_input_on_acked(uint64_t seq, void *arg)
 {
-	struct agent_input *in = arg;
+	struct agent_input *in = agent_input_arg(arg);
 
 	if (in->journal != NULL && journal_ack(in->journal, in->q, seq,
 	    in->offset) != 0)
 		log_warnx("event=state_write_failed detail=\"%s\"",
 		    journal_error(in->journal));	/* resent, deduplicated */
-	if (!in->eof && !queue_full(in->q))
+	if (!in->eof && !sendq_full(in->q))
 		agent_input_pump(in);
 }
 
@@ -322,7 +339,7 @@ agent_input_on_acked(uint64_t seq, void *arg)
 static int
 agent_input_before_send(void *arg)
 {
-	struct agent_input *in = arg;
+	struct agent_input *in = agent_input_arg(arg);
 
 	if (in->journal == NULL || journal_sync(in->journal) == 0)
 		return 0;
@@ -334,7 +351,7 @@ agent_input_before_send(void *arg)
 static void
 agent_input_on_number(uint64_t seq, void *arg)
 {
-	struct agent_input *in = arg;
+	struct agent_input *in = agent_input_arg(arg);
 
 	if (journal_seq(in->journal, seq) != 0)
 		log_errx("event=state_write_failed detail=\"%s\"",
@@ -344,7 +361,7 @@ agent_input_on_number(uint64_t seq, void *arg)
 static void
 agent_input_on_open(void *arg)
 {
-	struct agent_input *in = arg;
+	struct agent_input *in = agent_input_arg(arg);
 
 	if (in->renew != NULL)
 		renew_open(in->renew);
@@ -353,337 +370,265 @@ agent_input_on_open(void *arg)
 static void
 agent_input_on_enroll(const struct gw_enroll_result *r, void *arg)
 {
-	struct agent_input *in = arg;
+	struct agent_input *in = agent_input_arg(arg);
 
 	if (in->renew != NULL)
 		renew_result(in->renew, r);
 }
 
-struct agent_timeout {
-	struct agent_session	*sess;
-	struct agent_input	*in;
-};
 
+/* --timeout: stop, with how many lines are not acknowledged. */
 static void
 agent_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct agent_timeout *t = w->data;
+	struct agent_input *in = agent_input_arg(w->data);
+	uint64_t acked = client_session_acked(in->sess);
 	char msg[128];
-	uint64_t acked = agent_session_acked(t->sess);
 
 	(void)loop;
 	(void)revents;
 	snprintf(msg, sizeof(msg), "gw-agent: %llu of %llu lines not "
-	    "acknowledged", (unsigned long long)(t->in->lines - acked),
-	    (unsigned long long)t->in->lines);
-	agent_input_stop(t->in);
-	agent_session_fail(t->sess, AGENT_ST_FAIL, msg);
+	    "acknowledged", (unsigned long long)(in->lines - acked),
+	    (unsigned long long)in->lines);
+	agent_input_stop(in);
+	client_session_fail(in->sess, CLIENT_ST_FAIL, msg);
+}
+
+/* What main() builds, runs and frees. */
+struct agent {
+	struct agent_input	 in;	/* with the queue and the session */
+	struct tls_conf		*tls;	/* renewal replaces it */
+	char			*gwlist;	/* --gateway, split */
+};
+
+/*
+ * Enroll first when there is no certificate yet (or only enroll): the
+ * exit status, or -1 to go on and stream.
+ */
+static int
+agent_enroll_first(const struct agent_opts *o, const char *token)
+{
+	struct enroll_params ep = {
+		.addr = o->enroll, .pin = o->ca_fingerprint, .name = o->name,
+		.token = token, .key = o->key, .cert = o->cert, .ca = o->ca,
+		.wait = o->wait, .rsa_bits = (unsigned)o->rsa,
+		.ec_bits = o->ec
+	};
+	int rc;
+
+	if (!o->enroll_only && (o->enroll == NULL ||
+	    access(o->cert, F_OK) == 0))
+		return -1;
+	rc = enroll_client_run(ev_default_loop(EVFLAG_AUTO), &ep);
+	return o->enroll_only || rc != ENROLL_OK ? rc : -1;
+}
+
+/* Open the input (${file}, or stdin), non-blocking unless a regular file. */
+static int
+agent_open_input(struct agent_input *in, const char *file)
+{
+	struct stat st;
+
+	if (file != NULL && (in->fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "gw-agent: %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	if (fstat(in->fd, &st) != 0) {
+		fprintf(stderr, "gw-agent: fstat: %s\n", strerror(errno));
+		return -1;
+	}
+	in->regular = S_ISREG(st.st_mode);
+	if (!in->regular && fcntl(in->fd, F_SETFL,
+	    fcntl(in->fd, F_GETFL) | O_NONBLOCK) != 0) {
+		fprintf(stderr, "gw-agent: fcntl: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --state: replay the journal into the queue; the file resumes after it. */
+static int
+agent_journal(struct agent_input *in, const struct agent_opts *o)
+{
+	char err[256];
+
+	in->journal = journal_open(o->state, in->q, &in->offset, err,
+	    sizeof(err));
+	if (in->journal == NULL) {
+		fprintf(stderr, "gw-agent: %s\n", err);
+		return -1;
+	}
+	sendq_on_number(in->q, agent_input_on_number, in);
+	if (in->regular && lseek(in->fd, (off_t)in->offset, SEEK_SET) < 0) {
+		fprintf(stderr, "gw-agent: %s: %s\n", o->file, strerror(errno));
+		return -1;
+	}
+	log_info("event=state_loaded file=%s queued=%zu offset=%llu",
+	    o->state, sendq_len(in->q), (unsigned long long)in->offset);
+	return 0;
+}
+
+/* The session on --gateway's list, and --renew's renewal. */
+static int
+agent_session(struct agent *a, const struct agent_opts *o)
+{
+	struct agent_input *in = &a->in;
+	struct client_session_params sp = {
+		.heartbeat = o->heartbeat, .failback_hold = o->failback_hold,
+		.connect_timeout = o->connect_timeout,
+		.server_name = o->server_name, .tls = a->tls, .queue = in->q,
+		.on_acked = agent_input_on_acked,
+		.before_send = agent_input_before_send,
+		.on_open = agent_input_on_open,
+		.on_enroll = agent_input_on_enroll, .arg = in
+	};
+	char *tok, *save = NULL;
+
+	if ((a->gwlist = strdup(o->gateway)) == NULL)
+		goto nomem;
+	for (tok = strtok_r(a->gwlist, ", ", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", ", &save)) {
+		if (sp.ngateways == CLIENT_MAX_GATEWAYS) {
+			fprintf(stderr, "gw-agent: at most %d gateways\n",
+			    CLIENT_MAX_GATEWAYS);
+			return -1;
+		}
+		sp.gateways[sp.ngateways++] = tok;
+	}
+	if (sp.ngateways == 0)
+		usage("--gateway: no address");
+	if ((in->sess = client_session_new(in->loop, &sp)) == NULL)
+		goto nomem;
+	if (o->renew > 0 && (in->renew = renew_new(&(struct renew_params){
+	    .loop = in->loop, .sess = in->sess, .key = o->key,
+	    .cert = o->cert, .ca = o->ca, .share = o->renew,
+	    .tls = &a->tls })) == NULL)
+		goto nomem;
+	return 0;
+nomem:
+	fprintf(stderr, "gw-agent: %s\n", strerror(errno));
+	return -1;
+}
+
+/* TLS, the queue, the journal, the loop and the session: 0 or -1. */
+static int
+agent_build(struct agent *a, const struct agent_opts *o)
+{
+	struct agent_input *in = &a->in;
+	char err[256];
+
+	a->tls = tls_conf_new(&(struct tls_conf_params){ .cert = o->cert,
+	    .key = o->key, .ca = o->ca, .tls12 = 1 }, err, sizeof(err));
+	if (a->tls == NULL) {
+		fprintf(stderr, "gw-agent: %s\n", err);
+		return -1;
+	}
+	if ((in->q = sendq_new(o->queue)) == NULL ||
+	    (in->buf = malloc(AGENT_INBUF)) == NULL) {
+		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
+		return -1;
+	}
+	if (o->state != NULL && agent_journal(in, o) != 0)
+		return -1;
+	if ((in->loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
+		fprintf(stderr, "gw-agent: cannot start the event loop\n");
+		return -1;
+	}
+	return agent_session(a, o);
+}
+
+/* The session's end as gw-agent's exit status, its message printed. */
+static int
+agent_exit_status(const struct client_session *sess)
+{
+	const char *msg = client_session_msg(sess);
+
+	switch (client_session_status(sess)) {
+	case CLIENT_ST_DONE:
+		return 0;
+	case CLIENT_ST_REFUSED:
+		fprintf(stderr, "%s\n", msg);
+		return 3;
+	default:
+		fprintf(stderr, "%s\n", msg[0] != '\0' ? msg :
+		    "gw-agent: stopped");
+		return 1;
+	}
+}
+
+/* Read, send and wait until the session finishes: the exit status. */
+static int
+agent_run(struct agent *a, const struct agent_opts *o)
+{
+	struct agent_input *in = &a->in;
+	struct ev_loop *loop = in->loop;
+
+	ev_io_init(&in->io, agent_input_io_cb, in->fd, EV_READ);
+	in->io.data = in;
+	ev_idle_init(&in->idle, agent_input_idle_cb);
+	in->idle.data = in;
+	ev_timer_init(&in->timeout, agent_timeout_cb, o->timeout, 0.);
+	in->timeout.data = in;
+	if (o->timeout > 0)
+		ev_timer_start(loop, &in->timeout);
+	ev_timer_init(&in->rate_timer, agent_input_rate_cb, RATE_TICK,
+	    RATE_TICK);
+	in->rate_timer.data = in;
+	if (in->rate > 0)
+		ev_timer_start(loop, &in->rate_timer);
+	agent_input_start(in);
+	client_session_start(in->sess);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &in->timeout);
+	ev_timer_stop(loop, &in->rate_timer);
+	agent_input_stop(in);
+	return agent_exit_status(in->sess);
+}
+
+/* Free what agent_build() made (any part of it). */
+static void
+agent_free(struct agent *a)
+{
+	struct agent_input *in = &a->in;
+
+	renew_free(in->renew);
+	client_session_free(in->sess);
+	conn_reap();
+	journal_close(in->journal);
+	free(a->gwlist);
+	free(in->buf);
+	sendq_free(in->q);
+	tls_conf_free(a->tls);
+	if (in->fd >= 0 && in->fd != STDIN_FILENO)
+		close(in->fd);
 }
 
 int
 main(int argc, char *argv[])
 {
-	static const struct option opts[] = {
-		{ "gateway", required_argument, NULL, 'g' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "ca", required_argument, NULL, 'a' },
-		{ "server-name", required_argument, NULL, 's' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "queue", required_argument, NULL, 'q' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "heartbeat", required_argument, NULL, 'H' },
-		{ "failback-hold", required_argument, NULL, 'F' },
-		{ "connect-timeout", required_argument, NULL, 'C' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "state", required_argument, NULL, 'S' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "enroll", required_argument, NULL, 'E' },
-		{ "ca-fingerprint", required_argument, NULL, 'P' },
-		{ "name", required_argument, NULL, 'N' },
-		{ "token", required_argument, NULL, 'T' },
-		{ "token-file", required_argument, NULL, 'K' },
-		{ "wait", required_argument, NULL, 'W' },
-		{ "rsa", required_argument, NULL, 'B' },
-		{ "ec", required_argument, NULL, 'e' },
-		{ "renew", required_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *gateway = NULL, *cert = NULL, *key = NULL, *ca = NULL;
-	const char *server_name = NULL, *file = NULL, *state = NULL;
-	enum log_level level = LOG_LVL_INFO;
-	unsigned long qcap = 10000;
-	double timeout = 0, heartbeat = 5.0, failback_hold = 10.0, rate = 0;
-	double renew_share = 0.33, connect_timeout = 0;
-	struct enroll_params ep = { .wait = 0 };
-	int enroll_only = 0;
-	char tokbuf[1024];
-	char *gwlist = NULL, *tok, *save = NULL;
-	struct agent_input in;
-	struct agent_timeout to;
-	struct agent_session_params sp;
-	struct agent_session *sess = NULL;
-	struct tls_conf *tls = NULL;
-	struct queue *q = NULL;
-	struct ev_loop *loop;
-	struct stat st;
-	ev_timer tmr;
-	char err[256], *end;
-	int ch, rc = 1;
+	struct agent_opts o;
+	struct agent a;
+	const char *token;
+	char err[256], tokbuf[1024];
+	int rc;
 
-	if (argc > 1 && strcmp(argv[1], "enroll") == 0) {
-		enroll_only = 1;
-		argc--;
-		argv++;
-	}
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'E': ep.addr = optarg; break;
-		case 'P': ep.pin = optarg; break;
-		case 'N': ep.name = optarg; break;
-		case 'T': ep.token = optarg; break;
-		case 'K':
-			ep.token = read_token(optarg, tokbuf, sizeof(tokbuf));
-			break;
-		case 'W':
-			errno = 0;
-			ep.wait = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || !(ep.wait >= 0))
-				usage();
-			break;
-		case 'B':
-			errno = 0;
-			ep.rsa_bits = (unsigned)strtoul(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || ep.rsa_bits < 2048 ||
-			    ep.rsa_bits > 4096)
-				usage();
-			break;
-		case 'e':
-			if (pki_ec_parse(optarg, &ep.ec_bits) != 0)
-				usage();
-			break;
-		case 'R':
-			errno = 0;
-			renew_share = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || !(renew_share >= 0) ||
-			    renew_share >= 1)
-				usage();
-			break;
-		case 'g': gateway = optarg; break;
-		case 'c': cert = optarg; break;
-		case 'k': key = optarg; break;
-		case 'a': ca = optarg; break;
-		case 's': server_name = optarg; break;
-		case 'f': file = optarg; break;
-		case 'S': state = optarg; break;
-		case 'r':
-			errno = 0;
-			rate = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || !(rate > 0))
-				usage();
-			break;
-		case 'q':
-			errno = 0;
-			qcap = strtoul(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || qcap == 0 ||
-			    qcap > 100000000)
-				usage();
-			break;
-		case 't':
-			errno = 0;
-			timeout = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || !(timeout >= 0))
-				usage();
-			break;
-		case 'C':
-			errno = 0;
-			connect_timeout = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' ||
-			    !(connect_timeout >= 0.1 && connect_timeout <= 3600))
-				usage();
-			break;
-		case 'H':
-			errno = 0;
-			heartbeat = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || !(heartbeat >= 0.05))
-				usage();
-			break;
-		case 'F':
-			if (strcmp(optarg, "off") == 0) {
-				failback_hold = -1;
-				break;
-			}
-			errno = 0;
-			failback_hold = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || !(failback_hold >= 0))
-				usage();
-			break;
-		case 'l':
-			if (log_level_parse(optarg, &level) != 0)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc || (gateway == NULL) != enroll_only ||
-	    cert == NULL || key == NULL || ca == NULL ||
-	    (ep.addr != NULL) != (ep.pin != NULL) ||
-	    (ep.addr != NULL) != (ep.name != NULL) ||
-	    (ep.rsa_bits != 0 && ep.ec_bits != 0) ||
-	    (enroll_only && ep.addr == NULL))
-		usage();
-	log_init("gw-agent", level);
+	if (agent_opts_parse(&o, argc, argv, err, sizeof(err)) != 0)
+		usage(err);
+	token = o.token_file == NULL ? o.token :
+	    read_token(o.token_file, tokbuf, sizeof(tokbuf));
+	log_init("gw-agent", o.log_level);
 	signal(SIGPIPE, SIG_IGN);
-	ep.key = key;
-	ep.cert = cert;
-	ep.ca = ca;
-	/* Enroll first when there is no certificate yet (or only that). */
-	if (enroll_only || (ep.addr != NULL && access(cert, F_OK) != 0)) {
-		rc = enroll_client_run(ev_default_loop(EVFLAG_AUTO), &ep);
-		if (enroll_only || rc != ENROLL_OK)
-			return rc;
-	}
-	if (renew_share > 0)
-		renew_recover(key, cert);
-
-	memset(&in, 0, sizeof(in));
-	in.rate = rate;
-	in.fd = STDIN_FILENO;
-	if (file != NULL && (in.fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "gw-agent: %s: %s\n", file, strerror(errno));
-		return 1;
-	}
-	if (fstat(in.fd, &st) != 0) {
-		fprintf(stderr, "gw-agent: fstat: %s\n", strerror(errno));
-		goto err0;
-	}
-	in.regular = S_ISREG(st.st_mode);
-	if (!in.regular && fcntl(in.fd, F_SETFL,
-	    fcntl(in.fd, F_GETFL) | O_NONBLOCK) != 0) {
-		fprintf(stderr, "gw-agent: fcntl: %s\n", strerror(errno));
-		goto err0;
-	}
-	tls = tls_conf_new(&(struct tls_conf_params){ .cert = cert,
-	    .key = key, .ca = ca, .tls12 = 1 }, err, sizeof(err));
-	if (tls == NULL) {
-		fprintf(stderr, "gw-agent: %s\n", err);
-		goto err0;
-	}
-	if ((q = queue_new(qcap)) == NULL ||
-	    (in.buf = malloc(AGENT_INBUF)) == NULL) {
-		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
-		goto err1;
-	}
-	if (state != NULL) {
-		in.journal = journal_open(state, q, &in.offset, err,
-		    sizeof(err));
-		if (in.journal == NULL) {
-			fprintf(stderr, "gw-agent: %s\n", err);
-			goto err1;
-		}
-		queue_on_number(q, agent_input_on_number, &in);
-		/* A file resumes where the queued lines end. */
-		if (in.regular && lseek(in.fd, (off_t)in.offset, SEEK_SET) < 0) {
-			fprintf(stderr, "gw-agent: %s: %s\n", file,
-			    strerror(errno));
-			goto err1;
-		}
-		log_info("event=state_loaded file=%s queued=%zu offset=%llu",
-		    state, queue_len(q), (unsigned long long)in.offset);
-	}
-	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
-		fprintf(stderr, "gw-agent: cannot start the event loop\n");
-		goto err1;
-	}
-	memset(&sp, 0, sizeof(sp));
-	if ((gwlist = strdup(gateway)) == NULL) {
-		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
-		goto err1;
-	}
-	for (tok = strtok_r(gwlist, ", ", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", ", &save)) {
-		if (sp.ngateways == AGENT_MAX_GATEWAYS) {
-			fprintf(stderr, "gw-agent: at most %d gateways\n",
-			    AGENT_MAX_GATEWAYS);
-			goto err1;
-		}
-		sp.gateways[sp.ngateways++] = tok;
-	}
-	if (sp.ngateways == 0)
-		usage();
-	sp.heartbeat = heartbeat;
-	sp.connect_timeout = connect_timeout;
-	sp.failback_hold = failback_hold;
-	sp.server_name = server_name;
-	sp.tls = tls;
-	sp.queue = q;
-	sp.on_acked = agent_input_on_acked;
-	sp.before_send = agent_input_before_send;
-	sp.on_open = agent_input_on_open;
-	sp.on_enroll = agent_input_on_enroll;
-	sp.arg = &in;
-	if ((sess = agent_session_new(loop, &sp)) == NULL) {
-		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
-		goto err1;
-	}
-	if (renew_share > 0 && (in.renew = renew_new(&(struct renew_params){
-	    .loop = loop, .sess = sess, .key = key, .cert = cert, .ca = ca,
-	    .share = renew_share, .tls = &tls })) == NULL) {
-		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
-		goto err1;
-	}
-	in.loop = loop;
-	in.sess = sess;
-	in.q = q;
-	ev_io_init(&in.io, agent_input_io_cb, in.fd, EV_READ);
-	in.io.data = &in;
-	ev_idle_init(&in.idle, agent_input_idle_cb);
-	in.idle.data = &in;
-	to.sess = sess;
-	to.in = &in;
-	ev_timer_init(&tmr, agent_timeout_cb, timeout, 0.);
-	tmr.data = &to;
-	if (timeout > 0)
-		ev_timer_start(loop, &tmr);
-
-	ev_timer_init(&in.rate_timer, agent_input_rate_cb, RATE_TICK, RATE_TICK);
-	in.rate_timer.data = &in;
-	if (in.rate > 0)
-		ev_timer_start(loop, &in.rate_timer);
-	agent_input_start(&in);
-	agent_session_start(sess);
-	ev_run(loop, 0);
-
-	ev_timer_stop(loop, &tmr);
-	ev_timer_stop(loop, &in.rate_timer);
-	agent_input_stop(&in);
-	switch (agent_session_status(sess)) {
-	case AGENT_ST_DONE:
-		rc = 0;
-		break;
-	case AGENT_ST_REFUSED:
-		rc = 3;
-		fprintf(stderr, "%s\n", agent_session_msg(sess));
-		break;
-	default:
-		rc = 1;
-		fprintf(stderr, "%s\n", agent_session_msg(sess)[0] != '\0' ?
-		    agent_session_msg(sess) : "gw-agent: stopped");
-		break;
-	}
-	renew_free(in.renew);
-	agent_session_free(sess);
-	conn_reap();
-err1:
-	journal_close(in.journal);
-	free(gwlist);
-	free(in.buf);
-	queue_free(q);
-	tls_conf_free(tls);
-err0:
-	if (in.fd != STDIN_FILENO)
-		close(in.fd);
+	if ((rc = agent_enroll_first(&o, token)) >= 0)
+		return rc;
+	if (o.renew > 0)
+		renew_recover(o.key, o.cert);
+	memset(&a, 0, sizeof(a));
+	a.in.magic = AGENT_INPUT_MAGIC;
+	a.in.fd = STDIN_FILENO;
+	a.in.rate = o.rate;
+	rc = 1;
+	if (agent_open_input(&a.in, o.file) == 0 && agent_build(&a, &o) == 0)
+		rc = agent_run(&a, &o);
+	agent_free(&a);
 	return rc;
 }

@@ -26,6 +26,7 @@ enum renew_state {
 };
 
 struct renew {
+	unsigned		 magic;		/* RENEW_MAGIC */
 	struct renew_params	 p;
 	enum renew_state	 state;
 	ev_timer		 timer;
@@ -36,6 +37,32 @@ struct renew {
 	char			 keynew[4200];
 	double			 retry_at;	/* no attempt before */
 };
+
+#define RENEW_MAGIC	0x52656e77u	/* "Renw" */
+
+/* The renew behind a callback's ${arg}; anything else aborts. */
+static struct renew *
+renew_arg(void *arg)
+{
+	struct renew *v = arg;
+
+	if (v == NULL || v->magic != RENEW_MAGIC)
+		abort();
+	return v;
+}
+
+/* The one place that changes ${r}'s state, logged. */
+static void
+renew_set_state(struct renew *r, enum renew_state st)
+{
+	static const char *const names[] = { "idle", "sent", "poll" };
+
+	if (r->state == st)
+		return;
+	log_debug("event=renew_state from=%s to=%s", names[r->state],
+	    names[st]);
+	r->state = st;
+}
 
 /**
  * renew_recover(key, cert): before the TLS files are loaded: if KEY.new
@@ -177,11 +204,11 @@ renew_start(struct renew *r)
 		return;
 	}
 	mbedtls_platform_zeroize(pem, sizeof(pem));
-	if (agent_session_enroll(r->p.sess, der, len, NULL) != 0) {
+	if (client_session_enroll(r->p.sess, der, len, NULL) != 0) {
 		renew_arm(r, 60);	/* the session went away: later */
 		return;
 	}
-	r->state = RN_SENT;
+	renew_set_state(r, RN_SENT);
 	log_info("event=renewal_requested name=%s key=%s", r->name, kind);
 }
 
@@ -202,12 +229,12 @@ renew_check(struct renew *r)
 static void
 renew_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct renew *r = w->data;
+	struct renew *r = renew_arg(w->data);
 
 	(void)loop;
 	(void)revents;
 	if (r->state == RN_POLL) {
-		if (agent_session_enroll(r->p.sess, NULL, 0, r->rid) == 0)
+		if (client_session_enroll(r->p.sess, NULL, 0, r->rid) == 0)
 			return;
 		renew_arm(r, 60);
 		return;
@@ -235,7 +262,7 @@ renew_install(struct renew *r, const struct gw_enroll_result *res)
 	if (tc == NULL)
 		log_warnx("event=renewal_reload_failed detail=\"%s\"", err);
 	else {
-		agent_session_set_tls(r->p.sess, tc);
+		client_session_set_tls(r->p.sess, tc);
 		tls_conf_free(*r->p.tls);	/* live connections keep theirs */
 		*r->p.tls = tc;
 	}
@@ -253,13 +280,13 @@ renew_result(struct renew *r, const struct gw_enroll_result *res)
 		return;
 	switch (res->status) {
 	case GW_ENROLL_ISSUED:
-		r->state = RN_IDLE;
+		renew_set_state(r, RN_IDLE);
 		if (renew_install(r, res) == 0)
 			log_info("event=cert_renewed name=%s cert=%s", r->name,
 			    r->p.cert);
 		return;
 	case GW_ENROLL_PENDING:
-		r->state = RN_POLL;
+		renew_set_state(r, RN_POLL);
 		snprintf(r->rid, sizeof(r->rid), "%.*s",
 		    (int)res->request_id.len, (const char *)res->request_id.p);
 		log_info("event=renewal_pending rid=%s", log_esc(e, sizeof(e),
@@ -267,7 +294,7 @@ renew_result(struct renew *r, const struct gw_enroll_result *res)
 		renew_arm(r, res->retry_after);
 		return;
 	default:
-		r->state = RN_IDLE;
+		renew_set_state(r, RN_IDLE);
 		unlink(r->keynew);
 		log_warnx("event=renewal_refused reason=%s detail=\"%s\"",
 		    gw_reason_str(res->reason), log_esc(e, sizeof(e),
@@ -283,7 +310,7 @@ void
 renew_open(struct renew *r)
 {
 	if (r->state == RN_SENT)
-		r->state = RN_IDLE;	/* the answer died with the session */
+		renew_set_state(r, RN_IDLE);	/* the answer died with the session */
 	if (r->state == RN_IDLE)
 		renew_check(r);
 }
@@ -297,6 +324,7 @@ renew_new(const struct renew_params *p)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	r->magic = RENEW_MAGIC;
 	r->p = *p;
 	snprintf(r->keynew, sizeof(r->keynew), "%s.new", p->key);
 	mbedtls_pk_init(&r->key);
@@ -319,5 +347,6 @@ renew_free(struct renew *r)
 	ev_timer_stop(r->p.loop, &r->timer);
 	mbedtls_pk_free(&r->key);
 	pki_rng_free(&r->rng);
+	r->magic = 0;
 	free(r);
 }

@@ -15,7 +15,7 @@
 
 #include <ev.h>
 
-#include "agent_session.h"
+#include "client_session.h"
 #include "frame.h"
 #include "tls_conf.h"
 
@@ -23,7 +23,7 @@ struct renew;
 
 struct renew_params {
 	struct ev_loop		*loop;
-	struct agent_session	*sess;
+	struct client_session	*sess;
 	const char		*key, *cert, *ca;
 	double			 share;		/* renew below this share */
 	struct tls_conf		**tls;		/* the agent's, replaced */

@@ -18,6 +18,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,11 +58,29 @@ static struct {
 } conn_flushq = { .q = TAILQ_HEAD_INITIALIZER(conn_flushq.q),
     .dead = TAILQ_HEAD_INITIALIZER(conn_flushq.dead) };
 
+/*
+ * The transitions conn_set_state allows, by state: a conn is born
+ * connecting (client; calloc's zero) or goes at once to handshake (server),
+ * and any state but closed may close.
+ */
+static const unsigned conn_next[] = {
+	[CONN_CONNECTING] = 1u << CONN_HANDSHAKE | 1u << CONN_CLOSED,
+	[CONN_HANDSHAKE] = 1u << CONN_OPEN | 1u << CONN_CLOSED,
+	[CONN_OPEN] = 1u << CONN_CLOSED,
+	[CONN_CLOSED] = 0
+};
+
+/*
+ * The one writer of c->state: a transition not in conn_next is a bug
+ * here, and aborts (as a bad magic does) rather than run on.
+ */
 static void
-conn_check(const struct conn *c)
+conn_set_state(struct conn *c, enum conn_state s)
 {
-	if (c->magic != CONN_MAGIC)
+	if ((unsigned)c->state >= sizeof(conn_next) / sizeof(conn_next[0]) ||
+	    !(conn_next[c->state] & 1u << s))
 		abort();
+	c->state = s;
 }
 
 /* The event mask is derived from state, never stored beside it. */
@@ -112,8 +131,11 @@ conn_free(struct conn *c)
 static void
 conn_on_once(int revents, void *arg)
 {
+	struct conn *c = arg;
+
 	(void)revents;
-	conn_free(arg);
+	CONN_CHECK(c);
+	conn_free(c);
 }
 
 /* 1 if ${loop} has the flush and free queues (the first loop to ask). */
@@ -178,7 +200,7 @@ conn_handshake(struct conn *c)
 		return -1;
 	}
 	c->rd_want = 0;
-	c->state = CONN_OPEN;
+	conn_set_state(c, CONN_OPEN);
 	conn_tls_opened(c);
 	if (c->ops->on_open != NULL && c->ops->on_open(c, c->arg) != 0)
 		return -1;
@@ -254,19 +276,9 @@ conn_dispatch(struct conn *c)
 		if (rc == GW_ENEED)
 			break;
 		if (rc != GW_OK) {
-			char detail[96];
-
-			struct gw_frame e = { .type = GW_T_ERROR };
-
-			snprintf(detail, sizeof(detail), "bad frame: %s",
+			conn_close_error(c, rc == GW_PERR_LEN_TOO_BIG ?
+			    GW_R_TOO_BIG : GW_R_PROTOCOL, "bad frame: %s",
 			    gw_perr_str(rc));
-			/* Tell the peer why, best effort, then close. */
-			e.u.reason.code = rc == GW_PERR_LEN_TOO_BIG ?
-			    GW_R_TOO_BIG : GW_R_PROTOCOL;
-			e.u.reason.text.p = (const uint8_t *)detail;
-			e.u.reason.text.len = (uint16_t)strlen(detail);
-			(void)conn_send(c, &e);
-			conn_close(c, e.u.reason.code, detail);
 			return -1;
 		}
 		rc = c->ops->on_frame(c, &f, c->arg);
@@ -362,7 +374,7 @@ conn_connected(struct conn *c)
 		conn_close(c, GW_R_CONNECT, strerror(err));
 		return -1;
 	}
-	c->state = CONN_HANDSHAKE;
+	conn_set_state(c, CONN_HANDSHAKE);
 	return 0;
 }
 
@@ -453,7 +465,7 @@ conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
 	struct conn *c = w->data;
 
 	(void)loop;
-	conn_check(c);
+	CONN_CHECK(c);
 	if (revents & EV_READ)
 		c->rx_drained = 0;	/* the socket has bytes again */
 	conn_process(c);
@@ -466,7 +478,7 @@ conn_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	conn_check(c);
+	CONN_CHECK(c);
 	c->busy++;
 	if (c->ops->on_timeout != NULL)
 		c->ops->on_timeout(c, c->arg);
@@ -552,7 +564,7 @@ conn_accept(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	}
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
 		conn_addr_str((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
-	c->state = CONN_HANDSHAKE;
+	conn_set_state(c, CONN_HANDSHAKE);
 	conn_update_io(c);
 	return c;
 }
@@ -582,8 +594,7 @@ conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
 		errno = ENOMEM;
 		return NULL;
 	}
-	snprintf(c->peer, sizeof(c->peer), "%s", addr);
-	c->state = CONN_CONNECTING;
+	snprintf(c->peer, sizeof(c->peer), "%s", addr);	/* connecting */
 	conn_update_io(c);
 	return c;
 }
@@ -599,7 +610,7 @@ conn_send(struct conn *c, const struct gw_frame *f)
 	size_t tail;
 	int n;
 
-	conn_check(c);
+	CONN_CHECK(c);
 	if (c->state == CONN_CLOSED)
 		return GW_ENOSPACE;
 	if (c->out == NULL && (c->out = malloc(c->out_cap)) == NULL) {
@@ -630,7 +641,7 @@ conn_send(struct conn *c, const struct gw_frame *f)
 void
 conn_notify_writable(struct conn *c)
 {
-	conn_check(c);
+	CONN_CHECK(c);
 	c->out_blocked = 1;
 }
 
@@ -672,7 +683,7 @@ conn_input_pending(const struct conn *c)
 void
 conn_resume(struct conn *c)
 {
-	conn_check(c);
+	CONN_CHECK(c);
 	if (c->state != CONN_OPEN || !c->paused)
 		return;
 	c->paused = 0;
@@ -691,7 +702,7 @@ conn_resume(struct conn *c)
 void
 conn_timer(struct conn *c, double seconds)
 {
-	conn_check(c);
+	CONN_CHECK(c);
 	ev_timer_stop(c->loop, &c->tmr);
 	if (seconds > 0 && c->state != CONN_CLOSED) {
 		ev_timer_set(&c->tmr, seconds, 0.);
@@ -711,11 +722,11 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 {
 	enum conn_state prev;
 
-	conn_check(c);
+	CONN_CHECK(c);
 	if (c->state == CONN_CLOSED)
 		return;
 	prev = c->state;
-	c->state = CONN_CLOSED;
+	conn_set_state(c, CONN_CLOSED);
 	if (c->on_fq) {
 		TAILQ_REMOVE(&conn_flushq.q, c, fq);
 		c->on_fq = 0;
@@ -741,6 +752,36 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 	close(c->fd);
 	c->fd = -1;
 	conn_bury(c);
+}
+
+/**
+ * conn_close_error(c, code, fmt, ...): tell the peer why, then close: if
+ * ${c} is open and ${code} is a wire reason other than GW_R_NORMAL, queue
+ * ERROR(${code}, text) best effort (its text cut to CONN_ERROR_TEXT_MAX
+ * bytes), then conn_close(c, ${code}, text), which tries once to flush it.
+ * The text is formatted from ${fmt} as printf(3) does, up to 255 bytes.
+ * Safe in any state, as conn_close; the owner's one ERROR-then-close.
+ */
+void
+conn_close_error(struct conn *c, unsigned code, const char *fmt, ...)
+{
+	struct gw_frame e = { .type = GW_T_ERROR };
+	char text[256];
+	va_list ap;
+
+	CONN_CHECK(c);
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (c->state == CONN_OPEN && code <= GW_R_WIRE_LAST &&
+	    code != GW_R_NORMAL) {
+		e.u.reason.code = (uint16_t)code;
+		e.u.reason.text.p = (const uint8_t *)text;
+		e.u.reason.text.len = (uint16_t)strnlen(text,
+		    CONN_ERROR_TEXT_MAX);
+		(void)conn_send(c, &e);
+	}
+	conn_close(c, code, text);
 }
 
 /**

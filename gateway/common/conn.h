@@ -8,7 +8,8 @@
  * Owners (agent session, upstream link, gw-mgmt session, gw-agent) keep
  * their own protocol state and get called through struct conn_ops.  Rules:
  *  - conn_send() never closes: I/O errors surface later in the io callback.
- *  - conn_close() is the one exit.  It calls ops->on_close exactly once and
+ *  - conn_close() is the one exit (conn_close_error() tells the peer why
+ *    first, with an ERROR frame).  It calls ops->on_close exactly once and
  *    releases the socket and TLS state at once.  The struct, and the owner
  *    through ops->on_free, are freed later, by the loop before it waits
  *    (or conn_reap), when no call of any object is on the stack: whatever
@@ -34,6 +35,9 @@ enum conn_state {
 	CONN_OPEN,		/* handshake done, frames flow */
 	CONN_CLOSED		/* closed, waiting to be freed */
 };
+
+/* The most bytes of text an ERROR of conn_close_error carries. */
+#define CONN_ERROR_TEXT_MAX	200
 
 /* Return values of ops->on_frame. */
 #define CONN_OK		0	/* frame consumed */
@@ -149,6 +153,17 @@ void conn_timer(struct conn *c, double seconds);
  * call is a no-op.
  */
 void conn_close(struct conn *c, unsigned reason, const char *detail);
+
+/**
+ * conn_close_error(c, code, fmt, ...): tell the peer why, then close: if
+ * ${c} is open and ${code} is a wire reason other than GW_R_NORMAL, queue
+ * ERROR(${code}, text) best effort (its text cut to CONN_ERROR_TEXT_MAX
+ * bytes), then conn_close(c, ${code}, text), which tries once to flush it.
+ * The text is formatted from ${fmt} as printf(3) does, up to 255 bytes.
+ * Safe in any state, as conn_close; the owner's one ERROR-then-close.
+ */
+void conn_close_error(struct conn *c, unsigned code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /**
  * conn_reap(): free every closed conn now (ops->on_free first).  The loop

@@ -19,8 +19,10 @@ int
 conn_bio_send(void *ctx, const unsigned char *p, size_t n)
 {
 	struct conn *c = ctx;
-	ssize_t r = send(c->fd, p, n, MSG_NOSIGNAL);
+	ssize_t r;
 
+	CONN_CHECK(c);
+	r = send(c->fd, p, n, MSG_NOSIGNAL);
 	if (r >= 0)
 		return (int)r;
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -40,6 +42,7 @@ conn_bio_recv(void *ctx, unsigned char *p, size_t n)
 	struct conn *c = ctx;
 	ssize_t r;
 
+	CONN_CHECK(c);
 	if (c->rx_len == 0) {
 		/*
 		 * A short read emptied the socket: say so without another

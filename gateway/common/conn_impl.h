@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/queue.h>
 #include <ev.h>
 #include <mbedtls/ssl.h>
@@ -18,6 +19,12 @@
 
 #define CONN_MAGIC	0x436f6e6eu	/* "Conn" */
 
+/* Abort unless ${c} is a live conn: where a void * or w->data is cast. */
+#define CONN_CHECK(c) do {						\
+	if ((c)->magic != CONN_MAGIC)					\
+		abort();						\
+} while (0)
+
 /*
  * Socket bytes read ahead for mbedTLS, which asks for a record's header and
  * then its body: one recv(2) per wake-up instead of two per record.
@@ -26,7 +33,7 @@
 
 struct conn {
 	unsigned		 magic;
-	enum conn_state		 state;
+	enum conn_state		 state;		/* conn_set_state only */
 	int			 fd;
 	struct tls_conf		*tc;		/* a reference: outlives ssl */
 	struct ev_loop		*loop;

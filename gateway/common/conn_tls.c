@@ -31,6 +31,7 @@ conn_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 	struct conn *c = arg;
 
 	(void)flags;
+	CONN_CHECK(c);
 	c->verified = 1;
 	if (depth == 0 && crt->version == 0)
 		c->peer_unparsed = 1;

@@ -26,7 +26,10 @@
 #include "tls_conf.h"
 #include "tls_ticket.h"
 
+#define TLS_CONF_MAGIC	0x546c7343u	/* "TlsC" */
+
 struct tls_conf {
+	unsigned		magic;
 	int			refs;	/* tls_conf_ref / tls_conf_free */
 	mbedtls_ssl_config	conf;
 	mbedtls_x509_crt	own;
@@ -36,6 +39,18 @@ struct tls_conf {
 	int			has_crl;
 	struct tls_ticket	*tickets;	/* not ours: outlives us */
 };
+
+/*
+ * Abort unless ${tc} is a live configuration: mbedTLS's callbacks get it
+ * back as a void *.
+ */
+static const struct tls_conf *
+tls_conf_check(const void *tc)
+{
+	if (((const struct tls_conf *)tc)->magic != TLS_CONF_MAGIC)
+		abort();
+	return tc;
+}
 
 /* One process-wide DRBG: every program here is one single-threaded loop. */
 static mbedtls_entropy_context tls_entropy;
@@ -145,8 +160,10 @@ tls_crl_flags(const struct tls_conf *tc, const mbedtls_x509_crt *crt)
 static int
 tls_verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
+	const struct tls_conf *tc = tls_conf_check(p);
+
 	if (depth == 0)
-		*flags |= tls_crl_flags(p, crt);
+		*flags |= tls_crl_flags(tc, crt);
 	return 0;
 }
 
@@ -178,7 +195,7 @@ tls_ticket_write_cb(void *p, const mbedtls_ssl_session *s,
     unsigned char *start, const unsigned char *end, size_t *tlen,
     uint32_t *lifetime)
 {
-	const struct tls_conf *tc = p;
+	const struct tls_conf *tc = tls_conf_check(p);
 	struct tls_resumed peer = { NULL, 0 };
 
 	/* TLS 1.2 gets no ticket (mbedTLS then sends an empty one). */
@@ -198,7 +215,7 @@ static int
 tls_ticket_parse_cb(void *p, mbedtls_ssl_session *s, unsigned char *buf,
     size_t len)
 {
-	const struct tls_conf *tc = p;
+	const struct tls_conf *tc = tls_conf_check(p);
 	struct tls_resumed peer;
 	int rc;
 
@@ -258,77 +275,75 @@ tls_fail(char *err, size_t errlen, const char *file, const char *what, int rc)
 		    tls_strerror(rc, buf, sizeof(buf)));
 }
 
-/**
- * tls_conf_new(p, err, errlen):
- * Load the files of ${p} and build a TLS configuration.  On error return
- * NULL and write "file: why" into ${err}.  The private key bytes read from
- * disk are zeroised once mbedTLS holds the key.
+/*
+ * Load ${p}'s files into ${tc}: our certificate, its chain and key (which
+ * must match), the CA and the CRL.  Return 0, or -1 with "file: why" in
+ * ${err}.
  */
-struct tls_conf *
-tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
+static int
+tls_conf_load(struct tls_conf *tc, const struct tls_conf_params *p,
+    char *err, size_t errlen)
 {
-	struct tls_conf *tc;
 	int rc;
-
-	if (tls_rng_setup(err, errlen) != 0)
-		goto err0;
-	if ((tc = calloc(1, sizeof(*tc))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto err0;
-	}
-	tc->refs = 1;
-	mbedtls_ssl_config_init(&tc->conf);
-	mbedtls_x509_crt_init(&tc->own);
-	mbedtls_pk_init(&tc->key);
-	mbedtls_x509_crt_init(&tc->ca);
-	mbedtls_x509_crl_init(&tc->crl);
 
 	if ((p->cert == NULL && (p->server || !p->anon_peer)) ||
 	    (p->ca == NULL && !p->anon_peer)) {
 		snprintf(err, errlen, "tls: certificate or CA missing");
-		goto err1;
+		return -1;
 	}
 	if (p->cert != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->own,
 	    p->cert)) != 0) {
 		tls_fail(err, errlen, p->cert, "cannot load certificate", rc);
-		goto err1;
+		return -1;
 	}
 	if (p->chain != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->own,
 	    p->chain)) != 0) {
 		tls_fail(err, errlen, p->chain, "cannot load certificate", rc);
-		goto err1;
+		return -1;
 	}
 	if (tls_chain_too_big(tc, p, err, errlen))
-		goto err1;
+		return -1;
 	/* Owner only (keyfile.c); the bytes read are zeroised. */
 	if (p->cert != NULL && keyfile_pk(&tc->key, p->key,
 	    mbedtls_ctr_drbg_random, &tls_drbg, err, errlen) != 0)
-		goto err1;
+		return -1;
 	if (p->cert != NULL && (rc = mbedtls_pk_check_pair(&tc->own.pk,
 	    &tc->key, mbedtls_ctr_drbg_random, &tls_drbg)) != 0) {
 		tls_fail(err, errlen, p->key, "key does not match certificate",
 		    rc);
-		goto err1;
+		return -1;
 	}
 	if (p->ca != NULL && (rc = mbedtls_x509_crt_parse_file(&tc->ca,
 	    p->ca)) != 0) {
 		tls_fail(err, errlen, p->ca, "cannot load CA certificate", rc);
-		goto err1;
+		return -1;
 	}
 	if (p->crl != NULL) {
 		if ((rc = mbedtls_x509_crl_parse_file(&tc->crl, p->crl)) != 0) {
 			tls_fail(err, errlen, p->crl, "cannot load CRL", rc);
-			goto err1;
+			return -1;
 		}
 		tc->has_crl = 1;
 	}
+	return 0;
+}
+
+/*
+ * ${tc}'s protocol: its role, versions, suites and record sizes.  Return
+ * 0, or -1 with the reason in ${err}.
+ */
+static int
+tls_conf_protocol(struct tls_conf *tc, const struct tls_conf_params *p,
+    char *err, size_t errlen)
+{
+	int rc;
 
 	rc = mbedtls_ssl_config_defaults(&tc->conf,
 	    p->server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
 	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
 	if (rc != 0) {
 		tls_fail(err, errlen, "tls", "config defaults", rc);
-		goto err1;
+		return -1;
 	}
 	mbedtls_ssl_conf_rng(&tc->conf, mbedtls_ctr_drbg_random, &tls_drbg);
 	mbedtls_ssl_conf_min_tls_version(&tc->conf, p->tls12 ?
@@ -346,7 +361,7 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	if ((rc = mbedtls_ssl_conf_record_size_limit(&tc->conf,
 	    TLS_RECORD_LIMIT)) != 0) {
 		tls_fail(err, errlen, "tls", "record size limit", rc);
-		goto err1;
+		return -1;
 	}
 	/*
 	 * TLS 1.2 has no record size limit: a client that speaks only TLS
@@ -358,8 +373,15 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	    (rc = mbedtls_ssl_conf_max_frag_len(&tc->conf,
 	    MBEDTLS_SSL_MAX_FRAG_LEN_2048)) != 0) {
 		tls_fail(err, errlen, "tls", "max fragment length", rc);
-		goto err1;
+		return -1;
 	}
+	return 0;
+}
+
+/* How ${tc} verifies its peer: required or not, the CA and the CRL. */
+static void
+tls_conf_verify(struct tls_conf *tc, const struct tls_conf_params *p)
+{
 	mbedtls_ssl_conf_authmode(&tc->conf, !p->anon_peer ?
 	    MBEDTLS_SSL_VERIFY_REQUIRED : p->server ? MBEDTLS_SSL_VERIFY_NONE :
 	    MBEDTLS_SSL_VERIFY_OPTIONAL);
@@ -368,6 +390,15 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 		    tc->has_crl ? &tc->crl : NULL);
 	if (tc->has_crl)
 		mbedtls_ssl_conf_verify(&tc->conf, tls_verify_cb, tc);
+}
+
+/*
+ * ${tc}'s session tickets: a server issues them with ${p}'s keys (or none
+ * without), a client keeps those it is sent.
+ */
+static void
+tls_conf_tickets(struct tls_conf *tc, const struct tls_conf_params *p)
+{
 	if (p->server && p->tickets != NULL) {
 		tc->tickets = p->tickets;
 		mbedtls_ssl_conf_session_tickets_cb(&tc->conf,
@@ -387,6 +418,38 @@ tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
 	} else
 		mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
 		    &tc->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+}
+
+/**
+ * tls_conf_new(p, err, errlen):
+ * Load the files of ${p} and build a TLS configuration.  On error return
+ * NULL and write "file: why" into ${err}.  The private key bytes read from
+ * disk are zeroised once mbedTLS holds the key.
+ */
+struct tls_conf *
+tls_conf_new(const struct tls_conf_params *p, char *err, size_t errlen)
+{
+	struct tls_conf *tc;
+	int rc;
+
+	if (tls_rng_setup(err, errlen) != 0)
+		goto err0;
+	if ((tc = calloc(1, sizeof(*tc))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto err0;
+	}
+	tc->magic = TLS_CONF_MAGIC;
+	tc->refs = 1;
+	mbedtls_ssl_config_init(&tc->conf);
+	mbedtls_x509_crt_init(&tc->own);
+	mbedtls_pk_init(&tc->key);
+	mbedtls_x509_crt_init(&tc->ca);
+	mbedtls_x509_crl_init(&tc->crl);
+	if (tls_conf_load(tc, p, err, errlen) != 0 ||
+	    tls_conf_protocol(tc, p, err, errlen) != 0)
+		goto err1;
+	tls_conf_verify(tc, p);
+	tls_conf_tickets(tc, p);
 	if (p->cert != NULL && (rc = mbedtls_ssl_conf_own_cert(&tc->conf,
 	    &tc->own, &tc->key)) != 0) {
 		tls_fail(err, errlen, p->cert, "cannot use certificate", rc);
@@ -514,6 +577,7 @@ tls_conf_free(struct tls_conf *tc)
 	mbedtls_pk_free(&tc->key);
 	mbedtls_x509_crt_free(&tc->ca);
 	mbedtls_x509_crl_free(&tc->crl);
+	tc->magic = 0;
 	free(tc);
 }
 

@@ -1,7 +1,8 @@
 /*
  * chan.c: an agent's channel to the management server (chan.h): the
  * replay ring, the link it rides, and per link the channel table and the
- * FIFO of channels waiting for room.  Below it the link (upstream.c) talks
+ * FIFO of channels waiting for room, served as a round (chan_tab_run:
+ * deficit round-robin by bytes).  Below it the link (upstream.c) talks
  * up only through struct upstream_chan_ops; above it the session hears
  * only through struct chan_ops.
  *
@@ -226,13 +227,106 @@ chan_leave(struct chan *ch, unsigned reason, const char *text)
 	ch->up = NULL;
 }
 
+/* The bytes DATA of ${len} takes in a link's output. */
+static size_t
+chan_cost(uint32_t len)
+{
+	return GW_HDR_LEN + 8 + (size_t)len;
+}
+
+/* A turn's bytes: the largest DATA fits in one. */
+static size_t
+chan_quantum(const struct chan *ch)
+{
+	return chan_cost((uint32_t)ch->gw->cfg->max_payload);
+}
+
+/* ${ch} joins the tail of ${t}'s round (WAITING) with a fresh quantum. */
+static void
+chan_join(struct chan *ch, struct chan_tab *t)
+{
+	chan_wait(ch, t, CHAN_WAITING);
+	ch->deficit = chan_quantum(ch);
+}
+
+/* ${ch}'s turn is over: to the tail of ${t}'s round, one quantum more. */
+static void
+chan_requeue(struct chan *ch, struct chan_tab *t)
+{
+	TAILQ_REMOVE(&t->waiters, ch, wait);
+	TAILQ_INSERT_TAIL(&t->waiters, ch, wait);
+	ch->deficit += chan_quantum(ch);
+}
+
+/*
+ * The turn of ${ch}, at the head of ${t}'s round: send its unsent DATA
+ * while its deficit covers the next one and the link's output holds less
+ * than CHAN_LINK_QUEUE.  Return 0 if the turn ended (all sent: OPEN; or
+ * the deficit is short: to the tail), -1 if the link is full (it keeps
+ * its place and its deficit; on_room resumes the round).
+ */
+static int
+chan_turn(struct chan *ch, struct chan_tab *t)
+{
+	while (ch->ring_sent < ch->ring_len) {
+		struct replay *r = &ch->ring[(ch->ring_head + ch->ring_sent) %
+		    ch->window];
+
+		if (chan_cost(r->len) > ch->deficit) {
+			chan_requeue(ch, t);
+			return 0;
+		}
+		if (upstream_queued(t->up) >= CHAN_LINK_QUEUE) {
+			upstream_want_room(t->up);
+			return -1;
+		}
+		if (upstream_data(t->up, ch->id, r->seq, r->body, r->len) != 0)
+			return -1;	/* on_room follows */
+		ch->deficit -= chan_cost(r->len);
+		ch->ring_sent++;
+	}
+	ch->deficit = 0;
+	chan_set_state(ch, CHAN_OPEN);
+	return 0;
+}
+
+/*
+ * Serve ${t}'s round (chan.h: fair sharing of a link) until it is empty or
+ * the link is full.  A channel waiting to OPEN (NO_ROOM) tries once; if
+ * it finds no room here, neither would DATA (upstream_open asks less of
+ * the output than upstream_data): the round stops.  Each turn sends at
+ * least one DATA unless the link is full, so this ends.
+ */
+static void
+chan_tab_run(struct chan_tab *t)
+{
+	struct chan *ch;
+
+	while ((ch = TAILQ_FIRST(&t->waiters)) != NULL) {
+		if (ch->state == CHAN_NO_ROOM) {
+			chan_set_state(ch, CHAN_NO_LINK);
+			if (chan_open(ch) == 0)	/* then the next ones */
+				chan_adopt_all(ch->gw);
+			if (ch->wait_tab == t)
+				return;
+		} else if (upstream_draining(t->up)) {
+			chan_set_state(ch, CHAN_OPEN);
+			chan_pump(ch);	/* moves, or waits for its ACKs */
+		} else if (chan_turn(ch, t) != 0)
+			return;
+	}
+}
+
 /**
- * chan_pump(ch): relay the ring's unsent DATA while the link takes it;
- * on a draining link, move once nothing sent there waits for its ACK.
+ * chan_pump(ch): relay the ring's unsent DATA, in its turn of its link's
+ * round; on a draining link, move once nothing sent there waits for its
+ * ACK.
  */
 void
 chan_pump(struct chan *ch)
 {
+	struct chan_tab *t;
+
 	if (!chan_ready(ch))
 		return;
 	if (upstream_draining(ch->up)) {
@@ -244,18 +338,12 @@ chan_pump(struct chan *ch)
 		(void)chan_open(ch);
 		return;
 	}
-	while (ch->ring_sent < ch->ring_len) {
-		struct replay *r = &ch->ring[(ch->ring_head + ch->ring_sent) %
-		    ch->window];
-
-		if (upstream_data(ch->up, ch->id, r->seq, r->body,
-		    r->len) != 0) {
-			chan_wait(ch, chan_tab_of(upstream_chan_arg(ch->up)),
-			    CHAN_WAITING);
-			return;		/* on_room wakes us */
-		}
-		ch->ring_sent++;
-	}
+	if (ch->ring_sent == ch->ring_len)
+		return;
+	t = chan_tab_of(upstream_chan_arg(ch->up));
+	if (ch->state != CHAN_WAITING)
+		chan_join(ch, t);
+	chan_tab_run(t);
 }
 
 /**
@@ -468,40 +556,12 @@ chan_up_frame(struct upstream *u, const struct gw_frame *f, void *arg)
 	return 1;
 }
 
-/* Wake ${ch}: room came on its link. */
-static void
-chan_resume(struct chan *ch)
-{
-	if (ch->state == CHAN_NO_LINK) {
-		if (chan_open(ch) == 0)
-			chan_adopt_all(ch->gw);	/* the next ones, in order */
-	} else if (ch->state == CHAN_OPEN)
-		chan_pump(ch);
-}
-
-/*
- * upstream_chan_ops.on_room: wake the waiters of now, in arrival order.
- * One that finds no room (the output filled up again) queues itself at the
- * tail and waits for the next call: counting first keeps this loop from
- * waking it again and again without ever returning to write (a livelock
- * that bench/run found with 5,000 agents sending).  Waiters that close
- * meanwhile leave the list, so the count is an upper bound.
- */
+/* upstream_chan_ops.on_room: the link's output drained: serve its round. */
 static void
 chan_up_room(struct upstream *u, void *arg)
 {
-	struct chan_tab *t = chan_tab_of(arg);
-	struct chan *ch;
-	size_t n = 0;
-
 	(void)u;
-	TAILQ_FOREACH(ch, &t->waiters, wait)
-		n++;
-	while (n-- > 0 && (ch = TAILQ_FIRST(&t->waiters)) != NULL) {
-		chan_set_state(ch, ch->state == CHAN_NO_ROOM ? CHAN_NO_LINK :
-		    CHAN_OPEN);
-		chan_resume(ch);
-	}
+	chan_tab_run(chan_tab_of(arg));
 }
 
 /* upstream_chan_ops.on_lost: the link is down, with all its channels. */

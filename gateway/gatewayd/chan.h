@@ -15,6 +15,20 @@
  *   any --chan_close, or the channel ends (CLOSE)--> CLOSED
  *
  * The session hears of its channel only through struct chan_ops.
+ *
+ * Fair sharing of a link.  The channels of a link with DATA to send take
+ * turns in its round (the FIFO, as WAITING), by deficit round-robin by
+ * bytes: a channel joins the tail with a quantum of one largest DATA
+ * (max_payload and its header), sends while what it has left covers its
+ * next DATA, and goes back to the tail with one quantum more when it does
+ * not; a channel with nothing left to send leaves the round (OPEN) and
+ * its deficit.  So each busy channel gets the same bytes of the link
+ * whatever the size of its DATA, and a channel sending small DATA waits
+ * at most one turn of each other busy channel.  For that to hold on the
+ * wire too, the round holds DATA back once CHAN_LINK_QUEUE bytes wait in
+ * the link's output (the conn's buffer is far larger, UP_OUT_CAP, and
+ * sends in the order frames were queued): DATA queued there waits behind
+ * at most that much, and the round resumes on the link's on_room.
  */
 #ifndef GW_CHAN_H
 #define GW_CHAN_H
@@ -31,6 +45,16 @@ struct chan_tab;
 
 #define CHAN_MAGIC	0x4368616eu	/* "Chan" */
 
+/*
+ * DATA the round lets wait in a link's output.  Four DATA of the default
+ * max_payload (16 KiB): the conn writes its whole buffer to the socket at
+ * each turn of the loop and the round refills it when the output drains
+ * (on_room), so this keeps the link busy; what waits beyond it waits in
+ * the round, where a channel's turn comes by bytes, not arrival.  A DATA
+ * of a larger max_payload is still sent whole once the output holds less.
+ */
+#define CHAN_LINK_QUEUE	(64u * 1024)
+
 enum chan_state {
 	CHAN_NEW,	/* no channel asked for yet (before HELLO) */
 	CHAN_NO_LINK,	/* waiting for a link (on gw->no_link) */
@@ -38,7 +62,8 @@ enum chan_state {
 			   and on gw->no_link) */
 	CHAN_OPENING,	/* OPEN sent, waiting for OPEN_ACK */
 	CHAN_OPEN,	/* DATA flows */
-	CHAN_WAITING,	/* DATA waits for room on its link (on its FIFO) */
+	CHAN_WAITING,	/* DATA waits for its turn or for room on its link
+			   (in its round: the link's FIFO) */
 	CHAN_DRAINING,	/* its link drains: waits for the ACKs of what it
 			   sent there, then moves */
 	CHAN_CLOSED
@@ -92,6 +117,8 @@ struct chan {
 	uint32_t		 ring_head;	/* oldest */
 	uint32_t		 ring_len;	/* not yet ACKed */
 	uint32_t		 ring_sent;	/* of those, sent on this channel */
+	size_t			 deficit;	/* WAITING: bytes its turn may
+						   still send (round-robin) */
 	uint64_t		 opens;		/* OPEN_ACKs taken */
 };
 
@@ -128,8 +155,9 @@ int chan_push(struct chan *ch, uint64_t seq, const uint8_t *body,
     uint32_t len);
 
 /**
- * chan_pump(ch): relay the ring's unsent DATA while the link takes it;
- * on a draining link, move once nothing sent there waits for its ACK.
+ * chan_pump(ch): relay the ring's unsent DATA, in its turn of its link's
+ * round; on a draining link, move once nothing sent there waits for its
+ * ACK.
  */
 void chan_pump(struct chan *ch);
 

@@ -691,6 +691,27 @@ wait:
 }
 
 /**
+ * upstream_queued(u): bytes waiting in ${u}'s output (0 if it has no
+ * connection).
+ */
+size_t
+upstream_queued(const struct upstream *u)
+{
+	return u->c != NULL ? conn_out_pending(u->c) : 0;
+}
+
+/**
+ * upstream_want_room(u): call on_room when ${u}'s output has drained (it
+ * must hold bytes: upstream_queued is not 0).
+ */
+void
+upstream_want_room(struct upstream *u)
+{
+	if (u->c != NULL)
+		conn_notify_writable(u->c);
+}
+
+/**
  * upstream_close_chan(u, chan, reason, text): channel ${chan} is gone:
  * send CLOSE (when room comes if there is none now: never a reason to
  * close the link).

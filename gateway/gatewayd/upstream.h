@@ -171,6 +171,18 @@ int upstream_data(struct upstream *u, uint32_t chan, uint64_t seq,
     const uint8_t *body, uint32_t len);
 
 /**
+ * upstream_queued(u): bytes waiting in ${u}'s output (0 if it has no
+ * connection).
+ */
+size_t upstream_queued(const struct upstream *u);
+
+/**
+ * upstream_want_room(u): call on_room when ${u}'s output has drained (it
+ * must hold bytes: upstream_queued is not 0).
+ */
+void upstream_want_room(struct upstream *u);
+
+/**
  * upstream_close_chan(u, chan, reason, text): channel ${chan} is gone:
  * send CLOSE (when room comes if there is none now: never a reason to
  * close the link).

@@ -30,6 +30,7 @@ enum hs_phase { HS_WARMUP, HS_PAUSE, HS_TIMED, HS_ENDING };
 struct hs;
 
 struct hs_agent {
+	unsigned		 magic;		/* HS_AGENT_MAGIC */
 	struct hs		*h;
 	struct tls_conf		*tls;
 	struct conn		*c;		/* our protocol: the conn */
@@ -39,7 +40,21 @@ struct hs_agent {
 	int			 accepted;	/* HELLO_ACK came */
 };
 
+#define HS_AGENT_MAGIC	0x48734167u	/* "HsAg" */
+
+/* The hs_agent behind a callback's ${arg}; anything else aborts. */
+static struct hs_agent *
+hs_agent_arg(void *arg)
+{
+	struct hs_agent *v = arg;
+
+	if (v == NULL || v->magic != HS_AGENT_MAGIC)
+		abort();
+	return v;
+}
+
 struct hs {
+	unsigned		 magic;		/* HS_MAGIC */
 	struct ev_loop		*loop;
 	const struct lg_params	*p;
 	struct lg_result	*r;
@@ -54,11 +69,44 @@ struct hs {
 	ev_timer		 pace, phase_tmr, deadline;
 };
 
+#define HS_MAGIC	0x4873526eu	/* "HsRn" */
+
+/* The hs behind a callback's ${arg}; anything else aborts. */
+static struct hs *
+hs_arg(void *arg)
+{
+	struct hs *v = arg;
+
+	if (v == NULL || v->magic != HS_MAGIC)
+		abort();
+	return v;
+}
+
+/*
+ * The one place that changes ${h}'s phase: HS_WARMUP (with resume) or
+ * straight to HS_TIMED, HS_PAUSE between them, HS_ENDING from any.
+ */
+static void
+hs_set_phase(struct hs *h, enum hs_phase ph)
+{
+	static const unsigned next[] = {
+		[HS_WARMUP] = 1u << HS_PAUSE | 1u << HS_TIMED |
+		    1u << HS_ENDING,
+		[HS_PAUSE] = 1u << HS_TIMED | 1u << HS_ENDING,
+		[HS_TIMED] = 1u << HS_ENDING,
+		[HS_ENDING] = 1u << HS_ENDING
+	};
+
+	if ((next[h->phase] & 1u << ph) == 0)
+		abort();	/* a bug */
+	h->phase = ph;
+}
+
 /* Stop once nothing is under way. */
 static void
 hs_end(struct hs *h)
 {
-	h->phase = HS_ENDING;
+	hs_set_phase(h, HS_ENDING);
 	ev_timer_stop(h->loop, &h->pace);
 	ev_timer_stop(h->loop, &h->phase_tmr);
 	if (h->busy == 0)
@@ -69,7 +117,7 @@ hs_end(struct hs *h)
 static void
 hs_begin(struct hs *h)
 {
-	h->phase = HS_TIMED;
+	hs_set_phase(h, HS_TIMED);
 	h->next = 0;
 	h->allowance = 0;
 	h->t0 = ev_time();
@@ -101,7 +149,7 @@ hs_done(struct hs_agent *a, int ok, int resumed, const char *msg)
 			printf("warm agents=%u handshakes=%u\n", h->p->agents,
 			    r->warmup);
 			fflush(stdout);
-			h->phase = HS_PAUSE;
+			hs_set_phase(h, HS_PAUSE);
 			ev_timer_set(&h->phase_tmr, HS_WARM_PAUSE, 0.);
 			ev_timer_start(h->loop, &h->phase_tmr);
 		}
@@ -119,7 +167,7 @@ hs_on_open(struct conn *c, void *arg)
 {
 	struct gw_frame f = { .type = GW_T_HELLO };
 
-	(void)arg;
+	(void)hs_agent_arg(arg);
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
 	f.u.hello.max_payload = HS_MAX_PAYLOAD;
@@ -133,7 +181,7 @@ hs_on_open(struct conn *c, void *arg)
 static int
 hs_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
-	struct hs_agent *a = arg;
+	struct hs_agent *a = hs_agent_arg(arg);
 	char text[256];
 
 	switch (f->type) {
@@ -158,7 +206,7 @@ hs_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 static void
 hs_on_close(struct conn *c, unsigned reason, const char *detail, void *arg)
 {
-	struct hs_agent *a = arg;
+	struct hs_agent *a = hs_agent_arg(arg);
 	char msg[300];
 
 	a->c = NULL;
@@ -182,18 +230,18 @@ static const struct conn_ops hs_ops = {
 static void
 hs_plain_open(void *arg)
 {
-	struct hs_agent *a = arg;
+	struct hs_agent *a = hs_agent_arg(arg);
 
 	plain_send(a->pl, 1);
 	plain_eof(a->pl);
 }
 
 static void
-hs_plain_finish(enum agent_status st, void *arg)
+hs_plain_finish(enum client_status st, void *arg)
 {
-	struct hs_agent *a = arg;
+	struct hs_agent *a = hs_agent_arg(arg);
 
-	if (st == AGENT_ST_DONE)
+	if (st == CLIENT_ST_DONE)
 		hs_done(a, 1, plain_resumed(a->pl), NULL);
 	else
 		hs_done(a, 0, 0, plain_msg(a->pl));
@@ -258,7 +306,7 @@ hs_pick(struct hs *h)
 static void
 hs_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct hs *h = w->data;
+	struct hs *h = hs_arg(w->data);
 	const struct lg_params *p = h->p;
 	struct hs_agent *a;
 
@@ -285,7 +333,7 @@ hs_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 hs_on_phase(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct hs *h = w->data;
+	struct hs *h = hs_arg(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -298,7 +346,7 @@ hs_on_phase(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 hs_on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct hs *h = w->data;
+	struct hs *h = hs_arg(w->data);
 	static const char why[] = "gw-loadgen: run timed out";
 
 	(void)revents;
@@ -310,7 +358,7 @@ hs_on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 		if (a->c != NULL)
 			conn_close(a->c, GW_R_TIMEOUT, why);
 		else if (a->busy && a->pl != NULL)
-			plain_fail(a->pl, AGENT_ST_FAIL, why);
+			plain_fail(a->pl, CLIENT_ST_FAIL, why);
 	}
 	ev_break(loop, EVBREAK_ALL);
 }
@@ -322,6 +370,7 @@ hs_agent_new(struct hs *h, unsigned i)
 	struct hs_agent *a = &h->a[i];
 	const struct lg_params *p = h->p;
 
+	a->magic = HS_AGENT_MAGIC;
 	a->h = h;
 	if ((a->tls = lg_tls_conf(p, i, h->r->first_error,
 	    sizeof(h->r->first_error))) == NULL)
@@ -363,7 +412,7 @@ hs_free(struct hs *h)
 int
 hs_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 {
-	struct hs h = { .loop = loop, .p = p, .r = r };
+	struct hs h = { .magic = HS_MAGIC, .loop = loop, .p = p, .r = r };
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -382,9 +431,7 @@ hs_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 	ev_timer_init(&h.deadline, hs_on_deadline, p->timeout, 0.);
 	h.deadline.data = &h;
 	ev_now_update(loop);
-	if (p->resume)
-		h.phase = HS_WARMUP;
-	else
+	if (!p->resume)		/* else HS_WARMUP (0) first */
 		hs_begin(&h);
 	ev_timer_start(loop, &h.pace);
 	ev_timer_start(loop, &h.deadline);

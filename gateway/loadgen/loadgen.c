@@ -1,6 +1,6 @@
 /*
  * loadgen.c: the simulated agents of gw-loadgen (see loadgen.h).  Each is
- * an agent_session with its own TLS configuration (its own certificate)
+ * an client_session with its own TLS configuration (its own certificate)
  * and queue; the generator starts them at a paced rate, feeds their
  * queues, and records when each event is handed to the session (numbered)
  * and when its ACK comes back.
@@ -8,7 +8,7 @@
  * Storm through a relay (plain.h): an agent is open once the sink has
  * acknowledged its one event (the relay's connection to the sink is up);
  * when the relay closes its connection, it starts again on its own after
- * gw-agent's backoff (full jitter, at most AGENT_BACKOFF_MAX), with its
+ * gw-agent's backoff (full jitter, at most CLIENT_BACKOFF_MAX), with its
  * ticket, and is back at that event's acknowledgement.
  */
 #include <errno.h>
@@ -19,34 +19,86 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_session.h"
+#include "client_session.h"
 #include "failover.h"
 #include "hs.h"
 #include "loadgen.h"
 #include "plain.h"
-#include "queue.h"
+#include "sendq.h"
 #include "tls_conf.h"
 
 #define LG_PACE_TICK	0.01	/* seconds between batches of connects */
 
 struct lg;
 
+/* Where a simulated agent stands; only lg_agent_set_state() changes it. */
+enum lg_agent_state {
+	LGA_IDLE,	/* not started yet */
+	LGA_CONNECTING,	/* started, not yet open */
+	LGA_OPEN,	/* HELLO_ACK (plain storm: its event acknowledged) */
+	LGA_BACK,	/* storm: open again after the restart */
+	LGA_FINISHED,
+	LGA_NSTATES
+};
+
 struct lg_agent {
+	unsigned		 magic;		/* LG_AGENT_MAGIC */
 	struct lg		*lg;
-	struct agent_session	*s;	/* our protocol, or */
+	struct client_session	*s;	/* our protocol, or */
 	struct plain		*pl;	/* plain 1:1 mode */
-	struct queue		*q;
+	struct sendq		*q;
 	struct tls_conf		*tls;
 	double			*t_num;		/* send: when each was numbered */
 	unsigned		 numbered, acked;
 	unsigned		 pushed;	/* events handed to it so far */
 	uint64_t		 first_seq;
-	int			 started, open, back, finished;
+	enum lg_agent_state	 state;
 	ev_timer		 retry;		/* plain storm: backoff */
 	unsigned		 fails;		/* ... connections lost in a row */
 };
 
+#define LG_AGENT_MAGIC	0x4c674167u	/* "LgAg" */
+
+/* The lg_agent behind a callback's ${arg}; anything else aborts. */
+static struct lg_agent *
+lg_agent_arg(void *arg)
+{
+	struct lg_agent *v = arg;
+
+	if (v == NULL || v->magic != LG_AGENT_MAGIC)
+		abort();
+	return v;
+}
+
+#define LGA_BIT(st)	(1u << (st))
+
+/* From each state, the states an agent may go to. */
+static const unsigned lg_agent_next[LGA_NSTATES] = {
+	[LGA_IDLE] = LGA_BIT(LGA_CONNECTING) | LGA_BIT(LGA_FINISHED),
+	[LGA_CONNECTING] = LGA_BIT(LGA_OPEN) | LGA_BIT(LGA_FINISHED),
+	[LGA_OPEN] = LGA_BIT(LGA_BACK) | LGA_BIT(LGA_FINISHED),
+	[LGA_BACK] = LGA_BIT(LGA_FINISHED),
+	[LGA_FINISHED] = 0
+};
+
+/* The one place that changes ${a}'s state; a skipped state aborts. */
+static void
+lg_agent_set_state(struct lg_agent *a, enum lg_agent_state st)
+{
+	if ((lg_agent_next[a->state] & LGA_BIT(st)) == 0)
+		abort();	/* a bug */
+	a->state = st;
+}
+
+/* Open once (a reconnect keeps it so). */
+static int
+lg_agent_opened(const struct lg_agent *a)
+{
+	return a->state == LGA_OPEN || a->state == LGA_BACK;
+}
+
 struct lg {
+	unsigned		 magic;		/* LG_MAGIC */
 	struct ev_loop		*loop;
 	const struct lg_params	*p;
 	struct lg_result	*r;
@@ -65,15 +117,28 @@ struct lg {
 	int			 stopping;	/* lg_stop_all: no retries */
 };
 
-static void lg_on_finish(enum agent_status st, void *arg);
+#define LG_MAGIC	0x4c67526eu	/* "LgRn" */
+
+/* The lg behind a callback's ${arg}; anything else aborts. */
+static struct lg *
+lg_arg(void *arg)
+{
+	struct lg *v = arg;
+
+	if (v == NULL || v->magic != LG_MAGIC)
+		abort();
+	return v;
+}
+
+static void lg_on_finish(enum client_status st, void *arg);
 
 static void
-lg_stop_all(struct lg *g, enum agent_status st, const char *why)
+lg_stop_all(struct lg *g, enum client_status st, const char *why)
 {
 	g->stopping = 1;
 	/* Each calls lg_on_finish; the last one breaks the loop. */
 	for (unsigned i = 0; i < g->p->agents; i++) {
-		if (g->a[i].finished)
+		if (g->a[i].state == LGA_FINISHED)
 			continue;
 		if (ev_is_active(&g->a[i].retry)) {
 			/* Between connections: finishes with its last error. */
@@ -82,14 +147,14 @@ lg_stop_all(struct lg *g, enum agent_status st, const char *why)
 		} else if (g->a[i].pl != NULL)
 			plain_fail(g->a[i].pl, st, why);
 		else
-			agent_session_fail(g->a[i].s, st, why);
+			client_session_fail(g->a[i].s, st, why);
 	}
 }
 
 static void
 lg_on_number(uint64_t seq, void *arg)
 {
-	struct lg_agent *a = arg;
+	struct lg_agent *a = lg_agent_arg(arg);
 
 	if (a->numbered == 0)
 		a->first_seq = seq;
@@ -100,7 +165,7 @@ lg_on_number(uint64_t seq, void *arg)
 static void
 lg_on_acked(uint64_t seq, void *arg)
 {
-	struct lg_agent *a = arg;
+	struct lg_agent *a = lg_agent_arg(arg);
 	struct lg *g = a->lg;
 	double now = ev_time();
 	uint64_t n;
@@ -120,7 +185,7 @@ lg_on_acked(uint64_t seq, void *arg)
 static int
 lg_before_send(void *arg)
 {
-	(void)arg;
+	(void)lg_agent_arg(arg);
 	return 0;
 }
 
@@ -134,7 +199,7 @@ lg_feed(struct lg_agent *a, unsigned n)
 	static char body[65536];
 	struct lg *g = a->lg;
 
-	if (a->finished)
+	if (a->state == LGA_FINISHED)
 		return;
 	if (n > g->p->events - a->pushed)
 		n = g->p->events - a->pushed;
@@ -147,26 +212,26 @@ lg_feed(struct lg_agent *a, unsigned n)
 		for (unsigned i = 0; i < n; i++) {
 			snprintf(body, sizeof(body), "%08u", a->pushed);
 			body[8] = 'x';
-			if (queue_push(a->q, body, g->p->size) != 0)
+			if (sendq_push(a->q, body, g->p->size) != 0)
 				break;
 			a->pushed++;
 			g->r->sent++;
 		}
-		agent_session_kick(a->s);
+		client_session_kick(a->s);
 	}
 	if (a->pushed < g->p->events)
 		return;
 	if (a->pl != NULL)
 		plain_eof(a->pl);
 	else
-		agent_session_eof(a->s);
+		client_session_eof(a->s);
 }
 
 /* Send mode with a rate: the next events, one agent after the other. */
 static void
 lg_on_send_pace(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct lg *g = w->data;
+	struct lg *g = lg_arg(w->data);
 	double now = ev_now(loop);
 	unsigned left = g->p->agents;
 
@@ -177,7 +242,7 @@ lg_on_send_pace(struct ev_loop *loop, ev_timer *w, int revents)
 		struct lg_agent *a = &g->a[g->send_next];
 
 		g->send_next = (g->send_next + 1) % g->p->agents;
-		if (a->finished || a->pushed >= g->p->events) {
+		if (a->state == LGA_FINISHED || a->pushed >= g->p->events) {
 			left--;
 			continue;
 		}
@@ -197,13 +262,13 @@ lg_opened(struct lg_agent *a)
 {
 	struct lg *g = a->lg;
 
-	if (a->open) {			/* a reconnect */
-		if (g->p->mode != LG_STORM || a->back ||
+	if (lg_agent_opened(a)) {	/* a reconnect */
+		if (g->p->mode != LG_STORM || a->state == LGA_BACK ||
 		    g->open < g->p->agents)
 			return;
-		a->back = 1;
+		lg_agent_set_state(a, LGA_BACK);
 		g->r->resumed += (a->pl != NULL ? plain_resumed(a->pl) :
-		    agent_session_resumed(a->s)) != 0;
+		    client_session_resumed(a->s)) != 0;
 		g->r->all_back_at = ev_time();
 		if (g->r->back++ == 0)
 			g->r->first_back_at = g->r->all_back_at;
@@ -211,11 +276,11 @@ lg_opened(struct lg_agent *a)
 			printf("all_back agents=%u at=%.3f\n", g->r->back,
 			    g->r->all_back_at);
 			fflush(stdout);
-			lg_stop_all(g, AGENT_ST_DONE, "");
+			lg_stop_all(g, CLIENT_ST_DONE, "");
 		}
 		return;
 	}
-	a->open = 1;
+	lg_agent_set_state(a, LGA_OPEN);
 	g->open++;
 	g->connecting--;
 	g->r->opened = g->open;
@@ -243,7 +308,7 @@ lg_opened(struct lg_agent *a)
 static void
 lg_on_open(void *arg)
 {
-	struct lg_agent *a = arg;
+	struct lg_agent *a = lg_agent_arg(arg);
 
 	/* Plain storm: open once the sink acknowledged one event. */
 	if (a->pl != NULL && a->lg->p->mode == LG_STORM)
@@ -256,7 +321,7 @@ lg_on_open(void *arg)
 static void
 lg_on_storm_acked(uint64_t seq, void *arg)
 {
-	struct lg_agent *a = arg;
+	struct lg_agent *a = lg_agent_arg(arg);
 
 	(void)seq;
 	a->fails = 0;
@@ -267,7 +332,7 @@ lg_on_storm_acked(uint64_t seq, void *arg)
 static void
 lg_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct lg_agent *a = w->data;
+	struct lg_agent *a = lg_agent_arg(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -275,16 +340,16 @@ lg_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
-lg_on_finish(enum agent_status st, void *arg)
+lg_on_finish(enum client_status st, void *arg)
 {
-	struct lg_agent *a = arg;
+	struct lg_agent *a = lg_agent_arg(arg);
 	struct lg *g = a->lg;
 	static const struct fo_policy pol = {
-		.backoff_min = AGENT_BACKOFF_MIN,
-		.backoff_max = AGENT_BACKOFF_MAX
+		.backoff_min = CLIENT_BACKOFF_MIN,
+		.backoff_max = CLIENT_BACKOFF_MAX
 	};
 
-	if (a->pl != NULL && g->p->mode == LG_STORM && a->open &&
+	if (a->pl != NULL && g->p->mode == LG_STORM && lg_agent_opened(a) &&
 	    !g->stopping) {
 		/* Lost (the relay restarted): again after a backoff. */
 		ev_timer_set(&a->retry, fo_backoff(&pol, ++a->fails,
@@ -292,16 +357,16 @@ lg_on_finish(enum agent_status st, void *arg)
 		ev_timer_start(g->loop, &a->retry);
 		return;
 	}
-	a->finished = 1;
-	g->finished++;
-	if (!a->open && a->started)
+	if (a->state == LGA_CONNECTING)
 		g->connecting--;
-	if (st != AGENT_ST_DONE) {
+	lg_agent_set_state(a, LGA_FINISHED);
+	g->finished++;
+	if (st != CLIENT_ST_DONE) {
 		g->r->failed++;
 		if (g->r->first_error[0] == '\0')
 			snprintf(g->r->first_error, sizeof(g->r->first_error),
 			    "%s", a->pl != NULL ? plain_msg(a->pl) :
-			    agent_session_msg(a->s));
+			    client_session_msg(a->s));
 	}
 	if (g->finished == g->p->agents)
 		ev_break(g->loop, EVBREAK_ALL);
@@ -311,7 +376,7 @@ lg_on_finish(enum agent_status st, void *arg)
 static void
 lg_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct lg *g = w->data;
+	struct lg *g = lg_arg(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -322,12 +387,12 @@ lg_on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 	    g->connecting < g->p->inflight) {
 		struct lg_agent *a = &g->a[g->started++];
 
-		a->started = 1;
+		lg_agent_set_state(a, LGA_CONNECTING);
 		g->connecting++;
 		if (a->pl != NULL)
 			plain_start(a->pl);
 		else
-			agent_session_start(a->s);
+			client_session_start(a->s);
 		g->allowance -= 1;
 	}
 	if (g->started == g->p->agents)
@@ -339,18 +404,18 @@ lg_on_hold(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	lg_stop_all(w->data, AGENT_ST_DONE, "");
+	lg_stop_all(lg_arg(w->data), CLIENT_ST_DONE, "");
 }
 
 static void
 lg_on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct lg *g = w->data;
+	struct lg *g = lg_arg(w->data);
 
 	(void)loop;
 	(void)revents;
 	g->r->timed_out = 1;
-	lg_stop_all(g, AGENT_ST_FAIL, "gw-loadgen: run timed out");
+	lg_stop_all(g, CLIENT_ST_FAIL, "gw-loadgen: run timed out");
 }
 
 static int
@@ -388,8 +453,9 @@ lg_agent_new(struct lg *g, unsigned i)
 {
 	struct lg_agent *a = &g->a[i];
 	const struct lg_params *p = g->p;
-	struct agent_session_params sp;
+	struct client_session_params sp;
 
+	a->magic = LG_AGENT_MAGIC;
 	a->lg = g;
 	if ((a->tls = lg_tls_conf(p, i, g->r->first_error,
 	    sizeof(g->r->first_error))) == NULL)
@@ -415,9 +481,9 @@ lg_agent_new(struct lg *g, unsigned i)
 			goto nomem;
 		return 0;
 	}
-	if ((a->q = queue_new(p->mode == LG_SEND ? p->events : 1)) == NULL)
+	if ((a->q = sendq_new(p->mode == LG_SEND ? p->events : 1)) == NULL)
 		goto nomem;
-	queue_on_number(a->q, lg_on_number, a);
+	sendq_on_number(a->q, lg_on_number, a);
 	memset(&sp, 0, sizeof(sp));
 	sp.gateways[0] = p->gateway;
 	sp.ngateways = 1;
@@ -433,7 +499,7 @@ lg_agent_new(struct lg *g, unsigned i)
 	sp.on_open = lg_on_open;
 	sp.on_finish = lg_on_finish;
 	sp.arg = a;
-	if ((a->s = agent_session_new(g->loop, &sp)) == NULL)
+	if ((a->s = client_session_new(g->loop, &sp)) == NULL)
 		goto nomem;
 	return 0;
 nomem:
@@ -448,8 +514,8 @@ lg_free(struct lg *g)
 	for (unsigned i = 0; g->a != NULL && i < g->p->agents; i++) {
 		ev_timer_stop(g->loop, &g->a[i].retry);
 		plain_free(g->a[i].pl);
-		agent_session_free(g->a[i].s);
-		queue_free(g->a[i].q);
+		client_session_free(g->a[i].s);
+		sendq_free(g->a[i].q);
 		tls_conf_free(g->a[i].tls);
 		free(g->a[i].t_num);
 	}
@@ -461,7 +527,7 @@ lg_free(struct lg *g)
 int
 lg_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
 {
-	struct lg g = { .loop = loop, .p = p, .r = r };
+	struct lg g = { .magic = LG_MAGIC, .loop = loop, .p = p, .r = r };
 	int rc = -1;
 
 	if (p->mode == LG_HANDSHAKE)

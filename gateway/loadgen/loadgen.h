@@ -1,6 +1,6 @@
 /*
  * loadgen.h: many simulated agents in one process and one event loop, each
- * a real gw-agent session (agent_session.c: mutual TLS with its own
+ * a real gw-agent session (client_session.c: mutual TLS with its own
  * certificate, HELLO, credit, ACKs, heartbeats) fed by the generator
  * instead of a file, with the timing of every event recorded.
  *

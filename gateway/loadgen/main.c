@@ -52,6 +52,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include "client_session.h"
 #include "loadgen.h"
 #include "log.h"
 #include "plain.h"
@@ -219,93 +220,117 @@ num(const char *s, double min, double max)
 	return v;
 }
 
-int
-main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "gateway", required_argument, NULL, 'g' },
-		{ "certs", required_argument, NULL, 'd' },
-		{ "ca", required_argument, NULL, 'c' },
-		{ "agents", required_argument, NULL, 'n' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "hold", required_argument, NULL, 'H' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "size", required_argument, NULL, 's' },
-		{ "connect-rate", required_argument, NULL, 'r' },
-		{ "inflight", required_argument, NULL, 'i' },
-		{ "server-name", required_argument, NULL, 'N' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "plain", no_argument, NULL, 'P' },
-		{ "sink", required_argument, NULL, 'S' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "connect-timeout", required_argument, NULL, 'C' },
-		{ "rate", required_argument, NULL, 'R' },
-		{ "heartbeat", required_argument, NULL, 'B' },
-		{ "seconds", required_argument, NULL, 'T' },
-		{ "handshakes", required_argument, NULL, 'K' },
-		{ "resume", no_argument, NULL, 'u' },
-		{ "tls12", no_argument, NULL, '2' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct lg_params p = { .mode = LG_IDLE, .server_name = "gateway",
-	    .connect_rate = 500, .inflight = 100, .hold = 1, .events = 100, .size = 200,
-	    .timeout = 120, .window = 32, .seconds = 5,
-	    .connect_timeout = AGENT_CONNECT_TIMEOUT, .heartbeat = 5.0 };
-	struct lg_result r;
-	const char *dir = NULL;
-	int sink_only = 0, hs_opt = 0;
-	struct rlimit rl;
-	struct ev_loop *loop;
-	int ch, rc;
+static const struct option lg_opts[] = {
+	{ "gateway", required_argument, NULL, 'g' },
+	{ "certs", required_argument, NULL, 'd' },
+	{ "ca", required_argument, NULL, 'c' },
+	{ "agents", required_argument, NULL, 'n' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "hold", required_argument, NULL, 'H' },
+	{ "events", required_argument, NULL, 'e' },
+	{ "size", required_argument, NULL, 's' },
+	{ "connect-rate", required_argument, NULL, 'r' },
+	{ "inflight", required_argument, NULL, 'i' },
+	{ "server-name", required_argument, NULL, 'N' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "plain", no_argument, NULL, 'P' },
+	{ "sink", required_argument, NULL, 'S' },
+	{ "window", required_argument, NULL, 'w' },
+	{ "connect-timeout", required_argument, NULL, 'C' },
+	{ "rate", required_argument, NULL, 'R' },
+	{ "heartbeat", required_argument, NULL, 'B' },
+	{ "seconds", required_argument, NULL, 'T' },
+	{ "handshakes", required_argument, NULL, 'K' },
+	{ "resume", no_argument, NULL, 'u' },
+	{ "tls12", no_argument, NULL, '2' },
+	{ NULL, 0, NULL, 0 }
+};
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+/* The mode named ${s} into ${p}; "sink": *${sink_only}. */
+static void
+parse_mode(const char *s, struct lg_params *p, int *sink_only)
+{
+	static const char *const names[] = {
+		[LG_IDLE] = "idle", [LG_SEND] = "send", [LG_STORM] = "storm",
+		[LG_HANDSHAKE] = "handshake"
+	};
+
+	if (strcmp(s, "sink") == 0) {
+		*sink_only = 1;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			p->mode = (enum lg_mode)i;
+			return;
+		}
+	usage();
+}
+
+/*
+ * The command line into ${p}, the certificates' directory into ${dir};
+ * --mode sink into ${sink_only} (then nothing else is checked).  A bad
+ * one: usage() (exit 2).
+ */
+static void
+parse_args(int argc, char **argv, struct lg_params *p, const char **dir,
+    int *sink_only)
+{
+	int ch, hs_opt = 0;
+
+	while ((ch = getopt_long(argc, argv, "", lg_opts, NULL)) != -1) {
 		switch (ch) {
-		case 'g': p.gateway = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'c': p.ca = optarg; break;
-		case 'n': p.agents = (unsigned)num(optarg, 1, 1000000); break;
-		case 'm':
-			if (strcmp(optarg, "idle") == 0)
-				p.mode = LG_IDLE;
-			else if (strcmp(optarg, "send") == 0)
-				p.mode = LG_SEND;
-			else if (strcmp(optarg, "storm") == 0)
-				p.mode = LG_STORM;
-			else if (strcmp(optarg, "handshake") == 0)
-				p.mode = LG_HANDSHAKE;
-			else if (strcmp(optarg, "sink") == 0)
-				sink_only = 1;
-			else
-				usage();
-			break;
-		case 'H': p.hold = num(optarg, 0, 86400); break;
-		case 'e': p.events = (unsigned)num(optarg, 1, 1e7); break;
-		case 's': p.size = (unsigned)num(optarg, 1, 16384); break;
-		case 'r': p.connect_rate = num(optarg, 1, 1e6); break;
-		case 'i': p.inflight = (unsigned)num(optarg, 1, 1e6); break;
-		case 'N': p.server_name = optarg; break;
-		case 't': p.timeout = num(optarg, 0.1, 86400); break;
-		case 'P': p.plain = 1; break;
-		case 'S': p.sink = optarg; break;
-		case 'w': p.window = (unsigned)num(optarg, 1, 65535); break;
-		case 'C': p.connect_timeout = num(optarg, 0.1, 3600); break;
-		case 'R': p.rate = num(optarg, 1, 1e8); break;
-		case 'B': p.heartbeat = num(optarg, 0.1, 3600); break;
-		case 'T': p.seconds = num(optarg, 0.1, 86400); hs_opt++; break;
-		case 'K': p.handshakes = (unsigned)num(optarg, 1, 1e9);
+		case 'g': p->gateway = optarg; break;
+		case 'd': *dir = optarg; break;
+		case 'c': p->ca = optarg; break;
+		case 'n': p->agents = (unsigned)num(optarg, 1, 1000000); break;
+		case 'm': parse_mode(optarg, p, sink_only); break;
+		case 'H': p->hold = num(optarg, 0, 86400); break;
+		case 'e': p->events = (unsigned)num(optarg, 1, 1e7); break;
+		case 's': p->size = (unsigned)num(optarg, 1, 16384); break;
+		case 'r': p->connect_rate = num(optarg, 1, 1e6); break;
+		case 'i': p->inflight = (unsigned)num(optarg, 1, 1e6); break;
+		case 'N': p->server_name = optarg; break;
+		case 't': p->timeout = num(optarg, 0.1, 86400); break;
+		case 'P': p->plain = 1; break;
+		case 'S': p->sink = optarg; break;
+		case 'w': p->window = (unsigned)num(optarg, 1, 65535); break;
+		case 'C': p->connect_timeout = num(optarg, 0.1, 3600); break;
+		case 'R': p->rate = num(optarg, 1, 1e8); break;
+		case 'B': p->heartbeat = num(optarg, 0.1, 3600); break;
+		case 'T': p->seconds = num(optarg, 0.1, 86400); hs_opt++; break;
+		case 'K': p->handshakes = (unsigned)num(optarg, 1, 1e9);
 			hs_opt++;
 			break;
-		case 'u': p.resume = 1; hs_opt++; break;
-		case '2': p.tls12 = 1; break;
+		case 'u': p->resume = 1; hs_opt++; break;
+		case '2': p->tls12 = 1; break;
 		default: usage();
 		}
 	}
+	if (*sink_only)
+		return;
+	if (p->gateway == NULL || *dir == NULL || p->ca == NULL ||
+	    p->agents == 0 || (p->sink != NULL && !p->plain) ||
+	    (hs_opt && p->mode != LG_HANDSHAKE))
+		usage();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lg_params p = { .mode = LG_IDLE, .server_name = "gateway",
+	    .connect_rate = 500, .inflight = 100, .hold = 1, .events = 100,
+	    .size = 200, .timeout = 120, .window = 32, .seconds = 5,
+	    .connect_timeout = CLIENT_CONNECT_TIMEOUT, .heartbeat = 5.0 };
+	struct lg_result r;
+	const char *dir = NULL;
+	int sink_only = 0;
+	struct rlimit rl;
+	int rc;
+
+	parse_args(argc, argv, &p, &dir, &sink_only);
 	if (sink_only)
 		return p.sink != NULL ? run_sink(&p) : (usage(), 2);
-	if (p.gateway == NULL || dir == NULL || p.ca == NULL || p.agents == 0 ||
-	    (p.sink != NULL && !p.plain) ||
-	    (hs_opt && p.mode != LG_HANDSHAKE))
-		usage();
 	if (p.resume && p.tls12) {
 		fprintf(stderr, "gw-loadgen: --resume needs TLS 1.3 tickets: "
 		    "not with --tls12\n");
@@ -323,8 +348,7 @@ main(int argc, char **argv)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	log_init("gw-loadgen", LOG_LVL_ERR);
-	loop = EV_DEFAULT;
-	rc = lg_run(loop, &p, &r);
+	rc = lg_run(EV_DEFAULT, &p, &r);
 	if (rc == 0)
 		report(&p, &r);
 	if (r.first_error[0] != '\0')

@@ -25,6 +25,7 @@
 enum plain_state { PL_IDLE, PL_CONNECTING, PL_HANDSHAKE, PL_OPEN, PL_DONE };
 
 struct plain {
+	unsigned		 magic;		/* PLAIN_MAGIC */
 	struct ev_loop		*loop;
 	struct plain_params	 p;
 	enum plain_state	 state;
@@ -45,6 +46,26 @@ struct plain {
 	char			 msg[200];
 };
 
+#define PLAIN_MAGIC	0x506c6e43u	/* "PlnC" */
+
+/* The plain behind a callback's ${arg}; anything else aborts. */
+static struct plain *
+plain_arg(void *arg)
+{
+	struct plain *v = arg;
+
+	if (v == NULL || v->magic != PLAIN_MAGIC)
+		abort();
+	return v;
+}
+
+/* The one place that changes ${c}'s state. */
+static void
+plain_set_state(struct plain *c, enum plain_state st)
+{
+	c->state = st;
+}
+
 /* mbedTLS's per-certificate verify hook: only notes that one was seen. */
 static int
 plain_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
@@ -52,7 +73,7 @@ plain_on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 	(void)crt;
 	(void)depth;
 	(void)flags;
-	((struct plain *)arg)->verified = 1;
+	plain_arg(arg)->verified = 1;
 	return 0;
 }
 
@@ -97,7 +118,7 @@ plain_bio_recv(void *ctx, unsigned char *b, size_t n)
 }
 
 static void
-plain_finish(struct plain *c, enum agent_status st, const char *msg)
+plain_finish(struct plain *c, enum client_status st, const char *msg)
 {
 	if (c->state == PL_DONE)
 		return;
@@ -115,7 +136,7 @@ plain_finish(struct plain *c, enum agent_status st, const char *msg)
 		mbedtls_ssl_free(&c->ssl);
 		c->ssl_set = 0;
 	}
-	c->state = PL_DONE;
+	plain_set_state(c, PL_DONE);
 	if (c->p.on_finish != NULL)
 		c->p.on_finish(st, c->p.arg);
 }
@@ -126,7 +147,7 @@ plain_tls_fail(struct plain *c, const char *what, int rc)
 	char e[128], m[180];
 
 	snprintf(m, sizeof(m), "%s: %s", what, tls_strerror(rc, e, sizeof(e)));
-	plain_finish(c, AGENT_ST_FAIL, m);
+	plain_finish(c, CLIENT_ST_FAIL, m);
 }
 
 static void
@@ -155,7 +176,7 @@ plain_pump(struct plain *c)
 		if (rc > 0) {
 			c->acked += (unsigned)rc;
 			if (c->acked > c->sent) {
-				plain_finish(c, AGENT_ST_FAIL,
+				plain_finish(c, CLIENT_ST_FAIL,
 				    "more acknowledgements than events");
 				return;
 			}
@@ -175,14 +196,14 @@ plain_pump(struct plain *c)
 		    rc == MBEDTLS_ERR_SSL_WANT_WRITE)
 			break;
 		if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
-			plain_finish(c, AGENT_ST_FAIL, "relay closed");
+			plain_finish(c, CLIENT_ST_FAIL, "relay closed");
 			return;
 		}
 		plain_tls_fail(c, "read", rc);
 		return;
 	}
 	if (c->eof && c->acked == c->events) {
-		plain_finish(c, AGENT_ST_DONE, NULL);
+		plain_finish(c, CLIENT_ST_DONE, NULL);
 		return;
 	}
 	memset(body, 'x', c->p.size);
@@ -198,7 +219,7 @@ plain_pump(struct plain *c)
 			return;
 		}
 		if ((unsigned)rc != c->p.size) {
-			plain_finish(c, AGENT_ST_FAIL, "short TLS write");
+			plain_finish(c, CLIENT_ST_FAIL, "short TLS write");
 			return;
 		}
 		c->sent++;
@@ -219,10 +240,10 @@ plain_step(struct plain *c)
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 			err = errno;
 		if (err != 0) {
-			plain_finish(c, AGENT_ST_FAIL, strerror(err));
+			plain_finish(c, CLIENT_ST_FAIL, strerror(err));
 			return;
 		}
-		c->state = PL_HANDSHAKE;
+		plain_set_state(c, PL_HANDSHAKE);
 		/* FALLTHROUGH */
 	case PL_HANDSHAKE:
 		rc = mbedtls_ssl_handshake(&c->ssl);
@@ -238,7 +259,7 @@ plain_step(struct plain *c)
 			plain_tls_fail(c, "handshake", rc);
 			return;
 		}
-		c->state = PL_OPEN;
+		plain_set_state(c, PL_OPEN);
 		ev_timer_stop(c->loop, &c->tmo);
 		/* No certificate came: the ticket stood in. */
 		c->resumed = c->offered && !c->verified;
@@ -261,7 +282,7 @@ plain_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	plain_step(w->data);
+	plain_step(plain_arg(w->data));
 }
 
 static void
@@ -269,7 +290,7 @@ plain_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	plain_finish(w->data, AGENT_ST_FAIL,
+	plain_finish(plain_arg(w->data), CLIENT_ST_FAIL,
 	    "connect and TLS handshake timed out");
 }
 
@@ -285,6 +306,7 @@ plain_new(struct ev_loop *loop, const struct plain_params *p)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
+	c->magic = PLAIN_MAGIC;
 	c->loop = loop;
 	c->p = *p;
 	c->fd = -1;
@@ -312,7 +334,7 @@ plain_start(struct plain *c)
 	c->msg[0] = '\0';
 	mbedtls_ssl_init(&c->ssl);
 	c->ssl_set = 1;
-	c->state = PL_CONNECTING;
+	plain_set_state(c, PL_CONNECTING);
 	if ((rc = mbedtls_ssl_setup(&c->ssl, tls_conf_ssl(c->p.tls))) != 0 ||
 	    (rc = mbedtls_ssl_set_hostname(&c->ssl, c->p.server_name)) != 0) {
 		plain_tls_fail(c, "setup", rc);
@@ -323,7 +345,7 @@ plain_start(struct plain *c)
 	if (c->have_ticket)
 		c->offered = mbedtls_ssl_set_session(&c->ssl, &c->ticket) == 0;
 	if ((c->fd = net_connect(c->p.addr)) < 0) {
-		plain_finish(c, AGENT_ST_FAIL, strerror(errno));
+		plain_finish(c, CLIENT_ST_FAIL, strerror(errno));
 		return;
 	}
 	mbedtls_ssl_set_bio(&c->ssl, c, plain_bio_send, plain_bio_recv, NULL);
@@ -336,7 +358,7 @@ plain_start(struct plain *c)
 
 /**
  * plain_send(c, events): send ${events} more events (once open).
- * plain_eof(c): no more: finish (AGENT_ST_DONE) when all are acknowledged.
+ * plain_eof(c): no more: finish (CLIENT_ST_DONE) when all are acknowledged.
  */
 void
 plain_send(struct plain *c, unsigned events)
@@ -356,7 +378,7 @@ plain_eof(struct plain *c)
 
 /** plain_fail(c, st, msg): close and finish with ${st} and ${msg}. */
 void
-plain_fail(struct plain *c, enum agent_status st, const char *msg)
+plain_fail(struct plain *c, enum client_status st, const char *msg)
 {
 	plain_finish(c, st, msg[0] != '\0' ? msg : NULL);
 }
@@ -385,13 +407,15 @@ plain_free(struct plain *c)
 	if (c == NULL)
 		return;
 	c->p.on_finish = NULL;
-	plain_finish(c, AGENT_ST_DONE, NULL);
+	plain_finish(c, CLIENT_ST_DONE, NULL);
 	mbedtls_ssl_session_free(&c->ticket);
+	c->magic = 0;
 	free(c);
 }
 
 /* The sink: one byte back for every `size` bytes read. */
 struct sink_conn {
+	unsigned		 magic;		/* SINK_CONN_MAGIC */
 	struct plain_sink	*s;
 	ev_io			 io;
 	int			 fd;
@@ -400,13 +424,40 @@ struct sink_conn {
 	struct sink_conn	*next, **prevp;
 };
 
+#define SINK_CONN_MAGIC	0x536b436eu	/* "SkCn" */
+
+/* The sink_conn behind a callback's ${arg}; anything else aborts. */
+static struct sink_conn *
+sink_conn_arg(void *arg)
+{
+	struct sink_conn *v = arg;
+
+	if (v == NULL || v->magic != SINK_CONN_MAGIC)
+		abort();
+	return v;
+}
+
 struct plain_sink {
+	unsigned		 magic;		/* PLAIN_SINK_MAGIC */
 	struct ev_loop		*loop;
 	unsigned		 size;
 	int			 fd;
 	ev_io			 io;
 	struct sink_conn	*conns;
 };
+
+#define PLAIN_SINK_MAGIC	0x536b4c73u	/* "SkLs" */
+
+/* The plain_sink behind a callback's ${arg}; anything else aborts. */
+static struct plain_sink *
+plain_sink_arg(void *arg)
+{
+	struct plain_sink *v = arg;
+
+	if (v == NULL || v->magic != PLAIN_SINK_MAGIC)
+		abort();
+	return v;
+}
 
 static void
 sink_conn_free(struct sink_conn *k)
@@ -415,6 +466,7 @@ sink_conn_free(struct sink_conn *k)
 	close(k->fd);
 	if ((*k->prevp = k->next) != NULL)
 		k->next->prevp = k->prevp;
+	k->magic = 0;
 	free(k);
 }
 
@@ -422,7 +474,7 @@ static void
 sink_conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	static unsigned char buf[65536], ones[4096];
-	struct sink_conn *k = w->data;
+	struct sink_conn *k = sink_conn_arg(w->data);
 	ssize_t r;
 
 	(void)loop;
@@ -453,7 +505,7 @@ sink_conn_on_io(struct ev_loop *loop, ev_io *w, int revents)
 static void
 sink_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct plain_sink *s = w->data;
+	struct plain_sink *s = plain_sink_arg(w->data);
 	struct sink_conn *k;
 	int fd;
 
@@ -463,6 +515,7 @@ sink_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			close(fd);
 			continue;
 		}
+		k->magic = SINK_CONN_MAGIC;
 		k->s = s;
 		k->fd = fd;
 		ev_io_init(&k->io, sink_conn_on_io, fd, EV_READ);
@@ -490,6 +543,7 @@ plain_sink_new(struct ev_loop *loop, const char *addr, unsigned size,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->magic = PLAIN_SINK_MAGIC;
 	s->loop = loop;
 	s->size = size;
 	if ((s->fd = net_listen(addr, err, errlen)) < 0) {
@@ -512,5 +566,6 @@ plain_sink_free(struct plain_sink *s)
 		sink_conn_free(s->conns);
 	ev_io_stop(s->loop, &s->io);
 	close(s->fd);
+	s->magic = 0;
 	free(s);
 }

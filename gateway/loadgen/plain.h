@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <ev.h>
 
-#include "agent_session.h"
+#include "client_session.h"
 #include "tls_conf.h"
 
 struct plain;
@@ -41,7 +41,8 @@ struct plain_params {
 	/* Events up to ${seq} are acknowledged. */
 	void			(*on_acked)(uint64_t seq, void *arg);
 	void			(*on_open)(void *arg);	/* handshake done */
-	void			(*on_finish)(enum agent_status st, void *arg);
+	void			(*on_finish)(enum client_status st,
+				    void *arg);
 	void			*arg;
 };
 
@@ -56,13 +57,13 @@ void plain_start(struct plain *c);
 
 /**
  * plain_send(c, events): send ${events} more events (once open).
- * plain_eof(c): no more: finish (AGENT_ST_DONE) when all are acknowledged.
+ * plain_eof(c): no more: finish (CLIENT_ST_DONE) when all are acknowledged.
  */
 void plain_send(struct plain *c, unsigned events);
 void plain_eof(struct plain *c);
 
 /** plain_fail(c, st, msg): close and finish with ${st} and ${msg}. */
-void plain_fail(struct plain *c, enum agent_status st, const char *msg);
+void plain_fail(struct plain *c, enum client_status st, const char *msg);
 
 /** plain_msg(c): why it failed, or "". */
 const char *plain_msg(const struct plain *c);

@@ -16,6 +16,8 @@
  *  - a frame the owner sends is encoded with the real encoder and must
  *    decode back to the same bytes; it fits while the output has room
  *    (fake_conn_full), else GW_ENOSPACE and on_writable once it drains;
+ *    conn_out_pending is 0, unless the output is a buffer of bytes
+ *    (fake_conn_bounded) that drains by fake_conn_drain;
  *  - bytes from the peer are decoded as conn.c does (a bad frame: ERROR,
  *    then close); a paused conn (CONN_PAUSE) reads nothing until
  *    conn_resume, and then only from the loop (fake_conn_loop).
@@ -39,7 +41,7 @@
 
 #include "conn.h"
 
-#define FAKE_CONN_SLOTS	8	/* conns at once, per side */
+#define FAKE_CONN_SLOTS	16	/* conns at once, per side */
 
 struct fake_conn_env {
 	unsigned	 accepts;	/* conn_accept's slots (then ENOBUFS) */
@@ -150,6 +152,22 @@ void fake_conn_loop(void (*step)(struct conn *, const struct gw_frame *),
  * owner waits for it (it may fill it up again).
  */
 void fake_conn_full(struct conn *c, size_t room);
+
+/**
+ * fake_conn_bounded(c): ${c}'s output becomes a buffer of its out_cap
+ * bytes, empty now, which fills with the frames the owner sends (in that
+ * order: conn_out_pending counts them) and empties only by
+ * fake_conn_drain.  Do not mix with fake_conn_full.
+ */
+void fake_conn_bounded(struct conn *c);
+
+/**
+ * fake_conn_drain(c, n): the socket takes up to ${n} of the bytes in
+ * ${c}'s bounded output, the oldest first; then, as conn.c after a write,
+ * on_writable if the owner waits for it and the output is at least half
+ * empty.  Return the bytes taken.
+ */
+size_t fake_conn_drain(struct conn *c, size_t n);
 
 /** fake_conn_timer(c): ${c}'s timer fires, if armed. */
 void fake_conn_timer(struct conn *c);

@@ -33,7 +33,7 @@
 
 #define W_UNUSED	__attribute__((unused))
 #define W_FRAMES	128	/* frames kept per conn */
-#define W_AGENTS	4
+#define W_AGENTS	9	/* agent-1 .. agent-9 */
 #define W_LINKS		4
 
 /* A frame the gateway sent, as the peer decoded it. */
@@ -57,8 +57,11 @@ struct w_data {
 
 static struct gw_config w_cfg;
 static struct ev_loop *w_loop;
-static mbedtls_x509_crt w_crt[W_AGENTS];	/* agent-1 .. agent-4 */
+static mbedtls_x509_crt w_crt[W_AGENTS];
 static struct gw w_gw;
+
+/* If set, told of each frame the gateway queued (after w_data has it). */
+static void (*w_tap)(struct conn *c, const struct gw_frame *f);
 
 static void
 w_sent_hook(struct conn *c, const struct gw_frame *f, int fits)
@@ -69,6 +72,8 @@ w_sent_hook(struct conn *c, const struct gw_frame *f, int fits)
 
 	if (!fits)
 		return;
+	if (w_tap != NULL)
+		w_tap(c, f);
 
 	w = &d->f[d->n++ % W_FRAMES];
 	memset(w, 0, sizeof(*w));
@@ -117,34 +122,47 @@ static const struct fake_conn_env w_env = {
 	.closing = w_closing_hook,
 };
 
-/* Once per process: the configuration, the loop, the certificates. */
+/*
+ * Configuration ${cfg}: max_payload ${payload}, agent_window ${window},
+ * and the [gateway] lines ${extra} (may be NULL).
+ */
 static W_UNUSED void
-w_init(const char *extra)
+w_config(struct gw_config *cfg, size_t payload, unsigned window,
+    const char *extra)
 {
-	static const char *const names[W_AGENTS] = { "agent-1", "agent-2",
-	    "agent-3", "agent-4" };
-	static unsigned char pem[4096], key[4096];
-	struct pki_req req = { .role = PKI_ROLE_AGENT };
-	struct pki_rng rng;
 	char text[1024], err[512];
 
-	log_init("test", LOG_LVL_ERR);
 	snprintf(text, sizeof(text), "[gateway]\n"
 	    "cert = gw.crt\nkey = gw.key\nagent_ca = ca.crt\n"
-	    "agent_names = agent-*\nmax_payload = 1024\nagent_window = 4\n"
+	    "agent_names = agent-*\nmax_payload = %zu\nagent_window = %u\n"
 	    "%s[upstream]\nserver = 127.0.0.1:1, 127.0.0.1:2\n"
-	    "ca = ca.crt\nconnections = 2\n", extra != NULL ? extra : "");
-	if (gw_config_load_string(text, "test", "/", &w_cfg, err,
+	    "ca = ca.crt\nconnections = 2\n", payload, window,
+	    extra != NULL ? extra : "");
+	if (gw_config_load_string(text, "test", "/", cfg, err,
 	    sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		abort();
 	}
+}
+
+/* Once per process: the configuration, the loop, the certificates. */
+static W_UNUSED void
+w_init(const char *extra)
+{
+	static unsigned char pem[4096], key[4096];
+	struct pki_req req = { .role = PKI_ROLE_AGENT };
+	struct pki_rng rng;
+	char err[512], name[W_AGENTS][16];
+
+	log_init("test", LOG_LVL_ERR);
+	w_config(&w_cfg, 1024, 4, extra);
 	if ((w_loop = ev_loop_new(EVFLAG_AUTO)) == NULL ||
 	    pki_rng_init(&rng, err, sizeof(err)) != 0)
 		abort();
 	pki_validity(&req, 30);
 	for (int i = 0; i < W_AGENTS; i++) {
-		req.name = names[i];
+		snprintf(name[i], sizeof(name[i]), "agent-%d", i + 1);
+		req.name = name[i];
 		mbedtls_x509_crt_init(&w_crt[i]);
 		if (pki_make(&req, NULL, &rng, pem, sizeof(pem), key,
 		    sizeof(key), err, sizeof(err)) != 0 ||
@@ -155,9 +173,12 @@ w_init(const char *extra)
 	pki_rng_free(&rng);
 }
 
-/* A gateway whose two links connect (not yet open) to server 0. */
+/*
+ * A gateway of configuration ${cfg} whose two links connect (not yet
+ * open) to server 0.
+ */
 static W_UNUSED struct gw *
-w_start(void)
+w_start_cfg(const struct gw_config *cfg)
 {
 	struct gw *gw = &w_gw;
 
@@ -165,7 +186,7 @@ w_start(void)
 	memset(gw, 0, sizeof(*gw));
 	TAILQ_INIT(&gw->no_link);
 	TAILQ_INIT(&gw->starved);
-	gw->cfg = &w_cfg;
+	gw->cfg = cfg;
 	gw->loop = w_loop;
 	limits_init(&gw->limits, w_loop);
 	gw->nup = w_cfg.connections;
@@ -175,6 +196,13 @@ w_start(void)
 	assert_int_equal(servers_init(gw), 0);
 	servers_start(gw);
 	return gw;
+}
+
+/* A gateway whose two links connect (not yet open) to server 0. */
+static W_UNUSED struct gw *
+w_start(void)
+{
+	return w_start_cfg(&w_cfg);
 }
 
 /* Stop it as main does; nothing may be left. */
@@ -235,7 +263,7 @@ w_link_up(unsigned i)
 	assert_non_null(c);
 	fake_conn_open(c, NULL);
 	f.u.hello_ack.version = GW_PROTO_VERSION_MAX;
-	f.u.hello_ack.max_payload = 1024;
+	f.u.hello_ack.max_payload = (uint32_t)w_gw.cfg->max_payload;
 	f.u.hello_ack.heartbeat_ms = 500;
 	fake_conn_frame(c, &f);
 	conn_reap();
@@ -294,7 +322,7 @@ w_link_of(const struct chan *ch)
 	return best;
 }
 
-/* A new agent ${name} (0 .. 3) says HELLO. */
+/* A new agent ${name} (0 .. W_AGENTS - 1) says HELLO. */
 static W_UNUSED struct conn *
 w_agent(struct gw *gw, unsigned name)
 {
@@ -314,7 +342,7 @@ w_agent(struct gw *gw, unsigned name)
 	fake_conn_open(c, &w_crt[name]);
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
-	f.u.hello.max_payload = 1024;
+	f.u.hello.max_payload = (uint32_t)w_gw.cfg->max_payload;
 	fake_conn_frame(c, &f);
 	return c;
 }
@@ -353,7 +381,7 @@ w_link_close(struct conn *c, uint32_t ch, uint16_t code)
 static W_UNUSED void
 w_agent_data(struct conn *c, uint64_t seq, uint32_t len)
 {
-	static uint8_t body[1024];
+	static uint8_t body[65536];
 	struct gw_frame f = { .type = GW_T_DATA };
 
 	f.u.data.seq = seq;

@@ -1,8 +1,9 @@
 /*
  * test_chan.c: the channel module (chan.c) without sockets: the replay
  * ring kept until ACKed and resent after a lost link, the FIFO of
- * channels waiting for room on a link (in arrival order), moving a channel
- * off a draining link, and closing a channel in every state.  The links
+ * channels waiting for room on a link (in arrival order), fair sharing of
+ * a link (t_fair_share), moving a channel off a draining link, and
+ * closing a channel in every state.  The links
  * and sessions are the real ones on fake conns (gwd_world.h).
  */
 #include "gwd_world.h"
@@ -306,6 +307,200 @@ t_second_open_ack(void **state)
 	w_stop(gw);
 }
 
+
+/*
+ * Fair sharing of a link: one agent sending 16 KiB DATA beside eight
+ * sending 200 bytes, on one link whose output is a buffer of bytes that
+ * the socket drains by a fixed F_DRAIN a step, in writes of F_WRITE (each
+ * one on_writable, as conn.c); the server ACKs at the end of each step
+ * what reached it.  A step's end, each small agent sends one DATA and the
+ * big one as many as its credit allows.  Send-to-ACK is in steps (a DATA
+ * sent at the end of step t and ACKed in step t + 1 took one), so no
+ * clock is read; it is measured for the DATA sent after F_WARM steps and
+ * F_WARM steps before the end.  Before the round held DATA back, the link's
+ * 512 KiB output filled with 16 KiB DATA and a small one queued behind
+ * them took 4 steps (F_DRAIN: 128 KiB a step) rather than 1.
+ */
+#define F_SMALL		8
+#define F_STEPS		400
+#define F_WARM		40		/* steps before measuring */
+#define F_DRAIN		(128u * 1024)	/* the link takes a step */
+#define F_WRITE		(16u * 1024)	/* ... a write */
+#define F_BIG_LEN	16384u
+#define F_SMALL_LEN	200u
+#define F_Q		8192		/* frames in the link's output */
+
+static struct gw_config f_cfg;
+
+/* The link's output, as the server will see it: frames in order. */
+static struct {
+	struct conn	*link;
+	struct {
+		uint32_t	 channel;
+		uint64_t	 seq;
+		size_t		 left;		/* bytes not drained */
+		int		 data;
+	}		 q[F_Q];
+	size_t		 head, len;
+} f_out;
+
+static void
+f_tap(struct conn *c, const struct gw_frame *f)
+{
+	static uint8_t buf[GW_HDR_LEN + 70000];
+	size_t i = (f_out.head + f_out.len) % F_Q;
+	int n;
+
+	if (c != f_out.link)
+		return;
+	assert_true(f_out.len < F_Q);
+	assert_true((n = gw_frame_encode(buf, sizeof(buf), f)) > 0);
+	f_out.q[i].channel = f->channel;
+	f_out.q[i].seq = f->type == GW_T_DATA ? f->u.data.seq : 0;
+	f_out.q[i].left = (size_t)n;
+	f_out.q[i].data = f->type == GW_T_DATA;
+	f_out.len++;
+}
+
+struct f_run {
+	unsigned	 p99;		/* small DATA: send-to-ACK */
+	unsigned	 max;
+	unsigned	 n;		/* small DATA measured */
+	uint64_t	 big_bytes;	/* big DATA ACKed while measuring */
+};
+
+/* One agent's DATA: when each was sent (by seq), what was ACKed. */
+struct f_agent {
+	struct conn	*c;
+	struct agent	*a;
+	uint32_t	 channel;
+	uint32_t	 len;
+	uint64_t	 seq;		/* last sent */
+	unsigned	 sent_at[4096];	/* by seq % 4096 */
+};
+
+static int
+f_cmp(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Drain one step's bytes; ACK each DATA that reached the server. */
+static void
+f_drain_step(struct f_agent *ag, unsigned nag, unsigned t, unsigned *lat,
+    struct f_run *r)
+{
+	for (size_t w = 0; w < F_DRAIN; w += F_WRITE) {
+		size_t n = fake_conn_drain(f_out.link, F_WRITE);
+
+		while (n > 0) {
+			size_t k, h = f_out.head;
+
+			assert_true(f_out.len > 0);
+			k = n < f_out.q[h].left ? n : f_out.q[h].left;
+			f_out.q[h].left -= k;
+			n -= k;
+			if (f_out.q[h].left > 0)
+				break;
+			f_out.head = (h + 1) % F_Q;
+			f_out.len--;
+			if (!f_out.q[h].data)
+				continue;
+			for (unsigned i = 0; i < nag; i++) {
+				struct f_agent *g = &ag[i];
+				unsigned s;
+
+				if (g->channel != f_out.q[h].channel)
+					continue;
+				s = g->sent_at[f_out.q[h].seq % 4096];
+				if (g->len == F_SMALL_LEN && s >= F_WARM &&
+				    s < F_STEPS - F_WARM)
+					lat[r->n++] = t - s;
+				else if (g->len == F_BIG_LEN && t >= F_WARM &&
+				    t < F_STEPS - F_WARM)
+					r->big_bytes += g->len;
+				w_link_ack(f_out.link, GW_T_ACK, g->channel,
+				    f_out.q[h].seq);
+			}
+		}
+	}
+}
+
+/* The run: ${big} 1 with the big agent, 0 without it. */
+static void
+f_run(int big, struct f_run *r)
+{
+	static struct f_agent ag[F_SMALL + 1];
+	static unsigned lat[F_SMALL * F_STEPS];
+	struct gw *gw = w_start_cfg(&f_cfg);
+	unsigned nag = 0;
+
+	memset(r, 0, sizeof(*r));
+	memset(&f_out, 0, sizeof(f_out));
+	memset(ag, 0, sizeof(ag));
+	f_out.link = w_link_up(0);
+	for (unsigned i = 0; i < F_SMALL + 1; i++) {
+		struct f_agent *g = &ag[nag];
+
+		if (i == F_SMALL && !big)
+			break;
+		g->c = open_agent(gw, i, 0);
+		g->a = w_agent_of(gw, g->c);
+		g->channel = g->a->ch.id;
+		g->len = i == F_SMALL ? F_BIG_LEN : F_SMALL_LEN;
+		nag++;
+	}
+	fake_conn_bounded(f_out.link);
+	w_tap = f_tap;
+	for (unsigned t = 0; t < F_STEPS; t++) {
+		f_drain_step(ag, nag, t, lat, r);
+		for (unsigned i = 0; i < nag; i++) {
+			struct f_agent *g = &ag[i];
+
+			do {
+				if (g->a->credit == 0)
+					break;
+				g->seq++;
+				g->sent_at[g->seq % 4096] = t;
+				w_agent_data(g->c, g->seq, g->len);
+			} while (g->len == F_BIG_LEN);
+		}
+	}
+	w_tap = NULL;
+	for (unsigned i = 0; i < nag; i++)
+		assert_int_equal(conn_state(ag[i].c), CONN_OPEN);
+	qsort(lat, r->n, sizeof(lat[0]), f_cmp);
+	r->p99 = r->n > 0 ? lat[(r->n * 99) / 100] : F_STEPS;	/* none */
+	r->max = r->n > 0 ? lat[r->n - 1] : F_STEPS;
+	w_stop(gw);
+}
+
+static void
+t_fair_share(void **state)
+{
+	struct f_run alone, beside;
+	unsigned steps = F_STEPS - 2 * F_WARM;
+	uint64_t room = (uint64_t)steps * F_DRAIN;
+
+	(void)state;
+	f_run(0, &alone);
+	f_run(1, &beside);
+	print_message("small DATA send-to-ACK p99 (max), steps: alone %u (%u),"
+	    " beside 16 KiB DATA %u (%u), %u of %u ACKed; big: %llu of %llu"
+	    " bytes\n", alone.p99, alone.max, beside.p99, beside.max,
+	    beside.n, alone.n,
+	    (unsigned long long)beside.big_bytes, (unsigned long long)room);
+	/* The small ones are not delayed behind the big one ... */
+	assert_true(2 * beside.p99 <= 3 * alone.p99);
+	assert_int_equal(alone.n, beside.n);	/* all of them ACKed */
+	assert_int_equal(alone.n, F_SMALL * (F_STEPS - 2 * F_WARM));
+	/* ... which still has the rest of the link (it is kept busy). */
+	assert_true(beside.big_bytes * 10 >= room * 9 -
+	    (uint64_t)steps * F_SMALL * (F_SMALL_LEN + GW_HDR_LEN + 8) * 10);
+}
+
 int
 main(void)
 {
@@ -318,8 +513,10 @@ main(void)
 		cmocka_unit_test(t_close_every_state),
 		cmocka_unit_test(t_server_close),
 		cmocka_unit_test(t_second_open_ack),
+		cmocka_unit_test(t_fair_share),
 	};
 
 	w_init(NULL);
+	w_config(&f_cfg, F_BIG_LEN + 8, 64, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

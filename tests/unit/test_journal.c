@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "journal.h"
-#include "queue.h"
+#include "sendq.h"
 
 static char dir[64], path[96];
 
@@ -50,26 +50,26 @@ on_number(uint64_t seq, void *arg)
 
 /* Open, replaying into a fresh queue of ${cap}. */
 static struct journal *
-reopen(struct queue **q, size_t cap, uint64_t *off)
+reopen(struct sendq **q, size_t cap, uint64_t *off)
 {
 	char err[256];
 	struct journal *j;
 
-	*q = queue_new(cap);
+	*q = sendq_new(cap);
 	assert_non_null(*q);
 	j = journal_open(path, *q, off, err, sizeof(err));
 	if (j == NULL)
 		fail_msg("journal_open: %s", err);
-	queue_on_number(*q, on_number, j);
+	sendq_on_number(*q, on_number, j);
 	return j;
 }
 
 static void
 test_survives_reopen(void **state)
 {
-	struct queue *q;
+	struct sendq *q;
 	struct journal *j;
-	const struct queue_ent *e;
+	const struct sendq_ent *e;
 	uint64_t off;
 
 	(void)state;
@@ -79,37 +79,37 @@ test_survives_reopen(void **state)
 		char line[16];
 
 		snprintf(line, sizeof(line), "line %d", i);
-		assert_int_equal(queue_push(q, line, strlen(line)), 0);
+		assert_int_equal(sendq_push(q, line, strlen(line)), 0);
 		assert_int_equal(journal_line(j, line, strlen(line)), 0);
 	}
 	assert_int_equal(journal_offset(j, 28), 0);
-	assert_int_equal(queue_hello(q, 41), 0);	/* numbers from 42 */
-	assert_int_equal(queue_number(q, 3), 3);	/* 42, 43, 44 */
+	assert_int_equal(sendq_hello(q, 41), 0);	/* numbers from 42 */
+	assert_int_equal(sendq_number(q, 3), 3);	/* 42, 43, 44 */
 	assert_int_equal(journal_sync(j), 0);
-	assert_int_equal(queue_ack(q, 42), 1);
+	assert_int_equal(sendq_ack(q, 42), 1);
 	assert_int_equal(journal_ack(j, q, 42, 28), 0);
 	journal_close(j);	/* as if killed after the last sync */
-	queue_free(q);
+	sendq_free(q);
 
 	j = reopen(&q, 10, &off);
 	assert_int_equal(off, 28);
-	assert_int_equal(queue_len(q), 3);
-	e = queue_next(q);
+	assert_int_equal(sendq_len(q), 3);
+	e = sendq_next(q);
 	assert_int_equal(e->len, 6);
 	assert_memory_equal(e->body, "line 1", 6);
 	assert_int_equal(e->seq, 43);		/* the same number again */
-	queue_advance(q);
-	queue_advance(q);
-	e = queue_next(q);			/* never numbered: numbered now */
+	sendq_advance(q);
+	sendq_advance(q);
+	e = sendq_next(q);		/* never numbered: numbered now */
 	assert_int_equal(e->seq, 45);
 	journal_close(j);
-	queue_free(q);
+	sendq_free(q);
 }
 
 static void
 test_torn_tail_and_garbage(void **state)
 {
-	struct queue *q;
+	struct sendq *q;
 	struct journal *j;
 	uint64_t off;
 	char err[256];
@@ -117,33 +117,33 @@ test_torn_tail_and_garbage(void **state)
 
 	(void)state;
 	j = reopen(&q, 10, &off);
-	assert_int_equal(queue_push(q, "whole", 5), 0);
+	assert_int_equal(sendq_push(q, "whole", 5), 0);
 	assert_int_equal(journal_line(j, "whole", 5), 0);
 	journal_close(j);
-	queue_free(q);
+	sendq_free(q);
 	/* A line record cut in the middle of its body. */
 	fd = open(path, O_WRONLY | O_APPEND);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "L\x0a\0\0\0abc", 8), 8);
 	close(fd);
 	j = reopen(&q, 10, &off);
-	assert_int_equal(queue_len(q), 1);
+	assert_int_equal(sendq_len(q), 1);
 	journal_close(j);
-	queue_free(q);
+	sendq_free(q);
 	/* Garbage: refused, with where. */
 	fd = open(path, O_WRONLY | O_APPEND);
 	assert_int_equal(write(fd, "Z", 1), 1);
 	close(fd);
-	q = queue_new(10);
+	q = sendq_new(10);
 	assert_null(journal_open(path, q, &off, err, sizeof(err)));
 	assert_non_null(strstr(err, "corrupt at byte"));
-	queue_free(q);
+	sendq_free(q);
 }
 
 static void
 test_bounded_by_queue(void **state)
 {
-	struct queue *q;
+	struct sendq *q;
 	struct journal *j;
 	uint64_t off;
 	char err[256];
@@ -151,15 +151,15 @@ test_bounded_by_queue(void **state)
 	(void)state;
 	j = reopen(&q, 3, &off);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(queue_push(q, "x", 1), 0);
+		assert_int_equal(sendq_push(q, "x", 1), 0);
 		assert_int_equal(journal_line(j, "x", 1), 0);
 	}
 	journal_close(j);
-	queue_free(q);
-	q = queue_new(2);
+	sendq_free(q);
+	q = sendq_new(2);
 	assert_null(journal_open(path, q, &off, err, sizeof(err)));
 	assert_non_null(strstr(err, "--queue"));
-	queue_free(q);
+	sendq_free(q);
 }
 
 /* A link planted in the state directory is not written through. */
@@ -167,7 +167,7 @@ static void
 test_planted_link(void **state)
 {
 	char tmpf[128], victim[128], buf[16] = "";
-	struct queue *q;
+	struct sendq *q;
 	struct journal *j;
 	uint64_t off;
 	FILE *f;
@@ -181,16 +181,16 @@ test_planted_link(void **state)
 	assert_int_equal(symlink(victim, tmpf), 0);	/* compaction's */
 	j = reopen(&q, 3, &off);
 	journal_close(j);
-	queue_free(q);
+	sendq_free(q);
 	assert_non_null(f = fopen(victim, "r"));
 	assert_non_null(fgets(buf, sizeof(buf), f));
 	fclose(f);
 	assert_string_equal(buf, "root's\n");
 	unlink(path);
 	assert_int_equal(symlink(victim, path), 0);	/* the journal's */
-	q = queue_new(3);
+	q = sendq_new(3);
 	assert_null(journal_open(path, q, &off, buf, sizeof(buf)));
-	queue_free(q);
+	sendq_free(q);
 }
 
 int

@@ -1,6 +1,6 @@
 /*
- * agent_session.c: the agent side of the downstream session (see
- * agent_session.h).  One conn at a time; the queue survives reconnects.
+ * client_session.c: the agent side of the downstream session (see
+ * client_session.h).  One conn at a time; the queue survives reconnects.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,43 +9,92 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_session.h"
-#include "agent_session_impl.h"
+#include "client_session.h"
+#include "client_session_impl.h"
 #include "conn.h"
 #include "failover.h"
 #include "frame.h"
 #include "log.h"
 #include "proto.h"
 
-#define AGENT_MAX_PAYLOAD	65536
-#define AGENT_HB_MISSES		3
-#define AGENT_REFUSED_MAX	3	/* failed handshakes in a row, each */
+#define CLIENT_MAX_PAYLOAD	65536
+#define CLIENT_HB_MISSES		3
+#define CLIENT_REFUSED_MAX	3	/* failed handshakes in a row, each */
 
 
-static const char *
-agent_sess_state_str(enum agent_sess_state st)
+#define CS_BIT(st)	(1u << (st))
+
+/*
+ * The transitions client_session_set_state() allows: from each state, the
+ * states it may go to.  Any state may finish; a conn's end (on_close) is
+ * CS_IDLE from every state that has one.
+ */
+static const unsigned client_session_next[CS_NSTATES] = {
+	[CS_IDLE] = CS_BIT(CS_CONNECTING) | CS_BIT(CS_FINISHED),
+	[CS_CONNECTING] = CS_BIT(CS_HELLO_WAIT) | CS_BIT(CS_IDLE) |
+	    CS_BIT(CS_FINISHED),
+	[CS_HELLO_WAIT] = CS_BIT(CS_HELLO_DRAINING) | CS_BIT(CS_OPEN) |
+	    CS_BIT(CS_IDLE) | CS_BIT(CS_FINISHED),
+	[CS_HELLO_DRAINING] = CS_BIT(CS_DRAINING) | CS_BIT(CS_IDLE) |
+	    CS_BIT(CS_FINISHED),
+	[CS_OPEN] = CS_BIT(CS_DRAINING) | CS_BIT(CS_LEAVING) |
+	    CS_BIT(CS_IDLE) | CS_BIT(CS_FINISHED),
+	[CS_DRAINING] = CS_BIT(CS_IDLE) | CS_BIT(CS_FINISHED),
+	[CS_LEAVING] = CS_BIT(CS_IDLE) | CS_BIT(CS_FINISHED),
+	[CS_FINISHED] = 0
+};
+
+/** client_session_state_str(st): the name of state ${st}. */
+const char *
+client_session_state_str(enum client_session_state st)
 {
-	static const char *const names[] = {
-		"idle", "connecting", "hello-wait", "open", "finished"
+	static const char *const names[CS_NSTATES] = {
+		"idle", "connecting", "hello-wait", "hello-draining", "open",
+		"draining", "leaving", "finished"
 	};
 
-	return (unsigned)st < 5 ? names[st] : "?";
+	return (unsigned)st < CS_NSTATES ? names[st] : "?";
 }
 
-/* The one place that changes the state. */
-static void
-agent_session_set_state(struct agent_session *s, enum agent_sess_state st)
+/**
+ * client_session_set_state(s, st): the one place that changes ${s}'s
+ * state: to ${st}, logged; a transition that client_session_next does
+ * not allow aborts.
+ */
+void
+client_session_set_state(struct client_session *s,
+    enum client_session_state st)
 {
 	if (s->state == st)
 		return;
-	log_debug("event=state from=%s to=%s", agent_sess_state_str(s->state),
-	    agent_sess_state_str(st));
+	if ((client_session_next[s->state] & CS_BIT(st)) == 0) {
+		log_errx("event=bad_transition from=%s to=%s",
+		    client_session_state_str(s->state),
+		    client_session_state_str(st));
+		abort();	/* a bug: no state may be skipped */
+	}
+	log_debug("event=state from=%s to=%s",
+	    client_session_state_str(s->state), client_session_state_str(st));
 	s->state = st;
+}
+
+/* An open session: HELLO_ACK received, the conn not yet closing. */
+static int
+client_session_open(const struct client_session *s)
+{
+	return s->state == CS_OPEN || s->state == CS_DRAINING;
+}
+
+/* HELLO sent, HELLO_ACK not yet received. */
+static int
+client_session_hello_wait(const struct client_session *s)
+{
+	return s->state == CS_HELLO_WAIT || s->state == CS_HELLO_DRAINING;
 }
 
 /* Send ERROR(code, text) and close the conn with the same reason. */
 static void
-agent_session_error(struct agent_session *s, unsigned code, const char *text)
+client_session_error(struct client_session *s, unsigned code, const char *text)
 {
 	struct gw_frame f;
 
@@ -60,39 +109,39 @@ agent_session_error(struct agent_session *s, unsigned code, const char *text)
 
 /* Finish at once if the input ended and every line is acknowledged. */
 static int
-agent_session_check_done(struct agent_session *s)
+client_session_check_done(struct client_session *s)
 {
-	if (!s->eof || !s->ever_open || queue_len(s->p.queue) != 0 ||
-	    s->status != AGENT_ST_RUNNING)
+	if (!s->eof || !s->ever_open || sendq_len(s->p.queue) != 0 ||
+	    s->status != CLIENT_ST_RUNNING)
 		return 0;
 	log_info("event=done acked=%llu", (unsigned long long)s->acked);
-	agent_session_fail(s, AGENT_ST_DONE, "");
+	client_session_fail(s, CLIENT_ST_DONE, "");
 	return 1;
 }
 
 /* Send queued lines while credit and output space allow. */
 static void
-agent_session_flush(struct agent_session *s)
+client_session_flush(struct client_session *s)
 {
-	const struct queue_ent *e;
+	const struct sendq_ent *e;
 	struct gw_frame f;
 	int rc;
 
-	if (s->state != AS_OPEN || s->conn == NULL || s->goaway)
+	if (s->state != CS_OPEN || s->conn == NULL)
 		return;
 	/* Numbers first, made durable, then the lines go out under them. */
-	if (queue_number(s->p.queue, s->credit) > 0 &&
+	if (sendq_number(s->p.queue, s->credit) > 0 &&
 	    s->p.before_send != NULL && s->p.before_send(s->p.arg) != 0) {
-		agent_session_fail(s, AGENT_ST_FAIL, "gw-agent: cannot write "
+		client_session_fail(s, CLIENT_ST_FAIL, "gw-agent: cannot write "
 		    "the state file");
 		return;
 	}
-	while (s->credit > 0 && (e = queue_next(s->p.queue)) != NULL) {
+	while (s->credit > 0 && (e = sendq_next(s->p.queue)) != NULL) {
 		if (e->len + 8 > s->peer_max) {
 			snprintf(s->msg, sizeof(s->msg), "gw-agent: line with "
 			    "seq %llu is longer than the gateway accepts (%u)",
 			    (unsigned long long)e->seq, s->peer_max);
-			agent_session_fail(s, AGENT_ST_FAIL, s->msg);
+			client_session_fail(s, CLIENT_ST_FAIL, s->msg);
 			return;
 		}
 		memset(&f, 0, sizeof(f));
@@ -109,27 +158,27 @@ agent_session_flush(struct agent_session *s)
 			conn_close(s->conn, GW_R_INTERNAL, gw_perr_str(rc));
 			return;
 		}
-		queue_advance(s->p.queue);
+		sendq_advance(s->p.queue);
 		s->credit--;
 	}
 }
 
 static const char *
-agent_session_gw(const struct agent_session *s)
+client_session_gw(const struct client_session *s)
 {
 	return s->active >= 0 ? s->p.gateways[s->active] : "-";
 }
 
 /* PING a silent gateway; leave one silent for too long (hung). */
 static void
-agent_session_heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
+client_session_heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct agent_session *s = w->data;
+	struct client_session *s = client_session_arg(w->data);
 	struct gw_frame f;
 
 	(void)revents;
-	if (s->conn == NULL || (s->state != AS_OPEN &&
-	    s->state != AS_HELLO_WAIT))
+	if (s->conn == NULL || (!client_session_open(s) &&
+	    !client_session_hello_wait(s)))
 		return;
 	switch (fo_hb_check(&s->hb, ev_now(loop), &s->pol)) {
 	case FO_HB_PING:	/* after our HELLO, so the gateway takes it */
@@ -151,13 +200,13 @@ agent_session_heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static int
-agent_session_on_open(struct conn *c, void *arg)
+client_session_on_open(struct conn *c, void *arg)
 {
-	struct agent_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 	struct gw_frame f;
 
 	log_info("event=connected gateway=%s tls=%s resumed=%s",
-	    agent_session_gw(s), conn_tls_info(c),
+	    client_session_gw(s), conn_tls_info(c),
 	    conn_resumed(c) ? "yes" : "no");
 	conn_timer(c, 0);
 	fo_hb_start(&s->hb, ev_now(s->loop));
@@ -166,27 +215,27 @@ agent_session_on_open(struct conn *c, void *arg)
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
 	f.u.hello.caps = 0;
-	f.u.hello.max_payload = AGENT_MAX_PAYLOAD;
+	f.u.hello.max_payload = CLIENT_MAX_PAYLOAD;
 	if (conn_send(c, &f) != 0) {
 		conn_close(c, GW_R_INTERNAL, "cannot send HELLO");
 		return CONN_CLOSED_RC;
 	}
-	agent_session_set_state(s, AS_HELLO_WAIT);
+	client_session_set_state(s, CS_HELLO_WAIT);
 	return CONN_OK;
 }
 
 static int
-agent_session_hello_ack(struct agent_session *s, const struct gw_frame *f)
+client_session_hello_ack(struct client_session *s, const struct gw_frame *f)
 {
 	size_t dropped;
 
 	if (f->u.hello_ack.version < GW_PROTO_VERSION_MIN ||
 	    f->u.hello_ack.version > GW_PROTO_VERSION_MAX) {
-		agent_session_error(s, GW_R_VERSION, "version not offered");
+		client_session_error(s, GW_R_VERSION, "version not offered");
 		return CONN_CLOSED_RC;
 	}
 	if (f->u.hello_ack.last_seq > GW_SEQ_MAX) {
-		agent_session_error(s, GW_R_SEQUENCE, "last_seq above 2^63-1");
+		client_session_error(s, GW_R_SEQUENCE, "last_seq above 2^63-1");
 		return CONN_CLOSED_RC;
 	}
 	s->peer_max = f->u.hello_ack.max_payload;
@@ -195,22 +244,22 @@ agent_session_hello_ack(struct agent_session *s, const struct gw_frame *f)
 	 * under our name: taking it would drop our unacknowledged lines as
 	 * durable.  Stop instead, the queue (and the journal) as they are.
 	 */
-	if (queue_foreign(s->p.queue, f->u.hello_ack.last_seq)) {
+	if (sendq_foreign(s->p.queue, f->u.hello_ack.last_seq)) {
 		snprintf(s->msg, sizeof(s->msg), "gw-agent: the store holds "
 		    "seq %llu for this identity, above this agent's numbering "
 		    "(next %llu): another agent writes under this name; "
 		    "stopping with %zu line(s) queued",
 		    (unsigned long long)f->u.hello_ack.last_seq,
-		    (unsigned long long)queue_next_seq(s->p.queue),
-		    queue_len(s->p.queue));
+		    (unsigned long long)sendq_next_seq(s->p.queue),
+		    sendq_len(s->p.queue));
 		log_errx("event=foreign_last_seq last_seq=%llu next_seq=%llu "
 		    "queued=%zu", (unsigned long long)f->u.hello_ack.last_seq,
-		    (unsigned long long)queue_next_seq(s->p.queue),
-		    queue_len(s->p.queue));
-		agent_session_fail(s, AGENT_ST_FAIL, s->msg);
+		    (unsigned long long)sendq_next_seq(s->p.queue),
+		    sendq_len(s->p.queue));
+		client_session_fail(s, CLIENT_ST_FAIL, s->msg);
 		return CONN_CLOSED_RC;
 	}
-	dropped = queue_hello(s->p.queue, f->u.hello_ack.last_seq);
+	dropped = sendq_hello(s->p.queue, f->u.hello_ack.last_seq);
 	if (dropped > 0 && s->p.on_acked != NULL)
 		s->p.on_acked(f->u.hello_ack.last_seq, s->p.arg);
 	s->acked += dropped;
@@ -218,26 +267,27 @@ agent_session_hello_ack(struct agent_session *s, const struct gw_frame *f)
 	s->ever_open = 1;
 	if (s->gws[s->active].health != FO_UP)
 		log_info("event=gateway_health gateway=%s to=up",
-		    agent_session_gw(s));
+		    client_session_gw(s));
 	fo_up(&s->gws[s->active], ev_now(s->loop));
-	agent_session_set_state(s, AS_OPEN);
+	client_session_set_state(s, s->state == CS_HELLO_DRAINING ?
+	    CS_DRAINING : CS_OPEN);
 	log_info("event=hello_ack last_seq=%llu next_seq=%llu queued=%zu "
 	    "heartbeat_ms=%u", (unsigned long long)f->u.hello_ack.last_seq,
-	    (unsigned long long)queue_next_seq(s->p.queue),
-	    queue_len(s->p.queue), f->u.hello_ack.heartbeat_ms);
+	    (unsigned long long)sendq_next_seq(s->p.queue),
+	    sendq_len(s->p.queue), f->u.hello_ack.heartbeat_ms);
 	/* The gateway's PING interval, unless ours is shorter. */
 	s->pol.hb_interval = s->p.heartbeat;
 	if (f->u.hello_ack.heartbeat_ms > 0 &&
 	    f->u.hello_ack.heartbeat_ms / 1000.0 < s->pol.hb_interval)
 		s->pol.hb_interval = f->u.hello_ack.heartbeat_ms / 1000.0;
-	if (agent_session_check_done(s))
+	if (client_session_check_done(s))
 		return CONN_CLOSED_RC;
 	return CONN_OK;
 }
 
 /* ERROR or GOAWAY from the gateway. */
 static int
-agent_session_reason(struct agent_session *s, const struct gw_frame *f)
+client_session_reason(struct client_session *s, const struct gw_frame *f)
 {
 	char text[256], et[LOG_ESC_MAX];
 	unsigned code = f->u.reason.code;
@@ -254,7 +304,8 @@ agent_session_reason(struct agent_session *s, const struct gw_frame *f)
 		 * Send nothing new; the gateway closes once it has what we
 		 * sent acknowledged, and we move to another gateway.
 		 */
-		s->goaway = 1;
+		client_session_set_state(s, client_session_hello_wait(s) ?
+		    CS_HELLO_DRAINING : CS_DRAINING);
 		fo_down(&s->gws[s->active], FO_R_GOAWAY, ev_now(s->loop),
 		    &s->pol, (uint32_t)random());
 		return CONN_OK;
@@ -269,7 +320,7 @@ agent_session_reason(struct agent_session *s, const struct gw_frame *f)
 		snprintf(s->msg, sizeof(s->msg),
 		    "gw-agent: gateway refused us: %s: %s",
 		    gw_reason_str(code), et);
-		agent_session_fail(s, AGENT_ST_REFUSED, s->msg);
+		client_session_fail(s, CLIENT_ST_REFUSED, s->msg);
 		return CONN_CLOSED_RC;
 	}
 	conn_close(s->conn, code, text);
@@ -277,9 +328,9 @@ agent_session_reason(struct agent_session *s, const struct gw_frame *f)
 }
 
 static int
-agent_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
+client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
-	struct agent_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 	struct gw_frame r;
 	size_t dropped;
 
@@ -288,13 +339,13 @@ agent_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	if (f->type >= GW_T_EXT_FIRST)
 		return CONN_OK;		/* unknown extension: ignore */
 	if (f->channel != 0) {
-		agent_session_error(s, GW_R_PROTOCOL, "channel not 0");
+		client_session_error(s, GW_R_PROTOCOL, "channel not 0");
 		return CONN_CLOSED_RC;
 	}
 	switch (f->type) {
 	case GW_T_ERROR:
 	case GW_T_GOAWAY:
-		return agent_session_reason(s, f);
+		return client_session_reason(s, f);
 	case GW_T_PING:
 		memset(&r, 0, sizeof(r));
 		r.type = GW_T_PONG;
@@ -304,45 +355,45 @@ agent_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	case GW_T_PONG:
 		return CONN_OK;
 	case GW_T_HELLO_ACK:
-		if (s->state != AS_HELLO_WAIT)
+		if (!client_session_hello_wait(s))
 			break;
-		if (agent_session_hello_ack(s, f) != CONN_OK)
+		if (client_session_hello_ack(s, f) != CONN_OK)
 			return CONN_CLOSED_RC;
-		agent_session_flush(s);
+		client_session_flush(s);
 		if (s->conn != NULL && s->p.on_open != NULL)
 			s->p.on_open(s->p.arg);
 		return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
 	case GW_T_ENROLL_RESULT:
-		if (s->state != AS_OPEN)
+		if (!client_session_open(s))
 			break;
 		if (s->p.on_enroll != NULL)
 			s->p.on_enroll(&f->u.enroll_result, s->p.arg);
 		return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
 	case GW_T_CREDIT:
-		if (s->state != AS_OPEN)
+		if (!client_session_open(s))
 			break;
 		s->credit += f->u.credit.n;
-		agent_session_flush(s);
+		client_session_flush(s);
 		return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
 	case GW_T_ACK:
-		if (s->state != AS_OPEN)
+		if (!client_session_open(s))
 			break;
 		if (f->u.ack.seq > GW_SEQ_MAX) {
-			agent_session_error(s, GW_R_SEQUENCE,
+			client_session_error(s, GW_R_SEQUENCE,
 			    "ACK above 2^63-1");
 			return CONN_CLOSED_RC;
 		}
-		dropped = queue_ack(s->p.queue, f->u.ack.seq);
+		dropped = sendq_ack(s->p.queue, f->u.ack.seq);
 		s->acked += dropped;
 		log_debug("event=ack seq=%llu dropped=%zu",
 		    (unsigned long long)f->u.ack.seq, dropped);
 		if (dropped > 0 && s->p.on_acked != NULL)
 			s->p.on_acked(f->u.ack.seq, s->p.arg);
-		if (agent_session_check_done(s) || s->conn == NULL)
+		if (client_session_check_done(s) || s->conn == NULL)
 			return CONN_CLOSED_RC;
 		return CONN_OK;
 	case GW_T_COMMAND:
-		if (s->state != AS_OPEN)
+		if (!client_session_open(s))
 			break;
 		log_info("event=command id=%llu len=%u (ignored)",
 		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
@@ -351,23 +402,24 @@ agent_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		break;
 	}
 	log_warnx("event=unexpected_frame type=%s state=%s",
-	    gw_type_str(f->type), agent_sess_state_str(s->state));
-	agent_session_error(s, GW_R_UNEXPECTED, "frame not valid in this state");
+	    gw_type_str(f->type), client_session_state_str(s->state));
+	client_session_error(s, GW_R_UNEXPECTED,
+	    "frame not valid in this state");
 	return CONN_CLOSED_RC;
 }
 
 static void
-agent_session_on_writable(struct conn *c, void *arg)
+client_session_on_writable(struct conn *c, void *arg)
 {
-	struct agent_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 
 	(void)c;
-	agent_session_flush(s);
+	client_session_flush(s);
 }
 
 /* Connect to the best gateway that may be tried, now or when one may. */
 static void
-agent_session_retry_later(struct agent_session *s)
+client_session_retry_later(struct client_session *s)
 {
 	double now = ev_now(s->loop), d = 0;
 
@@ -382,16 +434,16 @@ agent_session_retry_later(struct agent_session *s)
 
 /* What the end of a connection says about its gateway. */
 static enum fo_reason
-agent_session_fo_reason(const struct agent_session *s,
-    enum agent_sess_state was, unsigned reason)
+client_session_fo_reason(enum client_session_state was, unsigned reason)
 {
-	if (s->leaving || s->goaway)
+	if (was == CS_LEAVING || was == CS_DRAINING ||
+	    was == CS_HELLO_DRAINING)
 		return FO_R_NONE;	/* not a failure / counted already */
 	switch (reason) {
 	case GW_R_CONNECT:
 		return FO_R_REFUSED;
 	case GW_R_TIMEOUT:
-		return was == AS_CONNECTING ? FO_R_CONNECT_TIMEOUT :
+		return was == CS_CONNECTING ? FO_R_CONNECT_TIMEOUT :
 		    FO_R_HEARTBEAT;
 	case GW_R_TLS_HANDSHAKE:
 	case GW_R_TLS_ERROR:
@@ -407,12 +459,12 @@ agent_session_fo_reason(const struct agent_session *s,
 }
 
 static void
-agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
+client_session_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
-	struct agent_session *s = arg;
-	enum agent_sess_state was = s->state;
-	enum fo_reason why = agent_session_fo_reason(s, was, reason);
+	struct client_session *s = client_session_arg(arg);
+	enum client_session_state was = s->state;
+	enum fo_reason why = client_session_fo_reason(was, reason);
 	char ed[LOG_ESC_MAX];	/* may be the gateway's ERROR text */
 
 	(void)c;
@@ -420,26 +472,24 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 	s->conn = NULL;
 	s->credit = 0;
 	ev_timer_stop(s->loop, &s->heartbeat);
-	queue_rewind(s->p.queue);
-	if (s->status != AGENT_ST_RUNNING) {
+	sendq_rewind(s->p.queue);
+	if (s->status != CLIENT_ST_RUNNING) {
 		log_debug("event=disconnected reason=%s detail=\"%s\"",
 		    gw_reason_str(reason), ed);
 		return;
 	}
 	log_warnx("event=disconnected gateway=%s reason=%s detail=\"%s\" "
-	    "state=%s unacked=%zu", agent_session_gw(s),
-	    gw_reason_str(reason), ed, agent_sess_state_str(was),
-	    queue_len(s->p.queue));
-	agent_session_set_state(s, AS_IDLE);
+	    "state=%s unacked=%zu", client_session_gw(s),
+	    gw_reason_str(reason), ed, client_session_state_str(was),
+	    sendq_len(s->p.queue));
+	client_session_set_state(s, CS_IDLE);
 	if (why != FO_R_NONE) {
 		fo_down(&s->gws[s->active], why, ev_now(s->loop), &s->pol,
 		    (uint32_t)random());
 		log_warnx("event=gateway_health gateway=%s to=down reason=%s "
-		    "fails=%u", agent_session_gw(s), fo_reason_str(why),
+		    "fails=%u", client_session_gw(s), fo_reason_str(why),
 		    s->gws[s->active].fails);
 	}
-	s->goaway = 0;
-	s->leaving = 0;
 	/*
 	 * A refused certificate shows as a failed handshake, or with TLS 1.3
 	 * (the client finishes first) as a fatal alert before HELLO_ACK.
@@ -447,9 +497,9 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 	 * without an alert (peer-closed: a gateway shedding load in a
 	 * reconnect storm) is no refusal: it is retried, forever.
 	 */
-	if (reason == GW_R_TLS_HANDSHAKE || (was == AS_HELLO_WAIT &&
-	    reason == GW_R_TLS_ERROR)) {
-		if (++s->refused >= AGENT_REFUSED_MAX *
+	if (reason == GW_R_TLS_HANDSHAKE || ((was == CS_HELLO_WAIT ||
+	    was == CS_HELLO_DRAINING) && reason == GW_R_TLS_ERROR)) {
+		if (++s->refused >= CLIENT_REFUSED_MAX *
 		    (int)s->p.ngateways) {
 			/* "certificate ...": our check of the gateway's. */
 			if (strncmp(detail, "certificate ", 12) == 0)
@@ -464,28 +514,28 @@ agent_session_on_close(struct conn *c, unsigned reason, const char *detail,
 				    "during the handshake %d times (is our "
 				    "certificate from the gateway's agent CA, "
 				    "and valid?): %s", s->refused, ed);
-			agent_session_fail(s, AGENT_ST_REFUSED, s->msg);
+			client_session_fail(s, CLIENT_ST_REFUSED, s->msg);
 			return;
 		}
 	}
-	agent_session_retry_later(s);
+	client_session_retry_later(s);
 }
 
-static const struct conn_ops agent_session_ops = {
-	.on_open = agent_session_on_open,
-	.on_frame = agent_session_on_frame,
-	.on_writable = agent_session_on_writable,
+static const struct conn_ops client_session_ops = {
+	.on_open = client_session_on_open,
+	.on_frame = client_session_on_frame,
+	.on_writable = client_session_on_writable,
 	.on_timeout = NULL,
-	.on_close = agent_session_on_close
+	.on_close = client_session_on_close
 };
 
 static void
-agent_session_connect(struct agent_session *s)
+client_session_connect(struct client_session *s)
 {
 	struct conn_params cp = {
-		.in_cap = AGENT_MAX_PAYLOAD + 64,
+		.in_cap = CLIENT_MAX_PAYLOAD + 64,
 		.out_cap = 256 * 1024,
-		.max_payload = AGENT_MAX_PAYLOAD,
+		.max_payload = CLIENT_MAX_PAYLOAD,
 		.server_name = s->p.server_name,
 		.record_per_frame = s->p.record_per_frame
 	};
@@ -493,32 +543,32 @@ agent_session_connect(struct agent_session *s)
 	int i = fo_choose(s->gws, s->p.ngateways, ev_now(s->loop));
 
 	if (i < 0) {
-		agent_session_retry_later(s);
+		client_session_retry_later(s);
 		return;
 	}
 	if (i != s->active && s->active >= 0)
 		log_warnx("event=%s from=%s to=%s", i < s->active ?
-		    "failback" : "failover", agent_session_gw(s),
+		    "failback" : "failover", client_session_gw(s),
 		    s->p.gateways[i]);
 	s->active = i;
-	agent_session_set_state(s, AS_CONNECTING);
+	client_session_set_state(s, CS_CONNECTING);
 	s->credit = 0;
 	cp.ticket = &s->tickets[i];
 	s->conn = conn_connect(s->loop, s->p.gateways[i], s->p.tls, &cp,
-	    &agent_session_ops, s);
+	    &client_session_ops, s);
 	if (s->conn == NULL && errno == EINVAL) {
 		snprintf(s->msg, sizeof(s->msg), "gw-agent: bad gateway "
 		    "address %s (want ip:port)", s->p.gateways[i]);
-		agent_session_fail(s, AGENT_ST_FAIL, s->msg);
+		client_session_fail(s, CLIENT_ST_FAIL, s->msg);
 		return;
 	}
 	if (s->conn == NULL) {
 		log_warn("event=disconnected gateway=%s reason=%s",
 		    s->p.gateways[i], gw_reason_str(GW_R_CONNECT));
-		agent_session_set_state(s, AS_IDLE);
+		client_session_set_state(s, CS_IDLE);
 		fo_down(&s->gws[i], FO_R_REFUSED, ev_now(s->loop), &s->pol,
 		    (uint32_t)random());
-		agent_session_retry_later(s);
+		client_session_retry_later(s);
 		return;
 	}
 	conn_timer(s->conn, s->p.connect_timeout);
@@ -528,49 +578,49 @@ agent_session_connect(struct agent_session *s)
 }
 
 static void
-agent_session_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+client_session_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct agent_session *s = w->data;
+	struct client_session *s = client_session_arg(w->data);
 
 	(void)loop;
 	(void)revents;
-	if (s->status == AGENT_ST_RUNNING && s->conn == NULL)
-		agent_session_connect(s);
+	if (s->status == CLIENT_ST_RUNNING && s->conn == NULL)
+		client_session_connect(s);
 }
 
 /**
- * agent_session_new(loop, p): a session on ${loop} with the parameters
+ * client_session_new(loop, p): a session on ${loop} with the parameters
  * ${p} (copied; the strings, tls and queue must outlive it).  It connects
- * once agent_session_start() is called.  Return NULL on error.
+ * once client_session_start() is called.  Return NULL on error.
  */
-struct agent_session *
-agent_session_new(struct ev_loop *loop, const struct agent_session_params *p)
+struct client_session *
+client_session_new(struct ev_loop *loop, const struct client_session_params *p)
 {
-	struct agent_session *s;
+	struct client_session *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
+	s->magic = CLIENT_SESSION_MAGIC;	/* calloc: CS_IDLE */
 	s->loop = loop;
 	s->p = *p;
 	if (s->p.connect_timeout <= 0)
-		s->p.connect_timeout = AGENT_CONNECT_TIMEOUT;
-	s->state = AS_IDLE;
-	s->status = AGENT_ST_RUNNING;
-	s->peer_max = AGENT_MAX_PAYLOAD;
+		s->p.connect_timeout = CLIENT_CONNECT_TIMEOUT;
+	s->status = CLIENT_ST_RUNNING;
+	s->peer_max = CLIENT_MAX_PAYLOAD;
 	s->active = -1;
 	s->probe_idx = -1;
-	s->pol.backoff_min = AGENT_BACKOFF_MIN;
-	s->pol.backoff_max = AGENT_BACKOFF_MAX;
+	s->pol.backoff_min = CLIENT_BACKOFF_MIN;
+	s->pol.backoff_max = CLIENT_BACKOFF_MAX;
 	s->pol.hold_down = p->failback_hold;
 	s->pol.hb_interval = p->heartbeat;
-	s->pol.hb_misses = AGENT_HB_MISSES;
+	s->pol.hb_misses = CLIENT_HB_MISSES;
 	for (size_t i = 0; i < p->ngateways; i++)
 		fo_peer_init(&s->gws[i], ev_now(loop));
-	ev_timer_init(&s->retry, agent_session_retry_cb, 0., 0.);
+	ev_timer_init(&s->retry, client_session_retry_cb, 0., 0.);
 	s->retry.data = s;
-	ev_timer_init(&s->heartbeat, agent_session_heartbeat_cb, 0., 0.);
+	ev_timer_init(&s->heartbeat, client_session_heartbeat_cb, 0., 0.);
 	s->heartbeat.data = s;
-	ev_timer_init(&s->probe_timer, agent_probe_timer_cb, 1., 1.);
+	ev_timer_init(&s->probe_timer, client_probe_timer_cb, 1., 1.);
 	s->probe_timer.data = s;
 	if (p->ngateways > 1 && p->failback_hold >= 0)
 		ev_timer_start(loop, &s->probe_timer);
@@ -578,95 +628,95 @@ agent_session_new(struct ev_loop *loop, const struct agent_session_params *p)
 	return s;
 }
 
-/** agent_session_start(s): connect to the gateway. */
+/** client_session_start(s): connect to the gateway. */
 void
-agent_session_start(struct agent_session *s)
+client_session_start(struct client_session *s)
 {
-	if (s->state == AS_IDLE && s->conn == NULL)
-		agent_session_connect(s);
+	if (s->state == CS_IDLE && s->conn == NULL)
+		client_session_connect(s);
 }
 
-/** agent_session_kick(s): new lines are queued: send what credit allows. */
+/** client_session_kick(s): new lines are queued: send what credit allows. */
 void
-agent_session_kick(struct agent_session *s)
+client_session_kick(struct client_session *s)
 {
-	agent_session_flush(s);
+	client_session_flush(s);
 }
 
 /**
- * agent_session_eof(s): the input has ended; finish (ev_break) once every
+ * client_session_eof(s): the input has ended; finish (ev_break) once every
  * line is acknowledged.
  */
 void
-agent_session_eof(struct agent_session *s)
+client_session_eof(struct client_session *s)
 {
 	s->eof = 1;
-	(void)agent_session_check_done(s);
+	(void)client_session_check_done(s);
 }
 
 /**
- * agent_session_fail(s, status, msg): stop with ${status} and the message
+ * client_session_fail(s, status, msg): stop with ${status} and the message
  * ${msg}: close the connection, cancel the timers and ev_break (or
  * on_finish).
  */
 void
-agent_session_fail(struct agent_session *s, enum agent_status status,
+client_session_fail(struct client_session *s, enum client_status status,
     const char *msg)
 {
-	if (s->status != AGENT_ST_RUNNING)
+	if (s->status != CLIENT_ST_RUNNING)
 		return;
 	s->status = status;
 	if (msg != s->msg)
 		snprintf(s->msg, sizeof(s->msg), "%s", msg);
-	agent_session_set_state(s, AS_FINISHED);
+	client_session_set_state(s, CS_FINISHED);
 	ev_timer_stop(s->loop, &s->retry);
 	ev_timer_stop(s->loop, &s->heartbeat);
 	ev_timer_stop(s->loop, &s->probe_timer);
 	if (s->probe != NULL)
 		conn_close(s->probe, GW_R_NORMAL, "stopping");
 	if (s->conn != NULL)
-		conn_close(s->conn, status == AGENT_ST_DONE ? GW_R_NORMAL :
-		    GW_R_SHUTDOWN, status == AGENT_ST_DONE ? "done" : "stopping");
+		conn_close(s->conn, status == CLIENT_ST_DONE ? GW_R_NORMAL :
+		    GW_R_SHUTDOWN, status == CLIENT_ST_DONE ? "done" :
+		    "stopping");
 	if (s->p.on_finish != NULL)
 		s->p.on_finish(status, s->p.arg);
 	else
 		ev_break(s->loop, EVBREAK_ALL);
 }
 
-/** agent_session_status(s): the exit status, or AGENT_ST_RUNNING. */
-enum agent_status
-agent_session_status(const struct agent_session *s)
+/** client_session_status(s): the exit status, or CLIENT_ST_RUNNING. */
+enum client_status
+client_session_status(const struct client_session *s)
 {
 	return s->status;
 }
 
-/** agent_session_msg(s): the failure message, or "". */
+/** client_session_msg(s): the failure message, or "". */
 const char *
-agent_session_msg(const struct agent_session *s)
+client_session_msg(const struct client_session *s)
 {
 	return s->msg;
 }
 
-/** agent_session_acked(s): lines acknowledged so far. */
+/** client_session_acked(s): lines acknowledged so far. */
 uint64_t
-agent_session_acked(const struct agent_session *s)
+client_session_acked(const struct client_session *s)
 {
 	return s->acked;
 }
 
 /**
- * agent_session_enroll(s, csr, len, rid): send ENROLL (a renewal: ${csr},
+ * client_session_enroll(s, csr, len, rid): send ENROLL (a renewal: ${csr},
  * or a poll for request ${rid}) on the open session; the answer comes to
  * on_enroll.  0, or -1 if no session is open or the output is full.
  */
 int
-agent_session_enroll(struct agent_session *s, const uint8_t *csr,
+client_session_enroll(struct client_session *s, const uint8_t *csr,
     size_t len, const char *rid)
 {
 	struct gw_frame f = { .type = GW_T_ENROLL };
 
-	if (s->state != AS_OPEN || s->conn == NULL || s->goaway ||
-	    len > UINT16_MAX)
+	if (s->state != CS_OPEN || s->conn == NULL || len > UINT16_MAX)
 		return -1;
 	f.u.enroll.ref = 1;
 	f.u.enroll.csr.p = csr;
@@ -679,44 +729,46 @@ agent_session_enroll(struct agent_session *s, const uint8_t *csr,
 }
 
 /**
- * agent_session_set_tls(s, tls): use ${tls} from the next connection on
+ * client_session_set_tls(s, tls): use ${tls} from the next connection on
  * (the live one keeps its own); the caller keeps ${tls} alive.
  */
 void
-agent_session_set_tls(struct agent_session *s, const struct tls_conf *tls)
+client_session_set_tls(struct client_session *s, const struct tls_conf *tls)
 {
 	s->p.tls = tls;
 	/* A new certificate is shown in a full handshake, not resumed. */
-	for (size_t i = 0; i < AGENT_MAX_GATEWAYS; i++) {
+	for (size_t i = 0; i < CLIENT_MAX_GATEWAYS; i++) {
 		conn_ticket_free(s->tickets[i]);
 		s->tickets[i] = NULL;
 	}
 }
 
 /**
- * agent_session_resumed(s): 1 if ${s}'s connection resumed a TLS session
+ * client_session_resumed(s): 1 if ${s}'s connection resumed a TLS session
  * from the gateway's ticket (no full handshake), else 0.
  */
 int
-agent_session_resumed(const struct agent_session *s)
+client_session_resumed(const struct client_session *s)
 {
 	return s->conn != NULL && conn_resumed(s->conn);
 }
 
-/** agent_session_free(s): free ${s}; agent_session_free(NULL) is a no-op. */
+/** client_session_free(s): free ${s}; client_session_free(NULL) is a no-op. */
 void
-agent_session_free(struct agent_session *s)
+client_session_free(struct client_session *s)
 {
 	if (s == NULL)
 		return;
+	if (s->probe != NULL)
+		conn_close(s->probe, GW_R_NORMAL, "stopping");
+	/* A running session's on_close starts the retry timer: stop after. */
+	if (s->conn != NULL)
+		conn_close(s->conn, GW_R_SHUTDOWN, "exiting");
 	ev_timer_stop(s->loop, &s->retry);
 	ev_timer_stop(s->loop, &s->heartbeat);
 	ev_timer_stop(s->loop, &s->probe_timer);
-	if (s->probe != NULL)
-		conn_close(s->probe, GW_R_NORMAL, "stopping");
-	if (s->conn != NULL)
-		conn_close(s->conn, GW_R_SHUTDOWN, "exiting");
-	for (size_t i = 0; i < AGENT_MAX_GATEWAYS; i++)
+	for (size_t i = 0; i < CLIENT_MAX_GATEWAYS; i++)
 		conn_ticket_free(s->tickets[i]);
+	s->magic = 0;
 	free(s);
 }

@@ -1,12 +1,12 @@
 /*
- * agent_probe.c: fail-back for an agent session on a worse gateway.  Now
+ * client_probe.c: fail-back for an agent session on a worse gateway.  Now
  * and then a TLS handshake probes the best gateway that may be tried (a
  * hung process accepts TCP connections but cannot finish one); once one
  * has been up for failback_hold, the session moves to it.
  */
 #include <stdlib.h>
 
-#include "agent_session_impl.h"
+#include "client_session_impl.h"
 #include "log.h"
 #include "proto.h"
 
@@ -16,9 +16,9 @@
  * on_open (success) or on_close (failure), and sends no frame.
  */
 static int
-agent_probe_on_open(struct conn *c, void *arg)
+client_probe_on_open(struct conn *c, void *arg)
 {
-	struct agent_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 	struct fo_peer *p = &s->gws[s->probe_idx];
 
 	if (p->health != FO_UP)
@@ -30,19 +30,19 @@ agent_probe_on_open(struct conn *c, void *arg)
 }
 
 static int
-agent_probe_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
+client_probe_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
 	(void)f;
-	(void)arg;
+	(void)client_session_arg(arg);
 	conn_close(c, GW_R_NORMAL, "probe done");
 	return CONN_CLOSED_RC;
 }
 
 static void
-agent_probe_on_close(struct conn *c, unsigned reason, const char *detail,
+client_probe_on_close(struct conn *c, unsigned reason, const char *detail,
     void *arg)
 {
-	struct agent_session *s = arg;
+	struct client_session *s = client_session_arg(arg);
 	char ed[LOG_ESC_MAX];
 
 	(void)c;
@@ -60,10 +60,10 @@ agent_probe_on_close(struct conn *c, unsigned reason, const char *detail,
 	s->probe_idx = -1;
 }
 
-static const struct conn_ops agent_probe_ops = {
-	.on_open = agent_probe_on_open,
-	.on_frame = agent_probe_on_frame,
-	.on_close = agent_probe_on_close,
+static const struct conn_ops client_probe_ops = {
+	.on_open = client_probe_on_open,
+	.on_frame = client_probe_on_frame,
+	.on_close = client_probe_on_close,
 };
 
 /*
@@ -71,18 +71,18 @@ static const struct conn_ops agent_probe_ops = {
  * (a TCP connect); once one has accepted for failback_hold, move to it.
  */
 void
-agent_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+client_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct agent_session *s = w->data;
+	struct client_session *s = client_session_arg(w->data);
 	double now = ev_now(loop);
 	int i;
 
 	(void)revents;
-	if (s->state != AS_OPEN || s->active <= 0 || s->goaway ||
-	    s->probe != NULL)
+	if (s->state != CS_OPEN || s->active <= 0 || s->probe != NULL)
 		return;
 	if (fo_failback(s->gws, s->active, now, &s->pol) >= 0) {
-		s->leaving = 1;		/* the reconnect picks the better one */
+		/* Not a failure; the reconnect picks the better one. */
+		client_session_set_state(s, CS_LEAVING);
 		conn_close(s->conn, GW_R_NORMAL, "moving to a better gateway");
 		return;
 	}
@@ -95,7 +95,7 @@ agent_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	    &(struct conn_params){ .in_cap = 4096, .out_cap = 4096,
 	    .max_payload = 1024, .server_name = s->p.server_name,
 	    .ticket = &s->tickets[i] },
-	    &agent_probe_ops, s);
+	    &client_probe_ops, s);
 	if (s->probe == NULL) {
 		fo_down(&s->gws[i], FO_R_REFUSED, now, &s->pol,
 		    (uint32_t)random());

@@ -1,5 +1,5 @@
 /*
- * test_agent_queue.c: gw-agent's queue of unacknowledged lines: lazy
+ * test_sendq.c: a client session's send queue of unacknowledged lines: lazy
  * numbering, cumulative ACKs, HELLO_ACK's last_seq, the resend cursor after
  * a reconnect, the capacity limit and ring wraparound.
  */
@@ -11,55 +11,55 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "queue.h"
+#include "sendq.h"
 
 static void
-push_str(struct queue *q, const char *s)
+push_str(struct sendq *q, const char *s)
 {
-	assert_int_equal(queue_push(q, s, strlen(s)), 0);
+	assert_int_equal(sendq_push(q, s, strlen(s)), 0);
 }
 
 /* Hand out the next line, check it, mark it sent. */
 static void
-send_expect(struct queue *q, uint64_t seq, const char *body)
+send_expect(struct sendq *q, uint64_t seq, const char *body)
 {
-	const struct queue_ent *e = queue_next(q);
+	const struct sendq_ent *e = sendq_next(q);
 
 	assert_non_null(e);
 	assert_int_equal(e->seq, seq);
 	assert_int_equal(e->len, strlen(body));
 	assert_memory_equal(e->body, body, e->len);
-	queue_advance(q);
+	sendq_advance(q);
 }
 
 static void
 test_push_and_send(void **state)
 {
-	struct queue *q = queue_new(4);
+	struct sendq *q = sendq_new(4);
 
 	(void)state;
 	assert_non_null(q);
-	assert_null(queue_next(q));
+	assert_null(sendq_next(q));
 	push_str(q, "a");
 	push_str(q, "");
 	push_str(q, "ccc");
-	assert_int_equal(queue_len(q), 3);
-	assert_int_equal(queue_unsent(q), 3);
+	assert_int_equal(sendq_len(q), 3);
+	assert_int_equal(sendq_unsent(q), 3);
 	send_expect(q, 1, "a");
 	send_expect(q, 2, "");
 	send_expect(q, 3, "ccc");
-	assert_null(queue_next(q));
-	assert_int_equal(queue_unsent(q), 0);
-	assert_int_equal(queue_len(q), 3);
-	assert_int_equal(queue_next_seq(q), 4);
-	queue_free(q);
-	queue_free(NULL);
+	assert_null(sendq_next(q));
+	assert_int_equal(sendq_unsent(q), 0);
+	assert_int_equal(sendq_len(q), 3);
+	assert_int_equal(sendq_next_seq(q), 4);
+	sendq_free(q);
+	sendq_free(NULL);
 }
 
 static void
 test_ack_cumulative(void **state)
 {
-	struct queue *q = queue_new(8);
+	struct sendq *q = sendq_new(8);
 
 	(void)state;
 	for (int i = 0; i < 5; i++)
@@ -67,23 +67,23 @@ test_ack_cumulative(void **state)
 	send_expect(q, 1, "x");
 	send_expect(q, 2, "x");
 	send_expect(q, 3, "x");
-	assert_int_equal(queue_ack(q, 2), 2);
-	assert_int_equal(queue_len(q), 3);
+	assert_int_equal(sendq_ack(q, 2), 2);
+	assert_int_equal(sendq_len(q), 3);
 	/* An old or repeated ACK drops nothing. */
-	assert_int_equal(queue_ack(q, 1), 0);
-	assert_int_equal(queue_ack(q, 2), 0);
+	assert_int_equal(sendq_ack(q, 1), 0);
+	assert_int_equal(sendq_ack(q, 2), 0);
 	/* Unnumbered lines are never dropped by an ACK. */
-	assert_int_equal(queue_ack(q, 100), 1);
-	assert_int_equal(queue_len(q), 2);
-	assert_int_equal(queue_unsent(q), 2);
+	assert_int_equal(sendq_ack(q, 100), 1);
+	assert_int_equal(sendq_len(q), 2);
+	assert_int_equal(sendq_unsent(q), 2);
 	send_expect(q, 4, "x");
-	queue_free(q);
+	sendq_free(q);
 }
 
 static void
 test_rewind_resends_original_seq(void **state)
 {
-	struct queue *q = queue_new(8);
+	struct sendq *q = sendq_new(8);
 
 	(void)state;
 	push_str(q, "one");
@@ -91,125 +91,125 @@ test_rewind_resends_original_seq(void **state)
 	push_str(q, "three");
 	send_expect(q, 1, "one");
 	send_expect(q, 2, "two");
-	assert_int_equal(queue_ack(q, 1), 1);
+	assert_int_equal(sendq_ack(q, 1), 1);
 	/* Disconnect: "two" must go again with seq 2, then "three". */
-	queue_rewind(q);
-	assert_int_equal(queue_unsent(q), 2);
+	sendq_rewind(q);
+	assert_int_equal(sendq_unsent(q), 2);
 	/* The new session's last_seq is lower than what we sent. */
-	assert_int_equal(queue_hello(q, 1), 0);
+	assert_int_equal(sendq_hello(q, 1), 0);
 	send_expect(q, 2, "two");
 	send_expect(q, 3, "three");
-	assert_null(queue_next(q));
-	queue_free(q);
+	assert_null(sendq_next(q));
+	sendq_free(q);
 }
 
 static void
 test_hello_last_seq(void **state)
 {
-	struct queue *q = queue_new(8);
+	struct sendq *q = sendq_new(8);
 
 	(void)state;
 	push_str(q, "a");
 	push_str(q, "b");
 	/* A first start: the store has 500 from an earlier run. */
-	assert_int_equal(queue_foreign(q, 500), 0);
-	assert_int_equal(queue_hello(q, 500), 0);
-	assert_int_equal(queue_next_seq(q), 501);
+	assert_int_equal(sendq_foreign(q, 500), 0);
+	assert_int_equal(sendq_hello(q, 500), 0);
+	assert_int_equal(sendq_next_seq(q), 501);
 	send_expect(q, 501, "a");
-	queue_rewind(q);
+	sendq_rewind(q);
 	/* The store already has seq 501. */
-	assert_int_equal(queue_foreign(q, 501), 0);
-	assert_int_equal(queue_hello(q, 501), 1);
-	assert_int_equal(queue_len(q), 1);
+	assert_int_equal(sendq_foreign(q, 501), 0);
+	assert_int_equal(sendq_hello(q, 501), 1);
+	assert_int_equal(sendq_len(q), 1);
 	send_expect(q, 502, "b");
 	/* A lower last_seq never lowers the numbering. */
-	assert_int_equal(queue_foreign(q, 3), 0);
-	assert_int_equal(queue_hello(q, 3), 0);
-	assert_int_equal(queue_next_seq(q), 503);
-	queue_free(q);
+	assert_int_equal(sendq_foreign(q, 3), 0);
+	assert_int_equal(sendq_hello(q, 3), 0);
+	assert_int_equal(sendq_next_seq(q), 503);
+	sendq_free(q);
 }
 
 /*
  * Issue 17: a last_seq above the agent's own numbering is another writer
  * under its name (2^63 - 1 stored by a second holder of the name): taking
- * it would drop lines the store never had.  queue_foreign() says so, and
+ * it would drop lines the store never had.  sendq_foreign() says so, and
  * nothing is dropped until the caller decides.
  */
 static void
 test_hello_foreign_last_seq(void **state)
 {
-	struct queue *q = queue_new(8);
+	struct sendq *q = sendq_new(8);
 
 	(void)state;
 	push_str(q, "a");
 	push_str(q, "b");
 	send_expect(q, 1, "a");
 	send_expect(q, 2, "b");
-	queue_rewind(q);
+	sendq_rewind(q);
 	/* Ours: at most what we numbered. */
-	assert_int_equal(queue_foreign(q, 0), 0);
-	assert_int_equal(queue_foreign(q, 2), 0);
+	assert_int_equal(sendq_foreign(q, 0), 0);
+	assert_int_equal(sendq_foreign(q, 2), 0);
 	/* Not ours: above it, or no number left. */
-	assert_int_equal(queue_foreign(q, 3), 1);
-	assert_int_equal(queue_foreign(q, (1ull << 63) - 1), 1);
-	assert_int_equal(queue_foreign(q, UINT64_MAX), 1);
-	assert_int_equal(queue_len(q), 2);
+	assert_int_equal(sendq_foreign(q, 3), 1);
+	assert_int_equal(sendq_foreign(q, (1ull << 63) - 1), 1);
+	assert_int_equal(sendq_foreign(q, UINT64_MAX), 1);
+	assert_int_equal(sendq_len(q), 2);
 	/* Even on a first start, UINT64_MAX leaves nothing to number. */
-	queue_free(q);
-	q = queue_new(8);
-	assert_int_equal(queue_foreign(q, UINT64_MAX), 1);
-	assert_int_equal(queue_foreign(q, UINT64_MAX - 1), 0);
-	queue_free(q);
+	sendq_free(q);
+	q = sendq_new(8);
+	assert_int_equal(sendq_foreign(q, UINT64_MAX), 1);
+	assert_int_equal(sendq_foreign(q, UINT64_MAX - 1), 0);
+	sendq_free(q);
 }
 
 static void
 test_full(void **state)
 {
-	struct queue *q = queue_new(3);
+	struct sendq *q = sendq_new(3);
 
 	(void)state;
-	assert_null(queue_new(0));
+	assert_null(sendq_new(0));
 	push_str(q, "1");
 	push_str(q, "2");
-	assert_int_equal(queue_full(q), 0);
+	assert_int_equal(sendq_full(q), 0);
 	push_str(q, "3");
-	assert_int_equal(queue_full(q), 1);
-	assert_int_equal(queue_push(q, "4", 1), -1);
-	assert_int_equal(queue_len(q), 3);
+	assert_int_equal(sendq_full(q), 1);
+	assert_int_equal(sendq_push(q, "4", 1), -1);
+	assert_int_equal(sendq_len(q), 3);
 	send_expect(q, 1, "1");
-	assert_int_equal(queue_ack(q, 1), 1);
-	assert_int_equal(queue_full(q), 0);
+	assert_int_equal(sendq_ack(q, 1), 1);
+	assert_int_equal(sendq_full(q), 0);
 	push_str(q, "4");
-	assert_int_equal(queue_full(q), 1);
-	queue_free(q);
+	assert_int_equal(sendq_full(q), 1);
+	sendq_free(q);
 }
 
 static void
 test_wraparound(void **state)
 {
-	struct queue *q = queue_new(5);
+	struct sendq *q = sendq_new(5);
 	char buf[32];
 	uint64_t seq = 1, acked = 0;
 
 	(void)state;
 	/* Many laps around a ring of 5, with ACKs lagging the sends. */
 	for (int i = 0; i < 1000; i++) {
-		while (!queue_full(q)) {
+		while (!sendq_full(q)) {
 			snprintf(buf, sizeof(buf), "line %llu",
-			    (unsigned long long)(acked + queue_len(q) + 1));
+			    (unsigned long long)(acked + sendq_len(q) + 1));
 			push_str(q, buf);
 		}
-		while (queue_next(q) != NULL) {
+		while (sendq_next(q) != NULL) {
 			snprintf(buf, sizeof(buf), "line %llu",
 			    (unsigned long long)seq);
 			send_expect(q, seq, buf);
 			seq++;
 		}
 		/* Ack all but the last two, resend those after a rewind. */
-		assert_int_equal(queue_ack(q, seq - 3), 3);
+		assert_int_equal(sendq_ack(q, seq - 3), 3);
 		acked += 3;
-		queue_rewind(q);
-		assert_int_equal(queue_unsent(q), 2);
+		sendq_rewind(q);
+		assert_int_equal(sendq_unsent(q), 2);
 		snprintf(buf, sizeof(buf), "line %llu",
 		    (unsigned long long)(seq - 2));
 		send_expect(q, seq - 2, buf);
@@ -217,9 +217,9 @@ test_wraparound(void **state)
 		    (unsigned long long)(seq - 1));
 		send_expect(q, seq - 1, buf);
 	}
-	assert_int_equal(queue_ack(q, seq - 1), 2);
-	assert_int_equal(queue_len(q), 0);
-	queue_free(q);
+	assert_int_equal(sendq_ack(q, seq - 1), 2);
+	assert_int_equal(sendq_len(q), 0);
+	sendq_free(q);
 }
 
 int

@@ -1,14 +1,14 @@
 /*
- * queue.c: the ring of unacknowledged lines (see queue.h).
+ * sendq.c: the ring of unacknowledged lines (see sendq.h).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue.h"
+#include "sendq.h"
 
-struct queue {
-	struct queue_ent	*ents;
+struct sendq {
+	struct sendq_ent	*ents;
 	size_t			 cap;
 	size_t			 head;		/* index of the oldest line */
 	size_t			 n;		/* lines held */
@@ -19,17 +19,17 @@ struct queue {
 };
 
 /* The entry ${i} places after the oldest. */
-static struct queue_ent *
-queue_at(const struct queue *q, size_t i)
+static struct sendq_ent *
+sendq_at(const struct sendq *q, size_t i)
 {
 	return &q->ents[(q->head + i) % q->cap];
 }
 
-/** queue_new(cap): an empty queue of at most ${cap} lines, or NULL. */
-struct queue *
-queue_new(size_t cap)
+/** sendq_new(cap): an empty queue of at most ${cap} lines, or NULL. */
+struct sendq *
+sendq_new(size_t cap)
 {
-	struct queue *q;
+	struct sendq *q;
 
 	if (cap == 0) {
 		errno = EINVAL;
@@ -49,26 +49,26 @@ err0:
 	return NULL;
 }
 
-/** queue_free(q): free ${q} and its lines; queue_free(NULL) is a no-op. */
+/** sendq_free(q): free ${q} and its lines; sendq_free(NULL) is a no-op. */
 void
-queue_free(struct queue *q)
+sendq_free(struct sendq *q)
 {
 	if (q == NULL)
 		return;
 	for (size_t i = 0; i < q->n; i++)
-		free(queue_at(q, i)->body);
+		free(sendq_at(q, i)->body);
 	free(q->ents);
 	free(q);
 }
 
 /**
- * queue_push(q, body, len): append a copy of the ${len} bytes of ${body}.
+ * sendq_push(q, body, len): append a copy of the ${len} bytes of ${body}.
  * Return 0, or -1 if ${q} is full or memory ran out (errno ENOBUFS/ENOMEM).
  */
 int
-queue_push(struct queue *q, const char *body, size_t len)
+sendq_push(struct sendq *q, const char *body, size_t len)
 {
-	struct queue_ent *e;
+	struct sendq_ent *e;
 	char *copy;
 
 	if (q->n == q->cap) {
@@ -79,7 +79,7 @@ queue_push(struct queue *q, const char *body, size_t len)
 		return -1;
 	if (len > 0)
 		memcpy(copy, body, len);
-	e = queue_at(q, q->n);
+	e = sendq_at(q, q->n);
 	e->seq = 0;
 	e->len = len;
 	e->body = copy;
@@ -87,40 +87,40 @@ queue_push(struct queue *q, const char *body, size_t len)
 	return 0;
 }
 
-/** queue_len(q): lines in ${q} (sent or not, not yet acknowledged). */
+/** sendq_len(q): lines in ${q} (sent or not, not yet acknowledged). */
 size_t
-queue_len(const struct queue *q)
+sendq_len(const struct sendq *q)
 {
 	return q->n;
 }
 
-/** queue_full(q): 1 if ${q} holds its capacity, else 0. */
+/** sendq_full(q): 1 if ${q} holds its capacity, else 0. */
 int
-queue_full(const struct queue *q)
+sendq_full(const struct sendq *q)
 {
 	return q->n == q->cap;
 }
 
-/** queue_unsent(q): lines after the sent cursor. */
+/** sendq_unsent(q): lines after the sent cursor. */
 size_t
-queue_unsent(const struct queue *q)
+sendq_unsent(const struct sendq *q)
 {
 	return q->n - q->sent;
 }
 
 /**
- * queue_next(q): the first line after the sent cursor, with its sequence
+ * sendq_next(q): the first line after the sent cursor, with its sequence
  * number assigned if it had none, or NULL if every line is sent.  The
- * cursor does not move: call queue_advance() once the line is sent.
+ * cursor does not move: call sendq_advance() once the line is sent.
  */
-const struct queue_ent *
-queue_next(struct queue *q)
+const struct sendq_ent *
+sendq_next(struct sendq *q)
 {
-	struct queue_ent *e;
+	struct sendq_ent *e;
 
 	if (q->sent == q->n)
 		return NULL;
-	e = queue_at(q, q->sent);
+	e = sendq_at(q, q->sent);
 	if (e->seq == 0) {
 		e->seq = q->next_seq++;
 		if (q->on_number != NULL)
@@ -130,17 +130,17 @@ queue_next(struct queue *q)
 }
 
 /**
- * queue_number(q, n): give sequence numbers now to the next ${n} unsent
+ * sendq_number(q, n): give sequence numbers now to the next ${n} unsent
  * lines that have none (so that they can be made durable before they are
  * sent).  Return how many were numbered.
  */
 size_t
-queue_number(struct queue *q, size_t n)
+sendq_number(struct sendq *q, size_t n)
 {
 	size_t done = 0;
 
 	for (size_t i = q->sent; i < q->n && done < n; i++) {
-		struct queue_ent *e = queue_at(q, i);
+		struct sendq_ent *e = sendq_at(q, i);
 
 		if (e->seq != 0)
 			continue;
@@ -153,15 +153,15 @@ queue_number(struct queue *q, size_t n)
 }
 
 /**
- * queue_set_seq(q, seq): number the oldest unnumbered line ${seq} (a
+ * sendq_set_seq(q, seq): number the oldest unnumbered line ${seq} (a
  * journal replay).  Return 0, or -1 if there is none or ${seq} is below
  * the numbering so far.
  */
 int
-queue_set_seq(struct queue *q, uint64_t seq)
+sendq_set_seq(struct sendq *q, uint64_t seq)
 {
 	for (size_t i = 0; i < q->n; i++) {
-		struct queue_ent *e = queue_at(q, i);
+		struct sendq_ent *e = sendq_at(q, i);
 
 		if (e->seq != 0)
 			continue;
@@ -175,44 +175,44 @@ queue_set_seq(struct queue *q, uint64_t seq)
 }
 
 /**
- * queue_on_number(q, fn, arg): call ${fn}(seq, ${arg}) whenever a line is
+ * sendq_on_number(q, fn, arg): call ${fn}(seq, ${arg}) whenever a line is
  * given its sequence number.
  */
 void
-queue_on_number(struct queue *q, void (*fn)(uint64_t seq, void *arg),
+sendq_on_number(struct sendq *q, void (*fn)(uint64_t seq, void *arg),
     void *arg)
 {
 	q->on_number = fn;
 	q->arg = arg;
 }
 
-/** queue_get(q, i): the ${i}-th line from the oldest, or NULL. */
-const struct queue_ent *
-queue_get(const struct queue *q, size_t i)
+/** sendq_get(q, i): the ${i}-th line from the oldest, or NULL. */
+const struct sendq_ent *
+sendq_get(const struct sendq *q, size_t i)
 {
-	return i < q->n ? queue_at(q, i) : NULL;
+	return i < q->n ? sendq_at(q, i) : NULL;
 }
 
-/** queue_advance(q): move the sent cursor past the line of queue_next(). */
+/** sendq_advance(q): move the sent cursor past the line of sendq_next(). */
 void
-queue_advance(struct queue *q)
+sendq_advance(struct sendq *q)
 {
 	if (q->sent < q->n)
 		q->sent++;
 }
 
 /**
- * queue_ack(q, seq): drop every line from the oldest whose sequence number
+ * sendq_ack(q, seq): drop every line from the oldest whose sequence number
  * is assigned and <= ${seq} (a cumulative ACK).  Return the number dropped.
  */
 size_t
-queue_ack(struct queue *q, uint64_t seq)
+sendq_ack(struct sendq *q, uint64_t seq)
 {
-	struct queue_ent *e;
+	struct sendq_ent *e;
 	size_t dropped = 0;
 
 	while (q->n > 0) {
-		e = queue_at(q, 0);
+		e = sendq_at(q, 0);
 		if (e->seq == 0 || e->seq > seq)
 			break;
 		free(e->body);
@@ -228,30 +228,30 @@ queue_ack(struct queue *q, uint64_t seq)
 }
 
 /**
- * queue_hello(q, last_seq): a new session said ${last_seq} is durable: drop
- * what it covers (as queue_ack) and number new lines from at least
+ * sendq_hello(q, last_seq): a new session said ${last_seq} is durable: drop
+ * what it covers (as sendq_ack) and number new lines from at least
  * ${last_seq} + 1.  Return the number dropped.
  */
 size_t
-queue_hello(struct queue *q, uint64_t last_seq)
+sendq_hello(struct sendq *q, uint64_t last_seq)
 {
 	size_t dropped;
 
-	dropped = queue_ack(q, last_seq);
+	dropped = sendq_ack(q, last_seq);
 	if (last_seq != UINT64_MAX && q->next_seq < last_seq + 1)
 		q->next_seq = last_seq + 1;
 	return dropped;
 }
 
 /**
- * queue_foreign(q, last_seq): 1 if a HELLO_ACK's ${last_seq} cannot be
+ * sendq_foreign(q, last_seq): 1 if a HELLO_ACK's ${last_seq} cannot be
  * ours: it is above every number ${q} has given out or taken from an
  * earlier HELLO_ACK (once it has any), or it leaves no number to go on
- * with (UINT64_MAX).  Someone else wrote under this identity; queue_hello
+ * with (UINT64_MAX).  Someone else wrote under this identity; sendq_hello
  * would drop lines the store never had.  Else 0.
  */
 int
-queue_foreign(const struct queue *q, uint64_t last_seq)
+sendq_foreign(const struct sendq *q, uint64_t last_seq)
 {
 	/*
 	 * next_seq 1: no numbering yet (a first start, or a restart whose
@@ -261,16 +261,16 @@ queue_foreign(const struct queue *q, uint64_t last_seq)
 	    (q->next_seq > 1 && last_seq >= q->next_seq);
 }
 
-/** queue_rewind(q): the connection is gone: nothing counts as sent. */
+/** sendq_rewind(q): the connection is gone: nothing counts as sent. */
 void
-queue_rewind(struct queue *q)
+sendq_rewind(struct sendq *q)
 {
 	q->sent = 0;
 }
 
-/** queue_next_seq(q): the sequence number the next new line will get. */
+/** sendq_next_seq(q): the sequence number the next new line will get. */
 uint64_t
-queue_next_seq(const struct queue *q)
+sendq_next_seq(const struct sendq *q)
 {
 	return q->next_seq;
 }
