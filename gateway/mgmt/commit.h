@@ -81,10 +81,17 @@ void commit_chan_init(struct commit_chan *cc, const char *issuer,
     const char *agent, const char *fp_hex, const char *gateway);
 
 /**
- * commit_init(m, ops): set up the batch timer; what the commit owes a
- * channel goes to ${ops}, which must outlive ${m}.
+ * commit_init(m, ops): set up the commit's part of ${m} (m->commit) and
+ * its batch timer; what the commit owes a channel goes to ${ops}, which
+ * must outlive ${m}.  0, or -1 (out of memory).
  */
-void commit_init(struct mgmt *m, const struct commit_ops *ops);
+int commit_init(struct mgmt *m, const struct commit_ops *ops);
+
+/**
+ * commit_free(m): stop the batch timer, drop the rows not committed, free
+ * what commit_init set up; nothing if it did not.
+ */
+void commit_free(struct mgmt *m);
 
 /**
  * commit_open(m, ch): ${ch} was opened: answer OPEN_ACK now, or after the

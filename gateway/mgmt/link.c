@@ -116,22 +116,37 @@ static const struct mchan_ops link_mchan_ops = {
 };
 
 /**
- * link_init(m): set up the links of ${m} and the channels under them
- * (mchan_init, which sets up the group commit below).
+ * link_init(m): set up the links of ${m} (m->links) and the channels under
+ * them (mchan_init, which sets up the group commit below).  0, or -1 (out
+ * of memory).
  */
-void
+int
 link_init(struct mgmt *m)
 {
-	TAILQ_INIT(&m->links.all);
-	mbedtls_x509_crl_init(&m->links.agent_crl);
-	mchan_init(m);
+	if ((m->links = calloc(1, sizeof(*m->links))) == NULL)
+		return -1;
+	TAILQ_INIT(&m->links->all);
+	mbedtls_x509_crl_init(&m->links->agent_crl);
+	if (mchan_init(m) != 0) {
+		link_free(m);
+		return -1;
+	}
+	return 0;
 }
 
-/** link_free(m): free what link_init set up (every link is closed). */
+/**
+ * link_free(m): free what link_init set up (every link is closed), the
+ * channels' and the commit's parts too; nothing if it did not.
+ */
 void
 link_free(struct mgmt *m)
 {
-	mbedtls_x509_crl_free(&m->links.agent_crl);
+	if (m->links == NULL)
+		return;
+	mchan_done(m);
+	mbedtls_x509_crl_free(&m->links->agent_crl);
+	free(m->links);
+	m->links = NULL;
 }
 
 static int
@@ -165,7 +180,7 @@ link_on_open(struct conn *c, void *arg)
 		    "serverAuth extended key usage: an agent's?)");
 		return CONN_CLOSED_RC;
 	}
-	l->m->links.accepted++;
+	l->m->links->accepted++;
 	l->scope = mgmt_config_scope(l->m->cfg, l->id.name);
 	link_set_state(l, LINK_HELLO_WAIT);
 	log_info("event=gateway_authenticated gateway=%s peer=%s fp=%s tls=%s "
@@ -232,7 +247,7 @@ link_agent_revoked(struct mgmt *m, const struct id_info *id)
 	if (path == NULL)
 		return 0;
 	if (stat(path, &st) == 0 && (long long)st.st_mtime * 1000000000LL +
-	    st.st_mtim.tv_nsec != m->links.agent_crl_mtime) {
+	    st.st_mtim.tv_nsec != m->links->agent_crl_mtime) {
 		mbedtls_x509_crl fresh;
 
 		mbedtls_x509_crl_init(&fresh);
@@ -242,14 +257,14 @@ link_agent_revoked(struct mgmt *m, const struct id_info *id)
 			    tls_strerror(rc, why, sizeof(why)));
 			mbedtls_x509_crl_free(&fresh);
 		} else {
-			mbedtls_x509_crl_free(&m->links.agent_crl);
-			m->links.agent_crl = fresh;
+			mbedtls_x509_crl_free(&m->links->agent_crl);
+			m->links->agent_crl = fresh;
 			log_info("event=agent_crl_loaded file=%s", path);
 		}
-		m->links.agent_crl_mtime = (long long)st.st_mtime *
+		m->links->agent_crl_mtime = (long long)st.st_mtime *
 		    1000000000LL + st.st_mtim.tv_nsec;
 	}
-	return id_revoked(id, &m->links.agent_crl);
+	return id_revoked(id, &m->links->agent_crl);
 }
 
 /*
@@ -431,7 +446,7 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	log_esc(eg, sizeof(eg), l->id.name, LOG_ESC_STR, LOG_ESC_BARE);
 	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
 	if (was == LINK_HANDSHAKE || reason == GW_R_POLICY) {
-		l->m->links.refused++;
+		l->m->links->refused++;
 		log_warnx("event=gateway_refused peer=%s%s%s reason=%s "
 		    "detail=\"%s\"", conn_peer(c), l->id.name[0] ?
 		    " gateway=" : "", eg, gw_reason_str(reason), ed);
@@ -442,8 +457,8 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 		    gw_reason_str(reason), ed, link_state_str(was), n,
 		    (unsigned long long)l->frames_in,
 		    (unsigned long long)l->chans.rows);
-	TAILQ_REMOVE(&l->m->links.all, l, entry);
-	l->m->links.n--;
+	TAILQ_REMOVE(&l->m->links->all, l, entry);
+	l->m->links->n--;
 }
 
 /* No call of ${arg} is on the stack any more (conn.h): free it. */
@@ -476,7 +491,7 @@ link_accept(struct mgmt *m, int fd)
 	};
 	struct link *l;
 
-	if (m->links.n >= m->cfg->max_gateways) {
+	if (m->links->n >= m->cfg->max_gateways) {
 		log_warnx("event=gateway_refused reason=overload "
 		    "detail=\"max_gateways (%u) reached\"",
 		    m->cfg->max_gateways);
@@ -505,8 +520,8 @@ link_accept(struct mgmt *m, int fd)
 		free(l);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&m->links.all, l, entry);
-	m->links.n++;
+	TAILQ_INSERT_TAIL(&m->links->all, l, entry);
+	m->links->n++;
 	conn_timer(l->c, m->cfg->handshake_timeout);
 }
 
@@ -516,6 +531,6 @@ link_stop_all(struct mgmt *m, unsigned reason, const char *detail)
 {
 	struct link *l;
 
-	while ((l = TAILQ_FIRST(&m->links.all)) != NULL)
+	while ((l = TAILQ_FIRST(&m->links->all)) != NULL)
 		conn_close(l->c, reason, detail);
 }

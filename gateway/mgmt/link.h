@@ -28,12 +28,16 @@ struct link_all {
 };
 
 /**
- * link_init(m): set up the links of ${m} and the channels under them
- * (mchan_init, which sets up the group commit below).
+ * link_init(m): set up the links of ${m} (m->links) and the channels under
+ * them (mchan_init, which sets up the group commit below).  0, or -1 (out
+ * of memory).
  */
-void link_init(struct mgmt *m);
+int link_init(struct mgmt *m);
 
-/** link_free(m): free what link_init set up (every link is closed). */
+/**
+ * link_free(m): free what link_init set up (every link is closed), the
+ * channels' and the commit's parts too; nothing if it did not.
+ */
 void link_free(struct mgmt *m);
 
 /** link_accept(m, fd): start a gateway connection on socket ${fd}. */

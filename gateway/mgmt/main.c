@@ -294,7 +294,10 @@ main_build(const struct main_args *a, struct mgmt_config *cfg,
 		return -1;
 	}
 	m->loop = EV_DEFAULT;
-	link_init(m);
+	if (link_init(m) != 0) {
+		log_errx("event=start_failed detail=\"out of memory\"");
+		return -1;
+	}
 	if (signer_init(m, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"[enroll] %s\"", err);
 		return -1;
@@ -332,11 +335,11 @@ main_run(struct mgmt *m)
 	conn_reap();	/* the links closed above are freed now */
 	log_info("event=stopped stored=%llu duplicates=%llu commits=%llu "
 	    "gateways_accepted=%llu gateways_refused=%llu",
-	    (unsigned long long)m->commit.stored,
-	    (unsigned long long)m->commit.duplicates,
-	    (unsigned long long)m->commit.commits,
-	    (unsigned long long)m->links.accepted,
-	    (unsigned long long)m->links.refused);
+	    (unsigned long long)m->commit->stored,
+	    (unsigned long long)m->commit->duplicates,
+	    (unsigned long long)m->commit->commits,
+	    (unsigned long long)m->links->accepted,
+	    (unsigned long long)m->links->refused);
 }
 
 /* Free what main_build made of ${m} and ${cfg}, however far it got. */

@@ -108,12 +108,12 @@ mchan_closing(const struct mchan *ch)
 static void
 mchan_unclaim(struct mgmt *m, struct mchan *ch)
 {
-	if (m->chans.agents == NULL)
+	if (m->chans->agents == NULL)
 		return;
-	namemap_del(m->chans.agents, ch);
-	if (namemap_count(m->chans.agents) == 0) {
-		namemap_free(m->chans.agents);
-		m->chans.agents = NULL;
+	namemap_del(m->chans->agents, ch);
+	if (namemap_count(m->chans->agents) == 0) {
+		namemap_free(m->chans->agents);
+		m->chans->agents = NULL;
 	}
 }
 
@@ -260,13 +260,35 @@ static const struct commit_ops mchan_commit_ops = {
 };
 
 /**
- * mchan_init(m): set up the channels of ${m}: the group commit under them
- * (commit_init) answers them.
+ * mchan_init(m): set up the channels of ${m} (m->chans): the group commit
+ * under them (commit_init) answers them.  0, or -1 (out of memory).
  */
-void
+int
 mchan_init(struct mgmt *m)
 {
-	commit_init(m, &mchan_commit_ops);
+	if ((m->chans = calloc(1, sizeof(*m->chans))) == NULL)
+		return -1;
+	if (commit_init(m, &mchan_commit_ops) != 0) {
+		mchan_done(m);
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * mchan_done(m): free what mchan_init set up (every channel is closed),
+ * the commit's part too; nothing if it did not.
+ */
+void
+mchan_done(struct mgmt *m)
+{
+	if (m->chans == NULL)
+		return;
+	commit_free(m);
+	if (m->chans->agents != NULL)
+		namemap_free(m->chans->agents);
+	free(m->chans);
+	m->chans = NULL;
 }
 
 /**
@@ -401,9 +423,9 @@ mchan_claim(struct mgmt *m, struct mchan *ch)
 	struct mchan *old;
 	char text[128];
 
-	if (m->chans.agents != NULL &&
-	    (old = namemap_get(m->chans.agents, ch->key)) != NULL) {
-		namemap_del(m->chans.agents, old);
+	if (m->chans->agents != NULL &&
+	    (old = namemap_get(m->chans->agents, ch->key)) != NULL) {
+		namemap_del(m->chans->agents, old);
 		snprintf(text, sizeof(text), "a newer channel of this agent "
 		    "(gateway %.64s channel %u)", ch->set->gateway, ch->id);
 		if (!mchan_closing(old) &&
@@ -411,10 +433,10 @@ mchan_claim(struct mgmt *m, struct mchan *ch)
 		    GW_FINGERPRINT_LEN) != 0)
 			mchan_close(old, GW_R_SUPERSEDED, text);
 	}
-	if (m->chans.agents == NULL &&
-	    (m->chans.agents = namemap_new(mchan_key)) == NULL)
+	if (m->chans->agents == NULL &&
+	    (m->chans->agents = namemap_new(mchan_key)) == NULL)
 		return -1;
-	return namemap_put(m->chans.agents, ch);
+	return namemap_put(m->chans->agents, ch);
 }
 
 /**

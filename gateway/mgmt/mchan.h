@@ -56,10 +56,16 @@ struct mchan_set {
 };
 
 /**
- * mchan_init(m): set up the channels of ${m}: the group commit under them
- * (commit_init) answers them.
+ * mchan_init(m): set up the channels of ${m} (m->chans): the group commit
+ * under them (commit_init) answers them.  0, or -1 (out of memory).
  */
-void mchan_init(struct mgmt *m);
+int mchan_init(struct mgmt *m);
+
+/**
+ * mchan_done(m): free what mchan_init set up (every channel is closed),
+ * the commit's part too; nothing if it did not.
+ */
+void mchan_done(struct mgmt *m);
 
 /**
  * mchan_set_init(s, m, ops, arg, gateway, fingerprint): set up ${s}, the

@@ -7,9 +7,11 @@
  *
  * main.c builds the shared part (loop, cfg, tls, store, the listener) and
  * alone writes it; the modules only read it.  Each module's own state is
- * its part below, written by that module alone (through its _init and
- * _free too): links by link.c, chans by mchan.c, commit by commit.c,
- * signer by signer.c.
+ * its part below, declared in its own header, allocated by its _init,
+ * freed by its _free and written by that module alone: links by link.c,
+ * chans by mchan.c, commit by commit.c, signer by signer.c.  This header
+ * holds only pointers to the parts, so it includes no module's header:
+ * the modules include it, and calls and includes only go down.
  */
 #ifndef GW_MGMT_H
 #define GW_MGMT_H
@@ -17,14 +19,15 @@
 #include <stdint.h>
 #include <ev.h>
 
-#include "commit.h"
 #include "identity.h"
-#include "link.h"
-#include "mchan.h"
 #include "mgmt_config.h"
-#include "signer.h"
 #include "store.h"
 #include "tls_conf.h"
+
+struct commit;
+struct link_all;
+struct mchan_all;
+struct signer;
 
 #define MGMT_MAGIC	0x4d676d74u	/* "Mgmt" */
 
@@ -36,10 +39,10 @@ struct mgmt {
 	struct store			*store;
 	int				 lfd;
 	ev_io				 accept_io;
-	struct link_all			 links;	/* link.c's */
-	struct mchan_all		 chans;	/* mchan.c's */
-	struct commit			 commit;	/* commit.c's */
-	struct signer			 signer;	/* signer.c's */
+	struct link_all			*links;	/* link.c's */
+	struct mchan_all		*chans;	/* mchan.c's */
+	struct commit			*commit;	/* commit.c's */
+	struct signer			*signer;	/* signer.c's */
 };
 
 #endif /* GW_MGMT_H */

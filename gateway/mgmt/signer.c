@@ -52,7 +52,7 @@ signer_done(const struct authority_result *res, void *arg)
 
 	if (r == NULL || r->magic != SIGNER_MAGIC)
 		abort();
-	TAILQ_REMOVE(&r->m->signer.pending, r, entry);
+	TAILQ_REMOVE(&r->m->signer->pending, r, entry);
 	signer_answer(r->reply, r->arg, r->via, r->ref, res);
 	free(r);
 }
@@ -80,7 +80,7 @@ signer_request(struct mgmt *m, const struct gw_frame *f, const char *via,
 	};
 	struct signer_req *r;
 
-	if (m->signer.auth == NULL) {
+	if (m->signer->auth == NULL) {
 		no.reason = GW_R_POLICY;
 		snprintf(no.message, sizeof(no.message), "enrollment is not "
 		    "enabled on management server %s", m->cfg->name);
@@ -107,8 +107,8 @@ signer_request(struct mgmt *m, const struct gw_frame *f, const char *via,
 	r->arg = arg;
 	r->via = via;
 	r->ref = e->ref;
-	TAILQ_INSERT_TAIL(&m->signer.pending, r, entry);
-	authority_proc_submit(m->signer.auth, &ar, signer_done, r);
+	TAILQ_INSERT_TAIL(&m->signer->pending, r, entry);
+	authority_proc_submit(m->signer->auth, &ar, signer_done, r);
 }
 
 /** signer_forget(m, arg): forget the requests answered to ${arg}. */
@@ -117,30 +117,35 @@ signer_forget(struct mgmt *m, const void *arg)
 {
 	struct signer_req *r, *next;
 
-	for (r = TAILQ_FIRST(&m->signer.pending); r != NULL; r = next) {
+	for (r = TAILQ_FIRST(&m->signer->pending); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
 		if (r->arg != arg)
 			continue;
-		authority_proc_cancel(m->signer.auth, r);
-		TAILQ_REMOVE(&m->signer.pending, r, entry);
+		authority_proc_cancel(m->signer->auth, r);
+		TAILQ_REMOVE(&m->signer->pending, r, entry);
 		free(r);
 	}
 }
 
 /**
- * signer_init(m, err, errlen): open the signing authority of [enroll]
- * (nothing if ca_dir is unset).  0, or -1 with ${err}.
+ * signer_init(m, err, errlen): set up the signer's part of ${m}
+ * (m->signer); open the signing authority of [enroll] (nothing if ca_dir
+ * is unset).  0, or -1 with ${err}.
  */
 int
 signer_init(struct mgmt *m, char *err, size_t errlen)
 {
 	struct authority_params p;
 
-	TAILQ_INIT(&m->signer.pending);
+	if ((m->signer = calloc(1, sizeof(*m->signer))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	TAILQ_INIT(&m->signer->pending);
 	if (m->cfg->enroll.ca_dir == NULL)
 		return 0;
 	authority_conf_params(&m->cfg->enroll, m->loop, NULL, &p);
-	if ((m->signer.auth = authority_proc_open(&p,
+	if ((m->signer->auth = authority_proc_open(&p,
 	    m->cfg->enroll_signer_user, err, errlen)) == NULL)
 		return -1;
 	log_info("event=enroll_authority ca_dir=%s names=%s hook=%s",
@@ -148,19 +153,26 @@ signer_init(struct mgmt *m, char *err, size_t errlen)
 	return 0;
 }
 
-/** signer_free(m): forget every request, close the authority. */
+/**
+ * signer_free(m): forget every request, close the authority, free what
+ * signer_init set up; nothing if it did not.
+ */
 void
 signer_free(struct mgmt *m)
 {
 	struct signer_req *r;
 
-	if (m->signer.auth == NULL)
+	if (m->signer == NULL)
 		return;
-	while ((r = TAILQ_FIRST(&m->signer.pending)) != NULL) {
-		authority_proc_cancel(m->signer.auth, r);
-		TAILQ_REMOVE(&m->signer.pending, r, entry);
+	if (m->signer->auth == NULL)
+		goto done;
+	while ((r = TAILQ_FIRST(&m->signer->pending)) != NULL) {
+		authority_proc_cancel(m->signer->auth, r);
+		TAILQ_REMOVE(&m->signer->pending, r, entry);
 		free(r);
 	}
-	authority_proc_close(m->signer.auth);
-	m->signer.auth = NULL;
+	authority_proc_close(m->signer->auth);
+done:
+	free(m->signer);
+	m->signer = NULL;
 }

@@ -29,8 +29,9 @@ struct signer {
 typedef int signer_reply_fn(void *arg, const struct gw_frame *f);
 
 /**
- * signer_init(m, err, errlen): open the signing authority of [enroll]
- * (nothing if ca_dir is unset).  0, or -1 with ${err}.
+ * signer_init(m, err, errlen): set up the signer's part of ${m}
+ * (m->signer); open the signing authority of [enroll] (nothing if ca_dir
+ * is unset).  0, or -1 with ${err}.
  */
 int signer_init(struct mgmt *m, char *err, size_t errlen);
 
@@ -46,7 +47,10 @@ void signer_request(struct mgmt *m, const struct gw_frame *f,
 /** signer_forget(m, arg): forget the requests answered to ${arg}. */
 void signer_forget(struct mgmt *m, const void *arg);
 
-/** signer_free(m): forget every request, close the authority. */
+/**
+ * signer_free(m): forget every request, close the authority, free what
+ * signer_init set up; nothing if it did not.
+ */
 void signer_free(struct mgmt *m);
 
 #endif /* GW_MGMT_SIGNER_H */

@@ -29,6 +29,7 @@
 #include "identity.h"
 #include "link.h"
 #include "log.h"
+#include "mchan.h"
 #include "mgmt.h"
 #include "proto.h"
 #include "signer.h"
@@ -255,7 +256,7 @@ setup(void **state)
 	T.m.cfg = &T.cfg;
 	T.m.lfd = -1;
 	assert_non_null(T.m.loop = ev_loop_new(EVFLAG_AUTO));
-	link_init(&T.m);
+	assert_int_equal(link_init(&T.m), 0);
 	sc.path = T.path;
 	if ((T.m.store = store_open(&sc, 0, err, sizeof(err))) == NULL)
 		fail_msg("store_open: %s", err);
@@ -306,11 +307,11 @@ teardown(void **state)
 	link_stop_all(&T.m, GW_R_SHUTDOWN, "test over");
 	conn_reap();
 	live = fake_conn_live();
-	nlinks = T.m.links.n;
+	nlinks = T.m.links->n;
 	undurable = T.undurable;
-	dirty = !TAILQ_EMPTY(&T.m.commit.dirty);
-	agents = T.m.chans.agents != NULL;
-	timer = ev_is_active(&T.m.commit.batch_timer);
+	dirty = !TAILQ_EMPTY(&T.m.commit->dirty);
+	agents = T.m.chans->agents != NULL;
+	timer = ev_is_active(&T.m.commit->batch_timer);
 	signer_free(&T.m);
 	store_close(T.m.store);
 	sqlite3_close(T.reader);
@@ -419,8 +420,8 @@ assert_alive(struct conn *c)
 static void
 batch_timer(void)
 {
-	assert_true(ev_is_active(&T.m.commit.batch_timer));
-	ev_invoke(T.m.loop, &T.m.commit.batch_timer, EV_TIMER);
+	assert_true(ev_is_active(&T.m.commit->batch_timer));
+	ev_invoke(T.m.loop, &T.m.commit->batch_timer, EV_TIMER);
 	conn_reap();	check_durable();
 }
 
@@ -444,7 +445,7 @@ test_hello(void **state)
 	/* HELLO: HELLO_ACK, then the link is ready. */
 	c = gateway(GW1, 1);
 	assert_int_equal(sent(c, GW_T_HELLO_ACK, 0, &s), 1);
-	assert_int_equal(T.m.links.n, 1);
+	assert_int_equal(T.m.links->n, 1);
 	assert_alive(c);
 }
 
@@ -521,8 +522,8 @@ test_ack_only_after_commit(void **state)
 	assert_int_equal(s->seq, 3);
 	assert_int_equal(sent(c, GW_T_OPEN_ACK, 2, &s), 1);
 	assert_int_equal(s->seq, 0);
-	assert_int_equal(T.m.commit.commits, 1);
-	assert_int_equal(T.m.commit.stored, 3);
+	assert_int_equal(T.m.commit->commits, 1);
+	assert_int_equal(T.m.commit->stored, 3);
 	/* DATA before its OPEN_ACK closes that channel alone. */
 	open_chan(c, 3, "agent-2", ISSUER_A);
 	data(c, 1, 4, "line");
@@ -593,7 +594,7 @@ test_store_refuses_a_commit(void **state)
 		assert_int_equal(sent(c, GW_T_ACK, ch, NULL), 0);
 	}
 	assert_int_equal(committed_count("agent-0"), 0);
-	assert_int_equal(T.m.commit.commits, 0);
+	assert_int_equal(T.m.commit->commits, 0);
 	/* The link lives on, and the next batch is stored. */
 	assert_alive(c);
 	open_chan(c, 3, "agent-0", ISSUER_A);
@@ -650,7 +651,7 @@ batch_states(struct conn *b)
 	data(b, 1, 1, "line");
 	open_chan(b, 2, "agent-7", ISSUER_A);
 	assert_int_equal(sent(b, GW_T_OPEN_ACK, 2, NULL), 0);
-	assert_false(TAILQ_EMPTY(&T.m.commit.dirty));
+	assert_false(TAILQ_EMPTY(&T.m.commit->dirty));
 }
 
 /* Where in the frames sent is the first of ${type} on ${c}'s ${ch}? */
@@ -720,8 +721,8 @@ test_close_link_in_every_state(void **state)
 	conn_reap();
 	fake_conn_eof(b);
 	conn_reap();
-	assert_int_equal(T.m.links.n, 1);
-	assert_true(TAILQ_EMPTY(&T.m.commit.dirty));
+	assert_int_equal(T.m.links->n, 1);
+	assert_true(TAILQ_EMPTY(&T.m.commit->dirty));
 	/* The batch is still written, though nothing is ACKed for it. */
 	commit();
 	assert_int_equal(committed_count("agent-6"), 1);
