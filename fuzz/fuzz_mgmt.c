@@ -1,6 +1,6 @@
 /*
  * fuzz_mgmt.c: gw-mgmt's session side.  Its real link.c (gateways,
- * channels, backpressure), commit.c (the group commit) and signer.c
+ * backpressure), mchan.c (channels), commit.c (the group commit) and signer.c
  * (enrollment requests) run over the real store.c and store_sqlite.c, on
  * a WAL database in /dev/shm, with up to three gateway connections that
  * the input opens (allowed or refused certificates), feeds with frames,
@@ -87,9 +87,9 @@ mgmt_db_unlink(void)
 
 /*
  * The agents' CA and its CRL, which revokes serial 04 (agent-3).  The
- * harness loads it into m.agent_crl for each input; agent_crl names no
- * file, so link.c keeps that one ("a CRL that cannot be read keeps the
- * last good one").
+ * harness loads it into m.links->agent_crl for each input; agent_crl
+ * names no file, so link.c keeps that one ("a CRL that cannot be read
+ * keeps the last good one").
  */
 static void
 mgmt_agent_crl(struct pki_rng *rng)
@@ -174,10 +174,10 @@ static void
 mgmt_check_all(void)
 {
 	mgmt_check(m.store);
-	FUZZ_CHECK(m.batch_items < cfg.batch_max);
-	if (!TAILQ_EMPTY(&m.dirty) || store_in_txn(m.store))
-		FUZZ_CHECK(ev_is_active(&m.batch_timer));
-	FUZZ_CHECK(m.nlinks <= MGMT_LINKS);
+	FUZZ_CHECK(m.commit->batch_items < cfg.batch_max);
+	if (!TAILQ_EMPTY(&m.commit->dirty) || store_in_txn(m.store))
+		FUZZ_CHECK(ev_is_active(&m.commit->batch_timer));
+	FUZZ_CHECK(m.links->n <= MGMT_LINKS);
 }
 
 /* An agent's identity as a gateway attests it in OPEN. */
@@ -334,8 +334,8 @@ mgmt_op(unsigned op, const uint8_t *a, const uint8_t *rest, size_t nrest)
 		fake_conn_eof(c);
 		break;
 	case MGMT_BATCH:
-		if (ev_is_active(&m.batch_timer))
-			ev_invoke(loop, &m.batch_timer, EV_TIMER);
+		if (ev_is_active(&m.commit->batch_timer))
+			ev_invoke(loop, &m.commit->batch_timer, EV_TIMER);
 		break;
 	case MGMT_FAULT:
 		mgmt_fault(a[0]);
@@ -370,12 +370,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.loop = loop;
 	m.cfg = &cfg;
 	m.lfd = -1;
-	TAILQ_INIT(&m.links);
-	mbedtls_x509_crl_init(&m.agent_crl);
-	if (mbedtls_x509_crl_parse(&m.agent_crl, agent_crl,
+	if (link_init(&m) != 0 ||
+	    mbedtls_x509_crl_parse(&m.links->agent_crl, agent_crl,
 	    strlen((char *)agent_crl) + 1) != 0)
 		abort();
-	link_init(&m);
 	mgmt_db_unlink();
 	if (mgmt_env_store(&m.store, db, err, sizeof(err)) != 0 ||
 	    signer_init(&m, err, sizeof(err)) != 0) {
@@ -405,13 +403,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mgmt_check(m.store);
 	link_stop_all(&m, GW_R_SHUTDOWN, "management server stopping");
 	conn_reap();
-	FUZZ_CHECK(m.nlinks == 0 && TAILQ_EMPTY(&m.dirty));
+	FUZZ_CHECK(m.links->n == 0 && TAILQ_EMPTY(&m.commit->dirty));
+	FUZZ_CHECK(!ev_is_active(&m.commit->batch_timer));
 	signer_free(&m);
 	store_close(m.store);
 	mgmt_env_done();
 	mgmt_db_unlink();
-	mbedtls_x509_crl_free(&m.agent_crl);
-	FUZZ_CHECK(!ev_is_active(&m.batch_timer));
+	link_free(&m);
 	FUZZ_CHECK(fake_conn_live() == 0);
 	cfg.enroll.ca_dir = NULL;
 	return 0;

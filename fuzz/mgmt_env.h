@@ -1,11 +1,11 @@
 /*
  * mgmt_env.h: the world fuzz_mgmt runs gw-mgmt's real session code in
- * (link.c, commit.c, signer.c, over store.c and store_sqlite.c): the fake
- * conns of fake_conn.h (no sockets, no TLS), whose gateway connections the
- * harness opens, feeds and closes; an authority_proc.h that holds
- * enrollment requests until the harness answers them (mgmt_auth.c); a
- * SQLite store the harness can make fail and can read from a second
- * connection (what is durable: mgmt_store.c).
+ * (link.c, mchan.c, commit.c, signer.c, over store.c and store_sqlite.c):
+ * the fake conns of fake_conn.h (no sockets, no TLS), whose gateway
+ * connections the harness opens, feeds and closes; an authority_proc.h
+ * that holds enrollment requests until the harness answers them
+ * (mgmt_auth.c); a SQLite store the harness can make fail and can read
+ * from a second connection (what is durable: mgmt_store.c).
  *
  * Beyond the conn contract fake_conn.c keeps (a paused conn reads nothing
  * until conn_resume, and then only from the loop: mgmt_loop), it plays

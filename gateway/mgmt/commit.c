@@ -53,7 +53,7 @@ commit_state_str(enum commit_chan_state s)
 
 /*
  * The only writer of a channel's commit state: a channel owed something
- * is on m->dirty, in the order it came to owe it.
+ * is on m->commit->dirty, in the order it came to owe it.
  */
 static void
 commit_set_state(struct mgmt *m, struct commit_chan *ch,
@@ -66,9 +66,9 @@ commit_set_state(struct mgmt *m, struct commit_chan *ch,
 		abort();
 	}
 	if (ch->state == COMMIT_IDLE && s != COMMIT_IDLE)
-		TAILQ_INSERT_TAIL(&m->dirty, ch, dirty_entry);
+		TAILQ_INSERT_TAIL(&m->commit->dirty, ch, dirty_entry);
 	else if (ch->state != COMMIT_IDLE && s == COMMIT_IDLE)
-		TAILQ_REMOVE(&m->dirty, ch, dirty_entry);
+		TAILQ_REMOVE(&m->commit->dirty, ch, dirty_entry);
 	ch->state = s;
 }
 
@@ -83,11 +83,11 @@ commit_forget(struct mgmt *m, struct commit_chan *ch)
 	if (ch->state == COMMIT_IDLE)
 		return;
 	commit_set_state(m, ch, COMMIT_IDLE);
-	m->gone_mark++;
-	for (uint32_t i = 0; i < m->nrows; i++)
-		if (m->rows[i]->ch == ch) {
-			m->rows[i]->ch = NULL;
-			m->rows[i]->gone = m->gone_mark;
+	m->commit->gone_mark++;
+	for (uint32_t i = 0; i < m->commit->nrows; i++)
+		if (m->commit->rows[i]->ch == ch) {
+			m->commit->rows[i]->ch = NULL;
+			m->commit->rows[i]->gone = m->commit->gone_mark;
 		}
 }
 
@@ -95,12 +95,12 @@ commit_forget(struct mgmt *m, struct commit_chan *ch)
 static void
 commit_rows_free(struct mgmt *m)
 {
-	for (uint32_t i = 0; i < m->nrows; i++)
-		free(m->rows[i]);
-	free(m->rows);
-	m->rows = NULL;
-	m->nrows = 0;
-	m->batch_bytes = 0;
+	for (uint32_t i = 0; i < m->commit->nrows; i++)
+		free(m->commit->rows[i]);
+	free(m->commit->rows);
+	m->commit->rows = NULL;
+	m->commit->nrows = 0;
+	m->commit->batch_bytes = 0;
 }
 
 /* Drop from the batch every row of the channel (or gone one) of ${row}. */
@@ -111,16 +111,16 @@ commit_rows_drop(struct mgmt *m, const struct commit_row *row)
 	uint64_t gone = row->gone;
 	uint32_t i, n = 0;
 
-	for (i = 0; i < m->nrows; i++) {
-		struct commit_row *r = m->rows[i];
+	for (i = 0; i < m->commit->nrows; i++) {
+		struct commit_row *r = m->commit->rows[i];
 
 		if (r->ch == ch && (ch != NULL || r->gone == gone)) {
-			m->batch_bytes -= r->len;
+			m->commit->batch_bytes -= r->len;
 			free(r);
 		} else
-			m->rows[n++] = r;
+			m->commit->rows[n++] = r;
 	}
-	m->nrows = n;
+	m->commit->nrows = n;
 }
 
 /* Text from the store, fit to log between quotes and to send. */
@@ -137,12 +137,12 @@ commit_clean(char *s)
 static void
 commit_count(struct mgmt *m)
 {
-	if (++m->batch_items >= m->cfg->batch_max ||
-	    m->batch_bytes >= COMMIT_BYTES_MAX)
+	if (++m->commit->batch_items >= m->cfg->batch_max ||
+	    m->commit->batch_bytes >= COMMIT_BYTES_MAX)
 		commit_now(m);
-	else if (!ev_is_active(&m->batch_timer)) {
-		ev_timer_set(&m->batch_timer, m->cfg->batch_delay, 0.);
-		ev_timer_start(m->loop, &m->batch_timer);
+	else if (!ev_is_active(&m->commit->batch_timer)) {
+		ev_timer_set(&m->commit->batch_timer, m->cfg->batch_delay, 0.);
+		ev_timer_start(m->loop, &m->commit->batch_timer);
 	}
 }
 
@@ -158,12 +158,12 @@ commit_fail(struct mgmt *m)
 	    store_errmsg(m->store));
 	commit_clean(text);
 	store_rollback(m->store);
-	ev_timer_stop(m->loop, &m->batch_timer);
-	m->batch_items = 0;
+	ev_timer_stop(m->loop, &m->commit->batch_timer);
+	m->commit->batch_items = 0;
 	commit_rows_free(m);
-	while ((ch = TAILQ_FIRST(&m->dirty)) != NULL) {
+	while ((ch = TAILQ_FIRST(&m->commit->dirty)) != NULL) {
 		commit_forget(m, ch);
-		m->commit_ops->close(ch, GW_R_STORE, text);
+		m->commit->ops->close(ch, GW_R_STORE, text);
 		n++;
 	}
 	/* A database's message may span lines (PostgreSQL's DETAIL). */
@@ -184,9 +184,9 @@ commit_refused(struct mgmt *m)
 	struct commit_chan *ch;
 	char text[200];
 
-	if (i < 0 || (uint64_t)i >= m->nrows)
+	if (i < 0 || (uint64_t)i >= m->commit->nrows)
 		return -1;
-	row = m->rows[i];
+	row = m->commit->rows[i];
 	snprintf(text, sizeof(text), "store refused seq %llu: %s",
 	    (unsigned long long)row->seq, store_errmsg(m->store));
 	commit_clean(text);
@@ -198,7 +198,7 @@ commit_refused(struct mgmt *m)
 	commit_rows_drop(m, row);	/* frees row */
 	if (ch != NULL) {
 		commit_forget(m, ch);
-		m->commit_ops->close(ch, GW_R_STORE, text);
+		m->commit->ops->close(ch, GW_R_STORE, text);
 	}
 	return 0;
 }
@@ -209,8 +209,8 @@ commit_write(struct mgmt *m)
 {
 	uint64_t stored, dups;
 
-	for (uint32_t i = 0; i < m->nrows; i++) {
-		const struct commit_row *row = m->rows[i];
+	for (uint32_t i = 0; i < m->commit->nrows; i++) {
+		const struct commit_row *row = m->commit->rows[i];
 		struct store_row r = {
 			.issuer = row->issuer,
 			.agent = row->agent,
@@ -227,9 +227,9 @@ commit_write(struct mgmt *m)
 	}
 	if (store_commit(m->store, &stored, &dups) != 0)
 		return -1;
-	m->commits++;
-	m->stored += stored;
-	m->duplicates += dups;
+	m->commit->commits++;
+	m->commit->stored += stored;
+	m->commit->duplicates += dups;
 	return 0;
 }
 
@@ -246,16 +246,52 @@ commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /**
- * commit_init(m, ops): set up the batch timer; what the commit owes a
- * channel goes to ${ops}, which must outlive ${m}.
+ * commit_chan_init(cc, issuer, agent, fp_hex, gateway): set up ${cc}, owed
+ * nothing yet, for the agent ${issuer}, ${agent} of certificate
+ * ${fp_hex} through gateway ${gateway} (all of which must live as long
+ * as ${cc}).
  */
 void
+commit_chan_init(struct commit_chan *cc, const char *issuer,
+    const char *agent, const char *fp_hex, const char *gateway)
+{
+	memset(cc, 0, sizeof(*cc));	/* COMMIT_IDLE */
+	cc->issuer = issuer;
+	cc->agent = agent;
+	cc->fp_hex = fp_hex;
+	cc->gateway = gateway;
+}
+
+/**
+ * commit_init(m, ops): set up the commit's part of ${m} (m->commit) and
+ * its batch timer; what the commit owes a channel goes to ${ops}, which
+ * must outlive ${m}.  0, or -1 (out of memory).
+ */
+int
 commit_init(struct mgmt *m, const struct commit_ops *ops)
 {
-	m->commit_ops = ops;
-	TAILQ_INIT(&m->dirty);
-	ev_timer_init(&m->batch_timer, commit_timer_cb, 0., 0.);
-	m->batch_timer.data = m;
+	if ((m->commit = calloc(1, sizeof(*m->commit))) == NULL)
+		return -1;
+	m->commit->ops = ops;
+	TAILQ_INIT(&m->commit->dirty);
+	ev_timer_init(&m->commit->batch_timer, commit_timer_cb, 0., 0.);
+	m->commit->batch_timer.data = m;
+	return 0;
+}
+
+/**
+ * commit_free(m): stop the batch timer, drop the rows not committed, free
+ * what commit_init set up; nothing if it did not.
+ */
+void
+commit_free(struct mgmt *m)
+{
+	if (m->commit == NULL)
+		return;
+	ev_timer_stop(m->loop, &m->commit->batch_timer);
+	commit_rows_free(m);
+	free(m->commit);
+	m->commit = NULL;
 }
 
 /* Answer OPEN with the highest durable seq of the channel's agent. */
@@ -274,11 +310,11 @@ commit_answer_open(struct mgmt *m, struct commit_chan *ch)
 		    log_esc(ea, sizeof(ea), ch->agent, LOG_ESC_STR,
 		    LOG_ESC_BARE), log_esc(ed, sizeof(ed), text, LOG_ESC_STR,
 		    0));
-		m->commit_ops->close(ch, GW_R_STORE, text);
+		m->commit->ops->close(ch, GW_R_STORE, text);
 		return;
 	}
 	ch->last_seq = ch->durable = last;
-	m->commit_ops->open_ack(ch, last);
+	m->commit->ops->open_ack(ch, last);
 }
 
 /**
@@ -288,7 +324,7 @@ commit_answer_open(struct mgmt *m, struct commit_chan *ch)
 void
 commit_open(struct mgmt *m, struct commit_chan *ch)
 {
-	if (m->nrows == 0) {
+	if (m->commit->nrows == 0) {
 		commit_answer_open(m, ch);
 		return;
 	}
@@ -324,14 +360,14 @@ commit_data(struct mgmt *m, struct commit_chan *ch, uint64_t seq,
 		    store_errmsg(m->store));
 		commit_clean(text);
 		commit_forget(m, ch);
-		m->commit_ops->close(ch, GW_R_STORE, text);
+		m->commit->ops->close(ch, GW_R_STORE, text);
 		return -1;
 	}
-	if ((m->rows == NULL && (m->rows = calloc(m->cfg->batch_max,
-	    sizeof(*m->rows))) == NULL) ||
+	if ((m->commit->rows == NULL && (m->commit->rows =
+	    calloc(m->cfg->batch_max, sizeof(*m->commit->rows))) == NULL) ||
 	    (row = malloc(sizeof(*row) + len)) == NULL) {
 		commit_forget(m, ch);
-		m->commit_ops->close(ch, GW_R_INTERNAL, "out of memory");
+		m->commit->ops->close(ch, GW_R_INTERNAL, "out of memory");
 		return -1;
 	}
 	row->ch = ch;
@@ -345,9 +381,9 @@ commit_data(struct mgmt *m, struct commit_chan *ch, uint64_t seq,
 	snprintf(row->fp_hex, sizeof(row->fp_hex), "%s", r.fingerprint);
 	memcpy(row->payload, body, len);
 	/* batch_items counts rows too: a full batch was committed. */
-	assert(m->nrows < m->cfg->batch_max);
-	m->rows[m->nrows++] = row;
-	m->batch_bytes += len;
+	assert(m->commit->nrows < m->cfg->batch_max);
+	m->commit->rows[m->commit->nrows++] = row;
+	m->commit->batch_bytes += len;
 	if (ch->state == COMMIT_IDLE)
 		commit_set_state(m, ch, COMMIT_ACK_OWED);
 	ch->last_seq = seq;
@@ -362,23 +398,23 @@ commit_now(struct mgmt *m)
 	struct commit_chan *ch;
 	enum commit_chan_state was;
 
-	ev_timer_stop(m->loop, &m->batch_timer);
+	ev_timer_stop(m->loop, &m->commit->batch_timer);
 	/* Each refusal takes one channel's rows out: this ends. */
-	while (m->nrows > 0 && commit_write(m) != 0)
+	while (m->commit->nrows > 0 && commit_write(m) != 0)
 		if (commit_refused(m) != 0) {
 			commit_fail(m);
 			return;
 		}
 	commit_rows_free(m);
-	m->batch_items = 0;
-	while ((ch = TAILQ_FIRST(&m->dirty)) != NULL) {
+	m->commit->batch_items = 0;
+	while ((ch = TAILQ_FIRST(&m->commit->dirty)) != NULL) {
 		was = ch->state;
 		commit_forget(m, ch);
 		if (was == COMMIT_OPEN_OWED) {
 			commit_answer_open(m, ch);
 		} else {
 			ch->durable = ch->last_seq;
-			m->commit_ops->ack(ch);
+			m->commit->ops->ack(ch);
 		}
 	}
 }

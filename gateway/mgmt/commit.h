@@ -8,22 +8,25 @@
 #ifndef GW_MGMT_COMMIT_H
 #define GW_MGMT_COMMIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <ev.h>
 
+struct commit_row;
 struct mgmt;
 
 /* What the commit owes a channel; set only by commit.c. */
 enum commit_chan_state {
-	COMMIT_IDLE,		/* nothing (not on mgmt.dirty) */
+	COMMIT_IDLE,		/* nothing (not on commit.dirty) */
 	COMMIT_OPEN_OWED,	/* OPEN_ACK, once the open batch commits */
 	COMMIT_ACK_OWED		/* ACK, once the open batch commits */
 };
 
 /*
- * A channel as the commit sees it.  The owner sets the four names (which
- * must live as long as the channel) and zeroes the rest; commit.c alone
- * writes the rest, the owner reads last_seq and durable.
+ * A channel as the commit sees it.  The owner embeds it and sets it up
+ * with commit_chan_init; commit.c alone writes it, the owner reads
+ * last_seq and durable.
  */
 struct commit_chan {
 	const char		*issuer;	/* the agent's issuer DN */
@@ -33,7 +36,7 @@ struct commit_chan {
 	enum commit_chan_state	 state;
 	uint64_t		 last_seq;	/* highest DATA seq taken */
 	uint64_t		 durable;	/* highest seq committed */
-	TAILQ_ENTRY(commit_chan) dirty_entry;	/* on mgmt.dirty */
+	TAILQ_ENTRY(commit_chan) dirty_entry;	/* on commit.dirty */
 };
 
 /*
@@ -52,11 +55,43 @@ struct commit_ops {
 		    const char *text);
 };
 
+TAILQ_HEAD(commit_q, commit_chan);
+
+/* The commit's part of struct mgmt (mgmt.commit): commit.c alone writes it. */
+struct commit {
+	const struct commit_ops	*ops;		/* link.c's */
+	struct commit_q		 dirty;		/* owed OPEN_ACK, ACK */
+	uint32_t		 batch_items;	/* rows + OPENs */
+	ev_timer		 batch_timer;
+	struct commit_row	**rows;		/* the batch's DATA */
+	uint32_t		 nrows;
+	size_t			 batch_bytes;	/* their payloads */
+	uint64_t		 gone_mark;	/* of gone channels */
+	/* Counters, logged at exit. */
+	uint64_t		 stored, duplicates, commits;
+};
+
 /**
- * commit_init(m, ops): set up the batch timer; what the commit owes a
- * channel goes to ${ops}, which must outlive ${m}.
+ * commit_chan_init(cc, issuer, agent, fp_hex, gateway): set up ${cc}, owed
+ * nothing yet, for the agent ${issuer}, ${agent} of certificate
+ * ${fp_hex} through gateway ${gateway} (all of which must live as long
+ * as ${cc}).
  */
-void commit_init(struct mgmt *m, const struct commit_ops *ops);
+void commit_chan_init(struct commit_chan *cc, const char *issuer,
+    const char *agent, const char *fp_hex, const char *gateway);
+
+/**
+ * commit_init(m, ops): set up the commit's part of ${m} (m->commit) and
+ * its batch timer; what the commit owes a channel goes to ${ops}, which
+ * must outlive ${m}.  0, or -1 (out of memory).
+ */
+int commit_init(struct mgmt *m, const struct commit_ops *ops);
+
+/**
+ * commit_free(m): stop the batch timer, drop the rows not committed, free
+ * what commit_init set up; nothing if it did not.
+ */
+void commit_free(struct mgmt *m);
 
 /**
  * commit_open(m, ch): ${ch} was opened: answer OPEN_ACK now, or after the

@@ -15,7 +15,4 @@
 /** export_json(out, r): write row ${r} as one JSON line; 0 or -1 (errno). */
 int export_json(FILE *out, const struct store_row *r);
 
-/** export_utf8_valid(p, len): 1 if ${p} is well-formed UTF-8, else 0. */
-int export_utf8_valid(const unsigned char *p, size_t len);
-
 #endif /* GW_EXPORT_H */

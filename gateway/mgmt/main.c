@@ -294,8 +294,10 @@ main_build(const struct main_args *a, struct mgmt_config *cfg,
 		return -1;
 	}
 	m->loop = EV_DEFAULT;
-	mbedtls_x509_crl_init(&m->agent_crl);
-	link_init(m);
+	if (link_init(m) != 0) {
+		log_errx("event=start_failed detail=\"out of memory\"");
+		return -1;
+	}
 	if (signer_init(m, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"[enroll] %s\"", err);
 		return -1;
@@ -333,23 +335,24 @@ main_run(struct mgmt *m)
 	conn_reap();	/* the links closed above are freed now */
 	log_info("event=stopped stored=%llu duplicates=%llu commits=%llu "
 	    "gateways_accepted=%llu gateways_refused=%llu",
-	    (unsigned long long)m->stored, (unsigned long long)m->duplicates,
-	    (unsigned long long)m->commits,
-	    (unsigned long long)m->links_accepted,
-	    (unsigned long long)m->links_refused);
+	    (unsigned long long)m->commit->stored,
+	    (unsigned long long)m->commit->duplicates,
+	    (unsigned long long)m->commit->commits,
+	    (unsigned long long)m->links->accepted,
+	    (unsigned long long)m->links->refused);
 }
 
 /* Free what main_build made of ${m} and ${cfg}, however far it got. */
 static void
 main_free(struct mgmt *m, struct mgmt_config *cfg)
 {
-	if (m->loop != NULL)
+	if (m->loop != NULL) {
 		signer_free(m);
+		link_free(m);
+	}
 	if (m->lfd >= 0)
 		close(m->lfd);
 	store_close(m->store);
-	if (m->loop != NULL)
-		mbedtls_x509_crl_free(&m->agent_crl);
 	tls_conf_free(m->tls);
 	mgmt_config_free(cfg);
 }
@@ -369,7 +372,6 @@ main(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	m.magic = MGMT_MAGIC;
 	m.lfd = -1;
-	TAILQ_INIT(&m.links);
 	if ((rc = main_build(&a, &cfg, &m)) == 0)
 		main_run(&m);
 	main_free(&m, &cfg);

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "export.h"
 #include "proto.h"
 #include "store_impl.h"
+#include "utf8.h"
 
 /**
  * store_open(c, readonly, err, errlen): open (and unless ${readonly}
@@ -34,7 +34,7 @@ store_close(struct store *s)
 static int
 store_text_ok(const char *p)
 {
-	return export_utf8_valid((const unsigned char *)p, strlen(p));
+	return utf8_valid((const unsigned char *)p, strlen(p));
 }
 
 /**

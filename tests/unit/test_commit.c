@@ -110,7 +110,7 @@ setup_common(struct fixture *f)
 	f->m.cfg = &f->cfg;
 	f->m.loop = ev_loop_new(EVFLAG_AUTO);
 	assert_non_null(f->m.loop);
-	commit_init(&f->m, &rec_ops);
+	assert_int_equal(commit_init(&f->m, &rec_ops), 0);
 	F = f;
 }
 
@@ -163,6 +163,7 @@ teardown(void **state)
 	char cmd[160];
 
 	store_close(f->m.store);
+	commit_free(&f->m);
 	ev_loop_destroy(f->m.loop);
 	if (f->dir[0] != '\0') {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
@@ -202,10 +203,7 @@ start(struct fixture *f)
 		struct tchan *t = &f->ch[i];
 
 		snprintf(t->agent, sizeof(t->agent), "agent-%d", i);
-		t->cc.issuer = "";
-		t->cc.agent = t->agent;
-		t->cc.fp_hex = "00ff";
-		t->cc.gateway = "gw1";
+		commit_chan_init(&t->cc, "", t->agent, "00ff", "gw1");
 		commit_open(&f->m, &t->cc);
 		assert_true(t->open);
 	}
@@ -278,8 +276,8 @@ test_refused_row_closes_its_channel_alone(void **state)
 		assert_int_equal(f->acks[i], 1);
 		assert_int_equal(f->ch[i].acked, NROWS);
 	}
-	assert_int_equal(f->m.commits, 1);
-	assert_int_equal(f->m.stored, (NCHAN - 1) * NROWS);
+	assert_int_equal(f->m.commit->commits, 1);
+	assert_int_equal(f->m.commit->stored, (NCHAN - 1) * NROWS);
 	assert_false(store_in_txn(f->m.store));
 	/* The next batch goes on as usual. */
 	stream(f, -1, NROWS + 1);
@@ -313,7 +311,7 @@ test_two_refused_rows_and_a_gone_channel(void **state)
 	assert_int_equal(f->closes[2], 0);
 	assert_int_equal(n[2], NROWS);
 	assert_int_equal(f->ch[2].acked, NROWS);
-	assert_int_equal(f->m.commits, 1);
+	assert_int_equal(f->m.commit->commits, 1);
 }
 
 static void
@@ -333,7 +331,7 @@ test_unstorable_row_never_joins(void **state)
 	assert_non_null(strstr(f->close_text[2], "not UTF-8"));
 	assert_int_equal(data(f, 3, GW_SEQ_MAX, "line"), 0);	/* legal */
 	commit_now(&f->m);
-	assert_int_equal(f->m.commits, 1);
+	assert_int_equal(f->m.commit->commits, 1);
 	stored(f, n);
 	/* A closed channel's rows before the refused one are kept. */
 	assert_int_equal(n[0], NROWS);
@@ -369,7 +367,7 @@ test_store_failure_closes_the_batch(void **state)
 		assert_int_equal(f->acks[i], 0);
 		assert_non_null(strstr(f->close_text[i], "store failed"));
 	}
-	assert_int_equal(f->m.commits, 0);
+	assert_int_equal(f->m.commit->commits, 0);
 }
 
 int

@@ -1,6 +1,6 @@
 /*
- * test_link.c: gw-mgmt's link.c and commit.c together, without sockets:
- * gateways are fake conns (tests/support/fake_conn.h) the test opens,
+ * test_link.c: gw-mgmt's link.c, mchan.c and commit.c together, without
+ * sockets: gateways are fake conns (tests/support/fake_conn.h) the test opens,
  * feeds with frames, fills and closes; the store is a real SQLite file in
  * a temporary directory, read back from a second connection that sees
  * only committed rows.  Every ACK and OPEN_ACK gw-mgmt sends is checked,
@@ -29,6 +29,7 @@
 #include "identity.h"
 #include "link.h"
 #include "log.h"
+#include "mchan.h"
 #include "mgmt.h"
 #include "proto.h"
 #include "signer.h"
@@ -145,6 +146,10 @@ on_sent(struct conn *c, const struct gw_frame *f, int fits)
 		if (agent == NULL || s->seq > committed_max(agent))
 			T.undurable++;
 	}
+	if (f->type == GW_T_ENROLL_RESULT) {
+		s->seq = f->u.enroll_result.ref;
+		s->code = f->u.enroll_result.reason;
+	}
 	if (f->type == GW_T_CLOSE) {
 		s->code = f->u.reason.code;
 		snprintf(s->text, sizeof(s->text), "%.*s",
@@ -250,10 +255,8 @@ setup(void **state)
 	T.m.magic = MGMT_MAGIC;
 	T.m.cfg = &T.cfg;
 	T.m.lfd = -1;
-	TAILQ_INIT(&T.m.links);
 	assert_non_null(T.m.loop = ev_loop_new(EVFLAG_AUTO));
-	mbedtls_x509_crl_init(&T.m.agent_crl);
-	link_init(&T.m);
+	assert_int_equal(link_init(&T.m), 0);
 	sc.path = T.path;
 	if ((T.m.store = store_open(&sc, 0, err, sizeof(err))) == NULL)
 		fail_msg("store_open: %s", err);
@@ -304,15 +307,15 @@ teardown(void **state)
 	link_stop_all(&T.m, GW_R_SHUTDOWN, "test over");
 	conn_reap();
 	live = fake_conn_live();
-	nlinks = T.m.nlinks;
+	nlinks = T.m.links->n;
 	undurable = T.undurable;
-	dirty = !TAILQ_EMPTY(&T.m.dirty);
-	agents = T.m.agents != NULL;
-	timer = ev_is_active(&T.m.batch_timer);
+	dirty = !TAILQ_EMPTY(&T.m.commit->dirty);
+	agents = T.m.chans->agents != NULL;
+	timer = ev_is_active(&T.m.commit->batch_timer);
 	signer_free(&T.m);
 	store_close(T.m.store);
 	sqlite3_close(T.reader);
-	mbedtls_x509_crl_free(&T.m.agent_crl);
+	link_free(&T.m);
 	ev_loop_destroy(T.m.loop);
 	mgmt_config_free(&T.cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", T.dir);
@@ -417,8 +420,8 @@ assert_alive(struct conn *c)
 static void
 batch_timer(void)
 {
-	assert_true(ev_is_active(&T.m.batch_timer));
-	ev_invoke(T.m.loop, &T.m.batch_timer, EV_TIMER);
+	assert_true(ev_is_active(&T.m.commit->batch_timer));
+	ev_invoke(T.m.loop, &T.m.commit->batch_timer, EV_TIMER);
 	conn_reap();	check_durable();
 }
 
@@ -442,8 +445,33 @@ test_hello(void **state)
 	/* HELLO: HELLO_ACK, then the link is ready. */
 	c = gateway(GW1, 1);
 	assert_int_equal(sent(c, GW_T_HELLO_ACK, 0, &s), 1);
-	assert_int_equal(T.m.nlinks, 1);
+	assert_int_equal(T.m.links->n, 1);
 	assert_alive(c);
+}
+
+/*
+ * ENROLL goes down to the signer; its ENROLL_RESULT comes back up through
+ * link.c's reply callback, on the link the request came on (here at once:
+ * no [enroll], so refused for policy), and on no other.
+ */
+static void
+test_enroll_answered_on_its_link(void **state)
+{
+	struct gw_frame f = { .type = GW_T_ENROLL };
+	struct conn *c1, *c2;
+	struct sent *s = NULL;
+
+	(void)state;
+	c1 = gateway(GW1, 1);
+	c2 = gateway(GW2, 1);
+	f.u.enroll.ref = 7;
+	send_frame(c2, &f);
+	assert_int_equal(sent(c2, GW_T_ENROLL_RESULT, 0, &s), 1);
+	assert_int_equal(s->seq, 7);
+	assert_int_equal(s->code, GW_R_POLICY);
+	assert_int_equal(sent(c1, GW_T_ENROLL_RESULT, 0, NULL), 0);
+	assert_alive(c1);
+	assert_alive(c2);
 }
 
 static void
@@ -494,8 +522,8 @@ test_ack_only_after_commit(void **state)
 	assert_int_equal(s->seq, 3);
 	assert_int_equal(sent(c, GW_T_OPEN_ACK, 2, &s), 1);
 	assert_int_equal(s->seq, 0);
-	assert_int_equal(T.m.commits, 1);
-	assert_int_equal(T.m.stored, 3);
+	assert_int_equal(T.m.commit->commits, 1);
+	assert_int_equal(T.m.commit->stored, 3);
 	/* DATA before its OPEN_ACK closes that channel alone. */
 	open_chan(c, 3, "agent-2", ISSUER_A);
 	data(c, 1, 4, "line");
@@ -566,7 +594,7 @@ test_store_refuses_a_commit(void **state)
 		assert_int_equal(sent(c, GW_T_ACK, ch, NULL), 0);
 	}
 	assert_int_equal(committed_count("agent-0"), 0);
-	assert_int_equal(T.m.commits, 0);
+	assert_int_equal(T.m.commit->commits, 0);
 	/* The link lives on, and the next batch is stored. */
 	assert_alive(c);
 	open_chan(c, 3, "agent-0", ISSUER_A);
@@ -623,7 +651,7 @@ batch_states(struct conn *b)
 	data(b, 1, 1, "line");
 	open_chan(b, 2, "agent-7", ISSUER_A);
 	assert_int_equal(sent(b, GW_T_OPEN_ACK, 2, NULL), 0);
-	assert_false(TAILQ_EMPTY(&T.m.dirty));
+	assert_false(TAILQ_EMPTY(&T.m.commit->dirty));
 }
 
 /* Where in the frames sent is the first of ${type} on ${c}'s ${ch}? */
@@ -693,8 +721,8 @@ test_close_link_in_every_state(void **state)
 	conn_reap();
 	fake_conn_eof(b);
 	conn_reap();
-	assert_int_equal(T.m.nlinks, 1);
-	assert_true(TAILQ_EMPTY(&T.m.dirty));
+	assert_int_equal(T.m.links->n, 1);
+	assert_true(TAILQ_EMPTY(&T.m.commit->dirty));
 	/* The batch is still written, though nothing is ACKed for it. */
 	commit();
 	assert_int_equal(committed_count("agent-6"), 1);
@@ -837,6 +865,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_enroll_answered_on_its_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_answers_at_once,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_only_after_commit,

@@ -23,6 +23,7 @@
 
 #include "export.h"
 #include "store.h"
+#include "utf8.h"
 
 struct fixture {
 	char			dir[64];
@@ -429,18 +430,18 @@ static void
 test_utf8_validation(void **state)
 {
 	(void)state;
-	assert_true(export_utf8_valid((const unsigned char *)"", 0));
-	assert_true(export_utf8_valid((const unsigned char *)"\xe2\x82\xac",
+	assert_true(utf8_valid((const unsigned char *)"", 0));
+	assert_true(utf8_valid((const unsigned char *)"\xe2\x82\xac",
 	    3));
-	assert_true(export_utf8_valid((const unsigned char *)
+	assert_true(utf8_valid((const unsigned char *)
 	    "\xf0\x9f\x98\x80", 4));
-	assert_false(export_utf8_valid((const unsigned char *)"\xc0\xaf", 2));
-	assert_false(export_utf8_valid((const unsigned char *)"\xed\xa0\x80",
+	assert_false(utf8_valid((const unsigned char *)"\xc0\xaf", 2));
+	assert_false(utf8_valid((const unsigned char *)"\xed\xa0\x80",
 	    3));	/* surrogate */
-	assert_false(export_utf8_valid((const unsigned char *)"\xe2\x82", 2));
-	assert_false(export_utf8_valid((const unsigned char *)
+	assert_false(utf8_valid((const unsigned char *)"\xe2\x82", 2));
+	assert_false(utf8_valid((const unsigned char *)
 	    "\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
-	assert_false(export_utf8_valid((const unsigned char *)"\x80", 1));
+	assert_false(utf8_valid((const unsigned char *)"\x80", 1));
 }
 
 int
