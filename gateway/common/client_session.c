@@ -246,9 +246,13 @@ client_session_hello_ack(struct client_session *s, const struct gw_frame *f)
 		return CONN_CLOSED_RC;
 	}
 	dropped = sendq_hello(s->p.queue, f->u.hello_ack.last_seq);
-	if (dropped > 0 && s->p.on_acked != NULL)
-		s->p.on_acked(f->u.hello_ack.last_seq, s->p.arg);
 	s->acked += dropped;
+	if (dropped > 0 && s->p.on_acked != NULL) {
+		s->p.on_acked(f->u.hello_ack.last_seq, s->p.arg);
+		/* The owner may have stopped us (its input failed). */
+		if (s->status != CLIENT_ST_RUNNING)
+			return CONN_CLOSED_RC;
+	}
 	s->refused = 0;
 	s->ever_open = 1;
 	if (s->gws[s->active].health != FO_UP)

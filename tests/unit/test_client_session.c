@@ -351,6 +351,44 @@ test_reconnect_resends(void **state)
 	assert_int_equal(seq[0], 2);	/* "b" under its first number */
 }
 
+/* on_acked: the owner's input fails while the ACKed lines are dropped. */
+static void
+fail_on_acked(uint64_t seq, void *arg)
+{
+	(void)seq;
+	(void)arg;
+	client_session_fail(fx.s, CLIENT_ST_FAIL, "gw-agent: input failed");
+}
+
+/*
+ * HELLO_ACK acknowledges lines of the last connection and the owner, told
+ * of them, stops the session (gw-agent: a line too long or a journal write
+ * failing once the queue has room): the session ends with the owner's
+ * status, and is not then set OPEN (a transition from FINISHED its setter
+ * refuses by aborting).
+ */
+static void
+test_owner_stops_in_hello_ack(void **state)
+{
+	(void)state;
+	connect_open();
+	push("a");
+	push("b");
+	hello_ack(0);
+	credit(5);
+	fake_conn_eof(cur());
+	conn_reap();
+	fx.s->gws[0].retry_at = ev_now(fx.loop);
+	fire(&fx.s->retry);
+	fake_conn_open(cur(), NULL);
+	fx.s->p.on_acked = fail_on_acked;
+	hello_ack(1);			/* the store has "a" */
+	conn_reap();
+	assert_int_equal(finished, CLIENT_ST_FAIL);
+	assert_int_equal(fx.s->state, CS_FINISHED);
+	assert_int_equal(client_session_acked(fx.s), 1);
+}
+
 static void
 test_refused(void **state)
 {
@@ -461,6 +499,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect_resends, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_owner_stops_in_hello_ack,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_missed, setup,
 		    teardown),
