@@ -470,9 +470,9 @@ chan_count(const struct upstream *u)
 }
 
 /*
- * The channel is gone (its link lost, or CLOSE).  A lost link keeps the
- * session: it waits for another link and resends; anything else (CLOSE
- * from the server, the gateway stopping) ends it with ${reason}.
+ * The channel's link is gone.  A lost link keeps the session: it waits
+ * for another link and resends; anything else (the gateway stopping, the
+ * link's end for a reason of its own) ends it with ${reason}.
  */
 static void
 chan_lost(struct chan *ch, unsigned reason, const char *text)
@@ -550,7 +550,13 @@ chan_up_frame(struct upstream *u, const struct gw_frame *f, void *arg)
 		snprintf(text, sizeof(text), "%.*s",
 		    (int)f->u.reason.text.len,
 		    (const char *)f->u.reason.text.p);
-		chan_lost(ch, f->u.reason.code, text);
+		/*
+		 * The server's CLOSE is final whatever its code: only our own
+		 * link's loss (chan_up_lost) keeps the session for another
+		 * link.  A CLOSE upstream-lost taken as that would park the
+		 * session with no link to wake it while every link is up.
+		 */
+		ch->ops->ended(ch->arg, f->u.reason.code, text);
 		break;
 	}
 	return 1;

@@ -290,6 +290,28 @@ t_server_close(void **state)
 	w_stop(gw);
 }
 
+/*
+ * The server's CLOSE with the code upstream-lost is final too: the session
+ * ends (the agent reconnects), it does not wait for a link while its own
+ * link is up (nothing would wake it).
+ */
+static void
+t_server_close_upstream_lost(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a;
+
+	(void)state;
+	w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	w_link_close(w_link(0), ch_of(gw, a)->id, GW_R_UPSTREAM_LOST);
+	assert_int_equal(conn_state(a), CONN_CLOSED);
+	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_UPSTREAM_LOST);
+	conn_reap();
+	assert_int_equal(gw->nagents, 0);
+	w_stop(gw);
+}
+
 /* A second OPEN_ACK is the server's protocol error: the session ends. */
 static void
 t_second_open_ack(void **state)
@@ -512,6 +534,7 @@ main(void)
 		cmocka_unit_test(t_move_off_draining_link),
 		cmocka_unit_test(t_close_every_state),
 		cmocka_unit_test(t_server_close),
+		cmocka_unit_test(t_server_close_upstream_lost),
 		cmocka_unit_test(t_second_open_ack),
 		cmocka_unit_test(t_fair_share),
 	};
