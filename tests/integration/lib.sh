@@ -17,11 +17,63 @@ TEST_NAME=$(basename "$0" .sh)
 PG_DIR=
 CLEANUP_DIRS=()	# removed at exit, whatever happens
 
+# ours PID: 0 if PID is still a child of this shell that has not been
+# reaped (a PID that was reaped may already be another process's).
+ours() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "$(cut -d' ' -f2 <<<"$stat")" = $$ ]
+}
+
+# reap PID SECONDS: wait for our child PID to end, at most SECONDS; 0 once
+# it has ended (its status in REAP_RC).  If it has not, say where it is
+# stuck, SIGKILL it and return 1: a process that does not end on SIGTERM
+# fails the test in seconds, with what it was doing, instead of holding
+# the suite until ctest's timeout.
+reap() {
+	local p=$1 i state
+	REAP_RC=0
+	for ((i = 0; i < $2 * 10; i++)); do
+		state=$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$p/status" \
+		    2>/dev/null || true)
+		case $state in ''|Z) wait "$p" 2>/dev/null || REAP_RC=$?
+			return 0 ;;
+		esac
+		sleep 0.1
+	done
+	echo "FAIL: pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+	    cut -c1-120)) did not end within $2 s of SIGTERM:" \
+	    "$(grep -E '^(State|TracerPid):' "/proc/$p/status" 2>/dev/null |
+	    tr '\n\t' '  ')wchan=$(cat "/proc/$p/wchan" 2>/dev/null)"
+	kill -KILL "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+	return 1
+}
+
+# stop NAME [SIGNAL]: send NAME (started by start) SIGNAL (TERM) once and
+# wait for it to end (60 s at most); its exit status in STOP_RC.  Cleanup
+# then leaves it alone: a second signal that lands while a process exits
+# (under ASan, while LeakSanitizer stops its threads to scan them) is how
+# a test once hung until ctest's timeout.
+stop() {
+	local var=PID_${1//-/_} p q keep=()
+	p=${!var:?stop: no process $1}
+	ours "$p" && kill "-${2:-TERM}" "$p" 2>/dev/null || true
+	reap "$p" 60 || fail "$1 did not stop"
+	STOP_RC=$REAP_RC
+	for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
+	PIDS=("${keep[@]}")
+}
+
 cleanup() {
-	local rc=$?
-	for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	local rc=$? p
+	for p in "${PIDS[@]}"; do
+		ours "$p" || continue
+		kill -CONT "$p" 2>/dev/null || true
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do reap "$p" 60 || rc=1; done
 	for d in "${CLEANUP_DIRS[@]}"; do rm -rf "$d"; done
 	if [ -n "$PG_DIR" ]; then
 		"$SRC/scripts/pg-cluster.sh" stop "$PG_DIR"

@@ -136,8 +136,8 @@ else
 fi
 
 # 7. Every limit counted; each logged once per interval, not per event.
-kill -TERM "$PID_gatewayd"
-wait_log gatewayd.log "event=limit_totals" 10
+stop gatewayd
+grep -q "event=limit_totals" gatewayd.log || fail "gatewayd logged no limit_totals at exit"
 total() { sed -n "s/.*event=limit_totals .*$1=\([0-9]*\).*/\1/p" gatewayd.log; }
 [ "$(total handshake_timeout)" -ge 950 ] || fail "handshake_timeout total $(total handshake_timeout)"
 for l in idle_timeout max_payload agent_output agent_window; do

@@ -110,5 +110,5 @@ for ((i = 0; i < 600; i++)); do
 	sleep 0.1
 done
 [ "$up" -ge "$want" ] || fail "only $((up - up0)) bytes relayed after gw-mgmt came back"
-kill -TERM "$PID_loadgen"
+stop loadgen
 pass "gw-mgmt back: $((up - up0)) bytes relayed since"

@@ -267,9 +267,8 @@ $(tail -n 1 "$mlog")"
 	    grep -c '"agent":"agent-web01".*readme pki line' || true)
 	[ "$n" = 5 ] || fail "$s: gw-mgmt stored $n of the agent's 5 lines"
 	RESULTS+=("$s: 5 lines stored, gateway and agent links TLS 1.3")
-	for f in "gatewayd-$s" "mgmt-$s"; do
-		kill "$(eval echo "\$PID_${f//-/_}")" 2>/dev/null || true
-	done
+	stop "gatewayd-$s"
+	stop "mgmt-$s"
 }
 
 run_shape ec-under-rsa rsa2048 p256 p256

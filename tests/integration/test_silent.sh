@@ -136,8 +136,8 @@ grep -qa __asan_init "$GATEWAYD" && limit=$((limit * 3))
 pass "after reload (max_silent = 1000, no per-source cap): handshake took $hs_s s; $silent waiting; RSS $rss0 -> $rss1 KiB"
 release_flood
 
-kill -TERM "$PID_gatewayd"
-wait_log gatewayd.log "event=limit_totals" 10
+stop gatewayd
+grep -q "event=limit_totals" gatewayd.log || fail "gatewayd logged no limit_totals at exit"
 stats=$(grep 'event=listener_stats listener=agents' gatewayd.log | tail -n 1)
 get() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$stats"; }
 by_source=$(get silent_evicted_source)
