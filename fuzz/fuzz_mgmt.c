@@ -39,7 +39,7 @@
 #include "log.h"
 #include "mgmt.h"
 #include "mgmt_env.h"
-#include "signer.h"
+#include "mgmt_world.h"
 #include "x509_issue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -123,18 +123,13 @@ mgmt_agent_crl(struct pki_rng *rng)
 static void
 mgmt_init(void)
 {
-	static const struct {
-		enum pki_role	 role;
-		const char	*name;
-	} who[MGMT_CRTS - 1] = {
+	static const struct mgmt_world_crt who[MGMT_CRTS - 1] = {
 		{ PKI_ROLE_GATEWAY, "gw-1" },
 		{ PKI_ROLE_GATEWAY, "gw-2" },
 		{ PKI_ROLE_GATEWAY, "rogue" },
 		{ PKI_ROLE_AGENT, "gw-3" },
 	};
-	static unsigned char pem[4096], key[4096];
 	const void *ptrs[MGMT_CRTS] = { NULL };
-	struct pki_req req;
 	struct pki_rng rng;
 	char err[512];
 
@@ -148,21 +143,9 @@ mgmt_init(void)
 	if ((loop = ev_loop_new(EVFLAG_AUTO)) == NULL ||
 	    pki_rng_init(&rng, err, sizeof(err)) != 0)
 		abort();
-	for (unsigned i = 0; i < MGMT_CRTS - 1; i++) {
-		memset(&req, 0, sizeof(req));
-		req.role = who[i].role;
-		req.name = who[i].name;
-		pki_validity(&req, 30);
-		mbedtls_x509_crt_init(&crts[i]);
-		if (pki_make(&req, NULL, &rng, pem, sizeof(pem), key,
-		    sizeof(key), err, sizeof(err)) != 0 ||
-		    mbedtls_x509_crt_parse(&crts[i], pem,
-		    strlen((char *)pem) + 1) != 0) {
-			fprintf(stderr, "fuzz_mgmt: %s\n", err);
-			abort();
-		}
+	mgmt_world_crts(who, MGMT_CRTS - 1, &rng, crts, "fuzz_mgmt");
+	for (unsigned i = 0; i < MGMT_CRTS - 1; i++)
 		ptrs[i] = &crts[i];
-	}
 	mgmt_agent_crl(&rng);
 	pki_rng_free(&rng);
 	mgmt_env_init(ptrs);
@@ -353,6 +336,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint32_t batch[4] = { 1, 2, 3, 64 };
 	static int ready;
 	static char ca_dir[] = "fuzz-ca";
+	struct store *store;
 	size_t off = 1, used;
 	char err[512];
 
@@ -365,21 +349,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mgmt_env_reset();
 	cfg.batch_max = batch[data[0] & MGMT_F_BATCH];
 	cfg.enroll.ca_dir = data[0] & MGMT_F_ENROLL ? ca_dir : NULL;
-	memset(&m, 0, sizeof(m));
-	m.magic = MGMT_MAGIC;
-	m.loop = loop;
-	m.cfg = &cfg;
-	m.lfd = -1;
-	if (link_init(&m) != 0 ||
-	    mbedtls_x509_crl_parse(&m.links->agent_crl, agent_crl,
-	    strlen((char *)agent_crl) + 1) != 0)
-		abort();
 	mgmt_db_unlink();
-	if (mgmt_env_store(&m.store, db, err, sizeof(err)) != 0 ||
-	    signer_init(&m, err, sizeof(err)) != 0) {
+	if (mgmt_env_store(&store, db, err, sizeof(err)) != 0 ||
+	    mgmt_world_init(&m, &cfg, loop, store, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fuzz_mgmt: %s\n", err);
 		abort();
 	}
+	if (mbedtls_x509_crl_parse(&m.links->agent_crl, agent_crl,
+	    strlen((char *)agent_crl) + 1) != 0)
+		abort();
 	while (off < size) {
 		unsigned op = data[off++] % MGMT_OPS;
 		uint8_t a[4] = { 0 };
@@ -401,15 +379,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	commit_now(&m);
 	FUZZ_CHECK(!store_in_txn(m.store));
 	mgmt_check(m.store);
-	link_stop_all(&m, GW_R_SHUTDOWN, "management server stopping");
-	conn_reap();
+	mgmt_world_stop(&m, "management server stopping");
 	FUZZ_CHECK(m.links->n == 0 && TAILQ_EMPTY(&m.commit->dirty));
 	FUZZ_CHECK(!ev_is_active(&m.commit->batch_timer));
-	signer_free(&m);
-	store_close(m.store);
+	mgmt_world_free(&m);
 	mgmt_env_done();
 	mgmt_db_unlink();
-	link_free(&m);
 	FUZZ_CHECK(fake_conn_live() == 0);
 	cfg.enroll.ca_dir = NULL;
 	return 0;

@@ -6,6 +6,8 @@
  * context).  One io watcher per socket, its event mask derived from state.
  * The input and output buffers exist only while they hold bytes: an idle
  * connection (most of a gateway's) costs its TLS context and this struct.
+ * Its output side (conn_send, the flush when the loop is about to wait,
+ * pinned writes, on_writable) is conn_out.c.
  *
  * A closed conn is freed, with its owner (ops->on_free), only by the loop
  * before it waits (conn_reap), where no callback of any object is on the
@@ -36,27 +38,9 @@
 #include "net.h"
 
 static void conn_process(struct conn *c);
-static int conn_flush(struct conn *c);
-static void conn_trim(struct conn *c);
-static void conn_on_prepare(struct ev_loop *loop, ev_prepare *w,
-    int revents);
 
-/*
- * Output is written when the loop is about to wait (ev_prepare), not after
- * a round trip through epoll for EV_WRITE: a socket is nearly always
- * writable, and one write then carries all that the iteration queued for
- * it.  EV_WRITE is watched only when a write could not finish.  Then the
- * closed conns are freed (dead: an open conn may be on q, a closed one is
- * on dead, through the same entry).  One loop per process has the queues;
- * a connection on another loop uses EV_WRITE and is freed by an ev_once.
- */
-static struct {
-	struct ev_loop		*loop;
-	ev_prepare		 w;
-	TAILQ_HEAD(, conn)	 q;
-	TAILQ_HEAD(, conn)	 dead;
-} conn_flushq = { .q = TAILQ_HEAD_INITIALIZER(conn_flushq.q),
-    .dead = TAILQ_HEAD_INITIALIZER(conn_flushq.dead) };
+/* Closed conns, which conn_reap frees (through conn.fq; see conn_out.c). */
+static TAILQ_HEAD(, conn) conn_dead = TAILQ_HEAD_INITIALIZER(conn_dead);
 
 /*
  * The transitions conn_set_state allows, by state: a conn is born
@@ -83,8 +67,11 @@ conn_set_state(struct conn *c, enum conn_state s)
 	c->state = s;
 }
 
-/* The event mask is derived from state, never stored beside it. */
-static void
+/**
+ * conn_update_io(c): watch the events ${c}'s state asks for.  The event
+ * mask is derived from state, never stored beside it.
+ */
+void
 conn_update_io(struct conn *c)
 {
 	int mask = 0;
@@ -138,17 +125,6 @@ conn_on_once(int revents, void *arg)
 	conn_free(c);
 }
 
-/* 1 if ${loop} has the flush and free queues (the first loop to ask). */
-static int
-conn_queue_loop(struct ev_loop *loop)
-{
-	if (conn_flushq.loop == NULL) {
-		conn_flushq.loop = loop;
-		ev_prepare_init(&conn_flushq.w, conn_on_prepare);
-	}
-	return conn_flushq.loop == loop;
-}
-
 /* Closed ${c} waits for the loop to free it. */
 static void
 conn_bury(struct conn *c)
@@ -157,9 +133,8 @@ conn_bury(struct conn *c)
 		ev_once(c->loop, -1, 0, 0., conn_on_once, c);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&conn_flushq.dead, c, fq);
-	if (!ev_is_active(&conn_flushq.w))
-		ev_prepare_start(c->loop, &conn_flushq.w);
+	TAILQ_INSERT_TAIL(&conn_dead, c, fq);
+	conn_out_wake(c->loop);
 }
 
 /* Returns 0 to go on, -1 if the conn was closed. */
@@ -208,58 +183,6 @@ conn_handshake(struct conn *c)
 		return -1;
 	conn_tls_forget_peer(c);
 	return 0;
-}
-
-/* Tell a blocked owner that half the output buffer is free again. */
-static int
-conn_writable(struct conn *c)
-{
-	if (c->out_blocked && conn_out_space(c) >= c->out_cap / 2) {
-		c->out_blocked = 0;
-		if (c->ops->on_writable != NULL)
-			c->ops->on_writable(c, c->arg);
-		if (c->state == CONN_CLOSED)
-			return -1;
-	}
-	return 0;
-}
-
-/* Write what is queued; the pinned length is retried unchanged. */
-static int
-conn_flush(struct conn *c)
-{
-	char e[128];
-	int rc;
-
-	while (c->out_len > 0) {
-		size_t n = c->out_pin ? c->out_pin : c->out_len;
-
-		if (!c->out_pin && c->record_per_frame) {
-			size_t f = gw_frame_size(c->out + c->out_off,
-			    c->out_len);
-
-			if (f > 0 && f < n)
-				n = f;
-		}
-		rc = mbedtls_ssl_write(&c->ssl, c->out + c->out_off, n);
-		if (rc == MBEDTLS_ERR_SSL_WANT_READ ||
-		    rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-			c->out_pin = n;
-			c->wr_want = rc == MBEDTLS_ERR_SSL_WANT_READ ?
-			    EV_READ : EV_WRITE;
-			return conn_writable(c);
-		}
-		if (rc < 0) {
-			conn_close(c, GW_R_TLS_ERROR,
-			    tls_strerror(rc, e, sizeof(e)));
-			return -1;
-		}
-		c->out_pin = 0;
-		c->out_off += (size_t)rc;
-		c->out_len -= (size_t)rc;
-	}
-	c->out_off = 0;
-	return conn_writable(c);
 }
 
 /* Decode buffered frames; 0 to go on, -1 if closed. */
@@ -378,47 +301,11 @@ conn_connected(struct conn *c)
 	return 0;
 }
 
-static void
-conn_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	struct conn *c;
-
-	(void)revents;
-	while ((c = TAILQ_FIRST(&conn_flushq.q)) != NULL) {
-		TAILQ_REMOVE(&conn_flushq.q, c, fq);
-		c->on_fq = 0;
-		if (c->state != CONN_OPEN)
-			continue;
-		c->busy++;
-		if (conn_flush(c) == 0) {
-			conn_update_io(c);
-			conn_trim(c);
-		}
-		c->busy--;
-	}
-	conn_reap();
-	ev_prepare_stop(loop, w);
-}
-
-/* Queue ${c}'s output for the end of this loop iteration. */
-static void
-conn_schedule_flush(struct conn *c)
-{
-	if (c->on_fq || c->state != CONN_OPEN || c->out_pin != 0)
-		return;
-	if (!conn_queue_loop(c->loop)) {
-		if (c->busy == 0)
-			conn_update_io(c);	/* EV_WRITE, as before */
-		return;
-	}
-	TAILQ_INSERT_TAIL(&conn_flushq.q, c, fq);
-	c->on_fq = 1;
-	if (!ev_is_active(&conn_flushq.w))
-		ev_prepare_start(c->loop, &conn_flushq.w);
-}
-
-/* Give back the buffers that hold nothing (they come back on demand). */
-static void
+/**
+ * conn_trim(c): give back the buffers that hold nothing (they come back on
+ * demand).
+ */
+void
 conn_trim(struct conn *c)
 {
 	if (c->in != NULL && c->in_len == 0) {
@@ -600,67 +487,6 @@ conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
 }
 
 /**
- * conn_send(c, f): encode frame ${f} into the output buffer and schedule
- * its write.  Return 0, or GW_ENOSPACE if it does not fit now (the owner
- * waits for ops->on_writable), or another negative code if ${f} is invalid.
- */
-int
-conn_send(struct conn *c, const struct gw_frame *f)
-{
-	size_t tail;
-	int n;
-
-	CONN_CHECK(c);
-	if (c->state == CONN_CLOSED)
-		return GW_ENOSPACE;
-	if (c->out == NULL && (c->out = malloc(c->out_cap)) == NULL) {
-		c->out_blocked = 1;
-		return GW_ENOSPACE;
-	}
-	tail = c->out_off + c->out_len;
-	n = gw_frame_encode(c->out + tail, c->out_cap - tail, f);
-	if (n == GW_ENOSPACE && c->out_off > 0 && c->out_pin == 0) {
-		memmove(c->out, c->out + c->out_off, c->out_len);
-		c->out_off = 0;
-		tail = c->out_len;
-		n = gw_frame_encode(c->out + tail, c->out_cap - tail, f);
-	}
-	if (n == GW_ENOSPACE)
-		c->out_blocked = 1;
-	if (n < 0)
-		return n;
-	c->out_len += (size_t)n;
-	conn_schedule_flush(c);
-	return 0;
-}
-
-/**
- * conn_notify_writable(c): call ops->on_writable once the output buffer is
- * at least half empty (for owners that check conn_out_space themselves).
- */
-void
-conn_notify_writable(struct conn *c)
-{
-	CONN_CHECK(c);
-	c->out_blocked = 1;
-}
-
-/** conn_out_space(c): free bytes in ${c}'s output buffer. */
-size_t
-conn_out_space(const struct conn *c)
-{
-	return c->out_pin ? c->out_cap - c->out_off - c->out_len :
-	    c->out_cap - c->out_len;
-}
-
-/** conn_out_pending(c): bytes queued in ${c}'s output buffer. */
-size_t
-conn_out_pending(const struct conn *c)
-{
-	return c->out_len;
-}
-
-/**
  * conn_input_pending(c): 1 if bytes from the peer wait to be processed
  * (in the socket, in TLS, or in the input buffer), else 0.  A heartbeat
  * that fires after the process was stalled must look here before it calls
@@ -727,10 +553,7 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 		return;
 	prev = c->state;
 	conn_set_state(c, CONN_CLOSED);
-	if (c->on_fq) {
-		TAILQ_REMOVE(&conn_flushq.q, c, fq);
-		c->on_fq = 0;
-	}
+	conn_out_unqueue(c);
 	if (prev == CONN_OPEN) {
 		if (c->out_len > 0)
 			(void)mbedtls_ssl_write(&c->ssl, c->out + c->out_off,
@@ -794,8 +617,8 @@ conn_reap(void)
 {
 	struct conn *c;
 
-	while ((c = TAILQ_FIRST(&conn_flushq.dead)) != NULL) {
-		TAILQ_REMOVE(&conn_flushq.dead, c, fq);
+	while ((c = TAILQ_FIRST(&conn_dead)) != NULL) {
+		TAILQ_REMOVE(&conn_dead, c, fq);
 		conn_free(c);
 	}
 }

@@ -1,8 +1,9 @@
 /*
  * conn_impl.h: inside struct conn, for conn.c (the connection's state
- * machine), conn_tls.c (its TLS session: setup, handshake facts, tickets)
- * and conn_bio.c (its socket side under mbedTLS).  Nothing else sees
- * inside it.
+ * machine), conn_out.c (its output: send queue, flush, pinned writes),
+ * conn_tls.c (its TLS session: setup, handshake facts, tickets) and
+ * conn_bio.c (its socket side under mbedTLS).  Nothing else sees inside
+ * it.
  */
 #ifndef GW_CONN_IMPL_H
 #define GW_CONN_IMPL_H
@@ -77,6 +78,16 @@ struct conn {
 	char			 peer[64];
 	char			 tls_info[80];
 };
+
+/* The state machine's side (conn.c); each is documented there. */
+void conn_update_io(struct conn *c);
+void conn_trim(struct conn *c);
+
+/* The output side (conn_out.c); each is documented there. */
+int conn_queue_loop(struct ev_loop *loop);
+void conn_out_unqueue(struct conn *c);
+void conn_out_wake(struct ev_loop *loop);
+int conn_flush(struct conn *c);
 
 /* The TLS session side (conn_tls.c); each is documented there. */
 int conn_tls_setup(struct conn *c, const struct tls_conf *tc,
