@@ -1,13 +1,46 @@
 /*
  * store.c: the store interface (store.h) over its backends
- * (store_sqlite.c, store_pg.c).
+ * (store_sqlite.c, store_pg.c, through store_backend.h).  This module owns
+ * the transaction state, the rows put in it and the refused one; a
+ * backend owns its connection and reports failures through its ops.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
-#include "store_impl.h"
+#include "store.h"
+#include "store_backend.h"
 #include "utf8.h"
+
+/* A store's transaction, set only by store_set_state. */
+enum store_state { STORE_IDLE, STORE_TXN };
+
+struct store {
+	const struct store_ops	*ops;
+	void			*b;		/* the backend's object */
+	enum store_state	 state;		/* store_set_state only */
+	long			 nput;		/* rows put in the txn */
+	long			 refused;	/* see store_refused() */
+	char			 err[256];
+};
+
+/* The only writer of a store's state: idle and in a transaction, in turn. */
+static void
+store_set_state(struct store *s, enum store_state st)
+{
+	if (st == s->state)
+		abort();
+	s->state = st;
+}
+
+/* The backend failed: its reason becomes the store's.  Return -1. */
+static int
+store_fail(struct store *s)
+{
+	snprintf(s->err, sizeof(s->err), "%s", s->ops->errmsg(s->b));
+	return -1;
+}
 
 /**
  * store_open(c, readonly, err, errlen): open (and unless ${readonly}
@@ -17,17 +50,33 @@ struct store *
 store_open(const struct store_conf *c, int readonly, char *err,
     size_t errlen)
 {
-	if (c->type == STORE_POSTGRESQL)
-		return store_pg_open(c->conninfo, readonly, err, errlen);
-	return store_sqlite_open(c->path, readonly, err, errlen);
+	int pg = c->type == STORE_POSTGRESQL;
+	struct store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory",
+		    pg ? "postgresql" : c->path);
+		return NULL;
+	}
+	s->ops = pg ? &store_pg_ops : &store_sqlite_ops;
+	s->b = s->ops->open(pg ? c->conninfo : c->path, readonly, err,
+	    errlen);
+	if (s->b == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /** store_close(s): roll back an open transaction and close; NULL-safe. */
 void
 store_close(struct store *s)
 {
-	if (s != NULL)
-		s->ops->close(s);
+	if (s == NULL)
+		return;
+	store_rollback(s);
+	s->ops->close(s->b);
+	free(s);
 }
 
 /* A name from a gateway's OPEN is printable bytes, not always UTF-8. */
@@ -51,8 +100,8 @@ store_check(struct store *s, const struct store_row *r)
 		why = "seq out of range";
 	else if (r->len > GW_PAYLOAD_HARD_MAX)
 		why = "payload too long";
-	else if (!store_text_ok(r->agent) || !store_text_ok(r->issuer) || !store_text_ok(r->gateway) ||
-	    !store_text_ok(r->fingerprint))
+	else if (!store_text_ok(r->agent) || !store_text_ok(r->issuer) ||
+	    !store_text_ok(r->gateway) || !store_text_ok(r->fingerprint))
 		why = "name not UTF-8";
 	if (why == NULL)
 		return 0;
@@ -71,15 +120,25 @@ store_check(struct store *s, const struct store_row *r)
 int
 store_put(struct store *s, const struct store_row *r)
 {
-	if (!s->in_txn)
+	int rc;
+
+	if (s->state == STORE_IDLE)
 		s->nput = 0;
 	s->refused = -1;
 	if (store_check(s, r) != 0) {
 		s->refused = s->nput;
 		return -1;
 	}
-	if (s->ops->put(s, r) != 0)
-		return -1;
+	if (s->state == STORE_IDLE) {
+		if (s->ops->begin(s->b) != 0)
+			return store_fail(s);
+		store_set_state(s, STORE_TXN);
+	}
+	if ((rc = s->ops->put(s->b, r)) != 0) {
+		if (rc == STORE_EROW)
+			s->refused = s->nput;
+		return store_fail(s);
+	}
 	s->nput++;
 	return 0;
 }
@@ -88,7 +147,7 @@ store_put(struct store *s, const struct store_row *r)
 int
 store_in_txn(const struct store *s)
 {
-	return s->in_txn;
+	return s->state == STORE_TXN;
 }
 
 /**
@@ -100,19 +159,30 @@ store_in_txn(const struct store *s)
 int
 store_commit(struct store *s, uint64_t *stored, uint64_t *dups)
 {
+	long refused = -1;
+	int rc;
+
 	*stored = *dups = 0;
 	s->refused = -1;
-	if (!s->in_txn)
+	if (s->state == STORE_IDLE)
 		return 0;
-	return s->ops->commit(s, stored, dups);
+	rc = s->ops->commit(s->b, stored, dups, &refused);
+	if (rc == 0 || rc == STORE_EOVER)
+		store_set_state(s, STORE_IDLE);
+	if (rc == 0)
+		return 0;
+	s->refused = refused;
+	return store_fail(s);
 }
 
 /** store_rollback(s): abandon the open transaction, if any. */
 void
 store_rollback(struct store *s)
 {
-	if (s->in_txn)
-		s->ops->rollback(s);
+	if (s->state == STORE_IDLE)
+		return;
+	s->ops->rollback(s->b);
+	store_set_state(s, STORE_IDLE);
 }
 
 /**
@@ -141,14 +211,15 @@ store_last_seq(struct store *s, const char *issuer, const char *agent,
     uint64_t *out)
 {
 	*out = 0;
-	if (s->ops->last_seq(s, issuer, agent, out) != 0)
-		return -1;
+	if (s->ops->last_seq(s->b, issuer, agent, out) != 0)
+		return store_fail(s);
 	if (*out != 0 || issuer[0] == '\0')
 		return 0;
 	/* Legacy rows of the name, from before the migration: claim them. */
-	if (s->ops->claim(s, issuer, agent) != 0)
-		return -1;
-	return s->ops->last_seq(s, issuer, agent, out);
+	if (s->ops->claim(s->b, issuer, agent) != 0 ||
+	    s->ops->last_seq(s->b, issuer, agent, out) != 0)
+		return store_fail(s);
+	return 0;
 }
 
 /**
@@ -160,7 +231,9 @@ long
 store_scan(struct store *s, int64_t after,
     int (*fn)(const struct store_row *r, void *arg), void *arg)
 {
-	return s->ops->scan(s, after, fn, arg);
+	long n = s->ops->scan(s->b, after, fn, arg);
+
+	return n < 0 ? store_fail(s) : n;
 }
 
 /** store_errmsg(s): the last error, as text. */

@@ -10,14 +10,14 @@
  * twice, across restarts and across servers sharing a store.  A store of
  * the older schema (key (agent, seq)) is migrated when opened for writing:
  * its rows keep issuer "" (legacy) until store_last_seq gives them to the
- * first issuer whose agent of that name opens.  id numbers the rows in arrival order, a cursor for consumers
- * (export --after).  Writes are grouped: store_put opens a transaction,
- * many rows go in, one commit makes them durable (SQLite: WAL with
- * synchronous=FULL; PostgreSQL: its WAL): one sync per batch, never one
- * per message.  A row the store refuses (store_refused) is told apart
- * from a failure of the store itself: the caller can write the batch again
- * without it.  This module never logs: failures come back as -1 with
- * store_errmsg().
+ * first issuer whose agent of that name opens.  id numbers the rows in
+ * arrival order, a cursor for consumers (export --after).  Writes are
+ * grouped: store_put opens a transaction, many rows go in, one commit
+ * makes them durable (SQLite: WAL with synchronous=FULL; PostgreSQL: its
+ * WAL): one sync per batch, never one per message.  A row the store
+ * refuses (store_refused) is told apart from a failure of the store
+ * itself: the caller can write the batch again without it.  This module
+ * never logs: failures come back as -1 with store_errmsg().
  */
 #ifndef GW_STORE_H
 #define GW_STORE_H
@@ -32,7 +32,7 @@ enum store_type { STORE_SQLITE, STORE_POSTGRESQL };
 struct store_conf {
 	enum store_type	 type;
 	const char	*path;		/* SQLite: the database file */
-	const char	*conninfo;	/* PostgreSQL: libpq connection string */
+	const char	*conninfo;	/* PostgreSQL: libpq conninfo string */
 };
 
 struct store_row {

@@ -16,28 +16,40 @@
 #include <string.h>
 #include <libpq-fe.h>
 
-#include "store_impl.h"
+#include "store.h"
+#include "store_backend.h"
 
 #define PG_SCAN_CHUNK	"5000"
+#define PG_MAGIC	0x5067536cu	/* "PgSl" */
 /*
  * A server that hangs (SIGSTOP, a frozen VM) inside a transaction holds
- * the row locks of its uncommitted (issuer, agent, seq) keys, and the server that
- * takes over waits on them for every resent message.  PostgreSQL ends
- * such a session after this long idle in its transaction; ours are never
- * idle in one for more than batch_delay.
+ * the row locks of its uncommitted (issuer, agent, seq) keys, and the
+ * server that takes over waits on them for every resent message.
+ * PostgreSQL ends such a session after this long idle in its transaction;
+ * ours are never idle in one for more than batch_delay.
  */
 #define PG_SESSION_SETUP \
     "SET idle_in_transaction_session_timeout = 700"
 
 struct store_pg {
-	struct store	 base;
+	uint32_t	 magic;		/* PG_MAGIC */
 	PGconn		*conn;
 	int		 readonly;
 	int		 legacy;	/* a reader of a version 0 table */
 	unsigned	 queued;	/* INSERTs in the open pipeline */
+	char		 err[256];	/* the last error (pg_errmsg) */
 };
 
-#define PG(s)	((struct store_pg *)(s))
+/* What store.c hands an op must be a live PostgreSQL store. */
+static struct store_pg *
+pg_check(void *b)
+{
+	struct store_pg *s = b;
+
+	if (s == NULL || s->magic != PG_MAGIC)
+		abort();
+	return s;
+}
 
 /*
  * Create the tables, or migrate version 0 (key (agent, seq), no issuer):
@@ -76,9 +88,9 @@ pg_fail(struct store_pg *s, const char *what)
 {
 	char *nl;
 
-	snprintf(s->base.err, sizeof(s->base.err), "%s: %s", what,
+	snprintf(s->err, sizeof(s->err), "%s: %s", what,
 	    PQerrorMessage(s->conn));
-	if ((nl = strchr(s->base.err, '\n')) != NULL)
+	if ((nl = strchr(s->err, '\n')) != NULL)
 		*nl = '\0';
 	return -1;
 }
@@ -86,7 +98,8 @@ pg_fail(struct store_pg *s, const char *what)
 static uint64_t
 pg_be64(uint64_t v)
 {
-	return ((uint64_t)htonl((uint32_t)v) << 32) | htonl((uint32_t)(v >> 32));
+	return ((uint64_t)htonl((uint32_t)v) << 32) |
+	    htonl((uint32_t)(v >> 32));
 }
 
 static int
@@ -100,10 +113,10 @@ pg_prepare(struct store_pg *s)
 		return pg_fail(s, "session setup");
 	}
 	PQclear(res);
-	res = PQprepare(s->conn, "put", "INSERT INTO messages (issuer, agent, "
-	    "seq, gateway, fingerprint, received_ms, payload) VALUES ($1, $2, "
-	    "$3, $4, $5, $6, $7) ON CONFLICT (issuer, agent, seq) DO NOTHING",
-	    7, NULL);
+	res = PQprepare(s->conn, "put", "INSERT INTO messages (issuer, "
+	    "agent, seq, gateway, fingerprint, received_ms, payload) VALUES "
+	    "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (issuer, agent, seq) "
+	    "DO NOTHING", 7, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		PQclear(res);
 		return pg_fail(s, "prepare");
@@ -124,29 +137,14 @@ pg_connected(struct store_pg *s)
 	return s->readonly ? 0 : pg_prepare(s);
 }
 
-static void pg_close(struct store *base);
-static int pg_put(struct store *base, const struct store_row *r);
-static int pg_commit(struct store *base, uint64_t *stored, uint64_t *dups);
-static void pg_rollback(struct store *base);
-static int pg_last_seq(struct store *base, const char *issuer,
-    const char *agent, uint64_t *out);
-static int pg_claim(struct store *base, const char *issuer,
-    const char *agent);
-static long pg_scan(struct store *base, int64_t after,
-    int (*fn)(const struct store_row *r, void *arg), void *arg);
+static void pg_close(void *b);
 
-static const struct store_ops pg_ops = {
-	pg_close, pg_put, pg_commit, pg_rollback, pg_last_seq, pg_claim,
-	pg_scan
-};
-
-/**
- * store_pg_open(conninfo, readonly, err, errlen): connect to the database
- * of libpq connection string ${conninfo} and (unless ${readonly}) create
- * the table.  NULL with the reason in ${err}.
+/*
+ * store_pg_ops.open: connect to the database of libpq connection string
+ * ${conninfo} and (unless ${readonly}) create the table.
  */
-struct store *
-store_pg_open(const char *conninfo, int readonly, char *err, size_t errlen)
+static void *
+pg_open(const char *conninfo, int readonly, char *err, size_t errlen)
 {
 	struct store_pg *s;
 	PGresult *res;
@@ -155,7 +153,7 @@ store_pg_open(const char *conninfo, int readonly, char *err, size_t errlen)
 		snprintf(err, errlen, "postgresql: out of memory");
 		return NULL;
 	}
-	s->base.ops = &pg_ops;
+	s->magic = PG_MAGIC;
 	s->readonly = readonly;
 	s->conn = PQconnectdb(conninfo);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
@@ -186,43 +184,50 @@ store_pg_open(const char *conninfo, int readonly, char *err, size_t errlen)
 		s->legacy = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
 		PQclear(res);
 	}
-	return &s->base;
+	return s;
 fail:
-	snprintf(err, errlen, "%s", s->base.err);
-	pg_close(&s->base);
+	snprintf(err, errlen, "%s", s->err);
+	pg_close(s);
 	return NULL;
 }
 
 static void
-pg_close(struct store *base)
+pg_close(void *b)
 {
-	struct store_pg *s = PG(base);
+	struct store_pg *s = pg_check(b);
 
-	pg_rollback(base);
 	PQfinish(s->conn);
+	s->magic = 0;
 	free(s);
 }
 
+/* BEGIN opens the pipeline of the batch. */
 static int
-pg_put(struct store *base, const struct store_row *r)
+pg_begin(void *b)
 {
-	struct store_pg *s = PG(base);
-	uint64_t seq = pg_be64(r->seq), ms = pg_be64((uint64_t)r->received_ms);
+	struct store_pg *s = pg_check(b);
+
+	if (pg_connected(s) != 0)
+		return -1;
+	if (PQenterPipelineMode(s->conn) != 1 ||
+	    PQsendQueryParams(s->conn, "BEGIN", 0, NULL, NULL, NULL, NULL,
+	    0) != 1)
+		return pg_fail(s, "begin");
+	s->queued = 0;
+	return 0;
+}
+
+static int
+pg_put(void *b, const struct store_row *r)
+{
+	struct store_pg *s = pg_check(b);
+	uint64_t seq = pg_be64(r->seq);
+	uint64_t ms = pg_be64((uint64_t)r->received_ms);
 	const char *values[7] = { r->issuer, r->agent, (const char *)&seq,
 	    r->gateway, r->fingerprint, (const char *)&ms, r->payload };
 	int lengths[7] = { 0, 0, 8, 0, 0, 8, (int)r->len };
 	static const int formats[7] = { 0, 0, 1, 0, 0, 1, 1 };
 
-	if (!s->base.in_txn) {
-		if (pg_connected(s) != 0)
-			return -1;
-		if (PQenterPipelineMode(s->conn) != 1 ||
-		    PQsendQueryParams(s->conn, "BEGIN", 0, NULL, NULL, NULL,
-		    NULL, 0) != 1)
-			return pg_fail(s, "begin");
-		s->base.in_txn = 1;
-		s->queued = 0;
-	}
 	if (r->len > 0x7fffffff ||
 	    PQsendQueryPrepared(s->conn, "put", 7, values, lengths, formats,
 	    0) != 1)
@@ -249,17 +254,19 @@ pg_row_error(const PGresult *res)
 /*
  * Sync the pipeline and read every result: BEGIN, the INSERTs, COMMIT
  * (when ${commit}).  Count INSERTs that stored a row.  Return 0 if all
- * succeeded, else -1 with the first error.
+ * succeeded, else -1 with the first error (and in ${refused} the place of
+ * its INSERT if its row was refused).
  */
 static int
-pg_drain(struct store_pg *s, int commit, uint64_t *stored, uint64_t *dups)
+pg_drain(struct store_pg *s, int commit, uint64_t *stored, uint64_t *dups,
+    long *refused)
 {
 	unsigned expect = 1 + s->queued + (commit ? 1 : 0), i;
 	PGresult *res;
 	int rc = 0;
 
-	if (commit && PQsendQueryParams(s->conn, "COMMIT", 0, NULL, NULL, NULL,
-	    NULL, 0) != 1)
+	if (commit && PQsendQueryParams(s->conn, "COMMIT", 0, NULL, NULL,
+	    NULL, NULL, 0) != 1)
 		rc = pg_fail(s, "commit");
 	if (PQpipelineSync(s->conn) != 1)
 		return pg_fail(s, "sync");
@@ -273,12 +280,12 @@ pg_drain(struct store_pg *s, int commit, uint64_t *stored, uint64_t *dups)
 		}
 		st = PQresultStatus(res);
 		if (st != PGRES_COMMAND_OK && rc == 0) {
-			snprintf(s->base.err, sizeof(s->base.err), "%s: %s",
+			snprintf(s->err, sizeof(s->err), "%s: %s",
 			    i == 0 ? "begin" : i == expect - 1 && commit ?
 			    "commit" : "insert", st == PGRES_PIPELINE_ABORTED ?
 			    "aborted" : PQresultErrorMessage(res));
 			if (i > 0 && i <= s->queued && pg_row_error(res))
-				s->base.refused = (long)i - 1;
+				*refused = (long)i - 1;
 			rc = -1;
 		} else if (st == PGRES_COMMAND_OK && i > 0 && i <= s->queued) {
 			if (strcmp(PQcmdTuples(res), "1") == 0)
@@ -304,45 +311,44 @@ pg_drain(struct store_pg *s, int commit, uint64_t *stored, uint64_t *dups)
 	return rc;
 }
 
+/* A failed COMMIT is rolled back here: the transaction is over. */
 static int
-pg_commit(struct store *base, uint64_t *stored, uint64_t *dups)
+pg_commit(void *b, uint64_t *stored, uint64_t *dups, long *refused)
 {
-	struct store_pg *s = PG(base);
+	struct store_pg *s = pg_check(b);
 	int rc;
 
-	rc = pg_drain(s, 1, stored, dups);
-	s->base.in_txn = 0;
+	rc = pg_drain(s, 1, stored, dups, refused);
 	if (rc != 0) {
-		char *nl = strchr(s->base.err, '\n');
+		char *nl = strchr(s->err, '\n');
 
 		if (nl != NULL)
 			*nl = '\0';
 		*stored = *dups = 0;
 		if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 			PQclear(PQexec(s->conn, "ROLLBACK"));
+		return STORE_EOVER;
 	}
-	return rc;
+	return 0;
 }
 
 static void
-pg_rollback(struct store *base)
+pg_rollback(void *b)
 {
-	struct store_pg *s = PG(base);
-	uint64_t a = 0, b = 0;
+	struct store_pg *s = pg_check(b);
+	uint64_t stored = 0, dups = 0;
+	long refused = -1;
 
-	if (!s->base.in_txn)
-		return;
 	if (PQpipelineStatus(s->conn) != PQ_PIPELINE_OFF)
-		(void)pg_drain(s, 0, &a, &b);
+		(void)pg_drain(s, 0, &stored, &dups, &refused);
 	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(s->conn, "ROLLBACK"));
-	s->base.in_txn = 0;
 }
 
 static int
-pg_claim(struct store *base, const char *issuer, const char *agent)
+pg_claim(void *b, const char *issuer, const char *agent)
 {
-	struct store_pg *s = PG(base);
+	struct store_pg *s = pg_check(b);
 	const char *values[2] = { issuer, agent };
 	PGresult *res;
 
@@ -359,10 +365,9 @@ pg_claim(struct store *base, const char *issuer, const char *agent)
 }
 
 static int
-pg_last_seq(struct store *base, const char *issuer, const char *agent,
-    uint64_t *out)
+pg_last_seq(void *b, const char *issuer, const char *agent, uint64_t *out)
 {
-	struct store_pg *s = PG(base);
+	struct store_pg *s = pg_check(b);
 	const char *values[2] = { issuer, agent };
 	PGresult *res;
 
@@ -380,12 +385,21 @@ pg_last_seq(struct store *base, const char *issuer, const char *agent,
 	return 0;
 }
 
+/* The binary bigint of field ${col} of row ${row}. */
+static uint64_t
+pg_bigint(const PGresult *res, int row, int col)
+{
+	uint64_t v;
+
+	memcpy(&v, PQgetvalue(res, row, col), 8);
+	return pg_be64(v);
+}
+
 static long
-pg_scan(struct store *base, int64_t after,
+pg_scan(void *b, int64_t after,
     int (*fn)(const struct store_row *r, void *arg), void *arg)
 {
-	struct store_pg *s = PG(base);
-	struct store_row r;
+	struct store_pg *s = pg_check(b);
 	char cursor[24];
 	const char *values[1] = { cursor };
 	PGresult *res;
@@ -407,20 +421,18 @@ pg_scan(struct store *base, int64_t after,
 		}
 		rows = PQntuples(res);
 		for (int i = 0; i < rows && !stop; i++) {
-			uint64_t v;
+			const struct store_row r = {
+				.id = (int64_t)pg_bigint(res, i, 0),
+				.issuer = PQgetvalue(res, i, 1),
+				.agent = PQgetvalue(res, i, 2),
+				.seq = pg_bigint(res, i, 3),
+				.gateway = PQgetvalue(res, i, 4),
+				.fingerprint = PQgetvalue(res, i, 5),
+				.received_ms = (int64_t)pg_bigint(res, i, 6),
+				.payload = PQgetvalue(res, i, 7),
+				.len = (size_t)PQgetlength(res, i, 7),
+			};
 
-			memcpy(&v, PQgetvalue(res, i, 0), 8);
-			r.id = (int64_t)pg_be64(v);
-			r.issuer = PQgetvalue(res, i, 1);
-			r.agent = PQgetvalue(res, i, 2);
-			memcpy(&v, PQgetvalue(res, i, 3), 8);
-			r.seq = pg_be64(v);
-			r.gateway = PQgetvalue(res, i, 4);
-			r.fingerprint = PQgetvalue(res, i, 5);
-			memcpy(&v, PQgetvalue(res, i, 6), 8);
-			r.received_ms = (int64_t)pg_be64(v);
-			r.payload = PQgetvalue(res, i, 7);
-			r.len = (size_t)PQgetlength(res, i, 7);
 			after = r.id;
 			n++;
 			stop = fn(&r, arg) != 0;
@@ -429,3 +441,22 @@ pg_scan(struct store *base, int64_t after,
 	} while (rows > 0 && !stop);
 	return n;
 }
+
+static const char *
+pg_errmsg(void *b)
+{
+	return pg_check(b)->err;
+}
+
+const struct store_ops store_pg_ops = {
+	.open = pg_open,
+	.close = pg_close,
+	.begin = pg_begin,
+	.put = pg_put,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.last_seq = pg_last_seq,
+	.claim = pg_claim,
+	.scan = pg_scan,
+	.errmsg = pg_errmsg,
+};

@@ -11,21 +11,33 @@
 #include <string.h>
 #include <sqlite3.h>
 
-#include "store_impl.h"
+#include "store.h"
+#include "store_backend.h"
 
 #define STORE_BUSY_MS	5000	/* wait for another process's lock */
+#define SQ_MAGIC	0x53714c74u	/* "SqLt" */
 
 struct store_sqlite {
-	struct store	 base;
+	uint32_t	 magic;		/* SQ_MAGIC */
 	sqlite3		*db;
 	sqlite3_stmt	*put, *last, *claim, *scan, *begin, *commit,
 			*rollback;
 	int64_t		 next_id;	/* id of the next row stored */
 	int64_t		 txn_id;	/* next_id when the transaction began */
 	uint64_t	 stored, dups;	/* of the open transaction */
+	char		 err[256];	/* the last error (sq_errmsg) */
 };
 
-#define SQ(s)	((struct store_sqlite *)(s))
+/* What store.c hands an op must be a live SQLite store. */
+static struct store_sqlite *
+sq_check(void *b)
+{
+	struct store_sqlite *s = b;
+
+	if (s == NULL || s->magic != SQ_MAGIC)
+		abort();
+	return s;
+}
 
 #define SQ_TABLE(name)							\
     "CREATE TABLE " name " ("						\
@@ -58,69 +70,69 @@ static const char migrate_1[] =
     "COMMIT;";
 
 static int
-store_fail(struct store_sqlite *s, const char *what)
+sq_fail(struct store_sqlite *s, const char *what)
 {
-	snprintf(s->base.err, sizeof(s->base.err), "%s: %s", what,
+	snprintf(s->err, sizeof(s->err), "%s: %s", what,
 	    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
 	return -1;
 }
 
 static int
-store_prepare(struct store_sqlite *s, const char *sql, sqlite3_stmt **st)
+sq_prepare(struct store_sqlite *s, const char *sql, sqlite3_stmt **st)
 {
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
 	    NULL) != SQLITE_OK)
-		return store_fail(s, "prepare");
+		return sq_fail(s, "prepare");
 	return 0;
 }
 
 /* Run a statement with no result rows; reset it. */
 static int
-store_step_done(struct store_sqlite *s, sqlite3_stmt *st, const char *what)
+sq_step_done(struct store_sqlite *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(s, what);
+		return sq_fail(s, what);
 	return 0;
 }
 
 /* The id the next row gets: one more than the highest stored. */
 static int
-store_max_id(struct store_sqlite *s)
+sq_max_id(struct store_sqlite *s)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (store_prepare(s, "SELECT max(id) FROM messages", &st) != 0)
+	if (sq_prepare(s, "SELECT max(id) FROM messages", &st) != 0)
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		s->next_id = sqlite3_column_int64(st, 0) + 1;
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : store_fail(s, "max id");
+	return rc == SQLITE_ROW ? 0 : sq_fail(s, "max id");
 }
 
 /* PRAGMA user_version, and whether the table exists, into ${version}. */
 static int
-store_version(struct store_sqlite *s, int *version, int *exists)
+sq_version(struct store_sqlite *s, int *version, int *exists)
 {
 	sqlite3_stmt *st;
 
-	if (store_prepare(s, "PRAGMA user_version", &st) != 0)
+	if (sq_prepare(s, "PRAGMA user_version", &st) != 0)
 		return -1;
 	*version = sqlite3_step(st) == SQLITE_ROW ?
 	    sqlite3_column_int(st, 0) : -1;
 	sqlite3_finalize(st);
-	if (store_prepare(s, "SELECT count(*) FROM sqlite_master WHERE "
+	if (sq_prepare(s, "SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'table' AND name = 'messages'", &st) != 0)
 		return -1;
 	*exists = sqlite3_step(st) == SQLITE_ROW ?
 	    sqlite3_column_int(st, 0) : -1;
 	sqlite3_finalize(st);
 	if (*version < 0 || *exists < 0)
-		return store_fail(s, "schema version");
+		return sq_fail(s, "schema version");
 	return 0;
 }
 
@@ -130,26 +142,26 @@ store_version(struct store_sqlite *s, int *version, int *exists)
  * the same: BEGIN IMMEDIATE waits for it, the version is read again.
  */
 static int
-store_schema(struct store_sqlite *s, int readonly, int *version)
+sq_schema(struct store_sqlite *s, int readonly, int *version)
 {
 	const char *sql = NULL;
 	char *msg = NULL;
 	int exists;
 
-	if (store_version(s, version, &exists) != 0)
+	if (sq_version(s, version, &exists) != 0)
 		return -1;
 	if (readonly || *version >= STORE_SCHEMA)
 		return 0;
 	sql = exists ? migrate_1 : schema;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(s->base.err, sizeof(s->base.err), "%s: %s",
+		snprintf(s->err, sizeof(s->err), "%s: %s",
 		    exists ? "migrate to schema 1" : "create table",
 		    msg ? msg : "?");
 		sqlite3_free(msg);
 		if (!sqlite3_get_autocommit(s->db))
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		/* A writer that got there first: take what it made. */
-		if (store_version(s, version, &exists) == 0 &&
+		if (sq_version(s, version, &exists) == 0 &&
 		    *version >= STORE_SCHEMA)
 			return 0;
 		return -1;
@@ -158,28 +170,11 @@ store_schema(struct store_sqlite *s, int readonly, int *version)
 	return 0;
 }
 
-static void sq_close(struct store *base);
-static int sq_put(struct store *base, const struct store_row *r);
-static int sq_commit(struct store *base, uint64_t *stored, uint64_t *dups);
-static void sq_rollback(struct store *base);
-static int sq_last_seq(struct store *base, const char *issuer,
-    const char *agent, uint64_t *out);
-static int sq_claim(struct store *base, const char *issuer,
-    const char *agent);
-static long sq_scan(struct store *base, int64_t after,
-    int (*fn)(const struct store_row *r, void *arg), void *arg);
+static void sq_close(void *b);
 
-static const struct store_ops sq_ops = {
-	sq_close, sq_put, sq_commit, sq_rollback, sq_last_seq, sq_claim,
-	sq_scan
-};
-
-/**
- * store_sqlite_open(path, readonly, err, errlen): open (and unless
- * ${readonly} create) the database ${path}.  NULL with the reason in ${err}.
- */
-struct store *
-store_sqlite_open(const char *path, int readonly, char *err, size_t errlen)
+/* store_sqlite_ops.open: see store_backend.h. */
+static void *
+sq_open(const char *path, int readonly, char *err, size_t errlen)
 {
 	struct store_sqlite *s;
 	char *msg = NULL;
@@ -191,7 +186,7 @@ store_sqlite_open(const char *path, int readonly, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	s->base.ops = &sq_ops;
+	s->magic = SQ_MAGIC;
 	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX,
 	    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, s->db != NULL ?
@@ -205,39 +200,38 @@ store_sqlite_open(const char *path, int readonly, char *err, size_t errlen)
 		sqlite3_free(msg);
 		goto fail;
 	}
-	if (store_schema(s, readonly, &version) != 0 || (!readonly && (
-	    store_prepare(s, "INSERT INTO messages (issuer, agent, seq, id, "
+	if (sq_schema(s, readonly, &version) != 0 || (!readonly && (
+	    sq_prepare(s, "INSERT INTO messages (issuer, agent, seq, id, "
 	    "gateway, fingerprint, received_ms, payload) VALUES (?, ?, ?, ?, "
 	    "?, ?, ?, ?) ON CONFLICT (issuer, agent, seq) DO NOTHING",
 	    &s->put) != 0 ||
-	    store_prepare(s, "UPDATE messages SET issuer = ? WHERE "
+	    sq_prepare(s, "UPDATE messages SET issuer = ? WHERE "
 	    "issuer = '' AND agent = ?", &s->claim) != 0 ||
-	    store_prepare(s, "SELECT max(seq) FROM messages WHERE issuer = ? "
+	    sq_prepare(s, "SELECT max(seq) FROM messages WHERE issuer = ? "
 	    "AND agent = ?", &s->last) != 0 ||
-	    store_prepare(s, "BEGIN IMMEDIATE", &s->begin) != 0 ||
-	    store_prepare(s, "COMMIT", &s->commit) != 0 ||
-	    store_prepare(s, "ROLLBACK", &s->rollback) != 0)) ||
-	    store_prepare(s, version >= 1 ? "SELECT id, issuer, agent, seq, "
+	    sq_prepare(s, "BEGIN IMMEDIATE", &s->begin) != 0 ||
+	    sq_prepare(s, "COMMIT", &s->commit) != 0 ||
+	    sq_prepare(s, "ROLLBACK", &s->rollback) != 0)) ||
+	    sq_prepare(s, version >= 1 ? "SELECT id, issuer, agent, seq, "
 	    "gateway, fingerprint, received_ms, payload FROM messages WHERE "
 	    "id > ? ORDER BY id" : "SELECT id, '', agent, seq, gateway, "
 	    "fingerprint, received_ms, payload FROM messages WHERE id > ? "
 	    "ORDER BY id", &s->scan) != 0 ||
-	    (!readonly && store_max_id(s) != 0)) {
-		snprintf(err, errlen, "%s: %s", path, s->base.err);
+	    (!readonly && sq_max_id(s) != 0)) {
+		snprintf(err, errlen, "%s: %s", path, s->err);
 		goto fail;
 	}
-	return &s->base;
+	return s;
 fail:
-	sq_close(&s->base);
+	sq_close(s);
 	return NULL;
 }
 
 static void
-sq_close(struct store *base)
+sq_close(void *b)
 {
-	struct store_sqlite *s = SQ(base);
+	struct store_sqlite *s = sq_check(b);
 
-	sq_rollback(base);
 	sqlite3_finalize(s->put);
 	sqlite3_finalize(s->last);
 	sqlite3_finalize(s->claim);
@@ -246,23 +240,29 @@ sq_close(struct store *base)
 	sqlite3_finalize(s->commit);
 	sqlite3_finalize(s->rollback);
 	sqlite3_close(s->db);
+	s->magic = 0;
 	free(s);
 }
 
 static int
-sq_put(struct store *base, const struct store_row *r)
+sq_begin(void *b)
 {
-	struct store_sqlite *s = SQ(base);
+	struct store_sqlite *s = sq_check(b);
+
+	if (sq_step_done(s, s->begin, "begin") != 0)
+		return -1;
+	s->txn_id = s->next_id;
+	s->stored = s->dups = 0;
+	return 0;
+}
+
+static int
+sq_put(void *b, const struct store_row *r)
+{
+	struct store_sqlite *s = sq_check(b);
 	sqlite3_stmt *st = s->put;
 	int rc;
 
-	if (!s->base.in_txn) {
-		if (store_step_done(s, s->begin, "begin") != 0)
-			return -1;
-		s->base.in_txn = 1;
-		s->txn_id = s->next_id;
-		s->stored = s->dups = 0;
-	}
 	sqlite3_bind_text(st, 1, r->issuer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->agent, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)r->seq);
@@ -275,15 +275,15 @@ sq_put(struct store *base, const struct store_row *r)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE) {
+		sq_fail(s, "insert");
 		/* These are the row's; anything else is the database's. */
 		switch (rc & 0xff) {
 		case SQLITE_CONSTRAINT:
 		case SQLITE_TOOBIG:
 		case SQLITE_MISMATCH:
-			s->base.refused = s->base.nput;
-			break;
+			return STORE_EROW;
 		}
-		return store_fail(s, "insert");
+		return -1;
 	}
 	if (sqlite3_changes(s->db) == 0) {
 		s->dups++;
@@ -294,38 +294,37 @@ sq_put(struct store *base, const struct store_row *r)
 	return 0;
 }
 
+/* A failed COMMIT leaves the transaction open: store.c rolls it back. */
 static int
-sq_commit(struct store *base, uint64_t *stored, uint64_t *dups)
+sq_commit(void *b, uint64_t *stored, uint64_t *dups, long *refused)
 {
-	struct store_sqlite *s = SQ(base);
+	struct store_sqlite *s = sq_check(b);
 
-	if (store_step_done(s, s->commit, "commit") != 0)
+	(void)refused;	/* a row's fault shows at its INSERT */
+	if (sq_step_done(s, s->commit, "commit") != 0)
 		return -1;
-	s->base.in_txn = 0;
 	*stored = s->stored;
 	*dups = s->dups;
 	return 0;
 }
 
 static void
-sq_rollback(struct store *base)
+sq_rollback(void *b)
 {
-	struct store_sqlite *s = SQ(base);
+	struct store_sqlite *s = sq_check(b);
 
-	if (!s->base.in_txn || s->rollback == NULL)
+	if (s->rollback == NULL)
 		return;
 	/* A failed COMMIT may already have rolled back: check first. */
 	if (!sqlite3_get_autocommit(s->db))
-		(void)store_step_done(s, s->rollback, "rollback");
-	s->base.in_txn = 0;
+		(void)sq_step_done(s, s->rollback, "rollback");
 	s->next_id = s->txn_id;
 }
 
 static int
-sq_last_seq(struct store *base, const char *issuer, const char *agent,
-    uint64_t *out)
+sq_last_seq(void *b, const char *issuer, const char *agent, uint64_t *out)
 {
-	struct store_sqlite *s = SQ(base);
+	struct store_sqlite *s = sq_check(b);
 	sqlite3_stmt *st = s->last;
 	int rc;
 
@@ -337,42 +336,47 @@ sq_last_seq(struct store *base, const char *issuer, const char *agent,
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_ROW)
-		return store_fail(s, "last seq");
+		return sq_fail(s, "last seq");
 	return 0;
 }
 
 static int
-sq_claim(struct store *base, const char *issuer, const char *agent)
+sq_claim(void *b, const char *issuer, const char *agent)
 {
-	struct store_sqlite *s = SQ(base);
+	struct store_sqlite *s = sq_check(b);
 	sqlite3_stmt *st = s->claim;
 
 	sqlite3_bind_text(st, 1, issuer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
-	return store_step_done(s, st, "claim legacy rows");
+	return sq_step_done(s, st, "claim legacy rows");
 }
 
 static long
-sq_scan(struct store *base, int64_t after,
+sq_scan(void *b, int64_t after,
     int (*fn)(const struct store_row *r, void *arg), void *arg)
 {
-	struct store_sqlite *s = SQ(base);
+	struct store_sqlite *s = sq_check(b);
 	sqlite3_stmt *st = s->scan;
-	struct store_row r;
 	long n = 0;
 	int rc;
 
 	sqlite3_bind_int64(st, 1, after);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r.id = sqlite3_column_int64(st, 0);
-		r.issuer = (const char *)sqlite3_column_text(st, 1);
-		r.agent = (const char *)sqlite3_column_text(st, 2);
-		r.seq = (uint64_t)sqlite3_column_int64(st, 3);
-		r.gateway = (const char *)sqlite3_column_text(st, 4);
-		r.fingerprint = (const char *)sqlite3_column_text(st, 5);
-		r.received_ms = sqlite3_column_int64(st, 6);
-		r.payload = sqlite3_column_blob(st, 7);
-		r.len = (size_t)sqlite3_column_bytes(st, 7);
+		/* The blob before its length, as SQLite asks. */
+		const void *payload = sqlite3_column_blob(st, 7);
+		const struct store_row r = {
+			.id = sqlite3_column_int64(st, 0),
+			.issuer = (const char *)sqlite3_column_text(st, 1),
+			.agent = (const char *)sqlite3_column_text(st, 2),
+			.seq = (uint64_t)sqlite3_column_int64(st, 3),
+			.gateway = (const char *)sqlite3_column_text(st, 4),
+			.fingerprint =
+			    (const char *)sqlite3_column_text(st, 5),
+			.received_ms = sqlite3_column_int64(st, 6),
+			.payload = payload,
+			.len = (size_t)sqlite3_column_bytes(st, 7),
+		};
+
 		n++;
 		if (fn(&r, arg) != 0) {
 			rc = SQLITE_DONE;
@@ -381,6 +385,25 @@ sq_scan(struct store *base, int64_t after,
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(s, "scan");
+		return sq_fail(s, "scan");
 	return n;
 }
+
+static const char *
+sq_errmsg(void *b)
+{
+	return sq_check(b)->err;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.open = sq_open,
+	.close = sq_close,
+	.begin = sq_begin,
+	.put = sq_put,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.last_seq = sq_last_seq,
+	.claim = sq_claim,
+	.scan = sq_scan,
+	.errmsg = sq_errmsg,
+};

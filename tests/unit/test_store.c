@@ -4,8 +4,11 @@
  * (a restart); the same name under two issuers is two agents; a store of
  * the older schema (key (agent, seq)) is migrated, its rows taken by the
  * first issuer of their name and by no other; rollback stores nothing;
- * last_seq counts committed rows; export escapes text and base64-encodes
- * binary.  The same tests run on
+ * last_seq counts committed rows; a refused row is told apart from a
+ * failed store, by its place, in the states each backend leaves (SQLite
+ * refuses a row at its INSERT, the transaction open; PostgreSQL at the
+ * commit of the pipeline, which ends it); export escapes text and
+ * base64-encodes binary.  The same tests run on
  * SQLite and, when GW_PG_CONNINFO names a database (the integration test
  * test_postgresql starts one), on PostgreSQL; without it those are
  * reported as skipped.
@@ -370,6 +373,97 @@ test_rollback_stores_nothing(void **state)
 	store_close(s);
 }
 
+/* Run ${sql} on the database of the store of ${f}, beside the store. */
+static void
+store_sql(struct fixture *f, const char *sql)
+{
+	char cmd[1024];
+	sqlite3 *db;
+
+	if (f->conf.type == STORE_SQLITE) {
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "psql -q -X -v ON_ERROR_STOP=1 '%s' "
+	    "-c \"%s\" >/dev/null", f->conf.conninfo, sql);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* store_errmsg(s) begins with ${prefix}. */
+static void
+assert_err(struct store *s, const char *prefix)
+{
+	if (strncmp(store_errmsg(s), prefix, strlen(prefix)) != 0)
+		fail_msg("store_errmsg: \"%s\", not \"%s...\"",
+		    store_errmsg(s), prefix);
+}
+
+/*
+ * A row the store refuses (a trigger RAISEs on the payload "poison"), a
+ * row store_check refuses, and (PostgreSQL) a COMMIT that fails (a
+ * deferred trigger RAISEs on "late"): which row, the error, the state.
+ */
+static void
+test_refused_rows_and_failed_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_store(f, 0);
+	int pg = f->conf.type == STORE_POSTGRESQL;
+	uint64_t stored, dups;
+
+	if (!pg)
+		store_sql(f, "CREATE TRIGGER poison BEFORE INSERT ON messages "
+		    "WHEN NEW.payload = CAST('poison' AS BLOB) BEGIN SELECT "
+		    "RAISE(ABORT, 'poison row'); END");
+	else
+		store_sql(f, "CREATE OR REPLACE FUNCTION poison() RETURNS "
+		    "trigger AS \\$\\$ BEGIN IF NEW.payload = 'poison'::bytea "
+		    "OR NEW.payload = 'late'::bytea AND TG_WHEN = 'AFTER' THEN "
+		    "RAISE EXCEPTION 'poison row'; END IF; RETURN NEW; END "
+		    "\\$\\$ LANGUAGE plpgsql; CREATE TRIGGER poison BEFORE "
+		    "INSERT ON messages FOR EACH ROW EXECUTE FUNCTION "
+		    "poison(); CREATE CONSTRAINT TRIGGER late AFTER INSERT ON "
+		    "messages DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+		    "EXECUTE FUNCTION poison()");
+	assert_int_equal(put(s, "a1", 1, "one"), 0);
+	assert_int_equal(put(s, "a1", 2, "two"), 0);
+	if (!pg) {	/* refused at its INSERT */
+		assert_int_equal(put(s, "a1", 3, "poison"), -1);
+		assert_err(s, "insert: poison row");
+	} else {	/* refused when the pipeline is read */
+		assert_int_equal(put(s, "a1", 3, "poison"), 0);
+		assert_int_equal(store_commit(s, &stored, &dups), -1);
+		assert_err(s, "insert: ERROR:  poison row");
+	}
+	assert_int_equal(store_refused(s), 2);
+	assert_int_equal(store_in_txn(s), !pg);
+	store_rollback(s);
+	assert_false(store_in_txn(s));
+
+	/* store_check's refusal, in a transaction: its place, too. */
+	assert_int_equal(put(s, "a1", 1, "one"), 0);
+	assert_int_equal(put(s, "a1", 0, "zero"), -1);
+	assert_string_equal(store_errmsg(s), "row (seq 0): seq out of range");
+	assert_int_equal(store_refused(s), 1);
+	assert_true(store_in_txn(s));
+	store_rollback(s);
+	if (pg) {	/* COMMIT fails: no row to blame, the batch is over */
+		assert_int_equal(put(s, "a1", 1, "late"), 0);
+		assert_int_equal(store_commit(s, &stored, &dups), -1);
+		assert_err(s, "commit: ERROR:  poison row");
+		assert_int_equal(store_refused(s), -1);
+		assert_false(store_in_txn(s));
+		store_rollback(s);
+	}
+	assert_int_equal(last_seq(s, "a1"), 0);
+	assert_int_equal(put(s, "a1", 1, "one"), 0);
+	commit(s, 1, 0);
+	store_close(s);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -460,6 +554,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_claim,
 		    setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(
+		    test_refused_rows_and_failed_commit, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
 		    test_dedup_within_and_across_batches_and_restart,
 		    setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_stores_nothing,
@@ -470,6 +567,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_claim, setup_pg,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refused_rows_and_failed_commit, setup_pg, teardown),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_export_text_and_binary),
 		cmocka_unit_test(test_utf8_validation),
