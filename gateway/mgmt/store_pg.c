@@ -1,13 +1,13 @@
 /*
  * store_pg.c: the PostgreSQL store backend (see store.h), through libpq.
  * Several management servers of one group share it: the primary key
- * (agent, seq) makes a message resent to another server after a failover
- * a no-op.  A batch is one pipeline: BEGIN, one prepared INSERT ... ON
- * CONFLICT DO NOTHING per row (binary parameters, no copy), COMMIT, then
- * one sync: one round trip and one WAL flush per batch.  The schema
+ * (issuer, agent, seq) makes a message resent to another server after a
+ * failover a no-op.  A batch is one pipeline: BEGIN, one prepared INSERT
+ * ... ON CONFLICT DO NOTHING per row (binary parameters, no copy), COMMIT,
+ * then one sync: one round trip and one WAL flush per batch.  The schema
  * version is in the table gw_schema (STORE_SCHEMA); a writer migrates an
- * older table under an advisory lock, in one transaction.  Every server
- * of a group must run this code before any writes again: an older one's
+ * older table under an advisory lock, in one transaction.  Every server of
+ * a group must run this code before any writes again: an older one's
  * INSERT names the old key and fails.
  */
 #include <arpa/inet.h>
