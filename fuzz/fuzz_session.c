@@ -176,7 +176,8 @@ sess_stop(struct gw *gw)
 	sess_cause(SESS_OPS, NULL);
 	gw->stopping = 1;
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
-	servers_stop(gw);
+	servers_free(gw->servers);
+	gw->servers = NULL;
 	for (unsigned i = 0; i < gw->nup; i++)
 		upstream_free(gw->up[i]);
 	free(gw->up);
@@ -214,7 +215,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < gw.nup; i++)
 		if ((gw.up[i] = upstream_new(&gw, i, 0)) == NULL)
 			abort();
-	if (servers_init(&gw) != 0)
+	gw.pick_link = servers_pick;
+	if ((gw.servers = servers_new(&gw)) == NULL)
 		abort();
 	servers_start(&gw);
 
@@ -285,9 +287,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case SESS_TICK:
 			now += 1.0;
-			for (unsigned i = 0; i < gw.nup; i++)
-				upstream_heartbeat(gw.up[i], now);
-			upstream_heartbeat(gw.probe, now);
+			servers_heartbeat(&gw, now);
 			break;
 		case SESS_DRAIN:
 			if (!gw.draining) {

@@ -188,7 +188,7 @@ chan_open(struct chan *ch)
 	uint32_t idn;
 	int rc;
 
-	if ((u = upstream_pick(ch->gw)) == NULL) {
+	if ((u = ch->gw->pick_link(ch->gw)) == NULL) {
 		chan_no_link(ch);
 		return 0;
 	}

@@ -221,7 +221,7 @@ enroll_submit(struct gw *gw, const struct gw_enroll *req, const char *name,
 		enroll_local(e, r, req);
 		return;
 	}
-	if ((r->up = upstream_pick(gw)) == NULL) {
+	if ((r->up = gw->pick_link(gw)) == NULL) {
 		enroll_req_free(e, r);
 		enroll_refuse(cb, arg, GW_R_UPSTREAM_LOST,
 		    "no management server reachable, retry later");

@@ -12,7 +12,6 @@
 #include <ev.h>
 
 #include "config.h"
-#include "failover.h"
 #include "limit.h"
 #include "stats.h"
 #include "tls_conf.h"
@@ -24,6 +23,7 @@ struct listener;
 struct enroll;
 struct enroll_conn;
 struct namemap;
+struct servers;
 
 #define GW_MAGIC	0x47774374u	/* "GwCt" */
 
@@ -49,18 +49,12 @@ struct gw {
 	int			 stopping;
 	int			 draining;	/* SIGTERM: GOAWAY sent */
 	ev_timer		 drain_timer;
+	/* The link a new channel or enrollment request takes, or NULL
+	   (servers_pick): chan.c and enroll.c call up through it. */
+	struct upstream		*(*pick_link)(struct gw *gw);
 
-	/* upstream.c */
-	unsigned		 next_up;	/* round-robin cursor */
-
-	/* servers.c: the management servers, in priority order. */
-	struct fo_peer		 srv[GW_MAX_SERVERS];
-	unsigned		 nsrv;
-	int			 active;	/* the links' server, or -1 */
-	struct upstream		*probe;		/* checks a better server */
-	struct fo_policy	 fo;
-	ev_timer		 tick;
-	double			 failover_at;	/* last failover, until an ACK */
+	/* The modules' parts: each made, written and freed by its owner. */
+	struct servers		*servers;	/* servers.c (servers.h) */
 
 	/* enroll.c */
 	struct enroll		*enroll;	/* requests in flight */

@@ -135,10 +135,9 @@ gw_metrics_view(void *arg, struct metrics_view *v)
 	v->limit_hits = gw->limits.total;
 	v->links = gw->nup;
 	v->links_ready = upstream_ready(gw);
-	v->srv = gw->srv;
+	v->srv = servers_peers(gw, &v->nsrv);
 	v->servers = gw->cfg->servers;
-	v->nsrv = gw->nsrv;
-	v->active = gw->active;
+	v->active = servers_active(gw);
 	v->enroll_conns = gw->nenroll;
 	v->agent_tls = gw->agent_tls;
 	v->up_tls = gw->up_tls;
@@ -176,9 +175,11 @@ enroll_limits(struct gw *gw, const struct gw_config *cfg)
 static void
 notify_status(struct gw *gw, const char *state)
 {
+	int active = servers_active(gw);
+
 	(void)sd_notifyf("%sSTATUS=%u agents; %u of %u links ready; server %s",
-	    state, gw->nagents, upstream_ready(gw), gw->nup, gw->active >= 0 ?
-	    gw->cfg->servers[gw->active] : "none");
+	    state, gw->nagents, upstream_ready(gw), gw->nup, active >= 0 ?
+	    gw->cfg->servers[active] : "none");
 }
 
 /*
@@ -248,7 +249,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		log_init("gatewayd", r->cfg->log_level);
 	log_to_syslog(r->cfg->log_syslog);
 	log_info("event=reloaded closed=%u servers=%u",
-	    agent_revalidate_all(gw), gw->nsrv);
+	    agent_revalidate_all(gw), r->cfg->nservers);
 	notify_status(gw, "READY=1\n");
 }
 
@@ -477,7 +478,8 @@ build(struct gw *gw, const struct gw_config *cfg)
 	for (unsigned i = 0; i < gw->nup; i++)
 		if ((gw->up[i] = upstream_new(gw, i, 0)) == NULL)
 			return -1;
-	return servers_init(gw);
+	gw->pick_link = servers_pick;
+	return (gw->servers = servers_new(gw)) != NULL ? 0 : -1;
 }
 
 /* Start everything ${d} built and run the loop until it stops. */
@@ -529,8 +531,8 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
 	if (gw->loop != NULL)
 		enroll_free(gw);
-	if (gw->loop != NULL)
-		servers_stop(gw);
+	servers_free(gw->servers);
+	gw->servers = NULL;
 	if (gw->up != NULL)
 		for (unsigned i = 0; i < gw->nup; i++)
 			upstream_free(gw->up[i]);

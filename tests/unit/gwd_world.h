@@ -193,7 +193,8 @@ w_start_cfg(const struct gw_config *cfg)
 	assert_non_null(gw->up = calloc(gw->nup, sizeof(*gw->up)));
 	for (unsigned i = 0; i < gw->nup; i++)
 		assert_non_null(gw->up[i] = upstream_new(gw, i, 0));
-	assert_int_equal(servers_init(gw), 0);
+	gw->pick_link = servers_pick;
+	assert_non_null(gw->servers = servers_new(gw));
 	servers_start(gw);
 	return gw;
 }
@@ -211,7 +212,8 @@ w_stop(struct gw *gw)
 {
 	gw->stopping = 1;
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
-	servers_stop(gw);
+	servers_free(gw->servers);
+	gw->servers = NULL;
 	for (unsigned i = 0; i < gw->nup; i++)
 		upstream_free(gw->up[i]);
 	free(gw->up);

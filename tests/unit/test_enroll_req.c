@@ -40,7 +40,7 @@ static struct upstream_stub {
 	unsigned	 sent;
 	uint32_t	 ref;		/* of the last ENROLL sent */
 } links[2];
-static struct upstream_stub *picked;	/* upstream_pick's answer */
+static struct upstream_stub *picked;	/* pick_link's answer */
 
 /* The requester: what came back. */
 static struct {
@@ -103,8 +103,9 @@ authority_proc_cancel(struct authority_proc *ap, void *arg)
 	signer.cancelled++;
 }
 
-struct upstream *
-upstream_pick(struct gw *gw)
+/* gw->pick_link (servers_pick in gatewayd). */
+static struct upstream *
+pick_link(struct gw *gw)
 {
 	(void)gw;
 	return (struct upstream *)picked;
@@ -150,6 +151,7 @@ setup(int local)
 	cfg.enroll_local = local;
 	cfg.enroll_timeout = 30;
 	gw.cfg = &cfg;
+	gw.pick_link = pick_link;
 	if ((gw.loop = ev_loop_new(EVFLAG_AUTO)) == NULL ||
 	    enroll_init(&gw, err, sizeof(err)) != 0)
 		return -1;
