@@ -12,7 +12,7 @@
  * Invariants, after every operation:
  *  - a session's credit adds up: credit + owed + ring == window once
  *    HELLO_ACK is sent; the ring holds at most the window, its bytes add
- *    up to gw->replay_bytes; an agent never holds more credit than the
+ *    up to chan_replay_bytes(gw); an agent never holds more credit than the
  *    window, and no DATA was taken without credit (session_env.c);
  *  - buffer_budget is a bound: gw->reserved_bytes is max_payload for each
  *    frame of credit held, and replay + reserved <= budget; those waiting
@@ -21,7 +21,7 @@
  *  - every session is on gw->agents once, gw->nagents counts them;
  *  - a session has a channel (not NEW) once it said HELLO; a channel
  *    is on a link exactly when it is OPENING, OPEN, WAITING or DRAINING,
- *    on gw->no_link exactly when NO_LINK or NO_ROOM, on a link's FIFO
+ *    on gw->chans->no_link exactly when NO_LINK or NO_ROOM, on a link's FIFO
  *    exactly when NO_ROOM or WAITING;
  *  - an OPEN channel's ring is all sent upstream (it is WAITING for room
  *    otherwise, or DRAINING on a draining link): after a failover, the
@@ -159,13 +159,14 @@ sess_check(const struct gw *gw)
 		nstarved += a->on_starved != 0;
 	}
 	FUZZ_CHECK(n == gw->nagents);
-	FUZZ_CHECK(bytes == gw->replay_bytes);
+	FUZZ_CHECK(bytes == chan_replay_bytes(gw));
 	FUZZ_CHECK(reserved == gw->reserved_bytes);
 	FUZZ_CHECK(nopen == gw->nopen);
-	FUZZ_CHECK(gw->replay_bytes + gw->reserved_bytes <= cfg.buffer_budget);
+	FUZZ_CHECK(chan_replay_bytes(gw) + gw->reserved_bytes <=
+	    cfg.buffer_budget);
 	FUZZ_CHECK(nstarved == agent_starved_count(gw));
 	FUZZ_CHECK(TAILQ_EMPTY(&gw->starved) || cfg.buffer_budget -
-	    gw->replay_bytes - gw->reserved_bytes < cfg.max_payload);
+	    chan_replay_bytes(gw) - gw->reserved_bytes < cfg.max_payload);
 	TAILQ_FOREACH(a, &gw->starved, starved)
 		FUZZ_CHECK(a->on_starved && a->credit_owed > 0);
 }
@@ -183,9 +184,11 @@ sess_stop(struct gw *gw)
 	free(gw->up);
 	conn_reap();
 	limits_stop(&gw->limits);
-	FUZZ_CHECK(gw->nagents == 0 && gw->replay_bytes == 0 &&
+	FUZZ_CHECK(gw->nagents == 0 && chan_replay_bytes(gw) == 0 &&
 	    gw->reserved_bytes == 0 && gw->nopen == 0);
 	FUZZ_CHECK(fake_conn_live() == 0);
+	chan_all_free(gw->chans);
+	gw->chans = NULL;
 }
 
 int
@@ -204,7 +207,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	now = ev_now(loop);
 	memset(&gw, 0, sizeof(gw));
 	gw.magic = GW_MAGIC;
-	TAILQ_INIT(&gw.no_link);
+	if ((gw.chans = chan_all_new()) == NULL)
+		abort();
 	TAILQ_INIT(&gw.starved);
 	gw.cfg = &cfg;
 	gw.loop = loop;

@@ -31,7 +31,7 @@
 static uint32_t
 agent_budget_frames(const struct gw *gw)
 {
-	uint64_t used = gw->replay_bytes + gw->reserved_bytes;
+	uint64_t used = chan_replay_bytes(gw) + gw->reserved_bytes;
 
 	if (used >= gw->cfg->buffer_budget)
 		return 0;
@@ -160,7 +160,7 @@ agent_credit_used(struct agent *a)
 
 /**
  * agent_credit_back(a, n): ${n} DATA of ${a} are ACKed (their bytes have
- * left gw->replay_bytes): give back their credit, in quarter-window
+ * left chan_replay_bytes): give back their credit, in quarter-window
  * batches, and the memory to those waiting.
  */
 void

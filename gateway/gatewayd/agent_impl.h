@@ -104,7 +104,7 @@ void agent_credit_used(struct agent *a);
 
 /**
  * agent_credit_back(a, n): ${n} DATA of ${a} are ACKed (their bytes have
- * left gw->replay_bytes): give back their credit, in quarter-window
+ * left chan_replay_bytes): give back their credit, in quarter-window
  * batches, and the memory to those waiting.
  */
 void agent_credit_back(struct agent *a, uint32_t n);

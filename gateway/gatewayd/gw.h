@@ -18,6 +18,7 @@
 
 struct agent;
 struct chan;
+struct chan_all;
 struct upstream;
 struct listener;
 struct enroll;
@@ -55,6 +56,7 @@ struct gw {
 
 	/* The modules' parts: each made, written and freed by its owner. */
 	struct servers		*servers;	/* servers.c (servers.h) */
+	struct chan_all		*chans;		/* chan.c (chan.h) */
 
 	/* enroll.c */
 	struct enroll		*enroll;	/* requests in flight */
@@ -71,11 +73,9 @@ struct gw {
 	struct agent		*agents;	/* all sessions (agent.c) */
 	struct namemap		*names;		/* after HELLO, by name
 						   (agent_names.c) */
-	TAILQ_HEAD(, chan)	 no_link;	/* channels waiting for a link
-						   (chan.c) */
 	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory */
-	/* replay_bytes + reserved_bytes <= buffer_budget (agent_credit.c) */
-	uint64_t		 replay_bytes;	/* DATA kept until ACKed */
+	/* chan_replay_bytes + reserved_bytes <= buffer_budget
+	   (agent_credit.c) */
 	uint64_t		 reserved_bytes; /* for credit granted, unused */
 
 	/* stats.c: counters (metrics.c shows them; some logged at exit). */

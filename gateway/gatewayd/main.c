@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "chan.h"
 #include "config.h"
 #include "conn.h"
 #include "enroll.h"
@@ -129,7 +130,7 @@ gw_metrics_view(void *arg, struct metrics_view *v)
 	v->silent_agents = listener_silent(gw->listener);
 	v->silent_enroll = listener_silent(gw->enroll_listener);
 	v->starved = agent_starved_count(gw);
-	v->replay_bytes = gw->replay_bytes;
+	v->replay_bytes = chan_replay_bytes(gw);
 	v->reserved_bytes = gw->reserved_bytes;
 	v->budget = gw->cfg->buffer_budget;
 	v->limit_hits = gw->limits.total;
@@ -457,6 +458,10 @@ build(struct gw *gw, const struct gw_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	gw->loop = EV_DEFAULT;
 	limits_init(&gw->limits, gw->loop);
+	if ((gw->chans = chan_all_new()) == NULL) {
+		log_errx("event=start_failed detail=\"out of memory\"");
+		return -1;
+	}
 	alim = agent_limits(gw, cfg);
 	elim = enroll_limits(gw, cfg);
 	if ((gw->listener = listener_new(gw->loop, &gw->limits, cfg->listen,
@@ -538,6 +543,8 @@ teardown(struct gw *gw, struct gw_config *cfg)
 			upstream_free(gw->up[i]);
 	free(gw->up);
 	conn_reap();	/* what was closed above is freed now */
+	chan_all_free(gw->chans);
+	gw->chans = NULL;
 	if (gw->loop != NULL) {
 		limits_stop(&gw->limits);
 		log_info("event=stopped accepted=%llu refused=%llu "
@@ -569,7 +576,6 @@ main(int argc, char **argv)
 	d.reload.gw = &d.gw;
 	d.reload.cfg = &d.cfg;
 	d.reload.file = a.file;
-	TAILQ_INIT(&d.gw.no_link);
 	TAILQ_INIT(&d.gw.starved);
 	if (configure(&d, &a) == 0) {
 		if (a.check) {

@@ -38,7 +38,8 @@ struct servers {
 	struct upstream		*probe;		/* checks a better server */
 	struct fo_policy	 fo;
 	ev_timer		 tick;
-	double			 failover_at;	/* last failover, until an ACK */
+	double			 failover_at;	/* last failover, until an
+						   ACK */
 	unsigned		 next_up;	/* servers_pick's round-robin */
 };
 

@@ -184,7 +184,7 @@ w_start_cfg(const struct gw_config *cfg)
 
 	fake_conn_reset(&w_env);
 	memset(gw, 0, sizeof(*gw));
-	TAILQ_INIT(&gw->no_link);
+	assert_non_null(gw->chans = chan_all_new());
 	TAILQ_INIT(&gw->starved);
 	gw->cfg = cfg;
 	gw->loop = w_loop;
@@ -219,8 +219,11 @@ w_stop(struct gw *gw)
 	free(gw->up);
 	conn_reap();
 	limits_stop(&gw->limits);
+	assert_true(TAILQ_EMPTY(&gw->chans->no_link));
+	assert_true(chan_replay_bytes(gw) == 0 && gw->reserved_bytes == 0);
+	chan_all_free(gw->chans);
+	gw->chans = NULL;
 	assert_int_equal(gw->nagents, 0);
-	assert_true(gw->replay_bytes == 0 && gw->reserved_bytes == 0);
 	assert_int_equal(gw->nopen, 0);
 	assert_int_equal(fake_conn_live(), 0);
 }

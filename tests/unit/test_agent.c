@@ -42,7 +42,7 @@ t_credit(void **state)
 	for (uint64_t s = 8; s < 12; s++)
 		w_agent_data(a, s, 100);
 	assert_int_equal(ag->credit, 0);
-	assert_int_equal(gw->replay_bytes, 400);
+	assert_int_equal(chan_replay_bytes(gw), 400);
 	assert_int_equal(gw->reserved_bytes, 0);
 	/* ACK of 3 of 4 gives their credit back (a quarter window or more). */
 	w_link_ack(w_link(0), GW_T_ACK, ag->ch.id, 10);
@@ -184,7 +184,8 @@ t_close_every_state(void **state)
 		conn_reap();
 		assert_int_equal(gw->nagents, 0);
 		assert_int_equal(gw->nopen, 0);
-		assert_true(gw->replay_bytes == 0 && gw->reserved_bytes == 0);
+		assert_true(chan_replay_bytes(gw) == 0 &&
+		    gw->reserved_bytes == 0);
 		assert_int_equal(chan_count(gw->up[0]), 0);
 		assert_int_equal(w_count(w_link(0), GW_T_CLOSE),
 		    states[i] >= AGENT_OPENING);
