@@ -16,14 +16,13 @@
 #include "stats.h"
 #include "tls_conf.h"
 
-struct agent;
+struct agent_all;
 struct chan;
 struct chan_all;
 struct upstream;
 struct listener;
 struct enroll;
 struct enroll_conn;
-struct namemap;
 struct servers;
 
 #define GW_MAGIC	0x47774374u	/* "GwCt" */
@@ -57,6 +56,8 @@ struct gw {
 	/* The modules' parts: each made, written and freed by its owner. */
 	struct servers		*servers;	/* servers.c (servers.h) */
 	struct chan_all		*chans;		/* chan.c (chan.h) */
+	struct agent_all	*agents;	/* agent.c, agent_all.c,
+						   agent_credit.c (agent.h) */
 
 	/* enroll.c */
 	struct enroll		*enroll;	/* requests in flight */
@@ -64,19 +65,6 @@ struct gw {
 	/* enroll_conn.c */
 	unsigned		 nenroll;	/* enrollment connections */
 	struct enroll_conn	*enroll_conns;	/* all of them */
-
-	/* agent.c, agent_all.c, agent_credit.c, agent_names.c. */
-	unsigned		 nagents;	/* sessions that exist */
-	unsigned		 nhandshakes;	/* ... of them in their handshake */
-	unsigned		 nopen;		/* ... past HELLO_ACK (they share
-						   buffer_budget) */
-	struct agent		*agents;	/* all sessions (agent.c) */
-	struct namemap		*names;		/* after HELLO, by name
-						   (agent_names.c) */
-	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory */
-	/* chan_replay_bytes + reserved_bytes <= buffer_budget
-	   (agent_credit.c) */
-	uint64_t		 reserved_bytes; /* for credit granted, unused */
 
 	/* stats.c: counters (metrics.c shows them; some logged at exit). */
 	struct stats		 stats;

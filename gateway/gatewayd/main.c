@@ -122,16 +122,17 @@ static void
 gw_metrics_view(void *arg, struct metrics_view *v)
 {
 	const struct gw *gw = gw_of(arg);
+	const struct agent_counts *n = agent_counts(gw);
 
 	v->stats = &gw->stats;
-	v->agents = gw->nagents;
-	v->handshakes = gw->nhandshakes;
+	v->agents = n->agents;
+	v->handshakes = n->handshakes;
 	v->max_agents = gw->cfg->max_agents;
 	v->silent_agents = listener_silent(gw->listener);
 	v->silent_enroll = listener_silent(gw->enroll_listener);
 	v->starved = agent_starved_count(gw);
 	v->replay_bytes = chan_replay_bytes(gw);
-	v->reserved_bytes = gw->reserved_bytes;
+	v->reserved_bytes = n->reserved_bytes;
 	v->budget = gw->cfg->buffer_budget;
 	v->limit_hits = gw->limits.total;
 	v->links = gw->nup;
@@ -155,9 +156,11 @@ struct reload {
 static struct listener_limits
 agent_limits(struct gw *gw, const struct gw_config *cfg)
 {
-	return (struct listener_limits){ "agents", &gw->nagents,
+	const struct agent_counts *n = agent_counts(gw);
+
+	return (struct listener_limits){ "agents", &n->agents,
 	    cfg->max_agents, cfg->handshake_rate,
-	    cfg->handshake_rate_per_source, &gw->nhandshakes,
+	    cfg->handshake_rate_per_source, &n->handshakes,
 	    cfg->max_handshakes, cfg->first_byte_timeout, cfg->max_silent,
 	    cfg->silent_per_source, cfg->ipv6_prefix };
 }
@@ -179,8 +182,8 @@ notify_status(struct gw *gw, const char *state)
 	int active = servers_active(gw);
 
 	(void)sd_notifyf("%sSTATUS=%u agents; %u of %u links ready; server %s",
-	    state, gw->nagents, upstream_ready(gw), gw->nup, active >= 0 ?
-	    gw->cfg->servers[active] : "none");
+	    state, agent_counts(gw)->agents, upstream_ready(gw), gw->nup,
+	    active >= 0 ? gw->cfg->servers[active] : "none");
 }
 
 /*
@@ -282,7 +285,8 @@ on_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	struct gw *gw = gw_of(w->data);
 
 	(void)revents;
-	log_warnx("event=drain_timeout agents_left=%u", gw->nagents);
+	log_warnx("event=drain_timeout agents_left=%u",
+	    agent_counts(gw)->agents);
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -298,15 +302,15 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	if (gw->draining || gw->cfg->drain_timeout <= 0) {
 		log_info("event=stopping signal=%d agents=%u", w->signum,
-		    gw->nagents);
+		    agent_counts(gw)->agents);
 		(void)sd_notifyf("STOPPING=1");
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
 	log_info("event=draining signal=%d agents=%u deadline_s=%.1f",
-	    w->signum, gw->nagents, gw->cfg->drain_timeout);
+	    w->signum, agent_counts(gw)->agents, gw->cfg->drain_timeout);
 	(void)sd_notifyf("STOPPING=1\nSTATUS=draining %u agents",
-	    gw->nagents);
+	    agent_counts(gw)->agents);
 	gw->draining = 1;
 	listener_stop(gw->listener);
 	if (gw->enroll_listener != NULL)
@@ -458,7 +462,8 @@ build(struct gw *gw, const struct gw_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	gw->loop = EV_DEFAULT;
 	limits_init(&gw->limits, gw->loop);
-	if ((gw->chans = chan_all_new()) == NULL) {
+	if ((gw->chans = chan_all_new()) == NULL ||
+	    (gw->agents = agent_all_new()) == NULL) {
 		log_errx("event=start_failed detail=\"out of memory\"");
 		return -1;
 	}
@@ -519,7 +524,8 @@ run(struct daemon *d)
 	notify_status(gw, "READY=1\n");
 	ev_run(gw->loop, 0);
 	if (gw->draining)
-		log_info("event=drained agents_left=%u", gw->nagents);
+		log_info("event=drained agents_left=%u",
+		    agent_counts(gw)->agents);
 	ev_timer_stop(gw->loop, &gw->drain_timer);
 	ev_timer_stop(gw->loop, &d->trim);
 }
@@ -543,6 +549,8 @@ teardown(struct gw *gw, struct gw_config *cfg)
 			upstream_free(gw->up[i]);
 	free(gw->up);
 	conn_reap();	/* what was closed above is freed now */
+	agent_all_free(gw->agents);
+	gw->agents = NULL;
 	chan_all_free(gw->chans);
 	gw->chans = NULL;
 	if (gw->loop != NULL) {
@@ -576,7 +584,6 @@ main(int argc, char **argv)
 	d.reload.gw = &d.gw;
 	d.reload.cfg = &d.cfg;
 	d.reload.file = a.file;
-	TAILQ_INIT(&d.gw.starved);
 	if (configure(&d, &a) == 0) {
 		if (a.check) {
 			printf("%s: OK\n", a.file);

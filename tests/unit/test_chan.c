@@ -286,7 +286,7 @@ t_server_close(void **state)
 	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_REVOKED);
 	assert_int_equal(chan_count(gw->up[0]), 0);
 	conn_reap();
-	assert_int_equal(gw->nagents, 0);
+	assert_int_equal(agent_counts(gw)->agents, 0);
 	w_stop(gw);
 }
 
@@ -308,7 +308,7 @@ t_server_close_upstream_lost(void **state)
 	assert_int_equal(conn_state(a), CONN_CLOSED);
 	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_UPSTREAM_LOST);
 	conn_reap();
-	assert_int_equal(gw->nagents, 0);
+	assert_int_equal(agent_counts(gw)->agents, 0);
 	w_stop(gw);
 }
 
