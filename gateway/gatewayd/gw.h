@@ -22,7 +22,7 @@ struct chan_all;
 struct upstream;
 struct listener;
 struct enroll;
-struct enroll_conn;
+struct enroll_conn_all;
 struct servers;
 
 #define GW_MAGIC	0x47774374u	/* "GwCt" */
@@ -58,13 +58,11 @@ struct gw {
 	struct chan_all		*chans;		/* chan.c (chan.h) */
 	struct agent_all	*agents;	/* agent.c, agent_all.c,
 						   agent_credit.c (agent.h) */
+	struct enroll_conn_all	*enroll_conns;	/* enroll_conn.c
+						   (enroll_conn.h) */
 
 	/* enroll.c */
 	struct enroll		*enroll;	/* requests in flight */
-
-	/* enroll_conn.c */
-	unsigned		 nenroll;	/* enrollment connections */
-	struct enroll_conn	*enroll_conns;	/* all of them */
 
 	/* stats.c: counters (metrics.c shows them; some logged at exit). */
 	struct stats		 stats;

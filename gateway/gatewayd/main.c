@@ -140,7 +140,7 @@ gw_metrics_view(void *arg, struct metrics_view *v)
 	v->srv = servers_peers(gw, &v->nsrv);
 	v->servers = gw->cfg->servers;
 	v->active = servers_active(gw);
-	v->enroll_conns = gw->nenroll;
+	v->enroll_conns = *enroll_conn_counter(gw);
 	v->agent_tls = gw->agent_tls;
 	v->up_tls = gw->up_tls;
 }
@@ -169,7 +169,7 @@ agent_limits(struct gw *gw, const struct gw_config *cfg)
 static struct listener_limits
 enroll_limits(struct gw *gw, const struct gw_config *cfg)
 {
-	return (struct listener_limits){ "enroll", &gw->nenroll,
+	return (struct listener_limits){ "enroll", enroll_conn_counter(gw),
 	    cfg->enroll_max_clients, cfg->enroll_rate,
 	    cfg->enroll_rate_per_source, NULL, 0, cfg->first_byte_timeout,
 	    cfg->max_silent, cfg->silent_per_source, cfg->ipv6_prefix };
@@ -463,7 +463,8 @@ build(struct gw *gw, const struct gw_config *cfg)
 	gw->loop = EV_DEFAULT;
 	limits_init(&gw->limits, gw->loop);
 	if ((gw->chans = chan_all_new()) == NULL ||
-	    (gw->agents = agent_all_new()) == NULL) {
+	    (gw->agents = agent_all_new()) == NULL ||
+	    (gw->enroll_conns = enroll_conn_all_new()) == NULL) {
 		log_errx("event=start_failed detail=\"out of memory\"");
 		return -1;
 	}
@@ -549,6 +550,8 @@ teardown(struct gw *gw, struct gw_config *cfg)
 			upstream_free(gw->up[i]);
 	free(gw->up);
 	conn_reap();	/* what was closed above is freed now */
+	enroll_conn_all_free(gw->enroll_conns);
+	gw->enroll_conns = NULL;
 	agent_all_free(gw->agents);
 	gw->agents = NULL;
 	chan_all_free(gw->chans);
