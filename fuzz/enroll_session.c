@@ -533,7 +533,7 @@ enr_op(struct enr_in *in)
 
 /**
  * enr_session(data, size): run the operations of ${data} on a fresh
- * gateway (enroll_init), check the invariants after each, close every
+ * gateway (enroll_new), check the invariants after each, close every
  * connection, check that nothing is left, and free the gateway.
  */
 void
@@ -564,7 +564,7 @@ enr_session(const uint8_t *data, size_t size)
 	if ((gw.enroll_conns = enroll_conn_all_new()) == NULL)
 		abort();
 	enr_env_start();
-	if (enroll_init(&gw, err, sizeof(err)) != 0) {
+	if ((gw.enroll = enroll_new(&gw, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_enroll: %s\n", err);
 		abort();
 	}
@@ -581,7 +581,8 @@ enr_session(const uint8_t *data, size_t size)
 	FUZZ_CHECK(fake_conn_live() == 0 && *enroll_conn_counter(&gw) == 0);
 	FUZZ_CHECK(enr_held_count() == 0);
 	FUZZ_CHECK(n->submitted == n->answered + n->cancelled);
-	enroll_free(&gw);
+	enroll_free(gw.enroll);
+	gw.enroll = NULL;
 	enroll_conn_all_free(gw.enroll_conns);
 	gw.enroll_conns = NULL;
 	enr_env_stop();

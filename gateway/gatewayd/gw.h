@@ -2,13 +2,24 @@
  * gw.h: the gateway's process-wide context, shared by its modules.  One
  * libev loop; every connection belongs to the listener (agents) or to one
  * of the K upstream links.
+ *
+ * main.c builds the shared part (loop, cfg, TLS, listeners, the links)
+ * and alone writes it; the modules only read it.  Each module's own state
+ * is its part below, declared by that module (opaque or in its header),
+ * made by its _new, freed by its _free and written by that module alone:
+ * servers by servers.c, chans by chan.c, agents by the agent module
+ * (agent.c, agent_all.c, agent_credit.c), enroll by enroll.c,
+ * enroll_conns by enroll_conn.c.  Others read a part through its owner's
+ * functions (servers_active, chan_replay_bytes, agent_counts, ...).  This
+ * header holds only pointers to the parts, so it includes no module's
+ * header but those of the counters it embeds (stats.h, limit.h: written
+ * only through stats_*() and limit_hit()) and of the configuration.
  */
 #ifndef GW_GW_H
 #define GW_GW_H
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/queue.h>
 #include <ev.h>
 
 #include "config.h"
@@ -17,21 +28,15 @@
 #include "tls_conf.h"
 
 struct agent_all;
-struct chan;
 struct chan_all;
-struct upstream;
-struct listener;
 struct enroll;
 struct enroll_conn_all;
+struct listener;
 struct servers;
+struct upstream;
 
 #define GW_MAGIC	0x47774374u	/* "GwCt" */
 
-/*
- * Each field is written by one module only: the one its block names (by
- * assignment, or through that module's own functions: limits through
- * limit_hit(), stats through stats_*()).  The others only read it.
- */
 struct gw {
 	/* main.c: what the process is built of, and its own state. */
 	unsigned		 magic;		/* GW_MAGIC */
@@ -53,16 +58,15 @@ struct gw {
 	   (servers_pick): chan.c and enroll.c call up through it. */
 	struct upstream		*(*pick_link)(struct gw *gw);
 
-	/* The modules' parts: each made, written and freed by its owner. */
+	/* The modules' parts (see the top); main.c keeps the pointers. */
 	struct servers		*servers;	/* servers.c (servers.h) */
 	struct chan_all		*chans;		/* chan.c (chan.h) */
 	struct agent_all	*agents;	/* agent.c, agent_all.c,
 						   agent_credit.c (agent.h) */
+	struct enroll		*enroll;	/* enroll.c (enroll.h): the
+						   requests in flight */
 	struct enroll_conn_all	*enroll_conns;	/* enroll_conn.c
 						   (enroll_conn.h) */
-
-	/* enroll.c */
-	struct enroll		*enroll;	/* requests in flight */
 
 	/* stats.c: counters (metrics.c shows them; some logged at exit). */
 	struct stats		 stats;

@@ -475,7 +475,7 @@ build(struct gw *gw, const struct gw_config *cfg)
 	    (cfg->enroll_listen != NULL && (gw->enroll_listener =
 	    listener_new(gw->loop, &gw->limits, cfg->enroll_listen, &elim,
 	    on_enroll_accept, gw, err, sizeof(err))) == NULL) ||
-	    enroll_init(gw, err, sizeof(err)) != 0 ||
+	    (gw->enroll = enroll_new(gw, err, sizeof(err))) == NULL ||
 	    (cfg->metrics_listen != NULL && (gw->metrics = metrics_new(
 	    gw->loop, &gw->limits, cfg->metrics_listen, gw_metrics_view, gw,
 	    err, sizeof(err))) == NULL) ||
@@ -541,8 +541,8 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	listener_free(gw->enroll_listener);
 	enroll_conn_stop_all(gw);
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
-	if (gw->loop != NULL)
-		enroll_free(gw);
+	enroll_free(gw->enroll);
+	gw->enroll = NULL;
 	servers_free(gw->servers);
 	gw->servers = NULL;
 	if (gw->up != NULL)

@@ -153,7 +153,7 @@ setup(int local)
 	gw.cfg = &cfg;
 	gw.pick_link = pick_link;
 	if ((gw.loop = ev_loop_new(EVFLAG_AUTO)) == NULL ||
-	    enroll_init(&gw, err, sizeof(err)) != 0)
+	    (gw.enroll = enroll_new(&gw, err, sizeof(err))) == NULL)
 		return -1;
 	return 0;
 }
@@ -176,7 +176,8 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	enroll_free(&gw);
+	enroll_free(gw.enroll);
+	gw.enroll = NULL;
 	ev_loop_destroy(gw.loop);
 	return 0;
 }
@@ -249,7 +250,8 @@ test_signing_at_free(void **state)
 {
 	(void)state;
 	submit();
-	enroll_free(&gw);			/* cancels, answers nothing */
+	enroll_free(gw.enroll);			/* cancels, answers nothing */
+	gw.enroll = NULL;
 	assert_int_equal(signer.cancelled, 1);
 	assert_int_equal(me.answers, 0);
 }
