@@ -43,6 +43,17 @@ struct servers {
 	unsigned		 next_up;	/* servers_pick's round-robin */
 };
 
+/* ${gw}'s part, checked: or abort (a bug). */
+static struct servers *
+servers_of(const struct gw *gw)
+{
+	struct servers *s = gw->servers;
+
+	if (s == NULL || s->magic != SERVERS_MAGIC)
+		abort();
+	return s;
+}
+
 static uint32_t
 servers_rnd(void)
 {
@@ -62,7 +73,7 @@ srv_addr(const struct gw *gw, int i)
 static void
 servers_switch(struct gw *gw, int to, const char *why, int drain)
 {
-	struct servers *s = gw->servers;
+	struct servers *s = servers_of(gw);
 	int from = s->active;
 	char detail[96];
 
@@ -100,7 +111,7 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 static void
 servers_connect(struct gw *gw)
 {
-	struct servers *s = gw->servers;
+	struct servers *s = servers_of(gw);
 	double now = ev_now(gw->loop);
 	int best;
 
@@ -122,7 +133,7 @@ servers_connect(struct gw *gw)
 static void
 servers_spare(struct gw *gw, double now)
 {
-	struct servers *s = gw->servers;
+	struct servers *s = servers_of(gw);
 	int i = -1, better = -1;
 
 	if (s->active < 0)
@@ -178,7 +189,7 @@ servers_tick(struct ev_loop *loop, ev_timer *w, int revents)
 void
 servers_heartbeat(struct gw *gw, double now)
 {
-	struct servers *s = gw->servers;
+	struct servers *s = servers_of(gw);
 
 	for (unsigned i = 0; i < gw->nup; i++)
 		upstream_heartbeat(gw->up[i], now, &s->fo);
@@ -193,7 +204,7 @@ servers_heartbeat(struct gw *gw, double now)
 struct upstream *
 servers_pick(struct gw *gw)
 {
-	struct servers *s = gw->servers;
+	struct servers *s = servers_of(gw);
 	struct upstream *u;
 
 	u = upstream_pick(gw->up, gw->nup, s->next_up++, s->active);
@@ -207,7 +218,7 @@ servers_pick(struct gw *gw)
 int
 servers_active(const struct gw *gw)
 {
-	return gw->servers->active;
+	return servers_of(gw)->active;
 }
 
 /**
@@ -217,8 +228,10 @@ servers_active(const struct gw *gw)
 const struct fo_peer *
 servers_peers(const struct gw *gw, unsigned *n)
 {
-	*n = gw->servers->nsrv;
-	return gw->servers->srv;
+	const struct servers *s = servers_of(gw);
+
+	*n = s->nsrv;
+	return s->srv;
 }
 
 /* The failover timings of the configuration. */
@@ -303,7 +316,7 @@ servers_new(struct gw *gw)
 void
 servers_start(struct gw *gw)
 {
-	ev_timer_start(gw->loop, &gw->servers->tick);
+	ev_timer_start(gw->loop, &servers_of(gw)->tick);
 	servers_connect(gw);
 }
 
@@ -328,7 +341,7 @@ void
 servers_reload(struct gw *gw, const struct gw_config *old)
 {
 	const struct gw_config *cfg = gw->cfg;
-	struct servers *s = gw->servers;
+	struct servers *s = servers_of(gw);
 	struct fo_peer srv[GW_MAX_SERVERS];
 	int map[GW_MAX_SERVERS];	/* old number -> new, or -1 */
 	unsigned i, j;
@@ -403,7 +416,7 @@ servers_free(struct servers *s)
 void
 servers_ack_seen(struct gw *gw, struct upstream *u)
 {
-	struct servers *s = gw->servers;
+	struct servers *s = servers_of(gw);
 
 	if (s->failover_at <= 0 || upstream_server(u) != s->active)
 		return;
@@ -417,7 +430,7 @@ servers_ack_seen(struct gw *gw, struct upstream *u)
 void
 servers_link_up(struct gw *gw, struct upstream *u)
 {
-	struct servers *s = gw->servers;
+	struct servers *s = servers_of(gw);
 	struct fo_peer *p = &s->srv[upstream_server(u)];
 
 	if (p->health != FO_UP)
@@ -435,12 +448,13 @@ servers_link_up(struct gw *gw, struct upstream *u)
 void
 servers_link_down(struct gw *gw, struct upstream *u, enum fo_reason why)
 {
-	struct servers *s = gw->servers;
+	struct servers *s;
 	int srv = upstream_server(u);
 	struct fo_peer *p;
 
 	if (gw->stopping || srv < 0)
 		return;
+	s = servers_of(gw);
 	if (why != FO_R_NONE) {
 		p = &s->srv[srv];
 		fo_down(p, why, ev_now(gw->loop), &s->fo, servers_rnd());
