@@ -335,7 +335,11 @@ servers_renumber(struct upstream *u, const int *map)
 
 /**
  * servers_reload(gw, old): gw->cfg has a new server list; ${old} is the
- * configuration it replaced (see upstream.h).
+ * configuration it replaced.  A server that stays keeps its health, its
+ * counters and its links, whatever its new rank; a new one starts unknown;
+ * the links to a server that was removed are drained (if it was the active
+ * one, the best server of the new list takes over).  The failover
+ * timings (backoff, heartbeats, hold-down) take their new values.
  */
 void
 servers_reload(struct gw *gw, const struct gw_config *old)
