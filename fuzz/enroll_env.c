@@ -105,7 +105,7 @@ __wrap_ev_now(struct ev_loop *loop)
 	return clock_on ? (ev_tstamp)clock_now : __real_ev_now(loop);
 }
 
-/* enroll_init's tick: kept, and fired by enr_advance, never started. */
+/* enroll_new's tick: kept, and fired by enr_advance, never started. */
 void
 __wrap_ev_timer_start(struct ev_loop *loop, ev_timer *w)
 {

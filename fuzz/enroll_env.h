@@ -172,7 +172,7 @@ void enr_issued(const struct authority_req *req);
 
 /**
  * enr_session(data, size): run the operations of ${data} on a fresh
- * gateway (enroll_init), check the invariants after each, close every
+ * gateway (enroll_new), check the invariants after each, close every
  * connection, check that nothing is left, and free the gateway.
  */
 void enr_session(const uint8_t *data, size_t size);

@@ -23,7 +23,7 @@
  *    certificate still valid unless the token names that one name (hole
  *    4); an operator's approval only with --replace for such a name;
  *  - the signer's requests add up: submitted = answered + cancelled +
- *    held; gw->nenroll counts the connections not freed;
+ *    held; enroll_conn_counter counts the connections not freed;
  *  - after every connection is closed, no request is held or in flight,
  *    no connection is left, and enroll_free frees the rest (ASan and
  *    LeakSanitizer see any use after free and any leak).
@@ -309,7 +309,7 @@ enr_check(void)
 		FUZZ_CHECK(per[i] <= ENR_PER_SOURCE);
 	FUZZ_CHECK(n->submitted == n->answered + n->cancelled +
 	    enr_held_count());
-	FUZZ_CHECK(gw.nenroll == fake_conn_live());
+	FUZZ_CHECK(*enroll_conn_counter(&gw) == fake_conn_live());
 }
 
 /* Tokens. */
@@ -533,7 +533,7 @@ enr_op(struct enr_in *in)
 
 /**
  * enr_session(data, size): run the operations of ${data} on a fresh
- * gateway (enroll_init), check the invariants after each, close every
+ * gateway (enroll_new), check the invariants after each, close every
  * connection, check that nothing is left, and free the gateway.
  */
 void
@@ -561,8 +561,10 @@ enr_session(const uint8_t *data, size_t size)
 	next_ref = 0;
 	gw.loop = loop;
 	gw.cfg = &cfg;
+	if ((gw.enroll_conns = enroll_conn_all_new()) == NULL)
+		abort();
 	enr_env_start();
-	if (enroll_init(&gw, err, sizeof(err)) != 0) {
+	if ((gw.enroll = enroll_new(&gw, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_enroll: %s\n", err);
 		abort();
 	}
@@ -576,9 +578,12 @@ enr_session(const uint8_t *data, size_t size)
 	conn_reap();
 	enr_check();
 	n = enr_count();
-	FUZZ_CHECK(fake_conn_live() == 0 && gw.enroll_conns == NULL);
+	FUZZ_CHECK(fake_conn_live() == 0 && *enroll_conn_counter(&gw) == 0);
 	FUZZ_CHECK(enr_held_count() == 0);
 	FUZZ_CHECK(n->submitted == n->answered + n->cancelled);
-	enroll_free(&gw);
+	enroll_free(gw.enroll);
+	gw.enroll = NULL;
+	enroll_conn_all_free(gw.enroll_conns);
+	gw.enroll_conns = NULL;
 	enr_env_stop();
 }

@@ -12,16 +12,16 @@
  * Invariants, after every operation:
  *  - a session's credit adds up: credit + owed + ring == window once
  *    HELLO_ACK is sent; the ring holds at most the window, its bytes add
- *    up to gw->replay_bytes; an agent never holds more credit than the
+ *    up to chan_replay_bytes; an agent never holds more credit than the
  *    window, and no DATA was taken without credit (session_env.c);
- *  - buffer_budget is a bound: gw->reserved_bytes is max_payload for each
- *    frame of credit held, and replay + reserved <= budget; those waiting
- *    for memory are on gw->starved once, and wait only while the budget
- *    cannot back one more frame;
- *  - every session is on gw->agents once, gw->nagents counts them;
+ *  - buffer_budget is a bound: the reserved bytes (agent_counts) are
+ *    max_payload for each frame of credit held, and replay + reserved <=
+ *    budget; those waiting for memory are on gw->agents->starved once,
+ *    and wait only while the budget cannot back one more frame;
+ *  - every session is on gw->agents->list once, agent_counts counts them;
  *  - a session has a channel (not NEW) once it said HELLO; a channel
  *    is on a link exactly when it is OPENING, OPEN, WAITING or DRAINING,
- *    on gw->no_link exactly when NO_LINK or NO_ROOM, on a link's FIFO
+ *    on gw->chans->no_link exactly when NO_LINK or NO_ROOM, on a link's FIFO
  *    exactly when NO_ROOM or WAITING;
  *  - an OPEN channel's ring is all sent upstream (it is WAITING for room
  *    otherwise, or DRAINING on a draining link): after a failover, the
@@ -110,10 +110,11 @@ sess_check(const struct gw *gw)
 {
 	const struct agent *a;
 	const struct replay *r;
+	const struct agent_counts *cnt = agent_counts(gw);
 	uint64_t bytes = 0, reserved = 0;
 	unsigned n = 0, nopen = 0, nstarved = 0;
 
-	for (a = gw->agents; a != NULL; a = a->next) {
+	for (a = gw->agents->list; a != NULL; a = a->next) {
 		const struct sess_conn_view *v = sess_view(a->c);
 		const struct chan *ch = &a->ch;
 		int open = a->state == AGENT_OPEN;
@@ -158,15 +159,16 @@ sess_check(const struct gw *gw)
 		nopen += open;
 		nstarved += a->on_starved != 0;
 	}
-	FUZZ_CHECK(n == gw->nagents);
-	FUZZ_CHECK(bytes == gw->replay_bytes);
-	FUZZ_CHECK(reserved == gw->reserved_bytes);
-	FUZZ_CHECK(nopen == gw->nopen);
-	FUZZ_CHECK(gw->replay_bytes + gw->reserved_bytes <= cfg.buffer_budget);
+	FUZZ_CHECK(n == cnt->agents);
+	FUZZ_CHECK(bytes == chan_replay_bytes(gw));
+	FUZZ_CHECK(reserved == cnt->reserved_bytes);
+	FUZZ_CHECK(nopen == cnt->open);
+	FUZZ_CHECK(chan_replay_bytes(gw) + cnt->reserved_bytes <=
+	    cfg.buffer_budget);
 	FUZZ_CHECK(nstarved == agent_starved_count(gw));
-	FUZZ_CHECK(TAILQ_EMPTY(&gw->starved) || cfg.buffer_budget -
-	    gw->replay_bytes - gw->reserved_bytes < cfg.max_payload);
-	TAILQ_FOREACH(a, &gw->starved, starved)
+	FUZZ_CHECK(TAILQ_EMPTY(&gw->agents->starved) || cfg.buffer_budget -
+	    chan_replay_bytes(gw) - cnt->reserved_bytes < cfg.max_payload);
+	TAILQ_FOREACH(a, &gw->agents->starved, starved)
 		FUZZ_CHECK(a->on_starved && a->credit_owed > 0);
 }
 
@@ -176,15 +178,22 @@ sess_stop(struct gw *gw)
 	sess_cause(SESS_OPS, NULL);
 	gw->stopping = 1;
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
-	servers_stop(gw);
+	servers_free(gw->servers);
+	gw->servers = NULL;
 	for (unsigned i = 0; i < gw->nup; i++)
 		upstream_free(gw->up[i]);
 	free(gw->up);
 	conn_reap();
 	limits_stop(&gw->limits);
-	FUZZ_CHECK(gw->nagents == 0 && gw->replay_bytes == 0 &&
-	    gw->reserved_bytes == 0 && gw->nopen == 0);
+	FUZZ_CHECK(agent_counts(gw)->agents == 0 &&
+	    chan_replay_bytes(gw) == 0 &&
+	    agent_counts(gw)->reserved_bytes == 0 &&
+	    agent_counts(gw)->open == 0);
 	FUZZ_CHECK(fake_conn_live() == 0);
+	agent_all_free(gw->agents);
+	gw->agents = NULL;
+	chan_all_free(gw->chans);
+	gw->chans = NULL;
 }
 
 int
@@ -203,8 +212,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	now = ev_now(loop);
 	memset(&gw, 0, sizeof(gw));
 	gw.magic = GW_MAGIC;
-	TAILQ_INIT(&gw.no_link);
-	TAILQ_INIT(&gw.starved);
+	if ((gw.chans = chan_all_new()) == NULL)
+		abort();
+	if ((gw.agents = agent_all_new()) == NULL)
+		abort();
 	gw.cfg = &cfg;
 	gw.loop = loop;
 	limits_init(&gw.limits, loop);
@@ -214,7 +225,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < gw.nup; i++)
 		if ((gw.up[i] = upstream_new(&gw, i, 0)) == NULL)
 			abort();
-	if (servers_init(&gw) != 0)
+	gw.pick_link = servers_pick;
+	if ((gw.servers = servers_new(&gw)) == NULL)
 		abort();
 	servers_start(&gw);
 
@@ -285,9 +297,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case SESS_TICK:
 			now += 1.0;
-			for (unsigned i = 0; i < gw.nup; i++)
-				upstream_heartbeat(gw.up[i], now);
-			upstream_heartbeat(gw.probe, now);
+			servers_heartbeat(&gw, now);
 			break;
 		case SESS_DRAIN:
 			if (!gw.draining) {

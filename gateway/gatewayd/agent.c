@@ -57,7 +57,7 @@ agent_unadmit(struct agent *a)
 	if (!a->admitted)
 		return;
 	a->admitted = 0;
-	a->gw->nhandshakes--;
+	a->gw->agents->n.handshakes--;
 	listener_admit(a->gw->listener);
 }
 
@@ -152,14 +152,14 @@ agent_claim_name(struct agent *a)
 	struct agent *old;
 	char detail[128];
 
-	if ((old = agent_names_take(&a->gw->names, a->name)) != NULL) {
+	if ((old = agent_names_take(&a->gw->agents->names, a->name)) != NULL) {
 		log_info("event=agent_superseded agent=%s peer=%s by=%s",
 		    a->name, conn_peer(old->c), conn_peer(a->c));
 		snprintf(detail, sizeof(detail), "a newer session of this "
 		    "agent from %s", conn_peer(a->c));
 		agent_close(old, GW_R_SUPERSEDED, detail);	/* frees it */
 	}
-	if (agent_names_claim(&a->gw->names, a->name) != 0) {
+	if (agent_names_claim(&a->gw->agents->names, a->name) != 0) {
 		agent_close(a, GW_R_OVERLOAD, "out of memory");
 		return -1;
 	}
@@ -390,7 +390,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	char ed[LOG_ESC_MAX], en[LOG_ESC_MAX];	/* escaped for the log */
 
 	agent_set_state(a, AGENT_CLOSED);
-	agent_names_drop(&gw->names, a->name);
+	agent_names_drop(&gw->agents->names, a->name);
 	agent_count_limit(a, was, reason);
 	stats_closed(&gw->stats, was == AGENT_HANDSHAKE, reason);
 	if (a->enroll_ref != 0)
@@ -426,7 +426,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		    (unsigned long long)a->frames_in,
 		    (unsigned long long)a->last_seq,
 		    (unsigned long long)agent_reopens(a));
-	a->gw->nagents--;
+	gw->agents->n.agents--;
 	if ((*a->prevp = a->next) != NULL)
 		a->next->prevp = a->prevp;
 	if (gw_is_drained(gw))
@@ -573,6 +573,7 @@ void
 agent_accept(struct gw *gw, int fd)
 {
 	const struct gw_config *cfg = gw->cfg;
+	struct agent_all *aa = gw->agents;
 	struct conn_params p = {
 		.in_cap = cfg->max_payload + GW_HDR_LEN + 1024,
 		.out_cap = cfg->agent_output_buffer,
@@ -596,14 +597,14 @@ agent_accept(struct gw *gw, int fd)
 		free(a);
 		return;
 	}
-	gw->nagents++;
-	if ((a->next = gw->agents) != NULL)
+	aa->n.agents++;
+	if ((a->next = aa->list) != NULL)
 		a->next->prevp = &a->next;
-	gw->agents = a;
-	a->prevp = &gw->agents;
+	aa->list = a;
+	a->prevp = &aa->list;
 	if (cfg->handshake_timeout > AGENT_ADMIT_HOLD) {
 		a->admitted = 1;	/* agent_unadmit() gives it back */
-		gw->nhandshakes++;
+		aa->n.handshakes++;
 		conn_timer(a->c, AGENT_ADMIT_HOLD);
 	} else
 		conn_timer(a->c, cfg->handshake_timeout);
@@ -613,7 +614,7 @@ agent_accept(struct gw *gw, int fd)
 int
 gw_is_drained(const struct gw *gw)
 {
-	return gw->draining && gw->nagents == 0;
+	return gw->draining && gw->agents->n.agents == 0;
 }
 
 /**

@@ -7,6 +7,8 @@
 #ifndef GW_AGENT_H
 #define GW_AGENT_H
 
+#include <stdint.h>
+
 #include "gw.h"
 
 enum agent_state {
@@ -17,6 +19,37 @@ enum agent_state {
 				   may be between links: chan.h) */
 	AGENT_CLOSED
 };
+
+/*
+ * What the sessions count: the agent module (agent.c, agent_credit.c)
+ * writes it, in its part of struct gw (gw->agents); the others read it
+ * through agent_counts.
+ */
+struct agent_counts {
+	unsigned	 agents;	/* sessions that exist */
+	unsigned	 handshakes;	/* ... of them holding a handshake
+					   slot (listener.c's max_handshakes) */
+	unsigned	 open;		/* ... past HELLO_ACK (they share
+					   buffer_budget) */
+	uint64_t	 reserved_bytes; /* buffer_budget reserved for credit
+					   granted, unused (with
+					   chan_replay_bytes, within it) */
+};
+
+/**
+ * agent_all_new(): the sessions' part of a gateway, with none; the caller
+ * keeps it as gw->agents.  NULL on ENOMEM.
+ */
+struct agent_all *agent_all_new(void);
+
+/**
+ * agent_all_free(aa): free ${aa} (every session closed: agent_stop_all);
+ * agent_all_free(NULL) is a no-op.
+ */
+void agent_all_free(struct agent_all *aa);
+
+/** agent_counts(gw): what the sessions of ${gw} count now. */
+const struct agent_counts *agent_counts(const struct gw *gw);
 
 /** agent_accept(gw, fd): start a session on accepted socket ${fd}. */
 void agent_accept(struct gw *gw, int fd);

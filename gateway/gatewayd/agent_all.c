@@ -1,9 +1,11 @@
 /*
  * agent_all.c: what the gateway does to every session at once: stop them,
  * drain them on SIGTERM, check them again after a reload, count those
- * waiting for replay memory.  It sits above agent.c and calls only down.
+ * waiting for replay memory; and it makes and frees the sessions' part of
+ * struct gw (gw->agents).  It sits above agent.c and calls only down.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent_impl.h"
@@ -12,12 +14,46 @@
 #include "policy.h"
 #include "tls_conf.h"
 
+/**
+ * agent_all_new(): the sessions' part of a gateway, with none; the caller
+ * keeps it as gw->agents.  NULL on ENOMEM.
+ */
+struct agent_all *
+agent_all_new(void)
+{
+	struct agent_all *aa;
+
+	if ((aa = calloc(1, sizeof(*aa))) == NULL)
+		return NULL;
+	TAILQ_INIT(&aa->starved);
+	return aa;
+}
+
+/**
+ * agent_all_free(aa): free ${aa} (every session closed: agent_stop_all);
+ * agent_all_free(NULL) is a no-op.
+ */
+void
+agent_all_free(struct agent_all *aa)
+{
+	free(aa);
+}
+
+/** agent_counts(gw): what the sessions of ${gw} count now. */
+const struct agent_counts *
+agent_counts(const struct gw *gw)
+{
+	return &gw->agents->n;
+}
+
 /** agent_stop_all(gw, reason, detail): close every session with ${reason}. */
 void
 agent_stop_all(struct gw *gw, unsigned reason, const char *detail)
 {
-	while (gw->agents != NULL)
-		agent_close(gw->agents, reason, detail);
+	if (gw->agents == NULL)
+		return;		/* not built */
+	while (gw->agents->list != NULL)
+		agent_close(gw->agents->list, reason, detail);
 }
 
 /**
@@ -31,7 +67,7 @@ agent_drain_all(struct gw *gw)
 	struct agent *a, *next;
 
 	goaway_frame(&f, "gateway draining");
-	for (a = gw->agents; a != NULL; a = next) {
+	for (a = gw->agents->list; a != NULL; a = next) {
 		next = a->next;
 		if (a->state != AGENT_OPEN) {
 			agent_close(a, GW_R_SHUTDOWN, "gateway draining");
@@ -58,7 +94,7 @@ agent_revalidate_all(struct gw *gw)
 	unsigned n = 0;
 	char why[128], detail[160];
 
-	for (a = gw->agents; a != NULL; a = next) {
+	for (a = gw->agents->list; a != NULL; a = next) {
 		next = a->next;
 		if (a->state == AGENT_HANDSHAKE)
 			continue;	/* checked by the new handshake rules */
@@ -85,7 +121,7 @@ agent_starved_count(const struct gw *gw)
 	const struct agent *a;
 	unsigned n = 0;
 
-	TAILQ_FOREACH(a, &gw->starved, starved)
+	TAILQ_FOREACH(a, &gw->agents->starved, starved)
 		n++;
 	return n;
 }

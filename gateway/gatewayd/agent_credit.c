@@ -15,9 +15,9 @@
  * Credit is granted only against memory reserved, the first window too:
  * an agent may start with less than its window, or with none, and wait.
  *
- * Fairness: agents that wait for memory queue on gw->starved and are fed
- * oldest first as memory comes back; an agent not first in line queues
- * behind them.  Unused credit is what an agent can hold without sending:
+ * Fairness: agents that wait for memory queue on gw->agents->starved and
+ * are fed oldest first as memory comes back; an agent not first in line
+ * queues behind them.  Unused credit is what an agent can hold without sending:
  * it may hold at most its share of the budget among the open sessions
  * (agent_share: at least one frame, at most its window), so an agent that
  * takes credit and sends nothing keeps that much from the others, never
@@ -31,7 +31,7 @@
 static uint32_t
 agent_budget_frames(const struct gw *gw)
 {
-	uint64_t used = gw->replay_bytes + gw->reserved_bytes;
+	uint64_t used = chan_replay_bytes(gw) + gw->agents->n.reserved_bytes;
 
 	if (used >= gw->cfg->buffer_budget)
 		return 0;
@@ -45,8 +45,8 @@ agent_share(const struct gw *gw)
 {
 	uint64_t n = gw->cfg->buffer_budget / gw->cfg->max_payload;
 
-	if (gw->nopen > 1)
-		n /= gw->nopen;
+	if (gw->agents->n.open > 1)
+		n /= gw->agents->n.open;
 	if (n > gw->cfg->agent_window)
 		n = gw->cfg->agent_window;
 	return n > 0 ? (uint32_t)n : 1;
@@ -57,7 +57,7 @@ agent_starve(struct agent *a)
 {
 	if (!a->on_starved) {
 		limit_hit(&a->gw->limits, LIMIT_BUFFER_BUDGET);
-		TAILQ_INSERT_TAIL(&a->gw->starved, a, starved);
+		TAILQ_INSERT_TAIL(&a->gw->agents->starved, a, starved);
 		a->on_starved = 1;
 		stats_stall(&a->gw->stats, STATS_STALL_BUDGET);
 	}
@@ -67,7 +67,7 @@ static void
 agent_unstarve(struct agent *a)
 {
 	if (a->on_starved) {
-		TAILQ_REMOVE(&a->gw->starved, a, starved);
+		TAILQ_REMOVE(&a->gw->agents->starved, a, starved);
 		a->on_starved = 0;
 	}
 }
@@ -75,9 +75,9 @@ agent_unstarve(struct agent *a)
 /**
  * agent_grant(a): grant ${a} the credit it is owed, as much as memory can
  * back and its share allows; if it gets none for want of memory (or others
- * wait before it), it waits on gw->starved.  Return -1 if it waits there
- * now, else 0 (granted, nothing to grant, or its output is full: retried
- * from agent_on_writable).
+ * wait before it), it waits on gw->agents->starved.  Return -1 if it
+ * waits there now, else 0 (granted, nothing to grant, or its output is
+ * full: retried from agent_on_writable).
  */
 int
 agent_grant(struct agent *a)
@@ -96,8 +96,8 @@ agent_grant(struct agent *a)
 		n = a->credit_owed;
 	if (n > (room = agent_budget_frames(gw)))
 		n = room;
-	if (n == 0 || (!TAILQ_EMPTY(&gw->starved) &&
-	    TAILQ_FIRST(&gw->starved) != a)) {
+	if (n == 0 || (!TAILQ_EMPTY(&gw->agents->starved) &&
+	    TAILQ_FIRST(&gw->agents->starved) != a)) {
 		agent_starve(a);
 		return -1;
 	}
@@ -110,7 +110,7 @@ agent_grant(struct agent *a)
 	}
 	a->credit += n;
 	a->credit_owed -= n;
-	gw->reserved_bytes += (uint64_t)n * gw->cfg->max_payload;
+	gw->agents->n.reserved_bytes += (uint64_t)n * gw->cfg->max_payload;
 	return 0;
 }
 
@@ -123,7 +123,8 @@ agent_feed(struct gw *gw)
 {
 	struct agent *s;
 
-	while (!gw->stopping && (s = TAILQ_FIRST(&gw->starved)) != NULL &&
+	while (!gw->stopping &&
+	    (s = TAILQ_FIRST(&gw->agents->starved)) != NULL &&
 	    agent_budget_frames(gw) > 0)
 		if (agent_grant(s) != 0)
 			break;
@@ -136,7 +137,7 @@ agent_feed(struct gw *gw)
 void
 agent_credit_open(struct agent *a)
 {
-	a->gw->nopen++;
+	a->gw->agents->n.open++;
 	a->credit_owed = a->gw->cfg->agent_window;
 	(void)agent_grant(a);
 }
@@ -152,7 +153,7 @@ agent_credit_used(struct agent *a)
 {
 	struct gw *gw = a->gw;
 
-	gw->reserved_bytes -= gw->cfg->max_payload;
+	gw->agents->n.reserved_bytes -= gw->cfg->max_payload;
 	if (--a->credit == 0)
 		stats_stall(&gw->stats, STATS_STALL_WINDOW);
 	agent_feed(gw);
@@ -160,7 +161,7 @@ agent_credit_used(struct agent *a)
 
 /**
  * agent_credit_back(a, n): ${n} DATA of ${a} are ACKed (their bytes have
- * left gw->replay_bytes): give back their credit, in quarter-window
+ * left chan_replay_bytes): give back their credit, in quarter-window
  * batches, and the memory to those waiting.
  */
 void
@@ -184,9 +185,10 @@ agent_credit_close(struct agent *a, int was_open)
 	struct gw *gw = a->gw;
 
 	agent_unstarve(a);
-	gw->reserved_bytes -= (uint64_t)a->credit * gw->cfg->max_payload;
+	gw->agents->n.reserved_bytes -= (uint64_t)a->credit *
+	    gw->cfg->max_payload;
 	a->credit = 0;
 	if (was_open)
-		gw->nopen--;
+		gw->agents->n.open--;
 	agent_feed(gw);
 }

@@ -20,15 +20,29 @@
 /* Seconds a new session holds its admission slot at most (agent.c). */
 #define AGENT_ADMIT_HOLD	0.5
 
+/*
+ * The agent module's part of struct gw (gw->agents), written by agent.c,
+ * agent_all.c and agent_credit.c alone.
+ */
+struct agent_all {
+	struct agent_counts	 n;		/* agent.h (agent_counts) */
+	struct agent		*list;		/* all sessions (agent.c) */
+	struct namemap		*names;		/* after HELLO, by name: the
+						   index agent_names.c keeps
+						   (NULL while empty) */
+	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory
+						   (agent_credit.c) */
+};
+
 struct agent {
 	unsigned		 magic;
 	enum agent_state	 state;
 	struct gw		*gw;
 	struct conn		*c;
-	struct agent		*next, **prevp;	/* gw->agents list */
+	struct agent		*next, **prevp;	/* gw->agents->list */
 	struct chan		 ch;		/* its channel, and ring */
 	int			 admitted;	/* holds an admission slot */
-	TAILQ_ENTRY(agent)	 starved;	/* on gw->starved */
+	TAILQ_ENTRY(agent)	 starved;	/* on gw->agents->starved */
 	int			 on_starved;
 	/*
 	 * Who it is, from on_open: its certificate's CN (heap) and SHA-256
@@ -82,9 +96,9 @@ void agent_close(struct agent *a, unsigned reason, const char *detail);
 /**
  * agent_grant(a): grant ${a} the credit it is owed, as much as memory can
  * back and its share allows; if it gets none for want of memory (or others
- * wait before it), it waits on gw->starved.  Return -1 if it waits there
- * now, else 0 (granted, nothing to grant, or its output is full: retried
- * from agent_on_writable).
+ * wait before it), it waits on gw->agents->starved.  Return -1 if it
+ * waits there now, else 0 (granted, nothing to grant, or its output is
+ * full: retried from agent_on_writable).
  */
 int agent_grant(struct agent *a);
 
@@ -104,7 +118,7 @@ void agent_credit_used(struct agent *a);
 
 /**
  * agent_credit_back(a, n): ${n} DATA of ${a} are ACKed (their bytes have
- * left gw->replay_bytes): give back their credit, in quarter-window
+ * left chan_replay_bytes): give back their credit, in quarter-window
  * batches, and the memory to those waiting.
  */
 void agent_credit_back(struct agent *a, uint32_t n);

@@ -1,7 +1,7 @@
 /*
  * agent_names.c: one session per agent (agent_names.h), indexed by a
- * namemap the caller keeps (gw->names): made with the first claim and
- * freed with the last drop.  Each name is one allocation: its owner, then
+ * namemap the caller keeps (gw->agents->names): made with the first claim
+ * and freed with the last drop.  Each name is one allocation: its owner, then
  * the key "IIIIIIIIIIIIIIII\nNAME" (16 hex digits of the SHA-256 of the
  * issuer DN); the caller's name points at NAME.
  */

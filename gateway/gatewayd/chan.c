@@ -68,7 +68,7 @@ chan_state_str(enum chan_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
-/* On gw->no_link in ${s}. */
+/* On gw->chans->no_link in ${s}. */
 static int
 chan_wants_link(enum chan_state s)
 {
@@ -98,20 +98,52 @@ chan_unwait(struct chan *ch)
 void
 chan_set_state(struct chan *ch, enum chan_state s)
 {
-	struct gw *gw = ch->gw;
+	struct chan_all *ca = ch->gw->chans;
 
 	log_debug("event=chan_state channel=%u from=%s to=%s", ch->id,
 	    chan_state_str(ch->state), chan_state_str(s));
 	if (!chan_wants_room(s))
 		chan_unwait(ch);
 	if (chan_wants_link(s) && !ch->on_no_link) {
-		TAILQ_INSERT_TAIL(&gw->no_link, ch, no_link);
+		TAILQ_INSERT_TAIL(&ca->no_link, ch, no_link);
 		ch->on_no_link = 1;
 	} else if (!chan_wants_link(s) && ch->on_no_link) {
-		TAILQ_REMOVE(&gw->no_link, ch, no_link);
+		TAILQ_REMOVE(&ca->no_link, ch, no_link);
 		ch->on_no_link = 0;
 	}
 	ch->state = s;
+}
+
+/**
+ * chan_all_new(): the channels' part of a gateway, none waiting; the
+ * caller keeps it as gw->chans.  NULL on ENOMEM.
+ */
+struct chan_all *
+chan_all_new(void)
+{
+	struct chan_all *ca;
+
+	if ((ca = calloc(1, sizeof(*ca))) == NULL)
+		return NULL;
+	TAILQ_INIT(&ca->no_link);
+	return ca;
+}
+
+/**
+ * chan_all_free(ca): free ${ca} (every channel closed: no ring is left);
+ * chan_all_free(NULL) is a no-op.
+ */
+void
+chan_all_free(struct chan_all *ca)
+{
+	free(ca);
+}
+
+/** chan_replay_bytes(gw): bytes of DATA all rings keep until ACKed. */
+uint64_t
+chan_replay_bytes(const struct gw *gw)
+{
+	return gw->chans->replay_bytes;
 }
 
 /**
@@ -188,7 +220,7 @@ chan_open(struct chan *ch)
 	uint32_t idn;
 	int rc;
 
-	if ((u = upstream_pick(ch->gw)) == NULL) {
+	if ((u = ch->gw->pick_link(ch->gw)) == NULL) {
 		chan_no_link(ch);
 		return 0;
 	}
@@ -369,7 +401,7 @@ chan_push(struct chan *ch, uint64_t seq, const uint8_t *body, uint32_t len)
 	r->seq = seq;
 	r->len = len;
 	ch->ring_len++;
-	ch->gw->replay_bytes += len;
+	ch->gw->chans->replay_bytes += len;
 	return 0;
 }
 
@@ -383,7 +415,7 @@ chan_ring_ack(struct chan *ch, uint64_t seq)
 		struct replay *r = &ch->ring[ch->ring_head];
 
 		stats_ack(&ch->gw->stats, ev_now(ch->gw->loop) - r->t);
-		ch->gw->replay_bytes -= r->len;
+		ch->gw->chans->replay_bytes -= r->len;
 		free(r->body);
 		r->body = NULL;
 		ch->ring_head = (ch->ring_head + 1) % ch->window;
@@ -420,7 +452,7 @@ chan_close(struct chan *ch, unsigned reason, const char *detail)
 	while (ch->ring_len > 0) {
 		struct replay *r = &ch->ring[ch->ring_head];
 
-		ch->gw->replay_bytes -= r->len;
+		ch->gw->chans->replay_bytes -= r->len;
 		free(r->body);
 		ch->ring_head = (ch->ring_head + 1) % ch->window;
 		ch->ring_len--;
@@ -440,7 +472,7 @@ chan_adopt_all(struct gw *gw)
 {
 	struct chan *ch;
 
-	while ((ch = TAILQ_FIRST(&gw->no_link)) != NULL)
+	while ((ch = TAILQ_FIRST(&gw->chans->no_link)) != NULL)
 		if (chan_open(ch) != 0 || ch->on_no_link)
 			return;		/* no room or no link: resumed later */
 }

@@ -4,7 +4,9 @@
  * session's replay ring (its DATA kept until ACKed), the link it rides and
  * its id there; the channel module owns, per link, the table of channels
  * (id -> channel) and the FIFO of channels waiting for room on it, and the
- * gateway's FIFO of channels waiting for a link (gw->no_link).
+ * gateway's FIFO of channels waiting for a link (its part of struct gw:
+ * gw->chans, struct chan_all, made by chan_all_new, written by chan.c
+ * alone).
  *
  *   NEW --chan_open--> OPENING --OPEN_ACK--> OPEN <--> WAITING (no room)
  *   NEW/NO_LINK --no link ready--> NO_LINK; --a link, no room--> NO_ROOM
@@ -57,9 +59,9 @@ struct chan_tab;
 
 enum chan_state {
 	CHAN_NEW,	/* no channel asked for yet (before HELLO) */
-	CHAN_NO_LINK,	/* waiting for a link (on gw->no_link) */
+	CHAN_NO_LINK,	/* waiting for a link (on no_link) */
 	CHAN_NO_ROOM,	/* waiting for room to OPEN on a link (on its FIFO,
-			   and on gw->no_link) */
+			   and on no_link) */
 	CHAN_OPENING,	/* OPEN sent, waiting for OPEN_ACK */
 	CHAN_OPEN,	/* DATA flows */
 	CHAN_WAITING,	/* DATA waits for its turn or for room on its link
@@ -108,7 +110,7 @@ struct chan {
 	uint32_t		 id;		/* on ${up} */
 	struct chan_tab		*wait_tab;	/* whose FIFO we are on */
 	TAILQ_ENTRY(chan)	 wait;		/* on wait_tab's FIFO */
-	TAILQ_ENTRY(chan)	 no_link;	/* on gw->no_link */
+	TAILQ_ENTRY(chan)	 no_link;	/* on gw->chans->no_link */
 	int			 on_no_link;
 	struct replay		*ring;		/* window slots, from the first
 						   DATA to a chan_trim that
@@ -121,6 +123,29 @@ struct chan {
 						   still send (round-robin) */
 	uint64_t		 opens;		/* OPEN_ACKs taken */
 };
+
+/* chan.c's part of struct gw (gw->chans): written by chan.c alone. */
+struct chan_all {
+	TAILQ_HEAD(, chan)	 no_link;	/* FIFO: waiting for a link */
+	uint64_t		 replay_bytes;	/* DATA kept in the rings until
+						   ACKed (agent_credit.c reads
+						   it: buffer_budget) */
+};
+
+/**
+ * chan_all_new(): the channels' part of a gateway, none waiting; the
+ * caller keeps it as gw->chans.  NULL on ENOMEM.
+ */
+struct chan_all *chan_all_new(void);
+
+/**
+ * chan_all_free(ca): free ${ca} (every channel closed: no ring is left);
+ * chan_all_free(NULL) is a no-op.
+ */
+void chan_all_free(struct chan_all *ca);
+
+/** chan_replay_bytes(gw): bytes of DATA all rings keep until ACKed. */
+uint64_t chan_replay_bytes(const struct gw *gw);
 
 /**
  * chan_init(ch, gw, window, ops, arg): ${ch} is NEW, with a ring of

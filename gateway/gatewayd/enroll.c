@@ -221,7 +221,7 @@ enroll_submit(struct gw *gw, const struct gw_enroll *req, const char *name,
 		enroll_local(e, r, req);
 		return;
 	}
-	if ((r->up = upstream_pick(gw)) == NULL) {
+	if ((r->up = gw->pick_link(gw)) == NULL) {
 		enroll_req_free(e, r);
 		enroll_refuse(cb, arg, GW_R_UPSTREAM_LOST,
 		    "no management server reachable, retry later");
@@ -329,11 +329,12 @@ enroll_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /**
- * enroll_init(gw, err, errlen): the request table, its timer and, with
- * mode = local, the signing authority.  0, or -1 with ${err}.
+ * enroll_new(gw, err, errlen): the request table, its timer and, with
+ * mode = local, the signing authority: enroll.c's part of struct gw, which
+ * the caller keeps as gw->enroll.  NULL with ${err} on error.
  */
-int
-enroll_init(struct gw *gw, char *err, size_t errlen)
+struct enroll *
+enroll_new(struct gw *gw, char *err, size_t errlen)
 {
 	const struct gw_config *cfg = gw->cfg;
 	struct authority_params p;
@@ -341,7 +342,7 @@ enroll_init(struct gw *gw, char *err, size_t errlen)
 
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
 	e->magic = ENROLL_MAGIC;
 	e->gw = gw;
@@ -355,28 +356,29 @@ enroll_init(struct gw *gw, char *err, size_t errlen)
 		    cfg->enroll_signer_user ? cfg->enroll_signer_user :
 		    cfg->user, err, errlen)) == NULL) {
 			free(e);
-			return -1;
+			return NULL;
 		}
 	}
 	ev_timer_init(&e->tick, enroll_on_tick, ENROLL_TICK, ENROLL_TICK);
 	e->tick.data = e;
 	ev_timer_start(gw->loop, &e->tick);
 	ev_unref(gw->loop);	/* the tick alone keeps no loop alive */
-	gw->enroll = e;
-	return 0;
+	return e;
 }
 
-/** enroll_free(gw): answer nothing more, free everything; idempotent. */
+/**
+ * enroll_free(e): answer nothing more, free everything of ${e};
+ * enroll_free(NULL) is a no-op.
+ */
 void
-enroll_free(struct gw *gw)
+enroll_free(struct enroll *e)
 {
-	struct enroll *e = gw->enroll;
 	struct enroll_req *r;
 
 	if (e == NULL)
 		return;
-	ev_ref(gw->loop);
-	ev_timer_stop(gw->loop, &e->tick);
+	ev_ref(e->gw->loop);
+	ev_timer_stop(e->gw->loop, &e->tick);
 	while ((r = TAILQ_FIRST(&e->reqs)) != NULL) {
 		if (r->state == ER_SIGNING)
 			authority_proc_cancel(e->auth, r);
@@ -385,5 +387,4 @@ enroll_free(struct gw *gw)
 	authority_proc_close(e->auth);
 	e->magic = 0;
 	free(e);
-	gw->enroll = NULL;
 }

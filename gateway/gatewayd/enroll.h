@@ -21,13 +21,17 @@
 typedef void (*enroll_cb)(const struct gw_enroll_result *res, void *arg);
 
 /**
- * enroll_init(gw, err, errlen): the request table, its timer and, with
- * mode = local, the signing authority.  0, or -1 with ${err}.
+ * enroll_new(gw, err, errlen): the request table, its timer and, with
+ * mode = local, the signing authority: enroll.c's part of struct gw, which
+ * the caller keeps as gw->enroll.  NULL with ${err} on error.
  */
-int enroll_init(struct gw *gw, char *err, size_t errlen);
+struct enroll *enroll_new(struct gw *gw, char *err, size_t errlen);
 
-/** enroll_free(gw): answer nothing more, free everything; idempotent. */
-void enroll_free(struct gw *gw);
+/**
+ * enroll_free(e): answer nothing more, free everything of ${e};
+ * enroll_free(NULL) is a no-op.
+ */
+void enroll_free(struct enroll *e);
 
 /**
  * enroll_submit(gw, req, name, cb, arg): check and forward ${req} (its

@@ -29,7 +29,13 @@ struct enroll_conn {
 	struct conn		*c;
 	uint32_t		 ref;		/* the agent's, echoed */
 	unsigned		 requests;
-	struct enroll_conn	*next, **prevp;
+	struct enroll_conn	*next, **prevp;	/* on the part's list */
+};
+
+/* enroll_conn.c's part of struct gw (gw->enroll_conns). */
+struct enroll_conn_all {
+	unsigned		 n;		/* connections that exist */
+	struct enroll_conn	*list;		/* all of them */
 };
 
 static const char *
@@ -233,7 +239,7 @@ enroll_conn_on_close(struct conn *c, unsigned reason, const char *detail,
 		    "detail=\"%s\" requests=%u", conn_peer(c),
 		    gw_reason_str(reason), ed, ec->requests);
 	enroll_conn_set_state(ec, EC_CLOSED);
-	gw->nenroll--;
+	gw->enroll_conns->n--;
 	if ((*ec->prevp = ec->next) != NULL)
 		ec->next->prevp = ec->prevp;
 }
@@ -265,6 +271,7 @@ enroll_conn_accept(struct gw *gw, int fd)
 		.out_cap = EC_IO_CAP,
 		.max_payload = EC_MAX_PAYLOAD,
 	};
+	struct enroll_conn_all *ea = gw->enroll_conns;
 	struct enroll_conn *ec;
 
 	if ((ec = calloc(1, sizeof(*ec))) == NULL) {
@@ -273,17 +280,17 @@ enroll_conn_accept(struct gw *gw, int fd)
 	}
 	ec->magic = EC_MAGIC;	/* state: EC_HANDSHAKE (0), from calloc */
 	ec->gw = gw;
-	gw->nenroll++;
-	if ((ec->next = gw->enroll_conns) != NULL)
+	ea->n++;
+	if ((ec->next = ea->list) != NULL)
 		ec->next->prevp = &ec->next;
-	gw->enroll_conns = ec;
-	ec->prevp = &gw->enroll_conns;
+	ea->list = ec;
+	ec->prevp = &ea->list;
 	if ((ec->c = conn_accept(gw->loop, fd, gw->enroll_tls, &p,
 	    &enroll_conn_ops, ec)) == NULL) {
-		gw->nenroll--;
-		gw->enroll_conns = ec->next;
+		ea->n--;
+		ea->list = ec->next;
 		if (ec->next != NULL)
-			ec->next->prevp = &gw->enroll_conns;
+			ec->next->prevp = &ea->list;
 		free(ec);
 		return;
 	}
@@ -295,7 +302,39 @@ enroll_conn_accept(struct gw *gw, int fd)
 void
 enroll_conn_stop_all(struct gw *gw)
 {
-	while (gw->enroll_conns != NULL)
-		enroll_conn_close(gw->enroll_conns, GW_R_SHUTDOWN,
+	if (gw->enroll_conns == NULL)
+		return;		/* not built */
+	while (gw->enroll_conns->list != NULL)
+		enroll_conn_close(gw->enroll_conns->list, GW_R_SHUTDOWN,
 		    "gateway stopping");
+}
+
+/**
+ * enroll_conn_all_new(): the enrollment connections' part of a gateway,
+ * with none; the caller keeps it as gw->enroll_conns.  NULL on ENOMEM.
+ */
+struct enroll_conn_all *
+enroll_conn_all_new(void)
+{
+	return calloc(1, sizeof(struct enroll_conn_all));
+}
+
+/**
+ * enroll_conn_all_free(ea): free ${ea} (every connection closed:
+ * enroll_conn_stop_all); enroll_conn_all_free(NULL) is a no-op.
+ */
+void
+enroll_conn_all_free(struct enroll_conn_all *ea)
+{
+	free(ea);
+}
+
+/**
+ * enroll_conn_counter(gw): the number of enrollment connections that
+ * exist, where it is kept (the listener's limit reads it there).
+ */
+const unsigned *
+enroll_conn_counter(const struct gw *gw)
+{
+	return &gw->enroll_conns->n;
 }

@@ -2,36 +2,41 @@
  * gw.h: the gateway's process-wide context, shared by its modules.  One
  * libev loop; every connection belongs to the listener (agents) or to one
  * of the K upstream links.
+ *
+ * main.c builds the shared part (loop, cfg, TLS, listeners, the links)
+ * and alone writes it; the modules only read it.  Each module's own state
+ * is its part below, declared by that module (opaque or in its header),
+ * made by its _new, freed by its _free and written by that module alone:
+ * servers by servers.c, chans by chan.c, agents by the agent module
+ * (agent.c, agent_all.c, agent_credit.c), enroll by enroll.c,
+ * enroll_conns by enroll_conn.c.  Others read a part through its owner's
+ * functions (servers_active, chan_replay_bytes, agent_counts, ...).  This
+ * header holds only pointers to the parts, so it includes no module's
+ * header but those of the counters it embeds (stats.h, limit.h: written
+ * only through stats_*() and limit_hit()) and of the configuration.
  */
 #ifndef GW_GW_H
 #define GW_GW_H
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/queue.h>
 #include <ev.h>
 
 #include "config.h"
-#include "failover.h"
 #include "limit.h"
 #include "stats.h"
 #include "tls_conf.h"
 
-struct agent;
-struct chan;
-struct upstream;
-struct listener;
+struct agent_all;
+struct chan_all;
 struct enroll;
-struct enroll_conn;
-struct namemap;
+struct enroll_conn_all;
+struct listener;
+struct servers;
+struct upstream;
 
 #define GW_MAGIC	0x47774374u	/* "GwCt" */
 
-/*
- * Each field is written by one module only: the one its block names (by
- * assignment, or through that module's own functions: limits through
- * limit_hit(), stats through stats_*()).  The others only read it.
- */
 struct gw {
 	/* main.c: what the process is built of, and its own state. */
 	unsigned		 magic;		/* GW_MAGIC */
@@ -49,40 +54,19 @@ struct gw {
 	int			 stopping;
 	int			 draining;	/* SIGTERM: GOAWAY sent */
 	ev_timer		 drain_timer;
+	/* The link a new channel or enrollment request takes, or NULL
+	   (servers_pick): chan.c and enroll.c call up through it. */
+	struct upstream		*(*pick_link)(struct gw *gw);
 
-	/* upstream.c */
-	unsigned		 next_up;	/* round-robin cursor */
-
-	/* servers.c: the management servers, in priority order. */
-	struct fo_peer		 srv[GW_MAX_SERVERS];
-	unsigned		 nsrv;
-	int			 active;	/* the links' server, or -1 */
-	struct upstream		*probe;		/* checks a better server */
-	struct fo_policy	 fo;
-	ev_timer		 tick;
-	double			 failover_at;	/* last failover, until an ACK */
-
-	/* enroll.c */
-	struct enroll		*enroll;	/* requests in flight */
-
-	/* enroll_conn.c */
-	unsigned		 nenroll;	/* enrollment connections */
-	struct enroll_conn	*enroll_conns;	/* all of them */
-
-	/* agent.c, agent_all.c, agent_credit.c, agent_names.c. */
-	unsigned		 nagents;	/* sessions that exist */
-	unsigned		 nhandshakes;	/* ... of them in their handshake */
-	unsigned		 nopen;		/* ... past HELLO_ACK (they share
-						   buffer_budget) */
-	struct agent		*agents;	/* all sessions (agent.c) */
-	struct namemap		*names;		/* after HELLO, by name
-						   (agent_names.c) */
-	TAILQ_HEAD(, chan)	 no_link;	/* channels waiting for a link
-						   (chan.c) */
-	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory */
-	/* replay_bytes + reserved_bytes <= buffer_budget (agent_credit.c) */
-	uint64_t		 replay_bytes;	/* DATA kept until ACKed */
-	uint64_t		 reserved_bytes; /* for credit granted, unused */
+	/* The modules' parts (see the top); main.c keeps the pointers. */
+	struct servers		*servers;	/* servers.c (servers.h) */
+	struct chan_all		*chans;		/* chan.c (chan.h) */
+	struct agent_all	*agents;	/* agent.c, agent_all.c,
+						   agent_credit.c (agent.h) */
+	struct enroll		*enroll;	/* enroll.c (enroll.h): the
+						   requests in flight */
+	struct enroll_conn_all	*enroll_conns;	/* enroll_conn.c
+						   (enroll_conn.h) */
 
 	/* stats.c: counters (metrics.c shows them; some logged at exit). */
 	struct stats		 stats;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "chan.h"
 #include "config.h"
 #include "conn.h"
 #include "enroll.h"
@@ -121,25 +122,25 @@ static void
 gw_metrics_view(void *arg, struct metrics_view *v)
 {
 	const struct gw *gw = gw_of(arg);
+	const struct agent_counts *n = agent_counts(gw);
 
 	v->stats = &gw->stats;
-	v->agents = gw->nagents;
-	v->handshakes = gw->nhandshakes;
+	v->agents = n->agents;
+	v->handshakes = n->handshakes;
 	v->max_agents = gw->cfg->max_agents;
 	v->silent_agents = listener_silent(gw->listener);
 	v->silent_enroll = listener_silent(gw->enroll_listener);
 	v->starved = agent_starved_count(gw);
-	v->replay_bytes = gw->replay_bytes;
-	v->reserved_bytes = gw->reserved_bytes;
+	v->replay_bytes = chan_replay_bytes(gw);
+	v->reserved_bytes = n->reserved_bytes;
 	v->budget = gw->cfg->buffer_budget;
 	v->limit_hits = gw->limits.total;
 	v->links = gw->nup;
 	v->links_ready = upstream_ready(gw);
-	v->srv = gw->srv;
+	v->srv = servers_peers(gw, &v->nsrv);
 	v->servers = gw->cfg->servers;
-	v->nsrv = gw->nsrv;
-	v->active = gw->active;
-	v->enroll_conns = gw->nenroll;
+	v->active = servers_active(gw);
+	v->enroll_conns = *enroll_conn_counter(gw);
 	v->agent_tls = gw->agent_tls;
 	v->up_tls = gw->up_tls;
 }
@@ -155,9 +156,11 @@ struct reload {
 static struct listener_limits
 agent_limits(struct gw *gw, const struct gw_config *cfg)
 {
-	return (struct listener_limits){ "agents", &gw->nagents,
+	const struct agent_counts *n = agent_counts(gw);
+
+	return (struct listener_limits){ "agents", &n->agents,
 	    cfg->max_agents, cfg->handshake_rate,
-	    cfg->handshake_rate_per_source, &gw->nhandshakes,
+	    cfg->handshake_rate_per_source, &n->handshakes,
 	    cfg->max_handshakes, cfg->first_byte_timeout, cfg->max_silent,
 	    cfg->silent_per_source, cfg->ipv6_prefix };
 }
@@ -166,7 +169,7 @@ agent_limits(struct gw *gw, const struct gw_config *cfg)
 static struct listener_limits
 enroll_limits(struct gw *gw, const struct gw_config *cfg)
 {
-	return (struct listener_limits){ "enroll", &gw->nenroll,
+	return (struct listener_limits){ "enroll", enroll_conn_counter(gw),
 	    cfg->enroll_max_clients, cfg->enroll_rate,
 	    cfg->enroll_rate_per_source, NULL, 0, cfg->first_byte_timeout,
 	    cfg->max_silent, cfg->silent_per_source, cfg->ipv6_prefix };
@@ -176,9 +179,11 @@ enroll_limits(struct gw *gw, const struct gw_config *cfg)
 static void
 notify_status(struct gw *gw, const char *state)
 {
+	int active = servers_active(gw);
+
 	(void)sd_notifyf("%sSTATUS=%u agents; %u of %u links ready; server %s",
-	    state, gw->nagents, upstream_ready(gw), gw->nup, gw->active >= 0 ?
-	    gw->cfg->servers[gw->active] : "none");
+	    state, agent_counts(gw)->agents, upstream_ready(gw), gw->nup,
+	    active >= 0 ? gw->cfg->servers[active] : "none");
 }
 
 /*
@@ -248,7 +253,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		log_init("gatewayd", r->cfg->log_level);
 	log_to_syslog(r->cfg->log_syslog);
 	log_info("event=reloaded closed=%u servers=%u",
-	    agent_revalidate_all(gw), gw->nsrv);
+	    agent_revalidate_all(gw), r->cfg->nservers);
 	notify_status(gw, "READY=1\n");
 }
 
@@ -280,7 +285,8 @@ on_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	struct gw *gw = gw_of(w->data);
 
 	(void)revents;
-	log_warnx("event=drain_timeout agents_left=%u", gw->nagents);
+	log_warnx("event=drain_timeout agents_left=%u",
+	    agent_counts(gw)->agents);
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -296,15 +302,15 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	if (gw->draining || gw->cfg->drain_timeout <= 0) {
 		log_info("event=stopping signal=%d agents=%u", w->signum,
-		    gw->nagents);
+		    agent_counts(gw)->agents);
 		(void)sd_notifyf("STOPPING=1");
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
 	log_info("event=draining signal=%d agents=%u deadline_s=%.1f",
-	    w->signum, gw->nagents, gw->cfg->drain_timeout);
+	    w->signum, agent_counts(gw)->agents, gw->cfg->drain_timeout);
 	(void)sd_notifyf("STOPPING=1\nSTATUS=draining %u agents",
-	    gw->nagents);
+	    agent_counts(gw)->agents);
 	gw->draining = 1;
 	listener_stop(gw->listener);
 	if (gw->enroll_listener != NULL)
@@ -456,6 +462,12 @@ build(struct gw *gw, const struct gw_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	gw->loop = EV_DEFAULT;
 	limits_init(&gw->limits, gw->loop);
+	if ((gw->chans = chan_all_new()) == NULL ||
+	    (gw->agents = agent_all_new()) == NULL ||
+	    (gw->enroll_conns = enroll_conn_all_new()) == NULL) {
+		log_errx("event=start_failed detail=\"out of memory\"");
+		return -1;
+	}
 	alim = agent_limits(gw, cfg);
 	elim = enroll_limits(gw, cfg);
 	if ((gw->listener = listener_new(gw->loop, &gw->limits, cfg->listen,
@@ -463,7 +475,7 @@ build(struct gw *gw, const struct gw_config *cfg)
 	    (cfg->enroll_listen != NULL && (gw->enroll_listener =
 	    listener_new(gw->loop, &gw->limits, cfg->enroll_listen, &elim,
 	    on_enroll_accept, gw, err, sizeof(err))) == NULL) ||
-	    enroll_init(gw, err, sizeof(err)) != 0 ||
+	    (gw->enroll = enroll_new(gw, err, sizeof(err))) == NULL ||
 	    (cfg->metrics_listen != NULL && (gw->metrics = metrics_new(
 	    gw->loop, &gw->limits, cfg->metrics_listen, gw_metrics_view, gw,
 	    err, sizeof(err))) == NULL) ||
@@ -477,7 +489,8 @@ build(struct gw *gw, const struct gw_config *cfg)
 	for (unsigned i = 0; i < gw->nup; i++)
 		if ((gw->up[i] = upstream_new(gw, i, 0)) == NULL)
 			return -1;
-	return servers_init(gw);
+	gw->pick_link = servers_pick;
+	return (gw->servers = servers_new(gw)) != NULL ? 0 : -1;
 }
 
 /* Start everything ${d} built and run the loop until it stops. */
@@ -512,7 +525,8 @@ run(struct daemon *d)
 	notify_status(gw, "READY=1\n");
 	ev_run(gw->loop, 0);
 	if (gw->draining)
-		log_info("event=drained agents_left=%u", gw->nagents);
+		log_info("event=drained agents_left=%u",
+		    agent_counts(gw)->agents);
 	ev_timer_stop(gw->loop, &gw->drain_timer);
 	ev_timer_stop(gw->loop, &d->trim);
 }
@@ -527,15 +541,21 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	listener_free(gw->enroll_listener);
 	enroll_conn_stop_all(gw);
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
-	if (gw->loop != NULL)
-		enroll_free(gw);
-	if (gw->loop != NULL)
-		servers_stop(gw);
+	enroll_free(gw->enroll);
+	gw->enroll = NULL;
+	servers_free(gw->servers);
+	gw->servers = NULL;
 	if (gw->up != NULL)
 		for (unsigned i = 0; i < gw->nup; i++)
 			upstream_free(gw->up[i]);
 	free(gw->up);
 	conn_reap();	/* what was closed above is freed now */
+	enroll_conn_all_free(gw->enroll_conns);
+	gw->enroll_conns = NULL;
+	agent_all_free(gw->agents);
+	gw->agents = NULL;
+	chan_all_free(gw->chans);
+	gw->chans = NULL;
 	if (gw->loop != NULL) {
 		limits_stop(&gw->limits);
 		log_info("event=stopped accepted=%llu refused=%llu "
@@ -567,8 +587,6 @@ main(int argc, char **argv)
 	d.reload.gw = &d.gw;
 	d.reload.cfg = &d.cfg;
 	d.reload.file = a.file;
-	TAILQ_INIT(&d.gw.no_link);
-	TAILQ_INIT(&d.gw.starved);
 	if (configure(&d, &a) == 0) {
 		if (a.check) {
 			printf("%s: OK\n", a.file);

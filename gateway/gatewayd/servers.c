@@ -26,6 +26,33 @@
 #include "upstream.h"
 
 #define SERVERS_TICK	0.1	/* seconds */
+#define SERVERS_MAGIC	0x53727673u	/* "Srvs" */
+
+/* servers.c's part of struct gw (gw->servers). */
+struct servers {
+	unsigned		 magic;		/* SERVERS_MAGIC */
+	struct gw		*gw;
+	struct fo_peer		 srv[GW_MAX_SERVERS];	/* priority order */
+	unsigned		 nsrv;
+	int			 active;	/* the links' server, or -1 */
+	struct upstream		*probe;		/* checks a better server */
+	struct fo_policy	 fo;
+	ev_timer		 tick;
+	double			 failover_at;	/* last failover, until an
+						   ACK */
+	unsigned		 next_up;	/* servers_pick's round-robin */
+};
+
+/* ${gw}'s part, checked: or abort (a bug). */
+static struct servers *
+servers_of(const struct gw *gw)
+{
+	struct servers *s = gw->servers;
+
+	if (s == NULL || s->magic != SERVERS_MAGIC)
+		abort();
+	return s;
+}
 
 static uint32_t
 servers_rnd(void)
@@ -46,7 +73,8 @@ srv_addr(const struct gw *gw, int i)
 static void
 servers_switch(struct gw *gw, int to, const char *why, int drain)
 {
-	int from = gw->active;
+	struct servers *s = servers_of(gw);
+	int from = s->active;
 	char detail[96];
 
 	if (to == from)
@@ -59,10 +87,10 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 		    srv_addr(gw, to), why);
 	if (from >= 0) {
 		if (to > from)
-			gw->failover_at = ev_now(gw->loop);
+			s->failover_at = ev_now(gw->loop);
 		stats_move(&gw->stats, to < from, ev_now(gw->loop));
 	}
-	gw->active = to;
+	s->active = to;
 	snprintf(detail, sizeof(detail), "moving to server %s",
 	    srv_addr(gw, to));
 	/* (A link already draining is on its way out: let it finish.) */
@@ -71,11 +99,11 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 		    !upstream_draining(gw->up[i]))
 			(drain ? upstream_drain : upstream_drop)(gw->up[i],
 			    detail);
-	if (gw->probe != NULL && upstream_server(gw->probe) != to &&
-	    !upstream_draining(gw->probe))
-		(drain ? upstream_drain : upstream_drop)(gw->probe, detail);
+	if (s->probe != NULL && upstream_server(s->probe) != to &&
+	    !upstream_draining(s->probe))
+		(drain ? upstream_drain : upstream_drop)(s->probe, detail);
 	/* A warm spare on the new server takes the channels at once. */
-	if (gw->probe != NULL && upstream_state(gw->probe) == UP_READY)
+	if (s->probe != NULL && upstream_state(s->probe) == UP_READY)
 		agent_adopt_all(gw);
 }
 
@@ -83,18 +111,19 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 static void
 servers_connect(struct gw *gw)
 {
+	struct servers *s = servers_of(gw);
 	double now = ev_now(gw->loop);
 	int best;
 
-	if (gw->active < 0 || !fo_may_try(&gw->srv[gw->active], now)) {
-		if ((best = fo_choose(gw->srv, gw->nsrv, now)) < 0)
+	if (s->active < 0 || !fo_may_try(&s->srv[s->active], now)) {
+		if ((best = fo_choose(s->srv, s->nsrv, now)) < 0)
 			return;		/* all in backoff: the tick retries */
-		servers_switch(gw, best, gw->active < 0 ? "start" :
-		    fo_reason_str(gw->srv[gw->active].reason), 0);
+		servers_switch(gw, best, s->active < 0 ? "start" :
+		    fo_reason_str(s->srv[s->active].reason), 0);
 	}
 	for (unsigned i = 0; i < gw->nup; i++)
 		if (upstream_state(gw->up[i]) == UP_IDLE)
-			upstream_connect(gw->up[i], gw->active);
+			upstream_connect(gw->up[i], s->active);
 }
 
 /*
@@ -104,38 +133,39 @@ servers_connect(struct gw *gw)
 static void
 servers_spare(struct gw *gw, double now)
 {
+	struct servers *s = servers_of(gw);
 	int i = -1, better = -1;
 
-	if (gw->active < 0)
+	if (s->active < 0)
 		return;
 	/*
 	 * The spare carried the channels through a failover; once every
 	 * link is up, hand them over and go back to being the spare.
 	 */
-	if (upstream_server(gw->probe) == gw->active &&
-	    upstream_state(gw->probe) == UP_READY) {
+	if (upstream_server(s->probe) == s->active &&
+	    upstream_state(s->probe) == UP_READY) {
 		for (unsigned j = 0; j < gw->nup; j++)
 			if (upstream_state(gw->up[j]) != UP_READY)
 				return;
-		upstream_drain(gw->probe, "links ready: spare released");
+		upstream_drain(s->probe, "links ready: spare released");
 		return;
 	}
-	if (gw->cfg->failback && gw->active > 0) {
-		if ((better = fo_failback(gw->srv, gw->active, now,
-		    &gw->fo)) >= 0) {
+	if (gw->cfg->failback && s->active > 0) {
+		if ((better = fo_failback(s->srv, s->active, now,
+		    &s->fo)) >= 0) {
 			servers_switch(gw, better, "healthy-for-hold-down", 1);
 			return;
 		}
-		i = fo_choose(gw->srv, (size_t)gw->active, now);
+		i = fo_choose(s->srv, (size_t)s->active, now);
 	}
 	if (i < 0)	/* none better: a standby after the active one */
-		for (unsigned j = (unsigned)gw->active + 1; j < gw->nsrv; j++)
-			if (fo_may_try(&gw->srv[j], now)) {
+		for (unsigned j = (unsigned)s->active + 1; j < s->nsrv; j++)
+			if (fo_may_try(&s->srv[j], now)) {
 				i = (int)j;
 				break;
 			}
-	if (i >= 0 && upstream_state(gw->probe) == UP_IDLE)
-		upstream_connect(gw->probe, i);
+	if (i >= 0 && upstream_state(s->probe) == UP_IDLE)
+		upstream_connect(s->probe, i);
 }
 
 static void
@@ -145,27 +175,74 @@ servers_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	double now = ev_now(loop);
 
 	(void)revents;
-	for (unsigned i = 0; i < gw->nup; i++)
-		upstream_heartbeat(gw->up[i], now);
-	upstream_heartbeat(gw->probe, now);
+	servers_heartbeat(gw, now);
 	servers_connect(gw);
 	servers_spare(gw, now);
 	/* No session waits for a link while one is ready. */
-	if (!TAILQ_EMPTY(&gw->no_link))
-		agent_adopt_all(gw);
+	agent_adopt_all(gw);
+}
+
+/**
+ * servers_heartbeat(gw, now): run the heartbeat of every link and of the
+ * spare (upstream_heartbeat, under the failover timings).
+ */
+void
+servers_heartbeat(struct gw *gw, double now)
+{
+	struct servers *s = servers_of(gw);
+
+	for (unsigned i = 0; i < gw->nup; i++)
+		upstream_heartbeat(gw->up[i], now, &s->fo);
+	upstream_heartbeat(s->probe, now, &s->fo);
+}
+
+/**
+ * servers_pick(gw): the READY link to the active server with the fewest
+ * channels (ties go round the links), else the spare if it is READY on
+ * the active server; NULL if none.  main.c makes it gw->pick_link.
+ */
+struct upstream *
+servers_pick(struct gw *gw)
+{
+	struct servers *s = servers_of(gw);
+	struct upstream *u;
+
+	u = upstream_pick(gw->up, gw->nup, s->next_up++, s->active);
+	/* The spare on the active server serves while no link is ready. */
+	if (u == NULL && s->probe != NULL)
+		u = upstream_pick(&s->probe, 1, 0, s->active);
+	return u;
+}
+
+/** servers_active(gw): the links' server (its index), or -1. */
+int
+servers_active(const struct gw *gw)
+{
+	return servers_of(gw)->active;
+}
+
+/**
+ * servers_peers(gw, n): the servers' health, in priority order; their
+ * number goes to ${n}.
+ */
+const struct fo_peer *
+servers_peers(const struct gw *gw, unsigned *n)
+{
+	const struct servers *s = servers_of(gw);
+
+	*n = s->nsrv;
+	return s->srv;
 }
 
 /* The failover timings of the configuration. */
 static void
-servers_policy(struct gw *gw)
+servers_policy(struct servers *s, const struct gw_config *cfg)
 {
-	const struct gw_config *cfg = gw->cfg;
-
-	gw->fo.backoff_min = cfg->backoff_min;
-	gw->fo.backoff_max = cfg->backoff_max;
-	gw->fo.hold_down = cfg->failback ? cfg->failback_hold : -1;
-	gw->fo.hb_interval = cfg->up_heartbeat;
-	gw->fo.hb_misses = cfg->up_heartbeat_misses;
+	s->fo.backoff_min = cfg->backoff_min;
+	s->fo.backoff_max = cfg->backoff_max;
+	s->fo.hold_down = cfg->failback ? cfg->failback_hold : -1;
+	s->fo.hb_interval = cfg->up_heartbeat;
+	s->fo.hb_misses = cfg->up_heartbeat_misses;
 }
 
 /* What the links tell servers.c (and enroll.c): upstream_ops. */
@@ -203,32 +280,43 @@ static const struct upstream_ops servers_up_ops = {
 	.on_enroll_result = servers_on_enroll_result,
 };
 
-/** servers_init(gw): the servers of the configuration, the tick timer. */
-int
-servers_init(struct gw *gw)
+/**
+ * servers_new(gw): the servers of ${gw}'s configuration, the spare link,
+ * the tick timer; it owns the links of gw->up from now on (their
+ * upstream_ops).  The caller keeps it as gw->servers.  NULL on ENOMEM.
+ */
+struct servers *
+servers_new(struct gw *gw)
 {
 	double now = ev_now(gw->loop);
+	struct servers *s;
 
-	gw->nsrv = gw->cfg->nservers;
-	for (unsigned i = 0; i < gw->nsrv; i++)
-		fo_peer_init(&gw->srv[i], now);
-	gw->active = -1;
-	servers_policy(gw);
-	if ((gw->probe = upstream_new(gw, 0, 1)) == NULL)
-		return -1;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->probe = upstream_new(gw, 0, 1)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->magic = SERVERS_MAGIC;
+	s->gw = gw;
+	s->nsrv = gw->cfg->nservers;
+	for (unsigned i = 0; i < s->nsrv; i++)
+		fo_peer_init(&s->srv[i], now);
+	s->active = -1;
+	servers_policy(s, gw->cfg);
 	for (unsigned i = 0; i < gw->nup; i++)
 		upstream_set_ops(gw->up[i], &servers_up_ops, gw);
-	upstream_set_ops(gw->probe, &servers_up_ops, gw);
-	ev_timer_init(&gw->tick, servers_tick, SERVERS_TICK, SERVERS_TICK);
-	gw->tick.data = gw;
-	return 0;
+	upstream_set_ops(s->probe, &servers_up_ops, gw);
+	ev_timer_init(&s->tick, servers_tick, SERVERS_TICK, SERVERS_TICK);
+	s->tick.data = gw;
+	return s;
 }
 
 /** servers_start(gw): choose a server and connect the links. */
 void
 servers_start(struct gw *gw)
 {
-	ev_timer_start(gw->loop, &gw->tick);
+	ev_timer_start(gw->loop, &servers_of(gw)->tick);
 	servers_connect(gw);
 }
 
@@ -247,25 +335,30 @@ servers_renumber(struct upstream *u, const int *map)
 
 /**
  * servers_reload(gw, old): gw->cfg has a new server list; ${old} is the
- * configuration it replaced (see upstream.h).
+ * configuration it replaced.  A server that stays keeps its health, its
+ * counters and its links, whatever its new rank; a new one starts unknown;
+ * the links to a server that was removed are drained (if it was the active
+ * one, the best server of the new list takes over).  The failover
+ * timings (backoff, heartbeats, hold-down) take their new values.
  */
 void
 servers_reload(struct gw *gw, const struct gw_config *old)
 {
 	const struct gw_config *cfg = gw->cfg;
+	struct servers *s = servers_of(gw);
 	struct fo_peer srv[GW_MAX_SERVERS];
 	int map[GW_MAX_SERVERS];	/* old number -> new, or -1 */
 	unsigned i, j;
 
-	servers_policy(gw);
+	servers_policy(s, cfg);
 	for (i = 0; i < GW_MAX_SERVERS; i++)
 		map[i] = -1;
 	for (j = 0; j < cfg->nservers; j++) {
-		for (i = 0; i < gw->nsrv; i++)
+		for (i = 0; i < s->nsrv; i++)
 			if (strcmp(old->servers[i], cfg->servers[j]) == 0)
 				break;
-		if (i < gw->nsrv) {
-			srv[j] = gw->srv[i];
+		if (i < s->nsrv) {
+			srv[j] = s->srv[i];
 			map[i] = (int)j;
 			continue;
 		}
@@ -273,34 +366,40 @@ servers_reload(struct gw *gw, const struct gw_config *old)
 		log_info("event=server_added server=%s rank=%u",
 		    cfg->servers[j], j + 1);
 	}
-	for (i = 0; i < gw->nsrv; i++)
+	for (i = 0; i < s->nsrv; i++)
 		if (map[i] < 0)
 			log_info("event=server_removed server=%s active=%s",
-			    old->servers[i], (int)i == gw->active ? "yes" :
+			    old->servers[i], (int)i == s->active ? "yes" :
 			    "no");
-	gw->active = gw->active >= 0 ? map[gw->active] : -1;
+	s->active = s->active >= 0 ? map[s->active] : -1;
 	for (j = 0; j < cfg->nservers; j++)
-		gw->srv[j] = srv[j];
-	gw->nsrv = cfg->nservers;
+		s->srv[j] = srv[j];
+	s->nsrv = cfg->nservers;
 	for (i = 0; i < gw->nup; i++)
 		servers_renumber(gw->up[i], map);
-	servers_renumber(gw->probe, map);
+	servers_renumber(s->probe, map);
 	servers_connect(gw);	/* the active server went: the best one */
 }
 
-/** servers_stop(gw): stop the tick, log each server's counters. */
+/**
+ * servers_free(s): stop the tick, close the spare link, log each server's
+ * counters, free ${s}; servers_free(NULL) is a no-op.
+ */
 void
-servers_stop(struct gw *gw)
+servers_free(struct servers *s)
 {
-	ev_timer_stop(gw->loop, &gw->tick);
-	upstream_free(gw->probe);
-	gw->probe = NULL;
-	for (unsigned i = 0; i < gw->nsrv; i++) {
-		const struct fo_peer *p = &gw->srv[i];
+	if (s == NULL)
+		return;
+	ev_timer_stop(s->gw->loop, &s->tick);
+	upstream_free(s->probe);
+	s->probe = NULL;
+	for (unsigned i = 0; i < s->nsrv; i++) {
+		const struct fo_peer *p = &s->srv[i];
 
 		log_info("event=server_stats server=%s health=%s ups=%llu "
 		    "refused=%llu connect_timeout=%llu tls=%llu heartbeat=%llu "
-		    "goaway=%llu protocol=%llu closed=%llu", srv_addr(gw, (int)i),
+		    "goaway=%llu protocol=%llu closed=%llu",
+		    srv_addr(s->gw, (int)i),
 		    fo_health_str(p->health), (unsigned long long)p->ups,
 		    (unsigned long long)p->downs[FO_R_REFUSED],
 		    (unsigned long long)p->downs[FO_R_CONNECT_TIMEOUT],
@@ -310,6 +409,8 @@ servers_stop(struct gw *gw)
 		    (unsigned long long)p->downs[FO_R_PROTOCOL],
 		    (unsigned long long)p->downs[FO_R_CLOSED]);
 	}
+	s->magic = 0;
+	free(s);
 }
 
 /**
@@ -319,25 +420,28 @@ servers_stop(struct gw *gw)
 void
 servers_ack_seen(struct gw *gw, struct upstream *u)
 {
-	if (gw->failover_at <= 0 || upstream_server(u) != gw->active)
+	struct servers *s = servers_of(gw);
+
+	if (s->failover_at <= 0 || upstream_server(u) != s->active)
 		return;
 	log_info("event=failover_first_ack server=%s after_ms=%.0f",
-	    srv_addr(gw, gw->active),
-	    (ev_now(gw->loop) - gw->failover_at) * 1000);
-	gw->failover_at = 0;
+	    srv_addr(gw, s->active),
+	    (ev_now(gw->loop) - s->failover_at) * 1000);
+	s->failover_at = 0;
 }
 
 /** servers_link_up(gw, u): ${u} completed its HELLO. */
 void
 servers_link_up(struct gw *gw, struct upstream *u)
 {
-	struct fo_peer *p = &gw->srv[upstream_server(u)];
+	struct servers *s = servers_of(gw);
+	struct fo_peer *p = &s->srv[upstream_server(u)];
 
 	if (p->health != FO_UP)
 		log_info("event=server_health server=%s from=%s to=up",
 		    srv_addr(gw, upstream_server(u)), fo_health_str(p->health));
 	fo_up(p, ev_now(gw->loop));
-	if (upstream_server(u) == gw->active)
+	if (upstream_server(u) == s->active)
 		agent_adopt_all(gw);
 }
 
@@ -348,21 +452,23 @@ servers_link_up(struct gw *gw, struct upstream *u)
 void
 servers_link_down(struct gw *gw, struct upstream *u, enum fo_reason why)
 {
+	struct servers *s;
 	int srv = upstream_server(u);
 	struct fo_peer *p;
 
 	if (gw->stopping || srv < 0)
 		return;
+	s = servers_of(gw);
 	if (why != FO_R_NONE) {
-		p = &gw->srv[srv];
-		fo_down(p, why, ev_now(gw->loop), &gw->fo, servers_rnd());
+		p = &s->srv[srv];
+		fo_down(p, why, ev_now(gw->loop), &s->fo, servers_rnd());
 		log_warnx("event=server_health server=%s to=down reason=%s "
 		    "fails=%u retry_in=%.3f", srv_addr(gw, srv),
 		    fo_reason_str(why), p->fails,
 		    p->retry_at - ev_now(gw->loop));
 		/* The active server failed: move every link at once. */
-		if (srv == gw->active) {
-			int next = fo_choose(gw->srv, gw->nsrv,
+		if (srv == s->active) {
+			int next = fo_choose(s->srv, s->nsrv,
 			    ev_now(gw->loop));
 
 			if (next >= 0)
@@ -370,6 +476,6 @@ servers_link_down(struct gw *gw, struct upstream *u, enum fo_reason why)
 				    0);
 		}
 	}
-	if (u != gw->probe)
+	if (u != s->probe)
 		servers_connect(gw);
 }

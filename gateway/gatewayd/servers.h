@@ -3,6 +3,10 @@
  * the management servers' health in priority order, chooses the one that
  * all K links go to, keeps a spare link, and is told of every link's fate
  * (servers_link_up, servers_link_down, servers_ack_seen).
+ *
+ * Its state is its part of struct gw (gw->servers, opaque): made by
+ * servers_new, written by servers.c alone, freed by servers_free; the
+ * others read it through servers_active and servers_peers.
  */
 #ifndef GW_SERVERS_H
 #define GW_SERVERS_H
@@ -11,10 +15,15 @@
 
 struct gw;
 struct gw_config;
+struct servers;
 struct upstream;
 
-/** servers_init(gw): the servers of the configuration, the tick timer. */
-int servers_init(struct gw *gw);
+/**
+ * servers_new(gw): the servers of ${gw}'s configuration, the spare link,
+ * the tick timer; it owns the links of gw->up from now on (their
+ * upstream_ops).  The caller keeps it as gw->servers.  NULL on ENOMEM.
+ */
+struct servers *servers_new(struct gw *gw);
 
 /** servers_start(gw): choose a server and connect the links. */
 void servers_start(struct gw *gw);
@@ -29,8 +38,33 @@ void servers_start(struct gw *gw);
  */
 void servers_reload(struct gw *gw, const struct gw_config *old);
 
-/** servers_stop(gw): stop the tick, log each server's counters. */
-void servers_stop(struct gw *gw);
+/**
+ * servers_free(s): stop the tick, close the spare link, log each server's
+ * counters, free ${s}; servers_free(NULL) is a no-op.
+ */
+void servers_free(struct servers *s);
+
+/**
+ * servers_heartbeat(gw, now): run the heartbeat of every link and of the
+ * spare (upstream_heartbeat, under the failover timings).
+ */
+void servers_heartbeat(struct gw *gw, double now);
+
+/**
+ * servers_pick(gw): the READY link to the active server with the fewest
+ * channels (ties go round the links), else the spare if it is READY on
+ * the active server; NULL if none.  main.c makes it gw->pick_link.
+ */
+struct upstream *servers_pick(struct gw *gw);
+
+/** servers_active(gw): the links' server (its index), or -1. */
+int servers_active(const struct gw *gw);
+
+/**
+ * servers_peers(gw, n): the servers' health, in priority order; their
+ * number goes to ${n}.
+ */
+const struct fo_peer *servers_peers(const struct gw *gw, unsigned *n);
 
 /**
  * servers_ack_seen(gw, u): an ACK arrived on ${u}: the first one from the

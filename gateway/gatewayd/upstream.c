@@ -520,11 +520,12 @@ upstream_draining(const struct upstream *u)
 }
 
 /**
- * upstream_heartbeat(u, now): PING a silent READY link; close one silent
- * for too long (its server is hung).
+ * upstream_heartbeat(u, now, fo): PING a silent READY link; close one
+ * silent for too long (its server is hung), by the timings of ${fo}.
  */
 void
-upstream_heartbeat(struct upstream *u, double now)
+upstream_heartbeat(struct upstream *u, double now,
+    const struct fo_policy *fo)
 {
 	struct gw_frame p = { .type = GW_T_PING };
 
@@ -536,7 +537,7 @@ upstream_heartbeat(struct upstream *u, double now)
 		    "drain time over");
 		return;
 	}
-	switch (fo_hb_check(&u->hb, now, &u->gw->fo)) {
+	switch (fo_hb_check(&u->hb, now, fo)) {
 	case FO_HB_PING:
 		p.u.ping.opaque = (uint64_t)(now * 1000);
 		(void)conn_send(u->c, &p);	/* full output: traffic anyway */
@@ -597,28 +598,25 @@ upstream_ready(const struct gw *gw)
 }
 
 /**
- * upstream_pick(gw): the READY link with the fewest channels, or NULL if
- * none is ready.
+ * upstream_pick(up, n, first, srv): of the ${n} links ${up}, the READY one
+ * (not draining) to server ${srv} with the fewest channels, looked at from
+ * index ${first} on (modulo ${n}) so that ties spread over the links; NULL
+ * if none.
  */
 struct upstream *
-upstream_pick(struct gw *gw)
+upstream_pick(struct upstream *const *up, unsigned n, unsigned first,
+    int srv)
 {
 	struct upstream *best = NULL;
 
-	for (unsigned i = 0; i < gw->nup; i++) {
-		/* Start at a rotating index so ties spread over the links. */
-		struct upstream *u = gw->up[(gw->next_up + i) % gw->nup];
+	for (unsigned i = 0; i < n; i++) {
+		struct upstream *u = up[(first + i) % n];
 
-		if (u->state != UP_READY || u->srv != gw->active)
+		if (u->state != UP_READY || u->srv != srv)
 			continue;
 		if (best == NULL || upstream_nchan(u) < upstream_nchan(best))
 			best = u;
 	}
-	gw->next_up++;
-	/* The spare on the active server serves while no link is ready. */
-	if (best == NULL && gw->probe != NULL && gw->probe->state == UP_READY &&
-	    gw->probe->srv == gw->active)
-		best = gw->probe;
 	return best;
 }
 

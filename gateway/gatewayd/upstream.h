@@ -121,10 +121,11 @@ void upstream_drain(struct upstream *u, const char *detail);
 int upstream_draining(const struct upstream *u);
 
 /**
- * upstream_heartbeat(u, now): PING a silent READY link; close one silent
- * for too long (its server is hung).
+ * upstream_heartbeat(u, now, fo): PING a silent READY link; close one
+ * silent for too long (its server is hung), by the timings of ${fo}.
  */
-void upstream_heartbeat(struct upstream *u, double now);
+void upstream_heartbeat(struct upstream *u, double now,
+    const struct fo_policy *fo);
 
 /**
  * upstream_state(u), upstream_server(u): state (a draining link is READY:
@@ -149,10 +150,13 @@ const char *upstream_state_str(enum up_state s);
 unsigned upstream_ready(const struct gw *gw);
 
 /**
- * upstream_pick(gw): the READY link with the fewest channels, or NULL if
- * none is ready.
+ * upstream_pick(up, n, first, srv): of the ${n} links ${up}, the READY one
+ * (not draining) to server ${srv} with the fewest channels, looked at from
+ * index ${first} on (modulo ${n}) so that ties spread over the links; NULL
+ * if none.
  */
-struct upstream *upstream_pick(struct gw *gw);
+struct upstream *upstream_pick(struct upstream *const *up, unsigned n,
+    unsigned first, int srv);
 
 /**
  * upstream_open(u, id, chan): send OPEN with identity ${id} for a new

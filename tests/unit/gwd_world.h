@@ -184,8 +184,8 @@ w_start_cfg(const struct gw_config *cfg)
 
 	fake_conn_reset(&w_env);
 	memset(gw, 0, sizeof(*gw));
-	TAILQ_INIT(&gw->no_link);
-	TAILQ_INIT(&gw->starved);
+	assert_non_null(gw->chans = chan_all_new());
+	assert_non_null(gw->agents = agent_all_new());
 	gw->cfg = cfg;
 	gw->loop = w_loop;
 	limits_init(&gw->limits, w_loop);
@@ -193,7 +193,8 @@ w_start_cfg(const struct gw_config *cfg)
 	assert_non_null(gw->up = calloc(gw->nup, sizeof(*gw->up)));
 	for (unsigned i = 0; i < gw->nup; i++)
 		assert_non_null(gw->up[i] = upstream_new(gw, i, 0));
-	assert_int_equal(servers_init(gw), 0);
+	gw->pick_link = servers_pick;
+	assert_non_null(gw->servers = servers_new(gw));
 	servers_start(gw);
 	return gw;
 }
@@ -211,15 +212,22 @@ w_stop(struct gw *gw)
 {
 	gw->stopping = 1;
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
-	servers_stop(gw);
+	servers_free(gw->servers);
+	gw->servers = NULL;
 	for (unsigned i = 0; i < gw->nup; i++)
 		upstream_free(gw->up[i]);
 	free(gw->up);
 	conn_reap();
 	limits_stop(&gw->limits);
-	assert_int_equal(gw->nagents, 0);
-	assert_true(gw->replay_bytes == 0 && gw->reserved_bytes == 0);
-	assert_int_equal(gw->nopen, 0);
+	assert_true(TAILQ_EMPTY(&gw->chans->no_link));
+	assert_true(chan_replay_bytes(gw) == 0 &&
+	    agent_counts(gw)->reserved_bytes == 0);
+	assert_int_equal(agent_counts(gw)->agents, 0);
+	assert_int_equal(agent_counts(gw)->open, 0);
+	agent_all_free(gw->agents);
+	gw->agents = NULL;
+	chan_all_free(gw->chans);
+	gw->chans = NULL;
 	assert_int_equal(fake_conn_live(), 0);
 }
 
@@ -328,10 +336,10 @@ w_agent(struct gw *gw, unsigned name)
 {
 	struct gw_frame f = { .type = GW_T_HELLO };
 	struct conn *c = NULL;
-	unsigned before = gw->nagents;
+	unsigned before = agent_counts(gw)->agents;
 
 	agent_accept(gw, -1);
-	assert_int_equal(gw->nagents, before + 1);
+	assert_int_equal(agent_counts(gw)->agents, before + 1);
 	for (unsigned i = 0; i < W_AGENTS; i++) {
 		struct conn *k = fake_conn_accepted(i);
 
@@ -351,7 +359,7 @@ w_agent(struct gw *gw, unsigned name)
 static W_UNUSED struct agent *
 w_agent_of(struct gw *gw, struct conn *c)
 {
-	for (struct agent *a = gw->agents; a != NULL; a = a->next)
+	for (struct agent *a = gw->agents->list; a != NULL; a = a->next)
 		if (a->c == c)
 			return a;
 	return NULL;

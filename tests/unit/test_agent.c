@@ -37,13 +37,14 @@ t_credit(void **state)
 	assert_int_equal(w_last(a, GW_T_HELLO_ACK)->seq, 7);
 	assert_int_equal(w_last(a, GW_T_CREDIT)->n, w_cfg.agent_window);
 	assert_int_equal(ag->credit, 4);
-	assert_int_equal(gw->nopen, 1);
-	assert_int_equal(gw->reserved_bytes, 4 * w_cfg.max_payload);
+	assert_int_equal(agent_counts(gw)->open, 1);
+	assert_int_equal(agent_counts(gw)->reserved_bytes,
+	    4 * w_cfg.max_payload);
 	for (uint64_t s = 8; s < 12; s++)
 		w_agent_data(a, s, 100);
 	assert_int_equal(ag->credit, 0);
-	assert_int_equal(gw->replay_bytes, 400);
-	assert_int_equal(gw->reserved_bytes, 0);
+	assert_int_equal(chan_replay_bytes(gw), 400);
+	assert_int_equal(agent_counts(gw)->reserved_bytes, 0);
 	/* ACK of 3 of 4 gives their credit back (a quarter window or more). */
 	w_link_ack(w_link(0), GW_T_ACK, ag->ch.id, 10);
 	assert_int_equal(w_last(a, GW_T_ACK)->seq, 10);
@@ -134,7 +135,7 @@ t_supersede(void **state)
 	assert_int_equal(conn_state(b), CONN_OPEN);
 	assert_int_equal(w_agent_of(gw, b)->state, AGENT_OPENING);
 	conn_reap();
-	assert_int_equal(gw->nagents, 1);
+	assert_int_equal(agent_counts(gw)->agents, 1);
 	w_stop(gw);
 }
 
@@ -180,11 +181,12 @@ t_close_every_state(void **state)
 		assert_int_equal(w_data(a)->reason,
 		    states[i] == AGENT_OPENING ? GW_R_PEER_CLOSED :
 		    GW_R_TIMEOUT);
-		assert_int_equal(gw->nhandshakes, 0);
+		assert_int_equal(agent_counts(gw)->handshakes, 0);
 		conn_reap();
-		assert_int_equal(gw->nagents, 0);
-		assert_int_equal(gw->nopen, 0);
-		assert_true(gw->replay_bytes == 0 && gw->reserved_bytes == 0);
+		assert_int_equal(agent_counts(gw)->agents, 0);
+		assert_int_equal(agent_counts(gw)->open, 0);
+		assert_true(chan_replay_bytes(gw) == 0 &&
+		    agent_counts(gw)->reserved_bytes == 0);
 		assert_int_equal(chan_count(gw->up[0]), 0);
 		assert_int_equal(w_count(w_link(0), GW_T_CLOSE),
 		    states[i] >= AGENT_OPENING);

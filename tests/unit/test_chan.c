@@ -49,12 +49,12 @@ t_ring_until_ack(void **state)
 	w_agent_data(a, 3, 300);
 	assert_int_equal(ch->ring_len, 3);
 	assert_int_equal(ch->ring_sent, 3);
-	assert_int_equal(gw->replay_bytes, 600);
+	assert_int_equal(chan_replay_bytes(gw), 600);
 	assert_int_equal(w_last(w_link(0), GW_T_DATA)->seq, 3);
 	w_link_ack(w_link(0), GW_T_ACK, ch->id, 2);
 	assert_int_equal(ch->ring_len, 1);
 	assert_int_equal(ch->ring_sent, 1);
-	assert_int_equal(gw->replay_bytes, 300);
+	assert_int_equal(chan_replay_bytes(gw), 300);
 	assert_int_equal(w_last(a, GW_T_ACK)->seq, 2);
 	w_stop(gw);
 }
@@ -82,12 +82,12 @@ t_ring_resent_after_lost_link(void **state)
 	assert_int_equal(conn_state(a), CONN_OPEN);
 	assert_null(ch->up);
 	assert_true(ch->state == CHAN_NO_LINK);
-	assert_ptr_equal(TAILQ_FIRST(&gw->no_link), ch);
+	assert_ptr_equal(TAILQ_FIRST(&gw->chans->no_link), ch);
 	assert_int_equal(ch->ring_len, 3);
 	assert_int_equal(ch->ring_sent, 0);
 	assert_true(w_links_up() >= 1);
 	assert_int_equal(ch->state, CHAN_OPENING);
-	assert_true(TAILQ_EMPTY(&gw->no_link));
+	assert_true(TAILQ_EMPTY(&gw->chans->no_link));
 	assert_non_null(l = w_link_of(ch));
 	before = w_data(l)->n;
 	w_link_ack(l, GW_T_OPEN_ACK, ch->id, 1);	/* 1 is durable */
@@ -136,7 +136,7 @@ t_fifo_in_order(void **state)
 	w_stop(gw);
 }
 
-/* No room to OPEN: NO_ROOM, on the FIFO and on gw->no_link. */
+/* No room to OPEN: NO_ROOM, on the FIFO and on gw->chans->no_link. */
 static void
 t_no_room_to_open(void **state)
 {
@@ -151,13 +151,13 @@ t_no_room_to_open(void **state)
 	ch = ch_of(gw, a);
 	assert_int_equal(ch->state, CHAN_NO_ROOM);
 	assert_non_null(ch->wait_tab);
-	assert_ptr_equal(TAILQ_FIRST(&gw->no_link), ch);
+	assert_ptr_equal(TAILQ_FIRST(&gw->chans->no_link), ch);
 	assert_null(ch->up);
 	fake_conn_full(l, SIZE_MAX);
 	conn_reap();
 	assert_int_equal(ch->state, CHAN_OPENING);
 	assert_null(ch->wait_tab);
-	assert_true(TAILQ_EMPTY(&gw->no_link));
+	assert_true(TAILQ_EMPTY(&gw->chans->no_link));
 	assert_int_equal(w_last(l, GW_T_OPEN)->channel, ch->id);
 	w_stop(gw);
 }
@@ -256,9 +256,9 @@ t_close_every_state(void **state)
 		assert_null(ch->wait_tab);
 		assert_int_equal(ch->on_no_link, 0);
 		assert_null(ch->ring);
-		assert_true(TAILQ_EMPTY(&gw->no_link));
+		assert_true(TAILQ_EMPTY(&gw->chans->no_link));
 		conn_reap();
-		assert_int_equal(gw->replay_bytes, 0);
+		assert_int_equal(chan_replay_bytes(gw), 0);
 		assert_int_equal(chan_count(gw->up[0]), 0);
 		if (states[i] == CHAN_WAITING)	/* the CLOSE was owed */
 			fake_conn_full(l, SIZE_MAX);
@@ -286,7 +286,7 @@ t_server_close(void **state)
 	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_REVOKED);
 	assert_int_equal(chan_count(gw->up[0]), 0);
 	conn_reap();
-	assert_int_equal(gw->nagents, 0);
+	assert_int_equal(agent_counts(gw)->agents, 0);
 	w_stop(gw);
 }
 
@@ -308,7 +308,7 @@ t_server_close_upstream_lost(void **state)
 	assert_int_equal(conn_state(a), CONN_CLOSED);
 	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_UPSTREAM_LOST);
 	conn_reap();
-	assert_int_equal(gw->nagents, 0);
+	assert_int_equal(agent_counts(gw)->agents, 0);
 	w_stop(gw);
 }
 

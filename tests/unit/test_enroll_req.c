@@ -40,7 +40,7 @@ static struct upstream_stub {
 	unsigned	 sent;
 	uint32_t	 ref;		/* of the last ENROLL sent */
 } links[2];
-static struct upstream_stub *picked;	/* upstream_pick's answer */
+static struct upstream_stub *picked;	/* pick_link's answer */
 
 /* The requester: what came back. */
 static struct {
@@ -103,8 +103,9 @@ authority_proc_cancel(struct authority_proc *ap, void *arg)
 	signer.cancelled++;
 }
 
-struct upstream *
-upstream_pick(struct gw *gw)
+/* gw->pick_link (servers_pick in gatewayd). */
+static struct upstream *
+pick_link(struct gw *gw)
 {
 	(void)gw;
 	return (struct upstream *)picked;
@@ -150,8 +151,9 @@ setup(int local)
 	cfg.enroll_local = local;
 	cfg.enroll_timeout = 30;
 	gw.cfg = &cfg;
+	gw.pick_link = pick_link;
 	if ((gw.loop = ev_loop_new(EVFLAG_AUTO)) == NULL ||
-	    enroll_init(&gw, err, sizeof(err)) != 0)
+	    (gw.enroll = enroll_new(&gw, err, sizeof(err))) == NULL)
 		return -1;
 	return 0;
 }
@@ -174,7 +176,8 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	enroll_free(&gw);
+	enroll_free(gw.enroll);
+	gw.enroll = NULL;
 	ev_loop_destroy(gw.loop);
 	return 0;
 }
@@ -247,7 +250,8 @@ test_signing_at_free(void **state)
 {
 	(void)state;
 	submit();
-	enroll_free(&gw);			/* cancels, answers nothing */
+	enroll_free(gw.enroll);			/* cancels, answers nothing */
+	gw.enroll = NULL;
 	assert_int_equal(signer.cancelled, 1);
 	assert_int_equal(me.answers, 0);
 }

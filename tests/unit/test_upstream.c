@@ -12,7 +12,9 @@
 static unsigned
 downs(struct gw *gw, enum fo_reason why)
 {
-	return (unsigned)gw->srv[0].downs[why];
+	unsigned n;
+
+	return (unsigned)servers_peers(gw, &n)[0].downs[why];
 }
 
 /* CONNECTING -> HELLO_SENT -> READY; a bad HELLO_ACK ends it. */
@@ -47,6 +49,7 @@ t_goaway_and_drop(void **state)
 	struct gw *gw = w_start();
 	struct conn *l0, *l1;
 	struct gw_frame g;
+	unsigned n;
 
 	(void)state;
 	l0 = w_link_up(0);
@@ -54,7 +57,7 @@ t_goaway_and_drop(void **state)
 	upstream_drop(gw->up[1], "test");
 	assert_int_equal(conn_state(l1), CONN_CLOSED);
 	assert_int_equal(upstream_state(gw->up[1]) == UP_READY, 0);
-	assert_int_equal(gw->srv[0].fails, 0);
+	assert_int_equal(servers_peers(gw, &n)[0].fails, 0);
 	memset(&g, 0, sizeof(g));
 	g.type = GW_T_GOAWAY;
 	g.u.reason.code = GW_R_SHUTDOWN;
@@ -73,6 +76,7 @@ t_drain(void **state)
 	struct gw *gw = w_start();
 	struct conn *l0, *a;
 	double now = ev_now(w_loop);
+	unsigned n;
 
 	(void)state;
 	l0 = w_link_up(0);
@@ -85,12 +89,12 @@ t_drain(void **state)
 	assert_int_equal(w_count(l0, GW_T_GOAWAY), 1);
 	upstream_drain(gw->up[0], "again");	/* once */
 	assert_int_equal(w_count(l0, GW_T_GOAWAY), 1);
-	assert_null(upstream_pick(gw));		/* no new channel on it */
-	upstream_heartbeat(gw->up[0], now + 0.1);
+	assert_null(servers_pick(gw));		/* no new channel on it */
+	servers_heartbeat(gw, now + 0.1);
 	assert_int_equal(conn_state(l0), CONN_OPEN);	/* it carries one */
-	upstream_heartbeat(gw->up[0], now + 10);	/* drain time over */
+	servers_heartbeat(gw, now + 10);	/* drain time over */
 	assert_int_equal(conn_state(l0), CONN_CLOSED);
-	assert_int_equal(gw->srv[0].fails, 0);		/* not blamed */
+	assert_int_equal(servers_peers(gw, &n)[0].fails, 0);	/* not blamed */
 	assert_false(upstream_draining(gw->up[0]));
 	conn_reap();
 	w_stop(gw);
