@@ -48,8 +48,10 @@ check --allow none; rc=$?
 [ $rc -eq 1 ] || fail "user.c writes struct box: exit $rc, want 1"
 [ "$(sed -n 's/^NEW //p' "$T/out")" = "$box" ] ||
 	fail "not exactly struct box flagged"
-grep -qxF '    struct box (gateway/gatewayd/box.h:19) is written by 2 modules: gateway/gatewayd/box at gateway/gatewayd/box.c:15 (n); gateway/gatewayd/user at gateway/gatewayd/user.c:21 (n)' \
-    "$T/out" || fail "the modules and a file:line each are not named"
+d=gateway/gatewayd
+grep -qxF "    struct box ($d/box.h:19) is written by 2 modules: $d/box at\
+ $d/box.c:15 (n); $d/user at $d/user.c:21 (n)" "$T/out" ||
+	fail "the modules and a file:line each are not named"
 
 echo "$box  #19" >"$T/allow"
 check --allow "$T/allow"; rc=$?
@@ -74,8 +76,8 @@ expect 'b->first->v = n;' "$item"
 expect '*b->count = n;'
 expect 'c.k = n;'
 
-sed -e '/the second writer/d' -e 's|^#include "box.h"$|#include "box_impl.h"|' \
-    "$T/user.c" >"$user"
+sed -e '/the second writer/d' \
+    -e 's|^#include "box.h"$|#include "box_impl.h"|' "$T/user.c" >"$user"
 check --allow none; rc=$?
 [ $rc -eq 1 ] || fail "user.c includes box_impl.h: exit $rc, want 1"
 [ "$(sed -n 's/^NEW //p' "$T/out")" = "$impl" ] ||
