@@ -1,0 +1,91 @@
+#!/bin/bash
+# test_check_structure_writes.sh SRC: scripts/check_structure's struct
+# writes on the tree of tests/structure/writes/, a program of two modules:
+# box (box.c and box_count.c, which share box_impl.h) and user.  user.c
+# writes struct box in one line ("the second writer"): flagged, with one
+# file:line per module; allowed, it passes; removed, it passes and the
+# allowlist line is stale.  Then that line becomes other writes, each
+# flagged as the rule says (a member of an embedded struct writes both, a
+# TAILQ macro on an embedded head writes its holder, a write through a
+# pointer member writes only the struct pointed to, the system's structs
+# and another module's struct of the same name are not box), and user.c
+# includes box_impl.h (a private header from outside its module).  The
+# files are compiled by clang-14 with the include directories of the
+# tree's CMakeLists.txt, without a build; without clang the check fails.
+set -u
+src=${1:?usage: test_check_structure_writes.sh SRC}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cp -r "$src/tests/structure/writes" "$T/tree"
+user=$T/tree/gateway/gatewayd/user.c
+cp "$user" "$T/user.c"
+# The interpreter itself, not a wrapper that finds it (pyenv's shims cost
+# more than the check of this small tree).
+py=$(python3 -c 'import sys; print(sys.executable)')
+check() { "$py" "$src/scripts/check_structure" --root "$T/tree" "$@" \
+    >"$T/out" 2>&1; }
+fail() { echo "FAIL: $*"; cat "$T/out"; exit 1; }
+box='write struct box'
+tally='write struct tally'
+item='write struct item'
+impl='impl gateway/gatewayd/user.c -> gateway/gatewayd/box_impl.h'
+
+# expect WHAT LINE...: with user.c's second writer replaced by WHAT, the
+# check without an allowlist flags exactly the LINEs.
+expect() {
+	local what=$1 rc want=1
+	shift
+	sed "s|^.*the second writer.*\$|$what|" "$T/user.c" >"$user"
+	check --allow none; rc=$?
+	[ $# -gt 0 ] || want=0
+	[ $rc -eq $want ] || fail "with '$what': exit $rc, want $want"
+	printf '%s\n' "$@" | sed '/^$/d' | sort >"$T/want"
+	sed -n 's/^NEW //p' "$T/out" | sort >"$T/got"
+	diff -u "$T/want" "$T/got" || fail "with '$what': flagged otherwise"
+}
+
+check --allow none; rc=$?
+[ $rc -eq 1 ] || fail "user.c writes struct box: exit $rc, want 1"
+[ "$(sed -n 's/^NEW //p' "$T/out")" = "$box" ] ||
+	fail "not exactly struct box flagged"
+d=gateway/gatewayd
+grep -qxF "    struct box ($d/box.h:19) is written by 2 modules: $d/box at\
+ $d/box.c:15 (n); $d/user at $d/user.c:21 (n)" "$T/out" ||
+	fail "the modules and a file:line each are not named"
+
+echo "$box  #19" >"$T/allow"
+check --allow "$T/allow"; rc=$?
+[ $rc -eq 0 ] || fail "allowed: exit $rc, want 0"
+
+sed -i '/the second writer/d' "$user"
+check --allow none; rc=$?
+[ $rc -eq 0 ] || fail "the second writer removed: exit $rc, want 0"
+check --allow "$T/allow"; rc=$?
+[ $rc -eq 1 ] || fail "a stale write line: exit $rc, want 1"
+grep -q "^STALE .*$box: no longer occurs" "$T/out" ||
+	fail "the stale write line is not named"
+
+expect 'b->tally.hits++;' "$box" "$tally"
+expect 'b->tally.last[n] += 2;' "$box" "$tally"
+expect 'TAILQ_INIT(\&b->items);' "$box"
+expect 'TAILQ_INSERT_HEAD(\&b->items, it, link);' "$box" "$item"
+expect 'b->l = n;' "$box"
+expect 'b->tv.tv_usec = n;' "$box"
+expect '(*b).n--;' "$box"
+expect 'b->first->v = n;' "$item"
+expect '*b->count = n;'
+expect 'c.k = n;'
+
+sed -e '/the second writer/d' \
+    -e 's|^#include "box.h"$|#include "box_impl.h"|' "$T/user.c" >"$user"
+check --allow none; rc=$?
+[ $rc -eq 1 ] || fail "user.c includes box_impl.h: exit $rc, want 1"
+[ "$(sed -n 's/^NEW //p' "$T/out")" = "$impl" ] ||
+	fail "not exactly the include of box_impl.h flagged"
+
+sed 's|^.*the second writer.*$|b->n = n;|' "$T/user.c" >"$user"
+check --allow none --clang "$T/no-such-clang"; rc=$?
+[ $rc -eq 2 ] || fail "without clang: exit $rc, want 2"
+grep -q 'no-such-clang is not installed' "$T/out" ||
+	fail "a missing clang is not named"
+echo "ok"

@@ -1,0 +1,36 @@
+/* box.h: module box (box.c, box_count.c, box_impl.h) owns struct box. */
+#ifndef BOX_H
+#define BOX_H
+
+#include <stddef.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+struct item {
+	TAILQ_ENTRY(item)	 link;	/* box.c's */
+	int			 v;
+};
+
+struct tally {
+	int			 hits;
+	int			 last[4];
+};
+
+struct box {
+	int			 n;
+	struct tally		 tally;	/* embedded: written with box */
+	TAILQ_HEAD(, item)	 items;
+	union {
+		int		 i;
+		long		 l;
+	};
+	struct timeval		 tv;	/* the system's: not counted */
+	struct item		*first;	/* another object, not box */
+	int			*count;
+};
+
+void box_init(struct box *);
+void box_add(struct box *, struct item *);
+void box_hit(struct box *);
+
+#endif
