@@ -8,7 +8,9 @@
 # flagged as the rule says (a member of an embedded struct writes both, a
 # TAILQ macro on an embedded head writes its holder, a write through a
 # pointer member writes only the struct pointed to, the system's structs
-# and another module's struct of the same name are not box), and user.c
+# and another module's struct of the same name are not box, a value the
+# function builds in its own variable is not counted, but a static one and
+# one reached through a pointer are), and user.c
 # includes box_impl.h (a private header from outside its module).  The
 # files are compiled by clang-14 with the include directories of the
 # tree's CMakeLists.txt, without a build; without clang the check fails.
@@ -75,6 +77,10 @@ expect '(*b).n--;' "$box"
 expect 'b->first->v = n;' "$item"
 expect '*b->count = n;'
 expect 'c.k = n;'
+expect '{ struct box v; v.n = n; v.tally.hits = n; (\&v)->l = n; (void)v; }'
+expect '{ static struct box v; v.n = n; }' "$box"
+expect '{ struct box v[2]; v[1].n = n; (void)v; }'
+expect '{ struct box v, *p = \&v; p->n = n; (void)v; }' "$box"
 
 sed -e '/the second writer/d' \
     -e 's|^#include "box.h"$|#include "box_impl.h"|' "$T/user.c" >"$user"
