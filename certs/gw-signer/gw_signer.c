@@ -67,8 +67,10 @@ aps_request(struct authority *a, const uint8_t *buf, size_t n)
 	struct gw_frame f;
 	struct gw_enroll *e = &f.u.enroll;
 	struct gw_str vs;
+	struct authority_req_buf rb;
+	struct authority_req ar;
 	struct aps_req *r;
-	char token[1024], rid[128], source[128], via[AUTHORITY_PROC_VIA_MAX + 1];
+	char via[AUTHORITY_PROC_VIA_MAX + 1];
 	size_t used;
 
 	if (gw_frame_decode(buf, n, AUTHORITY_PROC_MSG_MAX, &f, &used) != GW_OK ||
@@ -81,20 +83,10 @@ aps_request(struct authority *a, const uint8_t *buf, size_t n)
 	snprintf(no.message, sizeof(no.message), "malformed request");
 	if (n - used > AUTHORITY_PROC_VIA_MAX ||
 	    gw_str_cstr(&vs, via, sizeof(via)) != 0 ||
-	    gw_str_cstr(&e->token, token, sizeof(token)) != 0 ||
-	    gw_str_cstr(&e->request_id, rid, sizeof(rid)) != 0 ||
-	    gw_str_cstr(&e->source, source, sizeof(source)) != 0) {
+	    authority_req_from_enroll(e, via, &rb, &ar) != 0) {
 		aps_answer(e->ref, &no);
 		return;
 	}
-	struct authority_req ar = {
-		.csr = e->csr.len ? e->csr.p : NULL,
-		.csr_len = e->csr.len,
-		.token = token, .request_id = rid, .source = source,
-		.via = via,
-		.client_cert = e->client_cert.len ? e->client_cert.p : NULL,
-		.client_cert_len = e->client_cert.len,
-	};
 	if ((r = malloc(sizeof(*r))) == NULL) {
 		no.reason = GW_R_OVERLOAD;
 		snprintf(no.message, sizeof(no.message), "out of memory");

@@ -1,10 +1,41 @@
 /*
- * authority_msg.c: a signing authority's result as an ENROLL_RESULT
- * (authority_msg.h).
+ * authority_msg.c: a signing authority's request from an ENROLL, its
+ * result as an ENROLL_RESULT (authority_msg.h).
  */
 #include <string.h>
 
 #include "authority_msg.h"
+
+/**
+ * authority_req_from_enroll(e, via, buf, req): ${req}, the request of
+ * ENROLL ${e} that gateway ${via} ("" if local) forwards: its CSR and
+ * certificate are views of ${e}'s bytes (NULL when empty: a poll, not a
+ * renewal), its token, request id and source copies in ${buf}; ${req} is
+ * valid while ${e}'s bytes, ${via} and ${buf} are.  0, or -1 if one of
+ * those strings does not fit ${buf} or holds a NUL byte (a malformed
+ * request: ${req} is then untouched).
+ */
+int
+authority_req_from_enroll(const struct gw_enroll *e, const char *via,
+    struct authority_req_buf *buf, struct authority_req *req)
+{
+	if (gw_str_cstr(&e->token, buf->token, sizeof(buf->token)) != 0 ||
+	    gw_str_cstr(&e->request_id, buf->request_id,
+	    sizeof(buf->request_id)) != 0 ||
+	    gw_str_cstr(&e->source, buf->source, sizeof(buf->source)) != 0)
+		return -1;
+	*req = (struct authority_req){
+		.csr = e->csr.len ? e->csr.p : NULL,
+		.csr_len = e->csr.len,
+		.token = buf->token,
+		.request_id = buf->request_id,
+		.source = buf->source,
+		.via = via,
+		.client_cert = e->client_cert.len ? e->client_cert.p : NULL,
+		.client_cert_len = e->client_cert.len,
+	};
+	return 0;
+}
 
 /**
  * authority_result_view(res, ref, out): ${res} as the ENROLL_RESULT

@@ -50,6 +50,13 @@ struct authority_req {
 	size_t		 client_cert_len;
 };
 
+/* The strings of a request made from an ENROLL frame, NUL-terminated. */
+struct authority_req_buf {
+	char		 token[1024];
+	char		 request_id[128];
+	char		 source[128];
+};
+
 struct authority_result {
 	enum gw_enroll_status status;
 	unsigned	 reason;	/* enum gw_reason when refused */
@@ -58,6 +65,18 @@ struct authority_result {
 	char		 message[256];	/* why, for the agent and the log */
 	const char	*chain;		/* issued: PEM leaf + CA chain */
 };
+
+/**
+ * authority_req_from_enroll(e, via, buf, req): ${req}, the request of
+ * ENROLL ${e} that gateway ${via} ("" if local) forwards: its CSR and
+ * certificate are views of ${e}'s bytes (NULL when empty: a poll, not a
+ * renewal), its token, request id and source copies in ${buf}; ${req} is
+ * valid while ${e}'s bytes, ${via} and ${buf} are.  0, or -1 if one of
+ * those strings does not fit ${buf} or holds a NUL byte (a malformed
+ * request: ${req} is then untouched).
+ */
+int authority_req_from_enroll(const struct gw_enroll *e, const char *via,
+    struct authority_req_buf *buf, struct authority_req *req);
 
 /**
  * authority_result_view(res, ref, out): ${res} as the ENROLL_RESULT

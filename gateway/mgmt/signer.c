@@ -69,15 +69,8 @@ signer_request(struct mgmt *m, const struct gw_frame *f, const char *via,
 {
 	const struct gw_enroll *e = &f->u.enroll;
 	struct authority_result no = { .status = GW_ENROLL_REFUSED };
-	char token[1024], rid[128], source[128];
-	struct authority_req ar = {
-		.csr = e->csr.len ? e->csr.p : NULL,
-		.csr_len = e->csr.len,
-		.token = token, .request_id = rid, .source = source,
-		.via = via,
-		.client_cert = e->client_cert.len ? e->client_cert.p : NULL,
-		.client_cert_len = e->client_cert.len,
-	};
+	struct authority_req_buf rb;
+	struct authority_req ar;
 	struct signer_req *r;
 
 	if (m->signer->auth == NULL) {
@@ -87,9 +80,7 @@ signer_request(struct mgmt *m, const struct gw_frame *f, const char *via,
 		signer_answer(reply, arg, via, e->ref, &no);
 		return;
 	}
-	if (gw_str_cstr(&e->token, token, sizeof(token)) != 0 ||
-	    gw_str_cstr(&e->request_id, rid, sizeof(rid)) != 0 ||
-	    gw_str_cstr(&e->source, source, sizeof(source)) != 0) {
+	if (authority_req_from_enroll(e, via, &rb, &ar) != 0) {
 		no.reason = GW_R_PROTOCOL;
 		snprintf(no.message, sizeof(no.message), "malformed request");
 		signer_answer(reply, arg, via, e->ref, &no);
