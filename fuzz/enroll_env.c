@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "authority.h"
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "conn.h"
 #include "enroll_env.h"
 #include "fake_conn.h"
@@ -269,7 +269,7 @@ enr_advance(time_t secs)
 		ev_invoke(tick_loop, tick, EV_TIMER);
 }
 
-/* authority_proc.h: the authority itself, at once or when told. */
+/* signer_client.h: the authority itself, at once or when told. */
 
 struct authority_proc *
 authority_proc_open(const struct authority_params *p, const char *user,

@@ -11,7 +11,7 @@
  *    that fire when the clock passes them; what the gateway sends is
  *    checked: one ENROLL_RESULT per ENROLL, with its ref, never to a
  *    closed connection;
- *  - authority_proc.h: in place of the signer process, which carries
+ *  - signer_client.h: in place of the signer process, which carries
  *    authority_submit() and its one answer over a socketpair, the same
  *    authority called in this process.  It answers inside
  *    authority_proc_submit() (so inside enroll_submit(): hole 2 of issue

@@ -1,5 +1,5 @@
 /*
- * mgmt_auth.c: authority_proc.h for fuzz_mgmt (see mgmt_env.h): the
+ * mgmt_auth.c: signer_client.h for fuzz_mgmt (see mgmt_env.h): the
  * signer's requests wait here until the harness answers them
  * (MGMT_ANSWER), or are answered at once (MGMT_ENROLL's flag, or no room).
  */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "fuzz.h"
 #include "mgmt_env.h"
 #include "mgmt_env_impl.h"
@@ -44,7 +44,7 @@ mgmt_auth_now(int now)
 	auth_now = now;
 }
 
-/* authority_proc.h: requests wait here until the harness answers them. */
+/* signer_client.h: requests wait here until the harness answers them. */
 
 struct authority_proc *
 authority_proc_open(const struct authority_params *p, const char *user,

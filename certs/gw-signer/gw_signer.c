@@ -1,6 +1,6 @@
 /*
  * gw_signer.c: gw-signer, the signing authority (authority.h) in a
- * process of its own: the signer's side of authority_proc.h.  gatewayd
+ * process of its own: the signer's side of signer_client.h.  gatewayd
  * (mode = local) and gw-mgmt ([enroll] ca_dir) start it, and only they:
  * it takes its orders on descriptor AUTHORITY_PROC_FD.  It alone links
  * the code that signs and reads the CA key.
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "authority.h"
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "log.h"
 
 struct aps_req {
@@ -154,7 +154,7 @@ aps_status(const char *msg)
 }
 
 /*
- * The signer process (authority_proc.h has its arguments); its exit code.
+ * The signer process (signer_client.h has its arguments); its exit code.
  */
 int
 main(int argc, char **argv)

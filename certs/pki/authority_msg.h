@@ -2,7 +2,7 @@
  * authority_msg.h: what a signing authority (authority.h) and the
  * programs that ask it exchange: its parameters, one request, one result,
  * and the result as the ENROLL_RESULT a gateway or an agent is sent.  The
- * daemons see the authority only through these (and authority_proc.h):
+ * daemons see the authority only through these (and signer_client.h):
  * the signing code itself is not linked into them.
  */
 #ifndef GW_AUTHORITY_MSG_H

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "csr.h"
 #include "enroll.h"
 #include "identity.h"

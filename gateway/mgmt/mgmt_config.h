@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "authority_conf.h"
+#include "signer_conf.h"
 #include "log.h"
 
 #define MGMT_SCOPES_MAX		64

@@ -3,7 +3,7 @@
  * forwards ENROLL (the agent's CSR, token or request id, the source
  * address it saw, and for a renewal the certificate it verified); the
  * signing authority of [enroll] decides, in a process of its own that
- * alone reads the CA key (certs/pki/authority_proc.h), and the
+ * alone reads the CA key (certs/pki/signer_client.h), and the
  * answer goes back as ENROLL_RESULT with the gateway's ref, through the
  * reply callback of the request (the caller's: signer.c knows no link).
  * Without [enroll] ca_dir every request is refused (policy).
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "conn.h"
 #include "log.h"
 #include "mgmt.h"

@@ -2,7 +2,7 @@
  * test_enroll_req.c: an enrollment request's life in enroll.c (its state:
  * new, signing, forwarded, done), without a socket or a signer: the local
  * authority and the upstream links are stand-ins defined here, which the
- * linker takes in place of authority_proc.c and upstream.c.  Each request
+ * linker takes in place of signer_client.c and upstream.c.  Each request
  * gets exactly one answer unless its requester cancels it first; a request
  * with the local signer is cancelled there (and only such a request); an
  * answer is matched to its link and ref, once; the signer's callback with
@@ -22,7 +22,7 @@
 #include <ev.h>
 
 #include "authority.h"
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "enroll.h"
 #include "gw.h"
 

@@ -1,7 +1,7 @@
 /*
- * authority_proc.c: the signing authority in a process of its own (see
- * authority_proc.h): the parent's side (open, submit, cancel, close).  The
- * signer's side is the program gw-signer (gw_signer.c).
+ * signer_client.c: the client of the signing authority in a process of
+ * its own (see signer_client.h): the parent's side (open, submit, cancel,
+ * close).  The signer's side is the program gw-signer (gw_signer.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "log.h"
 
 #define AP_MAX_INFLIGHT	1024
@@ -186,7 +186,7 @@ ap_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 	ap_lost(ap, "the signer exited");
 }
 
-/** authority_proc_submit(ap, req, cb, arg): see authority_proc.h. */
+/** authority_proc_submit(ap, req, cb, arg): see signer_client.h. */
 void
 authority_proc_submit(struct authority_proc *ap,
     const struct authority_req *req, authority_cb cb, void *arg)

@@ -1,11 +1,12 @@
 /*
- * authority_conf.h: the configuration keys of a signing authority, shared
- * by gw-mgmt ([enroll]) and a standalone gatewayd ([enroll] mode = local):
- * one set of rows for each program's conf_util table, one conversion to
- * struct authority_params.
+ * signer_conf.h: the configuration keys of the signer (gw-signer, the
+ * signing authority in a process of its own), shared by gw-mgmt
+ * ([enroll]) and a standalone gatewayd ([enroll] mode = local): one set of
+ * rows for each program's conf_util table, one conversion to struct
+ * authority_params, which signer_client.h hands to the signer.
  */
-#ifndef GW_AUTHORITY_CONF_H
-#define GW_AUTHORITY_CONF_H
+#ifndef GW_SIGNER_CONF_H
+#define GW_SIGNER_CONF_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -97,4 +98,4 @@ authority_conf_params(const struct authority_conf *c, struct ev_loop *loop,
 	};
 }
 
-#endif /* GW_AUTHORITY_CONF_H */
+#endif /* GW_SIGNER_CONF_H */

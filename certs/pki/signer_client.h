@@ -1,7 +1,8 @@
 /*
- * authority_proc.h: the signing authority (authority.h) in a process of
- * its own, so that the process that parses agents' or gateways' bytes
- * never holds the CA key, nor even the code that signs.
+ * signer_client.h: the client of gw-signer, the signing authority
+ * (authority.h) in a process of its own, so that the process that parses
+ * agents' or gateways' bytes never holds the CA key, nor even the code
+ * that signs: this side only starts the signer and talks to it.
  * authority_proc_open() runs the program gw-signer (gw_signer.c: beside
  * the running program, as in a build tree, else GW_SIGNER_RELPATH from
  * its directory, ../libexec/gatewayd/gw-signer when installed) as
@@ -27,8 +28,8 @@
  * work.  It is not restarted: the parent can no longer start a process
  * that may read the key, which is the point.  Restart the program.
  */
-#ifndef GW_AUTHORITY_PROC_H
-#define GW_AUTHORITY_PROC_H
+#ifndef GW_SIGNER_CLIENT_H
+#define GW_SIGNER_CLIENT_H
 
 #include <stddef.h>
 
@@ -71,4 +72,4 @@ void authority_proc_cancel(struct authority_proc *ap, void *arg);
  */
 void authority_proc_close(struct authority_proc *ap);
 
-#endif /* GW_AUTHORITY_PROC_H */
+#endif /* GW_SIGNER_CLIENT_H */
