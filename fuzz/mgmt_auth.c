@@ -14,7 +14,7 @@
 
 #define MG_HELD		8	/* enrollment requests held */
 
-struct authority_proc {
+struct signer_client {
 	int	 open;
 };
 
@@ -46,11 +46,11 @@ mgmt_auth_now(int now)
 
 /* signer_client.h: requests wait here until the harness answers them. */
 
-struct authority_proc *
-authority_proc_open(const struct authority_params *p, const char *user,
+struct signer_client *
+signer_client_open(const struct authority_params *p, const char *user,
     char *err, size_t errlen)
 {
-	struct authority_proc *a;
+	struct signer_client *a;
 
 	(void)p;
 	(void)user;
@@ -63,7 +63,7 @@ authority_proc_open(const struct authority_params *p, const char *user,
 }
 
 void
-authority_proc_close(struct authority_proc *a)
+signer_client_close(struct signer_client *a)
 {
 	if (a == NULL)
 		return;
@@ -72,7 +72,7 @@ authority_proc_close(struct authority_proc *a)
 }
 
 void
-authority_proc_submit(struct authority_proc *a,
+signer_client_submit(struct signer_client *a,
     const struct authority_req *req, authority_cb cb, void *arg)
 {
 	struct authority_result r = { .status = GW_ENROLL_REFUSED,
@@ -92,7 +92,7 @@ authority_proc_submit(struct authority_proc *a,
 }
 
 void
-authority_proc_cancel(struct authority_proc *a, void *arg)
+signer_client_cancel(struct signer_client *a, void *arg)
 {
 	FUZZ_CHECK(a->open);
 	for (unsigned i = 0; i < MG_HELD; i++)

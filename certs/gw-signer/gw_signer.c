@@ -2,7 +2,7 @@
  * gw_signer.c: gw-signer, the signing authority (authority.h) in a
  * process of its own: the signer's side of signer_client.h.  gatewayd
  * (mode = local) and gw-mgmt ([enroll] ca_dir) start it, and only they:
- * it takes its orders on descriptor AUTHORITY_PROC_FD.  It alone links
+ * it takes its orders on descriptor SIGNER_FD.  It alone links
  * the code that signs and reads the CA key.
  */
 #include <errno.h>
@@ -25,13 +25,13 @@ struct aps_req {
 	uint32_t	 ref;
 };
 
-static int aps_fd = AUTHORITY_PROC_FD;
+static int aps_fd = SIGNER_FD;
 
 /* Send ${res} for ${ref} to the parent (blocking: the parent reads). */
 static void
 aps_answer(uint32_t ref, const struct authority_result *res)
 {
-	static uint8_t buf[AUTHORITY_PROC_MSG_MAX];
+	static uint8_t buf[SIGNER_MSG_MAX];
 	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
 	int len;
 
@@ -70,10 +70,10 @@ aps_request(struct authority *a, const uint8_t *buf, size_t n)
 	struct authority_req_buf rb;
 	struct authority_req ar;
 	struct aps_req *r;
-	char via[AUTHORITY_PROC_VIA_MAX + 1];
+	char via[SIGNER_VIA_MAX + 1];
 	size_t used;
 
-	if (gw_frame_decode(buf, n, AUTHORITY_PROC_MSG_MAX, &f, &used) != GW_OK ||
+	if (gw_frame_decode(buf, n, SIGNER_MSG_MAX, &f, &used) != GW_OK ||
 	    f.type != GW_T_ENROLL) {
 		log_errx("event=signer_bad_message detail=\"not an ENROLL\"");
 		return;
@@ -81,7 +81,7 @@ aps_request(struct authority *a, const uint8_t *buf, size_t n)
 	vs.p = buf + used;
 	vs.len = (uint16_t)(n - used);
 	snprintf(no.message, sizeof(no.message), "malformed request");
-	if (n - used > AUTHORITY_PROC_VIA_MAX ||
+	if (n - used > SIGNER_VIA_MAX ||
 	    gw_str_cstr(&vs, via, sizeof(via)) != 0 ||
 	    authority_req_from_enroll(e, via, &rb, &ar) != 0) {
 		aps_answer(e->ref, &no);
@@ -100,7 +100,7 @@ aps_request(struct authority *a, const uint8_t *buf, size_t n)
 static void
 aps_on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
-	static uint8_t buf[AUTHORITY_PROC_MSG_MAX];
+	static uint8_t buf[SIGNER_MSG_MAX];
 	ssize_t n;
 
 	(void)revents;
@@ -165,8 +165,8 @@ main(int argc, char **argv)
 	ev_io io;
 	char err[512];
 
-	if (argc != AUTHORITY_PROC_NARGS ||
-	    strcmp(argv[1], AUTHORITY_PROC_ARG) != 0) {
+	if (argc != SIGNER_NARGS ||
+	    strcmp(argv[1], SIGNER_ARG) != 0) {
 		fprintf(stderr, "%s: for internal use only\n", argv[0]);
 		return 2;
 	}

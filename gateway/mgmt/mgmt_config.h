@@ -52,7 +52,7 @@ struct mgmt_config {
 	uint32_t	 batch_max;	/* rows per transaction at most */
 	double		 batch_delay;	/* longest wait to fill a batch */
 	/* [enroll]: the signing authority; off without ca_dir */
-	struct authority_conf enroll;
+	struct signer_conf enroll;
 	/* [scope ...] sections in file order; none: any gateway, any agent */
 	struct mgmt_scope scopes[MGMT_SCOPES_MAX];
 	unsigned	 nscopes;

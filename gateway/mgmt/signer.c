@@ -99,7 +99,7 @@ signer_request(struct mgmt *m, const struct gw_frame *f, const char *via,
 	r->via = via;
 	r->ref = e->ref;
 	TAILQ_INSERT_TAIL(&m->signer->pending, r, entry);
-	authority_proc_submit(m->signer->auth, &ar, signer_done, r);
+	signer_client_submit(m->signer->auth, &ar, signer_done, r);
 }
 
 /** signer_forget(m, arg): forget the requests answered to ${arg}. */
@@ -112,7 +112,7 @@ signer_forget(struct mgmt *m, const void *arg)
 		next = TAILQ_NEXT(r, entry);
 		if (r->arg != arg)
 			continue;
-		authority_proc_cancel(m->signer->auth, r);
+		signer_client_cancel(m->signer->auth, r);
 		TAILQ_REMOVE(&m->signer->pending, r, entry);
 		free(r);
 	}
@@ -135,8 +135,8 @@ signer_init(struct mgmt *m, char *err, size_t errlen)
 	TAILQ_INIT(&m->signer->pending);
 	if (m->cfg->enroll.ca_dir == NULL)
 		return 0;
-	authority_conf_params(&m->cfg->enroll, m->loop, NULL, &p);
-	if ((m->signer->auth = authority_proc_open(&p,
+	signer_conf_params(&m->cfg->enroll, m->loop, NULL, &p);
+	if ((m->signer->auth = signer_client_open(&p,
 	    m->cfg->enroll_signer_user, err, errlen)) == NULL)
 		return -1;
 	log_info("event=enroll_authority ca_dir=%s names=%s hook=%s",
@@ -158,11 +158,11 @@ signer_free(struct mgmt *m)
 	if (m->signer->auth == NULL)
 		goto done;
 	while ((r = TAILQ_FIRST(&m->signer->pending)) != NULL) {
-		authority_proc_cancel(m->signer->auth, r);
+		signer_client_cancel(m->signer->auth, r);
 		TAILQ_REMOVE(&m->signer->pending, r, entry);
 		free(r);
 	}
-	authority_proc_close(m->signer->auth);
+	signer_client_close(m->signer->auth);
 done:
 	free(m->signer);
 	m->signer = NULL;
