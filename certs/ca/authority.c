@@ -97,12 +97,23 @@ static void
 auth_refuse(unsigned reason, const struct auth_ctx *x, authority_cb cb,
     void *arg, const char *fmt, const char *detail)
 {
-	struct authority_result res = { .status = GW_ENROLL_REFUSED };
+	struct authority_result res;
 
-	res.reason = reason;
-	snprintf(res.request_id, sizeof(res.request_id), "%s", x->rid);
-	snprintf(res.message, sizeof(res.message), fmt, detail);
+	authority_result_make(&res, GW_ENROLL_REFUSED, reason, 0, x->rid, NULL,
+	    fmt, detail);
 	auth_answer(&res, x, cb, arg);
+}
+
+/* The certificate for ${csr} (checked: ${ci}), signed by ${ca}. */
+static int
+auth_issue(const struct csr_info *ci, mbedtls_x509_csr *csr, unsigned days,
+    struct pki_ca *ca, struct pki_rng *rng, unsigned char *crt, size_t cap,
+    char *err, size_t errlen)
+{
+	struct pki_req req = { .role = PKI_ROLE_AGENT, .name = ci->name };
+
+	pki_validity(&req, days);
+	return pki_sign(&req, &csr->pk, ca, rng, crt, cap, err, errlen);
 }
 
 /*
@@ -118,7 +129,6 @@ auth_sign(const char *dir, struct pki_ca *ca, struct pki_rng *rng,
 {
 	static unsigned char crt[16384];
 	static uint8_t der[CSR_DER_MAX];
-	struct pki_req req = { .role = PKI_ROLE_AGENT };
 	struct csr_info ci;
 	mbedtls_x509_csr csr;
 	size_t len, n;
@@ -130,9 +140,7 @@ auth_sign(const char *dir, struct pki_ca *ca, struct pki_rng *rng,
 	if (csr_check(der, len, &ci, err, errlen) != 0 ||
 	    mbedtls_x509_csr_parse_der(&csr, der, len) != 0)
 		goto out;
-	req.name = ci.name;
-	pki_validity(&req, days);
-	if (pki_sign(&req, &csr.pk, ca, rng, crt, sizeof(crt), err,
+	if (auth_issue(&ci, &csr, days, ca, rng, crt, sizeof(crt), err,
 	    errlen) != 0)
 		goto out;
 	n = strlen((char *)crt);
@@ -159,7 +167,7 @@ static void
 auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
     void *arg)
 {
-	struct authority_result res = { .status = GW_ENROLL_REFUSED };
+	struct authority_result res;
 	struct auth_ctx y = *x;
 	struct ed_info info;
 	long long answered = 0;
@@ -167,7 +175,6 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 	char *buf = NULL;
 	size_t len;
 
-	snprintf(res.request_id, sizeof(res.request_id), "%s", x->rid);
 	st = ed_state(a->p.dir, x->rid, &info, &answered);
 	if (st != ED_NONE) {	/* for the log: whom a poll is about */
 		snprintf(y.name, sizeof(y.name), "%s", info.name);
@@ -175,53 +182,38 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 			snprintf(y.token_id, sizeof(y.token_id), "%s",
 			    info.token);
 	}
-	switch (st) {
-	case ED_NONE:
-		res.reason = GW_R_REQUEST_UNKNOWN;
-		snprintf(res.message, sizeof(res.message), "no request %s "
+	if (st == ED_PENDING && auth_expired(a, &info, time(NULL))) {
+		ed_remove(a->p.dir, x->rid);
+		if (a->npending > 0)
+			a->npending--;
+		auth_src_pending(a->srcs, info.source, -1);
+		authority_result_make(&res, GW_ENROLL_REFUSED,
+		    GW_R_REQUEST_EXPIRED, 0, x->rid, NULL, "request expired: "
+		    "nobody approved it in %us", a->p.pending_ttl);
+	} else if (st == ED_PENDING)
+		authority_result_make(&res, GW_ENROLL_PENDING, 0,
+		    a->p.retry_after, x->rid, NULL, "waiting for an operator "
+		    "(gw-cert approve %s)", x->rid);
+	else if (st == ED_ISSUED && (buf = malloc(AUTH_CHAIN_MAX)) != NULL &&
+	    ed_read(a->p.dir, x->rid, "cert.pem", buf, AUTH_CHAIN_MAX,
+	    &len) == 0)
+		authority_result_make(&res, GW_ENROLL_ISSUED, 0, 0, x->rid, buf,
+		    "issued");
+	else if (st == ED_ISSUED)
+		authority_result_make(&res, GW_ENROLL_REFUSED, GW_R_INTERNAL,
+		    0, x->rid, NULL, "cannot read the certificate");
+	else if (st == ED_DENIED && (buf = malloc(512)) != NULL &&
+	    ed_read(a->p.dir, x->rid, "denied", buf, 512, &len) == 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		authority_result_make(&res, GW_ENROLL_REFUSED, GW_R_DENIED, 0,
+		    x->rid, NULL, "%s", buf);
+	} else if (st == ED_DENIED)
+		authority_result_make(&res, GW_ENROLL_REFUSED, GW_R_DENIED, 0,
+		    x->rid, NULL, "denied by an operator");
+	else
+		authority_result_make(&res, GW_ENROLL_REFUSED,
+		    GW_R_REQUEST_UNKNOWN, 0, x->rid, NULL, "no request %s "
 		    "(never made, or expired and removed)", x->rid);
-		break;
-	case ED_PENDING:
-		if (auth_expired(a, &info, time(NULL))) {
-			ed_remove(a->p.dir, x->rid);
-			if (a->npending > 0)
-				a->npending--;
-			auth_src_pending(a->srcs, info.source, -1);
-			res.reason = GW_R_REQUEST_EXPIRED;
-			snprintf(res.message, sizeof(res.message), "request "
-			    "expired: nobody approved it in %us",
-			    a->p.pending_ttl);
-			break;
-		}
-		res.status = GW_ENROLL_PENDING;
-		res.retry_after = a->p.retry_after;
-		snprintf(res.message, sizeof(res.message), "waiting for an "
-		    "operator (gw-cert approve %s)", x->rid);
-		break;
-	case ED_ISSUED:
-		if ((buf = malloc(AUTH_CHAIN_MAX)) == NULL ||
-		    ed_read(a->p.dir, x->rid, "cert.pem", buf, AUTH_CHAIN_MAX,
-		    &len) != 0) {
-			res.reason = GW_R_INTERNAL;
-			snprintf(res.message, sizeof(res.message),
-			    "cannot read the certificate");
-			break;
-		}
-		res.status = GW_ENROLL_ISSUED;
-		res.chain = buf;
-		snprintf(res.message, sizeof(res.message), "issued");
-		break;
-	case ED_DENIED:
-		res.reason = GW_R_DENIED;
-		if ((buf = malloc(512)) != NULL &&
-		    ed_read(a->p.dir, x->rid, "denied", buf, 512, &len) == 0) {
-			buf[strcspn(buf, "\n")] = '\0';
-			snprintf(res.message, sizeof(res.message), "%s", buf);
-		} else
-			snprintf(res.message, sizeof(res.message),
-			    "denied by an operator");
-		break;
-	}
 	auth_answer(&res, &y, cb, arg);
 	free(buf);
 }
@@ -371,19 +363,15 @@ auth_record(struct authority *a, const struct auth_ctx *x,
     const struct authority_req *req, const struct csr_info *ci, char *why,
     size_t len)
 {
-	struct ed_info info;
+	long long now = time(NULL);
+	struct ed_new nr = {
+		.name = ci->name, .key_fp = ci->key_fp,
+		.key_desc = ci->key_desc, .source = x->source, .via = x->via,
+		.token = x->token_id, .kind = x->kind,
+		.received = now, .expires = now + a->p.pending_ttl,
+	};
 
-	memset(&info, 0, sizeof(info));
-	snprintf(info.name, sizeof(info.name), "%s", ci->name);
-	snprintf(info.key_fp, sizeof(info.key_fp), "%s", ci->key_fp);
-	snprintf(info.key_desc, sizeof(info.key_desc), "%s", ci->key_desc);
-	snprintf(info.source, sizeof(info.source), "%s", x->source);
-	snprintf(info.via, sizeof(info.via), "%s", x->via);
-	snprintf(info.token, sizeof(info.token), "%s", x->token_id);
-	snprintf(info.kind, sizeof(info.kind), "%s", x->kind);
-	info.received = time(NULL);
-	info.expires = info.received + a->p.pending_ttl;
-	return ed_create(a->p.dir, x->rid, req->csr, req->csr_len, &info, why,
+	return ed_create(a->p.dir, x->rid, req->csr, req->csr_len, &nr, why,
 	    len);
 }
 
@@ -417,8 +405,8 @@ auth_admit(struct authority *a, struct auth_ctx *x,
 	int log = 1;
 
 	if (req->client_cert != NULL) {
-		if (!auth_renew_ok(a->renew, req->client_cert, req->client_cert_len,
-		    x->name, &reason, why, len))
+		if (!auth_renew_ok(a->renew, req->client_cert,
+		    req->client_cert_len, x->name, &reason, why, len))
 			return reason;
 		reason = auth_src_admit(a->srcs, x->source, 0, time(NULL), &log,
 		    why, len);
@@ -506,7 +494,8 @@ authority_submit(struct authority *a, const struct authority_req *req,
 	 */
 	if (st == ED_ISSUED || st == ED_DENIED || (st == ED_PENDING &&
 	    (strcmp(info.kind, "pending") != 0 ||
-	    strcmp(x.kind, "pending") == 0 || auth_hook_busy(a->hooks, x.rid)))) {
+	    strcmp(x.kind, "pending") == 0 ||
+	    auth_hook_busy(a->hooks, x.rid)))) {
 		auth_state(a, &x, cb, arg);
 		return;
 	}

@@ -62,8 +62,7 @@ aps_done(const struct authority_result *res, void *arg)
 static void
 aps_request(struct authority *a, const uint8_t *buf, size_t n)
 {
-	struct authority_result no = { .status = GW_ENROLL_REFUSED,
-	    .reason = GW_R_PROTOCOL };
+	struct authority_result no;
 	struct gw_frame f;
 	struct gw_enroll *e = &f.u.enroll;
 	struct gw_str vs;
@@ -78,18 +77,18 @@ aps_request(struct authority *a, const uint8_t *buf, size_t n)
 		log_errx("event=signer_bad_message detail=\"not an ENROLL\"");
 		return;
 	}
-	vs.p = buf + used;
-	vs.len = (uint16_t)(n - used);
-	snprintf(no.message, sizeof(no.message), "malformed request");
+	vs = (struct gw_str){ .p = buf + used, .len = (uint16_t)(n - used) };
 	if (n - used > SIGNER_VIA_MAX ||
 	    gw_str_cstr(&vs, via, sizeof(via)) != 0 ||
 	    authority_req_from_enroll(e, via, &rb, &ar) != 0) {
+		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_PROTOCOL, 0,
+		    NULL, NULL, "malformed request");
 		aps_answer(e->ref, &no);
 		return;
 	}
 	if ((r = malloc(sizeof(*r))) == NULL) {
-		no.reason = GW_R_OVERLOAD;
-		snprintf(no.message, sizeof(no.message), "out of memory");
+		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_OVERLOAD, 0,
+		    NULL, NULL, "out of memory");
 		aps_answer(e->ref, &no);
 		return;
 	}

@@ -79,6 +79,26 @@ int authority_req_from_enroll(const struct gw_enroll *e, const char *via,
     struct authority_req_buf *buf, struct authority_req *req);
 
 /**
+ * authority_result_make(res, status, reason, retry_after, rid, chain, fmt,
+ * ...): ${res}: ${status}, the refusal ${reason} (enum gw_reason; 0 unless
+ * refused), ${retry_after} (pending), of request ${rid} (NULL: none), with
+ * ${chain} (issued; NULL) and the message ${fmt} formatted (cut to fit).
+ */
+void authority_result_make(struct authority_result *res,
+    enum gw_enroll_status status, unsigned reason, unsigned retry_after,
+    const char *rid, const char *chain, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/**
+ * authority_result_from_view(res, v, chain): ${res} from ENROLL_RESULT
+ * ${v}, as untrusted bytes: a request id that is not a C string becomes
+ * "", a message is cut at a NUL or to fit; its chain (NUL-terminated) is
+ * ${chain}, which the caller made from ${v}'s (NULL if none).
+ */
+void authority_result_from_view(struct authority_result *res,
+    const struct gw_enroll_result *v, const char *chain);
+
+/**
  * authority_result_view(res, ref, out): ${res} as the ENROLL_RESULT
  * ${out} with ${ref}; its strings point into ${res}.
  */

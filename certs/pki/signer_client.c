@@ -49,10 +49,10 @@ struct signer_client {
 static void
 sc_refuse(authority_cb cb, void *arg, unsigned reason, const char *msg)
 {
-	struct authority_result r = { .status = GW_ENROLL_REFUSED };
+	struct authority_result r;
 
-	r.reason = reason;
-	snprintf(r.message, sizeof(r.message), "%s", msg);
+	authority_result_make(&r, GW_ENROLL_REFUSED, reason, 0, NULL, NULL,
+	    "%s", msg);
 	cb(&r, arg);
 }
 
@@ -123,16 +123,6 @@ sc_result(struct signer_client *sc, size_t n)
 	sc_req_free(sc, r);
 	if (cb == NULL)
 		return;		/* cancelled */
-	memset(&res, 0, sizeof(res));
-	res.status = f.u.enroll_result.status;
-	res.reason = f.u.enroll_result.reason;
-	res.retry_after = f.u.enroll_result.retry_after;
-	if (gw_str_cstr(&f.u.enroll_result.request_id, res.request_id,
-	    sizeof(res.request_id)) != 0)
-		res.request_id[0] = '\0';
-	snprintf(res.message, sizeof(res.message), "%.*s",
-	    (int)f.u.enroll_result.message.len,
-	    (const char *)f.u.enroll_result.message.p);
 	if (f.u.enroll_result.chain.len > 0) {
 		if ((chain = malloc(f.u.enroll_result.chain.len + 1)) == NULL) {
 			sc_refuse(cb, arg, GW_R_INTERNAL, "out of memory");
@@ -141,8 +131,8 @@ sc_result(struct signer_client *sc, size_t n)
 		memcpy(chain, f.u.enroll_result.chain.p,
 		    f.u.enroll_result.chain.len);
 		chain[f.u.enroll_result.chain.len] = '\0';
-		res.chain = chain;
 	}
+	authority_result_from_view(&res, &f.u.enroll_result, chain);
 	cb(&res, arg);
 	free(chain);
 }

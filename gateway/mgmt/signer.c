@@ -68,27 +68,27 @@ signer_request(struct mgmt *m, const struct gw_frame *f, const char *via,
     signer_reply_fn *reply, void *arg)
 {
 	const struct gw_enroll *e = &f->u.enroll;
-	struct authority_result no = { .status = GW_ENROLL_REFUSED };
+	struct authority_result no;
 	struct authority_req_buf rb;
 	struct authority_req ar;
 	struct signer_req *r;
 
 	if (m->signer->auth == NULL) {
-		no.reason = GW_R_POLICY;
-		snprintf(no.message, sizeof(no.message), "enrollment is not "
-		    "enabled on management server %s", m->cfg->name);
+		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_POLICY, 0,
+		    NULL, NULL, "enrollment is not enabled on management "
+		    "server %s", m->cfg->name);
 		signer_answer(reply, arg, via, e->ref, &no);
 		return;
 	}
 	if (authority_req_from_enroll(e, via, &rb, &ar) != 0) {
-		no.reason = GW_R_PROTOCOL;
-		snprintf(no.message, sizeof(no.message), "malformed request");
+		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_PROTOCOL, 0,
+		    NULL, NULL, "malformed request");
 		signer_answer(reply, arg, via, e->ref, &no);
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		no.reason = GW_R_OVERLOAD;
-		snprintf(no.message, sizeof(no.message), "out of memory");
+		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_OVERLOAD, 0,
+		    NULL, NULL, "out of memory");
 		signer_answer(reply, arg, via, e->ref, &no);
 		return;
 	}

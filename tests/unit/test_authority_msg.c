@@ -2,7 +2,8 @@
  * test_authority_msg.c: the request a signing authority is asked, made
  * from an ENROLL frame (certs/pki/authority_msg.c), as gw-signer and
  * gw-mgmt's signer.c make it: views of the frame's bytes, its strings
- * copied and NUL-terminated, and a hostile frame refused whole.
+ * copied and NUL-terminated, and a hostile frame refused whole; its
+ * result, made or read from the signer's (untrusted) ENROLL_RESULT.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +171,83 @@ test_hostile(void **state)
 	}
 }
 
+/* A result made here: every field, the message cut to fit. */
+static void
+test_result_make(void **state)
+{
+	struct authority_result res;
+	char big[400];
+
+	(void)state;
+	memset(&res, 0x5a, sizeof(res));
+	authority_result_make(&res, GW_ENROLL_PENDING, 0, 30, "abc", NULL,
+	    "wait %s", "here");
+	assert_int_equal(res.status, GW_ENROLL_PENDING);
+	assert_int_equal(res.reason, 0);
+	assert_int_equal(res.retry_after, 30);
+	assert_string_equal(res.request_id, "abc");
+	assert_null(res.chain);
+	assert_string_equal(res.message, "wait here");
+	memset(big, 'm', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	authority_result_make(&res, GW_ENROLL_REFUSED, GW_R_POLICY, 0, NULL,
+	    "chain", "%s", big);
+	assert_int_equal(res.reason, GW_R_POLICY);
+	assert_string_equal(res.request_id, "");
+	assert_string_equal(res.chain, "chain");
+	assert_int_equal(strlen(res.message), sizeof(res.message) - 1);
+}
+
+/*
+ * A result from the signer's bytes (untrusted): a request id with a NUL
+ * becomes "", a message stops at its NUL and is cut to fit; the view of
+ * the result gives the same fields back.
+ */
+static void
+test_result_from_view(void **state)
+{
+	static uint8_t big[1000];
+	struct gw_enroll_result v, back;
+	struct authority_result res;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.ref = 5;
+	v.status = GW_ENROLL_ISSUED;
+	v.retry_after = 7;
+	v.request_id = str("0123456789abcdef0123456789abcdef");
+	v.message = str("issued");
+	authority_result_from_view(&res, &v, "PEM");
+	assert_int_equal(res.status, GW_ENROLL_ISSUED);
+	assert_int_equal(res.retry_after, 7);
+	assert_string_equal(res.request_id,
+	    "0123456789abcdef0123456789abcdef");
+	assert_string_equal(res.message, "issued");
+	assert_string_equal(res.chain, "PEM");
+	authority_result_view(&res, 5, &back);
+	assert_int_equal(back.ref, 5);
+	assert_int_equal(back.status, GW_ENROLL_ISSUED);
+	assert_int_equal(back.request_id.len, 32);
+	assert_int_equal(back.chain.len, 3);
+	/* Hostile: an id with a NUL, one too long; a message with a NUL. */
+	v.status = GW_ENROLL_REFUSED;
+	v.reason = GW_R_DENIED;
+	v.request_id = (struct gw_str){ .p = (const uint8_t *)"ab\0cd",
+	    .len = 5 };
+	v.message = (struct gw_str){ .p = (const uint8_t *)"no\0secret",
+	    .len = 9 };
+	authority_result_from_view(&res, &v, NULL);
+	assert_int_equal(res.reason, GW_R_DENIED);
+	assert_string_equal(res.request_id, "");
+	assert_string_equal(res.message, "no");
+	assert_null(res.chain);
+	v.request_id = fill(big, 'f', sizeof(res.request_id));
+	v.message = fill(big, 'm', sizeof(big));
+	authority_result_from_view(&res, &v, NULL);
+	assert_string_equal(res.request_id, "");
+	assert_int_equal(strlen(res.message), sizeof(res.message) - 1);
+}
+
 int
 main(void)
 {
@@ -178,6 +256,8 @@ main(void)
 		cmocka_unit_test(test_poll),
 		cmocka_unit_test(test_all_missing),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_result_make),
+		cmocka_unit_test(test_result_from_view),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
