@@ -26,6 +26,7 @@
 #include "csr.h"
 #include "log.h"
 
+#define AUTH_HOOK_MAGIC	0x486f6f6bu	/* "Hook" */
 #define AUTH_HOOK_ENV	9	/* 7 GW_ENROLL_*, PATH, NULL */
 #define AUTH_HOOK_GRACE	2.0	/* seconds from SIGTERM to SIGKILL */
 /* CSR_DER_MAX bytes as PEM: base64 (4/3), 64-column lines, armour. */
@@ -46,6 +47,7 @@ struct auth_hooks {
 
 /* One request asked of the hook. */
 struct auth_hook {
+	uint32_t		 magic;		/* AUTH_HOOK_MAGIC */
 	struct auth_hooks	*hs;
 	struct auth_ctx		 x;		/* a copy, handed back */
 	char			 why[96];	/* AUTH_FAILED: what happened */
@@ -62,6 +64,17 @@ struct auth_hook {
 	ev_io			 io;
 	struct auth_hook	*next;
 };
+
+/* ${p}, the data of one of a hook's watchers, or abort. */
+static struct auth_hook *
+auth_hook_of(void *p)
+{
+	struct auth_hook *h = p;
+
+	if (h == NULL || h->magic != AUTH_HOOK_MAGIC)
+		abort();
+	return h;
+}
 
 /* Stop feeding the hook's stdin. */
 static void
@@ -144,7 +157,7 @@ auth_hook_feed(struct auth_hook *h)
 static void
 auth_hook_on_writable(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct auth_hook *h = w->data;
+	struct auth_hook *h = auth_hook_of(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -181,7 +194,7 @@ auth_hook_next(struct auth_hooks *hs)
 static void
 auth_hook_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 {
-	struct auth_hook *h = w->data;
+	struct auth_hook *h = auth_hook_of(w->data);
 	struct auth_hooks *hs = h->hs;
 	int st = w->rstatus, verdict = AUTH_FAILED;
 
@@ -211,7 +224,7 @@ auth_hook_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 static void
 auth_hook_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct auth_hook *h = w->data;
+	struct auth_hook *h = auth_hook_of(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -333,6 +346,7 @@ auth_hook_run(struct auth_hooks *hs, const struct auth_ctx *x,
 		    arg);
 		return;
 	}
+	h->magic = AUTH_HOOK_MAGIC;
 	h->hs = hs;
 	h->x = *x;
 	h->cb = cb;

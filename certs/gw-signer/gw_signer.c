@@ -21,8 +21,20 @@
 #include "signer_client.h"
 #include "log.h"
 
+#define APS_MAGIC	0x41707352u	/* "ApsR" */
+#define APS_IO_MAGIC	0x4170734fu	/* "ApsO" */
+
+/* A request the authority has not answered yet (a hook runs). */
 struct aps_req {
+	uint32_t	 magic;		/* APS_MAGIC */
 	uint32_t	 ref;
+};
+
+/* The parent's socket, watched, and the authority its orders go to. */
+struct aps_io {
+	uint32_t	 magic;		/* APS_IO_MAGIC */
+	struct authority *a;
+	ev_io		 io;
 };
 
 static int aps_fd = SIGNER_FD;
@@ -54,7 +66,10 @@ aps_done(const struct authority_result *res, void *arg)
 {
 	struct aps_req *r = arg;
 
+	if (r == NULL || r->magic != APS_MAGIC)
+		abort();
 	aps_answer(r->ref, res);
+	r->magic = 0;
 	free(r);
 }
 
@@ -92,6 +107,7 @@ aps_request(struct authority *a, const uint8_t *buf, size_t n)
 		aps_answer(e->ref, &no);
 		return;
 	}
+	r->magic = APS_MAGIC;
 	r->ref = e->ref;
 	authority_submit(a, &ar, aps_done, r);
 }
@@ -100,9 +116,12 @@ static void
 aps_on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
 	static uint8_t buf[SIGNER_MSG_MAX];
+	struct aps_io *s = w->data;
 	ssize_t n;
 
 	(void)revents;
+	if (s == NULL || s->magic != APS_IO_MAGIC)
+		abort();
 	if ((n = recv(aps_fd, buf, sizeof(buf), MSG_DONTWAIT)) < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -113,7 +132,7 @@ aps_on_read(struct ev_loop *loop, ev_io *w, int revents)
 		ev_break(loop, EVBREAK_ALL);	/* the parent is gone */
 		return;
 	}
-	aps_request(w->data, buf, (size_t)n);
+	aps_request(s->a, buf, (size_t)n);
 }
 
 /* Become ${user}: its groups, its uid, and no way back. */
@@ -161,7 +180,7 @@ main(int argc, char **argv)
 	struct authority_params p;
 	struct authority *a;
 	struct ev_loop *loop;
-	ev_io io;
+	struct aps_io s = { .magic = APS_IO_MAGIC };
 	char err[512];
 
 	if (argc != SIGNER_NARGS ||
@@ -203,9 +222,10 @@ main(int argc, char **argv)
 	aps_status("ok");
 	log_info("event=signer_ready ca_dir=%s uid=%u", p.dir,
 	    (unsigned)getuid());
-	ev_io_init(&io, aps_on_read, aps_fd, EV_READ);
-	io.data = a;
-	ev_io_start(loop, &io);
+	s.a = a;
+	ev_io_init(&s.io, aps_on_read, aps_fd, EV_READ);
+	s.io.data = &s;
+	ev_io_start(loop, &s.io);
 	ev_run(loop, 0);
 	authority_close(a);
 	return 0;

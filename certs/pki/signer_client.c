@@ -19,6 +19,7 @@
 #include "signer_client.h"
 #include "log.h"
 
+#define SC_MAGIC	0x5369436cu	/* "SiCl" */
 #define SC_MAX_INFLIGHT	1024
 #define SC_MSG_MAX	SIGNER_MSG_MAX
 #define SC_VIA_MAX	SIGNER_VIA_MAX
@@ -34,6 +35,7 @@ struct sc_req {
 };
 
 struct signer_client {
+	uint32_t		 magic;		/* SC_MAGIC */
 	struct ev_loop		*loop;
 	int			 fd;		/* -1: the signer is gone */
 	pid_t			 pid;
@@ -44,6 +46,17 @@ struct signer_client {
 	uint32_t		 next_ref;
 	uint8_t			*buf;		/* SC_MSG_MAX */
 };
+
+/* ${p}, the data of one of our watchers, or abort. */
+static struct signer_client *
+sc_of(void *p)
+{
+	struct signer_client *sc = p;
+
+	if (sc == NULL || sc->magic != SC_MAGIC)
+		abort();
+	return sc;
+}
 
 /* Call ${cb} with a refusal made here. */
 static void
@@ -140,7 +153,7 @@ sc_result(struct signer_client *sc, size_t n)
 static void
 sc_on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct signer_client *sc = w->data;
+	struct signer_client *sc = sc_of(w->data);
 	ssize_t n;
 
 	(void)loop;
@@ -162,7 +175,7 @@ sc_on_read(struct ev_loop *loop, ev_io *w, int revents)
 static void
 sc_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 {
-	struct signer_client *sc = w->data;
+	struct signer_client *sc = sc_of(w->data);
 
 	(void)revents;
 	ev_child_stop(loop, w);
@@ -418,6 +431,7 @@ signer_client_open(const struct authority_params *p, const char *user,
 		snprintf(err, errlen, "signer: out of memory");
 		return NULL;
 	}
+	sc->magic = SC_MAGIC;
 	sc->loop = p->loop;
 	sc->fd = -1;
 	TAILQ_INIT(&sc->reqs);
@@ -470,5 +484,6 @@ signer_client_close(struct signer_client *sc)
 			usleep(10000);
 	}
 	free(sc->buf);
+	sc->magic = 0;
 	free(sc);
 }
