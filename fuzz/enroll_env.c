@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "authority.h"
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "conn.h"
 #include "enroll_env.h"
 #include "fake_conn.h"
@@ -39,7 +39,7 @@ struct enr_held {
 	char			*chain;
 };
 
-struct authority_proc {
+struct signer_client {
 	struct authority	*a;
 };
 
@@ -78,7 +78,7 @@ static int clock_on;
 static time_t clock_now;
 static ev_timer *tick;
 static struct ev_loop *tick_loop;
-static struct authority_proc *proc;
+static struct signer_client *proc;
 
 /* The clock: the harness's while a session runs. */
 
@@ -269,13 +269,13 @@ enr_advance(time_t secs)
 		ev_invoke(tick_loop, tick, EV_TIMER);
 }
 
-/* authority_proc.h: the authority itself, at once or when told. */
+/* signer_client.h: the authority itself, at once or when told. */
 
-struct authority_proc *
-authority_proc_open(const struct authority_params *p, const char *user,
+struct signer_client *
+signer_client_open(const struct authority_params *p, const char *user,
     char *err, size_t errlen)
 {
-	struct authority_proc *ap;
+	struct signer_client *ap;
 
 	(void)user;
 	FUZZ_CHECK(p->hook == NULL);
@@ -292,7 +292,7 @@ authority_proc_open(const struct authority_params *p, const char *user,
 }
 
 void
-authority_proc_close(struct authority_proc *ap)
+signer_client_close(struct signer_client *ap)
 {
 	if (ap == NULL)
 		return;
@@ -341,7 +341,7 @@ enr_answered(const struct authority_result *res, void *p)
  * is checked against the model (enr_issued).
  */
 static void
-enr_decide(struct authority_proc *ap, const struct authority_req *req,
+enr_decide(struct signer_client *ap, const struct authority_req *req,
     authority_cb cb, void *arg, struct enr_held *hold)
 {
 	struct enr_call k = { .cb = cb, .arg = arg, .hold = hold };
@@ -358,7 +358,7 @@ enr_decide(struct authority_proc *ap, const struct authority_req *req,
 }
 
 void
-authority_proc_submit(struct authority_proc *ap,
+signer_client_submit(struct signer_client *ap,
     const struct authority_req *req, authority_cb cb, void *arg)
 {
 	struct enr_held *h = NULL;
@@ -407,7 +407,7 @@ enr_held_free(struct enr_held *h)
 }
 
 void
-authority_proc_cancel(struct authority_proc *ap, void *arg)
+signer_client_cancel(struct signer_client *ap, void *arg)
 {
 	int found = 0;
 
@@ -441,7 +441,7 @@ enr_held_count(void)
 void
 enr_deliver(unsigned k)
 {
-	struct authority_proc *ap = proc;
+	struct signer_client *ap = proc;
 	struct enr_held *h = NULL, copy;
 	unsigned n = enr_held_count();
 

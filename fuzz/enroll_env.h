@@ -11,10 +11,10 @@
  *    that fire when the clock passes them; what the gateway sends is
  *    checked: one ENROLL_RESULT per ENROLL, with its ref, never to a
  *    closed connection;
- *  - authority_proc.h: in place of the signer process, which carries
+ *  - signer_client.h: in place of the signer process, which carries
  *    authority_submit() and its one answer over a socketpair, the same
  *    authority called in this process.  It answers inside
- *    authority_proc_submit() (so inside enroll_submit(): hole 2 of issue
+ *    signer_client_submit() (so inside enroll_submit(): hole 2 of issue
  *    17 was a use after free there), or holds the request until the input
  *    says: then decided, or decided at once and only answered then;
  *  - the clock: time() (the authority, tokens, certificate dates),
@@ -78,7 +78,7 @@ enum enr_tok {
 };
 
 enum enr_mode {
-	ENR_AT_ONCE,		/* answered inside authority_proc_submit */
+	ENR_AT_ONCE,		/* answered inside signer_client_submit */
 	ENR_DECIDE_LATER,	/* held; decided when delivered */
 	ENR_ANSWER_LATER,	/* decided now, the answer held */
 	ENR_MODES
@@ -113,7 +113,7 @@ enum enr_mode {
  * submitted = answered + cancelled + held, at any time.
  */
 struct enr_count {
-	unsigned	 submitted;	/* authority_proc_submit */
+	unsigned	 submitted;	/* signer_client_submit */
 	unsigned	 answered;	/* ... answered to enroll.c */
 	unsigned	 cancelled;	/* ... cancelled while held */
 	unsigned	 answers;	/* ENROLL_RESULTs sent to agents */

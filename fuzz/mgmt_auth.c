@@ -1,5 +1,5 @@
 /*
- * mgmt_auth.c: authority_proc.h for fuzz_mgmt (see mgmt_env.h): the
+ * mgmt_auth.c: signer_client.h for fuzz_mgmt (see mgmt_env.h): the
  * signer's requests wait here until the harness answers them
  * (MGMT_ANSWER), or are answered at once (MGMT_ENROLL's flag, or no room).
  */
@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "fuzz.h"
 #include "mgmt_env.h"
 #include "mgmt_env_impl.h"
 
 #define MG_HELD		8	/* enrollment requests held */
 
-struct authority_proc {
+struct signer_client {
 	int	 open;
 };
 
@@ -44,13 +44,13 @@ mgmt_auth_now(int now)
 	auth_now = now;
 }
 
-/* authority_proc.h: requests wait here until the harness answers them. */
+/* signer_client.h: requests wait here until the harness answers them. */
 
-struct authority_proc *
-authority_proc_open(const struct authority_params *p, const char *user,
+struct signer_client *
+signer_client_open(const struct authority_params *p, const char *user,
     char *err, size_t errlen)
 {
-	struct authority_proc *a;
+	struct signer_client *a;
 
 	(void)p;
 	(void)user;
@@ -63,7 +63,7 @@ authority_proc_open(const struct authority_params *p, const char *user,
 }
 
 void
-authority_proc_close(struct authority_proc *a)
+signer_client_close(struct signer_client *a)
 {
 	if (a == NULL)
 		return;
@@ -72,7 +72,7 @@ authority_proc_close(struct authority_proc *a)
 }
 
 void
-authority_proc_submit(struct authority_proc *a,
+signer_client_submit(struct signer_client *a,
     const struct authority_req *req, authority_cb cb, void *arg)
 {
 	struct authority_result r = { .status = GW_ENROLL_REFUSED,
@@ -92,7 +92,7 @@ authority_proc_submit(struct authority_proc *a,
 }
 
 void
-authority_proc_cancel(struct authority_proc *a, void *arg)
+signer_client_cancel(struct signer_client *a, void *arg)
 {
 	FUZZ_CHECK(a->open);
 	for (unsigned i = 0; i < MG_HELD; i++)

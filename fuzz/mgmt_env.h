@@ -2,7 +2,7 @@
  * mgmt_env.h: the world fuzz_mgmt runs gw-mgmt's real session code in
  * (link.c, mchan.c, commit.c, signer.c, over store.c and store_sqlite.c):
  * the fake conns of fake_conn.h (no sockets, no TLS), whose gateway
- * connections the harness opens, feeds and closes; an authority_proc.h
+ * connections the harness opens, feeds and closes; an signer_client.h
  * that holds enrollment requests until the harness answers them
  * (mgmt_auth.c); a SQLite store the harness can make fail and can read
  * from a second connection (what is durable: mgmt_store.c).

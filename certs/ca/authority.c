@@ -4,8 +4,10 @@
  * policy hook runs in authority_hook.c (its verdicts come back through
  * auth_hook_ops), renewals are checked in authority_renew.c, tokens in
  * authority_token.c, names taken in authority_names.c, the bounds per
- * source in authority_source.c; the state they share is
- * authority_state.h, below them all.
+ * source in authority_source.c.  struct authority holds a pointer to the
+ * part of each that keeps state (the hooks, the CRL of renewals, the
+ * sources): each allocates, writes and frees its own, and this file
+ * writes only its own fields.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +19,6 @@
 
 #include "authority.h"
 #include "authority_hook.h"
-#include "authority_state.h"
 #include "authority_names.h"
 #include "authority_renew.h"
 #include "authority_source.h"
@@ -31,6 +32,19 @@
 
 #define AUTH_CHAIN_MAX	32768
 #define AUTH_SWEEP	60.0
+
+struct authority {
+	struct authority_params	 p;	/* p.dir, p.names, p.hook: ours */
+	char			 dir[4096];
+	char			*names, *hook;
+	struct pki_rng		 rng;
+	struct pki_ca		 ca;
+	long long		 last_sweep;
+	unsigned		 npending;	/* at the last sweep, + new */
+	struct auth_hooks	*hooks;		/* authority_hook.c's */
+	struct auth_renew	*renew;		/* authority_renew.c's */
+	struct auth_srcs	*srcs;		/* authority_source.c's */
+};
 
 /*
  * A pending request expires at its deadline on file (gw-cert pending list
@@ -53,7 +67,7 @@ auth_unqueue(struct authority *a, const struct auth_ctx *x)
 		return;
 	if (a->npending > 0)
 		a->npending--;
-	auth_src_pending(a, x->source, -1);
+	auth_src_pending(a->srcs, x->source, -1);
 }
 
 /* Log the decision once (unless x->quiet), then answer. */
@@ -83,12 +97,23 @@ static void
 auth_refuse(unsigned reason, const struct auth_ctx *x, authority_cb cb,
     void *arg, const char *fmt, const char *detail)
 {
-	struct authority_result res = { .status = GW_ENROLL_REFUSED };
+	struct authority_result res;
 
-	res.reason = reason;
-	snprintf(res.request_id, sizeof(res.request_id), "%s", x->rid);
-	snprintf(res.message, sizeof(res.message), fmt, detail);
+	authority_result_make(&res, GW_ENROLL_REFUSED, reason, 0, x->rid, NULL,
+	    fmt, detail);
 	auth_answer(&res, x, cb, arg);
+}
+
+/* The certificate for ${csr} (checked: ${ci}), signed by ${ca}. */
+static int
+auth_issue(const struct csr_info *ci, mbedtls_x509_csr *csr, unsigned days,
+    struct pki_ca *ca, struct pki_rng *rng, unsigned char *crt, size_t cap,
+    char *err, size_t errlen)
+{
+	struct pki_req req = { .role = PKI_ROLE_AGENT, .name = ci->name };
+
+	pki_validity(&req, days);
+	return pki_sign(&req, &csr->pk, ca, rng, crt, cap, err, errlen);
 }
 
 /*
@@ -104,7 +129,6 @@ auth_sign(const char *dir, struct pki_ca *ca, struct pki_rng *rng,
 {
 	static unsigned char crt[16384];
 	static uint8_t der[CSR_DER_MAX];
-	struct pki_req req = { .role = PKI_ROLE_AGENT };
 	struct csr_info ci;
 	mbedtls_x509_csr csr;
 	size_t len, n;
@@ -116,9 +140,7 @@ auth_sign(const char *dir, struct pki_ca *ca, struct pki_rng *rng,
 	if (csr_check(der, len, &ci, err, errlen) != 0 ||
 	    mbedtls_x509_csr_parse_der(&csr, der, len) != 0)
 		goto out;
-	req.name = ci.name;
-	pki_validity(&req, days);
-	if (pki_sign(&req, &csr.pk, ca, rng, crt, sizeof(crt), err,
+	if (auth_issue(&ci, &csr, days, ca, rng, crt, sizeof(crt), err,
 	    errlen) != 0)
 		goto out;
 	n = strlen((char *)crt);
@@ -145,7 +167,7 @@ static void
 auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
     void *arg)
 {
-	struct authority_result res = { .status = GW_ENROLL_REFUSED };
+	struct authority_result res;
 	struct auth_ctx y = *x;
 	struct ed_info info;
 	long long answered = 0;
@@ -153,7 +175,6 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 	char *buf = NULL;
 	size_t len;
 
-	snprintf(res.request_id, sizeof(res.request_id), "%s", x->rid);
 	st = ed_state(a->p.dir, x->rid, &info, &answered);
 	if (st != ED_NONE) {	/* for the log: whom a poll is about */
 		snprintf(y.name, sizeof(y.name), "%s", info.name);
@@ -161,53 +182,38 @@ auth_state(struct authority *a, const struct auth_ctx *x, authority_cb cb,
 			snprintf(y.token_id, sizeof(y.token_id), "%s",
 			    info.token);
 	}
-	switch (st) {
-	case ED_NONE:
-		res.reason = GW_R_REQUEST_UNKNOWN;
-		snprintf(res.message, sizeof(res.message), "no request %s "
+	if (st == ED_PENDING && auth_expired(a, &info, time(NULL))) {
+		ed_remove(a->p.dir, x->rid);
+		if (a->npending > 0)
+			a->npending--;
+		auth_src_pending(a->srcs, info.source, -1);
+		authority_result_make(&res, GW_ENROLL_REFUSED,
+		    GW_R_REQUEST_EXPIRED, 0, x->rid, NULL, "request expired: "
+		    "nobody approved it in %us", a->p.pending_ttl);
+	} else if (st == ED_PENDING)
+		authority_result_make(&res, GW_ENROLL_PENDING, 0,
+		    a->p.retry_after, x->rid, NULL, "waiting for an operator "
+		    "(gw-cert approve %s)", x->rid);
+	else if (st == ED_ISSUED && (buf = malloc(AUTH_CHAIN_MAX)) != NULL &&
+	    ed_read(a->p.dir, x->rid, "cert.pem", buf, AUTH_CHAIN_MAX,
+	    &len) == 0)
+		authority_result_make(&res, GW_ENROLL_ISSUED, 0, 0, x->rid, buf,
+		    "issued");
+	else if (st == ED_ISSUED)
+		authority_result_make(&res, GW_ENROLL_REFUSED, GW_R_INTERNAL,
+		    0, x->rid, NULL, "cannot read the certificate");
+	else if (st == ED_DENIED && (buf = malloc(512)) != NULL &&
+	    ed_read(a->p.dir, x->rid, "denied", buf, 512, &len) == 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		authority_result_make(&res, GW_ENROLL_REFUSED, GW_R_DENIED, 0,
+		    x->rid, NULL, "%s", buf);
+	} else if (st == ED_DENIED)
+		authority_result_make(&res, GW_ENROLL_REFUSED, GW_R_DENIED, 0,
+		    x->rid, NULL, "denied by an operator");
+	else
+		authority_result_make(&res, GW_ENROLL_REFUSED,
+		    GW_R_REQUEST_UNKNOWN, 0, x->rid, NULL, "no request %s "
 		    "(never made, or expired and removed)", x->rid);
-		break;
-	case ED_PENDING:
-		if (auth_expired(a, &info, time(NULL))) {
-			ed_remove(a->p.dir, x->rid);
-			if (a->npending > 0)
-				a->npending--;
-			auth_src_pending(a, info.source, -1);
-			res.reason = GW_R_REQUEST_EXPIRED;
-			snprintf(res.message, sizeof(res.message), "request "
-			    "expired: nobody approved it in %us",
-			    a->p.pending_ttl);
-			break;
-		}
-		res.status = GW_ENROLL_PENDING;
-		res.retry_after = a->p.retry_after;
-		snprintf(res.message, sizeof(res.message), "waiting for an "
-		    "operator (gw-cert approve %s)", x->rid);
-		break;
-	case ED_ISSUED:
-		if ((buf = malloc(AUTH_CHAIN_MAX)) == NULL ||
-		    ed_read(a->p.dir, x->rid, "cert.pem", buf, AUTH_CHAIN_MAX,
-		    &len) != 0) {
-			res.reason = GW_R_INTERNAL;
-			snprintf(res.message, sizeof(res.message),
-			    "cannot read the certificate");
-			break;
-		}
-		res.status = GW_ENROLL_ISSUED;
-		res.chain = buf;
-		snprintf(res.message, sizeof(res.message), "issued");
-		break;
-	case ED_DENIED:
-		res.reason = GW_R_DENIED;
-		if ((buf = malloc(512)) != NULL &&
-		    ed_read(a->p.dir, x->rid, "denied", buf, 512, &len) == 0) {
-			buf[strcspn(buf, "\n")] = '\0';
-			snprintf(res.message, sizeof(res.message), "%s", buf);
-		} else
-			snprintf(res.message, sizeof(res.message),
-			    "denied by an operator");
-		break;
-	}
 	auth_answer(&res, &y, cb, arg);
 	free(buf);
 }
@@ -216,14 +222,14 @@ static void auth_drop(struct authority *, const struct auth_ctx *);
 
 /*
  * Carry out a decision on request ${x}, on file: AUTH_SIGN, AUTH_DENY,
- * AUTH_PENDING, or a failure: AUTH_FAILED, AUTH_BUSY (the hook's too:
- * auth_hook_ops).
+ * AUTH_PENDING, or a failure: AUTH_FAILED, AUTH_BUSY, with what happened
+ * in ${why} (the hook's too: auth_hook_ops).
  */
 static void
 auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
-    authority_cb cb, void *arg)
+    const char *why, authority_cb cb, void *arg)
 {
-	char err[200], why[256], *chain;
+	char err[200], taken[256], *chain;
 
 	/*
 	 * Again here: a hook ran in between, or two requests for one new
@@ -232,23 +238,26 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 	 */
 	if (verdict == AUTH_SIGN && strcmp(x->kind, "renewal") != 0 &&
 	    !x->replace) {
-		switch (auth_name_taken(a->p.dir, x->name, why, sizeof(why))) {
+		switch (auth_name_taken(a->p.dir, x->name, taken,
+		    sizeof(taken))) {
 		case 0:
 			break;
 		case 1:
 			if (strcmp(x->kind, "pending") == 0) {
 				log_info("event=enroll_name_taken name=%s "
 				    "rid=%s detail=\"left pending: %s\"",
-				    x->name, x->rid, why);
+				    x->name, x->rid, taken);
 				verdict = AUTH_PENDING;
 				break;
 			}
 			auth_drop(a, x);
-			auth_refuse(GW_R_NAME_TAKEN, x, cb, arg, "%s", why);
+			auth_refuse(GW_R_NAME_TAKEN, x, cb, arg, "%s",
+			    taken);
 			return;
 		default:
 			auth_drop(a, x);
-			auth_refuse(GW_R_INTERNAL, x, cb, arg, "%s", why);
+			auth_refuse(GW_R_INTERNAL, x, cb, arg, "%s",
+			    taken);
 			return;
 		}
 	}
@@ -256,7 +265,7 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 	case AUTH_BUSY:
 		auth_drop(a, x);
 		auth_refuse(GW_R_OVERLOAD, x, cb, arg, "policy hook busy: "
-		    "%s", x->hook_why);
+		    "%s", why);
 		return;
 	case AUTH_SIGN:
 		if ((chain = malloc(AUTH_CHAIN_MAX)) == NULL ||
@@ -285,7 +294,7 @@ auth_decide(struct authority *a, const struct auth_ctx *x, int verdict,
 		/* The hook failed: fail closed; a retry asks it again. */
 		auth_drop(a, x);
 		auth_refuse(GW_R_INTERNAL, x, cb, arg, "policy hook failed: "
-		    "%s", x->hook_why);
+		    "%s", why);
 		return;
 	}
 	auth_unqueue(a, x);	/* decided: out of the queue */
@@ -303,7 +312,7 @@ auth_drop(struct authority *a, const struct auth_ctx *x)
 	auth_unqueue(a, x);
 	ed_remove(a->p.dir, x->rid);
 	if (x->counted)
-		auth_token_refund(a, x->token_id);
+		auth_token_refund(a->p.dir, x->token_id);
 }
 
 /* What the policy hook hands back (authority_hook.h). */
@@ -325,7 +334,7 @@ auth_sweep(struct authority *a)
 		return;
 	a->last_sweep = now;
 	a->npending = 0;
-	auth_src_recount(a, now);
+	auth_src_recount(a->srcs, now);
 	while (ed_next(a->p.dir, &cur, rid)) {
 		answered = 0;
 		switch (ed_state(a->p.dir, rid, &info, &answered)) {
@@ -334,7 +343,7 @@ auth_sweep(struct authority *a)
 				ed_remove(a->p.dir, rid);
 			else {
 				a->npending++;
-				auth_src_pending(a, info.source, 1);
+				auth_src_pending(a->srcs, info.source, 1);
 			}
 			break;
 		case ED_ISSUED:
@@ -354,19 +363,15 @@ auth_record(struct authority *a, const struct auth_ctx *x,
     const struct authority_req *req, const struct csr_info *ci, char *why,
     size_t len)
 {
-	struct ed_info info;
+	long long now = time(NULL);
+	struct ed_new nr = {
+		.name = ci->name, .key_fp = ci->key_fp,
+		.key_desc = ci->key_desc, .source = x->source, .via = x->via,
+		.token = x->token_id, .kind = x->kind,
+		.received = now, .expires = now + a->p.pending_ttl,
+	};
 
-	memset(&info, 0, sizeof(info));
-	snprintf(info.name, sizeof(info.name), "%s", ci->name);
-	snprintf(info.key_fp, sizeof(info.key_fp), "%s", ci->key_fp);
-	snprintf(info.key_desc, sizeof(info.key_desc), "%s", ci->key_desc);
-	snprintf(info.source, sizeof(info.source), "%s", x->source);
-	snprintf(info.via, sizeof(info.via), "%s", x->via);
-	snprintf(info.token, sizeof(info.token), "%s", x->token_id);
-	snprintf(info.kind, sizeof(info.kind), "%s", x->kind);
-	info.received = time(NULL);
-	info.expires = info.received + a->p.pending_ttl;
-	return ed_create(a->p.dir, x->rid, req->csr, req->csr_len, &info, why,
+	return ed_create(a->p.dir, x->rid, req->csr, req->csr_len, &nr, why,
 	    len);
 }
 
@@ -400,13 +405,13 @@ auth_admit(struct authority *a, struct auth_ctx *x,
 	int log = 1;
 
 	if (req->client_cert != NULL) {
-		if (!auth_renew_ok(a, req->client_cert, req->client_cert_len,
-		    x->name, &reason, why, len))
+		if (!auth_renew_ok(a->renew, req->client_cert,
+		    req->client_cert_len, x->name, &reason, why, len))
 			return reason;
-		reason = auth_src_admit(a, x->source, 0, time(NULL), &log,
+		reason = auth_src_admit(a->srcs, x->source, 0, time(NULL), &log,
 		    why, len);
 	} else if (req->token && req->token[0]) {
-		if ((reason = auth_token_admit(a, req->token, x->name,
+		if ((reason = auth_token_admit(a->p.dir, req->token, x->name,
 		    x->token_id, &x->replace, why, len)) == 0)
 			x->counted = 1;
 		return reason;
@@ -414,7 +419,7 @@ auth_admit(struct authority *a, struct auth_ctx *x,
 		snprintf(why, len, "%s", "too many pending requests");
 		return GW_R_OVERLOAD;
 	} else if (st == ED_NONE)
-		reason = auth_src_admit(a, x->source, 1, time(NULL), &log,
+		reason = auth_src_admit(a->srcs, x->source, 1, time(NULL), &log,
 		    why, len);
 	else
 		return 0;
@@ -433,12 +438,12 @@ auth_count(struct authority *a, struct auth_ctx *x, enum ed_state st,
 {
 	if (st == ED_NONE && strcmp(x->kind, "pending") == 0) {
 		a->npending++;
-		auth_src_pending(a, x->source, 1);
+		auth_src_pending(a->srcs, x->source, 1);
 		x->queued = 1;
 	} else if (st == ED_PENDING) {	/* proof came: out of the queue */
 		if (a->npending > 0)
 			a->npending--;
-		auth_src_pending(a, info->source, -1);
+		auth_src_pending(a->srcs, info->source, -1);
 	}
 }
 
@@ -489,7 +494,8 @@ authority_submit(struct authority *a, const struct authority_req *req,
 	 */
 	if (st == ED_ISSUED || st == ED_DENIED || (st == ED_PENDING &&
 	    (strcmp(info.kind, "pending") != 0 ||
-	    strcmp(x.kind, "pending") == 0 || auth_hook_busy(a, x.rid)))) {
+	    strcmp(x.kind, "pending") == 0 ||
+	    auth_hook_busy(a->hooks, x.rid)))) {
 		auth_state(a, &x, cb, arg);
 		return;
 	}
@@ -504,11 +510,60 @@ authority_submit(struct authority *a, const struct authority_req *req,
 	}
 	auth_count(a, &x, st, &info);
 	if (a->p.hook != NULL) {
-		auth_hook_run(a, &x, req->csr, req->csr_len, cb, arg);
+		auth_hook_run(a->hooks, &x, req->csr, req->csr_len, cb, arg);
 		return;
 	}
 	auth_decide(a, &x, strcmp(x.kind, "pending") == 0 ? AUTH_PENDING :
-	    AUTH_SIGN, cb, arg);
+	    AUTH_SIGN, "", cb, arg);
+}
+
+/* The defaults of what ${p} leaves 0 (authority_msg.h). */
+static void
+auth_defaults(struct authority_params *p)
+{
+	if (p->cert_days == 0)
+		p->cert_days = 365;
+	if (p->pending_ttl == 0)
+		p->pending_ttl = 7 * 86400;
+	if (p->max_pending == 0)
+		p->max_pending = 10000;
+	if (p->retry_after == 0)
+		p->retry_after = 30;
+	if (p->hook_timeout == 0)
+		p->hook_timeout = 10;
+	if (p->max_pending_per_source == 0)
+		p->max_pending_per_source = 16;
+	if (p->new_per_source == 0)
+		p->new_per_source = 60;
+	if (p->renew_after == 0)
+		p->renew_after = 33;
+	if (p->hook_max == 0)
+		p->hook_max = 4;
+	if (p->hook_queue == 0)
+		p->hook_queue = 64;
+}
+
+/*
+ * The CA of ${a} and the parts of the modules that keep state for it:
+ * sources, renewals, hooks.  0, or -1 with ${err}.
+ */
+static int
+auth_load(struct authority *a, char *err, size_t errlen)
+{
+	if (pki_rng_init(&a->rng, err, errlen) != 0 ||
+	    pki_ca_load(&a->ca, a->dir, &a->rng, err, errlen) != 0 ||
+	    ed_init(a->dir, err, errlen) != 0)
+		return -1;
+	if ((a->renew = auth_renew_new(a->dir, &a->ca.crt, a->p.renew_after,
+	    err, errlen)) == NULL)
+		return -1;
+	if ((a->srcs = auth_src_new(a->p.max_pending_per_source,
+	    a->p.new_per_source)) == NULL ||
+	    (a->hooks = auth_hook_new(&a->p, &auth_hook_ops, a)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 /**
@@ -525,11 +580,8 @@ authority_open(const struct authority_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	mbedtls_x509_crt_init(&a->issuer);
-	mbedtls_x509_crl_init(&a->crl);
 	a->p = *p;
 	a->p.dir = a->dir;
-	a->hook_ops = &auth_hook_ops;
 	if (p->dir == NULL || snprintf(a->dir, sizeof(a->dir), "%s", p->dir) >=
 	    (int)sizeof(a->dir)) {
 		snprintf(err, errlen, "ca_dir: missing or too long");
@@ -551,38 +603,10 @@ authority_open(const struct authority_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "hook %s: %s", p->hook, strerror(errno));
 		goto fail;
 	}
-	if (a->p.cert_days == 0)
-		a->p.cert_days = 365;
-	if (a->p.pending_ttl == 0)
-		a->p.pending_ttl = 7 * 86400;
-	if (a->p.max_pending == 0)
-		a->p.max_pending = 10000;
-	if (a->p.retry_after == 0)
-		a->p.retry_after = 30;
-	if (a->p.hook_timeout == 0)
-		a->p.hook_timeout = 10;
-	if (a->p.max_pending_per_source == 0)
-		a->p.max_pending_per_source = 16;
-	if (a->p.new_per_source == 0)
-		a->p.new_per_source = 60;
-	if (a->p.renew_after == 0)
-		a->p.renew_after = 33;
-	if (a->p.hook_max == 0)
-		a->p.hook_max = 4;
-	if (a->p.hook_queue == 0)
-		a->p.hook_queue = 64;
-	a->queue_tail = &a->queue;
+	auth_defaults(&a->p);
 	a->last_sweep = -AUTH_SWEEP;
-	if (pki_rng_init(&a->rng, err, errlen) != 0 ||
-	    pki_ca_load(&a->ca, a->dir, &a->rng, err, errlen) != 0 ||
-	    ed_init(a->dir, err, errlen) != 0)
+	if (auth_load(a, err, errlen) != 0)
 		goto fail;
-	/* Renewals chain to the CA that signs, not to its parents. */
-	if (mbedtls_x509_crt_parse_der(&a->issuer, a->ca.crt.raw.p,
-	    a->ca.crt.raw.len) != 0) {
-		snprintf(err, errlen, "%s/ca.crt: cannot copy", a->dir);
-		goto fail;
-	}
 	auth_sweep(a);
 	return a;
 nomem:
@@ -600,7 +624,7 @@ fail:
 void
 authority_cancel(struct authority *a, void *arg)
 {
-	auth_hook_cancel(a, arg);
+	auth_hook_cancel(a->hooks, arg);
 }
 
 /** authority_close(a): kill running hooks, free ${a}; NULL is a no-op. */
@@ -609,12 +633,11 @@ authority_close(struct authority *a)
 {
 	if (a == NULL)
 		return;
-	auth_hook_close_all(a);
-	auth_src_free(a);
+	auth_hook_free(a->hooks);	/* drops through a: first */
+	auth_src_free(a->srcs);
+	auth_renew_free(a->renew);
 	pki_ca_free(&a->ca);
 	pki_rng_free(&a->rng);
-	mbedtls_x509_crt_free(&a->issuer);
-	mbedtls_x509_crl_free(&a->crl);
 	free(a->names);
 	free(a->hook);
 	free(a);

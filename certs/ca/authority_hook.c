@@ -26,14 +26,31 @@
 #include "csr.h"
 #include "log.h"
 
+#define AUTH_HOOK_MAGIC	0x486f6f6bu	/* "Hook" */
 #define AUTH_HOOK_ENV	9	/* 7 GW_ENROLL_*, PATH, NULL */
 #define AUTH_HOOK_GRACE	2.0	/* seconds from SIGTERM to SIGKILL */
 /* CSR_DER_MAX bytes as PEM: base64 (4/3), 64-column lines, armour. */
 #define AUTH_HOOK_PEM	(CSR_DER_MAX / 3 * 4 + CSR_DER_MAX / 48 + 256)
 
+/* The hooks of one authority: its part (authority.c holds a pointer). */
+struct auth_hooks {
+	struct authority_params	 p;		/* loop, hook, hook_*: the
+						   authority's */
+	const struct auth_hook_ops *ops;	/* the authority's */
+	struct authority	*a;		/* handed back through ops */
+	struct auth_hook	*running;
+	unsigned		 nrunning;
+	struct auth_hook	*queue, **queue_tail;	/* waiting, oldest
+							   first */
+	unsigned		 nqueue;
+};
+
+/* One request asked of the hook. */
 struct auth_hook {
-	struct authority	*a;
-	struct auth_ctx		 x;
+	uint32_t		 magic;		/* AUTH_HOOK_MAGIC */
+	struct auth_hooks	*hs;
+	struct auth_ctx		 x;		/* a copy, handed back */
+	char			 why[96];	/* AUTH_FAILED: what happened */
 	authority_cb		 cb;		/* NULL: cancelled */
 	void			*arg;
 	pid_t			 pid;		/* 0: waiting to run */
@@ -48,11 +65,22 @@ struct auth_hook {
 	struct auth_hook	*next;
 };
 
+/* ${p}, the data of one of a hook's watchers, or abort. */
+static struct auth_hook *
+auth_hook_of(void *p)
+{
+	struct auth_hook *h = p;
+
+	if (h == NULL || h->magic != AUTH_HOOK_MAGIC)
+		abort();
+	return h;
+}
+
 /* Stop feeding the hook's stdin. */
 static void
 auth_hook_input_end(struct auth_hook *h)
 {
-	ev_io_stop(h->a->p.loop, &h->io);
+	ev_io_stop(h->hs->p.loop, &h->io);
 	if (h->fd >= 0)
 		close(h->fd);
 	h->fd = -1;
@@ -68,14 +96,14 @@ auth_hook_unlink(struct auth_hook *h)
 {
 	struct auth_hook **pp;
 
-	for (pp = &h->a->hooks; *pp != NULL; pp = &(*pp)->next)
+	for (pp = &h->hs->running; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == h) {
 			*pp = h->next;
-			h->a->nhooks--;
+			h->hs->nrunning--;
 			break;
 		}
-	ev_child_stop(h->a->p.loop, &h->child);
-	ev_timer_stop(h->a->p.loop, &h->timer);
+	ev_child_stop(h->hs->p.loop, &h->child);
+	ev_timer_stop(h->hs->p.loop, &h->timer);
 	auth_hook_input_end(h);
 }
 
@@ -129,7 +157,7 @@ auth_hook_feed(struct auth_hook *h)
 static void
 auth_hook_on_writable(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct auth_hook *h = w->data;
+	struct auth_hook *h = auth_hook_of(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -139,64 +167,64 @@ auth_hook_on_writable(struct ev_loop *loop, ev_io *w, int revents)
 
 /* Take the oldest waiting request off the queue, or NULL. */
 static struct auth_hook *
-auth_hook_dequeue(struct authority *a)
+auth_hook_dequeue(struct auth_hooks *hs)
 {
 	struct auth_hook *h;
 
-	if ((h = a->queue) == NULL)
+	if ((h = hs->queue) == NULL)
 		return NULL;
-	if ((a->queue = h->next) == NULL)
-		a->queue_tail = &a->queue;
+	if ((hs->queue = h->next) == NULL)
+		hs->queue_tail = &hs->queue;
 	h->next = NULL;
-	a->nqueue--;
+	hs->nqueue--;
 	return h;
 }
 
 /* Start waiting hooks while there is room. */
 static void
-auth_hook_next(struct authority *a)
+auth_hook_next(struct auth_hooks *hs)
 {
 	struct auth_hook *h;
 
-	while (a->nhooks < a->p.hook_max && (h = auth_hook_dequeue(a)) != NULL)
+	while (hs->nrunning < hs->p.hook_max &&
+	    (h = auth_hook_dequeue(hs)) != NULL)
 		auth_hook_start(h);
 }
 
 static void
 auth_hook_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 {
-	struct auth_hook *h = w->data;
-	struct authority *a = h->a;
+	struct auth_hook *h = auth_hook_of(w->data);
+	struct auth_hooks *hs = h->hs;
 	int st = w->rstatus, verdict = AUTH_FAILED;
 
 	(void)loop;
 	(void)revents;
 	auth_hook_unlink(h);
-	auth_hook_next(a);
+	auth_hook_next(hs);
 	if (h->cancelled) {
 		log_info("event=enroll_hook_ended name=%s rid=%s kind=%s "
 		    "detail=\"requester gone\"", h->x.name, h->x.rid,
 		    h->x.kind);
-		a->hook_ops->drop(a, &h->x);
+		hs->ops->drop(hs->a, &h->x);
 		free(h);
 		return;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) <= AUTH_PENDING)
 		verdict = WEXITSTATUS(st);
 	else if (WIFEXITED(st))
-		snprintf(h->x.hook_why, sizeof(h->x.hook_why), "exit %d",
-		    WEXITSTATUS(st));
-	else if (h->x.hook_why[0] == '\0')
-		snprintf(h->x.hook_why, sizeof(h->x.hook_why),
-		    "killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	a->hook_ops->decide(a, &h->x, verdict, h->cb, h->arg);
+		snprintf(h->why, sizeof(h->why), "exit %d", WEXITSTATUS(st));
+	else if (h->why[0] == '\0')
+		snprintf(h->why, sizeof(h->why), "killed by signal %d",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	hs->ops->decide(hs->a, &h->x, verdict, h->why, h->cb, h->arg);
 	free(h);
 }
 
 static void
 auth_hook_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct auth_hook *h = w->data;
+	struct auth_hook *h = auth_hook_of(w->data);
 
 	(void)loop;
 	(void)revents;
@@ -204,8 +232,8 @@ auth_hook_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 		kill(-h->pid, SIGKILL);
 		return;
 	}
-	snprintf(h->x.hook_why, sizeof(h->x.hook_why), "no answer in %us",
-	    h->a->p.hook_timeout);
+	snprintf(h->why, sizeof(h->why), "no answer in %us",
+	    h->hs->p.hook_timeout);
 	kill(-h->pid, SIGKILL);	/* its group; auth_hook_on_exit next */
 }
 
@@ -222,11 +250,11 @@ auth_hook_spawn(struct auth_hook *h, char **envp)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, def;
-	char *argv[2] = { h->a->hook, NULL };
+	char *argv[2] = { (char *)h->hs->p.hook, NULL };
 	int fds[2], rc;
 
 	if (pipe2(fds, O_CLOEXEC) != 0) {
-		snprintf(h->x.hook_why, sizeof(h->x.hook_why), "pipe: %s",
+		snprintf(h->why, sizeof(h->why), "pipe: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -242,13 +270,13 @@ auth_hook_spawn(struct auth_hook *h, char **envp)
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &def);
-	rc = posix_spawn(&h->pid, h->a->hook, &fa, &attr, argv, envp);
+	rc = posix_spawn(&h->pid, h->hs->p.hook, &fa, &attr, argv, envp);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[0]);
 	if (rc != 0) {
-		snprintf(h->x.hook_why, sizeof(h->x.hook_why), "%s: %s",
-		    h->a->hook, strerror(rc));
+		snprintf(h->why, sizeof(h->why), "%s: %s",
+		    h->hs->p.hook, strerror(rc));
 		close(fds[1]);
 		return -1;
 	}
@@ -262,7 +290,7 @@ auth_hook_spawn(struct auth_hook *h, char **envp)
 static void
 auth_hook_start(struct auth_hook *h)
 {
-	struct authority *a = h->a;
+	struct auth_hooks *hs = h->hs;
 	char *envp[AUTH_HOOK_ENV];
 
 	for (int i = 0; i < 7; i++)
@@ -271,56 +299,55 @@ auth_hook_start(struct auth_hook *h)
 	envp[8] = NULL;
 	if (auth_hook_spawn(h, envp) != 0) {
 		free(h->in);
-		a->hook_ops->decide(a, &h->x, AUTH_FAILED, h->cb, h->arg);
+		hs->ops->decide(hs->a, &h->x, AUTH_FAILED, h->why, h->cb,
+		    h->arg);
 		free(h);
 		return;
 	}
 	ev_child_init(&h->child, auth_hook_on_exit, h->pid, 0);
 	h->child.data = h;
-	ev_child_start(a->p.loop, &h->child);
-	ev_timer_init(&h->timer, auth_hook_on_timeout, a->p.hook_timeout, 0.);
+	ev_child_start(hs->p.loop, &h->child);
+	ev_timer_init(&h->timer, auth_hook_on_timeout, hs->p.hook_timeout, 0.);
 	h->timer.data = h;
-	ev_timer_start(a->p.loop, &h->timer);
+	ev_timer_start(hs->p.loop, &h->timer);
 	ev_io_init(&h->io, auth_hook_on_writable, h->fd, EV_WRITE);
 	h->io.data = h;
 	if (auth_hook_feed(h))
 		auth_hook_input_end(h);
 	else
-		ev_io_start(a->p.loop, &h->io);
-	h->next = a->hooks;
-	a->hooks = h;
-	a->nhooks++;
+		ev_io_start(hs->p.loop, &h->io);
+	h->next = hs->running;
+	hs->running = h;
+	hs->nrunning++;
 }
 
 /**
- * auth_hook_run(a, x, csr, len, cb, arg): ask the hook about request ${x};
- * its verdict goes to a->hook_ops->decide(), then to ${cb} unless
+ * auth_hook_run(hs, x, csr, len, cb, arg): ask the hook about request
+ * ${x}; its verdict goes to the ops' decide(), then to ${cb} unless
  * cancelled.  It runs at once if fewer than hook_max run, else waits its
  * turn; with hook_queue requests waiting already, the verdict is
  * AUTH_BUSY.
  */
 void
-auth_hook_run(struct authority *a, const struct auth_ctx *x,
+auth_hook_run(struct auth_hooks *hs, const struct auth_ctx *x,
     const uint8_t *csr, size_t len, authority_cb cb, void *arg)
 {
 	struct auth_hook *h;
+	char why[96];
 
-	if (a->nhooks >= a->p.hook_max && a->nqueue >= a->p.hook_queue) {
-		struct auth_ctx y = *x;
-
-		snprintf(y.hook_why, sizeof(y.hook_why), "%u running, %u "
-		    "waiting (hook_max, hook_queue)", a->nhooks, a->nqueue);
-		a->hook_ops->decide(a, &y, AUTH_BUSY, cb, arg);
+	if (hs->nrunning >= hs->p.hook_max && hs->nqueue >= hs->p.hook_queue) {
+		snprintf(why, sizeof(why), "%u running, %u waiting (hook_max, "
+		    "hook_queue)", hs->nrunning, hs->nqueue);
+		hs->ops->decide(hs->a, x, AUTH_BUSY, why, cb, arg);
 		return;
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
-		struct auth_ctx y = *x;
-
-		snprintf(y.hook_why, sizeof(y.hook_why), "out of memory");
-		a->hook_ops->decide(a, &y, AUTH_FAILED, cb, arg);
+		hs->ops->decide(hs->a, x, AUTH_FAILED, "out of memory", cb,
+		    arg);
 		return;
 	}
-	h->a = a;
+	h->magic = AUTH_HOOK_MAGIC;
+	h->hs = hs;
 	h->x = *x;
 	h->cb = cb;
 	h->arg = arg;
@@ -340,21 +367,20 @@ auth_hook_run(struct authority *a, const struct auth_ctx *x,
 	    mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE REQUEST-----\n",
 	    "-----END CERTIFICATE REQUEST-----\n", csr, len, h->in,
 	    AUTH_HOOK_PEM, &h->inlen) != 0 || h->inlen == 0) {
-		snprintf(h->x.hook_why, sizeof(h->x.hook_why),
-		    "cannot prepare its input");
 		free(h->in);
-		a->hook_ops->decide(a, &h->x, AUTH_FAILED, cb, arg);
+		hs->ops->decide(hs->a, &h->x, AUTH_FAILED,
+		    "cannot prepare its input", cb, arg);
 		free(h);
 		return;
 	}
 	h->inlen--;		/* the writer counts the NUL */
-	if (a->nhooks < a->p.hook_max) {
+	if (hs->nrunning < hs->p.hook_max) {
 		auth_hook_start(h);
 		return;
 	}
-	*a->queue_tail = h;
-	a->queue_tail = &h->next;
-	a->nqueue++;
+	*hs->queue_tail = h;
+	hs->queue_tail = &h->next;
+	hs->nqueue++;
 }
 
 /**
@@ -363,28 +389,28 @@ auth_hook_run(struct authority *a, const struct auth_ctx *x,
  * (SIGTERM, SIGKILL after a grace) and it is dropped when the hook exits.
  */
 void
-auth_hook_cancel(struct authority *a, void *arg)
+auth_hook_cancel(struct auth_hooks *hs, void *arg)
 {
 	struct auth_hook **pp, *h;
 
-	for (h = a->hooks; h != NULL; h = h->next)
+	for (h = hs->running; h != NULL; h = h->next)
 		if (h->arg == arg && !h->cancelled) {
 			h->cb = NULL;
 			h->cancelled = 1;
 			kill(-h->pid, SIGTERM);
-			ev_timer_stop(a->p.loop, &h->timer);
+			ev_timer_stop(hs->p.loop, &h->timer);
 			ev_timer_set(&h->timer, AUTH_HOOK_GRACE, 0.);
-			ev_timer_start(a->p.loop, &h->timer);
+			ev_timer_start(hs->p.loop, &h->timer);
 		}
-	for (pp = &a->queue; (h = *pp) != NULL;) {
+	for (pp = &hs->queue; (h = *pp) != NULL;) {
 		if (h->arg != arg) {
 			pp = &h->next;
 			continue;
 		}
 		if ((*pp = h->next) == NULL)
-			a->queue_tail = pp;
-		a->nqueue--;
-		a->hook_ops->drop(a, &h->x);
+			hs->queue_tail = pp;
+		hs->nqueue--;
+		hs->ops->drop(hs->a, &h->x);
 		free(h->in);
 		free(h);
 	}
@@ -395,39 +421,64 @@ auth_hook_cancel(struct authority *a, void *arg)
  * waits to).
  */
 int
-auth_hook_busy(const struct authority *a, const char *rid)
+auth_hook_busy(const struct auth_hooks *hs, const char *rid)
 {
-	for (const struct auth_hook *h = a->hooks; h != NULL; h = h->next)
+	for (const struct auth_hook *h = hs->running; h != NULL; h = h->next)
 		if (strcmp(h->x.rid, rid) == 0)
 			return 1;
-	for (const struct auth_hook *h = a->queue; h != NULL; h = h->next)
+	for (const struct auth_hook *h = hs->queue; h != NULL; h = h->next)
 		if (strcmp(h->x.rid, rid) == 0)
 			return 1;
 	return 0;
 }
 
 /**
- * auth_hook_close_all(a): kill every running hook; their requests and the
- * waiting ones are dropped (a->hook_ops->drop), no callbacks.
+ * auth_hook_new(p, ops, a): the hooks of authority ${a}, which runs
+ * ${p}->hook on ${p}->loop (hook_timeout, hook_max, hook_queue) and hears
+ * the verdicts through ${ops}.  ${p}'s strings, ${ops} and ${a} must live
+ * until auth_hook_free().  NULL if out of memory.
+ */
+struct auth_hooks *
+auth_hook_new(const struct authority_params *p,
+    const struct auth_hook_ops *ops, struct authority *a)
+{
+	struct auth_hooks *hs;
+
+	if ((hs = calloc(1, sizeof(*hs))) == NULL)
+		return NULL;
+	hs->p = *p;
+	hs->ops = ops;
+	hs->a = a;
+	hs->queue_tail = &hs->queue;
+	return hs;
+}
+
+/**
+ * auth_hook_free(hs): kill every running hook; their requests and the
+ * waiting ones are dropped (the ops' drop), no callbacks; free ${hs}.
+ * NULL is a no-op.
  */
 void
-auth_hook_close_all(struct authority *a)
+auth_hook_free(struct auth_hooks *hs)
 {
 	struct auth_hook *h;
 
-	while ((h = auth_hook_dequeue(a)) != NULL) {
-		a->hook_ops->drop(a, &h->x);
+	if (hs == NULL)
+		return;
+	while ((h = auth_hook_dequeue(hs)) != NULL) {
+		hs->ops->drop(hs->a, &h->x);
 		free(h->in);
 		free(h);
 	}
-	while ((h = a->hooks) != NULL) {
+	while ((h = hs->running) != NULL) {
 		auth_hook_unlink(h);
 		kill(-h->pid, SIGKILL);
 		while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		log_warnx("event=enroll_hook_killed name=%s rid=%s kind=%s",
 		    h->x.name, h->x.rid, h->x.kind);
-		a->hook_ops->drop(a, &h->x);
+		hs->ops->drop(hs->a, &h->x);
 		free(h);
 	}
+	free(hs);
 }

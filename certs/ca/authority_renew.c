@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -15,40 +16,54 @@
 #include "identity.h"
 #include "proto.h"
 
+#define AUTH_CRL_NONE	0	/* no DIR/ca.crl */
+#define AUTH_CRL_OK	1
+#define AUTH_CRL_BAD	2	/* there but unreadable: renewals fail */
+
+/* The authority's part for renewals (authority.c holds a pointer). */
+struct auth_renew {
+	const char		*dir;		/* the authority's */
+	unsigned		 renew_after;
+	mbedtls_x509_crt	 issuer;	/* ca.crt's first */
+	mbedtls_x509_crl	 crl;		/* DIR/ca.crl, as read */
+	int			 crl_state;	/* AUTH_CRL_* */
+	long long		 crl_id[4];	/* inode, size, mtime */
+};
+
 /*
  * DIR/ca.crl, re-read whenever the file changed (gw-cert writes a new
  * file: a new inode).  NULL if there is none; -1 if it is there but
  * unreadable, which fails renewals closed.
  */
 static int
-auth_crl(struct authority *a, mbedtls_x509_crl **crl)
+auth_crl(struct auth_renew *r, mbedtls_x509_crl **crl)
 {
 	char path[4096];
 	struct stat st;
 	long long id[4];
 
 	*crl = NULL;
-	snprintf(path, sizeof(path), "%s/ca.crl", a->p.dir);
+	snprintf(path, sizeof(path), "%s/ca.crl", r->dir);
 	if (stat(path, &st) != 0) {
-		a->crl_state = AUTH_CRL_NONE;
-		memset(a->crl_id, 0, sizeof(a->crl_id));
+		r->crl_state = AUTH_CRL_NONE;
+		memset(r->crl_id, 0, sizeof(r->crl_id));
 		return errno == ENOENT ? 0 : -1;
 	}
 	id[0] = (long long)st.st_ino;
 	id[1] = (long long)st.st_size;
 	id[2] = (long long)st.st_mtim.tv_sec;
 	id[3] = (long long)st.st_mtim.tv_nsec;
-	if (a->crl_state == AUTH_CRL_NONE ||
-	    memcmp(id, a->crl_id, sizeof(id)) != 0) {
-		mbedtls_x509_crl_free(&a->crl);
-		mbedtls_x509_crl_init(&a->crl);
-		a->crl_state = mbedtls_x509_crl_parse_file(&a->crl, path) == 0 ?
+	if (r->crl_state == AUTH_CRL_NONE ||
+	    memcmp(id, r->crl_id, sizeof(id)) != 0) {
+		mbedtls_x509_crl_free(&r->crl);
+		mbedtls_x509_crl_init(&r->crl);
+		r->crl_state = mbedtls_x509_crl_parse_file(&r->crl, path) == 0 ?
 		    AUTH_CRL_OK : AUTH_CRL_BAD;
-		memcpy(a->crl_id, id, sizeof(id));
+		memcpy(r->crl_id, id, sizeof(id));
 	}
-	if (a->crl_state != AUTH_CRL_OK)
+	if (r->crl_state != AUTH_CRL_OK)
 		return -1;
-	*crl = &a->crl;
+	*crl = &r->crl;
 	return 0;
 }
 
@@ -86,13 +101,13 @@ auth_time(const mbedtls_x509_time *t)
  * third is left, gw-agent --renew); else 0, when it may in ${when}.
  */
 static int
-auth_renew_due(const struct authority *a, const mbedtls_x509_crt *crt,
+auth_renew_due(const struct auth_renew *r, const mbedtls_x509_crt *crt,
     char *when, size_t len)
 {
 	long long from = auth_time(&crt->valid_from);
 	long long to = auth_time(&crt->valid_to);
-	long long due = from + (to - from) / 100 * a->p.renew_after +
-	    (to - from) % 100 * a->p.renew_after / 100;
+	long long due = from + (to - from) / 100 * r->renew_after +
+	    (to - from) % 100 * r->renew_after / 100;
 	time_t t = (time_t)due;
 	struct tm tm;
 
@@ -104,7 +119,7 @@ auth_renew_due(const struct authority *a, const mbedtls_x509_crt *crt,
 }
 
 /**
- * auth_renew_ok(a, der, derlen, name, reason, why, len): 1 if certificate
+ * auth_renew_ok(r, der, derlen, name, reason, why, len): 1 if certificate
  * ${der} (attested by the gateway) may renew as ${name}: this CA signed it
  * (ca.crt's first certificate, not its parents), it is valid now, not on
  * DIR/ca.crl, a client certificate, named ${name}, and renew_after
@@ -113,7 +128,7 @@ auth_renew_due(const struct authority *a, const mbedtls_x509_crt *crt,
  * and ${why}.
  */
 int
-auth_renew_ok(struct authority *a, const uint8_t *der, size_t derlen,
+auth_renew_ok(struct auth_renew *r, const uint8_t *der, size_t derlen,
     const char *name, unsigned *reason, char *why, size_t len)
 {
 	mbedtls_x509_crt crt;
@@ -128,11 +143,11 @@ auth_renew_ok(struct authority *a, const uint8_t *der, size_t derlen,
 	if (mbedtls_x509_crt_parse_der(&crt, der, derlen) != 0 ||
 	    id_from_crt(&crt, "", &id) != 0)
 		snprintf(why, len, "renewal: unreadable certificate");
-	else if (auth_crl(a, &crl) != 0) {
+	else if (auth_crl(r, &crl) != 0) {
 		*reason = GW_R_INTERNAL;
 		snprintf(why, len, "renewal: %s/ca.crl is unreadable",
-		    a->p.dir);
-	} else if (mbedtls_x509_crt_verify(&crt, &a->issuer, crl, NULL,
+		    r->dir);
+	} else if (mbedtls_x509_crt_verify(&crt, &r->issuer, crl, NULL,
 	    &flags, NULL, NULL) != 0) {
 		if (flags & MBEDTLS_X509_BADCERT_REVOKED) {
 			*reason = GW_R_REVOKED;
@@ -149,13 +164,55 @@ auth_renew_ok(struct authority *a, const uint8_t *der, size_t derlen,
 	else if (strcmp(id.name, name) != 0)
 		snprintf(why, len, "renewal: the CSR asks for '%.64s', the "
 		    "certificate is '%.64s'", name, id.name);
-	else if (!auth_renew_due(a, &crt, when, sizeof(when))) {
+	else if (!auth_renew_due(r, &crt, when, sizeof(when))) {
 		*reason = GW_R_OVERLOAD;
 		snprintf(why, len, "renewal: certificate %s is too young: "
 		    "it renews from %s on (renew_after %u%%)", id.serial,
-		    when, a->p.renew_after);
+		    when, r->renew_after);
 	} else
 		ok = 1;
 	mbedtls_x509_crt_free(&crt);
 	return ok;
+}
+
+/**
+ * auth_renew_new(dir, ca, renew_after, err, errlen): renewals to CA
+ * directory ${dir} (valid until auth_renew_free), which chain to ${ca}
+ * (ca.crt's first certificate: a copy is kept) and renew once
+ * ${renew_after} percent of their validity is over.  NULL on error, with
+ * ${err}.
+ */
+struct auth_renew *
+auth_renew_new(const char *dir, const mbedtls_x509_crt *ca,
+    unsigned renew_after, char *err, size_t errlen)
+{
+	struct auth_renew *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->dir = dir;
+	r->renew_after = renew_after;
+	mbedtls_x509_crt_init(&r->issuer);
+	mbedtls_x509_crl_init(&r->crl);
+	/* Renewals chain to the CA that signs, not to its parents. */
+	if (mbedtls_x509_crt_parse_der(&r->issuer, ca->raw.p,
+	    ca->raw.len) != 0) {
+		snprintf(err, errlen, "%s/ca.crt: cannot copy", dir);
+		auth_renew_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/** auth_renew_free(r): free ${r}; NULL is a no-op. */
+void
+auth_renew_free(struct auth_renew *r)
+{
+	if (r == NULL)
+		return;
+	mbedtls_x509_crt_free(&r->issuer);
+	mbedtls_x509_crl_free(&r->crl);
+	free(r);
 }

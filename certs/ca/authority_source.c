@@ -16,10 +16,12 @@
 #include <sys/socket.h>
 
 #include "authority_source.h"
+#include "proto.h"
 #include "ratelimit.h"
 
 #define AUTH_SRC_V6	64	/* IPv6 prefix bits of a source */
 #define AUTH_SRC_LOG	60	/* seconds between its logged refusals */
+#define AUTH_SRC_BUCKETS	256
 
 struct auth_src {
 	uint8_t			 key[16];
@@ -29,6 +31,13 @@ struct auth_src {
 	long long		 logged;	/* its last refusal logged */
 	unsigned		 quiet;		/* refused since, unlogged */
 	struct auth_src		*next;
+};
+
+/* The authority's part for sources (authority.c holds a pointer). */
+struct auth_srcs {
+	unsigned		 max_pending;	/* max_pending_per_source */
+	unsigned		 per_hour;	/* new_per_source_per_hour */
+	struct auth_src		*src[AUTH_SRC_BUCKETS];
 };
 
 /*
@@ -73,7 +82,7 @@ auth_src_key(const char *source, uint8_t key[16])
 
 /* The entry of ${source}; created (a full bucket) if ${make}, or NULL. */
 static struct auth_src *
-auth_src_get(struct authority *a, const char *source, int make)
+auth_src_get(struct auth_srcs *t, const char *source, int make)
 {
 	uint8_t key[16];
 	uint32_t h = 2166136261u;
@@ -83,24 +92,24 @@ auth_src_get(struct authority *a, const char *source, int make)
 	for (int i = 0; i < 16; i++)
 		h = (h ^ key[i]) * 16777619u;
 	h %= AUTH_SRC_BUCKETS;
-	for (s = a->src[h]; s != NULL; s = s->next)
+	for (s = t->src[h]; s != NULL; s = s->next)
 		if (memcmp(s->key, key, 16) == 0)
 			return s;
 	if (!make || (s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	memcpy(s->key, key, 16);
-	s->tokens = a->p.new_per_source;
+	s->tokens = t->per_hour;
 	s->last = -1;
-	s->next = a->src[h];
-	a->src[h] = s;
+	s->next = t->src[h];
+	t->src[h] = s;
 	return s;
 }
 
 /* Refill ${s}'s bucket to ${now}: new_per_source an hour, that at most. */
 static void
-auth_src_refill(const struct authority *a, struct auth_src *s, long long now)
+auth_src_refill(const struct auth_srcs *t, struct auth_src *s, long long now)
 {
-	double cap = a->p.new_per_source;
+	double cap = t->per_hour;
 
 	if (s->last >= 0 && now > s->last)
 		s->tokens += (double)(now - s->last) * cap / 3600.0;
@@ -131,25 +140,25 @@ auth_src_log(struct auth_src *s, long long now, char *why, size_t len)
 }
 
 /**
- * auth_src_admit(a, source, pending, now, log, why, len): 0 if ${source}
+ * auth_src_admit(t, source, pending, now, log, why, len): 0 if ${source}
  * may make one more request (a ${pending} one counts against
  * max_pending_per_source; every one takes from its hourly bucket, which
  * is then charged), else GW_R_OVERLOAD with ${why}, and ${log} 1 if the
  * refusal is to be logged (once a minute per source), else 0.
  */
 unsigned
-auth_src_admit(struct authority *a, const char *source, int pending,
+auth_src_admit(struct auth_srcs *t, const char *source, int pending,
     long long now, int *log, char *why, size_t len)
 {
 	struct auth_src *s;
 
 	*log = 1;
-	if ((s = auth_src_get(a, source, 1)) == NULL) {
+	if ((s = auth_src_get(t, source, 1)) == NULL) {
 		snprintf(why, len, "out of memory");
 		return GW_R_INTERNAL;
 	}
-	auth_src_refill(a, s, now);
-	if (pending && s->pending >= a->p.max_pending_per_source) {
+	auth_src_refill(t, s, now);
+	if (pending && s->pending >= t->max_pending) {
 		snprintf(why, len, "too many pending requests from this "
 		    "source (%u, max_pending_per_source)", s->pending);
 		*log = auth_src_log(s, now, why, len);
@@ -157,7 +166,7 @@ auth_src_admit(struct authority *a, const char *source, int pending,
 	}
 	if (s->tokens < 1.0) {
 		snprintf(why, len, "too many new requests from this source "
-		    "(new_per_source_per_hour %u)", a->p.new_per_source);
+		    "(new_per_source_per_hour %u)", t->per_hour);
 		*log = auth_src_log(s, now, why, len);
 		return GW_R_OVERLOAD;
 	}
@@ -166,15 +175,15 @@ auth_src_admit(struct authority *a, const char *source, int pending,
 }
 
 /**
- * auth_src_pending(a, source, delta): one request of ${source} more
+ * auth_src_pending(t, source, delta): one request of ${source} more
  * (${delta} 1) or fewer (-1) pending.
  */
 void
-auth_src_pending(struct authority *a, const char *source, int delta)
+auth_src_pending(struct auth_srcs *t, const char *source, int delta)
 {
 	struct auth_src *s;
 
-	if ((s = auth_src_get(a, source, delta > 0)) == NULL)
+	if ((s = auth_src_get(t, source, delta > 0)) == NULL)
 		return;
 	if (delta > 0)
 		s->pending++;
@@ -183,20 +192,20 @@ auth_src_pending(struct authority *a, const char *source, int delta)
 }
 
 /**
- * auth_src_recount(a, now): forget every pending count (a sweep counts
+ * auth_src_recount(t, now): forget every pending count (a sweep counts
  * them again) and the sources that hold nothing: none pending, a full
  * bucket as of ${now}.
  */
 void
-auth_src_recount(struct authority *a, long long now)
+auth_src_recount(struct auth_srcs *t, long long now)
 {
 	struct auth_src **pp, *s;
 
 	for (size_t i = 0; i < AUTH_SRC_BUCKETS; i++)
-		for (pp = &a->src[i]; (s = *pp) != NULL;) {
+		for (pp = &t->src[i]; (s = *pp) != NULL;) {
 			s->pending = 0;
-			auth_src_refill(a, s, now);
-			if (s->tokens >= a->p.new_per_source &&
+			auth_src_refill(t, s, now);
+			if (s->tokens >= t->per_hour &&
 			    now - s->logged >= AUTH_SRC_LOG) {
 				*pp = s->next;
 				free(s);
@@ -206,16 +215,34 @@ auth_src_recount(struct authority *a, long long now)
 }
 
 /**
- * auth_src_free(a): free every source entry.
+ * auth_src_new(max_pending, per_hour): an empty table of sources, each
+ * allowed ${max_pending} requests pending and ${per_hour} new ones an
+ * hour.  NULL if out of memory.
  */
+struct auth_srcs *
+auth_src_new(unsigned max_pending, unsigned per_hour)
+{
+	struct auth_srcs *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->max_pending = max_pending;
+	t->per_hour = per_hour;
+	return t;
+}
+
+/** auth_src_free(t): free ${t} and every source entry; NULL is a no-op. */
 void
-auth_src_free(struct authority *a)
+auth_src_free(struct auth_srcs *t)
 {
 	struct auth_src *s;
 
+	if (t == NULL)
+		return;
 	for (size_t i = 0; i < AUTH_SRC_BUCKETS; i++)
-		while ((s = a->src[i]) != NULL) {
-			a->src[i] = s->next;
+		while ((s = t->src[i]) != NULL) {
+			t->src[i] = s->next;
 			free(s);
 		}
+	free(t);
 }

@@ -17,22 +17,23 @@
 #include "token.h"
 
 /**
- * auth_token_admit(a, token, name, id, replace, why, len): check ${token}
- * for a request named ${name} (decision 5) and count one use; its id (hex)
- * into ${id}.  A name that is taken (auth_name_taken) is refused unless
- * the token was made for exactly that name, which sets ${replace}.  0, or
- * the refusal (enum gw_reason) with ${why}.
+ * auth_token_admit(dir, token, name, id, replace, why, len): check ${token}
+ * for a request named ${name} (decision 5) to CA directory ${dir} and
+ * count one use; its id (hex) into ${id}.  A name that is taken
+ * (auth_name_taken) is refused unless the token was made for exactly that
+ * name, which sets ${replace}.  0, or the refusal (enum gw_reason) with
+ * ${why}.
  */
 unsigned
-auth_token_admit(struct authority *a, const char *token, const char *name,
-    char id[17], int *replace, char *why, size_t len)
+auth_token_admit(const char *dir, const char *token,
+    const char *name, char id[17], int *replace, char *why, size_t len)
 {
 	struct token_terms t;
 	uint8_t key[32];
 	char err[256];
 	unsigned used, rc;
 
-	if (ed_token_key(a->p.dir, key, 0, err, sizeof(err)) != 0) {
+	if (ed_token_key(dir, key, 0, err, sizeof(err)) != 0) {
 		/* The agent learns only that; the operator, why. */
 		log_warnx("event=enroll_token_key_unusable detail=\"%s\"", err);
 		snprintf(why, len, "token not valid here");
@@ -50,7 +51,7 @@ auth_token_admit(struct authority *a, const char *token, const char *name,
 		snprintf(why, len, "token %s expired", id);
 		return rc;
 	}
-	if (ed_token_revoked(a->p.dir, id)) {
+	if (ed_token_revoked(dir, id)) {
 		snprintf(why, len, "token %s was revoked", id);
 		return GW_R_TOKEN_INVALID;
 	}
@@ -66,7 +67,7 @@ auth_token_admit(struct authority *a, const char *token, const char *name,
 	 */
 	*replace = strcmp(t.names, name) == 0;
 	if (!*replace) {
-		switch (auth_name_taken(a->p.dir, name, why, len)) {
+		switch (auth_name_taken(dir, name, why, len)) {
 		case 0:
 			break;
 		case 1:
@@ -75,7 +76,7 @@ auth_token_admit(struct authority *a, const char *token, const char *name,
 			return GW_R_INTERNAL;
 		}
 	}
-	if (ed_token_used(a->p.dir, id, &used) != 0) {
+	if (ed_token_used(dir, id, &used) != 0) {
 		snprintf(why, len, "token %s: unreadable use count", id);
 		return GW_R_INTERNAL;
 	}
@@ -84,7 +85,7 @@ auth_token_admit(struct authority *a, const char *token, const char *name,
 		    (unsigned)t.uses);
 		return GW_R_TOKEN_USED;
 	}
-	if (ed_token_set_used(a->p.dir, id, used + 1, err, sizeof(err)) != 0) {
+	if (ed_token_set_used(dir, id, used + 1, err, sizeof(err)) != 0) {
 		snprintf(why, len, "%s", err);
 		return GW_R_INTERNAL;
 	}
@@ -92,17 +93,17 @@ auth_token_admit(struct authority *a, const char *token, const char *name,
 }
 
 /**
- * auth_token_refund(a, id): give back one use of token ${id} (its request
- * failed before an answer).
+ * auth_token_refund(dir, id): give back one use of token ${id} of CA
+ * directory ${dir} (its request failed before an answer).
  */
 void
-auth_token_refund(struct authority *a, const char *id)
+auth_token_refund(const char *dir, const char *id)
 {
 	char err[256], eid[LOG_ESC_MAX];
 	unsigned n;
 
-	if (ed_token_used(a->p.dir, id, &n) == 0 && n > 0 &&
-	    ed_token_set_used(a->p.dir, id, n - 1, err, sizeof(err)) != 0)
+	if (ed_token_used(dir, id, &n) == 0 && n > 0 &&
+	    ed_token_set_used(dir, id, n - 1, err, sizeof(err)) != 0)
 		log_warnx("event=enroll_token_refund token=%s detail=\"%s\"",
 		    log_esc(eid, sizeof(eid), id, LOG_ESC_STR, LOG_ESC_BARE),
 		    err);

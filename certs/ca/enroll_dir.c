@@ -128,13 +128,13 @@ ed_state(const char *dir, const char *rid, struct ed_info *info,
 }
 
 /**
- * ed_create(dir, rid, csr, len, info, err, errlen): write request ${rid}:
- * its CSR ${csr} (DER, stored as csr.pem) and ${info}; an existing request
- * of that id gets the new ${info}.  0 or -1.
+ * ed_create(dir, rid, csr, len, nr, err, errlen): write request ${rid}:
+ * its CSR ${csr} (DER, stored as csr.pem) and ${nr}; an existing request
+ * of that id gets the new ${nr}.  0 or -1.
  */
 int
 ed_create(const char *dir, const char *rid, const uint8_t *csr, size_t len,
-    const struct ed_info *info, char *err, size_t errlen)
+    const struct ed_new *nr, char *err, size_t errlen)
 {
 	static unsigned char pem[ED_CSR_PEM_MAX];
 	char path[4096], text[2048];
@@ -158,9 +158,8 @@ ed_create(const char *dir, const char *rid, const uint8_t *csr, size_t len,
 	}
 	n = snprintf(text, sizeof(text), "name=%s\nkey_fp=%s\nkey_desc=%s\n"
 	    "source=%s\nvia=%s\ntoken=%s\nkind=%s\nreceived=%lld\n"
-	    "expires=%lld\n", info->name, info->key_fp, info->key_desc,
-	    info->source, info->via, info->token, info->kind, info->received,
-	    info->expires);
+	    "expires=%lld\n", nr->name, nr->key_fp, nr->key_desc, nr->source,
+	    nr->via, nr->token, nr->kind, nr->received, nr->expires);
 	if (n < 0 || (size_t)n >= sizeof(text)) {
 		snprintf(err, errlen, "request %s: info too long", rid);
 		return -1;

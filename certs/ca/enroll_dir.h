@@ -35,6 +35,23 @@ struct ed_info {
 	long long	expires;	/* pending until then */
 };
 
+/*
+ * A request to write (ed_create): views, valid during the call; what
+ * ed_state() reads back as a struct ed_info, which this module alone
+ * writes.
+ */
+struct ed_new {
+	const char	*name;
+	const char	*key_fp;
+	const char	*key_desc;
+	const char	*source;
+	const char	*via;
+	const char	*token;		/* token id, or "" */
+	const char	*kind;		/* token | pending | renewal */
+	long long	 received;	/* unix seconds */
+	long long	 expires;	/* pending until then */
+};
+
 /** ed_init(dir, err, errlen): create DIR/enroll and its subdirectories. */
 int ed_init(const char *dir, char *err, size_t errlen);
 
@@ -52,12 +69,12 @@ enum ed_state ed_state(const char *dir, const char *rid,
     struct ed_info *info, long long *answered);
 
 /**
- * ed_create(dir, rid, csr, len, info, err, errlen): write request ${rid}:
- * its CSR ${csr} (DER, stored as csr.pem) and ${info}; an existing request
- * of that id gets the new ${info}.  0 or -1.
+ * ed_create(dir, rid, csr, len, nr, err, errlen): write request ${rid}:
+ * its CSR ${csr} (DER, stored as csr.pem) and ${nr}; an existing request
+ * of that id gets the new ${nr}.  0 or -1.
  */
 int ed_create(const char *dir, const char *rid, const uint8_t *csr,
-    size_t len, const struct ed_info *info, char *err, size_t errlen);
+    size_t len, const struct ed_new *nr, char *err, size_t errlen);
 
 /** ed_answer(dir, rid, file, text, err, errlen): write cert.pem or denied. */
 int ed_answer(const char *dir, const char *rid, const char *file,

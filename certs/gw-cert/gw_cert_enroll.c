@@ -136,11 +136,10 @@ token_create(const struct eopts *o)
 {
 	struct token_terms t;
 	struct pki_rng rng;
-	uint8_t key[32];
+	uint8_t key[32], tid[TOKEN_ID_LEN];
 	char tok[TOKEN_STR_MAX], id[17], rec[512], err[512];
 	long long now = time(NULL);
 
-	memset(&t, 0, sizeof(t));
 	if (o->names == NULL || o->names[0] == '\0')
 		return die("--names", "required: the names the token may "
 		    "enroll (agent-web1, 'agent-*'; '*' for any new name)");
@@ -152,15 +151,14 @@ token_create(const struct eopts *o)
 	    ed_token_key(o->ca, key, 1, err, sizeof(err)) != 0)
 		return die("token", err);
 	if (pki_rng_init(&rng, err, sizeof(err)) != 0 ||
-	    mbedtls_ctr_drbg_random(&rng.drbg, t.id, sizeof(t.id)) != 0) {
+	    mbedtls_ctr_drbg_random(&rng.drbg, tid, sizeof(tid)) != 0) {
 		pki_rng_free(&rng);
 		return die("token", "no randomness");
 	}
 	pki_rng_free(&rng);
-	t.expires = (uint64_t)(now + (long long)o->ttl);
-	t.uses = (uint16_t)o->uses;
-	snprintf(t.names, sizeof(t.names), "%s", o->names);
-	if (token_mint(key, &t, tok, sizeof(tok)) != 0) {
+	if (token_terms_init(&t, tid, (uint64_t)(now + (long long)o->ttl),
+	    (uint16_t)o->uses, o->names) != 0 ||
+	    token_mint(key, &t, tok, sizeof(tok)) != 0) {
 		mbedtls_platform_zeroize(key, sizeof(key));
 		return die("token", "cannot mint");
 	}

@@ -1,8 +1,8 @@
 /*
  * gw_signer.c: gw-signer, the signing authority (authority.h) in a
- * process of its own: the signer's side of authority_proc.h.  gatewayd
+ * process of its own: the signer's side of signer_client.h.  gatewayd
  * (mode = local) and gw-mgmt ([enroll] ca_dir) start it, and only they:
- * it takes its orders on descriptor AUTHORITY_PROC_FD.  It alone links
+ * it takes its orders on descriptor SIGNER_FD.  It alone links
  * the code that signs and reads the CA key.
  */
 #include <errno.h>
@@ -18,20 +18,32 @@
 #include <unistd.h>
 
 #include "authority.h"
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "log.h"
 
+#define APS_MAGIC	0x41707352u	/* "ApsR" */
+#define APS_IO_MAGIC	0x4170734fu	/* "ApsO" */
+
+/* A request the authority has not answered yet (a hook runs). */
 struct aps_req {
+	uint32_t	 magic;		/* APS_MAGIC */
 	uint32_t	 ref;
 };
 
-static int aps_fd = AUTHORITY_PROC_FD;
+/* The parent's socket, watched, and the authority its orders go to. */
+struct aps_io {
+	uint32_t	 magic;		/* APS_IO_MAGIC */
+	struct authority *a;
+	ev_io		 io;
+};
+
+static int aps_fd = SIGNER_FD;
 
 /* Send ${res} for ${ref} to the parent (blocking: the parent reads). */
 static void
 aps_answer(uint32_t ref, const struct authority_result *res)
 {
-	static uint8_t buf[AUTHORITY_PROC_MSG_MAX];
+	static uint8_t buf[SIGNER_MSG_MAX];
 	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
 	int len;
 
@@ -54,7 +66,10 @@ aps_done(const struct authority_result *res, void *arg)
 {
 	struct aps_req *r = arg;
 
+	if (r == NULL || r->magic != APS_MAGIC)
+		abort();
 	aps_answer(r->ref, res);
+	r->magic = 0;
 	free(r);
 }
 
@@ -62,45 +77,37 @@ aps_done(const struct authority_result *res, void *arg)
 static void
 aps_request(struct authority *a, const uint8_t *buf, size_t n)
 {
-	struct authority_result no = { .status = GW_ENROLL_REFUSED,
-	    .reason = GW_R_PROTOCOL };
+	struct authority_result no;
 	struct gw_frame f;
 	struct gw_enroll *e = &f.u.enroll;
 	struct gw_str vs;
+	struct authority_req_buf rb;
+	struct authority_req ar;
 	struct aps_req *r;
-	char token[1024], rid[128], source[128], via[AUTHORITY_PROC_VIA_MAX + 1];
+	char via[SIGNER_VIA_MAX + 1];
 	size_t used;
 
-	if (gw_frame_decode(buf, n, AUTHORITY_PROC_MSG_MAX, &f, &used) != GW_OK ||
+	if (gw_frame_decode(buf, n, SIGNER_MSG_MAX, &f, &used) != GW_OK ||
 	    f.type != GW_T_ENROLL) {
 		log_errx("event=signer_bad_message detail=\"not an ENROLL\"");
 		return;
 	}
-	vs.p = buf + used;
-	vs.len = (uint16_t)(n - used);
-	snprintf(no.message, sizeof(no.message), "malformed request");
-	if (n - used > AUTHORITY_PROC_VIA_MAX ||
+	vs = (struct gw_str){ .p = buf + used, .len = (uint16_t)(n - used) };
+	if (n - used > SIGNER_VIA_MAX ||
 	    gw_str_cstr(&vs, via, sizeof(via)) != 0 ||
-	    gw_str_cstr(&e->token, token, sizeof(token)) != 0 ||
-	    gw_str_cstr(&e->request_id, rid, sizeof(rid)) != 0 ||
-	    gw_str_cstr(&e->source, source, sizeof(source)) != 0) {
+	    authority_req_from_enroll(e, via, &rb, &ar) != 0) {
+		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_PROTOCOL, 0,
+		    NULL, NULL, "malformed request");
 		aps_answer(e->ref, &no);
 		return;
 	}
-	struct authority_req ar = {
-		.csr = e->csr.len ? e->csr.p : NULL,
-		.csr_len = e->csr.len,
-		.token = token, .request_id = rid, .source = source,
-		.via = via,
-		.client_cert = e->client_cert.len ? e->client_cert.p : NULL,
-		.client_cert_len = e->client_cert.len,
-	};
 	if ((r = malloc(sizeof(*r))) == NULL) {
-		no.reason = GW_R_OVERLOAD;
-		snprintf(no.message, sizeof(no.message), "out of memory");
+		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_OVERLOAD, 0,
+		    NULL, NULL, "out of memory");
 		aps_answer(e->ref, &no);
 		return;
 	}
+	r->magic = APS_MAGIC;
 	r->ref = e->ref;
 	authority_submit(a, &ar, aps_done, r);
 }
@@ -108,10 +115,13 @@ aps_request(struct authority *a, const uint8_t *buf, size_t n)
 static void
 aps_on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
-	static uint8_t buf[AUTHORITY_PROC_MSG_MAX];
+	static uint8_t buf[SIGNER_MSG_MAX];
+	struct aps_io *s = w->data;
 	ssize_t n;
 
 	(void)revents;
+	if (s == NULL || s->magic != APS_IO_MAGIC)
+		abort();
 	if ((n = recv(aps_fd, buf, sizeof(buf), MSG_DONTWAIT)) < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -122,7 +132,7 @@ aps_on_read(struct ev_loop *loop, ev_io *w, int revents)
 		ev_break(loop, EVBREAK_ALL);	/* the parent is gone */
 		return;
 	}
-	aps_request(w->data, buf, (size_t)n);
+	aps_request(s->a, buf, (size_t)n);
 }
 
 /* Become ${user}: its groups, its uid, and no way back. */
@@ -162,7 +172,7 @@ aps_status(const char *msg)
 }
 
 /*
- * The signer process (authority_proc.h has its arguments); its exit code.
+ * The signer process (signer_client.h has its arguments); its exit code.
  */
 int
 main(int argc, char **argv)
@@ -170,11 +180,11 @@ main(int argc, char **argv)
 	struct authority_params p;
 	struct authority *a;
 	struct ev_loop *loop;
-	ev_io io;
+	struct aps_io s = { .magic = APS_IO_MAGIC };
 	char err[512];
 
-	if (argc != AUTHORITY_PROC_NARGS ||
-	    strcmp(argv[1], AUTHORITY_PROC_ARG) != 0) {
+	if (argc != SIGNER_NARGS ||
+	    strcmp(argv[1], SIGNER_ARG) != 0) {
 		fprintf(stderr, "%s: for internal use only\n", argv[0]);
 		return 2;
 	}
@@ -212,9 +222,10 @@ main(int argc, char **argv)
 	aps_status("ok");
 	log_info("event=signer_ready ca_dir=%s uid=%u", p.dir,
 	    (unsigned)getuid());
-	ev_io_init(&io, aps_on_read, aps_fd, EV_READ);
-	io.data = a;
-	ev_io_start(loop, &io);
+	s.a = a;
+	ev_io_init(&s.io, aps_on_read, aps_fd, EV_READ);
+	s.io.data = &s;
+	ev_io_start(loop, &s.io);
 	ev_run(loop, 0);
 	authority_close(a);
 	return 0;

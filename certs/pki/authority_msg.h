@@ -2,7 +2,7 @@
  * authority_msg.h: what a signing authority (authority.h) and the
  * programs that ask it exchange: its parameters, one request, one result,
  * and the result as the ENROLL_RESULT a gateway or an agent is sent.  The
- * daemons see the authority only through these (and authority_proc.h):
+ * daemons see the authority only through these (and signer_client.h):
  * the signing code itself is not linked into them.
  */
 #ifndef GW_AUTHORITY_MSG_H
@@ -50,6 +50,13 @@ struct authority_req {
 	size_t		 client_cert_len;
 };
 
+/* The strings of a request made from an ENROLL frame, NUL-terminated. */
+struct authority_req_buf {
+	char		 token[1024];
+	char		 request_id[128];
+	char		 source[128];
+};
+
 struct authority_result {
 	enum gw_enroll_status status;
 	unsigned	 reason;	/* enum gw_reason when refused */
@@ -58,6 +65,38 @@ struct authority_result {
 	char		 message[256];	/* why, for the agent and the log */
 	const char	*chain;		/* issued: PEM leaf + CA chain */
 };
+
+/**
+ * authority_req_from_enroll(e, via, buf, req): ${req}, the request of
+ * ENROLL ${e} that gateway ${via} ("" if local) forwards: its CSR and
+ * certificate are views of ${e}'s bytes (NULL when empty: a poll, not a
+ * renewal), its token, request id and source copies in ${buf}; ${req} is
+ * valid while ${e}'s bytes, ${via} and ${buf} are.  0, or -1 if one of
+ * those strings does not fit ${buf} or holds a NUL byte (a malformed
+ * request: ${req} is then untouched).
+ */
+int authority_req_from_enroll(const struct gw_enroll *e, const char *via,
+    struct authority_req_buf *buf, struct authority_req *req);
+
+/**
+ * authority_result_make(res, status, reason, retry_after, rid, chain, fmt,
+ * ...): ${res}: ${status}, the refusal ${reason} (enum gw_reason; 0 unless
+ * refused), ${retry_after} (pending), of request ${rid} (NULL: none), with
+ * ${chain} (issued; NULL) and the message ${fmt} formatted (cut to fit).
+ */
+void authority_result_make(struct authority_result *res,
+    enum gw_enroll_status status, unsigned reason, unsigned retry_after,
+    const char *rid, const char *chain, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/**
+ * authority_result_from_view(res, v, chain): ${res} from ENROLL_RESULT
+ * ${v}, as untrusted bytes: a request id that is not a C string becomes
+ * "", a message is cut at a NUL or to fit; its chain (NUL-terminated) is
+ * ${chain}, which the caller made from ${v}'s (NULL if none).
+ */
+void authority_result_from_view(struct authority_result *res,
+    const struct gw_enroll_result *v, const char *chain);
 
 /**
  * authority_result_view(res, ref, out): ${res} as the ENROLL_RESULT

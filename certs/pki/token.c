@@ -61,6 +61,26 @@ token_mac(const uint8_t *key, const char *msg, size_t n,
 }
 
 /**
+ * token_terms_init(t, id, expires, uses, names): ${t}, the terms of a new
+ * token: id ${id} (TOKEN_ID_LEN random bytes), valid until ${expires}
+ * (unix seconds) for ${uses} CSRs named as ${names} allows ("" any).  0,
+ * or -1 if ${names} is TOKEN_NAMES_MAX bytes or longer.
+ */
+int
+token_terms_init(struct token_terms *t, const uint8_t id[TOKEN_ID_LEN],
+    uint64_t expires, uint16_t uses, const char *names)
+{
+	if (strlen(names) >= TOKEN_NAMES_MAX)
+		return -1;
+	memset(t, 0, sizeof(*t));
+	memcpy(t->id, id, TOKEN_ID_LEN);
+	t->expires = expires;
+	t->uses = uses;
+	memcpy(t->names, names, strlen(names) + 1);
+	return 0;
+}
+
+/**
  * token_mint(key, t, out, outlen): the token for terms ${t} under ${key}
  * (TOKEN_KEY_LEN bytes) into ${out}.  0, or -1 if it does not fit.
  */

@@ -99,7 +99,7 @@ static const struct conf_key keys[] = {
 	{ "enroll", "rate_per_source", CONF_UINT, O(enroll_rate_per_source),
 	    0, 1e6, "20", 0 },
 	{ "enroll", "timeout", CONF_DUR, O(enroll_timeout), 1, 3600, "30s", 0 },
-	AUTHORITY_CONF_KEYS("enroll", O(enroll_auth)),
+	SIGNER_CONF_KEYS("enroll", O(enroll_auth)),
 	{ "enroll", "signer_user", CONF_STR, O(enroll_signer_user), 0, 0, NULL,
 	    0 },
 	{ "metrics", "listen", CONF_ADDR, O(metrics_listen), 0, 0, NULL, 0 },

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "authority_conf.h"
+#include "signer_conf.h"
 #include "log.h"
 
 struct policy;
@@ -71,7 +71,7 @@ struct gw_config {
 	uint32_t enroll_rate;		/* new enrollment connections per s */
 	uint32_t enroll_rate_per_source;
 	double	 enroll_timeout;	/* an answer takes at most this */
-	struct authority_conf enroll_auth;	/* mode = local */
+	struct signer_conf enroll_auth;	/* mode = local */
 	int	 enroll_local;		/* mode = forward (0) or local (1) */
 	char	*enroll_signer_user;	/* the signer runs as; NULL: ours */
 	/* [metrics] */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "csr.h"
 #include "enroll.h"
 #include "identity.h"
@@ -45,7 +45,7 @@ struct enroll_req {
 struct enroll {
 	unsigned		 magic;		/* ENROLL_MAGIC */
 	struct gw		*gw;
-	struct authority_proc	*auth;		/* mode = local: the signer */
+	struct signer_client	*auth;		/* mode = local: the signer */
 	TAILQ_HEAD(, enroll_req) reqs;
 	unsigned		 n;
 	uint32_t		 next_ref;
@@ -159,7 +159,7 @@ enroll_local(struct enroll *e, struct enroll_req *r,
 	}
 	/* ${r} may be freed (answered) when this returns. */
 	enroll_req_set_state(r, ER_SIGNING);
-	authority_proc_submit(e->auth, &ar, enroll_local_done, r);
+	signer_client_submit(e->auth, &ar, enroll_local_done, r);
 }
 
 /**
@@ -254,7 +254,7 @@ enroll_cancel(struct gw *gw, void *arg)
 		if (r->arg != arg)
 			continue;
 		if (r->state == ER_SIGNING)
-			authority_proc_cancel(e->auth, r);
+			signer_client_cancel(e->auth, r);
 		enroll_req_free(e, r);
 	}
 }
@@ -298,7 +298,7 @@ enroll_fail(struct enroll *e, struct upstream *u, double now)
 		void *arg = r->arg;
 
 		if (r->state == ER_SIGNING)
-			authority_proc_cancel(e->auth, r);
+			signer_client_cancel(e->auth, r);
 		enroll_req_free(e, r);
 		if (u != NULL)
 			enroll_refuse(cb, arg, GW_R_UPSTREAM_LOST,
@@ -348,11 +348,11 @@ enroll_new(struct gw *gw, char *err, size_t errlen)
 	e->gw = gw;
 	TAILQ_INIT(&e->reqs);
 	if (cfg->enroll_local) {
-		authority_conf_params(&cfg->enroll_auth, gw->loop,
+		signer_conf_params(&cfg->enroll_auth, gw->loop,
 		    cfg->enroll_names ? cfg->enroll_names : cfg->agent_names,
 		    &p);
 		/* Unset signer_user: the signer runs as [gateway] user. */
-		if ((e->auth = authority_proc_open(&p,
+		if ((e->auth = signer_client_open(&p,
 		    cfg->enroll_signer_user ? cfg->enroll_signer_user :
 		    cfg->user, err, errlen)) == NULL) {
 			free(e);
@@ -381,10 +381,10 @@ enroll_free(struct enroll *e)
 	ev_timer_stop(e->gw->loop, &e->tick);
 	while ((r = TAILQ_FIRST(&e->reqs)) != NULL) {
 		if (r->state == ER_SIGNING)
-			authority_proc_cancel(e->auth, r);
+			signer_client_cancel(e->auth, r);
 		enroll_req_free(e, r);
 	}
-	authority_proc_close(e->auth);
+	signer_client_close(e->auth);
 	e->magic = 0;
 	free(e);
 }

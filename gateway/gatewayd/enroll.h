@@ -6,7 +6,7 @@
  * forwards the request to the management server over a ready link (the
  * signing key never sits on the gateway) or, in a standalone gateway
  * ([enroll] mode = local), hands it to its own signing authority, which
- * runs in a signer process (authority_proc.h): gatewayd never holds the key.
+ * runs in a signer process (signer_client.h): gatewayd never holds the key.
  *
  * Each request gets exactly one answer: the authority's, or a refusal
  * (bad-csr, policy, overload, upstream-lost, timeout) from the gateway.

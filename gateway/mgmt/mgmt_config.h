@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "authority_conf.h"
+#include "signer_conf.h"
 #include "log.h"
 
 #define MGMT_SCOPES_MAX		64
@@ -52,7 +52,7 @@ struct mgmt_config {
 	uint32_t	 batch_max;	/* rows per transaction at most */
 	double		 batch_delay;	/* longest wait to fill a batch */
 	/* [enroll]: the signing authority; off without ca_dir */
-	struct authority_conf enroll;
+	struct signer_conf enroll;
 	/* [scope ...] sections in file order; none: any gateway, any agent */
 	struct mgmt_scope scopes[MGMT_SCOPES_MAX];
 	unsigned	 nscopes;

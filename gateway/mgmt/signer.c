@@ -3,7 +3,7 @@
  * forwards ENROLL (the agent's CSR, token or request id, the source
  * address it saw, and for a renewal the certificate it verified); the
  * signing authority of [enroll] decides, in a process of its own that
- * alone reads the CA key (certs/pki/authority_proc.h), and the
+ * alone reads the CA key (certs/pki/signer_client.h), and the
  * answer goes back as ENROLL_RESULT with the gateway's ref, through the
  * reply callback of the request (the caller's: signer.c knows no link).
  * Without [enroll] ca_dir every request is refused (policy).
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "conn.h"
 #include "log.h"
 #include "mgmt.h"
@@ -68,36 +68,27 @@ signer_request(struct mgmt *m, const struct gw_frame *f, const char *via,
     signer_reply_fn *reply, void *arg)
 {
 	const struct gw_enroll *e = &f->u.enroll;
-	struct authority_result no = { .status = GW_ENROLL_REFUSED };
-	char token[1024], rid[128], source[128];
-	struct authority_req ar = {
-		.csr = e->csr.len ? e->csr.p : NULL,
-		.csr_len = e->csr.len,
-		.token = token, .request_id = rid, .source = source,
-		.via = via,
-		.client_cert = e->client_cert.len ? e->client_cert.p : NULL,
-		.client_cert_len = e->client_cert.len,
-	};
+	struct authority_result no;
+	struct authority_req_buf rb;
+	struct authority_req ar;
 	struct signer_req *r;
 
 	if (m->signer->auth == NULL) {
-		no.reason = GW_R_POLICY;
-		snprintf(no.message, sizeof(no.message), "enrollment is not "
-		    "enabled on management server %s", m->cfg->name);
+		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_POLICY, 0,
+		    NULL, NULL, "enrollment is not enabled on management "
+		    "server %s", m->cfg->name);
 		signer_answer(reply, arg, via, e->ref, &no);
 		return;
 	}
-	if (gw_str_cstr(&e->token, token, sizeof(token)) != 0 ||
-	    gw_str_cstr(&e->request_id, rid, sizeof(rid)) != 0 ||
-	    gw_str_cstr(&e->source, source, sizeof(source)) != 0) {
-		no.reason = GW_R_PROTOCOL;
-		snprintf(no.message, sizeof(no.message), "malformed request");
+	if (authority_req_from_enroll(e, via, &rb, &ar) != 0) {
+		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_PROTOCOL, 0,
+		    NULL, NULL, "malformed request");
 		signer_answer(reply, arg, via, e->ref, &no);
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		no.reason = GW_R_OVERLOAD;
-		snprintf(no.message, sizeof(no.message), "out of memory");
+		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_OVERLOAD, 0,
+		    NULL, NULL, "out of memory");
 		signer_answer(reply, arg, via, e->ref, &no);
 		return;
 	}
@@ -108,7 +99,7 @@ signer_request(struct mgmt *m, const struct gw_frame *f, const char *via,
 	r->via = via;
 	r->ref = e->ref;
 	TAILQ_INSERT_TAIL(&m->signer->pending, r, entry);
-	authority_proc_submit(m->signer->auth, &ar, signer_done, r);
+	signer_client_submit(m->signer->auth, &ar, signer_done, r);
 }
 
 /** signer_forget(m, arg): forget the requests answered to ${arg}. */
@@ -121,7 +112,7 @@ signer_forget(struct mgmt *m, const void *arg)
 		next = TAILQ_NEXT(r, entry);
 		if (r->arg != arg)
 			continue;
-		authority_proc_cancel(m->signer->auth, r);
+		signer_client_cancel(m->signer->auth, r);
 		TAILQ_REMOVE(&m->signer->pending, r, entry);
 		free(r);
 	}
@@ -144,8 +135,8 @@ signer_init(struct mgmt *m, char *err, size_t errlen)
 	TAILQ_INIT(&m->signer->pending);
 	if (m->cfg->enroll.ca_dir == NULL)
 		return 0;
-	authority_conf_params(&m->cfg->enroll, m->loop, NULL, &p);
-	if ((m->signer->auth = authority_proc_open(&p,
+	signer_conf_params(&m->cfg->enroll, m->loop, NULL, &p);
+	if ((m->signer->auth = signer_client_open(&p,
 	    m->cfg->enroll_signer_user, err, errlen)) == NULL)
 		return -1;
 	log_info("event=enroll_authority ca_dir=%s names=%s hook=%s",
@@ -167,11 +158,11 @@ signer_free(struct mgmt *m)
 	if (m->signer->auth == NULL)
 		goto done;
 	while ((r = TAILQ_FIRST(&m->signer->pending)) != NULL) {
-		authority_proc_cancel(m->signer->auth, r);
+		signer_client_cancel(m->signer->auth, r);
 		TAILQ_REMOVE(&m->signer->pending, r, entry);
 		free(r);
 	}
-	authority_proc_close(m->signer->auth);
+	signer_client_close(m->signer->auth);
 done:
 	free(m->signer);
 	m->signer = NULL;

@@ -10,14 +10,14 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
-struct authority_proc;
+struct signer_client;
 struct gw_frame;
 struct mgmt;
 struct signer_req;
 
 /* The signer's part of struct mgmt (mgmt.signer): signer.c alone writes it. */
 struct signer {
-	struct authority_proc		*auth;		/* or NULL */
+	struct signer_client		*auth;		/* or NULL */
 	TAILQ_HEAD(, signer_req)	 pending;	/* waiting for it */
 };
 

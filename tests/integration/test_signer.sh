@@ -25,7 +25,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 #    user can read symbols).
 SIGNING='pki_sign|pki_make|pki_ca_load|pki_crl_write|authority_open|authority_submit|auth_decide|mbedtls_x509write_crt_der'
 # Each with a symbol it must have: nm sees its symbols (not stripped).
-for bs in "$GATEWAYD:authority_proc_open" "$GW_MGMT:authority_proc_open" \
+for bs in "$GATEWAYD:signer_client_open" "$GW_MGMT:signer_client_open" \
     "$GW_AGENT:pki_csr"; do
 	b=${bs%:*}
 	nm "$b" >"$T/syms.txt" || fail "nm $b"

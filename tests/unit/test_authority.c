@@ -250,9 +250,12 @@ set_times(const char *rid, long long received, long long expires)
 	assert_int_equal(ed_state(dir, rid, &info, NULL), ED_PENDING);
 	assert_int_equal(ed_csr(dir, rid, der, sizeof(der), &len, err,
 	    sizeof(err)), 0);
-	info.received = received;
-	info.expires = expires;
-	assert_int_equal(ed_create(dir, rid, der, len, &info, err,
+	struct ed_new nr = { .name = info.name, .key_fp = info.key_fp,
+	    .key_desc = info.key_desc, .source = info.source,
+	    .via = info.via, .token = info.token, .kind = info.kind,
+	    .received = received, .expires = expires };
+
+	assert_int_equal(ed_create(dir, rid, der, len, &nr, err,
 	    sizeof(err)), 0);
 }
 

@@ -2,7 +2,7 @@
  * test_enroll_req.c: an enrollment request's life in enroll.c (its state:
  * new, signing, forwarded, done), without a socket or a signer: the local
  * authority and the upstream links are stand-ins defined here, which the
- * linker takes in place of authority_proc.c and upstream.c.  Each request
+ * linker takes in place of signer_client.c and upstream.c.  Each request
  * gets exactly one answer unless its requester cancels it first; a request
  * with the local signer is cancelled there (and only such a request); an
  * answer is matched to its link and ref, once; the signer's callback with
@@ -22,7 +22,7 @@
 #include <ev.h>
 
 #include "authority.h"
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "enroll.h"
 #include "gw.h"
 
@@ -48,19 +48,19 @@ static struct {
 	unsigned	 status, reason;
 } me;
 
-struct authority_proc *
-authority_proc_open(const struct authority_params *p, const char *user,
+struct signer_client *
+signer_client_open(const struct authority_params *p, const char *user,
     char *err, size_t errlen)
 {
 	(void)p;
 	(void)user;
 	(void)err;
 	(void)errlen;
-	return (struct authority_proc *)&signer;
+	return (struct signer_client *)&signer;
 }
 
 void
-authority_proc_close(struct authority_proc *ap)
+signer_client_close(struct signer_client *ap)
 {
 	(void)ap;
 }
@@ -77,7 +77,7 @@ signer_answer(authority_cb cb, void *arg, enum gw_enroll_status status)
 }
 
 void
-authority_proc_submit(struct authority_proc *ap,
+signer_client_submit(struct signer_client *ap,
     const struct authority_req *req, authority_cb cb, void *arg)
 {
 	(void)ap;
@@ -93,7 +93,7 @@ authority_proc_submit(struct authority_proc *ap,
 }
 
 void
-authority_proc_cancel(struct authority_proc *ap, void *arg)
+signer_client_cancel(struct signer_client *ap, void *arg)
 {
 	(void)ap;
 	/* enroll.c cancels only what the signer holds. */

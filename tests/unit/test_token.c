@@ -32,6 +32,34 @@ mint(struct token_terms *t, uint64_t expires, uint16_t uses,
 	assert_int_equal(token_mint(key, t, out, len), 0);
 }
 
+/* token_terms_init: the terms gw-cert token create mints, checked. */
+static void
+test_token_terms_init(void **state)
+{
+	static const uint8_t id[TOKEN_ID_LEN] = { 9, 8, 7, 6, 5, 4, 3, 2 };
+	char names[TOKEN_NAMES_MAX + 1], tok[TOKEN_STR_MAX];
+	struct token_terms t, v;
+
+	(void)state;
+	assert_int_equal(token_terms_init(&t, id, 4000000000ull, 3,
+	    "agent-*"), 0);
+	assert_memory_equal(t.id, id, TOKEN_ID_LEN);
+	assert_int_equal(t.expires, 4000000000ull);
+	assert_int_equal(t.uses, 3);
+	assert_string_equal(t.names, "agent-*");
+	assert_int_equal(token_mint(key, &t, tok, sizeof(tok)), 0);
+	assert_int_equal(token_verify(key, tok, 1000, &v), 0);
+	assert_memory_equal(v.id, id, TOKEN_ID_LEN);
+	assert_string_equal(v.names, "agent-*");
+	/* The longest names that fit, then one byte more. */
+	memset(names, 'a', sizeof(names));
+	names[TOKEN_NAMES_MAX - 1] = '\0';
+	assert_int_equal(token_terms_init(&t, id, 1, 1, names), 0);
+	names[TOKEN_NAMES_MAX - 1] = 'a';
+	names[TOKEN_NAMES_MAX] = '\0';
+	assert_int_equal(token_terms_init(&t, id, 1, 1, names), -1);
+}
+
 static void
 test_token_roundtrip(void **state)
 {
@@ -368,6 +396,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_token_terms_init),
 		cmocka_unit_test(test_token_roundtrip),
 		cmocka_unit_test(test_token_forged),
 		cmocka_unit_test(test_csr_check),

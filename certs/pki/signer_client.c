@@ -1,7 +1,7 @@
 /*
- * authority_proc.c: the signing authority in a process of its own (see
- * authority_proc.h): the parent's side (open, submit, cancel, close).  The
- * signer's side is the program gw-signer (gw_signer.c).
+ * signer_client.c: the client of the signing authority in a process of
+ * its own (see signer_client.h): the parent's side (open, submit, cancel,
+ * close).  The signer's side is the program gw-signer (gw_signer.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,51 +16,64 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "authority_proc.h"
+#include "signer_client.h"
 #include "log.h"
 
-#define AP_MAX_INFLIGHT	1024
-#define AP_MSG_MAX	AUTHORITY_PROC_MSG_MAX
-#define AP_VIA_MAX	AUTHORITY_PROC_VIA_MAX
-#define AP_FD		AUTHORITY_PROC_FD
-#define AP_NARGS	AUTHORITY_PROC_NARGS
+#define SC_MAGIC	0x5369436cu	/* "SiCl" */
+#define SC_MAX_INFLIGHT	1024
+#define SC_MSG_MAX	SIGNER_MSG_MAX
+#define SC_VIA_MAX	SIGNER_VIA_MAX
+#define SC_FD		SIGNER_FD
+#define SC_NARGS	SIGNER_NARGS
 
 /* A request sent to the signer; cb NULL once cancelled. */
-struct ap_req {
+struct sc_req {
 	uint32_t		 ref;
 	authority_cb		 cb;
 	void			*arg;
-	TAILQ_ENTRY(ap_req)	 q;
+	TAILQ_ENTRY(sc_req)	 q;
 };
 
-struct authority_proc {
+struct signer_client {
+	uint32_t		 magic;		/* SC_MAGIC */
 	struct ev_loop		*loop;
 	int			 fd;		/* -1: the signer is gone */
 	pid_t			 pid;
 	ev_io			 io;
 	ev_child		 child;
-	TAILQ_HEAD(, ap_req)	 reqs;
+	TAILQ_HEAD(, sc_req)	 reqs;
 	unsigned		 n;
 	uint32_t		 next_ref;
-	uint8_t			*buf;		/* AP_MSG_MAX */
+	uint8_t			*buf;		/* SC_MSG_MAX */
 };
+
+/* ${p}, the data of one of our watchers, or abort. */
+static struct signer_client *
+sc_of(void *p)
+{
+	struct signer_client *sc = p;
+
+	if (sc == NULL || sc->magic != SC_MAGIC)
+		abort();
+	return sc;
+}
 
 /* Call ${cb} with a refusal made here. */
 static void
-ap_refuse(authority_cb cb, void *arg, unsigned reason, const char *msg)
+sc_refuse(authority_cb cb, void *arg, unsigned reason, const char *msg)
 {
-	struct authority_result r = { .status = GW_ENROLL_REFUSED };
+	struct authority_result r;
 
-	r.reason = reason;
-	snprintf(r.message, sizeof(r.message), "%s", msg);
+	authority_result_make(&r, GW_ENROLL_REFUSED, reason, 0, NULL, NULL,
+	    "%s", msg);
 	cb(&r, arg);
 }
 
 static void
-ap_req_free(struct authority_proc *ap, struct ap_req *r)
+sc_req_free(struct signer_client *sc, struct sc_req *r)
 {
-	TAILQ_REMOVE(&ap->reqs, r, q);
-	ap->n--;
+	TAILQ_REMOVE(&sc->reqs, r, q);
+	sc->n--;
 	free(r);
 }
 
@@ -69,47 +82,47 @@ ap_req_free(struct authority_proc *ap, struct ap_req *r)
  * request in flight.  A callback may submit or cancel: take one at a time.
  */
 static void
-ap_lost(struct authority_proc *ap, const char *why)
+sc_lost(struct signer_client *sc, const char *why)
 {
-	struct ap_req *r;
+	struct sc_req *r;
 
-	if (ap->fd >= 0) {
+	if (sc->fd >= 0) {
 		log_errx("event=signer_lost pid=%d detail=\"%s; local "
-		    "enrollment is refused until a restart\"", (int)ap->pid,
+		    "enrollment is refused until a restart\"", (int)sc->pid,
 		    why);
-		ev_io_stop(ap->loop, &ap->io);
-		close(ap->fd);
-		ap->fd = -1;
+		ev_io_stop(sc->loop, &sc->io);
+		close(sc->fd);
+		sc->fd = -1;
 	}
-	while ((r = TAILQ_FIRST(&ap->reqs)) != NULL) {
+	while ((r = TAILQ_FIRST(&sc->reqs)) != NULL) {
 		authority_cb cb = r->cb;
 		void *arg = r->arg;
 
-		ap_req_free(ap, r);
+		sc_req_free(sc, r);
 		if (cb != NULL)
-			ap_refuse(cb, arg, GW_R_INTERNAL,
+			sc_refuse(cb, arg, GW_R_INTERNAL,
 			    "the signing process is gone, retry later");
 	}
 }
 
-/* One ENROLL_RESULT from the signer, ${n} bytes of ap->buf. */
+/* One ENROLL_RESULT from the signer, ${n} bytes of sc->buf. */
 static void
-ap_result(struct authority_proc *ap, size_t n)
+sc_result(struct signer_client *sc, size_t n)
 {
 	struct authority_result res;
 	struct gw_frame f;
-	struct ap_req *r;
+	struct sc_req *r;
 	size_t used;
 	char *chain = NULL;
 
-	if (gw_frame_decode(ap->buf, n, AP_MSG_MAX, &f, &used) != GW_OK ||
+	if (gw_frame_decode(sc->buf, n, SC_MSG_MAX, &f, &used) != GW_OK ||
 	    used != n || f.type != GW_T_ENROLL_RESULT) {
-		ap_lost(ap, "the signer sent a malformed message");
-		if (ap->pid > 0)
-			kill(ap->pid, SIGKILL);
+		sc_lost(sc, "the signer sent a malformed message");
+		if (sc->pid > 0)
+			kill(sc->pid, SIGKILL);
 		return;
 	}
-	TAILQ_FOREACH(r, &ap->reqs, q)
+	TAILQ_FOREACH(r, &sc->reqs, q)
 		if (r->ref == f.u.enroll_result.ref)
 			break;
 	if (r == NULL) {
@@ -120,59 +133,49 @@ ap_result(struct authority_proc *ap, size_t n)
 	authority_cb cb = r->cb;
 	void *arg = r->arg;
 
-	ap_req_free(ap, r);
+	sc_req_free(sc, r);
 	if (cb == NULL)
 		return;		/* cancelled */
-	memset(&res, 0, sizeof(res));
-	res.status = f.u.enroll_result.status;
-	res.reason = f.u.enroll_result.reason;
-	res.retry_after = f.u.enroll_result.retry_after;
-	if (gw_str_cstr(&f.u.enroll_result.request_id, res.request_id,
-	    sizeof(res.request_id)) != 0)
-		res.request_id[0] = '\0';
-	snprintf(res.message, sizeof(res.message), "%.*s",
-	    (int)f.u.enroll_result.message.len,
-	    (const char *)f.u.enroll_result.message.p);
 	if (f.u.enroll_result.chain.len > 0) {
 		if ((chain = malloc(f.u.enroll_result.chain.len + 1)) == NULL) {
-			ap_refuse(cb, arg, GW_R_INTERNAL, "out of memory");
+			sc_refuse(cb, arg, GW_R_INTERNAL, "out of memory");
 			return;
 		}
 		memcpy(chain, f.u.enroll_result.chain.p,
 		    f.u.enroll_result.chain.len);
 		chain[f.u.enroll_result.chain.len] = '\0';
-		res.chain = chain;
 	}
+	authority_result_from_view(&res, &f.u.enroll_result, chain);
 	cb(&res, arg);
 	free(chain);
 }
 
 static void
-ap_on_read(struct ev_loop *loop, ev_io *w, int revents)
+sc_on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct authority_proc *ap = w->data;
+	struct signer_client *sc = sc_of(w->data);
 	ssize_t n;
 
 	(void)loop;
 	(void)revents;
 	/* A few messages a wakeup: the signer cannot starve the loop. */
-	for (int i = 0; i < 16 && ap->fd >= 0; i++) {
-		n = recv(ap->fd, ap->buf, AP_MSG_MAX, MSG_DONTWAIT);
+	for (int i = 0; i < 16 && sc->fd >= 0; i++) {
+		n = recv(sc->fd, sc->buf, SC_MSG_MAX, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			ap_lost(ap, n == 0 ? "the signer closed its socket" :
+			sc_lost(sc, n == 0 ? "the signer closed its socket" :
 			    strerror(errno));
 			return;
 		}
-		ap_result(ap, (size_t)n);
+		sc_result(sc, (size_t)n);
 	}
 }
 
 static void
-ap_on_exit(struct ev_loop *loop, ev_child *w, int revents)
+sc_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 {
-	struct authority_proc *ap = w->data;
+	struct signer_client *sc = sc_of(w->data);
 
 	(void)revents;
 	ev_child_stop(loop, w);
@@ -182,84 +185,84 @@ ap_on_exit(struct ev_loop *loop, ev_child *w, int revents)
 	else
 		log_errx("event=signer_exited pid=%d status=%d", w->rpid,
 		    WEXITSTATUS(w->rstatus));
-	ap->pid = -1;
-	ap_lost(ap, "the signer exited");
+	sc->pid = -1;
+	sc_lost(sc, "the signer exited");
 }
 
-/** authority_proc_submit(ap, req, cb, arg): see authority_proc.h. */
+/** signer_client_submit(sc, req, cb, arg): see signer_client.h. */
 void
-authority_proc_submit(struct authority_proc *ap,
+signer_client_submit(struct signer_client *sc,
     const struct authority_req *req, authority_cb cb, void *arg)
 {
 	struct gw_frame f = { .type = GW_T_ENROLL };
 	struct gw_enroll *e = &f.u.enroll;
-	struct ap_req *r;
+	struct sc_req *r;
 	size_t vialen = req->via != NULL ? strlen(req->via) : 0;
 	int len;
 
-	if (ap->fd < 0) {
-		ap_refuse(cb, arg, GW_R_INTERNAL, "local signing is off: its "
+	if (sc->fd < 0) {
+		sc_refuse(cb, arg, GW_R_INTERNAL, "local signing is off: its "
 		    "process died (see the log); restart the program");
 		return;
 	}
-	if (ap->n >= AP_MAX_INFLIGHT) {
-		ap_refuse(cb, arg, GW_R_OVERLOAD,
+	if (sc->n >= SC_MAX_INFLIGHT) {
+		sc_refuse(cb, arg, GW_R_OVERLOAD,
 		    "too many signing requests in progress, retry later");
 		return;
 	}
-	if (++ap->next_ref == 0)
-		ap->next_ref = 1;
-	e->ref = ap->next_ref;
-#define AP_STR(s, ptr, n) ((s).p = (const uint8_t *)(ptr), (s).len = \
+	if (++sc->next_ref == 0)
+		sc->next_ref = 1;
+	e->ref = sc->next_ref;
+#define SC_STR(s, ptr, n) ((s).p = (const uint8_t *)(ptr), (s).len = \
 	    (uint16_t)(n))
-	AP_STR(e->csr, req->csr, req->csr != NULL ? req->csr_len : 0);
-	AP_STR(e->token, req->token, strlen(req->token));
-	AP_STR(e->request_id, req->request_id, strlen(req->request_id));
-	AP_STR(e->source, req->source, strlen(req->source));
-	AP_STR(e->client_cert, req->client_cert,
+	SC_STR(e->csr, req->csr, req->csr != NULL ? req->csr_len : 0);
+	SC_STR(e->token, req->token, strlen(req->token));
+	SC_STR(e->request_id, req->request_id, strlen(req->request_id));
+	SC_STR(e->source, req->source, strlen(req->source));
+	SC_STR(e->client_cert, req->client_cert,
 	    req->client_cert != NULL ? req->client_cert_len : 0);
-#undef AP_STR
+#undef SC_STR
 	if ((req->csr != NULL && req->csr_len > 65535) ||
 	    (req->client_cert != NULL && req->client_cert_len > 65535) ||
-	    vialen > AP_VIA_MAX ||
-	    (len = gw_frame_encode(ap->buf, AP_MSG_MAX - AP_VIA_MAX, &f)) < 0) {
-		ap_refuse(cb, arg, GW_R_PROTOCOL, "malformed request");
+	    vialen > SC_VIA_MAX ||
+	    (len = gw_frame_encode(sc->buf, SC_MSG_MAX - SC_VIA_MAX, &f)) < 0) {
+		sc_refuse(cb, arg, GW_R_PROTOCOL, "malformed request");
 		return;
 	}
-	memcpy(ap->buf + len, req->via, vialen);
+	memcpy(sc->buf + len, req->via, vialen);
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		ap_refuse(cb, arg, GW_R_OVERLOAD, "out of memory");
+		sc_refuse(cb, arg, GW_R_OVERLOAD, "out of memory");
 		return;
 	}
-	if (send(ap->fd, ap->buf, (size_t)len + vialen,
+	if (send(sc->fd, sc->buf, (size_t)len + vialen,
 	    MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 		free(r);
-		ap_refuse(cb, arg, errno == EAGAIN ? GW_R_OVERLOAD :
+		sc_refuse(cb, arg, errno == EAGAIN ? GW_R_OVERLOAD :
 		    GW_R_INTERNAL, "the signing process is busy, retry later");
 		return;
 	}
 	r->ref = e->ref;
 	r->cb = cb;
 	r->arg = arg;
-	TAILQ_INSERT_TAIL(&ap->reqs, r, q);
-	ap->n++;
+	TAILQ_INSERT_TAIL(&sc->reqs, r, q);
+	sc->n++;
 }
 
-/** authority_proc_cancel(ap, arg): the requester ${arg} is gone. */
+/** signer_client_cancel(sc, arg): the requester ${arg} is gone. */
 void
-authority_proc_cancel(struct authority_proc *ap, void *arg)
+signer_client_cancel(struct signer_client *sc, void *arg)
 {
-	struct ap_req *r;
+	struct sc_req *r;
 
 	/* Kept until its answer comes: it still counts as in flight. */
-	TAILQ_FOREACH(r, &ap->reqs, q)
+	TAILQ_FOREACH(r, &sc->reqs, q)
 		if (r->arg == arg && r->cb != NULL)
 			r->cb = NULL;
 }
 
-/* The signer's side of fork: its socket as AP_FD, no other descriptor. */
+/* The signer's side of fork: its socket as SC_FD, no other descriptor. */
 static void
-ap_child_exec(int fd, const char *path, char **argv)
+sc_child_exec(int fd, const char *path, char **argv)
 {
 	sigset_t none;
 	long max;
@@ -267,16 +270,16 @@ ap_child_exec(int fd, const char *path, char **argv)
 	/* exec keeps the mask; the parent's loop may have blocked some. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (fd != AP_FD && dup2(fd, AP_FD) < 0)
+	if (fd != SC_FD && dup2(fd, SC_FD) < 0)
 		_exit(127);
-	if (fcntl(AP_FD, F_SETFD, 0) != 0)
+	if (fcntl(SC_FD, F_SETFD, 0) != 0)
 		_exit(127);
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, AP_FD + 1, ~0U, 0) != 0)
+	if (syscall(SYS_close_range, SC_FD + 1, ~0U, 0) != 0)
 #endif
 	{
 		max = sysconf(_SC_OPEN_MAX);
-		for (long i = AP_FD + 1; i < (max > 0 && max < 65536 ?
+		for (long i = SC_FD + 1; i < (max > 0 && max < 65536 ?
 		    max : 65536); i++)
 			close((int)i);
 	}
@@ -290,7 +293,7 @@ ap_child_exec(int fd, const char *path, char **argv)
  * directory (an install: ../libexec/gatewayd/gw-signer from bin/).
  */
 static int
-ap_signer_path(char *path, size_t len, char *err, size_t errlen)
+sc_signer_path(char *path, size_t len, char *err, size_t errlen)
 {
 	char self[PATH_MAX], *slash;
 	ssize_t n;
@@ -314,20 +317,20 @@ ap_signer_path(char *path, size_t len, char *err, size_t errlen)
 	return -1;
 }
 
-/* The signer's arguments: its name, AUTHORITY_PROC_ARG, then ${p}'s. */
-struct ap_args {
+/* The signer's arguments: its name, SIGNER_ARG, then ${p}'s. */
+struct sc_args {
 	char	 name[64];
-	char	 nums[AP_NARGS - 6][16];
-	char	*argv[AP_NARGS + 1];
+	char	 nums[SC_NARGS - 6][16];
+	char	*argv[SC_NARGS + 1];
 };
 
 /* ${v} as the signer's argument vector, for ${user}. */
 static void
-ap_args(struct ap_args *v, const struct authority_params *p,
+sc_args(struct sc_args *v, const struct authority_params *p,
     const char *user)
 {
 	/* The numbers of ${p}, in the order the signer reads them. */
-	const unsigned num[AP_NARGS - 6] = {
+	const unsigned num[SC_NARGS - 6] = {
 		p->cert_days, p->pending_ttl, p->max_pending, p->retry_after,
 		p->hook_timeout, p->max_pending_per_source, p->new_per_source,
 		p->renew_after, p->hook_max, p->hook_queue
@@ -336,7 +339,7 @@ ap_args(struct ap_args *v, const struct authority_params *p,
 	snprintf(v->name, sizeof(v->name), "%s-signer",
 	    program_invocation_short_name);
 	v->argv[0] = v->name;
-	v->argv[1] = (char *)AUTHORITY_PROC_ARG;
+	v->argv[1] = (char *)SIGNER_ARG;
 	v->argv[2] = (char *)(user != NULL ? user : "");
 	v->argv[3] = (char *)p->dir;
 	v->argv[4] = (char *)(p->names != NULL ? p->names : "");
@@ -345,12 +348,12 @@ ap_args(struct ap_args *v, const struct authority_params *p,
 		snprintf(v->nums[i], sizeof(v->nums[i]), "%u", num[i]);
 		v->argv[6 + i] = v->nums[i];
 	}
-	v->argv[AP_NARGS] = NULL;
+	v->argv[SC_NARGS] = NULL;
 }
 
-/* Fork and exec the signer ${path} with ${argv}: ap->fd, ap->pid. */
+/* Fork and exec the signer ${path} with ${argv}: sc->fd, sc->pid. */
 static int
-ap_spawn(struct authority_proc *ap, const char *path, char **argv,
+sc_spawn(struct signer_client *sc, const char *path, char **argv,
     char *err, size_t errlen)
 {
 	int sv[2];
@@ -360,18 +363,18 @@ ap_spawn(struct authority_proc *ap, const char *path, char **argv,
 		    strerror(errno));
 		return -1;
 	}
-	if ((ap->pid = fork()) < 0) {
+	if ((sc->pid = fork()) < 0) {
 		snprintf(err, errlen, "signer: fork: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
 	}
-	if (ap->pid == 0) {
+	if (sc->pid == 0) {
 		close(sv[0]);
-		ap_child_exec(sv[1], path, argv);
+		sc_child_exec(sv[1], path, argv);
 	}
 	close(sv[1]);
-	ap->fd = sv[0];
+	sc->fd = sv[0];
 	return 0;
 }
 
@@ -380,13 +383,13 @@ ap_spawn(struct authority_proc *ap, const char *path, char **argv,
  * its socket non-blocking; else stop it, with its error in ${err}.
  */
 static int
-ap_wait_ready(struct authority_proc *ap, char *err, size_t errlen)
+sc_wait_ready(struct signer_client *sc, char *err, size_t errlen)
 {
 	char msg[512];
 	ssize_t n;
 
 	do
-		n = recv(ap->fd, msg, sizeof(msg) - 1, 0);
+		n = recv(sc->fd, msg, sizeof(msg) - 1, 0);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0 || (size_t)n != strlen("ok") || memcmp(msg, "ok", 2) != 0) {
 		if (n > 0) {
@@ -397,88 +400,90 @@ ap_wait_ready(struct authority_proc *ap, char *err, size_t errlen)
 		}
 		snprintf(err, errlen, "%s", n > 0 ? msg :
 		    "signer: the signing process did not start");
-	} else if (fcntl(ap->fd, F_SETFL, O_NONBLOCK) != 0) {
+	} else if (fcntl(sc->fd, F_SETFL, O_NONBLOCK) != 0) {
 		snprintf(err, errlen, "signer: fcntl: %s", strerror(errno));
-		kill(ap->pid, SIGKILL);
+		kill(sc->pid, SIGKILL);
 	} else
 		return 0;
-	close(ap->fd);
-	while (waitpid(ap->pid, NULL, 0) < 0 && errno == EINTR)
+	close(sc->fd);
+	while (waitpid(sc->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	return -1;
 }
 
 /**
- * authority_proc_open(p, user, err, errlen): start the signer with the
+ * signer_client_open(p, user, err, errlen): start the signer with the
  * authority of ${p} (its loop is the caller's, for the signer's socket)
  * as ${user} (NULL: the caller's user) and wait until it has opened the
  * authority.  NULL on error, with "what: why" in ${err}.
  */
-struct authority_proc *
-authority_proc_open(const struct authority_params *p, const char *user,
+struct signer_client *
+signer_client_open(const struct authority_params *p, const char *user,
     char *err, size_t errlen)
 {
-	struct authority_proc *ap;
-	struct ap_args v;
+	struct signer_client *sc;
+	struct sc_args v;
 	char path[PATH_MAX];
 
-	if ((ap = calloc(1, sizeof(*ap))) == NULL ||
-	    (ap->buf = malloc(AP_MSG_MAX)) == NULL) {
-		free(ap);
+	if ((sc = calloc(1, sizeof(*sc))) == NULL ||
+	    (sc->buf = malloc(SC_MSG_MAX)) == NULL) {
+		free(sc);
 		snprintf(err, errlen, "signer: out of memory");
 		return NULL;
 	}
-	ap->loop = p->loop;
-	ap->fd = -1;
-	TAILQ_INIT(&ap->reqs);
-	ap_args(&v, p, user);
-	if (ap_signer_path(path, sizeof(path), err, errlen) != 0 ||
-	    ap_spawn(ap, path, v.argv, err, errlen) != 0 ||
-	    ap_wait_ready(ap, err, errlen) != 0) {
-		free(ap->buf);
-		free(ap);
+	sc->magic = SC_MAGIC;
+	sc->loop = p->loop;
+	sc->fd = -1;
+	TAILQ_INIT(&sc->reqs);
+	sc_args(&v, p, user);
+	if (sc_signer_path(path, sizeof(path), err, errlen) != 0 ||
+	    sc_spawn(sc, path, v.argv, err, errlen) != 0 ||
+	    sc_wait_ready(sc, err, errlen) != 0) {
+		free(sc->buf);
+		free(sc);
 		return NULL;
 	}
-	ev_io_init(&ap->io, ap_on_read, ap->fd, EV_READ);
-	ap->io.data = ap;
-	ev_io_start(ap->loop, &ap->io);
-	ev_child_init(&ap->child, ap_on_exit, ap->pid, 0);
-	ap->child.data = ap;
-	ev_child_start(ap->loop, &ap->child);
-	log_info("event=signer_started pid=%d user=%s", (int)ap->pid,
+	ev_io_init(&sc->io, sc_on_read, sc->fd, EV_READ);
+	sc->io.data = sc;
+	ev_io_start(sc->loop, &sc->io);
+	ev_child_init(&sc->child, sc_on_exit, sc->pid, 0);
+	sc->child.data = sc;
+	ev_child_start(sc->loop, &sc->child);
+	log_info("event=signer_started pid=%d user=%s", (int)sc->pid,
 	    user != NULL ? user : "-");
-	return ap;
+	return sc;
 }
 
 /**
- * authority_proc_close(ap): stop the signer (it kills its running hooks)
- * and wait for it; answer nothing more; free ${ap}.  NULL is a no-op.
+ * signer_client_close(sc): stop the signer (it kills its running hooks)
+ * and wait for it; answer nothing more; free ${sc}.  NULL is a no-op.
  */
 void
-authority_proc_close(struct authority_proc *ap)
+signer_client_close(struct signer_client *sc)
 {
-	struct ap_req *r;
+	struct sc_req *r;
 
-	if (ap == NULL)
+	if (sc == NULL)
 		return;
-	while ((r = TAILQ_FIRST(&ap->reqs)) != NULL)
-		ap_req_free(ap, r);
-	if (ap->fd >= 0) {
-		ev_io_stop(ap->loop, &ap->io);
-		close(ap->fd);	/* the signer sees EOF and exits */
+	while ((r = TAILQ_FIRST(&sc->reqs)) != NULL)
+		sc_req_free(sc, r);
+	if (sc->fd >= 0) {
+		ev_io_stop(sc->loop, &sc->io);
+		close(sc->fd);	/* the signer sees EOF and exits */
 	}
-	ev_child_stop(ap->loop, &ap->child);
+	ev_child_stop(sc->loop, &sc->child);
 	/* It exits on EOF; one that does not within 2 s is killed. */
-	for (int i = 0; ap->pid > 0; i++) {
-		pid_t w = waitpid(ap->pid, NULL, i < 200 ? WNOHANG : 0);
+	for (int i = 0; sc->pid > 0; i++) {
+		pid_t w = waitpid(sc->pid, NULL, i < 200 ? WNOHANG : 0);
 
-		if (w == ap->pid || (w < 0 && errno != EINTR))
+		if (w == sc->pid || (w < 0 && errno != EINTR))
 			break;
 		if (i == 200 - 1)
-			kill(ap->pid, SIGKILL);
+			kill(sc->pid, SIGKILL);
 		if (w == 0)
 			usleep(10000);
 	}
-	free(ap->buf);
-	free(ap);
+	free(sc->buf);
+	sc->magic = 0;
+	free(sc);
 }
