@@ -586,8 +586,7 @@ agent_accept(struct gw *gw, int fd)
 		close(fd);
 		return;
 	}
-	a->magic = AGENT_MAGIC;
-	a->state = AGENT_HANDSHAKE;
+	a->magic = AGENT_MAGIC;	/* born AGENT_HANDSHAKE (zeroed) */
 	a->gw = gw;
 	chan_init(&a->ch, gw, cfg->agent_window, &agent_chan_ops, a);
 	if ((a->c = conn_accept(gw->loop, fd, gw->agent_tls, &p, &agent_conn_ops,

@@ -20,6 +20,9 @@ enum agent_state {
 	AGENT_CLOSED
 };
 
+/* An agent is born in AGENT_HANDSHAKE: its memory is zeroed. */
+_Static_assert(AGENT_HANDSHAKE == 0, "AGENT_HANDSHAKE starts zeroed");
+
 /*
  * What the sessions count: the agent module (agent.c, agent_credit.c)
  * writes it, in its part of struct gw (gw->agents); the others read it

@@ -156,8 +156,7 @@ chan_init(struct chan *ch, struct gw *gw, uint32_t window,
     const struct chan_ops *ops, void *arg)
 {
 	memset(ch, 0, sizeof(*ch));
-	ch->magic = CHAN_MAGIC;
-	ch->state = CHAN_NEW;
+	ch->magic = CHAN_MAGIC;	/* born CHAN_NEW (zeroed) */
 	ch->gw = gw;
 	ch->window = window;
 	ch->ops = ops;

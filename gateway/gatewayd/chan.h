@@ -71,6 +71,9 @@ enum chan_state {
 	CHAN_CLOSED
 };
 
+/* A channel is born in CHAN_NEW: its memory is zeroed. */
+_Static_assert(CHAN_NEW == 0, "CHAN_NEW starts zeroed");
+
 /* One DATA relayed up (or waiting to be), kept until ACKed. */
 struct replay {
 	uint64_t	 seq;

@@ -30,6 +30,9 @@ enum enroll_req_state {
 	ER_DONE		/* answered, failed or cancelled: being freed */
 };
 
+/* A request is born in ER_NEW: its memory is zeroed. */
+_Static_assert(ER_NEW == 0, "ER_NEW starts zeroed");
+
 struct enroll_req {
 	unsigned		 magic;		/* ENROLL_REQ_MAGIC */
 	enum enroll_req_state	 state;
@@ -209,8 +212,7 @@ enroll_submit(struct gw *gw, const struct gw_enroll *req, const char *name,
 		enroll_refuse(cb, arg, GW_R_OVERLOAD, "out of memory");
 		return;
 	}
-	r->magic = ENROLL_REQ_MAGIC;
-	r->state = ER_NEW;	/* (its first state, not a transition) */
+	r->magic = ENROLL_REQ_MAGIC;	/* born ER_NEW (zeroed) */
 	r->e = e;
 	r->cb = cb;
 	r->arg = arg;

@@ -38,6 +38,9 @@
 
 enum lobby_state { LOBBY_SILENT, LOBBY_READY };
 
+/* A socket is born LOBBY_SILENT: its memory is zeroed. */
+_Static_assert(LOBBY_SILENT == 0, "LOBBY_SILENT starts zeroed");
+
 struct lobby_src;
 
 struct lobby_sock {
@@ -381,16 +384,13 @@ lobby_add(struct lobby *lb, int fd, const struct sockaddr *sa, int spoke)
 	s->lb = lb;
 	ev_io_init(&s->io, lobby_on_io, fd, EV_READ);
 	s->io.data = s;
+	TAILQ_INSERT_TAIL(&lb->silent, s, all);
+	lb->nsilent++;
 	if (spoke) {
-		s->state = LOBBY_READY;
-		TAILQ_INSERT_TAIL(&lb->ready, s, all);
-		lb->nready++;
+		lobby_set_ready(s);
 		lobby_admit(lb);	/* those who woke making room, too */
 		return flags;
 	}
-	s->state = LOBBY_SILENT;
-	TAILQ_INSERT_TAIL(&lb->silent, s, all);
-	lb->nsilent++;
 	if (capped) {
 		s->src = src;
 		TAILQ_INSERT_TAIL(&src->socks, s, peers);

@@ -3,6 +3,7 @@
  * small state machine: READ (the request, bounded) -> WRITE (the whole
  * answer, built at once) -> closed; a timer bounds both.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,9 @@
 #include "tls_conf.h"
 
 enum mc_state { MC_READ, MC_WRITE };
+
+/* A client is born MC_READ: its memory is zeroed. */
+_Static_assert(MC_READ == 0, "MC_READ starts zeroed");
 
 struct mclient {
 	unsigned		 magic;		/* MCLIENT_MAGIC */
@@ -386,12 +390,26 @@ mc_answer(struct mclient *c)
 	return 0;
 }
 
+/* The one transition: ${c}'s request is read; its answer is written. */
+static void
+mc_set_writing(struct mclient *c)
+{
+	struct ev_loop *loop = c->m->loop;
+
+	assert(c->state == MC_READ);
+	c->state = MC_WRITE;
+	ev_io_stop(loop, &c->io);
+	ev_io_set(&c->io, c->fd, EV_WRITE);
+	ev_io_start(loop, &c->io);
+}
+
 static void
 mc_on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct mclient *c = mc_of(w->data);
 	ssize_t n;
 
+	(void)loop;
 	(void)revents;
 	if (c->state == MC_READ) {
 		n = read(c->fd, c->req + c->rlen, sizeof(c->req) - c->rlen);
@@ -412,10 +430,7 @@ mc_on_io(struct ev_loop *loop, ev_io *w, int revents)
 			mc_close(c);
 			return;
 		}
-		c->state = MC_WRITE;
-		ev_io_stop(loop, &c->io);
-		ev_io_set(&c->io, c->fd, EV_WRITE);
-		ev_io_start(loop, &c->io);
+		mc_set_writing(c);
 		return;
 	}
 	n = write(c->fd, c->out + c->ooff, c->olen - c->ooff);
@@ -451,7 +466,6 @@ metrics_accept(void *arg, int fd)
 	c->magic = MCLIENT_MAGIC;
 	c->m = m;
 	c->fd = fd;
-	c->state = MC_READ;
 	if ((c->next = m->clients) != NULL)
 		c->next->prevp = &c->next;
 	m->clients = c;

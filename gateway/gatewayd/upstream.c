@@ -405,8 +405,7 @@ upstream_new(struct gw *gw, unsigned idx, int probe)
 		free(u);
 		return NULL;
 	}
-	u->magic = UP_MAGIC;
-	u->state = UP_IDLE;
+	u->magic = UP_MAGIC;	/* born UP_IDLE (zeroed) */
 	u->idx = idx;
 	u->is_probe = probe;
 	u->srv = -1;

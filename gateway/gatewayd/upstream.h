@@ -25,6 +25,9 @@ enum up_state {
 	UP_STOPPED	/* shutting down: no reconnect */
 };
 
+/* A link is born in UP_IDLE: its memory is zeroed. */
+_Static_assert(UP_IDLE == 0, "UP_IDLE starts zeroed");
+
 /*
  * What a link tells its owner (servers.c: the failover controller), set
  * with upstream_set_ops.  ${arg} is the owner's.

@@ -11,7 +11,10 @@
 # and another module's struct of the same name are not box, a value the
 # function builds in its own variable is not counted, but a static one and
 # one reached through a pointer are), and user.c
-# includes box_impl.h (a private header from outside its module).  The
+# includes box_impl.h (a private header from outside its module).  A
+# state (a member of an enum type named *_state or *_phase) set by a
+# function other than its one setter is flagged, in another module or in
+# its own.  The
 # files are compiled by clang-14 with the include directories of the
 # tree's CMakeLists.txt, without a build; without clang the check fails.
 set -u
@@ -51,7 +54,7 @@ check --allow none; rc=$?
 [ "$(sed -n 's/^NEW //p' "$T/out")" = "$box" ] ||
 	fail "not exactly struct box flagged"
 d=gateway/gatewayd
-grep -qxF "    struct box ($d/box.h:19) is written by 2 modules: $d/box at\
+grep -qxF "    struct box ($d/box.h:21) is written by 2 modules: $d/box at\
  $d/box.c:15 (n); $d/user at $d/user.c:21 (n)" "$T/out" ||
 	fail "the modules and a file:line each are not named"
 
@@ -81,6 +84,20 @@ expect '{ struct box v; v.n = n; v.tally.hits = n; (\&v)->l = n; (void)v; }'
 expect '{ static struct box v; v.n = n; }' "$box"
 expect '{ struct box v[2]; v[1].n = n; (void)v; }'
 expect '{ struct box v, *p = \&v; p->n = n; (void)v; }' "$box"
+setter='setter struct box.state'
+expect 'b->state = BOX_FULL;' "$box" "$setter"
+expect 'box_set_state(b, BOX_FULL);'
+
+# A second setter in module box itself: not a second writer, but a state
+# set outside its one setter.
+count=$T/tree/gateway/gatewayd/box_count.c
+cp "$count" "$T/box_count.c"
+printf 'void\nbox_fill(struct box *b)\n{\n\tb->state = BOX_FULL;\n}\n' \
+    >>"$count"
+expect 'box_set_state(b, BOX_FULL);' "$setter"
+grep -qF "set by 2 functions: box_fill at $d/box_count.c:" "$T/out" ||
+	fail "the two setters are not named"
+cp "$T/box_count.c" "$count"
 
 sed -e '/the second writer/d' \
     -e 's|^#include "box.h"$|#include "box_impl.h"|' "$T/user.c" >"$user"

@@ -26,3 +26,10 @@ box_add(struct box *b, struct item *it)
 	TAILQ_INSERT_TAIL(&b->items, it, link);
 	it->v = b->n;
 }
+
+/* The one setter of a box's state. */
+void
+box_set_state(struct box *b, enum box_state st)
+{
+	b->state = st;
+}

@@ -6,6 +6,8 @@
 #include <sys/queue.h>
 #include <sys/time.h>
 
+enum box_state { BOX_EMPTY, BOX_FULL };
+
 struct item {
 	TAILQ_ENTRY(item)	 link;	/* box.c's */
 	int			 v;
@@ -27,10 +29,12 @@ struct box {
 	struct timeval		 tv;	/* the system's: not counted */
 	struct item		*first;	/* another object, not box */
 	int			*count;
+	enum box_state		 state;	/* box_set_state's alone */
 };
 
 void box_init(struct box *);
 void box_add(struct box *, struct item *);
 void box_hit(struct box *);
+void box_set_state(struct box *, enum box_state);
 
 #endif
