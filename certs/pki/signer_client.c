@@ -195,7 +195,6 @@ signer_client_submit(struct signer_client *sc,
     const struct authority_req *req, authority_cb cb, void *arg)
 {
 	struct gw_frame f = { .type = GW_T_ENROLL };
-	struct gw_enroll *e = &f.u.enroll;
 	struct sc_req *r;
 	size_t vialen = req->via != NULL ? strlen(req->via) : 0;
 	int len;
@@ -212,16 +211,16 @@ signer_client_submit(struct signer_client *sc,
 	}
 	if (++sc->next_ref == 0)
 		sc->next_ref = 1;
-	e->ref = sc->next_ref;
-#define SC_STR(s, ptr, n) ((s).p = (const uint8_t *)(ptr), (s).len = \
-	    (uint16_t)(n))
-	SC_STR(e->csr, req->csr, req->csr != NULL ? req->csr_len : 0);
-	SC_STR(e->token, req->token, strlen(req->token));
-	SC_STR(e->request_id, req->request_id, strlen(req->request_id));
-	SC_STR(e->source, req->source, strlen(req->source));
-	SC_STR(e->client_cert, req->client_cert,
-	    req->client_cert != NULL ? req->client_cert_len : 0);
-#undef SC_STR
+	f.u.enroll = (struct gw_enroll){
+		.ref = sc->next_ref,
+		.request_id = gw_str_text(req->request_id),
+		.token = gw_str_text(req->token),
+		.csr = gw_str_bytes(req->csr,
+		    req->csr != NULL ? req->csr_len : 0),
+		.source = gw_str_text(req->source),
+		.client_cert = gw_str_bytes(req->client_cert,
+		    req->client_cert != NULL ? req->client_cert_len : 0),
+	};
 	if ((req->csr != NULL && req->csr_len > 65535) ||
 	    (req->client_cert != NULL && req->client_cert_len > 65535) ||
 	    vialen > SC_VIA_MAX ||
@@ -241,7 +240,7 @@ signer_client_submit(struct signer_client *sc,
 		    GW_R_INTERNAL, "the signing process is busy, retry later");
 		return;
 	}
-	r->ref = e->ref;
+	r->ref = f.u.enroll.ref;
 	r->cb = cb;
 	r->arg = arg;
 	TAILQ_INSERT_TAIL(&sc->reqs, r, q);

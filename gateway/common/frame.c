@@ -569,6 +569,39 @@ gw_str_cstr(const struct gw_str *s, char *buf, size_t len)
 	return 0;
 }
 
+/**
+ * gw_str_bytes(p, len): a view of the ${len} bytes at ${p} (of its first
+ * 65535 bytes if longer: the caller checks a length that may be).
+ */
+struct gw_str
+gw_str_bytes(const void *p, size_t len)
+{
+	return (struct gw_str){ .p = p,
+	    .len = (uint16_t)(len < UINT16_MAX ? len : UINT16_MAX) };
+}
+
+/**
+ * gw_str_text(s): a view of the C string ${s} without its NUL (of its
+ * first 65535 bytes if longer), or an empty view if ${s} is NULL.
+ */
+struct gw_str
+gw_str_text(const char *s)
+{
+	return gw_str_bytes(s, s != NULL ? strnlen(s, UINT16_MAX) : 0);
+}
+
+/**
+ * gw_frame_goaway(text): a GOAWAY, reason shutdown, with ${text} (its
+ * first GW_GOAWAY_TEXT_MAX bytes; ${text} must outlive the frame).
+ */
+struct gw_frame
+gw_frame_goaway(const char *text)
+{
+	return (struct gw_frame){ .type = GW_T_GOAWAY,
+	    .u.reason = { .code = GW_R_SHUTDOWN, .text = gw_str_bytes(text,
+	    strnlen(text, GW_GOAWAY_TEXT_MAX)) } };
+}
+
 /** gw_perr_str(rc): a short message for any return code of this module. */
 const char *
 gw_perr_str(int rc)

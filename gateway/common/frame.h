@@ -144,6 +144,27 @@ int gw_frame_encode(uint8_t *buf, size_t cap, const struct gw_frame *f);
 int gw_str_cstr(const struct gw_str *s, char *buf, size_t len);
 
 /**
+ * gw_str_bytes(p, len): a view of the ${len} bytes at ${p} (of its first
+ * 65535 bytes if longer: the caller checks a length that may be).
+ */
+struct gw_str gw_str_bytes(const void *p, size_t len);
+
+/**
+ * gw_str_text(s): a view of the C string ${s} without its NUL (of its
+ * first 65535 bytes if longer), or an empty view if ${s} is NULL.
+ */
+struct gw_str gw_str_text(const char *s);
+
+/* The longest reason text gw_frame_goaway puts in a GOAWAY (rest cut). */
+#define GW_GOAWAY_TEXT_MAX	200
+
+/**
+ * gw_frame_goaway(text): a GOAWAY, reason shutdown, with ${text} (its
+ * first GW_GOAWAY_TEXT_MAX bytes; ${text} must outlive the frame).
+ */
+struct gw_frame gw_frame_goaway(const char *text);
+
+/**
  * gw_frame_size(buf, len): the size of the frame that starts ${buf}, from
  * its header alone (no check), or 0 if ${len} is shorter than a header.
  */

@@ -10,7 +10,6 @@
 
 #include "agent_impl.h"
 #include "conn.h"
-#include "goaway.h"
 #include "policy.h"
 #include "tls_conf.h"
 
@@ -63,10 +62,9 @@ agent_stop_all(struct gw *gw, unsigned reason, const char *detail)
 void
 agent_drain_all(struct gw *gw)
 {
-	struct gw_frame f;
+	struct gw_frame f = gw_frame_goaway("gateway draining");
 	struct agent *a, *next;
 
-	goaway_frame(&f, "gateway draining");
 	for (a = gw->agents->list; a != NULL; a = next) {
 		next = a->next;
 		if (a->state != AGENT_OPEN) {

@@ -140,19 +140,10 @@ static void
 enroll_local(struct enroll *e, struct enroll_req *r,
     const struct gw_enroll *req)
 {
-	char token[1024], rid[128], source[128];
-	struct authority_req ar = {
-		.csr = req->csr.len ? req->csr.p : NULL,
-		.csr_len = req->csr.len,
-		.token = token, .request_id = rid, .source = source,
-		.via = "",
-		.client_cert = req->client_cert.len ? req->client_cert.p : NULL,
-		.client_cert_len = req->client_cert.len,
-	};
+	struct authority_req_buf rb;
+	struct authority_req ar;
 
-	if (gw_str_cstr(&req->token, token, sizeof(token)) != 0 ||
-	    gw_str_cstr(&req->request_id, rid, sizeof(rid)) != 0 ||
-	    gw_str_cstr(&req->source, source, sizeof(source)) != 0) {
+	if (authority_req_from_enroll(req, "", &rb, &ar) != 0) {
 		enroll_cb cb = r->cb;
 		void *arg = r->arg;
 

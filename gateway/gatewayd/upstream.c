@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "conn.h"
-#include "goaway.h"
 #include "log.h"
 #include "upstream.h"
 #include "upstream_owed.h"
@@ -449,14 +448,12 @@ upstream_chan_arg(const struct upstream *u)
 void
 upstream_free(struct upstream *u)
 {
-	struct gw_frame g;
+	struct gw_frame g = gw_frame_goaway("gateway stopping");
 
 	if (u == NULL)
 		return;
-	if (upstream_live(u)) {
-		goaway_frame(&g, "gateway stopping");
+	if (upstream_live(u))
 		(void)conn_send(u->c, &g);	/* flushed by the close */
-	}
 	upstream_set_state(u, UP_STOPPED);
 	upstream_down(u, GW_R_SHUTDOWN, "gateway stopping", FO_R_NONE);
 	if (!u->is_probe)
@@ -493,7 +490,7 @@ upstream_drop(struct upstream *u, const char *detail)
 void
 upstream_drain(struct upstream *u, const char *detail)
 {
-	struct gw_frame g;
+	struct gw_frame g = gw_frame_goaway(detail);
 
 	if (!upstream_live(u) || upstream_nchan(u) == 0) {
 		upstream_drop(u, detail);
@@ -501,7 +498,6 @@ upstream_drain(struct upstream *u, const char *detail)
 	}
 	if (u->state == UP_DRAINING)
 		return;
-	goaway_frame(&g, detail);
 	(void)conn_send(u->c, &g);
 	upstream_set_state(u, UP_DRAINING);
 	u->drain_until = ev_now(u->gw->loop) + UP_DRAIN_TIME;

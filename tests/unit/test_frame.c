@@ -2,7 +2,8 @@
  * test_frame.c: the protocol v1 codec on valid frames.  Golden byte
  * vectors for every frame type (the bytes of docs/PROTOCOL.md), both
  * round-trip invariants, every prefix (GW_ENEED) and every short output
- * (GW_ENOSPACE), payload and text limits, extensions, and every decode
+ * (GW_ENOSPACE), payload and text limits, extensions, the constructors
+ * (gw_str_bytes, gw_str_text, gw_frame_goaway), and every decode
  * done on input that ends just before a PROT_NONE page.
  * test_frame_errors.c has the error paths.
  */
@@ -279,6 +280,50 @@ test_strings(void **state)
 	assert_string_equal(gw_perr_str(-3), "unknown error");
 }
 
+/* The constructors: string views cut at 65535 bytes; the one GOAWAY. */
+static void
+test_constructors(void **state)
+{
+	static char big[70001];
+	static const uint8_t bye[] = { 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5,
+	    0, GW_R_SHUTDOWN, 'b', 'y', 'e' };
+	uint8_t wire[GW_HDR_LEN + 2 + 300];
+	struct gw_frame f, d;
+	struct gw_str v;
+	size_t n, used;
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	v = gw_str_bytes(big, 3);
+	assert_ptr_equal(v.p, big);
+	assert_int_equal(v.len, 3);
+	assert_int_equal(gw_str_bytes(big, 65535).len, 65535);
+	assert_int_equal(gw_str_bytes(big, 70000).len, 65535);
+	assert_int_equal(gw_str_bytes(NULL, 0).len, 0);
+	v = gw_str_text("abc");
+	assert_int_equal(v.len, 3);
+	assert_memory_equal(v.p, "abc", 3);
+	assert_int_equal(gw_str_text("").len, 0);
+	assert_int_equal(gw_str_text(NULL).len, 0);
+	assert_int_equal(gw_str_text(big).len, 65535);
+
+	/* GOAWAY: reason shutdown, channel 0, the text as given... */
+	f = gw_frame_goaway("bye");
+	assert_int_equal(gw_frame_encode(wire, sizeof(wire), &f), sizeof(bye));
+	assert_memory_equal(wire, bye, sizeof(bye));
+	/* ... and cut to GW_GOAWAY_TEXT_MAX bytes. */
+	big[GW_GOAWAY_TEXT_MAX] = 'y';
+	f = gw_frame_goaway(big);
+	n = (size_t)gw_frame_encode(wire, sizeof(wire), &f);
+	assert_int_equal(n, GW_HDR_LEN + 2 + GW_GOAWAY_TEXT_MAX);
+	assert_int_equal(gdecode(wire, n, BIG, &d, &used), GW_OK);
+	assert_int_equal(d.type, GW_T_GOAWAY);
+	assert_int_equal(d.channel, 0);
+	assert_int_equal(d.u.reason.code, GW_R_SHUTDOWN);
+	assert_int_equal(d.u.reason.text.len, GW_GOAWAY_TEXT_MAX);
+	assert_memory_equal(d.u.reason.text.p, big, GW_GOAWAY_TEXT_MAX);
+}
+
 int
 main(void)
 {
@@ -291,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_reason_text_limit),
 		cmocka_unit_test(test_extension),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_constructors),
 	};
 
 	return cmocka_run_group_tests(tests, guard_setup, guard_teardown);
