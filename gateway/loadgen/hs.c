@@ -57,7 +57,7 @@ struct hs {
 	unsigned		 magic;		/* HS_MAGIC */
 	struct ev_loop		*loop;
 	const struct lg_params	*p;
-	struct lg_result	*r;
+	struct hs_result	*r;
 	struct hs_agent		*a;
 	enum hs_phase		 phase;
 	unsigned		 next;		/* the next agent to try */
@@ -133,7 +133,7 @@ static void
 hs_done(struct hs_agent *a, int ok, int resumed, const char *msg)
 {
 	struct hs *h = a->h;
-	struct lg_result *r = h->r;
+	struct hs_result *r = h->r;
 
 	a->busy = 0;
 	h->busy--;
@@ -410,7 +410,7 @@ hs_free(struct hs *h)
  * reason in ${r}->first_error.
  */
 int
-hs_run(struct ev_loop *loop, const struct lg_params *p, struct lg_result *r)
+hs_run(struct ev_loop *loop, const struct lg_params *p, struct hs_result *r)
 {
 	struct hs h = { .magic = HS_MAGIC, .loop = loop, .p = p, .r = r };
 	int rc = -1;

@@ -28,6 +28,18 @@
 /* After "warm agents=N" (resume), the timed part starts this much later. */
 #define HS_WARM_PAUSE	0.25
 
+/* What a run of hs_run measured: hs.c alone writes it. */
+struct hs_result {
+	unsigned	 handshakes;	/* completed, timed part */
+	unsigned	 resumed;	/* ... from a session ticket */
+	unsigned	 failed;	/* handshakes that failed or were
+					   refused */
+	unsigned	 warmup;	/* first ones of resume, not timed */
+	double		 hs_s;		/* timed part: start to last one */
+	int		 timed_out;
+	char		 first_error[300];
+};
+
 /**
  * hs_run(loop, p, r): run the handshake mode of ${p} on ${loop} until
  * p->seconds (or p->handshakes) after its timed part began, or p->timeout;
@@ -35,6 +47,6 @@
  * reason in ${r}->first_error.
  */
 int hs_run(struct ev_loop *loop, const struct lg_params *p,
-    struct lg_result *r);
+    struct hs_result *r);
 
 #endif /* GW_LOADGEN_HS_H */

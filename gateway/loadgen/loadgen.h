@@ -77,23 +77,18 @@ struct lg_params {
 	unsigned	 window;
 };
 
-/* What a run measured. */
+/* What a run of lg_run measured (the handshake mode's: hs.h). */
 struct lg_result {
 	unsigned	 opened;	/* agents that got HELLO_ACK */
-	unsigned	 failed;	/* agents that failed or were refused
-					   (handshake: handshakes) */
+	unsigned	 failed;	/* agents that failed or were refused */
 	double		 connect_s;	/* first connect to last HELLO_ACK */
 	uint64_t	 sent, acked;	/* events */
 	double		 send_s;	/* first event to last ACK */
 	double		 lat_p50_ms, lat_p99_ms, lat_max_ms;
 	unsigned	 back;		/* storm: agents that reopened */
-	unsigned	 resumed;	/* ... from a session ticket (storm;
-					   handshake: timed part) */
+	unsigned	 resumed;	/* ... from a session ticket */
 	double		 first_back_at;	/* storm: wall clock (epoch s) */
 	double		 all_back_at;
-	unsigned	 handshakes;	/* handshake: completed, timed part */
-	unsigned	 warmup;	/* ... first ones of resume, not timed */
-	double		 hs_s;		/* timed part: start to last one */
 	int		 timed_out;
 	char		 first_error[300];
 };

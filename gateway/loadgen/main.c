@@ -173,7 +173,21 @@ run_sink(const struct lg_params *p)
 	return 0;
 }
 
-/* The last line: what the run measured, as key=value words. */
+/* The handshake mode's last line: what it measured, as key=value words. */
+static void
+report_hs(const struct lg_params *p, const struct hs_result *r)
+{
+	printf("mode=%shandshake agents=%u", p->plain ? "plain-" : "",
+	    p->agents);
+	printf(" handshakes=%u handshakes_per_s=%.0f resumed=%u "
+	    "failed=%u seconds=%.3f", r->handshakes, r->hs_s > 0 ?
+	    r->handshakes / r->hs_s : 0, r->resumed, r->failed, r->hs_s);
+	if (p->resume)
+		printf(" warmup=%u", r->warmup);
+	printf("%s\n", r->timed_out ? " timed_out=1" : "");
+}
+
+/* The last line of the other modes: what the run measured, likewise. */
 static void
 report(const struct lg_params *p, const struct lg_result *r)
 {
@@ -183,17 +197,9 @@ report(const struct lg_params *p, const struct lg_result *r)
 
 	printf("mode=%s%s agents=%u", p->plain ? "plain-" : "",
 	    modes[p->mode], p->agents);
-	if (p->mode == LG_HANDSHAKE) {
-		printf(" handshakes=%u handshakes_per_s=%.0f resumed=%u "
-		    "failed=%u seconds=%.3f", r->handshakes, r->hs_s > 0 ?
-		    r->handshakes / r->hs_s : 0, r->resumed, r->failed,
-		    r->hs_s);
-		if (p->resume)
-			printf(" warmup=%u", r->warmup);
-	} else
-		printf(" opened=%u failed=%u connect_s=%.3f "
-		    "connects_per_s=%.0f", r->opened, r->failed, r->connect_s,
-		    r->connect_s > 0 ? r->opened / r->connect_s : 0);
+	printf(" opened=%u failed=%u connect_s=%.3f connects_per_s=%.0f",
+	    r->opened, r->failed, r->connect_s,
+	    r->connect_s > 0 ? r->opened / r->connect_s : 0);
 	if (p->mode == LG_SEND)
 		printf(" events=%llu acked=%llu send_s=%.3f "
 		    "msgs_per_s=%.0f lat_p50_ms=%.2f lat_p99_ms=%.2f "
@@ -316,6 +322,38 @@ parse_args(int argc, char **argv, struct lg_params *p, const char **dir,
 		usage();
 }
 
+/* Run the handshake mode of ${p} and report it: the exit status. */
+static int
+run_hs(const struct lg_params *p)
+{
+	struct hs_result r;
+	int rc;
+
+	if ((rc = hs_run(EV_DEFAULT, p, &r)) == 0)
+		report_hs(p, &r);
+	if (r.first_error[0] != '\0')
+		fprintf(stderr, "gw-loadgen: %s\n", r.first_error);
+	if (rc != 0 || r.failed > 0 || r.timed_out)
+		return 1;
+	return r.handshakes > 0 ? 0 : 1;
+}
+
+/* Run the other modes of ${p} (lg_run) and report it: the exit status. */
+static int
+run_lg(const struct lg_params *p)
+{
+	struct lg_result r;
+	int rc;
+
+	if ((rc = lg_run(EV_DEFAULT, p, &r)) == 0)
+		report(p, &r);
+	if (r.first_error[0] != '\0')
+		fprintf(stderr, "gw-loadgen: %s\n", r.first_error);
+	if (rc != 0 || r.failed > 0 || r.timed_out)
+		return 1;
+	return r.opened == p->agents && r.acked == r.sent ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -323,7 +361,6 @@ main(int argc, char **argv)
 	    .connect_rate = 500, .inflight = 100, .hold = 1, .events = 100,
 	    .size = 200, .timeout = 120, .window = 32, .seconds = 5,
 	    .connect_timeout = CLIENT_CONNECT_TIMEOUT, .heartbeat = 5.0 };
-	struct lg_result r;
 	const char *dir = NULL;
 	int sink_only = 0;
 	struct rlimit rl;
@@ -349,18 +386,9 @@ main(int argc, char **argv)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	log_init("gw-loadgen", LOG_LVL_ERR);
-	rc = p.mode == LG_HANDSHAKE ? hs_run(EV_DEFAULT, &p, &r) :
-	    lg_run(EV_DEFAULT, &p, &r);
-	if (rc == 0)
-		report(&p, &r);
-	if (r.first_error[0] != '\0')
-		fprintf(stderr, "gw-loadgen: %s\n", r.first_error);
+	rc = p.mode == LG_HANDSHAKE ? run_hs(&p) : run_lg(&p);
 	for (unsigned i = 0; i < p.agents; i++)
 		free(p.certs[i]);
 	free(p.certs);
-	if (rc != 0 || r.failed > 0 || r.timed_out)
-		return 1;
-	if (p.mode == LG_HANDSHAKE)
-		return r.handshakes > 0 ? 0 : 1;
-	return r.opened == p.agents && r.acked == r.sent ? 0 : 1;
+	return rc;
 }

@@ -93,14 +93,14 @@ commit_forget(struct mgmt *m, struct commit_chan *ch)
 
 /* Forget the batch's rows. */
 static void
-commit_rows_free(struct mgmt *m)
+commit_rows_free(struct commit *c)
 {
-	for (uint32_t i = 0; i < m->commit->nrows; i++)
-		free(m->commit->rows[i]);
-	free(m->commit->rows);
-	m->commit->rows = NULL;
-	m->commit->nrows = 0;
-	m->commit->batch_bytes = 0;
+	for (uint32_t i = 0; i < c->nrows; i++)
+		free(c->rows[i]);
+	free(c->rows);
+	c->rows = NULL;
+	c->nrows = 0;
+	c->batch_bytes = 0;
 }
 
 /* Drop from the batch every row of the channel (or gone one) of ${row}. */
@@ -160,7 +160,7 @@ commit_fail(struct mgmt *m)
 	store_rollback(m->store);
 	ev_timer_stop(m->loop, &m->commit->batch_timer);
 	m->commit->batch_items = 0;
-	commit_rows_free(m);
+	commit_rows_free(m->commit);
 	while ((ch = TAILQ_FIRST(&m->commit->dirty)) != NULL) {
 		commit_forget(m, ch);
 		m->commit->ops->close(ch, GW_R_STORE, text);
@@ -263,35 +263,38 @@ commit_chan_init(struct commit_chan *cc, const char *issuer,
 }
 
 /**
- * commit_init(m, ops): set up the commit's part of ${m} (m->commit) and
- * its batch timer; what the commit owes a channel goes to ${ops}, which
- * must outlive ${m}.  0, or -1 (out of memory).
+ * commit_new(m, ops): the commit's part of ${m}, for its owner to store in
+ * m->commit, with its batch timer on m->loop; what the commit owes a
+ * channel goes to ${ops}, which must outlive ${m}.  NULL if out of
+ * memory.
  */
-int
-commit_init(struct mgmt *m, const struct commit_ops *ops)
+struct commit *
+commit_new(struct mgmt *m, const struct commit_ops *ops)
 {
-	if ((m->commit = calloc(1, sizeof(*m->commit))) == NULL)
-		return -1;
-	m->commit->ops = ops;
-	TAILQ_INIT(&m->commit->dirty);
-	ev_timer_init(&m->commit->batch_timer, commit_timer_cb, 0., 0.);
-	m->commit->batch_timer.data = m;
-	return 0;
+	struct commit *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->ops = ops;
+	c->loop = m->loop;
+	TAILQ_INIT(&c->dirty);
+	ev_timer_init(&c->batch_timer, commit_timer_cb, 0., 0.);
+	c->batch_timer.data = m;
+	return c;
 }
 
 /**
- * commit_free(m): stop the batch timer, drop the rows not committed, free
- * what commit_init set up; nothing if it did not.
+ * commit_free(c): stop the batch timer of ${c}, drop the rows not
+ * committed, free ${c}; NULL-safe.
  */
 void
-commit_free(struct mgmt *m)
+commit_free(struct commit *c)
 {
-	if (m->commit == NULL)
+	if (c == NULL)
 		return;
-	ev_timer_stop(m->loop, &m->commit->batch_timer);
-	commit_rows_free(m);
-	free(m->commit);
-	m->commit = NULL;
+	ev_timer_stop(c->loop, &c->batch_timer);
+	commit_rows_free(c);
+	free(c);
 }
 
 /* Answer OPEN with the highest durable seq of the channel's agent. */
@@ -405,7 +408,7 @@ commit_now(struct mgmt *m)
 			commit_fail(m);
 			return;
 		}
-	commit_rows_free(m);
+	commit_rows_free(m->commit);
 	m->commit->batch_items = 0;
 	while ((ch = TAILQ_FIRST(&m->commit->dirty)) != NULL) {
 		was = ch->state;

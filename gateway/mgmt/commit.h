@@ -59,7 +59,8 @@ TAILQ_HEAD(commit_q, commit_chan);
 
 /* The commit's part of struct mgmt (mgmt.commit): commit.c alone writes it. */
 struct commit {
-	const struct commit_ops	*ops;		/* link.c's */
+	const struct commit_ops	*ops;		/* mchan.c's */
+	struct ev_loop		*loop;		/* of batch_timer */
 	struct commit_q		 dirty;		/* owed OPEN_ACK, ACK */
 	uint32_t		 batch_items;	/* rows + OPENs */
 	ev_timer		 batch_timer;
@@ -81,17 +82,18 @@ void commit_chan_init(struct commit_chan *cc, const char *issuer,
     const char *agent, const char *fp_hex, const char *gateway);
 
 /**
- * commit_init(m, ops): set up the commit's part of ${m} (m->commit) and
- * its batch timer; what the commit owes a channel goes to ${ops}, which
- * must outlive ${m}.  0, or -1 (out of memory).
+ * commit_new(m, ops): the commit's part of ${m}, for its owner to store in
+ * m->commit, with its batch timer on m->loop; what the commit owes a
+ * channel goes to ${ops}, which must outlive ${m}.  NULL if out of
+ * memory.
  */
-int commit_init(struct mgmt *m, const struct commit_ops *ops);
+struct commit *commit_new(struct mgmt *m, const struct commit_ops *ops);
 
 /**
- * commit_free(m): stop the batch timer, drop the rows not committed, free
- * what commit_init set up; nothing if it did not.
+ * commit_free(c): stop the batch timer of ${c}, drop the rows not
+ * committed, free ${c}; NULL-safe.
  */
-void commit_free(struct mgmt *m);
+void commit_free(struct commit *c);
 
 /**
  * commit_open(m, ch): ${ch} was opened: answer OPEN_ACK now, or after the

@@ -116,37 +116,32 @@ static const struct mchan_ops link_mchan_ops = {
 };
 
 /**
- * link_init(m): set up the links of ${m} (m->links) and the channels under
- * them (mchan_init, which sets up the group commit below).  0, or -1 (out
- * of memory).
+ * link_all_new(): the links' part of a struct mgmt, for its owner to store
+ * in m->links (beside the channels' part, mchan_all_new, and the commit's,
+ * commit_new).  NULL if out of memory.
  */
-int
-link_init(struct mgmt *m)
+struct link_all *
+link_all_new(void)
 {
-	if ((m->links = calloc(1, sizeof(*m->links))) == NULL)
-		return -1;
-	TAILQ_INIT(&m->links->all);
-	mbedtls_x509_crl_init(&m->links->agent_crl);
-	if (mchan_init(m) != 0) {
-		link_free(m);
-		return -1;
-	}
-	return 0;
+	struct link_all *la;
+
+	if ((la = calloc(1, sizeof(*la))) == NULL)
+		return NULL;
+	TAILQ_INIT(&la->all);
+	mbedtls_x509_crl_init(&la->agent_crl);
+	return la;
 }
 
 /**
- * link_free(m): free what link_init set up (every link is closed), the
- * channels' and the commit's parts too; nothing if it did not.
+ * link_all_free(la): free ${la} (every link is closed); NULL-safe.
  */
 void
-link_free(struct mgmt *m)
+link_all_free(struct link_all *la)
 {
-	if (m->links == NULL)
+	if (la == NULL)
 		return;
-	mchan_done(m);
-	mbedtls_x509_crl_free(&m->links->agent_crl);
-	free(m->links);
-	m->links = NULL;
+	mbedtls_x509_crl_free(&la->agent_crl);
+	free(la);
 }
 
 static int

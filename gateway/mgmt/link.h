@@ -28,17 +28,16 @@ struct link_all {
 };
 
 /**
- * link_init(m): set up the links of ${m} (m->links) and the channels under
- * them (mchan_init, which sets up the group commit below).  0, or -1 (out
- * of memory).
+ * link_all_new(): the links' part of a struct mgmt, for its owner to store
+ * in m->links (beside the channels' part, mchan_all_new, and the commit's,
+ * commit_new).  NULL if out of memory.
  */
-int link_init(struct mgmt *m);
+struct link_all *link_all_new(void);
 
 /**
- * link_free(m): free what link_init set up (every link is closed), the
- * channels' and the commit's parts too; nothing if it did not.
+ * link_all_free(la): free ${la} (every link is closed); NULL-safe.
  */
-void link_free(struct mgmt *m);
+void link_all_free(struct link_all *la);
 
 /** link_accept(m, fd): start a gateway connection on socket ${fd}. */
 void link_accept(struct mgmt *m, int fd);

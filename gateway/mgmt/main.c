@@ -23,6 +23,7 @@
 #include "export.h"
 #include "link.h"
 #include "log.h"
+#include "mchan.h"
 #include "mgmt.h"
 #include "net.h"
 #include "proto.h"
@@ -245,8 +246,8 @@ main_args(int argc, char **argv, struct main_args *a)
 
 /*
  * Build ${m} from ${a}: the configuration into ${cfg}, logging, TLS; unless
- * --check-config, the store, the listener, the loop, the links (with the
- * commit under them) and the signer.  0, 1 if --check-config found the
+ * --check-config, the store, the listener, the loop, the parts of the
+ * modules (commit, channels, links, signer).  0, 1 if --check-config found the
  * file good, or -1 (said).
  */
 static int
@@ -294,11 +295,13 @@ main_build(const struct main_args *a, struct mgmt_config *cfg,
 		return -1;
 	}
 	m->loop = EV_DEFAULT;
-	if (link_init(m) != 0) {
+	if ((m->commit = commit_new(m, &mchan_commit_ops)) == NULL ||
+	    (m->chans = mchan_all_new()) == NULL ||
+	    (m->links = link_all_new()) == NULL) {
 		log_errx("event=start_failed detail=\"out of memory\"");
 		return -1;
 	}
-	if (signer_init(m, err, sizeof(err)) != 0) {
+	if ((m->signer = signer_new(m, err, sizeof(err))) == NULL) {
 		log_errx("event=start_failed detail=\"[enroll] %s\"", err);
 		return -1;
 	}
@@ -346,10 +349,14 @@ main_run(struct mgmt *m)
 static void
 main_free(struct mgmt *m, struct mgmt_config *cfg)
 {
-	if (m->loop != NULL) {
-		signer_free(m);
-		link_free(m);
-	}
+	signer_free(m->signer);
+	m->signer = NULL;
+	link_all_free(m->links);
+	m->links = NULL;
+	mchan_all_free(m->chans);
+	m->chans = NULL;
+	commit_free(m->commit);
+	m->commit = NULL;
 	if (m->lfd >= 0)
 		close(m->lfd);
 	store_close(m->store);

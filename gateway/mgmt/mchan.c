@@ -252,43 +252,38 @@ mchan_commit_close(struct commit_chan *cc, unsigned code, const char *text)
 	mchan_close(mchan_of(cc), code, text);
 }
 
-/* What the group commit owes channels comes back up through these. */
-static const struct commit_ops mchan_commit_ops = {
+/**
+ * mchan_commit_ops: what the group commit owes channels comes back up
+ * through these (commit_new's ${ops}).
+ */
+const struct commit_ops mchan_commit_ops = {
 	.open_ack = mchan_commit_open_ack,
 	.ack = mchan_commit_ack,
 	.close = mchan_commit_close,
 };
 
 /**
- * mchan_init(m): set up the channels of ${m} (m->chans): the group commit
- * under them (commit_init) answers them.  0, or -1 (out of memory).
+ * mchan_all_new(): the channels' part of a struct mgmt, for its owner to
+ * store in m->chans; the group commit under them (m->commit, made with
+ * mchan_commit_ops) answers them.  NULL if out of memory.
  */
-int
-mchan_init(struct mgmt *m)
+struct mchan_all *
+mchan_all_new(void)
 {
-	if ((m->chans = calloc(1, sizeof(*m->chans))) == NULL)
-		return -1;
-	if (commit_init(m, &mchan_commit_ops) != 0) {
-		mchan_done(m);
-		return -1;
-	}
-	return 0;
+	return calloc(1, sizeof(struct mchan_all));
 }
 
 /**
- * mchan_done(m): free what mchan_init set up (every channel is closed),
- * the commit's part too; nothing if it did not.
+ * mchan_all_free(a): free ${a} (every channel is closed); NULL-safe.
  */
 void
-mchan_done(struct mgmt *m)
+mchan_all_free(struct mchan_all *a)
 {
-	if (m->chans == NULL)
+	if (a == NULL)
 		return;
-	commit_free(m);
-	if (m->chans->agents != NULL)
-		namemap_free(m->chans->agents);
-	free(m->chans);
-	m->chans = NULL;
+	if (a->agents != NULL)
+		namemap_free(a->agents);
+	free(a);
 }
 
 /**

@@ -5,7 +5,7 @@
  * struct mchan_set and calls down into this module; what a channel sends
  * goes up through the set's struct mchan_ops.  Each channel hands its OPEN
  * and DATA down to the group commit (commit.h), which answers through the
- * struct commit_ops mchan_init gives it.
+ * struct commit_ops mchan_commit_ops (main.c gives them to commit_new).
  */
 #ifndef GW_MGMT_MCHAN_H
 #define GW_MGMT_MCHAN_H
@@ -15,6 +15,7 @@
 #include <sys/queue.h>
 
 struct chanmap;
+struct commit_ops;
 struct gw_frame;
 struct id_info;
 struct mchan;
@@ -56,16 +57,22 @@ struct mchan_set {
 };
 
 /**
- * mchan_init(m): set up the channels of ${m} (m->chans): the group commit
- * under them (commit_init) answers them.  0, or -1 (out of memory).
+ * mchan_commit_ops: what the group commit owes channels comes back up
+ * through these (commit_new's ${ops}).
  */
-int mchan_init(struct mgmt *m);
+extern const struct commit_ops mchan_commit_ops;
 
 /**
- * mchan_done(m): free what mchan_init set up (every channel is closed),
- * the commit's part too; nothing if it did not.
+ * mchan_all_new(): the channels' part of a struct mgmt, for its owner to
+ * store in m->chans; the group commit under them (m->commit, made with
+ * mchan_commit_ops) answers them.  NULL if out of memory.
  */
-void mchan_done(struct mgmt *m);
+struct mchan_all *mchan_all_new(void);
+
+/**
+ * mchan_all_free(a): free ${a} (every channel is closed); NULL-safe.
+ */
+void mchan_all_free(struct mchan_all *a);
 
 /**
  * mchan_set_init(s, m, ops, arg, gateway, fingerprint): set up ${s}, the

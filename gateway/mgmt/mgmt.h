@@ -7,9 +7,10 @@
  *
  * main.c builds the shared part (loop, cfg, tls, store, the listener) and
  * alone writes it; the modules only read it.  Each module's own state is
- * its part below, declared in its own header, allocated by its _init,
- * freed by its _free and written by that module alone: links by link.c,
- * chans by mchan.c, commit by commit.c, signer by signer.c.  This header
+ * its part below, declared in its own header, made by its _new, freed by
+ * its _free and written by that module alone: links by link.c, chans by
+ * mchan.c, commit by commit.c, signer by signer.c; main.c alone stores
+ * the pointers here (and clears them when it frees).  This header
  * holds only pointers to the parts, so it includes no module's header:
  * the modules include it, and calls and includes only go down.
  */

@@ -119,51 +119,54 @@ signer_forget(struct mgmt *m, const void *arg)
 }
 
 /**
- * signer_init(m, err, errlen): set up the signer's part of ${m}
- * (m->signer); open the signing authority of [enroll] (nothing if ca_dir
- * is unset).  0, or -1 with ${err}.
+ * signer_new(m, err, errlen): the signer's part of ${m}, for its owner to
+ * store in m->signer; it opens the signing authority of [enroll] of
+ * m->cfg on m->loop (none if ca_dir is unset).  NULL with ${err} if it
+ * cannot.
  */
-int
-signer_init(struct mgmt *m, char *err, size_t errlen)
+struct signer *
+signer_new(struct mgmt *m, char *err, size_t errlen)
 {
 	struct authority_params p;
+	struct signer *s;
 
-	if ((m->signer = calloc(1, sizeof(*m->signer))) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
-	TAILQ_INIT(&m->signer->pending);
+	TAILQ_INIT(&s->pending);
 	if (m->cfg->enroll.ca_dir == NULL)
-		return 0;
+		return s;
 	signer_conf_params(&m->cfg->enroll, m->loop, NULL, &p);
-	if ((m->signer->auth = signer_client_open(&p,
-	    m->cfg->enroll_signer_user, err, errlen)) == NULL)
-		return -1;
+	if ((s->auth = signer_client_open(&p,
+	    m->cfg->enroll_signer_user, err, errlen)) == NULL) {
+		free(s);
+		return NULL;
+	}
 	log_info("event=enroll_authority ca_dir=%s names=%s hook=%s",
 	    p.dir, p.names ? p.names : "*", p.hook ? p.hook : "-");
-	return 0;
+	return s;
 }
 
 /**
- * signer_free(m): forget every request, close the authority, free what
- * signer_init set up; nothing if it did not.
+ * signer_free(s): forget every request of ${s}, close its authority, free
+ * ${s}; NULL-safe.
  */
 void
-signer_free(struct mgmt *m)
+signer_free(struct signer *s)
 {
 	struct signer_req *r;
 
-	if (m->signer == NULL)
+	if (s == NULL)
 		return;
-	if (m->signer->auth == NULL)
+	if (s->auth == NULL)
 		goto done;
-	while ((r = TAILQ_FIRST(&m->signer->pending)) != NULL) {
-		signer_client_cancel(m->signer->auth, r);
-		TAILQ_REMOVE(&m->signer->pending, r, entry);
+	while ((r = TAILQ_FIRST(&s->pending)) != NULL) {
+		signer_client_cancel(s->auth, r);
+		TAILQ_REMOVE(&s->pending, r, entry);
 		free(r);
 	}
-	signer_client_close(m->signer->auth);
+	signer_client_close(s->auth);
 done:
-	free(m->signer);
-	m->signer = NULL;
+	free(s);
 }

@@ -29,11 +29,12 @@ struct signer {
 typedef int signer_reply_fn(void *arg, const struct gw_frame *f);
 
 /**
- * signer_init(m, err, errlen): set up the signer's part of ${m}
- * (m->signer); open the signing authority of [enroll] (nothing if ca_dir
- * is unset).  0, or -1 with ${err}.
+ * signer_new(m, err, errlen): the signer's part of ${m}, for its owner to
+ * store in m->signer; it opens the signing authority of [enroll] of
+ * m->cfg on m->loop (none if ca_dir is unset).  NULL with ${err} if it
+ * cannot.
  */
-int signer_init(struct mgmt *m, char *err, size_t errlen);
+struct signer *signer_new(struct mgmt *m, char *err, size_t errlen);
 
 /**
  * signer_request(m, f, via, reply, arg): ENROLL ${f} from gateway ${via}:
@@ -48,9 +49,9 @@ void signer_request(struct mgmt *m, const struct gw_frame *f,
 void signer_forget(struct mgmt *m, const void *arg);
 
 /**
- * signer_free(m): forget every request, close the authority, free what
- * signer_init set up; nothing if it did not.
+ * signer_free(s): forget every request of ${s}, close its authority, free
+ * ${s}; NULL-safe.
  */
-void signer_free(struct mgmt *m);
+void signer_free(struct signer *s);
 
 #endif /* GW_MGMT_SIGNER_H */

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
 #include "conn.h"
 #include "link.h"
+#include "mchan.h"
 #include "mgmt.h"
 #include "mgmt_world.h"
 #include "proto.h"
@@ -44,12 +46,25 @@ mgmt_world_crts(const struct mgmt_world_crt *who, unsigned n,
 	}
 }
 
+/* Free the links', channels' and commit's parts of ${m}, as gw-mgmt does. */
+static void
+mgmt_world_parts_free(struct mgmt *m)
+{
+	link_all_free(m->links);
+	m->links = NULL;
+	mchan_all_free(m->chans);
+	m->chans = NULL;
+	commit_free(m->commit);
+	m->commit = NULL;
+}
+
 /**
  * mgmt_world_init(m, cfg, loop, store, err, errlen): make ${m} (what it
  * held is overwritten) a gw-mgmt of config ${cfg} on ${loop} over
- * ${store}, with no listening socket: its links (link_init) and its
- * signer (signer_init) ready.  Return 0, or -1 with a message in ${err}
- * (then nothing is left to free but ${store}).
+ * ${store}, with no listening socket: its parts made as gw-mgmt's main
+ * makes them (commit_new, mchan_all_new, link_all_new, signer_new).
+ * Return 0, or -1 with a message in ${err} (then nothing is left to free
+ * but ${store}).
  */
 int
 mgmt_world_init(struct mgmt *m, const struct mgmt_config *cfg,
@@ -61,12 +76,15 @@ mgmt_world_init(struct mgmt *m, const struct mgmt_config *cfg,
 	m->cfg = cfg;
 	m->lfd = -1;
 	m->store = store;
-	if (link_init(m) != 0) {
-		snprintf(err, errlen, "link_init failed");
+	if ((m->commit = commit_new(m, &mchan_commit_ops)) == NULL ||
+	    (m->chans = mchan_all_new()) == NULL ||
+	    (m->links = link_all_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		mgmt_world_parts_free(m);
 		return -1;
 	}
-	if (signer_init(m, err, errlen) != 0) {
-		link_free(m);
+	if ((m->signer = signer_new(m, err, errlen)) == NULL) {
+		mgmt_world_parts_free(m);
 		return -1;
 	}
 	return 0;
@@ -91,8 +109,9 @@ mgmt_world_stop(struct mgmt *m, const char *why)
 void
 mgmt_world_free(struct mgmt *m)
 {
-	signer_free(m);
+	signer_free(m->signer);
+	m->signer = NULL;
 	store_close(m->store);
 	m->store = NULL;
-	link_free(m);
+	mgmt_world_parts_free(m);
 }

@@ -33,9 +33,10 @@ void mgmt_world_crts(const struct mgmt_world_crt *who, unsigned n,
 /**
  * mgmt_world_init(m, cfg, loop, store, err, errlen): make ${m} (what it
  * held is overwritten) a gw-mgmt of config ${cfg} on ${loop} over
- * ${store}, with no listening socket: its links (link_init) and its
- * signer (signer_init) ready.  Return 0, or -1 with a message in ${err}
- * (then nothing is left to free but ${store}).
+ * ${store}, with no listening socket: its parts made as gw-mgmt's main
+ * makes them (commit_new, mchan_all_new, link_all_new, signer_new).
+ * Return 0, or -1 with a message in ${err} (then nothing is left to free
+ * but ${store}).
  */
 int mgmt_world_init(struct mgmt *m, const struct mgmt_config *cfg,
     struct ev_loop *loop, struct store *store, char *err, size_t errlen);

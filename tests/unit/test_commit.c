@@ -110,7 +110,7 @@ setup_common(struct fixture *f)
 	f->m.cfg = &f->cfg;
 	f->m.loop = ev_loop_new(EVFLAG_AUTO);
 	assert_non_null(f->m.loop);
-	assert_int_equal(commit_init(&f->m, &rec_ops), 0);
+	assert_non_null(f->m.commit = commit_new(&f->m, &rec_ops));
 	F = f;
 }
 
@@ -163,7 +163,8 @@ teardown(void **state)
 	char cmd[160];
 
 	store_close(f->m.store);
-	commit_free(&f->m);
+	commit_free(f->m.commit);
+	f->m.commit = NULL;
 	ev_loop_destroy(f->m.loop);
 	if (f->dir[0] != '\0') {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
