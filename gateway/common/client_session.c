@@ -610,7 +610,7 @@ client_session_new(struct ev_loop *loop, const struct client_session_params *p)
 	s->retry.data = s;
 	ev_timer_init(&s->heartbeat, client_session_heartbeat_cb, 0., 0.);
 	s->heartbeat.data = s;
-	ev_timer_init(&s->probe_timer, client_probe_timer_cb, 1., 1.);
+	ev_timer_init(&s->probe_timer, client_session_probe_timer_cb, 1., 1.);
 	s->probe_timer.data = s;
 	if (p->ngateways > 1 && p->failback_hold >= 0)
 		ev_timer_start(loop, &s->probe_timer);
