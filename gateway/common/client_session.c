@@ -266,10 +266,8 @@ client_session_hello_ack(struct client_session *s, const struct gw_frame *f)
 	    (unsigned long long)sendq_next_seq(s->p.queue),
 	    sendq_len(s->p.queue), f->u.hello_ack.heartbeat_ms);
 	/* The gateway's PING interval, unless ours is shorter. */
-	s->pol.hb_interval = s->p.heartbeat;
-	if (f->u.hello_ack.heartbeat_ms > 0 &&
-	    f->u.hello_ack.heartbeat_ms / 1000.0 < s->pol.hb_interval)
-		s->pol.hb_interval = f->u.hello_ack.heartbeat_ms / 1000.0;
+	fo_policy_heartbeat(&s->pol, s->p.heartbeat,
+	    f->u.hello_ack.heartbeat_ms / 1000.0);
 	if (client_session_check_done(s))
 		return CONN_CLOSED_RC;
 	return CONN_OK;
@@ -599,18 +597,15 @@ client_session_new(struct ev_loop *loop, const struct client_session_params *p)
 	s->peer_max = CLIENT_MAX_PAYLOAD;
 	s->active = -1;
 	s->probe_idx = -1;
-	s->pol.backoff_min = CLIENT_BACKOFF_MIN;
-	s->pol.backoff_max = CLIENT_BACKOFF_MAX;
-	s->pol.hold_down = p->failback_hold;
-	s->pol.hb_interval = p->heartbeat;
-	s->pol.hb_misses = CLIENT_HB_MISSES;
+	fo_policy_init(&s->pol, CLIENT_BACKOFF_MIN, CLIENT_BACKOFF_MAX,
+	    p->failback_hold, p->heartbeat, CLIENT_HB_MISSES);
 	for (size_t i = 0; i < p->ngateways; i++)
 		fo_peer_init(&s->gws[i], ev_now(loop));
 	ev_timer_init(&s->retry, client_session_retry_cb, 0., 0.);
 	s->retry.data = s;
 	ev_timer_init(&s->heartbeat, client_session_heartbeat_cb, 0., 0.);
 	s->heartbeat.data = s;
-	ev_timer_init(&s->probe_timer, client_probe_timer_cb, 1., 1.);
+	ev_timer_init(&s->probe_timer, client_session_probe_timer_cb, 1., 1.);
 	s->probe_timer.data = s;
 	if (p->ngateways > 1 && p->failback_hold >= 0)
 		ev_timer_start(loop, &s->probe_timer);

@@ -1,7 +1,7 @@
 /*
  * client_session_impl.h: inside struct client_session, for client_session.c
- * (the session: connect, HELLO, DATA, failover) and client_probe.c (the
- * fail-back probe of better gateways).  Nothing else sees inside it.
+ * (the session: connect, HELLO, DATA, failover) and client_session_probe.c
+ * (the fail-back probe of better gateways).  Nothing else sees inside it.
  */
 #ifndef GW_CLIENT_SESSION_IMPL_H
 #define GW_CLIENT_SESSION_IMPL_H
@@ -87,10 +87,12 @@ void client_session_set_state(struct client_session *s,
     enum client_session_state st);
 
 /**
- * client_probe_timer_cb(loop, w, revents): the probe timer (w->data: the
- * session): move to a better gateway that has been up for failback_hold,
- * or probe the best one that may be tried (client_probe.c).
+ * client_session_probe_timer_cb(loop, w, revents): the probe timer
+ * (w->data: the session): move to a better gateway that has been up for
+ * failback_hold, or probe the best one that may be tried
+ * (client_session_probe.c).
  */
-void client_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+void client_session_probe_timer_cb(struct ev_loop *loop, ev_timer *w,
+    int revents);
 
 #endif /* GW_CLIENT_SESSION_IMPL_H */

@@ -50,6 +50,35 @@ fo_up(struct fo_peer *p, double now)
 }
 
 /**
+ * fo_policy_init(pol, backoff_min, backoff_max, hold_down, hb_interval,
+ *     hb_misses): fill ${pol} with these timings (see struct fo_policy).
+ */
+void
+fo_policy_init(struct fo_policy *pol, double backoff_min,
+    double backoff_max, double hold_down, double hb_interval,
+    unsigned hb_misses)
+{
+	pol->backoff_min = backoff_min;
+	pol->backoff_max = backoff_max;
+	pol->hold_down = hold_down;
+	pol->hb_interval = hb_interval;
+	pol->hb_misses = hb_misses;
+}
+
+/**
+ * fo_policy_heartbeat(pol, ours, theirs): the PING interval of ${pol} for
+ * a new connection: ${ours}, or the peer's ${theirs} (seconds) if that is
+ * above 0 and shorter.
+ */
+void
+fo_policy_heartbeat(struct fo_policy *pol, double ours, double theirs)
+{
+	pol->hb_interval = ours;
+	if (theirs > 0 && theirs < ours)
+		pol->hb_interval = theirs;
+}
+
+/**
  * fo_backoff(pol, fails, rnd): the delay after ${fails} failures in a row:
  * uniform (by ${rnd}) in [0, min(backoff_max, backoff_min * 2^(fails-1))].
  */

@@ -60,6 +60,21 @@ struct fo_heartbeat {
 
 enum fo_hb_action { FO_HB_WAIT, FO_HB_PING, FO_HB_DEAD };
 
+/**
+ * fo_policy_init(pol, backoff_min, backoff_max, hold_down, hb_interval,
+ *     hb_misses): fill ${pol} with these timings (see struct fo_policy).
+ */
+void fo_policy_init(struct fo_policy *pol, double backoff_min,
+    double backoff_max, double hold_down, double hb_interval,
+    unsigned hb_misses);
+
+/**
+ * fo_policy_heartbeat(pol, ours, theirs): the PING interval of ${pol} for
+ * a new connection: ${ours}, or the peer's ${theirs} (seconds) if that is
+ * above 0 and shorter.
+ */
+void fo_policy_heartbeat(struct fo_policy *pol, double ours, double theirs);
+
 /** fo_health_str(h), fo_reason_str(r): "up", "heartbeat-missed", ... */
 const char *fo_health_str(enum fo_health h);
 const char *fo_reason_str(enum fo_reason r);

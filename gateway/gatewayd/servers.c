@@ -238,11 +238,9 @@ servers_peers(const struct gw *gw, unsigned *n)
 static void
 servers_policy(struct servers *s, const struct gw_config *cfg)
 {
-	s->fo.backoff_min = cfg->backoff_min;
-	s->fo.backoff_max = cfg->backoff_max;
-	s->fo.hold_down = cfg->failback ? cfg->failback_hold : -1;
-	s->fo.hb_interval = cfg->up_heartbeat;
-	s->fo.hb_misses = cfg->up_heartbeat_misses;
+	fo_policy_init(&s->fo, cfg->backoff_min, cfg->backoff_max,
+	    cfg->failback ? cfg->failback_hold : -1, cfg->up_heartbeat,
+	    cfg->up_heartbeat_misses);
 }
 
 /* What the links tell servers.c (and enroll.c): upstream_ops. */

@@ -1,11 +1,11 @@
 /*
  * test_client_session.c: the agent side of the downstream session
- * (client_session.c, client_probe.c) without sockets: the fake conn of
- * tests/support/ plays the gateway.  HELLO, credit and DATA, cumulative
- * ACKs and the finish, GOAWAY (also before HELLO_ACK) and draining, a
- * frame out of place, a reconnect that resends under the same numbers, a
- * refusal, a missed heartbeat, the move back to a better gateway, freeing
- * a running session, and the magic that callbacks check.
+ * (client_session.c, client_session_probe.c) without sockets: the fake
+ * conn of tests/support/ plays the gateway.  HELLO, credit and DATA,
+ * cumulative ACKs and the finish, GOAWAY (also before HELLO_ACK) and
+ * draining, a frame out of place, a reconnect that resends under the same
+ * numbers, a refusal, a missed heartbeat, the move back to a better
+ * gateway, freeing a running session, and the magic that callbacks check.
  */
 #include <stdarg.h>
 #include <stddef.h>

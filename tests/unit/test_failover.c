@@ -2,7 +2,8 @@
  * test_failover.c: the pure failover decisions under a fake clock: health
  * states and counters, full-jitter backoff bounds and cap, priority choice
  * with backoff, fail-back after the hold-down (and never when disabled),
- * and heartbeat detection of a hung peer within interval * misses.
+ * heartbeat detection of a hung peer within interval * misses, and the
+ * policy failover fills (its timings; the shorter of two PING intervals).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,6 +139,30 @@ test_heartbeat_detects_hung_peer(void **state)
 	}
 }
 
+static void
+test_policy_init_and_heartbeat(void **state)
+{
+	struct fo_policy p;
+
+	(void)state;
+	fo_policy_init(&p, 0.5, 30.0, -1, 2.0, 4);
+	assert_true(p.backoff_min == 0.5);
+	assert_true(p.backoff_max == 30.0);
+	assert_true(p.hold_down == -1);
+	assert_true(p.hb_interval == 2.0);
+	assert_int_equal(p.hb_misses, 4);
+	/* The peer's interval when shorter; ours when it is longer or 0. */
+	fo_policy_heartbeat(&p, 2.0, 0.5);
+	assert_true(p.hb_interval == 0.5);
+	fo_policy_heartbeat(&p, 2.0, 3.0);
+	assert_true(p.hb_interval == 2.0);
+	fo_policy_heartbeat(&p, 1.5, 0);
+	assert_true(p.hb_interval == 1.5);
+	/* The rest of the policy stays. */
+	assert_true(p.backoff_min == 0.5);
+	assert_int_equal(p.hb_misses, 4);
+}
+
 int
 main(void)
 {
@@ -147,6 +172,7 @@ main(void)
 		cmocka_unit_test(test_choose_in_priority_order),
 		cmocka_unit_test(test_failback_after_hold_down),
 		cmocka_unit_test(test_heartbeat_detects_hung_peer),
+		cmocka_unit_test(test_policy_init_and_heartbeat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
- * client_probe.c: fail-back for an agent session on a worse gateway.  Now
- * and then a TLS handshake probes the best gateway that may be tried (a
- * hung process accepts TCP connections but cannot finish one); once one
- * has been up for failback_hold, the session moves to it.
+ * client_session_probe.c: fail-back for an agent session on a worse
+ * gateway.  Now and then a TLS handshake probes the best gateway that may
+ * be tried (a hung process accepts TCP connections but cannot finish one);
+ * once one has been up for failback_hold, the session moves to it.  Part
+ * of the client session module: it shares client_session_impl.h.
  */
 #include <stdlib.h>
 
@@ -16,7 +17,7 @@
  * on_open (success) or on_close (failure), and sends no frame.
  */
 static int
-client_probe_on_open(struct conn *c, void *arg)
+client_session_probe_on_open(struct conn *c, void *arg)
 {
 	struct client_session *s = client_session_arg(arg);
 	struct fo_peer *p = &s->gws[s->probe_idx];
@@ -30,7 +31,8 @@ client_probe_on_open(struct conn *c, void *arg)
 }
 
 static int
-client_probe_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
+client_session_probe_on_frame(struct conn *c, const struct gw_frame *f,
+    void *arg)
 {
 	(void)f;
 	(void)client_session_arg(arg);
@@ -39,8 +41,8 @@ client_probe_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 }
 
 static void
-client_probe_on_close(struct conn *c, unsigned reason, const char *detail,
-    void *arg)
+client_session_probe_on_close(struct conn *c, unsigned reason,
+    const char *detail, void *arg)
 {
 	struct client_session *s = client_session_arg(arg);
 	char ed[LOG_ESC_MAX];
@@ -60,10 +62,10 @@ client_probe_on_close(struct conn *c, unsigned reason, const char *detail,
 	s->probe_idx = -1;
 }
 
-static const struct conn_ops client_probe_ops = {
-	.on_open = client_probe_on_open,
-	.on_frame = client_probe_on_frame,
-	.on_close = client_probe_on_close,
+static const struct conn_ops client_session_probe_ops = {
+	.on_open = client_session_probe_on_open,
+	.on_frame = client_session_probe_on_frame,
+	.on_close = client_session_probe_on_close,
 };
 
 /*
@@ -71,7 +73,8 @@ static const struct conn_ops client_probe_ops = {
  * (a TCP connect); once one has accepted for failback_hold, move to it.
  */
 void
-client_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+client_session_probe_timer_cb(struct ev_loop *loop, ev_timer *w,
+    int revents)
 {
 	struct client_session *s = client_session_arg(w->data);
 	double now = ev_now(loop);
@@ -95,7 +98,7 @@ client_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	    &(struct conn_params){ .in_cap = 4096, .out_cap = 4096,
 	    .max_payload = 1024, .server_name = s->p.server_name,
 	    .ticket = &s->tickets[i] },
-	    &client_probe_ops, s);
+	    &client_session_probe_ops, s);
 	if (s->probe == NULL) {
 		fo_down(&s->gws[i], FO_R_REFUSED, now, &s->pol,
 		    (uint32_t)random());
