@@ -247,28 +247,30 @@ servers_policy(struct servers *s, const struct gw_config *cfg)
 static void
 servers_on_ready(struct upstream *u, void *arg)
 {
-	servers_link_up(arg, u);
+	servers_link_up(gw_of(arg), u);
 }
 
 static void
 servers_on_down(struct upstream *u, enum fo_reason why, void *arg)
 {
-	enroll_link_down(arg, u);
+	struct gw *gw = gw_of(arg);
+
+	enroll_link_down(gw, u);
 	if (upstream_state(u) == UP_IDLE)
-		servers_link_down(arg, u, why);
+		servers_link_down(gw, u, why);
 }
 
 static void
 servers_on_ack_seen(struct upstream *u, void *arg)
 {
-	servers_ack_seen(arg, u);
+	servers_ack_seen(gw_of(arg), u);
 }
 
 static void
 servers_on_enroll_result(struct upstream *u, const struct gw_frame *f,
     void *arg)
 {
-	enroll_result(arg, u, f);
+	enroll_result(gw_of(arg), u, f);
 }
 
 static const struct upstream_ops servers_up_ops = {

@@ -98,7 +98,7 @@ plain_keep_ticket(struct plain *c)
 static int
 plain_bio_send(void *ctx, const unsigned char *b, size_t n)
 {
-	ssize_t r = send(((struct plain *)ctx)->fd, b, n, MSG_NOSIGNAL);
+	ssize_t r = send(plain_arg(ctx)->fd, b, n, MSG_NOSIGNAL);
 
 	if (r >= 0)
 		return (int)r;
@@ -109,7 +109,7 @@ plain_bio_send(void *ctx, const unsigned char *b, size_t n)
 static int
 plain_bio_recv(void *ctx, unsigned char *b, size_t n)
 {
-	ssize_t r = recv(((struct plain *)ctx)->fd, b, n, 0);
+	ssize_t r = recv(plain_arg(ctx)->fd, b, n, 0);
 
 	if (r >= 0)
 		return (int)r;

@@ -184,6 +184,7 @@ w_start_cfg(const struct gw_config *cfg)
 
 	fake_conn_reset(&w_env);
 	memset(gw, 0, sizeof(*gw));
+	gw->magic = GW_MAGIC;
 	assert_non_null(gw->chans = chan_all_new());
 	assert_non_null(gw->agents = agent_all_new());
 	gw->cfg = cfg;

@@ -18,6 +18,7 @@ box_init(struct box *b)
 	b->i = 0;
 	b->tv.tv_sec = 0;
 	b->first = NULL;
+	b->magic = 7;
 }
 
 void

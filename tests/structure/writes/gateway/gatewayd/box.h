@@ -30,6 +30,7 @@ struct box {
 	struct item		*first;	/* another object, not box */
 	int			*count;
 	enum box_state		 state;	/* box_set_state's alone */
+	unsigned		 magic;	/* BOX_MAGIC */
 };
 
 void box_init(struct box *);
