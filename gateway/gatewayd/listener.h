@@ -52,7 +52,7 @@ struct listener *listener_new(struct ev_loop *loop, struct limits *hits,
  * listener_start(l): accept.  listener_stop(l): stop for good (draining):
  * close the socket and those waiting in the lobby, so that new connections
  * are refused at once (an agent goes to its next gateway) instead of
- * waiting in the backlog unserved.
+ * waiting in the backlog unserved.  listener_stop(NULL) is a no-op.
  */
 void listener_start(struct listener *l);
 void listener_stop(struct listener *l);

@@ -537,10 +537,16 @@ teardown(struct gw *gw, struct gw_config *cfg)
 {
 	gw->stopping = 1;
 	metrics_free(gw->metrics);
-	listener_free(gw->listener);
-	listener_free(gw->enroll_listener);
+	listener_stop(gw->listener);	/* no session may start now */
+	listener_stop(gw->enroll_listener);
+	/* Each session closed gives its handshake slot back to its listener:
+	 * the listeners are freed after the sessions. */
 	enroll_conn_stop_all(gw);
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
+	listener_free(gw->listener);
+	gw->listener = NULL;
+	listener_free(gw->enroll_listener);
+	gw->enroll_listener = NULL;
 	enroll_free(gw->enroll);
 	gw->enroll = NULL;
 	servers_free(gw->servers);
