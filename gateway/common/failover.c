@@ -25,25 +25,38 @@ fo_reason_str(enum fo_reason r)
 	return (unsigned)r < FO_R_MAX ? names[r] : "?";
 }
 
+/* A peer is born FO_UNKNOWN: fo_peer_init zeroes it. */
+_Static_assert(FO_UNKNOWN == 0, "FO_UNKNOWN starts zeroed");
+
 /** fo_peer_init(p, now): a peer never tried: UNKNOWN, may be tried. */
 void
 fo_peer_init(struct fo_peer *p, double now)
 {
 	memset(p, 0, sizeof(*p));
-	p->health = FO_UNKNOWN;
 	p->since = now;
 	p->retry_at = now;
+}
+
+/*
+ * The one place that changes ${p}'s health: to ${h} at ${now}; 1 if it
+ * changed, 0 if it already was ${h}.
+ */
+static int
+fo_set_health(struct fo_peer *p, enum fo_health h, double now)
+{
+	if (p->health == h)
+		return 0;
+	p->health = h;
+	p->since = now;
+	return 1;
 }
 
 /** fo_up(p, now): a connection to ${p} completed its HELLO. */
 void
 fo_up(struct fo_peer *p, double now)
 {
-	if (p->health != FO_UP) {
-		p->health = FO_UP;
-		p->since = now;
+	if (fo_set_health(p, FO_UP, now))
 		p->ups++;
-	}
 	p->fails = 0;
 	p->reason = FO_R_NONE;
 	p->retry_at = now;
@@ -102,10 +115,7 @@ void
 fo_down(struct fo_peer *p, enum fo_reason reason, double now,
     const struct fo_policy *pol, uint32_t rnd)
 {
-	if (p->health != FO_DOWN) {
-		p->health = FO_DOWN;
-		p->since = now;
-	}
+	(void)fo_set_health(p, FO_DOWN, now);
 	if ((unsigned)reason >= FO_R_MAX)
 		reason = FO_R_CLOSED;
 	p->reason = reason;

@@ -12,10 +12,10 @@
 # function builds in its own variable is not counted, but a static one and
 # one reached through a pointer are), and user.c
 # includes box_impl.h (a private header from outside its module).  A
-# state (a member of an enum type named *_state or *_phase) set by a
-# function other than its one setter is flagged, in another module or in
-# its own; so is a callback's void * made a pointer to a struct that has a
-# magic by a function that does not check that magic.  The
+# state (a member of an enum type named *_state, *_phase or *_health) set
+# by a function other than its one setter is flagged, in another module or
+# in its own; so is a callback's void * made a pointer to a struct that
+# has a magic by a function that does not check that magic.  The
 # files are compiled by clang-14 with the include directories of the
 # tree's CMakeLists.txt, without a build; without clang the check fails.
 set -u
