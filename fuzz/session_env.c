@@ -32,6 +32,8 @@ struct sess_data {
 	unsigned		 nch;
 	int			 ch_overflow;	/* stop checking channels */
 	int			 up_ready;	/* a link took its HELLO_ACK */
+	uint64_t		 agent_top;	/* an agent's newest seq: its
+						   HELLO_ACK's, then its DATA */
 };
 
 static void sess_sent(struct conn *, const struct gw_frame *, int);
@@ -132,7 +134,10 @@ sess_check_up(struct sess_data *d, const struct gw_frame *f)
 	}
 }
 
-/* What the gateway sends an agent: credit counted, one HELLO_ACK. */
+/*
+ * What the gateway sends an agent: credit counted, one HELLO_ACK, no ACK
+ * of a seq the agent did not send.
+ */
 static void
 sess_check_down(struct sess_data *d, const struct gw_frame *f)
 {
@@ -141,6 +146,9 @@ sess_check_down(struct sess_data *d, const struct gw_frame *f)
 	if (f->type == GW_T_HELLO_ACK) {
 		FUZZ_CHECK(!d->v.hello_acked);
 		d->v.hello_acked = 1;
+		d->agent_top = f->u.hello_ack.last_seq;
+	} else if (f->type == GW_T_ACK) {
+		FUZZ_CHECK(f->u.ack.seq <= d->agent_top);
 	} else if (f->type == GW_T_CREDIT) {
 		FUZZ_CHECK(d->v.hello_acked);
 		d->v.credit_granted += f->u.credit.n;
@@ -186,6 +194,8 @@ sess_read(struct conn *c, const struct gw_frame *f, int rc)
 	} else if (f->type == GW_T_DATA && conn_state(c) == CONN_OPEN) {
 		d->v.data_taken++;
 		FUZZ_CHECK(d->v.data_taken <= d->v.credit_granted);
+		FUZZ_CHECK(f->u.data.seq > d->agent_top);
+		d->agent_top = f->u.data.seq;
 	}
 }
 

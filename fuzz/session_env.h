@@ -10,7 +10,8 @@
  *  - on every upstream connection, DATA goes only on a channel that was
  *    OPENed there and not CLOSEd, with increasing sequence numbers;
  *  - an agent gets one HELLO_ACK, then credit; the gateway takes no DATA
- *    from it beyond the credit it granted;
+ *    from it beyond the credit it granted, and ACKs no seq it did not
+ *    send (nor one its HELLO_ACK did not name);
  *  - the gateway closes an upstream connection only for what the harness
  *    did (sess_cause): its server's EOF, a bad or final frame from it,
  *    its timer, a heartbeat missed, the stop, and a failover after one of

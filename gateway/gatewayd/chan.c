@@ -315,6 +315,7 @@ chan_turn(struct chan *ch, struct chan_tab *t)
 			return -1;	/* on_room follows */
 		ch->deficit -= chan_cost(r->len);
 		ch->ring_sent++;
+		ch->top_seq = r->seq;
 	}
 	ch->deficit = 0;
 	chan_set_state(ch, CHAN_OPEN);
@@ -518,7 +519,33 @@ chan_lost(struct chan *ch, unsigned reason, const char *text)
 	ch->ops->ended(ch->arg, reason, text);
 }
 
-/* OPEN_ACK: the channel is open; ${last_seq} is durable. */
+/*
+ * The server claims ${seq} of ${ch} durable (${what}: ACK or OPEN_ACK)
+ * beyond the newest it can hold.  Its store disagrees with what this
+ * session sent: believing it would tell the agent that DATA it never sent,
+ * or sent only to us, is durable, and free ring slots the server never
+ * had.  The session ends with ERROR sequence.  Return -1 then (${ch} may be
+ * gone), else 0.
+ */
+static int
+chan_check_seq(struct chan *ch, uint64_t seq, const char *what)
+{
+	char text[128];
+
+	if (seq <= ch->top_seq)
+		return 0;
+	snprintf(text, sizeof(text), "server sent %s %llu, beyond %llu, the "
+	    "newest DATA sent", what, (unsigned long long)seq,
+	    (unsigned long long)ch->top_seq);
+	ch->ops->ended(ch->arg, GW_R_SEQUENCE, text);
+	return -1;
+}
+
+/*
+ * OPEN_ACK: the channel is open; ${last_seq} is durable.  The first one
+ * says where the agent's numbering stands; after a move, it is at most
+ * what this session sent.
+ */
 static void
 chan_opened(struct chan *ch, uint64_t last_seq)
 {
@@ -529,6 +556,10 @@ chan_opened(struct chan *ch, uint64_t last_seq)
 		    "server sent a second OPEN_ACK");
 		return;
 	}
+	if (ch->opens == 0)
+		ch->top_seq = last_seq;
+	else if (chan_check_seq(ch, last_seq, "OPEN_ACK") != 0)
+		return;
 	chan_set_state(ch, CHAN_OPEN);
 	ch->ring_sent = 0;
 	n = chan_ring_ack(ch, last_seq);
@@ -543,7 +574,7 @@ chan_acked(struct chan *ch, uint64_t seq)
 {
 	uint32_t n;
 
-	if (!chan_ready(ch))
+	if (!chan_ready(ch) || chan_check_seq(ch, seq, "ACK") != 0)
 		return;
 	n = chan_ring_ack(ch, seq);
 	ch->ops->acked(ch->arg, seq, n);

@@ -125,6 +125,9 @@ struct chan {
 	size_t			 deficit;	/* WAITING: bytes its turn may
 						   still send (round-robin) */
 	uint64_t		 opens;		/* OPEN_ACKs taken */
+	uint64_t		 top_seq;	/* the newest seq the server may
+						   hold: the first OPEN_ACK's,
+						   then each DATA sent */
 };
 
 /* chan.c's part of struct gw (gw->chans): written by chan.c alone. */

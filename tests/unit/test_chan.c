@@ -331,6 +331,76 @@ t_second_open_ack(void **state)
 
 
 /*
+ * The server ACKs a seq beyond the newest DATA sent (found by
+ * fuzz_session): its store disagrees with the session.  Before, the ring
+ * was freed and the agent told seq 17 was durable, while the credit of the
+ * freed slots was lost for good.  Now the session ends with ERROR
+ * sequence and its memory comes back.
+ */
+static void
+t_ack_beyond_sent(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a;
+	struct chan *ch;
+
+	(void)state;
+	w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	ch = ch_of(gw, a);
+	w_agent_data(a, 1, 10);
+	w_agent_data(a, 2, 20);
+	w_link_ack(w_link(0), GW_T_ACK, ch->id, 1);	/* good */
+	assert_int_equal(w_last(a, GW_T_ACK)->seq, 1);
+	w_link_ack(w_link(0), GW_T_ACK, ch->id, 2);	/* good: the newest */
+	assert_int_equal(w_last(a, GW_T_ACK)->seq, 2);
+	w_link_ack(w_link(0), GW_T_ACK, ch->id, 17);
+	assert_int_equal(conn_state(a), CONN_CLOSED);
+	assert_int_equal(w_last(a, GW_T_ACK)->seq, 2);	/* not relayed */
+	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_SEQUENCE);
+	assert_int_equal(w_last(w_link(0), GW_T_CLOSE)->code, GW_R_SEQUENCE);
+	assert_int_equal(conn_state(w_link(0)), CONN_OPEN);	/* the link stays */
+	conn_reap();
+	assert_int_equal(agent_counts(gw)->agents, 0);
+	assert_int_equal(chan_replay_bytes(gw), 0);
+	w_stop(gw);
+}
+
+/*
+ * After a move, the new channel's OPEN_ACK may not claim more than this
+ * session sent; the first OPEN_ACK says where the numbering stands.
+ */
+static void
+t_reopen_beyond_sent(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *l;
+	struct chan *ch;
+
+	(void)state;
+	w_link_up(0);
+	w_link_up(1);
+	a = w_agent(gw, 0);
+	ch = ch_of(gw, a);
+	w_link_ack(w_link(0), GW_T_OPEN_ACK, ch->id, 40);	/* any */
+	assert_int_equal(w_last(a, GW_T_HELLO_ACK)->seq, 40);
+	w_agent_data(a, 41, 10);
+	w_agent_data(a, 42, 10);
+	fake_conn_eof(w_link(0));
+	conn_reap();
+	assert_true(w_links_up() >= 1);
+	assert_int_equal(ch->state, CHAN_OPENING);
+	assert_non_null(l = w_link_of(ch));
+	w_link_ack(l, GW_T_OPEN_ACK, ch->id, 43);
+	assert_int_equal(conn_state(a), CONN_CLOSED);
+	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_SEQUENCE);
+	conn_reap();
+	assert_int_equal(chan_replay_bytes(gw), 0);
+	w_stop(gw);
+}
+
+
+/*
  * Fair sharing of a link: one agent sending 16 KiB DATA beside eight
  * sending 200 bytes, on one link whose output is a buffer of bytes that
  * the socket drains by a fixed F_DRAIN a step, in writes of F_WRITE (each
@@ -536,6 +606,8 @@ main(void)
 		cmocka_unit_test(t_server_close),
 		cmocka_unit_test(t_server_close_upstream_lost),
 		cmocka_unit_test(t_second_open_ack),
+		cmocka_unit_test(t_ack_beyond_sent),
+		cmocka_unit_test(t_reopen_beyond_sent),
 		cmocka_unit_test(t_fair_share),
 	};
 
