@@ -72,7 +72,7 @@ static size_t
 frames(uint8_t *buf, size_t cap, const uint8_t *csr, size_t csrlen,
     const char *token)
 {
-	struct gw_frame f[16];
+	struct gw_frame f[20];
 	size_t n = 0, off = 0;
 
 	memset(f, 0, sizeof(f));
@@ -122,6 +122,17 @@ frames(uint8_t *buf, size_t cap, const uint8_t *csr, size_t csrlen,
 	f[n].u.data.seq = 1;
 	f[n].u.data.body.p = (const uint8_t *)"{}";
 	f[n].u.data.body.len = 2;
+	n++;
+	f[n].type = GW_T_COMMAND_ACK;
+	f[n].channel = 3;
+	f[n].u.ack.seq = 1;
+	n++;
+	f[n].type = GW_T_RESULT;
+	f[n].channel = 3;
+	f[n].u.result.id = 1;
+	f[n].u.result.outcome = GW_OUT_EXITED;
+	f[n].u.result.output.p = (const uint8_t *)"restarted\n";
+	f[n].u.result.output.len = 10;
 	n++;
 	f[n].type = GW_T_CLOSE;
 	f[n].channel = 3;

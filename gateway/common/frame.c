@@ -33,6 +33,9 @@
 #define RESULT_NSTR		3
 #define RESULT_MIN		(RESULT_FIXED + 2 * RESULT_NSTR)
 
+/* RESULT: id, outcome, flags, status, then the output. */
+#define CMD_RESULT_MIN		14
+
 #define NSTR_MAX		6
 
 enum chan_rule {
@@ -61,6 +64,8 @@ static const struct ftype ftypes[] = {
 	{ GW_T_COMMAND,		CH_ANY,		8,	GW_PAYLOAD_HARD_MAX },
 	{ GW_T_ENROLL,		CH_ZERO,	ENROLL_MIN, GW_PAYLOAD_HARD_MAX },
 	{ GW_T_ENROLL_RESULT,	CH_ZERO,	RESULT_MIN, GW_PAYLOAD_HARD_MAX },
+	{ GW_T_COMMAND_ACK,	CH_ANY,		8,	8 },
+	{ GW_T_RESULT,		CH_ANY,		CMD_RESULT_MIN, GW_PAYLOAD_HARD_MAX },
 	{ GW_T_OPEN,		CH_NONZERO,	OPEN_MIN, GW_PAYLOAD_HARD_MAX },
 	{ GW_T_OPEN_ACK,	CH_NONZERO,	8,	8 },
 	{ GW_T_CLOSE,		CH_NONZERO,	2,	2 + TEXT_MAX },
@@ -205,8 +210,16 @@ check_fields(const struct gw_frame *f)
 			return GW_PERR_BAD_SEQ;
 		break;
 	case GW_T_ACK:
+	case GW_T_COMMAND_ACK:
 		if (f->u.ack.seq == 0)
 			return GW_PERR_BAD_SEQ;
+		break;
+	case GW_T_RESULT:
+		if (f->u.result.id == 0)
+			return GW_PERR_BAD_SEQ;
+		if (f->u.result.outcome > GW_OUT_MAX ||
+		    (f->u.result.flags & ~GW_RESULT_FLAGS_KNOWN) != 0)
+			return GW_PERR_BAD_VALUE;
 		break;
 	case GW_T_CREDIT:
 		if (f->u.credit.n == 0)
@@ -294,7 +307,16 @@ decode_fields(struct gw_frame *f)
 		break;
 	case GW_T_ACK:
 	case GW_T_OPEN_ACK:
+	case GW_T_COMMAND_ACK:
 		f->u.ack.seq = get64(p);
+		break;
+	case GW_T_RESULT:
+		f->u.result.id = get64(p);
+		f->u.result.outcome = p[8];
+		f->u.result.flags = p[9];
+		f->u.result.status = (int32_t)get32(p + 10);
+		f->u.result.output.p = p + CMD_RESULT_MIN;
+		f->u.result.output.len = f->len - CMD_RESULT_MIN;
 		break;
 	case GW_T_CREDIT:
 		f->u.credit.n = get32(p);
@@ -427,6 +449,11 @@ encode_check(const struct gw_frame *f, const struct ftype *t, uint64_t *plen)
 			return GW_PERR_BAD_LENGTH;
 		n = 8 + (uint64_t)f->u.data.body.len;
 		break;
+	case GW_T_RESULT:
+		if (f->u.result.output.p == NULL && f->u.result.output.len > 0)
+			return GW_PERR_BAD_LENGTH;
+		n = CMD_RESULT_MIN + (uint64_t)f->u.result.output.len;
+		break;
 	case GW_T_GOAWAY:
 	case GW_T_ERROR:
 	case GW_T_CLOSE:
@@ -485,7 +512,15 @@ encode_fields(uint8_t *p, const struct gw_frame *f)
 		break;
 	case GW_T_ACK:
 	case GW_T_OPEN_ACK:
+	case GW_T_COMMAND_ACK:
 		put64(p, f->u.ack.seq);
+		break;
+	case GW_T_RESULT:
+		p = put64(p, f->u.result.id);
+		*p++ = f->u.result.outcome;
+		*p++ = f->u.result.flags;
+		p = put32(p, (uint32_t)f->u.result.status);
+		putbytes(p, f->u.result.output.p, f->u.result.output.len);
 		break;
 	case GW_T_CREDIT:
 		put32(p, f->u.credit.n);

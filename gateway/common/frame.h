@@ -99,7 +99,18 @@ struct gw_frame {
 		} data;			/* DATA and COMMAND (seq = command id) */
 		struct {
 			uint64_t seq;
-		} ack;			/* ACK and OPEN_ACK (last_seq) */
+		} ack;			/* ACK, OPEN_ACK (last_seq) and
+					   COMMAND_ACK (seq = command id) */
+		struct {
+			uint64_t id;	/* the COMMAND's */
+			uint8_t	 outcome;	/* enum gw_outcome */
+			uint8_t	 flags;		/* GW_RESULT_* */
+			int32_t	 status;	/* exit status, signal, errno */
+			struct {
+				const uint8_t *p;
+				uint32_t len;
+			} output;	/* what the handler wrote (bounded) */
+		} result;
 		struct {
 			uint32_t n;
 		} credit;

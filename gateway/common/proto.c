@@ -64,6 +64,22 @@ gw_enroll_status_str(unsigned s)
 	    "pending" : "refused";
 }
 
+static const char *const outcome_names[] = {
+	[GW_OUT_EXITED]		= "exited",
+	[GW_OUT_KILLED]		= "killed",
+	[GW_OUT_TIMEOUT]	= "timeout",
+	[GW_OUT_NO_HANDLER]	= "no-handler",
+	[GW_OUT_SPAWN]		= "spawn-failed",
+	[GW_OUT_LOST]		= "lost",
+};
+
+/** gw_outcome_str(o): "exited", "killed", ... or "unknown". */
+const char *
+gw_outcome_str(unsigned o)
+{
+	return o < NELEM(outcome_names) ? outcome_names[o] : "unknown";
+}
+
 /* Defined frame types; gaps are NULL. */
 static const char *const type_names[] = {
 	[GW_T_HELLO]		= "HELLO",
@@ -78,6 +94,8 @@ static const char *const type_names[] = {
 	[GW_T_COMMAND]		= "COMMAND",
 	[GW_T_ENROLL]		= "ENROLL",
 	[GW_T_ENROLL_RESULT]	= "ENROLL_RESULT",
+	[GW_T_COMMAND_ACK]	= "COMMAND_ACK",
+	[GW_T_RESULT]		= "RESULT",
 	[GW_T_OPEN]		= "OPEN",
 	[GW_T_OPEN_ACK]		= "OPEN_ACK",
 	[GW_T_CLOSE]		= "CLOSE",

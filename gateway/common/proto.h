@@ -32,6 +32,39 @@ enum gw_enroll_status {
 	GW_ENROLL_STATUS_MAX	= 2
 };
 
+/*
+ * HELLO and HELLO_ACK caps bits.  A peer uses a capability only when both
+ * announced it: HELLO says what the sender supports, HELLO_ACK what the
+ * session will use (the bits of the HELLO the answering side supports too).
+ */
+#define GW_CAP_COMMANDS		0x1u	/* COMMAND_ACK and RESULT (9.7) */
+#define GW_CAPS_KNOWN		GW_CAP_COMMANDS
+
+/*
+ * RESULT outcome: how the agent's handler ended.  A command is done when
+ * its outcome is EXITED with status 0, failed otherwise.
+ */
+enum gw_outcome {
+	GW_OUT_EXITED		= 0,	/* status: its exit status (0..255) */
+	GW_OUT_KILLED		= 1,	/* status: the signal that ended it */
+	GW_OUT_TIMEOUT		= 2,	/* killed at the agent's timeout */
+	GW_OUT_NO_HANDLER	= 3,	/* the agent runs no handler */
+	GW_OUT_SPAWN		= 4,	/* could not start; status: errno */
+	GW_OUT_LOST		= 5,	/* the agent stopped while it ran: the
+					   outcome is unknown, never run again */
+	GW_OUT_MAX		= 5
+};
+
+/*
+ * Commands without a RESULT that a server keeps outstanding on one channel,
+ * and that gatewayd remembers per agent session (9.7).
+ */
+#define GW_COMMANDS_INFLIGHT	16
+
+/* RESULT flags. */
+#define GW_RESULT_TRUNCATED	0x1u	/* output was cut at the agent's bound */
+#define GW_RESULT_FLAGS_KNOWN	GW_RESULT_TRUNCATED
+
 /* Frame types.  0x80-0xFF are extensions: a receiver ignores unknown ones. */
 enum gw_type {
 	GW_T_HELLO	= 0x01,
@@ -46,6 +79,8 @@ enum gw_type {
 	GW_T_COMMAND	= 0x0A,
 	GW_T_ENROLL	= 0x0B,	/* enrollment request (CSR, poll) */
 	GW_T_ENROLL_RESULT = 0x0C,	/* issued, pending or refused */
+	GW_T_COMMAND_ACK = 0x0D,	/* a COMMAND is taken (journaled) */
+	GW_T_RESULT	= 0x0E,	/* a COMMAND's outcome */
 	GW_T_OPEN	= 0x20,	/* upstream only */
 	GW_T_OPEN_ACK	= 0x21,	/* upstream only */
 	GW_T_CLOSE	= 0x22,	/* upstream only */
@@ -96,6 +131,9 @@ const char *gw_reason_str(unsigned r);
 
 /** gw_enroll_status_str(s): "issued", "pending" or "refused" (any other). */
 const char *gw_enroll_status_str(unsigned s);
+
+/** gw_outcome_str(o): "exited", "killed", ... or "unknown". */
+const char *gw_outcome_str(unsigned o);
 
 /** gw_type_str(t): name of frame type ${t} ("DATA"), "EXT" or "UNKNOWN". */
 const char *gw_type_str(unsigned t);

@@ -241,7 +241,8 @@ test_strings(void **state)
 		{ 0x0a, "COMMAND" }, { 0x20, "OPEN" }, { 0x21, "OPEN_ACK" },
 		{ 0x22, "CLOSE" }, { 0x80, "EXT" }, { 0xff, "EXT" },
 		{ 0x0b, "ENROLL" }, { 0x0c, "ENROLL_RESULT" },
-		{ 0x00, "UNKNOWN" }, { 0x0d, "UNKNOWN" }, { 0x1f, "UNKNOWN" },
+		{ 0x0d, "COMMAND_ACK" }, { 0x0e, "RESULT" },
+		{ 0x00, "UNKNOWN" }, { 0x0f, "UNKNOWN" }, { 0x1f, "UNKNOWN" },
 		{ 0x23, "UNKNOWN" }, { 0x7f, "UNKNOWN" }, { 0x100, "UNKNOWN" },
 	};
 	const char *seen[32];

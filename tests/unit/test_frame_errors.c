@@ -38,7 +38,7 @@ static const struct bad bad_wire[] = {
 	{ "00 00 0000 00000000 7fffffff", MAXP, GW_PERR_LEN_TOO_BIG },
 	{ "80 00 0000 00000000 00004001", MAXP, GW_PERR_LEN_TOO_BIG },
 	{ "00 00 0000 00000000 00000000", MAXP, GW_PERR_UNKNOWN_TYPE },
-	{ "0d 00 0000 00000000 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
+	{ "0f 00 0000 00000000 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
 	{ "1f 00 0000 00000000 00004000", MAXP, GW_PERR_UNKNOWN_TYPE },
 	{ "23 00 0000 00000001 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
 	{ "7f 00 0000 00000000 00000000", MAXP, GW_PERR_UNKNOWN_TYPE },
@@ -148,6 +148,22 @@ static const struct bad bad_wire[] = {
 	  " 0000 0000 0000", MAXP, GW_PERR_BAD_STRING },
 	{ "0c 00 0000 00000000 00000012  00000001 0001 0000 00000000"
 	  " 0000 0000 0000", MAXP, GW_PERR_BAD_STRING },
+	/* COMMAND_ACK: id 0; short; long. */
+	{ "0d 00 0000 00000000 00000008  0000000000000000", MAXP,
+	  GW_PERR_BAD_SEQ },
+	{ "0d 00 0000 00000000 00000007  00000000000001", MAXP,
+	  GW_PERR_BAD_LENGTH },
+	{ "0d 00 0000 00000000 00000009  000000000000000101", MAXP,
+	  GW_PERR_BAD_LENGTH },
+	/* RESULT: id 0; outcome 6; an unknown flag; short. */
+	{ "0e 00 0000 00000000 0000000e  0000000000000000 00 00 00000000",
+	  MAXP, GW_PERR_BAD_SEQ },
+	{ "0e 00 0000 00000000 0000000e  0000000000000001 06 00 00000000",
+	  MAXP, GW_PERR_BAD_VALUE },
+	{ "0e 00 0000 00000000 0000000e  0000000000000001 00 02 00000000",
+	  MAXP, GW_PERR_BAD_VALUE },
+	{ "0e 00 0000 00000000 0000000d  0000000000000001 00 00 000000",
+	  MAXP, GW_PERR_BAD_LENGTH },
 };
 
 static void
@@ -242,7 +258,7 @@ test_bad_encode(void **state)
 	memset(&f, 0, sizeof(f));
 	f.type = 0x00;
 	ENC(GW_PERR_UNKNOWN_TYPE);
-	f.type = 0x0d;
+	f.type = 0x0f;
 	ENC(GW_PERR_UNKNOWN_TYPE);
 	f.type = 0x7f;
 	ENC(GW_PERR_UNKNOWN_TYPE);
@@ -272,6 +288,21 @@ test_bad_encode(void **state)
 	f = samples[11].f;			/* COMMAND */
 	f.u.data.seq = 0;
 	ENC(GW_PERR_BAD_SEQ);
+	f = samples[12].f;			/* COMMAND_ACK */
+	f.u.ack.seq = 0;
+	ENC(GW_PERR_BAD_SEQ);
+	f = samples[13].f;			/* RESULT */
+	f.u.result.id = 0;
+	ENC(GW_PERR_BAD_SEQ);
+	f = samples[13].f;
+	f.u.result.outcome = GW_OUT_MAX + 1;
+	ENC(GW_PERR_BAD_VALUE);
+	f = samples[13].f;
+	f.u.result.flags = 0x80;
+	ENC(GW_PERR_BAD_VALUE);
+	f = samples[13].f;
+	f.u.result.output.p = NULL;
+	ENC(GW_PERR_BAD_LENGTH);
 	f = samples[5].f;			/* ACK */
 	f.u.ack.seq = 0;
 	ENC(GW_PERR_BAD_SEQ);
@@ -282,10 +313,10 @@ test_bad_encode(void **state)
 	f = samples[10].f;			/* ERROR */
 	f.u.reason.text.p = NULL;
 	ENC(GW_PERR_BAD_STRING);
-	f = samples[12].f;			/* OPEN */
+	f = samples[15].f;			/* OPEN */
 	f.u.open.name.len = 0;
 	ENC(GW_PERR_BAD_STRING);
-	f = samples[12].f;
+	f = samples[15].f;
 	f.u.open.peer.p = NULL;
 	ENC(GW_PERR_BAD_STRING);
 

@@ -111,6 +111,15 @@ const struct sample samples[] = {
 	{ { .type = GW_T_COMMAND, .channel = 2,
 	    .u.data = { 9, { (const uint8_t *)"{}", 2 } } },
 	  "0a 00 0000 00000002 0000000a  0000000000000009 7b7d" },
+	{ { .type = GW_T_COMMAND_ACK, .channel = 2, .u.ack = { 9 } },
+	  "0d 00 0000 00000002 00000008  0000000000000009" },
+	{ { .type = GW_T_RESULT, .u.result = { 9, GW_OUT_EXITED, 0, 0,
+	    { (const uint8_t *)"ok\n", 3 } } },
+	  "0e 00 0000 00000000 00000011  0000000000000009 00 00 00000000"
+	  " 6f6b0a" },
+	{ { .type = GW_T_RESULT, .channel = 4, .u.result = { 10,
+	    GW_OUT_KILLED, GW_RESULT_TRUNCATED, -1, { NULL, 0 } } },
+	  "0e 00 0000 00000004 0000000e  000000000000000a 01 01 ffffffff" },
 	{ { .type = GW_T_OPEN, .channel = 1, .u.open = {
 	    .fingerprint = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
 	      15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
@@ -189,7 +198,19 @@ assert_frame_equal(const struct gw_frame *a, const struct gw_frame *b)
 		break;
 	case GW_T_ACK:
 	case GW_T_OPEN_ACK:
+	case GW_T_COMMAND_ACK:
 		assert_int_equal(a->u.ack.seq, b->u.ack.seq);
+		break;
+	case GW_T_RESULT:
+		assert_int_equal(a->u.result.id, b->u.result.id);
+		assert_int_equal(a->u.result.outcome, b->u.result.outcome);
+		assert_int_equal(a->u.result.flags, b->u.result.flags);
+		assert_int_equal(a->u.result.status, b->u.result.status);
+		assert_int_equal(a->u.result.output.len,
+		    b->u.result.output.len);
+		if (a->u.result.output.len > 0)
+			assert_memory_equal(a->u.result.output.p,
+			    b->u.result.output.p, a->u.result.output.len);
 		break;
 	case GW_T_CREDIT:
 		assert_int_equal(a->u.credit.n, b->u.credit.n);
