@@ -199,7 +199,8 @@ client_session_on_open(struct conn *c, void *arg)
 	f.type = GW_T_HELLO;
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
-	f.u.hello.caps = 0;
+	/* COMMANDS only when the owner answers them. */
+	f.u.hello.caps = s->p.on_command != NULL ? GW_CAP_COMMANDS : 0;
 	f.u.hello.max_payload = CLIENT_MAX_PAYLOAD;
 	if (conn_send(c, &f) != 0) {
 		conn_close(c, GW_R_INTERNAL, "cannot send HELLO");
@@ -225,6 +226,9 @@ client_session_hello_ack(struct client_session *s, const struct gw_frame *f)
 		return CONN_CLOSED_RC;
 	}
 	s->peer_max = f->u.hello_ack.max_payload;
+	/* Only what we offered: a bit we did not announce is not agreed. */
+	s->caps = f->u.hello_ack.caps & (s->p.on_command != NULL ?
+	    GW_CAP_COMMANDS : 0);
 	/*
 	 * A last_seq above our own numbering is someone else's writing
 	 * under our name: taking it would drop our unacknowledged lines as
@@ -315,6 +319,27 @@ client_session_reason(struct client_session *s, const struct gw_frame *f)
 	return CONN_CLOSED_RC;
 }
 
+/* A COMMAND on an open session: to the owner, if it answers them. */
+static int
+client_session_command(struct client_session *s, const struct gw_frame *f)
+{
+	if ((s->caps & GW_CAP_COMMANDS) == 0) {
+		log_info("event=command id=%llu len=%u (ignored)",
+		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
+		return CONN_OK;
+	}
+	if (f->u.data.seq > GW_SEQ_MAX) {
+		conn_close_error(s->conn, GW_R_SEQUENCE,
+		    "COMMAND id above 2^63-1");
+		return CONN_CLOSED_RC;
+	}
+	log_debug("event=command id=%llu len=%u",
+	    (unsigned long long)f->u.data.seq, f->u.data.body.len);
+	s->p.on_command(f->u.data.seq, f->u.data.body.p, f->u.data.body.len,
+	    s->p.arg);
+	return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
+}
+
 static int
 client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
@@ -383,9 +408,7 @@ client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	case GW_T_COMMAND:
 		if (!client_session_open(s))
 			break;
-		log_info("event=command id=%llu len=%u (ignored)",
-		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
-		return CONN_OK;
+		return client_session_command(s, f);
 	default:
 		break;
 	}
@@ -459,6 +482,7 @@ client_session_on_close(struct conn *c, unsigned reason, const char *detail,
 	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
 	s->conn = NULL;
 	s->credit = 0;
+	s->caps = 0;
 	ev_timer_stop(s->loop, &s->heartbeat);
 	sendq_rewind(s->p.queue);
 	if (s->status != CLIENT_ST_RUNNING) {
@@ -710,6 +734,62 @@ client_session_enroll(struct client_session *s, const uint8_t *csr,
 		f.u.enroll.request_id.p = (const uint8_t *)rid;
 		f.u.enroll.request_id.len = (uint16_t)strlen(rid);
 	}
+	return conn_send(s->conn, &f) == 0 ? 0 : -1;
+}
+
+/**
+ * client_session_caps(s): the capabilities (GW_CAP_*) the open session's
+ * HELLO_ACK agreed, or 0 when no session is open.
+ */
+uint32_t
+client_session_caps(const struct client_session *s)
+{
+	return client_session_open(s) && s->conn != NULL ? s->caps : 0;
+}
+
+/**
+ * client_session_command_ack(s, id): send COMMAND_ACK(${id}) on the open
+ * session.  0, or -1 if no session is open, GW_CAP_COMMANDS was not
+ * agreed, or the output is full (the server sends the COMMAND again).
+ */
+int
+client_session_command_ack(struct client_session *s, uint64_t id)
+{
+	struct gw_frame f = { .type = GW_T_COMMAND_ACK };
+
+	if ((client_session_caps(s) & GW_CAP_COMMANDS) == 0)
+		return -1;
+	f.u.ack.seq = id;
+	return conn_send(s->conn, &f) == 0 ? 0 : -1;
+}
+
+/**
+ * client_session_result(s, id, outcome, flags, status, out, len): send
+ * RESULT(${id}, ${outcome}, ${flags}, ${status}) with the ${len} bytes of
+ * ${out}, cut to what the gateway's max_payload allows (then flags gets
+ * GW_RESULT_TRUNCATED).  0, or -1 as client_session_command_ack().
+ */
+int
+client_session_result(struct client_session *s, uint64_t id,
+    unsigned outcome, unsigned flags, int32_t status, const uint8_t *out,
+    size_t len)
+{
+	struct gw_frame f = { .type = GW_T_RESULT };
+	size_t max;
+
+	if ((client_session_caps(s) & GW_CAP_COMMANDS) == 0)
+		return -1;
+	max = s->peer_max - 14;		/* the codec: >= 64 */
+	if (len > max) {
+		len = max;
+		flags |= GW_RESULT_TRUNCATED;
+	}
+	f.u.result.id = id;
+	f.u.result.outcome = (uint8_t)outcome;
+	f.u.result.flags = (uint8_t)flags;
+	f.u.result.status = status;
+	f.u.result.output.p = out;
+	f.u.result.output.len = (uint32_t)len;
 	return conn_send(s->conn, &f) == 0 ? 0 : -1;
 }
 

@@ -73,6 +73,18 @@ struct client_session_params {
 	/* ENROLL_RESULT of client_session_enroll(). Optional. */
 	void			(*on_enroll)(const struct gw_enroll_result *r,
 				    void *arg);
+	/*
+	 * A COMMAND (9.7): its ${id} (1 .. 2^63-1) and ${body} (${len}
+	 * bytes, valid during the call), on a session whose HELLO_ACK agreed
+	 * GW_CAP_COMMANDS; the owner answers with
+	 * client_session_command_ack() and client_session_result().
+	 * Optional: only with it does the HELLO announce GW_CAP_COMMANDS;
+	 * without it (or without the capability agreed) a COMMAND is logged
+	 * and ignored, never answered.
+	 */
+	void			(*on_command)(uint64_t id,
+				    const uint8_t *body, size_t len,
+				    void *arg);
 	void			*arg;
 };
 
@@ -120,6 +132,29 @@ uint64_t client_session_acked(const struct client_session *s);
  */
 int client_session_enroll(struct client_session *s, const uint8_t *csr,
     size_t len, const char *rid);
+
+/**
+ * client_session_caps(s): the capabilities (GW_CAP_*) the open session's
+ * HELLO_ACK agreed, or 0 when no session is open.
+ */
+uint32_t client_session_caps(const struct client_session *s);
+
+/**
+ * client_session_command_ack(s, id): send COMMAND_ACK(${id}) on the open
+ * session.  0, or -1 if no session is open, GW_CAP_COMMANDS was not
+ * agreed, or the output is full (the server sends the COMMAND again).
+ */
+int client_session_command_ack(struct client_session *s, uint64_t id);
+
+/**
+ * client_session_result(s, id, outcome, flags, status, out, len): send
+ * RESULT(${id}, ${outcome}, ${flags}, ${status}) with the ${len} bytes of
+ * ${out}, cut to what the gateway's max_payload allows (then flags gets
+ * GW_RESULT_TRUNCATED).  0, or -1 as client_session_command_ack().
+ */
+int client_session_result(struct client_session *s, uint64_t id,
+    unsigned outcome, unsigned flags, int32_t status, const uint8_t *out,
+    size_t len);
 
 /**
  * client_session_resumed(s): 1 if ${s}'s connection resumed a TLS session

@@ -55,6 +55,7 @@ struct client_session {
 	int			 ever_open;	/* a HELLO_ACK was received */
 	uint64_t		 credit;
 	uint32_t		 peer_max;	/* max_payload of the gateway */
+	uint32_t		 caps;		/* HELLO_ACK's, of ours; 0: none */
 	uint64_t		 acked;
 	uint64_t		 ping_id;
 	enum client_status	 status;

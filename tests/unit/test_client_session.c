@@ -31,6 +31,11 @@ static struct {
 	unsigned	 type;
 	uint64_t	 seq;		/* DATA */
 	unsigned	 code;		/* ERROR */
+	uint32_t	 caps;		/* HELLO */
+	uint64_t	 id;		/* COMMAND_ACK, RESULT */
+	unsigned	 outcome, flags;	/* RESULT */
+	int32_t		 status;
+	uint32_t	 outlen;
 } sent[MAX_SENT];
 static unsigned nsent;
 static unsigned closed_reason;
@@ -45,6 +50,15 @@ on_sent(struct conn *c, const struct gw_frame *f, int fits)
 	sent[nsent].type = f->type;
 	sent[nsent].seq = f->type == GW_T_DATA ? f->u.data.seq : 0;
 	sent[nsent].code = f->type == GW_T_ERROR ? f->u.reason.code : 0;
+	sent[nsent].caps = f->type == GW_T_HELLO ? f->u.hello.caps : 0;
+	sent[nsent].id = f->type == GW_T_COMMAND_ACK ? f->u.ack.seq :
+	    f->type == GW_T_RESULT ? f->u.result.id : 0;
+	if (f->type == GW_T_RESULT) {
+		sent[nsent].outcome = f->u.result.outcome;
+		sent[nsent].flags = f->u.result.flags;
+		sent[nsent].status = f->u.result.status;
+		sent[nsent].outlen = f->u.result.output.len;
+	}
 	nsent++;
 }
 
@@ -61,6 +75,22 @@ static const struct fake_conn_env env = {
 	.sent = on_sent,
 	.closing = on_closing
 };
+
+/* The COMMANDs the session handed to its owner. */
+static unsigned ncommands;
+static uint64_t command_id;
+static char command_body[64];
+
+static void
+on_command(uint64_t id, const uint8_t *body, size_t len, void *arg)
+{
+	(void)arg;
+	assert_true(len < sizeof(command_body));
+	ncommands++;
+	command_id = id;
+	memcpy(command_body, body, len);
+	command_body[len] = '\0';
+}
 
 static void
 on_finish(enum client_status st, void *arg)
@@ -83,6 +113,7 @@ struct fixture {
 };
 
 static struct fixture fx;
+static int with_commands;	/* the owner answers COMMANDs */
 
 /* A session on ${n} gateways, not started. */
 static void
@@ -100,6 +131,9 @@ setup_n(size_t n)
 	nsent = 0;
 	closed_reason = 0;
 	finished = CLIENT_ST_RUNNING;
+	ncommands = 0;
+	if (with_commands)
+		p.on_command = on_command;
 	assert_non_null(fx.loop = ev_loop_new(EVFLAG_AUTO));
 	assert_non_null(fx.q = sendq_new(16));
 	p.queue = fx.q;
@@ -111,6 +145,16 @@ setup(void **state)
 {
 	(void)state;
 	setup_n(1);
+	return 0;
+}
+
+static int
+setup_cmd(void **state)
+{
+	(void)state;
+	with_commands = 1;
+	setup_n(1);
+	with_commands = 0;
 	return 0;
 }
 
@@ -142,13 +186,31 @@ push(const char *line)
 }
 
 static void
-hello_ack(uint64_t last_seq)
+hello_ack_caps(uint64_t last_seq, uint32_t caps, uint32_t max_payload)
 {
 	struct gw_frame f = { .type = GW_T_HELLO_ACK };
 
 	f.u.hello_ack.version = GW_PROTO_VERSION_MAX;
-	f.u.hello_ack.max_payload = 65536;
+	f.u.hello_ack.caps = caps;
+	f.u.hello_ack.max_payload = max_payload;
 	f.u.hello_ack.last_seq = last_seq;
+	fake_conn_frame(cur(), &f);
+}
+
+static void
+hello_ack(uint64_t last_seq)
+{
+	hello_ack_caps(last_seq, 0, 65536);
+}
+
+static void
+command(uint64_t id, const char *body)
+{
+	struct gw_frame f = { .type = GW_T_COMMAND };
+
+	f.u.data.seq = id;
+	f.u.data.body.p = (const uint8_t *)body;
+	f.u.data.body.len = (uint32_t)strlen(body);
 	fake_conn_frame(cur(), &f);
 }
 
@@ -483,6 +545,121 @@ test_callback_checks_magic(void **state)
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
 }
 
+/* Without an on_command the HELLO announces nothing: gw-loadgen. */
+static void
+test_no_commands_no_caps(void **state)
+{
+	(void)state;
+	connect_open();
+	assert_int_equal(sent[nsent - 1].caps, 0);
+	hello_ack_caps(0, GW_CAP_COMMANDS, 65536);  /* a gateway's mistake */
+	assert_int_equal(client_session_caps(fx.s), 0);
+	command(5, "x");
+	assert_int_equal(fx.s->state, CS_OPEN);	/* ignored, not closed */
+	assert_int_equal(client_session_command_ack(fx.s, 5), -1);
+}
+
+/* COMMANDS announced, agreed: a COMMAND goes to the owner, who answers. */
+static void
+test_command_to_owner(void **state)
+{
+	unsigned mark;
+
+	(void)state;
+	connect_open();
+	assert_int_equal(sent[nsent - 1].caps, GW_CAP_COMMANDS);
+	assert_int_equal(client_session_command_ack(fx.s, 7), -1);
+	hello_ack_caps(0, GW_CAP_COMMANDS | 0x80, 65536);
+	assert_int_equal(client_session_caps(fx.s), GW_CAP_COMMANDS);
+	command(7, "uptime");
+	assert_int_equal(ncommands, 1);
+	assert_int_equal(command_id, 7);
+	assert_string_equal(command_body, "uptime");
+	mark = nsent;
+	assert_int_equal(client_session_command_ack(fx.s, 7), 0);
+	assert_int_equal(client_session_result(fx.s, 7, GW_OUT_EXITED, 0, 3,
+	    (const uint8_t *)"out", 3), 0);
+	assert_int_equal(nsent, mark + 2);
+	assert_int_equal(sent[mark].type, GW_T_COMMAND_ACK);
+	assert_int_equal(sent[mark].id, 7);
+	assert_int_equal(sent[mark + 1].type, GW_T_RESULT);
+	assert_int_equal(sent[mark + 1].id, 7);
+	assert_int_equal(sent[mark + 1].outcome, GW_OUT_EXITED);
+	assert_int_equal(sent[mark + 1].status, 3);
+	assert_int_equal(sent[mark + 1].flags, 0);
+	assert_int_equal(sent[mark + 1].outlen, 3);
+}
+
+/* The gateway did not agree COMMANDS: nothing to the owner, no answer. */
+static void
+test_command_not_agreed(void **state)
+{
+	unsigned mark;
+
+	(void)state;
+	connect_open();
+	hello_ack_caps(0, 0, 65536);
+	assert_int_equal(client_session_caps(fx.s), 0);
+	command(7, "uptime");
+	assert_int_equal(ncommands, 0);
+	assert_int_equal(fx.s->state, CS_OPEN);
+	mark = nsent;
+	assert_int_equal(client_session_command_ack(fx.s, 7), -1);
+	assert_int_equal(client_session_result(fx.s, 7, GW_OUT_EXITED, 0, 0,
+	    NULL, 0), -1);
+	assert_int_equal(nsent, mark);
+}
+
+/* RESULT output is cut to the gateway's max_payload - 14, flagged. */
+static void
+test_result_bounded(void **state)
+{
+	uint8_t out[100];
+	unsigned mark;
+
+	(void)state;
+	memset(out, 'o', sizeof(out));
+	connect_open();
+	hello_ack_caps(0, GW_CAP_COMMANDS, 64);
+	mark = nsent;
+	assert_int_equal(client_session_result(fx.s, 9, GW_OUT_EXITED, 0, 0,
+	    out, sizeof(out)), 0);
+	assert_int_equal(sent[mark].type, GW_T_RESULT);
+	assert_int_equal(sent[mark].outlen, 64 - 14);
+	assert_int_equal(sent[mark].flags, GW_RESULT_TRUNCATED);
+	assert_int_equal(client_session_result(fx.s, 9, GW_OUT_EXITED, 0, 0,
+	    out, 50), 0);
+	assert_int_equal(sent[mark + 1].outlen, 50);
+	assert_int_equal(sent[mark + 1].flags, 0);
+}
+
+/* A COMMAND id above 2^63-1 ends the session (ERROR sequence). */
+static void
+test_command_id_too_big(void **state)
+{
+	(void)state;
+	connect_open();
+	hello_ack_caps(0, GW_CAP_COMMANDS, 65536);
+	command(UINT64_C(0x8000000000000000), "x");
+	assert_int_equal(ncommands, 0);
+	assert_int_equal(closed_reason, GW_R_SEQUENCE);
+	conn_reap();
+}
+
+/* A reconnect forgets the agreed caps until the next HELLO_ACK. */
+static void
+test_caps_reset_on_close(void **state)
+{
+	(void)state;
+	connect_open();
+	hello_ack_caps(0, GW_CAP_COMMANDS, 65536);
+	assert_int_equal(client_session_caps(fx.s), GW_CAP_COMMANDS);
+	conn_close(cur(), GW_R_PEER_CLOSED, "gone");
+	conn_reap();
+	assert_int_equal(client_session_caps(fx.s), 0);
+	assert_int_equal(fx.s->caps, 0);
+}
+
 int
 main(void)
 {
@@ -510,6 +687,18 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_callback_checks_magic,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_commands_no_caps,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_command_to_owner,
+		    setup_cmd, teardown),
+		cmocka_unit_test_setup_teardown(test_command_not_agreed,
+		    setup_cmd, teardown),
+		cmocka_unit_test_setup_teardown(test_result_bounded,
+		    setup_cmd, teardown),
+		cmocka_unit_test_setup_teardown(test_command_id_too_big,
+		    setup_cmd, teardown),
+		cmocka_unit_test_setup_teardown(test_caps_reset_on_close,
+		    setup_cmd, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
