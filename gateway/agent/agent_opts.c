@@ -63,6 +63,11 @@ static const struct agent_opt agent_opt_table[] = {
 	AO("rsa", AO_ULONG, rsa, 2048, 4096, 0),
 	AO("ec", AO_EC, ec, 0, 0, 0),
 	AO("renew", AO_DBL, renew, 0, 1, AO_HI_OPEN),
+	AO_S("on-command", on_command),
+	AO("command-output", AO_ULONG, command_output, 0,
+	    AGENT_COMMAND_OUTPUT_MAX, 0),
+	AO("command-timeout", AO_DBL, command_timeout, 0, 31536000,
+	    AO_LO_OPEN),
 	AO("help", AO_HELP, enroll_only, 0, 0, 0),
 };
 
@@ -73,6 +78,8 @@ static const struct agent_opts agent_opts_default = {
 	.heartbeat = 5.0,
 	.failback_hold = 10.0,
 	.renew = 0.33,
+	.command_output = 4096,
+	.command_timeout = 60,
 	.log_level = LOG_LVL_INFO
 };
 
@@ -162,6 +169,9 @@ agent_opts_check(const struct agent_opts *o, char *err, size_t errlen)
 		why = "--rsa and --ec exclude each other";
 	else if (o->enroll_only && o->enroll == NULL)
 		why = "enroll needs --enroll";
+	else if (o->on_command != NULL && o->on_command[0] != '/')
+		why = "--on-command needs an absolute path (no shell, "
+		    "no PATH search)";
 	if (why == NULL)
 		return 0;
 	snprintf(err, errlen, "%s", why);

@@ -11,6 +11,9 @@
 
 #include "log.h"
 
+/* --command-output's bound: the largest RESULT output (65536 - 14). */
+#define AGENT_COMMAND_OUTPUT_MAX	65522
+
 struct agent_opts {
 	int		 enroll_only;	/* "gw-agent enroll ..." */
 	const char	*gateway;	/* IP:PORT[,IP:PORT...] */
@@ -25,6 +28,10 @@ struct agent_opts {
 	double		 connect_timeout; /* 0: the session's default */
 	double		 rate;		/* lines per second; 0: no limit */
 	double		 renew;		/* share of validity left; 0: never */
+	/* Commands (command.h, cmdqueue.h). */
+	const char	*on_command;	/* the handler, or NULL */
+	unsigned long	 command_output; /* output bytes kept */
+	double		 command_timeout; /* seconds before SIGKILL */
 	enum log_level	 log_level;
 	/* Enrollment (enroll_client.h). */
 	const char	*enroll;	/* the enrollment listener */

@@ -18,6 +18,10 @@
 struct journal {
 	char		*path;
 	int		 fd;
+	struct sendq	*q;		/* what a rewrite writes */
+	struct cmdtab	*ct;
+	uint64_t	 offset;	/* the last input offset recorded */
+	uint64_t	 cmd_bytes;	/* command bytes since the rewrite */
 	uint64_t	 size;		/* bytes in the file */
 	int		 dirty;		/* written since the last sync */
 	unsigned char	 buf[JOURNAL_BUF];
@@ -103,6 +107,7 @@ journal_line(struct journal *j, const char *p, size_t len)
 int
 journal_offset(struct journal *j, uint64_t off)
 {
+	j->offset = off;
 	return journal_rec64(j, 'O', off);
 }
 
@@ -111,6 +116,47 @@ int
 journal_seq(struct journal *j, uint64_t seq)
 {
 	return journal_rec64(j, 'S', seq);
+}
+
+/* Append the 'R' record of ${r}. */
+static int
+journal_result(struct journal *j, const struct cmdtab_result *r)
+{
+	unsigned char h[19];
+	uint32_t st = (uint32_t)r->status, len = (uint32_t)r->len;
+
+	h[0] = 'R';
+	for (int i = 0; i < 8; i++)
+		h[1 + i] = (unsigned char)(r->id >> (8 * i));
+	h[9] = (unsigned char)r->outcome;
+	h[10] = (unsigned char)r->flags;
+	for (int i = 0; i < 4; i++) {
+		h[11 + i] = (unsigned char)(st >> (8 * i));
+		h[15 + i] = (unsigned char)(len >> (8 * i));
+	}
+	if (journal_put(j, h, sizeof(h)) != 0 ||
+	    journal_put(j, r->out, r->len) != 0)
+		return -1;
+	j->cmd_bytes += sizeof(h) + r->len;
+	return 0;
+}
+
+/* Append the command table: its floor, its results, its taken ids. */
+static int
+journal_cmdtab(struct journal *j)
+{
+	struct cmdtab_result r;
+	enum cmdtab_state st;
+
+	if (cmdtab_floor(j->ct) != 0 &&
+	    journal_rec64(j, 'F', cmdtab_floor(j->ct)) != 0)
+		return -1;
+	for (size_t i = 0; (st = cmdtab_get(j->ct, i, &r)) !=
+	    CMDTAB_UNKNOWN; i++)
+		if ((st == CMDTAB_DONE ? journal_result(j, &r) :
+		    journal_rec64(j, 'C', r.id)) != 0)
+			return -1;
+	return 0;
 }
 
 /** journal_sync(j): make what was recorded durable (fdatasync).  0/-1. */
@@ -135,6 +181,43 @@ le64(const unsigned char *p)
 	for (int i = 7; i >= 0; i--)
 		v = (v << 8) | p[i];
 	return v;
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+#define JOURNAL_RES_HDR	19	/* 'R' id outcome flags status len */
+
+/*
+ * Replay the 'R' record at ${p} (before ${end}) into the command table:
+ * its size, 0 if torn, or -1 if it does not parse.
+ */
+static ssize_t
+journal_replay_result(struct journal *j, const unsigned char *p,
+    const unsigned char *end)
+{
+	struct cmdtab_result r;
+	uint32_t len;
+
+	if (end - p < JOURNAL_RES_HDR)
+		return 0;
+	len = le32(p + 15);
+	if (len > JOURNAL_LINE_MAX)
+		return -1;
+	if ((size_t)(end - p) < JOURNAL_RES_HDR + (size_t)len)
+		return 0;
+	r = (struct cmdtab_result){ .id = le64(p + 1), .outcome = p[9],
+	    .flags = p[10], .status = (int32_t)le32(p + 11),
+	    .out = p + JOURNAL_RES_HDR, .len = len };
+	if (r.id == 0 || r.outcome > GW_OUT_MAX ||
+	    (r.flags & ~GW_RESULT_FLAGS_KNOWN) != 0 ||
+	    cmdtab_done(j->ct, &r) != 0)
+		return -1;
+	return JOURNAL_RES_HDR + (ssize_t)len;
 }
 
 /*
@@ -186,7 +269,16 @@ journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
 			p += 5 + len;
 			continue;
 		}
-		if (*p != 'O' && *p != 'S' && *p != 'A')
+		if (*p == 'R') {
+			if ((n = journal_replay_result(j, p, end)) < 0)
+				goto bad;
+			if (n == 0)
+				break;		/* torn */
+			p += n;
+			continue;
+		}
+		if (*p != 'O' && *p != 'S' && *p != 'A' && *p != 'C' &&
+		    *p != 'F')
 			goto bad;
 		if (end - p < 9)
 			break;			/* torn */
@@ -197,6 +289,12 @@ journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
 			goto bad;
 		else if (*p == 'A')
 			(void)sendq_ack(q, v);
+		else if (*p == 'C' && (v == 0 || cmdtab_lookup(j->ct, v,
+		    &(struct cmdtab_result){ 0 }) != CMDTAB_UNKNOWN ||
+		    cmdtab_take(j->ct, v) != 0))
+			goto bad;
+		else if (*p == 'F')
+			cmdtab_set_floor(j->ct, v);
 		p += 9;
 	}
 	free(data);
@@ -233,6 +331,9 @@ journal_compact(struct journal *j, struct sendq *q, uint64_t off)
 		if (journal_line(j, e->body, e->len) != 0 ||
 		    (e->seq != 0 && journal_seq(j, e->seq) != 0))
 			goto fail;
+	if (journal_cmdtab(j) != 0)
+		goto fail;
+	j->cmd_bytes = 0;
 	if (journal_sync(j) != 0)
 		goto fail;
 	if (rename(tmp, j->path) != 0) {
@@ -261,14 +362,44 @@ journal_ack(struct journal *j, struct sendq *q, uint64_t seq, uint64_t off)
 }
 
 /**
- * journal_open(path, q, offset, err, errlen): open or create the journal
- * ${path}, replay it into the empty queue ${q}, set ${offset} to the input
- * offset it recorded (0 if new), and compact it.  Return NULL with the
- * reason in ${err}.
+ * journal_cmd_taken(j, id): record that COMMAND ${id} was taken, durably
+ * (synced).  0 or -1.
+ */
+int
+journal_cmd_taken(struct journal *j, uint64_t id)
+{
+	if (journal_rec64(j, 'C', id) != 0)
+		return -1;
+	j->cmd_bytes += 9;
+	return journal_sync(j);
+}
+
+/**
+ * journal_cmd_result(j, r): record the result ${r}, durably (synced); the
+ * file is rewritten from the queue and the command table instead when
+ * command records have grown by JOURNAL_CMD_COMPACT (the table must hold
+ * ${r} already).  0 or -1.
+ */
+int
+journal_cmd_result(struct journal *j, const struct cmdtab_result *r)
+{
+	if (j->cmd_bytes + 19 + r->len > JOURNAL_CMD_COMPACT)
+		return journal_compact(j, j->q, j->offset);
+	if (journal_result(j, r) != 0)
+		return -1;
+	return journal_sync(j);
+}
+
+/**
+ * journal_open(path, q, ct, offset, err, errlen): open or create the
+ * journal ${path}, replay it into the empty queue ${q} and the empty
+ * command table ${ct} (both kept: they outlive the journal), set ${offset}
+ * to the input offset it recorded (0 if new), and compact it.  Return NULL
+ * with the reason in ${err}.
  */
 struct journal *
-journal_open(const char *path, struct sendq *q, uint64_t *offset, char *err,
-    size_t errlen)
+journal_open(const char *path, struct sendq *q, struct cmdtab *ct,
+    uint64_t *offset, char *err, size_t errlen)
 {
 	struct journal *j;
 
@@ -279,13 +410,22 @@ journal_open(const char *path, struct sendq *q, uint64_t *offset, char *err,
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
+	j->q = q;
+	j->ct = ct;
 	if ((j->fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600)) < 0) {
 		journal_fail(j, "open");
 		goto fail;
 	}
-	if (journal_replay(j, q, offset) != 0 ||
-	    journal_compact(j, q, *offset) != 0)
+	if (journal_replay(j, q, offset) != 0)
+		goto fail;
+	/* Taken, never finished: never run again (9.7). */
+	if (cmdtab_lose_taken(ct) != 0) {
+		journal_fail(j, "replay");
+		goto fail;
+	}
+	j->offset = *offset;
+	if (journal_compact(j, q, *offset) != 0)
 		goto fail;
 	return j;
 fail:

@@ -6,9 +6,18 @@
  *   'O' u64 offset       input bytes consumed into queued lines so far
  *   'S' u64 seq          the oldest unnumbered line got this number
  *   'A' u64 seq          the store acknowledged everything up to seq
- * (integers little-endian).  Opening replays it into the queue and
- * rewrites it compactly.  Lines and offsets are synced before the input is
- * read further; numbers are synced before a line is sent under them.
+ *   'C' u64 id           COMMAND id was taken (PROTOCOL.md 9.7)
+ *   'R' u64 id, u8 outcome, u8 flags, i32 status, u32 len, bytes
+ *                        ... and ended so (RESULT)
+ *   'F' u64 id           results of ids up to id were dropped (cmdtab.h)
+ * (integers little-endian).  Opening replays it into the queue and the
+ * command table and rewrites it compactly; a command taken without a
+ * result gets the result lost then (it is never run again).  Lines and
+ * offsets are synced before the input is read further; numbers are synced
+ * before a line is sent under them; a command id before its COMMAND_ACK
+ * (and its handler), a result before its RESULT.  The file holds the
+ * table's results (at most CMDTAB_RESULTS), not every result ever: it is
+ * rewritten once results worth JOURNAL_CMD_COMPACT bytes were appended.
  */
 #ifndef GW_JOURNAL_H
 #define GW_JOURNAL_H
@@ -16,18 +25,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmdtab.h"
 #include "sendq.h"
 
 struct journal;
 
+/* Command bytes appended before the file is rewritten. */
+#define JOURNAL_CMD_COMPACT	(1024u * 1024)
+
 /**
- * journal_open(path, q, offset, err, errlen): open or create the journal
- * ${path}, replay it into the empty queue ${q}, set ${offset} to the input
- * offset it recorded (0 if new), and compact it.  Return NULL with the
- * reason in ${err}.
+ * journal_open(path, q, ct, offset, err, errlen): open or create the
+ * journal ${path}, replay it into the empty queue ${q} and the empty
+ * command table ${ct} (both kept: they outlive the journal), set ${offset}
+ * to the input offset it recorded (0 if new), and compact it.  Return NULL
+ * with the reason in ${err}.
  */
 struct journal *journal_open(const char *path, struct sendq *q,
-    uint64_t *offset, char *err, size_t errlen);
+    struct cmdtab *ct, uint64_t *offset, char *err, size_t errlen);
+
+/**
+ * journal_cmd_taken(j, id): record that COMMAND ${id} was taken, durably
+ * (synced).  0 or -1.
+ */
+int journal_cmd_taken(struct journal *j, uint64_t id);
+
+/**
+ * journal_cmd_result(j, r): record the result ${r}, durably (synced); the
+ * file is rewritten from the queue and the command table instead when
+ * command records have grown by JOURNAL_CMD_COMPACT (the table must hold
+ * ${r} already).  0 or -1.
+ */
+int journal_cmd_result(struct journal *j, const struct cmdtab_result *r);
 
 /** journal_line(j, p, len): record a queued line.  0 or -1. */
 int journal_line(struct journal *j, const char *p, size_t len);

@@ -9,6 +9,8 @@
  *            [--connect-timeout SECONDS] [--state FILE]
  *            [--rate LINES_PER_S] [--timeout SECONDS]
  *            [--renew SHARE] [--log-level L]
+ *            [--on-command PROGRAM [--command-timeout SECONDS]
+ *             [--command-output BYTES]]
  *            [--enroll IP:PORT --ca-fingerprint HEX --name NAME
  *             [--token T | --token-file F] [--wait SECONDS]
  *             [--rsa BITS | --ec p256|p384]]
@@ -29,6 +31,9 @@
  *
  * Several gateways are tried in the order given (see client_session.h).
  *
+ * COMMANDs from the management server are answered by cmdqueue.h (at most
+ * once, across restarts with --state), running --on-command (command.h).
+ *
  * Exit 0: input ended and every line acknowledged (enroll: certificate
  * written); 1: timeout or failure; 2: usage; 3: the gateway refused us (or
  * the enrollment), or we refused its certificate; 4 (enrollment): the
@@ -43,11 +48,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <ev.h>
+#include <mbedtls/x509_crt.h>
 
 #include "agent_opts.h"
 #include "client_session.h"
+#include "cmdqueue.h"
+#include "cmdtab.h"
 #include "conn.h"
 #include "enroll_client.h"
+#include "identity.h"
 #include "journal.h"
 #include "log.h"
 #include "pkifile.h"
@@ -78,6 +87,8 @@ struct agent_input {
 	uint64_t		 offset;	/* input bytes queued as lines */
 	struct journal		*journal;	/* --state, or NULL */
 	struct renew		*renew;		/* --renew, or NULL */
+	struct cmdtab		*cmdtab;	/* the COMMAND ids known */
+	struct cmdqueue		*cmdq;		/* answers COMMANDs */
 	double			 rate;		/* --rate lines/s, 0: no limit */
 	double			 allowance;	/* lines that may be read now */
 	ev_timer		 rate_timer;
@@ -111,6 +122,9 @@ usage(const char *why)
 	    "                [--state FILE] [--rate LINES_PER_SECOND]\n"
 	    "                [--timeout SECONDS] [--renew SHARE] "
 	    "[--log-level LEVEL]\n"
+	    "                [--on-command PROGRAM [--command-timeout "
+	    "SECONDS]\n"
+	    "                 [--command-output BYTES]]\n"
 	    "                [--enroll IP:PORT --ca-fingerprint HEX --name "
 	    "NAME\n"
 	    "                 [--token TOKEN | --token-file FILE] [--wait "
@@ -365,6 +379,36 @@ agent_input_on_open(void *arg)
 
 	if (in->renew != NULL)
 		renew_open(in->renew);
+	cmdqueue_session(in->cmdq);
+}
+
+/* The session's COMMANDs to the queue, its answers back to the session. */
+static void
+agent_on_command(uint64_t id, const uint8_t *body, size_t len, void *arg)
+{
+	cmdqueue_command(agent_input_arg(arg)->cmdq, id, body, len);
+}
+
+static int
+agent_send_ack(uint64_t id, void *arg)
+{
+	return client_session_command_ack(agent_input_arg(arg)->sess, id);
+}
+
+static int
+agent_send_result(const struct cmdtab_result *r, void *arg)
+{
+	return client_session_result(agent_input_arg(arg)->sess, r->id,
+	    r->outcome, r->flags, r->status, r->out, r->len);
+}
+
+static void
+agent_cmd_fatal(const char *msg, void *arg)
+{
+	struct agent_input *in = agent_input_arg(arg);
+
+	agent_input_stop(in);
+	client_session_fail(in->sess, CLIENT_ST_FAIL, msg);
 }
 
 static void
@@ -399,6 +443,7 @@ struct agent {
 	struct agent_input	 in;	/* with the queue and the session */
 	struct tls_conf		*tls;	/* renewal replaces it */
 	char			*gwlist;	/* --gateway, split */
+	char			 name[ID_NAME_MAX];	/* our CN */
 };
 
 /*
@@ -452,8 +497,8 @@ agent_journal(struct agent_input *in, const struct agent_opts *o)
 {
 	char err[256];
 
-	in->journal = journal_open(o->state, in->q, &in->offset, err,
-	    sizeof(err));
+	in->journal = journal_open(o->state, in->q, in->cmdtab, &in->offset,
+	    err, sizeof(err));
 	if (in->journal == NULL) {
 		fprintf(stderr, "gw-agent: %s\n", err);
 		return -1;
@@ -480,7 +525,8 @@ agent_session(struct agent *a, const struct agent_opts *o)
 		.on_acked = agent_input_on_acked,
 		.before_send = agent_input_before_send,
 		.on_open = agent_input_on_open,
-		.on_enroll = agent_input_on_enroll, .arg = in
+		.on_enroll = agent_input_on_enroll,
+		.on_command = agent_on_command, .arg = in
 	};
 	char *tok, *save = NULL;
 
@@ -510,6 +556,31 @@ nomem:
 	return -1;
 }
 
+/* The queue of COMMANDs; GW_AGENT is the CN of our certificate. */
+static int
+agent_commands(struct agent *a, const struct agent_opts *o)
+{
+	struct cmdqueue_params cp = { .loop = a->in.loop,
+	    .program = o->on_command, .agent = a->name,
+	    .output_max = o->command_output, .timeout = o->command_timeout,
+	    .tab = a->in.cmdtab, .journal = a->in.journal,
+	    .send_ack = agent_send_ack, .send_result = agent_send_result,
+	    .on_fatal = agent_cmd_fatal, .arg = &a->in };
+	mbedtls_x509_crt crt;
+	struct id_info id;
+
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse_file(&crt, o->cert) == 0 &&
+	    id_from_crt(&crt, "", &id) == 0)
+		snprintf(a->name, sizeof(a->name), "%s", id.name);
+	mbedtls_x509_crt_free(&crt);
+	if ((a->in.cmdq = cmdqueue_new(&cp)) == NULL) {
+		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* TLS, the queue, the journal, the loop and the session: 0 or -1. */
 static int
 agent_build(struct agent *a, const struct agent_opts *o)
@@ -524,6 +595,7 @@ agent_build(struct agent *a, const struct agent_opts *o)
 		return -1;
 	}
 	if ((in->q = sendq_new(o->queue)) == NULL ||
+	    (in->cmdtab = cmdtab_new()) == NULL ||
 	    (in->buf = malloc(AGENT_INBUF)) == NULL) {
 		fprintf(stderr, "gw-agent: %s\n", strerror(errno));
 		return -1;
@@ -534,6 +606,8 @@ agent_build(struct agent *a, const struct agent_opts *o)
 		fprintf(stderr, "gw-agent: cannot start the event loop\n");
 		return -1;
 	}
+	if (agent_commands(a, o) != 0)
+		return -1;
 	return agent_session(a, o);
 }
 
@@ -592,9 +666,11 @@ agent_free(struct agent *a)
 	struct agent_input *in = &a->in;
 
 	renew_free(in->renew);
+	cmdqueue_free(in->cmdq);
 	client_session_free(in->sess);
 	conn_reap();
 	journal_close(in->journal);
+	cmdtab_free(in->cmdtab);
 	free(a->gwlist);
 	free(in->buf);
 	sendq_free(in->q);

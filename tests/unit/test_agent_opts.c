@@ -64,6 +64,9 @@ test_defaults(void **state)
 	assert_null(o.token_file);
 	assert_int_equal(o.rsa, 0);
 	assert_int_equal(o.ec, 0);
+	assert_null(o.on_command);
+	assert_int_equal(o.command_output, 4096);
+	assert_true(o.command_timeout == 60);
 }
 
 static void
@@ -78,7 +81,8 @@ test_every_option(void **state)
 	    "--log-level", "debug", "--state", "st", "--rate", "12.5",
 	    "--enroll", "192.0.2.3:3", "--ca-fingerprint", "ab:cd",
 	    "--name", "agent-1", "--token", "t0k", "--wait", "30",
-	    "--rsa", "3072", "--renew", "0.5", NULL), 0);
+	    "--rsa", "3072", "--renew", "0.5", "--on-command", "/bin/h",
+	    "--command-output", "100", "--command-timeout", "2.5", NULL), 0);
 	assert_string_equal(o.gateway, "192.0.2.1:1,192.0.2.2:2");
 	assert_string_equal(o.cert, "a.crt");
 	assert_string_equal(o.key, "a.key");
@@ -100,6 +104,9 @@ test_every_option(void **state)
 	assert_true(o.wait == 30);
 	assert_int_equal(o.rsa, 3072);
 	assert_true(o.renew == 0.5);
+	assert_string_equal(o.on_command, "/bin/h");
+	assert_int_equal(o.command_output, 100);
+	assert_true(o.command_timeout == 2.5);
 	/* --ec (not with --rsa), --failback-hold off, --token-file. */
 	assert_int_equal(parse(BASE, "--ec", "p384", "--failback-hold", "off",
 	    "--token-file", "tok", NULL), 0);
@@ -135,6 +142,9 @@ test_bounds_accepted(void **state)
 		{ "--wait", "0" }, { "--rsa", "2048" }, { "--rsa", "4096" },
 		{ "--renew", "0" }, { "--renew", "0.999" },
 		{ "--ec", "p256" }, { "--log-level", "error" },
+		{ "--command-output", "0" }, { "--command-output", "65522" },
+		{ "--command-timeout", "0.001" },
+		{ "--command-timeout", "31536000" },
 	};
 
 	(void)state;
@@ -163,6 +173,9 @@ test_bad_values_named(void **state)
 		{ "--ec", "p521" }, { "--ec", "" },
 		{ "--renew", "1" }, { "--renew", "-0.1" },
 		{ "--log-level", "loud" },
+		{ "--command-output", "65523" }, { "--command-output", "-1" },
+		{ "--command-timeout", "0" },
+		{ "--command-timeout", "31536001" },
 	};
 	char want[256];
 
@@ -195,6 +208,9 @@ test_together(void **state)
 	assert_int_equal(parse(BASE, "--rsa", "2048", "--ec", "p256", NULL),
 	    -1);
 	assert_string_equal(err, "--rsa and --ec exclude each other");
+	assert_int_equal(parse(BASE, "--on-command", "handler", NULL), -1);
+	assert_string_equal(err, "--on-command needs an absolute path (no "
+	    "shell, no PATH search)");
 	assert_int_equal(parse(BASE, "stray", NULL), -1);
 	assert_string_equal(err, "unexpected argument stray");
 	assert_int_equal(parse(BASE, "--help", NULL), -1);

@@ -4,6 +4,8 @@
  * write) is dropped, not fatal; garbage is refused with the byte offset;
  * a journal never holds more lines than the queue allows; links planted
  * at the journal's or its temporary's name are not written through.
+ * Command ids and results survive a reopen, a taken id without a result
+ * comes back lost, and the file keeps only the newest results.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,10 +19,21 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cmdtab.h"
 #include "journal.h"
 #include "sendq.h"
 
 static char dir[64], path[96];
+static struct cmdtab *ct;	/* the last journal_open's */
+
+/* A fresh command table for journal_open (the last one freed). */
+static struct cmdtab *
+fresh_ct(void)
+{
+	cmdtab_free(ct);
+	assert_non_null(ct = cmdtab_new());
+	return ct;
+}
 
 static int
 setup(void **state)
@@ -38,6 +51,8 @@ teardown(void **state)
 	char cmd[128];
 
 	(void)state;
+	cmdtab_free(ct);
+	ct = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd);
 }
@@ -57,7 +72,7 @@ reopen(struct sendq **q, size_t cap, uint64_t *off)
 
 	*q = sendq_new(cap);
 	assert_non_null(*q);
-	j = journal_open(path, *q, off, err, sizeof(err));
+	j = journal_open(path, *q, fresh_ct(), off, err, sizeof(err));
 	if (j == NULL)
 		fail_msg("journal_open: %s", err);
 	sendq_on_number(*q, on_number, j);
@@ -135,7 +150,7 @@ test_torn_tail_and_garbage(void **state)
 	assert_int_equal(write(fd, "Z", 1), 1);
 	close(fd);
 	q = sendq_new(10);
-	assert_null(journal_open(path, q, &off, err, sizeof(err)));
+	assert_null(journal_open(path, q, fresh_ct(), &off, err, sizeof(err)));
 	assert_non_null(strstr(err, "corrupt at byte"));
 	sendq_free(q);
 }
@@ -157,7 +172,7 @@ test_bounded_by_queue(void **state)
 	journal_close(j);
 	sendq_free(q);
 	q = sendq_new(2);
-	assert_null(journal_open(path, q, &off, err, sizeof(err)));
+	assert_null(journal_open(path, q, fresh_ct(), &off, err, sizeof(err)));
 	assert_non_null(strstr(err, "--queue"));
 	sendq_free(q);
 }
@@ -189,7 +204,132 @@ test_planted_link(void **state)
 	unlink(path);
 	assert_int_equal(symlink(victim, path), 0);	/* the journal's */
 	q = sendq_new(3);
-	assert_null(journal_open(path, q, &off, buf, sizeof(buf)));
+	assert_null(journal_open(path, q, fresh_ct(), &off, buf, sizeof(buf)));
+	sendq_free(q);
+}
+
+/* The result of a finished command, output ${out}. */
+static void
+finish(struct journal *j, uint64_t id, const char *out, size_t len)
+{
+	struct cmdtab_result r = { .id = id, .outcome = GW_OUT_EXITED,
+	    .flags = GW_RESULT_TRUNCATED, .status = -7,
+	    .out = (const uint8_t *)out, .len = len };
+
+	assert_int_equal(cmdtab_done(ct, &r), 0);
+	assert_int_equal(journal_cmd_result(j, &r), 0);
+}
+
+static void
+take(struct journal *j, uint64_t id)
+{
+	assert_int_equal(cmdtab_take(ct, id), 0);
+	assert_int_equal(journal_cmd_taken(j, id), 0);
+}
+
+/* Taken ids and results survive; taken without a result: lost. */
+static void
+test_commands_survive_reopen(void **state)
+{
+	struct cmdtab_result r;
+	struct sendq *q;
+	struct journal *j;
+	uint64_t off;
+
+	(void)state;
+	j = reopen(&q, 10, &off);
+	take(j, 5);
+	take(j, 9);
+	finish(j, 5, "out", 3);
+	assert_int_equal(cmdtab_lookup(ct, 9, &r), CMDTAB_TAKEN);
+	journal_close(j);		/* stopped while 9 ran */
+	sendq_free(q);
+	for (int pass = 0; pass < 2; pass++) {	/* lost is kept as such */
+		j = reopen(&q, 10, &off);
+		assert_int_equal(cmdtab_lookup(ct, 5, &r), CMDTAB_DONE);
+		assert_int_equal(r.outcome, GW_OUT_EXITED);
+		assert_int_equal(r.flags, GW_RESULT_TRUNCATED);
+		assert_int_equal(r.status, -7);
+		assert_int_equal(r.len, 3);
+		assert_memory_equal(r.out, "out", 3);
+		assert_int_equal(cmdtab_lookup(ct, 9, &r), CMDTAB_DONE);
+		assert_int_equal(r.outcome, GW_OUT_LOST);
+		assert_int_equal(r.len, 0);
+		assert_int_equal(cmdtab_lookup(ct, 7, &r), CMDTAB_UNKNOWN);
+		journal_close(j);
+		sendq_free(q);
+	}
+}
+
+/* The file keeps the newest results; older ids come back lost. */
+static void
+test_commands_bounded(void **state)
+{
+	static char out[10000];
+	struct cmdtab_result r;
+	struct sendq *q;
+	struct journal *j;
+	struct stat st;
+	uint64_t off;
+	off_t bound = CMDTAB_RESULTS * (sizeof(out) + 19) +
+	    JOURNAL_CMD_COMPACT + 4096;
+
+	(void)state;
+	memset(out, 'o', sizeof(out));
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_push(q, "line", 4), 0);
+	assert_int_equal(journal_line(j, "line", 4), 0);
+	for (uint64_t id = 1; id <= 300; id++) {
+		take(j, id);
+		finish(j, id, out, sizeof(out));
+		assert_int_equal(stat(path, &st), 0);
+		assert_true(st.st_size <= bound);
+	}
+	journal_close(j);
+	sendq_free(q);
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_len(q), 1);	/* the lines are kept too */
+	for (uint64_t id = 1; id <= 300; id++)
+		assert_int_equal(cmdtab_lookup(ct, id, &r), id <= 300 -
+		    CMDTAB_RESULTS ? CMDTAB_LOST : CMDTAB_DONE);
+	assert_int_equal(cmdtab_lookup(ct, 301, &r), CMDTAB_UNKNOWN);
+	assert_int_equal(cmdtab_lookup(ct, 300, &r), CMDTAB_DONE);
+	assert_int_equal(r.len, sizeof(out));
+	journal_close(j);
+	sendq_free(q);
+}
+
+/* A torn result record is dropped; a result with a bad outcome is not. */
+static void
+test_commands_torn_and_bad(void **state)
+{
+	struct sendq *q;
+	struct journal *j;
+	uint64_t off;
+	char err[256];
+	int fd;
+
+	(void)state;
+	j = reopen(&q, 10, &off);
+	journal_close(j);
+	sendq_free(q);
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_int_equal(write(fd, "R\x05\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	    "\x09\0\0\0abc", 23), 23);
+	close(fd);
+	j = reopen(&q, 10, &off);
+	assert_int_equal(cmdtab_lookup(ct, 5, &(struct cmdtab_result){ 0 }),
+	    CMDTAB_UNKNOWN);
+	journal_close(j);
+	sendq_free(q);
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_int_equal(write(fd, "R\x05\0\0\0\0\0\0\0\x09\0\0\0\0\0"
+	    "\0\0\0\0", 19), 19);
+	close(fd);
+	q = sendq_new(10);
+	assert_null(journal_open(path, q, fresh_ct(), &off, err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "corrupt at byte"));
 	sendq_free(q);
 }
 
@@ -205,6 +345,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_planted_link, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_commands_survive_reopen,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commands_bounded, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_commands_torn_and_bad,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
