@@ -1,7 +1,8 @@
 /*
  * client_session_impl.h: inside struct client_session, for client_session.c
- * (the session: connect, HELLO, DATA, failover) and client_session_probe.c
- * (the fail-back probe of better gateways).  Nothing else sees inside it.
+ * (the session: connect, HELLO, DATA, failover), client_session_probe.c
+ * (the fail-back probe of better gateways) and client_session_cmd.c
+ * (COMMANDs and their answers).  Nothing else sees inside it.
  */
 #ifndef GW_CLIENT_SESSION_IMPL_H
 #define GW_CLIENT_SESSION_IMPL_H
@@ -75,6 +76,21 @@ client_session_arg(void *arg)
 		abort();
 	return s;
 }
+
+/* An open session: HELLO_ACK received, the conn not yet closing. */
+static inline int
+client_session_open(const struct client_session *s)
+{
+	return s->state == CS_OPEN || s->state == CS_DRAINING;
+}
+
+/**
+ * client_session_command(s, f): COMMAND ${f} on the open session ${s}: to
+ * the owner if the session agreed GW_CAP_COMMANDS, else logged and
+ * ignored.  CONN_OK, or CONN_CLOSED_RC if the conn was closed.
+ */
+int client_session_command(struct client_session *s,
+    const struct gw_frame *f);
 
 /** client_session_state_str(st): the name of state ${st}. */
 const char *client_session_state_str(enum client_session_state st);
