@@ -6,7 +6,10 @@
  * with its original sequence number.  Gateways are listed in priority
  * order: the session moves to the next one when its gateway is
  * unreachable, hung (heartbeats) or says GOAWAY, and comes back to a
- * better one once it has accepted connections for failback_hold.
+ * better one once it has accepted connections for failback_hold.  An
+ * owner that answers COMMANDs (on_command) gets them once the gateway has
+ * agreed GW_CAP_COMMANDS, and answers on the session
+ * (client_session_cmd.c).
  */
 #ifndef GW_CLIENT_SESSION_H
 #define GW_CLIENT_SESSION_H
