@@ -181,6 +181,7 @@ agent_hello(struct agent *a, const struct gw_frame *f)
 	}
 	a->version = f->u.hello.vmax < GW_PROTO_VERSION_MAX ?
 	    f->u.hello.vmax : GW_PROTO_VERSION_MAX;
+	a->caps = f->u.hello.caps & GW_CAPS_KNOWN;	/* unknown: ignored */
 	if (agent_claim_name(a) != 0)	/* supersedes an older session */
 		return CONN_CLOSED_RC;
 	/*
@@ -468,6 +469,7 @@ agent_hello_ack(struct agent *a, uint64_t last_seq)
 	const struct gw_config *cfg = a->gw->cfg;
 
 	f.u.hello_ack.version = a->version;
+	f.u.hello_ack.caps = a->caps;
 	f.u.hello_ack.max_payload = cfg->max_payload;
 	f.u.hello_ack.heartbeat_ms = (uint32_t)(cfg->heartbeat * 1000);
 	f.u.hello_ack.last_seq = last_seq;

@@ -42,8 +42,8 @@ struct agent {
 	struct agent		*next, **prevp;	/* gw->agents->list */
 	struct chan		 ch;		/* its channel, and ring */
 	int			 admitted;	/* holds an admission slot */
-	TAILQ_ENTRY(agent)	 starved;	/* on gw->agents->starved */
 	int			 on_starved;
+	TAILQ_ENTRY(agent)	 starved;	/* on gw->agents->starved */
 	/*
 	 * Who it is, from on_open: its certificate's CN (heap) and SHA-256
 	 * fingerprint.  The rest of its identity, for OPEN, is derived again
@@ -54,6 +54,8 @@ struct agent {
 						   of its key (agent_names_set) */
 	uint8_t			 fp[GW_FINGERPRINT_LEN];
 	uint16_t		 version;
+	uint32_t		 caps;		/* agreed in HELLO_ACK: the
+						   HELLO's & GW_CAPS_KNOWN */
 	uint64_t		 last_seq;	/* highest DATA seq received */
 	uint64_t		 acked;		/* highest seq ACKed to the agent */
 	uint64_t		 ack_todo;	/* ACK not yet sent (0: none) */

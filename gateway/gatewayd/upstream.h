@@ -131,6 +131,12 @@ void upstream_heartbeat(struct upstream *u, double now,
     const struct fo_policy *fo);
 
 /**
+ * upstream_caps(u): the capabilities ${u}'s HELLO_ACK agreed (0 before
+ * it).
+ */
+uint32_t upstream_caps(const struct upstream *u);
+
+/**
  * upstream_state(u), upstream_server(u): state (a draining link is READY:
  * upstream_draining tells), server index (or -1).
  */
