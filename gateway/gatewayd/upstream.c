@@ -702,6 +702,28 @@ wait:
 }
 
 /**
+ * upstream_answer(u, f): send an agent's COMMAND_ACK or RESULT ${f} on its
+ * channel (f->channel) of ${u}, a link whose HELLO_ACK agreed COMMANDS.
+ * It takes no turn and may use the reserve: answers are few (each one
+ * follows a COMMAND of the server).  Return 0, GW_ENOSPACE if the output
+ * has no room for it now, or UP_ETOOBIG if it is larger than the server's
+ * max_payload.
+ */
+int
+upstream_answer(struct upstream *u, const struct gw_frame *f)
+{
+	if (!upstream_live(u) || u->c == NULL)
+		return GW_ENOSPACE;
+	if (f->type == GW_T_RESULT &&
+	    14 + (uint64_t)f->u.result.output.len > u->peer_max)
+		return UP_ETOOBIG;
+	if (conn_send(u->c, f) != 0)
+		return GW_ENOSPACE;
+	u->frames_up++;
+	return 0;
+}
+
+/**
  * upstream_queued(u): bytes waiting in ${u}'s output (0 if it has no
  * connection).
  */

@@ -183,6 +183,19 @@ int upstream_open(struct upstream *u, const struct id_info *id,
 int upstream_data(struct upstream *u, uint32_t chan, uint64_t seq,
     const uint8_t *body, uint32_t len);
 
+/* upstream_answer: the frame is larger than the server's max_payload. */
+#define UP_ETOOBIG	(-3)
+
+/**
+ * upstream_answer(u, f): send an agent's COMMAND_ACK or RESULT ${f} on its
+ * channel (f->channel) of ${u}, a link whose HELLO_ACK agreed COMMANDS.
+ * It takes no turn and may use the reserve: answers are few (each one
+ * follows a COMMAND of the server).  Return 0, GW_ENOSPACE if the output
+ * has no room for it now, or UP_ETOOBIG if it is larger than the server's
+ * max_payload.
+ */
+int upstream_answer(struct upstream *u, const struct gw_frame *f);
+
 /**
  * upstream_queued(u): bytes waiting in ${u}'s output (0 if it has no
  * connection).
