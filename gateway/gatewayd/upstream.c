@@ -41,7 +41,7 @@ struct upstream {
 	double			 drain_until;	/* DRAINING: closes then */
 	uint32_t		 next_chan;	/* never reused on a link */
 	uint32_t		 caps;		/* its HELLO_ACK's, of ours */
-	uint32_t		 peer_max;	/* its HELLO_ACK's max_payload */
+	uint32_t		 peer_max;	/* its HELLO_ACK's payload max */
 	struct upstream_owed	*owed;		/* control frames owed */
 	const struct upstream_ops *ops;		/* to its owner */
 	void			*ops_arg;
