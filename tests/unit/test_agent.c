@@ -390,8 +390,7 @@ t_cmd_move(void **state)
 	w_link_max = 64;		/* the next server takes less */
 	assert_true(w_links_up() >= 1);
 	w_link_max = 0;
-	assert_non_null(l = w_link_of(&ag->ch));
-	assert_true(l != l0);
+	assert_non_null(l = w_link_of(&ag->ch));	/* l0 is freed */
 	w_link_ack(l, GW_T_OPEN_ACK, ag->ch.id, 0);
 	w_link_command(l, ag->ch.id, 7);
 	assert_int_equal(w_last(a, GW_T_COMMAND)->seq, 7);
@@ -404,8 +403,6 @@ t_cmd_move(void **state)
 	w_link_command(l, ag->ch.id, 7);	/* resent: answered again */
 	w_agent_result(a, 7, 50);
 	assert_int_equal(answers(l, GW_T_RESULT, ag->ch.id, 7), 1);
-	assert_int_equal(w_count(l0, GW_T_COMMAND_ACK) +
-	    w_count(l0, GW_T_RESULT), 0);
 	w_stop(gw);
 }
 
