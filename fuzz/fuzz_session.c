@@ -27,6 +27,10 @@
  *    otherwise, or DRAINING on a draining link): after a failover, the
  *    ring is resent on the new channel;
  *  - upstream, DATA only on open channels, in order (session_env.c);
+ *  - commands: a session remembers at most GW_COMMANDS_INFLIGHT ids, the
+ *    same the agent was relayed and did not answer by a RESULT (its ids
+ *    allocated only while it has some, and only with COMMANDS agreed);
+ *    what goes up and who is closed for what it answers: session_env.c;
  *  - after the gateway stops, every connection and every byte is freed
  *    (LeakSanitizer) and no callback touched a freed session (ASan).
  */
@@ -155,6 +159,11 @@ sess_check(const struct gw *gw)
 		    ch->ring_sent == ch->ring_len);
 		FUZZ_CHECK(ch->state != CHAN_DRAINING ||
 		    upstream_draining(ch->up));
+		/* Commands: the ids the agent was relayed, 16 at most. */
+		FUZZ_CHECK(agent_cmd_count(a) <= GW_COMMANDS_INFLIGHT);
+		FUZZ_CHECK(agent_cmd_count(a) == v->cmds);
+		FUZZ_CHECK(a->cmds == NULL || (agent_cmd_count(a) > 0 &&
+		    (a->caps & GW_CAP_COMMANDS)));
 		reserved += (uint64_t)a->credit * cfg.max_payload;
 		nopen += open;
 		nstarved += a->on_starved != 0;
@@ -231,7 +240,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	servers_start(&gw);
 
 	while (off < size) {
-		unsigned op = data[off++] % SESS_OPS, who = 0;
+		unsigned op = data[off++] % SESS_OPS, who = 0, sel = 0;
 		struct conn *c;
 
 		if (op != SESS_ACCEPT && op != SESS_TICK && op != SESS_DRAIN) {
@@ -239,10 +248,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			who = data[off++];
 		}
+		if (op == SESS_LINK_COMMAND || op == SESS_AGENT_ANSWER) {
+			if (off == size)
+				break;
+			sel = data[off++];
+		}
 		c = op == SESS_LINK_TLS || op == SESS_LINK_FRAME ||
 		    op == SESS_LINK_HELLO_ACK || op == SESS_LINK_OPEN_ACKS ||
 		    op == SESS_LINK_ACKS || op == SESS_LINK_FULL ||
-		    op == SESS_LINK_TIMER || op == SESS_LINK_EOF ?
+		    op == SESS_LINK_TIMER || op == SESS_LINK_EOF ||
+		    op == SESS_LINK_COMMAND ?
 		    fake_conn_connected(who) : fake_conn_accepted(who);
 		sess_cause(op, c);
 		switch (op) {
@@ -268,8 +283,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (c != NULL) {
 				struct gw_frame f = { .type = GW_T_HELLO_ACK };
 
+				/* who & 0x40: no COMMANDS; 0x80: 64 bytes */
 				f.u.hello_ack.version = GW_PROTO_VERSION_MAX;
-				f.u.hello_ack.max_payload = 1024;
+				f.u.hello_ack.caps = who & 0x40 ? 0 :
+				    GW_CAP_COMMANDS;
+				f.u.hello_ack.max_payload = who & 0x80 ? 64 :
+				    1024;
 				f.u.hello_ack.heartbeat_ms = 500;
 				fake_conn_frame(c, &f);
 			}
@@ -307,6 +326,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case SESS_ENROLL_ANSWER:
 			sess_enroll_answer(who);
+			break;
+		case SESS_LINK_COMMAND:
+			if (c != NULL)
+				sess_link_command(c, sel);
+			break;
+		case SESS_AGENT_ANSWER:	/* who >> 4: output, 70 bytes a unit */
+			if (c != NULL)
+				sess_answer(c, sel, (who >> 4) * 70);
 			break;
 		}
 		sess_check(&gw);

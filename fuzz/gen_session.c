@@ -23,6 +23,30 @@ op(unsigned o, unsigned who)
 		sb[sn++] = (uint8_t)who;
 }
 
+/* SESS_LINK_COMMAND or SESS_AGENT_ANSWER: who, then sel. */
+static void
+op2(unsigned o, unsigned who, unsigned sel)
+{
+	op(o, who);
+	sb[sn++] = (uint8_t)sel;
+}
+
+/* The server sends COMMAND ${id} on the first open channel of each link. */
+static void
+command_all(uint64_t id)
+{
+	for (unsigned k = 0; k < SESS_LINKS; k++)
+		op2(SESS_LINK_COMMAND, k, (unsigned)(id - 1) << 3);
+}
+
+/* Agent ${who} answers ${id}: COMMAND_ACK, or RESULT of ${units} x 70. */
+static void
+answer(unsigned who, int result, uint64_t id, unsigned units)
+{
+	op2(SESS_AGENT_ANSWER, who | units << 4,
+	    (unsigned)(id - 1) << 1 | (result ? 1 : 0));
+}
+
 static void
 say(unsigned who, const struct gw_frame *f)
 {
@@ -61,20 +85,28 @@ links_drain_slowly(void)
 
 /*
  * Agent ${who}: connect, authenticate as agent-(${name} + 1) (two sessions
- * of one name: the newer supersedes the older), HELLO, get its channel
- * opened.
+ * of one name: the newer supersedes the older), HELLO with capabilities
+ * ${caps}, get its channel opened.
  */
 static void
-agent_named(unsigned who, unsigned name, unsigned last_seq)
+agent_caps(unsigned who, unsigned name, unsigned last_seq, uint32_t caps)
 {
 	struct gw_frame f = { .type = GW_T_HELLO };
 
 	f.u.hello.vmin = f.u.hello.vmax = 1;
+	f.u.hello.caps = caps;
 	f.u.hello.max_payload = 1024;
 	op(SESS_ACCEPT, 0);
 	op(SESS_AGENT_TLS, who | name << 3);
 	say(who, &f);
 	server_all(SESS_LINK_OPEN_ACKS, last_seq);
+}
+
+/* The same, without capabilities (as every agent was before COMMANDS). */
+static void
+agent_named(unsigned who, unsigned name, unsigned last_seq)
+{
+	agent_caps(who, name, last_seq, 0);
 }
 
 /* Agent ${who}, agent-1 (as every agent was before SESS_NAMES). */
@@ -227,6 +259,98 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	agent_up(0, 0);
 	data(0, 1, 5, 9);			/* the fifth has no credit */
 	put("session", "errors", 0, 0, sb, sn);
+	/*
+	 * Commands: relayed to an agent with COMMANDS and to one without;
+	 * COMMAND_ACK and RESULT go up on the channel; a COMMAND_ACK again
+	 * without a new COMMAND does not; a RESULT again, an id never sent,
+	 * or an answer without COMMANDS closes that session alone.
+	 */
+	sn = 0;
+	links_up();
+	agent_caps(0, 0, 0, GW_CAP_COMMANDS);
+	agent_caps(1, 1, 0, 0);
+	agent_caps(2, 2, 0, GW_CAP_COMMANDS | 0x80);
+	for (unsigned k = 0; k < SESS_LINKS; k++)	/* every channel */
+		for (unsigned ch = 0; ch < 3; ch++)
+			op2(SESS_LINK_COMMAND, k, ch | 1 << 3);	/* id 2 */
+	answer(0, 0, 2, 0);
+	answer(0, 0, 2, 0);			/* not relayed again */
+	command_all(2);
+	answer(0, 0, 2, 0);
+	answer(0, 1, 2, 3);			/* RESULT, 210 bytes */
+	answer(2, 1, 2, 15);			/* RESULT, 1010 bytes */
+	answer(1, 0, 2, 0);			/* no COMMANDS: closed */
+	answer(0, 1, 2, 0);			/* answered: closed */
+	answer(2, 0, 23, 0);			/* never sent: closed */
+	put("session", "commands", 0, 0, sb, sn);
+
+	/*
+	 * The bound: 16 ids without RESULT, the 17th and 18th not relayed, a
+	 * repeated one relayed; RESULTs free slots, and the server's resends
+	 * get through.
+	 */
+	sn = 0;
+	links_up();
+	agent_caps(0, 0, 0, GW_CAP_COMMANDS);
+	for (uint64_t id = 1; id <= 18; id++)
+		command_all(id);
+	command_all(5);
+	answer(0, 0, 17, 0);			/* not relayed: closed ... */
+	agent_caps(0, 1, 0, GW_CAP_COMMANDS);	/* ... a new one, slot 0 */
+	for (uint64_t id = 1; id <= 18; id++)
+		command_all(id);
+	for (uint64_t id = 1; id <= 3; id++)
+		answer(0, 1, id, 1);
+	command_all(17);
+	command_all(18);
+	answer(0, 0, 17, 0);
+	answer(0, 1, 18, 0);
+	put("session", "commands-bound", 0, 0, sb, sn);
+
+	/*
+	 * Commands across a failover: an answer while the channel has no
+	 * link is dropped; the new links, one without COMMANDS and one that
+	 * takes 64 bytes, drop what they cannot take; the server resends.
+	 */
+	sn = 0;
+	links_up();
+	agent_caps(0, 0, 0, GW_CAP_COMMANDS);
+	command_all(4);
+	op(SESS_LINK_EOF, 0);
+	op(SESS_LINK_EOF, 1);
+	answer(0, 0, 4, 0);			/* no channel: dropped */
+	op(SESS_TICK, 0);
+	for (unsigned k = 0; k < SESS_LINKS; k++) {
+		op(SESS_LINK_TLS, k);
+		op(SESS_LINK_HELLO_ACK, k | (k & 1 ? 0x40 : 0x80));
+	}
+	server_all(SESS_LINK_OPEN_ACKS, 0);
+	command_all(4);
+	answer(0, 0, 4, 0);
+	answer(0, 1, 4, 2);			/* 140 bytes: above 64 */
+	command_all(4);
+	answer(0, 1, 4, 0);
+	op(SESS_LINK_FULL, 2);
+	op(SESS_LINK_FULL, 3);
+	command_all(6);
+	answer(0, 1, 6, 0);			/* no room: dropped */
+	put("session", "commands-move", 0, 0, sb, sn);
+
+	/*
+	 * No link agrees COMMANDS: the agent, which does, still gets its
+	 * COMMANDs, and its answers stay here.
+	 */
+	sn = 0;
+	for (unsigned k = 0; k < SESS_LINKS; k++) {
+		op(SESS_LINK_TLS, k);
+		op(SESS_LINK_HELLO_ACK, k | 0x40);
+	}
+	agent_caps(0, 0, 0, GW_CAP_COMMANDS);
+	command_all(8);
+	answer(0, 0, 8, 0);
+	answer(0, 1, 8, 0);
+	answer(0, 1, 8, 0);			/* answered: closed */
+	put("session", "commands-no-link-caps", 0, 0, sb, sn);
 }
 
 /*

@@ -4,6 +4,7 @@
  * server would, and enroll.h, whose renewals wait for the harness.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 
 #define SESS_CHANS	256	/* channels tracked per link */
 #define SESS_ENROLLS	8
+#define SESS_IDS	32	/* COMMAND ids tracked per agent conn */
 
 /* A channel as the server sees it on one link. */
 struct sess_chan {
@@ -23,6 +25,14 @@ struct sess_chan {
 	int		 answered;	/* OPEN_ACK delivered */
 	uint64_t	 last_data;	/* newest DATA seq (0: none) */
 	uint64_t	 acked;		/* newest ACK delivered */
+	unsigned	 agent;		/* its OPEN's agent conn (serial) */
+};
+
+/* A set of COMMAND ids, as the harness sees them. */
+struct sess_ids {
+	uint64_t	 id[SESS_IDS];
+	unsigned	 n;
+	int		 overflow;	/* stop checking */
 };
 
 /* What the environment keeps of each conn (fake_conn_data). */
@@ -34,12 +44,23 @@ struct sess_data {
 	int			 up_ready;	/* a link took its HELLO_ACK */
 	uint64_t		 agent_top;	/* an agent's newest seq: its
 						   HELLO_ACK's, then its DATA */
+	unsigned		 serial;	/* this conn's, in its peer */
+	char			 peer[32];	/* conn_peer */
+	uint32_t		 up_caps;	/* a link's HELLO_ACK caps */
+	int			 cmds_on;	/* an agent's HELLO_ACK caps
+						   had COMMANDS */
+	struct sess_ids		 commanded;	/* COMMANDs the server sent on
+						   an agent's channels */
+	struct sess_ids		 relayed;	/* relayed to it with COMMANDS
+						   on, no RESULT from it yet */
 };
 
 static void sess_sent(struct conn *, const struct gw_frame *, int);
 static void sess_read(struct conn *, const struct gw_frame *, int);
 static void sess_reading(struct conn *, const struct gw_frame *);
 static void sess_closing(struct conn *, unsigned, const char *);
+static void sess_made(struct conn *);
+static const char *sess_peer(const struct conn *);
 
 static const struct fake_conn_env sess_env = {
 	.accepts = SESS_AGENTS,
@@ -50,7 +71,13 @@ static const struct fake_conn_env sess_env = {
 	.reading = sess_reading,
 	.read = sess_read,
 	.closing = sess_closing,
+	.made = sess_made,
+	.peer = sess_peer,
 };
+
+static unsigned serials;	/* conns made in this input */
+static int blind;		/* a COMMAND on a link whose channels are
+				   no longer tracked: commanded unknown */
 
 /* What the harness does now: what may end a link (sess_closing). */
 static struct {
@@ -72,6 +99,116 @@ sess_env_reset(void)
 	fake_conn_reset(&sess_env);
 	memset(enrolls, 0, sizeof(enrolls));
 	memset(&cause, 0, sizeof(cause));
+	serials = 0;
+	blind = 0;
+}
+
+/* fake_conn_env.made: each conn its own peer address (its serial). */
+static void
+sess_made(struct conn *c)
+{
+	struct sess_data *d = fake_conn_data(c);
+
+	d->serial = ++serials;
+	snprintf(d->peer, sizeof(d->peer), "192.0.2.1:%u", d->serial);
+}
+
+/* fake_conn_env.peer: what an agent's OPEN says, so its channel is known. */
+static const char *
+sess_peer(const struct conn *c)
+{
+	const struct sess_data *d = fake_conn_data(c);
+
+	return d->peer;
+}
+
+/* The live agent conn of serial ${serial}, or NULL. */
+static struct conn *
+sess_agent(unsigned serial)
+{
+	for (unsigned i = 0; i < FAKE_CONN_SLOTS; i++) {
+		struct conn *c = fake_conn_accepted(i);
+
+		if (c != NULL && ((struct sess_data *)
+		    fake_conn_data(c))->serial == serial)
+			return c;
+	}
+	return NULL;
+}
+
+/* The serial in the peer address ${p} of an OPEN (0: none). */
+static unsigned
+sess_serial(const struct gw_str *p)
+{
+	unsigned v = 0;
+	size_t i = sizeof("192.0.2.1:") - 1;
+
+	if (p->len <= i || memcmp(p->p, "192.0.2.1:", i) != 0)
+		return 0;
+	for (; i < p->len && p->p[i] >= '0' && p->p[i] <= '9'; i++)
+		v = v * 10 + (unsigned)(p->p[i] - '0');
+	return v;
+}
+
+static int
+sess_ids_has(const struct sess_ids *s, uint64_t id)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->id[i] == id)
+			return 1;
+	return 0;
+}
+
+static void
+sess_ids_add(struct sess_ids *s, uint64_t id)
+{
+	if (sess_ids_has(s, id))
+		return;
+	if (s->n == SESS_IDS)
+		s->overflow = 1;
+	else
+		s->id[s->n++] = id;
+}
+
+static void
+sess_ids_del(struct sess_ids *s, uint64_t id)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->id[i] == id) {
+			s->id[i] = s->id[--s->n];
+			return;
+		}
+}
+
+/* The id a COMMAND, COMMAND_ACK or RESULT ${f} is about. */
+static uint64_t
+sess_cmd_id(const struct gw_frame *f)
+{
+	return f->type == GW_T_COMMAND ? f->u.data.seq :
+	    f->type == GW_T_RESULT ? f->u.result.id : f->u.ack.seq;
+}
+
+/*
+ * An answer ${f} the gateway sends up on channel ${ch} of a link whose
+ * HELLO_ACK had caps ${caps}: the link agreed COMMANDS; the agent whose
+ * channel it is sends it now, and answers an id relayed to it on this
+ * session, which the server COMMANDed on one of its channels.
+ */
+static void
+sess_check_answer(const struct sess_chan *ch, uint32_t caps,
+    const struct gw_frame *f)
+{
+	struct conn *a = sess_agent(ch->agent);
+	struct sess_data *ad;
+	uint64_t id = sess_cmd_id(f);
+
+	FUZZ_CHECK(caps & GW_CAP_COMMANDS);
+	FUZZ_CHECK(a != NULL && a == cause.c);
+	ad = fake_conn_data(a);
+	FUZZ_CHECK(ad->cmds_on);
+	FUZZ_CHECK(ad->relayed.overflow || sess_ids_has(&ad->relayed, id));
+	FUZZ_CHECK(blind || ad->commanded.overflow ||
+	    sess_ids_has(&ad->commanded, id));
 }
 
 void
@@ -119,6 +256,7 @@ sess_check_up(struct sess_data *d, const struct gw_frame *f)
 		memset(ch, 0, sizeof(*ch));
 		ch->id = f->channel;
 		ch->open = 1;
+		ch->agent = sess_serial(&f->u.open.peer);
 		break;
 	case GW_T_DATA:
 		FUZZ_CHECK(ch != NULL && ch->open);
@@ -128,6 +266,11 @@ sess_check_up(struct sess_data *d, const struct gw_frame *f)
 	case GW_T_CLOSE:
 		FUZZ_CHECK(ch != NULL && ch->open);
 		ch->open = 0;
+		break;
+	case GW_T_COMMAND_ACK:
+	case GW_T_RESULT:
+		FUZZ_CHECK(ch != NULL && ch->open);
+		sess_check_answer(ch, d->up_caps, f);
 		break;
 	default:
 		FUZZ_CHECK(0);		/* nothing else has a channel */
@@ -152,7 +295,17 @@ sess_check_down(struct sess_data *d, const struct gw_frame *f)
 	} else if (f->type == GW_T_CREDIT) {
 		FUZZ_CHECK(d->v.hello_acked);
 		d->v.credit_granted += f->u.credit.n;
+	} else if (f->type == GW_T_COMMAND) {
+		/* The server sent it on one of this agent's channels. */
+		FUZZ_CHECK(blind || d->commanded.overflow ||
+		    sess_ids_has(&d->commanded, f->u.data.seq));
+		if (d->cmds_on)
+			sess_ids_add(&d->relayed, f->u.data.seq);
+		FUZZ_CHECK(d->relayed.n <= GW_COMMANDS_INFLIGHT);
+		d->v.cmds = d->relayed.n;
 	}
+	if (f->type == GW_T_HELLO_ACK)
+		d->cmds_on = (f->u.hello_ack.caps & GW_CAP_COMMANDS) != 0;
 }
 
 /* fake_conn_env.sent: what the gateway sends, where it fits. */
@@ -171,10 +324,24 @@ sess_sent(struct conn *c, const struct gw_frame *f, int fits)
 static void
 sess_reading(struct conn *c, const struct gw_frame *f)
 {
-	if (!fake_conn_is_accepted(c)) {
-		cause.rc = c;
-		cause.rf = *f;
-	}
+	struct sess_data *d = fake_conn_data(c);
+	struct sess_chan *ch;
+	struct conn *a;
+
+	if (fake_conn_is_accepted(c))
+		return;
+	cause.rc = c;
+	cause.rf = *f;
+	if (!d->up_ready && f->type == GW_T_HELLO_ACK)
+		d->up_caps = f->u.hello_ack.caps;
+	/* A COMMAND on an agent's channel: that agent may be sent it. */
+	if (f->type == GW_T_COMMAND && d->ch_overflow)
+		blind = 1;
+	else if (f->type == GW_T_COMMAND && f->channel != 0 &&
+	    (ch = sess_chan(d, f->channel)) != NULL && ch->open &&
+	    (a = sess_agent(ch->agent)) != NULL)
+		sess_ids_add(&((struct sess_data *)fake_conn_data(a))->
+		    commanded, f->u.data.seq);
 }
 
 /*
@@ -196,6 +363,14 @@ sess_read(struct conn *c, const struct gw_frame *f, int rc)
 		FUZZ_CHECK(d->v.data_taken <= d->v.credit_granted);
 		FUZZ_CHECK(f->u.data.seq > d->agent_top);
 		d->agent_top = f->u.data.seq;
+	} else if (f->type == GW_T_COMMAND_ACK || f->type == GW_T_RESULT) {
+		/* An answer for an id not relayed to it ends the session. */
+		if (!d->relayed.overflow && (!d->cmds_on ||
+		    !sess_ids_has(&d->relayed, sess_cmd_id(f))))
+			FUZZ_CHECK(conn_state(c) == CONN_CLOSED);
+		if (f->type == GW_T_RESULT && conn_state(c) == CONN_OPEN)
+			sess_ids_del(&d->relayed, sess_cmd_id(f));
+		d->v.cmds = d->relayed.n;
 	}
 }
 
@@ -294,6 +469,46 @@ sess_link_channels(struct conn *c, int acks, uint64_t last_seq)
 			continue;
 		fake_conn_frame(c, &f);
 	}
+}
+
+void
+sess_link_command(struct conn *c, unsigned sel)
+{
+	static const uint8_t body[] = "uptime";
+	struct sess_data *d = fake_conn_data(c);
+	struct gw_frame f = { .type = GW_T_COMMAND };
+	unsigned open[SESS_CHANS], n = 0;
+
+	for (unsigned i = 0; i < d->nch; i++)
+		if (d->ch[i].open)
+			open[n++] = i;
+	if (n == 0 || conn_state(c) != CONN_OPEN)
+		return;
+	f.channel = d->ch[open[(sel & 7) % n]].id;
+	f.u.data.seq = 1 + (sel >> 3) % SESS_CMD_IDS;
+	f.u.data.body.p = body;
+	f.u.data.body.len = sizeof(body) - 1;
+	fake_conn_frame(c, &f);
+}
+
+void
+sess_answer(struct conn *c, unsigned sel, uint32_t len)
+{
+	static const uint8_t out[1024];
+	struct gw_frame f = { .type = sel & 1 ? GW_T_RESULT :
+	    GW_T_COMMAND_ACK };
+	uint64_t id = 1 + (sel >> 1) % (SESS_CMD_IDS + 4);
+
+	if (conn_state(c) != CONN_OPEN)
+		return;
+	if (f.type == GW_T_RESULT) {
+		f.u.result.id = id;
+		f.u.result.outcome = GW_OUT_EXITED;
+		f.u.result.output.p = out;
+		f.u.result.output.len = len < 1024 - 14 ? len : 1024 - 14;
+	} else
+		f.u.ack.seq = id;
+	fake_conn_frame(c, &f);
 }
 
 /* enroll.h: renewals wait here until the harness answers them. */

@@ -12,6 +12,13 @@
  *  - an agent gets one HELLO_ACK, then credit; the gateway takes no DATA
  *    from it beyond the credit it granted, and ACKs no seq it did not
  *    send (nor one its HELLO_ACK did not name);
+ *  - commands: the gateway relays to an agent only COMMANDs the server
+ *    sent on one of its channels, and remembers (COMMANDS on) at most
+ *    GW_COMMANDS_INFLIGHT ids without RESULT; an agent that answers
+ *    (COMMAND_ACK, RESULT) an id not relayed to it, or without COMMANDS,
+ *    is closed; an answer goes up only on an open channel of the
+ *    answering agent's session, on a link that agreed COMMANDS, for an id
+ *    relayed to it;
  *  - the gateway closes an upstream connection only for what the harness
  *    did (sess_cause): its server's EOF, a bad or final frame from it,
  *    its timer, a heartbeat missed, the stop, and a failover after one of
@@ -41,7 +48,9 @@ enum sess_op {
 	SESS_AGENT_FRAME,	/* who, frame bytes: from the agent */
 	SESS_LINK_TLS,		/* who; a link's handshake ends */
 	SESS_LINK_FRAME,	/* who, frame bytes: from the server */
-	SESS_LINK_HELLO_ACK,	/* who; the server's HELLO_ACK */
+	SESS_LINK_HELLO_ACK,	/* who; the server's HELLO_ACK (who & 0x40:
+				   caps 0, not COMMANDS; who & 0x80:
+				   max_payload 64, not 1024) */
 	SESS_LINK_OPEN_ACKS,	/* who, last_seq byte: OPEN_ACK every new channel */
 	SESS_LINK_ACKS,		/* who; ACK the last DATA of every channel */
 	SESS_AGENT_FULL,	/* who; its output fills, or drains (who >> 2:
@@ -54,6 +63,10 @@ enum sess_op {
 	SESS_TICK,		/* one second passes: heartbeats */
 	SESS_DRAIN,		/* SIGTERM */
 	SESS_ENROLL_ANSWER,	/* status byte; the oldest renewal is answered */
+	SESS_LINK_COMMAND,	/* who, sel: the server sends COMMAND on a
+				   channel of the link (sess_link_command) */
+	SESS_AGENT_ANSWER,	/* who, sel: the agent answers (sess_answer;
+				   a RESULT's output: (who >> 4) * 70 bytes) */
 	SESS_OPS
 };
 
@@ -66,6 +79,9 @@ struct sess_conn_view {
 	uint64_t	 credit_granted;	/* CREDIT sent, total */
 	uint64_t	 data_taken;		/* DATA delivered */
 	int		 hello_acked;		/* HELLO_ACK sent */
+	unsigned	 cmds;			/* COMMAND ids relayed to it
+						   (COMMANDS on), no RESULT
+						   from it yet */
 };
 
 /**
@@ -97,6 +113,23 @@ void sess_full(struct conn *c, unsigned sel);
  * ACK the newest DATA of every channel (acks 1).
  */
 void sess_link_channels(struct conn *c, int acks, uint64_t last_seq);
+
+/* The COMMAND ids sess_link_command picks from; sess_answer adds some. */
+#define SESS_CMD_IDS	20
+
+/**
+ * sess_link_command(c, sel): as the server on link ${c}: COMMAND with id
+ * 1 + (${sel} >> 3) % SESS_CMD_IDS on its ((${sel} & 7) modulo how many)
+ * channel still open.
+ */
+void sess_link_command(struct conn *c, unsigned sel);
+
+/**
+ * sess_answer(c, sel, len): as the agent on ${c}: COMMAND_ACK (${sel}
+ * even) or RESULT with ${len} bytes of output (odd), about id 1 +
+ * (${sel} >> 1) % (SESS_CMD_IDS + 4): the last four never COMMANDed.
+ */
+void sess_answer(struct conn *c, unsigned sel, uint32_t len);
 
 /** sess_enroll_answer(status): answer the oldest renewal request. */
 void sess_enroll_answer(unsigned status);

@@ -181,6 +181,7 @@ agent_hello(struct agent *a, const struct gw_frame *f)
 	}
 	a->version = f->u.hello.vmax < GW_PROTO_VERSION_MAX ?
 	    f->u.hello.vmax : GW_PROTO_VERSION_MAX;
+	a->caps = f->u.hello.caps & GW_CAPS_KNOWN;	/* unknown: ignored */
 	if (agent_claim_name(a) != 0)	/* supersedes an older session */
 		return CONN_CLOSED_RC;
 	/*
@@ -302,6 +303,11 @@ agent_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		if (a->state == AGENT_OPEN)
 			return agent_enroll(a, f);
 		break;
+	case GW_T_COMMAND_ACK:
+	case GW_T_RESULT:
+		if (a->state == AGENT_OPEN)
+			return agent_cmd_answer(a, f);
+		break;
 	case GW_T_GOAWAY:
 		agent_close(a, GW_R_NORMAL, "agent is going away");
 		return CONN_CLOSED_RC;
@@ -396,6 +402,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	if (a->enroll_ref != 0)
 		enroll_cancel(gw, a);
 	chan_close(&a->ch, reason, detail);
+	agent_cmd_free(a);
 	agent_credit_close(a, was == AGENT_OPEN);
 	/* The detail may carry an agent's ERROR text, its name a CA's CN. */
 	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
@@ -468,6 +475,7 @@ agent_hello_ack(struct agent *a, uint64_t last_seq)
 	const struct gw_config *cfg = a->gw->cfg;
 
 	f.u.hello_ack.version = a->version;
+	f.u.hello_ack.caps = a->caps;
 	f.u.hello_ack.max_payload = cfg->max_payload;
 	f.u.hello_ack.heartbeat_ms = (uint32_t)(cfg->heartbeat * 1000);
 	f.u.hello_ack.last_seq = last_seq;
@@ -528,20 +536,11 @@ agent_chan_acked(void *arg, uint64_t seq, uint32_t n)
 		agent_credit_back(a, n);
 }
 
-/* chan_ops.command: relay a COMMAND frame to the agent. */
+/* chan_ops.command: relay a COMMAND frame to the agent (agent_cmd.c). */
 static void
 agent_chan_command(void *arg, const struct gw_frame *f)
 {
-	struct agent *a = agent_of(arg);
-	struct gw_frame d = *f;
-
-	d.channel = 0;
-	if (conn_send(a->c, &d) != 0)
-		log_warnx("event=command_dropped agent=%s id=%llu len=%u "
-		    "reason=\"agent output full\"", agent_name(a),
-		    (unsigned long long)f->u.data.seq, f->u.data.body.len);
-	else
-		stats_down(&a->gw->stats, f->u.data.body.len);
+	agent_cmd_relay(agent_of(arg), f);
 }
 
 /* chan_ops.ended: the channel ended for good: so does the session. */

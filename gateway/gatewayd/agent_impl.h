@@ -1,7 +1,8 @@
 /*
  * agent_impl.h: a session's state, shared by agent.c (one session),
- * agent_all.c (what the gateway does to all sessions at once) and
- * agent_names.c (one session per name).  Nothing else sees inside struct
+ * agent_all.c (what the gateway does to all sessions at once),
+ * agent_names.c (one session per name), agent_credit.c (credit against
+ * the budget) and agent_cmd.c (commands).  Nothing else sees inside struct
  * agent.
  */
 #ifndef GW_AGENT_IMPL_H
@@ -14,6 +15,8 @@
 #include "agent.h"
 #include "chan.h"
 #include "identity.h"
+
+struct agent_cmds;
 
 #define AGENT_MAGIC	0x4167656eu	/* "Agen" */
 
@@ -42,8 +45,8 @@ struct agent {
 	struct agent		*next, **prevp;	/* gw->agents->list */
 	struct chan		 ch;		/* its channel, and ring */
 	int			 admitted;	/* holds an admission slot */
-	TAILQ_ENTRY(agent)	 starved;	/* on gw->agents->starved */
 	int			 on_starved;
+	TAILQ_ENTRY(agent)	 starved;	/* on gw->agents->starved */
 	/*
 	 * Who it is, from on_open: its certificate's CN (heap) and SHA-256
 	 * fingerprint.  The rest of its identity, for OPEN, is derived again
@@ -54,6 +57,8 @@ struct agent {
 						   of its key (agent_names_set) */
 	uint8_t			 fp[GW_FINGERPRINT_LEN];
 	uint16_t		 version;
+	uint32_t		 caps;		/* agreed in HELLO_ACK: the
+						   HELLO's & GW_CAPS_KNOWN */
 	uint64_t		 last_seq;	/* highest DATA seq received */
 	uint64_t		 acked;		/* highest seq ACKed to the agent */
 	uint64_t		 ack_todo;	/* ACK not yet sent (0: none) */
@@ -62,6 +67,9 @@ struct agent {
 	uint32_t		 credit_owed;	/* ACKed, not yet granted */
 	uint64_t		 frames_in;
 	uint32_t		 enroll_ref;	/* renewal in flight (0: none) */
+	struct agent_cmds	*cmds;		/* COMMANDs relayed, no RESULT
+						   yet (agent_cmd.c); NULL
+						   while none */
 };
 
 /** agent_of(arg): the session ${arg} of a callback is, or abort. */
@@ -87,6 +95,32 @@ agent_name(const struct agent *a)
  * ${reason} to the agent (best effort), then close; safe in any state.
  */
 void agent_close(struct agent *a, unsigned reason, const char *detail);
+
+/*
+ * Commands (agent_cmd.c): the ids relayed to the agent, checked against
+ * its answers.
+ */
+
+/**
+ * agent_cmd_relay(a, f): relay the server's COMMAND ${f} to ${a}'s agent,
+ * remembering its id if the session agreed COMMANDS (not relayed, and
+ * logged, beyond GW_COMMANDS_INFLIGHT ids).
+ */
+void agent_cmd_relay(struct agent *a, const struct gw_frame *f);
+
+/**
+ * agent_cmd_answer(a, f): the agent of open session ${a} sent COMMAND_ACK
+ * or RESULT ${f}: check it answers a COMMAND relayed to it, and relay it
+ * to the server (chan_answer).  Return CONN_OK, or CONN_CLOSED_RC if
+ * ${a} was closed (ERROR protocol or unexpected).
+ */
+int agent_cmd_answer(struct agent *a, const struct gw_frame *f);
+
+/** agent_cmd_count(a): ids ${a} remembers (relayed, no RESULT yet). */
+uint32_t agent_cmd_count(const struct agent *a);
+
+/** agent_cmd_free(a): forget ${a}'s ids (it ends, or none is left). */
+void agent_cmd_free(struct agent *a);
 
 /*
  * Credit against buffer_budget (agent_credit.c): every frame of credit

@@ -477,6 +477,37 @@ chan_adopt_all(struct gw *gw)
 			return;		/* no room or no link: resumed later */
 }
 
+/**
+ * chan_answer(ch, f, why): relay the agent's COMMAND_ACK or RESULT ${f} to
+ * the server on ${ch}'s channel, while it is open (OPEN, WAITING,
+ * DRAINING) on a link whose HELLO_ACK agreed COMMANDS.  It takes no
+ * credit and no slot of the ring.  Return 0 if sent, 1 if dropped as the
+ * protocol says (no open channel, or a link without COMMANDS: the server
+ * sends the COMMAND again on the next channel), -1 if dropped for want of
+ * room or for a size the server does not take; ${why} then says which.
+ */
+int
+chan_answer(struct chan *ch, const struct gw_frame *f, const char **why)
+{
+	struct gw_frame g = *f;
+	int rc;
+
+	if (!chan_ready(ch)) {
+		*why = "no open channel";
+		return 1;
+	}
+	if ((upstream_caps(ch->up) & GW_CAP_COMMANDS) == 0) {
+		*why = "the server's link did not agree COMMANDS";
+		return 1;
+	}
+	g.channel = ch->id;
+	if ((rc = upstream_answer(ch->up, &g)) == 0)
+		return 0;
+	*why = rc == UP_ETOOBIG ? "larger than the server's max_payload" :
+	    "the server's link has no room";
+	return -1;
+}
+
 /** chan_ring_len(ch): DATA in ${ch}'s ring, not yet ACKed. */
 uint32_t
 chan_ring_len(const struct chan *ch)

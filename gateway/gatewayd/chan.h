@@ -208,6 +208,17 @@ void chan_close(struct chan *ch, unsigned reason, const char *detail);
  */
 void chan_adopt_all(struct gw *gw);
 
+/**
+ * chan_answer(ch, f, why): relay the agent's COMMAND_ACK or RESULT ${f} to
+ * the server on ${ch}'s channel, while it is open (OPEN, WAITING,
+ * DRAINING) on a link whose HELLO_ACK agreed COMMANDS.  It takes no
+ * credit and no slot of the ring.  Return 0 if sent, 1 if dropped as the
+ * protocol says (no open channel, or a link without COMMANDS: the server
+ * sends the COMMAND again on the next channel), -1 if dropped for want of
+ * room or for a size the server does not take; ${why} then says which.
+ */
+int chan_answer(struct chan *ch, const struct gw_frame *f, const char **why);
+
 /** chan_ring_len(ch): DATA in ${ch}'s ring, not yet ACKed. */
 uint32_t chan_ring_len(const struct chan *ch);
 

@@ -40,6 +40,8 @@ struct upstream {
 	struct fo_heartbeat	 hb;
 	double			 drain_until;	/* DRAINING: closes then */
 	uint32_t		 next_chan;	/* never reused on a link */
+	uint32_t		 caps;		/* its HELLO_ACK's, of ours */
+	uint32_t		 peer_max;	/* its HELLO_ACK's payload max */
 	struct upstream_owed	*owed;		/* control frames owed */
 	const struct upstream_ops *ops;		/* to its owner */
 	void			*ops_arg;
@@ -113,6 +115,7 @@ upstream_on_open(struct conn *c, void *arg)
 
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
+	f.u.hello.caps = GW_CAP_COMMANDS;	/* relays agents' answers */
 	f.u.hello.max_payload = u->gw->cfg->max_payload;
 	if (conn_send(c, &f) != 0) {
 		conn_close(c, GW_R_INTERNAL, "cannot queue HELLO");
@@ -145,9 +148,12 @@ upstream_hello_ack(struct upstream *u, struct conn *c,
 		conn_close(c, GW_R_VERSION, "bad HELLO_ACK");
 		return CONN_CLOSED_RC;
 	}
+	/* Only what our HELLO offered is in use. */
+	u->caps = f->u.hello_ack.caps & GW_CAP_COMMANDS;
+	u->peer_max = f->u.hello_ack.max_payload;
 	upstream_set_state(u, UP_READY);
-	log_info("event=upstream_up link=%s server=%s tls=%s",
-	    upstream_name(u), upstream_addr(u), conn_tls_info(c));
+	log_info("event=upstream_up link=%s server=%s tls=%s caps=%#x",
+	    upstream_name(u), upstream_addr(u), conn_tls_info(c), u->caps);
 	conn_timer(c, 0);
 	fo_hb_start(&u->hb, ev_now(u->gw->loop));
 	if (u->ops != NULL)
@@ -301,6 +307,8 @@ upstream_connect(struct upstream *u, int srv)
 	u->srv = srv;
 	snprintf(u->addr, sizeof(u->addr), "%s", cfg->servers[srv]);
 	u->next_chan = 1;
+	u->caps = 0;		/* until its HELLO_ACK */
+	u->peer_max = 0;
 	u->c = conn_connect(u->gw->loop, cfg->servers[srv], u->gw->up_tls, &p,
 	    &upstream_conn_ops, u);
 	if (u->c == NULL) {
@@ -549,6 +557,16 @@ upstream_heartbeat(struct upstream *u, double now,
 }
 
 /**
+ * upstream_caps(u): the capabilities ${u}'s HELLO_ACK agreed (0 before
+ * it).
+ */
+uint32_t
+upstream_caps(const struct upstream *u)
+{
+	return u->caps;
+}
+
+/**
  * upstream_state(u), upstream_server(u): state (a draining link is READY:
  * upstream_draining tells), server index (or -1).
  */
@@ -681,6 +699,28 @@ upstream_data(struct upstream *u, uint32_t chan, uint64_t seq,
 wait:
 	conn_notify_writable(u->c);
 	return GW_ENOSPACE;
+}
+
+/**
+ * upstream_answer(u, f): send an agent's COMMAND_ACK or RESULT ${f} on its
+ * channel (f->channel) of ${u}, a link whose HELLO_ACK agreed COMMANDS.
+ * It takes no turn and may use the reserve: answers are few (each one
+ * follows a COMMAND of the server).  Return 0, GW_ENOSPACE if the output
+ * has no room for it now, or UP_ETOOBIG if it is larger than the server's
+ * max_payload.
+ */
+int
+upstream_answer(struct upstream *u, const struct gw_frame *f)
+{
+	if (!upstream_live(u) || u->c == NULL)
+		return GW_ENOSPACE;
+	if (f->type == GW_T_RESULT &&
+	    14 + (uint64_t)f->u.result.output.len > u->peer_max)
+		return UP_ETOOBIG;
+	if (conn_send(u->c, f) != 0)
+		return GW_ENOSPACE;
+	u->frames_up++;
+	return 0;
 }
 
 /**

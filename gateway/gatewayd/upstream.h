@@ -131,6 +131,12 @@ void upstream_heartbeat(struct upstream *u, double now,
     const struct fo_policy *fo);
 
 /**
+ * upstream_caps(u): the capabilities ${u}'s HELLO_ACK agreed (0 before
+ * it).
+ */
+uint32_t upstream_caps(const struct upstream *u);
+
+/**
  * upstream_state(u), upstream_server(u): state (a draining link is READY:
  * upstream_draining tells), server index (or -1).
  */
@@ -176,6 +182,19 @@ int upstream_open(struct upstream *u, const struct id_info *id,
  */
 int upstream_data(struct upstream *u, uint32_t chan, uint64_t seq,
     const uint8_t *body, uint32_t len);
+
+/* upstream_answer: the frame is larger than the server's max_payload. */
+#define UP_ETOOBIG	(-3)
+
+/**
+ * upstream_answer(u, f): send an agent's COMMAND_ACK or RESULT ${f} on its
+ * channel (f->channel) of ${u}, a link whose HELLO_ACK agreed COMMANDS.
+ * It takes no turn and may use the reserve: answers are few (each one
+ * follows a COMMAND of the server).  Return 0, GW_ENOSPACE if the output
+ * has no room for it now, or UP_ETOOBIG if it is larger than the server's
+ * max_payload.
+ */
+int upstream_answer(struct upstream *u, const struct gw_frame *f);
 
 /**
  * upstream_queued(u): bytes waiting in ${u}'s output (0 if it has no

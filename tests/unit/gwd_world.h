@@ -40,10 +40,12 @@
 struct w_frame {
 	uint8_t		 type;
 	uint32_t	 channel;
-	uint64_t	 seq;		/* DATA, ACK, HELLO_ACK's last_seq */
+	uint64_t	 seq;		/* DATA, ACK, HELLO_ACK's last_seq;
+					   COMMAND, COMMAND_ACK, RESULT: id */
 	uint32_t	 n;		/* CREDIT */
+	uint32_t	 caps;		/* HELLO, HELLO_ACK */
 	uint16_t	 code;		/* CLOSE, ERROR, GOAWAY */
-	uint32_t	 len;		/* DATA's body */
+	uint32_t	 len;		/* DATA's body, RESULT's output */
 	unsigned	 stamp;		/* order among all conns' frames */
 };
 
@@ -59,6 +61,14 @@ static struct gw_config w_cfg;
 static struct ev_loop *w_loop;
 static mbedtls_x509_crt w_crt[W_AGENTS];
 static struct gw w_gw;
+
+/*
+ * The caps of the agents' HELLO (w_agent) and of the servers' HELLO_ACK
+ * (w_link_up), and the servers' max_payload (0: the gateway's).
+ */
+static uint32_t w_agent_caps = GW_CAP_COMMANDS;
+static uint32_t w_link_caps = GW_CAP_COMMANDS;
+static uint32_t w_link_max;
 
 /* If set, told of each frame the gateway queued (after w_data has it). */
 static void (*w_tap)(struct conn *c, const struct gw_frame *f);
@@ -82,14 +92,24 @@ w_sent_hook(struct conn *c, const struct gw_frame *f, int fits)
 	w->channel = f->channel;
 	switch (f->type) {
 	case GW_T_DATA:
+	case GW_T_COMMAND:
 		w->seq = f->u.data.seq;
 		w->len = f->u.data.body.len;
 		break;
 	case GW_T_ACK:
+	case GW_T_COMMAND_ACK:
 		w->seq = f->u.ack.seq;
+		break;
+	case GW_T_RESULT:
+		w->seq = f->u.result.id;
+		w->len = f->u.result.output.len;
+		break;
+	case GW_T_HELLO:
+		w->caps = f->u.hello.caps;
 		break;
 	case GW_T_HELLO_ACK:
 		w->seq = f->u.hello_ack.last_seq;
+		w->caps = f->u.hello_ack.caps;
 		break;
 	case GW_T_CREDIT:
 		w->n = f->u.credit.n;
@@ -272,7 +292,9 @@ w_link_up(unsigned i)
 	assert_non_null(c);
 	fake_conn_open(c, NULL);
 	f.u.hello_ack.version = GW_PROTO_VERSION_MAX;
-	f.u.hello_ack.max_payload = (uint32_t)w_gw.cfg->max_payload;
+	f.u.hello_ack.caps = w_link_caps;
+	f.u.hello_ack.max_payload = w_link_max != 0 ? w_link_max :
+	    (uint32_t)w_gw.cfg->max_payload;
 	f.u.hello_ack.heartbeat_ms = 500;
 	fake_conn_frame(c, &f);
 	conn_reap();
@@ -351,6 +373,7 @@ w_agent(struct gw *gw, unsigned name)
 	fake_conn_open(c, &w_crt[name]);
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
+	f.u.hello.caps = w_agent_caps;
 	f.u.hello.max_payload = (uint32_t)w_gw.cfg->max_payload;
 	fake_conn_frame(c, &f);
 	return c;
@@ -396,6 +419,43 @@ w_agent_data(struct conn *c, uint64_t seq, uint32_t len)
 	f.u.data.seq = seq;
 	f.u.data.body.p = body;
 	f.u.data.body.len = len;
+	fake_conn_frame(c, &f);
+}
+
+/* The server on link ${c} sends COMMAND ${id} on ${ch}. */
+static W_UNUSED void
+w_link_command(struct conn *c, uint32_t ch, uint64_t id)
+{
+	static const uint8_t body[] = "uptime";
+	struct gw_frame f = { .type = GW_T_COMMAND, .channel = ch };
+
+	f.u.data.seq = id;
+	f.u.data.body.p = body;
+	f.u.data.body.len = sizeof(body) - 1;
+	fake_conn_frame(c, &f);
+}
+
+/* The agent on ${c} sends COMMAND_ACK ${id}. */
+static W_UNUSED void
+w_agent_cmd_ack(struct conn *c, uint64_t id)
+{
+	struct gw_frame f = { .type = GW_T_COMMAND_ACK };
+
+	f.u.ack.seq = id;
+	fake_conn_frame(c, &f);
+}
+
+/* The agent on ${c} sends RESULT ${id}, exited 0, ${len} bytes of output. */
+static W_UNUSED void
+w_agent_result(struct conn *c, uint64_t id, uint32_t len)
+{
+	static uint8_t out[65536];
+	struct gw_frame f = { .type = GW_T_RESULT };
+
+	f.u.result.id = id;
+	f.u.result.outcome = GW_OUT_EXITED;
+	f.u.result.output.p = out;
+	f.u.result.output.len = len;
 	fake_conn_frame(c, &f);
 }
 

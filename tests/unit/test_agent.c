@@ -3,7 +3,9 @@
  * states from HANDSHAKE to OPEN, credit granted against the window and
  * given back on ACK, SIGTERM's drain, failover (the session stays, its
  * agent sees no second HELLO_ACK), one session per name, and closing in
- * every state.  Real sessions, channels and links on fake conns
+ * every state, and commands (PROTOCOL.md 9.7): the COMMANDS capability,
+ * COMMAND_ACK and RESULT relayed on the agent's channel, and the ids a
+ * session may answer.  Real sessions, channels and links on fake conns
  * (gwd_world.h).
  */
 #include "gwd_world.h"
@@ -194,6 +196,216 @@ t_close_every_state(void **state)
 	}
 }
 
+/* COMMAND_ACKs and RESULTs on link ${l}'s channel ${ch} for ${id}. */
+static unsigned
+answers(struct conn *l, uint8_t type, uint32_t ch, uint64_t id)
+{
+	struct w_data *d = w_data(l);
+	unsigned n = 0;
+
+	for (unsigned i = d->n; i-- > 0 && d->n - i <= W_FRAMES;) {
+		const struct w_frame *w = &d->f[i % W_FRAMES];
+
+		n += w->type == type && w->channel == ch && w->seq == id;
+	}
+	return n;
+}
+
+/*
+ * Capabilities: the HELLO_ACK carries the HELLO's known caps; the link's
+ * HELLO offers COMMANDS.  An agent without it still gets COMMANDs, and
+ * its COMMAND_ACK ends its session (unexpected); a link whose server did
+ * not agree COMMANDS gets no answer, and the session stays.
+ */
+static void
+t_cmd_caps(void **state)
+{
+	struct gw *gw;
+	struct conn *a, *b, *l;
+	struct agent *ag;
+
+	(void)state;
+	w_link_caps = 0;
+	gw = w_start();
+	l = w_link_up(0);
+	assert_int_equal(w_last(l, GW_T_HELLO)->caps, GW_CAP_COMMANDS);
+	w_agent_caps = GW_CAP_COMMANDS | 0x80;	/* unknown bits: ignored */
+	a = open_agent(gw, 0, 0);
+	assert_int_equal(w_last(a, GW_T_HELLO_ACK)->caps, GW_CAP_COMMANDS);
+	w_agent_caps = 0;
+	b = open_agent(gw, 1, 0);
+	assert_int_equal(w_last(b, GW_T_HELLO_ACK)->caps, 0);
+	w_agent_caps = GW_CAP_COMMANDS;
+	/* Without COMMANDS, relayed all the same; an answer: unexpected. */
+	w_link_command(l, w_agent_of(gw, b)->ch.id, 4);
+	assert_int_equal(w_last(b, GW_T_COMMAND)->seq, 4);
+	w_agent_cmd_ack(b, 4);
+	assert_int_equal(conn_state(b), CONN_CLOSED);
+	assert_int_equal(w_last(b, GW_T_ERROR)->code, GW_R_UNEXPECTED);
+	/* A link without COMMANDS: the answer is dropped, no harm. */
+	ag = w_agent_of(gw, a);
+	w_link_command(l, ag->ch.id, 5);
+	w_agent_cmd_ack(a, 5);
+	w_agent_result(a, 5, 3);
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	assert_int_equal(w_count(l, GW_T_COMMAND_ACK), 0);
+	assert_int_equal(w_count(l, GW_T_RESULT), 0);
+	assert_int_equal(conn_state(l), CONN_OPEN);
+	w_link_caps = GW_CAP_COMMANDS;
+	conn_reap();
+	w_stop(gw);
+}
+
+/*
+ * COMMAND_ACK and RESULT go up on the agent's channel; a COMMAND_ACK
+ * again without a new COMMAND is not; a RESULT frees the id: another
+ * answer for it ends the session.
+ */
+static void
+t_cmd_relay(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *l;
+	uint32_t ch;
+
+	(void)state;
+	l = w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	ch = w_agent_of(gw, a)->ch.id;
+	w_link_command(l, ch, 9);
+	assert_int_equal(w_last(a, GW_T_COMMAND)->seq, 9);
+	assert_int_equal(w_last(a, GW_T_COMMAND)->channel, 0);
+	w_agent_cmd_ack(a, 9);
+	assert_int_equal(answers(l, GW_T_COMMAND_ACK, ch, 9), 1);
+	w_agent_cmd_ack(a, 9);		/* no COMMAND since: not again */
+	assert_int_equal(answers(l, GW_T_COMMAND_ACK, ch, 9), 1);
+	w_link_command(l, ch, 9);	/* the server resends: ACK again */
+	w_agent_cmd_ack(a, 9);
+	assert_int_equal(answers(l, GW_T_COMMAND_ACK, ch, 9), 2);
+	w_agent_result(a, 9, 100);
+	assert_int_equal(answers(l, GW_T_RESULT, ch, 9), 1);
+	assert_int_equal(w_last(l, GW_T_RESULT)->len, 100);
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	w_agent_result(a, 9, 100);	/* answered: no longer its to answer */
+	assert_int_equal(conn_state(a), CONN_CLOSED);
+	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_UNEXPECTED);
+	assert_int_equal(answers(l, GW_T_RESULT, ch, 9), 1);
+	assert_int_equal(conn_state(l), CONN_OPEN);
+	conn_reap();
+	w_stop(gw);
+}
+
+/*
+ * An answer for an id not relayed to that session closes that session
+ * alone: another agent's session and the link stay.
+ */
+static void
+t_cmd_unknown_id(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *b, *l;
+	uint32_t cha;
+
+	(void)state;
+	l = w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	b = open_agent(gw, 1, 0);
+	cha = w_agent_of(gw, a)->ch.id;
+	w_link_command(l, cha, 5);
+	w_agent_cmd_ack(b, 5);		/* relayed to a, not to b */
+	assert_int_equal(conn_state(b), CONN_CLOSED);
+	assert_int_equal(w_last(b, GW_T_ERROR)->code, GW_R_UNEXPECTED);
+	assert_int_equal(w_count(l, GW_T_COMMAND_ACK), 0);
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	assert_int_equal(conn_state(l), CONN_OPEN);
+	w_agent_result(a, 5, 0);
+	assert_int_equal(answers(l, GW_T_RESULT, cha, 5), 1);
+	w_agent_cmd_ack(a, 6);		/* never relayed at all */
+	assert_int_equal(conn_state(a), CONN_CLOSED);
+	assert_int_equal(conn_state(l), CONN_OPEN);
+	conn_reap();
+	w_stop(gw);
+}
+
+/*
+ * GW_COMMANDS_INFLIGHT ids at most: the 17th is not relayed; a repeated
+ * id is, and takes no slot; a RESULT frees a slot for the 17th.
+ */
+static void
+t_cmd_bound(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *l;
+	uint32_t ch;
+
+	(void)state;
+	l = w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	ch = w_agent_of(gw, a)->ch.id;
+	for (uint64_t id = 1; id <= GW_COMMANDS_INFLIGHT; id++)
+		w_link_command(l, ch, id);
+	assert_int_equal(w_count(a, GW_T_COMMAND), GW_COMMANDS_INFLIGHT);
+	w_link_command(l, ch, 100);	/* the 17th: not relayed */
+	assert_int_equal(w_count(a, GW_T_COMMAND), GW_COMMANDS_INFLIGHT);
+	assert_int_equal(w_last(a, GW_T_COMMAND)->seq, GW_COMMANDS_INFLIGHT);
+	w_link_command(l, ch, 3);	/* repeated: relayed, no new slot */
+	assert_int_equal(w_count(a, GW_T_COMMAND), GW_COMMANDS_INFLIGHT + 1);
+	assert_int_equal(w_last(a, GW_T_COMMAND)->seq, 3);
+	w_link_command(l, ch, 100);	/* still full */
+	assert_int_equal(w_last(a, GW_T_COMMAND)->seq, 3);
+	w_agent_result(a, 3, 0);	/* frees a slot */
+	assert_int_equal(answers(l, GW_T_RESULT, ch, 3), 1);
+	w_link_command(l, ch, 100);
+	assert_int_equal(w_last(a, GW_T_COMMAND)->seq, 100);
+	w_agent_cmd_ack(a, 100);
+	assert_int_equal(answers(l, GW_T_COMMAND_ACK, ch, 100), 1);
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	w_stop(gw);
+}
+
+/*
+ * A link lost: the answer finds no channel and is dropped (the session
+ * stays); on the new channel, the server resends the COMMAND and the
+ * answer goes there.  A RESULT too large for the server is dropped.
+ */
+static void
+t_cmd_move(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *l0, *l;
+	struct agent *ag;
+	uint32_t old;
+
+	(void)state;
+	l0 = w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	ag = w_agent_of(gw, a);
+	old = ag->ch.id;
+	w_link_command(l0, old, 7);
+	fake_conn_eof(l0);
+	conn_reap();
+	assert_int_equal(ag->ch.state, CHAN_NO_LINK);
+	w_agent_cmd_ack(a, 7);		/* no channel: dropped */
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	w_link_max = 64;		/* the next server takes less */
+	assert_true(w_links_up() >= 1);
+	w_link_max = 0;
+	assert_non_null(l = w_link_of(&ag->ch));	/* l0 is freed */
+	w_link_ack(l, GW_T_OPEN_ACK, ag->ch.id, 0);
+	w_link_command(l, ag->ch.id, 7);
+	assert_int_equal(w_last(a, GW_T_COMMAND)->seq, 7);
+	w_agent_cmd_ack(a, 7);
+	assert_int_equal(answers(l, GW_T_COMMAND_ACK, ag->ch.id, 7), 1);
+	w_agent_result(a, 7, 64);	/* 78 bytes: above the server's 64 */
+	assert_int_equal(w_count(l, GW_T_RESULT), 0);
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	assert_int_equal(conn_state(l), CONN_OPEN);
+	w_link_command(l, ag->ch.id, 7);	/* resent: answered again */
+	w_agent_result(a, 7, 50);
+	assert_int_equal(answers(l, GW_T_RESULT, ag->ch.id, 7), 1);
+	w_stop(gw);
+}
+
 int
 main(void)
 {
@@ -203,6 +415,11 @@ main(void)
 		cmocka_unit_test(t_failover),
 		cmocka_unit_test(t_supersede),
 		cmocka_unit_test(t_close_every_state),
+		cmocka_unit_test(t_cmd_caps),
+		cmocka_unit_test(t_cmd_relay),
+		cmocka_unit_test(t_cmd_unknown_id),
+		cmocka_unit_test(t_cmd_bound),
+		cmocka_unit_test(t_cmd_move),
 	};
 
 	w_init(NULL);

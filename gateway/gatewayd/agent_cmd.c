@@ -1,0 +1,202 @@
+/*
+ * agent_cmd.c: a session's commands (PROTOCOL.md 9.7): the COMMANDs it
+ * relays to its agent, and the COMMAND_ACKs and RESULTs it takes back and
+ * relays to the server on its channel.
+ *
+ * When the session agreed COMMANDS (its HELLO_ACK's caps), it remembers
+ * the ids of the COMMANDs it relayed that no RESULT answered yet, at most
+ * GW_COMMANDS_INFLIGHT of them: a repeated id takes no new slot, a
+ * COMMAND beyond them is not relayed (the server sends it again).  The
+ * agent may answer only those: a COMMAND_ACK or RESULT for another id, or
+ * from a session that did not agree COMMANDS, ends the session with ERROR
+ * unexpected.  A RESULT frees its id's slot.  So what goes up follows
+ * what the server sent: one COMMAND_ACK per COMMAND relayed (a repeated
+ * one without a new COMMAND is dropped) and one RESULT per id.
+ *
+ * The ids are allocated with the first COMMAND and freed once all are
+ * answered: most agents never get a command, and an idle session costs
+ * one pointer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "agent_impl.h"
+#include "chan.h"
+#include "conn.h"
+#include "gw.h"
+#include "log.h"
+
+_Static_assert(GW_COMMANDS_INFLIGHT <= 32, "acked is a 32-bit mask");
+_Static_assert(GW_COMMANDS_INFLIGHT == 16, "command_refused says 16");
+
+/* The ids relayed to an agent and not yet answered by a RESULT. */
+struct agent_cmds {
+	uint32_t	 n;
+	uint32_t	 acked;		/* bit i: id[i]'s COMMAND_ACK went up
+					   since its last COMMAND */
+	uint64_t	 id[GW_COMMANDS_INFLIGHT];
+};
+
+/* The slot of ${id} in ${a}'s ids, or -1. */
+static int
+agent_cmd_find(const struct agent *a, uint64_t id)
+{
+	const struct agent_cmds *m = a->cmds;
+
+	for (uint32_t i = 0; m != NULL && i < m->n; i++)
+		if (m->id[i] == id)
+			return (int)i;
+	return -1;
+}
+
+/* Remember ${id} (not there yet) in a free slot.  0, or -1 if none. */
+static int
+agent_cmd_add(struct agent *a, uint64_t id)
+{
+	if (a->cmds == NULL &&
+	    (a->cmds = calloc(1, sizeof(*a->cmds))) == NULL)
+		return -1;
+	if (a->cmds->n == GW_COMMANDS_INFLIGHT)
+		return -1;
+	a->cmds->acked &= ~(1u << a->cmds->n);
+	a->cmds->id[a->cmds->n++] = id;
+	return 0;
+}
+
+/* Forget slot ${i}: the last one takes its place; none left, free. */
+static void
+agent_cmd_del(struct agent *a, int i)
+{
+	struct agent_cmds *m = a->cmds;
+	uint32_t last = m->n - 1;
+
+	m->id[i] = m->id[last];
+	m->acked = (m->acked & ~(1u << i)) |
+	    (((m->acked >> last) & 1u) << i);
+	m->acked &= ~(1u << last);
+	if (--m->n == 0)
+		agent_cmd_free(a);
+}
+
+/* ${a}'s name, escaped for a log line into ${buf} (LOG_ESC_MAX bytes). */
+static const char *
+agent_cmd_who(const struct agent *a, char *buf)
+{
+	return log_esc(buf, LOG_ESC_MAX, agent_name(a), LOG_ESC_STR,
+	    LOG_ESC_BARE);
+}
+
+/**
+ * agent_cmd_relay(a, f): relay the server's COMMAND ${f} to ${a}'s agent,
+ * remembering its id if the session agreed COMMANDS (not relayed, and
+ * logged, beyond GW_COMMANDS_INFLIGHT ids).
+ */
+void
+agent_cmd_relay(struct agent *a, const struct gw_frame *f)
+{
+	struct gw_frame d = *f;
+	uint64_t id = f->u.data.seq;
+	int i = -1, added = 0;
+	char en[LOG_ESC_MAX];
+
+	if (a->caps & GW_CAP_COMMANDS) {
+		if ((i = agent_cmd_find(a, id)) >= 0)
+			a->cmds->acked &= ~(1u << i);	/* may ACK again */
+		else if (agent_cmd_add(a, id) != 0) {
+			log_warnx("event=command_refused agent=%s id=%llu "
+			    "reason=\"%s\"", agent_cmd_who(a, en),
+			    (unsigned long long)id, a->cmds == NULL ?
+			    "out of memory" : "16 commands without RESULT");
+			return;
+		} else
+			added = 1;
+	}
+	d.channel = 0;
+	if (conn_send(a->c, &d) != 0) {
+		log_warnx("event=command_dropped agent=%s id=%llu len=%u "
+		    "reason=\"agent output full\"", agent_cmd_who(a, en),
+		    (unsigned long long)id, f->u.data.body.len);
+		if (added)	/* it never reached the agent */
+			agent_cmd_del(a, agent_cmd_find(a, id));
+		return;
+	}
+	stats_down(&a->gw->stats, f->u.data.body.len);
+}
+
+/* Relay answer ${f} (about ${id}) up; log it if dropped.  Return rc. */
+static int
+agent_cmd_up(struct agent *a, const struct gw_frame *f, uint64_t id)
+{
+	const char *why = "";
+	char en[LOG_ESC_MAX];
+	int rc;
+
+	if ((rc = chan_answer(&a->ch, f, &why)) == 0)
+		return 0;
+	agent_cmd_who(a, en);
+	if (rc > 0)	/* the server sends the COMMAND again */
+		log_debug("event=answer_dropped agent=%s type=%s id=%llu "
+		    "reason=\"%s\"", en, gw_type_str(f->type),
+		    (unsigned long long)id, why);
+	else
+		log_warnx("event=answer_dropped agent=%s type=%s id=%llu "
+		    "reason=\"%s\"", en, gw_type_str(f->type),
+		    (unsigned long long)id, why);
+	return rc;
+}
+
+/**
+ * agent_cmd_answer(a, f): the agent of open session ${a} sent COMMAND_ACK
+ * or RESULT ${f}: check it answers a COMMAND relayed to it, and relay it
+ * to the server (chan_answer).  Return CONN_OK, or CONN_CLOSED_RC if
+ * ${a} was closed (ERROR protocol or unexpected).
+ */
+int
+agent_cmd_answer(struct agent *a, const struct gw_frame *f)
+{
+	uint64_t id = f->type == GW_T_RESULT ? f->u.result.id : f->u.ack.seq;
+	char text[128];
+	int i;
+
+	if (f->channel != 0) {
+		snprintf(text, sizeof(text), "%s on a non-zero channel",
+		    gw_type_str(f->type));
+		agent_close(a, GW_R_PROTOCOL, text);
+		return CONN_CLOSED_RC;
+	}
+	if ((a->caps & GW_CAP_COMMANDS) == 0) {
+		snprintf(text, sizeof(text), "%s, but its HELLO did not "
+		    "announce COMMANDS", gw_type_str(f->type));
+		agent_close(a, GW_R_UNEXPECTED, text);
+		return CONN_CLOSED_RC;
+	}
+	if ((i = agent_cmd_find(a, id)) < 0) {
+		snprintf(text, sizeof(text), "%s for command %llu, which this "
+		    "session did not relay (or was answered by a RESULT)",
+		    gw_type_str(f->type), (unsigned long long)id);
+		agent_close(a, GW_R_UNEXPECTED, text);
+		return CONN_CLOSED_RC;
+	}
+	if (f->type == GW_T_RESULT)
+		agent_cmd_del(a, i);	/* answered, whatever becomes of it */
+	else if (a->cmds->acked & (1u << i))
+		return CONN_OK;		/* no new COMMAND since: no need */
+	if (agent_cmd_up(a, f, id) == 0 && f->type == GW_T_COMMAND_ACK)
+		a->cmds->acked |= 1u << i;
+	return CONN_OK;
+}
+
+/** agent_cmd_count(a): ids ${a} remembers (relayed, no RESULT yet). */
+uint32_t
+agent_cmd_count(const struct agent *a)
+{
+	return a->cmds != NULL ? a->cmds->n : 0;
+}
+
+/** agent_cmd_free(a): forget ${a}'s ids (it ends, or none is left). */
+void
+agent_cmd_free(struct agent *a)
+{
+	free(a->cmds);
+	a->cmds = NULL;
+}
