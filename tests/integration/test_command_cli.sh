@@ -6,7 +6,7 @@
 # no match, a bad --ttl, a bad or unknown id and a body too long are errors
 # with their exit status (1 error, 2 usage); every --json line parses as
 # JSON with each string escaped; the tables show an agent's control bytes
-# escaped, never raw.
+# escaped, never raw; and all of it beside a gw-mgmt serving the store.
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$T"
 
@@ -127,3 +127,16 @@ grep -qF 'web"x\x1b[31m' agents.txt || fail "$(cat agents.txt)"
 run 0 out.txt export --db s.db
 grep -q '"agent":"web01"' out.txt || fail "the message of schema 1: $(cat out.txt)"
 pass "agents: every identity field as JSON, escaped table; the old message kept"
+
+# Beside a gw-mgmt serving the same store, through its configuration.
+make_pki pki
+PORT=$(free_port)
+mgmt_ini mgmt "$PORT" "database = s.db"
+start mgmt "$GW_MGMT" -c mgmt.ini
+wait_port "$PORT"
+run 0 id3.txt command send -c mgmt.ini --agent web01 --body x
+[ "$(cat id3.txt)" = 3 ] || fail "third id: $(cat id3.txt)"
+run 0 list.txt command list -c mgmt.ini --json
+jsonl list.txt 'assert [c["id"] for c in L] == [1, 2, 3], L'
+stop mgmt
+pass "beside a running gw-mgmt: -c FILE sends and lists"
