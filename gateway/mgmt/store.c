@@ -1,7 +1,8 @@
 /*
  * store.c: the store interface (store.h) over its backends
- * (store_sqlite.c, store_pg.c, through store_backend.h).  This module owns
- * the transaction state, the rows put in it and the refused one; a
+ * (store_sqlite.c, store_pg.c, through store_backend.h); store_cmd.c (the
+ * agents and commands) shares its object (store_impl.h).  This module
+ * owns the transaction state, the rows put in it and the refused one; a
  * backend owns its connection and reports failures through its ops.
  */
 #include <stdio.h>
@@ -9,21 +10,8 @@
 #include <string.h>
 
 #include "proto.h"
-#include "store.h"
-#include "store_backend.h"
+#include "store_impl.h"
 #include "utf8.h"
-
-/* A store's transaction, set only by store_set_state. */
-enum store_state { STORE_IDLE, STORE_TXN };
-
-struct store {
-	const struct store_ops	*ops;
-	void			*b;		/* the backend's object */
-	enum store_state	 state;		/* store_set_state only */
-	long			 nput;		/* rows put in the txn */
-	long			 refused;	/* see store_refused() */
-	char			 err[256];
-};
 
 /* The only writer of a store's state: idle and in a transaction, in turn. */
 static void
@@ -34,8 +22,11 @@ store_set_state(struct store *s, enum store_state st)
 	s->state = st;
 }
 
-/* The backend failed: its reason becomes the store's.  Return -1. */
-static int
+/**
+ * store_fail(s): the backend failed: its reason becomes the store's.
+ * Return -1.
+ */
+int
 store_fail(struct store *s)
 {
 	snprintf(s->err, sizeof(s->err), "%s", s->ops->errmsg(s->b));

@@ -4,8 +4,11 @@
  * A backend keeps its state in its own struct, which store.c holds as a
  * void * and never reads, and its last error in its own buffer (errmsg);
  * store.c owns the transaction state and the refused row, from what the
- * ops return.  STORE_SCHEMA is the version of the table this code writes:
- * 1 since the key became (issuer, agent, seq); 0 is the older (agent, seq).
+ * ops return.  STORE_SCHEMA is the version of the tables this code writes:
+ * 2 since the agents, commands and command_targets tables (store_cmd.h);
+ * 1 since the key of messages became (issuer, agent, seq); 0 is the older
+ * (agent, seq).  The statements on the tables of schema 2 are the same on
+ * both backends (store_backend.c): each runs them through its query op.
  */
 #ifndef GW_STORE_BACKEND_H
 #define GW_STORE_BACKEND_H
@@ -15,7 +18,38 @@
 
 struct store_row;
 
-#define STORE_SCHEMA	1
+/*
+ * A value in or out of a statement of store_q.  Text is UTF-8 and ends in
+ * a NUL (len is strlen); a blob is len bytes; an integer is i.
+ */
+enum store_vtype { STORE_V_NULL, STORE_V_INT, STORE_V_TEXT, STORE_V_BLOB };
+
+struct store_val {
+	enum store_vtype	 type;
+	int64_t			 i;
+	const void		*p;
+	size_t			 len;
+};
+
+/*
+ * The statements on the tables of schema 2, in store_q_sql (store_backend.c,
+ * PostgreSQL's $1 .. $n: SQLite binds them by index, so in each statement
+ * $k first appears after $1 .. $k-1).  BEGIN opens a transaction that
+ * writes (SQLite: BEGIN IMMEDIATE).
+ */
+enum store_q {
+	STORE_Q_BEGIN, STORE_Q_COMMIT, STORE_Q_ROLLBACK,
+	STORE_Q_AGENT_UP, STORE_Q_AGENT_DOWN, STORE_Q_AGENTS,
+	STORE_Q_CMD_INSERT, STORE_Q_TGT_INSERT, STORE_Q_PENDING,
+	STORE_Q_CMD_LAST, STORE_Q_CMDS, STORE_Q_CMDS_COUNT, STORE_Q_TGTS,
+	STORE_Q_TGTS_PENDING, STORE_Q_ACK, STORE_Q_TGT_EXISTS, STORE_Q_RESULT,
+	STORE_Q_EXPIRE,
+	STORE_Q_N
+};
+
+extern const char *const store_q_sql[STORE_Q_N];
+
+#define STORE_SCHEMA	2
 
 /* What put and commit return besides 0 and -1 (the store failed). */
 #define STORE_EROW	(-2)	/* put: the store refused this row */
@@ -46,6 +80,18 @@ struct store_ops {
 	long	(*scan)(void *b, int64_t after,
 		    int (*fn)(const struct store_row *r, void *arg), void *arg);
 	const char *(*errmsg)(void *b);
+	/* 1 if the tables of schema 2 are there (a reader of an older). */
+	int	(*cmd_tables)(void *b);
+	/*
+	 * Run statement ${q} with the ${nin} values ${in}; call ${row} on each
+	 * row it returns (${ncol} values, valid during the call) until it
+	 * returns non-zero.  The rows it wrote (INSERT, UPDATE) into
+	 * ${changes}.  Return the number of rows visited, or -1.
+	 */
+	long	(*query)(void *b, enum store_q q,
+		    const struct store_val *in, unsigned nin,
+		    int (*row)(const struct store_val *col, unsigned ncol,
+		    void *arg), void *arg, int64_t *changes);
 };
 
 /* The backends: SQLite (store_sqlite.c), PostgreSQL (store_pg.c). */

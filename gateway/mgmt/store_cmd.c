@@ -1,16 +1,145 @@
 /*
- * store_cmd.c: the agents and the commands in the store (see store_cmd.h).
- * TODO: stubs (every call fails); the backends' statements come next.
+ * store_cmd.c: the agents and the commands in the store (see store_cmd.h),
+ * part of the store module (store_impl.h): it checks what it is given,
+ * runs the statements of store_backend.c through the backend's query op
+ * and turns their rows into the structs of store_cmd.h.  A command's
+ * targets are picked here, in C, among the agents the store knows: by
+ * name with strcmp, by pattern with fnmatch(3) (flags 0: '*' and '?'
+ * match any character, '/' and a leading '.' included; [..] classes).
  */
+#include <fnmatch.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "proto.h"
 #include "store_cmd.h"
+#include "store_impl.h"
+#include "utf8.h"
+
+#define WALK_MAGIC	0x43576c6bu	/* "CWlk" */
 
 static const char *const state_names[STORE_CMD_NSTATES] = {
 	"queued", "delivered", "done", "failed", "expired"
 };
+
+#define V_INT(x)	((struct store_val){ .type = STORE_V_INT,	\
+			    .i = (int64_t)(x) })
+#define V_TEXT(x)	((struct store_val){ .type = STORE_V_TEXT,	\
+			    .p = (x) != NULL ? (x) : "",		\
+			    .len = (x) != NULL ? strlen(x) : 0 })
+#define V_BLOB(x, n)	((struct store_val){ .type = STORE_V_BLOB,	\
+			    .p = (x) != NULL ? (const void *)(x) : "",	\
+			    .len = (n) })
+
+/*
+ * What a row callback needs: the caller's callback and argument, what it
+ * collects; one type for every statement here.
+ */
+struct walk {
+	uint32_t	 magic;		/* WALK_MAGIC */
+	void		*fn;		/* the caller's callback */
+	void		*arg;
+	int64_t		 now_ms;	/* store_cmd_new: the expiry bound */
+	int64_t		 id;		/* a command's id, a count */
+	struct store_cmd cmd;		/* store_cmd_new: one command */
+	void		*body;		/* its body, copied */
+	enum store_cmd_match how;	/* store_cmd_create: the pattern */
+	const char	*pattern;
+	char		**names;	/* issuer, name, issuer, name, ... */
+	long		 n;		/* pairs in names */
+	int		 over;		/* more than STORE_CMD_TARGETS_MAX */
+};
+
+static struct walk *
+walk_check(void *arg)
+{
+	struct walk *w = arg;
+
+	if (w == NULL || w->magic != WALK_MAGIC)
+		abort();
+	return w;
+}
+
+/* Fail with a reason of this module's.  Return -1. */
+static int
+cmd_err(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Each call is its own transaction: never inside the group commit's. */
+static int
+cmd_ready(struct store *s)
+{
+	if (s->state != STORE_IDLE)
+		return cmd_err(s, "commands: a transaction is open");
+	return 0;
+}
+
+static int
+cmd_text_ok(const char *p)
+{
+	return p != NULL && utf8_valid((const unsigned char *)p, strlen(p));
+}
+
+/* Run statement ${q}; the backend's failure becomes the store's. */
+static long
+cmd_query(struct store *s, enum store_q q, const struct store_val *in,
+    unsigned nin, int (*row)(const struct store_val *, unsigned, void *),
+    void *arg, int64_t *changes)
+{
+	int64_t ch = 0;
+	long n;
+
+	n = s->ops->query(s->b, q, in, nin, row, arg, changes ? changes : &ch);
+	return n < 0 ? store_fail(s) : n;
+}
+
+static int64_t
+col_int(const struct store_val *col, unsigned i)
+{
+	return col[i].type == STORE_V_INT ? col[i].i : 0;
+}
+
+static const char *
+col_text(const struct store_val *col, unsigned i)
+{
+	return col[i].type == STORE_V_TEXT ? (const char *)col[i].p : "";
+}
+
+/* One value of a row callback's single column (a count, an id). */
+static int
+one_int_row(const struct store_val *col, unsigned ncol, void *arg)
+{
+	struct walk *w = walk_check(arg);
+
+	w->id = ncol > 0 ? col_int(col, 0) : 0;
+	return 1;
+}
+
+/* Nothing changed: is there such a target?  Into ${hit}; 0 or -1. */
+static int
+cmd_hit(struct store *s, int64_t id, const char *issuer, const char *agent,
+    enum store_cmd_hit *hit)
+{
+	struct store_val in[3] = { V_INT(id), V_TEXT(issuer), V_TEXT(agent) };
+	struct walk w = { .magic = WALK_MAGIC };
+
+	if (cmd_query(s, STORE_Q_TGT_EXISTS, in, 3, one_int_row, &w,
+	    NULL) != 1)
+		return cmd_err(s, "commands: no count");
+	*hit = w.id > 0 ? STORE_CMD_KNOWN : STORE_CMD_MISS;
+	return 0;
+}
 
 /**
  * store_cmd_state_str(st): "queued", "delivered", "done", "failed",
@@ -48,10 +177,22 @@ int
 store_agent_up(struct store *s, const struct store_agent *a,
     int64_t now_ms)
 {
-	(void)s;
-	(void)a;
-	(void)now_ms;
-	return -1;	/* TODO */
+	const char *f[8] = { a->issuer, a->name, a->subject, a->san,
+	    a->serial, a->fingerprint, a->gateway, a->peer };
+	struct store_val in[9];
+
+	if (cmd_ready(s) != 0)
+		return -1;
+	for (int i = 0; i < 8; i++) {
+		if (!cmd_text_ok(f[i]))
+			return cmd_err(s, "agent: identity not UTF-8");
+		in[i] = V_TEXT(f[i]);
+	}
+	if (a->name[0] == '\0')
+		return cmd_err(s, "agent: no name");
+	in[8] = V_INT(now_ms);
+	return cmd_query(s, STORE_Q_AGENT_UP, in, 9, NULL, NULL, NULL) < 0 ?
+	    -1 : 0;
 }
 
 /**
@@ -66,12 +207,45 @@ int
 store_agent_down(struct store *s, const char *issuer, const char *name,
     int64_t opened_ms, int64_t now_ms)
 {
-	(void)s;
-	(void)issuer;
-	(void)name;
-	(void)opened_ms;
-	(void)now_ms;
-	return -1;	/* TODO */
+	struct store_val in[4];
+
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!cmd_text_ok(issuer) || !cmd_text_ok(name))
+		return cmd_err(s, "agent: identity not UTF-8");
+	in[0] = V_INT(now_ms);
+	in[1] = V_TEXT(issuer);
+	in[2] = V_TEXT(name);
+	in[3] = V_INT(opened_ms);
+	return cmd_query(s, STORE_Q_AGENT_DOWN, in, 4, NULL, NULL, NULL) < 0 ?
+	    -1 : 0;
+}
+
+/* A row of STORE_Q_AGENTS to the caller's callback. */
+static int
+agents_row(const struct store_val *col, unsigned ncol, void *arg)
+{
+	struct walk *w = walk_check(arg);
+	int (*fn)(const struct store_agent *, void *) =
+	    (int (*)(const struct store_agent *, void *))w->fn;
+	const struct store_agent a = {
+		.issuer = col_text(col, 0),
+		.name = col_text(col, 1),
+		.subject = col_text(col, 2),
+		.san = col_text(col, 3),
+		.serial = col_text(col, 4),
+		.fingerprint = col_text(col, 5),
+		.gateway = col_text(col, 6),
+		.peer = col_text(col, 7),
+		.first_seen_ms = col_int(col, 8),
+		.connected_ms = col_int(col, 9),
+		.seen_ms = col_int(col, 10),
+		.online = col_int(col, 11) != 0,
+	};
+
+	if (ncol < 12)
+		return 1;
+	return fn(&a, w->arg);
 }
 
 /**
@@ -84,10 +258,106 @@ long
 store_agents(struct store *s,
     int (*fn)(const struct store_agent *a, void *arg), void *arg)
 {
-	(void)s;
-	(void)fn;
-	(void)arg;
-	return -1;	/* TODO */
+	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
+
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!s->ops->cmd_tables(s->b))
+		return 0;
+	return cmd_query(s, STORE_Q_AGENTS, NULL, 0, agents_row, &w, NULL);
+}
+
+/* store_cmd_create's agent walk: keep the agents the pattern matches. */
+static int
+create_match(const struct store_agent *a, void *arg)
+{
+	struct walk *w = walk_check(arg);
+	char **names;
+
+	if (w->how == STORE_MATCH_NAME ? strcmp(w->pattern, a->name) != 0 :
+	    fnmatch(w->pattern, a->name, 0) != 0)
+		return 0;
+	if (w->n >= STORE_CMD_TARGETS_MAX) {
+		w->over = 1;
+		return 1;
+	}
+	if ((w->n & (w->n - 1)) == 0 && (names = realloc(w->names,
+	    (size_t)(w->n == 0 ? 2 : 4 * w->n) * sizeof(*names))) != NULL)
+		w->names = names;
+	else if ((w->n & (w->n - 1)) == 0) {
+		w->over = -1;
+		return 1;
+	}
+	if ((w->names[2 * w->n] = strdup(a->issuer)) == NULL ||
+	    (w->names[2 * w->n + 1] = strdup(a->name)) == NULL) {
+		free(w->names[2 * w->n]);
+		w->over = -1;
+		return 1;
+	}
+	w->n++;
+	return 0;
+}
+
+static void
+create_free(struct walk *w)
+{
+	for (long i = 0; i < 2 * w->n; i++)
+		free(w->names[i]);
+	free(w->names);
+}
+
+/* Insert command ${c} and the targets of ${w} in one transaction. */
+static int
+create_write(struct store *s, struct store_cmd *c, struct walk *w)
+{
+	struct walk id = { .magic = WALK_MAGIC };
+	struct store_val in[4] = { V_TEXT(c->target), V_BLOB(c->body, c->len),
+	    V_INT(c->created_ms), V_INT(c->expires_ms) };
+	char err[sizeof(s->err)];
+
+	if (cmd_query(s, STORE_Q_BEGIN, NULL, 0, NULL, NULL, NULL) < 0)
+		return -1;
+	if (cmd_query(s, STORE_Q_CMD_INSERT, in, 4, one_int_row, &id,
+	    NULL) != 1 || id.id < 1)
+		goto fail;
+	for (long i = 0; i < w->n; i++) {
+		in[0] = V_INT(id.id);
+		in[1] = V_TEXT(w->names[2 * i]);
+		in[2] = V_TEXT(w->names[2 * i + 1]);
+		in[3] = V_INT(c->created_ms);
+		if (cmd_query(s, STORE_Q_TGT_INSERT, in, 4, NULL, NULL,
+		    NULL) < 0)
+			goto fail;
+	}
+	if (cmd_query(s, STORE_Q_COMMIT, NULL, 0, NULL, NULL, NULL) < 0)
+		goto fail;
+	c->id = id.id;
+	return 0;
+fail:
+	if (id.id < 1 && s->err[0] == '\0')
+		cmd_err(s, "command: no id");
+	snprintf(err, sizeof(err), "%s", s->err);
+	(void)s->ops->query(s->b, STORE_Q_ROLLBACK, NULL, 0, NULL, NULL,
+	    &id.id);
+	snprintf(s->err, sizeof(s->err), "%s", err);
+	return -1;
+}
+
+/* What store_cmd_create refuses before it looks at the agents. */
+static int
+create_check(struct store *s, const struct store_cmd *c,
+    const char *pattern)
+{
+	if (c->len > STORE_CMD_BODY_MAX)
+		return cmd_err(s, "command: body of %zu bytes, above %d",
+		    c->len, STORE_CMD_BODY_MAX);
+	if (c->expires_ms <= c->created_ms)
+		return cmd_err(s, "command: expires before it is made");
+	if (!cmd_text_ok(c->target) || !cmd_text_ok(pattern))
+		return cmd_err(s, "command: target not UTF-8");
+	if (pattern[0] == '\0')
+		return cmd_err(s, "command: empty agent name or pattern");
+	return 0;
 }
 
 /**
@@ -104,12 +374,50 @@ int
 store_cmd_create(struct store *s, struct store_cmd *c,
     enum store_cmd_match how, const char *pattern, long *ntargets)
 {
-	(void)s;
-	(void)c;
-	(void)how;
-	(void)pattern;
-	(void)ntargets;
-	return -1;	/* TODO */
+	struct walk w = { .magic = WALK_MAGIC, .how = how,
+	    .pattern = pattern };
+	int rc = -1;
+
+	*ntargets = 0;
+	if (cmd_ready(s) != 0 || create_check(s, c, pattern) != 0)
+		return -1;
+	s->err[0] = '\0';
+	if (store_agents(s, create_match, &w) < 0)
+		goto out;
+	if (w.over > 0)
+		cmd_err(s, "command: more than %d agents match",
+		    STORE_CMD_TARGETS_MAX);
+	else if (w.over < 0)
+		cmd_err(s, "command: out of memory");
+	else if (w.n == 0)
+		cmd_err(s, "command: no known agent %s %s", how ==
+		    STORE_MATCH_NAME ? "is named" : "matches", pattern);
+	else if ((rc = create_write(s, c, &w)) == 0)
+		*ntargets = w.n;
+out:
+	create_free(&w);
+	return rc;
+}
+
+/* A row of STORE_Q_PENDING to the caller's callback. */
+static int
+pending_row(const struct store_val *col, unsigned ncol, void *arg)
+{
+	struct walk *w = walk_check(arg);
+	int (*fn)(const struct store_delivery *, void *) =
+	    (int (*)(const struct store_delivery *, void *))w->fn;
+	const struct store_delivery d = {
+		.id = col_int(col, 0),
+		.issuer = col_text(col, 1),
+		.agent = col_text(col, 2),
+		.body = col[3].p != NULL ? col[3].p : "",
+		.len = col[3].len,
+		.expires_ms = col_int(col, 4),
+	};
+
+	if (ncol < 5)
+		return 1;
+	return fn(&d, w->arg);
 }
 
 /**
@@ -124,14 +432,105 @@ store_cmd_pending(struct store *s, const char *issuer,
     const char *agent, int64_t now_ms, long max,
     int (*fn)(const struct store_delivery *d, void *arg), void *arg)
 {
-	(void)s;
-	(void)issuer;
-	(void)agent;
-	(void)now_ms;
-	(void)max;
-	(void)fn;
-	(void)arg;
-	return -1;	/* TODO */
+	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
+	struct store_val in[4];
+
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!cmd_text_ok(issuer) || !cmd_text_ok(agent))
+		return cmd_err(s, "agent: identity not UTF-8");
+	if (max <= 0 || !s->ops->cmd_tables(s->b))
+		return 0;
+	in[0] = V_TEXT(issuer);
+	in[1] = V_TEXT(agent);
+	in[2] = V_INT(now_ms);
+	in[3] = V_INT(max);
+	return cmd_query(s, STORE_Q_PENDING, in, 4, pending_row, &w, NULL);
+}
+
+/**
+ * store_cmd_last(s, id): the highest command id made (0: none) into ${id}.
+ * Return 0 or -1.
+ */
+int
+store_cmd_last(struct store *s, int64_t *id)
+{
+	struct walk w = { .magic = WALK_MAGIC };
+
+	*id = 0;
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!s->ops->cmd_tables(s->b))
+		return 0;
+	if (cmd_query(s, STORE_Q_CMD_LAST, NULL, 0, one_int_row, &w,
+	    NULL) != 1)
+		return cmd_err(s, "commands: no max id");
+	*id = w.id;
+	return 0;
+}
+
+/* The first row of STORE_Q_CMDS: one command, its body copied. */
+static int
+new_cmd_row(const struct store_val *col, unsigned ncol, void *arg)
+{
+	struct walk *w = walk_check(arg);
+
+	if (ncol < 5)
+		return 1;
+	w->cmd = (struct store_cmd){ .id = col_int(col, 0),
+	    .created_ms = col_int(col, 2), .expires_ms = col_int(col, 3),
+	    .len = col[4].len };
+	if ((w->body = malloc(col[4].len + 1)) == NULL) {
+		w->over = -1;
+		return 1;
+	}
+	if (col[4].len > 0)
+		memcpy(w->body, col[4].p, col[4].len);
+	return 1;
+}
+
+/* A row of STORE_Q_TGTS_PENDING: command w->cmd to that agent. */
+static int
+new_tgt_row(const struct store_val *col, unsigned ncol, void *arg)
+{
+	struct walk *w = walk_check(arg);
+	int (*fn)(const struct store_delivery *, void *) =
+	    (int (*)(const struct store_delivery *, void *))w->fn;
+	const struct store_delivery d = {
+		.id = w->cmd.id,
+		.issuer = col_text(col, 0),
+		.agent = col_text(col, 1),
+		.body = w->body,
+		.len = w->cmd.len,
+		.expires_ms = w->cmd.expires_ms,
+	};
+
+	if (ncol < 2)
+		return 1;
+	w->id++;
+	if (fn(&d, w->arg) != 0)
+		w->over = 1;
+	return w->over;
+}
+
+/*
+ * The next command of store_cmd_new above ${from}, up to ${upto}, into
+ * w->cmd and w->body: 1, 0 (none), or -1.
+ */
+static int
+new_next(struct store *s, struct walk *w, int64_t from, int64_t upto)
+{
+	struct store_val in[3] = { V_INT(from), V_INT(upto), V_INT(1) };
+	long n;
+
+	free(w->body);
+	w->body = NULL;
+	n = cmd_query(s, STORE_Q_CMDS, in, 3, new_cmd_row, w, NULL);
+	if (n < 0)
+		return -1;
+	if (w->over < 0)
+		return cmd_err(s, "commands: out of memory");
+	return n > 0 && w->body != NULL;
 }
 
 /**
@@ -149,24 +548,30 @@ long
 store_cmd_new(struct store *s, int64_t *after, int64_t now_ms,
     int (*fn)(const struct store_delivery *d, void *arg), void *arg)
 {
-	(void)s;
-	(void)after;
-	(void)now_ms;
-	(void)fn;
-	(void)arg;
-	return -1;	/* TODO */
-}
+	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
+	int64_t last, from = *after;
+	struct store_val in[1];
+	int rc = 0;
 
-/**
- * store_cmd_last(s, id): the highest command id made (0: none) into ${id}.
- * Return 0 or -1.
- */
-int
-store_cmd_last(struct store *s, int64_t *id)
-{
-	(void)s;
-	(void)id;
-	return -1;	/* TODO */
+	if (store_cmd_last(s, &last) != 0)
+		return -1;
+	while (rc == 0 && w.over == 0 && last > from) {
+		if ((rc = new_next(s, &w, from, last)) <= 0)
+			break;
+		rc = 0;
+		from = w.cmd.id;
+		if (w.cmd.expires_ms <= now_ms)
+			continue;
+		in[0] = V_INT(w.cmd.id);
+		if (cmd_query(s, STORE_Q_TGTS_PENDING, in, 1, new_tgt_row, &w,
+		    NULL) < 0)
+			rc = -1;
+	}
+	free(w.body);
+	if (rc < 0)
+		return -1;
+	*after = last;
+	return (long)w.id;
 }
 
 /**
@@ -179,13 +584,22 @@ int
 store_cmd_ack(struct store *s, int64_t id, const char *issuer,
     const char *agent, int64_t now_ms, enum store_cmd_hit *hit)
 {
-	(void)s;
-	(void)id;
-	(void)issuer;
-	(void)agent;
-	(void)now_ms;
-	(void)hit;
-	return -1;	/* TODO */
+	struct store_val in[4] = { V_INT(now_ms), V_INT(id), V_TEXT(issuer),
+	    V_TEXT(agent) };
+	int64_t changed = 0;
+
+	*hit = STORE_CMD_MISS;
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!cmd_text_ok(issuer) || !cmd_text_ok(agent))
+		return cmd_err(s, "agent: identity not UTF-8");
+	if (cmd_query(s, STORE_Q_ACK, in, 4, NULL, NULL, &changed) < 0)
+		return -1;
+	if (changed > 0) {
+		*hit = STORE_CMD_TAKEN;
+		return 0;
+	}
+	return cmd_hit(s, id, issuer, agent, hit);
 }
 
 /**
@@ -200,11 +614,31 @@ int
 store_cmd_result(struct store *s, const struct store_target *t,
     int64_t now_ms, enum store_cmd_hit *hit)
 {
-	(void)s;
-	(void)t;
-	(void)now_ms;
-	(void)hit;
-	return -1;	/* TODO */
+	int done = t->outcome == GW_OUT_EXITED && t->status == 0;
+	struct store_val in[9] = {
+		V_INT(done ? STORE_CMD_DONE : STORE_CMD_FAILED),
+		V_INT(t->outcome), V_INT(t->status), V_INT(t->truncated != 0),
+		V_BLOB(t->output, t->len), V_INT(now_ms), V_INT(t->command),
+		V_TEXT(t->issuer), V_TEXT(t->agent)
+	};
+	int64_t changed = 0;
+
+	*hit = STORE_CMD_MISS;
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (t->outcome > GW_OUT_MAX)
+		return cmd_err(s, "result: outcome %u unknown", t->outcome);
+	if (t->len > GW_PAYLOAD_HARD_MAX)
+		return cmd_err(s, "result: output of %zu bytes", t->len);
+	if (!cmd_text_ok(t->issuer) || !cmd_text_ok(t->agent))
+		return cmd_err(s, "agent: identity not UTF-8");
+	if (cmd_query(s, STORE_Q_RESULT, in, 9, NULL, NULL, &changed) < 0)
+		return -1;
+	if (changed > 0) {
+		*hit = STORE_CMD_TAKEN;
+		return 0;
+	}
+	return cmd_hit(s, t->command, t->issuer, t->agent, hit);
 }
 
 /**
@@ -216,10 +650,40 @@ store_cmd_result(struct store *s, const struct store_target *t,
 int
 store_cmd_expire(struct store *s, int64_t now_ms, long *n)
 {
-	(void)s;
-	(void)now_ms;
-	(void)n;
-	return -1;	/* TODO */
+	struct store_val in[2] = { V_INT(now_ms),
+	    V_INT(STORE_CMD_EXPIRE_BATCH) };
+	int64_t changed = 0;
+
+	*n = 0;
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!s->ops->cmd_tables(s->b))
+		return 0;
+	if (cmd_query(s, STORE_Q_EXPIRE, in, 2, NULL, NULL, &changed) < 0)
+		return -1;
+	*n = (long)changed;
+	return 0;
+}
+
+/* A row of STORE_Q_CMDS_COUNT to the caller's callback. */
+static int
+list_row(const struct store_val *col, unsigned ncol, void *arg)
+{
+	struct walk *w = walk_check(arg);
+	int (*fn)(const struct store_cmd *, void *) =
+	    (int (*)(const struct store_cmd *, void *))w->fn;
+	struct store_cmd c = {
+		.id = col_int(col, 0),
+		.target = col_text(col, 1),
+		.created_ms = col_int(col, 2),
+		.expires_ms = col_int(col, 3),
+	};
+
+	if (ncol < 4 + STORE_CMD_NSTATES)
+		return 1;
+	for (unsigned i = 0; i < STORE_CMD_NSTATES; i++)
+		c.count[i] = (uint64_t)col_int(col, 4 + i);
+	return fn(&c, w->arg);
 }
 
 /**
@@ -233,12 +697,41 @@ long
 store_cmd_list(struct store *s, int64_t after, int64_t now_ms,
     int (*fn)(const struct store_cmd *c, void *arg), void *arg)
 {
-	(void)s;
-	(void)after;
-	(void)now_ms;
-	(void)fn;
-	(void)arg;
-	return -1;	/* TODO */
+	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
+	struct store_val in[3] = { V_INT(now_ms), V_INT(after),
+	    V_INT(INT64_MAX) };
+
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!s->ops->cmd_tables(s->b))
+		return 0;
+	return cmd_query(s, STORE_Q_CMDS_COUNT, in, 3, list_row, &w, NULL);
+}
+
+/* A row of STORE_Q_TGTS to the caller's callback. */
+static int
+targets_row(const struct store_val *col, unsigned ncol, void *arg)
+{
+	struct walk *w = walk_check(arg);
+	int (*fn)(const struct store_target *, void *) =
+	    (int (*)(const struct store_target *, void *))w->fn;
+	const struct store_target t = {
+		.command = col_int(col, 0),
+		.issuer = col_text(col, 1),
+		.agent = col_text(col, 2),
+		.state = (enum store_cmd_state)col_int(col, 3),
+		.answered = col[4].type != STORE_V_NULL,
+		.outcome = (unsigned)col_int(col, 4),
+		.status = (int32_t)col_int(col, 5),
+		.truncated = col_int(col, 6) != 0,
+		.output = col[7].p != NULL ? col[7].p : "",
+		.len = col[7].len,
+		.updated_ms = col_int(col, 8),
+	};
+
+	if (ncol < 9)
+		return 1;
+	return fn(&t, w->arg);
 }
 
 /**
@@ -251,10 +744,12 @@ long
 store_cmd_targets(struct store *s, int64_t id, int64_t now_ms,
     int (*fn)(const struct store_target *t, void *arg), void *arg)
 {
-	(void)s;
-	(void)id;
-	(void)now_ms;
-	(void)fn;
-	(void)arg;
-	return -1;	/* TODO */
+	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
+	struct store_val in[2] = { V_INT(now_ms), V_INT(id) };
+
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!s->ops->cmd_tables(s->b))
+		return 0;
+	return cmd_query(s, STORE_Q_TGTS, in, 2, targets_row, &w, NULL);
 }

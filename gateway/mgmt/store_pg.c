@@ -6,7 +6,10 @@
  * ... ON CONFLICT DO NOTHING per row (binary parameters, no copy), COMMIT,
  * then one sync: one round trip and one WAL flush per batch.  The schema
  * version is in the table gw_schema (STORE_SCHEMA); a writer migrates an
- * older table under an advisory lock, in one transaction.  Every server of
+ * older table under an advisory lock, in one transaction, and adds the
+ * tables of the agents and commands (version 2), whose statements
+ * (store_backend.c) run unprepared in single-row mode: a long result is
+ * never held whole in memory.  Every server of
  * a group must run this code before any writes again: an older one's
  * INSERT names the old key and fails.
  */
@@ -21,6 +24,7 @@
 
 #define PG_SCAN_CHUNK	"5000"
 #define PG_MAGIC	0x5067536cu	/* "PgSl" */
+#define PG_QCOLS	16	/* values in or out of a store_q statement */
 /*
  * A server that hangs (SIGSTOP, a frozen VM) inside a transaction holds
  * the row locks of its uncommitted (issuer, agent, seq) keys, and the
@@ -36,6 +40,7 @@ struct store_pg {
 	PGconn		*conn;
 	int		 readonly;
 	int		 legacy;	/* a reader of a version 0 table */
+	int		 cmds;		/* the tables of version 2 are there */
 	unsigned	 queued;	/* INSERTs in the open pipeline */
 	char		 err[256];	/* the last error (pg_errmsg) */
 };
@@ -79,6 +84,47 @@ static const char pg_schema[] =
     "  ALTER TABLE messages ADD PRIMARY KEY (issuer, agent, seq);"
     "  DELETE FROM gw_schema;"
     "  INSERT INTO gw_schema VALUES (1);"
+    " END IF;"
+    " END $$;"
+    "CREATE TABLE IF NOT EXISTS agents ("
+    " issuer text NOT NULL,"
+    " name text NOT NULL,"
+    " subject text NOT NULL,"
+    " san text NOT NULL,"
+    " serial text NOT NULL,"
+    " fingerprint text NOT NULL,"
+    " gateway text NOT NULL,"
+    " peer text NOT NULL,"
+    " first_seen_ms bigint NOT NULL,"
+    " connected_ms bigint NOT NULL,"
+    " seen_ms bigint NOT NULL,"
+    " online bigint NOT NULL,"
+    " PRIMARY KEY (issuer, name));"
+    "CREATE TABLE IF NOT EXISTS commands ("
+    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " target text NOT NULL,"
+    " body bytea NOT NULL,"
+    " created_ms bigint NOT NULL,"
+    " expires_ms bigint NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS command_targets ("
+    " command bigint NOT NULL REFERENCES commands (id),"
+    " issuer text NOT NULL,"
+    " agent text NOT NULL,"
+    " state bigint NOT NULL,"
+    " outcome bigint,"
+    " status bigint,"
+    " truncated bigint NOT NULL,"
+    " output bytea,"
+    " updated_ms bigint NOT NULL,"
+    " PRIMARY KEY (command, issuer, agent));"
+    "CREATE INDEX IF NOT EXISTS command_targets_agent ON command_targets"
+    " (issuer, agent, state);"
+    "CREATE INDEX IF NOT EXISTS command_targets_state ON command_targets"
+    " (state, command);"
+    "DO $$ BEGIN"
+    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 2 THEN"
+    "  DELETE FROM gw_schema;"
+    "  INSERT INTO gw_schema VALUES (2);"
     " END IF;"
     " END $$;"
     "SELECT pg_advisory_unlock(4747001);";
@@ -138,6 +184,7 @@ pg_connected(struct store_pg *s)
 }
 
 static void pg_close(void *b);
+static int pg_reader_schema(struct store_pg *s);
 
 /*
  * store_pg_ops.open: connect to the database of libpq connection string
@@ -170,25 +217,41 @@ pg_open(const char *conninfo, int readonly, char *err, size_t errlen)
 		PQclear(res);
 		if (pg_prepare(s) != 0)
 			goto fail;
-	} else {
-		/* A reader does not migrate: is there an issuer to read? */
-		res = PQexec(s->conn, "SELECT count(*) FROM "
-		    "information_schema.columns WHERE table_name = 'messages' "
-		    "AND column_name = 'issuer' AND table_schema = "
-		    "current_schema()");
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			PQclear(res);
-			pg_fail(s, "postgresql: schema");
-			goto fail;
-		}
-		s->legacy = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
-		PQclear(res);
-	}
+		s->cmds = 1;
+	} else if (pg_reader_schema(s) != 0)
+		goto fail;
 	return s;
 fail:
 	snprintf(err, errlen, "%s", s->err);
 	pg_close(s);
 	return NULL;
+}
+
+/* A reader migrates nothing: is there an issuer, are there commands? */
+static int
+pg_reader_schema(struct store_pg *s)
+{
+	PGresult *res;
+
+	res = PQexec(s->conn, "SELECT to_regclass('command_targets') IS NOT "
+	    "NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return pg_fail(s, "postgresql: schema");
+	}
+	s->cmds = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	res = PQexec(s->conn, "SELECT count(*) FROM "
+	    "information_schema.columns WHERE table_name = 'messages' "
+	    "AND column_name = 'issuer' AND table_schema = "
+	    "current_schema()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return pg_fail(s, "postgresql: schema");
+	}
+	s->legacy = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+	PQclear(res);
+	return 0;
 }
 
 static void
@@ -442,6 +505,135 @@ pg_scan(void *b, int64_t after,
 	return n;
 }
 
+static int
+pg_cmd_tables(void *b)
+{
+	return pg_check(b)->cmds;
+}
+
+/* Value ${i} of row ${row} of ${res} (binary) into ${v}. */
+static void
+pg_val(const PGresult *res, int row, int i, struct store_val *v)
+{
+	const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, i);
+	size_t len = (size_t)PQgetlength(res, row, i);
+	uint64_t x = 0;
+
+	if (PQgetisnull(res, row, i)) {
+		*v = (struct store_val){ .type = STORE_V_NULL };
+		return;
+	}
+	switch (PQftype(res, i)) {
+	case 20: case 23: case 21: case 16:	/* int8, int4, int2, bool */
+		for (size_t k = 0; k < len && k < 8; k++)
+			x = x << 8 | p[k];
+		if (len > 0 && len < 8 && (p[0] & 0x80))
+			x |= ~UINT64_C(0) << (8 * len);	/* sign */
+		*v = (struct store_val){ .type = STORE_V_INT,
+		    .i = (int64_t)x };
+		break;
+	case 17:				/* bytea */
+		*v = (struct store_val){ .type = STORE_V_BLOB, .p = p,
+		    .len = len };
+		break;
+	default:				/* text */
+		*v = (struct store_val){ .type = STORE_V_TEXT, .p = p,
+		    .len = len };
+	}
+}
+
+/*
+ * Read the results of the statement sent: each row to ${fn} (until it
+ * returns non-zero; the rest are read and dropped), the rows written into
+ * ${changes}.  The number of rows given, or -1.
+ */
+static long
+pg_rows(struct store_pg *s,
+    int (*fn)(const struct store_val *col, unsigned ncol, void *arg),
+    void *arg, int64_t *changes)
+{
+	struct store_val col[PG_QCOLS];
+	PGresult *res;
+	long n = 0;
+	int stop = fn == NULL, failed = 0;
+
+	while ((res = PQgetResult(s->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st == PGRES_SINGLE_TUPLE && !stop && !failed) {
+			unsigned ncol = (unsigned)PQnfields(res);
+
+			ncol = ncol > PG_QCOLS ? PG_QCOLS : ncol;
+			for (unsigned i = 0; i < ncol; i++)
+				pg_val(res, 0, (int)i, &col[i]);
+			n++;
+			stop = fn(col, ncol, arg) != 0;
+		} else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+			*changes = strtoll(PQcmdTuples(res), NULL, 10);
+		} else if (st != PGRES_SINGLE_TUPLE && !failed) {
+			snprintf(s->err, sizeof(s->err), "query: %s",
+			    PQresultErrorMessage(res));
+			failed = 1;
+		}
+		PQclear(res);
+	}
+	if (failed) {
+		char *nl = strchr(s->err, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		return -1;
+	}
+	return n;
+}
+
+/* store_pg_ops.query: see store_backend.h. */
+static long
+pg_query(void *b, enum store_q q, const struct store_val *in, unsigned nin,
+    int (*fn)(const struct store_val *col, unsigned ncol, void *arg),
+    void *arg, int64_t *changes)
+{
+	struct store_pg *s = pg_check(b);
+	char ints[PG_QCOLS][24];
+	const char *values[PG_QCOLS];
+	int lengths[PG_QCOLS], formats[PG_QCOLS];
+
+	PGresult *res;
+
+	*changes = 0;
+	if (nin > PG_QCOLS) {
+		snprintf(s->err, sizeof(s->err), "query: %u values", nin);
+		return -1;
+	}
+	if (pg_connected(s) != 0)
+		return -1;
+	for (unsigned i = 0; i < nin; i++) {
+		if (in[i].len > 0x7fffffff) {
+			snprintf(s->err, sizeof(s->err), "query: value of "
+			    "%zu bytes", in[i].len);
+			return -1;
+		}
+		values[i] = in[i].p;
+		lengths[i] = (int)in[i].len;
+		formats[i] = in[i].type == STORE_V_BLOB;
+		if (in[i].type == STORE_V_INT) {
+			snprintf(ints[i], sizeof(ints[i]), "%lld",
+			    (long long)in[i].i);
+			values[i] = ints[i];
+		} else if (in[i].type == STORE_V_NULL)
+			values[i] = NULL;
+	}
+	if (PQsendQueryParams(s->conn, store_q_sql[q], (int)nin, NULL,
+	    values, lengths, formats, 1) != 1 ||
+	    PQsetSingleRowMode(s->conn) != 1) {
+		pg_fail(s, "query");
+		while ((res = PQgetResult(s->conn)) != NULL)
+			PQclear(res);
+		return -1;
+	}
+	return pg_rows(s, fn, arg, changes);
+}
+
 static const char *
 pg_errmsg(void *b)
 {
@@ -459,4 +651,6 @@ const struct store_ops store_pg_ops = {
 	.claim = pg_claim,
 	.scan = pg_scan,
 	.errmsg = pg_errmsg,
+	.cmd_tables = pg_cmd_tables,
+	.query = pg_query,
 };

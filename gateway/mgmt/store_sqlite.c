@@ -3,8 +3,10 @@
  * statements, one connection, WAL with synchronous=FULL.  Rows are
  * inserted as they come, inside the open transaction.  The schema version
  * is PRAGMA user_version (STORE_SCHEMA); a version 0 table (key (agent,
- * seq)) is rebuilt with the issuer column, "" in its rows, in one
- * transaction when opened for writing.
+ * seq)) is rebuilt with the issuer column, "" in its rows, and a version 0
+ * or 1 store gets the tables of the agents and commands (version 2), in
+ * one transaction when opened for writing.  Their statements
+ * (store_backend.c) are prepared when first run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +18,15 @@
 
 #define STORE_BUSY_MS	5000	/* wait for another process's lock */
 #define SQ_MAGIC	0x53714c74u	/* "SqLt" */
+#define SQ_QCOLS	16	/* columns of a store_q statement, at most */
 
 struct store_sqlite {
 	uint32_t	 magic;		/* SQ_MAGIC */
 	sqlite3		*db;
 	sqlite3_stmt	*put, *last, *claim, *scan, *begin, *commit,
 			*rollback;
+	sqlite3_stmt	*q[STORE_Q_N];	/* of store_q_sql, when first run */
+	int		 cmds;		/* the tables of version 2 are there */
 	int64_t		 next_id;	/* id of the next row stored */
 	int64_t		 txn_id;	/* next_id when the transaction began */
 	uint64_t	 stored, dups;	/* of the open transaction */
@@ -51,14 +56,56 @@ sq_check(void *b)
     " payload BLOB NOT NULL,"						\
     " PRIMARY KEY (issuer, agent, seq));"
 
+/* Version 2: the agents and the commands (store_cmd.h). */
+#define SQ_CMD_TABLES							\
+    "CREATE TABLE agents ("						\
+    " issuer TEXT NOT NULL,"						\
+    " name TEXT NOT NULL,"						\
+    " subject TEXT NOT NULL,"						\
+    " san TEXT NOT NULL,"						\
+    " serial TEXT NOT NULL,"						\
+    " fingerprint TEXT NOT NULL,"					\
+    " gateway TEXT NOT NULL,"						\
+    " peer TEXT NOT NULL,"						\
+    " first_seen_ms INTEGER NOT NULL,"					\
+    " connected_ms INTEGER NOT NULL,"					\
+    " seen_ms INTEGER NOT NULL,"					\
+    " online INTEGER NOT NULL,"						\
+    " PRIMARY KEY (issuer, name));"					\
+    "CREATE TABLE commands ("						\
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"				\
+    " target TEXT NOT NULL,"						\
+    " body BLOB NOT NULL,"						\
+    " created_ms INTEGER NOT NULL,"					\
+    " expires_ms INTEGER NOT NULL);"					\
+    "CREATE TABLE command_targets ("					\
+    " command INTEGER NOT NULL REFERENCES commands (id),"		\
+    " issuer TEXT NOT NULL,"						\
+    " agent TEXT NOT NULL,"						\
+    " state INTEGER NOT NULL,"						\
+    " outcome INTEGER,"							\
+    " status INTEGER,"							\
+    " truncated INTEGER NOT NULL,"					\
+    " output BLOB,"							\
+    " updated_ms INTEGER NOT NULL,"					\
+    " PRIMARY KEY (command, issuer, agent));"				\
+    "CREATE INDEX command_targets_agent ON command_targets"		\
+    " (issuer, agent, state);"						\
+    "CREATE INDEX command_targets_state ON command_targets"		\
+    " (state, command);"						\
+    "PRAGMA user_version = 2;"
+
 /* A new database. */
 static const char schema[] =
     "BEGIN IMMEDIATE;"
     SQ_TABLE("messages")
-    "PRAGMA user_version = 1;"
+    SQ_CMD_TABLES
     "COMMIT;";
 
-/* Version 0 -> 1: the same rows, issuer "" (legacy), the new key. */
+/*
+ * Version 0 -> 2: the same rows, issuer "" (legacy), the new key; the
+ * tables of version 2.
+ */
 static const char migrate_1[] =
     "BEGIN IMMEDIATE;"
     SQ_TABLE("messages_v1")
@@ -66,7 +113,13 @@ static const char migrate_1[] =
     " fingerprint, received_ms, payload FROM messages;"
     "DROP TABLE messages;"
     "ALTER TABLE messages_v1 RENAME TO messages;"
-    "PRAGMA user_version = 1;"
+    SQ_CMD_TABLES
+    "COMMIT;";
+
+/* Version 1 -> 2: the messages as they are; the tables of version 2. */
+static const char migrate_2[] =
+    "BEGIN IMMEDIATE;"
+    SQ_CMD_TABLES
     "COMMIT;";
 
 static int
@@ -152,10 +205,10 @@ sq_schema(struct store_sqlite *s, int readonly, int *version)
 		return -1;
 	if (readonly || *version >= STORE_SCHEMA)
 		return 0;
-	sql = exists ? migrate_1 : schema;
+	sql = !exists ? schema : *version < 1 ? migrate_1 : migrate_2;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(s->err, sizeof(s->err), "%s: %s",
-		    exists ? "migrate to schema 1" : "create table",
+		    exists ? "migrate to schema 2" : "create table",
 		    msg ? msg : "?");
 		sqlite3_free(msg);
 		if (!sqlite3_get_autocommit(s->db))
@@ -221,6 +274,7 @@ sq_open(const char *path, int readonly, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, s->err);
 		goto fail;
 	}
+	s->cmds = version >= 2;
 	return s;
 fail:
 	sq_close(s);
@@ -239,6 +293,8 @@ sq_close(void *b)
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);
 	sqlite3_finalize(s->rollback);
+	for (int i = 0; i < STORE_Q_N; i++)
+		sqlite3_finalize(s->q[i]);
 	sqlite3_close(s->db);
 	s->magic = 0;
 	free(s);
@@ -389,6 +445,130 @@ sq_scan(void *b, int64_t after,
 	return n;
 }
 
+static int
+sq_cmd_tables(void *b)
+{
+	return sq_check(b)->cmds;
+}
+
+/* Statement ${q} of store_q_sql, prepared when first run; NULL: failed. */
+static sqlite3_stmt *
+sq_stmt(struct store_sqlite *s, enum store_q q)
+{
+	if (s->q[q] == NULL && sq_prepare(s, q == STORE_Q_BEGIN ?
+	    "BEGIN IMMEDIATE" : store_q_sql[q], &s->q[q]) != 0)
+		return NULL;
+	return s->q[q];
+}
+
+/* Bind ${in} to ${st}, which takes as many.  0 or -1. */
+static int
+sq_bind(struct store_sqlite *s, sqlite3_stmt *st, const struct store_val *in,
+    unsigned nin)
+{
+	int rc = SQLITE_OK;
+
+	if ((unsigned)sqlite3_bind_parameter_count(st) != nin) {
+		snprintf(s->err, sizeof(s->err), "query: %d parameters, %u "
+		    "values", sqlite3_bind_parameter_count(st), nin);
+		return -1;
+	}
+	for (unsigned i = 0; i < nin && rc == SQLITE_OK; i++) {
+		int k = (int)i + 1;
+
+		switch (in[i].type) {
+		case STORE_V_INT:
+			rc = sqlite3_bind_int64(st, k, in[i].i);
+			break;
+		case STORE_V_TEXT:
+			rc = sqlite3_bind_text64(st, k, in[i].p, in[i].len,
+			    SQLITE_STATIC, SQLITE_UTF8);
+			break;
+		case STORE_V_BLOB:
+			rc = sqlite3_bind_blob64(st, k, in[i].p, in[i].len,
+			    SQLITE_STATIC);
+			break;
+		default:
+			rc = sqlite3_bind_null(st, k);
+		}
+	}
+	return rc == SQLITE_OK ? 0 : sq_fail(s, "bind");
+}
+
+/* The row ${st} stands on into ${col} (room for SQ_QCOLS); how many. */
+static unsigned
+sq_row(sqlite3_stmt *st, struct store_val *col)
+{
+	unsigned n = (unsigned)sqlite3_column_count(st);
+
+	if (n > SQ_QCOLS)
+		n = SQ_QCOLS;
+	for (unsigned i = 0; i < n; i++) {
+		int k = (int)i;
+		const void *p;
+
+		switch (sqlite3_column_type(st, k)) {
+		case SQLITE_NULL:
+			col[i] = (struct store_val){ .type = STORE_V_NULL };
+			break;
+		case SQLITE_TEXT:
+			p = sqlite3_column_text(st, k);
+			col[i] = (struct store_val){ .type = STORE_V_TEXT,
+			    .p = p != NULL ? p : "",
+			    .len = (size_t)sqlite3_column_bytes(st, k) };
+			break;
+		case SQLITE_BLOB:
+			p = sqlite3_column_blob(st, k);
+			col[i] = (struct store_val){ .type = STORE_V_BLOB,
+			    .p = p != NULL ? p : "",
+			    .len = (size_t)sqlite3_column_bytes(st, k) };
+			break;
+		default:
+			col[i] = (struct store_val){ .type = STORE_V_INT,
+			    .i = sqlite3_column_int64(st, k) };
+		}
+	}
+	return n;
+}
+
+/* store_sqlite_ops.query: see store_backend.h. */
+static long
+sq_query(void *b, enum store_q q, const struct store_val *in, unsigned nin,
+    int (*fn)(const struct store_val *col, unsigned ncol, void *arg),
+    void *arg, int64_t *changes)
+{
+	struct store_sqlite *s = sq_check(b);
+	struct store_val col[SQ_QCOLS];
+	sqlite3_stmt *st;
+	long n = 0;
+	int rc;
+
+	*changes = 0;
+	if ((st = sq_stmt(s, q)) == NULL)
+		return -1;
+	if (sq_bind(s, st, in, nin) != 0) {
+		sqlite3_clear_bindings(st);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		unsigned ncol = sq_row(st, col);
+
+		n++;
+		if (fn == NULL || fn(col, ncol, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		sq_fail(s, "query");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	*changes = sqlite3_changes64(s->db);
+	return n;
+}
+
 static const char *
 sq_errmsg(void *b)
 {
@@ -406,4 +586,6 @@ const struct store_ops store_sqlite_ops = {
 	.claim = sq_claim,
 	.scan = sq_scan,
 	.errmsg = sq_errmsg,
+	.cmd_tables = sq_cmd_tables,
+	.query = sq_query,
 };

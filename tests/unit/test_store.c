@@ -8,7 +8,12 @@
  * failed store, by its place, in the states each backend leaves (SQLite
  * refuses a row at its INSERT, the transaction open; PostgreSQL at the
  * commit of the pipeline, which ends it); export escapes text and
- * base64-encodes binary.  The same tests run on
+ * base64-encodes binary.  The agents and commands (store_cmd.h): an
+ * agent's OPEN and close, a later OPEN kept online; a command's targets
+ * by name and by pattern, none, too many; pending, new, acknowledged,
+ * answered (the first RESULT wins), expired; its bounds; no call inside
+ * the group commit's transaction; a store of schema 1 gets the tables.
+ * The same tests run on
  * SQLite and, when GW_PG_CONNINFO names a database (the integration test
  * test_postgresql starts one), on PostgreSQL; without it those are
  * reported as skipped.
@@ -25,7 +30,9 @@
 #include <sqlite3.h>
 
 #include "export.h"
+#include "proto.h"
 #include "store.h"
+#include "store_cmd.h"
 #include "utf8.h"
 
 struct fixture {
@@ -64,7 +71,8 @@ setup_pg(void **state)
 	if (ci == NULL)
 		return 0;
 	snprintf(cmd, sizeof(cmd), "psql -q -X '%s' -c 'DROP TABLE IF "
-	    "EXISTS messages, gw_schema' >/dev/null", ci);
+	    "EXISTS command_targets, commands, agents, messages, gw_schema' "
+	    ">/dev/null", ci);
 	assert_int_equal(system(cmd), 0);
 	return 0;
 }
@@ -520,6 +528,459 @@ test_export_text_and_binary(void **state)
 	free(s);
 }
 
+#define T0	1764064800000LL		/* ms: a command's creation */
+
+/* Agent (${issuer}, ${name}) opens at ${now}. */
+static void
+agent_up(struct store *s, const char *issuer, const char *name,
+    int64_t now)
+{
+	const struct store_agent a = {
+		.issuer = issuer, .name = name, .subject = "CN=x, O=\"q\"",
+		.san = "x.example", .serial = "01:02", .fingerprint = "ab12",
+		.gateway = "gw1", .peer = "127.0.0.1:5000",
+	};
+
+	assert_int_equal(store_agent_up(s, &a, now), 0);
+}
+
+struct seen {
+	int	n;
+	char	lines[40][200];
+};
+
+static int
+agent_line(const struct store_agent *a, void *arg)
+{
+	struct seen *c = arg;
+
+	if (c->n < 40)
+		snprintf(c->lines[c->n++], sizeof(c->lines[0]),
+		    "%s|%s|%s|%s|%lld|%lld|%lld|%d", a->issuer, a->name,
+		    a->gateway, a->peer, (long long)a->first_seen_ms,
+		    (long long)a->connected_ms, (long long)a->seen_ms,
+		    a->online);
+	return 0;
+}
+
+static int
+target_line(const struct store_target *t, void *arg)
+{
+	struct seen *c = arg;
+
+	if (c->n < 40)
+		snprintf(c->lines[c->n++], sizeof(c->lines[0]),
+		    "%lld %s %s %s %s %d %d %.*s %lld", (long long)t->command,
+		    t->issuer, t->agent, store_cmd_state_str(t->state),
+		    t->answered ? gw_outcome_str(t->outcome) : "-",
+		    (int)t->status, t->truncated, (int)t->len,
+		    (const char *)t->output, (long long)t->updated_ms);
+	return 0;
+}
+
+static int
+cmd_line(const struct store_cmd *cmd, void *arg)
+{
+	struct seen *c = arg;
+
+	if (c->n < 40)
+		snprintf(c->lines[c->n++], sizeof(c->lines[0]),
+		    "%lld %s %llu/%llu/%llu/%llu/%llu", (long long)cmd->id,
+		    cmd->target, (unsigned long long)cmd->count[0],
+		    (unsigned long long)cmd->count[1],
+		    (unsigned long long)cmd->count[2],
+		    (unsigned long long)cmd->count[3],
+		    (unsigned long long)cmd->count[4]);
+	return 0;
+}
+
+static int
+delivery_line(const struct store_delivery *d, void *arg)
+{
+	struct seen *c = arg;
+
+	if (c->n < 40)
+		snprintf(c->lines[c->n++], sizeof(c->lines[0]),
+		    "%lld %s %s %.*s", (long long)d->id, d->issuer, d->agent,
+		    (int)d->len, (const char *)d->body);
+	return 0;
+}
+
+/* Make a command for ${pattern} (${how}); its id, or -1 (errmsg set). */
+static int64_t
+make_cmd(struct store *s, enum store_cmd_match how, const char *pattern,
+    const char *body, int64_t ttl_ms, long *n)
+{
+	struct store_cmd c = { .target = pattern, .body = body,
+	    .len = strlen(body), .created_ms = T0, .expires_ms = T0 + ttl_ms };
+	long dummy;
+
+	if (store_cmd_create(s, &c, how, pattern, n ? n : &dummy) != 0)
+		return -1;
+	return c.id;
+}
+
+/* A RESULT of command ${id} from ${agent} of CA1. */
+static enum store_cmd_hit
+result(struct store *s, int64_t id, const char *agent, unsigned outcome,
+    int32_t status, const char *out)
+{
+	const struct store_target t = { .command = id, .issuer = CA1,
+	    .agent = agent, .outcome = outcome, .status = status,
+	    .truncated = 1, .output = out, .len = strlen(out) };
+	enum store_cmd_hit hit = 99;
+
+	assert_int_equal(store_cmd_result(s, &t, T0 + 50, &hit), 0);
+	return hit;
+}
+
+/*
+ * Agents: an OPEN inserts or updates (first_seen kept); a close marks
+ * offline unless a later OPEN came (a stale channel's close); a reopen
+ * keeps them all.
+ */
+static void
+test_agents(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct store *s = open_store(f, 0);
+
+	agent_up(s, CA1, "web01", 1000);
+	agent_up(s, CA2, "web01", 1500);
+	agent_up(s, CA1, "db01", 1700);
+	agent_up(s, CA1, "web01", 2000);	/* a second channel */
+	assert_int_equal(store_agent_down(s, CA1, "web01", 1000, 2500), 0);
+	assert_int_equal(store_agent_down(s, CA2, "web01", 1500, 2600), 0);
+	assert_int_equal(store_agents(s, agent_line, &c), 3);
+	assert_string_equal(c.lines[0],
+	    CA1 "|db01|gw1|127.0.0.1:5000|1700|1700|1700|1");
+	assert_string_equal(c.lines[1],
+	    CA1 "|web01|gw1|127.0.0.1:5000|1000|2000|2000|1");
+	assert_string_equal(c.lines[2],
+	    CA2 "|web01|gw1|127.0.0.1:5000|1500|1500|2600|0");
+	store_close(s);
+	s = open_store(f, 1);
+	c.n = 0;
+	assert_int_equal(store_agents(s, agent_line, &c), 3);
+	store_close(s);
+}
+
+/*
+ * Targets by exact name (every issuer's agent of that name) and by
+ * fnmatch pattern; none: an error and nothing made; the bounds.
+ */
+static void
+test_cmd_targets(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct store *s = open_store(f, 0);
+	char *big;
+	long n = -1;
+
+	agent_up(s, CA1, "web01", 1000);
+	agent_up(s, CA2, "web01", 1000);
+	agent_up(s, CA1, "web02", 1000);
+	agent_up(s, CA1, "db01", 1000);
+	assert_int_equal(make_cmd(s, STORE_MATCH_NAME, "web01", "a", 3600000,
+	    &n), 1);
+	assert_int_equal(n, 2);
+	assert_int_equal(make_cmd(s, STORE_MATCH_GLOB, "web*", "b", 3600000,
+	    &n), 2);
+	assert_int_equal(n, 3);
+	assert_int_equal(make_cmd(s, STORE_MATCH_GLOB, "[d]b0?", "c", 3600000,
+	    &n), 3);
+	assert_int_equal(n, 1);
+	assert_int_equal(make_cmd(s, STORE_MATCH_GLOB, "mail*", "d", 3600000,
+	    &n), -1);
+	assert_non_null(strstr(store_errmsg(s), "no known agent"));
+	assert_int_equal(n, 0);
+	assert_int_equal(make_cmd(s, STORE_MATCH_NAME, "web0", "d", 3600000,
+	    &n), -1);
+	assert_int_equal(make_cmd(s, STORE_MATCH_NAME, "web01", "d", 0, &n),
+	    -1);
+	assert_non_null(strstr(store_errmsg(s), "expires"));
+	big = calloc(1, STORE_CMD_BODY_MAX + 2);
+	assert_non_null(big);
+	memset(big, 'x', STORE_CMD_BODY_MAX + 1);
+	assert_int_equal(make_cmd(s, STORE_MATCH_NAME, "web01", big, 1000,
+	    &n), -1);
+	assert_non_null(strstr(store_errmsg(s), "body"));
+	big[STORE_CMD_BODY_MAX] = '\0';
+	assert_int_equal(make_cmd(s, STORE_MATCH_NAME, "db01", big, 1000,
+	    &n), 4);
+	free(big);
+	assert_int_equal(store_cmd_targets(s, 2, T0, target_line, &c), 3);
+	assert_string_equal(c.lines[0], "2 " CA1 " web01 queued - 0 0  "
+	    "1764064800000");
+	assert_string_equal(c.lines[1], "2 " CA2 " web01 queued - 0 0  "
+	    "1764064800000");
+	assert_string_equal(c.lines[2], "2 " CA1 " web02 queued - 0 0  "
+	    "1764064800000");
+	assert_int_equal(store_cmd_targets(s, 5, T0, target_line, &c), 0);
+	c.n = 0;
+	assert_int_equal(store_cmd_list(s, 0, T0, cmd_line, &c), 4);
+	assert_string_equal(c.lines[0], "1 web01 2/0/0/0/0");
+	assert_string_equal(c.lines[2], "3 [d]b0? 1/0/0/0/0");
+	store_close(s);
+}
+
+/*
+ * Pending (oldest first, at most max), COMMAND_ACK (delivered once), the
+ * first RESULT kept (a later one changes nothing), done or failed; an
+ * answer for no target is a miss; bad results are refused.
+ */
+static void
+test_cmd_answers(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct store *s = open_store(f, 0);
+	enum store_cmd_hit hit;
+	struct store_target bad = { .command = 1, .issuer = CA1,
+	    .agent = "web01", .outcome = GW_OUT_MAX + 1 };
+
+	agent_up(s, CA1, "web01", 1000);
+	agent_up(s, CA1, "web02", 1000);
+	make_cmd(s, STORE_MATCH_NAME, "web01", "one", 3600000, NULL);
+	make_cmd(s, STORE_MATCH_GLOB, "web*", "two", 3600000, NULL);
+	make_cmd(s, STORE_MATCH_GLOB, "web*", "three", 3600000, NULL);
+	assert_int_equal(store_cmd_pending(s, CA1, "web01", T0, 2,
+	    delivery_line, &c), 2);
+	assert_string_equal(c.lines[0], "1 " CA1 " web01 one");
+	assert_string_equal(c.lines[1], "2 " CA1 " web01 two");
+	assert_int_equal(store_cmd_ack(s, 1, CA1, "web01", T0 + 10, &hit), 0);
+	assert_int_equal(hit, STORE_CMD_TAKEN);
+	assert_int_equal(store_cmd_ack(s, 1, CA1, "web01", T0 + 20, &hit), 0);
+	assert_int_equal(hit, STORE_CMD_KNOWN);
+	assert_int_equal(store_cmd_ack(s, 1, CA1, "web02", T0, &hit), 0);
+	assert_int_equal(hit, STORE_CMD_MISS);
+	assert_int_equal(store_cmd_ack(s, 1, CA2, "web01", T0, &hit), 0);
+	assert_int_equal(hit, STORE_CMD_MISS);
+	assert_int_equal(result(s, 1, "web01", GW_OUT_EXITED, 0, "ok"),
+	    STORE_CMD_TAKEN);
+	assert_int_equal(result(s, 1, "web01", GW_OUT_EXITED, 3, "later"),
+	    STORE_CMD_KNOWN);
+	assert_int_equal(result(s, 2, "web02", GW_OUT_KILLED, 9, ""),
+	    STORE_CMD_TAKEN);
+	assert_int_equal(result(s, 9, "web02", GW_OUT_KILLED, 9, ""),
+	    STORE_CMD_MISS);
+	assert_int_equal(store_cmd_result(s, &bad, T0, &hit), -1);
+	bad.outcome = GW_OUT_EXITED;
+	bad.len = GW_PAYLOAD_HARD_MAX + 1;
+	bad.output = "";
+	assert_int_equal(store_cmd_result(s, &bad, T0, &hit), -1);
+	c.n = 0;
+	assert_int_equal(store_cmd_targets(s, 1, T0, target_line, &c), 1);
+	assert_string_equal(c.lines[0], "1 " CA1 " web01 done exited 0 1 ok "
+	    "1764064800050");
+	c.n = 0;
+	assert_int_equal(store_cmd_targets(s, 2, T0, target_line, &c), 2);
+	assert_string_equal(c.lines[1], "2 " CA1 " web02 failed killed 9 1  "
+	    "1764064800050");
+	c.n = 0;
+	assert_int_equal(store_cmd_pending(s, CA1, "web01", T0, 16,
+	    delivery_line, &c), 2);
+	assert_string_equal(c.lines[0], "2 " CA1 " web01 two");
+	c.n = 0;
+	assert_int_equal(store_cmd_list(s, 1, T0, cmd_line, &c), 2);
+	assert_string_equal(c.lines[0], "2 web* 1/0/0/1/0");
+	store_close(s);
+}
+
+/*
+ * Expiry: no COMMAND after it; queued targets read expired at once and
+ * are written expired by store_cmd_expire; a delivered one stays so and
+ * its RESULT is kept; an ACK after the expiry is recorded.
+ */
+static void
+test_cmd_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct store *s = open_store(f, 0);
+	enum store_cmd_hit hit;
+	int64_t after = 0;
+	long n = -1;
+
+	agent_up(s, CA1, "a1", 1000);
+	agent_up(s, CA1, "a2", 1000);
+	agent_up(s, CA1, "a3", 1000);
+	make_cmd(s, STORE_MATCH_GLOB, "a*", "x", 1000, NULL);
+	assert_int_equal(store_cmd_ack(s, 1, CA1, "a1", T0 + 10, &hit), 0);
+	assert_int_equal(store_cmd_pending(s, CA1, "a2", T0 + 999, 16,
+	    delivery_line, &c), 1);
+	assert_int_equal(store_cmd_pending(s, CA1, "a2", T0 + 1000, 16,
+	    delivery_line, &c), 0);
+	assert_int_equal(store_cmd_pending(s, CA1, "a1", T0 + 1000, 16,
+	    delivery_line, &c), 0);
+	assert_int_equal(store_cmd_new(s, &after, T0 + 1000, delivery_line,
+	    &c), 0);
+	assert_int_equal(after, 1);
+	c.n = 0;
+	assert_int_equal(store_cmd_list(s, 0, T0 + 1000, cmd_line, &c), 1);
+	assert_string_equal(c.lines[0], "1 a* 0/1/0/0/2");
+	assert_int_equal(store_cmd_expire(s, T0 + 999, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_cmd_expire(s, T0 + 1000, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_cmd_expire(s, T0 + 2000, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(result(s, 1, "a1", GW_OUT_EXITED, 0, "late"),
+	    STORE_CMD_TAKEN);
+	assert_int_equal(store_cmd_ack(s, 1, CA1, "a3", T0 + 3000, &hit), 0);
+	assert_int_equal(hit, STORE_CMD_TAKEN);
+	c.n = 0;
+	assert_int_equal(store_cmd_targets(s, 1, T0 + 5000, target_line, &c),
+	    3);
+	assert_string_equal(c.lines[0], "1 " CA1 " a1 done exited 0 1 late "
+	    "1764064800050");
+	assert_string_equal(c.lines[1], "1 " CA1 " a2 expired - 0 0  "
+	    "1764064801000");
+	assert_string_equal(c.lines[2], "1 " CA1 " a3 delivered - 0 0  "
+	    "1764064803000");
+	store_close(s);
+}
+
+/*
+ * New commands since a cursor: every unanswered target of each, the
+ * cursor moved to the last id; nothing new, nothing visited.  No call
+ * inside the group commit's transaction: it fails and writes nothing.
+ */
+static void
+test_cmd_new_and_txn(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct store *s = open_store(f, 0);
+	int64_t after = 0;
+
+	assert_int_equal(store_cmd_new(s, &after, T0, delivery_line, &c), 0);
+	assert_int_equal(after, 0);
+	agent_up(s, CA1, "a1", 1000);
+	agent_up(s, CA2, "a1", 1000);
+	make_cmd(s, STORE_MATCH_NAME, "a1", "x", 1000, NULL);
+	make_cmd(s, STORE_MATCH_NAME, "a1", "y", 1000, NULL);
+	assert_int_equal(result(s, 1, "a1", GW_OUT_LOST, 0, ""),
+	    STORE_CMD_TAKEN);
+	assert_int_equal(store_cmd_new(s, &after, T0, delivery_line, &c), 3);
+	assert_int_equal(after, 2);
+	assert_string_equal(c.lines[0], "1 " CA2 " a1 x");
+	assert_string_equal(c.lines[1], "2 " CA1 " a1 y");
+	assert_string_equal(c.lines[2], "2 " CA2 " a1 y");
+	assert_int_equal(store_cmd_new(s, &after, T0, delivery_line, &c), 0);
+	assert_int_equal(put(s, "a1", 1, "row"), 0);
+	assert_true(store_in_txn(s));
+	assert_int_equal(make_cmd(s, STORE_MATCH_NAME, "a1", "z", 1000,
+	    NULL), -1);
+	assert_non_null(strstr(store_errmsg(s), "transaction"));
+	assert_int_equal(store_agent_down(s, CA1, "a1", 1000, 2000), -1);
+	commit(s, 1, 0);
+	assert_int_equal(store_cmd_last(s, &after), 0);
+	assert_int_equal(after, 2);
+	c.n = 0;
+	assert_int_equal(store_agents(s, agent_line, &c), 2);
+	assert_string_equal(c.lines[0],
+	    CA1 "|a1|gw1|127.0.0.1:5000|1000|1000|1000|1");
+	store_close(s);
+}
+
+/* A store of schema 1 (4a5f9ba .. 91004b6) and one of its rows. */
+static const char v1_schema[] =
+    "CREATE TABLE messages ("
+    " issuer TEXT NOT NULL,"
+    " agent TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " id INTEGER NOT NULL UNIQUE,"
+    " gateway TEXT NOT NULL,"
+    " fingerprint TEXT NOT NULL,"
+    " received_ms INTEGER NOT NULL,"
+    " payload BLOB NOT NULL,"
+    " PRIMARY KEY (issuer, agent, seq));"
+    "INSERT INTO messages VALUES ('" CA1 "', 'a1', 7, 1, 'gw', 'ff', 1,"
+    " x'6f6c6431');"
+    "PRAGMA user_version = 1;";
+
+static int
+version_cb(void *arg, int n, char **v, char **names)
+{
+	(void)n;
+	(void)names;
+	*(int *)arg = atoi(v[0]);
+	return 0;
+}
+
+/*
+ * A store of schema 1: a reader sees no agents or commands (and changes
+ * nothing); a writer adds the tables (user_version 2), the messages kept.
+ */
+static void
+test_migrate_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct collect rows = { 0 };
+	struct store *s;
+	sqlite3 *db;
+	int64_t last = 9;
+	int version = -1;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1_schema, NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	s = open_store(f, 1);
+	assert_int_equal(store_agents(s, agent_line, &c), 0);
+	assert_int_equal(store_cmd_list(s, 0, T0, cmd_line, &c), 0);
+	assert_int_equal(store_cmd_last(s, &last), 0);
+	assert_int_equal(last, 0);
+	store_close(s);
+	s = open_store(f, 0);
+	assert_int_equal(last_seq_as(s, CA1, "a1"), 7);
+	agent_up(s, CA1, "a1", 1000);
+	assert_int_equal(make_cmd(s, STORE_MATCH_NAME, "a1", "x", 1000, NULL),
+	    1);
+	assert_int_equal(store_scan(s, 0, collect_cb, &rows), 1);
+	store_close(s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version", version_cb,
+	    &version, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(version, 2);
+}
+
+/* More agents match than STORE_CMD_TARGETS_MAX: refused, nothing made. */
+static void
+test_cmd_too_many(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_store(f, 0);
+	sqlite3 *db;
+	char sql[512];
+	int64_t last = 9;
+	long n = 0;
+
+	store_close(s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "WITH RECURSIVE i(k) AS (SELECT 1 UNION "
+	    "ALL SELECT k + 1 FROM i WHERE k < %d) INSERT INTO agents SELECT "
+	    "'ca', 'n' || k, '', '', '', '', '', '', 1, 1, 1, 1 FROM i",
+	    STORE_CMD_TARGETS_MAX + 1);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	s = open_store(f, 0);
+	assert_int_equal(make_cmd(s, STORE_MATCH_GLOB, "n*", "x", 1000, &n),
+	    -1);
+	assert_non_null(strstr(store_errmsg(s), "more than"));
+	assert_int_equal(make_cmd(s, STORE_MATCH_GLOB, "n1*", "x", 1000, &n),
+	    1);
+	assert_int_equal(n, 11113);	/* n1, n10.., n100.., ... */
+	assert_int_equal(store_cmd_last(s, &last), 0);
+	assert_int_equal(last, 1);
+	store_close(s);
+}
+
 static void
 test_utf8_validation(void **state)
 {
@@ -569,6 +1030,30 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_refused_rows_and_failed_commit, setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_agents, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_targets, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_answers, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_expiry, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_new_and_txn,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_too_many,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_agents, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_targets, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_answers, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_expiry, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_new_and_txn,
+		    setup_pg, teardown),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_export_text_and_binary),
 		cmocka_unit_test(test_utf8_validation),
