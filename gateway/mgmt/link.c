@@ -49,6 +49,7 @@ struct link {
 	struct mchan_set	 chans;		/* mchan.c's */
 	uint32_t		 max_chan;	/* highest channel opened */
 	uint32_t		 caps;		/* in use (HELLO_ACK's) */
+	uint32_t		 peer_max;	/* the gateway's max_payload */
 	uint64_t		 frames_in;
 	TAILQ_ENTRY(link)	 entry;
 };
@@ -111,9 +112,29 @@ link_mchan_notify_writable(void *arg)
 	conn_notify_writable(link_check(arg)->c);
 }
 
+/*
+ * mchan_ops: a COMMAND goes only if the gateway takes its size and it
+ * leaves the room kept for what commits owe (LINK_RESERVE): it never
+ * takes an ACK's place, and one that finds no room goes on a later round.
+ */
+static enum mcmd_sent
+link_mchan_send_spare(void *arg, const struct gw_frame *f)
+{
+	struct link *l = link_check(arg);
+	size_t len = (size_t)8 + f->u.data.body.len;
+
+	if (len > l->peer_max)
+		return MCMD_TOO_BIG;
+	if (conn_out_space(l->c) < LINK_RESERVE(l->m) + GW_HDR_LEN + len ||
+	    conn_send(l->c, f) != 0)
+		return MCMD_NO_ROOM;
+	return MCMD_SENT;
+}
+
 static const struct mchan_ops link_mchan_ops = {
 	.send = link_mchan_send,
 	.notify_writable = link_mchan_notify_writable,
+	.send_spare = link_mchan_send_spare,
 };
 
 /**
@@ -210,6 +231,7 @@ link_hello(struct link *l, const struct gw_frame *f)
 	}
 	conn_timer(l->c, 0);
 	l->caps = r.u.hello_ack.caps;
+	l->peer_max = f->u.hello.max_payload;
 	link_set_state(l, LINK_READY);
 	log_info("event=gateway_ready gateway=%s peer=%s caps=0x%x",
 	    l->id.name, conn_peer(l->c), l->caps);
@@ -410,6 +432,8 @@ link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		mchan_closed(ch, f);
 	else if (f->type == GW_T_DATA)
 		mchan_data(ch, f);
+	else
+		mchan_answer(ch, f);
 	return CONN_OK;
 }
 
