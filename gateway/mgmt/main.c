@@ -7,6 +7,8 @@
  *   gw-mgmt --check-config FILE             validate FILE and its files
  *   gw-mgmt export (-c FILE | --db PATH) [--after ID] [--follow]
  *                                           stored messages as JSON Lines
+ *   gw-mgmt command send|list|show ...      commands to agents (cli.h)
+ *   gw-mgmt agents (-c FILE | --db PATH)    the agents the store knows
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commit.h"
 #include "conn.h"
 #include "export.h"
@@ -39,7 +42,9 @@ usage(void)
 	    "usage: gw-mgmt -c FILE [--log-level LEVEL]\n"
 	    "       gw-mgmt --check-config FILE\n"
 	    "       gw-mgmt export (-c FILE | --db PATH) [--after ID] "
-	    "[--follow]\n");
+	    "[--follow]\n"
+	    "       gw-mgmt command send|list|show (-c FILE | --db PATH) ...\n"
+	    "       gw-mgmt agents (-c FILE | --db PATH) [--json]\n");
 	exit(2);
 }
 
@@ -374,6 +379,10 @@ main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "command") == 0)
+		return cli_command(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "agents") == 0)
+		return cli_agents(argc - 1, argv + 1);
 	main_args(argc, argv, &a);
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&m, 0, sizeof(m));
