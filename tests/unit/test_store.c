@@ -821,6 +821,11 @@ test_cmd_expiry(void **state)
 	c.n = 0;
 	assert_int_equal(store_cmd_list(s, 0, T0 + 1000, cmd_line, &c), 1);
 	assert_string_equal(c.lines[0], "1 a* 0/1/0/0/2");
+	c.n = 0;
+	assert_int_equal(store_cmd_targets(s, 1, T0 + 1000, target_line, &c),
+	    3);
+	assert_string_equal(c.lines[1], "1 " CA1 " a2 expired - 0 0  "
+	    "1764064800000");
 	assert_int_equal(store_cmd_expire(s, T0 + 999, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(store_cmd_expire(s, T0 + 1000, &n), 0);
