@@ -5,6 +5,7 @@
 # mid-run: the gateway fails over to B without closing any agent session,
 # resends what A had not acknowledged, and the shared store holds every
 # line exactly once.  Then A comes back and the gateway fails back to it.
+# Last, gw-mgmt command and agents on the shared store.
 source "$(dirname "$0")/lib.sh" "$@"
 
 AGENTS=20
@@ -89,3 +90,23 @@ pass "metrics and gatewayd status: $(grep ^failovers status.out)"
 export_store() { "$GW_MGMT" export -c mgmt-a.ini; }
 check_store $LINES "${names[@]}" || fail "shared store not exactly-once"
 pass "shared PostgreSQL store: $((AGENTS * LINES)) lines, each exactly once"
+
+# The command line on the shared store: a command's targets come from the
+# agents table, whichever server wrote it; the other server reads it back.
+psql -X -q "$PG_CONNINFO" -c "INSERT INTO agents VALUES ('CN=cli CA',
+    'cli-agent', 'CN=cli-agent', '', '01', 'ab', 'gw', '127.0.0.1:1', 1, 1,
+    1, 0)" || fail "psql: agents"
+"$GW_MGMT" command send -c mgmt-b.ini --match 'cli-*' --body hi >id.txt \
+    2>err.txt || fail "command send on PostgreSQL: $(cat err.txt)"
+"$GW_MGMT" command show -c mgmt-a.ini "$(cat id.txt)" --json >show.txt \
+    2>err.txt || fail "command show on PostgreSQL: $(cat err.txt)"
+grep -q '"agent":"cli-agent","issuer":"CN=cli CA","state":"queued"' \
+    show.txt || fail "command show: $(cat show.txt)"
+"$GW_MGMT" command send -c mgmt-a.ini --agent nobody --body x \
+    >/dev/null 2>err.txt && fail "a command for no agent"
+grep -q 'no known agent is named nobody' err.txt || fail "$(cat err.txt)"
+"$GW_MGMT" agents -c mgmt-a.ini --json >agents.txt 2>err.txt ||
+    fail "agents on PostgreSQL: $(cat err.txt)"
+grep -q '"name":"cli-agent",.*"state":"offline"' agents.txt ||
+    fail "agents: $(cat agents.txt)"
+pass "gw-mgmt command send|show and agents on the shared PostgreSQL store"
