@@ -43,9 +43,14 @@
  * store is never in one.  Each write is one sync (SQLite: synchronous=
  * FULL), not grouped.
  *
+ * Expiry: gw-mgmt calls store_cmd_expire now and then (on its resend
+ * timer, say); readers need not wait for it (see States).
+ *
  * Text (issuer, names, fingerprint, gateway, peer, target) must be UTF-8
  * (-1 otherwise, like store_check).  Strings a callback gets are valid
- * during the call only.  Like store.h this module never logs: failures
+ * during the call only, and a callback must not call into the store: on
+ * PostgreSQL the rows are still being read from the connection (copy what
+ * you need, act after the call returns).  Like store.h this module never logs: failures
  * come back as -1 with store_errmsg().
  */
 #ifndef GW_STORE_CMD_H
