@@ -955,6 +955,33 @@ test_migrate_v1(void **state)
 	assert_int_equal(version, 2);
 }
 
+/*
+ * A store of schema 0 (key (agent, seq)): a reader sees no agents; a
+ * writer migrates it to schema 2 at once: agents and commands work, the
+ * legacy rows are claimed as before.
+ */
+static void
+test_migrate_v0_cmds(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct store *s;
+
+	if (f->conf.type == STORE_SQLITE)
+		make_old_sqlite(f);
+	else
+		make_old_pg(f);
+	s = open_store(f, 1);
+	assert_int_equal(store_agents(s, agent_line, &c), 0);
+	store_close(s);
+	s = open_store(f, 0);
+	agent_up(s, CA1, "a1", 1000);
+	assert_int_equal(make_cmd(s, STORE_MATCH_NAME, "a1", "x", 1000, NULL),
+	    1);
+	assert_int_equal(last_seq_as(s, CA1, "a1"), 2);
+	store_close(s);
+}
+
 /* More agents match than STORE_CMD_TARGETS_MAX: refused, nothing made. */
 static void
 test_cmd_too_many(void **state)
@@ -1049,6 +1076,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_too_many,
 		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v0_cmds,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v0_cmds,
+		    setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_agents, setup_pg,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_targets, setup_pg,
