@@ -7,8 +7,11 @@
  * fills, times out and closes (fake_conn.c, mgmt_link.c; the opcodes
  * are in mgmt_env.h).  agent_crl revokes agent-3.  The batch timer fires when
  * the input says; the store refuses inserts or a commit when the input
- * says.  The first byte picks batch_max (1, 2, 3 or 64) and whether
- * enrollment is on.
+ * says.  The first byte picks batch_max (1, 2, 3 or 64), whether
+ * enrollment is on, and whether gateways announce COMMANDS: then the
+ * input makes commands through the store (as `gw-mgmt command send`),
+ * gateways answer them (COMMAND_ACK, RESULT; ids made, unknown, out of
+ * range) and the resend round runs when it says.
  *
  * Invariants, after every step (one operation, or one frame a resumed
  * link reads):
@@ -20,6 +23,10 @@
  *    OPEN_ACK gives the agent's highest durable seq;
  *  - every frame sent re-decodes; ENROLL_RESULT answers an ENROLL of its
  *    link, once (mgmt_link.c);
+ *  - a COMMAND goes only on an open channel of an agent its command
+ *    targets, never expired; a target is delivered or answered only after
+ *    a COMMAND went to its agent, keeps its first RESULT, and changes only
+ *    in a step of its own agent's channel (or the resend round);
  *  - a channel owed an answer, or an open transaction, has the batch
  *    timer armed; a batch never holds batch_max items;
  *  - after the stop, nothing is left (LeakSanitizer), each conn closed
@@ -33,6 +40,7 @@
 
 #include "commit.h"
 #include "crl.h"
+#include "mchan.h"
 #include "fuzz.h"
 #include "identity.h"
 #include "link.h"
@@ -201,7 +209,43 @@ static const uint8_t nargs[MGMT_OPS] = {
 	[MGMT_OPEN] = 2, [MGMT_DATA] = 4, [MGMT_CLOSE] = 2, [MGMT_PING] = 1,
 	[MGMT_ENROLL] = 2, [MGMT_RAW] = 1, [MGMT_FULL] = 2, [MGMT_TIMER] = 1,
 	[MGMT_EOF] = 1, [MGMT_BATCH] = 0, [MGMT_FAULT] = 1, [MGMT_ANSWER] = 1,
+	[MGMT_CMD] = 1, [MGMT_CMD_ACK] = 3, [MGMT_RESULT] = 4,
+	[MGMT_RESEND] = 0,
 };
+
+/* Does the input announce COMMANDS (MGMT_F_COMMANDS)? */
+static int commands_on;
+
+/*
+ * COMMAND_ACK (${a}[3] unused) or RESULT from link ${c} on its channel
+ * a[1] (modulo its count), the id a[2] picks (mgmt_cmd_id).
+ */
+static void
+mgmt_answer_cmd(struct conn *c, unsigned op, const uint8_t *a)
+{
+	static const uint8_t out[] = "fuzz output";
+	struct gw_frame f;
+	uint32_t ch;
+	uint64_t hi;
+
+	if (mgmt_chan_pick(c, a[1], &ch, &hi) != 0)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.channel = ch;
+	if (op == MGMT_CMD_ACK) {
+		f.type = GW_T_COMMAND_ACK;
+		f.u.ack.seq = mgmt_cmd_id(a[2]);
+	} else {
+		f.type = GW_T_RESULT;
+		f.u.result.id = mgmt_cmd_id(a[2]);
+		f.u.result.outcome = (uint8_t)(a[3] % 6);
+		f.u.result.status = a[3] >> 3;
+		f.u.result.output.p = out;
+		f.u.result.output.len = a[3] & 4 ? sizeof(out) - 1 : 0;
+	}
+	mgmt_step((int)(a[0] % MGMT_LINKS), ch);
+	mgmt_send(c, &f);
+}
 
 /*
  * One operation: ${op} with arguments ${a} on link slot a[0] (if it takes
@@ -223,7 +267,7 @@ mgmt_op(unsigned op, const uint8_t *a, const uint8_t *rest, size_t nrest)
 
 	memset(&f, 0, sizeof(f));
 	if (op == MGMT_CONNECT || op == MGMT_BATCH || op == MGMT_FAULT ||
-	    op == MGMT_ANSWER)
+	    op == MGMT_ANSWER || op == MGMT_CMD || op == MGMT_RESEND)
 		mgmt_step(-1, 0);
 	else if (c == NULL)
 		return op == MGMT_RAW ? SIZE_MAX : 0;
@@ -249,6 +293,7 @@ mgmt_op(unsigned op, const uint8_t *a, const uint8_t *rest, size_t nrest)
 		f.type = GW_T_HELLO;
 		f.u.hello.vmin = 1;
 		f.u.hello.vmax = a[1] ? a[1] : 1;
+		f.u.hello.caps = commands_on ? GW_CAP_COMMANDS : 0;
 		f.u.hello.max_payload = 1024;
 		mgmt_send(c, &f);
 		break;
@@ -326,6 +371,17 @@ mgmt_op(unsigned op, const uint8_t *a, const uint8_t *rest, size_t nrest)
 	case MGMT_ANSWER:
 		mgmt_answer(a[0]);
 		break;
+	case MGMT_CMD:
+		mgmt_command(m.store, a[0]);
+		break;
+	case MGMT_CMD_ACK:
+	case MGMT_RESULT:
+		mgmt_answer_cmd(c, op, a);
+		break;
+	case MGMT_RESEND:
+		if (ev_is_active(&m.chans->resend))
+			ev_invoke(loop, &m.chans->resend, EV_TIMER);
+		break;
 	}
 	return used;
 }
@@ -349,6 +405,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mgmt_env_reset();
 	cfg.batch_max = batch[data[0] & MGMT_F_BATCH];
 	cfg.enroll.ca_dir = data[0] & MGMT_F_ENROLL ? ca_dir : NULL;
+	commands_on = (data[0] & MGMT_F_COMMANDS) != 0;
+	mgmt_clock((int64_t)(ev_now(loop) * 1000.));
 	mgmt_db_unlink();
 	if (mgmt_env_store(&store, db, err, sizeof(err)) != 0 ||
 	    mgmt_world_init(&m, &cfg, loop, store, err, sizeof(err)) != 0) {
@@ -359,7 +417,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strlen((char *)agent_crl) + 1) != 0)
 		abort();
 	while (off < size) {
-		unsigned op = data[off++] % MGMT_OPS;
+		unsigned op = data[off++] % (commands_on ? MGMT_OPS :
+		    MGMT_OPS_BASE);
 		uint8_t a[4] = { 0 };
 
 		if (size - off < nargs[op])

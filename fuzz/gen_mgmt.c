@@ -12,6 +12,9 @@
 #include "gen_corpus.h"
 #include "mgmt_env.h"
 
+/* MGMT_CMD_ACK's, MGMT_RESULT's id byte for the command made number k. */
+#define ID(k)	((k) * MGMT_IDS)
+
 static uint8_t mb[4096];
 static size_t mn;
 
@@ -23,7 +26,8 @@ mg(unsigned o, unsigned a0, unsigned a1, unsigned a2, unsigned a3)
 		[MGMT_OPEN] = 2, [MGMT_DATA] = 4, [MGMT_CLOSE] = 2,
 		[MGMT_PING] = 1, [MGMT_ENROLL] = 2, [MGMT_RAW] = 1,
 		[MGMT_FULL] = 2, [MGMT_TIMER] = 1, [MGMT_EOF] = 1,
-		[MGMT_FAULT] = 1, [MGMT_ANSWER] = 1,
+		[MGMT_FAULT] = 1, [MGMT_ANSWER] = 1, [MGMT_CMD] = 1,
+		[MGMT_CMD_ACK] = 3, [MGMT_RESULT] = 4, [MGMT_RESEND] = 0,
 	};
 	const uint8_t a[4] = { (uint8_t)a0, (uint8_t)a1, (uint8_t)a2,
 	    (uint8_t)a3 };
@@ -241,6 +245,61 @@ mgmt_seeds(void)
 	f.u.reason.code = GW_R_SHUTDOWN;
 	mg_raw(1, &f);
 	put("mgmt", "raw", 0, 0, mb, mn);
+
+	/*
+	 * Commands: made for one agent, for all, expired; sent at OPEN_ACK
+	 * and by the resend round; answered by their agents, and by another
+	 * agent's channel, with ids made, unknown and out of range; a full
+	 * output; an agent back on another link; the store failing.
+	 */
+	mn = 0;
+	mb[mn++] = 3 | MGMT_F_COMMANDS;		/* batch_max 64 */
+	mg_up(0, MGMT_CRT_GW1);
+	mg_up(1, MGMT_CRT_GW2);
+	mg(MGMT_OPEN, 0, 0, 0, 0);		/* agent-0 */
+	mg(MGMT_OPEN, 1, 1, 0, 0);		/* agent-1 */
+	mg(MGMT_CMD, 0, 0, 0, 0);		/* id 1: agent-0 */
+	mg(MGMT_CMD, 4, 0, 0, 0);		/* id 2: agent-* */
+	mg(MGMT_CMD, 8 | 1, 0, 0, 0);		/* id 3: expired */
+	mg(MGMT_RESEND, 0, 0, 0, 0);
+	mg(MGMT_CMD_ACK, 0, 0, 0, 0);		/* agent-0 takes 1 */
+	mg(MGMT_RESULT, 0, 0, 0, 0);		/* exited 0 */
+	mg(MGMT_RESULT, 0, 0, 0, 1);		/* again: the first stays */
+	mg(MGMT_CMD_ACK, 1, 0, 0, 0);		/* 1 is not agent-1's */
+	mg(MGMT_RESULT, 1, 0, 0, 0);
+	mg(MGMT_CMD_ACK, 1, 0, ID(1), 0);	/* 2 is */
+	mg(MGMT_RESULT, 1, 0, ID(1), 1 | 4 | 8);	/* killed, output */
+	mg(MGMT_CMD_ACK, 0, 0, MGMT_ID_UNKNOWN, 0);
+	mg(MGMT_RESULT, 0, 0, MGMT_ID_I64MAX1, 0);
+	mg(MGMT_CMD_ACK, 0, 0, MGMT_ID_U64MAX, 0);
+	mg(MGMT_FULL, 0, 0, 0, 0);		/* full: no COMMAND */
+	mg(MGMT_CMD, 0, 0, 0, 0);		/* id 4 */
+	mg(MGMT_RESEND, 0, 0, 0, 0);
+	mg(MGMT_CMD_ACK, 0, 0, ID(3), 0);	/* 4: not sent yet */
+	mg(MGMT_FULL, 0, 32, 0, 0);
+	mg(MGMT_RESEND, 0, 0, 0, 0);
+	mg(MGMT_EOF, 1, 0, 0, 0);		/* agent-1's link lost */
+	mg(MGMT_CMD, 1, 0, 0, 0);		/* id 5: agent-1, away */
+	mg(MGMT_OPEN, 0, 1, 0, 0);		/* agent-1 on link 0: 5 */
+	mg(MGMT_CMD_ACK, 0, 1, ID(4), 0);
+	mg(MGMT_FAULT, 2, 0, 0, 0);		/* the next commit fails */
+	mg(MGMT_RESULT, 0, 1, ID(4), 0);
+	mg(MGMT_RESEND, 0, 0, 0, 0);
+	mg(MGMT_RESULT, 0, 1, ID(4), 0);
+	mg(MGMT_CLOSE, 0, 0, 0, 0);
+	put("mgmt", "commands", 0, 0, mb, mn);
+
+	/* Answers without COMMANDS agreed, as raw frames: the link closes. */
+	mn = 0;
+	mb[mn++] = 3;
+	mg_up(0, MGMT_CRT_GW1);
+	mg(MGMT_OPEN, 0, 0, 0, 0);
+	memset(&f, 0, sizeof(f));
+	f.type = GW_T_COMMAND_ACK;
+	f.channel = 1;
+	f.u.ack.seq = 1;
+	mg_raw(0, &f);
+	put("mgmt", "answers-without-commands", 0, 0, mb, mn);
 }
 
 /* fuzz_enroll's sessions: opcodes of enroll_env.h and their arguments. */

@@ -16,6 +16,11 @@
  *    DATA the channel sent, and every DATA they cover is durable (read from
  *    a second connection, which sees committed rows only);
  *  - ENROLL_RESULT answers an ENROLL of that link, once;
+ *  - a COMMAND goes only on an open channel (OPEN_ACK received, no CLOSE)
+ *    of an agent the command targets, never once the command expired;
+ *    a target is delivered or answered in the store only if a COMMAND of
+ *    it went on a channel of its agent; what a gateway sends changes only
+ *    its own channel's agent's targets (mgmt_store.c keeps them);
  *  - no channel and no link is closed for what another channel or link
  *    did (the harness names the actor of each step), unless the store was
  *    made to fail in that step.
@@ -62,7 +67,30 @@ enum mgmt_op {
 	MGMT_FAULT,	/* arg: the store: 0 works, 1 refuses every insert,
 			   2 refuses the next commit */
 	MGMT_ANSWER,	/* status: the authority answers its oldest request */
+	/* With MGMT_F_COMMANDS only: */
+	MGMT_CMD,	/* sel: a command made as `gw-mgmt command send` does,
+			   for agent-(sel & 3), or every agent-* if sel & 4;
+			   sel & 8: it expired already */
+	MGMT_CMD_ACK,	/* who, chan, id: COMMAND_ACK on the link's channel
+			   chan (% its count), the id mgmt_cmd_id picks */
+	MGMT_RESULT,	/* who, chan, id, out: RESULT, outcome out % 6,
+			   status out >> 3, output if out & 4 */
+	MGMT_RESEND,	/* -: the resend round runs */
 	MGMT_OPS
+};
+
+/* The opcodes of an input without MGMT_F_COMMANDS (as before them). */
+#define MGMT_OPS_BASE	MGMT_CMD
+
+/* MGMT_CMD_ACK's and MGMT_RESULT's id byte % MGMT_IDS (mgmt_cmd_id). */
+enum mgmt_id {
+	MGMT_ID_MADE,		/* 0 .. 3: the id of the command made
+				   number sel / MGMT_IDS (modulo the count;
+				   1 if none) */
+	MGMT_ID_UNKNOWN = 4,	/* an id no command has */
+	MGMT_ID_I64MAX1,	/* INT64_MAX + 1 */
+	MGMT_ID_U64MAX,		/* UINT64_MAX */
+	MGMT_IDS
 };
 
 /* MGMT_DATA's seq byte % MGMT_SEQS, from the channel's highest seq h. */
@@ -83,6 +111,7 @@ enum mgmt_seq {
 /* Flags byte. */
 #define MGMT_F_BATCH	3	/* batch_max: 1, 2, 3 or 64 */
 #define MGMT_F_ENROLL	4	/* [enroll] ca_dir set: a signing authority */
+#define MGMT_F_COMMANDS	8	/* HELLO announces COMMANDS; MGMT_CMD.. */
 
 /* Certificates a gateway may show (MGMT_CONNECT, MGMT_TLS). */
 enum mgmt_crt {
@@ -132,6 +161,21 @@ void mgmt_step(int who, uint32_t chan);
  * store failed).
  */
 void mgmt_check(struct store *s);
+
+/**
+ * mgmt_clock(now_ms): the loop's time, which stands still (the store's
+ * times of commands, and what is expired).
+ */
+void mgmt_clock(int64_t now_ms);
+
+/**
+ * mgmt_command(s, sel): make a command in store ${s} (MGMT_CMD), as
+ * `gw-mgmt command send` does, and remember its targets.
+ */
+void mgmt_command(struct store *s, unsigned sel);
+
+/** mgmt_cmd_id(sel): the id MGMT_CMD_ACK, MGMT_RESULT send (enum mgmt_id). */
+uint64_t mgmt_cmd_id(unsigned sel);
 
 /** mgmt_fault(mode): the store's fault mode (MGMT_FAULT). */
 void mgmt_fault(unsigned mode);

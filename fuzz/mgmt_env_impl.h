@@ -67,6 +67,19 @@ void mg_link_crts(const void *const crts[]);
  */
 int mg_actor_sent(int name, uint64_t seq);
 
+/**
+ * mg_actor_name(): the agent (index in mg.names) of the actor's channel;
+ * -1 if none, -2 if it cannot be told.
+ */
+int mg_actor_name(void);
+
+/**
+ * mg_cmd_sent(name, id): a COMMAND(${id}) goes on an open channel of
+ * agent ${name}: check the command targets it and has not expired, and
+ * remember it went (mgmt_store.c).
+ */
+void mg_cmd_sent(int name, uint64_t id);
+
 /** mg_store_reset(), mg_store_done(): see mgmt_env_reset, _done. */
 void mg_store_reset(void);
 void mg_store_done(void);

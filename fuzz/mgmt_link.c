@@ -117,6 +117,23 @@ mg_actor_sent(int name, uint64_t seq)
 	return 0;
 }
 
+int
+mg_actor_name(void)
+{
+	struct mg_link *l;
+	const struct mg_chan *ch;
+	struct conn *c;
+
+	if (mg.actor < 0 || mg.actor_chan == 0 ||
+	    (c = fake_conn_accepted((unsigned)mg.actor)) == NULL)
+		return -1;
+	l = fake_conn_data(c);
+	if (l->ch_overflow)
+		return -2;
+	ch = mg_chan(l, mg.actor_chan);
+	return ch != NULL ? ch->name : -1;
+}
+
 /*
  * Did the actor, on another gateway, open a newer channel of ${ch}'s own
  * agent?  Then CLOSE superseded of ${ch} (on ${c}) is that agent's own
@@ -228,6 +245,11 @@ mg_check_frame(struct conn *c, const struct gw_frame *f)
 		break;
 	case GW_T_CLOSE:
 		ch->closed = 1;
+		break;
+	case GW_T_COMMAND:
+		/* Only once open, for a command of this channel's agent. */
+		FUZZ_CHECK(ch->opened && ch->name >= 0);
+		mg_cmd_sent(ch->name, f->u.data.seq);
 		break;
 	default:
 		FUZZ_CHECK(!"gw-mgmt sent an unexpected channel frame");

@@ -3,7 +3,9 @@
  * SQLite connection made to refuse inserts or a commit when the input
  * says (MGMT_FAULT), and a second, read-only connection that sees only
  * what is committed, against which mgmt_check and the gateways' checks
- * (mgmt_link.c) tell what is durable.
+ * (mgmt_link.c) tell what is durable.  The commands made (MGMT_CMD) and
+ * their targets' states as last seen, against which mgmt_check tells who
+ * changed which.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +17,23 @@
 #include "mgmt_env.h"
 #include "mgmt_env_impl.h"
 #include "store.h"
+#include "store_cmd.h"
+
+#define MG_CMDS		8	/* commands made per input */
+
+/* A command made: its targets (a bit per agent of mg.names), where its
+ * COMMAND went, its targets' states as last seen (-1: not a target). */
+struct mg_cmd {
+	int64_t		 id;
+	int		 expired;	/* made past its expiry */
+	uint32_t	 targets;
+	uint32_t	 sent;
+	int8_t		 state[MG_NAMES];
+};
+
+static struct mg_cmd cmds[MG_CMDS];
+static unsigned ncmds;
+static int64_t clock_ms;
 
 /* The store: its connection (faults), a reader, what each one saw. */
 static sqlite3 *store_db, *reader;
@@ -72,6 +91,7 @@ void
 mg_store_reset(void)
 {
 	fault_mode = 0;
+	ncmds = 0;
 	ndurable = npending = 0;
 	rows_full = 0;
 	durable_id = 0;
@@ -132,6 +152,139 @@ void
 mgmt_fault(unsigned mode)
 {
 	fault_mode = mode % 3;
+}
+
+/* The commands (MGMT_CMD), made through the store as the CLI does. */
+
+void
+mgmt_clock(int64_t now_ms)
+{
+	clock_ms = now_ms;
+}
+
+static int
+mg_target_cb(const struct store_target *t, void *arg)
+{
+	int8_t *st = arg;
+	int name = mg_name(t->agent, 0);
+
+	if (name >= 0)
+		st[name] = (int8_t)t->state;
+	return 0;
+}
+
+/* The states of ${c}'s targets now into ${st}; -1 if the store failed. */
+static int
+mg_cmd_states(struct store *s, const struct mg_cmd *c,
+    int8_t st[MG_NAMES])
+{
+	memset(st, -1, MG_NAMES);
+	return store_cmd_targets(s, c->id, clock_ms, mg_target_cb, st) < 0 ?
+	    -1 : 0;
+}
+
+void
+mgmt_command(struct store *s, unsigned sel)
+{
+	struct mg_cmd *c = &cmds[ncmds];
+	struct store_cmd sc;
+	char pattern[16], body[16];
+	long n = 0, bits = 0;
+
+	if (ncmds == MG_CMDS)
+		return;
+	snprintf(pattern, sizeof(pattern), sel & 4 ? "agent-*" :
+	    "agent-%u", sel & 3);
+	snprintf(body, sizeof(body), "cmd-%u", ncmds);
+	memset(&sc, 0, sizeof(sc));
+	sc.target = pattern;
+	sc.body = body;
+	sc.len = strlen(body);
+	sc.created_ms = clock_ms - 10000;
+	sc.expires_ms = sel & 8 ? clock_ms - 1 : clock_ms + 3600000;
+	/* No agent of that name known yet, or the store made to fail. */
+	if (store_cmd_create(s, &sc, sel & 4 ? STORE_MATCH_GLOB :
+	    STORE_MATCH_NAME, pattern, &n) != 0)
+		return;
+	memset(c, 0, sizeof(*c));
+	c->id = sc.id;
+	c->expired = (sel & 8) != 0;
+	FUZZ_CHECK(mg_cmd_states(s, c, c->state) == 0);
+	for (unsigned k = 0; k < MG_NAMES; k++)
+		if (c->state[k] >= 0) {
+			c->targets |= 1u << k;
+			bits++;
+		}
+	FUZZ_CHECK(bits == n || mg.names_full);
+	ncmds++;
+}
+
+uint64_t
+mgmt_cmd_id(unsigned sel)
+{
+	switch (sel % MGMT_IDS) {
+	case MGMT_ID_UNKNOWN:
+		return 1000000;
+	case MGMT_ID_I64MAX1:
+		return (uint64_t)INT64_MAX + 1;
+	case MGMT_ID_U64MAX:
+		return UINT64_MAX;
+	default:
+		return ncmds == 0 ? 1 :
+		    (uint64_t)cmds[(sel / MGMT_IDS) % ncmds].id;
+	}
+}
+
+void
+mg_cmd_sent(int name, uint64_t id)
+{
+	for (unsigned i = 0; i < ncmds; i++)
+		if (cmds[i].id == (int64_t)id) {
+			FUZZ_CHECK(cmds[i].targets & (1u << name));
+			FUZZ_CHECK(!cmds[i].expired);
+			cmds[i].sent |= 1u << name;
+			return;
+		}
+	FUZZ_CHECK(!"a COMMAND for no command made");
+}
+
+/*
+ * The targets' states, after a step: one delivered or answered had its
+ * COMMAND sent to a channel of its agent; an answer stays the first; and
+ * in a gateway's step only the agent of its channel changed (the resend
+ * round, which expires targets, is no gateway's).
+ */
+static void
+mg_cmd_check(struct store *s)
+{
+	int8_t st[MG_NAMES];
+	int actor = mg_actor_name();
+
+	for (unsigned i = 0; i < ncmds; i++) {
+		struct mg_cmd *c = &cmds[i];
+
+		if (mg_cmd_states(s, c, st) != 0)
+			return;		/* the store made to fail */
+		for (unsigned k = 0; k < MG_NAMES; k++) {
+			if (st[k] == c->state[k])
+				continue;
+			FUZZ_CHECK(c->state[k] >= 0);
+			FUZZ_CHECK(c->state[k] != STORE_CMD_DONE &&
+			    c->state[k] != STORE_CMD_FAILED);
+			if (st[k] != STORE_CMD_EXPIRED)
+				FUZZ_CHECK(c->sent & (1u << k));
+			if (mg.actor >= 0 && actor != -2 && actor != (int)k) {
+				fprintf(stderr, "fuzz_mgmt: command %lld of "
+				    "%s: %s to %s by what link %d channel %u "
+				    "sent\n", (long long)c->id, mg.names[k],
+				    store_cmd_state_str(c->state[k]),
+				    store_cmd_state_str(st[k]), mg.actor,
+				    mg.actor_chan);
+				FUZZ_CHECK(!"a target changed by another");
+			}
+			c->state[k] = st[k];
+		}
+	}
 }
 
 /* The committed view (the reader). */
@@ -210,6 +363,7 @@ mgmt_check(struct store *s)
 	int64_t count;
 	int rc;
 
+	mg_cmd_check(s);
 	if (rows_full)
 		return;
 	/* Committed rows are never lost; new ones were sent. */

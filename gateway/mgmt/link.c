@@ -48,6 +48,8 @@ struct link {
 	const struct mgmt_scope	*scope;		/* its [scope], or NULL */
 	struct mchan_set	 chans;		/* mchan.c's */
 	uint32_t		 max_chan;	/* highest channel opened */
+	uint32_t		 caps;		/* in use (HELLO_ACK's) */
+	uint32_t		 peer_max;	/* the gateway's max_payload */
 	uint64_t		 frames_in;
 	TAILQ_ENTRY(link)	 entry;
 };
@@ -110,9 +112,29 @@ link_mchan_notify_writable(void *arg)
 	conn_notify_writable(link_check(arg)->c);
 }
 
+/*
+ * mchan_ops: a COMMAND goes only if the gateway takes its size and it
+ * leaves the room kept for what commits owe (LINK_RESERVE): it never
+ * takes an ACK's place, and one that finds no room goes on a later round.
+ */
+static enum mcmd_sent
+link_mchan_send_spare(void *arg, const struct gw_frame *f)
+{
+	struct link *l = link_check(arg);
+	size_t len = (size_t)8 + f->u.data.body.len;
+
+	if (len > l->peer_max)
+		return MCMD_TOO_BIG;
+	if (conn_out_space(l->c) < LINK_RESERVE(l->m) + GW_HDR_LEN + len ||
+	    conn_send(l->c, f) != 0)
+		return MCMD_NO_ROOM;
+	return MCMD_SENT;
+}
+
 static const struct mchan_ops link_mchan_ops = {
 	.send = link_mchan_send,
 	.notify_writable = link_mchan_notify_writable,
+	.send_spare = link_mchan_send_spare,
 };
 
 /**
@@ -201,15 +223,18 @@ link_hello(struct link *l, const struct gw_frame *f)
 		return CONN_CLOSED_RC;
 	}
 	r.u.hello_ack.version = GW_PROTO_VERSION_MAX;
+	r.u.hello_ack.caps = f->u.hello.caps & GW_CAPS_KNOWN;
 	r.u.hello_ack.max_payload = l->m->cfg->max_payload;
 	if (link_send(l, &r) != 0) {
 		conn_close(l->c, GW_R_INTERNAL, "cannot queue HELLO_ACK");
 		return CONN_CLOSED_RC;
 	}
 	conn_timer(l->c, 0);
+	l->caps = r.u.hello_ack.caps;
+	l->peer_max = f->u.hello.max_payload;
 	link_set_state(l, LINK_READY);
-	log_info("event=gateway_ready gateway=%s peer=%s", l->id.name,
-	    conn_peer(l->c));
+	log_info("event=gateway_ready gateway=%s peer=%s caps=0x%x",
+	    l->id.name, conn_peer(l->c), l->caps);
 	return CONN_OK;
 }
 
@@ -388,7 +413,13 @@ link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	}
 	if (f->type == GW_T_OPEN)
 		return link_open(l, f);
-	if (f->type != GW_T_DATA && f->type != GW_T_CLOSE)
+	/* An agent's answers, relayed: only once COMMANDS is agreed. */
+	if ((f->type == GW_T_COMMAND_ACK || f->type == GW_T_RESULT) &&
+	    !(l->caps & GW_CAP_COMMANDS))
+		return link_violation(l, GW_R_UNEXPECTED,
+		    "COMMANDS not agreed in HELLO", f);
+	if (f->type != GW_T_DATA && f->type != GW_T_CLOSE &&
+	    f->type != GW_T_COMMAND_ACK && f->type != GW_T_RESULT)
 		return link_violation(l, GW_R_UNEXPECTED,
 		    "frame not valid from a gateway", f);
 	if ((ch = mchan_get(&l->chans, f->channel)) == NULL) {
@@ -399,8 +430,10 @@ link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	}
 	if (f->type == GW_T_CLOSE)
 		mchan_closed(ch, f);
-	else
+	else if (f->type == GW_T_DATA)
 		mchan_data(ch, f);
+	else
+		mchan_answer(ch, f);
 	return CONN_OK;
 }
 

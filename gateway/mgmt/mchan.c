@@ -13,6 +13,7 @@
 #include "chanmap.h"
 #include "commit.h"
 #include "log.h"
+#include "mcmd.h"
 #include "mchan.h"
 #include "mgmt.h"
 #include "namemap.h"
@@ -39,13 +40,12 @@ struct mchan {
 	struct mchan_set	*set;		/* its link's */
 	uint32_t		 id;
 	enum mchan_state	 state;
-	char			 agent[ID_NAME_MAX];	/* identity name */
-	char			 issuer[ID_DN_MAX];	/* its issuer's DN */
+	struct id_info		 ident;		/* the agent, as OPEN said */
 	/* The agent: "issuer\nname" (mchan_claim's key; no DN has \n). */
 	char			 key[ID_DN_MAX + ID_NAME_MAX];
-	char			 fp_hex[2 * GW_FINGERPRINT_LEN + 1];
 	/* Its commit: last_seq (highest DATA seq), durable (committed). */
 	struct commit_chan	 cc;
+	struct mcmd_chan	 cmd;		/* its commands (mcmd.c) */
 	uint64_t		 acked;		/* highest seq ACKed (sent) */
 	uint16_t		 close_code;	/* closing: the CLOSE owed */
 	char			 close_text[128];
@@ -104,12 +104,25 @@ mchan_closing(const struct mchan *ch)
 	    ch->state == MCHAN_ANSWERED_CLOSING;
 }
 
-/* ${ch} goes: it no longer holds its agent's name (mchan_claim). */
+/* Does ${ch} hold its agent's name (mchan_claim)? */
+static int
+mchan_holds(const struct mgmt *m, const struct mchan *ch)
+{
+	return m->chans->agents != NULL &&
+	    namemap_get(m->chans->agents, ch->key) == ch;
+}
+
+/*
+ * ${ch} goes: it no longer holds its agent's name (mchan_claim); if it
+ * did, its agent is offline (a stale channel of the same gateway, or one
+ * superseded, is not the agent's).
+ */
 static void
 mchan_unclaim(struct mgmt *m, struct mchan *ch)
 {
-	if (m->chans->agents == NULL)
+	if (!mchan_holds(m, ch))
 		return;
+	mcmd_down(m, &ch->cmd);
 	namemap_del(m->chans->agents, ch);
 	if (namemap_count(m->chans->agents) == 0) {
 		namemap_free(m->chans->agents);
@@ -131,6 +144,41 @@ mchan_free(struct mchan *ch)
 	free(ch);
 }
 
+/* mcmd_send_fn: a COMMAND of ${arg}'s goes on its link, if it has room. */
+static enum mcmd_sent
+mchan_send_command(void *arg, const struct gw_frame *f)
+{
+	struct mchan *ch = arg;
+	struct gw_frame g;
+
+	if (ch == NULL || ch->magic != MCHAN_MAGIC)
+		abort();
+	g = *f;
+	g.channel = ch->id;
+	return ch->set->ops->send_spare(ch->set->arg, &g);
+}
+
+/*
+ * Send ${ch} (open) its agent's pending commands.  0, or -1 if the store
+ * failed (logged if ${log}).
+ */
+static int
+mchan_deliver(struct mchan *ch, int log)
+{
+	struct mgmt *m = ch->set->m;
+	char ea[LOG_ESC_MAX], ed[LOG_ESC_MAX];
+
+	if (mcmd_deliver(m, &ch->cmd, mchan_send_command, ch) == 0)
+		return 0;
+	if (log)
+		log_errx("event=store_failed what=command_pending gateway=%s "
+		    "channel=%u agent=%s detail=\"%s\"", ch->set->gateway,
+		    ch->id, log_esc(ea, sizeof(ea), ch->ident.name,
+		    LOG_ESC_STR, LOG_ESC_BARE), log_esc(ed, sizeof(ed),
+		    store_errmsg(m->store), LOG_ESC_STR, 0));
+	return -1;
+}
+
 /*
  * Send what ${ch} is owed: OPEN_ACK, ACK, CLOSE.  Return 0 if all went
  * (a closed channel is freed), -1 if ${ch} waits on the owed list.
@@ -140,6 +188,7 @@ mchan_flush(struct mchan *ch)
 {
 	struct mchan_set *s = ch->set;
 	struct gw_frame f = { .channel = ch->id };
+	int opened = 0;
 
 	if (ch->state == MCHAN_ANSWERED ||
 	    ch->state == MCHAN_ANSWERED_CLOSING) {
@@ -147,8 +196,8 @@ mchan_flush(struct mchan *ch)
 		f.u.ack.seq = ch->acked;
 		if (s->ops->send(s->arg, &f) != 0)
 			goto owe;
-		mchan_set_state(ch, ch->state == MCHAN_ANSWERED ?
-		    MCHAN_OPEN : MCHAN_CLOSING);
+		opened = ch->state == MCHAN_ANSWERED;
+		mchan_set_state(ch, opened ? MCHAN_OPEN : MCHAN_CLOSING);
 	}
 	if (ch->state == MCHAN_CLOSING) {
 		f.type = GW_T_CLOSE;
@@ -171,6 +220,9 @@ mchan_flush(struct mchan *ch)
 		TAILQ_REMOVE(&s->owed, ch, owed_entry);
 		ch->owed = 0;
 	}
+	/* Open: its agent's pending commands go (else on the next round). */
+	if (opened)
+		mchan_deliver(ch, 1);
 	return 0;
 owe:
 	if (!ch->owed) {
@@ -191,9 +243,11 @@ mchan_open_ack(struct mchan *ch, uint64_t last_seq)
 
 	mchan_set_state(ch, MCHAN_ANSWERED);
 	ch->acked = last_seq;
+	if (mchan_holds(ch->set->m, ch))
+		mcmd_up(ch->set->m, &ch->cmd);
 	log_debug("event=channel_open gateway=%s channel=%u agent=%s "
 	    "last_seq=%llu", ch->set->gateway, ch->id, log_esc(ea,
-	    sizeof(ea), ch->agent, LOG_ESC_STR, LOG_ESC_BARE),
+	    sizeof(ea), ch->ident.name, LOG_ESC_STR, LOG_ESC_BARE),
 	    (unsigned long long)last_seq);
 	(void)mchan_flush(ch);
 }
@@ -209,7 +263,7 @@ mchan_close(struct mchan *ch, unsigned code, const char *text)
 
 	log_info("event=channel_closed gateway=%s channel=%u agent=%s "
 	    "reason=%s detail=\"%s\"", ch->set->gateway, ch->id,
-	    log_esc(ea, sizeof(ea), ch->agent, LOG_ESC_STR, LOG_ESC_BARE),
+	    log_esc(ea, sizeof(ea), ch->ident.name, LOG_ESC_STR, LOG_ESC_BARE),
 	    gw_reason_str(code), log_esc(ed, sizeof(ed), text, LOG_ESC_STR,
 	    0));
 	commit_forget(ch->set->m, &ch->cc);
@@ -262,6 +316,42 @@ const struct commit_ops mchan_commit_ops = {
 	.close = mchan_commit_close,
 };
 
+/*
+ * The resend round, every [commands] resend: expiry, then each open
+ * channel holding its agent's name is sent its agent's pending commands
+ * (again, and those made since by `gw-mgmt command send`): one store
+ * query per such channel.  A store failure ends the round (logged once).
+ */
+static void
+mchan_resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mgmt *m = w->data;
+	struct mchan_set *s;
+	struct mchan *ch;
+	unsigned n = 0;
+	size_t it;
+	void *v;
+
+	(void)loop;
+	(void)revents;
+	if (m == NULL || m->magic != MGMT_MAGIC)
+		abort();
+	if (mcmd_expire(m) != 0)
+		return;
+	TAILQ_FOREACH(s, &m->chans->sets, set_entry) {
+		it = 0;
+		while (chanmap_next(s->chans, &it, &v) != 0) {
+			ch = v;
+			if (ch->state != MCHAN_OPEN || !mchan_holds(m, ch))
+				continue;
+			n++;
+			if (mchan_deliver(ch, 1) != 0)
+				return;
+		}
+	}
+	log_debug("event=commands_resend channels=%u", n);
+}
+
 /**
  * mchan_all_new(): the channels' part of a struct mgmt, for its owner to
  * store in m->chans; the group commit under them (m->commit, made with
@@ -270,7 +360,13 @@ const struct commit_ops mchan_commit_ops = {
 struct mchan_all *
 mchan_all_new(void)
 {
-	return calloc(1, sizeof(struct mchan_all));
+	struct mchan_all *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	TAILQ_INIT(&a->sets);
+	ev_timer_init(&a->resend, mchan_resend_cb, 0., 0.);
+	return a;
 }
 
 /**
@@ -281,6 +377,8 @@ mchan_all_free(struct mchan_all *a)
 {
 	if (a == NULL)
 		return;
+	if (a->loop != NULL)
+		ev_timer_stop(a->loop, &a->resend);
 	if (a->agents != NULL)
 		namemap_free(a->agents);
 	free(a);
@@ -306,6 +404,15 @@ mchan_set_init(struct mchan_set *s, struct mgmt *m,
 	TAILQ_INIT(&s->owed);
 	if ((s->chans = chanmap_new()) == NULL)
 		return -1;
+	TAILQ_INSERT_TAIL(&m->chans->sets, s, set_entry);
+	/* The resend round runs from the first link on. */
+	if (m->chans->loop == NULL) {
+		m->chans->loop = m->loop;
+		m->chans->resend.data = m;
+		ev_timer_set(&m->chans->resend, m->cfg->cmd_resend,
+		    m->cfg->cmd_resend);
+		ev_timer_start(m->loop, &m->chans->resend);
+	}
 	return 0;
 }
 
@@ -336,6 +443,7 @@ mchan_set_free(struct mchan_set *s)
 	}
 	chanmap_free(s->chans);
 	s->chans = NULL;
+	TAILQ_REMOVE(&s->m->chans->sets, s, set_entry);
 	TAILQ_INIT(&s->owed);
 	return n;
 }
@@ -371,9 +479,10 @@ mchan_new(struct mchan_set *s, uint32_t id)
 	ch->magic = MCHAN_MAGIC;
 	ch->set = s;
 	ch->id = id;	/* calloc: MCHAN_OPENING */
-	snprintf(ch->agent, sizeof(ch->agent), "?");
-	commit_chan_init(&ch->cc, ch->issuer, ch->agent, ch->fp_hex,
-	    s->gateway);
+	snprintf(ch->ident.name, sizeof(ch->ident.name), "?");
+	commit_chan_init(&ch->cc, ch->ident.issuer, ch->ident.name,
+	    ch->ident.fp_hex, s->gateway);
+	mcmd_chan_init(&ch->cmd, &ch->ident, s->gateway);
 	return ch;
 }
 
@@ -381,11 +490,9 @@ mchan_new(struct mchan_set *s, uint32_t id)
 void
 mchan_name(struct mchan *ch, const struct id_info *id)
 {
-	memcpy(ch->agent, id->name, sizeof(ch->agent));
-	memcpy(ch->issuer, id->issuer, sizeof(ch->issuer));
+	ch->ident = *id;
 	/* id_from_view let no control byte into either: \n separates. */
 	snprintf(ch->key, sizeof(ch->key), "%s\n%s", id->issuer, id->name);
-	memcpy(ch->fp_hex, id->fp_hex, sizeof(ch->fp_hex));
 }
 
 static const char *
@@ -420,6 +527,7 @@ mchan_claim(struct mgmt *m, struct mchan *ch)
 
 	if (m->chans->agents != NULL &&
 	    (old = namemap_get(m->chans->agents, ch->key)) != NULL) {
+		mcmd_down(m, &old->cmd);
 		namemap_del(m->chans->agents, old);
 		snprintf(text, sizeof(text), "a newer channel of this agent "
 		    "(gateway %.64s channel %u)", ch->set->gateway, ch->id);
@@ -480,6 +588,18 @@ mchan_data(struct mchan *ch, const struct gw_frame *f)
 	    f->u.data.body.p, f->u.data.body.len);	/* failure: closed */
 }
 
+/**
+ * mchan_answer(ch, f): COMMAND_ACK or RESULT ${f} on ${ch}: to the store
+ * if it answers a COMMAND sent on ${ch}; else ignored (and logged).
+ */
+void
+mchan_answer(struct mchan *ch, const struct gw_frame *f)
+{
+	if (mchan_closing(ch))
+		return;		/* CLOSE owed: as DATA, ignored */
+	mcmd_answer(ch->set->m, &ch->cmd, f);
+}
+
 /** mchan_closed(ch, f): the gateway closed ${ch} with CLOSE ${f}. */
 void
 mchan_closed(struct mchan *ch, const struct gw_frame *f)
@@ -488,7 +608,7 @@ mchan_closed(struct mchan *ch, const struct gw_frame *f)
 
 	log_debug("event=channel_closed_by_gateway gateway=%s "
 	    "channel=%u agent=%s reason=%s", ch->set->gateway, ch->id,
-	    log_esc(text, sizeof(text), ch->agent, LOG_ESC_STR,
+	    log_esc(text, sizeof(text), ch->ident.name, LOG_ESC_STR,
 	    LOG_ESC_BARE), gw_reason_str(f->u.reason.code));
 	mchan_free(ch);
 }

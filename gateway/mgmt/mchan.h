@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <ev.h>
+
+#include "mcmd.h"
 
 struct chanmap;
 struct commit_ops;
@@ -23,11 +26,17 @@ struct mgmt;
 struct namemap;
 
 TAILQ_HEAD(mchan_q, mchan);
+TAILQ_HEAD(mchan_set_q, mchan_set);
 
 /* The channels' part of struct mgmt (mgmt.chans): mchan.c alone writes it. */
 struct mchan_all {
 	/* Open channels by agent (issuer and name): one at a time. */
 	struct namemap		*agents;
+	struct mchan_set_q	 sets;		/* every link's */
+	/* The commands' resend round ([commands] resend), from the first
+	 * link on; loop is NULL until then. */
+	ev_timer		 resend;
+	struct ev_loop		*loop;
 };
 
 /*
@@ -35,10 +44,14 @@ struct mchan_all {
  * object, which must check its magic).
  *  - send(arg, f): queue ${f} on the link; 0, or non-zero if no room.
  *  - notify_writable(arg): call mchan_flush_owed when room comes.
+ *  - send_spare(arg, f): queue COMMAND ${f} on the link if it fits and
+ *    leaves the room the link keeps for what its commits owe, and fits
+ *    the gateway's max_payload (enum mcmd_sent).
  */
 struct mchan_ops {
 	int	(*send)(void *arg, const struct gw_frame *f);
 	void	(*notify_writable)(void *arg);
+	enum mcmd_sent (*send_spare)(void *arg, const struct gw_frame *f);
 };
 
 /*
@@ -54,6 +67,7 @@ struct mchan_set {
 	struct chanmap		*chans;
 	struct mchan_q		 owed;		/* frames waiting for room */
 	uint64_t		 rows;		/* DATA taken */
+	TAILQ_ENTRY(mchan_set)	 set_entry;	/* on mchan_all.sets */
 };
 
 /**
@@ -120,6 +134,12 @@ void mchan_close(struct mchan *ch, unsigned code, const char *text);
 
 /** mchan_data(ch, f): DATA ${f} on ${ch}: to the commit, or CLOSE. */
 void mchan_data(struct mchan *ch, const struct gw_frame *f);
+
+/**
+ * mchan_answer(ch, f): COMMAND_ACK or RESULT ${f} on ${ch}: to the store
+ * if it answers a COMMAND sent on ${ch}; else ignored (and logged).
+ */
+void mchan_answer(struct mchan *ch, const struct gw_frame *f);
 
 /** mchan_closed(ch, f): the gateway closed ${ch} with CLOSE ${f}. */
 void mchan_closed(struct mchan *ch, const struct gw_frame *f);

@@ -51,6 +51,8 @@ struct mgmt_config {
 	char		*conninfo;	/* postgresql */
 	uint32_t	 batch_max;	/* rows per transaction at most */
 	double		 batch_delay;	/* longest wait to fill a batch */
+	/* [commands] */
+	double		 cmd_resend;	/* COMMANDs sent again after */
 	/* [enroll]: the signing authority; off without ca_dir */
 	struct signer_conf enroll;
 	/* [scope ...] sections in file order; none: any gateway, any agent */

@@ -106,6 +106,14 @@ on_sent(struct conn *c, const struct gw_frame *f, int fits)
 		if (agent == NULL || s->seq > committed_max(agent))
 			T.undurable++;
 	}
+	if (f->type == GW_T_HELLO_ACK)
+		s->seq = f->u.hello_ack.caps;
+	if (f->type == GW_T_COMMAND) {
+		s->seq = f->u.data.seq;
+		snprintf(s->text, sizeof(s->text), "%.*s",
+		    (int)f->u.data.body.len,
+		    (const char *)f->u.data.body.p);
+	}
 	if (f->type == GW_T_ENROLL_RESULT) {
 		s->seq = f->u.enroll_result.ref;
 		s->code = f->u.enroll_result.reason;
@@ -292,13 +300,30 @@ link_fixture_teardown(void **state)
 }
 
 /**
- * gateway(crt, hello): a gateway with certificate ${crt} connects; HELLO
- * (answered by HELLO_ACK) if ${hello}.  Return its conn.
+ * hello(c, caps): the gateway on ${c} sends HELLO with capabilities
+ * ${caps}, answered by one HELLO_ACK.
  */
-struct conn *
-gateway(int crt, int hello)
+void
+hello(struct conn *c, uint32_t caps)
 {
 	struct gw_frame f = { .type = GW_T_HELLO };
+
+	f.u.hello.vmin = 1;
+	f.u.hello.vmax = 1;
+	f.u.hello.caps = caps;
+	f.u.hello.max_payload = 1024;
+	send_frame(c, &f);
+	assert_int_equal(sent(c, GW_T_HELLO_ACK, 0, NULL), 1);
+}
+
+/**
+ * gateway(crt, hello_too): a gateway with certificate ${crt} connects;
+ * HELLO without capabilities (answered by HELLO_ACK) if ${hello_too}.
+ * Return its conn.
+ */
+struct conn *
+gateway(int crt, int hello_too)
+{
 	struct conn *c;
 	unsigned before = fake_conn_live();
 
@@ -315,13 +340,8 @@ gateway(int crt, int hello)
 	assert_non_null(c);
 	fake_conn_open(c, &crts[crt]);
 	conn_reap();
-	if (hello) {
-		f.u.hello.vmin = 1;
-		f.u.hello.vmax = 1;
-		f.u.hello.max_payload = 1024;
-		send_frame(c, &f);
-		assert_int_equal(sent(c, GW_T_HELLO_ACK, 0, NULL), 1);
-	}
+	if (hello_too)
+		hello(c, 0);
 	return c;
 }
 

@@ -38,7 +38,7 @@ struct sent {
 	struct conn	*c;
 	uint8_t		 type;
 	uint32_t	 channel;
-	uint64_t	 seq;
+	uint64_t	 seq;		/* HELLO_ACK: caps; COMMAND: id */
 	unsigned	 code;
 	char		 text[200];
 };
@@ -103,10 +103,17 @@ void send_frame(struct conn *c, const struct gw_frame *f);
 void commit(void);
 
 /**
- * gateway(crt, hello): a gateway with certificate ${crt} connects; HELLO
- * (answered by HELLO_ACK) if ${hello}.  Return its conn.
+ * hello(c, caps): the gateway on ${c} sends HELLO with capabilities
+ * ${caps}, answered by one HELLO_ACK.
  */
-struct conn *gateway(int crt, int hello);
+void hello(struct conn *c, uint32_t caps);
+
+/**
+ * gateway(crt, hello_too): a gateway with certificate ${crt} connects;
+ * HELLO without capabilities (answered by HELLO_ACK) if ${hello_too}.
+ * Return its conn.
+ */
+struct conn *gateway(int crt, int hello_too);
 
 /** open_chan(c, channel, agent, issuer): OPEN ${channel} on ${c}. */
 void open_chan(struct conn *c, uint32_t channel, const char *agent,

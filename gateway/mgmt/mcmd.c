@@ -1,0 +1,314 @@
+/*
+ * mcmd.c: the commands of one agent channel (see mcmd.h; PROTOCOL.md
+ * 9.7).  Each call here is one store statement of its own (store_cmd.h):
+ * the group commit is never in a transaction between loop callbacks, and
+ * these writes never join its batch, so no answer of one agent can roll
+ * back another's rows.  Every id from the wire is checked against the
+ * ids sent on the channel (1 .. 2^63-1 by construction) before the store
+ * sees it, and the store checks it targets the channel's agent.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <ev.h>
+
+#include "frame.h"
+#include "identity.h"
+#include "log.h"
+#include "mcmd.h"
+#include "mgmt.h"
+#include "store_cmd.h"
+
+/* The loop's time, as the store keeps times. */
+static int64_t
+mcmd_now(const struct mgmt *m)
+{
+	return (int64_t)(ev_now(m->loop) * 1000.);
+}
+
+/* Log a store failure about ${mc}'s agent, once. */
+static void
+mcmd_store_failed(struct mgmt *m, const struct mcmd_chan *mc,
+    const char *what)
+{
+	char ea[LOG_ESC_MAX], ed[LOG_ESC_MAX];
+
+	log_errx("event=store_failed what=%s gateway=%s agent=%s "
+	    "detail=\"%s\"", what, mc->gateway, log_esc(ea, sizeof(ea),
+	    mc->id->name, LOG_ESC_STR, LOG_ESC_BARE), log_esc(ed, sizeof(ed),
+	    store_errmsg(m->store), LOG_ESC_STR, 0));
+}
+
+/**
+ * mcmd_chan_init(mc, id, gateway): set up ${mc}, for the agent ${id} on a
+ * link of gateway ${gateway} (both must live as long as ${mc}).
+ */
+void
+mcmd_chan_init(struct mcmd_chan *mc, const struct id_info *id,
+    const char *gateway)
+{
+	memset(mc, 0, sizeof(*mc));
+	mc->id = id;
+	mc->gateway = gateway;
+}
+
+/**
+ * mcmd_up(m, mc): the channel of ${mc} is open (OPEN_ACK): its agent goes
+ * online in the store's agents table.
+ */
+void
+mcmd_up(struct mgmt *m, struct mcmd_chan *mc)
+{
+	const struct id_info *id = mc->id;
+	struct store_agent a = {
+		.issuer = id->issuer,
+		.name = id->name,
+		.subject = id->subject,
+		.san = id->san,
+		.serial = id->serial,
+		.fingerprint = id->fp_hex,
+		.gateway = mc->gateway,
+		.peer = id->peer,
+	};
+	int64_t now = mcmd_now(m);
+
+	if (store_agent_up(m->store, &a, now) != 0) {
+		mcmd_store_failed(m, mc, "agent_up");
+		return;
+	}
+	mc->up_ms = now;
+}
+
+/**
+ * mcmd_down(m, mc): the channel of ${mc}, which held its agent's name, is
+ * going: its agent goes offline (if mcmd_up put it online).
+ */
+void
+mcmd_down(struct mgmt *m, struct mcmd_chan *mc)
+{
+	if (mc->up_ms == 0)
+		return;
+	if (store_agent_down(m->store, mc->id->issuer, mc->id->name,
+	    mc->up_ms, mcmd_now(m)) != 0)
+		mcmd_store_failed(m, mc, "agent_down");
+	mc->up_ms = 0;
+}
+
+/* The slot of command ${id} on ${mc}, or -1. */
+static int
+mcmd_slot(const struct mcmd_chan *mc, int64_t id)
+{
+	for (unsigned i = 0; i < mc->n; i++)
+		if (mc->slot[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* Free slot ${i} of ${mc} (the last one moves there). */
+static void
+mcmd_slot_free(struct mcmd_chan *mc, unsigned i)
+{
+	mc->slot[i] = mc->slot[--mc->n];
+}
+
+/* One round of mcmd_deliver. */
+struct mcmd_round {
+	struct mgmt		*m;
+	struct mcmd_chan	*mc;
+	mcmd_send_fn		 send;
+	void			*arg;
+	int			 blocked;	/* a COMMAND found no room */
+};
+
+/* store_cmd_pending's callback: send COMMAND ${d} if it has a slot. */
+static int
+mcmd_one(const struct store_delivery *d, void *arg)
+{
+	struct mcmd_round *r = arg;
+	struct mcmd_chan *mc = r->mc;
+	struct gw_frame f = { .type = GW_T_COMMAND };
+	char ea[LOG_ESC_MAX];
+	int i = mcmd_slot(mc, d->id);
+
+	if (i < 0 && mc->n == GW_COMMANDS_INFLIGHT)
+		return 0;	/* its turn comes when one is answered */
+	f.u.data.seq = (uint64_t)d->id;
+	f.u.data.body.p = d->body;
+	f.u.data.body.len = (uint32_t)d->len;
+	switch (r->send(r->arg, &f)) {
+	case MCMD_SENT:
+		break;
+	case MCMD_NO_ROOM:
+		r->blocked = 1;
+		return 1;
+	default:
+		log_warnx("event=command_too_big gateway=%s agent=%s id=%lld "
+		    "bytes=%zu", mc->gateway, log_esc(ea, sizeof(ea),
+		    mc->id->name, LOG_ESC_STR, LOG_ESC_BARE),
+		    (long long)d->id, d->len);
+		return 0;
+	}
+	if (i < 0) {
+		i = (int)mc->n++;
+		mc->slot[i].id = d->id;
+		mc->slot[i].acked = 0;
+	}
+	mc->slot[i].expires_ms = d->expires_ms;
+	mc->slot[i].seen = 1;
+	return 0;
+}
+
+/**
+ * mcmd_deliver(m, mc, send, arg): send on the channel of ${mc} (open)
+ * a COMMAND for each of its agent's pending commands, through
+ * ${send}(${arg}), at most GW_COMMANDS_INFLIGHT without a RESULT, oldest
+ * first, until one finds no room.  Return 0, or -1 if the store failed
+ * (not logged: the caller logs once for many channels).
+ */
+int
+mcmd_deliver(struct mgmt *m, struct mcmd_chan *mc, mcmd_send_fn send,
+    void *arg)
+{
+	struct mcmd_round r = { m, mc, send, arg, 0 };
+	int64_t now = mcmd_now(m);
+
+	for (unsigned i = 0; i < mc->n; i++)
+		mc->slot[i].seen = 0;
+	if (store_cmd_pending(m->store, mc->id->issuer, mc->id->name, now,
+	    GW_COMMANDS_INFLIGHT, mcmd_one, &r) < 0)
+		return -1;
+	if (r.blocked)
+		return 0;
+	/*
+	 * A slot no longer pending was answered (here or elsewhere) or
+	 * expired unacknowledged: free it.  One acknowledged before its
+	 * expiry runs: its slot waits for the RESULT.
+	 */
+	for (unsigned i = mc->n; i-- > 0;)
+		if (!mc->slot[i].seen && !(mc->slot[i].acked &&
+		    mc->slot[i].expires_ms <= now))
+			mcmd_slot_free(mc, i);
+	return 0;
+}
+
+/* Log an answer of ${mc}'s agent not taken: ${why}. */
+static void
+mcmd_ignored(const struct mcmd_chan *mc, const struct gw_frame *f,
+    uint64_t id, const char *why)
+{
+	char ea[LOG_ESC_MAX];
+
+	log_warnx("event=command_answer_ignored gateway=%s channel=%u "
+	    "agent=%s type=%s id=%llu why=\"%s\"", mc->gateway, f->channel,
+	    log_esc(ea, sizeof(ea), mc->id->name, LOG_ESC_STR, LOG_ESC_BARE),
+	    gw_type_str(f->type), (unsigned long long)id, why);
+}
+
+/* RESULT ${f} for the command of slot ${i}: to the store, first wins. */
+static void
+mcmd_result(struct mgmt *m, struct mcmd_chan *mc, unsigned i,
+    const struct gw_frame *f)
+{
+	struct store_target t = {
+		.command = mc->slot[i].id,
+		.issuer = mc->id->issuer,
+		.agent = mc->id->name,
+		.outcome = f->u.result.outcome,
+		.status = f->u.result.status,
+		.truncated = (f->u.result.flags & GW_RESULT_TRUNCATED) != 0,
+		.output = f->u.result.output.p,
+		.len = f->u.result.output.len,
+	};
+	enum store_cmd_hit hit;
+	char ea[LOG_ESC_MAX];
+
+	if (store_cmd_result(m->store, &t, mcmd_now(m), &hit) != 0) {
+		mcmd_store_failed(m, mc, "command_result");
+		return;		/* the next round sends it again */
+	}
+	mcmd_slot_free(mc, i);
+	if (hit == STORE_CMD_MISS) {
+		mcmd_ignored(mc, f, f->u.result.id, "not a target of it");
+		return;
+	}
+	log_info("event=command_result gateway=%s agent=%s id=%llu "
+	    "outcome=%s status=%d bytes=%u%s", mc->gateway, log_esc(ea,
+	    sizeof(ea), mc->id->name, LOG_ESC_STR, LOG_ESC_BARE),
+	    (unsigned long long)f->u.result.id,
+	    gw_outcome_str(f->u.result.outcome), (int)f->u.result.status,
+	    (unsigned)f->u.result.output.len,
+	    hit == STORE_CMD_KNOWN ? " (answered before: kept that)" : "");
+}
+
+/* COMMAND_ACK ${f} for the command of slot ${i}: delivered. */
+static void
+mcmd_ack(struct mgmt *m, struct mcmd_chan *mc, unsigned i,
+    const struct gw_frame *f)
+{
+	enum store_cmd_hit hit;
+
+	if (store_cmd_ack(m->store, mc->slot[i].id, mc->id->issuer,
+	    mc->id->name, mcmd_now(m), &hit) != 0) {
+		mcmd_store_failed(m, mc, "command_ack");
+		return;
+	}
+	if (hit == STORE_CMD_MISS) {
+		mcmd_slot_free(mc, i);
+		mcmd_ignored(mc, f, f->u.ack.seq, "not a target of it");
+		return;
+	}
+	mc->slot[i].acked = 1;
+	log_debug("event=command_delivered gateway=%s channel=%u id=%llu",
+	    mc->gateway, f->channel, (unsigned long long)f->u.ack.seq);
+}
+
+/**
+ * mcmd_answer(m, mc, f): COMMAND_ACK or RESULT ${f} read on the channel
+ * of ${mc} (open): to the store if its id was sent there, else ignored;
+ * either way logged.
+ */
+void
+mcmd_answer(struct mgmt *m, struct mcmd_chan *mc, const struct gw_frame *f)
+{
+	uint64_t id = f->type == GW_T_RESULT ? f->u.result.id :
+	    f->u.ack.seq;
+	int i;
+
+	/* A slot's id is a store's: 1 .. 2^63-1. */
+	if (id == 0 || id > GW_SEQ_MAX ||
+	    (i = mcmd_slot(mc, (int64_t)id)) < 0) {
+		mcmd_ignored(mc, f, id, "not sent on this channel");
+		return;
+	}
+	if (f->type == GW_T_RESULT)
+		mcmd_result(m, mc, (unsigned)i, f);
+	else
+		mcmd_ack(m, mc, (unsigned)i, f);
+}
+
+/**
+ * mcmd_expire(m): the targets still queued at their command's expiry
+ * become expired in the store.  Return 0, or -1 (logged).
+ */
+int
+mcmd_expire(struct mgmt *m)
+{
+	char ed[LOG_ESC_MAX];
+	long n = 0, total = 0;
+
+	/* A bounded number of statements per round: the loop waits. */
+	for (unsigned round = 0; round < 16; round++) {
+		if (store_cmd_expire(m->store, mcmd_now(m), &n) != 0) {
+			log_errx("event=store_failed what=command_expire "
+			    "detail=\"%s\"", log_esc(ed, sizeof(ed),
+			    store_errmsg(m->store), LOG_ESC_STR, 0));
+			return -1;
+		}
+		total += n;
+		if (n < STORE_CMD_EXPIRE_BATCH)
+			break;
+	}
+	if (total > 0)
+		log_info("event=commands_expired targets=%ld", total);
+	return 0;
+}
