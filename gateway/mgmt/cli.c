@@ -47,6 +47,7 @@ struct cli_out {
 	int		 json;
 	int		 state;		/* list --state: a state, or -1 */
 	long		 n;		/* lines printed */
+	int		 failed;	/* a line could not be written whole */
 };
 
 static struct cli_out *
@@ -341,10 +342,16 @@ cli_list(int argc, char **argv)
 	return rc;
 }
 
-/* One target of show, as JSON. */
-static void
+/*
+ * One target of show, as JSON.  Return 0, or -1 if its output could not be
+ * written (out of memory for its base64): the line is still valid JSON,
+ * with "output":null.
+ */
+static int
 cli_show_json(const struct store_target *t)
 {
+	int rc = 0;
+
 	printf("{\"command\":%lld", (long long)t->command);
 	cli_json_str("agent", t->agent, 1);
 	cli_json_str("issuer", t->issuer, 1);
@@ -355,8 +362,12 @@ cli_show_json(const struct store_target *t)
 	else
 		printf(",\"outcome\":null,\"status\":null");
 	printf(",\"truncated\":%s,", t->truncated ? "true" : "false");
-	(void)export_json_bytes(stdout, "output", t->output, t->len);
+	if (export_json_bytes(stdout, "output", t->output, t->len) != 0) {
+		printf("\"output\":null");
+		rc = -1;
+	}
 	printf(",\"updated_ms\":%lld}\n", (long long)t->updated_ms);
+	return rc;
 }
 
 /* One target of show. */
@@ -367,7 +378,8 @@ cli_show_one(const struct store_target *t, void *arg)
 	char when[32];
 
 	if (o->json) {
-		cli_show_json(t);
+		if (cli_show_json(t) != 0)
+			o->failed = 1;
 	} else {
 		if (o->n == 0)
 			printf("%-24s %-9s %-12s %6s %-20s  %s\n", "AGENT",
@@ -423,6 +435,9 @@ cli_show(int argc, char **argv)
 			fprintf(stderr, "gw-mgmt: %s\n", store_errmsg(s));
 		else if (n == 0)
 			fprintf(stderr, "gw-mgmt: no command %lld\n", id);
+		else if (out.failed)
+			fprintf(stderr, "gw-mgmt: command %lld: an output could "
+			    "not be written: %s\n", id, strerror(errno));
 		else
 			rc = cli_flush();
 	}
