@@ -28,6 +28,7 @@
 struct commit;
 struct link_all;
 struct mchan_all;
+struct retain;
 struct signer;
 
 #define MGMT_MAGIC	0x4d676d74u	/* "Mgmt" */
@@ -44,6 +45,7 @@ struct mgmt {
 	struct mchan_all		*chans;	/* mchan.c's */
 	struct commit			*commit;	/* commit.c's */
 	struct signer			*signer;	/* signer.c's */
+	struct retain			*retain;	/* retain.c's */
 };
 
 #endif /* GW_MGMT_H */
