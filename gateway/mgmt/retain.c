@@ -8,7 +8,9 @@
  * watcher): between two steps the loop serves the links.  A step never
  * runs while the group commit holds a batch (rows waiting for their
  * commit, or its transaction open): it waits batch_delay and looks again,
- * so a commit is held up by one step at most.  What "old" means and what
+ * so a commit is held up by one step at most; only after RETAIN_DEFER_MAX
+ * of batches one after the other (a server busy all the time) does a step
+ * go before the waiting batch, so that the store stays bounded.  What "old" means and what
  * is never deleted (each agent's highest seq) is store.h's.
  */
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #define RETAIN_STEP	500		/* ids a step looks at, at most */
 #define RETAIN_TICK_MIN	0.1
 #define RETAIN_TICK_MAX	60.
+#define RETAIN_DEFER_MAX 1.		/* seconds a step waits, at most */
 
 struct retain {
 	uint32_t	 magic;		/* RETAIN_MAGIC */
@@ -34,6 +37,7 @@ struct retain {
 	uint64_t	 deleted;	/* by this pass */
 	unsigned	 steps;
 	ev_tstamp	 started;
+	ev_tstamp	 last;		/* of the last step, or the start */
 };
 
 static struct retain *
@@ -80,7 +84,8 @@ retain_step_cb(struct ev_loop *loop, ev_idle *w, int revents)
 
 	(void)revents;
 	/* A batch is waiting for its commit: let it go first. */
-	if (r->m->commit->nrows > 0 || store_in_txn(r->m->store)) {
+	if (store_in_txn(r->m->store) || (r->m->commit->nrows > 0 &&
+	    ev_now(loop) - r->last < RETAIN_DEFER_MAX)) {
 		ev_idle_stop(loop, &r->step);
 		ev_timer_set(&r->wait, r->m->cfg->batch_delay > 0.001 ?
 		    r->m->cfg->batch_delay : 0.001, 0.);
@@ -93,6 +98,7 @@ retain_step_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	}
 	r->deleted += (uint64_t)n;
 	r->steps++;
+	r->last = ev_now(loop);
 	if (r->x.done)
 		retain_done(r);
 }
@@ -128,6 +134,7 @@ retain_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	r->deleted = 0;
 	r->steps = 0;
 	r->started = ev_time();
+	r->last = ev_now(loop);
 	if (!r->x.done)
 		ev_idle_start(loop, &r->step);
 }
