@@ -576,8 +576,11 @@ sq_query(void *b, enum store_q q, const struct store_val *in, unsigned nin,
 /*
  * Retention.  The ids are the UNIQUE index's and each agent's highest seq
  * its key's, so a step reads at most n index entries and a subquery of
- * one index seek per row; the deleted pages go on the free list and new
- * rows reuse them (no auto_vacuum: the file keeps its largest size).
+ * one index seek per row; the bounds walk the ids from the lowest to the
+ * first row new enough (what the pass deletes, and one row kept per
+ * agent), so received_ms needs no index.  The deleted pages go on the
+ * free list and new rows reuse them (no auto_vacuum: the file keeps its
+ * largest size).
  */
 static const char sq_xbounds[] =
     "SELECT coalesce((SELECT min(id) FROM messages WHERE received_ms >= ?1),"

@@ -13,6 +13,11 @@
  * by name and by pattern, none, too many; pending, new, acknowledged,
  * answered (the first RESULT wins), expired; its bounds; no call inside
  * the group commit's transaction; a store of schema 1 gets the tables.
+ * Retention (store_expire_*): old rows go in steps of at most n, by age
+ * and past a row cap, never an agent's highest seq (last_seq holds after
+ * all its rows grew old) nor the newest id (no id handed out twice after a
+ * restart); a cursor reads on across deletions; two servers' passes at
+ * once; none inside a transaction.
  * The same tests run on
  * SQLite and, when GW_PG_CONNINFO names a database (the integration test
  * test_postgresql starts one), on PostgreSQL; without it those are
@@ -1159,6 +1164,32 @@ test_expire_max_rows(void **state)
 	store_close(s);
 }
 
+/*
+ * The newest row of the store stays even when it is not its agent's
+ * highest seq: SQLite numbers on from the highest id, after a restart
+ * too, and must never hand an id out twice (a follower's cursor).
+ */
+static void
+test_expire_newest_id(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0 };
+	struct store *s = open_store(f, 0);
+
+	put_at(s, "a1", 5, 1000);
+	put_at(s, "a1", 3, 1000);	/* a lower seq, later */
+	commit(s, 2, 0);
+	assert_int_equal(expire_all(s, NULL, 99000, 0, 10), 0);
+	assert_int_equal(expire_all(s, NULL, 0, 1, 10), 0);
+	store_close(s);
+	s = open_store(f, 0);
+	put_at(s, "a2", 1, 1000);
+	commit(s, 1, 0);
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 3);
+	assert_true(c.ids[2] > c.ids[1] && c.ids[1] > c.ids[0]);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1226,6 +1257,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_expire_max_rows, setup_pg,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_expire_newest_id,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_newest_id,
+		    setup_pg, teardown),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_export_text_and_binary),
 		cmocka_unit_test(test_utf8_validation),
