@@ -30,6 +30,7 @@
 #include "mgmt.h"
 #include "net.h"
 #include "proto.h"
+#include "retain.h"
 #include "signer.h"
 
 #define ACCEPT_BATCH	64
@@ -302,7 +303,8 @@ main_build(const struct main_args *a, struct mgmt_config *cfg,
 	m->loop = EV_DEFAULT;
 	if ((m->commit = commit_new(m, &mchan_commit_ops)) == NULL ||
 	    (m->chans = mchan_all_new()) == NULL ||
-	    (m->links = link_all_new()) == NULL) {
+	    (m->links = link_all_new()) == NULL ||
+	    (m->retain = retain_new(m)) == NULL) {
 		log_errx("event=start_failed detail=\"out of memory\"");
 		return -1;
 	}
@@ -360,6 +362,8 @@ main_free(struct mgmt *m, struct mgmt_config *cfg)
 	m->links = NULL;
 	mchan_all_free(m->chans);
 	m->chans = NULL;
+	retain_free(m->retain);
+	m->retain = NULL;
 	commit_free(m->commit);
 	m->commit = NULL;
 	if (m->lfd >= 0)

@@ -3,16 +3,18 @@
  * connection is a link (link.c, link.h) carrying channels (mchan.c,
  * mchan.h), one per agent session; the group commit (commit.c, commit.h)
  * turns DATA into durable rows and only then into ACKs; the signer
- * (signer.c, signer.h) answers the enrollment requests gateways forward.
+ * (signer.c, signer.h) answers the enrollment requests gateways forward;
+ * retention (retain.c, retain.h) deletes the old rows between commits.
  *
  * main.c builds the shared part (loop, cfg, tls, store, the listener) and
  * alone writes it; the modules only read it.  Each module's own state is
  * its part below, declared in its own header, made by its _new, freed by
  * its _free and written by that module alone: links by link.c, chans by
- * mchan.c, commit by commit.c, signer by signer.c; main.c alone stores
- * the pointers here (and clears them when it frees).  This header
- * holds only pointers to the parts, so it includes no module's header:
- * the modules include it, and calls and includes only go down.
+ * mchan.c, commit by commit.c, signer by signer.c, retain by retain.c;
+ * main.c alone stores the pointers here (and clears them when it frees).
+ * This header holds only pointers to the parts, so it includes no
+ * module's header: the modules include it, and calls and includes only go
+ * down.
  */
 #ifndef GW_MGMT_H
 #define GW_MGMT_H
@@ -28,6 +30,7 @@
 struct commit;
 struct link_all;
 struct mchan_all;
+struct retain;
 struct signer;
 
 #define MGMT_MAGIC	0x4d676d74u	/* "Mgmt" */
@@ -44,6 +47,7 @@ struct mgmt {
 	struct mchan_all		*chans;	/* mchan.c's */
 	struct commit			*commit;	/* commit.c's */
 	struct signer			*signer;	/* signer.c's */
+	struct retain			*retain;	/* retain.c's */
 };
 
 #endif /* GW_MGMT_H */

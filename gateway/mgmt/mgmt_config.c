@@ -41,6 +41,8 @@ static const struct conf_key keys[] = {
 	{ "store", "conninfo", CONF_STR, O(conninfo), 0, 0, NULL, 0 },
 	{ "store", "batch_max", CONF_UINT, O(batch_max), 1, 4096, "1024", 0 },
 	{ "store", "batch_delay", CONF_DUR, O(batch_delay), 0, 1, "2ms", 0 },
+	{ "store", "retain", CONF_DUR, O(retain), 0, 3650 * 86400., "0", 0 },
+	{ "store", "max_rows", CONF_UINT, O(max_rows), 0, UINT32_MAX, "0", 0 },
 	{ "commands", "resend", CONF_DUR, O(cmd_resend), 1, 3600, "30s", 0 },
 	SIGNER_CONF_KEYS("enroll", O(enroll)),
 	{ "enroll", "signer_user", CONF_STR, O(enroll_signer_user), 0, 0, NULL,

@@ -51,6 +51,8 @@ struct mgmt_config {
 	char		*conninfo;	/* postgresql */
 	uint32_t	 batch_max;	/* rows per transaction at most */
 	double		 batch_delay;	/* longest wait to fill a batch */
+	double		 retain;	/* rows older go (seconds); 0: keep */
+	uint32_t	 max_rows;	/* rows kept at most; 0: no cap */
 	/* [commands] */
 	double		 cmd_resend;	/* COMMANDs sent again after */
 	/* [enroll]: the signing authority; off without ca_dir */

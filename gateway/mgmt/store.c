@@ -227,6 +227,74 @@ store_scan(struct store *s, int64_t after,
 	return n < 0 ? store_fail(s) : n;
 }
 
+/* Retention runs between transactions, never inside one. */
+static int
+store_expire_idle(struct store *s)
+{
+	if (s->state == STORE_IDLE)
+		return 0;
+	snprintf(s->err, sizeof(s->err), "expire: a transaction is open");
+	return -1;
+}
+
+/**
+ * store_expire_begin(s, before_ms, max_rows, x): start in ${x} a pass
+ * deleting the rows received before ${before_ms} (0: none for their age)
+ * and those that ${max_rows} newer ids follow (0: no cap).  Call it outside
+ * a transaction.  Return 0 or -1.
+ */
+int
+store_expire_begin(struct store *s, int64_t before_ms, uint64_t max_rows,
+    struct store_expire *x)
+{
+	int64_t first_new = 0, max_id = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->done = 1;
+	if (store_expire_idle(s) != 0)
+		return -1;
+	if (before_ms < 0)
+		before_ms = 0;
+	if (max_rows > INT64_MAX / 2)
+		max_rows = INT64_MAX / 2;
+	if (s->ops->expire_bounds(s->b, before_ms, &first_new, &max_id) != 0)
+		return store_fail(s);
+	x->before_ms = before_ms;
+	if (max_rows > 0 && max_id > (int64_t)max_rows)
+		x->rowcut = max_id + 1 - (int64_t)max_rows;
+	x->cut = before_ms > 0 ? first_new : 0;
+	if (x->rowcut > x->cut)
+		x->cut = x->rowcut;
+	/* The newest row stays: SQLite numbers on from the highest id. */
+	if (x->cut > max_id)
+		x->cut = max_id;
+	x->done = x->cut <= 1;
+	return 0;
+}
+
+/**
+ * store_expire_step(s, x, n): delete the old rows among the next ${n} ids
+ * of pass ${x}, in one statement; ${x}->done once it has looked at all.
+ * Call it outside a transaction.  Return the number of rows deleted, or
+ * -1.
+ */
+long
+store_expire_step(struct store *s, struct store_expire *x, unsigned n)
+{
+	int64_t hi = x->after, deleted = 0;
+
+	if (x->done || n == 0)
+		return 0;
+	if (store_expire_idle(s) != 0)
+		return -1;
+	if (s->ops->expire(s->b, x, n, &hi, &deleted) != 0)
+		return store_fail(s);
+	if (hi <= x->after || hi >= x->cut - 1)
+		x->done = 1;
+	x->after = hi;
+	return (long)deleted;
+}
+
 /** store_errmsg(s): the last error, as text. */
 const char *
 store_errmsg(const struct store *s)

@@ -115,6 +115,44 @@ int store_last_seq(struct store *s, const char *issuer, const char *agent,
 long store_scan(struct store *s, int64_t after,
     int (*fn)(const struct store_row *r, void *arg), void *arg);
 
+/*
+ * Retention (store_expire_*): a row is old when it was received before
+ * before_ms, or when max_rows newer ids follow it (ids only grow, with
+ * gaps: so at most max_rows rows stay).  A pass deletes the old rows in
+ * id order, a few per step, each step one short statement of its own, so
+ * that the group commit is never held up for long; deleting what another
+ * server already deleted is a no-op.  The newest row of each agent (its
+ * highest seq) is never deleted: it is the agent's high-water mark
+ * (store_last_seq), so an agent whose rows all grew old does not restart
+ * its numbering, and the newest row of the store is never deleted either,
+ * so no id is handed out twice.  A reader following by id (export
+ * --follow) skips the ids deleted under it.
+ */
+struct store_expire {
+	int64_t		 before_ms;	/* older rows go; 0: no age limit */
+	int64_t		 rowcut;	/* rows of lower id go; 0: no cap */
+	int64_t		 cut;		/* the pass looks below this id */
+	int64_t		 after;		/* where the pass stands */
+	int		 done;		/* the pass is over */
+};
+
+/**
+ * store_expire_begin(s, before_ms, max_rows, x): start in ${x} a pass
+ * deleting the rows received before ${before_ms} (0: none for their age)
+ * and those that ${max_rows} newer ids follow (0: no cap).  Call it outside
+ * a transaction.  Return 0 or -1.
+ */
+int store_expire_begin(struct store *s, int64_t before_ms,
+    uint64_t max_rows, struct store_expire *x);
+
+/**
+ * store_expire_step(s, x, n): delete the old rows among the next ${n} ids
+ * of pass ${x}, in one statement; ${x}->done once it has looked at all.
+ * Call it outside a transaction.  Return the number of rows deleted, or
+ * -1.
+ */
+long store_expire_step(struct store *s, struct store_expire *x, unsigned n);
+
 /** store_errmsg(s): the last error, as text. */
 const char *store_errmsg(const struct store *s);
 

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct store_expire;
 struct store_row;
 
 /*
@@ -80,6 +81,21 @@ struct store_ops {
 	long	(*scan)(void *b, int64_t after,
 		    int (*fn)(const struct store_row *r, void *arg), void *arg);
 	const char *(*errmsg)(void *b);
+	/*
+	 * Retention (store_expire_*, store.h), outside a transaction.
+	 * expire_bounds: the lowest id received at ${since_ms} or later
+	 * (none: the highest id + 1) into ${first_new}, the highest id (0:
+	 * none) into ${max_id}.  expire: the highest of the next ${n} ids
+	 * above ${x}->after and below ${x}->cut into ${hi} (${x}->after if
+	 * none); then delete, in one statement, the rows of ids above
+	 * ${x}->after up to ${hi} received before ${x}->before_ms or of id
+	 * below ${x}->rowcut, but the highest seq of each agent; how many
+	 * into ${deleted}.
+	 */
+	int	(*expire_bounds)(void *b, int64_t since_ms, int64_t *first_new,
+		    int64_t *max_id);
+	int	(*expire)(void *b, const struct store_expire *x, unsigned n,
+		    int64_t *hi, int64_t *deleted);
 	/* 1 if the tables of schema 2 are there (a reader of an older). */
 	int	(*cmd_tables)(void *b);
 	/*

@@ -634,6 +634,100 @@ pg_query(void *b, enum store_q q, const struct store_val *in, unsigned nin,
 	return pg_rows(s, fn, arg, changes);
 }
 
+/*
+ * Retention.  Servers of a group may run it at once: each deletes what is
+ * old by the rows it sees; a row another deleted first is skipped (under
+ * READ COMMITTED, DELETE rechecks a row it waited for).  The highest seq
+ * of an agent is never deleted by anyone, so the subquery's is there.
+ */
+static const char pg_xbounds[] =
+    "SELECT coalesce((SELECT min(id) FROM messages WHERE"
+    " received_ms >= $1::bigint), (SELECT max(id) + 1 FROM messages), 1),"
+    " coalesce((SELECT max(id) FROM messages), 0)";
+static const char pg_xhi[] =
+    "SELECT max(id) FROM (SELECT id FROM messages WHERE id > $1::bigint"
+    " AND id < $2::bigint ORDER BY id LIMIT $3::bigint) AS b";
+static const char pg_xdel[] =
+    "DELETE FROM messages AS m WHERE id > $1::bigint AND id <= $2::bigint"
+    " AND (received_ms < $3::bigint OR id < $4::bigint) AND seq < (SELECT"
+    " max(x.seq) FROM messages AS x WHERE x.issuer = m.issuer AND"
+    " x.agent = m.agent)";
+
+/*
+ * Run ${sql} with the ${n} integers ${v} (text); its result, or NULL
+ * (failed: said in errmsg as ${what}).
+ */
+static PGresult *
+pg_exec_ints(struct store_pg *s, const char *sql, const int64_t *v, int n,
+    ExecStatusType want, const char *what)
+{
+	char buf[4][24];
+	const char *values[4];
+	PGresult *res;
+
+	for (int i = 0; i < n && i < 4; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "%lld", (long long)v[i]);
+		values[i] = buf[i];
+	}
+	if (pg_connected(s) != 0)
+		return NULL;
+	res = PQexecParams(s->conn, sql, n, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != want) {
+		PQclear(res);
+		pg_fail(s, what);
+		return NULL;
+	}
+	return res;
+}
+
+/* store_pg_ops.expire_bounds: see store_backend.h. */
+static int
+pg_expire_bounds(void *b, int64_t since_ms, int64_t *first_new,
+    int64_t *max_id)
+{
+	struct store_pg *s = pg_check(b);
+	PGresult *res;
+
+	res = pg_exec_ints(s, pg_xbounds, &since_ms, 1, PGRES_TUPLES_OK,
+	    "expire bounds");
+	if (res == NULL)
+		return -1;
+	*first_new = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*max_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+/* store_pg_ops.expire: see store_backend.h. */
+static int
+pg_expire(void *b, const struct store_expire *x, unsigned n, int64_t *hi,
+    int64_t *deleted)
+{
+	struct store_pg *s = pg_check(b);
+	int64_t v[4] = { x->after, x->cut, n, 0 };
+	PGresult *res;
+
+	*hi = x->after;
+	*deleted = 0;
+	if ((res = pg_exec_ints(s, pg_xhi, v, 3, PGRES_TUPLES_OK,
+	    "expire")) == NULL)
+		return -1;
+	if (!PQgetisnull(res, 0, 0))
+		*hi = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (*hi <= x->after)
+		return 0;
+	v[1] = *hi;
+	v[2] = x->before_ms;
+	v[3] = x->rowcut;
+	if ((res = pg_exec_ints(s, pg_xdel, v, 4, PGRES_COMMAND_OK,
+	    "expire")) == NULL)
+		return -1;
+	*deleted = strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
 static const char *
 pg_errmsg(void *b)
 {
@@ -653,4 +747,6 @@ const struct store_ops store_pg_ops = {
 	.errmsg = pg_errmsg,
 	.cmd_tables = pg_cmd_tables,
 	.query = pg_query,
+	.expire_bounds = pg_expire_bounds,
+	.expire = pg_expire,
 };

@@ -26,6 +26,7 @@ struct store_sqlite {
 	sqlite3_stmt	*put, *last, *claim, *scan, *begin, *commit,
 			*rollback;
 	sqlite3_stmt	*q[STORE_Q_N];	/* of store_q_sql, when first run */
+	sqlite3_stmt	*xbounds, *xhi, *xdel;	/* retention, when first run */
 	int		 cmds;		/* the tables of version 2 are there */
 	int64_t		 next_id;	/* id of the next row stored */
 	int64_t		 txn_id;	/* next_id when the transaction began */
@@ -295,6 +296,9 @@ sq_close(void *b)
 	sqlite3_finalize(s->rollback);
 	for (int i = 0; i < STORE_Q_N; i++)
 		sqlite3_finalize(s->q[i]);
+	sqlite3_finalize(s->xbounds);
+	sqlite3_finalize(s->xhi);
+	sqlite3_finalize(s->xdel);
 	sqlite3_close(s->db);
 	s->magic = 0;
 	free(s);
@@ -569,6 +573,97 @@ sq_query(void *b, enum store_q q, const struct store_val *in, unsigned nin,
 	return n;
 }
 
+/*
+ * Retention.  The ids are the UNIQUE index's and each agent's highest seq
+ * its key's, so a step reads at most n index entries and a subquery of
+ * one index seek per row; the bounds walk the ids from the lowest to the
+ * first row new enough (what the pass deletes, and one row kept per
+ * agent), so received_ms needs no index.  The deleted pages go on the
+ * free list and new rows reuse them (no auto_vacuum: the file keeps its
+ * largest size).
+ */
+static const char sq_xbounds[] =
+    "SELECT coalesce((SELECT min(id) FROM messages WHERE received_ms >= ?1),"
+    " (SELECT max(id) + 1 FROM messages), 1),"
+    " coalesce((SELECT max(id) FROM messages), 0)";
+static const char sq_xhi[] =
+    "SELECT max(id) FROM (SELECT id FROM messages WHERE id > ?1 AND"
+    " id < ?2 ORDER BY id LIMIT ?3)";
+static const char sq_xdel[] =
+    "DELETE FROM messages WHERE id > ?1 AND id <= ?2 AND"
+    " (received_ms < ?3 OR id < ?4) AND seq < (SELECT max(x.seq) FROM"
+    " messages AS x WHERE x.issuer = messages.issuer AND"
+    " x.agent = messages.agent)";
+
+/* Statement ${sql} into ${st}, prepared when first run; 0 or -1. */
+static int
+sq_lazy(struct store_sqlite *s, sqlite3_stmt **st, const char *sql)
+{
+	return *st != NULL ? 0 : sq_prepare(s, sql, st);
+}
+
+/* store_sqlite_ops.expire_bounds: see store_backend.h. */
+static int
+sq_expire_bounds(void *b, int64_t since_ms, int64_t *first_new,
+    int64_t *max_id)
+{
+	struct store_sqlite *s = sq_check(b);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sq_lazy(s, &s->xbounds, sq_xbounds) != 0)
+		return -1;
+	st = s->xbounds;
+	sqlite3_bind_int64(st, 1, since_ms);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*first_new = sqlite3_column_int64(st, 0);
+		*max_id = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : sq_fail(s, "expire bounds");
+}
+
+/* store_sqlite_ops.expire: see store_backend.h. */
+static int
+sq_expire(void *b, const struct store_expire *x, unsigned n, int64_t *hi,
+    int64_t *deleted)
+{
+	struct store_sqlite *s = sq_check(b);
+	sqlite3_stmt *st;
+	int rc;
+
+	*hi = x->after;
+	*deleted = 0;
+	if (sq_lazy(s, &s->xhi, sq_xhi) != 0 ||
+	    sq_lazy(s, &s->xdel, sq_xdel) != 0)
+		return -1;
+	st = s->xhi;
+	sqlite3_bind_int64(st, 1, x->after);
+	sqlite3_bind_int64(st, 2, x->cut);
+	sqlite3_bind_int64(st, 3, n);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*hi = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW)
+		return sq_fail(s, "expire");
+	if (*hi <= x->after)
+		return 0;
+	st = s->xdel;
+	sqlite3_bind_int64(st, 1, x->after);
+	sqlite3_bind_int64(st, 2, *hi);
+	sqlite3_bind_int64(st, 3, x->before_ms);
+	sqlite3_bind_int64(st, 4, x->rowcut);
+	rc = sq_step_done(s, st, "expire");
+	sqlite3_clear_bindings(st);
+	if (rc != 0)
+		return -1;
+	*deleted = sqlite3_changes64(s->db);
+	return 0;
+}
+
 static const char *
 sq_errmsg(void *b)
 {
@@ -588,4 +683,6 @@ const struct store_ops store_sqlite_ops = {
 	.errmsg = sq_errmsg,
 	.cmd_tables = sq_cmd_tables,
 	.query = sq_query,
+	.expire_bounds = sq_expire_bounds,
+	.expire = sq_expire,
 };

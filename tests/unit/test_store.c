@@ -13,6 +13,11 @@
  * by name and by pattern, none, too many; pending, new, acknowledged,
  * answered (the first RESULT wins), expired; its bounds; no call inside
  * the group commit's transaction; a store of schema 1 gets the tables.
+ * Retention (store_expire_*): old rows go in steps of at most n, by age
+ * and past a row cap, never an agent's highest seq (last_seq holds after
+ * all its rows grew old) nor the newest id (no id handed out twice after a
+ * restart); a cursor reads on across deletions; two servers' passes at
+ * once; none inside a transaction.
  * The same tests run on
  * SQLite and, when GW_PG_CONNINFO names a database (the integration test
  * test_postgresql starts one), on PostgreSQL; without it those are
@@ -1031,6 +1036,160 @@ test_utf8_validation(void **state)
 	assert_false(utf8_valid((const unsigned char *)"\x80", 1));
 }
 
+/* Retention: row ${seq} of ${agent} (issuer CA1) received at ${ms}. */
+static void
+put_at(struct store *s, const char *agent, uint64_t seq, int64_t ms)
+{
+	struct store_row r = {
+		.issuer = CA1, .agent = agent, .seq = seq, .gateway = "gw1",
+		.fingerprint = "00ff", .received_ms = ms, .payload = "x",
+		.len = 1,
+	};
+
+	assert_int_equal(store_put(s, &r), 0);
+}
+
+/*
+ * Run passes of ${a} and ${b} (another server's, or NULL) in turn, steps
+ * of ${n} rows; the rows they deleted, each step at most ${n}.
+ */
+static long
+expire_all(struct store *a, struct store *b, int64_t before_ms,
+    uint64_t max_rows, unsigned n)
+{
+	struct store_expire xa, xb = { .done = 1 };
+	long total = 0, d;
+
+	assert_int_equal(store_expire_begin(a, before_ms, max_rows, &xa), 0);
+	if (b != NULL)
+		assert_int_equal(store_expire_begin(b, before_ms, max_rows,
+		    &xb), 0);
+	while (!xa.done || !xb.done) {
+		assert_in_range(d = store_expire_step(a, &xa, n), 0, n);
+		total += d;
+		if (b != NULL) {
+			assert_in_range(d = store_expire_step(b, &xb, n), 0,
+			    n);
+			total += d;
+		}
+	}
+	return total;
+}
+
+/*
+ * Old rows go in steps, but the newest (highest seq) of each agent, so
+ * last_seq never goes back, and ids are never handed out twice; a reader
+ * at a cursor sees the rows left, in order; two servers' passes at once
+ * delete each row once; no pass inside a transaction.
+ */
+static void
+test_expire_age(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0 };
+	struct store *s = open_store(f, 0), *s2;
+	struct store_expire x;
+	int64_t cursor;
+	static const char *const left[] = { "a3/1/x", "a4/3/x", "a1/5/x",
+	    "a2/3/x" };
+
+	for (uint64_t i = 1; i <= 4; i++)
+		put_at(s, "a1", i, 1000);
+	put_at(s, "a2", 1, 1000);
+	put_at(s, "a2", 2, 1000);
+	put_at(s, "a3", 1, 1000);
+	for (uint64_t i = 1; i <= 3; i++)
+		put_at(s, "a4", i, 1000);
+	put_at(s, "a1", 5, 5000);
+	put_at(s, "a2", 3, 5000);
+	commit(s, 12, 0);
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 12);
+	cursor = c.ids[1];	/* a follower that has read two rows */
+	/* Not inside the group commit's transaction. */
+	put_at(s, "a9", 1, 9000);
+	assert_int_equal(store_expire_begin(s, 2000, 0, &x), -1);
+	store_rollback(s);
+	s2 = open_store(f, 0);	/* another server of the group */
+	assert_int_equal(expire_all(s, s2, 2000, 0, 2), 8);
+	store_close(s2);
+	c.n = 0;
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 4);
+	for (int i = 0; i < 4; i++)
+		assert_string_equal(c.lines[i], left[i]);
+	c.n = 0;
+	assert_int_equal(store_scan(s, cursor, collect_cb, &c), 4);
+	assert_int_equal(last_seq(s, "a1"), 5);
+	assert_int_equal(last_seq(s, "a3"), 1);	/* its one row, old */
+	assert_int_equal(last_seq(s, "a4"), 3);
+	/* Everything old: each agent's newest stays. */
+	assert_int_equal(expire_all(s, NULL, 99000, 0, 2), 0);
+	store_close(s);
+	s = open_store(f, 0);	/* a restart numbers on */
+	put_at(s, "a3", 2, 6000);
+	commit(s, 1, 0);
+	c.n = 0;
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 5);
+	assert_true(c.ids[4] > c.ids[3]);
+	assert_string_equal(c.lines[4], "a3/2/x");
+	assert_int_equal(expire_all(s, NULL, 99000, 0, 100), 1);	/* a3/1 */
+	assert_int_equal(last_seq(s, "a3"), 2);
+	store_close(s);
+}
+
+/* max_rows keeps the newest N by id. */
+static void
+test_expire_max_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0 };
+	struct store *s = open_store(f, 0);
+
+	for (uint64_t i = 1; i <= 10; i++)
+		put_at(s, i % 2 ? "a1" : "a2", i, 1000 + (int64_t)i);
+	commit(s, 10, 0);
+	assert_int_equal(expire_all(s, NULL, 0, 10, 3), 0);
+	assert_int_equal(expire_all(s, NULL, 0, 3, 3), 7);
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 3);
+	assert_string_equal(c.lines[0], "a2/8/x");
+	assert_string_equal(c.lines[2], "a2/10/x");
+	/* An age limit that deletes less does not hold the cap back. */
+	put_at(s, "a1", 11, 2000);
+	commit(s, 1, 0);
+	assert_int_equal(expire_all(s, NULL, 1005, 2, 1), 2);
+	c.n = 0;
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 2);
+	assert_string_equal(c.lines[0], "a2/10/x");
+	assert_int_equal(last_seq(s, "a1"), 11);
+	assert_int_equal(last_seq(s, "a2"), 10);
+	store_close(s);
+}
+
+/*
+ * The newest row of the store stays even when it is not its agent's
+ * highest seq: SQLite numbers on from the highest id, after a restart
+ * too, and must never hand an id out twice (a follower's cursor).
+ */
+static void
+test_expire_newest_id(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0 };
+	struct store *s = open_store(f, 0);
+
+	put_at(s, "a1", 5, 1000);
+	put_at(s, "a1", 3, 1000);	/* a lower seq, later */
+	commit(s, 2, 0);
+	assert_int_equal(expire_all(s, NULL, 99000, 0, 10), 0);
+	assert_int_equal(expire_all(s, NULL, 0, 1, 10), 0);
+	store_close(s);
+	s = open_store(f, 0);
+	put_at(s, "a2", 1, 1000);
+	commit(s, 1, 0);
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 3);
+	assert_true(c.ids[2] > c.ids[1] && c.ids[1] > c.ids[0]);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1089,6 +1248,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cmd_expiry, setup_pg,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_new_and_txn,
+		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_age, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_expire_max_rows,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_age, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_expire_max_rows, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_expire_newest_id,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_newest_id,
 		    setup_pg, teardown),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_export_text_and_binary),
