@@ -562,3 +562,19 @@ link_stop_all(struct mgmt *m, unsigned reason, const char *detail)
 	while ((l = TAILQ_FIRST(&m->links->all)) != NULL)
 		conn_close(l->c, reason, detail);
 }
+/**
+ * link_gateways(la, names, max): the gateway CN of each ready link of
+ * ${la} into ${names}, at most ${max} (valid until the next event).
+ * Return how many.
+ */
+unsigned
+link_gateways(const struct link_all *la, const char **names, unsigned max)
+{
+	const struct link *l;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(l, &la->all, entry)
+		if (l->state == LINK_READY && n < max)
+			names[n++] = l->id.name;
+	return n;
+}

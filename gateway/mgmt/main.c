@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mchan.h"
 #include "mgmt.h"
+#include "mmetrics.h"
 #include "net.h"
 #include "proto.h"
 #include "signer.h"
@@ -310,6 +311,11 @@ main_build(const struct main_args *a, struct mgmt_config *cfg,
 		log_errx("event=start_failed detail=\"[enroll] %s\"", err);
 		return -1;
 	}
+	if (cfg->metrics_listen != NULL && (m->metrics = mmetrics_new(m,
+	    cfg->metrics_listen, err, sizeof(err))) == NULL) {
+		log_errx("event=start_failed detail=\"[metrics] %s\"", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -333,9 +339,10 @@ main_run(struct mgmt *m)
 	ev_signal_init(&sighup, on_hup, SIGHUP);
 	ev_signal_start(m->loop, &sighup);
 	log_info("event=started name=%s listen=%s store=%s batch_max=%u "
-	    "batch_delay_ms=%.1f", cfg->name, cfg->listen,
+	    "batch_delay_ms=%.1f metrics=%s", cfg->name, cfg->listen,
 	    cfg->store_type == STORE_POSTGRESQL ? "postgresql" :
-	    cfg->database, cfg->batch_max, cfg->batch_delay * 1000);
+	    cfg->database, cfg->batch_max, cfg->batch_delay * 1000,
+	    cfg->metrics_listen != NULL ? cfg->metrics_listen : "off");
 	ev_run(m->loop, 0);
 	/* Make the open batch durable and send its ACKs before leaving. */
 	commit_now(m);
@@ -354,6 +361,8 @@ main_run(struct mgmt *m)
 static void
 main_free(struct mgmt *m, struct mgmt_config *cfg)
 {
+	mmetrics_free(m->metrics);
+	m->metrics = NULL;
 	signer_free(m->signer);
 	m->signer = NULL;
 	link_all_free(m->links);

@@ -28,6 +28,7 @@
 struct commit;
 struct link_all;
 struct mchan_all;
+struct mmetrics;
 struct signer;
 
 #define MGMT_MAGIC	0x4d676d74u	/* "Mgmt" */
@@ -44,6 +45,7 @@ struct mgmt {
 	struct mchan_all		*chans;	/* mchan.c's */
 	struct commit			*commit;	/* commit.c's */
 	struct signer			*signer;	/* signer.c's */
+	struct mmetrics			*metrics;	/* or NULL */
 };
 
 #endif /* GW_MGMT_H */

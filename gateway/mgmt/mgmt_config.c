@@ -42,6 +42,7 @@ static const struct conf_key keys[] = {
 	{ "store", "batch_max", CONF_UINT, O(batch_max), 1, 4096, "1024", 0 },
 	{ "store", "batch_delay", CONF_DUR, O(batch_delay), 0, 1, "2ms", 0 },
 	{ "commands", "resend", CONF_DUR, O(cmd_resend), 1, 3600, "30s", 0 },
+	{ "metrics", "listen", CONF_ADDR, O(metrics_listen), 0, 0, NULL, 0 },
 	SIGNER_CONF_KEYS("enroll", O(enroll)),
 	{ "enroll", "signer_user", CONF_STR, O(enroll_signer_user), 0, 0, NULL,
 	    0 },

@@ -53,6 +53,8 @@ struct mgmt_config {
 	double		 batch_delay;	/* longest wait to fill a batch */
 	/* [commands] */
 	double		 cmd_resend;	/* COMMANDs sent again after */
+	/* [metrics] */
+	char		*metrics_listen;	/* NULL: no metrics listener */
 	/* [enroll]: the signing authority; off without ca_dir */
 	struct signer_conf enroll;
 	/* [scope ...] sections in file order; none: any gateway, any agent */
