@@ -231,6 +231,41 @@ mgmt_scope_allows(const struct mgmt_scope *sc, const char *issuer,
 	return 0;
 }
 
+/*
+ * What a running gw-mgmt cannot change (see mgmt_config_keep): its
+ * sockets (listen, metrics listen), its own certificate, key and gateway
+ * CA (the CRL is read again), what it negotiated with its links
+ * (max_payload, tls12), its name, its store, the resend timer and the
+ * signing authority it opened.
+ */
+static const char *const restart_keys[] = {
+	"mgmt.name", "mgmt.listen", "mgmt.cert", "mgmt.key",
+	"mgmt.gateway_ca", "mgmt.max_payload", "mgmt.tls12",
+	"store.type", "store.database", "store.conninfo", "commands.resend",
+	"enroll.ca_dir", "enroll.names", "enroll.cert_days",
+	"enroll.pending_ttl", "enroll.max_pending", "enroll.retry_after",
+	"enroll.hook", "enroll.hook_timeout", "enroll.max_pending_per_source",
+	"enroll.new_per_source_per_hour", "enroll.renew_after",
+	"enroll.hook_max", "enroll.hook_queue", "enroll.signer_user",
+	"metrics.listen", NULL
+};
+
+/**
+ * mgmt_config_keep(old, cfg, changed, len): a reload keeps what cannot
+ * change while running: each key of ${cfg} that needs a restart and
+ * differs from ${old} gets its old value back (a string is swapped: ${old}
+ * then owns the new text), and is named "[section] key" in ${changed}
+ * (", "-separated).  Return how many differed.
+ */
+unsigned
+mgmt_config_keep(struct mgmt_config *old, struct mgmt_config *cfg,
+    char *changed, size_t len)
+{
+	*changed = '\0';
+	return conf_table_keep(keys, NKEYS, restart_keys, old, cfg, changed,
+	    len);
+}
+
 /** mgmt_config_free(cfg): free the strings of ${cfg}; NULL-safe. */
 void
 mgmt_config_free(struct mgmt_config *cfg)
