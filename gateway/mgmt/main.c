@@ -9,6 +9,8 @@
  *                                           stored messages as JSON Lines
  *   gw-mgmt command send|list|show ...      commands to agents (cli.h)
  *   gw-mgmt agents (-c FILE | --db PATH)    the agents the store knows
+ *   gw-mgmt status (-c FILE | --metrics ADDR)
+ *                                           a running one's metrics, told
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +31,7 @@
 #include "mchan.h"
 #include "mgmt.h"
 #include "mmetrics.h"
+#include "mstatus.h"
 #include "net.h"
 #include "proto.h"
 #include "signer.h"
@@ -45,7 +48,8 @@ usage(void)
 	    "       gw-mgmt export (-c FILE | --db PATH) [--after ID] "
 	    "[--follow]\n"
 	    "       gw-mgmt command send|list|show (-c FILE | --db PATH) ...\n"
-	    "       gw-mgmt agents (-c FILE | --db PATH) [--json]\n");
+	    "       gw-mgmt agents (-c FILE | --db PATH) [--json]\n"
+	    "       gw-mgmt status (-c FILE | --metrics ADDR)\n");
 	exit(2);
 }
 
@@ -465,6 +469,8 @@ main(int argc, char **argv)
 		return cli_command(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "agents") == 0)
 		return cli_agents(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "status") == 0)
+		return mstatus_main(argc - 1, argv + 1);
 	main_args(argc, argv, &a);
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&m, 0, sizeof(m));

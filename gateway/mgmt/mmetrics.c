@@ -157,6 +157,8 @@ mm_commit(struct prom_buf *b, const struct mmetrics_view *v)
 	    st->store_errors);
 	prom_one(b, "gw_mgmt_store_up", "gauge",
 	    "1 if the store answered this scrape's read.", v->store_ok);
+	prom_one(b, "gw_mgmt_listener_up", "gauge",
+	    "1 if the gateways' listener accepts.", v->listening);
 }
 
 /* The links, by gateway CN (escaped: a CN is the peer's text). */

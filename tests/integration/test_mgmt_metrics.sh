@@ -6,7 +6,9 @@
 # 100, links of gateway "gateway" 2, agents online 1 and offline 1,
 # command targets done 1 and queued 1, the commit histogram counted the
 # batches that stored them, no store error; /healthz 200; 404, 405 and
-# HEAD answered, the listener still serves after them.
+# HEAD answered, the listener still serves after them.  `gw-mgmt status
+# -c FILE` prints the same for a human (exit 0), and exits 1 once gw-mgmt
+# is gone.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -105,3 +107,23 @@ exec 4<&-
 [ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
     fail "/healthz after bad requests: $(status GET /healthz)"
 pass "405, 404, HEAD without a body; an oversized request dropped; still serving"
+
+# gw-mgmt status: the same, for a human, from the same configuration.
+"$GW_MGMT" status -c "$T/mgmt.ini" >status.out 2>&1 ||
+    fail "gw-mgmt status exit $? while healthy: $(cat status.out)"
+for want in "gw-mgmt at 127.0.0.1:$METRICS_PORT: healthy" \
+    "links: 2 open (max 256): gateway 2;" "stored: 100 rows, 0 duplicates" \
+    "store errors: 0" "agents: 1 online, 1 offline" \
+    "command targets: queued 1, done 1" "enrollment answers: none"; do
+	grep -qF -- "$want" status.out ||
+	    fail "gw-mgmt status lacks '$want': $(cat status.out)"
+done
+rc=0
+"$GW_MGMT" status --metrics "127.0.0.1:$METRICS_PORT" -c mgmt.ini \
+    >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "status with both -c and --metrics: exit $rc, want 2"
+stop mgmt
+rc=0
+"$GW_MGMT" status -c "$T/mgmt.ini" >status2.out 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "gw-mgmt status with gw-mgmt gone: exit $rc, want 1"
+pass "gw-mgmt status: $(head -n 1 status.out); exit 1 once gw-mgmt is gone"
