@@ -9,7 +9,10 @@
 #  - a broken file (a bad value, an unknown key, agent-b out of scope
 #    again): each error logged with file:line, nothing changes: agent-b
 #    still stores, gw-mgmt keeps serving;
-#  - a good file narrowing the scope again: agent-b refused again.
+#  - a good file narrowing the scope again: agent-b refused again;
+#  - crl naming a missing file: an error, nothing changes; then the
+#    gateway's certificate revoked and crl set: reloaded, the links up
+#    stay (agent-a still stores), a restarted gatewayd is refused.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -100,3 +103,35 @@ done
 [ "$(policy)" -gt "$policy0" ] || fail "agent-b not refused after the scope narrowed"
 [ "$(stored agent-b)" -eq "$b0" ] || fail "agent-b stored out of scope"
 pass "the scope narrowed again: agent-b's next OPEN closed (policy)"
+
+# The CRL: a missing file is an error (nothing changes) ...
+count() { grep -c "$1" mgmt.log || true; }
+sed 's#^\[mgmt\]$#[mgmt]\ncrl = pki/missing.crl#' mgmt.ini.a >mgmt.ini
+kill -HUP "$PID_mgmt"
+wait_log mgmt.log 'event=reload_failed errors=1' 10
+# ... a CRL revoking the gateway applies to new handshakes only.
+"$GW_CERT" revoke --ca pki --name gateway >/dev/null || fail "gw-cert revoke"
+sed 's#^\[mgmt\]$#[mgmt]\ncrl = pki/ca.crl#' mgmt.ini.a >mgmt.ini
+r0=$(count 'event=reloaded')
+kill -HUP "$PID_mgmt"
+for ((i = 0; i < 50; i++)); do
+	[ "$(count 'event=reloaded')" -gt "$r0" ] && break
+	sleep 0.1
+done
+[ "$(count 'event=reloaded')" -gt "$r0" ] || fail "the CRL file was not reloaded"
+a0=$(stored agent-a)
+run agent-a 5 || fail "agent-a on the links up after the CRL: exit $?"
+[ "$(stored agent-a)" -ge $((a0 + 5)) ] || fail "agent-a stored nothing more"
+ready0=$(count 'event=gateway_ready')
+refused0=$(count 'event=gateway_refused')
+stop gatewayd
+start gatewayd "$GATEWAYD" -c "$T/gateway.ini"
+for ((i = 0; i < 100; i++)); do
+	[ "$(count 'event=gateway_refused')" -gt "$refused0" ] && break
+	sleep 0.1
+done
+[ "$(count 'event=gateway_refused')" -gt "$refused0" ] ||
+    fail "the revoked gateway was not refused after the CRL reload"
+[ "$(count 'event=gateway_ready')" -eq "$ready0" ] ||
+    fail "the revoked gateway got a link"
+pass "crl: a missing file changes nothing; a CRL revoking the gateway keeps its links up and refuses its next handshake"
