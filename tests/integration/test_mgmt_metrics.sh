@@ -8,7 +8,8 @@
 # batches that stored them, no store error; /healthz 200; 404, 405 and
 # HEAD answered, the listener still serves after them.  `gw-mgmt status
 # -c FILE` prints the same for a human (exit 0), and exits 1 once gw-mgmt
-# is gone.
+# is gone.  A gw-mgmt on PostgreSQL whose server stops: /healthz 503 with
+# the store's reason, gw_mgmt_store_up 0, status UNHEALTHY (exit 1).
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -127,3 +128,27 @@ rc=0
 "$GW_MGMT" status -c "$T/mgmt.ini" >status2.out 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "gw-mgmt status with gw-mgmt gone: exit $rc, want 1"
 pass "gw-mgmt status: $(head -n 1 status.out); exit 1 once gw-mgmt is gone"
+
+# A store that stops answering: gw-mgmt on PostgreSQL, the server stopped.
+start_pg
+PGM_PORT=$(free_port)
+METRICS_PORT=$(free_port)
+mgmt_ini pgm "$PGM_PORT" "type = postgresql
+conninfo = $PG_CONNINFO
+[metrics]
+listen = 127.0.0.1:$METRICS_PORT"
+start pgm "$GW_MGMT" -c "$T/pgm.ini"
+wait_port "$METRICS_PORT"
+[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz on PostgreSQL: $(status GET /healthz)"
+"$SRC/scripts/pg-cluster.sh" stop "$PG_DIR"
+[ "$(status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] ||
+    fail "/healthz with PostgreSQL stopped: $(status GET /healthz)"
+why=$(http GET /healthz | tr -d '\r' | tail -n 1)
+[[ "$why" == "store: "* ]] || fail "/healthz does not say why: '$why'"
+expect gw_mgmt_store_up 0
+rc=0
+"$GW_MGMT" status -c "$T/pgm.ini" >status3.out 2>&1 || rc=$?
+[ "$rc" -eq 1 ] && grep -q "UNHEALTHY (store DOWN" status3.out ||
+    fail "gw-mgmt status with the store down: exit $rc: $(cat status3.out)"
+pass "PostgreSQL stopped: /healthz 503 ($why), status UNHEALTHY, exit 1"
