@@ -6,8 +6,9 @@
  * request per connection, answered and closed; requests of more than
  * METRICS_REQ_MAX bytes, or slower than METRICS_TIMEOUT, are dropped;
  * at most METRICS_CLIENTS connections at once (listener.c counts them,
- * logs refusals and pauses when accept fails).  No authentication: bind
- * it to loopback or a management interface (SECURITY.md).
+ * logs refusals and pauses when accept fails); the HTTP part is the
+ * common httpd.h.  No authentication: bind it to loopback or a management
+ * interface (SECURITY.md).
  */
 #ifndef GW_METRICS_H
 #define GW_METRICS_H
@@ -17,9 +18,11 @@
 
 #include <ev.h>
 
-#define METRICS_REQ_MAX	2048
-#define METRICS_TIMEOUT	5.0
-#define METRICS_CLIENTS	16
+#include "httpd.h"
+
+#define METRICS_REQ_MAX	HTTPD_REQ_MAX
+#define METRICS_TIMEOUT	HTTPD_TIMEOUT
+#define METRICS_CLIENTS	HTTPD_CLIENTS
 
 struct fo_peer;
 struct stats;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commit.h"
 #include "log.h"
@@ -154,6 +155,7 @@ commit_fail(struct mgmt *m)
 	char text[200], ed[LOG_ESC_MAX];
 	unsigned n = 0;
 
+	m->commit->st.store_errors++;
 	snprintf(text, sizeof(text), "store failed: %s",
 	    store_errmsg(m->store));
 	commit_clean(text);
@@ -187,6 +189,7 @@ commit_refused(struct mgmt *m)
 	if (i < 0 || (uint64_t)i >= m->commit->nrows)
 		return -1;
 	row = m->commit->rows[i];
+	m->commit->st.store_errors++;
 	snprintf(text, sizeof(text), "store refused seq %llu: %s",
 	    (unsigned long long)row->seq, store_errmsg(m->store));
 	commit_clean(text);
@@ -306,6 +309,7 @@ commit_answer_open(struct mgmt *m, struct commit_chan *ch)
 	if (store_last_seq(m->store, ch->issuer, ch->agent, &last) != 0) {
 		char text[200], ea[LOG_ESC_MAX], ed[LOG_ESC_MAX];
 
+		m->commit->st.store_errors++;
 		snprintf(text, sizeof(text), "store: %s",
 		    store_errmsg(m->store));
 		commit_clean(text);
@@ -394,18 +398,78 @@ commit_data(struct mgmt *m, struct commit_chan *ch, uint64_t seq,
 	return 0;
 }
 
+static const double lat_bounds[COMMIT_LAT_BUCKETS] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5
+};
+static const unsigned rows_bounds[COMMIT_ROWS_BUCKETS] = {
+	1, 4, 16, 64, 256, 1024, 4096, 16384
+};
+
+/**
+ * commit_lat_bound(i): the upper bound, in seconds, of latency bucket ${i}
+ * (below COMMIT_LAT_BUCKETS).
+ */
+double
+commit_lat_bound(unsigned i)
+{
+	return lat_bounds[i];
+}
+
+/**
+ * commit_rows_bound(i): the upper bound, in rows, of batch-size bucket ${i}
+ * (below COMMIT_ROWS_BUCKETS).
+ */
+unsigned
+commit_rows_bound(unsigned i)
+{
+	return rows_bounds[i];
+}
+
+static double
+commit_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A batch of ${rows} took from ${t0} to now: count it. */
+static void
+commit_observe(struct commit *c, double t0, uint32_t rows)
+{
+	double dt = commit_clock() - t0;
+	unsigned i;
+
+	for (i = 0; i < COMMIT_LAT_BUCKETS && dt > lat_bounds[i]; i++)
+		;
+	if (i < COMMIT_LAT_BUCKETS)
+		c->st.lat_le[i]++;
+	c->st.lat_count++;
+	c->st.lat_sum += dt;
+	for (i = 0; i < COMMIT_ROWS_BUCKETS && rows > rows_bounds[i]; i++)
+		;
+	if (i < COMMIT_ROWS_BUCKETS)
+		c->st.rows_le[i]++;
+	c->st.rows_count++;
+	c->st.rows_sum += rows;
+}
+
 /** commit_now(m): commit the open batch and send what it owes. */
 void
 commit_now(struct mgmt *m)
 {
 	struct commit_chan *ch;
 	enum commit_chan_state was;
+	uint32_t rows = m->commit->nrows;
+	double t0 = commit_clock();
 
 	ev_timer_stop(m->loop, &m->commit->batch_timer);
 	/* Each refusal takes one channel's rows out: this ends. */
 	while (m->commit->nrows > 0 && commit_write(m) != 0)
 		if (commit_refused(m) != 0) {
 			commit_fail(m);
+			commit_observe(m->commit, t0, rows);
 			return;
 		}
 	commit_rows_free(m->commit);
@@ -420,4 +484,6 @@ commit_now(struct mgmt *m)
 			m->commit->ops->ack(ch);
 		}
 	}
+	if (rows > 0)
+		commit_observe(m->commit, t0, rows);
 }

@@ -57,6 +57,22 @@ struct commit_ops {
 
 TAILQ_HEAD(commit_q, commit_chan);
 
+#define COMMIT_LAT_BUCKETS	12	/* commit_lat_bound(0 .. 11) */
+#define COMMIT_ROWS_BUCKETS	8	/* commit_rows_bound(0 .. 7) */
+
+/*
+ * What the commits did, for the metrics (mmetrics.c): each commit_now of
+ * a batch is timed from its start to its end (what a batch waits on the
+ * store), its rows counted; lat_le[i] and rows_le[i] count those at most
+ * bound i and above bound i - 1 (not cumulative).
+ */
+struct commit_stats {
+	uint64_t	 store_errors;	/* failed, refused a row, OPEN unread */
+	uint64_t	 lat_le[COMMIT_LAT_BUCKETS], lat_count;
+	double		 lat_sum;	/* seconds */
+	uint64_t	 rows_le[COMMIT_ROWS_BUCKETS], rows_count, rows_sum;
+};
+
 /* The commit's part of struct mgmt (mgmt.commit): commit.c alone writes it. */
 struct commit {
 	const struct commit_ops	*ops;		/* mchan.c's */
@@ -70,6 +86,7 @@ struct commit {
 	uint64_t		 gone_mark;	/* of gone channels */
 	/* Counters, logged at exit. */
 	uint64_t		 stored, duplicates, commits;
+	struct commit_stats	 st;		/* for the metrics */
 };
 
 /**
@@ -108,6 +125,18 @@ void commit_open(struct mgmt *m, struct commit_chan *ch);
  */
 int commit_data(struct mgmt *m, struct commit_chan *ch, uint64_t seq,
     const uint8_t *body, uint32_t len);
+
+/**
+ * commit_lat_bound(i): the upper bound, in seconds, of latency bucket ${i}
+ * (below COMMIT_LAT_BUCKETS).
+ */
+double commit_lat_bound(unsigned i);
+
+/**
+ * commit_rows_bound(i): the upper bound, in rows, of batch-size bucket ${i}
+ * (below COMMIT_ROWS_BUCKETS).
+ */
+unsigned commit_rows_bound(unsigned i);
 
 /** commit_now(m): commit the open batch and send what it owes. */
 void commit_now(struct mgmt *m);

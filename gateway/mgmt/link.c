@@ -45,7 +45,6 @@ struct link {
 	struct conn		*c;
 	enum link_state		 state;
 	struct id_info		 id;		/* the gateway's identity */
-	const struct mgmt_scope	*scope;		/* its [scope], or NULL */
 	struct mchan_set	 chans;		/* mchan.c's */
 	uint32_t		 max_chan;	/* highest channel opened */
 	uint32_t		 caps;		/* in use (HELLO_ACK's) */
@@ -198,12 +197,11 @@ link_on_open(struct conn *c, void *arg)
 		return CONN_CLOSED_RC;
 	}
 	l->m->links->accepted++;
-	l->scope = mgmt_config_scope(l->m->cfg, l->id.name);
 	link_set_state(l, LINK_HELLO_WAIT);
 	log_info("event=gateway_authenticated gateway=%s peer=%s fp=%s tls=%s "
 	    "scope=%s", l->id.name, conn_peer(c), l->id.fp_hex,
-	    conn_tls_info(c), l->scope != NULL ? "configured" :
-	    l->m->cfg->nscopes > 0 ? "none" : "any");
+	    conn_tls_info(c), mgmt_config_scope(l->m->cfg, l->id.name) !=
+	    NULL ? "configured" : l->m->cfg->nscopes > 0 ? "none" : "any");
 	conn_timer(c, l->m->cfg->hello_timeout);
 	return CONN_OK;
 }
@@ -297,7 +295,8 @@ static int
 link_in_scope(const struct link *l, const struct id_info *id, char *why,
     size_t len)
 {
-	const struct mgmt_scope *sc = l->scope;
+	/* Looked up at each OPEN: SIGHUP may have changed the sections. */
+	const struct mgmt_scope *sc = mgmt_config_scope(l->m->cfg, l->id.name);
 
 	if (l->m->cfg->nscopes == 0)
 		return 0;
@@ -561,4 +560,20 @@ link_stop_all(struct mgmt *m, unsigned reason, const char *detail)
 
 	while ((l = TAILQ_FIRST(&m->links->all)) != NULL)
 		conn_close(l->c, reason, detail);
+}
+/**
+ * link_gateways(la, names, max): the gateway CN of each ready link of
+ * ${la} into ${names}, at most ${max} (valid until the next event).
+ * Return how many.
+ */
+unsigned
+link_gateways(const struct link_all *la, const char **names, unsigned max)
+{
+	const struct link *l;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(l, &la->all, entry)
+		if (l->state == LINK_READY && n < max)
+			names[n++] = l->id.name;
+	return n;
 }

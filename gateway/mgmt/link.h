@@ -45,4 +45,12 @@ void link_accept(struct mgmt *m, int fd);
 /** link_stop_all(m, reason, detail): close every link with ${reason}. */
 void link_stop_all(struct mgmt *m, unsigned reason, const char *detail);
 
+/**
+ * link_gateways(la, names, max): the gateway CN of each ready link of
+ * ${la} into ${names}, at most ${max} (valid until the next event).
+ * Return how many.
+ */
+unsigned link_gateways(const struct link_all *la, const char **names,
+    unsigned max);
+
 #endif /* GW_MGMT_LINK_H */

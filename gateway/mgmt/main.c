@@ -9,6 +9,8 @@
  *                                           stored messages as JSON Lines
  *   gw-mgmt command send|list|show ...      commands to agents (cli.h)
  *   gw-mgmt agents (-c FILE | --db PATH)    the agents the store knows
+ *   gw-mgmt status (-c FILE | --metrics ADDR)
+ *                                           a running one's metrics, told
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +30,8 @@
 #include "log.h"
 #include "mchan.h"
 #include "mgmt.h"
+#include "mmetrics.h"
+#include "mstatus.h"
 #include "net.h"
 #include "proto.h"
 #include "retain.h"
@@ -45,7 +49,8 @@ usage(void)
 	    "       gw-mgmt export (-c FILE | --db PATH) [--after ID] "
 	    "[--follow]\n"
 	    "       gw-mgmt command send|list|show (-c FILE | --db PATH) ...\n"
-	    "       gw-mgmt agents (-c FILE | --db PATH) [--json]\n");
+	    "       gw-mgmt agents (-c FILE | --db PATH) [--json]\n"
+	    "       gw-mgmt status (-c FILE | --metrics ADDR)\n");
 	exit(2);
 }
 
@@ -203,18 +208,89 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+#define RELOAD_MAGIC	0x526c6f64u	/* "Rlod" */
+
+/* What SIGHUP needs: the file, the running configuration, the server. */
+struct reload {
+	uint32_t		 magic;		/* RELOAD_MAGIC */
+	const char		*file;
+	struct mgmt_config	*cfg;		/* main()'s, m->cfg */
+	struct mgmt		*m;
+	int			 level_set;	/* --log-level wins */
+};
+
+/* Log each line of ${err} (file:line: [section] key: why) once. */
+static void
+reload_log_errors(char *err, int n)
+{
+	char *line, *save = NULL, e[LOG_ESC_MAX];
+
+	for (line = strtok_r(err, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		log_errx("event=reload_error detail=\"%s\"",
+		    log_esc(e, sizeof(e), line, LOG_ESC_STR, 0));
+	log_errx("event=reload_failed errors=%d (the running configuration "
+	    "stays)", n);
+}
+
 /*
- * SIGHUP reloads nothing here (agent_crl is read again when it changes);
- * say so rather than die of it, as the default action would.
+ * The TLS configuration of ${nc}'s CRL with the running certificate, key
+ * and gateway CA of ${cur} (their paths need a restart; the files are
+ * read again).  NULL with ${err} if it cannot be made.
+ */
+static struct tls_conf *
+reload_tls(const struct mgmt_config *cur, const struct mgmt_config *nc,
+    char *err, size_t errlen)
+{
+	struct tls_conf_params tp = { .cert = cur->cert, .key = cur->key,
+	    .ca = cur->gateway_ca, .crl = nc->crl, .server = 1,
+	    .tls12 = cur->tls12 };
+
+	return tls_conf_new(&tp, err, errlen);
+}
+
+/*
+ * SIGHUP: read the configuration again.  Any error: log each, change
+ * nothing.  Else apply what can change live: the log level (unless
+ * --log-level), crl (new handshakes), agent_crl, gateway_names,
+ * max_gateways, the timeouts, batch_max and batch_delay (the open batch is
+ * committed first), [scope] sections (the next OPEN of every link); the
+ * keys that need a restart keep their running values and are named.
  */
 static void
 on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	struct reload *r = w->data;
+	struct mgmt_config nc, old;
+	struct tls_conf *tls;
+	char err[8192] = "", changed[512];
+	int n;
+
 	(void)loop;
-	(void)w;
 	(void)revents;
-	log_warnx("event=sighup_ignored detail=\"gw-mgmt reloads nothing: "
-	    "agent_crl is read again when it changes; restart for the rest\"");
+	if (r == NULL || r->magic != RELOAD_MAGIC)
+		abort();
+	if ((n = mgmt_config_load(r->file, &nc, err, sizeof(err))) == 0 &&
+	    (tls = reload_tls(r->cfg, &nc, err, sizeof(err))) == NULL)
+		n = 1;
+	if (n != 0) {
+		reload_log_errors(err, n);
+		mgmt_config_free(&nc);
+		return;
+	}
+	commit_now(r->m);	/* its rows were sized by batch_max */
+	if (mgmt_config_keep(r->cfg, &nc, changed, sizeof(changed)) > 0)
+		log_warnx("event=reload_partial restart_needed=\"%s\" "
+		    "(running values kept until a restart)", changed);
+	tls_conf_free(r->m->tls);	/* live links keep their refs */
+	r->m->tls = tls;
+	old = *r->cfg;
+	*r->cfg = nc;
+	mgmt_config_free(&old);
+	if (!r->level_set)
+		log_init("gw-mgmt", r->cfg->log_level);
+	log_info("event=reloaded scopes=%u max_gateways=%u batch_max=%u",
+	    r->cfg->nscopes, r->cfg->max_gateways, r->cfg->batch_max);
 }
 
 /* What the command line asks for (gw-mgmt -c FILE, --check-config). */
@@ -312,15 +388,20 @@ main_build(const struct main_args *a, struct mgmt_config *cfg,
 		log_errx("event=start_failed detail=\"[enroll] %s\"", err);
 		return -1;
 	}
+	if (cfg->metrics_listen != NULL && (m->metrics = mmetrics_new(m,
+	    cfg->metrics_listen, err, sizeof(err))) == NULL) {
+		log_errx("event=start_failed detail=\"[metrics] %s\"", err);
+		return -1;
+	}
 	return 0;
 }
 
 /*
- * Run ${m} until SIGTERM or SIGINT; then make the open batch durable and
- * send its ACKs, and close every link.
+ * Run ${m} until SIGTERM or SIGINT (SIGHUP: ${r}); then make the open
+ * batch durable and send its ACKs, and close every link.
  */
 static void
-main_run(struct mgmt *m)
+main_run(struct mgmt *m, struct reload *r)
 {
 	const struct mgmt_config *cfg = m->cfg;
 	ev_signal sigterm, sigint, sighup;
@@ -333,11 +414,13 @@ main_run(struct mgmt *m)
 	ev_signal_start(m->loop, &sigterm);
 	ev_signal_start(m->loop, &sigint);
 	ev_signal_init(&sighup, on_hup, SIGHUP);
+	sighup.data = r;
 	ev_signal_start(m->loop, &sighup);
 	log_info("event=started name=%s listen=%s store=%s batch_max=%u "
-	    "batch_delay_ms=%.1f", cfg->name, cfg->listen,
+	    "batch_delay_ms=%.1f metrics=%s", cfg->name, cfg->listen,
 	    cfg->store_type == STORE_POSTGRESQL ? "postgresql" :
-	    cfg->database, cfg->batch_max, cfg->batch_delay * 1000);
+	    cfg->database, cfg->batch_max, cfg->batch_delay * 1000,
+	    cfg->metrics_listen != NULL ? cfg->metrics_listen : "off");
 	ev_run(m->loop, 0);
 	/* Make the open batch durable and send its ACKs before leaving. */
 	commit_now(m);
@@ -356,6 +439,8 @@ main_run(struct mgmt *m)
 static void
 main_free(struct mgmt *m, struct mgmt_config *cfg)
 {
+	mmetrics_free(m->metrics);
+	m->metrics = NULL;
 	signer_free(m->signer);
 	m->signer = NULL;
 	link_all_free(m->links);
@@ -379,6 +464,7 @@ main(int argc, char **argv)
 	struct main_args a;
 	struct mgmt_config cfg;
 	struct mgmt m;
+	struct reload r;
 	int rc;
 
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
@@ -387,13 +473,17 @@ main(int argc, char **argv)
 		return cli_command(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "agents") == 0)
 		return cli_agents(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "status") == 0)
+		return mstatus_main(argc - 1, argv + 1);
 	main_args(argc, argv, &a);
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&m, 0, sizeof(m));
 	m.magic = MGMT_MAGIC;
 	m.lfd = -1;
+	r = (struct reload){ .magic = RELOAD_MAGIC, .file = a.file,
+	    .cfg = &cfg, .m = &m, .level_set = a.level != NULL };
 	if ((rc = main_build(&a, &cfg, &m)) == 0)
-		main_run(&m);
+		main_run(&m, &r);
 	main_free(&m, &cfg);
 	return rc < 0 ? 1 : 0;
 }

@@ -31,6 +31,7 @@ struct commit;
 struct link_all;
 struct mchan_all;
 struct retain;
+struct mmetrics;
 struct signer;
 
 #define MGMT_MAGIC	0x4d676d74u	/* "Mgmt" */
@@ -48,6 +49,7 @@ struct mgmt {
 	struct commit			*commit;	/* commit.c's */
 	struct signer			*signer;	/* signer.c's */
 	struct retain			*retain;	/* retain.c's */
+	struct mmetrics			*metrics;	/* or NULL */
 };
 
 #endif /* GW_MGMT_H */

@@ -44,6 +44,7 @@ static const struct conf_key keys[] = {
 	{ "store", "retain", CONF_DUR, O(retain), 0, 3650 * 86400., "0", 0 },
 	{ "store", "max_rows", CONF_UINT, O(max_rows), 0, UINT32_MAX, "0", 0 },
 	{ "commands", "resend", CONF_DUR, O(cmd_resend), 1, 3600, "30s", 0 },
+	{ "metrics", "listen", CONF_ADDR, O(metrics_listen), 0, 0, NULL, 0 },
 	SIGNER_CONF_KEYS("enroll", O(enroll)),
 	{ "enroll", "signer_user", CONF_STR, O(enroll_signer_user), 0, 0, NULL,
 	    0 },
@@ -230,6 +231,41 @@ mgmt_scope_allows(const struct mgmt_scope *sc, const char *issuer,
 		if (strcmp(sc->issuers[i], issuer) == 0)
 			return id_policy_match(sc->agent_names, name);
 	return 0;
+}
+
+/*
+ * What a running gw-mgmt cannot change (see mgmt_config_keep): its
+ * sockets (listen, metrics listen), its own certificate, key and gateway
+ * CA (the CRL is read again), what it negotiated with its links
+ * (max_payload, tls12), its name, its store, the resend timer and the
+ * signing authority it opened.
+ */
+static const char *const restart_keys[] = {
+	"mgmt.name", "mgmt.listen", "mgmt.cert", "mgmt.key",
+	"mgmt.gateway_ca", "mgmt.max_payload", "mgmt.tls12",
+	"store.type", "store.database", "store.conninfo", "commands.resend",
+	"enroll.ca_dir", "enroll.names", "enroll.cert_days",
+	"enroll.pending_ttl", "enroll.max_pending", "enroll.retry_after",
+	"enroll.hook", "enroll.hook_timeout", "enroll.max_pending_per_source",
+	"enroll.new_per_source_per_hour", "enroll.renew_after",
+	"enroll.hook_max", "enroll.hook_queue", "enroll.signer_user",
+	"metrics.listen", NULL
+};
+
+/**
+ * mgmt_config_keep(old, cfg, changed, len): a reload keeps what cannot
+ * change while running: each key of ${cfg} that needs a restart and
+ * differs from ${old} gets its old value back (a string is swapped: ${old}
+ * then owns the new text), and is named "[section] key" in ${changed}
+ * (", "-separated).  Return how many differed.
+ */
+unsigned
+mgmt_config_keep(struct mgmt_config *old, struct mgmt_config *cfg,
+    char *changed, size_t len)
+{
+	*changed = '\0';
+	return conf_table_keep(keys, NKEYS, restart_keys, old, cfg, changed,
+	    len);
 }
 
 /** mgmt_config_free(cfg): free the strings of ${cfg}; NULL-safe. */

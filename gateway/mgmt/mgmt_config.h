@@ -55,6 +55,8 @@ struct mgmt_config {
 	uint32_t	 max_rows;	/* rows kept at most; 0: no cap */
 	/* [commands] */
 	double		 cmd_resend;	/* COMMANDs sent again after */
+	/* [metrics] */
+	char		*metrics_listen;	/* NULL: no metrics listener */
 	/* [enroll]: the signing authority; off without ca_dir */
 	struct signer_conf enroll;
 	/* [scope ...] sections in file order; none: any gateway, any agent */
@@ -95,6 +97,16 @@ const struct mgmt_scope *mgmt_config_scope(const struct mgmt_config *cfg,
  */
 int mgmt_scope_allows(const struct mgmt_scope *sc, const char *issuer,
     const char *name);
+
+/**
+ * mgmt_config_keep(old, cfg, changed, len): a reload keeps what cannot
+ * change while running: each key of ${cfg} that needs a restart and
+ * differs from ${old} gets its old value back (a string is swapped: ${old}
+ * then owns the new text), and is named "[section] key" in ${changed}
+ * (", "-separated).  Return how many differed.
+ */
+unsigned mgmt_config_keep(struct mgmt_config *old, struct mgmt_config *cfg,
+    char *changed, size_t len);
 
 /** mgmt_config_free(cfg): free the strings of ${cfg}; NULL-safe. */
 void mgmt_config_free(struct mgmt_config *cfg);

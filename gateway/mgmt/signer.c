@@ -31,14 +31,19 @@ struct signer_req {
 	TAILQ_ENTRY(signer_req)	 entry;
 };
 
-/* Send ENROLL_RESULT for ${ref} of ${via} through ${reply}(${arg}). */
+/*
+ * Send ENROLL_RESULT for ${ref} of ${via} through ${reply}(${arg}),
+ * counted in ${s}.
+ */
 static void
-signer_answer(signer_reply_fn *reply, void *arg, const char *via,
-    uint32_t ref, const struct authority_result *res)
+signer_answer(struct signer *s, signer_reply_fn *reply, void *arg,
+    const char *via, uint32_t ref, const struct authority_result *res)
 {
 	struct gw_frame f = { .type = GW_T_ENROLL_RESULT };
 
 	authority_result_view(res, ref, &f.u.enroll_result);
+	if (f.u.enroll_result.status <= GW_ENROLL_STATUS_MAX)
+		s->answers[f.u.enroll_result.status]++;
 	if (reply(arg, &f) != 0)
 		log_warnx("event=enroll_answer_lost gateway=%s ref=%u "
 		    "detail=\"no room on the link; the agent will retry\"",
@@ -53,7 +58,7 @@ signer_done(const struct authority_result *res, void *arg)
 	if (r == NULL || r->magic != SIGNER_MAGIC)
 		abort();
 	TAILQ_REMOVE(&r->m->signer->pending, r, entry);
-	signer_answer(r->reply, r->arg, r->via, r->ref, res);
+	signer_answer(r->m->signer, r->reply, r->arg, r->via, r->ref, res);
 	free(r);
 }
 
@@ -77,19 +82,19 @@ signer_request(struct mgmt *m, const struct gw_frame *f, const char *via,
 		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_POLICY, 0,
 		    NULL, NULL, "enrollment is not enabled on management "
 		    "server %s", m->cfg->name);
-		signer_answer(reply, arg, via, e->ref, &no);
+		signer_answer(m->signer, reply, arg, via, e->ref, &no);
 		return;
 	}
 	if (authority_req_from_enroll(e, via, &rb, &ar) != 0) {
 		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_PROTOCOL, 0,
 		    NULL, NULL, "malformed request");
-		signer_answer(reply, arg, via, e->ref, &no);
+		signer_answer(m->signer, reply, arg, via, e->ref, &no);
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		authority_result_make(&no, GW_ENROLL_REFUSED, GW_R_OVERLOAD, 0,
 		    NULL, NULL, "out of memory");
-		signer_answer(reply, arg, via, e->ref, &no);
+		signer_answer(m->signer, reply, arg, via, e->ref, &no);
 		return;
 	}
 	r->magic = SIGNER_MAGIC;

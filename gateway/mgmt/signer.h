@@ -8,7 +8,10 @@
 #define GW_MGMT_SIGNER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
+
+#include "proto.h"
 
 struct signer_client;
 struct gw_frame;
@@ -19,6 +22,7 @@ struct signer_req;
 struct signer {
 	struct signer_client		*auth;		/* or NULL */
 	TAILQ_HEAD(, signer_req)	 pending;	/* waiting for it */
+	uint64_t	 answers[GW_ENROLL_STATUS_MAX + 1];	/* by status */
 };
 
 /*

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# gw-mgmt's metrics listener ([metrics] listen) during a real run: gw-mgmt
+# <- gatewayd (two links) <- gw-agents.  The values are checked against
+# what happened: agent-a sends 100 lines and leaves, agent-b stays online
+# and runs one command, a second command waits for agent-a: rows stored
+# 100, links of gateway "gateway" 2, agents online 1 and offline 1,
+# command targets done 1 and queued 1, the commit histogram counted the
+# batches that stored them, no store error; /healthz 200; 404, 405 and
+# HEAD answered, the listener still serves after them.  `gw-mgmt status
+# -c FILE` prints the same for a human (exit 0), and exits 1 once gw-mgmt
+# is gone.  A gw-mgmt on PostgreSQL whose server stops: /healthz 503 with
+# the store's reason, gw_mgmt_store_up 0, status UNHEALTHY (exit 1).
+source "$(dirname "$0")/lib.sh" "$@"
+
+cd "$T"
+make_pki "$T/pki"
+mkdir -p agents
+for n in agent-a agent-b; do
+	"$GW_CERT" issue --ca pki --role agent --name "$n" \
+	    --out "agents/$n" >/dev/null
+done
+cat >handler <<'EOT'
+#!/bin/sh
+cat
+EOT
+chmod +x handler
+
+METRICS_PORT=$(free_port)
+MGMT_TAIL="[commands]
+resend = 1s
+[metrics]
+listen = 127.0.0.1:$METRICS_PORT"
+write_configs
+start_mgmt
+wait_port "$METRICS_PORT"
+start_gateway
+
+# expect NAME{LABELS} VALUE [SECONDS]: until the metric has VALUE.
+expect() {
+	local i v
+	for ((i = 0; i < ${3:-5} * 10; i++)); do
+		v=$(metric "$1")
+		[ "$v" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "$1 is '$v', want '$2'"
+}
+
+status() { http "$1" "$2" | head -n 1 | tr -d '\r'; }
+
+[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz: $(status GET /healthz)"
+http GET /metrics | grep -q '^Content-Type: text/plain; version=0.0.4' ||
+    fail "/metrics is not the Prometheus text format"
+expect gw_mgmt_rows_stored_total 0
+expect 'gw_mgmt_links{gateway="gateway"}' 2
+expect gw_mgmt_links_open 2
+expect 'gw_mgmt_agents{state="online"}' 0
+pass "at start: /healthz 200, nothing stored, gateway \"gateway\" has 2 links"
+
+# agent-a: 100 lines, acknowledged, then gone.
+seq 1 100 | sed 's/^/agent-a event /' >agent-a.txt
+$(agent_cmd agent-a --file agent-a.txt --timeout 30) >>agent-a.log 2>&1 ||
+    fail "agent-a did not get its lines acknowledged"
+# agent-b: online (its stdin a FIFO this shell keeps open), runs commands.
+mkfifo in-b
+exec {fdb}<>in-b
+$(agent_cmd agent-b --on-command "$T/handler") <in-b >>agent-b.log 2>&1 &
+PIDS+=($!)
+expect 'gw_mgmt_agents{state="online"}' 1 10
+expect 'gw_mgmt_agents{state="offline"}' 1
+expect gw_mgmt_rows_stored_total 100
+expect gw_mgmt_duplicates_total 0
+expect gw_mgmt_store_errors_total 0
+expect gw_mgmt_store_up 1
+rows=$(metric gw_mgmt_batch_rows_sum)
+[ "$rows" = 100 ] || fail "gw_mgmt_batch_rows_sum is '$rows', want 100"
+n=$(metric gw_mgmt_commit_seconds_count)
+nb=$(metric gw_mgmt_batch_rows_count)
+inf=$(metric 'gw_mgmt_commit_seconds_bucket{le="+Inf"}')
+[ "${n:-0}" -ge 1 ] && [ "$n" -le 100 ] && [ "$n" = "$nb" ] &&
+    [ "$inf" = "$n" ] ||
+    fail "commits timed: $n, batches counted: $nb, +Inf bucket: $inf"
+pass "100 rows stored in $n batches, all timed; agent-b online, agent-a offline"
+
+# One command agent-b runs, one that waits for agent-a.
+id1=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-b --body hi) ||
+    fail "command send to agent-b"
+id2=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-a --body hi) ||
+    fail "command send to agent-a"
+expect 'gw_mgmt_commands{state="done"}' 1 10
+expect 'gw_mgmt_commands{state="queued"}' 1
+expect 'gw_mgmt_commands{state="failed"}' 0
+expect 'gw_mgmt_enroll_answers_total{status="issued"}' 0
+pass "commands $id1 done (agent-b) and $id2 queued (agent-a offline)"
+
+[ "$(status POST /metrics)" = "HTTP/1.0 405 Method Not Allowed" ] ||
+    fail "POST: $(status POST /metrics)"
+[ "$(status GET /nope)" = "HTTP/1.0 404 Not Found" ] ||
+    fail "GET /nope: $(status GET /nope)"
+head=$(http HEAD /metrics | tr -d '\r')
+echo "$head" | grep -q '^Content-Length: [1-9]' || fail "HEAD: $head"
+echo "$head" | grep -q '^gw_mgmt' && fail "HEAD sent a body"
+# An endless request is dropped; the listener goes on.
+exec 4<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
+head -c 4096 /dev/zero | tr '\0' a >&4 2>/dev/null || true
+exec 4<&-
+[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz after bad requests: $(status GET /healthz)"
+pass "405, 404, HEAD without a body; an oversized request dropped; still serving"
+
+# gw-mgmt status: the same, for a human, from the same configuration.
+"$GW_MGMT" status -c "$T/mgmt.ini" >status.out 2>&1 ||
+    fail "gw-mgmt status exit $? while healthy: $(cat status.out)"
+for want in "gw-mgmt at 127.0.0.1:$METRICS_PORT: healthy" \
+    "links: 2 open (max 256): gateway 2;" "stored: 100 rows, 0 duplicates" \
+    "store errors: 0" "agents: 1 online, 1 offline" \
+    "command targets: queued 1, done 1" "enrollment answers: none"; do
+	grep -qF -- "$want" status.out ||
+	    fail "gw-mgmt status lacks '$want': $(cat status.out)"
+done
+rc=0
+"$GW_MGMT" status --metrics "127.0.0.1:$METRICS_PORT" -c mgmt.ini \
+    >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "status with both -c and --metrics: exit $rc, want 2"
+stop mgmt
+rc=0
+"$GW_MGMT" status -c "$T/mgmt.ini" >status2.out 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "gw-mgmt status with gw-mgmt gone: exit $rc, want 1"
+pass "gw-mgmt status: $(head -n 1 status.out); exit 1 once gw-mgmt is gone"
+
+# A store that stops answering: gw-mgmt on PostgreSQL, the server stopped.
+start_pg
+PGM_PORT=$(free_port)
+METRICS_PORT=$(free_port)
+mgmt_ini pgm "$PGM_PORT" "type = postgresql
+conninfo = $PG_CONNINFO
+[metrics]
+listen = 127.0.0.1:$METRICS_PORT"
+start pgm "$GW_MGMT" -c "$T/pgm.ini"
+wait_port "$METRICS_PORT"
+[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz on PostgreSQL: $(status GET /healthz)"
+"$SRC/scripts/pg-cluster.sh" stop "$PG_DIR"
+[ "$(status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] ||
+    fail "/healthz with PostgreSQL stopped: $(status GET /healthz)"
+why=$(http GET /healthz | tr -d '\r' | tail -n 1)
+[[ "$why" == "store: "* ]] || fail "/healthz does not say why: '$why'"
+expect gw_mgmt_store_up 0
+rc=0
+"$GW_MGMT" status -c "$T/pgm.ini" >status3.out 2>&1 || rc=$?
+[ "$rc" -eq 1 ] && grep -q "UNHEALTHY (store DOWN" status3.out ||
+    fail "gw-mgmt status with the store down: exit $rc: $(cat status3.out)"
+pass "PostgreSQL stopped: /healthz 503 ($why), status UNHEALTHY, exit 1"
