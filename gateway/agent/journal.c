@@ -200,7 +200,7 @@ static ssize_t
 journal_replay_result(struct journal *j, const unsigned char *p,
     const unsigned char *end)
 {
-	struct cmdtab_result r;
+	struct cmdtab_result r, known;
 	uint32_t len;
 
 	if (end - p < JOURNAL_RES_HDR)
@@ -214,15 +214,37 @@ journal_replay_result(struct journal *j, const unsigned char *p,
 	    .flags = p[10], .status = (int32_t)le32(p + 11),
 	    .out = p + JOURNAL_RES_HDR, .len = len };
 	if (r.id == 0 || r.outcome > GW_OUT_MAX ||
-	    (r.flags & ~GW_RESULT_FLAGS_KNOWN) != 0 ||
+	    (r.flags & ~GW_RESULT_FLAGS_KNOWN) != 0)
+		return -1;
+	/* Answered already: the first result stands (it was sent). */
+	if (cmdtab_lookup(j->ct, r.id, &known) != CMDTAB_DONE &&
 	    cmdtab_done(j->ct, &r) != 0)
 		return -1;
 	return JOURNAL_RES_HDR + (ssize_t)len;
 }
 
 /*
+ * Replay the 'C' record of ${id} into the command table: taken, unless the
+ * table knows ${id} already (taken, answered or lost: the first record
+ * stands).  0, or -1 if it does not parse.
+ */
+static int
+journal_replay_taken(struct journal *j, uint64_t id)
+{
+	struct cmdtab_result known;
+
+	if (id == 0)
+		return -1;
+	if (cmdtab_lookup(j->ct, id, &known) != CMDTAB_UNKNOWN)
+		return 0;
+	return cmdtab_take(j->ct, id);
+}
+
+/*
  * Replay the file into ${q}.  A torn last record (a crash in a write) is
- * dropped; anything else that does not parse is an error.
+ * dropped; a command record repeated (as a failed rewrite of an older
+ * gw-agent left it) is read once; anything else that does not parse is an
+ * error.
  */
 static int
 journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
@@ -289,9 +311,7 @@ journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
 			goto bad;
 		else if (*p == 'A')
 			(void)sendq_ack(q, v);
-		else if (*p == 'C' && (v == 0 || cmdtab_lookup(j->ct, v,
-		    &(struct cmdtab_result){ 0 }) != CMDTAB_UNKNOWN ||
-		    cmdtab_take(j->ct, v) != 0))
+		else if (*p == 'C' && journal_replay_taken(j, v) != 0)
 			goto bad;
 		else if (*p == 'F')
 			cmdtab_set_floor(j->ct, v);

@@ -11,8 +11,9 @@
  *                        ... and ended so (RESULT)
  *   'F' u64 id           results of ids up to id were dropped (cmdtab.h)
  * (integers little-endian).  Opening replays it into the queue and the
- * command table and rewrites it compactly; a command taken without a
- * result gets the result lost then (it is never run again).  Lines and
+ * command table (a command record repeated is read once: the first of an
+ * id stands) and rewrites it compactly; a command taken without a result
+ * gets the result lost then (it is never run again).  Lines and
  * offsets are synced before the input is read further; numbers are synced
  * before a line is sent under them; a command id before its COMMAND_ACK
  * (and its handler), a result before its RESULT.  The file holds the

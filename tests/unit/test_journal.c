@@ -5,7 +5,8 @@
  * a journal never holds more lines than the queue allows; links planted
  * at the journal's or its temporary's name are not written through.
  * Command ids and results survive a reopen, a taken id without a result
- * comes back lost, and the file keeps only the newest results.
+ * comes back lost, and the file keeps only the newest results.  A command
+ * record repeated is read once, the first standing.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,6 +334,45 @@ test_commands_torn_and_bad(void **state)
 	sendq_free(q);
 }
 
+/*
+ * A command record repeated (as an older gw-agent's failed rewrite left
+ * it) is read once: the first record of an id stands.
+ */
+static void
+test_commands_repeated(void **state)
+{
+	struct cmdtab_result r;
+	struct sendq *q;
+	struct journal *j;
+	uint64_t off;
+	int fd;
+
+	(void)state;
+	j = reopen(&q, 10, &off);
+	take(j, 5);
+	finish(j, 5, "out", 3);
+	take(j, 9);
+	journal_close(j);
+	sendq_free(q);
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "C\x09\0\0\0\0\0\0\0" "C\x05\0\0\0\0\0\0\0"
+	    "R\x05\0\0\0\0\0\0\0\x02\0\0\0\0\0\x03\0\0\0new", 40), 40);
+	close(fd);
+	for (int pass = 0; pass < 2; pass++) {
+		j = reopen(&q, 10, &off);
+		assert_int_equal(cmdtab_lookup(ct, 5, &r), CMDTAB_DONE);
+		assert_int_equal(r.outcome, GW_OUT_EXITED);
+		assert_int_equal(r.status, -7);
+		assert_int_equal(r.len, 3);
+		assert_memory_equal(r.out, "out", 3);
+		assert_int_equal(cmdtab_lookup(ct, 9, &r), CMDTAB_DONE);
+		assert_int_equal(r.outcome, GW_OUT_LOST);
+		journal_close(j);
+		sendq_free(q);
+	}
+}
+
 int
 main(void)
 {
@@ -351,6 +391,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_commands_torn_and_bad,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commands_repeated, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
