@@ -19,6 +19,8 @@
  * (and its handler), a result before its RESULT.  The file holds the
  * table's results (at most CMDTAB_RESULTS), not every result ever: it is
  * rewritten once results worth JOURNAL_CMD_COMPACT bytes were appended.
+ * A rewrite that fails (a full disk) leaves the file exactly as it was; a
+ * write that fails halfway is retried from where it stopped.
  */
 #ifndef GW_JOURNAL_H
 #define GW_JOURNAL_H
