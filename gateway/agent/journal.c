@@ -15,16 +15,21 @@
 #define JOURNAL_COMPACT	(32u * 1024 * 1024)	/* rewrite past this size */
 #define JOURNAL_LINE_MAX (16u * 1024 * 1024)
 
-struct journal {
-	char		*path;
+/* The file written: all that a rewrite changes, and puts back if it fails. */
+struct journal_file {
 	int		 fd;
-	struct sendq	*q;		/* what a rewrite writes */
-	struct cmdtab	*ct;
 	uint64_t	 offset;	/* the last input offset recorded */
 	uint64_t	 cmd_bytes;	/* command bytes since the rewrite */
 	uint64_t	 size;		/* bytes in the file */
 	int		 dirty;		/* written since the last sync */
-	unsigned char	 buf[JOURNAL_BUF];
+};
+
+struct journal {
+	char		*path;
+	struct journal_file f;
+	struct sendq	*q;		/* what a rewrite writes */
+	struct cmdtab	*ct;
+	unsigned char	 buf[JOURNAL_BUF];	/* for f, not written yet */
 	size_t		 used;
 	char		 err[256];
 };
@@ -42,18 +47,22 @@ journal_flush(struct journal *j)
 {
 	size_t off = 0;
 	ssize_t n;
+	int rc = 0;
 
 	while (off < j->used) {
-		if ((n = write(j->fd, j->buf + off, j->used - off)) < 0) {
+		if ((n = write(j->f.fd, j->buf + off, j->used - off)) < 0) {
 			if (errno == EINTR)
 				continue;
-			return journal_fail(j, "write");
+			rc = journal_fail(j, "write");
+			break;
 		}
 		off += (size_t)n;
 	}
-	j->size += j->used;
-	j->used = 0;
-	return 0;
+	/* What was written stays so: a retry goes on after it, not again. */
+	memmove(j->buf, j->buf + off, j->used - off);
+	j->used -= off;
+	j->f.size += off;
+	return rc;
 }
 
 static int
@@ -61,7 +70,7 @@ journal_put(struct journal *j, const void *p, size_t len)
 {
 	const unsigned char *b = p;
 
-	j->dirty = 1;
+	j->f.dirty = 1;
 	while (len > 0) {
 		size_t n = JOURNAL_BUF - j->used;
 
@@ -107,7 +116,7 @@ journal_line(struct journal *j, const char *p, size_t len)
 int
 journal_offset(struct journal *j, uint64_t off)
 {
-	j->offset = off;
+	j->f.offset = off;
 	return journal_rec64(j, 'O', off);
 }
 
@@ -137,7 +146,7 @@ journal_result(struct journal *j, const struct cmdtab_result *r)
 	if (journal_put(j, h, sizeof(h)) != 0 ||
 	    journal_put(j, r->out, r->len) != 0)
 		return -1;
-	j->cmd_bytes += sizeof(h) + r->len;
+	j->f.cmd_bytes += sizeof(h) + r->len;
 	return 0;
 }
 
@@ -163,13 +172,13 @@ journal_cmdtab(struct journal *j)
 int
 journal_sync(struct journal *j)
 {
-	if (!j->dirty)
+	if (!j->f.dirty)
 		return 0;
 	if (journal_flush(j) != 0)
 		return -1;
-	if (fdatasync(j->fd) != 0)
+	if (fdatasync(j->f.fd) != 0)
 		return journal_fail(j, "fdatasync");
-	j->dirty = 0;
+	j->f.dirty = 0;
 	return 0;
 }
 
@@ -200,7 +209,7 @@ static ssize_t
 journal_replay_result(struct journal *j, const unsigned char *p,
     const unsigned char *end)
 {
-	struct cmdtab_result r;
+	struct cmdtab_result r, known;
 	uint32_t len;
 
 	if (end - p < JOURNAL_RES_HDR)
@@ -214,15 +223,37 @@ journal_replay_result(struct journal *j, const unsigned char *p,
 	    .flags = p[10], .status = (int32_t)le32(p + 11),
 	    .out = p + JOURNAL_RES_HDR, .len = len };
 	if (r.id == 0 || r.outcome > GW_OUT_MAX ||
-	    (r.flags & ~GW_RESULT_FLAGS_KNOWN) != 0 ||
+	    (r.flags & ~GW_RESULT_FLAGS_KNOWN) != 0)
+		return -1;
+	/* Answered already: the first result stands (it was sent). */
+	if (cmdtab_lookup(j->ct, r.id, &known) != CMDTAB_DONE &&
 	    cmdtab_done(j->ct, &r) != 0)
 		return -1;
 	return JOURNAL_RES_HDR + (ssize_t)len;
 }
 
 /*
+ * Replay the 'C' record of ${id} into the command table: taken, unless the
+ * table knows ${id} already (taken, answered or lost: the first record
+ * stands).  0, or -1 if it does not parse.
+ */
+static int
+journal_replay_taken(struct journal *j, uint64_t id)
+{
+	struct cmdtab_result known;
+
+	if (id == 0)
+		return -1;
+	if (cmdtab_lookup(j->ct, id, &known) != CMDTAB_UNKNOWN)
+		return 0;
+	return cmdtab_take(j->ct, id);
+}
+
+/*
  * Replay the file into ${q}.  A torn last record (a crash in a write) is
- * dropped; anything else that does not parse is an error.
+ * dropped; a command record repeated (as a failed rewrite of an older
+ * gw-agent left it) is read once; anything else that does not parse is an
+ * error.
  */
 static int
 journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
@@ -232,14 +263,15 @@ journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
 	ssize_t n;
 	size_t got = 0;
 
-	if (fstat(j->fd, &st) != 0)
+	if (fstat(j->f.fd, &st) != 0)
 		return journal_fail(j, "fstat");
 	if (st.st_size == 0)
 		return 0;
 	if ((data = malloc((size_t)st.st_size)) == NULL)
 		return journal_fail(j, "read");
 	while (got < (size_t)st.st_size) {
-		if ((n = read(j->fd, data + got, (size_t)st.st_size - got)) <= 0) {
+		n = read(j->f.fd, data + got, (size_t)st.st_size - got);
+		if (n <= 0) {
 			free(data);
 			return journal_fail(j, "read");
 		}
@@ -289,9 +321,7 @@ journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
 			goto bad;
 		else if (*p == 'A')
 			(void)sendq_ack(q, v);
-		else if (*p == 'C' && (v == 0 || cmdtab_lookup(j->ct, v,
-		    &(struct cmdtab_result){ 0 }) != CMDTAB_UNKNOWN ||
-		    cmdtab_take(j->ct, v) != 0))
+		else if (*p == 'C' && journal_replay_taken(j, v) != 0)
 			goto bad;
 		else if (*p == 'F')
 			cmdtab_set_floor(j->ct, v);
@@ -306,25 +336,27 @@ bad:
 	return -1;
 }
 
-/* Rewrite the file from the queue and the offset: temp file, rename. */
+/*
+ * Rewrite the file from the queue and the offset: temp file, rename.  If
+ * that fails, the live file stays exactly as it was, and so does ${j}.
+ */
 static int
 journal_compact(struct journal *j, struct sendq *q, uint64_t off)
 {
 	char tmp[4096];
-	int fd, old = j->fd;
+	struct journal_file live;
 	const struct sendq_ent *e;
+	int fd;
 
+	if (journal_flush(j) != 0)	/* what the live file still lacks */
+		return -1;
+	live = j->f;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", j->path);
 	/* A new file, never through a link planted in the state directory. */
 	if ((unlink(tmp) != 0 && errno != ENOENT) || (fd = open(tmp,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		return journal_fail(j, "create");
-	if (journal_flush(j) != 0) {
-		close(fd);
-		return -1;
-	}
-	j->fd = fd;
-	j->size = 0;
+	j->f = (struct journal_file){ .fd = fd };
 	if (journal_offset(j, off) != 0)
 		goto fail;
 	for (size_t i = 0; (e = sendq_get(q, i)) != NULL; i++)
@@ -333,19 +365,21 @@ journal_compact(struct journal *j, struct sendq *q, uint64_t off)
 			goto fail;
 	if (journal_cmdtab(j) != 0)
 		goto fail;
-	j->cmd_bytes = 0;
+	j->f.cmd_bytes = 0;
 	if (journal_sync(j) != 0)
 		goto fail;
 	if (rename(tmp, j->path) != 0) {
 		journal_fail(j, "rename");
 		goto fail;
 	}
-	close(old);
+	close(live.fd);
 	return 0;
 fail:
+	/* Whatever the rewrite wrote or buffered goes with its file. */
 	close(fd);
-	j->fd = old;
-	unlink(tmp);
+	(void)unlink(tmp);
+	j->f = live;
+	j->used = 0;
 	return -1;
 }
 
@@ -356,7 +390,7 @@ fail:
 int
 journal_ack(struct journal *j, struct sendq *q, uint64_t seq, uint64_t off)
 {
-	if (j->size + j->used > JOURNAL_COMPACT)
+	if (j->f.size + j->used > JOURNAL_COMPACT)
 		return journal_compact(j, q, off);
 	return journal_rec64(j, 'A', seq);
 }
@@ -370,7 +404,7 @@ journal_cmd_taken(struct journal *j, uint64_t id)
 {
 	if (journal_rec64(j, 'C', id) != 0)
 		return -1;
-	j->cmd_bytes += 9;
+	j->f.cmd_bytes += 9;
 	return journal_sync(j);
 }
 
@@ -383,8 +417,8 @@ journal_cmd_taken(struct journal *j, uint64_t id)
 int
 journal_cmd_result(struct journal *j, const struct cmdtab_result *r)
 {
-	if (j->cmd_bytes + 19 + r->len > JOURNAL_CMD_COMPACT)
-		return journal_compact(j, j->q, j->offset);
+	if (j->f.cmd_bytes + 19 + r->len > JOURNAL_CMD_COMPACT)
+		return journal_compact(j, j->q, j->f.offset);
 	if (journal_result(j, r) != 0)
 		return -1;
 	return journal_sync(j);
@@ -412,7 +446,7 @@ journal_open(const char *path, struct sendq *q, struct cmdtab *ct,
 	}
 	j->q = q;
 	j->ct = ct;
-	if ((j->fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	if ((j->f.fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600)) < 0) {
 		journal_fail(j, "open");
 		goto fail;
@@ -424,7 +458,7 @@ journal_open(const char *path, struct sendq *q, struct cmdtab *ct,
 		journal_fail(j, "replay");
 		goto fail;
 	}
-	j->offset = *offset;
+	j->f.offset = *offset;
 	if (journal_compact(j, q, *offset) != 0)
 		goto fail;
 	return j;
@@ -447,9 +481,9 @@ journal_close(struct journal *j)
 {
 	if (j == NULL)
 		return;
-	if (j->fd >= 0) {
+	if (j->f.fd >= 0) {
 		(void)journal_sync(j);
-		close(j->fd);
+		close(j->f.fd);
 	}
 	free(j->path);
 	free(j);

@@ -11,13 +11,16 @@
  *                        ... and ended so (RESULT)
  *   'F' u64 id           results of ids up to id were dropped (cmdtab.h)
  * (integers little-endian).  Opening replays it into the queue and the
- * command table and rewrites it compactly; a command taken without a
- * result gets the result lost then (it is never run again).  Lines and
+ * command table (a command record repeated is read once: the first of an
+ * id stands) and rewrites it compactly; a command taken without a result
+ * gets the result lost then (it is never run again).  Lines and
  * offsets are synced before the input is read further; numbers are synced
  * before a line is sent under them; a command id before its COMMAND_ACK
  * (and its handler), a result before its RESULT.  The file holds the
  * table's results (at most CMDTAB_RESULTS), not every result ever: it is
  * rewritten once results worth JOURNAL_CMD_COMPACT bytes were appended.
+ * A rewrite that fails (a full disk) leaves the file exactly as it was; a
+ * write that fails halfway is retried from where it stopped.
  */
 #ifndef GW_JOURNAL_H
 #define GW_JOURNAL_H

@@ -5,16 +5,21 @@
  * a journal never holds more lines than the queue allows; links planted
  * at the journal's or its temporary's name are not written through.
  * Command ids and results survive a reopen, a taken id without a result
- * comes back lost, and the file keeps only the newest results.
+ * comes back lost, and the file keeps only the newest results.  A rewrite
+ * that fails (a full disk) leaves the file exactly as it was, whichever
+ * rewrite it was; a write that fails halfway is retried from where it
+ * stopped; a command record repeated is read once, the first standing.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -35,6 +40,21 @@ fresh_ct(void)
 	return ct;
 }
 
+/*
+ * Files may grow to ${max} bytes at most (a write past it fails with
+ * EFBIG, as on a full disk), or without bound if ${max} is 0.
+ */
+static void
+file_limit(rlim_t max)
+{
+	struct rlimit rl;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = max != 0 ? max : rl.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
 static int
 setup(void **state)
 {
@@ -51,6 +71,7 @@ teardown(void **state)
 	char cmd[128];
 
 	(void)state;
+	file_limit(0);			/* if a test failed under one */
 	cmdtab_free(ct);
 	ct = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -333,6 +354,235 @@ test_commands_torn_and_bad(void **state)
 	sendq_free(q);
 }
 
+/* The whole file ${p}, its size in ${len}. */
+static unsigned char *
+slurp(const char *p, size_t *len)
+{
+	unsigned char *b;
+	struct stat st;
+	int fd;
+
+	assert_true((fd = open(p, O_RDONLY)) >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_non_null(b = malloc((size_t)st.st_size + 1));
+	assert_int_equal(read(fd, b, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return b;
+}
+
+/* The file is still ${b} (${len} bytes). */
+static void
+assert_file(const unsigned char *b, size_t len)
+{
+	unsigned char *now;
+	size_t nlen;
+
+	now = slurp(path, &nlen);
+	assert_int_equal(nlen, len);
+	assert_memory_equal(now, b, len);
+	free(now);
+}
+
+/*
+ * A rewrite of the command records that cannot be written leaves the file
+ * as it was, even once closed: it reopens with the same lines, ids and
+ * results (the one being recorded comes back lost), not as corrupt.
+ */
+static void
+test_commands_failed_rewrite(void **state)
+{
+	static char big[50000];
+	struct cmdtab_result r;
+	struct sendq *q;
+	struct journal *j;
+	struct stat st;
+	unsigned char *before;
+	uint64_t off, id = 0, rem;
+	size_t len;
+	char tmpf[128];
+
+	(void)state;
+	snprintf(tmpf, sizeof(tmpf), "%s.tmp", path);
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_push(q, "line", 4), 0);
+	assert_int_equal(journal_line(j, "line", 4), 0);
+	assert_int_equal(journal_offset(j, 5), 0);
+	assert_int_equal(journal_sync(j), 0);
+	assert_int_equal(stat(path, &st), 0);
+	take(j, 1000);				/* running still */
+	/*
+	 * Command records ('C' 9 bytes, 'R' 19 + output) up to 28 bytes short
+	 * of JOURNAL_CMD_COMPACT: big results, then 64 small ones, which push
+	 * the big ones out of the table (the rewrite is small: all of it is
+	 * buffered when its write fails).
+	 */
+	rem = JOURNAL_CMD_COMPACT - 28 - 9 - CMDTAB_RESULTS * (9 + 19 + 1);
+	while (rem > 0) {
+		len = rem - 28 > sizeof(big) ? sizeof(big) - 10000 : rem - 28;
+		take(j, ++id);
+		finish(j, id, big, len);
+		rem -= 28 + len;
+	}
+	for (int i = 0; i < CMDTAB_RESULTS; i++) {
+		take(j, ++id);
+		finish(j, id, "s", 1);
+	}
+	off = (uint64_t)st.st_size;
+	assert_int_equal(stat(path, &st), 0);	/* no rewrite yet */
+	assert_int_equal(st.st_size, off + JOURNAL_CMD_COMPACT - 28);
+	/* The next result is a rewrite instead, on a full disk. */
+	take(j, ++id);
+	before = slurp(path, &len);
+	r = (struct cmdtab_result){ .id = id, .outcome = GW_OUT_EXITED,
+	    .out = (const uint8_t *)"s", .len = 1 };
+	assert_int_equal(cmdtab_done(ct, &r), 0);
+	file_limit(512);
+	assert_int_equal(journal_cmd_result(j, &r), -1);
+	file_limit(0);
+	assert_non_null(strstr(journal_error(j), "write"));
+	assert_file(before, len);
+	assert_int_not_equal(access(tmpf, F_OK), 0);
+	journal_close(j);			/* the agent stops */
+	sendq_free(q);
+	assert_file(before, len);
+	free(before);
+
+	j = reopen(&q, 10, &off);
+	assert_int_equal(off, 5);
+	assert_int_equal(sendq_len(q), 1);
+	assert_int_equal(cmdtab_lookup(ct, id - 1, &r), CMDTAB_DONE);
+	assert_int_equal(r.outcome, GW_OUT_EXITED);
+	assert_int_equal(r.len, 1);
+	assert_int_equal(cmdtab_lookup(ct, id, &r), CMDTAB_DONE);
+	assert_int_equal(r.outcome, GW_OUT_LOST);	/* never run again */
+	assert_int_equal(cmdtab_lookup(ct, 1000, &r), CMDTAB_DONE);
+	assert_int_equal(r.outcome, GW_OUT_LOST);
+	assert_int_equal(cmdtab_lookup(ct, 1, &r), CMDTAB_LOST);
+	assert_int_equal(cmdtab_lookup(ct, 1001, &r), CMDTAB_UNKNOWN);
+	journal_close(j);
+	sendq_free(q);
+}
+
+/*
+ * The rewrite when acknowledgements have grown the file (past 32 MiB) that
+ * cannot be written leaves the file as it was: the lines come back.
+ */
+static void
+test_failed_rewrite_on_ack(void **state)
+{
+	static char line[1024 * 1024];
+	struct sendq *q;
+	struct journal *j;
+	const struct sendq_ent *e;
+	unsigned char *before;
+	uint64_t off;
+	size_t len;
+
+	(void)state;
+	memset(line, 'x', sizeof(line));
+	j = reopen(&q, 64, &off);
+	for (int i = 0; i < 33; i++) {
+		assert_int_equal(sendq_push(q, line, sizeof(line)), 0);
+		assert_int_equal(journal_line(j, line, sizeof(line)), 0);
+	}
+	assert_int_equal(sendq_hello(q, 0), 0);
+	assert_int_equal(sendq_number(q, 1), 1);
+	assert_int_equal(journal_sync(j), 0);
+	assert_int_equal(sendq_ack(q, 1), 1);
+	before = slurp(path, &len);
+	file_limit(512);
+	assert_int_equal(journal_ack(j, q, 1, 0), -1);
+	file_limit(0);
+	assert_file(before, len);
+	journal_close(j);
+	sendq_free(q);
+	assert_file(before, len);
+	free(before);
+
+	j = reopen(&q, 64, &off);
+	assert_int_equal(sendq_len(q), 33);	/* the ack was not kept */
+	e = sendq_next(q);
+	assert_int_equal(e->seq, 1);
+	assert_int_equal(e->len, sizeof(line));
+	journal_close(j);
+	sendq_free(q);
+}
+
+/* A write that fails halfway goes on where it stopped when retried. */
+static void
+test_write_retried(void **state)
+{
+	struct sendq *q;
+	struct journal *j;
+	const struct sendq_ent *e;
+	struct stat st;
+	uint64_t off;
+
+	(void)state;
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_push(q, "first", 5), 0);
+	assert_int_equal(journal_line(j, "first", 5), 0);
+	assert_int_equal(journal_sync(j), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(sendq_push(q, "second", 6), 0);
+	assert_int_equal(journal_line(j, "second", 6), 0);
+	file_limit((rlim_t)st.st_size + 3);	/* 3 bytes, then full */
+	assert_int_equal(journal_sync(j), -1);
+	file_limit(0);
+	assert_int_equal(journal_sync(j), 0);
+	journal_close(j);
+	sendq_free(q);
+
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_len(q), 2);
+	sendq_advance(q);
+	e = sendq_next(q);
+	assert_int_equal(e->len, 6);
+	assert_memory_equal(e->body, "second", 6);
+	journal_close(j);
+	sendq_free(q);
+}
+
+/*
+ * A command record repeated (as an older gw-agent's failed rewrite left
+ * it) is read once: the first record of an id stands.
+ */
+static void
+test_commands_repeated(void **state)
+{
+	struct cmdtab_result r;
+	struct sendq *q;
+	struct journal *j;
+	uint64_t off;
+	int fd;
+
+	(void)state;
+	j = reopen(&q, 10, &off);
+	take(j, 5);
+	finish(j, 5, "out", 3);
+	take(j, 9);
+	journal_close(j);
+	sendq_free(q);
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "C\x09\0\0\0\0\0\0\0" "C\x05\0\0\0\0\0\0\0"
+	    "R\x05\0\0\0\0\0\0\0\x02\0\0\0\0\0\x03\0\0\0new", 40), 40);
+	close(fd);
+	for (int pass = 0; pass < 2; pass++) {
+		j = reopen(&q, 10, &off);
+		assert_int_equal(cmdtab_lookup(ct, 5, &r), CMDTAB_DONE);
+		assert_int_equal(r.outcome, GW_OUT_EXITED);
+		assert_int_equal(r.status, -7);
+		assert_int_equal(r.len, 3);
+		assert_memory_equal(r.out, "out", 3);
+		assert_int_equal(cmdtab_lookup(ct, 9, &r), CMDTAB_DONE);
+		assert_int_equal(r.outcome, GW_OUT_LOST);
+		journal_close(j);
+		sendq_free(q);
+	}
+}
+
 int
 main(void)
 {
@@ -351,6 +601,14 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_commands_torn_and_bad,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commands_failed_rewrite,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_rewrite_on_ack,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_retried, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_commands_repeated, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
