@@ -29,8 +29,8 @@
  *  - upstream, DATA only on open channels, in order (session_env.c);
  *  - commands: a session remembers at most GW_COMMANDS_INFLIGHT ids, the
  *    same the agent was relayed and did not answer by a RESULT (its ids
- *    allocated only while it has some, and only with COMMANDS agreed);
- *    what goes up and who is closed for what it answers: session_env.c;
+ *    allocated only with COMMANDS agreed); what is relayed, what goes up
+ *    and who is closed for what it answers: session_env.c;
  *  - after the gateway stops, every connection and every byte is freed
  *    (LeakSanitizer) and no callback touched a freed session (ASan).
  */
@@ -84,6 +84,7 @@ sess_init(void)
 		abort();
 	}
 	cfg.buffer_budget = 3 * 1024 + 100;	/* below the config's floor */
+	cfg.agent_output_buffer = SESS_AGENT_OUTPUT;
 	if ((loop = ev_loop_new(EVFLAG_AUTO)) == NULL ||
 	    pki_rng_init(&rng, err, sizeof(err)) != 0)
 		abort();
@@ -162,8 +163,7 @@ sess_check(const struct gw *gw)
 		/* Commands: the ids the agent was relayed, 16 at most. */
 		FUZZ_CHECK(agent_cmd_count(a) <= GW_COMMANDS_INFLIGHT);
 		FUZZ_CHECK(agent_cmd_count(a) == v->cmds);
-		FUZZ_CHECK(a->cmds == NULL || (agent_cmd_count(a) > 0 &&
-		    (a->caps & GW_CAP_COMMANDS)));
+		FUZZ_CHECK(a->cmds == NULL || (a->caps & GW_CAP_COMMANDS));
 		reserved += (uint64_t)a->credit * cfg.max_payload;
 		nopen += open;
 		nstarved += a->on_starved != 0;
@@ -328,8 +328,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sess_enroll_answer(who);
 			break;
 		case SESS_LINK_COMMAND:
-			if (c != NULL)
-				sess_link_command(c, sel);
+			if (c != NULL)	/* who >> 2: body, 16 bytes a unit */
+				sess_link_command(c, sel, (who >> 2) * 16);
 			break;
 		case SESS_AGENT_ANSWER:	/* who >> 4: output, 70 bytes a unit */
 			if (c != NULL)

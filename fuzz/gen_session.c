@@ -86,20 +86,32 @@ links_drain_slowly(void)
 /*
  * Agent ${who}: connect, authenticate as agent-(${name} + 1) (two sessions
  * of one name: the newer supersedes the older), HELLO with capabilities
- * ${caps}, get its channel opened.
+ * ${caps} and max_payload ${max}, get its channel opened.
  */
 static void
-agent_caps(unsigned who, unsigned name, unsigned last_seq, uint32_t caps)
+agent_max(unsigned who, unsigned name, unsigned last_seq, uint32_t caps,
+    uint32_t max)
 {
 	struct gw_frame f = { .type = GW_T_HELLO };
 
 	f.u.hello.vmin = f.u.hello.vmax = 1;
 	f.u.hello.caps = caps;
-	f.u.hello.max_payload = 1024;
+	f.u.hello.max_payload = max;
 	op(SESS_ACCEPT, 0);
 	op(SESS_AGENT_TLS, who | name << 3);
 	say(who, &f);
 	server_all(SESS_LINK_OPEN_ACKS, last_seq);
+}
+
+/*
+ * Agent ${who}: connect, authenticate as agent-(${name} + 1) (two sessions
+ * of one name: the newer supersedes the older), HELLO with capabilities
+ * ${caps}, get its channel opened.
+ */
+static void
+agent_caps(unsigned who, unsigned name, unsigned last_seq, uint32_t caps)
+{
+	agent_max(who, name, last_seq, caps, 1024);
 }
 
 /* The same, without capabilities (as every agent was before COMMANDS). */
@@ -262,8 +274,9 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	/*
 	 * Commands: relayed to an agent with COMMANDS and to one without;
 	 * COMMAND_ACK and RESULT go up on the channel; a COMMAND_ACK again
-	 * without a new COMMAND does not; a RESULT again, an id never sent,
-	 * or an answer without COMMANDS closes that session alone.
+	 * without a new COMMAND does not; a RESULT again is dropped; an id
+	 * never sent, or an answer without COMMANDS closes that session
+	 * alone.
 	 */
 	sn = 0;
 	links_up();
@@ -280,7 +293,7 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	answer(0, 1, 2, 3);			/* RESULT, 210 bytes */
 	answer(2, 1, 2, 15);			/* RESULT, 1010 bytes */
 	answer(1, 0, 2, 0);			/* no COMMANDS: closed */
-	answer(0, 1, 2, 0);			/* answered: closed */
+	answer(0, 1, 2, 0);			/* answered: dropped */
 	answer(2, 0, 23, 0);			/* never sent: closed */
 	put("session", "commands", 0, 0, sb, sn);
 
@@ -349,8 +362,73 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	command_all(8);
 	answer(0, 0, 8, 0);
 	answer(0, 1, 8, 0);
-	answer(0, 1, 8, 0);			/* answered: closed */
+	answer(0, 1, 8, 0);			/* answered: dropped */
+	answer(0, 1, 9, 0);			/* never sent: closed */
 	put("session", "commands-no-link-caps", 0, 0, sb, sn);
+
+	/*
+	 * Resends cross the answers (PROTOCOL.md 9.7): ACK ACK RESULT, ACK
+	 * RESULT RESULT, RESULT RESULT, a late ACK: each dropped, the session
+	 * stays; a COMMAND after its RESULT is relayed and answered again;
+	 * 17 ids answered, the oldest is forgotten: an answer for it closes.
+	 */
+	sn = 0;
+	links_up();
+	agent_caps(0, 0, 0, GW_CAP_COMMANDS);
+	command_all(1);
+	command_all(1);
+	answer(0, 0, 1, 0);
+	answer(0, 0, 1, 0);
+	answer(0, 1, 1, 1);
+	command_all(2);
+	command_all(2);
+	answer(0, 0, 2, 0);
+	answer(0, 1, 2, 1);
+	answer(0, 1, 2, 1);			/* dropped */
+	command_all(3);
+	command_all(3);
+	answer(0, 1, 3, 0);
+	answer(0, 1, 3, 0);			/* dropped */
+	answer(0, 0, 3, 0);			/* late: dropped */
+	command_all(1);				/* after its RESULT */
+	answer(0, 1, 1, 0);			/* up again */
+	answer(0, 1, 1, 0);			/* dropped */
+	for (uint64_t id = 4; id <= 18; id++) {
+		command_all(id);
+		answer(0, 1, id, 0);
+	}
+	answer(0, 1, 3, 0);			/* still known: dropped */
+	answer(0, 1, 2, 0);			/* forgotten: closed */
+	put("session", "commands-crossed", 0, 0, sb, sn);
+
+	/*
+	 * Too big: an agent that takes 64 bytes is not relayed a COMMAND of
+	 * 72 (body 64: who 4 << 2), nor one that takes 1024 a COMMAND of
+	 * 1016 (body 1008: a 1028-byte frame) with its 1 KiB output buffer;
+	 * both get those below.
+	 * A server's COMMAND id above 2^63-1 ends its link.
+	 */
+	sn = 0;
+	links_up();
+	agent_max(0, 0, 0, GW_CAP_COMMANDS, 64);
+	agent_caps(1, 1, 0, GW_CAP_COMMANDS);
+	for (unsigned k = 0; k < SESS_LINKS; k++)
+		for (unsigned ch = 0; ch < 2; ch++) {
+			op2(SESS_LINK_COMMAND, k | 4 << 2, ch | 0 << 3);
+			op2(SESS_LINK_COMMAND, k | 3 << 2, ch | 1 << 3);
+			op2(SESS_LINK_COMMAND, k | 63 << 2, ch | 2 << 3);
+			op2(SESS_LINK_COMMAND, k | 60 << 2, ch | 3 << 3);
+		}
+	answer(0, 1, 1, 0);			/* never relayed: closed */
+	answer(1, 1, 4, 0);
+	{
+		struct gw_frame f = { .type = GW_T_COMMAND, .channel = 1 };
+
+		f.u.data.seq = UINT64_C(1) << 63;
+		op(SESS_LINK_FRAME, 0);
+		sn += enc(sb + sn, sizeof(sb) - sn, &f);
+	}
+	put("session", "commands-too-big", 0, 0, sb, sn);
 }
 
 /*

@@ -53,6 +53,11 @@ struct sess_data {
 						   an agent's channels */
 	struct sess_ids		 relayed;	/* relayed to it with COMMANDS
 						   on, no RESULT from it yet */
+	uint64_t		 answered[GW_COMMANDS_INFLIGHT];
+	unsigned		 nanswered;	/* the last ids of relayed its
+						   RESULT answered (a ring) */
+	unsigned		 next_answered;
+	uint32_t		 agent_max;	/* its HELLO's max_payload */
 };
 
 static void sess_sent(struct conn *, const struct gw_frame *, int);
@@ -180,6 +185,28 @@ sess_ids_del(struct sess_ids *s, uint64_t id)
 		}
 }
 
+/* 1 if ${id} is among the last ids an agent's RESULT answered. */
+static int
+sess_answered(const struct sess_data *d, uint64_t id)
+{
+	for (unsigned i = 0; i < d->nanswered; i++)
+		if (d->answered[i] == id)
+			return 1;
+	return 0;
+}
+
+/* The agent's RESULT answered relayed ${id}: the newest of the ring. */
+static void
+sess_answered_add(struct sess_data *d, uint64_t id)
+{
+	if (sess_answered(d, id))
+		return;
+	d->answered[d->next_answered] = id;
+	d->next_answered = (d->next_answered + 1) % GW_COMMANDS_INFLIGHT;
+	if (d->nanswered < GW_COMMANDS_INFLIGHT)
+		d->nanswered++;
+}
+
 /* The id a COMMAND, COMMAND_ACK or RESULT ${f} is about. */
 static uint64_t
 sess_cmd_id(const struct gw_frame *f)
@@ -299,6 +326,10 @@ sess_check_down(struct sess_data *d, const struct gw_frame *f)
 		/* The server sent it on one of this agent's channels. */
 		FUZZ_CHECK(blind || d->commanded.overflow ||
 		    sess_ids_has(&d->commanded, f->u.data.seq));
+		/* The agent takes it, and it fits its output. */
+		FUZZ_CHECK(8 + f->u.data.body.len <= d->agent_max);
+		FUZZ_CHECK(GW_HDR_LEN + 8 + f->u.data.body.len <=
+		    SESS_AGENT_OUTPUT);
 		if (d->cmds_on)
 			sess_ids_add(&d->relayed, f->u.data.seq);
 		FUZZ_CHECK(d->relayed.n <= GW_COMMANDS_INFLIGHT);
@@ -328,8 +359,12 @@ sess_reading(struct conn *c, const struct gw_frame *f)
 	struct sess_chan *ch;
 	struct conn *a;
 
-	if (fake_conn_is_accepted(c))
+	if (fake_conn_is_accepted(c)) {
+		if (f->type == GW_T_HELLO && d->agent_max == 0)
+			d->agent_max = f->u.hello.max_payload;	/* a second
+							   one closes */
 		return;
+	}
 	cause.rc = c;
 	cause.rf = *f;
 	if (!d->up_ready && f->type == GW_T_HELLO_ACK)
@@ -342,6 +377,32 @@ sess_reading(struct conn *c, const struct gw_frame *f)
 	    (a = sess_agent(ch->agent)) != NULL)
 		sess_ids_add(&((struct sess_data *)fake_conn_data(a))->
 		    commanded, f->u.data.seq);
+}
+
+/*
+ * An agent's answer ${f} read on ${c}: one for an id neither relayed to it
+ * nor among the last its RESULT answered (or without COMMANDS) ends the
+ * session; one for such a lately answered id (and not relayed again) does
+ * not, on an open session (sess_check_answer: nor does it go up).
+ */
+static void
+sess_read_answer(struct conn *c, struct sess_data *d,
+    const struct gw_frame *f)
+{
+	uint64_t id = sess_cmd_id(f);
+	int relayed = sess_ids_has(&d->relayed, id);
+
+	if (!d->relayed.overflow && (!d->cmds_on ||
+	    (!relayed && !sess_answered(d, id))))
+		FUZZ_CHECK(conn_state(c) == CONN_CLOSED);
+	if (!d->relayed.overflow && d->cmds_on && !relayed &&
+	    sess_answered(d, id) && f->channel == 0 && d->v.hello_acked)
+		FUZZ_CHECK(conn_state(c) == CONN_OPEN);
+	if (f->type == GW_T_RESULT && relayed && conn_state(c) == CONN_OPEN) {
+		sess_ids_del(&d->relayed, id);
+		sess_answered_add(d, id);
+	}
+	d->v.cmds = d->relayed.n;
 }
 
 /*
@@ -364,13 +425,7 @@ sess_read(struct conn *c, const struct gw_frame *f, int rc)
 		FUZZ_CHECK(f->u.data.seq > d->agent_top);
 		d->agent_top = f->u.data.seq;
 	} else if (f->type == GW_T_COMMAND_ACK || f->type == GW_T_RESULT) {
-		/* An answer for an id not relayed to it ends the session. */
-		if (!d->relayed.overflow && (!d->cmds_on ||
-		    !sess_ids_has(&d->relayed, sess_cmd_id(f))))
-			FUZZ_CHECK(conn_state(c) == CONN_CLOSED);
-		if (f->type == GW_T_RESULT && conn_state(c) == CONN_OPEN)
-			sess_ids_del(&d->relayed, sess_cmd_id(f));
-		d->v.cmds = d->relayed.n;
+		sess_read_answer(c, d, f);
 	}
 }
 
@@ -390,6 +445,9 @@ sess_frame_ends(const struct conn *c, const struct gw_frame *f,
 	if (f->type == GW_T_GOAWAY)
 		return reason == GW_R_SHUTDOWN;
 	if (acks && f->channel != 0 && f->u.ack.seq > GW_SEQ_MAX)
+		return reason == GW_R_SEQUENCE;
+	if (f->type == GW_T_COMMAND && f->channel != 0 &&
+	    f->u.data.seq > GW_SEQ_MAX)
 		return reason == GW_R_SEQUENCE;
 	/* PING, PONG, ENROLL_RESULT, extensions, channel frames: no end. */
 	if (f->type == GW_T_PING || f->type == GW_T_PONG ||
@@ -472,9 +530,9 @@ sess_link_channels(struct conn *c, int acks, uint64_t last_seq)
 }
 
 void
-sess_link_command(struct conn *c, unsigned sel)
+sess_link_command(struct conn *c, unsigned sel, uint32_t len)
 {
-	static const uint8_t body[] = "uptime";
+	static const uint8_t body[1016];
 	struct sess_data *d = fake_conn_data(c);
 	struct gw_frame f = { .type = GW_T_COMMAND };
 	unsigned open[SESS_CHANS], n = 0;
@@ -487,7 +545,7 @@ sess_link_command(struct conn *c, unsigned sel)
 	f.channel = d->ch[open[(sel & 7) % n]].id;
 	f.u.data.seq = 1 + (sel >> 3) % SESS_CMD_IDS;
 	f.u.data.body.p = body;
-	f.u.data.body.len = sizeof(body) - 1;
+	f.u.data.body.len = len < sizeof(body) ? len : sizeof(body);
 	fake_conn_frame(c, &f);
 }
 

@@ -13,12 +13,17 @@
  *    from it beyond the credit it granted, and ACKs no seq it did not
  *    send (nor one its HELLO_ACK did not name);
  *  - commands: the gateway relays to an agent only COMMANDs the server
- *    sent on one of its channels, and remembers (COMMANDS on) at most
- *    GW_COMMANDS_INFLIGHT ids without RESULT; an agent that answers
- *    (COMMAND_ACK, RESULT) an id not relayed to it, or without COMMANDS,
- *    is closed; an answer goes up only on an open channel of the
- *    answering agent's session, on a link that agreed COMMANDS, for an id
- *    relayed to it;
+ *    sent on one of its channels, whose payload its HELLO's max_payload
+ *    and its output buffer (SESS_AGENT_OUTPUT) take, and remembers
+ *    (COMMANDS on) at most GW_COMMANDS_INFLIGHT ids without RESULT; an
+ *    agent that answers (COMMAND_ACK, RESULT) an id not relayed to it,
+ *    or without COMMANDS, is closed, unless the id is among the last
+ *    GW_COMMANDS_INFLIGHT it answered by a RESULT (a resend crossed it:
+ *    the answer stays here, the session stays); an answer goes up only
+ *    on an open channel of the answering agent's session, on a link that
+ *    agreed COMMANDS, for an id relayed to it and not answered since;
+ *  - a COMMAND id above GW_SEQ_MAX from a server ends its link
+ *    (sequence);
  *  - the gateway closes an upstream connection only for what the harness
  *    did (sess_cause): its server's EOF, a bad or final frame from it,
  *    its timer, a heartbeat missed, the stop, and a failover after one of
@@ -64,7 +69,8 @@ enum sess_op {
 	SESS_DRAIN,		/* SIGTERM */
 	SESS_ENROLL_ANSWER,	/* status byte; the oldest renewal is answered */
 	SESS_LINK_COMMAND,	/* who, sel: the server sends COMMAND on a
-				   channel of the link (sess_link_command) */
+				   channel of the link (sess_link_command;
+				   its body: (who >> 2) * 16 bytes) */
 	SESS_AGENT_ANSWER,	/* who, sel: the agent answers (sess_answer;
 				   a RESULT's output: (who >> 4) * 70 bytes) */
 	SESS_OPS
@@ -73,6 +79,8 @@ enum sess_op {
 #define SESS_AGENTS	4	/* agent slots */
 #define SESS_LINKS	4	/* link slots: 2 links, the spare, a spare */
 #define SESS_NAMES	4	/* agent names: agent-1 .. agent-4 */
+#define SESS_AGENT_OUTPUT 1024	/* agent_output_buffer: below the largest
+				   COMMAND (max_payload 1024 and a header) */
 
 /* What the harness sees of each fake conn (agents'). */
 struct sess_conn_view {
@@ -118,11 +126,12 @@ void sess_link_channels(struct conn *c, int acks, uint64_t last_seq);
 #define SESS_CMD_IDS	20
 
 /**
- * sess_link_command(c, sel): as the server on link ${c}: COMMAND with id
- * 1 + (${sel} >> 3) % SESS_CMD_IDS on its ((${sel} & 7) modulo how many)
- * channel still open.
+ * sess_link_command(c, sel, len): as the server on link ${c}: COMMAND
+ * with id 1 + (${sel} >> 3) % SESS_CMD_IDS and a body of ${len} bytes
+ * (at most 1016) on its ((${sel} & 7) modulo how many) channel still
+ * open.
  */
-void sess_link_command(struct conn *c, unsigned sel);
+void sess_link_command(struct conn *c, unsigned sel, uint32_t len);
 
 /**
  * sess_answer(c, sel, len): as the agent on ${c}: COMMAND_ACK (${sel}

@@ -182,6 +182,8 @@ agent_hello(struct agent *a, const struct gw_frame *f)
 	a->version = f->u.hello.vmax < GW_PROTO_VERSION_MAX ?
 	    f->u.hello.vmax : GW_PROTO_VERSION_MAX;
 	a->caps = f->u.hello.caps & GW_CAPS_KNOWN;	/* unknown: ignored */
+	if (f->u.hello.max_payload < a->cmd_max)	/* >= 64: decoded */
+		a->cmd_max = f->u.hello.max_payload;
 	if (agent_claim_name(a) != 0)	/* supersedes an older session */
 		return CONN_CLOSED_RC;
 	/*
@@ -587,6 +589,7 @@ agent_accept(struct gw *gw, int fd)
 	}
 	a->magic = AGENT_MAGIC;	/* born AGENT_HANDSHAKE (zeroed) */
 	a->gw = gw;
+	a->cmd_max = (uint32_t)(p.out_cap - GW_HDR_LEN);	/* >= 1 KiB */
 	chan_init(&a->ch, gw, cfg->agent_window, &agent_chan_ops, a);
 	if ((a->c = conn_accept(gw->loop, fd, gw->agent_tls, &p, &agent_conn_ops,
 	    a)) == NULL) {

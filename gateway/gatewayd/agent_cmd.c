@@ -3,6 +3,13 @@
  * relays to its agent, and the COMMAND_ACKs and RESULTs it takes back and
  * relays to the server on its channel.
  *
+ * A COMMAND whose payload is above what the agent can take (cmd_max: its
+ * HELLO's max_payload, and its output buffer less a header) is never
+ * relayed: the agent would close on it (too-big) and get it again at its
+ * next OPEN, or it would never fit its output.  It is dropped and logged
+ * (event=command_too_big) each time the server sends it, and stays queued
+ * there until it expires.
+ *
  * When the session agreed COMMANDS (its HELLO_ACK's caps), it remembers
  * the ids of the COMMANDs it relayed that no RESULT answered yet, at most
  * GW_COMMANDS_INFLIGHT of them: a repeated id takes no new slot, a
@@ -13,9 +20,16 @@
  * what the server sent: one COMMAND_ACK per COMMAND relayed (a repeated
  * one without a new COMMAND is dropped) and one RESULT per id.
  *
- * The ids are allocated with the first COMMAND and freed once all are
- * answered: most agents never get a command, and an idle session costs
- * one pointer.
+ * The agent answers every COMMAND, so when the server resends one before
+ * the agent's RESULT reaches it, the agent answers it twice (ACK, RESULT,
+ * RESULT): the last GW_COMMANDS_INFLIGHT ids answered by a RESULT are
+ * remembered too, and a COMMAND_ACK or RESULT for one of them (and no
+ * slot) is dropped, not punished.  A COMMAND for such an id takes a slot
+ * again, and its answer goes up again.
+ *
+ * The ids are allocated with the first COMMAND and kept until the session
+ * ends: most agents never get a command, and an idle session costs one
+ * pointer; one that got some costs sizeof(struct agent_cmds), 272 bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +43,18 @@
 _Static_assert(GW_COMMANDS_INFLIGHT <= 32, "acked is a 32-bit mask");
 _Static_assert(GW_COMMANDS_INFLIGHT == 16, "command_refused says 16");
 
-/* The ids relayed to an agent and not yet answered by a RESULT. */
+/*
+ * The ids relayed to an agent and not yet answered by a RESULT; the last
+ * ids answered by one (a ring).
+ */
 struct agent_cmds {
 	uint32_t	 n;
 	uint32_t	 acked;		/* bit i: id[i]'s COMMAND_ACK went up
 					   since its last COMMAND */
 	uint64_t	 id[GW_COMMANDS_INFLIGHT];
+	uint32_t	 nanswered;	/* in answered[] */
+	uint32_t	 next;		/* answered[next]: the next to go */
+	uint64_t	 answered[GW_COMMANDS_INFLIGHT];
 };
 
 /* The slot of ${id} in ${a}'s ids, or -1. */
@@ -63,7 +83,7 @@ agent_cmd_add(struct agent *a, uint64_t id)
 	return 0;
 }
 
-/* Forget slot ${i}: the last one takes its place; none left, free. */
+/* Forget slot ${i}: the last one takes its place. */
 static void
 agent_cmd_del(struct agent *a, int i)
 {
@@ -74,8 +94,35 @@ agent_cmd_del(struct agent *a, int i)
 	m->acked = (m->acked & ~(1u << i)) |
 	    (((m->acked >> last) & 1u) << i);
 	m->acked &= ~(1u << last);
-	if (--m->n == 0)
-		agent_cmd_free(a);
+	m->n--;
+}
+
+/* 1 if ${id} is among the last ids ${a}'s agent answered by a RESULT. */
+static int
+agent_cmd_answered(const struct agent *a, uint64_t id)
+{
+	const struct agent_cmds *m = a->cmds;
+
+	for (uint32_t i = 0; m != NULL && i < m->nanswered; i++)
+		if (m->answered[i] == id)
+			return 1;
+	return 0;
+}
+
+/* The RESULT for slot ${i} came: free it, remember its id as answered. */
+static void
+agent_cmd_done(struct agent *a, int i)
+{
+	struct agent_cmds *m = a->cmds;
+	uint64_t id = m->id[i];
+
+	agent_cmd_del(a, i);
+	if (agent_cmd_answered(a, id))
+		return;
+	m->answered[m->next] = id;	/* the oldest goes */
+	m->next = (m->next + 1) % GW_COMMANDS_INFLIGHT;
+	if (m->nanswered < GW_COMMANDS_INFLIGHT)
+		m->nanswered++;
 }
 
 /* ${a}'s name, escaped for a log line into ${buf} (LOG_ESC_MAX bytes). */
@@ -89,7 +136,8 @@ agent_cmd_who(const struct agent *a, char *buf)
 /**
  * agent_cmd_relay(a, f): relay the server's COMMAND ${f} to ${a}'s agent,
  * remembering its id if the session agreed COMMANDS (not relayed, and
- * logged, beyond GW_COMMANDS_INFLIGHT ids).
+ * logged, beyond GW_COMMANDS_INFLIGHT ids, or above what the agent can
+ * take: a->cmd_max).
  */
 void
 agent_cmd_relay(struct agent *a, const struct gw_frame *f)
@@ -99,6 +147,14 @@ agent_cmd_relay(struct agent *a, const struct gw_frame *f)
 	int i = -1, added = 0;
 	char en[LOG_ESC_MAX];
 
+	if (8 + (uint64_t)f->u.data.body.len > a->cmd_max) {
+		log_warnx("event=command_too_big agent=%s id=%llu len=%u "
+		    "max=%u reason=\"above the agent's max_payload or "
+		    "agent_output_buffer\"", agent_cmd_who(a, en),
+		    (unsigned long long)id, 8 + f->u.data.body.len,
+		    a->cmd_max);
+		return;		/* the server keeps it until it expires */
+	}
 	if (a->caps & GW_CAP_COMMANDS) {
 		if ((i = agent_cmd_find(a, id)) >= 0)
 			a->cmds->acked &= ~(1u << i);	/* may ACK again */
@@ -148,14 +204,15 @@ agent_cmd_up(struct agent *a, const struct gw_frame *f, uint64_t id)
 /**
  * agent_cmd_answer(a, f): the agent of open session ${a} sent COMMAND_ACK
  * or RESULT ${f}: check it answers a COMMAND relayed to it, and relay it
- * to the server (chan_answer).  Return CONN_OK, or CONN_CLOSED_RC if
- * ${a} was closed (ERROR protocol or unexpected).
+ * to the server (chan_answer); drop it if its id was answered by a RESULT
+ * lately.  Return CONN_OK, or CONN_CLOSED_RC if ${a} was closed (ERROR
+ * protocol or unexpected).
  */
 int
 agent_cmd_answer(struct agent *a, const struct gw_frame *f)
 {
 	uint64_t id = f->type == GW_T_RESULT ? f->u.result.id : f->u.ack.seq;
-	char text[128];
+	char text[128], en[LOG_ESC_MAX];
 	int i;
 
 	if (f->channel != 0) {
@@ -170,15 +227,22 @@ agent_cmd_answer(struct agent *a, const struct gw_frame *f)
 		agent_close(a, GW_R_UNEXPECTED, text);
 		return CONN_CLOSED_RC;
 	}
-	if ((i = agent_cmd_find(a, id)) < 0) {
+	if ((i = agent_cmd_find(a, id)) < 0 && agent_cmd_answered(a, id)) {
+		log_debug("event=answer_dropped agent=%s type=%s id=%llu "
+		    "reason=\"already answered by a RESULT\"",
+		    agent_cmd_who(a, en), gw_type_str(f->type),
+		    (unsigned long long)id);
+		return CONN_OK;	/* a resend crossed the RESULT: no harm */
+	}
+	if (i < 0) {
 		snprintf(text, sizeof(text), "%s for command %llu, which this "
-		    "session did not relay (or was answered by a RESULT)",
-		    gw_type_str(f->type), (unsigned long long)id);
+		    "session did not relay", gw_type_str(f->type),
+		    (unsigned long long)id);
 		agent_close(a, GW_R_UNEXPECTED, text);
 		return CONN_CLOSED_RC;
 	}
 	if (f->type == GW_T_RESULT)
-		agent_cmd_del(a, i);	/* answered, whatever becomes of it */
+		agent_cmd_done(a, i);	/* answered, whatever becomes of it */
 	else if (a->cmds->acked & (1u << i))
 		return CONN_OK;		/* no new COMMAND since: no need */
 	if (agent_cmd_up(a, f, id) == 0 && f->type == GW_T_COMMAND_ACK)
@@ -193,7 +257,7 @@ agent_cmd_count(const struct agent *a)
 	return a->cmds != NULL ? a->cmds->n : 0;
 }
 
-/** agent_cmd_free(a): forget ${a}'s ids (it ends, or none is left). */
+/** agent_cmd_free(a): forget ${a}'s ids (it ends). */
 void
 agent_cmd_free(struct agent *a)
 {

@@ -67,9 +67,14 @@ struct agent {
 	uint32_t		 credit_owed;	/* ACKed, not yet granted */
 	uint64_t		 frames_in;
 	uint32_t		 enroll_ref;	/* renewal in flight (0: none) */
+	uint32_t		 cmd_max;	/* the largest COMMAND payload it
+						   can take: its HELLO's
+						   max_payload, within its
+						   output buffer (agent_cmd.c) */
 	struct agent_cmds	*cmds;		/* COMMANDs relayed, no RESULT
-						   yet (agent_cmd.c); NULL
-						   while none */
+						   yet, and the last answered
+						   (agent_cmd.c); NULL until
+						   the first */
 };
 
 /** agent_of(arg): the session ${arg} of a callback is, or abort. */
@@ -104,22 +109,24 @@ void agent_close(struct agent *a, unsigned reason, const char *detail);
 /**
  * agent_cmd_relay(a, f): relay the server's COMMAND ${f} to ${a}'s agent,
  * remembering its id if the session agreed COMMANDS (not relayed, and
- * logged, beyond GW_COMMANDS_INFLIGHT ids).
+ * logged, beyond GW_COMMANDS_INFLIGHT ids, or above what the agent can
+ * take: a->cmd_max).
  */
 void agent_cmd_relay(struct agent *a, const struct gw_frame *f);
 
 /**
  * agent_cmd_answer(a, f): the agent of open session ${a} sent COMMAND_ACK
  * or RESULT ${f}: check it answers a COMMAND relayed to it, and relay it
- * to the server (chan_answer).  Return CONN_OK, or CONN_CLOSED_RC if
- * ${a} was closed (ERROR protocol or unexpected).
+ * to the server (chan_answer); drop it if its id was answered by a RESULT
+ * lately.  Return CONN_OK, or CONN_CLOSED_RC if ${a} was closed (ERROR
+ * protocol or unexpected).
  */
 int agent_cmd_answer(struct agent *a, const struct gw_frame *f);
 
 /** agent_cmd_count(a): ids ${a} remembers (relayed, no RESULT yet). */
 uint32_t agent_cmd_count(const struct agent *a);
 
-/** agent_cmd_free(a): forget ${a}'s ids (it ends, or none is left). */
+/** agent_cmd_free(a): forget ${a}'s ids (it ends). */
 void agent_cmd_free(struct agent *a);
 
 /*

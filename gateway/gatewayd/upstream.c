@@ -176,6 +176,11 @@ upstream_chan_frame(struct upstream *u, struct conn *c,
 		conn_close(c, GW_R_SEQUENCE, text);
 		return CONN_CLOSED_RC;
 	}
+	/* No store numbers a command so (0: refused by the codec). */
+	if (f->type == GW_T_COMMAND && f->u.data.seq > GW_SEQ_MAX) {
+		conn_close(c, GW_R_SEQUENCE, "COMMAND id above 2^63-1");
+		return CONN_CLOSED_RC;
+	}
 	/* A channel we already closed: a late frame, ignored up there. */
 	if (u->chops == NULL || u->chops->on_frame(u, f, u->chops_arg) == 0)
 		return CONN_OK;

@@ -64,10 +64,12 @@ static struct gw w_gw;
 
 /*
  * The caps of the agents' HELLO (w_agent) and of the servers' HELLO_ACK
- * (w_link_up), and the servers' max_payload (0: the gateway's).
+ * (w_link_up), and the agents' and the servers' max_payload (0: the
+ * gateway's).
  */
 static uint32_t w_agent_caps = GW_CAP_COMMANDS;
 static uint32_t w_link_caps = GW_CAP_COMMANDS;
+static uint32_t w_agent_max;
 static uint32_t w_link_max;
 
 /* If set, told of each frame the gateway queued (after w_data has it). */
@@ -374,7 +376,8 @@ w_agent(struct gw *gw, unsigned name)
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
 	f.u.hello.caps = w_agent_caps;
-	f.u.hello.max_payload = (uint32_t)w_gw.cfg->max_payload;
+	f.u.hello.max_payload = w_agent_max != 0 ? w_agent_max :
+	    (uint32_t)w_gw.cfg->max_payload;
 	fake_conn_frame(c, &f);
 	return c;
 }
@@ -422,17 +425,24 @@ w_agent_data(struct conn *c, uint64_t seq, uint32_t len)
 	fake_conn_frame(c, &f);
 }
 
-/* The server on link ${c} sends COMMAND ${id} on ${ch}. */
+/* The server on link ${c} sends COMMAND ${id} of ${len} bytes on ${ch}. */
 static W_UNUSED void
-w_link_command(struct conn *c, uint32_t ch, uint64_t id)
+w_link_command_len(struct conn *c, uint32_t ch, uint64_t id, uint32_t len)
 {
-	static const uint8_t body[] = "uptime";
+	static uint8_t body[65536];
 	struct gw_frame f = { .type = GW_T_COMMAND, .channel = ch };
 
 	f.u.data.seq = id;
 	f.u.data.body.p = body;
-	f.u.data.body.len = sizeof(body) - 1;
+	f.u.data.body.len = len;
 	fake_conn_frame(c, &f);
+}
+
+/* The server on link ${c} sends COMMAND ${id} on ${ch} ("uptime"). */
+static W_UNUSED void
+w_link_command(struct conn *c, uint32_t ch, uint64_t id)
+{
+	w_link_command_len(c, ch, id, 6);
 }
 
 /* The agent on ${c} sends COMMAND_ACK ${id}. */

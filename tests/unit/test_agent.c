@@ -8,6 +8,8 @@
  * session may answer.  Real sessions, channels and links on fake conns
  * (gwd_world.h).
  */
+#include <unistd.h>
+
 #include "gwd_world.h"
 
 /* An agent ${name} past HELLO_ACK on link 0 (last_seq ${last}). */
@@ -286,11 +288,91 @@ t_cmd_relay(void **state)
 	assert_int_equal(answers(l, GW_T_RESULT, ch, 9), 1);
 	assert_int_equal(w_last(l, GW_T_RESULT)->len, 100);
 	assert_int_equal(conn_state(a), CONN_OPEN);
-	w_agent_result(a, 9, 100);	/* answered: no longer its to answer */
+	w_agent_result(a, 9, 100);	/* answered lately: dropped */
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	assert_int_equal(answers(l, GW_T_RESULT, ch, 9), 1);
+	w_agent_result(a, 10, 100);	/* never relayed: unexpected */
 	assert_int_equal(conn_state(a), CONN_CLOSED);
 	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_UNEXPECTED);
-	assert_int_equal(answers(l, GW_T_RESULT, ch, 9), 1);
+	assert_int_equal(w_count(l, GW_T_RESULT), 1);
 	assert_int_equal(conn_state(l), CONN_OPEN);
+	conn_reap();
+	w_stop(gw);
+}
+
+/*
+ * The server resends COMMAND 9 before the agent's RESULT reaches it: the
+ * agent answers each COMMAND, so its answers cross the RESULT.  In each
+ * order an honest agent sends them (ACK ACK RESULT, ACK RESULT RESULT,
+ * RESULT RESULT, and a late ACK), one COMMAND_ACK and one RESULT go up
+ * and the session stays.  A COMMAND after the RESULT takes a slot again:
+ * its RESULT goes up again.
+ */
+static void
+t_cmd_crossed(void **state)
+{
+	static const char *const orders[] = { "aar", "arr", "rr", "rra" };
+	struct gw *gw = w_start();
+	struct conn *a, *l;
+	uint32_t ch;
+
+	(void)state;
+	l = w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	ch = w_agent_of(gw, a)->ch.id;
+	for (uint64_t k = 0; k < 4; k++) {
+		uint64_t id = 9 + k;
+
+		w_link_command(l, ch, id);
+		w_link_command(l, ch, id);	/* resent: crosses */
+		assert_int_equal(agent_cmd_count(w_agent_of(gw, a)), 1);
+		for (const char *o = orders[k]; *o != '\0'; o++)
+			if (*o == 'a')
+				w_agent_cmd_ack(a, id);
+			else
+				w_agent_result(a, id, 10);
+		assert_int_equal(conn_state(a), CONN_OPEN);
+		assert_int_equal(answers(l, GW_T_COMMAND_ACK, ch, id),
+		    orders[k][0] == 'a');
+		assert_int_equal(answers(l, GW_T_RESULT, ch, id), 1);
+		assert_int_equal(agent_cmd_count(w_agent_of(gw, a)), 0);
+	}
+	w_link_command(l, ch, 9);	/* after the RESULT: a slot again */
+	assert_int_equal(agent_cmd_count(w_agent_of(gw, a)), 1);
+	w_agent_result(a, 9, 10);
+	assert_int_equal(answers(l, GW_T_RESULT, ch, 9), 2);
+	w_agent_result(a, 9, 10);
+	assert_int_equal(answers(l, GW_T_RESULT, ch, 9), 2);
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	assert_int_equal(conn_state(l), CONN_OPEN);
+	w_stop(gw);
+}
+
+/*
+ * Only the last GW_COMMANDS_INFLIGHT ids answered are remembered: an
+ * answer for one older than those ends the session.
+ */
+static void
+t_cmd_answered_bound(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *l;
+	uint32_t ch;
+
+	(void)state;
+	l = w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	ch = w_agent_of(gw, a)->ch.id;
+	for (uint64_t id = 1; id <= GW_COMMANDS_INFLIGHT + 1; id++) {
+		w_link_command(l, ch, id);
+		w_agent_result(a, id, 0);
+	}
+	w_agent_result(a, 2, 0);	/* among the last 16: dropped */
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	assert_int_equal(w_count(l, GW_T_RESULT), GW_COMMANDS_INFLIGHT + 1);
+	w_agent_cmd_ack(a, 1);		/* forgotten: unexpected */
+	assert_int_equal(conn_state(a), CONN_CLOSED);
+	assert_int_equal(w_last(a, GW_T_ERROR)->code, GW_R_UNEXPECTED);
 	conn_reap();
 	w_stop(gw);
 }
@@ -406,6 +488,140 @@ t_cmd_move(void **state)
 	w_stop(gw);
 }
 
+/* Capture the log (warnings and up) in a file, or end that (-1). */
+static int log_fd = -1, log_saved = -1;
+
+static void
+log_capture(void)
+{
+	char path[] = "/tmp/test_agent.XXXXXX";
+
+	assert_true((log_fd = mkstemp(path)) >= 0);
+	unlink(path);
+	assert_true((log_saved = dup(STDERR_FILENO)) >= 0);
+	assert_true(dup2(log_fd, STDERR_FILENO) >= 0);
+	log_init("test", LOG_LVL_WARN);
+}
+
+/* The captured lines holding ${s}; the capture ends. */
+static unsigned
+log_lines(const char *s)
+{
+	static char buf[65536];
+	ssize_t n;
+	unsigned k = 0;
+
+	log_init("test", LOG_LVL_ERR);
+	assert_true(dup2(log_saved, STDERR_FILENO) >= 0);
+	close(log_saved);
+	assert_true((n = pread(log_fd, buf, sizeof(buf) - 1, 0)) >= 0);
+	close(log_fd);
+	buf[n] = '\0';
+	for (const char *p = buf; (p = strstr(p, s)) != NULL; p++)
+		k++;
+	return k;
+}
+
+/*
+ * A COMMAND above the agent's HELLO max_payload is not relayed (the agent
+ * would close on it, too-big, and get it again at its next OPEN), takes
+ * no slot, and is logged each time the server sends it; one at it is
+ * relayed.
+ */
+static void
+t_cmd_too_big_agent(void **state)
+{
+	struct gw *gw;
+	struct conn *a, *l;
+	uint32_t ch;
+
+	(void)state;
+	gw = w_start();
+	l = w_link_up(0);
+	w_agent_max = 64;		/* the smallest a HELLO may say */
+	a = open_agent(gw, 0, 0);
+	w_agent_max = 0;
+	ch = w_agent_of(gw, a)->ch.id;
+	log_capture();
+	w_link_command_len(l, ch, 5, 64 - 8 + 1);	/* payload 65 */
+	w_link_command_len(l, ch, 5, 64 - 8 + 1);	/* resent */
+	assert_int_equal(log_lines("event=command_too_big agent=agent-1 "
+	    "id=5 len=65 max=64"), 2);
+	assert_int_equal(w_count(a, GW_T_COMMAND), 0);
+	assert_int_equal(agent_cmd_count(w_agent_of(gw, a)), 0);
+	w_link_command_len(l, ch, 6, 64 - 8);		/* payload 64 */
+	assert_int_equal(w_last(a, GW_T_COMMAND)->seq, 6);
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	w_stop(gw);
+}
+
+/*
+ * A COMMAND that can never fit the agent's output buffer
+ * (agent_output_buffer, 4 KiB) is dropped and logged as too big, not
+ * retried as if the output were full; one that fills it exactly is sent
+ * once the output is empty.
+ */
+static void
+t_cmd_too_big_output(void **state)
+{
+	static struct gw_config big;
+	struct gw *gw;
+	struct conn *a, *l;
+	uint32_t ch, fits = 4096 - GW_HDR_LEN - 8;
+
+	(void)state;
+	w_config(&big, 16384, 4, NULL);
+	gw = w_start_cfg(&big);
+	l = w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	fake_conn_bounded(a);		/* empty, 4 KiB */
+	ch = w_agent_of(gw, a)->ch.id;
+	log_capture();
+	w_link_command_len(l, ch, 7, fits + 1);
+	assert_int_equal(log_lines("event=command_too_big agent=agent-1 "
+	    "id=7 len=4085 max=4084"), 1);
+	assert_int_equal(w_count(a, GW_T_COMMAND), 0);
+	assert_int_equal(agent_cmd_count(w_agent_of(gw, a)), 0);
+	w_link_command_len(l, ch, 8, fits);
+	assert_int_equal(w_last(a, GW_T_COMMAND)->seq, 8);
+	assert_int_equal(w_last(a, GW_T_COMMAND)->len, fits);
+	assert_int_equal(conn_out_space(a), 0);
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	w_stop(gw);
+	gw_config_free(&big);
+}
+
+/*
+ * A COMMAND id above 2^63-1 is the server's fault, as an ACK's: its link
+ * ends (sequence) and nothing is relayed; the session waits for another.
+ */
+static void
+t_cmd_id_above_max(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *l;
+	struct agent *ag;
+
+	(void)state;
+	l = w_link_up(0);
+	a = open_agent(gw, 0, 0);
+	ag = w_agent_of(gw, a);
+	w_link_command(l, ag->ch.id, GW_SEQ_MAX + 1);
+	assert_int_equal(conn_state(l), CONN_CLOSED);
+	assert_int_equal(w_data(l)->reason, GW_R_SEQUENCE);
+	assert_int_equal(w_count(a, GW_T_COMMAND), 0);
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	conn_reap();
+	assert_true(w_links_up() >= 1);
+	assert_non_null(l = w_link_of(&ag->ch));
+	w_link_ack(l, GW_T_OPEN_ACK, ag->ch.id, 0);
+	w_link_command(l, ag->ch.id, GW_SEQ_MAX);	/* the largest */
+	assert_true(w_last(a, GW_T_COMMAND)->seq == GW_SEQ_MAX);
+	w_agent_result(a, GW_SEQ_MAX, 0);
+	assert_int_equal(w_count(l, GW_T_RESULT), 1);
+	w_stop(gw);
+}
+
 int
 main(void)
 {
@@ -420,6 +636,11 @@ main(void)
 		cmocka_unit_test(t_cmd_unknown_id),
 		cmocka_unit_test(t_cmd_bound),
 		cmocka_unit_test(t_cmd_move),
+		cmocka_unit_test(t_cmd_crossed),
+		cmocka_unit_test(t_cmd_answered_bound),
+		cmocka_unit_test(t_cmd_too_big_agent),
+		cmocka_unit_test(t_cmd_too_big_output),
+		cmocka_unit_test(t_cmd_id_above_max),
 	};
 
 	w_init(NULL);
