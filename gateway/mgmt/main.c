@@ -254,7 +254,8 @@ reload_tls(const struct mgmt_config *cur, const struct mgmt_config *nc,
  * nothing.  Else apply what can change live: the log level (unless
  * --log-level), crl (new handshakes), agent_crl, gateway_names,
  * max_gateways, the timeouts, batch_max and batch_delay (the open batch is
- * committed first), [scope] sections (the next OPEN of every link); the
+ * committed first), [scope] sections (the next OPEN of every link),
+ * [store] retain and max_rows (the next retention pass); the
  * keys that need a restart keep their running values and are named.
  */
 static void
@@ -289,6 +290,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	mgmt_config_free(&old);
 	if (!r->level_set)
 		log_init("gw-mgmt", r->cfg->log_level);
+	retain_configure(r->m->retain);
 	log_info("event=reloaded scopes=%u max_gateways=%u batch_max=%u",
 	    r->cfg->nscopes, r->cfg->max_gateways, r->cfg->batch_max);
 }

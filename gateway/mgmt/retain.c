@@ -38,6 +38,7 @@ struct retain {
 	unsigned	 steps;
 	ev_tstamp	 started;
 	ev_tstamp	 last;		/* of the last step, or the start */
+	int		 on;		/* retain or max_rows set */
 };
 
 static struct retain *
@@ -140,38 +141,56 @@ retain_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /**
- * retain_new(m): the retention of ${m}, for main.c to store in m->retain,
- * its timer on m->loop started if m->cfg sets retain or max_rows (else it
- * does nothing).  NULL if out of memory.
+ * retain_configure(r): (re)start ${r}'s timer from its server's
+ * configuration: a tick of retain / 10 (RETAIN_TICK_MIN .. RETAIN_TICK_MAX;
+ * 1 s with max_rows alone), or stopped if neither retain nor max_rows is
+ * set.  A pass that is running goes on; the next tick uses the new values.
  */
-struct retain *
-retain_new(struct mgmt *m)
+void
+retain_configure(struct retain *r)
 {
-	const struct mgmt_config *cfg = m->cfg;
-	struct retain *r;
+	const struct mgmt_config *cfg = r->m->cfg;
 	double tick = 1.;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return NULL;
-	r->magic = RETAIN_MAGIC;
-	r->m = m;
 	if (cfg->retain > 0)
 		tick = cfg->retain / 10;
 	if (tick < RETAIN_TICK_MIN)
 		tick = RETAIN_TICK_MIN;
 	if (tick > RETAIN_TICK_MAX)
 		tick = RETAIN_TICK_MAX;
-	ev_timer_init(&r->tick, retain_tick_cb, tick, tick);
+	ev_timer_stop(r->m->loop, &r->tick);
+	ev_timer_set(&r->tick, tick, tick);
+	if (cfg->retain > 0 || cfg->max_rows > 0) {
+		ev_timer_start(r->m->loop, &r->tick);
+		log_info("event=retention retain_s=%.3f max_rows=%u "
+		    "tick_s=%.3f", cfg->retain, cfg->max_rows, tick);
+	} else if (r->on)
+		log_info("event=retention retain_s=0 max_rows=0 (off)");
+	r->on = cfg->retain > 0 || cfg->max_rows > 0;
+}
+
+/**
+ * retain_new(m): the retention of ${m}, for main.c to store in m->retain,
+ * its timer on m->loop started if m->cfg sets retain or max_rows (else it
+ * does nothing until retain_configure finds them set).  NULL if out of
+ * memory.
+ */
+struct retain *
+retain_new(struct mgmt *m)
+{
+	struct retain *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->magic = RETAIN_MAGIC;
+	r->m = m;
+	ev_timer_init(&r->tick, retain_tick_cb, 1., 1.);
 	r->tick.data = r;
 	ev_timer_init(&r->wait, retain_wait_cb, 0., 0.);
 	r->wait.data = r;
 	ev_idle_init(&r->step, retain_step_cb);
 	r->step.data = r;
-	if (cfg->retain > 0 || cfg->max_rows > 0) {
-		ev_timer_start(m->loop, &r->tick);
-		log_info("event=retention retain_s=%.3f max_rows=%u "
-		    "tick_s=%.3f", cfg->retain, cfg->max_rows, tick);
-	}
+	retain_configure(r);
 	return r;
 }
 

@@ -10,6 +10,7 @@
 #    again): each error logged with file:line, nothing changes: agent-b
 #    still stores, gw-mgmt keeps serving;
 #  - a good file narrowing the scope again: agent-b refused again;
+#  - [store] max_rows set by a reload starts retention, unset stops it;
 #  - crl naming a missing file: an error, nothing changes; then the
 #    gateway's certificate revoked and crl set: reloaded, the links up
 #    stay (agent-a still stores), a restarted gatewayd is refused.
@@ -103,6 +104,27 @@ done
 [ "$(policy)" -gt "$policy0" ] || fail "agent-b not refused after the scope narrowed"
 [ "$(stored agent-b)" -eq "$b0" ] || fail "agent-b stored out of scope"
 pass "the scope narrowed again: agent-b's next OPEN closed (policy)"
+
+# Retention off at start; a reload sets max_rows = 1: the next passes
+# delete down to each agent's newest row (kept: its last seq), and a
+# reload back to none stops them.
+ra=$(stored agent-a)
+[ "$ra" -gt 1 ] || fail "agent-a has $ra rows before retention"
+grep -q 'event=retention ' mgmt.log && fail "retention on before it was set"
+sed 's#^\[store\]$#[store]\nmax_rows = 1#' mgmt.ini.a >mgmt.ini
+kill -HUP "$PID_mgmt"
+wait_log mgmt.log 'event=retention retain_s=0.000 max_rows=1 ' 10
+for ((i = 0; i < 100; i++)); do
+	[ "$(export_store | wc -l)" -le 2 ] && break
+	sleep 0.1
+done
+[ "$(export_store | wc -l)" -le 2 ] ||
+    fail "max_rows = 1 after a reload left $(export_store | wc -l) rows"
+[ "$(stored agent-a)" -eq 1 ] || fail "agent-a's newest row was deleted"
+cp mgmt.ini.a mgmt.ini
+kill -HUP "$PID_mgmt"
+wait_log mgmt.log 'event=retention retain_s=0 max_rows=0 (off)' 10
+pass "retention: max_rows set by a reload deletes down to each agent's newest row; unset again, off"
 
 # The CRL: a missing file is an error (nothing changes) ...
 count() { grep -c "$1" mgmt.log || true; }
