@@ -366,6 +366,7 @@ mchan_all_new(void)
 		return NULL;
 	TAILQ_INIT(&a->sets);
 	ev_timer_init(&a->resend, mchan_resend_cb, 0., 0.);
+	mcmd_batch_init(&a->batch);
 	return a;
 }
 
@@ -379,6 +380,7 @@ mchan_all_free(struct mchan_all *a)
 		return;
 	if (a->loop != NULL)
 		ev_timer_stop(a->loop, &a->resend);
+	mcmd_batch_free(&a->batch);	/* the last closes are written */
 	if (a->agents != NULL)
 		namemap_free(a->agents);
 	free(a);
@@ -482,7 +484,7 @@ mchan_new(struct mchan_set *s, uint32_t id)
 	snprintf(ch->ident.name, sizeof(ch->ident.name), "?");
 	commit_chan_init(&ch->cc, ch->ident.issuer, ch->ident.name,
 	    ch->ident.fp_hex, s->gateway);
-	mcmd_chan_init(&ch->cmd, &ch->ident, s->gateway);
+	mcmd_chan_init(&ch->cmd, &ch->ident, s->gateway, &s->m->chans->batch);
 	return ch;
 }
 

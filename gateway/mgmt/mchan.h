@@ -37,6 +37,8 @@ struct mchan_all {
 	 * link on; loop is NULL until then. */
 	ev_timer		 resend;
 	struct ev_loop		*loop;
+	/* The agents table's writes, one transaction a loop pass. */
+	struct mcmd_batch	 batch;
 };
 
 /*
