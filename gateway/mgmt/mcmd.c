@@ -312,8 +312,9 @@ mcmd_one(const struct store_delivery *d, void *arg)
  * mcmd_deliver(m, mc, send, arg): send on the channel of ${mc} (open)
  * a COMMAND for each of its agent's pending commands, through
  * ${send}(${arg}), at most GW_COMMANDS_INFLIGHT without a RESULT, oldest
- * first, until one finds no room.  Return 0, or -1 if the store failed
- * (not logged: the caller logs once for many channels).
+ * first, until one finds no room; clears what mcmd_set_due set.  Return
+ * 0, or -1 if the store failed (not logged: the caller logs once for
+ * many channels).
  */
 int
 mcmd_deliver(struct mgmt *m, struct mcmd_chan *mc, mcmd_send_fn send,
@@ -322,6 +323,7 @@ mcmd_deliver(struct mgmt *m, struct mcmd_chan *mc, mcmd_send_fn send,
 	struct mcmd_round r = { m, mc, send, arg, 0 };
 	int64_t now = mcmd_now(m);
 
+	mc->due = 0;
 	for (unsigned i = 0; i < mc->n; i++)
 		mc->slot[i].seen = 0;
 	if (store_cmd_pending(m->store, mc->id->issuer, mc->id->name, now,
@@ -339,6 +341,50 @@ mcmd_deliver(struct mgmt *m, struct mcmd_chan *mc, mcmd_send_fn send,
 		    mc->slot[i].expires_ms <= now))
 			mcmd_slot_free(mc, i);
 	return 0;
+}
+
+/**
+ * mcmd_offer(mc, d, send, arg): command ${d} (of store_cmd_new: made
+ * since the last poll) for the agent of ${mc}'s channel (open): send its
+ * COMMAND through ${send}(${arg}) unless it went on this channel already
+ * or GW_COMMANDS_INFLIGHT are without a RESULT; if it finds no room (or
+ * is not sent for the bound), the next resend round sends it.  Calls
+ * nothing of the store: store_cmd_new's callback may call it.
+ */
+void
+mcmd_offer(struct mcmd_chan *mc, const struct store_delivery *d,
+    mcmd_send_fn send, void *arg)
+{
+	struct mcmd_round r = { NULL, mc, send, arg, 0 };
+
+	if (mcmd_slot(mc, d->id) >= 0)
+		return;		/* sent here already (at its OPEN_ACK) */
+	(void)mcmd_one(d, &r);
+	if (r.blocked || mcmd_slot(mc, d->id) < 0)
+		mc->due = 1;	/* the round sends it */
+}
+
+/**
+ * mcmd_set_due(mc): the agent of ${mc} has commands without a RESULT
+ * (store_cmd_pending_agents): the next mcmd_in_round says so.  Calls
+ * nothing of the store.
+ */
+void
+mcmd_set_due(struct mcmd_chan *mc)
+{
+	mc->due = 1;
+}
+
+/**
+ * mcmd_in_round(mc): 1 if the resend round has work on ${mc}: its agent
+ * has commands without a RESULT (mcmd_set_due since its last
+ * mcmd_deliver), or COMMANDs sent on it wait for one (whose slots the
+ * round frees once answered elsewhere or expired); else 0.
+ */
+int
+mcmd_in_round(const struct mcmd_chan *mc)
+{
+	return mc->due || mc->n > 0;
 }
 
 /* Log an answer of ${mc}'s agent not taken: ${why}. */

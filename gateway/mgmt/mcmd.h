@@ -36,6 +36,7 @@
 struct gw_frame;
 struct id_info;
 struct mgmt;
+struct store_delivery;
 
 struct mcmd_ev;
 TAILQ_HEAD(mcmd_evq, mcmd_ev);
@@ -67,6 +68,7 @@ struct mcmd_chan {
 	struct mcmd_batch	*batch;		/* its inventory writes go */
 	struct mcmd_ev		*ev;		/* its entry on it, or NULL */
 	int64_t			 up_ms;		/* mcmd_up's time; 0: not */
+	int			 due;		/* the next round visits it */
 	unsigned		 n;		/* slots in use */
 	struct {
 		int64_t		 id;
@@ -129,11 +131,38 @@ void mcmd_down(struct mgmt *m, struct mcmd_chan *mc);
  * mcmd_deliver(m, mc, send, arg): send on the channel of ${mc} (open)
  * a COMMAND for each of its agent's pending commands, through
  * ${send}(${arg}), at most GW_COMMANDS_INFLIGHT without a RESULT, oldest
- * first, until one finds no room.  Return 0, or -1 if the store failed
- * (not logged: the caller logs once for many channels).
+ * first, until one finds no room; clears what mcmd_set_due set.  Return
+ * 0, or -1 if the store failed (not logged: the caller logs once for
+ * many channels).
  */
 int mcmd_deliver(struct mgmt *m, struct mcmd_chan *mc, mcmd_send_fn send,
     void *arg);
+
+/**
+ * mcmd_offer(mc, d, send, arg): command ${d} (of store_cmd_new: made
+ * since the last poll) for the agent of ${mc}'s channel (open): send its
+ * COMMAND through ${send}(${arg}) unless it went on this channel already
+ * or GW_COMMANDS_INFLIGHT are without a RESULT; if it finds no room (or
+ * is not sent for the bound), the next resend round sends it.  Calls
+ * nothing of the store: store_cmd_new's callback may call it.
+ */
+void mcmd_offer(struct mcmd_chan *mc, const struct store_delivery *d,
+    mcmd_send_fn send, void *arg);
+
+/**
+ * mcmd_set_due(mc): the agent of ${mc} has commands without a RESULT
+ * (store_cmd_pending_agents): the next mcmd_in_round says so.  Calls
+ * nothing of the store.
+ */
+void mcmd_set_due(struct mcmd_chan *mc);
+
+/**
+ * mcmd_in_round(mc): 1 if the resend round has work on ${mc}: its agent
+ * has commands without a RESULT (mcmd_set_due since its last
+ * mcmd_deliver), or COMMANDs sent on it wait for one (whose slots the
+ * round frees once answered elsewhere or expired); else 0.
+ */
+int mcmd_in_round(const struct mcmd_chan *mc);
 
 /**
  * mcmd_answer(m, mc, f): COMMAND_ACK or RESULT ${f} read on the channel

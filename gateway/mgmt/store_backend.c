@@ -75,4 +75,7 @@ const char *const store_q_sql[STORE_Q_N] = {
 	    "t.command, t.issuer, t.agent FROM command_targets t JOIN "
 	    "commands c ON c.id = t.command WHERE t.state = 0 AND "
 	    "c.expires_ms <= $1 LIMIT $2)",
+	[STORE_Q_PENDING_AGENTS] = "SELECT DISTINCT t.issuer, t.agent FROM "
+	    "command_targets t JOIN commands c ON c.id = t.command WHERE "
+	    "t.state IN (0, 1) AND c.expires_ms > $1",
 };

@@ -513,6 +513,42 @@ store_cmd_pending(struct store *s, const char *issuer,
 	return cmd_query(s, STORE_Q_PENDING, in, 4, pending_row, &w, NULL);
 }
 
+/* A row of STORE_Q_PENDING_AGENTS to the caller's callback. */
+static int
+pending_agent_row(const struct store_val *col, unsigned ncol, void *arg)
+{
+	struct walk *w = walk_check(arg);
+	int (*fn)(const char *, const char *, void *) =
+	    (int (*)(const char *, const char *, void *))w->fn;
+
+	if (ncol < 2)
+		return 1;
+	return fn(col_text(col, 0), col_text(col, 1), w->arg);
+}
+
+/**
+ * store_cmd_pending_agents(s, now_ms, fn, arg): call ${fn} once on each
+ * agent (${issuer}, ${agent}) that has a command without a RESULT (queued
+ * or delivered) expiring after ${now_ms}, in no order, until it returns
+ * non-zero: one query for the resend round, which then asks
+ * store_cmd_pending of these agents' channels only.  Return the number
+ * visited, or -1.
+ */
+long
+store_cmd_pending_agents(struct store *s, int64_t now_ms,
+    int (*fn)(const char *issuer, const char *agent, void *arg), void *arg)
+{
+	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
+	struct store_val in[1] = { V_INT(now_ms) };
+
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!s->ops->cmd_tables(s->b))
+		return 0;
+	return cmd_query(s, STORE_Q_PENDING_AGENTS, in, 1, pending_agent_row,
+	    &w, NULL);
+}
+
 /**
  * store_cmd_last(s, id): the highest command id made (0: none) into ${id}.
  * Return 0 or -1.

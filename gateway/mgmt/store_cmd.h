@@ -28,7 +28,8 @@
  *
  * Delivery (mchan.c, link.c) reads with store_cmd_pending at an agent's
  * OPEN and on its resend timer (at most GW_COMMANDS_INFLIGHT commands
- * without a RESULT, oldest first), and learns of commands made since
+ * without a RESULT, oldest first; on the timer only for the agents
+ * store_cmd_pending_agents lists), and learns of commands made since
  * (by `gw-mgmt command send`, another process, maybe another server of a
  * PostgreSQL group) by polling store_cmd_new with a cursor: cheap (one
  * indexed lookup of the highest id) when nothing is new.
@@ -233,6 +234,17 @@ int store_cmd_create(struct store *s, struct store_cmd *c,
 long store_cmd_pending(struct store *s, const char *issuer,
     const char *agent, int64_t now_ms, long max,
     int (*fn)(const struct store_delivery *d, void *arg), void *arg);
+
+/**
+ * store_cmd_pending_agents(s, now_ms, fn, arg): call ${fn} once on each
+ * agent (${issuer}, ${agent}) that has a command without a RESULT (queued
+ * or delivered) expiring after ${now_ms}, in no order, until it returns
+ * non-zero: one query for the resend round, which then asks
+ * store_cmd_pending of these agents' channels only.  Return the number
+ * visited, or -1.
+ */
+long store_cmd_pending_agents(struct store *s, int64_t now_ms,
+    int (*fn)(const char *issuer, const char *agent, void *arg), void *arg);
 
 /**
  * store_cmd_new(s, after, now_ms, fn, arg): call ${fn} on each target

@@ -226,6 +226,18 @@ commit_hook(void *arg)
 	return 1;		/* the COMMIT becomes a ROLLBACK */
 }
 
+/* SQLite: count the statements of store_cmd_pending (STORE_Q_PENDING). */
+static int
+trace_hook(unsigned type, void *arg, void *p, void *x)
+{
+	(void)arg;
+	(void)p;
+	if (type == SQLITE_TRACE_STMT &&
+	    strstr((const char *)x, "ORDER BY c.id LIMIT") != NULL)
+		T.pending_queries++;
+	return 0;
+}
+
 static int
 hook_all(sqlite3 *db, char **err, const void *api)
 {
@@ -234,6 +246,7 @@ hook_all(sqlite3 *db, char **err, const void *api)
 	sqlite3_commit_hook(db, commit_hook, NULL);
 	sqlite3_update_hook(db, update_hook, NULL);
 	sqlite3_rollback_hook(db, rollback_hook, NULL);
+	sqlite3_trace_v2(db, SQLITE_TRACE_STMT, trace_hook, NULL);
 	return SQLITE_OK;
 }
 

@@ -65,6 +65,7 @@ struct link_world {
 	unsigned		 nclosed;
 	int			 refuse_commit;	/* the next COMMIT fails */
 	unsigned long		 agent_commits;	/* COMMITs writing agents */
+	unsigned long		 pending_queries; /* store_cmd_pending's */
 	int			 quiet;		/* record no frame sent */
 	unsigned		 undurable;	/* (OPEN_)ACKs above it */
 };

@@ -167,6 +167,16 @@ resend_round(void)
 	check_durable();
 }
 
+/* The poll for new commands runs, as the loop would every second. */
+static void
+poll_new(void)
+{
+	assert_true(ev_is_active(&T.m.chans->poll));
+	ev_invoke(T.m.loop, &T.m.chans->poll, EV_TIMER);
+	conn_reap();
+	check_durable();
+}
+
 /* How many COMMAND(${id}) went on ${c}'s ${channel}. */
 static unsigned
 commands(struct conn *c, uint32_t channel, int64_t id)
@@ -664,6 +674,91 @@ test_full_output(void **state)
 	assert_alive(c);
 }
 
+/*
+ * A command made while its agents are online goes at the next poll (each
+ * second), not at the resend round, once, to its targets' channels only;
+ * an offline target gets it at its OPEN_ACK, not again at a poll; the
+ * poll keeps GW_COMMANDS_INFLIGHT and the link's room (the round sends
+ * the rest).
+ */
+static void
+test_new_command_polled(void **state)
+{
+	struct conn *c;
+	int64_t id, off, many[GW_COMMANDS_INFLIGHT + 1];
+	unsigned n = 0;
+
+	(void)state;
+	c = cgateway(GW1);
+	open_chan(c, 1, "agent-1", ISSUER_A);
+	open_chan(c, 2, "agent-2", ISSUER_A);
+	open_chan(c, 3, "agent-3", ISSUER_A);
+	close_chan(c, 3);
+	poll_new();
+	id = make_cmd("agent-1", "hostname", 3600000);
+	off = make_cmd("agent-3", "uname", 3600000);
+	assert_int_equal(commands(c, 1, id), 0);
+	poll_new();
+	assert_int_equal(commands(c, 1, id), 1);
+	assert_int_equal(commands(c, 2, id), 0);
+	poll_new();
+	assert_int_equal(commands(c, 1, id), 1);
+	open_chan(c, 4, "agent-3", ISSUER_A);
+	assert_int_equal(commands(c, 4, off), 1);
+	poll_new();
+	assert_int_equal(commands(c, 4, off), 1);
+	for (unsigned i = 0; i <= GW_COMMANDS_INFLIGHT; i++)
+		many[i] = make_cmd("agent-2", "x", 3600000);
+	poll_new();
+	for (unsigned i = 0; i <= GW_COMMANDS_INFLIGHT; i++)
+		n += commands(c, 2, many[i]);
+	assert_int_equal(n, GW_COMMANDS_INFLIGHT);
+	assert_int_equal(commands(c, 2, many[GW_COMMANDS_INFLIGHT]), 0);
+	id = make_cmd("agent-1", "df", 3600000);
+	fake_conn_full(c, 0);
+	poll_new();
+	assert_int_equal(commands(c, 1, id), 0);
+	fake_conn_full(c, SIZE_MAX);
+	conn_reap();
+	result(c, 2, (uint64_t)many[0], GW_OUT_EXITED, 0, "");
+	resend_round();
+	assert_int_equal(commands(c, 1, id), 1);
+	assert_int_equal(commands(c, 2, many[GW_COMMANDS_INFLIGHT]), 1);
+	assert_alive(c);
+}
+
+/*
+ * The resend round asks the store for the pending commands of the
+ * channels whose agent has some (one query lists them), not of every
+ * open channel.
+ */
+static void
+test_round_skips_idle(void **state)
+{
+	struct conn *c;
+	unsigned long before;
+	char name[32];
+	int64_t id;
+
+	(void)state;
+	c = cgateway(GW1);
+	for (uint32_t i = 1; i <= 10; i++) {
+		snprintf(name, sizeof(name), "agent-%u", i);
+		open_chan(c, i, name, ISSUER_A);
+	}
+	id = make_cmd("agent-4", "w", 3600000);
+	before = T.pending_queries;
+	resend_round();
+	assert_int_equal(T.pending_queries - before, 1);
+	assert_int_equal(commands(c, 4, id), 1);
+	result(c, 4, (uint64_t)id, GW_OUT_EXITED, 0, "");
+	before = T.pending_queries;
+	resend_round();
+	assert_int_equal(T.pending_queries - before, 0);
+	assert_int_equal(commands(c, 4, id), 1);
+	assert_alive(c);
+}
+
 int
 main(void)
 {
@@ -689,6 +784,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_resend_round,
 		    link_fixture_setup, link_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_inflight_bound,
+		    link_fixture_setup, link_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_new_command_polled,
+		    link_fixture_setup, link_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_round_skips_idle,
 		    link_fixture_setup, link_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_output,
 		    link_fixture_setup, link_fixture_teardown),

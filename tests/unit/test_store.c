@@ -666,6 +666,119 @@ test_agents(void **state)
 	store_close(s);
 }
 
+/* Channel events for store_agents_mark (identity as agent_up's). */
+static struct store_agent_ev
+agent_ev(const char *issuer, const char *name, int up, int64_t opened,
+    int64_t closed)
+{
+	struct store_agent_ev ev = {
+		.agent = { .issuer = issuer, .name = name,
+		    .subject = "CN=x, O=\"q\"", .san = "x.example",
+		    .serial = "01:02", .fingerprint = "ab12",
+		    .gateway = "gw1", .peer = "127.0.0.1:5000" },
+		.up = up, .opened_ms = opened, .closed_ms = closed,
+	};
+
+	return ev;
+}
+
+/*
+ * store_agents_mark writes its events in their order, in one go: in one
+ * millisecond a channel closed and another of the agent opened leaves it
+ * online; one that opened and closed is known, offline; a close of an
+ * older channel does not put a newer one's agent offline.  An event it
+ * cannot take (not UTF-8) and a transaction open: nothing written.
+ */
+static void
+test_agents_mark(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct store *s = open_store(f, 0);
+	struct store_agent_ev ev[5];
+
+	agent_up(s, CA1, "old01", 500);
+	ev[0] = agent_ev(CA1, "web01", 1, 1000, 1000);
+	ev[1] = agent_ev(CA1, "web01", 1, 1000, 0);
+	ev[2] = agent_ev(CA1, "db01", 1, 1000, 1000);
+	ev[3] = agent_ev(CA1, "old01", 1, 900, 0);
+	ev[4] = agent_ev(CA1, "old01", 0, 500, 1000);	/* the stale one */
+	assert_int_equal(store_agents_mark(s, ev, 5), 0);
+	assert_int_equal(store_agents(s, agent_line, &c), 3);
+	assert_string_equal(c.lines[0],
+	    CA1 "|db01|gw1|127.0.0.1:5000|1000|1000|1000|0");
+	assert_string_equal(c.lines[1],
+	    CA1 "|old01|gw1|127.0.0.1:5000|500|900|900|1");
+	assert_string_equal(c.lines[2],
+	    CA1 "|web01|gw1|127.0.0.1:5000|1000|1000|1000|1");
+	ev[0] = agent_ev(CA1, "new01", 1, 2000, 0);
+	ev[1] = agent_ev(CA1, "web01", 0, 1000, 2000);
+	ev[1].agent.name = "\xff";
+	assert_int_equal(store_agents_mark(s, ev, 2), -1);
+	ev[1].agent.name = "web01";
+	assert_int_equal(put(s, "a1", 1, "row"), 0);
+	assert_int_equal(store_agents_mark(s, ev, 2), -1);
+	assert_non_null(strstr(store_errmsg(s), "transaction"));
+	commit(s, 1, 0);
+	c.n = 0;
+	assert_int_equal(store_agents(s, agent_line, &c), 3);
+	assert_int_equal(store_agents_mark(s, ev, 0), 0);
+	assert_int_equal(store_agents_mark(s, ev, 2), 0);
+	c.n = 0;
+	assert_int_equal(store_agents(s, agent_line, &c), 4);
+	assert_string_equal(c.lines[3],
+	    CA1 "|web01|gw1|127.0.0.1:5000|1000|1000|2000|0");
+	store_close(s);
+}
+
+static int
+pending_agent_line(const char *issuer, const char *agent, void *arg)
+{
+	struct seen *c = arg;
+
+	if (c->n < 40)
+		snprintf(c->lines[c->n++], sizeof(c->lines[0]), "%s %s",
+		    issuer, agent);
+	return 0;
+}
+
+static int
+line_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * store_cmd_pending_agents lists each agent with a command without a
+ * RESULT, once, not those answered or whose command expired.
+ */
+static void
+test_cmd_pending_agents(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct store *s = open_store(f, 0);
+
+	assert_int_equal(store_cmd_pending_agents(s, T0, pending_agent_line,
+	    &c), 0);
+	agent_up(s, CA1, "a1", 1000);
+	agent_up(s, CA2, "a1", 1000);
+	agent_up(s, CA1, "b1", 1000);
+	make_cmd(s, STORE_MATCH_NAME, "a1", "x", 1000, NULL);
+	make_cmd(s, STORE_MATCH_GLOB, "*1", "y", 1000, NULL);
+	make_cmd(s, STORE_MATCH_NAME, "b1", "old", 10, NULL);
+	assert_int_equal(result(s, 1, "a1", GW_OUT_EXITED, 0, ""),
+	    STORE_CMD_TAKEN);
+	assert_int_equal(result(s, 2, "a1", GW_OUT_EXITED, 0, ""),
+	    STORE_CMD_TAKEN);
+	assert_int_equal(store_cmd_pending_agents(s, T0 + 100,
+	    pending_agent_line, &c), 2);
+	qsort(c.lines, (size_t)c.n, sizeof(c.lines[0]), line_cmp);
+	assert_string_equal(c.lines[0], CA1 " b1");
+	assert_string_equal(c.lines[1], CA2 " a1");
+	store_close(s);
+}
+
 /*
  * Targets by exact name (every issuer's agent of that name) and by
  * fnmatch pattern; none: an error and nothing made; the bounds.
@@ -1079,6 +1192,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_v0_cmds,
 		    setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v0_cmds,
+		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_agents_mark, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_agents_mark, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_pending_agents,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_pending_agents,
 		    setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_agents, setup_pg,
 		    teardown),
