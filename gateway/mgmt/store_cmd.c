@@ -376,6 +376,40 @@ create_free(struct walk *w)
 	free(w->names);
 }
 
+/*
+ * Insert the targets of ${w} of command ${id} (in the open transaction):
+ * STORE_TGT_CHUNK a statement (one round trip on PostgreSQL), the rest
+ * one each.  0 or -1.
+ */
+static int
+create_targets(struct store *s, int64_t id, int64_t now_ms,
+    const struct walk *w)
+{
+	struct store_val in[STORE_Q_VALS_MAX];
+	long i = 0, k;
+
+	in[0] = V_INT(id);
+	in[1] = V_INT(now_ms);
+	for (; i + STORE_TGT_CHUNK <= w->n; i += STORE_TGT_CHUNK) {
+		for (k = 0; k < STORE_TGT_CHUNK; k++) {
+			in[2 + 2 * k] = V_TEXT(w->names[2 * (i + k)]);
+			in[3 + 2 * k] = V_TEXT(w->names[2 * (i + k) + 1]);
+		}
+		if (cmd_query(s, STORE_Q_TGT_INSERT_CHUNK, in,
+		    STORE_Q_VALS_MAX, NULL, NULL, NULL) < 0)
+			return -1;
+	}
+	for (; i < w->n; i++) {
+		in[1] = V_TEXT(w->names[2 * i]);
+		in[2] = V_TEXT(w->names[2 * i + 1]);
+		in[3] = V_INT(now_ms);
+		if (cmd_query(s, STORE_Q_TGT_INSERT, in, 4, NULL, NULL,
+		    NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Insert command ${c} and the targets of ${w} in one transaction. */
 static int
 create_write(struct store *s, struct store_cmd *c, struct walk *w)
@@ -389,15 +423,8 @@ create_write(struct store *s, struct store_cmd *c, struct walk *w)
 	if (cmd_query(s, STORE_Q_CMD_INSERT, in, 4, one_int_row, &id,
 	    NULL) != 1 || id.id < 1)
 		goto fail;
-	for (long i = 0; i < w->n; i++) {
-		in[0] = V_INT(id.id);
-		in[1] = V_TEXT(w->names[2 * i]);
-		in[2] = V_TEXT(w->names[2 * i + 1]);
-		in[3] = V_INT(c->created_ms);
-		if (cmd_query(s, STORE_Q_TGT_INSERT, in, 4, NULL, NULL,
-		    NULL) < 0)
-			goto fail;
-	}
+	if (create_targets(s, id.id, c->created_ms, w) != 0)
+		goto fail;
 	if (cmd_query(s, STORE_Q_COMMIT, NULL, 0, NULL, NULL, NULL) < 0)
 		goto fail;
 	c->id = id.id;

@@ -32,6 +32,7 @@
 #include "export.h"
 #include "proto.h"
 #include "store.h"
+#include "store_backend.h"
 #include "store_cmd.h"
 #include "utf8.h"
 
@@ -779,6 +780,75 @@ test_cmd_pending_agents(void **state)
 	store_close(s);
 }
 
+/* store_cmd_targets' walk of test_cmd_chunks: each as expected, once. */
+struct chunk_walk {
+	int	 size;		/* the group's: its prefix p<size>- */
+	int	 n;		/* targets seen, in name order */
+	int	 bad;
+};
+
+static int
+chunk_target(const struct store_target *t, void *arg)
+{
+	struct chunk_walk *w = arg;
+	char name[32];
+
+	snprintf(name, sizeof(name), "p%d-%03d", w->size, w->n);
+	if (strcmp(t->agent, name) != 0 || strcmp(t->issuer, w->n % 2 ?
+	    CA2 : CA1) != 0 || t->state != STORE_CMD_QUEUED ||
+	    t->updated_ms != T0)
+		w->bad++;
+	w->n++;
+	return 0;
+}
+
+/*
+ * store_cmd_create inserts its targets STORE_TGT_CHUNK a statement, the
+ * rest one each: at the chunk's bounds (one less, one, one more, two and
+ * one more) every target is there once, with its own issuer.
+ */
+static void
+test_cmd_chunks(void **state)
+{
+	static const int sizes[] = { STORE_TGT_CHUNK - 1, STORE_TGT_CHUNK,
+	    STORE_TGT_CHUNK + 1, 2 * STORE_TGT_CHUNK + 1 };
+	struct fixture *f = *state;
+	struct store *s = open_store(f, 0);
+	struct store_agent_ev *ev;
+	char (*names)[32], pattern[16];
+	int n = 0;
+	long got;
+
+	ev = calloc(6 * STORE_TGT_CHUNK, sizeof(*ev));
+	names = calloc(6 * STORE_TGT_CHUNK, sizeof(*names));
+	assert_non_null(ev);
+	assert_non_null(names);
+	for (unsigned g = 0; g < 4; g++)
+		for (int i = 0; i < sizes[g]; i++, n++) {
+			snprintf(names[n], sizeof(names[n]), "p%d-%03d",
+			    sizes[g], i);
+			ev[n] = agent_ev(i % 2 ? CA2 : CA1, names[n], 1, 1000,
+			    0);
+		}
+	assert_int_equal(store_agents_mark(s, ev, (size_t)n), 0);
+	for (unsigned g = 0; g < 4; g++) {
+		struct chunk_walk w = { .size = sizes[g] };
+		int64_t id;
+
+		snprintf(pattern, sizeof(pattern), "p%d-*", sizes[g]);
+		id = make_cmd(s, STORE_MATCH_GLOB, pattern, "x", 1000, &got);
+		assert_true(id > 0);
+		assert_int_equal(got, sizes[g]);
+		assert_int_equal(store_cmd_targets(s, id, T0, chunk_target,
+		    &w), sizes[g]);
+		assert_int_equal(w.n, sizes[g]);
+		assert_int_equal(w.bad, 0);
+	}
+	free(names);
+	free(ev);
+	store_close(s);
+}
+
 /*
  * Targets by exact name (every issuer's agent of that name) and by
  * fnmatch pattern; none: an error and nothing made; the bounds.
@@ -1201,6 +1271,10 @@ main(void)
 		    setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_pending_agents,
 		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_chunks, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_chunks, setup_pg,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_agents, setup_pg,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_targets, setup_pg,
