@@ -17,6 +17,7 @@
 #include "mchan.h"
 #include "mgmt.h"
 #include "namemap.h"
+#include "store_cmd.h"
 
 /*
  * A channel's state, set only by mchan_set_state.  The frames
@@ -316,11 +317,50 @@ const struct commit_ops mchan_commit_ops = {
 	.close = mchan_commit_close,
 };
 
+/* The open channel holding the name of agent (${issuer}, ${name}), or NULL. */
+static struct mchan *
+mchan_of_agent(struct mgmt *m, const char *issuer, const char *name)
+{
+	char key[ID_DN_MAX + ID_NAME_MAX];
+	struct mchan *ch;
+
+	if (m->chans->agents == NULL || (size_t)snprintf(key, sizeof(key),
+	    "%s\n%s", issuer, name) >= sizeof(key) ||
+	    (ch = namemap_get(m->chans->agents, key)) == NULL)
+		return NULL;
+	return ch->state == MCHAN_OPEN ? ch : NULL;
+}
+
+/* store_cmd_pending_agents' callback: that agent's channel is due. */
+static int
+mchan_due(const char *issuer, const char *agent, void *arg)
+{
+	struct mgmt *m = arg;
+	struct mchan *ch;
+
+	if (m == NULL || m->magic != MGMT_MAGIC)
+		abort();
+	if ((ch = mchan_of_agent(m, issuer, agent)) != NULL)
+		mcmd_set_due(&ch->cmd);
+	return 0;
+}
+
+/* Log a store failure of the commands' timers, once. */
+static void
+mchan_store_failed(struct mgmt *m, const char *what)
+{
+	char ed[LOG_ESC_MAX];
+
+	log_errx("event=store_failed what=%s detail=\"%s\"", what,
+	    log_esc(ed, sizeof(ed), store_errmsg(m->store), LOG_ESC_STR, 0));
+}
+
 /*
- * The resend round, every [commands] resend: expiry, then each open
- * channel holding its agent's name is sent its agent's pending commands
- * (again, and those made since by `gw-mgmt command send`): one store
- * query per such channel.  A store failure ends the round (logged once).
+ * The resend round, every [commands] resend: expiry, then the agents
+ * with commands without a RESULT (one query), then each open channel
+ * holding the name of one of them, or waiting for a RESULT, is sent its
+ * agent's pending commands (again): one store query per such channel,
+ * none for the others.  A store failure ends the round (logged once).
  */
 static void
 mchan_resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -338,11 +378,17 @@ mchan_resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		abort();
 	if (mcmd_expire(m) != 0)
 		return;
+	if (store_cmd_pending_agents(m->store, (int64_t)(ev_now(m->loop) *
+	    1000.), mchan_due, m) < 0) {
+		mchan_store_failed(m, "command_pending_agents");
+		return;
+	}
 	TAILQ_FOREACH(s, &m->chans->sets, set_entry) {
 		it = 0;
 		while (chanmap_next(s->chans, &it, &v) != 0) {
 			ch = v;
-			if (ch->state != MCHAN_OPEN || !mchan_holds(m, ch))
+			if (ch->state != MCHAN_OPEN || !mchan_holds(m, ch) ||
+			    !mcmd_in_round(&ch->cmd))
 				continue;
 			n++;
 			if (mchan_deliver(ch, 1) != 0)
@@ -350,6 +396,51 @@ mchan_resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 	}
 	log_debug("event=commands_resend channels=%u", n);
+}
+
+/* store_cmd_new's callback: a new command to an agent open here. */
+static int
+mchan_new_cmd(const struct store_delivery *d, void *arg)
+{
+	struct mgmt *m = arg;
+	struct mchan *ch;
+
+	if (m == NULL || m->magic != MGMT_MAGIC)
+		abort();
+	if ((ch = mchan_of_agent(m, d->issuer, d->agent)) != NULL)
+		mcmd_offer(&ch->cmd, d, mchan_send_command, ch);
+	return 0;
+}
+
+/*
+ * The poll, every MCHAN_POLL s: the commands made since the last one
+ * (`gw-mgmt command send`, maybe another server of the group) go to the
+ * open channels of their targets at once, not at the next round: one
+ * cheap query when none is new.  The first poll only takes the cursor
+ * (what is older went at each channel's OPEN_ACK, or goes on a round).
+ */
+static void
+mchan_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mgmt *m = w->data;
+	struct mchan_all *a;
+
+	(void)loop;
+	(void)revents;
+	if (m == NULL || m->magic != MGMT_MAGIC)
+		abort();
+	a = m->chans;
+	if (!a->cursor_set) {
+		if (store_cmd_last(m->store, &a->cursor) != 0) {
+			mchan_store_failed(m, "command_last");
+			return;
+		}
+		a->cursor_set = 1;
+		return;
+	}
+	if (store_cmd_new(m->store, &a->cursor, (int64_t)(ev_now(m->loop) *
+	    1000.), mchan_new_cmd, m) < 0)
+		mchan_store_failed(m, "command_new");
 }
 
 /**
@@ -366,6 +457,8 @@ mchan_all_new(void)
 		return NULL;
 	TAILQ_INIT(&a->sets);
 	ev_timer_init(&a->resend, mchan_resend_cb, 0., 0.);
+	ev_timer_init(&a->poll, mchan_poll_cb, 0., MCHAN_POLL);
+	mcmd_batch_init(&a->batch);
 	return a;
 }
 
@@ -377,8 +470,11 @@ mchan_all_free(struct mchan_all *a)
 {
 	if (a == NULL)
 		return;
-	if (a->loop != NULL)
+	if (a->loop != NULL) {
 		ev_timer_stop(a->loop, &a->resend);
+		ev_timer_stop(a->loop, &a->poll);
+	}
+	mcmd_batch_free(&a->batch);	/* the last closes are written */
 	if (a->agents != NULL)
 		namemap_free(a->agents);
 	free(a);
@@ -412,6 +508,10 @@ mchan_set_init(struct mchan_set *s, struct mgmt *m,
 		ev_timer_set(&m->chans->resend, m->cfg->cmd_resend,
 		    m->cfg->cmd_resend);
 		ev_timer_start(m->loop, &m->chans->resend);
+		m->chans->poll.data = m;
+		ev_timer_start(m->loop, &m->chans->poll);
+		/* The cursor now: what is made from now on is polled. */
+		mchan_poll_cb(m->loop, &m->chans->poll, EV_TIMER);
 	}
 	return 0;
 }
@@ -482,7 +582,7 @@ mchan_new(struct mchan_set *s, uint32_t id)
 	snprintf(ch->ident.name, sizeof(ch->ident.name), "?");
 	commit_chan_init(&ch->cc, ch->ident.issuer, ch->ident.name,
 	    ch->ident.fp_hex, s->gateway);
-	mcmd_chan_init(&ch->cmd, &ch->ident, s->gateway);
+	mcmd_chan_init(&ch->cmd, &ch->ident, s->gateway, &s->m->chans->batch);
 	return ch;
 }
 

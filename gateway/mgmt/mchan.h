@@ -25,6 +25,9 @@ struct mchan;
 struct mgmt;
 struct namemap;
 
+/* Seconds between two polls for new commands (store_cmd_new). */
+#define MCHAN_POLL	1.
+
 TAILQ_HEAD(mchan_q, mchan);
 TAILQ_HEAD(mchan_set_q, mchan_set);
 
@@ -33,10 +36,16 @@ struct mchan_all {
 	/* Open channels by agent (issuer and name): one at a time. */
 	struct namemap		*agents;
 	struct mchan_set_q	 sets;		/* every link's */
-	/* The commands' resend round ([commands] resend), from the first
-	 * link on; loop is NULL until then. */
+	/* The commands' resend round ([commands] resend), and their poll
+	 * (every MCHAN_POLL s: store_cmd_new from cursor, once cursor_set),
+	 * from the first link on; loop is NULL until then. */
 	ev_timer		 resend;
+	ev_timer		 poll;
+	int64_t			 cursor;
+	int			 cursor_set;
 	struct ev_loop		*loop;
+	/* The agents table's writes, one transaction a loop pass. */
+	struct mcmd_batch	 batch;
 };
 
 /*

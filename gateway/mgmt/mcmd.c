@@ -5,9 +5,12 @@
  * these writes never join its batch, so no answer of one agent can roll
  * back another's rows.  Every id from the wire is checked against the
  * ids sent on the channel (1 .. 2^63-1 by construction) before the store
- * sees it, and the store checks it targets the channel's agent.
+ * sees it, and the store checks it targets the channel's agent.  The
+ * inventory writes (mcmd_up, mcmd_down) are queued and written once per
+ * loop pass, in one transaction (see mcmd.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <ev.h>
@@ -18,6 +21,19 @@
 #include "mcmd.h"
 #include "mgmt.h"
 #include "store_cmd.h"
+
+#define MCMD_BATCH_MAGIC	0x4d426174u	/* "MBat" */
+
+/* The inventory events of one channel not written yet (mcmd.h). */
+struct mcmd_ev {
+	TAILQ_ENTRY(mcmd_ev)	 entry;		/* on mcmd_batch.q */
+	struct mcmd_chan	*mc;		/* its channel; NULL once gone */
+	struct id_info		 id;		/* the agent, copied */
+	char			 gateway[ID_NAME_MAX];
+	int			 up;		/* its OPEN_ACK came */
+	int64_t			 opened_ms;	/* mcmd_up's time */
+	int64_t			 closed_ms;	/* 0: open still */
+};
 
 /* The loop's time, as the store keeps times. */
 static int64_t
@@ -39,58 +55,192 @@ mcmd_store_failed(struct mgmt *m, const struct mcmd_chan *mc,
 	    store_errmsg(m->store), LOG_ESC_STR, 0));
 }
 
+/* ev_prepare: the loop is about to wait; write this pass's events. */
+static void
+mcmd_batch_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct mcmd_batch *b = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (b == NULL || b->magic != MCMD_BATCH_MAGIC)
+		abort();
+	mcmd_batch_flush(b);
+}
+
+/** mcmd_batch_init(b): set up ${b}, empty. */
+void
+mcmd_batch_init(struct mcmd_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->magic = MCMD_BATCH_MAGIC;
+	TAILQ_INIT(&b->q);
+	ev_prepare_init(&b->prepare, mcmd_batch_cb);
+	b->prepare.data = b;
+}
+
+/* Free the entries of ${b} (their channels no longer point at them). */
+static void
+mcmd_batch_clear(struct mcmd_batch *b)
+{
+	struct mcmd_ev *ev;
+
+	while ((ev = TAILQ_FIRST(&b->q)) != NULL) {
+		TAILQ_REMOVE(&b->q, ev, entry);
+		if (ev->mc != NULL)
+			ev->mc->ev = NULL;
+		free(ev);
+	}
+	b->n = 0;
+	if (b->m != NULL)
+		ev_prepare_stop(b->m->loop, &b->prepare);
+}
+
+/* The store_agents_mark form of entry ${ev}. */
+static void
+mcmd_ev_store(const struct mcmd_ev *ev, struct store_agent_ev *out)
+{
+	*out = (struct store_agent_ev){
+		.agent = {
+			.issuer = ev->id.issuer,
+			.name = ev->id.name,
+			.subject = ev->id.subject,
+			.san = ev->id.san,
+			.serial = ev->id.serial,
+			.fingerprint = ev->id.fp_hex,
+			.gateway = ev->gateway,
+			.peer = ev->id.peer,
+		},
+		.up = ev->up,
+		.opened_ms = ev->opened_ms,
+		.closed_ms = ev->closed_ms,
+	};
+}
+
 /**
- * mcmd_chan_init(mc, id, gateway): set up ${mc}, for the agent ${id} on a
- * link of gateway ${gateway} (both must live as long as ${mc}).
+ * mcmd_batch_flush(b): write what ${b} holds now (the store must be
+ * open): store_agents_mark, or nothing if the store is in a transaction.
+ */
+void
+mcmd_batch_flush(struct mcmd_batch *b)
+{
+	struct store_agent_ev *evs;
+	const struct mcmd_ev *ev;
+	char ed[LOG_ESC_MAX];
+	size_t i = 0;
+
+	if (b->n == 0 || b->m == NULL) {
+		mcmd_batch_clear(b);
+		return;
+	}
+	if (store_in_txn(b->m->store))
+		return;		/* never joins the group commit's: later */
+	if ((evs = calloc(b->n, sizeof(*evs))) != NULL) {
+		TAILQ_FOREACH(ev, &b->q, entry)
+			mcmd_ev_store(ev, &evs[i++]);
+		b->writes++;
+	}
+	if (evs == NULL || store_agents_mark(b->m->store, evs, b->n) != 0) {
+		b->dropped += b->n;
+		log_errx("event=store_failed what=agents_mark events=%zu "
+		    "detail=\"%s\"", b->n, evs == NULL ? "out of memory" :
+		    log_esc(ed, sizeof(ed), store_errmsg(b->m->store),
+		    LOG_ESC_STR, 0));
+	}
+	free(evs);
+	mcmd_batch_clear(b);
+}
+
+/**
+ * mcmd_batch_free(b): write what ${b} holds (mcmd_batch_flush) and free
+ * it; the channels that queued it are gone.
+ */
+void
+mcmd_batch_free(struct mcmd_batch *b)
+{
+	if (b->m != NULL && b->m->store != NULL)
+		mcmd_batch_flush(b);
+	mcmd_batch_clear(b);
+	b->magic = 0;
+}
+
+/* The entry of ${mc} on its batch, made if none; NULL if out of memory. */
+static struct mcmd_ev *
+mcmd_ev_get(struct mgmt *m, struct mcmd_chan *mc)
+{
+	struct mcmd_batch *b = mc->batch;
+	struct mcmd_ev *ev;
+
+	if (mc->ev != NULL)
+		return mc->ev;
+	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
+		log_errx("event=store_failed what=agent_inventory "
+		    "detail=\"out of memory\"");
+		return NULL;
+	}
+	ev->mc = mc;
+	ev->id = *mc->id;
+	snprintf(ev->gateway, sizeof(ev->gateway), "%s", mc->gateway);
+	TAILQ_INSERT_TAIL(&b->q, ev, entry);
+	b->n++;
+	mc->ev = ev;
+	b->m = m;
+	if (!ev_is_active(&b->prepare))
+		ev_prepare_start(m->loop, &b->prepare);
+	return ev;
+}
+
+/**
+ * mcmd_chan_init(mc, id, gateway, batch): set up ${mc}, for the agent
+ * ${id} on a link of gateway ${gateway}, its inventory writes queued on
+ * ${batch} (all three must live as long as ${mc}).
  */
 void
 mcmd_chan_init(struct mcmd_chan *mc, const struct id_info *id,
-    const char *gateway)
+    const char *gateway, struct mcmd_batch *batch)
 {
 	memset(mc, 0, sizeof(*mc));
 	mc->id = id;
 	mc->gateway = gateway;
+	mc->batch = batch;
 }
 
 /**
  * mcmd_up(m, mc): the channel of ${mc} is open (OPEN_ACK): its agent goes
- * online in the store's agents table.
+ * online in the store's agents table (queued: written this loop pass).
  */
 void
 mcmd_up(struct mgmt *m, struct mcmd_chan *mc)
 {
-	const struct id_info *id = mc->id;
-	struct store_agent a = {
-		.issuer = id->issuer,
-		.name = id->name,
-		.subject = id->subject,
-		.san = id->san,
-		.serial = id->serial,
-		.fingerprint = id->fp_hex,
-		.gateway = mc->gateway,
-		.peer = id->peer,
-	};
+	struct mcmd_ev *ev;
 	int64_t now = mcmd_now(m);
 
-	if (store_agent_up(m->store, &a, now) != 0) {
-		mcmd_store_failed(m, mc, "agent_up");
+	if ((ev = mcmd_ev_get(m, mc)) == NULL)
 		return;
-	}
+	ev->id = *mc->id;	/* named now */
+	ev->up = 1;
+	ev->opened_ms = now;
 	mc->up_ms = now;
 }
 
 /**
  * mcmd_down(m, mc): the channel of ${mc}, which held its agent's name, is
- * going: its agent goes offline (if mcmd_up put it online).
+ * going: its agent goes offline (if mcmd_up put it online; queued, as
+ * mcmd_up's).  ${mc} may be freed once this returns.
  */
 void
 mcmd_down(struct mgmt *m, struct mcmd_chan *mc)
 {
+	struct mcmd_ev *ev;
+
 	if (mc->up_ms == 0)
 		return;
-	if (store_agent_down(m->store, mc->id->issuer, mc->id->name,
-	    mc->up_ms, mcmd_now(m)) != 0)
-		mcmd_store_failed(m, mc, "agent_down");
+	if ((ev = mcmd_ev_get(m, mc)) != NULL) {
+		ev->opened_ms = mc->up_ms;
+		ev->closed_ms = mcmd_now(m);
+		ev->mc = NULL;
+	}
+	mc->ev = NULL;
 	mc->up_ms = 0;
 }
 
@@ -162,8 +312,9 @@ mcmd_one(const struct store_delivery *d, void *arg)
  * mcmd_deliver(m, mc, send, arg): send on the channel of ${mc} (open)
  * a COMMAND for each of its agent's pending commands, through
  * ${send}(${arg}), at most GW_COMMANDS_INFLIGHT without a RESULT, oldest
- * first, until one finds no room.  Return 0, or -1 if the store failed
- * (not logged: the caller logs once for many channels).
+ * first, until one finds no room; clears what mcmd_set_due set.  Return
+ * 0, or -1 if the store failed (not logged: the caller logs once for
+ * many channels).
  */
 int
 mcmd_deliver(struct mgmt *m, struct mcmd_chan *mc, mcmd_send_fn send,
@@ -172,6 +323,7 @@ mcmd_deliver(struct mgmt *m, struct mcmd_chan *mc, mcmd_send_fn send,
 	struct mcmd_round r = { m, mc, send, arg, 0 };
 	int64_t now = mcmd_now(m);
 
+	mc->due = 0;
 	for (unsigned i = 0; i < mc->n; i++)
 		mc->slot[i].seen = 0;
 	if (store_cmd_pending(m->store, mc->id->issuer, mc->id->name, now,
@@ -189,6 +341,50 @@ mcmd_deliver(struct mgmt *m, struct mcmd_chan *mc, mcmd_send_fn send,
 		    mc->slot[i].expires_ms <= now))
 			mcmd_slot_free(mc, i);
 	return 0;
+}
+
+/**
+ * mcmd_offer(mc, d, send, arg): command ${d} (of store_cmd_new: made
+ * since the last poll) for the agent of ${mc}'s channel (open): send its
+ * COMMAND through ${send}(${arg}) unless it went on this channel already
+ * or GW_COMMANDS_INFLIGHT are without a RESULT; if it finds no room (or
+ * is not sent for the bound), the next resend round sends it.  Calls
+ * nothing of the store: store_cmd_new's callback may call it.
+ */
+void
+mcmd_offer(struct mcmd_chan *mc, const struct store_delivery *d,
+    mcmd_send_fn send, void *arg)
+{
+	struct mcmd_round r = { NULL, mc, send, arg, 0 };
+
+	if (mcmd_slot(mc, d->id) >= 0)
+		return;		/* sent here already (at its OPEN_ACK) */
+	(void)mcmd_one(d, &r);
+	if (r.blocked || mcmd_slot(mc, d->id) < 0)
+		mc->due = 1;	/* the round sends it */
+}
+
+/**
+ * mcmd_set_due(mc): the agent of ${mc} has commands without a RESULT
+ * (store_cmd_pending_agents): the next mcmd_in_round says so.  Calls
+ * nothing of the store.
+ */
+void
+mcmd_set_due(struct mcmd_chan *mc)
+{
+	mc->due = 1;
+}
+
+/**
+ * mcmd_in_round(mc): 1 if the resend round has work on ${mc}: its agent
+ * has commands without a RESULT (mcmd_set_due since its last
+ * mcmd_deliver), or COMMANDs sent on it wait for one (whose slots the
+ * round frees once answered elsewhere or expired); else 0.
+ */
+int
+mcmd_in_round(const struct mcmd_chan *mc)
+{
+	return mc->due || mc->n > 0;
 }
 
 /* Log an answer of ${mc}'s agent not taken: ${why}. */

@@ -7,18 +7,54 @@
  * channel (mchan.c) embeds a struct mcmd_chan; mcmd.c knows nothing of
  * links: a COMMAND goes up through the send function the channel gives.
  * Store failures are logged here, once each, and close nothing.
+ *
+ * Inventory writes are grouped: a channel's OPEN_ACK (mcmd_up) and end
+ * (mcmd_down) are queued in a struct mcmd_batch, at most one entry per
+ * channel (holding both, in order, if both came), and the queue is
+ * written in one transaction (store_agents_mark) once per loop pass, by
+ * an ev_prepare watcher: it runs after every callback of the pass, just
+ * before the loop waits, however busy the loop is (an ev_idle would wait
+ * for a quiet loop: never, in a storm; a timer would add a delay).  The
+ * group commit is never in a transaction then (it opens and commits
+ * inside commit_now); if it were, the queue waits for the next pass.
+ * The queue holds at most an entry per live channel plus one per channel
+ * closed in this pass: memory is bounded by the channels.  The agents
+ * table is an inventory, not exactly-once data: a failed write is logged
+ * once and its events are dropped (the next OPEN or close of each agent
+ * writes it again).
  */
 #ifndef GW_MGMT_MCMD_H
 #define GW_MGMT_MCMD_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
+#include <ev.h>
 
 #include "proto.h"
 
 struct gw_frame;
 struct id_info;
 struct mgmt;
+struct store_delivery;
+
+struct mcmd_ev;
+TAILQ_HEAD(mcmd_evq, mcmd_ev);
+
+/*
+ * The inventory writes not yet made (see above): mcmd.c alone writes it;
+ * its owner (mchan.c's struct mchan_all) embeds it, sets it up with
+ * mcmd_batch_init and frees it with mcmd_batch_free.
+ */
+struct mcmd_batch {
+	uint32_t		 magic;
+	struct mgmt		*m;		/* set by the first event */
+	struct mcmd_evq		 q;		/* in the order they came */
+	size_t			 n;		/* entries on q */
+	ev_prepare		 prepare;	/* active while q is not empty */
+	uint64_t		 writes;	/* store_agents_mark calls, */
+	uint64_t		 dropped;	/* the events of failed ones */
+};
 
 /*
  * What a channel's COMMANDs are: mcmd.c alone writes it, the channel
@@ -29,7 +65,10 @@ struct mgmt;
 struct mcmd_chan {
 	const struct id_info	*id;		/* the agent, as OPEN said */
 	const char		*gateway;	/* the link's CN */
-	int64_t			 up_ms;		/* store_agent_up's; 0: not */
+	struct mcmd_batch	*batch;		/* its inventory writes go */
+	struct mcmd_ev		*ev;		/* its entry on it, or NULL */
+	int64_t			 up_ms;		/* mcmd_up's time; 0: not */
+	int			 due;		/* the next round visits it */
 	unsigned		 n;		/* slots in use */
 	struct {
 		int64_t		 id;
@@ -52,22 +91,39 @@ enum mcmd_sent {
  */
 typedef enum mcmd_sent (*mcmd_send_fn)(void *arg, const struct gw_frame *f);
 
+/** mcmd_batch_init(b): set up ${b}, empty. */
+void mcmd_batch_init(struct mcmd_batch *b);
+
 /**
- * mcmd_chan_init(mc, id, gateway): set up ${mc}, for the agent ${id} on a
- * link of gateway ${gateway} (both must live as long as ${mc}).
+ * mcmd_batch_flush(b): write what ${b} holds now (the store must be
+ * open): store_agents_mark, or nothing if the store is in a transaction.
+ */
+void mcmd_batch_flush(struct mcmd_batch *b);
+
+/**
+ * mcmd_batch_free(b): write what ${b} holds (mcmd_batch_flush) and free
+ * it; the channels that queued it are gone.
+ */
+void mcmd_batch_free(struct mcmd_batch *b);
+
+/**
+ * mcmd_chan_init(mc, id, gateway, batch): set up ${mc}, for the agent
+ * ${id} on a link of gateway ${gateway}, its inventory writes queued on
+ * ${batch} (all three must live as long as ${mc}).
  */
 void mcmd_chan_init(struct mcmd_chan *mc, const struct id_info *id,
-    const char *gateway);
+    const char *gateway, struct mcmd_batch *batch);
 
 /**
  * mcmd_up(m, mc): the channel of ${mc} is open (OPEN_ACK): its agent goes
- * online in the store's agents table.
+ * online in the store's agents table (queued: written this loop pass).
  */
 void mcmd_up(struct mgmt *m, struct mcmd_chan *mc);
 
 /**
  * mcmd_down(m, mc): the channel of ${mc}, which held its agent's name, is
- * going: its agent goes offline (if mcmd_up put it online).
+ * going: its agent goes offline (if mcmd_up put it online; queued, as
+ * mcmd_up's).  ${mc} may be freed once this returns.
  */
 void mcmd_down(struct mgmt *m, struct mcmd_chan *mc);
 
@@ -75,11 +131,38 @@ void mcmd_down(struct mgmt *m, struct mcmd_chan *mc);
  * mcmd_deliver(m, mc, send, arg): send on the channel of ${mc} (open)
  * a COMMAND for each of its agent's pending commands, through
  * ${send}(${arg}), at most GW_COMMANDS_INFLIGHT without a RESULT, oldest
- * first, until one finds no room.  Return 0, or -1 if the store failed
- * (not logged: the caller logs once for many channels).
+ * first, until one finds no room; clears what mcmd_set_due set.  Return
+ * 0, or -1 if the store failed (not logged: the caller logs once for
+ * many channels).
  */
 int mcmd_deliver(struct mgmt *m, struct mcmd_chan *mc, mcmd_send_fn send,
     void *arg);
+
+/**
+ * mcmd_offer(mc, d, send, arg): command ${d} (of store_cmd_new: made
+ * since the last poll) for the agent of ${mc}'s channel (open): send its
+ * COMMAND through ${send}(${arg}) unless it went on this channel already
+ * or GW_COMMANDS_INFLIGHT are without a RESULT; if it finds no room (or
+ * is not sent for the bound), the next resend round sends it.  Calls
+ * nothing of the store: store_cmd_new's callback may call it.
+ */
+void mcmd_offer(struct mcmd_chan *mc, const struct store_delivery *d,
+    mcmd_send_fn send, void *arg);
+
+/**
+ * mcmd_set_due(mc): the agent of ${mc} has commands without a RESULT
+ * (store_cmd_pending_agents): the next mcmd_in_round says so.  Calls
+ * nothing of the store.
+ */
+void mcmd_set_due(struct mcmd_chan *mc);
+
+/**
+ * mcmd_in_round(mc): 1 if the resend round has work on ${mc}: its agent
+ * has commands without a RESULT (mcmd_set_due since its last
+ * mcmd_deliver), or COMMANDs sent on it wait for one (whose slots the
+ * round frees once answered elsewhere or expired); else 0.
+ */
+int mcmd_in_round(const struct mcmd_chan *mc);
 
 /**
  * mcmd_answer(m, mc, f): COMMAND_ACK or RESULT ${f} read on the channel

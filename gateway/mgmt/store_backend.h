@@ -41,14 +41,23 @@ struct store_val {
 enum store_q {
 	STORE_Q_BEGIN, STORE_Q_COMMIT, STORE_Q_ROLLBACK,
 	STORE_Q_AGENT_UP, STORE_Q_AGENT_DOWN, STORE_Q_AGENTS,
-	STORE_Q_CMD_INSERT, STORE_Q_TGT_INSERT, STORE_Q_PENDING,
+	STORE_Q_CMD_INSERT, STORE_Q_TGT_INSERT, STORE_Q_TGT_INSERT_CHUNK,
+	STORE_Q_PENDING,
 	STORE_Q_CMD_LAST, STORE_Q_CMDS, STORE_Q_CMDS_COUNT, STORE_Q_TGTS,
 	STORE_Q_TGTS_PENDING, STORE_Q_ACK, STORE_Q_TGT_EXISTS, STORE_Q_RESULT,
-	STORE_Q_EXPIRE,
+	STORE_Q_EXPIRE, STORE_Q_PENDING_AGENTS,
 	STORE_Q_N
 };
 
 extern const char *const store_q_sql[STORE_Q_N];
+
+/*
+ * The targets STORE_Q_TGT_INSERT_CHUNK inserts (command $1, updated_ms
+ * $2, then issuer and agent of each): 2 + 2 * STORE_TGT_CHUNK values,
+ * below SQLite's oldest bound (999); a backend takes that many.
+ */
+#define STORE_TGT_CHUNK	128
+#define STORE_Q_VALS_MAX	(2 + 2 * STORE_TGT_CHUNK)
 
 #define STORE_SCHEMA	2
 

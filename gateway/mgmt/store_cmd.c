@@ -166,6 +166,61 @@ store_cmd_state_parse(const char *name, enum store_cmd_state *out)
 	return -1;
 }
 
+/* Check agent ${a} (up: every identity field; else issuer and name). */
+static int
+agent_check(struct store *s, const struct store_agent *a, int up)
+{
+	const char *f[8] = { a->issuer, a->name, a->subject, a->san,
+	    a->serial, a->fingerprint, a->gateway, a->peer };
+
+	for (int i = 0; i < (up ? 8 : 2); i++)
+		if (!cmd_text_ok(f[i]))
+			return cmd_err(s, "agent: identity not UTF-8");
+	if (up && a->name[0] == '\0')
+		return cmd_err(s, "agent: no name");
+	return 0;
+}
+
+/* STORE_Q_AGENT_UP for ${a} (checked) at ${now_ms}: 0 or -1. */
+static int
+agent_up_q(struct store *s, const struct store_agent *a, int64_t now_ms)
+{
+	const char *f[8] = { a->issuer, a->name, a->subject, a->san,
+	    a->serial, a->fingerprint, a->gateway, a->peer };
+	struct store_val in[9];
+
+	for (int i = 0; i < 8; i++)
+		in[i] = V_TEXT(f[i]);
+	in[8] = V_INT(now_ms);
+	return cmd_query(s, STORE_Q_AGENT_UP, in, 9, NULL, NULL, NULL) < 0 ?
+	    -1 : 0;
+}
+
+/* STORE_Q_AGENT_DOWN (checked): see store_agent_down.  0 or -1. */
+static int
+agent_down_q(struct store *s, const char *issuer, const char *name,
+    int64_t opened_ms, int64_t now_ms)
+{
+	struct store_val in[4] = { V_INT(now_ms), V_TEXT(issuer),
+	    V_TEXT(name), V_INT(opened_ms) };
+
+	return cmd_query(s, STORE_Q_AGENT_DOWN, in, 4, NULL, NULL, NULL) < 0 ?
+	    -1 : 0;
+}
+
+/* Roll back the open transaction, keeping the reason it failed.  -1. */
+static int
+cmd_abort(struct store *s)
+{
+	char err[sizeof(s->err)];
+	int64_t ch;
+
+	snprintf(err, sizeof(err), "%s", s->err);
+	(void)s->ops->query(s->b, STORE_Q_ROLLBACK, NULL, 0, NULL, NULL, &ch);
+	snprintf(s->err, sizeof(s->err), "%s", err);
+	return -1;
+}
+
 /**
  * store_agent_up(s, a, now_ms): the agent ${a} (its issuer, name and
  * identity fields; the times are ignored) opened a channel at ${now_ms}:
@@ -177,22 +232,9 @@ int
 store_agent_up(struct store *s, const struct store_agent *a,
     int64_t now_ms)
 {
-	const char *f[8] = { a->issuer, a->name, a->subject, a->san,
-	    a->serial, a->fingerprint, a->gateway, a->peer };
-	struct store_val in[9];
-
-	if (cmd_ready(s) != 0)
+	if (cmd_ready(s) != 0 || agent_check(s, a, 1) != 0)
 		return -1;
-	for (int i = 0; i < 8; i++) {
-		if (!cmd_text_ok(f[i]))
-			return cmd_err(s, "agent: identity not UTF-8");
-		in[i] = V_TEXT(f[i]);
-	}
-	if (a->name[0] == '\0')
-		return cmd_err(s, "agent: no name");
-	in[8] = V_INT(now_ms);
-	return cmd_query(s, STORE_Q_AGENT_UP, in, 9, NULL, NULL, NULL) < 0 ?
-	    -1 : 0;
+	return agent_up_q(s, a, now_ms);
 }
 
 /**
@@ -207,18 +249,46 @@ int
 store_agent_down(struct store *s, const char *issuer, const char *name,
     int64_t opened_ms, int64_t now_ms)
 {
-	struct store_val in[4];
+	const struct store_agent a = { .issuer = issuer, .name = name };
+
+	if (cmd_ready(s) != 0 || agent_check(s, &a, 0) != 0)
+		return -1;
+	return agent_down_q(s, issuer, name, opened_ms, now_ms);
+}
+
+/**
+ * store_agents_mark(s, ev, n): write the ${n} channel events ${ev}, in
+ * their order, in one transaction (one sync): for each, store_agent_up
+ * of ev->agent at ev->opened_ms if ev->up, then store_agent_down of it
+ * (opened_ms, closed_ms) if ev->closed_ms is not 0.  Return 0, or -1
+ * (nothing written: an identity not UTF-8, or the store failed).
+ */
+int
+store_agents_mark(struct store *s, const struct store_agent_ev *ev,
+    size_t n)
+{
+	size_t i;
 
 	if (cmd_ready(s) != 0)
 		return -1;
-	if (!cmd_text_ok(issuer) || !cmd_text_ok(name))
-		return cmd_err(s, "agent: identity not UTF-8");
-	in[0] = V_INT(now_ms);
-	in[1] = V_TEXT(issuer);
-	in[2] = V_TEXT(name);
-	in[3] = V_INT(opened_ms);
-	return cmd_query(s, STORE_Q_AGENT_DOWN, in, 4, NULL, NULL, NULL) < 0 ?
-	    -1 : 0;
+	for (i = 0; i < n; i++)
+		if (agent_check(s, &ev[i].agent, ev[i].up) != 0)
+			return -1;
+	if (n == 0)
+		return 0;
+	if (cmd_query(s, STORE_Q_BEGIN, NULL, 0, NULL, NULL, NULL) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (ev[i].up && agent_up_q(s, &ev[i].agent,
+		    ev[i].opened_ms) != 0)
+			return cmd_abort(s);
+		if (ev[i].closed_ms != 0 && agent_down_q(s, ev[i].agent.issuer,
+		    ev[i].agent.name, ev[i].opened_ms, ev[i].closed_ms) != 0)
+			return cmd_abort(s);
+	}
+	if (cmd_query(s, STORE_Q_COMMIT, NULL, 0, NULL, NULL, NULL) < 0)
+		return cmd_abort(s);
+	return 0;
 }
 
 /* A row of STORE_Q_AGENTS to the caller's callback. */
@@ -306,6 +376,40 @@ create_free(struct walk *w)
 	free(w->names);
 }
 
+/*
+ * Insert the targets of ${w} of command ${id} (in the open transaction):
+ * STORE_TGT_CHUNK a statement (one round trip on PostgreSQL), the rest
+ * one each.  0 or -1.
+ */
+static int
+create_targets(struct store *s, int64_t id, int64_t now_ms,
+    const struct walk *w)
+{
+	struct store_val in[STORE_Q_VALS_MAX];
+	long i = 0, k;
+
+	in[0] = V_INT(id);
+	in[1] = V_INT(now_ms);
+	for (; i + STORE_TGT_CHUNK <= w->n; i += STORE_TGT_CHUNK) {
+		for (k = 0; k < STORE_TGT_CHUNK; k++) {
+			in[2 + 2 * k] = V_TEXT(w->names[2 * (i + k)]);
+			in[3 + 2 * k] = V_TEXT(w->names[2 * (i + k) + 1]);
+		}
+		if (cmd_query(s, STORE_Q_TGT_INSERT_CHUNK, in,
+		    STORE_Q_VALS_MAX, NULL, NULL, NULL) < 0)
+			return -1;
+	}
+	for (; i < w->n; i++) {
+		in[1] = V_TEXT(w->names[2 * i]);
+		in[2] = V_TEXT(w->names[2 * i + 1]);
+		in[3] = V_INT(now_ms);
+		if (cmd_query(s, STORE_Q_TGT_INSERT, in, 4, NULL, NULL,
+		    NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Insert command ${c} and the targets of ${w} in one transaction. */
 static int
 create_write(struct store *s, struct store_cmd *c, struct walk *w)
@@ -313,22 +417,14 @@ create_write(struct store *s, struct store_cmd *c, struct walk *w)
 	struct walk id = { .magic = WALK_MAGIC };
 	struct store_val in[4] = { V_TEXT(c->target), V_BLOB(c->body, c->len),
 	    V_INT(c->created_ms), V_INT(c->expires_ms) };
-	char err[sizeof(s->err)];
 
 	if (cmd_query(s, STORE_Q_BEGIN, NULL, 0, NULL, NULL, NULL) < 0)
 		return -1;
 	if (cmd_query(s, STORE_Q_CMD_INSERT, in, 4, one_int_row, &id,
 	    NULL) != 1 || id.id < 1)
 		goto fail;
-	for (long i = 0; i < w->n; i++) {
-		in[0] = V_INT(id.id);
-		in[1] = V_TEXT(w->names[2 * i]);
-		in[2] = V_TEXT(w->names[2 * i + 1]);
-		in[3] = V_INT(c->created_ms);
-		if (cmd_query(s, STORE_Q_TGT_INSERT, in, 4, NULL, NULL,
-		    NULL) < 0)
-			goto fail;
-	}
+	if (create_targets(s, id.id, c->created_ms, w) != 0)
+		goto fail;
 	if (cmd_query(s, STORE_Q_COMMIT, NULL, 0, NULL, NULL, NULL) < 0)
 		goto fail;
 	c->id = id.id;
@@ -336,11 +432,7 @@ create_write(struct store *s, struct store_cmd *c, struct walk *w)
 fail:
 	if (id.id < 1 && s->err[0] == '\0')
 		cmd_err(s, "command: no id");
-	snprintf(err, sizeof(err), "%s", s->err);
-	(void)s->ops->query(s->b, STORE_Q_ROLLBACK, NULL, 0, NULL, NULL,
-	    &id.id);
-	snprintf(s->err, sizeof(s->err), "%s", err);
-	return -1;
+	return cmd_abort(s);
 }
 
 /* What store_cmd_create refuses before it looks at the agents. */
@@ -446,6 +538,42 @@ store_cmd_pending(struct store *s, const char *issuer,
 	in[2] = V_INT(now_ms);
 	in[3] = V_INT(max);
 	return cmd_query(s, STORE_Q_PENDING, in, 4, pending_row, &w, NULL);
+}
+
+/* A row of STORE_Q_PENDING_AGENTS to the caller's callback. */
+static int
+pending_agent_row(const struct store_val *col, unsigned ncol, void *arg)
+{
+	struct walk *w = walk_check(arg);
+	int (*fn)(const char *, const char *, void *) =
+	    (int (*)(const char *, const char *, void *))w->fn;
+
+	if (ncol < 2)
+		return 1;
+	return fn(col_text(col, 0), col_text(col, 1), w->arg);
+}
+
+/**
+ * store_cmd_pending_agents(s, now_ms, fn, arg): call ${fn} once on each
+ * agent (${issuer}, ${agent}) that has a command without a RESULT (queued
+ * or delivered) expiring after ${now_ms}, in no order, until it returns
+ * non-zero: one query for the resend round, which then asks
+ * store_cmd_pending of these agents' channels only.  Return the number
+ * visited, or -1.
+ */
+long
+store_cmd_pending_agents(struct store *s, int64_t now_ms,
+    int (*fn)(const char *issuer, const char *agent, void *arg), void *arg)
+{
+	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
+	struct store_val in[1] = { V_INT(now_ms) };
+
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!s->ops->cmd_tables(s->b))
+		return 0;
+	return cmd_query(s, STORE_Q_PENDING_AGENTS, in, 1, pending_agent_row,
+	    &w, NULL);
 }
 
 /**

@@ -28,20 +28,23 @@
  *
  * Delivery (mchan.c, link.c) reads with store_cmd_pending at an agent's
  * OPEN and on its resend timer (at most GW_COMMANDS_INFLIGHT commands
- * without a RESULT, oldest first), and learns of commands made since
+ * without a RESULT, oldest first; on the timer only for the agents
+ * store_cmd_pending_agents lists), and learns of commands made since
  * (by `gw-mgmt command send`, another process, maybe another server of a
  * PostgreSQL group) by polling store_cmd_new with a cursor: cheap (one
  * indexed lookup of the highest id) when nothing is new.
  *
  * Transactions: each call here is its own transaction (one statement, or
- * BEGIN .. COMMIT for store_cmd_create), durable when it returns 0.  A
+ * BEGIN .. COMMIT for store_cmd_create and store_agents_mark), durable
+ * when it returns 0.  A
  * call made while the group commit has a transaction open (store_in_txn)
  * fails at once with -1 ("transaction open") and writes nothing: it never
  * joins the batch, so a batch rolled back takes nothing of it.  commit.c
  * keeps its batch in memory and opens, writes and commits the transaction
  * inside commit_now, so between loop callbacks (where delivery runs) the
- * store is never in one.  Each write is one sync (SQLite: synchronous=
- * FULL), not grouped.
+ * store is never in one.  Each call that writes is one sync (SQLite:
+ * synchronous=FULL): gw-mgmt groups its inventory writes, those of a
+ * loop pass in one store_agents_mark (mcmd.h).
  *
  * Expiry: gw-mgmt calls store_cmd_expire now and then (on its resend
  * timer, say); readers need not wait for it (see States).
@@ -106,6 +109,17 @@ struct store_agent {
 	int64_t		 connected_ms;	/* its last OPEN */
 	int64_t		 seen_ms;	/* its last OPEN or close */
 	int		 online;	/* 1: open, 0: closed since */
+};
+
+/*
+ * What one channel of an agent did since the last store_agents_mark: its
+ * OPEN (up), its close (closed_ms), or both, in that order.
+ */
+struct store_agent_ev {
+	struct store_agent agent;	/* issuer, name; identity if up */
+	int		 up;		/* 1: it opened at opened_ms */
+	int64_t		 opened_ms;	/* its OPEN's time (store_agent_up's) */
+	int64_t		 closed_ms;	/* 0: still open; else its close */
 };
 
 /* A command: what store_cmd_create makes, what store_cmd_list shows. */
@@ -179,6 +193,16 @@ int store_agent_down(struct store *s, const char *issuer, const char *name,
     int64_t opened_ms, int64_t now_ms);
 
 /**
+ * store_agents_mark(s, ev, n): write the ${n} channel events ${ev}, in
+ * their order, in one transaction (one sync): for each, store_agent_up
+ * of ev->agent at ev->opened_ms if ev->up, then store_agent_down of it
+ * (opened_ms, closed_ms) if ev->closed_ms is not 0.  Return 0, or -1
+ * (nothing written: an identity not UTF-8, or the store failed).
+ */
+int store_agents_mark(struct store *s, const struct store_agent_ev *ev,
+    size_t n);
+
+/**
  * store_agents(s, fn, arg): call ${fn} on every known agent, by name then
  * issuer, until it returns non-zero.  Return the number visited, or -1.
  * A store without the agents table (schema 0 or 1, opened read-only) has
@@ -210,6 +234,17 @@ int store_cmd_create(struct store *s, struct store_cmd *c,
 long store_cmd_pending(struct store *s, const char *issuer,
     const char *agent, int64_t now_ms, long max,
     int (*fn)(const struct store_delivery *d, void *arg), void *arg);
+
+/**
+ * store_cmd_pending_agents(s, now_ms, fn, arg): call ${fn} once on each
+ * agent (${issuer}, ${agent}) that has a command without a RESULT (queued
+ * or delivered) expiring after ${now_ms}, in no order, until it returns
+ * non-zero: one query for the resend round, which then asks
+ * store_cmd_pending of these agents' channels only.  Return the number
+ * visited, or -1.
+ */
+long store_cmd_pending_agents(struct store *s, int64_t now_ms,
+    int (*fn)(const char *issuer, const char *agent, void *arg), void *arg);
 
 /**
  * store_cmd_new(s, after, now_ms, fn, arg): call ${fn} on each target

@@ -24,7 +24,7 @@
 
 #define PG_SCAN_CHUNK	"5000"
 #define PG_MAGIC	0x5067536cu	/* "PgSl" */
-#define PG_QCOLS	16	/* values in or out of a store_q statement */
+#define PG_QCOLS	16	/* values out of a store_q statement */
 /*
  * A server that hangs (SIGSTOP, a frozen VM) inside a transaction holds
  * the row locks of its uncommitted (issuer, agent, seq) keys, and the
@@ -594,14 +594,14 @@ pg_query(void *b, enum store_q q, const struct store_val *in, unsigned nin,
     void *arg, int64_t *changes)
 {
 	struct store_pg *s = pg_check(b);
-	char ints[PG_QCOLS][24];
-	const char *values[PG_QCOLS];
-	int lengths[PG_QCOLS], formats[PG_QCOLS];
+	char ints[STORE_Q_VALS_MAX][24];
+	const char *values[STORE_Q_VALS_MAX];
+	int lengths[STORE_Q_VALS_MAX], formats[STORE_Q_VALS_MAX];
 
 	PGresult *res;
 
 	*changes = 0;
-	if (nin > PG_QCOLS) {
+	if (nin > STORE_Q_VALS_MAX) {
 		snprintf(s->err, sizeof(s->err), "query: %u values", nin);
 		return -1;
 	}

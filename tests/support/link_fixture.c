@@ -91,7 +91,7 @@ on_sent(struct conn *c, const struct gw_frame *f, int fits)
 	struct sent *s = NULL;
 	const char *agent;
 
-	if (!fits)
+	if (!fits || T.quiet)
 		return;
 	assert_true(T.nsent < NSENT);
 	s = &T.sent[T.nsent++];
@@ -187,15 +187,55 @@ closed(struct conn *c)
 	return -1;
 }
 
-/* SQLite: every connection gets the hook that can refuse a COMMIT. */
+/* Does the open transaction write the agents table? */
+static int agents_written;
+
+static void
+update_hook(void *arg, int op, const char *db, const char *table,
+    sqlite3_int64 rowid)
+{
+	(void)arg;
+	(void)op;
+	(void)db;
+	(void)rowid;
+	if (strcmp(table, "agents") == 0)
+		agents_written = 1;
+}
+
+static void
+rollback_hook(void *arg)
+{
+	(void)arg;
+	agents_written = 0;
+}
+
+/*
+ * SQLite: every connection gets the hook that can refuse a COMMIT, and
+ * counts the COMMITs that write the agents table.
+ */
 static int
 commit_hook(void *arg)
 {
 	(void)arg;
+	if (agents_written && !T.refuse_commit)
+		T.agent_commits++;
+	agents_written = 0;
 	if (!T.refuse_commit)
 		return 0;
 	T.refuse_commit = 0;
 	return 1;		/* the COMMIT becomes a ROLLBACK */
+}
+
+/* SQLite: count the statements of store_cmd_pending (STORE_Q_PENDING). */
+static int
+trace_hook(unsigned type, void *arg, void *p, void *x)
+{
+	(void)arg;
+	(void)p;
+	if (type == SQLITE_TRACE_STMT &&
+	    strstr((const char *)x, "ORDER BY c.id LIMIT") != NULL)
+		T.pending_queries++;
+	return 0;
 }
 
 static int
@@ -204,6 +244,9 @@ hook_all(sqlite3 *db, char **err, const void *api)
 	(void)err;
 	(void)api;
 	sqlite3_commit_hook(db, commit_hook, NULL);
+	sqlite3_update_hook(db, update_hook, NULL);
+	sqlite3_rollback_hook(db, rollback_hook, NULL);
+	sqlite3_trace_v2(db, SQLITE_TRACE_STMT, trace_hook, NULL);
 	return SQLITE_OK;
 }
 
@@ -218,7 +261,7 @@ link_fixture_setup(void **state)
 
 	(void)state;
 	memset(&T, 0, sizeof(T));
-	snprintf(T.dir, sizeof(T.dir), "/tmp/gwlink.XXXXXX");
+	snprintf(T.dir, sizeof(T.dir), "/var/tmp/gwlink.XXXXXX");
 	assert_non_null(mkdtemp(T.dir));
 	snprintf(T.path, sizeof(T.path), "%s/store.db", T.dir);
 	if (mgmt_config_load_string(conf, "mgmt", "/", &T.cfg, err,

@@ -3,7 +3,7 @@
  * and commit.c (tests/unit/test_link*.c), with cmocka: a gw-mgmt without
  * sockets (mgmt_world.h) whose gateways are fake conns (fake_conn.h) the
  * test opens, feeds with frames, fills and closes; the store is a real
- * SQLite file in a temporary directory, read back from a second
+ * SQLite file in a temporary directory on disk (/var/tmp), read back from a second
  * connection that sees only committed rows.  Every ACK and OPEN_ACK
  * gw-mgmt sends is checked, when it is sent, against that committed view
  * (check_durable, after every step and at teardown): an ACK never covers
@@ -64,6 +64,9 @@ struct link_world {
 	unsigned		 reasons[16];
 	unsigned		 nclosed;
 	int			 refuse_commit;	/* the next COMMIT fails */
+	unsigned long		 agent_commits;	/* COMMITs writing agents */
+	unsigned long		 pending_queries; /* store_cmd_pending's */
+	int			 quiet;		/* record no frame sent */
 	unsigned		 undurable;	/* (OPEN_)ACKs above it */
 };
 

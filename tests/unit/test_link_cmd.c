@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "fake_conn.h"
+#include "identity.h"
 #include "link_fixture.h"
 #include "mchan.h"
 #include "proto.h"
@@ -31,6 +33,15 @@ static int64_t
 now_ms(void)
 {
 	return (int64_t)(ev_now(T.m.loop) * 1000.);
+}
+
+/* The loop ends its pass: the queued inventory writes are made. */
+static void
+loop_pass(void)
+{
+	if (ev_is_active(&T.m.chans->batch.prepare))
+		ev_invoke(T.m.loop, &T.m.chans->batch.prepare, EV_PREPARE);
+	assert_false(ev_is_active(&T.m.chans->batch.prepare));
 }
 
 /*
@@ -49,6 +60,7 @@ make_cmd(const char *agent, const char *body, int64_t ttl_ms)
 	};
 	long n = 0;
 
+	loop_pass();	/* the agents the OPEN_ACKs before made known */
 	if (store_cmd_create(T.m.store, &c, STORE_MATCH_NAME, agent, &n) != 0)
 		fail_msg("store_cmd_create: %s", store_errmsg(T.m.store));
 	assert_int_equal(n, 1);
@@ -134,10 +146,11 @@ agent_cb(const struct store_agent *a, void *arg)
 	return 0;
 }
 
-/* Agent ${name}'s row: 1 online, 0 offline, -1 none. */
+/* Agent ${name}'s row (after the loop pass): 1 online, 0 offline, -1 none. */
 static int
 online(const char *name, struct agent_row *x)
 {
+	loop_pass();
 	memset(x, 0, sizeof(*x));
 	x->name = name;
 	assert_true(store_agents(T.m.store, agent_cb, x) >= 0);
@@ -150,6 +163,16 @@ resend_round(void)
 {
 	assert_true(ev_is_active(&T.m.chans->resend));
 	ev_invoke(T.m.loop, &T.m.chans->resend, EV_TIMER);
+	conn_reap();
+	check_durable();
+}
+
+/* The poll for new commands runs, as the loop would every second. */
+static void
+poll_new(void)
+{
+	assert_true(ev_is_active(&T.m.chans->poll));
+	ev_invoke(T.m.loop, &T.m.chans->poll, EV_TIMER);
 	conn_reap();
 	check_durable();
 }
@@ -303,6 +326,157 @@ test_inventory(void **state)
 	assert_int_equal(online("agent-2", &a), 0);
 	assert_int_equal(online("agent-3", &a), 1);
 	assert_alive(other);
+}
+
+/* The transactions that wrote the agents table (SQLite's hooks). */
+static unsigned long
+agent_writes(void)
+{
+	return T.agent_commits;
+}
+
+/*
+ * The OPEN_ACKs and channel ends of a loop pass are written in one
+ * transaction at its end, not one each.
+ */
+static void
+test_inventory_batched(void **state)
+{
+	struct agent_row a;
+	struct conn *c;
+	unsigned long before;
+	char name[32];
+
+	(void)state;
+	c = cgateway(GW1);
+	loop_pass();
+	before = agent_writes();
+	for (uint32_t i = 1; i <= 20; i++) {
+		snprintf(name, sizeof(name), "agent-%u", i);
+		open_chan(c, i, name, ISSUER_A);
+	}
+	commit();
+	assert_int_equal(agent_writes() - before, 0);
+	loop_pass();
+	assert_int_equal(agent_writes() - before, 1);
+	assert_int_equal(online("agent-1", &a), 1);
+	assert_int_equal(online("agent-20", &a), 1);
+	before = agent_writes();
+	fake_conn_eof(c);				/* link lost */
+	conn_reap();
+	assert_int_equal(agent_writes() - before, 0);
+	loop_pass();
+	assert_int_equal(agent_writes() - before, 1);
+	assert_int_equal(online("agent-1", &a), 0);
+	assert_int_equal(online("agent-20", &a), 0);
+}
+
+/*
+ * Written together, the events keep their order (and the loop's clock
+ * stands still: one millisecond for all): a channel closed and its agent
+ * back on another in the same pass is online, and so is one superseded
+ * by another gateway's; an agent that came and went in the pass is known,
+ * offline.
+ */
+static void
+test_inventory_order(void **state)
+{
+	struct agent_row a;
+	struct conn *c, *other;
+
+	(void)state;
+	c = cgateway(GW1);
+	other = cgateway(GW2);
+	open_chan(c, 1, "agent-1", ISSUER_A);
+	close_chan(c, 1);
+	open_chan(c, 2, "agent-1", ISSUER_A);
+	open_chan(c, 3, "agent-2", ISSUER_A);
+	open_chan(other, 1, "agent-2", ISSUER_A);	/* supersedes */
+	open_chan(c, 4, "agent-3", ISSUER_A);
+	close_chan(c, 4);
+	assert_int_equal(online("agent-1", &a), 1);
+	assert_int_equal(online("agent-2", &a), 1);
+	assert_string_equal(a.gateway, "gw-2");
+	assert_int_equal(online("agent-3", &a), 0);
+	assert_string_equal(a.subject, "CN=agent-3");
+	close_chan(other, 1);
+	assert_int_equal(online("agent-2", &a), 0);
+	assert_alive(c);
+	assert_alive(other);
+}
+
+/* Agents online in the committed view. */
+static int64_t
+online_count(void)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(T.reader, "SELECT count(*) FROM "
+	    "agents WHERE online = 1", -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+#define STORM	2000
+
+/*
+ * A reconnect storm: STORM agents open through one gateway, then the link
+ * is lost, against the SQLite store on disk.  The loop's time for each is
+ * printed (a measure, not asserted); every agent is online, then offline.
+ */
+static void
+test_inventory_storm(void **state)
+{
+	struct gw_frame f = { .type = GW_T_OPEN };
+	struct timespec t0;
+	struct id_info id;
+	struct conn *c;
+	unsigned long before;
+	double open_ms;
+
+	(void)state;
+	c = cgateway(GW1);
+	loop_pass();
+	T.quiet = 1;			/* no room to record 2000 OPEN_ACKs */
+	before = agent_writes();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (uint32_t i = 1; i <= STORM; i++) {
+		memset(&id, 0, sizeof(id));
+		snprintf(id.name, sizeof(id.name), "storm-%u", i);
+		snprintf(id.subject, sizeof(id.subject), "CN=%s", id.name);
+		snprintf(id.issuer, sizeof(id.issuer), "%s", ISSUER_A);
+		snprintf(id.peer, sizeof(id.peer), "192.0.2.1:5000");
+		id_fp_hex(id.fingerprint, id.fp_hex);
+		id_view(&id, &f.u.open);
+		f.channel = i;
+		fake_conn_frame(c, &f);
+	}
+	commit();
+	loop_pass();
+	open_ms = ms_since(&t0);
+	assert_int_equal(online_count(), STORM);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fake_conn_eof(c);
+	conn_reap();
+	loop_pass();
+	print_message("inventory storm: %d channels opened in %.1f ms, "
+	    "closed in %.1f ms; %lu agent transactions\n", STORM, open_ms,
+	    ms_since(&t0), agent_writes() - before);
+	T.quiet = 0;
+	assert_int_equal(online_count(), 0);
 }
 
 /*
@@ -500,6 +674,91 @@ test_full_output(void **state)
 	assert_alive(c);
 }
 
+/*
+ * A command made while its agents are online goes at the next poll (each
+ * second), not at the resend round, once, to its targets' channels only;
+ * an offline target gets it at its OPEN_ACK, not again at a poll; the
+ * poll keeps GW_COMMANDS_INFLIGHT and the link's room (the round sends
+ * the rest).
+ */
+static void
+test_new_command_polled(void **state)
+{
+	struct conn *c;
+	int64_t id, off, many[GW_COMMANDS_INFLIGHT + 1];
+	unsigned n = 0;
+
+	(void)state;
+	c = cgateway(GW1);
+	open_chan(c, 1, "agent-1", ISSUER_A);
+	open_chan(c, 2, "agent-2", ISSUER_A);
+	open_chan(c, 3, "agent-3", ISSUER_A);
+	close_chan(c, 3);
+	poll_new();
+	id = make_cmd("agent-1", "hostname", 3600000);
+	off = make_cmd("agent-3", "uname", 3600000);
+	assert_int_equal(commands(c, 1, id), 0);
+	poll_new();
+	assert_int_equal(commands(c, 1, id), 1);
+	assert_int_equal(commands(c, 2, id), 0);
+	poll_new();
+	assert_int_equal(commands(c, 1, id), 1);
+	open_chan(c, 4, "agent-3", ISSUER_A);
+	assert_int_equal(commands(c, 4, off), 1);
+	poll_new();
+	assert_int_equal(commands(c, 4, off), 1);
+	for (unsigned i = 0; i <= GW_COMMANDS_INFLIGHT; i++)
+		many[i] = make_cmd("agent-2", "x", 3600000);
+	poll_new();
+	for (unsigned i = 0; i <= GW_COMMANDS_INFLIGHT; i++)
+		n += commands(c, 2, many[i]);
+	assert_int_equal(n, GW_COMMANDS_INFLIGHT);
+	assert_int_equal(commands(c, 2, many[GW_COMMANDS_INFLIGHT]), 0);
+	id = make_cmd("agent-1", "df", 3600000);
+	fake_conn_full(c, 0);
+	poll_new();
+	assert_int_equal(commands(c, 1, id), 0);
+	fake_conn_full(c, SIZE_MAX);
+	conn_reap();
+	result(c, 2, (uint64_t)many[0], GW_OUT_EXITED, 0, "");
+	resend_round();
+	assert_int_equal(commands(c, 1, id), 1);
+	assert_int_equal(commands(c, 2, many[GW_COMMANDS_INFLIGHT]), 1);
+	assert_alive(c);
+}
+
+/*
+ * The resend round asks the store for the pending commands of the
+ * channels whose agent has some (one query lists them), not of every
+ * open channel.
+ */
+static void
+test_round_skips_idle(void **state)
+{
+	struct conn *c;
+	unsigned long before;
+	char name[32];
+	int64_t id;
+
+	(void)state;
+	c = cgateway(GW1);
+	for (uint32_t i = 1; i <= 10; i++) {
+		snprintf(name, sizeof(name), "agent-%u", i);
+		open_chan(c, i, name, ISSUER_A);
+	}
+	id = make_cmd("agent-4", "w", 3600000);
+	before = T.pending_queries;
+	resend_round();
+	assert_int_equal(T.pending_queries - before, 1);
+	assert_int_equal(commands(c, 4, id), 1);
+	result(c, 4, (uint64_t)id, GW_OUT_EXITED, 0, "");
+	before = T.pending_queries;
+	resend_round();
+	assert_int_equal(T.pending_queries - before, 0);
+	assert_int_equal(commands(c, 4, id), 1);
+	assert_alive(c);
+}
+
 int
 main(void)
 {
@@ -512,6 +771,12 @@ main(void)
 		    link_fixture_setup, link_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_inventory,
 		    link_fixture_setup, link_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_batched,
+		    link_fixture_setup, link_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_order,
+		    link_fixture_setup, link_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_storm,
+		    link_fixture_setup, link_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_command_answered,
 		    link_fixture_setup, link_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_answers_of_another_agent,
@@ -519,6 +784,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_resend_round,
 		    link_fixture_setup, link_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_inflight_bound,
+		    link_fixture_setup, link_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_new_command_polled,
+		    link_fixture_setup, link_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_round_skips_idle,
 		    link_fixture_setup, link_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_output,
 		    link_fixture_setup, link_fixture_teardown),

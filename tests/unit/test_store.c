@@ -37,6 +37,7 @@
 #include "export.h"
 #include "proto.h"
 #include "store.h"
+#include "store_backend.h"
 #include "store_cmd.h"
 #include "utf8.h"
 
@@ -671,6 +672,188 @@ test_agents(void **state)
 	store_close(s);
 }
 
+/* Channel events for store_agents_mark (identity as agent_up's). */
+static struct store_agent_ev
+agent_ev(const char *issuer, const char *name, int up, int64_t opened,
+    int64_t closed)
+{
+	struct store_agent_ev ev = {
+		.agent = { .issuer = issuer, .name = name,
+		    .subject = "CN=x, O=\"q\"", .san = "x.example",
+		    .serial = "01:02", .fingerprint = "ab12",
+		    .gateway = "gw1", .peer = "127.0.0.1:5000" },
+		.up = up, .opened_ms = opened, .closed_ms = closed,
+	};
+
+	return ev;
+}
+
+/*
+ * store_agents_mark writes its events in their order, in one go: in one
+ * millisecond a channel closed and another of the agent opened leaves it
+ * online; one that opened and closed is known, offline; a close of an
+ * older channel does not put a newer one's agent offline.  An event it
+ * cannot take (not UTF-8) and a transaction open: nothing written.
+ */
+static void
+test_agents_mark(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct store *s = open_store(f, 0);
+	struct store_agent_ev ev[5];
+
+	agent_up(s, CA1, "old01", 500);
+	ev[0] = agent_ev(CA1, "web01", 1, 1000, 1000);
+	ev[1] = agent_ev(CA1, "web01", 1, 1000, 0);
+	ev[2] = agent_ev(CA1, "db01", 1, 1000, 1000);
+	ev[3] = agent_ev(CA1, "old01", 1, 900, 0);
+	ev[4] = agent_ev(CA1, "old01", 0, 500, 1000);	/* the stale one */
+	assert_int_equal(store_agents_mark(s, ev, 5), 0);
+	assert_int_equal(store_agents(s, agent_line, &c), 3);
+	assert_string_equal(c.lines[0],
+	    CA1 "|db01|gw1|127.0.0.1:5000|1000|1000|1000|0");
+	assert_string_equal(c.lines[1],
+	    CA1 "|old01|gw1|127.0.0.1:5000|500|900|900|1");
+	assert_string_equal(c.lines[2],
+	    CA1 "|web01|gw1|127.0.0.1:5000|1000|1000|1000|1");
+	ev[0] = agent_ev(CA1, "new01", 1, 2000, 0);
+	ev[1] = agent_ev(CA1, "web01", 0, 1000, 2000);
+	ev[1].agent.name = "\xff";
+	assert_int_equal(store_agents_mark(s, ev, 2), -1);
+	ev[1].agent.name = "web01";
+	assert_int_equal(put(s, "a1", 1, "row"), 0);
+	assert_int_equal(store_agents_mark(s, ev, 2), -1);
+	assert_non_null(strstr(store_errmsg(s), "transaction"));
+	commit(s, 1, 0);
+	c.n = 0;
+	assert_int_equal(store_agents(s, agent_line, &c), 3);
+	assert_int_equal(store_agents_mark(s, ev, 0), 0);
+	assert_int_equal(store_agents_mark(s, ev, 2), 0);
+	c.n = 0;
+	assert_int_equal(store_agents(s, agent_line, &c), 4);
+	assert_string_equal(c.lines[3],
+	    CA1 "|web01|gw1|127.0.0.1:5000|1000|1000|2000|0");
+	store_close(s);
+}
+
+static int
+pending_agent_line(const char *issuer, const char *agent, void *arg)
+{
+	struct seen *c = arg;
+
+	if (c->n < 40)
+		snprintf(c->lines[c->n++], sizeof(c->lines[0]), "%s %s",
+		    issuer, agent);
+	return 0;
+}
+
+static int
+line_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * store_cmd_pending_agents lists each agent with a command without a
+ * RESULT, once, not those answered or whose command expired.
+ */
+static void
+test_cmd_pending_agents(void **state)
+{
+	struct fixture *f = *state;
+	struct seen c = { 0 };
+	struct store *s = open_store(f, 0);
+
+	assert_int_equal(store_cmd_pending_agents(s, T0, pending_agent_line,
+	    &c), 0);
+	agent_up(s, CA1, "a1", 1000);
+	agent_up(s, CA2, "a1", 1000);
+	agent_up(s, CA1, "b1", 1000);
+	make_cmd(s, STORE_MATCH_NAME, "a1", "x", 1000, NULL);
+	make_cmd(s, STORE_MATCH_GLOB, "*1", "y", 1000, NULL);
+	make_cmd(s, STORE_MATCH_NAME, "b1", "old", 10, NULL);
+	assert_int_equal(result(s, 1, "a1", GW_OUT_EXITED, 0, ""),
+	    STORE_CMD_TAKEN);
+	assert_int_equal(result(s, 2, "a1", GW_OUT_EXITED, 0, ""),
+	    STORE_CMD_TAKEN);
+	assert_int_equal(store_cmd_pending_agents(s, T0 + 100,
+	    pending_agent_line, &c), 2);
+	qsort(c.lines, (size_t)c.n, sizeof(c.lines[0]), line_cmp);
+	assert_string_equal(c.lines[0], CA1 " b1");
+	assert_string_equal(c.lines[1], CA2 " a1");
+	store_close(s);
+}
+
+/* store_cmd_targets' walk of test_cmd_chunks: each as expected, once. */
+struct chunk_walk {
+	int	 size;		/* the group's: its prefix p<size>- */
+	int	 n;		/* targets seen, in name order */
+	int	 bad;
+};
+
+static int
+chunk_target(const struct store_target *t, void *arg)
+{
+	struct chunk_walk *w = arg;
+	char name[32];
+
+	snprintf(name, sizeof(name), "p%d-%03d", w->size, w->n);
+	if (strcmp(t->agent, name) != 0 || strcmp(t->issuer, w->n % 2 ?
+	    CA2 : CA1) != 0 || t->state != STORE_CMD_QUEUED ||
+	    t->updated_ms != T0)
+		w->bad++;
+	w->n++;
+	return 0;
+}
+
+/*
+ * store_cmd_create inserts its targets STORE_TGT_CHUNK a statement, the
+ * rest one each: at the chunk's bounds (one less, one, one more, two and
+ * one more) every target is there once, with its own issuer.
+ */
+static void
+test_cmd_chunks(void **state)
+{
+	static const int sizes[] = { STORE_TGT_CHUNK - 1, STORE_TGT_CHUNK,
+	    STORE_TGT_CHUNK + 1, 2 * STORE_TGT_CHUNK + 1 };
+	struct fixture *f = *state;
+	struct store *s = open_store(f, 0);
+	struct store_agent_ev *ev;
+	char (*names)[32], pattern[16];
+	int n = 0;
+	long got;
+
+	ev = calloc(6 * STORE_TGT_CHUNK, sizeof(*ev));
+	names = calloc(6 * STORE_TGT_CHUNK, sizeof(*names));
+	assert_non_null(ev);
+	assert_non_null(names);
+	for (unsigned g = 0; g < 4; g++)
+		for (int i = 0; i < sizes[g]; i++, n++) {
+			snprintf(names[n], sizeof(names[n]), "p%d-%03d",
+			    sizes[g], i);
+			ev[n] = agent_ev(i % 2 ? CA2 : CA1, names[n], 1, 1000,
+			    0);
+		}
+	assert_int_equal(store_agents_mark(s, ev, (size_t)n), 0);
+	for (unsigned g = 0; g < 4; g++) {
+		struct chunk_walk w = { .size = sizes[g] };
+		int64_t id;
+
+		snprintf(pattern, sizeof(pattern), "p%d-*", sizes[g]);
+		id = make_cmd(s, STORE_MATCH_GLOB, pattern, "x", 1000, &got);
+		assert_true(id > 0);
+		assert_int_equal(got, sizes[g]);
+		assert_int_equal(store_cmd_targets(s, id, T0, chunk_target,
+		    &w), sizes[g]);
+		assert_int_equal(w.n, sizes[g]);
+		assert_int_equal(w.bad, 0);
+	}
+	free(names);
+	free(ev);
+	store_close(s);
+}
+
 /*
  * Targets by exact name (every issuer's agent of that name) and by
  * fnmatch pattern; none: an error and nothing made; the bounds.
@@ -1239,6 +1422,18 @@ main(void)
 		    setup_sqlite, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v0_cmds,
 		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_agents_mark, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_agents_mark, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_pending_agents,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_pending_agents,
+		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_chunks, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_chunks, setup_pg,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_agents, setup_pg,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_targets, setup_pg,
