@@ -333,12 +333,13 @@ mcmd_deliver(struct mgmt *m, struct mcmd_chan *mc, mcmd_send_fn send,
 		return 0;
 	/*
 	 * A slot no longer pending was answered (here or elsewhere) or
-	 * expired unacknowledged: free it.  One acknowledged before its
-	 * expiry runs: its slot waits for the RESULT.
+	 * expired unacknowledged: free it.  One acknowledged stays pending
+	 * after its expiry (the agent runs it; store_cmd_pending returns it
+	 * until its RESULT), so its COMMAND is sent again and the agent
+	 * answers from its journal.
 	 */
 	for (unsigned i = mc->n; i-- > 0;)
-		if (!mc->slot[i].seen && !(mc->slot[i].acked &&
-		    mc->slot[i].expires_ms <= now))
+		if (!mc->slot[i].seen)
 			mcmd_slot_free(mc, i);
 	return 0;
 }
@@ -387,17 +388,25 @@ mcmd_in_round(const struct mcmd_chan *mc)
 	return mc->due || mc->n > 0;
 }
 
-/* Log an answer of ${mc}'s agent not taken: ${why}. */
+/*
+ * Log an answer of ${mc}'s agent not taken: ${why}.  A gateway may send
+ * any number: the 1st, 2nd, 4th, 8th, ... of the channel are logged, with
+ * the count, so the log grows with its logarithm.
+ */
 static void
-mcmd_ignored(const struct mcmd_chan *mc, const struct gw_frame *f,
-    uint64_t id, const char *why)
+mcmd_ignored(struct mcmd_chan *mc, const struct gw_frame *f, uint64_t id,
+    const char *why)
 {
 	char ea[LOG_ESC_MAX];
 
+	mc->ignored++;
+	if ((mc->ignored & (mc->ignored - 1)) != 0)
+		return;
 	log_warnx("event=command_answer_ignored gateway=%s channel=%u "
-	    "agent=%s type=%s id=%llu why=\"%s\"", mc->gateway, f->channel,
-	    log_esc(ea, sizeof(ea), mc->id->name, LOG_ESC_STR, LOG_ESC_BARE),
-	    gw_type_str(f->type), (unsigned long long)id, why);
+	    "agent=%s type=%s id=%llu why=\"%s\" count=%llu", mc->gateway,
+	    f->channel, log_esc(ea, sizeof(ea), mc->id->name, LOG_ESC_STR,
+	    LOG_ESC_BARE), gw_type_str(f->type), (unsigned long long)id, why,
+	    (unsigned long long)mc->ignored);
 }
 
 /* RESULT ${f} for the command of slot ${i}: to the store, first wins. */
@@ -443,6 +452,8 @@ mcmd_ack(struct mgmt *m, struct mcmd_chan *mc, unsigned i,
 {
 	enum store_cmd_hit hit;
 
+	if (mc->slot[i].acked)
+		return;		/* the agent answers each resend: known */
 	if (store_cmd_ack(m->store, mc->slot[i].id, mc->id->issuer,
 	    mc->id->name, mcmd_now(m), &hit) != 0) {
 		mcmd_store_failed(m, mc, "command_ack");

@@ -69,6 +69,7 @@ struct mcmd_chan {
 	struct mcmd_ev		*ev;		/* its entry on it, or NULL */
 	int64_t			 up_ms;		/* mcmd_up's time; 0: not */
 	int			 due;		/* the next round visits it */
+	uint64_t		 ignored;	/* answers not taken (logs) */
 	unsigned		 n;		/* slots in use */
 	struct {
 		int64_t		 id;

@@ -85,8 +85,8 @@ const char *const store_q_sql[STORE_Q_N] = {
 	    TGT_ROW(257, 258),
 	[STORE_Q_PENDING] = "SELECT c.id, t.issuer, t.agent, c.body, "
 	    "c.expires_ms FROM command_targets t JOIN commands c ON c.id = "
-	    "t.command WHERE t.issuer = $1 AND t.agent = $2 AND t.state IN "
-	    "(0, 1) AND c.expires_ms > $3 ORDER BY c.id LIMIT $4",
+	    "t.command WHERE t.issuer = $1 AND t.agent = $2 AND ((t.state = "
+	    "0 AND c.expires_ms > $3) OR t.state = 1) ORDER BY c.id LIMIT $4",
 	[STORE_Q_CMD_LAST] = "SELECT coalesce(max(id), 0) FROM commands",
 	[STORE_Q_CMDS] = "SELECT id, target, created_ms, expires_ms, body "
 	    "FROM commands WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3",
@@ -122,5 +122,5 @@ const char *const store_q_sql[STORE_Q_N] = {
 	    "c.expires_ms <= $1 LIMIT $2)",
 	[STORE_Q_PENDING_AGENTS] = "SELECT DISTINCT t.issuer, t.agent FROM "
 	    "command_targets t JOIN commands c ON c.id = t.command WHERE "
-	    "t.state IN (0, 1) AND c.expires_ms > $1",
+	    "(t.state = 0 AND c.expires_ms > $1) OR t.state = 1",
 };

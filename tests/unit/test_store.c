@@ -978,9 +978,11 @@ test_cmd_answers(void **state)
 }
 
 /*
- * Expiry: no COMMAND after it; queued targets read expired at once and
- * are written expired by store_cmd_expire; a delivered one stays so and
- * its RESULT is kept; an ACK after the expiry is recorded.
+ * Expiry: no COMMAND after it to a queued target; queued targets read
+ * expired at once and are written expired by store_cmd_expire; a
+ * delivered one stays so, stays pending (its COMMAND is asked again until
+ * its RESULT comes: the agent answers from its journal) and its RESULT is
+ * kept; an ACK after the expiry is recorded.
  */
 static void
 test_cmd_expiry(void **state)
@@ -1002,7 +1004,8 @@ test_cmd_expiry(void **state)
 	assert_int_equal(store_cmd_pending(s, CA1, "a2", T0 + 1000, 16,
 	    delivery_line, &c), 0);
 	assert_int_equal(store_cmd_pending(s, CA1, "a1", T0 + 1000, 16,
-	    delivery_line, &c), 0);
+	    delivery_line, &c), 1);		/* delivered: asked again */
+	c.n = 0;
 	assert_int_equal(store_cmd_new(s, &after, T0 + 1000, delivery_line,
 	    &c), 0);
 	assert_int_equal(after, 1);
