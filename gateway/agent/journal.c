@@ -22,6 +22,7 @@ struct journal_file {
 	uint64_t	 cmd_bytes;	/* command bytes since the rewrite */
 	uint64_t	 size;		/* bytes in the file */
 	int		 dirty;		/* written since the last sync */
+	int		 broken;	/* a torn record could not be undone */
 };
 
 struct journal {
@@ -50,7 +51,8 @@ journal_flush(struct journal *j)
 	int rc = 0;
 
 	while (off < j->used) {
-		if ((n = write(j->f.fd, j->buf + off, j->used - off)) < 0) {
+		if ((n = pwrite(j->f.fd, j->buf + off, j->used - off,
+		    (off_t)(j->f.size + off))) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = journal_fail(j, "write");
@@ -65,11 +67,53 @@ journal_flush(struct journal *j)
 	return rc;
 }
 
+/* Where the next record starts: the file's bytes and the buffered ones. */
+static uint64_t
+journal_mark(const struct journal *j)
+{
+	return j->f.size + j->used;
+}
+
+/*
+ * A record begun at ${at} failed: drop what of it is buffered, cut what of
+ * it reached the file, so that the journal ends with a whole record.
+ * Return -1 (the error of the failure stays, unless the cut fails too:
+ * then nothing more is written to this file).
+ */
+static int
+journal_undo(struct journal *j, uint64_t at)
+{
+	if (j->f.size <= at) {
+		j->used = (size_t)(at - j->f.size);
+		return -1;
+	}
+	j->used = 0;
+	if (ftruncate(j->f.fd, (off_t)at) != 0) {
+		j->f.broken = 1;
+		return journal_fail(j, "ftruncate");
+	}
+	j->f.size = at;
+	return -1;
+}
+
+/* Fail if a torn record could not be cut from the file (journal_undo). */
+static int
+journal_broken(struct journal *j)
+{
+	if (!j->f.broken)
+		return 0;
+	snprintf(j->err, sizeof(j->err), "%s: a torn record could not be "
+	    "cut", j->path);
+	return -1;
+}
+
 static int
 journal_put(struct journal *j, const void *p, size_t len)
 {
 	const unsigned char *b = p;
 
+	if (journal_broken(j) != 0)
+		return -1;
 	j->f.dirty = 1;
 	while (len > 0) {
 		size_t n = JOURNAL_BUF - j->used;
@@ -94,10 +138,14 @@ journal_rec64(struct journal *j, char type, uint64_t v)
 {
 	unsigned char r[9];
 
+	uint64_t at = journal_mark(j);
+
 	r[0] = (unsigned char)type;
 	for (int i = 0; i < 8; i++)
 		r[1 + i] = (unsigned char)(v >> (8 * i));
-	return journal_put(j, r, sizeof(r));
+	if (journal_put(j, r, sizeof(r)) != 0)
+		return journal_undo(j, at);
+	return 0;
 }
 
 /** journal_line(j, p, len): record a queued line.  0 or -1. */
@@ -105,19 +153,24 @@ int
 journal_line(struct journal *j, const char *p, size_t len)
 {
 	unsigned char h[5];
+	uint64_t at = journal_mark(j);
 
 	h[0] = 'L';
 	for (int i = 0; i < 4; i++)
 		h[1 + i] = (unsigned char)(len >> (8 * i));
-	return journal_put(j, h, sizeof(h)) == 0 ? journal_put(j, p, len) : -1;
+	if (journal_put(j, h, sizeof(h)) != 0 || journal_put(j, p, len) != 0)
+		return journal_undo(j, at);
+	return 0;
 }
 
 /** journal_offset(j, off): record the input offset.  0 or -1. */
 int
 journal_offset(struct journal *j, uint64_t off)
 {
+	if (journal_rec64(j, 'O', off) != 0)
+		return -1;
 	j->f.offset = off;
-	return journal_rec64(j, 'O', off);
+	return 0;
 }
 
 /** journal_seq(j, seq): record a line's number.  0 or -1. */
@@ -133,6 +186,7 @@ journal_result(struct journal *j, const struct cmdtab_result *r)
 {
 	unsigned char h[19];
 	uint32_t st = (uint32_t)r->status, len = (uint32_t)r->len;
+	uint64_t at = journal_mark(j);
 
 	h[0] = 'R';
 	for (int i = 0; i < 8; i++)
@@ -145,7 +199,7 @@ journal_result(struct journal *j, const struct cmdtab_result *r)
 	}
 	if (journal_put(j, h, sizeof(h)) != 0 ||
 	    journal_put(j, r->out, r->len) != 0)
-		return -1;
+		return journal_undo(j, at);
 	j->f.cmd_bytes += sizeof(h) + r->len;
 	return 0;
 }
@@ -172,6 +226,8 @@ journal_cmdtab(struct journal *j)
 int
 journal_sync(struct journal *j)
 {
+	if (journal_broken(j) != 0)
+		return -1;
 	if (!j->f.dirty)
 		return 0;
 	if (journal_flush(j) != 0)
@@ -337,8 +393,36 @@ bad:
 }
 
 /*
- * Rewrite the file from the queue and the offset: temp file, rename.  If
- * that fails, the live file stays exactly as it was, and so does ${j}.
+ * Make a rename into the directory of ${j}'s file durable: without it, a
+ * power loss could bring the old file back.  0 or -1.
+ */
+static int
+journal_sync_dir(struct journal *j)
+{
+	char dir[4096];
+	char *slash;
+	int fd, rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s", j->path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return journal_fail(j, "open its directory");
+	if (fsync(fd) != 0)
+		rc = journal_fail(j, "fsync its directory");
+	close(fd);
+	return rc;
+}
+
+/*
+ * Rewrite the file from the queue and the offset: temp file, rename, sync
+ * of the directory.  If the rename fails, the live file stays exactly as
+ * it was, and so does ${j}; if the directory cannot be synced, the new
+ * file is in place but -1 is returned.
  */
 static int
 journal_compact(struct journal *j, struct sendq *q, uint64_t off)
@@ -373,7 +457,7 @@ journal_compact(struct journal *j, struct sendq *q, uint64_t off)
 		goto fail;
 	}
 	close(live.fd);
-	return 0;
+	return journal_sync_dir(j);
 fail:
 	/* Whatever the rewrite wrote or buffered goes with its file. */
 	close(fd);
@@ -402,10 +486,15 @@ journal_ack(struct journal *j, struct sendq *q, uint64_t seq, uint64_t off)
 int
 journal_cmd_taken(struct journal *j, uint64_t id)
 {
+	uint64_t at = journal_mark(j);
+
 	if (journal_rec64(j, 'C', id) != 0)
 		return -1;
+	/* Not durable: not recorded at all (the id is taken again). */
+	if (journal_sync(j) != 0)
+		return journal_undo(j, at);
 	j->f.cmd_bytes += 9;
-	return journal_sync(j);
+	return 0;
 }
 
 /**
@@ -417,11 +506,17 @@ journal_cmd_taken(struct journal *j, uint64_t id)
 int
 journal_cmd_result(struct journal *j, const struct cmdtab_result *r)
 {
+	uint64_t at = journal_mark(j), cmd_bytes = j->f.cmd_bytes;
+
 	if (j->f.cmd_bytes + 19 + r->len > JOURNAL_CMD_COMPACT)
 		return journal_compact(j, j->q, j->f.offset);
 	if (journal_result(j, r) != 0)
 		return -1;
-	return journal_sync(j);
+	if (journal_sync(j) != 0) {
+		j->f.cmd_bytes = cmd_bytes;
+		return journal_undo(j, at);
+	}
+	return 0;
 }
 
 /**

@@ -20,7 +20,10 @@
  * table's results (at most CMDTAB_RESULTS), not every result ever: it is
  * rewritten once results worth JOURNAL_CMD_COMPACT bytes were appended.
  * A rewrite that fails (a full disk) leaves the file exactly as it was; a
- * write that fails halfway is retried from where it stopped.
+ * record that cannot be written is not recorded at all (what of it was
+ * buffered is dropped, what reached the file cut off), so the file holds
+ * whole records only; a sync that fails halfway is retried from where it
+ * stopped.  A rewrite's rename is made durable (the directory synced).
  */
 #ifndef GW_JOURNAL_H
 #define GW_JOURNAL_H

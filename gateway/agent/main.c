@@ -86,6 +86,7 @@ struct agent_input {
 	uint64_t		 lines;		/* lines read */
 	uint64_t		 offset;	/* input bytes queued as lines */
 	struct journal		*journal;	/* --state, or NULL */
+	int			 seq_lost;	/* a number was not journaled */
 	struct renew		*renew;		/* --renew, or NULL */
 	struct cmdtab		*cmdtab;	/* the COMMAND ids known */
 	struct cmdqueue		*cmdq;		/* answers COMMANDs */
@@ -341,20 +342,26 @@ agent_input_on_acked(uint64_t seq, void *arg)
 {
 	struct agent_input *in = agent_input_arg(arg);
 
+	/* Not recorded: the lines are resent, the store deduplicates. */
 	if (in->journal != NULL && journal_ack(in->journal, in->q, seq,
 	    in->offset) != 0)
 		log_warnx("event=state_write_failed detail=\"%s\"",
-		    journal_error(in->journal));	/* resent, deduplicated */
+		    journal_error(in->journal));
 	if (!in->eof && !sendq_full(in->q))
 		agent_input_pump(in);
 }
 
-/* Lines were numbered: make the numbers durable before sending. */
+/*
+ * Lines were numbered: make the numbers durable before sending.  A number
+ * not journaled stops the agent: sent, it could be reused after a restart.
+ */
 static int
 agent_input_before_send(void *arg)
 {
 	struct agent_input *in = agent_input_arg(arg);
 
+	if (in->seq_lost)
+		return -1;		/* logged by agent_input_on_number */
 	if (in->journal == NULL || journal_sync(in->journal) == 0)
 		return 0;
 	log_errx("event=state_write_failed detail=\"%s\"",
@@ -367,9 +374,11 @@ agent_input_on_number(uint64_t seq, void *arg)
 {
 	struct agent_input *in = agent_input_arg(arg);
 
-	if (journal_seq(in->journal, seq) != 0)
-		log_errx("event=state_write_failed detail=\"%s\"",
-		    journal_error(in->journal));
+	if (in->seq_lost || journal_seq(in->journal, seq) == 0)
+		return;
+	in->seq_lost = 1;
+	log_errx("event=state_write_failed detail=\"%s\"",
+	    journal_error(in->journal));
 }
 
 static void

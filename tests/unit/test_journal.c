@@ -583,6 +583,117 @@ test_commands_repeated(void **state)
 	}
 }
 
+/* The size of the journal file now. */
+static rlim_t
+file_size(void)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (rlim_t)st.st_size;
+}
+
+/*
+ * An acknowledgement that cannot be written (a full disk) is not recorded
+ * at all, neither its bytes copied into a full buffer nor those that
+ * reached the file: lines recorded after it reopen, the file not corrupt.
+ * ${room}: bytes the file may still grow by when the write fails.
+ */
+static void
+ack_fails(rlim_t room)
+{
+	static char big[65532 - 10 - 9 - 5];
+	struct sendq *q;
+	struct journal *j;
+	const struct sendq_ent *e;
+	uint64_t off;
+
+	memset(big, 'b', sizeof(big));
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_push(q, "first", 5), 0);
+	assert_int_equal(journal_line(j, "first", 5), 0);
+	assert_int_equal(sendq_hello(q, 0), 0);
+	assert_int_equal(sendq_number(q, 1), 1);
+	assert_int_equal(sendq_push(q, big, sizeof(big)), 0);
+	assert_int_equal(journal_line(j, big, sizeof(big)), 0);
+	/* The buffer holds 65532 bytes: 4 of the 'A' record fit. */
+	file_limit(file_size() + room);
+	assert_int_equal(journal_ack(j, q, 1, 0), -1);
+	file_limit(0);
+	assert_int_equal(sendq_push(q, "last", 4), 0);
+	assert_int_equal(journal_line(j, "last", 4), 0);
+	assert_int_equal(journal_sync(j), 0);
+	journal_close(j);
+	sendq_free(q);
+
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_len(q), 3);	/* the ack was not kept */
+	e = sendq_next(q);
+	assert_int_equal(e->seq, 1);
+	assert_memory_equal(e->body, "first", 5);
+	sendq_advance(q);
+	assert_int_equal(sendq_next(q)->len, sizeof(big));
+	sendq_advance(q);
+	e = sendq_next(q);
+	assert_int_equal(e->len, 4);
+	assert_memory_equal(e->body, "last", 4);
+	journal_close(j);
+	sendq_free(q);
+}
+
+static void
+test_failed_ack_not_torn(void **state)
+{
+	(void)state;
+	ack_fails(0);		/* nothing of it reached the file */
+	assert_int_equal(unlink(path), 0);
+	ack_fails(65534);	/* 2 bytes of it did */
+}
+
+/*
+ * A result that cannot be written in full (a full disk halfway through
+ * it) leaves no part of it in the file; so does a taken id that cannot be
+ * synced.  Records after them reopen: the id comes back lost.
+ */
+static void
+test_failed_command_record_not_torn(void **state)
+{
+	static char out[100000];
+	struct cmdtab_result r = { .id = 5, .outcome = GW_OUT_EXITED,
+	    .out = (const uint8_t *)out, .len = sizeof(out) };
+	struct sendq *q;
+	struct journal *j;
+	rlim_t size;
+	uint64_t off;
+
+	(void)state;
+	memset(out, 'o', sizeof(out));
+	j = reopen(&q, 10, &off);
+	take(j, 5);
+	size = file_size();
+	assert_int_equal(cmdtab_done(ct, &r), 0);
+	file_limit(size + 1000);	/* 1000 bytes of it, then full */
+	assert_int_equal(journal_cmd_result(j, &r), -1);
+	assert_int_equal(file_size(), size);
+	file_limit(size + 4);		/* 4 bytes of it, then full */
+	assert_int_equal(cmdtab_take(ct, 7), 0);
+	assert_int_equal(journal_cmd_taken(j, 7), -1);
+	file_limit(0);
+	assert_int_equal(file_size(), size);
+	take(j, 9);
+	journal_close(j);
+	sendq_free(q);
+
+	j = reopen(&q, 10, &off);
+	assert_int_equal(cmdtab_lookup(ct, 5, &r), CMDTAB_DONE);
+	assert_int_equal(r.outcome, GW_OUT_LOST);
+	assert_int_equal(cmdtab_lookup(ct, 7, &r), CMDTAB_UNKNOWN);
+	assert_int_equal(cmdtab_lookup(ct, 9, &r), CMDTAB_DONE);
+	assert_int_equal(r.outcome, GW_OUT_LOST);
+	journal_close(j);
+	sendq_free(q);
+}
+
 int
 main(void)
 {
@@ -609,6 +720,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_commands_repeated, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_failed_ack_not_torn,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failed_command_record_not_torn, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
