@@ -5,6 +5,8 @@
  * void * and never reads, and its last error in its own buffer (errmsg);
  * store.c owns the transaction state and the refused row, from what the
  * ops return.  STORE_SCHEMA is the version of the tables this code writes:
+ * 3 since retained_floor (each agent's highest seq retention deleted: put
+ * takes a seq at or below it for a duplicate);
  * 2 since the agents, commands and command_targets tables (store_cmd.h);
  * 1 since the key of messages became (issuer, agent, seq); 0 is the older
  * (agent, seq).  The statements on the tables of schema 2 are the same on
@@ -59,7 +61,7 @@ extern const char *const store_q_sql[STORE_Q_N];
 #define STORE_TGT_CHUNK	128
 #define STORE_Q_VALS_MAX	(2 + 2 * STORE_TGT_CHUNK)
 
-#define STORE_SCHEMA	2
+#define STORE_SCHEMA	3
 
 /* What put and commit return besides 0 and -1 (the store failed). */
 #define STORE_EROW	(-2)	/* put: the store refused this row */
@@ -99,7 +101,8 @@ struct store_ops {
 	 * none); then delete, in one statement, the rows of ids above
 	 * ${x}->after up to ${hi} received before ${x}->before_ms or of id
 	 * below ${x}->rowcut, but the highest seq of each agent; how many
-	 * into ${deleted}.
+	 * into ${deleted}; in the same transaction, raise the floor of each
+	 * agent it deleted rows of to the highest seq it deleted.
 	 */
 	int	(*expire_bounds)(void *b, int64_t since_ms, int64_t *first_new,
 		    int64_t *max_id);

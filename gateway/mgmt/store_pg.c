@@ -9,9 +9,10 @@
  * older table under an advisory lock, in one transaction, and adds the
  * tables of the agents and commands (version 2), whose statements
  * (store_backend.c) run unprepared in single-row mode: a long result is
- * never held whole in memory.  Every server of
- * a group must run this code before any writes again: an older one's
- * INSERT names the old key and fails.
+ * never held whole in memory; version 3 adds the floors of retention
+ * (retained_floor).  Every server of a group must run this code before
+ * any writes again: an older one's INSERT names the old key and fails,
+ * or does not see the floors.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -127,6 +128,17 @@ static const char pg_schema[] =
     "  INSERT INTO gw_schema VALUES (2);"
     " END IF;"
     " END $$;"
+    "CREATE TABLE IF NOT EXISTS retained_floor ("
+    " issuer text NOT NULL,"
+    " agent text NOT NULL,"
+    " floor bigint NOT NULL,"
+    " PRIMARY KEY (issuer, agent));"
+    "DO $$ BEGIN"
+    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 3 THEN"
+    "  DELETE FROM gw_schema;"
+    "  INSERT INTO gw_schema VALUES (3);"
+    " END IF;"
+    " END $$;"
     "SELECT pg_advisory_unlock(4747001);";
 
 static int
@@ -148,6 +160,18 @@ pg_be64(uint64_t v)
 	    htonl((uint32_t)(v >> 32));
 }
 
+/*
+ * A row is stored unless its key is (ON CONFLICT) or its seq is at or
+ * below its agent's floor (retention deleted it, it was stored once):
+ * both are duplicates, no row.
+ */
+static const char pg_put_sql[] =
+    "INSERT INTO messages (issuer, agent, seq, gateway, fingerprint,"
+    " received_ms, payload) SELECT $1::text, $2::text, $3::bigint,"
+    " $4::text, $5::text, $6::bigint, $7::bytea WHERE NOT EXISTS (SELECT"
+    " 1 FROM retained_floor WHERE issuer = $1::text AND agent = $2::text"
+    " AND floor >= $3::bigint) ON CONFLICT (issuer, agent, seq) DO NOTHING";
+
 static int
 pg_prepare(struct store_pg *s)
 {
@@ -159,10 +183,7 @@ pg_prepare(struct store_pg *s)
 		return pg_fail(s, "session setup");
 	}
 	PQclear(res);
-	res = PQprepare(s->conn, "put", "INSERT INTO messages (issuer, "
-	    "agent, seq, gateway, fingerprint, received_ms, payload) VALUES "
-	    "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (issuer, agent, seq) "
-	    "DO NOTHING", 7, NULL);
+	res = PQprepare(s->conn, "put", pg_put_sql, 7, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		PQclear(res);
 		return pg_fail(s, "prepare");
@@ -417,6 +438,20 @@ pg_claim(void *b, const char *issuer, const char *agent)
 
 	if (pg_connected(s) != 0)
 		return -1;
+	/*
+	 * The floor first (a failure after it leaves the rows to claim),
+	 * unless the issuer has one (it cannot: it has no rows, and
+	 * retention keeps each agent's highest).
+	 */
+	res = PQexecParams(s->conn, "UPDATE retained_floor SET issuer = $1 "
+	    "WHERE issuer = '' AND agent = $2 AND NOT EXISTS (SELECT 1 FROM "
+	    "retained_floor AS f WHERE f.issuer = $1 AND f.agent = $2)", 2,
+	    NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return pg_fail(s, "claim legacy floor");
+	}
+	PQclear(res);
 	res = PQexecParams(s->conn, "UPDATE messages SET issuer = $1 WHERE "
 	    "issuer = '' AND agent = $2", 2, NULL, values, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -639,6 +674,10 @@ pg_query(void *b, enum store_q q, const struct store_val *in, unsigned nin,
  * old by the rows it sees; a row another deleted first is skipped (under
  * READ COMMITTED, DELETE rechecks a row it waited for).  The highest seq
  * of an agent is never deleted by anyone, so the subquery's is there.
+ * The same statement raises the floor of each agent it deleted rows of
+ * to the highest seq it deleted (see pg_put_sql): the floor of a row
+ * another deleted is that one's; an upsert keeps the greater, in key
+ * order (two servers lock the floors in the same order).
  */
 static const char pg_xbounds[] =
     "SELECT coalesce((SELECT min(id) FROM messages WHERE"
@@ -648,10 +687,17 @@ static const char pg_xhi[] =
     "SELECT max(id) FROM (SELECT id FROM messages WHERE id > $1::bigint"
     " AND id < $2::bigint ORDER BY id LIMIT $3::bigint) AS b";
 static const char pg_xdel[] =
-    "DELETE FROM messages AS m WHERE id > $1::bigint AND id <= $2::bigint"
-    " AND (received_ms < $3::bigint OR id < $4::bigint) AND seq < (SELECT"
-    " max(x.seq) FROM messages AS x WHERE x.issuer = m.issuer AND"
-    " x.agent = m.agent)";
+    "WITH d AS (DELETE FROM messages AS m WHERE id > $1::bigint AND"
+    " id <= $2::bigint AND (received_ms < $3::bigint OR id < $4::bigint)"
+    " AND seq < (SELECT max(x.seq) FROM messages AS x WHERE"
+    " x.issuer = m.issuer AND x.agent = m.agent)"
+    " RETURNING issuer, agent, seq),"
+    " f AS (INSERT INTO retained_floor (issuer, agent, floor) SELECT"
+    " issuer, agent, max(seq) FROM d GROUP BY issuer, agent"
+    " ORDER BY issuer, agent"
+    " ON CONFLICT (issuer, agent) DO UPDATE SET"
+    " floor = GREATEST(retained_floor.floor, EXCLUDED.floor))"
+    " SELECT count(*) FROM d";
 
 /*
  * Run ${sql} with the ${n} integers ${v} (text); its result, or NULL
@@ -720,10 +766,10 @@ pg_expire(void *b, const struct store_expire *x, unsigned n, int64_t *hi,
 	v[1] = *hi;
 	v[2] = x->before_ms;
 	v[3] = x->rowcut;
-	if ((res = pg_exec_ints(s, pg_xdel, v, 4, PGRES_COMMAND_OK,
+	if ((res = pg_exec_ints(s, pg_xdel, v, 4, PGRES_TUPLES_OK,
 	    "expire")) == NULL)
 		return -1;
-	*deleted = strtoll(PQcmdTuples(res), NULL, 10);
+	*deleted = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return 0;
 }

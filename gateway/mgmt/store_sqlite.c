@@ -4,8 +4,9 @@
  * inserted as they come, inside the open transaction.  The schema version
  * is PRAGMA user_version (STORE_SCHEMA); a version 0 table (key (agent,
  * seq)) is rebuilt with the issuer column, "" in its rows, and a version 0
- * or 1 store gets the tables of the agents and commands (version 2), in
- * one transaction when opened for writing.  Their statements
+ * or 1 store gets the tables of the agents and commands (version 2) and
+ * a version 0, 1 or 2 the floors of retention (retained_floor, version
+ * 3), in one transaction when opened for writing.  Their statements
  * (store_backend.c) are prepared when first run.
  */
 #include <stdio.h>
@@ -23,10 +24,10 @@
 struct store_sqlite {
 	uint32_t	 magic;		/* SQ_MAGIC */
 	sqlite3		*db;
-	sqlite3_stmt	*put, *last, *claim, *scan, *begin, *commit,
-			*rollback;
+	sqlite3_stmt	*put, *last, *claim, *claimf, *scan, *begin,
+			*commit, *rollback;
 	sqlite3_stmt	*q[STORE_Q_N];	/* of store_q_sql, when first run */
-	sqlite3_stmt	*xbounds, *xhi, *xdel;	/* retention, when first run */
+	sqlite3_stmt	*xbounds, *xhi, *xfloor, *xdel;	/* retention, lazy */
 	int		 cmds;		/* the tables of version 2 are there */
 	int64_t		 next_id;	/* id of the next row stored */
 	int64_t		 txn_id;	/* next_id when the transaction began */
@@ -93,19 +94,31 @@ sq_check(void *b)
     "CREATE INDEX command_targets_agent ON command_targets"		\
     " (issuer, agent, state);"						\
     "CREATE INDEX command_targets_state ON command_targets"		\
-    " (state, command);"						\
-    "PRAGMA user_version = 2;"
+    " (state, command);"
+
+/*
+ * Version 3: the highest seq retention deleted of each agent (every seq
+ * up to it was stored once: a duplicate now, see sq_put).
+ */
+#define SQ_FLOOR_TABLE							\
+    "CREATE TABLE retained_floor ("					\
+    " issuer TEXT NOT NULL,"						\
+    " agent TEXT NOT NULL,"						\
+    " floor INTEGER NOT NULL,"						\
+    " PRIMARY KEY (issuer, agent));"					\
+    "PRAGMA user_version = 3;"
 
 /* A new database. */
 static const char schema[] =
     "BEGIN IMMEDIATE;"
     SQ_TABLE("messages")
     SQ_CMD_TABLES
+    SQ_FLOOR_TABLE
     "COMMIT;";
 
 /*
- * Version 0 -> 2: the same rows, issuer "" (legacy), the new key; the
- * tables of version 2.
+ * Version 0 -> 3: the same rows, issuer "" (legacy), the new key; the
+ * tables of versions 2 and 3.
  */
 static const char migrate_1[] =
     "BEGIN IMMEDIATE;"
@@ -115,12 +128,20 @@ static const char migrate_1[] =
     "DROP TABLE messages;"
     "ALTER TABLE messages_v1 RENAME TO messages;"
     SQ_CMD_TABLES
+    SQ_FLOOR_TABLE
     "COMMIT;";
 
-/* Version 1 -> 2: the messages as they are; the tables of version 2. */
+/* Version 1 -> 3: the messages as they are; the tables of 2 and 3. */
 static const char migrate_2[] =
     "BEGIN IMMEDIATE;"
     SQ_CMD_TABLES
+    SQ_FLOOR_TABLE
+    "COMMIT;";
+
+/* Version 2 -> 3: the floors of retention. */
+static const char migrate_3[] =
+    "BEGIN IMMEDIATE;"
+    SQ_FLOOR_TABLE
     "COMMIT;";
 
 static int
@@ -206,10 +227,11 @@ sq_schema(struct store_sqlite *s, int readonly, int *version)
 		return -1;
 	if (readonly || *version >= STORE_SCHEMA)
 		return 0;
-	sql = !exists ? schema : *version < 1 ? migrate_1 : migrate_2;
+	sql = !exists ? schema : *version < 1 ? migrate_1 :
+	    *version < 2 ? migrate_2 : migrate_3;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(s->err, sizeof(s->err), "%s: %s",
-		    exists ? "migrate to schema 2" : "create table",
+		    exists ? "migrate to schema 3" : "create table",
 		    msg ? msg : "?");
 		sqlite3_free(msg);
 		if (!sqlite3_get_autocommit(s->db))
@@ -223,6 +245,28 @@ sq_schema(struct store_sqlite *s, int readonly, int *version)
 	*version = STORE_SCHEMA;
 	return 0;
 }
+
+/*
+ * A row is stored unless its key is (ON CONFLICT) or its seq is at or
+ * below its agent's floor (retention deleted it, it was stored once):
+ * both are duplicates, no change.  (The WHERE lets SQLite parse the
+ * ON CONFLICT of an INSERT ... SELECT.)
+ */
+static const char sq_put_sql[] =
+    "INSERT INTO messages (issuer, agent, seq, id, gateway, fingerprint,"
+    " received_ms, payload) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE"
+    " NOT EXISTS (SELECT 1 FROM retained_floor WHERE issuer = ?1 AND"
+    " agent = ?2 AND floor >= ?3)"
+    " ON CONFLICT (issuer, agent, seq) DO NOTHING";
+
+/*
+ * The claim of legacy rows takes their floor along (there is none of the
+ * issuer's: it has no rows, and retention keeps each agent's highest).
+ */
+static const char sq_claim_floor[] =
+    "UPDATE retained_floor SET issuer = ?1 WHERE issuer = '' AND"
+    " agent = ?2 AND NOT EXISTS (SELECT 1 FROM retained_floor AS f"
+    " WHERE f.issuer = ?1 AND f.agent = ?2)";
 
 static void sq_close(void *b);
 
@@ -255,12 +299,10 @@ sq_open(const char *path, int readonly, char *err, size_t errlen)
 		goto fail;
 	}
 	if (sq_schema(s, readonly, &version) != 0 || (!readonly && (
-	    sq_prepare(s, "INSERT INTO messages (issuer, agent, seq, id, "
-	    "gateway, fingerprint, received_ms, payload) VALUES (?, ?, ?, ?, "
-	    "?, ?, ?, ?) ON CONFLICT (issuer, agent, seq) DO NOTHING",
-	    &s->put) != 0 ||
+	    sq_prepare(s, sq_put_sql, &s->put) != 0 ||
 	    sq_prepare(s, "UPDATE messages SET issuer = ? WHERE "
 	    "issuer = '' AND agent = ?", &s->claim) != 0 ||
+	    sq_prepare(s, sq_claim_floor, &s->claimf) != 0 ||
 	    sq_prepare(s, "SELECT max(seq) FROM messages WHERE issuer = ? "
 	    "AND agent = ?", &s->last) != 0 ||
 	    sq_prepare(s, "BEGIN IMMEDIATE", &s->begin) != 0 ||
@@ -290,6 +332,7 @@ sq_close(void *b)
 	sqlite3_finalize(s->put);
 	sqlite3_finalize(s->last);
 	sqlite3_finalize(s->claim);
+	sqlite3_finalize(s->claimf);
 	sqlite3_finalize(s->scan);
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);
@@ -298,6 +341,7 @@ sq_close(void *b)
 		sqlite3_finalize(s->q[i]);
 	sqlite3_finalize(s->xbounds);
 	sqlite3_finalize(s->xhi);
+	sqlite3_finalize(s->xfloor);
 	sqlite3_finalize(s->xdel);
 	sqlite3_close(s->db);
 	s->magic = 0;
@@ -406,6 +450,11 @@ sq_claim(void *b, const char *issuer, const char *agent)
 	struct store_sqlite *s = sq_check(b);
 	sqlite3_stmt *st = s->claim;
 
+	/* The floor first: a failure after it leaves the rows to claim. */
+	sqlite3_bind_text(s->claimf, 1, issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->claimf, 2, agent, -1, SQLITE_STATIC);
+	if (sq_step_done(s, s->claimf, "claim legacy floor") != 0)
+		return -1;
 	sqlite3_bind_text(st, 1, issuer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
 	return sq_step_done(s, st, "claim legacy rows");
@@ -580,7 +629,8 @@ sq_query(void *b, enum store_q q, const struct store_val *in, unsigned nin,
  * first row new enough (what the pass deletes, and one row kept per
  * agent), so received_ms needs no index.  The deleted pages go on the
  * free list and new rows reuse them (no auto_vacuum: the file keeps its
- * largest size).
+ * largest size).  The same transaction raises the floor of each agent
+ * it deletes rows of to the highest seq it deletes (see sq_put_sql).
  */
 static const char sq_xbounds[] =
     "SELECT coalesce((SELECT min(id) FROM messages WHERE received_ms >= ?1),"
@@ -589,11 +639,18 @@ static const char sq_xbounds[] =
 static const char sq_xhi[] =
     "SELECT max(id) FROM (SELECT id FROM messages WHERE id > ?1 AND"
     " id < ?2 ORDER BY id LIMIT ?3)";
-static const char sq_xdel[] =
-    "DELETE FROM messages WHERE id > ?1 AND id <= ?2 AND"
-    " (received_ms < ?3 OR id < ?4) AND seq < (SELECT max(x.seq) FROM"
-    " messages AS x WHERE x.issuer = messages.issuer AND"
-    " x.agent = messages.agent)";
+#define SQ_XWHERE							\
+    " WHERE id > ?1 AND id <= ?2 AND"					\
+    " (received_ms < ?3 OR id < ?4) AND seq < (SELECT max(x.seq) FROM"	\
+    " messages AS x WHERE x.issuer = messages.issuer AND"		\
+    " x.agent = messages.agent)"
+/* Before the DELETE, in its transaction: the floors of what it deletes. */
+static const char sq_xfloor[] =
+    "INSERT INTO retained_floor (issuer, agent, floor) SELECT issuer,"
+    " agent, max(seq) FROM messages" SQ_XWHERE " GROUP BY issuer, agent"
+    " ON CONFLICT (issuer, agent) DO UPDATE SET"
+    " floor = max(floor, excluded.floor)";
+static const char sq_xdel[] = "DELETE FROM messages" SQ_XWHERE;
 
 /* Statement ${sql} into ${st}, prepared when first run; 0 or -1. */
 static int
@@ -624,6 +681,33 @@ sq_expire_bounds(void *b, int64_t since_ms, int64_t *first_new,
 	return rc == SQLITE_ROW ? 0 : sq_fail(s, "expire bounds");
 }
 
+/* Run ${st} (sq_xfloor, sq_xdel) on the ids of ${x} up to ${hi}. */
+static int
+sq_xrun(struct store_sqlite *s, sqlite3_stmt *st,
+    const struct store_expire *x, int64_t hi)
+{
+	int rc;
+
+	sqlite3_bind_int64(st, 1, x->after);
+	sqlite3_bind_int64(st, 2, hi);
+	sqlite3_bind_int64(st, 3, x->before_ms);
+	sqlite3_bind_int64(st, 4, x->rowcut);
+	rc = sq_step_done(s, st, "expire");
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+/* Roll a failed step back (its error kept, no id given back); -1. */
+static int
+sq_xabort(struct store_sqlite *s)
+{
+	if (!sqlite3_get_autocommit(s->db)) {
+		(void)sqlite3_step(s->rollback);
+		sqlite3_reset(s->rollback);
+	}
+	return -1;
+}
+
 /* store_sqlite_ops.expire: see store_backend.h. */
 static int
 sq_expire(void *b, const struct store_expire *x, unsigned n, int64_t *hi,
@@ -636,6 +720,7 @@ sq_expire(void *b, const struct store_expire *x, unsigned n, int64_t *hi,
 	*hi = x->after;
 	*deleted = 0;
 	if (sq_lazy(s, &s->xhi, sq_xhi) != 0 ||
+	    sq_lazy(s, &s->xfloor, sq_xfloor) != 0 ||
 	    sq_lazy(s, &s->xdel, sq_xdel) != 0)
 		return -1;
 	st = s->xhi;
@@ -651,16 +736,14 @@ sq_expire(void *b, const struct store_expire *x, unsigned n, int64_t *hi,
 		return sq_fail(s, "expire");
 	if (*hi <= x->after)
 		return 0;
-	st = s->xdel;
-	sqlite3_bind_int64(st, 1, x->after);
-	sqlite3_bind_int64(st, 2, *hi);
-	sqlite3_bind_int64(st, 3, x->before_ms);
-	sqlite3_bind_int64(st, 4, x->rowcut);
-	rc = sq_step_done(s, st, "expire");
-	sqlite3_clear_bindings(st);
-	if (rc != 0)
+	if (sq_step_done(s, s->begin, "expire") != 0)
 		return -1;
+	if (sq_xrun(s, s->xfloor, x, *hi) != 0 ||
+	    sq_xrun(s, s->xdel, x, *hi) != 0)
+		return sq_xabort(s);
 	*deleted = sqlite3_changes64(s->db);
+	if (sq_step_done(s, s->commit, "expire") != 0)
+		return sq_xabort(s);
 	return 0;
 }
 

@@ -77,7 +77,8 @@ setup_pg(void **state)
 	if (ci == NULL)
 		return 0;
 	snprintf(cmd, sizeof(cmd), "psql -q -X '%s' -c 'DROP TABLE IF "
-	    "EXISTS command_targets, commands, agents, messages, gw_schema' "
+	    "EXISTS command_targets, commands, agents, messages, gw_schema, "
+	    "retained_floor' "
 	    ">/dev/null", ci);
 	assert_int_equal(system(cmd), 0);
 	return 0;
@@ -87,10 +88,16 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
+	char cmd[512];
 
 	if (f->dir[0] != '\0') {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	/* No floor left behind for the next test program (test_commit). */
+	if (f->conf.type == STORE_POSTGRESQL && f->conf.conninfo != NULL) {
+		snprintf(cmd, sizeof(cmd), "psql -q -X '%s' -c 'DROP TABLE "
+		    "IF EXISTS retained_floor' >/dev/null", f->conf.conninfo);
 		assert_int_equal(system(cmd), 0);
 	}
 	free(f);
@@ -1109,7 +1116,7 @@ version_cb(void *arg, int n, char **v, char **names)
 
 /*
  * A store of schema 1: a reader sees no agents or commands (and changes
- * nothing); a writer adds the tables (user_version 2), the messages kept.
+ * nothing); a writer adds the tables (user_version 3), the messages kept.
  */
 static void
 test_migrate_v1(void **state)
@@ -1143,7 +1150,7 @@ test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version", version_cb,
 	    &version, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(version, 2);
+	assert_int_equal(version, 3);
 }
 
 /*
@@ -1376,6 +1383,112 @@ test_expire_newest_id(void **state)
 	store_close(s);
 }
 
+/*
+ * A seq retention deleted, delivered again (a stale channel read after
+ * the new one, another server's old channel), is a duplicate: never
+ * stored twice.  The floor is the highest seq deleted, not the highest
+ * stored: a seq above it never stored (4, the other channel's) is still
+ * stored.  A restart (or another server) sees the floor.
+ */
+static void
+test_expire_floor(void **state)
+{
+	struct fixture *f = *state;
+	struct collect c = { 0 };
+	struct store *s = open_store(f, 0);
+
+	for (uint64_t i = 1; i <= 5; i++)
+		put_at(s, "a1", i, 1000);
+	put_at(s, "a2", 1, 1000);
+	put_at(s, "a2", 2, 1000);
+	put_at(s, "a2", 3, 1000);
+	put_at(s, "a2", 5, 1000);
+	commit(s, 9, 0);
+	/* Keep the newest 2 ids: a1/1..4, a2/1..2 go (a1/5 is a1's). */
+	assert_int_equal(expire_all(s, NULL, 0, 2, 3), 6);
+	put_at(s, "a1", 3, 2000);	/* the reviewer's case */
+	commit(s, 0, 1);
+	put_at(s, "a2", 4, 2000);	/* above the floor (2): stored */
+	put_at(s, "a2", 2, 2000);	/* at the floor: a duplicate */
+	put_at(s, "a2", 3, 2000);	/* kept: its key */
+	commit(s, 1, 2);
+	store_close(s);
+	s = open_store(f, 0);		/* a restart, or another server */
+	put_at(s, "a1", 4, 3000);
+	put_at(s, "a1", 1, 3000);
+	put_at(s, "a1", 6, 3000);
+	commit(s, 1, 2);
+	assert_int_equal(store_scan(s, 0, collect_cb, &c), 5);
+	assert_string_equal(c.lines[0], "a1/5/x");
+	assert_string_equal(c.lines[1], "a2/3/x");
+	assert_string_equal(c.lines[2], "a2/5/x");
+	assert_string_equal(c.lines[3], "a2/4/x");
+	assert_string_equal(c.lines[4], "a1/6/x");
+	/* A second pass raises the floors (a1: 5, a2: 4). */
+	assert_int_equal(expire_all(s, NULL, 99000, 0, 10), 3);
+	put_at(s, "a2", 4, 4000);
+	put_at(s, "a1", 5, 4000);
+	commit(s, 0, 2);
+	assert_int_equal(last_seq(s, "a1"), 6);
+	assert_int_equal(last_seq(s, "a2"), 5);
+	store_close(s);
+}
+
+/*
+ * Retention of legacy rows (issuer ""): their floor follows the claim,
+ * so the issuer that takes them sees a deleted seq as a duplicate; other
+ * issuers' rows of the name are not theirs.
+ */
+static void
+test_expire_floor_claim(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s;
+
+	if (f->conf.type == STORE_SQLITE)
+		make_old_sqlite(f);
+	else
+		make_old_pg(f);
+	s = open_store(f, 0);
+	assert_int_equal(expire_all(s, NULL, 99000, 0, 10), 1);	/* a1/1 */
+	assert_int_equal(last_seq_as(s, CA2, "a1"), 2);	/* takes them */
+	assert_int_equal(put_as(s, CA2, "a1", 1, "resent"), 0);
+	assert_int_equal(put_as(s, CA2, "a1", 2, "resent"), 0);
+	assert_int_equal(put_as(s, CA1, "a1", 1, "other"), 0);
+	commit(s, 1, 2);
+	store_close(s);
+}
+
+/* A store of schema 2 gets the floors (3) and keeps its rows. */
+static void
+test_migrate_v2(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_store(f, 0);
+	sqlite3 *db;
+	int version = -1;
+
+	for (uint64_t i = 1; i <= 3; i++)
+		put_at(s, "a1", i, 1000);
+	commit(s, 3, 0);
+	store_close(s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE retained_floor;"
+	    "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	s = open_store(f, 0);
+	assert_int_equal(expire_all(s, NULL, 99000, 0, 10), 2);
+	put_at(s, "a1", 2, 2000);
+	commit(s, 0, 1);
+	assert_int_equal(last_seq(s, "a1"), 3);
+	store_close(s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version", version_cb,
+	    &version, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(version, 3);
+}
+
 int
 main(void)
 {
@@ -1454,6 +1567,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_expire_age, setup_pg,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_expire_max_rows, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_expire_floor,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_floor, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_expire_floor_claim,
+		    setup_sqlite, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_floor_claim,
+		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v2, setup_sqlite,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_expire_newest_id,
 		    setup_sqlite, teardown),
