@@ -9,7 +9,8 @@
 # HEAD answered, the listener still serves after them.  `gw-mgmt status
 # -c FILE` prints the same for a human (exit 0), and exits 1 once gw-mgmt
 # is gone.  The store's counts come from a cache refreshed every 10 s:
-# gw_mgmt_store_view_age_seconds shows its age (under 11 s).  A gw-mgmt on
+# gw_mgmt_store_view_age_seconds shows its age (under 11 s), which grows
+# between two scrapes (a scrape does not read the store).  A gw-mgmt on
 # PostgreSQL whose server stops: /healthz 503 "store unavailable" (no
 # libpq text: no host, user or port), gw_mgmt_store_up 0, the reason
 # logged once however many scrapes, status UNHEALTHY (exit 1).
@@ -98,7 +99,16 @@ expect 'gw_mgmt_enroll_answers_total{status="issued"}' 0
 age=$(metric gw_mgmt_store_view_age_seconds)
 [ -n "$age" ] && awk -v a="$age" 'BEGIN { exit !(a >= 0 && a < 11) }' ||
     fail "gw_mgmt_store_view_age_seconds is '$age', want 0 to 11"
-pass "commands $id1 done (agent-b) and $id2 queued (agent-a offline); view ${age}s old"
+# A scrape does not read the store: the view ages between two scrapes
+# (unless the timer refreshed it in between: try again).
+for ((i = 0; i < 3; i++)); do
+	a1=$(metric gw_mgmt_store_view_age_seconds)
+	sleep 1.5
+	a2=$(metric gw_mgmt_store_view_age_seconds)
+	awk -v a="$a1" -v b="$a2" 'BEGIN { exit !(b >= a + 1) }' && break
+done
+[ "$i" -lt 3 ] || fail "the view does not age between scrapes: $a1, $a2"
+pass "commands $id1 done (agent-b) and $id2 queued (agent-a offline); view ${age}s old, then $a1 s, $a2 s"
 
 [ "$(status POST /metrics)" = "HTTP/1.0 405 Method Not Allowed" ] ||
     fail "POST: $(status POST /metrics)"
