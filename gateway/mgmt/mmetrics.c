@@ -17,33 +17,19 @@
 
 #define MMETRICS_MAGIC	0x4d4d7472u	/* "MMtr" */
 
+/* Seconds between two reads of the store's counts. */
+#define MMETRICS_REFRESH	10.
+
 struct mmetrics {
 	uint32_t	 magic;		/* MMETRICS_MAGIC */
 	struct mgmt	*m;
 	struct httpd	*h;
+	ev_timer	 refresh;	/* mm_refresh_cb */
+	struct store_counts counts;	/* the last read that worked */
+	int		 store_ok;	/* the last read worked */
+	ev_tstamp	 read_at;	/* when it was made */
+	char		 err[160];	/* the last error logged, or "" */
 };
-
-static int
-mm_count_agent(const struct store_agent *a, void *arg)
-{
-	struct mmetrics_view *v = arg;
-
-	if (a->online)
-		v->online++;
-	else
-		v->offline++;
-	return 0;
-}
-
-static int
-mm_count_cmd(const struct store_cmd *c, void *arg)
-{
-	struct mmetrics_view *v = arg;
-
-	for (unsigned i = 0; i < STORE_CMD_NSTATES; i++)
-		v->cmds[i] += c->count[i];
-	return 0;
-}
 
 static int
 mm_strcmp(const void *a, const void *b)
@@ -51,33 +37,61 @@ mm_strcmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The agents and command targets by state, from the store. */
+/* Log the store's error ${err} ("": none) once per change. */
 static void
-mm_view_store(struct mgmt *m, struct mmetrics_view *v)
+mm_log_store(struct mmetrics *mm, const char *err)
 {
-	int64_t now_ms = (int64_t)(ev_now(m->loop) * 1000.);
+	char e[LOG_ESC_MAX];
 
-	v->store_ok = store_agents(m->store, mm_count_agent, v) >= 0 &&
-	    store_cmd_list(m->store, 0, now_ms, mm_count_cmd, v) >= 0;
-	if (!v->store_ok) {
-		snprintf(v->store_err, sizeof(v->store_err), "%s",
-		    store_errmsg(m->store));
-		for (char *p = v->store_err; *p != '\0'; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = ' ';	/* one line */
-		v->online = v->offline = 0;
-		memset(v->cmds, 0, sizeof(v->cmds));
+	if (strncmp(mm->err, err, sizeof(mm->err) - 1) == 0)
+		return;
+	if (*err == '\0')
+		log_info("event=metrics_store_up");
+	else
+		log_warnx("event=metrics_store_down detail=\"%s\"",
+		    log_esc(e, sizeof(e), err, LOG_ESC_STR, 0));
+	snprintf(mm->err, sizeof(mm->err), "%s", err);
+}
+
+/* Read the store's counts (cheap counting queries) into the cache. */
+static void
+mm_read_store(struct mmetrics *mm)
+{
+	struct store_counts c;
+
+	mm->read_at = ev_now(mm->m->loop);
+	mm->store_ok = store_cmd_counts(mm->m->store, &c) == 0;
+	if (mm->store_ok)
+		mm->counts = c;		/* else the last known stay shown */
+	mm_log_store(mm, mm->store_ok ? "" : store_errmsg(mm->m->store));
+}
+
+/* ev_timer callback: refresh the cache of the store's counts. */
+static void
+mm_refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mmetrics *mm = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (mm == NULL || mm->magic != MMETRICS_MAGIC) {
+		log_errx("event=bug detail=\"metrics timer: bad object\"");
+		abort();
 	}
+	mm_read_store(mm);
 }
 
 /**
- * mmetrics_view(m, v): fill ${v} with what is true of ${m} now (one read
- * of the store); mmetrics_view_free(v) frees what it holds.  Return 0,
- * or -1 if out of memory.
+ * mmetrics_view(mm, v): fill ${v} with what is true of ${mm}'s gw-mgmt
+ * now, the store's counts from the cache (no read of the store);
+ * mmetrics_view_free(v) frees what it holds.  Return 0, or -1 if out of
+ * memory.
  */
 int
-mmetrics_view(struct mgmt *m, struct mmetrics_view *v)
+mmetrics_view(struct mmetrics *mm, struct mmetrics_view *v)
 {
+	struct mgmt *m = mm->m;
+
 	memset(v, 0, sizeof(*v));
 	v->stored = m->commit->stored;
 	v->duplicates = m->commit->duplicates;
@@ -89,13 +103,17 @@ mmetrics_view(struct mgmt *m, struct mmetrics_view *v)
 	v->refused = m->links->refused;
 	v->enroll = m->signer != NULL ? m->signer->answers : NULL;
 	v->listening = m->lfd >= 0 && ev_is_active(&m->accept_io);
+	v->store_ok = mm->store_ok;
+	v->store_age = ev_now(m->loop) - mm->read_at;
+	v->online = mm->counts.online;
+	v->offline = mm->counts.offline;
+	memcpy(v->cmds, mm->counts.cmds, sizeof(v->cmds));
 	if (v->links > 0) {
 		if ((v->gw = calloc(v->links, sizeof(*v->gw))) == NULL)
 			return -1;
 		v->ngw = link_gateways(m->links, v->gw, v->links);
 		qsort(v->gw, v->ngw, sizeof(*v->gw), mm_strcmp);
 	}
-	mm_view_store(m, v);
 	return 0;
 }
 
@@ -156,7 +174,11 @@ mm_commit(struct prom_buf *b, const struct mmetrics_view *v)
 	    "a batch failed, a row was refused, an OPEN could not be read.",
 	    st->store_errors);
 	prom_one(b, "gw_mgmt_store_up", "gauge",
-	    "1 if the store answered this scrape's read.", v->store_ok);
+	    "1 if the store answered its last read (the view's).",
+	    v->store_ok);
+	prom_head(b, "gw_mgmt_store_view_age_seconds", "gauge", "Age of the "
+	    "last read of the store's counts (agents, commands, store_up).");
+	prom_printf(b, "gw_mgmt_store_view_age_seconds %.3f\n", v->store_age);
 	prom_one(b, "gw_mgmt_listener_up", "gauge",
 	    "1 if the gateways' listener accepts.", v->listening);
 }
@@ -222,7 +244,7 @@ mmetrics_render(const struct mmetrics_view *v, char *buf, size_t len)
 	return b.off;
 }
 
-/* /healthz: ok, or why not, in ${a}. */
+/* /healthz: ok, or why not (never the store's details), in ${a}. */
 static int
 mm_health(const struct mmetrics_view *v, struct httpd_answer *a)
 {
@@ -235,7 +257,8 @@ mm_health(const struct mmetrics_view *v, struct httpd_answer *a)
 	if (!v->listening)
 		snprintf(why, sizeof(why), "gateway listener is not accepting\n");
 	else
-		snprintf(why, sizeof(why), "store: %s\n", v->store_err);
+		snprintf(why, sizeof(why), "store unavailable (%.0f s ago)\n",
+		    v->store_age);
 	if ((body = strdup(why)) == NULL)
 		return -1;
 	httpd_body(a, 503, NULL, body, strlen(body));
@@ -257,7 +280,8 @@ mm_metrics(const struct mmetrics_view *v, struct httpd_answer *a)
 	return 0;
 }
 
-/* httpd_answer_fn: /metrics and /healthz, from what is true now. */
+/* httpd_answer_fn: /metrics and /healthz, from what is true now and the
+ * cache of the store's counts. */
 static int
 mm_answer(void *arg, const char *path, struct httpd_answer *a)
 {
@@ -273,7 +297,7 @@ mm_answer(void *arg, const char *path, struct httpd_answer *a)
 		httpd_text(a, 404, "/metrics or /healthz\n");
 		return 0;
 	}
-	if (mmetrics_view(mm->m, &v) != 0)
+	if (mmetrics_view(mm, &v) != 0)
 		return -1;
 	rc = strcmp(path, "/healthz") == 0 ? mm_health(&v, a) :
 	    mm_metrics(&v, a);
@@ -303,6 +327,11 @@ mmetrics_new(struct mgmt *m, const char *addr, char *err, size_t errlen)
 		mmetrics_free(mm);
 		return NULL;
 	}
+	mm_read_store(mm);
+	ev_timer_init(&mm->refresh, mm_refresh_cb, MMETRICS_REFRESH,
+	    MMETRICS_REFRESH);
+	mm->refresh.data = mm;
+	ev_timer_start(m->loop, &mm->refresh);
 	return mm;
 }
 
@@ -312,6 +341,7 @@ mmetrics_free(struct mmetrics *mm)
 {
 	if (mm == NULL)
 		return;
+	ev_timer_stop(mm->m->loop, &mm->refresh);
 	httpd_free(mm->h);
 	mm->magic = 0;
 	free(mm);

@@ -5,9 +5,11 @@
  * connection of at most HTTPD_REQ_MAX bytes, HTTPD_TIMEOUT, at most
  * HTTPD_CLIENTS at once.  /metrics: the group commit's latency and batch
  * sizes, rows stored, duplicates, store errors, links by gateway, agents
- * and command targets by state (one read of the store per scrape),
- * enrollment answers.  /healthz: 200 "ok" while the store answers that
- * read and the gateways' listener accepts, else 503 and why.  No
+ * and command targets by state (counted by the store every 10 s into a
+ * cache a scrape serves, with its age; never a read of the store per
+ * request), enrollment answers.  /healthz: 200 "ok" while the last read
+ * worked and the gateways' listener accepts, else 503 and why ("store
+ * unavailable": the store's details go to the log, once per change).  No
  * authentication: bind it to loopback or a management interface
  * (SECURITY.md).
  */
@@ -24,7 +26,7 @@ struct commit_stats;
 struct mgmt;
 struct mmetrics;
 
-/* What the metrics show, read at each scrape. */
+/* What the metrics show, made at each scrape. */
 struct mmetrics_view {
 	uint64_t		 stored, duplicates, commits;
 	const struct commit_stats *st;		/* commit.c's */
@@ -32,8 +34,8 @@ struct mmetrics_view {
 	const char		**gw;		/* ready links' CNs, sorted */
 	unsigned		 ngw;
 	uint64_t		 accepted, refused;	/* gateways */
-	int			 store_ok;	/* the reads below worked */
-	char			 store_err[160];	/* else why */
+	int			 store_ok;	/* the last read worked */
+	double			 store_age;	/* seconds since it */
 	uint64_t		 online, offline;	/* agents */
 	uint64_t		 cmds[STORE_CMD_NSTATES];	/* targets */
 	const uint64_t		*enroll;	/* by status, or NULL */
@@ -49,11 +51,12 @@ struct mmetrics *mmetrics_new(struct mgmt *m, const char *addr, char *err,
     size_t errlen);
 
 /**
- * mmetrics_view(m, v): fill ${v} with what is true of ${m} now (one read
- * of the store); mmetrics_view_free(v) frees what it holds.  Return 0,
- * or -1 if out of memory.
+ * mmetrics_view(mm, v): fill ${v} with what is true of ${mm}'s gw-mgmt
+ * now, the store's counts from the cache (no read of the store);
+ * mmetrics_view_free(v) frees what it holds.  Return 0, or -1 if out of
+ * memory.
  */
-int mmetrics_view(struct mgmt *m, struct mmetrics_view *v);
+int mmetrics_view(struct mmetrics *mm, struct mmetrics_view *v);
 
 /** mmetrics_view_free(v): free what mmetrics_view put in ${v}. */
 void mmetrics_view_free(struct mmetrics_view *v);

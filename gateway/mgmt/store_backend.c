@@ -123,4 +123,8 @@ const char *const store_q_sql[STORE_Q_N] = {
 	[STORE_Q_PENDING_AGENTS] = "SELECT DISTINCT t.issuer, t.agent FROM "
 	    "command_targets t JOIN commands c ON c.id = t.command WHERE "
 	    "(t.state = 0 AND c.expires_ms > $1) OR t.state = 1",
+	/* Index-only on command_targets_state; agents has no index. */
+	[STORE_Q_COUNTS] = "SELECT 0, online, count(*) FROM agents GROUP BY "
+	    "online UNION ALL SELECT 1, state, count(*) FROM command_targets "
+	    "GROUP BY state",
 };

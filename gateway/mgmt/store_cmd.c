@@ -881,3 +881,51 @@ store_cmd_targets(struct store *s, int64_t id, int64_t now_ms,
 		return 0;
 	return cmd_query(s, STORE_Q_TGTS, in, 2, targets_row, &w, NULL);
 }
+
+/* A row of STORE_Q_COUNTS: (0, online, n) or (1, state, n). */
+static int
+counts_row(const struct store_val *col, unsigned ncol, void *arg)
+{
+	struct walk *w = walk_check(arg);
+	struct store_counts *c = w->arg;
+	int64_t key, n;
+
+	if (ncol < 3)
+		return 1;
+	key = col_int(col, 1);
+	n = col_int(col, 2);
+	if (n < 0)
+		return 0;
+	if (col_int(col, 0) == 0) {
+		if (key != 0)
+			c->online += (uint64_t)n;
+		else
+			c->offline += (uint64_t)n;
+	} else if (key >= 0 && key < STORE_CMD_NSTATES)
+		c->cmds[key] += (uint64_t)n;
+	return 0;
+}
+
+/**
+ * store_cmd_counts(s, c): the agents by online state and the command
+ * targets by their stored state (a queued one past its expiry counts
+ * queued until store_cmd_expire writes it) into ${c}, by counting
+ * queries (no join, no sort; the targets' from index command_targets_state
+ * alone).  Return 0 or -1.  A store without the tables has none.
+ */
+int
+store_cmd_counts(struct store *s, struct store_counts *c)
+{
+	struct walk w = { .magic = WALK_MAGIC, .arg = c };
+
+	memset(c, 0, sizeof(*c));
+	if (cmd_ready(s) != 0)
+		return -1;
+	if (!s->ops->cmd_tables(s->b))
+		return 0;
+	if (cmd_query(s, STORE_Q_COUNTS, NULL, 0, counts_row, &w, NULL) < 0) {
+		memset(c, 0, sizeof(*c));
+		return -1;
+	}
+	return 0;
+}

@@ -313,4 +313,19 @@ long store_cmd_list(struct store *s, int64_t after, int64_t now_ms,
 long store_cmd_targets(struct store *s, int64_t id, int64_t now_ms,
     int (*fn)(const struct store_target *t, void *arg), void *arg);
 
+/* What store_cmd_counts counts. */
+struct store_counts {
+	uint64_t	online, offline;		/* agents */
+	uint64_t	cmds[STORE_CMD_NSTATES];	/* targets */
+};
+
+/**
+ * store_cmd_counts(s, c): the agents by online state and the command
+ * targets by their stored state (a queued one past its expiry counts
+ * queued until store_cmd_expire writes it) into ${c}, by counting
+ * queries (no join, no sort; the targets' from index command_targets_state
+ * alone).  Return 0 or -1.  A store without the tables has none.
+ */
+int store_cmd_counts(struct store *s, struct store_counts *c);
+
 #endif /* GW_STORE_CMD_H */

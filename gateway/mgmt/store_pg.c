@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <libpq-fe.h>
 
 #include "store.h"
@@ -44,6 +45,7 @@ struct store_pg {
 	int		 cmds;		/* the tables of version 2 are there */
 	unsigned	 queued;	/* INSERTs in the open pipeline */
 	char		 err[256];	/* the last error (pg_errmsg) */
+	struct timespec	 reset_failed;	/* when a PQreset last failed */
 };
 
 /* What store.c hands an op must be a live PostgreSQL store. */
@@ -192,15 +194,32 @@ pg_prepare(struct store_pg *s)
 	return 0;
 }
 
-/* Make sure the connection is up (after a server restart, say). */
+#define PG_RESET_INTERVAL	1.	/* seconds between two PQresets */
+
+/*
+ * Make sure the connection is up (after a server restart, say): at most
+ * one PQreset (which blocks up to the connect timeout) per
+ * PG_RESET_INTERVAL seconds; the calls in between fail at once with the
+ * last error.
+ */
 static int
 pg_connected(struct store_pg *s)
 {
+	struct timespec now, *f = &s->reset_failed;
+
 	if (PQstatus(s->conn) == CONNECTION_OK)
 		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((f->tv_sec != 0 || f->tv_nsec != 0) &&
+	    (double)(now.tv_sec - f->tv_sec) +
+	    (double)(now.tv_nsec - f->tv_nsec) / 1e9 < PG_RESET_INTERVAL)
+		return -1;
 	PQreset(s->conn);
-	if (PQstatus(s->conn) != CONNECTION_OK)
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		clock_gettime(CLOCK_MONOTONIC, &s->reset_failed);
 		return pg_fail(s, "connect");
+	}
+	s->reset_failed = (struct timespec){ 0, 0 };
 	return s->readonly ? 0 : pg_prepare(s);
 }
 

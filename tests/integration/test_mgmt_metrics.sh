@@ -8,8 +8,12 @@
 # batches that stored them, no store error; /healthz 200; 404, 405 and
 # HEAD answered, the listener still serves after them.  `gw-mgmt status
 # -c FILE` prints the same for a human (exit 0), and exits 1 once gw-mgmt
-# is gone.  A gw-mgmt on PostgreSQL whose server stops: /healthz 503 with
-# the store's reason, gw_mgmt_store_up 0, status UNHEALTHY (exit 1).
+# is gone.  The store's counts come from a cache refreshed every 10 s:
+# gw_mgmt_store_view_age_seconds shows its age (under 11 s), which grows
+# between two scrapes (a scrape does not read the store).  A gw-mgmt on
+# PostgreSQL whose server stops: /healthz 503 "store unavailable" (no
+# libpq text: no host, user or port), gw_mgmt_store_up 0, the reason
+# logged once however many scrapes, status UNHEALTHY (exit 1).
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -67,7 +71,7 @@ mkfifo in-b
 exec {fdb}<>in-b
 $(agent_cmd agent-b --on-command "$T/handler") <in-b >>agent-b.log 2>&1 &
 PIDS+=($!)
-expect 'gw_mgmt_agents{state="online"}' 1 10
+expect 'gw_mgmt_agents{state="online"}' 1 15
 expect 'gw_mgmt_agents{state="offline"}' 1
 expect gw_mgmt_rows_stored_total 100
 expect gw_mgmt_duplicates_total 0
@@ -88,11 +92,23 @@ id1=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-b --body hi) ||
     fail "command send to agent-b"
 id2=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-a --body hi) ||
     fail "command send to agent-a"
-expect 'gw_mgmt_commands{state="done"}' 1 10
+expect 'gw_mgmt_commands{state="done"}' 1 15
 expect 'gw_mgmt_commands{state="queued"}' 1
 expect 'gw_mgmt_commands{state="failed"}' 0
 expect 'gw_mgmt_enroll_answers_total{status="issued"}' 0
-pass "commands $id1 done (agent-b) and $id2 queued (agent-a offline)"
+age=$(metric gw_mgmt_store_view_age_seconds)
+[ -n "$age" ] && awk -v a="$age" 'BEGIN { exit !(a >= 0 && a < 11) }' ||
+    fail "gw_mgmt_store_view_age_seconds is '$age', want 0 to 11"
+# A scrape does not read the store: the view ages between two scrapes
+# (unless the timer refreshed it in between: try again).
+for ((i = 0; i < 3; i++)); do
+	a1=$(metric gw_mgmt_store_view_age_seconds)
+	sleep 1.5
+	a2=$(metric gw_mgmt_store_view_age_seconds)
+	awk -v a="$a1" -v b="$a2" 'BEGIN { exit !(b >= a + 1) }' && break
+done
+[ "$i" -lt 3 ] || fail "the view does not age between scrapes: $a1, $a2"
+pass "commands $id1 done (agent-b) and $id2 queued (agent-a offline); view ${age}s old, then $a1 s, $a2 s"
 
 [ "$(status POST /metrics)" = "HTTP/1.0 405 Method Not Allowed" ] ||
     fail "POST: $(status POST /metrics)"
@@ -142,10 +158,21 @@ wait_port "$METRICS_PORT"
 [ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
     fail "/healthz on PostgreSQL: $(status GET /healthz)"
 "$SRC/scripts/pg-cluster.sh" stop "$PG_DIR"
+for ((i = 0; i < 150; i++)); do
+	[ "$(status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] &&
+	    break
+	sleep 0.1
+done
 [ "$(status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] ||
     fail "/healthz with PostgreSQL stopped: $(status GET /healthz)"
 why=$(http GET /healthz | tr -d '\r' | tail -n 1)
-[[ "$why" == "store: "* ]] || fail "/healthz does not say why: '$why'"
+[[ "$why" == "store unavailable"* ]] || fail "/healthz does not say why: '$why'"
+body=$(http GET /healthz | tr -d '\r' | sed '1,/^$/d')
+echo "$body" | grep -Eiq 'host|user|port|connect|server|postgres' &&
+    fail "/healthz shows the store's details: $body"
+for ((i = 0; i < 20; i++)); do http GET /healthz >/dev/null; done
+n=$(grep -c 'event=metrics_store_down' "$T/pgm.log" || true)
+[ "$n" = 1 ] || fail "store down logged $n times, want 1: $(cat "$T/pgm.log")"
 expect gw_mgmt_store_up 0
 rc=0
 "$GW_MGMT" status -c "$T/pgm.ini" >status3.out 2>&1 || rc=$?

@@ -3,20 +3,24 @@
  * view as mmetrics_view fills it, no socket): links grouped by gateway CN,
  * a CN's quote, backslash and newline escaped as a label value (a CN is
  * the peer's text), histograms cumulative with sums as integers, every
- * command state present, and a render that is the same when sized and
- * when written.
+ * command state present, the view's age shown, and a render that is the
+ * same when sized and when written.  store_cmd_counts, the cache's read,
+ * on a real SQLite store: agents by online state, targets by state.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "commit.h"
 #include "mmetrics.h"
 #include "prom.h"
+#include "store.h"
 
 static void
 test_label_escaped(void **state)
@@ -56,6 +60,7 @@ test_render(void **state)
 	v.store_ok = 1;
 	v.online = 2;
 	v.cmds[STORE_CMD_DONE] = 4;
+	v.store_age = 2.5;
 	n = mmetrics_render(&v, NULL, 0);
 	out = malloc(n + 1);
 	assert_non_null(out);
@@ -76,7 +81,62 @@ test_render(void **state)
 	    "\ngw_mgmt_commands{state=\"expired\"} 0\n"));
 	assert_non_null(strstr(out,
 	    "\ngw_mgmt_enroll_answers_total{status=\"refused\"} 0\n"));
+	assert_non_null(strstr(out,
+	    "\ngw_mgmt_store_view_age_seconds 2.500\n"));
 	free(out);
+}
+
+#define T0	1764064800000LL		/* ms */
+
+/* Agent ${name} (issuer "CA") opens at ${now}. */
+static void
+agent_up(struct store *s, const char *name, int64_t now)
+{
+	const struct store_agent a = { .issuer = "CA", .name = name,
+	    .subject = "CN=x", .san = "", .serial = "01", .fingerprint = "ab",
+	    .gateway = "gw1", .peer = "127.0.0.1:5000" };
+
+	assert_int_equal(store_agent_up(s, &a, now), 0);
+}
+
+static void
+test_counts(void **state)
+{
+	struct store_conf conf = { .type = STORE_SQLITE };
+	struct store_cmd c = { .target = "a*", .body = "hi", .len = 2,
+	    .created_ms = T0, .expires_ms = T0 + 60000 };
+	struct store_counts n;
+	enum store_cmd_hit hit;
+	char dir[64], path[96], err[256], cmd[128];
+	struct store *s;
+	long nt;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/gwmm.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	conf.path = path;
+	if ((s = store_open(&conf, 0, err, sizeof(err))) == NULL)
+		fail_msg("store_open: %s", err);
+	assert_int_equal(store_cmd_counts(s, &n), 0);
+	assert_int_equal(n.online + n.offline, 0);
+	agent_up(s, "a1", T0);
+	agent_up(s, "a2", T0);
+	agent_up(s, "a3", T0);
+	assert_int_equal(store_agent_down(s, "CA", "a3", T0, T0 + 1), 0);
+	assert_int_equal(store_cmd_create(s, &c, STORE_MATCH_GLOB, "a*", &nt),
+	    0);
+	assert_int_equal(nt, 3);
+	assert_int_equal(store_cmd_ack(s, c.id, "CA", "a1", T0 + 2, &hit), 0);
+	assert_int_equal(store_cmd_counts(s, &n), 0);
+	assert_int_equal(n.online, 2);
+	assert_int_equal(n.offline, 1);
+	assert_int_equal(n.cmds[STORE_CMD_QUEUED], 2);
+	assert_int_equal(n.cmds[STORE_CMD_DELIVERED], 1);
+	assert_int_equal(n.cmds[STORE_CMD_DONE], 0);
+	store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int
@@ -85,6 +145,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_label_escaped),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
