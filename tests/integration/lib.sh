@@ -88,8 +88,19 @@ cleanup() {
 	fi
 	if [ $rc -ne 0 ]; then
 		echo "=== $TEST_NAME FAILED (rc=$rc); logs in $T:"
+		# The servers' logs first, then at most three agents': a CI
+		# log keeps only so much, and fifty agent logs hid gw-mgmt's.
+		local n=0
 		for f in "$T"/*.log; do
 			[ -f "$f" ] || continue
+			case $(basename "$f") in agent*) continue ;; esac
+			echo "--- $f (last 40 lines)"
+			tail -n 40 "$f"
+		done
+		for f in "$T"/agent*.log; do
+			[ -f "$f" ] || continue
+			n=$((n + 1))
+			[ $n -le 3 ] || { echo "--- ($n-th and later agent logs: see $T)"; break; }
 			echo "--- $f (last 40 lines)"
 			tail -n 40 "$f"
 		done
