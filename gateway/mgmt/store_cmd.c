@@ -256,18 +256,61 @@ store_agent_down(struct store *s, const char *issuer, const char *name,
 	return agent_down_q(s, issuer, name, opened_ms, now_ms);
 }
 
+/*
+ * The order of store_agents_mark: by issuer, then name, then place in the
+ * caller's array (an agent's events in their order).
+ */
+static int
+agent_ev_cmp(const void *a, const void *b)
+{
+	const struct store_agent_ev *const *pa = a, *const *pb = b;
+	const struct store_agent_ev *x = *pa, *y = *pb;
+	int c;
+
+	if ((c = strcmp(x->agent.issuer, y->agent.issuer)) != 0 ||
+	    (c = strcmp(x->agent.name, y->agent.name)) != 0)
+		return c;
+	return (x > y) - (x < y);
+}
+
+/* The transaction of store_agents_mark: the ${n} events ${o}.  0 or -1. */
+static int
+agents_mark_q(struct store *s, const struct store_agent_ev *const *o,
+    size_t n)
+{
+	if (cmd_query(s, STORE_Q_BEGIN, NULL, 0, NULL, NULL, NULL) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (o[i]->up && agent_up_q(s, &o[i]->agent,
+		    o[i]->opened_ms) != 0)
+			return cmd_abort(s);
+		if (o[i]->closed_ms != 0 && agent_down_q(s,
+		    o[i]->agent.issuer, o[i]->agent.name, o[i]->opened_ms,
+		    o[i]->closed_ms) != 0)
+			return cmd_abort(s);
+	}
+	if (cmd_query(s, STORE_Q_COMMIT, NULL, 0, NULL, NULL, NULL) < 0)
+		return cmd_abort(s);
+	return 0;
+}
+
 /**
- * store_agents_mark(s, ev, n): write the ${n} channel events ${ev}, in
- * their order, in one transaction (one sync): for each, store_agent_up
- * of ev->agent at ev->opened_ms if ev->up, then store_agent_down of it
- * (opened_ms, closed_ms) if ev->closed_ms is not 0.  Return 0, or -1
- * (nothing written: an identity not UTF-8, or the store failed).
+ * store_agents_mark(s, ev, n): write the ${n} channel events ${ev} in one
+ * transaction (one sync), by agent (issuer, name), each agent's in their
+ * order: for each, store_agent_up of ev->agent at ev->opened_ms if
+ * ev->up, then store_agent_down of it (opened_ms, closed_ms) if
+ * ev->closed_ms is not 0.  Every server locks the rows in that one order:
+ * two servers of one PostgreSQL store marking the same agents at once
+ * never deadlock.  Return 0, or -1 (nothing written: an identity not
+ * UTF-8, memory short, or the store failed).
  */
 int
 store_agents_mark(struct store *s, const struct store_agent_ev *ev,
     size_t n)
 {
+	const struct store_agent_ev **o;
 	size_t i;
+	int rc;
 
 	if (cmd_ready(s) != 0)
 		return -1;
@@ -276,19 +319,14 @@ store_agents_mark(struct store *s, const struct store_agent_ev *ev,
 			return -1;
 	if (n == 0)
 		return 0;
-	if (cmd_query(s, STORE_Q_BEGIN, NULL, 0, NULL, NULL, NULL) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (ev[i].up && agent_up_q(s, &ev[i].agent,
-		    ev[i].opened_ms) != 0)
-			return cmd_abort(s);
-		if (ev[i].closed_ms != 0 && agent_down_q(s, ev[i].agent.issuer,
-		    ev[i].agent.name, ev[i].opened_ms, ev[i].closed_ms) != 0)
-			return cmd_abort(s);
-	}
-	if (cmd_query(s, STORE_Q_COMMIT, NULL, 0, NULL, NULL, NULL) < 0)
-		return cmd_abort(s);
-	return 0;
+	if ((o = malloc(n * sizeof(*o))) == NULL)
+		return cmd_err(s, "agents: out of memory");
+	for (i = 0; i < n; i++)
+		o[i] = &ev[i];
+	qsort(o, n, sizeof(*o), agent_ev_cmp);
+	rc = agents_mark_q(s, o, n);
+	free(o);
+	return rc;
 }
 
 /* A row of STORE_Q_AGENTS to the caller's callback. */

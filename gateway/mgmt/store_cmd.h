@@ -193,11 +193,14 @@ int store_agent_down(struct store *s, const char *issuer, const char *name,
     int64_t opened_ms, int64_t now_ms);
 
 /**
- * store_agents_mark(s, ev, n): write the ${n} channel events ${ev}, in
- * their order, in one transaction (one sync): for each, store_agent_up
- * of ev->agent at ev->opened_ms if ev->up, then store_agent_down of it
- * (opened_ms, closed_ms) if ev->closed_ms is not 0.  Return 0, or -1
- * (nothing written: an identity not UTF-8, or the store failed).
+ * store_agents_mark(s, ev, n): write the ${n} channel events ${ev} in one
+ * transaction (one sync), by agent (issuer, name), each agent's in their
+ * order: for each, store_agent_up of ev->agent at ev->opened_ms if
+ * ev->up, then store_agent_down of it (opened_ms, closed_ms) if
+ * ev->closed_ms is not 0.  Every server locks the rows in that one order:
+ * two servers of one PostgreSQL store marking the same agents at once
+ * never deadlock.  Return 0, or -1 (nothing written: an identity not
+ * UTF-8, memory short, or the store failed).
  */
 int store_agents_mark(struct store *s, const struct store_agent_ev *ev,
     size_t n);

@@ -20,6 +20,10 @@ GW_PG_CONNINFO=$PG_CONNINFO "$BUILD/tests/test_commit" >commit-tests.log 2>&1 ||
     fail "commit unit tests on PostgreSQL: $(tail -n 5 commit-tests.log)"
 grep -q 'SKIPPED' commit-tests.log && fail "commit tests skipped PostgreSQL"
 pass "commit unit tests pass on PostgreSQL (a refused row closes its channel alone)"
+GW_PG_CONNINFO=$PG_CONNINFO "$BUILD/tests/test_store_lock" >lock-tests.log 2>&1 ||
+    fail "two servers marking agents at once: $(tail -n 5 lock-tests.log)"
+grep -q 'SKIPPED' lock-tests.log && fail "store lock test skipped PostgreSQL"
+pass "two servers mark the same agents at once on PostgreSQL: no deadlock"
 psql -X -q "$PG_CONNINFO" -c 'DROP TABLE messages'	# their rows
 
 make_pki pki
