@@ -20,6 +20,7 @@
 #include "mgmt_config.h"
 #include "proto.h"
 #include "store.h"
+#include "store_agents.h"
 #include "store_cmd.h"
 
 #define CLI_MAGIC	0x436c6921u	/* "Cli!" */

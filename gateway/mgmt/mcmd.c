@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mcmd.h"
 #include "mgmt.h"
+#include "store_agents.h"
 #include "store_cmd.h"
 
 #define MCMD_BATCH_MAGIC	0x4d426174u	/* "MBat" */
