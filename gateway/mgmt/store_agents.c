@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include <string.h>
+
+#include "proto.h"
 #include "store_agents.h"
 #include "store_impl.h"
 
@@ -20,6 +23,10 @@ struct agents_walk {
 	void		*arg;
 };
 
+static const char *const agent_state_names[STORE_AGENT_NSTATES] = {
+	"offline", "online", "stale"
+};
+
 static struct agents_walk *
 agents_walk_check(void *arg)
 {
@@ -30,18 +37,64 @@ agents_walk_check(void *arg)
 	return w;
 }
 
-/* Check agent ${a} (up: every identity field; else issuer and name). */
+/**
+ * store_agent_state_str(st): "offline", "online", "stale", or "?" for
+ * another value.
+ */
+const char *
+store_agent_state_str(enum store_agent_state st)
+{
+	return (unsigned)st < STORE_AGENT_NSTATES ? agent_state_names[st] :
+	    "?";
+}
+
+/**
+ * store_agent_state_parse(name, out): the state named ${name} into
+ * ${out}.  Return 0, or -1 if it names none.
+ */
+int
+store_agent_state_parse(const char *name, enum store_agent_state *out)
+{
+	for (unsigned i = 0; i < STORE_AGENT_NSTATES; i++)
+		if (strcmp(name, agent_state_names[i]) == 0) {
+			*out = (enum store_agent_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+/*
+ * Check agent ${a} (up: every identity field, sans may be NULL for "";
+ * else issuer and name).
+ */
 static int
 agent_check(struct store *s, const struct store_agent *a, int up)
 {
-	const char *f[8] = { a->issuer, a->name, a->subject, a->san,
-	    a->serial, a->fingerprint, a->gateway, a->peer };
+	const char *f[9] = { a->issuer, a->name, a->subject, a->san,
+	    a->serial, a->fingerprint, a->gateway, a->peer,
+	    a->sans != NULL ? a->sans : "" };
 
-	for (int i = 0; i < (up ? 8 : 2); i++)
+	for (int i = 0; i < (up ? 9 : 2); i++)
 		if (!store_q_text_ok(f[i]))
 			return store_q_err(s, "agent: identity not UTF-8");
 	if (up && a->name[0] == '\0')
 		return store_q_err(s, "agent: no name");
+	if (up && a->not_after_ms < 0)
+		return store_q_err(s, "agent: notAfter before 1970");
+	return 0;
+}
+
+/* Check event ${ev}: its agent, its news.  0 or -1. */
+static int
+agent_ev_check(struct store *s, const struct store_agent_ev *ev)
+{
+	if (agent_check(s, &ev->agent, ev->up) != 0)
+		return -1;
+	if ((unsigned)ev->live >= STORE_AGENT_NSTATES)
+		return store_q_err(s, "agent: state %u unknown",
+		    (unsigned)ev->live);
+	if (ev->last_seq > GW_SEQ_MAX)
+		return store_q_err(s, "agent: seq above 2^63-1");
 	return 0;
 }
 
@@ -51,13 +104,28 @@ agent_up_q(struct store *s, const struct store_agent *a, int64_t now_ms)
 {
 	const char *f[8] = { a->issuer, a->name, a->subject, a->san,
 	    a->serial, a->fingerprint, a->gateway, a->peer };
-	struct store_val in[9];
+	struct store_val in[11];
 
 	for (int i = 0; i < 8; i++)
 		in[i] = V_TEXT(f[i]);
 	in[8] = V_INT(now_ms);
-	return store_q_run(s, STORE_Q_AGENT_UP, in, 9, NULL, NULL, NULL) < 0 ?
-	    -1 : 0;
+	in[9] = V_TEXT(a->sans);
+	in[10] = a->not_after_ms != 0 ? V_INT(a->not_after_ms) :
+	    (struct store_val){ .type = STORE_V_NULL };
+	return store_q_run(s, STORE_Q_AGENT_UP, in, 11, NULL, NULL, NULL) <
+	    0 ? -1 : 0;
+}
+
+/* STORE_Q_AGENT_SEEN of event ${ev} (checked, live): 0 or -1. */
+static int
+agent_seen_q(struct store *s, const struct store_agent_ev *ev)
+{
+	struct store_val in[6] = { V_INT(ev->seen_ms), V_INT(ev->last_seq),
+	    V_INT(ev->live), V_TEXT(ev->agent.issuer), V_TEXT(ev->agent.name),
+	    V_INT(ev->opened_ms) };
+
+	return store_q_run(s, STORE_Q_AGENT_SEEN, in, 6, NULL, NULL, NULL) <
+	    0 ? -1 : 0;
 }
 
 /* STORE_Q_AGENT_DOWN (checked): see store_agent_down.  0 or -1. */
@@ -68,16 +136,16 @@ agent_down_q(struct store *s, const char *issuer, const char *name,
 	struct store_val in[4] = { V_INT(now_ms), V_TEXT(issuer),
 	    V_TEXT(name), V_INT(opened_ms) };
 
-	return store_q_run(s, STORE_Q_AGENT_DOWN, in, 4, NULL, NULL, NULL) < 0 ?
-	    -1 : 0;
+	return store_q_run(s, STORE_Q_AGENT_DOWN, in, 4, NULL, NULL, NULL) <
+	    0 ? -1 : 0;
 }
 
 /**
  * store_agent_up(s, a, now_ms): the agent ${a} (its issuer, name and
  * identity fields; the times are ignored) opened a channel at ${now_ms}:
  * insert it, or update its identity, gateway and peer to ${a}'s; set it
- * online with connected_ms = seen_ms = ${now_ms}, keeping first_seen_ms.
- * Return 0 or -1.
+ * online with connected_ms = seen_ms = ${now_ms}, keeping first_seen_ms
+ * and last_seq.  Return 0 or -1.
  */
 int
 store_agent_up(struct store *s, const struct store_agent *a,
@@ -110,9 +178,13 @@ store_agent_down(struct store *s, const char *issuer, const char *name,
 /**
  * store_agents_mark(s, ev, n): write the ${n} channel events ${ev}, in
  * their order, in one transaction (one sync): for each, store_agent_up
- * of ev->agent at ev->opened_ms if ev->up, then store_agent_down of it
- * (opened_ms, closed_ms) if ev->closed_ms is not 0.  Return 0, or -1
- * (nothing written: an identity not UTF-8, or the store failed).
+ * of ev->agent at ev->opened_ms if ev->up; then if ev->live is not
+ * offline, unless a later OPEN made the agent's row another channel's
+ * (connected_ms > opened_ms) or it is offline, seen_ms and last_seq
+ * raised to ev's (never lowered) and state set to ev->live; then
+ * store_agent_down of it (opened_ms, closed_ms) if ev->closed_ms is not
+ * 0.  Return 0, or -1 (nothing written: an identity not UTF-8, a state
+ * unknown, a seq above GW_SEQ_MAX, or the store failed).
  */
 int
 store_agents_mark(struct store *s, const struct store_agent_ev *ev,
@@ -123,7 +195,7 @@ store_agents_mark(struct store *s, const struct store_agent_ev *ev,
 	if (store_q_ready(s) != 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (agent_check(s, &ev[i].agent, ev[i].up) != 0)
+		if (agent_ev_check(s, &ev[i]) != 0)
 			return -1;
 	if (n == 0)
 		return 0;
@@ -132,6 +204,9 @@ store_agents_mark(struct store *s, const struct store_agent_ev *ev,
 	for (i = 0; i < n; i++) {
 		if (ev[i].up && agent_up_q(s, &ev[i].agent,
 		    ev[i].opened_ms) != 0)
+			return store_q_abort(s);
+		if (ev[i].live != STORE_AGENT_OFFLINE &&
+		    agent_seen_q(s, &ev[i]) != 0)
 			return store_q_abort(s);
 		if (ev[i].closed_ms != 0 && agent_down_q(s, ev[i].agent.issuer,
 		    ev[i].agent.name, ev[i].opened_ms, ev[i].closed_ms) != 0)
@@ -159,10 +234,14 @@ agents_row(const struct store_val *col, unsigned ncol, void *arg)
 		.first_seen_ms = store_col_int(col, 8),
 		.connected_ms = store_col_int(col, 9),
 		.seen_ms = store_col_int(col, 10),
-		.online = store_col_int(col, 11) != 0,
+		.state = (enum store_agent_state)store_col_int(col, 11),
+		.online = store_col_int(col, 11) != STORE_AGENT_OFFLINE,
+		.sans = store_col_text(col, 12),
+		.not_after_ms = store_col_int(col, 13),
+		.last_seq = (uint64_t)store_col_int(col, 14),
 	};
 
-	if (ncol < 12)
+	if (ncol < 15)
 		return 1;
 	return w->fn(&a, w->arg);
 }
@@ -179,10 +258,12 @@ store_agents(struct store *s,
 {
 	struct agents_walk w = { .magic = AGENTS_WALK_MAGIC, .fn = fn,
 	    .arg = arg };
+	int v;
 
 	if (store_q_ready(s) != 0)
 		return -1;
-	if (!s->ops->cmd_tables(s->b))
+	if ((v = s->ops->cmd_tables(s->b)) == 0)
 		return 0;
-	return store_q_run(s, STORE_Q_AGENTS, NULL, 0, agents_row, &w, NULL);
+	return store_q_run(s, v >= 4 ? STORE_Q_AGENTS : STORE_Q_AGENTS_V3,
+	    NULL, 0, agents_row, &w, NULL);
 }

@@ -648,7 +648,7 @@ store_cmd_targets(struct store *s, int64_t id, int64_t now_ms,
 	return store_q_run(s, STORE_Q_TGTS, in, 2, targets_row, &w, NULL);
 }
 
-/* A row of STORE_Q_COUNTS: (0, online, n) or (1, state, n). */
+/* A row of STORE_Q_COUNTS: (0, agents' state, n) or (1, state, n). */
 static int
 counts_row(const struct store_val *col, unsigned ncol, void *arg)
 {
@@ -663,8 +663,10 @@ counts_row(const struct store_val *col, unsigned ncol, void *arg)
 	if (n < 0)
 		return 0;
 	if (store_col_int(col, 0) == 0) {
-		if (key != 0)
+		if (key == STORE_AGENT_ONLINE)
 			c->online += (uint64_t)n;
+		else if (key == STORE_AGENT_STALE)
+			c->stale += (uint64_t)n;
 		else
 			c->offline += (uint64_t)n;
 	} else if (key >= 0 && key < STORE_CMD_NSTATES)
@@ -673,7 +675,7 @@ counts_row(const struct store_val *col, unsigned ncol, void *arg)
 }
 
 /**
- * store_cmd_counts(s, c): the agents by online state and the command
+ * store_cmd_counts(s, c): the agents by state and the command
  * targets by their stored state (a queued one past its expiry counts
  * queued until store_cmd_expire writes it) into ${c}, by counting
  * queries (no join, no sort; the targets' from index command_targets_state

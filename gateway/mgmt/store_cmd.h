@@ -245,12 +245,12 @@ long store_cmd_targets(struct store *s, int64_t id, int64_t now_ms,
 
 /* What store_cmd_counts counts. */
 struct store_counts {
-	uint64_t	online, offline;		/* agents */
+	uint64_t	online, offline, stale;		/* agents */
 	uint64_t	cmds[STORE_CMD_NSTATES];	/* targets */
 };
 
 /**
- * store_cmd_counts(s, c): the agents by online state and the command
+ * store_cmd_counts(s, c): the agents by state and the command
  * targets by their stored state (a queued one past its expiry counts
  * queued until store_cmd_expire writes it) into ${c}, by counting
  * queries (no join, no sort; the targets' from index command_targets_state

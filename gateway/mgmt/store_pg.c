@@ -10,7 +10,8 @@
  * tables of the agents and commands (version 2), whose statements
  * (store_backend.c) run unprepared in single-row mode: a long result is
  * never held whole in memory; version 3 adds the floors of retention
- * (retained_floor).  Every server of a group must run this code before
+ * (retained_floor), version 4 the agents' sans, not_after_ms, last_seq
+ * and state (was online).  Every server of a group must run this code before
  * any writes again: an older one's INSERT names the old key and fails,
  * or does not see the floors.
  */
@@ -42,7 +43,7 @@ struct store_pg {
 	PGconn		*conn;
 	int		 readonly;
 	int		 legacy;	/* a reader of a version 0 table */
-	int		 cmds;		/* the tables of version 2 are there */
+	int		 cmds;		/* 0, or the version (2 and up) */
 	unsigned	 queued;	/* INSERTs in the open pipeline */
 	char		 err[256];	/* the last error (pg_errmsg) */
 	struct timespec	 reset_failed;	/* when a PQreset last failed */
@@ -139,6 +140,19 @@ static const char pg_schema[] =
     " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 3 THEN"
     "  DELETE FROM gw_schema;"
     "  INSERT INTO gw_schema VALUES (3);"
+    " END IF;"
+    " END $$;"
+    "DO $$ BEGIN"
+    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 4 THEN"
+    "  ALTER TABLE agents ADD COLUMN sans text NOT NULL DEFAULT '';"
+    "  ALTER TABLE agents ADD COLUMN not_after_ms bigint;"
+    "  ALTER TABLE agents ADD COLUMN last_seq bigint NOT NULL DEFAULT 0;"
+    "  ALTER TABLE agents RENAME COLUMN online TO state;"
+    "  UPDATE agents SET last_seq = coalesce((SELECT max(seq) FROM"
+    "   messages AS m WHERE m.issuer = agents.issuer AND"
+    "   m.agent = agents.name), 0);"
+    "  DELETE FROM gw_schema;"
+    "  INSERT INTO gw_schema VALUES (4);"
     " END IF;"
     " END $$;"
     "SELECT pg_advisory_unlock(4747001);";
@@ -257,7 +271,7 @@ pg_open(const char *conninfo, int readonly, char *err, size_t errlen)
 		PQclear(res);
 		if (pg_prepare(s) != 0)
 			goto fail;
-		s->cmds = 1;
+		s->cmds = STORE_SCHEMA;
 	} else if (pg_reader_schema(s) != 0)
 		goto fail;
 	return s;
@@ -265,6 +279,24 @@ fail:
 	snprintf(err, errlen, "%s", s->err);
 	pg_close(s);
 	return NULL;
+}
+
+/* A reader of the tables of version 2: which version (into s->cmds)? */
+static int
+pg_reader_version(struct store_pg *s)
+{
+	PGresult *res;
+
+	res = PQexec(s->conn, "SELECT coalesce(max(version), 0) FROM "
+	    "gw_schema");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return pg_fail(s, "postgresql: schema");
+	}
+	if (atoi(PQgetvalue(res, 0, 0)) >= 4)
+		s->cmds = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
 }
 
 /* A reader migrates nothing: is there an issuer, are there commands? */
@@ -279,8 +311,10 @@ pg_reader_schema(struct store_pg *s)
 		PQclear(res);
 		return pg_fail(s, "postgresql: schema");
 	}
-	s->cmds = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	s->cmds = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 3 : 0;
 	PQclear(res);
+	if (s->cmds != 0 && pg_reader_version(s) != 0)
+		return -1;
 	res = PQexec(s->conn, "SELECT count(*) FROM "
 	    "information_schema.columns WHERE table_name = 'messages' "
 	    "AND column_name = 'issuer' AND table_schema = "
