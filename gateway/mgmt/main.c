@@ -49,7 +49,8 @@ usage(void)
 	    "       gw-mgmt export (-c FILE | --db PATH) [--after ID] "
 	    "[--follow]\n"
 	    "       gw-mgmt command send|list|show (-c FILE | --db PATH) ...\n"
-	    "       gw-mgmt agents (-c FILE | --db PATH) [--json]\n"
+	    "       gw-mgmt agents (-c FILE | --db PATH) [--state S] "
+	    "[--match GLOB] [--json]\n"
 	    "       gw-mgmt status (-c FILE | --metrics ADDR)\n");
 	exit(2);
 }
