@@ -16,6 +16,7 @@
 #include "mcmd.h"
 #include "mchan.h"
 #include "mgmt.h"
+#include "mlive.h"
 #include "namemap.h"
 #include "store_cmd.h"
 
@@ -47,6 +48,7 @@ struct mchan {
 	/* Its commit: last_seq (highest DATA seq), durable (committed). */
 	struct commit_chan	 cc;
 	struct mcmd_chan	 cmd;		/* its commands (mcmd.c) */
+	struct mlive_chan	 live;		/* its liveness (mlive.c) */
 	uint64_t		 acked;		/* highest seq ACKed (sent) */
 	uint16_t		 close_code;	/* closing: the CLOSE owed */
 	char			 close_text[128];
@@ -97,6 +99,13 @@ mchan_set_state(struct mchan *ch, enum mchan_state s)
 	ch->state = s;
 }
 
+/* The loop's time, as the store keeps times. */
+static int64_t
+mchan_now(const struct mgmt *m)
+{
+	return (int64_t)(ev_now(m->loop) * 1000.);
+}
+
 /* Does ${ch} owe a CLOSE (and so ignore DATA)? */
 static int
 mchan_closing(const struct mchan *ch)
@@ -121,6 +130,7 @@ mchan_holds(const struct mgmt *m, const struct mchan *ch)
 static void
 mchan_unclaim(struct mgmt *m, struct mchan *ch)
 {
+	mlive_chan_stop(m->live, &ch->live, ch->cc.durable);
 	if (!mchan_holds(m, ch))
 		return;
 	mcmd_down(m, &ch->cmd);
@@ -241,11 +251,18 @@ static void
 mchan_open_ack(struct mchan *ch, uint64_t last_seq)
 {
 	char ea[LOG_ESC_MAX];	/* the name in OPEN, escaped */
+	struct mgmt *m = ch->set->m;
 
 	mchan_set_state(ch, MCHAN_ANSWERED);
 	ch->acked = last_seq;
-	if (mchan_holds(ch->set->m, ch))
-		mcmd_up(ch->set->m, &ch->cmd);
+	if (mchan_holds(m, ch)) {
+		/* Online, its rows stored up to last_seq; live from now. */
+		mcmd_up(m, &ch->cmd);
+		mcmd_news(m, &ch->cmd, STORE_AGENT_ONLINE, mchan_now(m),
+		    last_seq);
+		mlive_chan_start(m->live, &ch->live, &ch->ident, &ch->cmd,
+		    mchan_now(m));
+	}
 	log_debug("event=channel_open gateway=%s channel=%u agent=%s "
 	    "last_seq=%llu", ch->set->gateway, ch->id, log_esc(ea,
 	    sizeof(ea), ch->ident.name, LOG_ESC_STR, LOG_ESC_BARE),
@@ -627,6 +644,7 @@ mchan_claim(struct mgmt *m, struct mchan *ch)
 
 	if (m->chans->agents != NULL &&
 	    (old = namemap_get(m->chans->agents, ch->key)) != NULL) {
+		mlive_chan_stop(m->live, &old->live, old->cc.durable);
 		mcmd_down(m, &old->cmd);
 		namemap_del(m->chans->agents, old);
 		snprintf(text, sizeof(text), "a newer channel of this agent "
@@ -684,6 +702,9 @@ mchan_data(struct mchan *ch, const struct gw_frame *f)
 		return;
 	}
 	ch->set->rows++;
+	/* News of its agent (before commit_data, which may free ${ch}). */
+	mlive_heard(ch->set->m->live, &ch->live, mchan_now(ch->set->m),
+	    ch->cc.durable);
 	(void)commit_data(ch->set->m, &ch->cc, f->u.data.seq,
 	    f->u.data.body.p, f->u.data.body.len);	/* failure: closed */
 }

@@ -33,6 +33,9 @@ struct mcmd_ev {
 	char			 gateway[ID_NAME_MAX];
 	int			 up;		/* its OPEN_ACK came */
 	int64_t			 opened_ms;	/* mcmd_up's time */
+	int			 live;		/* news: a store_agent_state */
+	int64_t			 seen_ms;	/* news: heard at, the latest */
+	uint64_t		 last_seq;	/* news: stored up to */
 	int64_t			 closed_ms;	/* 0: open still */
 };
 
@@ -114,6 +117,9 @@ mcmd_ev_store(const struct mcmd_ev *ev, struct store_agent_ev *out)
 		},
 		.up = ev->up,
 		.opened_ms = ev->opened_ms,
+		.live = (enum store_agent_state)ev->live,
+		.seen_ms = ev->seen_ms,
+		.last_seq = ev->last_seq,
 		.closed_ms = ev->closed_ms,
 	};
 }
@@ -222,6 +228,28 @@ mcmd_up(struct mgmt *m, struct mcmd_chan *mc)
 	ev->up = 1;
 	ev->opened_ms = now;
 	mc->up_ms = now;
+}
+
+/**
+ * mcmd_news(m, mc, live, seen_ms, last_seq): news of the agent of ${mc}'s
+ * channel (up): it is ${live} (online, stale), heard at ${seen_ms} (0: not
+ * heard now), its rows stored up to ${last_seq} (queued, as mcmd_up's;
+ * the latest of a loop pass wins, times and seqs only grow).
+ */
+void
+mcmd_news(struct mgmt *m, struct mcmd_chan *mc, int live, int64_t seen_ms,
+    uint64_t last_seq)
+{
+	struct mcmd_ev *ev;
+
+	if (mc->up_ms == 0 || (ev = mcmd_ev_get(m, mc)) == NULL)
+		return;
+	ev->opened_ms = mc->up_ms;
+	ev->live = live;
+	if (seen_ms > ev->seen_ms)
+		ev->seen_ms = seen_ms;
+	if (last_seq > ev->last_seq)
+		ev->last_seq = last_seq;
 }
 
 /**
