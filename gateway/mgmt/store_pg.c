@@ -24,6 +24,7 @@
 
 #include "store.h"
 #include "store_backend.h"
+#include "store_pg_schema.h"
 
 #define PG_SCAN_CHUNK	"5000"
 #define PG_MAGIC	0x5067536cu	/* "PgSl" */
@@ -59,103 +60,6 @@ pg_check(void *b)
 		abort();
 	return s;
 }
-
-/*
- * Create the tables, or migrate version 0 (key (agent, seq), no issuer):
- * its rows get issuer "" (legacy, see store_last_seq), the key becomes
- * (issuer, agent, seq).  A new table takes the same path (it is empty).
- * Done once, under the lock, whichever server of a group comes first.
- */
-static const char pg_schema[] =
-    "SELECT pg_advisory_lock(4747001);"
-    "CREATE TABLE IF NOT EXISTS gw_schema (version integer NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS messages ("
-    " issuer text NOT NULL,"
-    " agent text NOT NULL,"
-    " seq bigint NOT NULL,"
-    " id bigint GENERATED ALWAYS AS IDENTITY UNIQUE,"
-    " gateway text NOT NULL,"
-    " fingerprint text NOT NULL,"
-    " received_ms bigint NOT NULL,"
-    " payload bytea NOT NULL,"
-    " PRIMARY KEY (issuer, agent, seq));"
-    "DO $$ BEGIN"
-    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 1 THEN"
-    "  ALTER TABLE messages ADD COLUMN IF NOT EXISTS"
-    "   issuer text NOT NULL DEFAULT '';"
-    "  ALTER TABLE messages ALTER COLUMN issuer DROP DEFAULT;"
-    "  ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_pkey;"
-    "  ALTER TABLE messages ADD PRIMARY KEY (issuer, agent, seq);"
-    "  DELETE FROM gw_schema;"
-    "  INSERT INTO gw_schema VALUES (1);"
-    " END IF;"
-    " END $$;"
-    "CREATE TABLE IF NOT EXISTS agents ("
-    " issuer text NOT NULL,"
-    " name text NOT NULL,"
-    " subject text NOT NULL,"
-    " san text NOT NULL,"
-    " serial text NOT NULL,"
-    " fingerprint text NOT NULL,"
-    " gateway text NOT NULL,"
-    " peer text NOT NULL,"
-    " first_seen_ms bigint NOT NULL,"
-    " connected_ms bigint NOT NULL,"
-    " seen_ms bigint NOT NULL,"
-    " online bigint NOT NULL,"
-    " PRIMARY KEY (issuer, name));"
-    "CREATE TABLE IF NOT EXISTS commands ("
-    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-    " target text NOT NULL,"
-    " body bytea NOT NULL,"
-    " created_ms bigint NOT NULL,"
-    " expires_ms bigint NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS command_targets ("
-    " command bigint NOT NULL REFERENCES commands (id),"
-    " issuer text NOT NULL,"
-    " agent text NOT NULL,"
-    " state bigint NOT NULL,"
-    " outcome bigint,"
-    " status bigint,"
-    " truncated bigint NOT NULL,"
-    " output bytea,"
-    " updated_ms bigint NOT NULL,"
-    " PRIMARY KEY (command, issuer, agent));"
-    "CREATE INDEX IF NOT EXISTS command_targets_agent ON command_targets"
-    " (issuer, agent, state);"
-    "CREATE INDEX IF NOT EXISTS command_targets_state ON command_targets"
-    " (state, command);"
-    "DO $$ BEGIN"
-    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 2 THEN"
-    "  DELETE FROM gw_schema;"
-    "  INSERT INTO gw_schema VALUES (2);"
-    " END IF;"
-    " END $$;"
-    "CREATE TABLE IF NOT EXISTS retained_floor ("
-    " issuer text NOT NULL,"
-    " agent text NOT NULL,"
-    " floor bigint NOT NULL,"
-    " PRIMARY KEY (issuer, agent));"
-    "DO $$ BEGIN"
-    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 3 THEN"
-    "  DELETE FROM gw_schema;"
-    "  INSERT INTO gw_schema VALUES (3);"
-    " END IF;"
-    " END $$;"
-    "DO $$ BEGIN"
-    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 4 THEN"
-    "  ALTER TABLE agents ADD COLUMN sans text NOT NULL DEFAULT '';"
-    "  ALTER TABLE agents ADD COLUMN not_after_ms bigint;"
-    "  ALTER TABLE agents ADD COLUMN last_seq bigint NOT NULL DEFAULT 0;"
-    "  ALTER TABLE agents RENAME COLUMN online TO state;"
-    "  UPDATE agents SET last_seq = coalesce((SELECT max(seq) FROM"
-    "   messages AS m WHERE m.issuer = agents.issuer AND"
-    "   m.agent = agents.name), 0);"
-    "  DELETE FROM gw_schema;"
-    "  INSERT INTO gw_schema VALUES (4);"
-    " END IF;"
-    " END $$;"
-    "SELECT pg_advisory_unlock(4747001);";
 
 static int
 pg_fail(struct store_pg *s, const char *what)
@@ -262,7 +166,7 @@ pg_open(const char *conninfo, int readonly, char *err, size_t errlen)
 		goto fail;
 	}
 	if (!readonly) {
-		res = PQexec(s->conn, pg_schema);
+		res = PQexec(s->conn, store_pg_schema);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			PQclear(res);
 			pg_fail(s, "postgresql: create table");
