@@ -1,9 +1,10 @@
 /*
  * fuzz_upstream.c: the upstream side, as gw-mgmt reads a gateway: frames
  * on channels, OPEN's attested identity copied and checked
- * (id_from_view, the name policy), reason texts, enrollment answers.
- * Invariants: an identity accepted is NUL-terminated printable text that
- * fits its fields; the policy never matches a name id_from_view refused.
+ * (id_from_view, the name policy), reason texts, enrollment answers,
+ * SEEN's ids.  Invariants: an identity accepted is NUL-terminated
+ * printable text that fits its fields; the policy never matches a name
+ * id_from_view refused; a SEEN holds whole ids, none 0.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +57,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    gw_reason_str(f.u.reason.code),
 			    (int)f.u.reason.text.len,
 			    (const char *)f.u.reason.text.p);
+			break;
+		case GW_T_SEEN:
+			FUZZ_CHECK(f.u.seen.n >= 1 &&
+			    (size_t)f.u.seen.n * 4 == f.len);
+			for (uint32_t i = 0; i < f.u.seen.n; i++)
+				FUZZ_CHECK(gw_seen_id(&f, i) != 0);
 			break;
 		case GW_T_ENROLL_RESULT:
 			FUZZ_CHECK(f.u.enroll_result.status <=

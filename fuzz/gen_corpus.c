@@ -162,6 +162,18 @@ frames(uint8_t *buf, size_t cap, const uint8_t *csr, size_t csrlen,
 	f[n].type = GW_T_ERROR;
 	f[n].u.reason.code = GW_R_PROTOCOL;
 	n++;
+	/* GW_CAP_FLEET: OPEN with the identity extension, and SEEN. */
+	f[n] = f[7];			/* the OPEN above */
+	f[n].channel = 4;
+	f[n].u.open.has_ext = 1;
+	f[n].u.open.not_after_ms = UINT64_C(1798761600000);
+	f[n].u.open.sans = (struct gw_str)S("DNS:agent-1 IP:10.0.0.1 "
+	    "IP:2001:db8::1 URI:spiffe://x/agent-1 EMAIL:a@x OTHER:");
+	n++;
+	f[n].type = GW_T_SEEN;
+	f[n].u.seen.ids = (const uint8_t *)"\0\0\0\3\0\0\0\4";
+	f[n].u.seen.n = 2;
+	n++;
 	for (size_t i = 0; i < n; i++)
 		off += enc(buf + off, cap - off, &f[i]);
 	return off;

@@ -19,9 +19,16 @@
 /* Longest text after the u16 code of GOAWAY, ERROR and CLOSE. */
 #define TEXT_MAX		65535u
 
-/* OPEN: fingerprint, then six strings (u16 length + bytes). */
+/*
+ * OPEN: fingerprint, then six strings (u16 length + bytes), then optionally
+ * the identity extension: not_after (u64), then sans (a string).
+ */
 #define OPEN_NSTR		6
 #define OPEN_MIN		(GW_FINGERPRINT_LEN + 2 * OPEN_NSTR)
+#define OPEN_EXT_MIN		(8 + 2)
+
+/* SEEN: one u32 channel id after another. */
+#define SEEN_ID			4
 
 /* ENROLL: ref, then five strings. */
 #define ENROLL_FIXED		4
@@ -69,6 +76,7 @@ static const struct ftype ftypes[] = {
 	{ GW_T_OPEN,		CH_NONZERO,	OPEN_MIN, GW_PAYLOAD_HARD_MAX },
 	{ GW_T_OPEN_ACK,	CH_NONZERO,	8,	8 },
 	{ GW_T_CLOSE,		CH_NONZERO,	2,	2 + TEXT_MAX },
+	{ GW_T_SEEN,		CH_ZERO,	SEEN_ID, GW_PAYLOAD_HARD_MAX },
 };
 
 /* Byte order helpers: big-endian, no alignment assumed. */
@@ -185,6 +193,25 @@ frame_strings(const struct gw_frame *f, struct gw_str *s[NSTR_MAX],
 }
 
 /*
+ * SEEN's ids: at least one (and a view to read them from), no more than
+ * the hard limit holds (the encoder's caller may ask for more), none 0.
+ */
+static int
+check_seen(const struct gw_frame *f)
+{
+	uint32_t i;
+
+	if (f->u.seen.n == 0 || f->u.seen.ids == NULL)
+		return GW_PERR_BAD_LENGTH;
+	if (f->u.seen.n > GW_PAYLOAD_HARD_MAX / SEEN_ID)
+		return GW_PERR_LEN_TOO_BIG;
+	for (i = 0; i < f->u.seen.n; i++)
+		if (gw_seen_id(f, i) == 0)
+			return GW_PERR_BAD_VALUE;
+	return GW_OK;
+}
+
+/*
  * Value rules shared by decode and encode, checked once the fields are
  * known: versions, sequence numbers, credit, announced limits, name.
  */
@@ -226,9 +253,12 @@ check_fields(const struct gw_frame *f)
 			return GW_PERR_BAD_CREDIT;
 		break;
 	case GW_T_OPEN:
-		if (f->u.open.name.len == 0)
+		if (f->u.open.name.len == 0 || (f->u.open.has_ext &&
+		    f->u.open.sans.len > GW_SANS_MAX))
 			return GW_PERR_BAD_STRING;
 		break;
+	case GW_T_SEEN:
+		return check_seen(f);
 	case GW_T_ENROLL:
 		if (f->u.enroll.ref == 0)
 			return GW_PERR_BAD_VALUE;
@@ -252,9 +282,13 @@ check_fields(const struct gw_frame *f)
 	return GW_OK;
 }
 
-/* Decode the ${ns} strings of ${s} from ${p}[0..${n}): nothing may follow. */
+/*
+ * Decode the ${ns} strings of ${s} from ${p}[0..${n}) and set ${used} to
+ * the bytes they take.
+ */
 static int
-decode_strings(const uint8_t *p, size_t n, struct gw_str **s, int ns)
+decode_strings(const uint8_t *p, size_t n, struct gw_str **s, int ns,
+    size_t *used)
 {
 	size_t off = 0;
 	uint16_t l;
@@ -271,9 +305,52 @@ decode_strings(const uint8_t *p, size_t n, struct gw_str **s, int ns)
 		s[i]->len = l;
 		off += l;
 	}
-	if (off != n)
-		return GW_PERR_TRAILING;
+	*used = off;
 	return GW_OK;
+}
+
+/*
+ * The ${n} bytes at ${p} after OPEN's peer: none (a legacy OPEN), or the
+ * identity extension and nothing after it.
+ */
+static int
+decode_open_ext(struct gw_identity *id, const uint8_t *p, size_t n)
+{
+	struct gw_str *s = &id->sans;
+	size_t used;
+	int rc;
+
+	if (n == 0)
+		return GW_OK;
+	if (n < OPEN_EXT_MIN)
+		return GW_PERR_BAD_LENGTH;
+	id->has_ext = 1;
+	id->not_after_ms = get64(p);
+	if ((rc = decode_strings(p + 8, n - 8, &s, 1, &used)) != GW_OK)
+		return rc;
+	return 8 + used == n ? GW_OK : GW_PERR_TRAILING;
+}
+
+/*
+ * The strings of ${f} (a type with strings) after its fixed part, then
+ * OPEN's extension; nothing may follow.
+ */
+static int
+decode_tail(struct gw_frame *f)
+{
+	struct gw_str *s[NSTR_MAX];
+	size_t fixed = 0, used;
+	int ns, rc;
+
+	if ((ns = frame_strings(f, s, &fixed)) == 0)
+		return GW_OK;
+	if ((rc = decode_strings(f->payload + fixed, f->len - fixed, s, ns,
+	    &used)) != GW_OK)
+		return rc;
+	if (f->type == GW_T_OPEN)
+		return decode_open_ext(&f->u.open, f->payload + fixed + used,
+		    f->len - fixed - used);
+	return fixed + used == f->len ? GW_OK : GW_PERR_TRAILING;
 }
 
 /* Fill ${f}->u from the ${f}->len bytes at ${f}->payload (length checked). */
@@ -281,9 +358,6 @@ static int
 decode_fields(struct gw_frame *f)
 {
 	const uint8_t *p = f->payload;
-	struct gw_str *s[NSTR_MAX];
-	size_t fixed = 0;
-	int ns;
 
 	switch (f->type) {
 	case GW_T_HELLO:
@@ -344,10 +418,14 @@ decode_fields(struct gw_frame *f)
 		f->u.enroll_result.reason = get16(p + 6);
 		f->u.enroll_result.retry_after = get32(p + 8);
 		break;
+	case GW_T_SEEN:
+		if (f->len % SEEN_ID != 0)
+			return GW_PERR_BAD_LENGTH;
+		f->u.seen.ids = p;
+		f->u.seen.n = f->len / SEEN_ID;
+		break;
 	}
-	if ((ns = frame_strings(f, s, &fixed)) > 0)
-		return decode_strings(p + fixed, f->len - fixed, s, ns);
-	return GW_OK;
+	return decode_tail(f);
 }
 
 /**
@@ -471,6 +549,14 @@ encode_check(const struct gw_frame *f, const struct ftype *t, uint64_t *plen)
 				return GW_PERR_BAD_STRING;
 			n += 2 + (uint64_t)s[i]->len;
 		}
+		if (f->type == GW_T_OPEN && f->u.open.has_ext) {
+			if (f->u.open.sans.p == NULL && f->u.open.sans.len > 0)
+				return GW_PERR_BAD_STRING;
+			n += OPEN_EXT_MIN + (uint64_t)f->u.open.sans.len;
+		}
+		break;
+	case GW_T_SEEN:
+		n = SEEN_ID * (uint64_t)f->u.seen.n;
 		break;
 	default:
 		n = t->min;	/* fixed size */
@@ -547,11 +633,19 @@ encode_fields(uint8_t *p, const struct gw_frame *f)
 		p = put16(p, f->u.enroll_result.reason);
 		p = put32(p, f->u.enroll_result.retry_after);
 		break;
+	case GW_T_SEEN:
+		putbytes(p, f->u.seen.ids, SEEN_ID * (size_t)f->u.seen.n);
+		break;
 	}
 	ns = frame_strings(f, s, &fixed);
 	for (i = 0; i < ns; i++) {
 		p = put16(p, s[i]->len);
 		p = putbytes(p, s[i]->p, s[i]->len);
+	}
+	if (f->type == GW_T_OPEN && f->u.open.has_ext) {
+		p = put64(p, f->u.open.not_after_ms);
+		p = put16(p, f->u.open.sans.len);
+		putbytes(p, f->u.open.sans.p, f->u.open.sans.len);
 	}
 }
 
@@ -588,6 +682,26 @@ gw_frame_encode(uint8_t *buf, size_t cap, const struct gw_frame *f)
 	else
 		encode_fields(p, f);
 	return (int)(GW_HDR_LEN + plen);
+}
+
+/**
+ * gw_seen_id(f, i): the ${i}th channel id (from 0, below ${f}->u.seen.n)
+ * of SEEN frame ${f}.
+ */
+uint32_t
+gw_seen_id(const struct gw_frame *f, uint32_t i)
+{
+	return get32(f->u.seen.ids + (size_t)i * SEEN_ID);
+}
+
+/**
+ * gw_seen_put(ids, i, id): write channel id ${id} as the ${i}th id of the
+ * SEEN id array ${ids} (big-endian, 4 bytes each), for u.seen.ids.
+ */
+void
+gw_seen_put(uint8_t *ids, uint32_t i, uint32_t id)
+{
+	put32(ids + (size_t)i * SEEN_ID, id);
 }
 
 /**

@@ -47,6 +47,12 @@ struct gw_identity {
 	struct gw_str	serial;		/* serial, hex with colons */
 	struct gw_str	issuer;		/* issuer DN */
 	struct gw_str	peer;		/* source address "ip:port" */
+	/* The extension (GW_CAP_FLEET): only if has_ext. */
+	uint8_t		has_ext;	/* 0: legacy OPEN, nothing after peer */
+	uint64_t	not_after_ms;	/* certificate notAfter, ms since the
+					   epoch (UTC) */
+	struct gw_str	sans;		/* every SAN, "TYPE:value" separated
+					   by one space, <= GW_SANS_MAX */
 };
 
 /* ENROLL: a new request (csr) or a poll (request_id). */
@@ -121,6 +127,11 @@ struct gw_frame {
 			uint16_t code;	/* enum gw_reason */
 			struct gw_str text;
 		} reason;		/* GOAWAY, ERROR and CLOSE */
+		struct {
+			const uint8_t *ids;	/* n big-endian u32 ids:
+						   gw_seen_id */
+			uint32_t n;		/* >= 1 */
+		} seen;
 		struct gw_identity open;
 		struct gw_enroll enroll;
 		struct gw_enroll_result enroll_result;
@@ -147,6 +158,18 @@ int gw_frame_decode(const uint8_t *buf, size_t len, size_t max_payload,
  * frame (what encodes also decodes).
  */
 int gw_frame_encode(uint8_t *buf, size_t cap, const struct gw_frame *f);
+
+/**
+ * gw_seen_id(f, i): the ${i}th channel id (from 0, below ${f}->u.seen.n)
+ * of SEEN frame ${f}.
+ */
+uint32_t gw_seen_id(const struct gw_frame *f, uint32_t i);
+
+/**
+ * gw_seen_put(ids, i, id): write channel id ${id} as the ${i}th id of the
+ * SEEN id array ${ids} (big-endian, 4 bytes each), for u.seen.ids.
+ */
+void gw_seen_put(uint8_t *ids, uint32_t i, uint32_t id);
 
 /**
  * gw_str_cstr(s, buf, len): view ${s} as a C string in ${buf} (capacity

@@ -125,13 +125,12 @@ id_str(const char *s)
 void
 id_view(const struct id_info *in, struct gw_identity *out)
 {
+	/* A view is made whole, never edited: the codec fills decoded ones. */
+	*out = (struct gw_identity){ .name = id_str(in->name),
+	    .subject = id_str(in->subject), .san = id_str(in->san),
+	    .serial = id_str(in->serial), .issuer = id_str(in->issuer),
+	    .peer = id_str(in->peer) };
 	memcpy(out->fingerprint, in->fingerprint, GW_FINGERPRINT_LEN);
-	out->name = id_str(in->name);
-	out->subject = id_str(in->subject);
-	out->san = id_str(in->san);
-	out->serial = id_str(in->serial);
-	out->issuer = id_str(in->issuer);
-	out->peer = id_str(in->peer);
 }
 
 /**

@@ -99,6 +99,7 @@ static const char *const type_names[] = {
 	[GW_T_OPEN]		= "OPEN",
 	[GW_T_OPEN_ACK]		= "OPEN_ACK",
 	[GW_T_CLOSE]		= "CLOSE",
+	[GW_T_SEEN]		= "SEEN",
 };
 
 /** gw_type_str(t): name of frame type ${t} ("DATA"), "EXT" or "UNKNOWN". */

@@ -38,7 +38,12 @@ enum gw_enroll_status {
  * session will use (the bits of the HELLO the answering side supports too).
  */
 #define GW_CAP_COMMANDS		0x1u	/* COMMAND_ACK and RESULT (9.7) */
-#define GW_CAPS_KNOWN		GW_CAP_COMMANDS
+#define GW_CAP_FLEET		0x2u	/* upstream: OPEN's identity
+					   extension and SEEN (9.12) */
+#define GW_CAPS_KNOWN		(GW_CAP_COMMANDS | GW_CAP_FLEET)
+
+/* The longest sans of OPEN's identity extension. */
+#define GW_SANS_MAX		4096
 
 /*
  * RESULT outcome: how the agent's handler ended.  A command is done when
@@ -84,6 +89,7 @@ enum gw_type {
 	GW_T_OPEN	= 0x20,	/* upstream only */
 	GW_T_OPEN_ACK	= 0x21,	/* upstream only */
 	GW_T_CLOSE	= 0x22,	/* upstream only */
+	GW_T_SEEN	= 0x23,	/* upstream only: channels heard */
 	GW_T_EXT_FIRST	= 0x80
 };
 

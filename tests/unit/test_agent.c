@@ -5,7 +5,8 @@
  * agent sees no second HELLO_ACK), one session per name, and closing in
  * every state, and commands (PROTOCOL.md 9.7): the COMMANDS capability,
  * COMMAND_ACK and RESULT relayed on the agent's channel, and the ids a
- * session may answer.  Real sessions, channels and links on fake conns
+ * session may answer; frames of the upstream protocol (SEEN...) refused.
+ * Real sessions, channels and links on fake conns
  * (gwd_world.h).
  */
 #include <unistd.h>
@@ -622,6 +623,44 @@ t_cmd_id_above_max(void **state)
 	w_stop(gw);
 }
 
+/*
+ * Frames only a server or a gateway sends upstream (OPEN, OPEN_ACK, CLOSE,
+ * SEEN) end an agent's session as unexpected, in any state past HELLO;
+ * its channel closes and the link stays.
+ */
+static void
+t_upstream_only(void **state)
+{
+	static const uint8_t one[4] = { 0, 0, 0, 1 };
+	static const uint8_t types[] = { GW_T_OPEN, GW_T_OPEN_ACK,
+	    GW_T_CLOSE, GW_T_SEEN };
+	struct gw *gw = w_start();
+	struct conn *a, *l;
+	struct gw_frame f;
+
+	(void)state;
+	l = w_link_up(0);
+	for (unsigned i = 0; i < 2 * sizeof(types); i++) {
+		a = i % 2 == 0 ? open_agent(gw, 0, 0) : w_agent(gw, 0);
+		memset(&f, 0, sizeof(f));
+		f.type = types[i / 2];
+		f.channel = f.type == GW_T_SEEN ? 0 : 1;
+		f.u.open.name = gw_str_text("agent-1");
+		if (f.type == GW_T_SEEN) {
+			f.u.seen.ids = one;
+			f.u.seen.n = 1;
+		}
+		fake_conn_frame(a, &f);
+		assert_int_equal(conn_state(a), CONN_CLOSED);
+		assert_int_equal(w_last(a, GW_T_ERROR)->code,
+		    GW_R_UNEXPECTED);
+		assert_int_equal(conn_state(l), CONN_OPEN);
+		conn_reap();
+	}
+	assert_int_equal(agent_counts(gw)->agents, 0);
+	w_stop(gw);
+}
+
 int
 main(void)
 {
@@ -641,6 +680,7 @@ main(void)
 		cmocka_unit_test(t_cmd_too_big_agent),
 		cmocka_unit_test(t_cmd_too_big_output),
 		cmocka_unit_test(t_cmd_id_above_max),
+		cmocka_unit_test(t_upstream_only),
 	};
 
 	w_init(NULL);

@@ -243,7 +243,8 @@ test_strings(void **state)
 		{ 0x0b, "ENROLL" }, { 0x0c, "ENROLL_RESULT" },
 		{ 0x0d, "COMMAND_ACK" }, { 0x0e, "RESULT" },
 		{ 0x00, "UNKNOWN" }, { 0x0f, "UNKNOWN" }, { 0x1f, "UNKNOWN" },
-		{ 0x23, "UNKNOWN" }, { 0x7f, "UNKNOWN" }, { 0x100, "UNKNOWN" },
+		{ 0x23, "SEEN" }, { 0x24, "UNKNOWN" }, { 0x7f, "UNKNOWN" },
+		{ 0x100, "UNKNOWN" },
 	};
 	const char *seen[32];
 	unsigned i, j;

@@ -40,7 +40,7 @@ static const struct bad bad_wire[] = {
 	{ "00 00 0000 00000000 00000000", MAXP, GW_PERR_UNKNOWN_TYPE },
 	{ "0f 00 0000 00000000 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
 	{ "1f 00 0000 00000000 00004000", MAXP, GW_PERR_UNKNOWN_TYPE },
-	{ "23 00 0000 00000001 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
+	{ "24 00 0000 00000001 00000008", MAXP, GW_PERR_UNKNOWN_TYPE },
 	{ "7f 00 0000 00000000 00000000", MAXP, GW_PERR_UNKNOWN_TYPE },
 	/* Wrong channel. */
 	{ "01 00 0000 00000001 0000000c  0001 0001 00000000 00004000",
@@ -123,9 +123,47 @@ static const struct bad bad_wire[] = {
 	{ "20 00 0000 00000001 0000002d  "
 	  "0000000000000000000000000000000000000000000000000000000000000000"
 	  "  0001 61 0001 61 0000 0000 0000 00", MAXP, GW_PERR_BAD_STRING },
+	/* OPEN's extension: too short (1..9: test_open_ext), sans overruns,
+	   bytes after sans. */
 	{ "20 00 0000 00000001 0000002e  "
 	  "0000000000000000000000000000000000000000000000000000000000000000"
-	  "  0001 61 0000 0000 0000 0000 0000 00", MAXP, GW_PERR_TRAILING },
+	  "  0001 61 0000 0000 0000 0000 0000 00", MAXP, GW_PERR_BAD_LENGTH },
+	{ "20 00 0000 00000001 00000037  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0001 61 0000 0000 0000 0000 0000 0000000000000000 0001",
+	  MAXP, GW_PERR_BAD_STRING },
+	{ "20 00 0000 00000001 00000038  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0001 61 0000 0000 0000 0000 0000 0000000000000000 0002 41",
+	  MAXP, GW_PERR_BAD_STRING },
+	{ "20 00 0000 00000001 00000038  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0001 61 0000 0000 0000 0000 0000 0000000000000000 0000 00",
+	  MAXP, GW_PERR_TRAILING },
+	{ "20 00 0000 00000001 0000003a  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0001 61 0000 0000 0000 0000 0000 ffffffffffffffff 0001 41 0000",
+	  MAXP, GW_PERR_TRAILING },
+	/* The extension does not excuse an empty name. */
+	{ "20 00 0000 00000001 00000036  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0000 0000 0000 0000 0000 0000 0000000000000000 0000",
+	  MAXP, GW_PERR_BAD_STRING },
+	/* SEEN: channel; empty; not whole ids; an id 0; too long. */
+	{ "23 00 0000 00000001 00000004  00000001", MAXP,
+	  GW_PERR_BAD_CHANNEL },
+	{ "23 00 0000 00000000 00000000", MAXP, GW_PERR_BAD_LENGTH },
+	{ "23 00 0000 00000000 00000003  000001", MAXP, GW_PERR_BAD_LENGTH },
+	{ "23 00 0000 00000000 00000005  0000000101", MAXP,
+	  GW_PERR_BAD_LENGTH },
+	{ "23 00 0000 00000000 00000006  000000010000", MAXP,
+	  GW_PERR_BAD_LENGTH },
+	{ "23 00 0000 00000000 00000007  00000001000000", MAXP,
+	  GW_PERR_BAD_LENGTH },
+	{ "23 00 0000 00000000 00000004  00000000", MAXP, GW_PERR_BAD_VALUE },
+	{ "23 00 0000 00000000 0000000c  00000001 00000002 00000000", MAXP,
+	  GW_PERR_BAD_VALUE },
+	{ "23 00 0000 00000000 00004004", MAXP, GW_PERR_LEN_TOO_BIG },
 	/* ENROLL: ref 0; neither CSR nor request id; channel; short; extra. */
 	{ "0b 00 0000 00000000 0000000f  00000000 0000 0000 0001 30 0000 0000",
 	  MAXP, GW_PERR_BAD_VALUE },
@@ -243,7 +281,8 @@ test_bad_encode(void **state)
 			    f.type == GW_T_HELLO_ACK || f.type == GW_T_PING ||
 			    f.type == GW_T_PONG || f.type == GW_T_GOAWAY ||
 			    f.type == GW_T_ERROR || f.type == GW_T_ENROLL ||
-			    f.type == GW_T_ENROLL_RESULT;
+			    f.type == GW_T_ENROLL_RESULT ||
+			    f.type == GW_T_SEEN;
 			nonzero_only = f.type == GW_T_OPEN ||
 			    f.type == GW_T_OPEN_ACK || f.type == GW_T_CLOSE;
 			if ((zero_only && c == 1) || (nonzero_only && c == 0))
@@ -319,6 +358,35 @@ test_bad_encode(void **state)
 	f = samples[15].f;
 	f.u.open.peer.p = NULL;
 	ENC(GW_PERR_BAD_STRING);
+	/* The extension: sans NULL, or above GW_SANS_MAX (unless no ext). */
+	f = samples[SAMPLE_OPEN_EXT].f;
+	f.u.open.sans.p = NULL;
+	ENC(GW_PERR_BAD_STRING);
+	f.u.open.sans.p = g_base;
+	f.u.open.sans.len = GW_SANS_MAX + 1;
+	ENC(GW_PERR_BAD_STRING);
+	f.u.open.has_ext = 0;		/* not written: not checked */
+	assert_int_equal(gw_frame_encode(buf, sizeof(buf), &f), 12 + 0x43);
+	f = samples[SAMPLE_OPEN_EXT].f;
+	f.u.open.name.len = 0;
+	ENC(GW_PERR_BAD_STRING);
+	/* SEEN: no ids, no view, an id 0 (anywhere), too many. */
+	f = samples[SAMPLE_SEEN_3].f;
+	f.u.seen.n = 0;
+	ENC(GW_PERR_BAD_LENGTH);
+	f = samples[SAMPLE_SEEN_3].f;
+	f.u.seen.ids = NULL;
+	ENC(GW_PERR_BAD_LENGTH);
+	f = samples[SAMPLE_SEEN_3].f;
+	f.channel = 5;
+	ENC(GW_PERR_BAD_CHANNEL);
+	f.channel = 0;
+	f.u.seen.ids = (const uint8_t *)"\0\0\0\1\0\0\0\2\0\0\0\0";
+	ENC(GW_PERR_BAD_VALUE);
+	f.u.seen.ids = fp;		/* 0 first */
+	ENC(GW_PERR_BAD_VALUE);
+	f.u.seen.n = GW_PAYLOAD_HARD_MAX / 4 + 1;
+	ENC(GW_PERR_LEN_TOO_BIG);
 
 	/* The biggest OPEN (six 65535-byte strings) still encodes. */
 	memset(&f, 0, sizeof(f));
@@ -333,6 +401,84 @@ test_bad_encode(void **state)
 	assert_int_equal(gw_frame_encode(g_base + 65536, g_size - 65536, &f),
 	    GW_HDR_LEN + GW_FINGERPRINT_LEN + 6 * (2 + 65535));
 #undef ENC
+}
+
+/*
+ * OPEN's extension by the number of bytes after peer: none is a legacy
+ * OPEN, 1..9 too short for not_after and sans's length, 10 the smallest
+ * extension, then sans must take exactly the rest; at most GW_SANS_MAX.
+ */
+static void
+test_open_ext(void **state)
+{
+	static uint8_t wire[GW_HDR_LEN + 128 + GW_SANS_MAX + 16];
+	struct gw_frame f = { .type = GW_T_OPEN, .channel = 1,
+	    .u.open = { .name = { (const uint8_t *)"a", 1 } } }, d;
+	size_t base, n, k, used;
+
+	(void)state;
+	base = (size_t)gw_frame_encode(wire, sizeof(wire), &f);
+	assert_int_equal(base, GW_HDR_LEN + 32 + 12 + 1);
+	for (k = 0; k <= 12; k++) {
+		memset(wire + base, 0, k);
+		wire[11] = (uint8_t)(base - GW_HDR_LEN + k);
+		n = base + k;
+		if (k == 0 || k == 10) {
+			check_decode_reencode(wire, n, MAXP, &d);
+			assert_int_equal(d.u.open.has_ext, k == 10);
+			assert_int_equal(d.u.open.not_after_ms, 0);
+			assert_int_equal(d.u.open.sans.len, 0);
+		} else
+			assert_int_equal(gdecode(wire, n, MAXP, &d, &used),
+			    k < 10 ? GW_PERR_BAD_LENGTH : GW_PERR_TRAILING);
+	}
+	/* sans of GW_SANS_MAX bytes is taken, one more is refused. */
+	f.u.open.has_ext = 1;
+	f.u.open.not_after_ms = UINT64_MAX;
+	f.u.open.sans.p = g_base;
+	f.u.open.sans.len = GW_SANS_MAX;
+	memset(g_base, 'x', GW_SANS_MAX + 1);
+	n = (size_t)gw_frame_encode(wire, sizeof(wire), &f);
+	assert_int_equal(n, base + 10 + GW_SANS_MAX);
+	check_decode_reencode(wire, n, MAXP, &d);
+	assert_frame_equal(&f, &d);
+	wire[base + 8] = (GW_SANS_MAX + 1) >> 8;
+	wire[base + 9] = (GW_SANS_MAX + 1) & 0xff;
+	wire[n++] = 'x';
+	wire[10] = (uint8_t)((n - GW_HDR_LEN) >> 8);
+	wire[11] = (uint8_t)(n - GW_HDR_LEN);
+	assert_int_equal(gdecode(wire, n, MAXP, &d, &used),
+	    GW_PERR_BAD_STRING);
+}
+
+/* SEEN: gw_seen_put and gw_seen_id agree; max_payload / 4 ids fit. */
+static void
+test_seen(void **state)
+{
+	static uint8_t ids[MAXP + 4], wire[GW_HDR_LEN + MAXP + 4];
+	struct gw_frame f = { .type = GW_T_SEEN }, d;
+	uint32_t i;
+	size_t used;
+
+	(void)state;
+	for (i = 0; i < MAXP / 4; i++)
+		gw_seen_put(ids, i, 0xfffffff0u - i * 7);
+	f.u.seen.ids = ids;
+	f.u.seen.n = MAXP / 4;
+	assert_int_equal(gw_frame_encode(wire, sizeof(wire), &f),
+	    GW_HDR_LEN + MAXP);
+	check_decode_reencode(wire, GW_HDR_LEN + MAXP, MAXP, &d);
+	assert_int_equal(d.u.seen.n, MAXP / 4);
+	for (i = 0; i < MAXP / 4; i++)
+		assert_int_equal(gw_seen_id(&d, i), 0xfffffff0u - i * 7);
+	assert_int_equal(gw_seen_id(&d, 0), 0xfffffff0u);
+	/* One more id is above the receiver's max_payload. */
+	f.u.seen.n = MAXP / 4 + 1;
+	gw_seen_put(ids, MAXP / 4, 1);
+	assert_int_equal(gw_frame_encode(wire, sizeof(wire), &f),
+	    GW_HDR_LEN + MAXP + 4);
+	assert_int_equal(gdecode(wire, GW_HDR_LEN + MAXP + 4, MAXP, &d,
+	    &used), GW_PERR_LEN_TOO_BIG);
 }
 
 static unsigned
@@ -405,6 +551,8 @@ main(void)
 		cmocka_unit_test(test_bad_wire),
 		cmocka_unit_test(test_header_early),
 		cmocka_unit_test(test_bad_encode),
+		cmocka_unit_test(test_open_ext),
+		cmocka_unit_test(test_seen),
 		cmocka_unit_test(test_mutations),
 	};
 

@@ -153,6 +153,31 @@ const struct sample samples[] = {
 	{ { .type = 0xff, .channel = 42, .len = 3,
 	    .payload = (const uint8_t *)"\x00\x01\x02" },
 	  "ff 00 0000 0000002a 00000003  000102" },
+	/* OPEN with the identity extension (GW_CAP_FLEET), and SEEN. */
+	{ { .type = GW_T_OPEN, .channel = 1, .u.open = {
+	    .fingerprint = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	      15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+	      31 },
+	    .name = S("a"), .subject = S("CN=a"), .san = { NULL, 0 },
+	    .serial = S("01"), .issuer = S("CN=ca"), .peer = S("127.0.0.1:9"),
+	    .has_ext = 1, .not_after_ms = 1798761600000ULL,
+	    .sans = S("DNS:a IP:127.0.0.1") } },
+	  "20 00 0000 00000001 0000005f"
+	  "  000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	  "  0001 61  0004 434e3d61  0000  0002 3031  0005 434e3d6361"
+	  "  000b 3132372e302e302e313a39"
+	  "  000001a2ce8bd400  0012 444e533a612049503a3132372e302e302e31" },
+	{ { .type = GW_T_OPEN, .channel = 3, .u.open = {
+	    .name = S("b"), .has_ext = 1 } },
+	  "20 00 0000 00000003 00000037"
+	  "  0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0001 62  0000  0000  0000  0000  0000  0000000000000000  0000" },
+	{ { .type = GW_T_SEEN, .u.seen = {
+	    (const uint8_t *)"\x00\x00\x00\x01", 1 } },
+	  "23 00 0000 00000000 00000004  00000001" },
+	{ { .type = GW_T_SEEN, .u.seen = { (const uint8_t *)
+	    "\x00\x00\x00\x07\xff\xff\xff\xff\x00\x01\x00\x00", 3 } },
+	  "23 00 0000 00000000 0000000c  00000007 ffffffff 00010000" },
 };
 const size_t nsamples = sizeof(samples) / sizeof(samples[0]);
 
@@ -234,6 +259,17 @@ assert_frame_equal(const struct gw_frame *a, const struct gw_frame *b)
 		assert_str_equal_(a->u.open.serial, b->u.open.serial);
 		assert_str_equal_(a->u.open.issuer, b->u.open.issuer);
 		assert_str_equal_(a->u.open.peer, b->u.open.peer);
+		assert_int_equal(a->u.open.has_ext, b->u.open.has_ext);
+		if (!a->u.open.has_ext)
+			break;
+		assert_int_equal(a->u.open.not_after_ms,
+		    b->u.open.not_after_ms);
+		assert_str_equal_(a->u.open.sans, b->u.open.sans);
+		break;
+	case GW_T_SEEN:
+		assert_int_equal(a->u.seen.n, b->u.seen.n);
+		assert_memory_equal(a->u.seen.ids, b->u.seen.ids,
+		    4 * (size_t)a->u.seen.n);
 		break;
 	case GW_T_ENROLL:
 		assert_int_equal(a->u.enroll.ref, b->u.enroll.ref);

@@ -32,6 +32,8 @@ extern size_t	 g_size, g_page;
 extern const struct sample samples[];
 extern const size_t nsamples;
 #define NSAMPLES	nsamples
+#define SAMPLE_OPEN_EXT	23	/* OPEN with the identity extension */
+#define SAMPLE_SEEN_3	26	/* SEEN of three ids */
 
 /** guard_setup / guard_teardown: cmocka group setup and teardown. */
 int guard_setup(void **state);
