@@ -217,19 +217,24 @@ mlive_heard(struct mlive *lv, struct mlive_chan *lc, int64_t now_ms,
 }
 
 /**
- * mlive_chan_stop(lv, lc, last_seq): the channel of ${lc} ends, or loses
- * its agent's name, its rows stored up to ${last_seq}: its last news goes
- * to the store, it is no longer live.  Nothing if it was not.
+ * mlive_chan_stop(lv, lc, last_seq, back_ms): the channel of ${lc} ends,
+ * or loses its agent's name, its rows stored up to ${last_seq}: its last
+ * news goes to the store, it is no longer live.  If ${back_ms} is not 0,
+ * a new OPEN of its agent took the name at ${back_ms}: a stale agent is
+ * back (logged).  Nothing if it was not live.
  */
 void
 mlive_chan_stop(struct mlive *lv, struct mlive_chan *lc,
-    uint64_t last_seq)
+    uint64_t last_seq, int64_t back_ms)
 {
 	if (!lc->on)
 		return;
 	if (lc->stale_ms != 0) {
 		TAILQ_REMOVE(&lv->stale, lc, entry);
 		lv->nstale--;
+		if (back_ms != 0)
+			mlive_log(lc, "agent_back", "stale_ms",
+			    back_ms - lc->stale_ms);
 	} else
 		TAILQ_REMOVE(&lv->live, lc, entry);
 	mlive_write(lv, lc, lc->heard_ms, last_seq);

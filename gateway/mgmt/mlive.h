@@ -80,12 +80,14 @@ void mlive_heard(struct mlive *lv, struct mlive_chan *lc, int64_t now_ms,
     uint64_t last_seq);
 
 /**
- * mlive_chan_stop(lv, lc, last_seq): the channel of ${lc} ends, or loses
- * its agent's name, its rows stored up to ${last_seq}: its last news goes
- * to the store, it is no longer live.  Nothing if it was not.
+ * mlive_chan_stop(lv, lc, last_seq, back_ms): the channel of ${lc} ends,
+ * or loses its agent's name, its rows stored up to ${last_seq}: its last
+ * news goes to the store, it is no longer live.  If ${back_ms} is not 0,
+ * a new OPEN of its agent took the name at ${back_ms}: a stale agent is
+ * back (logged).  Nothing if it was not live.
  */
 void mlive_chan_stop(struct mlive *lv, struct mlive_chan *lc,
-    uint64_t last_seq);
+    uint64_t last_seq, int64_t back_ms);
 
 /**
  * mlive_sweep(lv, now_ms): make stale the live channels with no news
