@@ -6,6 +6,7 @@
  * from certificates: escaped.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/queue.h>
 
@@ -16,6 +17,7 @@
 #include "mcmd.h"
 #include "mgmt.h"
 #include "mlive.h"
+#include "namemap.h"
 #include "store_agents.h"
 
 #define MLIVE_MAGIC		0x4d4c6976u	/* "MLiv" */
@@ -23,7 +25,22 @@
 #define MLIVE_WRITE_MIN_MS	1000	/* a live channel's news to the */
 #define MLIVE_WRITE_MAX_MS	60000	/* store: stale_after / 4, bound */
 
+#define MLIVE_GONE_MAGIC	0x4d4c476fu	/* "MLGo" */
+
 TAILQ_HEAD(mlive_q, mlive_chan);
+
+/*
+ * An agent whose channel ended while it was stale (its session gone: it
+ * is offline): remembered so that its next OPEN here logs agent_back, at
+ * most MLIVE_GONE_MAX of them (the oldest forgotten first).
+ */
+struct mlive_gone {
+	uint32_t		 magic;		/* MLIVE_GONE_MAGIC */
+	TAILQ_ENTRY(mlive_gone)	 entry;		/* oldest first */
+	int64_t			 stale_ms;	/* stale since */
+	char			 key[ID_DN_MAX + ID_NAME_MAX];
+};
+TAILQ_HEAD(mlive_gone_q, mlive_gone);
 
 struct mlive {
 	uint32_t	 magic;		/* MLIVE_MAGIC */
@@ -34,6 +51,9 @@ struct mlive {
 	int64_t		 after_ms;	/* [agents] stale_after */
 	int64_t		 write_ms;	/* a live one's news to the store */
 	ev_timer	 sweep;
+	struct namemap	*gone;		/* of struct mlive_gone, by key */
+	struct mlive_gone_q gone_q;
+	unsigned	 ngone;
 };
 
 /* The state of a channel on a list. */
@@ -63,6 +83,76 @@ mlive_log(const struct mlive_chan *lc, const char *event, const char *key,
 	    log_esc(ea, sizeof(ea), lc->id->name, LOG_ESC_STR, LOG_ESC_BARE),
 	    log_esc(ei, sizeof(ei), lc->id->issuer, LOG_ESC_STR, 0), key,
 	    (long long)ms);
+}
+
+/* The name of an agent: "issuer\nname" (no DN has a \n). */
+static void
+mlive_key(const struct id_info *id, char *key, size_t len)
+{
+	snprintf(key, len, "%s\n%s", id->issuer, id->name);
+}
+
+static const char *
+mlive_gone_key(const void *v)
+{
+	const struct mlive_gone *g = v;
+
+	if (g == NULL || g->magic != MLIVE_GONE_MAGIC)
+		abort();
+	return g->key;
+}
+
+static void
+mlive_gone_del(struct mlive *lv, struct mlive_gone *g)
+{
+	namemap_del(lv->gone, g);
+	TAILQ_REMOVE(&lv->gone_q, g, entry);
+	lv->ngone--;
+	g->magic = 0;
+	free(g);
+}
+
+/* ${lc}'s agent went while stale: remember it (best effort, bounded). */
+static void
+mlive_gone_add(struct mlive *lv, const struct mlive_chan *lc)
+{
+	struct mlive_gone *g;
+
+	if (lv->gone == NULL && (lv->gone = namemap_new(mlive_gone_key)) ==
+	    NULL)
+		return;
+	if (lv->ngone >= MLIVE_GONE_MAX)
+		mlive_gone_del(lv, TAILQ_FIRST(&lv->gone_q));
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return;
+	g->magic = MLIVE_GONE_MAGIC;
+	g->stale_ms = lc->stale_ms;
+	mlive_key(lc->id, g->key, sizeof(g->key));
+	if (namemap_get(lv->gone, g->key) != NULL)
+		mlive_gone_del(lv, namemap_get(lv->gone, g->key));
+	if (namemap_put(lv->gone, g) != 0) {
+		free(g);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&lv->gone_q, g, entry);
+	lv->ngone++;
+}
+
+/* ${lc}'s agent opens at ${now_ms}: back if it went while stale. */
+static void
+mlive_gone_back(struct mlive *lv, const struct mlive_chan *lc,
+    int64_t now_ms)
+{
+	char key[ID_DN_MAX + ID_NAME_MAX];
+	struct mlive_gone *g;
+
+	if (lv->gone == NULL)
+		return;
+	mlive_key(lc->id, key, sizeof(key));
+	if ((g = namemap_get(lv->gone, key)) == NULL)
+		return;
+	mlive_log(lc, "agent_back", "stale_ms", now_ms - g->stale_ms);
+	mlive_gone_del(lv, g);
 }
 
 /**
@@ -143,6 +233,7 @@ mlive_new(struct mgmt *m)
 	lv->m = m;
 	TAILQ_INIT(&lv->live);
 	TAILQ_INIT(&lv->stale);
+	TAILQ_INIT(&lv->gone_q);
 	ev_timer_init(&lv->sweep, mlive_sweep_cb, 1., 1.);
 	lv->sweep.data = lv;
 	mlive_configure(lv);
@@ -166,6 +257,10 @@ mlive_free(struct mlive *lv)
 		TAILQ_REMOVE(&lv->stale, lc, entry);
 		lc->on = 0;
 	}
+	while (!TAILQ_EMPTY(&lv->gone_q))
+		mlive_gone_del(lv, TAILQ_FIRST(&lv->gone_q));
+	if (lv->gone != NULL)
+		namemap_free(lv->gone);
 	lv->magic = 0;
 	free(lv);
 }
@@ -185,6 +280,7 @@ mlive_chan_start(struct mlive *lv, struct mlive_chan *lc,
 	*lc = (struct mlive_chan){ .id = id, .mc = mc, .heard_ms = now_ms,
 	    .written_ms = now_ms, .on = 1 };
 	TAILQ_INSERT_TAIL(&lv->live, lc, entry);
+	mlive_gone_back(lv, lc, now_ms);
 }
 
 /**
@@ -235,6 +331,8 @@ mlive_chan_stop(struct mlive *lv, struct mlive_chan *lc,
 		if (back_ms != 0)
 			mlive_log(lc, "agent_back", "stale_ms",
 			    back_ms - lc->stale_ms);
+		else
+			mlive_gone_add(lv, lc);
 	} else
 		TAILQ_REMOVE(&lv->live, lc, entry);
 	mlive_write(lv, lc, lc->heard_ms, last_seq);

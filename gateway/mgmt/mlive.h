@@ -6,7 +6,10 @@
  * has had no news for [agents] stale_after becomes stale: one log line
  * (event=agent_stale), state stale in the store; its next news brings it
  * back (event=agent_back).  Its close ends its liveness (the store's
- * offline comes from the close, mcmd_down).
+ * offline comes from the close, mcmd_down); an agent whose channel ended
+ * while it was stale (a SIGSTOPped agent that, once resumed, takes its
+ * gateway for hung and connects again) is back at its next OPEN here:
+ * the last MLIVE_GONE_MAX such agents are remembered.
  *
  * One timer for the server sweeps, every min(stale_after / 4, 1 s): the
  * live channels are kept in the order of their last news (each news moves
@@ -34,6 +37,7 @@ struct mgmt;
 struct mlive;
 
 #define MLIVE_SWEEP_MAX	1000	/* channels a sweep makes stale, at most */
+#define MLIVE_GONE_MAX	4096	/* agents gone while stale, remembered */
 
 /* One channel's liveness (mlive.c alone writes it; see above). */
 struct mlive_chan {
