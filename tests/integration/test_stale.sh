@@ -14,7 +14,8 @@
 #    --state stale), gw-mgmt logged event=agent_stale agent=agent-1 once;
 #    agent-2 stays online all along;
 #  - SIGCONT: online again, event=agent_back agent=agent-1;
-#  - agent-2 stopped (its session ends): offline at once, not stale.
+#  - agent-2 stopped (its session ends): offline at once, not stale;
+#  - SIGHUP applies a new stale_after; a broken one changes nothing.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -161,3 +162,15 @@ wait_state agent-2 offline 3
 [ "$(state_of agent-1)" = online ] || fail "agent-1 is $(state_of agent-1)"
 grep -q "event=agent_stale agent=agent-2" mgmt.log && fail "agent-2 went stale"
 pass "agent-2's session ended: offline at once"
+
+# SIGHUP: a new stale_after holds from the next sweep; a broken file
+# changes nothing.
+sed -i 's/^stale_after = 2s$/stale_after = 1h/' mgmt.ini
+kill -HUP "$PID_mgmt"
+wait_log mgmt.log "event=liveness stale_after_s=3600.000" 5
+sed -i 's/^stale_after = 1h$/stale_after = 0s/' mgmt.ini
+kill -HUP "$PID_mgmt"
+wait_log mgmt.log "event=reload_failed" 5
+[ "$(grep -c 'event=liveness' mgmt.log)" = 2 ] ||
+    fail "a broken stale_after changed the sweep: $(grep liveness mgmt.log)"
+pass "SIGHUP: stale_after 1h applied; 0s refused, nothing changed"
