@@ -1,11 +1,13 @@
 /*
  * cli.c: gw-mgmt command send|list|show and gw-mgmt agents (see cli.h),
  * on the store of a configuration (-c) or a SQLite file (--db), through
- * store_cmd.h.  JSON Lines (--json) escape every string (export.h); the
- * tables show text from the store with every byte outside printable
- * ASCII as \xNN, so that no agent's output can drive a terminal.
+ * store_cmd.h and store_agents.h.  JSON Lines (--json) escape every
+ * string (export.h); the tables show text from the store with every byte
+ * outside printable ASCII as \xNN, so that no agent's output can drive a
+ * terminal.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include "mgmt_config.h"
 #include "proto.h"
 #include "store.h"
+#include "store_agents.h"
 #include "store_cmd.h"
 
 #define CLI_MAGIC	0x436c6921u	/* "Cli!" */
@@ -45,7 +48,8 @@ struct cli_opts {
 struct cli_out {
 	uint32_t	 magic;		/* CLI_MAGIC */
 	int		 json;
-	int		 state;		/* list --state: a state, or -1 */
+	int		 state;		/* --state: a state, or -1 */
+	const char	*match;		/* agents --match: a glob, or NULL */
 	long		 n;		/* lines printed */
 	int		 failed;	/* a line could not be written whole */
 };
@@ -70,7 +74,9 @@ cli_usage(void)
 	    "       gw-mgmt command list (-c FILE | --db PATH) [--state S] "
 	    "[--json]\n"
 	    "       gw-mgmt command show (-c FILE | --db PATH) ID [--json]\n"
-	    "       gw-mgmt agents (-c FILE | --db PATH) [--json]\n");
+	    "       gw-mgmt agents (-c FILE | --db PATH) "
+	    "[--state online|offline|stale]\n"
+	    "           [--match GLOB] [--json]\n");
 	return 2;
 }
 
@@ -464,51 +470,90 @@ cli_command(int argc, char **argv)
 	return cli_usage();
 }
 
-/* One agent, as JSON. */
+/* The SANs of OPEN's extension ("TYPE:value ..."), as a JSON array. */
+static void
+cli_json_sans(const char *sans)
+{
+	const char *p = sans, *sp;
+	int first = 1;
+
+	printf(",\"sans\":[");
+	while (*p != '\0') {
+		if ((sp = strchr(p, ' ')) == NULL)
+			sp = p + strlen(p);
+		if (sp > p) {
+			if (!first)
+				putchar(',');
+			export_json_str(stdout, (const unsigned char *)p,
+			    (size_t)(sp - p));
+			first = 0;
+		}
+		p = *sp == ' ' ? sp + 1 : sp;
+	}
+	putchar(']');
+}
+
+/* One agent, as JSON: every identity field its last OPEN carried. */
 static void
 cli_agent_json(const struct store_agent *a)
 {
-	cli_json_str("issuer", a->issuer, 0);
-	cli_json_str("name", a->name, 1);
+	cli_json_str("name", a->name, 0);
+	cli_json_str("issuer", a->issuer, 1);
 	cli_json_str("subject", a->subject, 1);
 	cli_json_str("san", a->san, 1);
+	cli_json_sans(a->sans);
 	cli_json_str("serial", a->serial, 1);
 	cli_json_str("fingerprint", a->fingerprint, 1);
+	if (a->not_after_ms != 0)
+		printf(",\"not_after_ms\":%lld", (long long)a->not_after_ms);
+	else
+		printf(",\"not_after_ms\":null");
 	cli_json_str("gateway", a->gateway, 1);
 	cli_json_str("peer", a->peer, 1);
 	printf(",\"first_seen_ms\":%lld,\"connected_ms\":%lld,"
-	    "\"seen_ms\":%lld,\"state\":\"%s\"}\n",
+	    "\"seen_ms\":%lld,\"last_seq\":%llu,\"state\":\"%s\"}\n",
 	    (long long)a->first_seen_ms, (long long)a->connected_ms,
-	    (long long)a->seen_ms, a->online ? "online" : "offline");
+	    (long long)a->seen_ms, (unsigned long long)a->last_seq,
+	    store_agent_state_str(a->state));
 }
 
-/* One agent of gw-mgmt agents. */
+/* One agent as a line of the table. */
+static void
+cli_agent_line(const struct store_agent *a, long n)
+{
+	char when[32];
+
+	if (n == 0)
+		printf("%-24s %-7s %-20s %-16s %-21s  %s\n", "NAME", "STATE",
+		    "SEEN", "GATEWAY", "PEER", "ISSUER");
+	cli_text(a->name, strlen(a->name), 0);
+	printf("%*s %-7s %-20s ", (int)(strlen(a->name) < 24 ?
+	    24 - strlen(a->name) : 0), "", store_agent_state_str(a->state),
+	    cli_time(a->seen_ms, when, sizeof(when)));
+	cli_text(a->gateway, strlen(a->gateway), 0);
+	printf("%*s ", (int)(strlen(a->gateway) < 16 ?
+	    16 - strlen(a->gateway) : 0), "");
+	cli_text(a->peer, strlen(a->peer), 0);
+	printf("%*s  ", (int)(strlen(a->peer) < 21 ?
+	    21 - strlen(a->peer) : 0), "");
+	cli_text(a->issuer, strlen(a->issuer), 0);
+	putchar('\n');
+}
+
+/* One agent of gw-mgmt agents, if --state and --match take it. */
 static int
 cli_agent_one(const struct store_agent *a, void *arg)
 {
 	struct cli_out *o = cli_out_check(arg);
-	char when[32];
 
+	if ((o->state >= 0 && (int)a->state != o->state) ||
+	    (o->match != NULL && fnmatch(o->match, a->name, 0) != 0))
+		return 0;
 	if (o->json) {
 		putchar('{');
 		cli_agent_json(a);
-	} else {
-		if (o->n == 0)
-			printf("%-24s %-7s %-20s %-16s %-21s  %s\n", "NAME",
-			    "STATE", "SEEN", "GATEWAY", "PEER", "ISSUER");
-		cli_text(a->name, strlen(a->name), 0);
-		printf("%*s %-7s %-20s ", (int)(strlen(a->name) < 24 ?
-		    24 - strlen(a->name) : 0), "", a->online ? "online" :
-		    "offline", cli_time(a->seen_ms, when, sizeof(when)));
-		cli_text(a->gateway, strlen(a->gateway), 0);
-		printf("%*s ", (int)(strlen(a->gateway) < 16 ?
-		    16 - strlen(a->gateway) : 0), "");
-		cli_text(a->peer, strlen(a->peer), 0);
-		printf("%*s  ", (int)(strlen(a->peer) < 21 ?
-		    21 - strlen(a->peer) : 0), "");
-		cli_text(a->issuer, strlen(a->issuer), 0);
-		putchar('\n');
-	}
+	} else
+		cli_agent_line(a, o->n);
 	o->n++;
 	return ferror(stdout) ? 1 : 0;
 }
@@ -523,11 +568,18 @@ cli_agents(int argc, char **argv)
 	struct mgmt_config cfg = { 0 };
 	struct cli_opts o;
 	struct cli_out out = { .magic = CLI_MAGIC, .state = -1 };
+	enum store_agent_state st;
 	struct store *s;
 	int rc = 1;
 
-	if (cli_parse(argc, argv, "cdj", &o) != 0 || o.nargs != 0)
+	if (cli_parse(argc, argv, "cdjsm", &o) != 0 || o.nargs != 0)
 		return cli_usage();
+	if (o.state != NULL && store_agent_state_parse(o.state, &st) != 0) {
+		fprintf(stderr, "gw-mgmt: --state: online, offline or stale\n");
+		return 2;
+	}
+	out.state = o.state != NULL ? (int)st : -1;
+	out.match = o.match;
 	out.json = o.json;
 	if ((s = cli_open(&o, 1, &cfg)) != NULL) {
 		if (store_agents(s, cli_agent_one, &out) < 0)

@@ -5,7 +5,8 @@
  *       [--ttl DURATION] (--body TEXT | --file F)     the new id
  *   gw-mgmt command list (-c FILE | --db PATH) [--state S] [--json]
  *   gw-mgmt command show (-c FILE | --db PATH) ID [--json]
- *   gw-mgmt agents (-c FILE | --db PATH) [--json]
+ *   gw-mgmt agents (-c FILE | --db PATH) [--state online|offline|stale]
+ *       [--match GLOB] [--json]
  *
  * A readable table, or JSON Lines with --json.  Each returns the exit
  * status: 0, 1 (an error, said on standard error) or 2 (usage).

@@ -50,6 +50,7 @@ struct link {
 	uint32_t		 caps;		/* in use (HELLO_ACK's) */
 	uint32_t		 peer_max;	/* the gateway's max_payload */
 	uint64_t		 frames_in;
+	uint64_t		 seen_ignored;	/* SEEN ids not its open ones */
 	TAILQ_ENTRY(link)	 entry;
 };
 
@@ -312,9 +313,26 @@ link_in_scope(const struct link *l, const struct id_info *id, char *why,
 	return 0;
 }
 
+/*
+ * OPEN's identity extension, from the gateway: notAfter must fit the
+ * store's integers, the SANs be printable ASCII (as its encoder makes
+ * them; the store takes UTF-8 alone).  1 if ${v}'s is good, else 0.
+ */
+static int
+link_ext_ok(const struct gw_identity *v)
+{
+	if (v->not_after_ms > (uint64_t)INT64_MAX)
+		return 0;
+	for (uint32_t i = 0; i < v->sans.len; i++)
+		if (v->sans.p[i] < 0x20 || v->sans.p[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 static int
 link_open(struct link *l, const struct gw_frame *f)
 {
+	const struct gw_identity *v = &f->u.open;
 	struct id_info id;
 	struct mchan *ch;
 	char why[160];
@@ -322,18 +340,27 @@ link_open(struct link *l, const struct gw_frame *f)
 	if (f->channel <= l->max_chan)
 		return link_violation(l, GW_R_PROTOCOL, "channel id reused",
 		    f);
+	/* The extension comes only once FLEET is agreed (PROTOCOL.md). */
+	if (v->has_ext && !(l->caps & GW_CAP_FLEET))
+		return link_violation(l, GW_R_UNEXPECTED,
+		    "FLEET not agreed in HELLO", f);
 	l->max_chan = f->channel;
 	if ((ch = mchan_new(&l->chans, f->channel)) == NULL) {
 		conn_close(l->c, GW_R_INTERNAL, "out of memory");
 		return CONN_CLOSED_RC;
 	}
 	/* No issuer would be the legacy rows' ("" in the store). */
-	if (id_from_view(&f->u.open, &id) != 0 || id.name[0] == '\0' ||
-	    id.issuer[0] == '\0') {
+	if (id_from_view(v, &id) != 0 || id.name[0] == '\0' ||
+	    id.issuer[0] == '\0' || (v->has_ext && !link_ext_ok(v))) {
 		mchan_close(ch, GW_R_PROTOCOL, "bad identity in OPEN");
 		return CONN_OK;
 	}
 	mchan_name(ch, &id);
+	if (v->has_ext && mchan_ext(ch, v->sans.p, v->sans.len,
+	    (int64_t)v->not_after_ms) != 0) {
+		mchan_close(ch, GW_R_INTERNAL, "out of memory");
+		return CONN_OK;
+	}
 	/* Even if a gateway forwards it: a revoked agent stores nothing. */
 	if (link_agent_revoked(l->m, &id)) {
 		mchan_close(ch, GW_R_REVOKED, "agent certificate revoked");
@@ -347,6 +374,39 @@ link_open(struct link *l, const struct gw_frame *f)
 	return CONN_OK;
 }
 
+/*
+ * SEEN: each listed channel of this link heard from its agent.  Only an
+ * open channel of this very link counts (mchan_seen): any other id (a
+ * channel closed, never opened, or not holding its agent's name) is
+ * ignored, counted and logged at debug, so a gateway can never mark
+ * another gateway's agent seen.  The news goes to memory; the store
+ * hears of it through the batched marks (mlive.h).
+ */
+static int
+link_seen(struct link *l, const struct gw_frame *f)
+{
+	uint32_t i, id, ignored = 0, first = 0;
+	struct mchan *ch;
+
+	if (!(l->caps & GW_CAP_FLEET))
+		return link_violation(l, GW_R_UNEXPECTED,
+		    "FLEET not agreed in HELLO", f);
+	for (i = 0; i < f->u.seen.n; i++) {
+		id = gw_seen_id(f, i);
+		if ((ch = mchan_get(&l->chans, id)) != NULL &&
+		    mchan_seen(ch) == 0)
+			continue;
+		if (ignored++ == 0)
+			first = id;
+	}
+	if (ignored > 0) {
+		l->seen_ignored += ignored;
+		log_debug("event=seen_ignored gateway=%s ids=%u ignored=%u "
+		    "first=%u", l->id.name, f->u.seen.n, ignored, first);
+	}
+	return CONN_OK;
+}
+
 /* signer_reply_fn: ENROLL_RESULT goes back on the link ENROLL came on. */
 static int
 link_signer_reply(void *arg, const struct gw_frame *f)
@@ -354,13 +414,58 @@ link_signer_reply(void *arg, const struct gw_frame *f)
 	return link_send(link_check(arg), f);
 }
 
+/* A frame of channel 0 (the link's own) from a ready gateway. */
+static int
+link_on_control(struct link *l, struct conn *c, const struct gw_frame *f)
+{
+	struct gw_frame r;
+	char text[160];
+
+	switch (f->type) {
+	case GW_T_PING:
+		memset(&r, 0, sizeof(r));
+		r.type = GW_T_PONG;
+		r.u.ping.opaque = f->u.ping.opaque;
+		(void)link_send(l, &r);
+		return CONN_OK;
+	case GW_T_PONG:
+		return CONN_OK;
+	case GW_T_SEEN:
+		return link_seen(l, f);
+	case GW_T_ENROLL:
+		signer_request(l->m, f, l->id.name,
+		    link_signer_reply, l);
+		return conn_state(c) == CONN_CLOSED ? CONN_CLOSED_RC :
+		    CONN_OK;
+	case GW_T_GOAWAY:
+		/*
+		 * The gateway moves away: it sends no new channel
+		 * and closes once its channels have left.
+		 */
+		log_info("event=gateway_goaway gateway=%s peer=%s "
+		    "channels=%zu", l->id.name, conn_peer(c),
+		    mchan_count(&l->chans));
+		return CONN_OK;
+	case GW_T_ERROR:
+		snprintf(text, sizeof(text), "gateway sent %s: %s: "
+		    "%.*s", gw_type_str(f->type),
+		    gw_reason_str(f->u.reason.code),
+		    (int)f->u.reason.text.len,
+		    (const char *)f->u.reason.text.p);
+		conn_close(c, f->type == GW_T_GOAWAY ? GW_R_SHUTDOWN :
+		    f->u.reason.code, text);
+		return CONN_CLOSED_RC;
+	default:
+		return link_violation(l, GW_R_UNEXPECTED,
+		    "frame not valid here", f);
+	}
+}
+
 static int
 link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
 	struct link *l = link_check(arg);
 	struct mchan *ch;
-	struct gw_frame r;
-	char text[160];
 
 	l->frames_in++;
 	if (l->state == LINK_HELLO_WAIT)
@@ -372,44 +477,8 @@ link_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		conn_notify_writable(c);
 		return CONN_PAUSE;
 	}
-	if (f->channel == 0) {
-		switch (f->type) {
-		case GW_T_PING:
-			memset(&r, 0, sizeof(r));
-			r.type = GW_T_PONG;
-			r.u.ping.opaque = f->u.ping.opaque;
-			(void)link_send(l, &r);
-			return CONN_OK;
-		case GW_T_PONG:
-			return CONN_OK;
-		case GW_T_ENROLL:
-			signer_request(l->m, f, l->id.name,
-			    link_signer_reply, l);
-			return conn_state(c) == CONN_CLOSED ? CONN_CLOSED_RC :
-			    CONN_OK;
-		case GW_T_GOAWAY:
-			/*
-			 * The gateway moves away: it sends no new channel
-			 * and closes once its channels have left.
-			 */
-			log_info("event=gateway_goaway gateway=%s peer=%s "
-			    "channels=%zu", l->id.name, conn_peer(c),
-			    mchan_count(&l->chans));
-			return CONN_OK;
-		case GW_T_ERROR:
-			snprintf(text, sizeof(text), "gateway sent %s: %s: "
-			    "%.*s", gw_type_str(f->type),
-			    gw_reason_str(f->u.reason.code),
-			    (int)f->u.reason.text.len,
-			    (const char *)f->u.reason.text.p);
-			conn_close(c, f->type == GW_T_GOAWAY ? GW_R_SHUTDOWN :
-			    f->u.reason.code, text);
-			return CONN_CLOSED_RC;
-		default:
-			return link_violation(l, GW_R_UNEXPECTED,
-			    "frame not valid here", f);
-		}
-	}
+	if (f->channel == 0)
+		return link_on_control(l, c, f);
 	if (f->type == GW_T_OPEN)
 		return link_open(l, f);
 	/* An agent's answers, relayed: only once COMMANDS is agreed. */
@@ -480,10 +549,11 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	} else
 		log_info("event=gateway_closed gateway=%s peer=%s reason=%s "
 		    "detail=\"%s\" state=%s channels=%zu frames=%llu "
-		    "rows=%llu", eg, conn_peer(c),
+		    "rows=%llu seen_ignored=%llu", eg, conn_peer(c),
 		    gw_reason_str(reason), ed, link_state_str(was), n,
 		    (unsigned long long)l->frames_in,
-		    (unsigned long long)l->chans.rows);
+		    (unsigned long long)l->chans.rows,
+		    (unsigned long long)l->seen_ignored);
 	TAILQ_REMOVE(&l->m->links->all, l, entry);
 	l->m->links->n--;
 }

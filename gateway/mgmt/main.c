@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mchan.h"
 #include "mgmt.h"
+#include "mlive.h"
 #include "mmetrics.h"
 #include "mstatus.h"
 #include "net.h"
@@ -49,7 +50,8 @@ usage(void)
 	    "       gw-mgmt export (-c FILE | --db PATH) [--after ID] "
 	    "[--follow]\n"
 	    "       gw-mgmt command send|list|show (-c FILE | --db PATH) ...\n"
-	    "       gw-mgmt agents (-c FILE | --db PATH) [--json]\n"
+	    "       gw-mgmt agents (-c FILE | --db PATH) [--state S] "
+	    "[--match GLOB] [--json]\n"
 	    "       gw-mgmt status (-c FILE | --metrics ADDR)\n");
 	exit(2);
 }
@@ -255,7 +257,8 @@ reload_tls(const struct mgmt_config *cur, const struct mgmt_config *nc,
  * --log-level), crl (new handshakes), agent_crl, gateway_names,
  * max_gateways, the timeouts, batch_max and batch_delay (the open batch is
  * committed first), [scope] sections (the next OPEN of every link),
- * [store] retain and max_rows (the next retention pass); the
+ * [store] retain and max_rows (the next retention pass), [agents]
+ * stale_after (the next sweep); the
  * keys that need a restart keep their running values and are named.
  */
 static void
@@ -291,6 +294,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	if (!r->level_set)
 		log_init("gw-mgmt", r->cfg->log_level);
 	retain_configure(r->m->retain);
+	mlive_configure(r->m->live);
 	log_info("event=reloaded scopes=%u max_gateways=%u batch_max=%u",
 	    r->cfg->nscopes, r->cfg->max_gateways, r->cfg->batch_max);
 }
@@ -382,7 +386,8 @@ main_build(const struct main_args *a, struct mgmt_config *cfg,
 	if ((m->commit = commit_new(m, &mchan_commit_ops)) == NULL ||
 	    (m->chans = mchan_all_new()) == NULL ||
 	    (m->links = link_all_new()) == NULL ||
-	    (m->retain = retain_new(m)) == NULL) {
+	    (m->retain = retain_new(m)) == NULL ||
+	    (m->live = mlive_new(m)) == NULL) {
 		log_errx("event=start_failed detail=\"out of memory\"");
 		return -1;
 	}
@@ -449,6 +454,8 @@ main_free(struct mgmt *m, struct mgmt_config *cfg)
 	m->links = NULL;
 	mchan_all_free(m->chans);
 	m->chans = NULL;
+	mlive_free(m->live);	/* after the channels: they leave it */
+	m->live = NULL;
 	retain_free(m->retain);
 	m->retain = NULL;
 	commit_free(m->commit);

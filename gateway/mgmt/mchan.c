@@ -16,6 +16,7 @@
 #include "mcmd.h"
 #include "mchan.h"
 #include "mgmt.h"
+#include "mlive.h"
 #include "namemap.h"
 #include "store_cmd.h"
 
@@ -42,11 +43,14 @@ struct mchan {
 	uint32_t		 id;
 	enum mchan_state	 state;
 	struct id_info		 ident;		/* the agent, as OPEN said */
+	char			*sans;		/* OPEN's extension, or NULL */
+	int64_t			 not_after_ms;	/* the same; 0: unknown */
 	/* The agent: "issuer\nname" (mchan_claim's key; no DN has \n). */
 	char			 key[ID_DN_MAX + ID_NAME_MAX];
 	/* Its commit: last_seq (highest DATA seq), durable (committed). */
 	struct commit_chan	 cc;
 	struct mcmd_chan	 cmd;		/* its commands (mcmd.c) */
+	struct mlive_chan	 live;		/* its liveness (mlive.c) */
 	uint64_t		 acked;		/* highest seq ACKed (sent) */
 	uint16_t		 close_code;	/* closing: the CLOSE owed */
 	char			 close_text[128];
@@ -97,6 +101,13 @@ mchan_set_state(struct mchan *ch, enum mchan_state s)
 	ch->state = s;
 }
 
+/* The loop's time, as the store keeps times. */
+static int64_t
+mchan_now(const struct mgmt *m)
+{
+	return (int64_t)(ev_now(m->loop) * 1000.);
+}
+
 /* Does ${ch} owe a CLOSE (and so ignore DATA)? */
 static int
 mchan_closing(const struct mchan *ch)
@@ -121,6 +132,7 @@ mchan_holds(const struct mgmt *m, const struct mchan *ch)
 static void
 mchan_unclaim(struct mgmt *m, struct mchan *ch)
 {
+	mlive_chan_stop(m->live, &ch->live, ch->cc.durable, 0);
 	if (!mchan_holds(m, ch))
 		return;
 	mcmd_down(m, &ch->cmd);
@@ -142,6 +154,7 @@ mchan_free(struct mchan *ch)
 		TAILQ_REMOVE(&s->owed, ch, owed_entry);
 	chanmap_del(s->chans, ch->id);
 	ch->magic = 0;
+	free(ch->sans);
 	free(ch);
 }
 
@@ -241,11 +254,18 @@ static void
 mchan_open_ack(struct mchan *ch, uint64_t last_seq)
 {
 	char ea[LOG_ESC_MAX];	/* the name in OPEN, escaped */
+	struct mgmt *m = ch->set->m;
 
 	mchan_set_state(ch, MCHAN_ANSWERED);
 	ch->acked = last_seq;
-	if (mchan_holds(ch->set->m, ch))
-		mcmd_up(ch->set->m, &ch->cmd);
+	if (mchan_holds(m, ch)) {
+		/* Online, its rows stored up to last_seq; live from now. */
+		mcmd_up(m, &ch->cmd, ch->sans, ch->not_after_ms);
+		mcmd_news(m, &ch->cmd, STORE_AGENT_ONLINE, mchan_now(m),
+		    last_seq);
+		mlive_chan_start(m->live, &ch->live, &ch->ident, &ch->cmd,
+		    mchan_now(m));
+	}
 	log_debug("event=channel_open gateway=%s channel=%u agent=%s "
 	    "last_seq=%llu", ch->set->gateway, ch->id, log_esc(ea,
 	    sizeof(ea), ch->ident.name, LOG_ESC_STR, LOG_ESC_BARE),
@@ -539,6 +559,7 @@ mchan_set_free(struct mchan_set *s)
 	while (chanmap_next(s->chans, &it, &v) != 0) {
 		ch = v;
 		ch->magic = 0;
+		free(ch->sans);
 		free(ch);
 	}
 	chanmap_free(s->chans);
@@ -595,6 +616,44 @@ mchan_name(struct mchan *ch, const struct id_info *id)
 	snprintf(ch->key, sizeof(ch->key), "%s\n%s", id->issuer, id->name);
 }
 
+/**
+ * mchan_ext(ch, sans, len, not_after_ms): the OPEN of ${ch} carried the
+ * identity extension: its agent's SANs (${len} bytes at ${sans}, checked
+ * printable ASCII) and its certificate's notAfter.  0, or -1 (out of
+ * memory).
+ */
+int
+mchan_ext(struct mchan *ch, const uint8_t *sans, size_t len,
+    int64_t not_after_ms)
+{
+	char *p;
+
+	if ((p = malloc(len + 1)) == NULL)
+		return -1;
+	if (len > 0)
+		memcpy(p, sans, len);
+	p[len] = '\0';
+	free(ch->sans);
+	ch->sans = p;
+	ch->not_after_ms = not_after_ms;
+	return 0;
+}
+
+/**
+ * mchan_seen(ch): its link's SEEN lists ${ch}: news of its agent if ${ch}
+ * is open and holds its agent's name.  0 if so, else -1 (ignored).
+ */
+int
+mchan_seen(struct mchan *ch)
+{
+	struct mgmt *m = ch->set->m;
+
+	if (ch->state != MCHAN_OPEN || !mchan_holds(m, ch))
+		return -1;
+	mlive_heard(m->live, &ch->live, mchan_now(m), ch->cc.durable);
+	return 0;
+}
+
 static const char *
 mchan_key(const void *v)
 {
@@ -627,6 +686,9 @@ mchan_claim(struct mgmt *m, struct mchan *ch)
 
 	if (m->chans->agents != NULL &&
 	    (old = namemap_get(m->chans->agents, ch->key)) != NULL) {
+		/* A stale agent that opens again is back. */
+		mlive_chan_stop(m->live, &old->live, old->cc.durable,
+		    mchan_now(m));
 		mcmd_down(m, &old->cmd);
 		namemap_del(m->chans->agents, old);
 		snprintf(text, sizeof(text), "a newer channel of this agent "
@@ -684,6 +746,9 @@ mchan_data(struct mchan *ch, const struct gw_frame *f)
 		return;
 	}
 	ch->set->rows++;
+	/* News of its agent (before commit_data, which may free ${ch}). */
+	mlive_heard(ch->set->m->live, &ch->live, mchan_now(ch->set->m),
+	    ch->cc.durable);
 	(void)commit_data(ch->set->m, &ch->cc, f->u.data.seq,
 	    f->u.data.body.p, f->u.data.body.len);	/* failure: closed */
 }

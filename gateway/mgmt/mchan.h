@@ -129,6 +129,21 @@ struct mchan *mchan_new(struct mchan_set *s, uint32_t id);
 void mchan_name(struct mchan *ch, const struct id_info *id);
 
 /**
+ * mchan_ext(ch, sans, len, not_after_ms): the OPEN of ${ch} carried the
+ * identity extension: its agent's SANs (${len} bytes at ${sans}, checked
+ * printable ASCII) and its certificate's notAfter.  0, or -1 (out of
+ * memory).
+ */
+int mchan_ext(struct mchan *ch, const uint8_t *sans, size_t len,
+    int64_t not_after_ms);
+
+/**
+ * mchan_seen(ch): its link's SEEN lists ${ch}: news of its agent if ${ch}
+ * is open and holds its agent's name.  0 if so, else -1 (ignored).
+ */
+int mchan_seen(struct mchan *ch);
+
+/**
  * mchan_start(ch): ${ch} (named) may open: it takes its agent's name
  * (closing an older channel of it) and goes to the commit for its
  * OPEN_ACK.

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mcmd.h"
 #include "mgmt.h"
+#include "store_agents.h"
 #include "store_cmd.h"
 
 #define MCMD_BATCH_MAGIC	0x4d426174u	/* "MBat" */
@@ -29,9 +30,14 @@ struct mcmd_ev {
 	TAILQ_ENTRY(mcmd_ev)	 entry;		/* on mcmd_batch.q */
 	struct mcmd_chan	*mc;		/* its channel; NULL once gone */
 	struct id_info		 id;		/* the agent, copied */
+	char			*sans;		/* up: the extension, copied */
+	int64_t			 not_after_ms;	/* up: the same */
 	char			 gateway[ID_NAME_MAX];
 	int			 up;		/* its OPEN_ACK came */
 	int64_t			 opened_ms;	/* mcmd_up's time */
+	int			 live;		/* news: a store_agent_state */
+	int64_t			 seen_ms;	/* news: heard at, the latest */
+	uint64_t		 last_seq;	/* news: stored up to */
 	int64_t			 closed_ms;	/* 0: open still */
 };
 
@@ -89,6 +95,7 @@ mcmd_batch_clear(struct mcmd_batch *b)
 		TAILQ_REMOVE(&b->q, ev, entry);
 		if (ev->mc != NULL)
 			ev->mc->ev = NULL;
+		free(ev->sans);
 		free(ev);
 	}
 	b->n = 0;
@@ -110,9 +117,14 @@ mcmd_ev_store(const struct mcmd_ev *ev, struct store_agent_ev *out)
 			.fingerprint = ev->id.fp_hex,
 			.gateway = ev->gateway,
 			.peer = ev->id.peer,
+			.sans = ev->sans,
+			.not_after_ms = ev->not_after_ms,
 		},
 		.up = ev->up,
 		.opened_ms = ev->opened_ms,
+		.live = (enum store_agent_state)ev->live,
+		.seen_ms = ev->seen_ms,
+		.last_seq = ev->last_seq,
 		.closed_ms = ev->closed_ms,
 	};
 }
@@ -206,11 +218,14 @@ mcmd_chan_init(struct mcmd_chan *mc, const struct id_info *id,
 }
 
 /**
- * mcmd_up(m, mc): the channel of ${mc} is open (OPEN_ACK): its agent goes
- * online in the store's agents table (queued: written this loop pass).
+ * mcmd_up(m, mc, sans, not_after_ms): the channel of ${mc} is open
+ * (OPEN_ACK): its agent goes online in the store's agents table with the
+ * SANs and notAfter of OPEN's identity extension (NULL and 0 without it;
+ * queued: written this loop pass).
  */
 void
-mcmd_up(struct mgmt *m, struct mcmd_chan *mc)
+mcmd_up(struct mgmt *m, struct mcmd_chan *mc, const char *sans,
+    int64_t not_after_ms)
 {
 	struct mcmd_ev *ev;
 	int64_t now = mcmd_now(m);
@@ -218,9 +233,37 @@ mcmd_up(struct mgmt *m, struct mcmd_chan *mc)
 	if ((ev = mcmd_ev_get(m, mc)) == NULL)
 		return;
 	ev->id = *mc->id;	/* named now */
+	free(ev->sans);
+	/* Out of memory: the store gets "" (logged), the rest goes on. */
+	if ((ev->sans = strdup(sans != NULL ? sans : "")) == NULL)
+		log_errx("event=store_failed what=agent_inventory "
+		    "detail=\"out of memory\"");
+	ev->not_after_ms = not_after_ms;
 	ev->up = 1;
 	ev->opened_ms = now;
 	mc->up_ms = now;
+}
+
+/**
+ * mcmd_news(m, mc, live, seen_ms, last_seq): news of the agent of ${mc}'s
+ * channel (up): it is ${live} (online, stale), heard at ${seen_ms} (0: not
+ * heard now), its rows stored up to ${last_seq} (queued, as mcmd_up's;
+ * the latest of a loop pass wins, times and seqs only grow).
+ */
+void
+mcmd_news(struct mgmt *m, struct mcmd_chan *mc, int live, int64_t seen_ms,
+    uint64_t last_seq)
+{
+	struct mcmd_ev *ev;
+
+	if (mc->up_ms == 0 || (ev = mcmd_ev_get(m, mc)) == NULL)
+		return;
+	ev->opened_ms = mc->up_ms;
+	ev->live = live;
+	if (seen_ms > ev->seen_ms)
+		ev->seen_ms = seen_ms;
+	if (last_seq > ev->last_seq)
+		ev->last_seq = last_seq;
 }
 
 /**

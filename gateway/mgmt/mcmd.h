@@ -8,9 +8,10 @@
  * links: a COMMAND goes up through the send function the channel gives.
  * Store failures are logged here, once each, and close nothing.
  *
- * Inventory writes are grouped: a channel's OPEN_ACK (mcmd_up) and end
- * (mcmd_down) are queued in a struct mcmd_batch, at most one entry per
- * channel (holding both, in order, if both came), and the queue is
+ * Inventory writes are grouped: a channel's OPEN_ACK (mcmd_up), the news
+ * of its agent (mcmd_news, from mlive.c) and its end (mcmd_down) are
+ * queued in a struct mcmd_batch, at most one entry per channel (holding
+ * each that came, in that order), and the queue is
  * written in one transaction (store_agents_mark) once per loop pass, by
  * an ev_prepare watcher: it runs after every callback of the pass, just
  * before the loop waits, however busy the loop is (an ev_idle would wait
@@ -116,10 +117,22 @@ void mcmd_chan_init(struct mcmd_chan *mc, const struct id_info *id,
     const char *gateway, struct mcmd_batch *batch);
 
 /**
- * mcmd_up(m, mc): the channel of ${mc} is open (OPEN_ACK): its agent goes
- * online in the store's agents table (queued: written this loop pass).
+ * mcmd_up(m, mc, sans, not_after_ms): the channel of ${mc} is open
+ * (OPEN_ACK): its agent goes online in the store's agents table with the
+ * SANs and notAfter of OPEN's identity extension (NULL and 0 without it;
+ * queued: written this loop pass).
  */
-void mcmd_up(struct mgmt *m, struct mcmd_chan *mc);
+void mcmd_up(struct mgmt *m, struct mcmd_chan *mc, const char *sans,
+    int64_t not_after_ms);
+
+/**
+ * mcmd_news(m, mc, live, seen_ms, last_seq): news of the agent of ${mc}'s
+ * channel (up): it is ${live} (online, stale), heard at ${seen_ms} (0: not
+ * heard now), its rows stored up to ${last_seq} (queued, as mcmd_up's;
+ * the latest of a loop pass wins, times and seqs only grow).
+ */
+void mcmd_news(struct mgmt *m, struct mcmd_chan *mc, int live,
+    int64_t seen_ms, uint64_t last_seq);
 
 /**
  * mcmd_down(m, mc): the channel of ${mc}, which held its agent's name, is

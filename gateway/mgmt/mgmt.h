@@ -4,14 +4,16 @@
  * mchan.h), one per agent session; the group commit (commit.c, commit.h)
  * turns DATA into durable rows and only then into ACKs; the signer
  * (signer.c, signer.h) answers the enrollment requests gateways forward;
- * retention (retain.c, retain.h) deletes the old rows between commits.
+ * retention (retain.c, retain.h) deletes the old rows between commits;
+ * liveness (mlive.c, mlive.h) notices the agents gone silent.
  *
  * main.c builds the shared part (loop, cfg, tls, store, the listener) and
  * alone writes it; the modules only read it.  Each module's own state is
  * its part below, declared in its own header, made by its _new, freed by
  * its _free and written by that module alone: links by link.c, chans by
- * mchan.c, commit by commit.c, signer by signer.c, retain by retain.c;
- * main.c alone stores the pointers here (and clears them when it frees).
+ * mchan.c, commit by commit.c, signer by signer.c, retain by retain.c,
+ * live by mlive.c; main.c alone stores the pointers here (and clears
+ * them when it frees).
  * This header holds only pointers to the parts, so it includes no
  * module's header: the modules include it, and calls and includes only go
  * down.
@@ -30,6 +32,7 @@
 struct commit;
 struct link_all;
 struct mchan_all;
+struct mlive;
 struct retain;
 struct mmetrics;
 struct signer;
@@ -49,6 +52,7 @@ struct mgmt {
 	struct commit			*commit;	/* commit.c's */
 	struct signer			*signer;	/* signer.c's */
 	struct retain			*retain;	/* retain.c's */
+	struct mlive			*live;	/* mlive.c's */
 	struct mmetrics			*metrics;	/* or NULL */
 };
 

@@ -44,6 +44,8 @@ static const struct conf_key keys[] = {
 	{ "store", "retain", CONF_DUR, O(retain), 0, 3650 * 86400., "0", 0 },
 	{ "store", "max_rows", CONF_UINT, O(max_rows), 0, UINT32_MAX, "0", 0 },
 	{ "commands", "resend", CONF_DUR, O(cmd_resend), 1, 3600, "30s", 0 },
+	{ "agents", "stale_after", CONF_DUR, O(stale_after), 1, 7 * 86400.,
+	    "15m", 0 },
 	{ "metrics", "listen", CONF_ADDR, O(metrics_listen), 0, 0, NULL, 0 },
 	SIGNER_CONF_KEYS("enroll", O(enroll)),
 	{ "enroll", "signer_user", CONF_STR, O(enroll_signer_user), 0, 0, NULL,

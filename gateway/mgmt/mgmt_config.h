@@ -55,6 +55,8 @@ struct mgmt_config {
 	uint32_t	 max_rows;	/* rows kept at most; 0: no cap */
 	/* [commands] */
 	double		 cmd_resend;	/* COMMANDs sent again after */
+	/* [agents] */
+	double		 stale_after;	/* silent that long: stale */
 	/* [metrics] */
 	char		*metrics_listen;	/* NULL: no metrics listener */
 	/* [enroll]: the signing authority; off without ca_dir */

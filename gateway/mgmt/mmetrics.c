@@ -107,6 +107,7 @@ mmetrics_view(struct mmetrics *mm, struct mmetrics_view *v)
 	v->store_age = ev_now(m->loop) - mm->read_at;
 	v->online = mm->counts.online;
 	v->offline = mm->counts.offline;
+	v->stale = mm->counts.stale;
 	memcpy(v->cmds, mm->counts.cmds, sizeof(v->cmds));
 	if (v->links > 0) {
 		if ((v->gw = calloc(v->links, sizeof(*v->gw))) == NULL)
@@ -214,6 +215,8 @@ mm_store_enroll(struct prom_buf *b, const struct mmetrics_view *v)
 {
 	prom_two(b, "gw_mgmt_agents", "gauge", "Agents the store knows, by "
 	    "state.", "state", "online", v->online, "offline", v->offline);
+	prom_printf(b, "gw_mgmt_agents{state=\"stale\"} %llu\n",
+	    (unsigned long long)v->stale);
 	prom_head(b, "gw_mgmt_commands", "gauge",
 	    "Command targets (one per command and agent), by state.");
 	for (unsigned i = 0; i < STORE_CMD_NSTATES; i++)

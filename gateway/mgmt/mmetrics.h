@@ -36,7 +36,7 @@ struct mmetrics_view {
 	uint64_t		 accepted, refused;	/* gateways */
 	int			 store_ok;	/* the last read worked */
 	double			 store_age;	/* seconds since it */
-	uint64_t		 online, offline;	/* agents */
+	uint64_t		 online, offline, stale;	/* agents */
 	uint64_t		 cmds[STORE_CMD_NSTATES];	/* targets */
 	const uint64_t		*enroll;	/* by status, or NULL */
 	int			 listening;	/* gateways' listener on */

@@ -59,9 +59,10 @@ ms_print(const char *addr, const struct scrape *sc, int healthy)
 		    scrape_quantile(sc, h, 0.99), n);
 	printf("\nstore errors: %.0f\n",
 	    scrape_val(sc, "gw_mgmt_store_errors_total", 0));
-	printf("agents: %.0f online, %.0f offline\n",
+	printf("agents: %.0f online, %.0f offline, %.0f stale\n",
 	    scrape_val(sc, "gw_mgmt_agents{state=\"online\"}", 0),
-	    scrape_val(sc, "gw_mgmt_agents{state=\"offline\"}", 0));
+	    scrape_val(sc, "gw_mgmt_agents{state=\"offline\"}", 0),
+	    scrape_val(sc, "gw_mgmt_agents{state=\"stale\"}", 0));
 	scrape_reasons(sc, "command targets", "gw_mgmt_commands", "state");
 	scrape_reasons(sc, "enrollment answers",
 	    "gw_mgmt_enroll_answers_total", "status");

@@ -1,10 +1,12 @@
 /*
  * store.c: the store interface (store.h) over its backends
- * (store_sqlite.c, store_pg.c, through store_backend.h); store_cmd.c (the
- * agents and commands) shares its object (store_impl.h).  This module
+ * (store_sqlite.c, store_pg.c, through store_backend.h); store_agents.c
+ * (the agents) and store_cmd.c (the commands) share its object and the
+ * store_q_* helpers here (store_impl.h).  This module
  * owns the transaction state, the rows put in it and the refused one; a
  * backend owns its connection and reports failures through its ops.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,88 @@ store_fail(struct store *s)
 {
 	snprintf(s->err, sizeof(s->err), "%s", s->ops->errmsg(s->b));
 	return -1;
+}
+
+/**
+ * store_q_err(s, fmt, ...): the store's reason becomes the message of
+ * ${fmt}.  Return -1.
+ */
+int
+store_q_err(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/**
+ * store_q_ready(s): 0 if no transaction is open (each call of
+ * store_agents.h and store_cmd.h is its own transaction, never inside the
+ * group commit's), else -1 with the reason.
+ */
+int
+store_q_ready(struct store *s)
+{
+	if (s->state != STORE_IDLE)
+		return store_q_err(s, "commands: a transaction is open");
+	return 0;
+}
+
+/** store_q_text_ok(p): 1 if ${p} is not NULL and is UTF-8, else 0. */
+int
+store_q_text_ok(const char *p)
+{
+	return p != NULL && utf8_valid((const unsigned char *)p, strlen(p));
+}
+
+/**
+ * store_q_run(s, q, in, nin, row, arg, changes): run statement ${q} of
+ * store_backend.c (the backend's query op; ${changes} may be NULL); the
+ * backend's failure becomes the store's.  Return the rows visited, or -1.
+ */
+long
+store_q_run(struct store *s, enum store_q q, const struct store_val *in,
+    unsigned nin, int (*row)(const struct store_val *, unsigned, void *),
+    void *arg, int64_t *changes)
+{
+	int64_t ch = 0;
+	long n;
+
+	n = s->ops->query(s->b, q, in, nin, row, arg, changes ? changes : &ch);
+	return n < 0 ? store_fail(s) : n;
+}
+
+/**
+ * store_q_abort(s): roll back the transaction a call opened (BEGIN),
+ * keeping the reason it failed.  Return -1.
+ */
+int
+store_q_abort(struct store *s)
+{
+	char err[sizeof(s->err)];
+	int64_t ch;
+
+	snprintf(err, sizeof(err), "%s", s->err);
+	(void)s->ops->query(s->b, STORE_Q_ROLLBACK, NULL, 0, NULL, NULL, &ch);
+	snprintf(s->err, sizeof(s->err), "%s", err);
+	return -1;
+}
+
+/** store_col_int(col, i): column ${i} of a row if an integer, else 0. */
+int64_t
+store_col_int(const struct store_val *col, unsigned i)
+{
+	return col[i].type == STORE_V_INT ? col[i].i : 0;
+}
+
+/** store_col_text(col, i): column ${i} of a row if text, else "". */
+const char *
+store_col_text(const struct store_val *col, unsigned i)
+{
+	return col[i].type == STORE_V_TEXT ? (const char *)col[i].p : "";
 }
 
 /**

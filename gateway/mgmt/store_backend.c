@@ -25,17 +25,29 @@ const char *const store_q_sql[STORE_Q_N] = {
 	[STORE_Q_ROLLBACK] = "ROLLBACK",
 	[STORE_Q_AGENT_UP] = "INSERT INTO agents (issuer, name, subject, "
 	    "san, serial, fingerprint, gateway, peer, first_seen_ms, "
-	    "connected_ms, seen_ms, online) VALUES ($1, $2, $3, $4, $5, $6, "
-	    "$7, $8, $9, $9, $9, 1) ON CONFLICT (issuer, name) DO UPDATE SET "
+	    "connected_ms, seen_ms, state, sans, not_after_ms, last_seq) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, 1, $10, $11, "
+	    "0) ON CONFLICT (issuer, name) DO UPDATE SET "
 	    "subject = excluded.subject, san = excluded.san, serial = "
 	    "excluded.serial, fingerprint = excluded.fingerprint, gateway = "
 	    "excluded.gateway, peer = excluded.peer, connected_ms = "
-	    "excluded.connected_ms, seen_ms = excluded.seen_ms, online = 1",
-	[STORE_Q_AGENT_DOWN] = "UPDATE agents SET online = 0, seen_ms = $1 "
+	    "excluded.connected_ms, seen_ms = excluded.seen_ms, state = 1, "
+	    "sans = excluded.sans, not_after_ms = excluded.not_after_ms",
+	[STORE_Q_AGENT_DOWN] = "UPDATE agents SET state = 0, seen_ms = $1 "
 	    "WHERE issuer = $2 AND name = $3 AND connected_ms <= $4",
+	/* Times and seqs only grow; an agent offline stays so. */
+	[STORE_Q_AGENT_SEEN] = "UPDATE agents SET seen_ms = CASE WHEN "
+	    "seen_ms > $1 THEN seen_ms ELSE $1 END, last_seq = CASE WHEN "
+	    "last_seq > $2 THEN last_seq ELSE $2 END, state = $3 WHERE "
+	    "issuer = $4 AND name = $5 AND connected_ms <= $6 AND state <> 0",
 	[STORE_Q_AGENTS] = "SELECT issuer, name, subject, san, serial, "
 	    "fingerprint, gateway, peer, first_seen_ms, connected_ms, "
-	    "seen_ms, online FROM agents ORDER BY name, issuer",
+	    "seen_ms, state, sans, not_after_ms, last_seq FROM agents "
+	    "ORDER BY name, issuer",
+	/* A reader of a store of schema 2 or 3: the same columns. */
+	[STORE_Q_AGENTS_V3] = "SELECT issuer, name, subject, san, serial, "
+	    "fingerprint, gateway, peer, first_seen_ms, connected_ms, "
+	    "seen_ms, online, '', NULL, 0 FROM agents ORDER BY name, issuer",
 	[STORE_Q_CMD_INSERT] = "INSERT INTO commands (target, body, "
 	    "created_ms, expires_ms) VALUES ($1, $2, $3, $4) RETURNING id",
 	[STORE_Q_TGT_INSERT] = "INSERT INTO command_targets (command, "
@@ -124,7 +136,7 @@ const char *const store_q_sql[STORE_Q_N] = {
 	    "command_targets t JOIN commands c ON c.id = t.command WHERE "
 	    "(t.state = 0 AND c.expires_ms > $1) OR t.state = 1",
 	/* Index-only on command_targets_state; agents has no index. */
-	[STORE_Q_COUNTS] = "SELECT 0, online, count(*) FROM agents GROUP BY "
-	    "online UNION ALL SELECT 1, state, count(*) FROM command_targets "
+	[STORE_Q_COUNTS] = "SELECT 0, state, count(*) FROM agents GROUP BY "
+	    "state UNION ALL SELECT 1, state, count(*) FROM command_targets "
 	    "GROUP BY state",
 };

@@ -1,14 +1,13 @@
 /*
- * store_cmd.c: the agents and the commands in the store (see store_cmd.h),
- * part of the store module (store_impl.h): it checks what it is given,
- * runs the statements of store_backend.c through the backend's query op
- * and turns their rows into the structs of store_cmd.h.  A command's
+ * store_cmd.c: the commands in the store (see store_cmd.h), part of the
+ * store module (store_impl.h): it checks what it is given, runs the
+ * statements of store_backend.c through store_q_run and turns their rows
+ * into the structs of store_cmd.h.  A command's
  * targets are picked here, in C, among the agents the store knows: by
  * name with strcmp, by pattern with fnmatch(3) (flags 0: '*' and '?'
  * match any character, '/' and a leading '.' included; [..] classes).
  */
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,22 +17,12 @@
 #include "proto.h"
 #include "store_cmd.h"
 #include "store_impl.h"
-#include "utf8.h"
 
 #define WALK_MAGIC	0x43576c6bu	/* "CWlk" */
 
 static const char *const state_names[STORE_CMD_NSTATES] = {
 	"queued", "delivered", "done", "failed", "expired"
 };
-
-#define V_INT(x)	((struct store_val){ .type = STORE_V_INT,	\
-			    .i = (int64_t)(x) })
-#define V_TEXT(x)	((struct store_val){ .type = STORE_V_TEXT,	\
-			    .p = (x) != NULL ? (x) : "",		\
-			    .len = (x) != NULL ? strlen(x) : 0 })
-#define V_BLOB(x, n)	((struct store_val){ .type = STORE_V_BLOB,	\
-			    .p = (x) != NULL ? (const void *)(x) : "",	\
-			    .len = (n) })
 
 /*
  * What a row callback needs: the caller's callback and argument, what it
@@ -64,65 +53,13 @@ walk_check(void *arg)
 	return w;
 }
 
-/* Fail with a reason of this module's.  Return -1. */
-static int
-cmd_err(struct store *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s->err, sizeof(s->err), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* Each call is its own transaction: never inside the group commit's. */
-static int
-cmd_ready(struct store *s)
-{
-	if (s->state != STORE_IDLE)
-		return cmd_err(s, "commands: a transaction is open");
-	return 0;
-}
-
-static int
-cmd_text_ok(const char *p)
-{
-	return p != NULL && utf8_valid((const unsigned char *)p, strlen(p));
-}
-
-/* Run statement ${q}; the backend's failure becomes the store's. */
-static long
-cmd_query(struct store *s, enum store_q q, const struct store_val *in,
-    unsigned nin, int (*row)(const struct store_val *, unsigned, void *),
-    void *arg, int64_t *changes)
-{
-	int64_t ch = 0;
-	long n;
-
-	n = s->ops->query(s->b, q, in, nin, row, arg, changes ? changes : &ch);
-	return n < 0 ? store_fail(s) : n;
-}
-
-static int64_t
-col_int(const struct store_val *col, unsigned i)
-{
-	return col[i].type == STORE_V_INT ? col[i].i : 0;
-}
-
-static const char *
-col_text(const struct store_val *col, unsigned i)
-{
-	return col[i].type == STORE_V_TEXT ? (const char *)col[i].p : "";
-}
-
 /* One value of a row callback's single column (a count, an id). */
 static int
 one_int_row(const struct store_val *col, unsigned ncol, void *arg)
 {
 	struct walk *w = walk_check(arg);
 
-	w->id = ncol > 0 ? col_int(col, 0) : 0;
+	w->id = ncol > 0 ? store_col_int(col, 0) : 0;
 	return 1;
 }
 
@@ -134,9 +71,9 @@ cmd_hit(struct store *s, int64_t id, const char *issuer, const char *agent,
 	struct store_val in[3] = { V_INT(id), V_TEXT(issuer), V_TEXT(agent) };
 	struct walk w = { .magic = WALK_MAGIC };
 
-	if (cmd_query(s, STORE_Q_TGT_EXISTS, in, 3, one_int_row, &w,
+	if (store_q_run(s, STORE_Q_TGT_EXISTS, in, 3, one_int_row, &w,
 	    NULL) != 1)
-		return cmd_err(s, "commands: no count");
+		return store_q_err(s, "commands: no count");
 	*hit = w.id > 0 ? STORE_CMD_KNOWN : STORE_CMD_MISS;
 	return 0;
 }
@@ -164,215 +101,6 @@ store_cmd_state_parse(const char *name, enum store_cmd_state *out)
 			return 0;
 		}
 	return -1;
-}
-
-/* Check agent ${a} (up: every identity field; else issuer and name). */
-static int
-agent_check(struct store *s, const struct store_agent *a, int up)
-{
-	const char *f[8] = { a->issuer, a->name, a->subject, a->san,
-	    a->serial, a->fingerprint, a->gateway, a->peer };
-
-	for (int i = 0; i < (up ? 8 : 2); i++)
-		if (!cmd_text_ok(f[i]))
-			return cmd_err(s, "agent: identity not UTF-8");
-	if (up && a->name[0] == '\0')
-		return cmd_err(s, "agent: no name");
-	return 0;
-}
-
-/* STORE_Q_AGENT_UP for ${a} (checked) at ${now_ms}: 0 or -1. */
-static int
-agent_up_q(struct store *s, const struct store_agent *a, int64_t now_ms)
-{
-	const char *f[8] = { a->issuer, a->name, a->subject, a->san,
-	    a->serial, a->fingerprint, a->gateway, a->peer };
-	struct store_val in[9];
-
-	for (int i = 0; i < 8; i++)
-		in[i] = V_TEXT(f[i]);
-	in[8] = V_INT(now_ms);
-	return cmd_query(s, STORE_Q_AGENT_UP, in, 9, NULL, NULL, NULL) < 0 ?
-	    -1 : 0;
-}
-
-/* STORE_Q_AGENT_DOWN (checked): see store_agent_down.  0 or -1. */
-static int
-agent_down_q(struct store *s, const char *issuer, const char *name,
-    int64_t opened_ms, int64_t now_ms)
-{
-	struct store_val in[4] = { V_INT(now_ms), V_TEXT(issuer),
-	    V_TEXT(name), V_INT(opened_ms) };
-
-	return cmd_query(s, STORE_Q_AGENT_DOWN, in, 4, NULL, NULL, NULL) < 0 ?
-	    -1 : 0;
-}
-
-/* Roll back the open transaction, keeping the reason it failed.  -1. */
-static int
-cmd_abort(struct store *s)
-{
-	char err[sizeof(s->err)];
-	int64_t ch;
-
-	snprintf(err, sizeof(err), "%s", s->err);
-	(void)s->ops->query(s->b, STORE_Q_ROLLBACK, NULL, 0, NULL, NULL, &ch);
-	snprintf(s->err, sizeof(s->err), "%s", err);
-	return -1;
-}
-
-/**
- * store_agent_up(s, a, now_ms): the agent ${a} (its issuer, name and
- * identity fields; the times are ignored) opened a channel at ${now_ms}:
- * insert it, or update its identity, gateway and peer to ${a}'s; set it
- * online with connected_ms = seen_ms = ${now_ms}, keeping first_seen_ms.
- * Return 0 or -1.
- */
-int
-store_agent_up(struct store *s, const struct store_agent *a,
-    int64_t now_ms)
-{
-	if (cmd_ready(s) != 0 || agent_check(s, a, 1) != 0)
-		return -1;
-	return agent_up_q(s, a, now_ms);
-}
-
-/**
- * store_agent_down(s, issuer, name, opened_ms, now_ms): the channel that
- * agent (${issuer}, ${name}) opened at ${opened_ms} (the now_ms of its
- * store_agent_up) closed at ${now_ms}: set it offline, seen_ms =
- * ${now_ms}, unless a later OPEN (connected_ms > ${opened_ms}: another
- * channel, another gateway, another server of the group) made it online
- * since.  Return 0 (also when nothing changed) or -1.
- */
-int
-store_agent_down(struct store *s, const char *issuer, const char *name,
-    int64_t opened_ms, int64_t now_ms)
-{
-	const struct store_agent a = { .issuer = issuer, .name = name };
-
-	if (cmd_ready(s) != 0 || agent_check(s, &a, 0) != 0)
-		return -1;
-	return agent_down_q(s, issuer, name, opened_ms, now_ms);
-}
-
-/*
- * The order of store_agents_mark: by issuer, then name, then place in the
- * caller's array (an agent's events in their order).
- */
-static int
-agent_ev_cmp(const void *a, const void *b)
-{
-	const struct store_agent_ev *const *pa = a, *const *pb = b;
-	const struct store_agent_ev *x = *pa, *y = *pb;
-	int c;
-
-	if ((c = strcmp(x->agent.issuer, y->agent.issuer)) != 0 ||
-	    (c = strcmp(x->agent.name, y->agent.name)) != 0)
-		return c;
-	return (x > y) - (x < y);
-}
-
-/* The transaction of store_agents_mark: the ${n} events ${o}.  0 or -1. */
-static int
-agents_mark_q(struct store *s, const struct store_agent_ev *const *o,
-    size_t n)
-{
-	if (cmd_query(s, STORE_Q_BEGIN, NULL, 0, NULL, NULL, NULL) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (o[i]->up && agent_up_q(s, &o[i]->agent,
-		    o[i]->opened_ms) != 0)
-			return cmd_abort(s);
-		if (o[i]->closed_ms != 0 && agent_down_q(s,
-		    o[i]->agent.issuer, o[i]->agent.name, o[i]->opened_ms,
-		    o[i]->closed_ms) != 0)
-			return cmd_abort(s);
-	}
-	if (cmd_query(s, STORE_Q_COMMIT, NULL, 0, NULL, NULL, NULL) < 0)
-		return cmd_abort(s);
-	return 0;
-}
-
-/**
- * store_agents_mark(s, ev, n): write the ${n} channel events ${ev} in one
- * transaction (one sync), by agent (issuer, name), each agent's in their
- * order: for each, store_agent_up of ev->agent at ev->opened_ms if
- * ev->up, then store_agent_down of it (opened_ms, closed_ms) if
- * ev->closed_ms is not 0.  Every server locks the rows in that one order:
- * two servers of one PostgreSQL store marking the same agents at once
- * never deadlock.  Return 0, or -1 (nothing written: an identity not
- * UTF-8, memory short, or the store failed).
- */
-int
-store_agents_mark(struct store *s, const struct store_agent_ev *ev,
-    size_t n)
-{
-	const struct store_agent_ev **o;
-	size_t i;
-	int rc;
-
-	if (cmd_ready(s) != 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (agent_check(s, &ev[i].agent, ev[i].up) != 0)
-			return -1;
-	if (n == 0)
-		return 0;
-	if ((o = malloc(n * sizeof(*o))) == NULL)
-		return cmd_err(s, "agents: out of memory");
-	for (i = 0; i < n; i++)
-		o[i] = &ev[i];
-	qsort(o, n, sizeof(*o), agent_ev_cmp);
-	rc = agents_mark_q(s, o, n);
-	free(o);
-	return rc;
-}
-
-/* A row of STORE_Q_AGENTS to the caller's callback. */
-static int
-agents_row(const struct store_val *col, unsigned ncol, void *arg)
-{
-	struct walk *w = walk_check(arg);
-	int (*fn)(const struct store_agent *, void *) =
-	    (int (*)(const struct store_agent *, void *))w->fn;
-	const struct store_agent a = {
-		.issuer = col_text(col, 0),
-		.name = col_text(col, 1),
-		.subject = col_text(col, 2),
-		.san = col_text(col, 3),
-		.serial = col_text(col, 4),
-		.fingerprint = col_text(col, 5),
-		.gateway = col_text(col, 6),
-		.peer = col_text(col, 7),
-		.first_seen_ms = col_int(col, 8),
-		.connected_ms = col_int(col, 9),
-		.seen_ms = col_int(col, 10),
-		.online = col_int(col, 11) != 0,
-	};
-
-	if (ncol < 12)
-		return 1;
-	return fn(&a, w->arg);
-}
-
-/**
- * store_agents(s, fn, arg): call ${fn} on every known agent, by name then
- * issuer, until it returns non-zero.  Return the number visited, or -1.
- * A store without the agents table (schema 0 or 1, opened read-only) has
- * none.
- */
-long
-store_agents(struct store *s,
-    int (*fn)(const struct store_agent *a, void *arg), void *arg)
-{
-	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
-
-	if (cmd_ready(s) != 0)
-		return -1;
-	if (!s->ops->cmd_tables(s->b))
-		return 0;
-	return cmd_query(s, STORE_Q_AGENTS, NULL, 0, agents_row, &w, NULL);
 }
 
 /* store_cmd_create's agent walk: keep the agents the pattern matches. */
@@ -433,7 +161,7 @@ create_targets(struct store *s, int64_t id, int64_t now_ms,
 			in[2 + 2 * k] = V_TEXT(w->names[2 * (i + k)]);
 			in[3 + 2 * k] = V_TEXT(w->names[2 * (i + k) + 1]);
 		}
-		if (cmd_query(s, STORE_Q_TGT_INSERT_CHUNK, in,
+		if (store_q_run(s, STORE_Q_TGT_INSERT_CHUNK, in,
 		    STORE_Q_VALS_MAX, NULL, NULL, NULL) < 0)
 			return -1;
 	}
@@ -441,7 +169,7 @@ create_targets(struct store *s, int64_t id, int64_t now_ms,
 		in[1] = V_TEXT(w->names[2 * i]);
 		in[2] = V_TEXT(w->names[2 * i + 1]);
 		in[3] = V_INT(now_ms);
-		if (cmd_query(s, STORE_Q_TGT_INSERT, in, 4, NULL, NULL,
+		if (store_q_run(s, STORE_Q_TGT_INSERT, in, 4, NULL, NULL,
 		    NULL) < 0)
 			return -1;
 	}
@@ -456,21 +184,21 @@ create_write(struct store *s, struct store_cmd *c, struct walk *w)
 	struct store_val in[4] = { V_TEXT(c->target), V_BLOB(c->body, c->len),
 	    V_INT(c->created_ms), V_INT(c->expires_ms) };
 
-	if (cmd_query(s, STORE_Q_BEGIN, NULL, 0, NULL, NULL, NULL) < 0)
+	if (store_q_run(s, STORE_Q_BEGIN, NULL, 0, NULL, NULL, NULL) < 0)
 		return -1;
-	if (cmd_query(s, STORE_Q_CMD_INSERT, in, 4, one_int_row, &id,
+	if (store_q_run(s, STORE_Q_CMD_INSERT, in, 4, one_int_row, &id,
 	    NULL) != 1 || id.id < 1)
 		goto fail;
 	if (create_targets(s, id.id, c->created_ms, w) != 0)
 		goto fail;
-	if (cmd_query(s, STORE_Q_COMMIT, NULL, 0, NULL, NULL, NULL) < 0)
+	if (store_q_run(s, STORE_Q_COMMIT, NULL, 0, NULL, NULL, NULL) < 0)
 		goto fail;
 	c->id = id.id;
 	return 0;
 fail:
 	if (id.id < 1 && s->err[0] == '\0')
-		cmd_err(s, "command: no id");
-	return cmd_abort(s);
+		store_q_err(s, "command: no id");
+	return store_q_abort(s);
 }
 
 /* What store_cmd_create refuses before it looks at the agents. */
@@ -479,14 +207,14 @@ create_check(struct store *s, const struct store_cmd *c,
     const char *pattern)
 {
 	if (c->len > STORE_CMD_BODY_MAX)
-		return cmd_err(s, "command: body of %zu bytes, above %d",
+		return store_q_err(s, "command: body of %zu bytes, above %d",
 		    c->len, STORE_CMD_BODY_MAX);
 	if (c->expires_ms <= c->created_ms)
-		return cmd_err(s, "command: expires before it is made");
-	if (!cmd_text_ok(c->target) || !cmd_text_ok(pattern))
-		return cmd_err(s, "command: target not UTF-8");
+		return store_q_err(s, "command: expires before it is made");
+	if (!store_q_text_ok(c->target) || !store_q_text_ok(pattern))
+		return store_q_err(s, "command: target not UTF-8");
 	if (pattern[0] == '\0')
-		return cmd_err(s, "command: empty agent name or pattern");
+		return store_q_err(s, "command: empty agent name or pattern");
 	return 0;
 }
 
@@ -509,18 +237,18 @@ store_cmd_create(struct store *s, struct store_cmd *c,
 	int rc = -1;
 
 	*ntargets = 0;
-	if (cmd_ready(s) != 0 || create_check(s, c, pattern) != 0)
+	if (store_q_ready(s) != 0 || create_check(s, c, pattern) != 0)
 		return -1;
 	s->err[0] = '\0';
 	if (store_agents(s, create_match, &w) < 0)
 		goto out;
 	if (w.over > 0)
-		cmd_err(s, "command: more than %d agents match",
+		store_q_err(s, "command: more than %d agents match",
 		    STORE_CMD_TARGETS_MAX);
 	else if (w.over < 0)
-		cmd_err(s, "command: out of memory");
+		store_q_err(s, "command: out of memory");
 	else if (w.n == 0)
-		cmd_err(s, "command: no known agent %s %s", how ==
+		store_q_err(s, "command: no known agent %s %s", how ==
 		    STORE_MATCH_NAME ? "is named" : "matches", pattern);
 	else if ((rc = create_write(s, c, &w)) == 0)
 		*ntargets = w.n;
@@ -537,12 +265,12 @@ pending_row(const struct store_val *col, unsigned ncol, void *arg)
 	int (*fn)(const struct store_delivery *, void *) =
 	    (int (*)(const struct store_delivery *, void *))w->fn;
 	const struct store_delivery d = {
-		.id = col_int(col, 0),
-		.issuer = col_text(col, 1),
-		.agent = col_text(col, 2),
+		.id = store_col_int(col, 0),
+		.issuer = store_col_text(col, 1),
+		.agent = store_col_text(col, 2),
 		.body = col[3].p != NULL ? col[3].p : "",
 		.len = col[3].len,
-		.expires_ms = col_int(col, 4),
+		.expires_ms = store_col_int(col, 4),
 	};
 
 	if (ncol < 5)
@@ -565,17 +293,17 @@ store_cmd_pending(struct store *s, const char *issuer,
 	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
 	struct store_val in[4];
 
-	if (cmd_ready(s) != 0)
+	if (store_q_ready(s) != 0)
 		return -1;
-	if (!cmd_text_ok(issuer) || !cmd_text_ok(agent))
-		return cmd_err(s, "agent: identity not UTF-8");
+	if (!store_q_text_ok(issuer) || !store_q_text_ok(agent))
+		return store_q_err(s, "agent: identity not UTF-8");
 	if (max <= 0 || !s->ops->cmd_tables(s->b))
 		return 0;
 	in[0] = V_TEXT(issuer);
 	in[1] = V_TEXT(agent);
 	in[2] = V_INT(now_ms);
 	in[3] = V_INT(max);
-	return cmd_query(s, STORE_Q_PENDING, in, 4, pending_row, &w, NULL);
+	return store_q_run(s, STORE_Q_PENDING, in, 4, pending_row, &w, NULL);
 }
 
 /* A row of STORE_Q_PENDING_AGENTS to the caller's callback. */
@@ -588,7 +316,7 @@ pending_agent_row(const struct store_val *col, unsigned ncol, void *arg)
 
 	if (ncol < 2)
 		return 1;
-	return fn(col_text(col, 0), col_text(col, 1), w->arg);
+	return fn(store_col_text(col, 0), store_col_text(col, 1), w->arg);
 }
 
 /**
@@ -606,11 +334,11 @@ store_cmd_pending_agents(struct store *s, int64_t now_ms,
 	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
 	struct store_val in[1] = { V_INT(now_ms) };
 
-	if (cmd_ready(s) != 0)
+	if (store_q_ready(s) != 0)
 		return -1;
 	if (!s->ops->cmd_tables(s->b))
 		return 0;
-	return cmd_query(s, STORE_Q_PENDING_AGENTS, in, 1, pending_agent_row,
+	return store_q_run(s, STORE_Q_PENDING_AGENTS, in, 1, pending_agent_row,
 	    &w, NULL);
 }
 
@@ -624,13 +352,13 @@ store_cmd_last(struct store *s, int64_t *id)
 	struct walk w = { .magic = WALK_MAGIC };
 
 	*id = 0;
-	if (cmd_ready(s) != 0)
+	if (store_q_ready(s) != 0)
 		return -1;
 	if (!s->ops->cmd_tables(s->b))
 		return 0;
-	if (cmd_query(s, STORE_Q_CMD_LAST, NULL, 0, one_int_row, &w,
+	if (store_q_run(s, STORE_Q_CMD_LAST, NULL, 0, one_int_row, &w,
 	    NULL) != 1)
-		return cmd_err(s, "commands: no max id");
+		return store_q_err(s, "commands: no max id");
 	*id = w.id;
 	return 0;
 }
@@ -643,9 +371,9 @@ new_cmd_row(const struct store_val *col, unsigned ncol, void *arg)
 
 	if (ncol < 5)
 		return 1;
-	w->cmd = (struct store_cmd){ .id = col_int(col, 0),
-	    .created_ms = col_int(col, 2), .expires_ms = col_int(col, 3),
-	    .len = col[4].len };
+	w->cmd = (struct store_cmd){ .id = store_col_int(col, 0),
+	    .created_ms = store_col_int(col, 2),
+	    .expires_ms = store_col_int(col, 3), .len = col[4].len };
 	if ((w->body = malloc(col[4].len + 1)) == NULL) {
 		w->over = -1;
 		return 1;
@@ -664,8 +392,8 @@ new_tgt_row(const struct store_val *col, unsigned ncol, void *arg)
 	    (int (*)(const struct store_delivery *, void *))w->fn;
 	const struct store_delivery d = {
 		.id = w->cmd.id,
-		.issuer = col_text(col, 0),
-		.agent = col_text(col, 1),
+		.issuer = store_col_text(col, 0),
+		.agent = store_col_text(col, 1),
 		.body = w->body,
 		.len = w->cmd.len,
 		.expires_ms = w->cmd.expires_ms,
@@ -691,11 +419,11 @@ new_next(struct store *s, struct walk *w, int64_t from, int64_t upto)
 
 	free(w->body);
 	w->body = NULL;
-	n = cmd_query(s, STORE_Q_CMDS, in, 3, new_cmd_row, w, NULL);
+	n = store_q_run(s, STORE_Q_CMDS, in, 3, new_cmd_row, w, NULL);
 	if (n < 0)
 		return -1;
 	if (w->over < 0)
-		return cmd_err(s, "commands: out of memory");
+		return store_q_err(s, "commands: out of memory");
 	return n > 0 && w->body != NULL;
 }
 
@@ -729,7 +457,7 @@ store_cmd_new(struct store *s, int64_t *after, int64_t now_ms,
 		if (w.cmd.expires_ms <= now_ms)
 			continue;
 		in[0] = V_INT(w.cmd.id);
-		if (cmd_query(s, STORE_Q_TGTS_PENDING, in, 1, new_tgt_row, &w,
+		if (store_q_run(s, STORE_Q_TGTS_PENDING, in, 1, new_tgt_row, &w,
 		    NULL) < 0)
 			rc = -1;
 	}
@@ -755,11 +483,11 @@ store_cmd_ack(struct store *s, int64_t id, const char *issuer,
 	int64_t changed = 0;
 
 	*hit = STORE_CMD_MISS;
-	if (cmd_ready(s) != 0)
+	if (store_q_ready(s) != 0)
 		return -1;
-	if (!cmd_text_ok(issuer) || !cmd_text_ok(agent))
-		return cmd_err(s, "agent: identity not UTF-8");
-	if (cmd_query(s, STORE_Q_ACK, in, 4, NULL, NULL, &changed) < 0)
+	if (!store_q_text_ok(issuer) || !store_q_text_ok(agent))
+		return store_q_err(s, "agent: identity not UTF-8");
+	if (store_q_run(s, STORE_Q_ACK, in, 4, NULL, NULL, &changed) < 0)
 		return -1;
 	if (changed > 0) {
 		*hit = STORE_CMD_TAKEN;
@@ -790,15 +518,15 @@ store_cmd_result(struct store *s, const struct store_target *t,
 	int64_t changed = 0;
 
 	*hit = STORE_CMD_MISS;
-	if (cmd_ready(s) != 0)
+	if (store_q_ready(s) != 0)
 		return -1;
 	if (t->outcome > GW_OUT_MAX)
-		return cmd_err(s, "result: outcome %u unknown", t->outcome);
+		return store_q_err(s, "result: outcome %u unknown", t->outcome);
 	if (t->len > GW_PAYLOAD_HARD_MAX)
-		return cmd_err(s, "result: output of %zu bytes", t->len);
-	if (!cmd_text_ok(t->issuer) || !cmd_text_ok(t->agent))
-		return cmd_err(s, "agent: identity not UTF-8");
-	if (cmd_query(s, STORE_Q_RESULT, in, 9, NULL, NULL, &changed) < 0)
+		return store_q_err(s, "result: output of %zu bytes", t->len);
+	if (!store_q_text_ok(t->issuer) || !store_q_text_ok(t->agent))
+		return store_q_err(s, "agent: identity not UTF-8");
+	if (store_q_run(s, STORE_Q_RESULT, in, 9, NULL, NULL, &changed) < 0)
 		return -1;
 	if (changed > 0) {
 		*hit = STORE_CMD_TAKEN;
@@ -821,11 +549,11 @@ store_cmd_expire(struct store *s, int64_t now_ms, long *n)
 	int64_t changed = 0;
 
 	*n = 0;
-	if (cmd_ready(s) != 0)
+	if (store_q_ready(s) != 0)
 		return -1;
 	if (!s->ops->cmd_tables(s->b))
 		return 0;
-	if (cmd_query(s, STORE_Q_EXPIRE, in, 2, NULL, NULL, &changed) < 0)
+	if (store_q_run(s, STORE_Q_EXPIRE, in, 2, NULL, NULL, &changed) < 0)
 		return -1;
 	*n = (long)changed;
 	return 0;
@@ -839,16 +567,16 @@ list_row(const struct store_val *col, unsigned ncol, void *arg)
 	int (*fn)(const struct store_cmd *, void *) =
 	    (int (*)(const struct store_cmd *, void *))w->fn;
 	struct store_cmd c = {
-		.id = col_int(col, 0),
-		.target = col_text(col, 1),
-		.created_ms = col_int(col, 2),
-		.expires_ms = col_int(col, 3),
+		.id = store_col_int(col, 0),
+		.target = store_col_text(col, 1),
+		.created_ms = store_col_int(col, 2),
+		.expires_ms = store_col_int(col, 3),
 	};
 
 	if (ncol < 4 + STORE_CMD_NSTATES)
 		return 1;
 	for (unsigned i = 0; i < STORE_CMD_NSTATES; i++)
-		c.count[i] = (uint64_t)col_int(col, 4 + i);
+		c.count[i] = (uint64_t)store_col_int(col, 4 + i);
 	return fn(&c, w->arg);
 }
 
@@ -867,11 +595,11 @@ store_cmd_list(struct store *s, int64_t after, int64_t now_ms,
 	struct store_val in[3] = { V_INT(now_ms), V_INT(after),
 	    V_INT(INT64_MAX) };
 
-	if (cmd_ready(s) != 0)
+	if (store_q_ready(s) != 0)
 		return -1;
 	if (!s->ops->cmd_tables(s->b))
 		return 0;
-	return cmd_query(s, STORE_Q_CMDS_COUNT, in, 3, list_row, &w, NULL);
+	return store_q_run(s, STORE_Q_CMDS_COUNT, in, 3, list_row, &w, NULL);
 }
 
 /* A row of STORE_Q_TGTS to the caller's callback. */
@@ -882,17 +610,17 @@ targets_row(const struct store_val *col, unsigned ncol, void *arg)
 	int (*fn)(const struct store_target *, void *) =
 	    (int (*)(const struct store_target *, void *))w->fn;
 	const struct store_target t = {
-		.command = col_int(col, 0),
-		.issuer = col_text(col, 1),
-		.agent = col_text(col, 2),
-		.state = (enum store_cmd_state)col_int(col, 3),
+		.command = store_col_int(col, 0),
+		.issuer = store_col_text(col, 1),
+		.agent = store_col_text(col, 2),
+		.state = (enum store_cmd_state)store_col_int(col, 3),
 		.answered = col[4].type != STORE_V_NULL,
-		.outcome = (unsigned)col_int(col, 4),
-		.status = (int32_t)col_int(col, 5),
-		.truncated = col_int(col, 6) != 0,
+		.outcome = (unsigned)store_col_int(col, 4),
+		.status = (int32_t)store_col_int(col, 5),
+		.truncated = store_col_int(col, 6) != 0,
 		.output = col[7].p != NULL ? col[7].p : "",
 		.len = col[7].len,
-		.updated_ms = col_int(col, 8),
+		.updated_ms = store_col_int(col, 8),
 	};
 
 	if (ncol < 9)
@@ -913,14 +641,14 @@ store_cmd_targets(struct store *s, int64_t id, int64_t now_ms,
 	struct walk w = { .magic = WALK_MAGIC, .fn = (void *)fn, .arg = arg };
 	struct store_val in[2] = { V_INT(now_ms), V_INT(id) };
 
-	if (cmd_ready(s) != 0)
+	if (store_q_ready(s) != 0)
 		return -1;
 	if (!s->ops->cmd_tables(s->b))
 		return 0;
-	return cmd_query(s, STORE_Q_TGTS, in, 2, targets_row, &w, NULL);
+	return store_q_run(s, STORE_Q_TGTS, in, 2, targets_row, &w, NULL);
 }
 
-/* A row of STORE_Q_COUNTS: (0, online, n) or (1, state, n). */
+/* A row of STORE_Q_COUNTS: (0, agents' state, n) or (1, state, n). */
 static int
 counts_row(const struct store_val *col, unsigned ncol, void *arg)
 {
@@ -930,13 +658,15 @@ counts_row(const struct store_val *col, unsigned ncol, void *arg)
 
 	if (ncol < 3)
 		return 1;
-	key = col_int(col, 1);
-	n = col_int(col, 2);
+	key = store_col_int(col, 1);
+	n = store_col_int(col, 2);
 	if (n < 0)
 		return 0;
-	if (col_int(col, 0) == 0) {
-		if (key != 0)
+	if (store_col_int(col, 0) == 0) {
+		if (key == STORE_AGENT_ONLINE)
 			c->online += (uint64_t)n;
+		else if (key == STORE_AGENT_STALE)
+			c->stale += (uint64_t)n;
 		else
 			c->offline += (uint64_t)n;
 	} else if (key >= 0 && key < STORE_CMD_NSTATES)
@@ -945,7 +675,7 @@ counts_row(const struct store_val *col, unsigned ncol, void *arg)
 }
 
 /**
- * store_cmd_counts(s, c): the agents by online state and the command
+ * store_cmd_counts(s, c): the agents by state and the command
  * targets by their stored state (a queued one past its expiry counts
  * queued until store_cmd_expire writes it) into ${c}, by counting
  * queries (no join, no sort; the targets' from index command_targets_state
@@ -957,11 +687,11 @@ store_cmd_counts(struct store *s, struct store_counts *c)
 	struct walk w = { .magic = WALK_MAGIC, .arg = c };
 
 	memset(c, 0, sizeof(*c));
-	if (cmd_ready(s) != 0)
+	if (store_q_ready(s) != 0)
 		return -1;
 	if (!s->ops->cmd_tables(s->b))
 		return 0;
-	if (cmd_query(s, STORE_Q_COUNTS, NULL, 0, counts_row, &w, NULL) < 0) {
+	if (store_q_run(s, STORE_Q_COUNTS, NULL, 0, counts_row, &w, NULL) < 0) {
 		memset(c, 0, sizeof(*c));
 		return -1;
 	}

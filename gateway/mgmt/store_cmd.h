@@ -1,13 +1,11 @@
 /*
- * store_cmd.h: the agents and the commands in gw-mgmt's store (PROTOCOL.md
- * 9.7, 9.9), next to its messages (store.h), on both backends.
+ * store_cmd.h: the commands in gw-mgmt's store (PROTOCOL.md 9.7, 9.9),
+ * next to its messages (store.h) and its agents (store_agents.h), on both
+ * backends.
  *
  * Tables (schema 2, STORE_SCHEMA; a store of schema 0 or 1 gets them when
  * opened for writing, its messages untouched):
- *  - agents: one row per agent (issuer DN, name) with every identity field
- *    of its last OPEN, the gateway and peer address of it, first_seen_ms
- *    (its first OPEN, kept), connected_ms (its last OPEN), seen_ms (its
- *    last OPEN or close) and online (1 from its OPEN to its close).
+ *  - agents: see store_agents.h.
  *  - commands: id (1, 2, ...; never reused, also after a delete: an agent
  *    never runs an id twice), target (display text: what the operator
  *    named), body (opaque bytes), created_ms, expires_ms.
@@ -35,8 +33,7 @@
  * indexed lookup of the highest id) when nothing is new.
  *
  * Transactions: each call here is its own transaction (one statement, or
- * BEGIN .. COMMIT for store_cmd_create and store_agents_mark), durable
- * when it returns 0.  A
+ * BEGIN .. COMMIT for store_cmd_create), durable when it returns 0.  A
  * call made while the group commit has a transaction open (store_in_txn)
  * fails at once with -1 ("transaction open") and writes nothing: it never
  * joins the batch, so a batch rolled back takes nothing of it.  commit.c
@@ -63,6 +60,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "store_agents.h"
 
 #define STORE_CMD_BODY_MAX	(64 * 1024)	/* bytes of a command's body */
 #define STORE_CMD_TARGETS_MAX	100000		/* agents one command targets */
@@ -92,34 +90,6 @@ enum store_cmd_hit {
 	STORE_CMD_KNOWN		/* the target was there already (an ACK for
 				   one delivered or answered, a RESULT for one
 				   answered): nothing changed */
-};
-
-/* An agent, as its last OPEN said (store_agent_up) and the store knows. */
-struct store_agent {
-	const char	*issuer;	/* issuer DN: with name, the key */
-	const char	*name;		/* certificate CN */
-	const char	*subject;	/* subject DN */
-	const char	*san;		/* first DNS SAN, or "" */
-	const char	*serial;	/* hex bytes separated by colons */
-	const char	*fingerprint;	/* SHA-256 of the certificate, hex */
-	const char	*gateway;	/* CN of the gateway of the OPEN */
-	const char	*peer;		/* the agent's ip:port */
-	/* Set by the store (read by store_agents): */
-	int64_t		 first_seen_ms;	/* its first OPEN */
-	int64_t		 connected_ms;	/* its last OPEN */
-	int64_t		 seen_ms;	/* its last OPEN or close */
-	int		 online;	/* 1: open, 0: closed since */
-};
-
-/*
- * What one channel of an agent did since the last store_agents_mark: its
- * OPEN (up), its close (closed_ms), or both, in that order.
- */
-struct store_agent_ev {
-	struct store_agent agent;	/* issuer, name; identity if up */
-	int		 up;		/* 1: it opened at opened_ms */
-	int64_t		 opened_ms;	/* its OPEN's time (store_agent_up's) */
-	int64_t		 closed_ms;	/* 0: still open; else its close */
 };
 
 /* A command: what store_cmd_create makes, what store_cmd_list shows. */
@@ -170,49 +140,6 @@ const char *store_cmd_state_str(enum store_cmd_state st);
  * Return 0, or -1 if it names none.
  */
 int store_cmd_state_parse(const char *name, enum store_cmd_state *out);
-
-/**
- * store_agent_up(s, a, now_ms): the agent ${a} (its issuer, name and
- * identity fields; the times are ignored) opened a channel at ${now_ms}:
- * insert it, or update its identity, gateway and peer to ${a}'s; set it
- * online with connected_ms = seen_ms = ${now_ms}, keeping first_seen_ms.
- * Return 0 or -1.
- */
-int store_agent_up(struct store *s, const struct store_agent *a,
-    int64_t now_ms);
-
-/**
- * store_agent_down(s, issuer, name, opened_ms, now_ms): the channel that
- * agent (${issuer}, ${name}) opened at ${opened_ms} (the now_ms of its
- * store_agent_up) closed at ${now_ms}: set it offline, seen_ms =
- * ${now_ms}, unless a later OPEN (connected_ms > ${opened_ms}: another
- * channel, another gateway, another server of the group) made it online
- * since.  Return 0 (also when nothing changed) or -1.
- */
-int store_agent_down(struct store *s, const char *issuer, const char *name,
-    int64_t opened_ms, int64_t now_ms);
-
-/**
- * store_agents_mark(s, ev, n): write the ${n} channel events ${ev} in one
- * transaction (one sync), by agent (issuer, name), each agent's in their
- * order: for each, store_agent_up of ev->agent at ev->opened_ms if
- * ev->up, then store_agent_down of it (opened_ms, closed_ms) if
- * ev->closed_ms is not 0.  Every server locks the rows in that one order:
- * two servers of one PostgreSQL store marking the same agents at once
- * never deadlock.  Return 0, or -1 (nothing written: an identity not
- * UTF-8, memory short, or the store failed).
- */
-int store_agents_mark(struct store *s, const struct store_agent_ev *ev,
-    size_t n);
-
-/**
- * store_agents(s, fn, arg): call ${fn} on every known agent, by name then
- * issuer, until it returns non-zero.  Return the number visited, or -1.
- * A store without the agents table (schema 0 or 1, opened read-only) has
- * none.
- */
-long store_agents(struct store *s,
-    int (*fn)(const struct store_agent *a, void *arg), void *arg);
 
 /**
  * store_cmd_create(s, c, how, pattern, ntargets): make command ${c}
@@ -318,12 +245,12 @@ long store_cmd_targets(struct store *s, int64_t id, int64_t now_ms,
 
 /* What store_cmd_counts counts. */
 struct store_counts {
-	uint64_t	online, offline;		/* agents */
+	uint64_t	online, offline, stale;		/* agents */
 	uint64_t	cmds[STORE_CMD_NSTATES];	/* targets */
 };
 
 /**
- * store_cmd_counts(s, c): the agents by online state and the command
+ * store_cmd_counts(s, c): the agents by state and the command
  * targets by their stored state (a queued one past its expiry counts
  * queued until store_cmd_expire writes it) into ${c}, by counting
  * queries (no join, no sort; the targets' from index command_targets_state

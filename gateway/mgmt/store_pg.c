@@ -10,7 +10,8 @@
  * tables of the agents and commands (version 2), whose statements
  * (store_backend.c) run unprepared in single-row mode: a long result is
  * never held whole in memory; version 3 adds the floors of retention
- * (retained_floor).  Every server of a group must run this code before
+ * (retained_floor), version 4 the agents' sans, not_after_ms, last_seq
+ * and state (was online).  Every server of a group must run this code before
  * any writes again: an older one's INSERT names the old key and fails,
  * or does not see the floors.
  */
@@ -23,6 +24,7 @@
 
 #include "store.h"
 #include "store_backend.h"
+#include "store_pg_schema.h"
 
 #define PG_SCAN_CHUNK	"5000"
 #define PG_MAGIC	0x5067536cu	/* "PgSl" */
@@ -42,7 +44,7 @@ struct store_pg {
 	PGconn		*conn;
 	int		 readonly;
 	int		 legacy;	/* a reader of a version 0 table */
-	int		 cmds;		/* the tables of version 2 are there */
+	int		 cmds;		/* 0, or the version (2 and up) */
 	unsigned	 queued;	/* INSERTs in the open pipeline */
 	char		 err[256];	/* the last error (pg_errmsg) */
 	struct timespec	 reset_failed;	/* when a PQreset last failed */
@@ -58,90 +60,6 @@ pg_check(void *b)
 		abort();
 	return s;
 }
-
-/*
- * Create the tables, or migrate version 0 (key (agent, seq), no issuer):
- * its rows get issuer "" (legacy, see store_last_seq), the key becomes
- * (issuer, agent, seq).  A new table takes the same path (it is empty).
- * Done once, under the lock, whichever server of a group comes first.
- */
-static const char pg_schema[] =
-    "SELECT pg_advisory_lock(4747001);"
-    "CREATE TABLE IF NOT EXISTS gw_schema (version integer NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS messages ("
-    " issuer text NOT NULL,"
-    " agent text NOT NULL,"
-    " seq bigint NOT NULL,"
-    " id bigint GENERATED ALWAYS AS IDENTITY UNIQUE,"
-    " gateway text NOT NULL,"
-    " fingerprint text NOT NULL,"
-    " received_ms bigint NOT NULL,"
-    " payload bytea NOT NULL,"
-    " PRIMARY KEY (issuer, agent, seq));"
-    "DO $$ BEGIN"
-    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 1 THEN"
-    "  ALTER TABLE messages ADD COLUMN IF NOT EXISTS"
-    "   issuer text NOT NULL DEFAULT '';"
-    "  ALTER TABLE messages ALTER COLUMN issuer DROP DEFAULT;"
-    "  ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_pkey;"
-    "  ALTER TABLE messages ADD PRIMARY KEY (issuer, agent, seq);"
-    "  DELETE FROM gw_schema;"
-    "  INSERT INTO gw_schema VALUES (1);"
-    " END IF;"
-    " END $$;"
-    "CREATE TABLE IF NOT EXISTS agents ("
-    " issuer text NOT NULL,"
-    " name text NOT NULL,"
-    " subject text NOT NULL,"
-    " san text NOT NULL,"
-    " serial text NOT NULL,"
-    " fingerprint text NOT NULL,"
-    " gateway text NOT NULL,"
-    " peer text NOT NULL,"
-    " first_seen_ms bigint NOT NULL,"
-    " connected_ms bigint NOT NULL,"
-    " seen_ms bigint NOT NULL,"
-    " online bigint NOT NULL,"
-    " PRIMARY KEY (issuer, name));"
-    "CREATE TABLE IF NOT EXISTS commands ("
-    " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-    " target text NOT NULL,"
-    " body bytea NOT NULL,"
-    " created_ms bigint NOT NULL,"
-    " expires_ms bigint NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS command_targets ("
-    " command bigint NOT NULL REFERENCES commands (id),"
-    " issuer text NOT NULL,"
-    " agent text NOT NULL,"
-    " state bigint NOT NULL,"
-    " outcome bigint,"
-    " status bigint,"
-    " truncated bigint NOT NULL,"
-    " output bytea,"
-    " updated_ms bigint NOT NULL,"
-    " PRIMARY KEY (command, issuer, agent));"
-    "CREATE INDEX IF NOT EXISTS command_targets_agent ON command_targets"
-    " (issuer, agent, state);"
-    "CREATE INDEX IF NOT EXISTS command_targets_state ON command_targets"
-    " (state, command);"
-    "DO $$ BEGIN"
-    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 2 THEN"
-    "  DELETE FROM gw_schema;"
-    "  INSERT INTO gw_schema VALUES (2);"
-    " END IF;"
-    " END $$;"
-    "CREATE TABLE IF NOT EXISTS retained_floor ("
-    " issuer text NOT NULL,"
-    " agent text NOT NULL,"
-    " floor bigint NOT NULL,"
-    " PRIMARY KEY (issuer, agent));"
-    "DO $$ BEGIN"
-    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 3 THEN"
-    "  DELETE FROM gw_schema;"
-    "  INSERT INTO gw_schema VALUES (3);"
-    " END IF;"
-    " END $$;"
-    "SELECT pg_advisory_unlock(4747001);";
 
 static int
 pg_fail(struct store_pg *s, const char *what)
@@ -248,7 +166,7 @@ pg_open(const char *conninfo, int readonly, char *err, size_t errlen)
 		goto fail;
 	}
 	if (!readonly) {
-		res = PQexec(s->conn, pg_schema);
+		res = PQexec(s->conn, store_pg_schema);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			PQclear(res);
 			pg_fail(s, "postgresql: create table");
@@ -257,7 +175,7 @@ pg_open(const char *conninfo, int readonly, char *err, size_t errlen)
 		PQclear(res);
 		if (pg_prepare(s) != 0)
 			goto fail;
-		s->cmds = 1;
+		s->cmds = STORE_SCHEMA;
 	} else if (pg_reader_schema(s) != 0)
 		goto fail;
 	return s;
@@ -265,6 +183,24 @@ fail:
 	snprintf(err, errlen, "%s", s->err);
 	pg_close(s);
 	return NULL;
+}
+
+/* A reader of the tables of version 2: which version (into s->cmds)? */
+static int
+pg_reader_version(struct store_pg *s)
+{
+	PGresult *res;
+
+	res = PQexec(s->conn, "SELECT coalesce(max(version), 0) FROM "
+	    "gw_schema");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return pg_fail(s, "postgresql: schema");
+	}
+	if (atoi(PQgetvalue(res, 0, 0)) >= 4)
+		s->cmds = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
 }
 
 /* A reader migrates nothing: is there an issuer, are there commands? */
@@ -279,8 +215,10 @@ pg_reader_schema(struct store_pg *s)
 		PQclear(res);
 		return pg_fail(s, "postgresql: schema");
 	}
-	s->cmds = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	s->cmds = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 3 : 0;
 	PQclear(res);
+	if (s->cmds != 0 && pg_reader_version(s) != 0)
+		return -1;
 	res = PQexec(s->conn, "SELECT count(*) FROM "
 	    "information_schema.columns WHERE table_name = 'messages' "
 	    "AND column_name = 'issuer' AND table_schema = "

@@ -4,9 +4,10 @@
  * inserted as they come, inside the open transaction.  The schema version
  * is PRAGMA user_version (STORE_SCHEMA); a version 0 table (key (agent,
  * seq)) is rebuilt with the issuer column, "" in its rows, and a version 0
- * or 1 store gets the tables of the agents and commands (version 2) and
+ * or 1 store gets the tables of the agents and commands (version 2),
  * a version 0, 1 or 2 the floors of retention (retained_floor, version
- * 3), in one transaction when opened for writing.  Their statements
+ * 3), and one of 0 to 3 the agents' columns of version 4, in one
+ * transaction when opened for writing.  Their statements
  * (store_backend.c) are prepared when first run.
  */
 #include <stdio.h>
@@ -28,7 +29,7 @@ struct store_sqlite {
 			*commit, *rollback;
 	sqlite3_stmt	*q[STORE_Q_N];	/* of store_q_sql, when first run */
 	sqlite3_stmt	*xbounds, *xhi, *xfloor, *xdel;	/* retention, lazy */
-	int		 cmds;		/* the tables of version 2 are there */
+	int		 cmds;		/* 0, or the version (2 and up) */
 	int64_t		 next_id;	/* id of the next row stored */
 	int64_t		 txn_id;	/* next_id when the transaction began */
 	uint64_t	 stored, dups;	/* of the open transaction */
@@ -108,17 +109,34 @@ sq_check(void *b)
     " PRIMARY KEY (issuer, agent));"					\
     "PRAGMA user_version = 3;"
 
+/*
+ * Version 4: what OPEN's identity extension says of an agent (sans,
+ * not_after_ms: '' and NULL without it), its highest seq stored (from
+ * the messages there, then kept by store_agents_mark), and online
+ * becomes state (0 offline, 1 online, 2 stale).
+ */
+#define SQ_AGENTS_V4							\
+    "ALTER TABLE agents ADD COLUMN sans TEXT NOT NULL DEFAULT '';"	\
+    "ALTER TABLE agents ADD COLUMN not_after_ms INTEGER;"		\
+    "ALTER TABLE agents ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;" \
+    "ALTER TABLE agents RENAME COLUMN online TO state;"		\
+    "UPDATE agents SET last_seq = coalesce((SELECT max(seq) FROM"	\
+    " messages AS m WHERE m.issuer = agents.issuer AND"		\
+    " m.agent = agents.name), 0);"					\
+    "PRAGMA user_version = 4;"
+
 /* A new database. */
 static const char schema[] =
     "BEGIN IMMEDIATE;"
     SQ_TABLE("messages")
     SQ_CMD_TABLES
     SQ_FLOOR_TABLE
+    SQ_AGENTS_V4
     "COMMIT;";
 
 /*
- * Version 0 -> 3: the same rows, issuer "" (legacy), the new key; the
- * tables of versions 2 and 3.
+ * Version 0 -> 4: the same rows, issuer "" (legacy), the new key; the
+ * tables of versions 2, 3 and 4.
  */
 static const char migrate_1[] =
     "BEGIN IMMEDIATE;"
@@ -129,19 +147,28 @@ static const char migrate_1[] =
     "ALTER TABLE messages_v1 RENAME TO messages;"
     SQ_CMD_TABLES
     SQ_FLOOR_TABLE
+    SQ_AGENTS_V4
     "COMMIT;";
 
-/* Version 1 -> 3: the messages as they are; the tables of 2 and 3. */
+/* Version 1 -> 4: the messages as they are; the tables of 2, 3, 4. */
 static const char migrate_2[] =
     "BEGIN IMMEDIATE;"
     SQ_CMD_TABLES
     SQ_FLOOR_TABLE
+    SQ_AGENTS_V4
     "COMMIT;";
 
-/* Version 2 -> 3: the floors of retention. */
+/* Version 2 -> 4: the floors of retention, the agents of version 4. */
 static const char migrate_3[] =
     "BEGIN IMMEDIATE;"
     SQ_FLOOR_TABLE
+    SQ_AGENTS_V4
+    "COMMIT;";
+
+/* Version 3 -> 4: the agents of version 4. */
+static const char migrate_4[] =
+    "BEGIN IMMEDIATE;"
+    SQ_AGENTS_V4
     "COMMIT;";
 
 static int
@@ -228,11 +255,11 @@ sq_schema(struct store_sqlite *s, int readonly, int *version)
 	if (readonly || *version >= STORE_SCHEMA)
 		return 0;
 	sql = !exists ? schema : *version < 1 ? migrate_1 :
-	    *version < 2 ? migrate_2 : migrate_3;
+	    *version < 2 ? migrate_2 : *version < 3 ? migrate_3 : migrate_4;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(s->err, sizeof(s->err), "%s: %s",
-		    exists ? "migrate to schema 3" : "create table",
-		    msg ? msg : "?");
+		snprintf(s->err, sizeof(s->err), "%s %d: %s", exists ?
+		    "migrate to schema" : "create tables of schema",
+		    STORE_SCHEMA, msg ? msg : "?");
 		sqlite3_free(msg);
 		if (!sqlite3_get_autocommit(s->db))
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -317,7 +344,7 @@ sq_open(const char *path, int readonly, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, s->err);
 		goto fail;
 	}
-	s->cmds = version >= 2;
+	s->cmds = version >= 2 ? version : 0;
 	return s;
 fail:
 	sq_close(s);

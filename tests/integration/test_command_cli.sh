@@ -6,7 +6,8 @@
 # no match, a bad --ttl, a bad or unknown id and a body too long are errors
 # with their exit status (1 error, 2 usage); every --json line parses as
 # JSON with each string escaped; the tables show an agent's control bytes
-# escaped, never raw; and all of it beside a gw-mgmt serving the store.
+# escaped, never raw; agents --state and --match pick, sans come as an
+# escaped array; and all of it beside a gw-mgmt serving the store.
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$T"
 
@@ -46,7 +47,8 @@ pass "schema 1 store: no agents, no commands; send to no agent: exit 1"
 
 # Three agents as OPEN leaves them: web01 of two CAs, and a name and
 # subject with a quote, a backslash and an escape byte.
-sql "INSERT INTO agents VALUES
+sql "INSERT INTO agents (issuer, name, subject, san, serial, fingerprint,
+    gateway, peer, first_seen_ms, connected_ms, seen_ms, state) VALUES
     ('CN=CA 1', 'web01', 'CN=web01, O=\"Q\\\"', 'web01.example', '01:02',
      'ab12', 'gw1', '127.0.0.1:4000', 1000, 2000, 3000, 1),
     ('CN=CA 2', 'web01', 'CN=web01', '', '03', 'cd34', 'gw2',
@@ -117,7 +119,8 @@ assert a == {"issuer": "CN=CA 1", "name": "web01",
     "subject": "CN=web01, O=\"Q\\\"", "san": "web01.example",
     "serial": "01:02", "fingerprint": "ab12", "gateway": "gw1",
     "peer": "127.0.0.1:4000", "first_seen_ms": 1000, "connected_ms": 2000,
-    "seen_ms": 3000, "state": "online"}, a
+    "seen_ms": 3000, "state": "online", "sans": [], "not_after_ms": None,
+    "last_seq": 0}, a
 assert [x["state"] for x in L if x["issuer"] == "CN=CA 2"] == ["offline"]
 assert "web\"x\x1b[31m" in [x["name"] for x in L]'
 run 0 agents.txt agents --db s.db
@@ -127,6 +130,32 @@ grep -qF 'web"x\x1b[31m' agents.txt || fail "$(cat agents.txt)"
 run 0 out.txt export --db s.db
 grep -q '"agent":"web01"' out.txt || fail "the message of schema 1: $(cat out.txt)"
 pass "agents: every identity field as JSON, escaped table; the old message kept"
+
+# Schema 4: OPEN's identity extension (sans, not_after_ms), last_seq and
+# the state stale, as store_agents_mark leaves them; --state and --match
+# pick, and the SANs (peer-controlled text) come back escaped, one a member.
+sql "UPDATE agents SET state = 2, last_seq = 42, not_after_ms = 1893456000000,
+    sans = 'DNS:web01.example IP:10.0.0.7 URI:spiffe://gw/\"q\\' || char(27)
+    WHERE issuer = 'CN=CA 2';"
+run 0 agents.txt agents --db s.db --state stale --json
+jsonl agents.txt 'assert len(L) == 1, L
+a = L[0]
+assert (a["issuer"], a["name"], a["state"], a["last_seq"],
+    a["not_after_ms"]) == ("CN=CA 2", "web01", "stale", 42,
+    1893456000000), a
+assert a["sans"] == ["DNS:web01.example", "IP:10.0.0.7",
+    "URI:spiffe://gw/\"q\\\x1b"], a["sans"]'
+run 0 agents.txt agents --db s.db --state stale
+grep -q $'\x1b' agents.txt && fail "agents prints a raw escape"
+grep -q '^web01  *stale ' agents.txt || fail "$(cat agents.txt)"
+run 0 agents.txt agents --db s.db --state online --match 'web0*' --json
+jsonl agents.txt 'assert [(x["issuer"], x["name"]) for x in L] == [
+    ("CN=CA 1", "web01")], L'
+run 0 agents.txt agents --db s.db --match 'nothing*'
+[ -s agents.txt ] && fail "--match nothing*: $(cat agents.txt)"
+run 2 out.txt agents --db s.db --state asleep
+run 2 out.txt agents --db s.db --state stale x
+pass "agents --state stale|online, --match GLOB; sans as an escaped array"
 
 # Beside a gw-mgmt serving the same store, through its configuration.
 make_pki pki

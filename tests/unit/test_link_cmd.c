@@ -413,7 +413,7 @@ online_count(void)
 	int64_t v = -1;
 
 	assert_int_equal(sqlite3_prepare_v2(T.reader, "SELECT count(*) FROM "
-	    "agents WHERE online = 1", -1, &st, NULL), SQLITE_OK);
+	    "agents WHERE state = 1", -1, &st, NULL), SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);

@@ -1150,7 +1150,7 @@ test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version", version_cb,
 	    &version, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(version, 3);
+	assert_int_equal(version, STORE_SCHEMA);
 }
 
 /*
@@ -1195,7 +1195,8 @@ test_cmd_too_many(void **state)
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "WITH RECURSIVE i(k) AS (SELECT 1 UNION "
 	    "ALL SELECT k + 1 FROM i WHERE k < %d) INSERT INTO agents SELECT "
-	    "'ca', 'n' || k, '', '', '', '', '', '', 1, 1, 1, 1 FROM i",
+	    "'ca', 'n' || k, '', '', '', '', '', '', 1, 1, 1, 1, '', NULL, 0 "
+	    "FROM i",
 	    STORE_CMD_TARGETS_MAX + 1);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -1474,6 +1475,10 @@ test_migrate_v2(void **state)
 	store_close(s);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE retained_floor;"
+	    "ALTER TABLE agents DROP COLUMN sans;"
+	    "ALTER TABLE agents DROP COLUMN not_after_ms;"
+	    "ALTER TABLE agents DROP COLUMN last_seq;"
+	    "ALTER TABLE agents RENAME COLUMN state TO online;"
 	    "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s = open_store(f, 0);
@@ -1486,7 +1491,7 @@ test_migrate_v2(void **state)
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version", version_cb,
 	    &version, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(version, 3);
+	assert_int_equal(version, STORE_SCHEMA);
 }
 
 int

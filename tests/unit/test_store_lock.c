@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "store.h"
-#include "store_cmd.h"
+#include "store_agents.h"
 
 #define NAGENTS	64
 #define ROUNDS	40
