@@ -57,6 +57,7 @@ static const char sess_config[] =
     "agent_names = agent-*\n"
     "max_payload = 1024\n"
     "agent_window = 4\n"
+    "heartbeat = 1s\n"		/* SEEN at each tick (FLEET) */
     "[upstream]\n"
     "server = 127.0.0.1:1, 127.0.0.1:2\n"
     "ca = ca.crt\n"
@@ -283,10 +284,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (c != NULL) {
 				struct gw_frame f = { .type = GW_T_HELLO_ACK };
 
-				/* who & 0x40: no COMMANDS; 0x80: 64 bytes */
+				/*
+				 * who & 0x40: no COMMANDS; 0x80: 64 bytes;
+				 * 0x20: FLEET.
+				 */
 				f.u.hello_ack.version = GW_PROTO_VERSION_MAX;
-				f.u.hello_ack.caps = who & 0x40 ? 0 :
-				    GW_CAP_COMMANDS;
+				f.u.hello_ack.caps = (who & 0x40 ? 0 :
+				    GW_CAP_COMMANDS) |
+				    (who & 0x20 ? GW_CAP_FLEET : 0);
 				f.u.hello_ack.max_payload = who & 0x80 ? 64 :
 				    1024;
 				f.u.hello_ack.heartbeat_ms = 500;

@@ -429,6 +429,31 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 		sn += enc(sb + sn, sizeof(sb) - sn, &f);
 	}
 	put("session", "commands-too-big", 0, 0, sb, sn);
+
+	/*
+	 * FLEET (one link of 64 bytes): OPENs with the identity extension,
+	 * and at the tick SEEN of the channels heard (PING or DATA), each
+	 * once, not of the silent one.  (The harness's clock stands still
+	 * for the links: they miss their heartbeat at the second tick.)
+	 */
+	sn = 0;
+	for (unsigned k = 0; k < SESS_LINKS; k++) {
+		op(SESS_LINK_TLS, k);
+		op(SESS_LINK_HELLO_ACK, k | 0x20 | (k == 1 ? 0x80 : 0));
+	}
+	agent_caps(0, 0, 0, GW_CAP_COMMANDS);
+	agent_caps(1, 1, 0, GW_CAP_COMMANDS);
+	agent_caps(2, 2, 0, 0);
+	{
+		struct gw_frame p = { .type = GW_T_PING };
+
+		say(1, &p);
+		data(0, 1, 2, 10);
+		say(0, &p);
+		op(SESS_TICK, 0);
+		op(SESS_TICK, 0);
+	}
+	put("session", "fleet", 0, 0, sb, sn);
 }
 
 /*

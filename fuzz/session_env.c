@@ -47,6 +47,11 @@ struct sess_data {
 	unsigned		 serial;	/* this conn's, in its peer */
 	char			 peer[32];	/* conn_peer */
 	uint32_t		 up_caps;	/* a link's HELLO_ACK caps */
+	uint32_t		 up_max;	/* ... and its max_payload */
+	unsigned		 spoke;		/* an agent's frames after its
+						   HELLO */
+	unsigned		 spoke_seen;	/* spoke when a SEEN last
+						   listed its channel */
 	int			 cmds_on;	/* an agent's HELLO_ACK caps
 						   had COMMANDS */
 	struct sess_ids		 commanded;	/* COMMANDs the server sent on
@@ -263,12 +268,44 @@ sess_chan(struct sess_data *d, uint32_t id)
 	return NULL;
 }
 
+/*
+ * SEEN ${f} on a link: only with FLEET, within its server's max_payload,
+ * of channels open on this link, each once, whose agent sent a frame since
+ * a SEEN last listed it.
+ */
+static void
+sess_check_seen(struct sess_data *d, const struct gw_frame *f)
+{
+	struct sess_data *ad;
+	struct sess_chan *ch;
+	struct conn *a;
+
+	FUZZ_CHECK(d->up_caps & GW_CAP_FLEET);
+	FUZZ_CHECK((size_t)f->u.seen.n * 4 <= d->up_max);
+	for (uint32_t i = 0; i < f->u.seen.n && !d->ch_overflow; i++) {
+		for (uint32_t j = 0; j < i; j++)
+			FUZZ_CHECK(gw_seen_id(f, j) != gw_seen_id(f, i));
+		ch = sess_chan(d, gw_seen_id(f, i));
+		FUZZ_CHECK(ch != NULL && ch->open);
+		if ((a = sess_agent(ch->agent)) == NULL)
+			continue;
+		ad = fake_conn_data(a);
+		FUZZ_CHECK(ad->spoke > ad->spoke_seen);
+		ad->spoke_seen = ad->spoke;
+	}
+}
+
 /* What the gateway sends upstream: channels opened once, DATA in order. */
 static void
 sess_check_up(struct sess_data *d, const struct gw_frame *f)
 {
 	struct sess_chan *ch;
 
+	if (f->type == GW_T_SEEN)
+		sess_check_seen(d, f);
+	if (f->type == GW_T_OPEN)	/* the extension only with FLEET */
+		FUZZ_CHECK(f->u.open.has_ext ==
+		    ((d->up_caps & GW_CAP_FLEET) != 0));
 	if (f->channel == 0 || d->ch_overflow)
 		return;
 	ch = sess_chan(d, f->channel);
@@ -360,6 +397,7 @@ sess_reading(struct conn *c, const struct gw_frame *f)
 	struct conn *a;
 
 	if (fake_conn_is_accepted(c)) {
+		d->spoke += d->agent_max != 0;	/* after its HELLO */
 		if (f->type == GW_T_HELLO && d->agent_max == 0)
 			d->agent_max = f->u.hello.max_payload;	/* a second
 							   one closes */
@@ -367,8 +405,10 @@ sess_reading(struct conn *c, const struct gw_frame *f)
 	}
 	cause.rc = c;
 	cause.rf = *f;
-	if (!d->up_ready && f->type == GW_T_HELLO_ACK)
+	if (!d->up_ready && f->type == GW_T_HELLO_ACK) {
 		d->up_caps = f->u.hello_ack.caps;
+		d->up_max = f->u.hello_ack.max_payload;
+	}
 	/* A COMMAND on an agent's channel: that agent may be sent it. */
 	if (f->type == GW_T_COMMAND && d->ch_overflow)
 		blind = 1;

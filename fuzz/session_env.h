@@ -24,6 +24,10 @@
  *    agreed COMMANDS, for an id relayed to it and not answered since;
  *  - a COMMAND id above GW_SEQ_MAX from a server ends its link
  *    (sequence);
+ *  - GW_CAP_FLEET: OPEN has the identity extension exactly on a link whose
+ *    HELLO_ACK had FLEET; SEEN only there, within its max_payload, of
+ *    channels open on that link, each once, whose agent sent a frame
+ *    since a SEEN last listed its channel;
  *  - the gateway closes an upstream connection only for what the harness
  *    did (sess_cause): its server's EOF, a bad or final frame from it,
  *    its timer, a heartbeat missed, the stop, and a failover after one of
@@ -55,7 +59,8 @@ enum sess_op {
 	SESS_LINK_FRAME,	/* who, frame bytes: from the server */
 	SESS_LINK_HELLO_ACK,	/* who; the server's HELLO_ACK (who & 0x40:
 				   caps 0, not COMMANDS; who & 0x80:
-				   max_payload 64, not 1024) */
+				   max_payload 64, not 1024; who & 0x20:
+				   FLEET too) */
 	SESS_LINK_OPEN_ACKS,	/* who, last_seq byte: OPEN_ACK every new channel */
 	SESS_LINK_ACKS,		/* who; ACK the last DATA of every channel */
 	SESS_AGENT_FULL,	/* who; its output fills, or drains (who >> 2:

@@ -2,10 +2,13 @@
  * identity.c: the identity a gateway attests for a peer, taken from its
  * verified certificate, and the name policy that admits it.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <mbedtls/oid.h>
 #include <mbedtls/sha256.h>
@@ -93,6 +96,17 @@ int
 id_from_der(const uint8_t *der, size_t len, const char *peer,
     struct id_info *out)
 {
+	return id_from_der_ext(der, len, peer, out, NULL);
+}
+
+/**
+ * id_from_der_ext(der, len, peer, out, ext): id_from_der, and if ${ext} is
+ * not NULL, id_ext_from_crt of the same certificate into ${ext}.
+ */
+int
+id_from_der_ext(const uint8_t *der, size_t len, const char *peer,
+    struct id_info *out, struct id_ext *ext)
+{
 	mbedtls_x509_crt crt;
 	int rc = -1;
 
@@ -100,6 +114,8 @@ id_from_der(const uint8_t *der, size_t len, const char *peer,
 	if (der != NULL && mbedtls_x509_crt_parse_der_nocopy(&crt, der,
 	    len) == 0)
 		rc = id_from_crt(&crt, peer, out);
+	if (rc == 0 && ext != NULL)
+		id_ext_from_crt(&crt, ext);
 	mbedtls_x509_crt_free(&crt);
 	return rc;
 }
@@ -125,11 +141,25 @@ id_str(const char *s)
 void
 id_view(const struct id_info *in, struct gw_identity *out)
 {
+	id_view_ext(in, NULL, out);
+}
+
+/**
+ * id_view_ext(in, ext, out): id_view, with the identity extension ${ext}
+ * (none if NULL); ${ext} must outlive the view.
+ */
+void
+id_view_ext(const struct id_info *in, const struct id_ext *ext,
+    struct gw_identity *out)
+{
 	/* A view is made whole, never edited: the codec fills decoded ones. */
 	*out = (struct gw_identity){ .name = id_str(in->name),
 	    .subject = id_str(in->subject), .san = id_str(in->san),
 	    .serial = id_str(in->serial), .issuer = id_str(in->issuer),
-	    .peer = id_str(in->peer) };
+	    .peer = id_str(in->peer), .has_ext = ext != NULL,
+	    .not_after_ms = ext != NULL ? ext->not_after_ms : 0,
+	    .sans = ext != NULL ? gw_str_bytes(ext->sans, ext->sans_len) :
+	    gw_str_bytes(NULL, 0) };
 	memcpy(out->fingerprint, in->fingerprint, GW_FINGERPRINT_LEN);
 }
 
@@ -224,4 +254,118 @@ id_revoked(const struct id_info *id, const mbedtls_x509_crl *crl)
 				return 1;
 	}
 	return 0;
+}
+
+/* ${p}[0..${n}) is a value a SAN may show as it is: printable, no space. */
+static int
+id_san_plain(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] <= 0x20 || p[i] >= 0x7f || p[i] == '"' ||
+		    p[i] == '\\')
+			return 0;
+	return 1;
+}
+
+/*
+ * Append "${type}:" and ${n} bytes at ${p} (as hex if ${hex}) to ${ext},
+ * after a space unless first.  Return 0, or -1 (nothing appended) if the
+ * entry does not fit.
+ */
+static int
+id_san_put(struct id_ext *ext, const char *type, const unsigned char *p,
+    size_t n, int hex)
+{
+	size_t tl = strlen(type), need, at = ext->sans_len;
+	static const char digits[] = "0123456789abcdef";
+	char *o;
+
+	need = (at > 0) + tl + 1 + (hex ? 2 * n : n);
+	if (need > sizeof(ext->sans) - at)
+		return -1;
+	o = ext->sans + at;
+	if (at > 0)
+		*o++ = ' ';
+	memcpy(o, type, tl);
+	o += tl;
+	*o++ = ':';
+	for (size_t i = 0; i < n; i++) {
+		if (!hex) {
+			*o++ = (char)p[i];
+			continue;
+		}
+		*o++ = digits[p[i] >> 4];
+		*o++ = digits[p[i] & 0xf];
+	}
+	ext->sans_len = (uint16_t)(at + need);
+	return 0;
+}
+
+/* The entry of one SAN ${raw} (a GeneralName, as the certificate has it). */
+static int
+id_san_entry(struct id_ext *ext, const mbedtls_x509_buf *raw)
+{
+	mbedtls_x509_subject_alternative_name san;
+	const mbedtls_x509_buf *v;
+	char ip[INET6_ADDRSTRLEN];
+	const char *type = NULL;
+	int rc = -1;
+
+	memset(&san, 0, sizeof(san));
+	if (mbedtls_x509_parse_subject_alt_name(raw, &san) == 0) {
+		v = &san.san.unstructured_name;
+		switch (san.type) {
+		case MBEDTLS_X509_SAN_DNS_NAME:
+			type = "DNS";
+			break;
+		case MBEDTLS_X509_SAN_UNIFORM_RESOURCE_IDENTIFIER:
+			type = "URI";
+			break;
+		case MBEDTLS_X509_SAN_RFC822_NAME:
+			type = "EMAIL";
+			break;
+		case MBEDTLS_X509_SAN_IP_ADDRESS:
+			if (inet_ntop(v->len == 4 ? AF_INET : AF_INET6, v->p,
+			    ip, sizeof(ip)) != NULL)
+				type = "IP";
+			break;
+		}
+		if (type != NULL && san.type == MBEDTLS_X509_SAN_IP_ADDRESS)
+			rc = id_san_put(ext, type, (const unsigned char *)ip,
+			    strlen(ip), 0);
+		else if (type != NULL && id_san_plain(v->p, v->len))
+			rc = id_san_put(ext, type, v->p, v->len, 0);
+		else
+			type = NULL;
+		mbedtls_x509_free_subject_alt_name(&san);
+		if (type != NULL)
+			return rc;
+	}
+	return id_san_put(ext, "OTHER", raw->p, raw->len, 1);
+}
+
+/**
+ * id_ext_from_crt(crt, ext): the extension of ${crt} into ${ext}: its
+ * notAfter, and its SANs in certificate order as DNS:, IP: (IPv4 dotted,
+ * IPv6 by inet_ntop), URI:, EMAIL: (rfc822Name), or OTHER: and the hex of
+ * the raw value for any other kind or a value not printable ASCII without
+ * space, '"' or '\'; cut after the last whole entry that fits
+ * GW_SANS_MAX bytes.
+ */
+void
+id_ext_from_crt(const mbedtls_x509_crt *crt, struct id_ext *ext)
+{
+	const mbedtls_x509_time *t = &crt->valid_to;
+	const mbedtls_x509_sequence *s;
+	struct tm tm = { .tm_year = t->year - 1900, .tm_mon = t->mon - 1,
+	    .tm_mday = t->day, .tm_hour = t->hour, .tm_min = t->min,
+	    .tm_sec = t->sec };
+	time_t when = timegm(&tm);
+
+	ext->not_after_ms = when > 0 ? (uint64_t)when * 1000 : 0;
+	ext->sans_len = 0;
+	for (s = &crt->subject_alt_names; s != NULL && s->buf.p != NULL;
+	    s = s->next)
+		if (id_san_entry(ext, &s->buf) != 0)
+			break;		/* a whole entry, or none */
 }

@@ -28,6 +28,18 @@ struct id_info {
 	char	fp_hex[2 * GW_FINGERPRINT_LEN + 1];
 };
 
+/*
+ * OPEN's identity extension (GW_CAP_FLEET) of a certificate: its notAfter
+ * and every subjectAltName, "TYPE:value" separated by one space (not
+ * NUL-terminated: sans_len bytes).  Made when an OPEN needs it, on the
+ * stack: no session keeps one.
+ */
+struct id_ext {
+	uint64_t	not_after_ms;	/* ms since the epoch, UTC (0: before) */
+	uint16_t	sans_len;
+	char		sans[GW_SANS_MAX];
+};
+
 /**
  * id_from_crt(crt, peer, out): fill ${out} from certificate ${crt} and the
  * source address ${peer}.  Return 0, or -1 if the certificate has no CN
@@ -43,12 +55,36 @@ int id_from_crt(const mbedtls_x509_crt *crt, const char *peer,
 int id_from_der(const uint8_t *der, size_t len, const char *peer,
     struct id_info *out);
 
+/**
+ * id_from_der_ext(der, len, peer, out, ext): id_from_der, and if ${ext} is
+ * not NULL, id_ext_from_crt of the same certificate into ${ext}.
+ */
+int id_from_der_ext(const uint8_t *der, size_t len, const char *peer,
+    struct id_info *out, struct id_ext *ext);
+
+/**
+ * id_ext_from_crt(crt, ext): the extension of ${crt} into ${ext}: its
+ * notAfter, and its SANs in certificate order as DNS:, IP: (IPv4 dotted,
+ * IPv6 by inet_ntop), URI:, EMAIL: (rfc822Name), or OTHER: and the hex of
+ * the raw value for any other kind or a value not printable ASCII without
+ * space, '"' or '\'; cut after the last whole entry that fits
+ * GW_SANS_MAX bytes.
+ */
+void id_ext_from_crt(const mbedtls_x509_crt *crt, struct id_ext *ext);
+
 /** id_fp_hex(fp, hex): the fingerprint ${fp} as 64 hex digits in ${hex}. */
 void id_fp_hex(const uint8_t fp[GW_FINGERPRINT_LEN],
     char hex[2 * GW_FINGERPRINT_LEN + 1]);
 
 /** id_view(in, out): a struct gw_identity view of ${in} for OPEN. */
 void id_view(const struct id_info *in, struct gw_identity *out);
+
+/**
+ * id_view_ext(in, ext, out): id_view, with the identity extension ${ext}
+ * (none if NULL); ${ext} must outlive the view.
+ */
+void id_view_ext(const struct id_info *in, const struct id_ext *ext,
+    struct gw_identity *out);
 
 /**
  * id_from_view(v, out): copy OPEN's identity view ${v} into ${out}; return

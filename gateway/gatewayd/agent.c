@@ -284,6 +284,7 @@ agent_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		return agent_hello(a, f);
 	if (a->gw->cfg->idle_timeout > 0 && a->state == AGENT_OPEN)
 		conn_timer(c, a->gw->cfg->idle_timeout);
+	chan_heard(&a->ch);		/* alive: the next SEEN says so */
 	if (f->type >= GW_T_EXT_FIRST)
 		return CONN_OK;		/* extensions are ignored */
 	switch (f->type) {
@@ -453,16 +454,19 @@ agent_on_free(void *arg)
 	free(a);
 }
 
-/* chan_ops.identity: what OPEN attests, from the session's certificate. */
+/*
+ * chan_ops.identity: what OPEN attests, from the session's certificate
+ * (the conn keeps its DER: nothing of it is kept per session).
+ */
 static int
-agent_chan_identity(void *arg, struct id_info *id)
+agent_chan_identity(void *arg, struct id_info *id, struct id_ext *ext)
 {
 	struct agent *a = agent_of(arg);
 	const uint8_t *der;
 	size_t len;
 
 	der = conn_peer_der(a->c, &len);
-	if (id_from_der(der, len, conn_peer(a->c), id) != 0) {
+	if (id_from_der_ext(der, len, conn_peer(a->c), id, ext) != 0) {
 		agent_close(a, GW_R_INTERNAL, "certificate no longer parses");
 		return -1;
 	}

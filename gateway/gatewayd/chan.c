@@ -24,6 +24,12 @@
 
 #define CHAN_TAB_MAGIC	0x43546162u	/* "CTab" */
 
+/*
+ * The most ids of one SEEN (16 KiB on the stack; fewer if the server's
+ * max_payload says so).
+ */
+#define CHAN_SEEN_BATCH	4096u
+
 /* The channel module's side of one link. */
 struct chan_tab {
 	unsigned		 magic;
@@ -216,6 +222,7 @@ chan_open(struct chan *ch)
 	struct upstream *u;
 	struct chan_tab *t;
 	struct id_info id;
+	struct id_ext ext, *x;
 	uint32_t idn;
 	int rc;
 
@@ -223,11 +230,12 @@ chan_open(struct chan *ch)
 		chan_no_link(ch);
 		return 0;
 	}
-	if (ch->ops->identity(ch->arg, &id) != 0)
+	x = upstream_caps(u) & GW_CAP_FLEET ? &ext : NULL;
+	if (ch->ops->identity(ch->arg, &id, x) != 0)
 		return -1;
 	if ((t = chan_tab(ch->gw, u)) == NULL)
 		goto fail;
-	rc = upstream_open(u, &id, &idn);
+	rc = upstream_open(u, &id, x, &idn);
 	if (rc == GW_ENOSPACE) {
 		ch->ring_sent = 0;
 		chan_wait(ch, t, CHAN_NO_ROOM);
@@ -723,6 +731,67 @@ chan_up_drain(struct upstream *u, void *arg)
 	free(v);
 }
 
+/*
+ * Send SEEN of the ${n} ${ids} on ${t}'s link.  Return 0, or -1 if it has
+ * no room now: those channels are flagged again for the next SEEN.
+ */
+static int
+chan_seen_send(struct chan_tab *t, const uint8_t *ids, uint32_t n)
+{
+	struct gw_frame f = { .type = GW_T_SEEN, .u.seen = { ids, n } };
+	void *v;
+
+	if (upstream_seen(t->up, ids, n) == 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		if ((v = chanmap_get(t->map, gw_seen_id(&f, i))) != NULL)
+			chan_of(v)->heard = 1;
+	return -1;
+}
+
+/*
+ * upstream_chan_ops.on_seen: SEEN of the channels of the link heard since
+ * its last one, each once, in frames of at most CHAN_SEEN_BATCH ids (and
+ * of what the server takes); a channel's flag clears as its id goes.
+ */
+static void
+chan_up_seen(struct upstream *u, void *arg)
+{
+	struct chan_tab *t = chan_tab_of(arg);
+	uint8_t ids[4 * CHAN_SEEN_BATCH];
+	uint32_t max = upstream_seen_max(u), n = 0, id;
+	struct chan *ch;
+	size_t it = 0;
+	void *v;
+
+	if (max > CHAN_SEEN_BATCH)
+		max = CHAN_SEEN_BATCH;
+	/* Sending changes no map: no callback runs inside upstream_seen. */
+	while ((id = chanmap_next(t->map, &it, &v)) != 0) {
+		if (!(ch = chan_of(v))->heard)
+			continue;
+		ch->heard = 0;
+		gw_seen_put(ids, n++, id);
+		if (n < max)
+			continue;
+		if (chan_seen_send(t, ids, n) != 0)
+			return;		/* the rest keep their flags */
+		n = 0;
+	}
+	if (n > 0)
+		(void)chan_seen_send(t, ids, n);
+}
+
+/**
+ * chan_heard(ch): ${ch}'s agent sent a frame: the next SEEN of its link
+ * lists it (GW_CAP_FLEET).
+ */
+void
+chan_heard(struct chan *ch)
+{
+	ch->heard = 1;
+}
+
 static size_t
 chan_up_count(const void *arg)
 {
@@ -744,6 +813,7 @@ static const struct upstream_chan_ops chan_up_ops = {
 	.on_room = chan_up_room,
 	.on_lost = chan_up_lost,
 	.on_drain = chan_up_drain,
+	.on_seen = chan_up_seen,
 	.count = chan_up_count,
 	.on_free = chan_up_free,
 };

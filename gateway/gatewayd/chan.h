@@ -84,8 +84,11 @@ struct replay {
 
 /* What a channel tells its session (the ${arg} of chan_init). */
 struct chan_ops {
-	/* The identity OPEN attests; -1: the session is closed. */
-	int	(*identity)(void *arg, struct id_info *id);
+	/*
+	 * The identity OPEN attests, and its extension into ${ext} unless
+	 * NULL (a link with GW_CAP_FLEET); -1: the session is closed.
+	 */
+	int	(*identity)(void *arg, struct id_info *id, struct id_ext *ext);
 	/*
 	 * OPEN_ACK: ${last_seq} is durable; ${n} DATA of the ring were
 	 * dropped as acknowledged by it.  Called before the ring is resent.
@@ -111,6 +114,9 @@ struct chan {
 	void			*arg;
 	struct upstream		*up;		/* NULL: no channel */
 	uint32_t		 id;		/* on ${up} */
+	uint8_t			 heard;		/* its agent sent a frame since
+						   its link's last SEEN (in
+						   the padding after id) */
 	struct chan_tab		*wait_tab;	/* whose FIFO we are on */
 	TAILQ_ENTRY(chan)	 wait;		/* on wait_tab's FIFO */
 	TAILQ_ENTRY(chan)	 no_link;	/* on gw->chans->no_link */
@@ -191,6 +197,12 @@ int chan_push(struct chan *ch, uint64_t seq, const uint8_t *body,
  * ACK.
  */
 void chan_pump(struct chan *ch);
+
+/**
+ * chan_heard(ch): ${ch}'s agent sent a frame: the next SEEN of its link
+ * lists it (GW_CAP_FLEET).
+ */
+void chan_heard(struct chan *ch);
 
 /** chan_trim(ch): a quiet session: free the ring if it is empty. */
 void chan_trim(struct chan *ch);

@@ -27,6 +27,8 @@
 #define UP_DRAIN_TIME	3.0
 /* Output kept free for control frames (OPEN, CLOSE, PONG) under load. */
 #define UP_RESERVE	(16u * 1024)
+/* What our HELLO offers: relaying agents' answers, the fleet's SEEN. */
+#define UP_CAPS		(GW_CAP_COMMANDS | GW_CAP_FLEET)
 
 struct upstream {
 	unsigned		 magic;
@@ -42,6 +44,7 @@ struct upstream {
 	uint32_t		 next_chan;	/* never reused on a link */
 	uint32_t		 caps;		/* its HELLO_ACK's, of ours */
 	uint32_t		 peer_max;	/* its HELLO_ACK's payload max */
+	double			 seen_at;	/* FLEET: the next SEEN is due */
 	struct upstream_owed	*owed;		/* control frames owed */
 	const struct upstream_ops *ops;		/* to its owner */
 	void			*ops_arg;
@@ -115,7 +118,7 @@ upstream_on_open(struct conn *c, void *arg)
 
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
-	f.u.hello.caps = GW_CAP_COMMANDS;	/* relays agents' answers */
+	f.u.hello.caps = UP_CAPS;
 	f.u.hello.max_payload = u->gw->cfg->max_payload;
 	if (conn_send(c, &f) != 0) {
 		conn_close(c, GW_R_INTERNAL, "cannot queue HELLO");
@@ -149,8 +152,9 @@ upstream_hello_ack(struct upstream *u, struct conn *c,
 		return CONN_CLOSED_RC;
 	}
 	/* Only what our HELLO offered is in use. */
-	u->caps = f->u.hello_ack.caps & GW_CAP_COMMANDS;
+	u->caps = f->u.hello_ack.caps & UP_CAPS;
 	u->peer_max = f->u.hello_ack.max_payload;
+	u->seen_at = ev_now(u->gw->loop) + u->gw->cfg->heartbeat;
 	upstream_set_state(u, UP_READY);
 	log_info("event=upstream_up link=%s server=%s tls=%s caps=%#x",
 	    upstream_name(u), upstream_addr(u), conn_tls_info(c), u->caps);
@@ -527,6 +531,20 @@ upstream_draining(const struct upstream *u)
 	return u->state == UP_DRAINING;
 }
 
+/*
+ * FLEET: every [gateway] heartbeat (the agents' PING interval) a live
+ * link's channels say which of them were heard (on_seen).
+ */
+static void
+upstream_seen_due(struct upstream *u, double now)
+{
+	if (!upstream_live(u) || !(u->caps & GW_CAP_FLEET) ||
+	    now < u->seen_at || u->chops == NULL)
+		return;
+	u->seen_at = now + u->gw->cfg->heartbeat;
+	u->chops->on_seen(u, u->chops_arg);
+}
+
 /**
  * upstream_heartbeat(u, now, fo): PING a silent READY link; close one
  * silent for too long (its server is hung), by the timings of ${fo}.
@@ -559,6 +577,7 @@ upstream_heartbeat(struct upstream *u, double now,
 	case FO_HB_WAIT:
 		break;
 	}
+	upstream_seen_due(u, now);
 }
 
 /**
@@ -651,13 +670,15 @@ upstream_send(struct upstream *u, const struct gw_frame *f)
 }
 
 /**
- * upstream_open(u, id, chan): send OPEN with identity ${id} for a new
- * channel on ${u}; its id goes to ${chan}.  Return 0, GW_ENOSPACE if the
- * link's output is full or control frames wait for room (on_room follows),
- * or -1 if ${u} takes no channel now.
+ * upstream_open(u, id, ext, chan): send OPEN with identity ${id} (and its
+ * extension ${ext} if ${u} agreed GW_CAP_FLEET and ${ext} is not NULL)
+ * for a new channel on ${u}; its id goes to ${chan}.  Return 0,
+ * GW_ENOSPACE if the link's output is full or control frames wait for room
+ * (on_room follows), or -1 if ${u} takes no channel now.
  */
 int
-upstream_open(struct upstream *u, const struct id_info *id, uint32_t *chan)
+upstream_open(struct upstream *u, const struct id_info *id,
+    const struct id_ext *ext, uint32_t *chan)
 {
 	struct gw_frame f = { .type = GW_T_OPEN };
 
@@ -667,7 +688,7 @@ upstream_open(struct upstream *u, const struct id_info *id, uint32_t *chan)
 	    conn_out_space(u->c) < UP_RESERVE / 2)
 		goto wait;
 	f.channel = u->next_chan;
-	id_view(id, &f.u.open);
+	id_view_ext(id, u->caps & GW_CAP_FLEET ? ext : NULL, &f.u.open);
 	if (conn_send(u->c, &f) != 0)
 		goto wait;
 	u->next_chan++;
@@ -677,6 +698,38 @@ upstream_open(struct upstream *u, const struct id_info *id, uint32_t *chan)
 wait:
 	conn_notify_writable(u->c);
 	return GW_ENOSPACE;
+}
+
+/**
+ * upstream_seen_max(u): the most channel ids one SEEN on ${u} may carry
+ * (its server's max_payload / 4).
+ */
+uint32_t
+upstream_seen_max(const struct upstream *u)
+{
+	return u->peer_max / 4;
+}
+
+/**
+ * upstream_seen(u, ids, n): send SEEN of the ${n} channel ids ${ids}
+ * (big-endian, gw_seen_put; 1 .. upstream_seen_max) on ${u}, a link that
+ * agreed GW_CAP_FLEET.  Like DATA it leaves the reserve to control frames.
+ * Return 0, or GW_ENOSPACE if the output has no room for it now.
+ */
+int
+upstream_seen(struct upstream *u, const uint8_t *ids, uint32_t n)
+{
+	struct gw_frame f = { .type = GW_T_SEEN };
+
+	if (!upstream_live(u) || upstream_owed_any(u->owed) ||
+	    conn_out_space(u->c) < UP_RESERVE + GW_HDR_LEN + 4 * (size_t)n)
+		return GW_ENOSPACE;
+	f.u.seen.ids = ids;
+	f.u.seen.n = n;
+	if (conn_send(u->c, &f) != 0)
+		return GW_ENOSPACE;
+	u->frames_up++;
+	return 0;
 }
 
 /**

@@ -67,6 +67,11 @@ struct upstream_chan_ops {
 		    const char *text, void *arg);
 	/* ${u} drains: its channels move away once their DATA is ACKed. */
 	void	(*on_drain)(struct upstream *u, void *arg);
+	/*
+	 * GW_CAP_FLEET: the SEEN of ${u} is due (every [gateway] heartbeat):
+	 * send it (upstream_seen) of the channels heard since the last.
+	 */
+	void	(*on_seen)(struct upstream *u, void *arg);
 	/* Channels open on ${u}. */
 	size_t	(*count)(const void *arg);
 	/* ${u} is freed: so is ${arg}. */
@@ -168,13 +173,28 @@ struct upstream *upstream_pick(struct upstream *const *up, unsigned n,
     unsigned first, int srv);
 
 /**
- * upstream_open(u, id, chan): send OPEN with identity ${id} for a new
- * channel on ${u}; its id goes to ${chan}.  Return 0, GW_ENOSPACE if the
- * link's output is full or control frames wait for room (on_room follows),
- * or -1 if ${u} takes no channel now.
+ * upstream_open(u, id, ext, chan): send OPEN with identity ${id} (and its
+ * extension ${ext} if ${u} agreed GW_CAP_FLEET and ${ext} is not NULL)
+ * for a new channel on ${u}; its id goes to ${chan}.  Return 0,
+ * GW_ENOSPACE if the link's output is full or control frames wait for room
+ * (on_room follows), or -1 if ${u} takes no channel now.
  */
 int upstream_open(struct upstream *u, const struct id_info *id,
-    uint32_t *chan);
+    const struct id_ext *ext, uint32_t *chan);
+
+/**
+ * upstream_seen_max(u): the most channel ids one SEEN on ${u} may carry
+ * (its server's max_payload / 4).
+ */
+uint32_t upstream_seen_max(const struct upstream *u);
+
+/**
+ * upstream_seen(u, ids, n): send SEEN of the ${n} channel ids ${ids}
+ * (big-endian, gw_seen_put; 1 .. upstream_seen_max) on ${u}, a link that
+ * agreed GW_CAP_FLEET.  Like DATA it leaves the reserve to control frames.
+ * Return 0, or GW_ENOSPACE if the output has no room for it now.
+ */
+int upstream_seen(struct upstream *u, const uint8_t *ids, uint32_t n);
 
 /**
  * upstream_data(u, chan, seq, body, len): forward one DATA on channel

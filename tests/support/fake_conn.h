@@ -44,7 +44,7 @@
 
 #include "conn.h"
 
-#define FAKE_CONN_SLOTS	16	/* conns at once, per side */
+#define FAKE_CONN_SLOTS	24	/* conns at once, per side */
 
 struct fake_conn_env {
 	unsigned	 accepts;	/* conn_accept's slots (then ENOBUFS) */

@@ -33,7 +33,8 @@
 
 #define W_UNUSED	__attribute__((unused))
 #define W_FRAMES	128	/* frames kept per conn */
-#define W_AGENTS	9	/* agent-1 .. agent-9 */
+#define W_AGENTS	20	/* agent-1 .. agent-20 */
+#define W_SEEN_IDS	16	/* SEEN ids kept per frame (the first) */
 #define W_LINKS		4
 
 /* A frame the gateway sent, as the peer decoded it. */
@@ -42,11 +43,17 @@ struct w_frame {
 	uint32_t	 channel;
 	uint64_t	 seq;		/* DATA, ACK, HELLO_ACK's last_seq;
 					   COMMAND, COMMAND_ACK, RESULT: id */
-	uint32_t	 n;		/* CREDIT */
+	uint32_t	 n;		/* CREDIT; SEEN: its ids */
 	uint32_t	 caps;		/* HELLO, HELLO_ACK */
 	uint16_t	 code;		/* CLOSE, ERROR, GOAWAY */
 	uint32_t	 len;		/* DATA's body, RESULT's output */
 	unsigned	 stamp;		/* order among all conns' frames */
+	/* OPEN: the identity extension (has_ext), its sans' start. */
+	uint8_t		 has_ext;
+	uint64_t	 not_after_ms;
+	char		 sans[64];
+	/* SEEN: n (its ids in n) and the first W_SEEN_IDS ids. */
+	uint32_t	 ids[W_SEEN_IDS];
 };
 
 /* What the world keeps of each conn (fake_conn_data). */
@@ -115,6 +122,17 @@ w_sent_hook(struct conn *c, const struct gw_frame *f, int fits)
 		break;
 	case GW_T_CREDIT:
 		w->n = f->u.credit.n;
+		break;
+	case GW_T_OPEN:
+		w->has_ext = f->u.open.has_ext;
+		w->not_after_ms = f->u.open.not_after_ms;
+		snprintf(w->sans, sizeof(w->sans), "%.*s",
+		    (int)f->u.open.sans.len, (const char *)f->u.open.sans.p);
+		break;
+	case GW_T_SEEN:
+		w->n = f->u.seen.n;
+		for (uint32_t i = 0; i < f->u.seen.n && i < W_SEEN_IDS; i++)
+			w->ids[i] = gw_seen_id(f, i);
 		break;
 	case GW_T_CLOSE:
 	case GW_T_ERROR:

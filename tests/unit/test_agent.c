@@ -216,9 +216,10 @@ answers(struct conn *l, uint8_t type, uint32_t ch, uint64_t id)
 
 /*
  * Capabilities: the HELLO_ACK carries the HELLO's known caps; the link's
- * HELLO offers COMMANDS.  An agent without it still gets COMMANDs, and
- * its COMMAND_ACK ends its session (unexpected); a link whose server did
- * not agree COMMANDS gets no answer, and the session stays.
+ * HELLO offers COMMANDS (and FLEET).  An agent without it still gets
+ * COMMANDs, and its COMMAND_ACK ends its session (unexpected); a link
+ * whose server did not agree COMMANDS gets no answer, and the session
+ * stays.
  */
 static void
 t_cmd_caps(void **state)
@@ -231,7 +232,8 @@ t_cmd_caps(void **state)
 	w_link_caps = 0;
 	gw = w_start();
 	l = w_link_up(0);
-	assert_int_equal(w_last(l, GW_T_HELLO)->caps, GW_CAP_COMMANDS);
+	assert_int_equal(w_last(l, GW_T_HELLO)->caps,
+	    GW_CAP_COMMANDS | GW_CAP_FLEET);
 	w_agent_caps = GW_CAP_COMMANDS | 0x80;	/* unknown bits: ignored */
 	a = open_agent(gw, 0, 0);
 	assert_int_equal(w_last(a, GW_T_HELLO_ACK)->caps, GW_CAP_COMMANDS);
