@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Liveness and inventory, end to end over real processes and mutual TLS
-# (PROTOCOL.md 9.9): gw-mgmt ([agents] stale_after = 2s) behind gatewayd
+# (PROTOCOL.md 9.9): gw-mgmt ([agents] stale_after = 3s) behind gatewayd
 # (its SEEN every [gateway] heartbeat = 500ms), two gw-agents with
 # --heartbeat 0.5 that send no DATA after their first line:
 #  - both are online, kept so by their gateway's SEEN alone;
@@ -39,7 +39,7 @@ openssl x509 -req -in agent-2.csr -CA pki/ca.crt -CAkey pki/ca.key \
     -out agents/agent-2.crt 2>/dev/null || fail "openssl x509 -req"
 
 MGMT_TAIL="[agents]
-stale_after = 2s"
+stale_after = 3s"
 GW_EXTRA="heartbeat = 500ms"
 write_configs
 start_mgmt
@@ -90,7 +90,7 @@ online agent-2
 wait_state agent-1 online 10
 wait_state agent-2 online 10
 # Twice stale_after of silence (no DATA): the gateway's SEEN keeps both.
-sleep 4
+sleep 6
 [ "$(state_of agent-1)" = online ] || fail "agent-1 went $(state_of agent-1) on SEEN alone"
 [ "$(state_of agent-2)" = online ] || fail "agent-2 went $(state_of agent-2) on SEEN alone"
 grep -q "event=agent_stale" mgmt.log && fail "an agent went stale: $(grep agent_stale mgmt.log)"
@@ -165,7 +165,7 @@ pass "agent-2's session ended: offline at once"
 
 # SIGHUP: a new stale_after holds from the next sweep; a broken file
 # changes nothing.
-sed -i 's/^stale_after = 2s$/stale_after = 1h/' mgmt.ini
+sed -i 's/^stale_after = 3s$/stale_after = 1h/' mgmt.ini
 kill -HUP "$PID_mgmt"
 wait_log mgmt.log "event=liveness stale_after_s=3600.000" 5
 sed -i 's/^stale_after = 1h$/stale_after = 0s/' mgmt.ini
