@@ -46,7 +46,8 @@ struct w_frame {
 	uint32_t	 n;		/* CREDIT; SEEN: its ids */
 	uint32_t	 caps;		/* HELLO, HELLO_ACK */
 	uint16_t	 code;		/* CLOSE, ERROR, GOAWAY */
-	uint32_t	 len;		/* DATA's body, RESULT's output */
+	uint32_t	 len;		/* DATA's body, RESULT's output,
+					   OPEN's payload */
 	unsigned	 stamp;		/* order among all conns' frames */
 	/* OPEN: the identity extension (has_ext), its sans' start. */
 	uint8_t		 has_ext;
@@ -124,6 +125,7 @@ w_sent_hook(struct conn *c, const struct gw_frame *f, int fits)
 		w->n = f->u.credit.n;
 		break;
 	case GW_T_OPEN:
+		w->len = f->len;
 		w->has_ext = f->u.open.has_ext;
 		w->not_after_ms = f->u.open.not_after_ms;
 		snprintf(w->sans, sizeof(w->sans), "%.*s",

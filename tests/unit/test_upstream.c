@@ -299,6 +299,54 @@ t_fleet_open(void **state)
 	w_stop(gw);
 }
 
+/* The OPEN of agent 0 on a FLEET link whose server takes ${max} bytes. */
+static struct w_frame
+fleet_open_at(uint32_t max)
+{
+	struct w_frame o;
+	struct conn *l;
+	struct gw *gw;
+
+	w_link_caps = GW_CAP_COMMANDS | GW_CAP_FLEET;
+	w_link_max = max;
+	gw = w_start();
+	l = w_link_up(0);
+	w_agent(gw, 0);
+	assert_non_null(w_last(l, GW_T_OPEN));
+	o = *w_last(l, GW_T_OPEN);
+	w_stop(gw);
+	w_link_caps = GW_CAP_COMMANDS;
+	w_link_max = 0;
+	return o;
+}
+
+/*
+ * An OPEN never exceeds the server's max_payload (it would close the
+ * link, and every reconnect would send it again): the SANs are cut after
+ * a whole entry, and the extension left out if its fixed part does not
+ * fit either.
+ */
+static void
+t_fleet_open_fits(void **state)
+{
+	struct w_frame full, cut, none;
+	uint32_t base;
+
+	(void)state;
+	full = fleet_open_at(0);
+	assert_int_equal(full.has_ext, 1);
+	assert_string_equal(full.sans, "DNS:agent-1");
+	base = full.len - 10 - 11;	/* without the extension */
+	cut = fleet_open_at(full.len - 1);
+	assert_int_equal(cut.has_ext, 1);
+	assert_string_equal(cut.sans, "");	/* one entry: none fits */
+	assert_int_equal(cut.len, base + 10);
+	assert_int_equal(cut.not_after_ms, full.not_after_ms);
+	none = fleet_open_at(base + 9);
+	assert_int_equal(none.has_ext, 0);
+	assert_int_equal(none.len, base);
+}
+
 /*
  * Every [gateway] heartbeat each FLEET link sends SEEN of exactly its
  * channels whose agent sent a frame since its last SEEN (PING or DATA
@@ -437,6 +485,7 @@ main(void)
 		cmocka_unit_test(t_seq_above_max),
 		cmocka_unit_test(t_free_every_state),
 		cmocka_unit_test(t_fleet_open),
+		cmocka_unit_test(t_fleet_open_fits),
 		cmocka_unit_test(t_seen),
 		cmocka_unit_test(t_seen_no_cap),
 		cmocka_unit_test(t_seen_split),
