@@ -24,6 +24,7 @@
 #include "mgmt.h"
 #include "signer.h"
 #include "tls_conf.h"
+#include "utf8.h"
 
 #define LINK_OUT_CAP	(1024u * 1024)
 /* Room kept for what one commit may owe: ACK or OPEN_ACK per item. */
@@ -329,6 +330,23 @@ link_ext_ok(const struct gw_identity *v)
 	return 1;
 }
 
+/*
+ * Is every text of ${id} UTF-8, as the store takes it?  Checked where it
+ * enters: one agent's bytes must never fail the inventory write that
+ * carries other agents' rows too.
+ */
+static int
+link_id_utf8(const struct id_info *id)
+{
+	const char *f[] = { id->name, id->subject, id->san, id->serial,
+	    id->issuer, id->peer };
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (!utf8_valid((const unsigned char *)f[i], strlen(f[i])))
+			return 0;
+	return 1;
+}
+
 static int
 link_open(struct link *l, const struct gw_frame *f)
 {
@@ -351,7 +369,8 @@ link_open(struct link *l, const struct gw_frame *f)
 	}
 	/* No issuer would be the legacy rows' ("" in the store). */
 	if (id_from_view(v, &id) != 0 || id.name[0] == '\0' ||
-	    id.issuer[0] == '\0' || (v->has_ext && !link_ext_ok(v))) {
+	    id.issuer[0] == '\0' || !link_id_utf8(&id) ||
+	    (v->has_ext && !link_ext_ok(v))) {
 		mchan_close(ch, GW_R_PROTOCOL, "bad identity in OPEN");
 		return CONN_OK;
 	}

@@ -763,10 +763,35 @@ test_round_skips_idle(void **state)
 	assert_alive(c);
 }
 
+/*
+ * An OPEN whose agent name is not UTF-8 (a hostile gateway; no [scope])
+ * closes that channel alone: it never reaches the inventory's batched
+ * write, where it would fail the other agents' rows of the same pass.
+ */
+static void
+test_bad_utf8_identity(void **state)
+{
+	struct agent_row a;
+	struct sent *s;
+	struct conn *c;
+
+	(void)state;
+	c = cgateway(GW1);
+	open_chan(c, 1, "agent-1", ISSUER_A);
+	open_chan(c, 2, "bad\xff", ISSUER_A);
+	assert_int_equal(online("agent-1", &a), 1);
+	assert_int_equal(sent(c, GW_T_CLOSE, 2, &s), 1);
+	assert_int_equal(s->code, GW_R_PROTOCOL);
+	assert_int_equal(online("bad\xff", &a), -1);
+	assert_alive(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bad_utf8_identity,
+		    link_fixture_setup, link_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_caps,
 		    link_fixture_setup, link_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_answers_need_commands,
