@@ -303,9 +303,17 @@ sess_check_up(struct sess_data *d, const struct gw_frame *f)
 
 	if (f->type == GW_T_SEEN)
 		sess_check_seen(d, f);
-	if (f->type == GW_T_OPEN)	/* the extension only with FLEET */
-		FUZZ_CHECK(f->u.open.has_ext ==
-		    ((d->up_caps & GW_CAP_FLEET) != 0));
+	/*
+	 * The extension only with FLEET, and always unless it cannot fit
+	 * the server's max_payload; no OPEN above it unless even one
+	 * without the extension is (998 bytes at most).
+	 */
+	if (f->type == GW_T_OPEN) {
+		FUZZ_CHECK(!f->u.open.has_ext || (d->up_caps & GW_CAP_FLEET));
+		FUZZ_CHECK(f->u.open.has_ext ||
+		    !(d->up_caps & GW_CAP_FLEET) || f->len + 10 > d->up_max);
+		FUZZ_CHECK(f->len <= d->up_max || !f->u.open.has_ext);
+	}
 	if (f->channel == 0 || d->ch_overflow)
 		return;
 	ch = sess_chan(d, f->channel);

@@ -141,24 +141,56 @@ id_str(const char *s)
 void
 id_view(const struct id_info *in, struct gw_identity *out)
 {
-	id_view_ext(in, NULL, out);
+	id_view_ext(in, NULL, 0, out);
+}
+
+/*
+ * The extension ${ext} that fits an OPEN of ${in} in ${max} payload bytes
+ * (0: any): its sans' length in ${sans_len}; 0 if it does not fit at all
+ * (or ${ext} is NULL), else 1.  The SANs are cut after a whole entry.
+ */
+static int
+id_ext_fit(const struct id_info *in, const struct id_ext *ext, uint32_t max,
+    uint16_t *sans_len)
+{
+	size_t len = GW_FINGERPRINT_LEN + 6 * 2 + strlen(in->name) +
+	    strlen(in->subject) + strlen(in->san) + strlen(in->serial) +
+	    strlen(in->issuer) + strlen(in->peer);
+	uint16_t n;
+
+	*sans_len = ext != NULL ? ext->sans_len : 0;
+	if (ext == NULL || max == 0 || len + 10 + ext->sans_len <= max)
+		return ext != NULL;
+	if (len + 10 > max)
+		return 0;
+	n = (uint16_t)(max - len - 10);		/* < sans_len */
+	while (n > 0 && ext->sans[n] != ' ')
+		n--;
+	*sans_len = n;
+	return 1;
 }
 
 /**
- * id_view_ext(in, ext, out): id_view, with the identity extension ${ext}
- * (none if NULL); ${ext} must outlive the view.
+ * id_view_ext(in, ext, max, out): id_view, with the identity extension
+ * ${ext} (none if NULL) made to fit an OPEN of at most ${max} payload
+ * bytes (0: no bound): its SANs cut after the last whole entry that fits,
+ * the extension left out if not even its fixed part does (without it an
+ * OPEN is at most 998 bytes).  ${ext} must outlive the view.
  */
 void
-id_view_ext(const struct id_info *in, const struct id_ext *ext,
+id_view_ext(const struct id_info *in, const struct id_ext *ext, uint32_t max,
     struct gw_identity *out)
 {
+	uint16_t sans_len;
+	int has = id_ext_fit(in, ext, max, &sans_len);
+
 	/* A view is made whole, never edited: the codec fills decoded ones. */
 	*out = (struct gw_identity){ .name = id_str(in->name),
 	    .subject = id_str(in->subject), .san = id_str(in->san),
 	    .serial = id_str(in->serial), .issuer = id_str(in->issuer),
-	    .peer = id_str(in->peer), .has_ext = ext != NULL,
-	    .not_after_ms = ext != NULL ? ext->not_after_ms : 0,
-	    .sans = ext != NULL ? gw_str_bytes(ext->sans, ext->sans_len) :
+	    .peer = id_str(in->peer), .has_ext = has,
+	    .not_after_ms = has ? ext->not_after_ms : 0,
+	    .sans = has ? gw_str_bytes(ext->sans, sans_len) :
 	    gw_str_bytes(NULL, 0) };
 	memcpy(out->fingerprint, in->fingerprint, GW_FINGERPRINT_LEN);
 }

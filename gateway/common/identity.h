@@ -80,11 +80,14 @@ void id_fp_hex(const uint8_t fp[GW_FINGERPRINT_LEN],
 void id_view(const struct id_info *in, struct gw_identity *out);
 
 /**
- * id_view_ext(in, ext, out): id_view, with the identity extension ${ext}
- * (none if NULL); ${ext} must outlive the view.
+ * id_view_ext(in, ext, max, out): id_view, with the identity extension
+ * ${ext} (none if NULL) made to fit an OPEN of at most ${max} payload
+ * bytes (0: no bound): its SANs cut after the last whole entry that fits,
+ * the extension left out if not even its fixed part does (without it an
+ * OPEN is at most 998 bytes).  ${ext} must outlive the view.
  */
 void id_view_ext(const struct id_info *in, const struct id_ext *ext,
-    struct gw_identity *out);
+    uint32_t max, struct gw_identity *out);
 
 /**
  * id_from_view(v, out): copy OPEN's identity view ${v} into ${out}; return

@@ -669,34 +669,6 @@ upstream_send(struct upstream *u, const struct gw_frame *f)
 	return conn_send(u->c, f) == 0 ? 0 : -1;
 }
 
-/*
- * OPEN's identity view ${v} fit to the server's max_payload ${max}: the
- * extension's SANs cut after the last whole entry that fits, the
- * extension left out if not even its fixed part does (an OPEN above
- * max_payload would close the link, and every reconnect would send it
- * again).  Without it an OPEN is at most 998 bytes, below any
- * max_payload.
- */
-static void
-upstream_open_fit(struct gw_identity *v, uint32_t max)
-{
-	size_t len = GW_FINGERPRINT_LEN + 6 * 2 + v->name.len +
-	    v->subject.len + v->san.len + v->serial.len + v->issuer.len +
-	    v->peer.len;
-	uint16_t n;
-
-	if (!v->has_ext || len + 10 + v->sans.len <= max)
-		return;
-	if (len + 10 > max) {
-		v->has_ext = 0;
-		return;
-	}
-	n = (uint16_t)(max - len - 10);
-	while (n > 0 && v->sans.p[n] != ' ')	/* sans.len > n */
-		n--;
-	v->sans.len = n;
-}
-
 /**
  * upstream_open(u, id, ext, chan): send OPEN with identity ${id} (and its
  * extension ${ext} if ${u} agreed GW_CAP_FLEET and ${ext} is not NULL)
@@ -716,8 +688,9 @@ upstream_open(struct upstream *u, const struct id_info *id,
 	    conn_out_space(u->c) < UP_RESERVE / 2)
 		goto wait;
 	f.channel = u->next_chan;
-	id_view_ext(id, u->caps & GW_CAP_FLEET ? ext : NULL, &f.u.open);
-	upstream_open_fit(&f.u.open, u->peer_max);
+	/* Never above its max_payload: that would close the link. */
+	id_view_ext(id, u->caps & GW_CAP_FLEET ? ext : NULL, u->peer_max,
+	    &f.u.open);
 	if (conn_send(u->c, &f) != 0)
 		goto wait;
 	u->next_chan++;

@@ -193,7 +193,7 @@ t_view(void **state)
 	    &id, &x), 0);
 	assert_string_equal(id.name, "agent-1");
 	assert_sans(&x, "DNS:agent-1");
-	id_view_ext(&id, &x, &f.u.open);
+	id_view_ext(&id, &x, 0, &f.u.open);
 	assert_true((n = gw_frame_encode(wire, sizeof(wire), &f)) > 0);
 	assert_int_equal(gw_frame_decode(wire, (size_t)n, sizeof(wire), &d,
 	    &used), GW_OK);
