@@ -278,8 +278,18 @@ check_store() {
 	}' "$T/export.jsonl"
 }
 
-# http METHOD PATH: the whole answer (status line, headers, body) of
-# gatewayd's metrics listener on $METRICS_PORT.
+# metrics_port: a fresh port for a metrics listener (gatewayd's or
+# gw-mgmt's [metrics] listen) in METRICS_PORT, and in METRICS_INI its
+# section, for GW_TAIL, MGMT_TAIL or mgmt_ini.  http, metric, http_status
+# and expect_metric then talk to that listener.
+metrics_port() {
+	METRICS_PORT=$(free_port)
+	METRICS_INI="[metrics]
+listen = 127.0.0.1:$METRICS_PORT"
+}
+
+# http METHOD PATH: the whole answer (status line, headers, body) of the
+# metrics listener on $METRICS_PORT.
 http() {
 	exec 3<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
 	printf '%s %s HTTP/1.0\r\nHost: x\r\n\r\n' "$1" "$2" >&3
@@ -287,9 +297,24 @@ http() {
 	exec 3<&-
 }
 
+# http_status METHOD PATH: the status line of its answer, without CR.
+http_status() { http "$1" "$2" | head -n 1 | tr -d '\r'; }
+
 # metric NAME{LABELS}: its value in a fresh scrape ("" if absent).
 metric() {
 	http GET /metrics | tr -d '\r' | awk -v m="$1" '$1 == m { print $2 }'
+}
+
+# expect_metric NAME{LABELS} VALUE [SECONDS]: until the metric has VALUE
+# (5 s at most, or SECONDS); fails the test if it never has.
+expect_metric() {
+	local i v
+	for ((i = 0; i < ${3:-5} * 10; i++)); do
+		v=$(metric "$1")
+		[ "$v" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "$1 is '$v', want '$2'"
 }
 
 # start_pg: a throwaway PostgreSQL cluster; sets PG_CONNINFO.
