@@ -57,6 +57,26 @@ mkfifo in-b
 exec {fdb}<>in-b
 $(agent_cmd agent-b --on-command "$T/handler") <in-b >>agent-b.log 2>&1 &
 PIDS+=($!)
+# The store's counts reach the metrics at the cache's next refresh (every
+# 10 s): first make all they count true in the store (which gw-mgmt agents
+# and command show read), then wait for one refresh, not one per step.
+for ((i = 0; i < 150; i++)); do
+	"$GW_MGMT" agents -c "$T/mgmt.ini" --json |
+	    grep -q '"name":"agent-b".*"state":"online"' && break
+	sleep 0.1
+done
+[ "$i" -lt 150 ] || fail "agent-b is not online in the store"
+# One command agent-b runs, one that waits for agent-a.
+id1=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-b --body hi) ||
+    fail "command send to agent-b"
+id2=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-a --body hi) ||
+    fail "command send to agent-a"
+for ((i = 0; i < 150; i++)); do
+	"$GW_MGMT" command show -c "$T/mgmt.ini" "$id1" --json |
+	    grep -q '"state":"done"' && break
+	sleep 0.1
+done
+[ "$i" -lt 150 ] || fail "command $id1 is not done in the store"
 expect_metric 'gw_mgmt_agents{state="online"}' 1 15
 expect_metric 'gw_mgmt_agents{state="offline"}' 1
 expect_metric gw_mgmt_rows_stored_total 100
@@ -73,11 +93,6 @@ inf=$(metric 'gw_mgmt_commit_seconds_bucket{le="+Inf"}')
     fail "commits timed: $n, batches counted: $nb, +Inf bucket: $inf"
 pass "100 rows stored in $n batches, all timed; agent-b online, agent-a offline"
 
-# One command agent-b runs, one that waits for agent-a.
-id1=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-b --body hi) ||
-    fail "command send to agent-b"
-id2=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-a --body hi) ||
-    fail "command send to agent-a"
 expect_metric 'gw_mgmt_commands{state="done"}' 1 15
 expect_metric 'gw_mgmt_commands{state="queued"}' 1
 expect_metric 'gw_mgmt_commands{state="failed"}' 0
