@@ -5,6 +5,9 @@
 # each from its checked-in corpus (fuzz/corpus/NAME) plus a working corpus in
 # build-fuzz/corpus/NAME.  A crash fails the run (exit 1); the reproducer is written to
 # build-fuzz/crash-NAME-* and its bytes are printed (hex) for the CI log.
+# So does a harness whose corpus did not replay whole (no INITED line:
+# libFuzzer replays every input before it mutates any, however short
+# SECONDS is).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 SECS=${1:-60}
@@ -41,6 +44,13 @@ done
 wait
 rc=0
 for h in "$@"; do
+	if [ "$(cat "$OUT/fuzz_$h.rc" 2>/dev/null)" = 0 ] &&
+	    ! grep -q 'INITED' "$OUT/fuzz_$h.log"; then
+		echo "fuzz_$h FAILED: its corpus did not replay (no INITED)"
+		tail -n 20 "$OUT/fuzz_$h.log"
+		rc=1
+		continue
+	fi
 	if [ "$(cat "$OUT/fuzz_$h.rc" 2>/dev/null)" != 0 ]; then
 		echo "fuzz_$h FAILED; reproducer(s):"
 		for f in "$OUT"/crash-"$h"-*; do
