@@ -17,7 +17,6 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
-start_pg_early		# for the gw-mgmt on PostgreSQL
 make_pki "$T/pki"
 mkdir -p agents
 for n in agent-a agent-b; do
@@ -48,24 +47,6 @@ expect_metric 'gw_mgmt_links{gateway="gateway"}' 2
 expect_metric gw_mgmt_links_open 2
 expect_metric 'gw_mgmt_agents{state="online"}' 0
 pass "at start: /healthz 200, nothing stored, gateway \"gateway\" has 2 links"
-
-# A store that stops answering: a second gw-mgmt, on PostgreSQL, whose
-# server stops now; what it shows is checked last (its cache refreshes
-# every 10 s meanwhile).
-start_pg
-PGM_PORT=$(free_port)
-MM_METRICS=$METRICS_PORT
-metrics_port
-PGM_METRICS=$METRICS_PORT
-mgmt_ini pgm "$PGM_PORT" "type = postgresql
-conninfo = $PG_CONNINFO
-$METRICS_INI"
-start pgm "$GW_MGMT" -c "$T/pgm.ini"
-wait_port "$METRICS_PORT"
-[ "$(http_status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
-    fail "/healthz on PostgreSQL: $(http_status GET /healthz)"
-"$SRC/scripts/pg-cluster.sh" stop "$PG_DIR"
-METRICS_PORT=$MM_METRICS
 
 # agent-a: 100 lines, acknowledged, then gone.
 seq 1 100 | sed 's/^/agent-a event /' >agent-a.txt
@@ -165,8 +146,18 @@ rc=0
 [ "$rc" -eq 1 ] || fail "gw-mgmt status with gw-mgmt gone: exit $rc, want 1"
 pass "gw-mgmt status: $(head -n 1 status.out); exit 1 once gw-mgmt is gone"
 
-# The gw-mgmt on PostgreSQL, its server stopped since the start.
-METRICS_PORT=$PGM_METRICS
+# A store that stops answering: gw-mgmt on PostgreSQL, the server stopped.
+start_pg
+PGM_PORT=$(free_port)
+metrics_port
+mgmt_ini pgm "$PGM_PORT" "type = postgresql
+conninfo = $PG_CONNINFO
+$METRICS_INI"
+start pgm "$GW_MGMT" -c "$T/pgm.ini"
+wait_port "$METRICS_PORT"
+[ "$(http_status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz on PostgreSQL: $(http_status GET /healthz)"
+"$SRC/scripts/pg-cluster.sh" stop "$PG_DIR"
 for ((i = 0; i < 150; i++)); do
 	[ "$(http_status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] &&
 	    break
