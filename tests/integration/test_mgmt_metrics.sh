@@ -17,6 +17,7 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
+start_pg_early		# for the end
 make_pki "$T/pki"
 mkdir -p agents
 for n in agent-a agent-b; do
