@@ -15,6 +15,7 @@ PIDS=()
 TEST_NAME=$(basename "$0" .sh)
 
 PG_DIR=
+PG_EARLY=	# start_pg_early's pg-cluster.sh, until start_pg waits for it
 CLEANUP_DIRS=()	# removed at exit, whatever happens
 
 # ours PID: 0 if PID is still a child of this shell that has not been
@@ -75,6 +76,8 @@ cleanup() {
 	done
 	for p in "${PIDS[@]}"; do reap "$p" 60 || rc=1; done
 	for d in "${CLEANUP_DIRS[@]}"; do rm -rf "$d"; done
+	# A cluster still starting (start_pg_early) is stopped once started.
+	[ -z "${PG_EARLY:-}" ] || wait "$PG_EARLY" 2>/dev/null || true
 	if [ -n "$PG_DIR" ]; then
 		"$SRC/scripts/pg-cluster.sh" stop "$PG_DIR"
 		[ $rc -eq 0 ] || cp "$PG_DIR/server.log" "$T/postgresql.log" 2>/dev/null || true
@@ -278,8 +281,18 @@ check_store() {
 	}' "$T/export.jsonl"
 }
 
-# http METHOD PATH: the whole answer (status line, headers, body) of
-# gatewayd's metrics listener on $METRICS_PORT.
+# metrics_port: a fresh port for a metrics listener (gatewayd's or
+# gw-mgmt's [metrics] listen) in METRICS_PORT, and in METRICS_INI its
+# section, for GW_TAIL, MGMT_TAIL or mgmt_ini.  http, metric, http_status
+# and expect_metric then talk to that listener.
+metrics_port() {
+	METRICS_PORT=$(free_port)
+	METRICS_INI="[metrics]
+listen = 127.0.0.1:$METRICS_PORT"
+}
+
+# http METHOD PATH: the whole answer (status line, headers, body) of the
+# metrics listener on $METRICS_PORT.
 http() {
 	exec 3<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
 	printf '%s %s HTTP/1.0\r\nHost: x\r\n\r\n' "$1" "$2" >&3
@@ -287,15 +300,49 @@ http() {
 	exec 3<&-
 }
 
+# http_status METHOD PATH: the status line of its answer, without CR.
+http_status() { http "$1" "$2" | head -n 1 | tr -d '\r'; }
+
 # metric NAME{LABELS}: its value in a fresh scrape ("" if absent).
 metric() {
 	http GET /metrics | tr -d '\r' | awk -v m="$1" '$1 == m { print $2 }'
 }
 
-# start_pg: a throwaway PostgreSQL cluster; sets PG_CONNINFO.
+# expect_metric NAME{LABELS} VALUE [SECONDS]: until the metric has VALUE
+# (5 s at most, or SECONDS); fails the test if it never has.
+expect_metric() {
+	local i v
+	for ((i = 0; i < ${3:-5} * 10; i++)); do
+		v=$(metric "$1")
+		[ "$v" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "$1 is '$v', want '$2'"
+}
+
+# start_pg: a throwaway PostgreSQL cluster; sets PG_CONNINFO.  After
+# start_pg_early, the cluster that one started (waited for).
 start_pg() {
+	if [ -n "${PG_EARLY:-}" ]; then
+		wait "$PG_EARLY" ||
+		    fail "PostgreSQL did not start: $(cat "$T/pg-start.out")"
+		PG_EARLY=
+		PG_CONNINFO=$(tail -n 1 "$T/pg-start.out")
+		return 0
+	fi
 	PG_DIR=$(mktemp -d /tmp/gwpg.XXXXXX)
 	PG_CONNINFO=$("$SRC/scripts/pg-cluster.sh" start "$PG_DIR" "$(free_port)")
+}
+
+# start_pg_early: start_pg's cluster started in the background now (its
+# initdb takes seconds), for a test that needs it only later.
+start_pg_early() {
+	local port
+	PG_DIR=$(mktemp -d /tmp/gwpg.XXXXXX)
+	port=$(free_port)
+	"$SRC/scripts/pg-cluster.sh" start "$PG_DIR" "$port" \
+	    >"$T/pg-start.out" 2>&1 &
+	PG_EARLY=$!
 }
 
 # mgmt_ini NAME PORT STORE_LINES: a gw-mgmt configuration $T/NAME.ini.

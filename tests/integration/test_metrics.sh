@@ -16,37 +16,23 @@ for n in agent-a agent-b other-x; do
 	"$GW_CERT" issue --ca pki --role agent --name "$n" \
 	    --out "agents/$n" >/dev/null
 done
-METRICS_PORT=$(free_port)
-GW_TAIL="[metrics]
-listen = 127.0.0.1:$METRICS_PORT"
+metrics_port
+GW_TAIL=$METRICS_INI
 write_configs
 start_mgmt
 start_gateway
 wait_port "$METRICS_PORT"
 
-# expect NAME{LABELS} VALUE [SECONDS]: until the metric has VALUE.
-expect() {
-	local i v
-	for ((i = 0; i < ${3:-5} * 10; i++)); do
-		v=$(metric "$1")
-		[ "$v" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "$1 is '$v', want '$2'"
-}
-
-status() { http "$1" "$2" | head -n 1 | tr -d '\r'; }
-
 # At start: nothing happened yet; both links up.
-[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
-    fail "/healthz with gw-mgmt up: $(status GET /healthz)"
+[ "$(http_status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz with gw-mgmt up: $(http_status GET /healthz)"
 http GET /metrics | grep -q '^Content-Type: text/plain; version=0.0.4' ||
     fail "/metrics is not the Prometheus text format"
-expect gatewayd_agents_accepted_total 0
-expect 'gatewayd_frames_total{direction="up"}' 0
-expect 'gatewayd_upstream_links{state="ready"}' 2
-expect "gatewayd_server_up{server=\"127.0.0.1:$MGMT_PORT\",priority=\"0\"}" 1
-expect "gatewayd_server_active{server=\"127.0.0.1:$MGMT_PORT\"}" 1
+expect_metric gatewayd_agents_accepted_total 0
+expect_metric 'gatewayd_frames_total{direction="up"}' 0
+expect_metric 'gatewayd_upstream_links{state="ready"}' 2
+expect_metric "gatewayd_server_up{server=\"127.0.0.1:$MGMT_PORT\",priority=\"0\"}" 1
+expect_metric "gatewayd_server_active{server=\"127.0.0.1:$MGMT_PORT\"}" 1
 pass "at start: /healthz 200, no agent, both links ready, server up"
 
 # Two agents, 100 lines each; one agent the name policy refuses.
@@ -59,19 +45,19 @@ rc=0
 $(agent_cmd other-x --file agent-a.txt --timeout 10) >>agent-other-x.log 2>&1 ||
     rc=$?
 [ "$rc" -eq 3 ] || fail "other-x: exit $rc, want 3 (refused)"
-expect gatewayd_agents_accepted_total 2
-expect gatewayd_agents_refused_total 1
-expect 'gatewayd_frames_total{direction="up"}' 200
-expect 'gatewayd_agents{state="authenticated"}' 0
-expect 'gatewayd_replay_bytes' 0
+expect_metric gatewayd_agents_accepted_total 2
+expect_metric gatewayd_agents_refused_total 1
+expect_metric 'gatewayd_frames_total{direction="up"}' 200
+expect_metric 'gatewayd_agents{state="authenticated"}' 0
+expect_metric 'gatewayd_replay_bytes' 0
 down=$(metric 'gatewayd_frames_total{direction="down"}')
 [ "${down:-0}" -ge 1 ] || fail "no frame relayed down (ACKs): '$down'"
-expect 'gatewayd_handshakes_failed_total{reason="policy"}' 1
-expect gatewayd_handshakes_resumed_total 0
+expect_metric 'gatewayd_handshakes_failed_total{reason="policy"}' 1
+expect_metric gatewayd_handshakes_resumed_total 0
 # Every DATA was acknowledged: 200 in the histogram, each in some bucket
 # no larger than the total.
-expect gatewayd_ack_latency_seconds_count 200
-expect 'gatewayd_ack_latency_seconds_bucket{le="+Inf"}' 200
+expect_metric gatewayd_ack_latency_seconds_count 200
+expect_metric 'gatewayd_ack_latency_seconds_bucket{le="+Inf"}' 200
 b10=$(metric 'gatewayd_ack_latency_seconds_bucket{le="10"}')
 [ "${b10:-0}" -le 200 ] || fail "histogram bucket le=10 holds $b10 of 200"
 closed=$(http GET /metrics | tr -d '\r' |
@@ -109,8 +95,8 @@ done
 pass "gatewayd status: healthy, the server in use, the agents, the refusal"
 
 # Bad requests, and one that never ends: the listener keeps answering.
-[ "$(status GET /nope)" = "HTTP/1.0 404 Not Found" ] || fail "GET /nope"
-[ "$(status POST /metrics)" = "HTTP/1.0 405 Method Not Allowed" ] ||
+[ "$(http_status GET /nope)" = "HTTP/1.0 404 Not Found" ] || fail "GET /nope"
+[ "$(http_status POST /metrics)" = "HTTP/1.0 405 Method Not Allowed" ] ||
     fail "POST /metrics"
 exec 4<>"/dev/tcp/127.0.0.1/$METRICS_PORT"	# a request of blank lines
 printf '\r\n\r\n' >&4
@@ -122,21 +108,21 @@ head -c 4096 /dev/zero | tr '\0' 'x' >&4 2>/dev/null || true
 answer=$(timeout 10 cat <&4 | head -c 100 || true)
 exec 4<&-
 [ -z "$answer" ] || fail "a 4 KiB request line got an answer: $answer"
-[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+[ "$(http_status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
     fail "/healthz after the bad requests"
 pass "404, 405, 400 for a blank request, an endless request dropped; still answering"
 
 # gw-mgmt dies: no link is usable.
 kill -KILL "$PID_mgmt"
 for ((i = 0; i < 100; i++)); do
-	[ "$(status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] &&
+	[ "$(http_status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] &&
 	    break
 	sleep 0.1
 done
-[ "$(status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] ||
-    fail "/healthz with gw-mgmt killed: $(status GET /healthz)"
-expect "gatewayd_server_up{server=\"127.0.0.1:$MGMT_PORT\",priority=\"0\"}" 0
-expect 'gatewayd_upstream_links{state="ready"}' 0
+[ "$(http_status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] ||
+    fail "/healthz with gw-mgmt killed: $(http_status GET /healthz)"
+expect_metric "gatewayd_server_up{server=\"127.0.0.1:$MGMT_PORT\",priority=\"0\"}" 0
+expect_metric 'gatewayd_upstream_links{state="ready"}' 0
 http GET /metrics | grep -q "^gatewayd_server_failures_total{server=\"127.0.0.1:$MGMT_PORT\",reason=\"[a-z-]*\"} [1-9]" ||
     fail "no server failure counted"
 rc=0

@@ -17,6 +17,7 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
+start_pg_early		# for the end
 make_pki "$T/pki"
 mkdir -p agents
 for n in agent-a agent-b; do
@@ -29,37 +30,23 @@ cat
 EOT
 chmod +x handler
 
-METRICS_PORT=$(free_port)
+metrics_port
 MGMT_TAIL="[commands]
 resend = 1s
-[metrics]
-listen = 127.0.0.1:$METRICS_PORT"
+$METRICS_INI"
 write_configs
 start_mgmt
 wait_port "$METRICS_PORT"
 start_gateway
 
-# expect NAME{LABELS} VALUE [SECONDS]: until the metric has VALUE.
-expect() {
-	local i v
-	for ((i = 0; i < ${3:-5} * 10; i++)); do
-		v=$(metric "$1")
-		[ "$v" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "$1 is '$v', want '$2'"
-}
-
-status() { http "$1" "$2" | head -n 1 | tr -d '\r'; }
-
-[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
-    fail "/healthz: $(status GET /healthz)"
+[ "$(http_status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz: $(http_status GET /healthz)"
 http GET /metrics | grep -q '^Content-Type: text/plain; version=0.0.4' ||
     fail "/metrics is not the Prometheus text format"
-expect gw_mgmt_rows_stored_total 0
-expect 'gw_mgmt_links{gateway="gateway"}' 2
-expect gw_mgmt_links_open 2
-expect 'gw_mgmt_agents{state="online"}' 0
+expect_metric gw_mgmt_rows_stored_total 0
+expect_metric 'gw_mgmt_links{gateway="gateway"}' 2
+expect_metric gw_mgmt_links_open 2
+expect_metric 'gw_mgmt_agents{state="online"}' 0
 pass "at start: /healthz 200, nothing stored, gateway \"gateway\" has 2 links"
 
 # agent-a: 100 lines, acknowledged, then gone.
@@ -71,12 +58,32 @@ mkfifo in-b
 exec {fdb}<>in-b
 $(agent_cmd agent-b --on-command "$T/handler") <in-b >>agent-b.log 2>&1 &
 PIDS+=($!)
-expect 'gw_mgmt_agents{state="online"}' 1 15
-expect 'gw_mgmt_agents{state="offline"}' 1
-expect gw_mgmt_rows_stored_total 100
-expect gw_mgmt_duplicates_total 0
-expect gw_mgmt_store_errors_total 0
-expect gw_mgmt_store_up 1
+# The store's counts reach the metrics at the cache's next refresh (every
+# 10 s): first make all they count true in the store (which gw-mgmt agents
+# and command show read), then wait for one refresh, not one per step.
+for ((i = 0; i < 150; i++)); do
+	"$GW_MGMT" agents -c "$T/mgmt.ini" --json |
+	    grep -q '"name":"agent-b".*"state":"online"' && break
+	sleep 0.1
+done
+[ "$i" -lt 150 ] || fail "agent-b is not online in the store"
+# One command agent-b runs, one that waits for agent-a.
+id1=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-b --body hi) ||
+    fail "command send to agent-b"
+id2=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-a --body hi) ||
+    fail "command send to agent-a"
+for ((i = 0; i < 150; i++)); do
+	"$GW_MGMT" command show -c "$T/mgmt.ini" "$id1" --json |
+	    grep -q '"state":"done"' && break
+	sleep 0.1
+done
+[ "$i" -lt 150 ] || fail "command $id1 is not done in the store"
+expect_metric 'gw_mgmt_agents{state="online"}' 1 15
+expect_metric 'gw_mgmt_agents{state="offline"}' 1
+expect_metric gw_mgmt_rows_stored_total 100
+expect_metric gw_mgmt_duplicates_total 0
+expect_metric gw_mgmt_store_errors_total 0
+expect_metric gw_mgmt_store_up 1
 rows=$(metric gw_mgmt_batch_rows_sum)
 [ "$rows" = 100 ] || fail "gw_mgmt_batch_rows_sum is '$rows', want 100"
 n=$(metric gw_mgmt_commit_seconds_count)
@@ -87,15 +94,10 @@ inf=$(metric 'gw_mgmt_commit_seconds_bucket{le="+Inf"}')
     fail "commits timed: $n, batches counted: $nb, +Inf bucket: $inf"
 pass "100 rows stored in $n batches, all timed; agent-b online, agent-a offline"
 
-# One command agent-b runs, one that waits for agent-a.
-id1=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-b --body hi) ||
-    fail "command send to agent-b"
-id2=$("$GW_MGMT" command send -c "$T/mgmt.ini" --agent agent-a --body hi) ||
-    fail "command send to agent-a"
-expect 'gw_mgmt_commands{state="done"}' 1 15
-expect 'gw_mgmt_commands{state="queued"}' 1
-expect 'gw_mgmt_commands{state="failed"}' 0
-expect 'gw_mgmt_enroll_answers_total{status="issued"}' 0
+expect_metric 'gw_mgmt_commands{state="done"}' 1 15
+expect_metric 'gw_mgmt_commands{state="queued"}' 1
+expect_metric 'gw_mgmt_commands{state="failed"}' 0
+expect_metric 'gw_mgmt_enroll_answers_total{status="issued"}' 0
 age=$(metric gw_mgmt_store_view_age_seconds)
 [ -n "$age" ] && awk -v a="$age" 'BEGIN { exit !(a >= 0 && a < 11) }' ||
     fail "gw_mgmt_store_view_age_seconds is '$age', want 0 to 11"
@@ -110,10 +112,10 @@ done
 [ "$i" -lt 3 ] || fail "the view does not age between scrapes: $a1, $a2"
 pass "commands $id1 done (agent-b) and $id2 queued (agent-a offline); view ${age}s old, then $a1 s, $a2 s"
 
-[ "$(status POST /metrics)" = "HTTP/1.0 405 Method Not Allowed" ] ||
-    fail "POST: $(status POST /metrics)"
-[ "$(status GET /nope)" = "HTTP/1.0 404 Not Found" ] ||
-    fail "GET /nope: $(status GET /nope)"
+[ "$(http_status POST /metrics)" = "HTTP/1.0 405 Method Not Allowed" ] ||
+    fail "POST: $(http_status POST /metrics)"
+[ "$(http_status GET /nope)" = "HTTP/1.0 404 Not Found" ] ||
+    fail "GET /nope: $(http_status GET /nope)"
 head=$(http HEAD /metrics | tr -d '\r')
 echo "$head" | grep -q '^Content-Length: [1-9]' || fail "HEAD: $head"
 echo "$head" | grep -q '^gw_mgmt' && fail "HEAD sent a body"
@@ -121,8 +123,8 @@ echo "$head" | grep -q '^gw_mgmt' && fail "HEAD sent a body"
 exec 4<>"/dev/tcp/127.0.0.1/$METRICS_PORT"
 head -c 4096 /dev/zero | tr '\0' a >&4 2>/dev/null || true
 exec 4<&-
-[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
-    fail "/healthz after bad requests: $(status GET /healthz)"
+[ "$(http_status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz after bad requests: $(http_status GET /healthz)"
 pass "405, 404, HEAD without a body; an oversized request dropped; still serving"
 
 # gw-mgmt status: the same, for a human, from the same configuration.
@@ -148,23 +150,22 @@ pass "gw-mgmt status: $(head -n 1 status.out); exit 1 once gw-mgmt is gone"
 # A store that stops answering: gw-mgmt on PostgreSQL, the server stopped.
 start_pg
 PGM_PORT=$(free_port)
-METRICS_PORT=$(free_port)
+metrics_port
 mgmt_ini pgm "$PGM_PORT" "type = postgresql
 conninfo = $PG_CONNINFO
-[metrics]
-listen = 127.0.0.1:$METRICS_PORT"
+$METRICS_INI"
 start pgm "$GW_MGMT" -c "$T/pgm.ini"
 wait_port "$METRICS_PORT"
-[ "$(status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
-    fail "/healthz on PostgreSQL: $(status GET /healthz)"
+[ "$(http_status GET /healthz)" = "HTTP/1.0 200 OK" ] ||
+    fail "/healthz on PostgreSQL: $(http_status GET /healthz)"
 "$SRC/scripts/pg-cluster.sh" stop "$PG_DIR"
 for ((i = 0; i < 150; i++)); do
-	[ "$(status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] &&
+	[ "$(http_status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] &&
 	    break
 	sleep 0.1
 done
-[ "$(status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] ||
-    fail "/healthz with PostgreSQL stopped: $(status GET /healthz)"
+[ "$(http_status GET /healthz)" = "HTTP/1.0 503 Service Unavailable" ] ||
+    fail "/healthz with PostgreSQL stopped: $(http_status GET /healthz)"
 why=$(http GET /healthz | tr -d '\r' | tail -n 1)
 [[ "$why" == "store unavailable"* ]] || fail "/healthz does not say why: '$why'"
 body=$(http GET /healthz | tr -d '\r' | sed '1,/^$/d')
@@ -173,7 +174,7 @@ echo "$body" | grep -Eiq 'host|user|port|connect|server|postgres' &&
 for ((i = 0; i < 20; i++)); do http GET /healthz >/dev/null; done
 n=$(grep -c 'event=metrics_store_down' "$T/pgm.log" || true)
 [ "$n" = 1 ] || fail "store down logged $n times, want 1: $(cat "$T/pgm.log")"
-expect gw_mgmt_store_up 0
+expect_metric gw_mgmt_store_up 0
 rc=0
 "$GW_MGMT" status -c "$T/pgm.ini" >status3.out 2>&1 || rc=$?
 [ "$rc" -eq 1 ] && grep -q "UNHEALTHY (store DOWN" status3.out ||

@@ -12,9 +12,12 @@ AGENTS=20
 LINES=1500
 cd "$T"
 start_pg
-GW_PG_CONNINFO=$PG_CONNINFO "$BUILD/tests/test_store" >store-tests.log 2>&1 ||
-    fail "store unit tests on PostgreSQL: $(tail -n 5 store-tests.log)"
-grep -q 'SKIPPED' store-tests.log && fail "store tests skipped PostgreSQL"
+for t in test_store test_store_cmd test_store_migrate test_store_retain \
+    test_store_agents; do
+	GW_PG_CONNINFO=$PG_CONNINFO "$BUILD/tests/$t" >"$t.log" 2>&1 ||
+	    fail "$t on PostgreSQL: $(tail -n 5 "$t.log")"
+	grep -q 'SKIPPED' "$t.log" && fail "$t skipped PostgreSQL"
+done
 pass "store unit tests pass on PostgreSQL"
 GW_PG_CONNINFO=$PG_CONNINFO "$BUILD/tests/test_commit" >commit-tests.log 2>&1 ||
     fail "commit unit tests on PostgreSQL: $(tail -n 5 commit-tests.log)"
