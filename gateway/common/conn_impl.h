@@ -32,6 +32,8 @@
  */
 #define CONN_RX_CAP	(16384 + 512)
 
+struct conn_dial;
+
 struct conn {
 	unsigned		 magic;
 	enum conn_state		 state;		/* conn_set_state only */
@@ -77,11 +79,17 @@ struct conn {
 	size_t			 out_pin;	/* length handed to ssl_write */
 	char			 peer[64];
 	char			 tls_info[80];
+	struct conn_dial	*dial;		/* client to a name, or NULL */
 };
 
 /* The state machine's side (conn.c); each is documented there. */
 void conn_update_io(struct conn *c);
 void conn_trim(struct conn *c);
+
+/* Dialing a name (conn_dial.c); each is documented there. */
+int conn_dial_start(struct conn *c, const char *host, const char *port);
+int conn_dial_next(struct conn *c, int err, char *why, size_t whylen);
+void conn_dial_free(struct conn *c);
 
 /* The output side (conn_out.c); each is documented there. */
 int conn_queue_loop(struct ev_loop *loop);
