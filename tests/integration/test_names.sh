@@ -10,7 +10,8 @@
 # name the host dialed is refused; a name that does not resolve fails with
 # the reason; a malformed name is a config error with file, line and key.
 # Then gw.test moves to another address while gatewayd is down: the agent
-# resolves the name again when it reconnects and delivers everything.
+# resolves the name again when it reconnects and delivers everything; and
+# a new agent enrolls (--enroll gw.test:PORT) and streams, by name only.
 # Skipped (77) where unshare -m is not permitted (not root).
 if [ -z "${GW_NAMES_NS:-}" ]; then
 	if ! unshare -m true 2>/dev/null; then
@@ -41,6 +42,11 @@ mkdir -p pki agents
 "$GW_CERT" issue --ca pki --role agent --name agent-1 \
     --out agents/agent-1 >/dev/null
 
+ENROLL_PORT=$(free_port)
+GW_TAIL="[enroll]
+listen = 127.0.0.1:$ENROLL_PORT"
+MGMT_TAIL="[enroll]
+ca_dir = pki"
 write_configs
 sed -i -e "s/^server = .*/server = mgmt.test:$MGMT_PORT/" \
     -e '/^server_name = /d' gateway.ini
@@ -108,7 +114,7 @@ check_store 15 agent-1 || fail "store before the move"
 stop gatewayd
 printf '%s\n' '127.0.0.1 localhost' '127.0.0.1 mgmt.test' \
     '127.0.0.3 gw.test' >"$T/hosts"	# in place: the bind mount sees it
-sed "s/^listen = 127.0.0.1:/listen = 127.0.0.3:/" gateway.ini >gateway3.ini
+sed "s/^listen = 127.0.0.1:/listen = 127.0.0.3:/" gateway.ini >gateway3.ini	# and [enroll]
 { start gatewayd3 "$GATEWAYD" -c "$T/gateway3.ini"; } 5>&-	# EOF is ours
 wait_log gatewayd3.log "event=upstream_up" 10
 seq 16 20 | sed 's/^/agent-1 event /' >&5
@@ -119,3 +125,20 @@ grep -qF "trying 127.0.0.3:$GW_PORT (address 1 of 1)" agent2.log ||
     fail "agent2 did not resolve gw.test again: $(grep dial agent2.log)"
 check_store 20 agent-1 || fail "store after the move"
 pass "gw.test resolved again at the reconnect (127.0.0.3); 20 lines stored once"
+
+# Enrollment by name too: a token, then lines, both through gw.test
+# (127.0.0.3 now).
+FP=$("$GW_CERT" fingerprint pki/ca.crt)
+TOKEN=$("$GW_CERT" token create --ca pki --uses 1 --ttl 1h --names 'agent-*')
+seq 1 5 | sed 's/^/agent-new event /' >lines-new
+"$GW_AGENT" --gateway "gw.test:$GW_PORT" --enroll "gw.test:$ENROLL_PORT" \
+    --ca-fingerprint "$FP" --token "$TOKEN" --name agent-new \
+    --key agents/agent-new.key --cert agents/agent-new.crt \
+    --ca agents/ca-new.crt --file lines-new --timeout 30 >enroll.log 2>&1 ||
+    fail "enroll through gw.test: $(tail -n 5 enroll.log)"
+grep -qF "dial gw.test:$ENROLL_PORT: trying 127.0.0.3:$ENROLL_PORT" \
+    enroll.log || fail "enrollment did not dial gw.test: $(head -n 5 enroll.log)"
+grep -q "enrolled agent-new" enroll.log || fail "not enrolled: $(tail -n 3 enroll.log)"
+n=$(export_store | grep -c '"agent":"agent-new"' || true)
+[ "$n" -eq 5 ] || fail "agent-new stored $n lines, want 5"
+pass "gw-agent enrolls through gw.test:$ENROLL_PORT and streams through gw.test"
