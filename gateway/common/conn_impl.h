@@ -1,9 +1,10 @@
 /*
  * conn_impl.h: inside struct conn, for conn.c (the connection's state
  * machine), conn_out.c (its output: send queue, flush, pinned writes),
- * conn_tls.c (its TLS session: setup, handshake facts, tickets) and
- * conn_bio.c (its socket side under mbedTLS).  Nothing else sees inside
- * it.
+ * conn_tls.c (its TLS session: setup, handshake facts, tickets),
+ * conn_bio.c (its socket side under mbedTLS) and conn_dial.c (a client's
+ * DNS name: resolved, its addresses tried in turn).  Nothing else sees
+ * inside it.
  */
 #ifndef GW_CONN_IMPL_H
 #define GW_CONN_IMPL_H
