@@ -38,6 +38,18 @@ conn_dial_name(const struct conn *c, char *buf, size_t len)
 	return log_esc(buf, len, c->dial->name, LOG_ESC_STR, LOG_ESC_BARE);
 }
 
+/* The connect to ${c}'s current address failed with ${err}: say so. */
+static void
+conn_dial_failed(struct conn *c, int err, char *why, size_t whylen)
+{
+	char nb[LOG_ESC_MAX];
+
+	snprintf(why, whylen, "%s: %s", c->dial->tried, strerror(err));
+	log_info("event=dial_failed name=%s address=%s error=\"%s\" next=%s",
+	    conn_dial_name(c, nb, sizeof(nb)), c->dial->tried, strerror(err),
+	    c->dial->next < c->dial->n ? "yes" : "no");
+}
+
 /*
  * Start a connect to the next address of ${c}'s name that accepts one:
  * return 0, or -1 when none is left (the last error in ${why}).
@@ -58,7 +70,7 @@ conn_dial_try(struct conn *c, char *why, size_t whylen)
 
 		net_sa_str((struct sockaddr *)&a->ss, d->tried,
 		    sizeof(d->tried));
-		log_info("dial %s: trying %s (address %zu of %zu)",
+		log_info("event=dial name=%s address=%s try=%zu/%zu",
 		    conn_dial_name(c, nb, sizeof(nb)), d->tried, d->next, d->n);
 		if ((fd = net_connect_sa((struct sockaddr *)&a->ss,
 		    a->sl)) >= 0) {
@@ -67,9 +79,7 @@ conn_dial_try(struct conn *c, char *why, size_t whylen)
 			c->fd = fd;
 			return 0;
 		}
-		snprintf(why, whylen, "%s: %s", d->tried, strerror(errno));
-		log_info("dial %s: %s", conn_dial_name(c, nb, sizeof(nb)),
-		    why);
+		conn_dial_failed(c, errno, why, whylen);
 	}
 	return -1;
 }
@@ -86,7 +96,7 @@ conn_dial_on_resolved(void *arg, const struct resolve_addr *a, size_t n,
 	c->dial->rq = NULL;
 	if (n == 0) {
 		snprintf(why, sizeof(why), "resolve %s: %s",
-		    conn_dial_name(c, nb, sizeof(nb)), err);
+		    conn_dial_name(c, nb, sizeof(nb)), err);	/* c-ares's */
 		conn_close(c, GW_R_CONNECT, why);
 		return;
 	}
@@ -130,16 +140,11 @@ conn_dial_start(struct conn *c, const char *host, const char *port)
 int
 conn_dial_next(struct conn *c, int err, char *why, size_t whylen)
 {
-	char nb[LOG_ESC_MAX];
-
 	if (c->dial == NULL) {
 		snprintf(why, whylen, "%s", strerror(err));
 		return -1;
 	}
-	snprintf(why, whylen, "%s: %s", c->dial->tried, strerror(err));
-	if (c->dial->next < c->dial->n)
-		log_info("dial %s: %s; the next address",
-		    conn_dial_name(c, nb, sizeof(nb)), why);
+	conn_dial_failed(c, err, why, whylen);
 	return conn_dial_try(c, why, whylen);
 }
 

@@ -52,7 +52,7 @@ sed -i -e "s/^server = .*/server = mgmt.test:$MGMT_PORT/" \
     -e '/^server_name = /d' gateway.ini
 start_mgmt
 start_gateway
-grep -q "dial mgmt.test:$MGMT_PORT: trying 127.0.0.1:$MGMT_PORT" \
+grep -q "event=dial name=mgmt.test:$MGMT_PORT address=127.0.0.1:$MGMT_PORT try=1/1" \
     gatewayd.log || fail "gatewayd did not log the address it tried"
 grep -q "event=upstream_up .*server=mgmt.test:$MGMT_PORT" gatewayd.log ||
     fail "no link up to mgmt.test"
@@ -67,9 +67,9 @@ agent() {
 seq 1 10 | sed 's/^/agent-1 event /' >lines1
 agent "gw.test:$GW_PORT" --file lines1 --timeout 30 >agent1.log 2>&1 ||
     fail "agent via gw.test: $(tail -n 5 agent1.log)"
-for want in "trying 127.0.0.2:$GW_PORT (address 1 of 2)" \
-    "127.0.0.2:$GW_PORT: Connection refused; the next address" \
-    "trying 127.0.0.1:$GW_PORT (address 2 of 2)"; do
+for want in "event=dial name=gw.test:$GW_PORT address=127.0.0.2:$GW_PORT try=1/2" \
+    "event=dial_failed name=gw.test:$GW_PORT address=127.0.0.2:$GW_PORT error=\"Connection refused\" next=yes" \
+    "event=dial name=gw.test:$GW_PORT address=127.0.0.1:$GW_PORT try=2/2"; do
 	grep -qF "$want" agent1.log || fail "agent1.log lacks '$want'"
 done
 check_store 10 agent-1 || fail "store after the first agent"
@@ -121,7 +121,7 @@ seq 16 20 | sed 's/^/agent-1 event /' >&5
 exec 5>&-
 reap "$PID_agent2" 60 || fail "agent2 did not end"
 [ "$REAP_RC" -eq 0 ] || fail "agent2 exited $REAP_RC: $(tail -n 5 agent2.log)"
-grep -qF "trying 127.0.0.3:$GW_PORT (address 1 of 1)" agent2.log ||
+grep -qF "event=dial name=gw.test:$GW_PORT address=127.0.0.3:$GW_PORT try=1/1" agent2.log ||
     fail "agent2 did not resolve gw.test again: $(grep dial agent2.log)"
 check_store 20 agent-1 || fail "store after the move"
 pass "gw.test resolved again at the reconnect (127.0.0.3); 20 lines stored once"
@@ -136,7 +136,7 @@ seq 1 5 | sed 's/^/agent-new event /' >lines-new
     --key agents/agent-new.key --cert agents/agent-new.crt \
     --ca agents/ca-new.crt --file lines-new --timeout 30 >enroll.log 2>&1 ||
     fail "enroll through gw.test: $(tail -n 5 enroll.log)"
-grep -qF "dial gw.test:$ENROLL_PORT: trying 127.0.0.3:$ENROLL_PORT" \
+grep -qF "event=dial name=gw.test:$ENROLL_PORT address=127.0.0.3:$ENROLL_PORT" \
     enroll.log || fail "enrollment did not dial gw.test: $(head -n 5 enroll.log)"
 grep -q "enrolled agent-new" enroll.log || fail "not enrolled: $(tail -n 3 enroll.log)"
 n=$(export_store | grep -c '"agent":"agent-new"' || true)
