@@ -1,144 +1,175 @@
 #!/usr/bin/env bash
-# Names instead of addresses (issue 21, item 2), resolved through a hosts
-# file of the test's own, never the network: the test runs in a mount
-# namespace of its own (unshare -m) where its hosts file, a resolv.conf
-# naming only 127.0.0.1 and an nsswitch.conf ("files dns") are bound over
-# /etc's.  gatewayd dials gw-mgmt as mgmt.test and gw-agent dials gatewayd
-# as gw.test; neither configures a server name, so each certificate is
-# checked against the name dialed.  gw.test has two addresses, the first
-# refusing: the agent tries them in turn.  A certificate that does not
-# name the host dialed is refused; a name that does not resolve fails with
-# the reason; a malformed name is a config error with file, line and key.
-# Then gw.test moves to another address while gatewayd is down: the agent
-# resolves the name again when it reconnects and delivers everything; and
-# a new agent enrolls (--enroll gw.test:PORT) and streams, by name only.
-# Skipped (77) where unshare -m is not permitted (not root).
-if [ -z "${GW_NAMES_NS:-}" ]; then
-	if ! unshare -m true 2>/dev/null; then
-		echo "skip: unshare -m is not permitted here"
-		exit 77
-	fi
-	exec unshare -m env GW_NAMES_NS=1 bash "$0" "$@"
-fi
+# One name, one holder (issue 17), over real processes and TLS:
+#   - a token made with --names '*' (or a pattern) gets no certificate for
+#     the name of an enrolled agent whose certificate is valid: refused
+#     name-taken, nothing written, no use taken; token create without
+#     --names is refused; a token made for that one name issues it; a
+#     pending request for it needs gw-cert approve --replace;
+#   - two gw-agent processes with one certificate at one gateway: the
+#     first is closed with ERROR superseded and stops (exit 3); the second
+#     goes on from the first one's last_seq; every line stored once;
+#   - the same across two gateways: gw-mgmt closes the older channel with
+#     CLOSE superseded, its gateway tells its agent, which stops;
+#   - a second holder of the name stores seq 2^63-1; the real agent, with
+#     an unacknowledged line numbered 11 in its journal, stops with
+#     foreign_last_seq (exit 1) and keeps the line, instead of dropping it.
 source "$(dirname "$0")/lib.sh" "$@"
+
 cd "$T"
-
-# Our own hosts, resolv.conf and nsswitch.conf, in this namespace only.
-printf '%s\n' '127.0.0.1 localhost' '127.0.0.1 mgmt.test' \
-    '127.0.0.2 gw.test' '127.0.0.1 gw.test' '127.0.0.1 wrong.test' >hosts
-printf '%s\n' 'nameserver 127.0.0.1' 'options timeout:1 attempts:1' \
-    >resolv.conf
-printf '%s\n' 'hosts: files dns' >nsswitch.conf
-for f in hosts resolv.conf nsswitch.conf; do
-	mount --bind "$T/$f" "/etc/$f" || fail "mount --bind $f over /etc/$f"
-done
-
-mkdir -p pki agents
-"$GW_CERT" ca --out pki --name "gatewayd test CA" >/dev/null
-"$GW_CERT" issue --ca pki --role gateway --name gateway --dns gw.test \
-    --out pki/gateway >/dev/null
-"$GW_CERT" issue --ca pki --role mgmt --name mgmt --dns mgmt.test \
-    --out pki/mgmt >/dev/null
-"$GW_CERT" issue --ca pki --role agent --name agent-1 \
-    --out agents/agent-1 >/dev/null
-
+make_pki pki
+mkdir -p agents
+FP=$("$GW_CERT" fingerprint pki/ca.crt)
 ENROLL_PORT=$(free_port)
 GW_TAIL="[enroll]
 listen = 127.0.0.1:$ENROLL_PORT"
 MGMT_TAIL="[enroll]
-ca_dir = pki"
+ca_dir = pki
+retry_after = 1s"
 write_configs
-sed -i -e "s/^server = .*/server = mgmt.test:$MGMT_PORT/" \
-    -e '/^server_name = /d' gateway.ini
 start_mgmt
 start_gateway
-grep -q "event=dial name=mgmt.test:$MGMT_PORT address=127.0.0.1:$MGMT_PORT try=1/1" \
-    gatewayd.log || fail "gatewayd did not log the address it tried"
-grep -q "event=upstream_up .*server=mgmt.test:$MGMT_PORT" gatewayd.log ||
-    fail "no link up to mgmt.test"
-pass "gatewayd dials mgmt.test, its certificate checked against the name"
+wait_port "$ENROLL_PORT"
 
-agent() {
-	"$GW_AGENT" --gateway "$1" --cert agents/agent-1.crt \
-	    --key agents/agent-1.key --ca pki/ca.crt "${@:2}"
+# enroll KEYNAME NAME [args]: gw-agent enroll NAME into agents/KEYNAME.*.
+enroll() {
+	local file=$1 name=$2; shift 2
+	"$GW_AGENT" enroll --enroll "127.0.0.1:$ENROLL_PORT" \
+	    --ca-fingerprint "$FP" --name "$name" --key "agents/$file.key" \
+	    --cert "agents/$file.crt" --ca agents/ca.crt "$@"
 }
 
-# gw.test is 127.0.0.2 (nothing listens) then 127.0.0.1.
-seq 1 10 | sed 's/^/agent-1 event /' >lines1
-agent "gw.test:$GW_PORT" --file lines1 --timeout 30 >agent1.log 2>&1 ||
-    fail "agent via gw.test: $(tail -n 5 agent1.log)"
-for want in "event=dial name=gw.test:$GW_PORT address=127.0.0.2:$GW_PORT try=1/2" \
-    "event=dial_failed name=gw.test:$GW_PORT address=127.0.0.2:$GW_PORT error=\"Connection refused\" next=yes" \
-    "event=dial name=gw.test:$GW_PORT address=127.0.0.1:$GW_PORT try=2/2"; do
-	grep -qF "$want" agent1.log || fail "agent1.log lacks '$want'"
-done
-check_store 10 agent-1 || fail "store after the first agent"
-pass "gw.test's two addresses tried in turn; 10 lines stored once"
+# 1. agent-live enrolls and streams.
+seq 1 5 | sed 's/^/first /' >first.txt
+TOKEN=$("$GW_CERT" token create --ca pki --uses 1 --names 'agent-*')
+rc=0; enroll agent-live agent-live --token "$TOKEN" >live.log 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "agent-live did not enroll: $(tail -n 2 live.log)"
+$(agent_cmd agent-live --file first.txt --timeout 30) >first.log 2>&1 ||
+    fail "agent-live cannot stream: $(tail -n 2 first.log)"
 
-# wrong.test reaches the same gatewayd, whose certificate does not name it.
-agent "wrong.test:$GW_PORT" --file lines1 --timeout 3 >wrong.log 2>&1 &&
-    fail "agent accepted a certificate not naming wrong.test"
-grep -q 'reason=tls-handshake detail="certificate name-mismatch' wrong.log ||
-    fail "no name-mismatch reason: $(tail -n 5 wrong.log)"
-pass "a certificate that does not name wrong.test is refused (name-mismatch)"
+# 2. A token for any name, or a pattern: not for agent-live.
+rc=0; "$GW_CERT" token create --ca pki >nonames.log 2>&1 || rc=$?
+[ $rc -ne 0 ] && grep -q -- '--names' nonames.log ||
+    fail "token create without --names: exit $rc, $(cat nonames.log)"
+ANY=$("$GW_CERT" token create --ca pki --uses 2 --names '*')
+rc=0; enroll thief agent-live --token "$ANY" >thief.log 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "token '*' for a live name: exit $rc, want 3: $(tail -n 2 thief.log)"
+grep -q 'name-taken' thief.log || fail "no name-taken: $(tail -n 2 thief.log)"
+[ ! -e agents/thief.crt ] || fail "a certificate was written for the thief"
+"$GW_CERT" token list --ca pki | grep -q ' 0/2 ' || fail "the refusal took a token use"
+[ "$("$GW_CERT" list --ca pki | grep -c ' agent-live ')" = 1 ] ||
+    fail "a second agent-live certificate was issued"
+pass "token '*' for a live name: $(tail -n 1 thief.log | cut -c1-100)"
 
-# A name nobody knows (the one name server, 127.0.0.1, does not answer).
-agent "nosuch.test:$GW_PORT" --file lines1 --timeout 3 >nosuch.log 2>&1 &&
-    fail "agent delivered through nosuch.test"
-grep -q "resolve nosuch.test:$GW_PORT: " nosuch.log ||
-    fail "no resolve reason: $(tail -n 5 nosuch.log)"
-pass "an unknown name fails with: $(grep -m1 -o 'resolve nosuch.test[^"]*' nosuch.log)"
+# 3. A token made for that one name is the operator's word.
+ONE=$("$GW_CERT" token create --ca pki --uses 1 --names agent-live)
+rc=0; enroll again agent-live --token "$ONE" >again.log 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "one-name token: exit $rc: $(tail -n 2 again.log)"
+pass "a token made for the one name agent-live issues it again"
 
-# A malformed name is a config error naming file, line and key.
-sed "s/^server = .*/server = mgmt_1.test:$MGMT_PORT/" gateway.ini >bad.ini
-line=$(grep -n '^server = ' bad.ini | cut -d: -f1)
-"$GATEWAYD" --check-config bad.ini >check.out 2>&1 &&
-    fail "--check-config accepted mgmt_1.test"
-grep -q "bad.ini:$line: \[upstream\] server: 'mgmt_1.test:$MGMT_PORT' is not HOST:PORT" \
-    check.out || fail "config error: $(cat check.out)"
-pass "a malformed name: $(head -n 1 check.out)"
+# 4. Pending: approve refuses without --replace.
+rc=0; enroll pend agent-live --wait 0 >pend.log 2>&1 || rc=$?
+[ $rc -eq 4 ] || fail "no token: exit $rc, want 4 (pending)"
+RID=$("$GW_CERT" pending list --ca pki | awk '/agent-live/ { print $1 }')
+[ -n "$RID" ] || fail "no pending request for agent-live"
+rc=0; "$GW_CERT" approve --ca pki "$RID" >approve.log 2>&1 || rc=$?
+[ $rc -ne 0 ] && grep -q -- '--replace' approve.log ||
+    fail "approve of a live name: exit $rc, $(cat approve.log)"
+"$GW_CERT" approve --ca pki "$RID" --replace >approve2.log 2>&1 ||
+    fail "approve --replace: $(cat approve2.log)"
+rc=0; enroll pend agent-live --wait 10 >pend2.log 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "the replaced request did not get its certificate: $(tail -n 2 pend2.log)"
+pass "approve of a live name: '$(head -n 1 approve.log | cut -c1-70)'; --replace issues it"
 
-# Each reconnect resolves again: gw.test moves to 127.0.0.3 while gatewayd
-# is down; the agent, fed through a FIFO, must find it there.
-mkfifo feed
-start agent2 bash -c 'exec "$@" <feed' _ "$GW_AGENT" \
-    --gateway "gw.test:$GW_PORT" --cert agents/agent-1.crt \
-    --key agents/agent-1.key --ca pki/ca.crt --timeout 60
-exec 5>feed
-seq 11 15 | sed 's/^/agent-1 event /' >&5
-for ((i = 0; i < 100; i++)); do
-	[ "$(export_store | wc -l)" -ge 15 ] && break
+# 5. Two sessions with one certificate at one gateway: the older stops.
+mkfifo a.in
+exec 7<>a.in
+$(agent_cmd agent-live --timeout 60) <a.in >agentA.log 2>&1 7>&- &
+A=$!; PIDS+=($A)
+seq 6 8 | sed 's/^/a /' >&7
+for _ in $(seq 300); do
+	[ "$(export_store | grep -c '"agent":"agent-live"')" = 8 ] && break
 	sleep 0.1
 done
-check_store 15 agent-1 || fail "store before the move"
-stop gatewayd
-printf '%s\n' '127.0.0.1 localhost' '127.0.0.1 mgmt.test' \
-    '127.0.0.3 gw.test' >"$T/hosts"	# in place: the bind mount sees it
-sed "s/^listen = 127.0.0.1:/listen = 127.0.0.3:/" gateway.ini >gateway3.ini	# and [enroll]
-{ start gatewayd3 "$GATEWAYD" -c "$T/gateway3.ini"; } 5>&-	# EOF is ours
-wait_log gatewayd3.log "event=upstream_up" 10
-seq 16 20 | sed 's/^/agent-1 event /' >&5
-exec 5>&-
-reap "$PID_agent2" 60 || fail "agent2 did not end"
-[ "$REAP_RC" -eq 0 ] || fail "agent2 exited $REAP_RC: $(tail -n 5 agent2.log)"
-grep -qF "event=dial name=gw.test:$GW_PORT address=127.0.0.3:$GW_PORT try=1/1" agent2.log ||
-    fail "agent2 did not resolve gw.test again: $(grep dial agent2.log)"
-check_store 20 agent-1 || fail "store after the move"
-pass "gw.test resolved again at the reconnect (127.0.0.3); 20 lines stored once"
+[ "$(export_store | grep -c '"agent":"agent-live"')" = 8 ] ||
+    fail "agent A's lines were not stored"
+seq 9 10 | sed 's/^/b /' >b.txt
+$(agent_cmd agent-live --file b.txt --timeout 30) >agentB.log 2>&1 ||
+    fail "agent B failed: $(tail -n 2 agentB.log)"
+for _ in $(seq 300); do kill -0 $A 2>/dev/null || break; sleep 0.1; done
+rc=0; kill -0 $A 2>/dev/null && fail "agent A still runs beside agent B: $(tail -n 2 agentA.log)"
+wait $A || rc=$?
+[ $rc -eq 3 ] || fail "agent A: exit $rc, want 3: $(tail -n 2 agentA.log)"
+grep -q superseded agentA.log || fail "agent A was not told superseded: $(tail -n 2 agentA.log)"
+grep -q 'event=agent_superseded agent=agent-live' gatewayd.log ||
+    fail "gatewayd did not log the supersede"
+check_store 10 agent-live >check.log || fail "store: $(cat check.log)"
+pass "one certificate, two agents at one gateway: the first got superseded and stopped; seq 1..10 stored once"
+exec 7>&-
 
-# Enrollment by name too: a token, then lines, both through gw.test
-# (127.0.0.3 now).
-FP=$("$GW_CERT" fingerprint pki/ca.crt)
-TOKEN=$("$GW_CERT" token create --ca pki --uses 1 --ttl 1h --names 'agent-*')
-seq 1 5 | sed 's/^/agent-new event /' >lines-new
-"$GW_AGENT" --gateway "gw.test:$GW_PORT" --enroll "gw.test:$ENROLL_PORT" \
-    --ca-fingerprint "$FP" --token "$TOKEN" --name agent-new \
-    --key agents/agent-new.key --cert agents/agent-new.crt \
-    --ca agents/ca-new.crt --file lines-new --timeout 30 >enroll.log 2>&1 ||
-    fail "enroll through gw.test: $(tail -n 5 enroll.log)"
-grep -qF "event=dial name=gw.test:$ENROLL_PORT address=127.0.0.3:$ENROLL_PORT" \
-    enroll.log || fail "enrollment did not dial gw.test: $(head -n 5 enroll.log)"
-grep -q "enrolled agent-new" enroll.log || fail "not enrolled: $(tail -n 3 enroll.log)"
-n=$(export_store | grep -c '"agent":"agent-new"' || true)
-[ "$n" -eq 5 ] || fail "agent-new stored $n lines, want 5"
-pass "gw-agent enrolls through gw.test:$ENROLL_PORT and streams through gw.test"
+# 6. The same through two gateways: gw-mgmt supersedes the older channel.
+"$GW_CERT" issue --ca pki --role agent --name agent-two --out agents/agent-two >/dev/null
+GW2_PORT=$(free_port)
+# A gateway of its own (its own certificate): within one gateway's links
+# gw-mgmt never supersedes (a stale OPEN of a lost link may come last).
+"$GW_CERT" issue --ca pki --role gateway --name gateway-2 --ip 127.0.0.1 \
+    --out pki/gateway-2 >/dev/null
+sed -e "s/^listen = 127.0.0.1:$GW_PORT/listen = 127.0.0.1:$GW2_PORT/" \
+    -e 's#^cert = pki/gateway.crt#cert = pki/gateway-2.crt#' \
+    -e 's#^key = pki/gateway.key#key = pki/gateway-2.key#' \
+    -e '/^\[enroll\]/,$d' gateway.ini >gateway2.ini
+start gatewayd2 "$GATEWAYD" -c gateway2.ini
+wait_port "$GW2_PORT"
+wait_log gatewayd2.log "event=upstream_up" 30
+mkfifo c.in
+exec 7<>c.in
+$(agent_cmd agent-two --timeout 60) <c.in >agentC.log 2>&1 7>&- &
+C=$!; PIDS+=($C)
+echo "c 1" >&7
+wait_log gatewayd.log 'event=agent_authenticated agent=agent-two' 30
+for _ in $(seq 300); do
+	export_store | grep -q '"agent":"agent-two"' && break
+	sleep 0.1
+done
+echo "d 2" | "$GW_AGENT" --gateway "127.0.0.1:$GW2_PORT" \
+    --cert agents/agent-two.crt --key agents/agent-two.key --ca pki/ca.crt \
+    --timeout 30 >agentD.log 2>&1 || fail "agent D failed: $(tail -n 2 agentD.log)"
+for _ in $(seq 300); do kill -0 $C 2>/dev/null || break; sleep 0.1; done
+rc=0; kill -0 $C 2>/dev/null && fail "agent C still runs: $(tail -n 2 agentC.log)"
+wait $C || rc=$?
+[ $rc -eq 3 ] && grep -q superseded agentC.log ||
+    fail "agent C: exit $rc: $(tail -n 2 agentC.log)"
+grep -q 'event=channel_closed .*agent=agent-two reason=superseded' mgmt.log ||
+    fail "gw-mgmt did not supersede the older channel"
+export_store | grep '"agent":"agent-two"' | grep -c '"seq"' | grep -qx 2 ||
+    fail "agent-two: $(export_store | grep -c '"agent":"agent-two"') lines, want 2"
+pass "one certificate through two gateways: gw-mgmt closed the older channel (superseded), its agent stopped"
+exec 7>&-
+
+# 7. Another holder stores seq 2^63-1 (a journal that numbered its line
+# so); the real agent's unacknowledged line 11 is not dropped for it.
+: >empty.txt
+# journal FILE LINE SEQ: a --state file holding LINE numbered SEQ (its 8
+# little-endian bytes as printf escapes).
+journal() {
+	{
+		printf 'L'
+		printf "\\x$(printf %02x ${#2})\\x00\\x00\\x00"
+		printf '%s' "$2"
+		printf 'S'
+		printf "$3"
+	} >"$1"
+}
+journal thief.state thief '\xff\xff\xff\xff\xff\xff\xff\x7f'
+journal real.state 'real 11' '\x0b\x00\x00\x00\x00\x00\x00\x00'
+$(agent_cmd agent-live --state thief.state --file empty.txt --timeout 30) \
+    >thief-agent.log 2>&1 || fail "the thief could not store: $(tail -n 2 thief-agent.log)"
+export_store | grep -q '"seq":9223372036854775807' || fail "seq 2^63-1 was not stored"
+rc=0
+$(agent_cmd agent-live --state real.state --file empty.txt --timeout 30) \
+    >real-agent.log 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "real agent: exit $rc, want 1: $(tail -n 2 real-agent.log)"
+grep -q 'event=foreign_last_seq' real-agent.log &&
+    grep -q 'another agent writes under this name' real-agent.log ||
+    fail "no clear error: $(tail -n 2 real-agent.log)"
+grep -q 'real 11' real.state || fail "the journal lost the unacknowledged line"
+pass "last_seq 2^63-1 from another holder: $(tail -n 1 real-agent.log | cut -c1-90)"
