@@ -11,10 +11,10 @@
  *            [--renew SHARE] [--log-level L]
  *            [--on-command PROGRAM [--command-timeout SECONDS]
  *             [--command-output BYTES]]
- *            [--enroll IP:PORT --ca-fingerprint HEX --name NAME
+ *            [--enroll HOST:PORT --ca-fingerprint HEX --name NAME
  *             [--token T | --token-file F] [--wait SECONDS]
  *             [--rsa BITS | --ec p256|p384]]
- *   gw-agent enroll --enroll IP:PORT --ca-fingerprint HEX --name NAME
+ *   gw-agent enroll --enroll HOST:PORT --ca-fingerprint HEX --name NAME
  *            --key F --cert F --ca F [--token T | --token-file F]
  *            [--wait SECONDS] [--rsa BITS | --ec p256|p384]
  *
@@ -126,12 +126,12 @@ usage(const char *why)
 	    "                [--on-command PROGRAM [--command-timeout "
 	    "SECONDS]\n"
 	    "                 [--command-output BYTES]]\n"
-	    "                [--enroll IP:PORT --ca-fingerprint HEX --name "
+	    "                [--enroll HOST:PORT --ca-fingerprint HEX --name "
 	    "NAME\n"
 	    "                 [--token TOKEN | --token-file FILE] [--wait "
 	    "SECONDS]\n"
 	    "                 [--rsa BITS | --ec p256|p384]]\n"
-	    "       gw-agent enroll --enroll IP:PORT --ca-fingerprint HEX "
+	    "       gw-agent enroll --enroll HOST:PORT --ca-fingerprint HEX "
 	    "--name NAME\n"
 	    "                --key FILE --cert FILE --ca FILE [--token TOKEN | "
 	    "--token-file FILE]\n"

@@ -542,7 +542,7 @@ client_session_connect(struct client_session *s)
 	    &client_session_ops, s);
 	if (s->conn == NULL && errno == EINVAL) {
 		snprintf(s->msg, sizeof(s->msg), "gw-agent: bad gateway "
-		    "address %s (want ip:port)", s->p.gateways[i]);
+		    "address %s (want host:port)", s->p.gateways[i]);
 		client_session_fail(s, CLIENT_ST_FAIL, s->msg);
 		return;
 	}

@@ -15,6 +15,7 @@
 #include <ini.h>
 
 #include "conf_util.h"
+#include "net.h"
 #include "log.h"
 
 struct conf_ctx {
@@ -403,7 +404,10 @@ struct conf_table {
 
 #define CONF_LIST_MAX	16
 
-/* Every comma-separated entry a valid address, no two alike. */
+/*
+ * Every comma-separated entry an address to dial (numeric or a DNS name:
+ * net_dial_addr_ok), no two alike.
+ */
 static int
 conf_addr_list(const char *value, char *why, size_t whylen)
 {
@@ -417,7 +421,7 @@ conf_addr_list(const char *value, char *why, size_t whylen)
 	strcpy(copy, value);
 	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", \t", &save)) {
-		if (conf_addr(tok, why, whylen) != 0)
+		if (net_dial_addr_ok(tok, why, whylen) != 0)
 			return -1;
 		for (size_t i = 0; i < n; i++)
 			if (strcmp(seen[i], tok) == 0) {

@@ -102,7 +102,8 @@ enum conf_type {
 	CONF_STR,	/* non-empty text */
 	CONF_PATH,	/* file path, relative to the config file's directory */
 	CONF_ADDR,	/* "IPv4:port" or "[IPv6]:port" */
-	CONF_ADDR_LIST,	/* comma-separated CONF_ADDRs, distinct, at most 16 */
+	CONF_ADDR_LIST,	/* comma-separated addresses to dial (numeric or
+			   HOST:port, a DNS name), distinct, at most 16 */
 	CONF_UINT,	/* decimal integer in [min, max] */
 	CONF_SIZE,	/* bytes with k/M/G suffixes, in [min, max] */
 	CONF_DUR,	/* duration ("250ms", "5s") in seconds, in [min, max] */

@@ -78,7 +78,7 @@ conn_update_io(struct conn *c)
 
 	switch (c->state) {
 	case CONN_CONNECTING:
-		mask = EV_WRITE;
+		mask = c->fd >= 0 ? EV_WRITE : 0;	/* -1: resolving */
 		break;
 	case CONN_HANDSHAKE:
 		mask = c->rd_want ? c->rd_want : EV_READ;
@@ -290,11 +290,14 @@ conn_connected(struct conn *c)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
+	char why[128];
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		err = errno;
 	if (err != 0) {
-		conn_close(c, GW_R_CONNECT, strerror(err));
+		if (conn_dial_next(c, err, why, sizeof(why)) == 0)
+			return 0;	/* the name's next address */
+		conn_close(c, GW_R_CONNECT, why);
 		return -1;
 	}
 	conn_set_state(c, CONN_HANDSHAKE);
@@ -374,6 +377,15 @@ conn_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	c->busy--;
 }
 
+/* Free ${c}, never started (no watcher, no owner call): a failed set-up. */
+static void
+conn_discard(struct conn *c)
+{
+	mbedtls_ssl_free(&c->ssl);
+	tls_conf_free(c->tc);
+	free(c);
+}
+
 static struct conn *
 conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
     const struct conn_params *p, const struct conn_ops *ops, void *arg,
@@ -395,8 +407,11 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	c->ticket = server ? NULL : p->ticket;
 	c->in_cap = p->in_cap;		/* allocated when bytes come */
 	c->out_cap = p->out_cap;
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (fd >= 0) {		/* -1: a name, resolving (conn_dial.c) */
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	}
 	mbedtls_ssl_init(&c->ssl);
 	if (conn_tls_setup(c, tc, server ? NULL : p->server_name) != 0)
 		goto fail;
@@ -406,30 +421,8 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	c->tmr.data = c;
 	return c;
 fail:
-	mbedtls_ssl_free(&c->ssl);
-	tls_conf_free(c->tc);
-	free(c);
+	conn_discard(c);
 	return NULL;
-}
-
-static void
-conn_addr_str(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		port = ntohs(s4->sin_port);
-		snprintf(buf, len, "%s:%u", host, port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		port = ntohs(s6->sin6_port);
-		snprintf(buf, len, "[%s]:%u", host, port);
-	} else
-		snprintf(buf, len, "unknown");
 }
 
 /**
@@ -450,7 +443,7 @@ conn_accept(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 		return NULL;
 	}
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		conn_addr_str((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
+		net_sa_str((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
 	conn_set_state(c, CONN_HANDSHAKE);
 	conn_update_io(c);
 	return c;
@@ -458,32 +451,52 @@ conn_accept(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 
 /**
  * conn_connect(loop, addr, tc, p, ops, arg): start a non-blocking TCP
- * connect to ${addr} ("host:port", numeric) followed by a TLS client
- * handshake.  Return NULL if the connect failed at once (with errno set).
+ * connect to ${addr} ("IP:port", "[IPv6]:port" or "NAME:port") followed by
+ * a TLS client handshake.  A name is resolved on ${loop} (conn_dial.c)
+ * and its addresses tried in turn; the conn closes (GW_R_CONNECT) if it
+ * does not resolve or none accepts.  The server certificate must name
+ * ${p}->server_name, or else the host dialed (name or address).  Return
+ * NULL if the connect failed at once (errno set; EINVAL: bad address).
  */
 struct conn *
 conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
     const struct conn_params *p, const struct conn_ops *ops, void *arg)
 {
 	struct conn_params cp = *p;
-	char host[64];
+	struct sockaddr_storage ss = { .ss_family = AF_UNSPEC };
+	socklen_t sl = 0;
+	char host[256], why[160];
+	const char *port;
 	struct conn *c;
-	int fd;
+	int fd = -1;
 
-	/* No name given: the address dialed ("[::1]:7443" -> "::1"). */
-	if (cp.server_name == NULL && net_addr_host(addr, host,
-	    sizeof(host)) != NULL)
-		cp.server_name = host;
-	if ((fd = net_connect(addr)) < 0)
-		return NULL;
-	if ((c = conn_new(loop, fd, tc, &cp, ops, arg, 0)) == NULL) {
-		close(fd);
-		errno = ENOMEM;
+	/* A numeric address connects at once; a name is resolved first. */
+	if ((port = net_addr_host(addr, host, sizeof(host))) == NULL ||
+	    (net_parse_addr(addr, &ss, &sl) != 0 &&
+	    net_dial_addr_ok(addr, why, sizeof(why)) != 0)) {
+		errno = EINVAL;
 		return NULL;
 	}
+	/* No name given: the address or the name dialed ("[::1]" -> "::1"). */
+	if (cp.server_name == NULL)
+		cp.server_name = host;
+	if (ss.ss_family != AF_UNSPEC &&
+	    (fd = net_connect_sa((struct sockaddr *)&ss, sl)) < 0)
+		return NULL;
+	if ((c = conn_new(loop, fd, tc, &cp, ops, arg, 0)) == NULL)
+		goto fail;
 	snprintf(c->peer, sizeof(c->peer), "%s", addr);	/* connecting */
+	if (fd < 0 && conn_dial_start(c, host, port) != 0) {
+		conn_discard(c);
+		goto fail;
+	}
 	conn_update_io(c);
 	return c;
+fail:
+	if (fd >= 0)
+		close(fd);
+	errno = ENOMEM;
+	return NULL;
 }
 
 /**
@@ -572,7 +585,9 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 	c->peer_der = NULL;
 	tls_conf_free(c->tc);
 	c->tc = NULL;
-	close(c->fd);
+	conn_dial_free(c);		/* no resolver callback after this */
+	if (c->fd >= 0)
+		close(c->fd);
 	c->fd = -1;
 	conn_bury(c);
 }

@@ -78,8 +78,9 @@ struct conn_params {
 	size_t		 out_cap;	/* output buffer bytes */
 	size_t		 max_payload;	/* largest payload we accept */
 	const char	*server_name;	/* client: expected name in server cert
-					   (NULL: the address dialed, which
-					   an IP SAN must then name) */
+					   (NULL: the host dialed: a name a
+					   DNS SAN, an address an IP SAN
+					   must then name) */
 	int		 record_per_frame; /* each frame its own TLS record
 					   (gw-loadgen's record pattern) */
 	/*
@@ -102,8 +103,12 @@ struct conn *conn_accept(struct ev_loop *loop, int fd,
 
 /**
  * conn_connect(loop, addr, tc, p, ops, arg): start a non-blocking TCP
- * connect to ${addr} ("host:port", numeric) followed by a TLS client
- * handshake.  Return NULL if the connect failed at once (with errno set).
+ * connect to ${addr} ("IP:port", "[IPv6]:port" or "NAME:port") followed by
+ * a TLS client handshake.  A name is resolved on ${loop} (conn_dial.c)
+ * and its addresses tried in turn; the conn closes (GW_R_CONNECT) if it
+ * does not resolve or none accepts.  The server certificate must name
+ * ${p}->server_name, or else the host dialed (name or address).  Return
+ * NULL if the connect failed at once (errno set; EINVAL: bad address).
  */
 struct conn *conn_connect(struct ev_loop *loop, const char *addr,
     const struct tls_conf *tc, const struct conn_params *p,

@@ -1,9 +1,10 @@
 /*
  * conn_impl.h: inside struct conn, for conn.c (the connection's state
  * machine), conn_out.c (its output: send queue, flush, pinned writes),
- * conn_tls.c (its TLS session: setup, handshake facts, tickets) and
- * conn_bio.c (its socket side under mbedTLS).  Nothing else sees inside
- * it.
+ * conn_tls.c (its TLS session: setup, handshake facts, tickets),
+ * conn_bio.c (its socket side under mbedTLS) and conn_dial.c (a client's
+ * DNS name: resolved, its addresses tried in turn).  Nothing else sees
+ * inside it.
  */
 #ifndef GW_CONN_IMPL_H
 #define GW_CONN_IMPL_H
@@ -31,6 +32,8 @@
  * then its body: one recv(2) per wake-up instead of two per record.
  */
 #define CONN_RX_CAP	(16384 + 512)
+
+struct conn_dial;
 
 struct conn {
 	unsigned		 magic;
@@ -77,11 +80,17 @@ struct conn {
 	size_t			 out_pin;	/* length handed to ssl_write */
 	char			 peer[64];
 	char			 tls_info[80];
+	struct conn_dial	*dial;		/* client to a name, or NULL */
 };
 
 /* The state machine's side (conn.c); each is documented there. */
 void conn_update_io(struct conn *c);
 void conn_trim(struct conn *c);
+
+/* Dialing a name (conn_dial.c); each is documented there. */
+int conn_dial_start(struct conn *c, const char *host, const char *port);
+int conn_dial_next(struct conn *c, int err, char *why, size_t whylen);
+void conn_dial_free(struct conn *c);
 
 /* The output side (conn_out.c); each is documented there. */
 int conn_queue_loop(struct ev_loop *loop);

@@ -1,8 +1,11 @@
 /*
- * net.c: numeric addresses, the listening socket of every server, and
- * non-blocking connects.
+ * net.c: addresses (numeric, or a DNS name for dialing), the listening
+ * socket of every server, and non-blocking connects.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +63,121 @@ net_parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *sl)
 }
 
 /**
+ * net_host_is_name(host): 1 if ${host} is a DNS name as we dial one
+ * (letters, digits, '-' and '.'; labels of 1..63 bytes not starting or
+ * ending with '-'; at most 253 bytes; a final '.' allowed; not all digits
+ * and dots), else 0.
+ */
+int
+net_host_is_name(const char *host)
+{
+	size_t len = strlen(host), label = 0;
+	int alpha = 0;
+
+	if (len == 0 || len > 253 || host[0] == '.')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = host[i];
+
+		if (ch == '.') {
+			if (label == 0 || host[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-'))
+			return 0;
+		if ((ch == '-' && label == 0) || ++label > 63)
+			return 0;
+		if (!(ch >= '0' && ch <= '9'))
+			alpha = 1;
+	}
+	return alpha && host[len - 1] != '-';
+}
+
+/**
+ * net_dial_addr_ok(addr, why, whylen): check that ${addr} is an address a
+ * program may dial: "IPv4:port", "[IPv6]:port" or "NAME:port" (a DNS name,
+ * net_host_is_name), port 1..65535.  Return 0, or -1 with the reason in
+ * ${why}.
+ */
+int
+net_dial_addr_ok(const char *addr, char *why, size_t whylen)
+{
+	char host[256], *end;
+	const char *port = net_addr_host(addr, host, sizeof(host));
+	unsigned char buf[16];
+	unsigned long pn;
+	int ok;
+
+	if (port == NULL)
+		ok = 0;
+	else if (addr[0] == '[')
+		ok = inet_pton(AF_INET6, host, buf) == 1;
+	else
+		ok = inet_pton(AF_INET, host, buf) == 1 ||
+		    net_host_is_name(host);
+	if (!ok) {
+		snprintf(why, whylen, "'%s' is not HOST:PORT (e.g. "
+		    "gw1.example:7443, 127.0.0.1:7443, [::1]:7443)", addr);
+		return -1;
+	}
+	errno = 0;
+	pn = strtoul(port, &end, 10);
+	if (port[0] < '0' || port[0] > '9' || *end != '\0' || errno != 0 ||
+	    pn < 1 || pn > 65535) {
+		snprintf(why, whylen, "'%s': the port is not 1..65535", addr);
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * net_sa_str(sa, buf, len): "ip:port" or "[ip6]:port" of ${sa} into ${buf}.
+ */
+void
+net_sa_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else
+		snprintf(buf, len, "unknown");
+}
+
+/**
+ * net_connect_sa(sa, sl): a non-blocking, close-on-exec TCP socket with a
+ * connect to ${sa} started.  Return it, or -1 with errno.
+ */
+int
+net_connect_sa(const struct sockaddr *sa, socklen_t sl)
+{
+	int fd, saved;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, sa, sl) != 0 && errno != EINPROGRESS) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/**
  * net_connect(addr): a non-blocking, close-on-exec TCP socket with a
  * connect to ${addr} started.  Return it, or -1 with errno (EINVAL: bad
  * address).
@@ -69,24 +187,12 @@ net_connect(const char *addr)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd, saved;
 
 	if (net_parse_addr(addr, &ss, &sl) != 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&ss, sl) != 0 &&
-	    errno != EINPROGRESS) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return net_connect_sa((struct sockaddr *)&ss, sl);
 }
 
 /**

@@ -1,6 +1,6 @@
 /*
- * net.h: numeric addresses, the listening socket of every server, and
- * non-blocking connects.
+ * net.h: addresses (numeric, or a DNS name for dialing), the listening
+ * socket of every server, and non-blocking connects.
  */
 #ifndef GW_NET_H
 #define GW_NET_H
@@ -21,6 +21,33 @@ const char *net_addr_host(const char *addr, char *host, size_t len);
  */
 int net_parse_addr(const char *addr, struct sockaddr_storage *ss,
     socklen_t *sl);
+
+/**
+ * net_host_is_name(host): 1 if ${host} is a DNS name as we dial one
+ * (letters, digits, '-' and '.'; labels of 1..63 bytes not starting or
+ * ending with '-'; at most 253 bytes; a final '.' allowed; not all digits
+ * and dots), else 0.
+ */
+int net_host_is_name(const char *host);
+
+/**
+ * net_dial_addr_ok(addr, why, whylen): check that ${addr} is an address a
+ * program may dial: "IPv4:port", "[IPv6]:port" or "NAME:port" (a DNS name,
+ * net_host_is_name), port 1..65535.  Return 0, or -1 with the reason in
+ * ${why}.
+ */
+int net_dial_addr_ok(const char *addr, char *why, size_t whylen);
+
+/**
+ * net_sa_str(sa, buf, len): "ip:port" or "[ip6]:port" of ${sa} into ${buf}.
+ */
+void net_sa_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/**
+ * net_connect_sa(sa, sl): a non-blocking, close-on-exec TCP socket with a
+ * connect to ${sa} started.  Return it, or -1 with errno.
+ */
+int net_connect_sa(const struct sockaddr *sa, socklen_t sl);
 
 /**
  * net_connect(addr): a non-blocking, close-on-exec TCP socket with a

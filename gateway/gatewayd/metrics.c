@@ -162,7 +162,10 @@ mb_servers(struct prom_buf *b, const struct metrics_view *v)
 	prom_two(b, "gatewayd_upstream_links", "gauge", "Upstream links to the "
 	    "management server, by readiness.", "state", "ready",
 	    v->links_ready, "not_ready", v->links - v->links_ready);
-	/* Server addresses are numeric "ip:port": no label escaping. */
+	/*
+	 * Server addresses are "ip:port" or "name:port" (net_dial_addr_ok:
+	 * letters, digits, ".-:[]"): no label escaping.
+	 */
 	prom_head(b, "gatewayd_server_up", "gauge",
 	    "1 if the management server answered its last check.");
 	for (unsigned i = 0; i < v->nsrv; i++)

@@ -46,9 +46,9 @@ for p in gatewayd gw-cert gw-agent gw-mgmt gw-signer; do
 	    fail "$p: a one-line Description"
 	depends=$(field $p Depends)
 	case $p in
-	gatewayd) want="libc6 libev4 libinih1 adduser" ;;
+	gatewayd) want="libc6 libev4 libinih1 libc-ares2 adduser" ;;
 	gw-cert) want="libc6" ;;
-	gw-agent) want="libc6 libev4 libinih1" ;;
+	gw-agent) want="libc6 libev4 libinih1 libc-ares2" ;;
 	gw-mgmt) want="libc6 libev4 libinih1 libsqlite3-0 libpq5 adduser" ;;
 	gw-signer) want="libc6 libev4" ;;
 	esac

@@ -70,7 +70,7 @@ test_errors_name_file_line_key(void **state)
 	    "hello_timeout = soon\n"		/* line 8 */
 	    "[upstream]\n"
 	    "connections = 0\n"			/* line 10 */
-	    "server = localhost:7444\n"		/* line 11 */
+	    "server = mgmt_1.example:7444\n"	/* line 11 */
 	    "[nowhere]\n"
 	    "x = 1\n"				/* line 13 */
 	    "this line is not ini\n"		/* line 14 */
@@ -89,7 +89,7 @@ test_errors_name_file_line_key(void **state)
 	assert_non_null(strstr(err, "t.ini:7: [gateway] cert: set twice (first at line 2)"));
 	assert_non_null(strstr(err, "t.ini:8: [gateway] hello_timeout: 'soon' is not a duration"));
 	assert_non_null(strstr(err, "t.ini:10: [upstream] connections: 0 is out of range 1..8"));
-	assert_non_null(strstr(err, "t.ini:11: [upstream] server: 'localhost:7444' is not ADDRESS:PORT"));
+	assert_non_null(strstr(err, "t.ini:11: [upstream] server: 'mgmt_1.example:7444' is not HOST:PORT"));
 	assert_non_null(strstr(err, "t.ini:13: [nowhere] x: unknown key"));
 	assert_non_null(strstr(err, "t.ini:14: syntax error"));
 	assert_non_null(strstr(err, "t.ini: [upstream] server: required"));
@@ -97,6 +97,26 @@ test_errors_name_file_line_key(void **state)
 	assert_non_null(strstr(err, "t.ini:16: [gateway] log: 'journal' is not stderr or syslog"));
 	assert_non_null(strstr(err, "t.ini: [enroll] ca_dir: required with mode = local"));
 	assert_int_equal(n, 12);
+	gw_config_free(&c);
+}
+
+/* [upstream] server takes DNS names beside numeric addresses (issue 21). */
+static void
+test_server_names(void **state)
+{
+	static const char text[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "[upstream]\nca = ca.crt\n"
+	    "server = mgmt1.example:7444, 127.0.0.1:7445, [::1]:7446\n";
+	struct gw_config c;
+	char err[1024] = "";
+
+	(void)state;
+	assert_int_equal(gw_config_load_string(text, "t.ini", ".", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(c.nservers, 3);
+	assert_string_equal(c.servers[0], "mgmt1.example:7444");
 	gw_config_free(&c);
 }
 
@@ -334,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_embedded_default),
 		cmocka_unit_test(test_defaults_and_paths),
 		cmocka_unit_test(test_errors_name_file_line_key),
+		cmocka_unit_test(test_server_names),
 		cmocka_unit_test(test_budget_below_max_payload),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_typed_parsers),

@@ -8,7 +8,10 @@
  * CONN_ERROR_TEXT_MAX; a frame over max_payload answered so), and a close
  * in every state (connecting, handshake, inside on_open, open, closed
  * again, by the timer): each close calls on_close once, in state closed,
- * and on_free once, from the loop.
+ * and on_free once, from the loop.  A name dialed ("localhost", from
+ * /etc/hosts): resolved on the loop, then the handshake as with an
+ * address; a conn closed while its name resolves gets no callback after
+ * its on_close (the resolver is cancelled).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -404,6 +407,62 @@ test_close_by_timer(void **state)
 	finish(&ce, &se);
 }
 
+/* "localhost:PORT" of the listener: a name, resolved from /etc/hosts. */
+static void
+name_addr(char *buf, size_t len)
+{
+	snprintf(buf, len, "localhost:%s", strrchr(laddr, ':') + 1);
+}
+
+/* A name dialed: resolved on the loop, then a handshake as usual. */
+static void
+test_dial_name(void **state)
+{
+	struct end ce = { 0 }, se = { 0 };
+	char addr[64];
+	time_t end = time(NULL) + GIVE_UP;
+	int fd = -1;
+
+	(void)state;
+	name_addr(addr, sizeof(addr));
+	assert_non_null(ce.c = conn_connect(loop, addr, cli, &params, &ops,
+	    &ce));
+	assert_int_equal(conn_state(ce.c), CONN_CONNECTING);
+	while (fd < 0 && time(NULL) < end) {	/* the connect comes later */
+		ev_run(loop, EVRUN_NOWAIT);
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0)
+			usleep(1000);
+	}
+	assert_true(fd >= 0);
+	assert_non_null(se.c = conn_accept(loop, fd, srv, &params, &ops, &se));
+	assert_true(spin(both_open, &ce, &se));
+	conn_close(ce.c, GW_R_NORMAL, "done");
+	finish(&ce, &se);
+}
+
+/* Closed while its name resolves: on_close once, then nothing but on_free. */
+static void
+test_close_resolving(void **state)
+{
+	struct end ce = { 0 };
+	char addr[64];
+
+	(void)state;
+	name_addr(addr, sizeof(addr));
+	assert_non_null(ce.c = conn_connect(loop, addr, cli, &params, &ops,
+	    &ce));
+	conn_close(ce.c, GW_R_SHUTDOWN, "stop");
+	assert_int_equal(ce.closes, 1);
+	for (int i = 0; i < 50; i++) {	/* an answer would come by now */
+		ev_run(loop, EVRUN_NOWAIT);
+		usleep(1000);
+	}
+	assert_int_equal(ce.closes, 1);
+	assert_int_equal(ce.opens, 0);
+	assert_int_equal(ce.frees, 1);
+	assert_int_equal(ce.reason, GW_R_SHUTDOWN);
+}
+
 /* ${cdir}/${file}.crt and .key: ${role} ${name}, issued by ${ca}. */
 static void
 issue(const char *ca, const char *file, enum pki_role role, const char *name)
@@ -497,6 +556,8 @@ main(void)
 		cmocka_unit_test(test_close_handshake),
 		cmocka_unit_test(test_close_in_on_open),
 		cmocka_unit_test(test_close_by_timer),
+		cmocka_unit_test(test_dial_name),
+		cmocka_unit_test(test_close_resolving),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,292 @@
+/*
+ * resolve.c: a DNS name to its addresses without blocking the event loop
+ * (resolve.h).  Each resolve owns one c-ares channel: cancelling it is
+ * destroying the channel, which touches no other query, and the channel
+ * reads the system's configuration afresh, so each dial sees today's
+ * /etc/hosts and /etc/resolv.conf.  c-ares tells us which sockets to watch
+ * (sock_state_cb); one libev io watcher per socket and one timer (c-ares's
+ * next retry, or our deadline) drive it.  The answer is delivered from
+ * our own watcher, never from inside c-ares, so that the owner may free
+ * the resolve (and so the channel) in its callback.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <ares.h>
+
+#include "resolve.h"
+
+#define RESOLVE_MAGIC		0x5265736fu	/* "Reso" */
+#define RESOLVE_MAX_SOCKS	8	/* UDP per name server, and TCP */
+#define RESOLVE_TRY_MS		2000	/* c-ares: one try's timeout */
+#define RESOLVE_TRIES		2
+
+struct resolve_sock {
+	ev_io		io;
+	int		fd;		/* -1: slot free */
+};
+
+struct resolve {
+	unsigned		 magic;
+	struct ev_loop		*loop;
+	ares_channel		 ch;
+	resolve_cb		*cb;
+	void			*arg;
+	ev_timer		 tmr;
+	ev_tstamp		 deadline;
+	int			 done;		/* the answer is in */
+	size_t			 n;
+	struct resolve_addr	 a[RESOLVE_MAX_ADDRS];
+	char			 err[128];
+	struct resolve_sock	 s[RESOLVE_MAX_SOCKS];
+};
+
+static int resolve_lib_ready;
+
+static void resolve_arm(struct resolve *r);
+
+/* Abort unless ${r} is a live resolve: where a void * is cast. */
+static struct resolve *
+resolve_check(void *p)
+{
+	struct resolve *r = p;
+
+	if (r == NULL || r->magic != RESOLVE_MAGIC)
+		abort();
+	return r;
+}
+
+/* Free ${r}: destroying its channel ends its query without an answer. */
+static void
+resolve_free(struct resolve *r)
+{
+	r->done = 1;			/* ARES_EDESTRUCTION is no answer */
+	if (r->ch != NULL)
+		ares_destroy(r->ch);
+	for (size_t i = 0; i < RESOLVE_MAX_SOCKS; i++)
+		ev_io_stop(r->loop, &r->s[i].io);
+	ev_timer_stop(r->loop, &r->tmr);
+	r->magic = 0;
+	free(r);
+}
+
+/* The answer is in: give it to the owner and free ${r}. */
+static void
+resolve_deliver(struct resolve *r)
+{
+	if (r->n == 0 && r->err[0] == '\0')
+		strcpy(r->err, "no address");
+	r->cb(r->arg, r->a, r->n, r->n > 0 ? NULL : r->err);
+	resolve_free(r);
+}
+
+/* c-ares's answer (from inside ares_process_fd or ares_getaddrinfo). */
+static void
+resolve_on_answer(void *arg, int status, int timeouts,
+    struct ares_addrinfo *res)
+{
+	struct resolve *r = resolve_check(arg);
+	struct ares_addrinfo_node *nd;
+
+	(void)timeouts;
+	if (r->done) {			/* destroyed: nobody waits */
+		ares_freeaddrinfo(res);
+		return;
+	}
+	r->done = 1;
+	if (status != ARES_SUCCESS)
+		strncpy(r->err, ares_strerror(status), sizeof(r->err) - 1);
+	for (nd = res ? res->nodes : NULL; nd != NULL &&
+	    r->n < RESOLVE_MAX_ADDRS; nd = nd->ai_next) {
+		if ((nd->ai_family != AF_INET && nd->ai_family != AF_INET6) ||
+		    nd->ai_addrlen > sizeof(r->a[0].ss))
+			continue;
+		memcpy(&r->a[r->n].ss, nd->ai_addr, nd->ai_addrlen);
+		r->a[r->n++].sl = nd->ai_addrlen;
+	}
+	ares_freeaddrinfo(res);
+}
+
+/* c-ares opens, changes or closes socket ${fd}: watch it accordingly. */
+static void
+resolve_on_sock(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct resolve *r = resolve_check(data);
+	struct resolve_sock *s = NULL, *free_s = NULL;
+	int mask = (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
+
+	for (size_t i = 0; i < RESOLVE_MAX_SOCKS; i++) {
+		if (r->s[i].fd == fd)
+			s = &r->s[i];
+		else if (r->s[i].fd < 0 && free_s == NULL)
+			free_s = &r->s[i];
+	}
+	if (s == NULL && (s = free_s) == NULL) {
+		/* More sockets than we watch: fail rather than miss one. */
+		if (!r->done) {
+			r->done = 1;
+			strcpy(r->err, "too many resolver sockets");
+		}
+		return;
+	}
+	ev_io_stop(r->loop, &s->io);
+	s->fd = mask != 0 ? fd : -1;
+	if (mask != 0) {
+		ev_io_set(&s->io, fd, mask);
+		ev_io_start(r->loop, &s->io);
+	}
+}
+
+/* Every socket c-ares opens is close-on-exec (gw-agent spawns). */
+static int
+resolve_on_socket(ares_socket_t fd, int type, void *data)
+{
+	(void)type;
+	(void)data;
+	return fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 ? 0 : -1;
+}
+
+/* After c-ares ran: deliver the answer, or wait for the next event. */
+static void
+resolve_after(struct resolve *r)
+{
+	if (r->done)
+		resolve_deliver(r);
+	else
+		resolve_arm(r);
+}
+
+static void
+resolve_on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct resolve *r = resolve_check(w->data);
+	int fd = ((struct resolve_sock *)(void *)w)->fd;
+
+	(void)loop;
+	ares_process_fd(r->ch, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
+	    (revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	resolve_after(r);
+}
+
+static void
+resolve_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct resolve *r = resolve_check(w->data);
+
+	(void)revents;
+	if (!r->done && ev_now(loop) >= r->deadline) {
+		r->done = 1;
+		strcpy(r->err, "timed out");
+	}
+	if (!r->done)		/* c-ares's own retries and timeouts */
+		ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	resolve_after(r);
+}
+
+/* Arm the timer for c-ares's next timeout, or our deadline if sooner. */
+static void
+resolve_arm(struct resolve *r)
+{
+	ev_tstamp left = r->deadline - ev_now(r->loop);
+	struct timeval max, tv, *t;
+
+	if (left < 0)
+		left = 0;
+	max.tv_sec = (time_t)left;
+	max.tv_usec = (suseconds_t)((left - (double)max.tv_sec) * 1e6);
+	t = ares_timeout(r->ch, &max, &tv);
+	ev_timer_stop(r->loop, &r->tmr);
+	ev_timer_set(&r->tmr, (double)t->tv_sec + t->tv_usec / 1e6, 0.);
+	ev_timer_start(r->loop, &r->tmr);
+}
+
+/* A channel of ${r}'s own, its sockets reported to resolve_on_sock. */
+static int
+resolve_channel(struct resolve *r)
+{
+	struct ares_options o;
+
+	if (!resolve_lib_ready) {
+		if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+			return -1;
+		resolve_lib_ready = 1;
+	}
+	memset(&o, 0, sizeof(o));
+	o.sock_state_cb = resolve_on_sock;
+	o.sock_state_cb_data = r;
+	o.timeout = RESOLVE_TRY_MS;
+	o.tries = RESOLVE_TRIES;
+	if (ares_init_options(&r->ch, &o, ARES_OPT_SOCK_STATE_CB |
+	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES) != ARES_SUCCESS) {
+		r->ch = NULL;
+		return -1;
+	}
+	ares_set_socket_callback(r->ch, resolve_on_socket, NULL);
+	return 0;
+}
+
+/**
+ * resolve_start(loop, host, port, timeout, cb, arg): look up ${host}
+ * (a name or a numeric address, without brackets) for TCP port ${port}
+ * (digits); call ${cb}(${arg}, ...) once, from ${loop}, never from within
+ * this call, at the latest after ${timeout} seconds.  Return the pending
+ * resolve, or NULL (errno: ENOMEM, or EINVAL for an empty host or port).
+ */
+struct resolve *
+resolve_start(struct ev_loop *loop, const char *host, const char *port,
+    double timeout, resolve_cb *cb, void *arg)
+{
+	struct ares_addrinfo_hints h;
+	struct resolve *r;
+
+	if (host[0] == '\0' || port[0] == '\0') {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->magic = RESOLVE_MAGIC;
+	r->loop = loop;
+	r->cb = cb;
+	r->arg = arg;
+	r->deadline = ev_now(loop) + timeout;
+	ev_timer_init(&r->tmr, resolve_on_timer, 0., 0.);
+	r->tmr.data = r;
+	for (size_t i = 0; i < RESOLVE_MAX_SOCKS; i++) {
+		ev_io_init(&r->s[i].io, resolve_on_io, -1, 0);
+		r->s[i].io.data = r;
+		r->s[i].fd = -1;
+	}
+	if (resolve_channel(r) != 0) {
+		free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(&h, 0, sizeof(h));
+	h.ai_family = AF_UNSPEC;
+	h.ai_socktype = SOCK_STREAM;
+	h.ai_flags = ARES_AI_NUMERICSERV;
+	ares_getaddrinfo(r->ch, host, port, &h, resolve_on_answer, r);
+	resolve_arm(r);		/* answered at once: the timer delivers it */
+	if (r->done) {
+		ev_timer_stop(loop, &r->tmr);
+		ev_timer_set(&r->tmr, 0., 0.);
+		ev_timer_start(loop, &r->tmr);
+	}
+	return r;
+}
+
+/**
+ * resolve_cancel(r): give up pending resolve ${r}: no callback comes after
+ * this.  NULL-safe; never call it after the callback ran.
+ */
+void
+resolve_cancel(struct resolve *r)
+{
+	if (r == NULL)
+		return;
+	resolve_check(r);
+	resolve_free(r);
+}
