@@ -20,7 +20,7 @@
  * After its handshake, the fail-back probe listens this long for a
  * gateway that is cut off (it sends GOAWAY upstream-lost at once).
  */
-#define CLIENT_PROBE_LISTEN	0.5	/* seconds */
+#define CLIENT_PROBE_LISTEN	1.0	/* seconds */
 
 /*
  * Where the session stands; only client_session_set_state() changes it
