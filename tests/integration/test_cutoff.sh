@@ -109,12 +109,13 @@ mkfifo back.fifo
 exec 7<>back.fifo
 start agent-back "$GW_AGENT" --gateway "$G1,$G2" \
     --cert agents/agent-back.crt --key agents/agent-back.key \
-    --ca pki/ca.crt --file back.fifo --failback-hold 1
+    --ca pki/ca.crt --file back.fifo --failback-hold 1 --log-level debug
 wait_log agent-back.log "event=hello_ack" $((20 * SLOW))
 seq 1 5 | sed 's/^/back /' >&7
-# Its fail-back probe hears that G1 is cut off: no move back (the hold is
-# 1 s; the probe runs at a random point of each second or so).
-sleep $((4 * SLOW))
+# Its fail-back probe hears that G1 is cut off (GOAWAY upstream-lost
+# after the handshake): no move back, though the hold is 1 s.
+wait_log agent-back.log "event=probe_cut_off" $((30 * SLOW))
+sleep 2
 ! grep -q "event=failback" agent-back.log ||
     fail "agent-back went back to G1 while G1 was cut off"
 start mgmt1 "$GW_MGMT" -c mgmt1.ini; wait_port "$M1_PORT"
