@@ -216,13 +216,6 @@ servers_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	servers_grace(gw, now);
 }
 
-/** servers_cut_off(gw): 1 if ${gw} is cut off from every server, else 0. */
-int
-servers_cut_off(const struct gw *gw)
-{
-	return servers_of(gw)->grace.state == FO_GRACE_CUT_OFF;
-}
-
 /**
  * servers_heartbeat(gw, now): run the heartbeat of every link and of the
  * spare (upstream_heartbeat, under the failover timings).

@@ -60,9 +60,6 @@ struct upstream *servers_pick(struct gw *gw);
 /** servers_active(gw): the links' server (its index), or -1. */
 int servers_active(const struct gw *gw);
 
-/** servers_cut_off(gw): 1 if ${gw} is cut off from every server, else 0. */
-int servers_cut_off(const struct gw *gw);
-
 /**
  * servers_peers(gw, n): the servers' health, in priority order; their
  * number goes to ${n}.
