@@ -35,8 +35,8 @@ struct agent_all {
 						   (NULL while empty) */
 	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory
 						   (agent_credit.c) */
-	int			 cut_off;	/* no server: HELLO refused
-						   (agent_cut_off) */
+	int			 cut_off;	/* no server: new sessions
+						   sent away (agent_cut_off) */
 };
 
 struct agent {
