@@ -3,7 +3,7 @@
  * and delivers each one exactly once to the management server through
  * gatewayd (mutual TLS), keeping every line until it is acknowledged.
  *
- *   gw-agent --gateway IP:PORT[,IP:PORT...] --cert F --key F --ca F
+ *   gw-agent --gateway HOST:PORT[|HOST:PORT...][,...] --cert F --key F --ca F
  *            [--server-name NAME] [--file PATH] [--queue N]
  *            [--heartbeat SECONDS] [--failback-hold SECONDS|off]
  *            [--connect-timeout SECONDS] [--state FILE]
@@ -29,7 +29,8 @@
  * file was read) persist in FILE: a restarted agent resends them under the
  * same numbers and goes on reading where the last one stopped.
  *
- * Several gateways are tried in the order given (see client_session.h).
+ * Several gateways are tried in the order given (see client_session.h);
+ * a group G1|G2 is ordered by a hash of our name (gwlist.h).
  *
  * COMMANDs from the management server are answered by cmdqueue.h (at most
  * once, across restarts with --state), running --on-command (command.h).
@@ -56,6 +57,7 @@
 #include "cmdtab.h"
 #include "conn.h"
 #include "enroll_client.h"
+#include "gwlist.h"
 #include "identity.h"
 #include "journal.h"
 #include "log.h"
@@ -114,7 +116,7 @@ usage(const char *why)
 {
 	if (why != NULL && why[0] != '\0')
 		fprintf(stderr, "gw-agent: %s\n", why);
-	fprintf(stderr, "usage: gw-agent --gateway IP:PORT[,IP:PORT...] "
+	fprintf(stderr, "usage: gw-agent --gateway HOST:PORT[|HOST:PORT...][,...] "
 	    "--cert FILE --key FILE --ca FILE\n"
 	    "                [--server-name NAME] [--file PATH] [--queue N]\n"
 	    "                [--heartbeat SECONDS] [--failback-hold "
@@ -537,21 +539,18 @@ agent_session(struct agent *a, const struct agent_opts *o)
 		.on_enroll = agent_input_on_enroll,
 		.on_command = agent_on_command, .arg = in
 	};
-	char *tok, *save = NULL;
+	char err[128], why[160];
+	int n;
 
 	if ((a->gwlist = strdup(o->gateway)) == NULL)
 		goto nomem;
-	for (tok = strtok_r(a->gwlist, ", ", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", ", &save)) {
-		if (sp.ngateways == CLIENT_MAX_GATEWAYS) {
-			fprintf(stderr, "gw-agent: at most %d gateways\n",
-			    CLIENT_MAX_GATEWAYS);
-			return -1;
-		}
-		sp.gateways[sp.ngateways++] = tok;
+	/* Groups (G1|G2) in this agent's own order: its name's hash. */
+	if ((n = gwlist_parse(a->gwlist, a->name, sp.gateways,
+	    CLIENT_MAX_GATEWAYS, err, sizeof(err))) < 0) {
+		snprintf(why, sizeof(why), "--gateway: %s", err);
+		usage(why);
 	}
-	if (sp.ngateways == 0)
-		usage("--gateway: no address");
+	sp.ngateways = (size_t)n;
 	if ((in->sess = client_session_new(in->loop, &sp)) == NULL)
 		goto nomem;
 	if (o->renew > 0 && (in->renew = renew_new(&(struct renew_params){

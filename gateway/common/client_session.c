@@ -291,7 +291,8 @@ client_session_reason(struct client_session *s, const struct gw_frame *f)
 		 */
 		client_session_set_state(s, client_session_hello_wait(s) ?
 		    CS_HELLO_DRAINING : CS_DRAINING);
-		fo_down(&s->gws[s->active], FO_R_GOAWAY, ev_now(s->loop),
+		fo_down(&s->gws[s->active], code == GW_R_UPSTREAM_LOST ?
+		    FO_R_UPSTREAM_LOST : FO_R_GOAWAY, ev_now(s->loop),
 		    &s->pol, (uint32_t)random());
 		return CONN_OK;
 	}
@@ -436,6 +437,8 @@ client_session_fo_reason(enum client_session_state was, unsigned reason)
 	case GW_R_VERSION:
 	case GW_R_TOO_BIG:
 		return FO_R_PROTOCOL;
+	case GW_R_UPSTREAM_LOST:	/* the gateway is cut off */
+		return FO_R_UPSTREAM_LOST;
 	default:
 		return FO_R_CLOSED;
 	}
@@ -531,9 +534,10 @@ client_session_connect(struct client_session *s)
 		return;
 	}
 	if (i != s->active && s->active >= 0)
-		log_warnx("event=%s from=%s to=%s", i < s->active ?
+		log_warnx("event=%s from=%s to=%s reason=%s", i < s->active ?
 		    "failback" : "failover", client_session_gw(s),
-		    s->p.gateways[i]);
+		    s->p.gateways[i], i < s->active ? "better-gateway-up" :
+		    fo_reason_str(s->gws[s->active].reason));
 	s->active = i;
 	client_session_set_state(s, CS_CONNECTING);
 	s->credit = 0;

@@ -16,6 +16,11 @@
 #include "failover.h"
 
 #define CLIENT_SESSION_MAGIC	0x436c5365u	/* "ClSe" */
+/*
+ * After its handshake, the fail-back probe listens this long for a
+ * gateway that is cut off (it sends GOAWAY upstream-lost at once).
+ */
+#define CLIENT_PROBE_LISTEN	1.0	/* seconds */
 
 /*
  * Where the session stands; only client_session_set_state() changes it
@@ -45,6 +50,7 @@ struct client_session {
 	ev_timer		 probe_timer;	/* fail-back: probe better ones */
 	struct conn		*probe;		/* TLS handshake to a better one */
 	int			 probe_idx;	/* its gateway, or -1 */
+	int			 probe_open;	/* handshake done: listening */
 	struct fo_peer		 gws[CLIENT_MAX_GATEWAYS];
 	/* Each gateway's newest session ticket: a reconnect resumes. */
 	struct conn_ticket	*tickets[CLIENT_MAX_GATEWAYS];

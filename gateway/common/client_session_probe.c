@@ -11,33 +11,64 @@
 #include "log.h"
 #include "proto.h"
 
-/*
- * The fail-back probe: a TLS handshake with a better gateway (a hung
- * process accepts TCP connections but cannot finish one).  It ends at
- * on_open (success) or on_close (failure), and sends no frame.
- */
-static int
-client_session_probe_on_open(struct conn *c, void *arg)
+/* The probed gateway is up: fail-back may count its hold-down. */
+static void
+client_session_probe_up(struct client_session *s)
 {
-	struct client_session *s = client_session_arg(arg);
 	struct fo_peer *p = &s->gws[s->probe_idx];
 
 	if (p->health != FO_UP)
 		log_info("event=gateway_health gateway=%s to=up by=probe",
 		    s->p.gateways[s->probe_idx]);
 	fo_up(p, ev_now(s->loop));
-	conn_close(c, GW_R_NORMAL, "probe done");
-	return CONN_CLOSED_RC;
+}
+
+/*
+ * The fail-back probe: a TLS handshake with a better gateway (a hung
+ * process accepts TCP connections but cannot finish one), then
+ * CLIENT_PROBE_LISTEN of listening: a gateway cut off from its servers
+ * says so at once (GOAWAY upstream-lost), and is no better.  It ends at
+ * on_frame or on_timeout (done) or on_close (failure), and sends no frame.
+ */
+static int
+client_session_probe_on_open(struct conn *c, void *arg)
+{
+	struct client_session *s = client_session_arg(arg);
+
+	s->probe_open = 1;
+	conn_timer(c, CLIENT_PROBE_LISTEN);
+	return CONN_OK;
 }
 
 static int
 client_session_probe_on_frame(struct conn *c, const struct gw_frame *f,
     void *arg)
 {
-	(void)f;
-	(void)client_session_arg(arg);
+	struct client_session *s = client_session_arg(arg);
+
+	if ((f->type == GW_T_GOAWAY || f->type == GW_T_ERROR) &&
+	    f->u.reason.code == GW_R_UPSTREAM_LOST) {
+		log_debug("event=probe_cut_off gateway=%s",
+		    s->p.gateways[s->probe_idx]);
+		fo_down(&s->gws[s->probe_idx], FO_R_UPSTREAM_LOST,
+		    ev_now(s->loop), &s->pol, (uint32_t)random());
+	} else
+		client_session_probe_up(s);
 	conn_close(c, GW_R_NORMAL, "probe done");
 	return CONN_CLOSED_RC;
+}
+
+static void
+client_session_probe_on_timeout(struct conn *c, void *arg)
+{
+	struct client_session *s = client_session_arg(arg);
+
+	if (!s->probe_open) {
+		conn_close(c, GW_R_TIMEOUT, "probe handshake too slow");
+		return;
+	}
+	client_session_probe_up(s);	/* it said nothing against it */
+	conn_close(c, GW_R_NORMAL, "probe done");
 }
 
 static void
@@ -48,7 +79,9 @@ client_session_probe_on_close(struct conn *c, unsigned reason,
 	char ed[LOG_ESC_MAX];
 
 	(void)c;
-	if (reason != GW_R_NORMAL) {
+	if (reason != GW_R_NORMAL && s->probe_open)
+		client_session_probe_up(s);	/* closed while listening */
+	else if (reason != GW_R_NORMAL) {
 		log_debug("event=probe_failed gateway=%s reason=%s "
 		    "detail=\"%s\"", s->p.gateways[s->probe_idx],
 		    gw_reason_str(reason), log_esc(ed, sizeof(ed), detail,
@@ -60,11 +93,13 @@ client_session_probe_on_close(struct conn *c, unsigned reason,
 	}
 	s->probe = NULL;
 	s->probe_idx = -1;
+	s->probe_open = 0;
 }
 
 static const struct conn_ops client_session_probe_ops = {
 	.on_open = client_session_probe_on_open,
 	.on_frame = client_session_probe_on_frame,
+	.on_timeout = client_session_probe_on_timeout,
 	.on_close = client_session_probe_on_close,
 };
 

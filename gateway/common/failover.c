@@ -19,7 +19,8 @@ fo_reason_str(enum fo_reason r)
 {
 	static const char *const names[] = {
 		"none", "connect-refused", "connect-timeout", "tls-failure",
-		"heartbeat-missed", "goaway", "protocol-error", "closed"
+		"heartbeat-missed", "goaway", "protocol-error", "closed",
+		"upstream-lost"
 	};
 
 	return (unsigned)r < FO_R_MAX ? names[r] : "?";
@@ -110,6 +111,8 @@ fo_backoff(const struct fo_policy *pol, unsigned fails, uint32_t rnd)
 /**
  * fo_down(p, reason, now, pol, rnd): a connection to ${p} failed for
  * ${reason}; schedule the next attempt with ${rnd} (uniform 32 bits).
+ * FO_R_UPSTREAM_LOST (a peer that said it is cut off, and stays so for
+ * seconds) is not tried again for backoff_max / 2 to backoff_max.
  */
 void
 fo_down(struct fo_peer *p, enum fo_reason reason, double now,
@@ -121,7 +124,11 @@ fo_down(struct fo_peer *p, enum fo_reason reason, double now,
 	p->reason = reason;
 	p->downs[reason]++;
 	p->fails++;
-	p->retry_at = now + fo_backoff(pol, p->fails, rnd);
+	if (reason == FO_R_UPSTREAM_LOST)
+		p->retry_at = now + pol->backoff_max *
+		    (0.5 + (double)rnd / 8589934592.0);	/* 2^33 */
+	else
+		p->retry_at = now + fo_backoff(pol, p->fails, rnd);
 }
 
 /** fo_may_try(p, now): 1 if ${p} is not DOWN or its backoff has passed. */
@@ -213,4 +220,44 @@ fo_hb_due(const struct fo_heartbeat *hb, const struct fo_policy *pol)
 	    hb->last_ping) + pol->hb_interval;
 
 	return ping < dead ? ping : dead;
+}
+
+/* The one place that changes ${g}'s state: to ${st}, since ${now}. */
+static void
+fo_grace_set(struct fo_grace *g, enum fo_grace_state st, double now)
+{
+	if (st == FO_GRACE_WAIT)
+		g->since = now;
+	g->state = st;
+}
+
+/** fo_grace_init(g, now): no link yet: GRACE since ${now}. */
+void
+fo_grace_init(struct fo_grace *g, double now)
+{
+	fo_grace_set(g, FO_GRACE_WAIT, now);
+}
+
+/**
+ * fo_grace_check(g, ready, now, grace): ${ready} is 1 if a link is ready
+ * now.  Return FO_GRACE_CUT when there has been none for ${grace} seconds
+ * (never if ${grace} <= 0), FO_GRACE_BACK when one is ready again after
+ * that, else FO_GRACE_NONE.
+ */
+enum fo_grace_event
+fo_grace_check(struct fo_grace *g, int ready, double now, double grace)
+{
+	enum fo_grace_state was = g->state;
+
+	if (ready) {
+		fo_grace_set(g, FO_GRACE_CONNECTED, now);
+		return was == FO_GRACE_CUT_OFF ? FO_GRACE_BACK : FO_GRACE_NONE;
+	}
+	if (was == FO_GRACE_CONNECTED)
+		fo_grace_set(g, FO_GRACE_WAIT, now);
+	else if (was == FO_GRACE_WAIT && grace > 0 && now - g->since >= grace) {
+		fo_grace_set(g, FO_GRACE_CUT_OFF, now);
+		return FO_GRACE_CUT;
+	}
+	return FO_GRACE_NONE;
 }

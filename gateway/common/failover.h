@@ -31,6 +31,7 @@ enum fo_reason {
 	FO_R_GOAWAY,		/* the peer is draining */
 	FO_R_PROTOCOL,		/* the peer broke the protocol */
 	FO_R_CLOSED,		/* the connection ended otherwise */
+	FO_R_UPSTREAM_LOST,	/* a gateway cut off from its servers */
 	FO_R_MAX
 };
 
@@ -60,6 +61,23 @@ struct fo_heartbeat {
 
 enum fo_hb_action { FO_HB_WAIT, FO_HB_PING, FO_HB_DEAD };
 
+/*
+ * Cut off: a gateway with no ready link for the grace period.  One for
+ * the whole gateway, driven by its tick:
+ *   CONNECTED --no ready link--> GRACE --grace passed--> CUT_OFF
+ *   GRACE or CUT_OFF --a ready link--> CONNECTED
+ * It starts in GRACE: a gateway that never reaches a server is cut off.
+ */
+enum fo_grace_state { FO_GRACE_CONNECTED, FO_GRACE_WAIT, FO_GRACE_CUT_OFF };
+
+/* What fo_grace_check says changed. */
+enum fo_grace_event { FO_GRACE_NONE, FO_GRACE_CUT, FO_GRACE_BACK };
+
+struct fo_grace {
+	enum fo_grace_state	 state;
+	double			 since;	/* no ready link since (WAIT, CUT_OFF) */
+};
+
 /**
  * fo_policy_init(pol, backoff_min, backoff_max, hold_down, hb_interval,
  *     hb_misses): fill ${pol} with these timings (see struct fo_policy).
@@ -88,6 +106,8 @@ void fo_up(struct fo_peer *p, double now);
 /**
  * fo_down(p, reason, now, pol, rnd): a connection to ${p} failed for
  * ${reason}; schedule the next attempt with ${rnd} (uniform 32 bits).
+ * FO_R_UPSTREAM_LOST (a peer that said it is cut off, and stays so for
+ * seconds) is not tried again for backoff_max / 2 to backoff_max.
  */
 void fo_down(struct fo_peer *p, enum fo_reason reason, double now,
     const struct fo_policy *pol, uint32_t rnd);
@@ -131,5 +151,17 @@ enum fo_hb_action fo_hb_check(struct fo_heartbeat *hb, double now,
 
 /** fo_hb_due(hb, pol): when fo_hb_check next has something to do. */
 double fo_hb_due(const struct fo_heartbeat *hb, const struct fo_policy *pol);
+
+/** fo_grace_init(g, now): no link yet: GRACE since ${now}. */
+void fo_grace_init(struct fo_grace *g, double now);
+
+/**
+ * fo_grace_check(g, ready, now, grace): ${ready} is 1 if a link is ready
+ * now.  Return FO_GRACE_CUT when there has been none for ${grace} seconds
+ * (never if ${grace} <= 0), FO_GRACE_BACK when one is ready again after
+ * that, else FO_GRACE_NONE.
+ */
+enum fo_grace_event fo_grace_check(struct fo_grace *g, int ready, double now,
+    double grace);
 
 #endif /* GW_FAILOVER_H */

@@ -87,6 +87,20 @@ agent_close(struct agent *a, unsigned reason, const char *detail)
 	conn_close_error(a->c, reason, "%s", detail);
 }
 
+/**
+ * agent_goaway_close(a, reason, text): GOAWAY ${reason} ${text} to the
+ * agent, then close with the same (an ERROR follows it).
+ */
+void
+agent_goaway_close(struct agent *a, unsigned reason, const char *text)
+{
+	struct gw_frame f = gw_frame_goaway(text);
+
+	f.u.reason.code = (uint16_t)reason;
+	(void)conn_send(a->c, &f);
+	agent_close(a, reason, text);
+}
+
 static int
 agent_send(struct agent *a, const struct gw_frame *f)
 {
@@ -142,6 +156,14 @@ agent_on_open(struct conn *c, void *arg)
 	    "tls=%s resumed=%s", id.name, conn_peer(c), id.fp_hex,
 	    id.serial, conn_tls_info(c), conn_resumed(c) ? "yes" : "no");
 	conn_timer(c, a->gw->cfg->hello_timeout);
+	/*
+	 * Cut off: sent elsewhere before its HELLO (which would supersede a
+	 * session of its name); an agent's fail-back probe hears it too.
+	 */
+	if (a->gw->agents->cut_off) {
+		agent_goaway_close(a, GW_R_UPSTREAM_LOST, AGENT_CUT_OFF_TEXT);
+		return CONN_CLOSED_RC;
+	}
 	return 0;
 }
 

@@ -67,6 +67,16 @@ void agent_stop_all(struct gw *gw, unsigned reason, const char *detail);
 void agent_drain_all(struct gw *gw);
 
 /**
+ * agent_cut_off(gw, on): the gateway is cut off from every management
+ * server (${on} 1) or has a link again (0).  When it is cut off, every
+ * session gets GOAWAY upstream-lost and is closed with that reason (its
+ * agent resends elsewhere what was not acknowledged), and each new one
+ * gets the same right after its handshake (agent_on_open), before HELLO,
+ * until the gateway has a link again.
+ */
+void agent_cut_off(struct gw *gw, int on);
+
+/**
  * agent_revalidate_all(gw): after a reload, close the sessions whose
  * certificate is now revoked or that the admission policy (agent_names,
  * agent_issuers, agent_san_*, deny_*) no longer admits.

@@ -55,6 +55,37 @@ agent_stop_all(struct gw *gw, unsigned reason, const char *detail)
 		agent_close(gw->agents->list, reason, detail);
 }
 
+/*
+ * GOAWAY ${reason} ${text} to every open session; close with ${reason}
+ * those that are not open yet, and those with no DATA to wait for.  If
+ * ${wait} is 0, nothing will acknowledge their DATA here: each session
+ * past its handshake gets GOAWAY and is closed at once (one in its
+ * handshake is sent away by agent_on_open).
+ */
+static void
+agent_goaway_all(struct gw *gw, unsigned reason, const char *text, int wait)
+{
+	struct gw_frame f = gw_frame_goaway(text);
+	struct agent *a, *next;
+
+	f.u.reason.code = (uint16_t)reason;
+	for (a = gw->agents->list; a != NULL; a = next) {
+		next = a->next;
+		if (!wait) {
+			if (a->state != AGENT_HANDSHAKE)
+				agent_goaway_close(a, reason, text);
+			continue;
+		}
+		if (a->state != AGENT_OPEN) {
+			agent_close(a, reason, text);
+			continue;
+		}
+		(void)conn_send(a->c, &f);
+		if (chan_ring_len(&a->ch) == 0)
+			agent_close(a, reason, "gateway drained");
+	}
+}
+
 /**
  * agent_drain_all(gw): SIGTERM: tell every agent GOAWAY; close each one
  * once all the DATA it sent is acknowledged (at once if none is pending).
@@ -62,19 +93,24 @@ agent_stop_all(struct gw *gw, unsigned reason, const char *detail)
 void
 agent_drain_all(struct gw *gw)
 {
-	struct gw_frame f = gw_frame_goaway("gateway draining");
-	struct agent *a, *next;
+	agent_goaway_all(gw, GW_R_SHUTDOWN, "gateway draining", 1);
+}
 
-	for (a = gw->agents->list; a != NULL; a = next) {
-		next = a->next;
-		if (a->state != AGENT_OPEN) {
-			agent_close(a, GW_R_SHUTDOWN, "gateway draining");
-			continue;
-		}
-		(void)conn_send(a->c, &f);
-		if (chan_ring_len(&a->ch) == 0)
-			agent_close(a, GW_R_SHUTDOWN, "gateway drained");
-	}
+/**
+ * agent_cut_off(gw, on): the gateway is cut off from every management
+ * server (${on} 1) or has a link again (0).  When it is cut off, every
+ * session gets GOAWAY upstream-lost and is closed with that reason (its
+ * agent resends elsewhere what was not acknowledged), and each new one
+ * gets the same right after its handshake (agent_on_open), before HELLO,
+ * until the gateway has a link again.
+ */
+void
+agent_cut_off(struct gw *gw, int on)
+{
+	gw->agents->cut_off = on;
+	if (on && !gw->draining && !gw->stopping)
+		agent_goaway_all(gw, GW_R_UPSTREAM_LOST, AGENT_CUT_OFF_TEXT,
+		    0);
 }
 
 /**

@@ -35,6 +35,8 @@ struct agent_all {
 						   (NULL while empty) */
 	TAILQ_HEAD(, agent)	 starved;	/* waiting for replay memory
 						   (agent_credit.c) */
+	int			 cut_off;	/* no server: new sessions
+						   sent away (agent_cut_off) */
 };
 
 struct agent {
@@ -94,6 +96,15 @@ agent_name(const struct agent *a)
 {
 	return a->name != NULL ? a->name : "-";
 }
+
+/* What an agent is told when the gateway is cut off (agent_cut_off). */
+#define AGENT_CUT_OFF_TEXT	"gateway cut off from its management servers"
+
+/**
+ * agent_goaway_close(a, reason, text): GOAWAY ${reason} ${text} to the
+ * agent, then close with the same (an ERROR follows it).
+ */
+void agent_goaway_close(struct agent *a, unsigned reason, const char *text);
 
 /**
  * agent_close(a, reason, detail): the one exit of a session: ERROR with

@@ -88,6 +88,8 @@ static const struct conf_key keys[] = {
 	{ "upstream", "failback", CONF_BOOL, O(failback), 0, 0, "yes", 0 },
 	{ "upstream", "failback_hold", CONF_DUR, O(failback_hold), 0, 86400,
 	    "10s", 0 },
+	{ "upstream", "upstream_grace", CONF_DUR, O(upstream_grace), 0, 3600,
+	    "5s", 0 },
 	{ "enroll", "listen", CONF_ADDR, O(enroll_listen), 0, 0, NULL, 0 },
 	{ "enroll", "mode", CONF_CHOICE, O(enroll_local), 0, 0, "forward|local",
 	    0 },

@@ -63,6 +63,7 @@ struct gw_config {
 	double	 backoff_min, backoff_max;
 	int	 failback;
 	double	 failback_hold;
+	double	 upstream_grace;	/* no ready link this long: cut off */
 	/* [enroll] */
 	char	*enroll_listen;		/* NULL: no enrollment listener */
 	char	*enroll_names;		/* NULL: agent_names */

@@ -13,7 +13,10 @@
  *    warm standby that carries the channels at once after a failover,
  *    before the new links have finished their handshakes.
  * Channels of a link that goes away are closed with upstream-lost: agents
- * reconnect and resend what was not acknowledged.
+ * reconnect and resend what was not acknowledged.  With no ready link for
+ * upstream_grace (failover.c: fo_grace), the gateway is cut off: its
+ * agents get GOAWAY upstream-lost and go to another gateway, new ones are
+ * refused (agent_cut_off), until a link is ready again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,7 @@ struct servers {
 	double			 failover_at;	/* last failover, until an
 						   ACK */
 	unsigned		 next_up;	/* servers_pick's round-robin */
+	struct fo_grace		 grace;		/* cut off from every server? */
 };
 
 /* ${gw}'s part, checked: or abort (a bug). */
@@ -168,6 +172,35 @@ servers_spare(struct gw *gw, double now)
 		upstream_connect(s->probe, i);
 }
 
+/*
+ * No link ready for upstream_grace: the gateway is cut off, its agents are
+ * sent elsewhere and new ones refused; a ready link ends it.
+ */
+static void
+servers_grace(struct gw *gw, double now)
+{
+	struct servers *s = servers_of(gw);
+	int ready = upstream_pick(gw->up, gw->nup, 0, s->active) != NULL ||
+	    upstream_pick(&s->probe, 1, 0, s->active) != NULL;
+	double since = s->grace.since;
+
+	switch (fo_grace_check(&s->grace, ready, now,
+	    gw->cfg->upstream_grace)) {
+	case FO_GRACE_CUT:
+		log_warnx("event=upstream_cut_off no_link_ms=%.0f agents=%u",
+		    (now - since) * 1000, agent_counts(gw)->agents);
+		agent_cut_off(gw, 1);
+		break;
+	case FO_GRACE_BACK:
+		log_info("event=upstream_back server=%s cut_off_ms=%.0f",
+		    srv_addr(gw, s->active), (now - since) * 1000);
+		agent_cut_off(gw, 0);
+		break;
+	case FO_GRACE_NONE:
+		break;
+	}
+}
+
 static void
 servers_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -180,6 +213,7 @@ servers_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	servers_spare(gw, now);
 	/* No session waits for a link while one is ready. */
 	agent_adopt_all(gw);
+	servers_grace(gw, now);
 }
 
 /**
@@ -303,6 +337,7 @@ servers_new(struct gw *gw)
 	for (unsigned i = 0; i < s->nsrv; i++)
 		fo_peer_init(&s->srv[i], now);
 	s->active = -1;
+	fo_grace_init(&s->grace, now);
 	servers_policy(s, gw->cfg);
 	for (unsigned i = 0; i < gw->nup; i++)
 		upstream_set_ops(gw->up[i], &servers_up_ops, gw);

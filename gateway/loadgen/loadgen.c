@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "client_session.h"
+#include "gwlist.h"
 #include "failover.h"
 #include "loadgen.h"
 #include "plain.h"
@@ -47,6 +48,7 @@ struct lg_agent {
 	struct plain		*pl;	/* plain 1:1 mode */
 	struct sendq		*q;
 	struct tls_conf		*tls;
+	char			*gws;		/* its --gateway, split */
 	double			*t_num;		/* send: when each was numbered */
 	unsigned		 numbered, acked;
 	unsigned		 pushed;	/* events handed to it so far */
@@ -446,6 +448,34 @@ lg_tls_conf(const struct lg_params *p, unsigned i, char *err, size_t errlen)
 	    err, errlen);
 }
 
+/*
+ * Agent ${a}'s gateways into ${out} (CLIENT_MAX_GATEWAYS): --gateway as
+ * gw-agent reads it, a group in the order of the agent's name (its
+ * certificate file's name, as gw-cert issue-many names both).  Return
+ * how many, or -1 with first_error.
+ */
+static int
+lg_gateways(struct lg_agent *a, const char *crt, const char **out)
+{
+	struct lg *g = a->lg;
+	const char *base = strrchr(crt, '/') != NULL ? strrchr(crt, '/') + 1 :
+	    crt;
+	char name[256];
+	int n;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(strlen(base) > 4 ?
+	    strlen(base) - 4 : strlen(base)), base);	/* no .crt */
+	if ((a->gws = strdup(g->p->gateway)) == NULL) {
+		snprintf(g->r->first_error, sizeof(g->r->first_error), "%s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((n = gwlist_parse(a->gws, name, out, CLIENT_MAX_GATEWAYS,
+	    g->r->first_error, sizeof(g->r->first_error))) < 0)
+		return -1;
+	return n;
+}
+
 /* Set up agent ${i}: its TLS configuration, queue and session. */
 static int
 lg_agent_new(struct lg *g, unsigned i)
@@ -453,6 +483,7 @@ lg_agent_new(struct lg *g, unsigned i)
 	struct lg_agent *a = &g->a[i];
 	const struct lg_params *p = g->p;
 	struct client_session_params sp;
+	int n;
 
 	a->magic = LG_AGENT_MAGIC;
 	a->lg = g;
@@ -484,13 +515,14 @@ lg_agent_new(struct lg *g, unsigned i)
 		goto nomem;
 	sendq_on_number(a->q, lg_on_number, a);
 	memset(&sp, 0, sizeof(sp));
-	sp.gateways[0] = p->gateway;
-	sp.ngateways = 1;
+	if ((n = lg_gateways(a, p->certs[i], sp.gateways)) < 0)
+		return -1;
+	sp.ngateways = (size_t)n;
 	sp.server_name = p->server_name;
 	sp.heartbeat = p->heartbeat;
 	sp.connect_timeout = p->connect_timeout;
 	sp.record_per_frame = 1;	/* each event its own TLS record */
-	sp.failback_hold = -1;
+	sp.failback_hold = sp.ngateways > 1 ? p->failback_hold : -1;
 	sp.tls = a->tls;
 	sp.queue = a->q;
 	sp.on_acked = lg_on_acked;
@@ -517,6 +549,7 @@ lg_free(struct lg *g)
 		sendq_free(g->a[i].q);
 		tls_conf_free(g->a[i].tls);
 		free(g->a[i].t_num);
+		free(g->a[i].gws);
 	}
 	free(g->a);
 	free(g->lat);

@@ -47,7 +47,9 @@ enum lg_mode { LG_IDLE, LG_SEND, LG_STORM, LG_HANDSHAKE };
 
 struct lg_params {
 	enum lg_mode	 mode;
-	const char	*gateway;	/* "ip:port" */
+	const char	*gateway;	/* "ip:port", or a gw-agent list
+					   with groups (gwlist.h) */
+	double		 failback_hold;	/* a list's fail-back; <0: off */
 	const char	*server_name;	/* in the gateway's certificate */
 	const char	*ca;		/* the CA the gateway chains to */
 	char		**certs;	/* N certificate files (key: .key) */

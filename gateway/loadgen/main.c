@@ -7,7 +7,7 @@
  *              [--events E] [--size B] [--connect-rate R] [--inflight K]
  *              [--server-name NAME] [--timeout SECS] [--connect-timeout SECS]
  *              [--rate EVENTS_PER_S] [--heartbeat SECS] [--tls12]
- *              [--seconds S] [--handshakes H] [--resume]
+ *              [--failback-hold SECS] [--seconds S] [--handshakes H] [--resume]
  *              [--plain [--sink ADDR] [--window W]]
  *
  * DIR holds NAME.crt and NAME.key pairs (gw-cert issue-many); the first N
@@ -20,6 +20,11 @@
  * if shorter); an agent that hears nothing for three of them takes the
  * gateway for hung.  A longer one keeps a busy generator's agents from
  * doing so.
+ * --gateway takes gw-agent's list too (G1|G2|G3,G4: gwlist.h): each agent
+ * orders a group by the hash of its name (its certificate file's name),
+ * moves on as gw-agent does and, with --failback-hold, comes back to its
+ * first gateway once that one has been up so long (not in --plain or
+ * --mode handshake, which take one address).
  *
  * --mode handshake (hs.h): for S seconds (default 5; or until H in all),
  * at most K agents at a time connect, complete a mutual TLS handshake,
@@ -69,7 +74,8 @@ usage(void)
 	    "[--server-name NAME]\n"
 	    "                  [--timeout SECS] [--connect-timeout SECS] "
 	    "[--rate EVENTS_PER_S]\n"
-	    "                  [--heartbeat SECS] [--tls12]\n"
+	    "                  [--heartbeat SECS] [--tls12] "
+	    "[--failback-hold SECS]\n"
 	    "                  [--seconds S] [--handshakes H] [--resume]\n"
 	    "                  [--plain [--sink ADDR] [--window W]]\n");
 	exit(2);
@@ -250,6 +256,7 @@ static const struct option lg_opts[] = {
 	{ "handshakes", required_argument, NULL, 'K' },
 	{ "resume", no_argument, NULL, 'u' },
 	{ "tls12", no_argument, NULL, '2' },
+	{ "failback-hold", required_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -311,6 +318,7 @@ parse_args(int argc, char **argv, struct lg_params *p, const char **dir,
 			break;
 		case 'u': p->resume = 1; hs_opt++; break;
 		case '2': p->tls12 = 1; break;
+		case 'F': p->failback_hold = num(optarg, 0, 86400); break;
 		default: usage();
 		}
 	}
@@ -360,7 +368,8 @@ main(int argc, char **argv)
 	struct lg_params p = { .mode = LG_IDLE, .server_name = "gateway",
 	    .connect_rate = 500, .inflight = 100, .hold = 1, .events = 100,
 	    .size = 200, .timeout = 120, .window = 32, .seconds = 5,
-	    .connect_timeout = CLIENT_CONNECT_TIMEOUT, .heartbeat = 5.0 };
+	    .connect_timeout = CLIENT_CONNECT_TIMEOUT, .heartbeat = 5.0,
+	    .failback_hold = -1 };
 	const char *dir = NULL;
 	int sink_only = 0;
 	struct rlimit rl;

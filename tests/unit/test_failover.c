@@ -163,6 +163,55 @@ test_policy_init_and_heartbeat(void **state)
 	assert_int_equal(p.hb_misses, 4);
 }
 
+/* Cut off after the grace with no ready link; back with one; once each. */
+static void
+test_grace_cut_off_and_back(void **state)
+{
+	struct fo_grace g;
+
+	(void)state;
+	fo_grace_init(&g, 100.0);	/* starts without a link */
+	assert_int_equal(fo_grace_check(&g, 0, 104.9, 5.0), FO_GRACE_NONE);
+	assert_int_equal(fo_grace_check(&g, 0, 105.0, 5.0), FO_GRACE_CUT);
+	assert_int_equal(g.state, FO_GRACE_CUT_OFF);
+	assert_int_equal(fo_grace_check(&g, 0, 200.0, 5.0), FO_GRACE_NONE);
+	assert_int_equal(fo_grace_check(&g, 1, 201.0, 5.0), FO_GRACE_BACK);
+	assert_int_equal(fo_grace_check(&g, 1, 202.0, 5.0), FO_GRACE_NONE);
+	/* A link lost for less than the grace is no cut. */
+	assert_int_equal(fo_grace_check(&g, 0, 210.0, 5.0), FO_GRACE_NONE);
+	assert_int_equal(fo_grace_check(&g, 0, 214.9, 5.0), FO_GRACE_NONE);
+	assert_int_equal(fo_grace_check(&g, 1, 215.0, 5.0), FO_GRACE_NONE);
+	/* The grace counts from the loss, not from the start. */
+	assert_int_equal(fo_grace_check(&g, 0, 300.0, 5.0), FO_GRACE_NONE);
+	assert_int_equal(fo_grace_check(&g, 0, 304.0, 5.0), FO_GRACE_NONE);
+	assert_int_equal(fo_grace_check(&g, 0, 305.0, 5.0), FO_GRACE_CUT);
+	/* grace 0: never cut off. */
+	fo_grace_init(&g, 0.0);
+	assert_int_equal(fo_grace_check(&g, 0, 1e6, 0.0), FO_GRACE_NONE);
+	assert_int_equal(g.state, FO_GRACE_WAIT);
+}
+
+/* A peer cut off from its servers rests backoff_max/2 .. backoff_max. */
+static void
+test_upstream_lost_rests_longer(void **state)
+{
+	struct fo_policy pol;
+	struct fo_peer v[2];
+
+	(void)state;
+	fo_policy_init(&pol, 0.1, 5.0, 10.0, 1.0, 3);
+	fo_peer_init(&v[0], 0.0);
+	fo_peer_init(&v[1], 0.0);
+	fo_down(&v[0], FO_R_UPSTREAM_LOST, 10.0, &pol, 0);
+	assert_true(v[0].retry_at >= 12.5 && v[0].retry_at <= 12.5001);
+	assert_string_equal(fo_reason_str(v[0].reason), "upstream-lost");
+	assert_int_equal(fo_choose(v, 2, 10.0), 1);	/* the next, at once */
+	assert_int_equal(fo_choose(v, 2, 12.6), 0);
+	fo_down(&v[0], FO_R_UPSTREAM_LOST, 20.0, &pol, UINT32_MAX);
+	assert_true(v[0].retry_at > 24.99 && v[0].retry_at <= 25.0);
+	assert_int_equal(v[0].downs[FO_R_UPSTREAM_LOST], 2);
+}
+
 int
 main(void)
 {
@@ -173,6 +222,8 @@ main(void)
 		cmocka_unit_test(test_failback_after_hold_down),
 		cmocka_unit_test(test_heartbeat_detects_hung_peer),
 		cmocka_unit_test(test_policy_init_and_heartbeat),
+		cmocka_unit_test(test_grace_cut_off_and_back),
+		cmocka_unit_test(test_upstream_lost_rests_longer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
