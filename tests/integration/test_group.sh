@@ -82,7 +82,15 @@ until [ $(($(agents 2) + $(agents 3))) -eq $AGENTS ]; do
 	[ $SECONDS -lt $end ] || fail "G1's agents did not move: $(agents 2) $(agents 3)"
 	sleep 0.5
 done
-pass "G1 stopped: its agents moved to G2, G3: $(agents 2) $(agents 3)"
+# G1's agents spread over G2 and G3 (each one's next by rendezvous hashing),
+# not all onto one: each within 20 % of half the fleet.
+for k in 2 3; do
+	n=$(agents $k)
+	[ $((n * 10)) -ge $((AGENTS / 2 * 8)) ] &&
+	    [ $((n * 10)) -le $((AGENTS / 2 * 12)) ] ||
+	    fail "G1's agents not spread over G2, G3: $(agents 2) $(agents 3)"
+done
+pass "G1 stopped: its agents moved to G2, G3 evenly: $(agents 2) $(agents 3)"
 
 start gw1 "$GATEWAYD" -c gateway1.ini
 wait_port "${PORT[1]}"
