@@ -133,4 +133,12 @@ rc=0
     --ca pki/ca.crt --file lines.txt >bad.log 2>&1 || rc=$?
 [ $rc = 2 ] && grep -q 'empty address' bad.log ||
     fail "a malformed group: exit $rc, $(cat bad.log)"
-pass "gw-agent: agent-0001 started at G$want (FNV-1a of its name), a bad group is a usage error"
+# A malformed address anywhere in the list is a usage error at once, not
+# an exit at the failover that finally reaches it.
+rc=0
+"$GW_AGENT" --gateway "127.0.0.1:${PORT[1]},gw2_typo.example:7443" \
+    --cert agents/agent-0001.crt --key agents/agent-0001.key \
+    --ca pki/ca.crt --file lines.txt --timeout 5 >typo.log 2>&1 || rc=$?
+[ $rc = 2 ] && grep -q 'gw2_typo' typo.log ||
+    fail "a typo in the second gateway: exit $rc, $(cat typo.log)"
+pass "gw-agent: agent-0001 started at G$want (FNV-1a of its name), a bad group or address is a usage error"
