@@ -230,6 +230,45 @@ test_accept_mode_errors(void **state)
 	gw_config_free(&c);
 }
 
+/* gw-mgmt [gateways]: the gateways it dials, and its errors. */
+static void
+test_mgmt_gateways(void **state)
+{
+	static const char good[] =
+	    "[mgmt]\ncert = m.crt\nkey = m.key\ngateway_ca = ca.crt\n"
+	    "[gateways]\ndial = gw1.example:7445, 127.0.0.1:7446\n"
+	    "links = 3\nserver_name = gateway\nbackoff_max = 2s\n";
+	static const char bad[] =
+	    "[mgmt]\ncert = m.crt\nkey = m.key\ngateway_ca = ca.crt\n"
+	    "[gateways]\n"
+	    "dial = gw1.example\n"			/* line 6 */
+	    "links = 0\n"				/* line 7 */
+	    "backoff_min = 10s\nbackoff_max = 1s\n"
+	    "listen = 127.0.0.1:1\n";			/* line 10 */
+	struct mgmt_config c;
+	char err[2048] = "";
+
+	(void)state;
+	assert_int_equal(mgmt_config_load_string(good, "m.ini", ".", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.dial, "gw1.example:7445, 127.0.0.1:7446");
+	assert_int_equal(c.dial_links, 3);
+	assert_string_equal(c.dial_server_name, "gateway");
+	assert_true(c.dial_backoff_min == 0.1 && c.dial_backoff_max == 2);
+	mgmt_config_free(&c);
+	assert_int_equal(mgmt_config_load_string(bad, "m.ini", ".", &c, err,
+	    sizeof(err)), 4);
+	assert_non_null(strstr(err, "m.ini:6: [gateways] dial: 'gw1.example' "
+	    "is not HOST:PORT"));
+	assert_non_null(strstr(err, "m.ini:7: [gateways] links: 0 is out of "
+	    "range 1..8"));
+	assert_non_null(strstr(err, "m.ini: [gateways] backoff_min: above "
+	    "backoff_max"));
+	assert_non_null(strstr(err, "m.ini:10: [gateways] listen: unknown "
+	    "key"));
+	mgmt_config_free(&c);
+}
+
 /* Each frame of credit reserves max_payload of buffer_budget. */
 static void
 test_budget_below_max_payload(void **state)
@@ -467,6 +506,7 @@ main(void)
 		cmocka_unit_test(test_server_names),
 		cmocka_unit_test(test_accept_mode),
 		cmocka_unit_test(test_accept_mode_errors),
+		cmocka_unit_test(test_mgmt_gateways),
 		cmocka_unit_test(test_budget_below_max_payload),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_typed_parsers),
