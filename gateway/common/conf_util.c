@@ -404,11 +404,12 @@ struct conf_table {
 
 #define CONF_LIST_MAX	16
 
-/*
- * Every comma-separated entry an address to dial (numeric or a DNS name:
- * net_dial_addr_ok), no two alike.
+/**
+ * conf_addr_list(value, why, whylen): check that every comma-separated
+ * entry of ${value} is an address to dial (numeric or a DNS name:
+ * net_dial_addr_ok), no two alike, at most 16 (CONF_ADDR_LIST).
  */
-static int
+int
 conf_addr_list(const char *value, char *why, size_t whylen)
 {
 	char copy[1024], *tok, *save = NULL, *seen[CONF_LIST_MAX];

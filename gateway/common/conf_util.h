@@ -86,6 +86,13 @@ int conf_hex(const char *s, uint8_t *out, size_t cap);
 int conf_addr(const char *s, char *why, size_t whylen);
 
 /**
+ * conf_addr_list(value, why, whylen): check that every comma-separated
+ * entry of ${value} is an address to dial (numeric or a DNS name:
+ * net_dial_addr_ok), no two alike, at most 16 (CONF_ADDR_LIST).
+ */
+int conf_addr_list(const char *value, char *why, size_t whylen);
+
+/**
  * conf_path(dir, value): ${value} if absolute, else "${dir}/${value}";
  * a new string (free it), or NULL on allocation failure.
  */

@@ -669,3 +669,15 @@ conn_set_arg(struct conn *c, void *arg)
 {
 	c->arg = arg;
 }
+
+/**
+ * conn_set_ops(c, ops, arg): hand ${c} to a new owner: its callbacks are
+ * ${ops} with ${arg} from now on (an accepted connection whose owner is
+ * known only once its handshake is done, from the peer's certificate).
+ */
+void
+conn_set_ops(struct conn *c, const struct conn_ops *ops, void *arg)
+{
+	c->ops = ops;
+	c->arg = arg;
+}

@@ -215,4 +215,11 @@ const char *conn_tls_info(const struct conn *c);
 /** conn_set_arg(c, arg): change the owner pointer passed to callbacks. */
 void conn_set_arg(struct conn *c, void *arg);
 
+/**
+ * conn_set_ops(c, ops, arg): hand ${c} to a new owner: its callbacks are
+ * ${ops} with ${arg} from now on (an accepted connection whose owner is
+ * known only once its handshake is done, from the peer's certificate).
+ */
+void conn_set_ops(struct conn *c, const struct conn_ops *ops, void *arg);
+
 #endif /* GW_CONN_H */

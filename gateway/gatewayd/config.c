@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf_util.h"
 #include "config.h"
+#include "net.h"
 #include "policy.h"
 #include "proto.h"
 #include "tls_ticket.h"
@@ -69,7 +71,10 @@ static const struct conf_key keys[] = {
 	{ "gateway", "log_level", CONF_LOG, O(log_level), 0, 0, "info", 0 },
 	{ "gateway", "log", CONF_CHOICE, O(log_syslog), 0, 0, "stderr|syslog",
 	    0 },
-	{ "upstream", "server", CONF_ADDR_LIST, O(server), 0, 0, NULL, 1 },
+	/* [upstream] server: config_server_set (its form depends on mode) */
+	{ "upstream", "mode", CONF_CHOICE, O(up_accept), 0, 0, "dial|accept",
+	    0 },
+	{ "upstream", "listen", CONF_ADDR, O(up_listen), 0, 0, NULL, 0 },
 	{ "upstream", "server_name", CONF_STR, O(server_name), 0, 0, NULL, 0 },
 	{ "upstream", "ca", CONF_PATH, O(ca), 0, 0, NULL, 1 },
 	{ "upstream", "cert", CONF_PATH, O(up_cert), 0, 0, NULL, 0 },
@@ -108,6 +113,120 @@ static const struct conf_key keys[] = {
 };
 #undef O
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/*
+ * [upstream] server, the one key outside the table: addresses to dial
+ * (mode = dial) or the certificate names of the servers that dial in
+ * (mode = accept), and the mode may come later in the file.  Here each
+ * entry must be one or the other (errors at the key's line); config_mode
+ * checks them against the mode once it is known.
+ */
+static int
+config_server_set(void *arg, const char *section, const char *key,
+    const char *value, char *why, size_t whylen)
+{
+	struct gw_config *cfg = arg;
+	char copy[1024], *tok, *save = NULL, *seen[GW_MAX_SERVERS];
+	unsigned n = 0, addrs = 0;
+
+	if (strcmp(section, "upstream") != 0 || strcmp(key, "server") != 0)
+		return CONF_SET_UNKNOWN;
+	if (cfg->server != NULL) {
+		snprintf(why, whylen, "set twice");
+		return CONF_SET_BAD;
+	}
+	if (strlen(value) >= sizeof(copy)) {
+		snprintf(why, whylen, "list too long");
+		return CONF_SET_BAD;
+	}
+	strcpy(copy, value);
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (strchr(tok, ':') == NULL && !net_host_is_name(tok)) {
+			snprintf(why, whylen, "'%s' is neither HOST:PORT (mode "
+			    "= dial) nor a certificate name (mode = accept)",
+			    tok);
+			return CONF_SET_BAD;
+		}
+		for (unsigned i = 0; i < n; i++)
+			if (strcasecmp(seen[i], tok) == 0) {
+				snprintf(why, whylen, "%s listed twice", tok);
+				return CONF_SET_BAD;
+			}
+		if (n == GW_MAX_SERVERS) {
+			snprintf(why, whylen, "more than %d servers",
+			    GW_MAX_SERVERS);
+			return CONF_SET_BAD;
+		}
+		seen[n++] = tok;
+		addrs += strchr(tok, ':') != NULL;
+	}
+	if (n == 0) {
+		snprintf(why, whylen, "no server");
+		return CONF_SET_BAD;
+	}
+	if (addrs > 0 && addrs < n) {
+		snprintf(why, whylen, "mixes addresses (HOST:PORT, mode = "
+		    "dial) and certificate names (mode = accept)");
+		return CONF_SET_BAD;
+	}
+	/* Names have no ':': as a list of addresses, the rest is checked. */
+	if (addrs > 0 && conf_addr_list(value, why, whylen) != 0)
+		return CONF_SET_BAD;
+	if ((cfg->server = strdup(value)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return CONF_SET_BAD;
+	}
+	return CONF_SET_OK;
+}
+
+/* The [upstream] keys that depend on its mode: one error line each. */
+static int
+config_mode(struct gw_config *cfg, const char *label, char *err,
+    size_t errlen)
+{
+	int n = 0;
+
+	if (cfg->server == NULL) {
+		conf_errf(err, errlen, "%s: [upstream] server: required", label);
+		return 1;
+	}
+	if (!cfg->up_accept) {
+		for (unsigned i = 0; i < cfg->nservers; i++)
+			if (strchr(cfg->servers[i], ':') == NULL) {
+				conf_errf(err, errlen, "%s: [upstream] server: "
+				    "'%s' is not HOST:PORT (a bare name is a "
+				    "certificate name: mode = accept)", label,
+				    cfg->servers[i]);
+				n++;
+				break;
+			}
+		if (cfg->up_listen != NULL) {
+			conf_errf(err, errlen, "%s: [upstream] listen: only "
+			    "with mode = accept", label);
+			n++;
+		}
+		return n;
+	}
+	if (strchr(cfg->server, ':') != NULL) {
+		conf_errf(err, errlen, "%s: [upstream] server: with mode = "
+		    "accept, the certificate names of the servers that dial "
+		    "in, not addresses", label);
+		n++;
+	}
+	if (cfg->up_listen == NULL) {
+		conf_errf(err, errlen, "%s: [upstream] listen: required with "
+		    "mode = accept", label);
+		n++;
+	}
+	if (cfg->server_name != NULL) {
+		conf_errf(err, errlen, "%s: [upstream] server_name: only with "
+		    "mode = dial (in accept mode each server's name is in "
+		    "server)", label);
+		n++;
+	}
+	return n;
+}
 
 /* Split the checked [upstream] server list into cfg->servers. */
 static int
@@ -188,8 +307,8 @@ config_load(const char *text, const char *label, const char *basedir,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->file = strdup(label);
-	n = conf_table_load(keys, NKEYS, cfg, text, label, basedir, err,
-	    errlen);
+	n = conf_table_load_more(keys, NKEYS, config_server_set, cfg, text,
+	    label, basedir, err, errlen);
 	if ((cfg->up_cert == NULL) != (cfg->up_key == NULL)) {
 		conf_errf(err, errlen, "%s: [upstream] cert and key: set both "
 		    "or neither", label);
@@ -218,6 +337,7 @@ config_load(const char *text, const char *label, const char *basedir,
 	}
 	if (cfg->server != NULL)
 		n += config_servers(cfg, label, err, errlen);
+	n += config_mode(cfg, label, err, errlen);
 
 	if (cfg->enroll_local && cfg->enroll_auth.ca_dir == NULL) {
 		conf_errf(err, errlen, "%s: [enroll] ca_dir: required with "
@@ -269,7 +389,7 @@ static const char *const restart_keys[] = {
 	"gateway.name", "gateway.listen", "gateway.max_payload",
 	"gateway.agent_window", "gateway.resumption", "gateway.ticket_keys",
 	"gateway.ticket_lifetime", "gateway.user", "gateway.ipv6_prefix",
-	"upstream.connections",
+	"upstream.connections", "upstream.listen",
 	"enroll.listen", "enroll.mode", "enroll.names", "enroll.ca_dir",
 	"enroll.cert_days", "enroll.pending_ttl", "enroll.max_pending",
 	"enroll.retry_after", "enroll.hook", "enroll.hook_timeout",
@@ -307,5 +427,7 @@ gw_config_free(struct gw_config *cfg)
 	policy_free(cfg->policy);
 	cfg->policy = NULL;
 	cfg->nservers = 0;
+	free(cfg->server);	/* not in the table: config_server_set */
+	cfg->server = NULL;
 	conf_table_free(keys, NKEYS, cfg);
 }

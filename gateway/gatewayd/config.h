@@ -52,7 +52,10 @@ struct gw_config {
 	enum log_level log_level;
 	int	 log_syslog;		/* log = stderr (0) or syslog (1) */
 	/* [upstream] */
-	char	*server;		/* "a:1, b:2" as written */
+	int	 up_accept;		/* mode = dial (0) or accept (1) */
+	char	*up_listen;		/* accept: where servers dial in */
+	char	*server;		/* "a:1, b:2" as written (accept:
+					   the servers' certificate names) */
 	char	*server_name;		/* NULL: each server's address */
 	char	*ca;
 	char	*up_cert, *up_key;	/* NULL: the [gateway] ones */
@@ -77,7 +80,8 @@ struct gw_config {
 	char	*enroll_signer_user;	/* the signer runs as; NULL: ours */
 	/* [metrics] */
 	char	*metrics_listen;	/* NULL: no metrics listener */
-	/* Derived: the servers of "server", in priority order. */
+	/* Derived: the servers of "server", in priority order (accept:
+	   their names; a server's rank is its index + 1). */
 	char	**servers;
 	unsigned nservers;
 };

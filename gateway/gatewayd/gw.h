@@ -33,6 +33,7 @@ struct enroll;
 struct enroll_conn_all;
 struct listener;
 struct servers;
+struct srvaccept;
 struct upstream;
 
 #define GW_MAGIC	0x47774374u	/* "GwCt" */
@@ -46,6 +47,8 @@ struct gw {
 	struct tls_ticket	*tickets;	/* session ticket keys, or NULL */
 	struct tls_conf		*up_tls;	/* client side, mgmt CA */
 	struct tls_conf		*enroll_tls;	/* enrollment: server auth only */
+	struct tls_conf		*srv_tls;	/* mode = accept: server side,
+						   mgmt CA; else NULL */
 	struct listener		*listener;
 	struct listener		*enroll_listener; /* NULL: no enrollment */
 	struct metrics		*metrics;	/* [metrics] listen, or NULL */
@@ -67,6 +70,8 @@ struct gw {
 						   requests in flight */
 	struct enroll_conn_all	*enroll_conns;	/* enroll_conn.c
 						   (enroll_conn.h) */
+	struct srvaccept	*srvaccept;	/* srvaccept.c (srvaccept.h):
+						   mode = accept, else NULL */
 
 	/* stats.c: counters (metrics.c shows them; some logged at exit). */
 	struct stats		 stats;

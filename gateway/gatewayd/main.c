@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "sdnotify.h"
 #include "servers.h"
+#include "srvaccept.h"
 #include "status.h"
 #include "tls_conf.h"
 #include "tls_rng.h"
@@ -90,14 +91,20 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 		.key = cfg->up_key ? cfg->up_key : cfg->key,
 		.ca = cfg->ca, .server = 0, .tls12 = 1,
 	};
+	/* mode = accept: the same keys and CA, the servers dial in. */
+	struct tls_conf_params sp = up;
 
+	sp.server = 1;
 	if ((gw->agent_tls = tls_conf_new(&ap, err, errlen)) == NULL ||
 	    (gw->up_tls = tls_conf_new(&up, err, errlen)) == NULL ||
+	    (cfg->up_accept &&
+	    (gw->srv_tls = tls_conf_new(&sp, err, errlen)) == NULL) ||
 	    (cfg->enroll_listen != NULL &&
 	    (gw->enroll_tls = tls_conf_new(&ep, err, errlen)) == NULL)) {
 		tls_conf_free(gw->agent_tls);
 		tls_conf_free(gw->up_tls);
-		gw->agent_tls = gw->up_tls = NULL;
+		tls_conf_free(gw->srv_tls);
+		gw->agent_tls = gw->up_tls = gw->srv_tls = NULL;
 		return -1;
 	}
 	return 0;
@@ -135,7 +142,9 @@ gw_metrics_view(void *arg, struct metrics_view *v)
 	v->reserved_bytes = n->reserved_bytes;
 	v->budget = gw->cfg->buffer_budget;
 	v->limit_hits = gw->limits.total;
-	v->links = gw->nup;
+	/* mode = accept: a pool; each server may hold `connections`. */
+	v->links = gw->cfg->up_accept ? gw->cfg->nservers *
+	    gw->cfg->connections : gw->nup;
 	v->links_ready = upstream_ready(gw);
 	v->srv = servers_peers(gw, &v->nsrv);
 	v->servers = gw->cfg->servers;
@@ -219,7 +228,18 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	tmp.tickets = gw->tickets;	/* resumption: as started */
 	if (n == 0 && load_tls(&tmp, &nc, err, sizeof(err)) != 0)
 		n = 1;
+	if (n == 0 && nc.up_accept != r->cfg->up_accept) {
+		snprintf(err, sizeof(err), "[upstream] mode: cannot change "
+		    "from %s to %s on reload: restart gatewayd",
+		    r->cfg->up_accept ? "accept" : "dial",
+		    nc.up_accept ? "accept" : "dial");
+		n = 1;
+	}
 	if (n != 0) {
+		tls_conf_free(tmp.agent_tls);
+		tls_conf_free(tmp.up_tls);
+		tls_conf_free(tmp.srv_tls);
+		tls_conf_free(tmp.enroll_tls);
 		if ((nl = strchr(err, '\n')) != NULL)
 			*nl = '\0';
 		log_errx("event=reload_failed errors=%d detail=\"%s\" "
@@ -234,8 +254,10 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		    "(running values kept until a restart)", changed);
 	tls_conf_free(gw->agent_tls);	/* live sessions keep their refs */
 	tls_conf_free(gw->up_tls);
+	tls_conf_free(gw->srv_tls);
 	gw->agent_tls = tmp.agent_tls;
 	gw->up_tls = tmp.up_tls;
+	gw->srv_tls = tmp.srv_tls;
 	if (tmp.enroll_tls != NULL && gw->enroll_tls != NULL) {
 		tls_conf_free(gw->enroll_tls);
 		gw->enroll_tls = tmp.enroll_tls;
@@ -249,6 +271,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	listener_set_limits(gw->listener, &lim);
 	lim = enroll_limits(gw, r->cfg);
 	listener_set_limits(gw->enroll_listener, &lim);
+	srvaccept_reload(gw->srvaccept);
 	if (!r->level_set)
 		log_init("gatewayd", r->cfg->log_level);
 	log_to_syslog(r->cfg->log_syslog);
@@ -479,11 +502,15 @@ build(struct gw *gw, const struct gw_config *cfg)
 	    (cfg->metrics_listen != NULL && (gw->metrics = metrics_new(
 	    gw->loop, &gw->limits, cfg->metrics_listen, gw_metrics_view, gw,
 	    err, sizeof(err))) == NULL) ||
+	    (cfg->up_accept && (gw->srvaccept = srvaccept_new(gw, err,
+	    sizeof(err))) == NULL) ||
 	    drop_privileges(cfg->user, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"%s\"", err);
 		return -1;
 	}
-	gw->nup = cfg->connections;
+	/* mode = accept: a pool, `connections` for each possible server. */
+	gw->nup = cfg->up_accept ? GW_MAX_SERVERS * cfg->connections :
+	    cfg->connections;
 	if ((gw->up = calloc(gw->nup, sizeof(*gw->up))) == NULL)
 		return -1;
 	for (unsigned i = 0; i < gw->nup; i++)
@@ -502,6 +529,7 @@ run(struct daemon *d)
 
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	servers_start(gw);
+	srvaccept_start(gw->srvaccept);
 	listener_start(gw->listener);
 	if (gw->enroll_listener != NULL)
 		listener_start(gw->enroll_listener);
@@ -516,9 +544,12 @@ run(struct daemon *d)
 	ev_timer_init(&d->trim, on_trim, GW_TRIM_EVERY, GW_TRIM_EVERY);
 	d->trim.data = gw;
 	ev_timer_start(gw->loop, &d->trim);
-	log_info("event=started name=%s listen=%s servers=\"%s\" links=%u "
-	    "max_agents=%u enroll=%s enroll_mode=%s metrics=%s", cfg->name,
-	    cfg->listen, cfg->server, gw->nup, cfg->max_agents,
+	log_info("event=started name=%s listen=%s upstream_mode=%s "
+	    "upstream_listen=%s servers=\"%s\" links=%u max_agents=%u "
+	    "enroll=%s enroll_mode=%s metrics=%s", cfg->name, cfg->listen,
+	    cfg->up_accept ? "accept" : "dial",
+	    cfg->up_accept ? cfg->up_listen : "off", cfg->server,
+	    cfg->up_accept ? cfg->connections : gw->nup, cfg->max_agents,
 	    cfg->enroll_listen ? cfg->enroll_listen : "off",
 	    cfg->enroll_local ? "local" : "forward",
 	    cfg->metrics_listen ? cfg->metrics_listen : "off");
@@ -549,6 +580,8 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	gw->enroll_listener = NULL;
 	enroll_free(gw->enroll);
 	gw->enroll = NULL;
+	srvaccept_free(gw->srvaccept);	/* handshakes in progress close */
+	gw->srvaccept = NULL;
 	servers_free(gw->servers);
 	gw->servers = NULL;
 	if (gw->up != NULL)
@@ -573,6 +606,7 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	}
 	tls_conf_free(gw->agent_tls);
 	tls_conf_free(gw->up_tls);
+	tls_conf_free(gw->srv_tls);
 	tls_conf_free(gw->enroll_tls);
 	tls_ticket_free(gw->tickets);
 	gw_config_free(cfg);

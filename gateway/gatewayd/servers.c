@@ -17,12 +17,22 @@
  * upstream_grace (failover.c: fo_grace), the gateway is cut off: its
  * agents get GOAWAY upstream-lost and go to another gateway, new ones are
  * refused (agent_cut_off), until a link is ready again.
+ *
+ * [upstream] mode = accept: the servers dial in (srvaccept.c) and each
+ * link is one its server dialed (servers_take), kept in a pool of
+ * GW_MAX_SERVERS * connections, at most `connections` per server.  The
+ * same choices by rank: the active server is the first with a READY link
+ * (one with none is unreachable); when it has none left, every channel
+ * moves to the next such (failover); a better one READY for failback_hold
+ * takes them back (fail-back: the old server's links drain, and it dials
+ * them again).  The links of the other servers are their standbys.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
+#include "conn.h"
 #include "enroll.h"
 #include "log.h"
 #include "servers.h"
@@ -71,6 +81,24 @@ srv_addr(const struct gw *gw, int i)
 }
 
 /*
+ * Accept mode: the links of the other servers are their standbys and
+ * stay; those of the old active server ${from} that still carry channels
+ * drain (fail-back), or are on their way down (failover: none is READY).
+ */
+static void
+servers_switch_accept(struct gw *gw, int from, const char *detail,
+    int drain)
+{
+	if (drain && from >= 0)
+		for (unsigned i = 0; i < gw->nup; i++)
+			if (upstream_server(gw->up[i]) == from &&
+			    upstream_state(gw->up[i]) == UP_READY &&
+			    !upstream_draining(gw->up[i]))
+				upstream_drain(gw->up[i], detail);
+	agent_adopt_all(gw);	/* the new server has a READY link */
+}
+
+/*
  * Make ${to} the active server.  Links elsewhere are drained (a planned
  * move: fail-back) or dropped (their server failed).
  */
@@ -97,6 +125,10 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 	s->active = to;
 	snprintf(detail, sizeof(detail), "moving to server %s",
 	    srv_addr(gw, to));
+	if (gw->cfg->up_accept) {
+		servers_switch_accept(gw, from, detail, drain);
+		return;
+	}
 	/* (A link already draining is on its way out: let it finish.) */
 	for (unsigned i = 0; i < gw->nup; i++)
 		if (upstream_server(gw->up[i]) != to &&
@@ -111,6 +143,37 @@ servers_switch(struct gw *gw, int to, const char *why, int drain)
 		agent_adopt_all(gw);
 }
 
+/* Accept mode: the first server (by rank) with a READY link, or -1. */
+static int
+servers_first_ready(const struct gw *gw, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (upstream_pick(gw->up, gw->nup, 0, (int)i) != NULL)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Accept mode: while the active server has a READY link, it stays (a
+ * better one comes back by fail-back, servers_spare); else the first
+ * server with one takes over (failover; nothing to do if none has).
+ */
+static void
+servers_choose_accept(struct gw *gw)
+{
+	struct servers *s = servers_of(gw);
+	int best;
+
+	if (s->active >= 0 &&
+	    upstream_pick(gw->up, gw->nup, 0, s->active) != NULL)
+		return;
+	if ((best = servers_first_ready(gw, s->nsrv)) < 0)
+		return;
+	servers_switch(gw, best, s->active < 0 ? "start" :
+	    s->srv[s->active].health == FO_DOWN ?
+	    fo_reason_str(s->srv[s->active].reason) : "unreachable", 0);
+}
+
 /* Connect every idle link to the active server, if it may be tried. */
 static void
 servers_connect(struct gw *gw)
@@ -119,6 +182,10 @@ servers_connect(struct gw *gw)
 	double now = ev_now(gw->loop);
 	int best;
 
+	if (gw->cfg->up_accept) {
+		servers_choose_accept(gw);
+		return;
+	}
 	if (s->active < 0 || !fo_may_try(&s->srv[s->active], now)) {
 		if ((best = fo_choose(s->srv, s->nsrv, now)) < 0)
 			return;		/* all in backoff: the tick retries */
@@ -128,6 +195,27 @@ servers_connect(struct gw *gw)
 	for (unsigned i = 0; i < gw->nup; i++)
 		if (upstream_state(gw->up[i]) == UP_IDLE)
 			upstream_connect(gw->up[i], s->active);
+}
+
+/*
+ * Accept mode: fail back to the best server before the active one that has
+ * been up for the hold-down and has a READY link now (its links are its
+ * own standbys: no spare).
+ */
+static void
+servers_failback_accept(struct gw *gw, double now)
+{
+	struct servers *s = servers_of(gw);
+
+	if (!gw->cfg->failback)
+		return;
+	for (int i = 0; i < s->active; i++)
+		if (s->srv[i].health == FO_UP &&
+		    now - s->srv[i].since >= s->fo.hold_down &&
+		    upstream_pick(gw->up, gw->nup, 0, i) != NULL) {
+			servers_switch(gw, i, "healthy-for-hold-down", 1);
+			return;
+		}
 }
 
 /*
@@ -142,6 +230,10 @@ servers_spare(struct gw *gw, double now)
 
 	if (s->active < 0)
 		return;
+	if (gw->cfg->up_accept) {
+		servers_failback_accept(gw, now);
+		return;
+	}
 	/*
 	 * The spare carried the channels through a failover; once every
 	 * link is up, hand them over and go back to being the spare.
@@ -352,7 +444,7 @@ void
 servers_start(struct gw *gw)
 {
 	ev_timer_start(gw->loop, &servers_of(gw)->tick);
-	servers_connect(gw);
+	servers_connect(gw);	/* accept mode: nothing until one dials */
 }
 
 /* The link ${u} goes to the server's new number; away if it has none. */
@@ -478,6 +570,71 @@ servers_link_up(struct gw *gw, struct upstream *u)
 	fo_up(p, ev_now(gw->loop));
 	if (upstream_server(u) == s->active)
 		agent_adopt_all(gw);
+	else if (gw->cfg->up_accept)
+		servers_choose_accept(gw);	/* none was READY? */
+}
+
+/* Accept mode: links of server ${srv} live now (not idle). */
+static unsigned
+servers_links_of(const struct gw *gw, int srv)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < gw->nup; i++)
+		n += upstream_server(gw->up[i]) == srv &&
+		    upstream_state(gw->up[i]) != UP_IDLE &&
+		    upstream_state(gw->up[i]) != UP_STOPPED;
+	return n;
+}
+
+/*
+ * Accept mode: a link of server ${srv} ended for ${why}.  A server is down
+ * (unreachable) once it has no link left; the active one without a READY
+ * link is replaced by the next that has one.
+ */
+static void
+servers_link_down_accept(struct gw *gw, int srv, enum fo_reason why)
+{
+	struct servers *s = servers_of(gw);
+	struct fo_peer *p = &s->srv[srv];
+
+	if (why != FO_R_NONE && servers_links_of(gw, srv) == 0) {
+		fo_down(p, why, ev_now(gw->loop), &s->fo, servers_rnd());
+		log_warnx("event=server_health server=%s to=down reason=%s "
+		    "detail=\"no link left: it dials again\"",
+		    srv_addr(gw, srv), fo_reason_str(why));
+	}
+	servers_choose_accept(gw);
+}
+
+/**
+ * servers_take(gw, c, srv): accept mode: server ${srv} dialed in on ${c}
+ * (its handshake done, its certificate name checked): an idle link of the
+ * pool adopts it, unless ${srv} already has `connections` links (${c} is
+ * then closed, the reason logged).  Return 0, or -1 if ${c} was closed.
+ */
+int
+servers_take(struct gw *gw, struct conn *c, int srv)
+{
+	unsigned have = servers_links_of(gw, srv);
+
+	if (have >= gw->cfg->connections) {
+		log_warnx("event=server_link_refused server=%s peer=%s "
+		    "reason=\"connections (%u) reached: closing the extra "
+		    "link\"", srv_addr(gw, srv), conn_peer(c),
+		    gw->cfg->connections);
+		conn_close_error(c, GW_R_POLICY, "this server has its %u "
+		    "links already", gw->cfg->connections);
+		return -1;
+	}
+	for (unsigned i = 0; i < gw->nup; i++)
+		if (upstream_state(gw->up[i]) == UP_IDLE)
+			return upstream_adopt(gw->up[i], c, srv);
+	/* (The pool holds `connections` for each of GW_MAX_SERVERS.) */
+	log_errx("event=bug detail=\"no idle link for server %s\"",
+	    srv_addr(gw, srv));
+	conn_close(c, GW_R_INTERNAL, "no idle link");
+	return -1;
 }
 
 /**
@@ -494,6 +651,10 @@ servers_link_down(struct gw *gw, struct upstream *u, enum fo_reason why)
 	if (gw->stopping || srv < 0)
 		return;
 	s = servers_of(gw);
+	if (gw->cfg->up_accept) {
+		servers_link_down_accept(gw, srv, why);
+		return;
+	}
 	if (why != FO_R_NONE) {
 		p = &s->srv[srv];
 		fo_down(p, why, ev_now(gw->loop), &s->fo, servers_rnd());

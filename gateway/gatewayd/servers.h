@@ -13,6 +13,7 @@
 
 #include "failover.h"
 
+struct conn;
 struct gw;
 struct gw_config;
 struct servers;
@@ -71,6 +72,14 @@ const struct fo_peer *servers_peers(const struct gw *gw, unsigned *n);
  * new server after a failover ends it (logged with its duration).
  */
 void servers_ack_seen(struct gw *gw, struct upstream *u);
+
+/**
+ * servers_take(gw, c, srv): accept mode: server ${srv} dialed in on ${c}
+ * (its handshake done, its certificate name checked): an idle link of the
+ * pool adopts it, unless ${srv} already has `connections` links (${c} is
+ * then closed, the reason logged).  Return 0, or -1 if ${c} was closed.
+ */
+int servers_take(struct gw *gw, struct conn *c, int srv);
 
 /** servers_link_up(gw, u): ${u} completed its HELLO. */
 void servers_link_up(struct gw *gw, struct upstream *u);

@@ -257,6 +257,55 @@ static const struct conn_ops upstream_conn_ops = {
 	.on_close = upstream_on_close,
 };
 
+/* Idle link ${u} starts towards server ${srv}: CONNECTING, fresh. */
+static void
+upstream_begin(struct upstream *u, int srv)
+{
+	upstream_set_state(u, UP_CONNECTING);
+	u->srv = srv;
+	snprintf(u->addr, sizeof(u->addr), "%s", u->gw->cfg->servers[srv]);
+	u->next_chan = 1;
+	u->caps = 0;		/* until its HELLO_ACK */
+	u->peer_max = 0;
+}
+
+/**
+ * upstream_conn_params(gw, p): the buffers and frame size of a link of
+ * ${gw}, into ${p} (mode = accept: its connection is accepted elsewhere,
+ * then adopted).
+ */
+void
+upstream_conn_params(const struct gw *gw, struct conn_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->in_cap = UP_IN_CAP;
+	p->out_cap = UP_OUT_CAP;
+	p->max_payload = gw->cfg->max_payload;
+}
+
+/**
+ * upstream_adopt(u, c, srv): idle link ${u} takes the connection ${c}
+ * (made with upstream_conn_params) that server ${srv} dialed in, its TLS
+ * handshake done and its certificate name checked (mode = accept).  From
+ * here on it is a link like one upstream_connect made: HELLO sent, waiting
+ * for HELLO_ACK (within connect_timeout); the result comes back through
+ * on_ready / on_down.  Return 0, or -1 if ${c} was closed (${u} not idle,
+ * or no room for HELLO: on_down told).
+ */
+int
+upstream_adopt(struct upstream *u, struct conn *c, int srv)
+{
+	if (u->state != UP_IDLE) {
+		conn_close(c, GW_R_INTERNAL, "link not idle");
+		return -1;
+	}
+	upstream_begin(u, srv);
+	u->c = c;
+	conn_set_ops(c, &upstream_conn_ops, u);
+	conn_timer(c, u->gw->cfg->connect_timeout);
+	return upstream_on_open(c, u) == 0 ? 0 : -1;
+}
+
 /**
  * upstream_connect(u, srv): connect idle link ${u} to server ${srv}; the
  * result comes back through on_ready / on_down.
@@ -274,12 +323,7 @@ upstream_connect(struct upstream *u, int srv)
 
 	if (u->state != UP_IDLE)
 		return;
-	upstream_set_state(u, UP_CONNECTING);
-	u->srv = srv;
-	snprintf(u->addr, sizeof(u->addr), "%s", cfg->servers[srv]);
-	u->next_chan = 1;
-	u->caps = 0;		/* until its HELLO_ACK */
-	u->peer_max = 0;
+	upstream_begin(u, srv);
 	u->c = conn_connect(u->gw->loop, cfg->servers[srv], u->gw->up_tls, &p,
 	    &upstream_conn_ops, u);
 	if (u->c == NULL) {
@@ -388,6 +432,10 @@ upstream_new(struct gw *gw, unsigned idx, int probe)
 	u->is_probe = probe;
 	u->srv = -1;
 	u->addr[0] = '-';
+	if (probe)
+		snprintf(u->name, sizeof(u->name), "probe");
+	else
+		snprintf(u->name, sizeof(u->name), "%u", idx);
 	u->gw = gw;
 	return u;
 }
@@ -579,10 +627,7 @@ upstream_renumber(struct upstream *u, int srv)
 const char *
 upstream_name(const struct upstream *u)
 {
-	static const char *const names[] = { "0", "1", "2", "3", "4", "5",
-	    "6", "7" };
-
-	return u->is_probe ? "probe" : u->idx < 8 ? names[u->idx] : "?";
+	return u->name;
 }
 
 /** upstream_ready(gw): how many of the K links are READY. */

@@ -110,6 +110,27 @@ void upstream_free(struct upstream *u);
  */
 void upstream_connect(struct upstream *u, int srv);
 
+struct conn;
+struct conn_params;
+
+/**
+ * upstream_conn_params(gw, p): the buffers and frame size of a link of
+ * ${gw}, into ${p} (mode = accept: its connection is accepted elsewhere,
+ * then adopted).
+ */
+void upstream_conn_params(const struct gw *gw, struct conn_params *p);
+
+/**
+ * upstream_adopt(u, c, srv): idle link ${u} takes the connection ${c}
+ * (made with upstream_conn_params) that server ${srv} dialed in, its TLS
+ * handshake done and its certificate name checked (mode = accept).  From
+ * here on it is a link like one upstream_connect made: HELLO sent, waiting
+ * for HELLO_ACK (within connect_timeout); the result comes back through
+ * on_ready / on_down.  Return 0, or -1 if ${c} was closed (${u} not idle,
+ * or no room for HELLO: on_down told).
+ */
+int upstream_adopt(struct upstream *u, struct conn *c, int srv);
+
 /**
  * upstream_drop(u, detail): close ${u} on our own decision (failover,
  * fail-back): its server is not blamed.  Its channels are lost

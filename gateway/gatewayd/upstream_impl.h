@@ -28,7 +28,9 @@ struct upstream {
 	unsigned		 idx;
 	int			 is_probe;	/* the spare (servers.c) */
 	int			 srv;		/* server index, or -1 */
-	char			 addr[64];	/* its address, for logs */
+	char			 addr[64];	/* its address (accept: its
+						   name), for logs */
+	char			 name[12];	/* "0", "1", ... or "probe" */
 	struct gw		*gw;
 	struct conn		*c;
 	struct fo_heartbeat	 hb;

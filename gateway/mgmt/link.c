@@ -52,6 +52,9 @@ struct link {
 	uint32_t		 peer_max;	/* the gateway's max_payload */
 	uint64_t		 frames_in;
 	uint64_t		 seen_ignored;	/* SEEN ids not its open ones */
+	const struct link_owner	*own;		/* dialed: mdial.c; or NULL */
+	void			*own_arg;
+	char			 dialed[96];	/* dialed: the address */
 	TAILQ_ENTRY(link)	 entry;
 };
 
@@ -212,7 +215,16 @@ static int
 link_hello(struct link *l, const struct gw_frame *f)
 {
 	struct gw_frame r = { .type = GW_T_HELLO_ACK };
+	char text[200];
 
+	if (f->type == GW_T_ERROR) {	/* a gateway we dialed refused us */
+		snprintf(text, sizeof(text), "gateway sent ERROR before HELLO: "
+		    "%s: %.*s", gw_reason_str(f->u.reason.code),
+		    (int)f->u.reason.text.len, (const char *)f->u.reason.text.p);
+		conn_close(l->c, f->u.reason.code == GW_R_POLICY ?
+		    GW_R_POLICY : GW_R_UNEXPECTED, text);
+		return CONN_CLOSED_RC;
+	}
 	if (f->type != GW_T_HELLO) {
 		conn_close(l->c, GW_R_UNEXPECTED, "first frame must be HELLO");
 		return CONN_CLOSED_RC;
@@ -233,8 +245,11 @@ link_hello(struct link *l, const struct gw_frame *f)
 	l->caps = r.u.hello_ack.caps;
 	l->peer_max = f->u.hello.max_payload;
 	link_set_state(l, LINK_READY);
-	log_info("event=gateway_ready gateway=%s peer=%s caps=0x%x",
-	    l->id.name, conn_peer(l->c), l->caps);
+	log_info("event=gateway_ready gateway=%s peer=%s caps=0x%x%s%s",
+	    l->id.name, conn_peer(l->c), l->caps, l->own != NULL ?
+	    " dialed=" : "", l->own != NULL ? l->dialed : "");
+	if (l->own != NULL)
+		l->own->on_ready(l->own_arg);
 	return CONN_OK;
 }
 
@@ -560,7 +575,12 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 	n = mchan_set_free(&l->chans);
 	log_esc(eg, sizeof(eg), l->id.name, LOG_ESC_STR, LOG_ESC_BARE);
 	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
-	if (was == LINK_HANDSHAKE || reason == GW_R_POLICY) {
+	if (l->own != NULL && was == LINK_HANDSHAKE &&
+	    reason != GW_R_POLICY)
+		log_warnx("event=gateway_dial_failed addr=%s peer=%s reason=%s "
+		    "detail=\"%s\"", l->dialed, conn_peer(c),
+		    gw_reason_str(reason), ed);
+	else if (was == LINK_HANDSHAKE || reason == GW_R_POLICY) {
 		l->m->links->refused++;
 		log_warnx("event=gateway_refused peer=%s%s%s reason=%s "
 		    "detail=\"%s\"", conn_peer(c), l->id.name[0] ?
@@ -575,6 +595,8 @@ link_on_close(struct conn *c, unsigned reason, const char *detail,
 		    (unsigned long long)l->seen_ignored);
 	TAILQ_REMOVE(&l->m->links->all, l, entry);
 	l->m->links->n--;
+	if (l->own != NULL)
+		l->own->on_gone(l->own_arg);	/* it dials again */
 }
 
 /* No call of ${arg} is on the stack any more (conn.h): free it. */
@@ -596,15 +618,52 @@ static const struct conn_ops link_ops = {
 	.on_free = link_on_free,
 };
 
-/** link_accept(m, fd): start a gateway connection on socket ${fd}. */
-void
-link_accept(struct mgmt *m, int fd)
+/* A new link of ${m}, in LINK_HANDSHAKE, with no conn yet; or NULL. */
+static struct link *
+link_new(struct mgmt *m)
 {
-	struct conn_params p = {
+	struct link *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    mchan_set_init(&l->chans, m, &link_mchan_ops, l, l->id.name,
+	    l->id.fingerprint) != 0) {
+		log_warnx("event=gateway_refused reason=overload "
+		    "detail=\"out of memory\"");
+		if (l != NULL)
+			mchan_set_free(&l->chans);
+		free(l);
+		return NULL;
+	}
+	l->magic = LINK_MAGIC;
+	l->m = m;		/* calloc: LINK_HANDSHAKE */
+	return l;
+}
+
+/* ${l} got no conn: free it (nothing else knows it). */
+static void
+link_unmade(struct link *l)
+{
+	mchan_set_free(&l->chans);
+	l->magic = 0;
+	free(l);
+}
+
+/* The conn_params of a link of ${m}. */
+static struct conn_params
+link_params(const struct mgmt *m)
+{
+	return (struct conn_params){
 		.in_cap = (size_t)m->cfg->max_payload + GW_HDR_LEN + 65536,
 		.out_cap = LINK_OUT_CAP,
 		.max_payload = m->cfg->max_payload,
 	};
+}
+
+/** link_accept(m, fd): start a gateway connection on socket ${fd}. */
+void
+link_accept(struct mgmt *m, int fd)
+{
+	struct conn_params p = link_params(m);
 	struct link *l;
 
 	if (m->links->n >= m->cfg->max_gateways) {
@@ -614,31 +673,55 @@ link_accept(struct mgmt *m, int fd)
 		close(fd);
 		return;
 	}
-	if ((l = calloc(1, sizeof(*l))) == NULL ||
-	    mchan_set_init(&l->chans, m, &link_mchan_ops, l, l->id.name,
-	    l->id.fingerprint) != 0) {
-		log_warnx("event=gateway_refused reason=overload "
-		    "detail=\"out of memory\"");
-		if (l != NULL)
-			mchan_set_free(&l->chans);
-		free(l);
+	if ((l = link_new(m)) == NULL) {
 		close(fd);
 		return;
 	}
-	l->magic = LINK_MAGIC;
-	l->m = m;		/* calloc: LINK_HANDSHAKE */
 	if ((l->c = conn_accept(m->loop, fd, m->tls, &p, &link_ops, l)) ==
 	    NULL) {
 		log_warnx("event=gateway_refused reason=overload "
 		    "detail=\"cannot set up TLS\"");
-		mchan_set_free(&l->chans);
-		l->magic = 0;
-		free(l);
+		link_unmade(l);
 		return;
 	}
 	TAILQ_INSERT_TAIL(&m->links->all, l, entry);
 	m->links->n++;
 	conn_timer(l->c, m->cfg->handshake_timeout);
+}
+
+/**
+ * link_dial(m, addr, tc, server_name, own, arg): dial the gateway at
+ * ${addr} (HOST:PORT, a name resolved on the loop) with the client
+ * configuration ${tc}; its certificate must name ${server_name} (NULL: the
+ * host dialed).  Once connected the link is handled exactly as an accepted
+ * one (the gateway sends HELLO; its certificate is held to gateway_names
+ * and [scope]); ${own} hears of it with ${arg}: on_gone once, when it
+ * closes.  Return 0, or -1 if the dial failed at once (on_gone not called).
+ */
+int
+link_dial(struct mgmt *m, const char *addr, const struct tls_conf *tc,
+    const char *server_name, const struct link_owner *own, void *arg)
+{
+	struct conn_params p = link_params(m);
+	struct link *l;
+
+	p.server_name = server_name;
+	if ((l = link_new(m)) == NULL)
+		return -1;
+	snprintf(l->dialed, sizeof(l->dialed), "%s", addr);
+	/* (A dial never ends, well or badly, inside conn_connect.) */
+	if ((l->c = conn_connect(m->loop, addr, tc, &p, &link_ops, l)) ==
+	    NULL) {
+		log_warn("event=gateway_dial_failed addr=%s", addr);
+		link_unmade(l);
+		return -1;
+	}
+	l->own = own;
+	l->own_arg = arg;
+	TAILQ_INSERT_TAIL(&m->links->all, l, entry);
+	m->links->n++;
+	conn_timer(l->c, m->cfg->handshake_timeout);
+	return 0;
 }
 
 /** link_stop_all(m, reason, detail): close every link with ${reason}. */

@@ -42,6 +42,26 @@ void link_all_free(struct link_all *la);
 /** link_accept(m, fd): start a gateway connection on socket ${fd}. */
 void link_accept(struct mgmt *m, int fd);
 
+/* Who dialed a link (mdial.c), told of its fate; ${arg} is its own. */
+struct link_owner {
+	void	(*on_ready)(void *arg);	/* the gateway's HELLO answered */
+	void	(*on_gone)(void *arg);	/* closed (or never connected) */
+};
+
+struct tls_conf;
+
+/**
+ * link_dial(m, addr, tc, server_name, own, arg): dial the gateway at
+ * ${addr} (HOST:PORT, a name resolved on the loop) with the client
+ * configuration ${tc}; its certificate must name ${server_name} (NULL: the
+ * host dialed).  Once connected the link is handled exactly as an accepted
+ * one (the gateway sends HELLO; its certificate is held to gateway_names
+ * and [scope]); ${own} hears of it with ${arg}: on_gone once, when it
+ * closes.  Return 0, or -1 if the dial failed at once (on_gone not called).
+ */
+int link_dial(struct mgmt *m, const char *addr, const struct tls_conf *tc,
+    const char *server_name, const struct link_owner *own, void *arg);
+
 /** link_stop_all(m, reason, detail): close every link with ${reason}. */
 void link_stop_all(struct mgmt *m, unsigned reason, const char *detail);
 

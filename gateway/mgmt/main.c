@@ -29,6 +29,7 @@
 #include "link.h"
 #include "log.h"
 #include "mchan.h"
+#include "mdial.h"
 #include "mgmt.h"
 #include "mlive.h"
 #include "mmetrics.h"
@@ -258,7 +259,8 @@ reload_tls(const struct mgmt_config *cur, const struct mgmt_config *nc,
  * max_gateways, the timeouts, batch_max and batch_delay (the open batch is
  * committed first), [scope] sections (the next OPEN of every link),
  * [store] retain and max_rows (the next retention pass), [agents]
- * stale_after (the next sweep); the
+ * stale_after (the next sweep), [gateways] backoff (the next retry) and
+ * the dialer's client TLS (mdial_reload: new dials); the
  * keys that need a restart keep their running values and are named.
  */
 static void
@@ -291,6 +293,10 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	old = *r->cfg;
 	*r->cfg = nc;
 	mgmt_config_free(&old);
+	if (mdial_reload(r->m->dial, err, sizeof(err)) != 0)
+		log_errx("event=reload_error detail=\"[gateways] %s\" (the "
+		    "gateways are dialed with the old TLS configuration)",
+		    err);
 	if (!r->level_set)
 		log_init("gw-mgmt", r->cfg->log_level);
 	retain_configure(r->m->retain);
@@ -395,6 +401,11 @@ main_build(const struct main_args *a, struct mgmt_config *cfg,
 		log_errx("event=start_failed detail=\"[enroll] %s\"", err);
 		return -1;
 	}
+	if (cfg->dial != NULL && (m->dial = mdial_new(m, err,
+	    sizeof(err))) == NULL) {
+		log_errx("event=start_failed detail=\"[gateways] %s\"", err);
+		return -1;
+	}
 	if (cfg->metrics_listen != NULL && (m->metrics = mmetrics_new(m,
 	    cfg->metrics_listen, err, sizeof(err))) == NULL) {
 		log_errx("event=start_failed detail=\"[metrics] %s\"", err);
@@ -423,14 +434,18 @@ main_run(struct mgmt *m, struct reload *r)
 	ev_signal_init(&sighup, on_hup, SIGHUP);
 	sighup.data = r;
 	ev_signal_start(m->loop, &sighup);
-	log_info("event=started name=%s listen=%s store=%s batch_max=%u "
-	    "batch_delay_ms=%.1f metrics=%s", cfg->name, cfg->listen,
+	mdial_start(m->dial);
+	log_info("event=started name=%s listen=%s dial=\"%s\" links=%u "
+	    "store=%s batch_max=%u batch_delay_ms=%.1f metrics=%s", cfg->name,
+	    cfg->listen, cfg->dial != NULL ? cfg->dial : "",
+	    cfg->dial != NULL ? cfg->dial_links : 0,
 	    cfg->store_type == STORE_POSTGRESQL ? "postgresql" :
 	    cfg->database, cfg->batch_max, cfg->batch_delay * 1000,
 	    cfg->metrics_listen != NULL ? cfg->metrics_listen : "off");
 	ev_run(m->loop, 0);
 	/* Make the open batch durable and send its ACKs before leaving. */
 	commit_now(m);
+	mdial_stop(m->dial);	/* the links it dialed are not dialed again */
 	link_stop_all(m, GW_R_SHUTDOWN, "management server stopping");
 	conn_reap();	/* the links closed above are freed now */
 	log_info("event=stopped stored=%llu duplicates=%llu commits=%llu "
@@ -450,6 +465,8 @@ main_free(struct mgmt *m, struct mgmt_config *cfg)
 	m->metrics = NULL;
 	signer_free(m->signer);
 	m->signer = NULL;
+	mdial_free(m->dial);	/* its links are closed */
+	m->dial = NULL;
 	link_all_free(m->links);
 	m->links = NULL;
 	mchan_all_free(m->chans);

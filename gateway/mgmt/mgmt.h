@@ -12,7 +12,7 @@
  * its part below, declared in its own header, made by its _new, freed by
  * its _free and written by that module alone: links by link.c, chans by
  * mchan.c, commit by commit.c, signer by signer.c, retain by retain.c,
- * live by mlive.c; main.c alone stores the pointers here (and clears
+ * live by mlive.c, dial by mdial.c; main.c alone stores the pointers here (and clears
  * them when it frees).
  * This header holds only pointers to the parts, so it includes no
  * module's header: the modules include it, and calls and includes only go
@@ -32,6 +32,7 @@
 struct commit;
 struct link_all;
 struct mchan_all;
+struct mdial;
 struct mlive;
 struct retain;
 struct mmetrics;
@@ -54,6 +55,7 @@ struct mgmt {
 	struct retain			*retain;	/* retain.c's */
 	struct mlive			*live;	/* mlive.c's */
 	struct mmetrics			*metrics;	/* or NULL */
+	struct mdial			*dial;	/* mdial.c's, or NULL */
 };
 
 #endif /* GW_MGMT_H */

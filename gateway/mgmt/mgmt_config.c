@@ -46,6 +46,14 @@ static const struct conf_key keys[] = {
 	{ "commands", "resend", CONF_DUR, O(cmd_resend), 1, 3600, "30s", 0 },
 	{ "agents", "stale_after", CONF_DUR, O(stale_after), 1, 7 * 86400.,
 	    "15m", 0 },
+	{ "gateways", "dial", CONF_ADDR_LIST, O(dial), 0, 0, NULL, 0 },
+	{ "gateways", "links", CONF_UINT, O(dial_links), 1, 8, "2", 0 },
+	{ "gateways", "server_name", CONF_STR, O(dial_server_name), 0, 0, NULL,
+	    0 },
+	{ "gateways", "backoff_min", CONF_DUR, O(dial_backoff_min), 0.01,
+	    3600, "100ms", 0 },
+	{ "gateways", "backoff_max", CONF_DUR, O(dial_backoff_max), 0.01,
+	    86400, "5s", 0 },
 	{ "metrics", "listen", CONF_ADDR, O(metrics_listen), 0, 0, NULL, 0 },
 	SIGNER_CONF_KEYS("enroll", O(enroll)),
 	{ "enroll", "signer_user", CONF_STR, O(enroll_signer_user), 0, 0, NULL,
@@ -180,6 +188,11 @@ mgmt_config_load_string(const char *text, const char *label,
 			n++;
 		}
 	}
+	if (cfg->dial_backoff_min > cfg->dial_backoff_max) {
+		conf_errf(err, errlen, "%s: [gateways] backoff_min: above "
+		    "backoff_max", label);
+		n++;
+	}
 	if (cfg->store_type == STORE_POSTGRESQL && cfg->conninfo == NULL) {
 		conf_errf(err, errlen, "%s: [store] conninfo: required with "
 		    "type = postgresql", label);
@@ -239,8 +252,9 @@ mgmt_scope_allows(const struct mgmt_scope *sc, const char *issuer,
  * What a running gw-mgmt cannot change (see mgmt_config_keep): its
  * sockets (listen, metrics listen), its own certificate, key and gateway
  * CA (the CRL is read again), what it negotiated with its links
- * (max_payload, tls12), its name, its store, the resend timer and the
- * signing authority it opened.
+ * (max_payload, tls12), its name, its store, the resend timer, the
+ * signing authority it opened and the gateways it dials ([gateways] dial,
+ * links, server_name; their backoff changes live).
  */
 static const char *const restart_keys[] = {
 	"mgmt.name", "mgmt.listen", "mgmt.cert", "mgmt.key",
@@ -251,7 +265,8 @@ static const char *const restart_keys[] = {
 	"enroll.hook", "enroll.hook_timeout", "enroll.max_pending_per_source",
 	"enroll.new_per_source_per_hour", "enroll.renew_after",
 	"enroll.hook_max", "enroll.hook_queue", "enroll.signer_user",
-	"metrics.listen", NULL
+	"metrics.listen", "gateways.dial", "gateways.links",
+	"gateways.server_name", NULL
 };
 
 /**

@@ -57,6 +57,11 @@ struct mgmt_config {
 	double		 cmd_resend;	/* COMMANDs sent again after */
 	/* [agents] */
 	double		 stale_after;	/* silent that long: stale */
+	/* [gateways]: the gateways gw-mgmt dials (mdial.c), or none */
+	char		*dial;		/* "gw1:7445, gw2:7445"; NULL: none */
+	uint32_t	 dial_links;	/* links kept to each */
+	char		*dial_server_name;	/* NULL: the host dialed */
+	double		 dial_backoff_min, dial_backoff_max;
 	/* [metrics] */
 	char		*metrics_listen;	/* NULL: no metrics listener */
 	/* [enroll]: the signing authority; off without ca_dir */

@@ -347,6 +347,13 @@ conn_set_arg(struct conn *c, void *arg)
 	c->arg = arg;
 }
 
+void
+conn_set_ops(struct conn *c, const struct conn_ops *ops, void *arg)
+{
+	c->ops = ops;
+	c->arg = arg;
+}
+
 struct conn *
 conn_accept(struct ev_loop *loop, int fd, const struct tls_conf *tc,
     const struct conn_params *p, const struct conn_ops *ops, void *arg)

@@ -120,6 +120,155 @@ test_server_names(void **state)
 	gw_config_free(&c);
 }
 
+/*
+ * [upstream] mode = accept (issue 21): server lists the certificate names
+ * of the servers that dial in, in rank order; listen is where.
+ */
+static void
+test_accept_mode(void **state)
+{
+	static const char text[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "[upstream]\nca = ca.crt\nmode = accept\n"
+	    "listen = 0.0.0.0:7445\nserver = mgmt1.example, mgmt2\n";
+	struct gw_config c;
+	char err[1024] = "";
+
+	(void)state;
+	assert_int_equal(gw_config_load_string(text, "t.ini", ".", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(c.up_accept, 1);
+	assert_string_equal(c.up_listen, "0.0.0.0:7445");
+	assert_int_equal(c.nservers, 2);
+	assert_string_equal(c.servers[1], "mgmt2");
+	gw_config_free(&c);
+	/* The default is dial, as before. */
+	assert_int_equal(gw_config_load_string(minimal, "m.ini", ".", &c, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.up_accept, 0);
+	assert_null(c.up_listen);
+	gw_config_free(&c);
+}
+
+/* Errors of accept mode's keys name the file, the key, and the line. */
+static void
+test_accept_mode_errors(void **state)
+{
+	static const char no_listen[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "[upstream]\nca = ca.crt\nserver = mgmt1\nmode = accept\n"
+	    "server_name = mgmt\n";
+	static const char bad[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "[upstream]\nca = ca.crt\n"
+	    "mode = passive\n"				/* line 7 */
+	    "listen = mgmt1:7445\n"			/* line 8 */
+	    "server = mgmt1, mgmt_2\n";		/* line 9 */
+	static const char mixed[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "[upstream]\nca = ca.crt\nmode = accept\n"
+	    "listen = 127.0.0.1:7445\nserver = 127.0.0.1:7444\n";
+	static const char names_to_dial[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "[upstream]\nca = ca.crt\nlisten = 127.0.0.1:7445\n"
+	    "server = mgmt1, mgmt2\n";
+	static const char both[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "[upstream]\nca = ca.crt\n"
+	    "server = mgmt1, mgmt1.example:7444\n";	/* line 7 */
+	static const char twice[] =
+	    "[gateway]\ncert = g.crt\nkey = g.key\nagent_ca = ca.crt\n"
+	    "[upstream]\nca = ca.crt\nmode = accept\n"
+	    "listen = 127.0.0.1:7445\nserver = mgmt1, MGMT1\n";
+	struct gw_config c;
+	char err[2048];
+
+	(void)state;
+	err[0] = '\0';
+	assert_int_equal(gw_config_load_string(no_listen, "a.ini", ".", &c,
+	    err, sizeof(err)), 2);
+	assert_non_null(strstr(err, "a.ini: [upstream] listen: required with "
+	    "mode = accept"));
+	assert_non_null(strstr(err, "a.ini: [upstream] server_name: only with "
+	    "mode = dial"));
+	gw_config_free(&c);
+	err[0] = '\0';
+	assert_int_equal(gw_config_load_string(bad, "b.ini", ".", &c, err,
+	    sizeof(err)), 4);
+	assert_non_null(strstr(err, "b.ini: [upstream] server: required"));
+	assert_non_null(strstr(err, "b.ini:7: [upstream] mode: "));
+	assert_non_null(strstr(err, "b.ini:8: [upstream] listen: "));
+	assert_non_null(strstr(err, "b.ini:9: [upstream] server: 'mgmt_2' is "
+	    "neither HOST:PORT (mode = dial) nor a certificate name"));
+	gw_config_free(&c);
+	err[0] = '\0';
+	assert_int_equal(gw_config_load_string(mixed, "c.ini", ".", &c, err,
+	    sizeof(err)), 1);
+	assert_non_null(strstr(err, "c.ini: [upstream] server: with mode = "
+	    "accept, the certificate names"));
+	gw_config_free(&c);
+	err[0] = '\0';
+	assert_int_equal(gw_config_load_string(names_to_dial, "d.ini", ".", &c,
+	    err, sizeof(err)), 2);
+	assert_non_null(strstr(err, "d.ini: [upstream] server: 'mgmt1' is not "
+	    "HOST:PORT (a bare name is a certificate name: mode = accept)"));
+	assert_non_null(strstr(err, "d.ini: [upstream] listen: only with "
+	    "mode = accept"));
+	gw_config_free(&c);
+	err[0] = '\0';
+	assert_int_equal(gw_config_load_string(both, "f.ini", ".", &c, err,
+	    sizeof(err)), 2);
+	assert_non_null(strstr(err, "f.ini:7: [upstream] server: mixes "
+	    "addresses (HOST:PORT, mode = dial) and certificate names"));
+	gw_config_free(&c);
+	err[0] = '\0';
+	assert_int_equal(gw_config_load_string(twice, "e.ini", ".", &c, err,
+	    sizeof(err)), 2);
+	assert_non_null(strstr(err, "e.ini:9: [upstream] server: MGMT1 listed "
+	    "twice"));
+	gw_config_free(&c);
+}
+
+/* gw-mgmt [gateways]: the gateways it dials, and its errors. */
+static void
+test_mgmt_gateways(void **state)
+{
+	static const char good[] =
+	    "[mgmt]\ncert = m.crt\nkey = m.key\ngateway_ca = ca.crt\n"
+	    "[gateways]\ndial = gw1.example:7445, 127.0.0.1:7446\n"
+	    "links = 3\nserver_name = gateway\nbackoff_max = 2s\n";
+	static const char bad[] =
+	    "[mgmt]\ncert = m.crt\nkey = m.key\ngateway_ca = ca.crt\n"
+	    "[gateways]\n"
+	    "dial = gw1.example\n"			/* line 6 */
+	    "links = 0\n"				/* line 7 */
+	    "backoff_min = 10s\nbackoff_max = 1s\n"
+	    "listen = 127.0.0.1:1\n";			/* line 10 */
+	struct mgmt_config c;
+	char err[2048] = "";
+
+	(void)state;
+	assert_int_equal(mgmt_config_load_string(good, "m.ini", ".", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.dial, "gw1.example:7445, 127.0.0.1:7446");
+	assert_int_equal(c.dial_links, 3);
+	assert_string_equal(c.dial_server_name, "gateway");
+	assert_true(c.dial_backoff_min == 0.1 && c.dial_backoff_max == 2);
+	mgmt_config_free(&c);
+	assert_int_equal(mgmt_config_load_string(bad, "m.ini", ".", &c, err,
+	    sizeof(err)), 4);
+	assert_non_null(strstr(err, "m.ini:6: [gateways] dial: 'gw1.example' "
+	    "is not HOST:PORT"));
+	assert_non_null(strstr(err, "m.ini:7: [gateways] links: 0 is out of "
+	    "range 1..8"));
+	assert_non_null(strstr(err, "m.ini: [gateways] backoff_min: above "
+	    "backoff_max"));
+	assert_non_null(strstr(err, "m.ini:10: [gateways] listen: unknown "
+	    "key"));
+	mgmt_config_free(&c);
+}
+
 /* Each frame of credit reserves max_payload of buffer_budget. */
 static void
 test_budget_below_max_payload(void **state)
@@ -355,6 +504,9 @@ main(void)
 		cmocka_unit_test(test_defaults_and_paths),
 		cmocka_unit_test(test_errors_name_file_line_key),
 		cmocka_unit_test(test_server_names),
+		cmocka_unit_test(test_accept_mode),
+		cmocka_unit_test(test_accept_mode_errors),
+		cmocka_unit_test(test_mgmt_gateways),
 		cmocka_unit_test(test_budget_below_max_payload),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_typed_parsers),
