@@ -11,6 +11,7 @@
 
 #include "signer_conf.h"
 #include "log.h"
+#include "proto.h"
 
 struct policy;
 
@@ -80,6 +81,10 @@ struct gw_config {
 	/* Derived: the servers of "server", in priority order. */
 	char	**servers;
 	unsigned nservers;
+	/* Derived: the CN of the upstream certificate ([upstream] cert, else
+	   [gateway] cert), this gateway's name in OPEN's via (PROTOCOL.md
+	   9.13); "" if it is not a valid via name (no via sent). */
+	char	 via_name[GW_VIA_NAME_MAX + 1];
 };
 
 #define GW_MAX_SERVERS	16
