@@ -32,7 +32,7 @@ struct mcmd_ev {
 	struct id_info		 id;		/* the agent, copied */
 	char			*sans;		/* up: the extension, copied */
 	int64_t			 not_after_ms;	/* up: the same */
-	char			 via[GW_VIA_LEN_MAX + 1];	/* up: the same */
+	char			 via[GW_VIA_LEN_MAX + 1];	/* up: via */
 	char			 gateway[ID_NAME_MAX];
 	int			 up;		/* its OPEN_ACK came */
 	int64_t			 opened_ms;	/* mcmd_up's time */

@@ -7,8 +7,8 @@
  * or 1 store gets the tables of the agents and commands (version 2),
  * a version 0, 1 or 2 the floors of retention (retained_floor, version
  * 3), one of 0 to 3 the agents' columns of version 4 and one of 0 to 4
- * their via (version 5), in one transaction when opened for writing.  Their statements
- * (store_backend.c) are prepared when first run.
+ * their via (version 5), in one transaction when opened for writing.
+ * Their statements (store_backend.c) are prepared when first run.
  */
 #include <stdio.h>
 #include <stdlib.h>
