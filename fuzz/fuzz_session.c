@@ -86,6 +86,7 @@ sess_init(void)
 	}
 	cfg.buffer_budget = 3 * 1024 + 100;	/* below the config's floor */
 	cfg.agent_output_buffer = SESS_AGENT_OUTPUT;
+	snprintf(cfg.via_name, sizeof(cfg.via_name), "%s", SESS_VIA_NAME);
 	if ((loop = ev_loop_new(EVFLAG_AUTO)) == NULL ||
 	    pki_rng_init(&rng, err, sizeof(err)) != 0)
 		abort();
@@ -286,12 +287,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				/*
 				 * who & 0x40: no COMMANDS; 0x80: 64 bytes;
-				 * 0x20: FLEET.
+				 * 0x20: FLEET; 0x10: CHAIN.
 				 */
 				f.u.hello_ack.version = GW_PROTO_VERSION_MAX;
 				f.u.hello_ack.caps = (who & 0x40 ? 0 :
 				    GW_CAP_COMMANDS) |
-				    (who & 0x20 ? GW_CAP_FLEET : 0);
+				    (who & 0x20 ? GW_CAP_FLEET : 0) |
+				    (who & 0x10 ? GW_CAP_CHAIN : 0);
 				f.u.hello_ack.max_payload = who & 0x80 ? 64 :
 				    1024;
 				f.u.hello_ack.heartbeat_ms = 500;

@@ -454,6 +454,24 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 		op(SESS_TICK, 0);
 	}
 	put("session", "fleet", 0, 0, sb, sn);
+
+	/*
+	 * CHAIN: one link with FLEET and CHAIN (OPEN with via), one with
+	 * FLEET alone (without), one of 64 bytes (no extension at all).
+	 */
+	sn = 0;
+	for (unsigned k = 0; k < SESS_LINKS; k++) {
+		op(SESS_LINK_TLS, k);
+		op(SESS_LINK_HELLO_ACK, k | 0x20 | (k == 0 ? 0x10 : 0) |
+		    (k == 2 ? 0x90 : 0));
+	}
+	agent_caps(0, 0, 0, GW_CAP_COMMANDS);
+	agent_caps(1, 1, 0, GW_CAP_COMMANDS);
+	data(0, 1, 2, 10);
+	op(SESS_LINK_EOF, 0);
+	agent_caps(2, 2, 0, 0);
+	op(SESS_TICK, 0);
+	put("session", "chain", 0, 0, sb, sn);
 }
 
 /*

@@ -295,6 +295,28 @@ sess_check_seen(struct sess_data *d, const struct gw_frame *f)
 	}
 }
 
+/*
+ * OPEN ${f}'s via on a link of caps ${caps} and max_payload ${max}: only
+ * with FLEET and CHAIN, and there always unless it could not fit; the
+ * gateway's name alone (its agents are its own).
+ */
+static void
+sess_check_via(const struct gw_frame *f, uint32_t caps, uint32_t max)
+{
+	struct gw_str me = gw_str_text(SESS_VIA_NAME);
+	const struct gw_identity *v = &f->u.open;
+
+	if (!v->has_via) {
+		FUZZ_CHECK(!v->has_ext || !(caps & GW_CAP_CHAIN) ||
+		    f->len + 2 + me.len > max);
+		return;
+	}
+	FUZZ_CHECK((caps & GW_CAP_FLEET) && (caps & GW_CAP_CHAIN));
+	FUZZ_CHECK(v->via.len == me.len &&
+	    memcmp(v->via.p, me.p, me.len) == 0);
+	FUZZ_CHECK(gw_via_count(&v->via) == 1);
+}
+
 /* What the gateway sends upstream: channels opened once, DATA in order. */
 static void
 sess_check_up(struct sess_data *d, const struct gw_frame *f)
@@ -313,6 +335,7 @@ sess_check_up(struct sess_data *d, const struct gw_frame *f)
 		FUZZ_CHECK(f->u.open.has_ext ||
 		    !(d->up_caps & GW_CAP_FLEET) || f->len + 10 > d->up_max);
 		FUZZ_CHECK(f->len <= d->up_max || !f->u.open.has_ext);
+		sess_check_via(f, d->up_caps, d->up_max);
 	}
 	if (f->channel == 0 || d->ch_overflow)
 		return;

@@ -28,6 +28,9 @@
  *    HELLO_ACK had FLEET; SEEN only there, within its max_payload, of
  *    channels open on that link, each once, whose agent sent a frame
  *    since a SEEN last listed its channel;
+ *  - GW_CAP_CHAIN: OPEN has a via only on a link whose HELLO_ACK had
+ *    FLEET and CHAIN, and there always (unless it cannot fit the
+ *    server's max_payload): one name, the gateway's own (SESS_VIA_NAME);
  *  - the gateway closes an upstream connection only for what the harness
  *    did (sess_cause): its server's EOF, a bad or final frame from it,
  *    its timer, a heartbeat missed, the stop, and a failover after one of
@@ -45,6 +48,9 @@
 
 #include "fake_conn.h"
 
+/* The gateway's name in OPEN's via (its configuration's via_name). */
+#define SESS_VIA_NAME	"gw-fuzz"
+
 /*
  * Input: a sequence of operations, one opcode byte each, some followed by
  * an argument byte (who: an agent or link slot) or a whole frame.
@@ -60,7 +66,7 @@ enum sess_op {
 	SESS_LINK_HELLO_ACK,	/* who; the server's HELLO_ACK (who & 0x40:
 				   caps 0, not COMMANDS; who & 0x80:
 				   max_payload 64, not 1024; who & 0x20:
-				   FLEET too) */
+				   FLEET too; who & 0x10: CHAIN too) */
 	SESS_LINK_OPEN_ACKS,	/* who, last_seq byte: OPEN_ACK every new channel */
 	SESS_LINK_ACKS,		/* who; ACK the last DATA of every channel */
 	SESS_AGENT_FULL,	/* who; its output fills, or drains (who >> 2:

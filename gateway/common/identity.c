@@ -89,6 +89,33 @@ id_from_crt(const mbedtls_x509_crt *crt, const char *peer,
 }
 
 /**
+ * id_via_name_file(path, name): the CN of the first certificate of the
+ * file ${path} (PEM or DER) into ${name} if it is a valid via name (1 to
+ * GW_VIA_NAME_MAX printable bytes but space, '"' and '\'): the name a
+ * gateway gives itself in OPEN's via.  Return 0, or -1 (${name} empty) if
+ * ${path} is NULL, does not parse, or its CN is not such a name.
+ */
+int
+id_via_name_file(const char *path, char name[GW_VIA_NAME_MAX + 1])
+{
+	mbedtls_x509_crt crt;
+	struct gw_str v;
+	int rc = -1;
+
+	name[0] = '\0';
+	mbedtls_x509_crt_init(&crt);
+	if (path != NULL && mbedtls_x509_crt_parse_file(&crt, path) >= 0 &&
+	    crt.raw.p != NULL &&
+	    id_cn(&crt.subject, name, GW_VIA_NAME_MAX + 1) == 0) {
+		v = gw_str_text(name);
+		if ((rc = gw_via_count(&v) == 1 ? 0 : -1) != 0)
+			name[0] = '\0';
+	}
+	mbedtls_x509_crt_free(&crt);
+	return rc;
+}
+
+/**
  * id_from_der(der, len, peer, out): id_from_crt for a certificate kept as
  * DER (conn_peer_der); -1 also if it does not parse or ${der} is NULL.
  */

@@ -85,6 +85,15 @@ void id_ext_from_crt(const mbedtls_x509_crt *crt, struct id_ext *ext);
 int id_ext_via(struct id_ext *ext, const struct gw_str *via,
     const char *self);
 
+/**
+ * id_via_name_file(path, name): the CN of the first certificate of the
+ * file ${path} (PEM or DER) into ${name} if it is a valid via name (1 to
+ * GW_VIA_NAME_MAX printable bytes but space, '"' and '\'): the name a
+ * gateway gives itself in OPEN's via.  Return 0, or -1 (${name} empty) if
+ * ${path} is NULL, does not parse, or its CN is not such a name.
+ */
+int id_via_name_file(const char *path, char name[GW_VIA_NAME_MAX + 1]);
+
 /** id_fp_hex(fp, hex): the fingerprint ${fp} as 64 hex digits in ${hex}. */
 void id_fp_hex(const uint8_t fp[GW_FINGERPRINT_LEN],
     char hex[2 * GW_FINGERPRINT_LEN + 1]);

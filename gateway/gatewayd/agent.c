@@ -478,7 +478,8 @@ agent_on_free(void *arg)
 
 /*
  * chan_ops.identity: what OPEN attests, from the session's certificate
- * (the conn keeps its DER: nothing of it is kept per session).
+ * (the conn keeps its DER: nothing of it is kept per session); its via is
+ * this gateway alone (sent on a CHAIN link only: id_view_ext).
  */
 static int
 agent_chan_identity(void *arg, struct id_info *id, struct id_ext *ext)
@@ -492,6 +493,8 @@ agent_chan_identity(void *arg, struct id_info *id, struct id_ext *ext)
 		agent_close(a, GW_R_INTERNAL, "certificate no longer parses");
 		return -1;
 	}
+	if (ext != NULL)	/* a CN that is no via name: none */
+		(void)id_ext_via(ext, NULL, a->gw->cfg->via_name);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "conf_util.h"
 #include "config.h"
+#include "identity.h"
 #include "net.h"
 #include "policy.h"
 #include "proto.h"
@@ -346,6 +347,9 @@ config_load(const char *text, const char *label, const char *basedir,
 	}
 	if (n == 0)
 		n = config_policy(text, label, cfg, err, errlen);
+	if (n == 0)
+		(void)id_via_name_file(cfg->up_cert != NULL ? cfg->up_cert :
+		    cfg->cert, cfg->via_name);
 	return n;
 }
 

@@ -11,6 +11,7 @@
 
 #include "signer_conf.h"
 #include "log.h"
+#include "proto.h"
 
 struct policy;
 
@@ -84,6 +85,10 @@ struct gw_config {
 	   their names; a server's rank is its index + 1). */
 	char	**servers;
 	unsigned nservers;
+	/* Derived: the CN of the upstream certificate ([upstream] cert, else
+	   [gateway] cert), this gateway's name in OPEN's via (PROTOCOL.md
+	   9.13); "" if it is not a valid via name (no via sent). */
+	char	 via_name[GW_VIA_NAME_MAX + 1];
 };
 
 #define GW_MAX_SERVERS	16

@@ -19,8 +19,8 @@
 #define UP_DRAIN_TIME	3.0
 /* Output kept free for control frames (OPEN, CLOSE, PONG) under load. */
 #define UP_RESERVE	(16u * 1024)
-/* What our HELLO offers: relaying agents' answers, the fleet's SEEN. */
-#define UP_CAPS		(GW_CAP_COMMANDS | GW_CAP_FLEET)
+/* What our HELLO offers: agents' answers, the fleet's SEEN, OPEN's via. */
+#define UP_CAPS		(GW_CAP_COMMANDS | GW_CAP_FLEET | GW_CAP_CHAIN)
 
 struct upstream {
 	unsigned		 magic;

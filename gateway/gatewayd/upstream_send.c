@@ -25,8 +25,9 @@ upstream_send(struct upstream *u, const struct gw_frame *f)
 
 /**
  * upstream_open(u, id, ext, chan): send OPEN with identity ${id} (and its
- * extension ${ext} if ${u} agreed GW_CAP_FLEET and ${ext} is not NULL)
- * for a new channel on ${u}; its id goes to ${chan}.  Return 0,
+ * extension ${ext} if ${u} agreed GW_CAP_FLEET and ${ext} is not NULL,
+ * with its via if ${u} agreed GW_CAP_CHAIN too: id_view_ext) for a new
+ * channel on ${u}; its id goes to ${chan}.  Return 0,
  * GW_ENOSPACE if the link's output is full or control frames wait for room
  * (on_room follows), or -1 if ${u} takes no channel now.
  */

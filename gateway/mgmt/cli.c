@@ -470,14 +470,17 @@ cli_command(int argc, char **argv)
 	return cli_usage();
 }
 
-/* The SANs of OPEN's extension ("TYPE:value ..."), as a JSON array. */
+/*
+ * A list of items separated by spaces (the SANs of OPEN's extension,
+ * "TYPE:value ...", or its via) as the JSON array ${key}.
+ */
 static void
-cli_json_sans(const char *sans)
+cli_json_list(const char *key, const char *list)
 {
-	const char *p = sans, *sp;
+	const char *p = list, *sp;
 	int first = 1;
 
-	printf(",\"sans\":[");
+	printf(",\"%s\":[", key);
 	while (*p != '\0') {
 		if ((sp = strchr(p, ' ')) == NULL)
 			sp = p + strlen(p);
@@ -501,7 +504,7 @@ cli_agent_json(const struct store_agent *a)
 	cli_json_str("issuer", a->issuer, 1);
 	cli_json_str("subject", a->subject, 1);
 	cli_json_str("san", a->san, 1);
-	cli_json_sans(a->sans);
+	cli_json_list("sans", a->sans);
 	cli_json_str("serial", a->serial, 1);
 	cli_json_str("fingerprint", a->fingerprint, 1);
 	if (a->not_after_ms != 0)
@@ -509,6 +512,7 @@ cli_agent_json(const struct store_agent *a)
 	else
 		printf(",\"not_after_ms\":null");
 	cli_json_str("gateway", a->gateway, 1);
+	cli_json_list("via", a->via);
 	cli_json_str("peer", a->peer, 1);
 	printf(",\"first_seen_ms\":%lld,\"connected_ms\":%lld,"
 	    "\"seen_ms\":%lld,\"last_seq\":%llu,\"state\":\"%s\"}\n",
@@ -521,11 +525,12 @@ cli_agent_json(const struct store_agent *a)
 static void
 cli_agent_line(const struct store_agent *a, long n)
 {
+	const char *via = a->via[0] != '\0' ? a->via : "-";
 	char when[32];
 
 	if (n == 0)
-		printf("%-24s %-7s %-20s %-16s %-21s  %s\n", "NAME", "STATE",
-		    "SEEN", "GATEWAY", "PEER", "ISSUER");
+		printf("%-24s %-7s %-20s %-16s %-21s  %-16s  %s\n", "NAME",
+		    "STATE", "SEEN", "GATEWAY", "PEER", "VIA", "ISSUER");
 	cli_text(a->name, strlen(a->name), 0);
 	printf("%*s %-7s %-20s ", (int)(strlen(a->name) < 24 ?
 	    24 - strlen(a->name) : 0), "", store_agent_state_str(a->state),
@@ -536,6 +541,8 @@ cli_agent_line(const struct store_agent *a, long n)
 	cli_text(a->peer, strlen(a->peer), 0);
 	printf("%*s  ", (int)(strlen(a->peer) < 21 ?
 	    21 - strlen(a->peer) : 0), "");
+	cli_text(via, strlen(via), 0);
+	printf("%*s  ", (int)(strlen(via) < 16 ? 16 - strlen(via) : 0), "");
 	cli_text(a->issuer, strlen(a->issuer), 0);
 	putchar('\n');
 }

@@ -362,6 +362,25 @@ link_id_utf8(const struct id_info *id)
 	return 1;
 }
 
+/*
+ * OPEN's via (PROTOCOL.md 9.13): its last name must be the gateway of
+ * this link, as its certificate says (the codec checked the names).  0,
+ * or -1 with the reason in ${why}.
+ */
+static int
+link_via_ok(const struct link *l, const struct gw_identity *v, char *why,
+    size_t len)
+{
+	struct gw_str last = gw_via_last(&v->via);
+
+	if (last.len == strlen(l->id.name) &&
+	    memcmp(last.p, l->id.name, last.len) == 0)
+		return 0;
+	snprintf(why, len, "via ends with %.*s, not this gateway",
+	    (int)last.len, (const char *)last.p);
+	return -1;
+}
+
 static int
 link_open(struct link *l, const struct gw_frame *f)
 {
@@ -373,10 +392,14 @@ link_open(struct link *l, const struct gw_frame *f)
 	if (f->channel <= l->max_chan)
 		return link_violation(l, GW_R_PROTOCOL, "channel id reused",
 		    f);
-	/* The extension comes only once FLEET is agreed (PROTOCOL.md). */
+	/* The extension comes only once FLEET is agreed, via once CHAIN
+	   is (PROTOCOL.md). */
 	if (v->has_ext && !(l->caps & GW_CAP_FLEET))
 		return link_violation(l, GW_R_UNEXPECTED,
 		    "FLEET not agreed in HELLO", f);
+	if (v->has_via && !(l->caps & GW_CAP_CHAIN))
+		return link_violation(l, GW_R_UNEXPECTED,
+		    "CHAIN not agreed in HELLO", f);
 	l->max_chan = f->channel;
 	if ((ch = mchan_new(&l->chans, f->channel)) == NULL) {
 		conn_close(l->c, GW_R_INTERNAL, "out of memory");
@@ -390,8 +413,11 @@ link_open(struct link *l, const struct gw_frame *f)
 		return CONN_OK;
 	}
 	mchan_name(ch, &id);
-	if (v->has_ext && mchan_ext(ch, v->sans.p, v->sans.len,
-	    (int64_t)v->not_after_ms) != 0) {
+	if (v->has_via && link_via_ok(l, v, why, sizeof(why)) != 0) {
+		mchan_close(ch, GW_R_PROTOCOL, why);	/* logs it, escaped */
+		return CONN_OK;
+	}
+	if (v->has_ext && mchan_ext(ch, v) != 0) {
 		mchan_close(ch, GW_R_INTERNAL, "out of memory");
 		return CONN_OK;
 	}

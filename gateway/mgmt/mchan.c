@@ -45,6 +45,7 @@ struct mchan {
 	struct id_info		 ident;		/* the agent, as OPEN said */
 	char			*sans;		/* OPEN's extension, or NULL */
 	int64_t			 not_after_ms;	/* the same; 0: unknown */
+	char			*via;		/* the same: its via, or NULL */
 	/* The agent: "issuer\nname" (mchan_claim's key; no DN has \n). */
 	char			 key[ID_DN_MAX + ID_NAME_MAX];
 	/* Its commit: last_seq (highest DATA seq), durable (committed). */
@@ -155,6 +156,7 @@ mchan_free(struct mchan *ch)
 	chanmap_del(s->chans, ch->id);
 	ch->magic = 0;
 	free(ch->sans);
+	free(ch->via);
 	free(ch);
 }
 
@@ -260,7 +262,7 @@ mchan_open_ack(struct mchan *ch, uint64_t last_seq)
 	ch->acked = last_seq;
 	if (mchan_holds(m, ch)) {
 		/* Online, its rows stored up to last_seq; live from now. */
-		mcmd_up(m, &ch->cmd, ch->sans, ch->not_after_ms);
+		mcmd_up(m, &ch->cmd, ch->sans, ch->not_after_ms, ch->via);
 		mcmd_news(m, &ch->cmd, STORE_AGENT_ONLINE, mchan_now(m),
 		    last_seq);
 		mlive_chan_start(m->live, &ch->live, &ch->ident, &ch->cmd,
@@ -560,6 +562,7 @@ mchan_set_free(struct mchan_set *s)
 		ch = v;
 		ch->magic = 0;
 		free(ch->sans);
+		free(ch->via);
 		free(ch);
 	}
 	chanmap_free(s->chans);
@@ -616,26 +619,35 @@ mchan_name(struct mchan *ch, const struct id_info *id)
 	snprintf(ch->key, sizeof(ch->key), "%s\n%s", id->issuer, id->name);
 }
 
-/**
- * mchan_ext(ch, sans, len, not_after_ms): the OPEN of ${ch} carried the
- * identity extension: its agent's SANs (${len} bytes at ${sans}, checked
- * printable ASCII) and its certificate's notAfter.  0, or -1 (out of
- * memory).
- */
-int
-mchan_ext(struct mchan *ch, const uint8_t *sans, size_t len,
-    int64_t not_after_ms)
+/* A C string of the ${len} bytes at ${p} into ${out}: 0, or -1. */
+static int
+mchan_dup(char **out, const uint8_t *p, size_t len)
 {
-	char *p;
+	char *s;
 
-	if ((p = malloc(len + 1)) == NULL)
+	if ((s = malloc(len + 1)) == NULL)
 		return -1;
 	if (len > 0)
-		memcpy(p, sans, len);
-	p[len] = '\0';
-	free(ch->sans);
-	ch->sans = p;
-	ch->not_after_ms = not_after_ms;
+		memcpy(s, p, len);
+	s[len] = '\0';
+	free(*out);
+	*out = s;
+	return 0;
+}
+
+/**
+ * mchan_ext(ch, v): the OPEN ${v} of ${ch} carried the identity
+ * extension: its agent's SANs (checked printable ASCII), its
+ * certificate's notAfter and, if any, the via of a chain (checked: its
+ * last name is the link's gateway).  0, or -1 (out of memory).
+ */
+int
+mchan_ext(struct mchan *ch, const struct gw_identity *v)
+{
+	if (mchan_dup(&ch->sans, v->sans.p, v->sans.len) != 0 ||
+	    (v->has_via && mchan_dup(&ch->via, v->via.p, v->via.len) != 0))
+		return -1;
+	ch->not_after_ms = (int64_t)v->not_after_ms;
 	return 0;
 }
 

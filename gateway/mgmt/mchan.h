@@ -20,6 +20,7 @@
 struct chanmap;
 struct commit_ops;
 struct gw_frame;
+struct gw_identity;
 struct id_info;
 struct mchan;
 struct mgmt;
@@ -129,13 +130,12 @@ struct mchan *mchan_new(struct mchan_set *s, uint32_t id);
 void mchan_name(struct mchan *ch, const struct id_info *id);
 
 /**
- * mchan_ext(ch, sans, len, not_after_ms): the OPEN of ${ch} carried the
- * identity extension: its agent's SANs (${len} bytes at ${sans}, checked
- * printable ASCII) and its certificate's notAfter.  0, or -1 (out of
- * memory).
+ * mchan_ext(ch, v): the OPEN ${v} of ${ch} carried the identity
+ * extension: its agent's SANs (checked printable ASCII), its
+ * certificate's notAfter and, if any, the via of a chain (checked: its
+ * last name is the link's gateway).  0, or -1 (out of memory).
  */
-int mchan_ext(struct mchan *ch, const uint8_t *sans, size_t len,
-    int64_t not_after_ms);
+int mchan_ext(struct mchan *ch, const struct gw_identity *v);
 
 /**
  * mchan_seen(ch): its link's SEEN lists ${ch}: news of its agent if ${ch}

@@ -32,6 +32,7 @@ struct mcmd_ev {
 	struct id_info		 id;		/* the agent, copied */
 	char			*sans;		/* up: the extension, copied */
 	int64_t			 not_after_ms;	/* up: the same */
+	char			 via[GW_VIA_LEN_MAX + 1];	/* up: via */
 	char			 gateway[ID_NAME_MAX];
 	int			 up;		/* its OPEN_ACK came */
 	int64_t			 opened_ms;	/* mcmd_up's time */
@@ -119,6 +120,7 @@ mcmd_ev_store(const struct mcmd_ev *ev, struct store_agent_ev *out)
 			.peer = ev->id.peer,
 			.sans = ev->sans,
 			.not_after_ms = ev->not_after_ms,
+			.via = ev->via,
 		},
 		.up = ev->up,
 		.opened_ms = ev->opened_ms,
@@ -218,14 +220,14 @@ mcmd_chan_init(struct mcmd_chan *mc, const struct id_info *id,
 }
 
 /**
- * mcmd_up(m, mc, sans, not_after_ms): the channel of ${mc} is open
+ * mcmd_up(m, mc, sans, not_after_ms, via): the channel of ${mc} is open
  * (OPEN_ACK): its agent goes online in the store's agents table with the
- * SANs and notAfter of OPEN's identity extension (NULL and 0 without it;
- * queued: written this loop pass).
+ * SANs and notAfter of OPEN's identity extension and its via (NULL, 0 and
+ * NULL without them; queued: written this loop pass).
  */
 void
 mcmd_up(struct mgmt *m, struct mcmd_chan *mc, const char *sans,
-    int64_t not_after_ms)
+    int64_t not_after_ms, const char *via)
 {
 	struct mcmd_ev *ev;
 	int64_t now = mcmd_now(m);
@@ -239,6 +241,7 @@ mcmd_up(struct mgmt *m, struct mcmd_chan *mc, const char *sans,
 		log_errx("event=store_failed what=agent_inventory "
 		    "detail=\"out of memory\"");
 	ev->not_after_ms = not_after_ms;
+	snprintf(ev->via, sizeof(ev->via), "%s", via != NULL ? via : "");
 	ev->up = 1;
 	ev->opened_ms = now;
 	mc->up_ms = now;

@@ -117,13 +117,13 @@ void mcmd_chan_init(struct mcmd_chan *mc, const struct id_info *id,
     const char *gateway, struct mcmd_batch *batch);
 
 /**
- * mcmd_up(m, mc, sans, not_after_ms): the channel of ${mc} is open
+ * mcmd_up(m, mc, sans, not_after_ms, via): the channel of ${mc} is open
  * (OPEN_ACK): its agent goes online in the store's agents table with the
- * SANs and notAfter of OPEN's identity extension (NULL and 0 without it;
- * queued: written this loop pass).
+ * SANs and notAfter of OPEN's identity extension and its via (NULL, 0 and
+ * NULL without them; queued: written this loop pass).
  */
 void mcmd_up(struct mgmt *m, struct mcmd_chan *mc, const char *sans,
-    int64_t not_after_ms);
+    int64_t not_after_ms, const char *via);
 
 /**
  * mcmd_news(m, mc, live, seen_ms, last_seq): news of the agent of ${mc}'s

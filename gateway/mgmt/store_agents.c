@@ -64,17 +64,17 @@ store_agent_state_parse(const char *name, enum store_agent_state *out)
 }
 
 /*
- * Check agent ${a} (up: every identity field, sans may be NULL for "";
- * else issuer and name).
+ * Check agent ${a} (up: every identity field, sans and via may be NULL
+ * for ""; else issuer and name).
  */
 static int
 agent_check(struct store *s, const struct store_agent *a, int up)
 {
-	const char *f[9] = { a->issuer, a->name, a->subject, a->san,
+	const char *f[10] = { a->issuer, a->name, a->subject, a->san,
 	    a->serial, a->fingerprint, a->gateway, a->peer,
-	    a->sans != NULL ? a->sans : "" };
+	    a->sans != NULL ? a->sans : "", a->via != NULL ? a->via : "" };
 
-	for (int i = 0; i < (up ? 9 : 2); i++)
+	for (int i = 0; i < (up ? 10 : 2); i++)
 		if (!store_q_text_ok(f[i]))
 			return store_q_err(s, "agent: identity not UTF-8");
 	if (up && a->name[0] == '\0')
@@ -104,7 +104,7 @@ agent_up_q(struct store *s, const struct store_agent *a, int64_t now_ms)
 {
 	const char *f[8] = { a->issuer, a->name, a->subject, a->san,
 	    a->serial, a->fingerprint, a->gateway, a->peer };
-	struct store_val in[11];
+	struct store_val in[12];
 
 	for (int i = 0; i < 8; i++)
 		in[i] = V_TEXT(f[i]);
@@ -112,7 +112,8 @@ agent_up_q(struct store *s, const struct store_agent *a, int64_t now_ms)
 	in[9] = V_TEXT(a->sans);
 	in[10] = a->not_after_ms != 0 ? V_INT(a->not_after_ms) :
 	    (struct store_val){ .type = STORE_V_NULL };
-	return store_q_run(s, STORE_Q_AGENT_UP, in, 11, NULL, NULL, NULL) <
+	in[11] = V_TEXT(a->via != NULL ? a->via : "");
+	return store_q_run(s, STORE_Q_AGENT_UP, in, 12, NULL, NULL, NULL) <
 	    0 ? -1 : 0;
 }
 
@@ -277,9 +278,10 @@ agents_row(const struct store_val *col, unsigned ncol, void *arg)
 		.sans = store_col_text(col, 12),
 		.not_after_ms = store_col_int(col, 13),
 		.last_seq = (uint64_t)store_col_int(col, 14),
+		.via = store_col_text(col, 15),
 	};
 
-	if (ncol < 15)
+	if (ncol < 16)
 		return 1;
 	return w->fn(&a, w->arg);
 }
@@ -302,6 +304,7 @@ store_agents(struct store *s,
 		return -1;
 	if ((v = s->ops->cmd_tables(s->b)) == 0)
 		return 0;
-	return store_q_run(s, v >= 4 ? STORE_Q_AGENTS : STORE_Q_AGENTS_V3,
-	    NULL, 0, agents_row, &w, NULL);
+	return store_q_run(s, v >= 5 ? STORE_Q_AGENTS : v >= 4 ?
+	    STORE_Q_AGENTS_V4 : STORE_Q_AGENTS_V3, NULL, 0, agents_row, &w,
+	    NULL);
 }

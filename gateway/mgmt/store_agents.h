@@ -12,8 +12,10 @@
  * OPEN, DATA, SEEN, close; it only grows while it is open), last_seq (the
  * highest seq stored of it, as its channels' marks said) and state
  * (enum store_agent_state: online from its OPEN to its close, stale while
- * open but silent, offline).  A reader of a store of schema 2 or 3 sees
- * sans "", not_after_ms 0 and last_seq 0.
+ * open but silent, offline), and via (schema 5: the gateways it came by,
+ * OPEN's via as received, '' if its last OPEN had none).  A reader of a
+ * store of schema 2 or 3 sees sans "", not_after_ms 0 and last_seq 0, of
+ * schema 2 to 4 via "".
  *
  * Transactions: as store_cmd.h's: each call is its own (BEGIN .. COMMIT
  * for store_agents_mark), never inside the group commit's (-1 at once),
@@ -54,6 +56,8 @@ struct store_agent {
 	const char	*gateway;	/* CN of the gateway of the OPEN */
 	const char	*peer;		/* the agent's ip:port */
 	const char	*sans;		/* "TYPE:value ...", or "" */
+	const char	*via;		/* "gw-inner gw-outer", or "" (up:
+					   NULL is "") */
 	int64_t		 not_after_ms;	/* its notAfter; 0: not known */
 	/* Set by the store (read by store_agents): */
 	int64_t		 first_seen_ms;	/* its first OPEN */

@@ -25,14 +25,15 @@ const char *const store_q_sql[STORE_Q_N] = {
 	[STORE_Q_ROLLBACK] = "ROLLBACK",
 	[STORE_Q_AGENT_UP] = "INSERT INTO agents (issuer, name, subject, "
 	    "san, serial, fingerprint, gateway, peer, first_seen_ms, "
-	    "connected_ms, seen_ms, state, sans, not_after_ms, last_seq) "
+	    "connected_ms, seen_ms, state, sans, not_after_ms, last_seq, via) "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, 1, $10, $11, "
-	    "0) ON CONFLICT (issuer, name) DO UPDATE SET "
+	    "0, $12) ON CONFLICT (issuer, name) DO UPDATE SET "
 	    "subject = excluded.subject, san = excluded.san, serial = "
 	    "excluded.serial, fingerprint = excluded.fingerprint, gateway = "
 	    "excluded.gateway, peer = excluded.peer, connected_ms = "
 	    "excluded.connected_ms, seen_ms = excluded.seen_ms, state = 1, "
-	    "sans = excluded.sans, not_after_ms = excluded.not_after_ms",
+	    "sans = excluded.sans, not_after_ms = excluded.not_after_ms, "
+	    "via = excluded.via",
 	[STORE_Q_AGENT_DOWN] = "UPDATE agents SET state = 0, seen_ms = $1 "
 	    "WHERE issuer = $2 AND name = $3 AND connected_ms <= $4",
 	/* Times and seqs only grow; an agent offline stays so. */
@@ -42,12 +43,18 @@ const char *const store_q_sql[STORE_Q_N] = {
 	    "issuer = $4 AND name = $5 AND connected_ms <= $6 AND state <> 0",
 	[STORE_Q_AGENTS] = "SELECT issuer, name, subject, san, serial, "
 	    "fingerprint, gateway, peer, first_seen_ms, connected_ms, "
-	    "seen_ms, state, sans, not_after_ms, last_seq FROM agents "
+	    "seen_ms, state, sans, not_after_ms, last_seq, via FROM agents "
 	    "ORDER BY name, issuer",
 	/* A reader of a store of schema 2 or 3: the same columns. */
 	[STORE_Q_AGENTS_V3] = "SELECT issuer, name, subject, san, serial, "
 	    "fingerprint, gateway, peer, first_seen_ms, connected_ms, "
-	    "seen_ms, online, '', NULL, 0 FROM agents ORDER BY name, issuer",
+	    "seen_ms, online, '', NULL, 0, '' FROM agents ORDER BY name, "
+	    "issuer",
+	/* ... of schema 4: the same columns. */
+	[STORE_Q_AGENTS_V4] = "SELECT issuer, name, subject, san, serial, "
+	    "fingerprint, gateway, peer, first_seen_ms, connected_ms, "
+	    "seen_ms, state, sans, not_after_ms, last_seq, '' FROM agents "
+	    "ORDER BY name, issuer",
 	[STORE_Q_CMD_INSERT] = "INSERT INTO commands (target, body, "
 	    "created_ms, expires_ms) VALUES ($1, $2, $3, $4) RETURNING id",
 	[STORE_Q_TGT_INSERT] = "INSERT INTO command_targets (command, "

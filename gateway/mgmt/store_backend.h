@@ -5,6 +5,7 @@
  * void * and never reads, and its last error in its own buffer (errmsg);
  * store.c owns the transaction state and the refused row, from what the
  * ops return.  STORE_SCHEMA is the version of the tables this code writes:
+ * 5 since the agents' via (the gateways of a chain, PROTOCOL.md 9.13);
  * 4 since the agents' sans, not_after_ms and last_seq, and their state
  * (column online became state: 0 offline, 1 online, 2 stale);
  * 3 since retained_floor (each agent's highest seq retention deleted: put
@@ -45,7 +46,7 @@ struct store_val {
 enum store_q {
 	STORE_Q_BEGIN, STORE_Q_COMMIT, STORE_Q_ROLLBACK,
 	STORE_Q_AGENT_UP, STORE_Q_AGENT_DOWN, STORE_Q_AGENTS,
-	STORE_Q_AGENT_SEEN, STORE_Q_AGENTS_V3,
+	STORE_Q_AGENT_SEEN, STORE_Q_AGENTS_V3, STORE_Q_AGENTS_V4,
 	STORE_Q_CMD_INSERT, STORE_Q_TGT_INSERT, STORE_Q_TGT_INSERT_CHUNK,
 	STORE_Q_PENDING,
 	STORE_Q_CMD_LAST, STORE_Q_CMDS, STORE_Q_CMDS_COUNT, STORE_Q_TGTS,
@@ -65,7 +66,7 @@ extern const char *const store_q_sql[STORE_Q_N];
 #define STORE_TGT_CHUNK	128
 #define STORE_Q_VALS_MAX	(2 + 2 * STORE_TGT_CHUNK)
 
-#define STORE_SCHEMA	4
+#define STORE_SCHEMA	5
 
 /* What put and commit return besides 0 and -1 (the store failed). */
 #define STORE_EROW	(-2)	/* put: the store refused this row */
@@ -115,7 +116,8 @@ struct store_ops {
 	/*
 	 * 0 if the tables of schema 2 are not there (a reader of an older
 	 * store), else the schema of the agents table: 2 or 3 (a reader:
-	 * STORE_Q_AGENTS_V3), or 4 and above.
+	 * STORE_Q_AGENTS_V3), 4 (a reader: STORE_Q_AGENTS_V4), or 5 and
+	 * above.
 	 */
 	int	(*cmd_tables)(void *b);
 	/*

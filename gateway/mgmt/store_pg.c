@@ -11,9 +11,9 @@
  * (store_backend.c) run unprepared in single-row mode: a long result is
  * never held whole in memory; version 3 adds the floors of retention
  * (retained_floor), version 4 the agents' sans, not_after_ms, last_seq
- * and state (was online).  Every server of a group must run this code before
- * any writes again: an older one's INSERT names the old key and fails,
- * or does not see the floors.
+ * and state (was online), version 5 their via.  Every server of a group
+ * must run this code before any writes again: an older one's INSERT names
+ * the old key and fails, or does not see the floors.
  */
 #include <arpa/inet.h>
 #include <stdio.h>

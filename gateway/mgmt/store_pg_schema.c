@@ -10,7 +10,8 @@
  * no issuer): its rows get issuer "" (legacy, see store_last_seq), the key
  * becomes (issuer, agent, seq); below 3, the tables of versions 2 and 3
  * are made; below 4, the agents get sans, not_after_ms and last_seq (from
- * their messages), and online becomes state.  A new table takes the same
+ * their messages), and online becomes state; below 5, they get via
+ * ('': not known).  A new table takes the same
  * path (it is empty); gw_schema holds the version reached.  Done once,
  * under the lock, whichever server of a group comes first.
  */
@@ -101,6 +102,13 @@ const char store_pg_schema[] =
     "   m.agent = agents.name), 0);"
     "  DELETE FROM gw_schema;"
     "  INSERT INTO gw_schema VALUES (4);"
+    " END IF;"
+    " END $$;"
+    "DO $$ BEGIN"
+    " IF coalesce((SELECT max(version) FROM gw_schema), 0) < 5 THEN"
+    "  ALTER TABLE agents ADD COLUMN via text NOT NULL DEFAULT '';"
+    "  DELETE FROM gw_schema;"
+    "  INSERT INTO gw_schema VALUES (5);"
     " END IF;"
     " END $$;"
     "SELECT pg_advisory_unlock(4747001);";

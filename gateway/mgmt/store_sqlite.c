@@ -6,9 +6,9 @@
  * seq)) is rebuilt with the issuer column, "" in its rows, and a version 0
  * or 1 store gets the tables of the agents and commands (version 2),
  * a version 0, 1 or 2 the floors of retention (retained_floor, version
- * 3), and one of 0 to 3 the agents' columns of version 4, in one
- * transaction when opened for writing.  Their statements
- * (store_backend.c) are prepared when first run.
+ * 3), one of 0 to 3 the agents' columns of version 4 and one of 0 to 4
+ * their via (version 5), in one transaction when opened for writing.
+ * Their statements (store_backend.c) are prepared when first run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +125,11 @@ sq_check(void *b)
     " m.agent = agents.name), 0);"					\
     "PRAGMA user_version = 4;"
 
+/* Version 5: the gateways an agent came by (OPEN's via; '': unknown). */
+#define SQ_AGENTS_V5							\
+    "ALTER TABLE agents ADD COLUMN via TEXT NOT NULL DEFAULT '';"	\
+    "PRAGMA user_version = 5;"
+
 /* A new database. */
 static const char schema[] =
     "BEGIN IMMEDIATE;"
@@ -132,11 +137,12 @@ static const char schema[] =
     SQ_CMD_TABLES
     SQ_FLOOR_TABLE
     SQ_AGENTS_V4
+    SQ_AGENTS_V5
     "COMMIT;";
 
 /*
- * Version 0 -> 4: the same rows, issuer "" (legacy), the new key; the
- * tables of versions 2, 3 and 4.
+ * Version 0 -> 5: the same rows, issuer "" (legacy), the new key; the
+ * tables and columns of versions 2 to 5.
  */
 static const char migrate_1[] =
     "BEGIN IMMEDIATE;"
@@ -148,27 +154,37 @@ static const char migrate_1[] =
     SQ_CMD_TABLES
     SQ_FLOOR_TABLE
     SQ_AGENTS_V4
+    SQ_AGENTS_V5
     "COMMIT;";
 
-/* Version 1 -> 4: the messages as they are; the tables of 2, 3, 4. */
+/* Version 1 -> 5: the messages as they are; what 2 to 5 add. */
 static const char migrate_2[] =
     "BEGIN IMMEDIATE;"
     SQ_CMD_TABLES
     SQ_FLOOR_TABLE
     SQ_AGENTS_V4
+    SQ_AGENTS_V5
     "COMMIT;";
 
-/* Version 2 -> 4: the floors of retention, the agents of version 4. */
+/* Version 2 -> 5: the floors of retention, the agents of 4 and 5. */
 static const char migrate_3[] =
     "BEGIN IMMEDIATE;"
     SQ_FLOOR_TABLE
     SQ_AGENTS_V4
+    SQ_AGENTS_V5
     "COMMIT;";
 
-/* Version 3 -> 4: the agents of version 4. */
+/* Version 3 -> 5: the agents of versions 4 and 5. */
 static const char migrate_4[] =
     "BEGIN IMMEDIATE;"
     SQ_AGENTS_V4
+    SQ_AGENTS_V5
+    "COMMIT;";
+
+/* Version 4 -> 5: the agents' via. */
+static const char migrate_5[] =
+    "BEGIN IMMEDIATE;"
+    SQ_AGENTS_V5
     "COMMIT;";
 
 static int
@@ -255,7 +271,8 @@ sq_schema(struct store_sqlite *s, int readonly, int *version)
 	if (readonly || *version >= STORE_SCHEMA)
 		return 0;
 	sql = !exists ? schema : *version < 1 ? migrate_1 :
-	    *version < 2 ? migrate_2 : *version < 3 ? migrate_3 : migrate_4;
+	    *version < 2 ? migrate_2 : *version < 3 ? migrate_3 :
+	    *version < 4 ? migrate_4 : migrate_5;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(s->err, sizeof(s->err), "%s %d: %s", exists ?
 		    "migrate to schema" : "create tables of schema",

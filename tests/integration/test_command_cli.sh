@@ -120,7 +120,7 @@ assert a == {"issuer": "CN=CA 1", "name": "web01",
     "serial": "01:02", "fingerprint": "ab12", "gateway": "gw1",
     "peer": "127.0.0.1:4000", "first_seen_ms": 1000, "connected_ms": 2000,
     "seen_ms": 3000, "state": "online", "sans": [], "not_after_ms": None,
-    "last_seq": 0}, a
+    "last_seq": 0, "via": []}, a
 assert [x["state"] for x in L if x["issuer"] == "CN=CA 2"] == ["offline"]
 assert "web\"x\x1b[31m" in [x["name"] for x in L]'
 run 0 agents.txt agents --db s.db

@@ -125,13 +125,13 @@ assert a["serial"].replace(":", "").lower().lstrip("0") == \
 assert a["fingerprint"] == fp, (a["fingerprint"], fp)
 assert a["issuer"] == "CN=gatewayd test CA, O=gatewayd", a
 assert a["subject"] == "CN=%s, O=gatewayd" % name, a
-assert a["gateway"] == "gateway", a
+assert a["gateway"] == "gateway" and a["via"] == ["gateway"], a
 assert re.fullmatch(r"127\.0\.0\.1:[0-9]+", a["peer"]), a
 assert a["state"] == "online" and a["last_seq"] == 1, a
 for k in ("first_seen_ms", "connected_ms", "seen_ms"):
     assert a[k] > 1.7e12, (k, a)
 assert set(a) == {"name", "issuer", "subject", "san", "sans", "serial",
-    "fingerprint", "not_after_ms", "gateway", "peer", "first_seen_ms",
+    "fingerprint", "not_after_ms", "gateway", "via", "peer", "first_seen_ms",
     "connected_ms", "seen_ms", "last_seq", "state"}, a
 EOT
 	    fail "$n: identity: $(grep "\"name\":\"$n\"" agents.jsonl)"

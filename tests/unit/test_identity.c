@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <mbedtls/x509_crt.h>
@@ -278,6 +280,30 @@ t_via(void **state)
 	assert_int_equal(gw_via_count(&v), GW_VIA_MAX);
 }
 
+/* id_via_name_file: a certificate file's CN, if a via name. */
+static void
+t_via_name_file(void **state)
+{
+	char path[] = "/tmp/test_identity.XXXXXX", name[GW_VIA_NAME_MAX + 1];
+	mbedtls_x509_crt crt;
+	FILE *fp;
+	int fd;
+
+	(void)state;
+	make_crt(&crt, "20270101000000", NULL);
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(fp = fdopen(fd, "w"));
+	assert_int_equal(fwrite(crt.raw.p, 1, crt.raw.len, fp), crt.raw.len);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(id_via_name_file(path, name), 0);
+	assert_string_equal(name, "agent-1");
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(id_via_name_file(path, name), -1);
+	assert_string_equal(name, "");
+	assert_int_equal(id_via_name_file(NULL, name), -1);
+	mbedtls_x509_crt_free(&crt);
+}
+
 /* The encoded then decoded OPEN of ${id}, ${x} with ${caps} and ${max}. */
 static void
 view_wire(const struct id_info *id, const struct id_ext *x, uint32_t caps,
@@ -357,6 +383,7 @@ main(void)
 		cmocka_unit_test(t_view),
 		cmocka_unit_test(t_via),
 		cmocka_unit_test(t_view_via),
+		cmocka_unit_test(t_via_name_file),
 	};
 	char err[256];
 

@@ -5,7 +5,10 @@
  * channel's end (CLOSE, the link lost), with its OPEN's identity and
  * gateway, still online when another gateway's channel supersedes it; a
  * loop pass's events written in one transaction, in their order; a
- * reconnect storm of 2,000 agents (its time printed, not asserted).
+ * reconnect storm of 2,000 agents (its time printed, not asserted); the
+ * via of a chain (PROTOCOL.md 9.13) stored as received when its last name
+ * is the link's gateway, that channel closed (protocol) when it is not,
+ * the link closed when CHAIN was not agreed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +43,7 @@ struct agent_row {
 	const char	*name;
 	int		 found, online;
 	char		 gateway[32], peer[32], subject[64], serial[16];
+	char		 via[128];
 };
 
 static int
@@ -55,6 +59,7 @@ agent_cb(const struct store_agent *a, void *arg)
 	snprintf(x->peer, sizeof(x->peer), "%s", a->peer);
 	snprintf(x->subject, sizeof(x->subject), "%s", a->subject);
 	snprintf(x->serial, sizeof(x->serial), "%s", a->serial);
+	snprintf(x->via, sizeof(x->via), "%s", a->via);
 	return 0;
 }
 
@@ -287,6 +292,78 @@ test_bad_utf8_identity(void **state)
 	assert_alive(c);
 }
 
+/* OPEN ${channel} of ${agent} on ${c}: the extension, with ${via}. */
+static void
+open_via(struct conn *c, uint32_t channel, const char *agent,
+    const char *via)
+{
+	struct gw_frame f = { .type = GW_T_OPEN, .channel = channel };
+	struct chan_agent *ca = &T.chans[T.nchans++];
+	struct id_info id;
+
+	memset(&id, 0, sizeof(id));
+	snprintf(id.name, sizeof(id.name), "%s", agent);
+	snprintf(id.subject, sizeof(id.subject), "CN=%s", agent);
+	snprintf(id.serial, sizeof(id.serial), "01");
+	snprintf(id.issuer, sizeof(id.issuer), "%s", ISSUER_A);
+	snprintf(id.peer, sizeof(id.peer), "192.0.2.1:5000");
+	id_fp_hex(id.fingerprint, id.fp_hex);
+	id_view(&id, &f.u.open);
+	f.u.open.has_ext = 1;
+	f.u.open.has_via = 1;
+	f.u.open.via = gw_str_text(via);
+	ca->c = c;
+	ca->channel = channel;
+	snprintf(ca->agent, sizeof(ca->agent), "%s", agent);
+	send_frame(c, &f);
+}
+
+/*
+ * The via of OPEN, on a link that agreed FLEET and CHAIN (the gateway
+ * gw-1): stored as received when it ends with gw-1, replaced by the next
+ * OPEN's ("" without one); one that ends with another name (or with a
+ * name gw-1 only begins) closes that channel (protocol), stores nothing,
+ * and the link lives on.  A via on a link that did not agree CHAIN closes
+ * the link (unexpected).
+ */
+static void
+test_via(void **state)
+{
+	struct agent_row a;
+	struct sent *s;
+	struct conn *c;
+
+	(void)state;
+	c = gateway(GW1, 0);
+	hello(c, GW_CAP_COMMANDS | GW_CAP_FLEET | GW_CAP_CHAIN);
+	open_via(c, 1, "agent-1", "gw-1");
+	open_via(c, 2, "agent-2", "gw-inner gw-1");
+	assert_int_equal(online("agent-1", &a), 1);
+	assert_string_equal(a.via, "gw-1");
+	assert_int_equal(online("agent-2", &a), 1);
+	assert_string_equal(a.via, "gw-inner gw-1");
+	open_via(c, 3, "agent-3", "gw-1 gw-2");
+	open_via(c, 4, "agent-4", "gw-10");
+	open_via(c, 5, "agent-5", "gw-");
+	for (uint32_t ch = 3; ch <= 5; ch++) {
+		assert_int_equal(sent(c, GW_T_CLOSE, ch, &s), 1);
+		assert_int_equal(s->code, GW_R_PROTOCOL);
+		assert_int_equal(sent(c, GW_T_OPEN_ACK, ch, NULL), 0);
+	}
+	assert_int_equal(online("agent-3", &a), -1);
+	assert_int_equal(online("agent-4", &a), -1);
+	/* The next OPEN of agent-2, without via: its path is unknown. */
+	open_chan(c, 6, "agent-2", ISSUER_A);
+	assert_int_equal(online("agent-2", &a), 1);
+	assert_string_equal(a.via, "");
+	assert_alive(c);
+	c = gateway(GW2, 0);
+	hello(c, GW_CAP_COMMANDS | GW_CAP_FLEET);
+	open_via(c, 1, "agent-7", "gw-2");
+	assert_int_equal(closed(c), GW_R_UNEXPECTED);
+	assert_int_equal(online("agent-7", &a), -1);
+}
+
 int
 main(void)
 {
@@ -300,6 +377,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_inventory_order,
 		    link_fixture_setup, link_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_inventory_storm,
+		    link_fixture_setup, link_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_via,
 		    link_fixture_setup, link_fixture_teardown),
 	};
 

@@ -524,8 +524,8 @@ test_cmd_too_many(void **state)
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "WITH RECURSIVE i(k) AS (SELECT 1 UNION "
 	    "ALL SELECT k + 1 FROM i WHERE k < %d) INSERT INTO agents SELECT "
-	    "'ca', 'n' || k, '', '', '', '', '', '', 1, 1, 1, 1, '', NULL, 0 "
-	    "FROM i",
+	    "'ca', 'n' || k, '', '', '', '', '', '', 1, 1, 1, 1, '', NULL, 0, "
+	    "'' FROM i",
 	    STORE_CMD_TARGETS_MAX + 1);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);

@@ -3,8 +3,9 @@
  * store of schema 0 (key (agent, seq)) is migrated, its rows taken by the
  * first issuer of their name and by no other, and its agents and commands
  * work at once; a store of schema 1 gets the agents' and commands' tables,
- * one of schema 2 the retention floors (3), the messages kept; a reader
- * changes nothing.
+ * one of schema 2 the retention floors (3), the messages kept; one of
+ * schema 4 the agents' via (5), "" for the agents it knew, read as "" by
+ * a reader that changes nothing; a reader changes nothing.
  * The same tests run on
  * SQLite and, when GW_PG_CONNINFO names a database (the integration test
  * test_postgresql starts one), on PostgreSQL; without it those are
@@ -193,6 +194,7 @@ test_migrate_v2(void **state)
 	    "ALTER TABLE agents DROP COLUMN not_after_ms;"
 	    "ALTER TABLE agents DROP COLUMN last_seq;"
 	    "ALTER TABLE agents RENAME COLUMN state TO online;"
+	    "ALTER TABLE agents DROP COLUMN via;"
 	    "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s = open_store(f, 0);
@@ -206,6 +208,113 @@ test_migrate_v2(void **state)
 	    &version, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(version, STORE_SCHEMA);
+}
+
+/* store_agents' callback: "name|via" into the struct seen. */
+static int
+via_line(const struct store_agent *a, void *arg)
+{
+	struct seen *c = arg;
+
+	if (c->n < 40)
+		snprintf(c->lines[c->n++], sizeof(c->lines[0]), "%s|%s",
+		    a->name, a->via);
+	return 0;
+}
+
+/* Agent ${name}'s via, as store_agents reads it ("none": not known). */
+static const char *
+via_of(struct store *s, const char *name)
+{
+	static struct seen c;
+
+	memset(&c, 0, sizeof(c));
+	assert_true(store_agents(s, via_line, &c) >= 0);
+	for (int i = 0; i < c.n; i++)
+		if (strncmp(c.lines[i], name, strlen(name)) == 0 &&
+		    c.lines[i][strlen(name)] == '|')
+			return c.lines[i] + strlen(name) + 1;
+	return "none";
+}
+
+/* The schema version of ${f}'s store. */
+static int
+schema_of(struct fixture *f)
+{
+	char cmd[512];
+	int version = -1;
+	sqlite3 *db;
+	FILE *p;
+
+	if (f->conf.type == STORE_SQLITE) {
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "PRAGMA user_version",
+		    version_cb, &version, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		return version;
+	}
+	snprintf(cmd, sizeof(cmd), "psql -q -X -t -A '%s' -c 'SELECT "
+	    "max(version) FROM gw_schema'", f->conf.conninfo);
+	assert_non_null(p = popen(cmd, "r"));
+	assert_int_equal(fscanf(p, "%d", &version), 1);
+	assert_int_equal(pclose(p), 0);
+	return version;
+}
+
+/* Make the store of ${f} one of schema 4: no via (as 4 made it). */
+static void
+make_v4(struct fixture *f)
+{
+	char cmd[512];
+	sqlite3 *db;
+
+	if (f->conf.type == STORE_SQLITE) {
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "ALTER TABLE agents DROP "
+		    "COLUMN via; PRAGMA user_version = 4;", NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "psql -q -X '%s' -c \"ALTER TABLE agents "
+	    "DROP COLUMN via; DELETE FROM gw_schema; INSERT INTO gw_schema "
+	    "VALUES (4);\" >/dev/null", f->conf.conninfo);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * Schema 4 -> 5: a reader of a store of schema 4 reads every agent with
+ * via "" and changes nothing; a writer adds the column, "" for the agents
+ * it knew, and stores the via of the next OPEN.
+ */
+static void
+test_migrate_v4(void **state)
+{
+	struct fixture *f = *state;
+	struct store_agent a = { .issuer = CA1, .name = "web01",
+	    .subject = "CN=web01", .san = "", .serial = "01",
+	    .fingerprint = "ab", .gateway = "gw-outer", .peer = "10.0.0.1:9",
+	    .via = "gw-inner gw-outer" };
+	struct store *s = open_store(f, 0);
+
+	assert_int_equal(store_agent_up(s, &a, T0), 0);
+	assert_string_equal(via_of(s, "web01"), "gw-inner gw-outer");
+	store_close(s);
+	make_v4(f);
+	s = open_store(f, 1);
+	assert_string_equal(via_of(s, "web01"), "");
+	store_close(s);
+	assert_int_equal(schema_of(f), 4);	/* the reader added nothing */
+	s = open_store(f, 0);
+	assert_string_equal(via_of(s, "web01"), "");
+	a.via = "gw-outer";
+	assert_int_equal(store_agent_up(s, &a, T0 + 1), 0);
+	assert_string_equal(via_of(s, "web01"), "gw-outer");
+	a.via = NULL;			/* an OPEN without via */
+	assert_int_equal(store_agent_up(s, &a, T0 + 2), 0);
+	assert_string_equal(via_of(s, "web01"), "");
+	store_close(s);
+	assert_int_equal(schema_of(f), STORE_SCHEMA);
 }
 
 int
@@ -227,6 +336,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_v0_cmds,
 		    setup_pg, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v2, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v4, setup_sqlite,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v4, setup_pg,
 		    teardown),
 	};
 
