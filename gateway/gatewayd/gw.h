@@ -29,6 +29,7 @@
 
 struct agent_all;
 struct chan_all;
+struct downlink_all;
 struct enroll;
 struct enroll_conn_all;
 struct listener;
@@ -48,6 +49,9 @@ struct gw {
 	struct tls_conf		*enroll_tls;	/* enrollment: server auth only */
 	struct listener		*listener;
 	struct listener		*enroll_listener; /* NULL: no enrollment */
+	struct tls_conf		*down_tls;	/* server side, [downstream] ca;
+						   NULL: no downstream */
+	struct listener		*down_listener;	/* NULL: no downstream */
 	struct metrics		*metrics;	/* [metrics] listen, or NULL */
 	struct upstream		**up;		/* cfg->connections links */
 	unsigned		 nup;
@@ -67,6 +71,8 @@ struct gw {
 						   requests in flight */
 	struct enroll_conn_all	*enroll_conns;	/* enroll_conn.c
 						   (enroll_conn.h) */
+	struct downlink_all	*downlinks;	/* downlink.c (downlink.h):
+						   inner gateways' links */
 
 	/* stats.c: counters (metrics.c shows them; some logged at exit). */
 	struct stats		 stats;

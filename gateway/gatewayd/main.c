@@ -21,6 +21,7 @@
 #include "chan.h"
 #include "config.h"
 #include "conn.h"
+#include "downlink.h"
 #include "enroll.h"
 #include "enroll_conn.h"
 #include "gw.h"
@@ -90,14 +91,22 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 		.key = cfg->up_key ? cfg->up_key : cfg->key,
 		.ca = cfg->ca, .server = 0, .tls12 = 1,
 	};
+	/* [downstream]: inner gateways are a server's clients. */
+	struct tls_conf_params dp = {
+		.cert = cfg->cert, .key = cfg->key, .ca = cfg->down_ca,
+		.server = 1, .tls12 = cfg->tls12,
+	};
 
 	if ((gw->agent_tls = tls_conf_new(&ap, err, errlen)) == NULL ||
 	    (gw->up_tls = tls_conf_new(&up, err, errlen)) == NULL ||
 	    (cfg->enroll_listen != NULL &&
-	    (gw->enroll_tls = tls_conf_new(&ep, err, errlen)) == NULL)) {
+	    (gw->enroll_tls = tls_conf_new(&ep, err, errlen)) == NULL) ||
+	    (cfg->down_listen != NULL &&
+	    (gw->down_tls = tls_conf_new(&dp, err, errlen)) == NULL)) {
 		tls_conf_free(gw->agent_tls);
 		tls_conf_free(gw->up_tls);
-		gw->agent_tls = gw->up_tls = NULL;
+		tls_conf_free(gw->enroll_tls);
+		gw->agent_tls = gw->up_tls = gw->enroll_tls = NULL;
 		return -1;
 	}
 	return 0;
@@ -115,6 +124,13 @@ static void
 on_enroll_accept(void *arg, int fd)
 {
 	enroll_conn_accept(gw_of(arg), fd);
+}
+
+/* The downstream listener took a socket (an inner gateway). */
+static void
+on_down_accept(void *arg, int fd)
+{
+	downlink_accept(gw_of(arg), fd);
 }
 
 /* What the metrics show now (metrics_view_fn). */
@@ -172,6 +188,15 @@ enroll_limits(struct gw *gw, const struct gw_config *cfg)
 	return (struct listener_limits){ "enroll", enroll_conn_counter(gw),
 	    cfg->enroll_max_clients, cfg->enroll_rate,
 	    cfg->enroll_rate_per_source, NULL, 0, cfg->first_byte_timeout,
+	    cfg->max_silent, cfg->silent_per_source, cfg->ipv6_prefix };
+}
+
+/* What the downstream listener accepts under ${cfg}. */
+static struct listener_limits
+down_limits(struct gw *gw, const struct gw_config *cfg)
+{
+	return (struct listener_limits){ "downstream", downlink_counter(gw),
+	    cfg->down_max_links, 100, 0, NULL, 0, cfg->first_byte_timeout,
 	    cfg->max_silent, cfg->silent_per_source, cfg->ipv6_prefix };
 }
 
@@ -241,6 +266,11 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		gw->enroll_tls = tmp.enroll_tls;
 	} else
 		tls_conf_free(tmp.enroll_tls);
+	if (tmp.down_tls != NULL && gw->down_tls != NULL) {
+		tls_conf_free(gw->down_tls);
+		gw->down_tls = tmp.down_tls;
+	} else
+		tls_conf_free(tmp.down_tls);
 	old = *r->cfg;
 	*r->cfg = nc;
 	servers_reload(gw, &old);
@@ -249,6 +279,8 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	listener_set_limits(gw->listener, &lim);
 	lim = enroll_limits(gw, r->cfg);
 	listener_set_limits(gw->enroll_listener, &lim);
+	lim = down_limits(gw, r->cfg);
+	listener_set_limits(gw->down_listener, &lim);
 	if (!r->level_set)
 		log_init("gatewayd", r->cfg->log_level);
 	log_to_syslog(r->cfg->log_syslog);
@@ -315,6 +347,8 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	listener_stop(gw->listener);
 	if (gw->enroll_listener != NULL)
 		listener_stop(gw->enroll_listener);
+	listener_stop(gw->down_listener);
+	downlink_drain_all(gw);
 	ev_timer_init(&gw->drain_timer, on_drain_timeout,
 	    gw->cfg->drain_timeout, 0.);
 	gw->drain_timer.data = gw;
@@ -456,7 +490,7 @@ configure(struct daemon *d, const struct args *a)
 static int
 build(struct gw *gw, const struct gw_config *cfg)
 {
-	struct listener_limits alim, elim;
+	struct listener_limits alim, elim, dlim;
 	char err[512];
 
 	signal(SIGPIPE, SIG_IGN);
@@ -464,17 +498,22 @@ build(struct gw *gw, const struct gw_config *cfg)
 	limits_init(&gw->limits, gw->loop);
 	if ((gw->chans = chan_all_new()) == NULL ||
 	    (gw->agents = agent_all_new()) == NULL ||
+	    (gw->downlinks = downlink_all_new()) == NULL ||
 	    (gw->enroll_conns = enroll_conn_all_new()) == NULL) {
 		log_errx("event=start_failed detail=\"out of memory\"");
 		return -1;
 	}
 	alim = agent_limits(gw, cfg);
 	elim = enroll_limits(gw, cfg);
+	dlim = down_limits(gw, cfg);
 	if ((gw->listener = listener_new(gw->loop, &gw->limits, cfg->listen,
 	    &alim, on_agent_accept, gw, err, sizeof(err))) == NULL ||
 	    (cfg->enroll_listen != NULL && (gw->enroll_listener =
 	    listener_new(gw->loop, &gw->limits, cfg->enroll_listen, &elim,
 	    on_enroll_accept, gw, err, sizeof(err))) == NULL) ||
+	    (cfg->down_listen != NULL && (gw->down_listener =
+	    listener_new(gw->loop, &gw->limits, cfg->down_listen, &dlim,
+	    on_down_accept, gw, err, sizeof(err))) == NULL) ||
 	    (gw->enroll = enroll_new(gw, err, sizeof(err))) == NULL ||
 	    (cfg->metrics_listen != NULL && (gw->metrics = metrics_new(
 	    gw->loop, &gw->limits, cfg->metrics_listen, gw_metrics_view, gw,
@@ -505,6 +544,8 @@ run(struct daemon *d)
 	listener_start(gw->listener);
 	if (gw->enroll_listener != NULL)
 		listener_start(gw->enroll_listener);
+	if (gw->down_listener != NULL)
+		listener_start(gw->down_listener);
 	ev_signal_init(&d->sigterm, on_signal, SIGTERM);
 	ev_signal_init(&d->sigint, on_signal, SIGINT);
 	d->sigterm.data = d->sigint.data = gw;
@@ -517,11 +558,13 @@ run(struct daemon *d)
 	d->trim.data = gw;
 	ev_timer_start(gw->loop, &d->trim);
 	log_info("event=started name=%s listen=%s servers=\"%s\" links=%u "
-	    "max_agents=%u enroll=%s enroll_mode=%s metrics=%s", cfg->name,
+	    "max_agents=%u enroll=%s enroll_mode=%s metrics=%s "
+	    "downstream=%s", cfg->name,
 	    cfg->listen, cfg->server, gw->nup, cfg->max_agents,
 	    cfg->enroll_listen ? cfg->enroll_listen : "off",
 	    cfg->enroll_local ? "local" : "forward",
-	    cfg->metrics_listen ? cfg->metrics_listen : "off");
+	    cfg->metrics_listen ? cfg->metrics_listen : "off",
+	    cfg->down_listen ? cfg->down_listen : "off");
 	notify_status(gw, "READY=1\n");
 	ev_run(gw->loop, 0);
 	if (gw->draining)
@@ -539,14 +582,18 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	metrics_free(gw->metrics);
 	listener_stop(gw->listener);	/* no session may start now */
 	listener_stop(gw->enroll_listener);
+	listener_stop(gw->down_listener);
 	/* Each session closed gives its handshake slot back to its listener:
 	 * the listeners are freed after the sessions. */
 	enroll_conn_stop_all(gw);
+	downlink_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
 	listener_free(gw->listener);
 	gw->listener = NULL;
 	listener_free(gw->enroll_listener);
 	gw->enroll_listener = NULL;
+	listener_free(gw->down_listener);
+	gw->down_listener = NULL;
 	enroll_free(gw->enroll);
 	gw->enroll = NULL;
 	servers_free(gw->servers);
@@ -558,6 +605,8 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	conn_reap();	/* what was closed above is freed now */
 	enroll_conn_all_free(gw->enroll_conns);
 	gw->enroll_conns = NULL;
+	downlink_all_free(gw->downlinks);
+	gw->downlinks = NULL;
 	agent_all_free(gw->agents);
 	gw->agents = NULL;
 	chan_all_free(gw->chans);
@@ -574,6 +623,7 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	tls_conf_free(gw->agent_tls);
 	tls_conf_free(gw->up_tls);
 	tls_conf_free(gw->enroll_tls);
+	tls_conf_free(gw->down_tls);
 	tls_ticket_free(gw->tickets);
 	gw_config_free(cfg);
 }
