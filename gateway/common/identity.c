@@ -422,6 +422,7 @@ id_ext_from_view(const struct gw_identity *v, struct id_ext *ext)
 			return -1;
 	ext->not_after_ms = v->not_after_ms;
 	ext->sans_len = v->sans.len;
-	memcpy(ext->sans, v->sans.p, v->sans.len);
+	if (v->sans.len > 0)
+		memcpy(ext->sans, v->sans.p, v->sans.len);
 	return 0;
 }
