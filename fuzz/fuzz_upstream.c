@@ -2,9 +2,12 @@
  * fuzz_upstream.c: the upstream side, as gw-mgmt reads a gateway: frames
  * on channels, OPEN's attested identity copied and checked
  * (id_from_view, the name policy), reason texts, enrollment answers,
- * SEEN's ids.  Invariants: an identity accepted is NUL-terminated
- * printable text that fits its fields; the policy never matches a name
- * id_from_view refused; a SEEN holds whole ids, none 0.
+ * SEEN's ids, OPEN's via as a relaying gateway extends it.  Invariants:
+ * an identity accepted is NUL-terminated printable text that fits its
+ * fields; the policy never matches a name id_from_view refused; a SEEN
+ * holds whole ids, none 0; a via decoded is 1..GW_VIA_MAX names of
+ * printable bytes but '"' and '\', its last name a suffix that it holds,
+ * and id_ext_via adds a name unless it is there or the via is full.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +30,36 @@ check_text(const char *s, size_t cap)
 		    (unsigned char)s[i] != 0x7f);
 }
 
+static void
+check_via(const struct gw_identity *v)
+{
+	static struct id_ext x;
+	struct gw_str last, me = gw_str_text("gw-fuzz");
+	int n;
+
+	if (!v->has_via)
+		return;
+	FUZZ_CHECK(v->has_ext && v->via.len <= GW_VIA_LEN_MAX);
+	n = gw_via_count(&v->via);
+	FUZZ_CHECK(n >= 1 && n <= GW_VIA_MAX);
+	for (uint16_t i = 0; i < v->via.len; i++)
+		FUZZ_CHECK(v->via.p[i] >= 0x20 && v->via.p[i] < 0x7f &&
+		    v->via.p[i] != '"' && v->via.p[i] != '\\');
+	last = gw_via_last(&v->via);
+	FUZZ_CHECK(last.len >= 1 && last.len <= GW_VIA_NAME_MAX &&
+	    last.p + last.len == v->via.p + v->via.len);
+	FUZZ_CHECK(gw_via_has(&v->via, &last));
+	if (id_ext_via(&x, &v->via, "gw-fuzz") != 0) {
+		FUZZ_CHECK(x.via_len == 0 &&
+		    (n == GW_VIA_MAX || gw_via_has(&v->via, &me)));
+		return;
+	}
+	FUZZ_CHECK(x.via_len == v->via.len + 1 + me.len);
+	last = gw_str_bytes(x.via, x.via_len);
+	FUZZ_CHECK(gw_via_count(&last) == n + 1);
+	FUZZ_CHECK(memcmp(x.via, v->via.p, v->via.len) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,6 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += used;
 		switch (f.type) {
 		case GW_T_OPEN:
+			check_via(&f.u.open);
 			if (id_from_view(&f.u.open, &id) != 0)
 				break;
 			check_text(id.name, sizeof(id.name));

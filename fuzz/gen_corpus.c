@@ -72,7 +72,7 @@ static size_t
 frames(uint8_t *buf, size_t cap, const uint8_t *csr, size_t csrlen,
     const char *token)
 {
-	struct gw_frame f[20];
+	struct gw_frame f[24];
 	size_t n = 0, off = 0;
 
 	memset(f, 0, sizeof(f));
@@ -173,6 +173,12 @@ frames(uint8_t *buf, size_t cap, const uint8_t *csr, size_t csrlen,
 	f[n].type = GW_T_SEEN;
 	f[n].u.seen.ids = (const uint8_t *)"\0\0\0\3\0\0\0\4";
 	f[n].u.seen.n = 2;
+	n++;
+	/* GW_CAP_CHAIN: OPEN with via, through two gateways. */
+	f[n] = f[17];			/* the extended OPEN above */
+	f[n].channel = 5;
+	f[n].u.open.has_via = 1;
+	f[n].u.open.via = (struct gw_str)S("gw-inner gw-outer");
 	n++;
 	for (size_t i = 0; i < n; i++)
 		off += enc(buf + off, cap - off, &f[i]);

@@ -58,6 +58,7 @@
 #include "conn.h"
 #include "enroll_client.h"
 #include "gwlist.h"
+#include "net.h"
 #include "identity.h"
 #include "journal.h"
 #include "log.h"
@@ -550,6 +551,12 @@ agent_session(struct agent *a, const struct agent_opts *o)
 		snprintf(why, sizeof(why), "--gateway: %s", err);
 		usage(why);
 	}
+	/* Every one now: a typo must not wait for the failover to it. */
+	for (int i = 0; i < n; i++)
+		if (net_dial_addr_ok(sp.gateways[i], err, sizeof(err)) != 0) {
+			snprintf(why, sizeof(why), "--gateway: %s", err);
+			usage(why);
+		}
 	sp.ngateways = (size_t)n;
 	if ((in->sess = client_session_new(in->loop, &sp)) == NULL)
 		goto nomem;

@@ -112,7 +112,10 @@ fo_backoff(const struct fo_policy *pol, unsigned fails, uint32_t rnd)
  * fo_down(p, reason, now, pol, rnd): a connection to ${p} failed for
  * ${reason}; schedule the next attempt with ${rnd} (uniform 32 bits).
  * FO_R_UPSTREAM_LOST (a peer that said it is cut off, and stays so for
- * seconds) is not tried again for backoff_max / 2 to backoff_max.
+ * seconds) is not tried again for half to all of backoff_max doubled at
+ * each failure in a row (1: backoff_max), at most FO_LOST_REST_MAX: a
+ * fleet whose every gateway is cut off (its servers down) does not
+ * reconnect to them in a loop.
  */
 void
 fo_down(struct fo_peer *p, enum fo_reason reason, double now,
@@ -124,10 +127,18 @@ fo_down(struct fo_peer *p, enum fo_reason reason, double now,
 	p->reason = reason;
 	p->downs[reason]++;
 	p->fails++;
-	if (reason == FO_R_UPSTREAM_LOST)
-		p->retry_at = now + pol->backoff_max *
+	if (reason == FO_R_UPSTREAM_LOST) {
+		double rest = pol->backoff_max;
+
+		for (unsigned i = 1; i < p->fails && rest < FO_LOST_REST_MAX;
+		    i++)
+			rest *= 2;
+		if (rest > FO_LOST_REST_MAX && pol->backoff_max <
+		    FO_LOST_REST_MAX)
+			rest = FO_LOST_REST_MAX;
+		p->retry_at = now + rest *
 		    (0.5 + (double)rnd / 8589934592.0);	/* 2^33 */
-	else
+	} else
 		p->retry_at = now + fo_backoff(pol, p->fails, rnd);
 }
 

@@ -43,6 +43,12 @@ struct fo_policy {
 	unsigned	hb_misses;	/* dead after hb_interval * hb_misses */
 };
 
+/*
+ * The longest rest of a peer that keeps saying it is cut off (fo_down,
+ * FO_R_UPSTREAM_LOST), in seconds, unless backoff_max is longer.
+ */
+#define FO_LOST_REST_MAX	60.0
+
 struct fo_peer {
 	enum fo_health	 health;
 	enum fo_reason	 reason;	/* of the last failure */

@@ -21,7 +21,8 @@
 
 /*
  * OPEN: fingerprint, then six strings (u16 length + bytes), then optionally
- * the identity extension: not_after (u64), then sans (a string).
+ * the identity extension: not_after (u64), then sans (a string), then
+ * optionally via (a string).
  */
 #define OPEN_NSTR		6
 #define OPEN_MIN		(GW_FINGERPRINT_LEN + 2 * OPEN_NSTR)
@@ -211,6 +212,30 @@ check_seen(const struct gw_frame *f)
 	return GW_OK;
 }
 
+/* A byte of a via name: printable ASCII but space, '"' and '\'. */
+static int
+via_byte(uint8_t c)
+{
+	return c > ' ' && c < 0x7f && c != '"' && c != '\\';
+}
+
+/*
+ * OPEN's identity: a name; the extension's sans bounded, and its via (if
+ * any) valid.  What is not written (no extension) is not checked.
+ */
+static int
+check_open(const struct gw_identity *id)
+{
+	if (id->name.len == 0)
+		return GW_PERR_BAD_STRING;
+	if (!id->has_ext)
+		return GW_OK;
+	if (id->sans.len > GW_SANS_MAX ||
+	    (id->has_via && gw_via_count(&id->via) < 0))
+		return GW_PERR_BAD_STRING;
+	return GW_OK;
+}
+
 /*
  * Value rules shared by decode and encode, checked once the fields are
  * known: versions, sequence numbers, credit, announced limits, name.
@@ -253,10 +278,7 @@ check_fields(const struct gw_frame *f)
 			return GW_PERR_BAD_CREDIT;
 		break;
 	case GW_T_OPEN:
-		if (f->u.open.name.len == 0 || (f->u.open.has_ext &&
-		    f->u.open.sans.len > GW_SANS_MAX))
-			return GW_PERR_BAD_STRING;
-		break;
+		return check_open(&f->u.open);
 	case GW_T_SEEN:
 		return check_seen(f);
 	case GW_T_ENROLL:
@@ -311,13 +333,13 @@ decode_strings(const uint8_t *p, size_t n, struct gw_str **s, int ns,
 
 /*
  * The ${n} bytes at ${p} after OPEN's peer: none (a legacy OPEN), or the
- * identity extension and nothing after it.
+ * identity extension: not_after and sans, then none or via, then nothing.
  */
 static int
 decode_open_ext(struct gw_identity *id, const uint8_t *p, size_t n)
 {
-	struct gw_str *s = &id->sans;
-	size_t used;
+	struct gw_str *s = &id->sans, *v = &id->via;
+	size_t off, used;
 	int rc;
 
 	if (n == 0)
@@ -328,7 +350,12 @@ decode_open_ext(struct gw_identity *id, const uint8_t *p, size_t n)
 	id->not_after_ms = get64(p);
 	if ((rc = decode_strings(p + 8, n - 8, &s, 1, &used)) != GW_OK)
 		return rc;
-	return 8 + used == n ? GW_OK : GW_PERR_TRAILING;
+	if ((off = 8 + used) == n)
+		return GW_OK;
+	id->has_via = 1;
+	if ((rc = decode_strings(p + off, n - off, &v, 1, &used)) != GW_OK)
+		return rc;
+	return off + used == n ? GW_OK : GW_PERR_TRAILING;
 }
 
 /*
@@ -553,6 +580,8 @@ encode_check(const struct gw_frame *f, const struct ftype *t, uint64_t *plen)
 			if (f->u.open.sans.p == NULL && f->u.open.sans.len > 0)
 				return GW_PERR_BAD_STRING;
 			n += OPEN_EXT_MIN + (uint64_t)f->u.open.sans.len;
+			if (f->u.open.has_via)
+				n += 2 + (uint64_t)f->u.open.via.len;
 		}
 		break;
 	case GW_T_SEEN:
@@ -567,6 +596,19 @@ done:
 		return GW_PERR_LEN_TOO_BIG;
 	*plen = n;
 	return GW_OK;
+}
+
+/* Write OPEN's identity extension of ${id} at ${p}: sans, then any via. */
+static void
+encode_open_ext(uint8_t *p, const struct gw_identity *id)
+{
+	p = put64(p, id->not_after_ms);
+	p = put16(p, id->sans.len);
+	p = putbytes(p, id->sans.p, id->sans.len);
+	if (id->has_via) {
+		p = put16(p, id->via.len);
+		putbytes(p, id->via.p, id->via.len);
+	}
 }
 
 /* Write the payload of defined type ${f}->type at ${p}. */
@@ -642,11 +684,8 @@ encode_fields(uint8_t *p, const struct gw_frame *f)
 		p = put16(p, s[i]->len);
 		p = putbytes(p, s[i]->p, s[i]->len);
 	}
-	if (f->type == GW_T_OPEN && f->u.open.has_ext) {
-		p = put64(p, f->u.open.not_after_ms);
-		p = put16(p, f->u.open.sans.len);
-		putbytes(p, f->u.open.sans.p, f->u.open.sans.len);
-	}
+	if (f->type == GW_T_OPEN && f->u.open.has_ext)
+		encode_open_ext(p, &f->u.open);
 }
 
 /**
@@ -702,6 +741,72 @@ void
 gw_seen_put(uint8_t *ids, uint32_t i, uint32_t id)
 {
 	put32(ids + (size_t)i * SEEN_ID, id);
+}
+
+/**
+ * gw_via_count(via): the number of names (1..GW_VIA_MAX) of OPEN's ${via},
+ * or -1 if it is not a valid via: empty, an empty name (a space first,
+ * last or twice), a name above GW_VIA_NAME_MAX bytes, a byte not printable
+ * ASCII or one of space (except between names), '"' and '\', or more than
+ * GW_VIA_MAX names.
+ */
+int
+gw_via_count(const struct gw_str *via)
+{
+	size_t i, at = 0;
+	int n = 1;
+
+	if (via->p == NULL || via->len == 0 || via->len > GW_VIA_LEN_MAX)
+		return -1;
+	for (i = 0; i <= via->len; i++) {
+		if (i < via->len && via->p[i] != ' ') {
+			if (!via_byte(via->p[i]))
+				return -1;
+			continue;
+		}
+		if (i == at || i - at > GW_VIA_NAME_MAX)
+			return -1;	/* a name empty or too long */
+		if (i < via->len && ++n > GW_VIA_MAX)
+			return -1;
+		at = i + 1;
+	}
+	return n;
+}
+
+/**
+ * gw_via_last(via): the last name of the valid via ${via} (the gateway
+ * that sent the OPEN).
+ */
+struct gw_str
+gw_via_last(const struct gw_str *via)
+{
+	uint16_t at = via->len;
+
+	while (at > 0 && via->p[at - 1] != ' ')
+		at--;
+	return gw_str_bytes(via->p + at, (size_t)(via->len - at));
+}
+
+/**
+ * gw_via_has(via, name): 1 if one of the names of the valid via ${via} is
+ * ${name} (byte for byte), else 0.
+ */
+int
+gw_via_has(const struct gw_str *via, const struct gw_str *name)
+{
+	size_t i, at = 0;
+
+	if (name->len == 0)
+		return 0;
+	for (i = 0; i <= via->len; i++) {
+		if (i < via->len && via->p[i] != ' ')
+			continue;
+		if (i - at == name->len &&
+		    memcmp(via->p + at, name->p, name->len) == 0)
+			return 1;
+		at = i + 1;
+	}
+	return 0;
 }
 
 /**

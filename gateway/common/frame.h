@@ -53,6 +53,11 @@ struct gw_identity {
 					   epoch (UTC) */
 	struct gw_str	sans;		/* every SAN, "TYPE:value" separated
 					   by one space, <= GW_SANS_MAX */
+	/* The chain (GW_CAP_CHAIN): only if has_ext and has_via. */
+	uint8_t		has_via;	/* 0: nothing after sans */
+	struct gw_str	via;		/* gateway names, the first the one
+					   that verified the agent, the last
+					   the sender; gw_via_count */
 };
 
 /* ENROLL: a new request (csr) or a poll (request_id). */
@@ -170,6 +175,27 @@ uint32_t gw_seen_id(const struct gw_frame *f, uint32_t i);
  * SEEN id array ${ids} (big-endian, 4 bytes each), for u.seen.ids.
  */
 void gw_seen_put(uint8_t *ids, uint32_t i, uint32_t id);
+
+/**
+ * gw_via_count(via): the number of names (1..GW_VIA_MAX) of OPEN's ${via},
+ * or -1 if it is not a valid via: empty, an empty name (a space first,
+ * last or twice), a name above GW_VIA_NAME_MAX bytes, a byte not printable
+ * ASCII or one of space (except between names), '"' and '\', or more than
+ * GW_VIA_MAX names.
+ */
+int gw_via_count(const struct gw_str *via);
+
+/**
+ * gw_via_last(via): the last name of the valid via ${via} (the gateway
+ * that sent the OPEN).
+ */
+struct gw_str gw_via_last(const struct gw_str *via);
+
+/**
+ * gw_via_has(via, name): 1 if one of the names of the valid via ${via} is
+ * ${name} (byte for byte), else 0.
+ */
+int gw_via_has(const struct gw_str *via, const struct gw_str *name);
 
 /**
  * gw_str_cstr(s, buf, len): view ${s} as a C string in ${buf} (capacity

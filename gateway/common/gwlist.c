@@ -34,8 +34,55 @@ gwlist_trim(char *s)
 }
 
 /*
- * Add the group ${g} ('|'-separated) to ${out} from ${*n}, rotated by
- * ${h}.  0, or -1 with ${err}.
+ * The weight of gateway ${addr} for the agent whose name hashes to ${h}:
+ * the two hashes side by side through splitmix64's finalizer (a full
+ * 64-bit mix: FNV-1a alone over the name and the address weighs gateways
+ * whose addresses differ in a byte or two unevenly).
+ */
+static uint32_t
+gwlist_weight(uint32_t h, const char *addr)
+{
+	uint64_t x = (uint64_t)h << 32 | gwlist_hash(addr);
+
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return (uint32_t)(x >> 32);
+}
+
+/*
+ * Append the ${k} members ${m} but ${first} to ${out} from ${*n}, heaviest
+ * first by gwlist_weight(${h}, ...), ties in the order written.
+ */
+static void
+gwlist_rest(const char *const *m, size_t k, size_t first, uint32_t h,
+    const char **out, size_t *n)
+{
+	uint32_t w[64], wi;	/* w[j]: the weight of out[*n + j] */
+	size_t len = 0, j;
+
+	for (size_t i = 0; i < k; i++) {
+		if (i == first)
+			continue;
+		wi = gwlist_weight(h, m[i]);
+		/* Insertion: after every member at least as heavy. */
+		for (j = len; j > 0 && w[j - 1] < wi; j--) {
+			w[j] = w[j - 1];
+			out[*n + j] = out[*n + j - 1];
+		}
+		w[j] = wi;
+		out[*n + j] = m[i];
+		len++;
+	}
+	*n += len;
+}
+
+/*
+ * Add the group ${g} ('|'-separated) to ${out} from ${*n}: first the
+ * member ${h} modulo its size picks, then the others by their weight for
+ * ${h} (gwlist_weight), heaviest first, ties in the order written.  0, or
+ * -1 with ${err}.
  */
 static int
 gwlist_group(char *g, uint32_t h, const char **out, size_t max, size_t *n,
@@ -65,8 +112,8 @@ gwlist_group(char *g, uint32_t h, const char **out, size_t max, size_t *n,
 		}
 		m[k++] = tok;
 	}
-	for (size_t i = 0; i < k; i++)
-		out[(*n)++] = m[(h + i) % k];
+	out[(*n)++] = m[h % k];
+	gwlist_rest(m, k, h % k, h, out, n);
 	return 0;
 }
 

@@ -5,10 +5,12 @@
  *   G1|G2|G3,G4   the group G1, G2, G3 first, then G4.
  * A group is turned into a plain priority order of its own for each agent:
  * a stable hash of the agent's name (FNV-1a, 32 bits, of its CN) modulo the
- * group's size picks its first gateway, the others follow in the order
- * written (wrapping around).  Agents of one fleet thus spread evenly over
- * a group, each always prefers the same one, and fail-back (failover.c)
- * brings each back to its own when that one returns.  A list without '|'
+ * group's size picks its first gateway; the others follow by rendezvous
+ * hashing (each gateway weighed by a hash of the agent's name and the
+ * gateway's address, heaviest first).  Agents of one fleet thus spread
+ * evenly over a group, each always prefers the same one, the agents of a
+ * gateway that fails spread evenly over the rest of its group, and
+ * fail-back (failover.c) brings each back to its own when it returns.  A list without '|'
  * is the same order as written.
  */
 #ifndef GW_GWLIST_H

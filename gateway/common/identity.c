@@ -141,29 +141,36 @@ id_str(const char *s)
 void
 id_view(const struct id_info *in, struct gw_identity *out)
 {
-	id_view_ext(in, NULL, 0, out);
+	id_view_ext(in, NULL, 0, 0, out);
 }
 
 /*
  * The extension ${ext} that fits an OPEN of ${in} in ${max} payload bytes
- * (0: any): its sans' length in ${sans_len}; 0 if it does not fit at all
- * (or ${ext} is NULL), else 1.  The SANs are cut after a whole entry.
+ * (0: any), with a via of ${via_len} bytes (0: none): its sans' length in
+ * ${sans_len}, and 0 in ${via_len} if the via does not fit with no SANs;
+ * return 0 if the extension does not fit at all, else 1.  The SANs are cut
+ * after a whole entry.
  */
 static int
 id_ext_fit(const struct id_info *in, const struct id_ext *ext, uint32_t max,
-    uint16_t *sans_len)
+    uint16_t *sans_len, uint16_t *via_len)
 {
 	size_t len = GW_FINGERPRINT_LEN + 6 * 2 + strlen(in->name) +
 	    strlen(in->subject) + strlen(in->san) + strlen(in->serial) +
-	    strlen(in->issuer) + strlen(in->peer);
+	    strlen(in->issuer) + strlen(in->peer) + 10;
 	uint16_t n;
 
-	*sans_len = ext != NULL ? ext->sans_len : 0;
-	if (ext == NULL || max == 0 || len + 10 + ext->sans_len <= max)
-		return ext != NULL;
-	if (len + 10 > max)
+	*sans_len = ext->sans_len;
+	if (max == 0 || len + ext->sans_len +
+	    (*via_len > 0 ? 2 + (size_t)*via_len : 0) <= max)
+		return 1;
+	if (*via_len > 0 && len + 2 + (size_t)*via_len > max)
+		*via_len = 0;
+	if (*via_len > 0)
+		len += 2 + (size_t)*via_len;
+	if (len > max)
 		return 0;
-	n = (uint16_t)(max - len - 10);		/* < sans_len */
+	n = (uint16_t)(max - len);		/* < sans_len */
 	while (n > 0 && ext->sans[n] != ' ')
 		n--;
 	*sans_len = n;
@@ -171,19 +178,26 @@ id_ext_fit(const struct id_info *in, const struct id_ext *ext, uint32_t max,
 }
 
 /**
- * id_view_ext(in, ext, max, out): id_view, with the identity extension
- * ${ext} (none if NULL) made to fit an OPEN of at most ${max} payload
- * bytes (0: no bound): its SANs cut after the last whole entry that fits,
- * the extension left out if not even its fixed part does (without it an
- * OPEN is at most 998 bytes).  ${ext} must outlive the view.
+ * id_view_ext(in, ext, caps, max, out): id_view, with the identity
+ * extension ${ext} if ${caps} (a link's agreed caps) has GW_CAP_FLEET and
+ * ${ext} is not NULL, and its via if ${caps} has GW_CAP_CHAIN too and the
+ * via is not empty; made to fit an OPEN of at most ${max} payload bytes
+ * (0: no bound): its SANs cut after the last whole entry that fits, the
+ * via left out if it does not fit with no SANs, the extension if not even
+ * its fixed part does (without it an OPEN is at most 998 bytes).  ${ext}
+ * must outlive the view.
  */
 void
-id_view_ext(const struct id_info *in, const struct id_ext *ext, uint32_t max,
-    struct gw_identity *out)
+id_view_ext(const struct id_info *in, const struct id_ext *ext,
+    uint32_t caps, uint32_t max, struct gw_identity *out)
 {
-	uint16_t sans_len;
-	int has = id_ext_fit(in, ext, max, &sans_len);
+	uint16_t sans_len = 0, via_len = 0;
+	int has = 0;
 
+	if (ext != NULL && (caps & GW_CAP_FLEET)) {
+		via_len = caps & GW_CAP_CHAIN ? ext->via_len : 0;
+		has = id_ext_fit(in, ext, max, &sans_len, &via_len);
+	}
 	/* A view is made whole, never edited: the codec fills decoded ones. */
 	*out = (struct gw_identity){ .name = id_str(in->name),
 	    .subject = id_str(in->subject), .san = id_str(in->san),
@@ -191,6 +205,8 @@ id_view_ext(const struct id_info *in, const struct id_ext *ext, uint32_t max,
 	    .peer = id_str(in->peer), .has_ext = has,
 	    .not_after_ms = has ? ext->not_after_ms : 0,
 	    .sans = has ? gw_str_bytes(ext->sans, sans_len) :
+	    gw_str_bytes(NULL, 0), .has_via = has && via_len > 0,
+	    .via = has && via_len > 0 ? gw_str_bytes(ext->via, via_len) :
 	    gw_str_bytes(NULL, 0) };
 	memcpy(out->fingerprint, in->fingerprint, GW_FINGERPRINT_LEN);
 }
@@ -382,7 +398,7 @@ id_san_entry(struct id_ext *ext, const mbedtls_x509_buf *raw)
  * IPv6 by inet_ntop), URI:, EMAIL: (rfc822Name), or OTHER: and the hex of
  * the raw value for any other kind or a value not printable ASCII without
  * space, '"' or '\'; cut after the last whole entry that fits
- * GW_SANS_MAX bytes.
+ * GW_SANS_MAX bytes; no via.
  */
 void
 id_ext_from_crt(const mbedtls_x509_crt *crt, struct id_ext *ext)
@@ -396,10 +412,41 @@ id_ext_from_crt(const mbedtls_x509_crt *crt, struct id_ext *ext)
 
 	ext->not_after_ms = when > 0 ? (uint64_t)when * 1000 : 0;
 	ext->sans_len = 0;
+	ext->via_len = 0;
 	for (s = &crt->subject_alt_names; s != NULL && s->buf.p != NULL;
 	    s = s->next)
 		if (id_san_entry(ext, &s->buf) != 0)
 			break;		/* a whole entry, or none */
+}
+
+/**
+ * id_ext_via(ext, via, self): set the via of ${ext} to the names of
+ * ${via} (a valid via; none if NULL or empty) then ${self}, the sending
+ * gateway's certificate CN.  Return 0, or -1 (no via set) if ${self} is
+ * not a valid via name, is one of ${via}'s names already (a loop), or
+ * ${via} holds GW_VIA_MAX names (no room).
+ */
+int
+id_ext_via(struct id_ext *ext, const struct gw_str *via, const char *self)
+{
+	struct gw_str me = gw_str_text(self);
+	size_t at = via != NULL ? via->len : 0;
+
+	ext->via_len = 0;
+	if (gw_via_count(&me) != 1)
+		return -1;
+	if (at > 0 && (gw_via_count(via) < 0 ||
+	    gw_via_count(via) >= GW_VIA_MAX || gw_via_has(via, &me)))
+		return -1;
+	if (at + (at > 0) + me.len > sizeof(ext->via))
+		return -1;
+	if (at > 0) {
+		memcpy(ext->via, via->p, at);
+		ext->via[at++] = ' ';
+	}
+	memcpy(ext->via + at, me.p, me.len);
+	ext->via_len = (uint16_t)(at + me.len);
+	return 0;
 }
 
 /**

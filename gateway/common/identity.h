@@ -31,13 +31,16 @@ struct id_info {
 /*
  * OPEN's identity extension (GW_CAP_FLEET) of a certificate: its notAfter
  * and every subjectAltName, "TYPE:value" separated by one space (not
- * NUL-terminated: sans_len bytes).  Made when an OPEN needs it, on the
- * stack: no session keeps one.
+ * NUL-terminated: sans_len bytes); and the via of a chain (GW_CAP_CHAIN:
+ * gateway names separated by one space, via_len bytes, 0: none).  Made
+ * when an OPEN needs it, on the stack: no session keeps one.
  */
 struct id_ext {
 	uint64_t	not_after_ms;	/* ms since the epoch, UTC (0: before) */
 	uint16_t	sans_len;
 	char		sans[GW_SANS_MAX];
+	uint16_t	via_len;	/* id_ext_via */
+	char		via[GW_VIA_MAX * (GW_VIA_NAME_MAX + 1)];
 };
 
 /**
@@ -68,9 +71,19 @@ int id_from_der_ext(const uint8_t *der, size_t len, const char *peer,
  * IPv6 by inet_ntop), URI:, EMAIL: (rfc822Name), or OTHER: and the hex of
  * the raw value for any other kind or a value not printable ASCII without
  * space, '"' or '\'; cut after the last whole entry that fits
- * GW_SANS_MAX bytes.
+ * GW_SANS_MAX bytes; no via.
  */
 void id_ext_from_crt(const mbedtls_x509_crt *crt, struct id_ext *ext);
+
+/**
+ * id_ext_via(ext, via, self): set the via of ${ext} to the names of
+ * ${via} (a valid via; none if NULL or empty) then ${self}, the sending
+ * gateway's certificate CN.  Return 0, or -1 (no via set) if ${self} is
+ * not a valid via name, is one of ${via}'s names already (a loop), or
+ * ${via} holds GW_VIA_MAX names (no room).
+ */
+int id_ext_via(struct id_ext *ext, const struct gw_str *via,
+    const char *self);
 
 /** id_fp_hex(fp, hex): the fingerprint ${fp} as 64 hex digits in ${hex}. */
 void id_fp_hex(const uint8_t fp[GW_FINGERPRINT_LEN],
@@ -80,14 +93,17 @@ void id_fp_hex(const uint8_t fp[GW_FINGERPRINT_LEN],
 void id_view(const struct id_info *in, struct gw_identity *out);
 
 /**
- * id_view_ext(in, ext, max, out): id_view, with the identity extension
- * ${ext} (none if NULL) made to fit an OPEN of at most ${max} payload
- * bytes (0: no bound): its SANs cut after the last whole entry that fits,
- * the extension left out if not even its fixed part does (without it an
- * OPEN is at most 998 bytes).  ${ext} must outlive the view.
+ * id_view_ext(in, ext, caps, max, out): id_view, with the identity
+ * extension ${ext} if ${caps} (a link's agreed caps) has GW_CAP_FLEET and
+ * ${ext} is not NULL, and its via if ${caps} has GW_CAP_CHAIN too and the
+ * via is not empty; made to fit an OPEN of at most ${max} payload bytes
+ * (0: no bound): its SANs cut after the last whole entry that fits, the
+ * via left out if it does not fit with no SANs, the extension if not even
+ * its fixed part does (without it an OPEN is at most 998 bytes).  ${ext}
+ * must outlive the view.
  */
 void id_view_ext(const struct id_info *in, const struct id_ext *ext,
-    uint32_t max, struct gw_identity *out);
+    uint32_t caps, uint32_t max, struct gw_identity *out);
 
 /**
  * id_from_view(v, out): copy OPEN's identity view ${v} into ${out}; return

@@ -40,10 +40,21 @@ enum gw_enroll_status {
 #define GW_CAP_COMMANDS		0x1u	/* COMMAND_ACK and RESULT (9.7) */
 #define GW_CAP_FLEET		0x2u	/* upstream: OPEN's identity
 					   extension and SEEN (9.12) */
-#define GW_CAPS_KNOWN		(GW_CAP_COMMANDS | GW_CAP_FLEET)
+#define GW_CAP_CHAIN		0x4u	/* upstream: OPEN's via, the
+					   gateways of a chain (9.13) */
+#define GW_CAPS_KNOWN		(GW_CAP_COMMANDS | GW_CAP_FLEET | \
+				 GW_CAP_CHAIN)
 
 /* The longest sans of OPEN's identity extension. */
 #define GW_SANS_MAX		4096
+
+/*
+ * OPEN's via (GW_CAP_CHAIN): at most GW_VIA_MAX gateway names, each 1 to
+ * GW_VIA_NAME_MAX bytes, separated by one space.
+ */
+#define GW_VIA_MAX		8
+#define GW_VIA_NAME_MAX		64
+#define GW_VIA_LEN_MAX		(GW_VIA_MAX * (GW_VIA_NAME_MAX + 1) - 1)
 
 /*
  * RESULT outcome: how the agent's handler ended.  A command is done when

@@ -43,8 +43,7 @@ upstream_open(struct upstream *u, const struct id_info *id,
 		goto wait;
 	f.channel = u->next_chan;
 	/* Never above its max_payload: that would close the link. */
-	id_view_ext(id, u->caps & GW_CAP_FLEET ? ext : NULL, u->peer_max,
-	    &f.u.open);
+	id_view_ext(id, ext, u->caps, u->peer_max, &f.u.open);
 	if (conn_send(u->c, &f) != 0)
 		goto wait;
 	u->next_chan++;

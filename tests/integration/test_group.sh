@@ -82,7 +82,15 @@ until [ $(($(agents 2) + $(agents 3))) -eq $AGENTS ]; do
 	[ $SECONDS -lt $end ] || fail "G1's agents did not move: $(agents 2) $(agents 3)"
 	sleep 0.5
 done
-pass "G1 stopped: its agents moved to G2, G3: $(agents 2) $(agents 3)"
+# G1's agents spread over G2 and G3 (each one's next by rendezvous hashing),
+# not all onto one: each within 20 % of half the fleet.
+for k in 2 3; do
+	n=$(agents $k)
+	[ $((n * 10)) -ge $((AGENTS / 2 * 8)) ] &&
+	    [ $((n * 10)) -le $((AGENTS / 2 * 12)) ] ||
+	    fail "G1's agents not spread over G2, G3: $(agents 2) $(agents 3)"
+done
+pass "G1 stopped: its agents moved to G2, G3 evenly: $(agents 2) $(agents 3)"
 
 start gw1 "$GATEWAYD" -c gateway1.ini
 wait_port "${PORT[1]}"
@@ -125,4 +133,12 @@ rc=0
     --ca pki/ca.crt --file lines.txt >bad.log 2>&1 || rc=$?
 [ $rc = 2 ] && grep -q 'empty address' bad.log ||
     fail "a malformed group: exit $rc, $(cat bad.log)"
-pass "gw-agent: agent-0001 started at G$want (FNV-1a of its name), a bad group is a usage error"
+# A malformed address anywhere in the list is a usage error at once, not
+# an exit at the failover that finally reaches it.
+rc=0
+"$GW_AGENT" --gateway "127.0.0.1:${PORT[1]},gw2_typo.example:7443" \
+    --cert agents/agent-0001.crt --key agents/agent-0001.key \
+    --ca pki/ca.crt --file lines.txt --timeout 5 >typo.log 2>&1 || rc=$?
+[ $rc = 2 ] && grep -q 'gw2_typo' typo.log ||
+    fail "a typo in the second gateway: exit $rc, $(cat typo.log)"
+pass "gw-agent: agent-0001 started at G$want (FNV-1a of its name), a bad group or address is a usage error"

@@ -452,7 +452,7 @@ test_name_taken(void **state)
 	snprintf(hook, sizeof(hook), "%s/sign-all.sh", tmp);
 	assert_int_equal(pki_write_file(hook, "#!/bin/sh\ncat >/dev/null\n"
 	    "exit 0\n", 32, 0700, err, sizeof(err)), 0);
-	p.hook = hook;		/* open_auth's 1 s is short on a busy host */
+	p.hook = hook;		/* open_auth's 5 s; this one waits longer */
 	assert_non_null(a = authority_open(&p, err, sizeof(err)));
 	len = make_csr(0, "agent-old", csr, sizeof(csr));
 	submit(a, csr, len, NULL, NULL, 0, &an, 0);

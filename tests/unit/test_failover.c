@@ -191,7 +191,10 @@ test_grace_cut_off_and_back(void **state)
 	assert_int_equal(g.state, FO_GRACE_WAIT);
 }
 
-/* A peer cut off from its servers rests backoff_max/2 .. backoff_max. */
+/*
+ * A peer cut off from its servers rests backoff_max/2 .. backoff_max, doubled
+ * at each failure in a row up to FO_LOST_REST_MAX.
+ */
 static void
 test_upstream_lost_rests_longer(void **state)
 {
@@ -207,9 +210,21 @@ test_upstream_lost_rests_longer(void **state)
 	assert_string_equal(fo_reason_str(v[0].reason), "upstream-lost");
 	assert_int_equal(fo_choose(v, 2, 10.0), 1);	/* the next, at once */
 	assert_int_equal(fo_choose(v, 2, 12.6), 0);
+	/* In a row: doubled (10 s at most, its rnd at the top)... */
 	fo_down(&v[0], FO_R_UPSTREAM_LOST, 20.0, &pol, UINT32_MAX);
-	assert_true(v[0].retry_at > 24.99 && v[0].retry_at <= 25.0);
+	assert_true(v[0].retry_at > 29.99 && v[0].retry_at <= 30.0);
 	assert_int_equal(v[0].downs[FO_R_UPSTREAM_LOST], 2);
+	/* ... up to FO_LOST_REST_MAX: a fleet of cut-off gateways rests. */
+	for (int i = 0; i < 20; i++)
+		fo_down(&v[0], FO_R_UPSTREAM_LOST, 100.0, &pol, UINT32_MAX);
+	assert_true(v[0].retry_at > 100.0 + FO_LOST_REST_MAX - 0.01 &&
+	    v[0].retry_at <= 100.0 + FO_LOST_REST_MAX);
+	fo_down(&v[0], FO_R_UPSTREAM_LOST, 100.0, &pol, 0);
+	assert_true(v[0].retry_at >= 100.0 + FO_LOST_REST_MAX / 2);
+	/* A HELLO completed: the next rest is backoff_max again. */
+	fo_up(&v[0], 200.0);
+	fo_down(&v[0], FO_R_UPSTREAM_LOST, 300.0, &pol, UINT32_MAX);
+	assert_true(v[0].retry_at > 304.99 && v[0].retry_at <= 305.0);
 }
 
 int

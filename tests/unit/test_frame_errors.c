@@ -123,8 +123,9 @@ static const struct bad bad_wire[] = {
 	{ "20 00 0000 00000001 0000002d  "
 	  "0000000000000000000000000000000000000000000000000000000000000000"
 	  "  0001 61 0001 61 0000 0000 0000 00", MAXP, GW_PERR_BAD_STRING },
-	/* OPEN's extension: too short (1..9: test_open_ext), sans overruns,
-	   bytes after sans. */
+	/* OPEN's extension: too short (1..9: test_open_ext), sans overruns;
+	   after sans a via: one byte, empty, then bytes after it (more:
+	   test_open_via). */
 	{ "20 00 0000 00000001 0000002e  "
 	  "0000000000000000000000000000000000000000000000000000000000000000"
 	  "  0001 61 0000 0000 0000 0000 0000 00", MAXP, GW_PERR_BAD_LENGTH },
@@ -139,11 +140,15 @@ static const struct bad bad_wire[] = {
 	{ "20 00 0000 00000001 00000038  "
 	  "0000000000000000000000000000000000000000000000000000000000000000"
 	  "  0001 61 0000 0000 0000 0000 0000 0000000000000000 0000 00",
-	  MAXP, GW_PERR_TRAILING },
+	  MAXP, GW_PERR_BAD_STRING },
 	{ "20 00 0000 00000001 0000003a  "
 	  "0000000000000000000000000000000000000000000000000000000000000000"
 	  "  0001 61 0000 0000 0000 0000 0000 ffffffffffffffff 0001 41 0000",
-	  MAXP, GW_PERR_TRAILING },
+	  MAXP, GW_PERR_BAD_STRING },
+	{ "20 00 0000 00000001 0000003d  "
+	  "0000000000000000000000000000000000000000000000000000000000000000"
+	  "  0001 61 0000 0000 0000 0000 0000 ffffffffffffffff 0001 41"
+	  " 0002 4142 00", MAXP, GW_PERR_TRAILING },
 	/* The extension does not excuse an empty name. */
 	{ "20 00 0000 00000001 00000036  "
 	  "0000000000000000000000000000000000000000000000000000000000000000"
@@ -370,6 +375,20 @@ test_bad_encode(void **state)
 	f = samples[SAMPLE_OPEN_EXT].f;
 	f.u.open.name.len = 0;
 	ENC(GW_PERR_BAD_STRING);
+	/* The via: NULL, empty, not a via; not written without the
+	   extension, so not checked. */
+	f = samples[SAMPLE_OPEN_VIA].f;
+	f.u.open.via.p = NULL;
+	ENC(GW_PERR_BAD_STRING);
+	f.u.open.via.p = (const uint8_t *)"gw a";
+	f.u.open.via.len = 0;
+	ENC(GW_PERR_BAD_STRING);
+	f.u.open.via.len = 4;
+	assert_int_equal(gw_frame_encode(buf, sizeof(buf), &f), 12 + 0x65);
+	f.u.open.via.p = (const uint8_t *)"gw\\a";
+	ENC(GW_PERR_BAD_STRING);
+	f.u.open.has_ext = 0;
+	assert_int_equal(gw_frame_encode(buf, sizeof(buf), &f), 12 + 0x43);
 	/* SEEN: no ids, no view, an id 0 (anywhere), too many. */
 	f = samples[SAMPLE_SEEN_3].f;
 	f.u.seen.n = 0;
@@ -406,7 +425,8 @@ test_bad_encode(void **state)
 /*
  * OPEN's extension by the number of bytes after peer: none is a legacy
  * OPEN, 1..9 too short for not_after and sans's length, 10 the smallest
- * extension, then sans must take exactly the rest; at most GW_SANS_MAX.
+ * extension; after sans (at most GW_SANS_MAX) a via: one byte is too
+ * short for its length, two zeros an empty via.
  */
 static void
 test_open_ext(void **state)
@@ -430,7 +450,7 @@ test_open_ext(void **state)
 			assert_int_equal(d.u.open.sans.len, 0);
 		} else
 			assert_int_equal(gdecode(wire, n, MAXP, &d, &used),
-			    k < 10 ? GW_PERR_BAD_LENGTH : GW_PERR_TRAILING);
+			    k < 10 ? GW_PERR_BAD_LENGTH : GW_PERR_BAD_STRING);
 	}
 	/* sans of GW_SANS_MAX bytes is taken, one more is refused. */
 	f.u.open.has_ext = 1;
@@ -449,6 +469,123 @@ test_open_ext(void **state)
 	wire[11] = (uint8_t)(n - GW_HDR_LEN);
 	assert_int_equal(gdecode(wire, n, MAXP, &d, &used),
 	    GW_PERR_BAD_STRING);
+}
+
+struct via_case {
+	const char	*via;		/* after sans: u16 length + these */
+	int		 want;		/* GW_OK: its number of names */
+};
+
+static const struct via_case via_cases[] = {
+	{ "a", 1 },
+	{ "gw-inner gw-outer", 2 },
+	{ "a b c d e f g h", 8 },
+	{ "!#$%&'()*+,-./0123456789:;<=>?@[]^_`{|}~", 1 },
+	/* 64 bytes: the longest name. */
+	{ "0123456789012345678901234567890123456789012345678901234567890123",
+	  1 },
+	{ "", GW_PERR_BAD_STRING },
+	{ " ", GW_PERR_BAD_STRING },
+	{ " a", GW_PERR_BAD_STRING },
+	{ "a ", GW_PERR_BAD_STRING },
+	{ "a  b", GW_PERR_BAD_STRING },
+	{ "a b c d e f g h i", GW_PERR_BAD_STRING },
+	{ "01234567890123456789012345678901234567890123456789012345678901234",
+	  GW_PERR_BAD_STRING },
+	{ "a \"b\"", GW_PERR_BAD_STRING },
+	{ "a\\b", GW_PERR_BAD_STRING },
+	{ "a\tb", GW_PERR_BAD_STRING },
+	{ "a\x7f", GW_PERR_BAD_STRING },
+	{ "a\x80", GW_PERR_BAD_STRING },
+	{ "\x1f", GW_PERR_BAD_STRING },
+	{ "a\nb", GW_PERR_BAD_STRING },
+};
+
+/*
+ * OPEN's via after sans: every rule of a valid via, on the wire and by
+ * gw_via_count, and gw_via_last and gw_via_has of those that decode; a NUL
+ * inside; a length that overruns.
+ */
+static void
+test_open_via(void **state)
+{
+	static uint8_t wire[GW_HDR_LEN + 256];
+	struct gw_frame f = { .type = GW_T_OPEN, .channel = 1,
+	    .u.open = { .name = { (const uint8_t *)"a", 1 }, .has_ext = 1 } },
+	    d;
+	struct gw_str v, last;
+	size_t base, n, i, k, used;
+
+	(void)state;
+	base = (size_t)gw_frame_encode(wire, sizeof(wire), &f);
+	assert_int_equal(base, GW_HDR_LEN + 32 + 12 + 1 + 10);
+	for (i = 0; i < sizeof(via_cases) / sizeof(via_cases[0]); i++) {
+		k = strlen(via_cases[i].via);
+		wire[base] = 0;
+		wire[base + 1] = (uint8_t)k;
+		memcpy(wire + base + 2, via_cases[i].via, k);
+		n = base + 2 + k;
+		wire[11] = (uint8_t)(n - GW_HDR_LEN);
+		v = gw_str_bytes(via_cases[i].via, k);
+		if (via_cases[i].want < 0) {
+			assert_int_equal(gdecode(wire, n, MAXP, &d, &used),
+			    via_cases[i].want);
+			assert_int_equal(gw_via_count(&v), -1);
+			continue;
+		}
+		check_decode_reencode(wire, n, MAXP, &d);
+		assert_int_equal(d.u.open.has_via, 1);
+		assert_view_equal(d.u.open.via.p, d.u.open.via.len,
+		    v.p, v.len);
+		assert_int_equal(gw_via_count(&d.u.open.via),
+		    via_cases[i].want);
+		last = gw_via_last(&d.u.open.via);
+		assert_true(gw_via_has(&d.u.open.via, &last));
+		assert_true(last.len > 0 && last.p + last.len ==
+		    d.u.open.via.p + d.u.open.via.len);
+		assert_true(last.p == d.u.open.via.p || last.p[-1] == ' ');
+	}
+	/* A NUL inside; a length one past the payload. */
+	memcpy(wire + base, "\0\3a\0b", 5);
+	n = base + 5;
+	wire[11] = (uint8_t)(n - GW_HDR_LEN);
+	assert_int_equal(gdecode(wire, n, MAXP, &d, &used),
+	    GW_PERR_BAD_STRING);
+	wire[base + 1] = 4;
+	assert_int_equal(gdecode(wire, n, MAXP, &d, &used),
+	    GW_PERR_BAD_STRING);
+	/* gw_via_count of no view at all. */
+	v = gw_str_bytes(NULL, 0);
+	assert_int_equal(gw_via_count(&v), -1);
+}
+
+/* gw_via_last and gw_via_has: names whole, never a part of one. */
+static void
+test_via_names(void **state)
+{
+	struct gw_str via = gw_str_text("gw-a gw-bb gw-c"), n;
+
+	(void)state;
+	n = gw_via_last(&via);
+	assert_view_equal(n.p, n.len, (const uint8_t *)"gw-c", 4);
+	n = gw_str_text("gw-a");
+	assert_true(gw_via_has(&via, &n));
+	n = gw_str_text("gw-bb");
+	assert_true(gw_via_has(&via, &n));
+	n = gw_str_text("gw-c");
+	assert_true(gw_via_has(&via, &n));
+	n = gw_str_text("gw-b");
+	assert_false(gw_via_has(&via, &n));
+	n = gw_str_text("gw-bbb");
+	assert_false(gw_via_has(&via, &n));
+	n = gw_str_text("gw-a gw-bb");
+	assert_false(gw_via_has(&via, &n));
+	n = gw_str_text("");
+	assert_false(gw_via_has(&via, &n));
+	via = gw_str_text("solo");
+	n = gw_via_last(&via);
+	assert_view_equal(n.p, n.len, (const uint8_t *)"solo", 4);
+	assert_true(gw_via_has(&via, &n));
 }
 
 /* SEEN: gw_seen_put and gw_seen_id agree; max_payload / 4 ids fit. */
@@ -552,6 +689,8 @@ main(void)
 		cmocka_unit_test(test_header_early),
 		cmocka_unit_test(test_bad_encode),
 		cmocka_unit_test(test_open_ext),
+		cmocka_unit_test(test_open_via),
+		cmocka_unit_test(test_via_names),
 		cmocka_unit_test(test_seen),
 		cmocka_unit_test(test_mutations),
 	};

@@ -37,7 +37,7 @@ test_plain_list_unchanged(void **state)
 	assert_string_equal(out[0], "a:1");
 }
 
-/* A group starts at hash(name) mod size, then wraps; the rest follows. */
+/* A group starts at hash(name) mod size; the rest follows. */
 static void
 test_group_rotated_by_name(void **state)
 {
@@ -49,8 +49,11 @@ test_group_rotated_by_name(void **state)
 	(void)state;
 	assert_int_equal(parse("g1:1 | g2:2|g3:3, g4:4", "agent-0007", out,
 	    buf, err), 4);
-	for (int i = 0; i < 3; i++)
-		assert_string_equal(out[i], g[(h + (unsigned)i) % 3]);
+	assert_string_equal(out[0], g[h]);
+	/* The other two follow, each once. */
+	assert_string_not_equal(out[1], g[h]);
+	assert_string_not_equal(out[2], g[h]);
+	assert_string_not_equal(out[1], out[2]);
 	assert_string_equal(out[3], "g4:4");
 	/* Stable: the same name, the same order. */
 	assert_int_equal(parse("g1:1|g2:2|g3:3,g4:4", "agent-0007", out, buf,
@@ -77,6 +80,42 @@ test_fleet_spreads_evenly(void **state)
 		print_message("gateway %d: %u agents\n", k, count[k]);
 		assert_true(count[k] >= 200 / 3 * 8 / 10);
 		assert_true(count[k] <= 200 / 3 * 12 / 10 + 1);
+	}
+}
+
+/*
+ * The agents of a gateway that fails spread evenly over the rest of its
+ * group (each one's second choice), within 15 % of even, for groups of
+ * three and four; and each agent's order is a permutation of the group.
+ */
+static void
+test_failed_member_spreads(void **state)
+{
+	static const char *const specs[] = { "g1:1|g2:2|g3:3",
+	    "g1:1|g2:2|g3:3|g4:4" };
+	const char *out[16];
+	char buf[256], err[128], name[32];
+
+	(void)state;
+	for (size_t s = 0; s < 2; s++) {
+		unsigned k = 3 + (unsigned)s, second[4] = { 0 }, moved = 0;
+
+		for (int i = 1; i <= 3000; i++) {
+			snprintf(name, sizeof(name), "agent-%04d", i);
+			assert_int_equal(parse(specs[s], name, out, buf, err),
+			    (int)k);
+			if (strcmp(out[0], "g1:1") != 0)
+				continue;
+			moved++;
+			second[out[1][1] - '1']++;
+		}
+		for (unsigned g = 1; g < k; g++) {
+			print_message("%u gateways: g%u takes %u of g1's %u\n",
+			    k, g + 1, second[g], moved);
+			assert_true(second[g] * (k - 1) * 100 >= moved * 85);
+			assert_true(second[g] * (k - 1) * 100 <= moved * 115);
+		}
+		assert_int_equal(second[0], 0);
 	}
 }
 
@@ -110,6 +149,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_list_unchanged),
 		cmocka_unit_test(test_group_rotated_by_name),
+		cmocka_unit_test(test_failed_member_spreads),
 		cmocka_unit_test(test_fleet_spreads_evenly),
 		cmocka_unit_test(test_errors),
 	};

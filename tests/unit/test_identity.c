@@ -5,7 +5,9 @@
  * IPv6, URI, EMAIL), a value that is not plain printable text as OTHER and
  * its hex, the cut after the last whole entry within GW_SANS_MAX, none at
  * all; and the OPEN view with and without it (id_view_ext), through the
- * codec.
+ * codec.  The via of a chain (GW_CAP_CHAIN): id_ext_via appends the
+ * sender's name and refuses a loop, a full via or a bad name; the view
+ * has it only on a link that agreed CHAIN and FLEET, cut to fit.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,6 +175,19 @@ t_cut(void **state)
 	mbedtls_x509_crt_free(&crt);
 }
 
+/* Decoded OPEN ${d} has via ${via} and sans ${sans}. */
+static void
+assert_view_via(const struct gw_frame *d, const char *via, const char *sans)
+{
+	assert_int_equal(d->u.open.has_ext, 1);
+	assert_int_equal(d->u.open.has_via, 1);
+	assert_int_equal(d->u.open.via.len, strlen(via));
+	assert_memory_equal(d->u.open.via.p, via, strlen(via));
+	assert_int_equal(d->u.open.sans.len, strlen(sans));
+	if (*sans != '\0')
+		assert_memory_equal(d->u.open.sans.p, sans, strlen(sans));
+}
+
 /* The OPEN view: the extension only when given, and as the codec reads. */
 static void
 t_view(void **state)
@@ -193,7 +208,7 @@ t_view(void **state)
 	    &id, &x), 0);
 	assert_string_equal(id.name, "agent-1");
 	assert_sans(&x, "DNS:agent-1");
-	id_view_ext(&id, &x, 0, &f.u.open);
+	id_view_ext(&id, &x, GW_CAP_FLEET, 0, &f.u.open);
 	assert_true((n = gw_frame_encode(wire, sizeof(wire), &f)) > 0);
 	assert_int_equal(gw_frame_decode(wire, (size_t)n, sizeof(wire), &d,
 	    &used), GW_OK);
@@ -211,6 +226,128 @@ t_view(void **state)
 	mbedtls_x509_crt_free(&crt);
 }
 
+/* id_ext_via: the sender's name after the via it was given, or -1. */
+static void
+t_via(void **state)
+{
+	struct id_ext x, y;
+	struct gw_str v;
+
+	(void)state;
+	assert_int_equal(id_ext_via(&x, NULL, "gw-a"), 0);
+	assert_int_equal(x.via_len, 4);
+	assert_memory_equal(x.via, "gw-a", 4);
+	v = gw_str_text("");
+	assert_int_equal(id_ext_via(&x, &v, "gw-a"), 0);
+	assert_int_equal(x.via_len, 4);
+	v = gw_str_text("gw-in gw-mid");
+	assert_int_equal(id_ext_via(&x, &v, "gw-out"), 0);
+	assert_int_equal(x.via_len, 19);
+	assert_memory_equal(x.via, "gw-in gw-mid gw-out", 19);
+	/* A loop: our name anywhere in it; never a part of a name. */
+	assert_int_equal(id_ext_via(&x, &v, "gw-in"), -1);
+	assert_int_equal(x.via_len, 0);
+	assert_int_equal(id_ext_via(&x, &v, "gw-mid"), -1);
+	assert_int_equal(id_ext_via(&x, &v, "gw-m"), 0);
+	/* Seven names leave room for one; eight for none. */
+	v = gw_str_text("a b c d e f g");
+	assert_int_equal(id_ext_via(&x, &v, "h"), 0);
+	assert_int_equal(x.via_len, 15);
+	v = gw_str_text("a b c d e f g h");
+	assert_int_equal(id_ext_via(&x, &v, "i"), -1);
+	assert_int_equal(x.via_len, 0);
+	/* Not a via name: empty, NULL, a space, '"', 65 bytes. */
+	assert_int_equal(id_ext_via(&x, NULL, ""), -1);
+	assert_int_equal(id_ext_via(&x, NULL, NULL), -1);
+	assert_int_equal(id_ext_via(&x, NULL, "gw a"), -1);
+	assert_int_equal(id_ext_via(&x, NULL, "gw\"a"), -1);
+	assert_int_equal(id_ext_via(&x, NULL, "0123456789012345678901234567"
+	    "890123456789012345678901234567890123456789"), -1);
+	assert_int_equal(id_ext_via(&x, NULL, "012345678901234567890123456"
+	    "7890123456789012345678901234567890123"), 0);
+	assert_int_equal(x.via_len, GW_VIA_NAME_MAX);
+	/* The longest via: eight names of 64 bytes. */
+	memset(x.via, 'n', sizeof(x.via));
+	for (int i = 1; i < GW_VIA_MAX; i++)
+		x.via[i * (GW_VIA_NAME_MAX + 1) - 1] = ' ';
+	v = gw_str_bytes(x.via, GW_VIA_LEN_MAX - GW_VIA_NAME_MAX - 1);
+	assert_int_equal(id_ext_via(&y, &v, "01234567890123456789012345678901"
+	    "23456789012345678901234567890123"), 0);
+	assert_int_equal(y.via_len, GW_VIA_LEN_MAX);
+	v = gw_str_bytes(y.via, y.via_len);
+	assert_int_equal(gw_via_count(&v), GW_VIA_MAX);
+}
+
+/* The encoded then decoded OPEN of ${id}, ${x} with ${caps} and ${max}. */
+static void
+view_wire(const struct id_info *id, const struct id_ext *x, uint32_t caps,
+    uint32_t max, uint8_t *wire, size_t cap, struct gw_frame *d)
+{
+	struct gw_frame f = { .type = GW_T_OPEN, .channel = 1 };
+	size_t used;
+	int n;
+
+	id_view_ext(id, x, caps, max, &f.u.open);
+	assert_true((n = gw_frame_encode(wire, cap, &f)) > 0);
+	assert_true(max == 0 || (uint32_t)n - GW_HDR_LEN <= max);
+	assert_int_equal(gw_frame_decode(wire, (size_t)n, cap, d, &used),
+	    GW_OK);
+}
+
+/*
+ * The view's via: only with FLEET and CHAIN and a via; kept over the
+ * SANs when the OPEN must be cut to the peer's max_payload.
+ */
+static void
+t_view_via(void **state)
+{
+	mbedtls_x509_san_list l[2];
+	mbedtls_x509_crt crt;
+	struct id_info id;
+	struct id_ext x;
+	struct gw_frame d;
+	uint8_t wire[1024];
+	uint32_t all, base;
+
+	(void)state;
+	l[0] = san(MBEDTLS_X509_SAN_DNS_NAME, "agent-1", 7);
+	l[1] = san(MBEDTLS_X509_SAN_DNS_NAME, "bb", 2);
+	make_crt(&crt, "20270101000000", chain(l, 2));
+	assert_int_equal(id_from_der_ext(crt.raw.p, crt.raw.len, "10.0.0.1:9",
+	    &id, &x), 0);
+	assert_int_equal(x.via_len, 0);
+	view_wire(&id, &x, GW_CAP_FLEET | GW_CAP_CHAIN, 0, wire,
+	    sizeof(wire), &d);
+	assert_int_equal(d.u.open.has_via, 0);	/* no via given */
+	assert_int_equal(id_ext_via(&x, NULL, "gw-a"), 0);
+	view_wire(&id, &x, GW_CAP_FLEET, 0, wire, sizeof(wire), &d);
+	assert_int_equal(d.u.open.has_ext, 1);
+	assert_int_equal(d.u.open.has_via, 0);
+	view_wire(&id, &x, GW_CAP_CHAIN, 0, wire, sizeof(wire), &d);
+	assert_int_equal(d.u.open.has_ext, 0);
+	assert_int_equal(d.u.open.has_via, 0);
+	view_wire(&id, &x, GW_CAPS_KNOWN, 0, wire, sizeof(wire), &d);
+	assert_int_equal(d.u.open.has_via, 1);
+	assert_view_via(&d, "gw-a", "DNS:agent-1 DNS:bb");
+	all = d.len;
+	base = all - 10 - 18 - 6;
+	/* One byte less: the last SAN goes, the via stays. */
+	view_wire(&id, &x, GW_CAPS_KNOWN, all - 1, wire, sizeof(wire), &d);
+	assert_view_via(&d, "gw-a", "DNS:agent-1");
+	view_wire(&id, &x, GW_CAPS_KNOWN, base + 10 + 6, wire, sizeof(wire),
+	    &d);
+	assert_view_via(&d, "gw-a", "");
+	/* No room for the via even with no SANs: left out. */
+	view_wire(&id, &x, GW_CAPS_KNOWN, base + 10 + 5, wire, sizeof(wire),
+	    &d);
+	assert_int_equal(d.u.open.has_ext, 1);
+	assert_int_equal(d.u.open.has_via, 0);
+	assert_int_equal(d.u.open.sans.len, 0);
+	view_wire(&id, &x, GW_CAPS_KNOWN, base + 9, wire, sizeof(wire), &d);
+	assert_int_equal(d.u.open.has_ext, 0);
+	mbedtls_x509_crt_free(&crt);
+}
+
 int
 main(void)
 {
@@ -218,6 +355,8 @@ main(void)
 		cmocka_unit_test(t_types),
 		cmocka_unit_test(t_cut),
 		cmocka_unit_test(t_view),
+		cmocka_unit_test(t_via),
+		cmocka_unit_test(t_view_via),
 	};
 	char err[256];
 

@@ -96,7 +96,7 @@ open_auth(const char *d, unsigned pending_ttl, unsigned max_pending,
 	struct authority_params p = {
 		.loop = EV_DEFAULT, .dir = d, .names = names, .cert_days = 30,
 		.pending_ttl = pending_ttl, .max_pending = max_pending,
-		.retry_after = 7, .hook = hook, .hook_timeout = 1,
+		.retry_after = 7, .hook = hook, .hook_timeout = 5,
 	};
 	struct authority *a;
 	char err[256];

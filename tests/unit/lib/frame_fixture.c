@@ -178,6 +178,22 @@ const struct sample samples[] = {
 	{ { .type = GW_T_SEEN, .u.seen = { (const uint8_t *)
 	    "\x00\x00\x00\x07\xff\xff\xff\xff\x00\x01\x00\x00", 3 } },
 	  "23 00 0000 00000000 0000000c  00000007 ffffffff 00010000" },
+	/* OPEN with the extension and via (GW_CAP_CHAIN). */
+	{ { .type = GW_T_OPEN, .channel = 1, .u.open = {
+	    .fingerprint = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	      15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+	      31 },
+	    .name = S("a"), .subject = S("CN=a"), .san = { NULL, 0 },
+	    .serial = S("01"), .issuer = S("CN=ca"), .peer = S("127.0.0.1:9"),
+	    .has_ext = 1, .not_after_ms = 1798761600000ULL,
+	    .sans = S("DNS:a IP:127.0.0.1"), .has_via = 1,
+	    .via = S("gw-in gw-out") } },
+	  "20 00 0000 00000001 0000006d"
+	  "  000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	  "  0001 61  0004 434e3d61  0000  0002 3031  0005 434e3d6361"
+	  "  000b 3132372e302e302e313a39"
+	  "  000001a2ce8bd400  0012 444e533a612049503a3132372e302e302e31"
+	  "  000c 67772d696e2067772d6f7574" },
 };
 const size_t nsamples = sizeof(samples) / sizeof(samples[0]);
 
@@ -265,6 +281,9 @@ assert_frame_equal(const struct gw_frame *a, const struct gw_frame *b)
 		assert_int_equal(a->u.open.not_after_ms,
 		    b->u.open.not_after_ms);
 		assert_str_equal_(a->u.open.sans, b->u.open.sans);
+		assert_int_equal(a->u.open.has_via, b->u.open.has_via);
+		if (a->u.open.has_via)
+			assert_str_equal_(a->u.open.via, b->u.open.via);
 		break;
 	case GW_T_SEEN:
 		assert_int_equal(a->u.seen.n, b->u.seen.n);

@@ -34,6 +34,7 @@ extern const size_t nsamples;
 #define NSAMPLES	nsamples
 #define SAMPLE_OPEN_EXT	23	/* OPEN with the identity extension */
 #define SAMPLE_SEEN_3	26	/* SEEN of three ids */
+#define SAMPLE_OPEN_VIA	27	/* OPEN with the extension and via */
 
 /** guard_setup / guard_teardown: cmocka group setup and teardown. */
 int guard_setup(void **state);
