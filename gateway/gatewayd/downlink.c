@@ -54,6 +54,8 @@ struct downlink_all {
 	unsigned		 n;		/* links that exist */
 	unsigned		 relays;	/* relayed sessions (relay.c
 						   counts them) */
+	struct namemap		*relay_names;	/* ... by agent (relay.c
+						   keeps it: agent_names.h) */
 	int			 cut_off;	/* downlink_cut_off */
 	TAILQ_HEAD(, downlink)	 all;
 };
@@ -360,8 +362,8 @@ downlink_accept(struct gw *gw, int fd)
 	struct downlink *d;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    (d->rs = relay_set_new(gw, d->id.name,
-	    &gw->downlinks->relays)) == NULL) {
+	    (d->rs = relay_set_new(gw, d->id.name, &gw->downlinks->relays,
+	    &gw->downlinks->relay_names)) == NULL) {
 		log_warnx("event=downlink_refused reason=overload "
 		    "detail=\"out of memory\"");
 		free(d);

@@ -20,7 +20,7 @@
 #include "gw.h"
 
 /* The capabilities a downstream link may agree (HELLO & these). */
-#define DOWNLINK_CAPS	(GW_CAP_COMMANDS | GW_CAP_FLEET)
+#define DOWNLINK_CAPS	(GW_CAP_COMMANDS | GW_CAP_FLEET | GW_CAP_CHAIN)
 
 /**
  * downlink_all_new(): the downstream links' part of a gateway, none yet;

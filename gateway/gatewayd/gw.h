@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "limit.h"
+#include "proto.h"
 #include "stats.h"
 #include "tls_conf.h"
 
@@ -53,6 +54,10 @@ struct gw {
 						   NULL: no downstream */
 	struct listener		*down_listener;	/* NULL: no downstream */
 	struct metrics		*metrics;	/* [metrics] listen, or NULL */
+	char			 self[GW_VIA_NAME_MAX + 1]; /* our name in
+						   OPEN's via: the CN of our
+						   upstream certificate ("":
+						   none, no via sent) */
 	struct upstream		**up;		/* cfg->connections links */
 	unsigned		 nup;
 	int			 stopping;

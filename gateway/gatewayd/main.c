@@ -25,6 +25,7 @@
 #include "enroll.h"
 #include "enroll_conn.h"
 #include "gw.h"
+#include "identity.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -110,6 +111,32 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Our name in OPEN's via (GW_CAP_CHAIN): the CN of the certificate our
+ * upstream links present, as the hop above verifies it; "" (no via sent,
+ * said once) if it is no valid via name.
+ */
+static void
+self_name(struct gw *gw, const struct gw_config *cfg)
+{
+	mbedtls_x509_crt crt;
+	struct id_info id;
+	struct gw_str s;
+
+	gw->self[0] = '\0';
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse_file(&crt, cfg->up_cert ? cfg->up_cert :
+	    cfg->cert) == 0 && id_from_crt(&crt, "-", &id) == 0 &&
+	    (s = gw_str_text(id.name), gw_via_count(&s)) == 1)
+		snprintf(gw->self, sizeof(gw->self), "%.*s",
+		    GW_VIA_NAME_MAX, id.name);
+	else
+		log_warnx("event=no_via_name detail=\"the upstream certificate's "
+		    "CN is no gateway name of OPEN's via: agents' paths are "
+		    "not sent\"");
+	mbedtls_x509_crt_free(&crt);
 }
 
 /* The agents' listener took a socket. */
@@ -273,6 +300,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		tls_conf_free(tmp.down_tls);
 	old = *r->cfg;
 	*r->cfg = nc;
+	self_name(gw, r->cfg);
 	servers_reload(gw, &old);
 	gw_config_free(&old);
 	lim = agent_limits(gw, r->cfg);
@@ -479,6 +507,7 @@ configure(struct daemon *d, const struct args *a)
 		    err);
 		return -1;
 	}
+	self_name(gw, cfg);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <ev.h>
 
 #include "agent.h"
+#include "agent_names.h"
 #include "chan.h"
 #include "chanmap.h"
 #include "conn.h"
@@ -50,6 +51,8 @@ struct relay_set {
 	uint32_t	 max_chan;	/* the highest channel id opened */
 	unsigned	*count;		/* relayed sessions of the gateway
 					   (max_agents counts them) */
+	struct namemap	**names;	/* the gateway's relays by agent
+					   (agent_names.h): one each */
 	struct chanmap	*map;		/* id -> struct relay */
 	struct relay	*dead;		/* ended, freed by relay_reap */
 	int		 paused;	/* reading paused: a ring or the
@@ -65,7 +68,9 @@ struct relay {
 	uint32_t		 id;		/* its channel on the downlink */
 	struct chan		 ch;		/* its channel upstream, ring */
 	struct id_info		 who;		/* the identity OPEN attests */
-	struct id_ext		*ext;		/* its extension, or NULL */
+	struct id_ext		*ext;		/* its extension and via */
+	char			*key;		/* its agent in set->names
+						   (agent_names_set), or NULL */
 	uint64_t		 last_seq;	/* highest DATA seq received */
 	uint64_t		 acked;		/* highest seq ACKed down */
 	uint64_t		 frames_in;
@@ -190,6 +195,7 @@ relay_end(struct relay *r, unsigned reason, const char *text, int down)
 	if (was == RELAY_CLOSED)
 		return;
 	relay_set_state(r, RELAY_CLOSED);
+	agent_names_drop(s->names, r->key);
 	chanmap_del(s->map, r->id);
 	(*s->count)--;
 	chan_close(&r->ch, reason, text);
@@ -214,12 +220,8 @@ relay_chan_identity(void *arg, struct id_info *id, struct id_ext *ext)
 	struct relay *r = relay_of(arg);
 
 	*id = r->who;
-	if (ext == NULL)
-		return 0;
-	if (r->ext != NULL)
+	if (ext != NULL)
 		memcpy(ext, r->ext, sizeof(*ext));
-	else
-		memset(ext, 0, sizeof(*ext));
 	return 0;
 }
 
@@ -377,31 +379,75 @@ relay_refuse(struct relay_set *s, struct relay *r, uint32_t id,
 	log_esc(ew, sizeof(ew), why, LOG_ESC_STR, 0);
 	log_warnx("event=relay_refused agent=%s gateway=%s channel=%u "
 	    "reason=%s detail=\"%s\"", en, eg, id, gw_reason_str(reason), ew);
-	if (r != NULL)
+	if (r != NULL) {
+		agent_names_free(&r->key);
 		free(r->ext);
+	}
 	free(r);
 	(void)relay_close_down(s, id, reason, why);
 	return relay_rc(s);
 }
 
 /*
- * Keep OPEN's extension ${v} in ${r}, checked as the server checks it.
- * 0, or -1 with the reason in ${why}.
+ * Keep OPEN's extension ${v} in ${r}, checked as the server checks it,
+ * and its via with our name appended (docs/PROTOCOL.md 9.13): the last
+ * name must be the inner gateway's, as we verified it; ours in it is a
+ * loop.  No via from the inner gateway: none sent on (the path is
+ * unknown).  0, or -1 with ${reason} and ${why}.
  */
 static int
-relay_keep_ext(struct relay *r, const struct gw_identity *v, const char **why)
+relay_keep_ext(const struct relay_set *s, struct relay *r,
+    const struct gw_identity *v, unsigned *reason, char *why, size_t len)
 {
-	if (!v->has_ext)
-		return 0;
+	struct gw_str last, inner = gw_str_text(s->gateway);
+
+	*reason = GW_R_PROTOCOL;
 	if ((r->ext = malloc(sizeof(*r->ext))) == NULL) {
-		*why = "out of memory";
+		*reason = GW_R_INTERNAL;
+		snprintf(why, len, "out of memory");
 		return -1;
 	}
 	if (id_ext_from_view(v, r->ext) != 0) {
-		*why = "bad identity extension in OPEN";
+		snprintf(why, len, "bad identity extension in OPEN");
+		return -1;
+	}
+	if (!v->has_ext || !v->has_via || s->gw->self[0] == '\0')
+		return 0;
+	last = gw_via_last(&v->via);
+	if (last.len != inner.len || memcmp(last.p, inner.p, inner.len)) {
+		snprintf(why, len, "via's last name is not the sending "
+		    "gateway's (%s)", s->gateway);
+		return -1;
+	}
+	if (id_ext_via(r->ext, &v->via, s->gw->self) != 0) {
+		*reason = GW_R_POLICY;
+		snprintf(why, len, "loop: via \"%.*s\" holds this gateway (%s) "
+		    "or %d names", (int)v->via.len, (const char *)v->via.p,
+		    s->gw->self, GW_VIA_MAX);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * One relayed session per agent (its issuer and name, agent_names.h): a
+ * newer OPEN of it, from any inner gateway, supersedes the older (CLOSE
+ * superseded down and up), as an agent's HELLO does.  0, or -1 (memory).
+ */
+static int
+relay_claim(struct relay_set *s, struct relay *r)
+{
+	struct relay *old;
+	char why[160];
+
+	if (agent_names_set(&r->key, r, r->who.issuer, r->who.name) != 0)
+		return -1;
+	if ((old = agent_names_take(s->names, r->key)) != NULL) {
+		snprintf(why, sizeof(why), "a newer session of this agent via "
+		    "%s", s->gateway);
+		relay_end(relay_of(old), GW_R_SUPERSEDED, why, 1);
+	}
+	return agent_names_claim(s->names, r->key);
 }
 
 /*
@@ -414,8 +460,8 @@ relay_open(struct relay_set *s, const struct gw_frame *f)
 {
 	const struct gw_identity *v = &f->u.open;
 	struct relay *r;
-	const char *bad;
-	char why[160];
+	unsigned reason;
+	char why[200];
 
 	if (f->channel <= s->max_chan)
 		return relay_violation(s, GW_R_PROTOCOL, "channel id reused",
@@ -423,6 +469,9 @@ relay_open(struct relay_set *s, const struct gw_frame *f)
 	if (v->has_ext && !(s->caps & GW_CAP_FLEET))
 		return relay_violation(s, GW_R_UNEXPECTED,
 		    "FLEET not agreed in HELLO", f);
+	if (v->has_via && !(s->caps & GW_CAP_CHAIN))
+		return relay_violation(s, GW_R_UNEXPECTED,
+		    "CHAIN not agreed in HELLO", f);
 	s->max_chan = f->channel;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return relay_refuse(s, NULL, f->channel, GW_R_INTERNAL,
@@ -431,20 +480,25 @@ relay_open(struct relay_set *s, const struct gw_frame *f)
 	    r->who.issuer[0] == '\0')
 		return relay_refuse(s, r, f->channel, GW_R_PROTOCOL,
 		    "bad identity in OPEN");
+	if (relay_keep_ext(s, r, v, &reason, why, sizeof(why)) != 0)
+		return relay_refuse(s, r, f->channel, reason, why);
 	if (relay_allowed(s, &r->who, why, sizeof(why)) != 0)
 		return relay_refuse(s, r, f->channel, strstr(why, "max_") ?
 		    GW_R_OVERLOAD : GW_R_POLICY, why);
-	if (relay_keep_ext(r, v, &bad) != 0)
-		return relay_refuse(s, r, f->channel, *bad == 'o' ?
-		    GW_R_INTERNAL : GW_R_PROTOCOL, bad);
-	if (chanmap_put(s->map, f->channel, r) != 0)
-		return relay_refuse(s, r, f->channel, GW_R_INTERNAL,
-		    "out of memory");
-	r->magic = RELAY_MAGIC;		/* born RELAY_OPENING (zeroed) */
+	r->magic = RELAY_MAGIC;		/* relay_end may see it from now */
 	r->set = s;
 	r->id = f->channel;
+	if (chanmap_put(s->map, f->channel, r) != 0) {
+		r->magic = 0;
+		return relay_refuse(s, r, f->channel, GW_R_INTERNAL,
+		    "out of memory");
+	}
 	(*s->count)++;
 	chan_init(&r->ch, s->gw, s->gw->cfg->agent_window, &relay_chan_ops, r);
+	if (relay_claim(s, r) != 0) {
+		relay_end(r, GW_R_INTERNAL, "out of memory", 1);
+		return relay_rc(s);
+	}
 	log_debug("event=relay_opening channel=%u", r->id);
 	(void)chan_open(&r->ch);	/* -1: ended, CLOSE went down */
 	return relay_rc(s);
@@ -584,12 +638,15 @@ relay_seen(struct relay_set *s, const struct gw_frame *f)
 }
 
 /**
- * relay_set_new(gw, gateway, count): the channels of a new link, none
- * yet, of the inner gateway named ${gateway} (the caller's memory, for
- * logs); ${count} counts the gateway's relayed sessions.  NULL on ENOMEM.
+ * relay_set_new(gw, gateway, count, names): the channels of a new link,
+ * none yet, of the inner gateway named ${gateway} (the caller's memory,
+ * for logs); ${count} counts the gateway's relayed sessions, ${names}
+ * indexes them by agent (agent_names.h: NULL while empty).  NULL on
+ * ENOMEM.
  */
 struct relay_set *
-relay_set_new(struct gw *gw, const char *gateway, unsigned *count)
+relay_set_new(struct gw *gw, const char *gateway, unsigned *count,
+    struct namemap **names)
 {
 	struct relay_set *s;
 
@@ -603,6 +660,7 @@ relay_set_new(struct gw *gw, const char *gateway, unsigned *count)
 	s->gw = gw;
 	s->gateway = gateway;
 	s->count = count;
+	s->names = names;
 	ev_timer_init(&s->retry, relay_retry_cb, RELAY_RETRY, 0.);
 	s->retry.data = s;
 	return s;
@@ -672,6 +730,7 @@ relay_reap(struct relay_set *s)
 
 	while ((r = s->dead) != NULL) {
 		s->dead = r->next_dead;
+		agent_names_free(&r->key);
 		free(r->ext);
 		r->magic = 0;
 		free(r);

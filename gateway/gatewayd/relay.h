@@ -24,18 +24,21 @@
 
 struct chanmap;
 struct conn;
+struct namemap;
 struct gw;
 struct relay;
 
 struct relay_set;
 
 /**
- * relay_set_new(gw, gateway, count): the channels of a new link, none
- * yet, of the inner gateway named ${gateway} (the caller's memory, for
- * logs); ${count} counts the gateway's relayed sessions.  NULL on ENOMEM.
+ * relay_set_new(gw, gateway, count, names): the channels of a new link,
+ * none yet, of the inner gateway named ${gateway} (the caller's memory,
+ * for logs); ${count} counts the gateway's relayed sessions, ${names}
+ * indexes them by agent (agent_names.h: NULL while empty).  NULL on
+ * ENOMEM.
  */
 struct relay_set *relay_set_new(struct gw *gw, const char *gateway,
-    unsigned *count);
+    unsigned *count, struct namemap **names);
 
 /** relay_set_conn(s, c): ${s}'s link is the conn ${c}. */
 void relay_set_conn(struct relay_set *s, struct conn *c);

@@ -20,7 +20,7 @@
 /* Output kept free for control frames (OPEN, CLOSE, PONG) under load. */
 #define UP_RESERVE	(16u * 1024)
 /* What our HELLO offers: relaying agents' answers, the fleet's SEEN. */
-#define UP_CAPS		(GW_CAP_COMMANDS | GW_CAP_FLEET)
+#define UP_CAPS		(GW_CAP_COMMANDS | GW_CAP_FLEET | GW_CAP_CHAIN)
 
 struct upstream {
 	unsigned		 magic;

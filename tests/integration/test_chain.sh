@@ -146,6 +146,18 @@ for n in $AGENTS; do
 	    fail "$n did not come by the outer gateway: $line"
 done
 pass "gw-mgmt agents shows each agent's own identity, sent by gw-outer"
+# Its path (OPEN's via, GW_CAP_CHAIN): the inner gateway verified it, the
+# outer sent it on; shown once gw-mgmt stores it (schema 5).
+if grep -q '"via":' agents.json; then
+	for n in $AGENTS; do
+		grep "\"name\":\"$n\"" agents.json |
+		    grep -q '"via":\["gw-inner","gw-outer"\]' ||
+		    fail "$n's via is not [gw-inner, gw-outer]: $(cat agents.json)"
+	done
+	pass "each agent's via is [gw-inner, gw-outer]"
+else
+	echo "note: this gw-mgmt shows no via yet"
+fi
 
 # An agent outside the outer's [downstream] agent_names.
 seq 1 3 >rogue.txt

@@ -233,7 +233,7 @@ t_cmd_caps(void **state)
 	gw = w_start();
 	l = w_link_up(0);
 	assert_int_equal(w_last(l, GW_T_HELLO)->caps,
-	    GW_CAP_COMMANDS | GW_CAP_FLEET);
+	    GW_CAP_COMMANDS | GW_CAP_FLEET | GW_CAP_CHAIN);
 	w_agent_caps = GW_CAP_COMMANDS | 0x80;	/* unknown bits: ignored */
 	a = open_agent(gw, 0, 0);
 	assert_int_equal(w_last(a, GW_T_HELLO_ACK)->caps, GW_CAP_COMMANDS);

@@ -17,6 +17,7 @@
 
 static mbedtls_x509_crt d_inner, d_rogue_gw;
 static uint64_t d_open_ack_seq;	/* the last OPEN_ACK sent (w_tap) */
+static char d_via[600];	/* the last OPEN's via, "-": none */
 
 static void
 d_tap(struct conn *c, const struct gw_frame *f)
@@ -24,6 +25,10 @@ d_tap(struct conn *c, const struct gw_frame *f)
 	(void)c;
 	if (f->type == GW_T_OPEN_ACK)
 		d_open_ack_seq = f->u.ack.seq;
+	if (f->type == GW_T_OPEN)
+		snprintf(d_via, sizeof(d_via), "%.*s",
+		    f->u.open.has_via ? (int)f->u.open.via.len : 1,
+		    f->u.open.has_via ? (const char *)f->u.open.via.p : "-");
 }
 
 /* The world's env, with room for a paused conn's frames. */
@@ -134,9 +139,13 @@ d_hello(struct conn *c, uint32_t caps)
 	fake_conn_frame(c, &f);
 }
 
-/* OPEN on channel ${id} of the inner's link ${c} for agent ${name}. */
+/*
+ * OPEN on channel ${id} of the inner's link ${c} for agent ${name}, with
+ * ${via} (NULL: none).
+ */
 static void
-d_open(struct conn *c, uint32_t id, const char *name, const char *issuer)
+d_open_via(struct conn *c, uint32_t id, const char *name, const char *issuer,
+    const char *via)
 {
 	struct gw_frame f = { .type = GW_T_OPEN, .channel = id };
 
@@ -150,7 +159,15 @@ d_open(struct conn *c, uint32_t id, const char *name, const char *issuer)
 	f.u.open.has_ext = 1;
 	f.u.open.not_after_ms = 1234;
 	f.u.open.sans = gw_str_text("DNS:a.example");
+	f.u.open.has_via = via != NULL;
+	f.u.open.via = gw_str_text(via);
 	fake_conn_frame(c, &f);
+}
+
+static void
+d_open(struct conn *c, uint32_t id, const char *name, const char *issuer)
+{
+	d_open_via(c, id, name, issuer, NULL);
 }
 
 static void
@@ -495,6 +512,81 @@ test_seen_relayed(void **state)
 	w_link_caps = GW_CAP_COMMANDS;
 }
 
+/*
+ * via (GW_CAP_CHAIN): the inner's path goes up with our name appended;
+ * a last name not the inner's is CLOSE(protocol), our name in it or no
+ * room is a loop, CLOSE(policy); via on a link without CHAIN closes it.
+ */
+static void
+test_via(void **state)
+{
+	struct gw *gw;
+	struct conn *c;
+	const uint32_t caps = GW_CAP_FLEET | GW_CAP_CHAIN;
+
+	(void)state;
+	w_link_caps = GW_CAP_COMMANDS | caps;
+	gw = d_start();
+	snprintf(gw->self, sizeof(gw->self), "gw-outer");
+	c = d_ready(gw, caps);
+	assert_int_equal(w_last(c, GW_T_HELLO_ACK)->caps, caps);
+	(void)w_agent(gw, 9);		/* a direct agent: via = our name */
+	assert_string_equal(d_via, "gw-outer");
+	d_open_via(c, 1, "agent-1", "CN=Test CA", "gw-inner-1");
+	assert_string_equal(d_via, "gw-inner-1 gw-outer");
+	d_open_via(c, 2, "agent-2", "CN=Test CA", "gw-a gw-inner-1");
+	assert_string_equal(d_via, "gw-a gw-inner-1 gw-outer");
+	d_open(c, 3, "agent-3", "CN=Test CA");	/* no path: none sent */
+	assert_string_equal(d_via, "-");
+	assert_int_equal(downlink_relays(gw), 3);
+	d_open_via(c, 4, "agent-4", "CN=Test CA", "gw-inner-2");
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 4);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_PROTOCOL);
+	d_open_via(c, 5, "agent-5", "CN=Test CA", "gw-outer gw-inner-1");
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 5);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_POLICY);
+	d_open_via(c, 6, "agent-6", "CN=Test CA",
+	    "g1 g2 g3 g4 g5 g6 g7 gw-inner-1");
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 6);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_POLICY);
+	assert_int_equal(downlink_relays(gw), 3);
+	assert_int_equal(conn_state(c), CONN_OPEN);
+	c = d_ready(gw, GW_CAP_FLEET);
+	d_open_via(c, 1, "agent-7", "CN=Test CA", "gw-inner-1");
+	assert_int_equal(w_data(c)->reason, GW_R_UNEXPECTED);
+	d_stop(gw);
+	w_link_caps = GW_CAP_COMMANDS;
+}
+
+/*
+ * One relayed session per agent: its OPEN from a second inner gateway's
+ * link supersedes the first (CLOSE superseded down there, and up).
+ */
+static void
+test_supersede(void **state)
+{
+	struct gw *gw = d_start();
+	struct conn *a, *b, *up;
+
+	(void)state;
+	a = d_ready(gw, GW_CAP_FLEET);
+	b = d_ready(gw, GW_CAP_FLEET);
+	d_open(a, 1, "agent-1", "CN=Test CA");
+	up = d_up();
+	d_open(a, 2, "agent-2", "CN=Test CA");
+	d_open(b, 1, "agent-1", "CN=Other");	/* another agent */
+	assert_null(w_last(a, GW_T_CLOSE));
+	assert_int_equal(downlink_relays(gw), 3);
+	d_open(b, 2, "agent-1", "CN=Test CA");
+	assert_int_equal(w_last(a, GW_T_CLOSE)->channel, 1);
+	assert_int_equal(w_last(a, GW_T_CLOSE)->code, GW_R_SUPERSEDED);
+	assert_null(w_last(b, GW_T_CLOSE));
+	assert_true(w_last(up, GW_T_CLOSE) != NULL ||
+	    w_last(up == w_link(0) ? w_link(1) : w_link(0), GW_T_CLOSE));
+	assert_int_equal(downlink_relays(gw), 3);
+	d_stop(gw);
+}
+
 int
 main(void)
 {
@@ -509,6 +601,8 @@ main(void)
 		cmocka_unit_test(test_full_ring_pauses),
 		cmocka_unit_test(test_link_lost),
 		cmocka_unit_test(test_seen_relayed),
+		cmocka_unit_test(test_via),
+		cmocka_unit_test(test_supersede),
 	};
 
 	return cmocka_run_group_tests(tests, d_setup, NULL);

@@ -278,7 +278,7 @@ t_fleet_open(void **state)
 	gw = w_start();
 	l = w_link_up(0);
 	assert_int_equal(w_last(l, GW_T_HELLO)->caps,
-	    GW_CAP_COMMANDS | GW_CAP_FLEET);
+	    GW_CAP_COMMANDS | GW_CAP_FLEET | GW_CAP_CHAIN);
 	assert_int_equal(upstream_caps(gw->up[0]),
 	    GW_CAP_COMMANDS | GW_CAP_FLEET);
 	w_agent(gw, 0);
