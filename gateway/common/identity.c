@@ -475,3 +475,28 @@ id_ext_via(struct id_ext *ext, const struct gw_str *via, const char *self)
 	ext->via_len = (uint16_t)(at + me.len);
 	return 0;
 }
+
+/**
+ * id_ext_from_view(v, ext): the identity extension of OPEN view ${v} into
+ * ${ext}, as a relaying gateway sends it on (zeroed if ${v} has none).
+ * Return 0, or -1 if its not_after is above 2^63-1 or its sans are not
+ * printable ASCII (as gatewayd makes them) or too long.
+ */
+int
+id_ext_from_view(const struct gw_identity *v, struct id_ext *ext)
+{
+	memset(ext, 0, sizeof(*ext));
+	if (!v->has_ext)
+		return 0;
+	if (v->not_after_ms > (uint64_t)INT64_MAX ||
+	    v->sans.len > sizeof(ext->sans))
+		return -1;
+	for (uint16_t i = 0; i < v->sans.len; i++)
+		if (v->sans.p[i] < 0x20 || v->sans.p[i] > 0x7e)
+			return -1;
+	ext->not_after_ms = v->not_after_ms;
+	ext->sans_len = v->sans.len;
+	if (v->sans.len > 0)
+		memcpy(ext->sans, v->sans.p, v->sans.len);
+	return 0;
+}

@@ -133,4 +133,12 @@ int id_revoked(const struct id_info *id, const mbedtls_x509_crl *crl);
  */
 int id_policy_match(const char *patterns, const char *name);
 
+/**
+ * id_ext_from_view(v, ext): the identity extension of OPEN view ${v} into
+ * ${ext}, as a relaying gateway sends it on (zeroed if ${v} has none).
+ * Return 0, or -1 if its not_after is above 2^63-1 or its sans are not
+ * printable ASCII (as gatewayd makes them) or too long.
+ */
+int id_ext_from_view(const struct gw_identity *v, struct id_ext *ext);
+
 #endif /* GW_IDENTITY_H */

@@ -493,6 +493,7 @@ agent_chan_identity(void *arg, struct id_info *id, struct id_ext *ext)
 		agent_close(a, GW_R_INTERNAL, "certificate no longer parses");
 		return -1;
 	}
+	/* Its path (GW_CAP_CHAIN): this gateway verified it. */
 	if (ext != NULL)	/* a CN that is no via name: none */
 		(void)id_ext_via(ext, NULL, a->gw->cfg->via_name);
 	return 0;

@@ -72,7 +72,8 @@ void agent_drain_all(struct gw *gw);
  * session gets GOAWAY upstream-lost and is closed with that reason (its
  * agent resends elsewhere what was not acknowledged), and each new one
  * gets the same right after its handshake (agent_on_open), before HELLO,
- * until the gateway has a link again.
+ * until the gateway has a link again.  Inner gateways' links
+ * ([downstream]) are told the same (downlink_cut_off).
  */
 void agent_cut_off(struct gw *gw, int on);
 

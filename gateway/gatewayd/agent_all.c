@@ -10,6 +10,7 @@
 
 #include "agent_impl.h"
 #include "conn.h"
+#include "downlink.h"
 #include "policy.h"
 #include "tls_conf.h"
 
@@ -102,7 +103,8 @@ agent_drain_all(struct gw *gw)
  * session gets GOAWAY upstream-lost and is closed with that reason (its
  * agent resends elsewhere what was not acknowledged), and each new one
  * gets the same right after its handshake (agent_on_open), before HELLO,
- * until the gateway has a link again.
+ * until the gateway has a link again.  Inner gateways' links
+ * ([downstream]) are told the same (downlink_cut_off).
  */
 void
 agent_cut_off(struct gw *gw, int on)
@@ -111,6 +113,7 @@ agent_cut_off(struct gw *gw, int on)
 	if (on && !gw->draining && !gw->stopping)
 		agent_goaway_all(gw, GW_R_UPSTREAM_LOST, AGENT_CUT_OFF_TEXT,
 		    0);
+	downlink_cut_off(gw, on);	/* inner gateways: the same */
 }
 
 /**

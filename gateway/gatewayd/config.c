@@ -111,6 +111,17 @@ static const struct conf_key keys[] = {
 	{ "enroll", "signer_user", CONF_STR, O(enroll_signer_user), 0, 0, NULL,
 	    0 },
 	{ "metrics", "listen", CONF_ADDR, O(metrics_listen), 0, 0, NULL, 0 },
+	/* [downstream] (downlink.c, relay.c) */
+	{ "downstream", "listen", CONF_ADDR, O(down_listen), 0, 0, NULL, 0 },
+	{ "downstream", "ca", CONF_PATH, O(down_ca), 0, 0, NULL, 0 },
+	{ "downstream", "gateway_names", CONF_STR, O(down_gateway_names), 0, 0,
+	    NULL, 0 },
+	{ "downstream", "agent_names", CONF_STR, O(down_agent_names), 0, 0,
+	    "*", 0 },
+	{ "downstream", "agent_issuers", CONF_STR, O(down_agent_issuers), 0,
+	    0, NULL, 0 },
+	{ "downstream", "max_links", CONF_UINT, O(down_max_links), 1, 10000,
+	    "16", 0 },
 };
 #undef O
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -300,6 +311,31 @@ config_policy(const char *text, const char *label, struct gw_config *cfg,
 	return n;
 }
 
+/*
+ * [downstream]: a listener needs the CA its inner gateways chain to and
+ * the names they may have (no default: who may speak for agents is said).
+ */
+static int
+config_downstream(const struct gw_config *cfg, const char *label, char *err,
+    size_t errlen)
+{
+	int n = 0;
+
+	if (cfg->down_listen == NULL)
+		return 0;
+	if (cfg->down_ca == NULL) {
+		conf_errf(err, errlen, "%s: [downstream] ca: required with "
+		    "listen", label);
+		n++;
+	}
+	if (cfg->down_gateway_names == NULL) {
+		conf_errf(err, errlen, "%s: [downstream] gateway_names: "
+		    "required with listen", label);
+		n++;
+	}
+	return n;
+}
+
 static int
 config_load(const char *text, const char *label, const char *basedir,
     struct gw_config *cfg, char *err, size_t errlen)
@@ -345,6 +381,7 @@ config_load(const char *text, const char *label, const char *basedir,
 		    "mode = local", label);
 		n++;
 	}
+	n += config_downstream(cfg, label, err, errlen);
 	if (n == 0)
 		n = config_policy(text, label, cfg, err, errlen);
 	if (n == 0)
@@ -399,7 +436,9 @@ static const char *const restart_keys[] = {
 	"enroll.retry_after", "enroll.hook", "enroll.hook_timeout",
 	"enroll.max_pending_per_source", "enroll.new_per_source_per_hour",
 	"enroll.renew_after", "enroll.hook_max", "enroll.hook_queue",
-	"metrics.listen", NULL
+	"metrics.listen",
+	"downstream.listen",
+	NULL
 };
 
 /**

@@ -81,6 +81,14 @@ struct gw_config {
 	char	*enroll_signer_user;	/* the signer runs as; NULL: ours */
 	/* [metrics] */
 	char	*metrics_listen;	/* NULL: no metrics listener */
+	/* [downstream]: inner gateways relaying through this one */
+	char	*down_listen;		/* NULL: no downstream listener */
+	char	*down_ca;		/* CA of the inner gateways' certs */
+	char	*down_gateway_names;	/* CN globs of the inner gateways */
+	char	*down_agent_names;	/* CN globs of the agents they relay */
+	char	*down_agent_issuers;	/* '|'-separated issuer DN globs;
+					   NULL: any */
+	uint32_t down_max_links;	/* downstream links at once */
 	/* Derived: the servers of "server", in priority order (accept:
 	   their names; a server's rank is its index + 1). */
 	char	**servers;

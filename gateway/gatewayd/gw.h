@@ -24,11 +24,13 @@
 
 #include "config.h"
 #include "limit.h"
+#include "proto.h"
 #include "stats.h"
 #include "tls_conf.h"
 
 struct agent_all;
 struct chan_all;
+struct downlink_all;
 struct enroll;
 struct enroll_conn_all;
 struct listener;
@@ -51,6 +53,9 @@ struct gw {
 						   mgmt CA; else NULL */
 	struct listener		*listener;
 	struct listener		*enroll_listener; /* NULL: no enrollment */
+	struct tls_conf		*down_tls;	/* server side, [downstream] ca;
+						   NULL: no downstream */
+	struct listener		*down_listener;	/* NULL: no downstream */
 	struct metrics		*metrics;	/* [metrics] listen, or NULL */
 	struct upstream		**up;		/* cfg->connections links */
 	unsigned		 nup;
@@ -72,6 +77,8 @@ struct gw {
 						   (enroll_conn.h) */
 	struct srvaccept	*srvaccept;	/* srvaccept.c (srvaccept.h):
 						   mode = accept, else NULL */
+	struct downlink_all	*downlinks;	/* downlink.c (downlink.h):
+						   inner gateways' links */
 
 	/* stats.c: counters (metrics.c shows them; some logged at exit). */
 	struct stats		 stats;

@@ -21,9 +21,11 @@
 #include "chan.h"
 #include "config.h"
 #include "conn.h"
+#include "downlink.h"
 #include "enroll.h"
 #include "enroll_conn.h"
 #include "gw.h"
+#include "identity.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -93,6 +95,11 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 	};
 	/* mode = accept: the same keys and CA, the servers dial in. */
 	struct tls_conf_params sp = up;
+	/* [downstream]: inner gateways are a server's clients. */
+	struct tls_conf_params dp = {
+		.cert = cfg->cert, .key = cfg->key, .ca = cfg->down_ca,
+		.server = 1, .tls12 = cfg->tls12,
+	};
 
 	sp.server = 1;
 	if ((gw->agent_tls = tls_conf_new(&ap, err, errlen)) == NULL ||
@@ -100,14 +107,73 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 	    (cfg->up_accept &&
 	    (gw->srv_tls = tls_conf_new(&sp, err, errlen)) == NULL) ||
 	    (cfg->enroll_listen != NULL &&
-	    (gw->enroll_tls = tls_conf_new(&ep, err, errlen)) == NULL)) {
+	    (gw->enroll_tls = tls_conf_new(&ep, err, errlen)) == NULL) ||
+	    (cfg->down_listen != NULL &&
+	    (gw->down_tls = tls_conf_new(&dp, err, errlen)) == NULL)) {
 		tls_conf_free(gw->agent_tls);
 		tls_conf_free(gw->up_tls);
 		tls_conf_free(gw->srv_tls);
+		tls_conf_free(gw->enroll_tls);
 		gw->agent_tls = gw->up_tls = gw->srv_tls = NULL;
+		gw->enroll_tls = NULL;
 		return -1;
 	}
 	return 0;
+}
+
+/* Free the TLS configurations of ${g} (live sessions keep their refs). */
+static void
+tls_free_set(struct gw *g)
+{
+	tls_conf_free(g->agent_tls);
+	tls_conf_free(g->up_tls);
+	tls_conf_free(g->srv_tls);
+	tls_conf_free(g->enroll_tls);
+	tls_conf_free(g->down_tls);
+	g->agent_tls = g->up_tls = g->srv_tls = NULL;
+	g->enroll_tls = g->down_tls = NULL;
+}
+
+/*
+ * ${*cur} becomes ${new} if both exist; else ${new} is dropped: the
+ * enrollment and downstream listeners exist only if they did at start.
+ */
+static void
+tls_take_opt(struct tls_conf **cur, struct tls_conf *new)
+{
+	if (new != NULL && *cur != NULL) {
+		tls_conf_free(*cur);
+		*cur = new;
+	} else
+		tls_conf_free(new);
+}
+
+/* A reload: ${gw} takes the TLS configurations of ${tmp} (load_tls). */
+static void
+tls_take(struct gw *gw, struct gw *tmp)
+{
+	tls_conf_free(gw->agent_tls);	/* live sessions keep their refs */
+	tls_conf_free(gw->up_tls);
+	tls_conf_free(gw->srv_tls);
+	gw->agent_tls = tmp->agent_tls;
+	gw->up_tls = tmp->up_tls;
+	gw->srv_tls = tmp->srv_tls;
+	tls_take_opt(&gw->enroll_tls, tmp->enroll_tls);
+	tls_take_opt(&gw->down_tls, tmp->down_tls);
+}
+
+/*
+ * Our name in OPEN's via (GW_CAP_CHAIN) is the CN of the certificate our
+ * upstream links present (cfg->via_name, config.c); say once if it is no
+ * valid via name: agents' paths are then not sent.
+ */
+static void
+via_name_check(const struct gw_config *cfg)
+{
+	if (cfg->via_name[0] == '\0')
+		log_warnx("event=no_via_name detail=\"the upstream certificate's "
+		    "CN is no gateway name of OPEN's via: agents' paths are "
+		    "not sent\"");
 }
 
 /* The agents' listener took a socket. */
@@ -122,6 +188,13 @@ static void
 on_enroll_accept(void *arg, int fd)
 {
 	enroll_conn_accept(gw_of(arg), fd);
+}
+
+/* The downstream listener took a socket (an inner gateway). */
+static void
+on_down_accept(void *arg, int fd)
+{
+	downlink_accept(gw_of(arg), fd);
 }
 
 /* What the metrics show now (metrics_view_fn). */
@@ -184,6 +257,15 @@ enroll_limits(struct gw *gw, const struct gw_config *cfg)
 	    cfg->max_silent, cfg->silent_per_source, cfg->ipv6_prefix };
 }
 
+/* What the downstream listener accepts under ${cfg}. */
+static struct listener_limits
+down_limits(struct gw *gw, const struct gw_config *cfg)
+{
+	return (struct listener_limits){ "downstream", downlink_counter(gw),
+	    cfg->down_max_links, 100, 0, NULL, 0, cfg->first_byte_timeout,
+	    cfg->max_silent, cfg->silent_per_source, cfg->ipv6_prefix };
+}
+
 /* systemd's view (Type=notify): `systemctl status` shows this line. */
 static void
 notify_status(struct gw *gw, const char *state)
@@ -236,10 +318,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 		n = 1;
 	}
 	if (n != 0) {
-		tls_conf_free(tmp.agent_tls);
-		tls_conf_free(tmp.up_tls);
-		tls_conf_free(tmp.srv_tls);
-		tls_conf_free(tmp.enroll_tls);
+		tls_free_set(&tmp);
 		if ((nl = strchr(err, '\n')) != NULL)
 			*nl = '\0';
 		log_errx("event=reload_failed errors=%d detail=\"%s\" "
@@ -252,19 +331,10 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	if (gw_config_keep(r->cfg, &nc, changed, sizeof(changed)) > 0)
 		log_warnx("event=reload_partial restart_needed=\"%s\" "
 		    "(running values kept until a restart)", changed);
-	tls_conf_free(gw->agent_tls);	/* live sessions keep their refs */
-	tls_conf_free(gw->up_tls);
-	tls_conf_free(gw->srv_tls);
-	gw->agent_tls = tmp.agent_tls;
-	gw->up_tls = tmp.up_tls;
-	gw->srv_tls = tmp.srv_tls;
-	if (tmp.enroll_tls != NULL && gw->enroll_tls != NULL) {
-		tls_conf_free(gw->enroll_tls);
-		gw->enroll_tls = tmp.enroll_tls;
-	} else
-		tls_conf_free(tmp.enroll_tls);
+	tls_take(gw, &tmp);
 	old = *r->cfg;
 	*r->cfg = nc;
+	via_name_check(r->cfg);
 	servers_reload(gw, &old);
 	gw_config_free(&old);
 	lim = agent_limits(gw, r->cfg);
@@ -272,6 +342,8 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	lim = enroll_limits(gw, r->cfg);
 	listener_set_limits(gw->enroll_listener, &lim);
 	srvaccept_reload(gw->srvaccept);
+	lim = down_limits(gw, r->cfg);
+	listener_set_limits(gw->down_listener, &lim);
 	if (!r->level_set)
 		log_init("gatewayd", r->cfg->log_level);
 	log_to_syslog(r->cfg->log_syslog);
@@ -338,6 +410,8 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	listener_stop(gw->listener);
 	if (gw->enroll_listener != NULL)
 		listener_stop(gw->enroll_listener);
+	listener_stop(gw->down_listener);
+	downlink_drain_all(gw);
 	ev_timer_init(&gw->drain_timer, on_drain_timeout,
 	    gw->cfg->drain_timeout, 0.);
 	gw->drain_timer.data = gw;
@@ -468,6 +542,7 @@ configure(struct daemon *d, const struct args *a)
 		    err);
 		return -1;
 	}
+	via_name_check(cfg);
 	return 0;
 }
 
@@ -479,7 +554,7 @@ configure(struct daemon *d, const struct args *a)
 static int
 build(struct gw *gw, const struct gw_config *cfg)
 {
-	struct listener_limits alim, elim;
+	struct listener_limits alim, elim, dlim;
 	char err[512];
 
 	signal(SIGPIPE, SIG_IGN);
@@ -487,17 +562,22 @@ build(struct gw *gw, const struct gw_config *cfg)
 	limits_init(&gw->limits, gw->loop);
 	if ((gw->chans = chan_all_new()) == NULL ||
 	    (gw->agents = agent_all_new()) == NULL ||
+	    (gw->downlinks = downlink_all_new()) == NULL ||
 	    (gw->enroll_conns = enroll_conn_all_new()) == NULL) {
 		log_errx("event=start_failed detail=\"out of memory\"");
 		return -1;
 	}
 	alim = agent_limits(gw, cfg);
 	elim = enroll_limits(gw, cfg);
+	dlim = down_limits(gw, cfg);
 	if ((gw->listener = listener_new(gw->loop, &gw->limits, cfg->listen,
 	    &alim, on_agent_accept, gw, err, sizeof(err))) == NULL ||
 	    (cfg->enroll_listen != NULL && (gw->enroll_listener =
 	    listener_new(gw->loop, &gw->limits, cfg->enroll_listen, &elim,
 	    on_enroll_accept, gw, err, sizeof(err))) == NULL) ||
+	    (cfg->down_listen != NULL && (gw->down_listener =
+	    listener_new(gw->loop, &gw->limits, cfg->down_listen, &dlim,
+	    on_down_accept, gw, err, sizeof(err))) == NULL) ||
 	    (gw->enroll = enroll_new(gw, err, sizeof(err))) == NULL ||
 	    (cfg->metrics_listen != NULL && (gw->metrics = metrics_new(
 	    gw->loop, &gw->limits, cfg->metrics_listen, gw_metrics_view, gw,
@@ -533,6 +613,8 @@ run(struct daemon *d)
 	listener_start(gw->listener);
 	if (gw->enroll_listener != NULL)
 		listener_start(gw->enroll_listener);
+	if (gw->down_listener != NULL)
+		listener_start(gw->down_listener);
 	ev_signal_init(&d->sigterm, on_signal, SIGTERM);
 	ev_signal_init(&d->sigint, on_signal, SIGINT);
 	d->sigterm.data = d->sigint.data = gw;
@@ -546,13 +628,14 @@ run(struct daemon *d)
 	ev_timer_start(gw->loop, &d->trim);
 	log_info("event=started name=%s listen=%s upstream_mode=%s "
 	    "upstream_listen=%s servers=\"%s\" links=%u max_agents=%u "
-	    "enroll=%s enroll_mode=%s metrics=%s", cfg->name, cfg->listen,
-	    cfg->up_accept ? "accept" : "dial",
+	    "enroll=%s enroll_mode=%s metrics=%s downstream=%s", cfg->name,
+	    cfg->listen, cfg->up_accept ? "accept" : "dial",
 	    cfg->up_accept ? cfg->up_listen : "off", cfg->server,
 	    cfg->up_accept ? cfg->connections : gw->nup, cfg->max_agents,
 	    cfg->enroll_listen ? cfg->enroll_listen : "off",
 	    cfg->enroll_local ? "local" : "forward",
-	    cfg->metrics_listen ? cfg->metrics_listen : "off");
+	    cfg->metrics_listen ? cfg->metrics_listen : "off",
+	    cfg->down_listen ? cfg->down_listen : "off");
 	notify_status(gw, "READY=1\n");
 	ev_run(gw->loop, 0);
 	if (gw->draining)
@@ -570,14 +653,18 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	metrics_free(gw->metrics);
 	listener_stop(gw->listener);	/* no session may start now */
 	listener_stop(gw->enroll_listener);
+	listener_stop(gw->down_listener);
 	/* Each session closed gives its handshake slot back to its listener:
 	 * the listeners are freed after the sessions. */
 	enroll_conn_stop_all(gw);
+	downlink_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
 	agent_stop_all(gw, GW_R_SHUTDOWN, "gateway stopping");
 	listener_free(gw->listener);
 	gw->listener = NULL;
 	listener_free(gw->enroll_listener);
 	gw->enroll_listener = NULL;
+	listener_free(gw->down_listener);
+	gw->down_listener = NULL;
 	enroll_free(gw->enroll);
 	gw->enroll = NULL;
 	srvaccept_free(gw->srvaccept);	/* handshakes in progress close */
@@ -591,6 +678,8 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	conn_reap();	/* what was closed above is freed now */
 	enroll_conn_all_free(gw->enroll_conns);
 	gw->enroll_conns = NULL;
+	downlink_all_free(gw->downlinks);
+	gw->downlinks = NULL;
 	agent_all_free(gw->agents);
 	gw->agents = NULL;
 	chan_all_free(gw->chans);
@@ -608,6 +697,7 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	tls_conf_free(gw->up_tls);
 	tls_conf_free(gw->srv_tls);
 	tls_conf_free(gw->enroll_tls);
+	tls_conf_free(gw->down_tls);
 	tls_ticket_free(gw->tickets);
 	gw_config_free(cfg);
 }
