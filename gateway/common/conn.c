@@ -45,20 +45,23 @@ static TAILQ_HEAD(, conn) conn_dead = TAILQ_HEAD_INITIALIZER(conn_dead);
 /*
  * The transitions conn_set_state allows, by state: a conn is born
  * connecting (client; calloc's zero) or goes at once to handshake (server),
- * and any state but closed may close.
+ * a client dialing a name connects again to its next address when a
+ * handshake fails (conn_dial.c), and any state but closed may close.
  */
 static const unsigned conn_next[] = {
 	[CONN_CONNECTING] = 1u << CONN_HANDSHAKE | 1u << CONN_CLOSED,
-	[CONN_HANDSHAKE] = 1u << CONN_OPEN | 1u << CONN_CLOSED,
+	[CONN_HANDSHAKE] = 1u << CONN_OPEN | 1u << CONN_CONNECTING |
+	    1u << CONN_CLOSED,
 	[CONN_OPEN] = 1u << CONN_CLOSED,
 	[CONN_CLOSED] = 0
 };
 
-/*
- * The one writer of c->state: a transition not in conn_next is a bug
- * here, and aborts (as a bad magic does) rather than run on.
+/**
+ * conn_set_state(c, s): the one writer of ${c}'s state: a transition not
+ * in conn_next is a bug here, and aborts (as a bad magic does) rather than
+ * run on.
  */
-static void
+void
 conn_set_state(struct conn *c, enum conn_state s)
 {
 	if ((unsigned)c->state >= sizeof(conn_next) / sizeof(conn_next[0]) ||
@@ -137,6 +140,21 @@ conn_bury(struct conn *c)
 	conn_out_wake(c->loop);
 }
 
+/*
+ * ${c}'s handshake failed (${reason}, ${detail}): a client dialing a name
+ * tries its next address (0); else ${c} closes (-1).
+ */
+static int
+conn_handshake_failed(struct conn *c, unsigned reason, const char *detail)
+{
+	char why[384];
+
+	if (conn_dial_redial(c, detail, why, sizeof(why)) == 0)
+		return 0;
+	conn_close(c, reason, detail);
+	return -1;
+}
+
 /* Returns 0 to go on, -1 if the conn was closed. */
 static int
 conn_handshake(struct conn *c)
@@ -159,23 +177,19 @@ conn_handshake(struct conn *c)
 	 * cannot take yet); it did not refuse the handshake, which takes
 	 * an alert.  A client must not take that for a refusal.
 	 */
-	if (rc == MBEDTLS_ERR_SSL_CONN_EOF) {
-		conn_close(c, GW_R_PEER_CLOSED, "peer closed during the TLS "
-		    "handshake");
-		return -1;
-	}
-	if (rc == MBEDTLS_ERR_NET_CONN_RESET) {
-		conn_close(c, GW_R_PEER_CLOSED, "connection reset during the "
-		    "TLS handshake");
-		return -1;
-	}
+	if (rc == MBEDTLS_ERR_SSL_CONN_EOF)
+		return conn_handshake_failed(c, GW_R_PEER_CLOSED, "peer "
+		    "closed during the TLS handshake");
+	if (rc == MBEDTLS_ERR_NET_CONN_RESET)
+		return conn_handshake_failed(c, GW_R_PEER_CLOSED, "connection "
+		    "reset during the TLS handshake");
 	if (rc != 0) {
 		conn_tls_detail(c, rc, detail, sizeof(detail));
-		conn_close(c, GW_R_TLS_HANDSHAKE, detail);
-		return -1;
+		return conn_handshake_failed(c, GW_R_TLS_HANDSHAKE, detail);
 	}
 	c->rd_want = 0;
 	conn_set_state(c, CONN_OPEN);
+	conn_dial_free(c);		/* the name is dialed */
 	conn_tls_opened(c);
 	if (c->ops->on_open != NULL && c->ops->on_open(c, c->arg) != 0)
 		return -1;
@@ -486,7 +500,7 @@ conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
 	if ((c = conn_new(loop, fd, tc, &cp, ops, arg, 0)) == NULL)
 		goto fail;
 	snprintf(c->peer, sizeof(c->peer), "%s", addr);	/* connecting */
-	if (fd < 0 && conn_dial_start(c, host, port) != 0) {
+	if (fd < 0 && conn_dial_start(c, host, port, cp.server_name) != 0) {
 		conn_discard(c);
 		goto fail;
 	}
@@ -542,6 +556,8 @@ void
 conn_timer(struct conn *c, double seconds)
 {
 	CONN_CHECK(c);
+	if (conn_dial_hold(c, seconds) == 0)
+		return;		/* resolving: from the first address on */
 	ev_timer_stop(c->loop, &c->tmr);
 	if (seconds > 0 && c->state != CONN_CLOSED) {
 		ev_timer_set(&c->tmr, seconds, 0.);
