@@ -479,7 +479,7 @@ conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
 	struct conn_params cp = *p;
 	struct sockaddr_storage ss = { .ss_family = AF_UNSPEC };
 	socklen_t sl = 0;
-	char host[256], why[160];
+	char host[256], sni[256], why[160];
 	const char *port;
 	struct conn *c;
 	int fd = -1;
@@ -491,9 +491,12 @@ conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
 		errno = EINVAL;
 		return NULL;
 	}
-	/* No name given: the address or the name dialed ("[::1]" -> "::1"). */
-	if (cp.server_name == NULL)
-		cp.server_name = host;
+	/*
+	 * No name given: the address or the name dialed ("[::1]" -> "::1"),
+	 * a name without its final '.' ("gw.test." -> "gw.test").
+	 */
+	cp.server_name = net_server_name(cp.server_name != NULL ?
+	    cp.server_name : host, sni, sizeof(sni));
 	if (ss.ss_family != AF_UNSPEC &&
 	    (fd = net_connect_sa((struct sockaddr *)&ss, sl)) < 0)
 		return NULL;

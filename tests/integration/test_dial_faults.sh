@@ -10,6 +10,7 @@
 #   listener that never speaks TLS then gatewayd, reset.test one that
 #   closes every connection then gatewayd: each address gets its share of
 #   the agent's 5 s, so the agent reaches gatewayd on the first dial;
+# - gw.test. (a final dot) is checked against the certificate as gw.test;
 # - many.test has 10 A and 10 AAAA records: the 16 addresses kept
 #   alternate families in the answer's order (no sorting).
 # Skipped (77) where unshare -mn is not permitted (not root).
@@ -152,9 +153,15 @@ for bad in bh.test:127.0.0.2 stall.test:127.0.0.3 reset.test:127.0.0.4; do
 done
 check_store 9 agent-1 || fail "store after the dead addresses"
 
+# A final dot: resolved as given, checked against the certificate as gw.test.
+echo "agent-1 event 10" >lines-dot
+agent "gw.test.:$GW_PORT" --file lines-dot --timeout 10 >dot.log 2>&1 ||
+    fail "agent via gw.test.: $(tail -n 5 dot.log)"
+check_store 10 agent-1 || fail "store after gw.test."
+pass "gw.test. is checked as gw.test"
+
 # 20 addresses: 16 kept, alternating families, in the answer's order.
-echo "agent-1 event 10" >lines-many
-agent "many.test:$GW_PORT" --file lines-many --timeout 2 >many.log 2>&1 &&
+agent "many.test:$GW_PORT" --file lines-dot --timeout 2 >many.log 2>&1 &&
     fail "agent reached gatewayd through many.test"
 for want in "address=[fd00::1]:$GW_PORT try=1/16" \
     "address=127.0.0.11:$GW_PORT try=2/16" \
