@@ -10,6 +10,8 @@
 #   listener that never speaks TLS then gatewayd, reset.test one that
 #   closes every connection then gatewayd: each address gets its share of
 #   the agent's 5 s, so the agent reaches gatewayd on the first dial;
+# - slow.test is answered after 1.5 s: the agent's 1 s connect timeout
+#   starts when its address is dialed, not before;
 # - gw.test. (a final dot) is checked against the certificate as gw.test;
 # - many.test has 10 A and 10 AAAA records: the 16 addresses kept
 #   alternate families in the answer's order (no sorting).
@@ -37,6 +39,7 @@ mkdir -p pki agents
 "$GW_CERT" ca --out pki --name "gatewayd test CA" >/dev/null
 "$GW_CERT" issue --ca pki --role gateway --name gateway --dns gw.test \
     --dns bh.test --dns stall.test --dns reset.test --dns many.test \
+    --dns slow.test \
     --out pki/gateway >/dev/null
 "$GW_CERT" issue --ca pki --role mgmt --name mgmt --dns mgmt.test \
     --out pki/mgmt >/dev/null
@@ -51,12 +54,14 @@ cat >fakes.py <<'EOT'
 import socket, struct, sys, threading, time
 port = int(sys.argv[1])
 A = {"mgmt.test": ["127.0.0.1"], "gw.test": ["127.0.0.1"],
+     "slow.test": ["127.0.0.1"],
      "bh.test": ["127.0.0.2", "127.0.0.1"],
      "stall.test": ["127.0.0.3", "127.0.0.1"],
      "reset.test": ["127.0.0.4", "127.0.0.1"],
      "many.test": ["127.0.0.%d" % i for i in range(11, 21)]}
 AAAA = {"many.test": ["fd00::%d" % i for i in range(1, 11)]}
 DROP_AAAA = {"mgmt.test"}
+SLOW = {"slow.test"}	# answered after 1.5 s
 
 def dns():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -80,8 +85,12 @@ def dns():
             4 if qtype == 1 else 16) + socket.inet_pton(fam, a)
             for a in addrs)
         flags = 0x8180 if known else 0x8183
-        s.sendto(q[:2] + struct.pack(">HHHHH", flags, 1, len(addrs), 0, 0)
-            + q[12:i + 5] + ans, peer)
+        r = q[:2] + struct.pack(">HHHHH", flags, 1, len(addrs), 0, 0) + \
+            q[12:i + 5] + ans
+        if name in SLOW:
+            threading.Timer(1.5, s.sendto, args=(r, peer)).start()
+        else:
+            s.sendto(r, peer)
 
 def listener(addr, backlog):
     l = socket.socket()
@@ -153,11 +162,20 @@ for bad in bh.test:127.0.0.2 stall.test:127.0.0.3 reset.test:127.0.0.4; do
 done
 check_store 9 agent-1 || fail "store after the dead addresses"
 
+# Resolving takes 1.5 s, longer than the connect timeout, which starts after.
+echo "agent-1 event 10" >lines-slow
+agent "slow.test:$GW_PORT" --connect-timeout 1 --file lines-slow \
+    --timeout 20 >slow.log 2>&1 || fail "agent via slow.test: $(tail -n 5 slow.log)"
+[ "$(grep -c "event=dial name=slow.test" slow.log)" -eq 1 ] ||
+    fail "slow.test dialed more than once: $(grep event=dial slow.log)"
+check_store 10 agent-1 || fail "store after slow.test"
+pass "slow.test resolved in 1.5 s, then dialed within the 1 s connect timeout"
+
 # A final dot: resolved as given, checked against the certificate as gw.test.
-echo "agent-1 event 10" >lines-dot
+echo "agent-1 event 11" >lines-dot
 agent "gw.test.:$GW_PORT" --file lines-dot --timeout 10 >dot.log 2>&1 ||
     fail "agent via gw.test.: $(tail -n 5 dot.log)"
-check_store 10 agent-1 || fail "store after gw.test."
+check_store 11 agent-1 || fail "store after gw.test."
 pass "gw.test. is checked as gw.test"
 
 # 20 addresses: 16 kept, alternating families, in the answer's order.
