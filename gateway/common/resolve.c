@@ -42,10 +42,11 @@ struct resolve_sock {
 	int		fd;		/* -1: slot free */
 };
 
-/* One family's lookup. */
+/* One family's lookup (its addresses; AF_UNSPEC: both families'). */
 struct resolve_query {
 	struct resolve		*r;
-	int			 family;
+	int			 family;	/* AF_INET6 (q[0]), AF_INET
+						   or AF_UNSPEC (q[1]) */
 	int			 done;
 	int			 status;	/* ARES_*, once done */
 	size_t			 n;
@@ -159,13 +160,16 @@ resolve_on_answer(void *arg, int status, int timeouts,
 		return;
 	}
 	q->status = status;
-	for (nd = res ? res->nodes : NULL; nd != NULL &&
-	    q->n < RESOLVE_MAX_ADDRS; nd = nd->ai_next) {
-		if (nd->ai_family != q->family ||
-		    nd->ai_addrlen > sizeof(q->a[0].ss))
+	for (nd = res ? res->nodes : NULL; nd != NULL; nd = nd->ai_next) {
+		struct resolve_query *to = &r->q[nd->ai_family == AF_INET];
+
+		if ((nd->ai_family != AF_INET && nd->ai_family != AF_INET6) ||
+		    (q->family != AF_UNSPEC && nd->ai_family != q->family) ||
+		    to->n == RESOLVE_MAX_ADDRS ||
+		    nd->ai_addrlen > sizeof(to->a[0].ss))
 			continue;
-		memcpy(&q->a[q->n].ss, nd->ai_addr, nd->ai_addrlen);
-		q->a[q->n++].sl = nd->ai_addrlen;
+		memcpy(&to->a[to->n].ss, nd->ai_addr, nd->ai_addrlen);
+		to->a[to->n++].sl = nd->ai_addrlen;
 	}
 	ares_freeaddrinfo(res);
 	resolve_query_done(r, q);
@@ -293,7 +297,11 @@ resolve_channel(struct resolve *r)
 
 /*
  * Start ${r}'s lookups of ${host}: both families for a name, only its own
- * for a numeric address (which c-ares answers without asking anyone).
+ * for a numeric address (which c-ares answers without asking anyone), one
+ * lookup of both for "localhost" (c-ares answers it from /etc/hosts or
+ * with the loopback addresses, never asks a name server; and c-ares 1.18
+ * leaks a copy of the name at each AF_INET6-only lookup of it that
+ * /etc/hosts does not answer).
  */
 static void
 resolve_lookups(struct resolve *r, const char *host, const char *port)
@@ -309,6 +317,10 @@ resolve_lookups(struct resolve *r, const char *host, const char *port)
 		r->q[i].status = ARES_SUCCESS;
 		if (only != AF_UNSPEC && only != r->q[i].family)
 			r->q[i].done = 1;
+	}
+	if (strcmp(host, "localhost") == 0) {
+		r->q[0].done = 1;
+		r->q[1].family = AF_UNSPEC;
 	}
 	for (size_t i = 0; i < 2 && !r->done; i++) {
 		if (r->q[i].done)
