@@ -45,20 +45,23 @@ static TAILQ_HEAD(, conn) conn_dead = TAILQ_HEAD_INITIALIZER(conn_dead);
 /*
  * The transitions conn_set_state allows, by state: a conn is born
  * connecting (client; calloc's zero) or goes at once to handshake (server),
- * and any state but closed may close.
+ * a client dialing a name connects again to its next address when a
+ * handshake fails (conn_dial.c), and any state but closed may close.
  */
 static const unsigned conn_next[] = {
 	[CONN_CONNECTING] = 1u << CONN_HANDSHAKE | 1u << CONN_CLOSED,
-	[CONN_HANDSHAKE] = 1u << CONN_OPEN | 1u << CONN_CLOSED,
+	[CONN_HANDSHAKE] = 1u << CONN_OPEN | 1u << CONN_CONNECTING |
+	    1u << CONN_CLOSED,
 	[CONN_OPEN] = 1u << CONN_CLOSED,
 	[CONN_CLOSED] = 0
 };
 
-/*
- * The one writer of c->state: a transition not in conn_next is a bug
- * here, and aborts (as a bad magic does) rather than run on.
+/**
+ * conn_set_state(c, s): the one writer of ${c}'s state: a transition not
+ * in conn_next is a bug here, and aborts (as a bad magic does) rather than
+ * run on.
  */
-static void
+void
 conn_set_state(struct conn *c, enum conn_state s)
 {
 	if ((unsigned)c->state >= sizeof(conn_next) / sizeof(conn_next[0]) ||
@@ -137,6 +140,21 @@ conn_bury(struct conn *c)
 	conn_out_wake(c->loop);
 }
 
+/*
+ * ${c}'s handshake failed (${reason}, ${detail}): a client dialing a name
+ * tries its next address (0); else ${c} closes (-1).
+ */
+static int
+conn_handshake_failed(struct conn *c, unsigned reason, const char *detail)
+{
+	char why[384];
+
+	if (conn_dial_redial(c, detail, why, sizeof(why)) == 0)
+		return 0;
+	conn_close(c, reason, detail);
+	return -1;
+}
+
 /* Returns 0 to go on, -1 if the conn was closed. */
 static int
 conn_handshake(struct conn *c)
@@ -159,23 +177,19 @@ conn_handshake(struct conn *c)
 	 * cannot take yet); it did not refuse the handshake, which takes
 	 * an alert.  A client must not take that for a refusal.
 	 */
-	if (rc == MBEDTLS_ERR_SSL_CONN_EOF) {
-		conn_close(c, GW_R_PEER_CLOSED, "peer closed during the TLS "
-		    "handshake");
-		return -1;
-	}
-	if (rc == MBEDTLS_ERR_NET_CONN_RESET) {
-		conn_close(c, GW_R_PEER_CLOSED, "connection reset during the "
-		    "TLS handshake");
-		return -1;
-	}
+	if (rc == MBEDTLS_ERR_SSL_CONN_EOF)
+		return conn_handshake_failed(c, GW_R_PEER_CLOSED, "peer "
+		    "closed during the TLS handshake");
+	if (rc == MBEDTLS_ERR_NET_CONN_RESET)
+		return conn_handshake_failed(c, GW_R_PEER_CLOSED, "connection "
+		    "reset during the TLS handshake");
 	if (rc != 0) {
 		conn_tls_detail(c, rc, detail, sizeof(detail));
-		conn_close(c, GW_R_TLS_HANDSHAKE, detail);
-		return -1;
+		return conn_handshake_failed(c, GW_R_TLS_HANDSHAKE, detail);
 	}
 	c->rd_want = 0;
 	conn_set_state(c, CONN_OPEN);
+	conn_dial_free(c);		/* the name is dialed */
 	conn_tls_opened(c);
 	if (c->ops->on_open != NULL && c->ops->on_open(c, c->arg) != 0)
 		return -1;
@@ -453,10 +467,13 @@ conn_accept(struct ev_loop *loop, int fd, const struct tls_conf *tc,
  * conn_connect(loop, addr, tc, p, ops, arg): start a non-blocking TCP
  * connect to ${addr} ("IP:port", "[IPv6]:port" or "NAME:port") followed by
  * a TLS client handshake.  A name is resolved on ${loop} (conn_dial.c)
- * and its addresses tried in turn; the conn closes (GW_R_CONNECT) if it
- * does not resolve or none accepts.  The server certificate must name
- * ${p}->server_name, or else the host dialed (name or address).  Return
- * NULL if the connect failed at once (errno set; EINVAL: bad address).
+ * and its addresses tried in turn, each but the last with its share of
+ * ${c}'s timer (conn_timer), which starts at the first address; the conn
+ * closes (GW_R_CONNECT) if it does not resolve, or with the last
+ * address's reason if none completes the handshake.  The server
+ * certificate must name ${p}->server_name, or else the host dialed (name
+ * or address; a name's final '.' left out).  Return NULL if the connect
+ * failed at once (errno set; EINVAL: bad address).
  */
 struct conn *
 conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
@@ -465,7 +482,7 @@ conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
 	struct conn_params cp = *p;
 	struct sockaddr_storage ss = { .ss_family = AF_UNSPEC };
 	socklen_t sl = 0;
-	char host[256], why[160];
+	char host[256], sni[256], why[160];
 	const char *port;
 	struct conn *c;
 	int fd = -1;
@@ -477,16 +494,19 @@ conn_connect(struct ev_loop *loop, const char *addr, const struct tls_conf *tc,
 		errno = EINVAL;
 		return NULL;
 	}
-	/* No name given: the address or the name dialed ("[::1]" -> "::1"). */
-	if (cp.server_name == NULL)
-		cp.server_name = host;
+	/*
+	 * No name given: the address or the name dialed ("[::1]" -> "::1"),
+	 * a name without its final '.' ("gw.test." -> "gw.test").
+	 */
+	cp.server_name = net_server_name(cp.server_name != NULL ?
+	    cp.server_name : host, sni, sizeof(sni));
 	if (ss.ss_family != AF_UNSPEC &&
 	    (fd = net_connect_sa((struct sockaddr *)&ss, sl)) < 0)
 		return NULL;
 	if ((c = conn_new(loop, fd, tc, &cp, ops, arg, 0)) == NULL)
 		goto fail;
 	snprintf(c->peer, sizeof(c->peer), "%s", addr);	/* connecting */
-	if (fd < 0 && conn_dial_start(c, host, port) != 0) {
+	if (fd < 0 && conn_dial_start(c, host, port, cp.server_name) != 0) {
 		conn_discard(c);
 		goto fail;
 	}
@@ -536,12 +556,15 @@ conn_resume(struct conn *c)
 
 /**
  * conn_timer(c, seconds): (re)arm ${c}'s one timer to fire once after
- * ${seconds}; 0 stops it.
+ * ${seconds}; 0 stops it.  While ${c}'s name resolves, it is held: it
+ * starts when the first address is dialed.
  */
 void
 conn_timer(struct conn *c, double seconds)
 {
 	CONN_CHECK(c);
+	if (conn_dial_hold(c, seconds) == 0)
+		return;		/* resolving: from the first address on */
 	ev_timer_stop(c->loop, &c->tmr);
 	if (seconds > 0 && c->state != CONN_CLOSED) {
 		ev_timer_set(&c->tmr, seconds, 0.);

@@ -105,10 +105,13 @@ struct conn *conn_accept(struct ev_loop *loop, int fd,
  * conn_connect(loop, addr, tc, p, ops, arg): start a non-blocking TCP
  * connect to ${addr} ("IP:port", "[IPv6]:port" or "NAME:port") followed by
  * a TLS client handshake.  A name is resolved on ${loop} (conn_dial.c)
- * and its addresses tried in turn; the conn closes (GW_R_CONNECT) if it
- * does not resolve or none accepts.  The server certificate must name
- * ${p}->server_name, or else the host dialed (name or address).  Return
- * NULL if the connect failed at once (errno set; EINVAL: bad address).
+ * and its addresses tried in turn, each but the last with its share of
+ * ${c}'s timer (conn_timer), which starts at the first address; the conn
+ * closes (GW_R_CONNECT) if it does not resolve, or with the last
+ * address's reason if none completes the handshake.  The server
+ * certificate must name ${p}->server_name, or else the host dialed (name
+ * or address; a name's final '.' left out).  Return NULL if the connect
+ * failed at once (errno set; EINVAL: bad address).
  */
 struct conn *conn_connect(struct ev_loop *loop, const char *addr,
     const struct tls_conf *tc, const struct conn_params *p,
@@ -146,7 +149,8 @@ void conn_resume(struct conn *c);
 
 /**
  * conn_timer(c, seconds): (re)arm ${c}'s one timer to fire once after
- * ${seconds}; 0 stops it.
+ * ${seconds}; 0 stops it.  While ${c}'s name resolves, it is held: it
+ * starts when the first address is dialed.
  */
 void conn_timer(struct conn *c, double seconds);
 

@@ -3,7 +3,8 @@
  * machine), conn_out.c (its output: send queue, flush, pinned writes),
  * conn_tls.c (its TLS session: setup, handshake facts, tickets),
  * conn_bio.c (its socket side under mbedTLS) and conn_dial.c (a client's
- * DNS name: resolved, its addresses tried in turn).  Nothing else sees
+ * DNS name: resolved, its addresses tried in turn, each with its share of
+ * the owner's timer).  Nothing else sees
  * inside it.
  */
 #ifndef GW_CONN_IMPL_H
@@ -84,12 +85,17 @@ struct conn {
 };
 
 /* The state machine's side (conn.c); each is documented there. */
+void conn_set_state(struct conn *c, enum conn_state s);
 void conn_update_io(struct conn *c);
 void conn_trim(struct conn *c);
 
 /* Dialing a name (conn_dial.c); each is documented there. */
-int conn_dial_start(struct conn *c, const char *host, const char *port);
+int conn_dial_start(struct conn *c, const char *host, const char *port,
+    const char *server_name);
+int conn_dial_hold(struct conn *c, double seconds);
 int conn_dial_next(struct conn *c, int err, char *why, size_t whylen);
+int conn_dial_redial(struct conn *c, const char *err, char *why,
+    size_t whylen);
 void conn_dial_free(struct conn *c);
 
 /* The output side (conn_out.c); each is documented there. */

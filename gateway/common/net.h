@@ -31,6 +31,14 @@ int net_parse_addr(const char *addr, struct sockaddr_storage *ss,
 int net_host_is_name(const char *host);
 
 /**
+ * net_server_name(name, buf, len): ${name} as a TLS server name (SNI, and
+ * the name the certificate must hold): a DNS name's one final '.' left out
+ * ("gw.test." -> "gw.test"), copied into ${buf} of ${len} bytes.  Return
+ * ${buf}.
+ */
+const char *net_server_name(const char *name, char *buf, size_t len);
+
+/**
  * net_dial_addr_ok(addr, why, whylen): check that ${addr} is an address a
  * program may dial: "IPv4:port", "[IPv6]:port" or "NAME:port" (a DNS name,
  * net_host_is_name), port 1..65535.  Return 0, or -1 with the reason in

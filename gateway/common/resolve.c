@@ -8,24 +8,49 @@
  * next retry, or our deadline) drive it.  The answer is delivered from
  * our own watcher, never from inside c-ares, so that the owner may free
  * the resolve (and so the channel) in its callback.
+ *
+ * A name's A and AAAA records are two lookups on the channel, not one
+ * AF_UNSPEC lookup: c-ares answers that only when both queries ended, so
+ * a lost AAAA query (a resolver that drops them, a lost packet) held the
+ * A answer for every retry.  Once one family has addresses the other gets
+ * RESOLVE_LAG more (RFC 8305's resolution delay), then the answer goes
+ * without it.  c-ares does not sort the addresses (ARES_AI_NOSORT: its
+ * sort opens a socket per address, and a hostile answer may hold
+ * thousands); each family keeps its first RESOLVE_MAX_ADDRS in the
+ * answer's order, and the answer alternates families, IPv6 first.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <arpa/inet.h>
 #include <ares.h>
 
 #include "resolve.h"
 
 #define RESOLVE_MAGIC		0x5265736fu	/* "Reso" */
 #define RESOLVE_MAX_SOCKS	8	/* UDP per name server, and TCP */
-#define RESOLVE_TRY_MS		2000	/* c-ares: one try's timeout */
-#define RESOLVE_TRIES		2
+#define RESOLVE_TRY_MS		500	/* c-ares: a first try's timeout
+					   (doubled at each round of the
+					   name servers) */
+#define RESOLVE_TRIES		3	/* 0.5 + 1 + 2 s with one server */
+#define RESOLVE_LAG		0.05	/* the other family's grace, s */
 
 struct resolve_sock {
 	ev_io		io;
 	int		fd;		/* -1: slot free */
+};
+
+/* One family's lookup (its addresses; AF_UNSPEC: both families'). */
+struct resolve_query {
+	struct resolve		*r;
+	int			 family;	/* AF_INET6 (q[0]), AF_INET
+						   or AF_UNSPEC (q[1]) */
+	int			 done;
+	int			 status;	/* ARES_*, once done */
+	size_t			 n;
+	struct resolve_addr	 a[RESOLVE_MAX_ADDRS];
 };
 
 struct resolve {
@@ -37,6 +62,7 @@ struct resolve {
 	ev_timer		 tmr;
 	ev_tstamp		 deadline;
 	int			 done;		/* the answer is in */
+	struct resolve_query	 q[2];		/* IPv6, IPv4 */
 	size_t			 n;
 	struct resolve_addr	 a[RESOLVE_MAX_ADDRS];
 	char			 err[128];
@@ -72,41 +98,81 @@ resolve_free(struct resolve *r)
 	free(r);
 }
 
+/* ${r}'s addresses: each family's in turn, IPv6 first, at most the cap. */
+static void
+resolve_merge(struct resolve *r)
+{
+	size_t i[2] = { 0, 0 };
+
+	for (size_t k = 0; r->n < RESOLVE_MAX_ADDRS; k ^= 1) {
+		if (i[0] == r->q[0].n && i[1] == r->q[1].n)
+			break;
+		if (i[k] < r->q[k].n)
+			r->a[r->n++] = r->q[k].a[i[k]++];
+	}
+}
+
 /* The answer is in: give it to the owner and free ${r}. */
 static void
 resolve_deliver(struct resolve *r)
 {
-	if (r->n == 0 && r->err[0] == '\0')
-		strcpy(r->err, "no address");
+	resolve_merge(r);
+	if (r->n == 0 && r->err[0] == '\0') {
+		int st = r->q[1].status != ARES_SUCCESS ? r->q[1].status :
+		    r->q[0].status;
+
+		strncpy(r->err, st != ARES_SUCCESS ? ares_strerror(st) :
+		    "no address", sizeof(r->err) - 1);
+	}
 	r->cb(r->arg, r->a, r->n, r->n > 0 ? NULL : r->err);
 	resolve_free(r);
 }
 
-/* c-ares's answer (from inside ares_process_fd or ares_getaddrinfo). */
+/* ${q} is done: when both are, or the other is late, the answer is in. */
+static void
+resolve_query_done(struct resolve *r, struct resolve_query *q)
+{
+	struct resolve_query *o = &r->q[q == &r->q[0]];
+	ev_tstamp lag;
+
+	q->done = 1;
+	if (o->done) {
+		r->done = 1;
+		return;
+	}
+	lag = ev_now(r->loop) + RESOLVE_LAG;
+	if (q->n > 0 && lag < r->deadline)
+		r->deadline = lag;
+}
+
+/* c-ares's answer for one family (from inside c-ares). */
 static void
 resolve_on_answer(void *arg, int status, int timeouts,
     struct ares_addrinfo *res)
 {
-	struct resolve *r = resolve_check(arg);
+	struct resolve_query *q = arg;
+	struct resolve *r = resolve_check(q->r);
 	struct ares_addrinfo_node *nd;
 
 	(void)timeouts;
-	if (r->done) {			/* destroyed: nobody waits */
+	if (r->done || q->done) {	/* destroyed: nobody waits */
 		ares_freeaddrinfo(res);
 		return;
 	}
-	r->done = 1;
-	if (status != ARES_SUCCESS)
-		strncpy(r->err, ares_strerror(status), sizeof(r->err) - 1);
-	for (nd = res ? res->nodes : NULL; nd != NULL &&
-	    r->n < RESOLVE_MAX_ADDRS; nd = nd->ai_next) {
+	q->status = status;
+	for (nd = res ? res->nodes : NULL; nd != NULL; nd = nd->ai_next) {
+		struct resolve_query *to = &r->q[nd->ai_family == AF_INET];
+
 		if ((nd->ai_family != AF_INET && nd->ai_family != AF_INET6) ||
-		    nd->ai_addrlen > sizeof(r->a[0].ss))
+		    (q->family != AF_UNSPEC && nd->ai_family != q->family) ||
+		    to->n == RESOLVE_MAX_ADDRS ||
+		    nd->ai_addrlen > sizeof(to->a[0].ss))
 			continue;
-		memcpy(&r->a[r->n].ss, nd->ai_addr, nd->ai_addrlen);
-		r->a[r->n++].sl = nd->ai_addrlen;
+		memcpy(&to->a[to->n].ss, nd->ai_addr, nd->ai_addrlen);
+		to->a[to->n++].sl = nd->ai_addrlen;
 	}
 	ares_freeaddrinfo(res);
+	resolve_query_done(r, q);
 }
 
 /* c-ares opens, changes or closes socket ${fd}: watch it accordingly. */
@@ -170,6 +236,7 @@ resolve_on_io(struct ev_loop *loop, ev_io *w, int revents)
 	resolve_after(r);
 }
 
+/* Our deadline: what is in goes (one family late), or nothing did. */
 static void
 resolve_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -178,7 +245,8 @@ resolve_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (!r->done && ev_now(loop) >= r->deadline) {
 		r->done = 1;
-		strcpy(r->err, "timed out");
+		if (r->q[0].n == 0 && r->q[1].n == 0)
+			strcpy(r->err, "timed out");
 	}
 	if (!r->done)		/* c-ares's own retries and timeouts */
 		ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
@@ -227,6 +295,45 @@ resolve_channel(struct resolve *r)
 	return 0;
 }
 
+/*
+ * Start ${r}'s lookups of ${host}: both families for a name, only its own
+ * for a numeric address (which c-ares answers without asking anyone), one
+ * lookup of both for "localhost" (c-ares answers it from /etc/hosts or
+ * with the loopback addresses, never asks a name server; and c-ares 1.18
+ * leaks a copy of the name at each AF_INET6-only lookup of it that
+ * /etc/hosts does not answer).
+ */
+static void
+resolve_lookups(struct resolve *r, const char *host, const char *port)
+{
+	struct ares_addrinfo_hints h;
+	unsigned char buf[16];
+	int only = inet_pton(AF_INET6, host, buf) == 1 ? AF_INET6 :
+	    inet_pton(AF_INET, host, buf) == 1 ? AF_INET : AF_UNSPEC;
+
+	for (size_t i = 0; i < 2; i++) {
+		r->q[i].r = r;
+		r->q[i].family = i == 0 ? AF_INET6 : AF_INET;
+		r->q[i].status = ARES_SUCCESS;
+		if (only != AF_UNSPEC && only != r->q[i].family)
+			r->q[i].done = 1;
+	}
+	if (strcmp(host, "localhost") == 0) {
+		r->q[0].done = 1;
+		r->q[1].family = AF_UNSPEC;
+	}
+	for (size_t i = 0; i < 2 && !r->done; i++) {
+		if (r->q[i].done)
+			continue;
+		memset(&h, 0, sizeof(h));
+		h.ai_family = r->q[i].family;
+		h.ai_socktype = SOCK_STREAM;
+		h.ai_flags = ARES_AI_NUMERICSERV | ARES_AI_NOSORT;
+		ares_getaddrinfo(r->ch, host, port, &h, resolve_on_answer,
+		    &r->q[i]);
+	}
+}
+
 /**
  * resolve_start(loop, host, port, timeout, cb, arg): look up ${host}
  * (a name or a numeric address, without brackets) for TCP port ${port}
@@ -238,7 +345,6 @@ struct resolve *
 resolve_start(struct ev_loop *loop, const char *host, const char *port,
     double timeout, resolve_cb *cb, void *arg)
 {
-	struct ares_addrinfo_hints h;
 	struct resolve *r;
 
 	if (host[0] == '\0' || port[0] == '\0') {
@@ -264,11 +370,7 @@ resolve_start(struct ev_loop *loop, const char *host, const char *port,
 		errno = ENOMEM;
 		return NULL;
 	}
-	memset(&h, 0, sizeof(h));
-	h.ai_family = AF_UNSPEC;
-	h.ai_socktype = SOCK_STREAM;
-	h.ai_flags = ARES_AI_NUMERICSERV;
-	ares_getaddrinfo(r->ch, host, port, &h, resolve_on_answer, r);
+	resolve_lookups(r, host, port);
 	resolve_arm(r);		/* answered at once: the timer delivers it */
 	if (r->done) {
 		ev_timer_stop(loop, &r->tmr);

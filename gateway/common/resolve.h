@@ -1,9 +1,11 @@
 /*
  * resolve.h: a DNS name to its addresses without blocking the event loop:
- * c-ares on a libev loop, one channel (and so one query) per resolve, with
- * a deadline.  c-ares reads /etc/hosts itself (and /etc/resolv.conf and
- * /etc/nsswitch.conf for the order) and asks the name servers of
+ * c-ares on a libev loop, one channel per resolve (its A and AAAA lookups),
+ * with a deadline.  c-ares reads /etc/hosts itself (and /etc/resolv.conf
+ * and /etc/nsswitch.conf for the order) and asks the name servers of
  * /etc/resolv.conf; a numeric host resolves to itself without either.
+ * The addresses come unsorted, families alternating (IPv6 first), each
+ * family's in the answer's order: at most RESOLVE_MAX_ADDRS in all.
  */
 #ifndef GW_RESOLVE_H
 #define GW_RESOLVE_H

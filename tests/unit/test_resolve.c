@@ -3,7 +3,8 @@
  * address check (net.c).  A numeric address resolves to itself, from the
  * loop, never from within resolve_start; a cancelled resolve never calls
  * back; "localhost" resolves from /etc/hosts (no name server is asked);
- * a malformed name is refused before any lookup.
+ * a malformed name is refused before any lookup; a name's TLS server name
+ * leaves out one final dot.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +100,26 @@ test_hosts_file(void **state)
 	ev_loop_destroy(loop);
 }
 
+/* The TLS server name of a name dialed: one final '.' left out. */
+static void
+test_server_name(void **state)
+{
+	char b[16];
+
+	(void)state;
+	assert_string_equal(net_server_name("gw.test.", b, sizeof(b)),
+	    "gw.test");
+	assert_string_equal(net_server_name("gw.test", b, sizeof(b)),
+	    "gw.test");
+	assert_string_equal(net_server_name("gw.test..", b, sizeof(b)),
+	    "gw.test.");
+	assert_string_equal(net_server_name(".", b, sizeof(b)), ".");
+	assert_string_equal(net_server_name("127.0.0.1", b, sizeof(b)),
+	    "127.0.0.1");
+	assert_string_equal(net_server_name("a-very-long-name.test.", b,
+	    sizeof(b)), "a-very-long-nam");	/* cut, NUL-terminated */
+}
+
 static void
 test_dial_addr_ok(void **state)
 {
@@ -136,6 +157,7 @@ main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_hosts_file),
 		cmocka_unit_test(test_dial_addr_ok),
+		cmocka_unit_test(test_server_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
