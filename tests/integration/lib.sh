@@ -163,6 +163,17 @@ wait_port() {
 	fail "nothing listens on port $1"
 }
 
+# wait_addr ADDRESS PORT [SECONDS]: until something accepts on ADDRESS:PORT
+# (wait_port for a listener on another loopback address than 127.0.0.1).
+wait_addr() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "nothing listens on $1:$2"
+}
+
 # wait_log FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN.
 wait_log() {
 	local i
