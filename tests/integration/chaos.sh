@@ -285,7 +285,8 @@ rel() { echo "$(now) - $T0" | bc | cut -c1-6; }
 # inject ID KIND ARGS...: start fault ID; record it in faults.txt as "ID
 # KIND START WINDOW LEVEL FROM WHO": its failovers are measured at LEVEL
 # (gw: the gateways moving off server FROM, WHO: gw1, gw2 or all; agent:
-# agents moving off gateway FROM; -: none) within WINDOW s of START.
+# agents moving off gateway FROM; -: none) from START until WINDOW s
+# later (6 s after its end) or until the next fault starts, if sooner.
 inject() {
 	local id=$1 kind=$2 x=${3:-} y=${4:-} t lvl=- from=- who=all
 	local what
@@ -335,7 +336,7 @@ inject() {
 		what="cut $(label "$x") -> agents (one way)" ;;
 	esac
 	[ "$from" = - ] || from=$(dial "$from")
-	echo "$id $kind $t ${WIN[$id]} $lvl $from $who" >>faults.txt
+	echo "$id $kind $t $((HOLD[id] + 6)) $lvl $from $who" >>faults.txt
 	echo "t=$(rel) fault $id/$NF: $kind: $what${HOLD_TXT[$1]}"
 }
 # cure ID KIND X: end fault ID (its hold is over).
@@ -352,7 +353,7 @@ cure() {
 }
 
 # --- the schedule: fault ID starts at START[ID] s, lasts HOLD[ID] s ---
-declare -a KIND ARGS START HOLD HOLD_TXT WIN
+declare -a KIND ARGS START HOLD HOLD_TXT
 NF=0
 # plan START HOLD KIND ARGS...: the next fault.
 plan() {
@@ -405,17 +406,6 @@ else
 	LINES=${CHAOS_LINES:-650}
 	[ "${3:-}" = --bench ] && LINES=${CHAOS_LINES:-1200}
 fi
-# A fault's failovers are looked for until 6 s after its end, or until
-# the next fault that moves anything starts, whichever comes first.
-for ((i = 1; i <= NF; i++)); do
-	WIN[i]=$((HOLD[i] + 6))
-	for ((j = i + 1; j <= NF; j++)); do
-		[ "${KIND[$j]}" != kill-agents ] || continue
-		[ $((START[j] - START[i])) -ge "${WIN[$i]}" ] ||
-		    WIN[i]=$((START[j] - START[i]))
-		break
-	done
-done
 for ((i = 1; i <= NF; i++)); do
 	echo "${START[$i]} 1 $i"
 	[ "${HOLD[$i]}" = 0 ] || echo "$((START[i] + HOLD[i])) 0 $i"
@@ -549,9 +539,19 @@ function epoch(ts,   y, m, d, era, yoe, doy, doe) {	# ISO 8601, UTC
 
 # Per fault: each gateway (level gw; of WHO) or agent (level agent) whose
 # first failover off FROM within the fault's window is followed by its
-# first ACK (gateway) or HELLO_ACK (agent): "ID KIND PROGRAM MS".
+# first ACK (gateway) or HELLO_ACK (agent): "ID KIND PROGRAM MS".  The
+# window ends at the next fault's start (but kill-agents, which moves
+# nothing), or WINDOW s after the fault's, whichever comes first.
 awk 'NR == FNR { id[++nf] = $1; kind[nf] = $2; t[nf] = $3; win[nf] = $4
 		lvl[nf] = $5; from[nf] = $6; who[nf] = $7; next }
+	!ends { ends = 1
+		for (i = 1; i <= nf; i++) {
+			end[i] = t[i] + win[i]
+			for (j = i + 1; j <= nf; j++)
+				if (kind[j] != "kill-agents") break
+			if (j <= nf && t[j] < end[i]) end[i] = t[j]
+		}
+	}
 	$1 != prog { prog = $1; for (i = 1; i <= nf; i++) st[i] = 0
 		lv = prog ~ /^agent-/ ? "agent" : "gw" }
 	{
@@ -559,7 +559,7 @@ awk 'NR == FNR { id[++nf] = $1; kind[nf] = $2; t[nf] = $3; win[nf] = $4
 			if (lvl[i] != lv || st[i] == 2) continue
 			if (who[i] != "all" && who[i] != prog) continue
 			if (st[i] == 0 && $3 == "failover" && $4 == from[i] &&
-			    $2 >= t[i] && $2 <= t[i] + win[i]) st[i] = 1
+			    $2 >= t[i] && $2 < end[i]) st[i] = 1
 			else if (st[i] == 1 && ($3 == "failover_first_ack" ||
 			    $3 == "hello_ack")) {
 				st[i] = 2
