@@ -144,42 +144,22 @@ make_chaos_pki() {
 	"$GW_CERT" issue --ca pki --role mgmt --name mgmt \
 	    --ip "${IP[a]}" --ip "${IP[b]}" --dns "${HOST[a]}" \
 	    --dns "${HOST[b]}" --out pki/mgmt >/dev/null
-	"$GW_CERT" issue-many --ca pki --role agent --prefix agent- \
-	    --count "$AGENTS" --out-dir agents >/dev/null
+	issue_agents agent- "$AGENTS"
 }
 
-# server_ini S: mgmt-S.ini, server S (a or b) on the store STORE_S.
+# server_ini S: mgmt-S.ini, server S (a or b) on its store (STORE_A or
+# STORE_B).
 server_ini() {
-	cat >"mgmt-$1.ini" <<EOT
-[mgmt]
-name = mgmt-$1
-listen = ${IP[$1]}:${PORT[$1]}
-cert = pki/mgmt.crt
-key = pki/mgmt.key
-gateway_ca = pki/ca.crt
-[store]
-${STORE_CFG[$1]}
-EOT
+	local store=STORE_${1^^}
+	mgmt_ini_at "mgmt-$1" "${IP[$1]}:${PORT[$1]}" "${!store}"
 }
 
 # gateway_ini G: gatewayG.ini (G is 1 or 2), dialing A then B.  Its
 # upstream_grace (2 s) is shorter than a cut of its upstream, so such a
 # cut sends its agents away.
 gateway_ini() {
-	cat >"gateway$1.ini" <<EOT
-[gateway]
-name = gateway$1
-listen = ${IP[g$1]}:${PORT[g$1]}
-cert = pki/gateway.crt
-key = pki/gateway.key
-agent_ca = pki/ca.crt
-heartbeat = 1s
-[upstream]
-server = $(dial a), $(dial b)
-ca = pki/ca.crt
-failback_hold = 2s
-upstream_grace = 2s
-EOT
+	fleet_gateway_ini "$1" "${IP[g$1]}:${PORT[g$1]}" \
+	    "${DIAL[a]}, ${DIAL[b]}" "heartbeat = 1s" "upstream_grace = 2s"
 }
 
 # agent_gateways NAME: its --gateway list in GWS (odd ones prefer
@@ -207,16 +187,7 @@ start_prog() {
 
 make_chaos_pki
 for p in a b g1 g2; do PORT[$p]=$(free_port); done
-declare -A STORE_CFG
-if [ "$STORE" = postgresql ]; then
-	start_pg
-	STORE_CFG[a]="type = postgresql
-conninfo = $PG_CONNINFO"
-	STORE_CFG[b]=${STORE_CFG[a]}
-else
-	STORE_CFG[a]="database = a.db"
-	STORE_CFG[b]="database = b.db"
-fi
+servers_store "$STORE"
 declare -A DIAL
 for p in a b g1 g2; do DIAL[$p]=$(dial $p); done
 server_ini a; server_ini b; gateway_ini 1; gateway_ini 2
@@ -412,17 +383,9 @@ for ((i = 1; i <= NF; i++)); do
 done | sort -n -k1,1 -k2,2 >events.plan	# "AT INJECT(1)|CURE(0) ID"
 
 # --- the agents ---
-# The agents' journals live on tmpfs when there is one: on a real network
-# each agent syncs its own disk, and 200 of them syncing this machine's
-# disk would slow down the servers under test, not the agents.
-STATE=$T/state
-if [ -d /dev/shm ]; then
-	STATE=$(mktemp -d /dev/shm/gwchaos.XXXXXX)
-	CLEANUP_DIRS+=("$STATE")
-fi
-mkdir -p lines "$STATE"
-names=()
-for f in agents/agent-*.crt; do names+=("$(basename "$f" .crt)"); done
+agent_state_dir	# the journals, on tmpfs
+mkdir -p lines
+names=("${AGENT_NAMES[@]}")
 declare -A APID
 AGENT_TIMEOUT=$((LINES / RATE + 300))
 start_agent() { # start_agent NAME
