@@ -213,8 +213,9 @@ label() {
 	esac
 }
 
-# drop_dir ID FROM TO: drop every packet from FROM to TO (a, b, g1, g2 or
-# agents; one of them a gateway), tagged with fault ID.  Between a
+# drop_dir ID FROM TO: add to RULES the rules that drop every packet from
+# FROM to TO (a, b, g1, g2 or agents; one of them a gateway), tagged with
+# fault ID (apply_rules puts them in place, all at once).  Between a
 # gateway and a server the connection is told by the mark of whichever
 # opened it (so that CHAOS_MODE=accept, where servers dial, needs no
 # other rule); between agents and a gateway, by the gateway's listening
@@ -230,9 +231,13 @@ drop_dir() {
 		    "ct mark ${GID[$t]} ip saddr ${IP[$f]}")
 	fi
 	for x in "${r[@]}"; do
-		nft add rule ip chaos faults "$x" drop comment "\"f$id\"" ||
-		    fail "nft: cannot add '$x'"
+		RULES+="add rule ip chaos faults $x drop comment \"f$id\""$'\n'
 	done
+}
+# apply_rules: put RULES in place (one nft transaction), and empty it.
+apply_rules() {
+	nft -f - <<<"$RULES" || fail "nft: cannot add $RULES"
+	RULES=
 }
 # heal ID: remove fault ID's rules.
 heal() {
@@ -261,6 +266,7 @@ rel() { echo "$(now) - $T0" | bc | cut -c1-6; }
 inject() {
 	local id=$1 kind=$2 x=${3:-} y=${4:-} t lvl=- from=- who=all
 	local what
+	RULES=
 	t=$(now)
 	case $kind in
 	kill-server|kill-gateway)
@@ -306,9 +312,12 @@ inject() {
 		drop_dir "$id" "$x" agents; lvl=agent from=$x
 		what="cut $(label "$x") -> agents (one way)" ;;
 	esac
-	[ "$from" = - ] || from=$(dial "$from")
+	# A partition starts once its rules are all in place.
+	[ -z "$RULES" ] || { apply_rules; t=$(now); }
+	[ "$from" = - ] || from=${DIAL[$from]}
 	echo "$id $kind $t $((HOLD[id] + 6)) $lvl $from $who" >>faults.txt
-	echo "t=$(rel) fault $id/$NF: $kind: $what${HOLD_TXT[$1]}"
+	echo "t=$(echo "$t - $T0" | bc | cut -c1-6) fault $id/$NF: $kind:" \
+	    "$what${HOLD_TXT[$1]}"
 }
 # cure ID KIND X: end fault ID (its hold is over).
 cure() {
@@ -397,6 +406,7 @@ start_agent() { # start_agent NAME
 	    --rate "$RATE" --heartbeat 0.5 --failback-hold 2 \
 	    --timeout "$AGENT_TIMEOUT" >>"agent-$n.log" 2>&1 &
 	APID[$n]=$!
+	PIDS+=($!)	# stopped at exit, if the test fails before they end
 }
 for n in "${names[@]}"; do
 	seq 1 "$LINES" | sed "s/^/$n line /" >"lines/$n.txt"
@@ -406,22 +416,22 @@ for n in "${names[@]}"; do start_agent "$n"; done
 echo "T0=$(date -d @"$T0" +%T.%N) agents=$AGENTS lines=$LINES rate=$RATE" \
     "names=$NAMES partitions=$PARTITIONS"
 : >faults.txt
-# A fault that comes late (a busy machine) moves the rest of the
-# schedule with it: each fault keeps its hold and the gaps before the
-# next.
+# A fault in place late (a busy machine: it came late, or took long to
+# inject) moves the rest of the schedule with it: each fault keeps its
+# hold and the gaps before the next.
 while read -r when what id; do
-	late=$(echo "$(now) - $T0 - $when" | bc)
-	if [ "$what" = 1 ] && [ "${late:0:1}" != - ]; then
-		T0=$(echo "$T0 + $late" | bc)
-		echo "(the schedule moves ${late:0:5} s later: a busy machine)"
-	fi
 	at "$when"
 	# shellcheck disable=SC2086 # ARGS are words
 	case ${KIND[$id]}:$PARTITIONS in
 	cut-*:0) [ "$what" = 0 ] ||
 	    echo "t=$(rel) fault $id/$NF: ${KIND[$id]}: skipped (no partitions)" ;;
-	*) if [ "$what" = 1 ]; then inject "$id" "${KIND[$id]}" ${ARGS[$id]}
-	   else cure "$id" "${KIND[$id]}" ${ARGS[$id]}; fi ;;
+	*:*) [ "$what" = 1 ] || { cure "$id" "${KIND[$id]}" ${ARGS[$id]}; continue; }
+		inject "$id" "${KIND[$id]}" ${ARGS[$id]}
+		late=$(echo "$(now) - $T0 - $when" | bc)
+		[ "${late:0:1}" != - ] || continue
+		T0=$(echo "$T0 + $late" | bc)
+		[ "$(echo "$late > 1" | bc)" = 0 ] ||
+		    echo "(the schedule moves ${late:0:5} s later: a busy machine)" ;;
 	esac
 done <events.plan
 at "$DRAIN_AT"; kill -TERM "$PID_gw2"; echo "t=$(rel) SIGTERM gateway 2 (drain)"
@@ -430,6 +440,11 @@ rc=0
 for n in "${names[@]}"; do wait "${APID[$n]}" || { rc=$((rc + 1)); echo "agent $n failed: $(tail -n 1 "agent-$n.log")"; }; done
 T1=$(now)
 [ $rc -eq 0 ] || fail "$rc agents did not get every line acknowledged"
+declare -A ended
+for p in "${APID[@]}"; do ended[$p]=1; done
+keep=()	# (the agents are reaped: the cleanup has only the rest to stop)
+for p in "${PIDS[@]}"; do [ -n "${ended[$p]:-}" ] || keep+=("$p"); done
+PIDS=("${keep[@]}")
 pass "$AGENTS agents x $LINES lines acknowledged in $(echo "$T1 - $T0" | bc | cut -c1-5) s"
 wait "$PID_gw2" || fail "gateway 2 did not exit 0 on SIGTERM"
 grep -q 'event=drained' gw2.log || fail "gateway 2 did not drain"
