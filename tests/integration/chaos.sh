@@ -411,7 +411,7 @@ start_agent() { # start_agent NAME
 for n in "${names[@]}"; do
 	seq 1 "$LINES" | sed "s/^/$n line /" >"lines/$n.txt"
 done
-T0=$(now)
+T0=$(now); TSTART=$T0	# (T0 moves with a late schedule)
 for n in "${names[@]}"; do start_agent "$n"; done
 echo "T0=$(date -d @"$T0" +%T.%N) agents=$AGENTS lines=$LINES rate=$RATE" \
     "names=$NAMES partitions=$PARTITIONS"
@@ -445,7 +445,7 @@ for p in "${APID[@]}"; do ended[$p]=1; done
 keep=()	# (the agents are reaped: the cleanup has only the rest to stop)
 for p in "${PIDS[@]}"; do [ -n "${ended[$p]:-}" ] || keep+=("$p"); done
 PIDS=("${keep[@]}")
-pass "$AGENTS agents x $LINES lines acknowledged in $(echo "$T1 - $T0" | bc | cut -c1-5) s"
+pass "$AGENTS agents x $LINES lines acknowledged in $(echo "$T1 - $TSTART" | bc | cut -c1-5) s"
 wait "$PID_gw2" || fail "gateway 2 did not exit 0 on SIGTERM"
 grep -q 'event=drained' gw2.log || fail "gateway 2 did not drain"
 pass "gateway 2 drained and exited 0"
