@@ -163,6 +163,17 @@ wait_port() {
 	fail "nothing listens on port $1"
 }
 
+# wait_addr ADDRESS PORT [SECONDS]: until something accepts on ADDRESS:PORT
+# (wait_port for a listener on another loopback address than 127.0.0.1).
+wait_addr() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "nothing listens on $1:$2"
+}
+
 # wait_log FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN.
 wait_log() {
 	local i
@@ -346,15 +357,87 @@ start_pg_early() {
 }
 
 # mgmt_ini NAME PORT STORE_LINES: a gw-mgmt configuration $T/NAME.ini.
-mgmt_ini() {
+mgmt_ini() { mgmt_ini_at "$1" "127.0.0.1:$2" "$3"; }
+
+# mgmt_ini_at NAME ADDRESS:PORT STORE_LINES: mgmt_ini listening there.
+mgmt_ini_at() {
 	cat >"$T/$1.ini" <<EOT
 [mgmt]
 name = $1
-listen = 127.0.0.1:$2
+listen = $2
 cert = pki/mgmt.crt
 key = pki/mgmt.key
 gateway_ca = pki/ca.crt
 [store]
 $3
+EOT
+}
+
+# The fleet: several gateways and servers on one store (test_fleet.sh,
+# chaos.sh).
+
+# issue_agents PREFIX COUNT: COUNT agent certificates $T/agents/PREFIXnnnn
+# (gw-cert issue-many); their names, sorted, in AGENT_NAMES.
+issue_agents() {
+	local f
+	"$GW_CERT" issue-many --ca "$T/pki" --role agent --prefix "$1" \
+	    --count "$2" --out-dir "$T/agents" >/dev/null
+	AGENT_NAMES=()
+	for f in "$T/agents/$1"*.crt; do
+		AGENT_NAMES+=("$(basename "$f" .crt)")
+	done
+	[ ${#AGENT_NAMES[@]} -eq "$2" ] ||
+	    fail "gw-cert issued ${#AGENT_NAMES[@]} agents, not $2"
+}
+
+# agent_state_dir: a directory for the agents' journals in STATE, on
+# tmpfs when there is one (removed at exit): on a real network each agent
+# syncs its own disk, and a hundred of them syncing this machine's disk
+# would slow down the servers under test, not the agents.
+agent_state_dir() {
+	STATE=$T/state
+	if [ -d /dev/shm ]; then
+		STATE=$(mktemp -d "/dev/shm/gw$TEST_NAME.XXXXXX")
+		CLEANUP_DIRS+=("$STATE")
+	fi
+	mkdir -p "$STATE"
+}
+
+# servers_store KIND [LINES]: the [store] lines of servers A and B in
+# STORE_A and STORE_B, then LINES (more sections) in each.  KIND
+# postgresql: one shared store (start_pg); sqlite: a.db and b.db.
+servers_store() {
+	if [ "$1" = postgresql ]; then
+		start_pg
+		STORE_A="type = postgresql
+conninfo = $PG_CONNINFO"
+		STORE_B=$STORE_A
+	else
+		STORE_A="database = a.db"
+		STORE_B="database = b.db"
+	fi
+	if [ -n "${2:-}" ]; then
+		STORE_A+=$'\n'$2
+		STORE_B+=$'\n'$2
+	fi
+}
+
+# fleet_gateway_ini N LISTEN SERVERS [GATEWAY_LINES [UPSTREAM_LINES]]:
+# $T/gatewayN.ini, gateway N on LISTEN dialing SERVERS (a list, best
+# first), failback_hold 2s; more lines in each section.
+fleet_gateway_ini() {
+	cat >"$T/gateway$1.ini" <<EOT
+[gateway]
+name = gateway$1
+listen = $2
+cert = pki/gateway.crt
+key = pki/gateway.key
+agent_ca = pki/ca.crt
+${4:-}
+[upstream]
+server = $3
+ca = pki/ca.crt
+failback_hold = 2s
+${5:-}
 EOT
 }

@@ -25,41 +25,24 @@ grep -qa __asan_init "$GATEWAYD" && SLOW=4 POLL=1
 cd "$T"
 
 make_pki pki
-"$GW_CERT" issue-many --ca pki --role agent --prefix fleet- \
-    --count $AGENTS --out-dir agents >/dev/null
-names=()
-for f in agents/fleet-*.crt; do names+=("$(basename "$f" .crt)"); done
-[ ${#names[@]} -eq $AGENTS ] || fail "gw-cert issued ${#names[@]} agents"
+issue_agents fleet- $AGENTS
+names=("${AGENT_NAMES[@]}")
 
-start_pg
 A_PORT=$(free_port); B_PORT=$(free_port)
 G1_PORT=$(free_port); G2_PORT=$(free_port)
 # resend = 1s: a RESULT lost with a link is asked for again within a
 # second, and the expiry round runs every second.
-store="type = postgresql
-conninfo = $PG_CONNINFO
-[commands]
+servers_store postgresql "[commands]
 resend = 1s"
-mgmt_ini mgmt-a "$A_PORT" "$store"
-mgmt_ini mgmt-b "$B_PORT" "$store"
+mgmt_ini mgmt-a "$A_PORT" "$STORE_A"
+mgmt_ini mgmt-b "$B_PORT" "$STORE_B"
 # The links' heartbeat: 1s x 3 (not 500ms x 3): a kill -9 closes a link
 # at once, and a server starved of the CPU for 1.5 s by a hundred agents
 # starting up (under the sanitizers) is not the fault tested here.
 for g in 1 2; do
 	port=$G1_PORT; [ $g = 2 ] && port=$G2_PORT
-	cat >"gateway$g.ini" <<EOT
-[gateway]
-name = gateway$g
-listen = 127.0.0.1:$port
-cert = pki/gateway.crt
-key = pki/gateway.key
-agent_ca = pki/ca.crt
-[upstream]
-server = 127.0.0.1:$A_PORT, 127.0.0.1:$B_PORT
-ca = pki/ca.crt
-failback_hold = 2s
-heartbeat = 1s
-EOT
+	fleet_gateway_ini $g "127.0.0.1:$port" \
+	    "127.0.0.1:$A_PORT, 127.0.0.1:$B_PORT" "" "heartbeat = 1s"
 done
 start mgmt_a "$GW_MGMT" -c mgmt-a.ini; wait_port "$A_PORT"
 start mgmt_b "$GW_MGMT" -c mgmt-b.ini; wait_port "$B_PORT"
@@ -82,14 +65,7 @@ EOT
 chmod +x handler
 : >runs
 
-# The journals on tmpfs when there is one (as chaos.sh: a hundred agents
-# syncing this machine's disk would slow the servers under test).
-STATE=$T/state
-if [ -d /dev/shm ]; then
-	STATE=$(mktemp -d /dev/shm/gwfleet.XXXXXX)
-	CLEANUP_DIRS+=("$STATE")
-fi
-mkdir -p "$STATE"
+agent_state_dir	# the journals, on tmpfs
 mkfifo in.fifo
 exec 7<>in.fifo		# the agents' input: open, never ending
 # agent NAME: start gw-agent NAME, odd ones preferring gateway 1, even
