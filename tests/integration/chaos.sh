@@ -44,7 +44,11 @@
 # CHAOS_NAMES=1: every program dials the others by name (mgmt-a.test,
 # gw1.test, ...), resolved through a hosts file bound over /etc/hosts in
 # the test's own mount namespace; the certificates carry those names.
-# CHAOS_MODE=dial (the only mode yet): the gateways dial the servers.
+# CHAOS_MODE=dial (default): the gateways dial the servers.
+# CHAOS_MODE=accept: the servers dial the gateways ([upstream] mode =
+# accept on each gateway, [gateways] dial on each server); each server has
+# a certificate of its own (mgmt-a, mgmt-b: the rank each gateway gives
+# it), and the partitions cut the links the servers opened.
 #
 # It prints the failover times, each from a fault's start: a gateway
 # moved off a failed or cut server, to its first ACK from the other one
@@ -78,7 +82,8 @@ else
 	RATE=${CHAOS_RATE:-20}
 fi
 NAMES=${CHAOS_NAMES:-0}
-[ "$MODE" = dial ] || fail "CHAOS_MODE=$MODE: only dial is implemented"
+[ "$MODE" = dial ] || [ "$MODE" = accept ] ||
+    fail "CHAOS_MODE=$MODE: dial or accept"
 cd "$T"
 
 # --- the namespace: loopback, the tagging rules, the hosts file ---
@@ -125,12 +130,13 @@ else
 	NAMES=0
 fi
 
-# dial P: the address others dial program P (a, b, g1, g2) at.
+# dial P [PORT]: the address others dial program P (a, b, g1, g2) at
+# (its PORT, or the one it listens at for its peers).
 dial() {
 	if [ "$NAMES" = 1 ]; then
-		echo "${HOST[$1]}:${PORT[$1]}"
+		echo "${HOST[$1]}:${2:-${PORT[$1]}}"
 	else
-		echo "${IP[$1]}:${PORT[$1]}"
+		echo "${IP[$1]}:${2:-${PORT[$1]}}"
 	fi
 }
 
@@ -144,6 +150,14 @@ make_chaos_pki() {
 	"$GW_CERT" issue --ca pki --role mgmt --name mgmt \
 	    --ip "${IP[a]}" --ip "${IP[b]}" --dns "${HOST[a]}" \
 	    --dns "${HOST[b]}" --out pki/mgmt >/dev/null
+	# accept: each server dials in as a TLS client too (clientAuth:
+	# --role gateway), named as the gateways rank it.
+	for p in a b; do
+		[ "$MODE" = accept ] || break
+		"$GW_CERT" issue --ca pki --role gateway --name "mgmt-$p" \
+		    --ip "${IP[$p]}" --dns "${HOST[$p]}" --out "pki/mgmt-$p" \
+		    >/dev/null
+	done
 	issue_agents agent- "$AGENTS"
 }
 
@@ -152,14 +166,27 @@ make_chaos_pki() {
 server_ini() {
 	local store=STORE_${1^^}
 	mgmt_ini_at "mgmt-$1" "${IP[$1]}:${PORT[$1]}" "${!store}"
+	[ "$MODE" = accept ] || return 0
+	sed -i "s|^cert = .*|cert = pki/mgmt-$1.crt|; s|^key = .*|key = pki/mgmt-$1.key|" \
+	    "mgmt-$1.ini"
+	printf '[gateways]\ndial = %s, %s\nlinks = 2\n' "${DIALUP[g1]}" \
+	    "${DIALUP[g2]}" >>"mgmt-$1.ini"
 }
 
 # gateway_ini G: gatewayG.ini (G is 1 or 2), dialing A then B.  Its
 # upstream_grace (2 s) is shorter than a cut of its upstream, so such a
 # cut sends its agents away.
 gateway_ini() {
-	fleet_gateway_ini "$1" "${IP[g$1]}:${PORT[g$1]}" \
-	    "${DIAL[a]}, ${DIAL[b]}" "heartbeat = 1s" "upstream_grace = 2s"
+	if [ "$MODE" = accept ]; then
+		fleet_gateway_ini "$1" "${IP[g$1]}:${PORT[g$1]}" \
+		    "mgmt-a, mgmt-b" "heartbeat = 1s" "upstream_grace = 2s
+mode = accept
+listen = ${IP[g$1]}:${UPORT[g$1]}"
+	else
+		fleet_gateway_ini "$1" "${IP[g$1]}:${PORT[g$1]}" \
+		    "${DIAL[a]}, ${DIAL[b]}" "heartbeat = 1s" \
+		    "upstream_grace = 2s"
+	fi
 }
 
 # agent_gateways NAME: its --gateway list in GWS (odd ones prefer
@@ -187,6 +214,8 @@ start_prog() {
 
 make_chaos_pki
 for p in a b g1 g2; do PORT[$p]=$(free_port); done
+declare -A UPORT DIALUP	# accept: where the gateways take the servers
+for p in g1 g2; do UPORT[$p]=$(free_port); DIALUP[$p]=$(dial $p "${UPORT[$p]}"); done
 servers_store "$STORE"
 declare -A DIAL
 for p in a b g1 g2; do DIAL[$p]=$(dial $p); done
@@ -314,7 +343,12 @@ inject() {
 	esac
 	# A partition starts once its rules are all in place.
 	[ -z "$RULES" ] || { apply_rules; t=$(now); }
-	[ "$from" = - ] || from=${DIAL[$from]}
+	# A gateway names a server as it lists it: accept, by name.
+	case $MODE/$from in
+	-*|*/-) ;;
+	accept/a|accept/b) from=mgmt-$from ;;
+	*) from=${DIAL[$from]} ;;
+	esac
 	echo "$id $kind $t $((HOLD[id] + 6)) $lvl $from $who" >>faults.txt
 	echo "t=$(echo "$t - $T0" | bc | cut -c1-6) fault $id/$NF: $kind:" \
 	    "$what${HOLD_TXT[$1]}"

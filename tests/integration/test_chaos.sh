@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The chaos scenario (chaos.sh: process faults and network partitions, in
 # a network namespace of its own) twice: two servers sharing one
-# PostgreSQL store (every line exactly once), every program dialing the
-# others by name (CHAOS_NAMES=1: a hosts file of the test's own); then
-# two separate SQLite stores (nothing lost in their union), by address.
+# PostgreSQL store (every line exactly once), the servers dialing the
+# gateways (CHAOS_MODE=accept), every program dialing the others by name
+# (CHAOS_NAMES=1: a hosts file of the test's own); then two separate
+# SQLite stores (nothing lost in their union), the gateways dialing the
+# servers, by address.
 set -euo pipefail
 here=$(dirname "$0")
 # Under the sanitizers every agent process costs several times the CPU:
@@ -11,7 +13,8 @@ here=$(dirname "$0")
 if grep -qa __asan_init "$1/gateway/gatewayd/gatewayd"; then
 	export CHAOS_AGENTS=${CHAOS_AGENTS:-60}
 fi
-echo "=== shared PostgreSQL store, by name"
-CHAOS_STORE=postgresql CHAOS_NAMES=1 bash "$here/chaos.sh" "$1" "$2"
-echo "=== two SQLite stores, by address"
-CHAOS_STORE=sqlite bash "$here/chaos.sh" "$1" "$2"
+echo "=== shared PostgreSQL store, servers dialing, by name"
+CHAOS_STORE=postgresql CHAOS_MODE=accept CHAOS_NAMES=1 \
+    bash "$here/chaos.sh" "$1" "$2"
+echo "=== two SQLite stores, gateways dialing, by address"
+CHAOS_STORE=sqlite CHAOS_MODE=dial bash "$here/chaos.sh" "$1" "$2"
