@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+#include <mbedtls/oid.h>
 
 #include "conn.h"
 #include "gw.h"
@@ -52,27 +54,62 @@ srvaccept_of(void *arg)
 	return sa;
 }
 
+/* ${len} bytes at ${p} are ${name} exactly, but for case. */
+static int
+srvaccept_same(const unsigned char *p, size_t len, const char *name)
+{
+	return len == strlen(name) && strncasecmp((const char *)p, name,
+	    len) == 0;
+}
+
+/*
+ * 1 if ${crt} names ${name}: one of its DNS SANs if it has a SAN
+ * extension, else its CN, equal but for case.  No wildcard: a server
+ * that dials in picks its rank by its certificate, and a certificate for
+ * "*.corp" must not take every listed name of that domain.
+ */
+static int
+srvaccept_names(const mbedtls_x509_crt *crt, const char *name)
+{
+	const mbedtls_x509_sequence *s;
+	const mbedtls_x509_name *n;
+
+	if (mbedtls_x509_crt_has_ext_type(crt,
+	    MBEDTLS_X509_EXT_SUBJECT_ALT_NAME)) {
+		for (s = &crt->subject_alt_names; s != NULL &&
+		    s->buf.p != NULL; s = s->next)
+			if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC |
+			    MBEDTLS_X509_SAN_DNS_NAME) &&
+			    srvaccept_same(s->buf.p, s->buf.len, name))
+				return 1;
+		return 0;
+	}
+	for (n = &crt->subject; n != NULL; n = n->next)
+		if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0)
+			return srvaccept_same(n->val.p, n->val.len, name);
+	return 0;
+}
+
 /**
  * srvaccept_rank(crt, names, n): the index of the first of the ${n}
- * ${names} that certificate ${crt} names (its DNS SANs if it has a SAN
- * extension, else its CN: the check a dialing gatewayd makes of the name
- * it dials), or -1 if none.
+ * ${names} that certificate ${crt} names (one of its DNS SANs if it has a
+ * SAN extension, else its CN; equal but for case, no wildcard), or -1 if
+ * none, or if ${crt} is no server's: without the serverAuth extended key
+ * usage (an agent's certificate of the same CA, clientAuth only, must not
+ * pass for a management server).
  */
 int
 srvaccept_rank(const mbedtls_x509_crt *crt, char *const *names, unsigned n)
 {
-	/* mbedTLS's own name check (and only it: no CA, so the chain
-	 * fails, which TLS already checked); it reads ${crt} only. */
-	mbedtls_x509_crt *c = (mbedtls_x509_crt *)(uintptr_t)crt;
-	uint32_t flags;
-
-	for (unsigned i = 0; i < n; i++) {
-		flags = 0;
-		(void)mbedtls_x509_crt_verify(c, NULL, NULL, names[i], &flags,
-		    NULL, NULL);
-		if (!(flags & MBEDTLS_X509_BADCERT_CN_MISMATCH))
+	if (!mbedtls_x509_crt_has_ext_type(crt,
+	    MBEDTLS_X509_EXT_EXTENDED_KEY_USAGE) ||
+	    mbedtls_x509_crt_check_extended_key_usage(crt,
+	    MBEDTLS_OID_SERVER_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))
+	    != 0)
+		return -1;
+	for (unsigned i = 0; i < n; i++)
+		if (srvaccept_names(crt, names[i]))
 			return (int)i;
-	}
 	return -1;
 }
 
@@ -106,7 +143,8 @@ srvaccept_on_open(struct conn *c, void *arg)
 			snprintf(id.name, sizeof(id.name), "?");
 		sa->refused++;
 		log_warnx("event=server_refused peer=%s name=\"%s\" "
-		    "reason=\"its certificate names no [upstream] server\"",
+		    "reason=\"its certificate names no [upstream] server, or "
+		    "has no serverAuth\"",
 		    conn_peer(c), log_esc(en, sizeof(en), id.name,
 		    LOG_ESC_STR, 0));
 		conn_close_error(c, GW_R_POLICY, "your certificate names no "

@@ -21,9 +21,11 @@ struct srvaccept;
 
 /**
  * srvaccept_rank(crt, names, n): the index of the first of the ${n}
- * ${names} that certificate ${crt} names (its DNS SANs if it has a SAN
- * extension, else its CN: the check a dialing gatewayd makes of the name
- * it dials), or -1 if none.
+ * ${names} that certificate ${crt} names (one of its DNS SANs if it has a
+ * SAN extension, else its CN; equal but for case, no wildcard), or -1 if
+ * none, or if ${crt} is no server's: without the serverAuth extended key
+ * usage (an agent's certificate of the same CA, clientAuth only, must not
+ * pass for a management server).
  */
 int srvaccept_rank(const mbedtls_x509_crt *crt, char *const *names,
     unsigned n);

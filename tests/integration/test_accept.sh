@@ -35,6 +35,9 @@ for n in mgmt1 mgmt2 mgmt-rogue; do
 	"$GW_CERT" issue --ca pki --role gateway --name "$n" \
 	    --ip 127.0.0.1 --out "pki/$n" >/dev/null
 done
+# An agent's certificate (clientAuth only) that a rogue names mgmt1.
+"$GW_CERT" issue --ca pki --role agent --name mgmt1 --out pki/agent-mgmt1 \
+    >/dev/null
 mkdir -p agents
 AGENTS="agent-1 agent-2 agent-3"
 for n in $AGENTS; do
@@ -87,6 +90,8 @@ dialer mgmt1 "$M1_PORT" mgmt1 "127.0.0.1:$U_PORT"
 dialer mgmt2 "$M2_PORT" mgmt2 "127.0.0.1:$U_PORT"
 dialer rogue "$M3_PORT" mgmt-rogue "127.0.0.1:$U_PORT"
 dialer extra "$M4_PORT" mgmt1 "127.0.0.1:$U_PORT"
+M5_PORT=$(free_port)
+dialer agentrogue "$M5_PORT" agent-mgmt1 "127.0.0.1:$U_PORT"
 sed -i 's/^links = 2/links = 1/' extra.ini
 
 "$GATEWAYD" --check-config gateway.ini >check.out 2>&1 ||
@@ -178,7 +183,7 @@ grep -q "event=gateway_ready gateway=gateway .*dialed=" mgmt1.log ||
 
 # 4. A certificate of the same CA naming no [upstream] server: refused.
 start rogue "$GW_MGMT" -c rogue.ini
-wait_log gw.log 'event=server_refused peer=127.0.0.1:[0-9]* name="mgmt-rogue" reason="its certificate names no \[upstream\] server"' \
+wait_log gw.log 'event=server_refused peer=127.0.0.1:[0-9]* name="mgmt-rogue" reason="its certificate names no \[upstream\] server' \
     $((10 * SLOW))
 sleep 1
 ! grep -q "event=gateway_ready" rogue.log ||
@@ -188,6 +193,17 @@ grep -q 'gateway sent ERROR before HELLO: policy: your certificate names no' \
     rogue.log || fail "the rogue server was not told why"
 stop rogue
 pass "a server whose certificate names no [upstream] server is refused"
+
+# 4a. An agent's certificate named as the rank-1 server (clientAuth only,
+# the same CA) is no server's: refused, no link, no rank.
+start agentrogue "$GW_MGMT" -c agentrogue.ini
+wait_log gw.log 'event=server_refused peer=127.0.0.1:[0-9]* name="mgmt1" reason=.*no serverAuth' \
+    $((10 * SLOW))
+sleep 1
+! grep -q "event=gateway_ready" agentrogue.log ||
+    fail "an agent's certificate named mgmt1 got a link"
+stop agentrogue
+pass "an agent's certificate naming a server is refused (no serverAuth)"
 
 # 4b. mgmt1 has its 2 links: a third one from it is closed.
 start extra "$GW_MGMT" -c extra.ini
