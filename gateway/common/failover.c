@@ -253,7 +253,8 @@ fo_grace_init(struct fo_grace *g, double now)
  * fo_grace_check(g, ready, now, grace): ${ready} is 1 if a link is ready
  * now.  Return FO_GRACE_CUT when there has been none for ${grace} seconds
  * (never if ${grace} <= 0), FO_GRACE_BACK when one is ready again after
- * that, else FO_GRACE_NONE.
+ * that, FO_GRACE_OFF when still none but ${grace} became <= 0 (a reload:
+ * "never" ends the cut-off), else FO_GRACE_NONE.
  */
 enum fo_grace_event
 fo_grace_check(struct fo_grace *g, int ready, double now, double grace)
@@ -263,6 +264,10 @@ fo_grace_check(struct fo_grace *g, int ready, double now, double grace)
 	if (ready) {
 		fo_grace_set(g, FO_GRACE_CONNECTED, now);
 		return was == FO_GRACE_CUT_OFF ? FO_GRACE_BACK : FO_GRACE_NONE;
+	}
+	if (was == FO_GRACE_CUT_OFF && grace <= 0) {
+		fo_grace_set(g, FO_GRACE_WAIT, now);
+		return FO_GRACE_OFF;
 	}
 	if (was == FO_GRACE_CONNECTED)
 		fo_grace_set(g, FO_GRACE_WAIT, now);

@@ -77,7 +77,10 @@ enum fo_hb_action { FO_HB_WAIT, FO_HB_PING, FO_HB_DEAD };
 enum fo_grace_state { FO_GRACE_CONNECTED, FO_GRACE_WAIT, FO_GRACE_CUT_OFF };
 
 /* What fo_grace_check says changed. */
-enum fo_grace_event { FO_GRACE_NONE, FO_GRACE_CUT, FO_GRACE_BACK };
+enum fo_grace_event {
+	FO_GRACE_NONE, FO_GRACE_CUT, FO_GRACE_BACK,
+	FO_GRACE_OFF		/* cut off, and a reload made grace 0 */
+};
 
 struct fo_grace {
 	enum fo_grace_state	 state;
@@ -165,7 +168,8 @@ void fo_grace_init(struct fo_grace *g, double now);
  * fo_grace_check(g, ready, now, grace): ${ready} is 1 if a link is ready
  * now.  Return FO_GRACE_CUT when there has been none for ${grace} seconds
  * (never if ${grace} <= 0), FO_GRACE_BACK when one is ready again after
- * that, else FO_GRACE_NONE.
+ * that, FO_GRACE_OFF when still none but ${grace} became <= 0 (a reload:
+ * "never" ends the cut-off), else FO_GRACE_NONE.
  */
 enum fo_grace_event fo_grace_check(struct fo_grace *g, int ready, double now,
     double grace);

@@ -219,6 +219,7 @@ gw_metrics_view(void *arg, struct metrics_view *v)
 	v->links = gw->cfg->up_accept ? gw->cfg->nservers *
 	    gw->cfg->connections : gw->nup;
 	v->links_ready = upstream_ready(gw);
+	v->serving = servers_serving(gw);
 	v->srv = servers_peers(gw, &v->nsrv);
 	v->servers = gw->cfg->servers;
 	v->active = servers_active(gw);

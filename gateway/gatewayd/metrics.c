@@ -261,7 +261,7 @@ metrics_answer(void *arg, const char *path, struct httpd_answer *a)
 		httpd_body(a, 200, "text/plain; version=0.0.4; charset=utf-8",
 		    body, len);
 	} else if (strcmp(path, "/healthz") == 0) {
-		if (v.links_ready > 0)
+		if (v.serving)	/* the cut-off's own test (servers.c) */
 			httpd_text(a, 200, "ok\n");
 		else
 			httpd_text(a, 503, "no upstream link is ready\n");

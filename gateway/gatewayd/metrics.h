@@ -44,6 +44,7 @@ struct metrics_view {
 	uint64_t	 replay_bytes, reserved_bytes, budget;
 	const uint64_t	*limit_hits;		/* LIMIT_COUNT of them */
 	unsigned	 links, links_ready;	/* upstream links */
+	int		 serving;	/* servers_serving: /healthz */
 	const struct fo_peer *srv;		/* servers, priority order */
 	char *const	*servers;		/* ... their addresses */
 	unsigned	 nsrv;

@@ -264,6 +264,22 @@ servers_spare(struct gw *gw, double now)
 		upstream_connect(s->probe, i);
 }
 
+/**
+ * servers_serving(gw): 1 if a link to the active server is READY (one of
+ * the K, or the spare that carries the channels after a failover): the
+ * gateway can take agents.  What the cut-off (upstream_grace) and
+ * /healthz both ask.
+ */
+int
+servers_serving(const struct gw *gw)
+{
+	struct servers *s = servers_of(gw);
+
+	return upstream_pick(gw->up, gw->nup, 0, s->active) != NULL ||
+	    (s->probe != NULL && upstream_pick(&s->probe, 1, 0, s->active) !=
+	    NULL);
+}
+
 /*
  * No link ready for upstream_grace: the gateway is cut off, its agents are
  * sent elsewhere and new ones refused; a ready link ends it.
@@ -272,8 +288,7 @@ static void
 servers_grace(struct gw *gw, double now)
 {
 	struct servers *s = servers_of(gw);
-	int ready = upstream_pick(gw->up, gw->nup, 0, s->active) != NULL ||
-	    upstream_pick(&s->probe, 1, 0, s->active) != NULL;
+	int ready = servers_serving(gw);
 	double since = s->grace.since;
 
 	switch (fo_grace_check(&s->grace, ready, now,
@@ -286,6 +301,11 @@ servers_grace(struct gw *gw, double now)
 	case FO_GRACE_BACK:
 		log_info("event=upstream_back server=%s cut_off_ms=%.0f",
 		    srv_addr(gw, s->active), (now - since) * 1000);
+		agent_cut_off(gw, 0);
+		break;
+	case FO_GRACE_OFF:
+		log_info("event=upstream_cut_off_ended reason=\"upstream_grace "
+		    "is 0 (never)\" cut_off_ms=%.0f", (now - since) * 1000);
 		agent_cut_off(gw, 0);
 		break;
 	case FO_GRACE_NONE:

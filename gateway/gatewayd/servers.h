@@ -52,6 +52,14 @@ void servers_free(struct servers *s);
 void servers_heartbeat(struct gw *gw, double now);
 
 /**
+ * servers_serving(gw): 1 if a link to the active server is READY (one of
+ * the K, or the spare that carries the channels after a failover): the
+ * gateway can take agents.  What the cut-off (upstream_grace) and
+ * /healthz both ask.
+ */
+int servers_serving(const struct gw *gw);
+
+/**
  * servers_pick(gw): the READY link to the active server with the fewest
  * channels (ties go round the links), else the spare if it is READY on
  * the active server; NULL if none.  main.c makes it gw->pick_link.

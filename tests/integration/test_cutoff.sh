@@ -103,6 +103,21 @@ pass "agent-late refused by G1 (upstream-lost), delivered through G2 in" \
 check_store $LINES agent-early agent-late >/dev/null ||
     fail "store: $(check_store $LINES agent-early agent-late | tail -n 3)"
 
+# 2b. A reload that makes upstream_grace 0 ("never") ends the cut-off at
+# once; one back to the grace cuts G1 off again after it.
+sed -i "s/^upstream_grace = .*/upstream_grace = 0/" gateway1.ini
+kill -HUP "$PID_gw1"
+wait_log gw1.log 'event=upstream_cut_off_ended' $((5 * SLOW))
+sed -i "s/^upstream_grace = .*/upstream_grace = ${GRACE}s/" gateway1.ini
+n=$(grep -c 'event=upstream_cut_off ' gw1.log)
+kill -HUP "$PID_gw1"
+end=$((SECONDS + 10 * SLOW))
+until [ "$(grep -c 'event=upstream_cut_off ' gw1.log)" -gt "$n" ]; do
+	[ $SECONDS -lt $end ] || fail "G1 not cut off again after its grace"
+	sleep 0.2
+done
+pass "a reload to upstream_grace 0 ended G1's cut-off; back to ${GRACE}s cut it off again"
+
 # 3. A running agent, on G2 while G1 is cut off; G1's server starts: G1
 # is healthy again and the agent fails back to it.
 mkfifo back.fifo
@@ -129,11 +144,11 @@ seq 6 10 | sed 's/^/back /' >&7
 sleep 1
 kill -KILL "$PID_mgmt1"
 for ((i = 0; i < 100 * SLOW; i++)); do
-	[ "$(grep -c event=upstream_cut_off gw1.log)" = 2 ] && break
+	[ "$(grep -c "event=upstream_cut_off " gw1.log)" = 3 ] && break
 	sleep 0.1
 done
-[ "$(grep -c event=upstream_cut_off gw1.log)" = 2 ] ||
-    fail "G1 was not cut off a second time"
+[ "$(grep -c "event=upstream_cut_off " gw1.log)" = 3 ] ||
+    fail "G1 was not cut off a third time"
 wait_log agent-back.log "event=goaway code=upstream-lost" $((10 * SLOW))
 seq 11 15 | sed 's/^/back /' >&7
 exec 7>&-

@@ -185,6 +185,10 @@ test_grace_cut_off_and_back(void **state)
 	assert_int_equal(fo_grace_check(&g, 0, 300.0, 5.0), FO_GRACE_NONE);
 	assert_int_equal(fo_grace_check(&g, 0, 304.0, 5.0), FO_GRACE_NONE);
 	assert_int_equal(fo_grace_check(&g, 0, 305.0, 5.0), FO_GRACE_CUT);
+	/* Cut off, then a reload makes grace 0 ("never"): it ends, once. */
+	assert_int_equal(fo_grace_check(&g, 0, 306.0, 0.0), FO_GRACE_OFF);
+	assert_int_equal(g.state, FO_GRACE_WAIT);
+	assert_int_equal(fo_grace_check(&g, 0, 400.0, 0.0), FO_GRACE_NONE);
 	/* grace 0: never cut off. */
 	fo_grace_init(&g, 0.0);
 	assert_int_equal(fo_grace_check(&g, 0, 1e6, 0.0), FO_GRACE_NONE);
