@@ -43,7 +43,10 @@ heartbeat = 60s
 handshake_rate = 0
 handshake_rate_per_source = 0"
 METRICS_PORT=$(free_port)
-GW_TAIL="[metrics]
+# upstream_grace 0: a gateway whose server is stopped this long would be
+# cut off and send its agents away; here it must hold them, stalled.
+GW_TAIL="upstream_grace = 0
+[metrics]
 listen = 127.0.0.1:$METRICS_PORT"
 write_configs
 start_mgmt
