@@ -15,7 +15,8 @@
 # state (a member of an enum type named *_state, *_phase or *_health) set
 # by a function other than its one setter is flagged, in another module or
 # in its own; so is a callback's void * made a pointer to a struct that
-# has a magic by a function that does not check that magic.  The
+# has a magic by a function that does not check that magic, also when
+# only a header changed since the last run (its cache).  The
 # files are compiled by clang-14 with the include directories of the
 # tree's CMakeLists.txt, without a build; without clang the check fails.
 set -u
@@ -28,8 +29,10 @@ cp "$user" "$T/user.c"
 # The interpreter itself, not a wrapper that finds it (pyenv's shims cost
 # more than the check of this small tree).
 py=$(python3 -c 'import sys; print(sys.executable)')
-check() { "$py" "$src/scripts/check_structure" --root "$T/tree" "$@" \
-    >"$T/out" 2>&1; }
+# Each run keeps its dumps' findings in $T/cache for the next (a file's
+# dump is made again only when it or a header it reads changed).
+check() { "$py" "$src/scripts/check_structure" --root "$T/tree" \
+    --cache "$T/cache" "$@" >"$T/out" 2>&1; }
 fail() { echo "FAIL: $*"; cat "$T/out"; exit 1; }
 box='write struct box'
 tally='write struct tally'
@@ -127,6 +130,15 @@ expect_cb 'static struct box *box_of(void *p) { struct box *b = p;
 return b->magic == 7 ? b : 0; }
 int user_cb(void *arg) { return box_of(arg)->n; }'
 expect_cb 'int user_cb(void *arg) { struct item *it = arg; return it->v; }'
+# A header's change is seen through the cache: with a magic in struct
+# item (box.h), the same user.c is flagged.
+box_h=$T/tree/gateway/gatewayd/box.h
+cp "$box_h" "$T/box.h"
+sed -i 's/^\tint\t\t\t v;$/&\n\tunsigned\t\t magic;/' "$box_h"
+! cmp -s "$box_h" "$T/box.h" || fail "box.h not changed"
+expect_cb 'int user_cb(void *arg) { struct item *it = arg; return it->v; }' \
+    "$magic"
+cp "$T/box.h" "$box_h"
 
 sed -e '/the second writer/d' \
     -e 's|^#include "box.h"$|#include "box_impl.h"|' "$T/user.c" >"$user"

@@ -75,6 +75,18 @@ teardown(void **state)
 	return 0;
 }
 
+/** psql(f, sql): run ${sql} with psql on the PostgreSQL database of ${f}. */
+void
+psql(const struct fixture *f, const char *sql)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "PGOPTIONS='-c client_min_messages=warning' "
+	    "psql -q -X '%s' -v ON_ERROR_STOP=1 "
+	    "-c \"%s\" >/dev/null", f->conf.conninfo, sql);
+	assert_int_equal(system(cmd), 0);
+}
+
 /**
  * open_store(f, readonly): the store of ${f}; the test is skipped when it
  * is PostgreSQL's and GW_PG_CONNINFO is not set.

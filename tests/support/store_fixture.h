@@ -42,6 +42,9 @@ int setup_sqlite(void **state);
 int setup_pg(void **state);
 int teardown(void **state);
 
+/** psql(f, sql): run ${sql} with psql on the PostgreSQL database of ${f}. */
+void psql(const struct fixture *f, const char *sql);
+
 /**
  * open_store(f, readonly): the store of ${f}; the test is skipped when it
  * is PostgreSQL's and GW_PG_CONNINFO is not set.

@@ -1,5 +1,6 @@
 /*
- * test_store_agents.c: the agents table of schema 4 (store_agents.h):
+ * test_store_agents.c: the agents table of schema 4 (store_agents.h, on
+ * store_fixture.h):
  * OPEN's identity extension kept (sans, not_after_ms; '' and NULL
  * without it, the last OPEN's wins); the marks of a channel's news
  * (seen_ms and last_seq only grow, state online or stale, never on an
@@ -24,91 +25,10 @@
 #include "store_agents.h"
 #include "store_backend.h"
 #include "store_cmd.h"
+#include "store_fixture.h"
 
-#define CA1	"CN=Agent CA 1, O=gw"
 #define SANS	"DNS:web01.example IP:10.0.0.7 URI:spiffe://gw/web01"
 #define NOTAFTER	1893456000000LL	/* 2030-01-01 */
-
-struct fixture {
-	char			dir[64];
-	char			path[96];
-	struct store_conf	conf;
-};
-
-static int
-setup_sqlite(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/gwagents.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	f->conf.type = STORE_SQLITE;
-	f->conf.path = f->path;
-	*state = f;
-	return 0;
-}
-
-/* Run ${sql} with psql on the database of ${f}. */
-static void
-psql(const struct fixture *f, const char *sql)
-{
-	char cmd[4096];
-
-	snprintf(cmd, sizeof(cmd), "PGOPTIONS='-c client_min_messages=warning' "
-	    "psql -q -X '%s' -v ON_ERROR_STOP=1 "
-	    "-c \"%s\" >/dev/null", f->conf.conninfo, sql);
-	assert_int_equal(system(cmd), 0);
-}
-
-#define PG_DROP "DROP TABLE IF EXISTS command_targets, commands, agents, " \
-    "messages, gw_schema, retained_floor"
-
-/* A fresh database of GW_PG_CONNINFO, or none (skip). */
-static int
-setup_pg(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->conf.type = STORE_POSTGRESQL;
-	f->conf.conninfo = getenv("GW_PG_CONNINFO");
-	*state = f;
-	if (f->conf.conninfo != NULL)
-		psql(f, PG_DROP);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	if (f->dir[0] != '\0') {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-		assert_int_equal(system(cmd), 0);
-	}
-	if (f->conf.type == STORE_POSTGRESQL && f->conf.conninfo != NULL)
-		psql(f, PG_DROP);
-	free(f);
-	return 0;
-}
-
-static struct store *
-open_store(struct fixture *f, int readonly)
-{
-	char err[256];
-	struct store *s;
-
-	if (f->conf.type == STORE_POSTGRESQL && f->conf.conninfo == NULL)
-		skip();
-	s = store_open(&f->conf, readonly, err, sizeof(err));
-	if (s == NULL)
-		fail_msg("store_open: %s", err);
-	return s;
-}
 
 /* Agent ${name} of CA1 as an OPEN said it (${sans} NULL: no extension). */
 static struct store_agent
@@ -122,18 +42,14 @@ agent(const char *name, const char *sans, int64_t not_after_ms)
 	};
 }
 
-struct lines {
-	int	n;
-	char	line[8][320];
-};
-
+/* store_agents' callback: an agent's extension, marks and state. */
 static int
-agent_line(const struct store_agent *a, void *arg)
+mark_line(const struct store_agent *a, void *arg)
 {
-	struct lines *c = arg;
+	struct seen *c = arg;
 
-	if (c->n < 8)
-		snprintf(c->line[c->n++], sizeof(c->line[0]),
+	if (c->n < 40)
+		snprintf(c->lines[c->n++], sizeof(c->lines[0]),
 		    "%s|%s|%lld|%lld|%lld|%lld|%llu|%s|%d", a->name, a->sans,
 		    (long long)a->not_after_ms, (long long)a->first_seen_ms,
 		    (long long)a->connected_ms, (long long)a->seen_ms,
@@ -142,12 +58,12 @@ agent_line(const struct store_agent *a, void *arg)
 	return 0;
 }
 
-static struct lines
+static struct seen
 agents(struct store *s)
 {
-	struct lines c = { 0 };
+	struct seen c = { 0 };
 
-	assert_true(store_agents(s, agent_line, &c) >= 0);
+	assert_true(store_agents(s, mark_line, &c) >= 0);
 	return c;
 }
 
@@ -173,20 +89,20 @@ test_identity_extension(void **state)
 	struct fixture *f = *state;
 	struct store *s = open_store(f, 0);
 	struct store_agent a = agent("web01", SANS, NOTAFTER);
-	struct lines c;
+	struct seen c;
 
 	assert_int_equal(store_agent_up(s, &a, 1000), 0);
 	a = agent("db01", NULL, 0);
 	assert_int_equal(store_agent_up(s, &a, 1000), 0);
 	c = agents(s);
 	assert_int_equal(c.n, 2);
-	assert_string_equal(c.line[0], "db01||0|1000|1000|1000|0|online|1");
-	assert_string_equal(c.line[1], "web01|" SANS
+	assert_string_equal(c.lines[0], "db01||0|1000|1000|1000|0|online|1");
+	assert_string_equal(c.lines[1], "web01|" SANS
 	    "|1893456000000|1000|1000|1000|0|online|1");
 	a = agent("web01", "", 0);
 	assert_int_equal(store_agent_up(s, &a, 2000), 0);
 	c = agents(s);
-	assert_string_equal(c.line[1], "web01||0|1000|2000|2000|0|online|1");
+	assert_string_equal(c.lines[1], "web01||0|1000|2000|2000|0|online|1");
 	a = agent("web01", "DNS:\xff", 0);
 	assert_int_equal(store_agent_up(s, &a, 3000), -1);
 	a = agent("web01", SANS, -1);
@@ -207,7 +123,7 @@ test_marks(void **state)
 	struct store *s = open_store(f, 0);
 	struct store_agent_ev ev[3];
 	struct store_counts n;
-	struct lines c;
+	struct seen c;
 
 	ev[0] = news("web01", 1000, STORE_AGENT_OFFLINE, 0, 0);
 	ev[0].agent = agent("web01", SANS, NOTAFTER);
@@ -217,14 +133,14 @@ test_marks(void **state)
 	ev[1].up = 1;
 	assert_int_equal(store_agents_mark(s, ev, 2), 0);
 	c = agents(s);
-	assert_string_equal(c.line[0], "db01||0|1000|1000|1500|7|online|1");
+	assert_string_equal(c.lines[0], "db01||0|1000|1000|1500|7|online|1");
 	/* Older news lowers nothing; stale keeps seen_ms. */
 	ev[0] = news("db01", 1000, STORE_AGENT_STALE, 1200, 5);
 	ev[1] = news("web01", 1000, STORE_AGENT_STALE, 0, 0);
 	assert_int_equal(store_agents_mark(s, ev, 2), 0);
 	c = agents(s);
-	assert_string_equal(c.line[0], "db01||0|1000|1000|1500|7|stale|1");
-	assert_string_equal(c.line[1], "web01|" SANS
+	assert_string_equal(c.lines[0], "db01||0|1000|1000|1500|7|stale|1");
+	assert_string_equal(c.lines[1], "web01|" SANS
 	    "|1893456000000|1000|1000|1000|0|stale|1");
 	assert_int_equal(store_cmd_counts(s, &n), 0);
 	assert_int_equal(n.stale, 2);
@@ -240,14 +156,14 @@ test_marks(void **state)
 	ev[2] = news("web01", 1000, STORE_AGENT_STALE, 6000, 3);
 	assert_int_equal(store_agents_mark(s, ev, 3), 0);
 	c = agents(s);
-	assert_string_equal(c.line[0], "db01||0|1000|1000|9500|9|offline|0");
-	assert_string_equal(c.line[1], "web01|" SANS
+	assert_string_equal(c.lines[0], "db01||0|1000|1000|9500|9|offline|0");
+	assert_string_equal(c.lines[1], "web01|" SANS
 	    "|1893456000000|1000|5000|5000|0|online|1");
 	/* An agent offline stays so. */
 	ev[0] = news("db01", 1000, STORE_AGENT_ONLINE, 9900, 10);
 	assert_int_equal(store_agents_mark(s, ev, 1), 0);
 	c = agents(s);
-	assert_string_equal(c.line[0], "db01||0|1000|1000|9500|9|offline|0");
+	assert_string_equal(c.lines[0], "db01||0|1000|1000|9500|9|offline|0");
 	assert_int_equal(store_cmd_counts(s, &n), 0);
 	assert_int_equal(n.online, 1);
 	assert_int_equal(n.offline, 1);
@@ -260,7 +176,7 @@ test_marks(void **state)
 	    (uint64_t)1 << 63);
 	assert_int_equal(store_agents_mark(s, ev, 2), -1);
 	c = agents(s);
-	assert_string_equal(c.line[1], "web01|" SANS
+	assert_string_equal(c.lines[1], "web01|" SANS
 	    "|1893456000000|1000|5000|5000|0|online|1");
 	store_close(s);
 }
@@ -366,26 +282,26 @@ test_migrate_v3(void **state)
 	struct store_agent a = agent("web01", SANS, NOTAFTER);
 	struct store_agent_ev ev;
 	struct store *s;
-	struct lines c;
+	struct seen c;
 
 	make_v3(f);
 	s = open_store(f, 1);
 	c = agents(s);
 	assert_int_equal(c.n, 2);
-	assert_string_equal(c.line[0], "db01||0|100|200|400|0|offline|0");
-	assert_string_equal(c.line[1], "web01||0|100|200|300|0|online|1");
+	assert_string_equal(c.lines[0], "db01||0|100|200|400|0|offline|0");
+	assert_string_equal(c.lines[1], "web01||0|100|200|300|0|online|1");
 	store_close(s);
 	s = open_store(f, 0);
 	c = agents(s);
-	assert_string_equal(c.line[0], "db01||0|100|200|400|0|offline|0");
-	assert_string_equal(c.line[1], "web01||0|100|200|300|6|online|1");
+	assert_string_equal(c.lines[0], "db01||0|100|200|400|0|offline|0");
+	assert_string_equal(c.lines[1], "web01||0|100|200|300|6|online|1");
 	assert_int_equal(store_agent_up(s, &a, 1000), 0);
 	ev = news("web01", 1000, STORE_AGENT_STALE, 1100, 8);
 	assert_int_equal(store_agents_mark(s, &ev, 1), 0);
 	store_close(s);
 	s = open_store(f, 0);
 	c = agents(s);
-	assert_string_equal(c.line[1], "web01|" SANS
+	assert_string_equal(c.lines[1], "web01|" SANS
 	    "|1893456000000|100|1000|1100|8|stale|1");
 	store_close(s);
 	if (f->conf.type == STORE_SQLITE) {
