@@ -54,6 +54,12 @@ void agent_all_free(struct agent_all *aa);
 /** agent_counts(gw): what the sessions of ${gw} count now. */
 const struct agent_counts *agent_counts(const struct gw *gw);
 
+/**
+ * agent_name_index(gw): the index of the sessions of ${gw} by agent, direct
+ * and relayed alike (agent_names.h: one session per agent).
+ */
+struct namemap **agent_name_index(struct gw *gw);
+
 /** agent_accept(gw, fd): start a session on accepted socket ${fd}. */
 void agent_accept(struct gw *gw, int fd);
 

@@ -51,7 +51,8 @@ struct relay_set {
 	uint32_t	 max_chan;	/* the highest channel id opened */
 	unsigned	*count;		/* relayed sessions of the gateway
 					   (max_agents counts them) */
-	struct namemap	**names;	/* the gateway's relays by agent
+	struct namemap	**names;	/* the gateway's sessions by agent,
+					   direct and relayed
 					   (agent_names.h): one each */
 	struct chanmap	*map;		/* id -> struct relay */
 	struct relay	*dead;		/* ended, freed by relay_reap */
@@ -429,25 +430,31 @@ relay_keep_ext(const struct relay_set *s, struct relay *r,
 	return 0;
 }
 
+/* agent_names_closer: a newer session of its agent supersedes ${arg}. */
+static void
+relay_superseded(void *arg, const char *detail)
+{
+	relay_end(relay_of(arg), GW_R_SUPERSEDED, detail, 1);
+}
+
 /*
- * One relayed session per agent (its issuer and name, agent_names.h): a
- * newer OPEN of it, from any inner gateway, supersedes the older (CLOSE
- * superseded down and up), as an agent's HELLO does.  0, or -1 (memory).
+ * One session per agent (its issuer and name, agent_names.h), direct or
+ * relayed: a newer OPEN of it, from any inner gateway, supersedes the
+ * older relayed session (CLOSE superseded down and up) or the agent's
+ * direct session here (ERROR superseded), as an agent's HELLO does.  0, or
+ * -1 (memory).
  */
 static int
 relay_claim(struct relay_set *s, struct relay *r)
 {
-	struct relay *old;
 	char why[160];
 
-	if (agent_names_set(&r->key, r, r->who.issuer, r->who.name) != 0)
+	if (agent_names_set(&r->key, r, relay_superseded, r->who.issuer,
+	    r->who.name) != 0)
 		return -1;
-	if ((old = agent_names_take(s->names, r->key)) != NULL) {
-		snprintf(why, sizeof(why), "a newer session of this agent via "
-		    "%s", s->gateway);
-		relay_end(relay_of(old), GW_R_SUPERSEDED, why, 1);
-	}
-	return agent_names_claim(s->names, r->key);
+	snprintf(why, sizeof(why), "a newer session of this agent via %s",
+	    s->gateway);
+	return agent_names_claim(s->names, r->key, why);
 }
 
 /*
@@ -641,8 +648,8 @@ relay_seen(struct relay_set *s, const struct gw_frame *f)
  * relay_set_new(gw, gateway, count, names): the channels of a new link,
  * none yet, of the inner gateway named ${gateway} (the caller's memory,
  * for logs); ${count} counts the gateway's relayed sessions, ${names}
- * indexes them by agent (agent_names.h: NULL while empty).  NULL on
- * ENOMEM.
+ * indexes its sessions by agent, direct and relayed alike (agent_names.h:
+ * NULL while empty).  NULL on ENOMEM.
  */
 struct relay_set *
 relay_set_new(struct gw *gw, const char *gateway, unsigned *count,

@@ -587,6 +587,45 @@ test_supersede(void **state)
 	d_stop(gw);
 }
 
+/*
+ * One session per agent whatever its path (agent_names.h): a relayed OPEN
+ * supersedes the agent's direct session here, then its direct HELLO
+ * supersedes the relayed one; never both open at once.
+ */
+static void
+test_supersede_paths(void **state)
+{
+	struct gw *gw = d_start();
+	struct conn *c, *a;
+	char issuer[256];
+	char *allowed = w_cfg.down_agent_issuers;
+
+	(void)state;
+	w_cfg.down_agent_issuers = NULL;	/* the agents' own CA */
+	assert_true(mbedtls_x509_dn_gets(issuer, sizeof(issuer),
+	    &w_crt[0].issuer) > 0);
+	c = d_ready(gw, GW_CAP_FLEET);
+	a = w_agent(gw, 0);			/* agent-1, direct */
+	assert_int_equal(w_data(a)->reason, 0);
+	d_open(c, 1, "agent-1", issuer);	/* agent-1, relayed */
+	assert_int_equal(w_data(a)->reason, GW_R_SUPERSEDED);
+	assert_null(w_last(c, GW_T_CLOSE));
+	assert_int_equal(downlink_relays(gw), 1);
+	conn_reap();
+	assert_int_equal(agent_counts(gw)->agents, 0);
+	a = w_agent(gw, 0);			/* direct again */
+	assert_int_equal(w_data(a)->reason, 0);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 1);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_SUPERSEDED);
+	assert_int_equal(downlink_relays(gw), 0);
+	assert_int_equal(agent_counts(gw)->agents, 1);
+	d_open(c, 2, "agent-2", issuer);	/* another agent: both stay */
+	assert_int_equal(downlink_relays(gw), 1);
+	assert_int_equal(w_data(a)->reason, 0);
+	d_stop(gw);
+	w_cfg.down_agent_issuers = allowed;
+}
+
 int
 main(void)
 {
@@ -603,6 +642,7 @@ main(void)
 		cmocka_unit_test(test_seen_relayed),
 		cmocka_unit_test(test_via),
 		cmocka_unit_test(test_supersede),
+		cmocka_unit_test(test_supersede_paths),
 	};
 
 	return cmocka_run_group_tests(tests, d_setup, NULL);
