@@ -191,6 +191,19 @@ agent_name_index(struct gw *gw)
 	return &gw->agents->names;
 }
 
+/**
+ * agent_count_relayed(gw, more): a relayed session of ${gw} begins
+ * (${more} nonzero) or ends: counted in sessions (agent_counts).
+ */
+void
+agent_count_relayed(struct gw *gw, int more)
+{
+	if (more)
+		gw->agents->n.sessions++;
+	else
+		gw->agents->n.sessions--;
+}
+
 /*
  * Supersede the older session of ${a}'s agent, direct or relayed
  * (agent_names.h), take the name.  0 or -1.
@@ -480,6 +493,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		    (unsigned long long)a->last_seq,
 		    (unsigned long long)agent_reopens(a));
 	gw->agents->n.agents--;
+	gw->agents->n.sessions--;
 	if ((*a->prevp = a->next) != NULL)
 		a->next->prevp = a->prevp;
 	if (gw_is_drained(gw))
@@ -650,6 +664,7 @@ agent_accept(struct gw *gw, int fd)
 		return;
 	}
 	aa->n.agents++;
+	aa->n.sessions++;
 	if ((a->next = aa->list) != NULL)
 		a->next->prevp = &a->next;
 	aa->list = a;

@@ -199,6 +199,7 @@ relay_end(struct relay *r, unsigned reason, const char *text, int down)
 	agent_names_drop(s->names, r->key);
 	chanmap_del(s->map, r->id);
 	(*s->count)--;
+	agent_count_relayed(s->gw, 0);
 	chan_close(&r->ch, reason, text);
 	r->next_dead = s->dead;
 	s->dead = r;
@@ -360,7 +361,7 @@ relay_allowed(const struct relay_set *s, const struct id_info *id,
 		    "agent_issuers");
 		return -1;
 	}
-	if (agent_counts(s->gw)->agents + *s->count >= cfg->max_agents) {
+	if (agent_counts(s->gw)->sessions >= cfg->max_agents) {
 		snprintf(why, len, "max_agents (%u) reached", cfg->max_agents);
 		return -1;
 	}
@@ -501,6 +502,7 @@ relay_open(struct relay_set *s, const struct gw_frame *f)
 		    "out of memory");
 	}
 	(*s->count)++;
+	agent_count_relayed(s->gw, 1);
 	chan_init(&r->ch, s->gw, s->gw->cfg->agent_window, &relay_chan_ops, r);
 	if (relay_claim(s, r) != 0) {
 		relay_end(r, GW_R_INTERNAL, "out of memory", 1);

@@ -626,6 +626,36 @@ test_supersede_paths(void **state)
 	w_cfg.down_agent_issuers = allowed;
 }
 
+/*
+ * max_agents is one bound: direct agents and relayed sessions count in
+ * one number, the one the agents' listener checks (main.c) and relay
+ * admission alike.
+ */
+static void
+test_one_bound(void **state)
+{
+	struct gw *gw = d_start();
+	struct conn *c;
+	unsigned max = w_cfg.max_agents;
+
+	(void)state;
+	w_cfg.max_agents = 3;
+	c = d_ready(gw, GW_CAP_FLEET);
+	(void)w_agent(gw, 0);
+	d_open(c, 1, "agent-5", "CN=Test CA");
+	d_open(c, 2, "agent-6", "CN=Test CA");
+	assert_int_equal(agent_counts(gw)->agents, 1);
+	assert_int_equal(downlink_relays(gw), 2);
+	assert_int_equal(agent_counts(gw)->sessions, 3);
+	d_open(c, 3, "agent-7", "CN=Test CA");	/* full: refused */
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 3);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_OVERLOAD);
+	d_server(d_up(), GW_T_CLOSE, GW_R_SUPERSEDED);	/* one ends */
+	assert_int_equal(agent_counts(gw)->sessions, 2);
+	d_stop(gw);
+	w_cfg.max_agents = max;
+}
+
 int
 main(void)
 {
@@ -643,6 +673,7 @@ main(void)
 		cmocka_unit_test(test_via),
 		cmocka_unit_test(test_supersede),
 		cmocka_unit_test(test_supersede_paths),
+		cmocka_unit_test(test_one_bound),
 	};
 
 	return cmocka_run_group_tests(tests, d_setup, NULL);
