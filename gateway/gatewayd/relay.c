@@ -70,6 +70,7 @@ struct relay {
 	struct chan		 ch;		/* its channel upstream, ring */
 	struct id_info		 who;		/* the identity OPEN attests */
 	struct id_ext		*ext;		/* its extension and via */
+	int			 has_ext;	/* the OPEN had an extension */
 	char			*key;		/* its agent in set->names
 						   (agent_names_set), or NULL */
 	uint64_t		 last_seq;	/* highest DATA seq received */
@@ -215,13 +216,18 @@ relay_end(struct relay *r, unsigned reason, const char *text, int down)
 		(void)relay_close_down(s, r->id, reason, text);
 }
 
-/* chan_ops.identity: what the inner gateway's OPEN attested. */
+/*
+ * chan_ops.identity: what the inner gateway's OPEN attested; 1 (none sent
+ * up) if it had no extension: not a zeroed one, a notAfter of 1970.
+ */
 static int
 relay_chan_identity(void *arg, struct id_info *id, struct id_ext *ext)
 {
 	struct relay *r = relay_of(arg);
 
 	*id = r->who;
+	if (!r->has_ext)
+		return 1;
 	if (ext != NULL)
 		memcpy(ext, r->ext, sizeof(*ext));
 	return 0;
@@ -413,6 +419,7 @@ relay_keep_ext(const struct relay_set *s, struct relay *r,
 		snprintf(why, len, "bad identity extension in OPEN");
 		return -1;
 	}
+	r->has_ext = v->has_ext;
 	if (!v->has_ext || !v->has_via || s->gw->cfg->via_name[0] == '\0')
 		return 0;
 	last = gw_via_last(&v->via);

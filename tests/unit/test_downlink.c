@@ -656,6 +656,40 @@ test_one_bound(void **state)
 	w_cfg.max_agents = max;
 }
 
+/*
+ * A relayed OPEN with no identity extension (an inner gateway without
+ * FLEET) goes up with none, not a zeroed one (a notAfter of 1970); one
+ * with it goes up with it.
+ */
+static void
+test_no_extension(void **state)
+{
+	struct gw *gw;
+	struct conn *c;
+	struct gw_frame f = { .type = GW_T_OPEN, .channel = 1 };
+	const struct w_frame *o;
+
+	(void)state;
+	w_link_caps = GW_CAP_COMMANDS | GW_CAP_FLEET;
+	gw = d_start();
+	c = d_ready(gw, GW_CAP_FLEET);
+	f.u.open.name = gw_str_text("agent-1");
+	f.u.open.subject = gw_str_text("CN=agent-1");
+	f.u.open.san = gw_str_text("");
+	f.u.open.issuer = gw_str_text("CN=Test CA");
+	f.u.open.serial = gw_str_text("01");
+	f.u.open.peer = gw_str_text("10.0.0.1:5000");
+	fake_conn_frame(c, &f);			/* no extension */
+	assert_int_equal(downlink_relays(gw), 1);
+	assert_non_null(o = w_last(d_up(), GW_T_OPEN));
+	assert_int_equal(o->has_ext, 0);
+	d_open(c, 2, "agent-2", "CN=Test CA");	/* with one */
+	assert_non_null(o = w_last(d_up(), GW_T_OPEN));
+	assert_int_equal(o->has_ext, 1);
+	d_stop(gw);
+	w_link_caps = GW_CAP_COMMANDS;
+}
+
 int
 main(void)
 {
@@ -674,6 +708,7 @@ main(void)
 		cmocka_unit_test(test_supersede),
 		cmocka_unit_test(test_supersede_paths),
 		cmocka_unit_test(test_one_bound),
+		cmocka_unit_test(test_no_extension),
 	};
 
 	return cmocka_run_group_tests(tests, d_setup, NULL);
