@@ -24,6 +24,7 @@
 #include "gw.h"
 #include "identity.h"
 #include "log.h"
+#include "policy.h"
 #include "proto.h"
 #include "relay.h"
 
@@ -346,16 +347,25 @@ relay_issuer_match(const char *globs, const char *dn)
 }
 
 /*
- * May the inner gateway speak for ${id}?  [downstream] agent_names and
- * agent_issuers, read at each OPEN (a reload changes them).  0, or -1
- * with the reason in ${why}.
+ * May the inner gateway speak for ${r}'s agent?  [downstream] agent_names
+ * and agent_issuers, and [gateway] deny_names and deny_fingerprints as for
+ * agents here (the CN, the DNS SANs of the extension, the fingerprint),
+ * read at each OPEN (a reload changes them).  0, or -1 with the reason in
+ * ${why}.
  */
 static int
-relay_allowed(const struct relay_set *s, const struct id_info *id,
+relay_allowed(const struct relay_set *s, const struct relay *r,
     char *why, size_t len)
 {
 	const struct gw_config *cfg = s->gw->cfg;
+	const struct id_info *id = &r->who;
+	char deny[128];
 
+	if (policy_deny(cfg->policy, id->name, id->fingerprint, r->ext->sans,
+	    r->has_ext ? r->ext->sans_len : 0, deny, sizeof(deny)) != 0) {
+		snprintf(why, len, "%s ([gateway])", deny);
+		return -1;
+	}
 	if (!id_policy_match(cfg->down_agent_names, id->name)) {
 		snprintf(why, len, "agent not allowed by [downstream] "
 		    "agent_names");
@@ -497,7 +507,7 @@ relay_open(struct relay_set *s, const struct gw_frame *f)
 		    "bad identity in OPEN");
 	if (relay_keep_ext(s, r, v, &reason, why, sizeof(why)) != 0)
 		return relay_refuse(s, r, f->channel, reason, why);
-	if (relay_allowed(s, &r->who, why, sizeof(why)) != 0)
+	if (relay_allowed(s, r, why, sizeof(why)) != 0)
 		return relay_refuse(s, r, f->channel, strstr(why, "max_") ?
 		    GW_R_OVERLOAD : GW_R_POLICY, why);
 	r->magic = RELAY_MAGIC;		/* relay_end may see it from now */

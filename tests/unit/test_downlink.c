@@ -9,6 +9,7 @@
 
 #include "downlink.h"
 #include "config.h"
+#include "policy.h"
 
 #define D_EXTRA	"heartbeat = 100ms\n" \
 		"[downstream]\nlisten = 127.0.0.1:1\nca = ca.crt\n" \
@@ -690,6 +691,47 @@ test_no_extension(void **state)
 	w_link_caps = GW_CAP_COMMANDS;
 }
 
+/*
+ * [gateway] deny_names and deny_fingerprints refuse a relayed OPEN as they
+ * refuse an agent here: by its CN, a DNS SAN of its extension, or its
+ * fingerprint (CLOSE policy down, nothing up).
+ */
+static void
+test_denied(void **state)
+{
+	struct gw *gw = d_start();
+	struct conn *c;
+	char why[128], fp[80];
+
+	(void)state;
+	for (int i = 0; i < 64; i++)
+		fp[i] = i % 2 ? 'b' : 'a';	/* d_open's 0xab.. */
+	fp[64] = '\0';
+	c = d_ready(gw, GW_CAP_FLEET);
+	assert_int_equal(policy_set(w_cfg.policy, "deny_names",
+	    "Agent-9*, *.example", why, sizeof(why)), 0);
+	d_open(c, 1, "agent-9", "CN=Test CA");		/* its CN */
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 1);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_POLICY);
+	d_open(c, 2, "agent-8", "CN=Test CA");		/* DNS:a.example */
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 2);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_POLICY);
+	assert_int_equal(downlink_relays(gw), 0);
+	assert_int_equal(policy_set(w_cfg.policy, "deny_names", "", why,
+	    sizeof(why)), -1);		/* "no item": the key unset */
+	assert_int_equal(policy_set(w_cfg.policy, "deny_fingerprints", fp,
+	    why, sizeof(why)), 0);
+	d_open(c, 3, "agent-7", "CN=Test CA");		/* its fingerprint */
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 3);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_POLICY);
+	assert_int_equal(policy_set(w_cfg.policy, "deny_fingerprints", "",
+	    why, sizeof(why)), -1);
+	d_open(c, 4, "agent-7", "CN=Test CA");		/* nothing denied */
+	assert_int_equal(downlink_relays(gw), 1);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 3);
+	d_stop(gw);
+}
+
 int
 main(void)
 {
@@ -709,6 +751,7 @@ main(void)
 		cmocka_unit_test(test_supersede_paths),
 		cmocka_unit_test(test_one_bound),
 		cmocka_unit_test(test_no_extension),
+		cmocka_unit_test(test_denied),
 	};
 
 	return cmocka_run_group_tests(tests, d_setup, NULL);
