@@ -517,6 +517,55 @@ policy_check(const struct policy *p, const mbedtls_x509_crt *crt,
 	return 0;
 }
 
+/* Does deny_names match a "DNS:" name of the list ${sans} (${n} bytes)? */
+static int
+sans_denied(const struct policy *p, const char *sans, size_t n)
+{
+	char v[POLICY_ITEM_LEN + 1];
+	size_t i = 0, j;
+
+	while (i < n) {
+		for (j = i; j < n && sans[j] != ' '; j++)
+			;
+		if (j - i > 4 && j - i - 4 < sizeof(v) &&
+		    memcmp(sans + i, "DNS:", 4) == 0) {
+			memcpy(v, sans + i + 4, j - i - 4);
+			v[j - i - 4] = '\0';
+			if (glob_any(p, PK_DENY_NAMES, v, FNM_CASEFOLD))
+				return 1;
+		}
+		i = j + 1;
+	}
+	return 0;
+}
+
+/**
+ * policy_deny(p, name, fp, sans, n, why, whylen): the deny keys of ${p} for
+ * an agent known by strings (a relayed OPEN): -1 with the rule in ${why} if
+ * deny_fingerprints holds ${fp} or deny_names matches the CN ${name} or a
+ * "DNS:" name of the subjectAltName list ${sans} (${n} bytes, "TYPE:value"
+ * separated by one space; n 0: none); else 0.
+ */
+int
+policy_deny(const struct policy *p, const char *name,
+    const uint8_t fp[32], const char *sans, size_t n, char *why,
+    size_t whylen)
+{
+	if (p == NULL) {		/* fail closed */
+		snprintf(why, whylen, "no admission policy");
+		return -1;
+	}
+	for (size_t i = 0; i < p->nitem[PK_DENY_FP]; i++)
+		if (memcmp(p->item[PK_DENY_FP][i].fp, fp, FP_LEN) == 0)
+			return refuse(why, whylen, "fingerprint denied",
+			    PK_DENY_FP);
+	if (p->nitem[PK_DENY_NAMES] > 0 &&
+	    (glob_any(p, PK_DENY_NAMES, name, FNM_CASEFOLD) ||
+	    sans_denied(p, sans, n)))
+		return refuse(why, whylen, "name denied", PK_DENY_NAMES);
+	return 0;
+}
+
 /**
  * policy_check_der(p, der, len, why, whylen): policy_check for a
  * certificate kept as DER; one that does not parse is refused.

@@ -62,6 +62,17 @@ int policy_check(const struct policy *p, const mbedtls_x509_crt *crt,
 int policy_check_der(const struct policy *p, const uint8_t *der, size_t len,
     char *why, size_t whylen);
 
+/**
+ * policy_deny(p, name, fp, sans, n, why, whylen): the deny keys of ${p} for
+ * an agent known by strings (a relayed OPEN): -1 with the rule in ${why} if
+ * deny_fingerprints holds ${fp} or deny_names matches the CN ${name} or a
+ * "DNS:" name of the subjectAltName list ${sans} (${n} bytes, "TYPE:value"
+ * separated by one space; n 0: none); else 0.
+ */
+int policy_deny(const struct policy *p, const char *name,
+    const uint8_t fp[32], const char *sans, size_t n, char *why,
+    size_t whylen);
+
 /** policy_free(p): free ${p}; NULL-safe. */
 void policy_free(struct policy *p);
 

@@ -125,6 +125,19 @@ agent_flush_ack(struct agent *a)
 	a->ack_todo = 0;
 }
 
+/* agent_names_closer: a newer session of its agent supersedes ${arg}. */
+static void
+agent_superseded(void *arg, const char *detail)
+{
+	struct agent *a = agent_of(arg);
+	char ed[LOG_ESC_MAX];
+
+	log_esc(ed, sizeof(ed), detail, LOG_ESC_STR, 0);
+	log_info("event=agent_superseded agent=%s peer=%s detail=\"%s\"",
+	    a->name, conn_peer(a->c), ed);
+	agent_close(a, GW_R_SUPERSEDED, detail);	/* frees it */
+}
+
 static int
 agent_on_open(struct conn *c, void *arg)
 {
@@ -140,7 +153,8 @@ agent_on_open(struct conn *c, void *arg)
 		return CONN_CLOSED_RC;
 	}
 	memcpy(a->fp, id.fingerprint, sizeof(a->fp));
-	if (agent_names_set(&a->name, a, id.issuer, id.name) != 0) {
+	if (agent_names_set(&a->name, a, agent_superseded, id.issuer,
+	    id.name) != 0) {
 		agent_close(a, GW_R_OVERLOAD, "out of memory");
 		return CONN_CLOSED_RC;
 	}
@@ -167,21 +181,41 @@ agent_on_open(struct conn *c, void *arg)
 	return 0;
 }
 
-/* Supersede the older session of ${a}'s name, take the name.  0 or -1. */
+/**
+ * agent_name_index(gw): the index of the sessions of ${gw} by agent, direct
+ * and relayed alike (agent_names.h: one session per agent).
+ */
+struct namemap **
+agent_name_index(struct gw *gw)
+{
+	return &gw->agents->names;
+}
+
+/**
+ * agent_count_relayed(gw, more): a relayed session of ${gw} begins
+ * (${more} nonzero) or ends: counted in sessions (agent_counts).
+ */
+void
+agent_count_relayed(struct gw *gw, int more)
+{
+	if (more)
+		gw->agents->n.sessions++;
+	else
+		gw->agents->n.sessions--;
+}
+
+/*
+ * Supersede the older session of ${a}'s agent, direct or relayed
+ * (agent_names.h), take the name.  0 or -1.
+ */
 static int
 agent_claim_name(struct agent *a)
 {
-	struct agent *old;
 	char detail[128];
 
-	if ((old = agent_names_take(&a->gw->agents->names, a->name)) != NULL) {
-		log_info("event=agent_superseded agent=%s peer=%s by=%s",
-		    a->name, conn_peer(old->c), conn_peer(a->c));
-		snprintf(detail, sizeof(detail), "a newer session of this "
-		    "agent from %s", conn_peer(a->c));
-		agent_close(old, GW_R_SUPERSEDED, detail);	/* frees it */
-	}
-	if (agent_names_claim(&a->gw->agents->names, a->name) != 0) {
+	snprintf(detail, sizeof(detail), "a newer session of this agent "
+	    "from %s", conn_peer(a->c));
+	if (agent_names_claim(&a->gw->agents->names, a->name, detail) != 0) {
 		agent_close(a, GW_R_OVERLOAD, "out of memory");
 		return -1;
 	}
@@ -459,6 +493,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 		    (unsigned long long)a->last_seq,
 		    (unsigned long long)agent_reopens(a));
 	gw->agents->n.agents--;
+	gw->agents->n.sessions--;
 	if ((*a->prevp = a->next) != NULL)
 		a->next->prevp = a->prevp;
 	if (gw_is_drained(gw))
@@ -629,6 +664,7 @@ agent_accept(struct gw *gw, int fd)
 		return;
 	}
 	aa->n.agents++;
+	aa->n.sessions++;
 	if ((a->next = aa->list) != NULL)
 		a->next->prevp = &a->next;
 	aa->list = a;

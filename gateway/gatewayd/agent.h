@@ -30,6 +30,9 @@ _Static_assert(AGENT_HANDSHAKE == 0, "AGENT_HANDSHAKE starts zeroed");
  */
 struct agent_counts {
 	unsigned	 agents;	/* sessions that exist */
+	unsigned	 sessions;	/* agents and relayed sessions
+					   (relay.c): what max_agents bounds,
+					   for the listener and relays alike */
 	unsigned	 handshakes;	/* ... of them holding a handshake
 					   slot (listener.c's max_handshakes) */
 	unsigned	 open;		/* ... past HELLO_ACK (they share
@@ -53,6 +56,18 @@ void agent_all_free(struct agent_all *aa);
 
 /** agent_counts(gw): what the sessions of ${gw} count now. */
 const struct agent_counts *agent_counts(const struct gw *gw);
+
+/**
+ * agent_name_index(gw): the index of the sessions of ${gw} by agent, direct
+ * and relayed alike (agent_names.h: one session per agent).
+ */
+struct namemap **agent_name_index(struct gw *gw);
+
+/**
+ * agent_count_relayed(gw, more): a relayed session of ${gw} begins
+ * (${more} nonzero) or ends: counted in sessions (agent_counts).
+ */
+void agent_count_relayed(struct gw *gw, int more);
 
 /** agent_accept(gw, fd): start a session on accepted socket ${fd}. */
 void agent_accept(struct gw *gw, int fd);

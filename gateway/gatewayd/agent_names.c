@@ -1,7 +1,8 @@
 /*
  * agent_names.c: one session per agent (agent_names.h), indexed by a
- * namemap the caller keeps (gw->agents->names): made with the first claim
- * and freed with the last drop.  Each name is one allocation: its owner, then
+ * namemap the caller keeps (gw->agents->names, direct and relayed sessions
+ * alike): made with the first claim and freed with the last drop.  Each
+ * name is one allocation: its owner and the owner's closer, then
  * the key "IIIIIIIIIIIIIIII\nNAME" (16 hex digits of the SHA-256 of the
  * issuer DN); the caller's name points at NAME.
  */
@@ -19,8 +20,10 @@
 
 /* One name: what the index holds. */
 struct agent_name {
-	void	*owner;
-	char	 key[];		/* AGENT_KEY_PREFIX, NAME, NUL */
+	void			*owner;
+	agent_names_closer	*closer;	/* closes owner */
+	char			 key[];		/* AGENT_KEY_PREFIX, NAME,
+						   NUL */
 };
 
 /* The entry whose NAME is ${name}. */
@@ -38,13 +41,13 @@ agent_names_key(const void *v)
 }
 
 /**
- * agent_names_set(namep, owner, issuer, name): set ${namep} to agent
- * ${name} of the CA whose DN is ${issuer}, owned by ${owner}.  0, or -1
- * (out of memory).
+ * agent_names_set(namep, owner, closer, issuer, name): set ${namep} to
+ * agent ${name} of the CA whose DN is ${issuer}, owned by ${owner}, which
+ * ${closer} closes.  0, or -1 (out of memory).
  */
 int
-agent_names_set(char **namep, void *owner, const char *issuer,
-    const char *name)
+agent_names_set(char **namep, void *owner, agent_names_closer *closer,
+    const char *issuer, const char *name)
 {
 	static const char hex[] = "0123456789abcdef";
 	struct agent_name *e;
@@ -54,6 +57,7 @@ agent_names_set(char **namep, void *owner, const char *issuer,
 	if ((e = malloc(sizeof(*e) + AGENT_KEY_PREFIX + n + 1)) == NULL)
 		return -1;
 	e->owner = owner;
+	e->closer = closer;
 	(void)mbedtls_sha256((const uint8_t *)issuer, strlen(issuer), h, 0);
 	for (int i = 0; i < 8; i++) {
 		e->key[2 * i] = hex[h[i] >> 4];
@@ -75,31 +79,22 @@ agent_names_free(char **namep)
 }
 
 /**
- * agent_names_take(idx, name): the owner of the older session that holds
- * ${name} in index ${idx}, taken out of it (the caller closes it:
- * superseded), or NULL.
+ * agent_names_claim(idx, name, detail): make ${name}'s owner its name's
+ * session in ${idx}; the older session that held it, direct or relayed,
+ * is closed by its closer with ${detail} (superseded).  0, or -1 (out of
+ * memory: ${name} has no session in the index).
  */
-void *
-agent_names_take(struct namemap **idx, const char *name)
+int
+agent_names_claim(struct namemap **idx, const char *name,
+    const char *detail)
 {
 	struct agent_name *e = agent_names_entry(name), *old;
 
-	if (*idx == NULL ||
-	    (old = namemap_get(*idx, e->key)) == NULL || old == e)
-		return NULL;
-	namemap_del(*idx, old);
-	return old->owner;
-}
-
-/**
- * agent_names_claim(idx, name): make ${name}'s owner its name's session
- * in ${idx} (agent_names_take first).  0, or -1 (out of memory).
- */
-int
-agent_names_claim(struct namemap **idx, const char *name)
-{
-	struct agent_name *e = agent_names_entry(name);
-
+	if (*idx != NULL && (old = namemap_get(*idx, e->key)) != NULL &&
+	    old != e) {
+		namemap_del(*idx, old);
+		old->closer(old->owner, detail);	/* may drop names */
+	}
 	if (*idx == NULL &&
 	    (*idx = namemap_new(agent_names_key)) == NULL)
 		return -1;

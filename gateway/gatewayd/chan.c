@@ -192,8 +192,10 @@ chan_open(struct chan *ch)
 		return 0;
 	}
 	x = upstream_caps(u) & GW_CAP_FLEET ? &ext : NULL;
-	if (ch->ops->identity(ch->arg, &id, x) != 0)
+	if ((rc = ch->ops->identity(ch->arg, &id, x)) < 0)
 		return -1;
+	if (rc == 1)
+		x = NULL;	/* none known: none sent */
 	if ((t = chan_tab(ch->gw, u)) == NULL)
 		goto fail;
 	rc = upstream_open(u, &id, x, &idn);

@@ -86,7 +86,9 @@ struct replay {
 struct chan_ops {
 	/*
 	 * The identity OPEN attests, and its extension into ${ext} unless
-	 * NULL (a link with GW_CAP_FLEET); -1: the session is closed.
+	 * NULL (a link with GW_CAP_FLEET); -1: the session is closed; 1:
+	 * no extension is known (a relayed OPEN without one): OPEN goes
+	 * without it.
 	 */
 	int	(*identity)(void *arg, struct id_info *id, struct id_ext *ext);
 	/*

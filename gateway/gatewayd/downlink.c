@@ -17,6 +17,7 @@
 
 #include <mbedtls/oid.h>
 
+#include "agent.h"
 #include "conn.h"
 #include "downlink.h"
 #include "identity.h"
@@ -54,8 +55,6 @@ struct downlink_all {
 	unsigned		 n;		/* links that exist */
 	unsigned		 relays;	/* relayed sessions (relay.c
 						   counts them) */
-	struct namemap		*relay_names;	/* ... by agent (relay.c
-						   keeps it: agent_names.h) */
 	int			 cut_off;	/* downlink_cut_off */
 	TAILQ_HEAD(, downlink)	 all;
 };
@@ -363,7 +362,7 @@ downlink_accept(struct gw *gw, int fd)
 
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
 	    (d->rs = relay_set_new(gw, d->id.name, &gw->downlinks->relays,
-	    &gw->downlinks->relay_names)) == NULL) {
+	    agent_name_index(gw))) == NULL) {
 		log_warnx("event=downlink_refused reason=overload "
 		    "detail=\"out of memory\"");
 		free(d);

@@ -241,7 +241,8 @@ agent_limits(struct gw *gw, const struct gw_config *cfg)
 {
 	const struct agent_counts *n = agent_counts(gw);
 
-	return (struct listener_limits){ "agents", &n->agents,
+	/* One bound: direct agents and relayed sessions (agent.h). */
+	return (struct listener_limits){ "agents", &n->sessions,
 	    cfg->max_agents, cfg->handshake_rate,
 	    cfg->handshake_rate_per_source, &n->handshakes,
 	    cfg->max_handshakes, cfg->first_byte_timeout, cfg->max_silent,

@@ -24,6 +24,7 @@
 #include "gw.h"
 #include "identity.h"
 #include "log.h"
+#include "policy.h"
 #include "proto.h"
 #include "relay.h"
 
@@ -51,7 +52,8 @@ struct relay_set {
 	uint32_t	 max_chan;	/* the highest channel id opened */
 	unsigned	*count;		/* relayed sessions of the gateway
 					   (max_agents counts them) */
-	struct namemap	**names;	/* the gateway's relays by agent
+	struct namemap	**names;	/* the gateway's sessions by agent,
+					   direct and relayed
 					   (agent_names.h): one each */
 	struct chanmap	*map;		/* id -> struct relay */
 	struct relay	*dead;		/* ended, freed by relay_reap */
@@ -69,6 +71,7 @@ struct relay {
 	struct chan		 ch;		/* its channel upstream, ring */
 	struct id_info		 who;		/* the identity OPEN attests */
 	struct id_ext		*ext;		/* its extension and via */
+	int			 has_ext;	/* the OPEN had an extension */
 	char			*key;		/* its agent in set->names
 						   (agent_names_set), or NULL */
 	uint64_t		 last_seq;	/* highest DATA seq received */
@@ -198,6 +201,7 @@ relay_end(struct relay *r, unsigned reason, const char *text, int down)
 	agent_names_drop(s->names, r->key);
 	chanmap_del(s->map, r->id);
 	(*s->count)--;
+	agent_count_relayed(s->gw, 0);
 	chan_close(&r->ch, reason, text);
 	r->next_dead = s->dead;
 	s->dead = r;
@@ -213,13 +217,18 @@ relay_end(struct relay *r, unsigned reason, const char *text, int down)
 		(void)relay_close_down(s, r->id, reason, text);
 }
 
-/* chan_ops.identity: what the inner gateway's OPEN attested. */
+/*
+ * chan_ops.identity: what the inner gateway's OPEN attested; 1 (none sent
+ * up) if it had no extension: not a zeroed one, a notAfter of 1970.
+ */
 static int
 relay_chan_identity(void *arg, struct id_info *id, struct id_ext *ext)
 {
 	struct relay *r = relay_of(arg);
 
 	*id = r->who;
+	if (!r->has_ext)
+		return 1;
 	if (ext != NULL)
 		memcpy(ext, r->ext, sizeof(*ext));
 	return 0;
@@ -338,16 +347,25 @@ relay_issuer_match(const char *globs, const char *dn)
 }
 
 /*
- * May the inner gateway speak for ${id}?  [downstream] agent_names and
- * agent_issuers, read at each OPEN (a reload changes them).  0, or -1
- * with the reason in ${why}.
+ * May the inner gateway speak for ${r}'s agent?  [downstream] agent_names
+ * and agent_issuers, and [gateway] deny_names and deny_fingerprints as for
+ * agents here (the CN, the DNS SANs of the extension, the fingerprint),
+ * read at each OPEN (a reload changes them).  0, or -1 with the reason in
+ * ${why}.
  */
 static int
-relay_allowed(const struct relay_set *s, const struct id_info *id,
+relay_allowed(const struct relay_set *s, const struct relay *r,
     char *why, size_t len)
 {
 	const struct gw_config *cfg = s->gw->cfg;
+	const struct id_info *id = &r->who;
+	char deny[128];
 
+	if (policy_deny(cfg->policy, id->name, id->fingerprint, r->ext->sans,
+	    r->has_ext ? r->ext->sans_len : 0, deny, sizeof(deny)) != 0) {
+		snprintf(why, len, "%s ([gateway])", deny);
+		return -1;
+	}
 	if (!id_policy_match(cfg->down_agent_names, id->name)) {
 		snprintf(why, len, "agent not allowed by [downstream] "
 		    "agent_names");
@@ -359,7 +377,7 @@ relay_allowed(const struct relay_set *s, const struct id_info *id,
 		    "agent_issuers");
 		return -1;
 	}
-	if (agent_counts(s->gw)->agents + *s->count >= cfg->max_agents) {
+	if (agent_counts(s->gw)->sessions >= cfg->max_agents) {
 		snprintf(why, len, "max_agents (%u) reached", cfg->max_agents);
 		return -1;
 	}
@@ -411,6 +429,7 @@ relay_keep_ext(const struct relay_set *s, struct relay *r,
 		snprintf(why, len, "bad identity extension in OPEN");
 		return -1;
 	}
+	r->has_ext = v->has_ext;
 	if (!v->has_ext || !v->has_via || s->gw->cfg->via_name[0] == '\0')
 		return 0;
 	last = gw_via_last(&v->via);
@@ -429,25 +448,31 @@ relay_keep_ext(const struct relay_set *s, struct relay *r,
 	return 0;
 }
 
+/* agent_names_closer: a newer session of its agent supersedes ${arg}. */
+static void
+relay_superseded(void *arg, const char *detail)
+{
+	relay_end(relay_of(arg), GW_R_SUPERSEDED, detail, 1);
+}
+
 /*
- * One relayed session per agent (its issuer and name, agent_names.h): a
- * newer OPEN of it, from any inner gateway, supersedes the older (CLOSE
- * superseded down and up), as an agent's HELLO does.  0, or -1 (memory).
+ * One session per agent (its issuer and name, agent_names.h), direct or
+ * relayed: a newer OPEN of it, from any inner gateway, supersedes the
+ * older relayed session (CLOSE superseded down and up) or the agent's
+ * direct session here (ERROR superseded), as an agent's HELLO does.  0, or
+ * -1 (memory).
  */
 static int
 relay_claim(struct relay_set *s, struct relay *r)
 {
-	struct relay *old;
 	char why[160];
 
-	if (agent_names_set(&r->key, r, r->who.issuer, r->who.name) != 0)
+	if (agent_names_set(&r->key, r, relay_superseded, r->who.issuer,
+	    r->who.name) != 0)
 		return -1;
-	if ((old = agent_names_take(s->names, r->key)) != NULL) {
-		snprintf(why, sizeof(why), "a newer session of this agent via "
-		    "%s", s->gateway);
-		relay_end(relay_of(old), GW_R_SUPERSEDED, why, 1);
-	}
-	return agent_names_claim(s->names, r->key);
+	snprintf(why, sizeof(why), "a newer session of this agent via %s",
+	    s->gateway);
+	return agent_names_claim(s->names, r->key, why);
 }
 
 /*
@@ -482,7 +507,7 @@ relay_open(struct relay_set *s, const struct gw_frame *f)
 		    "bad identity in OPEN");
 	if (relay_keep_ext(s, r, v, &reason, why, sizeof(why)) != 0)
 		return relay_refuse(s, r, f->channel, reason, why);
-	if (relay_allowed(s, &r->who, why, sizeof(why)) != 0)
+	if (relay_allowed(s, r, why, sizeof(why)) != 0)
 		return relay_refuse(s, r, f->channel, strstr(why, "max_") ?
 		    GW_R_OVERLOAD : GW_R_POLICY, why);
 	r->magic = RELAY_MAGIC;		/* relay_end may see it from now */
@@ -494,6 +519,7 @@ relay_open(struct relay_set *s, const struct gw_frame *f)
 		    "out of memory");
 	}
 	(*s->count)++;
+	agent_count_relayed(s->gw, 1);
 	chan_init(&r->ch, s->gw, s->gw->cfg->agent_window, &relay_chan_ops, r);
 	if (relay_claim(s, r) != 0) {
 		relay_end(r, GW_R_INTERNAL, "out of memory", 1);
@@ -641,8 +667,8 @@ relay_seen(struct relay_set *s, const struct gw_frame *f)
  * relay_set_new(gw, gateway, count, names): the channels of a new link,
  * none yet, of the inner gateway named ${gateway} (the caller's memory,
  * for logs); ${count} counts the gateway's relayed sessions, ${names}
- * indexes them by agent (agent_names.h: NULL while empty).  NULL on
- * ENOMEM.
+ * indexes its sessions by agent, direct and relayed alike (agent_names.h:
+ * NULL while empty).  NULL on ENOMEM.
  */
 struct relay_set *
 relay_set_new(struct gw *gw, const char *gateway, unsigned *count,

@@ -34,8 +34,8 @@ struct relay_set;
  * relay_set_new(gw, gateway, count, names): the channels of a new link,
  * none yet, of the inner gateway named ${gateway} (the caller's memory,
  * for logs); ${count} counts the gateway's relayed sessions, ${names}
- * indexes them by agent (agent_names.h: NULL while empty).  NULL on
- * ENOMEM.
+ * indexes its sessions by agent, direct and relayed alike (agent_names.h:
+ * NULL while empty).  NULL on ENOMEM.
  */
 struct relay_set *relay_set_new(struct gw *gw, const char *gateway,
     unsigned *count, struct namemap **names);

@@ -10,6 +10,10 @@
 #    restarted, the inner gateway is killed and restarted (the agents
 #    reconnect and resend): every line is stored exactly once, and the
 #    store shows each agent under its own name and issuer (via the chain);
+#  - an agent that switches path (through the inner, then straight to the
+#    outer while its relayed session is still open) holds one session at
+#    the outer: the direct one supersedes the relayed one, and each line
+#    the surviving session sent is stored exactly once;
 #  - an agent the inner gateway admits but the outer's [downstream]
 #    agent_names does not is refused by the outer (CLOSE policy), told so
 #    through the inner, and stores nothing;
@@ -34,7 +38,7 @@ for g in gw-inner gw-outer gw-loop1 gw-loop2; do
 done
 mkdir -p agents lines state
 AGENTS="agent-1 agent-2 agent-3"
-for n in $AGENTS rogue-1 agent-loop; do
+for n in $AGENTS agent-4 rogue-1 agent-loop; do
 	"$GW_CERT" issue --ca pki --role agent --name "$n" \
 	    --out "agents/$n" >/dev/null
 done
@@ -158,6 +162,43 @@ if grep -q '"via":' agents.json; then
 else
 	echo "note: this gw-mgmt shows no via yet"
 fi
+
+# One agent, two paths: through the inner gateway, then straight to the
+# outer while the relayed session is open (each with a state of its own:
+# two installs of one certificate).  The outer keeps one session of it.
+mkfifo in-relayed in-direct
+exec {F1}<>in-relayed {F2}<>in-direct
+"$GW_AGENT" --gateway "127.0.0.1:$I_PORT" --cert agents/agent-4.crt \
+    --key agents/agent-4.key --ca pki/ca.crt --state state/a4-relayed \
+    <in-relayed >>agent-4-relayed.log 2>&1 &
+A4R=$!
+echo "a4 via inner 1" >&$F1
+wait_log agent-4-relayed.log event=hello_ack $((10 * SLOW))
+for _ in $(seq 50); do [ "$(stored agent-4)" = 1 ] && break; sleep 0.1; done
+[ "$(stored agent-4)" = 1 ] || fail "agent-4's relayed line not stored"
+"$GW_AGENT" --gateway "127.0.0.1:$O_PORT" --cert agents/agent-4.crt \
+    --key agents/agent-4.key --ca pki/ca.crt --state state/a4-direct \
+    <in-direct >>agent-4-direct.log 2>&1 &
+A4D=$!
+echo "a4 direct 1" >&$F2
+wait_log agent-4-direct.log event=hello_ack $((10 * SLOW))
+echo "a4 direct 2" >&$F2
+# Superseded, the relayed one stops (else both sessions stay open).
+wait_log agent-4-relayed.log code=superseded $((5 * SLOW))
+wait "$A4R" 2>/dev/null || true
+grep -q 'event=relay_closed agent=agent-4 .*reason=superseded' outer.log ||
+    fail "the outer did not end agent-4's relayed session (superseded)"
+for _ in $(seq 50); do [ "$(stored agent-4)" -ge 3 ] && break; sleep 0.1; done
+for l in "a4 via inner 1" "a4 direct 1" "a4 direct 2"; do
+	[ "$(export_store | grep -c "$l")" = 1 ] ||
+	    fail "\"$l\" not stored exactly once: $(export_store |
+	    grep agent-4)"
+done
+[ "$(stored agent-4)" = 3 ] || fail "agent-4: $(export_store | grep agent-4)"
+kill "$A4D" 2>/dev/null; wait "$A4D" 2>/dev/null || true
+exec {F1}>&- {F2}>&-
+pass "an agent switching path holds one session at the outer (the direct" \
+    "one superseded the relayed one); each line stored exactly once"
 
 # An agent outside the outer's [downstream] agent_names.
 seq 1 3 >rogue.txt

@@ -9,6 +9,7 @@
 
 #include "downlink.h"
 #include "config.h"
+#include "policy.h"
 
 #define D_EXTRA	"heartbeat = 100ms\n" \
 		"[downstream]\nlisten = 127.0.0.1:1\nca = ca.crt\n" \
@@ -587,6 +588,150 @@ test_supersede(void **state)
 	d_stop(gw);
 }
 
+/*
+ * One session per agent whatever its path (agent_names.h): a relayed OPEN
+ * supersedes the agent's direct session here, then its direct HELLO
+ * supersedes the relayed one; never both open at once.
+ */
+static void
+test_supersede_paths(void **state)
+{
+	struct gw *gw = d_start();
+	struct conn *c, *a;
+	char issuer[256];
+	char *allowed = w_cfg.down_agent_issuers;
+
+	(void)state;
+	w_cfg.down_agent_issuers = NULL;	/* the agents' own CA */
+	assert_true(mbedtls_x509_dn_gets(issuer, sizeof(issuer),
+	    &w_crt[0].issuer) > 0);
+	c = d_ready(gw, GW_CAP_FLEET);
+	a = w_agent(gw, 0);			/* agent-1, direct */
+	assert_int_equal(w_data(a)->reason, 0);
+	d_open(c, 1, "agent-1", issuer);	/* agent-1, relayed */
+	assert_int_equal(w_data(a)->reason, GW_R_SUPERSEDED);
+	assert_null(w_last(c, GW_T_CLOSE));
+	assert_int_equal(downlink_relays(gw), 1);
+	conn_reap();
+	assert_int_equal(agent_counts(gw)->agents, 0);
+	a = w_agent(gw, 0);			/* direct again */
+	assert_int_equal(w_data(a)->reason, 0);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 1);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_SUPERSEDED);
+	assert_int_equal(downlink_relays(gw), 0);
+	assert_int_equal(agent_counts(gw)->agents, 1);
+	d_open(c, 2, "agent-2", issuer);	/* another agent: both stay */
+	assert_int_equal(downlink_relays(gw), 1);
+	assert_int_equal(w_data(a)->reason, 0);
+	d_stop(gw);
+	w_cfg.down_agent_issuers = allowed;
+}
+
+/*
+ * max_agents is one bound: direct agents and relayed sessions count in
+ * one number, the one the agents' listener checks (main.c) and relay
+ * admission alike.
+ */
+static void
+test_one_bound(void **state)
+{
+	struct gw *gw = d_start();
+	struct conn *c;
+	unsigned max = w_cfg.max_agents;
+
+	(void)state;
+	w_cfg.max_agents = 3;
+	c = d_ready(gw, GW_CAP_FLEET);
+	(void)w_agent(gw, 0);
+	d_open(c, 1, "agent-5", "CN=Test CA");
+	d_open(c, 2, "agent-6", "CN=Test CA");
+	assert_int_equal(agent_counts(gw)->agents, 1);
+	assert_int_equal(downlink_relays(gw), 2);
+	assert_int_equal(agent_counts(gw)->sessions, 3);
+	d_open(c, 3, "agent-7", "CN=Test CA");	/* full: refused */
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 3);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_OVERLOAD);
+	d_server(d_up(), GW_T_CLOSE, GW_R_SUPERSEDED);	/* one ends */
+	assert_int_equal(agent_counts(gw)->sessions, 2);
+	d_stop(gw);
+	w_cfg.max_agents = max;
+}
+
+/*
+ * A relayed OPEN with no identity extension (an inner gateway without
+ * FLEET) goes up with none, not a zeroed one (a notAfter of 1970); one
+ * with it goes up with it.
+ */
+static void
+test_no_extension(void **state)
+{
+	struct gw *gw;
+	struct conn *c;
+	struct gw_frame f = { .type = GW_T_OPEN, .channel = 1 };
+	const struct w_frame *o;
+
+	(void)state;
+	w_link_caps = GW_CAP_COMMANDS | GW_CAP_FLEET;
+	gw = d_start();
+	c = d_ready(gw, GW_CAP_FLEET);
+	f.u.open.name = gw_str_text("agent-1");
+	f.u.open.subject = gw_str_text("CN=agent-1");
+	f.u.open.san = gw_str_text("");
+	f.u.open.issuer = gw_str_text("CN=Test CA");
+	f.u.open.serial = gw_str_text("01");
+	f.u.open.peer = gw_str_text("10.0.0.1:5000");
+	fake_conn_frame(c, &f);			/* no extension */
+	assert_int_equal(downlink_relays(gw), 1);
+	assert_non_null(o = w_last(d_up(), GW_T_OPEN));
+	assert_int_equal(o->has_ext, 0);
+	d_open(c, 2, "agent-2", "CN=Test CA");	/* with one */
+	assert_non_null(o = w_last(d_up(), GW_T_OPEN));
+	assert_int_equal(o->has_ext, 1);
+	d_stop(gw);
+	w_link_caps = GW_CAP_COMMANDS;
+}
+
+/*
+ * [gateway] deny_names and deny_fingerprints refuse a relayed OPEN as they
+ * refuse an agent here: by its CN, a DNS SAN of its extension, or its
+ * fingerprint (CLOSE policy down, nothing up).
+ */
+static void
+test_denied(void **state)
+{
+	struct gw *gw = d_start();
+	struct conn *c;
+	char why[128], fp[80];
+
+	(void)state;
+	for (int i = 0; i < 64; i++)
+		fp[i] = i % 2 ? 'b' : 'a';	/* d_open's 0xab.. */
+	fp[64] = '\0';
+	c = d_ready(gw, GW_CAP_FLEET);
+	assert_int_equal(policy_set(w_cfg.policy, "deny_names",
+	    "Agent-9*, *.example", why, sizeof(why)), 0);
+	d_open(c, 1, "agent-9", "CN=Test CA");		/* its CN */
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 1);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_POLICY);
+	d_open(c, 2, "agent-8", "CN=Test CA");		/* DNS:a.example */
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 2);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_POLICY);
+	assert_int_equal(downlink_relays(gw), 0);
+	assert_int_equal(policy_set(w_cfg.policy, "deny_names", "", why,
+	    sizeof(why)), -1);		/* "no item": the key unset */
+	assert_int_equal(policy_set(w_cfg.policy, "deny_fingerprints", fp,
+	    why, sizeof(why)), 0);
+	d_open(c, 3, "agent-7", "CN=Test CA");		/* its fingerprint */
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 3);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_POLICY);
+	assert_int_equal(policy_set(w_cfg.policy, "deny_fingerprints", "",
+	    why, sizeof(why)), -1);
+	d_open(c, 4, "agent-7", "CN=Test CA");		/* nothing denied */
+	assert_int_equal(downlink_relays(gw), 1);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->channel, 3);
+	d_stop(gw);
+}
+
 int
 main(void)
 {
@@ -603,6 +748,10 @@ main(void)
 		cmocka_unit_test(test_seen_relayed),
 		cmocka_unit_test(test_via),
 		cmocka_unit_test(test_supersede),
+		cmocka_unit_test(test_supersede_paths),
+		cmocka_unit_test(test_one_bound),
+		cmocka_unit_test(test_no_extension),
+		cmocka_unit_test(test_denied),
 	};
 
 	return cmocka_run_group_tests(tests, d_setup, NULL);

@@ -369,6 +369,41 @@ test_deny_beats_allow(void **state)
 	policy_free(p);
 }
 
+/* policy_deny: the deny keys for an agent known by strings (a relay). */
+static void
+test_deny_strings(void **state)
+{
+	static const char sans[] = "IP:10.0.0.1 DNS:Box-7.Sensors.x URI:u";
+	uint8_t fp[32], other[32];
+	char v[128], why[128];
+	struct policy *p;
+
+	(void)state;
+	memset(fp, 0xab, sizeof(fp));
+	memset(other, 0xcd, sizeof(other));
+	snprintf(v, sizeof(v), "deny_fingerprints=%064d", 0);
+	for (int i = 0; i < 64; i++)
+		v[18 + i] = i % 2 ? 'b' : 'a';
+	p = pol("agent_names=nothing-*", "deny_names=Agent-2, box-7.sensors.*",
+	    v, NULL);
+	assert_int_equal(policy_deny(p, "agent-1", other, "", 0, why,
+	    sizeof(why)), 0);		/* the allow keys are not its */
+	assert_int_equal(policy_deny(p, "agent-1", fp, "", 0, why,
+	    sizeof(why)), -1);
+	assert_string_equal(why, "fingerprint denied by deny_fingerprints");
+	assert_int_equal(policy_deny(p, "AGENT-2", other, "", 0, why,
+	    sizeof(why)), -1);
+	assert_string_equal(why, "name denied by deny_names");
+	assert_int_equal(policy_deny(p, "agent-1", other, sans,
+	    strlen(sans), why, sizeof(why)), -1);
+	assert_string_equal(why, "name denied by deny_names");
+	assert_int_equal(policy_deny(p, "agent-1", other, sans, 13, why,
+	    sizeof(why)), 0);		/* only "IP:10.0.0.1 D" */
+	assert_int_equal(policy_deny(NULL, "agent-1", other, "", 0, why,
+	    sizeof(why)), -1);		/* fail closed */
+	policy_free(p);
+}
+
 static void
 test_bad_values(void **state)
 {
@@ -457,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_sans),
 		cmocka_unit_test(test_keys_and),
 		cmocka_unit_test(test_deny_beats_allow),
+		cmocka_unit_test(test_deny_strings),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_config_file_line),
 	};
