@@ -98,7 +98,7 @@ load_tls(struct gw *gw, const struct gw_config *cfg, char *err, size_t errlen)
 	/* [downstream]: inner gateways are a server's clients. */
 	struct tls_conf_params dp = {
 		.cert = cfg->cert, .key = cfg->key, .ca = cfg->down_ca,
-		.server = 1, .tls12 = cfg->tls12,
+		.crl = cfg->crl, .server = 1, .tls12 = cfg->tls12,
 	};
 
 	sp.server = 1;

@@ -236,3 +236,18 @@ done
 ! grep -q 'event=hello_ack' agent-loop.log ||
     fail "agent-loop had its HELLO answered in a loop"
 pass "a loop of two gateways never comes up; each logs why (upstream-lost)"
+
+# A revoked inner gateway (the outer's [gateway] crl, the same CA) gets no
+# downstream link: its handshake is refused.
+stop loop1; stop loop2
+"$GW_CERT" revoke --ca pki --name gw-inner >/dev/null
+"$GW_CERT" crl --ca pki >/dev/null
+sed -i 's|^agent_ca = pki/ca.crt$|agent_ca = pki/ca.crt\ncrl = pki/ca.crl|' outer.ini
+n=$(grep -c 'event=downlink_ready gateway=gw-inner' outer.log)
+stop outer
+start outer "$GATEWAYD" -c outer.ini; wait_port "$D_PORT"
+sleep $((3 * SLOW))
+[ "$(grep -c 'event=downlink_ready gateway=gw-inner' outer.log)" = "$n" ] ||
+    fail "a revoked inner gateway got a downstream link"
+grep -qi 'revoked' outer.log || fail "the outer did not say the inner is revoked"
+pass "a revoked inner gateway is refused at its handshake ([gateway] crl)"
