@@ -19,8 +19,12 @@ struct sink;
 struct input_ops {
 	const char	*section;	/* "file": [file NAME] */
 	int		 named;		/* 1: [section NAME]; 0: [section] */
-	/* An empty configuration (defaults), or NULL (errno). */
-	void		*(*conf_new)(void);
+	/*
+	 * An empty configuration (defaults), or NULL (errno).  Relative
+	 * paths in it are relative to ${dir}, the configuration file's
+	 * directory (the kind resolves them).
+	 */
+	void		*(*conf_new)(const char *dir);
 	/*
 	 * One key of section [section ${name}] (${name} NULL when not
 	 * named): CONF_SET_OK, CONF_SET_BAD (${why} says why) or
