@@ -22,6 +22,7 @@ struct agent_opts {
 	const char	*file;		/* NULL: stdin */
 	const char	*state;		/* --state FILE, or NULL */
 	unsigned long	 queue;		/* lines held unacknowledged */
+	unsigned long	 queue_bytes;	/* their bytes; 0: no cap */
 	double		 timeout;	/* 0: none */
 	double		 heartbeat;
 	double		 failback_hold;	/* -1: off */
@@ -42,6 +43,10 @@ struct agent_opts {
 	double		 wait;
 	unsigned long	 rsa;		/* 0: EC */
 	unsigned	 ec;		/* 0: P-256 */
+	/* Service mode (service.h): everything else is in the file. */
+	const char	*config;	/* -c FILE, or NULL */
+	const char	*check_config;	/* --check-config FILE, or NULL */
+	int		 others;	/* options given besides those */
 };
 
 /**
