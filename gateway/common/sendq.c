@@ -80,7 +80,7 @@ sendq_room(const struct sendq *q, size_t len)
 		return 0;
 	if (q->max_bytes == 0 || q->n == 0)
 		return 1;
-	return len <= q->max_bytes && q->bytes <= q->max_bytes - len;
+	return q->bytes < q->max_bytes && len <= q->max_bytes - q->bytes;
 }
 
 /** sendq_free(q): free ${q} and its lines; sendq_free(NULL) is a no-op. */
