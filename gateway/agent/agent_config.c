@@ -158,8 +158,10 @@ agent_config_more(void *cfg, const char *section, const char *key,
 	int i;
 
 	if (strcmp(section, "agent") == 0) {
-		if (strcmp(key, "gateway") == 0)
+		if (strcmp(key, "gateway") == 0) {
+			c->gateway_given = 1;
 			return agent_config_gateway(c, value, why, whylen);
+		}
 		if (strcmp(key, "failback_hold") == 0)
 			return agent_config_num(value, 0, 86400, 1,
 			    &c->failback_hold, why, whylen);
@@ -249,7 +251,7 @@ agent_config_load(struct agent_config *c, const char *path,
 			goto nomem;
 	nerr = conf_table_load_more(agent_keys, AGENT_NKEYS,
 	    agent_config_more, c, text, path, c->dir, err, errlen);
-	if (c->gateway == NULL) {
+	if (!c->gateway_given) {
 		conf_errf(err, errlen, "%s: [agent] gateway: required", path);
 		nerr++;
 	}

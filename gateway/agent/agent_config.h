@@ -41,6 +41,7 @@ struct agent_config {
 	void			*kconf[INPUT_KINDS_MAX];
 	char			*file;		/* as given */
 	char			*dir;		/* its directory, absolute */
+	int			 gateway_given;	/* a bad one is not missing */
 };
 
 /**
