@@ -39,7 +39,7 @@ static const struct conf_key agent_keys[] = {
 	{ "agent", "command_timeout", CONF_DUR, O(command_timeout), 0.001,
 	    31536000, "60s", 0 },
 	{ "agent", "command_output", CONF_SIZE, O(command_output), 0,
-	    AGENT_COMMAND_OUTPUT_MAX, "4096", 0 },
+	    AGENT_CONFIG_OUTPUT_MAX, "4096", 0 },
 	{ "agent", "log_level", CONF_LOG, O(log_level), 0, 0, "info", 0 },
 	{ "agent", "log", CONF_CHOICE, O(log_syslog), 0, 0, "stderr|syslog",
 	    0 },
@@ -262,29 +262,17 @@ nomem:
 }
 
 /**
- * agent_config_opts(c, o): the [agent] keys as the command line's options
- * (pointing into ${c}).
+ * agent_config_swap_kind(a, b, i): swap kind ${i}'s configurations of ${a}
+ * and ${b} (a reload: the running input keeps its own).
  */
 void
-agent_config_opts(const struct agent_config *c, struct agent_opts *o)
+agent_config_swap_kind(struct agent_config *a, struct agent_config *b,
+    size_t i)
 {
-	memset(o, 0, sizeof(*o));
-	o->gateway = c->gateway;
-	o->cert = c->cert;
-	o->key = c->key;
-	o->ca = c->ca;
-	o->server_name = c->server_name;
-	o->state = c->state;
-	o->queue = c->queue;
-	o->queue_bytes = c->queue_bytes;
-	o->heartbeat = c->heartbeat;
-	o->failback_hold = c->failback_hold;
-	o->connect_timeout = c->connect_timeout;
-	o->renew = c->renew;
-	o->on_command = c->on_command;
-	o->command_output = c->command_output;
-	o->command_timeout = c->command_timeout;
-	o->log_level = c->log_level;
+	void *t = a->kconf[i];
+
+	a->kconf[i] = b->kconf[i];
+	b->kconf[i] = t;
 }
 
 /* Swap ${a} and ${b} if they differ: 1 if they did. */

@@ -11,12 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent_opts.h"
 #include "input.h"
 #include "inputs.h"
 #include "log.h"
 
 #define AGENT_STATE_DEFAULT	"/var/lib/gw-agent/state"
+/* command_output's bound: agent_opts.h's AGENT_COMMAND_OUTPUT_MAX. */
+#define AGENT_CONFIG_OUTPUT_MAX	65522
 
 struct agent_config {
 	/* [agent] */
@@ -57,10 +58,11 @@ int agent_config_load(struct agent_config *c, const char *path,
     char *err, size_t errlen);
 
 /**
- * agent_config_opts(c, o): the [agent] keys as the command line's options
- * (pointing into ${c}).
+ * agent_config_swap_kind(a, b, i): swap kind ${i}'s configurations of ${a}
+ * and ${b} (a reload: the running input keeps its own).
  */
-void agent_config_opts(const struct agent_config *c, struct agent_opts *o);
+void agent_config_swap_kind(struct agent_config *a, struct agent_config *b,
+    size_t i);
 
 /**
  * agent_config_keep(old, nc, changed, len): a reload keeps the [agent]

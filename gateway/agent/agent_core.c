@@ -211,8 +211,24 @@ agent_core_commands(struct agent_core *a, const struct agent_opts *o)
 }
 
 /**
- * agent_core_build(a, o, err, errlen): build ${a} (zeroed, with its magic
- * and hooks set) from ${o}: TLS, queue, journal, loop, commands, session.
+ * agent_core_init(a, on_acked, on_fatal, arg): an empty core (nothing to
+ * free yet) calling the mode back with ${arg}.
+ */
+void
+agent_core_init(struct agent_core *a,
+    void (*on_acked)(uint64_t seq, void *arg), void (*on_fatal)(void *arg),
+    void *arg)
+{
+	memset(a, 0, sizeof(*a));
+	a->magic = AGENT_CORE_MAGIC;
+	a->on_acked = on_acked;
+	a->on_fatal = on_fatal;
+	a->arg = arg;
+}
+
+/**
+ * agent_core_build(a, o, err, errlen): build ${a} (agent_core_init'ed)
+ * from ${o}: TLS, queue, journal, loop, commands, session.
  * 0, AGENT_CORE_ERR (printed) or AGENT_CORE_USAGE (${err}).  The strings
  * of ${o} must outlive ${a}.
  */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_config.h"
 #include "agent_opts.h"
 #include "log.h"
 #include "pkikey.h"
@@ -243,4 +244,33 @@ agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err,
 		return -1;
 	}
 	return agent_opts_check(o, err, errlen);
+}
+
+_Static_assert(AGENT_CONFIG_OUTPUT_MAX == AGENT_COMMAND_OUTPUT_MAX,
+    "agent_config.h and agent_opts.h bound command_output alike");
+
+/**
+ * agent_opts_config(o, c): the [agent] keys as the command line's options
+ * (pointing into ${c}).
+ */
+void
+agent_opts_config(struct agent_opts *o, const struct agent_config *c)
+{
+	memset(o, 0, sizeof(*o));
+	o->gateway = c->gateway;
+	o->cert = c->cert;
+	o->key = c->key;
+	o->ca = c->ca;
+	o->server_name = c->server_name;
+	o->state = c->state;
+	o->queue = c->queue;
+	o->queue_bytes = c->queue_bytes;
+	o->heartbeat = c->heartbeat;
+	o->failback_hold = c->failback_hold;
+	o->connect_timeout = c->connect_timeout;
+	o->renew = c->renew;
+	o->on_command = c->on_command;
+	o->command_output = c->command_output;
+	o->command_timeout = c->command_timeout;
+	o->log_level = c->log_level;
 }

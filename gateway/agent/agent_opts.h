@@ -58,4 +58,12 @@ struct agent_opts {
 int agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err,
     size_t errlen);
 
+struct agent_config;
+
+/**
+ * agent_opts_config(o, c): the [agent] keys of ${c} (agent_config.h) as
+ * the command line's options (pointing into ${c}).
+ */
+void agent_opts_config(struct agent_opts *o, const struct agent_config *c);
+
 #endif /* GW_AGENT_OPTS_H */

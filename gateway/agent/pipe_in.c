@@ -374,10 +374,8 @@ pipe_in_main(const struct agent_opts *o, void (*usage)(const char *why))
 		return 1;
 	}
 	in->magic = AGENT_INPUT_MAGIC;
-	in->core.magic = AGENT_CORE_MAGIC;
-	in->core.on_acked = agent_input_on_acked;
-	in->core.on_fatal = agent_input_on_fatal;
-	in->core.arg = in;
+	agent_core_init(&in->core, agent_input_on_acked, agent_input_on_fatal,
+	    in);
 	in->fd = STDIN_FILENO;
 	in->rate = o->rate;
 	if (agent_open_input(in, o->file) == 0 &&

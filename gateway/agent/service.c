@@ -19,7 +19,7 @@
 #include "sdnotify.h"
 #include "sendq.h"
 #include "service.h"
-#include "sink_impl.h"
+#include "sink_ctl.h"
 #include "tls_conf.h"
 
 #define SERVICE_MAGIC	0x41675376u	/* "AgSv" */
@@ -168,7 +168,6 @@ service_reload_kind(struct service *s, size_t i, struct agent_config *nc)
 {
 	const struct input_ops *k = s->cfg.kinds[i];
 	char err[512], e[LOG_ESC_MAX];
-	void *t;
 	int any = k->conf_any(nc->kconf[i]);
 
 	if (s->in[i] == NULL) {
@@ -193,9 +192,7 @@ service_reload_kind(struct service *s, size_t i, struct agent_config *nc)
 		    log_esc(e, sizeof(e), err, LOG_ESC_STR, 0));
 	else
 		return;
-	t = nc->kconf[i];
-	nc->kconf[i] = s->cfg.kconf[i];
-	s->cfg.kconf[i] = t;
+	agent_config_swap_kind(&s->cfg, nc, i);
 }
 
 /* The errors of a refused reload, one log line each (at most 8). */
@@ -296,7 +293,7 @@ service_build(struct service *s)
 	char err[256];
 	int rc;
 
-	agent_config_opts(&s->cfg, &s->o);
+	agent_opts_config(&s->o, &s->cfg);
 	if (s->o.renew > 0)
 		renew_recover(s->o.key, s->o.cert);
 	if ((rc = agent_core_build(&s->core, &s->o, err, sizeof(err))) != 0) {
@@ -380,10 +377,7 @@ service_main(const char *path)
 		return 1;
 	}
 	s->magic = SERVICE_MAGIC;
-	s->core.magic = AGENT_CORE_MAGIC;
-	s->core.on_acked = service_on_acked;
-	s->core.on_fatal = service_on_fatal;
-	s->core.arg = s;
+	agent_core_init(&s->core, service_on_acked, service_on_fatal, s);
 	ev_init(&s->drain, service_drain_cb);
 	s->drain.data = s;
 	if (agent_config_load(&s->cfg, path, NULL, input_kinds, input_nkinds,

@@ -1,7 +1,7 @@
 /*
  * sink.c: the one door of gw-agent's inputs (sink.h) over the send queue
  * (its line cap and byte cap), the journal and the session (a kick after
- * each commit); see sink_impl.h for the service's side.
+ * each commit); see sink_ctl.h for the service's side.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,8 @@
 #include "journal.h"
 #include "log.h"
 #include "sendq.h"
-#include "sink_impl.h"
+#include "sink.h"
+#include "sink_ctl.h"
 
 #define SINK_MAGIC	0x53696e6bu	/* "Sink" */
 

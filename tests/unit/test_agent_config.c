@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "agent_config.h"
+#include "agent_opts.h"
 #include "conf_util.h"
 
 /* A fake kind: records what it was given. */
@@ -134,7 +135,7 @@ test_good(void **state)
 	assert_true(c.drain_timeout == 60);
 	assert_int_equal(c.log_level, LOG_LVL_DEBUG);
 	assert_int_equal(c.log_syslog, 1);
-	agent_config_opts(&c, &o);
+	agent_opts_config(&o, &c);
 	assert_string_equal(o.gateway, "127.0.0.1:7000|127.0.0.1:7001,"
 	    "[::1]:7002");
 	assert_int_equal(o.queue_bytes, 1048576);

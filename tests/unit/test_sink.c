@@ -18,7 +18,8 @@
 #include "cmdtab.h"
 #include "journal.h"
 #include "sendq.h"
-#include "sink_impl.h"
+#include "sink.h"
+#include "sink_ctl.h"
 
 struct fix {
 	struct sendq	*q;

@@ -1,12 +1,13 @@
 /*
- * sink_impl.h: the service's side of the sink (sink.h): making one over
+ * sink_ctl.h: the service's side of the sink (sink.h): making one over
  * the send queue and the journal, telling it of acknowledgements.  Inputs
  * include sink.h only.
  */
-#ifndef GW_SINK_IMPL_H
-#define GW_SINK_IMPL_H
+#ifndef GW_SINK_CTL_H
+#define GW_SINK_CTL_H
 
-#include "sink.h"
+struct sink;
+struct journal;
 
 struct sendq;
 
@@ -35,4 +36,4 @@ unsigned long long sink_pushed(const struct sink *s);
 /** sink_free(s): free ${s} (its waiters are forgotten); NULL-safe. */
 void sink_free(struct sink *s);
 
-#endif /* GW_SINK_IMPL_H */
+#endif /* GW_SINK_CTL_H */
