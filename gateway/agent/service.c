@@ -226,6 +226,10 @@ service_on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (s->stopping) {
+		log_warnx("event=reload_ignored reason=stopping");
+		return;
+	}
 	(void)sd_notify_reloading();
 	n = agent_config_load(&nc, s->cfg.file, NULL, input_kinds,
 	    input_nkinds, err, sizeof(err));
