@@ -79,8 +79,12 @@ sink_push(struct sink *s, const void *p, size_t len)
 	if (s->failed)
 		return SINK_ERR;
 	if (len > SINK_EVENT_MAX) {
-		log_warnx("event=sink_event_too_long len=%zu max=%d", len,
+		/* An input's bug (events are bounded): stop, as promised. */
+		log_errx("event=sink_event_too_long len=%zu max=%d", len,
 		    SINK_EVENT_MAX);
+		s->failed = 1;
+		s->p.fail("gw-agent: an input made an event too long",
+		    s->p.arg);
 		return SINK_ERR;
 	}
 	if (!sendq_room(s->p.q, len))

@@ -3,7 +3,7 @@
  * the queue and the journal, SINK_FULL at the line cap and at the byte cap,
  * commit syncs the journal (a reopened journal holds the events) and kicks
  * the session, waiters called once each when acknowledgements make room,
- * in order, and never after sink_unwait.
+ * in order, and never after sink_unwait; an event too long fails it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,6 +116,26 @@ test_byte_cap(void **state)
 	assert_int_equal(sink_room(f.s, SINK_EVENT_MAX + 1), 0);
 	ack(&f, 2);
 	assert_int_equal(sink_push(f.s, ev, sizeof(ev)), SINK_OK);
+	fix_free(&f);
+}
+
+/* An event over SINK_EVENT_MAX is an input's bug: the sink fails, once. */
+static void
+test_too_long_fails(void **state)
+{
+	static char ev[SINK_EVENT_MAX + 1];
+	struct fix f;
+
+	(void)state;
+	fix_init(&f, 10, 0, NULL);
+	assert_int_equal(sink_push(f.s, ev, sizeof(ev)), SINK_ERR);
+	assert_int_equal(f.fails, 1);
+	assert_int_equal(sink_push(f.s, "a", 1), SINK_ERR);
+	assert_int_equal(sink_commit(f.s), -1);
+	assert_int_equal(sink_room(f.s, 1), 0);
+	assert_int_equal(f.fails, 1);
+	assert_int_equal(f.kicks, 0);
+	assert_int_equal(sendq_len(f.q), 0);
 	fix_free(&f);
 }
 
@@ -254,6 +274,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_push_full_lines),
 		cmocka_unit_test(test_byte_cap),
+		cmocka_unit_test(test_too_long_fails),
 		cmocka_unit_test(test_waiters),
 		cmocka_unit_test(test_waiter_rewaits),
 		cmocka_unit_test(test_commit_journal),
