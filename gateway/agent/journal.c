@@ -488,9 +488,7 @@ journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
 		if (*p == 'L') {
 			if (end - p < 5)
 				break;		/* torn */
-			len = (uint32_t)p[1] | (uint32_t)p[2] << 8 |
-			    (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
-			if (len > JOURNAL_LINE_MAX)
+			if ((len = le32(p + 1)) > JOURNAL_LINE_MAX)
 				goto bad;
 			if ((size_t)(end - p) < 5 + (size_t)len)
 				break;		/* torn */
