@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf_util.h"
 #include "posmap.h"
@@ -16,10 +17,19 @@ void *
 tail_conf_new(const char *dir)
 {
 	struct tail_conf *c;
+	char cwd[4096];
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	if ((c->dir = strdup(dir != NULL ? dir : ".")) == NULL) {
+	if (dir == NULL)
+		dir = ".";
+	/* Paths followed are kept absolute: they are the journal's keys. */
+	if (dir[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		c->dir = strcmp(dir, ".") == 0 ? strdup(cwd) :
+		    conf_path(cwd, dir);
+	else
+		c->dir = strdup(dir);
+	if (c->dir == NULL) {
 		free(c);
 		return NULL;
 	}

@@ -148,15 +148,24 @@ static int
 tail_switch(struct tail_in *in, size_t i)
 {
 	struct tail_file *f = in->files[i];
+	struct file_pos now;
 	char esc[LOG_ESC_MAX];
 	uint64_t size;
 	int fd;
 
-	if ((fd = tail_open(f->path, &f->pos, &size)) < 0) {
+	if ((fd = tail_open(f->path, &now, &size)) < 0) {
 		tail_remove(in, i);
 		return 1;
 	}
+	if (now.dev == f->pos.dev && now.ino == f->pos.ino) {
+		close(fd);		/* renamed back: it goes on as it was */
+		f->draining = 0;
+		f->idle = 0;
+		return 0;
+	}
 	close(f->fd);
+	f->pos.dev = now.dev;
+	f->pos.ino = now.ino;
 	f->fd = fd;
 	f->pos.off = 0;
 	f->pos.fplen = 0;
