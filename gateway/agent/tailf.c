@@ -325,6 +325,31 @@ tail_stale(struct tail *t)
 	}
 }
 
+/* Input ${in} of ${t} with ${c}: no file followed yet, its timer set. */
+static void
+tail_in_init(struct tail *t, struct tail_in *in, const struct tail_in_conf *c)
+{
+	in->magic = TAIL_IN_MAGIC;
+	in->t = t;
+	in->c = c;
+	ev_timer_init(&in->timer, tail_timer_cb, 0., c->poll);
+	in->timer.data = in;
+	in->last_scan = ev_now(t->loop);
+}
+
+/* Close the files of ${in} (their positions stay) and stop its timer. */
+static void
+tail_in_drop(struct tail *t, struct tail_in *in)
+{
+	ev_timer_stop(t->loop, &in->timer);
+	for (size_t k = 0; k < in->nfiles; k++)
+		tail_file_free(in->files[k]);
+	free(in->files);
+	in->files = NULL;
+	in->nfiles = 0;
+	in->magic = 0;
+}
+
 static void
 tail_free(void *arg)
 {
@@ -334,13 +359,8 @@ tail_free(void *arg)
 		return;
 	t = tail_arg(arg);
 	sink_unwait(t->sink, &t->w);
-	for (size_t i = 0; i < t->nin; i++) {
-		ev_timer_stop(t->loop, &t->in[i].timer);
-		for (size_t k = 0; k < t->in[i].nfiles; k++)
-			tail_file_free(t->in[i].files[k]);
-		free(t->in[i].files);
-		t->in[i].magic = 0;
-	}
+	for (size_t i = 0; i < t->nin; i++)
+		tail_in_drop(t, &t->in[i]);
 	free(t->in);
 	t->magic = 0;
 	free(t);
@@ -369,15 +389,8 @@ tail_start(struct ev_loop *loop, struct sink *sink, const void *conf,
 	    .starting = 1 };
 	t->w.fn = tail_room_cb;
 	for (size_t i = 0; i < t->nin; i++) {
-		struct tail_in *in = &t->in[i];
-
-		in->magic = TAIL_IN_MAGIC;
-		in->t = t;
-		in->c = &c->in[i];
-		ev_timer_init(&in->timer, tail_timer_cb, 0., in->c->poll);
-		in->timer.data = in;
-		in->last_scan = ev_now(loop);
-		tail_scan(in);
+		tail_in_init(t, &t->in[i], &c->in[i]);
+		tail_scan(&t->in[i]);
 	}
 	if (t->j != NULL)
 		tail_stale(t);
@@ -387,6 +400,72 @@ tail_start(struct ev_loop *loop, struct sink *sink, const void *conf,
 		ev_timer_start(loop, &t->in[i].timer);
 	}
 	return t;
+}
+
+/* 1 if the files of input ${a} can go on under ${b} as they are. */
+static int
+tail_in_same(const struct tail_in_conf *a, const struct tail_in_conf *b)
+{
+	return strcmp(a->name, b->name) == 0 &&
+	    strcmp(a->path, b->path) == 0 && a->max_line == b->max_line &&
+	    (a->exclude == NULL ? b->exclude == NULL : b->exclude != NULL &&
+	    strcmp(a->exclude, b->exclude) == 0);
+}
+
+/*
+ * SIGHUP: the inputs of ${conf}.  One whose name, path, exclude and
+ * max_line did not change keeps its files where they are (its other keys
+ * apply from now on); the files of the others are closed, their positions
+ * kept; a new or changed input starts as on the agent's start (read_from
+ * applies to what it finds without a position).
+ */
+static int
+tail_reload(void *arg, const void *conf, char *err, size_t errlen)
+{
+	struct tail *t = tail_arg(arg);
+	const struct tail_conf *c = conf;
+	struct tail_in *in, *old;
+	int *fresh;
+
+	if ((in = calloc(c->n, sizeof(*in))) == NULL ||
+	    (fresh = calloc(c->n + 1, sizeof(*fresh))) == NULL) {
+		free(in);
+		snprintf(err, errlen, "[file]: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < t->nin; i++)
+		(void)tail_commit(t, &t->in[i]);
+	for (size_t i = 0; i < c->n; i++) {
+		tail_in_init(t, &in[i], &c->in[i]);
+		fresh[i] = 1;
+		for (size_t k = 0; k < t->nin && fresh[i]; k++) {
+			old = &t->in[k];
+			if (!tail_in_same(old->c, &c->in[i]))
+				continue;
+			in[i].files = old->files;
+			in[i].nfiles = old->nfiles;
+			old->files = NULL;
+			old->nfiles = 0;
+			for (size_t f = 0; f < in[i].nfiles; f++)
+				in[i].files[f]->in = &in[i];
+			fresh[i] = 0;
+		}
+	}
+	for (size_t i = 0; i < t->nin; i++)
+		tail_in_drop(t, &t->in[i]);
+	free(t->in);
+	t->in = in;
+	t->nin = c->n;
+	t->conf = c;
+	for (size_t i = 0; i < t->nin; i++) {
+		t->starting = fresh[i];
+		tail_scan(&t->in[i]);
+		t->starting = 0;
+		if (!t->stopped)
+			ev_timer_start(t->loop, &t->in[i].timer);
+	}
+	free(fresh);
+	return 0;
 }
 
 /* SIGTERM: read no more (what was pushed is committed already). */
@@ -410,7 +489,7 @@ const struct input_ops tail_input_ops = {
 	.conf_free = tail_conf_free,
 	.conf_any = tail_conf_any,
 	.start = tail_start,
-	.reload = NULL,
+	.reload = tail_reload,
 	.stop = tail_stop,
 	.free = tail_free,
 };

@@ -13,7 +13,9 @@
  * position changed (another file on the same inode); a last line without
  * newline is sent after partial_wait; long lines are split or dropped;
  * a glob follows several files, new ones from their start; a full sink
- * stops reading and nothing is lost or repeated once room comes back.
+ * stops reading and nothing is lost or repeated once room comes back; a
+ * reload keeps the files of an input that did not change where they are,
+ * starts a new input, and stops reading one that is gone.
  * Every test checks that each numbered line came exactly once, in order.
  */
 #include <stdarg.h>
@@ -653,6 +655,71 @@ test_backpressure(void **state)
 	assert_int_equal(sk.n, 200);
 }
 
+/* [file NAME] ${key} = ${value} into ${c}. */
+static void
+set_in(void *c, const char *name, const char *key, const char *value)
+{
+	char why[256] = "";
+
+	if (tail_input_ops.conf_set(c, name, key, value, why,
+	    sizeof(why)) != CONF_SET_OK)
+		fail_msg("[file %s] %s = %s: %s", name, key, value, why);
+}
+
+static void
+test_reload(void **state)
+{
+	char err[256] = "";
+	void *c2, *c3;
+	size_t a = 0, b = 0;
+
+	(void)state;
+	append("a.log", 0, 10);
+	append("b.log", 0, 10);
+	set("path", "a.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	/* Same input with another poll, and a new one: a.log goes on. */
+	assert_non_null(c2 = tail_input_ops.conf_new(dir));
+	set_in(c2, "app", "path", "a.log");
+	set_in(c2, "app", "poll", "20ms");
+	set_in(c2, "new", "path", "b.log");
+	set_in(c2, "new", "read_from", "end");
+	set_in(c2, "new", "poll", "10ms");
+	assert_int_equal(tail_input_ops.conf_check(c2, err, sizeof(err)), 0);
+	assert_int_equal(tail_input_ops.reload(tail, c2, err, sizeof(err)),
+	    0);
+	tail_input_ops.conf_free(conf);
+	conf = c2;
+	append("a.log", 10, 15);
+	append("b.log", 10, 15);
+	spin_until(20);
+	for (size_t i = 0; i < sk.n; i++) {
+		a += strstr(sk.ev[i], "/a.log\"") != NULL;
+		b += strstr(sk.ev[i], "/b.log\"") != NULL;
+	}
+	assert_int_equal(a, 15);
+	assert_int_equal(b, 5);			/* from its end */
+	expect_lines(0, 0, 10);
+	/* Input "app" gone: a.log is not read any more. */
+	assert_non_null(c3 = tail_input_ops.conf_new(dir));
+	set_in(c3, "new", "path", "b.log");
+	set_in(c3, "new", "poll", "10ms");
+	assert_int_equal(tail_input_ops.reload(tail, c3, err, sizeof(err)),
+	    0);
+	tail_input_ops.conf_free(conf);
+	conf = c3;
+	append("a.log", 15, 20);
+	append("b.log", 15, 20);
+	spin_until(25);
+	spin(0.1);
+	assert_int_equal(sk.n, 25);
+	for (size_t i = 20; i < 25; i++)
+		assert_non_null(strstr(sk.ev[i], "/b.log\""));
+}
+
 static void
 test_conf(void **state)
 {
@@ -700,6 +767,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_glob, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backpressure, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conf, setup, teardown),
 	};
 
