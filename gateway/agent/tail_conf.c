@@ -122,6 +122,10 @@ tail_conf_num(struct tail_in_conf *in, const char *key, const char *value,
 		if (conf_duration(value, 0, 3600, &in->partial_wait, why,
 		    whylen) != 0)
 			return CONF_SET_BAD;
+	} else if (strcmp(key, "ignore_older") == 0) {
+		if (conf_duration(value, 0, 3650 * 86400.0, &in->ignore_older,
+		    why, whylen) != 0)
+			return CONF_SET_BAD;
 	} else if (strcmp(key, "poll") == 0) {
 		if (conf_duration(value, 0.01, 60, &in->poll, why,
 		    whylen) != 0)

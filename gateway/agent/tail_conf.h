@@ -29,6 +29,7 @@ struct tail_in_conf {
 	int		 long_lines;	/* TAIL_LONG_* */
 	double		 partial_wait;	/* seconds */
 	double		 poll;		/* seconds */
+	double		 ignore_older;	/* seconds; 0: off */
 	uint32_t	 max_files;
 };
 

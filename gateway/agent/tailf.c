@@ -94,23 +94,43 @@ fail:
 	return -1;
 }
 
-/* Stop following the ${i}th file of ${in}: its position is forgotten. */
+/*
+ * Stop following the ${i}th file of ${in}: ${why} "gone" (its position is
+ * forgotten) or "idle" (ignore_older: its position is kept, for when it
+ * is written again).
+ */
 static void
-tail_remove(struct tail_in *in, size_t i)
+tail_remove(struct tail_in *in, size_t i, const char *why)
 {
 	struct tail *t = in->t;
 	struct tail_file *f = in->files[i];
 	char esc[LOG_ESC_MAX];
 
-	log_info("event=file_gone input=%s path=\"%s\"", in->c->name,
+	log_info("event=file_%s input=%s path=\"%s\"", why, in->c->name,
 	    log_esc(esc, sizeof(esc), f->path, LOG_ESC_STR, 0));
-	if (t->j != NULL && journal_pos_forget(t->j, f->path) != 0)
+	if (strcmp(why, "idle") == 0) {
+		if (f->dirty && t->j != NULL &&
+		    journal_pos_set(t->j, f->path, &f->pos) != 0)
+			log_warnx("event=file_position_error input=%s "
+			    "err=\"%s\"", in->c->name, log_esc(esc,
+			    sizeof(esc), journal_error(t->j), LOG_ESC_STR, 0));
+	} else if (t->j != NULL && journal_pos_forget(t->j, f->path) != 0)
 		log_warnx("event=file_position_error input=%s err=\"%s\"",
 		    in->c->name, log_esc(esc, sizeof(esc), journal_error(t->j),
 		    LOG_ESC_STR, 0));
 	t->pending = 1;
 	tail_file_free(f);
 	in->files[i] = in->files[--in->nfiles];
+}
+
+/* 1 if ${path} was not written for ignore_older (if set). */
+static int
+tail_old(const struct tail_in *in, const char *path)
+{
+	struct stat st;
+
+	return in->c->ignore_older > 0 && stat(path, &st) == 0 &&
+	    ev_time() - (double)st.st_mtime > in->c->ignore_older;
 }
 
 /* Follow what ${in}'s pattern matches and is not followed yet. */
@@ -124,7 +144,8 @@ tail_scan(struct tail_in *in)
 	for (size_t k = 0; k < g.gl_pathc; k++) {
 		const char *p = g.gl_pathv[k];
 
-		if (tail_conf_excluded(in->c, p) || tail_followed(in->t, p))
+		if (tail_conf_excluded(in->c, p) || tail_followed(in->t, p) ||
+		    tail_old(in, p))
 			continue;
 		if (in->nfiles >= in->c->max_files) {
 			if (!in->full_logged)
@@ -154,7 +175,7 @@ tail_switch(struct tail_in *in, size_t i)
 	int fd;
 
 	if ((fd = tail_open(f->path, &now, &size)) < 0) {
-		tail_remove(in, i);
+		tail_remove(in, i, "gone");
 		return 1;
 	}
 	if (now.dev == f->pos.dev && now.ino == f->pos.ino) {
@@ -248,6 +269,9 @@ tail_pass(struct tail_in *in)
 		else if (rc == TAIL_DONE && f->draining && tail_drained(f) &&
 		    tail_switch(in, i))
 			i--;
+		else if (rc == TAIL_DONE && !f->draining && f->len == 0 &&
+		    t->j != NULL && tail_old(in, f->path))
+			tail_remove(in, i--, "idle");
 	}
 	(void)tail_commit(t, in);
 	if (t->blocked && !t->stopped)

@@ -15,7 +15,9 @@
  * a glob follows several files, new ones from their start; a full sink
  * stops reading and nothing is lost or repeated once room comes back; a
  * reload keeps the files of an input that did not change where they are,
- * starts a new input, and stops reading one that is gone.
+ * starts a new input, and stops reading one that is gone; ignore_older
+ * leaves old files alone and closes idle ones, which go on where they
+ * were once written again.
  * Every test checks that each numbered line came exactly once, in order.
  */
 #include <stdarg.h>
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <ev.h>
@@ -720,6 +723,55 @@ test_reload(void **state)
 		assert_non_null(strstr(sk.ev[i], "/b.log\""));
 }
 
+/* Set the modification time of ${name} to ${ago} seconds ago. */
+static void
+age(const char *name, double ago)
+{
+	struct timespec ts[2];
+	char p[128];
+
+	fpath(p, sizeof(p), name);
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts[0]), 0);
+	ts[0].tv_sec -= (time_t)ago;
+	ts[1] = ts[0];
+	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+}
+
+static void
+test_ignore_older(void **state)
+{
+	(void)state;
+	journal_up();
+	append("a.log", 0, 10);
+	append("b.log", 0, 10);
+	age("b.log", 7200);
+	set("path", "*.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	set("ignore_older", "1h");
+	start();
+	spin_until(10);			/* b.log is too old */
+	expect_lines(0, 0, 10);
+	spin(0.05);
+	assert_int_equal(sk.n, 10);
+	/* a.log idle too long: closed, its position kept... */
+	age("a.log", 7200);
+	spin(0.05);
+	/* ... and both are read when written again, a.log where it was. */
+	append("a.log", 10, 15);
+	append("b.log", 10, 12);
+	spin_until(10 + 5 + 12);
+	expect_lines(0, 0, 10);
+	for (size_t i = 10, a = 10; i < sk.n; i++) {
+		char l[64], want[64];
+
+		if (strstr(sk.ev[i], "/a.log\"") == NULL)
+			continue;
+		snprintf(want, sizeof(want), "line %zu", a++);
+		assert_string_equal(line_of(i, l, sizeof(l)), want);
+	}
+}
+
 static void
 test_conf(void **state)
 {
@@ -768,6 +820,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backpressure, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ignore_older, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_conf, setup, teardown),
 	};
 
