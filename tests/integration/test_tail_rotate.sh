@@ -16,7 +16,8 @@
 # there.
 source "$(dirname "$0")/lib.sh" "$@"
 
-"$GW_AGENT" --help 2>&1 | grep -q -- '-c FILE' || {
+usage=$("$GW_AGENT" --help 2>&1 || true)
+grep -q -- '-c FILE' <<<"$usage" || {
 	echo "skip: this gw-agent has no service mode (gw-agent -c FILE)"
 	exit 0
 }
