@@ -534,11 +534,11 @@ test_partial_wait(void **state)
 	set("path", "a.log");
 	set("read_from", "beginning");
 	set("poll", "10ms");
-	set("partial_wait", "200ms");
+	set("partial_wait", "500ms");
 	start();
 	spin(0.1);
 	assert_int_equal(sk.n, 0);	/* its newline may come */
-	spin(0.3);
+	spin(0.6);
 	assert_int_equal(sk.n, 1);
 	assert_string_equal(line_of(0, l, sizeof(l)), "abc");
 	assert_non_null(strstr(sk.ev[0], "\"partial\":true"));
