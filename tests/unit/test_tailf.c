@@ -18,7 +18,6 @@
  * starts a new input, and stops reading one that is gone; ignore_older
  * leaves old files alone and closes idle ones, which go on where they
  * were once written again.
- * Every test checks that each numbered line came exactly once, in order.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,13 +67,6 @@ sink_push(struct sink *s, const void *p, size_t len)
 	if (s->j != NULL)
 		assert_int_equal(journal_line(s->j, p, len), 0);
 	return SINK_OK;
-}
-
-int
-sink_room(const struct sink *s, size_t len)
-{
-	(void)len;
-	return s->n < s->room;
 }
 
 int
@@ -186,14 +178,21 @@ teardown(void **state)
 	return system(cmd);
 }
 
+/* [file NAME] ${key} = ${value} into ${c}. */
 static void
-set(const char *key, const char *value)
+set_in(void *c, const char *name, const char *key, const char *value)
 {
 	char why[256] = "";
 
-	if (tail_input_ops.conf_set(conf, "app", key, value, why,
+	if (tail_input_ops.conf_set(c, name, key, value, why,
 	    sizeof(why)) != CONF_SET_OK)
-		fail_msg("%s = %s: %s", key, value, why);
+		fail_msg("[file %s] %s = %s: %s", name, key, value, why);
+}
+
+static void
+set(const char *key, const char *value)
+{
+	set_in(conf, "app", key, value);
 }
 
 /* The journal in ${dir}, (re)opened. */
@@ -259,20 +258,6 @@ fpath(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", dir, name);
 }
 
-/* Append lines "line N" for N in [from, to) to ${name}. */
-static void
-append(const char *name, int from, int to)
-{
-	char p[128];
-	FILE *fp;
-
-	fpath(p, sizeof(p), name);
-	assert_non_null(fp = fopen(p, "a"));
-	for (int i = from; i < to; i++)
-		fprintf(fp, "line %d\n", i);
-	assert_int_equal(fclose(fp), 0);
-}
-
 static void
 append_raw(const char *name, const char *s)
 {
@@ -283,6 +268,18 @@ append_raw(const char *name, const char *s)
 	assert_non_null(fp = fopen(p, "a"));
 	fputs(s, fp);
 	assert_int_equal(fclose(fp), 0);
+}
+
+/* Append lines "line N" for N in [from, to) to ${name}. */
+static void
+append(const char *name, int from, int to)
+{
+	char l[32];
+
+	for (int i = from; i < to; i++) {
+		snprintf(l, sizeof(l), "line %d\n", i);
+		append_raw(name, l);
+	}
 }
 
 static void
@@ -658,17 +655,6 @@ test_backpressure(void **state)
 	assert_int_equal(sk.n, 200);
 }
 
-/* [file NAME] ${key} = ${value} into ${c}. */
-static void
-set_in(void *c, const char *name, const char *key, const char *value)
-{
-	char why[256] = "";
-
-	if (tail_input_ops.conf_set(c, name, key, value, why,
-	    sizeof(why)) != CONF_SET_OK)
-		fail_msg("[file %s] %s = %s: %s", name, key, value, why);
-}
-
 static void
 test_reload(void **state)
 {
@@ -795,34 +781,18 @@ test_conf(void **state)
 	tail_input_ops.conf_free(c2);
 }
 
+#define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lines_as_written, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_rename_rotation, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_copy_truncate, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_disappear_return, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restart_other_file, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_partial_wait, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_long_split, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_long_drop, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_glob, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backpressure, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ignore_older, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_conf, setup, teardown),
+		T(test_lines_as_written), T(test_rename_rotation),
+		T(test_copy_truncate), T(test_disappear_return),
+		T(test_restart), T(test_restart_other_file),
+		T(test_partial_wait), T(test_long_split), T(test_long_drop),
+		T(test_glob), T(test_backpressure), T(test_reload),
+		T(test_ignore_older), T(test_conf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
