@@ -1,23 +1,21 @@
 /*
  * test_tailf.c: files followed like tail -F (tailf.h), on a real libev
- * loop and real files in a temporary directory, through a fake sink (the
- * sink.h API, defined here: it keeps the events pushed, makes them
- * "durable" at each commit, and has a room the test sets).  Lines appear
- * as written; a file renamed is read to its end (what the writer still
- * put into it too) before the new one, and goes on if renamed back; a copy-truncated file's copy is
- * read from where reading was, then the file from its start, whether it
- * was seen smaller or already grown past the old position; a file that
- * disappears and returns is read again from its start; a restart with
- * the journal resumes where it was, after a rotation by rename or by copy
+ * loop and real files, through a fake sink (sink.h, defined here: it keeps
+ * the events pushed, "durable" at each commit, and has a room the test
+ * sets).  Lines appear as written; a renamed file is read to its end (and
+ * what the writer still put into it) before the new one, and goes on if
+ * renamed back; a copy-truncated file's copy is read from the position,
+ * then the file from its start, whether seen smaller or grown past the
+ * position; a file that disappears and returns is read from its start; a
+ * restart with the journal resumes where it was, after a rename or a copy
  * while down, and reads from the start a file whose bytes before the
- * position changed (another file on the same inode); a last line without
- * newline is sent after partial_wait; long lines are split or dropped;
- * a glob follows several files, new ones from their start; a full sink
- * stops reading and nothing is lost or repeated once room comes back; a
- * reload keeps the files of an input that did not change where they are,
- * starts a new input, and stops reading one that is gone; ignore_older
- * leaves old files alone and closes idle ones, which go on where they
- * were once written again.
+ * position changed; a last line without newline is sent after
+ * partial_wait; long lines are split or dropped; a glob follows several
+ * files, new ones from their start; a full sink stops reading, and
+ * nothing is lost or repeated once room comes back; a reload keeps an
+ * unchanged input's files where they are, starts a new input and stops
+ * one gone; ignore_older leaves old files alone and closes idle ones,
+ * which go on where they were once written again.
  */
 #include <stdarg.h>
 #include <stddef.h>
