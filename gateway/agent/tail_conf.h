@@ -21,7 +21,7 @@
 
 struct tail_in_conf {
 	char		*name;		/* NAME of [file NAME] */
-	char		*path;		/* a path or a glob(3) pattern, absolute */
+	char		*path;		/* a path or glob(3) pattern, absolute */
 	char		*exclude;	/* fnmatch(3) patterns of base names,
 					   comma-separated; NULL: none */
 	int		 read_from;	/* TAIL_FROM_* */

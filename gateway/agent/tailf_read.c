@@ -215,8 +215,8 @@ tail_commit(struct tail *t, struct tail_in *in)
 			continue;
 		if (t->j != NULL && journal_pos_set(t->j, f->path,
 		    &f->pos) != 0) {
-			log_errx("event=file_position_error input=%s err=\"%s\"",
-			    in->c->name, log_esc(esc, sizeof(esc),
+			log_errx("event=file_position_error input=%s "
+			    "err=\"%s\"", in->c->name, log_esc(esc, sizeof(esc),
 			    journal_error(t->j), LOG_ESC_STR, 0));
 			t->stopped = 1;
 			return -1;

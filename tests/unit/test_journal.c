@@ -712,7 +712,8 @@ test_positions_survive_reopen(void **state)
 {
 	struct sendq *q;
 	struct journal *j;
-	struct file_pos a = mkpos(77, 1000, "line 9\n"), b = mkpos(78, 5, "ab\n");
+	struct file_pos a = mkpos(77, 1000, "line 9\n");
+	struct file_pos b = mkpos(78, 5, "ab\n");
 	struct file_pos got;
 	uint64_t off;
 	size_t n;
