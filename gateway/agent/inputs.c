@@ -2,13 +2,11 @@
  * inputs.c: the table of gw-agent's input kinds (see inputs.h).
  */
 #include "inputs.h"
+#include "tailf.h"
 
-/*
- * One line per kind, before the NULL, each exported by its own module:
- * [file NAME] (&tail_input_ops), [syslog] (&syslog_input_ops), [check
- * NAME] (&check_input_ops).
- */
+/* One line per kind, before the NULL, each exported by its own module. */
 const struct input_ops *const input_kinds[] = {
+	&tail_input_ops,	/* [file NAME] */
 	NULL
 };
 
