@@ -414,8 +414,12 @@ command_free(struct command *c)
 		(void)kill(c->pid, SIGKILL);
 		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		log_warnx("event=command_abandoned id=%llu",
-		    (unsigned long long)c->id);
+		if (c->quiet)
+			log_debug("event=command_abandoned id=%llu",
+			    (unsigned long long)c->id);
+		else
+			log_warnx("event=command_abandoned id=%llu",
+			    (unsigned long long)c->id);
 	}
 	ev_timer_stop(c->loop, &c->timer);
 	ev_child_stop(c->loop, &c->child);
