@@ -10,9 +10,11 @@
 #    load1, load5, load15 with their thresholds as written and min 0;
 #  - check_disk -w 1% -c 1% -p /: the state this test gets running it
 #    itself, one perfdata item "/" in bytes with its max;
-#  - check_procs -c 1:1 -a AGENT_INI (this agent's own process: exactly
-#    one): OK with procs=1, the state of running it here; the same with
-#    -c 2:2 is CRITICAL, again as here;
+#  - check_procs -c 1:1 -a MARKER (a process this test starts, exactly
+#    one; check_procs leaves out itself and its parent, gw-agent): OK with
+#    procs=1, the state of running it here; -c 2:2 -C marker (its command
+#    name: not the other check_procs, whose arguments name it) CRITICAL,
+#    as here;
 #  - a plugin sleeping past its 1 s timeout: UNKNOWN, timed_out true, no
 #    exit status, "timed out after 1s: " and what it printed; its sleeping
 #    child killed with it (its process group);
@@ -35,6 +37,10 @@ cp pki/ca.crt etc/pki/ca.crt
 write_configs
 start_mgmt
 start_gateway
+# The one process check_procs counts: a sleep of its own name.
+MARKER=$T/etc/marker
+cp /bin/sleep "$MARKER"
+start marker "$MARKER" 3600
 
 # The test's own plugins, relative to agent.ini's directory.
 cat >etc/slow <<EOT
@@ -73,11 +79,11 @@ command = $P/check_disk -w 1% -c 1% -p /
 every = 2s
 
 [check procs]
-command = $P/check_procs -c 1:1 -a '$INI'
+command = $P/check_procs -c 1:1 -a '$MARKER'
 every = 1s
 
 [check procs2]
-command = $P/check_procs -c 2:2 -a "$INI"
+command = $P/check_procs -c 2:2 -C "marker"
 every = 2s
 
 [check slow]
@@ -102,9 +108,9 @@ want_state() {
 	*) echo UNKNOWN ;; esac
 }
 DISK=$(want_state "$P/check_disk" -w 1% -c 1% -p /)
-PROCS=$(want_state "$P/check_procs" -c 1:1 -a "$INI")
-PROCS2=$(want_state "$P/check_procs" -c 2:2 -a "$INI")
-[ "$PROCS" = OK ] || fail "check_procs -c 1:1 -a $INI run here: $PROCS"
+PROCS=$(want_state "$P/check_procs" -c 1:1 -a "$MARKER")
+PROCS2=$(want_state "$P/check_procs" -c 2:2 -C marker)
+[ "$PROCS" = OK ] || fail "check_procs -c 1:1 -a $MARKER run here: $PROCS"
 [ "$PROCS2" = CRITICAL ] || fail "check_procs -c 2:2 run here: $PROCS2"
 
 # The events of the store, per check (python3 prints "name count"...).
@@ -136,9 +142,9 @@ if kill -0 "$(cat slow.pid)" 2>/dev/null &&
 fi
 
 export_store >export.jsonl
-python3 -B - "$DISK" <<'EOT' || fail "the events in the store are not right"
+python3 -B - "$DISK" "$PROCS" "$PROCS2" <<'EOT' || fail "the events in the store are not right"
 import collections, json, sys
-disk_state = sys.argv[1]
+disk_state, procs_state, procs2_state = sys.argv[1:4]
 by = collections.defaultdict(list)
 bad = []
 def check(cond, what):
@@ -179,13 +185,14 @@ def disk(c):
     assert p["label"] == "/" and p["uom"] == "B", p
     assert p["value"] > 0 and p["max"] >= p["value"] and p["min"] == 0, p
 def procs(c):
-    assert c["state"] == "OK" and c["status"] == 0, "state"
+    assert c["state"] == procs_state == "OK" and c["status"] == 0, "state"
     assert c["output"].startswith("PROCS OK: 1 process"), "output"
     p = c["perfdata"][0]
     assert p["label"] == "procs" and p["value"] == 1, p
     assert p["crit"] == "1:1" and p["warn"] is None, p
 def procs2(c):
-    assert c["state"] == "CRITICAL" and c["status"] == 2, "state"
+    assert c["state"] == procs2_state == "CRITICAL", "state"
+    assert c["status"] == 2, "status"
     assert c["perfdata"][0]["crit"] == "2:2"
 def slow(c):
     assert c["state"] == "UNKNOWN" and c["status"] is None, "state"
