@@ -49,7 +49,11 @@ check_item(const struct plugin_perf *pf)
 	FUZZ_CHECK(isfinite(pf->max) || isnan(pf->max));
 }
 
-/* The words of the input: what can be an item at most. */
+/*
+ * The words of the input (whitespace between them): items are too, and
+ * the perfdata after a "|" begins inside a word ("X|a=1": one word, one
+ * item), so there are at most as many items as words.
+ */
 static size_t
 words(const char *p, size_t len)
 {
@@ -58,8 +62,7 @@ words(const char *p, size_t len)
 
 	for (i = 0; i < len; i++) {
 		int sp = p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
-		    p[i] == '\n' || p[i] == '\v' || p[i] == '\f' ||
-		    p[i] == '|';
+		    p[i] == '\n' || p[i] == '\v' || p[i] == '\f';
 
 		n += !sp && !in;
 		in = !sp;
