@@ -2,6 +2,8 @@
  * checks.c: gw-agent's scheduled checks (checks.h): the schedule, one run
  * at a time per check, the results to the sink, reload.
  */
+#include <sys/random.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check_conf.h"
 #include "checks.h"
@@ -57,6 +60,7 @@ struct checks {
 	struct sink_waiter	 waiter;
 	struct event		*ev;		/* the event being built */
 	struct plugin_out	*po;		/* the output being read */
+	uint64_t		 rng;		/* splay_at()'s */
 	int			 stopped;
 };
 
@@ -282,11 +286,19 @@ check_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	r->st.running = 1;
 }
 
-/* A random point of [0, ${splay}) (checks do not run in step). */
+/*
+ * A random point of [0, ${splay}) (checks do not run in step, nor agents
+ * started together): splitmix64 on a seed from getrandom().
+ */
 static double
-splay_at(double splay)
+splay_at(struct checks *in, double splay)
 {
-	return splay * ((double)random() / ((double)RAND_MAX + 1.0));
+	uint64_t z = (in->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return splay * (double)(z >> 11) * 0x1.0p-53;
 }
 
 /* ${d}'s schedule on ${in}, its first run within splay; NULL: errno. */
@@ -301,7 +313,8 @@ run_new(struct checks *in, const struct check_def *d)
 	r->in = in;
 	r->def = d;
 	r->last_state = -1;
-	ev_timer_init(&r->tick, check_tick_cb, splay_at(d->splay), d->every);
+	ev_timer_init(&r->tick, check_tick_cb, splay_at(in, d->splay),
+	    d->every);
 	r->tick.data = r;
 	if (!in->stopped)
 		ev_timer_start(in->loop, &r->tick);
@@ -390,6 +403,9 @@ checks_start(struct ev_loop *loop, struct sink *sink, const void *conf,
 	in->sink = sink;
 	in->conf = c;
 	in->waiter = (struct sink_waiter){ .fn = checks_room_cb };
+	if (getrandom(&in->rng, sizeof(in->rng), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(in->rng))
+		in->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	if ((in->ev = malloc(sizeof(*in->ev))) == NULL ||
 	    (in->po = malloc(sizeof(*in->po))) == NULL ||
 	    checks_add_all(in, c) != 0)

@@ -575,6 +575,40 @@ test_no_overlap(void **state)
 	assert_int_equal(access(path, F_OK), -1);	/* never two at once */
 }
 
+/* The first runs spread over splay (here every: 2 s), not in step. */
+static void
+test_splay(void **state)
+{
+	const char *lines[] = {
+		"a command now", "a every 2s", "b command now", "b every 2s",
+		"c command now", "c every 2s", "d command now", "d every 2s",
+		"e command now", "e every 2s", "f command now", "f every 2s",
+		NULL
+	};
+	struct check_conf *c;
+	double t0, first = 1e18, last = 0, t;
+	size_t i;
+	void *in;
+
+	(void)state;
+	script("now", "date +%s.%N");
+	c = conf(lines);
+	t0 = ev_time();
+	in = start(c);
+	run_until(6, 2.5);
+	assert_int_equal(fs.n, 6);
+	for (i = 0; i < fs.n; i++) {
+		t = strtod(strstr(fs.ev[i], "\"output\":\"") + 10, NULL);
+		first = t < first ? t : first;
+		last = t > last ? t : last;
+	}
+	if (!(first >= t0 - 0.01 && last < t0 + 2.2))
+		fail_msg("t0 %f first %f last %f: %s", t0, first, last, fs.ev[0]);
+	assert_true(last - first > 0.1);	/* not all at once */
+	check_input_ops.free(in);
+	check_conf_free(c);
+}
+
 /* A full sink: one result waits, newer ones replace it; room: pushed. */
 static void
 test_sink_full(void **state)
@@ -700,6 +734,7 @@ main(void)
 		cmocka_unit_test(test_argv_env),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_no_overlap),
+		cmocka_unit_test(test_splay),
 		cmocka_unit_test(test_sink_full),
 		cmocka_unit_test(test_reload),
 	};
