@@ -135,15 +135,28 @@ run_keep(struct check_run *r, const void *p, size_t len)
 	sink_wait(r->in->sink, &r->in->waiter);
 }
 
-/* A finished run's event: to the sink, or waiting for room. */
+/*
+ * A finished run's event: to the sink (after the one that waited, if
+ * there is room for it now), or waiting for room.
+ */
 static void
 run_deliver(struct check_run *r, const void *p, size_t len)
 {
-	if (r->pending == NULL && run_push(r, p, len) == 0) {
-		(void)sink_commit(r->in->sink);
-		return;
+	int pushed = 0;
+
+	if (r->pending != NULL && run_push(r, r->pending,
+	    r->pending_len) == 0) {
+		free(r->pending);
+		r->pending = NULL;
+		r->st.pending = 0;
+		pushed = 1;
 	}
-	run_keep(r, p, len);
+	if (r->pending == NULL && run_push(r, p, len) == 0)
+		pushed = 1;
+	else
+		run_keep(r, p, len);
+	if (pushed)
+		(void)sink_commit(r->in->sink);
 }
 
 /* Room came back: the results that waited, in the checks' order. */

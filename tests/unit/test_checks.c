@@ -620,6 +620,7 @@ test_sink_full(void **state)
 	struct check_stats st;
 	char cmd[256];
 	void *in;
+	int i;
 
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "n=$(cat %s/n 2>/dev/null || echo 0); "
@@ -643,6 +644,21 @@ test_sink_full(void **state)
 	assert_int_equal(st.events, 1);
 	run_until(2, 2);		/* the schedule went on */
 	assert_has(fs.ev[1], "\"output\":\"run 4\"");
+	/* Full at run 5; room again at run 6 (the waiter not called yet):
+	 * run 5 goes first, then run 6, none replaced. */
+	fs.full = 1;
+	for (i = 0; i < 40 && (checks_stats(in, "count", &st) != 0 ||
+	    !st.pending); i++)
+		run_for(0.05);
+	assert_int_equal(st.pending, 1);
+	fs.full = 0;
+	run_until(4, 2);
+	assert_int_equal(fs.n, 4);
+	assert_has(fs.ev[2], "\"output\":\"run 5\"");
+	assert_has(fs.ev[3], "\"output\":\"run 6\"");
+	assert_int_equal(checks_stats(in, "count", &st), 0);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.replaced, 2);
 	check_input_ops.free(in);
 	check_conf_free(c);
 }
