@@ -289,14 +289,15 @@ check_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	r->st.runs++;
 	r->started = mono_now();
-	r->cmd = command_start(loop, &p, r->st.runs, NULL, 0,
-	    check_done_cb, r);
-	if (r->cmd == NULL) {
-		log_warnx("event=check_start_failed name=%s err=\"%s\"",
-		    run_name(r, nb, sizeof(nb)), strerror(errno));
+	/* A program missing is said at once (not as the exit status 127 of
+	 * a posix_spawn that could not tell). */
+	if (access(d->program, X_OK) == 0 && (r->cmd = command_start(loop,
+	    &p, r->st.runs, NULL, 0, check_done_cb, r)) != NULL) {
+		r->st.running = 1;
 		return;
 	}
-	r->st.running = 1;
+	check_done_cb(&(struct command_result){ .outcome = GW_OUT_SPAWN,
+	    .status = errno, .out = (const uint8_t *)"" }, r);
 }
 
 /*
