@@ -1,6 +1,7 @@
 /*
  * inputs.c: the table of gw-agent's input kinds (see inputs.h).
  */
+#include "checks.h"
 #include "inputs.h"
 
 /*
@@ -9,6 +10,7 @@
  * NAME] (&check_input_ops).
  */
 const struct input_ops *const input_kinds[] = {
+	&check_input_ops,
 	NULL
 };
 
