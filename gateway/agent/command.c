@@ -18,6 +18,14 @@
 #define COMMAND_MAGIC		0x436d6452u	/* "CmdR" */
 #define COMMAND_DRAIN_READS	256	/* reads after the exit (1 MiB) */
 
+/* A start or an end: info, or debug for a quiet one (a check's run). */
+#define COMMAND_LOG(c, ...) do {					\
+	if ((c)->quiet)							\
+		log_debug(__VA_ARGS__);					\
+	else								\
+		log_info(__VA_ARGS__);					\
+} while (0)
+
 /*
  * Where a handler stands; only command_set_state() changes it.  Its exit
  * is the end: what it wrote is then in the pipe (a background child of
@@ -48,6 +56,7 @@ struct command {
 	int			 truncated;
 	int			 wstatus;	/* waitpid's, once reaped */
 	int			 spawn_errno;
+	int			 quiet;		/* logs at debug level */
 	command_done_fn		*done;
 	void			*arg;
 };
@@ -175,7 +184,7 @@ command_finish(struct command *c)
 	ev_child_stop(c->loop, &c->child);
 	command_close_in(c);
 	command_close_out(c);
-	log_info("event=command_done id=%llu outcome=%s status=%d bytes=%zu "
+	COMMAND_LOG(c, "event=command_done id=%llu outcome=%s status=%d bytes=%zu "
 	    "truncated=%s", (unsigned long long)c->id,
 	    gw_outcome_str(r.outcome), (int)r.status, r.len,
 	    c->truncated ? "yes" : "no");
@@ -214,7 +223,11 @@ command_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (c->state != CMD_RUNNING)
 		return;
-	log_warnx("event=command_timeout id=%llu pid=%ld",
+	if (c->quiet)
+		log_debug("event=command_timeout id=%llu pid=%ld",
+		    (unsigned long long)c->id, (long)c->pid);
+	else
+		log_warnx("event=command_timeout id=%llu pid=%ld",
 	    (unsigned long long)c->id, (long)c->pid);
 	command_set_state(c, CMD_KILLED);
 	if (kill(-c->pid, SIGKILL) != 0)
@@ -252,20 +265,27 @@ command_spawn(struct command *c, const struct command_params *p,
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	char idenv[64], *agent, *argv[2], *envp[4];
+	char idenv[64], *agent = NULL, *argv1[2], *env1[4];
+	char *const *argv = p->argv, *const *envp = p->envp;
 	int rc;
 
-	snprintf(idenv, sizeof(idenv), "GW_COMMAND_ID=%llu",
-	    (unsigned long long)c->id);
-	if ((agent = malloc(strlen(p->agent) + 10)) == NULL)
-		return errno;
-	sprintf(agent, "GW_AGENT=%s", p->agent);
-	argv[0] = (char *)p->program;
-	argv[1] = NULL;
-	envp[0] = idenv;
-	envp[1] = agent;
-	envp[2] = (char *)"PATH=/usr/bin:/bin";
-	envp[3] = NULL;
+	if (argv == NULL) {
+		argv1[0] = (char *)p->program;
+		argv1[1] = NULL;
+		argv = argv1;
+	}
+	if (envp == NULL) {
+		snprintf(idenv, sizeof(idenv), "GW_COMMAND_ID=%llu",
+		    (unsigned long long)c->id);
+		if ((agent = malloc(strlen(p->agent) + 10)) == NULL)
+			return errno;
+		sprintf(agent, "GW_AGENT=%s", p->agent);
+		env1[0] = idenv;
+		env1[1] = agent;
+		env1[2] = (char *)"PATH=/usr/bin:/bin";
+		env1[3] = NULL;
+		envp = env1;
+	}
 	rc = ENOMEM;
 	if (command_attr(&at) != 0)
 		goto out0;
@@ -303,8 +323,10 @@ command_launch(struct command *c, const struct command_params *p)
 	c->in_fd = in[1];
 	c->out_fd = out[0];
 	if (rc != 0) {
-		log_warnx("event=command_spawn_failed id=%llu err=\"%s\"",
-		    (unsigned long long)c->id, strerror(rc));
+		if (!c->quiet)
+			log_warnx("event=command_spawn_failed id=%llu "
+			    "err=\"%s\"", (unsigned long long)c->id,
+			    strerror(rc));
 		c->spawn_errno = rc;
 		command_close_in(c);
 		command_close_out(c);
@@ -313,7 +335,7 @@ command_launch(struct command *c, const struct command_params *p)
 		return 0;
 	}
 	command_set_state(c, CMD_RUNNING);
-	log_info("event=command_start id=%llu pid=%ld bytes=%zu",
+	COMMAND_LOG(c, "event=command_start id=%llu pid=%ld bytes=%zu",
 	    (unsigned long long)c->id, (long)c->pid, c->blen);
 	(void)fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
 	(void)fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
@@ -354,6 +376,7 @@ command_start(struct ev_loop *loop, const struct command_params *p,
 	c->pid = -1;
 	c->in_fd = c->out_fd = -1;
 	c->omax = p->output_max;
+	c->quiet = p->quiet;
 	c->done = done;
 	c->arg = arg;
 	ev_io_init(&c->in_w, command_in_cb, -1, EV_WRITE);
@@ -391,8 +414,12 @@ command_free(struct command *c)
 		(void)kill(c->pid, SIGKILL);
 		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		log_warnx("event=command_abandoned id=%llu",
-		    (unsigned long long)c->id);
+		if (c->quiet)
+			log_debug("event=command_abandoned id=%llu",
+			    (unsigned long long)c->id);
+		else
+			log_warnx("event=command_abandoned id=%llu",
+			    (unsigned long long)c->id);
 	}
 	ev_timer_stop(c->loop, &c->timer);
 	ev_child_stop(c->loop, &c->child);

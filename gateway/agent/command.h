@@ -1,9 +1,11 @@
 /*
  * command.h: runs gw-agent's --on-command handler for one COMMAND
- * (PROTOCOL.md 9.7) inside the libev loop, never blocking it.  The handler
- * is a program started by posix_spawn, no shell and no arguments, in a
- * process group of its own, with only GW_COMMAND_ID, GW_AGENT and
- * PATH=/usr/bin:/bin in its environment.  The COMMAND's body goes to its
+ * (PROTOCOL.md 9.7), or one run of a scheduled check (checks.h), inside
+ * the libev loop, never blocking it.  The handler is a program started by
+ * posix_spawn, no shell and no arguments, in a process group of its own,
+ * with only GW_COMMAND_ID, GW_AGENT and PATH=/usr/bin:/bin in its
+ * environment (a check: the arguments and environment it is given, and
+ * nothing on its standard input).  The COMMAND's body goes to its
  * standard input through a pipe (written as the handler reads; one that
  * never reads it is not waited for), its standard output and error to one
  * pipe of which the first output_max bytes are kept (the rest is read and
@@ -27,6 +29,10 @@ struct command_params {
 	const char	*agent;		/* GW_AGENT: the agent's name */
 	size_t		 output_max;	/* output bytes kept */
 	double		 timeout;	/* seconds before SIGKILL */
+	char *const	*argv;		/* NULL: { program } */
+	char *const	*envp;		/* NULL: the handler's (above) */
+	int		 quiet;		/* 1: its start and end logged at
+					   debug level (a check logs them) */
 };
 
 /* How one handler ended, for RESULT. */

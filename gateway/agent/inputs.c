@@ -1,12 +1,14 @@
 /*
  * inputs.c: the table of gw-agent's input kinds (see inputs.h).
  */
+#include "checks.h"
 #include "inputs.h"
 #include "tailf.h"
 
 /* One line per kind, before the NULL, each exported by its own module. */
 const struct input_ops *const input_kinds[] = {
 	&tail_input_ops,	/* [file NAME] */
+	&check_input_ops,	/* [check NAME] */
 	NULL
 };
 
