@@ -395,6 +395,13 @@ syslog_severity_str(int n)
 	return n >= 0 && n < 8 ? names[n] : NULL;
 }
 
+/* The only writer of f->state. */
+static void
+frame_set_state(struct syslog_framer *f, enum syslog_frame_state st)
+{
+	f->state = st;
+}
+
 /**
  * syslog_frame_init(f, buf, cap): a framer gathering messages of at most
  * ${cap} bytes (at least 1) into ${buf}.
@@ -403,7 +410,7 @@ void
 syslog_frame_init(struct syslog_framer *f, uint8_t *buf, size_t cap)
 {
 	memset(f, 0, sizeof(*f));
-	f->state = SYSLOG_FS_START;
+	frame_set_state(f, SYSLOG_FS_START);
 	f->buf = buf;
 	f->cap = cap;
 }
@@ -419,14 +426,14 @@ frame_out(struct syslog_framer *f, struct syslog_frame *out,
 	out->counted = f->counted;
 	f->len = 0;
 	f->cut = 0;
-	f->state = next;
+	frame_set_state(f, next);
 	return SYSLOG_FRAME_MSG;
 }
 
 static int
 frame_fail(struct syslog_framer *f, enum syslog_frame_err e)
 {
-	f->state = SYSLOG_FS_BROKEN;
+	frame_set_state(f, SYSLOG_FS_BROKEN);
 	f->err = e;
 	return SYSLOG_FRAME_ERR;
 }
@@ -436,7 +443,7 @@ static int
 frame_len(struct syslog_framer *f, uint8_t b)
 {
 	if (b == ' ') {
-		f->state = SYSLOG_FS_COUNTED;
+		frame_set_state(f, SYSLOG_FS_COUNTED);
 		return SYSLOG_FRAME_NEED;
 	}
 	if (!is_digit(b) || ++f->ndigits > LEN_DIGITS_MAX)
@@ -479,8 +486,8 @@ syslog_frame_feed(struct syslog_framer *f, const uint8_t *p, size_t len,
 				i++;
 				break;
 			}
-			f->state = f->counted ? SYSLOG_FS_LEN :
-			    SYSLOG_FS_LINE;
+			frame_set_state(f, f->counted ? SYSLOG_FS_LEN :
+			    SYSLOG_FS_LINE);
 			break;
 		case SYSLOG_FS_LEN:
 			i++;
@@ -520,7 +527,7 @@ syslog_frame_feed(struct syslog_framer *f, const uint8_t *p, size_t len,
 		case SYSLOG_FS_SKIP:
 			i++;
 			if (b == '\n')
-				f->state = SYSLOG_FS_START;
+				frame_set_state(f, SYSLOG_FS_START);
 			break;
 		case SYSLOG_FS_BROKEN:
 			return SYSLOG_FRAME_ERR;
