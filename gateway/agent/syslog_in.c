@@ -149,7 +149,10 @@ syslog_in_refused(struct syslog_in *in, const char *transport,
 		    (unsigned long long)quiet);
 }
 
-/* One datagram of ${n} bytes from ${sa}: 1 if pushed, else 0. */
+/*
+ * One datagram of ${n} bytes from ${sa}: SINK_OK if pushed, SINK_ERR if
+ * the sink failed, else SINK_FULL (dropped or refused: counted).
+ */
 static int
 syslog_in_dgram(struct syslog_in *in, size_t n, const struct sockaddr *sa)
 {
@@ -160,7 +163,7 @@ syslog_in_dgram(struct syslog_in *in, size_t n, const struct sockaddr *sa)
 	net_sa_str(sa, peer, sizeof(peer));
 	if (!syslog_allowed(in->conf.allow, in->conf.nallow, sa)) {
 		syslog_in_refused(in, "udp", peer);
-		return 0;
+		return SINK_FULL;
 	}
 	n = syslog_trim(in->dgram, n);
 	if (n > in->conf.max_message) {
@@ -177,7 +180,7 @@ syslog_in_dgram(struct syslog_in *in, size_t n, const struct sockaddr *sa)
 			    peer, (unsigned long long)in->st.dropped,
 			    (unsigned long long)quiet);
 	}
-	return rc == SINK_OK;
+	return rc;
 }
 
 /* Datagrams are waiting: take a burst of them, then commit. */
@@ -188,7 +191,7 @@ syslog_in_udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	ssize_t n;
-	int i, pushed = 0;
+	int i, rc, pushed = 0;
 
 	(void)loop;
 	(void)revents;
@@ -202,8 +205,10 @@ syslog_in_udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("event=syslog_recv_failed");
 			break;
 		}
-		pushed += syslog_in_dgram(in, (size_t)n,
-		    (struct sockaddr *)&ss);
+		rc = syslog_in_dgram(in, (size_t)n, (struct sockaddr *)&ss);
+		if (rc == SINK_ERR)
+			break;
+		pushed += rc == SINK_OK;
 	}
 	if (pushed > 0)
 		syslog_in_commit(in);
