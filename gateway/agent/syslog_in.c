@@ -134,15 +134,19 @@ syslog_in_commit(struct syslog_in *in)
 	(void)sink_commit(in->sink);
 }
 
-/* A sender not on the allow list: counted, logged now and then. */
-static void
+/**
+ * syslog_in_refused(in, transport, peer): a sender not on the allow list:
+ * counted, logged now and then.
+ */
+void
 syslog_in_refused(struct syslog_in *in, const char *transport,
     const char *peer)
 {
 	uint64_t quiet;
 
 	in->st.refused++;
-	if (syslog_in_warn_ok(in, SYSLOG_W_REFUSED, &quiet))
+	if (syslog_in_warn_ok(in, transport[0] == 'u' ?
+	    SYSLOG_W_REFUSED_UDP : SYSLOG_W_REFUSED_TCP, &quiet))
 		log_warnx("event=syslog_refused transport=%s peer=%s "
 		    "refused=%llu not_logged=%llu", transport, peer,
 		    (unsigned long long)in->st.refused,

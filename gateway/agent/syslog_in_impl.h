@@ -27,7 +27,8 @@
 
 /* Warnings that a flood could repeat: one a SYSLOG_WARN_EVERY each. */
 enum syslog_warn {
-	SYSLOG_W_REFUSED,	/* a sender not allowed */
+	SYSLOG_W_REFUSED_UDP,	/* a datagram from a sender not allowed */
+	SYSLOG_W_REFUSED_TCP,	/* a connection from one */
 	SYSLOG_W_DROPPED,	/* a datagram that found no room */
 	SYSLOG_W_CUT,		/* a message over max_message */
 	SYSLOG_W_CONNS,		/* a connection over max_connections */
@@ -97,6 +98,13 @@ int syslog_in_warn_ok(struct syslog_in *in, enum syslog_warn w,
  */
 int syslog_in_push(struct syslog_in *in, const uint8_t *p, size_t len,
     int cut, const char *transport, const char *peer, double ts);
+
+/**
+ * syslog_in_refused(in, transport, peer): a sender not on the allow list:
+ * counted, logged now and then.
+ */
+void syslog_in_refused(struct syslog_in *in, const char *transport,
+    const char *peer);
 
 /** syslog_in_commit(in): sink_commit(); on failure, log nothing more. */
 void syslog_in_commit(struct syslog_in *in);

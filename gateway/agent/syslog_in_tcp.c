@@ -269,12 +269,7 @@ syslog_conn_admit(struct syslog_in *in, int fd, const struct sockaddr *sa,
 
 	if (!syslog_allowed(in->conf.allow, in->conf.nallow, sa)) {
 		close(fd);
-		in->st.refused++;
-		if (syslog_in_warn_ok(in, SYSLOG_W_REFUSED, &quiet))
-			log_warnx("event=syslog_refused transport=tcp peer=%s "
-			    "refused=%llu not_logged=%llu", peer,
-			    (unsigned long long)in->st.refused,
-			    (unsigned long long)quiet);
+		syslog_in_refused(in, "tcp", peer);
 		return 0;
 	}
 	if (in->nconns >= in->conf.max_connections) {

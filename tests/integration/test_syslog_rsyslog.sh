@@ -89,7 +89,10 @@ for line in sys.stdin:
     if ev.get("kind") != "syslog":
         continue
     assert ev["v"] == 1 and ev["source"] == "syslog", ev
-    m = re.fullmatch(r" ?syslog test message (\d+)", ev.get("msg", ""))
+    # MSG as rsyslog sends it: its RFC 5424 template puts a SP before
+    # %msg%, which starts with the SP that followed "TAG[pid]:".
+    sp = " " if ev.get("format") == "rfc5424" else ""
+    m = re.fullmatch(sp + r"syslog test message (\d+)", ev.get("msg", ""))
     if not m:
         bad.append("unexpected message: %r" % ev)
         continue
