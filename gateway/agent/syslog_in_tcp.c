@@ -180,9 +180,10 @@ syslog_conn_read(struct syslog_conn *c, int *pushed)
 	ssize_t n;
 	int i, rc;
 
+	/* What a full sink left unframed first; nothing left after. */
+	if ((rc = syslog_conn_frames(c, pushed)) != 0)
+		return rc;
 	for (i = 0; i < SYSLOG_BURST; i++) {
-		if ((rc = syslog_conn_frames(c, pushed)) != 0)
-			return rc;
 		n = read(c->fd, c->rbuf, sizeof(c->rbuf));
 		if (n == 0)
 			return syslog_conn_eof(c, pushed);
@@ -198,6 +199,8 @@ syslog_conn_read(struct syslog_conn *c, int *pushed)
 		c->rlen = (size_t)n;
 		if (c->in->conf.idle_timeout > 0)
 			ev_timer_again(c->in->loop, &c->idle);
+		if ((rc = syslog_conn_frames(c, pushed)) != 0)
+			return rc;
 	}
 	return 0;
 }
