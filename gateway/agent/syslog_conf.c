@@ -193,6 +193,13 @@ syslog_conf_set(struct syslog_conf *c, const char *key, const char *value,
 		c->max_connections = (unsigned)v;
 		return CONF_SET_OK;
 	}
+	if (strcmp(key, "udp_buffer") == 0) {
+		if (conf_size(value, SYSLOG_UDPBUF_MIN, SYSLOG_UDPBUF_MAX, &v,
+		    why, whylen) != 0)
+			return CONF_SET_BAD;
+		c->udp_buffer = (size_t)v;
+		return CONF_SET_OK;
+	}
 	if (strcmp(key, "idle_timeout") == 0) {
 		if (conf_duration(value, 0, SYSLOG_IDLE_MAX, &d, why,
 		    whylen) != 0)

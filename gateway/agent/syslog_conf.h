@@ -17,6 +17,8 @@
 #define SYSLOG_CONNS_MAX	4096
 #define SYSLOG_CONNS_DEF	64
 #define SYSLOG_IDLE_MAX		(7 * 86400.)
+#define SYSLOG_UDPBUF_MIN	4096
+#define SYSLOG_UDPBUF_MAX	(256 * 1024 * 1024)
 
 /* An address block: ${bits} first bits of ${addr} (IPv4: v4-mapped). */
 struct syslog_net {
@@ -32,6 +34,7 @@ struct syslog_conf {
 	size_t			 max_message;
 	unsigned		 max_connections;
 	double			 idle_timeout;	/* 0: none */
+	size_t			 udp_buffer;	/* SO_RCVBUF; 0: the system's */
 };
 
 /**

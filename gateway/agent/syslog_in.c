@@ -251,6 +251,29 @@ syslog_udp_open(const char *addr, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * The receive buffer of UDP socket ${fd}: ${size} bytes (0: leave the
+ * system's).  SO_RCVBUFFORCE passes net.core.rmem_max where the agent
+ * may (CAP_NET_ADMIN); else the kernel caps SO_RCVBUF to it.  Logged
+ * with what the kernel gave.
+ */
+static void
+syslog_udp_buffer(int fd, size_t size)
+{
+	int v = (int)size, got = 0;
+	socklen_t sl = sizeof(got);
+
+	if (size == 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) != 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) != 0) {
+		log_warn("event=syslog_udp_buffer_failed want=%zu", size);
+		return;
+	}
+	(void)getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &sl);
+	log_info("event=syslog_udp_buffer want=%zu got=%d", size, got);
+}
+
 /* Stop watching and close the listener ${fd} (if open). */
 static void
 syslog_in_unlisten(struct syslog_in *in, ev_io *io, int *fd)
@@ -300,6 +323,9 @@ syslog_in_bind(struct syslog_in *in, const struct syslog_conf *conf,
 	}
 	if (uchg)
 		syslog_in_listen(in, &in->udp_io, &in->udp_fd, ufd);
+	if (in->udp_fd >= 0 && (uchg || conf->udp_buffer !=
+	    in->conf.udp_buffer))
+		syslog_udp_buffer(in->udp_fd, conf->udp_buffer);
 	if (tchg)
 		syslog_in_listen(in, &in->tcp_io, &in->tcp_fd, tfd);
 	return 0;

@@ -333,7 +333,7 @@ test_udp(void **state)
 	memset(big, 'x', sizeof(big));
 	memcpy(big, "<13>", 4);
 	fake_reset(100);
-	in = start(a, "max_message=480", NULL);
+	in = start(a, "max_message=480", "udp_buffer=1M", NULL);
 	udp_send("127.0.0.1", port, big, sizeof(big));
 	spin_until(1, 2);
 	assert_int_equal(fake.n, 1);

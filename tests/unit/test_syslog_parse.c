@@ -448,6 +448,11 @@ test_conf(void **state)
 	assert_int_equal(syslog_conf_set(&c, "idle_timeout", "5m", why,
 	    sizeof(why)), CONF_SET_OK);
 	assert_true(c.idle_timeout == 300.);
+	assert_int_equal(syslog_conf_set(&c, "udp_buffer", "1k", why,
+	    sizeof(why)), CONF_SET_BAD);
+	assert_int_equal(syslog_conf_set(&c, "udp_buffer", "4M", why,
+	    sizeof(why)), CONF_SET_OK);
+	assert_int_equal(c.udp_buffer, 4 << 20);
 	assert_int_equal(syslog_conf_set(&c, "port", "514", why,
 	    sizeof(why)), CONF_SET_UNKNOWN);
 	err[0] = '\0';
