@@ -44,9 +44,12 @@ drain_timeout = 5s
 udp = 127.0.0.1:$SPORT
 tcp = 127.0.0.1:$SPORT
 allow = 127.0.0.1/32
+udp_buffer = 1M
 EOT
 start agent "$GW_AGENT" -c "$T/etc/agent.ini"
 wait_log agent.log "event=syslog_start udp=127.0.0.1:$SPORT tcp=127.0.0.1:$SPORT" 10
+grep -q "event=syslog_udp_buffer want=1048576 got=[1-9]" agent.log ||
+    fail "udp_buffer not applied: $(grep -o 'event=syslog_udp.*' agent.log)"
 wait_log gatewayd.log "event=agent_authenticated agent=agent-syslog" 10
 
 # rsyslogd of its own: only our socket, only our tag forwarded.
