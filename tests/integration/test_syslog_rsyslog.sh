@@ -11,7 +11,9 @@
 # action, as a "syslog" event (PROTOCOL.md 12.3) with its parsed fields.
 # Then senders off the allow list (127.0.0.2, a datagram and a
 # connection) are refused, counted and logged, and nothing of theirs is
-# stored.  Everything stays on loopback.
+# stored.  Then, with gatewayd stopped (SIGSTOP) and the agent's queue
+# full, TCP is held back and loses nothing, datagrams are dropped and
+# counted.  Everything stays on loopback.
 source "$(dirname "$0")/lib.sh" "$@"
 RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
 [ -x "$RSYSLOGD" ] || fail "rsyslogd is not installed (scripts/run installs rsyslog)"
@@ -21,73 +23,88 @@ TAG=gwsyslogtest
 
 cd "$T"
 make_pki pki
-mkdir -p etc/pki state rsyslog
-"$GW_CERT" issue --ca pki --role agent --name agent-syslog \
-    --out etc/pki/agent >/dev/null
-cp pki/ca.crt etc/pki/ca.crt
+mkdir -p etc state
+cp pki/ca.crt etc/ca.crt
 write_configs
 start_mgmt
 start_gateway
 
-SPORT=$(free_port)
-cat >etc/agent.ini <<EOT
+# agent NAME PORT [EXTRA]: gw-agent -c etc/NAME.ini as agent NAME, its
+# syslog input on 127.0.0.1:PORT (UDP and TCP), 127.0.0.1 only.
+agent() {
+	"$GW_CERT" issue --ca pki --role agent --name "$1" \
+	    --out "etc/$1" >/dev/null
+	cat >"etc/$1.ini" <<EOT
 [agent]
 gateway = 127.0.0.1:$GW_PORT
-cert = pki/agent.crt
-key = pki/agent.key
-ca = pki/ca.crt
-state = ../state/journal
+cert = $1.crt
+key = $1.key
+ca = ca.crt
+state = ../state/$1
 heartbeat = 1s
 drain_timeout = 5s
+${3:-}
 
 [syslog]
-udp = 127.0.0.1:$SPORT
-tcp = 127.0.0.1:$SPORT
+udp = 127.0.0.1:$2
+tcp = 127.0.0.1:$2
 allow = 127.0.0.1/32
 udp_buffer = 1M
 EOT
-start agent "$GW_AGENT" -c "$T/etc/agent.ini"
-wait_log agent.log "event=syslog_start udp=127.0.0.1:$SPORT tcp=127.0.0.1:$SPORT" 10
-grep -q "event=syslog_udp_buffer want=1048576 got=[1-9]" agent.log ||
-    fail "udp_buffer not applied: $(grep -o 'event=syslog_udp.*' agent.log)"
-wait_log gatewayd.log "event=agent_authenticated agent=agent-syslog" 10
+	start "$1" "$GW_AGENT" -c "$T/etc/$1.ini"
+	wait_log "$1.log" "event=syslog_start udp=127.0.0.1:$2 tcp=127.0.0.1:$2" 10
+	wait_log gatewayd.log "event=agent_authenticated agent=$1" 10
+}
 
-# rsyslogd of its own: only our socket, only our tag forwarded.
-cat >rsyslog.conf <<EOT
-global(workDirectory="$T/rsyslog" net.enableDNS="off")
+# rsyslog NAME PORT TAG: rsyslogd of its own (configuration, pid file,
+# work directory and socket $T/NAME.sock), forwarding only the messages
+# tagged TAG, to 127.0.0.1:PORT, by the three actions.
+rsyslog() {
+	mkdir -p "$1.work"
+	cat >"$1.conf" <<EOT
+global(workDirectory="$T/$1.work" net.enableDNS="off")
 module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="$T/log" RateLimit.Interval="0")
-if \$programname == "$TAG" then {
-	action(type="omfwd" target="127.0.0.1" port="$SPORT" protocol="tcp"
+input(type="imuxsock" Socket="$T/$1.sock" RateLimit.Interval="0")
+if \$programname == "$3" then {
+	action(type="omfwd" target="127.0.0.1" port="$2" protocol="tcp"
 	    TCP_Framing="octet-counted"
 	    template="RSYSLOG_SyslogProtocol23Format")
-	action(type="omfwd" target="127.0.0.1" port="$SPORT" protocol="tcp"
+	action(type="omfwd" target="127.0.0.1" port="$2" protocol="tcp"
 	    template="RSYSLOG_TraditionalForwardFormat")
-	action(type="omfwd" target="127.0.0.1" port="$SPORT" protocol="udp"
+	action(type="omfwd" target="127.0.0.1" port="$2" protocol="udp"
 	    template="RSYSLOG_TraditionalForwardFormat")
 	stop
 }
 EOT
-"$RSYSLOGD" -N1 -f "$T/rsyslog.conf" >rsyslog-check.log 2>&1 ||
-    fail "rsyslogd -N1 refused the configuration: $(cat rsyslog-check.log)"
-start rsyslog "$RSYSLOGD" -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid"
-for ((i = 0; i < 100; i++)); do [ -S log ] && break; sleep 0.1; done
-[ -S log ] || fail "rsyslogd made no socket $T/log"
+	"$RSYSLOGD" -N1 -f "$T/$1.conf" >"$1-check.log" 2>&1 ||
+	    fail "rsyslogd -N1 refused $1.conf: $(cat "$1-check.log")"
+	start "$1" "$RSYSLOGD" -n -f "$T/$1.conf" -i "$T/$1.pid"
+	for ((i = 0; i < 100; i++)); do [ -S "$1.sock" ] && break; sleep 0.1; done
+	[ -S "$1.sock" ] || fail "rsyslogd made no socket $T/$1.sock"
+}
 
-for ((i = 1; i <= N; i++)); do
-	logger -u "$T/log" -i -t "$TAG" -p user.notice "syslog test message $i"
-done
+# send NAME TAG N: logger sends N numbered messages to rsyslog NAME.
+send() {
+	for ((i = 1; i <= $3; i++)); do
+		logger -u "$T/$1.sock" -i -t "$2" -p user.notice \
+		    "syslog test message $i"
+	done
+}
 
-# check_events: the store's syslog events, parsed (python3): each of the
-# three actions' N messages once, with their fields.  Prints "ok" or what
-# is wrong.
+# check_events AGENT TAG N [UDP_DROPPED]: the store's syslog events of
+# AGENT, parsed (python3): each of the three actions' N messages once,
+# with their fields; with UDP_DROPPED, the datagrams stored are N less
+# that many, none twice.  Prints "ok" or what is wrong.
 cat >check_events.py <<'EOF'
 import json, re, sys
-n, tag = int(sys.argv[1]), sys.argv[2]
+agent, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+udp_dropped = int(sys.argv[4]) if len(sys.argv) > 4 else None
 seen = {}
 bad = []
 for line in sys.stdin:
     row = json.loads(line)
+    if row.get("agent") != agent:
+        continue
     ev = json.loads(row["payload"])
     if ev.get("kind") != "syslog":
         continue
@@ -108,6 +125,12 @@ for line in sys.stdin:
         bad.append("fields: %r" % ev)
 for key in [("tcp", "rfc5424"), ("tcp", "rfc3164"), ("udp", "rfc3164")]:
     got = sorted(seen.get(key, []))
+    if key[0] == "udp" and udp_dropped is not None:
+        if len(set(got)) != len(got) or len(got) != n - udp_dropped or \
+                not set(got) <= set(range(1, n + 1)):
+            bad.append("udp: %d events, %d distinct, want %d" %
+                       (len(got), len(set(got)), n - udp_dropped))
+        continue
     if got != list(range(1, n + 1)):
         dup = len(got) - len(set(got))
         bad.append("%s/%s: %d events, %d distinct, %d duplicated" %
@@ -118,18 +141,31 @@ print("\n".join(bad[:5]) if bad else "ok")
 EOF
 check_events() {
 	export_store >export.jsonl
-	python3 check_events.py "$N" "$TAG" <export.jsonl
+	python3 check_events.py "$@" <export.jsonl
 }
 
-for ((i = 0; i < 150; i++)); do
-	res=$(check_events)
-	[ "$res" = ok ] && break
-	sleep 0.2
-done
-[ "$res" = ok ] || fail "the store: $res"
+# wait_events ARGS...: until check_events ARGS says ok (30 s at most).
+wait_events() {
+	local i res
+	for ((i = 0; i < 150; i++)); do
+		res=$(check_events "$@")
+		[ "$res" = ok ] && return 0
+		sleep 0.2
+	done
+	fail "the store: $res"
+}
+
+# 1. Each message once per action.
+SPORT=$(free_port)
+agent agent-syslog "$SPORT"
+grep -q "event=syslog_udp_buffer want=1048576 got=[1-9]" agent-syslog.log ||
+    fail "udp_buffer not applied: $(grep -o 'event=syslog_udp.*' agent-syslog.log)"
+rsyslog rsyslog "$SPORT" "$TAG"
+send rsyslog "$TAG" "$N"
+wait_events agent-syslog "$TAG" "$N"
 pass "$N logger messages through rsyslog, each stored once per action (tcp octet-counted RFC 5424, tcp newline RFC 3164, udp RFC 3164)"
 
-# Senders off the allow list: refused, counted, logged, not stored.
+# 2. Senders off the allow list: refused, counted, logged, not stored.
 python3 - "$SPORT" <<'EOF'
 import socket, sys, time
 port = int(sys.argv[1])
@@ -146,16 +182,49 @@ try:
 except OSError:
     pass
 EOF
-wait_log agent.log "event=syslog_refused transport=udp peer=127.0.0.2:" 5
-wait_log agent.log "event=syslog_refused transport=tcp peer=127.0.0.2:" 5
-pass "127.0.0.2 refused: $(grep -o 'event=syslog_refused transport=tcp.*' agent.log | head -n 1)"
+wait_log agent-syslog.log "event=syslog_refused transport=udp peer=127.0.0.2:" 5
+wait_log agent-syslog.log "event=syslog_refused transport=tcp peer=127.0.0.2:" 5
+pass "127.0.0.2 refused: $(grep -o 'event=syslog_refused transport=tcp.*' agent-syslog.log | head -n 1)"
 
 stop rsyslog TERM
-stop agent TERM
+stop agent-syslog TERM
 [ "$STOP_RC" = 0 ] || fail "gw-agent exited $STOP_RC on SIGTERM"
-grep -q "event=syslog_stop received=$((3 * N)) cut=0 dropped=0 refused=2 " agent.log ||
-    fail "the counts at the stop: $(grep -o 'event=syslog_stop.*' agent.log)"
-res=$(check_events)
+grep -q "event=syslog_stop received=$((3 * N)) cut=0 dropped=0 refused=2 " agent-syslog.log ||
+    fail "the counts at the stop: $(grep -o 'event=syslog_stop.*' agent-syslog.log)"
+res=$(check_events agent-syslog "$TAG" "$N")
 [ "$res" = ok ] || fail "after the stop: $res"
 export_store | grep -q refused && fail "a refused sender's message was stored"
-pass "stop: $(grep -o 'event=syslog_stop.*' agent.log)"
+pass "stop: $(grep -o 'event=syslog_stop.*' agent-syslog.log)"
+
+# 3. A full queue: gatewayd stopped (SIGSTOP), the agent's queue of 20
+# events fills.  The TCP connections are no longer read (their bytes wait
+# in the kernel, then in rsyslog), the datagrams that find no room are
+# dropped and counted.  Once gatewayd runs again, every TCP message is
+# stored once, and every datagram is stored once or counted as dropped.
+N2=${SYSLOG_N2:-300}
+TAG2=gwsyslogfull
+SPORT2=$(free_port)
+agent agent-full "$SPORT2" "queue = 20"
+rsyslog rsyslog-full "$SPORT2" "$TAG2"
+kill -STOP "$PID_gatewayd"
+send rsyslog-full "$TAG2" "$N2"
+wait_log agent-full.log "event=syslog_dropped transport=udp" 20
+sleep 2
+kill -CONT "$PID_gatewayd"
+for ((i = 0; i < 300; i++)); do
+	res=$(check_events agent-full "$TAG2" "$N2" 0 | grep -v '^udp:' || true)
+	[ -z "$res" ] && break
+	sleep 0.2
+done
+[ -z "$res" ] || fail "with a full queue: $res"
+stop rsyslog-full TERM
+stop agent-full TERM
+[ "$STOP_RC" = 0 ] || fail "gw-agent exited $STOP_RC on SIGTERM"
+line=$(grep -o 'event=syslog_stop.*' agent-full.log)
+dropped=$(sed -n 's/.* dropped=\([0-9]*\) .*/\1/p' <<<"$line")
+[ -n "$dropped" ] && [ "$dropped" -gt 0 ] || fail "no datagram dropped: $line"
+grep -q "received=$((3 * N2 - dropped)) " <<<"$line" ||
+    fail "received + dropped is not all: $line"
+res=$(check_events agent-full "$TAG2" "$N2" "$dropped")
+[ "$res" = ok ] || fail "with a full queue: $res"
+pass "full queue: each TCP message stored once, $dropped of $N2 datagrams dropped and counted, the rest stored once ($line)"
