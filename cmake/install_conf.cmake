@@ -1,8 +1,8 @@
 # install_conf.cmake: run by `cmake --install` and by CPack (install(CODE)
 # in cmake/package.cmake), so that paths follow the prefix of the install,
 # not of the configure: `--prefix` and CPack's /usr both work on one build.
-# Input: GW_SRC (source dir), GW_BIN (a scratch dir), GW_NAME (gatewayd or
-# gw-mgmt), GW_CONF (gateway.ini or mgmt.ini), and the GNUInstallDirs
+# Input: GW_SRC (source dir), GW_BIN (a scratch dir), GW_NAME (gatewayd,
+# gw-mgmt or gw-agent), GW_CONF (gateway.ini, mgmt.ini or agent.ini), and the GNUInstallDirs
 # BINDIR, SYSCONFDIR and DOCDIR as configured (relative or absolute).
 #
 # It installs
@@ -47,6 +47,8 @@ endfunction()
 file(READ "${GW_SRC}/conf/${GW_CONF}" conf)
 if(GW_NAME STREQUAL "gatewayd")
   gw_set_line(conf ticket_keys "ticket_keys = /var/lib/gatewayd/ticket.keys")
+elseif(GW_NAME STREQUAL "gw-agent")
+  gw_set_line(conf state "state = /var/lib/gw-agent/state")
 else()
   gw_set_line(conf database "database = /var/lib/gw-mgmt/gw-mgmt.db")
   # The signing authority writes in its CA directory: off until the

@@ -4,7 +4,8 @@
 #             man pages gatewayd.8, gatewayd.ini.5, the docs
 #   gw-cert   gw-cert, gw-cert.1 (the CA's side: gw-mgmt recommends it,
 #             gatewayd suggests it)
-#   gw-agent  gw-agent, gw-agent.8
+#   gw-agent  gw-agent, gw-agent.service, /etc/gw-agent/agent.ini,
+#             gw-agent.8, gw-agent.ini.5 (the user gw-agent, like gatewayd's)
 #   gw-mgmt   gw-mgmt, gw-mgmt.service, /etc/gw-mgmt/mgmt.ini, gw-mgmt.8
 #   gw-signer libexec/gatewayd/gw-signer, the signing authority that
 #             gatewayd (mode = local) and gw-mgmt ([enroll] ca_dir) start
@@ -21,9 +22,12 @@ install(FILES README.md SECURITY.md docs/PROTOCOL.md
 set(GW_PKG_DIR ${CMAKE_BINARY_DIR}/packaging)
 set(GW_PKG_HINT_gatewayd "put gateway.crt, gateway.key (owner gatewayd, mode 0600) and the CA's ca.crt in /etc/gatewayd/pki, set listen and [upstream] server in /etc/gatewayd/gateway.ini")
 set(GW_PKG_HINT_gw-mgmt "put mgmt.crt, mgmt.key (owner gw-mgmt, mode 0600) and the CA's ca.crt in /etc/gw-mgmt/pki, set listen in /etc/gw-mgmt/mgmt.ini")
-foreach(GW_NAME gatewayd gw-mgmt)
+set(GW_PKG_HINT_gw-agent "put agent.crt, agent.key (owner gw-agent, mode 0600) and the CA's ca.crt in /etc/gw-agent/pki, set gateway and the inputs in /etc/gw-agent/agent.ini")
+foreach(GW_NAME gatewayd gw-mgmt gw-agent)
   if(GW_NAME STREQUAL "gatewayd")
     set(GW_CONF gateway.ini)
+  elseif(GW_NAME STREQUAL "gw-agent")
+    set(GW_CONF agent.ini)
   else()
     set(GW_CONF mgmt.ini)
   endif()
@@ -53,8 +57,12 @@ foreach(GW_NAME gatewayd gw-mgmt)
   string(TOUPPER ${GW_NAME} C)
   set(CPACK_DEBIAN_${C}_PACKAGE_CONTROL_EXTRA
       "${d}/postinst;${d}/prerm;${d}/postrm;${d}/conffiles")
-  set(CPACK_DEBIAN_${C}_PACKAGE_DEPENDS
-      "adduser, gw-signer (= ${PROJECT_VERSION})")
+  if(GW_NAME STREQUAL "gw-agent")
+    set(CPACK_DEBIAN_${C}_PACKAGE_DEPENDS "adduser")
+  else()
+    set(CPACK_DEBIAN_${C}_PACKAGE_DEPENDS
+        "adduser, gw-signer (= ${PROJECT_VERSION})")
+  endif()
 endforeach()
 
 set(GW_PACKAGE_MAINTAINER
@@ -92,9 +100,10 @@ management servers, gateways and agents, revokes them (CRL), and
 manages enrollment: bootstrap tokens and requests awaiting approval.")
 set(CPACK_DEBIAN_GW-AGENT_DESCRIPTION
 "reference agent for gatewayd
-gw-agent ships the lines of a file or of standard input through gatewayd
-to a management server, keeping each until the store acknowledged it;
-it enrolls for its certificate and renews it.")
+gw-agent ships events through gatewayd to a management server, keeping
+each until the store acknowledged it: run as a service (sandboxed systemd
+unit, /etc/gw-agent/agent.ini) or on the lines of a file or of standard
+input; it enrolls for its certificate and renews it.")
 set(CPACK_DEBIAN_GW-MGMT_DESCRIPTION
 "management-server endpoint for gatewayd
 gw-mgmt accepts gateways over mutual TLS and stores each message once

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_config.h"
 #include "agent_opts.h"
 #include "log.h"
 #include "pkikey.h"
@@ -47,6 +48,7 @@ static const struct agent_opt agent_opt_table[] = {
 	AO_S("server-name", server_name),
 	AO_S("file", file),
 	AO("queue", AO_ULONG, queue, 1, 100000000, 0),
+	AO("queue-bytes", AO_ULONG, queue_bytes, 0, 1073741824, 0),
 	AO("timeout", AO_DBL, timeout, 0, HUGE_VAL, 0),
 	AO("heartbeat", AO_DBL, heartbeat, 0.05, HUGE_VAL, 0),
 	AO("failback-hold", AO_HOLD, failback_hold, 0, HUGE_VAL, 0),
@@ -69,9 +71,12 @@ static const struct agent_opt agent_opt_table[] = {
 	AO("command-timeout", AO_DBL, command_timeout, 0, 31536000,
 	    AO_LO_OPEN),
 	AO("help", AO_HELP, enroll_only, 0, 0, 0),
+	AO_S("config", config),
+	AO_S("check-config", check_config),
 };
 
 #define AO_N	(sizeof(agent_opt_table) / sizeof(agent_opt_table[0]))
+#define AO_CONFIG	(AO_N - 2)	/* -c: the last two are the file's */
 
 static const struct agent_opts agent_opts_default = {
 	.queue = 10000,
@@ -156,7 +161,17 @@ agent_opts_check(const struct agent_opts *o, char *err, size_t errlen)
 {
 	const char *why = NULL;
 
-	if (o->enroll_only && o->gateway != NULL)
+	if (o->config != NULL || o->check_config != NULL) {
+		if (o->enroll_only)
+			why = "enroll takes no -c or --check-config";
+		else if (o->config != NULL && o->check_config != NULL)
+			why = "-c and --check-config exclude each other";
+		else if (o->others > 0)
+			why = "-c and --check-config take no other option "
+			    "(the file has them)";
+		if (why == NULL)
+			return 0;
+	} else if (o->enroll_only && o->gateway != NULL)
 		why = "enroll takes no --gateway";
 	else if (!o->enroll_only && o->gateway == NULL)
 		why = "--gateway is required";
@@ -205,7 +220,9 @@ agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err,
 		    agent_opt_table[i].kind == AO_HELP ? no_argument :
 		    required_argument, NULL, 256 + (int)i };
 	optind = 0;		/* glibc: start afresh (tests parse again) */
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:", lo, NULL)) != -1) {
+		if (ch == 'c')
+			ch = 256 + (int)AO_CONFIG;
 		if (ch < 256 || ch >= 256 + (int)AO_N) {
 			snprintf(err, errlen, "bad option %s",
 			    argv[optind - 1]);
@@ -214,6 +231,8 @@ agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err,
 		t = &agent_opt_table[ch - 256];
 		if (t->kind == AO_HELP)
 			return -1;
+		if (ch - 256 < (int)AO_CONFIG)
+			o->others++;
 		if (agent_opt_set(o, t, optarg) != 0) {
 			snprintf(err, errlen, "--%s: bad value \"%s\"",
 			    t->name, optarg);
@@ -225,4 +244,33 @@ agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err,
 		return -1;
 	}
 	return agent_opts_check(o, err, errlen);
+}
+
+_Static_assert(AGENT_CONFIG_OUTPUT_MAX == AGENT_COMMAND_OUTPUT_MAX,
+    "agent_config.h and agent_opts.h bound command_output alike");
+
+/**
+ * agent_opts_config(o, c): the [agent] keys as the command line's options
+ * (pointing into ${c}).
+ */
+void
+agent_opts_config(struct agent_opts *o, const struct agent_config *c)
+{
+	memset(o, 0, sizeof(*o));
+	o->gateway = c->gateway;
+	o->cert = c->cert;
+	o->key = c->key;
+	o->ca = c->ca;
+	o->server_name = c->server_name;
+	o->state = c->state;
+	o->queue = c->queue;
+	o->queue_bytes = c->queue_bytes;
+	o->heartbeat = c->heartbeat;
+	o->failback_hold = c->failback_hold;
+	o->connect_timeout = c->connect_timeout;
+	o->renew = c->renew;
+	o->on_command = c->on_command;
+	o->command_output = c->command_output;
+	o->command_timeout = c->command_timeout;
+	o->log_level = c->log_level;
 }

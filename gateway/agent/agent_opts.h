@@ -22,6 +22,7 @@ struct agent_opts {
 	const char	*file;		/* NULL: stdin */
 	const char	*state;		/* --state FILE, or NULL */
 	unsigned long	 queue;		/* lines held unacknowledged */
+	unsigned long	 queue_bytes;	/* their bytes; 0: no cap */
 	double		 timeout;	/* 0: none */
 	double		 heartbeat;
 	double		 failback_hold;	/* -1: off */
@@ -42,6 +43,10 @@ struct agent_opts {
 	double		 wait;
 	unsigned long	 rsa;		/* 0: EC */
 	unsigned	 ec;		/* 0: P-256 */
+	/* Service mode (service.h): everything else is in the file. */
+	const char	*config;	/* -c FILE, or NULL */
+	const char	*check_config;	/* --check-config FILE, or NULL */
+	int		 others;	/* options given besides those */
 };
 
 /**
@@ -52,5 +57,13 @@ struct agent_opts {
  */
 int agent_opts_parse(struct agent_opts *o, int argc, char **argv, char *err,
     size_t errlen);
+
+struct agent_config;
+
+/**
+ * agent_opts_config(o, c): the [agent] keys of ${c} (agent_config.h) as
+ * the command line's options (pointing into ${c}).
+ */
+void agent_opts_config(struct agent_opts *o, const struct agent_config *c);
 
 #endif /* GW_AGENT_OPTS_H */

@@ -30,6 +30,7 @@ struct journal {
 	struct journal_file f;
 	struct sendq	*q;		/* what a rewrite writes */
 	struct cmdtab	*ct;
+	struct posmap	*pos;		/* followed files' positions */
 	unsigned char	 buf[JOURNAL_BUF];	/* for f, not written yet */
 	size_t		 used;
 	char		 err[256];
@@ -180,6 +181,110 @@ journal_seq(struct journal *j, uint64_t seq)
 	return journal_rec64(j, 'S', seq);
 }
 
+#define JOURNAL_POS_HDR	(5 + 8 + 8 + 8 + 1)	/* 'P' len dev ino off fplen */
+
+/* Append the 'P' record of ${key} at ${p}. */
+static int
+journal_pos_rec(struct journal *j, const char *key, const struct file_pos *p)
+{
+	unsigned char h[JOURNAL_POS_HDR];
+	size_t klen = strlen(key);
+	uint32_t len = (uint32_t)(JOURNAL_POS_HDR - 5 + p->fplen + klen);
+	uint64_t at = journal_mark(j);
+
+	h[0] = 'P';
+	for (int i = 0; i < 4; i++)
+		h[1 + i] = (unsigned char)(len >> (8 * i));
+	for (int i = 0; i < 8; i++) {
+		h[5 + i] = (unsigned char)(p->dev >> (8 * i));
+		h[13 + i] = (unsigned char)(p->ino >> (8 * i));
+		h[21 + i] = (unsigned char)(p->off >> (8 * i));
+	}
+	h[29] = p->fplen;
+	if (journal_put(j, h, sizeof(h)) != 0 ||
+	    journal_put(j, p->fp, p->fplen) != 0 ||
+	    journal_put(j, key, klen) != 0)
+		return journal_undo(j, at);
+	return 0;
+}
+
+/**
+ * journal_pos_set(j, key, p): record that the file followed as ${key} is
+ * read up to ${p} (not synced: the next sync makes it durable with the
+ * lines pushed before it).  0, or -1: a write failed, or the key is longer
+ * than POS_KEY_MAX, or POSMAP_MAX keys have positions already (nothing
+ * recorded then).
+ */
+int
+journal_pos_set(struct journal *j, const char *key, const struct file_pos *p)
+{
+	uint64_t at = journal_mark(j);
+
+	if (p->fplen > POS_FP_MAX || strnlen(key, POS_KEY_MAX + 1) >
+	    POS_KEY_MAX) {
+		errno = EINVAL;
+		return journal_fail(j, "position");
+	}
+	if (journal_pos_rec(j, key, p) != 0)
+		return -1;
+	if (posmap_set(j->pos, key, p) != 0) {
+		journal_fail(j, "position");
+		return journal_undo(j, at);
+	}
+	return 0;
+}
+
+/** journal_pos_get(j, key, p): 1 and ${p} set if ${key} has a position. */
+int
+journal_pos_get(const struct journal *j, const char *key, struct file_pos *p)
+{
+	return posmap_get(j->pos, key, p);
+}
+
+/** journal_pos_forget(j, key): record that ${key} has no position.  0/-1. */
+int
+journal_pos_forget(struct journal *j, const char *key)
+{
+	unsigned char h[5];
+	struct file_pos p;
+	size_t klen = strlen(key);
+	uint64_t at = journal_mark(j);
+
+	if (!posmap_get(j->pos, key, &p))
+		return 0;
+	h[0] = 'X';
+	for (int i = 0; i < 4; i++)
+		h[1 + i] = (unsigned char)(klen >> (8 * i));
+	if (journal_put(j, h, sizeof(h)) != 0 ||
+	    journal_put(j, key, klen) != 0)
+		return journal_undo(j, at);
+	posmap_del(j->pos, key);
+	return 0;
+}
+
+/**
+ * journal_pos_at(j, i, p): the ${i}th key with a position (posmap_at), or
+ * NULL past the end.
+ */
+const char *
+journal_pos_at(const struct journal *j, size_t i, struct file_pos *p)
+{
+	return posmap_at(j->pos, i, p);
+}
+
+/* Append every position (a rewrite). */
+static int
+journal_positions(struct journal *j)
+{
+	struct file_pos p;
+	const char *key;
+
+	for (size_t i = 0; (key = posmap_at(j->pos, i, &p)) != NULL; i++)
+		if (journal_pos_rec(j, key, &p) != 0)
+			return -1;
+	return 0;
+}
+
 /* Append the 'R' record of ${r}. */
 static int
 journal_result(struct journal *j, const struct cmdtab_result *r)
@@ -306,6 +411,47 @@ journal_replay_taken(struct journal *j, uint64_t id)
 }
 
 /*
+ * Replay the 'P' or 'X' record at ${p} (before ${end}) into the positions:
+ * its size, 0 if torn, or -1 if it does not parse.
+ */
+static ssize_t
+journal_replay_pos(struct journal *j, const unsigned char *p,
+    const unsigned char *end)
+{
+	char key[POS_KEY_MAX + 1];
+	struct file_pos pos;
+	size_t len, hdr = *p == 'P' ? JOURNAL_POS_HDR : 5;
+
+	if ((size_t)(end - p) < 5)
+		return 0;
+	len = le32(p + 1);
+	if (len > hdr - 5 + POS_FP_MAX + POS_KEY_MAX || len < hdr - 5)
+		return -1;
+	if ((size_t)(end - p) < 5 + len)
+		return 0;
+	pos = (struct file_pos){ 0 };
+	if (*p == 'P') {
+		pos.dev = le64(p + 5);
+		pos.ino = le64(p + 13);
+		pos.off = le64(p + 21);
+		pos.fplen = p[29];
+		if (pos.fplen > POS_FP_MAX || pos.fplen > len - (hdr - 5) ||
+		    pos.fplen > pos.off)
+			return -1;
+		memcpy(pos.fp, p + hdr, pos.fplen);
+	}
+	memcpy(key, p + hdr + pos.fplen, len - (hdr - 5) - pos.fplen);
+	key[len - (hdr - 5) - pos.fplen] = '\0';
+	if (strlen(key) != len - (hdr - 5) - pos.fplen || key[0] == '\0')
+		return -1;		/* a NUL inside, or no key */
+	if (*p == 'X')
+		posmap_del(j->pos, key);
+	else if (posmap_set(j->pos, key, &pos) != 0)
+		return -1;
+	return (ssize_t)(5 + len);
+}
+
+/*
  * Replay the file into ${q}.  A torn last record (a crash in a write) is
  * dropped; a command record repeated (as a failed rewrite of an older
  * gw-agent left it) is read once; anything else that does not parse is an
@@ -342,9 +488,7 @@ journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
 		if (*p == 'L') {
 			if (end - p < 5)
 				break;		/* torn */
-			len = (uint32_t)p[1] | (uint32_t)p[2] << 8 |
-			    (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
-			if (len > JOURNAL_LINE_MAX)
+			if ((len = le32(p + 1)) > JOURNAL_LINE_MAX)
 				goto bad;
 			if ((size_t)(end - p) < 5 + (size_t)len)
 				break;		/* torn */
@@ -357,8 +501,10 @@ journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
 			p += 5 + len;
 			continue;
 		}
-		if (*p == 'R') {
-			if ((n = journal_replay_result(j, p, end)) < 0)
+		if (*p == 'R' || *p == 'P' || *p == 'X') {
+			n = *p == 'R' ? journal_replay_result(j, p, end) :
+			    journal_replay_pos(j, p, end);
+			if (n < 0)
 				goto bad;
 			if (n == 0)
 				break;		/* torn */
@@ -447,7 +593,7 @@ journal_compact(struct journal *j, struct sendq *q, uint64_t off)
 		if (journal_line(j, e->body, e->len) != 0 ||
 		    (e->seq != 0 && journal_seq(j, e->seq) != 0))
 			goto fail;
-	if (journal_cmdtab(j) != 0)
+	if (journal_cmdtab(j) != 0 || journal_positions(j) != 0)
 		goto fail;
 	j->f.cmd_bytes = 0;
 	if (journal_sync(j) != 0)
@@ -546,6 +692,10 @@ journal_open(const char *path, struct sendq *q, struct cmdtab *ct,
 		journal_fail(j, "open");
 		goto fail;
 	}
+	if ((j->pos = posmap_new()) == NULL) {
+		journal_fail(j, "positions");
+		goto fail;
+	}
 	if (journal_replay(j, q, offset) != 0)
 		goto fail;
 	/* Taken, never finished: never run again (9.7). */
@@ -580,6 +730,7 @@ journal_close(struct journal *j)
 		(void)journal_sync(j);
 		close(j->f.fd);
 	}
+	posmap_free(j->pos);
 	free(j->path);
 	free(j);
 }

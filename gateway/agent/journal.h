@@ -10,11 +10,17 @@
  *   'R' u64 id, u8 outcome, u8 flags, i32 status, u32 len, bytes
  *                        ... and ended so (RESULT)
  *   'F' u64 id           results of ids up to id were dropped (cmdtab.h)
+ *   'P' u32 len, u64 dev, u64 ino, u64 off, u8 fplen, fp, key
+ *                        a followed file's position (posmap.h): len counts
+ *                        what follows it; the key (a path) is the rest
+ *   'X' u32 len, key     ... and no position for key now
  * (integers little-endian).  Opening replays it into the queue and the
  * command table (a command record repeated is read once: the first of an
  * id stands) and rewrites it compactly; a command taken without a result
  * gets the result lost then (it is never run again).  Lines and
- * offsets are synced before the input is read further; numbers are synced
+ * offsets (and positions: an input records them after the lines it read,
+ * and the sync makes both durable at once) are synced before the input is
+ * read further; numbers are synced
  * before a line is sent under them; a command id before its COMMAND_ACK
  * (and its handler), a result before its RESULT.  The file holds the
  * table's results (at most CMDTAB_RESULTS), not every result ever: it is
@@ -32,6 +38,7 @@
 #include <stdint.h>
 
 #include "cmdtab.h"
+#include "posmap.h"
 #include "sendq.h"
 
 struct journal;
@@ -78,6 +85,30 @@ int journal_seq(struct journal *j, uint64_t seq);
  */
 int journal_ack(struct journal *j, struct sendq *q, uint64_t seq,
     uint64_t off);
+
+/**
+ * journal_pos_set(j, key, p): record that the file followed as ${key} is
+ * read up to ${p} (not synced: the next sync makes it durable with the
+ * lines pushed before it).  0, or -1: a write failed, or the key is longer
+ * than POS_KEY_MAX, or POSMAP_MAX keys have positions already (nothing
+ * recorded then).
+ */
+int journal_pos_set(struct journal *j, const char *key,
+    const struct file_pos *p);
+
+/** journal_pos_get(j, key, p): 1 and ${p} set if ${key} has a position. */
+int journal_pos_get(const struct journal *j, const char *key,
+    struct file_pos *p);
+
+/** journal_pos_forget(j, key): record that ${key} has no position.  0/-1. */
+int journal_pos_forget(struct journal *j, const char *key);
+
+/**
+ * journal_pos_at(j, i, p): the ${i}th key with a position (posmap_at), or
+ * NULL past the end.
+ */
+const char *journal_pos_at(const struct journal *j, size_t i,
+    struct file_pos *p);
 
 /** journal_sync(j): make what was recorded durable (fdatasync).  0/-1. */
 int journal_sync(struct journal *j);

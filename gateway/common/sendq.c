@@ -13,6 +13,8 @@ struct sendq {
 	size_t			 head;		/* index of the oldest line */
 	size_t			 n;		/* lines held */
 	size_t			 sent;		/* lines from head that are sent */
+	size_t			 bytes;		/* of the lines held */
+	size_t			 max_bytes;	/* 0: no byte cap */
 	uint64_t		 next_seq;	/* for the next unnumbered line */
 	void			(*on_number)(uint64_t seq, void *arg);
 	void			*arg;
@@ -49,6 +51,38 @@ err0:
 	return NULL;
 }
 
+/**
+ * sendq_set_bytes(q, max): hold at most ${max} bytes of lines (0: no byte
+ * cap, the default).  A line larger than ${max} is still taken into an
+ * empty queue, so that no line is refused for ever.
+ */
+void
+sendq_set_bytes(struct sendq *q, size_t max)
+{
+	q->max_bytes = max;
+}
+
+/** sendq_bytes(q): bytes of the lines held. */
+size_t
+sendq_bytes(const struct sendq *q)
+{
+	return q->bytes;
+}
+
+/**
+ * sendq_room(q, len): 1 if a line of ${len} bytes would be taken now
+ * (under both caps), else 0.
+ */
+int
+sendq_room(const struct sendq *q, size_t len)
+{
+	if (q->n == q->cap)
+		return 0;
+	if (q->max_bytes == 0 || q->n == 0)
+		return 1;
+	return q->bytes < q->max_bytes && len <= q->max_bytes - q->bytes;
+}
+
 /** sendq_free(q): free ${q} and its lines; sendq_free(NULL) is a no-op. */
 void
 sendq_free(struct sendq *q)
@@ -63,7 +97,8 @@ sendq_free(struct sendq *q)
 
 /**
  * sendq_push(q, body, len): append a copy of the ${len} bytes of ${body}.
- * Return 0, or -1 if ${q} is full or memory ran out (errno ENOBUFS/ENOMEM).
+ * Return 0, or -1 if ${q} is full (either cap: sendq_room) or memory ran
+ * out (errno ENOBUFS/ENOMEM).
  */
 int
 sendq_push(struct sendq *q, const char *body, size_t len)
@@ -71,7 +106,7 @@ sendq_push(struct sendq *q, const char *body, size_t len)
 	struct sendq_ent *e;
 	char *copy;
 
-	if (q->n == q->cap) {
+	if (!sendq_room(q, len)) {
 		errno = ENOBUFS;
 		return -1;
 	}
@@ -84,6 +119,7 @@ sendq_push(struct sendq *q, const char *body, size_t len)
 	e->len = len;
 	e->body = copy;
 	q->n++;
+	q->bytes += len;
 	return 0;
 }
 
@@ -94,11 +130,15 @@ sendq_len(const struct sendq *q)
 	return q->n;
 }
 
-/** sendq_full(q): 1 if ${q} holds its capacity, else 0. */
+/**
+ * sendq_full(q): 1 if ${q} holds its capacity of lines, or (byte cap) is
+ * not empty and holds its bytes, else 0.
+ */
 int
 sendq_full(const struct sendq *q)
 {
-	return q->n == q->cap;
+	return q->n == q->cap ||
+	    (q->max_bytes != 0 && q->n > 0 && q->bytes >= q->max_bytes);
 }
 
 /** sendq_unsent(q): lines after the sent cursor. */
@@ -215,6 +255,7 @@ sendq_ack(struct sendq *q, uint64_t seq)
 		e = sendq_at(q, 0);
 		if (e->seq == 0 || e->seq > seq)
 			break;
+		q->bytes -= e->len;
 		free(e->body);
 		e->body = NULL;
 		e->seq = 0;

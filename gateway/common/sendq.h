@@ -6,7 +6,8 @@
  * (the "sent" cursor separates them).  Sequence numbers are assigned lazily, when a line is
  * first handed out for sending, so that a HELLO_ACK's last_seq can still
  * raise the numbering of lines read before it arrived.  Once assigned, a
- * line keeps its sequence number across reconnects.
+ * line keeps its sequence number across reconnects.  Two caps bound it:
+ * lines, and (optionally) the bytes of the lines held.
  */
 #ifndef GW_SENDQ_H
 #define GW_SENDQ_H
@@ -26,19 +27,39 @@ struct sendq_ent {
 /** sendq_new(cap): an empty queue of at most ${cap} lines, or NULL. */
 struct sendq *sendq_new(size_t cap);
 
+/**
+ * sendq_set_bytes(q, max): hold at most ${max} bytes of lines (0: no byte
+ * cap, the default).  A line larger than ${max} is still taken into an
+ * empty queue, so that no line is refused for ever.
+ */
+void sendq_set_bytes(struct sendq *q, size_t max);
+
+/** sendq_bytes(q): bytes of the lines held. */
+size_t sendq_bytes(const struct sendq *q);
+
+/**
+ * sendq_room(q, len): 1 if a line of ${len} bytes would be taken now
+ * (under both caps), else 0.
+ */
+int sendq_room(const struct sendq *q, size_t len);
+
 /** sendq_free(q): free ${q} and its lines; sendq_free(NULL) is a no-op. */
 void sendq_free(struct sendq *q);
 
 /**
  * sendq_push(q, body, len): append a copy of the ${len} bytes of ${body}.
- * Return 0, or -1 if ${q} is full or memory ran out (errno ENOBUFS/ENOMEM).
+ * Return 0, or -1 if ${q} is full (either cap: sendq_room) or memory ran
+ * out (errno ENOBUFS/ENOMEM).
  */
 int sendq_push(struct sendq *q, const char *body, size_t len);
 
 /** sendq_len(q): lines in ${q} (sent or not, not yet acknowledged). */
 size_t sendq_len(const struct sendq *q);
 
-/** sendq_full(q): 1 if ${q} holds its capacity, else 0. */
+/**
+ * sendq_full(q): 1 if ${q} holds its capacity of lines, or (byte cap) is
+ * not empty and holds its bytes, else 0.
+ */
 int sendq_full(const struct sendq *q);
 
 /** sendq_unsent(q): lines after the sent cursor. */

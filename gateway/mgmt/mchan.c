@@ -4,6 +4,7 @@
  * once the rows before it are durable; its DATA joins the commit's batch,
  * ACKed once durable.  A frame that finds no room in the link's output is
  * owed and sent when room comes (the link pauses reading long before).
+ * The command timers (resend round, poll) are in mchan_poll.c.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -15,49 +16,11 @@
 #include "log.h"
 #include "mcmd.h"
 #include "mchan.h"
+#include "mchan_impl.h"
 #include "mgmt.h"
 #include "mlive.h"
 #include "namemap.h"
 #include "store_cmd.h"
-
-/*
- * A channel's state, set only by mchan_set_state.  The frames
- * it owes the gateway follow from it: OPEN_ACK in MCHAN_ANSWERED and
- * MCHAN_ANSWERED_CLOSING, CLOSE in both closing states (after that
- * OPEN_ACK), and in MCHAN_OPEN an ACK when durable > acked.
- */
-enum mchan_state {
-	MCHAN_OPENING,		/* OPEN read; OPEN_ACK waits for the commit */
-	MCHAN_ANSWERED,		/* OPEN_ACK owed, waits for room */
-	MCHAN_OPEN,		/* OPEN_ACK sent: DATA flows */
-	MCHAN_ANSWERED_CLOSING,	/* OPEN_ACK, then CLOSE owed */
-	MCHAN_CLOSING		/* CLOSE owed; DATA is ignored */
-};
-
-#define MCHAN_MAGIC	0x4d436861u	/* "MCha" */
-
-/* One agent session on a link. */
-struct mchan {
-	uint32_t		 magic;		/* MCHAN_MAGIC */
-	struct mchan_set	*set;		/* its link's */
-	uint32_t		 id;
-	enum mchan_state	 state;
-	struct id_info		 ident;		/* the agent, as OPEN said */
-	char			*sans;		/* OPEN's extension, or NULL */
-	int64_t			 not_after_ms;	/* the same; 0: unknown */
-	char			*via;		/* the same: its via, or NULL */
-	/* The agent: "issuer\nname" (mchan_claim's key; no DN has \n). */
-	char			 key[ID_DN_MAX + ID_NAME_MAX];
-	/* Its commit: last_seq (highest DATA seq), durable (committed). */
-	struct commit_chan	 cc;
-	struct mcmd_chan	 cmd;		/* its commands (mcmd.c) */
-	struct mlive_chan	 live;		/* its liveness (mlive.c) */
-	uint64_t		 acked;		/* highest seq ACKed (sent) */
-	uint16_t		 close_code;	/* closing: the CLOSE owed */
-	char			 close_text[128];
-	int			 owed;		/* on the set's owed list */
-	TAILQ_ENTRY(mchan)	 owed_entry;
-};
 
 static const char *
 mchan_state_str(enum mchan_state s)
@@ -117,8 +80,8 @@ mchan_closing(const struct mchan *ch)
 	    ch->state == MCHAN_ANSWERED_CLOSING;
 }
 
-/* Does ${ch} hold its agent's name (mchan_claim)? */
-static int
+/** mchan_holds(m, ch): does ${ch} hold its agent's name (mchan_claim)? */
+int
 mchan_holds(const struct mgmt *m, const struct mchan *ch)
 {
 	return m->chans->agents != NULL &&
@@ -160,8 +123,11 @@ mchan_free(struct mchan *ch)
 	free(ch);
 }
 
-/* mcmd_send_fn: a COMMAND of ${arg}'s goes on its link, if it has room. */
-static enum mcmd_sent
+/**
+ * mchan_send_command(arg, f): mcmd_send_fn: a COMMAND of ${arg}'s (a
+ * struct mchan) goes on its link, if it has room.
+ */
+enum mcmd_sent
 mchan_send_command(void *arg, const struct gw_frame *f)
 {
 	struct mchan *ch = arg;
@@ -174,11 +140,11 @@ mchan_send_command(void *arg, const struct gw_frame *f)
 	return ch->set->ops->send_spare(ch->set->arg, &g);
 }
 
-/*
- * Send ${ch} (open) its agent's pending commands.  0, or -1 if the store
- * failed (logged if ${log}).
+/**
+ * mchan_deliver(ch, log): send ${ch} (open) its agent's pending commands.
+ * 0, or -1 if the store failed (logged if ${log}).
  */
-static int
+int
 mchan_deliver(struct mchan *ch, int log)
 {
 	struct mgmt *m = ch->set->m;
@@ -338,132 +304,6 @@ const struct commit_ops mchan_commit_ops = {
 	.ack = mchan_commit_ack,
 	.close = mchan_commit_close,
 };
-
-/* The open channel holding the name of agent (${issuer}, ${name}), or NULL. */
-static struct mchan *
-mchan_of_agent(struct mgmt *m, const char *issuer, const char *name)
-{
-	char key[ID_DN_MAX + ID_NAME_MAX];
-	struct mchan *ch;
-
-	if (m->chans->agents == NULL || (size_t)snprintf(key, sizeof(key),
-	    "%s\n%s", issuer, name) >= sizeof(key) ||
-	    (ch = namemap_get(m->chans->agents, key)) == NULL)
-		return NULL;
-	return ch->state == MCHAN_OPEN ? ch : NULL;
-}
-
-/* store_cmd_pending_agents' callback: that agent's channel is due. */
-static int
-mchan_due(const char *issuer, const char *agent, void *arg)
-{
-	struct mgmt *m = arg;
-	struct mchan *ch;
-
-	if (m == NULL || m->magic != MGMT_MAGIC)
-		abort();
-	if ((ch = mchan_of_agent(m, issuer, agent)) != NULL)
-		mcmd_set_due(&ch->cmd);
-	return 0;
-}
-
-/* Log a store failure of the commands' timers, once. */
-static void
-mchan_store_failed(struct mgmt *m, const char *what)
-{
-	char ed[LOG_ESC_MAX];
-
-	log_errx("event=store_failed what=%s detail=\"%s\"", what,
-	    log_esc(ed, sizeof(ed), store_errmsg(m->store), LOG_ESC_STR, 0));
-}
-
-/*
- * The resend round, every [commands] resend: expiry, then the agents
- * with commands without a RESULT (one query), then each open channel
- * holding the name of one of them, or waiting for a RESULT, is sent its
- * agent's pending commands (again): one store query per such channel,
- * none for the others.  A store failure ends the round (logged once).
- */
-static void
-mchan_resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct mgmt *m = w->data;
-	struct mchan_set *s;
-	struct mchan *ch;
-	unsigned n = 0;
-	size_t it;
-	void *v;
-
-	(void)loop;
-	(void)revents;
-	if (m == NULL || m->magic != MGMT_MAGIC)
-		abort();
-	if (mcmd_expire(m) != 0)
-		return;
-	if (store_cmd_pending_agents(m->store, (int64_t)(ev_now(m->loop) *
-	    1000.), mchan_due, m) < 0) {
-		mchan_store_failed(m, "command_pending_agents");
-		return;
-	}
-	TAILQ_FOREACH(s, &m->chans->sets, set_entry) {
-		it = 0;
-		while (chanmap_next(s->chans, &it, &v) != 0) {
-			ch = v;
-			if (ch->state != MCHAN_OPEN || !mchan_holds(m, ch) ||
-			    !mcmd_in_round(&ch->cmd))
-				continue;
-			n++;
-			if (mchan_deliver(ch, 1) != 0)
-				return;
-		}
-	}
-	log_debug("event=commands_resend channels=%u", n);
-}
-
-/* store_cmd_new's callback: a new command to an agent open here. */
-static int
-mchan_new_cmd(const struct store_delivery *d, void *arg)
-{
-	struct mgmt *m = arg;
-	struct mchan *ch;
-
-	if (m == NULL || m->magic != MGMT_MAGIC)
-		abort();
-	if ((ch = mchan_of_agent(m, d->issuer, d->agent)) != NULL)
-		mcmd_offer(&ch->cmd, d, mchan_send_command, ch);
-	return 0;
-}
-
-/*
- * The poll, every MCHAN_POLL s: the commands made since the last one
- * (`gw-mgmt command send`, maybe another server of the group) go to the
- * open channels of their targets at once, not at the next round: one
- * cheap query when none is new.  The first poll only takes the cursor
- * (what is older went at each channel's OPEN_ACK, or goes on a round).
- */
-static void
-mchan_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct mgmt *m = w->data;
-	struct mchan_all *a;
-
-	(void)loop;
-	(void)revents;
-	if (m == NULL || m->magic != MGMT_MAGIC)
-		abort();
-	a = m->chans;
-	if (!a->cursor_set) {
-		if (store_cmd_last(m->store, &a->cursor) != 0) {
-			mchan_store_failed(m, "command_last");
-			return;
-		}
-		a->cursor_set = 1;
-		return;
-	}
-	if (store_cmd_new(m->store, &a->cursor, (int64_t)(ev_now(m->loop) *
-	    1000.), mchan_new_cmd, m) < 0)
-		mchan_store_failed(m, "command_new");
-}
 
 /**
  * mchan_all_new(): the channels' part of a struct mgmt, for its owner to

@@ -1,11 +1,12 @@
 /*
- * mchan.h: the channels of gw-mgmt's links (mchan.c), one per agent
- * session: their states, the frames they owe the gateway (OPEN_ACK, ACK,
- * CLOSE), one channel per agent.  A link (link.c) keeps its channels in a
- * struct mchan_set and calls down into this module; what a channel sends
- * goes up through the set's struct mchan_ops.  Each channel hands its OPEN
- * and DATA down to the group commit (commit.h), which answers through the
- * struct commit_ops mchan_commit_ops (main.c gives them to commit_new).
+ * mchan.h: the channels of gw-mgmt's links (mchan.c; their command timers
+ * in mchan_poll.c), one per agent session: their states, the frames they
+ * owe the gateway (OPEN_ACK, ACK, CLOSE), one channel per agent.  A link
+ * (link.c) keeps its channels in a struct mchan_set and calls down into
+ * this module; what a channel sends goes up through the set's struct
+ * mchan_ops.  Each channel hands its OPEN and DATA down to the group
+ * commit (commit.h), which answers through the struct commit_ops
+ * mchan_commit_ops (main.c gives them to commit_new).
  */
 #ifndef GW_MGMT_MCHAN_H
 #define GW_MGMT_MCHAN_H
@@ -32,7 +33,10 @@ struct namemap;
 TAILQ_HEAD(mchan_q, mchan);
 TAILQ_HEAD(mchan_set_q, mchan_set);
 
-/* The channels' part of struct mgmt (mgmt.chans): mchan.c alone writes it. */
+/*
+ * The channels' part of struct mgmt (mgmt.chans): mchan.c and mchan_poll.c
+ * alone write it.
+ */
 struct mchan_all {
 	/* Open channels by agent (issuer and name): one at a time. */
 	struct namemap		*agents;

@@ -441,3 +441,59 @@ failback_hold = 2s
 ${5:-}
 EOT
 }
+
+# own_namespace FLAGS: run the rest of this test in namespaces of its own
+# (unshare FLAGS: -m a mount namespace, for own_names; -mn a network one
+# too, whose loopback is brought up, for listeners on any 127.x address).
+# The first call runs the test again inside them (the same arguments; a
+# fresh $T) and never returns; there it returns.  Exits 77 (skipped) where
+# unshare FLAGS is not permitted (not root).  Call it first.
+own_namespace() {
+	if [ -z "${GW_OWN_NS:-}" ]; then
+		trap - EXIT
+		rm -rf "$T"
+		if ! unshare "$1" true 2>/dev/null; then
+			echo "skip: unshare $1 is not permitted here"
+			exit 77
+		fi
+		exec unshare "$1" env GW_OWN_NS=1 bash "$0" "$BUILD" "$SRC"
+	fi
+	case $1 in
+	*n*) ip link set lo up || fail "no loopback in the namespace" ;;
+	esac
+}
+
+# own_names RESOLV_LINE HOSTS_LINE...: in this test's mount namespace
+# (own_namespace), names resolve through files of its own, never the
+# network: /etc/hosts holds the HOSTS_LINEs, /etc/resolv.conf names only
+# 127.0.0.1 (then RESOLV_LINE, if not empty), nsswitch.conf says "files
+# dns".  Each is $T/NAME bound over /etc/NAME: rewrite $T/hosts in place
+# and the change shows.
+own_names() {
+	local f extra=$1
+	shift
+	printf '%s\n' "$@" >"$T/hosts"
+	printf '%s\n' 'nameserver 127.0.0.1' ${extra:+"$extra"} \
+	    >"$T/resolv.conf"
+	printf '%s\n' 'hosts: files dns' >"$T/nsswitch.conf"
+	for f in hosts resolv.conf nsswitch.conf; do
+		mount --bind "$T/$f" "/etc/$f" ||
+		    fail "mount --bind $f over /etc/$f"
+	done
+}
+
+# make_pki_names NAME...: $T/pki with certificates for names, not
+# addresses: the CA, gatewayd's naming each NAME, gw-mgmt's naming
+# mgmt.test, and $T/agents/agent-1.
+make_pki_names() {
+	local n dns=()
+	for n in "$@"; do dns+=(--dns "$n"); done
+	mkdir -p "$T/pki" "$T/agents"
+	"$GW_CERT" ca --out "$T/pki" --name "gatewayd test CA" >/dev/null
+	"$GW_CERT" issue --ca "$T/pki" --role gateway --name gateway \
+	    "${dns[@]}" --out "$T/pki/gateway" >/dev/null
+	"$GW_CERT" issue --ca "$T/pki" --role mgmt --name mgmt \
+	    --dns mgmt.test --out "$T/pki/mgmt" >/dev/null
+	"$GW_CERT" issue --ca "$T/pki" --role agent --name agent-1 \
+	    --out "$T/agents/agent-1" >/dev/null
+}

@@ -16,35 +16,12 @@
 # - many.test has 10 A and 10 AAAA records: the 16 addresses kept
 #   alternate families in the answer's order (no sorting).
 # Skipped (77) where unshare -mn is not permitted (not root).
-if [ -z "${GW_FAULTS_NS:-}" ]; then
-	if ! unshare -mn true 2>/dev/null; then
-		echo "skip: unshare -mn is not permitted here"
-		exit 77
-	fi
-	exec unshare -mn env GW_FAULTS_NS=1 bash "$0" "$@"
-fi
 source "$(dirname "$0")/lib.sh" "$@"
+own_namespace -mn
 cd "$T"
-ip link set lo up || fail "no loopback in the namespace"
 python3 -c 'import socket' 2>/dev/null || fail "no python3"
-
-printf '%s\n' '127.0.0.1 localhost' >hosts
-printf '%s\n' 'nameserver 127.0.0.1' >resolv.conf
-printf '%s\n' 'hosts: files dns' >nsswitch.conf
-for f in hosts resolv.conf nsswitch.conf; do
-	mount --bind "$T/$f" "/etc/$f" || fail "mount --bind $f over /etc/$f"
-done
-
-mkdir -p pki agents
-"$GW_CERT" ca --out pki --name "gatewayd test CA" >/dev/null
-"$GW_CERT" issue --ca pki --role gateway --name gateway --dns gw.test \
-    --dns bh.test --dns stall.test --dns reset.test --dns many.test \
-    --dns slow.test \
-    --out pki/gateway >/dev/null
-"$GW_CERT" issue --ca pki --role mgmt --name mgmt --dns mgmt.test \
-    --out pki/mgmt >/dev/null
-"$GW_CERT" issue --ca pki --role agent --name agent-1 \
-    --out agents/agent-1 >/dev/null
+own_names "" '127.0.0.1 localhost'
+make_pki_names gw.test bh.test stall.test reset.test many.test slow.test
 write_configs
 
 cat >fakes.py <<'EOT'

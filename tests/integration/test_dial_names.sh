@@ -13,34 +13,13 @@
 # resolves the name again when it reconnects and delivers everything; and
 # a new agent enrolls (--enroll gw.test:PORT) and streams, by name only.
 # Skipped (77) where unshare -m is not permitted (not root).
-if [ -z "${GW_NAMES_NS:-}" ]; then
-	if ! unshare -m true 2>/dev/null; then
-		echo "skip: unshare -m is not permitted here"
-		exit 77
-	fi
-	exec unshare -m env GW_NAMES_NS=1 bash "$0" "$@"
-fi
 source "$(dirname "$0")/lib.sh" "$@"
+own_namespace -m
 cd "$T"
-
-# Our own hosts, resolv.conf and nsswitch.conf, in this namespace only.
-printf '%s\n' '127.0.0.1 localhost' '127.0.0.1 mgmt.test' \
-    '127.0.0.2 gw.test' '127.0.0.1 gw.test' '127.0.0.1 wrong.test' >hosts
-printf '%s\n' 'nameserver 127.0.0.1' 'options timeout:1 attempts:1' \
-    >resolv.conf
-printf '%s\n' 'hosts: files dns' >nsswitch.conf
-for f in hosts resolv.conf nsswitch.conf; do
-	mount --bind "$T/$f" "/etc/$f" || fail "mount --bind $f over /etc/$f"
-done
-
-mkdir -p pki agents
-"$GW_CERT" ca --out pki --name "gatewayd test CA" >/dev/null
-"$GW_CERT" issue --ca pki --role gateway --name gateway --dns gw.test \
-    --out pki/gateway >/dev/null
-"$GW_CERT" issue --ca pki --role mgmt --name mgmt --dns mgmt.test \
-    --out pki/mgmt >/dev/null
-"$GW_CERT" issue --ca pki --role agent --name agent-1 \
-    --out agents/agent-1 >/dev/null
+own_names 'options timeout:1 attempts:1' '127.0.0.1 localhost' \
+    '127.0.0.1 mgmt.test' '127.0.0.2 gw.test' '127.0.0.1 gw.test' \
+    '127.0.0.1 wrong.test'
+make_pki_names gw.test
 
 ENROLL_PORT=$(free_port)
 GW_TAIL="[enroll]

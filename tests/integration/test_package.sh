@@ -48,7 +48,7 @@ for p in gatewayd gw-cert gw-agent gw-mgmt gw-signer; do
 	case $p in
 	gatewayd) want="libc6 libev4 libinih1 libc-ares2 adduser" ;;
 	gw-cert) want="libc6" ;;
-	gw-agent) want="libc6 libev4 libinih1 libc-ares2" ;;
+	gw-agent) want="libc6 libev4 libinih1 libc-ares2 adduser" ;;
 	gw-mgmt) want="libc6 libev4 libinih1 libsqlite3-0 libpq5 adduser" ;;
 	gw-signer) want="libc6 libev4" ;;
 	esac
@@ -81,18 +81,21 @@ expect_files gatewayd ./usr/bin/gatewayd \
     ./usr/share/doc/gatewayd/README.md \
     ./usr/share/doc/gatewayd/SECURITY.md ./usr/share/doc/gatewayd/PROTOCOL.md
 expect_files gw-cert ./usr/bin/gw-cert ./usr/share/man/man1/gw-cert.1.gz
-expect_files gw-agent ./usr/bin/gw-agent ./usr/share/man/man8/gw-agent.8.gz
+expect_files gw-agent ./usr/bin/gw-agent ./usr/share/man/man8/gw-agent.8.gz \
+    ./etc/gw-agent/agent.ini ./lib/systemd/system/gw-agent.service \
+    ./usr/share/man/man5/gw-agent.ini.5.gz
 expect_files gw-mgmt ./usr/bin/gw-mgmt ./etc/gw-mgmt/mgmt.ini \
     ./lib/systemd/system/gw-mgmt.service ./usr/share/man/man8/gw-mgmt.8.gz
 expect_files gw-signer ./usr/libexec/gatewayd/gw-signer
 pass "each package holds exactly its files (gw-loadgen in none)"
 
 # --- conffiles and maintainer scripts -------------------------------------------
-for p in gatewayd gw-mgmt; do
+for p in gatewayd gw-mgmt gw-agent; do
 	dpkg-deb -e "$(deb $p)" "ctl-$p"
 	case $p in
 	gatewayd) conf=/etc/gatewayd/gateway.ini ;;
 	gw-mgmt) conf=/etc/gw-mgmt/mgmt.ini ;;
+	gw-agent) conf=/etc/gw-agent/agent.ini ;;
 	esac
 	[ "$(cat "ctl-$p/conffiles" 2>/dev/null)" = "$conf" ] ||
 	    fail "$p: conffiles is '$(cat "ctl-$p/conffiles" 2>/dev/null)', want $conf"
@@ -111,12 +114,12 @@ for p in gatewayd gw-mgmt; do
 	grep -q -- "--check-config \"\$conf\"" "ctl-$p/postinst" ||
 	    fail "$p: postinst starts without --check-config"
 done
-for p in gw-cert gw-agent gw-signer; do
+for p in gw-cert gw-signer; do
 	dpkg-deb -e "$(deb $p)" ctl-$p
 	[ ! -e ctl-$p/postinst ] && [ ! -e ctl-$p/conffiles ] ||
 	    fail "$p has maintainer scripts or conffiles"
 done
-pass "conffiles: /etc/gatewayd/gateway.ini, /etc/gw-mgmt/mgmt.ini; postinst, prerm, postrm: POSIX sh, set -e"
+pass "conffiles: /etc/gatewayd/gateway.ini, /etc/gw-mgmt/mgmt.ini, /etc/gw-agent/agent.ini; postinst, prerm, postrm: POSIX sh, set -e"
 
 # --- unpacked: the programs run, the samples check out with a PKI in place -----
 R=$T/root
@@ -138,6 +141,8 @@ grep -qx 'ticket_keys = /var/lib/gatewayd/ticket.keys' "$R/etc/gatewayd/gateway.
     fail "gateway.ini: ticket_keys not in /var/lib/gatewayd: $(grep ticket_keys "$R/etc/gatewayd/gateway.ini")"
 grep -qx 'database = /var/lib/gw-mgmt/gw-mgmt.db' "$R/etc/gw-mgmt/mgmt.ini" ||
     fail "mgmt.ini: database not in /var/lib/gw-mgmt"
+grep -qx 'state = /var/lib/gw-agent/state' "$R/etc/gw-agent/agent.ini" ||
+    fail "agent.ini: state not in /var/lib/gw-agent"
 # Relative paths resolve against the file's directory: etc/NAME/pki.
 rc=0; "$R/usr/bin/gatewayd" --check-config "$R/etc/gatewayd/gateway.ini" >check-gw.log 2>&1 || rc=$?
 [ $rc -ne 0 ] && grep -q "$R/etc/gatewayd/pki/" check-gw.log ||
@@ -149,6 +154,16 @@ cp pki/ca.crt pki/mgmt.crt pki/mgmt.key "$R/etc/gw-mgmt/pki/"
     fail "the packaged gateway.ini with a PKI in etc/gatewayd/pki: $(cat check-gw.log)"
 "$R/usr/bin/gw-mgmt" --check-config "$R/etc/gw-mgmt/mgmt.ini" >check-mgmt.log 2>&1 ||
     fail "the packaged mgmt.ini with a PKI in etc/gw-mgmt/pki: $(cat check-mgmt.log)"
+rc=0; "$R/usr/bin/gw-agent" --check-config "$R/etc/gw-agent/agent.ini" >check-agent.log 2>&1 || rc=$?
+[ $rc -eq 2 ] && grep -q "$R/etc/gw-agent/pki/" check-agent.log ||
+    fail "without a PKI the agent's sample passed, or looked elsewhere: $(cat check-agent.log)"
+mkdir "$R/etc/gw-agent/pki"
+"$R/usr/bin/gw-cert" issue --ca pki --role agent --name agent-pkg \
+    --out "$R/etc/gw-agent/pki/agent" >>gw-cert.log 2>&1 ||
+    fail "gw-cert issue agent: $(tail -n 3 gw-cert.log)"
+cp pki/ca.crt "$R/etc/gw-agent/pki/"
+"$R/usr/bin/gw-agent" --check-config "$R/etc/gw-agent/agent.ini" >check-agent.log 2>&1 ||
+    fail "the packaged agent.ini with a PKI in etc/gw-agent/pki: $(cat check-agent.log)"
 [ ! -e "$R/etc/gatewayd/pki/ticket.keys" ] || fail "--check-config wrote ticket keys"
 pass "the sample configurations check out with the PKI in /etc/NAME/pki; state in /var/lib/NAME"
 
@@ -182,11 +197,12 @@ openssl verify -CAfile pki/ca.crt agent-pkg1.crt >/dev/null ||
 pass "the unpacked gatewayd and gw-mgmt run usr/libexec/gatewayd/gw-signer; an agent enrolled through it"
 
 # --- the units ---------------------------------------------------------------------
-for p in gatewayd gw-mgmt; do
+for p in gatewayd gw-mgmt gw-agent; do
 	unit=$R/lib/systemd/system/$p.service
 	case $p in
 	gatewayd) conf=/etc/gatewayd/gateway.ini ;;
 	gw-mgmt) conf=/etc/gw-mgmt/mgmt.ini ;;
+	gw-agent) conf=/etc/gw-agent/agent.ini ;;
 	esac
 	grep -qx "ExecStart=/usr/bin/$p -c $conf" "$unit" ||
 	    fail "$p.service: ExecStart is '$(grep ^ExecStart= "$unit")'"
@@ -199,9 +215,13 @@ for p in gatewayd gw-mgmt; do
 done
 grep -qx 'ReadOnlyPaths=/etc/gatewayd' "$R/lib/systemd/system/gatewayd.service" ||
     fail "gatewayd.service: ReadOnlyPaths"
+grep -qx 'ReadOnlyPaths=/etc/gw-agent' "$R/lib/systemd/system/gw-agent.service" &&
+    grep -qx 'StateDirectory=gw-agent' "$R/lib/systemd/system/gw-agent.service" &&
+    grep -qx 'User=gw-agent' "$R/lib/systemd/system/gw-agent.service" ||
+    fail "gw-agent.service: ReadOnlyPaths, StateDirectory or User"
 doc=$(sed -n 's|^Documentation=.* file://||p' "$R/lib/systemd/system/gatewayd.service")
 [ -f "$R$doc" ] || fail "gatewayd.service: Documentation file://$doc is not packaged"
-pass "units: ExecStart=/usr/bin/gatewayd -c /etc/gatewayd/gateway.ini (and gw-mgmt's), both packaged"
+pass "units: ExecStart=/usr/bin/gatewayd -c /etc/gatewayd/gateway.ini (and gw-mgmt's, gw-agent's), all packaged"
 
 # --- a manual install: the same files, paths of its own prefix -------------------
 DESTDIR=$T/local cmake --install "$BUILD" --prefix /usr/local >install.log 2>&1 ||
@@ -211,6 +231,8 @@ grep -qx 'ExecStart=/usr/local/bin/gatewayd -c /usr/local/etc/gatewayd/gateway.i
     "$L/lib/systemd/system/gatewayd.service" && [ -x "$L/bin/gatewayd" ] &&
     [ -f "$L/etc/gatewayd/gateway.ini" ] && [ -f "$L/etc/gw-mgmt/mgmt.ini" ] &&
     [ -f "$L/share/man/man8/gatewayd.8.gz" ] &&
+    grep -qx 'ExecStart=/usr/local/bin/gw-agent -c /usr/local/etc/gw-agent/agent.ini' \
+    "$L/lib/systemd/system/gw-agent.service" && [ -f "$L/etc/gw-agent/agent.ini" ] &&
     [ -x "$L/libexec/gatewayd/gw-signer" ] ||
     fail "cmake --install --prefix /usr/local: $(cd "$T/local" && find . -type f | sort | tr '\n' ' ')"
 [ ! -e "$L/bin/gw-loadgen" ] || fail "cmake --install installs gw-loadgen"
@@ -230,7 +252,7 @@ for f in "$R"/usr/share/man/man*/*.gz; do
 	    fail "$page: no NAME section for $name"
 	n=$((n + 1))
 done
-[ $n -eq 5 ] || fail "$n man pages, want 5"
+[ $n -eq 6 ] || fail "$n man pages, want 6"
 # Anti-drift: each long option of a program's usage is in its man page
 # (rendered wide and unhyphenated, so that no option is split).
 for b in gatewayd gw-cert gw-agent gw-mgmt; do
@@ -242,4 +264,4 @@ for b in gatewayd gw-cert gw-agent gw-mgmt; do
 		grep -qE -- "$o([^a-z-]|$)" "wide-$b.txt" || fail "$(basename "$page"): no $o (in $b's usage)"
 	done
 done
-pass "5 man pages render with a NAME section and no warning; they name every long option of the usages"
+pass "6 man pages render with a NAME section and no warning; they name every long option of the usages"

@@ -1,9 +1,9 @@
 /*
  * gwd_world.h: a gatewayd in memory for the session core's unit tests
- * (test_chan, test_agent, test_upstream): its real agent.c, chan.c,
- * upstream.c and servers.c run on the fake conns of tests/support/
- * (fake_conn.h: no sockets, no TLS), with two links to server 0 and the
- * spare, as fuzz/session_env.c sets them up.  Every frame the gateway
+ * (test_chan, test_agent, test_upstream, test_downlink): its real
+ * agent.c, chan.c, upstream.c and servers.c run on the fake conns of
+ * tests/support/ (fake_conn.h: no sockets, no TLS), with two links to
+ * server 0 and the spare, as fuzz/session_env.c sets them up.  Every frame the gateway
  * sends is recorded per conn (w_last, w_count), and enroll.h is a stub that holds
  * nothing.  Only w_link_up reaps: a conn that w_agent, w_agent_data or
  * w_link_* closed can be looked at until the test calls conn_reap().  Included by one test file each; its functions are static.
@@ -156,7 +156,13 @@ w_closing_hook(struct conn *c, unsigned reason, const char *detail)
 	d->reason = reason;
 }
 
-static const struct fake_conn_env w_env = {
+/*
+ * Bytes a paused conn holds unread (fake_conn_env's queue_cap), for the
+ * conns of the next w_start: 0, none (the conn's owner never pauses).
+ */
+static size_t w_queue_cap;
+
+static struct fake_conn_env w_env = {
 	.accepts = W_AGENTS,
 	.connects = W_LINKS,
 	.data_size = sizeof(struct w_data),
@@ -187,32 +193,39 @@ w_config(struct gw_config *cfg, size_t payload, unsigned window,
 	}
 }
 
+/* A certificate of ${role} named ${name}, self-signed, into ${crt}. */
+static W_UNUSED void
+w_crt_make(mbedtls_x509_crt *crt, enum pki_role role, const char *name)
+{
+	static unsigned char pem[4096], key[4096];
+	struct pki_req req = { .role = role, .name = name };
+	struct pki_rng rng;
+	char err[512];
+
+	pki_validity(&req, 30);
+	mbedtls_x509_crt_init(crt);
+	if (pki_rng_init(&rng, err, sizeof(err)) != 0 ||
+	    pki_make(&req, NULL, &rng, pem, sizeof(pem), key, sizeof(key),
+	    err, sizeof(err)) != 0 ||
+	    mbedtls_x509_crt_parse(crt, pem, strlen((char *)pem) + 1) != 0)
+		abort();
+	pki_rng_free(&rng);
+}
+
 /* Once per process: the configuration, the loop, the certificates. */
 static W_UNUSED void
 w_init(const char *extra)
 {
-	static unsigned char pem[4096], key[4096];
-	struct pki_req req = { .role = PKI_ROLE_AGENT };
-	struct pki_rng rng;
-	char err[512], name[W_AGENTS][16];
+	char name[16];
 
 	log_init("test", LOG_LVL_ERR);
 	w_config(&w_cfg, 1024, 4, extra);
-	if ((w_loop = ev_loop_new(EVFLAG_AUTO)) == NULL ||
-	    pki_rng_init(&rng, err, sizeof(err)) != 0)
+	if ((w_loop = ev_loop_new(EVFLAG_AUTO)) == NULL)
 		abort();
-	pki_validity(&req, 30);
 	for (int i = 0; i < W_AGENTS; i++) {
-		snprintf(name[i], sizeof(name[i]), "agent-%d", i + 1);
-		req.name = name[i];
-		mbedtls_x509_crt_init(&w_crt[i]);
-		if (pki_make(&req, NULL, &rng, pem, sizeof(pem), key,
-		    sizeof(key), err, sizeof(err)) != 0 ||
-		    mbedtls_x509_crt_parse(&w_crt[i], pem,
-		    strlen((char *)pem) + 1) != 0)
-			abort();
+		snprintf(name, sizeof(name), "agent-%d", i + 1);
+		w_crt_make(&w_crt[i], PKI_ROLE_AGENT, name);
 	}
-	pki_rng_free(&rng);
 }
 
 /*
@@ -224,6 +237,7 @@ w_start_cfg(const struct gw_config *cfg)
 {
 	struct gw *gw = &w_gw;
 
+	w_env.queue_cap = w_queue_cap;
 	fake_conn_reset(&w_env);
 	memset(gw, 0, sizeof(*gw));
 	gw->magic = GW_MAGIC;
@@ -375,16 +389,15 @@ w_link_of(const struct chan *ch)
 	return best;
 }
 
-/* A new agent ${name} (0 .. W_AGENTS - 1) says HELLO. */
+/*
+ * The conn just accepted (agent_accept, downlink_accept): the one still
+ * in its handshake; its peer presents ${crt}.
+ */
 static W_UNUSED struct conn *
-w_agent(struct gw *gw, unsigned name)
+w_accepted(const mbedtls_x509_crt *crt)
 {
-	struct gw_frame f = { .type = GW_T_HELLO };
 	struct conn *c = NULL;
-	unsigned before = agent_counts(gw)->agents;
 
-	agent_accept(gw, -1);
-	assert_int_equal(agent_counts(gw)->agents, before + 1);
 	for (unsigned i = 0; i < W_AGENTS; i++) {
 		struct conn *k = fake_conn_accepted(i);
 
@@ -392,13 +405,35 @@ w_agent(struct gw *gw, unsigned name)
 			c = k;
 	}
 	assert_non_null(c);
-	fake_conn_open(c, &w_crt[name]);
+	fake_conn_open(c, crt);
+	return c;
+}
+
+/* The peer of ${c} says HELLO with ${caps} and ${max_payload}. */
+static W_UNUSED void
+w_hello(struct conn *c, uint32_t caps, uint32_t max_payload)
+{
+	struct gw_frame f = { .type = GW_T_HELLO };
+
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
-	f.u.hello.caps = w_agent_caps;
-	f.u.hello.max_payload = w_agent_max != 0 ? w_agent_max :
-	    (uint32_t)w_gw.cfg->max_payload;
+	f.u.hello.caps = caps;
+	f.u.hello.max_payload = max_payload;
 	fake_conn_frame(c, &f);
+}
+
+/* A new agent ${name} (0 .. W_AGENTS - 1) says HELLO. */
+static W_UNUSED struct conn *
+w_agent(struct gw *gw, unsigned name)
+{
+	struct conn *c;
+	unsigned before = agent_counts(gw)->agents;
+
+	agent_accept(gw, -1);
+	assert_int_equal(agent_counts(gw)->agents, before + 1);
+	c = w_accepted(&w_crt[name]);
+	w_hello(c, w_agent_caps, w_agent_max != 0 ? w_agent_max :
+	    (uint32_t)w_gw.cfg->max_payload);
 	return c;
 }
 

@@ -2,7 +2,8 @@
  * test_agent_opts.c: gw-agent's command line (agent_opts.c): the defaults,
  * every option into its field, the bounds of each number (the last good
  * value and the first bad one on each side), the options that go together
- * or exclude each other, and a message that names what is wrong.
+ * or exclude each other, and a message that names what is wrong; -c and
+ * --check-config (service mode) alone; --queue-bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,6 +236,45 @@ test_enroll_only(void **state)
 	assert_string_equal(err, "enroll takes no --gateway");
 }
 
+/* -c FILE, --config FILE, --check-config FILE: nothing else with them. */
+static void
+test_config(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("-c", "/etc/gw-agent/agent.ini", NULL), 0);
+	assert_string_equal(o.config, "/etc/gw-agent/agent.ini");
+	assert_null(o.check_config);
+	assert_int_equal(parse("--config", "a.ini", NULL), 0);
+	assert_string_equal(o.config, "a.ini");
+	assert_int_equal(parse("--check-config", "b.ini", NULL), 0);
+	assert_string_equal(o.check_config, "b.ini");
+	assert_null(o.config);
+	assert_int_equal(parse("-c", "a.ini", "--check-config", "b.ini",
+	    NULL), -1);
+	assert_string_equal(err, "-c and --check-config exclude each other");
+	assert_int_equal(parse("-c", "a.ini", "--queue", "5", NULL), -1);
+	assert_string_equal(err, "-c and --check-config take no other option "
+	    "(the file has them)");
+	assert_int_equal(parse(BASE, "--check-config", "b.ini", NULL), -1);
+	assert_int_equal(parse("enroll", "-c", "a.ini", NULL), -1);
+	assert_string_equal(err, "enroll takes no -c or --check-config");
+	assert_int_equal(parse("-c", NULL), -1);
+}
+
+/* --queue-bytes: 0 (no cap) to 1G. */
+static void
+test_queue_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(BASE, NULL), 0);
+	assert_int_equal(o.queue_bytes, 0);
+	assert_int_equal(parse(BASE, "--queue-bytes", "1048576", NULL), 0);
+	assert_int_equal(o.queue_bytes, 1048576);
+	assert_int_equal(parse(BASE, "--queue-bytes", "1073741824", NULL), 0);
+	assert_int_equal(parse(BASE, "--queue-bytes", "1073741825", NULL), -1);
+	assert_string_equal(err, "--queue-bytes: bad value \"1073741825\"");
+}
+
 int
 main(void)
 {
@@ -246,6 +286,8 @@ main(void)
 		cmocka_unit_test(test_bad_values_named),
 		cmocka_unit_test(test_together),
 		cmocka_unit_test(test_enroll_only),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_queue_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,68 +32,25 @@ d_tap(struct conn *c, const struct gw_frame *f)
 		    f->u.open.has_via ? (const char *)f->u.open.via.p : "-");
 }
 
-/* The world's env, with room for a paused conn's frames. */
-static const struct fake_conn_env d_env = {
-	.accepts = W_AGENTS,
-	.connects = W_LINKS,
-	.data_size = sizeof(struct w_data),
-	.queue_cap = 1u << 20,
-	.sent = w_sent_hook,
-	.closing = w_closing_hook,
-};
-
-/* A gateway certificate named ${name} into ${crt}. */
-static void
-d_gateway_crt(mbedtls_x509_crt *crt, const char *name)
-{
-	static unsigned char pem[4096], key[4096];
-	struct pki_req req = { .role = PKI_ROLE_GATEWAY, .name = name };
-	struct pki_rng rng;
-	char err[256];
-
-	pki_validity(&req, 30);
-	mbedtls_x509_crt_init(crt);
-	if (pki_rng_init(&rng, err, sizeof(err)) != 0 ||
-	    pki_make(&req, NULL, &rng, pem, sizeof(pem), key, sizeof(key),
-	    err, sizeof(err)) != 0 ||
-	    mbedtls_x509_crt_parse(crt, pem, strlen((char *)pem) + 1) != 0)
-		abort();
-	pki_rng_free(&rng);
-}
-
 static int
 d_setup(void **state)
 {
 	(void)state;
 	w_init(D_EXTRA);
 	w_tap = d_tap;
-	d_gateway_crt(&d_inner, "gw-inner-1");
-	d_gateway_crt(&d_rogue_gw, "gw-elsewhere");
+	w_queue_cap = 1u << 20;	/* room for a paused conn's frames */
+	w_crt_make(&d_inner, PKI_ROLE_GATEWAY, "gw-inner-1");
+	w_crt_make(&d_rogue_gw, PKI_ROLE_GATEWAY, "gw-elsewhere");
 	return 0;
 }
 
-/* w_start_cfg with d_env, and the downstream part; both links up. */
+/* w_start, and the downstream part. */
 static struct gw *
 d_start(void)
 {
-	struct gw *gw = &w_gw;
+	struct gw *gw = w_start();
 
-	fake_conn_reset(&d_env);
-	memset(gw, 0, sizeof(*gw));
-	gw->magic = GW_MAGIC;
-	assert_non_null(gw->chans = chan_all_new());
-	assert_non_null(gw->agents = agent_all_new());
 	assert_non_null(gw->downlinks = downlink_all_new());
-	gw->cfg = &w_cfg;
-	gw->loop = w_loop;
-	limits_init(&gw->limits, w_loop);
-	gw->nup = w_cfg.connections;
-	assert_non_null(gw->up = calloc(gw->nup, sizeof(*gw->up)));
-	for (unsigned i = 0; i < gw->nup; i++)
-		assert_non_null(gw->up[i] = upstream_new(gw, i, 0));
-	gw->pick_link = servers_pick;
-	assert_non_null(gw->servers = servers_new(gw));
-	servers_start(gw);
 	return gw;
 }
 
@@ -114,30 +71,14 @@ d_stop(struct gw *gw)
 static struct conn *
 d_accept(struct gw *gw, const mbedtls_x509_crt *crt)
 {
-	struct conn *c = NULL;
-
 	downlink_accept(gw, -1);
-	for (unsigned i = 0; i < W_AGENTS; i++) {
-		struct conn *k = fake_conn_accepted(i);
-
-		if (k != NULL && conn_state(k) == CONN_HANDSHAKE)
-			c = k;
-	}
-	assert_non_null(c);
-	fake_conn_open(c, crt);
-	return c;
+	return w_accepted(crt);
 }
 
 static void
 d_hello(struct conn *c, uint32_t caps)
 {
-	struct gw_frame f = { .type = GW_T_HELLO };
-
-	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
-	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
-	f.u.hello.caps = caps;
-	f.u.hello.max_payload = 65536;
-	fake_conn_frame(c, &f);
+	w_hello(c, caps, 65536);
 }
 
 /*

@@ -9,6 +9,9 @@
  * that fails (a full disk) leaves the file exactly as it was, whichever
  * rewrite it was; a write that fails halfway is retried from where it
  * stopped; a command record repeated is read once, the first standing.
+ * Followed files' positions survive reopens (and so the rewrite each open
+ * makes), a forgotten one stays forgotten, a torn position record is
+ * dropped and a bad one refused, and a key too long is not recorded.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -694,10 +697,109 @@ test_failed_command_record_not_torn(void **state)
 	sendq_free(q);
 }
 
+static struct file_pos
+mkpos(uint64_t ino, uint64_t off, const char *fp)
+{
+	struct file_pos p = { .dev = 2049, .ino = ino, .off = off };
+
+	p.fplen = (uint8_t)strlen(fp);
+	memcpy(p.fp, fp, p.fplen);
+	return p;
+}
+
+static void
+test_positions_survive_reopen(void **state)
+{
+	struct sendq *q;
+	struct journal *j;
+	struct file_pos a = mkpos(77, 1000, "line 9\n");
+	struct file_pos b = mkpos(78, 5, "ab\n");
+	struct file_pos got;
+	uint64_t off;
+	size_t n;
+
+	(void)state;
+	j = reopen(&q, 10, &off);
+	assert_int_equal(journal_pos_set(j, "/var/log/a.log", &a), 0);
+	assert_int_equal(journal_pos_set(j, "/var/log/b.log", &b), 0);
+	a.off = 2000;			/* moved on: the last record stands */
+	assert_int_equal(journal_pos_set(j, "/var/log/a.log", &a), 0);
+	assert_int_equal(journal_pos_set(j, "/var/log/c.log", &b), 0);
+	assert_int_equal(journal_pos_forget(j, "/var/log/c.log"), 0);
+	assert_int_equal(journal_pos_forget(j, "/never"), 0);
+	assert_int_equal(journal_sync(j), 0);
+	journal_close(j);
+	sendq_free(q);
+	/* Twice: the first open rewrites the file from its state. */
+	for (int round = 0; round < 2; round++) {
+		j = reopen(&q, 10, &off);
+		assert_int_equal(journal_pos_get(j, "/var/log/a.log", &got), 1);
+		assert_int_equal(got.dev, 2049);
+		assert_int_equal(got.ino, 77);
+		assert_int_equal(got.off, 2000);
+		assert_int_equal(got.fplen, 7);
+		assert_memory_equal(got.fp, "line 9\n", 7);
+		assert_int_equal(journal_pos_get(j, "/var/log/b.log", &got), 1);
+		assert_int_equal(got.ino, 78);
+		assert_int_equal(journal_pos_get(j, "/var/log/c.log", &got), 0);
+		for (n = 0; journal_pos_at(j, n, &got) != NULL; n++)
+			;
+		assert_int_equal(n, 2);
+		journal_close(j);
+		sendq_free(q);
+	}
+}
+
+static void
+test_positions_torn_and_bad(void **state)
+{
+	struct sendq *q;
+	struct journal *j;
+	struct file_pos p = mkpos(5, 3, "ab\n"), got;
+	uint64_t off;
+	char err[256], key[POS_KEY_MAX + 2];
+	int fd;
+
+	(void)state;
+	j = reopen(&q, 10, &off);
+	assert_int_equal(journal_pos_set(j, "/a", &p), 0);
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	assert_int_equal(journal_pos_set(j, key, &p), -1);	/* too long */
+	journal_close(j);
+	sendq_free(q);
+	/* A position record cut in the middle: dropped, the one before kept. */
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "P\x40\0\0\0\x01\x02", 7), 7);
+	close(fd);
+	j = reopen(&q, 10, &off);
+	assert_int_equal(journal_pos_get(j, "/a", &got), 1);
+	assert_int_equal(got.off, 3);
+	for (size_t i = 0; journal_pos_at(j, i, &got) != NULL; i++)
+		assert_int_equal(got.ino, 5);
+	journal_close(j);
+	sendq_free(q);
+	/* A fingerprint longer than the offset it is before: refused. */
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_int_equal(write(fd, "P\x1b\0\0\0"
+	    "\1\0\0\0\0\0\0\0" "\2\0\0\0\0\0\0\0" "\1\0\0\0\0\0\0\0"
+	    "\2" "ab" "/", 5 + 27), 5 + 27);
+	close(fd);
+	q = sendq_new(10);
+	assert_null(journal_open(path, q, fresh_ct(), &off, err, sizeof(err)));
+	assert_non_null(strstr(err, "corrupt at byte"));
+	sendq_free(q);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_positions_survive_reopen,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_positions_torn_and_bad,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_reopen, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_and_garbage,

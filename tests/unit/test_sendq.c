@@ -1,8 +1,9 @@
 /*
  * test_sendq.c: a client session's send queue of unacknowledged lines: lazy
  * numbering, cumulative ACKs, HELLO_ACK's last_seq, the resend cursor after
- * a reconnect, the capacity limit and ring wraparound.
+ * a reconnect, the capacity limit, the byte cap and ring wraparound.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -222,6 +223,60 @@ test_wraparound(void **state)
 	sendq_free(q);
 }
 
+/* The byte cap: bytes counted, full at the cap, room back on ACK. */
+static void
+test_byte_cap(void **state)
+{
+	struct sendq *q = sendq_new(100);
+	char big[40];
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	sendq_set_bytes(q, 100);
+	assert_int_equal(sendq_push(q, big, 40), 0);
+	assert_int_equal(sendq_push(q, big, 40), 0);
+	assert_int_equal(sendq_bytes(q), 80);
+	assert_int_equal(sendq_full(q), 0);
+	assert_int_equal(sendq_room(q, 20), 1);
+	assert_int_equal(sendq_room(q, 21), 0);
+	/* 40 more would pass the cap: refused, nothing changes. */
+	assert_int_equal(sendq_push(q, big, 40), -1);
+	assert_int_equal(errno, ENOBUFS);
+	assert_int_equal(sendq_len(q), 2);
+	assert_int_equal(sendq_push(q, big, 20), 0);
+	assert_int_equal(sendq_bytes(q), 100);
+	assert_int_equal(sendq_full(q), 1);
+	assert_int_equal(sendq_room(q, 0), 0);
+	send_expect(q, 1, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	assert_int_equal(sendq_ack(q, 1), 1);
+	assert_int_equal(sendq_bytes(q), 60);
+	assert_int_equal(sendq_full(q), 0);
+	assert_int_equal(sendq_room(q, 40), 1);
+	sendq_free(q);
+}
+
+/* A line over the byte cap still goes into an empty queue, alone. */
+static void
+test_byte_cap_big_line(void **state)
+{
+	struct sendq *q = sendq_new(10);
+	char big[300];
+
+	(void)state;
+	memset(big, 'y', sizeof(big));
+	sendq_set_bytes(q, 100);
+	assert_int_equal(sendq_room(q, sizeof(big)), 1);
+	assert_int_equal(sendq_push(q, big, sizeof(big)), 0);
+	assert_int_equal(sendq_full(q), 1);
+	assert_int_equal(sendq_push(q, "a", 1), -1);
+	/* No byte cap: only the line cap counts. */
+	sendq_set_bytes(q, 0);
+	assert_int_equal(sendq_full(q), 0);
+	assert_int_equal(sendq_push(q, "a", 1), 0);
+	assert_int_equal(sendq_bytes(q), 301);
+	sendq_free(q);
+}
+
 int
 main(void)
 {
@@ -233,6 +288,8 @@ main(void)
 		cmocka_unit_test(test_hello_foreign_last_seq),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_wraparound),
+		cmocka_unit_test(test_byte_cap),
+		cmocka_unit_test(test_byte_cap_big_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

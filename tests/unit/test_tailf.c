@@ -1,0 +1,797 @@
+/*
+ * test_tailf.c: files followed like tail -F (tailf.h), on a real libev
+ * loop and real files, through a fake sink (sink.h, defined here: it keeps
+ * the events pushed, "durable" at each commit, and has a room the test
+ * sets).  Lines appear as written; a renamed file is read to its end (and
+ * what the writer still put into it) before the new one, and goes on if
+ * renamed back; a copy-truncated file's copy is read from the position,
+ * then the file from its start, whether seen smaller or grown past the
+ * position; a file that disappears and returns is read from its start; a
+ * restart with the journal resumes where it was, after a rename or a copy
+ * while down, and reads from the start a file whose bytes before the
+ * position changed; a last line without newline is sent after
+ * partial_wait; long lines are split or dropped; a glob follows several
+ * files, new ones from their start; a full sink stops reading, and
+ * nothing is lost or repeated once room comes back; a reload keeps an
+ * unchanged input's files where they are, starts a new input and stops
+ * one gone; ignore_older leaves old files alone and closes idle ones,
+ * which go on where they were once written again.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <ev.h>
+
+#include "cmdtab.h"
+#include "conf_util.h"
+#include "journal.h"
+#include "sendq.h"
+#include "sink.h"
+#include "tail_conf.h"
+#include "tailf.h"
+
+#define MAX_EVENTS	4096
+
+/* The fake sink. */
+struct sink {
+	char		*ev[MAX_EVENTS];
+	size_t		 n;		/* pushed */
+	size_t		 durable;	/* committed */
+	size_t		 room;		/* events it takes in all */
+	struct journal	*j;
+	struct sink_waiter *waiters;
+	int		 commits;
+};
+
+int
+sink_push(struct sink *s, const void *p, size_t len)
+{
+	assert_true(len <= SINK_EVENT_MAX);
+	if (s->n >= s->room)
+		return SINK_FULL;
+	assert_true(s->n < MAX_EVENTS);
+	assert_non_null(s->ev[s->n] = strndup(p, len));
+	assert_int_equal(strlen(s->ev[s->n]), len);
+	s->n++;
+	if (s->j != NULL)
+		assert_int_equal(journal_line(s->j, p, len), 0);
+	return SINK_OK;
+}
+
+int
+sink_commit(struct sink *s)
+{
+	if (s->j != NULL)
+		assert_int_equal(journal_sync(s->j), 0);
+	s->durable = s->n;
+	s->commits++;
+	return 0;
+}
+
+struct journal *
+sink_journal(struct sink *s)
+{
+	return s->j;
+}
+
+void
+sink_wait(struct sink *s, struct sink_waiter *w)
+{
+	if (w->waiting)
+		return;
+	w->waiting = 1;
+	w->next = s->waiters;
+	s->waiters = w;
+}
+
+void
+sink_unwait(struct sink *s, struct sink_waiter *w)
+{
+	for (struct sink_waiter **pp = &s->waiters; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			w->waiting = 0;
+			return;
+		}
+}
+
+/* Room for ${more} events: the waiters are called back. */
+static void
+sink_more(struct sink *s, size_t more)
+{
+	struct sink_waiter *w;
+
+	s->room += more;
+	while ((w = s->waiters) != NULL) {
+		s->waiters = w->next;
+		w->waiting = 0;
+		w->fn(w);
+	}
+}
+
+static char dir[64];
+static struct ev_loop *loop;
+static struct sink sk;
+static void *conf, *tail;
+static struct sendq *q;
+static struct cmdtab *ct;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/gwtailf.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(loop = ev_loop_new(EVFLAG_AUTO));
+	memset(&sk, 0, sizeof(sk));
+	sk.room = MAX_EVENTS;
+	assert_non_null(conf = tail_conf_new(dir));
+	return 0;
+}
+
+static void
+sink_clear(void)
+{
+	for (size_t i = 0; i < sk.n; i++)
+		free(sk.ev[i]);
+	sk.n = sk.durable = 0;
+}
+
+/* The agent goes down (as by kill -9 after its last commit). */
+static void
+down(void)
+{
+	tail_input_ops.free(tail);
+	tail = NULL;
+	journal_close(sk.j);
+	sk.j = NULL;
+	sendq_free(q);
+	q = NULL;
+	cmdtab_free(ct);
+	ct = NULL;
+	sk.waiters = NULL;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	down();
+	tail_conf_free(conf);
+	sink_clear();
+	ev_loop_destroy(loop);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+/* [file NAME] ${key} = ${value} into ${c}. */
+static void
+set_in(void *c, const char *name, const char *key, const char *value)
+{
+	char why[256] = "";
+
+	if (tail_input_ops.conf_set(c, name, key, value, why,
+	    sizeof(why)) != CONF_SET_OK)
+		fail_msg("[file %s] %s = %s: %s", name, key, value, why);
+}
+
+static void
+set(const char *key, const char *value)
+{
+	set_in(conf, "app", key, value);
+}
+
+/* The journal in ${dir}, (re)opened. */
+static void
+journal_up(void)
+{
+	char path[128], err[256];
+	uint64_t off;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	assert_non_null(q = sendq_new(100000));
+	assert_non_null(ct = cmdtab_new());
+	if ((sk.j = journal_open(path, q, ct, &off, err, sizeof(err))) == NULL)
+		fail_msg("journal_open: %s", err);
+}
+
+static void
+start(void)
+{
+	char err[512] = "";
+
+	assert_int_equal(tail_input_ops.conf_check(conf, err, sizeof(err)),
+	    0);
+	assert_true(tail_input_ops.conf_any(conf));
+	if ((tail = tail_input_ops.start(loop, &sk, conf, err,
+	    sizeof(err))) == NULL)
+		fail_msg("start: %s", err);
+}
+
+static void
+break_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(l, EVBREAK_ONE);
+}
+
+/* Run the loop for ${secs}. */
+static void
+spin(double secs)
+{
+	ev_timer t;
+
+	ev_timer_init(&t, break_cb, secs, 0.);
+	ev_timer_start(loop, &t);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &t);
+}
+
+/* Run the loop until ${n} events are durable (at most 5 s). */
+static void
+spin_until(size_t n)
+{
+	for (int i = 0; i < 250 && sk.durable < n; i++)
+		spin(0.02);
+	if (sk.durable != n)
+		fail_msg("%zu events, %zu expected", sk.durable, n);
+}
+
+static void
+fpath(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+static void
+append_raw(const char *name, const char *s)
+{
+	char p[128];
+	FILE *fp;
+
+	fpath(p, sizeof(p), name);
+	assert_non_null(fp = fopen(p, "a"));
+	fputs(s, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Append lines "line N" for N in [from, to) to ${name}. */
+static void
+append(const char *name, int from, int to)
+{
+	char l[32];
+
+	for (int i = from; i < to; i++) {
+		snprintf(l, sizeof(l), "line %d\n", i);
+		append_raw(name, l);
+	}
+}
+
+static void
+move(const char *from, const char *to)
+{
+	char a[128], b[128];
+
+	fpath(a, sizeof(a), from);
+	fpath(b, sizeof(b), to);
+	assert_int_equal(rename(a, b), 0);
+}
+
+/* cp ${from} ${to}; truncate ${from} to 0 (logrotate's copytruncate). */
+static void
+copytruncate(const char *from, const char *to)
+{
+	char a[128], b[128], cmd[300];
+
+	fpath(a, sizeof(a), from);
+	fpath(b, sizeof(b), to);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", a, b);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(truncate(a, 0), 0);
+}
+
+/* The "line" member of event ${i} (a string without escapes), or "". */
+static const char *
+line_of(size_t i, char *buf, size_t len)
+{
+	const char *p = strstr(sk.ev[i], "\"line\":\""), *e;
+
+	buf[0] = '\0';
+	if (p == NULL)
+		return buf;
+	p += 8;
+	assert_non_null(e = strchr(p, '"'));
+	assert_true((size_t)(e - p) < len);
+	memcpy(buf, p, (size_t)(e - p));
+	buf[e - p] = '\0';
+	return buf;
+}
+
+/* Events [first, first + n) are "line N" for N from ${from}, in order. */
+static void
+expect_lines(size_t first, int from, int n)
+{
+	char l[64], want[64];
+
+	for (int k = 0; k < n; k++) {
+		snprintf(want, sizeof(want), "line %d", from + k);
+		assert_string_equal(line_of(first + (size_t)k, l, sizeof(l)),
+		    want);
+	}
+}
+
+static void
+test_lines_as_written(void **state)
+{
+	char l[64];
+
+	(void)state;
+	append("a.log", 0, 2);
+	set("path", "a.log");			/* relative to the dir */
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(2);
+	expect_lines(0, 0, 2);
+	assert_non_null(strstr(sk.ev[0], "\"kind\":\"log\""));
+	assert_non_null(strstr(sk.ev[0], "/a.log\""));
+	assert_non_null(strstr(sk.ev[1], "\"offset\":7"));
+	assert_null(strstr(sk.ev[1], "partial"));
+	append("a.log", 2, 5);
+	spin_until(5);
+	expect_lines(2, 2, 3);
+	/* Not UTF-8: as it is, in base64. */
+	append_raw("a.log", "\xff\xfe\n");
+	spin_until(6);
+	assert_string_equal(line_of(5, l, sizeof(l)), "");
+	assert_non_null(strstr(sk.ev[5], "\"line_b64\":\"//4=\""));
+}
+
+static void
+test_rename_rotation(void **state)
+{
+	(void)state;
+	append("a.log", 0, 100);
+	set("path", "a.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(100);
+	append("a.log", 100, 110);
+	move("a.log", "a.log.1");
+	spin(0.012);			/* one pass at most: the rename seen */
+	append("a.log.1", 110, 120);	/* the writer has not reopened yet */
+	spin(0.005);
+	append("a.log", 120, 150);	/* ... now it has */
+	spin_until(150);
+	expect_lines(0, 0, 150);
+	/* Again, the rotated file renamed on meanwhile. */
+	move("a.log.1", "a.log.2");
+	move("a.log", "a.log.1");
+	append("a.log", 150, 160);
+	spin_until(160);
+	expect_lines(0, 0, 160);
+	/* Renamed away and back: it goes on where it was. */
+	move("a.log", "b");
+	append("b", 160, 165);		/* grown: not drained in two passes */
+	spin(0.012);
+	move("b", "a.log");
+	append("a.log", 165, 170);
+	spin_until(170);
+	expect_lines(0, 0, 170);
+	spin(0.2);
+	assert_int_equal(sk.n, 170);
+}
+
+static void
+test_copy_truncate(void **state)
+{
+	(void)state;
+	append("a.log", 0, 50);
+	set("path", "a.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(50);
+	/* Unread lines copied away; the file is seen smaller. */
+	append("a.log", 50, 60);
+	copytruncate("a.log", "a.log.1");
+	append("a.log", 60, 65);
+	spin_until(65);
+	expect_lines(0, 0, 65);
+	/* Copied, truncated, and grown past the old position before the
+	 * agent looks: the bytes before its position tell. */
+	append("a.log", 65, 70);
+	copytruncate("a.log", "a.log.1");
+	append("a.log", 70, 100);
+	spin_until(100);
+	expect_lines(0, 0, 100);
+	spin(0.2);
+	assert_int_equal(sk.n, 100);
+}
+
+static void
+test_disappear_return(void **state)
+{
+	char p[128];
+
+	(void)state;
+	append("a.log", 0, 10);
+	set("path", "a.log");
+	set("read_from", "end");	/* only for files there at start */
+	set("poll", "10ms");
+	start();
+	spin(0.05);
+	assert_int_equal(sk.n, 0);
+	append("a.log", 10, 20);
+	spin_until(10);
+	expect_lines(0, 10, 10);
+	fpath(p, sizeof(p), "a.log");
+	append("a.log", 20, 25);	/* written, then the file removed */
+	assert_int_equal(unlink(p), 0);
+	spin_until(15);
+	spin(0.1);
+	append("a.log", 25, 30);	/* back: read from its start */
+	spin_until(20);
+	expect_lines(0, 10, 20);
+}
+
+static void
+test_restart(void **state)
+{
+	(void)state;
+	journal_up();
+	append("a.log", 0, 30);
+	set("path", "a.log");
+	set("read_from", "end");
+	set("poll", "10ms");
+	start();
+	spin(0.05);
+	append("a.log", 30, 40);
+	spin_until(10);
+	down();
+	sink_clear();
+	/* Down: nothing new, then a restart resumes where it was. */
+	journal_up();
+	start();
+	append("a.log", 40, 45);
+	spin_until(5);
+	expect_lines(0, 40, 5);
+	down();
+	sink_clear();
+	/* Rotated by rename while down, lines in both files. */
+	append("a.log", 45, 50);
+	move("a.log", "a.log.1");
+	append("a.log", 50, 60);
+	journal_up();
+	start();
+	spin_until(15);
+	expect_lines(0, 45, 15);
+	down();
+	sink_clear();
+	/* Copied and truncated while down, grown past the position again. */
+	append("a.log", 60, 70);
+	copytruncate("a.log", "a.log.2");
+	append("a.log", 70, 100);
+	journal_up();
+	start();
+	spin_until(40);
+	expect_lines(0, 60, 40);
+	spin(0.1);
+	assert_int_equal(sk.n, 40);
+}
+
+static void
+test_restart_other_file(void **state)
+{
+	char p[128];
+
+	(void)state;
+	journal_up();
+	append("a.log", 0, 10);
+	set("path", "a.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	down();
+	sink_clear();
+	/* Same inode, as large, other bytes: no copy of it anywhere. */
+	fpath(p, sizeof(p), "a.log");
+	assert_int_equal(truncate(p, 0), 0);
+	append("a.log", 100, 120);
+	journal_up();
+	start();
+	spin_until(20);
+	expect_lines(0, 100, 20);
+}
+
+static void
+test_partial_wait(void **state)
+{
+	char l[64];
+
+	(void)state;
+	append_raw("a.log", "abc");
+	set("path", "a.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	set("partial_wait", "500ms");
+	start();
+	spin(0.1);
+	assert_int_equal(sk.n, 0);	/* its newline may come */
+	spin(0.6);
+	assert_int_equal(sk.n, 1);
+	assert_string_equal(line_of(0, l, sizeof(l)), "abc");
+	assert_non_null(strstr(sk.ev[0], "\"partial\":true"));
+	append_raw("a.log", "de");
+	spin(0.05);
+	append_raw("a.log", "f\n");
+	spin_until(2);
+	assert_string_equal(line_of(1, l, sizeof(l)), "def");
+	assert_null(strstr(sk.ev[1], "partial"));
+}
+
+/* A line of ${n} 'x' then "short", split or dropped at max_line 256. */
+static void
+long_line(const char *how)
+{
+	char *big;
+
+	assert_non_null(big = malloc(602));
+	memset(big, 'x', 600);
+	memcpy(big + 600, "\n", 2);
+	append_raw("a.log", big);
+	append_raw("a.log", "short\n");
+	free(big);
+	set("path", "a.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	set("max_line", "256");
+	set("long_lines", how);
+	start();
+}
+
+static void
+test_long_split(void **state)
+{
+	char l[700];
+
+	(void)state;
+	long_line("split");
+	spin_until(4);
+	assert_int_equal(strlen(line_of(0, l, sizeof(l))), 256);
+	assert_non_null(strstr(sk.ev[0], "\"partial\":true"));
+	assert_int_equal(strlen(line_of(1, l, sizeof(l))), 256);
+	assert_int_equal(strlen(line_of(2, l, sizeof(l))), 88);
+	assert_null(strstr(sk.ev[2], "partial"));
+	assert_string_equal(line_of(3, l, sizeof(l)), "short");
+}
+
+static void
+test_long_drop(void **state)
+{
+	char l[700];
+
+	(void)state;
+	long_line("drop");
+	spin_until(1);
+	assert_string_equal(line_of(0, l, sizeof(l)), "short");
+	spin(0.05);
+	assert_int_equal(sk.n, 1);
+}
+
+static void
+test_glob(void **state)
+{
+	size_t a = 0, b = 0, c = 0, d = 0;
+
+	(void)state;
+	append("a.log", 0, 5);
+	append("b.log", 0, 5);
+	append("c.txt", 0, 5);
+	append("e.log", 0, 5);
+	set("path", "*.log");
+	set("exclude", "e.*, x*");
+	set("read_from", "end");
+	set("poll", "10ms");
+	start();
+	spin(0.05);
+	assert_int_equal(sk.n, 0);
+	append("a.log", 5, 10);
+	append("b.log", 5, 8);
+	append("c.txt", 5, 8);
+	append("e.log", 5, 8);
+	append("d.log", 0, 4);		/* new: from its start */
+	spin_until(12);
+	for (size_t i = 0; i < sk.n; i++) {
+		a += strstr(sk.ev[i], "/a.log\"") != NULL;
+		b += strstr(sk.ev[i], "/b.log\"") != NULL;
+		c += strstr(sk.ev[i], "/c.txt\"") != NULL;
+		d += strstr(sk.ev[i], "/d.log\"") != NULL;
+	}
+	assert_int_equal(a, 5);
+	assert_int_equal(b, 3);
+	assert_int_equal(c, 0);
+	assert_int_equal(d, 4);
+}
+
+static void
+test_backpressure(void **state)
+{
+	(void)state;
+	append("a.log", 0, 200);
+	set("path", "a.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	sk.room = 5;
+	start();
+	spin(0.1);
+	assert_int_equal(sk.n, 5);		/* no more than room */
+	assert_int_equal(sk.durable, 5);
+	assert_non_null(sk.waiters);		/* it waits for room */
+	sink_more(&sk, 50);
+	spin(0.1);
+	assert_int_equal(sk.n, 55);
+	sink_more(&sk, 1000);
+	spin_until(200);
+	expect_lines(0, 0, 200);
+	spin(0.05);
+	assert_int_equal(sk.n, 200);
+}
+
+static void
+test_reload(void **state)
+{
+	char err[256] = "";
+	void *c2, *c3;
+	size_t a = 0, b = 0;
+
+	(void)state;
+	append("a.log", 0, 10);
+	append("b.log", 0, 10);
+	set("path", "a.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	/* Same input with another poll, and a new one: a.log goes on. */
+	assert_non_null(c2 = tail_input_ops.conf_new(dir));
+	set_in(c2, "app", "path", "a.log");
+	set_in(c2, "app", "poll", "20ms");
+	set_in(c2, "new", "path", "b.log");
+	set_in(c2, "new", "read_from", "end");
+	set_in(c2, "new", "poll", "10ms");
+	assert_int_equal(tail_input_ops.conf_check(c2, err, sizeof(err)), 0);
+	assert_int_equal(tail_input_ops.reload(tail, c2, err, sizeof(err)),
+	    0);
+	tail_input_ops.conf_free(conf);
+	conf = c2;
+	append("a.log", 10, 15);
+	append("b.log", 10, 15);
+	spin_until(20);
+	for (size_t i = 0; i < sk.n; i++) {
+		a += strstr(sk.ev[i], "/a.log\"") != NULL;
+		b += strstr(sk.ev[i], "/b.log\"") != NULL;
+	}
+	assert_int_equal(a, 15);
+	assert_int_equal(b, 5);			/* from its end */
+	expect_lines(0, 0, 10);
+	/* Input "app" gone: a.log is not read any more. */
+	assert_non_null(c3 = tail_input_ops.conf_new(dir));
+	set_in(c3, "new", "path", "b.log");
+	set_in(c3, "new", "poll", "10ms");
+	assert_int_equal(tail_input_ops.reload(tail, c3, err, sizeof(err)),
+	    0);
+	tail_input_ops.conf_free(conf);
+	conf = c3;
+	append("a.log", 15, 20);
+	append("b.log", 15, 20);
+	spin_until(25);
+	spin(0.1);
+	assert_int_equal(sk.n, 25);
+	for (size_t i = 20; i < 25; i++)
+		assert_non_null(strstr(sk.ev[i], "/b.log\""));
+}
+
+/* Set the modification time of ${name} to ${ago} seconds ago. */
+static void
+age(const char *name, double ago)
+{
+	struct timespec ts[2];
+	char p[128];
+
+	fpath(p, sizeof(p), name);
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts[0]), 0);
+	ts[0].tv_sec -= (time_t)ago;
+	ts[1] = ts[0];
+	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+}
+
+static void
+test_ignore_older(void **state)
+{
+	(void)state;
+	journal_up();
+	append("a.log", 0, 10);
+	append("b.log", 0, 10);
+	age("b.log", 7200);
+	set("path", "*.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	set("ignore_older", "1h");
+	start();
+	spin_until(10);			/* b.log is too old */
+	expect_lines(0, 0, 10);
+	spin(0.05);
+	assert_int_equal(sk.n, 10);
+	/* a.log idle too long: closed, its position kept... */
+	age("a.log", 7200);
+	spin(0.05);
+	/* ... and both are read when written again, a.log where it was. */
+	append("a.log", 10, 15);
+	append("b.log", 10, 12);
+	spin_until(10 + 5 + 12);
+	expect_lines(0, 0, 10);
+	for (size_t i = 10, a = 10; i < sk.n; i++) {
+		char l[64], want[64];
+
+		if (strstr(sk.ev[i], "/a.log\"") == NULL)
+			continue;
+		snprintf(want, sizeof(want), "line %zu", a++);
+		assert_string_equal(line_of(i, l, sizeof(l)), want);
+	}
+}
+
+static void
+test_conf(void **state)
+{
+	char why[256], err[512] = "";
+	void *c2;
+
+	(void)state;
+	assert_int_equal(tail_input_ops.conf_set(conf, "x", "max_line", "1M",
+	    why, sizeof(why)), CONF_SET_BAD);
+	assert_int_equal(tail_input_ops.conf_set(conf, "x", "read_from",
+	    "middle", why, sizeof(why)), CONF_SET_BAD);
+	assert_int_equal(tail_input_ops.conf_set(conf, "x", "colour", "red",
+	    why, sizeof(why)), CONF_SET_UNKNOWN);
+	assert_int_equal(tail_input_ops.conf_set(conf, NULL, "path", "/a",
+	    why, sizeof(why)), CONF_SET_BAD);
+	/* [file x] without path. */
+	assert_int_equal(tail_input_ops.conf_check(conf, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "[file x] path: missing"));
+	assert_non_null(c2 = tail_input_ops.conf_new("/etc/gw-agent"));
+	assert_false(tail_input_ops.conf_any(c2));
+	tail_input_ops.conf_free(c2);
+}
+
+#define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_lines_as_written), T(test_rename_rotation),
+		T(test_copy_truncate), T(test_disappear_return),
+		T(test_restart), T(test_restart_other_file),
+		T(test_partial_wait), T(test_long_split), T(test_long_drop),
+		T(test_glob), T(test_backpressure), T(test_reload),
+		T(test_ignore_older), T(test_conf),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
