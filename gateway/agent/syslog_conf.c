@@ -160,12 +160,9 @@ set_str(char **slot, const char *value, char *why, size_t whylen)
 	return CONF_SET_OK;
 }
 
-/**
- * syslog_conf_set(c, key, value, why, whylen): one key of [syslog]:
- * CONF_SET_OK, CONF_SET_BAD (${why} says why) or CONF_SET_UNKNOWN.
- */
-int
-syslog_conf_set(struct syslog_conf *c, const char *key, const char *value,
+/* syslog_conf_set() but for noting that a key was set. */
+static int
+conf_set_key(struct syslog_conf *c, const char *key, const char *value,
     char *why, size_t whylen)
 {
 	uint64_t v;
@@ -211,13 +208,26 @@ syslog_conf_set(struct syslog_conf *c, const char *key, const char *value,
 }
 
 /**
- * syslog_conf_check(c, err, errlen): what no key shows (neither udp nor
- * tcp): the number of errors, each appended to ${err}.
+ * syslog_conf_set(c, key, value, why, whylen): one key of [syslog]:
+ * CONF_SET_OK, CONF_SET_BAD (${why} says why) or CONF_SET_UNKNOWN.
+ */
+int
+syslog_conf_set(struct syslog_conf *c, const char *key, const char *value,
+    char *why, size_t whylen)
+{
+	c->any = 1;
+	return conf_set_key(c, key, value, why, whylen);
+}
+
+/**
+ * syslog_conf_check(c, err, errlen): what no key shows (keys set, but
+ * neither udp nor tcp): the number of errors, each appended to ${err}.
+ * No [syslog] key at all is no error: the input is then not started.
  */
 int
 syslog_conf_check(const struct syslog_conf *c, char *err, size_t errlen)
 {
-	if (c->udp == NULL && c->tcp == NULL) {
+	if (c->any && c->udp == NULL && c->tcp == NULL) {
 		conf_errf(err, errlen, "[syslog] udp, tcp: at least one of "
 		    "them is required");
 		return 1;

@@ -35,6 +35,7 @@ struct syslog_conf {
 	unsigned		 max_connections;
 	double			 idle_timeout;	/* 0: none */
 	size_t			 udp_buffer;	/* SO_RCVBUF; 0: the system's */
+	int			 any;		/* a key was set */
 };
 
 /**
@@ -52,8 +53,9 @@ int syslog_conf_set(struct syslog_conf *c, const char *key,
     const char *value, char *why, size_t whylen);
 
 /**
- * syslog_conf_check(c, err, errlen): what no key shows (neither udp nor
- * tcp): the number of errors, each appended to ${err}.
+ * syslog_conf_check(c, err, errlen): what no key shows (keys set, but
+ * neither udp nor tcp): the number of errors, each appended to ${err}.
+ * No [syslog] key at all is no error: the input is then not started.
  */
 int syslog_conf_check(const struct syslog_conf *c, char *err,
     size_t errlen);

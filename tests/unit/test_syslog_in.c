@@ -635,7 +635,7 @@ test_start_fails(void **state)
 	conf = syslog_input_ops.conf_new("/");
 	assert_false(syslog_input_ops.conf_any(conf));
 	assert_int_equal(syslog_input_ops.conf_check(conf, err, sizeof(err)),
-	    1);
+	    0);
 	assert_int_equal(syslog_input_ops.conf_set(conf, NULL, "udp",
 	    "192.0.2.1:5514", why, sizeof(why)), CONF_SET_OK);
 	assert_null(syslog_input_ops.start(loop, &fake, conf, err,
