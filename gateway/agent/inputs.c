@@ -2,6 +2,7 @@
  * inputs.c: the table of gw-agent's input kinds (see inputs.h).
  */
 #include "inputs.h"
+#include "syslog_in.h"
 
 /*
  * One line per kind, before the NULL, each exported by its own module:
@@ -9,6 +10,7 @@
  * NAME] (&check_input_ops).
  */
 const struct input_ops *const input_kinds[] = {
+	&syslog_input_ops,
 	NULL
 };
 
