@@ -3,14 +3,12 @@
  */
 #include "inputs.h"
 #include "syslog_in.h"
+#include "tailf.h"
 
-/*
- * One line per kind, before the NULL, each exported by its own module:
- * [file NAME] (&tail_input_ops), [syslog] (&syslog_input_ops), [check
- * NAME] (&check_input_ops).
- */
+/* One line per kind, before the NULL, each exported by its own module. */
 const struct input_ops *const input_kinds[] = {
-	&syslog_input_ops,
+	&tail_input_ops,	/* [file NAME] */
+	&syslog_input_ops,	/* [syslog] */
 	NULL
 };
 

@@ -159,6 +159,12 @@ sink_wait(struct sink *s, struct sink_waiter *w)
 
 /** sink_unwait(s, w): do not call ${w} (an input being freed). */
 void
+sink_waiter_init(struct sink_waiter *w, void (*fn)(struct sink_waiter *w))
+{
+	*w = (struct sink_waiter){ .fn = fn };
+}
+
+void
 sink_unwait(struct sink *s, struct sink_waiter *w)
 {
 	struct sink_waiter **pp, *prev = NULL;

@@ -25,8 +25,9 @@ struct journal;
 #define SINK_ERR	(-1)	/* the sink failed; the agent is stopping */
 
 /*
- * An input waiting for room: embedded in the input, given to sink_wait();
- * ${fn} is called once, from the loop, when room came back.
+ * An input waiting for room: embedded in the input, set up once by
+ * sink_waiter_init(), given to sink_wait(); ${fn} is called once, from
+ * the loop, when room came back.  Only the sink writes it.
  */
 struct sink_waiter {
 	void			(*fn)(struct sink_waiter *w);
@@ -65,6 +66,10 @@ struct journal *sink_journal(struct sink *s);
  * waiting once.
  */
 void sink_wait(struct sink *s, struct sink_waiter *w);
+
+/** sink_waiter_init(w, fn): ${w} not waiting, calling ${fn} when woken. */
+void sink_waiter_init(struct sink_waiter *w,
+    void (*fn)(struct sink_waiter *w));
 
 /** sink_unwait(s, w): do not call ${w} (an input being freed). */
 void sink_unwait(struct sink *s, struct sink_waiter *w);

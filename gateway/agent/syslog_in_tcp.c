@@ -303,8 +303,7 @@ syslog_conn_new(struct syslog_in *in, int fd, const char *peer)
 	c->magic = SYSLOG_CONN_MAGIC;
 	c->in = in;
 	c->fd = fd;
-	/* Set whole: its other members are the sink's (sink.h). */
-	c->waiter = (struct sink_waiter){ .fn = syslog_conn_resume };
+	sink_waiter_init(&c->waiter, syslog_conn_resume);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	syslog_frame_init(&c->fr, c->msg, in->conf.max_message);
 	ev_io_init(&c->io, syslog_conn_io_cb, fd, EV_READ);

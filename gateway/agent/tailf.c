@@ -411,7 +411,7 @@ tail_start(struct ev_loop *loop, struct sink *sink, const void *conf,
 	*t = (struct tail){ .magic = TAIL_MAGIC, .loop = loop, .sink = sink,
 	    .j = sink_journal(sink), .conf = c, .in = t->in, .nin = c->n,
 	    .starting = 1 };
-	t->w.fn = tail_room_cb;
+	sink_waiter_init(&t->w, tail_room_cb);
 	for (size_t i = 0; i < t->nin; i++) {
 		tail_in_init(t, &t->in[i], &c->in[i]);
 		tail_scan(&t->in[i]);

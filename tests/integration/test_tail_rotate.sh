@@ -16,11 +16,6 @@
 # there.
 source "$(dirname "$0")/lib.sh" "$@"
 
-usage=$("$GW_AGENT" --help 2>&1 || true)
-grep -q -- '-c FILE' <<<"$usage" || {
-	echo "skip: this gw-agent has no service mode (gw-agent -c FILE)"
-	exit 0
-}
 LOGROTATE=/usr/sbin/logrotate
 [ -x "$LOGROTATE" ] || fail "no $LOGROTATE (scripts/run installs logrotate)"
 

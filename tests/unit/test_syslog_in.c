@@ -88,6 +88,13 @@ sink_wait(struct sink *s, struct sink_waiter *w)
 }
 
 void
+sink_waiter_init(struct sink_waiter *w, void (*fn)(struct sink_waiter *w))
+{
+	memset(w, 0, sizeof(*w));
+	w->fn = fn;
+}
+
+void
 sink_unwait(struct sink *s, struct sink_waiter *w)
 {
 	struct sink_waiter **pp;

@@ -84,6 +84,12 @@ sink_journal(struct sink *s)
 }
 
 void
+sink_waiter_init(struct sink_waiter *w, void (*fn)(struct sink_waiter *w))
+{
+	*w = (struct sink_waiter){ .fn = fn };
+}
+
+void
 sink_wait(struct sink *s, struct sink_waiter *w)
 {
 	if (w->waiting)
