@@ -1,0 +1,31 @@
+/*
+ * syslog_in.h: gw-agent's local syslog input, [syslog]: RFC 5424 and RFC
+ * 3164 messages over UDP and TCP (RFC 6587 framing) from the senders the
+ * allow list names, each one event of kind "syslog" (PROTOCOL.md 12.3)
+ * pushed to the sink.  A TCP sender is back-pressured when the sink is
+ * full; a datagram that finds no room is dropped and counted.
+ */
+#ifndef GW_SYSLOG_IN_H
+#define GW_SYSLOG_IN_H
+
+#include <stdint.h>
+
+#include "input.h"
+
+extern const struct input_ops syslog_input_ops;
+
+/* What the input counts (logged with each warning and at the stop). */
+struct syslog_stats {
+	uint64_t	received;	/* messages pushed */
+	uint64_t	cut;		/* ... cut to max_message */
+	uint64_t	dropped;	/* datagrams that found no room */
+	uint64_t	refused;	/* datagrams, connections not allowed */
+	uint64_t	conns_refused;	/* connections over the max */
+	uint64_t	frame_errors;	/* connections closed: bad framing */
+	uint64_t	incomplete;	/* counted messages cut by an EOF */
+};
+
+/** syslog_in_stats(in, st): the counters of input ${in} (from start). */
+void syslog_in_stats(const void *in, struct syslog_stats *st);
+
+#endif /* GW_SYSLOG_IN_H */
