@@ -369,8 +369,10 @@ journal_k(struct journal *j)
 
 /**
  * journal_commit(j): commit the lines, offsets and positions recorded
- * since the last commit (a 'K' record, if there are any) and make it all
- * durable (journal_sync).  0/-1.
+ * since the last commit (a 'K' record, if there are any), and sync.  The
+ * inputs' commit (sink_commit, pipe_in), and only theirs: a sync of the
+ * session, of a command or of journal_close (after an input failed in a
+ * batch) commits nothing half-pushed.  0/-1.
  */
 int
 journal_commit(struct journal *j)

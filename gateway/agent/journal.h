@@ -26,10 +26,13 @@
  * was being written (a batch larger than it) leaves the lines and where
  * the input stood after them both, or neither (the input reads them
  * again).  A file with no K (an older gw-agent's) is replayed whole.
- * Numbers are synced before a line is sent under them; a command id
- * before its COMMAND_ACK (and its handler), a result before its RESULT.  The file holds the
- * table's results (at most CMDTAB_RESULTS), not every result ever: it is
- * rewritten once results worth JOURNAL_CMD_COMPACT bytes were appended.
+ * The other records apply wherever they are (the session and the
+ * commands never run between an input's push and its commit).  Numbers
+ * are synced before a line is sent under them; a command id before its
+ * COMMAND_ACK (and its handler), a result before its RESULT.  The file
+ * holds the table's results (at most CMDTAB_RESULTS), not every result
+ * ever: it is rewritten once results worth JOURNAL_CMD_COMPACT bytes were
+ * appended.
  * A rewrite that fails (a full disk) leaves the file exactly as it was; a
  * record that cannot be written is not recorded at all (what of it was
  * buffered is dropped, what reached the file cut off), so the file holds

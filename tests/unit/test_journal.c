@@ -623,7 +623,8 @@ ack_fails(rlim_t room)
 	j = reopen(&q, 10, &off);
 	assert_int_equal(sendq_push(q, "first", 5), 0);
 	assert_int_equal(journal_line(j, "first", 5), 0);
-	assert_int_equal(journal_commit(j), 0);	/* numbered once committed */
+	/* Committed before numbered, as the agent does. */
+	assert_int_equal(journal_commit(j), 0);
 	assert_int_equal(sendq_hello(q, 0), 0);
 	assert_int_equal(sendq_number(q, 1), 1);
 	assert_int_equal(sendq_push(q, big, sizeof(big)), 0);
@@ -883,7 +884,7 @@ test_uncommitted_dropped(void **state)
 		assert_int_equal(got.off, 10);
 		assert_int_equal(last_byte(), 'K');
 		if (round == 0)
-			take(j, 33);	/* after the last K: applies still */
+			take(j, 33);	/* after the last K: applies */
 		journal_close(j);
 		sendq_free(q);
 	}

@@ -52,7 +52,7 @@ struct sink {
 	struct journal	*j;
 	struct sink_waiter *waiters;
 	int		 commits;
-	const char	*snap;	/* the journal copied here at the next commit */
+	const char	*snap;		/* journal copied here at a commit */
 };
 
 int
