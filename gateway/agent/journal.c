@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "log.h"
 
 #define JOURNAL_BUF	(64 * 1024)
 #define JOURNAL_COMPACT	(32u * 1024 * 1024)	/* rewrite past this size */
@@ -22,6 +23,7 @@ struct journal_file {
 	uint64_t	 cmd_bytes;	/* command bytes since the rewrite */
 	uint64_t	 size;		/* bytes in the file */
 	int		 dirty;		/* written since the last sync */
+	int		 batch;		/* L O P X appended since the last K */
 	int		 broken;	/* a torn record could not be undone */
 };
 
@@ -161,6 +163,7 @@ journal_line(struct journal *j, const char *p, size_t len)
 		h[1 + i] = (unsigned char)(len >> (8 * i));
 	if (journal_put(j, h, sizeof(h)) != 0 || journal_put(j, p, len) != 0)
 		return journal_undo(j, at);
+	j->f.batch = 1;
 	return 0;
 }
 
@@ -171,6 +174,7 @@ journal_offset(struct journal *j, uint64_t off)
 	if (journal_rec64(j, 'O', off) != 0)
 		return -1;
 	j->f.offset = off;
+	j->f.batch = 1;
 	return 0;
 }
 
@@ -205,13 +209,14 @@ journal_pos_rec(struct journal *j, const char *key, const struct file_pos *p)
 	    journal_put(j, p->fp, p->fplen) != 0 ||
 	    journal_put(j, key, klen) != 0)
 		return journal_undo(j, at);
+	j->f.batch = 1;
 	return 0;
 }
 
 /**
  * journal_pos_set(j, key, p): record that the file followed as ${key} is
- * read up to ${p} (not synced: the next sync makes it durable with the
- * lines pushed before it).  0, or -1: a write failed, or the key is longer
+ * read up to ${p} (not committed: the next journal_commit commits it with
+ * the lines pushed before it).  0, or -1: a write failed, or the key is longer
  * than POS_KEY_MAX, or POSMAP_MAX keys have positions already (nothing
  * recorded then).
  */
@@ -258,6 +263,7 @@ journal_pos_forget(struct journal *j, const char *key)
 	if (journal_put(j, h, sizeof(h)) != 0 ||
 	    journal_put(j, key, klen) != 0)
 		return journal_undo(j, at);
+	j->f.batch = 1;
 	posmap_del(j->pos, key);
 	return 0;
 }
@@ -327,7 +333,10 @@ journal_cmdtab(struct journal *j)
 	return 0;
 }
 
-/** journal_sync(j): make what was recorded durable (fdatasync).  0/-1. */
+/**
+ * journal_sync(j): make what was recorded durable (fdatasync), without
+ * committing an input's batch (journal_commit).  0/-1.
+ */
 int
 journal_sync(struct journal *j)
 {
@@ -341,6 +350,36 @@ journal_sync(struct journal *j)
 		return journal_fail(j, "fdatasync");
 	j->f.dirty = 0;
 	return 0;
+}
+
+/*
+ * Append the 'K' that commits the records before it.  What a record
+ * appended later cannot cut off: the batch ends at its K whole.
+ */
+static int
+journal_k(struct journal *j)
+{
+	uint64_t at = journal_mark(j);
+
+	if (journal_put(j, "K", 1) != 0)
+		return journal_undo(j, at);
+	j->f.batch = 0;
+	return 0;
+}
+
+/**
+ * journal_commit(j): commit the lines, offsets and positions recorded
+ * since the last commit (a 'K' record, if there are any), and sync.  The
+ * inputs' commit (sink_commit, pipe_in), and only theirs: a sync of the
+ * session, of a command or of journal_close (after an input failed in a
+ * batch) commits nothing half-pushed.  0/-1.
+ */
+int
+journal_commit(struct journal *j)
+{
+	if (j->f.batch && journal_k(j) != 0)
+		return -1;
+	return journal_sync(j);
 }
 
 static uint64_t
@@ -363,12 +402,12 @@ le32(const unsigned char *p)
 #define JOURNAL_RES_HDR	19	/* 'R' id outcome flags status len */
 
 /*
- * Replay the 'R' record at ${p} (before ${end}) into the command table:
- * its size, 0 if torn, or -1 if it does not parse.
+ * Replay the 'R' record at ${p} (before ${end}) into the command table
+ * (if ${apply}): its size, 0 if torn, or -1 if it does not parse.
  */
 static ssize_t
 journal_replay_result(struct journal *j, const unsigned char *p,
-    const unsigned char *end)
+    const unsigned char *end, int apply)
 {
 	struct cmdtab_result r, known;
 	uint32_t len;
@@ -387,7 +426,7 @@ journal_replay_result(struct journal *j, const unsigned char *p,
 	    (r.flags & ~GW_RESULT_FLAGS_KNOWN) != 0)
 		return -1;
 	/* Answered already: the first result stands (it was sent). */
-	if (cmdtab_lookup(j->ct, r.id, &known) != CMDTAB_DONE &&
+	if (apply && cmdtab_lookup(j->ct, r.id, &known) != CMDTAB_DONE &&
 	    cmdtab_done(j->ct, &r) != 0)
 		return -1;
 	return JOURNAL_RES_HDR + (ssize_t)len;
@@ -411,12 +450,12 @@ journal_replay_taken(struct journal *j, uint64_t id)
 }
 
 /*
- * Replay the 'P' or 'X' record at ${p} (before ${end}) into the positions:
- * its size, 0 if torn, or -1 if it does not parse.
+ * Replay the 'P' or 'X' record at ${p} (before ${end}) into the positions
+ * (if ${apply}): its size, 0 if torn, or -1 if it does not parse.
  */
 static ssize_t
 journal_replay_pos(struct journal *j, const unsigned char *p,
-    const unsigned char *end)
+    const unsigned char *end, int apply)
 {
 	char key[POS_KEY_MAX + 1];
 	struct file_pos pos;
@@ -444,98 +483,183 @@ journal_replay_pos(struct journal *j, const unsigned char *p,
 	key[len - (hdr - 5) - pos.fplen] = '\0';
 	if (strlen(key) != len - (hdr - 5) - pos.fplen || key[0] == '\0')
 		return -1;		/* a NUL inside, or no key */
-	if (*p == 'X')
+	if (apply && *p == 'X')
 		posmap_del(j->pos, key);
-	else if (posmap_set(j->pos, key, &pos) != 0)
+	else if (apply && posmap_set(j->pos, key, &pos) != 0)
 		return -1;
 	return (ssize_t)(5 + len);
+}
+
+/* How journal_replay_rec treats a record. */
+#define JOURNAL_PARSE	0	/* only its size */
+#define JOURNAL_APPLY	1	/* applied (queue, table, positions) */
+#define JOURNAL_UNCOMMITTED 2	/* after the last K: L O P X parsed only */
+
+/* 1 if a record of ${type} belongs to an input's batch (L O P X). */
+static int
+journal_batched(unsigned char type)
+{
+	return type == 'L' || type == 'O' || type == 'P' || type == 'X';
+}
+
+/*
+ * The record at ${p} (before ${end}), treated as ${how}: its size, 0 if
+ * torn, -1 if it does not parse (or cannot be applied), -2 if the queue
+ * cannot hold its line (j->err says so).
+ */
+static ssize_t
+journal_replay_rec(struct journal *j, struct sendq *q, const unsigned char *p,
+    const unsigned char *end, uint64_t *offset, int how)
+{
+	int apply = how == JOURNAL_APPLY ||
+	    (how == JOURNAL_UNCOMMITTED && !journal_batched(*p));
+	uint64_t v;
+	uint32_t len;
+
+	if (*p == 'K')
+		return 1;
+	if (*p == 'R')
+		return journal_replay_result(j, p, end, apply);
+	if (*p == 'P' || *p == 'X')
+		return journal_replay_pos(j, p, end, apply);
+	if (*p == 'L') {
+		if (end - p < 5)
+			return 0;
+		if ((len = le32(p + 1)) > JOURNAL_LINE_MAX)
+			return -1;
+		if ((size_t)(end - p) < 5 + (size_t)len)
+			return 0;
+		if (apply && sendq_push(q, (const char *)p + 5, len) != 0) {
+			snprintf(j->err, sizeof(j->err), "%s: holds more "
+			    "lines than --queue allows", j->path);
+			return -2;
+		}
+		return 5 + (ssize_t)len;
+	}
+	if (*p != 'O' && *p != 'S' && *p != 'A' && *p != 'C' && *p != 'F')
+		return -1;
+	if (end - p < 9)
+		return 0;
+	v = le64(p + 1);
+	if (!apply)
+		return 9;
+	if (*p == 'O')
+		*offset = v;
+	else if (*p == 'S' && sendq_set_seq(q, v) != 0)
+		return -1;
+	else if (*p == 'A')
+		(void)sendq_ack(q, v);
+	else if (*p == 'C' && journal_replay_taken(j, v) != 0)
+		return -1;
+	else if (*p == 'F')
+		cmdtab_set_floor(j->ct, v);
+	return 9;
+}
+
+/*
+ * Walk the ${len} bytes at ${data} up to a torn last record (a crash in a
+ * write), treating each record before byte ${kend} as JOURNAL_APPLY and
+ * the others as ${after}; count in ${uncommitted} those of a batch after
+ * ${kend}, and set ${lastk} to the byte after the last K (0 if none).
+ * 0, or -1 (j->err says why).
+ */
+static int
+journal_walk(struct journal *j, struct sendq *q, const unsigned char *data,
+    size_t len, uint64_t *offset, size_t kend, int after, size_t *lastk,
+    size_t *uncommitted)
+{
+	const unsigned char *p = data, *end = data + len;
+	ssize_t n;
+
+	*lastk = 0;
+	*uncommitted = 0;
+	while (p < end) {
+		n = journal_replay_rec(j, q, p, end, offset,
+		    (size_t)(p - data) < kend ? JOURNAL_APPLY : after);
+		if (n == -2)
+			return -1;
+		if (n < 0) {
+			snprintf(j->err, sizeof(j->err), "%s: corrupt at byte "
+			    "%zu", j->path, (size_t)(p - data));
+			return -1;
+		}
+		if (n == 0)
+			break;			/* torn */
+		if ((size_t)(p - data) >= kend && journal_batched(*p))
+			(*uncommitted)++;
+		if (*p == 'K')
+			*lastk = (size_t)(p - data) + 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* Read the whole file of ${j} into *${data} (malloc'd), *${len} bytes. */
+static int
+journal_read(struct journal *j, unsigned char **data, size_t *len)
+{
+	struct stat st;
+	ssize_t n;
+	size_t got = 0;
+
+	*data = NULL;
+	*len = 0;
+	if (fstat(j->f.fd, &st) != 0)
+		return journal_fail(j, "fstat");
+	if (st.st_size == 0)
+		return 0;
+	if ((*data = malloc((size_t)st.st_size)) == NULL)
+		return journal_fail(j, "read");
+	while (got < (size_t)st.st_size) {
+		n = read(j->f.fd, *data + got, (size_t)st.st_size - got);
+		if (n <= 0) {
+			free(*data);
+			*data = NULL;
+			return journal_fail(j, "read");
+		}
+		got += (size_t)n;
+	}
+	*len = got;
+	return 0;
 }
 
 /*
  * Replay the file into ${q}.  A torn last record (a crash in a write) is
  * dropped; a command record repeated (as a failed rewrite of an older
  * gw-agent left it) is read once; anything else that does not parse is an
- * error.
+ * error.  An input's records (L O P X) count once committed by a K: those
+ * after the last K are dropped (the input reads the lines again from the
+ * position committed before them) and their number logged.  The others
+ * apply wherever they are: S, A, C, R and F are written by the session
+ * and the command queue, which never run between an input's push and its
+ * commit (sink_push does not kick the session; pipe_in records and
+ * commits in one drain), so they never refer to an uncommitted line: the
+ * session numbers (S) only lines queued when it runs, after before_send's
+ * sync.  A file with no K at all (an older gw-agent's) is applied whole;
+ * ours always has one (the rewrite at open ends with it).
  */
 static int
 journal_replay(struct journal *j, struct sendq *q, uint64_t *offset)
 {
-	unsigned char *data = NULL, *p, *end;
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
+	char esc[LOG_ESC_MAX];
+	unsigned char *data;
+	size_t len, kend, lastk, dropped;
+	int rc;
 
-	if (fstat(j->f.fd, &st) != 0)
-		return journal_fail(j, "fstat");
-	if (st.st_size == 0)
-		return 0;
-	if ((data = malloc((size_t)st.st_size)) == NULL)
-		return journal_fail(j, "read");
-	while (got < (size_t)st.st_size) {
-		n = read(j->f.fd, data + got, (size_t)st.st_size - got);
-		if (n <= 0) {
-			free(data);
-			return journal_fail(j, "read");
-		}
-		got += (size_t)n;
-	}
-	p = data;
-	end = data + got;
-	while (p < end) {
-		uint64_t v;
-		uint32_t len;
-
-		if (*p == 'L') {
-			if (end - p < 5)
-				break;		/* torn */
-			if ((len = le32(p + 1)) > JOURNAL_LINE_MAX)
-				goto bad;
-			if ((size_t)(end - p) < 5 + (size_t)len)
-				break;		/* torn */
-			if (sendq_push(q, (const char *)p + 5, len) != 0) {
-				snprintf(j->err, sizeof(j->err), "%s: holds "
-				    "more lines than --queue allows", j->path);
-				free(data);
-				return -1;
-			}
-			p += 5 + len;
-			continue;
-		}
-		if (*p == 'R' || *p == 'P' || *p == 'X') {
-			n = *p == 'R' ? journal_replay_result(j, p, end) :
-			    journal_replay_pos(j, p, end);
-			if (n < 0)
-				goto bad;
-			if (n == 0)
-				break;		/* torn */
-			p += n;
-			continue;
-		}
-		if (*p != 'O' && *p != 'S' && *p != 'A' && *p != 'C' &&
-		    *p != 'F')
-			goto bad;
-		if (end - p < 9)
-			break;			/* torn */
-		v = le64(p + 1);
-		if (*p == 'O')
-			*offset = v;
-		else if (*p == 'S' && sendq_set_seq(q, v) != 0)
-			goto bad;
-		else if (*p == 'A')
-			(void)sendq_ack(q, v);
-		else if (*p == 'C' && journal_replay_taken(j, v) != 0)
-			goto bad;
-		else if (*p == 'F')
-			cmdtab_set_floor(j->ct, v);
-		p += 9;
-	}
+	if (journal_read(j, &data, &len) != 0)
+		return -1;
+	/* First where the last K ends (and that the file parses). */
+	if ((rc = journal_walk(j, q, data, len, offset, 0, JOURNAL_PARSE,
+	    &kend, &dropped)) == 0)
+		rc = journal_walk(j, q, data, len, offset,
+		    kend == 0 ? SIZE_MAX : kend, JOURNAL_UNCOMMITTED, &lastk,
+		    &dropped);
 	free(data);
-	return 0;
-bad:
-	snprintf(j->err, sizeof(j->err), "%s: corrupt at byte %zu", j->path,
-	    (size_t)(p - data));
-	free(data);
-	return -1;
+	if (rc == 0 && dropped > 0)
+		log_info("event=state_uncommitted_dropped path=\"%s\" "
+		    "records=%zu", log_esc(esc, sizeof(esc), j->path,
+		    LOG_ESC_STR, 0), dropped);
+	return rc;
 }
 
 /*
@@ -593,7 +717,9 @@ journal_compact(struct journal *j, struct sendq *q, uint64_t off)
 		if (journal_line(j, e->body, e->len) != 0 ||
 		    (e->seq != 0 && journal_seq(j, e->seq) != 0))
 			goto fail;
-	if (journal_cmdtab(j) != 0 || journal_positions(j) != 0)
+	/* The K even with no record: a file of ours always has one. */
+	if (journal_cmdtab(j) != 0 || journal_positions(j) != 0 ||
+	    journal_k(j) != 0)
 		goto fail;
 	j->f.cmd_bytes = 0;
 	if (journal_sync(j) != 0)

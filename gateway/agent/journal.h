@@ -14,17 +14,25 @@
  *                        a followed file's position (posmap.h): len counts
  *                        what follows it; the key (a path) is the rest
  *   'X' u32 len, key     ... and no position for key now
+ *   'K'                  the L, O, P and X records before it are committed
  * (integers little-endian).  Opening replays it into the queue and the
  * command table (a command record repeated is read once: the first of an
- * id stands) and rewrites it compactly; a command taken without a result
- * gets the result lost then (it is never run again).  Lines and
- * offsets (and positions: an input records them after the lines it read,
- * and the sync makes both durable at once) are synced before the input is
- * read further; numbers are synced
- * before a line is sent under them; a command id before its COMMAND_ACK
- * (and its handler), a result before its RESULT.  The file holds the
- * table's results (at most CMDTAB_RESULTS), not every result ever: it is
- * rewritten once results worth JOURNAL_CMD_COMPACT bytes were appended.
+ * id stands) and rewrites it compactly, ending with a K; a command taken
+ * without a result gets the result lost then (it is never run again).
+ * An input's batch (its lines, then its offset or positions: where it
+ * stands after them) is committed by journal_commit(), its K synced with
+ * it, before the input is read further; the L, O, P and X records after
+ * the last K are dropped at replay, so that a kill -9 while the buffer
+ * was being written (a batch larger than it) leaves the lines and where
+ * the input stood after them both, or neither (the input reads them
+ * again).  A file with no K (an older gw-agent's) is replayed whole.
+ * The other records apply wherever they are (the session and the
+ * commands never run between an input's push and its commit).  Numbers
+ * are synced before a line is sent under them; a command id before its
+ * COMMAND_ACK (and its handler), a result before its RESULT.  The file
+ * holds the table's results (at most CMDTAB_RESULTS), not every result
+ * ever: it is rewritten once results worth JOURNAL_CMD_COMPACT bytes were
+ * appended.
  * A rewrite that fails (a full disk) leaves the file exactly as it was; a
  * record that cannot be written is not recorded at all (what of it was
  * buffered is dropped, what reached the file cut off), so the file holds
@@ -88,8 +96,8 @@ int journal_ack(struct journal *j, struct sendq *q, uint64_t seq,
 
 /**
  * journal_pos_set(j, key, p): record that the file followed as ${key} is
- * read up to ${p} (not synced: the next sync makes it durable with the
- * lines pushed before it).  0, or -1: a write failed, or the key is longer
+ * read up to ${p} (not committed: the next journal_commit commits it with
+ * the lines pushed before it).  0, or -1: a write failed, or the key is longer
  * than POS_KEY_MAX, or POSMAP_MAX keys have positions already (nothing
  * recorded then).
  */
@@ -110,8 +118,20 @@ int journal_pos_forget(struct journal *j, const char *key);
 const char *journal_pos_at(const struct journal *j, size_t i,
     struct file_pos *p);
 
-/** journal_sync(j): make what was recorded durable (fdatasync).  0/-1. */
+/**
+ * journal_sync(j): make what was recorded durable (fdatasync), without
+ * committing an input's batch (journal_commit).  0/-1.
+ */
 int journal_sync(struct journal *j);
+
+/**
+ * journal_commit(j): commit the lines, offsets and positions recorded
+ * since the last commit (a 'K' record, if there are any), and sync.  The
+ * inputs' commit (sink_commit, pipe_in), and only theirs: a sync of the
+ * session, of a command or of journal_close (after an input failed in a
+ * batch) commits nothing half-pushed.  0/-1.
+ */
+int journal_commit(struct journal *j);
 
 /** journal_error(j): the last error, as text. */
 const char *journal_error(const struct journal *j);

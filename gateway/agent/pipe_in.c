@@ -145,7 +145,7 @@ agent_input_drain(struct agent_input *in, int at_eof)
 	in->used -= off;
 	/* The lines and where the input stands, durable before we go on. */
 	if (rc >= 0 && off > 0 && j != NULL &&
-	    (journal_offset(j, in->offset) != 0 || journal_sync(j) != 0)) {
+	    (journal_offset(j, in->offset) != 0 || journal_commit(j) != 0)) {
 		snprintf(in->err, sizeof(in->err), "gw-agent: %s",
 		    journal_error(j));
 		return -1;

@@ -122,7 +122,7 @@ sink_commit(struct sink *s)
 	s = sink_of(s);
 	if (s->failed)
 		return -1;
-	if (s->p.journal != NULL && journal_sync(s->p.journal) != 0)
+	if (s->p.journal != NULL && journal_commit(s->p.journal) != 0)
 		return sink_fail(s);
 	s->p.kick(s->p.arg);
 	return 0;

@@ -19,12 +19,10 @@
 #define TAIL_MAGIC	0x5461696cu	/* "Tail" */
 #define TAIL_IN_MAGIC	0x5461496eu	/* "TaIn" */
 /*
- * Event bytes pushed between two commits: the journal writes a commit's
- * records in one write (its buffer is 64k), so that a kill -9 leaves the
- * lines of a batch and their position together, or neither.
+ * Bytes read of a file per pass, which bounds a batch (committed at the
+ * end of the pass; the journal's K keeps a batch of any size whole).
  */
-#define TAIL_BATCH	(32 * 1024)
-#define TAIL_PASS	(1024 * 1024)	/* bytes read of a file per pass */
+#define TAIL_PASS	(1024 * 1024)
 
 /* What reading a file gave (tail_pump). */
 #define TAIL_DONE	0	/* at its end */
@@ -83,7 +81,6 @@ struct tail {
 	int		 blocked;	/* waiting for room */
 	int		 stopped;
 	int		 starting;	/* the first scan: read_from */
-	size_t		 batch;		/* event bytes since the commit */
 	int		 pending;	/* pushed or recorded, not committed */
 	struct event	 ev;
 };

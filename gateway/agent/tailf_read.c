@@ -54,10 +54,6 @@ tail_push(struct tail *t, struct tail_file *f, size_t len, int partial)
 	if (partial)
 		event_bool(&t->ev, "partial", 1);
 	n = event_end(&t->ev);
-	/* A batch that would outgrow one journal write is committed first. */
-	if (t->batch > 0 && t->batch + n > TAIL_BATCH &&
-	    tail_commit(t, f->in) != 0)
-		return TAIL_ERR;
 	if ((rc = sink_push(t->sink, t->ev.buf, n)) == SINK_FULL) {
 		t->blocked = 1;
 		return TAIL_BLOCKED;
@@ -66,7 +62,6 @@ tail_push(struct tail *t, struct tail_file *f, size_t len, int partial)
 		t->stopped = 1;
 		return TAIL_ERR;
 	}
-	t->batch += n;
 	t->pending = 1;
 	return TAIL_DONE;
 }
@@ -224,7 +219,6 @@ tail_commit(struct tail *t, struct tail_in *in)
 		f->dirty = 0;
 		t->pending = 1;
 	}
-	t->batch = 0;
 	if (!t->pending)
 		return 0;
 	t->pending = 0;

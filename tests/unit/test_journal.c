@@ -12,6 +12,10 @@
  * Followed files' positions survive reopens (and so the rewrite each open
  * makes), a forgotten one stays forgotten, a torn position record is
  * dropped and a bad one refused, and a key too long is not recorded.
+ * A batch (lines, offset, positions) counts once committed by its K: one
+ * torn before it (the buffer filled in its middle) is dropped at replay,
+ * the committed ones kept; a file of an older gw-agent (no K) replays
+ * whole; an empty file or a K alone is an empty journal.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,6 +126,7 @@ test_survives_reopen(void **state)
 		assert_int_equal(journal_line(j, line, strlen(line)), 0);
 	}
 	assert_int_equal(journal_offset(j, 28), 0);
+	assert_int_equal(journal_commit(j), 0);
 	assert_int_equal(sendq_hello(q, 41), 0);	/* numbers from 42 */
 	assert_int_equal(sendq_number(q, 3), 3);	/* 42, 43, 44 */
 	assert_int_equal(journal_sync(j), 0);
@@ -158,6 +163,7 @@ test_torn_tail_and_garbage(void **state)
 	j = reopen(&q, 10, &off);
 	assert_int_equal(sendq_push(q, "whole", 5), 0);
 	assert_int_equal(journal_line(j, "whole", 5), 0);
+	assert_int_equal(journal_commit(j), 0);
 	journal_close(j);
 	sendq_free(q);
 	/* A line record cut in the middle of its body. */
@@ -193,6 +199,7 @@ test_bounded_by_queue(void **state)
 		assert_int_equal(sendq_push(q, "x", 1), 0);
 		assert_int_equal(journal_line(j, "x", 1), 0);
 	}
+	assert_int_equal(journal_commit(j), 0);
 	journal_close(j);
 	sendq_free(q);
 	q = sendq_new(2);
@@ -411,7 +418,7 @@ test_commands_failed_rewrite(void **state)
 	assert_int_equal(sendq_push(q, "line", 4), 0);
 	assert_int_equal(journal_line(j, "line", 4), 0);
 	assert_int_equal(journal_offset(j, 5), 0);
-	assert_int_equal(journal_sync(j), 0);
+	assert_int_equal(journal_commit(j), 0);
 	assert_int_equal(stat(path, &st), 0);
 	take(j, 1000);				/* running still */
 	/*
@@ -489,6 +496,7 @@ test_failed_rewrite_on_ack(void **state)
 		assert_int_equal(sendq_push(q, line, sizeof(line)), 0);
 		assert_int_equal(journal_line(j, line, sizeof(line)), 0);
 	}
+	assert_int_equal(journal_commit(j), 0);
 	assert_int_equal(sendq_hello(q, 0), 0);
 	assert_int_equal(sendq_number(q, 1), 1);
 	assert_int_equal(journal_sync(j), 0);
@@ -526,14 +534,14 @@ test_write_retried(void **state)
 	j = reopen(&q, 10, &off);
 	assert_int_equal(sendq_push(q, "first", 5), 0);
 	assert_int_equal(journal_line(j, "first", 5), 0);
-	assert_int_equal(journal_sync(j), 0);
+	assert_int_equal(journal_commit(j), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(sendq_push(q, "second", 6), 0);
 	assert_int_equal(journal_line(j, "second", 6), 0);
 	file_limit((rlim_t)st.st_size + 3);	/* 3 bytes, then full */
-	assert_int_equal(journal_sync(j), -1);
+	assert_int_equal(journal_commit(j), -1);
 	file_limit(0);
-	assert_int_equal(journal_sync(j), 0);
+	assert_int_equal(journal_commit(j), 0);	/* its K written once */
 	journal_close(j);
 	sendq_free(q);
 
@@ -605,7 +613,7 @@ file_size(void)
 static void
 ack_fails(rlim_t room)
 {
-	static char big[65532 - 10 - 9 - 5];
+	static char big[65532 - 9 - 5];
 	struct sendq *q;
 	struct journal *j;
 	const struct sendq_ent *e;
@@ -615,6 +623,8 @@ ack_fails(rlim_t room)
 	j = reopen(&q, 10, &off);
 	assert_int_equal(sendq_push(q, "first", 5), 0);
 	assert_int_equal(journal_line(j, "first", 5), 0);
+	/* Committed before numbered, as the agent does. */
+	assert_int_equal(journal_commit(j), 0);
 	assert_int_equal(sendq_hello(q, 0), 0);
 	assert_int_equal(sendq_number(q, 1), 1);
 	assert_int_equal(sendq_push(q, big, sizeof(big)), 0);
@@ -625,7 +635,7 @@ ack_fails(rlim_t room)
 	file_limit(0);
 	assert_int_equal(sendq_push(q, "last", 4), 0);
 	assert_int_equal(journal_line(j, "last", 4), 0);
-	assert_int_equal(journal_sync(j), 0);
+	assert_int_equal(journal_commit(j), 0);
 	journal_close(j);
 	sendq_free(q);
 
@@ -727,7 +737,7 @@ test_positions_survive_reopen(void **state)
 	assert_int_equal(journal_pos_set(j, "/var/log/c.log", &b), 0);
 	assert_int_equal(journal_pos_forget(j, "/var/log/c.log"), 0);
 	assert_int_equal(journal_pos_forget(j, "/never"), 0);
-	assert_int_equal(journal_sync(j), 0);
+	assert_int_equal(journal_commit(j), 0);
 	journal_close(j);
 	sendq_free(q);
 	/* Twice: the first open rewrites the file from its state. */
@@ -766,6 +776,7 @@ test_positions_torn_and_bad(void **state)
 	memset(key, 'k', sizeof(key) - 1);
 	key[sizeof(key) - 1] = '\0';
 	assert_int_equal(journal_pos_set(j, key, &p), -1);	/* too long */
+	assert_int_equal(journal_commit(j), 0);
 	journal_close(j);
 	sendq_free(q);
 	/* A position record cut in the middle: dropped, the one before kept. */
@@ -792,10 +803,196 @@ test_positions_torn_and_bad(void **state)
 	sendq_free(q);
 }
 
+/* Put ${len} bytes at ${b} as the whole journal file (as a crash left it). */
+static void
+put_file(const void *b, size_t len)
+{
+	int fd;
+
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >=
+	    0);
+	assert_int_equal(write(fd, b, len), (ssize_t)len);
+	close(fd);
+}
+
+/* The last byte of the journal file. */
+static int
+last_byte(void)
+{
+	unsigned char *b;
+	size_t len;
+	int c;
+
+	b = slurp(path, &len);
+	assert_true(len > 0);
+	c = b[len - 1];
+	free(b);
+	return c;
+}
+
+/*
+ * A batch torn before its K (a kill -9 when the buffer had filled in the
+ * middle of it: its first lines in the file, its offset and position not)
+ * is dropped at replay, the committed batch before it kept; a command
+ * taken after it is kept.  The rewrite at open ends with a K, and a
+ * second open replays the same.
+ */
+static void
+test_uncommitted_dropped(void **state)
+{
+	static char big[40000];
+	struct file_pos p1 = mkpos(7, 10, "b\n"), p2 = mkpos(7, 90000, "x\n");
+	struct file_pos got;
+	struct cmdtab_result r;
+	struct sendq *q;
+	struct journal *j;
+	unsigned char *snap;
+	size_t snaplen, before;
+	uint64_t off;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	j = reopen(&q, 10, &off);
+	assert_int_equal(last_byte(), 'K');	/* even a new file has one */
+	assert_int_equal(sendq_push(q, "a", 1), 0);
+	assert_int_equal(journal_line(j, "a", 1), 0);
+	assert_int_equal(sendq_push(q, "b", 1), 0);
+	assert_int_equal(journal_line(j, "b", 1), 0);
+	assert_int_equal(journal_offset(j, 4), 0);
+	assert_int_equal(journal_pos_set(j, "/f", &p1), 0);
+	assert_int_equal(journal_commit(j), 0);
+	assert_int_equal(last_byte(), 'K');
+	before = file_size();
+	/* Two big lines: the 64k buffer fills, the first reaches the file. */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(sendq_push(q, big, sizeof(big)), 0);
+		assert_int_equal(journal_line(j, big, sizeof(big)), 0);
+	}
+	snap = slurp(path, &snaplen);		/* what a kill -9 leaves */
+	assert_true(snaplen > before + sizeof(big));
+	assert_int_equal(journal_offset(j, 80004), 0);
+	assert_int_equal(journal_pos_set(j, "/f", &p2), 0);
+	journal_close(j);
+	sendq_free(q);
+	put_file(snap, snaplen);
+	free(snap);
+	for (int round = 0; round < 2; round++) {
+		j = reopen(&q, 10, &off);
+		assert_int_equal(sendq_len(q), 2);
+		assert_int_equal(off, 4);
+		assert_int_equal(journal_pos_get(j, "/f", &got), 1);
+		assert_int_equal(got.off, 10);
+		assert_int_equal(last_byte(), 'K');
+		if (round == 0)
+			take(j, 33);	/* after the last K: applies */
+		journal_close(j);
+		sendq_free(q);
+	}
+
+	/* Synced but not committed (journal_close's sync): dropped too. */
+	j = reopen(&q, 10, &off);
+	assert_int_equal(cmdtab_lookup(ct, 33, &r), CMDTAB_DONE);
+	assert_int_equal(r.outcome, GW_OUT_LOST);
+	assert_int_equal(sendq_push(q, "c", 1), 0);
+	assert_int_equal(journal_line(j, "c", 1), 0);
+	assert_int_equal(journal_offset(j, 6), 0);
+	assert_int_equal(journal_sync(j), 0);
+	journal_close(j);
+	sendq_free(q);
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_len(q), 2);
+	assert_int_equal(off, 4);
+	journal_close(j);
+	sendq_free(q);
+}
+
+/*
+ * A journal of an older gw-agent has no K: replayed whole, in order (a
+ * number applies to the line before it); rewritten with a K.
+ */
+static void
+test_old_format_whole(void **state)
+{
+	static const char old[] =
+	    "L\4\0\0\0old1" "S\5\0\0\0\0\0\0\0" "L\4\0\0\0old2"
+	    "P\x1c\0\0\0" "\1\0\0\0\0\0\0\0" "\2\0\0\0\0\0\0\0"
+	    "\x09\0\0\0\0\0\0\0" "\1" "\n" "/f" "O\x09\0\0\0\0\0\0\0";
+	struct file_pos got;
+	struct sendq *q;
+	struct journal *j;
+	const struct sendq_ent *e;
+	uint64_t off;
+
+	(void)state;
+	put_file(old, sizeof(old) - 1);
+	for (int round = 0; round < 2; round++) {
+		j = reopen(&q, 10, &off);
+		assert_int_equal(sendq_len(q), 2);
+		assert_int_equal(off, 9);
+		e = sendq_get(q, 0);
+		assert_memory_equal(e->body, "old1", 4);
+		assert_int_equal(e->seq, 5);
+		e = sendq_get(q, 1);
+		assert_memory_equal(e->body, "old2", 4);
+		assert_int_equal(e->seq, 0);
+		assert_int_equal(journal_pos_get(j, "/f", &got), 1);
+		assert_int_equal(got.off, 9);
+		assert_int_equal(last_byte(), 'K');
+		journal_close(j);
+		sendq_free(q);
+	}
+}
+
+/*
+ * An empty file and a K alone are empty journals; a first batch after the
+ * K, torn before its own, is dropped (a file of ours is never read as an
+ * older one); a record that does not parse after the last K is refused.
+ */
+static void
+test_k_only_and_empty(void **state)
+{
+	static const char first[] = "KL\4\0\0\0lineO\5\0\0\0\0\0\0\0";
+	struct sendq *q;
+	struct journal *j;
+	uint64_t off;
+	char err[256];
+
+	(void)state;
+	put_file("", 0);
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_len(q), 0);
+	assert_int_equal(off, 0);
+	journal_close(j);
+	sendq_free(q);
+	put_file("K", 1);
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_len(q), 0);
+	assert_int_equal(off, 0);
+	journal_close(j);
+	sendq_free(q);
+	put_file(first, sizeof(first) - 1);
+	j = reopen(&q, 10, &off);
+	assert_int_equal(sendq_len(q), 0);
+	assert_int_equal(off, 0);
+	journal_close(j);
+	sendq_free(q);
+	put_file("KKL\4\0\0\0lineZ", 12);
+	q = sendq_new(10);
+	assert_null(journal_open(path, q, fresh_ct(), &off, err, sizeof(err)));
+	assert_non_null(strstr(err, "corrupt at byte 11"));
+	sendq_free(q);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_uncommitted_dropped,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_format_whole,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_k_only_and_empty,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_positions_survive_reopen,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_positions_torn_and_bad,
