@@ -33,6 +33,8 @@ struct service {
 	void			*in[INPUT_KINDS_MAX];	/* running, or NULL */
 	ev_signal		 sighup, sigterm, sigint;
 	ev_timer		 drain;
+	ev_timer		 failing;	/* the sink failed: stop next */
+	char			 fail_msg[300];
 	int			 stopping;
 };
 
@@ -122,13 +124,33 @@ service_kick(void *arg)
 	client_session_kick(service_arg(arg)->core.sess);
 }
 
+/*
+ * The sink failed, inside an input's call (sink_push, sink_commit): the
+ * inputs are stopped from the loop, once that call has returned, never
+ * under it (a stop frees an input's connections; the input is told
+ * SINK_ERR and returns first).  The sink refuses every push from now on.
+ */
 static void
 service_sink_fail(const char *msg, void *arg)
 {
 	struct service *s = service_arg(arg);
 
+	if (ev_is_active(&s->failing))
+		return;
+	snprintf(s->fail_msg, sizeof(s->fail_msg), "%s", msg);
+	ev_timer_set(&s->failing, 0., 0.);
+	ev_timer_start(s->core.loop, &s->failing);
+}
+
+static void
+service_failing_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct service *s = service_arg(w->data);
+
+	(void)loop;
+	(void)revents;
 	service_stop_inputs(s);
-	client_session_fail(s->core.sess, CLIENT_ST_FAIL, msg);
+	client_session_fail(s->core.sess, CLIENT_ST_FAIL, s->fail_msg);
 }
 
 /* Start kind ${i} with the running configuration; 0 or -1 (logged). */
@@ -342,6 +364,7 @@ service_run(struct service *s)
 	    "queued", service_ninputs(s), sendq_len(s->core.q));
 	ev_run(loop, 0);
 	ev_timer_stop(loop, &s->drain);
+	ev_timer_stop(loop, &s->failing);
 	ev_signal_stop(loop, &s->sighup);
 	ev_signal_stop(loop, &s->sigterm);
 	ev_signal_stop(loop, &s->sigint);
@@ -384,6 +407,8 @@ service_main(const char *path)
 	agent_core_init(&s->core, service_on_acked, service_on_fatal, s);
 	ev_init(&s->drain, service_drain_cb);
 	s->drain.data = s;
+	ev_init(&s->failing, service_failing_cb);
+	s->failing.data = s;
 	if (agent_config_load(&s->cfg, path, NULL, input_kinds, input_nkinds,
 	    err, sizeof(err)) != 0) {
 		service_print_errors(err);
