@@ -173,8 +173,9 @@ void tail_refuse(struct tail_in *in, const char *path, const char *why);
 
 /**
  * tail_pos_new(t, f): record the position of ${f}, a file followed now;
- * if the journal's table is full, the position of a file not followed
- * (gone, or else written last the longest ago) is forgotten to make room.
+ * if the journal's table is full, the positions of files not followed
+ * (gone, or else written last the longest ago) are forgotten to make room
+ * (POSMAP_MAX / 64 at once).
  * 0, or -1 (nothing recorded: the file is not to be followed).
  */
 int tail_pos_new(struct tail *t, struct tail_file *f);

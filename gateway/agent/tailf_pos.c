@@ -20,6 +20,7 @@
 
 #define TAIL_REFUSED_LOG_EVERY	10.0	/* seconds, once paths are many */
 #define TAIL_EVICT_RETRY	30.0	/* seconds after finding no victim */
+#define TAIL_EVICT_BATCH	(POSMAP_MAX / 64)	/* evicted at once */
 
 /** tail_followed(t, path): 1 if ${path} is followed by one of t's inputs. */
 int
@@ -95,68 +96,91 @@ tail_refuse(struct tail_in *in, const char *path, const char *why)
 	    LOG_ESC_STR, 0), (unsigned long long)in->refused);
 }
 
+struct tail_cand {
+	int64_t		 mtime;		/* INT64_MIN: its path is gone */
+	size_t		 i;		/* journal_pos_at's index */
+};
+
+static int
+tail_cand_cmp(const void *a, const void *b)
+{
+	const struct tail_cand *x = a, *y = b;
+
+	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
+}
+
 /*
- * The position of a file not followed whose path is gone, or else whose
- * file was written last (its mtime) the longest ago: its index, or -1.
+ * The positions of files not followed, those whose path is gone first,
+ * then by the time their file was written last: into ${c} (POSMAP_MAX),
+ * sorted.  How many.
  */
-static long
-tail_victim(struct tail *t)
+static size_t
+tail_victims(struct tail *t, struct tail_cand *c)
 {
 	struct file_pos p;
 	struct stat st;
 	const char *key;
-	long best = -1;
-	int64_t oldest = INT64_MAX;
+	size_t n = 0;
 
-	for (size_t i = 0; (key = journal_pos_at(t->j, i, &p)) != NULL;
-	    i++) {
+	for (size_t i = 0; n < POSMAP_MAX &&
+	    (key = journal_pos_at(t->j, i, &p)) != NULL; i++) {
 		if (tail_followed(t, key))
 			continue;
-		if (lstat(key, &st) != 0)
-			return (long)i;
-		if ((int64_t)st.st_mtime < oldest) {
-			oldest = (int64_t)st.st_mtime;
-			best = (long)i;
-		}
+		c[n].i = i;
+		c[n++].mtime = lstat(key, &st) != 0 ? INT64_MIN :
+		    (int64_t)st.st_mtime;
 	}
-	return best;
+	qsort(c, n, sizeof(*c), tail_cand_cmp);
+	return n;
 }
 
-/* The journal's table is full: forget one position.  0, or -1. */
+/*
+ * The journal's table is full: forget the positions of the
+ * TAIL_EVICT_BATCH files not followed that are gone or were written last
+ * the longest ago (a batch: looking costs a pass over the table).  0, or
+ * -1 if there is none (not looked for again for TAIL_EVICT_RETRY unless a
+ * file stopped being followed meanwhile).
+ */
 static int
 tail_evict(struct tail *t)
 {
-	char esc[LOG_ESC_MAX], *key;
+	char esc[LOG_ESC_MAX], *keys[TAIL_EVICT_BATCH];
+	struct tail_cand *c;
 	struct file_pos p;
 	double now = ev_now(t->loop);
-	const char *k;
-	long i;
-	int rc;
+	size_t n, k = 0;
 
 	if (!t->evict_again && now - t->evict_failed < TAIL_EVICT_RETRY)
 		return -1;
-	if ((i = tail_victim(t)) < 0 ||
-	    (k = journal_pos_at(t->j, (size_t)i, &p)) == NULL) {
+	if ((c = calloc(POSMAP_MAX, sizeof(*c))) == NULL)
+		return -1;
+	if ((n = tail_victims(t, c)) == 0) {
 		t->evict_failed = now;
 		t->evict_again = 0;
-		return -1;
 	}
-	if ((key = strdup(k)) == NULL)
-		return -1;
-	if ((rc = journal_pos_forget(t->j, key)) == 0) {
+	for (; k < n && k < TAIL_EVICT_BATCH; k++)	/* before renumbering */
+		keys[k] = strdup(journal_pos_at(t->j, c[k].i, &p));
+	free(c);
+	n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (keys[i] != NULL && journal_pos_forget(t->j, keys[i]) == 0)
+			n++;
+	if (n > 0) {
 		t->pending = 1;
-		log_info("event=file_position_evicted path=\"%s\" offset=%llu",
-		    log_esc(esc, sizeof(esc), key, LOG_ESC_STR, 0),
-		    (unsigned long long)p.off);
+		log_info("event=file_positions_evicted count=%zu "
+		    "oldest=\"%s\"", n, log_esc(esc, sizeof(esc), keys[0] ?
+		    keys[0] : "", LOG_ESC_STR, 0));
 	}
-	free(key);
-	return rc;
+	for (size_t i = 0; i < k; i++)
+		free(keys[i]);
+	return n > 0 ? 0 : -1;
 }
 
 /**
  * tail_pos_new(t, f): record the position of ${f}, a file followed now;
- * if the journal's table is full, the position of a file not followed
- * (gone, or else written last the longest ago) is forgotten to make room.
+ * if the journal's table is full, the positions of files not followed
+ * (gone, or else written last the longest ago) are forgotten to make room
+ * (POSMAP_MAX / 64 at once).
  * 0, or -1 (nothing recorded: the file is not to be followed).
  */
 int
