@@ -272,9 +272,11 @@ tail_pass(struct tail_in *in)
 	for (size_t i = 0; i < in->nfiles && !t->blocked && !t->stopped;
 	    i++) {
 		f = in->files[i];
-		if (f->failed) {
+		if (f->failed) {	/* its position: not recorded */
 			if (access(f->path, F_OK) != 0)
 				tail_remove(in, i--, "gone");
+			else if (tail_old(in, f->path))
+				tail_remove(in, i--, "idle");
 			continue;
 		}
 		tail_check(t, f);
