@@ -2,7 +2,8 @@
  * tailf_impl.h: what the parts of the file input share (tailf.c: its life,
  * the inputs' passes and the glob scans; tailf_read.c: lines read and
  * pushed; tailf_find.c: positions checked, rotations and truncations
- * found).
+ * found; tailf_pos.c: what is followed already, files refused, room for
+ * positions, positions carried to a rotated file's new name).
  */
 #ifndef GW_TAILF_IMPL_H
 #define GW_TAILF_IMPL_H
