@@ -39,8 +39,8 @@ put_end(struct event *e, const char *p)
 }
 
 /* The bytes of ${p} escaped into JSON, as many whole characters as fit
- * with one byte left for the closing quote; 1 if some were cut. */
-static int
+ * with one byte left for the closing quote: how many bytes of ${p}. */
+static size_t
 put_escaped(struct event *e, const unsigned char *p, size_t len)
 {
 	char esc[8];
@@ -67,7 +67,7 @@ put_escaped(struct event *e, const unsigned char *p, size_t len)
 				if (n > len - i)
 					n = len - i;
 				if (n + 1 > e->cap - e->len)
-					return 1;
+					return i;
 				memcpy(e->buf + e->len, p + i, n);
 				e->len += n;
 				i += n;
@@ -75,11 +75,11 @@ put_escaped(struct event *e, const unsigned char *p, size_t len)
 			}
 		}
 		if (strlen(s) + 1 > e->cap - e->len)
-			return 1;
+			return i;
 		put(e, s, strlen(s));
 		i++;
 	}
-	return 0;
+	return len;
 }
 
 /* The separator and "key": of a new member, or -1 if it cannot fit. */
@@ -96,7 +96,8 @@ member(struct event *e, const char *key, size_t value_min)
 		goto cut;
 	if (key != NULL) {
 		if (put(e, "\"", 1) != 0 ||
-		    put_escaped(e, (const unsigned char *)key, strlen(key)) ||
+		    put_escaped(e, (const unsigned char *)key, strlen(key)) !=
+		    strlen(key) ||
 		    put(e, "\":", 2) != 0)
 			goto cut;
 	}
@@ -135,7 +136,7 @@ event_begin(struct event *e, const char *kind, const char *source,
 	event_time(e, "ts", ts);
 }
 
-void
+size_t
 event_bytes(struct event *e, const char *key, const void *p, size_t len)
 {
 	char k[64];
@@ -143,20 +144,20 @@ event_bytes(struct event *e, const char *key, const void *p, size_t len)
 
 	if (utf8_valid(p, len)) {
 		if (member(e, key, 2) != 0)
-			return;
+			return 0;
 		put(e, "\"", 1);
-		if (put_escaped(e, p, len))
+		if ((n = put_escaped(e, p, len)) != len)
 			e->truncated = 1;
 		put(e, "\"", 1);	/* put_escaped left room for it */
-		return;
+		return n;
 	}
 	if (key != NULL) {
 		snprintf(k, sizeof(k), "%s_b64", key);
 		if (member(e, k, 2) != 0)
-			return;
+			return 0;
 	} else {
 		if (member(e, NULL, 10) != 0)
-			return;
+			return 0;
 		put(e, "{\"b64\":", 7);
 	}
 	room = e->cap - e->len - (key == NULL ? 3 : 2);
@@ -169,9 +170,12 @@ event_bytes(struct event *e, const char *key, const void *p, size_t len)
 	if (mbedtls_base64_encode((unsigned char *)e->buf + e->len,
 	    e->cap - e->len, &olen, p, n) == 0)
 		e->len += olen;
+	else
+		n = 0;
 	put(e, "\"", 1);
 	if (key == NULL)
 		put(e, "}", 1);
+	return n;
 }
 
 void

@@ -43,8 +43,10 @@ void event_begin(struct event *e, const char *kind, const char *source,
  * event_bytes(e, key, p, len): the member ${key} (NULL inside an array)
  * holding the ${len} bytes of ${p}: a string if they are UTF-8, else
  * base64 under "${key}_b64" (inside an array: an object {"b64":"..."}).
+ * Return how many of the bytes went in: ${len}, or fewer if the member
+ * was cut (0 if it did not fit at all).
  */
-void event_bytes(struct event *e, const char *key, const void *p,
+size_t event_bytes(struct event *e, const char *key, const void *p,
     size_t len);
 
 /** event_str(e, key, s): event_bytes() of the C string ${s} (NULL: null). */

@@ -170,6 +170,9 @@ tail_conf_set(void *conf, const char *name, const char *key,
 	if (strcmp(key, "long_lines") == 0)
 		return tail_conf_choice(value, "split", "drop",
 		    &in->long_lines, why, whylen);
+	if (strcmp(key, "follow_symlinks") == 0)
+		return conf_bool(value, &in->follow_symlinks, why, whylen) ==
+		    0 ? CONF_SET_OK : CONF_SET_BAD;
 	return tail_conf_num(in, key, value, why, whylen);
 }
 

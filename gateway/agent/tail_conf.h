@@ -13,8 +13,9 @@
 #define TAIL_FROM_END		1
 #define TAIL_LONG_SPLIT		0	/* long_lines */
 #define TAIL_LONG_DROP		1
-#define TAIL_LINE_MIN		256	/* max_line's bounds: what fits */
-#define TAIL_LINE_MAX		32768	/* in an event, escaped (event.h) */
+#define TAIL_LINE_MIN		256	/* max_line's bounds (a line whose */
+#define TAIL_LINE_MAX		32768	/* escaped form does not fit in one
+					   event is sent in pieces) */
 #define TAIL_FILES_MAX		1024	/* max_files's bound */
 #define TAIL_INPUTS_MAX		256	/* [file NAME] sections */
 #define TAIL_NAME_MAX		64
@@ -31,6 +32,7 @@ struct tail_in_conf {
 	double		 poll;		/* seconds */
 	double		 ignore_older;	/* seconds; 0: off */
 	uint32_t	 max_files;
+	int		 follow_symlinks; /* 0: a symlink is not read */
 };
 
 struct tail_conf {

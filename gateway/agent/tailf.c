@@ -5,7 +5,6 @@
  * switch from a rotated file read to its end to the new one.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <glob.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -54,18 +53,10 @@ tail_file_free(struct tail_file *f)
 	free(f);
 }
 
-/* 1 if ${path} is followed by one of t's inputs already. */
-static int
-tail_followed(const struct tail *t, const char *path)
-{
-	for (size_t i = 0; i < t->nin; i++)
-		for (size_t k = 0; k < t->in[i].nfiles; k++)
-			if (strcmp(t->in[i].files[k]->path, path) == 0)
-				return 1;
-	return 0;
-}
-
-/* Follow ${path} in ${in}: 0, or -1 if it cannot be read (or no memory). */
+/*
+ * Follow ${path} in ${in}: 0, or -1 if it cannot be read (or no memory),
+ * or its position cannot be recorded (refused: logged).
+ */
 static int
 tail_add(struct tail_in *in, const char *path)
 {
@@ -84,6 +75,10 @@ tail_add(struct tail_in *in, const char *path)
 	f->cap = in->c->max_line + 1;
 	if (tail_resume(in->t, f) != 0)
 		goto fail;
+	if (tail_pos_new(in->t, f) != 0) {
+		tail_refuse(in, path, "positions");
+		goto fail;
+	}
 	in->files[in->nfiles++] = f;
 	log_info("event=file_follow input=%s path=\"%s\" offset=%llu%s",
 	    in->c->name, log_esc(esc, sizeof(esc), path, LOG_ESC_STR, 0),
@@ -119,6 +114,7 @@ tail_remove(struct tail_in *in, size_t i, const char *why)
 		    in->c->name, log_esc(esc, sizeof(esc), journal_error(t->j),
 		    LOG_ESC_STR, 0));
 	t->pending = 1;
+	t->evict_again = 1;
 	tail_file_free(f);
 	in->files[i] = in->files[--in->nfiles];
 }
@@ -133,10 +129,15 @@ tail_old(const struct tail_in *in, const char *path)
 	    ev_time() - (double)st.st_mtime > in->c->ignore_older;
 }
 
-/* Follow what ${in}'s pattern matches and is not followed yet. */
+/*
+ * Follow what ${in}'s pattern matches and is not followed yet: not a file
+ * read under another name already (a pattern that matches the rotated
+ * names too), nor a symlink unless follow_symlinks.
+ */
 static void
 tail_scan(struct tail_in *in)
 {
+	struct stat st;
 	glob_t g;
 
 	if (glob(in->c->path, GLOB_NOSORT, NULL, &g) != 0)
@@ -145,7 +146,14 @@ tail_scan(struct tail_in *in)
 		const char *p = g.gl_pathv[k];
 
 		if (tail_conf_excluded(in->c, p) || tail_followed(in->t, p) ||
-		    tail_old(in, p))
+		    tail_old(in, p) || tail_stat(in->c, p, &st) != 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			tail_refuse(in, p, "symlink");
+			continue;
+		}
+		if (tail_followed_ino(in->t, (uint64_t)st.st_dev,
+		    (uint64_t)st.st_ino))
 			continue;
 		if (in->nfiles >= in->c->max_files) {
 			if (!in->full_logged)
@@ -174,7 +182,8 @@ tail_switch(struct tail_in *in, size_t i)
 	uint64_t size;
 	int fd;
 
-	if ((fd = tail_open(f->path, &now, &size)) < 0) {
+	if ((fd = tail_open(f->path, in->c->follow_symlinks, &now,
+	    &size)) < 0) {
 		tail_remove(in, i, "gone");
 		return 1;
 	}
@@ -263,6 +272,13 @@ tail_pass(struct tail_in *in)
 	for (size_t i = 0; i < in->nfiles && !t->blocked && !t->stopped;
 	    i++) {
 		f = in->files[i];
+		if (f->failed) {	/* its position: not recorded */
+			if (access(f->path, F_OK) != 0)
+				tail_remove(in, i--, "gone");
+			else if (tail_old(in, f->path))
+				tail_remove(in, i--, "idle");
+			continue;
+		}
 		tail_check(t, f);
 		if ((rc = tail_pump(t, f)) == TAIL_MORE)
 			more = 1;
@@ -300,22 +316,12 @@ tail_room_cb(struct sink_waiter *w)
 		tail_soon(&t->in[i]);
 }
 
-/* The input of ${conf} whose pattern matches ${path}, or NULL. */
-static struct tail_in *
-tail_owner(struct tail *t, const char *path)
-{
-	for (size_t i = 0; i < t->nin; i++)
-		if (fnmatch(t->in[i].c->path, path, FNM_PATHNAME) == 0 &&
-		    !tail_conf_excluded(t->in[i].c, path))
-			return &t->in[i];
-	return NULL;
-}
-
 /*
  * On start, the positions of files not followed after the first scans:
  * one whose path is gone may have been rotated away while the agent was
  * down (its rest is read); the others are forgotten, unless their file is
- * there (over max_files) and may be followed later.
+ * there (over max_files) and may be followed later, and was written
+ * within ignore_older (if set).
  */
 static void
 tail_stale(struct tail *t)
@@ -326,6 +332,7 @@ tail_stale(struct tail *t)
 	struct stat st;
 	const char *key;
 	size_t n = 0;
+	int there;
 
 	while (journal_pos_at(t->j, n, &p) != NULL)
 		n++;
@@ -334,12 +341,13 @@ tail_stale(struct tail *t)
 		    tail_followed(t, key))
 			continue;
 		in = tail_owner(t, key);
-		if (in != NULL && stat(key, &st) == 0)
+		there = stat(key, &st) == 0;
+		if (in != NULL && there && !tail_old(in, key))
 			continue;
-		if (in != NULL && in->nfiles < in->c->max_files &&
+		if (in != NULL && !there && in->nfiles < in->c->max_files &&
 		    tail_add(in, key) == 0)
 			continue;
-		if (in != NULL)
+		if (in != NULL && !there)
 			log_warnx("event=file_lost_data input=%s path=\"%s\" "
 			    "reason=gone offset=%llu lost=unknown",
 			    in->c->name, log_esc(esc, sizeof(esc), key,
@@ -412,10 +420,12 @@ tail_start(struct ev_loop *loop, struct sink *sink, const void *conf,
 	    .j = sink_journal(sink), .conf = c, .in = t->in, .nin = c->n,
 	    .starting = 1 };
 	sink_waiter_init(&t->w, tail_room_cb);
-	for (size_t i = 0; i < t->nin; i++) {
+	for (size_t i = 0; i < t->nin; i++)
 		tail_in_init(t, &t->in[i], &c->in[i]);
+	if (t->j != NULL)
+		tail_carry(t);
+	for (size_t i = 0; i < t->nin; i++)
 		tail_scan(&t->in[i]);
-	}
 	if (t->j != NULL)
 		tail_stale(t);
 	t->starting = 0;

@@ -3,7 +3,8 @@
  * start, the position the journal kept is checked against the file at its
  * path (device, inode, size, fingerprint); on each pass, the path is
  * checked for a rename (another inode there, or none) and the file for a
- * truncation (smaller than the position, or other bytes before it).  What
+ * truncation (smaller than the position or than at the last pass, or
+ * other bytes before the position).  What
  * was not read of a file renamed or copied away is found among its
  * siblings (app.log.1...) by inode or by fingerprint.
  */
@@ -22,16 +23,19 @@
 
 #define TAIL_SIBLINGS	4096	/* directory entries looked at, at most */
 
-/** tail_open(path, pos): open ${path} (a regular file) for reading, its
- * dev and ino into ${pos}; -1 (errno). */
+/**
+ * tail_open(path, follow, pos, size): open ${path} (a regular file, not a
+ * symlink unless ${follow}) for reading, its dev and ino into ${pos}, its
+ * size into ${size}; -1 (errno: ELOOP for a symlink).
+ */
 int
-tail_open(const char *path, struct file_pos *pos, uint64_t *size)
+tail_open(const char *path, int follow, struct file_pos *pos, uint64_t *size)
 {
 	struct stat st;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC)) < 0)
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+	    (follow ? 0 : O_NOFOLLOW))) < 0)
 		return -1;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		if (errno == 0 || S_ISREG(st.st_mode) == 0)
@@ -77,8 +81,8 @@ tail_holds(int fd, uint64_t size, const struct file_pos *pos,
  * ${by_ino}, else by fingerprint: its descriptor, or -1.
  */
 static int
-tail_scan(const char *dir, const char *base, const struct file_pos *pos,
-    int by_ino, struct file_pos *found)
+tail_scan(const char *dir, const char *base, int follow,
+    const struct file_pos *pos, int by_ino, struct file_pos *found)
 {
 	char p[PATH_MAX];
 	struct dirent *d;
@@ -95,7 +99,7 @@ tail_scan(const char *dir, const char *base, const struct file_pos *pos,
 		    d->d_name[blen] == '\0')
 			continue;
 		if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, d->d_name) >=
-		    sizeof(p) || (fd = tail_open(p, &got, &size)) < 0)
+		    sizeof(p) || (fd = tail_open(p, follow, &got, &size)) < 0)
 			continue;
 		if (!tail_holds(fd, size, pos, &got, by_ino)) {
 			close(fd);
@@ -111,13 +115,14 @@ tail_scan(const char *dir, const char *base, const struct file_pos *pos,
 }
 
 /**
- * tail_find(path, pos): an open descriptor of the file of ${path}'s
- * directory named ${path}'s base name and more (app.log.1) holding
- * ${pos}: the same inode, or a copy whose bytes before pos->off are
- * pos->fp; -1 if none.  ${found} gets its dev and ino.
+ * tail_find(path, follow, pos, found): an open descriptor of the file of
+ * ${path}'s directory named ${path}'s base name and more (app.log.1)
+ * holding ${pos}: the same inode, or a copy whose bytes before pos->off
+ * are pos->fp; -1 if none.  ${found} gets its dev and ino.  A symlink is
+ * not opened unless ${follow}.
  */
 int
-tail_find(const char *path, const struct file_pos *pos,
+tail_find(const char *path, int follow, const struct file_pos *pos,
     struct file_pos *found)
 {
 	char dir[PATH_MAX];
@@ -130,8 +135,8 @@ tail_find(const char *path, const struct file_pos *pos,
 	dir[slash - path] = '\0';
 	if (dir[0] == '\0')
 		snprintf(dir, sizeof(dir), "/");
-	if ((fd = tail_scan(dir, slash + 1, pos, 1, found)) < 0)
-		fd = tail_scan(dir, slash + 1, pos, 0, found);
+	if ((fd = tail_scan(dir, slash + 1, follow, pos, 1, found)) < 0)
+		fd = tail_scan(dir, slash + 1, follow, pos, 0, found);
 	return fd;
 }
 
@@ -204,9 +209,10 @@ tail_resume(struct tail *t, struct tail_file *f)
 {
 	struct file_pos kept, found, now;
 	uint64_t size = 0;
-	int fd, has = t->j != NULL && journal_pos_get(t->j, f->path, &kept);
+	int fd, follow = f->in->c->follow_symlinks;
+	int has = t->j != NULL && journal_pos_get(t->j, f->path, &kept);
 
-	f->fd = tail_open(f->path, &now, &size);
+	f->fd = tail_open(f->path, follow, &now, &size);
 	if (!has) {
 		if (f->fd < 0)
 			return -1;
@@ -222,7 +228,7 @@ tail_resume(struct tail *t, struct tail_file *f)
 		return 0;
 	}
 	f->pos = kept;
-	if ((fd = tail_find(f->path, &kept, &found)) >= 0) {
+	if ((fd = tail_find(f->path, follow, &kept, &found)) >= 0) {
 		tail_drain_from(f, fd, &found, now.ino == kept.ino &&
 		    f->fd >= 0 ? "copy" : "rotated");
 		return 0;
@@ -250,7 +256,8 @@ tail_truncated(struct tail_file *f, uint64_t size)
 	    "offset=%llu", f->in->c->name, log_esc(esc, sizeof(esc), f->path,
 	    LOG_ESC_STR, 0), (unsigned long long)size,
 	    (unsigned long long)f->pos.off);
-	if ((fd = tail_find(f->path, &f->pos, &found)) >= 0) {
+	if ((fd = tail_find(f->path, f->in->c->follow_symlinks, &f->pos,
+	    &found)) >= 0) {
 		tail_drain_from(f, fd, &found, "copy");
 		return;
 	}
@@ -268,11 +275,13 @@ tail_check(struct tail *t, struct tail_file *f)
 	struct stat st, fst;
 	int64_t mtime;
 
-	(void)t;
 	if (f->draining || f->fd < 0)
 		return;
-	if (stat(f->path, &st) != 0 || (uint64_t)st.st_dev != f->pos.dev ||
+	if ((f->in->c->follow_symlinks ? stat(f->path, &st) :
+	    lstat(f->path, &st)) != 0 || (uint64_t)st.st_dev != f->pos.dev ||
 	    (uint64_t)st.st_ino != f->pos.ino) {
+		if (tail_renamed(t, f))
+			return;
 		f->draining = 1;
 		log_info("event=file_rotated input=%s path=\"%s\" offset=%llu",
 		    f->in->c->name, log_esc(esc, sizeof(esc), f->path,
@@ -283,7 +292,9 @@ tail_check(struct tail *t, struct tail_file *f)
 		return;
 	mtime = (int64_t)fst.st_mtim.tv_sec * 1000000000 +
 	    fst.st_mtim.tv_nsec;
+	/* Smaller than at the last pass: truncated, whatever it holds. */
 	if ((uint64_t)fst.st_size < f->pos.off ||
+	    (uint64_t)fst.st_size < f->last_size ||
 	    (((uint64_t)fst.st_size != f->last_size ||
 	    mtime != f->last_mtime) && !tail_fp_ok(f->fd, &f->pos)))
 		tail_truncated(f, (uint64_t)fst.st_size);

@@ -2,7 +2,8 @@
  * tailf_impl.h: what the parts of the file input share (tailf.c: its life,
  * the inputs' passes and the glob scans; tailf_read.c: lines read and
  * pushed; tailf_find.c: positions checked, rotations and truncations
- * found).
+ * found; tailf_pos.c: what is followed already, files refused, room for
+ * positions, positions carried to a rotated file's new name).
  */
 #ifndef GW_TAILF_IMPL_H
 #define GW_TAILF_IMPL_H
@@ -23,6 +24,7 @@
  * end of the pass; the journal's K keeps a batch of any size whole).
  */
 #define TAIL_PASS	(1024 * 1024)
+#define TAIL_REFUSED_LOG 64	/* paths refused that are logged once each */
 
 /* What reading a file gave (tail_pump). */
 #define TAIL_DONE	0	/* at its end */
@@ -52,7 +54,8 @@ struct tail_file {
 	int64_t		 last_mtime;	/* ns */
 	int		 idle;		/* passes at its end, not grown */
 	int		 dirty;		/* pos not recorded yet */
-	int		 seen;		/* glob scan mark */
+	int		 failed;	/* its position cannot be recorded: not
+					   read any more (fd closed) */
 };
 
 struct tail_in {
@@ -67,6 +70,10 @@ struct tail_in {
 	uint64_t	 split_logged, dropped_logged;
 	double		 long_logged;
 	int		 full_logged;	/* max_files reached, logged */
+	uint64_t	 refused;	/* files refused (tail_refuse) */
+	uint64_t	 refused_h[TAIL_REFUSED_LOG]; /* ... paths logged */
+	size_t		 nrefused;
+	double		 refused_logged;
 };
 
 struct tail {
@@ -82,6 +89,8 @@ struct tail {
 	int		 stopped;
 	int		 starting;	/* the first scan: read_from */
 	int		 pending;	/* pushed or recorded, not committed */
+	double		 evict_failed;	/* no position to evict found then */
+	int		 evict_again;	/* a file left since: look again */
 	struct event	 ev;
 };
 
@@ -119,19 +128,75 @@ int tail_resume(struct tail *t, struct tail_file *f);
 void tail_check(struct tail *t, struct tail_file *f);
 
 /**
- * tail_find(path, pos): an open descriptor of the file of ${path}'s
- * directory named ${path}'s base name and more (app.log.1) holding
- * ${pos}: the same inode, or a copy whose bytes before pos->off are
- * pos->fp; -1 if none.  ${st_out} gets its dev and ino.
+ * tail_find(path, follow, pos, found): an open descriptor of the file of
+ * ${path}'s directory named ${path}'s base name and more (app.log.1)
+ * holding ${pos}: the same inode, or a copy whose bytes before pos->off
+ * are pos->fp; -1 if none.  ${found} gets its dev and ino.  A symlink is
+ * not opened unless ${follow}.
  */
-int tail_find(const char *path, const struct file_pos *pos,
+int tail_find(const char *path, int follow, const struct file_pos *pos,
     struct file_pos *found);
 
 /** tail_fp_ok(fd, pos): 1 if the bytes before pos->off are pos->fp. */
 int tail_fp_ok(int fd, const struct file_pos *pos);
 
-/** tail_open(path, pos): open ${path} (a regular file) for reading, its
- * dev and ino into ${pos}; -1 (errno). */
-int tail_open(const char *path, struct file_pos *pos, uint64_t *size);
+/**
+ * tail_open(path, follow, pos, size): open ${path} (a regular file, not a
+ * symlink unless ${follow}) for reading, its dev and ino into ${pos}, its
+ * size into ${size}; -1 (errno: ELOOP for a symlink).
+ */
+int tail_open(const char *path, int follow, struct file_pos *pos,
+    uint64_t *size);
+
+/* tailf_pos.c */
+
+/** tail_followed(t, path): 1 if ${path} is followed by one of t's inputs. */
+int tail_followed(const struct tail *t, const char *path);
+
+/**
+ * tail_followed_ino(t, dev, ino): 1 if the file ${dev}, ${ino} is read by
+ * one of t's inputs (under its path, or being drained).
+ */
+int tail_followed_ino(const struct tail *t, uint64_t dev, uint64_t ino);
+
+struct stat;
+
+/** tail_stat(c, path, st): stat(2), or lstat(2) unless follow_symlinks. */
+int tail_stat(const struct tail_in_conf *c, const char *path,
+    struct stat *st);
+
+/**
+ * tail_refuse(in, path, why): ${path} is not followed (${why}: symlink,
+ * positions): counted and logged once per path (the first
+ * TAIL_REFUSED_LOG paths; past them, at most every 10 seconds).
+ */
+void tail_refuse(struct tail_in *in, const char *path, const char *why);
+
+/**
+ * tail_pos_new(t, f): record the position of ${f}, a file followed now;
+ * if the journal's table is full, the positions of files not followed
+ * (gone, or else written last the longest ago) are forgotten to make room
+ * (POSMAP_MAX / 64 at once).
+ * 0, or -1 (nothing recorded: the file is not to be followed).
+ */
+int tail_pos_new(struct tail *t, struct tail_file *f);
+
+/**
+ * tail_renamed(t, f): f's file left its path for another name that f's
+ * pattern matches too: f is followed under that name from now on (its
+ * position moves with it; the path is scanned as a new file).  1 if so.
+ */
+int tail_renamed(struct tail *t, struct tail_file *f);
+
+/** tail_owner(t, path): the input whose pattern matches ${path}, or NULL. */
+struct tail_in *tail_owner(struct tail *t, const char *path);
+
+/**
+ * tail_carry(t): on start, before the first scans: each kept position
+ * whose file left its path for another name its input's pattern matches
+ * goes on under that name (its path's file, if any, is read from its
+ * start).
+ */
+void tail_carry(struct tail *t);
 
 #endif /* GW_TAILF_IMPL_H */

@@ -39,30 +39,61 @@ tail_consume(struct tail_file *f, size_t n)
 }
 
 /*
+ * The event of the first bytes of f->buf, at most ${len} of them (with
+ * "partial":true if ${partial}, or if they are cut): as many as fit
+ * whole, escaped, in one event.  How many (${len} unless cut).
+ */
+static size_t
+tail_event(struct tail *t, struct tail_file *f, size_t len, int partial,
+    double ts)
+{
+	size_t n = len, got;
+
+	for (;;) {
+		event_begin(&t->ev, "log", f->path, ts);
+		event_int(&t->ev, "offset", (int64_t)f->pos.off);
+		if (partial)
+			event_bool(&t->ev, "partial", 1);
+		got = event_bytes(&t->ev, "line", f->buf, n);
+		if (got == n || got == 0)	/* 0: no room (cannot be) */
+			return n;
+		n = got;			/* again, "partial" in */
+		partial = 1;
+	}
+}
+
+/*
  * Push the ${len} bytes at f->buf as one line (${partial}: without its
- * newline): TAIL_DONE, TAIL_BLOCKED or TAIL_ERR.
+ * newline), in pieces if its escaped form does not fit in one event (each
+ * but the last with "partial":true), each consumed once pushed:
+ * TAIL_DONE, TAIL_BLOCKED or TAIL_ERR.
  */
 static int
 tail_push(struct tail *t, struct tail_file *f, size_t len, int partial)
 {
+	double ts = ev_time();
 	size_t n;
 	int rc;
 
-	event_begin(&t->ev, "log", f->path, ev_time());
-	event_bytes(&t->ev, "line", f->buf, len);
-	event_int(&t->ev, "offset", (int64_t)f->pos.off);
-	if (partial)
-		event_bool(&t->ev, "partial", 1);
-	n = event_end(&t->ev);
-	if ((rc = sink_push(t->sink, t->ev.buf, n)) == SINK_FULL) {
-		t->blocked = 1;
-		return TAIL_BLOCKED;
-	}
-	if (rc != SINK_OK) {
-		t->stopped = 1;
-		return TAIL_ERR;
-	}
-	t->pending = 1;
+	do {
+		n = tail_event(t, f, len, partial, ts);
+		rc = sink_push(t->sink, t->ev.buf, event_end(&t->ev));
+		if (rc == SINK_FULL) {
+			t->blocked = 1;
+			return TAIL_BLOCKED;
+		}
+		if (rc != SINK_OK) {
+			t->stopped = 1;
+			return TAIL_ERR;
+		}
+		t->pending = 1;
+		if (n < len && !f->splitting)
+			f->in->split++;
+		if (n < len)
+			f->splitting = 1;
+		tail_consume(f, n);
+		len -= n;
+	} while (len > 0);
 	return TAIL_DONE;
 }
 
@@ -85,7 +116,6 @@ tail_long(struct tail *t, struct tail_file *f)
 {
 	struct tail_in *in = f->in;
 	size_t cut;
-	int rc;
 
 	if (in->c->long_lines == TAIL_LONG_DROP) {
 		in->dropped++;
@@ -94,13 +124,10 @@ tail_long(struct tail *t, struct tail_file *f)
 		return TAIL_DONE;
 	}
 	cut = tail_cut(f, in->c->max_line);
-	if ((rc = tail_push(t, f, cut, 1)) != TAIL_DONE)
-		return rc;
 	if (!f->splitting)
 		in->split++;
 	f->splitting = 1;
-	tail_consume(f, cut);
-	return TAIL_DONE;
+	return tail_push(t, f, cut, 1);
 }
 
 /* Push the whole lines of f->buf: TAIL_DONE, TAIL_BLOCKED or TAIL_ERR. */
@@ -130,7 +157,7 @@ tail_lines(struct tail *t, struct tail_file *f)
 		    TAIL_DONE)
 			return rc;
 		f->splitting = 0;
-		tail_consume(f, (size_t)(nl - f->buf) + 1);
+		tail_consume(f, 1);		/* the newline */
 	}
 	return t->blocked ? TAIL_BLOCKED : TAIL_DONE;
 }
@@ -140,7 +167,6 @@ static int
 tail_partial(struct tail *t, struct tail_file *f)
 {
 	double now = ev_now(t->loop);
-	int rc;
 
 	if (f->len == 0 || f->skipping)
 		return TAIL_DONE;
@@ -150,10 +176,7 @@ tail_partial(struct tail *t, struct tail_file *f)
 	}
 	if (now - f->partial_since < f->in->c->partial_wait)
 		return TAIL_DONE;
-	if ((rc = tail_push(t, f, f->len, 1)) != TAIL_DONE)
-		return rc;
-	tail_consume(f, f->len);
-	return TAIL_DONE;
+	return tail_push(t, f, f->len, 1);
 }
 
 /**
@@ -194,6 +217,28 @@ tail_pump(struct tail *t, struct tail_file *f)
 	return tail_partial(t, f);
 }
 
+/*
+ * The position of ${f} cannot be recorded: it is not read any more (the
+ * others go on), loudly.  Its lines pushed are committed (a restart reads
+ * them again from the position recorded before).
+ */
+static void
+tail_failed(struct tail *t, struct tail_file *f)
+{
+	char esc[LOG_ESC_MAX], esc2[LOG_ESC_MAX];
+
+	log_errx("event=file_position_error input=%s path=\"%s\" err=\"%s\" "
+	    "action=file_stopped", f->in->c->name, log_esc(esc, sizeof(esc),
+	    f->path, LOG_ESC_STR, 0), log_esc(esc2, sizeof(esc2),
+	    journal_error(t->j), LOG_ESC_STR, 0));
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	f->len = 0;
+	f->failed = 1;
+	f->dirty = 0;
+}
+
 /**
  * tail_commit(t, in): record the positions of ${in}'s files that moved
  * and commit what was pushed (sink_commit).  0 or -1 (logged).
@@ -202,7 +247,6 @@ int
 tail_commit(struct tail *t, struct tail_in *in)
 {
 	struct tail_file *f;
-	char esc[LOG_ESC_MAX];
 
 	for (size_t i = 0; i < in->nfiles; i++) {
 		f = in->files[i];
@@ -210,11 +254,8 @@ tail_commit(struct tail *t, struct tail_in *in)
 			continue;
 		if (t->j != NULL && journal_pos_set(t->j, f->path,
 		    &f->pos) != 0) {
-			log_errx("event=file_position_error input=%s "
-			    "err=\"%s\"", in->c->name, log_esc(esc, sizeof(esc),
-			    journal_error(t->j), LOG_ESC_STR, 0));
-			t->stopped = 1;
-			return -1;
+			tail_failed(t, f);
+			continue;
 		}
 		f->dirty = 0;
 		t->pending = 1;

@@ -2,7 +2,7 @@
  * test_event.c: gw-agent's events as JSON (event.h): the envelope, UTF-8
  * kept and other bytes as base64, escapes, nesting, and members cut at
  * the size bound without ever leaving broken JSON (strings closed,
- * brackets balanced).
+ * brackets balanced); event_bytes says how many input bytes went in.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,6 +147,41 @@ test_cut_at_the_bound(void **state)
 	assert_non_null(strstr(s, "//\",\"truncated\":true}"));
 }
 
+/* The count event_bytes returns: what the member holds, no more. */
+static void
+test_bytes_count(void **state)
+{
+	static char big[SINK_EVENT_MAX];
+	size_t n, len;
+
+	(void)state;
+	event_begin(&ev, "log", "f", 0);
+	assert_int_equal(event_bytes(&ev, "line", "a\"b", 3), 3);
+	/* Control bytes: 6 each, escaped; a whole number of them fit. */
+	memset(big, '\x01', sizeof(big));
+	event_begin(&ev, "log", "f", 0);
+	n = event_bytes(&ev, "line", big, 16384);
+	assert_true(n > 0 && n < 16384);
+	len = strlen(done(&ev));
+	assert_true(len > 6 * n && len < 6 * n + 200);
+	/* What was counted fits whole in an event with as much room. */
+	event_begin(&ev, "log", "f", 0);
+	assert_int_equal(event_bytes(&ev, "line", big, n), n);
+	assert_null(strstr(done(&ev), "truncated"));
+	/* Base64: a whole number of 3-byte groups. */
+	memset(big, '\xff', sizeof(big));
+	event_begin(&ev, "log", "f", 0);
+	n = event_bytes(&ev, "line", big, sizeof(big));
+	assert_true(n > 0 && n < sizeof(big) && n % 3 == 0);
+	event_begin(&ev, "log", "f", 0);
+	assert_int_equal(event_bytes(&ev, "line", big, n), n);
+	assert_null(strstr(done(&ev), "truncated"));
+	/* No room left for the member at all: 0. */
+	event_begin(&ev, "log", "f", 0);
+	(void)event_bytes(&ev, "line", big, sizeof(big));
+	assert_int_equal(event_bytes(&ev, "more", "x", 1), 0);
+}
+
 int
 main(void)
 {
@@ -155,6 +190,7 @@ main(void)
 		cmocka_unit_test(test_types_and_nesting),
 		cmocka_unit_test(test_not_utf8_is_base64),
 		cmocka_unit_test(test_cut_at_the_bound),
+		cmocka_unit_test(test_bytes_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

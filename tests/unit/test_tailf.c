@@ -15,7 +15,11 @@
  * nothing is lost or repeated once room comes back; a reload keeps an
  * unchanged input's files where they are, starts a new input and stops
  * one gone; ignore_older leaves old files alone and closes idle ones,
- * which go on where they were once written again.
+ * which go on where they were once written again.  A symlink is not read
+ * unless follow_symlinks; a line whose escaped form does not fit in an
+ * event goes in partial pieces; a full table of positions evicts one
+ * instead of stopping; a pattern matching the rotated name reads each
+ * line once; a file seen smaller than before is truncated.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -848,6 +852,272 @@ test_ignore_older(void **state)
 	}
 }
 
+/* The number of events whose source ends with "/${name}". */
+static size_t
+count_from(const char *name)
+{
+	char want[64];
+	size_t n = 0;
+
+	snprintf(want, sizeof(want), "/%s\"", name);
+	for (size_t i = 0; i < sk.n; i++)
+		n += strstr(sk.ev[i], want) != NULL;
+	return n;
+}
+
+/* 1 if an event holds ${s}. */
+static int
+any_holds(const char *s)
+{
+	for (size_t i = 0; i < sk.n; i++)
+		if (strstr(sk.ev[i], s) != NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * A symlink planted where the pattern matches, or put in place of the
+ * file followed, is not read (its target could be the agent's key);
+ * follow_symlinks = yes reads it.
+ */
+static void
+test_symlink_refused(void **state)
+{
+	char p[128], key[128];
+
+	(void)state;
+	append_raw("key", "SECRET\n");
+	fpath(key, sizeof(key), "key");
+	fpath(p, sizeof(p), "evil.log");
+	assert_int_equal(symlink(key, p), 0);
+	append("a.log", 0, 3);
+	set("path", "*.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(3);
+	/* The followed file replaced by a symlink. */
+	fpath(p, sizeof(p), "a.log");
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(symlink(key, p), 0);
+	spin(0.1);
+	append_raw("key", "SECRET2\n");
+	spin(0.1);
+	assert_int_equal(sk.n, 3);
+	assert_false(any_holds("SECRET"));
+	/* Opted in: the links are read (their one target once). */
+	tail_input_ops.free(tail);
+	tail = NULL;
+	set("follow_symlinks", "yes");
+	start();
+	spin_until(3 + 2);
+	spin(0.1);
+	assert_int_equal(sk.n, 5);
+	assert_int_equal(count_from("evil.log") + count_from("a.log"), 5);
+	assert_true(any_holds("\"line\":\"SECRET\""));
+	assert_true(any_holds("\"line\":\"SECRET2\""));
+}
+
+/* Events [first, sk.n) hold ${n} bytes 0x01 in pieces, then "short". */
+static void
+expect_escaped_pieces(size_t n)
+{
+	const char *p;
+	size_t got = 0, i, k;
+	char want[64];
+
+	for (i = 0; i + 1 < sk.n; i++) {
+		assert_null(strstr(sk.ev[i], "truncated"));
+		snprintf(want, sizeof(want), "\"offset\":%zu,", got);
+		assert_non_null(strstr(sk.ev[i], want));
+		assert_non_null(p = strstr(sk.ev[i], "\"line\":\""));
+		for (p += 8, k = 0; strncmp(p, "\\u0001", 6) == 0; p += 6)
+			k++;
+		assert_int_equal(*p, '"');
+		assert_true(k > 0);
+		got += k;
+		/* Each piece but the last is partial. */
+		assert_true((strstr(sk.ev[i], "\"partial\":true") != NULL) ==
+		    (got < n));
+	}
+	assert_int_equal(got, n);
+	assert_true(i >= 2);			/* it did not fit in one */
+	snprintf(want, sizeof(want), "\"offset\":%zu,", n + 1);
+	assert_non_null(strstr(sk.ev[i], want));
+	assert_non_null(strstr(sk.ev[i], "\"line\":\"short\""));
+}
+
+/*
+ * A line within max_line whose escaped form does not fit in one event
+ * (control bytes: 6 bytes each) is sent whole, in partial pieces, each
+ * with its offset; none is cut ("truncated").
+ */
+static void
+test_long_escaped(void **state)
+{
+	static char big[16386];
+
+	(void)state;
+	memset(big, '\x01', 16384);
+	big[16384] = '\n';
+	append_raw("a.log", big);
+	append_raw("a.log", "short\n");
+	set("path", "a.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	for (int i = 0; i < 250 && !any_holds("short"); i++)
+		spin(0.02);
+	expect_escaped_pieces(16384);
+}
+
+/* Fill the journal's positions up to POSMAP_MAX with keys of no file. */
+static void
+fill_positions(void)
+{
+	struct file_pos p = { .dev = 1, .ino = 2, .off = 3 };
+	char key[128];
+	size_t n = 0;
+
+	while (journal_pos_at(sk.j, n, &p) != NULL)
+		n++;
+	for (; n < POSMAP_MAX; n++) {
+		snprintf(key, sizeof(key), "%s/gone/%zu.log", dir, n);
+		assert_int_equal(journal_pos_set(sk.j, key, &p), 0);
+	}
+	assert_int_equal(journal_commit(sk.j), 0);
+}
+
+/*
+ * The journal's positions full (POSMAP_MAX): a new file evicts the
+ * position of a file not followed (one gone first) instead of stopping
+ * the input; the files followed go on.  At start, the position of a file
+ * older than ignore_older is forgotten.
+ */
+static void
+test_positions_full(void **state)
+{
+	struct file_pos p;
+	char b[128];
+	size_t n = 0;
+
+	(void)state;
+	journal_up();
+	append("a.log", 0, 3);
+	set("path", "*.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	set("ignore_older", "1h");
+	start();
+	spin_until(3);
+	fill_positions();
+	append("b.log", 0, 4);
+	append("a.log", 3, 5);
+	spin_until(3 + 4 + 2);
+	assert_int_equal(count_from("b.log"), 4);
+	assert_int_equal(count_from("a.log"), 5);
+	while (journal_pos_at(sk.j, n, &p) != NULL)
+		n++;
+	assert_true(n <= POSMAP_MAX && n > POSMAP_MAX - POSMAP_MAX / 32);
+	fpath(b, sizeof(b), "b.log");
+	assert_true(journal_pos_get(sk.j, b, &p));
+	assert_int_equal(p.off, 28);
+	fpath(b, sizeof(b), "a.log");		/* followed: kept */
+	assert_true(journal_pos_get(sk.j, b, &p));
+	assert_int_equal(p.off, 35);
+	fpath(b, sizeof(b), "b.log");
+	/* Restart: b.log not written for longer than ignore_older. */
+	down();
+	sink_clear();
+	age("b.log", 7200);
+	journal_up();
+	start();
+	assert_false(journal_pos_get(sk.j, b, &p));
+	append("a.log", 5, 6);
+	spin_until(1);
+	expect_lines(0, 5, 1);
+}
+
+/*
+ * A pattern that matches the rotated name too (dateext, extension .log):
+ * the rotated file is read on under its new name, not again from its
+ * start; the same for a rotation while the agent is down.
+ */
+static void
+test_glob_rotated(void **state)
+{
+	char l[64], want[64];
+	int seen[40] = { 0 };
+
+	(void)state;
+	journal_up();
+	append("app.log", 0, 10);
+	set("path", "*.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	append("app.log", 10, 15);
+	move("app.log", "app-1.log");
+	append("app-1.log", 15, 20);
+	append("app.log", 20, 25);
+	spin_until(25);
+	spin(0.1);
+	assert_int_equal(sk.n, 25);
+	down();
+	append("app.log", 25, 28);
+	move("app.log", "app-2.log");
+	append("app-2.log", 28, 30);
+	append("app.log", 30, 35);
+	journal_up();
+	start();
+	spin_until(35);
+	spin(0.1);
+	assert_int_equal(sk.n, 35);
+	for (size_t i = 0; i < sk.n; i++) {
+		int k;
+
+		assert_int_equal(sscanf(line_of(i, l, sizeof(l)), "line %d",
+		    &k), 1);
+		assert_true(k >= 0 && k < 35);
+		snprintf(want, sizeof(want), "line %d", k);
+		assert_string_equal(l, want);
+		seen[k]++;
+	}
+	for (int k = 0; k < 35; k++)
+		assert_int_equal(seen[k], 1);
+}
+
+/*
+ * A file seen smaller than at the last pass is truncated, even when it
+ * grew back past the position with the same bytes before it (here the
+ * position lags: the sink is full).
+ */
+static void
+test_shrink_seen(void **state)
+{
+	char p[128];
+
+	(void)state;
+	for (int i = 0; i < 200; i++)
+		append_raw("a.log", "tick\n");
+	set("path", "a.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	sk.room = 5;
+	start();
+	spin(0.05);
+	assert_int_equal(sk.n, 5);
+	fpath(p, sizeof(p), "a.log");
+	assert_int_equal(truncate(p, 0), 0);
+	for (int i = 0; i < 100; i++)
+		append_raw("a.log", "tick\n");
+	sink_more(&sk, 1000);
+	spin_until(105);
+	spin(0.05);
+	assert_int_equal(sk.n, 105);
+}
+
 static void
 test_conf(void **state)
 {
@@ -883,7 +1153,9 @@ main(void)
 		T(test_restart_torn_batch),
 		T(test_partial_wait), T(test_long_split), T(test_long_drop),
 		T(test_glob), T(test_backpressure), T(test_reload),
-		T(test_ignore_older), T(test_conf),
+		T(test_ignore_older), T(test_symlink_refused),
+		T(test_long_escaped), T(test_positions_full),
+		T(test_glob_rotated), T(test_shrink_seen), T(test_conf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
