@@ -532,7 +532,8 @@ syslog_in_stop(void *arg)
 	log_info("event=syslog_stop received=%llu cut=%llu dropped=%llu "
 	    "refused=%llu conns_accepted=%llu conns_refused=%llu "
 	    "conns_evicted=%llu conns_timed_out=%llu conns_reload=%llu "
-	    "accept_errors=%llu frame_errors=%llu incomplete=%llu "
+	    "accept_errors=%llu read_errors=%llu frame_errors=%llu "
+	    "incomplete=%llu "
 	    "discarded=%llu discarded_bytes=%llu",
 	    (unsigned long long)in->st.received,
 	    (unsigned long long)in->st.cut,
@@ -544,6 +545,7 @@ syslog_in_stop(void *arg)
 	    (unsigned long long)in->st.conns_timed_out,
 	    (unsigned long long)in->st.conns_reload,
 	    (unsigned long long)in->st.accept_errors,
+	    (unsigned long long)in->st.read_errors,
 	    (unsigned long long)in->st.frame_errors,
 	    (unsigned long long)in->st.incomplete,
 	    (unsigned long long)in->st.discarded,

@@ -28,6 +28,7 @@ struct syslog_stats {
 	uint64_t	conns_timed_out; /* ... closed: no message in time */
 	uint64_t	conns_reload;	/* ... closed: a reload's allow/bind */
 	uint64_t	accept_errors;	/* accept() failed (EMFILE...) */
+	uint64_t	read_errors;	/* reads failed (resets too) */
 	uint64_t	discarded;	/* messages closed connections held */
 	uint64_t	discarded_bytes; /* ... bytes held or unread */
 };

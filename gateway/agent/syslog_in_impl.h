@@ -38,6 +38,7 @@ enum syslog_warn {
 	SYSLOG_W_FRAME,		/* a broken octet count */
 	SYSLOG_W_EVICT,		/* a connection closed for a newcomer */
 	SYSLOG_W_ACCEPT,	/* accept() failed (EMFILE, ENFILE...) */
+	SYSLOG_W_READ,		/* a read failed (not a reset) */
 	SYSLOG_W_N
 };
 

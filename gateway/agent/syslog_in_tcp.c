@@ -220,6 +220,29 @@ syslog_conn_eof(struct syslog_conn *c, int *pushed)
 }
 
 /*
+ * A read failed (errno): counted, closed.  A reset (a sender gone at
+ * once, as a churn of connections is) is logged at debug only, any
+ * other error at most once every SYSLOG_WARN_EVERY.
+ */
+static void
+syslog_conn_read_failed(struct syslog_conn *c)
+{
+	struct syslog_in *in = c->in;
+	int e = errno;
+	uint64_t quiet;
+
+	in->st.read_errors++;
+	if (e == ECONNRESET)
+		log_debug("event=syslog_conn_reset peer=%s", c->peer);
+	else if (syslog_in_warn_ok(in, SYSLOG_W_READ, &quiet))
+		log_warnx("event=syslog_read_failed peer=%s error=\"%s\" "
+		    "read_errors=%llu not_logged=%llu", c->peer, strerror(e),
+		    (unsigned long long)in->st.read_errors,
+		    (unsigned long long)quiet);
+	syslog_conn_close(c, e == ECONNRESET ? "reset" : "error");
+}
+
+/*
  * Read a burst: 0 to go on (the socket has no more now), 1 when a
  * message waits for room, -1 when ${c} was closed.
  */
@@ -240,8 +263,7 @@ syslog_conn_read(struct syslog_conn *c, int *pushed)
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				return 0;
-			log_warn("event=syslog_read_failed peer=%s", c->peer);
-			syslog_conn_close(c, "error");
+			syslog_conn_read_failed(c);
 			return -1;
 		}
 		c->roff = 0;

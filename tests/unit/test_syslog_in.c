@@ -877,8 +877,13 @@ test_tcp_churn_and_stop(void **state)
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	in = start(a, NULL);
 	for (i = 0; i < 20; i++) {
+		struct linger rst = { 1, 0 };
+
 		fd = tcp_connect("127.0.0.1", port);
 		spin_until(100, 0.01);
+		if (i % 2)		/* a reset: read fails ECONNRESET */
+			(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst,
+			    sizeof(rst));
 		close(fd);
 	}
 	spin_until(100, 0.1);
@@ -902,6 +907,8 @@ test_tcp_churn_and_stop(void **state)
 	close(tmp);
 	assert_null(strstr(log, "syslog_conn_open"));
 	assert_null(strstr(log, "syslog_conn_close"));
+	assert_null(strstr(log, "syslog_read_failed"));
+	assert_non_null(strstr(log, "read_errors=10 "));
 	assert_non_null(strstr(log, "conns_accepted=21 "));
 	assert_non_null(strstr(log, "discarded=1 "));
 	close(fd);
