@@ -16,8 +16,8 @@ static const uint8_t v4mapped[12] = {
 
 /**
  * syslog_conf_init(c): the defaults: no listener, loopback only
- * (127.0.0.0/8 and ::1), max_message 8k, 64 connections, no idle
- * timeout.
+ * (127.0.0.0/8 and ::1), max_message 8k, 64 connections, an idle
+ * timeout of 5 minutes.
  */
 void
 syslog_conf_init(struct syslog_conf *c)
@@ -29,6 +29,7 @@ syslog_conf_init(struct syslog_conf *c)
 	    SYSLOG_ALLOW_MAX, &c->nallow, why, sizeof(why));
 	c->max_message = 8192;
 	c->max_connections = SYSLOG_CONNS_DEF;
+	c->idle_timeout = SYSLOG_IDLE_DEF;
 }
 
 /* One "ADDR[/BITS]" of ${len} bytes at ${s} into ${net}: 0 or -1. */

@@ -17,6 +17,7 @@
 #define SYSLOG_CONNS_MAX	4096
 #define SYSLOG_CONNS_DEF	64
 #define SYSLOG_IDLE_MAX		(7 * 86400.)
+#define SYSLOG_IDLE_DEF		300.		/* s without a message */
 #define SYSLOG_UDPBUF_MIN	4096
 #define SYSLOG_UDPBUF_MAX	(256 * 1024 * 1024)
 
@@ -40,8 +41,8 @@ struct syslog_conf {
 
 /**
  * syslog_conf_init(c): the defaults: no listener, loopback only
- * (127.0.0.0/8 and ::1), max_message 8k, 64 connections, no idle
- * timeout.
+ * (127.0.0.0/8 and ::1), max_message 8k, 64 connections, an idle
+ * timeout of 5 minutes.
  */
 void syslog_conf_init(struct syslog_conf *c);
 

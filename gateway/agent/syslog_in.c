@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -278,6 +279,8 @@ syslog_udp_buffer(int fd, size_t size)
 static void
 syslog_in_unlisten(struct syslog_in *in, ev_io *io, int *fd)
 {
+	if (io == &in->tcp_io)
+		ev_timer_stop(in->loop, &in->accept_pause);
 	ev_io_stop(in->loop, io);
 	if (*fd >= 0)
 		close(*fd);
@@ -297,9 +300,32 @@ syslog_in_listen(struct syslog_in *in, ev_io *io, int *fd, int newfd)
 }
 
 /*
+ * A bind to ${want} failed (${err}) while ${old} listens: when both are
+ * on one port, say that the old socket holds it (a new address on the
+ * same port, e.g. 0.0.0.0:P to 127.0.0.1:P, needs a restart: closing
+ * the old first could leave no listener at all if the bind failed).
+ */
+static void
+syslog_in_bind_hint(const char *old, const char *want, int oldfd,
+    char *err, size_t errlen)
+{
+	const char *a, *b;
+	size_t n;
+
+	if (old == NULL || oldfd < 0 || (a = strrchr(old, ':')) == NULL ||
+	    (b = strrchr(want, ':')) == NULL || strcmp(a, b) != 0)
+		return;
+	n = strlen(err);
+	if (n < errlen)
+		snprintf(err + n, errlen - n, " (the running listener %s holds "
+		    "the port: restart gw-agent to change the address on the "
+		    "same port)", old);
+}
+
+/*
  * The sockets of ${conf} that ${in} lacks (an address new or changed),
  * opened before any is swapped in: 0, or -1 with ${err} and nothing
- * changed.
+ * changed.  A new TCP listener bumps in->tcp_gen.
  */
 static int
 syslog_in_bind(struct syslog_in *in, const struct syslog_conf *conf,
@@ -313,10 +339,15 @@ syslog_in_bind(struct syslog_in *in, const struct syslog_conf *conf,
 	tchg = CHANGED(in->conf.tcp, conf->tcp) || in->tcp_fd < 0;
 #undef CHANGED
 	if (uchg && conf->udp != NULL &&
-	    (ufd = syslog_udp_open(conf->udp, err, errlen)) < 0)
+	    (ufd = syslog_udp_open(conf->udp, err, errlen)) < 0) {
+		syslog_in_bind_hint(in->conf.udp, conf->udp, in->udp_fd, err,
+		    errlen);
 		return -1;
+	}
 	if (tchg && conf->tcp != NULL &&
 	    (tfd = net_listen(conf->tcp, err, errlen)) < 0) {
+		syslog_in_bind_hint(in->conf.tcp, conf->tcp, in->tcp_fd, err,
+		    errlen);
 		if (ufd >= 0)
 			close(ufd);
 		return -1;
@@ -326,8 +357,10 @@ syslog_in_bind(struct syslog_in *in, const struct syslog_conf *conf,
 	if (in->udp_fd >= 0 && (uchg || conf->udp_buffer !=
 	    in->conf.udp_buffer))
 		syslog_udp_buffer(in->udp_fd, conf->udp_buffer);
-	if (tchg)
+	if (tchg) {
 		syslog_in_listen(in, &in->tcp_io, &in->tcp_fd, tfd);
+		in->tcp_gen++;
+	}
 	return 0;
 }
 
@@ -377,6 +410,32 @@ syslog_in_conf_any(const void *conf)
 
 static void syslog_in_free(void *arg);
 
+/*
+ * Enough descriptors for ${conns} connections and some more: the soft
+ * RLIMIT_NOFILE raised to the hard limit if it is short (warned if even
+ * that is).
+ */
+static void
+syslog_in_nofile(unsigned conns)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)conns + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		log_warnx("event=syslog_nofile_short max_connections=%u "
+		    "need=%llu hard=%llu", conns, (unsigned long long)need,
+		    (unsigned long long)rl.rlim_max);
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("event=syslog_nofile_failed need=%llu",
+		    (unsigned long long)need);
+	else
+		log_info("event=syslog_nofile soft=%llu",
+		    (unsigned long long)rl.rlim_cur);
+}
+
 /* start: bind what ${conf} names and watch it. */
 static void *
 syslog_in_start(struct ev_loop *loop, struct sink *sink, const void *conf,
@@ -397,6 +456,8 @@ syslog_in_start(struct ev_loop *loop, struct sink *sink, const void *conf,
 	ev_io_init(&in->udp_io, syslog_in_udp_cb, -1, EV_READ);
 	ev_io_init(&in->tcp_io, syslog_in_tcp_cb, -1, EV_READ);
 	in->udp_io.data = in->tcp_io.data = in;
+	ev_init(&in->accept_pause, syslog_conn_pause_cb);
+	in->accept_pause.data = in;
 	if (syslog_conf_copy(&in->conf, c) != 0) {
 		snprintf(err, errlen, "syslog: out of memory");
 		free(in);
@@ -406,6 +467,8 @@ syslog_in_start(struct ev_loop *loop, struct sink *sink, const void *conf,
 		syslog_in_free(in);
 		return NULL;
 	}
+	if (c->tcp != NULL)
+		syslog_in_nofile(c->max_connections);
 	log_info("event=syslog_start udp=%s tcp=%s allow=%zu max_message=%zu "
 	    "max_connections=%u idle_timeout=%.3f",
 	    c->udp ? c->udp : "-", c->tcp ? c->tcp : "-", c->nallow,
@@ -415,14 +478,17 @@ syslog_in_start(struct ev_loop *loop, struct sink *sink, const void *conf,
 
 /*
  * reload: new listeners where the addresses changed (the old ones close
- * once the new ones are bound); the allow list, bounds and idle timeout
- * apply at once (max_message to connections opened from now on).
+ * once the new ones are bound, and the connections they accepted with
+ * them); the allow list (connections from senders it no longer names are
+ * closed), bounds and idle timeout apply at once (max_message to
+ * connections opened from now on).
  */
 static int
 syslog_in_reload(void *arg, const void *conf, char *err, size_t errlen)
 {
 	struct syslog_in *in = syslog_in_arg(arg);
 	struct syslog_conf next;
+	unsigned closed;
 
 	if (in->stopped) {
 		snprintf(err, errlen, "syslog: stopped");
@@ -439,11 +505,14 @@ syslog_in_reload(void *arg, const void *conf, char *err, size_t errlen)
 	syslog_conf_clear(&in->conf);
 	in->conf = next;
 	syslog_conn_idle(in, next.idle_timeout);
+	closed = syslog_conn_reloaded(in);
+	if (next.tcp != NULL)
+		syslog_in_nofile(next.max_connections);
 	log_info("event=syslog_reload udp=%s tcp=%s allow=%zu "
-	    "max_message=%zu max_connections=%u idle_timeout=%.3f",
-	    next.udp ? next.udp : "-", next.tcp ? next.tcp : "-",
-	    next.nallow, next.max_message, next.max_connections,
-	    next.idle_timeout);
+	    "max_message=%zu max_connections=%u idle_timeout=%.3f "
+	    "conns_closed=%u conns=%u", next.udp ? next.udp : "-",
+	    next.tcp ? next.tcp : "-", next.nallow, next.max_message,
+	    next.max_connections, next.idle_timeout, closed, in->nconns);
 	return 0;
 }
 
@@ -461,14 +530,26 @@ syslog_in_stop(void *arg)
 	while (!TAILQ_EMPTY(&in->conns))
 		syslog_conn_close(TAILQ_FIRST(&in->conns), "stop");
 	log_info("event=syslog_stop received=%llu cut=%llu dropped=%llu "
-	    "refused=%llu conns_refused=%llu frame_errors=%llu "
-	    "incomplete=%llu", (unsigned long long)in->st.received,
+	    "refused=%llu conns_accepted=%llu conns_refused=%llu "
+	    "conns_evicted=%llu conns_timed_out=%llu conns_reload=%llu "
+	    "accept_errors=%llu read_errors=%llu frame_errors=%llu "
+	    "incomplete=%llu "
+	    "discarded=%llu discarded_bytes=%llu",
+	    (unsigned long long)in->st.received,
 	    (unsigned long long)in->st.cut,
 	    (unsigned long long)in->st.dropped,
 	    (unsigned long long)in->st.refused,
+	    (unsigned long long)in->st.conns_accepted,
 	    (unsigned long long)in->st.conns_refused,
+	    (unsigned long long)in->st.conns_evicted,
+	    (unsigned long long)in->st.conns_timed_out,
+	    (unsigned long long)in->st.conns_reload,
+	    (unsigned long long)in->st.accept_errors,
+	    (unsigned long long)in->st.read_errors,
 	    (unsigned long long)in->st.frame_errors,
-	    (unsigned long long)in->st.incomplete);
+	    (unsigned long long)in->st.incomplete,
+	    (unsigned long long)in->st.discarded,
+	    (unsigned long long)in->st.discarded_bytes);
 }
 
 static void

@@ -23,6 +23,14 @@ struct syslog_stats {
 	uint64_t	conns_refused;	/* connections over the max */
 	uint64_t	frame_errors;	/* connections closed: bad framing */
 	uint64_t	incomplete;	/* counted messages cut by an EOF */
+	uint64_t	conns_accepted;	/* connections taken */
+	uint64_t	conns_evicted;	/* ... closed for a newcomer */
+	uint64_t	conns_timed_out; /* ... closed: no message in time */
+	uint64_t	conns_reload;	/* ... closed: a reload's allow/bind */
+	uint64_t	accept_errors;	/* accept() failed (EMFILE...) */
+	uint64_t	read_errors;	/* reads failed (resets too) */
+	uint64_t	discarded;	/* messages closed connections held */
+	uint64_t	discarded_bytes; /* ... bytes held or unread */
 };
 
 /** syslog_in_stats(in, st): the counters of input ${in} (from start). */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <ev.h>
 
 #include "event.h"
@@ -24,6 +25,8 @@
 #define SYSLOG_BURST		64		/* reads or datagrams a turn */
 #define SYSLOG_WARN_EVERY	10.		/* s between alike warnings */
 #define SYSLOG_PEER_MAX		64
+#define SYSLOG_FIRST_MSG	30.		/* s to a connection's 1st */
+#define SYSLOG_ACCEPT_PAUSE	1.		/* s without accept: EMFILE */
 
 /* Warnings that a flood could repeat: one a SYSLOG_WARN_EVERY each. */
 enum syslog_warn {
@@ -33,6 +36,9 @@ enum syslog_warn {
 	SYSLOG_W_CUT,		/* a message over max_message */
 	SYSLOG_W_CONNS,		/* a connection over max_connections */
 	SYSLOG_W_FRAME,		/* a broken octet count */
+	SYSLOG_W_EVICT,		/* a connection closed for a newcomer */
+	SYSLOG_W_ACCEPT,	/* accept() failed (EMFILE, ENFILE...) */
+	SYSLOG_W_READ,		/* a read failed (not a reset) */
 	SYSLOG_W_N
 };
 
@@ -56,6 +62,10 @@ struct syslog_conn {
 	ev_timer		 idle;
 	struct sink_waiter	 waiter;
 	char			 peer[SYSLOG_PEER_MAX];
+	struct sockaddr_storage	 sa;		/* the peer's address */
+	unsigned		 gen;		/* in->tcp_gen when accepted */
+	uint64_t		 nmsgs;		/* messages framed */
+	double			 last_msg;	/* when the last was (or open) */
 	uint8_t			 rbuf[SYSLOG_RBUF];
 	size_t			 roff, rlen;	/* read, not yet framed */
 	struct syslog_framer	 fr;
@@ -73,6 +83,8 @@ struct syslog_in {
 	struct syslog_conf	 conf;		/* a copy of our own */
 	int			 udp_fd, tcp_fd;	/* -1: none */
 	ev_io			 udp_io, tcp_io;
+	ev_timer		 accept_pause;	/* EMFILE: tcp_io stopped */
+	unsigned		 tcp_gen;	/* bumped: a new TCP listener */
 	struct syslog_conns	 conns;
 	unsigned		 nconns;
 	int			 stopped;
@@ -117,5 +129,15 @@ void syslog_conn_close(struct syslog_conn *c, const char *why);
 
 /** syslog_conn_idle(in, t): a new idle timeout for every connection. */
 void syslog_conn_idle(struct syslog_in *in, double t);
+
+/**
+ * syslog_conn_reloaded(in): close each connection whose peer the allow
+ * list no longer names, or accepted on a listener since replaced; the
+ * number closed.
+ */
+unsigned syslog_conn_reloaded(struct syslog_in *in);
+
+/** syslog_conn_pause_cb: the accept pause is over: watch the listener. */
+void syslog_conn_pause_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 #endif /* GW_SYSLOG_IN_IMPL_H */

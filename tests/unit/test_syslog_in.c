@@ -6,7 +6,12 @@
  * a full sink drops datagrams (counted) and back-pressures a TCP sender
  * (its writes block; nothing is lost or repeated once room comes back);
  * an octet count over max_message closes the connection; the
- * connection cap and the idle timeout; a reload that moves the port.
+ * connection cap (a newcomer evicts the connection silent longest) and
+ * the timeouts; a reload that moves the port or narrows the allow list
+ * closes the connections it no longer admits; a push that fails and
+ * stops the input (as sink.c and service.c do) leaves nothing freed
+ * touched; accept() out of descriptors rests instead of spinning; what a
+ * stop discards is counted.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,11 +19,13 @@
 #include <setjmp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -38,6 +45,8 @@ struct sink {
 	size_t			 room;		/* events it takes in all */
 	unsigned		 commits;
 	struct sink_waiter	*waiting;
+	void			*fail_in;	/* set: push #fail_at fails */
+	size_t			 fail_at;
 };
 
 static struct sink fake;
@@ -45,7 +54,16 @@ static struct sink fake;
 int
 sink_push(struct sink *s, const void *p, size_t len)
 {
+	void *in;
+
 	assert_true(len <= SINK_EVENT_MAX);
+	if (s->fail_in != NULL && s->n >= s->fail_at) {
+		/* The real sink: a failure stops every input first. */
+		in = s->fail_in;
+		s->fail_in = NULL;
+		syslog_input_ops.stop(in);
+		return SINK_ERR;
+	}
 	if (s->n >= s->room || s->n >= FAKE_MAX)
 		return SINK_FULL;
 	s->ev[s->n] = malloc(len + 1);
@@ -536,7 +554,7 @@ test_tcp_bounds(void **state)
 	fake_reset(100);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	in = start(a, "max_message=480", "max_connections=1",
-	    "allow=127.0.0.1", NULL);
+	    "allow=127.0.0.1", "idle_timeout=0", NULL);
 	/* An octet count over max_message: the connection is closed. */
 	fd = tcp_connect("127.0.0.1", port);
 	tcp_write(fd, "10 <13>before481 <13>");
@@ -544,16 +562,31 @@ test_tcp_bounds(void **state)
 	close(fd);
 	assert_int_equal(fake.n, 1);
 	assert_int_equal(stats(in).frame_errors, 1);
-	/* One connection at most; a refused sender. */
+	/* One connection at most: a newcomer evicts the one silent longest
+	 * (else a few idle connections lock every sender out). */
 	fd = tcp_connect("127.0.0.1", port);
 	spin_until(100, 0.1);
 	fd2 = tcp_connect("127.0.0.1", port);
-	assert_true(closed_by_peer(fd2));
-	close(fd2);
-	assert_int_equal(stats(in).conns_refused, 1);
-	tcp_write(fd, "<13>still here\n");
+	assert_true(closed_by_peer(fd));
+	close(fd);
+	assert_int_equal(stats(in).conns_evicted, 1);
+	tcp_write(fd2, "<13>still here\n");
 	spin_until(2, 2);
 	assert_int_equal(fake.n, 2);
+	/* One waiting for room sent a message: kept, the newcomer refused. */
+	fake.room = 2;
+	tcp_write(fd2, "<13>waits\n");
+	spin_until(3, 0.2);
+	assert_non_null(fake.waiting);
+	fd = tcp_connect("127.0.0.1", port);
+	assert_true(closed_by_peer(fd));
+	close(fd);
+	assert_int_equal(stats(in).conns_refused, 1);
+	assert_int_equal(stats(in).conns_evicted, 1);
+	fake_room(1);
+	spin_until(3, 2);
+	assert_int_equal(fake.n, 3);
+	fd = fd2;
 	close(fd);
 	spin_until(100, 0.1);
 	fd2 = tcp_connect("127.0.0.2", port);
@@ -632,6 +665,256 @@ test_tcp_idle_and_reload(void **state)
 	finish(in);
 }
 
+/* A reload with "key=value" pairs (NULL-terminated): its result. */
+static int
+reload(void *in, char *err, size_t errlen, const char *first, ...)
+{
+	char why[256], key[64];
+	const char *kv, *eq;
+	void *conf;
+	va_list ap;
+	int rc;
+
+	conf = syslog_input_ops.conf_new("/");
+	assert_non_null(conf);
+	va_start(ap, first);
+	for (kv = first; kv != NULL; kv = va_arg(ap, const char *)) {
+		assert_non_null(eq = strchr(kv, '='));
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+		assert_int_equal(syslog_input_ops.conf_set(conf, NULL, key,
+		    eq + 1, why, sizeof(why)), CONF_SET_OK);
+	}
+	va_end(ap);
+	rc = syslog_input_ops.reload(in, conf, err, errlen);
+	syslog_input_ops.conf_free(conf);
+	return rc;
+}
+
+/*
+ * A push that fails stops the input (its connections freed) before it
+ * returns SINK_ERR: the connection must not be touched after, whether
+ * the push came from a read, from the room coming back, or from the
+ * last message at EOF (the bug: a use after free, then a double free).
+ */
+static void
+test_tcp_sink_err(void **state)
+{
+	char a[64];
+	int port = free_port(), fd, path;
+	void *in;
+
+	(void)state;
+	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
+	for (path = 0; path < 3; path++) {
+		fake_reset(path == 1 ? 1 : 100);
+		in = start(a, NULL);
+		fd = tcp_connect("127.0.0.1", port);
+		fake.fail_at = 1;
+		if (path != 1)
+			fake.fail_in = in;
+		if (path == 0) {		/* a read's second message */
+			tcp_write(fd, "<13>one\n<13>two\n<13>three\n");
+		} else if (path == 1) {		/* the room coming back */
+			tcp_write(fd, "<13>one\n<13>two\n");
+			spin_until(2, 0.3);
+			assert_non_null(fake.waiting);
+			fake.fail_in = in;
+			fake_room(5);
+		} else {			/* the message at EOF */
+			tcp_write(fd, "<13>one\n<13>last without LF");
+			shutdown(fd, SHUT_WR);
+		}
+		assert_true(closed_by_peer(fd));
+		close(fd);
+		assert_null(fake.fail_in);	/* the failure happened */
+		assert_int_equal(fake.n, 1);
+		assert_int_equal(stats(in).received, 1);
+		finish(in);
+	}
+}
+
+/*
+ * A reload closes the connections it no longer admits: from a sender
+ * the new allow list leaves out, or accepted on a listener it replaced.
+ * A new address on the same port cannot be bound beside the old
+ * listener: refused, saying a restart is needed, nothing changed.
+ */
+static void
+test_tcp_reload_conns(void **state)
+{
+	char a[64], b[64], c[64], err[512] = "";
+	int port = free_port(), port2 = free_port(), f1, f2;
+	void *in;
+
+	(void)state;
+	fake_reset(100);
+	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
+	snprintf(b, sizeof(b), "tcp=127.0.0.1:%d", port2);
+	in = start(a, "allow=127.0.0.0/8", NULL);
+	f1 = tcp_connect("127.0.0.1", port);
+	f2 = tcp_connect("127.0.0.2", port);
+	tcp_write(f1, "<13>one\n");
+	tcp_write(f2, "<13>two\n");
+	spin_until(2, 2);
+	assert_int_equal(fake.n, 2);
+	assert_int_equal(reload(in, err, sizeof(err), a, "allow=127.0.0.1",
+	    NULL), 0);
+	assert_true(closed_by_peer(f2));
+	close(f2);
+	tcp_write(f1, "<13>three\n");
+	spin_until(3, 2);
+	assert_int_equal(fake.n, 3);
+	assert_int_equal(stats(in).conns_reload, 1);
+	/* Moved: the old listener's connections go with it. */
+	assert_int_equal(reload(in, err, sizeof(err), b, "allow=127.0.0.1",
+	    NULL), 0);
+	assert_true(closed_by_peer(f1));
+	close(f1);
+	assert_int_equal(stats(in).conns_reload, 2);
+	finish(in);
+	/* 0.0.0.0:P to 127.0.0.1:P: refused, the old one still listens. */
+	fake_reset(100);
+	snprintf(c, sizeof(c), "tcp=0.0.0.0:%d", port);
+	in = start(c, NULL);
+	assert_int_equal(reload(in, err, sizeof(err), a, NULL), -1);
+	assert_non_null(strstr(err, "restart"));
+	f1 = tcp_connect("127.0.0.1", port);
+	tcp_write(f1, "<13>kept\n");
+	spin_until(1, 2);
+	assert_int_equal(fake.n, 1);
+	close(f1);
+	finish(in);
+}
+
+/*
+ * Bytes that never make a whole message do not keep a connection: the
+ * idle timeout counts from the last message, not from the last byte.
+ */
+static void
+test_tcp_no_message(void **state)
+{
+	char a[64];
+	int port = free_port(), fd, i;
+	void *in;
+
+	(void)state;
+	fake_reset(100);
+	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
+	in = start(a, "idle_timeout=300ms", NULL);
+	fd = tcp_connect("127.0.0.1", port);
+	tcp_write(fd, "<13>a\n");
+	spin_until(1, 2);
+	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	for (i = 0; i < 20; i++) {		/* 1 s of a byte at a time */
+		if (write(fd, "x", 1) != 1)
+			break;
+		spin_until(100, 0.05);
+	}
+	assert_true(i < 20);
+	assert_true(closed_by_peer(fd));
+	close(fd);
+	assert_int_equal(stats(in).conns_timed_out, 1);
+	assert_int_equal(stats(in).discarded, 1);	/* the partial one */
+	finish(in);
+}
+
+/*
+ * accept() out of descriptors: the listener rests a second (not a busy
+ * loop of failures), then the connection waiting is taken.
+ */
+static void
+test_tcp_emfile(void **state)
+{
+	struct rlimit rl, low;
+	char a[64];
+	int port = free_port(), fd, probe;
+	void *in;
+
+	(void)state;
+	fake_reset(100);
+	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
+	in = start(a, NULL);
+	fd = tcp_connect("127.0.0.1", port);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_true((probe = dup(0)) >= 0);
+	close(probe);
+	low = rl;
+	low.rlim_cur = (rlim_t)probe;		/* no descriptor left */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	spin_until(100, 0.5);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_int_equal(stats(in).accept_errors, 1);
+	assert_int_equal(stats(in).conns_accepted, 0);
+	tcp_write(fd, "<13>after\n");
+	spin_until(1, 2);
+	assert_int_equal(fake.n, 1);
+	assert_int_equal(stats(in).conns_accepted, 1);
+	close(fd);
+	finish(in);
+}
+
+/*
+ * Connections opened and closed are not logged one by one at info (a
+ * churn would flood the log), but counted at the stop; so is what the
+ * stop discards: the message waiting for room, the bytes unread.
+ */
+static void
+test_tcp_churn_and_stop(void **state)
+{
+	char a[64], path[] = "/tmp/test_syslog_in.XXXXXX", log[8192];
+	int port = free_port(), fd, i, tmp, err2;
+	ssize_t n;
+	void *in;
+
+	(void)state;
+	assert_true((tmp = mkstemp(path)) >= 0);
+	unlink(path);
+	fflush(stderr);
+	err2 = dup(2);
+	dup2(tmp, 2);
+	log_init("test_syslog_in", LOG_LVL_INFO);
+	fake_reset(1);
+	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
+	in = start(a, NULL);
+	for (i = 0; i < 20; i++) {
+		struct linger rst = { 1, 0 };
+
+		fd = tcp_connect("127.0.0.1", port);
+		spin_until(100, 0.01);
+		if (i % 2)		/* a reset: read fails ECONNRESET */
+			(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst,
+			    sizeof(rst));
+		close(fd);
+	}
+	spin_until(100, 0.1);
+	fd = tcp_connect("127.0.0.1", port);
+	tcp_write(fd, "<13>one\n<13>two\n<13>th");
+	spin_until(2, 0.3);
+	assert_non_null(fake.waiting);
+	assert_int_equal(fake.n, 1);
+	syslog_input_ops.stop(in);
+	fflush(stderr);
+	dup2(err2, 2);
+	close(err2);
+	log_init("test_syslog_in", LOG_LVL_WARN);
+	assert_int_equal(stats(in).conns_accepted, 21);
+	/* "two" waiting; "<13>th" read, not yet framed: bytes only. */
+	assert_int_equal(stats(in).discarded, 1);
+	assert_true(stats(in).discarded_bytes >= 13);
+	n = pread(tmp, log, sizeof(log) - 1, 0);
+	assert_true(n > 0);
+	log[n] = '\0';
+	close(tmp);
+	assert_null(strstr(log, "syslog_conn_open"));
+	assert_null(strstr(log, "syslog_conn_close"));
+	assert_null(strstr(log, "syslog_read_failed"));
+	assert_non_null(strstr(log, "read_errors=10 "));
+	assert_non_null(strstr(log, "conns_accepted=21 "));
+	assert_non_null(strstr(log, "discarded=1 "));
+	close(fd);
+	finish(in);
+}
+
 static void
 test_start_fails(void **state)
 {
@@ -664,10 +947,16 @@ main(void)
 		cmocka_unit_test(test_tcp_backpressure),
 		cmocka_unit_test(test_tcp_bounds),
 		cmocka_unit_test(test_tcp_idle_and_reload),
+		cmocka_unit_test(test_tcp_sink_err),
+		cmocka_unit_test(test_tcp_reload_conns),
+		cmocka_unit_test(test_tcp_no_message),
+		cmocka_unit_test(test_tcp_emfile),
+		cmocka_unit_test(test_tcp_churn_and_stop),
 		cmocka_unit_test(test_start_fails),
 	};
 
 	log_init("test_syslog_in", LOG_LVL_WARN);
+	(void)signal(SIGPIPE, SIG_IGN);	/* a write after the input closed */
 	loop = ev_default_loop(0);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
