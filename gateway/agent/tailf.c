@@ -184,6 +184,7 @@ tail_switch(struct tail_in *in, size_t i)
 
 	if ((fd = tail_open(f->path, in->c->follow_symlinks, &now,
 	    &size)) < 0) {
+		tail_ghost_add(in->t, &f->pos);
 		tail_remove(in, i, "gone");
 		return 1;
 	}
@@ -193,6 +194,7 @@ tail_switch(struct tail_in *in, size_t i)
 		f->idle = 0;
 		return 0;
 	}
+	tail_ghost_add(in->t, &f->pos);
 	close(f->fd);
 	f->pos.dev = now.dev;
 	f->pos.ino = now.ino;
