@@ -1231,6 +1231,36 @@ test_numbered_rotate_older_first(void **state)
 }
 
 /*
+ * logrotate's rotate 1 (app.log*): app.log.1 deleted, app.log -> .1:
+ * app.log.1's entry, its file gone, does not read the rotated app.log
+ * again from 0 once it is drained.
+ */
+static void
+test_numbered_rotate_delete(void **state)
+{
+	char p[128];
+
+	(void)state;
+	journal_up();
+	append("app.log", 0, 10);
+	set("path", "app.log*");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	append("app.log.1", 10, 15);
+	spin_until(15);
+	fpath(p, sizeof(p), "app.log.1");
+	assert_int_equal(unlink(p), 0);
+	move("app.log", "app.log.1");
+	append("app.log.1", 15, 20);
+	append("app.log", 20, 25);
+	spin_until(25);
+	spin(0.3);
+	expect_each_once(25);
+}
+
+/*
  * The rotated file reaches a name the pattern matches only after it was
  * drained under its old one (moved through a temporary name): it is not
  * read again from 0.
@@ -1295,7 +1325,7 @@ main(void)
 		T(test_long_escaped), T(test_positions_full),
 		T(test_glob_rotated), T(test_shrink_seen),
 		T(test_numbered_rotate), T(test_numbered_rotate_older_first),
-		T(test_numbered_rotate_down),
+		T(test_numbered_rotate_down), T(test_numbered_rotate_delete),
 		T(test_late_name), T(test_conf),
 	};
 
