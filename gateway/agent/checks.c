@@ -170,6 +170,8 @@ checks_room_cb(struct sink_waiter *w)
 
 	if (in->magic != CHECKS_MAGIC)
 		abort();
+	if (in->stopped)
+		return;
 	for (r = in->runs; r != NULL; r = r->next) {
 		if (r->pending == NULL)
 			continue;
@@ -537,6 +539,8 @@ checks_stop(void *arg)
 	if (in->magic != CHECKS_MAGIC)
 		abort();
 	in->stopped = 1;
+	sink_unwait(in->sink, &in->waiter);	/* a result waiting stays
+						   pending (counted), unsent */
 	for (r = in->runs; r != NULL; r = r->next)
 		run_halt(r);
 }

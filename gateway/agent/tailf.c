@@ -170,20 +170,22 @@ tail_scan(struct tail_in *in)
 
 /*
  * The ${i}th file of ${in} was read to its end and did not grow for two
- * passes: go on with its path's file from its start.  1 if it was
- * removed instead (its path is gone).
+ * passes: go on with its path's file from its start (or from where it
+ * was drained under another name).  1 if it was removed instead (its
+ * path is gone, or its file is read by another entry).
  */
 static int
 tail_switch(struct tail_in *in, size_t i)
 {
 	struct tail_file *f = in->files[i];
-	struct file_pos now;
+	struct file_pos now = { 0 };
 	char esc[LOG_ESC_MAX];
 	uint64_t size;
 	int fd;
 
 	if ((fd = tail_open(f->path, in->c->follow_symlinks, &now,
 	    &size)) < 0) {
+		tail_ghost_add(in->t, &f->pos);
 		tail_remove(in, i, "gone");
 		return 1;
 	}
@@ -193,12 +195,21 @@ tail_switch(struct tail_in *in, size_t i)
 		f->idle = 0;
 		return 0;
 	}
+	tail_ghost_add(in->t, &f->pos);
+	if (tail_followed_ino(in->t, now.dev, now.ino)) {
+		close(fd);	/* another entry reads it: it goes on there */
+		tail_remove(in, i, "gone");
+		return 1;
+	}
 	close(f->fd);
-	f->pos.dev = now.dev;
-	f->pos.ino = now.ino;
 	f->fd = fd;
-	f->pos.off = 0;
-	f->pos.fplen = 0;
+	f->pos = now;		/* from its start, or where it was drained
+				   under another name (app.log.1 after
+				   app.log.1 was deleted) */
+	if (!tail_ghost_take(in->t, fd, &f->pos)) {
+		f->pos.off = 0;
+		f->pos.fplen = 0;
+	}
 	f->len = 0;
 	f->skipping = f->splitting = 0;
 	f->partial_since = 0;

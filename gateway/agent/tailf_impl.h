@@ -25,6 +25,7 @@
  */
 #define TAIL_PASS	(1024 * 1024)
 #define TAIL_REFUSED_LOG 64	/* paths refused that are logged once each */
+#define TAIL_GHOSTS	32	/* files drained and closed remembered */
 
 /* What reading a file gave (tail_pump). */
 #define TAIL_DONE	0	/* at its end */
@@ -91,6 +92,11 @@ struct tail {
 	int		 pending;	/* pushed or recorded, not committed */
 	double		 evict_failed;	/* no position to evict found then */
 	int		 evict_again;	/* a file left since: look again */
+	struct file_pos	 ghost[TAIL_GHOSTS]; /* where files drained and
+					   closed ended (a ring): one that
+					   reaches a name matched later goes
+					   on from there, not from 0 */
+	size_t		 nghost;	/* added so far */
 	struct event	 ev;
 };
 
@@ -190,6 +196,19 @@ int tail_renamed(struct tail *t, struct tail_file *f);
 
 /** tail_owner(t, path): the input whose pattern matches ${path}, or NULL. */
 struct tail_in *tail_owner(struct tail *t, const char *path);
+
+/**
+ * tail_ghost_add(t, pos): the file of ${pos} was read to pos->off and
+ * closed (drained after a rotation): remembered (the last TAIL_GHOSTS).
+ */
+void tail_ghost_add(struct tail *t, const struct file_pos *pos);
+
+/**
+ * tail_ghost_take(t, fd, pos): if ${pos}'s file (open as ${fd}, its dev
+ * and ino in ${pos}) was drained and closed under another name, ${pos}
+ * gets where that ended (forgotten there) and 1; else 0.
+ */
+int tail_ghost_take(struct tail *t, int fd, struct file_pos *pos);
 
 /**
  * tail_carry(t): on start, before the first scans: each kept position

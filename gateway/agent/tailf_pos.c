@@ -258,35 +258,40 @@ tail_renamed(struct tail *t, struct tail_file *f)
 	return 1;
 }
 
-/*
- * On start, before the first scans: the kept position of ${key} (in
- * ${in}) whose file is not at ${key} any more but under another name the
- * pattern matches goes to that name; ${key}'s file, if any, is read from
- * its start.
+/**
+ * tail_ghost_add(t, pos): the file of ${pos} was read to pos->off and
+ * closed (drained after a rotation): remembered (the last TAIL_GHOSTS).
  */
-static void
-tail_carry_one(struct tail *t, const struct tail_in_conf *c, const char *key,
-    const struct file_pos *p)
+void
+tail_ghost_add(struct tail *t, const struct file_pos *pos)
 {
-	char to[PATH_MAX], esc[LOG_ESC_MAX], esc2[LOG_ESC_MAX];
-	struct file_pos q, now = { 0 };
+	if (pos->off > 0)
+		t->ghost[t->nghost++ % TAIL_GHOSTS] = *pos;
+}
+
+/**
+ * tail_ghost_take(t, fd, pos): if ${pos}'s file (open as ${fd}, its dev
+ * and ino in ${pos}) was drained and closed under another name, ${pos}
+ * gets where that ended (forgotten there) and 1; else 0.
+ */
+int
+tail_ghost_take(struct tail *t, int fd, struct file_pos *pos)
+{
+	struct file_pos *g;
 	struct stat st;
 
-	if (tail_match_ino(t, c, key, p->dev, p->ino, to, sizeof(to)) != 0 ||
-	    journal_pos_get(t->j, to, &q))
-		return;
-	if (journal_pos_set(t->j, to, p) != 0)
-		return;
-	if (tail_stat(c, key, &st) == 0 && S_ISREG(st.st_mode)) {
-		now.dev = (uint64_t)st.st_dev;
-		now.ino = (uint64_t)st.st_ino;
-		(void)journal_pos_set(t->j, key, &now);
-	} else
-		(void)journal_pos_forget(t->j, key);
-	t->pending = 1;
-	log_info("event=file_renamed path=\"%s\" to=\"%s\" offset=%llu",
-	    log_esc(esc, sizeof(esc), key, LOG_ESC_STR, 0), log_esc(esc2,
-	    sizeof(esc2), to, LOG_ESC_STR, 0), (unsigned long long)p->off);
+	if (fstat(fd, &st) != 0)
+		return 0;
+	for (size_t i = 0; i < TAIL_GHOSTS && i < t->nghost; i++) {
+		g = &t->ghost[i];
+		if (g->off == 0 || g->dev != pos->dev || g->ino != pos->ino ||
+		    (uint64_t)st.st_size < g->off || !tail_fp_ok(fd, g))
+			continue;
+		*pos = *g;
+		g->off = 0;		/* taken */
+		return 1;
+	}
+	return 0;
 }
 
 /** tail_owner(t, path): the input whose pattern matches ${path}, or NULL. */
@@ -300,34 +305,94 @@ tail_owner(struct tail *t, const char *path)
 	return NULL;
 }
 
+/* A kept position whose file is under another name now (tail_carry). */
+struct tail_move {
+	char		*key, *to;
+	const struct tail_in_conf *c;	/* its input's */
+	struct file_pos	 p;
+};
+
+/*
+ * The kept positions whose file left their path for another name their
+ * input's pattern matches: into ${mv} (calloc'd, the caller frees).  How
+ * many.
+ */
+static size_t
+tail_moves(struct tail *t, struct tail_move **mv)
+{
+	char to[PATH_MAX];
+	const struct tail_in *in;
+	struct file_pos p, q;
+	struct stat st;
+	const char *k;
+	size_t n = 0, m = 0;
+
+	while (journal_pos_at(t->j, n, &p) != NULL)
+		n++;
+	if ((*mv = calloc(n + 1, sizeof(**mv))) == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if ((k = journal_pos_at(t->j, i, &p)) == NULL ||
+		    (in = tail_owner(t, k)) == NULL ||
+		    (tail_stat(in->c, k, &st) == 0 &&
+		    (uint64_t)st.st_dev == p.dev &&
+		    (uint64_t)st.st_ino == p.ino) ||
+		    tail_match_ino(t, in->c, k, p.dev, p.ino, to,
+		    sizeof(to)) != 0 ||
+		    (journal_pos_get(t->j, to, &q) && q.dev == p.dev &&
+		    q.ino == p.ino))
+			continue;
+		if (((*mv)[m].key = strdup(k)) == NULL ||
+		    ((*mv)[m].to = strdup(to)) == NULL) {
+			free((*mv)[m].key);
+			break;
+		}
+		(*mv)[m].c = in->c;
+		(*mv)[m++].p = p;
+	}
+	return m;
+}
+
 /**
  * tail_carry(t): on start, before the first scans: each kept position
  * whose file left its path for another name its input's pattern matches
  * goes on under that name (its path's file, if any, is read from its
- * start).
+ * start).  Every move is found first, then made (app.log.1 -> .2 and
+ * app.log -> .1 at once: no name's file is read from 0 when a position
+ * is carried to it).
  */
 void
 tail_carry(struct tail *t)
 {
-	const struct tail_in *in;
-	struct file_pos p;
+	char esc[LOG_ESC_MAX], esc2[LOG_ESC_MAX];
+	struct tail_move *mv;
+	struct file_pos now;
 	struct stat st;
-	const char *k;
-	char *key;
-	size_t n = 0;
+	size_t m = tail_moves(t, &mv);
 
-	while (journal_pos_at(t->j, n, &p) != NULL)
-		n++;
-	while (n-- > 0) {	/* downwards: a forget renumbers above */
-		if ((k = journal_pos_at(t->j, n, &p)) == NULL ||
-		    (in = tail_owner(t, k)) == NULL ||
-		    (tail_stat(in->c, k, &st) == 0 &&
-		    (uint64_t)st.st_dev == p.dev &&
-		    (uint64_t)st.st_ino == p.ino))
-			continue;
-		if ((key = strdup(k)) == NULL)
-			return;
-		tail_carry_one(t, in->c, key, &p);
-		free(key);
+	for (size_t i = 0; i < m; i++) {	/* each name left */
+		memset(&now, 0, sizeof(now));
+		if (tail_stat(mv[i].c, mv[i].key, &st) == 0 &&
+		    S_ISREG(st.st_mode)) {
+			now.dev = (uint64_t)st.st_dev;
+			now.ino = (uint64_t)st.st_ino;
+			(void)journal_pos_set(t->j, mv[i].key, &now);
+		} else
+			(void)journal_pos_forget(t->j, mv[i].key);
 	}
+	for (size_t i = 0; i < m; i++) {	/* ... then where it went */
+		if (journal_pos_set(t->j, mv[i].to, &mv[i].p) != 0)
+			continue;
+		log_info("event=file_renamed path=\"%s\" to=\"%s\" "
+		    "offset=%llu", log_esc(esc, sizeof(esc), mv[i].key,
+		    LOG_ESC_STR, 0), log_esc(esc2, sizeof(esc2), mv[i].to,
+		    LOG_ESC_STR, 0), (unsigned long long)mv[i].p.off);
+	}
+	for (size_t i = 0; i < m; i++) {
+		free(mv[i].key);
+		free(mv[i].to);
+	}
+	if (m > 0)
+		t->pending = 1;
+	free(mv);
 }

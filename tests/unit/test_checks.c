@@ -669,6 +669,42 @@ test_sink_full(void **state)
 	check_conf_free(c);
 }
 
+/*
+ * Stopped (SIGTERM) with a result waiting for room: the waiter is
+ * unregistered, so room coming back pushes nothing after the inputs
+ * stopped; the result stays counted as pending.
+ */
+static void
+test_stop_pending(void **state)
+{
+	const char *lines[] = {
+		"hold command hold", "hold every 1s", "hold splay 0", NULL
+	};
+	struct check_conf *c;
+	struct check_stats st;
+	void *in;
+
+	(void)state;
+	script("hold", "echo held");
+	c = conf(lines);
+	in = start(c);
+	fs.full = 1;
+	for (int i = 0; i < 40 && (checks_stats(in, "hold", &st) != 0 ||
+	    !st.pending); i++)
+		run_for(0.05);
+	assert_int_equal(st.pending, 1);
+	assert_non_null(fs.w);
+	check_input_ops.stop(in);
+	assert_null(fs.w);
+	sink_open(&fs);
+	assert_int_equal(fs.n, 0);
+	assert_int_equal(checks_stats(in, "hold", &st), 0);
+	assert_int_equal(st.pending, 1);
+	assert_int_equal(st.events, 0);
+	check_input_ops.free(in);
+	check_conf_free(c);
+}
+
 /* Reload: unchanged checks keep their schedule (and run); a changed one
  * starts again; a removed one that runs is killed; a new one starts. */
 static void
@@ -758,6 +794,7 @@ main(void)
 		cmocka_unit_test(test_no_overlap),
 		cmocka_unit_test(test_splay),
 		cmocka_unit_test(test_sink_full),
+		cmocka_unit_test(test_stop_pending),
 		cmocka_unit_test(test_reload),
 	};
 

@@ -1118,6 +1118,174 @@ test_shrink_seen(void **state)
 	assert_int_equal(sk.n, 105);
 }
 
+/* The events are "line N" for N in [0, n), each once (in any order). */
+static void
+expect_each_once(int n)
+{
+	char l[64], want[64];
+	int seen[64] = { 0 };
+
+	assert_true(n <= 64);
+	assert_int_equal(sk.n, (size_t)n);
+	for (size_t i = 0; i < sk.n; i++) {
+		int k;
+
+		assert_int_equal(sscanf(line_of(i, l, sizeof(l)), "line %d",
+		    &k), 1);
+		assert_true(k >= 0 && k < n);
+		snprintf(want, sizeof(want), "line %d", k);
+		assert_string_equal(l, want);
+		seen[k]++;
+	}
+	for (int k = 0; k < n; k++)
+		assert_int_equal(seen[k], 1);
+}
+
+/* logrotate without dateext: app.log.1 -> app.log.2, app.log -> .1. */
+static void
+rotate_numbered(void)
+{
+	char p[128];
+	struct stat st;
+
+	fpath(p, sizeof(p), "app.log.2");
+	if (stat(p, &st) == 0)
+		move("app.log.2", "app.log.3");
+	move("app.log.1", "app.log.2");
+	move("app.log", "app.log.1");
+}
+
+/*
+ * A pattern that matches the numbered rotated names (app.log*), the
+ * older file found after app.log: the rotated app.log is drained and
+ * then not read again from 0 under app.log.1.
+ */
+static void
+test_numbered_rotate(void **state)
+{
+	(void)state;
+	journal_up();
+	append("app.log", 0, 10);
+	set("path", "app.log*");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	append("app.log.1", 10, 15);
+	spin_until(15);
+	rotate_numbered();
+	append("app.log.1", 15, 20);
+	append("app.log", 20, 25);
+	spin_until(25);
+	spin(0.3);
+	expect_each_once(25);
+}
+
+/*
+ * The same rotation while the agent is down: app.log's position goes to
+ * app.log.1 and app.log.1's to app.log.2 (both moves at once), nothing
+ * is read twice.
+ */
+static void
+test_numbered_rotate_down(void **state)
+{
+	(void)state;
+	journal_up();
+	append("app.log.1", 0, 5);
+	append("app.log", 5, 10);
+	set("path", "app.log*");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	down();
+	append("app.log", 10, 12);
+	rotate_numbered();
+	append("app.log", 12, 15);
+	journal_up();
+	start();
+	spin_until(15);
+	spin(0.3);
+	expect_each_once(15);
+}
+
+/* The same, the older file there before the first scan. */
+static void
+test_numbered_rotate_older_first(void **state)
+{
+	(void)state;
+	journal_up();
+	append("app.log.1", 0, 5);
+	append("app.log", 5, 10);
+	set("path", "app.log*");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	rotate_numbered();
+	append("app.log.1", 10, 15);
+	append("app.log", 15, 20);
+	spin_until(20);
+	spin(0.3);
+	expect_each_once(20);
+}
+
+/*
+ * logrotate's rotate 1 (app.log*): app.log.1 deleted, app.log -> .1:
+ * app.log.1's entry, its file gone, does not read the rotated app.log
+ * again from 0 once it is drained.
+ */
+static void
+test_numbered_rotate_delete(void **state)
+{
+	char p[128];
+
+	(void)state;
+	journal_up();
+	append("app.log", 0, 10);
+	set("path", "app.log*");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	append("app.log.1", 10, 15);
+	spin_until(15);
+	fpath(p, sizeof(p), "app.log.1");
+	assert_int_equal(unlink(p), 0);
+	move("app.log", "app.log.1");
+	append("app.log.1", 15, 20);
+	append("app.log", 20, 25);
+	spin_until(25);
+	spin(0.3);
+	expect_each_once(25);
+}
+
+/*
+ * The rotated file reaches a name the pattern matches only after it was
+ * drained under its old one (moved through a temporary name): it is not
+ * read again from 0.
+ */
+static void
+test_late_name(void **state)
+{
+	(void)state;
+	journal_up();
+	append("app.log", 0, 10);
+	set("path", "app*.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	move("app.log", "app.log.tmp");
+	append("app.log.tmp", 10, 12);
+	append("app.log", 12, 15);
+	spin_until(15);
+	spin(0.2);
+	move("app.log.tmp", "app-1.log");
+	spin(0.3);
+	expect_each_once(15);
+}
+
 static void
 test_conf(void **state)
 {
@@ -1155,7 +1323,10 @@ main(void)
 		T(test_glob), T(test_backpressure), T(test_reload),
 		T(test_ignore_older), T(test_symlink_refused),
 		T(test_long_escaped), T(test_positions_full),
-		T(test_glob_rotated), T(test_shrink_seen), T(test_conf),
+		T(test_glob_rotated), T(test_shrink_seen),
+		T(test_numbered_rotate), T(test_numbered_rotate_older_first),
+		T(test_numbered_rotate_down), T(test_numbered_rotate_delete),
+		T(test_late_name), T(test_conf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
