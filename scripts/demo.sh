@@ -2,7 +2,9 @@
 # scripts/demo.sh BUILD_DIR SOURCE_DIR: the live local demo (README's first
 # command runs it through scripts/run demo).  Everything real, on 127.0.0.1:
 # a PKI made by gw-cert, gw-mgmt with its SQLite store, gatewayd on its
-# embedded default configuration (conf/gateway.ini), and three agents.
+# embedded default configuration (conf/gateway.ini), three agents sending
+# a file each, one that enrolls, and one run as a service (gw-agent -c)
+# following a log and running monitoring-plugins' check_load.
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
@@ -81,7 +83,38 @@ n=$((n + 1))
 echo "  agent-new01 made its key, got $("$GW_CERT" show new/agent.crt | sed -n 's/^subject: //p') and sent its event"
 "$GW_CERT" list --ca pki | grep -E 'NAME|agent-new01' | sed 's/^/  /'
 
-say "7. What the management server stored (gw-mgmt export, JSON Lines)"
+say "7. An agent as a service: gw-agent -c agent.ini follows a log and runs a check"
+"$GW_CERT" issue --ca pki --role agent --name agent-svc01 --out pki/agent-svc01 >/dev/null
+mkdir -p svc
+printf 'GET /index.html 200\nGET /login 302\nPOST /login 200\n' >svc/app.log
+plugin=/usr/lib/nagios/plugins/check_load
+cat >svc/agent.ini <<EOT
+[agent]
+gateway = 127.0.0.1:7443
+cert = ../pki/agent-svc01.crt
+key = ../pki/agent-svc01.key
+ca = ../pki/ca.crt
+state = journal
+[file app]
+path = app.log
+read_from = beginning
+EOT
+[ -x "$plugin" ] && printf '[check load]\ncommand = %s -w 50,40,30 -c 100,80,60\nevery = 1s\nsplay = 0\n' \
+    "$plugin" >>svc/agent.ini
+sed 's/^/  /' svc/agent.ini
+"$GW_AGENT" --check-config svc/agent.ini
+"$GW_AGENT" -c svc/agent.ini 2>svc/agent.log &
+svc=$!
+for _ in $(seq 50); do
+	[ "$("$GW_MGMT" export -c mgmt.ini | grep -c '"agent":"agent-svc01"')" -ge 4 ] && break
+	sleep 0.1
+done
+echo 'GET /logout 200' >>svc/app.log
+sleep 1.5
+kill -TERM "$svc"
+wait "$svc" && echo "  SIGTERM: its inputs stopped, what they had read was acknowledged, exit 0"
+
+say "8. What the management server stored (gw-mgmt export, JSON Lines)"
 "$GW_MGMT" export -c mgmt.ini >export.jsonl
 printf '  %-12s %4s  %-24s  %s\n' agent seq received payload
 sed -E 's/.*"agent":"([^"]*)","issuer":"[^"]*","seq":([0-9]+),.*"received":"([^"]*)","payload":"(.*)"\}$/\1 \2 \3 \4/' export.jsonl |
@@ -93,6 +126,10 @@ echo "  One record as a pipeline reads it (export.jsonl, one JSON object per lin
 head -n 1 export.jsonl | sed 's/^/  /'
 stored=$(wc -l <export.jsonl)
 echo
+svc_lines=$(grep '"agent":"agent-svc01"' export.jsonl | grep -c 'kind.....log')
+svc_checks=$(grep '"agent":"agent-svc01"' export.jsonl | grep -c 'kind.....check') || true
+n=$((n + svc_lines + svc_checks))
+echo "  agent-svc01: $svc_lines log lines (4 written) and $svc_checks check runs, as JSON events (docs/PROTOCOL.md 12)"
 echo "  $stored of $n events delivered, each exactly once (the store's key is agent + seq)."
 echo "  Logs, certificates and the SQLite store are in $RUN"
-[ "$stored" -eq "$n" ]
+[ "$stored" -eq "$n" ] && [ "$svc_lines" -eq 4 ]
