@@ -203,7 +203,114 @@ agent_config_dir(struct agent_config *c, const char *path)
 	return c->dir == NULL ? -1 : 0;
 }
 
-/* Each kind's conf_check, its lines prefixed with the file's name. */
+/*
+ * The line of a key read, for the errors found after the whole file:
+ * the section as "kind NAME" (one space), whether its value was bad.
+ */
+struct agent_line {
+	char	section[64];
+	char	key[64];
+	int	line;
+	int	bad;
+};
+
+#define AGENT_LINES_MAX	4096	/* keys remembered (memory bounded) */
+
+/* ${section} as "word NAME" (one space) into ${out}. */
+static void
+agent_config_section(const char *section, char *out, size_t len)
+{
+	size_t wl = strcspn(section, " \t");
+	const char *nm = section + wl;
+
+	nm += strspn(nm, " \t");
+	snprintf(out, len, "%.*s%s%s", (int)wl, section, *nm ? " " : "", nm);
+}
+
+/* conf_seen_fn: remember the line of [${section}] ${key}. */
+static void
+agent_config_seen(void *cfg, const char *section, const char *key, int line,
+    int rc)
+{
+	struct agent_config *c = cfg;
+	struct agent_line *l;
+
+	if (c->nlines >= AGENT_LINES_MAX)
+		return;
+	if (c->nlines % 64 == 0) {
+		if ((l = reallocarray(c->lines, c->nlines + 64,
+		    sizeof(*l))) == NULL)
+			return;	/* errors then name no line */
+		c->lines = l;
+	}
+	l = &c->lines[c->nlines++];
+	agent_config_section(section, l->section, sizeof(l->section));
+	snprintf(l->key, sizeof(l->key), "%s", key);
+	l->line = line;
+	l->bad = rc == CONF_SET_BAD;
+}
+
+/*
+ * The line of [${sec}] ${key} (${*bad}: its value was bad), else of the
+ * section's first key, else 0.
+ */
+static int
+agent_config_line(const struct agent_config *c, const char *sec,
+    size_t seclen, const char *key, size_t keylen, int *bad)
+{
+	int first = 0;
+
+	*bad = 0;
+	for (size_t i = 0; i < c->nlines; i++) {
+		const struct agent_line *l = &c->lines[i];
+
+		if (strlen(l->section) != seclen ||
+		    strncmp(l->section, sec, seclen) != 0)
+			continue;
+		if (first == 0)
+			first = l->line;
+		if (strlen(l->key) == keylen &&
+		    strncmp(l->key, key, keylen) == 0) {
+			*bad = l->bad;
+			return l->line;
+		}
+	}
+	return first;
+}
+
+/*
+ * One error line of a kind's conf_check, "[section NAME] key: why", into
+ * ${err} as "file:LINE: ..." (the key's line, or its section's); 0, or -1
+ * if it repeats a bad value of that key already reported (dropped).
+ */
+static int
+agent_config_report(const struct agent_config *c, const char *line,
+    char *err, size_t errlen)
+{
+	const char *end, *key;
+	size_t keylen;
+	int n = 0, bad = 0;
+
+	if (line[0] == '[' && (end = strchr(line, ']')) != NULL &&
+	    end[1] == ' ') {
+		key = end + 2;
+		keylen = strcspn(key, ":");
+		n = agent_config_line(c, line + 1, (size_t)(end - line - 1),
+		    key, key[keylen] == ':' ? keylen : 0, &bad);
+	}
+	if (bad)
+		return -1;
+	if (n > 0)
+		conf_errf(err, errlen, "%s:%d: %s", c->file, n, line);
+	else
+		conf_errf(err, errlen, "%s: %s", c->file, line);
+	return 0;
+}
+
+/*
+ * Each kind's conf_check, its lines prefixed with the file's name and the
+ * line of the key they name.
+ */
 static int
 agent_config_check(struct agent_config *c, char *err, size_t errlen)
 {
@@ -218,7 +325,8 @@ agent_config_check(struct agent_config *c, char *err, size_t errlen)
 		nerr += n;
 		for (line = strtok_r(buf, "\n", &save); line != NULL;
 		    line = strtok_r(NULL, "\n", &save))
-			conf_errf(err, errlen, "%s: %s", c->file, line);
+			if (agent_config_report(c, line, err, errlen) != 0)
+				nerr--;
 	}
 	return nerr;
 }
@@ -249,13 +357,18 @@ agent_config_load(struct agent_config *c, const char *path,
 	for (size_t i = 0; i < c->nkinds; i++)
 		if ((c->kconf[i] = kinds[i]->conf_new(c->dir)) == NULL)
 			goto nomem;
-	nerr = conf_table_load_more(agent_keys, AGENT_NKEYS,
-	    agent_config_more, c, text, path, c->dir, err, errlen);
+	nerr = conf_table_load_seen(agent_keys, AGENT_NKEYS,
+	    agent_config_more, agent_config_seen, c, text, path, c->dir, err,
+	    errlen);
 	if (!c->gateway_given) {
 		conf_errf(err, errlen, "%s: [agent] gateway: required", path);
 		nerr++;
 	}
-	return nerr + agent_config_check(c, err, errlen);
+	nerr += agent_config_check(c, err, errlen);
+	free(c->lines);
+	c->lines = NULL;
+	c->nlines = 0;
+	return nerr;
 nomem:
 	conf_errf(err, errlen, "%s: %s", path, strerror(errno));
 	return 1;
@@ -340,5 +453,6 @@ agent_config_free(struct agent_config *c)
 			c->kinds[i]->conf_free(c->kconf[i]);
 	free(c->file);
 	free(c->dir);
+	free(c->lines);
 	memset(c, 0, sizeof(*c));
 }

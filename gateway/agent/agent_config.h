@@ -43,6 +43,9 @@ struct agent_config {
 	char			*file;		/* as given */
 	char			*dir;		/* its directory, absolute */
 	int			 gateway_given;	/* a bad one is not missing */
+	/* While loading: the line of each key read (agent_config.c). */
+	struct agent_line	*lines;
+	size_t			 nlines;
 };
 
 /**

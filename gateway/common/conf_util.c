@@ -23,6 +23,7 @@ struct conf_ctx {
 	const char	*label;
 	int		 line;
 	conf_set_fn	*set;
+	conf_seen_fn	*seen_fn;	/* or NULL */
 	void		*cfg;
 	char		*err;
 	size_t		 errlen;
@@ -32,6 +33,11 @@ struct conf_ctx {
 	int		 seen_line[64];
 	int		 nseen;
 };
+
+static int conf_load_seen(const char *, const char *, conf_set_fn *,
+    conf_seen_fn *, void *, char *, size_t);
+static int conf_load_file_seen(const char *, conf_set_fn *, conf_seen_fn *,
+    void *, char *, size_t);
 
 /**
  * conf_errf(err, errlen, fmt, ...): append one formatted line to ${err}
@@ -107,6 +113,8 @@ conf_handler(void *user, const char *section, const char *key,
 		    x->line, section, key, why[0] ? why : "bad value");
 		x->nerr++;
 	}
+	if (x->seen_fn != NULL)
+		x->seen_fn(x->cfg, section, key, x->line, rc);
 	return 1;	/* go on: collect every error */
 }
 
@@ -121,6 +129,14 @@ int
 conf_load_string(const char *text, const char *label, conf_set_fn *set,
     void *cfg, char *err, size_t errlen)
 {
+	return conf_load_seen(text, label, set, NULL, cfg, err, errlen);
+}
+
+/* conf_load_string, ${seen} (if not NULL) told of every key read. */
+static int
+conf_load_seen(const char *text, const char *label, conf_set_fn *set,
+    conf_seen_fn *seen, void *cfg, char *err, size_t errlen)
+{
 	struct conf_ctx *x;
 	int rc, n;
 
@@ -131,6 +147,7 @@ conf_load_string(const char *text, const char *label, conf_set_fn *set,
 	x->text = text;
 	x->label = label;
 	x->set = set;
+	x->seen_fn = seen;
 	x->cfg = cfg;
 	x->err = err;
 	x->errlen = errlen;
@@ -156,6 +173,14 @@ conf_load_string(const char *text, const char *label, conf_set_fn *set,
 int
 conf_load_file(const char *path, conf_set_fn *set, void *cfg, char *err,
     size_t errlen)
+{
+	return conf_load_file_seen(path, set, NULL, cfg, err, errlen);
+}
+
+/* conf_load_file, ${seen} (if not NULL) told of every key read. */
+static int
+conf_load_file_seen(const char *path, conf_set_fn *set, conf_seen_fn *seen,
+    void *cfg, char *err, size_t errlen)
 {
 	FILE *f;
 	char *text = NULL;
@@ -186,7 +211,7 @@ conf_load_file(const char *path, conf_set_fn *set, void *cfg, char *err,
 		conf_errf(err, errlen, "%s: contains a NUL byte", path);
 		return 1;
 	}
-	n = conf_load_string(text, path, set, cfg, err, errlen);
+	n = conf_load_seen(text, path, set, seen, cfg, err, errlen);
 	free(text);
 	return n;
 }
@@ -400,6 +425,7 @@ struct conf_table {
 	const char		*basedir;
 	unsigned char		*set;		/* set[i]: key i was given */
 	conf_set_fn		*more;		/* keys not in the table */
+	conf_seen_fn		*seen;		/* or NULL */
 };
 
 #define CONF_LIST_MAX	16
@@ -583,7 +609,32 @@ conf_table_load_more(const struct conf_key *keys, size_t n,
     conf_set_fn *more, void *cfg, const char *text, const char *label,
     const char *basedir, char *err, size_t errlen)
 {
-	struct conf_table t = { keys, n, cfg, basedir, NULL, more };
+	return conf_table_load_seen(keys, n, more, NULL, cfg, text, label,
+	    basedir, err, errlen);
+}
+
+/* Forward a key read to the table's seen hook, with the caller's cfg. */
+static void
+conf_table_seen(void *arg, const char *section, const char *key, int line,
+    int rc)
+{
+	struct conf_table *t = arg;
+
+	t->seen(t->cfg, section, key, line, rc);
+}
+
+/**
+ * conf_table_load_seen(keys, n, more, seen, cfg, text, label, basedir,
+ * err, errlen): conf_table_load_more, and ${seen} (if not NULL) told of
+ * every key read with its line.
+ */
+int
+conf_table_load_seen(const struct conf_key *keys, size_t n,
+    conf_set_fn *more, conf_seen_fn *seen, void *cfg, const char *text,
+    const char *label, const char *basedir, char *err, size_t errlen)
+{
+	struct conf_table t = { keys, n, cfg, basedir, NULL, more, seen };
+	conf_seen_fn *hook = seen != NULL ? conf_table_seen : NULL;
 	char why[128];
 	int nerr;
 
@@ -598,10 +649,11 @@ conf_table_load_more(const struct conf_key *keys, size_t n,
 		    keys[i].def, why, sizeof(why)) != 0)
 			abort();	/* a default out of its own range */
 	if (text == NULL)
-		nerr = conf_load_file(label, conf_table_set, &t, err, errlen);
+		nerr = conf_load_file_seen(label, conf_table_set, hook, &t,
+		    err, errlen);
 	else
-		nerr = conf_load_string(text, label, conf_table_set, &t, err,
-		    errlen);
+		nerr = conf_load_seen(text, label, conf_table_set, hook, &t,
+		    err, errlen);
 	for (size_t i = 0; i < n; i++)
 		if (keys[i].required && !t.set[i]) {
 			conf_errf(err, errlen, "%s: [%s] %s: required",

@@ -26,6 +26,14 @@
 typedef int conf_set_fn(void *cfg, const char *section, const char *key,
     const char *value, char *why, size_t whylen);
 
+/*
+ * Told of every key read, after its setter: [${section}] ${key} at ${line}
+ * and the setter's return ${rc} (a loader that checks keys together after
+ * the whole file can then name the line of each).
+ */
+typedef void conf_seen_fn(void *cfg, const char *section, const char *key,
+    int line, int rc);
+
 /**
  * conf_load_string(text, label, set, cfg, err, errlen):
  * Parse INI ${text}, calling ${set} for every key.  ${label} names the
@@ -162,6 +170,15 @@ unsigned conf_table_keep(const struct conf_key *keys, size_t n,
 int conf_table_load_more(const struct conf_key *keys, size_t n,
     conf_set_fn *more, void *cfg, const char *text, const char *label,
     const char *basedir, char *err, size_t errlen);
+
+/**
+ * conf_table_load_seen(keys, n, more, seen, cfg, text, label, basedir,
+ * err, errlen): conf_table_load_more, and ${seen} (if not NULL) told of
+ * every key read with its line.
+ */
+int conf_table_load_seen(const struct conf_key *keys, size_t n,
+    conf_set_fn *more, conf_seen_fn *seen, void *cfg, const char *text,
+    const char *label, const char *basedir, char *err, size_t errlen);
 
 /** conf_table_free(keys, n, cfg): free the strings of ${cfg}. */
 void conf_table_free(const struct conf_key *keys, size_t n, void *cfg);

@@ -3,8 +3,10 @@
  * good file's [agent] keys, defaults and paths made absolute against the
  * file's directory; each bad value, an unknown key and an unknown section
  * named "file:line: [section] key: why"; sections dispatched to fake input
- * kinds with their NAME and the directory; the kinds' conf_check errors;
- * a reload keeping the keys that need a restart.
+ * kinds with their NAME and the directory; the kinds' conf_check errors
+ * named by the line of their key (or their section's first line), a bad
+ * value not reported again as missing; a reload keeping the keys that
+ * need a restart.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 
 #include "agent_config.h"
 #include "agent_opts.h"
+#include "checks.h"
 #include "conf_util.h"
 
 /* A fake kind: records what it was given. */
@@ -245,7 +248,39 @@ test_kinds(void **state)
 	    "[syslog]\nx = check\n", err, sizeof(err)), 3);
 	has_line(err, "agent.ini:7: [file web] bad: always bad");
 	has_line(err, "agent.ini:8: [file web] nope: unknown key");
-	has_line(err, "/etc/gw-agent/agent.ini: [file web] path: required");
+	has_line(err, "/etc/gw-agent/agent.ini:7: [file web] path: required");
+	agent_config_free(&c);
+}
+
+/*
+ * The real [check NAME] kind's errors after the whole file: a cross-key
+ * error names its key's line, a missing key its section's first line, a
+ * command that did not parse is not reported again as missing.
+ */
+static void
+test_check_lines(void **state)
+{
+	static const struct input_ops *const ck[] = { &check_input_ops };
+	struct agent_config c;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(agent_config_load(&c, "a.ini", BASE
+	    "[check c1]\ncommand = /bin/true\nevery = 10s\n"
+	    "[check c2]\n"
+	    "every = 10s\n"
+	    "timeout = 20s\n"
+	    "command = 'unterminated\n"
+	    "[check  c3]\n"
+	    "# no command\n"
+	    "every = 1m\n", ck, 1, err, sizeof(err)), 3);
+	has_line(err, "a.ini:11: [check c2] timeout: 20s must be less than "
+	    "every (10s)\n");
+	has_line(err, "a.ini:12: [check c2] command: a single "
+	    "quote is not closed");
+	has_line(err, "a.ini:15: [check c3] command: missing");
+	if (strstr(err, "[check c2] command: missing") != NULL)
+		fail_msg("a bad command reported again as missing:\n%s", err);
 	agent_config_free(&c);
 }
 
@@ -300,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_unknown_section),
 		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_check_lines),
 		cmocka_unit_test(test_relative_file),
 		cmocka_unit_test(test_keep),
 	};
