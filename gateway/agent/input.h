@@ -36,7 +36,10 @@ struct input_ops {
 	/*
 	 * After the whole file: what no single key shows (a required key
 	 * missing, two sections in conflict): the number of errors, each
-	 * appended to ${err} with conf_errf() as "[section NAME] key: why".
+	 * appended to ${err} with conf_errf() as "[section NAME] key: why"
+	 * (the loader prefixes "file:LINE: ", the line of that key or of
+	 * the section's first key, and drops it if that key's value was
+	 * already reported bad).
 	 */
 	int		 (*conf_check)(void *conf, char *err, size_t errlen);
 	void		 (*conf_free)(void *conf);
