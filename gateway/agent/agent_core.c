@@ -251,6 +251,10 @@ agent_core_build(struct agent_core *a, const struct agent_opts *o,
 		return AGENT_CORE_ERR;
 	/* After the replay: what the journal held is taken whole. */
 	sendq_set_bytes(a->q, o->queue_bytes);
+	if (sendq_over(a->q))
+		log_warnx("event=queue_over_cap held=%zu queue=%lu bytes=%zu "
+		    "queue_bytes=%lu", sendq_len(a->q), o->queue,
+		    sendq_bytes(a->q), o->queue_bytes);
 	if ((a->loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
 		fprintf(stderr, "gw-agent: cannot start the event loop\n");
 		return AGENT_CORE_ERR;

@@ -504,8 +504,8 @@ journal_batched(unsigned char type)
 
 /*
  * The record at ${p} (before ${end}), treated as ${how}: its size, 0 if
- * torn, -1 if it does not parse (or cannot be applied), -2 if the queue
- * cannot hold its line (j->err says so).
+ * torn, -1 if it does not parse (or cannot be applied), -2 if memory
+ * for its line ran out (j->err says so).
  */
 static ssize_t
 journal_replay_rec(struct journal *j, struct sendq *q, const unsigned char *p,
@@ -529,9 +529,11 @@ journal_replay_rec(struct journal *j, struct sendq *q, const unsigned char *p,
 			return -1;
 		if ((size_t)(end - p) < 5 + (size_t)len)
 			return 0;
-		if (apply && sendq_push(q, (const char *)p + 5, len) != 0) {
-			snprintf(j->err, sizeof(j->err), "%s: holds more "
-			    "lines than --queue allows", j->path);
+		/* Taken under earlier caps: never refused (journal.h). */
+		if (apply && sendq_push_over(q, (const char *)p + 5,
+		    len) != 0) {
+			snprintf(j->err, sizeof(j->err), "%s: out of memory "
+			    "for its lines", j->path);
 			return -2;
 		}
 		return 5 + (ssize_t)len;
@@ -793,7 +795,8 @@ journal_cmd_result(struct journal *j, const struct cmdtab_result *r)
 
 /**
  * journal_open(path, q, ct, offset, err, errlen): open or create the
- * journal ${path}, replay it into the empty queue ${q} and the empty
+ * journal ${path}, replay it into the empty queue ${q} (whole, past its
+ * caps if it must: sendq_over then says so) and the empty
  * command table ${ct} (both kept: they outlive the journal), set ${offset}
  * to the input offset it recorded (0 if new), and compact it.  Return NULL
  * with the reason in ${err}.

@@ -15,9 +15,12 @@
  *                        what follows it; the key (a path) is the rest
  *   'X' u32 len, key     ... and no position for key now
  *   'K'                  the L, O, P and X records before it are committed
- * (integers little-endian).  Opening replays it into the queue and the
- * command table (a command record repeated is read once: the first of an
- * id stands) and rewrites it compactly, ending with a K; a command taken
+ * (integers little-endian).  Opening replays it into the queue (every
+ * line it holds, past the queue's caps if they were lowered since:
+ * sendq_push_over; the inputs then push nothing until acknowledgements
+ * bring the queue back under them) and the command table (a command
+ * record repeated is read once: the first of an id stands) and rewrites
+ * it compactly, ending with a K; a command taken
  * without a result gets the result lost then (it is never run again).
  * An input's batch (its lines, then its offset or positions: where it
  * stands after them) is committed by journal_commit(), its K synced with
@@ -56,7 +59,8 @@ struct journal;
 
 /**
  * journal_open(path, q, ct, offset, err, errlen): open or create the
- * journal ${path}, replay it into the empty queue ${q} and the empty
+ * journal ${path}, replay it into the empty queue ${q} (whole, past its
+ * caps if it must: sendq_over then says so) and the empty
  * command table ${ct} (both kept: they outlive the journal), set ${offset}
  * to the input offset it recorded (0 if new), and compact it.  Return NULL
  * with the reason in ${err}.

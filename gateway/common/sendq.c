@@ -9,7 +9,8 @@
 
 struct sendq {
 	struct sendq_ent	*ents;
-	size_t			 cap;
+	size_t			 slots;		/* of ents: cap, or more */
+	size_t			 cap;		/* lines taken by sendq_push */
 	size_t			 head;		/* index of the oldest line */
 	size_t			 n;		/* lines held */
 	size_t			 sent;		/* lines from head that are sent */
@@ -24,7 +25,7 @@ struct sendq {
 static struct sendq_ent *
 sendq_at(const struct sendq *q, size_t i)
 {
-	return &q->ents[(q->head + i) % q->cap];
+	return &q->ents[(q->head + i) % q->slots];
 }
 
 /** sendq_new(cap): an empty queue of at most ${cap} lines, or NULL. */
@@ -41,6 +42,7 @@ sendq_new(size_t cap)
 		goto err0;
 	if ((q->ents = calloc(cap, sizeof(*q->ents))) == NULL)
 		goto err1;
+	q->slots = cap;
 	q->cap = cap;
 	q->next_seq = 1;
 	return q;
@@ -76,7 +78,7 @@ sendq_bytes(const struct sendq *q)
 int
 sendq_room(const struct sendq *q, size_t len)
 {
-	if (q->n == q->cap)
+	if (q->n >= q->cap)
 		return 0;
 	if (q->max_bytes == 0 || q->n == 0)
 		return 1;
@@ -95,21 +97,43 @@ sendq_free(struct sendq *q)
 	free(q);
 }
 
-/**
- * sendq_push(q, body, len): append a copy of the ${len} bytes of ${body}.
- * Return 0, or -1 if ${q} is full (either cap: sendq_room) or memory ran
- * out (errno ENOBUFS/ENOMEM).
+/*
+ * Make room in the ring of ${q} for one more line (it holds q->slots):
+ * twice as many slots, the lines moved to the start.  0 or -1 (ENOMEM).
  */
-int
-sendq_push(struct sendq *q, const char *body, size_t len)
+static int
+sendq_grow(struct sendq *q)
+{
+	struct sendq_ent *ents;
+	size_t slots;
+
+	if (q->n < q->slots)
+		return 0;
+	if (q->slots > SIZE_MAX / 2 / sizeof(*ents)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	slots = q->slots * 2;
+	if ((ents = calloc(slots, sizeof(*ents))) == NULL)
+		return -1;
+	for (size_t i = 0; i < q->n; i++)
+		ents[i] = *sendq_at(q, i);
+	free(q->ents);
+	q->ents = ents;
+	q->slots = slots;
+	q->head = 0;
+	return 0;
+}
+
+/* Append a copy of the ${len} bytes of ${body}, caps or not.  0 or -1. */
+static int
+sendq_append(struct sendq *q, const char *body, size_t len)
 {
 	struct sendq_ent *e;
 	char *copy;
 
-	if (!sendq_room(q, len)) {
-		errno = ENOBUFS;
+	if (sendq_grow(q) != 0)
 		return -1;
-	}
 	if ((copy = malloc(len > 0 ? len : 1)) == NULL)
 		return -1;
 	if (len > 0)
@@ -121,6 +145,42 @@ sendq_push(struct sendq *q, const char *body, size_t len)
 	q->n++;
 	q->bytes += len;
 	return 0;
+}
+
+/**
+ * sendq_push(q, body, len): append a copy of the ${len} bytes of ${body}.
+ * Return 0, or -1 if ${q} is full (either cap: sendq_room) or memory ran
+ * out (errno ENOBUFS/ENOMEM).
+ */
+int
+sendq_push(struct sendq *q, const char *body, size_t len)
+{
+	if (!sendq_room(q, len)) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	return sendq_append(q, body, len);
+}
+
+/**
+ * sendq_push_over(q, body, len): append a copy of the ${len} bytes of
+ * ${body} whatever the caps (a journal replay: what it holds was taken
+ * under earlier caps and is never refused); the queue grows past them,
+ * and sendq_push takes nothing until acknowledgements bring it back under
+ * them.  Return 0, or -1 if memory ran out.
+ */
+int
+sendq_push_over(struct sendq *q, const char *body, size_t len)
+{
+	return sendq_append(q, body, len);
+}
+
+/** sendq_over(q): 1 if ${q} holds more than either cap allows, else 0. */
+int
+sendq_over(const struct sendq *q)
+{
+	return q->n > q->cap || (q->max_bytes != 0 && q->n > 1 &&
+	    q->bytes > q->max_bytes);
 }
 
 /** sendq_len(q): lines in ${q} (sent or not, not yet acknowledged). */
@@ -137,7 +197,7 @@ sendq_len(const struct sendq *q)
 int
 sendq_full(const struct sendq *q)
 {
-	return q->n == q->cap ||
+	return q->n >= q->cap ||
 	    (q->max_bytes != 0 && q->n > 0 && q->bytes >= q->max_bytes);
 }
 
@@ -259,7 +319,7 @@ sendq_ack(struct sendq *q, uint64_t seq)
 		free(e->body);
 		e->body = NULL;
 		e->seq = 0;
-		q->head = (q->head + 1) % q->cap;
+		q->head = (q->head + 1) % q->slots;
 		q->n--;
 		if (q->sent > 0)
 			q->sent--;

@@ -7,7 +7,9 @@
  * first handed out for sending, so that a HELLO_ACK's last_seq can still
  * raise the numbering of lines read before it arrived.  Once assigned, a
  * line keeps its sequence number across reconnects.  Two caps bound it:
- * lines, and (optionally) the bytes of the lines held.
+ * lines, and (optionally) the bytes of the lines held; a journal replay
+ * may take more than they allow (sendq_push_over), and then nothing new
+ * is pushed until acknowledgements bring the queue back under them.
  */
 #ifndef GW_SENDQ_H
 #define GW_SENDQ_H
@@ -52,6 +54,18 @@ void sendq_free(struct sendq *q);
  * out (errno ENOBUFS/ENOMEM).
  */
 int sendq_push(struct sendq *q, const char *body, size_t len);
+
+/**
+ * sendq_push_over(q, body, len): append a copy of the ${len} bytes of
+ * ${body} whatever the caps (a journal replay: what it holds was taken
+ * under earlier caps and is never refused); the queue grows past them,
+ * and sendq_push takes nothing until acknowledgements bring it back under
+ * them.  Return 0, or -1 if memory ran out.
+ */
+int sendq_push_over(struct sendq *q, const char *body, size_t len);
+
+/** sendq_over(q): 1 if ${q} holds more than either cap allows, else 0. */
+int sendq_over(const struct sendq *q);
 
 /** sendq_len(q): lines in ${q} (sent or not, not yet acknowledged). */
 size_t sendq_len(const struct sendq *q);

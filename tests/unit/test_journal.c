@@ -2,7 +2,9 @@
  * test_journal.c: gw-agent's persistent queue: lines, numbers, acks and
  * the input offset survive a reopen; a torn last record (a crash in a
  * write) is dropped, not fatal; garbage is refused with the byte offset;
- * a journal never holds more lines than the queue allows; links planted
+ * a journal holding more lines than the queue allows (lowered since) is
+ * replayed whole, the queue taking nothing new until acks bring it under
+ * its caps; links planted
  * at the journal's or its temporary's name are not written through.
  * Command ids and results survive a reopen, a taken id without a result
  * comes back lost, and the file keeps only the newest results.  A rewrite
@@ -185,26 +187,64 @@ test_torn_tail_and_garbage(void **state)
 	sendq_free(q);
 }
 
+/*
+ * A journal holding more lines than the queue now allows (the operator
+ * lowered it) is replayed whole: every line queued, past the caps, and
+ * nothing new pushed until acks bring the queue back under them.
+ */
 static void
-test_bounded_by_queue(void **state)
+test_over_queue(void **state)
 {
 	struct sendq *q;
 	struct journal *j;
+	const struct sendq_ent *e;
 	uint64_t off;
-	char err[256];
+	char line[8];
 
 	(void)state;
-	j = reopen(&q, 3, &off);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(sendq_push(q, "x", 1), 0);
-		assert_int_equal(journal_line(j, "x", 1), 0);
+	j = reopen(&q, 8, &off);
+	for (int i = 0; i < 8; i++) {
+		snprintf(line, sizeof(line), "l%d", i);
+		assert_int_equal(sendq_push(q, line, 2), 0);
+		assert_int_equal(journal_line(j, line, 2), 0);
 	}
 	assert_int_equal(journal_commit(j), 0);
 	journal_close(j);
 	sendq_free(q);
-	q = sendq_new(2);
-	assert_null(journal_open(path, q, fresh_ct(), &off, err, sizeof(err)));
-	assert_non_null(strstr(err, "--queue"));
+
+	j = reopen(&q, 4, &off);
+	assert_int_equal(sendq_len(q), 8);
+	for (int i = 0; i < 8; i++) {
+		snprintf(line, sizeof(line), "l%d", i);
+		assert_non_null(e = sendq_get(q, (size_t)i));
+		assert_memory_equal(e->body, line, 2);
+	}
+	assert_true(sendq_over(q));
+	assert_true(sendq_full(q));
+	assert_false(sendq_room(q, 1));
+	assert_int_equal(sendq_push(q, "new", 3), -1);
+	/* The lines are numbered 1..8 as sent; acks bring it down. */
+	assert_int_equal(sendq_number(q, 8), 8);
+	assert_int_equal(sendq_ack(q, 4), 4);
+	assert_int_equal(journal_ack(j, q, 4, off), 0);
+	assert_false(sendq_over(q));
+	assert_true(sendq_full(q));
+	assert_int_equal(sendq_push(q, "new", 3), -1);
+	assert_int_equal(sendq_ack(q, 5), 1);
+	assert_int_equal(journal_ack(j, q, 5, off), 0);
+	assert_false(sendq_full(q));
+	assert_int_equal(sendq_push(q, "new", 3), 0);
+	assert_int_equal(sendq_len(q), 4);
+	journal_close(j);
+	sendq_free(q);
+
+	/* The byte cap, set after the replay, holds the inputs back too. */
+	j = reopen(&q, 8, &off);
+	assert_int_equal(sendq_len(q), 3);
+	sendq_set_bytes(q, 2);
+	assert_true(sendq_over(q));
+	assert_false(sendq_room(q, 1));
+	journal_close(j);
 	sendq_free(q);
 }
 
@@ -1001,7 +1041,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_and_garbage,
 		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bounded_by_queue, setup,
+		cmocka_unit_test_setup_teardown(test_over_queue, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_planted_link, setup,
 		    teardown),

@@ -1,7 +1,8 @@
 /*
  * test_sendq.c: a client session's send queue of unacknowledged lines: lazy
  * numbering, cumulative ACKs, HELLO_ACK's last_seq, the resend cursor after
- * a reconnect, the capacity limit, the byte cap and ring wraparound.
+ * a reconnect, the capacity limit, the byte cap and ring wraparound; a
+ * replay's lines taken past the caps (sendq_push_over).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -277,6 +278,53 @@ test_byte_cap_big_line(void **state)
 	sendq_free(q);
 }
 
+/*
+ * sendq_push_over takes lines past the caps, a wrapped ring growing with
+ * its lines kept in order and their numbers; sendq_push takes nothing
+ * until acks bring it back under the cap.
+ */
+static void
+test_push_over(void **state)
+{
+	struct sendq *q;
+	const struct sendq_ent *e;
+	char s[8];
+
+	(void)state;
+	assert_non_null(q = sendq_new(3));
+	push_str(q, "a");
+	push_str(q, "b");
+	assert_non_null(e = sendq_next(q));
+	sendq_advance(q);
+	assert_int_equal(sendq_ack(q, 1), 1);		/* head moved: wraps */
+	push_str(q, "c");
+	push_str(q, "d");
+	for (int i = 0; i < 5; i++) {
+		snprintf(s, sizeof(s), "o%d", i);
+		assert_int_equal(sendq_push_over(q, s, 2), 0);
+	}
+	assert_int_equal(sendq_len(q), 8);
+	assert_true(sendq_over(q));
+	assert_true(sendq_full(q));
+	assert_int_equal(sendq_push(q, "x", 1), -1);
+	assert_int_equal(errno, ENOBUFS);
+	assert_memory_equal(sendq_get(q, 0)->body, "b", 1);
+	assert_memory_equal(sendq_get(q, 2)->body, "d", 1);
+	assert_memory_equal(sendq_get(q, 7)->body, "o4", 2);
+	assert_int_equal(sendq_bytes(q), 3 + 10);
+	assert_int_equal(sendq_number(q, 8), 8);
+	assert_int_equal(sendq_get(q, 0)->seq, 2);
+	assert_int_equal(sendq_get(q, 6)->seq, 8);
+	assert_int_equal(sendq_ack(q, 6), 5);
+	assert_false(sendq_over(q));
+	assert_true(sendq_full(q));
+	assert_int_equal(sendq_ack(q, 7), 1);
+	push_str(q, "x");
+	assert_int_equal(sendq_push(q, "y", 1), -1);
+	assert_memory_equal(sendq_get(q, 2)->body, "x", 1);
+	sendq_free(q);
+}
+
 int
 main(void)
 {
@@ -290,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_wraparound),
 		cmocka_unit_test(test_byte_cap),
 		cmocka_unit_test(test_byte_cap_big_line),
+		cmocka_unit_test(test_push_over),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
