@@ -11,20 +11,13 @@
  * that fails (a full disk) leaves the file exactly as it was, whichever
  * rewrite it was; a write that fails halfway is retried from where it
  * stopped; a command record repeated is read once, the first standing.
- * Followed files' positions survive reopens (and so the rewrite each open
- * makes), a forgotten one stays forgotten, a torn position record is
- * dropped and a bad one refused, and a key too long is not recorded.
- * A batch (lines, offset, positions) counts once committed by its K: one
- * torn before it (the buffer filled in its middle) is dropped at replay,
- * the committed ones kept; a file of an older gw-agent (no K) replays
- * whole; an empty file or a K alone is an empty journal.
+ * (Commit records and positions: test_journal_replay.c.)
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,79 +28,8 @@
 
 #include "cmdtab.h"
 #include "journal.h"
+#include "journal_fixture.h"
 #include "sendq.h"
-
-static char dir[64], path[96];
-static struct cmdtab *ct;	/* the last journal_open's */
-
-/* A fresh command table for journal_open (the last one freed). */
-static struct cmdtab *
-fresh_ct(void)
-{
-	cmdtab_free(ct);
-	assert_non_null(ct = cmdtab_new());
-	return ct;
-}
-
-/*
- * Files may grow to ${max} bytes at most (a write past it fails with
- * EFBIG, as on a full disk), or without bound if ${max} is 0.
- */
-static void
-file_limit(rlim_t max)
-{
-	struct rlimit rl;
-
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
-	rl.rlim_cur = max != 0 ? max : rl.rlim_max;
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/gwjournal.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/state", dir);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	file_limit(0);			/* if a test failed under one */
-	cmdtab_free(ct);
-	ct = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
-}
-
-static void
-on_number(uint64_t seq, void *arg)
-{
-	assert_int_equal(journal_seq(arg, seq), 0);
-}
-
-/* Open, replaying into a fresh queue of ${cap}. */
-static struct journal *
-reopen(struct sendq **q, size_t cap, uint64_t *off)
-{
-	char err[256];
-	struct journal *j;
-
-	*q = sendq_new(cap);
-	assert_non_null(*q);
-	j = journal_open(path, *q, fresh_ct(), off, err, sizeof(err));
-	if (j == NULL)
-		fail_msg("journal_open: %s", err);
-	sendq_on_number(*q, on_number, j);
-	return j;
-}
 
 static void
 test_survives_reopen(void **state)
@@ -291,13 +213,6 @@ finish(struct journal *j, uint64_t id, const char *out, size_t len)
 	assert_int_equal(journal_cmd_result(j, &r), 0);
 }
 
-static void
-take(struct journal *j, uint64_t id)
-{
-	assert_int_equal(cmdtab_take(ct, id), 0);
-	assert_int_equal(journal_cmd_taken(j, id), 0);
-}
-
 /* Taken ids and results survive; taken without a result: lost. */
 static void
 test_commands_survive_reopen(void **state)
@@ -402,23 +317,6 @@ test_commands_torn_and_bad(void **state)
 	    sizeof(err)));
 	assert_non_null(strstr(err, "corrupt at byte"));
 	sendq_free(q);
-}
-
-/* The whole file ${p}, its size in ${len}. */
-static unsigned char *
-slurp(const char *p, size_t *len)
-{
-	unsigned char *b;
-	struct stat st;
-	int fd;
-
-	assert_true((fd = open(p, O_RDONLY)) >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	assert_non_null(b = malloc((size_t)st.st_size + 1));
-	assert_int_equal(read(fd, b, (size_t)st.st_size), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return b;
 }
 
 /* The file is still ${b} (${len} bytes). */
@@ -634,16 +532,6 @@ test_commands_repeated(void **state)
 	}
 }
 
-/* The size of the journal file now. */
-static rlim_t
-file_size(void)
-{
-	struct stat st;
-
-	assert_int_equal(stat(path, &st), 0);
-	return (rlim_t)st.st_size;
-}
-
 /*
  * An acknowledgement that cannot be written (a full disk) is not recorded
  * at all, neither its bytes copied into a full buffer nor those that
@@ -747,296 +635,11 @@ test_failed_command_record_not_torn(void **state)
 	sendq_free(q);
 }
 
-static struct file_pos
-mkpos(uint64_t ino, uint64_t off, const char *fp)
-{
-	struct file_pos p = { .dev = 2049, .ino = ino, .off = off };
-
-	p.fplen = (uint8_t)strlen(fp);
-	memcpy(p.fp, fp, p.fplen);
-	return p;
-}
-
-static void
-test_positions_survive_reopen(void **state)
-{
-	struct sendq *q;
-	struct journal *j;
-	struct file_pos a = mkpos(77, 1000, "line 9\n");
-	struct file_pos b = mkpos(78, 5, "ab\n");
-	struct file_pos got;
-	uint64_t off;
-	size_t n;
-
-	(void)state;
-	j = reopen(&q, 10, &off);
-	assert_int_equal(journal_pos_set(j, "/var/log/a.log", &a), 0);
-	assert_int_equal(journal_pos_set(j, "/var/log/b.log", &b), 0);
-	a.off = 2000;			/* moved on: the last record stands */
-	assert_int_equal(journal_pos_set(j, "/var/log/a.log", &a), 0);
-	assert_int_equal(journal_pos_set(j, "/var/log/c.log", &b), 0);
-	assert_int_equal(journal_pos_forget(j, "/var/log/c.log"), 0);
-	assert_int_equal(journal_pos_forget(j, "/never"), 0);
-	assert_int_equal(journal_commit(j), 0);
-	journal_close(j);
-	sendq_free(q);
-	/* Twice: the first open rewrites the file from its state. */
-	for (int round = 0; round < 2; round++) {
-		j = reopen(&q, 10, &off);
-		assert_int_equal(journal_pos_get(j, "/var/log/a.log", &got), 1);
-		assert_int_equal(got.dev, 2049);
-		assert_int_equal(got.ino, 77);
-		assert_int_equal(got.off, 2000);
-		assert_int_equal(got.fplen, 7);
-		assert_memory_equal(got.fp, "line 9\n", 7);
-		assert_int_equal(journal_pos_get(j, "/var/log/b.log", &got), 1);
-		assert_int_equal(got.ino, 78);
-		assert_int_equal(journal_pos_get(j, "/var/log/c.log", &got), 0);
-		for (n = 0; journal_pos_at(j, n, &got) != NULL; n++)
-			;
-		assert_int_equal(n, 2);
-		journal_close(j);
-		sendq_free(q);
-	}
-}
-
-static void
-test_positions_torn_and_bad(void **state)
-{
-	struct sendq *q;
-	struct journal *j;
-	struct file_pos p = mkpos(5, 3, "ab\n"), got;
-	uint64_t off;
-	char err[256], key[POS_KEY_MAX + 2];
-	int fd;
-
-	(void)state;
-	j = reopen(&q, 10, &off);
-	assert_int_equal(journal_pos_set(j, "/a", &p), 0);
-	memset(key, 'k', sizeof(key) - 1);
-	key[sizeof(key) - 1] = '\0';
-	assert_int_equal(journal_pos_set(j, key, &p), -1);	/* too long */
-	assert_int_equal(journal_commit(j), 0);
-	journal_close(j);
-	sendq_free(q);
-	/* A position record cut in the middle: dropped, the one before kept. */
-	fd = open(path, O_WRONLY | O_APPEND);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "P\x40\0\0\0\x01\x02", 7), 7);
-	close(fd);
-	j = reopen(&q, 10, &off);
-	assert_int_equal(journal_pos_get(j, "/a", &got), 1);
-	assert_int_equal(got.off, 3);
-	for (size_t i = 0; journal_pos_at(j, i, &got) != NULL; i++)
-		assert_int_equal(got.ino, 5);
-	journal_close(j);
-	sendq_free(q);
-	/* A fingerprint longer than the offset it is before: refused. */
-	fd = open(path, O_WRONLY | O_APPEND);
-	assert_int_equal(write(fd, "P\x1b\0\0\0"
-	    "\1\0\0\0\0\0\0\0" "\2\0\0\0\0\0\0\0" "\1\0\0\0\0\0\0\0"
-	    "\2" "ab" "/", 5 + 27), 5 + 27);
-	close(fd);
-	q = sendq_new(10);
-	assert_null(journal_open(path, q, fresh_ct(), &off, err, sizeof(err)));
-	assert_non_null(strstr(err, "corrupt at byte"));
-	sendq_free(q);
-}
-
-/* Put ${len} bytes at ${b} as the whole journal file (as a crash left it). */
-static void
-put_file(const void *b, size_t len)
-{
-	int fd;
-
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >=
-	    0);
-	assert_int_equal(write(fd, b, len), (ssize_t)len);
-	close(fd);
-}
-
-/* The last byte of the journal file. */
-static int
-last_byte(void)
-{
-	unsigned char *b;
-	size_t len;
-	int c;
-
-	b = slurp(path, &len);
-	assert_true(len > 0);
-	c = b[len - 1];
-	free(b);
-	return c;
-}
-
-/*
- * A batch torn before its K (a kill -9 when the buffer had filled in the
- * middle of it: its first lines in the file, its offset and position not)
- * is dropped at replay, the committed batch before it kept; a command
- * taken after it is kept.  The rewrite at open ends with a K, and a
- * second open replays the same.
- */
-static void
-test_uncommitted_dropped(void **state)
-{
-	static char big[40000];
-	struct file_pos p1 = mkpos(7, 10, "b\n"), p2 = mkpos(7, 90000, "x\n");
-	struct file_pos got;
-	struct cmdtab_result r;
-	struct sendq *q;
-	struct journal *j;
-	unsigned char *snap;
-	size_t snaplen, before;
-	uint64_t off;
-
-	(void)state;
-	memset(big, 'x', sizeof(big));
-	j = reopen(&q, 10, &off);
-	assert_int_equal(last_byte(), 'K');	/* even a new file has one */
-	assert_int_equal(sendq_push(q, "a", 1), 0);
-	assert_int_equal(journal_line(j, "a", 1), 0);
-	assert_int_equal(sendq_push(q, "b", 1), 0);
-	assert_int_equal(journal_line(j, "b", 1), 0);
-	assert_int_equal(journal_offset(j, 4), 0);
-	assert_int_equal(journal_pos_set(j, "/f", &p1), 0);
-	assert_int_equal(journal_commit(j), 0);
-	assert_int_equal(last_byte(), 'K');
-	before = file_size();
-	/* Two big lines: the 64k buffer fills, the first reaches the file. */
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(sendq_push(q, big, sizeof(big)), 0);
-		assert_int_equal(journal_line(j, big, sizeof(big)), 0);
-	}
-	snap = slurp(path, &snaplen);		/* what a kill -9 leaves */
-	assert_true(snaplen > before + sizeof(big));
-	assert_int_equal(journal_offset(j, 80004), 0);
-	assert_int_equal(journal_pos_set(j, "/f", &p2), 0);
-	journal_close(j);
-	sendq_free(q);
-	put_file(snap, snaplen);
-	free(snap);
-	for (int round = 0; round < 2; round++) {
-		j = reopen(&q, 10, &off);
-		assert_int_equal(sendq_len(q), 2);
-		assert_int_equal(off, 4);
-		assert_int_equal(journal_pos_get(j, "/f", &got), 1);
-		assert_int_equal(got.off, 10);
-		assert_int_equal(last_byte(), 'K');
-		if (round == 0)
-			take(j, 33);	/* after the last K: applies */
-		journal_close(j);
-		sendq_free(q);
-	}
-
-	/* Synced but not committed (journal_close's sync): dropped too. */
-	j = reopen(&q, 10, &off);
-	assert_int_equal(cmdtab_lookup(ct, 33, &r), CMDTAB_DONE);
-	assert_int_equal(r.outcome, GW_OUT_LOST);
-	assert_int_equal(sendq_push(q, "c", 1), 0);
-	assert_int_equal(journal_line(j, "c", 1), 0);
-	assert_int_equal(journal_offset(j, 6), 0);
-	assert_int_equal(journal_sync(j), 0);
-	journal_close(j);
-	sendq_free(q);
-	j = reopen(&q, 10, &off);
-	assert_int_equal(sendq_len(q), 2);
-	assert_int_equal(off, 4);
-	journal_close(j);
-	sendq_free(q);
-}
-
-/*
- * A journal of an older gw-agent has no K: replayed whole, in order (a
- * number applies to the line before it); rewritten with a K.
- */
-static void
-test_old_format_whole(void **state)
-{
-	static const char old[] =
-	    "L\4\0\0\0old1" "S\5\0\0\0\0\0\0\0" "L\4\0\0\0old2"
-	    "P\x1c\0\0\0" "\1\0\0\0\0\0\0\0" "\2\0\0\0\0\0\0\0"
-	    "\x09\0\0\0\0\0\0\0" "\1" "\n" "/f" "O\x09\0\0\0\0\0\0\0";
-	struct file_pos got;
-	struct sendq *q;
-	struct journal *j;
-	const struct sendq_ent *e;
-	uint64_t off;
-
-	(void)state;
-	put_file(old, sizeof(old) - 1);
-	for (int round = 0; round < 2; round++) {
-		j = reopen(&q, 10, &off);
-		assert_int_equal(sendq_len(q), 2);
-		assert_int_equal(off, 9);
-		e = sendq_get(q, 0);
-		assert_memory_equal(e->body, "old1", 4);
-		assert_int_equal(e->seq, 5);
-		e = sendq_get(q, 1);
-		assert_memory_equal(e->body, "old2", 4);
-		assert_int_equal(e->seq, 0);
-		assert_int_equal(journal_pos_get(j, "/f", &got), 1);
-		assert_int_equal(got.off, 9);
-		assert_int_equal(last_byte(), 'K');
-		journal_close(j);
-		sendq_free(q);
-	}
-}
-
-/*
- * An empty file and a K alone are empty journals; a first batch after the
- * K, torn before its own, is dropped (a file of ours is never read as an
- * older one); a record that does not parse after the last K is refused.
- */
-static void
-test_k_only_and_empty(void **state)
-{
-	static const char first[] = "KL\4\0\0\0lineO\5\0\0\0\0\0\0\0";
-	struct sendq *q;
-	struct journal *j;
-	uint64_t off;
-	char err[256];
-
-	(void)state;
-	put_file("", 0);
-	j = reopen(&q, 10, &off);
-	assert_int_equal(sendq_len(q), 0);
-	assert_int_equal(off, 0);
-	journal_close(j);
-	sendq_free(q);
-	put_file("K", 1);
-	j = reopen(&q, 10, &off);
-	assert_int_equal(sendq_len(q), 0);
-	assert_int_equal(off, 0);
-	journal_close(j);
-	sendq_free(q);
-	put_file(first, sizeof(first) - 1);
-	j = reopen(&q, 10, &off);
-	assert_int_equal(sendq_len(q), 0);
-	assert_int_equal(off, 0);
-	journal_close(j);
-	sendq_free(q);
-	put_file("KKL\4\0\0\0lineZ", 12);
-	q = sendq_new(10);
-	assert_null(journal_open(path, q, fresh_ct(), &off, err, sizeof(err)));
-	assert_non_null(strstr(err, "corrupt at byte 11"));
-	sendq_free(q);
-}
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_uncommitted_dropped,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_old_format_whole,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_k_only_and_empty,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_positions_survive_reopen,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_positions_torn_and_bad,
-		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_reopen, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail_and_garbage,
@@ -1059,8 +662,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_commands_repeated, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_failed_ack_not_torn,
-		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_ack_not_torn, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_failed_command_record_not_torn, setup, teardown),
 	};
