@@ -1,8 +1,8 @@
 /*
  * test_tailf.c: files followed like tail -F (tailf.h), on a real libev
- * loop and real files, through a fake sink (sink.h, defined here: it keeps
- * the events pushed, "durable" at each commit, and has a room the test
- * sets).  Lines appear as written; a renamed file is read to its end (and
+ * loop and real files, through the real sink (sink.c, over a queue and
+ * the journal: tests/support/sink_fixture.h records the events committed,
+ * and sets the room as acknowledgements do).  Lines appear as written; a renamed file is read to its end (and
  * what the writer still put into it) before the new one, and goes on if
  * renamed back; a copy-truncated file's copy is read from the position,
  * then the file from its start, whether seen smaller or grown past the
@@ -40,111 +40,16 @@
 #include "journal.h"
 #include "sendq.h"
 #include "sink.h"
+#include "sink_ctl.h"
+#include "sink_fixture.h"
 #include "tail_conf.h"
 #include "tailf.h"
 
-#define MAX_EVENTS	4096
-
 static char dir[64];
 
-/* The fake sink. */
-struct sink {
-	char		*ev[MAX_EVENTS];
-	size_t		 n;		/* pushed */
-	size_t		 durable;	/* committed */
-	size_t		 room;		/* events it takes in all */
-	struct journal	*j;
-	struct sink_waiter *waiters;
-	int		 commits;
-	const char	*snap;		/* journal copied here at a commit */
-};
-
-int
-sink_push(struct sink *s, const void *p, size_t len)
-{
-	assert_true(len <= SINK_EVENT_MAX);
-	if (s->n >= s->room)
-		return SINK_FULL;
-	assert_true(s->n < MAX_EVENTS);
-	assert_non_null(s->ev[s->n] = strndup(p, len));
-	assert_int_equal(strlen(s->ev[s->n]), len);
-	s->n++;
-	if (s->j != NULL)
-		assert_int_equal(journal_line(s->j, p, len), 0);
-	return SINK_OK;
-}
-
-int
-sink_commit(struct sink *s)
-{
-	char cmd[512];
-
-	/* What a kill -9 just before the commit leaves of the journal. */
-	if (s->snap != NULL) {
-		snprintf(cmd, sizeof(cmd), "cp '%s/state' '%s'", dir, s->snap);
-		assert_int_equal(system(cmd), 0);
-		s->snap = NULL;
-	}
-	if (s->j != NULL)
-		assert_int_equal(journal_commit(s->j), 0);
-	s->durable = s->n;
-	s->commits++;
-	return 0;
-}
-
-struct journal *
-sink_journal(struct sink *s)
-{
-	return s->j;
-}
-
-void
-sink_waiter_init(struct sink_waiter *w, void (*fn)(struct sink_waiter *w))
-{
-	*w = (struct sink_waiter){ .fn = fn };
-}
-
-void
-sink_wait(struct sink *s, struct sink_waiter *w)
-{
-	if (w->waiting)
-		return;
-	w->waiting = 1;
-	w->next = s->waiters;
-	s->waiters = w;
-}
-
-void
-sink_unwait(struct sink *s, struct sink_waiter *w)
-{
-	for (struct sink_waiter **pp = &s->waiters; *pp != NULL;
-	    pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
-			w->waiting = 0;
-			return;
-		}
-}
-
-/* Room for ${more} events: the waiters are called back. */
-static void
-sink_more(struct sink *s, size_t more)
-{
-	struct sink_waiter *w;
-
-	s->room += more;
-	while ((w = s->waiters) != NULL) {
-		s->waiters = w->next;
-		w->waiting = 0;
-		w->fn(w);
-	}
-}
-
 static struct ev_loop *loop;
-static struct sink sk;
+static struct sink_fix F;		/* the real sink */
 static void *conf, *tail;
-static struct sendq *q;
-static struct cmdtab *ct;
 
 static int
 setup(void **state)
@@ -153,18 +58,9 @@ setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/gwtailf.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	assert_non_null(loop = ev_loop_new(EVFLAG_AUTO));
-	memset(&sk, 0, sizeof(sk));
-	sk.room = MAX_EVENTS;
+	sink_fix_open(&F, NULL);
 	assert_non_null(conf = tail_conf_new(dir));
 	return 0;
-}
-
-static void
-sink_clear(void)
-{
-	for (size_t i = 0; i < sk.n; i++)
-		free(sk.ev[i]);
-	sk.n = sk.durable = 0;
 }
 
 /* The agent goes down (as by kill -9 after its last commit). */
@@ -173,13 +69,7 @@ down(void)
 {
 	tail_input_ops.free(tail);
 	tail = NULL;
-	journal_close(sk.j);
-	sk.j = NULL;
-	sendq_free(q);
-	q = NULL;
-	cmdtab_free(ct);
-	ct = NULL;
-	sk.waiters = NULL;
+	sink_fix_close(&F);
 }
 
 static int
@@ -190,7 +80,7 @@ teardown(void **state)
 	(void)state;
 	down();
 	tail_conf_free(conf);
-	sink_clear();
+	sink_fix_clear(&F);
 	ev_loop_destroy(loop);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd);
@@ -217,14 +107,11 @@ set(const char *key, const char *value)
 static void
 journal_up(void)
 {
-	char path[128], err[256];
-	uint64_t off;
+	char path[128];
 
 	snprintf(path, sizeof(path), "%s/state", dir);
-	assert_non_null(q = sendq_new(100000));
-	assert_non_null(ct = cmdtab_new());
-	if ((sk.j = journal_open(path, q, ct, &off, err, sizeof(err))) == NULL)
-		fail_msg("journal_open: %s", err);
+	sink_fix_close(&F);
+	sink_fix_open(&F, path);
 }
 
 static void
@@ -235,7 +122,7 @@ start(void)
 	assert_int_equal(tail_input_ops.conf_check(conf, err, sizeof(err)),
 	    0);
 	assert_true(tail_input_ops.conf_any(conf));
-	if ((tail = tail_input_ops.start(loop, &sk, conf, err,
+	if ((tail = tail_input_ops.start(loop, F.s, conf, err,
 	    sizeof(err))) == NULL)
 		fail_msg("start: %s", err);
 }
@@ -264,10 +151,10 @@ spin(double secs)
 static void
 spin_until(size_t n)
 {
-	for (int i = 0; i < 250 && sk.durable < n; i++)
+	for (int i = 0; i < 250 && F.n < n; i++)
 		spin(0.02);
-	if (sk.durable != n)
-		fail_msg("%zu events, %zu expected", sk.durable, n);
+	if (F.n != n)
+		fail_msg("%zu events, %zu expected", F.n, n);
 }
 
 static void
@@ -327,7 +214,7 @@ copytruncate(const char *from, const char *to)
 static const char *
 line_of(size_t i, char *buf, size_t len)
 {
-	const char *p = strstr(sk.ev[i], "\"line\":\""), *e;
+	const char *p = strstr(F.ev[i], "\"line\":\""), *e;
 
 	buf[0] = '\0';
 	if (p == NULL)
@@ -366,10 +253,10 @@ test_lines_as_written(void **state)
 	start();
 	spin_until(2);
 	expect_lines(0, 0, 2);
-	assert_non_null(strstr(sk.ev[0], "\"kind\":\"log\""));
-	assert_non_null(strstr(sk.ev[0], "/a.log\""));
-	assert_non_null(strstr(sk.ev[1], "\"offset\":7"));
-	assert_null(strstr(sk.ev[1], "partial"));
+	assert_non_null(strstr(F.ev[0], "\"kind\":\"log\""));
+	assert_non_null(strstr(F.ev[0], "/a.log\""));
+	assert_non_null(strstr(F.ev[1], "\"offset\":7"));
+	assert_null(strstr(F.ev[1], "partial"));
 	append("a.log", 2, 5);
 	spin_until(5);
 	expect_lines(2, 2, 3);
@@ -377,7 +264,7 @@ test_lines_as_written(void **state)
 	append_raw("a.log", "\xff\xfe\n");
 	spin_until(6);
 	assert_string_equal(line_of(5, l, sizeof(l)), "");
-	assert_non_null(strstr(sk.ev[5], "\"line_b64\":\"//4=\""));
+	assert_non_null(strstr(F.ev[5], "\"line_b64\":\"//4=\""));
 }
 
 static void
@@ -413,7 +300,7 @@ test_rename_rotation(void **state)
 	spin_until(170);
 	expect_lines(0, 0, 170);
 	spin(0.2);
-	assert_int_equal(sk.n, 170);
+	assert_int_equal(F.n, 170);
 }
 
 static void
@@ -440,7 +327,7 @@ test_copy_truncate(void **state)
 	spin_until(100);
 	expect_lines(0, 0, 100);
 	spin(0.2);
-	assert_int_equal(sk.n, 100);
+	assert_int_equal(F.n, 100);
 }
 
 static void
@@ -455,7 +342,7 @@ test_disappear_return(void **state)
 	set("poll", "10ms");
 	start();
 	spin(0.05);
-	assert_int_equal(sk.n, 0);
+	assert_int_equal(F.n, 0);
 	append("a.log", 10, 20);
 	spin_until(10);
 	expect_lines(0, 10, 10);
@@ -483,7 +370,7 @@ test_restart(void **state)
 	append("a.log", 30, 40);
 	spin_until(10);
 	down();
-	sink_clear();
+	sink_fix_clear(&F);
 	/* Down: nothing new, then a restart resumes where it was. */
 	journal_up();
 	start();
@@ -491,7 +378,7 @@ test_restart(void **state)
 	spin_until(5);
 	expect_lines(0, 40, 5);
 	down();
-	sink_clear();
+	sink_fix_clear(&F);
 	/* Rotated by rename while down, lines in both files. */
 	append("a.log", 45, 50);
 	move("a.log", "a.log.1");
@@ -501,7 +388,7 @@ test_restart(void **state)
 	spin_until(15);
 	expect_lines(0, 45, 15);
 	down();
-	sink_clear();
+	sink_fix_clear(&F);
 	/* Copied and truncated while down, grown past the position again. */
 	append("a.log", 60, 70);
 	copytruncate("a.log", "a.log.2");
@@ -511,7 +398,7 @@ test_restart(void **state)
 	spin_until(40);
 	expect_lines(0, 60, 40);
 	spin(0.1);
-	assert_int_equal(sk.n, 40);
+	assert_int_equal(F.n, 40);
 }
 
 static void
@@ -528,7 +415,7 @@ test_restart_other_file(void **state)
 	start();
 	spin_until(10);
 	down();
-	sink_clear();
+	sink_fix_clear(&F);
 	/* Same inode, as large, other bytes: no copy of it anywhere. */
 	fpath(p, sizeof(p), "a.log");
 	assert_int_equal(truncate(p, 0), 0);
@@ -567,20 +454,46 @@ expect_long(const char *body, int n)
 }
 
 /*
+ * Cut the journal ${path} after the 'L' records that follow offset
+ * ${from}: what a kill -9 leaves of a batch whose lines reached the file
+ * (its buffer written) but not the records after them (its positions,
+ * its K).  Return the size cut to.
+ */
+static off_t
+cut_after_lines(const char *path, off_t from)
+{
+	unsigned char h[5];
+	uint32_t len;
+	off_t at = from;
+	FILE *fp;
+
+	assert_non_null(fp = fopen(path, "r"));
+	assert_int_equal(fseeko(fp, at, SEEK_SET), 0);
+	while (fread(h, 1, sizeof(h), fp) == sizeof(h) && h[0] == 'L') {
+		len = (uint32_t)h[1] | (uint32_t)h[2] << 8 |
+		    (uint32_t)h[3] << 16 | (uint32_t)h[4] << 24;
+		at += (off_t)sizeof(h) + len;
+		assert_int_equal(fseeko(fp, at, SEEK_SET), 0);
+	}
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(truncate(path, at), 0);
+	return at;
+}
+
+/*
  * A kill -9 in the middle of a batch larger than the journal's buffer:
- * the journal holds some of its lines but not their position.  The
- * restart replays none of them (their batch has no K) and the file is read
- * again from the position committed before: each line once.
+ * the journal holds its lines but not their position.  The restart
+ * replays none of them (their batch has no K) and the file is read again
+ * from the position committed before: each line once.
  */
 static void
 test_restart_torn_batch(void **state)
 {
-	char snap[128], st[128], want[32];
+	char st[128], want[32];
 	const struct sendq_ent *e;
-	struct stat before, after;
+	struct stat before;
 
 	(void)state;
-	snprintf(snap, sizeof(snap), "%s/state.snap", dir);
 	snprintf(st, sizeof(st), "%s/state", dir);
 	journal_up();
 	append("a.log", 0, 3);
@@ -590,29 +503,26 @@ test_restart_torn_batch(void **state)
 	start();
 	spin_until(3);
 	assert_int_equal(stat(st, &before), 0);
-	sk.snap = snap;
 	append_long("a.log", 3, 23);		/* 120k: one batch */
 	spin_until(23);
-	assert_null(sk.snap);
-	assert_int_equal(stat(snap, &after), 0);
-	/* The buffer (64k) was written before the commit: torn batch. */
-	assert_true(after.st_size >= before.st_size + 65536);
 	down();
-	sink_clear();
-	assert_int_equal(rename(snap, st), 0);
+	sink_fix_clear(&F);
+	/* Larger than the buffer (64k): written before the commit. */
+	assert_true(cut_after_lines(st, before.st_size) >=
+	    before.st_size + 65536);
 	journal_up();
-	assert_int_equal(sendq_len(q), 3);	/* the committed lines only */
+	assert_int_equal(sendq_len(F.q), 3);	/* the committed lines only */
 	for (int i = 0; i < 3; i++) {
 		snprintf(want, sizeof(want), "\"line\":\"line %d\"", i);
-		assert_non_null(e = sendq_get(q, (size_t)i));
+		assert_non_null(e = sendq_get(F.q, (size_t)i));
 		assert_non_null(memmem(e->body, e->len, want, strlen(want)));
 	}
 	start();
 	spin_until(20);
 	for (int i = 0; i < 20; i++)
-		expect_long(sk.ev[i], 3 + i);
+		expect_long(F.ev[i], 3 + i);
 	spin(0.1);
-	assert_int_equal(sk.n, 20);
+	assert_int_equal(F.n, 20);
 }
 
 static void
@@ -628,17 +538,17 @@ test_partial_wait(void **state)
 	set("partial_wait", "500ms");
 	start();
 	spin(0.1);
-	assert_int_equal(sk.n, 0);	/* its newline may come */
+	assert_int_equal(F.n, 0);	/* its newline may come */
 	spin(0.6);
-	assert_int_equal(sk.n, 1);
+	assert_int_equal(F.n, 1);
 	assert_string_equal(line_of(0, l, sizeof(l)), "abc");
-	assert_non_null(strstr(sk.ev[0], "\"partial\":true"));
+	assert_non_null(strstr(F.ev[0], "\"partial\":true"));
 	append_raw("a.log", "de");
 	spin(0.05);
 	append_raw("a.log", "f\n");
 	spin_until(2);
 	assert_string_equal(line_of(1, l, sizeof(l)), "def");
-	assert_null(strstr(sk.ev[1], "partial"));
+	assert_null(strstr(F.ev[1], "partial"));
 }
 
 /* A line of ${n} 'x' then "short", split or dropped at max_line 256. */
@@ -670,10 +580,10 @@ test_long_split(void **state)
 	long_line("split");
 	spin_until(4);
 	assert_int_equal(strlen(line_of(0, l, sizeof(l))), 256);
-	assert_non_null(strstr(sk.ev[0], "\"partial\":true"));
+	assert_non_null(strstr(F.ev[0], "\"partial\":true"));
 	assert_int_equal(strlen(line_of(1, l, sizeof(l))), 256);
 	assert_int_equal(strlen(line_of(2, l, sizeof(l))), 88);
-	assert_null(strstr(sk.ev[2], "partial"));
+	assert_null(strstr(F.ev[2], "partial"));
 	assert_string_equal(line_of(3, l, sizeof(l)), "short");
 }
 
@@ -687,7 +597,7 @@ test_long_drop(void **state)
 	spin_until(1);
 	assert_string_equal(line_of(0, l, sizeof(l)), "short");
 	spin(0.05);
-	assert_int_equal(sk.n, 1);
+	assert_int_equal(F.n, 1);
 }
 
 static void
@@ -706,18 +616,18 @@ test_glob(void **state)
 	set("poll", "10ms");
 	start();
 	spin(0.05);
-	assert_int_equal(sk.n, 0);
+	assert_int_equal(F.n, 0);
 	append("a.log", 5, 10);
 	append("b.log", 5, 8);
 	append("c.txt", 5, 8);
 	append("e.log", 5, 8);
 	append("d.log", 0, 4);		/* new: from its start */
 	spin_until(12);
-	for (size_t i = 0; i < sk.n; i++) {
-		a += strstr(sk.ev[i], "/a.log\"") != NULL;
-		b += strstr(sk.ev[i], "/b.log\"") != NULL;
-		c += strstr(sk.ev[i], "/c.txt\"") != NULL;
-		d += strstr(sk.ev[i], "/d.log\"") != NULL;
+	for (size_t i = 0; i < F.n; i++) {
+		a += strstr(F.ev[i], "/a.log\"") != NULL;
+		b += strstr(F.ev[i], "/b.log\"") != NULL;
+		c += strstr(F.ev[i], "/c.txt\"") != NULL;
+		d += strstr(F.ev[i], "/d.log\"") != NULL;
 	}
 	assert_int_equal(a, 5);
 	assert_int_equal(b, 3);
@@ -733,20 +643,20 @@ test_backpressure(void **state)
 	set("path", "a.log");
 	set("read_from", "beginning");
 	set("poll", "10ms");
-	sk.room = 5;
+	sink_fix_room(&F, 5);
 	start();
 	spin(0.1);
-	assert_int_equal(sk.n, 5);		/* no more than room */
-	assert_int_equal(sk.durable, 5);
-	assert_non_null(sk.waiters);		/* it waits for room */
-	sink_more(&sk, 50);
+	assert_int_equal(sink_pushed(F.s), 5);	/* no more than room */
+	assert_int_equal(F.n, 5);		/* committed */
+	assert_true(sink_fix_waiting(&F));	/* it waits for room */
+	sink_fix_more(&F, 50);
 	spin(0.1);
-	assert_int_equal(sk.n, 55);
-	sink_more(&sk, 1000);
+	assert_int_equal(F.n, 55);
+	sink_fix_more(&F, 1000);
 	spin_until(200);
 	expect_lines(0, 0, 200);
 	spin(0.05);
-	assert_int_equal(sk.n, 200);
+	assert_int_equal(F.n, 200);
 }
 
 static void
@@ -779,9 +689,9 @@ test_reload(void **state)
 	append("a.log", 10, 15);
 	append("b.log", 10, 15);
 	spin_until(20);
-	for (size_t i = 0; i < sk.n; i++) {
-		a += strstr(sk.ev[i], "/a.log\"") != NULL;
-		b += strstr(sk.ev[i], "/b.log\"") != NULL;
+	for (size_t i = 0; i < F.n; i++) {
+		a += strstr(F.ev[i], "/a.log\"") != NULL;
+		b += strstr(F.ev[i], "/b.log\"") != NULL;
 	}
 	assert_int_equal(a, 15);
 	assert_int_equal(b, 5);			/* from its end */
@@ -798,9 +708,9 @@ test_reload(void **state)
 	append("b.log", 15, 20);
 	spin_until(25);
 	spin(0.1);
-	assert_int_equal(sk.n, 25);
+	assert_int_equal(F.n, 25);
 	for (size_t i = 20; i < 25; i++)
-		assert_non_null(strstr(sk.ev[i], "/b.log\""));
+		assert_non_null(strstr(F.ev[i], "/b.log\""));
 }
 
 /* Set the modification time of ${name} to ${ago} seconds ago. */
@@ -833,7 +743,7 @@ test_ignore_older(void **state)
 	spin_until(10);			/* b.log is too old */
 	expect_lines(0, 0, 10);
 	spin(0.05);
-	assert_int_equal(sk.n, 10);
+	assert_int_equal(F.n, 10);
 	/* a.log idle too long: closed, its position kept... */
 	age("a.log", 7200);
 	spin(0.05);
@@ -842,10 +752,10 @@ test_ignore_older(void **state)
 	append("b.log", 10, 12);
 	spin_until(10 + 5 + 12);
 	expect_lines(0, 0, 10);
-	for (size_t i = 10, a = 10; i < sk.n; i++) {
+	for (size_t i = 10, a = 10; i < F.n; i++) {
 		char l[64], want[64];
 
-		if (strstr(sk.ev[i], "/a.log\"") == NULL)
+		if (strstr(F.ev[i], "/a.log\"") == NULL)
 			continue;
 		snprintf(want, sizeof(want), "line %zu", a++);
 		assert_string_equal(line_of(i, l, sizeof(l)), want);
@@ -860,8 +770,8 @@ count_from(const char *name)
 	size_t n = 0;
 
 	snprintf(want, sizeof(want), "/%s\"", name);
-	for (size_t i = 0; i < sk.n; i++)
-		n += strstr(sk.ev[i], want) != NULL;
+	for (size_t i = 0; i < F.n; i++)
+		n += strstr(F.ev[i], want) != NULL;
 	return n;
 }
 
@@ -869,8 +779,8 @@ count_from(const char *name)
 static int
 any_holds(const char *s)
 {
-	for (size_t i = 0; i < sk.n; i++)
-		if (strstr(sk.ev[i], s) != NULL)
+	for (size_t i = 0; i < F.n; i++)
+		if (strstr(F.ev[i], s) != NULL)
 			return 1;
 	return 0;
 }
@@ -903,7 +813,7 @@ test_symlink_refused(void **state)
 	spin(0.1);
 	append_raw("key", "SECRET2\n");
 	spin(0.1);
-	assert_int_equal(sk.n, 3);
+	assert_int_equal(F.n, 3);
 	assert_false(any_holds("SECRET"));
 	/* Opted in: the links are read (their one target once). */
 	tail_input_ops.free(tail);
@@ -912,13 +822,13 @@ test_symlink_refused(void **state)
 	start();
 	spin_until(3 + 2);
 	spin(0.1);
-	assert_int_equal(sk.n, 5);
+	assert_int_equal(F.n, 5);
 	assert_int_equal(count_from("evil.log") + count_from("a.log"), 5);
 	assert_true(any_holds("\"line\":\"SECRET\""));
 	assert_true(any_holds("\"line\":\"SECRET2\""));
 }
 
-/* Events [first, sk.n) hold ${n} bytes 0x01 in pieces, then "short". */
+/* Events [first, F.n) hold ${n} bytes 0x01 in pieces, then "short". */
 static void
 expect_escaped_pieces(size_t n)
 {
@@ -926,25 +836,25 @@ expect_escaped_pieces(size_t n)
 	size_t got = 0, i, k;
 	char want[64];
 
-	for (i = 0; i + 1 < sk.n; i++) {
-		assert_null(strstr(sk.ev[i], "truncated"));
+	for (i = 0; i + 1 < F.n; i++) {
+		assert_null(strstr(F.ev[i], "truncated"));
 		snprintf(want, sizeof(want), "\"offset\":%zu,", got);
-		assert_non_null(strstr(sk.ev[i], want));
-		assert_non_null(p = strstr(sk.ev[i], "\"line\":\""));
+		assert_non_null(strstr(F.ev[i], want));
+		assert_non_null(p = strstr(F.ev[i], "\"line\":\""));
 		for (p += 8, k = 0; strncmp(p, "\\u0001", 6) == 0; p += 6)
 			k++;
 		assert_int_equal(*p, '"');
 		assert_true(k > 0);
 		got += k;
 		/* Each piece but the last is partial. */
-		assert_true((strstr(sk.ev[i], "\"partial\":true") != NULL) ==
+		assert_true((strstr(F.ev[i], "\"partial\":true") != NULL) ==
 		    (got < n));
 	}
 	assert_int_equal(got, n);
 	assert_true(i >= 2);			/* it did not fit in one */
 	snprintf(want, sizeof(want), "\"offset\":%zu,", n + 1);
-	assert_non_null(strstr(sk.ev[i], want));
-	assert_non_null(strstr(sk.ev[i], "\"line\":\"short\""));
+	assert_non_null(strstr(F.ev[i], want));
+	assert_non_null(strstr(F.ev[i], "\"line\":\"short\""));
 }
 
 /*
@@ -979,13 +889,13 @@ fill_positions(void)
 	char key[128];
 	size_t n = 0;
 
-	while (journal_pos_at(sk.j, n, &p) != NULL)
+	while (journal_pos_at(F.j, n, &p) != NULL)
 		n++;
 	for (; n < POSMAP_MAX; n++) {
 		snprintf(key, sizeof(key), "%s/gone/%zu.log", dir, n);
-		assert_int_equal(journal_pos_set(sk.j, key, &p), 0);
+		assert_int_equal(journal_pos_set(F.j, key, &p), 0);
 	}
-	assert_int_equal(journal_commit(sk.j), 0);
+	assert_int_equal(journal_commit(F.j), 0);
 }
 
 /*
@@ -1016,23 +926,23 @@ test_positions_full(void **state)
 	spin_until(3 + 4 + 2);
 	assert_int_equal(count_from("b.log"), 4);
 	assert_int_equal(count_from("a.log"), 5);
-	while (journal_pos_at(sk.j, n, &p) != NULL)
+	while (journal_pos_at(F.j, n, &p) != NULL)
 		n++;
 	assert_true(n <= POSMAP_MAX && n > POSMAP_MAX - POSMAP_MAX / 32);
 	fpath(b, sizeof(b), "b.log");
-	assert_true(journal_pos_get(sk.j, b, &p));
+	assert_true(journal_pos_get(F.j, b, &p));
 	assert_int_equal(p.off, 28);
 	fpath(b, sizeof(b), "a.log");		/* followed: kept */
-	assert_true(journal_pos_get(sk.j, b, &p));
+	assert_true(journal_pos_get(F.j, b, &p));
 	assert_int_equal(p.off, 35);
 	fpath(b, sizeof(b), "b.log");
 	/* Restart: b.log not written for longer than ignore_older. */
 	down();
-	sink_clear();
+	sink_fix_clear(&F);
 	age("b.log", 7200);
 	journal_up();
 	start();
-	assert_false(journal_pos_get(sk.j, b, &p));
+	assert_false(journal_pos_get(F.j, b, &p));
 	append("a.log", 5, 6);
 	spin_until(1);
 	expect_lines(0, 5, 1);
@@ -1063,7 +973,7 @@ test_glob_rotated(void **state)
 	append("app.log", 20, 25);
 	spin_until(25);
 	spin(0.1);
-	assert_int_equal(sk.n, 25);
+	assert_int_equal(F.n, 25);
 	down();
 	append("app.log", 25, 28);
 	move("app.log", "app-2.log");
@@ -1073,8 +983,8 @@ test_glob_rotated(void **state)
 	start();
 	spin_until(35);
 	spin(0.1);
-	assert_int_equal(sk.n, 35);
-	for (size_t i = 0; i < sk.n; i++) {
+	assert_int_equal(F.n, 35);
+	for (size_t i = 0; i < F.n; i++) {
 		int k;
 
 		assert_int_equal(sscanf(line_of(i, l, sizeof(l)), "line %d",
@@ -1104,18 +1014,18 @@ test_shrink_seen(void **state)
 	set("path", "a.log");
 	set("read_from", "beginning");
 	set("poll", "10ms");
-	sk.room = 5;
+	sink_fix_room(&F, 5);
 	start();
 	spin(0.05);
-	assert_int_equal(sk.n, 5);
+	assert_int_equal(F.n, 5);
 	fpath(p, sizeof(p), "a.log");
 	assert_int_equal(truncate(p, 0), 0);
 	for (int i = 0; i < 100; i++)
 		append_raw("a.log", "tick\n");
-	sink_more(&sk, 1000);
+	sink_fix_more(&F, 1000);
 	spin_until(105);
 	spin(0.05);
-	assert_int_equal(sk.n, 105);
+	assert_int_equal(F.n, 105);
 }
 
 /* The events are "line N" for N in [0, n), each once (in any order). */
@@ -1126,8 +1036,8 @@ expect_each_once(int n)
 	int seen[64] = { 0 };
 
 	assert_true(n <= 64);
-	assert_int_equal(sk.n, (size_t)n);
-	for (size_t i = 0; i < sk.n; i++) {
+	assert_int_equal(F.n, (size_t)n);
+	for (size_t i = 0; i < F.n; i++) {
 		int k;
 
 		assert_int_equal(sscanf(line_of(i, l, sizeof(l)), "line %d",
