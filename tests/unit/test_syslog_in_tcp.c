@@ -1,17 +1,15 @@
 /*
- * test_syslog_in.c: the syslog input (syslog_in.h) on real sockets on
- * 127.0.0.1, feeding the real sink (sink.c; tests/support/sink_fixture.h
- * records the events committed and sets the room as acknowledgements
- * do): UDP and TCP messages become one event each, in order,
- * with their fields; senders off the allow list are refused and counted;
- * a full sink drops datagrams (counted) and back-pressures a TCP sender
- * (its writes block; nothing is lost or repeated once room comes back);
- * an octet count over max_message closes the connection; the
- * connection cap (a newcomer evicts the connection silent longest) and
- * the timeouts; a reload that moves the port or narrows the allow list
- * closes the connections it no longer admits; a push that fails (the
- * journal cannot grow) and stops the input (as service.c does) leaves
- * nothing freed touched; accept() out of descriptors rests instead of spinning; what a
+ * test_syslog_in_tcp.c: the syslog input (syslog_in.h) over TCP on
+ * 127.0.0.1, feeding the real sink (syslog_world.h, sink_fixture.h):
+ * octet-counted and LF-framed messages become one event each, in order; a
+ * burst comes whole; a full sink back-pressures the sender (its writes
+ * block; nothing is lost or repeated once room comes back); an octet
+ * count over max_message closes the connection; the connection cap (a
+ * newcomer evicts the connection silent longest) and the timeouts; a
+ * reload that moves the port or narrows the allow list closes the
+ * connections it no longer admits; a push that fails (the journal cannot
+ * grow) and stops the input (as service.c does) leaves nothing freed
+ * touched; accept() out of descriptors rests instead of spinning; what a
  * stop discards is counted.
  */
 #include <stdarg.h>
@@ -38,129 +36,7 @@
 #include "sink.h"
 #include "sink_fixture.h"
 #include "syslog_in.h"
-
-static struct sink_fix F;	/* the real sink */
-
-/* A new sink with room for ${room} events, over the journal ${state} (a
- * file not there: a new one) or none (NULL). */
-static void
-reset(size_t room, const char *state)
-{
-	if (F.s != NULL)
-		sink_fix_close(&F);
-	sink_fix_clear(&F);
-	F.on_fail = NULL;
-	sink_fix_open(&F, state);
-	sink_fix_room(&F, room);
-}
-
-static struct ev_loop *loop;
-
-static void
-tick_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)l;
-	(void)w;
-	(void)revents;
-}
-
-/* Run the loop until ${n} events are in the sink or ${secs} pass. */
-static void
-spin_until(size_t n, double secs)
-{
-	ev_timer tick;
-	double end = ev_time() + secs;
-
-	ev_timer_init(&tick, tick_cb, 0.01, 0.01);
-	ev_timer_start(loop, &tick);
-	while (F.n < n && ev_time() < end)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &tick);
-}
-
-/* A port free now on 127.0.0.1 for both UDP and TCP. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sa);
-	int t, u, port;
-
-	for (;;) {
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sa.sin_port = 0;
-		t = socket(AF_INET, SOCK_STREAM, 0);
-		assert_int_equal(bind(t, (struct sockaddr *)&sa, sizeof(sa)), 0);
-		assert_int_equal(getsockname(t, (struct sockaddr *)&sa, &sl), 0);
-		port = ntohs(sa.sin_port);
-		u = socket(AF_INET, SOCK_DGRAM, 0);
-		if (bind(u, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(t);
-			close(u);
-			return port;
-		}
-		close(t);
-		close(u);
-	}
-}
-
-/* Start the input with "key=value" pairs (NULL-terminated). */
-static void *
-start(const char *first, ...)
-{
-	char why[256], err[512] = "";
-	const char *kv;
-	void *conf, *in;
-	va_list ap;
-
-	conf = syslog_input_ops.conf_new("/nonexistent");
-	assert_non_null(conf);
-	va_start(ap, first);
-	for (kv = first; kv != NULL; kv = va_arg(ap, const char *)) {
-		char key[64];
-		const char *eq = strchr(kv, '=');
-
-		assert_non_null(eq);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
-		assert_int_equal(syslog_input_ops.conf_set(conf, NULL, key,
-		    eq + 1, why, sizeof(why)), CONF_SET_OK);
-	}
-	va_end(ap);
-	assert_int_equal(syslog_input_ops.conf_check(conf, err, sizeof(err)),
-	    0);
-	assert_true(syslog_input_ops.conf_any(conf));
-	in = syslog_input_ops.start(loop, F.s, conf, err, sizeof(err));
-	if (in == NULL)
-		fail_msg("start: %s", err);
-	syslog_input_ops.conf_free(conf);	/* the input keeps a copy */
-	return in;
-}
-
-static void
-finish(void *in)
-{
-	syslog_input_ops.stop(in);
-	syslog_input_ops.free(in);
-	assert_false(sink_fix_waiting(&F));
-	reset(0, NULL);
-}
-
-/* A UDP socket bound to ${from} sending ${msg} to 127.0.0.1:${port}. */
-static void
-udp_send(const char *from, int port, const void *msg, size_t len)
-{
-	struct sockaddr_in src = { .sin_family = AF_INET };
-	struct sockaddr_in dst = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	inet_pton(AF_INET, from, &src.sin_addr);
-	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-	dst.sin_port = htons(port);
-	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
-	assert_int_equal(sendto(fd, msg, len, 0, (struct sockaddr *)&dst,
-	    sizeof(dst)), (ssize_t)len);
-	close(fd);
-}
+#include "syslog_world.h"
 
 /* A TCP connection from ${from} to 127.0.0.1:${port} (blocking). */
 static int
@@ -202,119 +78,6 @@ closed_by_peer(int fd)
 		usleep(5000);
 	}
 	return 0;
-}
-
-static struct syslog_stats
-stats(void *in)
-{
-	struct syslog_stats st;
-
-	syslog_in_stats(in, &st);
-	return st;
-}
-
-static void
-udp_str(const char *from, int port, const char *s)
-{
-	udp_send(from, port, s, strlen(s));
-}
-
-static void
-test_udp(void **state)
-{
-	char a[64], big[1000];
-	int port = free_port();
-	void *in;
-
-	(void)state;
-	reset(100, NULL);
-	snprintf(a, sizeof(a), "udp=127.0.0.1:%d", port);
-	in = start(a, NULL);
-	udp_str("127.0.0.1", port, "<34>1 2003-10-11T22:14:15.003Z "
-	    "mymachine.example.com su - ID47 - 'su root' failed\n");
-	udp_str("127.0.0.1", port, "<13>Dec  7 20:41:22 host app[7]: two");
-	udp_str("127.0.0.1", port, "plain \xff bytes");
-	spin_until(3, 2);
-	assert_int_equal(F.n, 3);
-	assert_true(F.commits >= 1);
-	assert_non_null(strstr(F.ev[0], "{\"v\":1,\"kind\":\"syslog\","
-	    "\"source\":\"syslog\",\"ts\":\""));
-	assert_non_null(strstr(F.ev[0], "\"format\":\"rfc5424\","
-	    "\"transport\":\"udp\",\"peer\":\"127.0.0.1:"));
-	assert_non_null(strstr(F.ev[0], "\"facility\":4,\"facility_name\":"
-	    "\"auth\",\"severity\":2,\"severity_name\":\"crit\","
-	    "\"timestamp\":\"2003-10-11T22:14:15.003Z\",\"hostname\":"
-	    "\"mymachine.example.com\",\"app_name\":\"su\",\"msgid\":\"ID47\","
-	    "\"msg\":\"'su root' failed\"}"));
-	assert_non_null(strstr(F.ev[1], "\"format\":\"rfc3164\""));
-	assert_non_null(strstr(F.ev[1], "\"timestamp\":\"Dec  7 20:41:22\","
-	    "\"hostname\":\"host\",\"app_name\":\"app\",\"procid\":\"7\","
-	    "\"msg\":\"two\"}"));
-	/* Neither format: kept whole, as base64 when not UTF-8. */
-	assert_non_null(strstr(F.ev[2], "\"format\":\"unknown\""));
-	assert_null(strstr(F.ev[2], "facility"));
-	assert_non_null(strstr(F.ev[2],
-	    "\"msg_b64\":\"cGxhaW4g/yBieXRlcw==\"}"));
-	assert_int_equal(stats(in).received, 3);
-	finish(in);
-	/* A datagram over max_message: its first 480 bytes, said cut. */
-	memset(big, 'x', sizeof(big));
-	memcpy(big, "<13>", 4);
-	reset(100, NULL);
-	in = start(a, "max_message=480", "udp_buffer=1M", NULL);
-	udp_send("127.0.0.1", port, big, sizeof(big));
-	spin_until(1, 2);
-	assert_int_equal(F.n, 1);
-	assert_non_null(strstr(F.ev[0], "\"cut\":true"));
-	assert_int_equal(strlen(strstr(F.ev[0], "\"msg\":\"")),
-	    strlen("\"msg\":\"") + 476 + 2);
-	assert_int_equal(stats(in).cut, 1);
-	finish(in);
-}
-
-static void
-test_udp_refused_and_full(void **state)
-{
-	char a[64];
-	int port = free_port(), i;
-	void *in;
-
-	(void)state;
-	reset(100, NULL);
-	snprintf(a, sizeof(a), "udp=127.0.0.1:%d", port);
-	in = start(a, "allow=127.0.0.1/32", NULL);
-	udp_send("127.0.0.2", port, "<13>refused", 11);
-	udp_send("127.0.0.1", port, "<13>taken", 9);
-	spin_until(1, 2);
-	spin_until(2, 0.2);
-	assert_int_equal(F.n, 1);
-	assert_non_null(strstr(F.ev[0], "\"msg\":\"taken\""));
-	assert_int_equal(stats(in).refused, 1);
-	finish(in);
-	/* The default: loopback only. */
-	reset(100, NULL);
-	in = start(a, "allow=127.0.0.2", NULL);
-	udp_send("127.0.0.1", port, "<13>refused", 11);
-	udp_send("127.0.0.2", port, "<13>taken", 9);
-	spin_until(1, 2);
-	assert_int_equal(F.n, 1);
-	assert_int_equal(stats(in).refused, 1);
-	finish(in);
-	/* No room: dropped, counted; room again: taken again. */
-	reset(2, NULL);
-	in = start(a, NULL);
-	for (i = 0; i < 5; i++)
-		udp_send("127.0.0.1", port, "<13>m", 5);
-	spin_until(3, 0.5);
-	assert_int_equal(F.n, 2);
-	assert_int_equal(stats(in).dropped, 3);
-	assert_false(sink_fix_waiting(&F));	/* UDP never waits */
-	sink_fix_room(&F, 1);
-	udp_send("127.0.0.1", port, "<13>after", 9);
-	spin_until(3, 2);
-	assert_int_equal(F.n, 3);
-	assert_non_null(strstr(F.ev[2], "after"));
-	finish(in);
 }
 
 static void
@@ -836,33 +599,10 @@ test_tcp_churn_and_stop(void **state)
 	finish(in);
 }
 
-static void
-test_start_fails(void **state)
-{
-	char err[256] = "", why[256];
-	void *conf;
-
-	(void)state;
-	conf = syslog_input_ops.conf_new("/");
-	assert_false(syslog_input_ops.conf_any(conf));
-	assert_int_equal(syslog_input_ops.conf_check(conf, err, sizeof(err)),
-	    0);
-	assert_int_equal(syslog_input_ops.conf_set(conf, NULL, "udp",
-	    "192.0.2.1:5514", why, sizeof(why)), CONF_SET_OK);
-	assert_null(syslog_input_ops.start(loop, F.s, conf, err,
-	    sizeof(err)));
-	assert_non_null(strstr(err, "bind udp 192.0.2.1:5514"));
-	syslog_input_ops.conf_free(conf);
-	assert_string_equal(syslog_input_ops.section, "syslog");
-	assert_int_equal(syslog_input_ops.named, 0);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_udp),
-		cmocka_unit_test(test_udp_refused_and_full),
 		cmocka_unit_test(test_tcp_framing),
 		cmocka_unit_test(test_tcp_burst),
 		cmocka_unit_test(test_tcp_backpressure),
@@ -873,12 +613,8 @@ main(void)
 		cmocka_unit_test(test_tcp_no_message),
 		cmocka_unit_test(test_tcp_emfile),
 		cmocka_unit_test(test_tcp_churn_and_stop),
-		cmocka_unit_test(test_start_fails),
 	};
 
-	log_init("test_syslog_in", LOG_LVL_WARN);
-	(void)signal(SIGPIPE, SIG_IGN);	/* a write after the input closed */
-	loop = ev_default_loop(0);
-	reset(0, NULL);
+	syslog_world_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
