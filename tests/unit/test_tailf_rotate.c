@@ -8,7 +8,8 @@
  * truncated; a file that disappears and returns is read from its start; a
  * pattern matching the numbered rotated names (app.log*) reads each line
  * once, whatever the order found, a rotated file deleted, or a rotated
- * file reaching a matching name only after it was drained.
+ * file reaching a matching name only after it was drained, and more such
+ * files than any fixed memory of them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +258,42 @@ test_late_name(void **state)
 	expect_each_once(15);
 }
 
+/*
+ * More files drained than any fixed memory of them (the 32 once kept):
+ * each rotated through a name the pattern does not match (app.log.tmpK),
+ * drained and closed there, then renamed to a name it matches
+ * (app-K.log) once all are rotated: each goes on from the end its
+ * recorded position says, none is read again from 0.
+ */
+static void
+test_many_drained(void **state)
+{
+	char a[32], b[32];
+	int k;
+
+	(void)state;
+	journal_up();
+	set("path", "app*.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	append("app.log", 0, 1);
+	start();
+	for (k = 0; k < 48; k++) {
+		spin_until((size_t)k + 1);
+		snprintf(a, sizeof(a), "app.log.tmp%d", k);
+		move("app.log", a);
+		append("app.log", k + 1, k + 2);
+	}
+	spin_until(49);
+	for (k = 0; k < 48; k++) {
+		snprintf(a, sizeof(a), "app.log.tmp%d", k);
+		snprintf(b, sizeof(b), "app-%d.log", k);
+		move(a, b);
+	}
+	spin(0.5);
+	expect_each_once(49);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -271,6 +308,7 @@ main(void)
 		T(test_numbered_rotate_older_first),
 		T(test_numbered_rotate_delete),
 		T(test_late_name),
+		T(test_many_drained),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
