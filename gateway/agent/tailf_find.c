@@ -243,6 +243,9 @@ tail_resume(struct tail *t, struct tail_file *f)
 	tail_lost(f, now.ino != kept.ino || now.dev != kept.dev ?
 	    "rotated_not_found" : size < kept.off ? "truncated_no_copy" :
 	    "changed");
+	/* Not from 0 a file whose own position is recorded elsewhere. */
+	if (now.ino != kept.ino || now.dev != kept.dev)
+		(void)tail_pos_ino(t, f->fd, &f->pos);
 	return 0;
 }
 
