@@ -158,7 +158,8 @@ sink_fix_room(struct sink_fix *f, size_t k)
 
 /**
  * sink_fix_more(f, k): the ${k} oldest lines acknowledged (room for ${k}
- * more), then the sink told (sink_acked): its waiters are called.
+ * more; all of them if the queue holds fewer), then the sink told
+ * (sink_acked): its waiters are called.
  */
 void
 sink_fix_more(struct sink_fix *f, size_t k)
