@@ -6,7 +6,9 @@
  * the position changed; a kill -9 in a batch larger than the journal's
  * buffer reads the batch again, once; a full table of positions evicts one
  * instead of stopping; a pattern matching the rotated name (dated or
- * numbered) reads each line once across a rotation while down.
+ * numbered) reads each line once across a rotation while down, and so
+ * does a file drained under a name it does not match that reaches one it
+ * matches while down.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -347,6 +349,38 @@ test_numbered_rotate_down(void **state)
 	expect_each_once(15);
 }
 
+/*
+ * A file drained under a name the pattern does not match (app.log.tmp)
+ * reaches one it matches (app-1.log) while the agent is down: its end,
+ * recorded in the journal, not a memory lost with the process, says where
+ * it goes on: nothing is read twice.
+ */
+static void
+test_drained_restart(void **state)
+{
+	(void)state;
+	journal_up();
+	append("app.log", 0, 10);
+	set("path", "app*.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	start();
+	spin_until(10);
+	move("app.log", "app.log.tmp");
+	append("app.log.tmp", 10, 12);
+	append("app.log", 12, 15);
+	spin_until(15);
+	spin(0.2);				/* drained, switched */
+	down();
+	move("app.log.tmp", "app-1.log");
+	append("app.log", 15, 18);
+	journal_up();
+	start();
+	spin_until(18);
+	spin(0.3);
+	expect_each_once(18);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -359,6 +393,7 @@ main(void)
 		T(test_positions_full),
 		T(test_glob_rotated),
 		T(test_numbered_rotate_down),
+		T(test_drained_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
