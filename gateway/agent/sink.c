@@ -216,6 +216,18 @@ sink_pushed(const struct sink *s)
 	return sink_of(s)->pushed;
 }
 
+/** sink_waiting(s): the number of inputs waiting for room. */
+size_t
+sink_waiting(const struct sink *s)
+{
+	const struct sink_waiter *w;
+	size_t n = 0;
+
+	for (w = sink_of(s)->head; w != NULL; w = w->next)
+		n++;
+	return n;
+}
+
 /** sink_free(s): free ${s} (its waiters are forgotten); NULL-safe. */
 void
 sink_free(struct sink *s)

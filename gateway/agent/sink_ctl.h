@@ -6,6 +6,8 @@
 #ifndef GW_SINK_CTL_H
 #define GW_SINK_CTL_H
 
+#include <stddef.h>
+
 struct sink;
 struct journal;
 
@@ -32,6 +34,9 @@ void sink_acked(struct sink *s);
 
 /** sink_pushed(s): events pushed since the start. */
 unsigned long long sink_pushed(const struct sink *s);
+
+/** sink_waiting(s): the number of inputs waiting for room. */
+size_t sink_waiting(const struct sink *s);
 
 /** sink_free(s): free ${s} (its waiters are forgotten); NULL-safe. */
 void sink_free(struct sink *s);

@@ -185,7 +185,7 @@ tail_switch(struct tail_in *in, size_t i)
 
 	if ((fd = tail_open(f->path, in->c->follow_symlinks, &now,
 	    &size)) < 0) {
-		tail_ghost_add(in->t, &f->pos);
+		tail_pos_drained(in->t, &f->pos);
 		tail_remove(in, i, "gone");
 		return 1;
 	}
@@ -195,7 +195,7 @@ tail_switch(struct tail_in *in, size_t i)
 		f->idle = 0;
 		return 0;
 	}
-	tail_ghost_add(in->t, &f->pos);
+	tail_pos_drained(in->t, &f->pos);
 	if (tail_followed_ino(in->t, now.dev, now.ino)) {
 		close(fd);	/* another entry reads it: it goes on there */
 		tail_remove(in, i, "gone");
@@ -206,7 +206,7 @@ tail_switch(struct tail_in *in, size_t i)
 	f->pos = now;		/* from its start, or where it was drained
 				   under another name (app.log.1 after
 				   app.log.1 was deleted) */
-	if (!tail_ghost_take(in->t, fd, &f->pos)) {
+	if (!tail_pos_ino(in->t, fd, &f->pos)) {
 		f->pos.off = 0;
 		f->pos.fplen = 0;
 	}

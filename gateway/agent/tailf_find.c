@@ -217,7 +217,7 @@ tail_resume(struct tail *t, struct tail_file *f)
 		if (f->fd < 0)
 			return -1;
 		f->pos = now;
-		if (tail_ghost_take(t, f->fd, &f->pos))
+		if (tail_pos_ino(t, f->fd, &f->pos))
 			f->dirty = 1;	/* drained under another name */
 		else
 			tail_fresh(t, f, size);
@@ -243,6 +243,9 @@ tail_resume(struct tail *t, struct tail_file *f)
 	tail_lost(f, now.ino != kept.ino || now.dev != kept.dev ?
 	    "rotated_not_found" : size < kept.off ? "truncated_no_copy" :
 	    "changed");
+	/* Not from 0 a file whose own position is recorded elsewhere. */
+	if (now.ino != kept.ino || now.dev != kept.dev)
+		(void)tail_pos_ino(t, f->fd, &f->pos);
 	return 0;
 }
 

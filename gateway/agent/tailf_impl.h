@@ -3,7 +3,8 @@
  * the inputs' passes and the glob scans; tailf_read.c: lines read and
  * pushed; tailf_find.c: positions checked, rotations and truncations
  * found; tailf_pos.c: what is followed already, files refused, room for
- * positions, positions carried to a rotated file's new name).
+ * positions, positions carried to a rotated file's new name, a drained
+ * file's end recorded and no file a position refers to read from 0).
  */
 #ifndef GW_TAILF_IMPL_H
 #define GW_TAILF_IMPL_H
@@ -25,7 +26,6 @@
  */
 #define TAIL_PASS	(1024 * 1024)
 #define TAIL_REFUSED_LOG 64	/* paths refused that are logged once each */
-#define TAIL_GHOSTS	32	/* files drained and closed remembered */
 
 /* What reading a file gave (tail_pump). */
 #define TAIL_DONE	0	/* at its end */
@@ -92,11 +92,6 @@ struct tail {
 	int		 pending;	/* pushed or recorded, not committed */
 	double		 evict_failed;	/* no position to evict found then */
 	int		 evict_again;	/* a file left since: look again */
-	struct file_pos	 ghost[TAIL_GHOSTS]; /* where files drained and
-					   closed ended (a ring): one that
-					   reaches a name matched later goes
-					   on from there, not from 0 */
-	size_t		 nghost;	/* added so far */
 	struct event	 ev;
 };
 
@@ -198,17 +193,21 @@ int tail_renamed(struct tail *t, struct tail_file *f);
 struct tail_in *tail_owner(struct tail *t, const char *path);
 
 /**
- * tail_ghost_add(t, pos): the file of ${pos} was read to pos->off and
- * closed (drained after a rotation): remembered (the last TAIL_GHOSTS).
+ * tail_pos_drained(t, pos): the file of ${pos} was read to pos->off and
+ * closed (drained after a rotation, its path's key going on with another
+ * file): its position is recorded under its dev and ino, so that the
+ * file, found later under any name, goes on from there (tail_pos_ino).
  */
-void tail_ghost_add(struct tail *t, const struct file_pos *pos);
+void tail_pos_drained(struct tail *t, const struct file_pos *pos);
 
 /**
- * tail_ghost_take(t, fd, pos): if ${pos}'s file (open as ${fd}, its dev
- * and ino in ${pos}) was drained and closed under another name, ${pos}
- * gets where that ended (forgotten there) and 1; else 0.
+ * tail_pos_ino(t, fd, pos): a file about to be read from its start (open
+ * as ${fd}, its dev and ino in ${pos}) that a recorded position refers
+ * to, under any key (a drained file's, or a path's), and that still holds
+ * what that position says was read: ${pos} gets that position and 1 (a
+ * drained file's record is forgotten: taken); else 0.
  */
-int tail_ghost_take(struct tail *t, int fd, struct file_pos *pos);
+int tail_pos_ino(struct tail *t, int fd, struct file_pos *pos);
 
 /**
  * tail_carry(t): on start, before the first scans: each kept position

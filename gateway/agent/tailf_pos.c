@@ -2,8 +2,10 @@
  * tailf_pos.c: which files the file input follows and the room for their
  * positions (tailf_impl.h): a path or an inode followed already, a file
  * refused (logged once per path), a position evicted when the journal's
- * table is full, and a position carried over to the name its file was
- * renamed to (a pattern that matches the rotated name too).
+ * table is full, a position carried over to the name its file was
+ * renamed to (a pattern that matches the rotated name too), and the rule
+ * that no file a recorded position refers to (by its dev and ino, a
+ * drained file's end included) is read again from its start.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -258,37 +260,70 @@ tail_renamed(struct tail *t, struct tail_file *f)
 	return 1;
 }
 
-/**
- * tail_ghost_add(t, pos): the file of ${pos} was read to pos->off and
- * closed (drained after a rotation): remembered (the last TAIL_GHOSTS).
+/*
+ * The key a drained file's end is recorded under: no path (paths are
+ * absolute), gone for the eviction (tail_victims), matched by no pattern.
  */
-void
-tail_ghost_add(struct tail *t, const struct file_pos *pos)
+static void
+tail_drained_key(char *buf, size_t len, uint64_t dev, uint64_t ino)
 {
-	if (pos->off > 0)
-		t->ghost[t->nghost++ % TAIL_GHOSTS] = *pos;
+	snprintf(buf, len, "drained:%llu:%llu", (unsigned long long)dev,
+	    (unsigned long long)ino);
 }
 
 /**
- * tail_ghost_take(t, fd, pos): if ${pos}'s file (open as ${fd}, its dev
- * and ino in ${pos}) was drained and closed under another name, ${pos}
- * gets where that ended (forgotten there) and 1; else 0.
+ * tail_pos_drained(t, pos): the file of ${pos} was read to pos->off and
+ * closed (drained after a rotation, its path's key going on with another
+ * file): its position is recorded under its dev and ino, so that the
+ * file, found later under any name, goes on from there (tail_pos_ino).
+ */
+void
+tail_pos_drained(struct tail *t, const struct file_pos *pos)
+{
+	char key[64], esc[LOG_ESC_MAX];
+	struct file_pos p;
+
+	if (t->j == NULL || pos->off == 0)
+		return;
+	tail_drained_key(key, sizeof(key), pos->dev, pos->ino);
+	if (!journal_pos_get(t->j, key, &p) &&
+	    journal_pos_at(t->j, POSMAP_MAX - 1, &p) != NULL &&
+	    tail_evict(t) != 0)
+		return;
+	if (journal_pos_set(t->j, key, pos) != 0) {
+		log_warnx("event=file_position_error err=\"%s\"", log_esc(esc,
+		    sizeof(esc), journal_error(t->j), LOG_ESC_STR, 0));
+		return;
+	}
+	t->pending = 1;
+}
+
+/**
+ * tail_pos_ino(t, fd, pos): a file about to be read from its start (open
+ * as ${fd}, its dev and ino in ${pos}) that a recorded position refers
+ * to, under any key (a drained file's, or a path's), and that still holds
+ * what that position says was read: ${pos} gets that position and 1 (a
+ * drained file's record is forgotten: taken); else 0.
  */
 int
-tail_ghost_take(struct tail *t, int fd, struct file_pos *pos)
+tail_pos_ino(struct tail *t, int fd, struct file_pos *pos)
 {
-	struct file_pos *g;
+	char key[64];
+	struct file_pos p;
 	struct stat st;
+	const char *k;
 
-	if (fstat(fd, &st) != 0)
+	if (t->j == NULL || fstat(fd, &st) != 0)
 		return 0;
-	for (size_t i = 0; i < TAIL_GHOSTS && i < t->nghost; i++) {
-		g = &t->ghost[i];
-		if (g->off == 0 || g->dev != pos->dev || g->ino != pos->ino ||
-		    (uint64_t)st.st_size < g->off || !tail_fp_ok(fd, g))
+	for (size_t i = 0; (k = journal_pos_at(t->j, i, &p)) != NULL; i++) {
+		if (p.off == 0 || p.dev != pos->dev || p.ino != pos->ino ||
+		    (uint64_t)st.st_size < p.off || !tail_fp_ok(fd, &p))
 			continue;
-		*pos = *g;
-		g->off = 0;		/* taken */
+		*pos = p;
+		tail_drained_key(key, sizeof(key), p.dev, p.ino);
+		if (strcmp(k, key) == 0 &&
+		    journal_pos_forget(t->j, key) == 0)
+			t->pending = 1;
 		return 1;
 	}
 	return 0;

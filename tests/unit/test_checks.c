@@ -2,8 +2,10 @@
  * test_checks.c: gw-agent's scheduled checks (checks.c, check_conf.c,
  * check_event.c) on libev's default loop with real plugin processes: the
  * monitoring-plugins' check_load and check_dummy, and small programs this
- * test writes (a #! line) into a temporary directory.  The sink is a fake
- * one of this file (sink.h's API): it keeps the events, and can be full.
+ * test writes (a #! line) into a temporary directory.  The sink is the
+ * real one (sink.c; tests/support/sink_fixture.h records the events
+ * committed, and fills the queue or acknowledges lines to make it full or
+ * not).
  * The configuration's keys and errors; the event's exact JSON; exit
  * statuses 0-3 and others, a signal, a program that cannot start; the
  * timeout (the plugin's whole process group killed); argv and the fixed
@@ -32,95 +34,11 @@
 #include "event.h"
 #include "plugin_out.h"
 #include "sink.h"
+#include "sink_fixture.h"
 
 #define PLUGINS	"/usr/lib/nagios/plugins"
 
-/* The fake sink: events kept as C strings; full on demand. */
-struct sink {
-	char			*ev[64];
-	size_t			 n;
-	int			 full;
-	unsigned		 commits;
-	struct sink_waiter	*w;
-};
-
-static struct sink fs;
-
-int
-sink_push(struct sink *s, const void *p, size_t len)
-{
-	assert_true(len <= SINK_EVENT_MAX);
-	if (s->full || s->n == sizeof(s->ev) / sizeof(s->ev[0]))
-		return SINK_FULL;
-	assert_non_null(s->ev[s->n] = malloc(len + 1));
-	memcpy(s->ev[s->n], p, len);
-	s->ev[s->n++][len] = '\0';
-	return SINK_OK;
-}
-
-int
-sink_room(const struct sink *s, size_t len)
-{
-	(void)len;
-	return !s->full;
-}
-
-int
-sink_commit(struct sink *s)
-{
-	s->commits++;
-	return 0;
-}
-
-struct journal *
-sink_journal(struct sink *s)
-{
-	(void)s;
-	return NULL;
-}
-
-void
-sink_waiter_init(struct sink_waiter *w, void (*fn)(struct sink_waiter *w))
-{
-	*w = (struct sink_waiter){ .fn = fn };
-}
-
-void
-sink_wait(struct sink *s, struct sink_waiter *w)
-{
-	w->waiting = 1;
-	s->w = w;
-}
-
-void
-sink_unwait(struct sink *s, struct sink_waiter *w)
-{
-	if (s->w == w)
-		s->w = NULL;
-	w->waiting = 0;
-}
-
-/* Room again: call the waiter, as the sink does. */
-static void
-sink_open(struct sink *s)
-{
-	struct sink_waiter *w = s->w;
-
-	s->full = 0;
-	s->w = NULL;
-	if (w != NULL) {
-		w->waiting = 0;
-		w->fn(w);
-	}
-}
-
-static void
-sink_clear(struct sink *s)
-{
-	while (s->n > 0)
-		free(s->ev[--s->n]);
-	memset(s, 0, sizeof(*s));
-}
+static struct sink_fix F;	/* the real sink */
 
 static char dir[64];
 
@@ -180,7 +98,7 @@ run_until(size_t n, double secs)
 
 	ev_timer_init(&t, stop_cb, 0.05, 0.05);
 	ev_timer_start(loop, &t);
-	while (fs.n < n && ev_time() < end)
+	while (F.n < n && ev_time() < end)
 		ev_run(loop, EVRUN_ONCE);
 	ev_timer_stop(loop, &t);
 }
@@ -200,9 +118,9 @@ event_of(const char *name, int k)
 	size_t i;
 
 	snprintf(src, sizeof(src), "\"source\":\"%s\"", name);
-	for (i = 0; i < fs.n; i++)
-		if (strstr(fs.ev[i], src) != NULL && k-- == 0)
-			return fs.ev[i];
+	for (i = 0; i < F.n; i++)
+		if (strstr(F.ev[i], src) != NULL && k-- == 0)
+			return F.ev[i];
 	fail_msg("no event %d of %s", k, name);
 	return NULL;
 }
@@ -220,9 +138,12 @@ start(const struct check_conf *c)
 	char err[256];
 	void *in;
 
-	sink_clear(&fs);
+	if (F.s != NULL)
+		sink_fix_close(&F);
+	sink_fix_clear(&F);
+	sink_fix_open(&F, NULL);
 	ev_now_update(ev_default_loop(0));	/* no time left from before */
-	assert_non_null(in = check_input_ops.start(ev_default_loop(0), &fs,
+	assert_non_null(in = check_input_ops.start(ev_default_loop(0), F.s,
 	    c, err, sizeof(err)));
 	return in;
 }
@@ -371,7 +292,7 @@ test_states(void **state)
 	c = conf(lines);
 	in = start(c);
 	run_until(8, 10);
-	assert_int_equal(fs.n, 8);
+	assert_int_equal(F.n, 8);
 	assert_has(event_of("ok", 0), "\"state\":\"OK\",\"status\":0,"
 	    "\"reason\":null,\"timed_out\":false,");
 	assert_has(event_of("ok", 0), "\"output\":\"OK - fine\",\"perfdata\":"
@@ -391,7 +312,7 @@ test_states(void **state)
 	    "directory\"");
 	assert_has(event_of("dummy", 0), "\"state\":\"CRITICAL\",\"status\":2");
 	assert_has(event_of("dummy", 0), "\"output\":\"CRITICAL: disk full\"");
-	assert_true(fs.commits >= 1);
+	assert_true(F.commits >= 1);
 	check_input_ops.free(in);
 	check_conf_free(c);
 }
@@ -414,15 +335,15 @@ test_check_load(void **state)
 	c = conf(lines);
 	in = start(c);
 	run_until(1, 10);
-	assert_int_equal(fs.n, 1);
-	assert_has(fs.ev[0], "\"state\":\"OK\",\"status\":0");
-	assert_has(fs.ev[0], "\"output\":\"LOAD OK - total load average: ");
-	assert_has(fs.ev[0], "{\"label\":\"load1\",");
-	assert_has(fs.ev[0], "{\"label\":\"load5\",");
-	assert_has(fs.ev[0], "{\"label\":\"load15\",");
-	assert_has(fs.ev[0], "\"warn\":\"900.000\",\"crit\":\"999.000\","
+	assert_int_equal(F.n, 1);
+	assert_has(F.ev[0], "\"state\":\"OK\",\"status\":0");
+	assert_has(F.ev[0], "\"output\":\"LOAD OK - total load average: ");
+	assert_has(F.ev[0], "{\"label\":\"load1\",");
+	assert_has(F.ev[0], "{\"label\":\"load5\",");
+	assert_has(F.ev[0], "{\"label\":\"load15\",");
+	assert_has(F.ev[0], "\"warn\":\"900.000\",\"crit\":\"999.000\","
 	    "\"min\":0,\"max\":null}");
-	assert_has(fs.ev[0], "\"perfdata_skipped\":0");
+	assert_has(F.ev[0], "\"perfdata_skipped\":0");
 	check_input_ops.free(in);
 	check_conf_free(c);
 }
@@ -444,11 +365,11 @@ test_argv_env(void **state)
 	c = conf(lines);
 	in = start(c);
 	run_until(1, 10);
-	assert_int_equal(fs.n, 1);
+	assert_int_equal(F.n, 1);
 	/* env also lists PWD, which the shell sets itself. */
-	assert_has(fs.ev[0], "\"output\":\"/usr/bin:/bin,C,nohome,4,a b,c'd,"
+	assert_has(F.ev[0], "\"output\":\"/usr/bin:/bin,C,nohome,4,a b,c'd,"
 	    "$HOME,*\"");
-	assert_has(fs.ev[0], "\"long_output\":\"3\"");	/* no stdin line */
+	assert_has(F.ev[0], "\"long_output\":\"3\"");	/* no stdin line */
 	check_input_ops.free(in);
 	check_conf_free(c);
 }
@@ -507,10 +428,10 @@ test_timeout(void **state)
 	c = conf(lines);
 	in = start(c);
 	run_until(1, 5);
-	assert_int_equal(fs.n, 1);
-	assert_has(fs.ev[0], "\"state\":\"UNKNOWN\",\"status\":null,"
+	assert_int_equal(F.n, 1);
+	assert_has(F.ev[0], "\"state\":\"UNKNOWN\",\"status\":null,"
 	    "\"reason\":\"timed out after 0.5s\",\"timed_out\":true,");
-	assert_has(fs.ev[0], "\"output\":\"timed out after 0.5s: started\","
+	assert_has(F.ev[0], "\"output\":\"timed out after 0.5s: started\","
 	    "\"perfdata\":[{\"label\":\"a\",\"value\":1,");
 	assert_true(pid_gone("slow.pid"));	/* the group too */
 	assert_int_equal(checks_stats(in, "slow", &st), 0);
@@ -558,7 +479,7 @@ test_no_overlap(void **state)
 	c = conf(lines);
 	in = start(c);
 	run_until(3, 4);
-	assert_int_equal(fs.n, 3);
+	assert_int_equal(F.n, 3);
 	assert_int_equal(checks_stats(in, "busy", &st), 0);
 	assert_int_equal(st.skipped, 0);
 	check_input_ops.free(in);
@@ -571,10 +492,10 @@ test_no_overlap(void **state)
 	t.data = &stall;
 	ev_timer_start(ev_default_loop(0), &t);
 	run_until(2, 6);
-	assert_int_equal(fs.n, 2);
+	assert_int_equal(F.n, 2);
 	assert_int_equal(checks_stats(in, "busy", &st), 0);
 	assert_true(st.skipped >= 1);
-	assert_has(fs.ev[0], "\"timed_out\":true");
+	assert_has(F.ev[0], "\"timed_out\":true");
 	check_input_ops.free(in);
 	check_conf_free(c);
 	snprintf(path, sizeof(path), "%s/overlaps", dir);
@@ -602,14 +523,14 @@ test_splay(void **state)
 	t0 = ev_time();
 	in = start(c);
 	run_until(6, 2.5);
-	assert_int_equal(fs.n, 6);
-	for (i = 0; i < fs.n; i++) {
-		t = strtod(strstr(fs.ev[i], "\"output\":\"") + 10, NULL);
+	assert_int_equal(F.n, 6);
+	for (i = 0; i < F.n; i++) {
+		t = strtod(strstr(F.ev[i], "\"output\":\"") + 10, NULL);
 		first = t < first ? t : first;
 		last = t > last ? t : last;
 	}
 	if (!(first >= t0 - 0.01 && last < t0 + 2.2))
-		fail_msg("t0 %f first %f last %f: %s", t0, first, last, fs.ev[0]);
+		fail_msg("t0 %f first %f last %f: %s", t0, first, last, F.ev[0]);
 	assert_true(last - first > 0.1);	/* not all at once */
 	check_input_ops.free(in);
 	check_conf_free(c);
@@ -634,34 +555,34 @@ test_sink_full(void **state)
 	script("count", cmd);
 	c = conf(lines);
 	in = start(c);
-	fs.full = 1;
+	sink_fix_room(&F, 0);
 	run_for(2.6);			/* runs at 0, 1, 2 */
-	assert_int_equal(fs.n, 0);
+	assert_int_equal(F.n, 0);
 	assert_int_equal(checks_stats(in, "count", &st), 0);
 	assert_int_equal(st.runs, 3);
 	assert_int_equal(st.pending, 1);
 	assert_int_equal(st.replaced, 2);
-	assert_non_null(fs.w);
-	sink_open(&fs);
-	assert_int_equal(fs.n, 1);
-	assert_has(fs.ev[0], "\"output\":\"run 3\"");
+	assert_true(sink_fix_waiting(&F));
+	sink_fix_more(&F, SINK_FIX_LINES);
+	assert_int_equal(F.n, 1);
+	assert_has(F.ev[0], "\"output\":\"run 3\"");
 	assert_int_equal(checks_stats(in, "count", &st), 0);
 	assert_int_equal(st.pending, 0);
 	assert_int_equal(st.events, 1);
 	run_until(2, 2);		/* the schedule went on */
-	assert_has(fs.ev[1], "\"output\":\"run 4\"");
+	assert_has(F.ev[1], "\"output\":\"run 4\"");
 	/* Full at run 5; room again at run 6 (the waiter not called yet):
 	 * run 5 goes first, then run 6, none replaced. */
-	fs.full = 1;
+	sink_fix_room(&F, 0);
 	for (i = 0; i < 40 && (checks_stats(in, "count", &st) != 0 ||
 	    !st.pending); i++)
 		run_for(0.05);
 	assert_int_equal(st.pending, 1);
-	fs.full = 0;
+	sink_fix_room(&F, 1000);	/* no waiter called */
 	run_until(4, 2);
-	assert_int_equal(fs.n, 4);
-	assert_has(fs.ev[2], "\"output\":\"run 5\"");
-	assert_has(fs.ev[3], "\"output\":\"run 6\"");
+	assert_int_equal(F.n, 4);
+	assert_has(F.ev[2], "\"output\":\"run 5\"");
+	assert_has(F.ev[3], "\"output\":\"run 6\"");
 	assert_int_equal(checks_stats(in, "count", &st), 0);
 	assert_int_equal(st.pending, 0);
 	assert_int_equal(st.replaced, 2);
@@ -688,16 +609,16 @@ test_stop_pending(void **state)
 	script("hold", "echo held");
 	c = conf(lines);
 	in = start(c);
-	fs.full = 1;
+	sink_fix_room(&F, 0);
 	for (int i = 0; i < 40 && (checks_stats(in, "hold", &st) != 0 ||
 	    !st.pending); i++)
 		run_for(0.05);
 	assert_int_equal(st.pending, 1);
-	assert_non_null(fs.w);
+	assert_true(sink_fix_waiting(&F));
 	check_input_ops.stop(in);
-	assert_null(fs.w);
-	sink_open(&fs);
-	assert_int_equal(fs.n, 0);
+	assert_false(sink_fix_waiting(&F));
+	sink_fix_more(&F, SINK_FIX_LINES);
+	assert_int_equal(F.n, 0);
 	assert_int_equal(checks_stats(in, "hold", &st), 0);
 	assert_int_equal(st.pending, 1);
 	assert_int_equal(st.events, 0);
@@ -746,16 +667,16 @@ test_reload(void **state)
 	assert_int_equal(checks_stats(in, "change", &st), 0);
 	assert_int_equal(st.runs, 0);	/* a new schedule */
 	assert_int_equal(checks_stats(in, "new", &st), 0);
-	sink_clear(&fs);
+	sink_fix_clear(&F);
 	run_until(3, 3);
 	assert_has(event_of("new", 0), "\"output\":\"kept\"");
 	assert_has(event_of("change", 0), "\"output\":\"kept\"");
 	assert_has(event_of("keep", 0), "\"output\":\"kept\"");
 	/* Stop: no more runs. */
 	check_input_ops.stop(in);
-	sink_clear(&fs);
+	sink_fix_clear(&F);
 	run_for(1.5);
-	assert_int_equal(fs.n, 0);
+	assert_int_equal(F.n, 0);
 	check_input_ops.free(in);
 	check_conf_free(c2);
 }
@@ -776,7 +697,9 @@ group_teardown(void **state)
 	char cmd[128];
 
 	(void)state;
-	sink_clear(&fs);
+	if (F.s != NULL)
+		sink_fix_close(&F);
+	sink_fix_clear(&F);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }

@@ -1,15 +1,14 @@
 /*
- * test_syslog_in.c: the syslog input (syslog_in.h) on real sockets on
- * 127.0.0.1, feeding a sink of this file's own (sink.h's API, with a room
- * the test sets): UDP and TCP messages become one event each, in order,
- * with their fields; senders off the allow list are refused and counted;
- * a full sink drops datagrams (counted) and back-pressures a TCP sender
- * (its writes block; nothing is lost or repeated once room comes back);
- * an octet count over max_message closes the connection; the
- * connection cap (a newcomer evicts the connection silent longest) and
- * the timeouts; a reload that moves the port or narrows the allow list
- * closes the connections it no longer admits; a push that fails and
- * stops the input (as sink.c and service.c do) leaves nothing freed
+ * test_syslog_in_tcp.c: the syslog input (syslog_in.h) over TCP on
+ * 127.0.0.1, feeding the real sink (syslog_world.h, sink_fixture.h):
+ * octet-counted and LF-framed messages become one event each, in order; a
+ * burst comes whole; a full sink back-pressures the sender (its writes
+ * block; nothing is lost or repeated once room comes back); an octet
+ * count over max_message closes the connection; the connection cap (a
+ * newcomer evicts the connection silent longest) and the timeouts; a
+ * reload that moves the port or narrows the allow list closes the
+ * connections it no longer admits; a push that fails (the journal cannot
+ * grow) and stops the input (as service.c does) leaves nothing freed
  * touched; accept() out of descriptors rests instead of spinning; what a
  * stop discards is counted.
  */
@@ -35,229 +34,9 @@
 #include "input.h"
 #include "log.h"
 #include "sink.h"
+#include "sink_fixture.h"
 #include "syslog_in.h"
-
-/* The sink of these tests: events kept in memory, a room set by them. */
-#define FAKE_MAX	32768
-struct sink {
-	char			*ev[FAKE_MAX];
-	size_t			 n;		/* events pushed */
-	size_t			 room;		/* events it takes in all */
-	unsigned		 commits;
-	struct sink_waiter	*waiting;
-	void			*fail_in;	/* set: push #fail_at fails */
-	size_t			 fail_at;
-};
-
-static struct sink fake;
-
-int
-sink_push(struct sink *s, const void *p, size_t len)
-{
-	void *in;
-
-	assert_true(len <= SINK_EVENT_MAX);
-	if (s->fail_in != NULL && s->n >= s->fail_at) {
-		/* The real sink: a failure stops every input first. */
-		in = s->fail_in;
-		s->fail_in = NULL;
-		syslog_input_ops.stop(in);
-		return SINK_ERR;
-	}
-	if (s->n >= s->room || s->n >= FAKE_MAX)
-		return SINK_FULL;
-	s->ev[s->n] = malloc(len + 1);
-	assert_non_null(s->ev[s->n]);
-	memcpy(s->ev[s->n], p, len);
-	s->ev[s->n][len] = '\0';
-	s->n++;
-	return SINK_OK;
-}
-
-int
-sink_room(const struct sink *s, size_t len)
-{
-	(void)len;
-	return s->n < s->room;
-}
-
-int
-sink_commit(struct sink *s)
-{
-	s->commits++;
-	return 0;
-}
-
-struct journal *
-sink_journal(struct sink *s)
-{
-	(void)s;
-	return NULL;
-}
-
-void
-sink_wait(struct sink *s, struct sink_waiter *w)
-{
-	if (w->waiting)
-		return;
-	w->waiting = 1;
-	w->next = s->waiting;
-	s->waiting = w;
-}
-
-void
-sink_waiter_init(struct sink_waiter *w, void (*fn)(struct sink_waiter *w))
-{
-	memset(w, 0, sizeof(*w));
-	w->fn = fn;
-}
-
-void
-sink_unwait(struct sink *s, struct sink_waiter *w)
-{
-	struct sink_waiter **pp;
-
-	for (pp = &s->waiting; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	w->waiting = 0;
-}
-
-/* Room for ${more} events: call the waiters back, as the loop would. */
-static void
-fake_room(size_t more)
-{
-	struct sink_waiter *w, *list = fake.waiting;
-
-	fake.room += more;
-	fake.waiting = NULL;		/* each is called once */
-	while ((w = list) != NULL) {
-		list = w->next;
-		w->waiting = 0;
-		w->fn(w);
-	}
-}
-
-static void
-fake_reset(size_t room)
-{
-	size_t i;
-
-	for (i = 0; i < fake.n; i++)
-		free(fake.ev[i]);
-	memset(&fake, 0, sizeof(fake));
-	fake.room = room;
-}
-
-static struct ev_loop *loop;
-
-static void
-tick_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)l;
-	(void)w;
-	(void)revents;
-}
-
-/* Run the loop until ${n} events are in the sink or ${secs} pass. */
-static void
-spin_until(size_t n, double secs)
-{
-	ev_timer tick;
-	double end = ev_time() + secs;
-
-	ev_timer_init(&tick, tick_cb, 0.01, 0.01);
-	ev_timer_start(loop, &tick);
-	while (fake.n < n && ev_time() < end)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &tick);
-}
-
-/* A port free now on 127.0.0.1 for both UDP and TCP. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sa);
-	int t, u, port;
-
-	for (;;) {
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sa.sin_port = 0;
-		t = socket(AF_INET, SOCK_STREAM, 0);
-		assert_int_equal(bind(t, (struct sockaddr *)&sa, sizeof(sa)), 0);
-		assert_int_equal(getsockname(t, (struct sockaddr *)&sa, &sl), 0);
-		port = ntohs(sa.sin_port);
-		u = socket(AF_INET, SOCK_DGRAM, 0);
-		if (bind(u, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(t);
-			close(u);
-			return port;
-		}
-		close(t);
-		close(u);
-	}
-}
-
-/* Start the input with "key=value" pairs (NULL-terminated). */
-static void *
-start(const char *first, ...)
-{
-	char why[256], err[512] = "";
-	const char *kv;
-	void *conf, *in;
-	va_list ap;
-
-	conf = syslog_input_ops.conf_new("/nonexistent");
-	assert_non_null(conf);
-	va_start(ap, first);
-	for (kv = first; kv != NULL; kv = va_arg(ap, const char *)) {
-		char key[64];
-		const char *eq = strchr(kv, '=');
-
-		assert_non_null(eq);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
-		assert_int_equal(syslog_input_ops.conf_set(conf, NULL, key,
-		    eq + 1, why, sizeof(why)), CONF_SET_OK);
-	}
-	va_end(ap);
-	assert_int_equal(syslog_input_ops.conf_check(conf, err, sizeof(err)),
-	    0);
-	assert_true(syslog_input_ops.conf_any(conf));
-	in = syslog_input_ops.start(loop, &fake, conf, err, sizeof(err));
-	if (in == NULL)
-		fail_msg("start: %s", err);
-	syslog_input_ops.conf_free(conf);	/* the input keeps a copy */
-	return in;
-}
-
-static void
-finish(void *in)
-{
-	syslog_input_ops.stop(in);
-	syslog_input_ops.free(in);
-	assert_null(fake.waiting);
-	fake_reset(0);
-}
-
-/* A UDP socket bound to ${from} sending ${msg} to 127.0.0.1:${port}. */
-static void
-udp_send(const char *from, int port, const void *msg, size_t len)
-{
-	struct sockaddr_in src = { .sin_family = AF_INET };
-	struct sockaddr_in dst = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	inet_pton(AF_INET, from, &src.sin_addr);
-	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-	dst.sin_port = htons(port);
-	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
-	assert_int_equal(sendto(fd, msg, len, 0, (struct sockaddr *)&dst,
-	    sizeof(dst)), (ssize_t)len);
-	close(fd);
-}
+#include "syslog_world.h"
 
 /* A TCP connection from ${from} to 127.0.0.1:${port} (blocking). */
 static int
@@ -301,119 +80,6 @@ closed_by_peer(int fd)
 	return 0;
 }
 
-static struct syslog_stats
-stats(void *in)
-{
-	struct syslog_stats st;
-
-	syslog_in_stats(in, &st);
-	return st;
-}
-
-static void
-udp_str(const char *from, int port, const char *s)
-{
-	udp_send(from, port, s, strlen(s));
-}
-
-static void
-test_udp(void **state)
-{
-	char a[64], big[1000];
-	int port = free_port();
-	void *in;
-
-	(void)state;
-	fake_reset(100);
-	snprintf(a, sizeof(a), "udp=127.0.0.1:%d", port);
-	in = start(a, NULL);
-	udp_str("127.0.0.1", port, "<34>1 2003-10-11T22:14:15.003Z "
-	    "mymachine.example.com su - ID47 - 'su root' failed\n");
-	udp_str("127.0.0.1", port, "<13>Dec  7 20:41:22 host app[7]: two");
-	udp_str("127.0.0.1", port, "plain \xff bytes");
-	spin_until(3, 2);
-	assert_int_equal(fake.n, 3);
-	assert_true(fake.commits >= 1);
-	assert_non_null(strstr(fake.ev[0], "{\"v\":1,\"kind\":\"syslog\","
-	    "\"source\":\"syslog\",\"ts\":\""));
-	assert_non_null(strstr(fake.ev[0], "\"format\":\"rfc5424\","
-	    "\"transport\":\"udp\",\"peer\":\"127.0.0.1:"));
-	assert_non_null(strstr(fake.ev[0], "\"facility\":4,\"facility_name\":"
-	    "\"auth\",\"severity\":2,\"severity_name\":\"crit\","
-	    "\"timestamp\":\"2003-10-11T22:14:15.003Z\",\"hostname\":"
-	    "\"mymachine.example.com\",\"app_name\":\"su\",\"msgid\":\"ID47\","
-	    "\"msg\":\"'su root' failed\"}"));
-	assert_non_null(strstr(fake.ev[1], "\"format\":\"rfc3164\""));
-	assert_non_null(strstr(fake.ev[1], "\"timestamp\":\"Dec  7 20:41:22\","
-	    "\"hostname\":\"host\",\"app_name\":\"app\",\"procid\":\"7\","
-	    "\"msg\":\"two\"}"));
-	/* Neither format: kept whole, as base64 when not UTF-8. */
-	assert_non_null(strstr(fake.ev[2], "\"format\":\"unknown\""));
-	assert_null(strstr(fake.ev[2], "facility"));
-	assert_non_null(strstr(fake.ev[2],
-	    "\"msg_b64\":\"cGxhaW4g/yBieXRlcw==\"}"));
-	assert_int_equal(stats(in).received, 3);
-	finish(in);
-	/* A datagram over max_message: its first 480 bytes, said cut. */
-	memset(big, 'x', sizeof(big));
-	memcpy(big, "<13>", 4);
-	fake_reset(100);
-	in = start(a, "max_message=480", "udp_buffer=1M", NULL);
-	udp_send("127.0.0.1", port, big, sizeof(big));
-	spin_until(1, 2);
-	assert_int_equal(fake.n, 1);
-	assert_non_null(strstr(fake.ev[0], "\"cut\":true"));
-	assert_int_equal(strlen(strstr(fake.ev[0], "\"msg\":\"")),
-	    strlen("\"msg\":\"") + 476 + 2);
-	assert_int_equal(stats(in).cut, 1);
-	finish(in);
-}
-
-static void
-test_udp_refused_and_full(void **state)
-{
-	char a[64];
-	int port = free_port(), i;
-	void *in;
-
-	(void)state;
-	fake_reset(100);
-	snprintf(a, sizeof(a), "udp=127.0.0.1:%d", port);
-	in = start(a, "allow=127.0.0.1/32", NULL);
-	udp_send("127.0.0.2", port, "<13>refused", 11);
-	udp_send("127.0.0.1", port, "<13>taken", 9);
-	spin_until(1, 2);
-	spin_until(2, 0.2);
-	assert_int_equal(fake.n, 1);
-	assert_non_null(strstr(fake.ev[0], "\"msg\":\"taken\""));
-	assert_int_equal(stats(in).refused, 1);
-	finish(in);
-	/* The default: loopback only. */
-	fake_reset(100);
-	in = start(a, "allow=127.0.0.2", NULL);
-	udp_send("127.0.0.1", port, "<13>refused", 11);
-	udp_send("127.0.0.2", port, "<13>taken", 9);
-	spin_until(1, 2);
-	assert_int_equal(fake.n, 1);
-	assert_int_equal(stats(in).refused, 1);
-	finish(in);
-	/* No room: dropped, counted; room again: taken again. */
-	fake_reset(2);
-	in = start(a, NULL);
-	for (i = 0; i < 5; i++)
-		udp_send("127.0.0.1", port, "<13>m", 5);
-	spin_until(3, 0.5);
-	assert_int_equal(fake.n, 2);
-	assert_int_equal(stats(in).dropped, 3);
-	assert_null(fake.waiting);	/* UDP never waits */
-	fake.room = 3;
-	udp_send("127.0.0.1", port, "<13>after", 9);
-	spin_until(3, 2);
-	assert_int_equal(fake.n, 3);
-	assert_non_null(strstr(fake.ev[2], "after"));
-	finish(in);
-}
-
 static void
 test_tcp_framing(void **state)
 {
@@ -422,7 +88,7 @@ test_tcp_framing(void **state)
 	void *in;
 
 	(void)state;
-	fake_reset(100);
+	reset(100, NULL);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	in = start(a, NULL);
 	fd = tcp_connect("127.0.0.1", port);
@@ -434,15 +100,15 @@ test_tcp_framing(void **state)
 	tcp_write(fd, "last without LF");
 	close(fd);
 	spin_until(4, 2);
-	assert_int_equal(fake.n, 4);
-	assert_non_null(strstr(fake.ev[0], "\"format\":\"rfc5424\","
+	assert_int_equal(F.n, 4);
+	assert_non_null(strstr(F.ev[0], "\"format\":\"rfc5424\","
 	    "\"transport\":\"tcp\""));
-	assert_non_null(strstr(fake.ev[0], "\"msg\":\"one\"}"));
-	assert_non_null(strstr(fake.ev[1], "\"app_name\":\"t\",\"msg\":\"two\"}"));
+	assert_non_null(strstr(F.ev[0], "\"msg\":\"one\"}"));
+	assert_non_null(strstr(F.ev[1], "\"app_name\":\"t\",\"msg\":\"two\"}"));
 	/* A counted message's own final LF is trimmed, as a datagram's. */
-	assert_non_null(strstr(fake.ev[2], "\"msg\":\"three\"}"));
-	assert_non_null(strstr(fake.ev[3], "\"format\":\"unknown\""));
-	assert_non_null(strstr(fake.ev[3], "\"msg\":\"x3last without LF\"}"));
+	assert_non_null(strstr(F.ev[2], "\"msg\":\"three\"}"));
+	assert_non_null(strstr(F.ev[3], "\"format\":\"unknown\""));
+	assert_non_null(strstr(F.ev[3], "\"msg\":\"x3last without LF\"}"));
 	finish(in);
 }
 
@@ -466,7 +132,7 @@ test_tcp_burst(void **state)
 		assert_int_equal(strlen(line), 128);
 		memcpy(buf + 128 * i, line, 128);
 	}
-	fake_reset(FAKE_MAX);
+	reset(32768, NULL);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	in = start(a, NULL);
 	fd = tcp_connect("127.0.0.1", port);
@@ -478,8 +144,8 @@ test_tcp_burst(void **state)
 		sent += (size_t)w;
 	}
 	spin_until(sizeof(buf) / 128, 3);
-	assert_int_equal(fake.n, sizeof(buf) / 128);
-	assert_non_null(strstr(fake.ev[fake.n - 1], "\"msg\":\"b 002047 0"));
+	assert_int_equal(F.n, sizeof(buf) / 128);
+	assert_non_null(strstr(F.ev[F.n - 1], "\"msg\":\"b 002047 0"));
 	close(fd);
 	finish(in);
 }
@@ -504,7 +170,7 @@ test_tcp_backpressure(void **state)
 		total += 100;
 		n++;
 	}
-	fake_reset(10);
+	reset(10, NULL);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	in = start(a, NULL);
 	fd = tcp_connect("127.0.0.1", port);
@@ -519,24 +185,24 @@ test_tcp_backpressure(void **state)
 		ev_run(loop, EVRUN_NOWAIT);
 		usleep(1000);
 	}
-	assert_int_equal(fake.n, 10);
+	assert_int_equal(F.n, 10);
 	assert_true(sent < total);		/* back-pressured */
-	assert_non_null(fake.waiting);
+	assert_true(sink_fix_waiting(&F));
 	/* Room, a little at a time: every message once, in order. */
 	end = ev_time() + 30;
-	while ((fake.n < n || sent < total) && ev_time() < end) {
-		if (fake.waiting != NULL)
-			fake_room(500);
+	while ((F.n < n || sent < total) && ev_time() < end) {
+		if (sink_fix_waiting(&F))
+			sink_fix_more(&F, 500);
 		if (sent < total && (w = write(fd, buf + sent,
 		    total - sent)) > 0)
 			sent += (size_t)w;
 		ev_run(loop, EVRUN_NOWAIT);
 	}
 	assert_int_equal(sent, total);
-	assert_int_equal(fake.n, n);
+	assert_int_equal(F.n, n);
 	for (i = 0; i < n; i++) {
 		snprintf(line, sizeof(line), "\"msg\":\"m %06zu 0", i);
-		assert_non_null(strstr(fake.ev[i], line));
+		assert_non_null(strstr(F.ev[i], line));
 	}
 	assert_int_equal(stats(in).received, n);
 	close(fd);
@@ -551,7 +217,7 @@ test_tcp_bounds(void **state)
 	void *in;
 
 	(void)state;
-	fake_reset(100);
+	reset(100, NULL);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	in = start(a, "max_message=480", "max_connections=1",
 	    "allow=127.0.0.1", "idle_timeout=0", NULL);
@@ -560,7 +226,7 @@ test_tcp_bounds(void **state)
 	tcp_write(fd, "10 <13>before481 <13>");
 	assert_true(closed_by_peer(fd));
 	close(fd);
-	assert_int_equal(fake.n, 1);
+	assert_int_equal(F.n, 1);
 	assert_int_equal(stats(in).frame_errors, 1);
 	/* One connection at most: a newcomer evicts the one silent longest
 	 * (else a few idle connections lock every sender out). */
@@ -572,20 +238,20 @@ test_tcp_bounds(void **state)
 	assert_int_equal(stats(in).conns_evicted, 1);
 	tcp_write(fd2, "<13>still here\n");
 	spin_until(2, 2);
-	assert_int_equal(fake.n, 2);
+	assert_int_equal(F.n, 2);
 	/* One waiting for room sent a message: kept, the newcomer refused. */
-	fake.room = 2;
+	sink_fix_room(&F, 0);
 	tcp_write(fd2, "<13>waits\n");
 	spin_until(3, 0.2);
-	assert_non_null(fake.waiting);
+	assert_true(sink_fix_waiting(&F));
 	fd = tcp_connect("127.0.0.1", port);
 	assert_true(closed_by_peer(fd));
 	close(fd);
 	assert_int_equal(stats(in).conns_refused, 1);
 	assert_int_equal(stats(in).conns_evicted, 1);
-	fake_room(1);
+	sink_fix_more(&F, 1);
 	spin_until(3, 2);
-	assert_int_equal(fake.n, 3);
+	assert_int_equal(F.n, 3);
 	fd = fd2;
 	close(fd);
 	spin_until(100, 0.1);
@@ -604,7 +270,7 @@ test_tcp_idle_and_reload(void **state)
 	void *in, *conf;
 
 	(void)state;
-	fake_reset(100);
+	reset(100, NULL);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	in = start(a, "idle_timeout=200ms", NULL);
 	fd = tcp_connect("127.0.0.1", port);
@@ -622,7 +288,7 @@ test_tcp_idle_and_reload(void **state)
 	fd = tcp_connect("127.0.0.1", port2);
 	tcp_write(fd, "<13>moved\n");
 	spin_until(1, 2);
-	assert_int_equal(fake.n, 1);
+	assert_int_equal(F.n, 1);
 	close(fd);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	{
@@ -660,7 +326,7 @@ test_tcp_idle_and_reload(void **state)
 	fd = tcp_connect("127.0.0.1", port2);
 	tcp_write(fd, "<13>still\n");
 	spin_until(2, 2);
-	assert_int_equal(fake.n, 2);
+	assert_int_equal(F.n, 2);
 	close(fd);
 	finish(in);
 }
@@ -690,47 +356,65 @@ reload(void *in, char *err, size_t errlen, const char *first, ...)
 	return rc;
 }
 
+/* The service's side of a sink failure: stop the input ${arg}. */
+static void
+stop_input(void *arg)
+{
+	syslog_input_ops.stop(arg);
+}
+
 /*
- * A push that fails stops the input (its connections freed) before it
- * returns SINK_ERR: the connection must not be touched after, whether
- * the push came from a read, from the room coming back, or from the
- * last message at EOF (the bug: a use after free, then a double free).
+ * A push that fails (the journal cannot be written: a full disk) stops
+ * the input (its connections freed, as service.c does) before it returns
+ * SINK_ERR: the connection must not be touched after, whether the push
+ * came from a read (more messages after it), from the room coming back,
+ * or from the last message at EOF (the bug: a use after free, then a
+ * double free).
  */
 static void
 test_tcp_sink_err(void **state)
 {
-	char a[64];
+	char a[64], dir[] = "/tmp/test_syslog_in.XXXXXX", st[64];
 	int port = free_port(), fd, path;
 	void *in;
 
 	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(st, sizeof(st), "%s/state", dir);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	for (path = 0; path < 3; path++) {
-		fake_reset(path == 1 ? 1 : 100);
+		unlink(st);
+		reset(path == 1 ? 1 : 100, st);
 		in = start(a, NULL);
+		F.on_fail = stop_input;
+		F.fail_arg = in;
 		fd = tcp_connect("127.0.0.1", port);
-		fake.fail_at = 1;
-		if (path != 1)
-			fake.fail_in = in;
-		if (path == 0) {		/* a read's second message */
-			tcp_write(fd, "<13>one\n<13>two\n<13>three\n");
+		tcp_write(fd, "<13>one\n");
+		spin_until(1, 2);
+		assert_int_equal(F.n, 1);
+		if (path == 0) {		/* a read's first of three */
+			sink_fix_break(&F);
+			tcp_write(fd, "<13>two\n<13>three\n<13>four\n");
 		} else if (path == 1) {		/* the room coming back */
-			tcp_write(fd, "<13>one\n<13>two\n");
+			tcp_write(fd, "<13>two\n");
 			spin_until(2, 0.3);
-			assert_non_null(fake.waiting);
-			fake.fail_in = in;
-			fake_room(5);
+			assert_true(sink_fix_waiting(&F));
+			sink_fix_break(&F);
+			sink_fix_more(&F, 5);
 		} else {			/* the message at EOF */
-			tcp_write(fd, "<13>one\n<13>last without LF");
+			sink_fix_break(&F);
+			tcp_write(fd, "<13>last without LF");
 			shutdown(fd, SHUT_WR);
 		}
 		assert_true(closed_by_peer(fd));
 		close(fd);
-		assert_null(fake.fail_in);	/* the failure happened */
-		assert_int_equal(fake.n, 1);
+		assert_int_equal(F.fails, 1);	/* the failure happened */
+		assert_int_equal(F.n, 1);
 		assert_int_equal(stats(in).received, 1);
 		finish(in);
 	}
+	unlink(st);
+	rmdir(dir);
 }
 
 /*
@@ -747,7 +431,7 @@ test_tcp_reload_conns(void **state)
 	void *in;
 
 	(void)state;
-	fake_reset(100);
+	reset(100, NULL);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	snprintf(b, sizeof(b), "tcp=127.0.0.1:%d", port2);
 	in = start(a, "allow=127.0.0.0/8", NULL);
@@ -756,14 +440,14 @@ test_tcp_reload_conns(void **state)
 	tcp_write(f1, "<13>one\n");
 	tcp_write(f2, "<13>two\n");
 	spin_until(2, 2);
-	assert_int_equal(fake.n, 2);
+	assert_int_equal(F.n, 2);
 	assert_int_equal(reload(in, err, sizeof(err), a, "allow=127.0.0.1",
 	    NULL), 0);
 	assert_true(closed_by_peer(f2));
 	close(f2);
 	tcp_write(f1, "<13>three\n");
 	spin_until(3, 2);
-	assert_int_equal(fake.n, 3);
+	assert_int_equal(F.n, 3);
 	assert_int_equal(stats(in).conns_reload, 1);
 	/* Moved: the old listener's connections go with it. */
 	assert_int_equal(reload(in, err, sizeof(err), b, "allow=127.0.0.1",
@@ -773,7 +457,7 @@ test_tcp_reload_conns(void **state)
 	assert_int_equal(stats(in).conns_reload, 2);
 	finish(in);
 	/* 0.0.0.0:P to 127.0.0.1:P: refused, the old one still listens. */
-	fake_reset(100);
+	reset(100, NULL);
 	snprintf(c, sizeof(c), "tcp=0.0.0.0:%d", port);
 	in = start(c, NULL);
 	assert_int_equal(reload(in, err, sizeof(err), a, NULL), -1);
@@ -781,7 +465,7 @@ test_tcp_reload_conns(void **state)
 	f1 = tcp_connect("127.0.0.1", port);
 	tcp_write(f1, "<13>kept\n");
 	spin_until(1, 2);
-	assert_int_equal(fake.n, 1);
+	assert_int_equal(F.n, 1);
 	close(f1);
 	finish(in);
 }
@@ -798,7 +482,7 @@ test_tcp_no_message(void **state)
 	void *in;
 
 	(void)state;
-	fake_reset(100);
+	reset(100, NULL);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	in = start(a, "idle_timeout=300ms", NULL);
 	fd = tcp_connect("127.0.0.1", port);
@@ -831,7 +515,7 @@ test_tcp_emfile(void **state)
 	void *in;
 
 	(void)state;
-	fake_reset(100);
+	reset(100, NULL);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	in = start(a, NULL);
 	fd = tcp_connect("127.0.0.1", port);
@@ -847,7 +531,7 @@ test_tcp_emfile(void **state)
 	assert_int_equal(stats(in).conns_accepted, 0);
 	tcp_write(fd, "<13>after\n");
 	spin_until(1, 2);
-	assert_int_equal(fake.n, 1);
+	assert_int_equal(F.n, 1);
 	assert_int_equal(stats(in).conns_accepted, 1);
 	close(fd);
 	finish(in);
@@ -873,7 +557,7 @@ test_tcp_churn_and_stop(void **state)
 	err2 = dup(2);
 	dup2(tmp, 2);
 	log_init("test_syslog_in", LOG_LVL_INFO);
-	fake_reset(1);
+	reset(1, NULL);
 	snprintf(a, sizeof(a), "tcp=127.0.0.1:%d", port);
 	in = start(a, NULL);
 	for (i = 0; i < 20; i++) {
@@ -890,8 +574,8 @@ test_tcp_churn_and_stop(void **state)
 	fd = tcp_connect("127.0.0.1", port);
 	tcp_write(fd, "<13>one\n<13>two\n<13>th");
 	spin_until(2, 0.3);
-	assert_non_null(fake.waiting);
-	assert_int_equal(fake.n, 1);
+	assert_true(sink_fix_waiting(&F));
+	assert_int_equal(F.n, 1);
 	syslog_input_ops.stop(in);
 	fflush(stderr);
 	dup2(err2, 2);
@@ -915,33 +599,10 @@ test_tcp_churn_and_stop(void **state)
 	finish(in);
 }
 
-static void
-test_start_fails(void **state)
-{
-	char err[256] = "", why[256];
-	void *conf;
-
-	(void)state;
-	conf = syslog_input_ops.conf_new("/");
-	assert_false(syslog_input_ops.conf_any(conf));
-	assert_int_equal(syslog_input_ops.conf_check(conf, err, sizeof(err)),
-	    0);
-	assert_int_equal(syslog_input_ops.conf_set(conf, NULL, "udp",
-	    "192.0.2.1:5514", why, sizeof(why)), CONF_SET_OK);
-	assert_null(syslog_input_ops.start(loop, &fake, conf, err,
-	    sizeof(err)));
-	assert_non_null(strstr(err, "bind udp 192.0.2.1:5514"));
-	syslog_input_ops.conf_free(conf);
-	assert_string_equal(syslog_input_ops.section, "syslog");
-	assert_int_equal(syslog_input_ops.named, 0);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_udp),
-		cmocka_unit_test(test_udp_refused_and_full),
 		cmocka_unit_test(test_tcp_framing),
 		cmocka_unit_test(test_tcp_burst),
 		cmocka_unit_test(test_tcp_backpressure),
@@ -952,11 +613,8 @@ main(void)
 		cmocka_unit_test(test_tcp_no_message),
 		cmocka_unit_test(test_tcp_emfile),
 		cmocka_unit_test(test_tcp_churn_and_stop),
-		cmocka_unit_test(test_start_fails),
 	};
 
-	log_init("test_syslog_in", LOG_LVL_WARN);
-	(void)signal(SIGPIPE, SIG_IGN);	/* a write after the input closed */
-	loop = ev_default_loop(0);
+	syslog_world_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
