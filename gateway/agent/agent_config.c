@@ -116,15 +116,25 @@ agent_config_num(const char *value, double lo, double hi, int off,
 	return CONF_SET_OK;
 }
 
+/* The length of ${section}'s first word; its NAME: what follows the blanks. */
+static const char *
+agent_config_split(const char *section, size_t *wl)
+{
+	const char *nm;
+
+	*wl = strcspn(section, " \t");
+	nm = section + *wl;
+	return nm + strspn(nm, " \t");
+}
+
 /* The kind named by the first word of ${section}, its NAME after it. */
 static int
 agent_config_kind(const struct agent_config *c, const char *section,
     const char **name, char *why, size_t whylen)
 {
-	size_t wl = strcspn(section, " \t");
-	const char *nm = section + wl;
+	size_t wl;
+	const char *nm = agent_config_split(section, &wl);
 
-	nm += strspn(nm, " \t");
 	for (size_t i = 0; i < c->nkinds; i++) {
 		const struct input_ops *k = c->kinds[i];
 
@@ -204,28 +214,18 @@ agent_config_dir(struct agent_config *c, const char *path)
 }
 
 /*
- * The line of a key read, for the errors found after the whole file:
- * the section as "kind NAME" (one space), whether its value was bad.
+ * The line of a key read, for the errors found after the whole file: its
+ * section as written (agent_config_split() tells its kind and NAME), its
+ * key, and whether its value was bad.
  */
 struct agent_line {
-	char	section[64];
-	char	key[64];
-	int	line;
-	int	bad;
+	char	*section;
+	char	*key;
+	int	 line;
+	int	 bad;
 };
 
 #define AGENT_LINES_MAX	4096	/* keys remembered (memory bounded) */
-
-/* ${section} as "word NAME" (one space) into ${out}. */
-static void
-agent_config_section(const char *section, char *out, size_t len)
-{
-	size_t wl = strcspn(section, " \t");
-	const char *nm = section + wl;
-
-	nm += strspn(nm, " \t");
-	snprintf(out, len, "%.*s%s%s", (int)wl, section, *nm ? " " : "", nm);
-}
 
 /* conf_seen_fn: remember the line of [${section}] ${key}. */
 static void
@@ -243,20 +243,51 @@ agent_config_seen(void *cfg, const char *section, const char *key, int line,
 			return;	/* errors then name no line */
 		c->lines = l;
 	}
-	l = &c->lines[c->nlines++];
-	agent_config_section(section, l->section, sizeof(l->section));
-	snprintf(l->key, sizeof(l->key), "%s", key);
+	l = &c->lines[c->nlines];
+	if ((l->section = strdup(section)) == NULL ||
+	    (l->key = strdup(key)) == NULL) {
+		free(l->section);
+		return;
+	}
 	l->line = line;
 	l->bad = rc == CONF_SET_BAD;
+	c->nlines++;
+}
+
+/* Forget the lines of the keys read. */
+static void
+agent_config_forget(struct agent_config *c)
+{
+	for (size_t i = 0; i < c->nlines; i++) {
+		free(c->lines[i].section);
+		free(c->lines[i].key);
+	}
+	free(c->lines);
+	c->lines = NULL;
+	c->nlines = 0;
 }
 
 /*
- * The line of [${sec}] ${key} (${*bad}: its value was bad), else of the
- * section's first key, else 0.
+ * 1 if ${w}, a section as written, is [${section} ${name}] (${name} NULL:
+ * [${section}] without a NAME).
  */
 static int
-agent_config_line(const struct agent_config *c, const char *sec,
-    size_t seclen, const char *key, size_t keylen, int *bad)
+agent_config_is(const char *w, const char *section, const char *name)
+{
+	size_t wl;
+	const char *nm = agent_config_split(w, &wl);
+
+	return strlen(section) == wl && strncmp(w, section, wl) == 0 &&
+	    strcmp(nm, name != NULL ? name : "") == 0;
+}
+
+/*
+ * The line of [${section} ${name}] ${key} (${*bad}: its value was bad),
+ * else of the section's first key, else 0.
+ */
+static int
+agent_config_line(const struct agent_config *c, const char *section,
+    const char *name, const char *key, int *bad)
 {
 	int first = 0;
 
@@ -264,13 +295,11 @@ agent_config_line(const struct agent_config *c, const char *sec,
 	for (size_t i = 0; i < c->nlines; i++) {
 		const struct agent_line *l = &c->lines[i];
 
-		if (strlen(l->section) != seclen ||
-		    strncmp(l->section, sec, seclen) != 0)
+		if (!agent_config_is(l->section, section, name))
 			continue;
 		if (first == 0)
 			first = l->line;
-		if (strlen(l->key) == keylen &&
-		    strncmp(l->key, key, keylen) == 0) {
+		if (strcmp(l->key, key) == 0) {
 			*bad = l->bad;
 			return l->line;
 		}
@@ -278,55 +307,54 @@ agent_config_line(const struct agent_config *c, const char *sec,
 	return first;
 }
 
-/*
- * One error line of a kind's conf_check, "[section NAME] key: why", into
- * ${err} as "file:LINE: ..." (the key's line, or its section's); 0, or -1
- * if it repeats a bad value of that key already reported (dropped).
- */
-static int
-agent_config_report(const struct agent_config *c, const char *line,
-    char *err, size_t errlen)
-{
-	const char *end, *key;
-	size_t keylen;
-	int n = 0, bad = 0;
+/* What the reporter of the kinds' conf_check writes to. */
+struct agent_report {
+	const struct agent_config *c;
+	char			*err;
+	size_t			 errlen;
+	int			 n;		/* errors written */
+	int			 dropped;	/* bad values said again */
+};
 
-	if (line[0] == '[' && (end = strchr(line, ']')) != NULL &&
-	    end[1] == ' ') {
-		key = end + 2;
-		keylen = strcspn(key, ":");
-		n = agent_config_line(c, line + 1, (size_t)(end - line - 1),
-		    key, key[keylen] == ':' ? keylen : 0, &bad);
+/*
+ * conf_report's fn: one error of a kind's conf_check into ${err} as
+ * "file:LINE: [section NAME] key: why" (the key's line, or its section's),
+ * unless it repeats a bad value of that key already reported (dropped).
+ */
+static void
+agent_config_report(void *arg, const char *section, const char *name,
+    const char *key, const char *why)
+{
+	struct agent_report *r = arg;
+	char text[2048];
+	int n, bad;
+
+	n = agent_config_line(r->c, section, name, key, &bad);
+	if (bad) {
+		r->dropped++;
+		return;
 	}
-	if (bad)
-		return -1;
+	conf_report_line(text, sizeof(text), section, name, key, why);
 	if (n > 0)
-		conf_errf(err, errlen, "%s:%d: %s", c->file, n, line);
+		conf_errf(r->err, r->errlen, "%s:%d: %s", r->c->file, n, text);
 	else
-		conf_errf(err, errlen, "%s: %s", c->file, line);
-	return 0;
+		conf_errf(r->err, r->errlen, "%s: %s", r->c->file, text);
+	r->n++;
 }
 
-/*
- * Each kind's conf_check, its lines prefixed with the file's name and the
- * line of the key they name.
- */
+/* Each kind's conf_check, its errors reported at their line. */
 static int
 agent_config_check(struct agent_config *c, char *err, size_t errlen)
 {
-	char buf[2048], *line, *save = NULL;
+	struct agent_report ar = { c, err, errlen, 0, 0 };
+	const struct conf_report rep = { agent_config_report, &ar };
 	int nerr = 0, n;
 
 	for (size_t i = 0; i < c->nkinds; i++) {
-		buf[0] = '\0';
-		if ((n = c->kinds[i]->conf_check(c->kconf[i], buf,
-		    sizeof(buf))) <= 0)
-			continue;
-		nerr += n;
-		for (line = strtok_r(buf, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save))
-			if (agent_config_report(c, line, err, errlen) != 0)
-				nerr--;
+		ar.n = ar.dropped = 0;
+		n = c->kinds[i]->conf_check(c->kconf[i], &rep) - ar.dropped;
+		/* An error counted but not reported still fails the load. */
+		nerr += n > ar.n ? n : ar.n;
 	}
 	return nerr;
 }
@@ -365,9 +393,7 @@ agent_config_load(struct agent_config *c, const char *path,
 		nerr++;
 	}
 	nerr += agent_config_check(c, err, errlen);
-	free(c->lines);
-	c->lines = NULL;
-	c->nlines = 0;
+	agent_config_forget(c);
 	return nerr;
 nomem:
 	conf_errf(err, errlen, "%s: %s", path, strerror(errno));
@@ -453,6 +479,6 @@ agent_config_free(struct agent_config *c)
 			c->kinds[i]->conf_free(c->kconf[i]);
 	free(c->file);
 	free(c->dir);
-	free(c->lines);
+	agent_config_forget(c);
 	memset(c, 0, sizeof(*c));
 }

@@ -165,7 +165,7 @@ check_conf_set(void *conf, const char *name, const char *key,
 
 /* One check's defaults and cross-key rules: the number of errors. */
 static int
-def_check(struct check_def *d, char *err, size_t errlen)
+def_check(struct check_def *d, const struct conf_report *rep)
 {
 	int n = 0;
 
@@ -174,38 +174,32 @@ def_check(struct check_def *d, char *err, size_t errlen)
 		    d->every / 2 : CHECK_TIMEOUT_DEFAULT;
 	if (!d->splay_set)
 		d->splay = d->every;
-	if (d->command == NULL) {
-		conf_errf(err, errlen, "[check %s] command: missing (the "
-		    "plugin to run and its arguments)", d->name);
-		n++;
-	}
-	if (d->timeout >= d->every) {
-		conf_errf(err, errlen, "[check %s] timeout: %gs must be less "
-		    "than every (%gs)", d->name, d->timeout, d->every);
-		n++;
-	}
-	if (d->splay > d->every) {
-		conf_errf(err, errlen, "[check %s] splay: %gs is more than "
-		    "every (%gs)", d->name, d->splay, d->every);
-		n++;
-	}
+	if (d->command == NULL)
+		n += conf_reportf(rep, "check", d->name, "command", "missing "
+		    "(the plugin to run and its arguments)");
+	if (d->timeout >= d->every)
+		n += conf_reportf(rep, "check", d->name, "timeout", "%gs must "
+		    "be less than every (%gs)", d->timeout, d->every);
+	if (d->splay > d->every)
+		n += conf_reportf(rep, "check", d->name, "splay", "%gs is more "
+		    "than every (%gs)", d->splay, d->every);
 	return n;
 }
 
 /**
- * check_conf_check(conf, err, errlen): after the whole file: a command
- * missing, a timeout not below every, a splay over every; the defaults of
- * timeout and splay applied.  The number of errors (in ${err}).
+ * check_conf_check(conf, rep): after the whole file: a command missing, a
+ * timeout not below every, a splay over every; the defaults of timeout
+ * and splay applied.  The number of errors (each reported to ${rep}).
  */
 int
-check_conf_check(void *conf, char *err, size_t errlen)
+check_conf_check(void *conf, const struct conf_report *rep)
 {
 	struct check_conf *c = conf;
 	struct check_def *d;
 	int n = 0;
 
 	for (d = c->defs; d != NULL; d = d->next)
-		n += def_check(d, err, errlen);
+		n += def_check(d, rep);
 	return n;
 }
 

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "conf_report.h"
+
 #define CHECK_MAX		256	/* [check NAME] sections */
 #define CHECK_NAME_MAX		128	/* a name's bytes */
 #define CHECK_EVERY_MIN		1.0	/* seconds */
@@ -55,11 +57,11 @@ int check_conf_set(void *conf, const char *name, const char *key,
     const char *value, char *why, size_t whylen);
 
 /**
- * check_conf_check(conf, err, errlen): after the whole file: a command
- * missing, a timeout not below every, a splay over every; the defaults of
- * timeout and splay applied.  The number of errors (in ${err}).
+ * check_conf_check(conf, rep): after the whole file: a command missing, a
+ * timeout not below every, a splay over every; the defaults of timeout
+ * and splay applied.  The number of errors (each reported to ${rep}).
  */
-int check_conf_check(void *conf, char *err, size_t errlen);
+int check_conf_check(void *conf, const struct conf_report *rep);
 
 /** check_conf_free(conf): NULL-safe. */
 void check_conf_free(void *conf);

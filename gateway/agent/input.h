@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <ev.h>
 
+#include "conf_report.h"
+
 struct sink;
 
 struct input_ops {
@@ -36,12 +38,14 @@ struct input_ops {
 	/*
 	 * After the whole file: what no single key shows (a required key
 	 * missing, two sections in conflict): the number of errors, each
-	 * appended to ${err} with conf_errf() as "[section NAME] key: why"
-	 * (the loader prefixes "file:LINE: ", the line of that key or of
-	 * the section's first key, and drops it if that key's value was
-	 * already reported bad).
+	 * reported through ${rep} with conf_reportf() by its section, NAME
+	 * and key (conf_report.h).  The loader writes it as "file:LINE:
+	 * [section NAME] key: why", LINE that key's or else the section's
+	 * first key's, and drops it if that key's value was already
+	 * reported bad.
 	 */
-	int		 (*conf_check)(void *conf, char *err, size_t errlen);
+	int		 (*conf_check)(void *conf,
+			    const struct conf_report *rep);
 	void		 (*conf_free)(void *conf);
 	/* 1 if ${conf} has anything to run (an empty kind is not started). */
 	int		 (*conf_any)(const void *conf);

@@ -221,18 +221,16 @@ syslog_conf_set(struct syslog_conf *c, const char *key, const char *value,
 }
 
 /**
- * syslog_conf_check(c, err, errlen): what no key shows (keys set, but
- * neither udp nor tcp): the number of errors, each appended to ${err}.
- * No [syslog] key at all is no error: the input is then not started.
+ * syslog_conf_check(c, rep): what no key shows (keys set, but neither udp
+ * nor tcp): the number of errors, each reported to ${rep}.  No [syslog]
+ * key at all is no error: the input is then not started.
  */
 int
-syslog_conf_check(const struct syslog_conf *c, char *err, size_t errlen)
+syslog_conf_check(const struct syslog_conf *c, const struct conf_report *rep)
 {
-	if (c->any && c->udp == NULL && c->tcp == NULL) {
-		conf_errf(err, errlen, "[syslog] udp, tcp: at least one of "
-		    "them is required");
-		return 1;
-	}
+	if (c->any && c->udp == NULL && c->tcp == NULL)
+		return conf_reportf(rep, "syslog", NULL, "udp, tcp", "at least "
+		    "one of them is required");
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "conf_report.h"
+
 #define SYSLOG_ALLOW_MAX	32		/* allow list entries */
 #define SYSLOG_MSG_MIN		480		/* RFC 3164's smallest */
 #define SYSLOG_MSG_MAX		32768		/* its base64 fits an event */
@@ -54,12 +56,12 @@ int syslog_conf_set(struct syslog_conf *c, const char *key,
     const char *value, char *why, size_t whylen);
 
 /**
- * syslog_conf_check(c, err, errlen): what no key shows (keys set, but
- * neither udp nor tcp): the number of errors, each appended to ${err}.
- * No [syslog] key at all is no error: the input is then not started.
+ * syslog_conf_check(c, rep): what no key shows (keys set, but neither udp
+ * nor tcp): the number of errors, each reported to ${rep}.  No [syslog]
+ * key at all is no error: the input is then not started.
  */
-int syslog_conf_check(const struct syslog_conf *c, char *err,
-    size_t errlen);
+int syslog_conf_check(const struct syslog_conf *c,
+    const struct conf_report *rep);
 
 /** syslog_conf_copy(dst, src): ${src} into ${dst} (fresh); 0 or -1. */
 int syslog_conf_copy(struct syslog_conf *dst, const struct syslog_conf *src);

@@ -386,9 +386,9 @@ syslog_in_conf_set(void *conf, const char *name, const char *key,
 }
 
 static int
-syslog_in_conf_check(void *conf, char *err, size_t errlen)
+syslog_in_conf_check(void *conf, const struct conf_report *rep)
 {
-	return syslog_conf_check(conf, err, errlen);
+	return syslog_conf_check(conf, rep);
 }
 
 static void

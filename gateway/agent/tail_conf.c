@@ -176,27 +176,28 @@ tail_conf_set(void *conf, const char *name, const char *key,
 	return tail_conf_num(in, key, value, why, whylen);
 }
 
-/** tail_conf_check(conf, err, errlen): the number of errors (conf_errf). */
+/**
+ * tail_conf_check(conf, rep): after the whole file: a path missing, more
+ * files in all than the journal keeps.  The number of errors (each
+ * reported to ${rep}).
+ */
 int
-tail_conf_check(void *conf, char *err, size_t errlen)
+tail_conf_check(void *conf, const struct conf_report *rep)
 {
 	struct tail_conf *c = conf;
 	uint64_t files = 0;
 	int errors = 0;
 
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->in[i].path == NULL) {
-			conf_errf(err, errlen, "[file %s] path: missing",
-			    c->in[i].name);
-			errors++;
-		}
+		if (c->in[i].path == NULL)
+			errors += conf_reportf(rep, "file", c->in[i].name,
+			    "path", "missing");
 		files += c->in[i].max_files;
 	}
-	if (files > POSMAP_MAX) {
-		conf_errf(err, errlen, "[file] max_files: %llu files in all, "
-		    "more than %d", (unsigned long long)files, POSMAP_MAX);
-		errors++;
-	}
+	if (files > POSMAP_MAX)
+		errors += conf_reportf(rep, "file", NULL, "max_files", "%llu "
+		    "files in all, more than %d", (unsigned long long)files,
+		    POSMAP_MAX);
 	return errors;
 }
 

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf_report.h"
+
 #define TAIL_FROM_BEGINNING	0	/* read_from */
 #define TAIL_FROM_END		1
 #define TAIL_LONG_SPLIT		0	/* long_lines */
@@ -51,8 +53,12 @@ void *tail_conf_new(const char *dir);
 int tail_conf_set(void *conf, const char *name, const char *key,
     const char *value, char *why, size_t whylen);
 
-/** tail_conf_check(conf, err, errlen): the number of errors (conf_errf). */
-int tail_conf_check(void *conf, char *err, size_t errlen);
+/**
+ * tail_conf_check(conf, rep): after the whole file: a path missing, more
+ * files in all than the journal keeps.  The number of errors (each
+ * reported to ${rep}).
+ */
+int tail_conf_check(void *conf, const struct conf_report *rep);
 
 /** tail_conf_free(conf): NULL-safe. */
 void tail_conf_free(void *conf);

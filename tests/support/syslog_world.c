@@ -114,7 +114,8 @@ start(const char *first, ...)
 		    eq + 1, why, sizeof(why)), CONF_SET_OK);
 	}
 	va_end(ap);
-	assert_int_equal(syslog_input_ops.conf_check(conf, err, sizeof(err)),
+	assert_int_equal(syslog_input_ops.conf_check(conf,
+	    CONF_REPORT_TEXT(err, sizeof(err))),
 	    0);
 	assert_true(syslog_input_ops.conf_any(conf));
 	in = syslog_input_ops.start(loop, F.s, conf, err, sizeof(err));

@@ -96,7 +96,8 @@ start(void)
 {
 	char err[512] = "";
 
-	assert_int_equal(tail_input_ops.conf_check(conf, err, sizeof(err)),
+	assert_int_equal(tail_input_ops.conf_check(conf,
+	    CONF_REPORT_TEXT(err, sizeof(err))),
 	    0);
 	assert_true(tail_input_ops.conf_any(conf));
 	if ((tail = tail_input_ops.start(loop, F.s, conf, err,

@@ -5,7 +5,8 @@
  * named "file:line: [section] key: why"; sections dispatched to fake input
  * kinds with their NAME and the directory; the kinds' conf_check errors
  * named by the line of their key (or their section's first line), a bad
- * value not reported again as missing; a reload keeping the keys that
+ * value not reported again as missing, whatever a NAME or a reason holds
+ * ("]", ":") and however many there are; a reload keeping the keys that
  * need a restart.
  */
 #include <stdarg.h>
@@ -28,7 +29,8 @@ struct fake_conf {
 	char	dir[256];
 	char	seen[16][96];	/* "NAME.key=value" */
 	int	n;
-	int	freed_check;	/* conf_check: report an error */
+	int	freed_check;	/* conf_check: report an error (1), or
+				   two with odd text (2) */
 };
 
 static int fake_frees;
@@ -57,6 +59,8 @@ fake_set(void *conf, const char *name, const char *key, const char *value,
 		return CONF_SET_UNKNOWN;
 	if (strcmp(key, "x") == 0 && strcmp(value, "check") == 0)
 		c->freed_check = 1;
+	if (strcmp(key, "x") == 0 && strcmp(value, "odd") == 0)
+		c->freed_check = 2;
 	if (c->n < 16)
 		snprintf(c->seen[c->n++], sizeof(c->seen[0]), "%s.%s=%s",
 		    name != NULL ? name : "-", key, value);
@@ -64,14 +68,19 @@ fake_set(void *conf, const char *name, const char *key, const char *value,
 }
 
 static int
-fake_check(void *conf, char *err, size_t errlen)
+fake_check(void *conf, const struct conf_report *rep)
 {
 	struct fake_conf *c = conf;
+	int n = 0;
 
-	if (!c->freed_check)
-		return 0;
-	conf_errf(err, errlen, "[file web] path: required");
-	return 1;
+	if (c->freed_check == 1)
+		n += conf_reportf(rep, "file", "web", "path", "required");
+	if (c->freed_check == 2) {
+		n += conf_reportf(rep, "file", "a: b", "path", "not [%s]: %s",
+		    "found", "here");
+		n += conf_reportf(rep, "file", "a", "nokey", "x]: y");
+	}
+	return n;
 }
 
 static void
@@ -284,6 +293,66 @@ test_check_lines(void **state)
 	agent_config_free(&c);
 }
 
+/*
+ * A NAME with ":" and reasons with "]" and ":" (which reading the error's
+ * text back for its section and key would trip on): each error names the
+ * line of its key, or of its section's first key.
+ */
+static void
+test_odd_text(void **state)
+{
+	static const struct input_ops *const ck[] = { &check_input_ops };
+	struct agent_config c;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(load(&c, BASE "[file x:y]\nx = 1\npath = /p\n"
+	    "[file a: b]\nx = odd\npath = q\n"
+	    "[file a]\npath = r\n", err, sizeof(err)), 2);
+	assert_string_equal(err, "/etc/gw-agent/agent.ini:11: [file a: b] "
+	    "path: not [found]: here\n"
+	    "/etc/gw-agent/agent.ini:13: [file a] nokey: x]: y\n");
+	agent_config_free(&c);
+	assert_int_equal(agent_config_load(&c, "a.ini", BASE
+	    "[check disk: /var]\ncommand = /bin/true\nevery = 10s\n"
+	    "timeout = 20s\n"
+	    "[check web]: x]\nevery = 1m\n", ck, 1, err, sizeof(err)), 2);
+	assert_string_equal(err, "a.ini:9: [check disk: /var] timeout: 20s "
+	    "must be less than every (10s)\n"
+	    "a.ini:11: [check web] command: missing (the plugin to run and "
+	    "its arguments)\n");
+	agent_config_free(&c);
+}
+
+/*
+ * More errors than a few kilobytes of text: each is written, at its line
+ * (the caller's buffer is the only bound).
+ */
+static void
+test_many_errors(void **state)
+{
+	static const struct input_ops *const ck[] = { &check_input_ops };
+	struct agent_config c;
+	char text[4096], err[8192], want[128];
+	size_t used;
+
+	(void)state;
+	used = (size_t)snprintf(text, sizeof(text), "%s", BASE);
+	for (int i = 0; i < 40; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+		    "[check c%02d]\nevery = 10s\n", i);
+	assert_true(used < sizeof(text));
+	assert_int_equal(agent_config_load(&c, "a.ini", text, ck, 1, err,
+	    sizeof(err)), 40);
+	for (int i = 0; i < 40; i++) {
+		snprintf(want, sizeof(want), "a.ini:%d: [check c%02d] command: "
+		    "missing (the plugin to run and its arguments)\n",
+		    7 + 2 * i, i);
+		has_line(err, want);
+	}
+	agent_config_free(&c);
+}
+
 /* A relative file name: its directory made absolute from the cwd. */
 static void
 test_relative_file(void **state)
@@ -336,6 +405,8 @@ main(void)
 		cmocka_unit_test(test_unknown_section),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_check_lines),
+		cmocka_unit_test(test_odd_text),
+		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_relative_file),
 		cmocka_unit_test(test_keep),
 	};

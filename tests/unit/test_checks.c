@@ -75,7 +75,7 @@ conf(const char *const *lines)
 		    CONF_SET_OK)
 			fail_msg("%s: %s", *lines, why);
 	}
-	if (check_conf_check(c, err, sizeof(err)) != 0)
+	if (check_conf_check(c, CONF_REPORT_TEXT(err, sizeof(err))) != 0)
 		fail_msg("%s", err);
 	return c;
 }
@@ -179,7 +179,8 @@ test_conf(void **state)
 	    sizeof(why)), CONF_SET_BAD);
 	assert_int_equal(check_conf_set(c, "a\tb", "every", "5s", why,
 	    sizeof(why)), CONF_SET_BAD);
-	assert_int_equal(check_conf_check(c, err, sizeof(err)), 0);
+	assert_int_equal(check_conf_check(c,
+	    CONF_REPORT_TEXT(err, sizeof(err))), 0);
 	assert_int_equal(check_conf_any(c), 1);
 	assert_non_null(d = check_conf_find(c, "load"));
 	assert_string_equal(d->argv[0], "/etc/gw-agent/plugins/check_load");
@@ -204,7 +205,8 @@ test_conf(void **state)
 	    sizeof(why)), CONF_SET_OK);
 	assert_int_equal(check_conf_set(c, "b", "splay", "6s", why,
 	    sizeof(why)), CONF_SET_OK);
-	assert_int_equal(check_conf_check(c, err, sizeof(err)), 3);
+	assert_int_equal(check_conf_check(c,
+	    CONF_REPORT_TEXT(err, sizeof(err))), 3);
 	assert_non_null(strstr(err, "[check a] command: missing"));
 	assert_non_null(strstr(err, "[check b] timeout: 5s must be less "
 	    "than every (5s)"));

@@ -164,7 +164,8 @@ test_start_fails(void **state)
 	(void)state;
 	conf = syslog_input_ops.conf_new("/");
 	assert_false(syslog_input_ops.conf_any(conf));
-	assert_int_equal(syslog_input_ops.conf_check(conf, err, sizeof(err)),
+	assert_int_equal(syslog_input_ops.conf_check(conf,
+	    CONF_REPORT_TEXT(err, sizeof(err))),
 	    0);
 	assert_int_equal(syslog_input_ops.conf_set(conf, NULL, "udp",
 	    "192.0.2.1:5514", why, sizeof(why)), CONF_SET_OK);

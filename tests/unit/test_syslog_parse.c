@@ -431,10 +431,12 @@ test_conf(void **state)
 	assert_true(syslog_allowed(c.allow, c.nallow, (struct sockaddr *)&s6));
 	assert_int_equal(c.max_message, 8192);
 	/* No key: no error (not started); a key but no listener: one. */
-	assert_int_equal(syslog_conf_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(syslog_conf_check(&c,
+	    CONF_REPORT_TEXT(err, sizeof(err))), 0);
 	assert_int_equal(syslog_conf_set(&c, "max_connections", "8", why,
 	    sizeof(why)), CONF_SET_OK);
-	assert_int_equal(syslog_conf_check(&c, err, sizeof(err)), 1);
+	assert_int_equal(syslog_conf_check(&c,
+	    CONF_REPORT_TEXT(err, sizeof(err))), 1);
 	assert_non_null(strstr(err, "[syslog] udp, tcp"));
 	assert_int_equal(syslog_conf_set(&c, "udp", "127.0.0.1:5514", why,
 	    sizeof(why)), CONF_SET_OK);
@@ -460,7 +462,8 @@ test_conf(void **state)
 	assert_int_equal(syslog_conf_set(&c, "port", "514", why,
 	    sizeof(why)), CONF_SET_UNKNOWN);
 	err[0] = '\0';
-	assert_int_equal(syslog_conf_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(syslog_conf_check(&c,
+	    CONF_REPORT_TEXT(err, sizeof(err))), 0);
 	syslog_conf_clear(&c);
 }
 

@@ -220,7 +220,8 @@ test_reload(void **state)
 	set_in(c2, "new", "path", "b.log");
 	set_in(c2, "new", "read_from", "end");
 	set_in(c2, "new", "poll", "10ms");
-	assert_int_equal(tail_input_ops.conf_check(c2, err, sizeof(err)), 0);
+	assert_int_equal(tail_input_ops.conf_check(c2,
+	    CONF_REPORT_TEXT(err, sizeof(err))), 0);
 	assert_int_equal(tail_input_ops.reload(tail, c2, err, sizeof(err)),
 	    0);
 	tail_input_ops.conf_free(conf);
@@ -399,7 +400,8 @@ test_conf(void **state)
 	assert_int_equal(tail_input_ops.conf_set(conf, NULL, "path", "/a",
 	    why, sizeof(why)), CONF_SET_BAD);
 	/* [file x] without path. */
-	assert_int_equal(tail_input_ops.conf_check(conf, err, sizeof(err)), 1);
+	assert_int_equal(tail_input_ops.conf_check(conf,
+	    CONF_REPORT_TEXT(err, sizeof(err))), 1);
 	assert_non_null(strstr(err, "[file x] path: missing"));
 	assert_non_null(c2 = tail_input_ops.conf_new("/etc/gw-agent"));
 	assert_false(tail_input_ops.conf_any(c2));
