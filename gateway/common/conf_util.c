@@ -18,6 +18,13 @@
 #include "net.h"
 #include "log.h"
 
+/* inih keeps 49 bytes of a section's or a key's name (its MAX_SECTION and
+ * MAX_NAME, 50 with the NUL). */
+#define CONF_SECTION_MAX	49
+#define CONF_KEY_MAX		49
+
+struct conf_seen;
+
 struct conf_ctx {
 	const char	*text;		/* unread rest */
 	const char	*label;
@@ -28,12 +35,17 @@ struct conf_ctx {
 	char		*err;
 	size_t		 errlen;
 	int		 nerr;
-	char		 section[64];
-	char		 seen[64][96];	/* "section\nkey" already set */
-	int		 seen_line[64];
-	int		 nseen;
+	struct conf_seen *seen;		/* every key set, to refuse a second */
+	size_t		 nseen, capseen;
 };
 
+/* A key already set: "section\nkey" and its line. */
+struct conf_seen {
+	char	id[CONF_SECTION_MAX + CONF_KEY_MAX + 2];
+	int	line;
+};
+
+static void conf_section_len(struct conf_ctx *, const char *);
 static int conf_load_seen(const char *, const char *, conf_set_fn *,
     conf_seen_fn *, void *, char *, size_t);
 static int conf_load_file_seen(const char *, conf_set_fn *, conf_seen_fn *,
@@ -79,7 +91,49 @@ conf_reader(char *buf, int size, void *stream)
 	buf[n] = '\0';
 	x->text += n;
 	x->line++;
+	conf_section_len(x, buf);
 	return buf;
+}
+
+/*
+ * An error if ${line} is a section header whose name is longer than
+ * CONF_SECTION_MAX: inih cuts a name to 49 bytes without a word, so two
+ * long names alike at the start would be read as one section.
+ */
+static void
+conf_section_len(struct conf_ctx *x, const char *line)
+{
+	size_t n;
+
+	line += strspn(line, " \t");
+	if (*line != '[')
+		return;
+	n = strcspn(line + 1, "]");
+	if (line[1 + n] == ']' && n > CONF_SECTION_MAX) {
+		conf_errf(x->err, x->errlen, "%s:%d: [%.32s...]: a section "
+		    "name longer than %d bytes", x->label, x->line, line + 1,
+		    CONF_SECTION_MAX);
+		x->nerr++;
+	}
+}
+
+/* Remember that ${id} was set at ${line}; -1 if out of memory. */
+static int
+conf_seen_add(struct conf_ctx *x, const char *id)
+{
+	struct conf_seen *p;
+	size_t cap;
+
+	if (x->nseen == x->capseen) {
+		cap = x->capseen ? x->capseen * 2 : 64;
+		if ((p = reallocarray(x->seen, cap, sizeof(*p))) == NULL)
+			return -1;
+		x->seen = p;
+		x->capseen = cap;
+	}
+	snprintf(x->seen[x->nseen].id, sizeof(x->seen[0].id), "%s", id);
+	x->seen[x->nseen++].line = x->line;
+	return 0;
 }
 
 static int
@@ -87,21 +141,23 @@ conf_handler(void *user, const char *section, const char *key,
     const char *value)
 {
 	struct conf_ctx *x = user;
-	char why[256] = "", id[96];
-	int rc, i;
+	char why[256] = "", id[sizeof(x->seen[0].id)];
+	size_t i;
+	int rc;
 
 	snprintf(id, sizeof(id), "%s\n%s", section, key);
 	for (i = 0; i < x->nseen; i++)
-		if (strcmp(x->seen[i], id) == 0) {
+		if (strcmp(x->seen[i].id, id) == 0) {
 			conf_errf(x->err, x->errlen, "%s:%d: [%s] %s: set twice "
 			    "(first at line %d)", x->label, x->line, section,
-			    key, x->seen_line[i]);
+			    key, x->seen[i].line);
 			x->nerr++;
 			return 1;
 		}
-	if (x->nseen < 64) {
-		snprintf(x->seen[x->nseen], sizeof(x->seen[0]), "%s", id);
-		x->seen_line[x->nseen++] = x->line;
+	if (conf_seen_add(x, id) == -1) {
+		conf_errf(x->err, x->errlen, "%s: out of memory", x->label);
+		x->nerr++;
+		return 1;
 	}
 	rc = x->set(x->cfg, section, key, value, why, sizeof(why));
 	if (rc == CONF_SET_UNKNOWN) {
@@ -161,6 +217,7 @@ conf_load_seen(const char *text, const char *label, conf_set_fn *set,
 		x->nerr++;
 	}
 	n = x->nerr;
+	free(x->seen);
 	free(x);
 	return n;
 }

@@ -353,6 +353,48 @@ test_many_errors(void **state)
 	agent_config_free(&c);
 }
 
+/*
+ * The loader's own bounds are real bounds: a key set twice is refused
+ * however many keys come before it (the first 64 only were remembered),
+ * and a section name inih would cut (at 49 bytes) is refused, not merged
+ * with another that starts alike.
+ */
+static void
+test_loader_bounds(void **state)
+{
+	static const struct input_ops *const ck[] = { &check_input_ops };
+	struct agent_config c;
+	char text[8192], err[8192], want[160], name[64];
+	size_t used;
+
+	(void)state;
+	used = (size_t)snprintf(text, sizeof(text), "%s", BASE);
+	for (int i = 0; i < 40; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+		    "[check c%02d]\ncommand = /bin/true\nevery = 10s\n", i);
+	used += (size_t)snprintf(text + used, sizeof(text) - used,
+	    "[check c39]\nevery = 20s\n");
+	memset(name, 'n', 50);
+	name[50] = '\0';
+	used += (size_t)snprintf(text + used, sizeof(text) - used,
+	    "[check %s1]\ncommand = /bin/true\n[check %s2]\n"
+	    "command = /bin/false\n", name, name);
+	assert_true(used < sizeof(text));
+	assert_true(agent_config_load(&c, "a.ini", text, ck, 1, err,
+	    sizeof(err)) >= 3);
+	/* BASE is 5 lines: [check cI] at 6 + 3 I, its every at 8 + 3 I. */
+	snprintf(want, sizeof(want), "a.ini:%d: [check c39] every: set twice "
+	    "(first at line %d)\n", 6 + 3 * 40 + 1, 8 + 3 * 39);
+	has_line(err, want);
+	for (int l = 6 + 3 * 40 + 2; l <= 6 + 3 * 40 + 4; l += 2) {
+		snprintf(want, sizeof(want), "a.ini:%d: [check nnnnnnnnnnnnnnn"
+		    "nnnnnnnnnnn...]: a section name longer than 49 bytes\n",
+		    l);
+		has_line(err, want);
+	}
+	agent_config_free(&c);
+}
+
 /* A relative file name: its directory made absolute from the cwd. */
 static void
 test_relative_file(void **state)
@@ -402,6 +444,7 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_loader_bounds),
 		cmocka_unit_test(test_unknown_section),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_check_lines),
