@@ -54,6 +54,8 @@ struct conn_ops {
 	int	(*on_frame)(struct conn *c, const struct gw_frame *f, void *arg);
 	/* Output space became available after conn_send said no. Optional. */
 	void	(*on_writable)(struct conn *c, void *arg);
+	/* Optional: all that was queued is written (TLS took it all). */
+	void	(*on_flushed)(struct conn *c, void *arg);
 	/* The timer set by conn_timer fired. NULL: close with GW_R_TIMEOUT. */
 	void	(*on_timeout)(struct conn *c, void *arg);
 	/*

@@ -124,6 +124,8 @@ conn_flush(struct conn *c)
 		c->out_len -= (size_t)rc;
 	}
 	c->out_off = 0;
+	if (c->ops->on_flushed != NULL)
+		c->ops->on_flushed(c, c->arg);
 	return conn_writable(c);
 }
 

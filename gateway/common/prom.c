@@ -53,6 +53,59 @@ prom_two(struct prom_buf *b, const char *name, const char *type,
 	    (unsigned long long)v2);
 }
 
+/* The latency buckets' upper bounds (s). */
+static const double prom_lat_le[PROM_LAT_BUCKETS] = {
+	0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002,
+	0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
+};
+
+/**
+ * prom_lat_bound(i): the upper bound (seconds) of latency bucket ${i} <
+ * PROM_LAT_BUCKETS, or 0.
+ */
+double
+prom_lat_bound(unsigned i)
+{
+	return i < PROM_LAT_BUCKETS ? prom_lat_le[i] : 0;
+}
+
+/**
+ * prom_lat_bucket(v): the latency bucket of ${v} seconds: the first whose
+ * bound is at least ${v}, or PROM_LAT_BUCKETS (+Inf only).
+ */
+unsigned
+prom_lat_bucket(double v)
+{
+	unsigned i = 0;
+
+	while (i < PROM_LAT_BUCKETS && v > prom_lat_le[i])
+		i++;
+	return i;
+}
+
+/**
+ * prom_lat_hist(b, name, help, le, count, sum): latency histogram ${name}
+ * from counts per bucket ${le} (PROM_LAT_BUCKETS of them, not
+ * cumulative), ${count} observations (those above the last bound
+ * included) of ${sum} seconds.
+ */
+void
+prom_lat_hist(struct prom_buf *b, const char *name, const char *help,
+    const uint64_t *le, uint64_t count, double sum)
+{
+	uint64_t cum = 0;
+
+	prom_head(b, name, "histogram", help);
+	for (unsigned i = 0; i < PROM_LAT_BUCKETS; i++) {
+		cum += le[i];
+		prom_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+		    prom_lat_le[i], (unsigned long long)cum);
+	}
+	prom_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count "
+	    "%llu\n", name, (unsigned long long)count, name, sum, name,
+	    (unsigned long long)count);
+}
+
 /**
  * prom_label(b, s): append ${s} as a label value (without its quotes):
  * backslash, double quote and newline escaped, other control bytes as '?'.

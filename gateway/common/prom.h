@@ -35,6 +35,33 @@ void prom_two(struct prom_buf *b, const char *name, const char *type,
     const char *help, const char *label, const char *k1, uint64_t v1,
     const char *k2, uint64_t v2);
 
+/*
+ * The buckets of the latency histograms (prom_lat_bound): 10 us .. 5 s,
+ * fine at the low end, with 2 ms and 20 ms among them.
+ */
+#define PROM_LAT_BUCKETS	18
+
+/**
+ * prom_lat_bound(i): the upper bound (seconds) of latency bucket ${i} <
+ * PROM_LAT_BUCKETS, or 0.
+ */
+double prom_lat_bound(unsigned i);
+
+/**
+ * prom_lat_bucket(v): the latency bucket of ${v} seconds: the first whose
+ * bound is at least ${v}, or PROM_LAT_BUCKETS (+Inf only).
+ */
+unsigned prom_lat_bucket(double v);
+
+/**
+ * prom_lat_hist(b, name, help, le, count, sum): latency histogram ${name}
+ * from counts per bucket ${le} (PROM_LAT_BUCKETS of them, not
+ * cumulative), ${count} observations (those above the last bound
+ * included) of ${sum} seconds.
+ */
+void prom_lat_hist(struct prom_buf *b, const char *name, const char *help,
+    const uint64_t *le, uint64_t count, double sum);
+
 /**
  * prom_label(b, s): append ${s} as a label value (without its quotes):
  * backslash, double quote and newline escaped, other control bytes as '?'.

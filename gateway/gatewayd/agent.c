@@ -396,6 +396,17 @@ agent_on_writable(struct conn *c, void *arg)
 	agent_grant(a);
 }
 
+/* The output is written: the residence of the ACKs in it ends (stats.h). */
+static void
+agent_on_flushed(struct conn *c, void *arg)
+{
+	struct agent *a = agent_of(arg);
+
+	(void)c;
+	stats_flushed(&a->gw->stats, STATS_RES_ACK, &a->ack_pend, 1,
+	    a->gw->loop);
+}
+
 static void
 agent_on_timeout(struct conn *c, void *arg)
 {
@@ -594,6 +605,7 @@ agent_chan_acked(void *arg, uint64_t seq, uint32_t n)
 	if (seq > a->ack_todo)
 		a->ack_todo = seq;
 	stats_down(&a->gw->stats, 0);
+	stats_pend_add(&a->ack_pend, 1, ev_now(a->gw->loop));
 	agent_flush_ack(a);
 	if (a->gw->draining && chan_ring_len(&a->ch) == 0) {
 		agent_close(a, GW_R_SHUTDOWN, "gateway drained");
@@ -629,6 +641,7 @@ static const struct conn_ops agent_conn_ops = {
 	.on_open = agent_on_open,
 	.on_frame = agent_on_frame,
 	.on_writable = agent_on_writable,
+	.on_flushed = agent_on_flushed,
 	.on_timeout = agent_on_timeout,
 	.on_close = agent_on_close,
 	.on_free = agent_on_free,

@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "chan.h"
 #include "identity.h"
+#include "stats.h"
 
 struct agent_cmds;
 
@@ -77,6 +78,7 @@ struct agent {
 						   yet, and the last answered
 						   (agent_cmd.c); NULL until
 						   the first */
+	struct stats_pend	 ack_pend;	/* ACKs read, not yet written */
 };
 
 /** agent_of(arg): the session ${arg} of a callback is, or abort. */

@@ -284,6 +284,7 @@ chan_turn(struct chan *ch, struct chan_tab *t)
 		}
 		if (upstream_data(t->up, ch->id, r->seq, r->body, r->len) != 0)
 			return -1;	/* on_room follows */
+		upstream_data_since(t->up, r->t);
 		ch->deficit -= chan_cost(r->len);
 		ch->ring_sent++;
 		ch->top_seq = r->seq;

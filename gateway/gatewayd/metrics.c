@@ -60,6 +60,21 @@ mb_ack(struct prom_buf *b, const struct stats *s)
 	    (unsigned long long)s->ack_count);
 }
 
+/* gatewayd's own share of the latency: its residence time each way. */
+static void
+mb_residence(struct prom_buf *b, const struct stats *s)
+{
+	const struct stats_hist *d = &s->res[STATS_RES_DATA];
+	const struct stats_hist *a = &s->res[STATS_RES_ACK];
+
+	prom_lat_hist(b, "gatewayd_data_residence_seconds", "From DATA read "
+	    "from an agent (the loop's wake-up) to its write on the upstream "
+	    "link (resends included).", d->le, d->count, d->sum);
+	prom_lat_hist(b, "gatewayd_ack_residence_seconds", "From an ACK read "
+	    "from the upstream link (the loop's wake-up) to its write to the "
+	    "agent.", a->le, a->count, a->sum);
+}
+
 /* Certificate and CRL dates (epoch seconds) of one TLS configuration. */
 static void
 mb_dates(struct prom_buf *b, const char *which, const struct tls_conf *tc)
@@ -109,6 +124,7 @@ mb_traffic(struct prom_buf *b, const struct metrics_view *v)
 	const struct stats *s = v->stats;
 
 	mb_ack(b, s);
+	mb_residence(b, s);
 	prom_two(b, "gatewayd_frames_total", "counter", "Frames relayed: up "
 	    "(agents to management), down (back).", "direction", "up",
 	    s->frames_up, "down", s->frames_down);

@@ -2,6 +2,8 @@
  * stats.c: the gateway's counters (stats.h); the only writer of struct
  * stats.  No I/O: metrics.c renders what is here.
  */
+#include <ev.h>
+
 #include "stats.h"
 
 /* Upper bounds (s) of the send-to-ACK histogram's buckets. */
@@ -81,6 +83,65 @@ stats_ack(struct stats *s, double seconds)
 		s->ack_le[i]++;
 	s->ack_sum += seconds;
 	s->ack_count++;
+}
+
+/**
+ * stats_pend_add(p, runs, since): one message read at ${since} (ev_now)
+ * was queued on the connection whose pending runs are ${p}[0 .. ${runs}).
+ */
+void
+stats_pend_add(struct stats_pend *p, unsigned runs, double since)
+{
+	unsigned i;
+
+	for (i = 0; i < runs && p[i].n > 0 && p[i].since != since; i++)
+		;
+	if (i == runs) {		/* no run left: the last, older time */
+		i = runs - 1;
+		if (since < p[i].since)
+			p[i].since = since;
+	} else if (p[i].n == 0)
+		p[i].since = since;
+	p[i].n++;
+}
+
+/**
+ * stats_res(s, which, p, runs, now): the connection whose pending runs are
+ * ${p}[0 .. ${runs}) wrote all it had queued at ${now}: count each message
+ * in residence histogram ${which}, and empty the runs.
+ */
+void
+stats_res(struct stats *s, enum stats_res which, struct stats_pend *p,
+    unsigned runs, double now)
+{
+	struct stats_hist *h = &s->res[which];
+
+	for (unsigned i = 0; i < runs && p[i].n > 0; i++) {
+		double dt = now > p[i].since ? now - p[i].since : 0;
+		unsigned b = prom_lat_bucket(dt);
+
+		if (b < PROM_LAT_BUCKETS)	/* above the last: the count */
+			h->le[b] += p[i].n;
+		h->count += p[i].n;
+		h->sum += dt * p[i].n;
+		p[i].n = 0;
+	}
+}
+
+/**
+ * stats_flushed(s, which, p, runs, loop): the hook of a connection's
+ * on_flushed: stats_res at the time now (ev_now_update: one clock read,
+ * only if a message is pending).
+ */
+void
+stats_flushed(struct stats *s, enum stats_res which, struct stats_pend *p,
+    unsigned runs, struct ev_loop *loop)
+{
+	if (runs == 0 || p[0].n == 0)
+		return;
+	/* The base of the stamps (ev_now), read again: not the wake-up's. */
+	ev_now_update(loop);
+	stats_res(s, which, p, runs, ev_now(loop));
 }
 
 /** stats_enroll(s, status): an enrollment answer (GW_ENROLL_*). */

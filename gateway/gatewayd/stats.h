@@ -8,7 +8,10 @@
 
 #include <stdint.h>
 
+#include "prom.h"
 #include "proto.h"
+
+struct ev_loop;
 
 #define STATS_REASONS	40	/* wire reasons 0-31, local 0x100-0x107 */
 #define STATS_ACK_BUCKETS 13	/* send-to-ACK histogram, plus +Inf */
@@ -18,6 +21,38 @@ enum stats_stall {
 	STATS_STALL_WINDOW,	/* its window used up: the ACKs lag */
 	STATS_STALL_BUDGET	/* replay memory (buffer_budget) full */
 };
+
+/*
+ * gatewayd's residence time, by direction: DATA from its read from an agent
+ * to its write on the upstream link; an ACK from its read from the link to
+ * its write to the agent.
+ */
+enum stats_res {
+	STATS_RES_DATA,
+	STATS_RES_ACK,
+	STATS_RES_N
+};
+
+/* A latency histogram (prom_lat_bound's buckets, not cumulative). */
+struct stats_hist {
+	uint64_t	 le[PROM_LAT_BUCKETS];
+	uint64_t	 count;
+	double		 sum;		/* seconds */
+};
+
+/*
+ * Messages queued on one connection and not yet written, for the residence
+ * time: since when (ev_now when they were read: one loop iteration's
+ * reads share it), and how many.  A writer keeps one (an agent: 16 bytes)
+ * or a few (a link: STATS_LINK_RUNS); when it has no run left for another
+ * time, the last run takes the message and keeps the older time.
+ */
+struct stats_pend {
+	double		 since;
+	uint32_t	 n;
+};
+
+#define STATS_LINK_RUNS	4	/* struct stats_pend runs of a link */
 
 /* What the gateway counts for its metrics. */
 struct stats {
@@ -40,6 +75,7 @@ struct stats {
 	uint64_t	 stalls_window, stalls_budget;	/* stats_stall */
 	uint64_t	 failovers, failbacks;	/* the links moved */
 	double		 last_move;		/* when (Unix time), or 0 */
+	struct stats_hist res[STATS_RES_N];	/* residence time */
 };
 
 /**
@@ -62,6 +98,28 @@ void stats_closed(struct stats *s, int handshake, unsigned reason);
  * management server's ACK.
  */
 void stats_ack(struct stats *s, double seconds);
+
+/**
+ * stats_pend_add(p, runs, since): one message read at ${since} (ev_now)
+ * was queued on the connection whose pending runs are ${p}[0 .. ${runs}).
+ */
+void stats_pend_add(struct stats_pend *p, unsigned runs, double since);
+
+/**
+ * stats_res(s, which, p, runs, now): the connection whose pending runs are
+ * ${p}[0 .. ${runs}) wrote all it had queued at ${now}: count each message
+ * in residence histogram ${which}, and empty the runs.
+ */
+void stats_res(struct stats *s, enum stats_res which, struct stats_pend *p,
+    unsigned runs, double now);
+
+/**
+ * stats_flushed(s, which, p, runs, loop): the hook of a connection's
+ * on_flushed: stats_res at the time now (ev_now_update: one clock read,
+ * only if a message is pending).
+ */
+void stats_flushed(struct stats *s, enum stats_res which,
+    struct stats_pend *p, unsigned runs, struct ev_loop *loop);
 
 /** stats_enroll(s, status): an enrollment answer (GW_ENROLL_*). */
 void stats_enroll(struct stats *s, unsigned status);

@@ -249,10 +249,22 @@ upstream_on_close(struct conn *c, unsigned reason, const char *detail,
 	upstream_down(u, reason, detail, FO_R_CLOSED);
 }
 
+/* The output is written: the residence of the DATA in it ends (stats.h). */
+static void
+upstream_on_flushed(struct conn *c, void *arg)
+{
+	struct upstream *u = upstream_of(arg);
+
+	(void)c;
+	stats_flushed(&u->gw->stats, STATS_RES_DATA, u->pend,
+	    STATS_LINK_RUNS, u->gw->loop);
+}
+
 static const struct conn_ops upstream_conn_ops = {
 	.on_open = upstream_on_open,
 	.on_frame = upstream_on_frame,
 	.on_writable = upstream_on_writable,
+	.on_flushed = upstream_on_flushed,
 	.on_timeout = upstream_on_timeout,
 	.on_close = upstream_on_close,
 };
@@ -267,6 +279,7 @@ upstream_begin(struct upstream *u, int srv)
 	u->next_chan = 1;
 	u->caps = 0;		/* until its HELLO_ACK */
 	u->peer_max = 0;
+	memset(u->pend, 0, sizeof(u->pend));	/* never written: not counted */
 }
 
 /**

@@ -239,6 +239,12 @@ int upstream_data(struct upstream *u, uint32_t chan, uint64_t seq,
 int upstream_answer(struct upstream *u, const struct gw_frame *f);
 
 /**
+ * upstream_data_since(u, since): the DATA just sent on ${u} was read at
+ * ${since} (ev_now): its residence ends when the link's output is written.
+ */
+void upstream_data_since(struct upstream *u, double since);
+
+/**
  * upstream_queued(u): bytes waiting in ${u}'s output (0 if it has no
  * connection).
  */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "failover.h"
+#include "stats.h"
 #include "upstream.h"
 
 #define UP_MAGIC	0x55704c6bu	/* "UpLk" */
@@ -45,6 +46,7 @@ struct upstream {
 	const struct upstream_chan_ops *chops;	/* to its channels */
 	void			*chops_arg;
 	uint64_t		 frames_up, frames_down;
+	struct stats_pend	 pend[STATS_LINK_RUNS];	/* DATA unwritten */
 };
 
 /* READY or DRAINING: the link carries channels. */

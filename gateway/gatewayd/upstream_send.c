@@ -116,6 +116,16 @@ wait:
 }
 
 /**
+ * upstream_data_since(u, since): the DATA just sent on ${u} was read at
+ * ${since} (ev_now): its residence ends when the link's output is written.
+ */
+void
+upstream_data_since(struct upstream *u, double since)
+{
+	stats_pend_add(u->pend, STATS_LINK_RUNS, since);
+}
+
+/**
  * upstream_answer(u, f): send an agent's COMMAND_ACK or RESULT ${f} on its
  * channel (f->channel) of ${u}, a link whose HELLO_ACK agreed COMMANDS.
  * It takes no turn and may use the reserve: answers are few (each one

@@ -36,6 +36,7 @@ struct commit_row {
 	uint64_t	 gone;		/* then: which gone channel it was */
 	uint64_t	 seq;
 	int64_t		 received_ms;
+	double		 t;		/* read (ev_now): the metrics' */
 	size_t		 len;
 	char		 agent[ID_NAME_MAX];
 	char		 issuer[ID_DN_MAX];
@@ -381,6 +382,7 @@ commit_data(struct mgmt *m, struct commit_chan *ch, uint64_t seq,
 	row->gone = 0;
 	row->seq = seq;
 	row->received_ms = r.received_ms;
+	row->t = ev_now(m->loop);
 	row->len = len;
 	snprintf(row->agent, sizeof(row->agent), "%s", r.agent);
 	snprintf(row->issuer, sizeof(row->issuer), "%s", r.issuer);
@@ -455,6 +457,28 @@ commit_observe(struct commit *c, double t0, uint32_t rows)
 	c->st.rows_sum += rows;
 }
 
+/* The batch is durable: count each row from its read to now (ev_now's). */
+static void
+commit_observe_rows(struct mgmt *m)
+{
+	struct commit *c = m->commit;
+	double now;
+
+	if (c->nrows == 0)
+		return;
+	ev_now_update(m->loop);
+	now = ev_now(m->loop);
+	for (uint32_t i = 0; i < c->nrows; i++) {
+		double dt = now > c->rows[i]->t ? now - c->rows[i]->t : 0;
+		unsigned b = prom_lat_bucket(dt);
+
+		if (b < PROM_LAT_BUCKETS)	/* above the last: the count */
+			c->st.data_le[b]++;
+		c->st.data_count++;
+		c->st.data_sum += dt;
+	}
+}
+
 /** commit_now(m): commit the open batch and send what it owes. */
 void
 commit_now(struct mgmt *m)
@@ -472,6 +496,7 @@ commit_now(struct mgmt *m)
 			commit_observe(m->commit, t0, rows);
 			return;
 		}
+	commit_observe_rows(m);
 	commit_rows_free(m->commit);
 	m->commit->batch_items = 0;
 	while ((ch = TAILQ_FIRST(&m->commit->dirty)) != NULL) {

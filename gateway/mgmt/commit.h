@@ -13,6 +13,8 @@
 #include <sys/queue.h>
 #include <ev.h>
 
+#include "prom.h"
+
 struct commit_row;
 struct mgmt;
 
@@ -64,13 +66,17 @@ TAILQ_HEAD(commit_q, commit_chan);
  * What the commits did, for the metrics (mmetrics.c): each commit_now of
  * a batch is timed from its start to its end (what a batch waits on the
  * store), its rows counted; lat_le[i] and rows_le[i] count those at most
- * bound i and above bound i - 1 (not cumulative).
+ * bound i and above bound i - 1 (not cumulative).  Each row committed is
+ * timed from its read (ev_now: the loop's wake-up) to the end of its
+ * batch's transaction, in data_le (prom_lat_bound's buckets).
  */
 struct commit_stats {
 	uint64_t	 store_errors;	/* failed, refused a row, OPEN unread */
 	uint64_t	 lat_le[COMMIT_LAT_BUCKETS], lat_count;
 	double		 lat_sum;	/* seconds */
 	uint64_t	 rows_le[COMMIT_ROWS_BUCKETS], rows_count, rows_sum;
+	uint64_t	 data_le[PROM_LAT_BUCKETS], data_count;
+	double		 data_sum;	/* seconds */
 };
 
 /* The commit's part of struct mgmt (mgmt.commit): commit.c alone writes it. */

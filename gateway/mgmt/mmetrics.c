@@ -162,6 +162,10 @@ mm_commit(struct prom_buf *b, const struct mmetrics_view *v)
 	    "store: from the start of its commit to the end (ACKs sent).",
 	    st->lat_le, COMMIT_LAT_BUCKETS, commit_lat_bound, st->lat_count,
 	    st->lat_sum);
+	prom_lat_hist(b, "gw_mgmt_data_commit_seconds", "From DATA read from a "
+	    "gateway (the loop's wake-up) to the end of the transaction that "
+	    "stored it (its ACK follows).", st->data_le, st->data_count,
+	    st->data_sum);
 	mm_hist(b, "gw_mgmt_batch_rows", "DATA rows in a committed batch.",
 	    st->rows_le, COMMIT_ROWS_BUCKETS, mm_rows_bound, st->rows_count,
 	    (double)st->rows_sum);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The metrics listener ([metrics] listen) during a real run: gw-mgmt <-
 # gatewayd <- gw-agents.  The counters are checked against what happened:
-# two agents accepted and 2 x 100 DATA relayed up, one agent refused by the
+# two agents accepted and 2 x 100 DATA relayed up (each in the send-to-ACK
+# and the residence histograms; each ACK relayed down in its residence
+# one), one agent refused by the
 # name policy, the server up and active with both links ready, /healthz
 # 200; then gw-mgmt killed: /healthz 503, the server down with a failure
 # counted.  Bad requests get 404/405, an endless one is dropped, and the
@@ -60,6 +62,14 @@ expect_metric gatewayd_ack_latency_seconds_count 200
 expect_metric 'gatewayd_ack_latency_seconds_bucket{le="+Inf"}' 200
 b10=$(metric 'gatewayd_ack_latency_seconds_bucket{le="10"}')
 [ "${b10:-0}" -le 200 ] || fail "histogram bucket le=10 holds $b10 of 200"
+# gatewayd's residence: each DATA once, written up; each ACK relayed
+# down (every frame down here: no command) once, written to its agent.
+expect_metric gatewayd_data_residence_seconds_count 200
+expect_metric 'gatewayd_data_residence_seconds_bucket{le="+Inf"}' 200
+b5=$(metric 'gatewayd_data_residence_seconds_bucket{le="5"}')
+[ "${b5:-0}" -le 200 ] || fail "residence bucket le=5 holds $b5 of 200"
+expect_metric gatewayd_ack_residence_seconds_count "$down"
+expect_metric 'gatewayd_ack_residence_seconds_bucket{le="+Inf"}' "$down"
 closed=$(http GET /metrics | tr -d '\r' |
     awk '/^gatewayd_sessions_closed_total\{/ { n += $2 } END { print n + 0 }')
 [ "$closed" -eq 2 ] || fail "$closed sessions counted as closed, want 2"

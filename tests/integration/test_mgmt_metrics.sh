@@ -5,7 +5,7 @@
 # and runs one command, a second command waits for agent-a: rows stored
 # 100, links of gateway "gateway" 2, agents online 1 and offline 1,
 # command targets done 1 and queued 1, the commit histogram counted the
-# batches that stored them, no store error; /healthz 200; 404, 405 and
+# batches that stored them, the DATA-to-commit one each of the 100 rows, no store error; /healthz 200; 404, 405 and
 # HEAD answered, the listener still serves after them.  `gw-mgmt status
 # -c FILE` prints the same for a human (exit 0), and exits 1 once gw-mgmt
 # is gone.  The store's counts come from a cache refreshed every 10 s:
@@ -92,7 +92,13 @@ inf=$(metric 'gw_mgmt_commit_seconds_bucket{le="+Inf"}')
 [ "${n:-0}" -ge 1 ] && [ "$n" -le 100 ] && [ "$n" = "$nb" ] &&
     [ "$inf" = "$n" ] ||
     fail "commits timed: $n, batches counted: $nb, +Inf bucket: $inf"
-pass "100 rows stored in $n batches, all timed; agent-b online, agent-a offline"
+# Each row timed from its read to its commit: 100, each in a bucket.
+expect_metric gw_mgmt_data_commit_seconds_count 100
+expect_metric 'gw_mgmt_data_commit_seconds_bucket{le="+Inf"}' 100
+b5=$(metric 'gw_mgmt_data_commit_seconds_bucket{le="5"}')
+[ "${b5:-0}" -le 100 ] || fail "data commit bucket le=5 holds $b5 of 100"
+pass "100 rows stored in $n batches, all timed, each row timed;" \
+    "agent-b online, agent-a offline"
 
 expect_metric 'gw_mgmt_commands{state="done"}' 1 15
 expect_metric 'gw_mgmt_commands{state="queued"}' 1

@@ -279,6 +279,8 @@ test_refused_row_closes_its_channel_alone(void **state)
 	}
 	assert_int_equal(f->m.commit->commits, 1);
 	assert_int_equal(f->m.commit->stored, (NCHAN - 1) * NROWS);
+	/* Each row committed timed once (the refused ones not at all). */
+	assert_int_equal(f->m.commit->st.data_count, (NCHAN - 1) * NROWS);
 	assert_false(store_in_txn(f->m.store));
 	/* The next batch goes on as usual. */
 	stream(f, -1, NROWS + 1);
@@ -286,6 +288,8 @@ test_refused_row_closes_its_channel_alone(void **state)
 	stored(f, n);
 	assert_int_equal(n[0], 2 * NROWS);
 	assert_int_equal(f->ch[3].acked, 2 * NROWS);
+	assert_int_equal(f->m.commit->st.data_count,
+	    2 * (NCHAN - 1) * NROWS);	/* channel 2 closed */
 }
 
 static void

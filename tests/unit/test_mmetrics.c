@@ -4,7 +4,8 @@
  * a CN's quote, backslash and newline escaped as a label value (a CN is
  * the peer's text), histograms cumulative with sums as integers, every
  * command state present, the view's age shown, and a render that is the
- * same when sized and when written.  store_cmd_counts, the cache's read,
+ * same when sized and when written; the DATA-to-commit histogram on the
+ * latency buckets.  store_cmd_counts, the cache's read,
  * on a real SQLite store: agents by online state, targets by state.
  */
 #include <stdarg.h>
@@ -51,6 +52,10 @@ test_render(void **state)
 	st.rows_le[1] = 3;
 	st.rows_count = 3;
 	st.rows_sum = 10;
+	st.data_le[prom_lat_bucket(0.004)] = 5;
+	st.data_le[PROM_LAT_BUCKETS - 1] = 1;
+	st.data_count = 7;
+	st.data_sum = 12.25;
 	memset(&v, 0, sizeof(v));
 	v.st = &st;
 	v.stored = 10;
@@ -74,6 +79,13 @@ test_render(void **state)
 	    "\"0.005\"} 3\n"));
 	assert_non_null(strstr(out, "\ngw_mgmt_commit_seconds_count 3\n"));
 	assert_non_null(strstr(out, "\ngw_mgmt_batch_rows_sum 10\n"));
+	assert_non_null(strstr(out, "\ngw_mgmt_data_commit_seconds_bucket{le="
+	    "\"0.002\"} 0\ngw_mgmt_data_commit_seconds_bucket{le=\"0.005\"} "
+	    "5\n"));
+	assert_non_null(strstr(out, "\ngw_mgmt_data_commit_seconds_bucket{le="
+	    "\"5\"} 6\ngw_mgmt_data_commit_seconds_bucket{le=\"+Inf\"} 7\n"
+	    "gw_mgmt_data_commit_seconds_sum 12.250000\n"
+	    "gw_mgmt_data_commit_seconds_count 7\n"));
 	assert_non_null(strstr(out, "\ngw_mgmt_rows_stored_total 10\n"));
 	assert_non_null(strstr(out, "\ngw_mgmt_agents{state=\"online\"} 2\n"));
 	assert_non_null(strstr(out, "\ngw_mgmt_commands{state=\"done\"} 4\n"));
