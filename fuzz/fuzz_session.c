@@ -14,6 +14,8 @@
  *    HELLO_ACK is sent; the ring holds at most the window, its bytes add
  *    up to chan_replay_bytes; an agent never holds more credit than the
  *    window, and no DATA was taken without credit (session_env.c);
+ *    credit folded into an ACK owed (ACKCREDIT) is part of it only on a
+ *    session that agreed ACKCREDIT, and the agent's only once sent;
  *  - buffer_budget is a bound: the reserved bytes (agent_counts) are
  *    max_payload for each frame of credit held, and replay + reserved <=
  *    budget; those waiting for memory are on gw->agents->starved once,
@@ -140,9 +142,16 @@ sess_check(const struct gw *gw)
 			    cfg.agent_window);
 			FUZZ_CHECK(v->credit_granted - v->data_taken <=
 			    cfg.agent_window);
-			/* All it may still send is reserved (below). */
+			/*
+			 * All it may still send is reserved (below), and
+			 * what is folded into an ACK owed (ACKCREDIT) too,
+			 * before the ACK has sent it.
+			 */
+			FUZZ_CHECK(a->credit_fold <= a->credit);
+			FUZZ_CHECK(a->credit_fold == 0 || (a->ack_todo != 0 &&
+			    (a->caps & GW_CAP_ACKCREDIT)));
 			FUZZ_CHECK(v->credit_granted - v->data_taken ==
-			    a->credit);
+			    a->credit - a->credit_fold);
 		} else
 			FUZZ_CHECK(ch->ring_len == 0 && a->credit == 0 &&
 			    !a->on_starved);

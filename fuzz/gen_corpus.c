@@ -180,6 +180,11 @@ frames(uint8_t *buf, size_t cap, const uint8_t *csr, size_t csrlen,
 	f[n].u.open.has_via = 1;
 	f[n].u.open.via = (struct gw_str)S("gw-inner gw-outer");
 	n++;
+	/* GW_CAP_ACKCREDIT: an ACK of 12 bytes, its credit with it. */
+	f[n].type = GW_T_ACK;
+	f[n].u.ack.seq = 43;
+	f[n].u.ack.credit = 8;
+	n++;
 	for (size_t i = 0; i < n; i++)
 		off += enc(buf + off, cap - off, &f[i]);
 	return off;

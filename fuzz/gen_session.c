@@ -472,6 +472,35 @@ session_seeds(const uint8_t *csr, size_t csrlen)
 	agent_caps(2, 2, 0, 0);
 	op(SESS_TICK, 0);
 	put("session", "chain", 0, 0, sb, sn);
+
+	/*
+	 * ACKCREDIT: agent 0 offers it and gets its credit in its ACKs,
+	 * agent 1 does not (ACK then CREDIT, as before); agent 0's output
+	 * fills, two ACKs wait with their credit and go as one once it
+	 * drains; then a server's ACK with a credit ends its link.
+	 */
+	sn = 0;
+	links_up();
+	agent_caps(0, 0, 0, GW_CAP_ACKCREDIT);
+	agent_caps(1, 1, 0, GW_CAP_COMMANDS);
+	data(0, 1, 3, 9);
+	data(1, 1, 3, 9);
+	server_all(SESS_LINK_ACKS, 0);
+	data(0, 4, 3, 9);
+	op(SESS_AGENT_FULL, 0);
+	server_all(SESS_LINK_ACKS, 0);
+	data(0, 7, 1, 9);
+	op(SESS_AGENT_FULL, 0 | 63 << 2);
+	data(0, 7, 3, 9);
+	server_all(SESS_LINK_ACKS, 0);
+	memset(&f, 0, sizeof(f));
+	f.type = GW_T_ACK;
+	f.channel = 1;
+	f.u.ack.seq = 1;
+	f.u.ack.credit = 4;
+	op(SESS_LINK_FRAME, 0);
+	sn += enc(sb + sn, sizeof(sb) - sn, &f);
+	put("session", "ackcredit", 0, 0, sb, sn);
 }
 
 /*

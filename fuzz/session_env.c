@@ -54,6 +54,7 @@ struct sess_data {
 						   listed its channel */
 	int			 cmds_on;	/* an agent's HELLO_ACK caps
 						   had COMMANDS */
+	int			 ackcredit_on;	/* ... had ACKCREDIT */
 	struct sess_ids		 commanded;	/* COMMANDs the server sent on
 						   an agent's channels */
 	struct sess_ids		 relayed;	/* relayed to it with COMMANDS
@@ -387,6 +388,9 @@ sess_check_down(struct sess_data *d, const struct gw_frame *f)
 		d->agent_top = f->u.hello_ack.last_seq;
 	} else if (f->type == GW_T_ACK) {
 		FUZZ_CHECK(f->u.ack.seq <= d->agent_top);
+		/* Credit rides an ACK only where ACKCREDIT was agreed. */
+		FUZZ_CHECK(f->u.ack.credit == 0 || d->ackcredit_on);
+		d->v.credit_granted += f->u.ack.credit;
 	} else if (f->type == GW_T_CREDIT) {
 		FUZZ_CHECK(d->v.hello_acked);
 		d->v.credit_granted += f->u.credit.n;
@@ -403,8 +407,11 @@ sess_check_down(struct sess_data *d, const struct gw_frame *f)
 		FUZZ_CHECK(d->relayed.n <= GW_COMMANDS_INFLIGHT);
 		d->v.cmds = d->relayed.n;
 	}
-	if (f->type == GW_T_HELLO_ACK)
+	if (f->type == GW_T_HELLO_ACK) {
 		d->cmds_on = (f->u.hello_ack.caps & GW_CAP_COMMANDS) != 0;
+		d->ackcredit_on =
+		    (f->u.hello_ack.caps & GW_CAP_ACKCREDIT) != 0;
+	}
 }
 
 /* fake_conn_env.sent: what the gateway sends, where it fits. */
@@ -515,6 +522,9 @@ sess_frame_ends(const struct conn *c, const struct gw_frame *f,
 		return reason == f->u.reason.code;
 	if (f->type == GW_T_GOAWAY)
 		return reason == GW_R_SHUTDOWN;
+	/* ACKCREDIT is downstream only: a credit in a server's ACK. */
+	if (f->type == GW_T_ACK && f->channel != 0 && f->u.ack.credit != 0)
+		return reason == GW_R_PROTOCOL;
 	if (acks && f->channel != 0 && f->u.ack.seq > GW_SEQ_MAX)
 		return reason == GW_R_SEQUENCE;
 	if (f->type == GW_T_COMMAND && f->channel != 0 &&

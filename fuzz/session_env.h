@@ -9,8 +9,9 @@
  * sends:
  *  - on every upstream connection, DATA goes only on a channel that was
  *    OPENed there and not CLOSEd, with increasing sequence numbers;
- *  - an agent gets one HELLO_ACK, then credit; the gateway takes no DATA
- *    from it beyond the credit it granted, and ACKs no seq it did not
+ *  - an agent gets one HELLO_ACK, then credit (CREDIT, and the credit of
+ *    its ACKs only if its HELLO_ACK agreed ACKCREDIT); the gateway takes
+ *    no DATA from it beyond the credit it sent, and ACKs no seq it did not
  *    send (nor one its HELLO_ACK did not name);
  *  - commands: the gateway relays to an agent only COMMANDs the server
  *    sent on one of its channels, whose payload its HELLO's max_payload
@@ -32,7 +33,8 @@
  *    FLEET and CHAIN, and there always (unless it cannot fit the
  *    server's max_payload): one name, the gateway's own (SESS_VIA_NAME);
  *  - the gateway closes an upstream connection only for what the harness
- *    did (sess_cause): its server's EOF, a bad or final frame from it,
+ *    did (sess_cause): its server's EOF, a bad or final frame from it (an
+ *    ACK with a credit: protocol),
  *    its timer, a heartbeat missed, the stop, and a failover after one of
  *    these; never for lack of room (a CLOSE or PONG that finds none waits
  *    for it), whatever reason it gives.

@@ -177,6 +177,17 @@ client_session_heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/*
+ * The caps our HELLO offers: COMMANDS only when the owner answers them;
+ * ACKCREDIT unless the owner plays an agent of before it (legacy_acks).
+ */
+static uint32_t
+client_session_offer(const struct client_session *s)
+{
+	return (s->p.on_command != NULL ? GW_CAP_COMMANDS : 0) |
+	    (s->p.legacy_acks ? 0 : GW_CAP_ACKCREDIT);
+}
+
 static int
 client_session_on_open(struct conn *c, void *arg)
 {
@@ -192,8 +203,7 @@ client_session_on_open(struct conn *c, void *arg)
 	f.type = GW_T_HELLO;
 	f.u.hello.vmin = GW_PROTO_VERSION_MIN;
 	f.u.hello.vmax = GW_PROTO_VERSION_MAX;
-	/* COMMANDS only when the owner answers them. */
-	f.u.hello.caps = s->p.on_command != NULL ? GW_CAP_COMMANDS : 0;
+	f.u.hello.caps = client_session_offer(s);
 	f.u.hello.max_payload = CLIENT_MAX_PAYLOAD;
 	if (conn_send(c, &f) != 0) {
 		conn_close(c, GW_R_INTERNAL, "cannot send HELLO");
@@ -220,8 +230,7 @@ client_session_hello_ack(struct client_session *s, const struct gw_frame *f)
 	}
 	s->peer_max = f->u.hello_ack.max_payload;
 	/* Only what we offered: a bit we did not announce is not agreed. */
-	s->caps = f->u.hello_ack.caps & (s->p.on_command != NULL ?
-	    GW_CAP_COMMANDS : 0);
+	s->caps = f->u.hello_ack.caps & client_session_offer(s);
 	/*
 	 * A last_seq above our own numbering is someone else's writing
 	 * under our name: taking it would drop our unacknowledged lines as
@@ -313,12 +322,43 @@ client_session_reason(struct client_session *s, const struct gw_frame *f)
 	return CONN_CLOSED_RC;
 }
 
+/*
+ * ACK on an open session: drop what it acknowledges; a credit in it
+ * (GW_CAP_ACKCREDIT, agreed or the session ends) adds as a CREDIT does.
+ */
+static int
+client_session_ack(struct client_session *s, const struct gw_frame *f)
+{
+	size_t dropped;
+
+	if (f->u.ack.seq > GW_SEQ_MAX) {
+		conn_close_error(s->conn, GW_R_SEQUENCE, "ACK above 2^63-1");
+		return CONN_CLOSED_RC;
+	}
+	if (f->u.ack.credit != 0 && !(s->caps & GW_CAP_ACKCREDIT)) {
+		conn_close_error(s->conn, GW_R_PROTOCOL,
+		    "ACK with a credit, ACKCREDIT not agreed");
+		return CONN_CLOSED_RC;
+	}
+	s->credit += f->u.ack.credit;	/* used once on_acked ran */
+	dropped = sendq_ack(s->p.queue, f->u.ack.seq);
+	s->acked += dropped;
+	log_debug("event=ack seq=%llu dropped=%zu credit=%u",
+	    (unsigned long long)f->u.ack.seq, dropped, f->u.ack.credit);
+	if (dropped > 0 && s->p.on_acked != NULL)
+		s->p.on_acked(f->u.ack.seq, s->p.arg);
+	if (client_session_check_done(s) || s->conn == NULL)
+		return CONN_CLOSED_RC;
+	if (f->u.ack.credit != 0)
+		client_session_flush(s);
+	return s->conn == NULL ? CONN_CLOSED_RC : CONN_OK;
+}
+
 static int
 client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 {
 	struct client_session *s = client_session_arg(arg);
 	struct gw_frame r;
-	size_t dropped;
 
 	(void)c;
 	fo_hb_rx(&s->hb, ev_now(s->loop));
@@ -364,20 +404,7 @@ client_session_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 	case GW_T_ACK:
 		if (!client_session_open(s))
 			break;
-		if (f->u.ack.seq > GW_SEQ_MAX) {
-			conn_close_error(s->conn, GW_R_SEQUENCE,
-			    "ACK above 2^63-1");
-			return CONN_CLOSED_RC;
-		}
-		dropped = sendq_ack(s->p.queue, f->u.ack.seq);
-		s->acked += dropped;
-		log_debug("event=ack seq=%llu dropped=%zu",
-		    (unsigned long long)f->u.ack.seq, dropped);
-		if (dropped > 0 && s->p.on_acked != NULL)
-			s->p.on_acked(f->u.ack.seq, s->p.arg);
-		if (client_session_check_done(s) || s->conn == NULL)
-			return CONN_CLOSED_RC;
-		return CONN_OK;
+		return client_session_ack(s, f);
 	case GW_T_COMMAND:
 		if (!client_session_open(s))
 			break;

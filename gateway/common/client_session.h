@@ -55,6 +55,12 @@ struct client_session_params {
 	 */
 	double			 connect_timeout;
 	int			 record_per_frame; /* conn_params: gw-loadgen */
+	/*
+	 * Nonzero: the HELLO does not offer GW_CAP_ACKCREDIT, as agents of
+	 * before it (gw-loadgen --legacy-acks): credit comes in CREDIT
+	 * frames only.
+	 */
+	int			 legacy_acks;
 	const struct tls_conf	*tls;
 	struct sendq		*queue;		/* shared with the input */
 	/* Called when acknowledgements (up to ${seq}) dropped lines. */

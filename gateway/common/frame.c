@@ -41,6 +41,10 @@
 #define RESULT_NSTR		3
 #define RESULT_MIN		(RESULT_FIXED + 2 * RESULT_NSTR)
 
+/* ACK: seq, then (GW_CAP_ACKCREDIT) a credit increment. */
+#define ACK_LEN			8
+#define ACK_CREDIT_LEN		12
+
 /* RESULT: id, outcome, flags, status, then the output. */
 #define CMD_RESULT_MIN		14
 
@@ -63,7 +67,7 @@ static const struct ftype ftypes[] = {
 	{ GW_T_HELLO,		CH_ZERO,	12,	12 },
 	{ GW_T_HELLO_ACK,	CH_ZERO,	22,	22 },
 	{ GW_T_DATA,		CH_ANY,		8,	GW_PAYLOAD_HARD_MAX },
-	{ GW_T_ACK,		CH_ANY,		8,	8 },
+	{ GW_T_ACK,		CH_ANY,		ACK_LEN, ACK_CREDIT_LEN },
 	{ GW_T_CREDIT,		CH_ANY,		4,	4 },
 	{ GW_T_PING,		CH_ZERO,	8,	8 },
 	{ GW_T_PONG,		CH_ZERO,	8,	8 },
@@ -400,6 +404,14 @@ decode_fields(struct gw_frame *f)
 		f->u.data.body.len = f->len - 8;
 		break;
 	case GW_T_ACK:
+		/* 8 bytes, or 12 with a credit of at least 1: nothing else. */
+		if (f->len != ACK_LEN && f->len != ACK_CREDIT_LEN)
+			return GW_PERR_BAD_LENGTH;
+		f->u.ack.seq = get64(p);
+		if (f->len == ACK_CREDIT_LEN &&
+		    (f->u.ack.credit = get32(p + 8)) == 0)
+			return GW_PERR_BAD_CREDIT;
+		break;
 	case GW_T_OPEN_ACK:
 	case GW_T_COMMAND_ACK:
 		f->u.ack.seq = get64(p);
@@ -580,6 +592,15 @@ encode_check(const struct gw_frame *f, const struct ftype *t, uint64_t *plen)
 	case GW_T_SEEN:
 		n = SEEN_ID * (uint64_t)f->u.seen.n;
 		break;
+	case GW_T_ACK:
+		n = f->u.ack.credit != 0 ? ACK_CREDIT_LEN : ACK_LEN;
+		break;
+	case GW_T_OPEN_ACK:
+	case GW_T_COMMAND_ACK:
+		if (f->u.ack.credit != 0)	/* only ACK has the field */
+			return GW_PERR_BAD_LENGTH;
+		n = t->min;
+		break;
 	default:
 		n = t->min;	/* fixed size */
 		break;
@@ -634,7 +655,9 @@ encode_fields(uint8_t *p, const struct gw_frame *f)
 	case GW_T_ACK:
 	case GW_T_OPEN_ACK:
 	case GW_T_COMMAND_ACK:
-		put64(p, f->u.ack.seq);
+		p = put64(p, f->u.ack.seq);
+		if (f->u.ack.credit != 0)	/* ACK: encode_check */
+			put32(p, f->u.ack.credit);
 		break;
 	case GW_T_RESULT:
 		p = put64(p, f->u.result.id);

@@ -110,6 +110,10 @@ struct gw_frame {
 		} data;			/* DATA and COMMAND (seq = command id) */
 		struct {
 			uint64_t seq;
+			uint32_t credit;	/* ACK only (GW_CAP_ACKCREDIT):
+						   credit granted with it, a
+						   12-byte ACK; 0: none, the
+						   8-byte ACK */
 		} ack;			/* ACK, OPEN_ACK (last_seq) and
 					   COMMAND_ACK (seq = command id) */
 		struct {

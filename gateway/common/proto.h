@@ -42,8 +42,14 @@ enum gw_enroll_status {
 					   extension and SEEN (9.12) */
 #define GW_CAP_CHAIN		0x4u	/* upstream: OPEN's via, the
 					   gateways of a chain (9.13) */
+#define GW_CAP_ACKCREDIT	0x8u	/* downstream: ACK may carry a credit
+					   increment, instead of a CREDIT
+					   frame beside it (9.4) */
+/* The bits a link may agree (gw-mgmt's HELLO_ACK: the HELLO's of these). */
 #define GW_CAPS_KNOWN		(GW_CAP_COMMANDS | GW_CAP_FLEET | \
 				 GW_CAP_CHAIN)
+/* The bits gatewayd agrees with an agent (its HELLO's of these). */
+#define GW_CAPS_AGENT		(GW_CAPS_KNOWN | GW_CAP_ACKCREDIT)
 
 /* The longest sans of OPEN's identity extension. */
 #define GW_SANS_MAX		4096

@@ -110,7 +110,12 @@ agent_send(struct agent *a, const struct gw_frame *f)
 	return -1;
 }
 
-static void
+/**
+ * agent_flush_ack(a): send the ACK ${a} is owed (ack_todo), with the
+ * credit folded into it (credit_fold); if its output is full, it goes
+ * from agent_on_writable.
+ */
+void
 agent_flush_ack(struct agent *a)
 {
 	struct gw_frame f = { .type = GW_T_ACK };
@@ -118,11 +123,13 @@ agent_flush_ack(struct agent *a)
 	if (a->ack_todo == 0)
 		return;
 	f.u.ack.seq = a->ack_todo;
+	f.u.ack.credit = a->credit_fold;	/* 0 unless ACKCREDIT */
 	if (conn_send(a->c, &f) != 0) {
 		conn_notify_writable(a->c);
 		return;		/* cumulative: the newest is enough later */
 	}
 	a->ack_todo = 0;
+	a->credit_fold = 0;
 }
 
 /* agent_names_closer: a newer session of its agent supersedes ${arg}. */
@@ -237,7 +244,7 @@ agent_hello(struct agent *a, const struct gw_frame *f)
 	}
 	a->version = f->u.hello.vmax < GW_PROTO_VERSION_MAX ?
 	    f->u.hello.vmax : GW_PROTO_VERSION_MAX;
-	a->caps = f->u.hello.caps & GW_CAPS_KNOWN;	/* unknown: ignored */
+	a->caps = f->u.hello.caps & GW_CAPS_AGENT;	/* unknown: ignored */
 	if (f->u.hello.max_payload < a->cmd_max)	/* >= 64: decoded */
 		a->cmd_max = f->u.hello.max_payload;
 	if (agent_claim_name(a) != 0)	/* supersedes an older session */
@@ -258,7 +265,8 @@ agent_data(struct agent *a, const struct gw_frame *f)
 		agent_close(a, GW_R_PROTOCOL, "DATA on a non-zero channel");
 		return CONN_CLOSED_RC;
 	}
-	if (a->credit == 0 ||
+	/* Credit folded into an ACK not yet sent is not the agent's yet. */
+	if (a->credit <= a->credit_fold ||
 	    chan_ring_len(&a->ch) == a->gw->cfg->agent_window) {
 		agent_close(a, GW_R_FLOW, "DATA without credit");
 		return CONN_CLOSED_RC;
@@ -568,6 +576,22 @@ agent_hello_ack(struct agent *a, uint64_t last_seq)
 }
 
 /*
+ * The ACK owed (ack_todo, if any) and the credit of the ${n} DATA it
+ * frees.  With GW_CAP_ACKCREDIT the credit rides the ACK: one frame, not
+ * two; without, the ACK goes first, then any CREDIT, as always (in one
+ * record either way: conn_send writes once per loop iteration).
+ */
+static void
+agent_ack_credit(struct agent *a, uint32_t n)
+{
+	if (!(a->caps & GW_CAP_ACKCREDIT))
+		agent_flush_ack(a);
+	if (n > 0)
+		agent_credit_back(a, n);
+	agent_flush_ack(a);
+}
+
+/*
  * chan_ops.opened: the management server opened the channel; ${last_seq}
  * is durable.  The first time, answer HELLO_ACK and grant the window;
  * after a move, ${n} DATA of the ring were ACKed by it (the rest is
@@ -585,12 +609,9 @@ agent_chan_opened(void *arg, uint64_t last_seq, uint32_t n)
 	log_info("event=agent_reopened agent=%s channel=%u last_seq=%llu "
 	    "resend=%u", agent_name(a), a->ch.id,
 	    (unsigned long long)last_seq, chan_ring_len(&a->ch));
-	if (last_seq > a->acked) {
+	if (last_seq > a->acked)
 		a->acked = a->ack_todo = last_seq;
-		agent_flush_ack(a);
-	}
-	if (n > 0)
-		agent_credit_back(a, n);
+	agent_ack_credit(a, n);
 }
 
 /* chan_ops.acked: relay a cumulative ACK to the agent. */
@@ -606,13 +627,12 @@ agent_chan_acked(void *arg, uint64_t seq, uint32_t n)
 		a->ack_todo = seq;
 	stats_down(&a->gw->stats, 0);
 	stats_pend_add(&a->ack_pend, 1, ev_now(a->gw->loop));
-	agent_flush_ack(a);
 	if (a->gw->draining && chan_ring_len(&a->ch) == 0) {
+		agent_flush_ack(a);
 		agent_close(a, GW_R_SHUTDOWN, "gateway drained");
 		return;
 	}
-	if (n > 0)
-		agent_credit_back(a, n);
+	agent_ack_credit(a, n);
 }
 
 /* chan_ops.command: relay a COMMAND frame to the agent (agent_cmd.c). */

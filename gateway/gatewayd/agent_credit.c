@@ -103,10 +103,14 @@ agent_grant(struct agent *a)
 	}
 	/* Out of line before the send: a full output must not block it. */
 	agent_unstarve(a);
-	f.u.credit.n = n;
-	if (conn_send(a->c, &f) != 0) {
-		conn_notify_writable(a->c);
-		return 0;
+	if ((a->caps & GW_CAP_ACKCREDIT) && a->ack_todo != 0)
+		a->credit_fold += n;	/* rides the ACK owed */
+	else {
+		f.u.credit.n = n;
+		if (conn_send(a->c, &f) != 0) {
+			conn_notify_writable(a->c);
+			return 0;
+		}
 	}
 	a->credit += n;
 	a->credit_owed -= n;
@@ -162,14 +166,17 @@ agent_credit_used(struct agent *a)
 /**
  * agent_credit_back(a, n): ${n} DATA of ${a} are ACKed (their bytes have
  * left chan_replay_bytes): give back their credit, in quarter-window
- * batches, and the memory to those waiting.
+ * batches (with each ACK if it agreed GW_CAP_ACKCREDIT), and the memory
+ * to those waiting.
  */
 void
 agent_credit_back(struct agent *a, uint32_t n)
 {
 	a->credit_owed += n;
+	/* An ACK owed carries credit for free (ACKCREDIT): grant it all. */
 	if (a->credit_owed >= (a->gw->cfg->agent_window + 3) / 4 ||
-	    chan_ring_len(&a->ch) == 0)
+	    chan_ring_len(&a->ch) == 0 ||
+	    ((a->caps & GW_CAP_ACKCREDIT) && a->ack_todo != 0))
 		(void)agent_grant(a);
 	agent_feed(a->gw);
 }

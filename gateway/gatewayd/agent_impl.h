@@ -61,13 +61,16 @@ struct agent {
 	uint8_t			 fp[GW_FINGERPRINT_LEN];
 	uint16_t		 version;
 	uint32_t		 caps;		/* agreed in HELLO_ACK: the
-						   HELLO's & GW_CAPS_KNOWN */
+						   HELLO's & GW_CAPS_AGENT */
 	uint64_t		 last_seq;	/* highest DATA seq received */
 	uint64_t		 acked;		/* highest seq ACKed to the agent */
 	uint64_t		 ack_todo;	/* ACK not yet sent (0: none) */
 	uint32_t		 credit;	/* DATA the agent may still send
 						   (x max_payload reserved) */
 	uint32_t		 credit_owed;	/* ACKed, not yet granted */
+	uint32_t		 credit_fold;	/* granted (in credit), to go
+						   with the ACK owed
+						   (GW_CAP_ACKCREDIT) */
 	uint64_t		 frames_in;
 	uint32_t		 enroll_ref;	/* renewal in flight (0: none) */
 	uint32_t		 cmd_max;	/* the largest COMMAND payload it
@@ -152,9 +155,18 @@ void agent_cmd_free(struct agent *a);
  * back and its share allows; if it gets none for want of memory (or others
  * wait before it), it waits on gw->agents->starved.  Return -1 if it
  * waits there now, else 0 (granted, nothing to grant, or its output is
- * full: retried from agent_on_writable).
+ * full: retried from agent_on_writable).  A session that agreed
+ * GW_CAP_ACKCREDIT and is owed an ACK gets the credit in that ACK
+ * (credit_fold, sent by agent_flush_ack), not in a CREDIT frame.
  */
 int agent_grant(struct agent *a);
+
+/**
+ * agent_flush_ack(a): send the ACK ${a} is owed (ack_todo), with the
+ * credit folded into it (credit_fold); if its output is full, it goes
+ * from agent_on_writable.
+ */
+void agent_flush_ack(struct agent *a);
 
 /**
  * agent_credit_open(a): HELLO_ACK is sent: ${a} is owed its window, and
@@ -173,7 +185,8 @@ void agent_credit_used(struct agent *a);
 /**
  * agent_credit_back(a, n): ${n} DATA of ${a} are ACKed (their bytes have
  * left chan_replay_bytes): give back their credit, in quarter-window
- * batches, and the memory to those waiting.
+ * batches (with each ACK if it agreed GW_CAP_ACKCREDIT), and the memory
+ * to those waiting.
  */
 void agent_credit_back(struct agent *a, uint32_t n);
 

@@ -134,6 +134,11 @@ upstream_chan_frame(struct upstream *u, struct conn *c,
 {
 	char text[128];
 
+	/* ACKCREDIT is downstream only: our HELLO never offers it. */
+	if (f->type == GW_T_ACK && f->u.ack.credit != 0) {
+		conn_close(c, GW_R_PROTOCOL, "ACK with a credit on a link");
+		return CONN_CLOSED_RC;
+	}
 	/* No store keeps such a seq: the server is broken. */
 	if ((f->type == GW_T_OPEN_ACK || f->type == GW_T_ACK) &&
 	    f->u.ack.seq > GW_SEQ_MAX) {

@@ -522,6 +522,7 @@ lg_agent_new(struct lg *g, unsigned i)
 	sp.heartbeat = p->heartbeat;
 	sp.connect_timeout = p->connect_timeout;
 	sp.record_per_frame = 1;	/* each event its own TLS record */
+	sp.legacy_acks = p->legacy_acks;
 	sp.failback_hold = sp.ngateways > 1 ? p->failback_hold : -1;
 	sp.tls = a->tls;
 	sp.queue = a->q;

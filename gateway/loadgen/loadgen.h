@@ -69,6 +69,7 @@ struct lg_params {
 					   after `seconds` only */
 	int		 resume;	/* handshake: keep tickets */
 	int		 tls12;		/* offer TLS 1.2 only */
+	int		 legacy_acks;	/* HELLO without ACKCREDIT */
 	/*
 	 * Plain 1:1 mode (plain.h): the agents speak raw TLS to a relay
 	 * (HAProxy) instead of our protocol, `window` events unacknowledged

@@ -8,6 +8,7 @@
  *              [--server-name NAME] [--timeout SECS] [--connect-timeout SECS]
  *              [--rate EVENTS_PER_S] [--heartbeat SECS] [--tls12]
  *              [--failback-hold SECS] [--seconds S] [--handshakes H] [--resume]
+ *              [--legacy-acks]
  *              [--plain [--sink ADDR] [--window W]]
  *
  * DIR holds NAME.crt and NAME.key pairs (gw-cert issue-many); the first N
@@ -33,7 +34,9 @@
  * --resume keeps each agent's ticket between its connections (after a
  * warm-up that gives each its first, printed as "warm agents=N"); without
  * it every handshake is a full one.  Exit 1 if any failed or none
- * completed.  --tls12 (any mode) offers TLS 1.2 only.
+ * completed.  --tls12 (any mode) offers TLS 1.2 only.  --legacy-acks: the
+ * agents' HELLO does not offer ACKCREDIT (agents of before it: credit in
+ * CREDIT frames only).
  *
  * --plain: the plain 1:1 mode (plain.h) for measuring a general TLS relay
  * with the same certificates and record pattern: raw mutual TLS to ADDR
@@ -77,6 +80,7 @@ usage(void)
 	    "                  [--heartbeat SECS] [--tls12] "
 	    "[--failback-hold SECS]\n"
 	    "                  [--seconds S] [--handshakes H] [--resume]\n"
+	    "                  [--legacy-acks]\n"
 	    "                  [--plain [--sink ADDR] [--window W]]\n");
 	exit(2);
 }
@@ -257,6 +261,7 @@ static const struct option lg_opts[] = {
 	{ "resume", no_argument, NULL, 'u' },
 	{ "tls12", no_argument, NULL, '2' },
 	{ "failback-hold", required_argument, NULL, 'F' },
+	{ "legacy-acks", no_argument, NULL, 'L' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -319,6 +324,7 @@ parse_args(int argc, char **argv, struct lg_params *p, const char **dir,
 		case 'u': p->resume = 1; hs_opt++; break;
 		case '2': p->tls12 = 1; break;
 		case 'F': p->failback_hold = num(optarg, 0, 86400); break;
+		case 'L': p->legacy_acks = 1; break;
 		default: usage();
 		}
 	}

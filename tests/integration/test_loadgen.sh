@@ -2,8 +2,9 @@
 # gw-loadgen, small, so that the benchmark cannot rot (no timing is
 # asserted): 200 agents with their own certificates connect and hold (idle),
 # then each sends 20 events of 200 bytes, every one acknowledged end to end,
-# then 5 more at a paced 500 per second for all; the store must hold each
-# event exactly once; then the handshake mode: full handshakes (none
+# then 5 more at a paced 500 per second for all, then 5 more as agents of
+# before ACKCREDIT (--legacy-acks); the store must hold each event exactly
+# once; then the handshake mode: full handshakes (none
 # resumed), resumed ones with --resume, TLS 1.2 ones with --tls12.  Then
 # the plain 1:1 mode
 # through HAProxy (bench/run's side-by-side relay, same certificates):
@@ -38,12 +39,17 @@ out=$(lg --mode send --events 5 --size 200 --rate 500) || fail "paced run: $out"
 case $out in *"events=1000 acked=1000"*) ;; *) fail "paced: $out" ;; esac
 pass "paced send: $out"
 
+# Agents of before ACKCREDIT (their credit in CREDIT frames): 1,000 more.
+out=$(lg --mode send --events 5 --size 200 --legacy-acks) || fail "legacy run: $out"
+case $out in *"events=1000 acked=1000"*) ;; *) fail "legacy: $out" ;; esac
+pass "agents without ACKCREDIT: $out"
+
 export_store >export.jsonl
-[ "$(wc -l <export.jsonl)" = 5000 ] || fail "store holds $(wc -l <export.jsonl) rows, not 5000"
-[ "$(sort -u export.jsonl | wc -l)" = 5000 ] || fail "duplicates in the store"
+[ "$(wc -l <export.jsonl)" = 6000 ] || fail "store holds $(wc -l <export.jsonl) rows, not 6000"
+[ "$(sort -u export.jsonl | wc -l)" = 6000 ] || fail "duplicates in the store"
 n=$(sed -n 's/.*"agent":"\(agent-[0-9]*\)".*/\1/p' export.jsonl | sort -u | wc -l)
 [ "$n" = 200 ] || fail "events from $n agents, not 200"
-pass "store: 5000 events from 200 agents, each once"
+pass "store: 6000 events from 200 agents, each once"
 
 # Handshake mode, 20 agents in turn, 1.5 s each: counts, never timings.
 # hs_check OUT RESUMED: handshakes > 0, none failed, and resumed = 0

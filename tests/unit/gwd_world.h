@@ -43,7 +43,8 @@ struct w_frame {
 	uint32_t	 channel;
 	uint64_t	 seq;		/* DATA, ACK, HELLO_ACK's last_seq;
 					   COMMAND, COMMAND_ACK, RESULT: id */
-	uint32_t	 n;		/* CREDIT; SEEN: its ids */
+	uint32_t	 n;		/* CREDIT, ACK's credit; SEEN: its
+					   ids */
 	uint32_t	 caps;		/* HELLO, HELLO_ACK */
 	uint16_t	 code;		/* CLOSE, ERROR, GOAWAY */
 	uint32_t	 len;		/* DATA's body, RESULT's output,
@@ -109,6 +110,7 @@ w_sent_hook(struct conn *c, const struct gw_frame *f, int fits)
 	case GW_T_ACK:
 	case GW_T_COMMAND_ACK:
 		w->seq = f->u.ack.seq;
+		w->n = f->u.ack.credit;		/* ACKCREDIT's */
 		break;
 	case GW_T_RESULT:
 		w->seq = f->u.result.id;

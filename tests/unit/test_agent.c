@@ -66,6 +66,99 @@ t_credit(void **state)
 	w_stop(gw);
 }
 
+/*
+ * ACKCREDIT: an agent that offers it gets its credit in the ACK (no CREDIT
+ * frame beside it), with every ACK; an old agent (no bit) gets ACK then
+ * CREDIT, as before.  Credit folded into an
+ * ACK its full output holds back is not the agent's until it goes.
+ */
+static void
+t_ack_credit(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a, *b;
+	struct agent *ag, *bg;
+
+	(void)state;
+	w_link_up(0);
+	w_agent_caps = GW_CAP_COMMANDS | GW_CAP_ACKCREDIT;
+	a = open_agent(gw, 0, 0);
+	w_agent_caps = GW_CAP_COMMANDS;
+	b = open_agent(gw, 1, 0);
+	ag = w_agent_of(gw, a);
+	bg = w_agent_of(gw, b);
+	assert_int_equal(w_last(a, GW_T_HELLO_ACK)->caps,
+	    GW_CAP_COMMANDS | GW_CAP_ACKCREDIT);
+	assert_int_equal(w_last(b, GW_T_HELLO_ACK)->caps, GW_CAP_COMMANDS);
+	/* The first window: a CREDIT for both (no ACK to ride). */
+	assert_int_equal(w_count(a, GW_T_CREDIT), 1);
+	assert_int_equal(w_count(b, GW_T_CREDIT), 1);
+	for (uint64_t s = 1; s <= 4; s++) {
+		w_agent_data(a, s, 10);
+		w_agent_data(b, s, 10);
+	}
+	/* One DATA ACKed: its credit rides the ACK, a 12-byte one. */
+	w_link_ack(w_link(0), GW_T_ACK, ag->ch.id, 1);
+	assert_int_equal(w_last(a, GW_T_ACK)->seq, 1);
+	assert_int_equal(w_last(a, GW_T_ACK)->n, 1);
+	assert_int_equal(w_count(a, GW_T_CREDIT), 1);
+	assert_int_equal(ag->credit, 1);
+	/* The old agent: an 8-byte ACK, then a CREDIT, as before. */
+	w_link_ack(w_link(0), GW_T_ACK, bg->ch.id, 3);
+	assert_int_equal(w_last(b, GW_T_ACK)->n, 0);
+	assert_int_equal(w_count(b, GW_T_CREDIT), 2);
+	assert_int_equal(w_last(b, GW_T_CREDIT)->n, 3);
+	assert_true(w_last(b, GW_T_CREDIT)->stamp >
+	    w_last(b, GW_T_ACK)->stamp);
+	/* Output full: the ACK waits, and its credit with it. */
+	fake_conn_full(a, 0);
+	w_link_ack(w_link(0), GW_T_ACK, ag->ch.id, 3);
+	assert_int_equal(w_last(a, GW_T_ACK)->seq, 1);
+	assert_int_equal(ag->credit_fold, 2);
+	assert_int_equal(ag->credit, 3);
+	w_agent_data(a, 5, 10);		/* the credit it has: 1 */
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	w_agent_data(a, 6, 10);		/* not the folded 2: flow */
+	assert_int_equal(conn_state(a), CONN_CLOSED);
+	assert_int_equal(w_data(a)->reason, GW_R_FLOW);	/* output full */
+	assert_int_equal(conn_state(b), CONN_OPEN);
+	conn_reap();
+	w_stop(gw);
+}
+
+/* Room again: the held ACK goes with its credit, and no CREDIT frame. */
+static void
+t_ack_credit_held(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *a;
+	struct agent *ag;
+
+	(void)state;
+	w_link_up(0);
+	w_agent_caps = GW_CAP_ACKCREDIT;
+	a = open_agent(gw, 0, 0);
+	w_agent_caps = GW_CAP_COMMANDS;
+	ag = w_agent_of(gw, a);
+	for (uint64_t s = 1; s <= 4; s++)
+		w_agent_data(a, s, 10);
+	fake_conn_full(a, 0);
+	w_link_ack(w_link(0), GW_T_ACK, ag->ch.id, 2);
+	w_link_ack(w_link(0), GW_T_ACK, ag->ch.id, 4);
+	assert_null(w_last(a, GW_T_ACK));
+	assert_int_equal(ag->credit_fold, 4);
+	fake_conn_full(a, SIZE_MAX);	/* on_writable */
+	assert_int_equal(w_count(a, GW_T_ACK), 1);	/* the newest only */
+	assert_int_equal(w_last(a, GW_T_ACK)->seq, 4);
+	assert_int_equal(w_last(a, GW_T_ACK)->n, 4);
+	assert_int_equal(w_count(a, GW_T_CREDIT), 1);	/* the first */
+	assert_int_equal(ag->credit_fold, 0);
+	for (uint64_t s = 5; s <= 8; s++)
+		w_agent_data(a, s, 10);
+	assert_int_equal(conn_state(a), CONN_OPEN);
+	w_stop(gw);
+}
+
 /* SIGTERM: a session past HELLO_ACK gets GOAWAY and ends once ACKed. */
 static void
 t_drain_all(void **state)
@@ -668,6 +761,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_credit),
+		cmocka_unit_test(t_ack_credit),
+		cmocka_unit_test(t_ack_credit_held),
 		cmocka_unit_test(t_drain_all),
 		cmocka_unit_test(t_failover),
 		cmocka_unit_test(t_supersede),

@@ -224,12 +224,19 @@ credit(uint32_t n)
 }
 
 static void
-ack(uint64_t seq)
+ack_credit(uint64_t seq, uint32_t n)
 {
 	struct gw_frame f = { .type = GW_T_ACK };
 
 	f.u.ack.seq = seq;
+	f.u.ack.credit = n;
 	fake_conn_frame(cur(), &f);
+}
+
+static void
+ack(uint64_t seq)
+{
+	ack_credit(seq, 0);
 }
 
 static void
@@ -307,6 +314,55 @@ test_credit_data_ack_done(void **state)
 	assert_int_equal(fx.s->state, CS_FINISHED);
 	assert_int_equal(closed_reason, GW_R_NORMAL);
 	assert_null(fx.s->conn);
+}
+
+/* ACKCREDIT agreed: an ACK's credit adds as CREDIT does, and lines go. */
+static void
+test_ack_credit(void **state)
+{
+	uint64_t seq[8];
+	unsigned mark;
+
+	(void)state;
+	connect_open();
+	push("a");
+	push("b");
+	push("c");
+	hello_ack_caps(0, GW_CAP_ACKCREDIT, 65536);
+	assert_int_equal(client_session_caps(fx.s), GW_CAP_ACKCREDIT);
+	mark = nsent;
+	credit(1);
+	assert_int_equal(data_since(mark, seq, 8), 1);
+	mark = nsent;
+	ack_credit(1, 2);		/* "a" done; "b" and "c" go */
+	assert_int_equal(client_session_acked(fx.s), 1);
+	assert_int_equal(data_since(mark, seq, 8), 2);
+	assert_int_equal(seq[0], 2);
+	assert_int_equal(seq[1], 3);
+	assert_int_equal(fx.s->credit, 0);
+	ack(3);				/* an 8-byte ACK: no credit */
+	assert_int_equal(client_session_acked(fx.s), 3);
+	assert_int_equal(fx.s->credit, 0);
+	assert_int_equal(fx.s->state, CS_OPEN);
+}
+
+/* Without ACKCREDIT agreed (legacy_acks), an ACK with credit: protocol. */
+static void
+test_ack_credit_not_agreed(void **state)
+{
+	(void)state;
+	fx.s->p.legacy_acks = 1;
+	connect_open();
+	assert_int_equal(sent[nsent - 1].caps, 0);
+	push("a");
+	hello_ack_caps(0, GW_CAP_ACKCREDIT, 65536);	/* not offered */
+	assert_int_equal(client_session_caps(fx.s), 0);
+	credit(1);
+	ack_credit(1, 1);
+	assert_int_equal(sent[nsent - 1].type, GW_T_ERROR);
+	assert_int_equal(sent[nsent - 1].code, GW_R_PROTOCOL);
+	assert_int_equal(client_session_acked(fx.s), 0);
+	assert_int_not_equal(fx.s->state, CS_OPEN);
 }
 
 static void
@@ -551,7 +607,7 @@ test_no_commands_no_caps(void **state)
 {
 	(void)state;
 	connect_open();
-	assert_int_equal(sent[nsent - 1].caps, 0);
+	assert_int_equal(sent[nsent - 1].caps, GW_CAP_ACKCREDIT);
 	hello_ack_caps(0, GW_CAP_COMMANDS, 65536);  /* a gateway's mistake */
 	assert_int_equal(client_session_caps(fx.s), 0);
 	command(5, "x");
@@ -567,7 +623,8 @@ test_command_to_owner(void **state)
 
 	(void)state;
 	connect_open();
-	assert_int_equal(sent[nsent - 1].caps, GW_CAP_COMMANDS);
+	assert_int_equal(sent[nsent - 1].caps,
+	    GW_CAP_COMMANDS | GW_CAP_ACKCREDIT);
 	assert_int_equal(client_session_command_ack(fx.s, 7), -1);
 	hello_ack_caps(0, GW_CAP_COMMANDS | 0x80, 65536);
 	assert_int_equal(client_session_caps(fx.s), GW_CAP_COMMANDS);
@@ -688,6 +745,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_callback_checks_magic,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_commands_no_caps,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_credit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ack_credit_not_agreed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_to_owner,
 		    setup_cmd, teardown),

@@ -157,6 +157,32 @@ t_seq_above_max(void **state)
 	w_stop(gw);
 }
 
+/* ACKCREDIT is downstream only: a server's ACK with a credit ends the link. */
+static void
+t_ack_credit_upstream(void **state)
+{
+	struct gw *gw = w_start();
+	struct conn *l0, *a;
+	struct gw_frame f = { .type = GW_T_ACK };
+
+	(void)state;
+	l0 = w_link_up(0);
+	assert_int_equal(w_last(l0, GW_T_HELLO)->caps & GW_CAP_ACKCREDIT, 0);
+	a = w_agent(gw, 0);
+	w_link_ack(l0, GW_T_OPEN_ACK, w_agent_of(gw, a)->ch.id, 0);
+	w_agent_data(a, 1, 10);
+	f.channel = w_agent_of(gw, a)->ch.id;
+	f.u.ack.seq = 1;
+	f.u.ack.credit = 1;
+	fake_conn_frame(l0, &f);
+	assert_int_equal(conn_state(l0), CONN_CLOSED);
+	assert_int_equal(w_data(l0)->reason, GW_R_PROTOCOL);
+	assert_null(w_last(a, GW_T_ACK));	/* not relayed */
+	assert_int_equal(conn_state(a), CONN_OPEN);	/* it waits */
+	conn_reap();
+	w_stop(gw);
+}
+
 /* Freed in every state: GOAWAY only if it was up; its channels end. */
 static void
 t_free_every_state(void **state)
@@ -483,6 +509,7 @@ main(void)
 		cmocka_unit_test(t_drain_empty),
 		cmocka_unit_test(t_pong_owed),
 		cmocka_unit_test(t_seq_above_max),
+		cmocka_unit_test(t_ack_credit_upstream),
 		cmocka_unit_test(t_free_every_state),
 		cmocka_unit_test(t_fleet_open),
 		cmocka_unit_test(t_fleet_open_fits),

@@ -194,6 +194,9 @@ const struct sample samples[] = {
 	  "  000b 3132372e302e302e313a39"
 	  "  000001a2ce8bd400  0012 444e533a612049503a3132372e302e302e31"
 	  "  000c 67772d696e2067772d6f7574" },
+	/* ACK with a credit increment (GW_CAP_ACKCREDIT): 12 bytes. */
+	{ { .type = GW_T_ACK, .u.ack = { 42, 8 } },
+	  "04 00 0000 00000000 0000000c  000000000000002a 00000008" },
 };
 const size_t nsamples = sizeof(samples) / sizeof(samples[0]);
 
@@ -241,6 +244,7 @@ assert_frame_equal(const struct gw_frame *a, const struct gw_frame *b)
 	case GW_T_OPEN_ACK:
 	case GW_T_COMMAND_ACK:
 		assert_int_equal(a->u.ack.seq, b->u.ack.seq);
+		assert_int_equal(a->u.ack.credit, b->u.ack.credit);
 		break;
 	case GW_T_RESULT:
 		assert_int_equal(a->u.result.id, b->u.result.id);

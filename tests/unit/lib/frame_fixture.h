@@ -35,6 +35,7 @@ extern const size_t nsamples;
 #define SAMPLE_OPEN_EXT	23	/* OPEN with the identity extension */
 #define SAMPLE_SEEN_3	26	/* SEEN of three ids */
 #define SAMPLE_OPEN_VIA	27	/* OPEN with the extension and via */
+#define SAMPLE_ACK_CREDIT 28	/* ACK with a credit (GW_CAP_ACKCREDIT) */
 
 /** guard_setup / guard_teardown: cmocka group setup and teardown. */
 int guard_setup(void **state);
