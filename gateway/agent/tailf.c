@@ -185,7 +185,7 @@ tail_switch(struct tail_in *in, size_t i)
 
 	if ((fd = tail_open(f->path, in->c->follow_symlinks, &now,
 	    &size)) < 0) {
-		tail_pos_drained(in->t, &f->pos);
+		tail_pos_drained(in->t, f->fd, &f->pos);
 		tail_remove(in, i, "gone");
 		return 1;
 	}
@@ -195,7 +195,7 @@ tail_switch(struct tail_in *in, size_t i)
 		f->idle = 0;
 		return 0;
 	}
-	tail_pos_drained(in->t, &f->pos);
+	tail_pos_drained(in->t, f->fd, &f->pos);
 	if (tail_followed_ino(in->t, now.dev, now.ino)) {
 		close(fd);	/* another entry reads it: it goes on there */
 		tail_remove(in, i, "gone");

@@ -193,12 +193,13 @@ int tail_renamed(struct tail *t, struct tail_file *f);
 struct tail_in *tail_owner(struct tail *t, const char *path);
 
 /**
- * tail_pos_drained(t, pos): the file of ${pos} was read to pos->off and
- * closed (drained after a rotation, its path's key going on with another
- * file): its position is recorded under its dev and ino, so that the
- * file, found later under any name, goes on from there (tail_pos_ino).
+ * tail_pos_drained(t, fd, pos): the file of ${pos} (open as ${fd}) was
+ * read to pos->off and closed (drained after a rotation, its path's key
+ * going on with another file): its position is recorded under its dev and
+ * ino, so that the file, found later under any name, goes on from there
+ * (tail_pos_ino).  Not if it was deleted: its inode is free for a new file.
  */
-void tail_pos_drained(struct tail *t, const struct file_pos *pos);
+void tail_pos_drained(struct tail *t, int fd, const struct file_pos *pos);
 
 /**
  * tail_pos_ino(t, fd, pos): a file about to be read from its start (open

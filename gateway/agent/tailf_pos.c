@@ -272,19 +272,23 @@ tail_drained_key(char *buf, size_t len, uint64_t dev, uint64_t ino)
 }
 
 /**
- * tail_pos_drained(t, pos): the file of ${pos} was read to pos->off and
- * closed (drained after a rotation, its path's key going on with another
- * file): its position is recorded under its dev and ino, so that the
- * file, found later under any name, goes on from there (tail_pos_ino).
+ * tail_pos_drained(t, fd, pos): the file of ${pos} (open as ${fd}) was
+ * read to pos->off and closed (drained after a rotation, its path's key
+ * going on with another file): its position is recorded under its dev and
+ * ino, so that the file, found later under any name, goes on from there
+ * (tail_pos_ino).  Not if it was deleted: its inode is free for a new file.
  */
 void
-tail_pos_drained(struct tail *t, const struct file_pos *pos)
+tail_pos_drained(struct tail *t, int fd, const struct file_pos *pos)
 {
 	char key[64], esc[LOG_ESC_MAX];
 	struct file_pos p;
+	struct stat st;
 
 	if (t->j == NULL || pos->off == 0)
 		return;
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_nlink == 0)
+		return;		/* deleted: its inode is free for another */
 	tail_drained_key(key, sizeof(key), pos->dev, pos->ino);
 	if (!journal_pos_get(t->j, key, &p) &&
 	    journal_pos_at(t->j, POSMAP_MAX - 1, &p) != NULL &&

@@ -294,6 +294,61 @@ test_many_drained(void **state)
 	expect_each_once(49);
 }
 
+/* 64 bytes ending in a newline: what two files share before an offset. */
+#define TAIL_FP	"heartbeat ok heartbeat ok heartbeat ok heartbeat ok heartbeat\n"
+
+/*
+ * A deleted file's end is not remembered: its inode is free, and ext4
+ * gives it at once to the next file made.  A local user's file, read to
+ * its end and deleted, must not make a new file that got its inode (with
+ * the same bytes before that offset) be followed from there: the new
+ * file's first lines would never be read.
+ */
+static void
+test_deleted_inode_reused(void **state)
+{
+	char p[128], q[128], name[32];
+	struct stat st;
+	ino_t old;
+	FILE *fp;
+	int i;
+
+	(void)state;
+	journal_up();
+	set("path", "*.log");
+	set("read_from", "beginning");
+	set("poll", "10ms");
+	append_raw("evil.log", "junk 0001\njunk 0002\njunk 0003\n" TAIL_FP);
+	fpath(p, sizeof(p), "evil.log");
+	assert_int_equal(stat(p, &st), 0);
+	old = st.st_ino;
+	start();
+	spin_until(4);
+	assert_int_equal(unlink(p), 0);
+	spin(0.5);
+	/* Files made until one gets the freed inode (ext4: once its
+	 * journal has committed the deletion). */
+	sync();
+	for (i = 0; i < 64; i++) {
+		snprintf(name, sizeof(name), "new%02d.tmp", i);
+		fpath(q, sizeof(q), name);
+		assert_non_null(fp = fopen(q, "w"));
+		assert_int_equal(fstat(fileno(fp), &st), 0);
+		if (st.st_ino == old)
+			break;
+		assert_int_equal(fclose(fp), 0);
+	}
+	if (i == 64)
+		skip();		/* this filesystem did not reuse the inode */
+	fputs("SECRET 01\nSECRET 02\nSECRET 03\n" TAIL_FP "after 1\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	fpath(p, sizeof(p), "victim.log");
+	assert_int_equal(rename(q, p), 0);
+	spin(0.5);
+	assert_int_equal(count_from("victim.log"), 5);
+	assert_true(any_holds("SECRET 01"));
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -309,6 +364,7 @@ main(void)
 		T(test_numbered_rotate_delete),
 		T(test_late_name),
 		T(test_many_drained),
+		T(test_deleted_inode_reused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
