@@ -5,6 +5,7 @@
  * parse through ini_parse_stream with a reader that counts the lines it
  * hands out: the handler always runs on the line read last.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -106,7 +107,10 @@ conf_section_len(struct conf_ctx *x, const char *line)
 {
 	size_t n;
 
-	line += strspn(line, " \t");
+	if (x->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+		line += 3;		/* inih skips a UTF-8 BOM */
+	while (isspace((unsigned char)*line))
+		line++;			/* as inih's lskip */
 	if (*line != '[')
 		return;
 	n = strcspn(line + 1, "]");

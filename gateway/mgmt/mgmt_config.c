@@ -142,7 +142,7 @@ mgmt_scope_set(void *arg, const char *section, const char *key,
 			goto nomem;
 		cfg->nscopes++;
 	}
-	/* A key given again in its section: the last one counts. */
+	/* A key given twice in one section is refused by the loader. */
 	if (strcmp(key, "agent_names") == 0) {
 		free(sc->agent_names);
 		return (sc->agent_names = strdup(value)) == NULL ? CONF_SET_BAD :

@@ -376,8 +376,9 @@ test_loader_bounds(void **state)
 	    "[check c39]\nevery = 20s\n");
 	memset(name, 'n', 50);
 	name[50] = '\0';
+	/* inih skips any blank before a bracket (\f, \v, \r too) */
 	used += (size_t)snprintf(text + used, sizeof(text) - used,
-	    "[check %s1]\ncommand = /bin/true\n[check %s2]\n"
+	    "[check %s1]\ncommand = /bin/true\n\v\f[check %s2]\n"
 	    "command = /bin/false\n", name, name);
 	assert_true(used < sizeof(text));
 	assert_true(agent_config_load(&c, "a.ini", text, ck, 1, err,
@@ -392,6 +393,14 @@ test_loader_bounds(void **state)
 		    l);
 		has_line(err, want);
 	}
+	agent_config_free(&c);
+	/* After a UTF-8 BOM on line 1 (inih skips it) as well. */
+	snprintf(text, sizeof(text), "\xEF\xBB\xBF[check %s1]\ncommand = "
+	    "/bin/true\n%s", name, BASE);
+	assert_true(agent_config_load(&c, "a.ini", text, ck, 1, err,
+	    sizeof(err)) >= 1);
+	has_line(err, "a.ini:1: [check nnnnnnnnnnnnnnnnnnnnnnnnnn...]: a "
+	    "section name longer than 49 bytes\n");
 	agent_config_free(&c);
 }
 
