@@ -105,9 +105,11 @@ agent() {
 	    --heartbeat 1 "$@")
 }
 
-# 1. COMMANDS announced and agreed; ACK, run once, RESULT; repeats.
+# 1. COMMANDS announced (with ACKCREDIT, which gw-agent always offers:
+# 0x1 | 0x8) and agreed (this gateway answers COMMANDS alone); ACK, run
+# once, RESULT; repeats.
 agent --on-command "$T/handler"
-wait_log fakegw.log "^HELLO caps=1$"
+wait_log fakegw.log "^HELLO caps=9$"
 wait_log fakegw.log "^ACK 5$"
 wait_log fakegw.log "^RESULT 5 outcome=0 flags=0 status=3 out=body=hello path=/usr/bin:/bin|$"
 sleep 1.5			# three more COMMAND 5: RESULT again each time
