@@ -96,6 +96,11 @@ st_print(const char *addr, const struct scrape *sc)
 		    scrape_quantile(sc, "gatewayd_ack_latency_seconds", 0.99),
 		    acks);
 	printf("\n");
+	if (scrape_val(sc, "gatewayd_data_residence_seconds_count", 0) > 0)
+		printf("held by gatewayd, 99 %% within: DATA %g s (read to "
+		    "written up), ACK %g s (read to written to the agent)\n",
+		    scrape_quantile(sc, "gatewayd_data_residence_seconds", 0.99),
+		    scrape_quantile(sc, "gatewayd_ack_residence_seconds", 0.99));
 	printf("credit stalls: %.0f window used up (ACKs lag), %.0f replay "
 	    "memory full; %.0f agents waiting for memory now\n",
 	    scrape_val(sc, "gatewayd_credit_stalls_total{cause=\"window\"}", 0),

@@ -98,7 +98,8 @@ pass "certificate expiry $exp as in the file; no CRL, no CRL age"
 for want in "healthy (2 of 2 upstream links ready)" \
     "127.0.0.1:$MGMT_PORT" "in use" "agents: 0 connected" \
     "accepted 2 (resumed 0), refused by policy 1" "handshake failures: policy 1" \
-    "200 frames up" "server failures: none"; do
+    "200 frames up" "server failures: none" \
+    "held by gatewayd, 99 % within: DATA "; do
 	grep -qF -- "$want" status.out ||
 	    fail "gatewayd status lacks '$want': $(cat status.out)"
 done
