@@ -33,6 +33,33 @@ st_date(const char *what, double t)
 	    tt < now ? "  PAST" : tt - now < ST_SOON ? "  SOON" : "");
 }
 
+/* The data line: frames, replay memory, latency, gatewayd's own share. */
+static void
+st_data(const struct scrape *sc)
+{
+	double acks;
+
+	acks = scrape_val(sc, "gatewayd_ack_latency_seconds_count", 0);
+	printf("data: %.0f frames up, %.0f down; %.0f bytes awaiting ACK, "
+	    "%.0f reserved for credit (budget %.0f)",
+	    scrape_val(sc, "gatewayd_frames_total{direction=\"up\"}", 0),
+	    scrape_val(sc, "gatewayd_frames_total{direction=\"down\"}", 0),
+	    scrape_val(sc, "gatewayd_replay_bytes", 0),
+	    scrape_val(sc, "gatewayd_replay_reserved_bytes", 0),
+	    scrape_val(sc, "gatewayd_replay_budget_bytes", 0));
+	if (acks > 0)
+		printf("; ACK within %g s for half, %g s for 99 %% of %.0f",
+		    scrape_quantile(sc, "gatewayd_ack_latency_seconds", 0.5),
+		    scrape_quantile(sc, "gatewayd_ack_latency_seconds", 0.99),
+		    acks);
+	printf("\n");
+	if (scrape_val(sc, "gatewayd_data_residence_seconds_count", 0) > 0)
+		printf("held by gatewayd, 99 %% within: DATA %g s (read to "
+		    "written up), ACK %g s (read to written to the agent)\n",
+		    scrape_quantile(sc, "gatewayd_data_residence_seconds", 0.99),
+		    scrape_quantile(sc, "gatewayd_ack_residence_seconds", 0.99));
+}
+
 static void
 st_print(const char *addr, const struct scrape *sc)
 {
@@ -41,7 +68,7 @@ st_print(const char *addr, const struct scrape *sc)
 	    "gatewayd_upstream_links{state=\"not_ready\"}", 0);
 	const char *f = "gatewayd_server_up{";
 	char srv[80], key[160], l[64];
-	double last, acks;
+	double last;
 
 	printf("gatewayd at %s: %s (%.0f of %.0f upstream links ready)\n",
 	    addr, ready > 0 ? "healthy" : "UNHEALTHY", ready, links);
@@ -82,25 +109,7 @@ st_print(const char *addr, const struct scrape *sc)
 	    "reason");
 	scrape_reasons(sc, "sessions closed", "gatewayd_sessions_closed_total",
 	    "reason");
-	acks = scrape_val(sc, "gatewayd_ack_latency_seconds_count", 0);
-	printf("data: %.0f frames up, %.0f down; %.0f bytes awaiting ACK, "
-	    "%.0f reserved for credit (budget %.0f)",
-	    scrape_val(sc, "gatewayd_frames_total{direction=\"up\"}", 0),
-	    scrape_val(sc, "gatewayd_frames_total{direction=\"down\"}", 0),
-	    scrape_val(sc, "gatewayd_replay_bytes", 0),
-	    scrape_val(sc, "gatewayd_replay_reserved_bytes", 0),
-	    scrape_val(sc, "gatewayd_replay_budget_bytes", 0));
-	if (acks > 0)
-		printf("; ACK within %g s for half, %g s for 99 %% of %.0f",
-		    scrape_quantile(sc, "gatewayd_ack_latency_seconds", 0.5),
-		    scrape_quantile(sc, "gatewayd_ack_latency_seconds", 0.99),
-		    acks);
-	printf("\n");
-	if (scrape_val(sc, "gatewayd_data_residence_seconds_count", 0) > 0)
-		printf("held by gatewayd, 99 %% within: DATA %g s (read to "
-		    "written up), ACK %g s (read to written to the agent)\n",
-		    scrape_quantile(sc, "gatewayd_data_residence_seconds", 0.99),
-		    scrape_quantile(sc, "gatewayd_ack_residence_seconds", 0.99));
+	st_data(sc);
 	printf("credit stalls: %.0f window used up (ACKs lag), %.0f replay "
 	    "memory full; %.0f agents waiting for memory now\n",
 	    scrape_val(sc, "gatewayd_credit_stalls_total{cause=\"window\"}", 0),
