@@ -340,9 +340,21 @@ downlink_on_free(void *arg)
 	free(d);
 }
 
+/* The output is written: the residence of the ACKs relayed in it ends. */
+static void
+downlink_on_flushed(struct conn *c, void *arg)
+{
+	struct downlink *d = downlink_of(arg);
+
+	(void)c;
+	if (d->rs != NULL)
+		relay_set_flushed(d->rs);
+}
+
 static const struct conn_ops downlink_conn_ops = {
 	.on_open = downlink_on_open,
 	.on_frame = downlink_on_frame,
+	.on_flushed = downlink_on_flushed,
 	.on_timeout = downlink_on_timeout,
 	.on_close = downlink_on_close,
 	.on_free = downlink_on_free,

@@ -61,6 +61,7 @@ struct relay_set {
 					   budget is full */
 	ev_timer	 retry;		/* resumes reading while paused */
 	uint64_t	 ignored;	/* frames for channels closed */
+	struct stats_pend pend[STATS_LINK_RUNS];	/* ACKs down unwritten */
 };
 
 struct relay {
@@ -244,7 +245,9 @@ relay_ack_down(struct relay *r, uint64_t seq)
 		return;
 	r->acked = seq;
 	f.u.ack.seq = seq;
-	(void)relay_send(r->set, &f);
+	if (relay_send(r->set, &f) == 0)
+		stats_pend_add(r->set->pend, STATS_LINK_RUNS,
+		    ev_now(r->set->gw->loop));
 }
 
 /*
@@ -761,6 +764,17 @@ relay_reap(struct relay_set *s)
 		r->magic = 0;
 		free(r);
 	}
+}
+
+/**
+ * relay_set_flushed(s): the link's output is written: the residence of the
+ * ACKs relayed down in it ends.
+ */
+void
+relay_set_flushed(struct relay_set *s)
+{
+	stats_flushed(&s->gw->stats, STATS_RES_ACK, s->pend, STATS_LINK_RUNS,
+	    s->gw->loop);
 }
 
 /**

@@ -80,6 +80,12 @@ size_t relay_set_close(struct relay_set *s, unsigned reason,
     const char *text);
 
 /**
+ * relay_set_flushed(s): the link's output is written: the residence of the
+ * ACKs relayed down in it ends (stats.h, gatewayd_ack_residence_seconds).
+ */
+void relay_set_flushed(struct relay_set *s);
+
+/**
  * relay_set_free(s): free ${s} (after relay_set_close, when no call of its
  * channels is on the stack: the link's on_free); NULL-safe.
  */

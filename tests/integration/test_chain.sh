@@ -83,6 +83,8 @@ EOT
 gw_ini outer.ini gw-outer "$O_PORT" \
     "127.0.0.1:$A_PORT, 127.0.0.1:$B_PORT" mgmt "$D_PORT" "gw-inner"
 gw_ini inner.ini gw-inner "$I_PORT" "127.0.0.1:$D_PORT" gw-outer
+metrics_port				# the outer's
+echo "$METRICS_INI" >>outer.ini
 
 start mgmt_a "$GW_MGMT" -c mgmt-a.ini; wait_port "$A_PORT"
 start mgmt_b "$GW_MGMT" -c mgmt-b.ini; wait_port "$B_PORT"
@@ -118,6 +120,11 @@ at 1; [ "$(stored agent-1)" -gt 0 ] || {
 	sleep $((2 * SLOW)); [ "$(stored agent-1)" -gt 0 ]; } ||
 	fail "nothing stored through the chain"
 pass "lines stored through inner -> outer -> server A"
+# The outer has no direct agent yet: every ACK it wrote went down the link.
+acks=$(metric gatewayd_ack_residence_seconds_count)
+[ "${acks:-0}" -gt 0 ] ||
+    fail "the outer counted no ACK relayed down in its residence: '$acks'"
+pass "the outer's ACK residence counts the ACKs relayed down ($acks)"
 kill -KILL "$PID_mgmt_a"; echo "t=1 kill -9 server A"
 wait_log outer.log "event=upstream_up.*server=127.0.0.1:$B_PORT" \
     $((10 * SLOW))
