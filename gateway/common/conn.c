@@ -37,7 +37,6 @@
 #include "conn_impl.h"
 #include "net.h"
 
-static void conn_process(struct conn *c);
 
 /* Closed conns, which conn_reap frees (through conn.fq; see conn_out.c). */
 static TAILQ_HEAD(, conn) conn_dead = TAILQ_HEAD_INITIALIZER(conn_dead);
@@ -162,7 +161,7 @@ conn_handshake(struct conn *c)
 	char detail[256];
 	int rc;
 
-	rc = conn_tls_step(c);
+	rc = conn_hs_step(c);
 	if (rc == MBEDTLS_ERR_SSL_WANT_READ) {
 		c->rd_want = EV_READ;
 		return 0;
@@ -341,9 +340,15 @@ conn_trim(struct conn *c)
 	}
 }
 
-static void
+/**
+ * conn_process(c): ${c} is ready: its handshake step, or its output, input
+ * and frames (the one place the TLS I/O of every program goes through).
+ */
+void
 conn_process(struct conn *c)
 {
+	if (conn_hs_defer(c))
+		return;		/* conn_hs.c comes back to it */
 	c->busy++;
 	c->rd_want = c->wr_want = 0;
 	if (c->state == CONN_CONNECTING && conn_connected(c) != 0)
@@ -418,6 +423,7 @@ conn_new(struct ev_loop *loop, int fd, const struct tls_conf *tc,
 	c->max_payload = p->max_payload;
 	c->record_per_frame = p->record_per_frame;
 	c->server = server;
+	c->hs_budget = server ? p->hs_budget : 0;
 	c->ticket = server ? NULL : p->ticket;
 	c->in_cap = p->in_cap;		/* allocated when bytes come */
 	c->out_cap = p->out_cap;
@@ -590,6 +596,7 @@ conn_close(struct conn *c, unsigned reason, const char *detail)
 	prev = c->state;
 	conn_set_state(c, CONN_CLOSED);
 	conn_out_unqueue(c);
+	conn_hs_unqueue(c);
 	if (prev == CONN_OPEN) {
 		if (c->out_len > 0)
 			(void)mbedtls_ssl_write(&c->ssl, c->out + c->out_off,

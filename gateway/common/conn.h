@@ -92,6 +92,16 @@ struct conn_params {
 	 * NULL: no resumption.
 	 */
 	struct conn_ticket **ticket;
+	/*
+	 * Server: the handshake work of every connection with a budget
+	 * shares one per loop iteration: once the handshake steps run in
+	 * an iteration have taken ${hs_budget} seconds, a connection whose
+	 * handshake has bytes to read waits for the next iteration (its
+	 * socket stays ready: the loop comes back to it).  So a burst of
+	 * ClientHellos cannot hold the loop, and the links and timers it
+	 * serves, for longer than that.  0: no budget.
+	 */
+	double		 hs_budget;
 };
 
 /**

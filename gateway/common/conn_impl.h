@@ -54,6 +54,7 @@ struct conn {
 	int			 out_blocked;	/* conn_send said ENOSPACE */
 	int			 record_per_frame;
 	int			 server;
+	double			 hs_budget;	/* conn_params.hs_budget */
 	int			 verified;	/* a peer certificate was
 						   verified (full handshake) */
 	int			 peer_unparsed;	/* mbedTLS verified an empty
@@ -78,6 +79,8 @@ struct conn {
 	TAILQ_ENTRY(conn)	 fq;		/* on conn_flushq.q (open) or
 						   .dead (closed) */
 	int			 on_fq;
+	TAILQ_ENTRY(conn)	 hsq;		/* on conn_hs.c's FIFO */
+	int			 on_hsq;
 	size_t			 out_pin;	/* length handed to ssl_write */
 	char			 peer[64];
 	char			 tls_info[80];
@@ -88,6 +91,12 @@ struct conn {
 void conn_set_state(struct conn *c, enum conn_state s);
 void conn_update_io(struct conn *c);
 void conn_trim(struct conn *c);
+void conn_process(struct conn *c);
+
+/* The handshake budget (conn_hs.c); each is documented there. */
+int conn_hs_defer(struct conn *c);
+void conn_hs_unqueue(struct conn *c);
+int conn_hs_step(struct conn *c);
 
 /* Dialing a name (conn_dial.c); each is documented there. */
 int conn_dial_start(struct conn *c, const char *host, const char *port,

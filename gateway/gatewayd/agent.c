@@ -677,6 +677,7 @@ agent_accept(struct gw *gw, int fd)
 		.in_cap = cfg->max_payload + GW_HDR_LEN + 1024,
 		.out_cap = cfg->agent_output_buffer,
 		.max_payload = cfg->max_payload,
+		.hs_budget = AGENT_HS_BUDGET,
 	};
 	struct agent *a;
 

@@ -25,6 +25,13 @@ struct agent_cmds;
 #define AGENT_ADMIT_HOLD	0.5
 
 /*
+ * Seconds of agent handshakes per loop iteration at most (conn_params
+ * .hs_budget): the rest wait for the next, so the loop serves its links,
+ * open sessions and timers at least that often in a storm.
+ */
+#define AGENT_HS_BUDGET		0.02
+
+/*
  * The agent module's part of struct gw (gw->agents), written by agent.c,
  * agent_all.c and agent_credit.c alone.
  */

@@ -20,6 +20,7 @@
 
 #include "authority_fixture.h"
 #include "conn.h"
+#include "conn_impl.h"
 #include "frame.h"
 #include "proto.h"
 #include "tls_conf.h"
@@ -48,6 +49,7 @@ struct end {
 	size_t		 text_len;
 	uint64_t	 opaque;
 	unsigned	 refuse;	/* on_open: conn_close_error(refuse) */
+	unsigned	 open_iter;	/* ev_iteration at on_open */
 };
 
 static int
@@ -56,6 +58,7 @@ on_open(struct conn *c, void *arg)
 	struct end *e = arg;
 
 	e->opens++;
+	e->open_iter = ev_iteration(loop);
 	e->st_open = conn_state(c);
 	if (e->refuse != 0) {
 		conn_close_error(c, e->refuse, "refused by %s", "test");
@@ -162,9 +165,12 @@ a_closed(const struct end *a, const struct end *b)
 	return a->closes > 0;
 }
 
-/* A client conn to the listener, and the server conn of its socket. */
+/*
+ * A client conn to the listener, and the server conn of its socket, the
+ * server's made with ${sp}.
+ */
 static void
-dial(struct end *ce, struct end *se)
+dial_with(struct end *ce, struct end *se, const struct conn_params *sp)
 {
 	int fd;
 
@@ -172,8 +178,15 @@ dial(struct end *ce, struct end *se)
 	    ce));
 	assert_int_equal(conn_state(ce->c), CONN_CONNECTING);
 	assert_true((fd = accept(lfd, NULL, NULL)) >= 0);
-	assert_non_null(se->c = conn_accept(loop, fd, srv, &params, &ops, se));
+	assert_non_null(se->c = conn_accept(loop, fd, srv, sp, &ops, se));
 	assert_int_equal(conn_state(se->c), CONN_HANDSHAKE);
+}
+
+/* A client conn to the listener, and the server conn of its socket. */
+static void
+dial(struct end *ce, struct end *se)
+{
+	dial_with(ce, se, &params);
 }
 
 /* Both ends open. */
@@ -408,6 +421,72 @@ test_close_by_timer(void **state)
 	finish(&ce, &se);
 }
 
+#define HS_N	4
+
+static int
+hs_all_open(const struct end *a, const struct end *b)
+{
+	(void)b;
+	for (int i = 0; i < HS_N; i++)
+		if (a[i].opens != 1 && a[i].closes == 0)
+			return 0;
+	return 1;
+}
+
+static int
+hs_one_queued(const struct end *a, const struct end *b)
+{
+	(void)b;
+	for (int i = 0; i < HS_N; i++)
+		if (a[i].c != NULL && a[i].c->on_hsq)
+			return 1;
+	return 0;
+}
+
+/*
+ * A handshake budget (conn_params.hs_budget) spent by any one step: each
+ * loop iteration runs one server handshake step at most, the others wait
+ * for later iterations and are not lost (all open, each in an iteration of
+ * its own; without the budget the loop may finish several at once); one
+ * closed while it waits leaves the FIFO (ASan: no use after its free).
+ */
+static void
+test_hs_budget(void **state)
+{
+	struct conn_params sp = params;
+	struct end ce[HS_N], se[HS_N];
+	int victim = -1;
+
+	(void)state;
+	memset(ce, 0, sizeof(ce));
+	memset(se, 0, sizeof(se));
+	sp.hs_budget = 1e-9;
+	for (int i = 0; i < HS_N; i++)
+		dial_with(&ce[i], &se[i], &sp);
+	assert_true(spin(hs_one_queued, se, NULL));
+	for (int i = 0; i < HS_N && victim < 0; i++)
+		if (se[i].c->on_hsq)
+			victim = i;
+	conn_close(se[victim].c, GW_R_OVERLOAD, "closed while waiting");
+	assert_int_equal(se[victim].c->on_hsq, 0);
+	assert_true(spin(hs_all_open, se, NULL));
+	for (int i = 0; i < HS_N; i++) {
+		if (i == victim)
+			continue;
+		assert_int_equal(se[i].opens, 1);
+		for (int j = i + 1; j < HS_N; j++)
+			if (j != victim)
+				assert_int_not_equal(se[i].open_iter,
+				    se[j].open_iter);
+	}
+	for (int i = 0; i < HS_N; i++) {
+		if (i != victim)
+			conn_close(se[i].c, GW_R_NORMAL, "done");
+		finish(&ce[i], &se[i]);
+	}
+	assert_int_equal(se[victim].opens, 0);
+}
+
 /* "localhost:PORT" of the listener: a name, resolved from /etc/hosts. */
 static void
 name_addr(char *buf, size_t len)
@@ -560,6 +639,7 @@ main(void)
 		cmocka_unit_test(test_close_handshake),
 		cmocka_unit_test(test_close_in_on_open),
 		cmocka_unit_test(test_close_by_timer),
+		cmocka_unit_test(test_hs_budget),
 		cmocka_unit_test(test_dial_name),
 		cmocka_unit_test(test_close_resolving),
 	};
