@@ -196,27 +196,47 @@ fo_hb_start(struct fo_heartbeat *hb, double now)
 {
 	hb->last_rx = now;
 	hb->last_ping = now;
+	hb->first_ping = 0;
 }
 
 void
 fo_hb_rx(struct fo_heartbeat *hb, double now)
 {
 	hb->last_rx = now;
+	hb->first_ping = 0;
+}
+
+/* When ${hb}'s peer is dead if nothing comes: 0 if no PING is out. */
+static double
+fo_hb_dead_at(const struct fo_heartbeat *hb, const struct fo_policy *pol)
+{
+	double silent = hb->last_rx + pol->hb_interval * pol->hb_misses;
+	double asked = hb->first_ping + pol->hb_interval * (pol->hb_misses - 1);
+
+	if (hb->first_ping <= 0)
+		return 0;
+	return silent > asked ? silent : asked;
 }
 
 /**
  * fo_hb_check(hb, now, pol): DEAD after hb_interval * hb_misses without a
- * frame; PING (and remember it) after hb_interval without a frame or a
- * PING; else WAIT.
+ * frame, once a PING has had hb_interval * (hb_misses - 1) to be
+ * answered: a loop that was late (a stopped process, a long iteration)
+ * asks the peer before it gives up on it; PING (and remember it) after
+ * hb_interval without a frame or a PING; else WAIT.
  */
 enum fo_hb_action
 fo_hb_check(struct fo_heartbeat *hb, double now, const struct fo_policy *pol)
 {
-	if (now - hb->last_rx >= pol->hb_interval * pol->hb_misses)
+	double dead = fo_hb_dead_at(hb, pol);
+
+	if (dead > 0 && now >= dead)
 		return FO_HB_DEAD;
 	if (now - hb->last_rx >= pol->hb_interval &&
 	    now - hb->last_ping >= pol->hb_interval) {
 		hb->last_ping = now;
+		if (hb->first_ping <= 0)
+			hb->first_ping = now;
 		return FO_HB_PING;
 	}
 	return FO_HB_WAIT;
@@ -226,11 +246,11 @@ fo_hb_check(struct fo_heartbeat *hb, double now, const struct fo_policy *pol)
 double
 fo_hb_due(const struct fo_heartbeat *hb, const struct fo_policy *pol)
 {
-	double dead = hb->last_rx + pol->hb_interval * pol->hb_misses;
+	double dead = fo_hb_dead_at(hb, pol);
 	double ping = (hb->last_rx > hb->last_ping ? hb->last_rx :
 	    hb->last_ping) + pol->hb_interval;
 
-	return ping < dead ? ping : dead;
+	return dead > 0 && dead < ping ? dead : ping;
 }
 
 /* The one place that changes ${g}'s state: to ${st}, since ${now}. */

@@ -63,6 +63,7 @@ struct fo_peer {
 struct fo_heartbeat {
 	double		last_rx;	/* last frame received */
 	double		last_ping;	/* last PING sent */
+	double		first_ping;	/* first PING since last_rx; 0: none */
 };
 
 enum fo_hb_action { FO_HB_WAIT, FO_HB_PING, FO_HB_DEAD };
@@ -152,8 +153,9 @@ void fo_hb_rx(struct fo_heartbeat *hb, double now);
 
 /**
  * fo_hb_check(hb, now, pol): DEAD after hb_interval * hb_misses without a
- * frame; PING (and remember it) after hb_interval without a frame or a
- * PING; else WAIT.
+ * frame, once a PING has had hb_interval * (hb_misses - 1) to be
+ * answered (a loop that was late asks before it gives up); PING (and
+ * remember it) after hb_interval without a frame or a PING; else WAIT.
  */
 enum fo_hb_action fo_hb_check(struct fo_heartbeat *hb, double now,
     const struct fo_policy *pol);

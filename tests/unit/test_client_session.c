@@ -528,6 +528,9 @@ test_heartbeat_missed(void **state)
 	hello_ack(0);
 	reason(GW_T_GOAWAY, GW_R_SHUTDOWN);
 	fx.s->hb.last_rx = ev_now(fx.loop) - 1000;
+	fire(&fx.s->heartbeat);		/* late: it asks first */
+	assert_int_equal(closed_reason, 0);
+	fx.s->hb.first_ping = ev_now(fx.loop) - 999;	/* long unanswered */
 	fire(&fx.s->heartbeat);
 	assert_int_equal(closed_reason, GW_R_TIMEOUT);
 	assert_int_equal(fx.s->state, CS_IDLE);

@@ -130,13 +130,39 @@ test_heartbeat_detects_hung_peer(void **state)
 	/* Now the peer hangs: nothing more arrives after 1.01. */
 	for (t = 2.02; fo_hb_check(&hb, t, &pol) != FO_HB_DEAD; t += 0.01)
 		assert_true(t < 10.0);
-	assert_true(t >= 1.01 + 3.0 - 1e-9 && t < 1.01 + 3.0 + 0.011);
+	/* 3 s silent, and the PING of 2.02 unanswered for 2 s. */
+	assert_true(t >= 2.02 + 2.0 - 1e-9 && t < 2.02 + 2.0 + 0.011);
 	/* Traffic alone keeps a link alive: no PING needed. */
 	fo_hb_start(&hb, 0.0);
 	for (t = 0.0; t < 10.0; t += 0.5) {
 		fo_hb_rx(&hb, t);
 		assert_int_equal(fo_hb_check(&hb, t + 0.4, &pol), FO_HB_WAIT);
 	}
+}
+
+/*
+ * A loop that was late (the process stopped, or one long iteration): the
+ * silence it finds is its own; it PINGs first, and gives up only when
+ * that PING has had hb_interval * (hb_misses - 1) with no answer.
+ */
+static void
+test_heartbeat_late_loop_asks_first(void **state)
+{
+	struct fo_heartbeat hb;
+
+	(void)state;
+	fo_hb_start(&hb, 0.0);
+	assert_int_equal(fo_hb_check(&hb, 10.0, &pol), FO_HB_PING);
+	assert_true(fo_hb_due(&hb, &pol) == 11.0);	/* the next PING */
+	assert_int_equal(fo_hb_check(&hb, 10.5, &pol), FO_HB_WAIT);
+	fo_hb_rx(&hb, 10.2);			/* the PONG: alive */
+	assert_int_equal(fo_hb_check(&hb, 11.0, &pol), FO_HB_WAIT);
+	/* Late again, and this time the peer is hung. */
+	assert_int_equal(fo_hb_check(&hb, 30.0, &pol), FO_HB_PING);
+	assert_int_equal(fo_hb_check(&hb, 31.0, &pol), FO_HB_PING);
+	assert_true(fo_hb_due(&hb, &pol) == 32.0);
+	assert_int_equal(fo_hb_check(&hb, 31.9, &pol), FO_HB_WAIT);
+	assert_int_equal(fo_hb_check(&hb, 32.0, &pol), FO_HB_DEAD);
 }
 
 static void
@@ -240,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_choose_in_priority_order),
 		cmocka_unit_test(test_failback_after_hold_down),
 		cmocka_unit_test(test_heartbeat_detects_hung_peer),
+		cmocka_unit_test(test_heartbeat_late_loop_asks_first),
 		cmocka_unit_test(test_policy_init_and_heartbeat),
 		cmocka_unit_test(test_grace_cut_off_and_back),
 		cmocka_unit_test(test_upstream_lost_rests_longer),
