@@ -215,7 +215,7 @@ owners_deny_share(struct owners_tab *t, unsigned w, const char *key,
 	struct oworker *ow = &t->w[w];
 
 	ow->refused++;
-	if (now - ow->refused_at >= 1.0 || ow->refused == 1) {
+	if (now - ow->refused_at >= 1.0) {
 		log_warnx("event=handover_refused worker=%u held=%u share=%u "
 		    "count=%llu", w, ow->held, t->share,
 		    (unsigned long long)ow->refused);
