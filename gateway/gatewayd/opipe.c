@@ -162,6 +162,22 @@ opipe_send(struct opipe *p, unsigned type, const char *key)
 	return 0;
 }
 
+/** opipe_open(p): 1 if ${p} has its socket (opipe_init, no close yet). */
+int
+opipe_open(const struct opipe *p)
+{
+	return p->fd >= 0;
+}
+
+/** opipe_none(p): ${p} has no socket yet (opipe_close is a no-op). */
+void
+opipe_none(struct opipe *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	p->tail = &p->head;
+}
+
 /** opipe_close(p): stop, close the socket, drop the queue; idempotent. */
 void
 opipe_close(struct opipe *p)

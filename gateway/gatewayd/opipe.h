@@ -53,6 +53,12 @@ void opipe_init(struct opipe *p, struct ev_loop *loop, int fd,
  */
 int opipe_send(struct opipe *p, unsigned type, const char *key);
 
+/** opipe_open(p): 1 if ${p} has its socket (opipe_init, no close yet). */
+int opipe_open(const struct opipe *p);
+
+/** opipe_none(p): ${p} has no socket yet (opipe_close is a no-op). */
+void opipe_none(struct opipe *p);
+
 /** opipe_close(p): stop, close the socket, drop the queue; idempotent. */
 void opipe_close(struct opipe *p);
 

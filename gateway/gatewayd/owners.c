@@ -129,7 +129,7 @@ owners_new(struct ev_loop *loop, unsigned nworkers, unsigned max_agents)
 		return NULL;
 	}
 	for (unsigned i = 0; i < nworkers; i++) {
-		o->w[i].p.fd = -1;
+		opipe_none(&o->w[i].p);
 		o->w[i].o = o;
 		o->w[i].worker = i;
 	}
@@ -171,7 +171,7 @@ owners_worker_up(struct owners *o, unsigned worker, int fd)
 		close(fd);
 		return;
 	}
-	if (o->w[worker].p.fd >= 0)
+	if (opipe_open(&o->w[worker].p))
 		owners_worker_gone(o, worker);
 	opipe_init(&o->w[worker].p, o->loop, fd, owners_on_msg, owners_on_eof,
 	    &o->w[worker]);
