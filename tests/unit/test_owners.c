@@ -13,6 +13,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+#include <ev.h>
+
+#include "owners.h"
 #include "owners_msg.h"
 #include "owners_tab.h"
 
@@ -301,6 +306,92 @@ test_share_bounds(void **state)
 	owners_tab_free(NULL);
 }
 
+/* The fake worker on ${fd} reads one message: its type (0: none). */
+static unsigned
+shim_read(struct ev_loop *loop, int fd, const char *key)
+{
+	uint8_t b[OWN_MSG_MAX + 1];
+	struct own_msg m;
+	ssize_t n;
+
+	for (int i = 0; i < 4; i++)
+		ev_run(loop, EVRUN_NOWAIT);
+	if ((n = recv(fd, b, sizeof(b), MSG_DONTWAIT)) <= 0)
+		return 0;
+	assert_int_equal(own_msg_decode(b, (size_t)n, &m), 0);
+	assert_string_equal(m.key, key);
+	return m.type;
+}
+
+static void
+shim_send(int fd, unsigned type, const char *key)
+{
+	uint8_t b[OWN_MSG_MAX];
+	size_t n = own_msg_encode(b, type, key);
+
+	assert_int_equal(send(fd, b, n, 0), (ssize_t)n);
+}
+
+static int overdue_worker = -1;
+
+static void
+on_overdue(void *arg, unsigned worker)
+{
+	overdue_worker = (int)worker;
+	ev_break(arg, EVBREAK_ALL);
+}
+
+/* The test waited too long: stop. */
+static void
+on_guard(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* owners.c on real socketpairs and a real loop: the 2 s RELEASE wait. */
+static void
+test_shim(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct owners *o;
+	int w0[2], w1[2];
+	ev_timer guard;
+	char b[8];
+
+	(void)state;
+	assert_non_null(loop);
+	assert_non_null(o = owners_new(loop, 2, 5));
+	assert_null(owners_new(loop, 0, 5));
+	owners_on_overdue(o, on_overdue, loop);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, w0), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, w1), 0);
+	owners_worker_up(o, 0, w0[0]);
+	owners_worker_up(o, 1, w1[0]);
+	shim_send(w0[1], OWN_CLAIM, K1);
+	assert_int_equal(shim_read(loop, w0[1], K1), OWN_GRANT);
+	shim_send(w1[1], OWN_CLAIM, K1);
+	assert_int_equal(shim_read(loop, w0[1], K1), OWN_RELEASE);
+	assert_int_equal(shim_read(loop, w1[1], K1), 0);
+	/* Worker 0 does not answer: overdue after 2 s. */
+	ev_timer_init(&guard, on_guard, 5, 0);
+	ev_timer_start(loop, &guard);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &guard);
+	assert_int_equal(overdue_worker, 0);
+	assert_int_equal(owners_overdue(o, ev_now(loop)), 0);
+	/* Killed: its agent goes to worker 1; its pipe is closed. */
+	owners_worker_gone(o, 0);
+	assert_int_equal(shim_read(loop, w1[1], K1), OWN_GRANT);
+	assert_int_equal(recv(w0[1], b, sizeof(b), MSG_DONTWAIT), 0);
+	assert_int_equal(owners_overdue(o, ev_now(loop) + 10), -1);
+	owners_free(o);
+	close(w0[1]);
+	close(w1[1]);
+	ev_loop_destroy(loop);
+}
+
 int
 main(void)
 {
@@ -312,6 +403,7 @@ main(void)
 		cmocka_unit_test(test_drop_while_released_and_reclaim),
 		cmocka_unit_test(test_not_its_business),
 		cmocka_unit_test(test_share_bounds),
+		cmocka_unit_test(test_shim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
