@@ -3,6 +3,7 @@
  * out, the ones that find the socket full kept in order until it drains.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -80,6 +81,19 @@ opipe_on_write(struct ev_loop *loop, ev_io *w, int revents)
 	opipe_flush(w->data);
 }
 
+/*
+ * recv gave 0: the peer closed its end, or sent an empty packet (a
+ * malformed message, which closes nothing).  1 if closed.
+ */
+static int
+opipe_hup(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+	return poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 static void
 opipe_on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -95,7 +109,7 @@ opipe_on_read(struct ev_loop *loop, ev_io *w, int revents)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR))
 			return;
-		if (n <= 0) {
+		if (n < 0 || (n == 0 && opipe_hup(p->fd))) {
 			if (n < 0)
 				log_warnx("event=handover_pipe_error op=recv "
 				    "error=%s", strerror(errno));

@@ -371,6 +371,7 @@ test_shim(void **state)
 	owners_worker_up(o, 1, w1[0]);
 	shim_send(w0[1], OWN_CLAIM, K1);
 	assert_int_equal(shim_read(loop, w0[1], K1), OWN_GRANT);
+	assert_int_equal(send(w1[1], b, 0, 0), 0);	/* empty: dropped */
 	shim_send(w1[1], OWN_CLAIM, K1);
 	assert_int_equal(shim_read(loop, w0[1], K1), OWN_RELEASE);
 	assert_int_equal(shim_read(loop, w1[1], K1), 0);
