@@ -12,7 +12,8 @@
  * and on the overdue callback (a RELEASE unanswered for
  * OWNERS_RELEASE_WAIT seconds) kills that worker (SIGKILL) and restarts
  * it as it restarts any dead worker (owners_worker_gone first).  The
- * callback repeats every second while the RELEASE still waits.
+ * callback repeats every second while the RELEASE still waits; it may
+ * call owners_worker_gone, not owners_free.
  */
 #ifndef GW_OWNERS_H
 #define GW_OWNERS_H
