@@ -2,6 +2,8 @@
  * agent.c: one downstream agent session.
  *
  *   HANDSHAKE --TLS ok, identity+policy ok--> HELLO_WAIT --HELLO--> OPENING
+ *   (workers mode: HELLO_WAIT --HELLO--> CLAIMING --GRANT--> OPENING;
+ *   DENY or no GRANT within hello_timeout: GOAWAY, the agent retries)
  *   OPENING --its channel's first OPEN_ACK--> OPEN (HELLO_ACK; DATA flows)
  *   any state --agent_close()--> CLOSED
  *
@@ -29,6 +31,7 @@
 #include "chan.h"
 #include "conn.h"
 #include "enroll.h"
+#include "handover.h"
 #include "identity.h"
 #include "listener.h"
 #include "log.h"
@@ -38,7 +41,8 @@ static const char *
 agent_state_str(enum agent_state s)
 {
 	static const char *const names[] = {
-		"handshake", "hello-wait", "opening", "open", "closed"
+		"handshake", "hello-wait", "claiming", "opening", "open",
+		"closed"
 	};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
@@ -229,7 +233,60 @@ agent_claim_name(struct agent *a)
 	return 0;
 }
 
-/* HELLO: open a channel upstream; OPEN_ACK completes it. */
+/* Open its channel upstream; OPEN_ACK completes it. */
+static int
+agent_opening(struct agent *a)
+{
+	/*
+	 * No link yet, or no room on it (GW_ENOSPACE: queued): the agent
+	 * waits for its HELLO_ACK, not an error.
+	 */
+	conn_timer(a->c, 0);
+	agent_set_state(a, AGENT_OPENING);
+	return chan_open(&a->ch) == -1 ? CONN_CLOSED_RC : CONN_OK;
+}
+
+/*
+ * handover_answer_fn: the parent's answer to the session's CLAIM, or its
+ * RELEASE: the agent connected to another worker.
+ */
+static void
+agent_granted(void *arg, int what)
+{
+	struct agent *a = agent_of(arg);
+
+	if (what == HANDOVER_RELEASE)
+		agent_superseded(a, "a newer session of this agent on another "
+		    "worker of this gateway");
+	else if (a->state != AGENT_CLAIMING)
+		return;
+	else if (what == HANDOVER_GRANT)
+		(void)agent_opening(a);
+	else
+		agent_goaway_close(a, GW_R_OVERLOAD, HANDOVER_RETRY_TEXT);
+}
+
+/*
+ * Workers mode: no channel before the parent's GRANT (handover.h); in a
+ * single process, straight on.
+ */
+static int
+agent_claim(struct agent *a)
+{
+	switch (handover_claim(a->gw, a->name, a, agent_granted, &a->ch.hk)) {
+	case 0:
+		return agent_opening(a);
+	case 1:
+		agent_set_state(a, AGENT_CLAIMING);
+		conn_timer(a->c, a->gw->cfg->hello_timeout);
+		return CONN_OK;
+	default:
+		agent_goaway_close(a, GW_R_OVERLOAD, HANDOVER_RETRY_TEXT);
+		return CONN_CLOSED_RC;
+	}
+}
+
+/* HELLO: claim the agent, open a channel upstream. */
 static int
 agent_hello(struct agent *a, const struct gw_frame *f)
 {
@@ -249,13 +306,7 @@ agent_hello(struct agent *a, const struct gw_frame *f)
 		a->cmd_max = f->u.hello.max_payload;
 	if (agent_claim_name(a) != 0)	/* supersedes an older session */
 		return CONN_CLOSED_RC;
-	/*
-	 * No link yet, or no room on it (GW_ENOSPACE: queued): the agent
-	 * waits for its HELLO_ACK, not an error.
-	 */
-	conn_timer(a->c, 0);
-	agent_set_state(a, AGENT_OPENING);
-	return chan_open(&a->ch) == -1 ? CONN_CLOSED_RC : CONN_OK;
+	return agent_claim(a);
 }
 
 static int
@@ -426,6 +477,10 @@ agent_on_timeout(struct conn *c, void *arg)
 		conn_timer(c, a->gw->cfg->handshake_timeout - AGENT_ADMIT_HOLD);
 		return;
 	}
+	if (a->state == AGENT_CLAIMING) {
+		agent_goaway_close(a, GW_R_OVERLOAD, HANDOVER_RETRY_TEXT);
+		return;
+	}
 	agent_close(a, GW_R_TIMEOUT, a->state == AGENT_HANDSHAKE ?
 	    "TLS handshake too slow" : a->state == AGENT_OPEN ?
 	    "idle timeout" : "no HELLO in time");
@@ -444,6 +499,8 @@ agent_count_limit(struct agent *a, enum agent_state was, unsigned reason)
 {
 	struct limits *l = &a->gw->limits;
 
+	if (was == AGENT_CLAIMING)
+		return;		/* no limit: a hand-over (handover.h) */
 	switch (reason) {
 	case GW_R_TIMEOUT:
 		limit_hit(l, was == AGENT_HANDSHAKE ? LIMIT_HANDSHAKE_TIMEOUT :
@@ -480,6 +537,7 @@ agent_on_close(struct conn *c, unsigned reason, const char *detail,
 	if (a->enroll_ref != 0)
 		enroll_cancel(gw, a);
 	chan_close(&a->ch, reason, detail);
+	handover_end(gw, a->name, a);
 	agent_cmd_free(a);
 	agent_credit_close(a, was == AGENT_OPEN);
 	/* The detail may carry an agent's ERROR text, its name a CA's CN. */

@@ -14,6 +14,8 @@
 enum agent_state {
 	AGENT_HANDSHAKE,	/* TLS handshake, certificate verification */
 	AGENT_HELLO_WAIT,	/* authenticated, waiting for HELLO */
+	AGENT_CLAIMING,		/* HELLO taken, workers mode: waiting for
+				   the parent's GRANT (handover.h) */
 	AGENT_OPENING,		/* HELLO taken: its channel opens (chan.h) */
 	AGENT_OPEN,		/* HELLO_ACK sent: DATA flows (its channel
 				   may be between links: chan.h) */

@@ -118,3 +118,13 @@ agent_names_drop(struct namemap **idx, const char *name)
 		*idx = NULL;
 	}
 }
+
+/**
+ * agent_names_keyof(name): the key of ${name} (made by agent_names_set):
+ * "IIIIIIIIIIIIIIII\nNAME", 16 hex digits of the SHA-256 of its issuer DN.
+ */
+const char *
+agent_names_keyof(const char *name)
+{
+	return agent_names_entry(name)->key;
+}

@@ -56,4 +56,10 @@ int agent_names_claim(struct namemap **idx, const char *name,
  */
 void agent_names_drop(struct namemap **idx, const char *name);
 
+/**
+ * agent_names_keyof(name): the key of ${name} (made by agent_names_set):
+ * "IIIIIIIIIIIIIIII\nNAME", 16 hex digits of the SHA-256 of its issuer DN.
+ */
+const char *agent_names_keyof(const char *name);
+
 #endif /* GW_AGENT_NAMES_H */

@@ -424,6 +424,8 @@ chan_close(struct chan *ch, unsigned reason, const char *detail)
 {
 	if (ch->state == CHAN_CLOSED)
 		return;
+	if (ch->state == CHAN_OPENING && ch->hk != NULL && ch->up != NULL)
+		chan_pend(ch, chan_tab_of(upstream_chan_arg(ch->up)));
 	chan_set_state(ch, CHAN_CLOSED);
 	while (ch->ring_len > 0) {
 		struct replay *r = &ch->ring[ch->ring_head];

@@ -42,6 +42,7 @@
 #include "identity.h"
 
 struct gw;
+struct handover_key;
 struct upstream;
 struct chan_tab;
 
@@ -136,6 +137,10 @@ struct chan {
 	uint64_t		 top_seq;	/* the newest seq the server may
 						   hold: the first OPEN_ACK's,
 						   then each DATA sent */
+	struct handover_key	*hk;		/* workers mode: its agent
+						   (handover.h); closed in
+						   OPENING, its OPEN is
+						   counted until answered */
 };
 
 /* chan.c's part of struct gw (gw->chans): written by chan.c alone. */

@@ -17,6 +17,14 @@
 #define CHAN_TAB_MAGIC	0x43546162u	/* "CTab" */
 
 /*
+ * The opaque of a barrier PING (chan_pend): its number with the top bit
+ * set; a heartbeat's is its time in ms, far below.
+ */
+#define CHAN_BARRIER_TAG	(UINT64_C(1) << 63)
+
+struct chan_pend;
+
+/*
  * The most ids of one SEEN (16 KiB on the stack; fewer if the server's
  * max_payload says so).
  */
@@ -28,6 +36,14 @@ struct chan_tab {
 	struct gw		*gw;
 	struct upstream		*up;
 	struct chanmap		*map;		/* id -> struct chan */
+	/*
+	 * Workers mode: the agents of channels closed with their OPEN
+	 * unanswered (chan_pend), until a PONG shows the server read it.
+	 */
+	struct chan_pend	*pend_next;	/* for the next barrier PING */
+	struct chan_pend	*pend_wait;	/* for the PONG of ${barrier} */
+	uint64_t		 barrier;	/* the PING in flight, 0: none */
+	uint64_t		 barriers;	/* barrier PINGs sent */
 	TAILQ_HEAD(, chan)	 waiters;	/* FIFO: waiting for room */
 };
 
@@ -55,6 +71,28 @@ chan_tab_of(void *v)
 
 /* The link's calls into its channels (chan_link.c). */
 extern const struct upstream_chan_ops chan_up_ops;
+
+/**
+ * chan_pend(ch, t): workers mode: ${ch} closes in OPENING on ${t}'s link:
+ * its OPEN counts for its agent (handover.h) until the server has read
+ * it (a barrier PING sent after it is answered), or the link is gone.
+ */
+void chan_pend(struct chan *ch, struct chan_tab *t);
+
+/**
+ * chan_barrier(t): send the barrier PING that ${t}'s OPENs counted since
+ * the last one wait for, if none is in flight (on_room retries).
+ */
+void chan_barrier(struct chan_tab *t);
+
+/**
+ * chan_pend_done(t, all): the barrier PING in flight is answered (or,
+ * ${all}, the link is gone: every OPEN counted is).
+ */
+void chan_pend_done(struct chan_tab *t, int all);
+
+/** chan_pend_free(t): ${t}'s link is freed: forget what it counted. */
+void chan_pend_free(struct chan_tab *t);
 
 /** chan_no_link(ch): no channel: wait for a link, resend the whole ring. */
 void chan_no_link(struct chan *ch);

@@ -142,6 +142,7 @@ static void
 chan_up_room(struct upstream *u, void *arg)
 {
 	(void)u;
+	chan_barrier(chan_tab_of(arg));
 	chan_tab_run(chan_tab_of(arg));
 }
 
@@ -156,6 +157,7 @@ chan_up_lost(struct upstream *u, unsigned reason, const char *text,
 	void *v;
 
 	(void)u;
+	chan_pend_done(t, 1);	/* every OPEN sent on it is answered */
 	while ((ch = TAILQ_FIRST(&t->waiters)) != NULL)
 		chan_set_state(ch, ch->state == CHAN_NO_ROOM ? CHAN_NO_LINK :
 		    CHAN_OPEN);
@@ -278,12 +280,25 @@ chan_up_free(void *arg)
 	struct chan_tab *t = chan_tab_of(arg);
 
 	chanmap_free(t->map);
+	chan_pend_free(t);
 	t->magic = 0;
 	free(t);
 }
 
+/* upstream_chan_ops.on_pong: a barrier PING answered (chan_pend)? */
+static void
+chan_up_pong(struct upstream *u, uint64_t opaque, void *arg)
+{
+	struct chan_tab *t = chan_tab_of(arg);
+
+	(void)u;
+	if (t->barrier != 0 && opaque == (CHAN_BARRIER_TAG | t->barrier))
+		chan_pend_done(t, 0);
+}
+
 const struct upstream_chan_ops chan_up_ops = {
 	.on_frame = chan_up_frame,
+	.on_pong = chan_up_pong,
 	.on_room = chan_up_room,
 	.on_lost = chan_up_lost,
 	.on_drain = chan_up_drain,

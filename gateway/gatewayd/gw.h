@@ -33,6 +33,7 @@ struct chan_all;
 struct downlink_all;
 struct enroll;
 struct enroll_conn_all;
+struct handover;
 struct listener;
 struct servers;
 struct srvaccept;
@@ -79,6 +80,8 @@ struct gw {
 						   mode = accept, else NULL */
 	struct downlink_all	*downlinks;	/* downlink.c (downlink.h):
 						   inner gateways' links */
+	struct handover		*handover;	/* handover.c (handover.h):
+						   workers mode, else NULL */
 
 	/* stats.c: counters (metrics.c shows them; some logged at exit). */
 	struct stats		 stats;

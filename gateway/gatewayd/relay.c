@@ -3,6 +3,7 @@
  *
  *   OPEN --checked, chan_open--> OPENING --first OPEN_ACK up--> OPEN
  *   (OPEN_ACK down); any --CLOSE either way, the link's end--> CLOSED
+ *   (workers mode: OPEN --checked--> CLAIMING --GRANT--> OPENING)
  *
  * A relay is a struct chan whose session side is this file: the channel
  * module moves it between upstream links and resends its ring as it does
@@ -10,7 +11,6 @@
  * relay leaves the map at once and is freed later (relay_reap), when no
  * call of its channel is on the stack.
  */
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +22,13 @@
 #include "chanmap.h"
 #include "conn.h"
 #include "gw.h"
+#include "handover.h"
 #include "identity.h"
 #include "log.h"
 #include "policy.h"
 #include "proto.h"
 #include "relay.h"
+#include "relay_issuer.h"
 
 #define RELAY_MAGIC	0x52656c79u	/* "Rely" */
 #define RELAY_SET_MAGIC	0x52536574u	/* "RSet" */
@@ -37,7 +39,9 @@
 enum relay_state {
 	RELAY_OPENING,		/* OPEN taken, its channel opens upstream */
 	RELAY_OPEN,		/* OPEN_ACK sent down: DATA flows */
-	RELAY_CLOSED
+	RELAY_CLOSED,
+	RELAY_CLAIMING		/* workers mode: waiting for the parent's
+				   GRANT (handover.h) */
 };
 
 /* The relayed channels of one downstream link. */
@@ -84,9 +88,10 @@ struct relay {
 static const char *
 relay_state_str(enum relay_state s)
 {
-	static const char *const names[] = { "opening", "open", "closed" };
+	static const char *const names[] = { "opening", "open", "closed",
+		"claiming" };
 
-	return (unsigned)s < 3 ? names[s] : "?";
+	return (unsigned)s < 4 ? names[s] : "?";
 }
 
 static struct relay *
@@ -204,6 +209,7 @@ relay_end(struct relay *r, unsigned reason, const char *text, int down)
 	(*s->count)--;
 	agent_count_relayed(s->gw, 0);
 	chan_close(&r->ch, reason, text);
+	handover_end(s->gw, r->key, r);
 	r->next_dead = s->dead;
 	s->dead = r;
 	log_esc(en, sizeof(en), r->who.name, LOG_ESC_STR, LOG_ESC_BARE);
@@ -320,34 +326,6 @@ static const struct chan_ops relay_chan_ops = {
 	.command = relay_chan_command,
 	.ended = relay_chan_ended,
 };
-
-/* Does '|'-separated list ${globs} of issuer DN globs match ${dn}? */
-static int
-relay_issuer_match(const char *globs, const char *dn)
-{
-	char item[ID_DN_MAX];
-	const char *p = globs, *end;
-	size_t len;
-
-	while (*p != '\0') {
-		end = strchr(p, '|');
-		len = end != NULL ? (size_t)(end - p) : strlen(p);
-		while (len > 0 && (*p == ' ' || *p == '\t'))
-			p++, len--;
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if (len > 0 && len < sizeof(item)) {
-			memcpy(item, p, len);
-			item[len] = '\0';
-			if (fnmatch(item, dn, 0) == 0)
-				return 1;
-		}
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return 0;
-}
 
 /*
  * May the inner gateway speak for ${r}'s agent?  [downstream] agent_names
@@ -478,6 +456,24 @@ relay_claim(struct relay_set *s, struct relay *r)
 	return agent_names_claim(s->names, r->key, why);
 }
 
+/* handover_answer_fn: the parent's answer to its CLAIM, or RELEASE. */
+static void
+relay_granted(void *arg, int what)
+{
+	struct relay *r = relay_of(arg);
+
+	if (what == HANDOVER_RELEASE)
+		relay_superseded(r, "a newer session of this agent on another "
+		    "worker of this gateway");
+	else if (r->state != RELAY_CLAIMING)
+		return;
+	else if (what == HANDOVER_GRANT) {
+		relay_set_state(r, RELAY_OPENING);
+		(void)chan_open(&r->ch);	/* -1: ended, CLOSE down */
+	} else
+		relay_end(r, GW_R_OVERLOAD, HANDOVER_RETRY_TEXT, 1);
+}
+
 /*
  * OPEN: a new channel id, above every one before (else the link closes);
  * its identity checked, then a channel opened upstream for it: OPEN_ACK
@@ -489,6 +485,7 @@ relay_open(struct relay_set *s, const struct gw_frame *f)
 	const struct gw_identity *v = &f->u.open;
 	struct relay *r;
 	unsigned reason;
+	int rc;
 	char why[200];
 
 	if (f->channel <= s->max_chan)
@@ -529,7 +526,14 @@ relay_open(struct relay_set *s, const struct gw_frame *f)
 		return relay_rc(s);
 	}
 	log_debug("event=relay_opening channel=%u", r->id);
-	(void)chan_open(&r->ch);	/* -1: ended, CLOSE went down */
+	/* Workers mode: its channel opens once the parent grants. */
+	rc = handover_claim(s->gw, r->key, r, relay_granted, &r->ch.hk);
+	if (rc == 0)
+		(void)chan_open(&r->ch);	/* -1: ended, CLOSE went down */
+	else if (rc == 1)
+		relay_set_state(r, RELAY_CLAIMING);
+	else
+		relay_end(r, GW_R_OVERLOAD, HANDOVER_RETRY_TEXT, 1);
 	return relay_rc(s);
 }
 

@@ -202,7 +202,9 @@ upstream_on_frame(struct conn *c, const struct gw_frame *f, void *arg)
 		upstream_ctl(u, &p);
 		return conn_state(c) == CONN_CLOSED ? CONN_CLOSED_RC : CONN_OK;
 	case GW_T_PONG:
-		return CONN_OK;
+		if (u->chops != NULL && u->chops->on_pong != NULL)
+			u->chops->on_pong(u, f->u.ping.opaque, u->chops_arg);
+		return conn_state(c) == CONN_CLOSED ? CONN_CLOSED_RC : CONN_OK;
 	case GW_T_ENROLL_RESULT:
 		if (u->ops != NULL)
 			u->ops->on_enroll_result(u, f, u->ops_arg);

@@ -72,6 +72,8 @@ struct upstream_chan_ops {
 	 * send it (upstream_seen) of the channels heard since the last.
 	 */
 	void	(*on_seen)(struct upstream *u, void *arg);
+	/* PONG(${opaque}) from the server (may be NULL). */
+	void	(*on_pong)(struct upstream *u, uint64_t opaque, void *arg);
 	/* Channels open on ${u}. */
 	size_t	(*count)(const void *arg);
 	/* ${u} is freed: so is ${arg}. */
@@ -255,6 +257,13 @@ size_t upstream_queued(const struct upstream *u);
  * must hold bytes: upstream_queued is not 0).
  */
 void upstream_want_room(struct upstream *u);
+
+/**
+ * upstream_ping(u, opaque): send PING(${opaque}) on ${u}, behind all it
+ * sent; its PONG goes to on_pong.  0, or GW_ENOSPACE (no room, or control
+ * frames owed: on_room follows once upstream_want_room asked).
+ */
+int upstream_ping(struct upstream *u, uint64_t opaque);
 
 /**
  * upstream_close_chan(u, chan, reason, text): channel ${chan} is gone:

@@ -158,6 +158,22 @@ upstream_queued(const struct upstream *u)
 }
 
 /**
+ * upstream_ping(u, opaque): send PING(${opaque}) on ${u}, behind all it
+ * sent; its PONG goes to on_pong.  0, or GW_ENOSPACE (no room, or control
+ * frames owed: on_room follows once upstream_want_room asked).
+ */
+int
+upstream_ping(struct upstream *u, uint64_t opaque)
+{
+	struct gw_frame f = { .type = GW_T_PING };
+
+	if (!upstream_live(u) || upstream_owed_any(u->owed))
+		return GW_ENOSPACE;
+	f.u.ping.opaque = opaque;
+	return conn_send(u->c, &f) == 0 ? 0 : GW_ENOSPACE;
+}
+
+/**
  * upstream_want_room(u): call on_room when ${u}'s output has drained (it
  * must hold bytes: upstream_queued is not 0).
  */

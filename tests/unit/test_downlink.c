@@ -5,10 +5,15 @@
  * (gwd_world.h): the inner gateway is a fake peer of an accepted conn, the
  * management server one of the links.  And the [downstream] keys.
  */
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "gwd_world.h"
 
 #include "downlink.h"
 #include "config.h"
+#include "handover.h"
+#include "owners_msg.h"
 #include "policy.h"
 
 #define D_EXTRA	"heartbeat = 100ms\n" \
@@ -673,6 +678,58 @@ test_denied(void **state)
 	d_stop(gw);
 }
 
+/* The OPENs the gateway sent up, on both links. */
+static unsigned
+d_opens(void)
+{
+	return w_count(w_link(0), GW_T_OPEN) + w_count(w_link(1), GW_T_OPEN);
+}
+
+/*
+ * Workers mode (handover.h): a relayed OPEN goes up only after the
+ * parent's GRANT; its RELEASE closes the relay as superseded (CLOSE down),
+ * and RELEASED follows (its OPEN was answered).
+ */
+static void
+test_handover(void **state)
+{
+	struct gw *gw = d_start();
+	struct conn *c;
+	uint8_t b[OWN_MSG_MAX + 1];
+	unsigned opens;
+	ssize_t n;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(handover_start(gw, sv[0]), 0);
+	c = d_ready(gw, GW_CAP_COMMANDS | GW_CAP_FLEET);
+	opens = d_opens();
+	d_open(c, 7, "agent-3", "CN=Test CA");
+	assert_int_equal(downlink_relays(gw), 1);
+	assert_int_equal(d_opens(), opens);
+	n = recv(sv[1], b, sizeof(b), MSG_DONTWAIT);
+	assert_true(n > 1 + OWN_KEY_PREFIX && b[0] == OWN_CLAIM);
+	b[0] = OWN_GRANT;
+	assert_int_equal(send(sv[1], b, (size_t)n, 0), n);
+	for (int i = 0; i < 4; i++)
+		ev_run(w_loop, EVRUN_NOWAIT);
+	assert_int_equal(d_opens(), opens + 1);
+	d_server(d_up(), GW_T_OPEN_ACK, 4);
+	assert_int_equal(w_last(c, GW_T_OPEN_ACK)->channel, 7);
+	b[0] = OWN_RELEASE;
+	assert_int_equal(send(sv[1], b, (size_t)n, 0), n);
+	for (int i = 0; i < 4; i++)
+		ev_run(w_loop, EVRUN_NOWAIT);
+	assert_int_equal(w_last(c, GW_T_CLOSE)->code, GW_R_SUPERSEDED);
+	assert_int_equal(downlink_relays(gw), 0);
+	assert_int_equal(recv(sv[1], b, sizeof(b), MSG_DONTWAIT), n);
+	assert_int_equal(b[0], OWN_RELEASED);
+	d_stop(gw);
+	handover_stop(gw);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -693,6 +750,7 @@ main(void)
 		cmocka_unit_test(test_one_bound),
 		cmocka_unit_test(test_no_extension),
 		cmocka_unit_test(test_denied),
+		cmocka_unit_test(test_handover),
 	};
 
 	return cmocka_run_group_tests(tests, d_setup, NULL);
