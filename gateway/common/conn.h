@@ -156,6 +156,13 @@ size_t conn_out_pending(const struct conn *c);
  */
 int conn_input_pending(const struct conn *c);
 
+/**
+ * conn_hs_waiting(c): 1 if ${c}'s handshake has bytes to read and waits
+ * for a later loop iteration (its handshake budget is spent: the wait is
+ * ours, not its peer's), else 0.
+ */
+int conn_hs_waiting(const struct conn *c);
+
 /** conn_resume(c): undo CONN_PAUSE: decode buffered frames, read again. */
 void conn_resume(struct conn *c);
 

@@ -73,6 +73,17 @@ conn_hs_defer(struct conn *c)
 	return 1;
 }
 
+/**
+ * conn_hs_waiting(c): 1 if ${c}'s handshake has bytes to read and waits
+ * for a later loop iteration (its handshake budget is spent: the wait is
+ * ours, not its peer's), else 0.
+ */
+int
+conn_hs_waiting(const struct conn *c)
+{
+	return c->on_hsq;
+}
+
 /** conn_hs_unqueue(c): take ${c} off the FIFO (it is closing). */
 void
 conn_hs_unqueue(struct conn *c)

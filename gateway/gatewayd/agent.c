@@ -53,7 +53,10 @@ agent_state_str(enum agent_state s)
  * slots until its handshake ends or AGENT_ADMIT_HOLD has passed, whichever
  * is first; one that is slow (a silent or stalled peer) goes on without
  * its slot, under handshake_timeout, and costs the others no more than
- * that wait.
+ * that wait.  Time the session waits for the loop instead (its bytes are
+ * read and the handshake budget is spent: conn_hs_waiting) is not the
+ * peer's: it keeps its slot, so in a storm that outruns the CPU the slots
+ * still bound the handshakes under way.
  */
 static void
 agent_unadmit(struct agent *a)
@@ -471,6 +474,12 @@ agent_on_timeout(struct conn *c, void *arg)
 {
 	struct agent *a = agent_of(arg);
 
+	if (a->state == AGENT_HANDSHAKE && a->admitted &&
+	    conn_hs_waiting(c)) {
+		/* The wait is ours (the handshake budget): keep the slot. */
+		conn_timer(c, AGENT_ADMIT_HOLD);
+		return;
+	}
 	if (a->state == AGENT_HANDSHAKE && a->admitted) {
 		/* Its slot's time is up; the handshake may go on. */
 		agent_unadmit(a);

@@ -228,6 +228,14 @@ conn_input_pending(const struct conn *c)
 	return c->qlen > 0;
 }
 
+/* No handshake budget here: a fake conn never waits for the loop. */
+int
+conn_hs_waiting(const struct conn *c)
+{
+	(void)c;
+	return 0;
+}
+
 void
 conn_resume(struct conn *c)
 {

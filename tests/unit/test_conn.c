@@ -20,7 +20,6 @@
 
 #include "authority_fixture.h"
 #include "conn.h"
-#include "conn_impl.h"
 #include "frame.h"
 #include "proto.h"
 #include "tls_conf.h"
@@ -438,7 +437,7 @@ hs_one_queued(const struct end *a, const struct end *b)
 {
 	(void)b;
 	for (int i = 0; i < HS_N; i++)
-		if (a[i].c != NULL && a[i].c->on_hsq)
+		if (a[i].c != NULL && conn_hs_waiting(a[i].c))
 			return 1;
 	return 0;
 }
@@ -465,10 +464,10 @@ test_hs_budget(void **state)
 		dial_with(&ce[i], &se[i], &sp);
 	assert_true(spin(hs_one_queued, se, NULL));
 	for (int i = 0; i < HS_N && victim < 0; i++)
-		if (se[i].c->on_hsq)
+		if (conn_hs_waiting(se[i].c))
 			victim = i;
 	conn_close(se[victim].c, GW_R_OVERLOAD, "closed while waiting");
-	assert_int_equal(se[victim].c->on_hsq, 0);
+	assert_int_equal(conn_hs_waiting(se[victim].c), 0);
 	assert_true(spin(hs_all_open, se, NULL));
 	for (int i = 0; i < HS_N; i++) {
 		if (i == victim)
