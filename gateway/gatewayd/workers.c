@@ -13,7 +13,9 @@
  * builds: the parent's watchers stopped, the owner table freed (owners.h:
  * it closes the parent's pipe ends), the other workers' sockets closed,
  * the default loop told of the fork; its systemd socket forgotten (the
- * parent alone speaks to systemd).
+ * parent alone speaks to systemd).  Under systemd, KillMode=mixed
+ * (conf/gatewayd.service): SIGTERM goes to the parent alone, which sends
+ * it on once (a worker takes a second one for "stop now").
  */
 #include <errno.h>
 #include <grp.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,6 +73,7 @@ struct workers {
 	int			 enroll, down;	/* worker 0's sockets, or -1 */
 	int			 stopping;	/* SIGTERM/SIGINT seen */
 	int			 reloaded;	/* a good SIGHUP seen */
+	pid_t			 pid;		/* the parent's */
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 tick;		/* ticket keys */
 	struct worker		 w[GW_MAX_WORKERS];
@@ -246,6 +250,11 @@ worker_child(struct workers *ws, struct worker *w, int fd,
 	owners_free(ws->owners);
 	ev_loop_fork(ws->loop);
 	unsetenv("NOTIFY_SOCKET");
+	/* A terminal's ^C reaches the parent alone (which sends it on, once);
+	 * a parent that dies without that drains its workers all the same. */
+	(void)setpgid(0, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != ws->pid)
+		(void)raise(SIGTERM);
 	if (ws->p->tickets != NULL)
 		tls_ticket_share(ws->p->tickets, TLS_TICKET_FOLLOW);
 	ws->magic = 0;
@@ -472,6 +481,7 @@ workers_new(const struct workers_params *p)
 	ws->p = p;
 	ws->n = p->cfg->workers;
 	ws->loop = EV_DEFAULT;
+	ws->pid = getpid();
 	ws->enroll = ws->down = -1;
 	for (unsigned i = 0; i < GW_MAX_WORKERS; i++) {
 		struct worker *w = &ws->w[i];
