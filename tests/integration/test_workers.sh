@@ -7,7 +7,8 @@
 # one on the same socket after a second, the agents reconnect (resuming
 # their TLS sessions from tickets, also on the other worker: the workers
 # share the ticket keys) and every line is stored exactly once.  SIGHUP
-# reloads both workers (a bad file: none); SIGTERM drains both and the
+# reloads both workers (a bad file: none; a new `workers`: named as a
+# restart key, no worker added); SIGTERM drains both and the
 # parent exits 0.
 #
 # Not asserted here (W-OWN's hand-over, asserted by the lead after the
@@ -22,7 +23,12 @@ cd "$T"
 make_pki pki
 issue_agents agent- $N
 mkdir -p state
-metrics_port
+metrics_port	# and worker 1's, the next port: free too
+for ((i = 0; i < 50; i++)); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$((METRICS_PORT + 1))") 2>/dev/null ||
+	    break
+	metrics_port
+done
 GW_EXTRA="workers = 2
 ticket_keys = state/ticket.keys
 drain_timeout = 5s"
@@ -127,11 +133,21 @@ for p in "$w0" "$n1"; do
 done
 pass "SIGHUP reloaded both workers"
 cp gateway.ini gateway.good
+sed -i 's/^workers = 2$/workers = 3/' gateway.ini
+kill -HUP "$parent"
+for p in "$w0" "$n1"; do
+	wait_log gatewayd.log \
+	    "gatewayd\[$p\].*event=reload_partial restart_needed=\"[^\"]*workers" 5
+done
+[ -z "$(worker_pid 2)" ] || fail "a third worker was started on reload"
+cp gateway.good gateway.ini
+pass "workers is a restart key: both workers name it, none is added"
+cp gateway.ini gateway.good
 echo "bogus_key = 1" >>gateway.ini
 kill -HUP "$parent"
 wait_log gatewayd.log "event=reload_failed .*nothing sent" 5
 sleep 0.5
-[ "$(grep -c "event=reloaded" gatewayd.log)" -eq 2 ] ||
+[ "$(grep -c "event=reloaded" gatewayd.log)" -eq 4 ] ||
     fail "a worker reloaded a bad file"
 cp gateway.good gateway.ini
 pass "a bad file is refused by the parent, no worker reloads"
