@@ -35,7 +35,10 @@ drain_timeout = 5s"
 GW_TAIL=$METRICS_INI
 write_configs
 start_mgmt
-start gatewayd "$GATEWAYD" -c gateway.ini
+# systemd's side (Type=notify): the parent alone speaks to it.
+start notify "$BUILD/tests/gw-dgram-sink" "$T/notify.sock"
+for ((i = 0; i < 50; i++)); do [ -S notify.sock ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$T/notify.sock start gatewayd "$GATEWAYD" -c gateway.ini
 wait_port "$GW_PORT"
 wait_log gatewayd.log "event=workers_started workers=2" 10
 M0=$METRICS_PORT
@@ -57,7 +60,8 @@ w1=$(worker_pid 1)
 for p in "$w0" "$w1"; do
 	wait_log gatewayd.log "gatewayd\[$p\].*event=upstream_up" 10
 done
-pass "parent $parent started workers $w0 and $w1, each with its links"
+wait_log notify.log "^READY=1|STATUS=2 of 2 workers running$" 5
+pass "parent $parent started workers $w0 and $w1, each with its links; READY=1 sent"
 
 seq 1 $LINES | sed 's/^/line /' >lines.txt
 apids=()
@@ -161,4 +165,22 @@ for p in "$w0" "$n1"; do
 done
 grep -q "event=workers_stopped status=0" gatewayd.log ||
     fail "no workers_stopped line"
-pass "SIGTERM: both workers drained, the parent exited 0"
+grep -q "^STOPPING=1" notify.log || fail "no STOPPING=1: $(cat notify.log)"
+! grep -q "agents;" notify.log ||
+    fail "a worker spoke to systemd: $(grep "agents;" notify.log | head -n 1)"
+[ "$(grep -c "^READY=1" notify.log)" -eq 4 ] ||
+    fail "want READY=1 at start and after each of 3 SIGHUPs: $(cat notify.log)"
+pass "SIGTERM: both workers drained, the parent exited 0; only the parent spoke to systemd"
+
+# What workers cannot share is refused at start, with file:line.
+cp gateway.good gateway.ini
+sed -i 's/^workers = 2$/workers = 65/' gateway.ini
+rc=0; "$GATEWAYD" --check-config gateway.ini >bad.out 2>&1 || rc=$?
+[ $rc -ne 0 ] && grep -q "gateway.ini:[0-9]*: \[gateway\] workers" bad.out ||
+    fail "workers = 65 accepted: $(cat bad.out)"
+sed -i 's/^workers = 65$/workers = 2/; s/^server = .*/server = mgmt/' gateway.ini
+sed -i 's/^server_name = mgmt$/mode = accept\nlisten = 127.0.0.1:1/' gateway.ini
+rc=0; "$GATEWAYD" --check-config gateway.ini >bad.out 2>&1 || rc=$?
+[ $rc -ne 0 ] && grep -q "workers: only with \[upstream\] mode = dial" bad.out ||
+    fail "workers with mode = accept: $(cat bad.out)"
+pass "refused: $(grep -m1 workers bad.out | cut -c1-100)"
