@@ -6,7 +6,6 @@
  *   gatewayd --check-config FILE  validate FILE and the files it names
  */
 #include <malloc.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "args.h"
 #include "chan.h"
 #include "config.h"
 #include "conn.h"
@@ -36,18 +36,6 @@
 #include "tls_ticket.h"
 #include "upstream.h"
 #include "workers.h"
-
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: gatewayd [-c FILE] [--log-level LEVEL]\n"
-	    "       gatewayd --check-config FILE\n"
-	    "       gatewayd status [-c FILE] [--metrics ADDR]\n"
-	    "Without -c, gatewayd runs on its embedded default configuration\n"
-	    "(conf/gateway.ini) with paths relative to the working directory.\n");
-	exit(2);
-}
 
 static int
 load_config(const char *file, struct gw_config *cfg)
@@ -279,6 +267,28 @@ notify_status(struct gw *gw, const char *state)
 }
 
 /*
+ * The file of ${r} read into ${nc}, its TLS configurations into ${tmp}:
+ * the number of errors, the first in ${err}.
+ */
+static int
+reload_read(struct reload *r, struct gw_config *nc, struct gw *tmp,
+    char *err, size_t errlen)
+{
+	int n;
+
+	if (r->file != NULL)
+		n = gw_config_load_file(r->file, nc, err, errlen);
+	else
+		n = gw_config_load_string(gw_config_default_text,
+		    "<embedded gateway.ini>", ".", nc, err, errlen);
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->tickets = r->gw->tickets;	/* resumption: as started */
+	if (n == 0 && load_tls(tmp, nc, err, errlen) != 0)
+		n = 1;
+	return n;
+}
+
+/*
  * SIGHUP: read the configuration again and apply everything a running
  * gateway can change without dropping sessions: certificates, key, CAs,
  * CRL (new handshakes use them at once), the agent name policy, limits and
@@ -302,15 +312,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	(void)sd_notify_reloading();
-	if (r->file != NULL)
-		n = gw_config_load_file(r->file, &nc, err, sizeof(err));
-	else
-		n = gw_config_load_string(gw_config_default_text,
-		    "<embedded gateway.ini>", ".", &nc, err, sizeof(err));
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.tickets = gw->tickets;	/* resumption: as started */
-	if (n == 0 && load_tls(&tmp, &nc, err, sizeof(err)) != 0)
-		n = 1;
+	n = reload_read(r, &nc, &tmp, err, sizeof(err));
 	if (n == 0 && nc.up_accept != r->cfg->up_accept) {
 		snprintf(err, sizeof(err), "[upstream] mode: cannot change "
 		    "from %s to %s on reload: restart gatewayd",
@@ -422,13 +424,6 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 }
 
-/* The command line. */
-struct args {
-	const char	*file;		/* -c; NULL: the embedded default */
-	const char	*level;		/* --log-level, or NULL */
-	int		 check;		/* --check-config */
-};
-
 /* What main() builds and runs: the gateway and the process's watchers. */
 struct daemon {
 	struct gw_config	 cfg;
@@ -440,47 +435,13 @@ struct daemon {
 						   reload reads the file */
 };
 
-/* Parse the options into ${a}; exit with the usage on a bad one. */
-static void
-parse_args(int argc, char **argv, struct args *a)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", required_argument, NULL, 'C' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int ch;
-
-	memset(a, 0, sizeof(*a));
-	while ((ch = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			a->file = optarg;
-			break;
-		case 'C':
-			a->file = optarg;
-			a->check = 1;
-			break;
-		case 'l':
-			a->level = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-}
-
 /*
  * Read the configuration of ${a}, start logging, load the ticket keys and
  * the TLS configurations (every certificate and key): all that
  * --check-config checks.  0, or -1 once the error is printed.
  */
 static int
-configure(struct daemon *d, const struct args *a)
+configure(struct daemon *d, const struct gw_args *a)
 {
 	struct gw_config *cfg = &d->cfg;
 	struct gw *gw = &d->gw;
@@ -705,11 +666,7 @@ teardown(struct gw *gw, struct gw_config *cfg)
 		    (unsigned long long)gw->stats.frames_up,
 		    (unsigned long long)gw->stats.frames_down);
 	}
-	tls_conf_free(gw->agent_tls);
-	tls_conf_free(gw->up_tls);
-	tls_conf_free(gw->srv_tls);
-	tls_conf_free(gw->enroll_tls);
-	tls_conf_free(gw->down_tls);
+	tls_free_set(gw);
 	tls_ticket_free(gw->tickets);
 	gw_config_free(cfg);
 }
@@ -718,20 +675,10 @@ teardown(struct gw *gw, struct gw_config *cfg)
 static int
 check_reload(void *arg, char *err, size_t errlen)
 {
-	struct reload *r = arg;
 	struct gw_config nc;
 	struct gw tmp;
-	int n;
+	int n = reload_read(arg, &nc, &tmp, err, errlen);
 
-	if (r->file != NULL)
-		n = gw_config_load_file(r->file, &nc, err, errlen);
-	else
-		n = gw_config_load_string(gw_config_default_text,
-		    "<embedded gateway.ini>", ".", &nc, err, errlen);
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.tickets = r->gw->tickets;
-	if (n == 0 && load_tls(&tmp, &nc, err, errlen) != 0)
-		n = 1;
 	tls_free_set(&tmp);
 	gw_config_free(&nc);
 	return n;
@@ -771,12 +718,12 @@ int
 main(int argc, char **argv)
 {
 	struct daemon d;
-	struct args a;
+	struct gw_args a;
 	int rc = 1;
 
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
-	parse_args(argc, argv, &a);
+	gw_args_parse(argc, argv, &a);
 	memset(&d, 0, sizeof(d));
 	d.gw.magic = GW_MAGIC;
 	d.gw.nworkers = 1;
