@@ -6,7 +6,9 @@
 # 1).  One worker is killed with SIGKILL: the parent logs it, starts a new
 # one on the same socket after a second, the agents reconnect (resuming
 # their TLS sessions from tickets, also on the other worker: the workers
-# share the ticket keys) and every line is stored exactly once.  SIGHUP
+# share the ticket keys) and every line is stored exactly once.  The
+# parent alone makes the next ticket key; the workers read it from the
+# file.  SIGHUP
 # reloads both workers (a bad file: none; a new `workers`: named as a
 # restart key, no worker added); SIGTERM drains both and the
 # parent exits 0.
@@ -31,6 +33,7 @@ for ((i = 0; i < 50; i++)); do
 done
 GW_EXTRA="workers = 2
 ticket_keys = state/ticket.keys
+ticket_lifetime = 24s
 drain_timeout = 5s"
 GW_TAIL=$METRICS_INI
 write_configs
@@ -128,6 +131,27 @@ r0=$(METRICS_PORT=$M0 metric gatewayd_handshakes_resumed_total)
 [ "${r0:-0}" -ge "$crossed" ] ||
     fail "worker 0 counts ${r0:-0} resumed handshakes, want >= $crossed"
 pass "$resumed of worker 1's $n_on1 agents resumed, $crossed on worker 0 (its resumed count: $r0)"
+
+# Ticket keys: the parent alone makes the next key (ticket_lifetime 24s:
+# due 3 s early, 21 s after the first) and writes the file; a worker whose
+# key is due reads the file at its next handshake (here: each agent again,
+# a new process with one line, a full handshake).
+wait_log gatewayd.log "gatewayd\[$parent\].*event=ticket_key_rotated" 40
+! grep -E "gatewayd\[($w0|$n1)\].*event=ticket_key_rotated" gatewayd.log ||
+    fail "a worker made a ticket key"
+echo "one more line" >one.txt
+apids=()
+for a in "${AGENT_NAMES[@]}"; do
+	$(agent_cmd "$a" --file one.txt --timeout 30) >"$a-again.log" 2>&1 &
+	apids+=($!)
+done
+for p in "${apids[@]}"; do
+	wait "$p" || fail "an agent failed again: $(grep -l . agent-*-again.log | head -n 3)"
+done
+for p in "$w0" "$n1"; do
+	wait_log gatewayd.log "gatewayd\[$p\].*event=ticket_keys_reloaded" 5
+done
+pass "the parent made the next ticket key; both workers read it from the file"
 
 # SIGHUP: checked by the parent, then each worker reloads.
 kill -HUP "$parent"
