@@ -213,6 +213,8 @@ gw_metrics_view(void *arg, struct metrics_view *v)
 	v->enroll_conns = *enroll_conn_counter(gw);
 	v->agent_tls = gw->agent_tls;
 	v->up_tls = gw->up_tls;
+	v->worker = gw->worker;
+	v->nworkers = gw->nworkers;
 }
 
 struct reload {

@@ -99,6 +99,11 @@ mb_agents(struct prom_buf *b, const struct metrics_view *v)
 	prom_two(b, "gatewayd_agents", "gauge", "Agent sessions, by state.",
 	    "state", "handshake", v->handshakes, "authenticated",
 	    v->agents - v->handshakes);
+	prom_head(b, "gatewayd_workers", "gauge", "Processes serving agents "
+	    "([gateway] workers); the label: this one's index (each serves "
+	    "its own metrics, on [metrics] listen's port + its index).");
+	prom_printf(b, "gatewayd_workers{worker=\"%u\"} %u\n", v->worker,
+	    v->nworkers);
 	prom_one(b, "gatewayd_agents_max", "gauge", "max_agents.",
 	    v->max_agents);
 	prom_two(b, "gatewayd_connections_silent", "gauge", "Accepted "

@@ -51,6 +51,7 @@ struct metrics_view {
 	int		 active;		/* the links' server, or -1 */
 	unsigned	 enroll_conns;
 	const struct tls_conf *agent_tls, *up_tls;	/* or NULL */
+	unsigned	 worker, nworkers;	/* this process; [gateway] workers */
 };
 
 /* Fills ${v} with what is true now; ${arg} is metrics_new()'s. */

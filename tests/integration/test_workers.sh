@@ -88,6 +88,15 @@ done
 [ "${a0:-0}" -gt 0 ] && [ "${a1:-0}" -gt 0 ] ||
     fail "the agents did not land on both workers: $a0 and $a1"
 pass "$N agents spread over the workers: $a0 on worker 0, $a1 on worker 1"
+[ "$(METRICS_PORT=$M1 metric 'gatewayd_workers{worker="1"}')" = 2 ] ||
+    fail "worker 1's metrics do not say so"
+"$GATEWAYD" status -c gateway.ini >status0.out || true
+grep -q "^worker 0 of 2:" status0.out || fail "status: $(cat status0.out)"
+grep -q "^agents: $a0 connected" status0.out || fail "status: $(cat status0.out)"
+"$GATEWAYD" status --metrics "127.0.0.1:$M1" >status1.out || true
+grep -q "^worker 1 of 2:" status1.out && grep -q "^agents: $a1 connected" \
+    status1.out || fail "status of worker 1: $(cat status1.out)"
+pass "gatewayd status reads worker 0's metrics, --metrics port + 1 worker 1's"
 
 # The agents on worker 1 lose it in the middle of their lines.
 sleep 3
