@@ -220,6 +220,18 @@ net_connect(const char *addr)
 int
 net_listen(const char *addr, char *err, size_t errlen)
 {
+	return net_listen_opt(addr, 0, err, errlen);
+}
+
+/**
+ * net_listen_opt(addr, flags, err, errlen): net_listen(), and with
+ * NET_REUSEPORT in ${flags} SO_REUSEPORT set before the bind: each of
+ * several such sockets on one address gets its share of the connections
+ * (the kernel hashes the 4-tuple).
+ */
+int
+net_listen_opt(const char *addr, int flags, char *err, size_t errlen)
+{
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd, one = 1;
@@ -232,6 +244,8 @@ net_listen(const char *addr, char *err, size_t errlen)
 	    0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    ((flags & NET_REUSEPORT) && setsockopt(fd, SOL_SOCKET,
+	    SO_REUSEPORT, &one, sizeof(one)) != 0) ||
 	    bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
 	    listen(fd, NET_BACKLOG) != 0) {
 		snprintf(err, errlen, "listen %s: %s", addr, strerror(errno));

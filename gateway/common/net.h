@@ -71,6 +71,16 @@ int net_connect(const char *addr);
  */
 int net_listen(const char *addr, char *err, size_t errlen);
 
+#define NET_REUSEPORT	0x1	/* net_listen_opt: SO_REUSEPORT */
+
+/**
+ * net_listen_opt(addr, flags, err, errlen): net_listen(), and with
+ * NET_REUSEPORT in ${flags} SO_REUSEPORT set before the bind: each of
+ * several such sockets on one address gets its share of the connections
+ * (the kernel hashes the 4-tuple).
+ */
+int net_listen_opt(const char *addr, int flags, char *err, size_t errlen);
+
 /**
  * net_accept(lfd): the next connection waiting on listening socket ${lfd}
  * (non-blocking, close-on-exec), or -1: errno EAGAIN when none is left

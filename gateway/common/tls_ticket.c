@@ -38,11 +38,17 @@ struct tls_key {
 	mbedtls_gcm_context seal;	/* HKDF(key): our part of a ticket */
 };
 
+#define TK_LEAD_MAX	60	/* s: shared keys rotate this early, at most */
+#define TK_WARN_EVERY	60	/* s between ticket_keys_unread lines */
+
 struct tls_ticket {
 	mbedtls_ssl_ticket_context tk;
 	struct tls_key	 k[2];		/* [0] newest, [1] the one before */
 	char		*path;		/* NULL: memory only */
 	uint32_t	 lifetime;
+	int		 mode;		/* TLS_TICKET_ALONE, _LEAD, _FOLLOW */
+	int64_t		 last_read;	/* follower: epoch s of its last read */
+	int64_t		 last_warn;	/* follower: of its last failure line */
 };
 
 static void
@@ -251,11 +257,27 @@ keys_install(struct tls_ticket *t)
 	return 0;
 }
 
+/*
+ * Keys shared by processes (tls_ticket_share) are due a little early: the
+ * leader writes the next key before a follower's mbedTLS would make one
+ * of its own (lifetime after the follower installed its newest key), so a
+ * follower that re-reads in time never issues tickets only it can read.
+ */
+static int64_t
+keys_lead(const struct tls_ticket *t)
+{
+	int64_t lead = (int64_t)t->lifetime / 8;
+
+	if (t->mode == TLS_TICKET_ALONE)
+		return 0;
+	return lead < TK_LEAD_MAX ? lead : TK_LEAD_MAX;
+}
+
 static int
 keys_due(const struct tls_ticket *t, int64_t now)
 {
 	return !t->k[0].set || now < t->k[0].created ||
-	    now - t->k[0].created >= (int64_t)t->lifetime;
+	    now - t->k[0].created >= (int64_t)t->lifetime - keys_lead(t);
 }
 
 /* A new key becomes the active one; the active one becomes the previous. */
@@ -272,6 +294,59 @@ keys_rotate(struct tls_ticket *t, int64_t now)
 	return 0;
 }
 
+/* A follower could not read the file: say so, at most every minute. */
+static void
+keys_follow_failed(struct tls_ticket *t, int64_t now, const char *why)
+{
+	if (now - t->last_warn < TK_WARN_EVERY)
+		return;
+	t->last_warn = now;
+	log_warnx("event=ticket_keys_unread reason=\"%s\" (the keys held "
+	    "stay)", why);
+}
+
+/*
+ * A follower reads the key file again, at most once a second: its keys
+ * are due, or a ticket names a key it does not hold.  A newer key there
+ * replaces both held (the file holds the newest and the one before).
+ */
+static void
+keys_follow(struct tls_ticket *t, int64_t now)
+{
+	struct tls_ticket n;
+	char why[512];
+
+	if (t->path == NULL || now == t->last_read)
+		return;
+	t->last_read = now;
+	memset(&n, 0, sizeof(n));
+	n.path = t->path;
+	for (int i = 0; i < 2; i++)
+		mbedtls_gcm_init(&n.k[i].seal);
+	if (keys_load(&n, why, sizeof(why)) != 0) {
+		keys_follow_failed(t, now, why);
+		goto out;
+	}
+	if (!n.k[0].set) {
+		keys_follow_failed(t, now, "no key in the file");
+		goto out;
+	}
+	if (t->k[0].set && memcmp(n.k[0].name, t->k[0].name, TK_NAME) == 0)
+		goto out;		/* nothing new */
+	for (int i = 0; i < 2; i++) {
+		key_clear(&t->k[i]);
+		t->k[i] = n.k[i];	/* moved: n's are zeroed, not freed */
+		memset(&n.k[i], 0, sizeof(n.k[i]));
+	}
+	if (keys_install(t) != 0)
+		keys_follow_failed(t, now, "mbedTLS refused a key");
+	else
+		log_info("event=ticket_keys_reloaded file=%s", t->path);
+out:
+	for (int i = 0; i < 2; i++)
+		key_clear(&n.k[i]);
+}
+
 /*
  * Before each use: a key older than the lifetime makes way for a new one.
  * mbedTLS would rotate on its own at that age, to a key no file holds;
@@ -286,6 +361,10 @@ keys_tick(struct tls_ticket *t)
 
 	if (!keys_due(t, now))
 		return 0;
+	if (t->mode == TLS_TICKET_FOLLOW) {
+		keys_follow(t, now);	/* never a key of its own */
+		return 0;
+	}
 	if (keys_rotate(t, now) != 0)
 		return -1;
 	if (keys_save(t, why, sizeof(why)) != 0)
@@ -348,6 +427,25 @@ tls_ticket_new(const char *path, uint32_t lifetime, char *err, size_t errlen)
 fail:
 	tls_ticket_free(t);
 	return NULL;
+}
+
+/**
+ * tls_ticket_share(t, mode): see tls_ticket.h.
+ */
+void
+tls_ticket_share(struct tls_ticket *t, int mode)
+{
+	t->mode = mode;
+	t->last_read = 0;
+}
+
+/**
+ * tls_ticket_tick(t): see tls_ticket.h.
+ */
+int
+tls_ticket_tick(struct tls_ticket *t)
+{
+	return keys_tick(t);
 }
 
 /** tls_ticket_lifetime(t): the lifetime of ${t}'s tickets (seconds). */
@@ -439,7 +537,12 @@ tls_ticket_parse(struct tls_ticket *t, mbedtls_ssl_session *s,
 	if (len < 2 || (n = get_u16(buf)) < TK_NAME ||
 	    len < 2 + n + TK_NONCE + TK_SEALED_HDR + TK_TAG)
 		return MBEDTLS_ERR_SSL_INVALID_MAC;
-	if ((k = key_by_name(t, buf + 2)) == NULL)
+	if ((k = key_by_name(t, buf + 2)) == NULL &&
+	    t->mode == TLS_TICKET_FOLLOW) {
+		keys_follow(t, now);	/* another process's newer key? */
+		k = key_by_name(t, buf + 2);
+	}
+	if (k == NULL)
 		return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
 	sealed = buf + 2 + n + TK_NONCE;
 	sealed_len = len - (2 + n + TK_NONCE + TK_TAG);

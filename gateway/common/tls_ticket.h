@@ -50,6 +50,29 @@ struct tls_resumed {
 struct tls_ticket *tls_ticket_new(const char *path, uint32_t lifetime,
     char *err, size_t errlen);
 
+/*
+ * Keys shared by processes (gatewayd's workers): one leader (the parent)
+ * rotates them and writes the file; followers (the workers) never make a
+ * key: each reads the file again (at most once a second) when its newest
+ * key is due, or when a ticket names a key it does not hold.  Shared keys
+ * are due lifetime/8 (at most 60 s) early, so that followers find the next
+ * one in the file before their own is due.  Without a file a follower
+ * keeps the keys it has.
+ */
+#define TLS_TICKET_ALONE	0	/* one process: as tls_ticket_new */
+#define TLS_TICKET_LEAD		1
+#define TLS_TICKET_FOLLOW	2
+
+/** tls_ticket_share(t, mode): ${t} is from now on in ${mode} (above). */
+void tls_ticket_share(struct tls_ticket *t, int mode);
+
+/**
+ * tls_ticket_tick(t): the leader's timer: rotate now if the newest key is
+ * due, and write the file (a failure to write is logged); a follower
+ * re-reads it if due.  Return 0, or -1 if no key could be made.
+ */
+int tls_ticket_tick(struct tls_ticket *t);
+
 /**
  * tls_ticket_lifetime(t): the lifetime of ${t}'s tickets (seconds).
  */

@@ -69,6 +69,8 @@ static const struct conf_key keys[] = {
 	{ "gateway", "ticket_lifetime", CONF_DUR, O(ticket_lifetime), 1,
 	    TLS_TICKET_MAX_LIFETIME, "24h", 0 },
 	{ "gateway", "user", CONF_STR, O(user), 0, 0, NULL, 0 },
+	{ "gateway", "workers", CONF_UINT, O(workers), 1, GW_MAX_WORKERS, "1",
+	    0 },
 	{ "gateway", "log_level", CONF_LOG, O(log_level), 0, 0, "info", 0 },
 	{ "gateway", "log", CONF_CHOICE, O(log_syslog), 0, 0, "stderr|syslog",
 	    0 },
@@ -219,6 +221,12 @@ config_mode(struct gw_config *cfg, const char *label, char *err,
 			n++;
 		}
 		return n;
+	}
+	if (cfg->workers > 1) {
+		/* One up_listen cannot be shared by N workers' pools. */
+		conf_errf(err, errlen, "%s: [gateway] workers: only with "
+		    "[upstream] mode = dial", label);
+		n++;
 	}
 	if (strchr(cfg->server, ':') != NULL) {
 		conf_errf(err, errlen, "%s: [upstream] server: with mode = "
@@ -381,6 +389,12 @@ config_load(const char *text, const char *label, const char *basedir,
 		    "mode = local", label);
 		n++;
 	}
+	if (cfg->enroll_local && cfg->workers > 1) {
+		/* The signer is one process's, and spawned as root. */
+		conf_errf(err, errlen, "%s: [gateway] workers: only with "
+		    "[enroll] mode = forward", label);
+		n++;
+	}
 	n += config_downstream(cfg, label, err, errlen);
 	if (n == 0)
 		n = config_policy(text, label, cfg, err, errlen);
@@ -430,6 +444,7 @@ static const char *const restart_keys[] = {
 	"gateway.name", "gateway.listen", "gateway.max_payload",
 	"gateway.agent_window", "gateway.resumption", "gateway.ticket_keys",
 	"gateway.ticket_lifetime", "gateway.user", "gateway.ipv6_prefix",
+	"gateway.workers",
 	"upstream.connections", "upstream.listen",
 	"enroll.listen", "enroll.mode", "enroll.names", "enroll.ca_dir",
 	"enroll.cert_days", "enroll.pending_ttl", "enroll.max_pending",

@@ -31,6 +31,7 @@ struct gw_config {
 	uint32_t max_agents;
 	uint32_t handshake_rate;	/* new agent connections per second */
 	uint32_t max_handshakes;	/* in progress at once (admission) */
+	uint32_t workers;		/* processes (workers.h); 1: one */
 	uint32_t handshake_rate_per_source;	/* 0: no limit */
 	double	 first_byte_timeout;	/* accepted, silent: closed after */
 	uint32_t max_silent;		/* sockets waiting for first bytes */
@@ -100,6 +101,7 @@ struct gw_config {
 };
 
 #define GW_MAX_SERVERS	16
+#define GW_MAX_WORKERS	64	/* [gateway] workers, at most */
 
 /**
  * gw_config_load_file(path, cfg, err, errlen): load ${path} into ${cfg}

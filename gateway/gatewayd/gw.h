@@ -44,6 +44,8 @@ struct upstream;
 struct gw {
 	/* main.c: what the process is built of, and its own state. */
 	unsigned		 magic;		/* GW_MAGIC */
+	unsigned		 worker;	/* this worker's index (workers.h) */
+	unsigned		 nworkers;	/* [gateway] workers; 1: one process */
 	struct ev_loop		*loop;
 	const struct gw_config	*cfg;		/* a reload swaps it */
 	struct tls_conf		*agent_tls;	/* server side, agent CA */

@@ -231,6 +231,23 @@ listener_new(struct ev_loop *loop, struct limits *hits, const char *addr,
     const struct listener_limits *lim, listener_accept_fn *fn, void *arg,
     char *err, size_t errlen)
 {
+	int fd;
+
+	if ((fd = net_listen(addr, err, errlen)) < 0)
+		return NULL;
+	return listener_new_fd(loop, hits, fd, lim, fn, arg, err, errlen);
+}
+
+/**
+ * listener_new_fd(loop, hits, fd, lim, fn, arg, err, errlen): the same on
+ * ${fd}, a non-blocking socket already listening (workers.h: the parent
+ * made it); the listener owns it from now on, even on failure.
+ */
+struct listener *
+listener_new_fd(struct ev_loop *loop, struct limits *hits, int fd,
+    const struct listener_limits *lim, listener_accept_fn *fn, void *arg,
+    char *err, size_t errlen)
+{
 	struct lobby_limits ll = listener_lobby_limits(lim);
 	struct listener *l;
 
@@ -238,6 +255,7 @@ listener_new(struct ev_loop *loop, struct limits *hits, const char *addr,
 	    (l->lobby = lobby_new(loop, &ll, lim->v6_prefix, hits,
 	    listener_enter, l)) == NULL) {
 		free(l);
+		close(fd);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -248,11 +266,7 @@ listener_new(struct ev_loop *loop, struct limits *hits, const char *addr,
 	l->arg = arg;
 	l->last_log = -LISTENER_LOG_EVERY;
 	rl_init(&l->rl, lim->rate, lim->per_source, lim->v6_prefix);
-	if ((l->fd = net_listen(addr, err, errlen)) < 0) {
-		lobby_free(l->lobby);
-		free(l);
-		return NULL;
-	}
+	l->fd = fd;
 	ev_io_init(&l->io, listener_on_accept, l->fd, EV_READ);
 	l->io.data = l;
 	ev_timer_init(&l->retry, listener_on_retry, LISTENER_RETRY, 0.);

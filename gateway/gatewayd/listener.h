@@ -49,6 +49,15 @@ struct listener *listener_new(struct ev_loop *loop, struct limits *hits,
     listener_accept_fn *fn, void *arg, char *err, size_t errlen);
 
 /**
+ * listener_new_fd(loop, hits, fd, lim, fn, arg, err, errlen): the same on
+ * ${fd}, a non-blocking socket already listening (workers.h: the parent
+ * made it); the listener owns it from now on, even on failure.
+ */
+struct listener *listener_new_fd(struct ev_loop *loop, struct limits *hits,
+    int fd, const struct listener_limits *lim, listener_accept_fn *fn,
+    void *arg, char *err, size_t errlen);
+
+/**
  * listener_start(l): accept.  listener_stop(l): stop for good (draining):
  * close the socket and those waiting in the lobby, so that new connections
  * are refused at once (an agent goes to its next gateway) instead of

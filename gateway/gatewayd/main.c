@@ -5,11 +5,7 @@
  *   gatewayd [-c FILE]            run (default: the embedded configuration)
  *   gatewayd --check-config FILE  validate FILE and the files it names
  */
-#include <errno.h>
-#include <grp.h>
 #include <malloc.h>
-#include <pwd.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "args.h"
 #include "chan.h"
 #include "config.h"
 #include "conn.h"
@@ -25,6 +22,7 @@
 #include "enroll.h"
 #include "enroll_conn.h"
 #include "gw.h"
+#include "handover.h"
 #include "identity.h"
 #include "listener.h"
 #include "log.h"
@@ -37,18 +35,7 @@
 #include "tls_rng.h"
 #include "tls_ticket.h"
 #include "upstream.h"
-
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: gatewayd [-c FILE] [--log-level LEVEL]\n"
-	    "       gatewayd --check-config FILE\n"
-	    "       gatewayd status [-c FILE] [--metrics ADDR]\n"
-	    "Without -c, gatewayd runs on its embedded default configuration\n"
-	    "(conf/gateway.ini) with paths relative to the working directory.\n");
-	exit(2);
-}
+#include "workers.h"
 
 static int
 load_config(const char *file, struct gw_config *cfg)
@@ -226,6 +213,8 @@ gw_metrics_view(void *arg, struct metrics_view *v)
 	v->enroll_conns = *enroll_conn_counter(gw);
 	v->agent_tls = gw->agent_tls;
 	v->up_tls = gw->up_tls;
+	v->worker = gw->worker;
+	v->nworkers = gw->nworkers;
 }
 
 struct reload {
@@ -280,6 +269,28 @@ notify_status(struct gw *gw, const char *state)
 }
 
 /*
+ * The file of ${r} read into ${nc}, its TLS configurations into ${tmp}:
+ * the number of errors, the first in ${err}.
+ */
+static int
+reload_read(struct reload *r, struct gw_config *nc, struct gw *tmp,
+    char *err, size_t errlen)
+{
+	int n;
+
+	if (r->file != NULL)
+		n = gw_config_load_file(r->file, nc, err, errlen);
+	else
+		n = gw_config_load_string(gw_config_default_text,
+		    "<embedded gateway.ini>", ".", nc, err, errlen);
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->tickets = r->gw->tickets;	/* resumption: as started */
+	if (n == 0 && load_tls(tmp, nc, err, errlen) != 0)
+		n = 1;
+	return n;
+}
+
+/*
  * SIGHUP: read the configuration again and apply everything a running
  * gateway can change without dropping sessions: certificates, key, CAs,
  * CRL (new handshakes use them at once), the agent name policy, limits and
@@ -303,15 +314,7 @@ on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	(void)sd_notify_reloading();
-	if (r->file != NULL)
-		n = gw_config_load_file(r->file, &nc, err, sizeof(err));
-	else
-		n = gw_config_load_string(gw_config_default_text,
-		    "<embedded gateway.ini>", ".", &nc, err, sizeof(err));
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.tickets = gw->tickets;	/* resumption: as started */
-	if (n == 0 && load_tls(&tmp, &nc, err, sizeof(err)) != 0)
-		n = 1;
+	n = reload_read(r, &nc, &tmp, err, sizeof(err));
 	if (n == 0 && nc.up_accept != r->cfg->up_accept) {
 		snprintf(err, sizeof(err), "[upstream] mode: cannot change "
 		    "from %s to %s on reload: restart gatewayd",
@@ -423,45 +426,6 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 }
 
-/*
- * [gateway] user: once the sockets are bound and the keys loaded, run as
- * that user (its groups too), and check there is no way back to root.
- */
-static int
-drop_privileges(const char *user, char *err, size_t errlen)
-{
-	struct passwd *pw;
-
-	if (user == NULL)
-		return 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errlen, "[gateway] user: no user '%s'", user);
-		return -1;
-	}
-	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
-		return 0;
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-		snprintf(err, errlen, "[gateway] user: cannot become '%s': %s",
-		    user, strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		snprintf(err, errlen, "[gateway] user: could get root back");
-		return -1;
-	}
-	log_info("event=privileges_dropped user=%s uid=%u gid=%u", user,
-	    (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
-	return 0;
-}
-
-/* The command line. */
-struct args {
-	const char	*file;		/* -c; NULL: the embedded default */
-	const char	*level;		/* --log-level, or NULL */
-	int		 check;		/* --check-config */
-};
-
 /* What main() builds and runs: the gateway and the process's watchers. */
 struct daemon {
 	struct gw_config	 cfg;
@@ -469,41 +433,9 @@ struct daemon {
 	struct reload		 reload;
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 trim;
+	int			 hup_at_start;	/* a worker started after a
+						   reload reads the file */
 };
-
-/* Parse the options into ${a}; exit with the usage on a bad one. */
-static void
-parse_args(int argc, char **argv, struct args *a)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", required_argument, NULL, 'C' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int ch;
-
-	memset(a, 0, sizeof(*a));
-	while ((ch = getopt_long(argc, argv, "c:l:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			a->file = optarg;
-			break;
-		case 'C':
-			a->file = optarg;
-			a->check = 1;
-			break;
-		case 'l':
-			a->level = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-}
 
 /*
  * Read the configuration of ${a}, start logging, load the ticket keys and
@@ -511,7 +443,7 @@ parse_args(int argc, char **argv, struct args *a)
  * --check-config checks.  0, or -1 once the error is printed.
  */
 static int
-configure(struct daemon *d, const struct args *a)
+configure(struct daemon *d, const struct gw_args *a)
 {
 	struct gw_config *cfg = &d->cfg;
 	struct gw *gw = &d->gw;
@@ -549,15 +481,62 @@ configure(struct daemon *d, const struct args *a)
 }
 
 /*
- * Privileged set-up: the listeners, enrollment (and its signer), the
- * metrics, then drop privileges; then the links and the failover
- * controller.  0, or -1 (logged).
+ * A listener on ${addr}, or (${wf}: a worker) on ${fd}, the socket the
+ * parent made.  NULL: see ${err}.
+ */
+static struct listener *
+build_listener(struct gw *gw, const char *addr, int fd,
+    const struct worker_fds *wf, const struct listener_limits *lim,
+    listener_accept_fn *fn, char *err, size_t errlen)
+{
+	if (wf == NULL)
+		return listener_new(gw->loop, &gw->limits, addr, lim, fn, gw,
+		    err, errlen);
+	return listener_new_fd(gw->loop, &gw->limits, fd, lim, fn, gw, err,
+	    errlen);
+}
+
+/*
+ * The listeners: the agents', enrollment's and [downstream]'s, on their
+ * addresses, or (${wf}: a worker) on the sockets the parent made: worker 0
+ * alone has the last two.  0, or -1 with the reason in ${err}.
  */
 static int
-build(struct gw *gw, const struct gw_config *cfg)
+build_listeners(struct gw *gw, const struct gw_config *cfg,
+    const struct worker_fds *wf, char *err, size_t errlen)
 {
 	struct listener_limits alim, elim, dlim;
-	char err[512];
+
+	alim = agent_limits(gw, cfg);
+	elim = enroll_limits(gw, cfg);
+	dlim = down_limits(gw, cfg);
+	if ((gw->listener = build_listener(gw, cfg->listen, wf ? wf->listen :
+	    -1, wf, &alim, on_agent_accept, err, errlen)) == NULL)
+		return -1;
+	if (cfg->enroll_listen != NULL && (wf == NULL || wf->enroll >= 0) &&
+	    (gw->enroll_listener = build_listener(gw, cfg->enroll_listen,
+	    wf ? wf->enroll : -1, wf, &elim, on_enroll_accept, err,
+	    errlen)) == NULL)
+		return -1;
+	if (cfg->down_listen != NULL && (wf == NULL || wf->down >= 0) &&
+	    (gw->down_listener = build_listener(gw, cfg->down_listen,
+	    wf ? wf->down : -1, wf, &dlim, on_down_accept, err,
+	    errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * Privileged set-up: the listeners, enrollment (and its signer), the
+ * metrics, then drop privileges; then the links and the failover
+ * controller.  ${wf}: a worker's sockets (workers.h), or NULL: one
+ * process binds its own.  0, or -1 (logged).
+ */
+static int
+build(struct gw *gw, const struct gw_config *cfg,
+    const struct worker_fds *wf)
+{
+	char err[512] = "";
 
 	signal(SIGPIPE, SIG_IGN);
 	gw->loop = EV_DEFAULT;
@@ -569,24 +548,14 @@ build(struct gw *gw, const struct gw_config *cfg)
 		log_errx("event=start_failed detail=\"out of memory\"");
 		return -1;
 	}
-	alim = agent_limits(gw, cfg);
-	elim = enroll_limits(gw, cfg);
-	dlim = down_limits(gw, cfg);
-	if ((gw->listener = listener_new(gw->loop, &gw->limits, cfg->listen,
-	    &alim, on_agent_accept, gw, err, sizeof(err))) == NULL ||
-	    (cfg->enroll_listen != NULL && (gw->enroll_listener =
-	    listener_new(gw->loop, &gw->limits, cfg->enroll_listen, &elim,
-	    on_enroll_accept, gw, err, sizeof(err))) == NULL) ||
-	    (cfg->down_listen != NULL && (gw->down_listener =
-	    listener_new(gw->loop, &gw->limits, cfg->down_listen, &dlim,
-	    on_down_accept, gw, err, sizeof(err))) == NULL) ||
+	if (build_listeners(gw, cfg, wf, err, sizeof(err)) != 0 ||
 	    (gw->enroll = enroll_new(gw, err, sizeof(err))) == NULL ||
 	    (cfg->metrics_listen != NULL && (gw->metrics = metrics_new(
-	    gw->loop, &gw->limits, cfg->metrics_listen, gw_metrics_view, gw,
-	    err, sizeof(err))) == NULL) ||
+	    gw->loop, &gw->limits, cfg->metrics_listen, wf ? wf->metrics : -1,
+	    gw_metrics_view, gw, err, sizeof(err))) == NULL) ||
 	    (cfg->up_accept && (gw->srvaccept = srvaccept_new(gw, err,
 	    sizeof(err))) == NULL) ||
-	    drop_privileges(cfg->user, err, sizeof(err)) != 0) {
+	    gw_drop_privileges(cfg->user, err, sizeof(err)) != 0) {
 		log_errx("event=start_failed detail=\"%s\"", err);
 		return -1;
 	}
@@ -630,15 +599,19 @@ run(struct daemon *d)
 	ev_timer_start(gw->loop, &d->trim);
 	log_info("event=started name=%s listen=%s upstream_mode=%s "
 	    "upstream_listen=%s servers=\"%s\" links=%u max_agents=%u "
-	    "enroll=%s enroll_mode=%s metrics=%s downstream=%s", cfg->name,
+	    "enroll=%s enroll_mode=%s metrics=%s downstream=%s worker=%u "
+	    "workers=%u", cfg->name,
 	    cfg->listen, cfg->up_accept ? "accept" : "dial",
 	    cfg->up_accept ? cfg->up_listen : "off", cfg->server,
 	    cfg->up_accept ? cfg->connections : gw->nup, cfg->max_agents,
 	    cfg->enroll_listen ? cfg->enroll_listen : "off",
 	    cfg->enroll_local ? "local" : "forward",
 	    cfg->metrics_listen ? cfg->metrics_listen : "off",
-	    cfg->down_listen ? cfg->down_listen : "off");
+	    cfg->down_listen ? cfg->down_listen : "off", gw->worker,
+	    gw->nworkers);
 	notify_status(gw, "READY=1\n");
+	if (d->hup_at_start)
+		(void)raise(SIGHUP);	/* its watcher reloads */
 	ev_run(gw->loop, 0);
 	if (gw->draining)
 		log_info("event=drained agents_left=%u",
@@ -695,27 +668,67 @@ teardown(struct gw *gw, struct gw_config *cfg)
 		    (unsigned long long)gw->stats.frames_up,
 		    (unsigned long long)gw->stats.frames_down);
 	}
-	tls_conf_free(gw->agent_tls);
-	tls_conf_free(gw->up_tls);
-	tls_conf_free(gw->srv_tls);
-	tls_conf_free(gw->enroll_tls);
-	tls_conf_free(gw->down_tls);
+	tls_free_set(gw);
 	tls_ticket_free(gw->tickets);
 	gw_config_free(cfg);
+}
+
+/* workers_check_fn: the file of ${arg} (a reload) and what it names. */
+static int
+check_reload(void *arg, char *err, size_t errlen)
+{
+	struct gw_config nc;
+	struct gw tmp;
+	int n = reload_read(arg, &nc, &tmp, err, errlen);
+
+	tls_free_set(&tmp);
+	gw_config_free(&nc);
+	return n;
+}
+
+/*
+ * [gateway] workers > 1: the parent supervises (workers.h) and returns its
+ * exit status; a worker builds and runs as one gateway on the sockets the
+ * parent made, its owner pipe handed to handover.h.
+ */
+static int
+run_workers(struct daemon *d)
+{
+	struct workers_params p = { &d->cfg, d->gw.tickets, check_reload,
+	    &d->reload };
+	struct worker_fds wf;
+	int r, status;
+
+	if ((r = workers_run(&p, &wf, &status)) != WORKERS_CHILD)
+		return r == WORKERS_DONE ? status : 1;
+	d->gw.worker = wf.index;
+	d->gw.nworkers = wf.n;
+	d->hup_at_start = wf.reloaded;
+	if (build(&d->gw, &d->cfg, &wf) != 0)
+		return 1;
+	if (handover_start(&d->gw, wf.own) != 0) {
+		log_errx("event=start_failed worker=%u detail=\"owner pipe\"",
+		    wf.index);
+		return 1;
+	}
+	run(d);
+	handover_stop(&d->gw);
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct daemon d;
-	struct args a;
+	struct gw_args a;
 	int rc = 1;
 
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
-	parse_args(argc, argv, &a);
+	gw_args_parse(argc, argv, &a);
 	memset(&d, 0, sizeof(d));
 	d.gw.magic = GW_MAGIC;
+	d.gw.nworkers = 1;
 	d.reload.gw = &d.gw;
 	d.reload.cfg = &d.cfg;
 	d.reload.file = a.file;
@@ -723,7 +736,9 @@ main(int argc, char **argv)
 		if (a.check) {
 			printf("%s: OK\n", a.file);
 			rc = 0;
-		} else if (build(&d.gw, &d.cfg) == 0) {
+		} else if (d.cfg.workers > 1)
+			rc = run_workers(&d);
+		else if (build(&d.gw, &d.cfg, NULL) == 0) {
 			run(&d);
 			rc = 0;
 		}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "failover.h"
 #include "httpd.h"
@@ -13,6 +14,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "net.h"
 #include "prom.h"
 #include "proto.h"
 #include "stats.h"
@@ -97,6 +99,11 @@ mb_agents(struct prom_buf *b, const struct metrics_view *v)
 	prom_two(b, "gatewayd_agents", "gauge", "Agent sessions, by state.",
 	    "state", "handshake", v->handshakes, "authenticated",
 	    v->agents - v->handshakes);
+	prom_head(b, "gatewayd_workers", "gauge", "Processes serving agents "
+	    "([gateway] workers); the label: this one's index (each serves "
+	    "its own metrics, on [metrics] listen's port + its index).");
+	prom_printf(b, "gatewayd_workers{worker=\"%u\"} %u\n", v->worker,
+	    v->nworkers);
 	prom_one(b, "gatewayd_agents_max", "gauge", "max_agents.",
 	    v->max_agents);
 	prom_two(b, "gatewayd_connections_silent", "gauge", "Accepted "
@@ -300,27 +307,31 @@ metrics_on_accept(void *arg, int fd)
 }
 
 /**
- * metrics_new(loop, hits, addr, fn, arg, err, errlen): listen on ${addr}
- * and serve, on ${loop}, the metrics that ${fn}(${arg}) gives at each
+ * metrics_new(loop, hits, addr, fd, fn, arg, err, errlen): listen on
+ * ${addr} (or, ${fd} >= 0, on that listening socket, which it takes) and
+ * serve, on ${loop}, the metrics that ${fn}(${arg}) gives at each
  * request; the listener's limit hits count in ${hits}.  Return the
  * listener, or NULL with the reason in ${err}.
  */
 struct metrics *
 metrics_new(struct ev_loop *loop, struct limits *hits, const char *addr,
-    metrics_view_fn *fn, void *arg, char *err, size_t errlen)
+    int fd, metrics_view_fn *fn, void *arg, char *err, size_t errlen)
 {
 	struct metrics *m;
 
+	if (fd < 0 && (fd = net_listen(addr, err, errlen)) < 0)
+		return NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
 	    (m->h = httpd_new(loop, metrics_answer, m)) == NULL) {
 		snprintf(err, errlen, "metrics: out of memory");
 		free(m);
+		close(fd);
 		return NULL;
 	}
 	m->magic = METRICS_MAGIC;
 	m->view = fn;
 	m->arg = arg;
-	if ((m->l = listener_new(loop, hits, addr, &(struct listener_limits){
+	if ((m->l = listener_new_fd(loop, hits, fd, &(struct listener_limits){
 	    .name = "metrics", .count = httpd_clients(m->h),
 	    .max = METRICS_CLIENTS, .first_byte_timeout = METRICS_TIMEOUT,
 	    .max_silent = METRICS_CLIENTS }, metrics_on_accept, m, err,

@@ -51,19 +51,21 @@ struct metrics_view {
 	int		 active;		/* the links' server, or -1 */
 	unsigned	 enroll_conns;
 	const struct tls_conf *agent_tls, *up_tls;	/* or NULL */
+	unsigned	 worker, nworkers;	/* this process; [gateway] workers */
 };
 
 /* Fills ${v} with what is true now; ${arg} is metrics_new()'s. */
 typedef void metrics_view_fn(void *arg, struct metrics_view *v);
 
 /**
- * metrics_new(loop, hits, addr, fn, arg, err, errlen): listen on ${addr}
- * and serve, on ${loop}, the metrics that ${fn}(${arg}) gives at each
+ * metrics_new(loop, hits, addr, fd, fn, arg, err, errlen): listen on
+ * ${addr} (or, ${fd} >= 0, on that listening socket, which it takes) and
+ * serve, on ${loop}, the metrics that ${fn}(${arg}) gives at each
  * request; the listener's limit hits count in ${hits}.  Return the
  * listener, or NULL with the reason in ${err}.
  */
 struct metrics *metrics_new(struct ev_loop *loop, struct limits *hits,
-    const char *addr, metrics_view_fn *fn, void *arg, char *err,
+    const char *addr, int fd, metrics_view_fn *fn, void *arg, char *err,
     size_t errlen);
 
 /**

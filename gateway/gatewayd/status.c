@@ -60,6 +60,21 @@ st_data(const struct scrape *sc)
 		    scrape_quantile(sc, "gatewayd_ack_residence_seconds", 0.99));
 }
 
+/* [gateway] workers > 1: which worker answered; what it shows is its own. */
+static void
+st_worker(const struct scrape *sc)
+{
+	const char *f = "gatewayd_workers{";
+	char w[16];
+
+	for (size_t i = 0; i < sc->n; i++)
+		if (strncmp(sc->s[i].key, f, strlen(f)) == 0 && sc->s[i].v > 1)
+			printf("worker %s of %.0f: its own figures below (each "
+			    "worker's metrics are on [metrics] listen's port + "
+			    "its index)\n", scrape_label(sc->s[i].key, "worker",
+			    w, sizeof(w)), sc->s[i].v);
+}
+
 static void
 st_print(const char *addr, const struct scrape *sc)
 {
@@ -72,6 +87,7 @@ st_print(const char *addr, const struct scrape *sc)
 
 	printf("gatewayd at %s: %s (%.0f of %.0f upstream links ready)\n",
 	    addr, ready > 0 ? "healthy" : "UNHEALTHY", ready, links);
+	st_worker(sc);
 	printf("management servers:\n");
 	for (size_t i = 0; i < sc->n; i++) {
 		if (strncmp(sc->s[i].key, f, strlen(f)) != 0)
