@@ -80,8 +80,13 @@ hkey_log(const struct handover_key *e, const char *what)
 
 	log_esc(en, sizeof(en), e->key + OWN_KEY_PREFIX, LOG_ESC_STR,
 	    LOG_ESC_BARE);
-	log_info("event=handover_%s agent=%s issuer=%.16s claims=%u "
-	    "pending=%u", what, en, e->key, e->claims, e->pending);
+	/* Each session is granted, and each one's end dropped: debug. */
+	if (strcmp(what, "release") == 0 || strcmp(what, "released") == 0)
+		log_info("event=handover_%s agent=%s issuer=%.16s claims=%u "
+		    "pending=%u", what, en, e->key, e->claims, e->pending);
+	else
+		log_debug("event=handover_%s agent=%s issuer=%.16s claims=%u "
+		    "pending=%u", what, en, e->key, e->claims, e->pending);
 }
 
 /*
@@ -159,8 +164,14 @@ handover_answer(struct handover *h, struct handover_key *e, int granted)
 static void
 handover_release(struct handover *h, struct handover_key *e, const char *key)
 {
-	if (e == NULL) {
-		(void)opipe_send(&h->p, OWN_RELEASED, key);
+	/*
+	 * Not owned: this RELEASE crossed the DROP or RELEASED this worker
+	 * sent, which the parent takes as its answer.  A second answer would
+	 * be read as the answer to a later RELEASE (the pipe is in order: the
+	 * GRANT that makes this worker owner again comes after this RELEASE).
+	 */
+	if (e == NULL || !e->owned) {
+		handover_drop(h, "release-unowned", 1 + strlen(key));
 		return;
 	}
 	e->releasing = 1;
@@ -220,6 +231,14 @@ handover_new(struct gw *gw, int fd)
 	h->gw = gw;
 	LIST_INIT(&h->all);
 	opipe_init(&h->p, gw->loop, fd, handover_on_msg, handover_on_eof, h);
+	/*
+	 * Were both ends to stop reading while their own queue is long, a
+	 * worker claiming faster than the parent answers would stop both
+	 * for good: the worker reads on (the parent's queue to it is
+	 * bounded by the parent's pause), and claims no more while its own
+	 * queue is that long (handover_claim).
+	 */
+	opipe_never_pause(&h->p);
 	return h;
 }
 
@@ -283,6 +302,10 @@ handover_claim(struct gw *gw, const char *name, void *sess,
 	*hkp = NULL;
 	if (h == NULL)
 		return 0;
+	if (h->p.queued > OPIPE_PAUSE) {	/* the parent is behind */
+		handover_drop(h, "claims-queued", 1 + strlen(key));
+		return -1;
+	}
 	if ((e = handover_entry(h, key)) == NULL ||
 	    opipe_send(&h->p, OWN_CLAIM, key) != 0) {
 		log_warnx("event=handover_error detail=\"cannot send CLAIM\"");

@@ -25,7 +25,7 @@ opipe_want_read(struct opipe *p)
 {
 	if (p->fd < 0 || p->dead)
 		return;
-	if (p->queued > OPIPE_PAUSE)
+	if (p->queued > OPIPE_PAUSE && !p->never_pause)
 		ev_io_stop(p->loop, &p->rd);
 	else
 		ev_io_start(p->loop, &p->rd);
@@ -103,8 +103,8 @@ opipe_on_read(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	for (int i = 0; i < OPIPE_BATCH && p->fd >= 0 && !p->dead &&
-	    p->queued <= OPIPE_PAUSE; i++) {
+	for (int i = 0; (i < OPIPE_BATCH || p->never_pause) && p->fd >= 0 &&
+	    !p->dead && (p->queued <= OPIPE_PAUSE || p->never_pause); i++) {
 		n = recv(p->fd, b, sizeof(b), MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR))
@@ -118,6 +118,17 @@ opipe_on_read(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		p->on_msg(p->arg, b, (size_t)n);
 	}
+	opipe_want_read(p);
+}
+
+/**
+ * opipe_never_pause(p): ${p} reads whatever it has queued to send (the
+ * worker's end; opipe.h).
+ */
+void
+opipe_never_pause(struct opipe *p)
+{
+	p->never_pause = 1;
 	opipe_want_read(p);
 }
 

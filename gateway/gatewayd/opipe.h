@@ -6,7 +6,10 @@
  * queue is bounded by the reader: while more than OPIPE_PAUSE messages
  * wait to go out, nothing more is read from the peer (each message read
  * makes at most a bounded number to send), so a peer that does not read
- * cannot make its end grow without bound.
+ * cannot make its end grow without bound.  Only the parent's end pauses
+ * (never_pause on the worker's: were both to, a worker claiming faster
+ * than the parent answers would stop both for good); the worker bounds
+ * its own queue by claiming no more while it is long (handover_claim).
  */
 #ifndef GW_OPIPE_H
 #define GW_OPIPE_H
@@ -33,6 +36,11 @@ struct opipe {
 	struct opkt		*head, **tail;	/* queued to send */
 	size_t			 queued;
 	uint64_t		 lost;		/* not queued: no memory */
+	int			 never_pause;	/* read all, whatever is queued
+						   (the worker's end: each read
+						   answers at most once, and
+						   the parent's pause bounds
+						   what it sends) */
 	opipe_msg_fn		*on_msg;
 	opipe_eof_fn		*on_eof;
 	void			*arg;
@@ -45,6 +53,12 @@ struct opipe {
  */
 void opipe_init(struct opipe *p, struct ev_loop *loop, int fd,
     opipe_msg_fn *on_msg, opipe_eof_fn *on_eof, void *arg);
+
+/**
+ * opipe_never_pause(p): ${p} reads whatever it has queued to send (the
+ * worker's end; see the top).
+ */
+void opipe_never_pause(struct opipe *p);
 
 /**
  * opipe_send(p, type, key): send message ${type} of ${key} now, or queue

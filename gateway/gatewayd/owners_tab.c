@@ -22,8 +22,10 @@ struct oent {
 	int			 owner;		/* worker, or NONE */
 	int			 want;		/* worker waiting, or NONE */
 	int			 releasing;	/* RELEASE sent to owner */
-	double			 release_at;
-	TAILQ_ENTRY(oent)	 rel;		/* on t->rel while releasing */
+	int			 on_rel;	/* on t->rel: releasing, and a
+						   worker waits for it */
+	double			 release_at;	/* since a worker waits */
+	TAILQ_ENTRY(oent)	 rel;		/* on t->rel */
 	LIST_ENTRY(oent)	 own_le;	/* on w[owner].owned */
 	LIST_ENTRY(oent)	 want_le;	/* on w[want].wanted */
 	char			 key[];
@@ -88,13 +90,35 @@ owners_tab_new(unsigned nworkers, unsigned share, owners_send_fn *send,
 	return t;
 }
 
+/* No worker waits for ${e}'s RELEASE any more: it cannot be overdue. */
+static void
+oent_rel_off(struct owners_tab *t, struct oent *e)
+{
+	if (e->on_rel) {
+		TAILQ_REMOVE(&t->rel, e, rel);
+		e->on_rel = 0;
+	}
+}
+
+/*
+ * A worker waits for ${e}'s RELEASE since ${now} (or since it began
+ * waiting): owners_tab_overdue counts from then.
+ */
+static void
+oent_rel_on(struct owners_tab *t, struct oent *e, double now)
+{
+	if (!e->on_rel) {
+		e->release_at = now;
+		TAILQ_INSERT_TAIL(&t->rel, e, rel);
+		e->on_rel = 1;
+	}
+}
+
 static void
 oent_unown(struct owners_tab *t, struct oent *e)
 {
-	if (e->releasing) {
-		TAILQ_REMOVE(&t->rel, e, rel);
-		e->releasing = 0;
-	}
+	oent_rel_off(t, e);
+	e->releasing = 0;
 	if (e->owner != NONE) {
 		LIST_REMOVE(e, own_le);
 		t->w[e->owner].held--;
@@ -270,10 +294,9 @@ owners_claim_wait(struct owners_tab *t, unsigned w, struct oent *e,
 		oent_unwant(t, e);
 		oent_want(t, e, w);
 	}
+	oent_rel_on(t, e, now);
 	if (!e->releasing) {
 		e->releasing = 1;
-		e->release_at = now;
-		TAILQ_INSERT_TAIL(&t->rel, e, rel);
 		oent_log(e, "release", e->owner, (int)w);
 		t->send(t->arg, (unsigned)e->owner, OWN_RELEASE, e->key);
 	}
@@ -343,8 +366,10 @@ owners_tab_gone(struct owners_tab *t, unsigned worker)
 
 	if (worker >= t->n)
 		return;
-	while ((e = LIST_FIRST(&t->w[worker].wanted)) != NULL)
+	while ((e = LIST_FIRST(&t->w[worker].wanted)) != NULL) {
 		oent_unwant(t, e);	/* its owner is another worker */
+		oent_rel_off(t, e);	/* whose RELEASE none waits for */
+	}
 	while ((e = LIST_FIRST(&t->w[worker].owned)) != NULL)
 		oent_released(t, e);
 	t->w[worker].dropped = 0;

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OWNERS_RELEASE_WAIT	2.0	/* seconds a RELEASE may wait */
+#define OWNERS_RELEASE_WAIT	5.0	/* seconds a RELEASE may wait */
 #define OWNERS_MAX_WORKERS	1024
 
 struct owners_tab;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <ev.h>
 
+#include "opipe.h"
 #include "owners.h"
 #include "owners_msg.h"
 #include "owners_tab.h"
@@ -164,7 +165,8 @@ test_handover(void **state)
 	expect(0, 0, OWN_RELEASE, K1);
 	assert_int_equal(owners_tab_owner(t, K1), 0);
 	assert_int_equal(owners_tab_waiter(t, K1), 1);
-	assert_int_equal(owners_tab_overdue(t, 3.9, &when), -1);
+	assert_int_equal(owners_tab_overdue(t, 1.9 + OWNERS_RELEASE_WAIT,
+	    &when), -1);
 	assert_true(when == 2 + OWNERS_RELEASE_WAIT);
 	/* A RELEASE goes once, however many claim. */
 	assert_int_equal(msg(t, 2, OWN_CLAIM, K1, 2.5), 0);
@@ -193,8 +195,10 @@ test_overdue_and_gone(void **state)
 	msg(t, 0, OWN_CLAIM, K1, 1);
 	msg(t, 0, OWN_CLAIM, K2, 1);
 	msg(t, 1, OWN_CLAIM, K1, 5);
-	assert_int_equal(owners_tab_overdue(t, 6.9, NULL), -1);
-	assert_int_equal(owners_tab_overdue(t, 7.0, NULL), 0);
+	assert_int_equal(owners_tab_overdue(t, 4.9 + OWNERS_RELEASE_WAIT,
+	    NULL), -1);
+	assert_int_equal(owners_tab_overdue(t, 5 + OWNERS_RELEASE_WAIT, NULL),
+	    0);
 	nsent = 0;
 	/* Killed: what it owned goes to the waiter, the rest forgotten. */
 	owners_tab_gone(t, 0);
@@ -375,8 +379,8 @@ test_shim(void **state)
 	shim_send(w1[1], OWN_CLAIM, K1);
 	assert_int_equal(shim_read(loop, w0[1], K1), OWN_RELEASE);
 	assert_int_equal(shim_read(loop, w1[1], K1), 0);
-	/* Worker 0 does not answer: overdue after 2 s. */
-	ev_timer_init(&guard, on_guard, 5, 0);
+	/* Worker 0 does not answer: overdue after OWNERS_RELEASE_WAIT. */
+	ev_timer_init(&guard, on_guard, OWNERS_RELEASE_WAIT + 3, 0);
 	ev_timer_start(loop, &guard);
 	ev_run(loop, 0);
 	ev_timer_stop(loop, &guard);
@@ -393,6 +397,97 @@ test_shim(void **state)
 	ev_loop_destroy(loop);
 }
 
+/*
+ * The worker that claimed dies while the owner has not answered its
+ * RELEASE: nobody waits, so the owner is not overdue (it would be killed
+ * for a hand-over none needs); a new claimant's wait counts from its CLAIM.
+ */
+static void
+test_overdue_only_while_waited_for(void **state)
+{
+	struct owners_tab *t = tab(3, 10);
+
+	(void)state;
+	msg(t, 0, OWN_CLAIM, K1, 0);
+	msg(t, 1, OWN_CLAIM, K1, 0);		/* RELEASE to worker 0 */
+	owners_tab_gone(t, 1);
+	assert_int_equal(owners_tab_waiter(t, K1), -1);
+	assert_int_equal(owners_tab_overdue(t, 100, NULL), -1);
+	nsent = 0;
+	msg(t, 2, OWN_CLAIM, K1, 100);		/* no second RELEASE */
+	assert_int_equal(nsent, 0);
+	assert_int_equal(owners_tab_overdue(t, 99.9 + OWNERS_RELEASE_WAIT,
+	    NULL), -1);
+	assert_int_equal(owners_tab_overdue(t, 100 + OWNERS_RELEASE_WAIT,
+	    NULL), 0);
+	assert_int_equal(msg(t, 0, OWN_RELEASED, K1, 101), 0);
+	expect(0, 2, OWN_GRANT, K1);
+	assert_int_equal(owners_tab_overdue(t, 1000, NULL), -1);
+	owners_tab_free(t);
+}
+
+static struct opipe ow, op;		/* a worker's end, the parent's */
+static unsigned answers, claims_read;
+
+static void
+ow_msg(void *arg, const uint8_t *p, size_t len)
+{
+	(void)arg;
+	(void)p;
+	(void)len;
+	answers++;
+}
+
+static void
+op_msg(void *arg, const uint8_t *p, size_t len)
+{
+	struct own_msg m;
+
+	(void)arg;
+	assert_int_equal(own_msg_decode(p, len, &m), 0);
+	claims_read++;
+	(void)opipe_send(&op, OWN_GRANT, m.key);
+}
+
+/*
+ * A worker that claims faster than the parent reads (200 a loop turn,
+ * OPIPE_BATCH 64 read a turn): the parent's queue to it passes
+ * OPIPE_PAUSE and the parent stops reading it; the worker's end reads on
+ * (never_pause, as handover.c sets it), so the pipe drains and every
+ * CLAIM is answered.  Were both ends to pause, both would stop for good.
+ */
+static void
+test_pipe_never_stalls(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(0);
+	unsigned sent = 0;
+	char key[64];
+	int sv[2];
+
+	(void)state;
+	answers = claims_read = 0;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	opipe_init(&ow, loop, sv[0], ow_msg, NULL, NULL);
+	opipe_never_pause(&ow);
+	opipe_init(&op, loop, sv[1], op_msg, NULL, NULL);
+	for (unsigned t = 0; t < 20000 && answers < 12000; t++) {
+		for (unsigned i = 0; t < 60 && i < 200; i++, sent++) {
+			snprintf(key, sizeof(key),
+			    "0123456789abcdef\nagent-%u", sent);
+			assert_int_equal(opipe_send(&ow, OWN_CLAIM, key), 0);
+		}
+		ev_run(loop, EVRUN_NOWAIT);
+	}
+	assert_int_equal(sent, 12000);
+	assert_int_equal(claims_read, sent);
+	assert_int_equal(answers, sent);
+	assert_int_equal(ow.queued, 0);
+	assert_int_equal(op.queued, 0);
+	opipe_close(&ow);
+	opipe_close(&op);
+	ev_loop_destroy(loop);
+}
+
 int
 main(void)
 {
@@ -401,6 +496,8 @@ main(void)
 		cmocka_unit_test(test_claim_free_and_own),
 		cmocka_unit_test(test_handover),
 		cmocka_unit_test(test_overdue_and_gone),
+		cmocka_unit_test(test_overdue_only_while_waited_for),
+		cmocka_unit_test(test_pipe_never_stalls),
 		cmocka_unit_test(test_drop_while_released_and_reclaim),
 		cmocka_unit_test(test_not_its_business),
 		cmocka_unit_test(test_share_bounds),
