@@ -13,10 +13,9 @@
 # restart key, no worker added); SIGTERM drains both and the
 # parent exits 0.
 #
-# Not asserted here (W-OWN's hand-over, asserted by the lead after the
-# merge): an agent reconnecting onto the other worker while its old session
-# still lingers on the first.  Here the old worker is dead, so no session
-# of it lingers.
+# Not asserted here (test_workers_handover.sh): an agent reconnecting onto
+# the other worker while its old session still lingers on the first.
+# Here the old worker is dead, so no session of it lingers.
 source "$(dirname "$0")/lib.sh" "$@"
 N=20
 LINES=400
