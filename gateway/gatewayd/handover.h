@@ -2,8 +2,8 @@
  * handover.h: a worker's side of agent ownership in workers mode
  * (owners.h is the parent's; docs/PROTOCOL.md 9.14).  A session that
  * read its agent's HELLO (direct, agent.c) or an inner gateway's OPEN
- * (relayed, relay.c) takes the agent's name in
- * the worker's index as always (agent_names.h), then asks the parent
+ * (relayed, relay.c) takes the agent's name in the worker's index as
+ * always (agent_names.h), then asks the parent
  * (CLAIM) and opens no channel upstream before GRANT; DENY, or no answer
  * within hello_timeout, closes it with a reason the agent retries.  A
  * RELEASE from the parent closes the session holding the agent here as a

@@ -1,9 +1,10 @@
 /*
  * owners.h: the parent's side of agent ownership in workers mode: which
  * worker may hold a channel for an agent, handed over between workers
- * through the parent before a new channel opens (docs/PROTOCOL.md 9.14).  Each worker has one owner pipe
- * (an AF_UNIX SOCK_SEQPACKET socketpair, messages in owners_msg.h); the
- * rules are owners_tab.h's, this is their I/O shim.
+ * through the parent before a new channel opens (docs/PROTOCOL.md 9.14).
+ * Each worker has one owner pipe (an AF_UNIX SOCK_SEQPACKET socketpair,
+ * messages in owners_msg.h); the rules are owners_tab.h's, this is their
+ * I/O shim.
  *
  * The supervisor (workers.c) creates the socketpairs, forks, and calls:
  * owners_worker_up with the parent's end when worker i starts;
