@@ -13,7 +13,9 @@
 # lingering session: last_seq between them, the rest resent.  Then two
 # sessions race onto the workers at once (at most one stays open; the
 # agent connects again after), and the worker holding the agent is
-# killed (kill -9): the agent connects again with the right last_seq.
+# killed (kill -9): the agent connects again with the right last_seq;
+# then it is stopped (SIGSTOP): the parent kills it once its RELEASE is
+# overdue, and the agent's new session on the other worker goes on.
 # gw-mgmt (log_level debug) stores each seq once, closes none of the
 # agent's channels itself (no `sequence`: never two writers), and opened
 # each channel with the last_seq the agent was told.
@@ -235,10 +237,50 @@ kill -KILL "$holder"
 ag lost
 wait_log gatewayd.log "event=worker_died worker=$wi pid=$holder signal=9" 5
 connect_send
+now=$(sessions | tail -n 1)
+[ "$now" != "$holder" ] || fail "a session on the killed worker $holder"
 pass "worker $wi ($holder) killed holding $A: the session was lost, the" \
-    "agent connected again on pid $(sessions | tail -n 1) with last_seq $((SENT - PER))"
-connect_send
+    "agent connected again on pid $now with last_seq $((SENT - PER))"
+# The worker started again takes its share: the agent, lingering on the
+# other, can move onto it (or stay) as before.
+for ((i = 0; i < 50; i++)); do
+	again=$(worker_pid $wi)
+	[ "$again" != "$holder" ] && break
+	sleep 0.1
+done
+[ "$again" != "$holder" ] || fail "worker $wi was not started again"
+wait_log gatewayd.log "gatewayd\[$again\].*event=upstream_up" 10
+for ((r = 1; r <= 8; r++)); do
+	connect_send
+done
 one_session "after the kill"
+n=$(sessions | tail -n 8 | grep -c -x "$again" || true)
+pass "worker $wi started again as $again: 8 more rounds, $n of them on it"
+# 6. The worker holding the agent is stopped (SIGSTOP): it cannot answer
+# the RELEASE of the agent's next session on the other worker.  The parent
+# kills it once the RELEASE is overdue (5 s, PROTOCOL.md 9.14), grants the
+# agent to the other, and the agent gets HELLO_ACK with its last_seq; the
+# old session ends with its worker, with no ERROR.
+holder=$(sessions | tail -n 1)
+wi=$(sed -n "s/.*event=worker_started worker=\([01]\) pid=$holder\( .*\)\{0,1\}$/\1/p" \
+    gatewayd.log)
+[ -n "$wi" ] || fail "holder $holder is no worker"
+kill -STOP "$holder"
+echo frozen >&"$AG_IN"
+R=
+read -r -t 60 -u "$AG_OUT" R || true
+kill -CONT "$holder" 2>/dev/null || true
+[[ $R == "ok last_seq=$SENT "* ]] || fail "frozen: $R, want last_seq=$SENT"
+[[ $R == *" old=None,"* ]] || fail "frozen: $R: the old session had an ERROR"
+FR=${R#ok }
+grep -q "gatewayd\[$parent\].*event=handover_overdue worker=$wi " gatewayd.log ||
+    fail "the parent did not find worker $wi's RELEASE overdue"
+wait_log gatewayd.log "event=worker_died worker=$wi pid=$holder signal=9" 5
+send_some
+one_session "after the stopped worker"
+pass "worker $wi ($holder) stopped holding $A: the parent killed it, its" \
+    "RELEASE overdue; the agent got HELLO_ACK on pid $(sessions | tail -n 1):" \
+    "$FR"
 ag quit
 
 # 2. Every DATA stored once, none missing.

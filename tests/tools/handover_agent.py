@@ -21,6 +21,10 @@ or "fail WHY" (then the test fails):
              then wait until an ACK covers them all (not with nowait:
              then the next connect may find last_seq below the last sent,
              and resends the rest on the new session, acknowledged).
+  frozen     connect while the current session's worker is stopped
+             (SIGSTOP): handshakes that get no answer (that worker) are
+             given up and tried again; HELLO_ACK as for connect; the old
+             session must be closed (the parent killed its worker).
   lost       the current session must be closed by the gateway without
              an ERROR (its worker was killed).
   race       two new sessions at once (their HELLOs sent together, the
@@ -54,11 +58,16 @@ class Fail(Exception):
 class Session:
     """One TLS connection of the agent."""
 
-    def __init__(self, args, ctx):
+    def __init__(self, args, ctx, handshake=None):
         host, port = args.gateway.rsplit(":", 1)
         raw = socket.create_connection((host, int(port)), args.timeout)
-        raw.settimeout(args.timeout)
-        self.sock = ctx.wrap_socket(raw, server_hostname=host)
+        raw.settimeout(handshake or args.timeout)
+        try:
+            self.sock = ctx.wrap_socket(raw, server_hostname=host)
+        except BaseException:
+            raw.close()
+            raise
+        self.sock.settimeout(args.timeout)
         self.credit = 0
         self.acked = 0
         self.buf = b""
@@ -225,6 +234,33 @@ class Agent:
                 s.credit += int.from_bytes(payload[8:12], "big")
         return "acked=%d" % self.acked
 
+    def frozen(self):
+        """connect, the current session's worker stopped (SIGSTOP): a
+        connection that lands on it gets no TLS handshake (given up after
+        1.5 s, tried again); one on the other worker claims the agent, and
+        the parent kills the stopped one that cannot release it."""
+        old = self.cur
+        for attempt in range(1, 21):
+            try:
+                s = Session(self.args, self.ctx, handshake=1.5)
+                break
+            except socket.timeout:
+                continue
+        else:
+            raise Fail("frozen: 20 handshakes timed out")
+        got = s.hello()
+        if not isinstance(got, dict):
+            raise Fail("frozen: %s %d %s" % got)
+        self.check_ack(got, "frozen")
+        self.cur = s
+        self.acked = got["last_seq"]
+        out = "last_seq=%d attempts=%d" % (got["last_seq"], attempt)
+        if old is not None:
+            code, how = old.ended()
+            old.close()
+            out += " old=%s,%s" % (code, how)
+        return out
+
     def lost(self):
         s, self.cur = self.cur, None
         if s is None:
@@ -336,6 +372,8 @@ def main():
                 out = agent.connect()
             elif words[0] == "send":
                 out = agent.send(int(words[1]), words[2:] != ["nowait"])
+            elif words[0] == "frozen":
+                out = agent.frozen()
             elif words[0] == "lost":
                 out = agent.lost()
             elif words[0] == "race":
