@@ -16,7 +16,8 @@
 # killed (kill -9): the agent connects again with the right last_seq;
 # then it is stopped (SIGSTOP): the parent kills it once its RELEASE is
 # overdue, and the agent's new session on the other worker goes on.
-# gw-mgmt (log_level debug) stores each seq once, closes none of the
+# gw-mgmt (log_level debug) stores each seq once, has the agent online
+# through its newest session after each step, closes none of the
 # agent's channels itself (no `sequence`: never two writers), and opened
 # each channel with the last_seq the agent was told.
 source "$(dirname "$0")/lib.sh" "$@"
@@ -116,12 +117,30 @@ one_session() {
 	fail "$1: the workers hold $n sessions of $A, want 1"
 }
 
+# mgmt_view WHEN: gw-mgmt's store (gw-mgmt agents) has the agent online
+# through its newest session (the peer of its newest OPEN; its last_seq
+# there is written lazily, not checked): the channel of the newest session holds the agent's name there,
+# whatever order the old channel's CLOSE and the new OPEN were read in.
+mgmt_view() {
+	local peer i out
+	peer=$(sed -n "s/.*event=agent_authenticated agent=$A peer=\([^ ]*\) .*/\1/p" \
+	    gatewayd.log | tail -n 1)
+	for ((i = 0; i < 50; i++)); do
+		out=$("$GW_MGMT" agents --db store.db --json 2>&1) || true
+		[[ $out == *"\"peer\":\"$peer\""*"\"state\":\"online\""* ]] &&
+		    return 0
+		sleep 0.1
+	done
+	fail "$1: gw-mgmt agents: $out; want online from $peer"
+}
+
 # 1. Rounds: the old session lingers while the agent connects again.
 connect_send
 for ((r = 1; r <= ROUNDS; r++)); do
 	connect_send
 done
 one_session "after $ROUNDS rounds"
+mgmt_view "after $ROUNDS rounds"
 mapfile -t S < <(sessions)
 [ ${#S[@]} -eq $((ROUNDS + 1)) ] ||
     fail "gatewayd authenticated ${#S[@]} sessions of $A, want $((ROUNDS + 1))"
@@ -206,6 +225,7 @@ for ((r = 1; r <= INFLIGHT; r++)); do
 	inflight=${inflight// retries=0/}
 done
 one_session "after $INFLIGHT rounds with DATA in flight"
+mgmt_view "after $INFLIGHT rounds with DATA in flight"
 pass "$INFLIGHT rounds with $PER DATA in flight on the lingering session:" \
     "last_seq within what was acknowledged and sent, the rest resent: $inflight"
 
@@ -223,6 +243,7 @@ for ((r = 1; r <= RACES; r++)); do
 	esac
 	connect_send
 	one_session "after race $r"
+	mgmt_view "after race $r"
 done
 denied=$(( $(grep -c "gatewayd\[$parent\].*event=handover_denied agent=$A " \
     gatewayd.log || true) - denied0 ))
@@ -254,6 +275,7 @@ for ((r = 1; r <= 8; r++)); do
 	connect_send
 done
 one_session "after the kill"
+mgmt_view "after the kill"
 n=$(sessions | tail -n 8 | grep -c -x "$again" || true)
 pass "worker $wi started again as $again: 8 more rounds, $n of them on it"
 # 6. The worker holding the agent is stopped (SIGSTOP): it cannot answer
@@ -278,6 +300,7 @@ grep -q "gatewayd\[$parent\].*event=handover_overdue worker=$wi " gatewayd.log |
 wait_log gatewayd.log "event=worker_died worker=$wi pid=$holder signal=9" 5
 send_some
 one_session "after the stopped worker"
+mgmt_view "after the stopped worker"
 pass "worker $wi ($holder) stopped holding $A: the parent killed it, its" \
     "RELEASE overdue; the agent got HELLO_ACK on pid $(sessions | tail -n 1):" \
     "$FR"
