@@ -1,8 +1,14 @@
 /*
  * tls_rng.c: the process's one DRBG, below tls_conf (its configurations'
- * f_rng) and tls_ticket (ticket keys and nonces).
+ * f_rng) and tls_ticket (ticket keys and nonces).  A process forked from
+ * it (gatewayd's workers) inherits its state: its first draw reseeds it
+ * from the system's entropy, or every child would repeat the same stream
+ * (the same ServerHello randoms, the same ticket nonces under the keys
+ * the workers share).  PSA's own generator (TLS 1.3's key shares) draws
+ * apart in each child as it is (test_tls_rng).
  */
 #include <stdio.h>
+#include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -14,6 +20,7 @@
 static mbedtls_entropy_context tls_entropy;
 static mbedtls_ctr_drbg_context tls_drbg;
 static int tls_rng_ready;
+static pid_t tls_rng_pid;		/* the process that seeded it last */
 
 /**
  * tls_rng_setup(err, errlen): seed the process's DRBG (tls_conf_new does
@@ -40,6 +47,7 @@ tls_rng_setup(char *err, size_t errlen)
 		return -1;
 	}
 	tls_rng_ready = 1;
+	tls_rng_pid = getpid();
 	return 0;
 }
 
@@ -47,6 +55,14 @@ tls_rng_setup(char *err, size_t errlen)
 int
 tls_rng(void *unused, unsigned char *out, size_t len)
 {
+	pid_t pid = getpid();
+	int rc;
+
 	(void)unused;
+	if (pid != tls_rng_pid) {	/* forked: not the parent's stream */
+		if ((rc = mbedtls_ctr_drbg_reseed(&tls_drbg, NULL, 0)) != 0)
+			return rc;
+		tls_rng_pid = pid;
+	}
 	return mbedtls_ctr_drbg_random(&tls_drbg, out, len);
 }

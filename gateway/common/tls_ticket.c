@@ -362,7 +362,16 @@ keys_tick(struct tls_ticket *t)
 	if (!keys_due(t, now))
 		return 0;
 	if (t->mode == TLS_TICKET_FOLLOW) {
-		keys_follow(t, now);	/* never a key of its own */
+		keys_follow(t, now);	/* the leader's next key */
+		if (t->k[0].set && now >= t->k[0].created &&
+		    now - t->k[0].created < (int64_t)t->lifetime - 1)
+			return 0;
+		/* None in time: a key of its own, not mbedTLS's (see .h). */
+		if (keys_rotate(t, now) != 0)
+			return -1;
+		log_warnx("event=ticket_key_own file=%s (no newer key from the "
+		    "leader: this process's tickets resume only on it)",
+		    t->path != NULL ? t->path : "none");
 		return 0;
 	}
 	if (keys_rotate(t, now) != 0)
@@ -437,6 +446,15 @@ tls_ticket_share(struct tls_ticket *t, int mode)
 {
 	t->mode = mode;
 	t->last_read = 0;
+}
+
+/**
+ * tls_ticket_save(t, err, errlen): see tls_ticket.h.
+ */
+int
+tls_ticket_save(struct tls_ticket *t, char *err, size_t errlen)
+{
+	return keys_save(t, err, errlen);
 }
 
 /**

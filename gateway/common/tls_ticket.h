@@ -56,8 +56,12 @@ struct tls_ticket *tls_ticket_new(const char *path, uint32_t lifetime,
  * key: each reads the file again (at most once a second) when its newest
  * key is due, or when a ticket names a key it does not hold.  Shared keys
  * are due lifetime/8 (at most 60 s) early, so that followers find the next
- * one in the file before their own is due.  Without a file a follower
- * keeps the keys it has.
+ * one in the file before their own is due.  A follower that finds no
+ * newer key by the time its newest one is a second short of the lifetime
+ * (the leader could not write the file, or there is none) makes a key of
+ * its own, which no other process holds: its tickets resume only on it,
+ * and it says so; without that, mbedTLS would rotate on its own to a key
+ * tls_ticket_write cannot name, and every handshake would fail.
  */
 #define TLS_TICKET_ALONE	0	/* one process: as tls_ticket_new */
 #define TLS_TICKET_LEAD		1
@@ -72,6 +76,14 @@ void tls_ticket_share(struct tls_ticket *t, int mode);
  * re-reads it if due.  Return 0, or -1 if no key could be made.
  */
 int tls_ticket_tick(struct tls_ticket *t);
+
+/**
+ * tls_ticket_save(t, err, errlen): write ${t}'s keys to its file now (a
+ * new file renamed over the old), as rotation does: the leader checks at
+ * its start that it can.  0 (also without a file), or -1 with the reason
+ * in ${err}.
+ */
+int tls_ticket_save(struct tls_ticket *t, char *err, size_t errlen);
 
 /**
  * tls_ticket_lifetime(t): the lifetime of ${t}'s tickets (seconds).

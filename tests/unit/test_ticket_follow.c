@@ -290,6 +290,38 @@ test_follower_never_writes(void **state)
 	tls_ticket_free(follow);
 }
 
+/*
+ * A follower that finds no newer key by the time its own is a second short
+ * of the lifetime (the leader cannot write the file) makes a key of its
+ * own instead of letting mbedTLS rotate to one tls_ticket_write cannot
+ * name: its tickets are sealed under a new name, still parse here, and it
+ * writes no file; a ticket of the old key still parses too.
+ */
+static void
+test_follower_own_key_when_leader_silent(void **state)
+{
+	unsigned char old[4096], ticket[4096];
+	struct tls_ticket *follow;
+	struct stat st;
+	size_t n, no;
+
+	(void)state;
+	write_keys(1, "0a0b0c0d", LIFE - 2, key_a, NULL, 0, NULL);
+	follow = open_keys();
+	tls_ticket_share(follow, TLS_TICKET_FOLLOW);
+	no = write_ticket(follow, old, sizeof(old));
+	assert_memory_equal(old + 2, "\x0a\x0b\x0c\x0d", 4);	/* u16 n, name */
+	assert_int_equal(unlink(keys), 0);
+	next_second();
+	next_second();
+	n = write_ticket(follow, ticket, sizeof(ticket));
+	assert_memory_not_equal(ticket + 2, "\x0a\x0b\x0c\x0d", 4);
+	assert_int_equal(parse_ticket(follow, ticket, n), 0);
+	assert_int_equal(parse_ticket(follow, old, no), 0);
+	assert_int_not_equal(stat(keys, &st), 0);
+	tls_ticket_free(follow);
+}
+
 int
 main(void)
 {
@@ -297,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_follower_takes_leaders_key),
 		cmocka_unit_test(test_follower_reads_on_unknown_key),
 		cmocka_unit_test(test_follower_never_writes),
+		cmocka_unit_test(test_follower_own_key_when_leader_silent),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
