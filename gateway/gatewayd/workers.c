@@ -525,6 +525,27 @@ on_overdue(void *arg, unsigned worker)
 	(void)kill(w->pid, SIGKILL);
 }
 
+/*
+ * The parent alone rewrites the ticket key file at each rotation: check,
+ * with its privileges dropped, that it can.  0, or -1 with the reason in
+ * ${err}.
+ */
+static int
+workers_tickets(const struct workers_params *p, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	char why[400] = "";
+
+	if (p->tickets == NULL || tls_ticket_save(p->tickets, why,
+	    sizeof(why)) == 0)
+		return 0;
+	pw = getpwuid(geteuid());
+	snprintf(err, errlen, "[gateway] ticket_keys: %s cannot be written "
+	    "by user %s (the parent writes each new key): %s",
+	    p->cfg->ticket_keys, pw != NULL ? pw->pw_name : "?", why);
+	return -1;
+}
+
 /* The parent's state for ${p}, every socket made; NULL (logged). */
 static struct workers *
 workers_new(const struct workers_params *p)
@@ -557,6 +578,7 @@ workers_new(const struct workers_params *p)
 	}
 	if (workers_bind(ws, p->cfg, err, sizeof(err)) != 0 ||
 	    gw_drop_privileges(p->cfg->user, err, sizeof(err)) != 0 ||
+	    workers_tickets(p, err, sizeof(err)) != 0 ||
 	    (ws->owners = owners_new(ws->loop, ws->n,
 	    p->cfg->max_agents)) == NULL) {
 		log_errx("event=start_failed detail=\"%s\"", ws->owners ==
