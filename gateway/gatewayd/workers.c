@@ -295,6 +295,8 @@ workers_sigmask(int how)
 static void
 worker_retry(struct workers *ws, struct worker *w)
 {
+	if (w->listen >= 0)
+		(void)shutdown(w->listen, SHUT_RD);	/* as on_worker_exit */
 	w->delay = w->delay > 0 ? w->delay * 2 : WORKER_DELAY_MIN;
 	if (w->delay > WORKER_DELAY_MAX)
 		w->delay = WORKER_DELAY_MAX;
