@@ -9,8 +9,9 @@
 #   still refuses the agents the good reload refused.
 # - A dead worker's socket takes no new connection while it waits for its
 #   restart (its delay grown to 8 s): every agent connects meanwhile.
-# - SIGHUPs while a worker starts do not kill it (blocked until its
-#   signal watchers run).
+# Not asserted: SIGHUP/SIGTERM blocked in a new worker until its watchers
+# run (workers_sigmask): a SIGHUP storm, to the parent and straight to the
+# workers, never hit that window of a build without the block.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cd "$T"
@@ -125,38 +126,6 @@ for i in 0 1; do
 done
 ok=$(runs 6)
 [ "$ok" = 6 ] || fail "$ok of 6 agent runs succeeded after agent_names = agent-*"
-
-# SIGHUPs while worker 1 starts again: one landing between its fork and
-# its watchers waits (blocked) instead of killing it.
-for round in 1 2; do
-	w1=$(worker_pid 1)
-	kill -KILL "$w1"
-	wait_log gatewayd.log "event=worker_died worker=1 pid=$w1 " 5
-	# Until a second after worker 1 is started again.
-	end=$((SECONDS + 12))
-	while [ $SECONDS -lt $end ]; do
-		kill -HUP "$parent"
-		sleep 0.005
-		[ "$(worker_pid 1)" != "$w1" ] && [ $end -gt $((SECONDS + 2)) ] &&
-		    end=$((SECONDS + 2))
-	done
-	[ "$(worker_pid 1)" != "$w1" ] || fail "worker 1 was not started again"
-	sleep 1
-done
-! grep -E "event=worker_died .* signal=1( |$)" gatewayd.log ||
-    fail "a SIGHUP killed a worker: $(grep -E "event=worker_died .* signal=1( |$)" gatewayd.log)"
-n=$(grep -c "event=reload_sent" gatewayd.log)
-[ "$n" -gt 20 ] || fail "only $n reloads sent: the SIGHUPs prove nothing"
-for ((i = 0; i < 100; i++)); do
-	[ "$(worker_pid 1)" != "$w1" ] && break
-	sleep 0.1
-done
-n1=$(worker_pid 1)
-[ "$n1" != "$w1" ] || fail "worker 1 was not started again after the SIGHUPs"
-wait_log gatewayd.log "gatewayd\[$n1\].*event=upstream_up" 10
-ok=$(runs 10)
-[ "$ok" = 10 ] || fail "$ok of 10 agent runs succeeded after the SIGHUPs"
-pass "SIGHUPs while a worker starts: none killed it ($n reloads sent)"
 
 # Worker 1 killed as soon as it has started, until its delay is 8 s or
 # more.  Meanwhile its socket must take no connection.
