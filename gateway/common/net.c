@@ -14,7 +14,6 @@
 
 #include "net.h"
 
-#define NET_BACKLOG	4096
 
 /**
  * net_addr_host(addr, host, len): the host part of "IPv4:port" or

@@ -72,6 +72,7 @@ int net_connect(const char *addr);
 int net_listen(const char *addr, char *err, size_t errlen);
 
 #define NET_REUSEPORT	0x1	/* net_listen_opt: SO_REUSEPORT */
+#define NET_BACKLOG	4096	/* net_listen_opt's listen() backlog */
 
 /**
  * net_listen_opt(addr, flags, err, errlen): net_listen(), and with

@@ -320,6 +320,43 @@ config_policy(const char *text, const char *label, struct gw_config *cfg,
 }
 
 /*
+ * [gateway] workers > 1: what N processes cannot share.  The number of
+ * errors (each in ${err}).
+ */
+static int
+config_workers(const struct gw_config *cfg, const char *label, char *err,
+    size_t errlen)
+{
+	const char *port;
+	int n = 0;
+
+	if (cfg->workers <= 1)
+		return 0;
+	if (cfg->enroll_local) {
+		/* The signer is one process's, and spawned as root. */
+		conf_errf(err, errlen, "%s: [gateway] workers: only with "
+		    "[enroll] mode = forward", label);
+		n++;
+	}
+	if (cfg->resumption && cfg->ticket_keys == NULL) {
+		conf_errf(err, errlen, "%s: [gateway] workers: needs "
+		    "ticket_keys: the workers share their session ticket keys "
+		    "through that file (or set resumption = no)", label);
+		n++;
+	}
+	/* Worker i's metrics listen on its port + i (workers.c). */
+	if (cfg->metrics_listen != NULL &&
+	    (port = strrchr(cfg->metrics_listen, ':')) != NULL &&
+	    strtoul(port + 1, NULL, 10) + cfg->workers - 1 > 65535) {
+		conf_errf(err, errlen, "%s: [metrics] listen: %s: its port + "
+		    "%u (one port per worker) passes 65535", label,
+		    cfg->metrics_listen, cfg->workers - 1);
+		n++;
+	}
+	return n;
+}
+
+/*
  * [downstream]: a listener needs the CA its inner gateways chain to and
  * the names they may have (no default: who may speak for agents is said).
  */
@@ -389,12 +426,7 @@ config_load(const char *text, const char *label, const char *basedir,
 		    "mode = local", label);
 		n++;
 	}
-	if (cfg->enroll_local && cfg->workers > 1) {
-		/* The signer is one process's, and spawned as root. */
-		conf_errf(err, errlen, "%s: [gateway] workers: only with "
-		    "[enroll] mode = forward", label);
-		n++;
-	}
+	n += config_workers(cfg, label, err, errlen);
 	n += config_downstream(cfg, label, err, errlen);
 	if (n == 0)
 		n = config_policy(text, label, cfg, err, errlen);

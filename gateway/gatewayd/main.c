@@ -433,8 +433,6 @@ struct daemon {
 	struct reload		 reload;
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 trim;
-	int			 hup_at_start;	/* a worker started after a
-						   reload reads the file */
 };
 
 /*
@@ -594,6 +592,7 @@ run(struct daemon *d)
 	ev_signal_init(&d->sighup, on_hup, SIGHUP);
 	d->sighup.data = &d->reload;
 	ev_signal_start(gw->loop, &d->sighup);
+	workers_sigmask(SIG_UNBLOCK);	/* a worker: blocked since its fork */
 	ev_timer_init(&d->trim, on_trim, GW_TRIM_EVERY, GW_TRIM_EVERY);
 	d->trim.data = gw;
 	ev_timer_start(gw->loop, &d->trim);
@@ -610,8 +609,6 @@ run(struct daemon *d)
 	    cfg->down_listen ? cfg->down_listen : "off", gw->worker,
 	    gw->nworkers);
 	notify_status(gw, "READY=1\n");
-	if (d->hup_at_start)
-		(void)raise(SIGHUP);	/* its watcher reloads */
 	ev_run(gw->loop, 0);
 	if (gw->draining)
 		log_info("event=drained agents_left=%u",
@@ -673,17 +670,35 @@ teardown(struct gw *gw, struct gw_config *cfg)
 	gw_config_free(cfg);
 }
 
-/* workers_check_fn: the file of ${arg} (a reload) and what it names. */
+/*
+ * workers_check_fn: the file of ${arg} (a reload) and what it names; good,
+ * the parent adopts it (and its TLS configurations), keeping the keys that
+ * need a restart: a worker forked later runs it, even if the file has gone
+ * bad since.
+ */
 static int
 check_reload(void *arg, char *err, size_t errlen)
 {
-	struct gw_config nc;
+	struct reload *r = arg;
+	struct gw_config nc, old;
 	struct gw tmp;
-	int n = reload_read(arg, &nc, &tmp, err, errlen);
+	char changed[512];
+	int n = reload_read(r, &nc, &tmp, err, errlen);
 
-	tls_free_set(&tmp);
-	gw_config_free(&nc);
-	return n;
+	if (n != 0) {
+		tls_free_set(&tmp);
+		gw_config_free(&nc);
+		return n;
+	}
+	(void)gw_config_keep(r->cfg, &nc, changed, sizeof(changed));
+	tls_take(r->gw, &tmp);
+	old = *r->cfg;
+	*r->cfg = nc;
+	gw_config_free(&old);
+	if (!r->level_set)
+		log_init("gatewayd", r->cfg->log_level);
+	log_to_syslog(r->cfg->log_syslog);
+	return 0;
 }
 
 /*
@@ -703,7 +718,6 @@ run_workers(struct daemon *d)
 		return r == WORKERS_DONE ? status : 1;
 	d->gw.worker = wf.index;
 	d->gw.nworkers = wf.n;
-	d->hup_at_start = wf.reloaded;
 	if (build(&d->gw, &d->cfg, &wf) != 0)
 		return 1;
 	if (handover_start(&d->gw, wf.own) != 0) {

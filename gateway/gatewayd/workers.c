@@ -72,8 +72,8 @@ struct workers {
 	unsigned		 running;
 	int			 enroll, down;	/* worker 0's sockets, or -1 */
 	int			 stopping;	/* SIGTERM/SIGINT seen */
-	int			 reloaded;	/* a good SIGHUP seen */
 	pid_t			 pid;		/* the parent's */
+	int			 dumpable;	/* as it was: for the workers */
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 tick;		/* ticket keys */
 	struct worker		 w[GW_MAX_WORKERS];
@@ -173,7 +173,18 @@ workers_bind(struct workers *ws, const struct gw_config *cfg, char *err,
     size_t errlen)
 {
 	char addr[300];
+	int probe;
 
+	/* Alone, SO_REUSEPORT would let a second gatewayd (same user) join
+	 * the group: two parents, two owner tables.  A plain socket on the
+	 * address first: in use, refuse. */
+	if ((probe = net_listen(cfg->listen, err, errlen)) < 0) {
+		if (errno == EADDRINUSE)
+			snprintf(err, errlen, "listen %s: in use (another "
+			    "gatewayd?)", cfg->listen);
+		return -1;
+	}
+	close(probe);
 	if ((cfg->enroll_listen != NULL && (ws->enroll =
 	    net_listen(cfg->enroll_listen, err, errlen)) < 0) ||
 	    (cfg->down_listen != NULL && (ws->down =
@@ -228,7 +239,6 @@ worker_child(struct workers *ws, struct worker *w, int fd,
 	wf->enroll = w->index == 0 ? ws->enroll : -1;
 	wf->down = w->index == 0 ? ws->down : -1;
 	wf->own = fd;
-	wf->reloaded = ws->reloaded;
 	if (w->index != 0) {
 		close_fd(&ws->enroll);
 		close_fd(&ws->down);
@@ -257,14 +267,36 @@ worker_child(struct workers *ws, struct worker *w, int fd,
 		(void)raise(SIGTERM);
 	if (ws->p->tickets != NULL)
 		tls_ticket_share(ws->p->tickets, TLS_TICKET_FOLLOW);
+	/* The parent alone is kept from ptrace (workers_new). */
+	(void)prctl(PR_SET_DUMPABLE, ws->dumpable);
 	ws->magic = 0;
 	free(ws);
+}
+
+/**
+ * workers_sigmask(how): SIG_BLOCK or SIG_UNBLOCK the signals a gateway
+ * watches (SIGHUP, SIGTERM, SIGINT).  Blocked from before a fork until
+ * the new worker has started its watchers (main.c's run): sent in between,
+ * one waits instead of killing the worker (their default action).
+ */
+void
+workers_sigmask(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	(void)sigprocmask(how, &set, NULL);
 }
 
 /* A worker could not be forked: try again after its delay. */
 static void
 worker_retry(struct workers *ws, struct worker *w)
 {
+	if (w->listen >= 0)
+		(void)shutdown(w->listen, SHUT_RD);	/* as on_worker_exit */
 	w->delay = w->delay > 0 ? w->delay * 2 : WORKER_DELAY_MIN;
 	if (w->delay > WORKER_DELAY_MAX)
 		w->delay = WORKER_DELAY_MAX;
@@ -283,12 +315,16 @@ worker_fork(struct workers *ws, struct worker *w, struct worker_fds *wf)
 	pid_t pid;
 
 	w->want = 0;
+	if (w->listen >= 0 && listen(w->listen, NET_BACKLOG) != 0)
+		log_warn("event=worker_listen_failed worker=%u", w->index);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_warn("event=worker_start_failed worker=%u", w->index);
 		worker_retry(ws, w);
 		return 0;
 	}
+	workers_sigmask(SIG_BLOCK);
 	if ((pid = fork()) < 0) {
+		workers_sigmask(SIG_UNBLOCK);
 		log_warn("event=worker_start_failed worker=%u", w->index);
 		close(sv[0]);
 		close(sv[1]);
@@ -298,8 +334,9 @@ worker_fork(struct workers *ws, struct worker *w, struct worker_fds *wf)
 	if (pid == 0) {
 		close(sv[0]);
 		worker_child(ws, w, sv[1], wf);
-		return 1;
+		return 1;	/* signals blocked until run() watches them */
 	}
+	workers_sigmask(SIG_UNBLOCK);
 	close(sv[1]);
 	w->pid = pid;
 	w->started = ev_time();
@@ -355,6 +392,12 @@ on_worker_exit(struct ev_loop *loop, ev_child *c, int revents)
 	w->failed = !WIFEXITED(c->rstatus) || WEXITSTATUS(c->rstatus) != 0;
 	ws->running--;
 	owners_worker_gone(ws->owners, w->index);
+	/* Out of the SO_REUSEPORT group until its replacement listens again
+	 * (worker_fork): else it takes its share of new connections that no
+	 * one accepts.  The connections queued on it are lost (their agents
+	 * connect again). */
+	if (w->listen >= 0)
+		(void)shutdown(w->listen, SHUT_RD);
 	if (ws->stopping) {
 		log_info("event=worker_stopped worker=%u pid=%d %s left=%u",
 		    w->index, c->rpid, how, ws->running);
@@ -426,7 +469,8 @@ on_stop(struct ev_loop *loop, ev_signal *s, int revents)
 /*
  * SIGHUP: the file is checked here first (a bad one is logged and nothing
  * is sent on, as a single gateway keeps its configuration); then each
- * worker reloads itself.  A worker started later reads it at its start.
+ * worker reloads itself.  The parent has adopted it (${p}->check): a
+ * worker forked later starts with it, even if the file went bad since.
  */
 static void
 on_hup(struct ev_loop *loop, ev_signal *s, int revents)
@@ -445,7 +489,6 @@ on_hup(struct ev_loop *loop, ev_signal *s, int revents)
 		    "running configuration stays; nothing sent to the "
 		    "workers)", n, err);
 	} else {
-		ws->reloaded = 1;
 		workers_kill(ws, SIGHUP);
 		log_info("event=reload_sent workers=%u", ws->running);
 	}
@@ -484,6 +527,27 @@ on_overdue(void *arg, unsigned worker)
 	(void)kill(w->pid, SIGKILL);
 }
 
+/*
+ * The parent alone rewrites the ticket key file at each rotation: check,
+ * with its privileges dropped, that it can.  0, or -1 with the reason in
+ * ${err}.
+ */
+static int
+workers_tickets(const struct workers_params *p, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	char why[400] = "";
+
+	if (p->tickets == NULL || tls_ticket_save(p->tickets, why,
+	    sizeof(why)) == 0)
+		return 0;
+	pw = getpwuid(geteuid());
+	snprintf(err, errlen, "[gateway] ticket_keys: %s cannot be written "
+	    "by user %s (the parent writes each new key): %s",
+	    p->cfg->ticket_keys, pw != NULL ? pw->pw_name : "?", why);
+	return -1;
+}
+
 /* The parent's state for ${p}, every socket made; NULL (logged). */
 static struct workers *
 workers_new(const struct workers_params *p)
@@ -516,6 +580,7 @@ workers_new(const struct workers_params *p)
 	}
 	if (workers_bind(ws, p->cfg, err, sizeof(err)) != 0 ||
 	    gw_drop_privileges(p->cfg->user, err, sizeof(err)) != 0 ||
+	    workers_tickets(p, err, sizeof(err)) != 0 ||
 	    (ws->owners = owners_new(ws->loop, ws->n,
 	    p->cfg->max_agents)) == NULL) {
 		log_errx("event=start_failed detail=\"%s\"", ws->owners ==
@@ -525,6 +590,10 @@ workers_new(const struct workers_params *p)
 		return NULL;
 	}
 	owners_on_overdue(ws->owners, on_overdue, ws);
+	/* A worker (same user) could ptrace the parent, which holds every
+	 * worker's pipe: not it (its workers get their state back). */
+	ws->dumpable = prctl(PR_GET_DUMPABLE) == 1;
+	(void)prctl(PR_SET_DUMPABLE, 0);
 	return ws;
 }
 

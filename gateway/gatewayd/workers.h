@@ -23,13 +23,13 @@ struct worker_fds {
 	int		 down;		/* worker 0: [downstream] listen */
 	int		 metrics;	/* [metrics] listen, its port + index */
 	int		 own;		/* the owner pipe: its end (handover.h) */
-	int		 reloaded;	/* a good SIGHUP came since the parent
-					   started: read the file again */
 };
 
 /*
  * SIGHUP in the parent: check the configuration file (and what it names);
- * return its number of errors, the first in ${err}.
+ * return its number of errors, the first in ${err}; none: the parent has
+ * adopted it (the configuration and TLS configurations the workers it
+ * forks from now on run).
  */
 typedef int workers_check_fn(void *arg, char *err, size_t errlen);
 
@@ -56,6 +56,13 @@ struct workers_params {
  */
 int workers_run(const struct workers_params *p, struct worker_fds *wf,
     int *status);
+
+/**
+ * workers_sigmask(how): SIG_BLOCK or SIG_UNBLOCK the signals a gateway
+ * watches (SIGHUP, SIGTERM, SIGINT): a new worker starts with them blocked
+ * and unblocks them once its watchers are started.
+ */
+void workers_sigmask(int how);
 
 /**
  * gw_drop_privileges(user, err, errlen): run as ${user} (its groups too)

@@ -5,7 +5,8 @@
 # started again as that user, on the sockets the parent kept: it binds
 # nothing, so it needs no privilege, and serves agents and its metrics on
 # the low ports again.  The parent, as that user, still writes the ticket
-# key file (in the user's directory), made by root at the start.
+# key file (in the user's directory), made by root at the start; one it
+# could not rewrite is refused at the start.
 source "$(dirname "$0")/lib.sh" "$@"
 
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
@@ -49,6 +50,20 @@ write_configs
 GW_PORT=$LOW	# the first listen line: [gateway]'s
 sed -i "0,/^listen = 127.0.0.1:[0-9]*$/s//listen = 127.0.0.1:$GW_PORT/" gateway.ini
 grep -q "^listen = 127.0.0.1:$M0$" gateway.ini || fail "metrics listen lost"
+# A key file the parent, as nobody, could not rewrite: refused at start.
+mkdir -p rootstate
+chmod 755 rootstate
+sed 's|^ticket_keys = state/ticket.keys$|ticket_keys = rootstate/ticket.keys|' \
+    gateway.ini >rootkeys.ini
+grep -q "^ticket_keys = rootstate/" rootkeys.ini || fail "no ticket_keys to change"
+rc=0
+timeout 10 "$GATEWAYD" -c rootkeys.ini >rootkeys.log 2>&1 || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "ticket_keys nobody cannot write: rc=$rc"
+grep -q "event=start_failed detail=\"\[gateway\] ticket_keys: .*rootstate/ticket.keys cannot be written by user nobody" \
+    rootkeys.log || fail "ticket_keys nobody cannot write: $(cat rootkeys.log)"
+! grep -q "event=worker_started" rootkeys.log || fail "workers started all the same"
+pass "a ticket key file the parent could not rewrite as nobody: refused at start"
+
 start_mgmt
 start gatewayd "$GATEWAYD" -c gateway.ini
 wait_log gatewayd.log "event=workers_started workers=2" 10
