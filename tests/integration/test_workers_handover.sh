@@ -41,7 +41,9 @@ for ((i = 0; i < 50; i++)); do
 	    break
 	metrics_port
 done
-GW_EXTRA="workers = 2"
+mkdir -p state
+GW_EXTRA="workers = 2
+ticket_keys = state/ticket.keys"
 GW_TAIL=$METRICS_INI
 write_configs
 sed -i 's/^\[mgmt\]$/[mgmt]\nlog_level = debug/' mgmt.ini
