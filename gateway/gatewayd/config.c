@@ -38,7 +38,7 @@ static const struct conf_key keys[] = {
 	{ "gateway", "handshake_rate", CONF_UINT, O(handshake_rate), 0, 1e6,
 	    "5000", 0 },
 	{ "gateway", "max_handshakes", CONF_UINT, O(max_handshakes), 1, 1e6,
-	    "512", 0 },
+	    "64", 0 },
 	{ "gateway", "handshake_rate_per_source", CONF_UINT,
 	    O(handshake_rate_per_source), 0, 1e6, "1000", 0 },
 	/* Unset: GW_FIRST_BYTE_TIMEOUT, or handshake_timeout if lower. */
